@@ -1,0 +1,96 @@
+// @parley/db: the Prisma client for Parley's one Postgres database.
+// `createDb(url)` for explicit wiring (tests, scripts, benchmarks); `getDb()` for app code that reads
+// DATABASE_URL. The client is generated into ./generated (gitignored) by `npm run db:generate`,
+// which also runs on `npm install`.
+import { PrismaPg } from "@prisma/adapter-pg";
+import { Prisma, PrismaClient } from "./generated/prisma/client.ts";
+
+export * from "./generated/prisma/client.ts";
+
+/** The database client type used across packages. */
+export type Db = PrismaClient;
+
+/** Options for `createDb`. */
+export type TCreateDbOptions = {
+  /** Pool size: connections this client may hold open (default 10). */
+  max?: number;
+  /** Close idle connections after this many ms (default 30 s). */
+  idleTimeoutMillis?: number;
+  /** Give up acquiring a connection after this many ms (default 10 s). */
+  connectionTimeoutMillis?: number;
+  /** Prisma log levels, e.g. ["query"] while debugging. */
+  log?: Prisma.LogLevel[];
+};
+
+/** Builds a Prisma client on a pg pool for `url`; call `$disconnect()` to close the pool. */
+export function createDb(url: string, options: TCreateDbOptions = {}): Db {
+  if (!url) throw new Error("createDb: a postgresql:// URL is required.");
+  const adapter = new PrismaPg({
+    connectionString: url,
+    max: options.max ?? 10,
+    idleTimeoutMillis: options.idleTimeoutMillis ?? 30_000,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 10_000,
+  });
+  return new PrismaClient({ adapter, log: options.log }) as Db;
+}
+
+// Next dev re-evaluates modules on every hot reload; keeping the client on globalThis stops each
+// reload from opening another pool.
+const globalForDb = globalThis as typeof globalThis & { __parleyDb?: Db };
+
+/** The process-wide client for DATABASE_URL, created on first use. */
+export function getDb(): Db {
+  if (globalForDb.__parleyDb) return globalForDb.__parleyDb;
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    throw new Error(
+      "DATABASE_URL is not set: @parley/db needs a postgresql:// URL (e.g. postgresql://parley@127.0.0.1:5432/parley).",
+    );
+  }
+  globalForDb.__parleyDb = createDb(url);
+  return globalForDb.__parleyDb;
+}
+
+/** Closes the `getDb()` client, if one was created (for graceful shutdown). */
+export async function closeDb(): Promise<void> {
+  const db = globalForDb.__parleyDb;
+  globalForDb.__parleyDb = undefined;
+  await db?.$disconnect();
+}
+
+/**
+ * True when `err` is a unique-constraint violation (P2002), optionally only on exactly these
+ * fields (order-insensitive), e.g. `isUniqueViolation(err, ["senderId", "clientMsgId"])`.
+ */
+export function isUniqueViolation(err: unknown, fields?: readonly string[]): boolean {
+  if (!(err instanceof Prisma.PrismaClientKnownRequestError) || err.code !== "P2002") return false;
+  if (!fields) return true;
+  const target = uniqueViolationFields(err);
+  if (!target) return false;
+  return target.length === fields.length && fields.every((field) => target.includes(field));
+}
+
+/**
+ * The fields a P2002 error names. adapter-pg reports only the constraint's index name, so fall back
+ * to Prisma's naming convention for unique indexes: `<Model>_<field>_<field>_key`.
+ */
+function uniqueViolationFields(err: Prisma.PrismaClientKnownRequestError): string[] | null {
+  const meta = err.meta as Record<string, unknown> | undefined;
+  if (Array.isArray(meta?.target)) return meta.target.map(String);
+  const cause = (
+    meta?.driverAdapterError as { cause?: { constraint?: { fields?: unknown; index?: unknown } } }
+  )?.cause;
+  const constraint = cause?.constraint;
+  if (Array.isArray(constraint?.fields)) return constraint.fields.map((f) => String(f).replaceAll('"', ""));
+  const index = typeof constraint?.index === "string" ? constraint.index : null;
+  const model = typeof meta?.modelName === "string" ? meta.modelName : null;
+  if (index && model && index.startsWith(`${model}_`) && index.endsWith("_key")) {
+    return index.slice(model.length + 1, -"_key".length).split("_");
+  }
+  return null;
+}
+
+/** Conversation.dmKey for a DM or group DM: the distinct member ids, sorted, joined by ",". */
+export function dmKeyFor(userIds: readonly string[]): string {
+  return [...new Set(userIds)].sort().join(",");
+}
