@@ -124,7 +124,9 @@ async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
   for (const c of children) c.kill("SIGTERM");
-  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)));
+  await Promise.all(
+    children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)),
+  );
   if (embedded) await embedded.stop().catch(() => {});
   process.exit(code);
 }
@@ -169,7 +171,12 @@ async function main() {
   env.NEXTAUTH_URL ??= env.PUBLIC_URL;
   env.REALTIME_PUBLIC_URL ??= `ws://localhost:${env.REALTIME_PORT}`;
 
-  startChild("realtime", process.execPath, ["--import", "tsx", "src/main.ts"], path.join(root, "apps/realtime"));
+  startChild(
+    "realtime",
+    process.execPath,
+    ["--import", "tsx", "src/main.ts"],
+    path.join(root, "apps/realtime"),
+  );
   startChild(
     "web",
     process.execPath,

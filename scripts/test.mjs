@@ -26,7 +26,10 @@ const tiers = [
     ? []
     : [
         ["build", ["npx", "turbo", "run", "build", "--filter=@parley/web"]],
-        ["e2e", ["node", "scripts/with-test-db.mjs", "npx", "playwright", "test", "-c", "e2e/playwright.config.ts"]],
+        [
+          "e2e",
+          ["node", "scripts/with-test-db.mjs", "npx", "playwright", "test", "-c", "e2e/playwright.config.ts"],
+        ],
       ]),
 ];
 

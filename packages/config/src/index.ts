@@ -66,7 +66,9 @@ export function parseEnv(source: Record<string, string | undefined>): TEnv {
   }
   const env = result.data;
   if (env.S3_ENDPOINT && !(env.S3_ACCESS_KEY && env.S3_SECRET_KEY)) {
-    throw new EnvError("Invalid Parley settings:\n  S3_ACCESS_KEY/S3_SECRET_KEY: required when S3_ENDPOINT is set");
+    throw new EnvError(
+      "Invalid Parley settings:\n  S3_ACCESS_KEY/S3_SECRET_KEY: required when S3_ENDPOINT is set",
+    );
   }
   return env;
 }
