@@ -59,11 +59,16 @@ export async function closeDb(): Promise<void> {
 }
 
 /**
- * True when `err` is a unique-constraint violation (P2002), optionally only on exactly these
+ * True when `err` is a unique-constraint violation (P2002, or P2010 from raw SQL), optionally only on exactly these
  * fields (order-insensitive), e.g. `isUniqueViolation(err, ["senderId", "clientMsgId"])`.
  */
 export function isUniqueViolation(err: unknown, fields?: readonly string[]): boolean {
-  if (!(err instanceof Prisma.PrismaClientKnownRequestError) || err.code !== "P2002") return false;
+  if (!(err instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  // The ORM reports P2002; `$queryRaw` reports P2010 carrying the adapter's UniqueConstraintViolation.
+  const cause = (err.meta?.driverAdapterError as { cause?: { kind?: string; originalCode?: string } })?.cause;
+  const isRawUnique =
+    err.code === "P2010" && (cause?.kind === "UniqueConstraintViolation" || cause?.originalCode === "23505");
+  if (err.code !== "P2002" && !isRawUnique) return false;
   if (!fields) return true;
   const target = uniqueViolationFields(err);
   if (!target) return false;

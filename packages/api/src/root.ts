@@ -1,0 +1,26 @@
+import { authRouter } from "./routers/auth/index.ts";
+import { conversationsRouter } from "./routers/conversations/index.ts";
+import { messagesRouter } from "./routers/messages/index.ts";
+import { realtimeRouter } from "./routers/realtime/index.ts";
+import { sessionsRouter } from "./routers/sessions/index.ts";
+import { tokensRouter } from "./routers/tokens/index.ts";
+import { usersRouter } from "./routers/users/index.ts";
+import { workspaceRouter } from "./routers/workspace/index.ts";
+import { createCallerFactory, router } from "./trpc.ts";
+
+/** Every procedure the web app (and SDK over HTTP) can call. */
+export const appRouter = router({
+  workspace: workspaceRouter,
+  auth: authRouter,
+  sessions: sessionsRouter,
+  tokens: tokensRouter,
+  users: usersRouter,
+  conversations: conversationsRouter,
+  messages: messagesRouter,
+  realtime: realtimeRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+/** Server-side caller (RSC, tests): `createCaller(await createContext({ db, sessionId }))`. */
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,14 @@
+import { createInvite, signUp, ZCreateInvite, ZSignUp } from "@parley/core";
+import { protectedProcedure, publicProcedure, router } from "../../trpc.ts";
+
+export const authRouter = router({
+  /** Create an account (open sign-up or an invite token). Sign in afterwards with the credentials. */
+  signUp: publicProcedure.input(ZSignUp).mutation(({ ctx, input }) => signUp(ctx.db, input)),
+  /** An invite link; the token is shown once. */
+  createInvite: protectedProcedure.input(ZCreateInvite.optional()).mutation(async ({ ctx, input }) => {
+    const invite = await createInvite(ctx.db, ctx.actor, input ?? {});
+    const url = new URL("/sign-up", ctx.env.PUBLIC_URL);
+    url.searchParams.set("invite", invite.token);
+    return { ...invite, url: url.toString() };
+  }),
+});

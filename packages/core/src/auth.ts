@@ -1,0 +1,190 @@
+/**
+ * Sign-up, invites, credential checks and browser sessions. Secrets (invite tokens) are shown
+ * once and stored as SHA-256; passwords as argon2id.
+ */
+import { type Db, isUniqueViolation } from "@parley/db";
+import type { Actor } from "./actor.ts";
+import { ParleyError, parseInput } from "./errors.ts";
+import { isUuid, randomSecret, sha256 } from "./ids.ts";
+import { burnPasswordCheck, hashPassword, verifyPassword } from "./passwords.ts";
+import { ZById, ZCreateInvite, ZCredentials, ZSignUp } from "./schemas.ts";
+import { inWriteTx } from "./tx.ts";
+import { type UserDto, userDtoSelect } from "./users.ts";
+import { WORKSPACE_ID } from "./workspace.ts";
+
+/** How long a browser session lives. */
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** lastSeenAt / lastUsedAt are written at most this often per session or token. */
+export const TOUCH_INTERVAL_MS = 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Creates a member account. Allowed when the workspace has open sign-up, or with a valid invite,
+ * one use of which is consumed atomically (a failed sign-up gives the use back by rolling back).
+ */
+export async function signUp(db: Db, input: unknown): Promise<{ user: UserDto }> {
+  const data = parseInput(ZSignUp, input);
+  const ws = await db.workspace.findUnique({ where: { id: WORKSPACE_ID } });
+  if (!ws) throw new ParleyError("FORBIDDEN", "The workspace is not set up yet");
+  if (!data.inviteToken && !ws.allowOpenSignup) {
+    throw new ParleyError("FORBIDDEN", "Sign-up needs an invite link");
+  }
+  const passwordHash = await hashPassword(data.password);
+  try {
+    return await inWriteTx(db, async ({ tx }) => {
+      if (data.inviteToken) {
+        const consumed = await tx.$executeRaw`
+          UPDATE "Invite" SET uses = uses + 1
+          WHERE "tokenHash" = ${sha256(data.inviteToken)} AND uses < "maxUses"
+            AND "revokedAt" IS NULL AND "expiresAt" > ${new Date()}::timestamp(3)`;
+        // With open sign-up a stale invite link is harmless; otherwise it is the only way in.
+        if (consumed !== 1 && !ws.allowOpenSignup) {
+          throw new ParleyError("FORBIDDEN", "This invite is invalid, expired or used up");
+        }
+      }
+      const user = await tx.user.create({
+        data: { name: data.name, email: data.email, passwordHash, role: "member" },
+        select: userDtoSelect,
+      });
+      return { user };
+    });
+  } catch (err) {
+    if (isUniqueViolation(err))
+      throw new ParleyError("CONFLICT", "An account with this e-mail already exists");
+    throw err;
+  }
+}
+
+/** Creates an invite link secret (shown once; only its SHA-256 is stored). */
+export async function createInvite(
+  db: Db,
+  actor: Actor,
+  input: unknown = {},
+): Promise<{ id: string; token: string; maxUses: number; expiresAt: Date }> {
+  const data = parseInput(ZCreateInvite, input ?? {});
+  const token = `pli_${randomSecret(24)}`;
+  const invite = await db.invite.create({
+    data: {
+      tokenHash: sha256(token),
+      createdById: actor.userId,
+      maxUses: data.maxUses,
+      expiresAt: new Date(Date.now() + data.expiresInDays * DAY_MS),
+    },
+  });
+  return { id: invite.id, token, maxUses: invite.maxUses, expiresAt: invite.expiresAt };
+}
+
+/**
+ * Checks e-mail + password and opens a 30-day session. Null for an unknown e-mail, a wrong
+ * password or a deactivated user; an unknown e-mail still costs one hash check (timing).
+ */
+export async function verifyCredentials(
+  db: Db,
+  input: unknown,
+): Promise<{ user: UserDto; sessionId: string } | null> {
+  const result = ZCredentials.safeParse(input);
+  if (!result.success) return null;
+  const { email, password, userAgent, ip } = result.data;
+  const found = await db.user.findUnique({
+    where: { email },
+    select: { ...userDtoSelect, passwordHash: true },
+  });
+  if (!found) {
+    await burnPasswordCheck(password);
+    return null;
+  }
+  const ok = await verifyPassword(found.passwordHash, password);
+  if (!ok || found.deactivatedAt) return null;
+  const session = await db.authSession.create({
+    data: {
+      userId: found.id,
+      userAgent: userAgent ?? null,
+      ip: ip ?? null,
+      expiresAt: new Date(Date.now() + SESSION_TTL_MS),
+    },
+    select: { id: true },
+  });
+  const { passwordHash: _omit, ...user } = found;
+  return { user, sessionId: session.id };
+}
+
+/**
+ * The actor behind a session id, or null when it is unknown, revoked, expired or its user is
+ * deactivated. Bumps lastSeenAt at most once a minute.
+ */
+export async function resolveSession(db: Db, sessionId: string): Promise<Actor | null> {
+  if (!isUuid(sessionId)) return null;
+  const session = await db.authSession.findUnique({
+    where: { id: sessionId },
+    select: {
+      revokedAt: true,
+      expiresAt: true,
+      lastSeenAt: true,
+      user: { select: { id: true, role: true, deactivatedAt: true } },
+    },
+  });
+  const now = Date.now();
+  if (!session || session.revokedAt || session.expiresAt.getTime() <= now || session.user.deactivatedAt) {
+    return null;
+  }
+  if (now - session.lastSeenAt.getTime() >= TOUCH_INTERVAL_MS) {
+    // Conditional so concurrent requests write once.
+    await db.authSession.updateMany({
+      where: { id: sessionId, lastSeenAt: { lt: new Date(now - TOUCH_INTERVAL_MS) } },
+      data: { lastSeenAt: new Date(now) },
+    });
+  }
+  return { userId: session.user.id, role: session.user.role };
+}
+
+/** A session as its owner sees it in the "where you're signed in" list. */
+export type SessionDto = {
+  id: string;
+  userAgent: string | null;
+  ip: string | null;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  isCurrent: boolean;
+};
+
+/** The actor's live sessions, most recently seen first. */
+export async function listSessions(
+  db: Db,
+  actor: Actor,
+  opts: { currentSessionId?: string | undefined } = {},
+): Promise<SessionDto[]> {
+  const rows = await db.authSession.findMany({
+    where: { userId: actor.userId, revokedAt: null, expiresAt: { gt: new Date() } },
+    orderBy: { lastSeenAt: "desc" },
+    select: { id: true, userAgent: true, ip: true, createdAt: true, lastSeenAt: true, expiresAt: true },
+  });
+  return rows.map((r) => ({ ...r, isCurrent: r.id === opts.currentSessionId }));
+}
+
+/** Revokes one of the actor's own sessions; NOT_FOUND for anyone else's. */
+export async function revokeSession(db: Db, actor: Actor, input: unknown): Promise<void> {
+  const { id } = parseInput(ZById, input);
+  const { count } = await db.authSession.updateMany({
+    where: { id, userId: actor.userId, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
+  if (count === 0) throw new ParleyError("NOT_FOUND", "Session not found");
+}
+
+/** Revokes all of the actor's sessions except `currentSessionId` (all of them when absent). */
+export async function revokeOtherSessions(
+  db: Db,
+  actor: Actor,
+  opts: { currentSessionId?: string | undefined } = {},
+): Promise<{ count: number }> {
+  const { count } = await db.authSession.updateMany({
+    where: {
+      userId: actor.userId,
+      revokedAt: null,
+      ...(opts.currentSessionId ? { id: { not: opts.currentSessionId } } : {}),
+    },
+    data: { revokedAt: new Date() },
+  });
+  return { count };
+}

@@ -1,0 +1,129 @@
+/**
+ * The after-commit event sink.
+ *
+ * Core persists every change first (Event / UserEvent rows) and only after commit hands the same
+ * event to the process's `EventSink` — the single generation point for pushes (Zulip's
+ * `send_event`). The default sink is an in-process `MemoryEventBus`; the realtime gateway swaps
+ * in a Redis-backed sink with `setEventSink`. To add an event kind: add it to @parley/protocol, append it under
+ * the seq lock in the service that makes the change, and document its payload here.
+ * Event kinds and their payloads are defined in @parley/protocol (EventKind, UserEventKind).
+ */
+import type { TEventKind, TUserEventKind } from "@parley/protocol";
+
+/** One entry of a conversation's log, as persisted and as pushed. */
+export type ConversationEvent = {
+  conversationId: string;
+  seq: number;
+  kind: TEventKind;
+  actorId: string | null;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+};
+
+/** One entry of a user's own log, as persisted and as pushed. */
+export type UserEventRecord = {
+  userId: string;
+  seq: number;
+  kind: TUserEventKind;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+};
+
+/** Receives events after their transaction committed. Must not throw for delivery problems. */
+export type EventSink = {
+  conversationEvent(conversationId: string, event: ConversationEvent): void;
+  userEvent(userId: string, event: UserEventRecord): void;
+};
+
+type Listener<E> = (event: E) => void;
+
+/** In-process pub/sub: the single-node default sink, also handy in tests. */
+export class MemoryEventBus implements EventSink {
+  private readonly conversationListeners = new Map<string, Set<Listener<ConversationEvent>>>();
+  private readonly userListeners = new Map<string, Set<Listener<UserEventRecord>>>();
+  private readonly allListeners = new Set<Listener<ConversationEvent | UserEventRecord>>();
+
+  conversationEvent(conversationId: string, event: ConversationEvent): void {
+    emit(this.conversationListeners.get(conversationId), event);
+    emit(this.allListeners, event);
+  }
+
+  userEvent(userId: string, event: UserEventRecord): void {
+    emit(this.userListeners.get(userId), event);
+    emit(this.allListeners, event);
+  }
+
+  /** Listens to one conversation's events; returns the unsubscribe function. */
+  subscribeConversation(conversationId: string, listener: Listener<ConversationEvent>): () => void {
+    return subscribe(this.conversationListeners, conversationId, listener);
+  }
+
+  /** Listens to one user's events; returns the unsubscribe function. */
+  subscribeUser(userId: string, listener: Listener<UserEventRecord>): () => void {
+    return subscribe(this.userListeners, userId, listener);
+  }
+
+  /** Listens to every event (tests, debugging); returns the unsubscribe function. */
+  subscribeAll(listener: Listener<ConversationEvent | UserEventRecord>): () => void {
+    this.allListeners.add(listener);
+    return () => this.allListeners.delete(listener);
+  }
+}
+
+function subscribe<E>(map: Map<string, Set<Listener<E>>>, key: string, listener: Listener<E>): () => void {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(listener);
+  return () => {
+    set.delete(listener);
+    if (set.size === 0) map.delete(key);
+  };
+}
+
+function emit<E>(listeners: Set<Listener<E>> | undefined, event: E): void {
+  if (!listeners) return;
+  for (const listener of listeners) {
+    try {
+      listener(event);
+    } catch (err) {
+      // A failing subscriber must not break the write that already committed, nor other subscribers.
+      console.error("event listener failed", err);
+    }
+  }
+}
+
+let sink: EventSink = new MemoryEventBus();
+
+/** Replaces the process-wide sink (the realtime gateway installs its Redis/engine sink here). */
+export function setEventSink(next: EventSink): void {
+  sink = next;
+}
+
+/** The process-wide sink; a MemoryEventBus until `setEventSink` is called. */
+export function getEventSink(): EventSink {
+  return sink;
+}
+
+/** Delivers committed events to the sink; a sink failure is logged, never surfaced to the writer. */
+export function publishCommitted(
+  conversationEvents: readonly ConversationEvent[],
+  userEvents: readonly UserEventRecord[] = [],
+): void {
+  for (const event of conversationEvents) {
+    try {
+      sink.conversationEvent(event.conversationId, event);
+    } catch (err) {
+      console.error("event sink failed", err);
+    }
+  }
+  for (const event of userEvents) {
+    try {
+      sink.userEvent(event.userId, event);
+    } catch (err) {
+      console.error("event sink failed", err);
+    }
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * Sending and reading messages — the hot path.
+ *
+ * sendMessage does one read (conversation, membership, sender name and any earlier message with
+ * the same clientMsgId, in one query) and then ONE write statement: a CTE that bumps
+ * Conversation.lastSeq under its row lock, inserts the message.created Event and the Message, and
+ * bumps the thread root's reply count. A single statement is its own transaction, so the write is
+ * atomic, and its UPDATE re-checks "not archived" and "sender is a member" at write time (no window
+ * between the check and the write). Idempotency rests on the unique (senderId, clientMsgId): a
+ * concurrent duplicate loses the insert race, gets a unique violation (the whole statement, seq
+ * bump included, rolls back: no gap) and returns the winner with `duplicate: true`.
+ * To batch later: turn the CTE's inputs into arrays (unnest) per conversation.
+ */
+import { type Db, isUniqueViolation } from "@parley/db";
+import { EventKind } from "@parley/protocol";
+import { loadAccess, requireMember, requireNotArchived, requireRead } from "./access.ts";
+import type { Actor } from "./actor.ts";
+import { ParleyError, parseInput } from "./errors.ts";
+import { type ConversationEvent, publishCommitted } from "./events.ts";
+import { uuidv7 } from "./ids.ts";
+import { ZGetHistory, ZSendMessage } from "./schemas.ts";
+
+/** A message as clients see it. The body is blanked once deleted. */
+export type MessageDto = {
+  id: string;
+  conversationId: string;
+  seq: number;
+  senderId: string;
+  senderName: string;
+  clientMsgId: string;
+  body: string;
+  threadRootId: string | null;
+  replyCount: number;
+  editedAt: Date | null;
+  deletedAt: Date | null;
+  createdAt: Date;
+};
+
+const messageSelect = {
+  id: true,
+  conversationId: true,
+  seq: true,
+  senderId: true,
+  clientMsgId: true,
+  body: true,
+  threadRootId: true,
+  replyCount: true,
+  editedAt: true,
+  deletedAt: true,
+  createdAt: true,
+  sender: { select: { name: true } },
+} as const;
+
+type MessageRow = Omit<MessageDto, "senderName"> & { sender: { name: string } };
+
+function toMessageDto(row: MessageRow): MessageDto {
+  const { sender, ...rest } = row;
+  return { ...rest, senderName: sender.name, body: rest.deletedAt ? "" : rest.body };
+}
+
+type SendCheck = {
+  kind: string | null;
+  archivedAt: Date | null;
+  isMember: boolean;
+  senderName: string;
+  existingId: string | null;
+};
+
+/** Result of a send: the stored message, and whether it had been stored by an earlier attempt. */
+export type SendResult = { message: MessageDto; duplicate: boolean };
+
+/** Sends a message (idempotent per sender + clientMsgId). See the file header for the guarantees. */
+export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise<SendResult> {
+  const data = parseInput(ZSendMessage, input);
+  const { conversationId, clientMsgId, body } = data;
+  const threadRootId = data.threadRootId ?? null;
+
+  const [check] = await db.$queryRaw<SendCheck[]>`
+    SELECT c.kind::text AS kind, c."archivedAt", (m."userId" IS NOT NULL) AS "isMember",
+      u.name AS "senderName", ex.id AS "existingId"
+    FROM "User" u
+    LEFT JOIN "Conversation" c ON c.id = ${conversationId}::uuid
+    LEFT JOIN "Membership" m ON m."conversationId" = c.id AND m."userId" = u.id
+    LEFT JOIN "Message" ex ON ex."senderId" = u.id AND ex."clientMsgId" = ${clientMsgId}
+    WHERE u.id = ${actor.userId}::uuid`;
+  if (!check) throw new ParleyError("UNAUTHORIZED", "Unknown user");
+  if (check.existingId) return duplicateOf(db, check.existingId, conversationId);
+  if (!check.kind) throw new ParleyError("NOT_FOUND", "Conversation not found");
+  if (!check.isMember) {
+    throw new ParleyError(
+      "FORBIDDEN",
+      check.kind === "public_channel"
+        ? "Join the channel first"
+        : "You are not a member of this conversation",
+    );
+  }
+  if (check.archivedAt) throw new ParleyError("FORBIDDEN", "This conversation is archived");
+  if (threadRootId) await requireThreadRoot(db, conversationId, threadRootId);
+
+  const id = uuidv7();
+  const createdAt = new Date();
+  const payload = {
+    message: {
+      id,
+      senderId: actor.userId,
+      senderName: check.senderName,
+      clientMsgId,
+      body,
+      threadRootId,
+      createdAt,
+    },
+  };
+  let rows: { seq: number }[];
+  try {
+    rows = await db.$queryRaw<{ seq: number }[]>`
+      WITH c AS (
+        UPDATE "Conversation" SET "lastSeq" = "lastSeq" + 1
+        WHERE id = ${conversationId}::uuid AND "archivedAt" IS NULL
+          AND EXISTS (
+            SELECT 1 FROM "Membership"
+            WHERE "conversationId" = ${conversationId}::uuid AND "userId" = ${actor.userId}::uuid
+          )
+        RETURNING id, "lastSeq"
+      ), e AS (
+        INSERT INTO "Event" ("conversationId", seq, kind, "actorId", payload, "createdAt")
+        SELECT c.id, c."lastSeq", ${EventKind.MessageCreated}::text, ${actor.userId}::uuid,
+          ${JSON.stringify(payload)}::jsonb, ${createdAt}::timestamp(3)
+        FROM c
+      ), msg AS (
+        INSERT INTO "Message" (id, "conversationId", seq, "senderId", "clientMsgId", body, "threadRootId", "createdAt")
+        SELECT ${id}::uuid, c.id, c."lastSeq", ${actor.userId}::uuid, ${clientMsgId}, ${body},
+          ${threadRootId}::uuid, ${createdAt}::timestamp(3)
+        FROM c
+        RETURNING seq
+      ), root AS (
+        UPDATE "Message" SET "replyCount" = "replyCount" + 1, "lastReplyAt" = ${createdAt}::timestamp(3)
+        WHERE id = ${threadRootId}::uuid AND EXISTS (SELECT 1 FROM msg)
+      )
+      SELECT seq FROM msg`;
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    // A concurrent send with the same clientMsgId won the race.
+    const winner = await db.message.findUnique({
+      where: { senderId_clientMsgId: { senderId: actor.userId, clientMsgId } },
+      select: { id: true },
+    });
+    if (!winner) throw err;
+    return duplicateOf(db, winner.id, conversationId);
+  }
+  const seq = rows[0]?.seq;
+  if (seq === undefined) {
+    // Archived or left between the check and the write: report which.
+    const access = await loadAccess(db, actor, conversationId);
+    requireMember(access);
+    requireNotArchived(access);
+    throw new ParleyError("CONFLICT", "The conversation changed while sending; try again");
+  }
+  const event: ConversationEvent = {
+    conversationId,
+    seq,
+    kind: EventKind.MessageCreated,
+    actorId: actor.userId,
+    payload,
+    createdAt,
+  };
+  publishCommitted([event]);
+  return {
+    message: {
+      id,
+      conversationId,
+      seq,
+      senderId: actor.userId,
+      senderName: check.senderName,
+      clientMsgId,
+      body,
+      threadRootId,
+      replyCount: 0,
+      editedAt: null,
+      deletedAt: null,
+      createdAt,
+    },
+    duplicate: false,
+  };
+}
+
+async function duplicateOf(db: Db, messageId: string, conversationId: string): Promise<SendResult> {
+  const row = await db.message.findUnique({ where: { id: messageId }, select: messageSelect });
+  if (!row) throw new ParleyError("NOT_FOUND", "Message not found");
+  if (row.conversationId !== conversationId) {
+    throw new ParleyError("CONFLICT", "This clientMsgId was already used for another conversation");
+  }
+  return { message: toMessageDto(row), duplicate: true };
+}
+
+async function requireThreadRoot(db: Db, conversationId: string, threadRootId: string): Promise<void> {
+  const root = await db.message.findUnique({
+    where: { id: threadRootId },
+    select: { conversationId: true, threadRootId: true, deletedAt: true },
+  });
+  if (!root || root.conversationId !== conversationId || root.deletedAt) {
+    throw new ParleyError("NOT_FOUND", "Thread not found");
+  }
+  if (root.threadRootId) throw new ParleyError("BAD_REQUEST", "Replies go to the thread's first message");
+}
+
+/** A page of history, ascending by seq. */
+export type HistoryPage = { messages: MessageDto[]; hasMoreBefore: boolean; hasMoreAfter: boolean };
+
+/**
+ * A page of a conversation's messages in seq order: the latest `limit` by default, or those
+ * strictly before / after a seq, or around one (the anchor and about half the page each side).
+ */
+export async function getHistory(db: Db, actor: Actor, input: unknown): Promise<HistoryPage> {
+  const q = parseInput(ZGetHistory, input);
+  requireRead(await loadAccess(db, actor, q.conversationId));
+  const where = { conversationId: q.conversationId };
+
+  const older = async (seqBelow: number | undefined, take: number) => {
+    const rows = await db.message.findMany({
+      where: seqBelow === undefined ? where : { ...where, seq: { lt: seqBelow } },
+      orderBy: { seq: "desc" },
+      take: take + 1,
+      select: messageSelect,
+    });
+    return { rows: rows.slice(0, take).reverse(), hasMore: rows.length > take };
+  };
+  const newer = async (seqFrom: number, take: number) => {
+    const rows = await db.message.findMany({
+      where: { ...where, seq: { gte: seqFrom } },
+      orderBy: { seq: "asc" },
+      take: take + 1,
+      select: messageSelect,
+    });
+    return { rows: rows.slice(0, take), hasMore: rows.length > take };
+  };
+
+  if (q.after !== undefined) {
+    const page = await newer(q.after + 1, q.limit);
+    const before = await db.message.findFirst({
+      where: { ...where, seq: { lte: q.after } },
+      select: { id: true },
+    });
+    return {
+      messages: page.rows.map(toMessageDto),
+      hasMoreBefore: before !== null,
+      hasMoreAfter: page.hasMore,
+    };
+  }
+  if (q.around !== undefined) {
+    const beforeCount = Math.floor(q.limit / 2);
+    const [a, b] = await Promise.all([older(q.around, beforeCount), newer(q.around, q.limit - beforeCount)]);
+    return {
+      messages: [...a.rows, ...b.rows].map(toMessageDto),
+      hasMoreBefore: a.hasMore,
+      hasMoreAfter: b.hasMore,
+    };
+  }
+  const page = await older(q.before, q.limit);
+  const hasMoreAfter =
+    q.before === undefined
+      ? false
+      : (await db.message.findFirst({
+          where: { ...where, seq: { gte: q.before } },
+          select: { id: true },
+        })) !== null;
+  return { messages: page.rows.map(toMessageDto), hasMoreBefore: page.hasMore, hasMoreAfter };
+}

@@ -1,0 +1,166 @@
+/**
+ * Input schemas for every core service. Transports (tRPC, realtime frames) reuse them so one
+ * definition decides what is valid. `Z…` are the schemas, `T…` their parsed (output) types.
+ */
+import { z } from "zod";
+import { getLimits } from "./limits.ts";
+
+/** Any id column (all ids are UUIDs). */
+export const ZId = z.uuid({ message: "must be a UUID" });
+
+/** Slack-like channel name: trimmed, lower-cased, an optional leading `#` dropped, then [a-z0-9-_]{1,80}. */
+export const ZChannelName = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((s) => (s.startsWith("#") ? s.slice(1) : s))
+  .pipe(
+    z
+      .string()
+      .min(1, "channel name is required")
+      .max(80, "channel name is at most 80 characters")
+      .regex(/^[a-z0-9_-]+$/, "channel names use only lower-case letters, digits, - and _"),
+  );
+
+/** Channel topic (Slack's limit). */
+export const ZTopic = z.string().trim().max(250, "topic is at most 250 characters");
+
+/** A person's display name. */
+export const ZPersonName = z
+  .string()
+  .trim()
+  .min(1, "name is required")
+  .max(80, "name is at most 80 characters");
+
+/** E-mail address, always lower-cased. */
+export const ZEmail = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email({ message: "must be an e-mail address" }));
+
+/** Password policy: long enough to matter, short enough to bound hashing cost. */
+export const ZPassword = z
+  .string()
+  .min(8, "password must be at least 8 characters")
+  .max(256, "password is at most 256 characters");
+
+/** Message body: trimmed, 1..MAX_MESSAGE_LENGTH characters (limit read at parse time). */
+export const ZMessageBody = z
+  .string()
+  .trim()
+  .min(1, "message is empty")
+  .check((ctx) => {
+    const max = getLimits().maxMessageLength;
+    if (ctx.value.length > max) {
+      ctx.issues.push({
+        code: "too_big",
+        origin: "string",
+        maximum: max,
+        inclusive: true,
+        input: ctx.value,
+        message: `message is longer than ${max} characters`,
+      });
+    }
+  });
+
+/** Client-chosen idempotency key of a send: a fresh UUID per message (as in @parley/protocol's send). */
+export const ZClientMsgId = z.uuid({ message: "clientMsgId must be a UUID" });
+
+export const ZSetupWorkspace = z.object({
+  workspaceName: z.string().trim().min(1, "workspace name is required").max(80),
+  name: ZPersonName,
+  email: ZEmail,
+  password: ZPassword,
+});
+export type TSetupWorkspace = z.output<typeof ZSetupWorkspace>;
+
+export const ZUpdateWorkspace = z.object({
+  name: z.string().trim().min(1).max(80).optional(),
+  allowOpenSignup: z.boolean().optional(),
+});
+export type TUpdateWorkspace = z.output<typeof ZUpdateWorkspace>;
+
+export const ZSignUp = z.object({
+  name: ZPersonName,
+  email: ZEmail,
+  password: ZPassword,
+  inviteToken: z.string().min(1).max(200).optional(),
+});
+export type TSignUp = z.output<typeof ZSignUp>;
+
+export const ZCreateInvite = z.object({
+  maxUses: z.number().int().min(1).max(1000).default(1),
+  expiresInDays: z.number().int().min(1).max(365).default(7),
+});
+export type TCreateInvite = z.output<typeof ZCreateInvite>;
+
+export const ZCredentials = z.object({
+  email: ZEmail,
+  password: z.string().min(1).max(256),
+  userAgent: z.string().max(512).optional(),
+  ip: z.string().max(64).optional(),
+});
+export type TCredentials = z.output<typeof ZCredentials>;
+
+export const ZCreateAccessToken = z.object({
+  name: z.string().trim().min(1, "token name is required").max(80),
+  expiresInDays: z.number().int().min(1).max(3650).optional(),
+});
+export type TCreateAccessToken = z.output<typeof ZCreateAccessToken>;
+
+export const ZById = z.object({ id: ZId });
+export const ZUserRef = z.object({ userId: ZId });
+export const ZConversationRef = z.object({ conversationId: ZId });
+
+export const ZCreateChannel = z.object({
+  name: ZChannelName,
+  isPrivate: z.boolean().default(false),
+  topic: ZTopic.optional(),
+  memberIds: z.array(ZId).max(1000).optional(),
+});
+export type TCreateChannel = z.output<typeof ZCreateChannel>;
+
+export const ZRenameChannel = z.object({ conversationId: ZId, name: ZChannelName });
+export const ZSetTopic = z.object({ conversationId: ZId, topic: ZTopic });
+export const ZAddMembers = z.object({ conversationId: ZId, userIds: z.array(ZId).min(1).max(1000) });
+export const ZRemoveMember = z.object({ conversationId: ZId, userId: ZId });
+
+/** Largest group DM: the actor plus 8 others (Slack's limit). */
+export const MAX_GROUP_DM_OTHERS = 8;
+
+export const ZOpenDm = z.object({
+  userIds: z
+    .array(ZId)
+    .min(1, "pick at least one person")
+    .max(MAX_GROUP_DM_OTHERS + 1),
+});
+export type TOpenDm = z.output<typeof ZOpenDm>;
+
+export const ZMarkRead = z.object({ conversationId: ZId, seq: z.number().int().min(0) });
+export type TMarkRead = z.output<typeof ZMarkRead>;
+
+export const ZSendMessage = z.object({
+  conversationId: ZId,
+  clientMsgId: ZClientMsgId,
+  body: ZMessageBody,
+  threadRootId: ZId.optional(),
+});
+export type TSendMessage = z.output<typeof ZSendMessage>;
+
+/** History page size cap. */
+export const MAX_HISTORY_LIMIT = 100;
+
+const ZSeq = z.number().int().min(0);
+export const ZGetHistory = z
+  .object({
+    conversationId: ZId,
+    before: ZSeq.optional(),
+    after: ZSeq.optional(),
+    around: ZSeq.optional(),
+    limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).default(50),
+  })
+  .refine((v) => [v.before, v.after, v.around].filter((x) => x !== undefined).length <= 1, {
+    message: "give at most one of before, after, around",
+  });
+export type TGetHistory = z.output<typeof ZGetHistory>;

@@ -1,0 +1,108 @@
+/**
+ * The one place that allocates seqs, and the write-transaction helper that publishes events only
+ * after commit.
+ *
+ * Conversation log: `UPDATE "Conversation" SET "lastSeq" = "lastSeq" + 1 … RETURNING "lastSeq"`
+ * takes the conversation's row lock, so seqs are gap-free and ordered per conversation while
+ * different conversations proceed in parallel; the Event insert rides in the same statement (CTE).
+ * A user's log works the same way on `User.lastEventSeq`. To add a write: run it inside
+ * `inWriteTx`, append its events with `appendConversationEvent` / `appendUserEvent`, and they reach
+ * the EventSink once the transaction has committed (and never if it rolled back).
+ */
+import type { Db } from "@parley/db";
+import type { TEventKind, TUserEventKind } from "@parley/protocol";
+import { ParleyError } from "./errors.ts";
+import { type ConversationEvent, publishCommitted, type UserEventRecord } from "./events.ts";
+
+/** The client handed to an interactive transaction callback (Prisma's TransactionClient). */
+export type Tx = Omit<Db, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
+
+/** A transaction plus the events it appended, published after commit. */
+export type Writer = {
+  tx: Tx;
+  conversationEvents: ConversationEvent[];
+  userEvents: UserEventRecord[];
+};
+
+/** Transaction timeouts: generous maxWait so bursts queue for a pooled connection instead of failing. */
+const TX_OPTIONS = { maxWait: 15_000, timeout: 20_000 } as const;
+
+/** Runs `fn` in one transaction; events it appended go to the EventSink after commit. */
+export async function inWriteTx<T>(db: Db, fn: (w: Writer) => Promise<T>): Promise<T> {
+  let writer: Writer | undefined;
+  const result = await db.$transaction(async (tx) => {
+    writer = { tx, conversationEvents: [], userEvents: [] };
+    return fn(writer);
+  }, TX_OPTIONS);
+  if (writer) publishCommitted(writer.conversationEvents, writer.userEvents);
+  return result;
+}
+
+/**
+ * Appends one event to a conversation's log under its row lock and returns it. Throws FORBIDDEN
+ * when the conversation is archived (or gone): archived conversations take no new events.
+ */
+export async function appendConversationEvent(
+  w: Writer,
+  conversationId: string,
+  kind: TEventKind,
+  actorId: string | null,
+  payload: Record<string, unknown>,
+): Promise<ConversationEvent> {
+  const createdAt = new Date();
+  const rows = await w.tx.$queryRaw<{ seq: number }[]>`
+    WITH c AS (
+      UPDATE "Conversation" SET "lastSeq" = "lastSeq" + 1
+      WHERE id = ${conversationId}::uuid AND "archivedAt" IS NULL
+      RETURNING id, "lastSeq"
+    )
+    INSERT INTO "Event" ("conversationId", seq, kind, "actorId", payload, "createdAt")
+    SELECT c.id, c."lastSeq", ${kind}::text, ${actorId}::uuid, ${JSON.stringify(payload)}::jsonb, ${createdAt}::timestamp(3)
+    FROM c
+    RETURNING seq`;
+  const seq = rows[0]?.seq;
+  if (seq === undefined) throw new ParleyError("FORBIDDEN", "This conversation is archived");
+  const event: ConversationEvent = { conversationId, seq, kind, actorId, payload, createdAt };
+  w.conversationEvents.push(event);
+  return event;
+}
+
+/** Appends one event to a user's own log (bumping User.lastEventSeq under its row lock). */
+export async function appendUserEvent(
+  w: Writer,
+  userId: string,
+  kind: TUserEventKind,
+  payload: Record<string, unknown>,
+): Promise<UserEventRecord> {
+  const createdAt = new Date();
+  const rows = await w.tx.$queryRaw<{ seq: number }[]>`
+    WITH u AS (
+      UPDATE "User" SET "lastEventSeq" = "lastEventSeq" + 1
+      WHERE id = ${userId}::uuid
+      RETURNING id, "lastEventSeq"
+    )
+    INSERT INTO "UserEvent" ("userId", seq, kind, payload, "createdAt")
+    SELECT u.id, u."lastEventSeq", ${kind}::text, ${JSON.stringify(payload)}::jsonb, ${createdAt}::timestamp(3)
+    FROM u
+    RETURNING seq`;
+  const seq = rows[0]?.seq;
+  if (seq === undefined) throw new ParleyError("NOT_FOUND", "User not found");
+  const event: UserEventRecord = { userId, seq, kind, payload, createdAt };
+  w.userEvents.push(event);
+  return event;
+}
+
+/**
+ * Appends the same kind of user event to several users. Locks User rows in id order so that two
+ * transactions touching overlapping sets cannot deadlock.
+ */
+export async function appendUserEvents(
+  w: Writer,
+  userIds: readonly string[],
+  kind: TUserEventKind,
+  payload: (userId: string) => Record<string, unknown>,
+): Promise<void> {
+  for (const userId of [...new Set(userIds)].sort()) {
+    await appendUserEvent(w, userId, kind, payload(userId));
+  }
+}

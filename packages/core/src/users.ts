@@ -1,0 +1,92 @@
+import type { Db } from "@parley/db";
+import { type Actor, requireAdmin } from "./actor.ts";
+import { ParleyError, parseInput } from "./errors.ts";
+import { ZUserRef } from "./schemas.ts";
+import { inWriteTx } from "./tx.ts";
+
+/** A user as the API shows it (never the password hash). */
+export type UserDto = {
+  id: string;
+  name: string;
+  email: string;
+  role: Actor["role"];
+  deactivatedAt: Date | null;
+  createdAt: Date;
+};
+
+/** Prisma `select` producing a UserDto. */
+export const userDtoSelect = {
+  id: true,
+  name: true,
+  email: true,
+  role: true,
+  deactivatedAt: true,
+  createdAt: true,
+} as const;
+
+/** The acting user's own profile. */
+export async function getMe(db: Db, actor: Actor): Promise<UserDto> {
+  const user = await db.user.findUnique({ where: { id: actor.userId }, select: userDtoSelect });
+  if (!user) throw new ParleyError("NOT_FOUND", "User not found");
+  return user;
+}
+
+/** Active users of the workspace, by name. */
+export async function listUsers(db: Db, _actor: Actor): Promise<UserDto[]> {
+  return db.user.findMany({
+    where: { deactivatedAt: null },
+    select: userDtoSelect,
+    orderBy: [{ name: "asc" }, { id: "asc" }],
+  });
+}
+
+/**
+ * Deactivates a user (admin/owner; only an owner may deactivate an owner). Their sessions and
+ * access tokens are revoked in the same transaction; the last active owner cannot be deactivated.
+ */
+export async function deactivateUser(db: Db, actor: Actor, input: unknown): Promise<UserDto> {
+  requireAdmin(actor);
+  const { userId } = parseInput(ZUserRef, input);
+  return inWriteTx(db, async ({ tx }) => {
+    // Lock every active owner row so two concurrent deactivations cannot both pass the check.
+    const owners = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM "User" WHERE role = 'owner' AND "deactivatedAt" IS NULL ORDER BY id FOR UPDATE`;
+    const target = await tx.user.findUnique({ where: { id: userId }, select: userDtoSelect });
+    if (!target) throw new ParleyError("NOT_FOUND", "User not found");
+    if (target.deactivatedAt) return target;
+    if (target.role === "owner") {
+      if (actor.role !== "owner") throw new ParleyError("FORBIDDEN", "Only an owner can deactivate an owner");
+      if (owners.length <= 1) throw new ParleyError("FORBIDDEN", "Cannot deactivate the last owner");
+    }
+    const now = new Date();
+    const user = await tx.user.update({
+      where: { id: userId },
+      data: { deactivatedAt: now },
+      select: userDtoSelect,
+    });
+    await tx.authSession.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
+    await tx.personalAccessToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
+    await tx.auditLog.create({ data: { actorId: actor.userId, action: "user.deactivated", target: userId } });
+    return user;
+  });
+}
+
+/** Reactivates a deactivated user (admin/owner). They sign in again; old sessions stay revoked. */
+export async function reactivateUser(db: Db, actor: Actor, input: unknown): Promise<UserDto> {
+  requireAdmin(actor);
+  const { userId } = parseInput(ZUserRef, input);
+  return inWriteTx(db, async ({ tx }) => {
+    const target = await tx.user.findUnique({ where: { id: userId }, select: { role: true } });
+    if (!target) throw new ParleyError("NOT_FOUND", "User not found");
+    if (target.role === "owner" && actor.role !== "owner") {
+      throw new ParleyError("FORBIDDEN", "Only an owner can reactivate an owner");
+    }
+    const user = await tx.user.update({
+      where: { id: userId },
+      data: { deactivatedAt: null },
+      select: userDtoSelect,
+    });
+    await tx.auditLog.create({ data: { actorId: actor.userId, action: "user.reactivated", target: userId } });
+    return user;
+  });
+}

@@ -1,0 +1,53 @@
+import type { Db } from "@parley/db";
+import { seedUser, seedWorkspace } from "@parley/db/seed";
+import { createTestDb, type TTestDb } from "@parley/db/testing";
+import { expect } from "vitest";
+import type { Actor } from "../src/actor.ts";
+import { isParleyError, type ParleyErrorCode } from "../src/errors.ts";
+
+/** A test database with a workspace row; pool ≥ 10 so concurrency tests really run concurrently. */
+export async function setupDb(options: { allowOpenSignup?: boolean } = {}): Promise<TTestDb> {
+  const t = await createTestDb({ poolSize: 12 });
+  await seedWorkspace(t.db, { name: "Test", allowOpenSignup: options.allowOpenSignup ?? false });
+  return t;
+}
+
+/** A seeded user and its actor. */
+export async function newActor(
+  db: Db,
+  options: { role?: Actor["role"]; name?: string } = {},
+): Promise<Actor & { name: string; email: string; password: string }> {
+  const user = await seedUser(db, options);
+  return { userId: user.id, role: user.role, name: user.name, email: user.email, password: user.password };
+}
+
+/** Asserts the promise rejects with a ParleyError of `code` (and returns it). */
+export async function expectParley(promise: Promise<unknown>, code: ParleyErrorCode, message?: RegExp) {
+  const err = await promise.then(
+    () => {
+      throw new Error(`expected ${code}, but it resolved`);
+    },
+    (e: unknown) => e,
+  );
+  if (!isParleyError(err)) throw err;
+  expect(err.code).toBe(code);
+  if (message) expect(err.message).toMatch(message);
+  return err;
+}
+
+/** Row counts of the log tables, to prove a rejected call wrote nothing. */
+export async function logCounts(db: Db) {
+  const [events, messages, userEvents] = await Promise.all([
+    db.event.count(),
+    db.message.count(),
+    db.userEvent.count(),
+  ]);
+  return { events, messages, userEvents };
+}
+
+let channelCounter = 0;
+/** A unique channel name. */
+export function channelName(prefix = "ch"): string {
+  channelCounter += 1;
+  return `${prefix}-${process.pid}-${channelCounter}-${Math.floor(Math.random() * 1e6)}`;
+}
