@@ -1,0 +1,58 @@
+/**
+ * Handlers for the commands that need the domain. Each returns the extra fields of its `ack`
+ * (or throws; a ParleyError becomes an `error` frame with the same code). The gateway runs one
+ * connection's commands strictly in order (see gateway.ts), so handlers need not worry about a
+ * user's own sends overtaking each other.
+ *
+ * To add a command: define it in @parley/protocol, add its handler type here, wire it in
+ * `createCoreHandlers`, and route it in gateway.ts `onFrame`.
+ */
+import { isParleyError, markRead, sendMessage } from "@parley/core";
+import type { Db } from "@parley/db";
+import { ErrorCode, type TErrorCode, type TMarkRead, type TSend } from "@parley/protocol";
+import type { TConnectionActor } from "./gateway.ts";
+
+/** What a handler knows about the connection that sent the command. */
+export type TCommandContext = { actor: TConnectionActor; connectionId: string };
+
+/** Fields added to the `ack` of a successful command. */
+export type TAckFields = { clientMsgId?: string; seq?: number; messageId?: string };
+
+/** One handler per command that needs the domain; a missing one answers NOT_IMPLEMENTED. */
+export type TCommandHandlers = {
+  send: (ctx: TCommandContext, command: TSend) => Promise<TAckFields>;
+  markRead: (ctx: TCommandContext, command: TMarkRead) => Promise<TAckFields>;
+};
+
+const FORWARDED_CODES = new Set<string>(Object.values(ErrorCode));
+
+/** Maps a thrown value to an error frame's code and message; unknown failures become INTERNAL. */
+export function toErrorFrame(err: unknown): { code: TErrorCode; message: string } {
+  if (isParleyError(err) && FORWARDED_CODES.has(err.code)) {
+    return { code: err.code as TErrorCode, message: err.message };
+  }
+  return { code: ErrorCode.Internal, message: "Something went wrong on the server; retrying is safe" };
+}
+
+/** Handlers backed by @parley/core. */
+export function createCoreHandlers(db: Db): TCommandHandlers {
+  return {
+    // Persist first (one statement in core), then ack: only an acked message counts as sent.
+    async send(ctx, command) {
+      const { message } = await sendMessage(db, ctx.actor, {
+        conversationId: command.conversationId,
+        clientMsgId: command.clientMsgId,
+        body: command.body,
+        ...(command.threadRootId ? { threadRootId: command.threadRootId } : {}),
+      });
+      return { clientMsgId: message.clientMsgId, seq: message.seq, messageId: message.id };
+    },
+    async markRead(ctx, command) {
+      const { readSeq } = await markRead(db, ctx.actor, {
+        conversationId: command.conversationId,
+        seq: command.seq,
+      });
+      return { seq: readSeq };
+    },
+  };
+}

@@ -1,0 +1,446 @@
+import { once } from "node:events";
+import { ParleyConnection, type TStateChange } from "@parley/client";
+import { mintTicket } from "@parley/core/tickets";
+import { createAccessToken } from "@parley/core/tokens";
+import type { Db } from "@parley/db";
+import { seedChannel, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
+import { createTestDb, type TTestDb } from "@parley/db/testing";
+import { CloseCode, ErrorCode, MAX_FRAME_BYTES, PROTOCOL_VERSION, type TServerEvent } from "@parley/protocol";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { createAuthenticator } from "./auth.ts";
+import { createCoreHandlers } from "./commands.ts";
+import { createGateway, type TGateway, type TGatewayOptions } from "./gateway.ts";
+
+const SECRET = "integration-test-secret-at-least-32-characters";
+const logger = pino({ level: "silent" });
+
+let testDb: TTestDb;
+let db: Db;
+let gateway: TGateway;
+let alice: TSeededUser;
+const extraGateways: TGateway[] = [];
+
+async function startGateway(overrides: Partial<TGatewayOptions> = {}): Promise<TGateway> {
+  const g = await createGateway({
+    port: 0,
+    host: "127.0.0.1",
+    authenticate: createAuthenticator({ db, secret: SECRET }),
+    handlers: createCoreHandlers(db),
+    logger,
+    ...overrides,
+  });
+  extraGateways.push(g);
+  return g;
+}
+
+async function sessionTicket(userId: string, ttlSec = 60): Promise<string> {
+  const session = await db.authSession.create({
+    data: { userId, expiresAt: new Date(Date.now() + 3_600_000) },
+    select: { id: true },
+  });
+  return mintTicket(SECRET, { userId, sessionId: session.id }, ttlSec);
+}
+
+async function accessToken(user: TSeededUser): Promise<string> {
+  const { token } = await createAccessToken(db, { userId: user.id, role: user.role }, { name: "test" });
+  return token;
+}
+
+/** A test client: collects frames in order and exposes the close. */
+class TestSocket {
+  readonly ws: WebSocket;
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private readonly frames: TServerEvent[] = [];
+  private readonly waiters: ((f: TServerEvent) => void)[] = [];
+
+  constructor(url: string, options: WebSocket.ClientOptions = {}) {
+    this.ws = new WebSocket(url, options);
+    this.ws.on("message", (data) => {
+      const frame = JSON.parse(String(data)) as TServerEvent;
+      const waiter = this.waiters.shift();
+      if (waiter) waiter(frame);
+      else this.frames.push(frame);
+    });
+    this.ws.on("error", () => {});
+    this.closed = new Promise((resolve) => {
+      this.ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() }));
+    });
+  }
+
+  next(timeoutMs = 5_000): Promise<TServerEvent> {
+    const queued = this.frames.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no frame within timeout")), timeoutMs);
+      this.waiters.push((f) => {
+        clearTimeout(timer);
+        resolve(f);
+      });
+    });
+  }
+
+  send(value: unknown): void {
+    this.ws.send(typeof value === "string" ? value : JSON.stringify(value));
+  }
+}
+
+function url(g: TGateway, query = ""): string {
+  return `ws://127.0.0.1:${g.port}/ws${query}`;
+}
+
+/** Opens a socket and returns it after its welcome frame. */
+async function connected(g: TGateway, query: string, options?: WebSocket.ClientOptions) {
+  const socket = new TestSocket(url(g, query), options);
+  const welcome = await socket.next();
+  expect(welcome.type).toBe("welcome");
+  return { socket, welcome };
+}
+
+/** The HTTP status of a refused upgrade. */
+async function upgradeStatus(target: string, headers: Record<string, string> = {}): Promise<number> {
+  const ws = new WebSocket(target, { headers });
+  ws.on("error", () => {});
+  const [, res] = (await once(ws, "unexpected-response")) as [unknown, { statusCode: number }];
+  ws.terminate();
+  return res.statusCode;
+}
+
+beforeAll(async () => {
+  testDb = await createTestDb();
+  db = testDb.db;
+  await seedWorkspace(db);
+  alice = await seedUser(db, { name: "Alice" });
+  gateway = await startGateway();
+});
+
+afterAll(async () => {
+  for (const g of extraGateways) await g.close({ timeoutMs: 500 });
+  await testDb?.drop();
+});
+
+describe("http", () => {
+  it("answers /healthz with the connection count", async () => {
+    const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+    const res = await fetch(`http://127.0.0.1:${gateway.port}/healthz`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; connections: number };
+    expect(body.status).toBe("ok");
+    expect(body.connections).toBeGreaterThanOrEqual(1);
+    socket.ws.close();
+  });
+
+  it("answers 404 elsewhere, also for upgrades", async () => {
+    expect((await fetch(`http://127.0.0.1:${gateway.port}/nope`)).status).toBe(404);
+    const ticket = await sessionTicket(alice.id);
+    expect(await upgradeStatus(`ws://127.0.0.1:${gateway.port}/other?ticket=${ticket}`)).toBe(404);
+  });
+});
+
+describe("authentication on upgrade", () => {
+  it("refuses a socket without credentials with HTTP 401", async () => {
+    expect(await upgradeStatus(url(gateway))).toBe(401);
+  });
+
+  it("refuses forged, expired and wrongly signed tickets", async () => {
+    expect(await upgradeStatus(url(gateway, "?ticket=not-a-jwt"))).toBe(401);
+    expect(await upgradeStatus(url(gateway, `?ticket=${await sessionTicket(alice.id, -10)}`))).toBe(401);
+    const foreign = await mintTicket("another-secret-that-is-32-characters-long", { userId: alice.id });
+    expect(await upgradeStatus(url(gateway, `?ticket=${foreign}`))).toBe(401);
+  });
+
+  it("welcomes a valid ticket", async () => {
+    const { socket, welcome } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+    expect(welcome).toMatchObject({ type: "welcome", protocolVersion: PROTOCOL_VERSION, userId: alice.id });
+    if (welcome.type !== "welcome") throw new Error("unreachable");
+    expect(welcome.connectionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(welcome.heartbeatMs).toBeGreaterThan(0);
+    socket.ws.close();
+  });
+
+  it("refuses a ticket whose session was revoked", async () => {
+    const session = await db.authSession.create({
+      data: { userId: alice.id, expiresAt: new Date(Date.now() + 3_600_000), revokedAt: new Date() },
+    });
+    const ticket = await mintTicket(SECRET, { userId: alice.id, sessionId: session.id });
+    expect(await upgradeStatus(url(gateway, `?ticket=${ticket}`))).toBe(401);
+  });
+
+  it("welcomes a personal access token in the Authorization header or the query", async () => {
+    const token = await accessToken(alice);
+    const viaHeader = new TestSocket(url(gateway), { headers: { Authorization: `Bearer ${token}` } });
+    expect(await viaHeader.next()).toMatchObject({ type: "welcome", userId: alice.id });
+    const { socket: viaQuery } = await connected(gateway, `?token=${token}`);
+    viaHeader.ws.close();
+    viaQuery.ws.close();
+  });
+
+  it("refuses unknown and revoked tokens", async () => {
+    expect(await upgradeStatus(url(gateway, "?token=plt_doesnotexist"))).toBe(401);
+    const token = await accessToken(alice);
+    await db.personalAccessToken.updateMany({ where: { userId: alice.id }, data: { revokedAt: new Date() } });
+    expect(await upgradeStatus(url(gateway), { Authorization: `Bearer ${token}` })).toBe(401);
+  });
+
+  it("refuses connections beyond the per-user limit with HTTP 429", async () => {
+    const g = await startGateway({ maxConnectionsPerUser: 1 });
+    const token = await accessToken(alice);
+    const { socket } = await connected(g, `?token=${token}`);
+    expect(await upgradeStatus(url(g, `?token=${token}`))).toBe(429);
+    socket.ws.close();
+    await socket.closed;
+    while (g.connectionCount > 0) await new Promise((r) => setTimeout(r, 5));
+    const { socket: again } = await connected(g, `?token=${token}`);
+    again.ws.close();
+  });
+
+  it("refuses a deactivated user's token and ticket", async () => {
+    const bob = await seedUser(db);
+    const token = await accessToken(bob);
+    const ticket = await sessionTicket(bob.id);
+    await db.user.update({ where: { id: bob.id }, data: { deactivatedAt: new Date() } });
+    expect(await upgradeStatus(url(gateway, `?token=${token}`))).toBe(401);
+    expect(await upgradeStatus(url(gateway, `?ticket=${ticket}`))).toBe(401);
+    const tokenTicket = await mintTicket(SECRET, { userId: bob.id });
+    expect(await upgradeStatus(url(gateway, `?ticket=${tokenTicket}`))).toBe(401);
+  });
+});
+
+describe("frames", () => {
+  it("answers bad JSON, unknown types and missing fields with error frames and keeps the socket", async () => {
+    const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+
+    socket.send("{oops");
+    expect(await socket.next()).toMatchObject({ type: "error", code: ErrorCode.BadJson });
+
+    socket.send({ type: "teleport", id: "t1" });
+    const unknown = await socket.next();
+    expect(unknown).toMatchObject({ type: "error", code: ErrorCode.UnknownType, id: "t1" });
+
+    socket.send({ type: "markRead", id: "m1", seq: 1 });
+    const invalid = await socket.next();
+    expect(invalid).toMatchObject({ type: "error", code: ErrorCode.InvalidFields, id: "m1" });
+    if (invalid.type !== "error") throw new Error("unreachable");
+    expect(invalid.issues?.map((i) => i.path)).toEqual(["conversationId"]);
+
+    socket.ws.send(Buffer.from("{}"), { binary: true });
+    expect(await socket.next()).toMatchObject({ type: "error", code: ErrorCode.BadFrame });
+
+    socket.send({ type: "ping", id: "p1" });
+    expect(await socket.next()).toEqual({ type: "pong", id: "p1" });
+    expect(socket.ws.readyState).toBe(WebSocket.OPEN);
+    socket.ws.close();
+  });
+
+  it("closes with 4400 after too many malformed frames", async () => {
+    const g = await startGateway({ badFrameLimit: 3 });
+    const { socket } = await connected(g, `?ticket=${await sessionTicket(alice.id)}`);
+    for (let i = 0; i < 4; i++) socket.send("nope");
+    expect((await socket.closed).code).toBe(CloseCode.BadFrames);
+  });
+
+  it("closes with 4413 on a frame over MAX_FRAME_BYTES", async () => {
+    const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+    socket.send({ type: "ping", id: "x", pad: "x".repeat(MAX_FRAME_BYTES) });
+    expect((await socket.closed).code).toBe(CloseCode.FrameTooLarge);
+  });
+
+  it("refuses commands over the rate limit, then closes with 4429 if the client keeps going", async () => {
+    const g = await startGateway({ commandRate: { perSecond: 1, burst: 3 } });
+    const { socket } = await connected(g, `?ticket=${await sessionTicket(alice.id)}`);
+    for (let i = 1; i <= 4; i++) socket.send({ type: "ping", id: `p${i}` });
+    for (let i = 1; i <= 3; i++) expect(await socket.next()).toEqual({ type: "pong", id: `p${i}` });
+    expect(await socket.next()).toMatchObject({ type: "error", code: ErrorCode.TooManyRequests, id: "p4" });
+    for (let i = 0; i < 4; i++) socket.send({ type: "ping" });
+    expect((await socket.closed).code).toBe(CloseCode.RateLimited);
+  });
+
+  it("refuses a hello with another protocol version (4426)", async () => {
+    const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+    socket.send({ type: "hello", protocolVersion: PROTOCOL_VERSION + 1 });
+    expect(await socket.next()).toMatchObject({ type: "error", code: ErrorCode.UnsupportedVersion });
+    expect((await socket.closed).code).toBe(CloseCode.UnsupportedVersion);
+  });
+
+  it("acks markRead through core", async () => {
+    const channel = await seedChannel(db, { createdById: alice.id, memberIds: [] });
+    const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+    socket.send({ type: "markRead", id: "r1", conversationId: channel.id, seq: 0 });
+    expect(await socket.next()).toEqual({ type: "ack", id: "r1", seq: 0 });
+
+    const stranger = await seedChannel(db, { createdById: (await seedUser(db)).id, memberIds: [] });
+    socket.send({ type: "markRead", id: "r2", conversationId: stranger.id, seq: 1 });
+    const refused = await socket.next();
+    expect(refused).toMatchObject({ type: "error", id: "r2" });
+    if (refused.type !== "error") throw new Error("unreachable");
+    expect([ErrorCode.Forbidden, ErrorCode.NotFound]).toContain(refused.code);
+    socket.ws.close();
+  });
+});
+
+describe("send", () => {
+  it("acks a send only after it is stored, with its seq and message id", async () => {
+    const channel = await seedChannel(db, { createdById: alice.id, memberIds: [] });
+    const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+    const clientMsgId = crypto.randomUUID();
+    socket.send({ type: "send", id: "s1", conversationId: channel.id, clientMsgId, body: "hello" });
+    const ack = await socket.next();
+    expect(ack).toMatchObject({ type: "ack", id: "s1", clientMsgId });
+    if (ack.type !== "ack") throw new Error("unreachable");
+    const stored = await db.message.findUnique({ where: { id: ack.messageId } });
+    expect(stored).toMatchObject({ body: "hello", seq: ack.seq, senderId: alice.id, clientMsgId });
+    socket.ws.close();
+  });
+
+  it("is idempotent per clientMsgId: a resend gets the same seq and message id", async () => {
+    const channel = await seedChannel(db, { createdById: alice.id, memberIds: [] });
+    const { socket } = await connected(gateway, `?token=${await accessToken(alice)}`);
+    const clientMsgId = crypto.randomUUID();
+    const frame = { type: "send", conversationId: channel.id, clientMsgId, body: "once" };
+    socket.send({ ...frame, id: "a" });
+    socket.send({ ...frame, id: "b" });
+    const [first, second] = [await socket.next(), await socket.next()];
+    expect(first).toMatchObject({ type: "ack", id: "a" });
+    expect(second).toMatchObject({ type: "ack", id: "b" });
+    if (first.type !== "ack" || second.type !== "ack") throw new Error("unreachable");
+    expect(second.seq).toBe(first.seq);
+    expect(second.messageId).toBe(first.messageId);
+    expect(await db.message.count({ where: { conversationId: channel.id } })).toBe(1);
+    socket.ws.close();
+  });
+
+  it("keeps one connection's sends in the order they were sent", async () => {
+    const channel = await seedChannel(db, { createdById: alice.id, memberIds: [] });
+    const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+    for (let i = 0; i < 20; i++) {
+      socket.send({
+        type: "send",
+        id: `o${i}`,
+        conversationId: channel.id,
+        clientMsgId: crypto.randomUUID(),
+        body: `${i}`,
+      });
+    }
+    const acks = [];
+    for (let i = 0; i < 20; i++) acks.push(await socket.next());
+    expect(acks.map((a) => (a.type === "ack" ? a.id : a.type))).toEqual(acks.map((_, i) => `o${i}`));
+    const seqs = acks.map((a) => (a.type === "ack" ? (a.seq ?? -1) : -1));
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    const bodies = await db.message.findMany({
+      where: { conversationId: channel.id },
+      orderBy: { seq: "asc" },
+    });
+    expect(bodies.map((m) => m.body)).toEqual(acks.map((_, i) => `${i}`));
+    socket.ws.close();
+  });
+
+  it("answers a send to a conversation the user is not in with FORBIDDEN, and an unknown one with NOT_FOUND", async () => {
+    const owner = await seedUser(db);
+    const channel = await seedChannel(db, { createdById: owner.id, memberIds: [] });
+    const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+    socket.send({
+      type: "send",
+      id: "x",
+      conversationId: channel.id,
+      clientMsgId: crypto.randomUUID(),
+      body: "hi",
+    });
+    expect(await socket.next()).toMatchObject({ type: "error", id: "x", code: ErrorCode.Forbidden });
+    socket.send({
+      type: "send",
+      id: "y",
+      conversationId: crypto.randomUUID(),
+      clientMsgId: crypto.randomUUID(),
+      body: "hi",
+    });
+    expect(await socket.next()).toMatchObject({ type: "error", id: "y", code: ErrorCode.NotFound });
+    socket.send({
+      type: "send",
+      id: "z",
+      conversationId: channel.id,
+      clientMsgId: crypto.randomUUID(),
+      body: "   ",
+    });
+    expect(await socket.next()).toMatchObject({ type: "error", id: "z", code: ErrorCode.BadRequest });
+    socket.ws.close();
+  });
+});
+
+describe("liveness and shutdown", () => {
+  it("closes a socket that stops answering heartbeats (4408)", async () => {
+    const g = await startGateway({ heartbeatMs: 100 });
+    const { socket } = await connected(g, `?ticket=${await sessionTicket(alice.id)}`, { autoPong: false });
+    const started = Date.now();
+    expect((await socket.closed).code).toBe(CloseCode.HeartbeatTimeout);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it("keeps a socket that answers heartbeats", async () => {
+    const g = await startGateway({ heartbeatMs: 100 });
+    const { socket } = await connected(g, `?ticket=${await sessionTicket(alice.id)}`);
+    await new Promise((r) => setTimeout(r, 450));
+    expect(socket.ws.readyState).toBe(WebSocket.OPEN);
+    socket.ws.close();
+  });
+
+  it("closes a slow consumer (4002) instead of buffering without bound", async () => {
+    const g = await startGateway({ maxBufferedBytes: 256 * 1024 });
+    const { socket } = await connected(g, `?ticket=${await sessionTicket(alice.id)}`);
+    // Stop reading: the kernel buffers fill, then the gateway's own buffer grows.
+    const raw = (socket.ws as unknown as { _socket: import("node:net").Socket })._socket;
+    raw.pause();
+    const big = {
+      type: "user.event",
+      seq: 1,
+      kind: "test.filler",
+      payload: { pad: "x".repeat(256 * 1024) },
+    } as const;
+    let refused = false;
+    for (let i = 0; i < 400 && !refused; i++) refused = g.sendToUser(alice.id, big) === 0;
+    expect(refused).toBe(true);
+    raw.resume();
+    expect((await socket.closed).code).toBe(CloseCode.SlowConsumer);
+  });
+
+  it("closes every socket with 4000 on graceful shutdown and stops accepting", async () => {
+    const g = await createGateway({
+      port: 0,
+      host: "127.0.0.1",
+      authenticate: createAuthenticator({ db, secret: SECRET }),
+      logger,
+    });
+    const a = await connected(g, `?ticket=${await sessionTicket(alice.id)}`);
+    const b = await connected(g, `?token=${await accessToken(alice)}`);
+    await g.close();
+    expect((await a.socket.closed).code).toBe(CloseCode.GoingAway);
+    expect((await b.socket.closed).code).toBe(CloseCode.GoingAway);
+    await expect(fetch(`http://127.0.0.1:${g.port}/healthz`)).rejects.toThrow();
+  });
+
+  it("the client reaches open through a real ticket and reconnects after 4000", async () => {
+    const g = await startGateway();
+    const changes: TStateChange[] = [];
+    const connection = new ParleyConnection({
+      url: async () => url(g, `?ticket=${await sessionTicket(alice.id)}`),
+      WebSocket,
+      // A long first retry, so no second attempt races the assertions below.
+      backoff: { baseMs: 5_000, maxMs: 5_000 },
+      random: () => 0.9,
+    });
+    connection.on("state", (c) => changes.push(c));
+    const opened = new Promise<void>((resolve) => {
+      connection.on("state", (c) => c.to === "open" && resolve());
+    });
+    connection.connect();
+    await opened;
+    expect(connection.welcome?.userId).toBe(alice.id);
+    const reconnecting = new Promise<TStateChange>((resolve) => {
+      connection.on("state", (c) => c.to === "reconnecting" && resolve(c));
+    });
+    await g.close();
+    expect((await reconnecting).code).toBe(CloseCode.GoingAway);
+    connection.disconnect();
+    expect(changes.map((c) => c.to)).toEqual(["connecting", "open", "reconnecting", "closed"]);
+  });
+});

@@ -1,0 +1,525 @@
+/**
+ * The WebSocket gateway: an http server (GET /healthz) plus `ws` in noServer mode, so every
+ * upgrade is authenticated BEFORE a socket exists (a refused upgrade is a plain HTTP 401).
+ *
+ * Per connection it validates every frame (parseClientFrame), answers bad ones with an `error`
+ * frame, closes abusers (4400) and oversize senders (4413), and runs commands in arrival order.
+ * Across connections it keeps ONE heartbeat sweep (not a timer per socket) and protects itself
+ * from slow consumers by checking bufferedAmount before every send.
+ *
+ * Extending: commands are handled by `TCommandHandlers` (see commands.ts); the delivery engine
+ * (subscriptions, fan-out, resume) will plug in next to them using `sendToUser`/`connections`.
+ */
+import { randomUUID } from "node:crypto";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import type { Actor } from "@parley/core";
+import {
+  CloseCode,
+  ErrorCode,
+  encodeServerEvent,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  parseClientFrame,
+  type TClientCommand,
+  type TErrorCode,
+  type TFieldIssue,
+  type TServerEvent,
+} from "@parley/protocol";
+import type { Logger } from "pino";
+import { WebSocket, WebSocketServer } from "ws";
+import { type TCommandContext, type TCommandHandlers, toErrorFrame } from "./commands.ts";
+
+/** Who a socket belongs to, as established during the upgrade. */
+export type TConnectionActor = Actor & {
+  /** The browser session behind the ticket, when there is one (revocation can target it). */
+  sessionId?: string;
+  /** The personal access token used, when there is one. */
+  tokenId?: string;
+};
+
+/** Options of createGateway. */
+export type TGatewayOptions = {
+  /** TCP port; 0 picks a free one (see `gateway.port`). */
+  port: number;
+  /** Interface to bind (default all). */
+  host?: string;
+  /** Resolves the upgrade request to an actor, or null to refuse it with 401. */
+  authenticate: (req: IncomingMessage) => Promise<TConnectionActor | null>;
+  logger: Logger;
+  /** Heartbeat sweep interval; a socket silent for one whole interval is closed (4408). Default 25 s. */
+  heartbeatMs?: number;
+  /** Largest accepted frame in bytes (default MAX_FRAME_BYTES); larger frames close the socket with 4413. */
+  maxFrameBytes?: number;
+  /** A socket whose unsent bytes exceed this is closed as a slow consumer (4002). Default 4 MiB. */
+  maxBufferedBytes?: number;
+  /** Malformed frames tolerated per window before closing with 4400 (default 10 per 60 s). */
+  badFrameLimit?: number;
+  badFrameWindowMs?: number;
+  /**
+   * Command rate per connection: a token bucket refilled at `perSecond` holding up to `burst`.
+   * A command over budget gets error TOO_MANY_REQUESTS; a client that keeps going after `burst`
+   * refusals is closed with 4429. Default 20/s, burst 60.
+   */
+  commandRate?: { perSecond: number; burst: number };
+  /** Sockets one user may hold on this gateway; further upgrades get HTTP 429. Default 50. */
+  maxConnectionsPerUser?: number;
+  /** Handlers for commands that need the domain (send, markRead, …). */
+  handlers?: Partial<TCommandHandlers>;
+};
+
+/** A running gateway. */
+export type TGateway = {
+  /** The bound port. */
+  readonly port: number;
+  /** The http server (for tests and metrics). */
+  readonly server: Server;
+  /** Number of open sockets. */
+  readonly connectionCount: number;
+  /** Sends one frame to every socket of `userId`, encoded once; returns how many it went to. */
+  sendToUser(userId: string, event: TServerEvent): number;
+  /** Stops accepting, closes every socket with `code` (default 4000: reconnect elsewhere), then stops. */
+  close(options?: { code?: number; reason?: string; timeoutMs?: number }): Promise<void>;
+};
+
+/** One socket and what the gateway knows about it. */
+type TConnection = {
+  id: string;
+  ws: WebSocket;
+  actor: TConnectionActor;
+  /** Set by any frame or pong; cleared by each sweep. A sweep that finds it clear closes the socket. */
+  isAlive: boolean;
+  /** When the gateway started closing it; the sweep terminates sockets that take too long. */
+  closingSince: number | null;
+  /** Timestamps of recent malformed frames (abuse limit). */
+  badFrames: number[];
+  /** Commands run one after another per connection, so a user's sends keep their order. */
+  queue: Promise<void>;
+  /** Commands queued or running; bounded so a slow database cannot make the queue grow forever. */
+  pending: number;
+  /** Token bucket for the command rate limit. */
+  tokens: number;
+  tokensAt: number;
+  /** Commands refused in a row for exceeding the rate. */
+  refusedInARow: number;
+};
+
+/** Commands one connection may have queued or running at once. */
+const MAX_PENDING_COMMANDS = 100;
+
+const DEFAULTS = {
+  heartbeatMs: 25_000,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  badFrameLimit: 10,
+  badFrameWindowMs: 60_000,
+  commandRate: { perSecond: 20, burst: 60 },
+  maxConnectionsPerUser: 50,
+};
+
+function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  const headers = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`,
+    "Connection: close",
+    "Content-Type: application/json; charset=utf-8",
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...(status === 401 ? ['WWW-Authenticate: Bearer realm="parley"'] : []),
+  ];
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.once("finish", () => socket.destroy());
+  socket.end(`${headers.join("\r\n")}\r\n\r\n${body}`);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(body),
+    "Cache-Control": "no-store",
+  });
+  res.end(body);
+}
+
+/** Starts the gateway and resolves once it listens. */
+export async function createGateway(options: TGatewayOptions): Promise<TGateway> {
+  const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
+  const maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
+  const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes;
+  const badFrameLimit = options.badFrameLimit ?? DEFAULTS.badFrameLimit;
+  const badFrameWindowMs = options.badFrameWindowMs ?? DEFAULTS.badFrameWindowMs;
+  const commandRate = options.commandRate ?? DEFAULTS.commandRate;
+  const maxConnectionsPerUser = options.maxConnectionsPerUser ?? DEFAULTS.maxConnectionsPerUser;
+  const handlers = options.handlers ?? {};
+  const log = options.logger;
+
+  const connections = new Set<TConnection>();
+  const byUser = new Map<string, Set<TConnection>>();
+  let isClosing = false;
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?", 1)[0];
+    if (req.method === "GET" && path === "/healthz") {
+      // 503 while draining, so a load balancer stops sending new sockets here.
+      if (isClosing) sendJson(res, 503, { status: "shutting_down", connections: connections.size });
+      else sendJson(res, 200, { status: "ok", connections: connections.size });
+      return;
+    }
+    sendJson(res, 404, { error: { code: "NOT_FOUND", message: "Not found (WebSocket endpoint: /ws)" } });
+  });
+
+  // ws enforces a hard ceiling (standard close 1009) far above the protocol limit, so ordinary
+  // oversize frames reach our own check and get the documented 4413 instead.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxFrameBytes * 2,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+
+  /** Closes with a code and marks the connection so the sweep terminates it if the peer never answers. */
+  function closeConnection(conn: TConnection, code: number, reason: string): void {
+    if (conn.closingSince !== null) return;
+    conn.closingSince = Date.now();
+    log.debug({ connectionId: conn.id, userId: conn.actor.userId, code, reason }, "closing socket");
+    conn.ws.close(code, reason);
+  }
+
+  /** The one place frames leave the gateway: refuses to grow the buffer of a slow consumer. */
+  function sendRaw(conn: TConnection, data: string): boolean {
+    if (conn.ws.readyState !== WebSocket.OPEN || conn.closingSince !== null) return false;
+    if (conn.ws.bufferedAmount > maxBufferedBytes) {
+      log.warn({ connectionId: conn.id, buffered: conn.ws.bufferedAmount }, "slow consumer: closing");
+      closeConnection(conn, CloseCode.SlowConsumer, "slow consumer");
+      return false;
+    }
+    conn.ws.send(data);
+    return true;
+  }
+
+  function send(conn: TConnection, event: TServerEvent): boolean {
+    return sendRaw(conn, encodeServerEvent(event));
+  }
+
+  function sendError(
+    conn: TConnection,
+    code: TErrorCode,
+    message: string,
+    id?: string,
+    issues?: TFieldIssue[],
+  ): void {
+    send(conn, {
+      type: "error",
+      code,
+      message,
+      ...(id !== undefined ? { id } : {}),
+      ...(issues ? { issues } : {}),
+    });
+  }
+
+  function onBadFrame(
+    conn: TConnection,
+    code: TErrorCode,
+    message: string,
+    id?: string,
+    issues?: TFieldIssue[],
+  ) {
+    const now = Date.now();
+    conn.badFrames = conn.badFrames.filter((t) => now - t < badFrameWindowMs);
+    conn.badFrames.push(now);
+    sendError(conn, code, message, id, issues);
+    if (conn.badFrames.length > badFrameLimit) {
+      closeConnection(conn, CloseCode.BadFrames, "too many malformed frames");
+    }
+  }
+
+  /** Takes a token for one command; false (and maybe a 4429 close) when over the rate. */
+  function takeToken(conn: TConnection, id: string | undefined): boolean {
+    const now = Date.now();
+    conn.tokens = Math.min(
+      commandRate.burst,
+      conn.tokens + ((now - conn.tokensAt) / 1000) * commandRate.perSecond,
+    );
+    conn.tokensAt = now;
+    if (conn.tokens >= 1) {
+      conn.tokens -= 1;
+      conn.refusedInARow = 0;
+      return true;
+    }
+    conn.refusedInARow += 1;
+    if (conn.refusedInARow > commandRate.burst) {
+      closeConnection(conn, CloseCode.RateLimited, "rate limited");
+    } else {
+      sendError(
+        conn,
+        ErrorCode.TooManyRequests,
+        `Slow down: at most ${commandRate.perSecond} commands per second`,
+        id,
+      );
+    }
+    return false;
+  }
+
+  function runCommand(
+    conn: TConnection,
+    command: Extract<TClientCommand, { type: "send" | "markRead" }>,
+  ): void {
+    if (conn.pending >= MAX_PENDING_COMMANDS) {
+      sendError(conn, ErrorCode.TooManyRequests, "Too many commands in flight; wait for acks", command.id);
+      return;
+    }
+    conn.pending += 1;
+    conn.queue = conn.queue.then(async () => {
+      try {
+        await execute();
+      } finally {
+        conn.pending -= 1;
+      }
+    });
+
+    async function execute(): Promise<void> {
+      // Not acked, so the client resends it (same clientMsgId) after reconnecting.
+      if (conn.closingSince !== null) return;
+      const ctx: TCommandContext = { actor: conn.actor, connectionId: conn.id };
+      const handler =
+        command.type === "send"
+          ? handlers.send && (() => handlers.send!(ctx, command))
+          : handlers.markRead && (() => handlers.markRead!(ctx, command));
+      if (!handler) {
+        sendError(conn, ErrorCode.NotImplemented, `"${command.type}" is not implemented yet`, command.id);
+        return;
+      }
+      try {
+        const result = await handler();
+        send(conn, { type: "ack", id: command.id, ...result });
+      } catch (err) {
+        const frame = toErrorFrame(err);
+        if (frame.code === ErrorCode.Internal) {
+          log.error({ err, connectionId: conn.id, command: command.type }, "command failed");
+        }
+        sendError(conn, frame.code, frame.message, command.id);
+      }
+    }
+  }
+
+  function onFrame(conn: TConnection, data: Buffer, isBinary: boolean): void {
+    conn.isAlive = true;
+    if (conn.closingSince !== null) return;
+    if (data.byteLength > maxFrameBytes) {
+      closeConnection(conn, CloseCode.FrameTooLarge, `frame larger than ${maxFrameBytes} bytes`);
+      return;
+    }
+    if (isBinary) {
+      onBadFrame(conn, ErrorCode.BadFrame, "Binary frames are not supported: send JSON as text frames");
+      return;
+    }
+    const parsed = parseClientFrame(data, maxFrameBytes);
+    if (!parsed.ok) {
+      onBadFrame(conn, parsed.error.code, parsed.error.message, parsed.id, parsed.error.issues);
+      return;
+    }
+    const command = parsed.command;
+    if (!takeToken(conn, "id" in command ? command.id : undefined)) return;
+    switch (command.type) {
+      case "ping":
+        send(conn, command.id === undefined ? { type: "pong" } : { type: "pong", id: command.id });
+        return;
+      case "hello":
+        if (command.protocolVersion !== PROTOCOL_VERSION) {
+          sendError(
+            conn,
+            ErrorCode.UnsupportedVersion,
+            `This server speaks protocol ${PROTOCOL_VERSION}, not ${command.protocolVersion}`,
+          );
+          closeConnection(conn, CloseCode.UnsupportedVersion, "unsupported protocol version");
+          return;
+        }
+        if (Object.keys(command.cursors ?? {}).length > 0 || command.userCursor !== undefined) {
+          // Resume lands with the delivery engine; until then clients refetch history over tRPC.
+          sendError(
+            conn,
+            ErrorCode.NotImplemented,
+            "Resuming from cursors is not implemented yet: refetch history",
+          );
+        }
+        return;
+      case "typing":
+        // Ephemeral and never answered; relayed once the delivery engine exists.
+        return;
+      case "send":
+      case "markRead":
+        runCommand(conn, command);
+        return;
+    }
+  }
+
+  function onConnection(ws: WebSocket, actor: TConnectionActor): void {
+    const conn: TConnection = {
+      id: randomUUID(),
+      ws,
+      actor,
+      isAlive: true,
+      closingSince: null,
+      badFrames: [],
+      queue: Promise.resolve(),
+      pending: 0,
+      tokens: commandRate.burst,
+      tokensAt: Date.now(),
+      refusedInARow: 0,
+    };
+    connections.add(conn);
+    let userConns = byUser.get(actor.userId);
+    if (!userConns) {
+      userConns = new Set();
+      byUser.set(actor.userId, userConns);
+    }
+    userConns.add(conn);
+    log.debug({ connectionId: conn.id, userId: actor.userId }, "socket open");
+
+    ws.on("message", (data, isBinary) => onFrame(conn, data as Buffer, isBinary));
+    ws.on("pong", () => {
+      conn.isAlive = true;
+    });
+    ws.on("error", (err) => {
+      // ws closes the socket itself after a protocol error (e.g. 1009 above the hard ceiling).
+      log.debug({ connectionId: conn.id, err: err.message }, "socket error");
+    });
+    ws.on("close", (code) => {
+      connections.delete(conn);
+      const set = byUser.get(actor.userId);
+      set?.delete(conn);
+      if (set?.size === 0) byUser.delete(actor.userId);
+      log.debug({ connectionId: conn.id, userId: actor.userId, code }, "socket closed");
+    });
+
+    send(conn, {
+      type: "welcome",
+      protocolVersion: PROTOCOL_VERSION,
+      userId: actor.userId,
+      connectionId: conn.id,
+      heartbeatMs,
+    });
+  }
+
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => socket.destroy());
+    const path = (req.url ?? "/").split("?", 1)[0];
+    if (path !== "/ws") {
+      rejectUpgrade(socket, 404, "NOT_FOUND", "The WebSocket endpoint is /ws");
+      return;
+    }
+    if (isClosing) {
+      rejectUpgrade(socket, 503, "SHUTTING_DOWN", "This gateway is shutting down; connect to another");
+      return;
+    }
+    options.authenticate(req).then(
+      (actor) => {
+        if (socket.destroyed) return;
+        if (!actor) {
+          rejectUpgrade(socket, 401, "UNAUTHORIZED", "Missing, invalid or expired credentials");
+          return;
+        }
+        if (isClosing) {
+          rejectUpgrade(socket, 503, "SHUTTING_DOWN", "This gateway is shutting down; connect to another");
+          return;
+        }
+        if ((byUser.get(actor.userId)?.size ?? 0) >= maxConnectionsPerUser) {
+          rejectUpgrade(
+            socket,
+            429,
+            "TOO_MANY_CONNECTIONS",
+            `At most ${maxConnectionsPerUser} connections per user`,
+          );
+          return;
+        }
+        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, actor));
+      },
+      (err: unknown) => {
+        log.error({ err }, "authentication failed with an error");
+        rejectUpgrade(socket, 503, "UNAVAILABLE", "Authentication is unavailable; retry shortly");
+      },
+    );
+  });
+
+  // One sweep for all sockets: O(connections) work per interval, no per-socket timers.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const conn of connections) {
+      if (conn.closingSince !== null) {
+        if (now - conn.closingSince >= heartbeatMs) conn.ws.terminate();
+      } else if (!conn.isAlive) {
+        closeConnection(conn, CloseCode.HeartbeatTimeout, "heartbeat timeout");
+      } else {
+        conn.isAlive = false;
+        conn.ws.ping();
+      }
+    }
+  }, heartbeatMs);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let closed: Promise<void> | undefined;
+
+  return {
+    port,
+    server,
+    get connectionCount() {
+      return connections.size;
+    },
+    sendToUser(userId, event) {
+      const targets = byUser.get(userId);
+      if (!targets) return 0;
+      const data = encodeServerEvent(event);
+      let sent = 0;
+      for (const conn of targets) if (sendRaw(conn, data)) sent += 1;
+      return sent;
+    },
+    close({ code = CloseCode.GoingAway, reason = "server shutting down", timeoutMs = 5_000 } = {}) {
+      closed ??= (async () => {
+        isClosing = true;
+        clearInterval(sweep);
+        const inFlight = [...connections].map((conn) => conn.queue);
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const socketsClosed = [...connections].map(
+          (conn) =>
+            new Promise<void>((resolve) => {
+              if (conn.ws.readyState === WebSocket.CLOSED) return resolve();
+              conn.ws.once("close", () => resolve());
+              closeConnection(conn, code, reason);
+            }),
+        );
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<"timeout">((resolve) => {
+          timer = setTimeout(() => resolve("timeout"), timeoutMs);
+        });
+        if ((await Promise.race([Promise.all(socketsClosed), timedOut])) === "timeout") {
+          for (const conn of connections) conn.ws.terminate();
+        }
+        // Let commands already running finish their write before the caller closes the database.
+        await Promise.race([Promise.all(inFlight), timedOut]);
+        clearTimeout(timer);
+        wss.close();
+        server.closeAllConnections();
+        await serverClosed;
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Client → server commands. Validated strictly on the server: unknown fields are an error, so a
+ * typo never passes silently. Commands that expect an answer carry a client-chosen `id`; the
+ * server replies `ack` or `error` with the same id.
+ *
+ * To add a command: write its schema here, add it to `ClientCommandSchemas` and `ZClientCommand`,
+ * handle it in apps/realtime (commands.ts), bump PROTOCOL_VERSION and note it in CHANGELOG.md.
+ */
+import { z } from "zod";
+import { MAX_BODY_LENGTH, MAX_COMMAND_ID_LENGTH } from "./limits.ts";
+
+/** A client-chosen command id, echoed in the matching `ack`/`error`. */
+export const ZCommandId = z.string().min(1).max(MAX_COMMAND_ID_LENGTH);
+/** A position in a log (conversation or user); 0 means "nothing yet". */
+export const ZSeq = z.number().int().min(0).max(2_147_483_647);
+/** Conversation, message and user ids are UUIDs (v7 from the server). */
+export const ZConversationId = z.uuid();
+
+/** Sent after `welcome` to resume: the last seq the client holds per conversation and for the user log. */
+export const ZHello = z.strictObject({
+  type: z.literal("hello"),
+  protocolVersion: z.number().int().min(1),
+  cursors: z.record(ZConversationId, ZSeq).optional(),
+  userCursor: ZSeq.optional(),
+});
+
+/** Application-level heartbeat (browsers cannot see WebSocket pings); answered by `pong`. */
+export const ZPing = z.strictObject({
+  type: z.literal("ping"),
+  id: ZCommandId.optional(),
+});
+
+/** Post a message. Idempotent per (sender, clientMsgId): resending returns the same seq and messageId. */
+export const ZSend = z.strictObject({
+  type: z.literal("send"),
+  id: ZCommandId,
+  conversationId: ZConversationId,
+  clientMsgId: z.uuid(),
+  body: z.string().min(1).max(MAX_BODY_LENGTH),
+  threadRootId: z.uuid().optional(),
+});
+
+/** Move this member's read position forward to `seq` (never backward). */
+export const ZMarkRead = z.strictObject({
+  type: z.literal("markRead"),
+  id: ZCommandId,
+  conversationId: ZConversationId,
+  seq: ZSeq,
+});
+
+/** "I am typing" in a conversation: ephemeral, rate-limited, never stored, never answered. */
+export const ZTyping = z.strictObject({
+  type: z.literal("typing"),
+  conversationId: ZConversationId,
+});
+
+/** Schema of each command, by `type`. */
+export const ClientCommandSchemas = {
+  hello: ZHello,
+  ping: ZPing,
+  send: ZSend,
+  markRead: ZMarkRead,
+  typing: ZTyping,
+} as const;
+
+/** Any client command. */
+export const ZClientCommand = z.discriminatedUnion("type", [ZHello, ZPing, ZSend, ZMarkRead, ZTyping]);
+
+export type THello = z.infer<typeof ZHello>;
+export type TPing = z.infer<typeof ZPing>;
+export type TSend = z.infer<typeof ZSend>;
+export type TMarkRead = z.infer<typeof ZMarkRead>;
+export type TTyping = z.infer<typeof ZTyping>;
+export type TClientCommand = z.infer<typeof ZClientCommand>;
+export type TClientCommandType = TClientCommand["type"];

@@ -1,0 +1,31 @@
+/**
+ * Codes carried by `error` frames. The first group is about the frame itself (the socket stays
+ * open); the second mirrors @parley/core's domain errors so a client handles tRPC and socket
+ * failures alike. Clients must treat unknown codes as a generic failure.
+ */
+export const ErrorCode = {
+  /** The frame is not valid JSON. */
+  BadJson: "BAD_JSON",
+  /** The frame is JSON but not a command object (array, string, binary, invalid UTF-8, …). */
+  BadFrame: "BAD_FRAME",
+  /** `type` names no command this server knows. */
+  UnknownType: "UNKNOWN_TYPE",
+  /** The command's fields are missing or wrong; `issues` lists each one. */
+  InvalidFields: "INVALID_FIELDS",
+  /** The frame is larger than MAX_FRAME_BYTES. */
+  FrameTooLarge: "FRAME_TOO_LARGE",
+  /** The command exists in the protocol but this server does not handle it yet. */
+  NotImplemented: "NOT_IMPLEMENTED",
+  /** `hello` asked for a protocol version this server does not speak. */
+  UnsupportedVersion: "UNSUPPORTED_VERSION",
+  BadRequest: "BAD_REQUEST",
+  Unauthorized: "UNAUTHORIZED",
+  Forbidden: "FORBIDDEN",
+  NotFound: "NOT_FOUND",
+  Conflict: "CONFLICT",
+  TooManyRequests: "TOO_MANY_REQUESTS",
+  /** Something failed on the server; retrying the same command (same ids) is safe. */
+  Internal: "INTERNAL",
+} as const;
+
+export type TErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,47 @@
+/**
+ * Kinds of the entries in a conversation's log (`event` frames) and in a user's log
+ * (`user.event` frames), named `domain.action`. The Event/UserEvent tables store these strings.
+ * Clients must ignore kinds they do not know (a newer server may send more).
+ */
+export const EventKind = {
+  /** payload: { message } — the new message (its seq is this event's seq). */
+  MessageCreated: "message.created",
+  /** payload: { messageId, body, editedAt } */
+  MessageEdited: "message.edited",
+  /** payload: { messageId, deletedAt } */
+  MessageDeleted: "message.deleted",
+  /** payload: { messageId, userId, emoji } */
+  ReactionAdded: "reaction.added",
+  /** payload: { messageId, userId, emoji } */
+  ReactionRemoved: "reaction.removed",
+  /** payload: { userId, userName, addedBy? } */
+  MemberJoined: "member.joined",
+  /** payload: { userId, removedBy? } */
+  MemberLeft: "member.left",
+  /** payload: any of { name, topic, archived } that changed */
+  ConversationUpdated: "conversation.updated",
+} as const;
+
+export type TEventKind = (typeof EventKind)[keyof typeof EventKind];
+
+/** Every conversation event kind, e.g. for `z.enum(EVENT_KINDS)`. */
+export const EVENT_KINDS = Object.values(EventKind) as [TEventKind, ...TEventKind[]];
+
+/** Kinds of per-user events: what concerns one user across conversations (low volume). */
+export const UserEventKind = {
+  /** payload: { conversationId, kind, addedBy } — the user was added to / joined a conversation. */
+  ConversationAdded: "conversation.added",
+  /** payload: { conversationId, removedBy } — the user left or was removed. */
+  ConversationRemoved: "conversation.removed",
+  /** payload: { conversationId, kind, userIds } — a DM or group DM including the user was opened. */
+  DmOpened: "dm.opened",
+  /** payload: { conversationId, readSeq } — the user's read position moved (sync other devices). */
+  ReadUpdated: "read.updated",
+  /** payload: the changed preferences. */
+  PreferencesUpdated: "preferences.updated",
+} as const;
+
+export type TUserEventKind = (typeof UserEventKind)[keyof typeof UserEventKind];
+
+/** Every user event kind. */
+export const USER_EVENT_KINDS = Object.values(UserEventKind) as [TUserEventKind, ...TUserEventKind[]];

@@ -1,0 +1,85 @@
+/**
+ * Server → client frames. Clients parse them leniently: unknown fields are dropped, and a frame
+ * whose `type` they do not know is ignored (see parseServerFrame), so the server can add fields
+ * and frame types without breaking old clients — still with a PROTOCOL_VERSION bump.
+ */
+import { z } from "zod";
+import { ZCommandId, ZSeq } from "./commands.ts";
+
+/** First frame on every connection: who you are and how often to expect/send heartbeats. */
+export const ZWelcome = z.object({
+  type: z.literal("welcome"),
+  protocolVersion: z.number().int(),
+  userId: z.string(),
+  connectionId: z.string(),
+  heartbeatMs: z.number().int().positive(),
+});
+
+/** Answer to `ping` (echoes its id when it had one). */
+export const ZPong = z.object({
+  type: z.literal("pong"),
+  id: ZCommandId.optional(),
+});
+
+/** The command `id` succeeded. For `send`: the message is durable and has this seq. */
+export const ZAck = z.object({
+  type: z.literal("ack"),
+  id: ZCommandId,
+  clientMsgId: z.string().optional(),
+  seq: ZSeq.optional(),
+  messageId: z.string().optional(),
+});
+
+/** One problem with one field of a command. */
+export const ZFieldIssue = z.object({ path: z.string(), message: z.string() });
+
+/** A command failed (with its `id`), or a frame could not be understood (no id). */
+export const ZErrorFrame = z.object({
+  type: z.literal("error"),
+  id: ZCommandId.optional(),
+  /** One of ErrorCode; clients treat unknown codes as a generic failure. */
+  code: z.string(),
+  message: z.string(),
+  issues: z.array(ZFieldIssue).optional(),
+});
+
+/** An entry of a conversation's log; apply in seq order (see DESIGN.md "Sending", step 5). */
+export const ZConversationEvent = z.object({
+  type: z.literal("event"),
+  conversationId: z.string(),
+  seq: ZSeq,
+  /** One of EventKind; ignore kinds you do not know. */
+  kind: z.string(),
+  actorId: z.string().nullable(),
+  payload: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+});
+
+/** An entry of the user's own log (added to a conversation, read state moved, …). */
+export const ZUserEvent = z.object({
+  type: z.literal("user.event"),
+  seq: ZSeq,
+  /** One of UserEventKind; ignore kinds you do not know. */
+  kind: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+});
+
+/** Any server frame. */
+export const ZServerEvent = z.discriminatedUnion("type", [
+  ZWelcome,
+  ZPong,
+  ZAck,
+  ZErrorFrame,
+  ZConversationEvent,
+  ZUserEvent,
+]);
+
+export type TWelcome = z.infer<typeof ZWelcome>;
+export type TPong = z.infer<typeof ZPong>;
+export type TAck = z.infer<typeof ZAck>;
+export type TFieldIssue = z.infer<typeof ZFieldIssue>;
+export type TErrorFrame = z.infer<typeof ZErrorFrame>;
+export type TConversationEvent = z.infer<typeof ZConversationEvent>;
+export type TUserEvent = z.infer<typeof ZUserEvent>;
+export type TServerEvent = z.infer<typeof ZServerEvent>;
+export type TServerEventType = TServerEvent["type"];

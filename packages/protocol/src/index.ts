@@ -1,0 +1,17 @@
+/** @parley/protocol — the wire contract between clients and the realtime gateway (zod only). */
+export { CloseCode, isTerminalCloseCode, type TCloseCode } from "./close-codes.ts";
+export * from "./commands.ts";
+export { ErrorCode, type TErrorCode } from "./errors.ts";
+export * from "./event-kinds.ts";
+export * from "./events.ts";
+export { MAX_BODY_LENGTH, MAX_COMMAND_ID_LENGTH, MAX_FRAME_BYTES } from "./limits.ts";
+export {
+  encodeClientCommand,
+  encodeServerEvent,
+  parseClientFrame,
+  parseServerFrame,
+  type TFrameError,
+  type TParseResult,
+  toFieldIssues,
+} from "./parse.ts";
+export { PROTOCOL_VERSION } from "./version.ts";

@@ -1,0 +1,11 @@
+/** Largest frame (UTF-8 bytes of one WebSocket message) the gateway accepts; larger closes with 4413. */
+export const MAX_FRAME_BYTES = 512 * 1024;
+
+/**
+ * Hard ceiling on a message body, in UTF-16 code units. The operator's MAX_MESSAGE_LENGTH (≤ this)
+ * is enforced by core; this only bounds what the schema lets through.
+ */
+export const MAX_BODY_LENGTH = 100_000;
+
+/** Longest client-chosen command id. */
+export const MAX_COMMAND_ID_LENGTH = 64;
