@@ -1,0 +1,34 @@
+/**
+ * The tRPC HTTP endpoint. Identity comes from exactly two places: the next-auth cookie (its
+ * AuthSession id) for browsers, or `Authorization: Bearer plt_…` for personal access tokens.
+ */
+import { appRouter, createContext } from "@parley/api";
+import { getDb } from "@parley/db";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import type { NextRequest } from "next/server";
+import { env } from "~/env";
+import { sessionIdFrom } from "~/server/auth";
+
+function bearer(req: NextRequest): string | undefined {
+  const value = req.headers.get("authorization");
+  const match = value ? /^Bearer\s+(\S+)$/i.exec(value) : null;
+  return match?.[1];
+}
+
+function handler(req: NextRequest) {
+  return fetchRequestHandler({
+    endpoint: "/api/trpc",
+    req,
+    router: appRouter,
+    createContext: async () => {
+      const bearerToken = bearer(req);
+      const sessionId = bearerToken ? undefined : await sessionIdFrom(req);
+      return createContext({ db: getDb(), sessionId, bearerToken, env: env() });
+    },
+    onError({ error, path }) {
+      if (error.code === "INTERNAL_SERVER_ERROR") console.error(`tRPC ${path ?? "?"} failed:`, error);
+    },
+  });
+}
+
+export { handler as GET, handler as POST };

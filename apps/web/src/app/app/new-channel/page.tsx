@@ -1,0 +1,59 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import type { FormEvent } from "react";
+import { Field, FormError } from "~/components/field";
+import { useTRPC } from "~/trpc/react";
+
+export default function NewChannelPage() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const create = useMutation(
+    trpc.conversations.create.mutationOptions({
+      onSuccess: async (created) => {
+        await queryClient.invalidateQueries(trpc.conversations.pathFilter());
+        router.push(`/app/c/${created.id}`);
+      },
+    }),
+  );
+
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    const topic = String(form.get("topic") ?? "").trim();
+    create.mutate({
+      name: String(form.get("name")).trim(),
+      isPrivate: form.get("isPrivate") === "on",
+      ...(topic ? { topic } : {}),
+    });
+  }
+
+  return (
+    <div className="page">
+      <h1>Create a channel</h1>
+      <form className="form" onSubmit={onSubmit} style={{ maxWidth: 480 }}>
+        <Field
+          label="Channel name"
+          name="name"
+          required
+          maxLength={80}
+          autoFocus
+          hint="Lower-case letters, numbers and dashes work best, e.g. general."
+        />
+        <Field label="Topic (optional)" name="topic" maxLength={250} />
+        <label className="check">
+          <input type="checkbox" name="isPrivate" />
+          Private channel (only invited members can see it)
+        </label>
+        <FormError message={create.error?.message} />
+        <div>
+          <button className="primary" type="submit" disabled={create.isPending}>
+            {create.isPending ? "Creating…" : "Create channel"}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,78 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { type FormEvent, useState } from "react";
+import { FormError } from "~/components/field";
+import { useTRPC } from "~/trpc/react";
+
+export default function NewMessagePage() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const me = useQuery(trpc.users.me.queryOptions());
+  const users = useQuery(trpc.users.list.queryOptions());
+  const [picked, setPicked] = useState<string[]>([]);
+  const [filter, setFilter] = useState("");
+  const open = useMutation(
+    trpc.conversations.openDm.mutationOptions({
+      onSuccess: async (conv) => {
+        await queryClient.invalidateQueries(trpc.conversations.pathFilter());
+        router.push(`/app/c/${conv.id}`);
+      },
+    }),
+  );
+
+  const others = (users.data ?? []).filter(
+    (u) => u.id !== me.data?.id && `${u.name} ${u.email}`.toLowerCase().includes(filter.toLowerCase()),
+  );
+
+  function toggle(id: string) {
+    setPicked((list) => (list.includes(id) ? list.filter((x) => x !== id) : [...list, id]));
+  }
+
+  function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    if (picked.length > 0) open.mutate({ userIds: picked });
+  }
+
+  return (
+    <div className="page">
+      <h1>New message</h1>
+      <form className="form" onSubmit={onSubmit} style={{ maxWidth: 560 }}>
+        <div className="field">
+          <label htmlFor="people-filter">Find people</label>
+          <input
+            id="people-filter"
+            type="search"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+            placeholder="Name or email"
+          />
+        </div>
+        <fieldset className="list" style={{ padding: 0 }}>
+          <legend className="visually-hidden">People</legend>
+          {others.length === 0 ? (
+            <p className="muted" style={{ padding: "0.6rem 0.9rem" }}>
+              Nobody found.
+            </p>
+          ) : null}
+          {others.map((u) => (
+            <label key={u.id} className="check" style={{ padding: "0.5rem 0.9rem" }}>
+              <input type="checkbox" checked={picked.includes(u.id)} onChange={() => toggle(u.id)} />
+              <span>
+                {u.name} <span className="muted">{u.email}</span>
+              </span>
+            </label>
+          ))}
+        </fieldset>
+        <FormError message={open.error?.message ?? users.error?.message} />
+        <div>
+          <button className="primary" type="submit" disabled={picked.length === 0 || open.isPending}>
+            {picked.length > 1 ? "Start group message" : "Start conversation"}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,352 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useEffect, useState } from "react";
+import { Field, FormError } from "~/components/field";
+import { useTRPC } from "~/trpc/react";
+
+function formatDate(value: Date | string | null | undefined): string {
+  return value ? new Date(value).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) : "never";
+}
+
+/** A secret or link shown once, with a copy button. */
+function CopyValue({ label, value }: { label: string; value: string }) {
+  const [copied, setCopied] = useState(false);
+  const id = `copy-${label.replace(/\W+/g, "-").toLowerCase()}`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <div className="row">
+        <input
+          id={id}
+          type="text"
+          readOnly
+          value={value}
+          className="secret"
+          onFocus={(e) => e.target.select()}
+        />
+        <button
+          type="button"
+          onClick={async () => {
+            try {
+              await navigator.clipboard.writeText(value);
+              setCopied(true);
+            } catch {
+              setCopied(false);
+            }
+          }}
+        >
+          {copied ? "Copied" : "Copy"}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function Profile() {
+  const trpc = useTRPC();
+  const me = useQuery(trpc.users.me.queryOptions());
+  return (
+    <section className="card" aria-labelledby="profile-heading">
+      <h2 id="profile-heading">Profile</h2>
+      {me.data ? (
+        <dl>
+          <dt className="muted">Name</dt>
+          <dd>{me.data.name}</dd>
+          <dt className="muted">Email</dt>
+          <dd>{me.data.email}</dd>
+          <dt className="muted">Role</dt>
+          <dd>{me.data.role}</dd>
+        </dl>
+      ) : (
+        <p className="muted">Loading…</p>
+      )}
+    </section>
+  );
+}
+
+function Sessions() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const sessions = useQuery(trpc.sessions.list.queryOptions());
+  const refresh = () => queryClient.invalidateQueries(trpc.sessions.list.queryFilter());
+  const revoke = useMutation(trpc.sessions.revoke.mutationOptions({ onSuccess: refresh }));
+  const revokeOthers = useMutation(trpc.sessions.revokeOthers.mutationOptions({ onSuccess: refresh }));
+  return (
+    <section className="card" aria-labelledby="sessions-heading">
+      <h2 id="sessions-heading">Sessions</h2>
+      <p className="muted">
+        Browsers signed in to your account. Revoking one signs it out at its next request.
+      </p>
+      <FormError message={sessions.error?.message ?? revoke.error?.message ?? revokeOthers.error?.message} />
+      <ul className="list" aria-label="Sessions">
+        {(sessions.data ?? []).map((s) => (
+          <li key={s.id}>
+            <div className="grow">
+              <div>
+                {s.userAgent ?? "Unknown browser"}{" "}
+                {s.isCurrent ? <span className="tag">this browser</span> : null}
+              </div>
+              <div className="muted">
+                {s.ip ?? "unknown address"} · signed in {formatDate(s.createdAt)} · last seen{" "}
+                {formatDate(s.lastSeenAt)}
+              </div>
+            </div>
+            {s.isCurrent ? null : (
+              <button type="button" className="danger" onClick={() => revoke.mutate({ id: s.id })}>
+                Revoke
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      <p>
+        <button type="button" onClick={() => revokeOthers.mutate()} disabled={revokeOthers.isPending}>
+          Sign out all other sessions
+        </button>
+      </p>
+    </section>
+  );
+}
+
+function Tokens() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const tokens = useQuery(trpc.tokens.list.queryOptions());
+  const refresh = () => queryClient.invalidateQueries(trpc.tokens.list.queryFilter());
+  const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
+  const create = useMutation(
+    trpc.tokens.create.mutationOptions({
+      onSuccess: async (t) => {
+        setCreated({ name: t.name, token: t.token });
+        await refresh();
+      },
+    }),
+  );
+  const revoke = useMutation(trpc.tokens.revoke.mutationOptions({ onSuccess: refresh }));
+
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    const days = Number(form.get("expiresInDays"));
+    create.mutate({ name: String(form.get("name")).trim(), ...(days > 0 ? { expiresInDays: days } : {}) });
+    e.currentTarget.reset();
+  }
+
+  return (
+    <section className="card" aria-labelledby="tokens-heading">
+      <h2 id="tokens-heading">Personal access tokens</h2>
+      <p className="muted">
+        For scripts and bots: send <code>Authorization: Bearer &lt;token&gt;</code> to the API.
+      </p>
+      <form className="row" onSubmit={onSubmit} aria-label="Create token">
+        <Field label="Token name" name="name" required maxLength={80} />
+        <Field label="Expires in days (optional)" name="expiresInDays" type="number" min={1} max={3650} />
+        <button type="submit" className="primary" disabled={create.isPending}>
+          Create token
+        </button>
+      </form>
+      {created ? (
+        <div role="status" style={{ marginTop: "1rem" }}>
+          <p>
+            <strong>Copy your new token “{created.name}” now.</strong> It will not be shown again.
+          </p>
+          <CopyValue label="New token" value={created.token} />
+        </div>
+      ) : null}
+      <FormError message={tokens.error?.message ?? create.error?.message ?? revoke.error?.message} />
+      {tokens.data && tokens.data.length > 0 ? (
+        <ul className="list" aria-label="Tokens" style={{ marginTop: "1rem" }}>
+          {tokens.data.map((t) => (
+            <li key={t.id}>
+              <div className="grow">
+                <div>
+                  <strong>{t.name}</strong> <code>{t.prefix}…</code>
+                </div>
+                <div className="muted">
+                  created {formatDate(t.createdAt)} · last used {formatDate(t.lastUsedAt)}
+                  {t.expiresAt ? ` · expires ${formatDate(t.expiresAt)}` : ""}
+                </div>
+              </div>
+              <button
+                type="button"
+                className="danger"
+                aria-label={`Revoke token ${t.name}`}
+                onClick={() => revoke.mutate({ id: t.id })}
+              >
+                Revoke
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </section>
+  );
+}
+
+function Invites() {
+  const trpc = useTRPC();
+  const [link, setLink] = useState<string | null>(null);
+  const create = useMutation(
+    trpc.auth.createInvite.mutationOptions({
+      onSuccess: ({ token }) =>
+        setLink(`${window.location.origin}/sign-up?invite=${encodeURIComponent(token)}`),
+    }),
+  );
+  return (
+    <section className="card" aria-labelledby="invite-heading">
+      <h2 id="invite-heading">Invite people</h2>
+      <p className="muted">Anyone with the link can create an account in this workspace.</p>
+      <button type="button" className="primary" onClick={() => create.mutate()} disabled={create.isPending}>
+        Create invite link
+      </button>
+      <FormError message={create.error?.message} />
+      {link ? (
+        <div style={{ marginTop: "1rem" }}>
+          <CopyValue label="Invite link" value={link} />
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function WorkspaceAdmin() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const status = useQuery(trpc.workspace.status.queryOptions());
+  const [name, setName] = useState("");
+  const [isOpen, setOpen] = useState(false);
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    if (status.data) {
+      setName(status.data.name ?? "");
+      setOpen(status.data.allowOpenSignup);
+    }
+  }, [status.data]);
+  const update = useMutation(
+    trpc.workspace.update.mutationOptions({
+      onSuccess: async () => {
+        setSaved(true);
+        await queryClient.invalidateQueries(trpc.workspace.status.queryFilter());
+      },
+    }),
+  );
+  return (
+    <section className="card" aria-labelledby="workspace-heading">
+      <h2 id="workspace-heading">Workspace</h2>
+      <form
+        className="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setSaved(false);
+          update.mutate({ name: name.trim(), allowOpenSignup: isOpen });
+        }}
+      >
+        <Field
+          label="Workspace name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          required
+          maxLength={80}
+        />
+        <label className="check">
+          <input type="checkbox" checked={isOpen} onChange={(e) => setOpen(e.target.checked)} />
+          Allow open sign-up (anyone with the address can create an account)
+        </label>
+        <FormError message={update.error?.message} />
+        <div className="row" style={{ alignItems: "center" }}>
+          <button type="submit" className="primary" disabled={update.isPending}>
+            Save workspace settings
+          </button>
+          {saved ? <span role="status">Saved.</span> : null}
+        </div>
+      </form>
+    </section>
+  );
+}
+
+type TAdminUser = { id: string; name: string; email: string; role: string };
+
+function UsersAdmin({ myId }: { myId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const users = useQuery(trpc.users.list.queryOptions());
+  // users.list returns active users only; people deactivated here stay listed so they can be
+  // reactivated right away. TODO(api): an admin listing that includes deactivated users.
+  const [deactivated, setDeactivated] = useState<TAdminUser[]>([]);
+  const refresh = () => queryClient.invalidateQueries(trpc.users.list.queryFilter());
+  const deactivate = useMutation(
+    trpc.users.deactivate.mutationOptions({
+      onSuccess: async (u) => {
+        setDeactivated((list) => [...list.filter((x) => x.id !== u.id), u]);
+        await refresh();
+      },
+    }),
+  );
+  const reactivate = useMutation(
+    trpc.users.reactivate.mutationOptions({
+      onSuccess: async (_u, { userId }) => {
+        setDeactivated((list) => list.filter((x) => x.id !== userId));
+        await refresh();
+      },
+    }),
+  );
+  const active = (users.data ?? []).filter((u) => !deactivated.some((d) => d.id === u.id));
+  const rows = [
+    ...active.map((u) => ({ u, isDeactivated: false })),
+    ...deactivated.map((u) => ({ u, isDeactivated: true })),
+  ];
+  return (
+    <section className="card" aria-labelledby="users-heading">
+      <h2 id="users-heading">People</h2>
+      <FormError message={users.error?.message ?? deactivate.error?.message ?? reactivate.error?.message} />
+      <ul className="list" aria-label="People">
+        {rows.map(({ u, isDeactivated }) => (
+          <li key={u.id}>
+            <div className="grow">
+              <strong>{u.name}</strong> <span className="muted">{u.email}</span>{" "}
+              <span className="tag">{u.role}</span>{" "}
+              {isDeactivated ? <span className="tag">deactivated</span> : null}
+            </div>
+            {u.id === myId || u.role === "owner" ? null : isDeactivated ? (
+              <button
+                type="button"
+                aria-label={`Reactivate ${u.name}`}
+                onClick={() => reactivate.mutate({ userId: u.id })}
+              >
+                Reactivate
+              </button>
+            ) : (
+              <button
+                type="button"
+                className="danger"
+                aria-label={`Deactivate ${u.name}`}
+                onClick={() => deactivate.mutate({ userId: u.id })}
+              >
+                Deactivate
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** Profile, sessions, tokens, invites and (for admins) workspace and people. */
+export function SettingsView() {
+  const trpc = useTRPC();
+  const me = useQuery(trpc.users.me.queryOptions());
+  const isAdmin = me.data?.role === "owner" || me.data?.role === "admin";
+  return (
+    <div className="page">
+      <h1>Settings</h1>
+      <Profile />
+      <Invites />
+      {isAdmin ? <WorkspaceAdmin /> : null}
+      {isAdmin && me.data ? <UsersAdmin myId={me.data.id} /> : null}
+      <Sessions />
+      <Tokens />
+    </div>
+  );
+}

@@ -1,0 +1,186 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { type FormEvent, useState } from "react";
+import { Field, FormError } from "~/components/field";
+import { useTRPC } from "~/trpc/react";
+
+/** A channel's settings: topic, name, members, archive and leave. The server decides who may do what. */
+export function ChannelDetails({ conversationId }: { conversationId: string }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const conv = useQuery(trpc.conversations.get.queryOptions({ conversationId }));
+  const members = useQuery(trpc.conversations.members.queryOptions({ conversationId }));
+  const me = useQuery(trpc.users.me.queryOptions());
+  const users = useQuery(trpc.users.list.queryOptions());
+  const [toAdd, setToAdd] = useState<string[]>([]);
+  const refresh = () => queryClient.invalidateQueries(trpc.conversations.pathFilter());
+  const opts = { onSuccess: refresh };
+  const rename = useMutation(trpc.conversations.rename.mutationOptions(opts));
+  const setTopic = useMutation(trpc.conversations.setTopic.mutationOptions(opts));
+  const archive = useMutation(trpc.conversations.archive.mutationOptions(opts));
+  const unarchive = useMutation(trpc.conversations.unarchive.mutationOptions(opts));
+  const removeMember = useMutation(trpc.conversations.removeMember.mutationOptions(opts));
+  const addMembers = useMutation(
+    trpc.conversations.addMembers.mutationOptions({
+      onSuccess: async () => {
+        setToAdd([]);
+        await refresh();
+      },
+    }),
+  );
+  const leave = useMutation(
+    trpc.conversations.leave.mutationOptions({
+      onSuccess: async () => {
+        await refresh();
+        router.push("/app");
+      },
+    }),
+  );
+
+  const c = conv.data;
+  if (conv.error) {
+    return (
+      <div className="page">
+        <h1>Channel unavailable</h1>
+        <p role="alert">{conv.error.message}</p>
+      </div>
+    );
+  }
+  if (!c) return <div className="page muted">Loading…</div>;
+
+  const isManager = c.memberRole === "owner" || me.data?.role === "admin" || me.data?.role === "owner";
+  const memberIds = new Set((members.data ?? []).map((m) => m.userId));
+  const candidates = (users.data ?? []).filter((u) => !memberIds.has(u.id));
+  const error =
+    rename.error ??
+    setTopic.error ??
+    archive.error ??
+    unarchive.error ??
+    removeMember.error ??
+    addMembers.error;
+
+  function submitRename(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    rename.mutate({ conversationId, name: String(new FormData(e.currentTarget).get("name")).trim() });
+  }
+  function submitTopic(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    setTopic.mutate({ conversationId, topic: String(new FormData(e.currentTarget).get("topic")).trim() });
+  }
+
+  return (
+    <div className="page">
+      <p>
+        <Link href={`/app/c/${conversationId}`}>← Back to # {c.name}</Link>
+      </p>
+      <h1>
+        # {c.name} {c.kind === "private_channel" ? <span className="tag">private</span> : null}{" "}
+        {c.archivedAt ? <span className="tag">archived</span> : null}
+      </h1>
+      <FormError message={error?.message} />
+
+      <section className="card" aria-labelledby="about-heading">
+        <h2 id="about-heading">About</h2>
+        <form className="row" onSubmit={submitTopic} aria-label="Change topic">
+          <Field label="Topic" name="topic" defaultValue={c.topic} maxLength={250} disabled={!c.isMember} />
+          <button type="submit" disabled={!c.isMember || setTopic.isPending}>
+            Save topic
+          </button>
+        </form>
+        {isManager ? (
+          <form
+            className="row"
+            onSubmit={submitRename}
+            aria-label="Rename channel"
+            style={{ marginTop: "0.75rem" }}
+          >
+            <Field label="Channel name" name="name" defaultValue={c.name} required maxLength={80} />
+            <button type="submit" disabled={rename.isPending}>
+              Rename
+            </button>
+          </form>
+        ) : null}
+      </section>
+
+      <section className="card" aria-labelledby="members-heading">
+        <h2 id="members-heading">Members ({members.data?.length ?? "…"})</h2>
+        <ul className="list" aria-label="Members">
+          {(members.data ?? []).map((m) => (
+            <li key={m.userId}>
+              <div className="grow">
+                {m.name} {m.role === "owner" ? <span className="tag">channel owner</span> : null}{" "}
+                {m.isDeactivated ? <span className="tag">deactivated</span> : null}
+              </div>
+              {isManager && m.userId !== me.data?.id ? (
+                <button
+                  type="button"
+                  className="danger"
+                  aria-label={`Remove ${m.name}`}
+                  onClick={() => removeMember.mutate({ conversationId, userId: m.userId })}
+                >
+                  Remove
+                </button>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+        {c.isMember && !c.archivedAt && candidates.length > 0 ? (
+          <form
+            style={{ marginTop: "1rem" }}
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (toAdd.length > 0) addMembers.mutate({ conversationId, userIds: toAdd });
+            }}
+          >
+            <fieldset className="list" style={{ padding: 0 }}>
+              <legend style={{ fontWeight: 600, padding: "0 0.5rem" }}>Add people</legend>
+              {candidates.map((u) => (
+                <label key={u.id} className="check" style={{ padding: "0.4rem 0.9rem" }}>
+                  <input
+                    type="checkbox"
+                    checked={toAdd.includes(u.id)}
+                    onChange={() =>
+                      setToAdd((l) => (l.includes(u.id) ? l.filter((x) => x !== u.id) : [...l, u.id]))
+                    }
+                  />
+                  {u.name} <span className="muted">{u.email}</span>
+                </label>
+              ))}
+            </fieldset>
+            <p>
+              <button type="submit" className="primary" disabled={toAdd.length === 0 || addMembers.isPending}>
+                Add to channel
+              </button>
+            </p>
+          </form>
+        ) : null}
+      </section>
+
+      <section className="card" aria-labelledby="danger-heading">
+        <h2 id="danger-heading">Leave or archive</h2>
+        <div className="row">
+          {c.isMember ? (
+            <button type="button" onClick={() => leave.mutate({ conversationId })} disabled={leave.isPending}>
+              Leave channel
+            </button>
+          ) : null}
+          {isManager && !c.archivedAt ? (
+            <button type="button" className="danger" onClick={() => archive.mutate({ conversationId })}>
+              Archive channel
+            </button>
+          ) : null}
+          {isManager && c.archivedAt ? (
+            <button type="button" onClick={() => unarchive.mutate({ conversationId })}>
+              Unarchive channel
+            </button>
+          ) : null}
+        </div>
+        <FormError message={leave.error?.message} />
+      </section>
+    </div>
+  );
+}

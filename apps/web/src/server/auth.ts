@@ -1,0 +1,107 @@
+/**
+ * next-auth v4 (Credentials + JWT). v4 is the stable line and works with Next 16; v5 is only
+ * published as betas. The JWT is just a signed pointer to an AuthSession row (`sid`): every
+ * session read re-checks that row, so revoking a session in settings (or deactivating a user)
+ * ends the cookie on its next use, and the tRPC context trusts nothing but that sid.
+ */
+
+import { resolveSession, revokeSession, verifyCredentials } from "@parley/core";
+import { getDb } from "@parley/db";
+import type { NextAuthOptions } from "next-auth";
+import { getToken } from "next-auth/jwt";
+import CredentialsProvider from "next-auth/providers/credentials";
+import { env, isSecureOrigin } from "~/env";
+
+type HeaderBag = Record<string, string | string[] | undefined>;
+
+function header(headers: HeaderBag | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The client's address as the proxy in front of us reports it (first hop of X-Forwarded-For). */
+export function clientIp(headers: HeaderBag | undefined): string | undefined {
+  const fwd = header(headers, "x-forwarded-for");
+  return fwd?.split(",")[0]?.trim() || header(headers, "x-real-ip") || undefined;
+}
+
+let cached: NextAuthOptions | undefined;
+
+/** next-auth options, built on first use (they need the validated settings). */
+export function authOptions(): NextAuthOptions {
+  if (cached) return cached;
+  const settings = env();
+  cached = {
+    secret: settings.AUTH_SECRET,
+    session: { strategy: "jwt", maxAge: 30 * 24 * 60 * 60 },
+    pages: { signIn: "/sign-in" },
+    providers: [
+      CredentialsProvider({
+        name: "Email and password",
+        credentials: {
+          email: { label: "Email", type: "email" },
+          password: { label: "Password", type: "password" },
+        },
+        async authorize(credentials, req) {
+          const email = credentials?.email?.trim();
+          const password = credentials?.password;
+          if (!email || !password) return null;
+          const headers = req?.headers as HeaderBag | undefined;
+          const result = await verifyCredentials(getDb(), {
+            email,
+            password,
+            userAgent: header(headers, "user-agent"),
+            ip: clientIp(headers),
+          });
+          if (!result) return null;
+          return {
+            id: result.user.id,
+            name: result.user.name,
+            email: result.user.email,
+            role: result.user.role,
+            sid: result.sessionId,
+          };
+        },
+      }),
+    ],
+    events: {
+      // Signing out ends the server-side session too, not just the cookie.
+      async signOut({ token }) {
+        const sid = token?.sid;
+        if (!sid) return;
+        const actor = await resolveSession(getDb(), sid);
+        if (actor) await revokeSession(getDb(), actor, { id: sid }).catch(() => undefined);
+      },
+    },
+    callbacks: {
+      async jwt({ token, user }) {
+        if (user) {
+          token.sid = user.sid;
+          token.uid = user.id;
+          token.role = user.role;
+          return token;
+        }
+        // Throwing makes next-auth clear the cookie: the AuthSession was revoked or expired.
+        const actor = token.sid ? await resolveSession(getDb(), token.sid) : null;
+        if (!actor) throw new Error("session revoked");
+        token.role = actor.role;
+        return token;
+      },
+      async session({ session, token }) {
+        session.user = {
+          ...session.user,
+          id: token.uid ?? "",
+          role: token.role ?? "member",
+        };
+        return session;
+      },
+    },
+  };
+  return cached;
+}
+
+/** Reads the AuthSession id out of the session cookie of a request (or a request-like object). */
+export async function sessionIdFrom(req: Parameters<typeof getToken>[0]["req"]): Promise<string | undefined> {
+  const token = await getToken({ req, secret: env().AUTH_SECRET, secureCookie: isSecureOrigin() });
+  return typeof token?.sid === "string" ? token.sid : undefined;
+}
