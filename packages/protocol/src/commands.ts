@@ -7,7 +7,12 @@
  * handle it in apps/realtime (commands.ts), bump PROTOCOL_VERSION and note it in CHANGELOG.md.
  */
 import { z } from "zod";
-import { MAX_BODY_LENGTH, MAX_COMMAND_ID_LENGTH } from "./limits.ts";
+import {
+  MAX_BODY_LENGTH,
+  MAX_COMMAND_ID_LENGTH,
+  MAX_PRESENCE_WATCH,
+  MAX_STATUS_TEXT_LENGTH,
+} from "./limits.ts";
 
 /** A client-chosen command id, echoed in the matching `ack`/`error`. */
 export const ZCommandId = z.string().min(1).max(MAX_COMMAND_ID_LENGTH);
@@ -54,6 +59,33 @@ export const ZTyping = z.strictObject({
   conversationId: ZConversationId,
 });
 
+/**
+ * Ask for what changed since these cursors (also used for gap repair: one conversation, the seq
+ * before the gap). The server answers with the missing `event` / `user.event` frames in seq order,
+ * then one `synced` frame with this `id`. `hello` with cursors does the same without an id.
+ */
+export const ZSync = z.strictObject({
+  type: z.literal("sync"),
+  id: ZCommandId,
+  cursors: z.record(ZConversationId, ZSeq).optional(),
+  userCursor: ZSeq.optional(),
+});
+
+/** Replace the set of users whose presence this connection receives (at most MAX_PRESENCE_WATCH). */
+export const ZWatchPresence = z.strictObject({
+  type: z.literal("watchPresence"),
+  id: ZCommandId,
+  userIds: z.array(z.uuid()).max(MAX_PRESENCE_WATCH),
+});
+
+/** Set this connection's presence (online/away) and the user's custom status text. */
+export const ZSetPresence = z.strictObject({
+  type: z.literal("setPresence"),
+  id: ZCommandId,
+  status: z.enum(["online", "away"]),
+  statusText: z.string().max(MAX_STATUS_TEXT_LENGTH).optional(),
+});
+
 /** Schema of each command, by `type`. */
 export const ClientCommandSchemas = {
   hello: ZHello,
@@ -61,15 +93,30 @@ export const ClientCommandSchemas = {
   send: ZSend,
   markRead: ZMarkRead,
   typing: ZTyping,
+  sync: ZSync,
+  watchPresence: ZWatchPresence,
+  setPresence: ZSetPresence,
 } as const;
 
 /** Any client command. */
-export const ZClientCommand = z.discriminatedUnion("type", [ZHello, ZPing, ZSend, ZMarkRead, ZTyping]);
+export const ZClientCommand = z.discriminatedUnion("type", [
+  ZHello,
+  ZPing,
+  ZSend,
+  ZMarkRead,
+  ZTyping,
+  ZSync,
+  ZWatchPresence,
+  ZSetPresence,
+]);
 
 export type THello = z.infer<typeof ZHello>;
 export type TPing = z.infer<typeof ZPing>;
 export type TSend = z.infer<typeof ZSend>;
 export type TMarkRead = z.infer<typeof ZMarkRead>;
 export type TTyping = z.infer<typeof ZTyping>;
+export type TSync = z.infer<typeof ZSync>;
+export type TWatchPresence = z.infer<typeof ZWatchPresence>;
+export type TSetPresence = z.infer<typeof ZSetPresence>;
 export type TClientCommand = z.infer<typeof ZClientCommand>;
 export type TClientCommandType = TClientCommand["type"];

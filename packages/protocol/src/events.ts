@@ -64,6 +64,39 @@ export const ZUserEvent = z.object({
   payload: z.record(z.string(), z.unknown()),
 });
 
+/**
+ * Where one conversation stands after a replay. `ok`: you now hold everything up to `lastSeq`.
+ * `more`: the page limit was hit; sync again from your new cursor (or refetch recent history).
+ * `resync`: your cursor is not valid for this conversation (ahead of its log): drop local state
+ * and refetch. `forbidden`: you may no longer read it (left, removed): drop it.
+ */
+export const ZSyncStatus = z.enum(["ok", "more", "resync", "forbidden"]);
+
+/** End of a replay started by `sync` (with its id) or by `hello` (no id). */
+export const ZSynced = z.object({
+  type: z.literal("synced"),
+  id: ZCommandId.optional(),
+  conversations: z.array(z.object({ conversationId: z.string(), lastSeq: ZSeq, status: ZSyncStatus })),
+  /** The user log's last seq, and whether more user events remain past this page. */
+  userSeq: ZSeq,
+  userStatus: z.enum(["ok", "more"]),
+});
+
+/** A watched user's presence changed (or its current value, right after `watchPresence`). */
+export const ZPresenceFrame = z.object({
+  type: z.literal("presence"),
+  userId: z.string(),
+  status: z.enum(["online", "away", "offline"]),
+  statusText: z.string(),
+});
+
+/** Someone is typing in a conversation you are a member of (ephemeral; expires on the client after ~6 s). */
+export const ZTypingFrame = z.object({
+  type: z.literal("typing"),
+  conversationId: z.string(),
+  userId: z.string(),
+});
+
 /** Any server frame. */
 export const ZServerEvent = z.discriminatedUnion("type", [
   ZWelcome,
@@ -72,6 +105,9 @@ export const ZServerEvent = z.discriminatedUnion("type", [
   ZErrorFrame,
   ZConversationEvent,
   ZUserEvent,
+  ZSynced,
+  ZPresenceFrame,
+  ZTypingFrame,
 ]);
 
 export type TWelcome = z.infer<typeof ZWelcome>;
@@ -81,5 +117,9 @@ export type TFieldIssue = z.infer<typeof ZFieldIssue>;
 export type TErrorFrame = z.infer<typeof ZErrorFrame>;
 export type TConversationEvent = z.infer<typeof ZConversationEvent>;
 export type TUserEvent = z.infer<typeof ZUserEvent>;
+export type TSyncStatus = z.infer<typeof ZSyncStatus>;
+export type TSynced = z.infer<typeof ZSynced>;
+export type TPresenceFrame = z.infer<typeof ZPresenceFrame>;
+export type TTypingFrame = z.infer<typeof ZTypingFrame>;
 export type TServerEvent = z.infer<typeof ZServerEvent>;
 export type TServerEventType = TServerEvent["type"];

@@ -9,3 +9,15 @@ export const MAX_BODY_LENGTH = 100_000;
 
 /** Longest client-chosen command id. */
 export const MAX_COMMAND_ID_LENGTH = 64;
+
+/** Most users one connection may watch the presence of. */
+export const MAX_PRESENCE_WATCH = 500;
+
+/** Longest custom status text. */
+export const MAX_STATUS_TEXT_LENGTH = 100;
+
+/**
+ * Most log entries the server replays for one conversation in answer to one `sync`/`hello`;
+ * beyond it the conversation's status is `more` (sync again from the new cursor, or refetch).
+ */
+export const SYNC_PAGE_SIZE = 1000;

@@ -1,0 +1,65 @@
+/**
+ * The Engine: "who is where" and the bus between processes — never anything durable (that is
+ * Postgres). One interface, two implementations that pass one contract suite:
+ *   memory — one process (the single-node default, no Redis needed)
+ *   redis  — many gateways (routing table, pub/sub, presence with TTL), via ioredis
+ *
+ * Fan-out (see fanout.ts) uses it after commit: small conversations → look up each member's
+ * gateways and publish once per gateway; large channels → publish once on the conversation topic
+ * that gateways with local members subscribe to (fan-out on read).
+ *
+ * To add an implementation: implement `Engine`, then run the contract suite on it
+ * (engine/contract.ts) from a test file of its own.
+ */
+
+/** A payload on the bus: an already-encoded server frame and who on the gateway should get it. */
+export type BusMessage = {
+  /** Deliver to these users' local sockets; absent = every local socket subscribed to the topic. */
+  userIds?: string[];
+  /** The frame, encoded once (JSON text of a @parley/protocol server frame). */
+  frame: string;
+};
+
+/** Online state as users see it. `offline` is never stored: it is the absence of a live entry. */
+export type PresenceStatus = "online" | "away" | "offline";
+
+export type Presence = {
+  status: PresenceStatus;
+  /** Custom status text ("In a meeting"), empty when none. */
+  statusText: string;
+};
+
+export type Unsubscribe = () => Promise<void>;
+
+export type Engine = {
+  readonly kind: "memory" | "redis";
+
+  // --- routing table: user → gateways holding at least one of their sockets -------------------
+  /** Records that `gatewayId` holds a socket of `userId`; entries expire after `ttlMs` unless refreshed. */
+  addRoute(userId: string, gatewayId: string, ttlMs: number): Promise<void>;
+  /** Removes the entry (the user's last socket on that gateway closed). */
+  removeRoute(userId: string, gatewayId: string): Promise<void>;
+  /** Refreshes every entry a live gateway holds (called from its heartbeat sweep). */
+  refreshRoutes(gatewayId: string, userIds: readonly string[], ttlMs: number): Promise<void>;
+  /** For each of `userIds`, the gateways with a live entry: gatewayId → those users. */
+  gatewaysOf(userIds: readonly string[]): Promise<Map<string, string[]>>;
+
+  // --- pub/sub -----------------------------------------------------------------------------------
+  /** Receives what is published to this gateway (its own inbox). */
+  subscribeGateway(gatewayId: string, handler: (message: BusMessage) => void): Promise<Unsubscribe>;
+  publishToGateway(gatewayId: string, message: BusMessage): Promise<void>;
+  /** Topics: `conv:<id>` for large channels (fan-out on read), `user:<id>`, `typing:<id>`, `presence:<id>`. */
+  subscribeTopic(topic: string, handler: (message: BusMessage) => void): Promise<Unsubscribe>;
+  publishToTopic(topic: string, message: BusMessage): Promise<void>;
+
+  // --- presence ------------------------------------------------------------------------------
+  /** Sets the user's presence on one connection; it lapses to offline after `ttlMs` unless refreshed. */
+  setPresence(userId: string, connectionId: string, presence: Presence, ttlMs: number): Promise<void>;
+  /** Removes one connection's presence entry (socket closed cleanly). */
+  clearPresence(userId: string, connectionId: string): Promise<void>;
+  /** The merged presence of each user over all their live connections (online beats away). */
+  getPresence(userIds: readonly string[]): Promise<Map<string, Presence>>;
+
+  /** Closes connections and subscriptions. */
+  close(): Promise<void>;
+};
