@@ -39,7 +39,7 @@ export default defineConfig({
   webServer: {
     command: "node start-web.mjs",
     cwd: import.meta.dirname,
-    url: `${baseURL}/api/auth/csrf`,
+    url: `${baseURL}/api/healthz`,
     timeout: 600_000,
     reuseExistingServer: false,
     stdout: "pipe",

@@ -69,8 +69,8 @@ test("npm start with no database configured serves the first-run page", async ({
     expect(url).toBe(`http://localhost:${port}`);
     await page.goto(url!);
     await expect(page.getByRole("heading", { name: "Set up your workspace" })).toBeVisible();
-    const health = await fetch(`http://127.0.0.1:${realtimePort}/healthz`);
-    expect(health.status).toBe(200);
+    expect((await fetch(`${url}/api/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${realtimePort}/healthz`)).status).toBe(200);
   } finally {
     if (child.exitCode === null) {
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

@@ -113,7 +113,7 @@ async function waitForHttp(url, timeoutMs) {
   while (Date.now() < deadline) {
     try {
       const res = await fetch(url);
-      if (res.status < 500) return true;
+      if (res.ok) return true;
     } catch {}
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -183,7 +183,7 @@ async function main() {
     [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", port],
     path.join(root, "apps/web"),
   );
-  if (await waitForHttp(`http://127.0.0.1:${port}/`, 120_000)) {
+  if (await waitForHttp(`http://127.0.0.1:${port}/api/healthz`, 120_000)) {
     log(`Parley is running: open ${env.PUBLIC_URL}`);
   } else {
     console.error("[parley] the web app did not answer within 120 s");

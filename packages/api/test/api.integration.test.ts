@@ -241,6 +241,9 @@ describe("tRPC API", () => {
       "UNAUTHORIZED",
     );
     expect((await owner.caller.users.list()).map((u) => u.email)).not.toContain("carl@acme.test");
+    const everyone = await owner.caller.users.listAll();
+    expect(everyone.find((u) => u.email === "carl@acme.test")?.isDeactivated).toBe(true);
+    await expectCode(bob.caller.users.listAll(), "FORBIDDEN");
     await expectCode(owner.caller.users.deactivate({ userId: owner.user.id }), "FORBIDDEN");
     await owner.caller.users.reactivate({ userId: carl.user.id });
     expect((await signIn("carl@acme.test", password)).user.email).toBe("carl@acme.test");

@@ -40,6 +40,12 @@ export async function listUsers(db: Db, _actor: Actor): Promise<UserDto[]> {
   });
 }
 
+/** Every user, deactivated ones included, for the admin's people list (admins only). */
+export async function listAllUsers(db: Db, actor: Actor): Promise<UserDto[]> {
+  requireAdmin(actor);
+  return db.user.findMany({ select: userDtoSelect, orderBy: [{ name: "asc" }, { id: "asc" }] });
+}
+
 /**
  * Deactivates a user (admin/owner; only an owner may deactivate an owner). Their sessions and
  * access tokens are revoked in the same transaction; the last active owner cannot be deactivated.

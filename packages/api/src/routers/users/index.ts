@@ -1,4 +1,4 @@
-import { deactivateUser, getMe, listUsers, reactivateUser, ZUserRef } from "@parley/core";
+import { deactivateUser, getMe, listAllUsers, listUsers, reactivateUser, ZUserRef } from "@parley/core";
 import { adminProcedure, protectedProcedure, router } from "../../trpc.ts";
 
 export const usersRouter = router({
@@ -7,6 +7,16 @@ export const usersRouter = router({
   /** Active users (for pickers and DMs). */
   list: protectedProcedure.query(async ({ ctx }) =>
     (await listUsers(ctx.db, ctx.actor)).map(({ id, name, email, role }) => ({ id, name, email, role })),
+  ),
+  /** Every user including deactivated ones, for the people admin page (admins). */
+  listAll: adminProcedure.query(async ({ ctx }) =>
+    (await listAllUsers(ctx.db, ctx.actor)).map(({ id, name, email, role, deactivatedAt }) => ({
+      id,
+      name,
+      email,
+      role,
+      isDeactivated: deactivatedAt !== null,
+    })),
   ),
   /** Deactivate a user: their sessions and tokens stop working (admins). */
   deactivate: adminProcedure

@@ -265,37 +265,18 @@ function WorkspaceAdmin() {
   );
 }
 
-type TAdminUser = { id: string; name: string; email: string; role: string };
-
 function UsersAdmin({ myId }: { myId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const users = useQuery(trpc.users.list.queryOptions());
-  // users.list returns active users only; people deactivated here stay listed so they can be
-  // reactivated right away. TODO(api): an admin listing that includes deactivated users.
-  const [deactivated, setDeactivated] = useState<TAdminUser[]>([]);
-  const refresh = () => queryClient.invalidateQueries(trpc.users.list.queryFilter());
-  const deactivate = useMutation(
-    trpc.users.deactivate.mutationOptions({
-      onSuccess: async (u) => {
-        setDeactivated((list) => [...list.filter((x) => x.id !== u.id), u]);
-        await refresh();
-      },
-    }),
-  );
-  const reactivate = useMutation(
-    trpc.users.reactivate.mutationOptions({
-      onSuccess: async (_u, { userId }) => {
-        setDeactivated((list) => list.filter((x) => x.id !== userId));
-        await refresh();
-      },
-    }),
-  );
-  const active = (users.data ?? []).filter((u) => !deactivated.some((d) => d.id === u.id));
-  const rows = [
-    ...active.map((u) => ({ u, isDeactivated: false })),
-    ...deactivated.map((u) => ({ u, isDeactivated: true })),
-  ];
+  const users = useQuery(trpc.users.listAll.queryOptions());
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries(trpc.users.listAll.queryFilter()),
+      queryClient.invalidateQueries(trpc.users.list.queryFilter()),
+    ]);
+  const deactivate = useMutation(trpc.users.deactivate.mutationOptions({ onSuccess: refresh }));
+  const reactivate = useMutation(trpc.users.reactivate.mutationOptions({ onSuccess: refresh }));
+  const rows = (users.data ?? []).map((u) => ({ u, isDeactivated: u.isDeactivated }));
   return (
     <section className="card" aria-labelledby="users-heading">
       <h2 id="users-heading">People</h2>
