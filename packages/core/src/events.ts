@@ -95,16 +95,21 @@ function emit<E>(listeners: Set<Listener<E>> | undefined, event: E): void {
   }
 }
 
-let sink: EventSink = new MemoryEventBus();
+// The sink lives on globalThis, not in a module variable: in single-process mode Next's bundle of
+// @parley/core and the server's own copy are two module instances, and both must publish into the
+// one sink the server installed (the gateway's engine).
+const SINK_KEY = Symbol.for("parley.eventSink");
+const holder = globalThis as typeof globalThis & { [SINK_KEY]?: EventSink };
 
-/** Replaces the process-wide sink (the realtime gateway installs its Redis/engine sink here). */
+/** Replaces the process-wide sink (the process that owns the engine installs its fan-out here). */
 export function setEventSink(next: EventSink): void {
-  sink = next;
+  holder[SINK_KEY] = next;
 }
 
 /** The process-wide sink; a MemoryEventBus until `setEventSink` is called. */
 export function getEventSink(): EventSink {
-  return sink;
+  holder[SINK_KEY] ??= new MemoryEventBus();
+  return holder[SINK_KEY];
 }
 
 /** Delivers committed events to the sink; a sink failure is logged, never surfaced to the writer. */
@@ -114,14 +119,14 @@ export function publishCommitted(
 ): void {
   for (const event of conversationEvents) {
     try {
-      sink.conversationEvent(event.conversationId, event);
+      getEventSink().conversationEvent(event.conversationId, event);
     } catch (err) {
       console.error("event sink failed", err);
     }
   }
   for (const event of userEvents) {
     try {
-      sink.userEvent(event.userId, event);
+      getEventSink().userEvent(event.userId, event);
     } catch (err) {
       console.error("event sink failed", err);
     }
