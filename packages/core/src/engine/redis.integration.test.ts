@@ -1,0 +1,124 @@
+import { randomUUID } from "node:crypto";
+import net from "node:net";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { runEngineContract } from "./contract.ts";
+import { RedisEngine } from "./redis.ts";
+import type { BusMessage } from "./types.ts";
+
+const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+// Redis is shared with other test runs: everything of this file lives under its own prefix.
+const keyPrefix = `parley-test:${randomUUID()}:`;
+
+/** Deletes every key under `prefix` (tests only: SCAN is fine here, never on a hot path). */
+async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+runEngineContract(
+  "redis",
+  async () => new RedisEngine({ url, keyPrefix }),
+  () => deleteKeys(keyPrefix),
+);
+
+describe("RedisEngine keys", () => {
+  afterAll(() => deleteKeys(keyPrefix));
+
+  it("gives route and presence keys a TTL, so dead users' keys vanish", async () => {
+    const engine = new RedisEngine({ url, keyPrefix });
+    const redis = new Redis(url);
+    try {
+      const user = randomUUID();
+      await engine.addRoute(user, "gw-1", 5_000);
+      await engine.addRoute(user, "gw-2", 60_000);
+      await engine.addRoute(user, "gw-1", 5_000); // a shorter TTL never shortens the key's
+      await engine.setPresence(user, "c1", { status: "online", statusText: "" }, 5_000);
+      expect(await redis.pttl(`${keyPrefix}route:${user}`)).toBeGreaterThan(50_000);
+      const presenceTtl = await redis.pttl(`${keyPrefix}presence:${user}`);
+      expect(presenceTtl).toBeGreaterThan(0);
+      expect(presenceTtl).toBeLessThanOrEqual(5_000);
+    } finally {
+      await engine.close();
+      redis.disconnect();
+    }
+  });
+});
+
+/** A TCP proxy in front of Redis that a test can cut and restore, to simulate an outage. */
+async function startProxy(target: URL) {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port || 6379), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("error", () => {});
+      s.on("close", () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  const listen = (port: number) =>
+    new Promise<number>((resolve) =>
+      server.listen(port, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port)),
+    );
+  const port = await listen(0);
+  return {
+    port,
+    async cut() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+    },
+    restore: () => listen(port),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("RedisEngine while Redis is unreachable", () => {
+  afterAll(() => deleteKeys(keyPrefix));
+
+  it("rejects (never crashes) during an outage, then resubscribes and delivers again", async () => {
+    const proxy = await startProxy(new URL(url));
+    const logged: unknown[] = [];
+    const logger = { warn: (...a: unknown[]) => logged.push(a), error: (...a: unknown[]) => logged.push(a) };
+    const flaky = new RedisEngine({
+      url: `redis://127.0.0.1:${proxy.port}`,
+      keyPrefix,
+      logger,
+      redisOptions: { maxRetriesPerRequest: 1, retryStrategy: () => 50 },
+    });
+    const direct = new RedisEngine({ url, keyPrefix });
+    const topic = `conv:${randomUUID()}`;
+    const received: BusMessage[] = [];
+    try {
+      await flaky.subscribeTopic(topic, (m) => received.push(m));
+      await proxy.cut();
+      await expect(flaky.publishToTopic(topic, { frame: "during outage" })).rejects.toThrow();
+      await expect(flaky.gatewaysOf(["u1"])).rejects.toThrow();
+      expect(logged.length).toBeGreaterThan(0);
+
+      await proxy.restore();
+      // ioredis re-subscribes the channel on reconnect (autoResubscribe): delivery resumes.
+      const deadline = Date.now() + 5_000;
+      while (received.length === 0 && Date.now() < deadline) {
+        await direct.publishToTopic(topic, { frame: "after restore" });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(received[0]).toEqual({ frame: "after restore" });
+      await flaky.publishToTopic(topic, { frame: "flaky works again" });
+    } finally {
+      await Promise.all([flaky.close(), direct.close()]);
+      await proxy.close().catch(() => {});
+    }
+  });
+});

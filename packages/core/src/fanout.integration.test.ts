@@ -1,0 +1,297 @@
+import { randomUUID } from "node:crypto";
+import { seedChannel, seedUser, seedWorkspace } from "@parley/db/seed";
+import { createTestDb, type TTestDb } from "@parley/db/testing";
+import { EventKind, UserEventKind, ZConversationEvent, ZUserEvent } from "@parley/protocol";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { MemoryEngine, MemoryHub } from "./engine/memory.ts";
+import { RedisEngine } from "./engine/redis.ts";
+import type { BusMessage, Engine } from "./engine/types.ts";
+import type { ConversationEvent } from "./events.ts";
+import { setEventSink } from "./events.ts";
+import { createFanout, type Fanout } from "./fanout.ts";
+import { sendMessage } from "./messages.ts";
+
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const keyPrefix = `parley-test:${randomUUID()}:`;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Time allowed for a message that should NOT arrive to show up anyway. */
+const QUIET_MS = 100;
+
+async function eventually(check: () => void, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(10);
+    }
+  }
+}
+
+type Backend = { name: string; make: () => Engine; cleanup: () => Promise<void> };
+
+const hub = new MemoryHub();
+const backends: Backend[] = [
+  { name: "memory", make: () => new MemoryEngine({ hub }), cleanup: async () => {} },
+  {
+    name: "redis",
+    make: () => new RedisEngine({ url: redisUrl, keyPrefix }),
+    async cleanup() {
+      const redis = new Redis(redisUrl);
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", `${keyPrefix}*`, "COUNT", 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== "0");
+      redis.disconnect();
+    },
+  },
+];
+
+let t: TTestDb;
+beforeAll(async () => {
+  t = await createTestDb();
+  await seedWorkspace(t.db);
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+/** Records what reaches a fake gateway's inbox. */
+function inbox() {
+  const received: BusMessage[] = [];
+  return { received, handler: (m: BusMessage) => void received.push(m) };
+}
+
+/** Counts publishes going through an engine (to prove "publish once"). */
+function counting(engine: Engine) {
+  const calls = { gateway: 0, topic: 0 };
+  const wrapped: Engine = Object.create(engine);
+  wrapped.publishToGateway = (gatewayId, message) => {
+    calls.gateway++;
+    return engine.publishToGateway(gatewayId, message);
+  };
+  wrapped.publishToTopic = (topic, message) => {
+    calls.topic++;
+    return engine.publishToTopic(topic, message);
+  };
+  return { engine: wrapped, calls };
+}
+
+const sortedUsers = (m: BusMessage | undefined) => [...(m?.userIds ?? [])].sort();
+
+describe.each(backends)("fan-out on the $name engine", (backend) => {
+  const engines: Engine[] = [];
+  const fanouts: Fanout[] = [];
+  const engine = () => {
+    const e = backend.make();
+    engines.push(e);
+    return e;
+  };
+  afterEach(async () => {
+    await Promise.all(fanouts.splice(0).map((f) => f.close()));
+    await Promise.all(engines.splice(0).map((e) => e.close()));
+  });
+  afterAll(() => backend.cleanup());
+
+  /** alice on A, bob on B, carol on both, erin offline, dave (not a member) on A. */
+  async function world(options: { threshold?: number } = {}) {
+    const [alice, bob, carol, dave, erin] = await Promise.all(
+      ["alice", "bob", "carol", "dave", "erin"].map((name) => seedUser(t.db, { name })),
+    );
+    const channel = await seedChannel(t.db, {
+      createdById: alice!.id,
+      memberIds: [bob!.id, carol!.id, erin!.id],
+    });
+    const [gwA, gwB] = [`gw-a-${randomUUID()}`, `gw-b-${randomUUID()}`];
+    const [a, b] = [engine(), engine()];
+    const [inA, inB] = [inbox(), inbox()];
+    await a.subscribeGateway(gwA, inA.handler);
+    await b.subscribeGateway(gwB, inB.handler);
+    await a.refreshRoutes(gwA, [alice!.id, carol!.id, dave!.id], 60_000);
+    await b.refreshRoutes(gwB, [bob!.id, carol!.id], 60_000);
+    // The publisher is a third process (e.g. web), sharing only the backend.
+    const counted = counting(engine());
+    const logged: unknown[][] = [];
+    const fanout = createFanout({
+      db: t.db,
+      engine: counted.engine,
+      largeChannelThreshold: options.threshold,
+      logger: { warn: (...a) => logged.push(a), error: (...a) => logged.push(a) },
+    });
+    fanouts.push(fanout);
+    const users = { alice: alice!, bob: bob!, carol: carol!, dave: dave!, erin: erin! };
+    return { users, channel, gwA, gwB, a, b, inA, inB, fanout, calls: counted.calls, logged };
+  }
+
+  const event = (
+    conversationId: string,
+    seq: number,
+    kind: ConversationEvent["kind"] = EventKind.MessageCreated,
+  ): ConversationEvent => ({
+    conversationId,
+    seq,
+    kind,
+    actorId: null,
+    payload: { n: seq },
+    createdAt: new Date("2030-01-02T03:04:05.000Z"),
+  });
+
+  it("sends one frame per gateway, to members only", async () => {
+    const w = await world();
+    const { alice, bob, carol } = w.users;
+    w.fanout.conversationEvent(w.channel.id, { ...event(w.channel.id, 1), actorId: alice.id });
+    await eventually(() => {
+      expect(w.inA.received).toHaveLength(1);
+      expect(w.inB.received).toHaveLength(1);
+    });
+    await sleep(QUIET_MS);
+    expect(w.inA.received).toHaveLength(1);
+    expect(w.inB.received).toHaveLength(1);
+    expect(w.calls).toEqual({ gateway: 2, topic: 0 });
+    // dave is on gateway A but not a member; erin is a member with no route.
+    expect(sortedUsers(w.inA.received[0])).toEqual([alice.id, carol.id].sort());
+    expect(sortedUsers(w.inB.received[0])).toEqual([bob.id, carol.id].sort());
+    // Encoded once: both gateways got the very same frame text, a valid protocol frame.
+    expect(w.inA.received[0]!.frame).toBe(w.inB.received[0]!.frame);
+    expect(ZConversationEvent.parse(JSON.parse(w.inA.received[0]!.frame))).toEqual({
+      type: "event",
+      conversationId: w.channel.id,
+      seq: 1,
+      kind: "message.created",
+      actorId: alice.id,
+      payload: { n: 1 },
+      createdAt: "2030-01-02T03:04:05.000Z",
+    });
+  });
+
+  it("publishes a large channel's event exactly once, on its topic", async () => {
+    const w = await world({ threshold: 3 }); // 4 members
+    const [topicA, topicB] = [inbox(), inbox()];
+    await w.a.subscribeTopic(`conv:${w.channel.id}`, topicA.handler);
+    await w.b.subscribeTopic(`conv:${w.channel.id}`, topicB.handler);
+    w.fanout.conversationEvent(w.channel.id, event(w.channel.id, 1));
+    await eventually(() => {
+      expect(topicA.received).toHaveLength(1);
+      expect(topicB.received).toHaveLength(1);
+    });
+    await sleep(QUIET_MS);
+    expect(w.calls).toEqual({ gateway: 0, topic: 1 });
+    expect(topicA.received[0]!.userIds).toBeUndefined();
+    expect(JSON.parse(topicA.received[0]!.frame)).toMatchObject({ type: "event", seq: 1 });
+    expect(w.inA.received).toEqual([]);
+    expect(w.inB.received).toEqual([]);
+  });
+
+  it("reloads the member list after a join, not before", async () => {
+    const w = await world();
+    const { dave, alice, carol } = w.users;
+    const id = w.channel.id;
+    w.fanout.conversationEvent(id, event(id, 1));
+    await eventually(() => expect(w.inA.received).toHaveLength(1));
+
+    // dave becomes a member; until his member.joined event arrives, the cached list is used.
+    await t.db.membership.create({ data: { conversationId: id, userId: dave.id } });
+    w.fanout.conversationEvent(id, event(id, 2));
+    w.fanout.conversationEvent(id, event(id, 3, EventKind.MemberJoined));
+    w.fanout.conversationEvent(id, event(id, 4));
+    await eventually(() => expect(w.inA.received).toHaveLength(4));
+    const seqOf = (m: BusMessage) => (JSON.parse(m.frame) as { seq: number }).seq;
+    expect(w.inA.received.map(seqOf)).toEqual([1, 2, 3, 4]);
+    expect(sortedUsers(w.inA.received[1])).toEqual([alice.id, carol.id].sort());
+    expect(sortedUsers(w.inA.received[2])).toEqual([alice.id, carol.id, dave.id].sort());
+    expect(sortedUsers(w.inA.received[3])).toEqual([alice.id, carol.id, dave.id].sort());
+
+    // A change committed by another process shows up here as a seq gap: the list is reloaded.
+    await t.db.membership.delete({
+      where: { conversationId_userId: { conversationId: id, userId: dave.id } },
+    });
+    w.fanout.conversationEvent(id, event(id, 7));
+    await eventually(() => expect(w.inA.received).toHaveLength(5));
+    expect(sortedUsers(w.inA.received[4])).toEqual([alice.id, carol.id].sort());
+  });
+
+  it("keeps a conversation's events in seq order per gateway", async () => {
+    const w = await world();
+    const id = w.channel.id;
+    for (let seq = 1; seq <= 30; seq++) w.fanout.conversationEvent(id, event(id, seq));
+    await eventually(() => expect(w.inB.received).toHaveLength(30));
+    const seqs = w.inB.received.map((m) => (JSON.parse(m.frame) as { seq: number }).seq);
+    expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
+  it("sends a user event to that user's gateways only", async () => {
+    const w = await world();
+    const { carol, bob } = w.users;
+    w.fanout.userEvent(bob.id, {
+      userId: bob.id,
+      seq: 7,
+      kind: UserEventKind.ReadUpdated,
+      payload: { conversationId: w.channel.id, readSeq: 3 },
+      createdAt: new Date(),
+    });
+    w.fanout.userEvent(carol.id, {
+      userId: carol.id,
+      seq: 1,
+      kind: UserEventKind.ConversationAdded,
+      payload: { conversationId: w.channel.id },
+      createdAt: new Date(),
+    });
+    await eventually(() => {
+      expect(w.inB.received).toHaveLength(2);
+      expect(w.inA.received).toHaveLength(1);
+    });
+    await sleep(QUIET_MS);
+    expect(w.inA.received).toHaveLength(1);
+    expect(w.inA.received[0]!.userIds).toEqual([carol.id]);
+    const bobsFrame = w.inB.received.find((m) => m.userIds?.[0] === bob.id);
+    expect(ZUserEvent.parse(JSON.parse(bobsFrame!.frame))).toEqual({
+      type: "user.event",
+      seq: 7,
+      kind: "read.updated",
+      payload: { conversationId: w.channel.id, readSeq: 3 },
+    });
+  });
+
+  it("is the sink for core's sendMessage: persisted first, then pushed", async () => {
+    const w = await world();
+    const { alice, bob } = w.users;
+    setEventSink(w.fanout);
+    const sent = await sendMessage(
+      t.db,
+      { userId: alice.id, role: alice.role },
+      { conversationId: w.channel.id, clientMsgId: randomUUID(), body: "hello" },
+    );
+    await eventually(() => expect(w.inB.received).toHaveLength(1));
+    const frame = JSON.parse(w.inB.received[0]!.frame) as { seq: number; kind: string; actorId: string };
+    expect(frame).toMatchObject({ kind: "message.created", seq: sent.message.seq, actorId: alice.id });
+    expect(sortedUsers(w.inB.received[0])).toContain(bob.id);
+  });
+
+  it("never throws, and logs, when the engine fails", async () => {
+    const w = await world();
+    const broken = engine();
+    await broken.close(); // every call now rejects
+    const fanout = createFanout({
+      db: t.db,
+      engine: broken,
+      logger: { warn() {}, error: (...a) => w.logged.push(a) },
+    });
+    expect(() => fanout.conversationEvent(w.channel.id, event(w.channel.id, 1))).not.toThrow();
+    expect(() =>
+      fanout.userEvent(w.users.bob.id, {
+        userId: w.users.bob.id,
+        seq: 1,
+        kind: UserEventKind.ReadUpdated,
+        payload: {},
+        createdAt: new Date(),
+      }),
+    ).not.toThrow();
+    await fanout.close();
+    expect(w.logged.length).toBe(2);
+  });
+});
