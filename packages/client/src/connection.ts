@@ -5,8 +5,8 @@
  * (isTerminalCloseCode), and a ping watchdog because browsers hide WebSocket-level pings.
  *
  * Works in browsers and Node: pass the WebSocket constructor (`globalThis.WebSocket` or `ws`).
- * Still to come (later issues): the outbox with resend of unacked sends, cursors and resume,
- * seq-ordered delivery with gap repair.
+ * Delivery, resume and the outbox live one level up, in ParleyClient (client.ts), which is what
+ * apps should use; this class only keeps a socket alive and says why its state changed.
  */
 import {
   CloseCode,
