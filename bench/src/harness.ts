@@ -1,0 +1,372 @@
+/**
+ * Shared plumbing for bench.ts and chaos.ts: throwaway databases, seeding, gateway child
+ * processes, /proc sampling (CPU, RSS) and figure formatting. Everything started here is tracked
+ * so `stopAll()` can end it; nothing here touches processes it did not start.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import type { RecordableHistogram } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { createAccessToken } from "@parley/core/tokens";
+import type { Db } from "@parley/db";
+import pg from "pg";
+
+/** The repository root (bench/src/ → ../..). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Milliseconds on a clock shared by every process on the box (sub-ms resolution). */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A free TCP port on loopback (race-prone in theory, fine on a bench box). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+) {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Databases
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** `url` with its database replaced. */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
+}
+
+async function adminQuery(serverUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: withDatabase(serverUrl, "postgres") });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A freshly created and migrated database; `drop()` removes it (idempotent). */
+export type TBenchDb = { name: string; url: string; drop(): Promise<void> };
+
+/** Creates `<prefix>_<random>` on the server of `serverUrl` and applies every migration to it. */
+export async function createMigratedDatabase(serverUrl: string, prefix: string): Promise<TBenchDb> {
+  const name = `${prefix}_${randomBytes(4).toString("hex")}`;
+  await adminQuery(serverUrl, `CREATE DATABASE ${quoteIdent(name)}`);
+  const url = withDatabase(serverUrl, name);
+  let dropped: Promise<void> | undefined;
+  const drop = () => {
+    dropped ??= adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    return dropped;
+  };
+  try {
+    const { code, output } = await runNode([path.join(ROOT, "scripts/migrate.mjs")], { DATABASE_URL: url });
+    if (code !== 0) throw new Error(`migrate.mjs exited with ${code}:\n${output}`);
+  } catch (err) {
+    await drop().catch(() => {});
+    throw err;
+  }
+  return { name, url, drop };
+}
+
+/** Runs `node args…` from the repo root; resolves with its exit code and output (shown on failure). */
+function runNode(args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (data: Buffer) => {
+      output += String(data);
+    });
+    child.stderr.on("data", (data: Buffer) => {
+      output += String(data);
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+/** Creates one personal access token per user (through core, as the SDK would get one). */
+export async function tokensFor(db: Db, users: readonly { id: string; role: "admin" | "member" | string }[]) {
+  return mapLimit(users, 8, async (user) => {
+    const { token } = await createAccessToken(
+      db,
+      { userId: user.id, role: user.role as "member" },
+      { name: "bench" },
+    );
+    return token;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+const children = new Set<ChildProcess>();
+
+/** Kills (SIGKILL) every child this process started that is still running. */
+export function killAllChildren(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+  children.clear();
+}
+
+/** Spawns a tracked child; its output goes to our stderr with a prefix when `label` is given. */
+export function spawnTracked(
+  command: string,
+  args: string[],
+  options: {
+    env?: Record<string, string>;
+    label?: string;
+    showOutput?: boolean;
+    /** Also (or instead) append the child's output here, prefixed with its label. */
+    logTo?: NodeJS.WritableStream;
+  } = {},
+): ChildProcess {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  const forward = (data: Buffer) => {
+    for (const line of String(data).split("\n")) {
+      if (!line.trim()) continue;
+      if (options.showOutput) process.stderr.write(`[${options.label ?? command}] ${line}\n`);
+      options.logTo?.write(`[${options.label ?? command}] ${line}\n`);
+    }
+  };
+  child.stdout?.on("data", forward);
+  child.stderr?.on("data", forward);
+  return child;
+}
+
+/** Waits until `child` has exited (resolves at once if it already has). */
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+/** A gateway child process (apps/realtime/src/main.ts). */
+export type TGatewayProcess = {
+  port: number;
+  url: string;
+  child: ChildProcess;
+};
+
+/** Starts apps/realtime/src/main.ts as a child and waits for GET /healthz to answer 200. */
+export async function startGateway(options: {
+  port?: number;
+  databaseUrl: string;
+  redisUrl?: string;
+  authSecret: string;
+  label?: string;
+  logLevel?: string;
+  timeoutMs?: number;
+  /** Where the gateway's log goes instead of our stderr. */
+  logTo?: NodeJS.WritableStream;
+}): Promise<TGatewayProcess> {
+  const port = options.port ?? (await freePort());
+  const env: Record<string, string> = {
+    DATABASE_URL: options.databaseUrl,
+    AUTH_SECRET: options.authSecret,
+    REALTIME_PORT: String(port),
+    LOG_LEVEL: options.logLevel ?? "warn",
+    NODE_ENV: "production",
+  };
+  if (options.redisUrl) env.REDIS_URL = options.redisUrl;
+  const child = spawnTracked(process.execPath, ["--import", "tsx", "apps/realtime/src/main.ts"], {
+    env: options.redisUrl ? env : { ...env, REDIS_URL: "" },
+    label: options.label ?? `gateway:${port}`,
+    showOutput: !options.logTo,
+    ...(options.logTo ? { logTo: options.logTo } : {}),
+  });
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`gateway on port ${port} exited during start (code ${child.exitCode})`);
+    }
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return { port, url: `ws://127.0.0.1:${port}/ws`, child };
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  child.kill("SIGKILL");
+  throw new Error(`gateway on port ${port} did not become healthy in time`);
+}
+
+/** Starts `redis-server` on a spare loopback port with persistence off; waits until it answers. */
+export async function startRedis(port?: number): Promise<{ port: number; url: string; child: ChildProcess }> {
+  const p = port ?? (await freePort());
+  const child = spawnTracked(
+    "redis-server",
+    [
+      "--port",
+      String(p),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--protected-mode",
+      "no",
+    ],
+    { label: `redis:${p}` },
+  );
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error("redis-server exited during start");
+    if (await redisPing(p)) return { port: p, url: `redis://127.0.0.1:${p}`, child };
+    await sleep(50);
+  }
+  throw new Error(`redis-server on ${p} did not answer PING`);
+}
+
+/** Sends an inline PING; true when +PONG comes back. */
+function redisPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    import("node:net").then(({ connect }) => {
+      const socket = connect(port, "127.0.0.1");
+      const done = (ok: boolean) => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.setTimeout(500, () => done(false));
+      socket.once("error", () => done(false));
+      socket.once("connect", () => socket.write("PING\r\n"));
+      socket.once("data", (data) => done(String(data).startsWith("+PONG")));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// /proc sampling
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** RSS of a process in bytes (0 when it is gone). */
+export function rssOf(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const match = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSecondsOf(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Whole-box CPU counters (all cores): busy and total seconds since boot. */
+export function boxCpu(): { busy: number; total: number } {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+  const values = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (values[3] ?? 0) + (values[4] ?? 0);
+  const total = values.reduce((a, b) => a + b, 0);
+  return { busy: (total - idle) / CLOCK_TICKS, total: total / CLOCK_TICKS };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+
+/** Histogram values are recorded in microseconds; this prints milliseconds. */
+export function ms(us: number): string {
+  return (us / 1000).toFixed(us >= 100_000 ? 0 : 2);
+}
+
+/** Records a latency in ms into a µs histogram (histograms need integers ≥ 1). */
+export function record(h: RecordableHistogram, latencyMs: number): void {
+  h.record(Math.max(1, Math.round(latencyMs * 1000)));
+}
+
+/** p50/p99/p99.9/max of a µs histogram in ms, or "-" when empty. */
+export function percentiles(h: RecordableHistogram) {
+  if (h.count === 0) return { p50: "-", p99: "-", p999: "-", max: "-", mean: "-" };
+  return {
+    p50: ms(h.percentile(50)),
+    p99: ms(h.percentile(99)),
+    p999: ms(h.percentile(99.9)),
+    max: ms(h.max),
+    mean: ms(h.mean),
+  };
+}
+
+/** The histogram's percentiles on one line. */
+export function describe(h: RecordableHistogram): string {
+  const p = percentiles(h);
+  return `n=${h.count} p50=${p.p50}ms p99=${p.p99}ms p99.9=${p.p999}ms max=${p.max}ms`;
+}
+
+/**
+ * Percentiles of an event-loop delay monitor (ns) in ms. The monitor records the whole interval
+ * between its timer's runs, so `resolutionMs` is subtracted to leave the lag alone.
+ */
+export function describeLoop(
+  h: {
+    count?: number;
+    percentile(p: number): number;
+    max: number;
+    mean: number;
+  },
+  resolutionMs: number,
+) {
+  const f = (ns: number) => Math.max(0, ns / 1e6 - resolutionMs).toFixed(1);
+  return {
+    p50: f(h.percentile(50)),
+    p99: f(h.percentile(99)),
+    max: f(h.max),
+    text: `p50=${f(h.percentile(50))}ms p99=${f(h.percentile(99))}ms max=${f(h.max)}ms`,
+  };
+}
