@@ -205,6 +205,17 @@ describe("ParleyConnection", () => {
     expect(changes.at(-1)?.reason).toMatch(/no welcome within 2000 ms/);
   });
 
+  it("keeps an error handler on a socket it gives up while connecting (Node's ws emits one)", async () => {
+    const { connection } = setup();
+    connection.connect();
+    await flush();
+    const abandoned = latest();
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(abandoned.closedWith).not.toBeNull();
+    expect(typeof abandoned.onerror).toBe("function");
+    expect(() => abandoned.onerror?.(new Error("closed before the connection was established"))).not.toThrow();
+  });
+
   it("retries when the URL (ticket) cannot be fetched", async () => {
     const { connection, changes } = setup({
       url: () => {

@@ -277,7 +277,10 @@ export class ParleyConnection {
     const socket = this.#socket;
     this.#socket = null;
     if (!socket) return;
-    socket.onmessage = socket.onclose = socket.onerror = socket.onopen = null;
+    socket.onmessage = socket.onclose = socket.onopen = null;
+    // Keep a no-op error handler: closing a socket that is still connecting makes Node's `ws` emit
+    // an error, which crashes the process when no handler is attached.
+    socket.onerror = (() => {}) as never;
     if (code !== undefined) {
       try {
         socket.close(code, reason);
