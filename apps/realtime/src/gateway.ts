@@ -7,8 +7,18 @@
  * Across connections it keeps ONE heartbeat sweep (not a timer per socket) and protects itself
  * from slow consumers by checking bufferedAmount before every send.
  *
- * Extending: commands are handled by `TCommandHandlers` (see commands.ts); the delivery engine
- * (subscriptions, fan-out, resume) will plug in next to them using `sendToUser`/`connections`.
+ * With `delivery` (an Engine and the database; see delivery.ts) a socket is registered — route,
+ * membership index, topics, presence — before its `welcome`, so anything committed after the
+ * welcome reaches it and a `hello`/`sync` after it covers everything before. Pushes from the
+ * engine arrive already encoded and go out as the same string to every socket.
+ *
+ * Commands: `ping` is answered at once; `typing` is relayed at once (not queued behind sends);
+ * `send`, `markRead`, `sync` (and `hello` with cursors), `watchPresence` and `setPresence` run in
+ * the connection's queue, strictly one after another.
+ *
+ * Extending: domain commands are handled by `TCommandHandlers` (see commands.ts); commands that
+ * need the engine go through `TDelivery`. Route the new frame type in `onFrame` and use
+ * `enqueue` when it must keep its order relative to the connection's other commands.
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -35,7 +45,8 @@ import {
 } from "@parley/protocol";
 import type { Logger } from "pino";
 import { WebSocket, WebSocketServer } from "ws";
-import { type TCommandContext, type TCommandHandlers, toErrorFrame } from "./commands.ts";
+import { type TAckFields, type TCommandContext, type TCommandHandlers, toErrorFrame } from "./commands.ts";
+import { createDelivery, type TDelivery, type TDeliveryLink, type TDeliveryOptions } from "./delivery.ts";
 
 /** Who a socket belongs to, as established during the upgrade. */
 export type TConnectionActor = Actor & {
@@ -73,12 +84,20 @@ export type TGatewayOptions = {
   maxConnectionsPerUser?: number;
   /** Handlers for commands that need the domain (send, markRead, …). */
   handlers?: Partial<TCommandHandlers>;
+  /**
+   * Delivery through an Engine (routing, fan-out, resume, typing, presence; see delivery.ts).
+   * Without it the gateway only answers commands: `sync`, `watchPresence` and `setPresence` get
+   * NOT_IMPLEMENTED and nothing is pushed.
+   */
+  delivery?: Omit<TDeliveryOptions, "logger">;
 };
 
 /** A running gateway. */
 export type TGateway = {
   /** The bound port. */
   readonly port: number;
+  /** This gateway's id in the engine's routing table (null without delivery). */
+  readonly gatewayId: string | null;
   /** The http server (for tests and metrics). */
   readonly server: Server;
   /** Number of open sockets. */
@@ -104,6 +123,10 @@ type TConnection = {
   queue: Promise<void>;
   /** Commands queued or running; bounded so a slow database cannot make the queue grow forever. */
   pending: number;
+  /** Resolves once delivery has registered the socket (welcome is sent then). */
+  ready: Promise<void>;
+  /** The socket as delivery sees it. */
+  link: TDeliveryLink;
   /** Token bucket for the command rate limit. */
   tokens: number;
   tokensAt: number;
@@ -162,6 +185,9 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   const handlers = options.handlers ?? {};
   const log = options.logger;
 
+  const delivery: TDelivery | null = options.delivery
+    ? await createDelivery({ ...options.delivery, logger: log })
+    : null;
   const connections = new Set<TConnection>();
   const byUser = new Map<string, Set<TConnection>>();
   let isClosing = false;
@@ -204,6 +230,13 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     }
     conn.ws.send(data);
     return true;
+  }
+
+  /** Sends one frame of a replay; when the socket's buffer is high, waits until it is flushed. */
+  function sendReplay(conn: TConnection, data: string): Promise<boolean> {
+    if (conn.ws.readyState !== WebSocket.OPEN || conn.closingSince !== null) return Promise.resolve(false);
+    if (conn.ws.bufferedAmount < maxBufferedBytes / 4) return Promise.resolve(sendRaw(conn, data));
+    return new Promise((resolve) => conn.ws.send(data, (err) => resolve(!err)));
   }
 
   function send(conn: TConnection, event: TServerEvent): boolean {
@@ -269,46 +302,83 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     return false;
   }
 
-  function runCommand(
+  /**
+   * Runs a command after the connection's earlier ones (a user's sends keep their order). Errors
+   * become an `error` frame with the command's id; unexpected ones are logged.
+   */
+  function enqueue(
     conn: TConnection,
-    command: Extract<TClientCommand, { type: "send" | "markRead" }>,
+    id: string | undefined,
+    label: string,
+    task: () => Promise<void>,
   ): void {
     if (conn.pending >= MAX_PENDING_COMMANDS) {
-      sendError(conn, ErrorCode.TooManyRequests, "Too many commands in flight; wait for acks", command.id);
+      sendError(conn, ErrorCode.TooManyRequests, "Too many commands in flight; wait for acks", id);
       return;
     }
     conn.pending += 1;
     conn.queue = conn.queue.then(async () => {
       try {
-        await execute();
+        // Not acked, so the client resends it (same clientMsgId) after reconnecting.
+        if (conn.closingSince !== null) return;
+        await task();
+      } catch (err) {
+        const frame = toErrorFrame(err);
+        if (frame.code === ErrorCode.Internal) {
+          log.error({ err, connectionId: conn.id, command: label }, "command failed");
+        }
+        sendError(conn, frame.code, frame.message, id);
       } finally {
         conn.pending -= 1;
       }
     });
+  }
 
-    async function execute(): Promise<void> {
-      // Not acked, so the client resends it (same clientMsgId) after reconnecting.
-      if (conn.closingSince !== null) return;
+  function notImplemented(conn: TConnection, type: string, id?: string): void {
+    sendError(conn, ErrorCode.NotImplemented, `"${type}" is not implemented yet`, id);
+  }
+
+  function runCommand(
+    conn: TConnection,
+    command: Extract<TClientCommand, { type: "send" | "markRead" }>,
+  ): void {
+    enqueue(conn, command.id, command.type, async () => {
       const ctx: TCommandContext = { actor: conn.actor, connectionId: conn.id };
-      const handler =
-        command.type === "send"
-          ? handlers.send && (() => handlers.send!(ctx, command))
-          : handlers.markRead && (() => handlers.markRead!(ctx, command));
-      if (!handler) {
-        sendError(conn, ErrorCode.NotImplemented, `"${command.type}" is not implemented yet`, command.id);
-        return;
-      }
-      try {
-        const result = await handler();
-        send(conn, { type: "ack", id: command.id, ...result });
-      } catch (err) {
-        const frame = toErrorFrame(err);
-        if (frame.code === ErrorCode.Internal) {
-          log.error({ err, connectionId: conn.id, command: command.type }, "command failed");
+      let result: TAckFields;
+      if (command.type === "send") {
+        if (!handlers.send) {
+          notImplemented(conn, command.type, command.id);
+          return;
         }
-        sendError(conn, frame.code, frame.message, command.id);
+        result = await handlers.send(ctx, command);
+      } else {
+        if (!handlers.markRead) {
+          notImplemented(conn, command.type, command.id);
+          return;
+        }
+        result = await handlers.markRead(ctx, command);
       }
+      send(conn, { type: "ack", id: command.id, ...result });
+    });
+  }
+
+  /** Replays from the log (`sync`, or `hello` with cursors when `id` is absent). */
+  function runSync(
+    conn: TConnection,
+    input: { cursors?: Record<string, number>; userCursor?: number },
+    id?: string,
+  ): void {
+    if (!delivery) {
+      sendError(
+        conn,
+        ErrorCode.NotImplemented,
+        "Resuming from cursors is not available here: refetch history",
+        id,
+      );
+      return;
     }
+    const d = delivery;
+    enqueue(conn, id, "sync", () => d.sync(conn.link, input, id));
   }
 
   function onFrame(conn: TConnection, data: Buffer, isBinary: boolean): void {
@@ -344,17 +414,49 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
           return;
         }
         if (Object.keys(command.cursors ?? {}).length > 0 || command.userCursor !== undefined) {
-          // Resume lands with the delivery engine; until then clients refetch history over tRPC.
-          sendError(
-            conn,
-            ErrorCode.NotImplemented,
-            "Resuming from cursors is not implemented yet: refetch history",
-          );
+          runSync(conn, {
+            ...(command.cursors ? { cursors: command.cursors } : {}),
+            ...(command.userCursor !== undefined ? { userCursor: command.userCursor } : {}),
+          });
         }
         return;
-      case "typing":
-        // Ephemeral and never answered; relayed once the delivery engine exists.
+      case "sync":
+        runSync(
+          conn,
+          {
+            ...(command.cursors ? { cursors: command.cursors } : {}),
+            ...(command.userCursor !== undefined ? { userCursor: command.userCursor } : {}),
+          },
+          command.id,
+        );
         return;
+      case "typing": {
+        // Ephemeral and never answered, except FORBIDDEN for non-members; not queued behind sends.
+        if (!delivery) return;
+        const d = delivery;
+        conn.ready
+          .then(() => d.typing(conn.link, command.conversationId))
+          .catch((err: unknown) => {
+            const frame = toErrorFrame(err);
+            if (frame.code === ErrorCode.Internal) log.error({ err, connectionId: conn.id }, "typing failed");
+            sendError(conn, frame.code, frame.message);
+          });
+        return;
+      }
+      case "watchPresence":
+      case "setPresence": {
+        if (!delivery) {
+          notImplemented(conn, command.type, command.id);
+          return;
+        }
+        const d = delivery;
+        enqueue(conn, command.id, command.type, async () => {
+          if (command.type === "watchPresence") await d.watchPresence(conn.link, command.userIds);
+          else await d.setPresence(conn.link, command.status, command.statusText);
+          send(conn, { type: "ack", id: command.id });
+        });
+        return;
+      }
       case "send":
       case "markRead":
         runCommand(conn, command);
@@ -363,14 +465,23 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   }
 
   function onConnection(ws: WebSocket, actor: TConnectionActor): void {
+    const id = randomUUID();
     const conn: TConnection = {
-      id: randomUUID(),
+      id,
       ws,
       actor,
       isAlive: true,
       closingSince: null,
       badFrames: [],
       queue: Promise.resolve(),
+      ready: Promise.resolve(),
+      link: {
+        id,
+        actor,
+        sendFrame: (frame) => sendRaw(conn, frame),
+        sendReplay: (frame) => sendReplay(conn, frame),
+        close: (code, reason) => closeConnection(conn, code, reason),
+      },
       pending: 0,
       tokens: commandRate.burst,
       tokensAt: Date.now(),
@@ -398,16 +509,32 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       const set = byUser.get(actor.userId);
       set?.delete(conn);
       if (set?.size === 0) byUser.delete(actor.userId);
+      delivery?.close(conn.link);
       log.debug({ connectionId: conn.id, userId: actor.userId, code }, "socket closed");
     });
 
-    send(conn, {
-      type: "welcome",
-      protocolVersion: PROTOCOL_VERSION,
-      userId: actor.userId,
-      connectionId: conn.id,
-      heartbeatMs,
-    });
+    const welcome = () =>
+      send(conn, {
+        type: "welcome",
+        protocolVersion: PROTOCOL_VERSION,
+        userId: actor.userId,
+        connectionId: conn.id,
+        heartbeatMs,
+      });
+    if (!delivery) {
+      welcome();
+      return;
+    }
+    // Welcome only once the socket is routable, so anything committed after it reaches this socket
+    // (and a hello/sync after welcome covers everything before). Commands wait for it too.
+    conn.ready = delivery.open(conn.link).then(
+      () => void welcome(),
+      (err: unknown) => {
+        log.error({ err, connectionId: conn.id }, "registering the socket for delivery failed");
+        closeConnection(conn, CloseCode.GoingAway, "delivery unavailable; reconnect");
+      },
+    );
+    conn.queue = conn.ready;
   }
 
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -465,13 +592,19 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     }
   }, heartbeatMs);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port, options.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    clearInterval(sweep);
+    await delivery?.stop();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
 
   let closed: Promise<void> | undefined;
@@ -479,6 +612,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   return {
     port,
     server,
+    gatewayId: delivery?.gatewayId ?? null,
     get connectionCount() {
       return connections.size;
     },
@@ -518,6 +652,8 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
         wss.close();
         server.closeAllConnections();
         await serverClosed;
+        // After every socket's close handler ran: their routes and presence are cleared here.
+        await delivery?.stop();
       })();
       return closed;
     },

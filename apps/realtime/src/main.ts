@@ -1,10 +1,12 @@
 /**
- * The realtime gateway process: validated settings, a pino logger, the database, then the
+ * The realtime gateway process: validated settings, a pino logger, the database, the Engine
+ * (Redis when REDIS_URL is set, else the in-process memory engine), the after-commit fan-out as
+ * core's event sink (so sends through this gateway reach every member's gateway), then the
  * gateway on REALTIME_PORT. SIGTERM/SIGINT drain it: every socket is closed with 4000 so clients
- * reconnect to another gateway and resume, then the process exits.
+ * reconnect to another gateway and resume, then fan-out, engine and database close in that order.
  */
 import { loadEnv } from "@parley/config";
-import { configureLimits } from "@parley/core";
+import { configureLimits, createEngine, createFanout, setEventSink } from "@parley/core";
 import { createDb } from "@parley/db";
 import { pino } from "pino";
 import { createAuthenticator } from "./auth.ts";
@@ -17,14 +19,26 @@ const logger = pino({ level: env.LOG_LEVEL, base: { service: "realtime" } });
 async function main(): Promise<void> {
   configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
   const db = createDb(env.DATABASE_URL);
+  const engineLogger = logger.child({ component: "engine" });
+  const engineLog = {
+    warn: (...args: unknown[]) => engineLogger.warn({ args }, String(args[0])),
+    error: (...args: unknown[]) => engineLogger.error({ args }, String(args[0])),
+  };
+  const engine = createEngine({ redisUrl: env.REDIS_URL, logger: engineLog });
+  // One threshold for both sides: the fan-out publishes large channels on their topic, and the
+  // gateway subscribes to the topics of its users' large channels.
+  const largeChannelThreshold = env.LARGE_CHANNEL_THRESHOLD;
+  const fanout = createFanout({ db, engine, largeChannelThreshold, logger: engineLog });
+  setEventSink(fanout);
   const gateway = await createGateway({
     port: env.REALTIME_PORT,
     authenticate: createAuthenticator({ db, secret: env.AUTH_SECRET }),
     handlers: createCoreHandlers(db),
+    delivery: { engine, db, largeChannelThreshold },
     logger,
   });
   logger.info(
-    { port: gateway.port, engine: env.REDIS_URL ? "redis (not wired yet: memory)" : "memory" },
+    { port: gateway.port, engine: engine.kind, gatewayId: gateway.gatewayId },
     `realtime gateway listening on ws://localhost:${gateway.port}/ws (public URL ${env.REALTIME_PUBLIC_URL})`,
   );
 
@@ -35,6 +49,8 @@ async function main(): Promise<void> {
     logger.info({ signal, connections: gateway.connectionCount }, "draining: closing sockets with 4000");
     gateway
       .close()
+      .then(() => fanout.close())
+      .then(() => engine.close())
       .then(() => db.$disconnect())
       .then(
         () => {

@@ -213,7 +213,9 @@ describe("ParleyConnection", () => {
     await vi.advanceTimersByTimeAsync(2_000);
     expect(abandoned.closedWith).not.toBeNull();
     expect(typeof abandoned.onerror).toBe("function");
-    expect(() => abandoned.onerror?.(new Error("closed before the connection was established"))).not.toThrow();
+    expect(() =>
+      abandoned.onerror?.(new Error("closed before the connection was established")),
+    ).not.toThrow();
   });
 
   it("retries when the URL (ticket) cannot be fetched", async () => {

@@ -33,6 +33,8 @@ export const ZEnv = z.object({
   REALTIME_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   /** WebSocket URL browsers connect to (the gateway, or the proxy in front of it). */
   REALTIME_PUBLIC_URL: ZUrl(["ws", "wss"]).default("ws://localhost:3001"),
+  /** Channels with more members than this are fanned out on read (one publish per gateway topic). */
+  LARGE_CHANNEL_THRESHOLD: z.coerce.number().int().min(2).max(1_000_000).default(200),
   /** Longest message body, in characters. */
   MAX_MESSAGE_LENGTH: z.coerce.number().int().min(1).max(100_000).default(40_000),
   /** Where local-disk attachments live when no S3 endpoint is set. */

@@ -68,9 +68,12 @@ export function conversationTopic(conversationId: string): string {
 }
 
 /** Builds the after-commit fan-out sink over `engine`; install it with `setEventSink`. */
+/** Member count above which a conversation is published once on its topic (fan-out on read). */
+export const DEFAULT_LARGE_CHANNEL_THRESHOLD = 200;
+
 export function createFanout(options: TFanoutOptions): Fanout {
   const { db, engine } = options;
-  const threshold = options.largeChannelThreshold ?? 200;
+  const threshold = options.largeChannelThreshold ?? DEFAULT_LARGE_CHANNEL_THRESHOLD;
   const cacheSize = options.memberCacheSize ?? 10_000;
   const logger = options.logger ?? console;
   const cache = new Map<string, MemberEntry>();

@@ -7,13 +7,26 @@ export * from "./access.ts";
 export * from "./actor.ts";
 export * from "./auth.ts";
 export * from "./conversations.ts";
+export { createEngine, type TCreateEngineOptions } from "./engine/index.ts";
+export type { TEngineLogger } from "./engine/logger.ts";
+export { MemoryEngine, MemoryHub, mergePresence, type TMemoryEngineOptions } from "./engine/memory.ts";
+export { RedisEngine, type TRedisEngineOptions } from "./engine/redis.ts";
+export type { BusMessage, Engine, Presence, PresenceStatus, Unsubscribe } from "./engine/types.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
+export {
+  conversationTopic,
+  createFanout,
+  DEFAULT_LARGE_CHANNEL_THRESHOLD,
+  type Fanout,
+  type TFanoutOptions,
+} from "./fanout.ts";
 export { isUuid, uuidv7 } from "./ids.ts";
 export * from "./limits.ts";
 export * from "./messages.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
 export * from "./schemas.ts";
+export * from "./sync.ts";
 export * from "./tickets.ts";
 export * from "./tokens.ts";
 export { appendConversationEvent, appendUserEvent, inWriteTx, type Tx, type Writer } from "./tx.ts";

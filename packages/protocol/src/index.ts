@@ -4,7 +4,7 @@ export * from "./commands.ts";
 export { ErrorCode, type TErrorCode } from "./errors.ts";
 export * from "./event-kinds.ts";
 export * from "./events.ts";
-export { MAX_BODY_LENGTH, MAX_COMMAND_ID_LENGTH, MAX_FRAME_BYTES } from "./limits.ts";
+export * from "./limits.ts";
 export {
   encodeClientCommand,
   encodeServerEvent,

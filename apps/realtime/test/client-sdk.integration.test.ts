@@ -6,6 +6,8 @@
  * it by relative path because the system under test is the pair (client, gateway). Start it like
  * apps/realtime/src/main.ts does: memory engine, core's fan-out as the event sink, port 0.
  */
+
+import { ParleyClient, type TWebSocketLike } from "@parley/client";
 import { addMembers, MemoryEngine, sendMessage, setEventSink } from "@parley/core";
 import { createFanout, type Fanout } from "@parley/core/fanout";
 import { mintTicket } from "@parley/core/tickets";
@@ -16,11 +18,9 @@ import { EventKind, type TConversationEvent } from "@parley/protocol";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createAuthenticator } from "../../../apps/realtime/src/auth.ts";
-import { createCoreHandlers } from "../../../apps/realtime/src/commands.ts";
-import { createGateway, type TGateway } from "../../../apps/realtime/src/gateway.ts";
-import { ParleyClient } from "./client.ts";
-import type { TWebSocketLike } from "./connection.ts";
+import { createAuthenticator } from "../src/auth.ts";
+import { createCoreHandlers } from "../src/commands.ts";
+import { createGateway, type TGateway } from "../src/gateway.ts";
 
 const SECRET = "integration-test-secret-at-least-32-characters";
 const logger = pino({ level: "silent" });

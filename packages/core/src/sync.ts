@@ -1,0 +1,177 @@
+/**
+ * Resume and gap repair: what changed since a client's cursors (DESIGN.md "Resume").
+ *
+ * The log is the offline mailbox: a cursor never expires, so a device offline for a month gets
+ * exactly the events after its cursor, like one offline for a second. Per conversation the answer
+ * is one of `ok` (everything up to `lastSeq` is in `events`), `more` (a page limit was hit; sync
+ * again from the new position), `resync` (the cursor is ahead of the log: drop local state) or
+ * `forbidden` (the actor may not read it any more, or it does not exist).
+ *
+ * Cost: one query for every conversation's metadata and the actor's access, one query for all the
+ * missing events (a LATERAL join, one index range scan on (conversationId, seq) per conversation),
+ * one for the user log. Seqs are dense, so each conversation's share of the page is known before
+ * the events are read, and a sync never reads more than `maxEvents` rows whatever the cursors.
+ *
+ * To extend: new statuses need a protocol change (ZSyncStatus) first.
+ */
+import type { ConversationKind, Db } from "@parley/db";
+import type { TEventKind, TSyncStatus, TUserEventKind } from "@parley/protocol";
+import { SYNC_PAGE_SIZE } from "@parley/protocol";
+import type { Actor } from "./actor.ts";
+import type { ConversationEvent, UserEventRecord } from "./events.ts";
+
+/** Most log entries replayed per conversation (and for the user log) by one sync. */
+export const DEFAULT_SYNC_PAGE_SIZE = SYNC_PAGE_SIZE;
+
+/** Most conversation events one sync returns in total; conversations past it get `more`. */
+export const DEFAULT_SYNC_MAX_EVENTS = 10_000;
+
+/** What a client holds: the last seq per conversation, and optionally of its user log. */
+export type SyncInput = {
+  cursors: Readonly<Record<string, number>>;
+  userCursor?: number | undefined;
+};
+
+/** Where one conversation stands after the replay, and the events to send (seq order). */
+export type SyncConversation = {
+  conversationId: string;
+  /** `ok`/`more`: the seq the client holds after applying `events`; `resync`: the log's last seq. */
+  lastSeq: number;
+  status: TSyncStatus;
+  events: ConversationEvent[];
+};
+
+/** The answer of syncSince. */
+export type SyncResult = {
+  conversations: SyncConversation[];
+  /** User log entries after `userCursor` (empty when no userCursor was given). */
+  userEvents: UserEventRecord[];
+  /** The user-log seq the client holds after applying `userEvents` (the log's last seq when none was asked). */
+  userSeq: number;
+  userStatus: "ok" | "more";
+};
+
+type MetaRow = { id: string; kind: ConversationKind | null; lastSeq: number | null; isMember: boolean };
+type EventRow = {
+  conversationId: string;
+  seq: number;
+  kind: string;
+  actorId: string | null;
+  payload: unknown;
+  createdAt: Date;
+};
+type UserEventRow = { seq: number; kind: string; payload: unknown; createdAt: Date };
+
+function asPayload(value: unknown): Record<string, unknown> {
+  const parsed = typeof value === "string" ? JSON.parse(value) : value;
+  return parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
+}
+
+/**
+ * The events a client misses since its cursors, with a status per conversation; see the file
+ * header. Conversations come back in the order of `cursors`; events in seq order.
+ */
+export async function syncSince(
+  db: Db,
+  actor: Actor,
+  input: SyncInput,
+  options: { pageSize?: number; maxEvents?: number } = {},
+): Promise<SyncResult> {
+  const pageSize = options.pageSize ?? DEFAULT_SYNC_PAGE_SIZE;
+  let budget = options.maxEvents ?? DEFAULT_SYNC_MAX_EVENTS;
+  const entries = Object.entries(input.cursors);
+  const ids = entries.map(([id]) => id);
+
+  const meta =
+    ids.length === 0
+      ? []
+      : await db.$queryRaw<MetaRow[]>`
+          SELECT q.id, c.kind::text AS kind, c."lastSeq", (m."userId" IS NOT NULL) AS "isMember"
+          FROM unnest(${ids}::uuid[]) AS q(id)
+          LEFT JOIN "Conversation" c ON c.id = q.id
+          LEFT JOIN "Membership" m ON m."conversationId" = q.id AND m."userId" = ${actor.userId}::uuid`;
+  const metaById = new Map(meta.map((r) => [r.id, r]));
+
+  const conversations: SyncConversation[] = [];
+  // Conversations that need events: [id, after, how many].
+  const wanted: { id: string; after: number; take: number }[] = [];
+  for (const [conversationId, cursor] of entries) {
+    const row = metaById.get(conversationId);
+    const isReadable = row?.kind != null && (row.kind === "public_channel" || row.isMember);
+    if (!row || row.lastSeq == null || !isReadable) {
+      conversations.push({ conversationId, lastSeq: 0, status: "forbidden", events: [] });
+      continue;
+    }
+    if (cursor > row.lastSeq) {
+      conversations.push({ conversationId, lastSeq: row.lastSeq, status: "resync", events: [] });
+      continue;
+    }
+    const missing = row.lastSeq - cursor;
+    const take = Math.min(missing, pageSize, budget);
+    budget -= take;
+    conversations.push({
+      conversationId,
+      lastSeq: cursor + take,
+      status: take < missing ? "more" : "ok",
+      events: [],
+    });
+    if (take > 0) wanted.push({ id: conversationId, after: cursor, take });
+  }
+
+  if (wanted.length > 0) {
+    const rows = await db.$queryRaw<EventRow[]>`
+      SELECT e."conversationId", e.seq, e.kind, e."actorId", e.payload, e."createdAt"
+      FROM unnest(${wanted.map((w) => w.id)}::uuid[], ${wanted.map((w) => w.after)}::int[],
+                  ${wanted.map((w) => w.take)}::int[]) AS q(id, after, take)
+      CROSS JOIN LATERAL (
+        SELECT x."conversationId", x.seq, x.kind, x."actorId", x.payload, x."createdAt"
+        FROM "Event" x
+        WHERE x."conversationId" = q.id AND x.seq > q.after
+        ORDER BY x.seq
+        LIMIT q.take
+      ) e
+      ORDER BY e."conversationId", e.seq`;
+    const byId = new Map(conversations.map((c) => [c.conversationId, c]));
+    for (const r of rows) {
+      byId.get(r.conversationId)?.events.push({
+        conversationId: r.conversationId,
+        seq: r.seq,
+        kind: r.kind as TEventKind,
+        actorId: r.actorId,
+        payload: asPayload(r.payload),
+        createdAt: r.createdAt,
+      });
+    }
+    // Seqs are dense, so this only changes something if the log was rewritten underneath us.
+    for (const c of conversations) {
+      const last = c.events.at(-1);
+      if (last && c.status !== "more") c.lastSeq = Math.max(c.lastSeq, last.seq);
+    }
+  }
+
+  const user = await db.user.findUnique({ where: { id: actor.userId }, select: { lastEventSeq: true } });
+  const userLastSeq = user?.lastEventSeq ?? 0;
+  if (input.userCursor === undefined || input.userCursor >= userLastSeq) {
+    return { conversations, userEvents: [], userSeq: userLastSeq, userStatus: "ok" };
+  }
+  const userRows = await db.$queryRaw<UserEventRow[]>`
+    SELECT seq, kind, payload, "createdAt" FROM "UserEvent"
+    WHERE "userId" = ${actor.userId}::uuid AND seq > ${input.userCursor}::int
+    ORDER BY seq
+    LIMIT ${pageSize + 1}::int`;
+  const isMore = userRows.length > pageSize;
+  const userEvents = userRows.slice(0, pageSize).map((r) => ({
+    userId: actor.userId,
+    seq: r.seq,
+    kind: r.kind as TUserEventKind,
+    payload: asPayload(r.payload),
+    createdAt: r.createdAt,
+  }));
+  const lastUser = userEvents.at(-1)?.seq ?? input.userCursor;
+  return {
+    conversations,
+    userEvents,
+    userSeq: isMore ? lastUser : Math.max(lastUser, userLastSeq),
+    userStatus: isMore ? "more" : "ok",
+  };
+}
