@@ -18,6 +18,13 @@ const env = {
   REDIS_URL: process.env.REDIS_URL || "redis://127.0.0.1:6379",
 };
 const skipE2e = process.argv.includes("--skip-e2e");
+// S3 test server (scripts/s3-server.sh): when it answers and no S3_ENDPOINT is given, use its settings.
+if (!env.S3_ENDPOINT) {
+  const s3 = spawnSync("bash", [path.join(root, "scripts/s3-server.sh"), "env"], { encoding: "utf8" });
+  if (s3.status === 0) {
+    for (const [, name, value] of s3.stdout.matchAll(/^export (S3_\w+)=(.*)$/gm)) env[name] = value;
+  }
+}
 
 const tiers = [
   ["unit", ["npx", "vitest", "run", "--project", "unit"]],

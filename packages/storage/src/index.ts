@@ -1,0 +1,61 @@
+/**
+ * @parley/storage — where attachment bytes live. One `Storage` interface, two backends:
+ * `local` (files under STORAGE_DIR, signed URLs served by the web app; the default) and `s3`
+ * (MinIO or any S3-compatible server; chosen when S3_ENDPOINT is set).
+ *
+ * Adding a backend: implement `Storage` (types.ts) in `src/<name>.ts`, validate keys with
+ * `assertValidKey`, map a missing object to `ObjectNotFoundError` / `null` from `statObject`, make
+ * presigned URLs answer 403 when expired or tampered with and 404 for a missing object; then run
+ * `runStorageContract` (contract.ts) against it in `src/<name>.integration.test.ts` and choose it in
+ * `createStorage` below. The contract suite, not this comment, is the definition of "works".
+ */
+import { createLocalStorage } from "./local.ts";
+import { createS3Storage } from "./s3.ts";
+import type { Storage } from "./types.ts";
+
+export { assertValidKey, contentDisposition, encodeKeyPath } from "./keys.ts";
+export {
+  createLocalStorage,
+  type LocalStorage,
+  signLocal,
+  type TLocalSignedFields,
+  type TLocalStorageOptions,
+  verifyLocalSignature,
+} from "./local.ts";
+export { createS3Storage, type S3Storage, type TS3StorageOptions } from "./s3.ts";
+export * from "./types.ts";
+
+/** The settings `createStorage` reads; `TEnv` from @parley/config fits. */
+export type TStorageEnv = {
+  STORAGE_DIR: string;
+  PUBLIC_URL: string;
+  AUTH_SECRET: string;
+  S3_ENDPOINT?: string;
+  S3_PORT?: number;
+  S3_USE_SSL: boolean;
+  S3_ACCESS_KEY?: string;
+  S3_SECRET_KEY?: string;
+  S3_BUCKET: string;
+  S3_REGION: string;
+  S3_PATH_STYLE: boolean;
+};
+
+/** The configured backend: S3 when S3_ENDPOINT is set, local disk otherwise. */
+export function createStorage(env: TStorageEnv): Storage {
+  if (env.S3_ENDPOINT) {
+    if (!env.S3_ACCESS_KEY || !env.S3_SECRET_KEY) {
+      throw new Error("S3_ACCESS_KEY and S3_SECRET_KEY are required when S3_ENDPOINT is set");
+    }
+    return createS3Storage({
+      endPoint: env.S3_ENDPOINT,
+      port: env.S3_PORT,
+      useSSL: env.S3_USE_SSL,
+      accessKey: env.S3_ACCESS_KEY,
+      secretKey: env.S3_SECRET_KEY,
+      bucket: env.S3_BUCKET,
+      region: env.S3_REGION,
+      pathStyle: env.S3_PATH_STYLE,
+    });
+  }
+  return createLocalStorage({ dir: env.STORAGE_DIR, publicBaseUrl: env.PUBLIC_URL, secret: env.AUTH_SECRET });
+}
