@@ -190,6 +190,8 @@ describe("delivery", () => {
     socket.serverSends(event(C1, 5));
     socket.serverSends(event(C1, 6));
     expect(delivered).toEqual([]);
+    expect(socket.of("sync")).toHaveLength(0); // the grace period: 4 may still arrive live
+    await vi.advanceTimersByTimeAsync(100);
     const syncs = socket.of("sync");
     expect(syncs).toHaveLength(1);
     expect(syncs[0]).toMatchObject({ cursors: { [C1]: 3 } });
@@ -239,12 +241,26 @@ describe("delivery", () => {
     expect(socket.of("sync")).toHaveLength(0);
   });
 
+  it("sends no sync when the missing seq arrives live within the grace period", async () => {
+    const { client, delivered } = setup();
+    client.track(C1, 3);
+    const socket = await open(client);
+    socket.serverSends(synced(undefined, [{ conversationId: C1, lastSeq: 3, status: "ok" }]));
+    socket.serverSends(event(C1, 5));
+    await vi.advanceTimersByTimeAsync(60);
+    socket.serverSends(event(C1, 4));
+    await vi.advanceTimersByTimeAsync(200);
+    expect(delivered).toEqual(["c1:4", "c1:5"]);
+    expect(socket.of("sync")).toHaveLength(0);
+  });
+
   it("asks for the gap again after a reconnect when its sync was lost", async () => {
     const { client, delivered } = setup();
     client.track(C1, 3);
     const first = await open(client);
     first.serverSends(synced(undefined, [{ conversationId: C1, lastSeq: 3, status: "ok" }]));
     first.serverSends(event(C1, 5));
+    await vi.advanceTimersByTimeAsync(100);
     expect(first.of("sync")).toHaveLength(1);
     first.serverCloses(1006);
     await vi.advanceTimersByTimeAsync(50);
@@ -263,6 +279,7 @@ describe("delivery", () => {
     const socket = await open(client);
     socket.serverSends(synced(undefined, [{ conversationId: C1, lastSeq: 3, status: "ok" }]));
     socket.serverSends(event(C1, 5));
+    await vi.advanceTimersByTimeAsync(100);
     expect(socket.of("sync")).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1_499);
     expect(socket.of("sync")).toHaveLength(1);

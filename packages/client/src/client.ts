@@ -130,6 +130,12 @@ export type TClientOptions = Omit<TConnectionOptions, "getResumeState"> & {
   typingThrottleMs?: number;
   /** How long a `sync` may go unanswered before its gaps are asked for again (default 30 s). */
   syncTimeoutMs?: number;
+  /**
+   * How long a gap may wait for the missing seq to arrive live before it is asked for with `sync`
+   * (default 100 ms). Events committed concurrently are sometimes published out of order; most
+   * such gaps close by themselves within milliseconds, and a sync for each would be wasted work.
+   */
+  gapGraceMs?: number;
   /** Delay before asking again after a failed or fruitless sync (default 2 s). */
   syncRetryMs?: number;
   /** Backoff for resending after TOO_MANY_REQUESTS / INTERNAL (default: the reconnect backoff). */
@@ -214,6 +220,9 @@ export class ParleyClient {
   readonly #typingThrottleMs: number;
   readonly #syncTimeoutMs: number;
   readonly #syncRetryMs: number;
+  readonly #gapGraceMs: number;
+  /** Conversations with a gap waiting out its grace period before a sync is sent. */
+  readonly #gapTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #sendBackoff: TBackoffOptions;
   readonly #random: () => number;
   readonly #randomUUID: () => string;
@@ -248,6 +257,7 @@ export class ParleyClient {
       typingThrottleMs,
       syncTimeoutMs,
       syncRetryMs,
+      gapGraceMs,
       sendBackoff,
       randomUUID,
       ...connectionOptions
@@ -257,6 +267,7 @@ export class ParleyClient {
     this.#typingThrottleMs = typingThrottleMs ?? 3_000;
     this.#syncTimeoutMs = syncTimeoutMs ?? 30_000;
     this.#syncRetryMs = syncRetryMs ?? 2_000;
+    this.#gapGraceMs = gapGraceMs ?? 100;
     this.#sendBackoff = sendBackoff ?? options.backoff ?? DEFAULT_BACKOFF;
     this.#random = options.random ?? Math.random;
     this.#randomUUID = randomUUID ?? (() => globalThis.crypto.randomUUID());
@@ -509,6 +520,8 @@ export class ParleyClient {
     this.#pending.clear();
     for (const request of this.#syncs.values()) clearTimeout(request.timer);
     this.#syncs.clear();
+    for (const timer of this.#gapTimers.values()) clearTimeout(timer);
+    this.#gapTimers.clear();
     for (const conversation of this.#conversations.values()) conversation.syncing = null;
     this.#userSyncing = null;
     clearTimeout(this.#repairTimer);
@@ -534,8 +547,22 @@ export class ParleyClient {
     }
     this.#drain(event.conversationId, conversation);
     if (this.#conversations.get(event.conversationId) !== conversation) return;
-    if (conversation.log.hasGap || conversation.log.cursor === null)
-      this.#sync([event.conversationId], false);
+    if (conversation.log.cursor === null) this.#sync([event.conversationId], false);
+    else if (conversation.log.hasGap) this.#syncAfterGrace(event.conversationId);
+  }
+
+  /** Asks for a conversation's gap unless the missing events arrive live within the grace period. */
+  #syncAfterGrace(conversationId: string): void {
+    if (this.#gapTimers.has(conversationId)) return;
+    if (this.#gapGraceMs <= 0) {
+      this.#sync([conversationId], false);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#gapTimers.delete(conversationId);
+      if (this.#conversations.get(conversationId)?.log.hasGap) this.#sync([conversationId], false);
+    }, this.#gapGraceMs);
+    this.#gapTimers.set(conversationId, timer);
   }
 
   /** Delivers every event that now follows the cursor, in order (stops if a listener untracks). */
