@@ -224,6 +224,29 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
     expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   });
 
+  it("publishes events that reach it out of order in seq order", async () => {
+    const w = await world();
+    const id = w.channel.id;
+    for (const seq of [1, 3, 2, 5, 4, 6]) w.fanout.conversationEvent(id, event(id, seq));
+    await eventually(() => expect(w.inB.received).toHaveLength(6));
+    const seqs = w.inB.received.map((m) => (JSON.parse(m.frame) as { seq: number }).seq);
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it("releases held events when the missing seq never comes (committed elsewhere)", async () => {
+    const w = await world();
+    const id = w.channel.id;
+    w.fanout.conversationEvent(id, event(id, 1));
+    w.fanout.conversationEvent(id, event(id, 4));
+    w.fanout.conversationEvent(id, event(id, 3));
+    await eventually(() => expect(w.inB.received).toHaveLength(3));
+    const seqs = w.inB.received.map((m) => (JSON.parse(m.frame) as { seq: number }).seq);
+    expect(seqs).toEqual([1, 3, 4]);
+    // A straggler behind the released ones still goes out (clients deduplicate by seq).
+    w.fanout.conversationEvent(id, event(id, 2));
+    await eventually(() => expect(w.inB.received).toHaveLength(4));
+  });
+
   it("sends a user event to that user's gateways only", async () => {
     const w = await world();
     const { carol, bob } = w.users;

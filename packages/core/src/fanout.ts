@@ -14,9 +14,13 @@
  * a reload, as does member.joined / member.left / conversation.updated. Large conversations only
  * use the list to pick the topic path, so their entry is reused for LARGE_ENTRY_TTL_MS regardless.
  *
- * Order: targets are resolved concurrently, but publishes are issued in arrival order per
- * conversation (and per user), so one gateway receives a conversation's events in the order
- * they were committed here (ioredis sends a connection's commands in order).
+ * Order: sends into one conversation commit in seq order, but their after-commit calls can reach
+ * this sink slightly out of order (separate pool connections). An event that overtakes the seq
+ * expected next is held for at most `reorderWaitMs` (default 10 ms) for the missing ones; then
+ * everything held goes out in seq order anyway (the missing seq may have been committed by another
+ * process; clients repair such gaps from the log). Targets are resolved concurrently, but
+ * publishes are issued in that order per conversation (and per user), so one gateway receives a
+ * conversation's events in seq order (ioredis sends a connection's commands in order).
  *
  * The sink never throws: failures are logged with the conversation and seq; clients recover
  * anything missed from the log through their cursors.
@@ -35,6 +39,8 @@ export type TFanoutOptions = {
   largeChannelThreshold?: number;
   /** How many conversations' member lists to keep (LRU). Default 10,000. */
   memberCacheSize?: number;
+  /** Longest an event that overtook a missing seq is held back for it (default 10 ms; 0 = never). */
+  reorderWaitMs?: number;
   /** Where delivery failures go (default console). */
   logger?: TEngineLogger;
 };
@@ -62,6 +68,13 @@ type MemberEntry = {
 
 type Publish = () => Promise<void>;
 
+/** Per conversation: the seq expected next and the events that overtook it. */
+type Reorder = {
+  next: number;
+  held: Map<number, ConversationEvent>;
+  timer: ReturnType<typeof setTimeout> | undefined;
+};
+
 /** The conversation topic large channels are published on. */
 export function conversationTopic(conversationId: string): string {
   return `conv:${conversationId}`;
@@ -81,6 +94,8 @@ export function createFanout(options: TFanoutOptions): Fanout {
   const tails = new Map<string, Promise<void>>();
   const inFlight = new Set<Promise<unknown>>();
   let isClosed = false;
+  const reorderWaitMs = options.reorderWaitMs ?? 10;
+  const reorders = new Map<string, Reorder>();
 
   const track = (promise: Promise<unknown>) => {
     inFlight.add(promise);
@@ -166,28 +181,80 @@ export function createFanout(options: TFanoutOptions): Fanout {
     );
   }
 
+  /** Publishes every held event of `r` in seq order, and expects the seq after the last. */
+  function release(r: Reorder): void {
+    clearTimeout(r.timer);
+    r.timer = undefined;
+    for (const seq of [...r.held.keys()].sort((x, y) => x - y)) {
+      dispatch(r.held.get(seq)!);
+      r.next = seq + 1;
+    }
+    r.held.clear();
+  }
+
+  /** The reorder stage in front of dispatch (see the file header). */
+  function accept(event: ConversationEvent): void {
+    const id = event.conversationId;
+    let r = reorders.get(id);
+    if (!r) {
+      r = { next: event.seq, held: new Map(), timer: undefined };
+      reorders.set(id, r);
+      if (reorders.size > cacheSize) {
+        const oldest = reorders.keys().next().value!;
+        release(reorders.get(oldest)!);
+        reorders.delete(oldest);
+      }
+    }
+    if (event.seq < r.next || reorderWaitMs <= 0) {
+      dispatch(event); // a straggler after a release: publish as is, clients deduplicate
+      return;
+    }
+    if (event.seq > r.next) {
+      r.held.set(event.seq, event);
+      const held = r;
+      held.timer ??= setTimeout(() => release(held), reorderWaitMs);
+      return;
+    }
+    dispatch(event);
+    r.next = event.seq + 1;
+    for (let next = r.held.get(r.next); next; next = r.held.get(r.next)) {
+      r.held.delete(r.next);
+      dispatch(next);
+      r.next += 1;
+    }
+    if (r.held.size === 0) {
+      clearTimeout(r.timer);
+      r.timer = undefined;
+    }
+  }
+
+  function dispatch(event: ConversationEvent): void {
+    const conversationId = event.conversationId;
+    const what = `event ${event.kind} ${conversationId}#${event.seq}`;
+    try {
+      const frame: TConversationEvent = {
+        type: "event",
+        conversationId,
+        seq: event.seq,
+        kind: event.kind,
+        actorId: event.actorId,
+        payload: event.payload,
+        createdAt: event.createdAt.toISOString(),
+      };
+      const encoded = JSON.stringify(frame);
+      enqueue(`c:${conversationId}`, what, conversationTargets(event, encoded));
+    } catch (err) {
+      logger.error(`[fanout] could not fan out ${what}`, err);
+    }
+  }
+
   return {
     conversationEvent(conversationId: string, event: ConversationEvent): void {
-      const what = `event ${event.kind} ${conversationId}#${event.seq}`;
       if (isClosed) {
-        logger.warn(`[fanout] closed: dropped ${what}`);
+        logger.warn(`[fanout] closed: dropped event ${event.kind} ${conversationId}#${event.seq}`);
         return;
       }
-      try {
-        const frame: TConversationEvent = {
-          type: "event",
-          conversationId,
-          seq: event.seq,
-          kind: event.kind,
-          actorId: event.actorId,
-          payload: event.payload,
-          createdAt: event.createdAt.toISOString(),
-        };
-        const encoded = JSON.stringify(frame);
-        enqueue(`c:${conversationId}`, what, conversationTargets({ ...event, conversationId }, encoded));
-      } catch (err) {
-        logger.error(`[fanout] could not fan out ${what}`, err);
-      }
+      accept({ ...event, conversationId });
     },
 
     userEvent(userId: string, event: UserEventRecord): void {
@@ -211,6 +278,8 @@ export function createFanout(options: TFanoutOptions): Fanout {
 
     async close(): Promise<void> {
       isClosed = true;
+      for (const r of reorders.values()) release(r);
+      reorders.clear();
       // Jobs in flight may start publishes as they finish: drain until nothing is left.
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       cache.clear();
