@@ -3,10 +3,12 @@
 set -e
 case "${1:-web}" in
   web)
+    # Next.js + the realtime gateway on /ws, one port (apps/web/server.ts).
     cd /app/apps/web
-    exec node /app/node_modules/next/dist/bin/next start -p "${PORT:-3000}" -H 0.0.0.0
+    exec node --import tsx server.ts
     ;;
   realtime)
+    # A separate gateway (scale-out with Redis; REALTIME_EMBEDDED=false on web).
     cd /app/apps/realtime
     exec node --import tsx src/main.ts
     ;;

@@ -71,25 +71,82 @@ test("the owner creates a channel, posts, and the message survives a reload", as
   ).toBeVisible();
 });
 
-test("a send whose reply is lost is retried with the same clientMsgId and shown once", async () => {
+test("a send whose ack is lost is resent with the same clientMsgId and shown once", async () => {
   const page = ownerPage;
-  // The server stores the message, but the browser never sees the answer.
-  await page.route("**/api/trpc/messages.send**", async (route) => {
-    await route.fetch();
-    await route.abort("connectionreset");
+  // Sends go over the realtime socket. The server stores the message, but its ack is lost with
+  // the socket; the client resends the same clientMsgId after reconnecting and the server dedups.
+  const sentIds: string[] = [];
+  let isAckDropped = false;
+  await page.routeWebSocket(/\/ws(\?|$)/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      const frame = JSON.parse(String(message)) as { type: string; clientMsgId?: string };
+      if (frame.type === "send" && frame.clientMsgId) sentIds.push(frame.clientMsgId);
+      server.send(message);
+    });
+    server.onMessage((message) => {
+      const frame = JSON.parse(String(message)) as { type: string; clientMsgId?: string };
+      if (frame.type === "ack" && frame.clientMsgId && !isAckDropped) {
+        isAckDropped = true;
+        void ws.close({ code: 4000, reason: "test: connection lost before the ack" });
+        return;
+      }
+      ws.send(message);
+    });
   });
+  await page.reload(); // the route applies to sockets opened from now on
   const composer = page.getByLabel("Message # general");
   await composer.fill("Delivered exactly once");
   await composer.press("Enter");
   const log = page.getByRole("log", { name: "Message history" });
-  await expect(log.getByText(/Not sent/)).toBeVisible();
-  await page.unroute("**/api/trpc/messages.send**");
-  await log.getByRole("button", { name: "Retry" }).click();
-  await expect(log.getByText(/Not sent/)).toHaveCount(0);
   await expect(log.getByText("Delivered exactly once")).toHaveCount(1);
+  await expect.poll(() => sentIds.length).toBeGreaterThanOrEqual(2);
+  expect(new Set(sentIds).size).toBe(1);
+  await expect(log.getByText("Sending…")).toHaveCount(0);
+  await expect(log.getByText("Delivered exactly once")).toHaveCount(1);
+  await page.unrouteAll();
   await page.reload();
   await expect(
     page.getByRole("log", { name: "Message history" }).getByText("Delivered exactly once"),
+  ).toHaveCount(1);
+});
+
+test("a refused send shows Not sent, and Retry sends the same clientMsgId once", async () => {
+  const page = ownerPage;
+  const sentIds: string[] = [];
+  let isRefused = false;
+  await page.routeWebSocket(/\/ws(\?|$)/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      const frame = JSON.parse(String(message)) as { type: string; id?: string; clientMsgId?: string };
+      if (frame.type === "send" && frame.clientMsgId) {
+        sentIds.push(frame.clientMsgId);
+        if (!isRefused) {
+          isRefused = true;
+          ws.send(
+            JSON.stringify({ type: "error", id: frame.id, code: "CONFLICT", message: "Refused by the test" }),
+          );
+          return;
+        }
+      }
+      server.send(message);
+    });
+  });
+  await page.reload();
+  const composer = page.getByLabel("Message # general");
+  await composer.fill("Sent on the second try");
+  await composer.press("Enter");
+  const log = page.getByRole("log", { name: "Message history" });
+  await expect(log.getByText(/Not sent: Refused by the test/)).toBeVisible();
+  await log.getByRole("button", { name: "Retry" }).click();
+  await expect(log.getByText(/Not sent/)).toHaveCount(0);
+  await expect(log.getByText("Sent on the second try")).toHaveCount(1);
+  expect(sentIds).toHaveLength(2);
+  expect(sentIds[0]).toBe(sentIds[1]);
+  await page.unrouteAll();
+  await page.reload();
+  await expect(
+    page.getByRole("log", { name: "Message history" }).getByText("Sent on the second try"),
   ).toHaveCount(1);
 });
 

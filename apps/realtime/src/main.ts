@@ -2,7 +2,9 @@
  * The realtime gateway process: validated settings, a pino logger, the database, the Engine
  * (Redis when REDIS_URL is set, else the in-process memory engine), the after-commit fan-out as
  * core's event sink (so sends through this gateway reach every member's gateway), then the
- * gateway on REALTIME_PORT. SIGTERM/SIGINT drain it: every socket is closed with 4000 so clients
+ * gateway on REALTIME_PORT. This is the separate-gateway mode (several gateways behind a load
+ * balancer, with Redis); by default apps/web/server.ts embeds the same gateway on `/ws` of the web
+ * server instead. SIGTERM/SIGINT drain it: every socket is closed with 4000 so clients
  * reconnect to another gateway and resume, then fan-out, engine and database close in that order.
  */
 import { loadEnv } from "@parley/config";
@@ -37,6 +39,13 @@ async function main(): Promise<void> {
     delivery: { engine, db, largeChannelThreshold },
     logger,
   });
+  if (!env.REDIS_URL) {
+    // The memory engine lives in this process only: what apps/web commits (tRPC sends, joins,
+    // read state) cannot reach these sockets. Run the gateway embedded in web, or use Redis.
+    logger.warn(
+      "no REDIS_URL: this separate gateway only sees its own sends; use the gateway embedded in apps/web (REALTIME_EMBEDDED=true) or set REDIS_URL",
+    );
+  }
   logger.info(
     { port: gateway.port, engine: engine.kind, gatewayId: gateway.gatewayId },
     `realtime gateway listening on ws://localhost:${gateway.port}/ws (public URL ${env.REALTIME_PUBLIC_URL})`,

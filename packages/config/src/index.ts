@@ -17,6 +17,34 @@ const ZUrl = (protocols: string[]) =>
       message: `must start with ${protocols.map((p) => `${p}://`).join(" or ")}`,
     });
 
+/** Executable and script types refused as attachments unless UPLOAD_BLOCKED_TYPES says otherwise. */
+export const DEFAULT_UPLOAD_BLOCKED_TYPES: readonly string[] = [
+  "application/x-msdownload",
+  "application/x-msdos-program",
+  "application/x-ms-installer",
+  "application/x-msi",
+  "application/vnd.microsoft.portable-executable",
+  "application/x-dosexec",
+  "application/x-executable",
+  "application/x-elf",
+  "application/x-sharedlib",
+  "application/x-mach-binary",
+  "application/x-apple-diskimage",
+  "application/vnd.android.package-archive",
+  "application/java-archive",
+  "application/x-sh",
+  "application/x-shellscript",
+  "application/x-csh",
+  "application/x-bat",
+  "application/x-msbatch",
+  "application/x-powershell",
+  "application/hta",
+  "application/x-ms-shortcut",
+  "text/vbscript",
+  "application/javascript",
+  "text/javascript",
+];
+
 export const ZEnv = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   /** Postgres connection string. `npm start` runs an embedded PostgreSQL when it is unset. */
@@ -29,10 +57,15 @@ export const ZEnv = z.object({
   PUBLIC_URL: ZUrl(["http", "https"]).default("http://localhost:3000"),
   /** Port of the web app. */
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  /** Port of the realtime gateway. */
+  /** Port of a separately run realtime gateway (apps/realtime); unused when it is embedded in web. */
   REALTIME_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
-  /** WebSocket URL browsers connect to (the gateway, or the proxy in front of it). */
-  REALTIME_PUBLIC_URL: ZUrl(["ws", "wss"]).default("ws://localhost:3001"),
+  /**
+   * WebSocket URL browsers connect to (the gateway, or the proxy in front of it). Unset: derived
+   * from PUBLIC_URL (http→ws, https→wss, + `/ws`), i.e. the gateway embedded in the web server.
+   */
+  REALTIME_PUBLIC_URL: ZUrl(["ws", "wss"]).optional(),
+  /** Run the gateway inside the web server on `/ws` (default). `false`: run apps/realtime separately. */
+  REALTIME_EMBEDDED: ZBool.default(true),
   /** Channels with more members than this are fanned out on read (one publish per gateway topic). */
   LARGE_CHANNEL_THRESHOLD: z.coerce.number().int().min(2).max(1_000_000).default(200),
   /** Longest message body, in characters. */
@@ -49,9 +82,52 @@ export const ZEnv = z.object({
   S3_REGION: z.string().default("us-east-1"),
   S3_PATH_STYLE: ZBool.default(true),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /**
+   * Base URL browsers reach the S3 server at when it differs from S3_ENDPOINT (e.g.
+   * https://files.example.com in front of minio:9000); presigned URLs are made for it.
+   */
+  S3_PUBLIC_URL: ZUrl(["http", "https"]).optional(),
+  /** Largest attachment, in bytes (default 100 MiB). */
+  MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5 * 1024 ** 4)
+    .default(100 * 1024 * 1024),
+  /**
+   * Comma-separated MIME types refused as attachments (checked against the declared type, the
+   * file name's extension and the type detected from the bytes). Default: executables and scripts.
+   */
+  UPLOAD_BLOCKED_TYPES: z
+    .string()
+    .default(DEFAULT_UPLOAD_BLOCKED_TYPES.join(","))
+    .transform((v) =>
+      v
+        .split(",")
+        .map((t) => t.trim().toLowerCase())
+        .filter((t) => t.length > 0),
+    ),
+  /** Uploads not attached to a message within this many minutes are deleted by the sweeper. */
+  PENDING_UPLOAD_TTL_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(60),
 });
 
-export type TEnv = z.infer<typeof ZEnv>;
+/** The validated settings; REALTIME_PUBLIC_URL is always set (derived when not configured). */
+export type TEnv = Omit<z.infer<typeof ZEnv>, "REALTIME_PUBLIC_URL"> & { REALTIME_PUBLIC_URL: string };
+
+/** The embedded gateway's public URL for an origin: http→ws, https→wss, path `/ws`. */
+export function realtimeUrlFor(publicUrl: string): string {
+  const url = new URL(publicUrl);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/ws`;
+  url.search = "";
+  url.hash = "";
+  return url.toString();
+}
 
 /** Thrown by `loadEnv` with one line per wrong variable. */
 export class EnvError extends Error {
@@ -66,7 +142,10 @@ export function parseEnv(source: Record<string, string | undefined>): TEnv {
     const lines = result.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
     throw new EnvError(`Invalid Parley settings:\n${lines.join("\n")}\nSee .env.example for every setting.`);
   }
-  const env = result.data;
+  const env: TEnv = {
+    ...result.data,
+    REALTIME_PUBLIC_URL: result.data.REALTIME_PUBLIC_URL ?? realtimeUrlFor(result.data.PUBLIC_URL),
+  };
   if (env.S3_ENDPOINT && !(env.S3_ACCESS_KEY && env.S3_SECRET_KEY)) {
     throw new EnvError(
       "Invalid Parley settings:\n  S3_ACCESS_KEY/S3_SECRET_KEY: required when S3_ENDPOINT is set",

@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
-import { POLL_MS, type TPendingMessage, useConversationFeed, useMarkRead } from "~/lib/chat-data";
+import { SAFETY_REFETCH_MS, type TPendingMessage, useConversationFeed, useMarkRead } from "~/lib/chat-data";
 import { isContinuation } from "~/lib/timeline";
 import { useTRPC } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
@@ -18,7 +18,7 @@ function formatTime(value: Date | string): string {
 
 function MessageItem({ m, isGrouped }: { m: TMessage; isGrouped: boolean }) {
   return (
-    <li className={isGrouped ? "msg grouped" : "msg"} data-seq={m.seq}>
+    <li className={isGrouped ? "msg grouped" : "msg"} data-seq={m.seq} data-client-msg-id={m.clientMsgId}>
       <div className={isGrouped ? "meta visually-hidden" : "meta"}>
         <span className="sender">{m.senderName}</span>
         <time dateTime={new Date(m.createdAt).toISOString()}>{formatTime(m.createdAt)}</time>
@@ -41,12 +41,17 @@ function PendingItem({
   onRetry: () => void;
 }) {
   return (
-    <li className={`msg pending ${p.status}`} aria-busy={p.status === "sending"}>
+    <li
+      className={`msg pending ${p.status}`}
+      aria-busy={p.status === "sending"}
+      data-status={p.status}
+      data-client-msg-id={p.clientMsgId}
+    >
       <div className="meta">
         <span className="sender">{senderName}</span>
         {p.status === "sending" ? (
           <span className="state">Sending…</span>
-        ) : (
+        ) : p.status === "sent" ? null : (
           <span className="state" role="alert">
             Not sent{p.error ? `: ${p.error}` : ""}.{" "}
             <button type="button" className="link" onClick={onRetry}>
@@ -60,14 +65,21 @@ function PendingItem({
   );
 }
 
-function Composer({ label, onSend }: { label: string; onSend: (body: string) => void }) {
+function Composer({
+  label,
+  onSend,
+  isDisabled,
+}: {
+  label: string;
+  onSend: (body: string) => boolean;
+  isDisabled: boolean;
+}) {
   const [text, setText] = useState("");
   const ref = useRef<HTMLTextAreaElement>(null);
 
   function submit() {
     const body = text.trim();
-    if (!body) return;
-    onSend(body);
+    if (!body || !onSend(body)) return;
     setText("");
     ref.current?.focus();
   }
@@ -102,7 +114,7 @@ function Composer({ label, onSend }: { label: string; onSend: (body: string) => 
           onKeyDown={onKeyDown}
           style={{ flex: 1 }}
         />
-        <button type="submit" className="primary" disabled={!text.trim()}>
+        <button type="submit" className="primary" disabled={isDisabled || !text.trim()}>
           Send
         </button>
       </div>
@@ -115,7 +127,7 @@ function Composer({ label, onSend }: { label: string; onSend: (body: string) => 
 export function ConversationView({ conversationId }: { conversationId: string }) {
   const trpc = useTRPC();
   const conv = useQuery(
-    trpc.conversations.get.queryOptions({ conversationId }, { refetchInterval: POLL_MS }),
+    trpc.conversations.get.queryOptions({ conversationId }, { refetchInterval: SAFETY_REFETCH_MS }),
   );
   const members = useQuery(
     trpc.conversations.members.queryOptions({ conversationId }, { staleTime: 30_000 }),
@@ -262,9 +274,10 @@ export function ConversationView({ conversationId }: { conversationId: string })
       ) : c ? (
         <Composer
           label={`Message ${title}`}
+          isDisabled={!feed.canSend}
           onSend={(body) => {
             isAtBottom.current = true;
-            feed.send(body);
+            return feed.send(body);
           }}
         />
       ) : null}

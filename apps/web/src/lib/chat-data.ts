@@ -1,207 +1,427 @@
 "use client";
 
 /**
- * Every piece of live chat data the UI reads comes through this module. For now it polls
- * (conversation list and history every POLL_MS); when the realtime client lands, swap the
- * internals for socket events + cursor resume and keep these hooks' shapes.
+ * Every piece of live chat data the UI reads comes through this module: TanStack Query caches that
+ * are loaded over tRPC and then kept current by the tab's ParleyClient (realtime-provider.tsx),
+ * with no polling. Only a slow safety refetch remains (SAFETY_REFETCH_MS, and on window focus).
  *
- * History is kept per conversation as a map keyed by seq, so order on screen is always by
- * seq and a message seen twice (poll overlap, send reply + poll) is stored once. Sends go
- * through a per-conversation outbox: in typing order, one at a time, and a failed entry is
- * retried with the SAME clientMsgId so the server deduplicates it.
+ * - History: one cache entry per conversation (`feedKey`), messages by seq. Loading it reads the
+ *   conversation's lastSeq first, then the newest page, and tracks the conversation from that
+ *   lastSeq, so the SDK delivers everything after it exactly once and in order (anything already
+ *   in the page is merged by seq, never shown twice). Live message.created/edited/deleted patch
+ *   the entry; `resync` (the client cannot catch up incrementally) refetches the newest page and
+ *   replaces the entry.
+ * - Conversations list (sidebar): counts come from the server, so events that change them —
+ *   others' messages, read.updated from any device, added/removed/dm.opened — invalidate the list
+ *   (coalesced), which refetches it once. Every member conversation in it is tracked from its
+ *   lastSeq so unread badges move live.
+ * - Sending goes through the SDK's outbox: typed order per conversation, resent with the same
+ *   clientMsgId until acked, `failed` entries retried with that id (`useConversationFeed`).
+ *
+ * To add a live event: handle its kind in `connectLiveData` and patch (or invalidate) the query it
+ * changes; never fetch in a loop from an event.
  */
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
+import type { ParleyClient, TOutboxEntry } from "@parley/client";
+import { EventKind, type TConversationEvent, type TUserEvent, UserEventKind } from "@parley/protocol";
+import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
-import { inSeqOrder, mergeBySeq, newClientMsgId, unconfirmed } from "./timeline";
+import { useRealtime } from "./realtime-context";
+import { unconfirmed } from "./timeline";
 
-/** How often lists and history are refreshed while there is no realtime connection. */
-export const POLL_MS = 3_000;
+/** Safety net only: lists and history refetch this often (and on window focus) in case a push was missed. */
+export const SAFETY_REFETCH_MS = 60_000;
 const PAGE = 50;
+/** Bursts of events that change unread counts cause one list refetch after this quiet time. */
+const LIST_REFRESH_MS = 150;
 
-/** The caller's conversations (sidebar), refreshed by polling. */
-export function useConversations() {
-  const trpc = useTRPC();
-  return useQuery(trpc.conversations.list.queryOptions(undefined, { refetchInterval: POLL_MS }));
+type TTRPC = ReturnType<typeof useTRPC>;
+type TTRPCClient = ReturnType<typeof useTRPCClient>;
+
+/** One conversation's loaded history. `isComplete` is false while only live events are in it. */
+export type TFeed = { messages: TMessage[]; hasMoreBefore: boolean; isComplete: boolean };
+
+/** Query key of a conversation's history. */
+export const feedKey = (conversationId: string) => ["parley", "feed", conversationId] as const;
+
+/** Conversations whose next history load must replace, not merge (after `resync`). */
+const replaceOnNextLoad = new Set<string>();
+
+function bySeq(messages: readonly TMessage[]): TMessage[] {
+  return [...messages].sort((a, b) => a.seq - b.seq);
 }
 
-/** Marks everything up to `seq` read and refreshes unread counts. */
-export function useMarkRead(conversationId: string) {
-  const client = useTRPCClient();
+/** Merges messages by seq (a later copy of a seq replaces the earlier one). */
+function mergeMessages(current: readonly TMessage[], incoming: readonly TMessage[]): TMessage[] {
+  const map = new Map<number, TMessage>();
+  for (const m of current) map.set(m.seq, m);
+  for (const m of incoming) map.set(m.seq, m);
+  return bySeq([...map.values()]);
+}
+
+function newestSeq(messages: readonly TMessage[]): number {
+  return messages.at(-1)?.seq ?? 0;
+}
+
+function str(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
+
+function date(value: unknown): Date | null {
+  return typeof value === "string" || value instanceof Date ? new Date(value) : null;
+}
+
+/** The message a message.created event carries, in the shape history returns. */
+function messageFromEvent(event: TConversationEvent): TMessage | null {
+  const m = event.payload.message as Record<string, unknown> | undefined;
+  const id = str(m?.id);
+  const senderId = str(m?.senderId);
+  if (!m || !id || !senderId) return null;
+  return {
+    id,
+    conversationId: event.conversationId,
+    seq: event.seq,
+    senderId,
+    senderName: str(m.senderName) ?? "",
+    clientMsgId: str(m.clientMsgId) ?? "",
+    body: str(m.body) ?? "",
+    threadRootId: str(m.threadRootId),
+    replyCount: 0,
+    editedAt: null,
+    deletedAt: null,
+    createdAt: date(m.createdAt) ?? new Date(event.createdAt),
+    // The event carries the same attachment records as history (ids, names, sizes; no bytes).
+    attachments: Array.isArray(m.attachments) ? (m.attachments as TMessage["attachments"]) : [],
+  };
+}
+
+/** Applies one live conversation event to a loaded history; returns it unchanged when not relevant. */
+function applyToFeed(feed: TFeed, event: TConversationEvent): TFeed {
+  switch (event.kind) {
+    case EventKind.MessageCreated: {
+      const message = messageFromEvent(event);
+      if (!message) return feed;
+      let messages = mergeMessages(feed.messages, [message]);
+      if (message.threadRootId) {
+        messages = messages.map((m) =>
+          m.id === message.threadRootId ? { ...m, replyCount: m.replyCount + 1 } : m,
+        );
+      }
+      return { ...feed, messages };
+    }
+    case EventKind.MessageEdited: {
+      const messageId = str(event.payload.messageId);
+      const body = str(event.payload.body);
+      if (!messageId || body === null) return feed;
+      const editedAt = date(event.payload.editedAt) ?? new Date(event.createdAt);
+      return {
+        ...feed,
+        messages: feed.messages.map((m) => (m.id === messageId ? { ...m, body, editedAt } : m)),
+      };
+    }
+    case EventKind.MessageDeleted: {
+      const messageId = str(event.payload.messageId);
+      if (!messageId) return feed;
+      const deletedAt = date(event.payload.deletedAt) ?? new Date(event.createdAt);
+      return {
+        ...feed,
+        messages: feed.messages.map((m) =>
+          m.id === messageId ? { ...m, body: "", attachments: [], deletedAt } : m,
+        ),
+      };
+    }
+    default:
+      return feed;
+  }
+}
+
+type TLiveDeps = { queryClient: QueryClient; trpc: TTRPC; trpcClient: TTRPCClient; userId: string };
+
+/**
+ * Wires a ParleyClient to the query caches (see the file header); returns the unsubscribe
+ * function. Called once per client by RealtimeProvider.
+ */
+export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => void {
+  const { queryClient, trpc, userId } = deps;
+  let listTimer: ReturnType<typeof setTimeout> | undefined;
+  const refreshList = () => {
+    clearTimeout(listTimer);
+    listTimer = setTimeout(() => {
+      void queryClient.invalidateQueries(trpc.conversations.list.queryFilter());
+    }, LIST_REFRESH_MS);
+  };
+  const refreshConversation = (conversationId: string) => {
+    void queryClient.invalidateQueries(trpc.conversations.get.queryFilter({ conversationId }));
+  };
+
+  const onEvent = (event: TConversationEvent) => {
+    const key = feedKey(event.conversationId);
+    const feed = queryClient.getQueryData<TFeed>(key);
+    if (feed) {
+      const next = applyToFeed(feed, event);
+      if (next !== feed) queryClient.setQueryData<TFeed>(key, next);
+    } else if (
+      event.kind === EventKind.MessageCreated &&
+      queryClient.getQueryState(key)?.fetchStatus === "fetching"
+    ) {
+      // The first load is in flight and may have read the log before this event: keep it so the
+      // load merges it (see loadLatest) instead of losing it until the next safety refetch.
+      queryClient.setQueryData<TFeed>(
+        key,
+        applyToFeed({ messages: [], hasMoreBefore: true, isComplete: false }, event),
+      );
+    }
+    switch (event.kind) {
+      case EventKind.MessageCreated:
+        if (event.actorId !== userId) refreshList();
+        return;
+      case EventKind.MemberJoined:
+      case EventKind.MemberLeft:
+        void queryClient.invalidateQueries(
+          trpc.conversations.members.queryFilter({ conversationId: event.conversationId }),
+        );
+        refreshConversation(event.conversationId);
+        if (event.payload.userId === userId) refreshList();
+        return;
+      case EventKind.ConversationUpdated:
+        refreshConversation(event.conversationId);
+        refreshList();
+        return;
+    }
+  };
+
+  const onUserEvent = (event: TUserEvent) => {
+    const conversationId = str(event.payload.conversationId);
+    switch (event.kind) {
+      case UserEventKind.ReadUpdated:
+        refreshList();
+        return;
+      case UserEventKind.ConversationAdded:
+      case UserEventKind.ConversationRemoved:
+      case UserEventKind.DmOpened:
+        refreshList();
+        if (conversationId) refreshConversation(conversationId);
+        return;
+    }
+  };
+
+  const onResync = (conversationId: string) => {
+    replaceOnNextLoad.add(conversationId);
+    void queryClient.invalidateQueries({ queryKey: feedKey(conversationId) });
+    refreshList();
+  };
+
+  const onForbidden = (conversationId: string) => {
+    queryClient.removeQueries({ queryKey: feedKey(conversationId) });
+    refreshConversation(conversationId);
+    refreshList();
+  };
+
+  const offs = [
+    client.on("event", onEvent),
+    client.on("userEvent", onUserEvent),
+    client.on("resync", onResync),
+    client.on("forbidden", onForbidden),
+  ];
+  return () => {
+    clearTimeout(listTimer);
+    for (const off of offs) off();
+  };
+}
+
+/** Follows every member conversation of the list the client does not follow yet, from its lastSeq. */
+export function trackConversations(
+  client: ParleyClient,
+  list: readonly { id: string; isMember: boolean; lastSeq: number }[],
+): void {
+  for (const c of list) {
+    if (c.isMember && client.cursor(c.id) === undefined) client.track(c.id, c.lastSeq);
+  }
+}
+
+/** The caller's conversations (sidebar); member conversations are tracked so badges move live. */
+export function useConversations() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const { client } = useRealtime();
+  const query = useQuery(
+    trpc.conversations.list.queryOptions(undefined, {
+      refetchInterval: SAFETY_REFETCH_MS,
+      refetchOnWindowFocus: true,
+    }),
+  );
+  useEffect(() => {
+    if (client && query.data) trackConversations(client, query.data);
+  }, [client, query.data]);
+  return query;
+}
+
+/** Marks everything up to `seq` read: through the socket (kept and resent until acked) when there is one. */
+export function useMarkRead(conversationId: string) {
+  const trpcClient = useTRPCClient();
+  const { client } = useRealtime();
   const marked = useRef(0);
   return useCallback(
     async (seq: number) => {
       if (seq <= marked.current) return;
       marked.current = seq;
+      if (client) {
+        client.markRead(conversationId, seq);
+        return;
+      }
       try {
-        await client.conversations.markRead.mutate({ conversationId, seq });
-        await queryClient.invalidateQueries(trpc.conversations.list.queryFilter());
+        await trpcClient.conversations.markRead.mutate({ conversationId, seq });
       } catch {
         marked.current = 0; // try again on the next change
       }
     },
-    [client, conversationId, queryClient, trpc],
+    [client, conversationId, trpcClient],
   );
 }
 
-/** A message typed here that the server has not acknowledged yet. */
+/** A message typed here that is not in history yet, as the view shows it. */
 export type TPendingMessage = {
   clientMsgId: string;
   body: string;
-  status: "sending" | "failed";
+  /** `sending` until the server stored it, then `sent` until its own event arrives; `failed` if refused. */
+  status: "sending" | "sent" | "failed";
   error?: string;
 };
 
+function toPending(entry: TOutboxEntry): TPendingMessage {
+  const status = entry.status === "failed" ? "failed" : entry.status === "sent" ? "sent" : "sending";
+  return {
+    clientMsgId: entry.clientMsgId,
+    body: entry.body,
+    status,
+    ...(entry.error ? { error: entry.error.message } : {}),
+  };
+}
+
+/** The outbox entries of one conversation, kept current from the client's `outbox` events. */
+function useOutbox(client: ParleyClient | null, conversationId: string): TOutboxEntry[] {
+  const [entries, setEntries] = useState<TOutboxEntry[]>(() => client?.getOutbox(conversationId) ?? []);
+  useEffect(() => {
+    if (!client) {
+      setEntries([]);
+      return;
+    }
+    setEntries(client.getOutbox(conversationId));
+    return client.on("outbox", (_entry, all) => {
+      setEntries(all.filter((e) => e.conversationId === conversationId));
+    });
+  }, [client, conversationId]);
+  return entries;
+}
+
 /** History, outbox and paging for one conversation. Mount it with `key={conversationId}`. */
 export function useConversationFeed(conversationId: string) {
-  const client = useTRPCClient();
-  const bySeq = useRef(new Map<number, TMessage>());
-  const [pending, setPending] = useState<TPendingMessage[]>([]);
-  const [version, bump] = useReducer((n: number) => n + 1, 0);
-  const [isLoaded, setLoaded] = useState(false);
-  const [hasMoreBefore, setHasMoreBefore] = useState(false);
+  const trpcClient = useTRPCClient();
+  const queryClient = useQueryClient();
+  const { client } = useRealtime();
   const [isLoadingOlder, setLoadingOlder] = useState(false);
-  const [loadError, setLoadError] = useState<string | null>(null);
-  const outbox = useRef<Promise<void>>(Promise.resolve());
+  const [olderError, setOlderError] = useState<string | null>(null);
+  const key = feedKey(conversationId);
 
-  const merge = useCallback((messages: readonly TMessage[]) => {
-    const isChanged = mergeBySeq(bySeq.current, messages);
-    if (isChanged) bump();
-    return isChanged;
-  }, []);
-
-  const newestSeq = useCallback(() => {
-    let max = 0;
-    for (const seq of bySeq.current.keys()) max = Math.max(max, seq);
-    return max;
-  }, []);
-
-  // Initial load + polling: the newest page each time (catches recent edits), and when more
-  // arrived since the last poll than fit in a page, walk forward from our newest seq.
-  useEffect(() => {
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let isFirst = true;
-    async function tick() {
-      try {
-        const known = newestSeq();
-        const page = await client.messages.history.query({ conversationId, limit: PAGE });
-        if (stopped) return;
-        const oldestInPage = page.messages[0]?.seq;
-        if (known > 0 && oldestInPage !== undefined && oldestInPage > known + 1) {
-          let after = known;
-          for (;;) {
-            const gap = await client.messages.history.query({ conversationId, after, limit: 100 });
-            if (stopped) return;
-            merge(gap.messages);
-            const last = gap.messages.at(-1)?.seq;
-            if (!gap.hasMoreAfter || last === undefined || last >= oldestInPage) break;
-            after = last;
-          }
-        }
-        merge(page.messages);
-        if (isFirst) {
-          setHasMoreBefore(page.hasMoreBefore);
-          setLoaded(true);
-          isFirst = false;
-        }
-        setLoadError(null);
-      } catch (err) {
-        if (!stopped) setLoadError(err instanceof Error ? err.message : "Could not load messages");
+  const feed = useQuery({
+    queryKey: key,
+    queryFn: async (): Promise<TFeed> => {
+      // lastSeq before the page: every event after it is delivered by the client, and whatever
+      // of it the page already holds is merged by seq.
+      const conversation = await trpcClient.conversations.get.query({ conversationId });
+      const page = await trpcClient.messages.history.query({ conversationId, limit: PAGE });
+      const previous = queryClient.getQueryData<TFeed>(key);
+      const isReplace = replaceOnNextLoad.delete(conversationId);
+      let next: TFeed;
+      const oldestInPage = page.messages[0]?.seq;
+      const isDisjoint =
+        previous?.isComplete &&
+        page.hasMoreBefore &&
+        oldestInPage !== undefined &&
+        oldestInPage > newestSeq(previous.messages);
+      if (!previous || isReplace || isDisjoint) {
+        // Live events that arrived during this load are newer than the page's start: keep them.
+        const live = !isReplace && previous && !previous.isComplete ? previous.messages : [];
+        next = {
+          messages: mergeMessages(page.messages, live),
+          hasMoreBefore: page.hasMoreBefore,
+          isComplete: true,
+        };
+      } else {
+        next = {
+          messages: mergeMessages(previous.messages, page.messages),
+          hasMoreBefore: previous.isComplete ? previous.hasMoreBefore : page.hasMoreBefore,
+          isComplete: true,
+        };
       }
-      if (!stopped) timer = setTimeout(tick, POLL_MS);
-    }
-    void tick();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [client, conversationId, merge, newestSeq]);
+      if (client && conversation.isMember && client.cursor(conversationId) === undefined) {
+        client.track(conversationId, conversation.lastSeq);
+      }
+      return next;
+    },
+    staleTime: SAFETY_REFETCH_MS / 2,
+    refetchInterval: SAFETY_REFETCH_MS,
+    refetchOnWindowFocus: true,
+  });
+
+  const messages = feed.data?.messages ?? EMPTY;
+  const isLoaded = feed.data?.isComplete ?? false;
 
   const loadOlder = useCallback(async () => {
-    const seqs = [...bySeq.current.keys()];
-    if (seqs.length === 0) return;
+    const oldest = queryClient.getQueryData<TFeed>(key)?.messages[0]?.seq;
+    if (oldest === undefined) return;
     setLoadingOlder(true);
     try {
-      const page = await client.messages.history.query({
-        conversationId,
-        before: Math.min(...seqs),
-        limit: PAGE,
-      });
-      merge(page.messages);
-      setHasMoreBefore(page.hasMoreBefore);
+      const page = await trpcClient.messages.history.query({ conversationId, before: oldest, limit: PAGE });
+      queryClient.setQueryData<TFeed>(key, (f) =>
+        f
+          ? { ...f, messages: mergeMessages(page.messages, f.messages), hasMoreBefore: page.hasMoreBefore }
+          : f,
+      );
+      setOlderError(null);
     } catch (err) {
-      setLoadError(err instanceof Error ? err.message : "Could not load older messages");
+      setOlderError(err instanceof Error ? err.message : "Could not load older messages");
     } finally {
       setLoadingOlder(false);
     }
-  }, [client, conversationId, merge]);
+  }, [conversationId, key, queryClient, trpcClient]);
 
-  const deliver = useCallback(
-    (entry: TPendingMessage) => {
-      const attempt = async () => {
-        setPending((list) =>
-          list.map((p) =>
-            p.clientMsgId === entry.clientMsgId ? { ...p, status: "sending", error: undefined } : p,
-          ),
-        );
-        try {
-          const { message } = await client.messages.send.mutate({
-            conversationId,
-            clientMsgId: entry.clientMsgId,
-            body: entry.body,
-          });
-          merge([message]);
-          setPending((list) => list.filter((p) => p.clientMsgId !== entry.clientMsgId));
-        } catch (err) {
-          const error = err instanceof Error ? err.message : "Not sent";
-          setPending((list) =>
-            list.map((p) => (p.clientMsgId === entry.clientMsgId ? { ...p, status: "failed", error } : p)),
-          );
-        }
-      };
-      // One at a time, in the order typed.
-      outbox.current = outbox.current.then(attempt);
-    },
-    [client, conversationId, merge],
-  );
+  const outbox = useOutbox(client, conversationId);
 
   const send = useCallback(
     (body: string) => {
-      const entry: TPendingMessage = { clientMsgId: newClientMsgId(), body, status: "sending" };
-      setPending((list) => [...list, entry]);
-      deliver(entry);
+      if (!client) return false;
+      client.send(conversationId, body);
+      return true;
     },
-    [deliver],
+    [client, conversationId],
   );
 
   const retry = useCallback(
     (clientMsgId: string) => {
-      const entry = pending.find((p) => p.clientMsgId === clientMsgId);
-      if (entry) deliver(entry);
+      void client?.retry(clientMsgId).catch(() => {}); // a refusal shows as `failed` again
     },
-    [deliver, pending],
+    [client],
   );
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is the change signal of the seq map
-  const messages = useMemo(() => inSeqOrder(bySeq.current), [version]);
+  // An entry whose message is already in history is shown once, as that message.
+  const pending = useMemo(() => unconfirmed(outbox, messages).map(toPending), [outbox, messages]);
 
-  // An entry the server already has (reply lost, then seen by a poll) is shown once, as sent.
-  const visiblePending = useMemo(() => unconfirmed(pending, messages), [messages, pending]);
+  const loadError = feed.error ? feed.error.message : olderError;
 
   return {
     messages,
-    pending: visiblePending,
+    pending,
     isLoaded,
-    hasMoreBefore,
+    hasMoreBefore: feed.data?.hasMoreBefore ?? false,
     isLoadingOlder,
     loadError,
     loadOlder,
     send,
+    canSend: client !== null,
     retry,
-    newestSeq: messages.at(-1)?.seq ?? 0,
+    newestSeq: newestSeq(messages),
   };
 }
+
+const EMPTY: TMessage[] = [];

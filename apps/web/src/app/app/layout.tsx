@@ -1,20 +1,25 @@
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
+import { ConnectionBanner } from "~/components/connection-banner";
 import { Sidebar } from "~/components/sidebar";
+import { RealtimeProvider } from "~/lib/realtime-provider";
 import { signedInUser } from "~/server/session";
 
 export const dynamic = "force-dynamic";
 
-/** The signed-in shell: sidebar + the selected page. Anonymous visitors go to /sign-in. */
+/** The signed-in shell: live data provider, sidebar + the selected page. Anonymous visitors go to /sign-in. */
 export default async function AppLayout({ children }: { children: ReactNode }) {
   const me = await signedInUser();
   if (!me) redirect("/sign-in");
   return (
-    <div className="shell">
-      <Sidebar />
-      <main className="main" id="main">
-        {children}
-      </main>
-    </div>
+    <RealtimeProvider userId={me.id}>
+      <div className="shell">
+        <Sidebar />
+        <main className="main" id="main">
+          <ConnectionBanner />
+          {children}
+        </main>
+      </div>
+    </RealtimeProvider>
   );
 }

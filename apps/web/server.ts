@@ -1,0 +1,133 @@
+/**
+ * The Parley server: ONE process and ONE port for the web app and the realtime gateway.
+ *
+ *   node --import tsx server.ts          production (the `next build` output in .next)
+ *   node --import tsx server.ts --dev    development (Next compiles on demand, HMR)
+ *
+ * It owns the realtime side of this process, in this order:
+ * 1. one Engine (`REDIS_URL` → Redis, else the in-process memory engine) and core's after-commit
+ *    fan-out on it, installed with `setEventSink`. Core keeps the sink on globalThis
+ *    (Symbol.for("parley.eventSink")), so the copy of @parley/core inside Next's bundle — tRPC
+ *    sends, joins, markRead, renames — publishes into this same fan-out, and therefore reaches
+ *    sockets even with the memory engine;
+ * 2. Next's request handler on an http server;
+ * 3. the gateway attached to that server at `/ws` with the same engine, so browsers connect
+ *    same-origin (REALTIME_PUBLIC_URL defaults to PUBLIC_URL with ws(s):// and /ws). Every other
+ *    upgrade (Next's HMR in dev) is left to Next, which attaches its own listener.
+ *
+ * `REALTIME_EMBEDDED=false` skips 3 (several gateways run as apps/realtime behind a load balancer
+ * and share Redis); the fan-out sink is still installed so web's writes reach them.
+ *
+ * SIGTERM/SIGINT: gateway close (sockets get 4000 and reconnect/resume) → http server → fan-out →
+ * engine → database.
+ */
+import { createServer } from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const isDev = process.argv.includes("--dev");
+// Next reads NODE_ENV itself; settings are validated after this (no other process.env writes).
+if (isDev) (process.env as Record<string, string | undefined>).NODE_ENV ??= "development";
+
+const { loadEnv } = await import("@parley/config");
+const { configureLimits, createEngine, createFanout, setEventSink } = await import("@parley/core");
+const { createDb } = await import("@parley/db");
+const { createAuthenticator } = await import("@parley/realtime/auth");
+const { createCoreHandlers } = await import("@parley/realtime/commands");
+const { createGateway } = await import("@parley/realtime/gateway");
+const { default: next } = await import("next");
+const { pino } = await import("pino");
+
+const env = loadEnv();
+const logger = pino({ level: env.LOG_LEVEL, base: { service: "web" } });
+const dir = path.dirname(fileURLToPath(import.meta.url));
+
+async function main(): Promise<void> {
+  configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
+  const db = createDb(env.DATABASE_URL);
+  const engineLogger = logger.child({ component: "engine" });
+  const engineLog = {
+    warn: (...args: unknown[]) => engineLogger.warn({ args }, String(args[0])),
+    error: (...args: unknown[]) => engineLogger.error({ args }, String(args[0])),
+  };
+  const engine = createEngine({ redisUrl: env.REDIS_URL, logger: engineLog });
+  const largeChannelThreshold = env.LARGE_CHANNEL_THRESHOLD;
+  const fanout = createFanout({ db, engine, largeChannelThreshold, logger: engineLog });
+  setEventSink(fanout);
+
+  const app = next({ dev: isDev, dir, hostname: "localhost", port: env.PORT });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error({ err, url: req.url }, "request failed");
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+    });
+  });
+
+  const gateway = env.REALTIME_EMBEDDED
+    ? await createGateway({
+        server,
+        authenticate: createAuthenticator({ db, secret: env.AUTH_SECRET }),
+        handlers: createCoreHandlers(db),
+        delivery: { engine, db, largeChannelThreshold },
+        logger: logger.child({ component: "gateway" }),
+      })
+    : null;
+  if (!gateway && !env.REDIS_URL) {
+    logger.warn(
+      "REALTIME_EMBEDDED=false without REDIS_URL: separate gateways cannot receive what this process commits",
+    );
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(env.PORT, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  logger.info(
+    {
+      port: env.PORT,
+      dev: isDev,
+      engine: engine.kind,
+      gatewayId: gateway?.gatewayId ?? null,
+      realtimeUrl: env.REALTIME_PUBLIC_URL,
+    },
+    gateway
+      ? `web + realtime listening on http://localhost:${env.PORT} (WebSocket /ws, engine ${engine.kind})`
+      : `web listening on http://localhost:${env.PORT} (realtime runs separately at ${env.REALTIME_PUBLIC_URL})`,
+  );
+
+  let isStopping = false;
+  const stop = async (signal: string) => {
+    if (isStopping) return;
+    isStopping = true;
+    logger.info({ signal, connections: gateway?.connectionCount ?? 0 }, "stopping");
+    try {
+      await gateway?.close();
+      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), 5_000);
+      await httpClosed;
+      clearTimeout(timer);
+      await fanout.close();
+      await engine.close();
+      await db.$disconnect();
+      logger.info("stopped");
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, "shutdown failed");
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  logger.fatal({ err }, "server failed to start");
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+"use client";
+
+import { useRealtime } from "~/lib/realtime-context";
+
+/**
+ * Says when live updates are not flowing and why (the SDK's state and reason). Silent while the
+ * first connection is being made and while connected; messages typed meanwhile wait in the outbox.
+ */
+export function ConnectionBanner() {
+  const { status } = useRealtime();
+  const isDown =
+    status.state === "reconnecting" ||
+    status.state === "closed" ||
+    (status.state === "connecting" && status.hasBeenOpen);
+  return (
+    <div role="status" aria-live="polite" className={isDown ? "connection-banner" : "visually-hidden"}>
+      {isDown ? (
+        <>
+          <strong>{status.state === "closed" ? "Offline." : "Reconnecting…"}</strong> Messages you send are
+          kept and go out when the connection is back. <span className="reason">({status.reason})</span>
+        </>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,194 @@
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { type Browser, type BrowserContext, expect, type Page, test } from "@playwright/test";
+
+// Live delivery through the single server (Next + the gateway on /ws): two users, one of them on
+// two devices, and a sender that goes offline. No test here reloads a page to see a change.
+test.describe.configure({ mode: "serial" });
+
+const run = randomUUID().slice(0, 8);
+const alice = { name: "Alice Live", email: `alice-${run}@example.com`, password: "alice-live-password" };
+const bob = { name: "Bob Live", email: `bob-${run}@example.com`, password: "bob-live-password" };
+const channel = `live-${run}`;
+
+let aliceContext: BrowserContext;
+let alicePage: Page;
+let bobPage: Page;
+let bobSecondPage: Page;
+let channelUrl = "";
+let conversationId = "";
+
+/** Screenshots kept for humans to look at (gitignored). */
+function artifact(name: string) {
+  return join(import.meta.dirname, "artifacts", name);
+}
+
+function sidebarOf(page: Page) {
+  return page.getByRole("navigation", { name: "Workspace" });
+}
+
+function historyOf(page: Page) {
+  return page.getByRole("log", { name: "Message history" });
+}
+
+/** The bodies of the messages shown in history (sent and pending), in DOM order. */
+async function shownBodies(page: Page): Promise<string[]> {
+  return historyOf(page).locator("li.msg .body").allInnerTexts();
+}
+
+async function signUp(
+  browser: Browser,
+  user: typeof alice,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/sign-up");
+  await page.getByLabel("Your name").fill(user.name);
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/app$/);
+  return { context, page };
+}
+
+async function signIn(browser: Browser, user: typeof alice): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/app$/);
+  return page;
+}
+
+/** tRPC over HTTP with the page's session cookie (superjson envelope). */
+async function trpc<T>(page: Page, path: string, input: unknown, method: "GET" | "POST"): Promise<T> {
+  const res =
+    method === "GET"
+      ? await page.request.get(
+          `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`,
+        )
+      : await page.request.post(`/api/trpc/${path}`, { data: { json: input } });
+  expect(res.status(), await res.text()).toBe(200);
+  return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
+}
+
+test("two users share a channel (setup)", async ({ browser }) => {
+  // Alice owns a fresh workspace when this file runs alone; after foundation.spec (which leaves
+  // open sign-up on) she signs up like anyone else.
+  const first = await (await browser.newContext()).newPage();
+  await first.goto("/");
+  if (/\/setup$/.test(first.url())) {
+    await first.getByLabel("Workspace name").fill("Live");
+    await first.getByLabel("Your name").fill(alice.name);
+    await first.getByLabel("Email").fill(alice.email);
+    await first.getByLabel("Password").fill(alice.password);
+    await first.getByRole("button", { name: "Create workspace" }).click();
+    await expect(first).toHaveURL(/\/app$/);
+    await sidebarOf(first).getByRole("link", { name: "Settings" }).click();
+    await first.getByRole("checkbox", { name: /Allow open sign-up/ }).check();
+    await first.getByRole("button", { name: "Save workspace settings" }).click();
+    await expect(first.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+    aliceContext = first.context();
+    alicePage = first;
+  } else {
+    await first.context().close();
+    ({ context: aliceContext, page: alicePage } = await signUp(browser, alice));
+  }
+  bobPage = (await signUp(browser, bob)).page;
+
+  await sidebarOf(alicePage).getByRole("link", { name: "Create channel" }).click();
+  await alicePage.getByLabel("Channel name").fill(channel);
+  await alicePage.getByRole("button", { name: "Create channel" }).click();
+  await expect(alicePage.getByRole("heading", { level: 1, name: `# ${channel}` })).toBeVisible();
+  channelUrl = alicePage.url();
+  conversationId = channelUrl.split("/c/")[1]!.split(/[/?#]/)[0]!;
+
+  await bobPage.goto(channelUrl);
+  await bobPage.getByRole("button", { name: "Join channel" }).click();
+  await expect(bobPage.getByLabel(`Message # ${channel}`)).toBeVisible();
+  // Bob's join reaches Alice's open channel live (member count from the member.joined event).
+  await expect(alicePage.getByText("2 members")).toBeVisible({ timeout: 3_000 });
+});
+
+test("a message posted by one user appears for the other without a reload", async () => {
+  const composer = alicePage.getByLabel(`Message # ${channel}`);
+  await composer.fill("Hello Bob, live");
+  await composer.press("Enter");
+  await expect(historyOf(bobPage).getByText("Hello Bob, live")).toBeVisible({ timeout: 3_000 });
+
+  // A send through tRPC runs inside Next's bundle: its copy of @parley/core must publish into the
+  // fan-out the server installed, so Bob's socket gets this one too.
+  await trpc(
+    alicePage,
+    "messages.send",
+    { conversationId, clientMsgId: randomUUID(), body: "Sent over HTTP" },
+    "POST",
+  );
+  await expect(historyOf(bobPage).getByText("Sent over HTTP")).toBeVisible({ timeout: 3_000 });
+  await expect(historyOf(alicePage).getByText("Sent over HTTP")).toHaveCount(1);
+  await bobPage.screenshot({ path: artifact("realtime-main.png") });
+});
+
+test("reading on one device clears the unread badge on the user's other device", async ({ browser }) => {
+  bobSecondPage = await signIn(browser, bob);
+  await sidebarOf(bobPage).getByRole("link", { name: "Settings" }).click();
+  await expect(bobPage.getByRole("heading", { name: "Settings" })).toBeVisible();
+
+  const composer = alicePage.getByLabel(`Message # ${channel}`);
+  await composer.fill("Unread for Bob");
+  await composer.press("Enter");
+  const badge = (page: Page) => sidebarOf(page).getByRole("status", { name: "1 unread" });
+  await expect(badge(bobSecondPage)).toBeVisible({ timeout: 5_000 });
+  await expect(badge(bobPage)).toBeVisible({ timeout: 5_000 });
+
+  await sidebarOf(bobPage).getByRole("link", { name: channel }).click();
+  await expect(historyOf(bobPage).getByText("Unread for Bob")).toBeVisible();
+  await expect(sidebarOf(bobSecondPage).getByRole("status", { name: /unread/ })).toHaveCount(0, {
+    timeout: 5_000,
+  });
+});
+
+test("messages typed offline are sent once, in order, when the sender is back", async () => {
+  const before = await trpc<{ messages: { body: string }[] }>(
+    alicePage,
+    "messages.history",
+    { conversationId, limit: 100 },
+    "GET",
+  );
+  const bodies = ["offline one", "offline two", "offline three"];
+
+  await aliceContext.setOffline(true);
+  const banner = alicePage.getByRole("status").filter({ hasText: "Offline." });
+  await expect(banner).toBeVisible();
+  const composer = alicePage.getByLabel(`Message # ${channel}`);
+  for (const body of bodies) {
+    await composer.fill(body);
+    await composer.press("Enter");
+  }
+  const sending = historyOf(alicePage).locator('li.msg.pending[data-status="sending"]');
+  await expect(sending).toHaveCount(3);
+  await expect(sending.getByText("Sending…")).toHaveCount(3);
+  await alicePage.screenshot({ path: artifact("realtime-offline.png") });
+  // Bob sees none of them while Alice is offline.
+  await expect(historyOf(bobPage).getByText("offline one")).toHaveCount(0);
+
+  await aliceContext.setOffline(false);
+  await expect(banner).toHaveCount(0, { timeout: 15_000 });
+  for (const page of [bobPage, alicePage]) {
+    await expect(historyOf(page).getByText("offline three")).toBeVisible({ timeout: 15_000 });
+    await expect(historyOf(page).locator('li.msg.pending[data-status="sending"]')).toHaveCount(0);
+    const shown = (await shownBodies(page)).filter((b) => bodies.includes(b));
+    expect(shown).toEqual(bodies);
+  }
+
+  const after = await trpc<{ messages: { body: string; seq: number }[] }>(
+    alicePage,
+    "messages.history",
+    { conversationId, limit: 100 },
+    "GET",
+  );
+  const added = after.messages.slice(before.messages.length);
+  expect(added.map((m) => m.body)).toEqual(bodies);
+  expect(after.messages.filter((m) => bodies.includes(m.body))).toHaveLength(3);
+});
