@@ -30,11 +30,8 @@ const isDev = process.argv.includes("--dev");
 if (isDev) (process.env as Record<string, string | undefined>).NODE_ENV ??= "development";
 
 const { loadEnv } = await import("@parley/config");
-const { configureLimits, createEngine, createFanout, setEventSink } = await import("@parley/core");
 const { createDb } = await import("@parley/db");
-const { createAuthenticator } = await import("@parley/realtime/auth");
-const { createCoreHandlers } = await import("@parley/realtime/commands");
-const { createGateway } = await import("@parley/realtime/gateway");
+const { startRealtime } = await import("@parley/gateway");
 const { default: next } = await import("next");
 const { pino } = await import("pino");
 
@@ -43,17 +40,7 @@ const logger = pino({ level: env.LOG_LEVEL, base: { service: "web" } });
 const dir = path.dirname(fileURLToPath(import.meta.url));
 
 async function main(): Promise<void> {
-  configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
   const db = createDb(env.DATABASE_URL);
-  const engineLogger = logger.child({ component: "engine" });
-  const engineLog = {
-    warn: (...args: unknown[]) => engineLogger.warn({ args }, String(args[0])),
-    error: (...args: unknown[]) => engineLogger.error({ args }, String(args[0])),
-  };
-  const engine = createEngine({ redisUrl: env.REDIS_URL, logger: engineLog });
-  const largeChannelThreshold = env.LARGE_CHANNEL_THRESHOLD;
-  const fanout = createFanout({ db, engine, largeChannelThreshold, logger: engineLog });
-  setEventSink(fanout);
 
   const app = next({ dev: isDev, dir, hostname: "localhost", port: env.PORT });
   await app.prepare();
@@ -66,15 +53,9 @@ async function main(): Promise<void> {
     });
   });
 
-  const gateway = env.REALTIME_EMBEDDED
-    ? await createGateway({
-        server,
-        authenticate: createAuthenticator({ db, secret: env.AUTH_SECRET }),
-        handlers: createCoreHandlers(db),
-        delivery: { engine, db, largeChannelThreshold },
-        logger: logger.child({ component: "gateway" }),
-      })
-    : null;
+  // Engine → fan-out (the event sink, also for the copy of core inside Next's bundle) → gateway.
+  const realtime = await startRealtime({ env, db, logger, server, withGateway: env.REALTIME_EMBEDDED });
+  const { engine, gateway } = realtime;
   if (!gateway && !env.REDIS_URL) {
     logger.warn(
       "REALTIME_EMBEDDED=false without REDIS_URL: separate gateways cannot receive what this process commits",
@@ -107,14 +88,13 @@ async function main(): Promise<void> {
     isStopping = true;
     logger.info({ signal, connections: gateway?.connectionCount ?? 0 }, "stopping");
     try {
-      await gateway?.close();
+      await realtime.closeGateway();
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), 5_000);
       await httpClosed;
       clearTimeout(timer);
-      await fanout.close();
-      await engine.close();
+      await realtime.close();
       await db.$disconnect();
       logger.info("stopped");
       process.exit(0);

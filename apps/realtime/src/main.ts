@@ -1,44 +1,22 @@
 /**
- * The realtime gateway process: validated settings, a pino logger, the database, the Engine
- * (Redis when REDIS_URL is set, else the in-process memory engine), the after-commit fan-out as
- * core's event sink (so sends through this gateway reach every member's gateway), then the
- * gateway on REALTIME_PORT. This is the separate-gateway mode (several gateways behind a load
- * balancer, with Redis); by default apps/web/server.ts embeds the same gateway on `/ws` of the web
- * server instead. SIGTERM/SIGINT drain it: every socket is closed with 4000 so clients
- * reconnect to another gateway and resume, then fan-out, engine and database close in that order.
+ * A separate realtime gateway process, for deployments that run several gateways behind a load
+ * balancer with Redis (by default apps/web/server.ts embeds the same gateway on `/ws` instead).
+ * Settings are validated, then @parley/gateway's startRealtime builds engine → fan-out → gateway
+ * on REALTIME_PORT. SIGTERM/SIGINT drain it: every socket is closed with 4000 so clients reconnect
+ * to another gateway and resume; then fan-out, engine and database close in that order.
  */
 import { loadEnv } from "@parley/config";
-import { configureLimits, createEngine, createFanout, setEventSink } from "@parley/core";
 import { createDb } from "@parley/db";
+import { startRealtime } from "@parley/gateway";
 import { pino } from "pino";
-import { createAuthenticator } from "./auth.ts";
-import { createCoreHandlers } from "./commands.ts";
-import { createGateway } from "./gateway.ts";
 
 const env = loadEnv();
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "realtime" } });
 
 async function main(): Promise<void> {
-  configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
   const db = createDb(env.DATABASE_URL);
-  const engineLogger = logger.child({ component: "engine" });
-  const engineLog = {
-    warn: (...args: unknown[]) => engineLogger.warn({ args }, String(args[0])),
-    error: (...args: unknown[]) => engineLogger.error({ args }, String(args[0])),
-  };
-  const engine = createEngine({ redisUrl: env.REDIS_URL, logger: engineLog });
-  // One threshold for both sides: the fan-out publishes large channels on their topic, and the
-  // gateway subscribes to the topics of its users' large channels.
-  const largeChannelThreshold = env.LARGE_CHANNEL_THRESHOLD;
-  const fanout = createFanout({ db, engine, largeChannelThreshold, logger: engineLog });
-  setEventSink(fanout);
-  const gateway = await createGateway({
-    port: env.REALTIME_PORT,
-    authenticate: createAuthenticator({ db, secret: env.AUTH_SECRET }),
-    handlers: createCoreHandlers(db),
-    delivery: { engine, db, largeChannelThreshold },
-    logger,
-  });
+  const realtime = await startRealtime({ env, db, logger });
+  const gateway = realtime.gateway!;
   if (!env.REDIS_URL) {
     // The memory engine lives in this process only: what apps/web commits (tRPC sends, joins,
     // read state) cannot reach these sockets. Run the gateway embedded in web, or use Redis.
@@ -47,7 +25,7 @@ async function main(): Promise<void> {
     );
   }
   logger.info(
-    { port: gateway.port, engine: engine.kind, gatewayId: gateway.gatewayId },
+    { port: gateway.port, engine: realtime.engine.kind, gatewayId: gateway.gatewayId },
     `realtime gateway listening on ws://localhost:${gateway.port}/ws (public URL ${env.REALTIME_PUBLIC_URL})`,
   );
 
@@ -56,10 +34,8 @@ async function main(): Promise<void> {
     if (isStopping) return;
     isStopping = true;
     logger.info({ signal, connections: gateway.connectionCount }, "draining: closing sockets with 4000");
-    gateway
+    realtime
       .close()
-      .then(() => fanout.close())
-      .then(() => engine.close())
       .then(() => db.$disconnect())
       .then(
         () => {

@@ -1,0 +1,94 @@
+/**
+ * The realtime side of a process, assembled once for both ways Parley runs it:
+ *   apps/web/server.ts — the gateway attached to the web server at `/ws` (the default: one process)
+ *   apps/realtime      — a separate gateway on REALTIME_PORT (several of them share Redis)
+ *
+ * Order matters and is kept here: one Engine (Redis when REDIS_URL is set, else in-process memory)
+ * → core's after-commit fan-out on it, installed as the process's event sink (so every write this
+ * process commits, from tRPC or from a socket, is pushed) → the gateway on the same engine.
+ * Shutdown runs the other way: gateway (sockets get 4000, reconnect elsewhere and resume) → fan-out
+ * (drains what is in flight) → engine.
+ */
+import type { Server } from "node:http";
+import type { TEnv } from "@parley/config";
+import {
+  configureLimits,
+  createEngine,
+  createFanout,
+  type Engine,
+  type Fanout,
+  setEventSink,
+  type TEngineLogger,
+} from "@parley/core";
+import type { Db } from "@parley/db";
+import type { Logger } from "pino";
+import { createAuthenticator } from "./auth.ts";
+import { createCoreHandlers } from "./commands.ts";
+import { createGateway, type TGateway } from "./gateway.ts";
+
+/** Options of startRealtime. */
+export type TRealtimeOptions = {
+  env: TEnv;
+  db: Db;
+  logger: Logger;
+  /** Attach the gateway to this server at `/ws`; without it the gateway listens on env.REALTIME_PORT. */
+  server?: Server;
+  /** false: install the fan-out only (separate gateways serve the sockets). Default true. */
+  withGateway?: boolean;
+};
+
+/** The running realtime side of this process. */
+export type TRealtime = {
+  engine: Engine;
+  fanout: Fanout;
+  gateway: TGateway | null;
+  /** Closes the gateway only (sockets get 4000); call before closing the http server it sits on. */
+  closeGateway(): Promise<void>;
+  /** Closes the gateway (if still open), then the fan-out, then the engine. */
+  close(): Promise<void>;
+};
+
+/** Builds engine, fan-out (as the event sink) and, unless told not to, the gateway. */
+export async function startRealtime(options: TRealtimeOptions): Promise<TRealtime> {
+  const { env, db, logger } = options;
+  configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
+  const engineLogger = logger.child({ component: "engine" });
+  const engineLog: TEngineLogger = {
+    warn: (...args: unknown[]) => engineLogger.warn({ args }, String(args[0])),
+    error: (...args: unknown[]) => engineLogger.error({ args }, String(args[0])),
+  };
+  const engine = createEngine({ redisUrl: env.REDIS_URL, logger: engineLog });
+  // One threshold for both sides: the fan-out publishes large channels on their topic, and the
+  // gateway subscribes to the topics of its users' large channels.
+  const largeChannelThreshold = env.LARGE_CHANNEL_THRESHOLD;
+  const fanout = createFanout({ db, engine, largeChannelThreshold, logger: engineLog });
+  setEventSink(fanout);
+
+  const gateway =
+    options.withGateway === false
+      ? null
+      : await createGateway({
+          ...(options.server ? { server: options.server } : { port: env.REALTIME_PORT }),
+          authenticate: createAuthenticator({ db, secret: env.AUTH_SECRET }),
+          handlers: createCoreHandlers(db),
+          delivery: { engine, db, largeChannelThreshold },
+          logger: logger.child({ component: "gateway" }),
+        });
+
+  let gatewayClosed: Promise<void> | undefined;
+  const closeGateway = () => {
+    gatewayClosed ??= gateway ? gateway.close() : Promise.resolve();
+    return gatewayClosed;
+  };
+  return {
+    engine,
+    fanout,
+    gateway,
+    closeGateway,
+    async close() {
+      await closeGateway();
+      await fanout.close();
+      await engine.close();
+    },
+  };
+}

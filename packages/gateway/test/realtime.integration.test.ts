@@ -1,0 +1,84 @@
+/**
+ * startRealtime in the default, single-process shape: the gateway attached to an existing http
+ * server at /ws with the memory engine, and core's event sink installed, so a write committed
+ * anywhere in the process (here: core.sendMessage, as a tRPC handler would) reaches the sockets.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { parseEnv } from "@parley/config";
+import { sendMessage } from "@parley/core";
+import type { Db } from "@parley/db";
+import { seedChannel, seedUser, seedWorkspace } from "@parley/db/seed";
+import { createTestDb, type TTestDb } from "@parley/db/testing";
+import { EventKind } from "@parley/protocol";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { startRealtime, type TRealtime } from "../src/realtime.ts";
+import { sessionTicket, TEST_SECRET, TestClient } from "./helpers.ts";
+
+let t: TTestDb;
+let db: Db;
+let server: Server;
+let realtime: TRealtime;
+let port: number;
+
+beforeAll(async () => {
+  t = await createTestDb();
+  db = t.db;
+  await seedWorkspace(db);
+  server = createServer((_req, res) => {
+    res.statusCode = 200;
+    res.end("the web app");
+  });
+  const env = parseEnv({ DATABASE_URL: t.url, AUTH_SECRET: TEST_SECRET, LOG_LEVEL: "silent" });
+  realtime = await startRealtime({ env, db, logger: pino({ level: "silent" }), server });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  await realtime?.closeGateway();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await realtime?.close();
+  await t?.drop();
+});
+
+describe("startRealtime attached to the web server", () => {
+  it("serves /ws on the same port and leaves plain requests to the web app", async () => {
+    expect(realtime.engine.kind).toBe("memory");
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("the web app");
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+      ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on("error", () => {});
+    });
+    expect(refused).toBe(401);
+  });
+
+  it("pushes what any code in the process commits to the members' sockets", async () => {
+    const [ana, ben, eve] = await Promise.all(["Ana", "Ben", "Eve"].map((name) => seedUser(db, { name })));
+    const channel = await seedChannel(db, {
+      createdById: ana!.id,
+      memberIds: [ben!.id],
+      kind: "private_channel",
+    });
+    const benSocket = await TestClient.connect(port, await sessionTicket(db, ben!.id));
+    const eveSocket = await TestClient.connect(port, await sessionTicket(db, eve!.id));
+
+    const { message } = await sendMessage(
+      db,
+      { userId: ana!.id, role: "member" },
+      {
+        conversationId: channel.id,
+        clientMsgId: crypto.randomUUID(),
+        body: "committed elsewhere in the process",
+      },
+    );
+    const [frame] = await benSocket.waitFor((f) => f.type === "event" && f.kind === EventKind.MessageCreated);
+    expect(frame).toMatchObject({ type: "event", conversationId: channel.id, seq: message.seq });
+    expect(eveSocket.of("event")).toHaveLength(0);
+    await benSocket.close();
+    await eveSocket.close();
+  });
+});
