@@ -51,6 +51,8 @@ export const ZEnv = z.object({
   DATABASE_URL: ZUrl(["postgres", "postgresql"]),
   /** Redis for multi-gateway routing, pub/sub and presence. Unset: the in-process memory engine. */
   REDIS_URL: ZUrl(["redis", "rediss"]).optional(),
+  /** Prefix of every Redis key and channel, so several installs (or test runs) can share one Redis. */
+  REDIS_KEY_PREFIX: z.string().min(1).max(64).default("parley:"),
   /** Secret that signs sessions and realtime tickets (at least 32 characters). */
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters (try: openssl rand -base64 32)"),
   /** The origin users open in the browser, e.g. https://chat.example.com. */

@@ -57,7 +57,11 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
     warn: (...args: unknown[]) => engineLogger.warn({ args }, String(args[0])),
     error: (...args: unknown[]) => engineLogger.error({ args }, String(args[0])),
   };
-  const engine = createEngine({ redisUrl: env.REDIS_URL, logger: engineLog });
+  const engine = createEngine({
+    redisUrl: env.REDIS_URL,
+    keyPrefix: env.REDIS_KEY_PREFIX,
+    logger: engineLog,
+  });
   // One threshold for both sides: the fan-out publishes large channels on their topic, and the
   // gateway subscribes to the topics of its users' large channels.
   const largeChannelThreshold = env.LARGE_CHANNEL_THRESHOLD;
