@@ -1,5 +1,6 @@
 import { authRouter } from "./routers/auth/index.ts";
 import { conversationsRouter } from "./routers/conversations/index.ts";
+import { filesRouter } from "./routers/files/index.ts";
 import { messagesRouter } from "./routers/messages/index.ts";
 import { realtimeRouter } from "./routers/realtime/index.ts";
 import { sessionsRouter } from "./routers/sessions/index.ts";
@@ -17,6 +18,7 @@ export const appRouter = router({
   users: usersRouter,
   conversations: conversationsRouter,
   messages: messagesRouter,
+  files: filesRouter,
   realtime: realtimeRouter,
 });
 

@@ -10,6 +10,11 @@
  * concurrent duplicate loses the insert race, gets a unique violation (the whole statement, seq
  * bump included, rolls back: no gap) and returns the winner with `duplicate: true`.
  * To batch later: turn the CTE's inputs into arrays (unnest) per conversation.
+ *
+ * Attachments ride in the same statement: its first step locks the sender's ready, unlinked
+ * uploads to this conversation (`FOR UPDATE` re-checks them after any concurrent link), the
+ * conversation UPDATE only proceeds when all of them qualified, and a later step links them. So a
+ * message is either stored with all its files or not at all, and one file never joins two messages.
  */
 import { type Db, isUniqueViolation } from "@parley/db";
 import { EventKind } from "@parley/protocol";
@@ -20,7 +25,50 @@ import { type ConversationEvent, publishCommitted } from "./events.ts";
 import { uuidv7 } from "./ids.ts";
 import { ZGetHistory, ZSendMessage } from "./schemas.ts";
 
-/** A message as clients see it. The body is blanked once deleted. */
+/** A file as clients see it (its bytes come from `files.downloadUrl`, never inline). */
+export type AttachmentDto = {
+  id: string;
+  name: string;
+  mime: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  hasThumbnail: boolean;
+};
+
+/** The Attachment columns `toAttachmentDto` needs. */
+export const attachmentSelect = {
+  id: true,
+  name: true,
+  mime: true,
+  size: true,
+  width: true,
+  height: true,
+  thumbnailKey: true,
+} as const;
+
+/** An Attachment row (or raw-query row with the same columns) as clients see it. */
+export function toAttachmentDto(row: {
+  id: string;
+  name: string;
+  mime: string;
+  size: bigint | number;
+  width: number | null;
+  height: number | null;
+  thumbnailKey: string | null;
+}): AttachmentDto {
+  return {
+    id: row.id,
+    name: row.name,
+    mime: row.mime,
+    size: Number(row.size),
+    width: row.width,
+    height: row.height,
+    hasThumbnail: row.thumbnailKey !== null,
+  };
+}
+
+/** A message as clients see it. The body is blanked and the attachments dropped once deleted. */
 export type MessageDto = {
   id: string;
   conversationId: string;
@@ -34,6 +82,8 @@ export type MessageDto = {
   editedAt: Date | null;
   deletedAt: Date | null;
   createdAt: Date;
+  /** Files in upload order (by id); empty for a deleted message. */
+  attachments: AttachmentDto[];
 };
 
 const messageSelect = {
@@ -49,13 +99,26 @@ const messageSelect = {
   deletedAt: true,
   createdAt: true,
   sender: { select: { name: true } },
+  attachments: {
+    where: { status: "ready" },
+    orderBy: { id: "asc" }, // uuidv7: creation order
+    select: attachmentSelect,
+  },
 } as const;
 
-type MessageRow = Omit<MessageDto, "senderName"> & { sender: { name: string } };
+type MessageRow = Omit<MessageDto, "senderName" | "attachments"> & {
+  sender: { name: string };
+  attachments: Parameters<typeof toAttachmentDto>[0][];
+};
 
 function toMessageDto(row: MessageRow): MessageDto {
-  const { sender, ...rest } = row;
-  return { ...rest, senderName: sender.name, body: rest.deletedAt ? "" : rest.body };
+  const { sender, attachments, ...rest } = row;
+  return {
+    ...rest,
+    senderName: sender.name,
+    body: rest.deletedAt ? "" : rest.body,
+    attachments: rest.deletedAt ? [] : attachments.map(toAttachmentDto),
+  };
 }
 
 type SendCheck = {
@@ -74,6 +137,7 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
   const data = parseInput(ZSendMessage, input);
   const { conversationId, clientMsgId, body } = data;
   const threadRootId = data.threadRootId ?? null;
+  const attachmentIds = data.attachmentIds ?? [];
 
   const [check] = await db.$queryRaw<SendCheck[]>`
     SELECT c.kind::text AS kind, c."archivedAt", (m."userId" IS NOT NULL) AS "isMember",
@@ -96,6 +160,7 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
   }
   if (check.archivedAt) throw new ParleyError("FORBIDDEN", "This conversation is archived");
   if (threadRootId) await requireThreadRoot(db, conversationId, threadRootId);
+  const attachments = await linkableAttachments(db, actor, conversationId, attachmentIds);
 
   const id = uuidv7();
   const createdAt = new Date();
@@ -108,18 +173,25 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
       body,
       threadRootId,
       createdAt,
+      attachments,
     },
   };
   let rows: { seq: number }[];
   try {
     rows = await db.$queryRaw<{ seq: number }[]>`
-      WITH c AS (
+      WITH files AS (
+        SELECT id FROM "Attachment"
+        WHERE id = ANY(${attachmentIds}::uuid[]) AND "uploaderId" = ${actor.userId}::uuid
+          AND "conversationId" = ${conversationId}::uuid AND status = 'ready' AND "messageId" IS NULL
+        FOR UPDATE
+      ), c AS (
         UPDATE "Conversation" SET "lastSeq" = "lastSeq" + 1
         WHERE id = ${conversationId}::uuid AND "archivedAt" IS NULL
           AND EXISTS (
             SELECT 1 FROM "Membership"
             WHERE "conversationId" = ${conversationId}::uuid AND "userId" = ${actor.userId}::uuid
           )
+          AND (SELECT count(*) FROM files) = ${attachmentIds.length}
         RETURNING id, "lastSeq"
       ), e AS (
         INSERT INTO "Event" ("conversationId", seq, kind, "actorId", payload, "createdAt")
@@ -135,6 +207,9 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
       ), root AS (
         UPDATE "Message" SET "replyCount" = "replyCount" + 1, "lastReplyAt" = ${createdAt}::timestamp(3)
         WHERE id = ${threadRootId}::uuid AND EXISTS (SELECT 1 FROM msg)
+      ), linked AS (
+        UPDATE "Attachment" SET "messageId" = ${id}::uuid
+        WHERE id IN (SELECT id FROM files) AND EXISTS (SELECT 1 FROM msg)
       )
       SELECT seq FROM msg`;
   } catch (err) {
@@ -153,6 +228,7 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
     const access = await loadAccess(db, actor, conversationId);
     requireMember(access);
     requireNotArchived(access);
+    if (attachmentIds.length > 0) await linkableAttachments(db, actor, conversationId, attachmentIds);
     throw new ParleyError("CONFLICT", "The conversation changed while sending; try again");
   }
   const event: ConversationEvent = {
@@ -178,6 +254,7 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
       editedAt: null,
       deletedAt: null,
       createdAt,
+      attachments,
     },
     duplicate: false,
   };
@@ -190,6 +267,38 @@ async function duplicateOf(db: Db, messageId: string, conversationId: string): P
     throw new ParleyError("CONFLICT", "This clientMsgId was already used for another conversation");
   }
   return { message: toMessageDto(row), duplicate: true };
+}
+
+/**
+ * The attachments a send may link, in upload order (their ids are time-ordered; history lists
+ * them the same way): the sender's own ready uploads to this conversation not on any message yet.
+ * BAD_REQUEST (nothing written) unless every id qualifies.
+ */
+async function linkableAttachments(
+  db: Db,
+  actor: Actor,
+  conversationId: string,
+  attachmentIds: readonly string[],
+): Promise<AttachmentDto[]> {
+  if (attachmentIds.length === 0) return [];
+  const rows = await db.attachment.findMany({
+    where: {
+      id: { in: [...attachmentIds] },
+      uploaderId: actor.userId,
+      conversationId,
+      status: "ready",
+      messageId: null,
+    },
+    orderBy: { id: "asc" }, // uuidv7: creation order
+    select: attachmentSelect,
+  });
+  if (rows.length !== attachmentIds.length) {
+    throw new ParleyError(
+      "BAD_REQUEST",
+      "Some attachments cannot be sent: each must be your own finished upload to this conversation, not sent yet",
+    );
+  }
+  return rows.map(toAttachmentDto);
 }
 
 async function requireThreadRoot(db: Db, conversationId: string, threadRootId: string): Promise<void> {

@@ -45,24 +45,26 @@ export const ZPassword = z
   .min(8, "password must be at least 8 characters")
   .max(256, "password is at most 256 characters");
 
+/** Rejects a body longer than MAX_MESSAGE_LENGTH (read at parse time, so tests and apps can change it). */
+function checkMessageLength(ctx: z.core.ParsePayload<string>): void {
+  const max = getLimits().maxMessageLength;
+  if (ctx.value.length > max) {
+    ctx.issues.push({
+      code: "too_big",
+      origin: "string",
+      maximum: max,
+      inclusive: true,
+      input: ctx.value,
+      message: `message is longer than ${max} characters`,
+    });
+  }
+}
+
 /** Message body: trimmed, 1..MAX_MESSAGE_LENGTH characters (limit read at parse time). */
-export const ZMessageBody = z
-  .string()
-  .trim()
-  .min(1, "message is empty")
-  .check((ctx) => {
-    const max = getLimits().maxMessageLength;
-    if (ctx.value.length > max) {
-      ctx.issues.push({
-        code: "too_big",
-        origin: "string",
-        maximum: max,
-        inclusive: true,
-        input: ctx.value,
-        message: `message is longer than ${max} characters`,
-      });
-    }
-  });
+export const ZMessageBody = z.string().trim().min(1, "message is empty").check(checkMessageLength);
+
+/** A body that may be empty (a message that only carries files), else like ZMessageBody. */
+export const ZOptionalMessageBody = z.string().trim().check(checkMessageLength);
 
 /** Client-chosen idempotency key of a send: a fresh UUID per message (as in @parley/protocol's send). */
 export const ZClientMsgId = z.uuid({ message: "clientMsgId must be a UUID" });
@@ -140,12 +142,28 @@ export type TOpenDm = z.output<typeof ZOpenDm>;
 export const ZMarkRead = z.object({ conversationId: ZId, seq: z.number().int().min(0) });
 export type TMarkRead = z.output<typeof ZMarkRead>;
 
-export const ZSendMessage = z.object({
-  conversationId: ZId,
-  clientMsgId: ZClientMsgId,
-  body: ZMessageBody,
-  threadRootId: ZId.optional(),
-});
+/** Most attachments one message may carry. */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
+
+/** A message's attachments: distinct ids of the sender's ready uploads to the same conversation. */
+export const ZAttachmentIds = z
+  .array(ZId)
+  .max(MAX_ATTACHMENTS_PER_MESSAGE, `a message carries at most ${MAX_ATTACHMENTS_PER_MESSAGE} files`)
+  .refine((ids) => new Set(ids).size === ids.length, { message: "attachment ids repeat" });
+
+/** A send: the body may be empty only when the message carries attachments. */
+export const ZSendMessage = z
+  .object({
+    conversationId: ZId,
+    clientMsgId: ZClientMsgId,
+    body: ZOptionalMessageBody,
+    threadRootId: ZId.optional(),
+    attachmentIds: ZAttachmentIds.optional(),
+  })
+  .refine((v) => v.body.length > 0 || (v.attachmentIds?.length ?? 0) > 0, {
+    message: "message is empty",
+    path: ["body"],
+  });
 export type TSendMessage = z.output<typeof ZSendMessage>;
 
 /** History page size cap. */

@@ -1,4 +1,5 @@
 import { getHistory, sendMessage, ZGetHistory, ZSendMessage } from "@parley/core";
+import { deleteMessage, getStorage, ZDeleteMessage } from "@parley/core/files";
 import { protectedProcedure, router } from "../../trpc.ts";
 
 export const messagesRouter = router({
@@ -6,8 +7,18 @@ export const messagesRouter = router({
   history: protectedProcedure
     .input(ZGetHistory)
     .query(({ ctx, input }) => getHistory(ctx.db, ctx.actor, input)),
-  /** Send (idempotent per clientMsgId); used when no socket is open. */
+  /** Send (idempotent per clientMsgId), optionally with ready attachments; used when no socket is open. */
   send: protectedProcedure
     .input(ZSendMessage)
     .mutation(({ ctx, input }) => sendMessage(ctx.db, ctx.actor, input)),
+  /** Delete a message (its sender or a workspace admin); its files become unreachable. */
+  delete: protectedProcedure.input(ZDeleteMessage).mutation(async ({ ctx, input }) =>
+    deleteMessage(
+      ctx.db,
+      ctx.actor,
+      input,
+      // Storage being down must not block deleting: the sweeper removes the objects later.
+      await getStorage(ctx.env).catch(() => undefined),
+    ),
+  ),
 });

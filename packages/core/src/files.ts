@@ -1,0 +1,663 @@
+/**
+ * Attachments: upload, verification, thumbnails, authorized downloads, cleanup — and message
+ * deletion, which owns making a message's files unreachable.
+ *
+ * Flow: `createUpload` checks membership and limits, stores a `pending` Attachment row under a
+ * server-chosen key (`att/<conversationId>/<uuid>/<safe-name>`) and returns a presigned PUT (the
+ * bytes go straight from the browser to storage). `completeUpload` checks the stored object (size,
+ * real type from its first bytes), makes a WebP thumbnail of real images with sharp and marks the
+ * row `ready`; only then can `sendMessage` link it (see messages.ts). `getDownloadUrl` re-checks
+ * read access at every call and returns a presigned GET that expires in minutes, so a member
+ * removed from a private channel loses its files at once. `sweepPendingUploads` deletes uploads
+ * never sent within the TTL and finishes the cleanup of deleted messages' files.
+ *
+ * Row states: pending → ready → (linked to a message) → deleted (message deleted; objects being
+ * removed) → row gone. Cleanup always marks the rows `deleted` (or deletes them) BEFORE removing
+ * objects, so nothing can link or serve a file whose bytes are going away, and a crash in between
+ * leaves `deleted` rows the sweeper retries.
+ *
+ * This module loads sharp and file-type; it is imported as `@parley/core/files` so processes that
+ * never touch files (the gateway) do not load them. To support a new thumbnail format: add its
+ * MIME type to THUMBNAIL_TYPES (sharp must decode it).
+ */
+import { randomUUID } from "node:crypto";
+import type { Readable } from "node:stream";
+import { buffer as readAll } from "node:stream/consumers";
+import type { Db } from "@parley/db";
+import { EventKind } from "@parley/protocol";
+import {
+  createS3Storage,
+  createStorage,
+  type LocalStorage,
+  ObjectNotFoundError,
+  type Storage,
+  type TPresignedPut,
+  type TStorageEnv,
+} from "@parley/storage";
+import { fileTypeFromBuffer } from "file-type";
+import sharp from "sharp";
+import { z } from "zod";
+import { loadAccess, requireMember, requireNotArchived, requireRead } from "./access.ts";
+import { type Actor, isAdmin } from "./actor.ts";
+import { ParleyError, parseInput } from "./errors.ts";
+import { type AttachmentDto, attachmentSelect, toAttachmentDto } from "./messages.ts";
+import { ZId } from "./schemas.ts";
+import { appendConversationEvent, inWriteTx } from "./tx.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Limits and settings
+
+/** Upload limits core enforces; the defaults equal @parley/config's. */
+export type UploadLimits = {
+  /** Largest file in bytes. */
+  maxUploadBytes: number;
+  /** Refused MIME types (lower-case, no parameters). */
+  blockedTypes: readonly string[];
+  /** Unsent uploads older than this are swept. */
+  pendingTtlMinutes: number;
+};
+
+/** @parley/config's defaults (kept equal by hand; config is a leaf core does not import). */
+export const DEFAULT_UPLOAD_LIMITS: Readonly<UploadLimits> = Object.freeze({
+  maxUploadBytes: 100 * 1024 * 1024,
+  blockedTypes: Object.freeze([
+    "application/x-msdownload",
+    "application/x-msdos-program",
+    "application/x-ms-installer",
+    "application/x-msi",
+    "application/vnd.microsoft.portable-executable",
+    "application/x-dosexec",
+    "application/x-executable",
+    "application/x-elf",
+    "application/x-sharedlib",
+    "application/x-mach-binary",
+    "application/x-apple-diskimage",
+    "application/vnd.android.package-archive",
+    "application/java-archive",
+    "application/x-sh",
+    "application/x-shellscript",
+    "application/x-csh",
+    "application/x-bat",
+    "application/x-msbatch",
+    "application/x-powershell",
+    "application/hta",
+    "application/x-ms-shortcut",
+    "text/vbscript",
+    "application/javascript",
+    "text/javascript",
+  ]),
+  pendingTtlMinutes: 60,
+});
+
+/** The settings the file services read; `TEnv` from @parley/config fits. */
+export type TFilesEnv = TStorageEnv & {
+  S3_PUBLIC_URL?: string;
+  MAX_UPLOAD_BYTES: number;
+  UPLOAD_BLOCKED_TYPES: readonly string[];
+  PENDING_UPLOAD_TTL_MINUTES: number;
+};
+
+/** The upload limits of a settings object. */
+export function uploadLimitsFrom(env: TFilesEnv): UploadLimits {
+  return {
+    maxUploadBytes: env.MAX_UPLOAD_BYTES,
+    blockedTypes: env.UPLOAD_BLOCKED_TYPES,
+    pendingTtlMinutes: env.PENDING_UPLOAD_TTL_MINUTES,
+  };
+}
+
+// One storage per configuration per process, on globalThis for the same reason as the event sink
+// (Next's bundle and the custom server may hold two copies of this module).
+const STORAGE_KEY = Symbol.for("parley.storage");
+const storageHolder = globalThis as typeof globalThis & {
+  [STORAGE_KEY]?: Map<string, { storage: Storage; ready: Promise<void> }>;
+};
+
+/**
+ * The configured storage (S3 when S3_ENDPOINT is set, local disk otherwise), created once per
+ * configuration; its bucket/directory is ensured before the promise resolves.
+ */
+export async function getStorage(env: TFilesEnv): Promise<Storage> {
+  const signature = JSON.stringify([
+    env.S3_ENDPOINT,
+    env.S3_PORT,
+    env.S3_BUCKET,
+    env.S3_ACCESS_KEY,
+    env.S3_PUBLIC_URL,
+    env.STORAGE_DIR,
+    env.PUBLIC_URL,
+  ]);
+  storageHolder[STORAGE_KEY] ??= new Map();
+  let entry = storageHolder[STORAGE_KEY].get(signature);
+  if (!entry) {
+    const storage =
+      env.S3_ENDPOINT && env.S3_ACCESS_KEY && env.S3_SECRET_KEY
+        ? createS3Storage({
+            endPoint: env.S3_ENDPOINT,
+            port: env.S3_PORT,
+            useSSL: env.S3_USE_SSL,
+            accessKey: env.S3_ACCESS_KEY,
+            secretKey: env.S3_SECRET_KEY,
+            bucket: env.S3_BUCKET,
+            region: env.S3_REGION,
+            pathStyle: env.S3_PATH_STYLE,
+            publicUrl: env.S3_PUBLIC_URL,
+          })
+        : createStorage(env);
+    const created = { storage, ready: storage.ensureBucket() };
+    entry = created;
+    storageHolder[STORAGE_KEY].set(signature, entry);
+    // A failed start (S3 down) must not be cached forever.
+    created.ready.catch(() => storageHolder[STORAGE_KEY]?.delete(signature));
+  }
+  await entry.ready;
+  return entry.storage;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas
+
+/** A MIME type as a browser reports it (`File.type`), lower-cased, parameters dropped. */
+export const ZMimeType = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((v) => v.split(";")[0]?.trim() ?? "")
+  .pipe(
+    z
+      .string()
+      .max(127)
+      .regex(
+        /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/,
+        "must be a MIME type like image/png",
+      ),
+  );
+
+export const ZCreateUpload = z.object({
+  conversationId: ZId,
+  name: z.string().min(1, "file name is required").max(1000),
+  size: z.number().int().min(1, "the file is empty"),
+  mime: ZMimeType,
+});
+export type TCreateUpload = z.output<typeof ZCreateUpload>;
+
+export const ZCompleteUpload = z.object({ attachmentId: ZId });
+export type TCompleteUpload = z.output<typeof ZCompleteUpload>;
+
+export const ZDownloadUrl = z.object({
+  attachmentId: ZId,
+  variant: z.enum(["original", "thumbnail"]).default("original"),
+});
+export type TDownloadUrl = z.output<typeof ZDownloadUrl>;
+
+export const ZDeleteMessage = z.object({ messageId: ZId });
+export type TDeleteMessage = z.output<typeof ZDeleteMessage>;
+
+// ---------------------------------------------------------------------------------------------
+// Names, keys and types
+
+/** How long a presigned upload URL stays valid. */
+export const UPLOAD_URL_TTL_SEC = 600;
+/** How long a presigned download URL stays valid. */
+export const DOWNLOAD_URL_TTL_SEC = 300;
+/** Longest thumbnail side in pixels. */
+export const THUMBNAIL_MAX_PX = 360;
+/** Image types sharp decodes and we thumbnail. */
+const THUMBNAIL_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
+/** Bytes read to detect the real type (file-type needs at most ~4 KB for what we check). */
+const SNIFF_BYTES = 4100;
+/** Decoding bombs: refuse images above this many pixels (8k × 8k ≈ 67 MP). */
+const MAX_IMAGE_PIXELS = 100_000_000;
+
+/** Extensions that name blocked types even when the browser sends a generic MIME type. */
+const EXTENSION_TYPES: Readonly<Record<string, string>> = {
+  exe: "application/x-msdownload",
+  dll: "application/x-msdownload",
+  com: "application/x-msdownload",
+  scr: "application/x-msdownload",
+  msi: "application/x-msi",
+  bat: "application/x-bat",
+  cmd: "application/x-bat",
+  sh: "application/x-sh",
+  csh: "application/x-csh",
+  ps1: "application/x-powershell",
+  vbs: "text/vbscript",
+  hta: "application/hta",
+  lnk: "application/x-ms-shortcut",
+  jar: "application/java-archive",
+  apk: "application/vnd.android.package-archive",
+  dmg: "application/x-apple-diskimage",
+  js: "text/javascript",
+  mjs: "text/javascript",
+};
+
+/**
+ * The display name of an upload: the last path segment, without control or bidi-override
+ * characters (which can disguise `gpj.exe` as `exe.jpg`), trimmed, at most 200 characters.
+ */
+export function sanitizeFileName(name: string): string {
+  const base = name.split(/[/\\]/).pop() ?? "";
+  const cleaned = base
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, "")
+    .trim();
+  const chars = Array.from(cleaned);
+  const short = chars.length > 200 ? shorten(chars, 200) : cleaned;
+  return short === "" || short === "." || short === ".." ? "file" : short;
+}
+
+/** Keeps the extension when cutting a name down to `max` characters. */
+function shorten(chars: string[], max: number): string {
+  const dot = chars.lastIndexOf(".");
+  const ext = dot > 0 && chars.length - dot <= 16 ? chars.slice(dot) : [];
+  return [...chars.slice(0, max - ext.length), ...ext].join("");
+}
+
+/** The name as an object-key segment: ASCII letters, digits, `.`, `_`, `-`; at most 100 characters. */
+export function keySegmentFor(name: string): string {
+  const ascii = name
+    .normalize("NFKD")
+    .replace(/[^A-Za-z0-9._-]+/g, "_")
+    .replace(/_+/g, "_")
+    .replace(/^[._]+/, "");
+  const short = ascii.length > 100 ? shorten(Array.from(ascii), 100) : ascii;
+  return short === "" || /^\.+$/.test(short) ? "file" : short;
+}
+
+function extensionOf(name: string): string {
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(dot + 1).toLowerCase() : "";
+}
+
+function isBlocked(limits: UploadLimits, ...types: (string | undefined)[]): boolean {
+  return types.some((t) => t !== undefined && limits.blockedTypes.includes(t));
+}
+
+const thumbnailKeyFor = (objectKey: string) => `${objectKey}.thumb.webp`;
+
+// ---------------------------------------------------------------------------------------------
+// Upload
+
+/** What `createUpload` returns: the attachment id and how to PUT the bytes. */
+export type UploadTicket = {
+  attachmentId: string;
+  upload: TPresignedPut;
+  /** When the upload URL stops working. */
+  expiresAt: Date;
+};
+
+/**
+ * Starts an upload to a conversation the actor is a member of (not archived): checks size and
+ * type, records a pending attachment under a server-chosen key, and returns a presigned PUT that
+ * accepts exactly `size` bytes of `mime`. Nothing is stored when a check fails.
+ */
+export async function createUpload(
+  db: Db,
+  storage: Storage,
+  actor: Actor,
+  input: unknown,
+  limits: UploadLimits = DEFAULT_UPLOAD_LIMITS,
+): Promise<UploadTicket> {
+  const data = parseInput(ZCreateUpload, input);
+  const access = await loadAccess(db, actor, data.conversationId);
+  requireMember(access);
+  requireNotArchived(access);
+  if (data.size > limits.maxUploadBytes) {
+    throw new ParleyError(
+      "BAD_REQUEST",
+      `The file is larger than the limit of ${formatBytes(limits.maxUploadBytes)}`,
+    );
+  }
+  const name = sanitizeFileName(data.name);
+  if (isBlocked(limits, data.mime, EXTENSION_TYPES[extensionOf(name)])) {
+    throw new ParleyError("BAD_REQUEST", "This type of file cannot be shared here");
+  }
+  const objectKey = `att/${data.conversationId}/${randomUUID()}/${keySegmentFor(name)}`;
+  const row = await db.attachment.create({
+    data: {
+      uploaderId: actor.userId,
+      conversationId: data.conversationId,
+      objectKey,
+      name,
+      mime: data.mime,
+      size: BigInt(data.size),
+    },
+    select: { id: true },
+  });
+  try {
+    const upload = await storage.presignPut(objectKey, {
+      expiresSec: UPLOAD_URL_TTL_SEC,
+      contentType: data.mime,
+      size: data.size,
+    });
+    return { attachmentId: row.id, upload, expiresAt: new Date(Date.now() + UPLOAD_URL_TTL_SEC * 1000) };
+  } catch (err) {
+    await db.attachment.delete({ where: { id: row.id } }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Finishes an upload once the bytes are in storage: the object must exist with the declared size;
+ * its real type is read from its first bytes. A file declared as an image that is not one (or a
+ * blocked type in disguise) is refused and removed — row and object. Real PNG/JPEG/GIF/WebP
+ * images get their dimensions and a WebP thumbnail (≤ 360 px). Idempotent once ready.
+ */
+export async function completeUpload(
+  db: Db,
+  storage: Storage,
+  actor: Actor,
+  input: unknown,
+  limits: UploadLimits = DEFAULT_UPLOAD_LIMITS,
+): Promise<AttachmentDto> {
+  const { attachmentId } = parseInput(ZCompleteUpload, input);
+  const row = await db.attachment.findUnique({ where: { id: attachmentId } });
+  // Someone else's upload is none of the actor's business: same answer as a missing one.
+  if (!row || row.uploaderId !== actor.userId || row.status === "deleted") {
+    throw new ParleyError("NOT_FOUND", "Upload not found");
+  }
+  if (row.status === "ready") return toAttachmentDto(row);
+  requireMember(await loadAccess(db, actor, row.conversationId));
+
+  const info = await storage.statObject(row.objectKey);
+  if (!info) throw new ParleyError("BAD_REQUEST", "The file has not been uploaded yet");
+  const refuse = async (message: string): Promise<never> => {
+    await discard(db, storage, row.id, [row.objectKey, thumbnailKeyFor(row.objectKey)]);
+    throw new ParleyError("BAD_REQUEST", message);
+  };
+  if (info.size !== Number(row.size)) {
+    await refuse(`The uploaded file is ${info.size} bytes, not the declared ${row.size}`);
+  }
+
+  const head = await readAll(await storage.getObject(row.objectKey, { start: 0, end: SNIFF_BYTES - 1 }));
+  const detected = (await fileTypeFromBuffer(head))?.mime;
+  if (isBlocked(limits, detected)) await refuse("This type of file cannot be shared here");
+  const isDeclaredImage = row.mime.startsWith("image/");
+  if (isDeclaredImage && !detected?.startsWith("image/")) {
+    await refuse("This file is not an image");
+  }
+
+  // The bytes, not the name, decide what an image is served as.
+  let mime = detected?.startsWith("image/") ? detected : row.mime;
+  let width: number | null = null;
+  let height: number | null = null;
+  let thumbnailKey: string | null = null;
+  if (detected && THUMBNAIL_TYPES.has(detected)) {
+    const image = await readImage(await storage.getObject(row.objectKey));
+    if (!image) {
+      if (isDeclaredImage) await refuse("This image cannot be read");
+      mime = row.mime; // not declared as an image and not decodable: keep it a plain file
+    } else {
+      ({ width, height } = image);
+      thumbnailKey = thumbnailKeyFor(row.objectKey);
+      await storage.putObject(thumbnailKey, image.thumbnail, {
+        contentType: "image/webp",
+        size: image.thumbnail.length,
+      });
+    }
+  }
+
+  const updated = await db.attachment.updateMany({
+    where: { id: row.id, status: "pending" },
+    data: { status: "ready", mime, width, height, thumbnailKey },
+  });
+  if (updated.count === 0) {
+    // A concurrent completion won (fine) or the sweeper took it (then it is gone).
+    const again = await db.attachment.findUnique({ where: { id: row.id }, select: attachmentSelect });
+    if (!again) throw new ParleyError("NOT_FOUND", "Upload not found");
+    return toAttachmentDto(again);
+  }
+  return toAttachmentDto({ ...row, mime, width, height, thumbnailKey });
+}
+
+/** Dimensions (as displayed, EXIF rotation applied) and a WebP thumbnail; null if it does not decode. */
+async function readImage(
+  stream: Readable,
+): Promise<{ width: number; height: number; thumbnail: Buffer } | null> {
+  // Images are bounded by the upload limit; sharp needs the whole file for most formats anyway.
+  const bytes = await readAll(stream);
+  try {
+    const options = { limitInputPixels: MAX_IMAGE_PIXELS, failOn: "error" } as const;
+    const meta = await sharp(bytes, options).metadata();
+    if (!meta.width || !meta.height) return null;
+    const isRotated = (meta.orientation ?? 1) >= 5;
+    const thumbnail = await sharp(bytes, options)
+      .rotate()
+      .resize(THUMBNAIL_MAX_PX, THUMBNAIL_MAX_PX, { fit: "inside", withoutEnlargement: true })
+      .webp({ quality: 78 })
+      .toBuffer();
+    return {
+      width: isRotated ? meta.height : meta.width,
+      height: isRotated ? meta.width : meta.height,
+      thumbnail,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Deletes a refused upload: the row first (nothing can link it any more), then its objects. */
+async function discard(db: Db, storage: Storage, attachmentId: string, keys: string[]): Promise<void> {
+  await db.attachment.deleteMany({ where: { id: attachmentId } });
+  await deleteObjects(storage, keys);
+}
+
+/** Best effort: a failure is logged and left for an operator (the row is already gone or `deleted`). */
+async function deleteObjects(storage: Storage, keys: readonly (string | null)[]): Promise<boolean> {
+  let isOk = true;
+  for (const key of keys) {
+    if (!key) continue;
+    try {
+      await storage.deleteObject(key);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) continue;
+      isOk = false;
+      console.error(`deleting object ${key} failed`, err);
+    }
+  }
+  return isOk;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3 && bytes % 1024 ** 3 === 0) return `${bytes / 1024 ** 3} GiB`;
+  if (bytes >= 1024 ** 2) return `${Math.round((bytes / 1024 ** 2) * 10) / 10} MiB`;
+  if (bytes >= 1024) return `${Math.round((bytes / 1024) * 10) / 10} KiB`;
+  return `${bytes} bytes`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Download
+
+/** A short-lived URL for the bytes (presigned GET on S3, signed app route on local disk). */
+export type DownloadUrl = { url: string; expiresAt: Date };
+
+/**
+ * A download URL for an attachment, issued only after checking NOW that the actor can read its
+ * conversation, and that the file belongs to a message that is not deleted (or is the actor's own
+ * unsent upload). The URL expires after DOWNLOAD_URL_TTL_SEC.
+ */
+export async function getDownloadUrl(
+  db: Db,
+  storage: Storage,
+  actor: Actor,
+  input: unknown,
+): Promise<DownloadUrl> {
+  const { attachmentId, variant } = parseInput(ZDownloadUrl, input);
+  const row = await db.attachment.findUnique({
+    where: { id: attachmentId },
+    include: { message: { select: { deletedAt: true } } },
+  });
+  if (!row) throw new ParleyError("NOT_FOUND", "File not found");
+  requireRead(await loadAccess(db, actor, row.conversationId));
+  const isReachable =
+    row.status !== "deleted" &&
+    (row.message ? row.message.deletedAt === null : row.uploaderId === actor.userId);
+  if (!isReachable) throw new ParleyError("NOT_FOUND", "File not found");
+
+  const expiresAt = new Date(Date.now() + DOWNLOAD_URL_TTL_SEC * 1000);
+  if (variant === "thumbnail") {
+    if (!row.thumbnailKey) throw new ParleyError("NOT_FOUND", "This file has no thumbnail");
+    const url = await storage.presignGet(row.thumbnailKey, {
+      expiresSec: DOWNLOAD_URL_TTL_SEC,
+      contentType: "image/webp",
+      fileName: `${row.name.replace(/\.[^.]*$/, "")}.webp`,
+      disposition: "inline",
+    });
+    return { url, expiresAt };
+  }
+  const url = await storage.presignGet(row.objectKey, {
+    expiresSec: DOWNLOAD_URL_TTL_SEC,
+    contentType: row.mime,
+    fileName: row.name,
+    disposition: isInlineSafe(row.mime) ? "inline" : "attachment",
+  });
+  return { url, expiresAt };
+}
+
+/** Verified raster images and media play in the page; everything else downloads. */
+function isInlineSafe(mime: string): boolean {
+  return THUMBNAIL_TYPES.has(mime) || mime.startsWith("audio/") || mime.startsWith("video/");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup
+
+/**
+ * Deletes uploads never sent within `olderThanMinutes` and finishes removing the files of deleted
+ * messages; returns how many attachments were removed. Run it periodically (e.g. every few minutes).
+ */
+export async function sweepPendingUploads(
+  db: Db,
+  storage: Storage,
+  olderThanMinutes: number,
+  options: { batchSize?: number } = {},
+): Promise<number> {
+  const cutoff = new Date(Date.now() - olderThanMinutes * 60_000);
+  const batchSize = options.batchSize ?? 500;
+  // Mark first: a `deleted` row can no longer be linked by a send (it requires `ready`).
+  await db.$executeRaw`
+    UPDATE "Attachment" SET status = 'deleted'
+    WHERE id IN (
+      SELECT id FROM "Attachment"
+      WHERE "messageId" IS NULL AND status <> 'deleted' AND "createdAt" < ${cutoff}::timestamp(3)
+      LIMIT ${batchSize}
+    )`;
+  const doomed = await db.attachment.findMany({
+    where: { status: "deleted" },
+    select: { id: true, objectKey: true, thumbnailKey: true },
+    take: batchSize,
+  });
+  let removed = 0;
+  for (const row of doomed) {
+    // Thumbnail keys are derived, so also try it for rows whose completion never recorded it.
+    if (await deleteObjects(storage, [row.objectKey, row.thumbnailKey ?? thumbnailKeyFor(row.objectKey)])) {
+      removed += (await db.attachment.deleteMany({ where: { id: row.id, status: "deleted" } })).count;
+    }
+  }
+  return removed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deleting a message
+
+/** What `deleteMessage` did. */
+export type DeletedMessage = { messageId: string; conversationId: string; seq: number; deletedAt: Date };
+
+/**
+ * Deletes a message (its sender, or a workspace admin): appends `message.deleted` under the
+ * conversation's seq lock, blanks the body (also in its `message.created` log entry, so a later
+ * sync does not replay it), marks its files `deleted` — from then on no download URL is issued —
+ * and, after commit, removes their objects (the sweeper retries any that fail). Deleting a deleted
+ * message changes nothing and returns the first deletion.
+ */
+export async function deleteMessage(
+  db: Db,
+  actor: Actor,
+  input: unknown,
+  storage?: Storage,
+): Promise<DeletedMessage> {
+  const { messageId } = parseInput(ZDeleteMessage, input);
+  const result = await inWriteTx(db, async (w) => {
+    const [message] = await w.tx.$queryRaw<
+      { id: string; conversationId: string; seq: number; senderId: string; deletedAt: Date | null }[]
+    >`
+      SELECT id, "conversationId", seq, "senderId", "deletedAt" FROM "Message"
+      WHERE id = ${messageId}::uuid FOR UPDATE`;
+    if (!message) throw new ParleyError("NOT_FOUND", "Message not found");
+    const access = await loadAccess(w.tx, actor, message.conversationId);
+    const isSender = message.senderId === actor.userId;
+    if (!isAdmin(actor)) {
+      requireRead(access);
+      if (!isSender) throw new ParleyError("FORBIDDEN", "You can only delete your own messages");
+    }
+    if (message.deletedAt) {
+      return {
+        ...message,
+        deletedAt: message.deletedAt,
+        files: [] as { objectKey: string; thumbnailKey: string | null }[],
+      };
+    }
+    const deletedAt = new Date();
+    await appendConversationEvent(w, message.conversationId, EventKind.MessageDeleted, actor.userId, {
+      messageId,
+      deletedAt,
+    });
+    await w.tx.message.update({ where: { id: messageId }, data: { body: "", deletedAt } });
+    await w.tx.$executeRaw`
+      UPDATE "Event"
+      SET payload = jsonb_set(jsonb_set(payload, '{message,body}', '""'), '{message,attachments}', '[]')
+      WHERE "conversationId" = ${message.conversationId}::uuid AND seq = ${message.seq}
+        AND kind = ${EventKind.MessageCreated} AND payload ? 'message'`;
+    const files = await w.tx.$queryRaw<{ objectKey: string; thumbnailKey: string | null }[]>`
+      UPDATE "Attachment" SET status = 'deleted'
+      WHERE "messageId" = ${messageId}::uuid
+      RETURNING "objectKey", "thumbnailKey"`;
+    return { ...message, deletedAt, files };
+  });
+  if (storage && result.files.length > 0) {
+    const isOk = await deleteObjects(
+      storage,
+      result.files.flatMap((f) => [f.objectKey, f.thumbnailKey]),
+    );
+    if (isOk) await db.attachment.deleteMany({ where: { messageId, status: "deleted" } });
+  }
+  return {
+    messageId,
+    conversationId: result.conversationId,
+    seq: result.seq,
+    deletedAt: result.deletedAt,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sweeping without a scheduler
+
+const lastSweepAt = new Map<Storage, number>();
+
+/**
+ * Runs `sweepPendingUploads` in the background at most once per `everyMs` per storage in this
+ * process; cheap to call on every upload. A process with its own timer can call the sweep directly.
+ */
+export function sweepOccasionally(
+  db: Db,
+  storage: Storage,
+  olderThanMinutes: number,
+  everyMs = 5 * 60_000,
+): void {
+  const now = Date.now();
+  if (now - (lastSweepAt.get(storage) ?? 0) < everyMs) return;
+  lastSweepAt.set(storage, now);
+  sweepPendingUploads(db, storage, olderThanMinutes).catch((err: unknown) => {
+    console.error("sweeping unsent uploads failed", err);
+  });
+}
+
+/**
+ * Serves a local-disk signed URL (`/api/files/local/<key>?exp=…&sig=…`): the signature, expiry,
+ * content type and size checks live in @parley/storage. 404 when storage is S3.
+ */
+export async function handleLocalFileRequest(env: TFilesEnv, request: Request): Promise<Response> {
+  const storage = await getStorage(env);
+  if (storage.kind !== "local" || !("handle" in storage)) return new Response("Not found", { status: 404 });
+  return (storage as LocalStorage).handle(request);
+}
