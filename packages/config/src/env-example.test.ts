@@ -1,0 +1,40 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseEnv, ZEnv } from "./index.ts";
+
+const example = readFileSync(path.resolve(import.meta.dirname, "../../../.env.example"), "utf8");
+
+describe(".env.example", () => {
+  it("documents every setting Parley reads", () => {
+    const documented = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
+    const missing = Object.keys(ZEnv.shape).filter((key) => !documented.has(key));
+    expect(missing).toEqual([]);
+  });
+
+  it("names no setting that does not exist", () => {
+    // Read by scripts/start.mjs, not by the apps, so not part of ZEnv.
+    const scriptOnly = new Set(["EMBEDDED_POSTGRES_PORT", "PARLEY_DATA_DIR"]);
+    const documented = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!);
+    const unknown = documented.filter((key) => !(key in ZEnv.shape) && !scriptOnly.has(key));
+    expect(unknown).toEqual([]);
+  });
+});
+
+describe("parseEnv", () => {
+  const base = { DATABASE_URL: "postgresql://p@127.0.0.1/p", AUTH_SECRET: "x".repeat(32) };
+
+  it("fills defaults and derives the WebSocket URL from PUBLIC_URL", () => {
+    const env = parseEnv({ ...base, PUBLIC_URL: "https://chat.example.com" });
+    expect(env.PORT).toBe(3000);
+    expect(env.REALTIME_PUBLIC_URL).toBe("wss://chat.example.com/ws");
+  });
+
+  it("names each wrong setting in one clear error", () => {
+    expect(() => parseEnv({ ...base, AUTH_SECRET: "short", PORT: "http" })).toThrow(
+      /AUTH_SECRET: must be at least 32 characters[\s\S]*PORT:/,
+    );
+    expect(() => parseEnv({ AUTH_SECRET: "x".repeat(32) })).toThrow(/DATABASE_URL/);
+    expect(() => parseEnv({ ...base, S3_ENDPOINT: "minio" })).toThrow(/S3_ACCESS_KEY/);
+  });
+});
