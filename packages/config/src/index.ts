@@ -17,6 +17,12 @@ const ZUrl = (protocols: string[]) =>
       message: `must start with ${protocols.map((p) => `${p}://`).join(" or ")}`,
     });
 
+/** Largest attachment unless MAX_UPLOAD_BYTES says otherwise: 100 MiB. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
+
+/** Minutes an upload may stay unattached before it is swept, unless PENDING_UPLOAD_TTL_MINUTES says otherwise. */
+export const DEFAULT_PENDING_UPLOAD_TTL_MINUTES = 60;
+
 /** Executable and script types refused as attachments unless UPLOAD_BLOCKED_TYPES says otherwise. */
 export const DEFAULT_UPLOAD_BLOCKED_TYPES: readonly string[] = [
   "application/x-msdownload",
@@ -95,7 +101,7 @@ export const ZEnv = z.object({
     .int()
     .min(1)
     .max(5 * 1024 ** 4)
-    .default(100 * 1024 * 1024),
+    .default(DEFAULT_MAX_UPLOAD_BYTES),
   /**
    * Comma-separated MIME types refused as attachments (checked against the declared type, the
    * file name's extension and the type detected from the bytes). Default: executables and scripts.
@@ -115,7 +121,7 @@ export const ZEnv = z.object({
     .int()
     .min(1)
     .max(7 * 24 * 60)
-    .default(60),
+    .default(DEFAULT_PENDING_UPLOAD_TTL_MINUTES),
 });
 
 /** The validated settings; REALTIME_PUBLIC_URL is always set (derived when not configured). */

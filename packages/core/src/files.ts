@@ -20,9 +20,15 @@
  * never touch files (the gateway) do not load them. To support a new thumbnail format: add its
  * MIME type to THUMBNAIL_TYPES (sharp must decode it).
  */
+
 import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import { buffer as readAll } from "node:stream/consumers";
+import {
+  DEFAULT_MAX_UPLOAD_BYTES,
+  DEFAULT_PENDING_UPLOAD_TTL_MINUTES,
+  DEFAULT_UPLOAD_BLOCKED_TYPES,
+} from "@parley/config";
 import type { Db } from "@parley/db";
 import { EventKind } from "@parley/protocol";
 import {
@@ -57,36 +63,11 @@ export type UploadLimits = {
   pendingTtlMinutes: number;
 };
 
-/** @parley/config's defaults (kept equal by hand; config is a leaf core does not import). */
+/** The defaults of @parley/config (the one place they are defined). */
 export const DEFAULT_UPLOAD_LIMITS: Readonly<UploadLimits> = Object.freeze({
-  maxUploadBytes: 100 * 1024 * 1024,
-  blockedTypes: Object.freeze([
-    "application/x-msdownload",
-    "application/x-msdos-program",
-    "application/x-ms-installer",
-    "application/x-msi",
-    "application/vnd.microsoft.portable-executable",
-    "application/x-dosexec",
-    "application/x-executable",
-    "application/x-elf",
-    "application/x-sharedlib",
-    "application/x-mach-binary",
-    "application/x-apple-diskimage",
-    "application/vnd.android.package-archive",
-    "application/java-archive",
-    "application/x-sh",
-    "application/x-shellscript",
-    "application/x-csh",
-    "application/x-bat",
-    "application/x-msbatch",
-    "application/x-powershell",
-    "application/hta",
-    "application/x-ms-shortcut",
-    "text/vbscript",
-    "application/javascript",
-    "text/javascript",
-  ]),
-  pendingTtlMinutes: 60,
+  maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
+  blockedTypes: DEFAULT_UPLOAD_BLOCKED_TYPES,
+  pendingTtlMinutes: DEFAULT_PENDING_UPLOAD_TTL_MINUTES,
 });
 
 /** The settings the file services read; `TEnv` from @parley/config fits. */
@@ -565,10 +546,10 @@ export type DeletedMessage = { messageId: string; conversationId: string; seq: n
 
 /**
  * Deletes a message (its sender, or a workspace admin): appends `message.deleted` under the
- * conversation's seq lock, blanks the body (also in its `message.created` log entry, so a later
- * sync does not replay it), marks its files `deleted` — from then on no download URL is issued —
- * and, after commit, removes their objects (the sweeper retries any that fail). Deleting a deleted
- * message changes nothing and returns the first deletion.
+ * conversation's seq lock, blanks the body (also in its `message.created` and `message.edited` log
+ * entries, so a later sync does not replay it), marks its files `deleted` — from then on no
+ * download URL is issued — and, after commit, removes their objects (the sweeper retries any
+ * that fail). Deleting a deleted message changes nothing and returns the first deletion.
  */
 export async function deleteMessage(
   db: Db,
@@ -578,13 +559,18 @@ export async function deleteMessage(
 ): Promise<DeletedMessage> {
   const { messageId } = parseInput(ZDeleteMessage, input);
   const result = await inWriteTx(db, async (w) => {
+    // Conversation row lock first, then the message's: the order every message writer uses
+    // (see reactions.ts), so a delete never deadlocks with an edit, a reaction or a reply.
+    const [ref] = await w.tx.$queryRaw<{ conversationId: string }[]>`
+      SELECT "conversationId" FROM "Message" WHERE id = ${messageId}::uuid`;
+    if (!ref) throw new ParleyError("NOT_FOUND", "Message not found");
+    const access = await loadAccess(w.tx, actor, ref.conversationId, { lock: true });
     const [message] = await w.tx.$queryRaw<
       { id: string; conversationId: string; seq: number; senderId: string; deletedAt: Date | null }[]
     >`
       SELECT id, "conversationId", seq, "senderId", "deletedAt" FROM "Message"
       WHERE id = ${messageId}::uuid FOR UPDATE`;
     if (!message) throw new ParleyError("NOT_FOUND", "Message not found");
-    const access = await loadAccess(w.tx, actor, message.conversationId);
     const isSender = message.senderId === actor.userId;
     if (!isAdmin(actor)) {
       requireRead(access);
@@ -608,6 +594,11 @@ export async function deleteMessage(
       SET payload = jsonb_set(jsonb_set(payload, '{message,body}', '""'), '{message,attachments}', '[]')
       WHERE "conversationId" = ${message.conversationId}::uuid AND seq = ${message.seq}
         AND kind = ${EventKind.MessageCreated} AND payload ? 'message'`;
+    // Its edits carry bodies too: blank them, so no sync replays the deleted text.
+    await w.tx.$executeRaw`
+      UPDATE "Event" SET payload = jsonb_set(payload, '{body}', '""')
+      WHERE "conversationId" = ${message.conversationId}::uuid AND seq > ${message.seq}
+        AND kind = ${EventKind.MessageEdited} AND payload->>'messageId' = ${messageId}`;
     const files = await w.tx.$queryRaw<{ objectKey: string; thumbnailKey: string | null }[]>`
       UPDATE "Attachment" SET status = 'deleted'
       WHERE "messageId" = ${messageId}::uuid
