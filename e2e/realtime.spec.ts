@@ -192,3 +192,58 @@ test("messages typed offline are sent once, in order, when the sender is back", 
   expect(added.map((m) => m.body)).toEqual(bodies);
   expect(after.messages.filter((m) => bodies.includes(m.body))).toHaveLength(3);
 });
+
+test("edits, reactions and deletes reach the other user live", async () => {
+  const composer = alicePage.getByLabel(`Message # ${channel}`);
+  await composer.fill("Please edit me");
+  await composer.press("Enter");
+  const sent = historyOf(alicePage).locator("li.msg:not(.pending)", { hasText: "Please edit me" });
+  await expect(sent).toBeVisible({ timeout: 5_000 });
+  const seq = await sent.getAttribute("data-seq");
+  const onAlice = historyOf(alicePage).locator(`li.msg[data-seq="${seq}"]`);
+  const onBob = historyOf(bobPage).locator(`li.msg[data-seq="${seq}"]`);
+  await expect(onBob).toContainText("Please edit me", { timeout: 5_000 });
+  // Only the sender gets Edit / Delete.
+  await expect(onBob.getByRole("button", { name: "Edit message" })).toHaveCount(0);
+
+  // Edit: Escape cancels, Enter saves.
+  await onAlice.getByRole("button", { name: "Edit message" }).click();
+  const editor = onAlice.getByRole("textbox", { name: "Edit message" });
+  await editor.fill("Not this");
+  await editor.press("Escape");
+  await expect(editor).toHaveCount(0);
+  await onAlice.getByRole("button", { name: "Edit message" }).click();
+  await onAlice.getByRole("textbox", { name: "Edit message" }).fill("Edited by Alice");
+  await onAlice.getByRole("textbox", { name: "Edit message" }).press("Enter");
+  await expect(onBob.locator(".body")).toHaveText("Edited by Alice (edited)", { timeout: 5_000 });
+  await expect(onAlice.locator(".body")).toHaveText("Edited by Alice (edited)");
+
+  // Reactions: Alice 👍 → Bob sees 1 and toggles it to 2 → Bob removes his → Alice sees 1.
+  await onAlice.getByRole("button", { name: "Add reaction 👍" }).click();
+  const bobChip = onBob.getByRole("button", { name: "👍 1", exact: true });
+  await expect(bobChip).toBeVisible({ timeout: 5_000 });
+  await expect(bobChip).toHaveAttribute("aria-pressed", "false");
+  await expect(bobChip).toHaveAttribute("title", alice.name);
+  await bobChip.click();
+  const aliceChip2 = onAlice.getByRole("button", { name: "👍 2", exact: true });
+  await expect(aliceChip2).toBeVisible({ timeout: 5_000 });
+  await expect(aliceChip2).toHaveAttribute("aria-pressed", "true");
+  await expect(aliceChip2).toHaveAttribute("title", `You, ${bob.name}`);
+  const bobChip2 = onBob.getByRole("button", { name: "👍 2", exact: true });
+  await expect(bobChip2).toHaveAttribute("aria-pressed", "true");
+  await alicePage.screenshot({ path: artifact("realtime-reactions.png") });
+  await bobChip2.click();
+  await expect(onAlice.getByRole("button", { name: "👍 1", exact: true })).toBeVisible({ timeout: 5_000 });
+  await expect(onBob.getByRole("button", { name: "👍 1", exact: true })).toHaveAttribute(
+    "aria-pressed",
+    "false",
+  );
+
+  // Delete, after confirming.
+  await onAlice.getByRole("button", { name: "Delete message" }).click();
+  await onAlice.getByRole("button", { name: "Delete", exact: true }).click();
+  await expect(onBob.getByText("This message was deleted.")).toBeVisible({ timeout: 5_000 });
+  await expect(onBob).not.toContainText("Edited by Alice");
+  await expect(onBob.getByRole("button", { name: /👍/ })).toHaveCount(0);
+  await expect(onAlice.getByText("This message was deleted.")).toBeVisible();
+});

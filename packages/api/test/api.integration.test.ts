@@ -188,6 +188,35 @@ describe("tRPC API", () => {
     expect(await t.db.message.count({ where: { conversationId: ch.id } })).toBe(1);
   });
 
+  it("edits, reacts and unreacts through messages.edit / react / unreact", async () => {
+    const ch = await owner.caller.conversations.create({ name: "reactions", isPrivate: false });
+    await bob.caller.conversations.join({ conversationId: ch.id });
+    const { message } = await owner.caller.messages.send({
+      conversationId: ch.id,
+      clientMsgId: randomUUID(),
+      body: "draft",
+    });
+    const edited = await owner.caller.messages.edit({ messageId: message.id, body: "final" });
+    expect(edited).toMatchObject({ body: "final", seq: message.seq + 1 });
+    expect(edited.editedAt).toBeInstanceOf(Date);
+    await expectCode(bob.caller.messages.edit({ messageId: message.id, body: "mine now" }), "FORBIDDEN");
+
+    expect(await bob.caller.messages.react({ messageId: message.id, emoji: "🎉" })).toMatchObject({
+      isChanged: true,
+    });
+    expect((await bob.caller.messages.react({ messageId: message.id, emoji: "🎉" })).isChanged).toBe(false);
+    await expectCode(bob.caller.messages.react({ messageId: message.id, emoji: "nope" }), "BAD_REQUEST");
+    const history = await owner.caller.messages.history({ conversationId: ch.id });
+    expect(history.messages.at(-1)).toMatchObject({
+      body: "final",
+      reactions: [{ emoji: "🎉", count: 1, userIds: [bob.user.id] }],
+    });
+    expect((await bob.caller.messages.unreact({ messageId: message.id, emoji: "🎉" })).isChanged).toBe(true);
+    expect(
+      (await owner.caller.messages.history({ conversationId: ch.id })).messages.at(-1)?.reactions,
+    ).toEqual([]);
+  });
+
   it("lists and revokes sessions and tokens; a bearer token wins over the session", async () => {
     const second = await signIn("bob@acme.test", password);
     const sessions = await bob.caller.sessions.list();

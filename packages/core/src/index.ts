@@ -25,6 +25,7 @@ export { isUuid, uuidv7 } from "./ids.ts";
 export * from "./limits.ts";
 export * from "./messages.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
+export * from "./reactions.ts";
 export * from "./schemas.ts";
 export * from "./sync.ts";
 export * from "./tickets.ts";

@@ -23,6 +23,7 @@ import type { Actor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { type ConversationEvent, publishCommitted } from "./events.ts";
 import { uuidv7 } from "./ids.ts";
+import { loadReactions, type ReactionGroupDto } from "./reactions.ts";
 import { ZGetHistory, ZSendMessage } from "./schemas.ts";
 
 /** A file as clients see it (its bytes come from `files.downloadUrl`, never inline). */
@@ -84,6 +85,8 @@ export type MessageDto = {
   createdAt: Date;
   /** Files in upload order (by id); empty for a deleted message. */
   attachments: AttachmentDto[];
+  /** Reactions grouped by emoji, in order of first use; empty for a deleted message. */
+  reactions: ReactionGroupDto[];
 };
 
 const messageSelect = {
@@ -106,19 +109,27 @@ const messageSelect = {
   },
 } as const;
 
-type MessageRow = Omit<MessageDto, "senderName" | "attachments"> & {
+type MessageRow = Omit<MessageDto, "senderName" | "attachments" | "reactions"> & {
   sender: { name: string };
   attachments: Parameters<typeof toAttachmentDto>[0][];
 };
 
-function toMessageDto(row: MessageRow): MessageDto {
+function toMessageDto(row: MessageRow, reactions: ReadonlyMap<string, ReactionGroupDto[]>): MessageDto {
   const { sender, attachments, ...rest } = row;
   return {
     ...rest,
     senderName: sender.name,
     body: rest.deletedAt ? "" : rest.body,
     attachments: rest.deletedAt ? [] : attachments.map(toAttachmentDto),
+    reactions: rest.deletedAt ? [] : (reactions.get(rest.id) ?? []),
   };
+}
+
+/** Message rows as DTOs, with the reactions of the whole page read in one query. */
+async function toMessageDtos(db: Db, rows: readonly MessageRow[]): Promise<MessageDto[]> {
+  const live = rows.filter((r) => !r.deletedAt).map((r) => r.id);
+  const reactions = await loadReactions(db, live);
+  return rows.map((r) => toMessageDto(r, reactions));
 }
 
 type SendCheck = {
@@ -255,6 +266,7 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
       deletedAt: null,
       createdAt,
       attachments,
+      reactions: [],
     },
     duplicate: false,
   };
@@ -266,7 +278,8 @@ async function duplicateOf(db: Db, messageId: string, conversationId: string): P
   if (row.conversationId !== conversationId) {
     throw new ParleyError("CONFLICT", "This clientMsgId was already used for another conversation");
   }
-  return { message: toMessageDto(row), duplicate: true };
+  const [message] = await toMessageDtos(db, [row]);
+  return { message: message as MessageDto, duplicate: true };
 }
 
 /**
@@ -350,7 +363,7 @@ export async function getHistory(db: Db, actor: Actor, input: unknown): Promise<
       select: { id: true },
     });
     return {
-      messages: page.rows.map(toMessageDto),
+      messages: await toMessageDtos(db, page.rows),
       hasMoreBefore: before !== null,
       hasMoreAfter: page.hasMore,
     };
@@ -359,7 +372,7 @@ export async function getHistory(db: Db, actor: Actor, input: unknown): Promise<
     const beforeCount = Math.floor(q.limit / 2);
     const [a, b] = await Promise.all([older(q.around, beforeCount), newer(q.around, q.limit - beforeCount)]);
     return {
-      messages: [...a.rows, ...b.rows].map(toMessageDto),
+      messages: await toMessageDtos(db, [...a.rows, ...b.rows]),
       hasMoreBefore: a.hasMore,
       hasMoreAfter: b.hasMore,
     };
@@ -372,5 +385,5 @@ export async function getHistory(db: Db, actor: Actor, input: unknown): Promise<
           where: { ...where, seq: { gte: q.before } },
           select: { id: true },
         })) !== null;
-  return { messages: page.rows.map(toMessageDto), hasMoreBefore: page.hasMore, hasMoreAfter };
+  return { messages: await toMessageDtos(db, page.rows), hasMoreBefore: page.hasMore, hasMoreAfter };
 }

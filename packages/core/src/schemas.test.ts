@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { configureLimits, DEFAULT_LIMITS } from "./limits.ts";
-import { ZChannelName, ZCreateChannel, ZEmail, ZGetHistory, ZOpenDm, ZSendMessage } from "./schemas.ts";
+import {
+  ZChannelName,
+  ZCreateChannel,
+  ZEditMessage,
+  ZEmail,
+  ZEmoji,
+  ZGetHistory,
+  ZOpenDm,
+  ZSendMessage,
+} from "./schemas.ts";
 
 const uuid = "0190f5a4-7b1c-7a2b-8c3d-4e5f6a7b8c9d";
 
@@ -73,5 +82,52 @@ describe("other inputs", () => {
   it("needs at least one person for a DM", () => {
     expect(ZOpenDm.safeParse({ userIds: [] }).success).toBe(false);
     expect(ZOpenDm.safeParse({ userIds: [uuid] }).success).toBe(true);
+  });
+});
+
+describe("reaction emoji", () => {
+  it("accepts one emoji grapheme (ZWJ sequences, flags, keycaps, skin tones) or a :shortcode:", () => {
+    for (const ok of [
+      "👍",
+      "❤️",
+      "😂",
+      "🎉",
+      "👀",
+      "👍🏽",
+      "👩‍👩‍👧‍👦",
+      "🇫🇷",
+      "1️⃣",
+      ":tada:",
+      ":+1:",
+      ":thumbs_up-2:",
+    ]) {
+      expect(ZEmoji.safeParse(ok).success, ok).toBe(true);
+    }
+  });
+
+  it("rejects text, several emoji, over-long sequences and malformed shortcodes", () => {
+    const tooLong = "👩‍👩‍👧‍👦".repeat(2);
+    for (const bad of [
+      "",
+      "a",
+      "1",
+      "👍👍",
+      "👍 👍",
+      "<b>",
+      ":Tada:",
+      ":a b:",
+      "::",
+      `:${"a".repeat(65)}:`,
+      tooLong,
+    ]) {
+      expect(ZEmoji.safeParse(bad).success, bad).toBe(false);
+    }
+  });
+});
+
+describe("edits", () => {
+  it("validates the new body like a send", () => {
+    expect(ZEditMessage.parse({ messageId: uuid, body: " new " }).body).toBe("new");
+    expect(ZEditMessage.safeParse({ messageId: uuid, body: "  " }).success).toBe(false);
   });
 });

@@ -182,3 +182,36 @@ export const ZGetHistory = z
     message: "give at most one of before, after, around",
   });
 export type TGetHistory = z.output<typeof ZGetHistory>;
+
+/** An edit replaces the whole body; it may not be empty (delete the message instead). */
+export const ZEditMessage = z.object({ messageId: ZId, body: ZMessageBody });
+export type TEditMessage = z.output<typeof ZEditMessage>;
+
+/** Longest emoji grapheme accepted, in UTF-16 code units (family/flag sequences fit). */
+export const MAX_EMOJI_LENGTH = 16;
+
+const SHORTCODE = /^:[a-z0-9_+-]{1,64}:$/;
+const EMOJI_CHAR = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u;
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/** True for a `:shortcode:` or exactly one emoji grapheme (at most MAX_EMOJI_LENGTH code units). */
+export function isValidEmoji(value: string): boolean {
+  if (SHORTCODE.test(value)) return true;
+  if (value.length === 0 || value.length > MAX_EMOJI_LENGTH || !EMOJI_CHAR.test(value)) return false;
+  let count = 0;
+  for (const _ of graphemes.segment(value)) {
+    count += 1;
+    if (count > 1) return false;
+  }
+  return count === 1;
+}
+
+/** A reaction: a `:shortcode:` of [a-z0-9_+-]{1,64}, or a single emoji grapheme. */
+export const ZEmoji = z
+  .string()
+  .trim()
+  .refine(isValidEmoji, { message: "emoji must be one emoji or a :shortcode:" });
+
+/** Adding or removing one reaction of the actor's. */
+export const ZReaction = z.object({ messageId: ZId, emoji: ZEmoji });
+export type TReaction = z.output<typeof ZReaction>;

@@ -8,8 +8,8 @@
  * - History: one cache entry per conversation (`feedKey`), messages by seq. Loading it reads the
  *   conversation's lastSeq first, then the newest page, and tracks the conversation from that
  *   lastSeq, so the SDK delivers everything after it exactly once and in order (anything already
- *   in the page is merged by seq, never shown twice). Live message.created/edited/deleted patch
- *   the entry; `resync` (the client cannot catch up incrementally) refetches the newest page and
+ *   in the page is merged by seq, never shown twice). Live message.created/edited/deleted and
+ *   reaction.added/removed patch the entry (reactions as sets, so replaying one is harmless); `resync` (the client cannot catch up incrementally) refetches the newest page and
  *   replaces the entry.
  * - Conversations list (sidebar): counts come from the server, so events that change them —
  *   others' messages, read.updated from any device, added/removed/dm.opened — invalidate the list
@@ -27,6 +27,7 @@ import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
+import { applyReaction } from "./reactions";
 import { useRealtime } from "./realtime-context";
 import { unconfirmed } from "./timeline";
 
@@ -93,6 +94,7 @@ function messageFromEvent(event: TConversationEvent): TMessage | null {
     createdAt: date(m.createdAt) ?? new Date(event.createdAt),
     // The event carries the same attachment records as history (ids, names, sizes; no bytes).
     attachments: Array.isArray(m.attachments) ? (m.attachments as TMessage["attachments"]) : [],
+    reactions: [],
   };
 }
 
@@ -127,13 +129,38 @@ function applyToFeed(feed: TFeed, event: TConversationEvent): TFeed {
       return {
         ...feed,
         messages: feed.messages.map((m) =>
-          m.id === messageId ? { ...m, body: "", attachments: [], deletedAt } : m,
+          m.id === messageId ? { ...m, body: "", attachments: [], reactions: [], deletedAt } : m,
+        ),
+      };
+    }
+    case EventKind.ReactionAdded:
+    case EventKind.ReactionRemoved: {
+      const messageId = str(event.payload.messageId);
+      const userId = str(event.payload.userId);
+      const emoji = str(event.payload.emoji);
+      if (!messageId || !userId || !emoji) return feed;
+      const isAdded = event.kind === EventKind.ReactionAdded;
+      return {
+        ...feed,
+        messages: feed.messages.map((m) =>
+          m.id === messageId && !m.deletedAt
+            ? { ...m, reactions: applyReaction(m.reactions, emoji, userId, isAdded) }
+            : m,
         ),
       };
     }
     default:
       return feed;
   }
+}
+
+function isMessageChange(event: TConversationEvent): boolean {
+  return (
+    event.kind === EventKind.MessageEdited ||
+    event.kind === EventKind.MessageDeleted ||
+    event.kind === EventKind.ReactionAdded ||
+    event.kind === EventKind.ReactionRemoved
+  );
 }
 
 type TLiveDeps = { queryClient: QueryClient; trpc: TTRPC; trpcClient: TTRPCClient; userId: string };
@@ -161,16 +188,18 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
     if (feed) {
       const next = applyToFeed(feed, event);
       if (next !== feed) queryClient.setQueryData<TFeed>(key, next);
-    } else if (
-      event.kind === EventKind.MessageCreated &&
-      queryClient.getQueryState(key)?.fetchStatus === "fetching"
-    ) {
-      // The first load is in flight and may have read the log before this event: keep it so the
-      // load merges it (see loadLatest) instead of losing it until the next safety refetch.
-      queryClient.setQueryData<TFeed>(
-        key,
-        applyToFeed({ messages: [], hasMoreBefore: true, isComplete: false }, event),
-      );
+    } else if (queryClient.getQueryState(key)?.fetchStatus === "fetching") {
+      if (event.kind === EventKind.MessageCreated) {
+        // The first load is in flight and may have read the log before this event: keep it so the
+        // load merges it (see useConversationFeed) instead of losing it until the next safety refetch.
+        queryClient.setQueryData<TFeed>(
+          key,
+          applyToFeed({ messages: [], hasMoreBefore: true, isComplete: false }, event),
+        );
+      } else if (isMessageChange(event)) {
+        // An edit, delete or reaction to a message the in-flight page may predate: load again (rare).
+        void queryClient.invalidateQueries({ queryKey: key });
+      }
     }
     switch (event.kind) {
       case EventKind.MessageCreated:
@@ -425,3 +454,30 @@ export function useConversationFeed(conversationId: string) {
 }
 
 const EMPTY: TMessage[] = [];
+
+/** The quick reactions offered on every message (the full picker is a later issue). */
+export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀"] as const;
+
+/**
+ * Edit, delete and react through tRPC. No optimistic patch: the change shows when its event comes
+ * back over the socket (like everyone else's), so every device and the log agree.
+ */
+export function useMessageActions() {
+  const trpcClient = useTRPCClient();
+  const edit = useCallback(
+    (messageId: string, body: string) => trpcClient.messages.edit.mutate({ messageId, body }),
+    [trpcClient],
+  );
+  const remove = useCallback(
+    (messageId: string) => trpcClient.messages.delete.mutate({ messageId }),
+    [trpcClient],
+  );
+  const toggleReaction = useCallback(
+    (messageId: string, emoji: string, isMine: boolean) =>
+      isMine
+        ? trpcClient.messages.unreact.mutate({ messageId, emoji })
+        : trpcClient.messages.react.mutate({ messageId, emoji }),
+    [trpcClient],
+  );
+  return { edit, remove, toggleReaction };
+}

@@ -1,4 +1,14 @@
-import { getHistory, sendMessage, ZGetHistory, ZSendMessage } from "@parley/core";
+import {
+  addReaction,
+  editMessage,
+  getHistory,
+  removeReaction,
+  sendMessage,
+  ZEditMessage,
+  ZGetHistory,
+  ZReaction,
+  ZSendMessage,
+} from "@parley/core";
 import { deleteMessage, getStorage, ZDeleteMessage } from "@parley/core/files";
 import { protectedProcedure, router } from "../../trpc.ts";
 
@@ -11,6 +21,18 @@ export const messagesRouter = router({
   send: protectedProcedure
     .input(ZSendMessage)
     .mutation(({ ctx, input }) => sendMessage(ctx.db, ctx.actor, input)),
+  /** Replace the body of one of your own messages (appends message.edited). */
+  edit: protectedProcedure
+    .input(ZEditMessage)
+    .mutation(({ ctx, input }) => editMessage(ctx.db, ctx.actor, input)),
+  /** Add your reaction (a no-op when you already have it). */
+  react: protectedProcedure
+    .input(ZReaction)
+    .mutation(({ ctx, input }) => addReaction(ctx.db, ctx.actor, input)),
+  /** Remove your reaction (a no-op when you do not have it). */
+  unreact: protectedProcedure
+    .input(ZReaction)
+    .mutation(({ ctx, input }) => removeReaction(ctx.db, ctx.actor, input)),
   /** Delete a message (its sender or a workspace admin); its files become unreachable. */
   delete: protectedProcedure.input(ZDeleteMessage).mutation(async ({ ctx, input }) =>
     deleteMessage(

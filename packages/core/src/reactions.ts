@@ -1,0 +1,178 @@
+/**
+ * Changes to an existing message that are not deletes: edits and reactions. Each one appends its
+ * event (`message.edited`, `reaction.added`, `reaction.removed`) under the conversation's seq lock
+ * in the same transaction as the projection change (Message.body/editedAt, Reaction rows), and the
+ * event reaches the sink after commit — so clients get it live, and a client that was away replays
+ * it from the log in seq order like any other event.
+ *
+ * Lock order: the conversation row first, then the message row (`lockMessage`), the same order
+ * sendMessage uses (conversation, then a thread root's reply count) and deleteMessage uses, so two
+ * of these writers never wait for each other in a cycle. The message lock is `FOR NO KEY UPDATE`,
+ * which does not block the `FOR KEY SHARE` a Reaction insert takes on its message.
+ *
+ * A reaction that is already there (or already gone) writes nothing: the Reaction primary key
+ * (messageId, userId, emoji) decides, so two concurrent identical adds produce one event.
+ */
+import type { Db } from "@parley/db";
+import { EventKind } from "@parley/protocol";
+import { loadAccess, requireMember, requireNotArchived } from "./access.ts";
+import type { Actor } from "./actor.ts";
+import { ParleyError, parseInput } from "./errors.ts";
+import { ZEditMessage, ZReaction } from "./schemas.ts";
+import { appendConversationEvent, inWriteTx, type Tx } from "./tx.ts";
+
+/** One emoji's reactions on a message, as history shows them. */
+export type ReactionGroupDto = { emoji: string; count: number; userIds: string[] };
+
+/**
+ * The reactions of each message in `messageIds`, grouped by emoji in order of first use (and the
+ * reacting users in the order they reacted), in one query. Messages without reactions are absent.
+ */
+export async function loadReactions(
+  db: Tx,
+  messageIds: readonly string[],
+): Promise<Map<string, ReactionGroupDto[]>> {
+  const byMessage = new Map<string, ReactionGroupDto[]>();
+  if (messageIds.length === 0) return byMessage;
+  const rows = await db.$queryRaw<{ messageId: string; emoji: string; userIds: string[] }[]>`
+    SELECT "messageId", emoji, array_agg("userId"::text ORDER BY "createdAt", "userId") AS "userIds"
+    FROM "Reaction"
+    WHERE "messageId" = ANY(${[...messageIds]}::uuid[])
+    GROUP BY "messageId", emoji
+    ORDER BY "messageId", min("createdAt"), emoji`;
+  for (const row of rows) {
+    const groups = byMessage.get(row.messageId) ?? [];
+    groups.push({ emoji: row.emoji, count: row.userIds.length, userIds: row.userIds });
+    byMessage.set(row.messageId, groups);
+  }
+  return byMessage;
+}
+
+type LockedMessage = {
+  id: string;
+  conversationId: string;
+  seq: number;
+  senderId: string;
+  body: string;
+  deletedAt: Date | null;
+};
+
+/**
+ * Takes the conversation's row lock, then the message's, and checks the actor may write there
+ * (member, not archived) and the message is not deleted. NOT_FOUND for unknown messages and for
+ * messages in conversations the actor cannot even read.
+ */
+async function lockMessage(tx: Tx, actor: Actor, messageId: string): Promise<LockedMessage> {
+  const [ref] = await tx.$queryRaw<{ conversationId: string }[]>`
+    SELECT "conversationId" FROM "Message" WHERE id = ${messageId}::uuid`;
+  if (!ref) throw new ParleyError("NOT_FOUND", "Message not found");
+  const access = await loadAccess(tx, actor, ref.conversationId, { lock: true });
+  requireMember(access);
+  requireNotArchived(access);
+  const [message] = await tx.$queryRaw<LockedMessage[]>`
+    SELECT id, "conversationId", seq, "senderId", body, "deletedAt" FROM "Message"
+    WHERE id = ${messageId}::uuid FOR NO KEY UPDATE`;
+  if (!message) throw new ParleyError("NOT_FOUND", "Message not found");
+  if (message.deletedAt) throw new ParleyError("NOT_FOUND", "This message was deleted");
+  return message;
+}
+
+/** What `editMessage` did: `seq` is the message.edited event's, null when the body was unchanged. */
+export type EditResult = {
+  messageId: string;
+  conversationId: string;
+  body: string;
+  editedAt: Date | null;
+  seq: number | null;
+};
+
+/**
+ * Replaces a message's body (its sender only, while a member of a conversation that is not
+ * archived; not once deleted). Appends `message.edited` {messageId, body, editedAt} and updates
+ * Message.body/editedAt in one transaction. The message.created entry keeps the original body:
+ * the log is history and replaying it in order ends at the latest edit. An unchanged body writes
+ * nothing.
+ */
+export async function editMessage(db: Db, actor: Actor, input: unknown): Promise<EditResult> {
+  const { messageId, body } = parseInput(ZEditMessage, input);
+  return inWriteTx(db, async (w) => {
+    const message = await lockMessage(w.tx, actor, messageId);
+    if (message.senderId !== actor.userId) {
+      throw new ParleyError("FORBIDDEN", "You can only edit your own messages");
+    }
+    const base = { messageId, conversationId: message.conversationId, body };
+    if (message.body === body) {
+      const row = await w.tx.message.findUnique({ where: { id: messageId }, select: { editedAt: true } });
+      return { ...base, editedAt: row?.editedAt ?? null, seq: null };
+    }
+    const editedAt = new Date();
+    const event = await appendConversationEvent(
+      w,
+      message.conversationId,
+      EventKind.MessageEdited,
+      actor.userId,
+      { messageId, body, editedAt },
+    );
+    await w.tx.message.update({ where: { id: messageId }, data: { body, editedAt } });
+    return { ...base, editedAt, seq: event.seq };
+  });
+}
+
+/** What a reaction change did: `seq` is its event's, null when nothing changed (no event). */
+export type ReactionResult = {
+  messageId: string;
+  conversationId: string;
+  emoji: string;
+  isChanged: boolean;
+  seq: number | null;
+};
+
+/**
+ * Adds the actor's `emoji` reaction to a message (members of a conversation that is not archived;
+ * not on deleted messages) and appends `reaction.added` {messageId, userId, emoji}. Adding a
+ * reaction the actor already has writes nothing.
+ */
+export async function addReaction(db: Db, actor: Actor, input: unknown): Promise<ReactionResult> {
+  const { messageId, emoji } = parseInput(ZReaction, input);
+  return inWriteTx(db, async (w) => {
+    const message = await lockMessage(w.tx, actor, messageId);
+    const inserted = await w.tx.$executeRaw`
+      INSERT INTO "Reaction" ("messageId", "userId", emoji)
+      VALUES (${messageId}::uuid, ${actor.userId}::uuid, ${emoji})
+      ON CONFLICT DO NOTHING`;
+    const base = { messageId, conversationId: message.conversationId, emoji };
+    if (inserted === 0) return { ...base, isChanged: false, seq: null };
+    const event = await appendConversationEvent(
+      w,
+      message.conversationId,
+      EventKind.ReactionAdded,
+      actor.userId,
+      { messageId, userId: actor.userId, emoji },
+    );
+    return { ...base, isChanged: true, seq: event.seq };
+  });
+}
+
+/**
+ * Removes the actor's `emoji` reaction from a message and appends `reaction.removed`
+ * {messageId, userId, emoji}. Removing a reaction the actor does not have writes nothing.
+ */
+export async function removeReaction(db: Db, actor: Actor, input: unknown): Promise<ReactionResult> {
+  const { messageId, emoji } = parseInput(ZReaction, input);
+  return inWriteTx(db, async (w) => {
+    const message = await lockMessage(w.tx, actor, messageId);
+    const deleted = await w.tx.$executeRaw`
+      DELETE FROM "Reaction"
+      WHERE "messageId" = ${messageId}::uuid AND "userId" = ${actor.userId}::uuid AND emoji = ${emoji}`;
+    const base = { messageId, conversationId: message.conversationId, emoji };
+    if (deleted === 0) return { ...base, isChanged: false, seq: null };
+    const event = await appendConversationEvent(
+      w,
+      message.conversationId,
+      EventKind.ReactionRemoved,
+      actor.userId,
+      { messageId, userId: actor.userId, emoji },
+    );
+    return { ...base, isChanged: true, seq: event.seq };
+  });
+}
