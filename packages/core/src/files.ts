@@ -32,7 +32,6 @@ import {
 import type { Db } from "@parley/db";
 import { EventKind } from "@parley/protocol";
 import {
-  createS3Storage,
   createStorage,
   type LocalStorage,
   ObjectNotFoundError,
@@ -111,20 +110,7 @@ export async function getStorage(env: TFilesEnv): Promise<Storage> {
   storageHolder[STORAGE_KEY] ??= new Map();
   let entry = storageHolder[STORAGE_KEY].get(signature);
   if (!entry) {
-    const storage =
-      env.S3_ENDPOINT && env.S3_ACCESS_KEY && env.S3_SECRET_KEY
-        ? createS3Storage({
-            endPoint: env.S3_ENDPOINT,
-            port: env.S3_PORT,
-            useSSL: env.S3_USE_SSL,
-            accessKey: env.S3_ACCESS_KEY,
-            secretKey: env.S3_SECRET_KEY,
-            bucket: env.S3_BUCKET,
-            region: env.S3_REGION,
-            pathStyle: env.S3_PATH_STYLE,
-            publicUrl: env.S3_PUBLIC_URL,
-          })
-        : createStorage(env);
+    const storage = createStorage(env);
     const created = { storage, ready: storage.ensureBucket() };
     entry = created;
     storageHolder[STORAGE_KEY].set(signature, entry);

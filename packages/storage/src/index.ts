@@ -38,6 +38,8 @@ export type TStorageEnv = {
   S3_BUCKET: string;
   S3_REGION: string;
   S3_PATH_STYLE: boolean;
+  /** Where browsers reach the S3 server, when it differs from S3_ENDPOINT (presigned URLs use it). */
+  S3_PUBLIC_URL?: string;
 };
 
 /** The configured backend: S3 when S3_ENDPOINT is set, local disk otherwise. */
@@ -55,6 +57,7 @@ export function createStorage(env: TStorageEnv): Storage {
       bucket: env.S3_BUCKET,
       region: env.S3_REGION,
       pathStyle: env.S3_PATH_STYLE,
+      publicUrl: env.S3_PUBLIC_URL,
     });
   }
   return createLocalStorage({ dir: env.STORAGE_DIR, publicBaseUrl: env.PUBLIC_URL, secret: env.AUTH_SECRET });
