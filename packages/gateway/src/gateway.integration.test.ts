@@ -280,6 +280,30 @@ describe("frames", () => {
 });
 
 describe("send", () => {
+  it("limits messages per user across all their sockets, storing nothing over the budget", async () => {
+    const g = await startGateway({ sendRatePerUser: { perSecond: 0.001, burst: 2 } });
+    const channel = await seedChannel(db, { createdById: alice.id, memberIds: [] });
+    const one = (await connected(g, `?ticket=${await sessionTicket(alice.id)}`)).socket;
+    const two = (await connected(g, `?ticket=${await sessionTicket(alice.id)}`)).socket;
+    const send = (socket: typeof one, id: string) =>
+      socket.send({
+        type: "send",
+        id,
+        conversationId: channel.id,
+        clientMsgId: crypto.randomUUID(),
+        body: id,
+      });
+    send(one, "a");
+    expect(await one.next()).toMatchObject({ type: "ack", id: "a" });
+    send(two, "b");
+    expect(await two.next()).toMatchObject({ type: "ack", id: "b" });
+    send(one, "c");
+    expect(await one.next()).toMatchObject({ type: "error", id: "c", code: ErrorCode.TooManyRequests });
+    expect(await db.message.count({ where: { conversationId: channel.id } })).toBe(2);
+    one.ws.close();
+    two.ws.close();
+  });
+
   it("acks a send only after it is stored, with its seq and message id", async () => {
     const channel = await seedChannel(db, { createdById: alice.id, memberIds: [] });
     const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);

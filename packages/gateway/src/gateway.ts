@@ -88,6 +88,13 @@ export type TGatewayOptions = {
    * refusals is closed with 4429. Default 20/s, burst 60.
    */
   commandRate?: { perSecond: number; burst: number };
+  /**
+   * Messages per user on this gateway, over all their connections (a token bucket): a `send` over
+   * budget gets error TOO_MANY_REQUESTS and nothing is stored; the SDK retries it later with the
+   * same clientMsgId. Default 30/s, burst 60 — far above typing speed, far below a token spraying
+   * from 50 sockets at the per-connection rate.
+   */
+  sendRatePerUser?: { perSecond: number; burst: number };
   /** Sockets one user may hold on this gateway; further upgrades get HTTP 429. Default 50. */
   maxConnectionsPerUser?: number;
   /** Handlers for commands that need the domain (send, markRead, …). */
@@ -154,6 +161,7 @@ const DEFAULTS = {
   badFrameLimit: 10,
   badFrameWindowMs: 60_000,
   commandRate: { perSecond: 20, burst: 60 },
+  sendRatePerUser: { perSecond: 30, burst: 60 },
   maxConnectionsPerUser: 50,
 };
 
@@ -193,6 +201,9 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   const badFrameWindowMs = options.badFrameWindowMs ?? DEFAULTS.badFrameWindowMs;
   const commandRate = options.commandRate ?? DEFAULTS.commandRate;
   const maxConnectionsPerUser = options.maxConnectionsPerUser ?? DEFAULTS.maxConnectionsPerUser;
+  const sendRate = options.sendRatePerUser ?? DEFAULTS.sendRatePerUser;
+  /** Per-user send budget, shared by the user's connections here; dropped with their last socket. */
+  const sendBudgets = new Map<string, { tokens: number; at: number }>();
   const handlers = options.handlers ?? {};
   const log = options.logger;
 
@@ -471,7 +482,28 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
         });
         return;
       }
-      case "send":
+      case "send": {
+        const now = Date.now();
+        const budget = sendBudgets.get(conn.actor.userId) ?? { tokens: sendRate.burst, at: now };
+        budget.tokens = Math.min(
+          sendRate.burst,
+          budget.tokens + ((now - budget.at) / 1000) * sendRate.perSecond,
+        );
+        budget.at = now;
+        sendBudgets.set(conn.actor.userId, budget);
+        if (budget.tokens < 1) {
+          sendError(
+            conn,
+            ErrorCode.TooManyRequests,
+            `Slow down: at most ${sendRate.perSecond} messages per second per user`,
+            command.id,
+          );
+          return;
+        }
+        budget.tokens -= 1;
+        runCommand(conn, command);
+        return;
+      }
       case "markRead":
         runCommand(conn, command);
         return;
@@ -522,7 +554,10 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       connections.delete(conn);
       const set = byUser.get(actor.userId);
       set?.delete(conn);
-      if (set?.size === 0) byUser.delete(actor.userId);
+      if (set?.size === 0) {
+        byUser.delete(actor.userId);
+        sendBudgets.delete(actor.userId);
+      }
       delivery?.close(conn.link);
       log.debug({ connectionId: conn.id, userId: actor.userId, code }, "socket closed");
     });
