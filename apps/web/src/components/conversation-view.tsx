@@ -10,10 +10,13 @@ import {
   useConversationFeed,
   useMarkRead,
   useMessageActions,
+  useSendTyping,
+  useTyping,
 } from "~/lib/chat-data";
-import { isContinuation } from "~/lib/timeline";
+import { isContinuation, typingText } from "~/lib/timeline";
 import { useTRPC } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
+import { MessageBody } from "./message-body";
 
 function formatTime(value: Date | string): string {
   const d = new Date(value);
@@ -140,7 +143,7 @@ function MessageItem({
         />
       ) : (
         <div className="body">
-          {m.deletedAt ? <em className="muted">This message was deleted.</em> : m.body}
+          {m.deletedAt ? <em className="muted">This message was deleted.</em> : <MessageBody text={m.body} />}
           {m.editedAt && isLive ? <span className="edited"> (edited)</span> : null}
         </div>
       )}
@@ -242,7 +245,9 @@ function PendingItem({
           </span>
         )}
       </div>
-      <div className="body">{p.body}</div>
+      <div className="body">
+        <MessageBody text={p.body} />
+      </div>
     </li>
   );
 }
@@ -250,10 +255,13 @@ function PendingItem({
 function Composer({
   label,
   onSend,
+  onTyping,
   isDisabled,
 }: {
   label: string;
   onSend: (body: string) => boolean;
+  /** Called on every edit that leaves text in the box. */
+  onTyping: () => void;
   isDisabled: boolean;
 }) {
   const [text, setText] = useState("");
@@ -292,7 +300,10 @@ function Composer({
           rows={2}
           value={text}
           placeholder={label}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => {
+            setText(e.target.value);
+            if (e.target.value.trim()) onTyping();
+          }}
           onKeyDown={onKeyDown}
           style={{ flex: 1 }}
         />
@@ -302,6 +313,22 @@ function Composer({
       </div>
       <div className="hint">Enter to send · Shift+Enter for a new line</div>
     </form>
+  );
+}
+
+/** A live region that is always mounted, so screen readers announce changes to it. */
+function TypingIndicator({
+  userIds,
+  names,
+}: {
+  userIds: readonly string[];
+  names: ReadonlyMap<string, string>;
+}) {
+  const text = typingText(userIds.map((id) => names.get(id) ?? "Someone"));
+  return (
+    <div className="typing" role="status" aria-live="polite" aria-label="Typing">
+      {text}
+    </div>
   );
 }
 
@@ -329,6 +356,8 @@ export function ConversationView({ conversationId }: { conversationId: string })
     () => new Map((members.data ?? []).map((member) => [member.userId, member.name])),
     [members.data],
   );
+  const typing = useTyping(conversationId);
+  const sendTyping = useSendTyping(conversationId);
   const scroller = useRef<HTMLDivElement>(null);
   const isAtBottom = useRef(true);
   const restore = useRef<{ height: number; top: number } | null>(null);
@@ -450,6 +479,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
           ))}
         </ol>
       </div>
+      <TypingIndicator userIds={typing} names={names} />
       {isArchived ? (
         <p className="notice" role="status">
           This channel is archived. Its history is read-only.
@@ -470,6 +500,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
         <Composer
           label={`Message ${title}`}
           isDisabled={!feed.canSend}
+          onTyping={sendTyping}
           onSend={(body) => {
             isAtBottom.current = true;
             return feed.send(body);

@@ -4,11 +4,30 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
-import { useConversations } from "~/lib/chat-data";
+import { type TPresenceStatus, useConversations, usePresence } from "~/lib/chat-data";
 import { useTRPC } from "~/trpc/react";
 import type { TConversationSummary } from "~/trpc/types";
 
-function ConversationLink({ c, pathname }: { c: TConversationSummary; pathname: string }) {
+/** A DM's presence: the best status among its other members (online beats away beats offline). */
+function dmPresence(
+  c: TConversationSummary,
+  presence: ReadonlyMap<string, TPresenceStatus>,
+): TPresenceStatus | null {
+  if (c.kind !== "dm" && c.kind !== "group_dm") return null;
+  if (c.dmMembers.length === 0) return null;
+  const all = c.dmMembers.map((m) => presence.get(m.id) ?? "offline");
+  return all.includes("online") ? "online" : all.includes("away") ? "away" : "offline";
+}
+
+function ConversationLink({
+  c,
+  pathname,
+  presence,
+}: {
+  c: TConversationSummary;
+  pathname: string;
+  presence?: TPresenceStatus | null;
+}) {
   const href = `/app/c/${c.id}`;
   const isActive = pathname === href;
   // The open conversation is being read right now; its badge would only flicker until markRead lands.
@@ -24,6 +43,7 @@ function ConversationLink({ c, pathname }: { c: TConversationSummary; pathname: 
         className={[isUnread ? "unread" : "", c.archivedAt ? "archived" : ""].join(" ").trim() || undefined}
       >
         <span>
+          {presence ? <span className={`presence ${presence}`} role="img" aria-label={presence} /> : null}
           <span aria-hidden="true">{prefix}</span>
           {label}
         </span>
@@ -53,6 +73,7 @@ export function Sidebar() {
         (a.name ?? "").localeCompare(b.name ?? ""),
     );
   const dms = list.filter((c) => c.kind === "dm" || c.kind === "group_dm");
+  const presence = usePresence(dms.flatMap((c) => c.dmMembers.map((m) => m.id)));
 
   return (
     <nav className="sidebar" aria-label="Workspace">
@@ -76,7 +97,7 @@ export function Sidebar() {
       </h2>
       <ul aria-labelledby="dms-heading">
         {dms.map((c) => (
-          <ConversationLink key={c.id} c={c} pathname={pathname} />
+          <ConversationLink key={c.id} c={c} pathname={pathname} presence={dmPresence(c, presence)} />
         ))}
       </ul>
       <Link className="nav-action" href="/app/new-message">

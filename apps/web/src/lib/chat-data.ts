@@ -481,3 +481,82 @@ export function useMessageActions() {
   );
   return { edit, remove, toggleReaction };
 }
+
+/** A typing frame shows for this long unless renewed (senders repeat it at most every 3 s). */
+export const TYPING_TTL_MS = 6_000;
+
+/**
+ * Ids of the other users typing in a conversation now, oldest first. Each expires TYPING_TTL_MS
+ * after its last frame, or at once when that user's message arrives. Typing frames are ephemeral
+ * (never in the log), so this is component state, not a query cache entry.
+ */
+export function useTyping(conversationId: string): string[] {
+  const { client, userId } = useRealtime();
+  const [typing, setTyping] = useState<string[]>([]);
+  useEffect(() => {
+    setTyping([]);
+    if (!client) return;
+    const timers = new Map<string, ReturnType<typeof setTimeout>>();
+    const stop = (id: string) => {
+      clearTimeout(timers.get(id));
+      if (timers.delete(id)) setTyping((ids) => ids.filter((x) => x !== id));
+    };
+    const offTyping = client.on("typing", (frame) => {
+      if (frame.conversationId !== conversationId || frame.userId === userId) return;
+      clearTimeout(timers.get(frame.userId));
+      timers.set(
+        frame.userId,
+        setTimeout(() => stop(frame.userId), TYPING_TTL_MS),
+      );
+      setTyping((ids) => (ids.includes(frame.userId) ? ids : [...ids, frame.userId]));
+    });
+    const offEvent = client.on("event", (event) => {
+      if (
+        event.conversationId === conversationId &&
+        event.kind === EventKind.MessageCreated &&
+        event.actorId
+      ) {
+        stop(event.actorId);
+      }
+    });
+    return () => {
+      offTyping();
+      offEvent();
+      for (const t of timers.values()) clearTimeout(t);
+    };
+  }, [client, conversationId, userId]);
+  return typing;
+}
+
+/** Tells the conversation's members that this user is typing (the SDK throttles the frames). */
+export function useSendTyping(conversationId: string): () => void {
+  const { client } = useRealtime();
+  return useCallback(() => {
+    client?.typing(conversationId);
+  }, [client, conversationId]);
+}
+
+/** A user's presence as the UI shows it. */
+export type TPresenceStatus = "online" | "away" | "offline";
+
+/**
+ * Watches the presence of `userIds` (the SDK re-sends the watch after reconnects and the server
+ * answers with current values); users not heard from yet are `offline`. One caller per tab: the
+ * watch replaces the previous set.
+ */
+export function usePresence(userIds: readonly string[]): ReadonlyMap<string, TPresenceStatus> {
+  const { client } = useRealtime();
+  const [statuses, setStatuses] = useState<ReadonlyMap<string, TPresenceStatus>>(new Map());
+  const key = [...new Set(userIds)].sort().join(",");
+  useEffect(() => {
+    if (!client) return;
+    const off = client.on("presence", (frame) => {
+      setStatuses((m) =>
+        m.get(frame.userId) === frame.status ? m : new Map(m).set(frame.userId, frame.status),
+      );
+    });
+    client.watchPresence(key ? key.split(",") : []);
+    return off;
+  }, [client, key]);
+  return statuses;
+}

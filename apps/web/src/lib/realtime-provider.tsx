@@ -27,6 +27,9 @@ import { connectLiveData, trackConversations } from "./chat-data";
 import { RealtimeContext, type TRealtimeStatus } from "./realtime-context";
 import { newClientMsgId } from "./timeline";
 
+/** A tab hidden this long sets its user's presence to away. */
+const AWAY_AFTER_MS = 5 * 60_000;
+
 type TStores = { cursorStore?: TCursorStore; outboxStore?: TOutboxStore };
 
 /** Takes the per-user storage lock if free; `release` lets the next tab have it. */
@@ -100,6 +103,22 @@ export function RealtimeProvider({ userId, children }: { userId: string; childre
       const onOnline = () => c.connect();
       window.addEventListener("offline", onOffline);
       window.addEventListener("online", onOnline);
+      // A tab hidden for AWAY_AFTER_MS shows its user as away; coming back makes them online.
+      let awayTimer: ReturnType<typeof setTimeout> | undefined;
+      let isAway = false;
+      const onVisibility = () => {
+        clearTimeout(awayTimer);
+        if (document.visibilityState === "hidden") {
+          awayTimer = setTimeout(() => {
+            isAway = true;
+            c.setPresence("away");
+          }, AWAY_AFTER_MS);
+        } else if (isAway) {
+          isAway = false;
+          c.setPresence("online");
+        }
+      };
+      document.addEventListener("visibilitychange", onVisibility);
       setClient(c);
       // Track the sidebar's conversations before connecting, so the first `hello` carries every
       // cursor and one replay covers them all (instead of one `sync` per conversation).
@@ -117,6 +136,8 @@ export function RealtimeProvider({ userId, children }: { userId: string; childre
       stop = () => {
         window.removeEventListener("offline", onOffline);
         window.removeEventListener("online", onOnline);
+        document.removeEventListener("visibilitychange", onVisibility);
+        clearTimeout(awayTimer);
         offState();
         offData();
         c.disconnect("page closed");

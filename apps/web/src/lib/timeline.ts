@@ -75,3 +75,11 @@ export function isContinuation(prev: TTimelineMessage | undefined, m: TTimelineM
   const gap = new Date(m.createdAt).getTime() - new Date(prev.createdAt).getTime();
   return gap >= 0 && gap < GROUP_WINDOW_MS;
 }
+
+/** "Ana is typing…", "Ana and Ben are typing…", "Several people are typing…" (empty when nobody is). */
+export function typingText(names: readonly string[]): string {
+  if (names.length === 0) return "";
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return "Several people are typing…";
+}
