@@ -3,7 +3,8 @@
  * Redis; A (SDK, on gateway 1) streams 1,000 messages into a channel while gateway 2 (holding B)
  * and then gateway 1 (holding A) are SIGKILLed and restarted mid-stream. B must end with exactly
  * those 1,000 messages, in seq order, each once; A's outbox resends what was unacked, and the
- * database holds exactly 1,000 (a resend never creates a second message).
+ * database holds exactly 1,000 (a resend never creates a second message). And a user whose
+ * gateway is SIGKILLed shows offline to a watcher on another gateway within 60 s.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -17,7 +18,7 @@ import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { EventKind, type TConversationEvent } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { TEST_SECRET } from "./helpers.ts";
+import { sessionTicket, TEST_SECRET, TestClient } from "./helpers.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -69,7 +70,8 @@ async function startGateway(port: number): Promise<void> {
 /** SIGKILL: no goodbye frames, no Redis cleanup — as when the machine dies. */
 async function killGateway(port: number): Promise<void> {
   const child = gateways.get(port);
-  if (!child || child.exitCode !== null) return;
+  // A process ended by a signal keeps exitCode null: check both, or we would wait for an exit that already happened.
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGKILL");
   await exited;
@@ -154,4 +156,27 @@ describe("gateways SIGKILLed mid-stream", () => {
       b.disconnect();
     }
   }, 180_000);
+
+  it("shows a user offline within 60 s after their gateway is SIGKILLed", async () => {
+    const [watcher, watched] = await Promise.all([seedUser(db, { name: "W" }), seedUser(db, { name: "X" })]);
+    const [port1, port2] = [await freePort(), await freePort()];
+    await Promise.all([startGateway(port1), startGateway(port2)]);
+    const a = await TestClient.connect(port1, await sessionTicket(db, watcher!.id));
+    const b = await TestClient.connect(port2, await sessionTicket(db, watched!.id));
+    try {
+      a.send({ type: "watchPresence", id: "w1", userIds: [watched!.id] });
+      await a.waitFor((f) => f.type === "presence" && f.userId === watched!.id && f.status === "online");
+      const killedAt = Date.now();
+      await killGateway(port2); // no close frame, no presence cleanup: only the TTL can tell
+      await a.waitFor(
+        (f) => f.type === "presence" && f.userId === watched!.id && f.status === "offline",
+        1,
+        60_000,
+      );
+      expect(Date.now() - killedAt).toBeLessThan(60_000);
+    } finally {
+      await a.close();
+      b.ws.terminate();
+    }
+  }, 120_000);
 });
