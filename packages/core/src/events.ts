@@ -8,7 +8,7 @@
  * the seq lock in the service that makes the change, and document its payload here.
  * Event kinds and their payloads are defined in @parley/protocol (EventKind, UserEventKind).
  */
-import type { TEventKind, TUserEventKind } from "@parley/protocol";
+import { encodeServerEvent, type TEventKind, type TUserEventKind } from "@parley/protocol";
 
 /** One entry of a conversation's log, as persisted and as pushed. */
 export type ConversationEvent = {
@@ -28,6 +28,27 @@ export type UserEventRecord = {
   payload: Record<string, unknown>;
   createdAt: Date;
 };
+
+/**
+ * The wire form of a conversation log entry. The one encoder for both paths — live fan-out and
+ * replay (hello/sync) — so a client gets byte-identical frames whichever way an event arrives.
+ */
+export function encodeConversationEvent(event: ConversationEvent): string {
+  return encodeServerEvent({
+    type: "event",
+    conversationId: event.conversationId,
+    seq: event.seq,
+    kind: event.kind,
+    actorId: event.actorId,
+    payload: event.payload,
+    createdAt: event.createdAt.toISOString(),
+  });
+}
+
+/** The wire form of a user log entry (live and replayed alike). */
+export function encodeUserEvent(event: UserEventRecord): string {
+  return encodeServerEvent({ type: "user.event", seq: event.seq, kind: event.kind, payload: event.payload });
+}
 
 /** Receives events after their transaction committed. Must not throw for delivery problems. */
 export type EventSink = {

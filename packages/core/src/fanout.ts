@@ -26,10 +26,16 @@
  * anything missed from the log through their cursors.
  */
 import type { Db } from "@parley/db";
-import { EventKind, type TConversationEvent, type TUserEvent } from "@parley/protocol";
+import { EventKind } from "@parley/protocol";
 import type { TEngineLogger } from "./engine/logger.ts";
 import type { Engine } from "./engine/types.ts";
-import type { ConversationEvent, EventSink, UserEventRecord } from "./events.ts";
+import {
+  type ConversationEvent,
+  type EventSink,
+  encodeConversationEvent,
+  encodeUserEvent,
+  type UserEventRecord,
+} from "./events.ts";
 
 /** Options for createFanout. */
 export type TFanoutOptions = {
@@ -232,16 +238,7 @@ export function createFanout(options: TFanoutOptions): Fanout {
     const conversationId = event.conversationId;
     const what = `event ${event.kind} ${conversationId}#${event.seq}`;
     try {
-      const frame: TConversationEvent = {
-        type: "event",
-        conversationId,
-        seq: event.seq,
-        kind: event.kind,
-        actorId: event.actorId,
-        payload: event.payload,
-        createdAt: event.createdAt.toISOString(),
-      };
-      const encoded = JSON.stringify(frame);
+      const encoded = encodeConversationEvent(event);
       enqueue(`c:${conversationId}`, what, conversationTargets(event, encoded));
     } catch (err) {
       logger.error(`[fanout] could not fan out ${what}`, err);
@@ -264,13 +261,7 @@ export function createFanout(options: TFanoutOptions): Fanout {
         return;
       }
       try {
-        const frame: TUserEvent = {
-          type: "user.event",
-          seq: event.seq,
-          kind: event.kind,
-          payload: event.payload,
-        };
-        enqueue(`u:${userId}`, what, userTargets(userId, JSON.stringify(frame)));
+        enqueue(`u:${userId}`, what, userTargets(userId, encodeUserEvent(event)));
       } catch (err) {
         logger.error(`[fanout] could not fan out ${what}`, err);
       }

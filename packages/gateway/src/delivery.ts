@@ -38,15 +38,15 @@
 import { randomUUID } from "node:crypto";
 import {
   type Actor,
-  type ConversationEvent,
   DEFAULT_LARGE_CHANNEL_THRESHOLD,
   type Engine,
+  encodeConversationEvent,
+  encodeUserEvent,
   listMembershipSummaries,
   ParleyError,
   type Presence,
   syncSince,
   type Unsubscribe,
-  type UserEventRecord,
 } from "@parley/core";
 import type { Db } from "@parley/db";
 import { encodeServerEvent, UserEventKind } from "@parley/protocol";
@@ -197,24 +197,6 @@ class TopicRefs {
     for (const entry of this.topics.values()) entry.refs = 0;
     await Promise.all([...this.topics.keys()].map((topic) => this.reconcile(topic)));
   }
-}
-
-/** The wire form of a conversation log entry (the same shape core's fan-out sends). */
-export function encodeConversationEvent(event: ConversationEvent): string {
-  return encodeServerEvent({
-    type: "event",
-    conversationId: event.conversationId,
-    seq: event.seq,
-    kind: event.kind,
-    actorId: event.actorId,
-    payload: event.payload,
-    createdAt: event.createdAt.toISOString(),
-  });
-}
-
-/** The wire form of a user log entry. */
-export function encodeUserEvent(event: UserEventRecord): string {
-  return encodeServerEvent({ type: "user.event", seq: event.seq, kind: event.kind, payload: event.payload });
 }
 
 function encodePresence(userId: string, presence: Presence): string {
