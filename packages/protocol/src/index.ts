@@ -5,6 +5,7 @@ export { ErrorCode, type TErrorCode } from "./errors.ts";
 export * from "./event-kinds.ts";
 export * from "./events.ts";
 export * from "./limits.ts";
+export * from "./mentions.ts";
 export {
   encodeClientCommand,
   encodeServerEvent,
