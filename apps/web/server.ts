@@ -18,6 +18,10 @@
  * `REALTIME_EMBEDDED=false` skips 3 (several gateways run as apps/realtime behind a load balancer
  * and share Redis); the fan-out sink is still installed so web's writes reach them.
  *
+ * It also sweeps attachments never sent within PENDING_UPLOAD_TTL_MINUTES (and the files of
+ * deleted messages) on a timer: every half TTL, at most every 5 minutes. Several server processes
+ * may sweep at once; the sweep is idempotent.
+ *
  * SIGTERM/SIGINT: gateway close (sockets get 4000 and reconnect/resume) → http server → fan-out →
  * engine → database.
  */
@@ -32,6 +36,7 @@ if (isDev) (process.env as Record<string, string | undefined>).NODE_ENV ??= "dev
 const { loadEnv } = await import("@parley/config");
 const { createDb } = await import("@parley/db");
 const { startRealtime } = await import("@parley/gateway");
+const { getStorage, sweepPendingUploads } = await import("@parley/core/files");
 const { default: next } = await import("next");
 const { pino } = await import("pino");
 
@@ -82,11 +87,24 @@ async function main(): Promise<void> {
       : `web listening on http://localhost:${env.PORT} (realtime runs separately at ${env.REALTIME_PUBLIC_URL})`,
   );
 
+  const sweepEveryMs = Math.min(5 * 60_000, (env.PENDING_UPLOAD_TTL_MINUTES * 60_000) / 2);
+  const sweep = async () => {
+    try {
+      const removed = await sweepPendingUploads(db, await getStorage(env), env.PENDING_UPLOAD_TTL_MINUTES);
+      if (removed > 0) logger.info({ removed }, "swept unsent and deleted attachments");
+    } catch (err) {
+      logger.warn({ err }, "sweeping attachments failed; retrying on the next tick");
+    }
+  };
+  const sweepTimer = setInterval(() => void sweep(), sweepEveryMs);
+  sweepTimer.unref();
+
   let isStopping = false;
   const stop = async (signal: string) => {
     if (isStopping) return;
     isStopping = true;
     logger.info({ signal, connections: gateway?.connectionCount ?? 0 }, "stopping");
+    clearInterval(sweepTimer);
     try {
       await realtime.closeGateway();
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
