@@ -140,12 +140,26 @@ export const ZMimeType = z
       ),
   );
 
-export const ZCreateUpload = z.object({
-  conversationId: ZId,
-  name: z.string().min(1, "file name is required").max(1000),
-  size: z.number().int().min(1, "the file is empty"),
-  mime: ZMimeType,
-});
+/** Longest voice message whose duration is accepted (3 hours). */
+export const MAX_AUDIO_DURATION_MS = 3 * 60 * 60 * 1000;
+/** Most waveform points kept for a voice message. */
+export const MAX_WAVEFORM_POINTS = 64;
+
+export const ZCreateUpload = z
+  .object({
+    conversationId: ZId,
+    name: z.string().min(1, "file name is required").max(1000),
+    size: z.number().int().min(1, "the file is empty"),
+    mime: ZMimeType,
+    /** Audio only: the recording's length, measured by the recorder. */
+    durationMs: z.number().int().min(0).max(MAX_AUDIO_DURATION_MS).optional(),
+    /** Audio only: peak levels 0–255 to draw as the waveform. */
+    waveform: z.array(z.number().int().min(0).max(255)).max(MAX_WAVEFORM_POINTS).optional(),
+  })
+  .refine((d) => d.mime.startsWith("audio/") || (d.durationMs === undefined && d.waveform === undefined), {
+    message: "durationMs and waveform are only for audio files",
+    path: ["durationMs"],
+  });
 export type TCreateUpload = z.output<typeof ZCreateUpload>;
 
 export const ZCompleteUpload = z.object({ attachmentId: ZId });
@@ -288,6 +302,8 @@ export async function createUpload(
       name,
       mime: data.mime,
       size: BigInt(data.size),
+      durationMs: data.durationMs ?? null,
+      waveform: data.waveform ?? [],
     },
     select: { id: true },
   });

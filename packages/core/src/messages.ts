@@ -35,6 +35,9 @@ export type AttachmentDto = {
   width: number | null;
   height: number | null;
   hasThumbnail: boolean;
+  /** Voice messages: length as recorded, and peak levels 0–255 to draw (empty when unknown). */
+  durationMs: number | null;
+  waveform: number[];
 };
 
 /** The Attachment columns `toAttachmentDto` needs. */
@@ -46,6 +49,8 @@ export const attachmentSelect = {
   width: true,
   height: true,
   thumbnailKey: true,
+  durationMs: true,
+  waveform: true,
 } as const;
 
 /** An Attachment row (or raw-query row with the same columns) as clients see it. */
@@ -57,6 +62,8 @@ export function toAttachmentDto(row: {
   width: number | null;
   height: number | null;
   thumbnailKey: string | null;
+  durationMs?: number | null;
+  waveform?: number[] | null;
 }): AttachmentDto {
   return {
     id: row.id,
@@ -66,6 +73,8 @@ export function toAttachmentDto(row: {
     width: row.width,
     height: row.height,
     hasThumbnail: row.thumbnailKey !== null,
+    durationMs: row.durationMs ?? null,
+    waveform: row.waveform ?? [],
   };
 }
 

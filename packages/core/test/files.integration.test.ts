@@ -183,6 +183,8 @@ function runFileSuite(
         width: null,
         height: null,
         hasThumbnail: false,
+        durationMs: null,
+        waveform: [],
       });
 
       const { message } = await sendWith(alice, ch.id, [ticket.attachmentId], "the report");
@@ -332,6 +334,50 @@ function runFileSuite(
         }),
         "BAD_REQUEST",
       );
+      expect(await t.db.attachment.count({ where: { uploaderId: alice.userId } })).toBe(before);
+    });
+
+    it("keeps a voice message's duration and waveform from upload to history; refuses them on other files", async () => {
+      const { alice, bob, ch } = await privateChannel();
+      // A minimal WebM (EBML) header, as MediaRecorder writes, then opaque bytes.
+      const bytes = Buffer.concat([
+        Buffer.from("1a45dfa39f4286810142f7810142f2810442f381084282847765626d", "hex"),
+        randomBytes(5000),
+      ]);
+      const waveform = Array.from({ length: 48 }, (_, i) => (i * 37) % 256);
+      const ticket = await createUpload(t.db, storage, alice, {
+        conversationId: ch.id,
+        name: "Voice message.webm",
+        size: bytes.length,
+        mime: "audio/webm;codecs=opus",
+        durationMs: 4_250,
+        waveform,
+      });
+      const put = await fetch(ticket.upload.url, {
+        method: ticket.upload.method,
+        headers: ticket.upload.headers,
+        body: bytes,
+      });
+      expect(put.status).toBe(200);
+      const ready = await completeUpload(t.db, storage, alice, { attachmentId: ticket.attachmentId });
+      expect(ready).toMatchObject({ mime: "audio/webm", durationMs: 4_250, waveform });
+      const { message } = await sendWith(alice, ch.id, [ready.id]);
+      const history = await getHistory(t.db, bob, { conversationId: ch.id });
+      expect(history.messages.find((m) => m.id === message.id)?.attachments).toEqual([ready]);
+
+      const before = await t.db.attachment.count({ where: { uploaderId: alice.userId } });
+      const bad = [
+        { name: "a.pdf", mime: "application/pdf", durationMs: 1000 },
+        { name: "a.webm", mime: "audio/webm", durationMs: -1 },
+        { name: "a.webm", mime: "audio/webm", waveform: [256] },
+        { name: "a.webm", mime: "audio/webm", waveform: Array.from({ length: 65 }, () => 1) },
+      ];
+      for (const extra of bad) {
+        await expectParley(
+          createUpload(t.db, storage, alice, { conversationId: ch.id, size: 10, ...extra }),
+          "BAD_REQUEST",
+        );
+      }
       expect(await t.db.attachment.count({ where: { uploaderId: alice.userId } })).toBe(before);
     });
 
