@@ -53,6 +53,15 @@ async function expectCode(promise: Promise<unknown>, code: TRPCError["code"]) {
 }
 
 describe("files API", () => {
+  it("tells signed-in users the upload limits the server enforces", async () => {
+    const alice = await callerFor();
+    const limits = await alice.caller.files.limits();
+    expect(limits.maxUploadBytes).toBe(1_000_000);
+    expect(limits.blockedTypes).toContain("application/x-msdownload");
+    const anonymous = createCaller(await createContext({ db: t.db, sessionId: null, env }));
+    await expectCode(anonymous.files.limits(), "UNAUTHORIZED");
+  });
+
   it("uploads, sends, downloads and deletes through tRPC and the local file route", async () => {
     const alice = await callerFor();
     const bob = await callerFor();

@@ -16,6 +16,11 @@ import {
 import { protectedProcedure, router } from "../../trpc.ts";
 
 export const filesRouter = router({
+  /** The limits the server enforces, so the browser can refuse a file before uploading it. */
+  limits: protectedProcedure.query(({ ctx }) => {
+    const { maxUploadBytes, blockedTypes } = uploadLimitsFrom(ctx.env);
+    return { maxUploadBytes, blockedTypes: [...blockedTypes] };
+  }),
   /** Starts an upload: returns the attachment id and the URL + headers to PUT the bytes to. */
   createUpload: protectedProcedure.input(ZCreateUpload).mutation(async ({ ctx, input }) => {
     const storage = await getStorage(ctx.env);
