@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 // Two tiers, one config: `unit` is pure logic (no I/O); `integration` talks to real Postgres,
@@ -10,6 +11,8 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          // apps/web's "~/…" import alias (its tsconfig paths), for web components' unit tests.
+          alias: { "~": fileURLToPath(new URL("./apps/web/src", import.meta.url)) },
           include: ["{apps,packages}/**/*.test.ts"],
           exclude: [...exclude, "**/*.integration.test.ts"],
           environment: "node",
