@@ -1,0 +1,109 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { expect, type Page, test } from "@playwright/test";
+import sharp from "sharp";
+import { artifact, firstUser, historyOf, newUser, sharedChannel, signUp } from "./fixtures";
+
+// Attachments in the browser: a 5 MB image with upload progress, previewed for the other user in
+// a box of the image's aspect ratio, downloaded byte-identical; a recorded voice message (Chromium's
+// fake microphone) sent, received and played. The server side has its own tests in packages/core.
+test.describe.configure({ mode: "serial" });
+
+const run = randomUUID().slice(0, 8);
+const alice = newUser("Alice Files", run);
+const bob = newUser("Bob Files", run);
+const channel = `files-${run}`;
+
+let alicePage: Page;
+let bobPage: Page;
+
+test("two users share a channel (setup)", async ({ browser }) => {
+  alicePage = (await firstUser(browser, alice)).page;
+  bobPage = (await signUp(browser, bob)).page;
+  await sharedChannel(alicePage, [bobPage], channel);
+});
+
+test("a 5 MB image uploads with progress, previews at its aspect ratio and downloads identical", async () => {
+  // Incompressible noise: 1600 × 1100 × 3 bytes ≈ 5.3 MB as PNG.
+  const width = 1600;
+  const height = 1100;
+  const png = await sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
+  expect(png.length).toBeGreaterThan(5_000_000);
+
+  // Slow the upload down (2 MB/s) so the progress bar is there to be seen.
+  const cdp = await alicePage.context().newCDPSession(alicePage);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: 2 * 1024 * 1024,
+  });
+  await alicePage
+    .getByTestId("file-input")
+    .setInputFiles({ name: "photo.png", mimeType: "image/png", buffer: png });
+  const progress = alicePage.getByRole("progressbar", { name: "Uploading photo.png" });
+  await expect(progress).toBeVisible();
+  await expect
+    .poll(async () => Number(await progress.getAttribute("value").catch(() => "100")), { timeout: 10_000 })
+    .toBeGreaterThan(0);
+  await alicePage.screenshot({ path: artifact("attachments-progress.png") });
+  const tray = alicePage.getByRole("list", { name: "Files to send" });
+  await expect(tray.locator('[data-status="ready"]')).toHaveCount(1, { timeout: 20_000 });
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: -1,
+  });
+
+  const composer = alicePage.getByLabel(`Message # ${channel}`);
+  await composer.fill("Here is the photo");
+  await composer.press("Enter");
+  await expect(tray).toHaveCount(0);
+
+  const preview = historyOf(bobPage).getByRole("button", { name: "Open image photo.png" });
+  await expect(preview).toBeVisible({ timeout: 5_000 });
+  await expect(historyOf(bobPage).getByText("Here is the photo")).toBeVisible();
+  const box = await preview.boundingBox();
+  expect(box).not.toBeNull();
+  expect((box?.width ?? 0) / (box?.height ?? 1)).toBeCloseTo(width / height, 1);
+  // The thumbnail (not the original) is what the list loads, and it decoded.
+  const img = preview.locator("img");
+  await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.naturalWidth)).toBeGreaterThan(0);
+  expect(await img.getAttribute("src")).toMatch(/variant=thumbnail$/);
+  await bobPage.screenshot({ path: artifact("attachments-image.png") });
+
+  // The lightbox shows the original; its download is byte-identical to what was uploaded.
+  await preview.click();
+  const lightbox = bobPage.getByRole("dialog", { name: "Image: photo.png" });
+  await expect(lightbox).toBeVisible();
+  const href = await lightbox.getByRole("link", { name: "Download" }).getAttribute("href");
+  expect(href).toMatch(/^\/api\/files\/[0-9a-f-]{36}$/);
+  const res = await bobPage.request.get(href ?? "");
+  expect(res.status()).toBe(200);
+  expect(Buffer.from(await res.body()).equals(png)).toBe(true);
+  await bobPage.keyboard.press("Escape");
+  await expect(lightbox).toBeHidden();
+});
+
+test("a recorded voice message is sent, received and played by the other user", async () => {
+  await alicePage.getByRole("button", { name: "Record voice message" }).click();
+  const timer = alicePage.getByRole("timer", { name: "Recording time" });
+  await expect(timer).toBeVisible();
+  await expect(timer).toHaveText("0:02", { timeout: 10_000 });
+  await alicePage.getByRole("button", { name: "Stop recording" }).click();
+  const tray = alicePage.getByRole("list", { name: "Files to send" });
+  await expect(tray.locator('[data-status="ready"]')).toHaveCount(1, { timeout: 15_000 });
+  await alicePage.getByRole("button", { name: "Send" }).click();
+
+  const voice = historyOf(bobPage).getByRole("group", { name: /^Voice message, 0:0[2-3]$/ });
+  await expect(voice).toBeVisible({ timeout: 5_000 });
+  await voice.getByRole("button", { name: "Play voice message" }).click();
+  const audio = voice.locator("audio");
+  await expect
+    .poll(() => audio.evaluate((el: HTMLAudioElement) => el.currentTime > 0 || el.ended), { timeout: 10_000 })
+    .toBe(true);
+  await bobPage.screenshot({ path: artifact("attachments-voice.png") });
+});

@@ -1,0 +1,104 @@
+/**
+ * Shared setup for the browser specs: users signing up in their own contexts, a channel they
+ * share, tRPC over HTTP with a page's session cookie, and where screenshots go. Every spec seeds
+ * its own users (a random run id) so specs run alone or together, in any order.
+ */
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { type Browser, type BrowserContext, expect, type Page } from "@playwright/test";
+
+export type TUser = { name: string; email: string; password: string };
+
+/** A user with a unique email for this run. */
+export function newUser(name: string, run = randomUUID().slice(0, 8)): TUser {
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+  return { name, email: `${slug}-${run}@example.com`, password: `${slug}-password-${run}` };
+}
+
+/** Screenshots kept for humans to look at (gitignored). */
+export function artifact(name: string): string {
+  return join(import.meta.dirname, "artifacts", name);
+}
+
+export function sidebarOf(page: Page) {
+  return page.getByRole("navigation", { name: "Workspace" });
+}
+
+export function historyOf(page: Page) {
+  return page.getByRole("log", { name: "Message history" });
+}
+
+export async function signUp(
+  browser: Browser,
+  user: TUser,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/sign-up");
+  await page.getByLabel("Your name").fill(user.name);
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/app$/);
+  return { context, page };
+}
+
+/**
+ * The first user: owner of a fresh workspace when this spec runs alone (turning on open sign-up
+ * so others can join), or an ordinary sign-up when another spec set the workspace up.
+ */
+export async function firstUser(
+  browser: Browser,
+  user: TUser,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/");
+  if (!/\/setup$/.test(page.url())) {
+    await context.close();
+    return signUp(browser, user);
+  }
+  await page.getByLabel("Workspace name").fill("Parley E2E");
+  await page.getByLabel("Your name").fill(user.name);
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await expect(page).toHaveURL(/\/app$/);
+  await sidebarOf(page).getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("checkbox", { name: /Allow open sign-up/ }).check();
+  await page.getByRole("button", { name: "Save workspace settings" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+  return { context, page };
+}
+
+/** `owner` creates a public channel and every page in `joiners` joins it; returns its URL and id. */
+export async function sharedChannel(
+  owner: Page,
+  joiners: readonly Page[],
+  name: string,
+): Promise<{ url: string; conversationId: string }> {
+  await sidebarOf(owner).getByRole("link", { name: "Create channel" }).click();
+  await owner.getByLabel("Channel name").fill(name);
+  await owner.getByRole("button", { name: "Create channel" }).click();
+  await expect(owner.getByRole("heading", { level: 1, name: `# ${name}` })).toBeVisible();
+  const url = owner.url();
+  const conversationId = url.split("/c/")[1]?.split(/[/?#]/)[0] ?? "";
+  for (const page of joiners) {
+    await page.goto(url);
+    await page.getByRole("button", { name: "Join channel" }).click();
+    await expect(page.getByLabel(`Message # ${name}`)).toBeVisible();
+  }
+  return { url, conversationId };
+}
+
+/** tRPC over HTTP with the page's session cookie (superjson envelope). */
+export async function trpc<T>(page: Page, path: string, input: unknown, method: "GET" | "POST"): Promise<T> {
+  const res =
+    method === "GET"
+      ? await page.request.get(
+          `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`,
+        )
+      : await page.request.post(`/api/trpc/${path}`, { data: { json: input } });
+  expect(res.status(), await res.text()).toBe(200);
+  return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
+}
