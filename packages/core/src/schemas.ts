@@ -2,7 +2,7 @@
  * Input schemas for every core service. Transports (tRPC, realtime frames) reuse them so one
  * definition decides what is valid. `Z…` are the schemas, `T…` their parsed (output) types.
  */
-import { MAX_STATUS_TEXT_LENGTH } from "@parley/protocol";
+import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_STATUS_TEXT_LENGTH } from "@parley/protocol";
 import { z } from "zod";
 import { getLimits } from "./limits.ts";
 
@@ -143,8 +143,8 @@ export type TOpenDm = z.output<typeof ZOpenDm>;
 export const ZMarkRead = z.object({ conversationId: ZId, seq: z.number().int().min(0) });
 export type TMarkRead = z.output<typeof ZMarkRead>;
 
-/** Most attachments one message may carry. */
-export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
+/** Most attachments one message may carry (defined by the wire contract, re-exported for core's callers). */
+export { MAX_ATTACHMENTS_PER_MESSAGE };
 
 /** A message's attachments: distinct ids of the sender's ready uploads to the same conversation. */
 export const ZAttachmentIds = z
