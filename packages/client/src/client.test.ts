@@ -628,6 +628,81 @@ describe("persistence", () => {
   });
 });
 
+describe("send options", () => {
+  const ROOT = "00000000-0000-4000-8000-0000000000a1";
+  const FILE = "00000000-0000-4000-8000-0000000000f1";
+
+  it("puts threadRootId, alsoInChannel and attachmentIds on the wire and resends them after a reconnect", async () => {
+    const { client } = setup();
+    const first = await open(client);
+    const reply = client.send(C1, "reply", { threadRootId: ROOT, alsoInChannel: true });
+    const files = client.send(C2, "", { attachmentIds: [FILE] });
+    const expected = [
+      { conversationId: C1, body: "reply", threadRootId: ROOT, alsoInChannel: true },
+      { conversationId: C2, body: "", attachmentIds: [FILE] },
+    ];
+    expect(first.of("send")).toMatchObject(expected);
+    expect(first.of("send")[1]).not.toHaveProperty("threadRootId");
+    expect(client.getOutbox()).toMatchObject([
+      { clientMsgId: reply.clientMsgId, threadRootId: ROOT, alsoInChannel: true },
+      { clientMsgId: files.clientMsgId, attachmentIds: [FILE] },
+    ]);
+    first.serverCloses(1006); // no acks: both are resent
+    await vi.advanceTimersByTimeAsync(50);
+    const second = latest();
+    second.serverOpens();
+    expect(second.of("send")).toMatchObject([
+      { ...expected[0], clientMsgId: reply.clientMsgId },
+      { ...expected[1], clientMsgId: files.clientMsgId },
+    ]);
+  });
+
+  it("keeps the options in the persisted outbox across a reload", async () => {
+    const data = new Map<string, string>();
+    const storage: TStorageLike = {
+      getItem: (k) => data.get(k) ?? null,
+      setItem: (k, v) => void data.set(k, v),
+      removeItem: (k) => void data.delete(k),
+    };
+    const first = setup(localStorageStore("parley:u1:", storage));
+    await first.client.ready;
+    const sent = first.client.send(C1, "with a file", {
+      threadRootId: ROOT,
+      alsoInChannel: true,
+      attachmentIds: [FILE],
+    });
+    await flush();
+    expect(JSON.parse(data.get("parley:u1:outbox") ?? "[]")).toMatchObject([
+      { clientMsgId: sent.clientMsgId, threadRootId: ROOT, alsoInChannel: true, attachmentIds: [FILE] },
+    ]);
+
+    const second = setup(localStorageStore("parley:u1:", storage));
+    await second.client.ready;
+    const socket = await open(second.client);
+    expect(socket.of("send")).toMatchObject([
+      {
+        clientMsgId: sent.clientMsgId,
+        body: "with a file",
+        threadRootId: ROOT,
+        alsoInChannel: true,
+        attachmentIds: [FILE],
+      },
+    ]);
+  });
+
+  it("refuses an empty body without attachments, alsoInChannel without a root and too many files", () => {
+    const { client } = setup();
+    expect(() => client.send(C1, "")).toThrow(RangeError);
+    expect(() => client.send(C1, "x", { alsoInChannel: true })).toThrow(/threadRootId/);
+    const eleven = Array.from(
+      { length: 11 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    );
+    expect(() => client.send(C1, "x", { attachmentIds: eleven })).toThrow(/at most 10/);
+    expect(client.getOutbox()).toEqual([]);
+  });
+});
+
 describe("connection", () => {
   it("stops reconnecting after a terminal close code and keeps the outbox", async () => {
     const { client } = setup();
@@ -697,6 +772,17 @@ describe("read state, typing, presence", () => {
       { type: "typing", conversationId: C2 },
       { type: "typing", conversationId: C1 },
     ]);
+  });
+
+  it("resets a conversation's typing throttle when a message is sent there", async () => {
+    const { client } = setup();
+    const socket = await open(client);
+    expect(client.typing(C1)).toBe(true);
+    expect(client.typing(C2)).toBe(true);
+    client.send(C1, "done typing");
+    expect(client.typing(C1)).toBe(true); // the next message starts at once
+    expect(client.typing(C2)).toBe(false); // other conversations keep their throttle
+    expect(socket.of("typing").map((f) => f.conversationId)).toEqual([C1, C2, C1]);
   });
 
   it("emits presence and typing frames", async () => {

@@ -37,6 +37,7 @@
  */
 import {
   ErrorCode,
+  MAX_ATTACHMENTS_PER_MESSAGE,
   MAX_BODY_LENGTH,
   type TAck,
   type TConversationEvent,
@@ -72,7 +73,12 @@ export type TOutboxEntry = {
   readonly clientMsgId: string;
   readonly conversationId: string;
   readonly body: string;
+  /** A thread reply: the thread's first message. */
   readonly threadRootId?: string;
+  /** A thread reply also shown in the channel's main list. */
+  readonly alsoInChannel?: boolean;
+  /** Ids of the sender's finished uploads to this conversation that the message carries. */
+  readonly attachmentIds?: readonly string[];
   readonly status: TOutboxStatus;
   /** ISO time it was composed. */
   readonly createdAt: string;
@@ -84,6 +90,30 @@ export type TOutboxEntry = {
   /** Set once `failed`: the server's error code and message. */
   readonly error?: { code: string; message: string };
 };
+
+/** Options of `send`: a thread reply (optionally also in the channel) and attachments. */
+export type TSendOptions = {
+  threadRootId?: string;
+  /** Only with `threadRootId`. */
+  alsoInChannel?: boolean;
+  /** At most MAX_ATTACHMENTS_PER_MESSAGE ids of finished uploads (files.completeUpload). */
+  attachmentIds?: readonly string[];
+};
+
+/** The option fields of an entry, without empty ones (what the outbox keeps and the frame carries). */
+function sendOptionFields(options: TSendOptions): {
+  threadRootId?: string;
+  alsoInChannel?: boolean;
+  attachmentIds?: string[];
+} {
+  return {
+    ...(options.threadRootId ? { threadRootId: options.threadRootId } : {}),
+    ...(options.threadRootId && options.alsoInChannel ? { alsoInChannel: true } : {}),
+    ...(options.attachmentIds && options.attachmentIds.length > 0
+      ? { attachmentIds: [...options.attachmentIds] }
+      : {}),
+  };
+}
 
 /** What a successful send resolves with. */
 export type TSendResult = { seq: number; messageId: string };
@@ -353,16 +383,28 @@ export class ParleyClient {
   send(
     conversationId: string,
     body: string,
-    options: { threadRootId?: string } = {},
+    options: TSendOptions = {},
   ): { clientMsgId: string; promise: Promise<TSendResult> } {
-    if (body.length === 0 || body.length > MAX_BODY_LENGTH) {
-      throw new RangeError(`A message body must have 1–${MAX_BODY_LENGTH} characters`);
+    const fields = sendOptionFields(options);
+    const files = fields.attachmentIds?.length ?? 0;
+    if (body.length > MAX_BODY_LENGTH || (body.length === 0 && files === 0)) {
+      throw new RangeError(
+        `A message body must have 1–${MAX_BODY_LENGTH} characters (it may be empty only with attachments)`,
+      );
     }
+    if (files > MAX_ATTACHMENTS_PER_MESSAGE) {
+      throw new RangeError(`A message carries at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments`);
+    }
+    if (options.alsoInChannel && !options.threadRootId) {
+      throw new RangeError("alsoInChannel is only for thread replies (give threadRootId)");
+    }
+    // The message ends whatever was being typed: the next keystroke says "typing" again at once.
+    this.#typingSentAt.delete(conversationId);
     const record = newRecord({
       clientMsgId: this.#randomUUID(),
       conversationId,
       body,
-      ...(options.threadRootId ? { threadRootId: options.threadRootId } : {}),
+      ...fields,
       status: "pending",
       createdAt: new Date().toISOString(),
       attempts: 0,
@@ -749,7 +791,7 @@ export class ParleyClient {
       }
     }
     if (!head) return;
-    const { clientMsgId, body, threadRootId } = head.entry;
+    const { clientMsgId, body } = head.entry;
     const id = this.#nextId("s");
     const isSent = this.#connection.send({
       type: "send",
@@ -757,7 +799,7 @@ export class ParleyClient {
       conversationId,
       clientMsgId,
       body,
-      ...(threadRootId ? { threadRootId } : {}),
+      ...sendOptionFields(head.entry),
     });
     if (!isSent) return;
     this.#pending.set(id, { kind: "send", clientMsgId });
@@ -936,7 +978,7 @@ export class ParleyClient {
           clientMsgId: entry.clientMsgId,
           conversationId: entry.conversationId,
           body: entry.body,
-          ...(entry.threadRootId ? { threadRootId: entry.threadRootId } : {}),
+          ...sendOptionFields(entry),
           status: entry.status === "failed" ? "failed" : "pending",
           createdAt: entry.createdAt,
           ...(entry.error ? { error: entry.error } : {}),

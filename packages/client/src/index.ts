@@ -8,6 +8,7 @@ export {
   type TClientStats,
   type TOutboxEntry,
   type TOutboxStatus,
+  type TSendOptions,
   type TSendResult,
 } from "./client.ts";
 export {

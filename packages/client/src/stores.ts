@@ -31,6 +31,10 @@ export type TStoredOutboxEntry = {
   conversationId: string;
   body: string;
   threadRootId?: string;
+  /** A thread reply also shown in the channel. */
+  alsoInChannel?: boolean;
+  /** Attachment ids the message carries. */
+  attachmentIds?: string[];
   status: "pending" | "failed";
   /** ISO time the message was composed. */
   createdAt: string;
@@ -103,6 +107,10 @@ function parseCursors(value: unknown): TCursorSnapshot | null {
   return { conversations, user: isSeq(value.user) ? value.user : null };
 }
 
+function isOptionalString(value: unknown): boolean {
+  return value === undefined || typeof value === "string";
+}
+
 function parseOutbox(value: unknown): TStoredOutboxEntry[] {
   if (!Array.isArray(value)) return [];
   return value.filter(
@@ -111,6 +119,10 @@ function parseOutbox(value: unknown): TStoredOutboxEntry[] {
       typeof e.clientMsgId === "string" &&
       typeof e.conversationId === "string" &&
       typeof e.body === "string" &&
+      isOptionalString(e.threadRootId) &&
+      (e.alsoInChannel === undefined || typeof e.alsoInChannel === "boolean") &&
+      (e.attachmentIds === undefined ||
+        (Array.isArray(e.attachmentIds) && e.attachmentIds.every((id) => typeof id === "string"))) &&
       (e.status === "pending" || e.status === "failed") &&
       typeof e.createdAt === "string",
   );

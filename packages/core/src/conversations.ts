@@ -25,6 +25,7 @@ import {
   ZOpenDm,
   ZRemoveMember,
   ZRenameChannel,
+  ZSetMuted,
   ZSetTopic,
 } from "./schemas.ts";
 import {
@@ -46,7 +47,13 @@ export type ConversationDto = {
   archivedAt: Date | null;
   lastSeq: number;
   readSeq: number;
+  /** Unread messages of others (seq > readSeq, not deleted) that show in the main list (thread-only replies excluded). */
   unreadCount: number;
+  /**
+   * Unread messages of others that mention the reader or everyone, thread replies included; for
+   * DMs and group DMs every unread message counts, so it equals unreadCount.
+   */
+  mentionCount: number;
   isMember: boolean;
   memberRole: MemberRole | null;
   muted: boolean;
@@ -66,14 +73,16 @@ type ConversationRow = {
   readSeq: number | null;
   memberRole: MemberRole | null;
   muted: boolean | null;
-  unreadCount: number;
+  unreadCount: number | null;
+  mentionCount: number | null;
   dmMembers: unknown;
   selfName: string;
 };
 
 /**
- * One query for the actor's conversations (or one conversation): unread counts are computed per
- * row in SQL from seq > readSeq over the (conversationId, seq) index, never N+1 round trips.
+ * One query for the actor's conversations (or one conversation): unread and mention counts are
+ * computed per row in SQL (one lateral scan of seq > readSeq over the (conversationId, seq)
+ * index, two filtered counts), never N+1 round trips.
  */
 async function queryConversations(
   db: Tx,
@@ -84,11 +93,9 @@ async function queryConversations(
   const rows = await db.$queryRaw<ConversationRow[]>`
     SELECT c.id, c.kind::text AS kind, c.name, c.topic, c."archivedAt", c."lastSeq", c."createdAt",
       m."readSeq", m.role::text AS "memberRole", m.muted,
-      CASE WHEN m."userId" IS NULL THEN 0 ELSE (
-        SELECT count(*)::int FROM "Message" x
-        WHERE x."conversationId" = c.id AND x.seq > m."readSeq"
-          AND x."senderId" <> m."userId" AND x."deletedAt" IS NULL
-      ) END AS "unreadCount",
+      unread."unreadCount",
+      CASE WHEN c.kind IN ('dm', 'group_dm') THEN unread."unreadCount" ELSE unread."mentionCount" END
+        AS "mentionCount",
       CASE WHEN c.kind IN ('dm', 'group_dm') THEN (
         SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) ORDER BY u.name, u.id), '[]'::json)
         FROM "Membership" o JOIN "User" u ON u.id = o."userId"
@@ -97,6 +104,14 @@ async function queryConversations(
       (SELECT name FROM "User" WHERE id = ${userId}::uuid) AS "selfName"
     FROM "Conversation" c
     LEFT JOIN "Membership" m ON m."conversationId" = c.id AND m."userId" = ${userId}::uuid
+    LEFT JOIN LATERAL (
+      SELECT
+        count(*) FILTER (WHERE x."threadRootId" IS NULL OR x."alsoInChannel")::int AS "unreadCount",
+        count(*) FILTER (WHERE x."mentionsAll" OR m."userId" = ANY(x."mentionedUserIds"))::int AS "mentionCount"
+      FROM "Message" x
+      WHERE m."userId" IS NOT NULL AND x."conversationId" = c.id AND x.seq > m."readSeq"
+        AND x."senderId" <> m."userId" AND x."deletedAt" IS NULL
+    ) unread ON true
     WHERE (${conversationId}::uuid IS NULL AND m."userId" IS NOT NULL)
        OR c.id = ${conversationId}::uuid
     ORDER BY c.kind, c.name NULLS LAST, c.id`;
@@ -115,7 +130,8 @@ function toConversationDto(r: ConversationRow): ConversationDto {
     archivedAt: r.archivedAt,
     lastSeq: r.lastSeq,
     readSeq: r.readSeq ?? 0,
-    unreadCount: r.unreadCount,
+    unreadCount: r.unreadCount ?? 0,
+    mentionCount: r.mentionCount ?? 0,
     isMember: r.memberRole !== null,
     memberRole: r.memberRole,
     muted: r.muted ?? false,
@@ -402,6 +418,9 @@ export async function unarchiveConversation(db: Db, actor: Actor, input: unknown
 export type MemberDto = {
   userId: string;
   name: string;
+  /** The member's custom status ("" when none). */
+  statusEmoji: string;
+  statusText: string;
   role: MemberRole;
   isDeactivated: boolean;
   joinedAt: Date;
@@ -417,13 +436,15 @@ export async function listMembers(db: Db, actor: Actor, input: unknown): Promise
       userId: true,
       role: true,
       joinedAt: true,
-      user: { select: { name: true, deactivatedAt: true } },
+      user: { select: { name: true, deactivatedAt: true, statusEmoji: true, statusText: true } },
     },
     orderBy: { joinedAt: "asc" },
   });
   return rows.map((r) => ({
     userId: r.userId,
     name: r.user.name,
+    statusEmoji: r.user.statusEmoji,
+    statusText: r.user.statusText,
     role: r.role,
     isDeactivated: r.user.deactivatedAt !== null,
     joinedAt: r.joinedAt,
@@ -500,6 +521,27 @@ export async function markRead(db: Db, actor: Actor, input: unknown): Promise<{ 
       select: { readSeq: true },
     });
     return { readSeq: membership?.readSeq ?? 0 };
+  });
+}
+
+/**
+ * Mutes or unmutes a conversation for the actor (members only; also in archived conversations,
+ * since it changes nothing others see). When it changed, appends the user event
+ * `membership.updated` {conversationId, muted} so the actor's other devices refresh their list.
+ */
+export async function setMuted(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+  const { conversationId, muted } = parseInput(ZSetMuted, input);
+  return inWriteTx(db, async (w) => {
+    const changed = await w.tx.membership.updateMany({
+      where: { conversationId, userId: actor.userId, muted: !muted },
+      data: { muted },
+    });
+    if (changed.count > 0) {
+      await appendUserEvent(w, actor.userId, UserEventKind.MembershipUpdated, { conversationId, muted });
+    } else {
+      requireMember(await loadAccess(w.tx, actor, conversationId));
+    }
+    return getConversationDto(w.tx, actor, conversationId);
   });
 }
 

@@ -11,20 +11,26 @@
  * bump included, rolls back: no gap) and returns the winner with `duplicate: true`.
  * To batch later: turn the CTE's inputs into arrays (unnest) per conversation.
  *
+ * Mentions are derived from the body (`parseMentions` of @parley/protocol): `mentionedUserIds` keeps
+ * the mentioned users who are members at send time (the pre-read looks them up), `mentionsAll`
+ * is set by `<!channel>`, `<!here>` or `<!everyone>`. A thread reply (`threadRootId`) shows in the
+ * channel's main list only with `alsoInChannel`; history leaves the other replies to `getThread`.
+ *
  * Attachments ride in the same statement: its first step locks the sender's ready, unlinked
  * uploads to this conversation (`FOR UPDATE` re-checks them after any concurrent link), the
  * conversation UPDATE only proceeds when all of them qualified, and a later step links them. So a
  * message is either stored with all its files or not at all, and one file never joins two messages.
  */
 import { type Db, isUniqueViolation } from "@parley/db";
-import { EventKind } from "@parley/protocol";
+import { EventKind, parseMentions } from "@parley/protocol";
 import { loadAccess, requireMember, requireNotArchived, requireRead } from "./access.ts";
 import type { Actor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { type ConversationEvent, publishCommitted } from "./events.ts";
 import { uuidv7 } from "./ids.ts";
+import { mentionedMembersSql } from "./mentions.ts";
 import { loadReactions, type ReactionGroupDto } from "./reactions.ts";
-import { ZGetHistory, ZSendMessage } from "./schemas.ts";
+import { ZConversationRef, ZGetHistory, ZGetThread, ZSendMessage } from "./schemas.ts";
 
 /** A file as clients see it (its bytes come from `files.downloadUrl`, never inline). */
 export type AttachmentDto = {
@@ -87,8 +93,20 @@ export type MessageDto = {
   senderName: string;
   clientMsgId: string;
   body: string;
+  /** Set on thread replies: the thread's first message. */
   threadRootId: string | null;
+  /** A thread reply that also shows in the channel's main list. */
+  alsoInChannel: boolean;
+  /** Thread roots: how many replies, and when the latest came (null without replies). */
   replyCount: number;
+  lastReplyAt: Date | null;
+  /** Members mentioned with `<@id>` when it was sent or last edited; empty once deleted. */
+  mentionedUserIds: string[];
+  /** The body mentions everyone (`<!channel>`, `<!here>`, `<!everyone>`); false once deleted. */
+  mentionsAll: boolean;
+  /** When and by whom it was pinned to the conversation (null when not pinned). */
+  pinnedAt: Date | null;
+  pinnedById: string | null;
   editedAt: Date | null;
   deletedAt: Date | null;
   createdAt: Date;
@@ -106,7 +124,13 @@ const messageSelect = {
   clientMsgId: true,
   body: true,
   threadRootId: true,
+  alsoInChannel: true,
   replyCount: true,
+  lastReplyAt: true,
+  mentionedUserIds: true,
+  mentionsAll: true,
+  pinnedAt: true,
+  pinnedById: true,
   editedAt: true,
   deletedAt: true,
   createdAt: true,
@@ -129,6 +153,8 @@ function toMessageDto(row: MessageRow, reactions: ReadonlyMap<string, ReactionGr
     ...rest,
     senderName: sender.name,
     body: rest.deletedAt ? "" : rest.body,
+    mentionedUserIds: rest.deletedAt ? [] : rest.mentionedUserIds,
+    mentionsAll: rest.deletedAt ? false : rest.mentionsAll,
     attachments: rest.deletedAt ? [] : attachments.map(toAttachmentDto),
     reactions: rest.deletedAt ? [] : (reactions.get(rest.id) ?? []),
   };
@@ -147,6 +173,8 @@ type SendCheck = {
   isMember: boolean;
   senderName: string;
   existingId: string | null;
+  /** The mentioned users who are members, in order of first mention. */
+  mentionedMemberIds: string[];
 };
 
 /** Result of a send: the stored message, and whether it had been stored by an earlier attempt. */
@@ -157,11 +185,14 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
   const data = parseInput(ZSendMessage, input);
   const { conversationId, clientMsgId, body } = data;
   const threadRootId = data.threadRootId ?? null;
+  const alsoInChannel = threadRootId !== null && data.alsoInChannel === true;
   const attachmentIds = data.attachmentIds ?? [];
+  const mentions = parseMentions(body);
 
   const [check] = await db.$queryRaw<SendCheck[]>`
     SELECT c.kind::text AS kind, c."archivedAt", (m."userId" IS NOT NULL) AS "isMember",
-      u.name AS "senderName", ex.id AS "existingId"
+      u.name AS "senderName", ex.id AS "existingId",
+      ${mentionedMembersSql(mentions.userIds, conversationId)} AS "mentionedMemberIds"
     FROM "User" u
     LEFT JOIN "Conversation" c ON c.id = ${conversationId}::uuid
     LEFT JOIN "Membership" m ON m."conversationId" = c.id AND m."userId" = u.id
@@ -184,6 +215,8 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
 
   const id = uuidv7();
   const createdAt = new Date();
+  const mentionedUserIds = check.mentionedMemberIds;
+  const mentionsAll = mentions.all;
   const payload = {
     message: {
       id,
@@ -192,6 +225,12 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
       clientMsgId,
       body,
       threadRootId,
+      alsoInChannel,
+      lastReplyAt: null,
+      mentionedUserIds,
+      mentionsAll,
+      pinnedAt: null,
+      pinnedById: null,
       createdAt,
       attachments,
     },
@@ -219,9 +258,11 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
           ${JSON.stringify(payload)}::jsonb, ${createdAt}::timestamp(3)
         FROM c
       ), msg AS (
-        INSERT INTO "Message" (id, "conversationId", seq, "senderId", "clientMsgId", body, "threadRootId", "createdAt")
+        INSERT INTO "Message" (id, "conversationId", seq, "senderId", "clientMsgId", body, "threadRootId",
+          "alsoInChannel", "mentionedUserIds", "mentionsAll", "createdAt")
         SELECT ${id}::uuid, c.id, c."lastSeq", ${actor.userId}::uuid, ${clientMsgId}, ${body},
-          ${threadRootId}::uuid, ${createdAt}::timestamp(3)
+          ${threadRootId}::uuid, ${alsoInChannel}, ${mentionedUserIds}::uuid[], ${mentionsAll},
+          ${createdAt}::timestamp(3)
         FROM c
         RETURNING seq
       ), root AS (
@@ -270,7 +311,13 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
       clientMsgId,
       body,
       threadRootId,
+      alsoInChannel,
       replyCount: 0,
+      lastReplyAt: null,
+      mentionedUserIds,
+      mentionsAll,
+      pinnedAt: null,
+      pinnedById: null,
       editedAt: null,
       deletedAt: null,
       createdAt,
@@ -344,7 +391,11 @@ export type HistoryPage = { messages: MessageDto[]; hasMoreBefore: boolean; hasM
 export async function getHistory(db: Db, actor: Actor, input: unknown): Promise<HistoryPage> {
   const q = parseInput(ZGetHistory, input);
   requireRead(await loadAccess(db, actor, q.conversationId));
-  const where = { conversationId: q.conversationId };
+  // Thread replies show in the channel only when sent "also to the channel".
+  const where = {
+    conversationId: q.conversationId,
+    OR: [{ threadRootId: null }, { alsoInChannel: true }],
+  };
 
   const older = async (seqBelow: number | undefined, take: number) => {
     const rows = await db.message.findMany({
@@ -395,4 +446,47 @@ export async function getHistory(db: Db, actor: Actor, input: unknown): Promise<
           select: { id: true },
         })) !== null;
   return { messages: await toMessageDtos(db, page.rows), hasMoreBefore: page.hasMore, hasMoreAfter };
+}
+
+/** A page of a thread: its root message and replies in ascending seq. */
+export type ThreadPage = { root: MessageDto; replies: MessageDto[]; hasMoreBefore: boolean };
+
+/**
+ * A thread: its root and the newest `limit` replies (or those strictly before the seq `before`),
+ * ascending. Whoever may read the conversation's history may read its threads. BAD_REQUEST when
+ * `rootId` is itself a reply (open its `threadRootId` instead).
+ */
+export async function getThread(db: Db, actor: Actor, input: unknown): Promise<ThreadPage> {
+  const q = parseInput(ZGetThread, input);
+  const root = await db.message.findUnique({ where: { id: q.rootId }, select: messageSelect });
+  if (!root) throw new ParleyError("NOT_FOUND", "Thread not found");
+  requireRead(await loadAccess(db, actor, root.conversationId));
+  if (root.threadRootId) {
+    throw new ParleyError("BAD_REQUEST", "This message is a reply; open its thread's first message");
+  }
+  const rows = await db.message.findMany({
+    where: { threadRootId: q.rootId, ...(q.before === undefined ? {} : { seq: { lt: q.before } }) },
+    orderBy: { seq: "desc" },
+    take: q.limit + 1,
+    select: messageSelect,
+  });
+  const page = rows.slice(0, q.limit).reverse();
+  const [rootDto, ...replies] = await toMessageDtos(db, [root, ...page]);
+  return { root: rootDto as MessageDto, replies, hasMoreBefore: rows.length > q.limit };
+}
+
+/** Most pins one conversation lists (a safety bound; Slack allows 100). */
+export const MAX_PINS_LISTED = 200;
+
+/** The conversation's pinned messages that are not deleted, newest pin first (readers of its history). */
+export async function listPins(db: Db, actor: Actor, input: unknown): Promise<MessageDto[]> {
+  const { conversationId } = parseInput(ZConversationRef, input);
+  requireRead(await loadAccess(db, actor, conversationId));
+  const rows = await db.message.findMany({
+    where: { conversationId, pinnedAt: { not: null }, deletedAt: null },
+    orderBy: [{ pinnedAt: "desc" }, { seq: "desc" }],
+    take: MAX_PINS_LISTED,
+    select: messageSelect,
+  });
+  return toMessageDtos(db, rows);
 }

@@ -1,7 +1,8 @@
 /**
- * Changes to an existing message that are not deletes: edits and reactions. Each one appends its
- * event (`message.edited`, `reaction.added`, `reaction.removed`) under the conversation's seq lock
- * in the same transaction as the projection change (Message.body/editedAt, Reaction rows), and the
+ * Changes to an existing message that are not deletes: edits, reactions and pins. Each one appends
+ * its event (`message.edited`, `reaction.added`, `reaction.removed`, `message.pinned`,
+ * `message.unpinned`) under the conversation's seq lock in the same transaction as the projection
+ * change (Message.body/editedAt/mentions, Reaction rows, Message.pinnedAt/pinnedById), and the
  * event reaches the sink after commit — so clients get it live, and a client that was away replays
  * it from the log in seq order like any other event.
  *
@@ -11,14 +12,17 @@
  * which does not block the `FOR KEY SHARE` a Reaction insert takes on its message.
  *
  * A reaction that is already there (or already gone) writes nothing: the Reaction primary key
- * (messageId, userId, emoji) decides, so two concurrent identical adds produce one event.
+ * (messageId, userId, emoji) decides, so two concurrent identical adds produce one event. Pins
+ * likewise: pinning a pinned message (or unpinning one that is not) writes nothing, and the
+ * message row lock orders concurrent pins.
  */
 import type { Db } from "@parley/db";
-import { EventKind } from "@parley/protocol";
+import { EventKind, parseMentions } from "@parley/protocol";
 import { loadAccess, requireMember, requireNotArchived } from "./access.ts";
 import type { Actor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
-import { ZEditMessage, ZReaction } from "./schemas.ts";
+import { mentionedMembersSql } from "./mentions.ts";
+import { ZEditMessage, ZMessageRef, ZReaction } from "./schemas.ts";
 import { appendConversationEvent, inWriteTx, type Tx } from "./tx.ts";
 
 /** One emoji's reactions on a message, as history shows them. */
@@ -55,6 +59,8 @@ type LockedMessage = {
   senderId: string;
   body: string;
   deletedAt: Date | null;
+  pinnedAt: Date | null;
+  pinnedById: string | null;
 };
 
 /**
@@ -70,7 +76,7 @@ async function lockMessage(tx: Tx, actor: Actor, messageId: string): Promise<Loc
   requireMember(access);
   requireNotArchived(access);
   const [message] = await tx.$queryRaw<LockedMessage[]>`
-    SELECT id, "conversationId", seq, "senderId", body, "deletedAt" FROM "Message"
+    SELECT id, "conversationId", seq, "senderId", body, "deletedAt", "pinnedAt", "pinnedById" FROM "Message"
     WHERE id = ${messageId}::uuid FOR NO KEY UPDATE`;
   if (!message) throw new ParleyError("NOT_FOUND", "Message not found");
   if (message.deletedAt) throw new ParleyError("NOT_FOUND", "This message was deleted");
@@ -83,15 +89,19 @@ export type EditResult = {
   conversationId: string;
   body: string;
   editedAt: Date | null;
+  /** The mentions of the body as it now stands (see MessageDto). */
+  mentionedUserIds: string[];
+  mentionsAll: boolean;
   seq: number | null;
 };
 
 /**
  * Replaces a message's body (its sender only, while a member of a conversation that is not
- * archived; not once deleted). Appends `message.edited` {messageId, body, editedAt} and updates
- * Message.body/editedAt in one transaction. The message.created entry keeps the original body:
- * the log is history and replaying it in order ends at the latest edit. An unchanged body writes
- * nothing.
+ * archived; not once deleted). Appends `message.edited` {messageId, body, editedAt,
+ * mentionedUserIds, mentionsAll} and updates Message.body/editedAt and the mentions (recomputed
+ * from the new body against the current members) in one transaction. The message.created entry
+ * keeps the original body: the log is history and replaying it in order ends at the latest edit.
+ * An unchanged body writes nothing.
  */
 export async function editMessage(db: Db, actor: Actor, input: unknown): Promise<EditResult> {
   const { messageId, body } = parseInput(ZEditMessage, input);
@@ -102,19 +112,36 @@ export async function editMessage(db: Db, actor: Actor, input: unknown): Promise
     }
     const base = { messageId, conversationId: message.conversationId, body };
     if (message.body === body) {
-      const row = await w.tx.message.findUnique({ where: { id: messageId }, select: { editedAt: true } });
-      return { ...base, editedAt: row?.editedAt ?? null, seq: null };
+      const row = await w.tx.message.findUnique({
+        where: { id: messageId },
+        select: { editedAt: true, mentionedUserIds: true, mentionsAll: true },
+      });
+      return {
+        ...base,
+        editedAt: row?.editedAt ?? null,
+        mentionedUserIds: row?.mentionedUserIds ?? [],
+        mentionsAll: row?.mentionsAll ?? false,
+        seq: null,
+      };
     }
+    const mentions = parseMentions(body);
+    const [members] = await w.tx.$queryRaw<{ ids: string[] }[]>`
+      SELECT ${mentionedMembersSql(mentions.userIds, message.conversationId)} AS ids`;
+    const mentionedUserIds = members?.ids ?? [];
+    const mentionsAll = mentions.all;
     const editedAt = new Date();
     const event = await appendConversationEvent(
       w,
       message.conversationId,
       EventKind.MessageEdited,
       actor.userId,
-      { messageId, body, editedAt },
+      { messageId, body, editedAt, mentionedUserIds, mentionsAll },
     );
-    await w.tx.message.update({ where: { id: messageId }, data: { body, editedAt } });
-    return { ...base, editedAt, seq: event.seq };
+    await w.tx.message.update({
+      where: { id: messageId },
+      data: { body, editedAt, mentionedUserIds, mentionsAll },
+    });
+    return { ...base, editedAt, mentionedUserIds, mentionsAll, seq: event.seq };
   });
 }
 
@@ -173,6 +200,70 @@ export async function removeReaction(db: Db, actor: Actor, input: unknown): Prom
       actor.userId,
       { messageId, userId: actor.userId, emoji },
     );
+    return { ...base, isChanged: true, seq: event.seq };
+  });
+}
+
+/** What a pin change did: the message's pin state now; `seq` is its event's, null when unchanged. */
+export type PinResult = {
+  messageId: string;
+  conversationId: string;
+  pinnedAt: Date | null;
+  pinnedById: string | null;
+  isChanged: boolean;
+  seq: number | null;
+};
+
+/**
+ * Pins a message to its conversation (any member of a conversation that is not archived; not a
+ * deleted message) and appends `message.pinned` {messageId, pinnedAt, pinnedById}. Pinning a
+ * pinned message writes nothing.
+ */
+export async function pinMessage(db: Db, actor: Actor, input: unknown): Promise<PinResult> {
+  const { messageId } = parseInput(ZMessageRef, input);
+  return inWriteTx(db, async (w) => {
+    const message = await lockMessage(w.tx, actor, messageId);
+    const base = { messageId, conversationId: message.conversationId };
+    if (message.pinnedAt) {
+      return {
+        ...base,
+        pinnedAt: message.pinnedAt,
+        pinnedById: message.pinnedById,
+        isChanged: false,
+        seq: null,
+      };
+    }
+    const pinnedAt = new Date();
+    const event = await appendConversationEvent(
+      w,
+      message.conversationId,
+      EventKind.MessagePinned,
+      actor.userId,
+      { messageId, pinnedAt, pinnedById: actor.userId },
+    );
+    await w.tx.message.update({ where: { id: messageId }, data: { pinnedAt, pinnedById: actor.userId } });
+    return { ...base, pinnedAt, pinnedById: actor.userId, isChanged: true, seq: event.seq };
+  });
+}
+
+/**
+ * Removes a message's pin (any member of a conversation that is not archived) and appends
+ * `message.unpinned` {messageId}. Unpinning a message that is not pinned writes nothing.
+ */
+export async function unpinMessage(db: Db, actor: Actor, input: unknown): Promise<PinResult> {
+  const { messageId } = parseInput(ZMessageRef, input);
+  return inWriteTx(db, async (w) => {
+    const message = await lockMessage(w.tx, actor, messageId);
+    const base = { messageId, conversationId: message.conversationId, pinnedAt: null, pinnedById: null };
+    if (!message.pinnedAt) return { ...base, isChanged: false, seq: null };
+    const event = await appendConversationEvent(
+      w,
+      message.conversationId,
+      EventKind.MessageUnpinned,
+      actor.userId,
+      { messageId },
+    );
+    await w.tx.message.update({ where: { id: messageId }, data: { pinnedAt: null, pinnedById: null } });
     return { ...base, isChanged: true, seq: event.seq };
   });
 }

@@ -2,6 +2,7 @@
  * Input schemas for every core service. Transports (tRPC, realtime frames) reuse them so one
  * definition decides what is valid. `Z…` are the schemas, `T…` their parsed (output) types.
  */
+import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_STATUS_TEXT_LENGTH } from "@parley/protocol";
 import { z } from "zod";
 import { getLimits } from "./limits.ts";
 
@@ -142,8 +143,8 @@ export type TOpenDm = z.output<typeof ZOpenDm>;
 export const ZMarkRead = z.object({ conversationId: ZId, seq: z.number().int().min(0) });
 export type TMarkRead = z.output<typeof ZMarkRead>;
 
-/** Most attachments one message may carry. */
-export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
+/** Most attachments one message may carry (defined by the wire contract, re-exported for core's callers). */
+export { MAX_ATTACHMENTS_PER_MESSAGE };
 
 /** A message's attachments: distinct ids of the sender's ready uploads to the same conversation. */
 export const ZAttachmentIds = z
@@ -151,18 +152,26 @@ export const ZAttachmentIds = z
   .max(MAX_ATTACHMENTS_PER_MESSAGE, `a message carries at most ${MAX_ATTACHMENTS_PER_MESSAGE} files`)
   .refine((ids) => new Set(ids).size === ids.length, { message: "attachment ids repeat" });
 
-/** A send: the body may be empty only when the message carries attachments. */
+/**
+ * A send: the body may be empty only when the message carries attachments; `alsoInChannel`
+ * (a thread reply also shown in the channel) only together with `threadRootId`.
+ */
 export const ZSendMessage = z
   .object({
     conversationId: ZId,
     clientMsgId: ZClientMsgId,
     body: ZOptionalMessageBody,
     threadRootId: ZId.optional(),
+    alsoInChannel: z.boolean().optional(),
     attachmentIds: ZAttachmentIds.optional(),
   })
   .refine((v) => v.body.length > 0 || (v.attachmentIds?.length ?? 0) > 0, {
     message: "message is empty",
     path: ["body"],
+  })
+  .refine((v) => !v.alsoInChannel || v.threadRootId !== undefined, {
+    message: "alsoInChannel is only for thread replies (give threadRootId)",
+    path: ["alsoInChannel"],
   });
 export type TSendMessage = z.output<typeof ZSendMessage>;
 
@@ -182,6 +191,22 @@ export const ZGetHistory = z
     message: "give at most one of before, after, around",
   });
 export type TGetHistory = z.output<typeof ZGetHistory>;
+
+/** A page of a thread: its root and the newest `limit` replies (or those strictly before a seq). */
+export const ZGetThread = z.object({
+  rootId: ZId,
+  before: ZSeq.optional(),
+  limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).default(50),
+});
+export type TGetThread = z.output<typeof ZGetThread>;
+
+/** Pinning or unpinning one message. */
+export const ZMessageRef = z.object({ messageId: ZId });
+export type TMessageRef = z.output<typeof ZMessageRef>;
+
+/** Muting (or unmuting) a conversation for the actor. */
+export const ZSetMuted = z.object({ conversationId: ZId, muted: z.boolean() });
+export type TSetMuted = z.output<typeof ZSetMuted>;
 
 /** An edit replaces the whole body; it may not be empty (delete the message instead). */
 export const ZEditMessage = z.object({ messageId: ZId, body: ZMessageBody });
@@ -215,3 +240,25 @@ export const ZEmoji = z
 /** Adding or removing one reaction of the actor's. */
 export const ZReaction = z.object({ messageId: ZId, emoji: ZEmoji });
 export type TReaction = z.output<typeof ZReaction>;
+
+/** Longest custom status emoji, in UTF-16 code units (as for reactions). */
+export const MAX_STATUS_EMOJI_LENGTH = MAX_EMOJI_LENGTH;
+
+/**
+ * A custom status: one emoji (or a :shortcode:) of at most MAX_STATUS_EMOJI_LENGTH code units and
+ * a text of at most MAX_STATUS_TEXT_LENGTH; "" clears either.
+ */
+export const ZSetStatus = z.object({
+  emoji: z
+    .string()
+    .trim()
+    .max(MAX_STATUS_EMOJI_LENGTH, `status emoji is at most ${MAX_STATUS_EMOJI_LENGTH} characters`)
+    .refine((v) => v === "" || isValidEmoji(v), {
+      message: "status emoji must be one emoji or a :shortcode:",
+    }),
+  text: z
+    .string()
+    .trim()
+    .max(MAX_STATUS_TEXT_LENGTH, `status text is at most ${MAX_STATUS_TEXT_LENGTH} characters`),
+});
+export type TSetStatus = z.output<typeof ZSetStatus>;

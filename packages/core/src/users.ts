@@ -1,7 +1,7 @@
 import type { Db } from "@parley/db";
 import { type Actor, requireAdmin } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
-import { ZUserRef } from "./schemas.ts";
+import { ZSetStatus, ZUserRef } from "./schemas.ts";
 import { inWriteTx } from "./tx.ts";
 
 /** A user as the API shows it (never the password hash). */
@@ -10,6 +10,9 @@ export type UserDto = {
   name: string;
   email: string;
   role: Actor["role"];
+  /** Custom status: one emoji and a short text, each "" when not set. */
+  statusEmoji: string;
+  statusText: string;
   deactivatedAt: Date | null;
   createdAt: Date;
 };
@@ -20,6 +23,8 @@ export const userDtoSelect = {
   name: true,
   email: true,
   role: true,
+  statusEmoji: true,
+  statusText: true,
   deactivatedAt: true,
   createdAt: true,
 } as const;
@@ -29,6 +34,16 @@ export async function getMe(db: Db, actor: Actor): Promise<UserDto> {
   const user = await db.user.findUnique({ where: { id: actor.userId }, select: userDtoSelect });
   if (!user) throw new ParleyError("NOT_FOUND", "User not found");
   return user;
+}
+
+/** Sets (or, with "", clears) the actor's custom status emoji and text; returns the updated user. */
+export async function setStatus(db: Db, actor: Actor, input: unknown): Promise<UserDto> {
+  const { emoji, text } = parseInput(ZSetStatus, input);
+  return db.user.update({
+    where: { id: actor.userId },
+    data: { statusEmoji: emoji, statusText: text },
+    select: userDtoSelect,
+  });
 }
 
 /** Active users of the workspace, by name. */

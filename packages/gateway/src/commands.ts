@@ -44,6 +44,8 @@ export function createCoreHandlers(db: Db): TCommandHandlers {
         clientMsgId: command.clientMsgId,
         body: command.body,
         ...(command.threadRootId ? { threadRootId: command.threadRootId } : {}),
+        ...(command.alsoInChannel !== undefined ? { alsoInChannel: command.alsoInChannel } : {}),
+        ...(command.attachmentIds ? { attachmentIds: command.attachmentIds } : {}),
       });
       return { clientMsgId: message.clientMsgId, seq: message.seq, messageId: message.id };
     },

@@ -334,6 +334,73 @@ describe("send", () => {
     socket.ws.close();
   });
 
+  it("passes threadRootId and alsoInChannel of a send to core", async () => {
+    const channel = await seedChannel(db, { createdById: alice.id, memberIds: [] });
+    const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+    const base = { type: "send", conversationId: channel.id };
+    socket.send({ ...base, id: "root", clientMsgId: crypto.randomUUID(), body: "root" });
+    const root = await socket.next();
+    if (root.type !== "ack") throw new Error(`expected ack, got ${JSON.stringify(root)}`);
+    socket.send({
+      ...base,
+      id: "reply",
+      clientMsgId: crypto.randomUUID(),
+      body: "reply",
+      threadRootId: root.messageId,
+      alsoInChannel: true,
+    });
+    const reply = await socket.next();
+    if (reply.type !== "ack") throw new Error(`expected ack, got ${JSON.stringify(reply)}`);
+    expect(await db.message.findUnique({ where: { id: reply.messageId } })).toMatchObject({
+      threadRootId: root.messageId,
+      alsoInChannel: true,
+    });
+    expect(await db.message.findUnique({ where: { id: root.messageId } })).toMatchObject({ replyCount: 1 });
+
+    // alsoInChannel without a root is refused by the frame schema; nothing is stored.
+    socket.send({ ...base, id: "bad", clientMsgId: crypto.randomUUID(), body: "x", alsoInChannel: true });
+    expect(await socket.next()).toMatchObject({ type: "error", id: "bad", code: ErrorCode.InvalidFields });
+    expect(await db.message.count({ where: { conversationId: channel.id } })).toBe(2);
+    socket.ws.close();
+  });
+
+  it("links the sender's ready attachments of a send and refuses someone else's", async () => {
+    const bob = await seedUser(db, { name: "Bob" });
+    const channel = await seedChannel(db, { createdById: alice.id, memberIds: [bob.id] });
+    const attachment = (uploaderId: string) =>
+      db.attachment.create({
+        data: {
+          uploaderId,
+          conversationId: channel.id,
+          objectKey: `test/${crypto.randomUUID()}`,
+          name: "notes.txt",
+          mime: "text/plain",
+          size: 5n,
+          status: "ready",
+        },
+      });
+    const mine = await attachment(alice.id);
+    const bobs = await attachment(bob.id);
+    const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+    const base = { type: "send", conversationId: channel.id, body: "" };
+
+    socket.send({ ...base, id: "foreign", clientMsgId: crypto.randomUUID(), attachmentIds: [bobs.id] });
+    const refused = await socket.next();
+    expect(refused).toMatchObject({ type: "error", id: "foreign", code: ErrorCode.BadRequest });
+    if (refused.type !== "error") throw new Error("unreachable");
+    expect(refused.message).toMatch(/your own finished upload/);
+    expect(await db.message.count({ where: { conversationId: channel.id } })).toBe(0);
+
+    socket.send({ ...base, id: "mine", clientMsgId: crypto.randomUUID(), attachmentIds: [mine.id] });
+    const ack = await socket.next();
+    if (ack.type !== "ack") throw new Error(`expected ack, got ${JSON.stringify(ack)}`);
+    expect(await db.attachment.findUnique({ where: { id: mine.id } })).toMatchObject({
+      messageId: ack.messageId,
+    });
+    expect(await db.attachment.findUnique({ where: { id: bobs.id } })).toMatchObject({ messageId: null });
+    socket.ws.close();
+  });
+
   it("keeps one connection's sends in the order they were sent", async () => {
     const channel = await seedChannel(db, { createdById: alice.id, memberIds: [] });
     const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);

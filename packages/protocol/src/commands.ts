@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import {
+  MAX_ATTACHMENTS_PER_MESSAGE,
   MAX_BODY_LENGTH,
   MAX_COMMAND_ID_LENGTH,
   MAX_PRESENCE_WATCH,
@@ -35,15 +36,33 @@ export const ZPing = z.strictObject({
   id: ZCommandId.optional(),
 });
 
-/** Post a message. Idempotent per (sender, clientMsgId): resending returns the same seq and messageId. */
-export const ZSend = z.strictObject({
-  type: z.literal("send"),
-  id: ZCommandId,
-  conversationId: ZConversationId,
-  clientMsgId: z.uuid(),
-  body: z.string().min(1).max(MAX_BODY_LENGTH),
-  threadRootId: z.uuid().optional(),
-});
+/**
+ * Post a message. Idempotent per (sender, clientMsgId): resending returns the same seq and
+ * messageId. `threadRootId` makes it a thread reply, `alsoInChannel` (only with a root) shows the
+ * reply in the channel too; `attachmentIds` are the sender's finished uploads to this
+ * conversation. The body may be empty only when attachments are given.
+ */
+export const ZSend = z
+  .strictObject({
+    type: z.literal("send"),
+    id: ZCommandId,
+    conversationId: ZConversationId,
+    clientMsgId: z.uuid(),
+    body: z.string().max(MAX_BODY_LENGTH),
+    threadRootId: z.uuid().optional(),
+    alsoInChannel: z.boolean().optional(),
+    attachmentIds: z.array(z.uuid()).max(MAX_ATTACHMENTS_PER_MESSAGE).optional(),
+  })
+  .refine((v) => v.body !== "" || (Array.isArray(v.attachmentIds) && v.attachmentIds.length > 0), {
+    message: "body is empty (allowed only with attachments)",
+    path: ["body"],
+    // Also when other fields are wrong, so one answer names every problem.
+    when: (payload) => typeof (payload.value as { body?: unknown } | null)?.body === "string",
+  })
+  .refine((v) => !v.alsoInChannel || v.threadRootId !== undefined, {
+    message: "alsoInChannel needs threadRootId",
+    path: ["alsoInChannel"],
+  });
 
 /** Move this member's read position forward to `seq` (never backward). */
 export const ZMarkRead = z.strictObject({

@@ -14,6 +14,10 @@ export const EventKind = {
   ReactionAdded: "reaction.added",
   /** payload: { messageId, userId, emoji } */
   ReactionRemoved: "reaction.removed",
+  /** payload: { messageId, pinnedAt, pinnedById } — the message was pinned to the conversation. */
+  MessagePinned: "message.pinned",
+  /** payload: { messageId } — the message's pin was removed. */
+  MessageUnpinned: "message.unpinned",
   /** payload: { userId, userName, addedBy? } */
   MemberJoined: "member.joined",
   /** payload: { userId, removedBy? } */
@@ -37,6 +41,8 @@ export const UserEventKind = {
   DmOpened: "dm.opened",
   /** payload: { conversationId, readSeq } — the user's read position moved (sync other devices). */
   ReadUpdated: "read.updated",
+  /** payload: { conversationId, muted } — the user's settings for one conversation changed. */
+  MembershipUpdated: "membership.updated",
   /** payload: the changed preferences. */
   PreferencesUpdated: "preferences.updated",
 } as const;

@@ -7,6 +7,9 @@ export const MAX_FRAME_BYTES = 512 * 1024;
  */
 export const MAX_BODY_LENGTH = 100_000;
 
+/** Most attachments one `send` may carry. */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
+
 /** Longest client-chosen command id. */
 export const MAX_COMMAND_ID_LENGTH = 64;
 

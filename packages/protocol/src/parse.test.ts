@@ -22,6 +22,16 @@ describe("parseClientFrame", () => {
       { type: "ping", id: "p1" },
       { type: "send", id: "c1", conversationId, clientMsgId, body: "hi" },
       { type: "send", id: "c1", conversationId, clientMsgId, body: "hi", threadRootId: clientMsgId },
+      {
+        type: "send",
+        id: "c1",
+        conversationId,
+        clientMsgId,
+        body: "hi",
+        threadRootId: clientMsgId,
+        alsoInChannel: true,
+      },
+      { type: "send", id: "c1", conversationId, clientMsgId, body: "", attachmentIds: [clientMsgId] },
       { type: "markRead", id: "c2", conversationId, seq: 7 },
       { type: "typing", conversationId },
     ];
@@ -80,6 +90,14 @@ describe("parseClientFrame", () => {
     expect(paths).toEqual(expect.arrayContaining(["conversationId", "clientMsgId", "body"]));
     expect(result.error.message).toMatch(/^Invalid "send" command: /);
     expect(result.error.message).toContain("clientMsgId");
+  });
+
+  it("rejects alsoInChannel without threadRootId and more than 10 attachments", () => {
+    const base = { type: "send", id: "c4", conversationId, clientMsgId, body: "hi" };
+    const lonely = errorOf(JSON.stringify({ ...base, alsoInChannel: true }));
+    expect(lonely.error.issues?.map((i) => i.path)).toEqual(["alsoInChannel"]);
+    const many = errorOf(JSON.stringify({ ...base, attachmentIds: Array(11).fill(clientMsgId) }));
+    expect(many.error.issues?.map((i) => i.path)).toEqual(["attachmentIds"]);
   });
 
   it("rejects unknown fields (strict on the server)", () => {

@@ -88,7 +88,15 @@ function messageFromEvent(event: TConversationEvent): TMessage | null {
     clientMsgId: str(m.clientMsgId) ?? "",
     body: str(m.body) ?? "",
     threadRootId: str(m.threadRootId),
+    alsoInChannel: m.alsoInChannel === true,
     replyCount: 0,
+    lastReplyAt: null,
+    mentionedUserIds: Array.isArray(m.mentionedUserIds)
+      ? m.mentionedUserIds.filter((u): u is string => typeof u === "string")
+      : [],
+    mentionsAll: m.mentionsAll === true,
+    pinnedAt: null,
+    pinnedById: null,
     editedAt: null,
     deletedAt: null,
     createdAt: date(m.createdAt) ?? new Date(event.createdAt),

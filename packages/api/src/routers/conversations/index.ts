@@ -12,6 +12,7 @@ import {
   openDm,
   removeMember,
   renameChannel,
+  setMuted,
   setTopic,
   unarchiveConversation,
   ZAddMembers,
@@ -21,6 +22,7 @@ import {
   ZOpenDm,
   ZRemoveMember,
   ZRenameChannel,
+  ZSetMuted,
   ZSetTopic,
 } from "@parley/core";
 import { protectedProcedure, router } from "../../trpc.ts";
@@ -69,6 +71,10 @@ export const conversationsRouter = router({
   }),
   /** The DM (1 person) or group DM (2–8) with these people; the same set always gives the same one. */
   openDm: protectedProcedure.input(ZOpenDm).mutation(({ ctx, input }) => openDm(ctx.db, ctx.actor, input)),
+  /** Mute or unmute a conversation for yourself (your other devices get membership.updated). */
+  setMuted: protectedProcedure
+    .input(ZSetMuted)
+    .mutation(({ ctx, input }) => setMuted(ctx.db, ctx.actor, input)),
   /** Move your read position forward (never backward). */
   markRead: protectedProcedure
     .input(ZMarkRead)

@@ -2,10 +2,17 @@ import {
   addReaction,
   editMessage,
   getHistory,
+  getThread,
+  listPins,
+  pinMessage,
   removeReaction,
   sendMessage,
+  unpinMessage,
+  ZConversationRef,
   ZEditMessage,
   ZGetHistory,
+  ZGetThread,
+  ZMessageRef,
   ZReaction,
   ZSendMessage,
 } from "@parley/core";
@@ -13,10 +20,24 @@ import { deleteMessage, getStorage, ZDeleteMessage } from "@parley/core/files";
 import { protectedProcedure, router } from "../../trpc.ts";
 
 export const messagesRouter = router({
-  /** A page of messages in seq order: latest, or before / after / around a seq. */
+  /** A page of the channel's main list in seq order (thread replies only when also sent to the channel). */
   history: protectedProcedure
     .input(ZGetHistory)
     .query(({ ctx, input }) => getHistory(ctx.db, ctx.actor, input)),
+  /** A thread: its root and the newest replies (or those before a seq), ascending. */
+  thread: protectedProcedure.input(ZGetThread).query(({ ctx, input }) => getThread(ctx.db, ctx.actor, input)),
+  /** The conversation's pinned messages, newest pin first. */
+  pins: protectedProcedure
+    .input(ZConversationRef)
+    .query(({ ctx, input }) => listPins(ctx.db, ctx.actor, input)),
+  /** Pin a message (any member; a no-op when already pinned). */
+  pin: protectedProcedure
+    .input(ZMessageRef)
+    .mutation(({ ctx, input }) => pinMessage(ctx.db, ctx.actor, input)),
+  /** Remove a message's pin (any member; a no-op when not pinned). */
+  unpin: protectedProcedure
+    .input(ZMessageRef)
+    .mutation(({ ctx, input }) => unpinMessage(ctx.db, ctx.actor, input)),
   /** Send (idempotent per clientMsgId), optionally with ready attachments; used when no socket is open. */
   send: protectedProcedure
     .input(ZSendMessage)

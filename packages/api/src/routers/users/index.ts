@@ -1,22 +1,46 @@
-import { deactivateUser, getMe, listAllUsers, listUsers, reactivateUser, ZUserRef } from "@parley/core";
+import {
+  deactivateUser,
+  getMe,
+  listAllUsers,
+  listUsers,
+  reactivateUser,
+  setStatus,
+  ZSetStatus,
+  ZUserRef,
+} from "@parley/core";
 import { adminProcedure, protectedProcedure, router } from "../../trpc.ts";
 
 export const usersRouter = router({
   /** The signed-in user. */
   me: protectedProcedure.query(({ ctx }) => getMe(ctx.db, ctx.actor)),
-  /** Active users (for pickers and DMs). */
+  /** Set or clear ("") your custom status emoji and text. */
+  setStatus: protectedProcedure
+    .input(ZSetStatus)
+    .mutation(({ ctx, input }) => setStatus(ctx.db, ctx.actor, input)),
+  /** Active users (for pickers, mentions and DMs). */
   list: protectedProcedure.query(async ({ ctx }) =>
-    (await listUsers(ctx.db, ctx.actor)).map(({ id, name, email, role }) => ({ id, name, email, role })),
-  ),
-  /** Every user including deactivated ones, for the people admin page (admins). */
-  listAll: adminProcedure.query(async ({ ctx }) =>
-    (await listAllUsers(ctx.db, ctx.actor)).map(({ id, name, email, role, deactivatedAt }) => ({
+    (await listUsers(ctx.db, ctx.actor)).map(({ id, name, email, role, statusEmoji, statusText }) => ({
       id,
       name,
       email,
       role,
-      isDeactivated: deactivatedAt !== null,
+      statusEmoji,
+      statusText,
     })),
+  ),
+  /** Every user including deactivated ones, for the people admin page (admins). */
+  listAll: adminProcedure.query(async ({ ctx }) =>
+    (await listAllUsers(ctx.db, ctx.actor)).map(
+      ({ id, name, email, role, statusEmoji, statusText, deactivatedAt }) => ({
+        id,
+        name,
+        email,
+        role,
+        statusEmoji,
+        statusText,
+        isDeactivated: deactivatedAt !== null,
+      }),
+    ),
   ),
   /** Deactivate a user: their sessions and tokens stop working (admins). */
   deactivate: adminProcedure
