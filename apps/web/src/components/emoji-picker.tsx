@@ -32,6 +32,19 @@ export function useEmojiIndex(isEnabled = true): TEmojiIndex | null {
 
 const SEARCH_LIMIT = 120;
 
+/** The picture on each category's button (Slack's choices); a category not listed shows its first emoji. */
+const GROUP_ICONS: Record<string, string> = {
+  "smileys-emotion": "😀",
+  "people-body": "👋",
+  "animals-nature": "🐻",
+  "food-drink": "🍔",
+  "travel-places": "✈️",
+  activities: "⚽",
+  objects: "💡",
+  symbols: "🔣",
+  flags: "🏁",
+};
+
 /** The emoji button nearest `from` in the row above or below it (by position, across categories). */
 function verticalNeighbour(buttons: HTMLElement[], from: number, direction: 1 | -1): number {
   const here = buttons[from]?.getBoundingClientRect();
@@ -210,7 +223,7 @@ export function EmojiPicker({
                 document.getElementById(`${baseId}-${g.key}`)?.scrollIntoView({ block: "start" });
               }}
             >
-              <span aria-hidden="true">{g.emojis[0]?.emoji}</span>
+              <span aria-hidden="true">{GROUP_ICONS[g.key] ?? g.emojis[0]?.emoji}</span>
             </button>
           ))}
         </nav>
