@@ -18,6 +18,12 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: [["list"]],
+  // foundation.spec.ts tells the first-run story, so it needs the fresh database: it runs before
+  // every other spec (which cope with a workspace that already exists), whatever their names.
+  projects: [
+    { name: "first-run", testMatch: "foundation.spec.ts" },
+    { name: "app", testIgnore: "foundation.spec.ts", dependencies: ["first-run"] },
+  ],
   use: {
     baseURL,
     screenshot: "only-on-failure",

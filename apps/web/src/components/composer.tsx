@@ -1,68 +1,453 @@
 "use client";
 
-import { type KeyboardEvent, useRef, useState } from "react";
+/**
+ * The message box, as Slack users expect it:
+ * - Enter sends, Shift+Enter breaks the line, nothing happens mid IME composition.
+ * - "@" + letters lists matching members and @channel/@here/@everyone; ":" + two letters lists
+ *   emoji by shortcode. ↑/↓ move, Enter/Tab pick, Escape closes (ARIA combobox: the textarea keeps
+ *   focus and points at the active option). A typed ":tada:" turns into 🎉 as its ":" is typed.
+ * - The emoji button opens the picker, which inserts at the cursor.
+ * - "@Full Name" is sent as `<@userId>` (lib/mentions.ts), so renames and pills work.
+ * - ↑ in the empty box edits your last message here: the box shows "Editing message", Enter
+ *   saves, Escape cancels.
+ * - Unsent text is kept per user and conversation across reloads (lib/drafts.ts).
+ * Every feature is optional: without `members` there is no mention list, without
+ * `lastOwnMessage`/`onEdit` no ↑ edit, without `conversationId`/`meId` no drafts.
+ */
+import { type KeyboardEvent, useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { browserDraftStorage, clearDraft, loadDraft, saveDraft } from "~/lib/drafts";
+import { completeShortcode, emojiTrigger, searchEmoji, type TEmoji } from "~/lib/emoji";
+import {
+  decodeMentions,
+  encodeMentions,
+  mentionOptions,
+  mentionText,
+  mentionTrigger,
+  type TMentionable,
+  type TMentionOption,
+} from "~/lib/mentions";
+import { Autocomplete, optionId } from "./autocomplete";
+import { EmojiPicker, useEmojiIndex } from "./emoji-picker";
+import "~/styles/composer.css";
 
-/** The message box: Enter sends, Shift+Enter breaks the line. */
+/** Unsent text is written to storage this long after the last keystroke (and on leaving). */
+const DRAFT_SAVE_MS = 400;
+const EMOJI_SUGGESTIONS = 8;
+
+/** A message ↑ can edit. */
+export type TEditableMessage = { id: string; body: string };
+
+/** The newest live message `meId` sent among `messages` (oldest first), or null. */
+export function lastOwnMessage(
+  messages: readonly { id: string; senderId: string; body: string; deletedAt: Date | string | null }[],
+  meId: string,
+): TEditableMessage | null {
+  if (!meId) return null;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m && m.senderId === meId && !m.deletedAt) return { id: m.id, body: m.body };
+  }
+  return null;
+}
+
+type TSuggestions =
+  | { kind: "mention"; start: number; key: string; options: TMentionOption[] }
+  | { kind: "emoji"; start: number; key: string; options: TEmoji[] };
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : "Something went wrong";
+}
+
+/** The message box (see the file header). */
 export function Composer({
   label,
   onSend,
   onTyping,
   isDisabled,
+  conversationId,
+  meId,
+  members,
+  lastOwnMessage: editable,
+  onEdit,
 }: {
   label: string;
+  /** Sends an encoded body; false when it could not be queued (the text stays). */
   onSend: (body: string) => boolean;
   /** Called on every edit that leaves text in the box. */
   onTyping: () => void;
   isDisabled: boolean;
+  /** With `meId`: keeps a draft per user and conversation. */
+  conversationId?: string;
+  meId?: string;
+  /** Who can be mentioned (the conversation's members). */
+  members?: readonly TMentionable[];
+  /** What ↑ in the empty box edits. */
+  lastOwnMessage?: TEditableMessage | null;
+  /** Saves an edit (the encoded body); rejects with a message to show. */
+  onEdit?: (messageId: string, body: string) => Promise<unknown>;
 }) {
   const [text, setText] = useState("");
+  const [caret, setCaret] = useState(0);
+  const [dismissedAt, setDismissedAt] = useState<number | null>(null);
+  const [active, setActive] = useState<{ key: string; index: number }>({ key: "", index: 0 });
+  const [editing, setEditing] = useState<TEditableMessage | null>(null);
+  const [isSaving, setSaving] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [isPickerOpen, setPickerOpen] = useState(false);
   const ref = useRef<HTMLTextAreaElement>(null);
+  const pickerButton = useRef<HTMLButtonElement>(null);
+  const pendingCaret = useRef<number | null>(null);
+  /** Names picked from the list (lower-cased → id): they decide between members sharing a name. */
+  const picked = useRef(new Map<string, string>());
+  const emojiIndex = useEmojiIndex();
+  const ids = useId();
+  const textareaId = `${ids}-text`;
+  const listId = `${ids}-suggestions`;
+
+  const names = useMemo(() => new Map((members ?? []).map((m) => [m.userId, m.name])), [members]);
+
+  // ---- drafts ----
+  const isDirty = useRef(false);
+  const latest = useRef({ text, conversationId, meId, editing });
+  latest.current = { text, conversationId, meId, editing };
+
+  useEffect(() => {
+    if (!conversationId || !meId) return;
+    const draft = loadDraft(browserDraftStorage(), meId, conversationId);
+    if (draft) setText((current) => current || draft);
+  }, [conversationId, meId]);
+
+  useEffect(() => {
+    if (!conversationId || !meId || editing || !isDirty.current) return;
+    const timer = setTimeout(() => {
+      saveDraft(browserDraftStorage(), meId, conversationId, text);
+      isDirty.current = false;
+    }, DRAFT_SAVE_MS);
+    return () => clearTimeout(timer);
+  }, [text, conversationId, meId, editing]);
+
+  // Leaving the page or the conversation must not lose the last keystrokes.
+  useEffect(() => {
+    const flush = () => {
+      const now = latest.current;
+      if (!now.conversationId || !now.meId || now.editing || !isDirty.current) return;
+      saveDraft(browserDraftStorage(), now.meId, now.conversationId, now.text);
+      isDirty.current = false;
+    };
+    window.addEventListener("pagehide", flush);
+    return () => {
+      window.removeEventListener("pagehide", flush);
+      flush();
+    };
+  }, []);
+
+  // ---- suggestions ----
+  let suggestions: TSuggestions | null = null;
+  const mention = members ? mentionTrigger(text, caret) : null;
+  if (mention && mention.start !== dismissedAt) {
+    const options = mentionOptions(mention.query, members ?? [], meId ?? "");
+    if (options.length > 0) {
+      suggestions = {
+        kind: "mention",
+        start: mention.start,
+        key: `@${mention.start}:${mention.query}`,
+        options,
+      };
+    }
+  }
+  const shortcode = !suggestions && emojiIndex ? emojiTrigger(text, caret) : null;
+  if (shortcode && emojiIndex && shortcode.start !== dismissedAt) {
+    const options = searchEmoji(emojiIndex, shortcode.query, EMOJI_SUGGESTIONS);
+    if (options.length > 0) {
+      suggestions = {
+        kind: "emoji",
+        start: shortcode.start,
+        key: `:${shortcode.start}:${shortcode.query}`,
+        options,
+      };
+    }
+  }
+  const activeIndex = suggestions && active.key === suggestions.key ? active.index : 0;
+
+  useLayoutEffect(() => {
+    const at = pendingCaret.current;
+    if (at === null || !ref.current) return;
+    pendingCaret.current = null;
+    ref.current.focus();
+    ref.current.setSelectionRange(at, at);
+    setCaret(at);
+  });
+
+  /** Replaces text[from, to) with `insert` and puts the caret after it. */
+  function replaceRange(from: number, to: number, insert: string) {
+    const next = text.slice(0, from) + insert + text.slice(to);
+    isDirty.current = true;
+    setText(next);
+    pendingCaret.current = from + insert.length;
+  }
+
+  /** Inserts a picked suggestion plus a space (unless one follows already). */
+  function pickSuggestion(s: TSuggestions, index: number) {
+    const after = /^\s/.test(text.slice(caret)) ? "" : " ";
+    if (s.kind === "mention") {
+      const option = s.options[index];
+      if (!option) return;
+      if (option.kind === "user") picked.current.set(option.name.toLowerCase(), option.userId);
+      replaceRange(s.start, caret, mentionText(option) + after);
+    } else {
+      const option = s.options[index];
+      if (!option) return;
+      replaceRange(s.start, caret, option.emoji + after);
+    }
+    setDismissedAt(s.start);
+  }
+
+  function insertAtCursor(insert: string) {
+    const el = ref.current;
+    const from = el?.selectionStart ?? text.length;
+    const to = el?.selectionEnd ?? from;
+    replaceRange(from, to, insert);
+  }
+
+  function onChange(value: string, at: number) {
+    let next = value;
+    let nextCaret = at;
+    if (emojiIndex) {
+      const done = completeShortcode(value, at, emojiIndex);
+      if (done) {
+        next = done.text;
+        nextCaret = done.caret;
+        pendingCaret.current = nextCaret;
+      }
+    }
+    isDirty.current = true;
+    setText(next);
+    setCaret(nextCaret);
+    setError(null);
+    // A new trigger (or none) forgets the one that was dismissed.
+    const startNow = mentionTrigger(next, nextCaret)?.start ?? emojiTrigger(next, nextCaret)?.start;
+    if (startNow !== dismissedAt) setDismissedAt(null);
+    if (next.trim() && !editing) onTyping();
+  }
+
+  function startEdit(message: TEditableMessage) {
+    const body = decodeMentions(message.body, names);
+    setEditing(message);
+    setText(body);
+    setError(null);
+    pendingCaret.current = body.length;
+  }
+
+  function stopEdit() {
+    setEditing(null);
+    setText("");
+    setError(null);
+    pendingCaret.current = 0;
+  }
+
+  async function saveEdit(message: TEditableMessage) {
+    const raw = text.trim();
+    if (!raw || isSaving || !onEdit) return;
+    const body = encodeMentions(raw, members ?? [], picked.current);
+    if (body === message.body.trim()) return stopEdit();
+    setSaving(true);
+    try {
+      await onEdit(message.id, body);
+      stopEdit();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setSaving(false);
+    }
+  }
 
   function submit() {
-    const body = text.trim();
-    if (!body || !onSend(body)) return;
+    if (editing) {
+      void saveEdit(editing);
+      return;
+    }
+    const raw = text.trim();
+    if (!raw) return;
+    const body = encodeMentions(raw, members ?? [], picked.current);
+    if (!onSend(body)) return;
     setText("");
+    setCaret(0);
+    picked.current.clear();
+    isDirty.current = false;
+    if (conversationId && meId) clearDraft(browserDraftStorage(), meId, conversationId);
     ref.current?.focus();
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
-    // Enter sends, Shift+Enter is a newline; never send mid IME composition.
-    if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
+    if (e.nativeEvent.isComposing) return; // the IME owns every key mid composition
+    const hasModifier = e.shiftKey || e.altKey || e.ctrlKey || e.metaKey;
+    if (suggestions) {
+      const count = suggestions.options.length;
+      const move = (to: number) => {
+        e.preventDefault();
+        setActive({ key: suggestions.key, index: (to + count) % count });
+      };
+      if (e.key === "ArrowDown" && !hasModifier) return move(activeIndex + 1);
+      if (e.key === "ArrowUp" && !hasModifier) return move(activeIndex - 1);
+      if ((e.key === "Enter" || e.key === "Tab") && !hasModifier) {
+        e.preventDefault();
+        return pickSuggestion(suggestions, activeIndex);
+      }
+      if (e.key === "Escape") {
+        e.preventDefault();
+        setDismissedAt(suggestions.start);
+        return;
+      }
+    }
+    if (e.key === "Escape" && editing) {
+      e.preventDefault();
+      stopEdit();
+      return;
+    }
+    if (e.key === "ArrowUp" && !hasModifier && !text && !editing && editable && onEdit) {
+      e.preventDefault();
+      startEdit(editable);
+      return;
+    }
+    if (e.key === "Enter" && !e.shiftKey) {
       e.preventDefault();
       submit();
     }
   }
 
+  const canSubmit = editing ? Boolean(text.trim()) && !isSaving : !isDisabled && Boolean(text.trim());
+
   return (
     <form
-      className="composer"
+      className={editing ? "composer editing" : "composer"}
       onSubmit={(e) => {
         e.preventDefault();
         submit();
       }}
     >
-      <label htmlFor="composer" className="visually-hidden">
-        {label}
-      </label>
-      <div className="row" style={{ alignItems: "flex-end" }}>
-        <textarea
-          id="composer"
-          ref={ref}
-          rows={2}
-          value={text}
-          placeholder={label}
-          onChange={(e) => {
-            setText(e.target.value);
-            if (e.target.value.trim()) onTyping();
-          }}
-          onKeyDown={onKeyDown}
-          style={{ flex: 1 }}
-        />
-        <button type="submit" className="primary" disabled={isDisabled || !text.trim()}>
-          Send
-        </button>
+      {editing ? (
+        <div className="composer-mode">
+          <label htmlFor={textareaId} className="composer-mode-label">
+            Editing message
+          </label>
+          <button type="button" className="link" onClick={stopEdit}>
+            Cancel
+          </button>
+        </div>
+      ) : (
+        <label htmlFor={textareaId} className="visually-hidden">
+          {label}
+        </label>
+      )}
+      <div className="composer-box">
+        {suggestions ? (
+          suggestions.kind === "mention" ? (
+            <Autocomplete
+              id={listId}
+              label="Mention someone"
+              options={suggestions.options}
+              activeIndex={activeIndex}
+              getKey={(o) => (o.kind === "user" ? o.userId : o.name)}
+              onHover={(index) => setActive({ key: suggestions.key, index })}
+              onPick={(o) => pickSuggestion(suggestions, suggestions.options.indexOf(o))}
+              renderOption={(o) =>
+                o.kind === "user" ? (
+                  <>
+                    <span className="option-avatar" aria-hidden="true">
+                      {o.name.charAt(0).toUpperCase()}
+                    </span>
+                    <span className="option-name">{o.name}</span>
+                  </>
+                ) : (
+                  <>
+                    <span className="option-avatar" aria-hidden="true">
+                      @
+                    </span>
+                    <span className="option-name">@{o.name}</span>
+                    <span className="option-detail">{o.description}</span>
+                  </>
+                )
+              }
+            />
+          ) : (
+            <Autocomplete
+              id={listId}
+              label="Emoji"
+              options={suggestions.options}
+              activeIndex={activeIndex}
+              getKey={(o) => o.emoji}
+              onHover={(index) => setActive({ key: suggestions.key, index })}
+              onPick={(o) => pickSuggestion(suggestions, suggestions.options.indexOf(o))}
+              renderOption={(o) => (
+                <>
+                  <span className="option-emoji" aria-hidden="true">
+                    {o.emoji}
+                  </span>
+                  <span className="option-name">:{o.shortcodes[0]}:</span>
+                  <span className="visually-hidden"> {o.name}</span>
+                </>
+              )}
+            />
+          )
+        ) : null}
+        {isPickerOpen ? (
+          <EmojiPicker
+            anchor={pickerButton}
+            onClose={() => {
+              setPickerOpen(false);
+              ref.current?.focus();
+            }}
+            onPick={(emoji) => {
+              setPickerOpen(false);
+              insertAtCursor(emoji);
+            }}
+          />
+        ) : null}
+        <div className="row composer-row">
+          <textarea
+            id={textareaId}
+            ref={ref}
+            rows={2}
+            value={text}
+            placeholder={editing ? "Edit your message" : label}
+            disabled={isSaving}
+            aria-autocomplete="list"
+            aria-controls={suggestions ? listId : undefined}
+            aria-activedescendant={suggestions ? optionId(listId, activeIndex) : undefined}
+            onChange={(e) => onChange(e.target.value, e.target.selectionStart)}
+            onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
+            onKeyDown={onKeyDown}
+            onBlur={() => {
+              if (suggestions) setDismissedAt(suggestions.start);
+            }}
+          />
+          <button
+            ref={pickerButton}
+            type="button"
+            className="quiet emoji-button"
+            aria-label="Insert emoji"
+            title="Insert emoji"
+            aria-haspopup="dialog"
+            aria-expanded={isPickerOpen}
+            onClick={() => setPickerOpen((open) => !open)}
+          >
+            <span aria-hidden="true">☺</span>
+          </button>
+          <button type="submit" className="primary" disabled={!canSubmit}>
+            {editing ? "Save" : "Send"}
+          </button>
+        </div>
       </div>
-      <div className="hint">Enter to send · Shift+Enter for a new line</div>
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+      <div className="hint">
+        {editing
+          ? "Enter to save · Escape to cancel"
+          : "Enter to send · Shift+Enter for a new line · @ to mention · : for emoji"}
+      </div>
     </form>
   );
 }

@@ -13,7 +13,7 @@ import {
 } from "~/lib/chat-data";
 import { typingText } from "~/lib/timeline";
 import { useTRPC } from "~/trpc/react";
-import { Composer } from "./composer";
+import { Composer, lastOwnMessage } from "./composer";
 import { MessageList } from "./message-list";
 
 /** A live region that is always mounted, so screen readers announce changes to it. */
@@ -135,6 +135,11 @@ export function ConversationView({ conversationId }: { conversationId: string })
       ) : c ? (
         <Composer
           label={`Message ${title}`}
+          conversationId={conversationId}
+          meId={me.data?.id}
+          members={members.data}
+          lastOwnMessage={lastOwnMessage(feed.messages, me.data?.id ?? "")}
+          onEdit={actions.edit}
           isDisabled={!feed.canSend}
           onTyping={sendTyping}
           onSend={(body) => {

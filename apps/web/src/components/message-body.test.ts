@@ -5,6 +5,16 @@ import { MessageBody, safeUrl } from "./message-body";
 
 const html = (text: string) => renderToStaticMarkup(createElement(MessageBody, { text }));
 
+const ME = "11111111-1111-4111-8111-111111111111";
+const BOB = "22222222-2222-4222-8222-222222222222";
+const GONE = "33333333-3333-4333-8333-333333333333";
+const names = new Map([
+  [ME, "Ann Me"],
+  [BOB, "Bob <b>Smith</b>"],
+]);
+const withMentions = (text: string) =>
+  renderToStaticMarkup(createElement(MessageBody, { text, names, meId: ME }));
+
 describe("MessageBody", () => {
   it("renders bold, italic, strike, code, quotes and lists", () => {
     const out = html("**b** _i_ ~~s~~ `c`\n\n> q\n\n- one\n- two\n\n```\nblock\n```");
@@ -34,5 +44,41 @@ describe("MessageBody", () => {
     expect(out).not.toContain("<img");
     expect(safeUrl("mailto:a@b.c")).toBe("mailto:a@b.c");
     expect(safeUrl("data:text/html,x")).toBe("");
+  });
+});
+
+describe("MessageBody mentions", () => {
+  it("shows user tokens as @Name pills and highlights the reader", () => {
+    const out = withMentions(`hi <@${BOB}> and <@${ME}>!`);
+    expect(out).toContain('<span class="mention" data-mention="user">@Bob &lt;b&gt;Smith&lt;/b&gt;</span>');
+    expect(out).toContain('<span class="mention mention-me" data-mention="user">@Ann Me</span>!');
+    expect(out).not.toContain("<b>");
+  });
+
+  it("highlights @channel, @here and @everyone for everyone", () => {
+    const out = withMentions("<!here> look, <!channel> and <!everyone>");
+    expect(out).toContain('<p><span class="mention mention-me" data-mention="here">@here</span> look,');
+    expect(out).toContain('<span class="mention mention-me" data-mention="channel">@channel</span>');
+    expect(out).toContain('<span class="mention mention-me" data-mention="everyone">@everyone</span>');
+  });
+
+  it("names an unknown user 'unknown user', also without a names map", () => {
+    expect(withMentions(`<@${GONE}>`)).toContain(
+      '<span class="mention mention-unknown" data-mention="user">@unknown user</span>',
+    );
+    expect(html(`<@${BOB}>`)).toContain(">@unknown user</span>");
+  });
+
+  it("keeps markdown around mentions and leaves tokens in code as typed", () => {
+    const out = withMentions(`**<@${BOB}>** \`<!here>\`\n\n\`\`\`\n<@${BOB}>\n\`\`\``);
+    expect(out).toContain('<strong><span class="mention" data-mention="user">@Bob');
+    expect(out).toContain("<code>&lt;!here&gt;</code>");
+    expect(out).toContain(`<pre><code>&lt;@${BOB}&gt;\n</code></pre>`);
+  });
+
+  it("does not let typed private-use markers forge a pill", () => {
+    const out = withMentions("\uE000@not-a-token\uE001 <span>x</span>");
+    expect(out).not.toContain('class="mention');
+    expect(out).toContain("&lt;span&gt;x&lt;/span&gt;");
   });
 });

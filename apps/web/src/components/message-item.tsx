@@ -3,6 +3,7 @@
 import { useState } from "react";
 import type { TPendingMessage, useMessageActions } from "~/lib/chat-data";
 import { QUICK_REACTIONS } from "~/lib/chat-data";
+import { decodeMentions, encodeMentions, mentionables } from "~/lib/mentions";
 import type { TMessage } from "~/trpc/types";
 import { MessageBody } from "./message-body";
 
@@ -125,13 +126,17 @@ export function MessageItem({
       </div>
       {mode === "edit" && isLive ? (
         <EditBox
-          initial={m.body}
-          onSave={(body) => actions.edit(m.id, body)}
+          initial={decodeMentions(m.body, names)}
+          onSave={(body) => actions.edit(m.id, encodeMentions(body, mentionables(names)))}
           onCancel={() => setMode("view")}
         />
       ) : (
         <div className="body">
-          {m.deletedAt ? <em className="muted">This message was deleted.</em> : <MessageBody text={m.body} />}
+          {m.deletedAt ? (
+            <em className="muted">This message was deleted.</em>
+          ) : (
+            <MessageBody text={m.body} names={names} meId={meId} />
+          )}
           {m.editedAt && isLive ? <span className="edited"> (edited)</span> : null}
         </div>
       )}
@@ -208,10 +213,15 @@ export function PendingItem({
   p,
   senderName,
   onRetry,
+  names,
+  meId,
 }: {
   p: TPendingMessage;
   senderName: string;
   onRetry: () => void;
+  /** For mention pills (see MessageBody). */
+  names?: ReadonlyMap<string, string>;
+  meId?: string;
 }) {
   return (
     <li
@@ -234,7 +244,7 @@ export function PendingItem({
         )}
       </div>
       <div className="body">
-        <MessageBody text={p.body} />
+        <MessageBody text={p.body} names={names} meId={meId} />
       </div>
     </li>
   );

@@ -104,6 +104,8 @@ export function MessageList({
             key={p.clientMsgId}
             p={p}
             senderName={meName}
+            names={names}
+            meId={meId}
             onRetry={() => feed.retry(p.clientMsgId)}
           />
         ))}
