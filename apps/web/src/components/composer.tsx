@@ -11,6 +11,9 @@
  * - ↑ in the empty box edits your last message here: the box shows "Editing message", Enter
  *   saves, Escape cancels.
  * - Unsent text is kept per user and conversation across reloads (lib/drafts.ts).
+ * - Files: the attach button, paste and drag-and-drop upload at once (lib/upload.ts) into a tray
+ *   with progress and cancel; the microphone button records a voice message. The message goes
+ *   out with the finished files' ids once none is still uploading (files alone need no text).
  * Every feature is optional: without `members` there is no mention list, without
  * `lastOwnMessage`/`onEdit` no ↑ edit, without `conversationId`/`meId` no drafts.
  */
@@ -26,8 +29,11 @@ import {
   type TMentionable,
   type TMentionOption,
 } from "~/lib/mentions";
+import { useUploads } from "~/lib/upload";
 import { Autocomplete, optionId } from "./autocomplete";
 import { EmojiPicker, useEmojiIndex } from "./emoji-picker";
+import { AttachButton, UploadTray, useFileTarget } from "./upload-tray";
+import { VoiceRecorder } from "./voice-recorder";
 import "~/styles/composer.css";
 
 /** Unsent text is written to storage this long after the last keystroke (and on leaving). */
@@ -71,8 +77,11 @@ export function Composer({
   onEdit,
 }: {
   label: string;
-  /** Sends an encoded body; false when it could not be queued (the text stays). */
-  onSend: (body: string) => boolean;
+  /**
+   * Sends an encoded body with the ids of finished uploads (none without `conversationId`);
+   * false when it could not be queued (the text and files stay).
+   */
+  onSend: (body: string, attachmentIds: string[]) => boolean;
   /** Called on every edit that leaves text in the box. */
   onTyping: () => void;
   isDisabled: boolean;
@@ -103,6 +112,12 @@ export function Composer({
   const ids = useId();
   const textareaId = `${ids}-text`;
   const listId = `${ids}-suggestions`;
+
+  const files = useUploads(conversationId ?? "");
+  const canAttach = Boolean(conversationId) && !editing;
+  const fileTarget = useFileTarget((list) => {
+    if (canAttach) files.add(list);
+  });
 
   const names = useMemo(() => new Map((members ?? []).map((m) => [m.userId, m.name])), [members]);
 
@@ -267,9 +282,15 @@ export function Composer({
       return;
     }
     const raw = text.trim();
-    if (!raw) return;
+    const attachmentIds = files.readyIds;
+    if (files.isBusy) {
+      setError("Wait for the files to finish uploading, or remove them.");
+      return;
+    }
+    if (!raw && attachmentIds.length === 0) return;
     const body = encodeMentions(raw, members ?? [], picked.current);
-    if (!onSend(body)) return;
+    if (!onSend(body, attachmentIds)) return;
+    files.clear();
     setText("");
     setCaret(0);
     picked.current.clear();
@@ -315,11 +336,16 @@ export function Composer({
     }
   }
 
-  const canSubmit = editing ? Boolean(text.trim()) && !isSaving : !isDisabled && Boolean(text.trim());
+  const canSubmit = editing
+    ? Boolean(text.trim()) && !isSaving
+    : !isDisabled && !files.isBusy && (Boolean(text.trim()) || files.readyIds.length > 0);
 
   return (
     <form
-      className={editing ? "composer editing" : "composer"}
+      className={["composer", editing ? "editing" : "", fileTarget.isOver ? "drop-target" : ""]
+        .join(" ")
+        .trim()}
+      {...(canAttach ? fileTarget.handlers : {})}
       onSubmit={(e) => {
         e.preventDefault();
         submit();
@@ -339,6 +365,7 @@ export function Composer({
           {label}
         </label>
       )}
+      {canAttach ? <UploadTray uploads={files.uploads} onRemove={files.remove} /> : null}
       <div className="composer-box">
         {suggestions ? (
           suggestions.kind === "mention" ? (
@@ -421,6 +448,12 @@ export function Composer({
               if (suggestions) setDismissedAt(suggestions.start);
             }}
           />
+          {canAttach ? (
+            <>
+              <AttachButton onFiles={files.add} isDisabled={isDisabled} />
+              <VoiceRecorder onRecorded={(file, meta) => files.add([file], meta)} isDisabled={isDisabled} />
+            </>
+          ) : null}
           <button
             ref={pickerButton}
             type="button"

@@ -142,9 +142,9 @@ export function ConversationView({ conversationId }: { conversationId: string })
           onEdit={actions.edit}
           isDisabled={!feed.canSend}
           onTyping={sendTyping}
-          onSend={(body) => {
+          onSend={(body, attachmentIds) => {
             isAtBottom.current = true;
-            return feed.send(body);
+            return feed.send(body, attachmentIds.length > 0 ? { attachmentIds } : undefined);
           }}
         />
       ) : null}

@@ -5,6 +5,7 @@ import type { TPendingMessage, useMessageActions } from "~/lib/chat-data";
 import { QUICK_REACTIONS } from "~/lib/chat-data";
 import { decodeMentions, encodeMentions, mentionables } from "~/lib/mentions";
 import type { TMessage } from "~/trpc/types";
+import { AttachmentList } from "./attachments";
 import { MessageBody } from "./message-body";
 
 export function formatTime(value: Date | string): string {
@@ -140,6 +141,7 @@ export function MessageItem({
           {m.editedAt && isLive ? <span className="edited"> (edited)</span> : null}
         </div>
       )}
+      {isLive ? <AttachmentList attachments={m.attachments} /> : null}
       {isLive && m.reactions.length > 0 ? (
         <ul className="reactions" aria-label="Reactions">
           {m.reactions.map((r) => (
@@ -245,6 +247,12 @@ export function PendingItem({
       </div>
       <div className="body">
         <MessageBody text={p.body} names={names} meId={meId} />
+        {p.attachmentCount > 0 ? (
+          <span className="muted">
+            {" "}
+            📎 {p.attachmentCount} {p.attachmentCount === 1 ? "file" : "files"}
+          </span>
+        ) : null}
       </div>
     </li>
   );

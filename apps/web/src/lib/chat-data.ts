@@ -21,7 +21,7 @@
  * To add a live event: handle its kind in `connectLiveData` and patch (or invalidate) the query it
  * changes; never fetch in a loop from an event.
  */
-import type { ParleyClient, TOutboxEntry } from "@parley/client";
+import type { ParleyClient, TOutboxEntry, TSendOptions } from "@parley/client";
 import { EventKind, type TConversationEvent, type TUserEvent, UserEventKind } from "@parley/protocol";
 import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
@@ -320,6 +320,8 @@ export function useMarkRead(conversationId: string) {
 export type TPendingMessage = {
   clientMsgId: string;
   body: string;
+  /** How many files it carries (they show once the message is stored). */
+  attachmentCount: number;
   /** `sending` until the server stored it, then `sent` until its own event arrives; `failed` if refused. */
   status: "sending" | "sent" | "failed";
   error?: string;
@@ -330,6 +332,7 @@ function toPending(entry: TOutboxEntry): TPendingMessage {
   return {
     clientMsgId: entry.clientMsgId,
     body: entry.body,
+    attachmentCount: entry.attachmentIds?.length ?? 0,
     status,
     ...(entry.error ? { error: entry.error.message } : {}),
   };
@@ -426,9 +429,9 @@ export function useConversationFeed(conversationId: string) {
   const outbox = useOutbox(client, conversationId);
 
   const send = useCallback(
-    (body: string) => {
+    (body: string, options?: TSendOptions) => {
       if (!client) return false;
-      client.send(conversationId, body);
+      client.send(conversationId, body, options);
       return true;
     },
     [client, conversationId],
