@@ -138,7 +138,7 @@ function Waveform({
           // biome-ignore lint/suspicious/noArrayIndexKey: bars are positional and never reorder
           key={i}
           className={i / bars.length < progress ? "bar played" : "bar"}
-          style={{ height: `${Math.max(8, Math.round((level / 255) * 100))}%` }}
+          style={{ height: `${Math.max(14, Math.round((level / 255) * 100))}%` }}
         />
       ))}
     </div>
