@@ -46,8 +46,11 @@ import { loadAccess, requireMember, requireNotArchived, requireRead } from "./ac
 import { type Actor, isAdmin } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { type AttachmentDto, attachmentSelect, toAttachmentDto } from "./messages.ts";
-import { ZId } from "./schemas.ts";
+import { ZId, ZMimeType } from "./schemas.ts";
 import { appendConversationEvent, inWriteTx } from "./tx.ts";
+import { resolveUploadLimits } from "./workspace.ts";
+
+export { ZMimeType };
 
 // ---------------------------------------------------------------------------------------------
 // Limits and settings
@@ -77,13 +80,21 @@ export type TFilesEnv = TStorageEnv & {
   PENDING_UPLOAD_TTL_MINUTES: number;
 };
 
-/** The upload limits of a settings object. */
+/**
+ * The server's upload limits from a settings object: the defaults a workspace's own limits
+ * override; MAX_UPLOAD_BYTES is also the ceiling no workspace limit may exceed.
+ */
 export function uploadLimitsFrom(env: TFilesEnv): UploadLimits {
   return {
     maxUploadBytes: env.MAX_UPLOAD_BYTES,
     blockedTypes: env.UPLOAD_BLOCKED_TYPES,
     pendingTtlMinutes: env.PENDING_UPLOAD_TTL_MINUTES,
   };
+}
+
+/** The limits in force now: the server's settings with the workspace's overrides applied. */
+export function effectiveUploadLimits(db: Db, env: TFilesEnv): Promise<UploadLimits> {
+  return resolveUploadLimits(db, uploadLimitsFrom(env));
 }
 
 // One storage per configuration per process, on globalThis for the same reason as the event sink
@@ -123,22 +134,6 @@ export async function getStorage(env: TFilesEnv): Promise<Storage> {
 
 // ---------------------------------------------------------------------------------------------
 // Schemas
-
-/** A MIME type as a browser reports it (`File.type`), lower-cased, parameters dropped. */
-export const ZMimeType = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .transform((v) => v.split(";")[0]?.trim() ?? "")
-  .pipe(
-    z
-      .string()
-      .max(127)
-      .regex(
-        /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/,
-        "must be a MIME type like image/png",
-      ),
-  );
 
 /** Longest voice message whose duration is accepted (3 hours). */
 export const MAX_AUDIO_DURATION_MS = 3 * 60 * 60 * 1000;
@@ -270,7 +265,8 @@ export type UploadTicket = {
 /**
  * Starts an upload to a conversation the actor is a member of (not archived): checks size and
  * type, records a pending attachment under a server-chosen key, and returns a presigned PUT that
- * accepts exactly `size` bytes of `mime`. Nothing is stored when a check fails.
+ * accepts exactly `size` bytes of `mime`. Nothing is stored when a check fails. `limits` are the
+ * server's settings; the workspace's own limits (workspace.ts) are applied on top, read now.
  */
 export async function createUpload(
   db: Db,
@@ -283,6 +279,7 @@ export async function createUpload(
   const access = await loadAccess(db, actor, data.conversationId);
   requireMember(access);
   requireNotArchived(access);
+  limits = await resolveUploadLimits(db, limits);
   if (data.size > limits.maxUploadBytes) {
     throw new ParleyError(
       "BAD_REQUEST",
@@ -341,6 +338,7 @@ export async function completeUpload(
   }
   if (row.status === "ready") return toAttachmentDto(row);
   requireMember(await loadAccess(db, actor, row.conversationId));
+  limits = await resolveUploadLimits(db, limits);
 
   const info = await storage.statObject(row.objectKey);
   if (!info) throw new ParleyError("BAD_REQUEST", "The file has not been uploaded yet");
