@@ -541,8 +541,17 @@ export async function sweepPendingUploads(
 // ---------------------------------------------------------------------------------------------
 // Deleting a message
 
-/** What `deleteMessage` did. */
-export type DeletedMessage = { messageId: string; conversationId: string; seq: number; deletedAt: Date };
+/** A thread root's counters after one of its replies was deleted. */
+export type ThreadRootCounts = { threadRootId: string; replyCount: number; lastReplyAt: Date | null };
+
+/** What `deleteMessage` did; `thread` is set when the message was a thread reply. */
+export type DeletedMessage = {
+  messageId: string;
+  conversationId: string;
+  seq: number;
+  deletedAt: Date;
+  thread: ThreadRootCounts | null;
+};
 
 /**
  * Deletes a message (its sender, or a workspace admin): appends `message.deleted` under the
@@ -550,6 +559,9 @@ export type DeletedMessage = { messageId: string; conversationId: string; seq: n
  * entries, so a later sync does not replay it), marks its files `deleted` — from then on no
  * download URL is issued — and, after commit, removes their objects (the sweeper retries any
  * that fail). Deleting a deleted message changes nothing and returns the first deletion.
+ * A deleted message is no longer pinned (no separate `message.unpinned`). Deleting a thread reply
+ * recounts its root's `replyCount` (live replies) and `lastReplyAt` (the latest live reply, or
+ * null) in the same transaction, and the event carries them so clients patch the root in place.
  */
 export async function deleteMessage(
   db: Db,
@@ -566,9 +578,16 @@ export async function deleteMessage(
     if (!ref) throw new ParleyError("NOT_FOUND", "Message not found");
     const access = await loadAccess(w.tx, actor, ref.conversationId, { lock: true });
     const [message] = await w.tx.$queryRaw<
-      { id: string; conversationId: string; seq: number; senderId: string; deletedAt: Date | null }[]
+      {
+        id: string;
+        conversationId: string;
+        seq: number;
+        senderId: string;
+        threadRootId: string | null;
+        deletedAt: Date | null;
+      }[]
     >`
-      SELECT id, "conversationId", seq, "senderId", "deletedAt" FROM "Message"
+      SELECT id, "conversationId", seq, "senderId", "threadRootId", "deletedAt" FROM "Message"
       WHERE id = ${messageId}::uuid FOR UPDATE`;
     if (!message) throw new ParleyError("NOT_FOUND", "Message not found");
     const isSender = message.senderId === actor.userId;
@@ -580,15 +599,35 @@ export async function deleteMessage(
       return {
         ...message,
         deletedAt: message.deletedAt,
+        thread: message.threadRootId ? await threadRootCounts(w.tx, message.threadRootId) : null,
         files: [] as { objectKey: string; thumbnailKey: string | null }[],
       };
     }
     const deletedAt = new Date();
+    // A deleted message is not pinned any more: message.deleted implies the unpin.
+    await w.tx.message.update({
+      where: { id: messageId },
+      data: { body: "", deletedAt, pinnedAt: null, pinnedById: null },
+    });
+    // Recount rather than decrement: the root's counters then always equal its live replies.
+    // Replies are inserted under the conversation's row lock, which we hold, so none can slip in.
+    let thread: ThreadRootCounts | null = null;
+    if (message.threadRootId) {
+      const [root] = await w.tx.$queryRaw<{ replyCount: number; lastReplyAt: Date | null }[]>`
+        UPDATE "Message" AS r SET "replyCount" = live.n, "lastReplyAt" = live.last
+        FROM (
+          SELECT count(*)::int AS n, max("createdAt") AS last FROM "Message"
+          WHERE "threadRootId" = ${message.threadRootId}::uuid AND "deletedAt" IS NULL
+        ) AS live
+        WHERE r.id = ${message.threadRootId}::uuid
+        RETURNING r."replyCount", r."lastReplyAt"`;
+      if (root) thread = { threadRootId: message.threadRootId, ...root };
+    }
     await appendConversationEvent(w, message.conversationId, EventKind.MessageDeleted, actor.userId, {
       messageId,
       deletedAt,
+      ...(thread ?? {}),
     });
-    await w.tx.message.update({ where: { id: messageId }, data: { body: "", deletedAt } });
     await w.tx.$executeRaw`
       UPDATE "Event"
       SET payload = jsonb_set(jsonb_set(payload, '{message,body}', '""'), '{message,attachments}', '[]')
@@ -603,7 +642,7 @@ export async function deleteMessage(
       UPDATE "Attachment" SET status = 'deleted'
       WHERE "messageId" = ${messageId}::uuid
       RETURNING "objectKey", "thumbnailKey"`;
-    return { ...message, deletedAt, files };
+    return { ...message, deletedAt, thread, files };
   });
   if (storage && result.files.length > 0) {
     const isOk = await deleteObjects(
@@ -617,7 +656,20 @@ export async function deleteMessage(
     conversationId: result.conversationId,
     seq: result.seq,
     deletedAt: result.deletedAt,
+    thread: result.thread,
   };
+}
+
+/** A thread root's current counters (for repeating an earlier deletion's answer). */
+async function threadRootCounts(
+  tx: Pick<Db, "message">,
+  threadRootId: string,
+): Promise<ThreadRootCounts | null> {
+  const root = await tx.message.findUnique({
+    where: { id: threadRootId },
+    select: { replyCount: true, lastReplyAt: true },
+  });
+  return root ? { threadRootId, ...root } : null;
 }
 
 // ---------------------------------------------------------------------------------------------
