@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseEnv, type TEnv } from "@parley/config";
 import { createChannel } from "@parley/core";
+import { handleLocalFileRequest } from "@parley/core/files";
 import { Prisma } from "@parley/db";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
@@ -132,6 +133,43 @@ describe("workspace upload limits", () => {
     });
   });
 
+  it("checks the bytes against the workspace's blocked types at completeUpload", async () => {
+    const admin = await callerFor("admin");
+    const member = await callerFor();
+    const ch = await channelOf(member.actor);
+    // A PNG signature declared as a generic file: only the bytes say what it is.
+    const png = Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), Buffer.alloc(200)]);
+    const uploadPng = async () => {
+      const ticket = await member.caller.files.createUpload({
+        conversationId: ch.id,
+        name: "data.bin",
+        size: png.length,
+        mime: "application/octet-stream",
+      });
+      const put = await handleLocalFileRequest(
+        env,
+        new Request(ticket.upload.url, { method: "PUT", headers: ticket.upload.headers, body: png }),
+      );
+      expect(put.status).toBe(200);
+      return ticket.attachmentId;
+    };
+    const allowed = await uploadPng();
+    await admin.caller.workspace.setUploadLimits({ blockedTypes: ["image/png"] });
+    const refused = await uploadPng(); // declared type is not blocked, so the upload starts
+    await expectCode(
+      member.caller.files.completeUpload({ attachmentId: refused }),
+      "BAD_REQUEST",
+      /cannot be shared/,
+    );
+    expect(await t.db.attachment.findUnique({ where: { id: refused } })).toBeNull();
+    // An upload that was started before the change is checked against the limits of now, too.
+    await expectCode(
+      member.caller.files.completeUpload({ attachmentId: allowed }),
+      "BAD_REQUEST",
+      /cannot be shared/,
+    );
+  });
+
   it("never lets admins raise the size above the server's MAX_UPLOAD_BYTES", async () => {
     const owner = await callerFor("owner");
     await owner.caller.workspace.setUploadLimits({ maxUploadBytes: 300_000 });
@@ -193,6 +231,7 @@ describe("workspace upload limits", () => {
       { blockedTypes: ["text/csv", "TEXT/CSV"] },
       { blockedTypes: [""] },
       { blockedTypes: "text/csv" },
+      {},
       // A valid field next to a bad one is not applied either.
       { maxUploadBytes: 4096, blockedTypes: ["not a type"] },
     ];

@@ -125,21 +125,25 @@ const ZBlockedType = z
  * `null` goes back to it, absent leaves it as it is. The ceiling (MAX_UPLOAD_BYTES) is checked by
  * the service, which knows it.
  */
-export const ZSetUploadLimits = z.object({
-  maxUploadBytes: z
-    .number()
-    .int("must be a whole number of bytes")
-    .min(MIN_WORKSPACE_UPLOAD_BYTES, "must be at least 1 KiB (1024 bytes)")
-    .max(Number.MAX_SAFE_INTEGER)
-    .nullable()
-    .optional(),
-  blockedTypes: z
-    .array(ZBlockedType)
-    .max(MAX_BLOCKED_UPLOAD_TYPES, `at most ${MAX_BLOCKED_UPLOAD_TYPES} types`)
-    .refine((types) => new Set(types).size === types.length, "lists the same type twice")
-    .nullable()
-    .optional(),
-});
+export const ZSetUploadLimits = z
+  .object({
+    maxUploadBytes: z
+      .number()
+      .int("must be a whole number of bytes")
+      .min(MIN_WORKSPACE_UPLOAD_BYTES, "must be at least 1 KiB (1024 bytes)")
+      .max(Number.MAX_SAFE_INTEGER)
+      .nullable()
+      .optional(),
+    blockedTypes: z
+      .array(ZBlockedType)
+      .max(MAX_BLOCKED_UPLOAD_TYPES, `at most ${MAX_BLOCKED_UPLOAD_TYPES} types`)
+      .refine((types) => new Set(types).size === types.length, "lists the same type twice")
+      .nullable()
+      .optional(),
+  })
+  .refine((d) => d.maxUploadBytes !== undefined || d.blockedTypes !== undefined, {
+    message: "Give maxUploadBytes, blockedTypes or both",
+  });
 export type TSetUploadLimits = z.output<typeof ZSetUploadLimits>;
 
 export const ZSignUp = z.object({
