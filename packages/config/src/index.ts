@@ -95,7 +95,10 @@ export const ZEnv = z.object({
    * https://files.example.com in front of minio:9000); presigned URLs are made for it.
    */
   S3_PUBLIC_URL: ZUrl(["http", "https"]).optional(),
-  /** Largest attachment, in bytes (default 100 MiB). */
+  /**
+   * Largest attachment, in bytes (default 100 MiB): the workspace's default, and the ceiling no
+   * limit set by its admins (Settings → Uploads) may exceed.
+   */
   MAX_UPLOAD_BYTES: z.coerce
     .number()
     .int()
@@ -105,6 +108,7 @@ export const ZEnv = z.object({
   /**
    * Comma-separated MIME types refused as attachments (checked against the declared type, the
    * file name's extension and the type detected from the bytes). Default: executables and scripts.
+   * The workspace's default: a list set by its admins (Settings → Uploads) replaces it.
    */
   UPLOAD_BLOCKED_TYPES: z
     .string()

@@ -46,8 +46,11 @@ import { loadAccess, requireMember, requireNotArchived, requireRead } from "./ac
 import { type Actor, isAdmin } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { type AttachmentDto, attachmentSelect, toAttachmentDto } from "./messages.ts";
-import { ZId } from "./schemas.ts";
+import { ZId, ZMimeType } from "./schemas.ts";
 import { appendConversationEvent, inWriteTx } from "./tx.ts";
+import { resolveUploadLimits } from "./workspace.ts";
+
+export { ZMimeType };
 
 // ---------------------------------------------------------------------------------------------
 // Limits and settings
@@ -77,13 +80,21 @@ export type TFilesEnv = TStorageEnv & {
   PENDING_UPLOAD_TTL_MINUTES: number;
 };
 
-/** The upload limits of a settings object. */
+/**
+ * The server's upload limits from a settings object: the defaults a workspace's own limits
+ * override; MAX_UPLOAD_BYTES is also the ceiling no workspace limit may exceed.
+ */
 export function uploadLimitsFrom(env: TFilesEnv): UploadLimits {
   return {
     maxUploadBytes: env.MAX_UPLOAD_BYTES,
     blockedTypes: env.UPLOAD_BLOCKED_TYPES,
     pendingTtlMinutes: env.PENDING_UPLOAD_TTL_MINUTES,
   };
+}
+
+/** The limits in force now: the server's settings with the workspace's overrides applied. */
+export function effectiveUploadLimits(db: Db, env: TFilesEnv): Promise<UploadLimits> {
+  return resolveUploadLimits(db, uploadLimitsFrom(env));
 }
 
 // One storage per configuration per process, on globalThis for the same reason as the event sink
@@ -123,22 +134,6 @@ export async function getStorage(env: TFilesEnv): Promise<Storage> {
 
 // ---------------------------------------------------------------------------------------------
 // Schemas
-
-/** A MIME type as a browser reports it (`File.type`), lower-cased, parameters dropped. */
-export const ZMimeType = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .transform((v) => v.split(";")[0]?.trim() ?? "")
-  .pipe(
-    z
-      .string()
-      .max(127)
-      .regex(
-        /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/,
-        "must be a MIME type like image/png",
-      ),
-  );
 
 /** Longest voice message whose duration is accepted (3 hours). */
 export const MAX_AUDIO_DURATION_MS = 3 * 60 * 60 * 1000;
@@ -270,7 +265,8 @@ export type UploadTicket = {
 /**
  * Starts an upload to a conversation the actor is a member of (not archived): checks size and
  * type, records a pending attachment under a server-chosen key, and returns a presigned PUT that
- * accepts exactly `size` bytes of `mime`. Nothing is stored when a check fails.
+ * accepts exactly `size` bytes of `mime`. Nothing is stored when a check fails. `limits` are the
+ * server's settings; the workspace's own limits (workspace.ts) are applied on top, read now.
  */
 export async function createUpload(
   db: Db,
@@ -283,6 +279,7 @@ export async function createUpload(
   const access = await loadAccess(db, actor, data.conversationId);
   requireMember(access);
   requireNotArchived(access);
+  limits = await resolveUploadLimits(db, limits);
   if (data.size > limits.maxUploadBytes) {
     throw new ParleyError(
       "BAD_REQUEST",
@@ -341,6 +338,7 @@ export async function completeUpload(
   }
   if (row.status === "ready") return toAttachmentDto(row);
   requireMember(await loadAccess(db, actor, row.conversationId));
+  limits = await resolveUploadLimits(db, limits);
 
   const info = await storage.statObject(row.objectKey);
   if (!info) throw new ParleyError("BAD_REQUEST", "The file has not been uploaded yet");
@@ -543,8 +541,17 @@ export async function sweepPendingUploads(
 // ---------------------------------------------------------------------------------------------
 // Deleting a message
 
-/** What `deleteMessage` did. */
-export type DeletedMessage = { messageId: string; conversationId: string; seq: number; deletedAt: Date };
+/** A thread root's counters after one of its replies was deleted. */
+export type ThreadRootCounts = { threadRootId: string; replyCount: number; lastReplyAt: Date | null };
+
+/** What `deleteMessage` did; `thread` is set when the message was a thread reply. */
+export type DeletedMessage = {
+  messageId: string;
+  conversationId: string;
+  seq: number;
+  deletedAt: Date;
+  thread: ThreadRootCounts | null;
+};
 
 /**
  * Deletes a message (its sender, or a workspace admin): appends `message.deleted` under the
@@ -552,6 +559,9 @@ export type DeletedMessage = { messageId: string; conversationId: string; seq: n
  * entries, so a later sync does not replay it), marks its files `deleted` — from then on no
  * download URL is issued — and, after commit, removes their objects (the sweeper retries any
  * that fail). Deleting a deleted message changes nothing and returns the first deletion.
+ * A deleted message is no longer pinned (no separate `message.unpinned`). Deleting a thread reply
+ * recounts its root's `replyCount` (live replies) and `lastReplyAt` (the latest live reply, or
+ * null) in the same transaction, and the event carries them so clients patch the root in place.
  */
 export async function deleteMessage(
   db: Db,
@@ -568,9 +578,16 @@ export async function deleteMessage(
     if (!ref) throw new ParleyError("NOT_FOUND", "Message not found");
     const access = await loadAccess(w.tx, actor, ref.conversationId, { lock: true });
     const [message] = await w.tx.$queryRaw<
-      { id: string; conversationId: string; seq: number; senderId: string; deletedAt: Date | null }[]
+      {
+        id: string;
+        conversationId: string;
+        seq: number;
+        senderId: string;
+        threadRootId: string | null;
+        deletedAt: Date | null;
+      }[]
     >`
-      SELECT id, "conversationId", seq, "senderId", "deletedAt" FROM "Message"
+      SELECT id, "conversationId", seq, "senderId", "threadRootId", "deletedAt" FROM "Message"
       WHERE id = ${messageId}::uuid FOR UPDATE`;
     if (!message) throw new ParleyError("NOT_FOUND", "Message not found");
     const isSender = message.senderId === actor.userId;
@@ -582,15 +599,35 @@ export async function deleteMessage(
       return {
         ...message,
         deletedAt: message.deletedAt,
+        thread: message.threadRootId ? await threadRootCounts(w.tx, message.threadRootId) : null,
         files: [] as { objectKey: string; thumbnailKey: string | null }[],
       };
     }
     const deletedAt = new Date();
+    // A deleted message is not pinned any more: message.deleted implies the unpin.
+    await w.tx.message.update({
+      where: { id: messageId },
+      data: { body: "", deletedAt, pinnedAt: null, pinnedById: null },
+    });
+    // Recount rather than decrement: the root's counters then always equal its live replies.
+    // Replies are inserted under the conversation's row lock, which we hold, so none can slip in.
+    let thread: ThreadRootCounts | null = null;
+    if (message.threadRootId) {
+      const [root] = await w.tx.$queryRaw<{ replyCount: number; lastReplyAt: Date | null }[]>`
+        UPDATE "Message" AS r SET "replyCount" = live.n, "lastReplyAt" = live.last
+        FROM (
+          SELECT count(*)::int AS n, max("createdAt") AS last FROM "Message"
+          WHERE "threadRootId" = ${message.threadRootId}::uuid AND "deletedAt" IS NULL
+        ) AS live
+        WHERE r.id = ${message.threadRootId}::uuid
+        RETURNING r."replyCount", r."lastReplyAt"`;
+      if (root) thread = { threadRootId: message.threadRootId, ...root };
+    }
     await appendConversationEvent(w, message.conversationId, EventKind.MessageDeleted, actor.userId, {
       messageId,
       deletedAt,
+      ...(thread ?? {}),
     });
-    await w.tx.message.update({ where: { id: messageId }, data: { body: "", deletedAt } });
     await w.tx.$executeRaw`
       UPDATE "Event"
       SET payload = jsonb_set(jsonb_set(payload, '{message,body}', '""'), '{message,attachments}', '[]')
@@ -605,7 +642,7 @@ export async function deleteMessage(
       UPDATE "Attachment" SET status = 'deleted'
       WHERE "messageId" = ${messageId}::uuid
       RETURNING "objectKey", "thumbnailKey"`;
-    return { ...message, deletedAt, files };
+    return { ...message, deletedAt, thread, files };
   });
   if (storage && result.files.length > 0) {
     const isOk = await deleteObjects(
@@ -619,7 +656,20 @@ export async function deleteMessage(
     conversationId: result.conversationId,
     seq: result.seq,
     deletedAt: result.deletedAt,
+    thread: result.thread,
   };
+}
+
+/** A thread root's current counters (for repeating an earlier deletion's answer). */
+async function threadRootCounts(
+  tx: Pick<Db, "message">,
+  threadRootId: string,
+): Promise<ThreadRootCounts | null> {
+  const root = await tx.message.findUnique({
+    where: { id: threadRootId },
+    select: { replyCount: true, lastReplyAt: true },
+  });
+  return root ? { threadRootId, ...root } : null;
 }
 
 // ---------------------------------------------------------------------------------------------

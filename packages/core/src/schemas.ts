@@ -6,6 +6,22 @@ import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_STATUS_TEXT_LENGTH } from "@parley/pro
 import { z } from "zod";
 import { getLimits } from "./limits.ts";
 
+/** A MIME type as a browser reports it (`File.type`), lower-cased, parameters dropped. */
+export const ZMimeType = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((v) => v.split(";")[0]?.trim() ?? "")
+  .pipe(
+    z
+      .string()
+      .max(127)
+      .regex(
+        /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/,
+        "must be a MIME type like image/png",
+      ),
+  );
+
 /** Any id column (all ids are UUIDs). */
 export const ZId = z.uuid({ message: "must be a UUID" });
 
@@ -83,6 +99,52 @@ export const ZUpdateWorkspace = z.object({
   allowOpenSignup: z.boolean().optional(),
 });
 export type TUpdateWorkspace = z.output<typeof ZUpdateWorkspace>;
+
+/** Smallest upload limit a workspace may set (1 KiB). */
+export const MIN_WORKSPACE_UPLOAD_BYTES = 1024;
+/** Most blocked types a workspace may list. */
+export const MAX_BLOCKED_UPLOAD_TYPES = 500;
+
+/** A blocked type: a bare MIME type (no parameters, no wildcards), lower-cased. */
+const ZBlockedType = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(
+    z
+      .string()
+      .max(127)
+      .regex(
+        /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/,
+        "must be a MIME type like application/x-msdownload",
+      ),
+  );
+
+/**
+ * A workspace's upload limits (admins). Each field: a value overrides the server's setting,
+ * `null` goes back to it, absent leaves it as it is. The ceiling (MAX_UPLOAD_BYTES) is checked by
+ * the service, which knows it.
+ */
+export const ZSetUploadLimits = z
+  .object({
+    maxUploadBytes: z
+      .number()
+      .int("must be a whole number of bytes")
+      .min(MIN_WORKSPACE_UPLOAD_BYTES, "must be at least 1 KiB (1024 bytes)")
+      .max(Number.MAX_SAFE_INTEGER)
+      .nullable()
+      .optional(),
+    blockedTypes: z
+      .array(ZBlockedType)
+      .max(MAX_BLOCKED_UPLOAD_TYPES, `at most ${MAX_BLOCKED_UPLOAD_TYPES} types`)
+      .refine((types) => new Set(types).size === types.length, "lists the same type twice")
+      .nullable()
+      .optional(),
+  })
+  .refine((d) => d.maxUploadBytes !== undefined || d.blockedTypes !== undefined, {
+    message: "Give maxUploadBytes, blockedTypes or both",
+  });
+export type TSetUploadLimits = z.output<typeof ZSetUploadLimits>;
 
 export const ZSignUp = z.object({
   name: ZPersonName,

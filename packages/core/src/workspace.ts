@@ -1,8 +1,8 @@
-import { type Db, isUniqueViolation } from "@parley/db";
+import { type Db, isUniqueViolation, Prisma } from "@parley/db";
 import { type Actor, requireAdmin } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { hashPassword } from "./passwords.ts";
-import { ZSetupWorkspace, ZUpdateWorkspace } from "./schemas.ts";
+import { ZSetUploadLimits, ZSetupWorkspace, ZUpdateWorkspace } from "./schemas.ts";
 import { inWriteTx } from "./tx.ts";
 import { type UserDto, userDtoSelect } from "./users.ts";
 
@@ -53,4 +53,131 @@ export async function updateWorkspace(db: Db, actor: Actor, input: unknown): Pro
   const updated = await db.workspace.update({ where: { id: WORKSPACE_ID }, data });
   await db.auditLog.create({ data: { actorId: actor.userId, action: "workspace.updated", data } });
   return { isSetUp: true, name: updated.name, allowOpenSignup: updated.allowOpenSignup };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upload limits
+//
+// The server's settings (MAX_UPLOAD_BYTES, UPLOAD_BLOCKED_TYPES) are the defaults; the workspace
+// row may override each (null = use the setting). MAX_UPLOAD_BYTES is also the operator's hard
+// ceiling: a workspace limit above it is refused when set and clamped when read (the operator may
+// lower the setting later). Read per call — one primary-key lookup — so every process sees a
+// change at once without a cache to invalidate.
+
+/** The two limits a workspace can override. */
+export type UploadLimitValues = { maxUploadBytes: number; blockedTypes: readonly string[] };
+
+/** What admins see: the limits in force, the server's defaults, and what the workspace set. */
+export type UploadLimitSettings = {
+  /** The limits enforced now (override ?? default, the size never above the ceiling). */
+  effective: { maxUploadBytes: number; blockedTypes: string[] };
+  /** The server's settings, used where the workspace sets nothing. */
+  defaults: { maxUploadBytes: number; blockedTypes: string[] };
+  /** The workspace's own values; null = the default applies. */
+  overrides: { maxUploadBytes: number | null; blockedTypes: string[] | null };
+  /** The largest size an admin may set: the server's MAX_UPLOAD_BYTES. */
+  ceilingBytes: number;
+};
+
+type UploadOverrides = UploadLimitSettings["overrides"];
+
+async function loadUploadOverrides(db: Pick<Db, "workspace">): Promise<UploadOverrides> {
+  const ws = await db.workspace.findUnique({
+    where: { id: WORKSPACE_ID },
+    select: { maxUploadBytes: true, blockedUploadTypes: true },
+  });
+  const types = ws?.blockedUploadTypes;
+  return {
+    maxUploadBytes: ws?.maxUploadBytes == null ? null : Number(ws.maxUploadBytes),
+    blockedTypes: Array.isArray(types) ? types.filter((t): t is string => typeof t === "string") : null,
+  };
+}
+
+function applyOverrides<T extends UploadLimitValues>(defaults: T, overrides: UploadOverrides): T {
+  return {
+    ...defaults,
+    maxUploadBytes: Math.min(overrides.maxUploadBytes ?? defaults.maxUploadBytes, defaults.maxUploadBytes),
+    blockedTypes: overrides.blockedTypes ?? defaults.blockedTypes,
+  };
+}
+
+/**
+ * The upload limits in force: `defaults` (the server's settings; any extra fields are kept) with
+ * the workspace's overrides applied.
+ */
+export async function resolveUploadLimits<T extends UploadLimitValues>(db: Db, defaults: T): Promise<T> {
+  return applyOverrides(defaults, await loadUploadOverrides(db));
+}
+
+function settingsOf(defaults: UploadLimitValues, overrides: UploadOverrides): UploadLimitSettings {
+  const effective = applyOverrides(defaults, overrides);
+  return {
+    effective: { maxUploadBytes: effective.maxUploadBytes, blockedTypes: [...effective.blockedTypes] },
+    defaults: { maxUploadBytes: defaults.maxUploadBytes, blockedTypes: [...defaults.blockedTypes] },
+    overrides,
+    ceilingBytes: defaults.maxUploadBytes,
+  };
+}
+
+/** The workspace's upload limits, its defaults and the ceiling (admins). */
+export async function getUploadLimitSettings(
+  db: Db,
+  actor: Actor,
+  defaults: UploadLimitValues,
+): Promise<UploadLimitSettings> {
+  requireAdmin(actor);
+  return settingsOf(defaults, await loadUploadOverrides(db));
+}
+
+/**
+ * Sets or resets (null) the workspace's upload limits (admins), audit-logged with the values
+ * before and after. A size above the server's MAX_UPLOAD_BYTES is BAD_REQUEST; nothing changes.
+ */
+export async function setUploadLimits(
+  db: Db,
+  actor: Actor,
+  input: unknown,
+  defaults: UploadLimitValues,
+): Promise<UploadLimitSettings> {
+  requireAdmin(actor);
+  const data = parseInput(ZSetUploadLimits, input);
+  if (data.maxUploadBytes != null && data.maxUploadBytes > defaults.maxUploadBytes) {
+    throw new ParleyError(
+      "BAD_REQUEST",
+      `The upload limit cannot be raised above ${formatLimit(defaults.maxUploadBytes)}: the server's MAX_UPLOAD_BYTES setting is the ceiling (ask whoever runs the server to raise it)`,
+    );
+  }
+  return inWriteTx(db, async ({ tx }) => {
+    const [ws] = await tx.$queryRaw<{ id: number }[]>`
+      SELECT id FROM "Workspace" WHERE id = ${WORKSPACE_ID} FOR UPDATE`;
+    if (!ws) throw new ParleyError("NOT_FOUND", "The workspace is not set up");
+    const before = await loadUploadOverrides(tx);
+    const row = await tx.workspace.update({
+      where: { id: WORKSPACE_ID },
+      data: {
+        ...(data.maxUploadBytes === undefined
+          ? {}
+          : { maxUploadBytes: data.maxUploadBytes === null ? null : BigInt(data.maxUploadBytes) }),
+        ...(data.blockedTypes === undefined
+          ? {}
+          : { blockedUploadTypes: data.blockedTypes === null ? Prisma.DbNull : data.blockedTypes }),
+      },
+      select: { maxUploadBytes: true, blockedUploadTypes: true },
+    });
+    const after: UploadOverrides = {
+      maxUploadBytes: row.maxUploadBytes == null ? null : Number(row.maxUploadBytes),
+      blockedTypes: Array.isArray(row.blockedUploadTypes) ? (row.blockedUploadTypes as string[]) : null,
+    };
+    await tx.auditLog.create({
+      data: { actorId: actor.userId, action: "workspace.uploadLimitsUpdated", data: { before, after } },
+    });
+    return settingsOf(defaults, after);
+  });
+}
+
+/** Bytes for people: whole MiB/KiB when exact, else bytes. */
+function formatLimit(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
 }

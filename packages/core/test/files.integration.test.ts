@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { createCipheriv, createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -107,6 +107,43 @@ async function fetchBytes(url: string): Promise<{ status: number; bytes: Buffer;
   };
 }
 
+/**
+ * `size` pseudo-random bytes as a stream (AES-256-CTR over zeros: fast, incompressible and the
+ * same for the same seed), so a large file never sits in memory; also returns its SHA-256 once
+ * the stream has ended.
+ */
+function pseudoRandomStream(size: number, seed: Buffer): { stream: Readable; sha256: () => string } {
+  const cipher = createCipheriv("aes-256-ctr", seed, Buffer.alloc(16));
+  const hash = createHash("sha256");
+  const zeros = Buffer.alloc(1024 * 1024);
+  let left = size;
+  const stream = new Readable({
+    read() {
+      if (left === 0) {
+        this.push(null);
+        return;
+      }
+      const n = Math.min(left, zeros.length);
+      left -= n;
+      const chunk = cipher.update(n === zeros.length ? zeros : zeros.subarray(0, n));
+      hash.update(chunk);
+      this.push(chunk);
+    },
+  });
+  return { stream, sha256: () => hash.digest("hex") };
+}
+
+/** SHA-256 and length of a response body, read as a stream. */
+async function digestBody(body: ReadableStream<Uint8Array>): Promise<{ sha256: string; size: number }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
 function runFileSuite(
   backend: string,
   open: () => Promise<{ storage: Storage; close: () => Promise<void> }>,
@@ -201,6 +238,38 @@ function runFileSuite(
         getDownloadUrl(t.db, storage, bob, { attachmentId: ticket.attachmentId, variant: "thumbnail" }),
         "NOT_FOUND",
       );
+    });
+
+    it("carries a 70 MB file through upload, send and download byte for byte, streaming both ways", async () => {
+      const { alice, bob, ch } = await privateChannel();
+      const size = 70 * 1024 * 1024;
+      const ticket = await createUpload(t.db, storage, alice, {
+        conversationId: ch.id,
+        name: "site-walkthrough.bin",
+        size,
+        mime: "application/octet-stream",
+      });
+      const source = pseudoRandomStream(size, randomBytes(32));
+      const put = await fetch(ticket.upload.url, {
+        method: ticket.upload.method,
+        headers: { ...ticket.upload.headers, "Content-Length": String(size) },
+        body: Readable.toWeb(source.stream) as unknown as ReadableStream<Uint8Array>,
+        duplex: "half",
+      } as RequestInit);
+      expect(put.status, await put.clone().text()).toBe(200);
+      const sent = source.sha256();
+
+      const ready = await completeUpload(t.db, storage, alice, { attachmentId: ticket.attachmentId });
+      expect(ready).toMatchObject({ size, mime: "application/octet-stream", hasThumbnail: false });
+      const { message } = await sendWith(alice, ch.id, [ticket.attachmentId], "the walkthrough");
+      expect(message.attachments).toEqual([ready]);
+
+      const { url } = await getDownloadUrl(t.db, storage, bob, { attachmentId: ticket.attachmentId });
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-length")).toBe(String(size));
+      expect(response.body).not.toBeNull();
+      expect(await digestBody(response.body as ReadableStream<Uint8Array>)).toEqual({ sha256: sent, size });
     });
 
     it("sends several files with text, listed in upload order in the reply and in history", async () => {

@@ -15,6 +15,7 @@ import {
   setMuted,
 } from "../src/conversations.ts";
 import { type ConversationEvent, MemoryEventBus, setEventSink, type UserEventRecord } from "../src/events.ts";
+import { deleteMessage } from "../src/files.ts";
 import { getHistory, getThread, listPins, sendMessage } from "../src/messages.ts";
 import { editMessage, pinMessage, unpinMessage } from "../src/reactions.ts";
 import { syncSince } from "../src/sync.ts";
@@ -152,6 +153,96 @@ describe("threads", () => {
     const root = await send(alice, ch.id, "root");
     const reply = await send(alice, ch.id, "reply", { threadRootId: root.id });
     await expectParley(getThread(t.db, alice, { rootId: reply.id }), "BAD_REQUEST");
+  });
+});
+
+describe("deleting replies and pinned messages", () => {
+  it("recounts the root's replies and last reply time in the delete, and tells clients in message.deleted", async () => {
+    const { alice, bob, ch } = await setup();
+    const root = await send(alice, ch.id, "root");
+    const r1 = await send(bob, ch.id, "one", { threadRootId: root.id });
+    const r2 = await send(alice, ch.id, "two", { threadRootId: root.id, alsoInChannel: true });
+    const r3 = await send(bob, ch.id, "three", { threadRootId: root.id });
+    const rootNow = async () => (await getThread(t.db, alice, { rootId: root.id })).root;
+    expect(await rootNow()).toMatchObject({ replyCount: 3, lastReplyAt: r3.createdAt });
+    const seqBefore = (await getConversation(t.db, alice, { conversationId: ch.id })).lastSeq;
+
+    // The latest reply: the root's last reply time moves back to the one before.
+    const seen = await published(ch.id, async () => {
+      const deleted = await deleteMessage(t.db, bob, { messageId: r3.id });
+      expect(deleted.thread).toEqual({ threadRootId: root.id, replyCount: 2, lastReplyAt: r2.createdAt });
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ kind: "message.deleted", seq: seqBefore + 1 });
+    expect(seen[0]!.payload).toEqual({
+      messageId: r3.id,
+      deletedAt: expect.any(Date),
+      threadRootId: root.id,
+      replyCount: 2,
+      lastReplyAt: r2.createdAt,
+    });
+    expect(await rootNow()).toMatchObject({ replyCount: 2, lastReplyAt: r2.createdAt });
+
+    // An older reply: the count drops, the last reply time stays.
+    await deleteMessage(t.db, bob, { messageId: r1.id });
+    expect(await rootNow()).toMatchObject({ replyCount: 1, lastReplyAt: r2.createdAt });
+
+    // The last one left: no replies, no last reply time.
+    const last = await published(ch.id, () => deleteMessage(t.db, alice, { messageId: r2.id }));
+    expect(last[0]!.payload).toMatchObject({ threadRootId: root.id, replyCount: 0, lastReplyAt: null });
+    expect(await rootNow()).toMatchObject({ replyCount: 0, lastReplyAt: null });
+
+    // Deleting it again writes nothing and repeats the answer.
+    const before = await logCounts(t.db);
+    const again = await deleteMessage(t.db, alice, { messageId: r2.id });
+    expect(again.thread).toEqual({ threadRootId: root.id, replyCount: 0, lastReplyAt: null });
+    expect(await logCounts(t.db)).toEqual(before);
+
+    // A later reply counts from the live ones.
+    const r4 = await send(bob, ch.id, "four", { threadRootId: root.id });
+    expect(await rootNow()).toMatchObject({ replyCount: 1, lastReplyAt: r4.createdAt });
+
+    // A device that was away gets the same counters from the log.
+    const replay = await syncSince(t.db, bob, { cursors: { [ch.id]: seqBefore } });
+    const replayed = replay.conversations[0]!.events.filter((e) => e.kind === "message.deleted");
+    expect(replayed.map((e) => [e.payload.messageId, e.payload.replyCount, e.payload.lastReplyAt])).toEqual([
+      [r3.id, 2, r2.createdAt.toISOString()],
+      [r1.id, 1, r2.createdAt.toISOString()],
+      [r2.id, 0, null],
+    ]);
+  });
+
+  it("leaves thread fields out when deleting a top-level message", async () => {
+    const { alice, ch } = await setup();
+    const root = await send(alice, ch.id, "root");
+    await send(alice, ch.id, "reply", { threadRootId: root.id });
+    const seen = await published(ch.id, async () => {
+      expect((await deleteMessage(t.db, alice, { messageId: root.id })).thread).toBeNull();
+    });
+    expect(seen.map((e) => e.payload)).toEqual([{ messageId: root.id, deletedAt: expect.any(Date) }]);
+  });
+
+  it("unpins a pinned message it deletes, with message.deleted as the only event", async () => {
+    const { alice, bob, ch } = await setup();
+    const kept = await send(alice, ch.id, "kept");
+    const doomed = await send(alice, ch.id, "doomed");
+    await pinMessage(t.db, bob, { messageId: kept.id });
+    await pinMessage(t.db, bob, { messageId: doomed.id });
+
+    const seen = await published(ch.id, () => deleteMessage(t.db, alice, { messageId: doomed.id }));
+    expect(seen.map((e) => e.kind)).toEqual(["message.deleted"]);
+    const row = await t.db.message.findUniqueOrThrow({
+      where: { id: doomed.id },
+      select: { pinnedAt: true, pinnedById: true, deletedAt: true },
+    });
+    expect(row).toEqual({ pinnedAt: null, pinnedById: null, deletedAt: expect.any(Date) });
+    expect((await listPins(t.db, bob, { conversationId: ch.id })).map((m) => m.id)).toEqual([kept.id]);
+    const history = await getHistory(t.db, bob, { conversationId: ch.id });
+    expect(history.messages.find((m) => m.id === doomed.id)).toMatchObject({
+      pinnedAt: null,
+      pinnedById: null,
+    });
+    expect(history.messages.find((m) => m.id === kept.id)?.pinnedAt).toBeInstanceOf(Date);
   });
 });
 

@@ -8,7 +8,13 @@ export const EventKind = {
   MessageCreated: "message.created",
   /** payload: { messageId, body, editedAt } */
   MessageEdited: "message.edited",
-  /** payload: { messageId, deletedAt } */
+  /**
+   * payload: { messageId, deletedAt, threadRootId?, replyCount?, lastReplyAt? } — the last three
+   * only when the message was a thread reply: its root's id and the root's counters after the
+   * delete (live replies; the latest live reply's time or null), to patch the root without a
+   * refetch. A deleted message is also unpinned (pinnedAt/pinnedById null); no message.unpinned
+   * is sent for it.
+   */
   MessageDeleted: "message.deleted",
   /** payload: { messageId, userId, emoji } */
   ReactionAdded: "reaction.added",

@@ -5,6 +5,7 @@
 import {
   completeUpload,
   createUpload,
+  effectiveUploadLimits,
   getDownloadUrl,
   getStorage,
   sweepOccasionally,
@@ -16,9 +17,12 @@ import {
 import { protectedProcedure, router } from "../../trpc.ts";
 
 export const filesRouter = router({
-  /** The limits the server enforces, so the browser can refuse a file before uploading it. */
-  limits: protectedProcedure.query(({ ctx }) => {
-    const { maxUploadBytes, blockedTypes } = uploadLimitsFrom(ctx.env);
+  /**
+   * The limits the server enforces now (the workspace's, else the server's settings), so the
+   * browser can refuse a file before uploading it.
+   */
+  limits: protectedProcedure.query(async ({ ctx }) => {
+    const { maxUploadBytes, blockedTypes } = await effectiveUploadLimits(ctx.db, ctx.env);
     return { maxUploadBytes, blockedTypes: [...blockedTypes] };
   }),
   /** Starts an upload: returns the attachment id and the URL + headers to PUT the bytes to. */

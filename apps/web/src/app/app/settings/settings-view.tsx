@@ -265,6 +265,141 @@ function WorkspaceAdmin() {
   );
 }
 
+const MB = 1024 * 1024;
+
+/** Bytes as MB (MiB) for the form: up to three decimals, no trailing zeros. */
+function toMb(bytes: number): string {
+  return String(Math.round((bytes / MB) * 1000) / 1000);
+}
+
+/** Lines of a textarea: trimmed, empty ones dropped. */
+function linesOf(text: string): string[] {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+}
+
+const isSameSet = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x) => b.includes(x));
+
+/** Admins: the workspace's upload limits over the server's defaults (never above its ceiling). */
+function UploadsAdmin() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const settings = useQuery(trpc.workspace.uploadLimits.queryOptions());
+  const [sizeMb, setSizeMb] = useState("");
+  const [types, setTypes] = useState("");
+  const [saved, setSaved] = useState<string | null>(null);
+  useEffect(() => {
+    if (settings.data) {
+      setSizeMb(toMb(settings.data.effective.maxUploadBytes));
+      setTypes(settings.data.effective.blockedTypes.join("\n"));
+    }
+  }, [settings.data]);
+  const onSuccess = (message: string) => async () => {
+    setSaved(message);
+    await Promise.all([
+      queryClient.invalidateQueries(trpc.workspace.uploadLimits.queryFilter()),
+      queryClient.invalidateQueries(trpc.files.limits.queryFilter()),
+    ]);
+  };
+  const save = useMutation(
+    trpc.workspace.setUploadLimits.mutationOptions({ onSuccess: onSuccess("Saved.") }),
+  );
+  const reset = useMutation(
+    trpc.workspace.setUploadLimits.mutationOptions({ onSuccess: onSuccess("Back to the defaults.") }),
+  );
+  const defaults = settings.data?.defaults;
+
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    if (!defaults) return;
+    setSaved(null);
+    reset.reset();
+    const trimmed = sizeMb.trim();
+    const bytes = trimmed === "" ? null : Math.round(Number(trimmed) * MB);
+    const list = linesOf(types).map((t) => t.toLowerCase());
+    // A value equal to the server's default follows the default (and its later changes).
+    save.mutate({
+      maxUploadBytes: bytes === null || bytes === defaults.maxUploadBytes ? null : bytes,
+      blockedTypes: isSameSet(list, defaults.blockedTypes) ? null : list,
+    });
+  }
+
+  const error = settings.error?.message ?? save.error?.message ?? reset.error?.message;
+  return (
+    <section className="card" aria-labelledby="uploads-heading">
+      <h2 id="uploads-heading">Uploads</h2>
+      {defaults ? (
+        <p className="muted">
+          Server defaults: {toMb(defaults.maxUploadBytes)} MB per file and {defaults.blockedTypes.length}{" "}
+          blocked types. The size cannot go above{" "}
+          {toMb(settings.data?.ceilingBytes ?? defaults.maxUploadBytes)} MB (the server&apos;s
+          MAX_UPLOAD_BYTES). An empty size uses the default.
+        </p>
+      ) : (
+        <p className="muted">Loading…</p>
+      )}
+      <form className="form" onSubmit={onSubmit} aria-label="Upload limits">
+        <Field
+          label="Maximum file size (MB)"
+          type="number"
+          min={0.001}
+          step="any"
+          value={sizeMb}
+          onChange={(e) => setSizeMb(e.target.value)}
+          hint="1 MB = 1,048,576 bytes; at least 1 KB."
+        />
+        <div className="field">
+          <label htmlFor="blocked-types">Blocked file types (one MIME type per line)</label>
+          <textarea
+            id="blocked-types"
+            rows={8}
+            value={types}
+            onChange={(e) => setTypes(e.target.value)}
+            aria-describedby="blocked-types-hint"
+            spellCheck={false}
+          />
+          <small id="blocked-types-hint" className="muted">
+            For example application/x-msdownload. An empty list blocks nothing.
+          </small>
+        </div>
+        <FormError message={error} />
+        <div className="row" style={{ alignItems: "center" }}>
+          <button type="submit" className="primary" disabled={!defaults || save.isPending}>
+            Save upload limits
+          </button>
+          <button
+            type="button"
+            disabled={!defaults || reset.isPending}
+            onClick={() => {
+              setSaved(null);
+              save.reset();
+              reset.mutate({ maxUploadBytes: null, blockedTypes: null });
+            }}
+          >
+            Reset to defaults
+          </button>
+          {saved ? <span role="status">{saved}</span> : null}
+        </div>
+      </form>
+      {defaults ? (
+        <details>
+          <summary>Default blocked types</summary>
+          <ul aria-label="Default blocked types">
+            {defaults.blockedTypes.map((t) => (
+              <li key={t}>
+                <code>{t}</code>
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+    </section>
+  );
+}
+
 function UsersAdmin({ myId }: { myId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -314,7 +449,7 @@ function UsersAdmin({ myId }: { myId: string }) {
   );
 }
 
-/** Profile, sessions, tokens, invites and (for admins) workspace and people. */
+/** Profile, sessions, tokens, invites and (for admins) workspace, uploads and people. */
 export function SettingsView() {
   const trpc = useTRPC();
   const me = useQuery(trpc.users.me.queryOptions());
@@ -325,6 +460,7 @@ export function SettingsView() {
       <Profile />
       <Invites />
       {isAdmin ? <WorkspaceAdmin /> : null}
+      {isAdmin ? <UploadsAdmin /> : null}
       {isAdmin && me.data ? <UsersAdmin myId={me.data.id} /> : null}
       <Sessions />
       <Tokens />

@@ -1,0 +1,71 @@
+/**
+ * Settings → Uploads: an admin lowers the workspace's upload limit and changes the blocked types,
+ * the server refuses a size above MAX_UPLOAD_BYTES, and "Reset to defaults" goes back; members
+ * see no such section and the API refuses them.
+ */
+import { execFileSync } from "node:child_process";
+import { expect, test } from "@playwright/test";
+import { firstUser, newUser, signUp, trpc } from "./fixtures.ts";
+
+type TLimits = { maxUploadBytes: number; blockedTypes: string[] };
+
+/** When another spec set the workspace up first, our first user is a member: make it an admin. */
+function makeAdmin(email: string) {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error("DATABASE_URL is not set (run through scripts/with-test-db.mjs)");
+  execFileSync("psql", [
+    url,
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-c",
+    `UPDATE "User" SET role = 'admin' WHERE email = '${email}' AND role = 'member'`,
+  ]);
+}
+
+test("an admin sets and resets the workspace's upload limits; members cannot", async ({ browser }) => {
+  const adminUser = newUser("Uploads Admin");
+  const { context, page } = await firstUser(browser, adminUser);
+  makeAdmin(adminUser.email);
+
+  await page.goto("/app/settings");
+  const section = page.getByRole("region", { name: "Uploads" });
+  await expect(section).toBeVisible();
+  await expect(section.getByText(/Server defaults: 100 MB per file/)).toBeVisible();
+  const size = section.getByLabel("Maximum file size (MB)");
+  const types = section.getByLabel("Blocked file types (one MIME type per line)");
+  await expect(size).toHaveValue("100");
+  await expect(types).toHaveValue(/application\/x-msdownload/);
+
+  // Above the operator's ceiling: refused, with the reason.
+  await size.fill("150");
+  await section.getByRole("button", { name: "Save upload limits" }).click();
+  await expect(section.getByRole("alert")).toContainText("MAX_UPLOAD_BYTES");
+
+  await size.fill("2");
+  await types.fill("Text/CSV\napplication/zip\n");
+  await section.getByRole("button", { name: "Save upload limits" }).click();
+  await expect(section.getByRole("status")).toHaveText("Saved.");
+  expect(await trpc<TLimits>(page, "files.limits", null, "GET")).toEqual({
+    maxUploadBytes: 2 * 1024 * 1024,
+    blockedTypes: ["text/csv", "application/zip"],
+  });
+
+  await section.getByRole("button", { name: "Reset to defaults" }).click();
+  await expect(section.getByRole("status")).toHaveText("Back to the defaults.");
+  await expect(size).toHaveValue("100");
+  const limits = await trpc<TLimits>(page, "files.limits", null, "GET");
+  expect(limits.maxUploadBytes).toBe(100 * 1024 * 1024);
+  expect(limits.blockedTypes).toContain("application/x-msdownload");
+
+  const member = await signUp(browser, newUser("Uploads Member"));
+  await member.page.goto("/app/settings");
+  await expect(member.page.getByRole("heading", { name: "Sessions" })).toBeVisible();
+  await expect(member.page.getByRole("region", { name: "Uploads" })).toHaveCount(0);
+  const refused = await member.page.request.post("/api/trpc/workspace.setUploadLimits", {
+    data: { json: { maxUploadBytes: 2048 } },
+  });
+  expect(refused.status()).toBe(403);
+
+  await member.context.close();
+  await context.close();
+});

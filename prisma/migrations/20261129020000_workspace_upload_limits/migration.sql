@@ -1,0 +1,5 @@
+-- AlterTable
+ALTER TABLE "Workspace" ADD COLUMN     "blockedUploadTypes" JSONB,
+ADD COLUMN     "maxUploadBytes" BIGINT;
+
+
