@@ -4,8 +4,9 @@
  * see no such section and the API refuses them.
  */
 import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { expect, test } from "@playwright/test";
-import { firstUser, newUser, signUp, trpc } from "./fixtures.ts";
+import { firstUser, newUser, sharedChannel, signUp, trpc } from "./fixtures.ts";
 
 type TLimits = { maxUploadBytes: number; blockedTypes: string[] };
 
@@ -50,6 +51,26 @@ test("an admin sets and resets the workspace's upload limits; members cannot", a
     blockedTypes: ["text/csv", "application/zip"],
   });
 
+  // The browser refuses a file over the new limit before uploading anything.
+  const channel = `limits-${randomUUID().slice(0, 8)}`;
+  await sharedChannel(page, [], channel);
+  const uploadCalls: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("files.createUpload")) uploadCalls.push(r.url());
+  });
+  await page.getByTestId("file-input").setInputFiles({
+    name: "big.bin",
+    mimeType: "application/octet-stream",
+    buffer: Buffer.alloc(3 * 1024 * 1024, 7),
+  });
+  const tray = page.getByRole("list", { name: "Files to send" });
+  await expect(tray.getByRole("alert")).toHaveText("The file is larger than the limit of 2.0 MB");
+  await expect(page.getByRole("button", { name: "Send" })).toBeDisabled();
+  await page.getByRole("button", { name: "Remove big.bin" }).click();
+  await expect(tray).toHaveCount(0);
+  expect(uploadCalls).toEqual([]);
+
+  await page.goto("/app/settings");
   await section.getByRole("button", { name: "Reset to defaults" }).click();
   await expect(section.getByRole("status")).toHaveText("Back to the defaults.");
   await expect(size).toHaveValue("100");
