@@ -3,6 +3,8 @@
  * Run from the repo root: `node scripts/with-test-db.mjs playwright test -c e2e/playwright.config.ts`
  * (`npm run e2e`). with-test-db exports DATABASE_URL; the web server inherits it.
  */
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
 
 const port = Number(process.env.E2E_PORT ?? 3100);
@@ -59,6 +61,8 @@ export default defineConfig({
       AUTH_SECRET: "e2e-test-secret-that-is-at-least-32-characters-long",
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",
+      // Uploads on local disk go to a scratch directory, never into the checkout.
+      STORAGE_DIR: process.env.STORAGE_DIR ?? join(tmpdir(), `parley-e2e-files-${port}`),
     },
   },
 });
