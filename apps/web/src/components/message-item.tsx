@@ -129,10 +129,6 @@ async function copyText(text: string): Promise<void> {
   }
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
 export function MessageItem({
   m,
   isGrouped,
@@ -241,7 +237,7 @@ export function MessageItem({
       ) : null}
       {isThreadRoot && ctx?.openThread ? (
         <button type="button" className="thread-summary" onClick={() => ctx.openThread?.(m.id)}>
-          <span className="count">{plural(m.replyCount, "reply")}</span>
+          <span className="count">{m.replyCount === 1 ? "1 reply" : `${m.replyCount} replies`}</span>
           {m.lastReplyAt ? (
             <span className="last">
               Last reply{" "}
