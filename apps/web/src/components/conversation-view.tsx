@@ -283,10 +283,15 @@ export function ConversationView({ conversationId }: { conversationId: string })
                 type="button"
                 className={panel === "members" ? "tool active" : "tool"}
                 aria-pressed={panel === "members"}
+                aria-label={`${memberCount} ${memberCount === 1 ? "member" : "members"}`}
+                title="Members"
                 onClick={() => togglePanel("members")}
               >
-                <span aria-hidden="true">👥 </span>
-                {memberCount} {memberCount === 1 ? "member" : "members"}
+                <span aria-hidden="true">👥</span>
+                <span>
+                  {memberCount}
+                  <span className="tool-text"> {memberCount === 1 ? "member" : "members"}</span>
+                </span>
               </button>
             ) : null}
             <button
@@ -299,7 +304,6 @@ export function ConversationView({ conversationId }: { conversationId: string })
             >
               <span aria-hidden="true">📌</span>
               <span className="tool-text" aria-hidden="true">
-                {" "}
                 Pins
               </span>
             </button>
@@ -310,7 +314,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
                 aria-label="Channel details"
                 title="Channel details"
               >
-                <span aria-hidden="true">ⓘ</span>
+                <span aria-hidden="true">⚙️</span>
               </Link>
             ) : null}
             {c && isMember ? (

@@ -167,16 +167,17 @@ export function MessageItem({
     return () => clearTimeout(t);
   }, [isCopied]);
 
+  const isThreadRoot = !m.threadRootId && m.replyCount > 0;
+  const isReplyShownInChannel = Boolean(m.threadRootId && m.alsoInChannel && ctx?.openThread);
+  // A pinned message or a reply shown in the channel always names its sender.
+  const isCompact = isGrouped && !(isPinned && isLive) && !isReplyShownInChannel;
   const classes = [
     "msg",
-    isGrouped && !isPinned ? "grouped" : "",
+    isCompact ? "grouped" : "",
     isPinned && isLive ? "pinned" : "",
     ctx?.highlightSeq === m.seq ? "highlight" : "",
     isPicking || mode === "confirm-delete" || isCopied ? "actions-open" : "",
   ];
-  const isThreadRoot = !m.threadRootId && m.replyCount > 0;
-  const isReplyShownInChannel = Boolean(m.threadRootId && m.alsoInChannel && ctx?.openThread);
-
   return (
     <li
       className={classes.join(" ").replace(/\s+/g, " ").trim()}
@@ -200,7 +201,7 @@ export function MessageItem({
           </button>
         </div>
       ) : null}
-      <div className={isGrouped && !isPinned ? "meta visually-hidden" : "meta"}>
+      <div className={isCompact ? "meta visually-hidden" : "meta"}>
         <span className="sender">{m.senderName}</span>
         <time dateTime={new Date(m.createdAt).toISOString()}>{formatTime(m.createdAt)}</time>
       </div>
