@@ -188,6 +188,17 @@ test("members panel with presence and custom status, and the quick switcher", as
   await expect(dialog).toHaveCount(0);
 });
 
+test("a DM shows the other person's presence and custom status in its header", async () => {
+  const page = pages.alice;
+  const dm = await trpc<{ id: string }>(page, "conversations.openDm", { userIds: [ids.bob] });
+  await page.goto(`/app/c/${dm.id}`);
+  await expect(page.getByRole("heading", { level: 1, name: people.bob.name })).toBeVisible();
+  await expect(page.locator(".conv-header").getByText("🏡 Working remotely")).toBeVisible();
+  await expect(page.locator(".conv-header").getByRole("img", { name: "online" })).toBeVisible();
+  await expect(historyOf(page).getByText("Lunch at 12:30?")).toBeVisible();
+  await page.screenshot({ path: artifact("screens-dm.png") });
+});
+
 test("the offline banner", async () => {
   const page = pages.alice;
   await page.goto(channelUrl);

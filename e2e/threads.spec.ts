@@ -260,6 +260,28 @@ test("a mention of Bob raises his red mention badge", async () => {
   await expect(bobPage.getByText("muted", { exact: true })).toHaveCount(0);
 });
 
+test("a mention in a thread reply badges without bolding, and is read once Bob sees the thread", async () => {
+  await bobPage.goto("/app/settings");
+  const rootId = await rowOf(alicePage, "Root message for a thread").getAttribute("data-message-id");
+  expect(rootId).toBeTruthy();
+  await trpc(
+    alicePage,
+    "messages.send",
+    { conversationId, clientMsgId: randomUUID(), body: `<@${bobId}> see my reply`, threadRootId: rootId },
+    "POST",
+  );
+  const link = sidebarOf(bobPage).getByRole("link", { name: new RegExp(channel) });
+  await expect(link.getByRole("status", { name: "1 mention" })).toBeVisible({ timeout: 5_000 });
+  // A thread-only reply is not channel traffic: no bold, no unread count.
+  await expect(link).not.toHaveClass(/\bunread\b/);
+
+  await bobPage.goto(`${channelUrl}?thread=${rootId}`);
+  await expect(threadOf(bobPage).getByText("see my reply")).toBeVisible();
+  await bobPage.goto("/app/settings");
+  await expect(link).toBeVisible();
+  await expect(link.getByRole("status")).toHaveCount(0, { timeout: 5_000 });
+});
+
 test("the quick switcher jumps to a channel; Alt+↑/↓ walks the sidebar", async () => {
   await bobPage.goto("/app/settings");
   await bobPage.keyboard.press("Control+k");
@@ -286,6 +308,54 @@ test("the quick switcher jumps to a channel; Alt+↑/↓ walks the sidebar", asy
   await expect(bobPage.getByRole("heading", { level: 1, name: `# ${channel}` })).toBeVisible();
   await bobPage.keyboard.press("Alt+ArrowUp");
   await expect(bobPage.getByRole("heading", { level: 1, name: `# ${bobChannel}` })).toBeVisible();
+});
+
+test("a custom status set from the sidebar footer shows in the members panel and the DM header", async () => {
+  await bobPage.goto(channelUrl);
+  await sidebarOf(bobPage).getByRole("button", { name: "Set a status" }).click();
+  const form = sidebarOf(bobPage).getByRole("form", { name: "Set a status" });
+  await form.getByRole("button", { name: /On vacation/ }).click();
+  await expect(form.getByRole("textbox", { name: "Status text" })).toHaveValue("On vacation");
+  await form.getByRole("button", { name: "Save status" }).click();
+  await expect(sidebarOf(bobPage).getByRole("button", { name: "Edit status" })).toContainText("On vacation");
+
+  await alicePage.goto(channelUrl);
+  await alicePage.getByRole("button", { name: /2 members/ }).click();
+  const members = alicePage.getByRole("complementary", { name: "Members" });
+  await expect(members.getByText("🌴 On vacation")).toBeVisible();
+  await expect(alicePage).toHaveURL(/[?&]panel=members/);
+
+  const dm = await trpc<{ id: string }>(alicePage, "conversations.openDm", { userIds: [bobId] }, "POST");
+  await alicePage.goto(`/app/c/${dm.id}`);
+  await expect(alicePage.getByRole("heading", { level: 1, name: bob.name })).toBeVisible();
+  await expect(alicePage.locator(".conv-header").getByText("🌴 On vacation")).toBeVisible();
+
+  await sidebarOf(bobPage).getByRole("button", { name: "Edit status" }).click();
+  await form.getByRole("button", { name: "Clear status" }).click();
+  await expect(sidebarOf(bobPage).getByRole("button", { name: "Set a status" })).toBeVisible();
+});
+
+test("desktop notifications are only offered by a dismissable prompt, never asked on load", async ({
+  browser,
+}) => {
+  // A context without granted permissions, like a first visit (the others grant clipboard access).
+  const page = await (await browser.newContext()).newPage();
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(alice.email);
+  await page.getByLabel("Password").fill(alice.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/app$/);
+  const prompt = sidebarOf(page).getByRole("region", { name: "Desktop notifications" });
+  await expect(prompt).toBeVisible();
+  await expect(prompt.getByRole("button", { name: "Turn on desktop notifications" })).toBeVisible();
+  expect(await page.evaluate(() => Notification.permission)).toBe("default");
+  await prompt.getByRole("button", { name: "Not now" }).click();
+  await expect(prompt).toHaveCount(0);
+  await page.reload();
+  // The footer's status button renders after hydration, like the prompt would.
+  await expect(sidebarOf(page).getByRole("button", { name: /status/ })).toBeVisible();
+  await expect(prompt).toHaveCount(0);
+  await page.context().close();
 });
 
 test("at phone width the sidebar is a drawer behind a Menu button", async () => {

@@ -223,6 +223,15 @@ export function ConversationView({ conversationId }: { conversationId: string })
     return () => document.removeEventListener("visibilitychange", mark);
   }, [feed.newestSeq, markRead, isMember]);
 
+  // Replies seen in the open thread are read. Read state is one seq per conversation, so only move
+  // it past a reply when the channel itself is read to the bottom (nothing unread is skipped).
+  const markThreadSeen = useCallback(
+    (seq: number) => {
+      if (isMember && isAtBottom.current && seq > feed.newestSeq) void markRead(seq);
+    },
+    [isMember, feed.newestSeq, markRead],
+  );
+
   const role = me.data?.role;
   const ctx = useMemo<TMessageContext>(
     () => ({
@@ -376,6 +385,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
           canDeleteAny={ctx.canDeleteAny}
           actions={actions}
           onClose={closePanel}
+          onSeen={markThreadSeen}
         />
       ) : panel === "pins" ? (
         <PinsPanel

@@ -11,7 +11,9 @@ export function NotificationPrompt() {
   if (!isShown) return null;
   return (
     <section className="notif-prompt" aria-label="Desktop notifications">
-      <p>Get notified about direct messages and mentions.</p>
+      <p>
+        <strong>Enable desktop notifications</strong> for direct messages and mentions?
+      </p>
       <div className="row">
         <button
           type="button"
@@ -20,7 +22,7 @@ export function NotificationPrompt() {
             void Notification.requestPermission().finally(() => setShown(shouldOfferNotifications()));
           }}
         >
-          Enable desktop notifications
+          Turn on<span className="visually-hidden"> desktop notifications</span>
         </button>
         <button
           type="button"

@@ -81,6 +81,7 @@ export function ThreadPanel({
   canDeleteAny,
   actions,
   onClose,
+  onSeen,
 }: {
   conversationId: string;
   rootId: string;
@@ -92,6 +93,8 @@ export function ThreadPanel({
   canDeleteAny: boolean;
   actions: ReturnType<typeof useMessageActions>;
   onClose: () => void;
+  /** Called with the newest reply's seq while the tab is visible (thread replies count as read once seen). */
+  onSeen: (seq: number) => void;
 }) {
   const thread = useThread(rootId);
   const replies = thread.data?.replies ?? EMPTY;
@@ -104,12 +107,22 @@ export function ThreadPanel({
   const root = thread.data?.root;
   const isWrongConversation = root !== undefined && root.conversationId !== conversationId;
 
+  const newestReply = replies.at(-1)?.seq ?? 0;
+  useEffect(() => {
+    const seen = () => {
+      if (newestReply > 0 && document.visibilityState === "visible") onSeen(newestReply);
+    };
+    seen();
+    document.addEventListener("visibilitychange", seen);
+    return () => document.removeEventListener("visibilitychange", seen);
+  }, [newestReply, onSeen]);
+
   // New replies scroll into view (a thread is short; keep the newest visible).
   // biome-ignore lint/correctness/useExhaustiveDependencies: re-run when the rows change
   useEffect(() => {
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
-  }, [replies.length, outbox.pending.length]);
+  }, [newestReply, outbox.pending.length]);
 
   return (
     <aside className="side-panel" aria-label="Thread">
@@ -144,6 +157,17 @@ export function ThreadPanel({
             <div className="thread-divider" role="presentation">
               <span>{root.replyCount === 1 ? "1 reply" : `${root.replyCount} replies`}</span>
             </div>
+            {thread.data?.hasMoreBefore ? (
+              <div className="load-older">
+                <button
+                  type="button"
+                  disabled={thread.isLoadingOlder}
+                  onClick={() => void thread.loadOlder()}
+                >
+                  {thread.isLoadingOlder ? "Loading…" : "Load older replies"}
+                </button>
+              </div>
+            ) : null}
             <ol className="thread-replies" aria-label="Replies">
               {replies.map((m, i) => (
                 <MessageItem

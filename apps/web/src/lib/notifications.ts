@@ -110,9 +110,12 @@ export function useDesktopNotifications(
           body: notificationText(message.body),
           tag: `parley:${event.conversationId}`,
         });
+        // A reply that stays in its thread is not in the channel's history: open the thread instead.
+        const rootId = str(m.threadRootId);
+        const target = rootId && m.alsoInChannel !== true ? `thread=${rootId}` : `m=${event.seq}`;
         n.onclick = () => {
           window.focus();
-          router.push(`/app/c/${event.conversationId}?m=${event.seq}`);
+          router.push(`/app/c/${event.conversationId}?${target}`);
           n.close();
         };
       } catch {

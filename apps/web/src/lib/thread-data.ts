@@ -67,11 +67,25 @@ export function applyToThreads(queryClient: QueryClient, event: TConversationEve
   }
 }
 
-/** A thread's root and replies, kept live by events. */
+/** A thread's root and replies, kept live by events; `loadOlder` pages back through long threads. */
 export function useThread(rootId: string) {
   const trpcClient = useTRPCClient();
   const queryClient = useQueryClient();
-  return useQuery({
+  const [isLoadingOlder, setLoadingOlder] = useState(false);
+  const loadOlder = useCallback(async () => {
+    const oldest = queryClient.getQueryData<TThread>(threadKey(rootId))?.replies[0]?.seq;
+    if (oldest === undefined) return;
+    setLoadingOlder(true);
+    try {
+      const page = await trpcClient.messages.thread.query({ rootId, before: oldest, limit: REPLY_PAGE });
+      queryClient.setQueryData<TThread>(threadKey(rootId), (t) =>
+        t ? { ...t, replies: mergeReplies(page.replies, t.replies), hasMoreBefore: page.hasMoreBefore } : t,
+      );
+    } finally {
+      setLoadingOlder(false);
+    }
+  }, [queryClient, rootId, trpcClient]);
+  const query = useQuery({
     queryKey: threadKey(rootId),
     queryFn: async (): Promise<TThread> => {
       const page = await trpcClient.messages.thread.query({ rootId, limit: REPLY_PAGE });
@@ -85,6 +99,7 @@ export function useThread(rootId: string) {
     },
     staleTime: 30_000,
   });
+  return { ...query, loadOlder, isLoadingOlder };
 }
 
 function toPending(entry: TOutboxEntry): TPendingMessage {
