@@ -10,10 +10,11 @@ import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter } from "next/navigation";
 import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from "react";
 import { type TPresenceStatus, useConversations, usePresence } from "~/lib/chat-data";
+import { stepConversation } from "~/lib/conversation-order";
 import { useDesktopNotifications } from "~/lib/notifications";
 import { useTRPC } from "~/trpc/react";
 import { QuickSwitcher } from "./quick-switcher";
-import { Sidebar, sidebarOrder } from "./sidebar";
+import { Sidebar } from "./sidebar";
 
 const PresenceContext = createContext<ReadonlyMap<string, TPresenceStatus>>(new Map());
 
@@ -73,15 +74,10 @@ export function AppShell({ children }: { children: ReactNode }) {
         return;
       }
       if (e.altKey && !e.ctrlKey && !e.metaKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
-        const order = sidebarOrder(conversations.data ?? []);
-        if (order.length === 0) return;
+        const target = stepConversation(conversations.data ?? [], openId, e.key === "ArrowDown" ? 1 : -1);
+        if (!target) return;
         e.preventDefault();
-        const at = order.findIndex((c) => c.id === openId);
-        const step = e.key === "ArrowDown" ? 1 : -1;
-        const next =
-          at === -1 ? (step === 1 ? 0 : order.length - 1) : (at + step + order.length) % order.length;
-        const target = order[next];
-        if (target) router.push(`/app/c/${target.id}`);
+        router.push(`/app/c/${target.id}`);
         return;
       }
       if (e.key === "Escape" && isDrawerOpen && !isTypingTarget(e.target)) setDrawerOpen(false);

@@ -2,33 +2,11 @@
 
 import { useRouter } from "next/navigation";
 import { useEffect, useId, useMemo, useRef, useState } from "react";
+import { switcherResults } from "~/lib/conversation-order";
 import type { TConversationSummary } from "~/trpc/types";
-
-const MAX_RESULTS = 30;
 
 function labelOf(c: TConversationSummary): string {
   return c.name ?? "Direct message";
-}
-
-/**
- * What the switcher lists for a query: conversations whose name contains it (case-insensitive),
- * those with mentions or unread messages first, then names that start with the query, then by name.
- */
-export function switcherResults(
-  list: readonly TConversationSummary[],
-  query: string,
-): TConversationSummary[] {
-  const q = query.trim().toLowerCase();
-  const rank = (c: TConversationSummary) => (c.mentionCount > 0 ? 0 : c.unreadCount > 0 && !c.muted ? 1 : 2);
-  return list
-    .filter((c) => !c.archivedAt && labelOf(c).toLowerCase().includes(q))
-    .sort(
-      (a, b) =>
-        rank(a) - rank(b) ||
-        Number(!labelOf(a).toLowerCase().startsWith(q)) - Number(!labelOf(b).toLowerCase().startsWith(q)) ||
-        labelOf(a).localeCompare(labelOf(b)),
-    )
-    .slice(0, MAX_RESULTS);
 }
 
 /** Ctrl/Cmd+K: type to filter channels and DMs, ↑/↓ to pick, Enter to go, Escape to close. */

@@ -5,34 +5,12 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
 import { type TPresenceStatus, useConversations } from "~/lib/chat-data";
+import { isChannel, sidebarSections } from "~/lib/conversation-order";
 import { useTRPC } from "~/trpc/react";
 import type { TConversationSummary } from "~/trpc/types";
 import { usePresenceMap } from "./app-shell";
 import { NotificationPrompt } from "./notification-prompt";
 import { StatusEditor } from "./status-editor";
-
-export function isChannel(c: { kind: string }): boolean {
-  return c.kind === "public_channel" || c.kind === "private_channel";
-}
-
-/** The sidebar's two sections in display order: channels by name (archived last), then DMs. */
-export function sidebarSections(list: readonly TConversationSummary[]) {
-  const channels = list
-    .filter(isChannel)
-    .sort(
-      (a, b) =>
-        Number(Boolean(a.archivedAt)) - Number(Boolean(b.archivedAt)) ||
-        (a.name ?? "").localeCompare(b.name ?? ""),
-    );
-  const dms = list.filter((c) => !isChannel(c));
-  return { channels, dms };
-}
-
-/** Every conversation in sidebar order (Alt+↑/↓ walks it). */
-export function sidebarOrder(list: readonly TConversationSummary[]): TConversationSummary[] {
-  const { channels, dms } = sidebarSections(list);
-  return [...channels, ...dms];
-}
 
 /** A DM's presence: the best status among its other members (online beats away beats offline). */
 function dmPresence(
