@@ -157,6 +157,19 @@ test("main screen, light and dark", async () => {
   await page.emulateMedia({ colorScheme: "dark" });
   await page.screenshot({ path: artifact("screens-main-dark.png") });
   await page.emulateMedia({ colorScheme: "light" });
+
+  // The reaction picker and the conversation menu.
+  await row.getByRole("button", { name: "Add reaction…" }).click();
+  const picker = row.getByRole("group", { name: "Pick a reaction" });
+  await expect(picker.getByRole("button", { name: "React with 👍" })).toBeFocused();
+  await page.screenshot({ path: artifact("screens-reaction-picker.png") });
+  await page.keyboard.press("Escape");
+  await expect(picker).toHaveCount(0);
+  await page.getByRole("button", { name: "Conversation options" }).click();
+  await expect(page.getByRole("menuitem", { name: "Mute channel" })).toBeVisible();
+  await page.screenshot({ path: artifact("screens-menu.png") });
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("menu")).toHaveCount(0);
 });
 
 test("a thread open in the side panel", async () => {

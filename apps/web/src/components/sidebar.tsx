@@ -6,6 +6,7 @@ import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
 import { type TPresenceStatus, useConversations } from "~/lib/chat-data";
 import { isChannel, sidebarSections } from "~/lib/conversation-order";
+import { useRealtime } from "~/lib/realtime-context";
 import { useTRPC } from "~/trpc/react";
 import type { TConversationSummary } from "~/trpc/types";
 import { usePresenceMap } from "./app-shell";
@@ -82,6 +83,10 @@ export function Sidebar({ onOpenSwitcher }: { onOpenSwitcher: () => void }) {
   const conversations = useConversations();
   const { channels, dms } = sidebarSections(conversations.data ?? []);
   const presence = usePresenceMap();
+  // This tab's own connection says whether others can see me online right now.
+  const { status: connection } = useRealtime();
+  const myPresence: TPresenceStatus =
+    connection.state === "open" ? (me.data ? (presence.get(me.data.id) ?? "online") : "online") : "offline";
 
   return (
     <nav className="sidebar" id="workspace-nav" aria-label="Workspace">
@@ -120,11 +125,7 @@ export function Sidebar({ onOpenSwitcher }: { onOpenSwitcher: () => void }) {
         <div className="me-row">
           <span className="me-name">
             {me.data ? (
-              <span
-                className={`presence ${presence.get(me.data.id) ?? "online"}`}
-                role="img"
-                aria-label="online"
-              />
+              <span className={`presence ${myPresence}`} role="img" aria-label={myPresence} />
             ) : null}
             {me.data?.name}
           </span>
