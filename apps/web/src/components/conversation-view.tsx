@@ -2,7 +2,8 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useEffect, useMemo, useRef } from "react";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import {
   SAFETY_REFETCH_MS,
   useConversationFeed,
@@ -13,8 +14,13 @@ import {
 } from "~/lib/chat-data";
 import { typingText } from "~/lib/timeline";
 import { useTRPC } from "~/trpc/react";
+import { usePresenceMap } from "./app-shell";
 import { Composer, lastOwnMessage } from "./composer";
+import { MembersPanel } from "./members-panel";
+import { MessageContext, type TMessageContext } from "./message-item";
 import { MessageList } from "./message-list";
+import { PinsPanel } from "./pins-panel";
+import { ThreadPanel } from "./thread-panel";
 
 /** A live region that is always mounted, so screen readers announce changes to it. */
 function TypingIndicator({
@@ -32,9 +38,93 @@ function TypingIndicator({
   );
 }
 
-/** One conversation: header, history (newest at the bottom), composer. */
+type TPanel = "thread" | "pins" | "members";
+
+const PHONE = "(max-width: 640px)";
+
+/** The header's "⋯" menu: mute/unmute (and the details page for channels). */
+function ConversationMenu({
+  conversationId,
+  isMuted,
+  isChannel,
+}: {
+  conversationId: string;
+  isMuted: boolean;
+  isChannel: boolean;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [isOpen, setOpen] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+  const setMuted = useMutation(
+    trpc.conversations.setMuted.mutationOptions({
+      onSuccess: async () => {
+        setOpen(false);
+        await queryClient.invalidateQueries(trpc.conversations.pathFilter());
+      },
+    }),
+  );
+  useEffect(() => {
+    if (!isOpen) return;
+    ref.current?.querySelector<HTMLElement>("[role=menuitem]")?.focus();
+    const onDown = (e: MouseEvent) => {
+      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
+    };
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") setOpen(false);
+    };
+    document.addEventListener("mousedown", onDown);
+    document.addEventListener("keydown", onKey);
+    return () => {
+      document.removeEventListener("mousedown", onDown);
+      document.removeEventListener("keydown", onKey);
+    };
+  }, [isOpen]);
+  const noun = isChannel ? "channel" : "conversation";
+  return (
+    <div className="menu-wrap" ref={ref}>
+      <button
+        type="button"
+        className="quiet icon"
+        aria-label="Conversation options"
+        aria-haspopup="menu"
+        aria-expanded={isOpen}
+        onClick={() => setOpen((v) => !v)}
+      >
+        <span aria-hidden="true">⋯</span>
+      </button>
+      {isOpen ? (
+        <div className="menu" role="menu" aria-label="Conversation options">
+          <button
+            type="button"
+            role="menuitem"
+            disabled={setMuted.isPending}
+            onClick={() => setMuted.mutate({ conversationId, muted: !isMuted })}
+          >
+            {isMuted ? `Unmute ${noun}` : `Mute ${noun}`}
+          </button>
+          {isChannel ? (
+            <Link role="menuitem" href={`/app/c/${conversationId}/details`}>
+              Channel settings
+            </Link>
+          ) : null}
+          {setMuted.error ? (
+            <p role="alert" className="error">
+              {setMuted.error.message}
+            </p>
+          ) : null}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** One conversation: header, history (newest at the bottom), composer, and the right-side panel. */
 export function ConversationView({ conversationId }: { conversationId: string }) {
   const trpc = useTRPC();
+  const router = useRouter();
+  const pathname = usePathname();
+  const searchParams = useSearchParams();
   const conv = useQuery(
     trpc.conversations.get.queryOptions({ conversationId }, { refetchInterval: SAFETY_REFETCH_MS }),
   );
@@ -52,6 +142,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
   const isMember = conv.data?.isMember ?? false;
   const markRead = useMarkRead(conversationId);
   const actions = useMessageActions();
+  const presence = usePresenceMap();
   const names = useMemo(
     () => new Map((members.data ?? []).map((member) => [member.userId, member.name])),
     [members.data],
@@ -62,6 +153,63 @@ export function ConversationView({ conversationId }: { conversationId: string })
   const readBottom = () => {
     if (isMember && feed.newestSeq > 0) void markRead(feed.newestSeq);
   };
+
+  // The right panel and the jump target live in the URL, so a reload (or a shared link) keeps them.
+  const threadId = searchParams.get("thread");
+  const panelParam = searchParams.get("panel");
+  const panel: TPanel | null = threadId
+    ? "thread"
+    : panelParam === "pins" || panelParam === "members"
+      ? panelParam
+      : null;
+  const jumpSeq = Number(searchParams.get("m")) || null;
+  const [jumpNonce, setJumpNonce] = useState(0);
+  const [highlightSeq, setHighlightSeq] = useState<number | null>(null);
+  const handledJump = useRef<string | null>(null);
+
+  const navigate = useCallback(
+    (change: Record<string, string | null>) => {
+      const q = new URLSearchParams(searchParams.toString());
+      for (const [k, v] of Object.entries(change)) {
+        if (v === null) q.delete(k);
+        else q.set(k, v);
+      }
+      const qs = q.toString();
+      router.push(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
+    },
+    [pathname, router, searchParams],
+  );
+  const openThread = useCallback((rootId: string) => navigate({ thread: rootId, panel: null }), [navigate]);
+  const togglePanel = (p: "pins" | "members") => navigate({ panel: panel === p ? null : p, thread: null });
+  const closePanel = useCallback(() => navigate({ thread: null, panel: null }), [navigate]);
+  const jumpTo = (seq: number) => {
+    // On a phone the panel covers the history: close it so the message is visible.
+    const isPhone = window.matchMedia(PHONE).matches;
+    navigate({ m: String(seq), ...(isPhone ? { panel: null, thread: null } : {}) });
+    setJumpNonce((n) => n + 1);
+  };
+
+  // Jump to ?m=<seq>: load older pages until it is there, then centre and highlight it.
+  useEffect(() => {
+    if (!jumpSeq || !feed.isLoaded) return;
+    const key = `${jumpSeq}:${jumpNonce}`;
+    if (handledJump.current === key) return;
+    const el = document.querySelector<HTMLElement>(`.history li.msg[data-seq="${jumpSeq}"]`);
+    if (el) {
+      handledJump.current = key;
+      isAtBottom.current = false;
+      el.scrollIntoView({ block: "center" });
+      setHighlightSeq(jumpSeq);
+      return;
+    }
+    const oldest = feed.messages[0]?.seq ?? 0;
+    if (feed.hasMoreBefore && oldest > jumpSeq && !feed.isLoadingOlder) {
+      isAtBottom.current = false;
+      void feed.loadOlder();
+    } else if (!feed.hasMoreBefore || oldest <= jumpSeq) {
+      handledJump.current = key; // not in this channel's history (deleted, or a thread-only reply)
+    }
+  }, [jumpSeq, jumpNonce, feed]);
 
   // Reading = the tab is visible and the newest message is on screen.
   useEffect(() => {
@@ -74,6 +222,26 @@ export function ConversationView({ conversationId }: { conversationId: string })
     document.addEventListener("visibilitychange", mark);
     return () => document.removeEventListener("visibilitychange", mark);
   }, [feed.newestSeq, markRead, isMember]);
+
+  // Replies seen in the open thread are read. Read state is one seq per conversation, so only move
+  // it past a reply when the channel itself is read to the bottom (nothing unread is skipped).
+  const markThreadSeen = useCallback(
+    (seq: number) => {
+      if (isMember && isAtBottom.current && seq > feed.newestSeq) void markRead(seq);
+    },
+    [isMember, feed.newestSeq, markRead],
+  );
+
+  const role = me.data?.role;
+  const ctx = useMemo<TMessageContext>(
+    () => ({
+      conversationId,
+      canDeleteAny: role === "admin" || role === "owner",
+      openThread,
+      highlightSeq,
+    }),
+    [conversationId, role, openThread, highlightSeq],
+  );
 
   if (conv.error) {
     return (
@@ -88,66 +256,152 @@ export function ConversationView({ conversationId }: { conversationId: string })
   const isChannel = c ? c.kind === "public_channel" || c.kind === "private_channel" : true;
   const title = c ? (isChannel ? `# ${c.name ?? ""}` : (c.name ?? "Direct message")) : "";
   const isArchived = Boolean(c?.archivedAt);
+  const canAct = isMember && !isArchived && Boolean(me.data);
+  const memberCount = members.data?.length;
+  // A 1:1 DM's header shows the other person's presence and custom status.
+  const partner = c?.kind === "dm" ? (members.data ?? []).find((m) => m.userId !== me.data?.id) : undefined;
+  const partnerPresence = partner ? (presence.get(partner.userId) ?? "offline") : null;
+  const partnerStatus = partner ? [partner.statusEmoji, partner.statusText].filter(Boolean).join(" ") : "";
 
   return (
-    <>
-      <header className="conv-header">
-        <h1>{title}</h1>
-        {members.data ? (
-          <span className="muted">
-            {members.data.length} {members.data.length === 1 ? "member" : "members"}
-          </span>
+    <div className={panel ? "conv-layout has-panel" : "conv-layout"}>
+      <section className="conv-pane" aria-label={title || "Conversation"}>
+        <header className="conv-header">
+          <div className="conv-heading">
+            <div className="conv-title-row">
+              {partnerPresence ? (
+                <span className={`presence ${partnerPresence}`} role="img" aria-label={partnerPresence} />
+              ) : null}
+              <h1>{title}</h1>
+              {c?.muted ? (
+                <span className="tag" title="Muted: no bold, no notifications; mentions still badge">
+                  muted
+                </span>
+              ) : null}
+              {partnerStatus ? <span className="header-status">{partnerStatus}</span> : null}
+            </div>
+            {c?.topic ? (
+              <p className="topic" title={c.topic}>
+                {c.topic}
+              </p>
+            ) : null}
+          </div>
+          <div className="conv-tools">
+            {memberCount !== undefined ? (
+              <button
+                type="button"
+                className={panel === "members" ? "tool active" : "tool"}
+                aria-pressed={panel === "members"}
+                aria-label={`${memberCount} ${memberCount === 1 ? "member" : "members"}`}
+                title="Members"
+                onClick={() => togglePanel("members")}
+              >
+                <span aria-hidden="true">👥</span>
+                <span>
+                  {memberCount}
+                  <span className="tool-text"> {memberCount === 1 ? "member" : "members"}</span>
+                </span>
+              </button>
+            ) : null}
+            <button
+              type="button"
+              className={panel === "pins" ? "tool active" : "tool"}
+              aria-pressed={panel === "pins"}
+              aria-label="Pinned messages"
+              title="Pinned messages"
+              onClick={() => togglePanel("pins")}
+            >
+              <span aria-hidden="true">📌</span>
+              <span className="tool-text" aria-hidden="true">
+                Pins
+              </span>
+            </button>
+            {c && isChannel ? (
+              <Link
+                className="tool"
+                href={`/app/c/${conversationId}/details`}
+                aria-label="Channel details"
+                title="Channel details"
+              >
+                <span aria-hidden="true">⚙️</span>
+              </Link>
+            ) : null}
+            {c && isMember ? (
+              <ConversationMenu conversationId={conversationId} isMuted={c.muted} isChannel={isChannel} />
+            ) : null}
+          </div>
+        </header>
+        <MessageContext.Provider value={ctx}>
+          <MessageList
+            feed={feed}
+            meId={me.data?.id ?? ""}
+            meName={me.data?.name ?? "You"}
+            names={names}
+            canAct={canAct}
+            actions={actions}
+            onReadBottom={readBottom}
+            stickToBottom={isAtBottom}
+          />
+        </MessageContext.Provider>
+        <TypingIndicator userIds={typing} names={names} />
+        {isArchived ? (
+          <p className="notice" role="status">
+            This channel is archived. Its history is read-only.
+          </p>
+        ) : c && !isMember ? (
+          <div className="notice row" style={{ alignItems: "center", justifyContent: "space-between" }}>
+            <span>You are reading {title} as a guest. Join to post.</span>
+            <button
+              type="button"
+              className="primary"
+              disabled={join.isPending}
+              onClick={() => join.mutate({ conversationId })}
+            >
+              Join channel
+            </button>
+          </div>
+        ) : c ? (
+          <Composer
+            label={`Message ${title}`}
+            conversationId={conversationId}
+            meId={me.data?.id}
+            members={members.data}
+            lastOwnMessage={lastOwnMessage(feed.messages, me.data?.id ?? "")}
+            onEdit={actions.edit}
+            isDisabled={!feed.canSend}
+            onTyping={sendTyping}
+            onSend={(body, attachmentIds) => {
+              isAtBottom.current = true;
+              return feed.send(body, attachmentIds.length > 0 ? { attachmentIds } : undefined);
+            }}
+          />
         ) : null}
-        <span className="topic">{c?.topic}</span>
-        {c && isChannel ? (
-          <Link href={`/app/c/${conversationId}/details`} aria-label="Channel details">
-            Details
-          </Link>
-        ) : null}
-      </header>
-      <MessageList
-        feed={feed}
-        meId={me.data?.id ?? ""}
-        meName={me.data?.name ?? "You"}
-        names={names}
-        canAct={isMember && !isArchived && Boolean(me.data)}
-        actions={actions}
-        onReadBottom={readBottom}
-        stickToBottom={isAtBottom}
-      />
-      <TypingIndicator userIds={typing} names={names} />
-      {isArchived ? (
-        <p className="notice" role="status">
-          This channel is archived. Its history is read-only.
-        </p>
-      ) : c && !isMember ? (
-        <div className="notice row" style={{ alignItems: "center", justifyContent: "space-between" }}>
-          <span>You are reading {title} as a guest. Join to post.</span>
-          <button
-            type="button"
-            className="primary"
-            disabled={join.isPending}
-            onClick={() => join.mutate({ conversationId })}
-          >
-            Join channel
-          </button>
-        </div>
-      ) : c ? (
-        <Composer
-          label={`Message ${title}`}
+      </section>
+      {panel === "thread" && threadId ? (
+        <ThreadPanel
+          key={threadId}
           conversationId={conversationId}
-          meId={me.data?.id}
-          members={members.data}
-          lastOwnMessage={lastOwnMessage(feed.messages, me.data?.id ?? "")}
-          onEdit={actions.edit}
-          isDisabled={!feed.canSend}
-          onTyping={sendTyping}
-          onSend={(body, attachmentIds) => {
-            isAtBottom.current = true;
-            return feed.send(body, attachmentIds.length > 0 ? { attachmentIds } : undefined);
-          }}
+          rootId={threadId}
+          conversationTitle={title}
+          meId={me.data?.id ?? ""}
+          meName={me.data?.name ?? "You"}
+          names={names}
+          canAct={canAct}
+          canDeleteAny={ctx.canDeleteAny}
+          actions={actions}
+          onClose={closePanel}
+          onSeen={markThreadSeen}
         />
+      ) : panel === "pins" ? (
+        <PinsPanel
+          conversationId={conversationId}
+          onJump={jumpTo}
+          onOpenThread={openThread}
+          onClose={closePanel}
+        />
+      ) : panel === "members" ? (
+        <MembersPanel conversationId={conversationId} isChannel={isChannel} onClose={closePanel} />
       ) : null}
-    </>
+    </div>
   );
 }

@@ -1,12 +1,13 @@
 "use client";
 
-import { useState } from "react";
+import { createContext, useContext, useEffect, useState } from "react";
 import type { TPendingMessage, useMessageActions } from "~/lib/chat-data";
 import { QUICK_REACTIONS } from "~/lib/chat-data";
 import { decodeMentions, encodeMentions, mentionables } from "~/lib/mentions";
 import type { TMessage } from "~/trpc/types";
 import { AttachmentList } from "./attachments";
 import { MessageBody } from "./message-body";
+import { ReactionPicker } from "./reaction-picker";
 
 export function formatTime(value: Date | string): string {
   const d = new Date(value);
@@ -93,6 +94,43 @@ function EditBox({
   );
 }
 
+/** What a message row needs from the view it is in (channel history or the thread panel). */
+export type TMessageContext = {
+  conversationId: string;
+  /** Workspace admins and owners may delete anyone's message (the server allows it too). */
+  canDeleteAny: boolean;
+  /** Opens a message's thread; absent inside the thread panel itself. */
+  openThread?: (rootId: string) => void;
+  /** The message jumped to with `?m=<seq>`, highlighted for a moment. */
+  highlightSeq: number | null;
+};
+
+/** Provided by ConversationView and ThreadPanel, so MessageList needs no thread or pin props. */
+export const MessageContext = createContext<TMessageContext | null>(null);
+
+/** The shareable link to one message: `/app/c/<conversationId>?m=<seq>`. */
+export function messageLink(conversationId: string, seq: number): string {
+  return `${location.origin}/app/c/${conversationId}?m=${seq}`;
+}
+
+async function copyText(text: string): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // No async clipboard (insecure origin, or permission refused): the old way.
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand("copy");
+    area.remove();
+    if (!ok) throw new Error("Could not copy the link");
+  }
+}
+
 export function MessageItem({
   m,
   isGrouped,
@@ -109,19 +147,63 @@ export function MessageItem({
   canAct: boolean;
   actions: TMessageActions;
 }) {
+  const ctx = useContext(MessageContext);
   const [mode, setMode] = useState<"view" | "edit" | "confirm-delete">("view");
+  const [isPicking, setPicking] = useState(false);
+  const [isCopied, setCopied] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const isMine = m.senderId === meId;
   const isLive = !m.deletedAt;
+  const canDelete = isMine || Boolean(ctx?.canDeleteAny);
+  const isPinned = Boolean(m.pinnedAt);
   const run = (p: Promise<unknown>) => {
     setError(null);
     p.catch((err: unknown) => setError(errorText(err)));
   };
   const mine = new Set(m.reactions.filter((r) => r.userIds.includes(meId)).map((r) => r.emoji));
+  const react = (emoji: string) => run(actions.toggleReaction(m.id, emoji, mine.has(emoji)));
 
+  useEffect(() => {
+    if (!isCopied) return;
+    const t = setTimeout(() => setCopied(false), 2_000);
+    return () => clearTimeout(t);
+  }, [isCopied]);
+
+  const isThreadRoot = !m.threadRootId && m.replyCount > 0;
+  const isReplyShownInChannel = Boolean(m.threadRootId && m.alsoInChannel && ctx?.openThread);
+  // A pinned message or a reply shown in the channel always names its sender.
+  const isCompact = isGrouped && !(isPinned && isLive) && !isReplyShownInChannel;
+  const classes = [
+    "msg",
+    isCompact ? "grouped" : "",
+    isPinned && isLive ? "pinned" : "",
+    ctx?.highlightSeq === m.seq ? "highlight" : "",
+    isPicking || mode === "confirm-delete" || isCopied ? "actions-open" : "",
+  ];
   return (
-    <li className={isGrouped ? "msg grouped" : "msg"} data-seq={m.seq} data-client-msg-id={m.clientMsgId}>
-      <div className={isGrouped ? "meta visually-hidden" : "meta"}>
+    <li
+      className={classes.join(" ").replace(/\s+/g, " ").trim()}
+      data-seq={m.seq}
+      data-client-msg-id={m.clientMsgId}
+      data-message-id={m.id}
+    >
+      {isPinned && isLive ? (
+        <div className="pinned-marker">
+          <span aria-hidden="true">📌</span> Pinned
+          {m.pinnedById
+            ? ` by ${m.pinnedById === meId ? "you" : (names.get(m.pinnedById) ?? "someone")}`
+            : ""}
+        </div>
+      ) : null}
+      {isReplyShownInChannel && m.threadRootId ? (
+        <div className="reply-context">
+          <span aria-hidden="true">↳</span> replied to a thread ·{" "}
+          <button type="button" className="link" onClick={() => ctx?.openThread?.(m.threadRootId ?? "")}>
+            View thread
+          </button>
+        </div>
+      ) : null}
+      <div className={isCompact ? "meta visually-hidden" : "meta"}>
         <span className="sender">{m.senderName}</span>
         <time dateTime={new Date(m.createdAt).toISOString()}>{formatTime(m.createdAt)}</time>
       </div>
@@ -153,7 +235,7 @@ export function MessageItem({
                 aria-label={`${r.emoji} ${r.count}`}
                 title={reactorNames(r.userIds, meId, names)}
                 disabled={!canAct}
-                onClick={() => run(actions.toggleReaction(m.id, r.emoji, mine.has(r.emoji)))}
+                onClick={() => react(r.emoji)}
               >
                 <span aria-hidden="true">{r.emoji}</span> <span aria-hidden="true">{r.count}</span>
               </button>
@@ -161,8 +243,22 @@ export function MessageItem({
           ))}
         </ul>
       ) : null}
-      {isLive && canAct && mode !== "edit" ? (
-        <div className="msg-actions">
+      {isThreadRoot && ctx?.openThread ? (
+        <button type="button" className="thread-summary" onClick={() => ctx.openThread?.(m.id)}>
+          <span className="count">{m.replyCount === 1 ? "1 reply" : `${m.replyCount} replies`}</span>
+          {m.lastReplyAt ? (
+            <span className="last">
+              Last reply{" "}
+              <time dateTime={new Date(m.lastReplyAt).toISOString()}>{formatTime(m.lastReplyAt)}</time>
+            </span>
+          ) : null}
+          <span className="view" aria-hidden="true">
+            View thread ›
+          </span>
+        </button>
+      ) : null}
+      {isLive && mode !== "edit" ? (
+        <div className="msg-actions" role="toolbar" aria-label="Message actions">
           {mode === "confirm-delete" ? (
             <span>
               Delete this message?{" "}
@@ -175,32 +271,105 @@ export function MessageItem({
             </span>
           ) : (
             <>
-              {QUICK_REACTIONS.map((emoji) => (
+              {canAct
+                ? QUICK_REACTIONS.slice(0, 3).map((emoji) => (
+                    <button
+                      key={emoji}
+                      type="button"
+                      className="quiet"
+                      aria-label={`Add reaction ${emoji}`}
+                      title={`React with ${emoji}`}
+                      disabled={mine.has(emoji)}
+                      onClick={() => react(emoji)}
+                    >
+                      {emoji}
+                    </button>
+                  ))
+                : null}
+              {canAct ? (
                 <button
-                  key={emoji}
                   type="button"
-                  className="quiet"
-                  aria-label={`Add reaction ${emoji}`}
-                  title={`React with ${emoji}`}
-                  disabled={mine.has(emoji)}
-                  onClick={() => run(actions.toggleReaction(m.id, emoji, false))}
+                  className="quiet icon"
+                  aria-label="Add reaction…"
+                  title="Add reaction…"
+                  aria-expanded={isPicking}
+                  onClick={() => setPicking((v) => !v)}
                 >
-                  {emoji}
+                  <span aria-hidden="true">☺︎+</span>
                 </button>
-              ))}
-              {isMine ? (
-                <>
-                  <button type="button" className="quiet" onClick={() => setMode("edit")}>
-                    Edit<span className="visually-hidden"> message</span>
-                  </button>
-                  <button type="button" className="quiet" onClick={() => setMode("confirm-delete")}>
-                    Delete<span className="visually-hidden"> message</span>
-                  </button>
-                </>
+              ) : null}
+              {ctx?.openThread && !m.threadRootId ? (
+                <button
+                  type="button"
+                  className="quiet icon"
+                  aria-label="Reply in thread"
+                  title="Reply in thread"
+                  onClick={() => ctx.openThread?.(m.id)}
+                >
+                  <span aria-hidden="true">💬</span>
+                </button>
+              ) : null}
+              {canAct ? (
+                <button
+                  type="button"
+                  className="quiet icon"
+                  aria-label={isPinned ? "Unpin message" : "Pin message"}
+                  title={isPinned ? "Unpin from conversation" : "Pin to conversation"}
+                  aria-pressed={isPinned}
+                  onClick={() => run(isPinned ? actions.unpin(m.id) : actions.pin(m.id))}
+                >
+                  <span aria-hidden="true">📌</span>
+                </button>
+              ) : null}
+              <button
+                type="button"
+                className="quiet icon"
+                aria-label="Copy link to message"
+                title="Copy link"
+                onClick={() =>
+                  run(
+                    copyText(messageLink(ctx?.conversationId ?? m.conversationId, m.seq)).then(() =>
+                      setCopied(true),
+                    ),
+                  )
+                }
+              >
+                <span aria-hidden="true">🔗</span>
+              </button>
+              {canAct && isMine ? (
+                <button type="button" className="quiet icon" title="Edit" onClick={() => setMode("edit")}>
+                  <span aria-hidden="true">✏️</span>
+                  <span className="visually-hidden">Edit message</span>
+                </button>
+              ) : null}
+              {canAct && canDelete ? (
+                <button
+                  type="button"
+                  className="quiet icon"
+                  title="Delete"
+                  onClick={() => setMode("confirm-delete")}
+                >
+                  <span aria-hidden="true">🗑️</span>
+                  <span className="visually-hidden">Delete message</span>
+                </button>
               ) : null}
             </>
           )}
+          {isPicking ? (
+            <ReactionPicker
+              onPick={(emoji) => {
+                setPicking(false);
+                if (!mine.has(emoji)) react(emoji);
+              }}
+              onClose={() => setPicking(false)}
+            />
+          ) : null}
         </div>
+      ) : null}
+      {isCopied ? (
+        <span role="status" className="copied">
+          Link copied
+        </span>
       ) : null}
       {error ? (
         <p role="alert" className="error">

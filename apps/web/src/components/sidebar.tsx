@@ -4,19 +4,27 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
-import { type TPresenceStatus, useConversations, usePresence } from "~/lib/chat-data";
+import { type TPresenceStatus, useConversations } from "~/lib/chat-data";
+import { isChannel, sidebarSections } from "~/lib/conversation-order";
+import { useRealtime } from "~/lib/realtime-context";
 import { useTRPC } from "~/trpc/react";
 import type { TConversationSummary } from "~/trpc/types";
+import { usePresenceMap } from "./app-shell";
+import { NotificationPrompt } from "./notification-prompt";
+import { StatusEditor } from "./status-editor";
 
 /** A DM's presence: the best status among its other members (online beats away beats offline). */
 function dmPresence(
   c: TConversationSummary,
   presence: ReadonlyMap<string, TPresenceStatus>,
 ): TPresenceStatus | null {
-  if (c.kind !== "dm" && c.kind !== "group_dm") return null;
-  if (c.dmMembers.length === 0) return null;
+  if (isChannel(c) || c.dmMembers.length === 0) return null;
   const all = c.dmMembers.map((m) => presence.get(m.id) ?? "offline");
   return all.includes("online") ? "online" : all.includes("away") ? "away" : "offline";
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function ConversationLink({
@@ -29,27 +37,36 @@ function ConversationLink({
   presence?: TPresenceStatus | null;
 }) {
   const href = `/app/c/${c.id}`;
-  const isActive = pathname === href;
+  const isActive = pathname === href || pathname.startsWith(`${href}/`);
   // The open conversation is being read right now; its badge would only flicker until markRead lands.
-  const isUnread = c.unreadCount > 0 && !isActive;
-  const isChannel = c.kind === "public_channel" || c.kind === "private_channel";
-  const prefix = isChannel ? (c.kind === "private_channel" ? "🔒 " : "# ") : "";
+  const unread = isActive ? 0 : c.unreadCount;
+  const mentions = isActive ? 0 : c.mentionCount;
+  // Muted: no bold and no count for ordinary traffic, but mentions still get the red badge.
+  const isBold = unread > 0 && !c.muted;
+  const prefix = isChannel(c) ? (c.kind === "private_channel" ? "🔒 " : "# ") : "";
   const label = c.name ?? "Direct message";
+  const classes = [isBold ? "unread" : "", c.muted ? "muted-conv" : "", c.archivedAt ? "archived" : ""];
   return (
     <li>
       <Link
         href={href}
         aria-current={isActive ? "page" : undefined}
-        className={[isUnread ? "unread" : "", c.archivedAt ? "archived" : ""].join(" ").trim() || undefined}
+        className={classes.join(" ").trim() || undefined}
+        title={c.muted ? `${label} (muted)` : undefined}
       >
-        <span>
+        <span className="conv-label">
           {presence ? <span className={`presence ${presence}`} role="img" aria-label={presence} /> : null}
           <span aria-hidden="true">{prefix}</span>
           {label}
+          {c.muted ? <span className="visually-hidden"> (muted)</span> : null}
         </span>
-        {isUnread ? (
-          <span className="badge" role="status" aria-label={`${c.unreadCount} unread`}>
-            {c.unreadCount}
+        {mentions > 0 ? (
+          <span className="badge mention" role="status" aria-label={plural(mentions, "mention")}>
+            {mentions}
+          </span>
+        ) : isBold ? (
+          <span className="badge count" role="status" aria-label={`${unread} unread`}>
+            {unread}
           </span>
         ) : null}
       </Link>
@@ -58,26 +75,26 @@ function ConversationLink({
 }
 
 /** Workspace name, the caller's channels and DMs with unread state, and the main actions. */
-export function Sidebar() {
+export function Sidebar({ onOpenSwitcher }: { onOpenSwitcher: () => void }) {
   const trpc = useTRPC();
   const pathname = usePathname();
   const status = useQuery(trpc.workspace.status.queryOptions());
   const me = useQuery(trpc.users.me.queryOptions());
   const conversations = useConversations();
-  const list = conversations.data ?? [];
-  const channels = list
-    .filter((c) => c.kind === "public_channel" || c.kind === "private_channel")
-    .sort(
-      (a, b) =>
-        Number(Boolean(a.archivedAt)) - Number(Boolean(b.archivedAt)) ||
-        (a.name ?? "").localeCompare(b.name ?? ""),
-    );
-  const dms = list.filter((c) => c.kind === "dm" || c.kind === "group_dm");
-  const presence = usePresence(dms.flatMap((c) => c.dmMembers.map((m) => m.id)));
+  const { channels, dms } = sidebarSections(conversations.data ?? []);
+  const presence = usePresenceMap();
+  // This tab's own connection says whether others can see me online right now.
+  const { status: connection } = useRealtime();
+  const myPresence: TPresenceStatus =
+    connection.state === "open" ? (me.data ? (presence.get(me.data.id) ?? "online") : "online") : "offline";
 
   return (
-    <nav className="sidebar" aria-label="Workspace">
+    <nav className="sidebar" id="workspace-nav" aria-label="Workspace">
       <p className="ws-name">{status.data?.name ?? "Parley"}</p>
+      <button type="button" className="jump" onClick={onOpenSwitcher} aria-keyshortcuts="Control+K Meta+K">
+        <span>Jump to…</span>
+        <kbd>Ctrl K</kbd>
+      </button>
       <h2 className="section-title" id="channels-heading">
         Channels
       </h2>
@@ -104,11 +121,22 @@ export function Sidebar() {
         New message
       </Link>
       <div className="footer">
-        <span>{me.data?.name}</span>
-        <Link href="/app/settings">Settings</Link>
-        <button type="button" onClick={() => void signOut({ callbackUrl: "/sign-in" })}>
-          Sign out
-        </button>
+        <NotificationPrompt />
+        <div className="me-row">
+          <span className="me-name">
+            {me.data ? (
+              <span className={`presence ${myPresence}`} role="img" aria-label={myPresence} />
+            ) : null}
+            {me.data?.name}
+          </span>
+        </div>
+        {me.data ? <StatusEditor me={me.data} /> : null}
+        <div className="footer-links">
+          <Link href="/app/settings">Settings</Link>
+          <button type="button" onClick={() => void signOut({ callbackUrl: "/sign-in" })}>
+            Sign out
+          </button>
+        </div>
       </div>
     </nav>
   );

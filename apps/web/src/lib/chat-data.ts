@@ -29,6 +29,7 @@ import { useTRPC, useTRPCClient } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
 import { applyReaction } from "./reactions";
 import { useRealtime } from "./realtime-context";
+import { applyToThreads } from "./thread-data";
 import { unconfirmed } from "./timeline";
 
 /** Safety net only: lists and history refetch this often (and on window focus) in case a push was missed. */
@@ -74,7 +75,7 @@ function date(value: unknown): Date | null {
 }
 
 /** The message a message.created event carries, in the shape history returns. */
-function messageFromEvent(event: TConversationEvent): TMessage | null {
+export function messageFromEvent(event: TConversationEvent): TMessage | null {
   const m = event.payload.message as Record<string, unknown> | undefined;
   const id = str(m?.id);
   const senderId = str(m?.senderId);
@@ -106,19 +107,40 @@ function messageFromEvent(event: TConversationEvent): TMessage | null {
   };
 }
 
-/** Applies one live conversation event to a loaded history; returns it unchanged when not relevant. */
-function applyToFeed(feed: TFeed, event: TConversationEvent): TFeed {
+/**
+ * Applies one live conversation event to a loaded history; returns it unchanged when not relevant.
+ * A thread reply bumps its root's count and last-reply time, and joins the channel's history only
+ * when sent "also to the channel" (as messages.history returns it).
+ */
+export function applyToFeed(feed: TFeed, event: TConversationEvent): TFeed {
   switch (event.kind) {
     case EventKind.MessageCreated: {
       const message = messageFromEvent(event);
       if (!message) return feed;
-      let messages = mergeMessages(feed.messages, [message]);
-      if (message.threadRootId) {
+      const isShown = !message.threadRootId || message.alsoInChannel;
+      const isNew = !feed.messages.some((m) => m.seq === message.seq);
+      let messages = isShown ? mergeMessages(feed.messages, [message]) : feed.messages;
+      if (message.threadRootId && isNew && feed.messages.some((m) => m.id === message.threadRootId)) {
         messages = messages.map((m) =>
-          m.id === message.threadRootId ? { ...m, replyCount: m.replyCount + 1 } : m,
+          m.id === message.threadRootId
+            ? { ...m, replyCount: m.replyCount + 1, lastReplyAt: message.createdAt }
+            : m,
         );
       }
-      return { ...feed, messages };
+      return messages === feed.messages ? feed : { ...feed, messages };
+    }
+    case EventKind.MessagePinned:
+    case EventKind.MessageUnpinned: {
+      const messageId = str(event.payload.messageId);
+      if (!messageId) return feed;
+      const isPinned = event.kind === EventKind.MessagePinned;
+      const pinnedAt = isPinned ? (date(event.payload.pinnedAt) ?? new Date(event.createdAt)) : null;
+      const pinnedById = isPinned ? (str(event.payload.pinnedById) ?? event.actorId ?? null) : null;
+      if (!feed.messages.some((m) => m.id === messageId)) return feed;
+      return {
+        ...feed,
+        messages: feed.messages.map((m) => (m.id === messageId ? { ...m, pinnedAt, pinnedById } : m)),
+      };
     }
     case EventKind.MessageEdited: {
       const messageId = str(event.payload.messageId);
@@ -167,7 +189,9 @@ function isMessageChange(event: TConversationEvent): boolean {
     event.kind === EventKind.MessageEdited ||
     event.kind === EventKind.MessageDeleted ||
     event.kind === EventKind.ReactionAdded ||
-    event.kind === EventKind.ReactionRemoved
+    event.kind === EventKind.ReactionRemoved ||
+    event.kind === EventKind.MessagePinned ||
+    event.kind === EventKind.MessageUnpinned
   );
 }
 
@@ -209,9 +233,18 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
         void queryClient.invalidateQueries({ queryKey: key });
       }
     }
+    applyToThreads(queryClient, event);
     switch (event.kind) {
       case EventKind.MessageCreated:
         if (event.actorId !== userId) refreshList();
+        return;
+      case EventKind.MessagePinned:
+      case EventKind.MessageUnpinned:
+      case EventKind.MessageDeleted:
+        // The pins list is only loaded while its panel is (or was) open; refetch it if so.
+        void queryClient.invalidateQueries(
+          trpc.messages.pins.queryFilter({ conversationId: event.conversationId }),
+        );
         return;
       case EventKind.MemberJoined:
       case EventKind.MemberLeft:
@@ -233,6 +266,11 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
     switch (event.kind) {
       case UserEventKind.ReadUpdated:
         refreshList();
+        return;
+      case UserEventKind.MembershipUpdated:
+        // Muted on another device (or here): the list and the header's menu follow.
+        refreshList();
+        if (conversationId) refreshConversation(conversationId);
         return;
       case UserEventKind.ConversationAdded:
       case UserEventKind.ConversationRemoved:
@@ -327,7 +365,8 @@ export type TPendingMessage = {
   error?: string;
 };
 
-function toPending(entry: TOutboxEntry): TPendingMessage {
+/** An outbox entry as the views show it. */
+export function toPending(entry: TOutboxEntry): TPendingMessage {
   const status = entry.status === "failed" ? "failed" : entry.status === "sent" ? "sent" : "sending";
   return {
     clientMsgId: entry.clientMsgId,
@@ -338,17 +377,24 @@ function toPending(entry: TOutboxEntry): TPendingMessage {
   };
 }
 
+/** An outbox entry the channel shows; thread-only replies are shown (pending) by the thread panel. */
+function isInChannel(e: TOutboxEntry, conversationId: string): boolean {
+  return e.conversationId === conversationId && (!e.threadRootId || e.alsoInChannel === true);
+}
+
 /** The outbox entries of one conversation, kept current from the client's `outbox` events. */
 function useOutbox(client: ParleyClient | null, conversationId: string): TOutboxEntry[] {
-  const [entries, setEntries] = useState<TOutboxEntry[]>(() => client?.getOutbox(conversationId) ?? []);
+  const [entries, setEntries] = useState<TOutboxEntry[]>(
+    () => client?.getOutbox(conversationId).filter((e) => isInChannel(e, conversationId)) ?? [],
+  );
   useEffect(() => {
     if (!client) {
       setEntries([]);
       return;
     }
-    setEntries(client.getOutbox(conversationId));
+    setEntries(client.getOutbox(conversationId).filter((e) => isInChannel(e, conversationId)));
     return client.on("outbox", (_entry, all) => {
-      setEntries(all.filter((e) => e.conversationId === conversationId));
+      setEntries(all.filter((e) => isInChannel(e, conversationId)));
     });
   }, [client, conversationId]);
   return entries;
@@ -490,7 +536,12 @@ export function useMessageActions() {
         : trpcClient.messages.react.mutate({ messageId, emoji }),
     [trpcClient],
   );
-  return { edit, remove, toggleReaction };
+  const pin = useCallback((messageId: string) => trpcClient.messages.pin.mutate({ messageId }), [trpcClient]);
+  const unpin = useCallback(
+    (messageId: string) => trpcClient.messages.unpin.mutate({ messageId }),
+    [trpcClient],
+  );
+  return { edit, remove, toggleReaction, pin, unpin };
 }
 
 /** A typing frame shows for this long unless renewed (senders repeat it at most every 3 s). */

@@ -1,9 +1,10 @@
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
+import { AppShell } from "~/components/app-shell";
 import { ConnectionBanner } from "~/components/connection-banner";
-import { Sidebar } from "~/components/sidebar";
 import { RealtimeProvider } from "~/lib/realtime-provider";
 import { signedInUser } from "~/server/session";
+import "~/styles/chrome.css";
 
 export const dynamic = "force-dynamic";
 
@@ -13,13 +14,10 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
   if (!me) redirect("/sign-in");
   return (
     <RealtimeProvider userId={me.id}>
-      <div className="shell">
-        <Sidebar />
-        <main className="main" id="main">
-          <ConnectionBanner />
-          {children}
-        </main>
-      </div>
+      <AppShell>
+        <ConnectionBanner />
+        {children}
+      </AppShell>
     </RealtimeProvider>
   );
 }

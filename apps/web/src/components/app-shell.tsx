@@ -1,0 +1,125 @@
+"use client";
+
+/**
+ * The signed-in chrome around every /app page: the sidebar (a toggleable drawer at phone width),
+ * the quick switcher (Ctrl/Cmd+K), Alt+↑/↓ between conversations, desktop notifications, and the
+ * presence watch shared by the sidebar and the members panel (the SDK keeps one watched set per
+ * tab, so one component owns it and everyone else reads `usePresenceMap`).
+ */
+import { useQuery } from "@tanstack/react-query";
+import { usePathname, useRouter } from "next/navigation";
+import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from "react";
+import { type TPresenceStatus, useConversations, usePresence } from "~/lib/chat-data";
+import { stepConversation } from "~/lib/conversation-order";
+import { useDesktopNotifications } from "~/lib/notifications";
+import { useTRPC } from "~/trpc/react";
+import { QuickSwitcher } from "./quick-switcher";
+import { Sidebar } from "./sidebar";
+
+const PresenceContext = createContext<ReadonlyMap<string, TPresenceStatus>>(new Map());
+
+/** Presence of the users the shell watches: DM partners and the members of the open conversation. */
+export function usePresenceMap(): ReadonlyMap<string, TPresenceStatus> {
+  return useContext(PresenceContext);
+}
+
+/** The conversation id in an /app/c/<id>… path, or null. */
+export function conversationIdOf(pathname: string): string | null {
+  return /^\/app\/c\/([^/?#]+)/.exec(pathname)?.[1] ?? null;
+}
+
+function isTypingTarget(target: EventTarget | null): boolean {
+  return (
+    target instanceof HTMLElement &&
+    (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))
+  );
+}
+
+/** Sidebar + main pane, with the drawer, switcher and shortcuts (see the file header). */
+export function AppShell({ children }: { children: ReactNode }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const pathname = usePathname();
+  const [isDrawerOpen, setDrawerOpen] = useState(false);
+  const [isSwitcherOpen, setSwitcherOpen] = useState(false);
+  const conversations = useConversations();
+  const openId = conversationIdOf(pathname);
+  const members = useQuery(
+    trpc.conversations.members.queryOptions(
+      { conversationId: openId ?? "" },
+      { enabled: openId !== null, staleTime: 30_000 },
+    ),
+  );
+  const watched = useMemo(
+    () => [
+      ...(conversations.data ?? []).flatMap((c) => c.dmMembers.map((m) => m.id)),
+      ...(openId ? (members.data ?? []).map((m) => m.userId) : []),
+    ],
+    [conversations.data, members.data, openId],
+  );
+  const presence = usePresence(watched);
+  useDesktopNotifications(conversations.data);
+
+  // A navigation closes the drawer (the user picked where to go).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on every path change
+  useEffect(() => {
+    setDrawerOpen(false);
+  }, [pathname]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        setSwitcherOpen((open) => !open);
+        return;
+      }
+      if (e.altKey && !e.ctrlKey && !e.metaKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
+        const target = stepConversation(conversations.data ?? [], openId, e.key === "ArrowDown" ? 1 : -1);
+        if (!target) return;
+        e.preventDefault();
+        router.push(`/app/c/${target.id}`);
+        return;
+      }
+      if (e.key === "Escape" && isDrawerOpen && !isTypingTarget(e.target)) setDrawerOpen(false);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [conversations.data, openId, router, isDrawerOpen]);
+
+  return (
+    <PresenceContext.Provider value={presence}>
+      <div className={isDrawerOpen ? "shell drawer-open" : "shell"}>
+        <div className="topbar">
+          <button
+            type="button"
+            className="menu-button"
+            aria-expanded={isDrawerOpen}
+            aria-controls="workspace-nav"
+            onClick={() => setDrawerOpen((open) => !open)}
+          >
+            <span aria-hidden="true">☰</span> Menu
+          </button>
+          <button type="button" className="quiet" onClick={() => setSwitcherOpen(true)}>
+            Jump to…
+          </button>
+        </div>
+        <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} />
+        {isDrawerOpen ? (
+          <button
+            type="button"
+            className="drawer-backdrop"
+            aria-label="Close menu"
+            tabIndex={-1}
+            onClick={() => setDrawerOpen(false)}
+          />
+        ) : null}
+        <main className="main" id="main">
+          {children}
+        </main>
+      </div>
+      {isSwitcherOpen ? (
+        <QuickSwitcher conversations={conversations.data ?? []} onClose={() => setSwitcherOpen(false)} />
+      ) : null}
+    </PresenceContext.Provider>
+  );
+}

@@ -1,0 +1,78 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "~/trpc/react";
+import { usePresenceMap } from "./app-shell";
+
+const ORDER = { online: 0, away: 1, offline: 2 } as const;
+
+/** Who is in the conversation: presence, custom status, owner tag; online people first. */
+export function MembersPanel({
+  conversationId,
+  isChannel,
+  onClose,
+}: {
+  conversationId: string;
+  isChannel: boolean;
+  onClose: () => void;
+}) {
+  const trpc = useTRPC();
+  const members = useQuery(
+    trpc.conversations.members.queryOptions({ conversationId }, { staleTime: 30_000 }),
+  );
+  const presence = usePresenceMap();
+  const rows = [...(members.data ?? [])].sort(
+    (a, b) =>
+      ORDER[presence.get(a.userId) ?? "offline"] - ORDER[presence.get(b.userId) ?? "offline"] ||
+      a.name.localeCompare(b.name),
+  );
+  return (
+    <aside className="side-panel" aria-label="Members">
+      <header className="panel-header">
+        <h2>Members{members.data ? ` (${members.data.length})` : ""}</h2>
+        <button type="button" className="quiet icon close" aria-label="Close members" onClick={onClose}>
+          ✕
+        </button>
+      </header>
+      <div className="panel-body">
+        {members.error ? (
+          <p role="alert" className="error panel-note">
+            {members.error.message}
+          </p>
+        ) : null}
+        <ul className="member-list" aria-label="Member list">
+          {rows.map((m) => {
+            const status = presence.get(m.userId) ?? "offline";
+            return (
+              <li key={m.userId} className={m.isDeactivated ? "deactivated" : undefined}>
+                <span className="avatar" aria-hidden="true">
+                  {m.name.slice(0, 1).toUpperCase()}
+                  <span className={`presence-dot ${status}`} />
+                </span>
+                <span className="member-text">
+                  <span className="member-name">
+                    {m.name}
+                    <span className="visually-hidden">, {status}</span>
+                    {m.role === "owner" && isChannel ? <span className="tag">owner</span> : null}
+                    {m.isDeactivated ? <span className="tag">deactivated</span> : null}
+                  </span>
+                  {m.statusEmoji || m.statusText ? (
+                    <span className="member-status">
+                      {[m.statusEmoji, m.statusText].filter(Boolean).join(" ")}
+                    </span>
+                  ) : null}
+                </span>
+              </li>
+            );
+          })}
+        </ul>
+        {isChannel ? (
+          <p className="panel-note">
+            <Link href={`/app/c/${conversationId}/details`}>Add people or manage the channel</Link>
+          </p>
+        ) : null}
+      </div>
+    </aside>
+  );
+}

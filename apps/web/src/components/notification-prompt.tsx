@@ -1,0 +1,40 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import { dismissNotificationOffer, shouldOfferNotifications } from "~/lib/notifications";
+
+/** A dismissable offer to enable desktop notifications; the browser is asked only on a click. */
+export function NotificationPrompt() {
+  const [isShown, setShown] = useState(false);
+  // After mount only: the server render cannot know the permission, and asking waits for a click.
+  useEffect(() => setShown(shouldOfferNotifications()), []);
+  if (!isShown) return null;
+  return (
+    <section className="notif-prompt" aria-label="Desktop notifications">
+      <p>
+        <strong>Enable desktop notifications</strong> for direct messages and mentions?
+      </p>
+      <div className="row">
+        <button
+          type="button"
+          className="primary"
+          onClick={() => {
+            void Notification.requestPermission().finally(() => setShown(shouldOfferNotifications()));
+          }}
+        >
+          Turn on<span className="visually-hidden"> desktop notifications</span>
+        </button>
+        <button
+          type="button"
+          className="quiet"
+          onClick={() => {
+            dismissNotificationOffer();
+            setShown(false);
+          }}
+        >
+          Not now
+        </button>
+      </div>
+    </section>
+  );
+}

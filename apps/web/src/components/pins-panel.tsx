@@ -1,0 +1,78 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC } from "~/trpc/react";
+import type { TMessage } from "~/trpc/types";
+import { MessageBody } from "./message-body";
+import { formatTime } from "./message-item";
+
+/** The conversation's pinned messages, newest pin first; a click jumps to the message (or its thread). */
+export function PinsPanel({
+  conversationId,
+  onJump,
+  onOpenThread,
+  onClose,
+}: {
+  conversationId: string;
+  onJump: (seq: number) => void;
+  onOpenThread: (rootId: string) => void;
+  onClose: () => void;
+}) {
+  const trpc = useTRPC();
+  const pins = useQuery(trpc.messages.pins.queryOptions({ conversationId }));
+  const open = (m: TMessage) => {
+    if (m.threadRootId && !m.alsoInChannel) onOpenThread(m.threadRootId);
+    else onJump(m.seq);
+  };
+  return (
+    <aside className="side-panel" aria-label="Pinned messages">
+      <header className="panel-header">
+        <h2>
+          <span aria-hidden="true">📌</span> Pinned messages
+        </h2>
+        <button
+          type="button"
+          className="quiet icon close"
+          aria-label="Close pinned messages"
+          onClick={onClose}
+        >
+          ✕
+        </button>
+      </header>
+      <div className="panel-body">
+        {pins.error ? (
+          <p role="alert" className="error panel-note">
+            {pins.error.message}
+          </p>
+        ) : !pins.data ? (
+          <p className="muted panel-note">Loading…</p>
+        ) : pins.data.length === 0 ? (
+          <p className="muted panel-note">
+            Nothing is pinned yet. Pin a message from its actions (📌) to keep it here for everyone.
+          </p>
+        ) : (
+          <ul className="pin-list" aria-label="Pins">
+            {pins.data.map((m) => (
+              <li key={m.id}>
+                <button
+                  type="button"
+                  className="pin-card"
+                  aria-label={`Jump to message from ${m.senderName}`}
+                  onClick={() => open(m)}
+                >
+                  <span className="meta">
+                    <span className="sender">{m.senderName}</span>
+                    <time dateTime={new Date(m.createdAt).toISOString()}>{formatTime(m.createdAt)}</time>
+                  </span>
+                  <span className="pin-body">
+                    <MessageBody text={m.body} />
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+    </aside>
+  );
+}

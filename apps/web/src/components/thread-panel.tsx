@@ -1,0 +1,202 @@
+"use client";
+
+import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from "react";
+import type { useMessageActions } from "~/lib/chat-data";
+import { useThread, useThreadReplies } from "~/lib/thread-data";
+import { isContinuation } from "~/lib/timeline";
+import { MessageContext, MessageItem, PendingItem, type TMessageContext } from "./message-item";
+
+/** The reply box: Enter sends, Shift+Enter breaks the line; "Also send to channel" is per reply. */
+function ReplyComposer({
+  label,
+  isDisabled,
+  onSend,
+}: {
+  label: string;
+  isDisabled: boolean;
+  onSend: (body: string, alsoInChannel: boolean) => boolean;
+}) {
+  const [text, setText] = useState("");
+  const [alsoInChannel, setAlsoInChannel] = useState(false);
+  const ref = useRef<HTMLTextAreaElement>(null);
+
+  function submit() {
+    const body = text.trim();
+    if (!body || !onSend(body, alsoInChannel)) return;
+    setText("");
+    setAlsoInChannel(false);
+    ref.current?.focus();
+  }
+
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      submit();
+    }
+  }
+
+  return (
+    <form
+      className="composer thread-composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
+    >
+      <textarea
+        ref={ref}
+        aria-label={label}
+        placeholder="Reply…"
+        rows={2}
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKeyDown}
+      />
+      <div className="thread-composer-row">
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={alsoInChannel}
+            onChange={(e) => setAlsoInChannel(e.target.checked)}
+          />
+          Also send to channel
+        </label>
+        <button type="submit" className="primary reply-send" disabled={isDisabled || !text.trim()}>
+          Reply
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** The open thread (role complementary, "Thread"): root, replies live, and a reply box. */
+export function ThreadPanel({
+  conversationId,
+  rootId,
+  conversationTitle,
+  meId,
+  meName,
+  names,
+  canAct,
+  canDeleteAny,
+  actions,
+  onClose,
+  onSeen,
+}: {
+  conversationId: string;
+  rootId: string;
+  conversationTitle: string;
+  meId: string;
+  meName: string;
+  names: ReadonlyMap<string, string>;
+  canAct: boolean;
+  canDeleteAny: boolean;
+  actions: ReturnType<typeof useMessageActions>;
+  onClose: () => void;
+  /** Called with the newest reply's seq while the tab is visible (thread replies count as read once seen). */
+  onSeen: (seq: number) => void;
+}) {
+  const thread = useThread(rootId);
+  const replies = thread.data?.replies ?? EMPTY;
+  const outbox = useThreadReplies(conversationId, rootId, replies);
+  const scroller = useRef<HTMLDivElement>(null);
+  const ctx = useMemo<TMessageContext>(
+    () => ({ conversationId, canDeleteAny, highlightSeq: null }),
+    [conversationId, canDeleteAny],
+  );
+  const root = thread.data?.root;
+  const isWrongConversation = root !== undefined && root.conversationId !== conversationId;
+
+  const newestReply = replies.at(-1)?.seq ?? 0;
+  useEffect(() => {
+    const seen = () => {
+      if (newestReply > 0 && document.visibilityState === "visible") onSeen(newestReply);
+    };
+    seen();
+    document.addEventListener("visibilitychange", seen);
+    return () => document.removeEventListener("visibilitychange", seen);
+  }, [newestReply, onSeen]);
+
+  // New replies scroll into view (a thread is short; keep the newest visible).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-run when the rows change
+  useEffect(() => {
+    const el = scroller.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [newestReply, outbox.pending.length]);
+
+  return (
+    <aside className="side-panel" aria-label="Thread">
+      <header className="panel-header">
+        <div>
+          <h2>Thread</h2>
+          <span className="muted">{conversationTitle}</span>
+        </div>
+        <button type="button" className="quiet icon close" aria-label="Close thread" onClick={onClose}>
+          ✕
+        </button>
+      </header>
+      <div className="panel-body" ref={scroller}>
+        {thread.error || isWrongConversation ? (
+          <p role="alert" className="error panel-note">
+            {thread.error?.message ?? "This thread belongs to another conversation."}
+          </p>
+        ) : !root ? (
+          <p className="muted panel-note">Loading thread…</p>
+        ) : (
+          <MessageContext.Provider value={ctx}>
+            <ol className="thread-root" aria-label="Thread root">
+              <MessageItem
+                m={root}
+                isGrouped={false}
+                meId={meId}
+                names={names}
+                canAct={canAct}
+                actions={actions}
+              />
+            </ol>
+            <div className="thread-divider" role="presentation">
+              <span>{root.replyCount === 1 ? "1 reply" : `${root.replyCount} replies`}</span>
+            </div>
+            {thread.data?.hasMoreBefore ? (
+              <div className="load-older">
+                <button
+                  type="button"
+                  disabled={thread.isLoadingOlder}
+                  onClick={() => void thread.loadOlder()}
+                >
+                  {thread.isLoadingOlder ? "Loading…" : "Load older replies"}
+                </button>
+              </div>
+            ) : null}
+            <ol className="thread-replies" aria-label="Replies">
+              {replies.map((m, i) => (
+                <MessageItem
+                  key={m.id}
+                  m={m}
+                  isGrouped={isContinuation(replies[i - 1], m)}
+                  meId={meId}
+                  names={names}
+                  canAct={canAct}
+                  actions={actions}
+                />
+              ))}
+              {outbox.pending.map((p) => (
+                <PendingItem
+                  key={p.clientMsgId}
+                  p={p}
+                  senderName={meName}
+                  onRetry={() => outbox.retry(p.clientMsgId)}
+                />
+              ))}
+            </ol>
+          </MessageContext.Provider>
+        )}
+      </div>
+      {root && !isWrongConversation && canAct && !root.deletedAt ? (
+        <ReplyComposer label="Reply in thread" isDisabled={!outbox.canSend} onSend={outbox.send} />
+      ) : null}
+    </aside>
+  );
+}
+
+const EMPTY: never[] = [];

@@ -1,0 +1,147 @@
+"use client";
+
+/**
+ * Desktop notifications. Which events notify is one pure function (`shouldNotify`, unit-tested):
+ * a new message, not mine, in a conversation that is not muted, while this tab is hidden, that is
+ * either in a DM / group DM or mentions me (by id, or @channel/@here/@everyone). Permission is only
+ * ever asked from a click on the sidebar's prompt, never on page load. Clicking a notification
+ * focuses the tab and opens the conversation at that message.
+ */
+import { EventKind, parseMentions, type TConversationEvent } from "@parley/protocol";
+import { useRouter } from "next/navigation";
+import { useEffect, useRef } from "react";
+import { useRealtime } from "./realtime-context";
+
+/** What `shouldNotify` needs to know about the conversation (from the sidebar list). */
+export type TNotifyConversation = { kind: string; muted: boolean; name: string | null };
+
+/** The parts of a message.created event that decide. */
+export type TNotifyMessage = {
+  senderId: string;
+  body: string;
+  mentionedUserIds?: readonly string[];
+  mentionsAll?: boolean;
+};
+
+/** Whether the message mentions `userId`: the server's fields when present, else the body's tokens. */
+export function mentionsUser(message: TNotifyMessage, userId: string): boolean {
+  if (message.mentionedUserIds !== undefined || message.mentionsAll !== undefined) {
+    return Boolean(message.mentionsAll) || (message.mentionedUserIds ?? []).includes(userId.toLowerCase());
+  }
+  const parsed = parseMentions(message.body);
+  return parsed.all || parsed.userIds.includes(userId.toLowerCase());
+}
+
+/** Decides whether one new message raises a desktop notification (see the file header). */
+export function shouldNotify(input: {
+  message: TNotifyMessage;
+  meId: string;
+  /** Undefined when the conversation is not in the list yet (a DM just opened): treated as unmuted, not a DM. */
+  conversation: TNotifyConversation | undefined;
+  isTabHidden: boolean;
+}): boolean {
+  const { message, meId, conversation, isTabHidden } = input;
+  if (!isTabHidden) return false;
+  if (message.senderId === meId) return false;
+  if (!message.body.trim()) return false;
+  if (conversation?.muted) return false;
+  const isDm = conversation?.kind === "dm" || conversation?.kind === "group_dm";
+  return isDm || mentionsUser(message, meId);
+}
+
+/** A body as one line of plain text for a notification (mention tokens as @names). */
+export function notificationText(body: string, names: ReadonlyMap<string, string> = new Map()): string {
+  const text = body
+    .replace(/<@([0-9a-fA-F-]{36})>/g, (_m, id: string) => `@${names.get(id.toLowerCase()) ?? "someone"}`)
+    .replace(/<!(channel|here|everyone)>/g, "@$1")
+    .replace(/[*_~`>#]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+  return text.length > 140 ? `${text.slice(0, 139)}…` : text;
+}
+
+/** True when the browser can show notifications at all. */
+export function canNotify(): boolean {
+  return typeof window !== "undefined" && "Notification" in window;
+}
+
+function str(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+/**
+ * Shows desktop notifications for this tab's live events (see `shouldNotify`). Mount once, in the
+ * app shell, with the sidebar's conversation list.
+ */
+export function useDesktopNotifications(
+  conversations: readonly (TNotifyConversation & { id: string })[] | undefined,
+): void {
+  const { client, userId } = useRealtime();
+  const router = useRouter();
+  const list = useRef(conversations);
+  list.current = conversations;
+  useEffect(() => {
+    if (!client || !canNotify()) return;
+    return client.on("event", (event: TConversationEvent) => {
+      if (event.kind !== EventKind.MessageCreated || Notification.permission !== "granted") return;
+      const m = (event.payload.message ?? {}) as Record<string, unknown>;
+      const message: TNotifyMessage = {
+        senderId: str(m.senderId) || (event.actorId ?? ""),
+        body: str(m.body),
+        ...(Array.isArray(m.mentionedUserIds) ? { mentionedUserIds: m.mentionedUserIds as string[] } : {}),
+        ...(typeof m.mentionsAll === "boolean" ? { mentionsAll: m.mentionsAll } : {}),
+      };
+      const conversation = list.current?.find((c) => c.id === event.conversationId);
+      if (
+        !shouldNotify({
+          message,
+          meId: userId,
+          conversation,
+          isTabHidden: document.visibilityState === "hidden",
+        })
+      ) {
+        return;
+      }
+      const sender = str(m.senderName) || "Someone";
+      const isChannel = conversation?.kind === "public_channel" || conversation?.kind === "private_channel";
+      const title = isChannel ? `${sender} in #${conversation?.name ?? ""}` : sender;
+      try {
+        const n = new Notification(title, {
+          body: notificationText(message.body),
+          tag: `parley:${event.conversationId}`,
+        });
+        // A reply that stays in its thread is not in the channel's history: open the thread instead.
+        const rootId = str(m.threadRootId);
+        const target = rootId && m.alsoInChannel !== true ? `thread=${rootId}` : `m=${event.seq}`;
+        n.onclick = () => {
+          window.focus();
+          router.push(`/app/c/${event.conversationId}?${target}`);
+          n.close();
+        };
+      } catch {
+        // Some browsers only allow notifications from a service worker: nothing to show then.
+      }
+    });
+  }, [client, userId, router]);
+}
+
+const PROMPT_DISMISSED_KEY = "parley:notifications-prompt-dismissed";
+
+/** Whether the sidebar should offer to enable notifications (asked never, not dismissed). */
+export function shouldOfferNotifications(): boolean {
+  if (!canNotify() || Notification.permission !== "default") return false;
+  try {
+    return localStorage.getItem(PROMPT_DISMISSED_KEY) !== "1";
+  } catch {
+    return true;
+  }
+}
+
+/** Remembers that the user said "Not now" to the prompt. */
+export function dismissNotificationOffer(): void {
+  try {
+    localStorage.setItem(PROMPT_DISMISSED_KEY, "1");
+  } catch {
+    // private mode: the prompt comes back next time, which is harmless
+  }
+}

@@ -1,0 +1,136 @@
+"use client";
+
+/**
+ * Threads' live data, in the style of chat-data.ts: one TanStack Query entry per thread root
+ * (`threadKey`), loaded with `messages.thread` and then patched by the tab's live events
+ * (`applyToThread`, called from chat-data's `connectLiveData` for every cached thread), so an open
+ * thread panel never polls. Replies are sent through the SDK's outbox with `threadRootId` (and
+ * `alsoInChannel` when the reply should also show in the channel).
+ */
+import type { TOutboxEntry } from "@parley/client";
+import { EventKind, type TConversationEvent } from "@parley/protocol";
+import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { useTRPCClient } from "~/trpc/react";
+import type { TMessage } from "~/trpc/types";
+import { applyToFeed, messageFromEvent, toPending } from "./chat-data";
+import { useRealtime } from "./realtime-context";
+import { unconfirmed } from "./timeline";
+
+/** One thread as the panel shows it: the root and its replies (ascending seq). */
+export type TThread = { root: TMessage; replies: TMessage[]; hasMoreBefore: boolean };
+
+/** Query key of one thread. */
+export const threadKey = (rootId: string) => ["parley", "thread", rootId] as const;
+const THREADS = ["parley", "thread"] as const;
+const REPLY_PAGE = 100;
+
+function mergeReplies(current: readonly TMessage[], incoming: readonly TMessage[]): TMessage[] {
+  const map = new Map<number, TMessage>();
+  for (const m of current) map.set(m.seq, m);
+  for (const m of incoming) map.set(m.seq, m);
+  return [...map.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * Applies one live conversation event to a loaded thread; returns it unchanged when not relevant.
+ * A new reply is merged by seq (a replay is harmless) and bumps the root's count once; edits,
+ * deletes, reactions and pins patch the root or a reply like they patch channel history.
+ */
+export function applyToThread(thread: TThread, event: TConversationEvent): TThread {
+  if (event.conversationId !== thread.root.conversationId) return thread;
+  if (event.kind === EventKind.MessageCreated) {
+    const reply = messageFromEvent(event);
+    if (!reply || reply.threadRootId !== thread.root.id) return thread;
+    const isNew = !thread.replies.some((r) => r.seq === reply.seq);
+    return {
+      ...thread,
+      replies: mergeReplies(thread.replies, [reply]),
+      root: isNew
+        ? { ...thread.root, replyCount: thread.root.replyCount + 1, lastReplyAt: reply.createdAt }
+        : thread.root,
+    };
+  }
+  const all = [thread.root, ...thread.replies];
+  const next = applyToFeed({ messages: all, hasMoreBefore: false, isComplete: true }, event);
+  if (next.messages === all) return thread;
+  const root = next.messages.find((m) => m.id === thread.root.id) ?? thread.root;
+  return { ...thread, root, replies: next.messages.filter((m) => m.id !== thread.root.id) };
+}
+
+/** Patches every cached thread with one live event (called by connectLiveData). */
+export function applyToThreads(queryClient: QueryClient, event: TConversationEvent): void {
+  for (const [key, thread] of queryClient.getQueriesData<TThread>({ queryKey: THREADS })) {
+    if (!thread) continue;
+    const next = applyToThread(thread, event);
+    if (next !== thread) queryClient.setQueryData<TThread>(key, next);
+  }
+}
+
+/** A thread's root and replies, kept live by events; `loadOlder` pages back through long threads. */
+export function useThread(rootId: string) {
+  const trpcClient = useTRPCClient();
+  const queryClient = useQueryClient();
+  const [isLoadingOlder, setLoadingOlder] = useState(false);
+  const loadOlder = useCallback(async () => {
+    const oldest = queryClient.getQueryData<TThread>(threadKey(rootId))?.replies[0]?.seq;
+    if (oldest === undefined) return;
+    setLoadingOlder(true);
+    try {
+      const page = await trpcClient.messages.thread.query({ rootId, before: oldest, limit: REPLY_PAGE });
+      queryClient.setQueryData<TThread>(threadKey(rootId), (t) =>
+        t ? { ...t, replies: mergeReplies(page.replies, t.replies), hasMoreBefore: page.hasMoreBefore } : t,
+      );
+    } finally {
+      setLoadingOlder(false);
+    }
+  }, [queryClient, rootId, trpcClient]);
+  const query = useQuery({
+    queryKey: threadKey(rootId),
+    queryFn: async (): Promise<TThread> => {
+      const page = await trpcClient.messages.thread.query({ rootId, limit: REPLY_PAGE });
+      // Replies that arrived live while the page loaded are kept (merged by seq).
+      const previous = queryClient.getQueryData<TThread>(threadKey(rootId));
+      return {
+        root: page.root,
+        replies: mergeReplies(page.replies, previous?.replies ?? []),
+        hasMoreBefore: page.hasMoreBefore,
+      };
+    },
+    staleTime: 30_000,
+  });
+  return { ...query, loadOlder, isLoadingOlder };
+}
+
+/** Sending replies to one thread through the outbox, and the replies not confirmed yet. */
+export function useThreadReplies(conversationId: string, rootId: string, replies: readonly TMessage[]) {
+  const { client } = useRealtime();
+  const [entries, setEntries] = useState<TOutboxEntry[]>([]);
+  useEffect(() => {
+    if (!client) return;
+    const mineHere = (all: readonly TOutboxEntry[]) =>
+      all.filter((e) => e.conversationId === conversationId && e.threadRootId === rootId);
+    setEntries(mineHere(client.getOutbox(conversationId)));
+    return client.on("outbox", (_entry, all) => setEntries(mineHere(all)));
+  }, [client, conversationId, rootId]);
+
+  const send = useCallback(
+    (body: string, alsoInChannel: boolean) => {
+      if (!client) return false;
+      client.send(conversationId, body, {
+        threadRootId: rootId,
+        ...(alsoInChannel ? { alsoInChannel } : {}),
+      });
+      return true;
+    },
+    [client, conversationId, rootId],
+  );
+  const retry = useCallback(
+    (clientMsgId: string) => {
+      void client?.retry(clientMsgId).catch(() => {});
+    },
+    [client],
+  );
+  const pending = useMemo(() => unconfirmed(entries, replies).map(toPending), [entries, replies]);
+  return { send, retry, pending, canSend: client !== null };
+}
