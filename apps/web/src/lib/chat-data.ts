@@ -156,11 +156,27 @@ export function applyToFeed(feed: TFeed, event: TConversationEvent): TFeed {
       const messageId = str(event.payload.messageId);
       if (!messageId) return feed;
       const deletedAt = date(event.payload.deletedAt) ?? new Date(event.createdAt);
+      // A deleted reply carries its root's new reply count and last reply time; a delete also unpins.
+      const rootId = str(event.payload.threadRootId);
+      const replyCount = typeof event.payload.replyCount === "number" ? event.payload.replyCount : null;
+      const lastReplyAt = date(event.payload.lastReplyAt);
       return {
         ...feed,
-        messages: feed.messages.map((m) =>
-          m.id === messageId ? { ...m, body: "", attachments: [], reactions: [], deletedAt } : m,
-        ),
+        messages: feed.messages.map((m) => {
+          if (m.id === messageId) {
+            return {
+              ...m,
+              body: "",
+              attachments: [],
+              reactions: [],
+              pinnedAt: null,
+              pinnedById: null,
+              deletedAt,
+            };
+          }
+          if (rootId && m.id === rootId && replyCount !== null) return { ...m, replyCount, lastReplyAt };
+          return m;
+        }),
       };
     }
     case EventKind.ReactionAdded:

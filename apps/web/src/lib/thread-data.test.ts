@@ -154,4 +154,30 @@ describe("applyToThread", () => {
     expect(deleted.root).toMatchObject({ body: "", deletedAt: new Date("2026-11-29T10:09:00.000Z") });
     expect(deleted.replies[0]?.body).toBe("fixed typo");
   });
+
+  it("a deleted reply lowers the root's reply count and moves its last reply time; a delete unpins", () => {
+    const pinned = { ...thread, root: { ...thread.root, pinnedAt: new Date(), pinnedById: U } };
+    const replyId = thread.replies[0]?.id;
+    const after = applyToThread(
+      pinned,
+      ev(8, EventKind.MessageDeleted, {
+        messageId: replyId,
+        deletedAt: "2026-11-29T10:10:00.000Z",
+        threadRootId: ROOT,
+        replyCount: 0,
+        lastReplyAt: null,
+      }),
+    );
+    expect(after.root).toMatchObject({ replyCount: 0, lastReplyAt: null });
+    expect(after.replies[0]).toMatchObject({
+      id: replyId,
+      body: "",
+      deletedAt: new Date("2026-11-29T10:10:00.000Z"),
+    });
+    const rootGone = applyToThread(
+      pinned,
+      ev(9, EventKind.MessageDeleted, { messageId: ROOT, deletedAt: "2026-11-29T10:11:00.000Z" }),
+    );
+    expect(rootGone.root).toMatchObject({ pinnedAt: null, pinnedById: null });
+  });
 });
