@@ -17,7 +17,16 @@
  * Every feature is optional: without `members` there is no mention list, without
  * `lastOwnMessage`/`onEdit` no ↑ edit, without `conversationId`/`meId` no drafts.
  */
-import { type KeyboardEvent, useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from "react";
+import {
+  type KeyboardEvent,
+  type ReactNode,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
 import { browserDraftStorage, clearDraft, loadDraft, saveDraft } from "~/lib/drafts";
 import { completeShortcode, emojiTrigger, searchEmoji, type TEmoji } from "~/lib/emoji";
 import {
@@ -75,6 +84,10 @@ export function Composer({
   members,
   lastOwnMessage: editable,
   onEdit,
+  draftKey: draftKeyProp,
+  placeholder,
+  submitLabel = "Send",
+  footer,
 }: {
   label: string;
   /**
@@ -94,6 +107,14 @@ export function Composer({
   lastOwnMessage?: TEditableMessage | null;
   /** Saves an edit (the encoded body); rejects with a message to show. */
   onEdit?: (messageId: string, body: string) => Promise<unknown>;
+  /** Where the draft is kept when not per conversation (e.g. `thread:<rootId>`). */
+  draftKey?: string;
+  /** Shown in the empty box instead of the label. */
+  placeholder?: string;
+  /** The submit button's text (default "Send"). */
+  submitLabel?: string;
+  /** Extra controls under the box (e.g. "Also send to channel"). */
+  footer?: ReactNode;
 }) {
   const [text, setText] = useState("");
   const [caret, setCaret] = useState(0);
@@ -123,30 +144,31 @@ export function Composer({
 
   // ---- drafts ----
   const isDirty = useRef(false);
-  const latest = useRef({ text, conversationId, meId, editing });
-  latest.current = { text, conversationId, meId, editing };
+  const draftKey = draftKeyProp ?? conversationId ?? "";
+  const latest = useRef({ text, conversationId, meId, editing, draftKey });
+  latest.current = { text, conversationId, meId, editing, draftKey };
 
   useEffect(() => {
     if (!conversationId || !meId) return;
-    const draft = loadDraft(browserDraftStorage(), meId, conversationId);
+    const draft = loadDraft(browserDraftStorage(), meId, draftKey);
     if (draft) setText((current) => current || draft);
-  }, [conversationId, meId]);
+  }, [conversationId, meId, draftKey]);
 
   useEffect(() => {
     if (!conversationId || !meId || editing || !isDirty.current) return;
     const timer = setTimeout(() => {
-      saveDraft(browserDraftStorage(), meId, conversationId, text);
+      saveDraft(browserDraftStorage(), meId, draftKey, text);
       isDirty.current = false;
     }, DRAFT_SAVE_MS);
     return () => clearTimeout(timer);
-  }, [text, conversationId, meId, editing]);
+  }, [text, conversationId, meId, editing, draftKey]);
 
   // Leaving the page or the conversation must not lose the last keystrokes.
   useEffect(() => {
     const flush = () => {
       const now = latest.current;
       if (!now.conversationId || !now.meId || now.editing || !isDirty.current) return;
-      saveDraft(browserDraftStorage(), now.meId, now.conversationId, now.text);
+      saveDraft(browserDraftStorage(), now.meId, now.draftKey, now.text);
       isDirty.current = false;
     };
     window.addEventListener("pagehide", flush);
@@ -295,7 +317,7 @@ export function Composer({
     setCaret(0);
     picked.current.clear();
     isDirty.current = false;
-    if (conversationId && meId) clearDraft(browserDraftStorage(), meId, conversationId);
+    if (conversationId && meId) clearDraft(browserDraftStorage(), meId, draftKey);
     ref.current?.focus();
   }
 
@@ -436,7 +458,7 @@ export function Composer({
             ref={ref}
             rows={2}
             value={text}
-            placeholder={editing ? "Edit your message" : label}
+            placeholder={editing ? "Edit your message" : (placeholder ?? label)}
             disabled={isSaving}
             aria-autocomplete="list"
             aria-controls={suggestions ? listId : undefined}
@@ -467,10 +489,11 @@ export function Composer({
             <span aria-hidden="true">☺</span>
           </button>
           <button type="submit" className="primary" disabled={!canSubmit}>
-            {editing ? "Save" : "Send"}
+            {editing ? "Save" : submitLabel}
           </button>
         </div>
       </div>
+      {footer}
       {error ? (
         <p role="alert" className="error">
           {error}

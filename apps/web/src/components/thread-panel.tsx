@@ -1,71 +1,67 @@
 "use client";
 
-import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import type { useMessageActions } from "~/lib/chat-data";
+import { mentionables } from "~/lib/mentions";
 import { useThread, useThreadReplies } from "~/lib/thread-data";
 import { isContinuation } from "~/lib/timeline";
+import type { TMessage } from "~/trpc/types";
+import { Composer, lastOwnMessage } from "./composer";
 import { MessageContext, MessageItem, PendingItem, type TMessageContext } from "./message-item";
 
-/** The reply box: Enter sends, Shift+Enter breaks the line; "Also send to channel" is per reply. */
+/** The reply box: the full composer (mentions, emoji, files, drafts per thread) plus "Also send to channel". */
 function ReplyComposer({
-  label,
+  conversationId,
+  rootId,
+  meId,
+  names,
+  replies,
+  actions,
   isDisabled,
   onSend,
 }: {
-  label: string;
+  conversationId: string;
+  rootId: string;
+  meId: string;
+  names: ReadonlyMap<string, string>;
+  replies: readonly TMessage[];
+  actions: ReturnType<typeof useMessageActions>;
   isDisabled: boolean;
-  onSend: (body: string, alsoInChannel: boolean) => boolean;
+  onSend: (body: string, alsoInChannel: boolean, attachmentIds: string[]) => boolean;
 }) {
-  const [text, setText] = useState("");
   const [alsoInChannel, setAlsoInChannel] = useState(false);
-  const ref = useRef<HTMLTextAreaElement>(null);
-
-  function submit() {
-    const body = text.trim();
-    if (!body || !onSend(body, alsoInChannel)) return;
-    setText("");
-    setAlsoInChannel(false);
-    ref.current?.focus();
-  }
-
-  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
-    if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
-      e.preventDefault();
-      submit();
-    }
-  }
-
+  const members = useMemo(() => mentionables(names), [names]);
   return (
-    <form
-      className="composer thread-composer"
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
-    >
-      <textarea
-        ref={ref}
-        aria-label={label}
+    <div className="thread-composer">
+      <Composer
+        label="Reply in thread"
         placeholder="Reply…"
-        rows={2}
-        value={text}
-        onChange={(e) => setText(e.target.value)}
-        onKeyDown={onKeyDown}
+        submitLabel="Reply"
+        conversationId={conversationId}
+        draftKey={`thread:${rootId}`}
+        meId={meId}
+        members={members}
+        lastOwnMessage={lastOwnMessage(replies, meId)}
+        onEdit={actions.edit}
+        isDisabled={isDisabled}
+        onTyping={() => undefined}
+        onSend={(body, attachmentIds) => {
+          if (!onSend(body, alsoInChannel, attachmentIds)) return false;
+          setAlsoInChannel(false);
+          return true;
+        }}
+        footer={
+          <label className="check also-in-channel">
+            <input
+              type="checkbox"
+              checked={alsoInChannel}
+              onChange={(e) => setAlsoInChannel(e.target.checked)}
+            />
+            Also send to channel
+          </label>
+        }
       />
-      <div className="thread-composer-row">
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={alsoInChannel}
-            onChange={(e) => setAlsoInChannel(e.target.checked)}
-          />
-          Also send to channel
-        </label>
-        <button type="submit" className="primary reply-send" disabled={isDisabled || !text.trim()}>
-          Reply
-        </button>
-      </div>
-    </form>
+    </div>
   );
 }
 
@@ -193,7 +189,16 @@ export function ThreadPanel({
         )}
       </div>
       {root && !isWrongConversation && canAct && !root.deletedAt ? (
-        <ReplyComposer label="Reply in thread" isDisabled={!outbox.canSend} onSend={outbox.send} />
+        <ReplyComposer
+          conversationId={conversationId}
+          rootId={rootId}
+          meId={meId}
+          names={names}
+          replies={replies}
+          actions={actions}
+          isDisabled={!outbox.canSend}
+          onSend={outbox.send}
+        />
       ) : null}
     </aside>
   );

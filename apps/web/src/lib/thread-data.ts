@@ -115,11 +115,12 @@ export function useThreadReplies(conversationId: string, rootId: string, replies
   }, [client, conversationId, rootId]);
 
   const send = useCallback(
-    (body: string, alsoInChannel: boolean) => {
+    (body: string, alsoInChannel: boolean, attachmentIds: readonly string[] = []) => {
       if (!client) return false;
       client.send(conversationId, body, {
         threadRootId: rootId,
         ...(alsoInChannel ? { alsoInChannel } : {}),
+        ...(attachmentIds.length > 0 ? { attachmentIds: [...attachmentIds] } : {}),
       });
       return true;
     },
