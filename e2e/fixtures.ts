@@ -28,12 +28,17 @@ export function historyOf(page: Page) {
   return page.getByRole("log", { name: "Message history" });
 }
 
+/** Called with every page the helpers open (e.g. to watch for dialogs an XSS would raise). */
+export type TPageHook = (page: Page) => void;
+
 export async function signUp(
   browser: Browser,
   user: TUser,
+  onPage?: TPageHook,
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext();
   const page = await context.newPage();
+  onPage?.(page);
   await page.goto("/sign-up");
   await page.getByLabel("Your name").fill(user.name);
   await page.getByLabel("Email").fill(user.email);
@@ -43,6 +48,17 @@ export async function signUp(
   return { context, page };
 }
 
+/** Signs an existing user in, in a new context (another device). */
+export async function signIn(browser: Browser, user: TUser): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/app$/);
+  return page;
+}
+
 /**
  * The first user: owner of a fresh workspace when this spec runs alone (turning on open sign-up
  * so others can join), or an ordinary sign-up when another spec set the workspace up.
@@ -50,13 +66,15 @@ export async function signUp(
 export async function firstUser(
   browser: Browser,
   user: TUser,
+  onPage?: TPageHook,
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext();
   const page = await context.newPage();
+  onPage?.(page);
   await page.goto("/");
   if (!/\/setup$/.test(page.url())) {
     await context.close();
-    return signUp(browser, user);
+    return signUp(browser, user, onPage);
   }
   await page.getByLabel("Workspace name").fill("Parley E2E");
   await page.getByLabel("Your name").fill(user.name);

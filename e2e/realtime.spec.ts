@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
-import { type Browser, type BrowserContext, expect, type Page, test } from "@playwright/test";
+import { type BrowserContext, expect, type Page, test } from "@playwright/test";
+import { artifact, firstUser, historyOf, newUser, sidebarOf, signIn, signUp, trpc } from "./fixtures";
 
 // Live delivery through the single server (Next + the gateway on /ws): two users, one of them on
 // two devices, and a sender that goes offline. No test here reloads a page to see a change.
 test.describe.configure({ mode: "serial" });
 
 const run = randomUUID().slice(0, 8);
-const alice = { name: "Alice Live", email: `alice-${run}@example.com`, password: "alice-live-password" };
-const bob = { name: "Bob Live", email: `bob-${run}@example.com`, password: "bob-live-password" };
+const alice = newUser("Alice Live", run);
+const bob = newUser("Bob Live", run);
 const channel = `live-${run}`;
 
 let aliceContext: BrowserContext;
@@ -18,83 +18,13 @@ let bobSecondPage: Page;
 let channelUrl = "";
 let conversationId = "";
 
-/** Screenshots kept for humans to look at (gitignored). */
-function artifact(name: string) {
-  return join(import.meta.dirname, "artifacts", name);
-}
-
-function sidebarOf(page: Page) {
-  return page.getByRole("navigation", { name: "Workspace" });
-}
-
-function historyOf(page: Page) {
-  return page.getByRole("log", { name: "Message history" });
-}
-
 /** The bodies of the messages shown in history (sent and pending), in DOM order. */
 async function shownBodies(page: Page): Promise<string[]> {
   return historyOf(page).locator("li.msg .body").allInnerTexts();
 }
 
-async function signUp(
-  browser: Browser,
-  user: typeof alice,
-): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto("/sign-up");
-  await page.getByLabel("Your name").fill(user.name);
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/app$/);
-  return { context, page };
-}
-
-async function signIn(browser: Browser, user: typeof alice): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/app$/);
-  return page;
-}
-
-/** tRPC over HTTP with the page's session cookie (superjson envelope). */
-async function trpc<T>(page: Page, path: string, input: unknown, method: "GET" | "POST"): Promise<T> {
-  const res =
-    method === "GET"
-      ? await page.request.get(
-          `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`,
-        )
-      : await page.request.post(`/api/trpc/${path}`, { data: { json: input } });
-  expect(res.status(), await res.text()).toBe(200);
-  return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
-}
-
 test("two users share a channel (setup)", async ({ browser }) => {
-  // Alice owns a fresh workspace when this file runs alone; after foundation.spec (which leaves
-  // open sign-up on) she signs up like anyone else.
-  const first = await (await browser.newContext()).newPage();
-  await first.goto("/");
-  if (/\/setup$/.test(first.url())) {
-    await first.getByLabel("Workspace name").fill("Live");
-    await first.getByLabel("Your name").fill(alice.name);
-    await first.getByLabel("Email").fill(alice.email);
-    await first.getByLabel("Password").fill(alice.password);
-    await first.getByRole("button", { name: "Create workspace" }).click();
-    await expect(first).toHaveURL(/\/app$/);
-    await sidebarOf(first).getByRole("link", { name: "Settings" }).click();
-    await first.getByRole("checkbox", { name: /Allow open sign-up/ }).check();
-    await first.getByRole("button", { name: "Save workspace settings" }).click();
-    await expect(first.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
-    aliceContext = first.context();
-    alicePage = first;
-  } else {
-    await first.context().close();
-    ({ context: aliceContext, page: alicePage } = await signUp(browser, alice));
-  }
+  ({ context: aliceContext, page: alicePage } = await firstUser(browser, alice));
   bobPage = (await signUp(browser, bob)).page;
 
   await sidebarOf(alicePage).getByRole("link", { name: "Create channel" }).click();

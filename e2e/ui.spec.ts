@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
-import { type Browser, type BrowserContext, expect, type Page, test } from "@playwright/test";
+import { type BrowserContext, expect, type Page, test } from "@playwright/test";
+import { artifact, firstUser, historyOf, newUser, sidebarOf, signUp, trpc } from "./fixtures";
 
 // The chat UI's rendering and liveness: safe markdown, the typing indicator and presence dots.
 // Two users in two browser contexts, like realtime.spec.ts; each file seeds its own users.
 test.describe.configure({ mode: "serial" });
 
 const run = randomUUID().slice(0, 8);
-const alice = { name: "Alice UI", email: `alice-ui-${run}@example.com`, password: "alice-ui-password" };
-const bob = { name: "Bob UI", email: `bob-ui-${run}@example.com`, password: "bob-ui-password" };
+const alice = newUser("Alice UI", run);
+const bob = newUser("Bob UI", run);
 const channel = `ui-${run}`;
 
 let alicePage: Page;
@@ -18,52 +18,11 @@ let channelUrl = "";
 /** Dialogs (alert, confirm, …) any page opened: an XSS would show up here. */
 const dialogs: string[] = [];
 
-/** Screenshots kept for humans to look at (gitignored). */
-function artifact(name: string) {
-  return join(import.meta.dirname, "artifacts", name);
-}
-
-function sidebarOf(page: Page) {
-  return page.getByRole("navigation", { name: "Workspace" });
-}
-
-function historyOf(page: Page) {
-  return page.getByRole("log", { name: "Message history" });
-}
-
 function watchDialogs(page: Page) {
   page.on("dialog", (dialog) => {
     dialogs.push(dialog.message());
     void dialog.dismiss();
   });
-}
-
-async function signUp(
-  browser: Browser,
-  user: typeof alice,
-): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  watchDialogs(page);
-  await page.goto("/sign-up");
-  await page.getByLabel("Your name").fill(user.name);
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/app$/);
-  return { context, page };
-}
-
-/** tRPC over HTTP with the page's session cookie (superjson envelope). */
-async function trpc<T>(page: Page, path: string, input: unknown, method: "GET" | "POST"): Promise<T> {
-  const res =
-    method === "GET"
-      ? await page.request.get(
-          `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`,
-        )
-      : await page.request.post(`/api/trpc/${path}`, { data: { json: input } });
-  expect(res.status(), await res.text()).toBe(200);
-  return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
 }
 
 async function send(page: Page, text: string) {
@@ -73,28 +32,8 @@ async function send(page: Page, text: string) {
 }
 
 test("two users share a channel (setup)", async ({ browser }) => {
-  // Alice owns a fresh workspace when this file runs alone; after the other specs (which leave
-  // open sign-up on) she signs up like anyone else.
-  const first = await (await browser.newContext()).newPage();
-  await first.goto("/");
-  if (/\/setup$/.test(first.url())) {
-    watchDialogs(first);
-    await first.getByLabel("Workspace name").fill("UI");
-    await first.getByLabel("Your name").fill(alice.name);
-    await first.getByLabel("Email").fill(alice.email);
-    await first.getByLabel("Password").fill(alice.password);
-    await first.getByRole("button", { name: "Create workspace" }).click();
-    await expect(first).toHaveURL(/\/app$/);
-    await sidebarOf(first).getByRole("link", { name: "Settings" }).click();
-    await first.getByRole("checkbox", { name: /Allow open sign-up/ }).check();
-    await first.getByRole("button", { name: "Save workspace settings" }).click();
-    await expect(first.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
-    alicePage = first;
-  } else {
-    await first.context().close();
-    alicePage = (await signUp(browser, alice)).page;
-  }
-  ({ context: bobContext, page: bobPage } = await signUp(browser, bob));
+  alicePage = (await firstUser(browser, alice, watchDialogs)).page;
+  ({ context: bobContext, page: bobPage } = await signUp(browser, bob, watchDialogs));
 
   await sidebarOf(alicePage).getByRole("link", { name: "Create channel" }).click();
   await alicePage.getByLabel("Channel name").fill(channel);
