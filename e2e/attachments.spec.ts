@@ -107,3 +107,97 @@ test("a recorded voice message is sent, received and played by the other user", 
     .toBe(true);
   await bobPage.screenshot({ path: artifact("attachments-voice.png") });
 });
+
+/** A small real PNG. */
+function smallPng(width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: 40, g: 120, b: 200 } } })
+    .png()
+    .toBuffer();
+}
+
+/** Dispatches a paste or a drop of one file on `selector`, as the browser does for real ones. */
+async function deliverFile(
+  page: Page,
+  selector: string,
+  how: "paste" | "drop",
+  file: { name: string; type: string; bytes: Buffer },
+) {
+  await page.evaluate(
+    ({ selector, how, name, type, base64 }) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], name, { type }));
+      const target = document.querySelector(selector);
+      if (!target) throw new Error(`no ${selector}`);
+      if (how === "paste") {
+        target.dispatchEvent(
+          new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true }),
+        );
+      } else {
+        for (const kind of ["dragenter", "dragover", "drop"]) {
+          target.dispatchEvent(
+            new DragEvent(kind, { dataTransfer: transfer, bubbles: true, cancelable: true }),
+          );
+        }
+      }
+    },
+    { selector, how, name: file.name, type: file.type, base64: file.bytes.toString("base64") },
+  );
+}
+
+test("files pasted into the composer and dropped on it upload and send together", async () => {
+  const composerSelector = `textarea[placeholder="Message # ${channel}"]`;
+  await deliverFile(alicePage, composerSelector, "paste", {
+    name: "pasted.png",
+    type: "image/png",
+    bytes: await smallPng(300, 200),
+  });
+  await deliverFile(alicePage, "form.composer", "drop", {
+    name: "notes.txt",
+    type: "text/plain",
+    bytes: Buffer.from("dropped notes\n"),
+  });
+  const tray = alicePage.getByRole("list", { name: "Files to send" });
+  await expect(tray.locator('[data-status="ready"]')).toHaveCount(2, { timeout: 10_000 });
+  await alicePage.getByLabel(`Message # ${channel}`).fill("pasted and dropped");
+  await alicePage.getByLabel(`Message # ${channel}`).press("Enter");
+
+  const message = historyOf(bobPage).locator("li.msg", { hasText: "pasted and dropped" });
+  await expect(message.getByRole("button", { name: "Open image pasted.png" })).toBeVisible({
+    timeout: 5_000,
+  });
+  const download = message.getByRole("link", { name: "Download notes.txt" });
+  await expect(download).toBeVisible();
+  const res = await bobPage.request.get((await download.getAttribute("href")) ?? "");
+  expect(await res.text()).toBe("dropped notes\n");
+});
+
+test("cancelling an upload in flight leaves nothing to send", async () => {
+  const cdp = await alicePage.context().newCDPSession(alicePage);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: 256 * 1024,
+  });
+  await alicePage
+    .getByTestId("file-input")
+    .setInputFiles({
+      name: "slow.bin",
+      mimeType: "application/octet-stream",
+      buffer: randomBytes(2_000_000),
+    });
+  const tray = alicePage.getByRole("list", { name: "Files to send" });
+  await expect(alicePage.getByRole("progressbar", { name: "Uploading slow.bin" })).toBeVisible();
+  await alicePage.getByRole("button", { name: "Cancel upload of slow.bin" }).click();
+  await expect(tray).toHaveCount(0);
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: -1,
+  });
+  // With nothing left in the tray and no text, there is nothing to send.
+  await expect(alicePage.getByRole("button", { name: "Send" })).toBeDisabled();
+});
