@@ -165,6 +165,8 @@ describe("isInMainList", () => {
   it("hides thread replies unless they were also sent to the channel", () => {
     expect(isInMainList({ threadRootId: null })).toBe(true);
     expect(isInMainList({ threadRootId: "root" })).toBe(false);
-    expect(isInMainList({ threadRootId: "root", alsoInChannel: true } as { threadRootId: string })).toBe(true);
+    expect(isInMainList({ threadRootId: "root", alsoInChannel: true } as { threadRootId: string })).toBe(
+      true,
+    );
   });
 });
