@@ -22,7 +22,7 @@ let bobPage: Page;
 let channelUrl = "";
 let conversationId = "";
 /** The seeded messages in seq order. */
-let seeded: { seq: number; body: string }[] = [];
+let seeded: { id: string; seq: number; body: string }[] = [];
 
 /** Screenshots kept for humans to look at (gitignored). */
 function artifact(name: string) {
@@ -76,7 +76,7 @@ async function trpc<T>(page: Page, path: string, input: unknown, method: "GET" |
   return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
 }
 
-type TSent = { message: { seq: number; body: string } };
+type TSent = { message: { id: string; seq: number; body: string } };
 
 /** Sends `bodies` in one batched tRPC request (the server stores them in any order). */
 async function sendBatch(page: Page, bodies: string[]): Promise<TSent[]> {
@@ -89,9 +89,9 @@ async function sendBatch(page: Page, bodies: string[]): Promise<TSent[]> {
   return ((await res.json()) as { result: { data: { json: TSent } } }[]).map((r) => r.result.data.json);
 }
 
-async function send(page: Page, body: string): Promise<number> {
+async function send(page: Page, body: string): Promise<TSent> {
   const [sent] = await sendBatch(page, [body]);
-  return sent!.message.seq;
+  return sent!;
 }
 
 /** Moves the messages with seq in [from, to] to `start`, one minute apart (a test-only backdate). */
@@ -160,7 +160,7 @@ test("seeds 2,000 messages over three days", async () => {
   const sent: TSent[] = [];
   // The first and the last alone, so they are the oldest and the newest; the rest in batches
   // that alternate between the two senders (blocks of one sender, like a conversation).
-  sent.push({ message: { seq: await send(alicePage, "message 1"), body: "message 1" } });
+  sent.push(await send(alicePage, "message 1"));
   const BATCH = 50;
   for (let from = 2; from < TOTAL; from += BATCH) {
     const bodies: string[] = [];
@@ -168,7 +168,7 @@ test("seeds 2,000 messages over three days", async () => {
     const sender = ((from - 2) / BATCH) % 2 === 0 ? alicePage : bobPage;
     sent.push(...(await sendBatch(sender, bodies)));
   }
-  sent.push({ message: { seq: await send(alicePage, `message ${TOTAL}`), body: `message ${TOTAL}` } });
+  sent.push(await send(alicePage, `message ${TOTAL}`));
   seeded = sent.map((s) => s.message).sort((a, b) => a.seq - b.seq);
   expect(seeded).toHaveLength(TOTAL);
   expect(seeded[0]!.body).toBe("message 1");
@@ -219,13 +219,14 @@ test("scrolling up pages back to the very first message, keeping the place", asy
   await expect(log.getByRole("status").filter({ hasText: "Loading older messages" })).toHaveCount(0);
   await expect(log.locator("li.msg .body").getByText(topBody.trim(), { exact: true })).toBeInViewport();
   await expect(alicePage.getByRole("button", { name: "Jump to latest messages" })).toBeVisible();
+  await alicePage.unroute(isHistory);
 
   const first = log.getByText("message 1", { exact: true });
   for (let i = 0; i < 80 && (await first.count()) === 0; i++) {
     await log.evaluate((el) => {
       el.scrollTop = 0;
     });
-    await alicePage.waitForTimeout(150);
+    await alicePage.waitForTimeout(100);
   }
   await log.evaluate((el) => {
     el.scrollTop = 0;
@@ -236,7 +237,6 @@ test("scrolling up pages back to the very first message, keeping the place", asy
   start.setDate(start.getDate() - 3);
   await expect(rowOf(alicePage, "message 1").getByRole("separator", { name: dayName(start) })).toBeVisible();
   expect(await log.locator("li.msg").count()).toBeLessThan(200);
-  await alicePage.unroute(isHistory);
   await alicePage.screenshot({ path: artifact("list-top.png") });
 });
 
@@ -289,21 +289,36 @@ test("?m=<seq> opens at that message, pages newer on scroll, and Jump to latest 
   await expect(log.getByText("bob unread 3", { exact: true })).toHaveCount(0);
   await alicePage.screenshot({ path: artifact("list-jump.png") });
 
+  // A reaction that makes a message above the viewport taller moves nothing on screen.
+  const above = seeded[FIRST_YESTERDAY - 20]!;
+  await expect(rowOf(alicePage, above.body)).toHaveCount(1); // rendered (overscan), not visible
+  await expect(rowOf(alicePage, above.body)).not.toBeInViewport();
+  // Let the window settle (it preloads a page above and below once in place).
+  await alicePage.waitForTimeout(800);
+  await expect(log.getByRole("status")).toHaveCount(0);
+  const before = (await row.boundingBox())!.y;
+  await trpc(bobPage, "messages.react", { messageId: above.id, emoji: "🎉" }, "POST");
+  await expect(rowOf(alicePage, above.body).getByRole("button", { name: "🎉 1" })).toHaveCount(1);
+  await alicePage.waitForTimeout(300);
+  expect(Math.abs((await row.boundingBox())!.y - before)).toBeLessThan(2);
+
   // Live messages wait below the window; the button counts them.
   await send(bobPage, "bob while away");
   const jump = alicePage.getByRole("button", { name: "Jump to latest messages" });
   await expect(jump).toHaveText(/1 new message/);
   await expect(log.getByText("bob while away", { exact: true })).toHaveCount(0);
 
-  // Scrolling down loads newer pages after the window.
-  const later = log.getByText(seeded[FIRST_YESTERDAY + 90]!.body, { exact: true });
-  for (let i = 0; i < 20 && (await later.count()) === 0; i++) {
-    await log.evaluate((el) => {
-      el.scrollTop = el.scrollHeight;
-    });
-    await alicePage.waitForTimeout(200);
-  }
-  await expect(later).toHaveCount(1);
+  // The window held 25 messages after the target; scrolling down shows newer ones, paged in below.
+  const newestRendered = () =>
+    log.evaluate((el) =>
+      Math.max(...[...el.querySelectorAll("li.msg")].map((li) => Number(li.getAttribute("data-seq")))),
+    );
+  await log.evaluate((el) => {
+    el.scrollTop = el.scrollHeight;
+  });
+  await expect.poll(newestRendered).toBeGreaterThan(seeded[FIRST_YESTERDAY + 100]!.seq);
+  await expect(jump).toHaveText(/1 new message/); // still a window in the past
+  await expect(log.getByText("bob while away", { exact: true })).toHaveCount(0);
 
   await jump.click();
   await expect(log.getByText("bob while away", { exact: true })).toBeInViewport();

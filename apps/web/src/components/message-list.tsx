@@ -5,8 +5,10 @@
  * holds only the rows near the viewport, whatever the length of the history.
  *
  * - Scroll position: prepending older pages lowers `firstItemIndex` by the number of rows added
- *   above (counted by seq, so it survives re-renders), which keeps the row being read in place;
- *   rows that change size above the viewport (edits, reactions) are corrected by Virtuoso.
+ *   above (counted by seq, so it survives re-renders), which keeps the row being read in place.
+ *   Virtuoso does not correct for a rendered row above the viewport that changes size (an edit,
+ *   a reaction): `useKeepPlaceOnResize` scrolls by the difference, so nothing on screen moves.
+ *   The header and footer rows have a fixed height for the same reason.
  * - Following: new rows at the end scroll into view only when the reader is at the bottom and
  *   they are live arrivals (not a page loaded below a detached window) or the reader's own send.
  * - A jump (`?m=<seq>`, "Jump to latest") gives the feed a new `view.windowId`; the Virtuoso is
@@ -27,7 +29,7 @@ import {
   useRef,
   useState,
 } from "react";
-import { type Components, Virtuoso, type VirtuosoHandle } from "react-virtuoso";
+import { type Components, type ListRange, Virtuoso, type VirtuosoHandle } from "react-virtuoso";
 import type { TPendingMessage, useConversationFeed } from "~/lib/chat-data";
 import { isInMainList, newMessagesDividerSeq, type TTimelineRow, timelineRows } from "~/lib/timeline";
 import type { TMessage } from "~/trpc/types";
@@ -56,6 +58,12 @@ const FIRST_INDEX = 10_000_000;
 const HIGHLIGHT_MS = 2_500;
 /** Below this many rows the list loads older pages by itself (the top is on screen anyway). */
 const MIN_ROWS = 20;
+/**
+ * A fresh window loads no pages until Virtuoso has settled on its first position: a page
+ * prepended while it is still scrolling to `initialTopMostItemIndex` shifts that index and sets
+ * off page after page.
+ */
+const SETTLE_MS = 400;
 
 const Scroller = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div">>(function Scroller(props, ref) {
   // A focusable log so keyboard users can scroll it; named as the e2e suite finds it.
@@ -112,6 +120,44 @@ function Footer({ context }: { context?: TListContext }) {
 
 const COMPONENTS: Components<TItem, TListContext> = { Scroller, List, Header, Footer };
 
+/**
+ * Keeps what is on screen in place when a row entirely above the viewport changes height (rows
+ * seen for the first time are Virtuoso's business). Returns the ref callback for each row.
+ */
+function useKeepPlaceOnResize(scroller: { current: HTMLElement | null }) {
+  const [observer] = useState(() => {
+    if (typeof ResizeObserver === "undefined") return null;
+    const heights = new WeakMap<Element, number>();
+    const observer = new ResizeObserver((entries) => {
+      const el = scroller.current;
+      let shift = 0;
+      const top = el?.getBoundingClientRect().top ?? 0;
+      for (const entry of entries) {
+        // A row Virtuoso took out of the DOM reports a size of 0: forget it, it moved nothing.
+        if (!entry.target.isConnected) {
+          observer.unobserve(entry.target);
+          heights.delete(entry.target);
+          continue;
+        }
+        const height = entry.borderBoxSize[0]?.blockSize ?? entry.contentRect.height;
+        const previous = heights.get(entry.target);
+        heights.set(entry.target, height);
+        if (previous === undefined || previous === height) continue;
+        if (entry.target.getBoundingClientRect().bottom <= top + 1) shift += height - previous;
+      }
+      if (el && shift !== 0) el.scrollTop += shift;
+    });
+    return observer;
+  });
+  useEffect(() => () => observer?.disconnect(), [observer]);
+  return useCallback(
+    (row: HTMLElement | null) => {
+      if (row) observer?.observe(row);
+    },
+    [observer],
+  );
+}
+
 /** `?m=<seq>`: the message a link points at, or null. */
 function useLinkedSeq(): number | null {
   const params = useSearchParams();
@@ -150,6 +196,8 @@ export function MessageList({
   stickToBottom: { current: boolean };
 }) {
   const virtuoso = useRef<VirtuosoHandle>(null);
+  const scroller = useRef<HTMLElement | null>(null);
+  const observeRow = useKeepPlaceOnResize(scroller);
   const [isAtBottom, setAtBottom] = useState(true);
   /** The newest seq on screen when the reader scrolled up: later ones count as unseen. */
   const [leftAtSeq, setLeftAtSeq] = useState<number | null>(null);
@@ -164,8 +212,13 @@ export function MessageList({
   );
   const items = useMemo<TItem[]>(() => {
     const rows = timelineRows(visible, { hasMoreBefore: feed.hasMoreBefore, dividerSeq });
+    // While older messages exist, the oldest loaded one is context only: whether the next one
+    // starts a block or a day depends on it, and showing it would change its own header (so the
+    // rows would move) when the page above it arrives.
     return [
-      ...rows.map((row): TItem => ({ kind: "message", key: row.message.id, row })),
+      ...(feed.hasMoreBefore ? rows.slice(1) : rows).map(
+        (row): TItem => ({ kind: "message", key: row.message.id, row }),
+      ),
       // Own messages not stored yet belong at the newest end, which a detached window is not.
       ...(isDetached ? [] : feed.pending).map(
         (p): TItem => ({ kind: "pending", key: `pending:${p.clientMsgId}`, pending: p }),
@@ -176,11 +229,13 @@ export function MessageList({
   // Prepending N rows must lower firstItemIndex by N in the same render: count the rows above
   // the previous first row (by seq), per window.
   const base = useRef<{ windowId: number; seq: number; index: number } | null>(null);
-  const firstSeq = visible[0]?.seq;
+  const firstMessage = items[0]?.kind === "message" ? items[0].row.message : undefined;
+  const firstSeq = firstMessage?.seq;
   let firstItemIndex = FIRST_INDEX;
   const b = base.current;
   if (b && b.windowId === feed.view.windowId && firstSeq !== undefined) {
-    const added = firstSeq < b.seq ? visible.filter((m) => m.seq < b.seq).length : 0;
+    const added =
+      firstSeq < b.seq ? items.filter((it) => it.kind === "message" && it.row.message.seq < b.seq).length : 0;
     firstItemIndex = b.index - added;
   }
   if (firstSeq !== undefined)
@@ -285,6 +340,34 @@ export function MessageList({
     }
   }, [newestPending, isDetached, jumpToLatest]);
 
+  // Paging at the edges, held back while a fresh window settles (see SETTLE_MS).
+  const feedRef = useRef(feed);
+  feedRef.current = feed;
+  const firstIndexRef = useRef(firstItemIndex);
+  firstIndexRef.current = firstItemIndex;
+  const rangeRef = useRef<ListRange | null>(null);
+  const isSettledRef = useRef(false);
+  const loadAtEdges = useCallback(() => {
+    const range = rangeRef.current;
+    const f = feedRef.current;
+    if (!range || !isSettledRef.current) return;
+    // The rendered range (overscan included), as positions in `items`.
+    const first = firstIndexRef.current;
+    const position = (i: number) => (i >= first ? i - first : i);
+    if (f.hasMoreBefore && position(range.startIndex) <= 0) void f.loadOlder();
+    if (f.hasMoreAfter && position(range.endIndex) >= itemsRef.current.length - 1) void f.loadNewer();
+  }, []);
+  const windowKey = `${feed.view.windowId}:${feed.isLoaded}`;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: restarts for each fresh window (windowKey)
+  useEffect(() => {
+    isSettledRef.current = false;
+    const timer = setTimeout(() => {
+      isSettledRef.current = true;
+      loadAtEdges();
+    }, SETTLE_MS);
+    return () => clearTimeout(timer);
+  }, [windowKey, loadAtEdges]);
+
   // Too few rows to scroll (say, a page of thread replies hidden from the main list): load on.
   const { isLoaded, hasMoreBefore, isLoadingOlder, loadOlder, loadError } = feed;
   useEffect(() => {
@@ -333,7 +416,7 @@ export function MessageList({
   const renderItem = (_index: number, item: TItem) => {
     if (item.kind === "pending") {
       return (
-        <div className="ml-row">
+        <div className="ml-row" ref={observeRow}>
           <PendingItem
             p={item.pending}
             senderName={meName}
@@ -345,7 +428,7 @@ export function MessageList({
     const { row } = item;
     const isHighlighted = row.message.seq === highlightSeq;
     return (
-      <div className={isHighlighted ? "ml-row ml-highlight" : "ml-row"}>
+      <div className={isHighlighted ? "ml-row ml-highlight" : "ml-row"} ref={observeRow}>
         {row.day ? (
           // biome-ignore lint/a11y/useSemanticElements: an <hr> cannot show the day's name
           <div className="ml-day" role="separator" aria-label={row.day}>
@@ -370,6 +453,13 @@ export function MessageList({
     );
   };
 
+  // Virtuoso also pins a reader at the bottom when the list grows while any follow function is
+  // set: below a detached window, or below rows a page just put there, nothing must pin.
+  const lastItem = items.at(-1);
+  const isFollowing =
+    !isDetached &&
+    (lastItem?.kind === "pending" ||
+      (lastItem?.kind === "message" && lastItem.row.message.seq > feed.liveAfterSeq));
   const isEmpty = feed.isLoaded && items.length === 0 && !feed.hasMoreBefore && !feed.hasMoreAfter;
   const showJump = feed.isLoaded && (isDetached || !isAtBottom);
 
@@ -402,15 +492,22 @@ export function MessageList({
           itemContent={renderItem}
           components={COMPONENTS}
           alignToBottom
-          followOutput={followOutput}
+          followOutput={isFollowing ? followOutput : false}
           atBottomStateChange={onAtBottom}
           atBottomThreshold={48}
-          increaseViewportBy={{ top: 600, bottom: 600 }}
+          increaseViewportBy={{ top: 400, bottom: 400 }}
+          scrollerRef={(el) => {
+            scroller.current = el instanceof HTMLElement ? el : null;
+          }}
+          rangeChanged={(range) => {
+            rangeRef.current = range;
+            loadAtEdges();
+          }}
           startReached={() => {
-            if (feed.hasMoreBefore) void feed.loadOlder();
+            if (isSettledRef.current && feed.hasMoreBefore) void feed.loadOlder();
           }}
           endReached={() => {
-            if (feed.hasMoreAfter) void feed.loadNewer();
+            if (isSettledRef.current && feed.hasMoreAfter) void feed.loadNewer();
           }}
         />
       )}

@@ -42,7 +42,10 @@ import { type TReadPosition, unconfirmed } from "./timeline";
 
 /** Safety net only: lists and history refetch this often (and on window focus) in case a push was missed. */
 export const SAFETY_REFETCH_MS = 60_000;
+/** The first page of a conversation (and a jump's window): enough to fill a tall screen. */
 const PAGE = 50;
+/** Pages loaded by scrolling past the window's ends: bigger, so long scrolls need fewer requests. */
+const SCROLL_PAGE = 100;
 /** Bursts of events that change unread counts cause one list refetch after this quiet time. */
 const LIST_REFRESH_MS = 150;
 
@@ -562,7 +565,11 @@ export function useConversationFeed(conversationId: string) {
     isOlderInFlight.current = true;
     setLoadingOlder(true);
     try {
-      const { page, changes } = await fetchPage(trpcClient, { conversationId, before: oldest, limit: PAGE });
+      const { page, changes } = await fetchPage(trpcClient, {
+        conversationId,
+        before: oldest,
+        limit: SCROLL_PAGE,
+      });
       queryClient.setQueryData<TFeed>(key, (f) =>
         // Only onto the window it was asked for (a jump may have replaced it meanwhile).
         f && f.messages[0]?.seq === oldest
@@ -590,7 +597,11 @@ export function useConversationFeed(conversationId: string) {
     isNewerInFlight.current = true;
     setLoadingNewer(true);
     try {
-      const { page, changes } = await fetchPage(trpcClient, { conversationId, after: newest, limit: PAGE });
+      const { page, changes } = await fetchPage(trpcClient, {
+        conversationId,
+        after: newest,
+        limit: SCROLL_PAGE,
+      });
       const f = queryClient.getQueryData<TFeed>(key);
       if (gen === generation.current && f?.isComplete && f.hasMoreAfter && newestSeq(f.messages) === newest) {
         queryClient.setQueryData<TFeed>(key, reapply(extendNewer(f, page), changes));
