@@ -36,6 +36,20 @@ import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
+import {
+  addMessage,
+  attach,
+  EMPTY_FEED,
+  extendNewer,
+  INITIAL_VIEW,
+  mergeMessages,
+  newestSeq,
+  nextView,
+  patchMessages,
+  type TFeed,
+  type TFeedView,
+  type THistoryPage,
+} from "./feed-window";
 import { applyReaction } from "./reactions";
 import { useRealtime } from "./realtime-context";
 import { type TReadPosition, unconfirmed } from "./timeline";
@@ -52,88 +66,13 @@ const LIST_REFRESH_MS = 150;
 type TTRPC = ReturnType<typeof useTRPC>;
 type TTRPCClient = ReturnType<typeof useTRPCClient>;
 
-/** One conversation's loaded history. `isComplete` is false while only live events are in it. */
-export type TFeed = {
-  /** A contiguous window of history, ascending seq. */
-  messages: TMessage[];
-  hasMoreBefore: boolean;
-  /** True while the window ends before the newest message (it was opened at a linked message). */
-  hasMoreAfter: boolean;
-  /** Live messages that arrived while `hasMoreAfter`: they join the window once it reaches the newest. */
-  buffered: TMessage[];
-  isComplete: boolean;
-  /** Where the list should be; changes together with the window it describes. */
-  view: TFeedView;
-  /** The newest seq a page put at the window's end when it reached the newest: later rows are live arrivals. */
-  liveAfterSeq: number;
-};
-
-/**
- * Where the list should be: a fresh scroll position for each `windowId` (a jump or a replaced
- * history), at the message `targetSeq` (or the nearest after it), or at the newest when null.
- */
-export type TFeedView = { windowId: number; targetSeq: number | null };
-
-const INITIAL_VIEW: TFeedView = { windowId: 0, targetSeq: null };
-
-/** The next view of a feed (a new window id). */
-function nextView(feed: TFeed | undefined, targetSeq: number | null): TFeedView {
-  return { windowId: (feed?.view.windowId ?? 0) + 1, targetSeq };
-}
-
-/** A history page as messages.history returns it. */
-type THistoryPage = { messages: TMessage[]; hasMoreBefore: boolean; hasMoreAfter: boolean };
+export type { TFeed, TFeedView };
 
 /** Query key of a conversation's history. */
 export const feedKey = (conversationId: string) => ["parley", "feed", conversationId] as const;
 
 /** Conversations whose next history load must replace, not merge (after `resync`). */
 const replaceOnNextLoad = new Set<string>();
-
-function bySeq(messages: readonly TMessage[]): TMessage[] {
-  return [...messages].sort((a, b) => a.seq - b.seq);
-}
-
-/** Merges messages by seq (a later copy of a seq replaces the earlier one). */
-function mergeMessages(current: readonly TMessage[], incoming: readonly TMessage[]): TMessage[] {
-  const map = new Map<number, TMessage>();
-  for (const m of current) map.set(m.seq, m);
-  for (const m of incoming) map.set(m.seq, m);
-  return bySeq([...map.values()]);
-}
-
-function newestSeq(messages: readonly TMessage[]): number {
-  return messages.at(-1)?.seq ?? 0;
-}
-
-/** Applies `change` to every copy of the messages in a feed: the window and the live ones waiting. */
-function patchMessages(feed: TFeed, change: (m: TMessage) => TMessage): TFeed {
-  return { ...feed, messages: feed.messages.map(change), buffered: feed.buffered.map(change) };
-}
-
-/** The window reached the newest message: the live messages that waited join it (the page wins). */
-function attach(feed: TFeed): TFeed {
-  const messages = mergeMessages(feed.buffered, feed.messages);
-  // Rows up to here came from pages (or waited): the list must not auto-scroll over them.
-  return { ...feed, messages, hasMoreAfter: false, buffered: [], liveAfterSeq: newestSeq(messages) };
-}
-
-/** Appends a newer page (`after` the window's start or end) to a detached window. */
-function extendNewer(feed: TFeed, page: THistoryPage): TFeed {
-  const next = { ...feed, messages: mergeMessages(feed.messages, page.messages) };
-  return page.hasMoreAfter ? next : attach(next);
-}
-
-/** An empty feed (live events only so far). */
-const EMPTY_FEED: TFeed = {
-  messages: [],
-  hasMoreBefore: true,
-  hasMoreAfter: false,
-  buffered: [],
-  isComplete: false,
-  view: INITIAL_VIEW,
-  liveAfterSeq: 0,
-};
 
 /**
  * Per conversation, the lists collecting message changes (edits, deletes, reactions) seen while a
@@ -204,16 +143,7 @@ function applyToFeed(feed: TFeed, event: TConversationEvent): TFeed {
     case EventKind.MessageCreated: {
       const message = messageFromEvent(event);
       if (!message) return feed;
-      // Detached: the window does not reach the newest message; the new one waits in `buffered`.
-      let next = feed.hasMoreAfter
-        ? { ...feed, buffered: mergeMessages(feed.buffered, [message]) }
-        : { ...feed, messages: mergeMessages(feed.messages, [message]) };
-      if (message.threadRootId) {
-        next = patchMessages(next, (m) =>
-          m.id === message.threadRootId ? { ...m, replyCount: m.replyCount + 1 } : m,
-        );
-      }
-      return next;
+      return addMessage(feed, message);
     }
     case EventKind.MessageEdited: {
       const messageId = str(event.payload.messageId);
