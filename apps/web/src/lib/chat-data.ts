@@ -52,7 +52,7 @@ import {
 } from "./feed-window";
 import { applyReaction } from "./reactions";
 import { useRealtime } from "./realtime-context";
-import { type TReadPosition, unconfirmed } from "./timeline";
+import { isInMainList, type TReadPosition, unconfirmed } from "./timeline";
 
 /** Safety net only: lists and history refetch this often (and on window focus) in case a push was missed. */
 export const SAFETY_REFETCH_MS = 60_000;
@@ -654,10 +654,11 @@ export function useConversationFeed(conversationId: string) {
   );
 
   // An entry whose message is already in history (or waiting below a detached window) is shown once, as that message.
-  const pending = useMemo(
-    () => unconfirmed(outbox, buffered.length ? [...messages, ...buffered] : messages).map(toPending),
-    [outbox, messages, buffered],
-  );
+  // Thread replies typed here belong to the thread's view, unless also sent to the channel.
+  const pending = useMemo(() => {
+    const forList = outbox.filter((e) => isInMainList({ ...e, threadRootId: e.threadRootId ?? null }));
+    return unconfirmed(forList, buffered.length ? [...messages, ...buffered] : messages).map(toPending);
+  }, [outbox, messages, buffered]);
 
   const loadError = feed.error ? feed.error.message : pageError;
 
