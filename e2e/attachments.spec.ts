@@ -181,13 +181,11 @@ test("cancelling an upload in flight leaves nothing to send", async () => {
     downloadThroughput: -1,
     uploadThroughput: 256 * 1024,
   });
-  await alicePage
-    .getByTestId("file-input")
-    .setInputFiles({
-      name: "slow.bin",
-      mimeType: "application/octet-stream",
-      buffer: randomBytes(2_000_000),
-    });
+  await alicePage.getByTestId("file-input").setInputFiles({
+    name: "slow.bin",
+    mimeType: "application/octet-stream",
+    buffer: randomBytes(2_000_000),
+  });
   const tray = alicePage.getByRole("list", { name: "Files to send" });
   await expect(alicePage.getByRole("progressbar", { name: "Uploading slow.bin" })).toBeVisible();
   await alicePage.getByRole("button", { name: "Cancel upload of slow.bin" }).click();

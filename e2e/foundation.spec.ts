@@ -281,7 +281,8 @@ test("a personal access token works as a Bearer token, and an archived channel i
   await log.getByRole("button", { name: "Load older messages" }).click();
   await expect(log.getByText("Bulk message 1", { exact: true })).toHaveCount(1);
   await expect(log.getByRole("button", { name: "Load older messages" })).toHaveCount(0);
-  await expect(log.getByRole("listitem")).toHaveCount(60);
+  // The list is virtualized: the DOM holds the rows near the viewport, not all 60.
+  await expect(log.getByText("This is the very beginning of the conversation.")).toHaveCount(1);
 
   const archived = await request.post("/api/trpc/conversations.archive", {
     headers: auth,

@@ -162,10 +162,6 @@ export function ConversationView({ conversationId }: { conversationId: string })
     : panelParam === "pins" || panelParam === "members"
       ? panelParam
       : null;
-  const jumpSeq = Number(searchParams.get("m")) || null;
-  const [jumpNonce, setJumpNonce] = useState(0);
-  const [highlightSeq, setHighlightSeq] = useState<number | null>(null);
-  const handledJump = useRef<string | null>(null);
 
   const navigate = useCallback(
     (change: Record<string, string | null>) => {
@@ -185,31 +181,9 @@ export function ConversationView({ conversationId }: { conversationId: string })
   const jumpTo = (seq: number) => {
     // On a phone the panel covers the history: close it so the message is visible.
     const isPhone = window.matchMedia(PHONE).matches;
+    // The message list follows `?m=` (it loads the history around it and highlights it).
     navigate({ m: String(seq), ...(isPhone ? { panel: null, thread: null } : {}) });
-    setJumpNonce((n) => n + 1);
   };
-
-  // Jump to ?m=<seq>: load older pages until it is there, then centre and highlight it.
-  useEffect(() => {
-    if (!jumpSeq || !feed.isLoaded) return;
-    const key = `${jumpSeq}:${jumpNonce}`;
-    if (handledJump.current === key) return;
-    const el = document.querySelector<HTMLElement>(`.history li.msg[data-seq="${jumpSeq}"]`);
-    if (el) {
-      handledJump.current = key;
-      isAtBottom.current = false;
-      el.scrollIntoView({ block: "center" });
-      setHighlightSeq(jumpSeq);
-      return;
-    }
-    const oldest = feed.messages[0]?.seq ?? 0;
-    if (feed.hasMoreBefore && oldest > jumpSeq && !feed.isLoadingOlder) {
-      isAtBottom.current = false;
-      void feed.loadOlder();
-    } else if (!feed.hasMoreBefore || oldest <= jumpSeq) {
-      handledJump.current = key; // not in this channel's history (deleted, or a thread-only reply)
-    }
-  }, [jumpSeq, jumpNonce, feed]);
 
   // Reading = the tab is visible and the newest message is on screen.
   useEffect(() => {
@@ -238,9 +212,8 @@ export function ConversationView({ conversationId }: { conversationId: string })
       conversationId,
       canDeleteAny: role === "admin" || role === "owner",
       openThread,
-      highlightSeq,
     }),
-    [conversationId, role, openThread, highlightSeq],
+    [conversationId, role, openThread],
   );
 
   if (conv.error) {

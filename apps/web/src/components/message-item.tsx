@@ -101,8 +101,6 @@ export type TMessageContext = {
   canDeleteAny: boolean;
   /** Opens a message's thread; absent inside the thread panel itself. */
   openThread?: (rootId: string) => void;
-  /** The message jumped to with `?m=<seq>`, highlighted for a moment. */
-  highlightSeq: number | null;
 };
 
 /** Provided by ConversationView and ThreadPanel, so MessageList needs no thread or pin props. */
@@ -177,7 +175,6 @@ export function MessageItem({
     "msg",
     isCompact ? "grouped" : "",
     isPinned && isLive ? "pinned" : "",
-    ctx?.highlightSeq === m.seq ? "highlight" : "",
     isPicking || mode === "confirm-delete" || isCopied ? "actions-open" : "",
   ];
   return (

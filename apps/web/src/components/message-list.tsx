@@ -1,16 +1,179 @@
 "use client";
 
-import { useLayoutEffect, useRef } from "react";
-import type { useConversationFeed } from "~/lib/chat-data";
-import { isContinuation } from "~/lib/timeline";
+/**
+ * The history of one conversation, newest at the bottom, virtualized with react-virtuoso: the DOM
+ * holds only the rows near the viewport, whatever the length of the history.
+ *
+ * - Scroll position: prepending older pages lowers `firstItemIndex` by the number of rows added
+ *   above (counted by seq, so it survives re-renders), which keeps the row being read in place.
+ *   Virtuoso does not correct for a rendered row above the viewport that changes size (an edit,
+ *   a reaction): `useKeepPlaceOnResize` scrolls by the difference, so nothing on screen moves.
+ *   The header and footer rows have a fixed height for the same reason.
+ * - Following: new rows at the end scroll into view only when the reader is at the bottom and
+ *   they are live arrivals (not a page loaded below a detached window) or the reader's own send.
+ * - A jump (`?m=<seq>`, "Jump to latest") gives the feed a new `view.windowId`; the Virtuoso is
+ *   remounted for it and starts at the target row (centered and highlighted) or at the newest.
+ * - Reading: `stickToBottom` (owned by the conversation view, which marks read from it) is true
+ *   only while the newest message is on screen, the window reaches the newest message, and the
+ *   read position at open is known (so the "New messages" divider is computed before it moves).
+ */
+import "~/styles/message-list.css";
+import { useSearchParams } from "next/navigation";
+import {
+  type ComponentPropsWithoutRef,
+  forwardRef,
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
+import { type Components, type ListRange, Virtuoso, type VirtuosoHandle } from "react-virtuoso";
+import type { TPendingMessage, useConversationFeed } from "~/lib/chat-data";
+import { isInMainList, newMessagesDividerSeq, type TTimelineRow, timelineRows } from "~/lib/timeline";
+import type { TMessage } from "~/trpc/types";
 import { MessageItem, PendingItem, type TMessageActions } from "./message-item";
 
 type TFeedView = ReturnType<typeof useConversationFeed>;
 
+type TItem =
+  | { kind: "message"; key: string; row: TTimelineRow<TMessage> }
+  | { kind: "pending"; key: string; pending: TPendingMessage };
+
+/** What the header and footer rows show (passed as Virtuoso's context so the components stay stable). */
+type TListContext = {
+  hasMoreBefore: boolean;
+  isLoadingOlder: boolean;
+  loadOlder: () => void;
+  hasMoreAfter: boolean;
+  isLoadingNewer: boolean;
+  loadNewer: () => void;
+  isEmpty: boolean;
+};
+
+/** Far above any number of rows one session can prepend (Virtuoso needs a positive index). */
+const FIRST_INDEX = 10_000_000;
+/** How long a jumped-to message stays highlighted. */
+const HIGHLIGHT_MS = 2_500;
+/** Below this many rows the list loads older pages by itself (the top is on screen anyway). */
+const MIN_ROWS = 20;
 /**
- * The history of one conversation, newest at the bottom: pinned to the newest message unless the
- * reader scrolled up; loading older messages keeps the message being read in place.
+ * A fresh window loads no pages until Virtuoso has settled on its first position: a page
+ * prepended while it is still scrolling to `initialTopMostItemIndex` shifts that index and sets
+ * off page after page.
  */
+const SETTLE_MS = 400;
+
+const Scroller = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div">>(function Scroller(props, ref) {
+  // A focusable log so keyboard users can scroll it; named as the e2e suite finds it.
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+    <div {...props} ref={ref} className="history" role="log" aria-label="Message history" tabIndex={0} />
+  );
+});
+
+const List = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div">>(function List(props, ref) {
+  // Virtuoso wraps each row in a div (measured), and an <ol> may only hold <li>.
+  // biome-ignore lint/a11y/useSemanticElements: see above
+  return <div {...props} ref={ref} role="list" aria-label="Messages" />;
+});
+
+function Header({ context }: { context?: TListContext }) {
+  if (!context) return null;
+  if (context.hasMoreBefore) {
+    return (
+      <div className="ml-edge">
+        {context.isLoadingOlder ? (
+          <span className="ml-loading" role="status">
+            <span className="ml-spinner" aria-hidden="true" /> Loading older messages…
+          </span>
+        ) : (
+          <button type="button" className="quiet" onClick={context.loadOlder}>
+            Load older messages
+          </button>
+        )}
+      </div>
+    );
+  }
+  return context.isEmpty ? null : (
+    <p className="ml-start muted">This is the very beginning of the conversation.</p>
+  );
+}
+
+function Footer({ context }: { context?: TListContext }) {
+  if (!context?.hasMoreAfter) return <div className="ml-bottom-space" />;
+  return (
+    <div className="ml-edge">
+      {context.isLoadingNewer ? (
+        <span className="ml-loading" role="status">
+          <span className="ml-spinner" aria-hidden="true" /> Loading newer messages…
+        </span>
+      ) : (
+        <button type="button" className="quiet" onClick={context.loadNewer}>
+          Load newer messages
+        </button>
+      )}
+    </div>
+  );
+}
+
+const COMPONENTS: Components<TItem, TListContext> = { Scroller, List, Header, Footer };
+
+/**
+ * Keeps what is on screen in place when a row entirely above the viewport changes height (rows
+ * seen for the first time are Virtuoso's business). Returns the ref callback for each row.
+ */
+function useKeepPlaceOnResize(scroller: { current: HTMLElement | null }) {
+  const [observer] = useState(() => {
+    if (typeof ResizeObserver === "undefined") return null;
+    const heights = new WeakMap<Element, number>();
+    const observer = new ResizeObserver((entries) => {
+      const el = scroller.current;
+      let shift = 0;
+      const top = el?.getBoundingClientRect().top ?? 0;
+      for (const entry of entries) {
+        // A row Virtuoso took out of the DOM reports a size of 0: forget it, it moved nothing.
+        if (!entry.target.isConnected) {
+          observer.unobserve(entry.target);
+          heights.delete(entry.target);
+          continue;
+        }
+        const height = entry.borderBoxSize[0]?.blockSize ?? entry.contentRect.height;
+        const previous = heights.get(entry.target);
+        heights.set(entry.target, height);
+        if (previous === undefined || previous === height) continue;
+        if (entry.target.getBoundingClientRect().bottom <= top + 1) shift += height - previous;
+      }
+      if (el && shift !== 0) el.scrollTop += shift;
+    });
+    return observer;
+  });
+  useEffect(() => () => observer?.disconnect(), [observer]);
+  return useCallback(
+    (row: HTMLElement | null) => {
+      if (row) observer?.observe(row);
+    },
+    [observer],
+  );
+}
+
+/** `?m=<seq>`: the message a link points at, or null. */
+function useLinkedSeq(): number | null {
+  const params = useSearchParams();
+  const raw = params.get("m");
+  if (raw === null || !/^\d{1,12}$/.test(raw)) return null;
+  return Number(raw);
+}
+
+/** Drops `?m=` from the address without a navigation (so a reload opens at the newest again). */
+function forgetLinkedSeq() {
+  const url = new URL(window.location.href);
+  if (!url.searchParams.has("m")) return;
+  url.searchParams.delete("m");
+  window.history.replaceState(window.history.state, "", url);
+}
+
 export function MessageList({
   feed,
   meId,
@@ -29,87 +192,348 @@ export function MessageList({
   actions: TMessageActions;
   /** Called when the newest message is on screen (the reader has seen everything). */
   onReadBottom: () => void;
-  /** Set to true by the owner to scroll to the newest message on the next render (after a send). */
+  /** Kept true while the reader sees the newest message; the owner sets it before a send. */
   stickToBottom: { current: boolean };
 }) {
-  const scroller = useRef<HTMLDivElement>(null);
-  const restore = useRef<{ height: number; top: number } | null>(null);
+  const virtuoso = useRef<VirtuosoHandle>(null);
+  const scroller = useRef<HTMLElement | null>(null);
+  const observeRow = useKeepPlaceOnResize(scroller);
+  const [isAtBottom, setAtBottom] = useState(true);
+  /** The newest seq on screen when the reader scrolled up: later ones count as unseen. */
+  const [leftAtSeq, setLeftAtSeq] = useState<number | null>(null);
+  const [highlightSeq, setHighlightSeq] = useState<number | null>(null);
+  const isDetached = feed.hasMoreAfter;
+  const isReadKnown = feed.readAtOpen !== undefined;
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: re-run whenever the rendered rows change
+  const visible = useMemo(() => feed.messages.filter(isInMainList), [feed.messages]);
+  const dividerSeq = useMemo(
+    () => (meId ? newMessagesDividerSeq(visible, feed.readAtOpen ?? null, meId, feed.hasMoreBefore) : null),
+    [visible, feed.readAtOpen, meId, feed.hasMoreBefore],
+  );
+  const items = useMemo<TItem[]>(() => {
+    const rows = timelineRows(visible, { hasMoreBefore: feed.hasMoreBefore, dividerSeq });
+    // While older messages exist, the oldest loaded one is context only: whether the next one
+    // starts a block or a day depends on it, and showing it would change its own header (so the
+    // rows would move) when the page above it arrives.
+    return [
+      ...(feed.hasMoreBefore ? rows.slice(1) : rows).map(
+        (row): TItem => ({ kind: "message", key: row.message.id, row }),
+      ),
+      // Own messages not stored yet belong at the newest end, which a detached window is not.
+      ...(isDetached ? [] : feed.pending).map(
+        (p): TItem => ({ kind: "pending", key: `pending:${p.clientMsgId}`, pending: p }),
+      ),
+    ];
+  }, [visible, feed.hasMoreBefore, dividerSeq, feed.pending, isDetached]);
+
+  // Prepending N rows must lower firstItemIndex by N in the same render: count the rows above
+  // the previous first row (by seq), per window.
+  const base = useRef<{ windowId: number; seq: number; index: number } | null>(null);
+  const firstMessage = items[0]?.kind === "message" ? items[0].row.message : undefined;
+  const firstSeq = firstMessage?.seq;
+  let firstItemIndex = FIRST_INDEX;
+  const b = base.current;
+  if (b && b.windowId === feed.view.windowId && firstSeq !== undefined) {
+    const added =
+      firstSeq < b.seq ? items.filter((it) => it.kind === "message" && it.row.message.seq < b.seq).length : 0;
+    firstItemIndex = b.index - added;
+  }
+  if (firstSeq !== undefined)
+    base.current = { windowId: feed.view.windowId, seq: firstSeq, index: firstItemIndex };
+
+  // Read by Virtuoso's callbacks, which must see this render's rows.
+  const itemsRef = useRef(items);
+  itemsRef.current = items;
+  const liveAfterRef = useRef(feed.liveAfterSeq);
+  liveAfterRef.current = feed.liveAfterSeq;
+  const detachedRef = useRef(isDetached);
+  detachedRef.current = isDetached;
+  const followedPending = useRef<string | null>(null);
+  const onReadBottomRef = useRef(onReadBottom);
+  onReadBottomRef.current = onReadBottom;
+  const isAtBottomRef = useRef(true);
+
+  // Where a fresh window starts: the linked message (centered) or the newest row.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: Virtuoso reads it once per window, at mount
+  const initialTopMostItemIndex = useMemo(() => {
+    const target = feed.view.targetSeq;
+    if (target === null) return { index: "LAST" as const, align: "end" as const };
+    const i = items.findIndex((it) => it.kind === "message" && it.row.message.seq >= target);
+    return i < 0 ? { index: "LAST" as const, align: "end" as const } : { index: i, align: "center" as const };
+  }, [feed.view]);
+
+  // Highlight the message a jump went to, briefly.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per jump, not on every row change
+  useEffect(() => {
+    const target = feed.view.targetSeq;
+    if (target === null) return;
+    const hit = visible.find((m) => m.seq >= target);
+    if (!hit) return;
+    setHighlightSeq(hit.seq);
+    const timer = setTimeout(() => setHighlightSeq(null), HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [feed.view]);
+
+  // `?m=<seq>` opens (or moves) the conversation at that message.
+  const linkedSeq = useLinkedSeq();
+  const jumpToRef = useRef(feed.jumpTo);
+  jumpToRef.current = feed.jumpTo;
   useLayoutEffect(() => {
-    const el = scroller.current;
-    if (!el) return;
-    if (restore.current) {
-      el.scrollTop = el.scrollHeight - restore.current.height + restore.current.top;
-      restore.current = null;
-    } else if (stickToBottom.current) {
-      el.scrollTop = el.scrollHeight;
-    }
-  }, [feed.messages, feed.pending]);
+    if (linkedSeq !== null) void jumpToRef.current(linkedSeq);
+  }, [linkedSeq]);
 
-  async function loadOlder() {
-    const el = scroller.current;
-    if (el) restore.current = { height: el.scrollHeight, top: el.scrollTop };
-    await feed.loadOlder();
+  /** The reader sees the newest message: tell the owner, which marks it read. */
+  const syncReading = useCallback(() => {
+    const isReading = isAtBottomRef.current && !detachedRef.current && isReadKnown;
+    const wasReading = stickToBottom.current;
+    stickToBottom.current = isReading;
+    if (isReading && !wasReading && document.visibilityState === "visible") onReadBottomRef.current();
+  }, [isReadKnown, stickToBottom]);
+
+  // Before the owner's effects run (they read stickToBottom to mark new arrivals read).
+  useLayoutEffect(() => {
+    syncReading();
+  });
+
+  const onAtBottom = useCallback(
+    (atBottom: boolean) => {
+      isAtBottomRef.current = atBottom;
+      setAtBottom(atBottom);
+      const rows = itemsRef.current;
+      let newest: number | null = null;
+      for (let i = rows.length - 1; i >= 0 && newest === null; i--) {
+        const it = rows[i];
+        if (it?.kind === "message") newest = it.row.message.seq;
+      }
+      setLeftAtSeq(atBottom ? null : newest);
+      syncReading();
+    },
+    [syncReading],
+  );
+
+  const followOutput = useCallback((atBottom: boolean) => {
+    if (detachedRef.current) return false;
+    const last = itemsRef.current.at(-1);
+    if (!last) return false;
+    if (last.kind === "pending") {
+      // The reader's own new message: always show it (once; later renders keep the usual rule).
+      if (followedPending.current !== last.key) {
+        followedPending.current = last.key;
+        return "auto";
+      }
+      return atBottom ? "auto" : false;
+    }
+    // Rows a page load put below the window are not arrivals: never scroll over them.
+    return atBottom && last.row.message.seq > liveAfterRef.current ? "auto" : false;
+  }, []);
+
+  // Sending while reading an older window: go to the newest, where the message will show.
+  const newestPending = feed.pending.at(-1)?.clientMsgId;
+  const jumpToLatest = feed.jumpToLatest;
+  const pendingSeen = useRef(newestPending);
+  useEffect(() => {
+    if (newestPending === pendingSeen.current) return;
+    pendingSeen.current = newestPending;
+    if (newestPending && isDetached) {
+      forgetLinkedSeq();
+      void jumpToLatest();
+    }
+  }, [newestPending, isDetached, jumpToLatest]);
+
+  // Paging at the edges, held back while a fresh window settles (see SETTLE_MS).
+  const feedRef = useRef(feed);
+  feedRef.current = feed;
+  const firstIndexRef = useRef(firstItemIndex);
+  firstIndexRef.current = firstItemIndex;
+  const rangeRef = useRef<ListRange | null>(null);
+  const isSettledRef = useRef(false);
+  const loadAtEdges = useCallback(() => {
+    const range = rangeRef.current;
+    const f = feedRef.current;
+    if (!range || !isSettledRef.current) return;
+    // The rendered range (overscan included), as positions in `items`.
+    const first = firstIndexRef.current;
+    const position = (i: number) => (i >= first ? i - first : i);
+    if (f.hasMoreBefore && position(range.startIndex) <= 0) void f.loadOlder();
+    if (f.hasMoreAfter && position(range.endIndex) >= itemsRef.current.length - 1) void f.loadNewer();
+  }, []);
+  const windowKey = `${feed.view.windowId}:${feed.isLoaded}`;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: restarts for each fresh window (windowKey)
+  useEffect(() => {
+    isSettledRef.current = false;
+    const timer = setTimeout(() => {
+      isSettledRef.current = true;
+      loadAtEdges();
+    }, SETTLE_MS);
+    return () => clearTimeout(timer);
+  }, [windowKey, loadAtEdges]);
+
+  // Too few rows to scroll (say, a page of thread replies hidden from the main list): load on.
+  const { isLoaded, hasMoreBefore, isLoadingOlder, loadOlder, loadError } = feed;
+  useEffect(() => {
+    if (isLoaded && hasMoreBefore && !isLoadingOlder && !loadError && visible.length < MIN_ROWS) {
+      void loadOlder();
+    }
+  }, [isLoaded, hasMoreBefore, isLoadingOlder, loadError, visible.length, loadOlder]);
+
+  const context = useMemo<TListContext>(
+    () => ({
+      hasMoreBefore: feed.hasMoreBefore,
+      isLoadingOlder: feed.isLoadingOlder,
+      loadOlder: () => void feed.loadOlder(),
+      hasMoreAfter: feed.hasMoreAfter,
+      isLoadingNewer: feed.isLoadingNewer,
+      loadNewer: () => void feed.loadNewer(),
+      isEmpty: items.length === 0,
+    }),
+    [
+      feed.hasMoreBefore,
+      feed.isLoadingOlder,
+      feed.loadOlder,
+      feed.hasMoreAfter,
+      feed.isLoadingNewer,
+      feed.loadNewer,
+      items.length,
+    ],
+  );
+
+  const unseen = useMemo(() => {
+    const isNew = (m: TMessage) => m.senderId !== meId && isInMainList(m);
+    if (isDetached) return feed.buffered.filter(isNew).length;
+    if (leftAtSeq === null) return 0;
+    return visible.filter((m) => m.seq > leftAtSeq && isNew(m)).length;
+  }, [isDetached, feed.buffered, leftAtSeq, visible, meId]);
+
+  function goToLatest() {
+    forgetLinkedSeq();
+    if (isDetached) {
+      void feed.jumpToLatest();
+    } else {
+      virtuoso.current?.scrollToIndex({ index: "LAST", align: "end", behavior: "auto" });
+    }
   }
 
-  return (
-    <div
-      className="history"
-      ref={scroller}
-      role="log"
-      aria-label="Message history"
-      onScroll={(e) => {
-        const el = e.currentTarget;
-        stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-        if (stickToBottom.current) onReadBottom();
-      }}
-    >
-      {feed.hasMoreBefore ? (
-        <div className="load-older">
-          <button type="button" onClick={() => void loadOlder()} disabled={feed.isLoadingOlder}>
-            {feed.isLoadingOlder ? "Loading…" : "Load older messages"}
-          </button>
-        </div>
-      ) : null}
-      {feed.isLoaded && feed.messages.length === 0 && feed.pending.length === 0 ? (
-        <p className="muted" style={{ padding: "0 1.25rem" }}>
-          No messages yet. Say hello!
-        </p>
-      ) : null}
-      {!feed.isLoaded && !feed.loadError ? (
-        <p className="muted" style={{ padding: "0 1.25rem" }}>
-          Loading messages…
-        </p>
-      ) : null}
-      {feed.loadError ? (
-        <p role="alert" className="error" style={{ padding: "0 1.25rem" }}>
-          {feed.loadError}
-        </p>
-      ) : null}
-      <ol aria-label="Messages">
-        {feed.messages.map((m, i) => (
-          <MessageItem
-            key={m.id}
-            m={m}
-            isGrouped={isContinuation(feed.messages[i - 1], m)}
-            meId={meId}
-            names={names}
-            canAct={canAct}
-            actions={actions}
-          />
-        ))}
-        {feed.pending.map((p) => (
+  const renderItem = (_index: number, item: TItem) => {
+    if (item.kind === "pending") {
+      return (
+        <div className="ml-row" ref={observeRow}>
           <PendingItem
-            key={p.clientMsgId}
-            p={p}
+            p={item.pending}
             senderName={meName}
             names={names}
             meId={meId}
-            onRetry={() => feed.retry(p.clientMsgId)}
+            onRetry={() => feed.retry(item.pending.clientMsgId)}
           />
-        ))}
-      </ol>
+        </div>
+      );
+    }
+    const { row } = item;
+    const isHighlighted = row.message.seq === highlightSeq;
+    return (
+      <div className={isHighlighted ? "ml-row ml-highlight" : "ml-row"} ref={observeRow}>
+        {row.day ? (
+          // biome-ignore lint/a11y/useSemanticElements: an <hr> cannot show the day's name
+          <div className="ml-day" role="separator" aria-label={row.day}>
+            <span>{row.day}</span>
+          </div>
+        ) : null}
+        {row.isFirstNew ? (
+          // biome-ignore lint/a11y/useSemanticElements: an <hr> cannot show its label
+          <div className="ml-new" role="separator" aria-label="New messages">
+            <span>New messages</span>
+          </div>
+        ) : null}
+        <MessageItem
+          m={row.message}
+          isGrouped={row.isGrouped}
+          meId={meId}
+          names={names}
+          canAct={canAct}
+          actions={actions}
+        />
+      </div>
+    );
+  };
+
+  // Virtuoso also pins a reader at the bottom when the list grows while any follow function is
+  // set: below a detached window, or below rows a page just put there, nothing must pin.
+  const lastItem = items.at(-1);
+  const isFollowing =
+    !isDetached &&
+    (lastItem?.kind === "pending" ||
+      (lastItem?.kind === "message" && lastItem.row.message.seq > feed.liveAfterSeq));
+  const isEmpty = feed.isLoaded && items.length === 0 && !feed.hasMoreBefore && !feed.hasMoreAfter;
+  const showJump = feed.isLoaded && (isDetached || !isAtBottom);
+
+  return (
+    <div className="message-list">
+      {!feed.isLoaded || isEmpty ? (
+        <div className="history ml-placeholder" role="log" aria-label="Message history">
+          {feed.loadError ? (
+            <p role="alert" className="error">
+              {feed.loadError}
+            </p>
+          ) : isEmpty ? (
+            <p className="muted">No messages yet. Say hello!</p>
+          ) : (
+            <p className="ml-loading" role="status">
+              <span className="ml-spinner" aria-hidden="true" /> Loading messages…
+            </p>
+          )}
+        </div>
+      ) : (
+        <Virtuoso<TItem, TListContext>
+          key={feed.view.windowId}
+          ref={virtuoso}
+          className="ml-virtuoso"
+          data={items}
+          context={context}
+          firstItemIndex={firstItemIndex}
+          initialTopMostItemIndex={initialTopMostItemIndex}
+          computeItemKey={(_index, item) => item.key}
+          itemContent={renderItem}
+          components={COMPONENTS}
+          alignToBottom
+          followOutput={isFollowing ? followOutput : false}
+          atBottomStateChange={onAtBottom}
+          atBottomThreshold={48}
+          increaseViewportBy={{ top: 400, bottom: 400 }}
+          scrollerRef={(el) => {
+            scroller.current = el instanceof HTMLElement ? el : null;
+          }}
+          rangeChanged={(range) => {
+            rangeRef.current = range;
+            loadAtEdges();
+          }}
+          startReached={() => {
+            if (isSettledRef.current && feed.hasMoreBefore) void feed.loadOlder();
+          }}
+          endReached={() => {
+            if (isSettledRef.current && feed.hasMoreAfter) void feed.loadNewer();
+          }}
+        />
+      )}
+      {feed.isLoaded && feed.loadError ? (
+        <p role="alert" className="error ml-error">
+          {feed.loadError}
+        </p>
+      ) : null}
+      {showJump ? (
+        <button
+          type="button"
+          className="ml-jump"
+          onClick={goToLatest}
+          disabled={feed.isJumping}
+          aria-label={unseen > 0 ? `Jump to latest messages, ${unseen} new` : "Jump to latest messages"}
+        >
+          <span aria-hidden="true">↓</span>{" "}
+          {feed.isJumping
+            ? "Loading…"
+            : unseen > 0
+              ? `${unseen} new ${unseen === 1 ? "message" : "messages"}`
+              : "Jump to latest"}
+        </button>
+      ) : null}
     </div>
   );
 }

@@ -97,7 +97,7 @@ export function ThreadPanel({
   const outbox = useThreadReplies(conversationId, rootId, replies);
   const scroller = useRef<HTMLDivElement>(null);
   const ctx = useMemo<TMessageContext>(
-    () => ({ conversationId, canDeleteAny, highlightSeq: null }),
+    () => ({ conversationId, canDeleteAny }),
     [conversationId, canDeleteAny],
   );
   const root = thread.data?.root;

@@ -11,6 +11,15 @@
  *   in the page is merged by seq, never shown twice). Live message.created/edited/deleted and
  *   reaction.added/removed patch the entry (reactions as sets, so replaying one is harmless); `resync` (the client cannot catch up incrementally) refetches the newest page and
  *   replaces the entry.
+ * - The entry is always one contiguous window of history. Attached (the default) it ends at the
+ *   newest message and live messages append to it. Jumping to a message (`jumpTo`, `?m=<seq>`)
+ *   detaches it: the window is loaded `around` that seq, grows with `after` pages, and live
+ *   messages wait in `buffered` (patched by edits and reactions like the window) until the window
+ *   reaches the newest message, when they join it; `jumpToLatest` does the same with the newest
+ *   page. Because the detach happens before the page is requested, every message created after
+ *   the page was read is either in `buffered` or arrives later, so nothing is lost or doubled.
+ * - A page request races live edits, deletes and reactions: those seen while it is in flight are
+ *   re-applied to the page (`fetchPage`), so a page never undoes a change the tab already showed.
  * - Conversations list (sidebar): counts come from the server, so events that change them —
  *   others' messages, read.updated from any device, added/removed/dm.opened — invalidate the list
  *   (coalesced), which refetches it once. Every member conversation in it is tracked from its
@@ -27,22 +36,38 @@ import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
+import {
+  addMessage,
+  attach,
+  EMPTY_FEED,
+  extendNewer,
+  INITIAL_VIEW,
+  mergeMessages,
+  newestSeq,
+  nextView,
+  patchMessages,
+  type TFeed,
+  type TFeedView,
+  type THistoryPage,
+} from "./feed-window";
 import { applyReaction } from "./reactions";
 import { useRealtime } from "./realtime-context";
 import { applyToThreads } from "./thread-data";
-import { unconfirmed } from "./timeline";
+import { isInMainList, type TReadPosition, unconfirmed } from "./timeline";
 
 /** Safety net only: lists and history refetch this often (and on window focus) in case a push was missed. */
 export const SAFETY_REFETCH_MS = 60_000;
+/** The first page of a conversation (and a jump's window): enough to fill a tall screen. */
 const PAGE = 50;
+/** Pages loaded by scrolling past the window's ends: bigger, so long scrolls need fewer requests. */
+const SCROLL_PAGE = 100;
 /** Bursts of events that change unread counts cause one list refetch after this quiet time. */
 const LIST_REFRESH_MS = 150;
 
 type TTRPC = ReturnType<typeof useTRPC>;
 type TTRPCClient = ReturnType<typeof useTRPCClient>;
 
-/** One conversation's loaded history. `isComplete` is false while only live events are in it. */
-export type TFeed = { messages: TMessage[]; hasMoreBefore: boolean; isComplete: boolean };
+export type { TFeed, TFeedView };
 
 /** Query key of a conversation's history. */
 export const feedKey = (conversationId: string) => ["parley", "feed", conversationId] as const;
@@ -50,20 +75,34 @@ export const feedKey = (conversationId: string) => ["parley", "feed", conversati
 /** Conversations whose next history load must replace, not merge (after `resync`). */
 const replaceOnNextLoad = new Set<string>();
 
-function bySeq(messages: readonly TMessage[]): TMessage[] {
-  return [...messages].sort((a, b) => a.seq - b.seq);
+/**
+ * Per conversation, the lists collecting message changes (edits, deletes, reactions) seen while a
+ * page request is in flight; `fetchPage` re-applies them to the page.
+ */
+const changeWatchers = new Map<string, Set<TConversationEvent[]>>();
+
+/** Requests a history page and returns it with the message changes that arrived meanwhile. */
+async function fetchPage(
+  trpcClient: TTRPCClient,
+  input: { conversationId: string; before?: number; after?: number; around?: number; limit: number },
+): Promise<{ page: THistoryPage; changes: TConversationEvent[] }> {
+  const changes: TConversationEvent[] = [];
+  const watchers = changeWatchers.get(input.conversationId) ?? new Set();
+  watchers.add(changes);
+  changeWatchers.set(input.conversationId, watchers);
+  try {
+    const page = await trpcClient.messages.history.query(input);
+    // No event can land between here and the caller's synchronous cache update (both microtasks).
+    return { page, changes };
+  } finally {
+    watchers.delete(changes);
+    if (watchers.size === 0) changeWatchers.delete(input.conversationId);
+  }
 }
 
-/** Merges messages by seq (a later copy of a seq replaces the earlier one). */
-function mergeMessages(current: readonly TMessage[], incoming: readonly TMessage[]): TMessage[] {
-  const map = new Map<number, TMessage>();
-  for (const m of current) map.set(m.seq, m);
-  for (const m of incoming) map.set(m.seq, m);
-  return bySeq([...map.values()]);
-}
-
-function newestSeq(messages: readonly TMessage[]): number {
-  return messages.at(-1)?.seq ?? 0;
+/** Re-applies changes seen during a page request (idempotent: bodies replace, reactions are sets). */
+function reapply(feed: TFeed, changes: readonly TConversationEvent[]): TFeed {
+  return changes.reduce(applyToFeed, feed);
 }
 
 function str(value: unknown): string | null {
@@ -117,17 +156,7 @@ export function applyToFeed(feed: TFeed, event: TConversationEvent): TFeed {
     case EventKind.MessageCreated: {
       const message = messageFromEvent(event);
       if (!message) return feed;
-      const isShown = !message.threadRootId || message.alsoInChannel;
-      const isNew = !feed.messages.some((m) => m.seq === message.seq);
-      let messages = isShown ? mergeMessages(feed.messages, [message]) : feed.messages;
-      if (message.threadRootId && isNew && feed.messages.some((m) => m.id === message.threadRootId)) {
-        messages = messages.map((m) =>
-          m.id === message.threadRootId
-            ? { ...m, replyCount: m.replyCount + 1, lastReplyAt: message.createdAt }
-            : m,
-        );
-      }
-      return messages === feed.messages ? feed : { ...feed, messages };
+      return addMessage(feed, message);
     }
     case EventKind.MessagePinned:
     case EventKind.MessageUnpinned: {
@@ -136,21 +165,15 @@ export function applyToFeed(feed: TFeed, event: TConversationEvent): TFeed {
       const isPinned = event.kind === EventKind.MessagePinned;
       const pinnedAt = isPinned ? (date(event.payload.pinnedAt) ?? new Date(event.createdAt)) : null;
       const pinnedById = isPinned ? (str(event.payload.pinnedById) ?? event.actorId ?? null) : null;
-      if (!feed.messages.some((m) => m.id === messageId)) return feed;
-      return {
-        ...feed,
-        messages: feed.messages.map((m) => (m.id === messageId ? { ...m, pinnedAt, pinnedById } : m)),
-      };
+      if (![...feed.messages, ...feed.buffered].some((m) => m.id === messageId)) return feed;
+      return patchMessages(feed, (m) => (m.id === messageId ? { ...m, pinnedAt, pinnedById } : m));
     }
     case EventKind.MessageEdited: {
       const messageId = str(event.payload.messageId);
       const body = str(event.payload.body);
       if (!messageId || body === null) return feed;
       const editedAt = date(event.payload.editedAt) ?? new Date(event.createdAt);
-      return {
-        ...feed,
-        messages: feed.messages.map((m) => (m.id === messageId ? { ...m, body, editedAt } : m)),
-      };
+      return patchMessages(feed, (m) => (m.id === messageId ? { ...m, body, editedAt } : m));
     }
     case EventKind.MessageDeleted: {
       const messageId = str(event.payload.messageId);
@@ -160,24 +183,21 @@ export function applyToFeed(feed: TFeed, event: TConversationEvent): TFeed {
       const rootId = str(event.payload.threadRootId);
       const replyCount = typeof event.payload.replyCount === "number" ? event.payload.replyCount : null;
       const lastReplyAt = date(event.payload.lastReplyAt);
-      return {
-        ...feed,
-        messages: feed.messages.map((m) => {
-          if (m.id === messageId) {
-            return {
-              ...m,
-              body: "",
-              attachments: [],
-              reactions: [],
-              pinnedAt: null,
-              pinnedById: null,
-              deletedAt,
-            };
-          }
-          if (rootId && m.id === rootId && replyCount !== null) return { ...m, replyCount, lastReplyAt };
-          return m;
-        }),
-      };
+      return patchMessages(feed, (m) => {
+        if (m.id === messageId) {
+          return {
+            ...m,
+            body: "",
+            attachments: [],
+            reactions: [],
+            pinnedAt: null,
+            pinnedById: null,
+            deletedAt,
+          };
+        }
+        if (rootId && m.id === rootId && replyCount !== null) return { ...m, replyCount, lastReplyAt };
+        return m;
+      });
     }
     case EventKind.ReactionAdded:
     case EventKind.ReactionRemoved: {
@@ -186,14 +206,11 @@ export function applyToFeed(feed: TFeed, event: TConversationEvent): TFeed {
       const emoji = str(event.payload.emoji);
       if (!messageId || !userId || !emoji) return feed;
       const isAdded = event.kind === EventKind.ReactionAdded;
-      return {
-        ...feed,
-        messages: feed.messages.map((m) =>
-          m.id === messageId && !m.deletedAt
-            ? { ...m, reactions: applyReaction(m.reactions, emoji, userId, isAdded) }
-            : m,
-        ),
-      };
+      return patchMessages(feed, (m) =>
+        m.id === messageId && !m.deletedAt
+          ? { ...m, reactions: applyReaction(m.reactions, emoji, userId, isAdded) }
+          : m,
+      );
     }
     default:
       return feed;
@@ -232,6 +249,9 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
 
   const onEvent = (event: TConversationEvent) => {
     const key = feedKey(event.conversationId);
+    if (isMessageChange(event)) {
+      for (const changes of changeWatchers.get(event.conversationId) ?? []) changes.push(event);
+    }
     const feed = queryClient.getQueryData<TFeed>(key);
     if (feed) {
       const next = applyToFeed(feed, event);
@@ -240,10 +260,7 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
       if (event.kind === EventKind.MessageCreated) {
         // The first load is in flight and may have read the log before this event: keep it so the
         // load merges it (see useConversationFeed) instead of losing it until the next safety refetch.
-        queryClient.setQueryData<TFeed>(
-          key,
-          applyToFeed({ messages: [], hasMoreBefore: true, isComplete: false }, event),
-        );
+        queryClient.setQueryData<TFeed>(key, applyToFeed(EMPTY_FEED, event));
       } else if (isMessageChange(event)) {
         // An edit, delete or reaction to a message the in-flight page may predate: load again (rare).
         void queryClient.invalidateQueries({ queryKey: key });
@@ -416,14 +433,55 @@ function useOutbox(client: ParleyClient | null, conversationId: string): TOutbox
   return entries;
 }
 
+/**
+ * The read position when the conversation was opened (for the "New messages" divider): undefined
+ * until known, null when there is none to show (not a member, or it could not be read).
+ */
+function useReadPositionAtOpen(conversationId: string): TReadPosition | null | undefined {
+  const trpcClient = useTRPCClient();
+  const [position, setPosition] = useState<TReadPosition | null | undefined>(undefined);
+  useEffect(() => {
+    let isCurrent = true;
+    setPosition(undefined);
+    trpcClient.conversations.get
+      .query({ conversationId })
+      .then((c) => {
+        if (isCurrent) setPosition(c.isMember ? { readSeq: c.readSeq, lastSeq: c.lastSeq } : null);
+      })
+      .catch(() => {
+        if (isCurrent) setPosition(null); // never hold reading back because of the divider
+      });
+    return () => {
+      isCurrent = false;
+    };
+  }, [conversationId, trpcClient]);
+  return position;
+}
+
 /** History, outbox and paging for one conversation. Mount it with `key={conversationId}`. */
 export function useConversationFeed(conversationId: string) {
   const trpcClient = useTRPCClient();
   const queryClient = useQueryClient();
   const { client } = useRealtime();
   const [isLoadingOlder, setLoadingOlder] = useState(false);
-  const [olderError, setOlderError] = useState<string | null>(null);
+  const [isLoadingNewer, setLoadingNewer] = useState(false);
+  const [isJumping, setJumping] = useState(false);
+  const [pageError, setPageError] = useState<string | null>(null);
+  /** A newer jump makes the pages of older jumps and loads moot. */
+  const generation = useRef(0);
+  const isOlderInFlight = useRef(false);
+  const isNewerInFlight = useRef(false);
+  const readAtOpen = useReadPositionAtOpen(conversationId);
   const key = feedKey(conversationId);
+
+  const track = useCallback(
+    (conversation: { isMember: boolean; lastSeq: number }) => {
+      if (client && conversation.isMember && client.cursor(conversationId) === undefined) {
+        client.track(conversationId, conversation.lastSeq);
+      }
+    },
+    [client, conversationId],
+  );
 
   const feed = useQuery({
     queryKey: key,
@@ -431,9 +489,28 @@ export function useConversationFeed(conversationId: string) {
       // lastSeq before the page: every event after it is delivered by the client, and whatever
       // of it the page already holds is merged by seq.
       const conversation = await trpcClient.conversations.get.query({ conversationId });
-      const page = await trpcClient.messages.history.query({ conversationId, limit: PAGE });
+      const current = queryClient.getQueryData<TFeed>(key);
+      if (current?.hasMoreAfter && !replaceOnNextLoad.has(conversationId)) {
+        // A detached window (or a jump in progress): refresh it from its start, never add a gap.
+        track(conversation);
+        const first = current.messages[0]?.seq;
+        if (!current.isComplete || first === undefined) return current;
+        const { page, changes } = await fetchPage(trpcClient, {
+          conversationId,
+          after: first - 1,
+          limit: PAGE,
+        });
+        const now = queryClient.getQueryData<TFeed>(key) ?? current;
+        return now.hasMoreAfter && now.isComplete && now.messages[0]?.seq === first
+          ? reapply(extendNewer(now, page), changes)
+          : now;
+      }
+      const { page, changes } = await fetchPage(trpcClient, { conversationId, limit: PAGE });
       const previous = queryClient.getQueryData<TFeed>(key);
       const isReplace = replaceOnNextLoad.delete(conversationId);
+      track(conversation);
+      // A jump detached the feed while this page was loading: the jump's window wins.
+      if (previous?.hasMoreAfter && !isReplace) return previous;
       let next: TFeed;
       const oldestInPage = page.messages[0]?.seq;
       const isDisjoint =
@@ -445,21 +522,26 @@ export function useConversationFeed(conversationId: string) {
         // Live events that arrived during this load are newer than the page's start: keep them.
         const live = !isReplace && previous && !previous.isComplete ? previous.messages : [];
         next = {
-          messages: mergeMessages(page.messages, live),
+          messages: mergeMessages(live, page.messages),
           hasMoreBefore: page.hasMoreBefore,
+          hasMoreAfter: false,
+          buffered: [],
           isComplete: true,
+          // A replaced history starts a fresh scroll position at the newest message.
+          view: previous?.isComplete ? nextView(previous, null) : (previous?.view ?? INITIAL_VIEW),
+          liveAfterSeq: 0,
         };
       } else {
         next = {
+          ...previous,
           messages: mergeMessages(previous.messages, page.messages),
           hasMoreBefore: previous.isComplete ? previous.hasMoreBefore : page.hasMoreBefore,
+          hasMoreAfter: false,
+          buffered: [],
           isComplete: true,
         };
       }
-      if (client && conversation.isMember && client.cursor(conversationId) === undefined) {
-        client.track(conversationId, conversation.lastSeq);
-      }
-      return next;
+      return reapply(next, changes);
     },
     staleTime: SAFETY_REFETCH_MS / 2,
     refetchInterval: SAFETY_REFETCH_MS,
@@ -467,24 +549,155 @@ export function useConversationFeed(conversationId: string) {
   });
 
   const messages = feed.data?.messages ?? EMPTY;
+  const buffered = feed.data?.buffered ?? EMPTY;
   const isLoaded = feed.data?.isComplete ?? false;
 
   const loadOlder = useCallback(async () => {
-    const oldest = queryClient.getQueryData<TFeed>(key)?.messages[0]?.seq;
-    if (oldest === undefined) return;
+    const current = queryClient.getQueryData<TFeed>(key);
+    const oldest = current?.messages[0]?.seq;
+    if (oldest === undefined || !current?.isComplete || !current.hasMoreBefore || isOlderInFlight.current) {
+      return;
+    }
+    isOlderInFlight.current = true;
     setLoadingOlder(true);
     try {
-      const page = await trpcClient.messages.history.query({ conversationId, before: oldest, limit: PAGE });
+      const { page, changes } = await fetchPage(trpcClient, {
+        conversationId,
+        before: oldest,
+        limit: SCROLL_PAGE,
+      });
       queryClient.setQueryData<TFeed>(key, (f) =>
-        f
-          ? { ...f, messages: mergeMessages(page.messages, f.messages), hasMoreBefore: page.hasMoreBefore }
+        // Only onto the window it was asked for (a jump may have replaced it meanwhile).
+        f && f.messages[0]?.seq === oldest
+          ? reapply(
+              { ...f, messages: mergeMessages(page.messages, f.messages), hasMoreBefore: page.hasMoreBefore },
+              changes,
+            )
           : f,
       );
-      setOlderError(null);
+      setPageError(null);
     } catch (err) {
-      setOlderError(err instanceof Error ? err.message : "Could not load older messages");
+      setPageError(err instanceof Error ? err.message : "Could not load older messages");
     } finally {
+      isOlderInFlight.current = false;
       setLoadingOlder(false);
+    }
+  }, [conversationId, key, queryClient, trpcClient]);
+
+  /** Detached only: the next page below the window (and, once it reaches the newest, the live ones). */
+  const loadNewer = useCallback(async () => {
+    const current = queryClient.getQueryData<TFeed>(key);
+    if (!current?.isComplete || !current.hasMoreAfter || isNewerInFlight.current) return;
+    const newest = newestSeq(current.messages);
+    const gen = generation.current;
+    isNewerInFlight.current = true;
+    setLoadingNewer(true);
+    try {
+      const { page, changes } = await fetchPage(trpcClient, {
+        conversationId,
+        after: newest,
+        limit: SCROLL_PAGE,
+      });
+      const f = queryClient.getQueryData<TFeed>(key);
+      if (gen === generation.current && f?.isComplete && f.hasMoreAfter && newestSeq(f.messages) === newest) {
+        queryClient.setQueryData<TFeed>(key, reapply(extendNewer(f, page), changes));
+      }
+      setPageError(null);
+    } catch (err) {
+      setPageError(err instanceof Error ? err.message : "Could not load newer messages");
+    } finally {
+      isNewerInFlight.current = false;
+      setLoadingNewer(false);
+    }
+  }, [conversationId, key, queryClient, trpcClient]);
+
+  /** Shows the message with `seq` (or the nearest after it): at once when loaded, else a window around it. */
+  const jumpTo = useCallback(
+    async (seq: number) => {
+      const gen = ++generation.current;
+      const current = queryClient.getQueryData<TFeed>(key);
+      const first = current?.messages[0]?.seq;
+      const isLoadedHere =
+        current?.isComplete &&
+        first !== undefined &&
+        first <= seq &&
+        (!current.hasMoreAfter || seq <= newestSeq(current.messages));
+      if (isLoadedHere) {
+        queryClient.setQueryData<TFeed>(key, (f) => (f ? { ...f, view: nextView(f, seq) } : f));
+        return;
+      }
+      // Detach before asking for the page: live messages from now on wait in `buffered`.
+      queryClient.setQueryData<TFeed>(key, (f) => ({
+        messages: [],
+        hasMoreBefore: false,
+        hasMoreAfter: true,
+        // The attached window ends at the newest message, so it is a valid (contiguous) tail.
+        buffered: f ? (f.hasMoreAfter ? f.buffered : f.messages) : [],
+        isComplete: false,
+        view: f?.view ?? INITIAL_VIEW,
+        liveAfterSeq: 0,
+      }));
+      setJumping(true);
+      setPageError(null);
+      try {
+        track(await trpcClient.conversations.get.query({ conversationId }));
+        const { page, changes } = await fetchPage(trpcClient, { conversationId, around: seq, limit: PAGE });
+        if (gen !== generation.current) return;
+        const f = queryClient.getQueryData<TFeed>(key);
+        const tail = f ? (f.hasMoreAfter ? f.buffered : f.messages) : [];
+        const next: TFeed = {
+          messages: page.messages,
+          hasMoreBefore: page.hasMoreBefore,
+          hasMoreAfter: true,
+          buffered: tail,
+          isComplete: true,
+          view: nextView(f, seq),
+          liveAfterSeq: 0,
+        };
+        queryClient.setQueryData<TFeed>(key, reapply(page.hasMoreAfter ? next : attach(next), changes));
+      } catch (err) {
+        if (gen === generation.current) {
+          setPageError(err instanceof Error ? err.message : "Could not load that message");
+        }
+      } finally {
+        if (gen === generation.current) setJumping(false);
+      }
+    },
+    [conversationId, key, queryClient, track, trpcClient],
+  );
+
+  /** Back to the newest message: at once when attached, else the newest page joined with the live ones. */
+  const jumpToLatest = useCallback(async () => {
+    const current = queryClient.getQueryData<TFeed>(key);
+    if (!current?.hasMoreAfter) {
+      generation.current++;
+      queryClient.setQueryData<TFeed>(key, (f) => (f ? { ...f, view: nextView(f, null) } : f));
+      return;
+    }
+    const gen = ++generation.current;
+    setJumping(true);
+    setPageError(null);
+    try {
+      const { page, changes } = await fetchPage(trpcClient, { conversationId, limit: PAGE });
+      if (gen !== generation.current) return;
+      const f = queryClient.getQueryData<TFeed>(key);
+      if (f?.hasMoreAfter) {
+        const joined = attach({
+          ...f,
+          messages: page.messages,
+          hasMoreBefore: page.hasMoreBefore,
+          isComplete: true,
+          view: nextView(f, null),
+          liveAfterSeq: 0,
+        });
+        queryClient.setQueryData<TFeed>(key, reapply(joined, changes));
+      }
+    } catch (err) {
+      if (gen === generation.current) {
+        setPageError(err instanceof Error ? err.message : "Could not load the latest messages");
+      }
+    } finally {
+      if (gen === generation.current) setJumping(false);
     }
   }, [conversationId, key, queryClient, trpcClient]);
 
@@ -506,19 +719,35 @@ export function useConversationFeed(conversationId: string) {
     [client],
   );
 
-  // An entry whose message is already in history is shown once, as that message.
-  const pending = useMemo(() => unconfirmed(outbox, messages).map(toPending), [outbox, messages]);
+  // An entry whose message is already in history (or waiting below a detached window) is shown once, as that message.
+  // Thread replies typed here belong to the thread's view, unless also sent to the channel.
+  const pending = useMemo(() => {
+    const forList = outbox.filter((e) => isInMainList({ ...e, threadRootId: e.threadRootId ?? null }));
+    return unconfirmed(forList, buffered.length ? [...messages, ...buffered] : messages).map(toPending);
+  }, [outbox, messages, buffered]);
 
-  const loadError = feed.error ? feed.error.message : olderError;
+  const loadError = feed.error ? feed.error.message : pageError;
 
   return {
     messages,
     pending,
     isLoaded,
     hasMoreBefore: feed.data?.hasMoreBefore ?? false,
+    /** True while the window ends before the newest message (opened at a linked message). */
+    hasMoreAfter: feed.data?.hasMoreAfter ?? false,
+    /** Live messages that arrived below a detached window. */
+    buffered,
     isLoadingOlder,
+    isLoadingNewer,
+    isJumping,
     loadError,
     loadOlder,
+    loadNewer,
+    jumpTo,
+    jumpToLatest,
+    view: feed.data?.view ?? INITIAL_VIEW,
+    liveAfterSeq: feed.data?.liveAfterSeq ?? 0,
+    readAtOpen,
     send,
     canSend: client !== null,
     retry,

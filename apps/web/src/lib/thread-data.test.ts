@@ -7,6 +7,7 @@ vi.mock("~/trpc/react", () => ({ useTRPC: () => null, useTRPCClient: () => null 
 
 const { applyToFeed } = await import("./chat-data.ts");
 const { applyToThread } = await import("./thread-data.ts");
+const { EMPTY_FEED } = await import("./feed-window.ts");
 
 const C = "0190a8c4-0000-7000-8000-0000000000c1";
 const ROOT = "0190a8c4-0000-7000-8000-0000000000a1";
@@ -75,7 +76,7 @@ function created(seq: number, message: Record<string, unknown>): TConversationEv
 const root = msg(1, { id: ROOT });
 
 describe("applyToFeed (channel history) with thread replies", () => {
-  const feed = { messages: [root, msg(2)], hasMoreBefore: false, isComplete: true };
+  const feed = { ...EMPTY_FEED, messages: [root, msg(2)], hasMoreBefore: false, isComplete: true };
 
   it("keeps a thread-only reply out of the channel but bumps its root's count and last reply time", () => {
     const next = applyToFeed(feed, created(3, { threadRootId: ROOT }));

@@ -14,6 +14,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { useTRPCClient } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
 import { applyToFeed, messageFromEvent, toPending } from "./chat-data";
+import { EMPTY_FEED } from "./feed-window";
 import { useRealtime } from "./realtime-context";
 import { unconfirmed } from "./timeline";
 
@@ -52,7 +53,7 @@ export function applyToThread(thread: TThread, event: TConversationEvent): TThre
     };
   }
   const all = [thread.root, ...thread.replies];
-  const next = applyToFeed({ messages: all, hasMoreBefore: false, isComplete: true }, event);
+  const next = applyToFeed({ ...EMPTY_FEED, messages: all, hasMoreBefore: false, isComplete: true }, event);
   if (next.messages === all) return thread;
   const root = next.messages.find((m) => m.id === thread.root.id) ?? thread.root;
   return { ...thread, root, replies: next.messages.filter((m) => m.id !== thread.root.id) };

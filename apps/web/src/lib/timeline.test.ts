@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
+  dayLabel,
   inSeqOrder,
   isContinuation,
+  isInMainList,
   mergeBySeq,
   newClientMsgId,
+  newMessagesDividerSeq,
   type TTimelineMessage,
+  timelineRows,
   typingText,
   unconfirmed,
 } from "./timeline.ts";
@@ -77,5 +81,92 @@ describe("typingText", () => {
     expect(typingText(["Ana"])).toBe("Ana is typing…");
     expect(typingText(["Ana", "Ben"])).toBe("Ana and Ben are typing…");
     expect(typingText(["Ana", "Ben", "Cy"])).toBe("Several people are typing…");
+  });
+});
+
+/** A local time (the tests must not depend on the machine's time zone). */
+const local = (y: number, mo: number, d: number, h = 12, mi = 0) => new Date(y, mo - 1, d, h, mi);
+
+describe("day separators", () => {
+  const now = local(2026, 11, 25, 15);
+
+  it("labels today, yesterday, other days of this year and of other years", () => {
+    expect(dayLabel(local(2026, 11, 25, 0, 1), now)).toBe("Today");
+    expect(dayLabel(local(2026, 11, 24, 23, 59), now)).toBe("Yesterday");
+    expect(dayLabel(local(2026, 11, 23, 9), now)).toBe("Monday, November 23");
+    expect(dayLabel(local(2025, 11, 23, 9), now)).toBe("Sunday, November 23, 2025");
+    // Yesterday across a month boundary.
+    expect(dayLabel(local(2026, 11, 30, 22), local(2026, 12, 1, 8))).toBe("Yesterday");
+  });
+
+  it("puts a separator above the first message of each day, and above the very first one only when nothing is older", () => {
+    const messages = [
+      msg(1, { createdAt: local(2026, 11, 23, 9) }),
+      msg(2, { createdAt: local(2026, 11, 23, 9, 1) }),
+      msg(3, { createdAt: local(2026, 11, 24, 9) }),
+      msg(4, { createdAt: local(2026, 11, 25, 9) }),
+    ];
+    const rows = timelineRows(messages, { hasMoreBefore: false, dividerSeq: null, now });
+    expect(rows.map((r) => r.day)).toEqual(["Monday, November 23", null, "Yesterday", "Today"]);
+    const partial = timelineRows(messages, { hasMoreBefore: true, dividerSeq: null, now });
+    expect(partial.map((r) => r.day)).toEqual([null, null, "Yesterday", "Today"]);
+  });
+});
+
+describe("grouping", () => {
+  it("starts a new block on a new day even within five minutes", () => {
+    const late = msg(1, { createdAt: local(2026, 11, 23, 23, 58) });
+    const early = msg(2, { createdAt: local(2026, 11, 24, 0, 1) });
+    expect(isContinuation(late, early)).toBe(false);
+    expect(isContinuation(late, msg(2, { createdAt: local(2026, 11, 23, 23, 59) }))).toBe(true);
+  });
+
+  it("starts a new block below the New messages divider", () => {
+    const rows = timelineRows([msg(1), msg(2), msg(3)], { hasMoreBefore: false, dividerSeq: 2 });
+    expect(rows.map((r) => [r.isGrouped, r.isFirstNew])).toEqual([
+      [false, false],
+      [false, true],
+      [true, false],
+    ]);
+  });
+});
+
+describe("New messages divider", () => {
+  const me = "me";
+  const messages = [
+    msg(10, { senderId: "u2" }),
+    msg(12, { senderId: me }),
+    msg(13, { senderId: "u2" }),
+    msg(15, { senderId: "u3" }),
+    msg(20, { senderId: "u2" }),
+  ];
+
+  it("goes above the first message from someone else that was unread at open", () => {
+    expect(newMessagesDividerSeq(messages, { readSeq: 10, lastSeq: 15 }, me, true)).toBe(13);
+    expect(newMessagesDividerSeq(messages, { readSeq: 0, lastSeq: 15 }, me, false)).toBe(10);
+  });
+
+  it("is absent when everything was read, when only own messages were unread and for live arrivals", () => {
+    expect(newMessagesDividerSeq(messages, { readSeq: 20, lastSeq: 20 }, me, true)).toBeNull();
+    expect(newMessagesDividerSeq(messages.slice(0, 2), { readSeq: 10, lastSeq: 12 }, me, true)).toBeNull();
+    // 20 arrived after the conversation was opened: the reader was there.
+    expect(newMessagesDividerSeq(messages, { readSeq: 15, lastSeq: 15 }, me, true)).toBeNull();
+    expect(newMessagesDividerSeq(messages, null, me, false)).toBeNull();
+  });
+
+  it("waits until the loaded history reaches back to a read message", () => {
+    // Loaded from 13 on, more before it, read up to 11: an unread message may be older than 13.
+    expect(newMessagesDividerSeq(messages.slice(2), { readSeq: 11, lastSeq: 20 }, me, true)).toBeNull();
+    expect(newMessagesDividerSeq(messages.slice(2), { readSeq: 11, lastSeq: 20 }, me, false)).toBe(13);
+  });
+});
+
+describe("isInMainList", () => {
+  it("hides thread replies unless they were also sent to the channel", () => {
+    expect(isInMainList({ threadRootId: null })).toBe(true);
+    expect(isInMainList({ threadRootId: "root" })).toBe(false);
+    expect(isInMainList({ threadRootId: "root", alsoInChannel: true } as { threadRootId: string })).toBe(
+      true,
+    );
   });
 });

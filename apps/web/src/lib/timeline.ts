@@ -69,11 +69,113 @@ export function unconfirmed<P extends { clientMsgId: string }>(
   return pending.filter((p) => !confirmed.has(p.clientMsgId));
 }
 
-/** True when `m` continues `prev`'s block: same sender, within GROUP_WINDOW_MS, prev not deleted. */
+/**
+ * True when `m` continues `prev`'s block: same sender, within GROUP_WINDOW_MS, on the same
+ * (local) day, prev not deleted.
+ */
 export function isContinuation(prev: TTimelineMessage | undefined, m: TTimelineMessage): boolean {
   if (!prev || prev.senderId !== m.senderId || prev.deletedAt) return false;
+  if (!isSameDay(prev.createdAt, m.createdAt)) return false;
   const gap = new Date(m.createdAt).getTime() - new Date(prev.createdAt).getTime();
   return gap >= 0 && gap < GROUP_WINDOW_MS;
+}
+
+/** The local calendar day of a moment, as a comparable key ("2026-11-23"). */
+export function dayKey(value: Date | string): string {
+  const d = new Date(value);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+/** True when both moments fall on the same local calendar day. */
+export function isSameDay(a: Date | string, b: Date | string): boolean {
+  return dayKey(a) === dayKey(b);
+}
+
+/**
+ * The label of a day separator, like Slack's: "Today", "Yesterday", "Monday, November 23", and
+ * with the year when it is not the current one ("Sunday, November 23, 2025").
+ */
+export function dayLabel(value: Date | string, now: Date = new Date()): string {
+  const d = new Date(value);
+  if (isSameDay(d, now)) return "Today";
+  const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1, 12);
+  if (isSameDay(d, yesterday)) return "Yesterday";
+  return d.toLocaleDateString("en-US", {
+    weekday: "long",
+    month: "long",
+    day: "numeric",
+    ...(d.getFullYear() === now.getFullYear() ? {} : { year: "numeric" }),
+  });
+}
+
+/**
+ * True when a message shows in the channel's main list: not a thread reply, unless it was also
+ * sent to the channel. (`alsoInChannel` is new in the server contract; older servers omit it.)
+ */
+export function isInMainList(m: { threadRootId: string | null }): boolean {
+  return m.threadRootId === null || (m as { alsoInChannel?: boolean }).alsoInChannel === true;
+}
+
+/** What the reader had read when the conversation was opened. */
+export type TReadPosition = {
+  /** The membership's readSeq at open: everything up to it was read. */
+  readSeq: number;
+  /** The conversation's lastSeq at open: later messages arrived live and are not "new" to mark. */
+  lastSeq: number;
+};
+
+/**
+ * The seq of the message the "New messages" divider goes above, or null: the first message from
+ * someone else that was unread when the conversation was opened (readSeq < seq <= lastSeq).
+ * Known only when the loaded `messages` (ascending seq) reach back to a read message or to the
+ * very beginning (`hasMoreBefore` false); otherwise the first unread one may not be loaded yet.
+ */
+export function newMessagesDividerSeq(
+  messages: readonly TTimelineMessage[],
+  position: TReadPosition | null,
+  meId: string,
+  hasMoreBefore: boolean,
+): number | null {
+  if (!position) return null;
+  const { readSeq, lastSeq } = position;
+  const first = messages.find((m) => m.seq > readSeq && m.seq <= lastSeq && m.senderId !== meId);
+  if (!first) return null;
+  const reachesRead = !hasMoreBefore || (messages[0] !== undefined && messages[0].seq <= readSeq);
+  return reachesRead ? first.seq : null;
+}
+
+/** One row of the rendered timeline: a message with what goes above it. */
+export type TTimelineRow<M extends TTimelineMessage> = {
+  message: M;
+  /** Label of the day separator above it, or null when it continues the previous message's day. */
+  day: string | null;
+  /** True when the "New messages" divider goes above it. */
+  isFirstNew: boolean;
+  /** True when it continues the previous message's block (no name and avatar line). */
+  isGrouped: boolean;
+};
+
+/**
+ * The rows of a loaded timeline (ascending seq). The first loaded message gets a day separator
+ * only when it is the very first message (`hasMoreBefore` false): otherwise its day may continue
+ * from messages not loaded yet. A message below the "New messages" divider starts a new block.
+ */
+export function timelineRows<M extends TTimelineMessage>(
+  messages: readonly M[],
+  opts: { hasMoreBefore: boolean; dividerSeq: number | null; now?: Date },
+): TTimelineRow<M>[] {
+  const now = opts.now ?? new Date();
+  return messages.map((message, i) => {
+    const prev = messages[i - 1];
+    const isNewDay = prev ? !isSameDay(prev.createdAt, message.createdAt) : !opts.hasMoreBefore;
+    const isFirstNew = message.seq === opts.dividerSeq;
+    return {
+      message,
+      day: isNewDay ? dayLabel(message.createdAt, now) : null,
+      isFirstNew,
+      isGrouped: !isFirstNew && isContinuation(prev, message),
+    };
+  });
 }
 
 /** "Ana is typing…", "Ana and Ben are typing…", "Several people are typing…" (empty when nobody is). */

@@ -1,0 +1,330 @@
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { type Browser, type BrowserContext, expect, type Locator, type Page, test } from "@playwright/test";
+import pg from "pg";
+
+// The message list with a long history: 2,000 messages over three days in one channel. It must
+// open at the newest message with only a window of rows in the DOM, page back to the very first
+// message, mark days and unread messages, jump to the latest, and open at a linked message.
+test.describe.configure({ mode: "serial" });
+
+const run = randomUUID().slice(0, 8);
+const alice = { name: "Alice List", email: `alice-list-${run}@example.com`, password: "alice-list-password" };
+const bob = { name: "Bob List", email: `bob-list-${run}@example.com`, password: "bob-list-password" };
+const channel = `list-${run}`;
+const TOTAL = 2_000;
+/** Sorted positions (0-based) of the first message of yesterday and of today. */
+const FIRST_YESTERDAY = 1_000;
+const FIRST_TODAY = 1_990;
+
+let alicePage: Page;
+let bobPage: Page;
+let channelUrl = "";
+let conversationId = "";
+/** The seeded messages in seq order. */
+let seeded: { id: string; seq: number; body: string }[] = [];
+
+/** Screenshots kept for humans to look at (gitignored). */
+function artifact(name: string) {
+  return join(import.meta.dirname, "artifacts", name);
+}
+
+function sidebarOf(page: Page) {
+  return page.getByRole("navigation", { name: "Workspace" });
+}
+
+function historyOf(page: Page) {
+  return page.getByRole("log", { name: "Message history" });
+}
+
+/** The row (separators + message) holding the message with exactly this body. */
+function rowOf(page: Page, body: string): Locator {
+  return historyOf(page)
+    .locator(".ml-row")
+    .filter({ has: page.locator("li.msg .body").getByText(body, { exact: true }) });
+}
+
+/** How the app labels a day that is neither today nor yesterday (same year). */
+function dayName(d: Date): string {
+  return d.toLocaleDateString("en-US", { weekday: "long", month: "long", day: "numeric" });
+}
+
+async function signUp(
+  browser: Browser,
+  user: typeof alice,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/sign-up");
+  await page.getByLabel("Your name").fill(user.name);
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/app$/);
+  return { context, page };
+}
+
+/** tRPC over HTTP with the page's session cookie (superjson envelope). */
+async function trpc<T>(page: Page, path: string, input: unknown, method: "GET" | "POST"): Promise<T> {
+  const res =
+    method === "GET"
+      ? await page.request.get(
+          `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`,
+        )
+      : await page.request.post(`/api/trpc/${path}`, { data: { json: input } });
+  expect(res.status(), await res.text()).toBe(200);
+  return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
+}
+
+type TSent = { message: { id: string; seq: number; body: string } };
+
+/** Sends `bodies` in one batched tRPC request (the server stores them in any order). */
+async function sendBatch(page: Page, bodies: string[]): Promise<TSent[]> {
+  const path = bodies.map(() => "messages.send").join(",");
+  const input = Object.fromEntries(
+    bodies.map((body, i) => [i, { json: { conversationId, clientMsgId: randomUUID(), body } }]),
+  );
+  const res = await page.request.post(`/api/trpc/${path}?batch=1`, { data: input });
+  expect(res.status(), await res.text()).toBe(200);
+  return ((await res.json()) as { result: { data: { json: TSent } } }[]).map((r) => r.result.data.json);
+}
+
+async function send(page: Page, body: string): Promise<TSent> {
+  const [sent] = await sendBatch(page, [body]);
+  return sent!;
+}
+
+/** Moves the messages with seq in [from, to] to `start`, one minute apart (a test-only backdate). */
+async function backdate(from: number, to: number, start: Date) {
+  const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await db.connect();
+  try {
+    await db.query(
+      `UPDATE "Message" SET "createdAt" = $2::timestamptz + (seq - $3) * interval '40 seconds'
+       WHERE "conversationId" = $1::uuid AND seq BETWEEN $3 AND $4`,
+      [conversationId, start.toISOString(), from, to],
+    );
+  } finally {
+    await db.end();
+  }
+}
+
+/** History requests (alone or in a tRPC batch). */
+const isHistory = (url: URL) =>
+  url.pathname.startsWith("/api/trpc/") && url.pathname.includes("messages.history");
+
+async function readSeqOf(page: Page): Promise<number> {
+  return (await trpc<{ readSeq: number }>(page, "conversations.get", { conversationId }, "GET")).readSeq;
+}
+
+test("two users share a channel (setup)", async ({ browser }) => {
+  // Alice owns a fresh workspace when this file runs alone; after the other specs (which leave
+  // open sign-up on) she signs up like anyone else.
+  const first = await (await browser.newContext()).newPage();
+  await first.goto("/");
+  if (/\/setup$/.test(first.url())) {
+    await first.getByLabel("Workspace name").fill("List");
+    await first.getByLabel("Your name").fill(alice.name);
+    await first.getByLabel("Email").fill(alice.email);
+    await first.getByLabel("Password").fill(alice.password);
+    await first.getByRole("button", { name: "Create workspace" }).click();
+    await expect(first).toHaveURL(/\/app$/);
+    await sidebarOf(first).getByRole("link", { name: "Settings" }).click();
+    await first.getByRole("checkbox", { name: /Allow open sign-up/ }).check();
+    await first.getByRole("button", { name: "Save workspace settings" }).click();
+    await expect(first.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+    alicePage = first;
+  } else {
+    await first.context().close();
+    alicePage = (await signUp(browser, alice)).page;
+  }
+  bobPage = (await signUp(browser, bob)).page;
+  await alicePage.setViewportSize({ width: 1280, height: 800 });
+
+  await sidebarOf(alicePage).getByRole("link", { name: "Create channel" }).click();
+  await alicePage.getByLabel("Channel name").fill(channel);
+  await alicePage.getByRole("button", { name: "Create channel" }).click();
+  await expect(alicePage.getByRole("heading", { level: 1, name: `# ${channel}` })).toBeVisible();
+  channelUrl = alicePage.url();
+  conversationId = channelUrl.split("/c/")[1]!.split(/[/?#]/)[0]!;
+  await bobPage.goto(channelUrl);
+  await bobPage.getByRole("button", { name: "Join channel" }).click();
+  await expect(bobPage.getByLabel(`Message # ${channel}`)).toBeVisible();
+  await bobPage.goto("/app/settings"); // Bob is not reading the channel from here on
+  await alicePage.goto("/app/settings");
+});
+
+test("seeds 2,000 messages over three days", async () => {
+  test.setTimeout(180_000);
+  const started = Date.now();
+  const sent: TSent[] = [];
+  // The first and the last alone, so they are the oldest and the newest; the rest in batches
+  // that alternate between the two senders (blocks of one sender, like a conversation).
+  sent.push(await send(alicePage, "message 1"));
+  const BATCH = 50;
+  for (let from = 2; from < TOTAL; from += BATCH) {
+    const bodies: string[] = [];
+    for (let n = from; n < Math.min(from + BATCH, TOTAL); n++) bodies.push(`message ${n}`);
+    const sender = ((from - 2) / BATCH) % 2 === 0 ? alicePage : bobPage;
+    sent.push(...(await sendBatch(sender, bodies)));
+  }
+  sent.push(await send(alicePage, `message ${TOTAL}`));
+  seeded = sent.map((s) => s.message).sort((a, b) => a.seq - b.seq);
+  expect(seeded).toHaveLength(TOTAL);
+  expect(seeded[0]!.body).toBe("message 1");
+  expect(seeded.at(-1)!.body).toBe(`message ${TOTAL}`);
+
+  const today = new Date();
+  const threeDaysAgo = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 3, 8, 0);
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1, 8, 0);
+  await backdate(seeded[0]!.seq, seeded[FIRST_YESTERDAY - 1]!.seq, threeDaysAgo);
+  await backdate(seeded[FIRST_YESTERDAY]!.seq, seeded[FIRST_TODAY - 1]!.seq, yesterday);
+  // Alice has read everything, so her first visit shows no "New messages".
+  await trpc(alicePage, "conversations.markRead", { conversationId, seq: seeded.at(-1)!.seq }, "POST");
+  console.log(`[list] seeded ${TOTAL} messages in ${Date.now() - started} ms`);
+});
+
+test("opens at the newest message with only a window of rows in the DOM", async () => {
+  await alicePage.goto(channelUrl);
+  const log = historyOf(alicePage);
+  await expect(log.getByText(`message ${TOTAL}`, { exact: true })).toBeInViewport();
+  const rows = await log.locator("li.msg").count();
+  expect(rows).toBeGreaterThan(5);
+  expect(rows).toBeLessThan(200);
+  expect(await alicePage.locator("li").count()).toBeLessThan(200);
+  // Today starts at its first message; everything was read, so no "New messages".
+  await expect(
+    rowOf(alicePage, seeded[FIRST_TODAY]!.body).getByRole("separator", { name: "Today" }),
+  ).toBeVisible();
+  await expect(log.getByRole("separator", { name: "New messages" })).toHaveCount(0);
+  await expect(alicePage.getByRole("button", { name: "Jump to latest messages" })).toHaveCount(0);
+  await alicePage.screenshot({ path: artifact("list-latest.png") });
+});
+
+test("scrolling up pages back to the very first message, keeping the place", async () => {
+  test.setTimeout(120_000);
+  const log = historyOf(alicePage);
+  // Slow pages a little so the loading row is seen.
+  await alicePage.route(isHistory, async (route) => {
+    await new Promise((r) => setTimeout(r, 250));
+    await route.continue();
+  });
+
+  // The first page back: the row that was at the top stays where the reader is.
+  await log.evaluate((el) => {
+    el.scrollTop = 0;
+  });
+  await expect(log.getByRole("status").filter({ hasText: "Loading older messages" })).toBeVisible();
+  const topBody = (await log.locator("li.msg .body").first().textContent()) ?? "";
+  await expect(log.getByRole("status").filter({ hasText: "Loading older messages" })).toHaveCount(0);
+  await expect(log.locator("li.msg .body").getByText(topBody.trim(), { exact: true })).toBeInViewport();
+  await expect(alicePage.getByRole("button", { name: "Jump to latest messages" })).toBeVisible();
+  await alicePage.unroute(isHistory);
+
+  const first = log.getByText("message 1", { exact: true });
+  for (let i = 0; i < 80 && (await first.count()) === 0; i++) {
+    await log.evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await alicePage.waitForTimeout(100);
+  }
+  await log.evaluate((el) => {
+    el.scrollTop = 0;
+  });
+  await expect(first).toBeInViewport();
+  await expect(log.getByText("This is the very beginning of the conversation.")).toBeVisible();
+  const start = new Date();
+  start.setDate(start.getDate() - 3);
+  await expect(rowOf(alicePage, "message 1").getByRole("separator", { name: dayName(start) })).toBeVisible();
+  expect(await log.locator("li.msg").count()).toBeLessThan(200);
+  await alicePage.screenshot({ path: artifact("list-top.png") });
+});
+
+test("Jump to latest counts what arrived below and goes there", async () => {
+  await send(bobPage, "bob live 1");
+  await send(bobPage, "bob live 2");
+  const jump = alicePage.getByRole("button", { name: "Jump to latest messages" });
+  await expect(jump).toHaveText(/2 new messages/);
+  // The reader is at the top: nothing moved.
+  await expect(historyOf(alicePage).getByText("message 1", { exact: true })).toBeInViewport();
+  await jump.click();
+  await expect(historyOf(alicePage).getByText("bob live 2", { exact: true })).toBeInViewport();
+  await expect(jump).toHaveCount(0);
+  await expect.poll(() => readSeqOf(alicePage)).toBeGreaterThanOrEqual(seeded.at(-1)!.seq + 2);
+});
+
+test("a New messages divider marks what arrived while the reader was away", async () => {
+  await alicePage.goto("/app/settings");
+  await send(bobPage, "bob unread 1");
+  await send(bobPage, "bob unread 2");
+  await send(bobPage, "bob unread 3");
+  await alicePage.goto(channelUrl);
+  const log = historyOf(alicePage);
+  await expect(log.getByText("bob unread 3", { exact: true })).toBeInViewport();
+  const divider = log.getByRole("separator", { name: "New messages" });
+  await expect(divider).toHaveCount(1);
+  await expect(
+    rowOf(alicePage, "bob unread 1").getByRole("separator", { name: "New messages" }),
+  ).toBeVisible();
+  await alicePage.screenshot({ path: artifact("list-divider.png") });
+
+  // A message arriving while the reader is here is not "new": the divider stays where it was.
+  await send(bobPage, "bob while reading");
+  await expect(log.getByText("bob while reading", { exact: true })).toBeInViewport();
+  await expect(divider).toHaveCount(1);
+  await expect(
+    rowOf(alicePage, "bob unread 1").getByRole("separator", { name: "New messages" }),
+  ).toBeVisible();
+});
+
+test("?m=<seq> opens at that message, pages newer on scroll, and Jump to latest returns", async () => {
+  const target = seeded[FIRST_YESTERDAY]!;
+  await alicePage.goto(`${channelUrl}?m=${target.seq}`);
+  const log = historyOf(alicePage);
+  const row = rowOf(alicePage, target.body);
+  await expect(row).toBeInViewport();
+  await expect(row).toHaveClass(/ml-highlight/);
+  await expect(row.getByRole("separator", { name: "Yesterday" })).toBeVisible();
+  expect(await log.locator("li.msg").count()).toBeLessThan(200);
+  await expect(log.getByText("bob unread 3", { exact: true })).toHaveCount(0);
+  await alicePage.screenshot({ path: artifact("list-jump.png") });
+
+  // A reaction that makes a message above the viewport taller moves nothing on screen.
+  const above = seeded[FIRST_YESTERDAY - 20]!;
+  await expect(rowOf(alicePage, above.body)).toHaveCount(1); // rendered (overscan), not visible
+  await expect(rowOf(alicePage, above.body)).not.toBeInViewport();
+  // Let the window settle (it preloads a page above and below once in place).
+  await alicePage.waitForTimeout(800);
+  await expect(log.getByRole("status")).toHaveCount(0);
+  const before = (await row.boundingBox())!.y;
+  await trpc(bobPage, "messages.react", { messageId: above.id, emoji: "🎉" }, "POST");
+  await expect(rowOf(alicePage, above.body).getByRole("button", { name: "🎉 1" })).toHaveCount(1);
+  await alicePage.waitForTimeout(300);
+  expect(Math.abs((await row.boundingBox())!.y - before)).toBeLessThan(2);
+
+  // Live messages wait below the window; the button counts them.
+  await send(bobPage, "bob while away");
+  const jump = alicePage.getByRole("button", { name: "Jump to latest messages" });
+  await expect(jump).toHaveText(/1 new message/);
+  await expect(log.getByText("bob while away", { exact: true })).toHaveCount(0);
+
+  // The window held 25 messages after the target; scrolling down shows newer ones, paged in below.
+  const newestRendered = () =>
+    log.evaluate((el) =>
+      Math.max(...[...el.querySelectorAll("li.msg")].map((li) => Number(li.getAttribute("data-seq")))),
+    );
+  await log.evaluate((el) => {
+    el.scrollTop = el.scrollHeight;
+  });
+  await expect.poll(newestRendered).toBeGreaterThan(seeded[FIRST_YESTERDAY + 100]!.seq);
+  await expect(jump).toHaveText(/1 new message/); // still a window in the past
+  await expect(log.getByText("bob while away", { exact: true })).toHaveCount(0);
+
+  await jump.click();
+  await expect(log.getByText("bob while away", { exact: true })).toBeInViewport();
+  await expect(alicePage).toHaveURL(new RegExp(`/c/${conversationId}$`));
+  await expect(jump).toHaveCount(0);
+  // Back at the newest, live messages append again.
+  await send(bobPage, "bob after return");
+  await expect(log.getByText("bob after return", { exact: true })).toBeInViewport();
+});
