@@ -170,7 +170,10 @@ test("a pin shows in the other user's pins panel live, and the panel jumps to th
   const seq = await rowOf(bobPage, "Pin me: the release checklist").getAttribute("data-seq");
   await card.click();
   await expect(bobPage).toHaveURL(new RegExp(`[?&]m=${seq}`));
-  await expect(historyOf(bobPage).locator(`li.msg[data-seq="${seq}"]`)).toHaveClass(/highlight/);
+  // The list opens at the message and highlights its row for a moment.
+  await expect(
+    historyOf(bobPage).locator(".ml-row.ml-highlight", { has: bobPage.locator(`li.msg[data-seq="${seq}"]`) }),
+  ).toBeVisible();
 
   // Unpinning removes it from the panel live.
   await aliceRow.hover();

@@ -150,8 +150,11 @@ export function ConversationView({ conversationId }: { conversationId: string })
   const typing = useTyping(conversationId);
   const sendTyping = useSendTyping(conversationId);
   const isAtBottom = useRef(true);
+  /** The newest reply seen in the open thread panel (its seq may be above the channel's newest). */
+  const threadSeenSeq = useRef(0);
   const readBottom = () => {
-    if (isMember && feed.newestSeq > 0) void markRead(feed.newestSeq);
+    const seq = Math.max(feed.newestSeq, threadSeenSeq.current);
+    if (isMember && seq > 0) void markRead(seq);
   };
 
   // The right panel and the jump target live in the URL, so a reload (or a shared link) keeps them.
@@ -188,8 +191,9 @@ export function ConversationView({ conversationId }: { conversationId: string })
   // Reading = the tab is visible and the newest message is on screen.
   useEffect(() => {
     const mark = () => {
-      if (isMember && document.visibilityState === "visible" && isAtBottom.current && feed.newestSeq > 0) {
-        void markRead(feed.newestSeq);
+      const seq = Math.max(feed.newestSeq, threadSeenSeq.current);
+      if (isMember && document.visibilityState === "visible" && isAtBottom.current && seq > 0) {
+        void markRead(seq);
       }
     };
     mark();
@@ -201,6 +205,8 @@ export function ConversationView({ conversationId }: { conversationId: string })
   // it past a reply when the channel itself is read to the bottom (nothing unread is skipped).
   const markThreadSeen = useCallback(
     (seq: number) => {
+      threadSeenSeq.current = Math.max(threadSeenSeq.current, seq);
+      // Read now if the channel is read to the bottom; otherwise once it is (readBottom).
       if (isMember && isAtBottom.current && seq > feed.newestSeq) void markRead(seq);
     },
     [isMember, feed.newestSeq, markRead],
