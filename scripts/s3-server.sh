@@ -143,11 +143,16 @@ pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_forma
 [app:proxy-server]
 use = egg:swift#proxy
 account_autocreate = true
+# Browsers PUT uploads straight to presigned URLs from the app's origin (as with MinIO, which
+# allows any origin by default): answer CORS for any origin on this loopback test server.
+cors_allow_origin = *
+cors_expose_headers = etag
 
 [filter:s3api]
 use = egg:swift#s3api
 location = $REGION
 s3_acl = false
+cors_preflight_allow_origin = *
 
 [filter:tempauth]
 use = egg:swift#tempauth
