@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
-import { type Browser, type BrowserContext, expect, type Page, test } from "@playwright/test";
+import { type BrowserContext, expect, type Page, test } from "@playwright/test";
+import { artifact, firstUser, historyOf, newUser, sharedChannel, signUp, trpc } from "./fixtures";
 
 // The composer as Slack users expect it: @mention and :emoji: autocomplete, the emoji picker,
 // ↑ to edit the last message, drafts across reloads. Two users in two browser contexts, like
@@ -8,103 +8,37 @@ import { type Browser, type BrowserContext, expect, type Page, test } from "@pla
 test.describe.configure({ mode: "serial" });
 
 const run = randomUUID().slice(0, 8);
-const alice = { name: "Alice Composer", email: `alice-co-${run}@example.com`, password: "alice-co-password" };
-const bob = { name: "Bob Composer", email: `bob-co-${run}@example.com`, password: "bob-co-password" };
+const alice = newUser("Alice Composer", run);
+const bob = newUser("Bob Composer", run);
 const channel = `composer-${run}`;
 
 let aliceContext: BrowserContext;
 let alicePage: Page;
 let bobPage: Page;
-let channelUrl = "";
 let channelId = "";
 let bobId = "";
-
-/** Screenshots kept for humans to look at (gitignored). */
-function artifact(name: string) {
-  return join(import.meta.dirname, "artifacts", name);
-}
-
-function sidebarOf(page: Page) {
-  return page.getByRole("navigation", { name: "Workspace" });
-}
-
-function historyOf(page: Page) {
-  return page.getByRole("log", { name: "Message history" });
-}
 
 function composerOf(page: Page) {
   return page.getByLabel(`Message # ${channel}`);
 }
 
-async function signUp(
-  browser: Browser,
-  user: typeof alice,
-): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto("/sign-up");
-  await page.getByLabel("Your name").fill(user.name);
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/app$/);
-  return { context, page };
-}
-
-/** tRPC over HTTP with the page's session cookie (superjson envelope). */
-async function trpc<T>(page: Page, path: string, input: unknown): Promise<T> {
-  const res = await page.request.get(
-    `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`,
-  );
-  expect(res.status(), await res.text()).toBe(200);
-  return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
-}
-
 /** The newest stored message bodies of the channel, oldest first. */
 async function storedBodies(page: Page): Promise<string[]> {
-  const page_ = await trpc<{ messages: { body: string }[] }>(page, "messages.history", {
-    conversationId: channelId,
-    limit: 5,
-  });
+  const page_ = await trpc<{ messages: { body: string }[] }>(
+    page,
+    "messages.history",
+    { conversationId: channelId, limit: 5 },
+    "GET",
+  );
   return page_.messages.map((m) => m.body);
 }
 
 test("two users share a channel (setup)", async ({ browser }) => {
-  // Alice owns a fresh workspace when this file runs alone; after the other specs (which leave
-  // open sign-up on) she signs up like anyone else.
-  const first = await (await browser.newContext()).newPage();
-  await first.goto("/");
-  if (/\/setup$/.test(first.url())) {
-    await first.getByLabel("Workspace name").fill("Composer");
-    await first.getByLabel("Your name").fill(alice.name);
-    await first.getByLabel("Email").fill(alice.email);
-    await first.getByLabel("Password").fill(alice.password);
-    await first.getByRole("button", { name: "Create workspace" }).click();
-    await expect(first).toHaveURL(/\/app$/);
-    await sidebarOf(first).getByRole("link", { name: "Settings" }).click();
-    await first.getByRole("checkbox", { name: /Allow open sign-up/ }).check();
-    await first.getByRole("button", { name: "Save workspace settings" }).click();
-    await expect(first.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
-    alicePage = first;
-    aliceContext = first.context();
-  } else {
-    await first.context().close();
-    ({ context: aliceContext, page: alicePage } = await signUp(browser, alice));
-  }
+  ({ context: aliceContext, page: alicePage } = await firstUser(browser, alice));
   const bobSession = await signUp(browser, bob);
   bobPage = bobSession.page;
-  bobId = (await trpc<{ id: string }>(bobPage, "users.me", undefined)).id;
-
-  await sidebarOf(alicePage).getByRole("link", { name: "Create channel" }).click();
-  await alicePage.getByLabel("Channel name").fill(channel);
-  await alicePage.getByRole("button", { name: "Create channel" }).click();
-  await expect(alicePage.getByRole("heading", { level: 1, name: `# ${channel}` })).toBeVisible();
-  channelUrl = alicePage.url();
-  channelId = channelUrl.split("/").at(-1) ?? "";
-
-  await bobPage.goto(channelUrl);
-  await bobPage.getByRole("button", { name: "Join channel" }).click();
-  await expect(composerOf(bobPage)).toBeVisible();
+  bobId = (await trpc<{ id: string }>(bobPage, "users.me", undefined, "GET")).id;
+  ({ conversationId: channelId } = await sharedChannel(alicePage, [bobPage], channel));
   await expect(alicePage.getByText("2 members")).toBeVisible();
 });
 

@@ -5,7 +5,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, expect, type Page } from "@playwright/test";
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  expect,
+  type Page,
+} from "@playwright/test";
 
 export type TUser = { name: string; email: string; password: string };
 
@@ -28,17 +34,22 @@ export function historyOf(page: Page) {
   return page.getByRole("log", { name: "Message history" });
 }
 
-/** Called with every page the helpers open (e.g. to watch for dialogs an XSS would raise). */
-export type TPageHook = (page: Page) => void;
+/** Options of the sign-up helpers. */
+export type TUserOptions = {
+  /** Called with every page opened (e.g. to watch for dialogs an XSS would raise). */
+  onPage?: (page: Page) => void;
+  /** For the user's browser context (e.g. clipboard permissions). */
+  context?: BrowserContextOptions;
+};
 
 export async function signUp(
   browser: Browser,
   user: TUser,
-  onPage?: TPageHook,
+  options: TUserOptions = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
+  const context = await browser.newContext(options.context);
   const page = await context.newPage();
-  onPage?.(page);
+  options.onPage?.(page);
   await page.goto("/sign-up");
   await page.getByLabel("Your name").fill(user.name);
   await page.getByLabel("Email").fill(user.email);
@@ -66,15 +77,15 @@ export async function signIn(browser: Browser, user: TUser): Promise<Page> {
 export async function firstUser(
   browser: Browser,
   user: TUser,
-  onPage?: TPageHook,
+  options: TUserOptions = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
+  const context = await browser.newContext(options.context);
   const page = await context.newPage();
-  onPage?.(page);
+  options.onPage?.(page);
   await page.goto("/");
   if (!/\/setup$/.test(page.url())) {
     await context.close();
-    return signUp(browser, user, onPage);
+    return signUp(browser, user, options);
   }
   await page.getByLabel("Workspace name").fill("Parley E2E");
   await page.getByLabel("Your name").fill(user.name);
@@ -110,7 +121,12 @@ export async function sharedChannel(
 }
 
 /** tRPC over HTTP with the page's session cookie (superjson envelope). */
-export async function trpc<T>(page: Page, path: string, input: unknown, method: "GET" | "POST"): Promise<T> {
+export async function trpc<T>(
+  page: Page,
+  path: string,
+  input: unknown,
+  method: "GET" | "POST" = "POST",
+): Promise<T> {
   const res =
     method === "GET"
       ? await page.request.get(

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
-import { type Browser, type BrowserContext, expect, type Locator, type Page, test } from "@playwright/test";
+import { expect, type Locator, type Page, test } from "@playwright/test";
 import pg from "pg";
+import { artifact, firstUser, historyOf, newUser, sharedChannel, signUp, trpc } from "./fixtures";
 
 // The message list with a long history: 2,000 messages over three days in one channel. It must
 // open at the newest message with only a window of rows in the DOM, page back to the very first
@@ -9,8 +9,8 @@ import pg from "pg";
 test.describe.configure({ mode: "serial" });
 
 const run = randomUUID().slice(0, 8);
-const alice = { name: "Alice List", email: `alice-list-${run}@example.com`, password: "alice-list-password" };
-const bob = { name: "Bob List", email: `bob-list-${run}@example.com`, password: "bob-list-password" };
+const alice = newUser("Alice List", run);
+const bob = newUser("Bob List", run);
 const channel = `list-${run}`;
 const TOTAL = 2_000;
 /** Sorted positions (0-based) of the first message of yesterday and of today. */
@@ -24,19 +24,6 @@ let conversationId = "";
 /** The seeded messages in seq order. */
 let seeded: { id: string; seq: number; body: string }[] = [];
 
-/** Screenshots kept for humans to look at (gitignored). */
-function artifact(name: string) {
-  return join(import.meta.dirname, "artifacts", name);
-}
-
-function sidebarOf(page: Page) {
-  return page.getByRole("navigation", { name: "Workspace" });
-}
-
-function historyOf(page: Page) {
-  return page.getByRole("log", { name: "Message history" });
-}
-
 /** The row (separators + message) holding the message with exactly this body. */
 function rowOf(page: Page, body: string): Locator {
   return historyOf(page)
@@ -47,33 +34,6 @@ function rowOf(page: Page, body: string): Locator {
 /** How the app labels a day that is neither today nor yesterday (same year). */
 function dayName(d: Date): string {
   return d.toLocaleDateString("en-US", { weekday: "long", month: "long", day: "numeric" });
-}
-
-async function signUp(
-  browser: Browser,
-  user: typeof alice,
-): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto("/sign-up");
-  await page.getByLabel("Your name").fill(user.name);
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/app$/);
-  return { context, page };
-}
-
-/** tRPC over HTTP with the page's session cookie (superjson envelope). */
-async function trpc<T>(page: Page, path: string, input: unknown, method: "GET" | "POST"): Promise<T> {
-  const res =
-    method === "GET"
-      ? await page.request.get(
-          `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`,
-        )
-      : await page.request.post(`/api/trpc/${path}`, { data: { json: input } });
-  expect(res.status(), await res.text()).toBe(200);
-  return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
 }
 
 type TSent = { message: { id: string; seq: number; body: string } };
@@ -118,38 +78,10 @@ async function readSeqOf(page: Page): Promise<number> {
 }
 
 test("two users share a channel (setup)", async ({ browser }) => {
-  // Alice owns a fresh workspace when this file runs alone; after the other specs (which leave
-  // open sign-up on) she signs up like anyone else.
-  const first = await (await browser.newContext()).newPage();
-  await first.goto("/");
-  if (/\/setup$/.test(first.url())) {
-    await first.getByLabel("Workspace name").fill("List");
-    await first.getByLabel("Your name").fill(alice.name);
-    await first.getByLabel("Email").fill(alice.email);
-    await first.getByLabel("Password").fill(alice.password);
-    await first.getByRole("button", { name: "Create workspace" }).click();
-    await expect(first).toHaveURL(/\/app$/);
-    await sidebarOf(first).getByRole("link", { name: "Settings" }).click();
-    await first.getByRole("checkbox", { name: /Allow open sign-up/ }).check();
-    await first.getByRole("button", { name: "Save workspace settings" }).click();
-    await expect(first.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
-    alicePage = first;
-  } else {
-    await first.context().close();
-    alicePage = (await signUp(browser, alice)).page;
-  }
+  alicePage = (await firstUser(browser, alice)).page;
   bobPage = (await signUp(browser, bob)).page;
   await alicePage.setViewportSize({ width: 1280, height: 800 });
-
-  await sidebarOf(alicePage).getByRole("link", { name: "Create channel" }).click();
-  await alicePage.getByLabel("Channel name").fill(channel);
-  await alicePage.getByRole("button", { name: "Create channel" }).click();
-  await expect(alicePage.getByRole("heading", { level: 1, name: `# ${channel}` })).toBeVisible();
-  channelUrl = alicePage.url();
-  conversationId = channelUrl.split("/c/")[1]!.split(/[/?#]/)[0]!;
-  await bobPage.goto(channelUrl);
-  await bobPage.getByRole("button", { name: "Join channel" }).click();
-  await expect(bobPage.getByLabel(`Message # ${channel}`)).toBeVisible();
+  ({ url: channelUrl, conversationId } = await sharedChannel(alicePage, [bobPage], channel));
   await bobPage.goto("/app/settings"); // Bob is not reading the channel from here on
   await alicePage.goto("/app/settings");
 });

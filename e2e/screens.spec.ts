@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
-import { type Browser, expect, type Page, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
+import { artifact, firstUser, historyOf, newUser, signUp, trpc } from "./fixtures";
 
 // Screenshots of the main screens with realistic content (three people, markdown, reactions, a
 // thread, a pin, custom statuses, a DM) for humans to look at: e2e/artifacts/screens-*.png
@@ -9,11 +9,10 @@ test.describe.configure({ mode: "serial" });
 
 const run = randomUUID().slice(0, 6);
 const people = {
-  alice: { name: "Alice Moreau", email: `alice-s-${run}@example.com`, password: "alice-screens-password" },
-  bob: { name: "Bob Okafor", email: `bob-s-${run}@example.com`, password: "bob-screens-password" },
-  carol: { name: "Carol Jensen", email: `carol-s-${run}@example.com`, password: "carol-screens-password" },
+  alice: newUser("Alice Moreau", run),
+  bob: newUser("Bob Okafor", run),
+  carol: newUser("Carol Jensen", run),
 };
-type TPerson = (typeof people)["alice"];
 const channel = `design-review-${run}`;
 
 const pages: Record<keyof typeof people, Page> = {} as never;
@@ -21,50 +20,6 @@ const ids: Record<keyof typeof people, string> = {} as never;
 let conversationId = "";
 let channelUrl = "";
 let threadRootId = "";
-
-const artifact = (name: string) => join(import.meta.dirname, "artifacts", name);
-const historyOf = (page: Page) => page.getByRole("log", { name: "Message history" });
-
-async function trpc<T>(
-  page: Page,
-  path: string,
-  input: unknown,
-  method: "GET" | "POST" = "POST",
-): Promise<T> {
-  const res =
-    method === "GET"
-      ? await page.request.get(
-          `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`,
-        )
-      : await page.request.post(`/api/trpc/${path}`, { data: { json: input } });
-  expect(res.status(), await res.text()).toBe(200);
-  return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
-}
-
-async function newUserPage(browser: Browser, user: TPerson): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  await page.goto("/");
-  if (/\/setup$/.test(page.url())) {
-    await page.getByLabel("Workspace name").fill("Northwind Studio");
-    await page.getByLabel("Your name").fill(user.name);
-    await page.getByLabel("Email").fill(user.email);
-    await page.getByLabel("Password").fill(user.password);
-    await page.getByRole("button", { name: "Create workspace" }).click();
-    await expect(page).toHaveURL(/\/app$/);
-    await page.goto("/app/settings");
-    await page.getByRole("checkbox", { name: /Allow open sign-up/ }).check();
-    await page.getByRole("button", { name: "Save workspace settings" }).click();
-    await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
-    return page;
-  }
-  await page.goto("/sign-up");
-  await page.getByLabel("Your name").fill(user.name);
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/app$/);
-  return page;
-}
 
 type TSent = { message: { id: string; seq: number } };
 
@@ -84,7 +39,10 @@ async function react(who: keyof typeof people, messageId: string, emoji: string)
 
 test("three people, a channel with markdown, reactions, a thread and a pin (setup)", async ({ browser }) => {
   for (const key of ["alice", "bob", "carol"] as const) {
-    pages[key] = await newUserPage(browser, people[key]);
+    const join = key === "alice" ? firstUser : signUp;
+    pages[key] = (
+      await join(browser, people[key], { context: { viewport: { width: 1280, height: 800 } } })
+    ).page;
     ids[key] = (await trpc<{ id: string }>(pages[key], "users.me", undefined, "GET")).id;
   }
   const created = await trpc<{ id: string }>(pages.alice, "conversations.create", {

@@ -32,8 +32,8 @@ async function send(page: Page, text: string) {
 }
 
 test("two users share a channel (setup)", async ({ browser }) => {
-  alicePage = (await firstUser(browser, alice, watchDialogs)).page;
-  ({ context: bobContext, page: bobPage } = await signUp(browser, bob, watchDialogs));
+  alicePage = (await firstUser(browser, alice, { onPage: watchDialogs })).page;
+  ({ context: bobContext, page: bobPage } = await signUp(browser, bob, { onPage: watchDialogs }));
 
   await sidebarOf(alicePage).getByRole("link", { name: "Create channel" }).click();
   await alicePage.getByLabel("Channel name").fill(channel);

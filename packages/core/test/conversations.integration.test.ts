@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { TTestDb } from "@parley/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   addMembers,
   archiveConversation,
@@ -18,19 +17,12 @@ import {
   setTopic,
   unarchiveConversation,
 } from "../src/conversations.ts";
-import { MemoryEventBus, setEventSink, type UserEventRecord } from "../src/events.ts";
+import type { UserEventRecord } from "../src/events.ts";
 import { sendMessage } from "../src/messages.ts";
-import { channelName, expectParley, logCounts, newActor, setupDb } from "./helpers.ts";
+import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
 
-let t: TTestDb;
-const bus = new MemoryEventBus();
-beforeAll(async () => {
-  t = await setupDb();
-  setEventSink(bus);
-});
-afterAll(async () => {
-  await t?.drop();
-});
+const t = useTestDb();
+const { bus } = t;
 
 const say = (actor: Parameters<typeof sendMessage>[1], conversationId: string, body = "hi") =>
   sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body });

@@ -6,13 +6,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import type { TTestDb } from "@parley/db/testing";
 import { createLocalStorage, createS3Storage, type LocalStorage, type Storage } from "@parley/storage";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Actor } from "../src/actor.ts";
 import { createChannel, removeMember } from "../src/conversations.ts";
-import { MemoryEventBus, setEventSink } from "../src/events.ts";
 import {
   completeUpload,
   createUpload,
@@ -22,17 +20,10 @@ import {
   sweepPendingUploads,
 } from "../src/files.ts";
 import { getHistory, sendMessage } from "../src/messages.ts";
-import { channelName, expectParley, logCounts, newActor, setupDb } from "./helpers.ts";
+import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
 
-let t: TTestDb;
-const bus = new MemoryEventBus();
-beforeAll(async () => {
-  t = await setupDb();
-  setEventSink(bus);
-});
-afterAll(async () => {
-  await t?.drop();
-});
+const t = useTestDb();
+const { bus } = t;
 
 /** Serves a local storage's signed URLs over real HTTP, as the web app's route does. */
 async function startLocalBackend(): Promise<{ storage: LocalStorage; close: () => Promise<void> }> {

@@ -1,15 +1,43 @@
 import type { Db } from "@parley/db";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { Actor } from "../src/actor.ts";
 import { isParleyError, type ParleyErrorCode } from "../src/errors.ts";
+import { MemoryEventBus, setEventSink } from "../src/events.ts";
 
 /** A test database with a workspace row; pool ≥ 10 so concurrency tests really run concurrently. */
 export async function setupDb(options: { allowOpenSignup?: boolean } = {}): Promise<TTestDb> {
   const t = await createTestDb({ poolSize: 12 });
   await seedWorkspace(t.db, { name: "Test", allowOpenSignup: options.allowOpenSignup ?? false });
   return t;
+}
+
+/**
+ * The usual start of a core integration file: its own database (created before the file's tests,
+ * dropped after them) and an in-memory event bus installed as the sink, so tests can read what a
+ * write published. `t.db` throws if used outside a test.
+ */
+export function useTestDb(options: { allowOpenSignup?: boolean } = {}): {
+  readonly db: Db;
+  bus: MemoryEventBus;
+} {
+  let testDb: TTestDb | undefined;
+  const bus = new MemoryEventBus();
+  beforeAll(async () => {
+    testDb = await setupDb(options);
+    setEventSink(bus);
+  });
+  afterAll(async () => {
+    await testDb?.drop();
+  });
+  return {
+    get db(): Db {
+      if (!testDb) throw new Error("the test database exists only while the file's tests run");
+      return testDb.db;
+    },
+    bus,
+  };
 }
 
 /** A seeded user and its actor. */

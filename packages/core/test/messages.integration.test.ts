@@ -1,21 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { TTestDb } from "@parley/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { archiveConversation, createChannel, joinChannel, listMembers } from "../src/conversations.ts";
-import { type ConversationEvent, MemoryEventBus, setEventSink } from "../src/events.ts";
+import type { ConversationEvent } from "../src/events.ts";
 import { configureLimits, DEFAULT_LIMITS } from "../src/limits.ts";
 import { getHistory, sendMessage } from "../src/messages.ts";
-import { channelName, expectParley, logCounts, newActor, setupDb } from "./helpers.ts";
+import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
 
-let t: TTestDb;
-const bus = new MemoryEventBus();
-beforeAll(async () => {
-  t = await setupDb();
-  setEventSink(bus);
-});
-afterAll(async () => {
-  await t?.drop();
-});
+const t = useTestDb();
+const { bus } = t;
 
 const send = (
   db: TTestDb["db"],

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { seedMessages } from "@parley/db/seed";
-import type { TTestDb } from "@parley/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   addMembers,
   createChannel,
@@ -10,19 +9,11 @@ import {
   openDm,
   removeMember,
 } from "../src/conversations.ts";
-import { MemoryEventBus, setEventSink } from "../src/events.ts";
 import { sendMessage } from "../src/messages.ts";
 import { syncSince } from "../src/sync.ts";
-import { channelName, newActor, setupDb } from "./helpers.ts";
+import { channelName, newActor, useTestDb } from "./helpers.ts";
 
-let t: TTestDb;
-beforeAll(async () => {
-  t = await setupDb();
-  setEventSink(new MemoryEventBus());
-});
-afterAll(async () => {
-  await t?.drop();
-});
+const t = useTestDb();
 
 const send = (actor: Parameters<typeof sendMessage>[1], conversationId: string, body: string) =>
   sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body });

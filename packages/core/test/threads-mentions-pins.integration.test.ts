@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { TTestDb } from "@parley/db/testing";
 import { broadcastMentionToken, userMentionToken } from "@parley/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Actor } from "../src/actor.ts";
 import {
   archiveConversation,
@@ -14,23 +13,16 @@ import {
   openDm,
   setMuted,
 } from "../src/conversations.ts";
-import { type ConversationEvent, MemoryEventBus, setEventSink, type UserEventRecord } from "../src/events.ts";
+import type { ConversationEvent, UserEventRecord } from "../src/events.ts";
 import { deleteMessage } from "../src/files.ts";
 import { getHistory, getThread, listPins, sendMessage } from "../src/messages.ts";
 import { editMessage, pinMessage, unpinMessage } from "../src/reactions.ts";
 import { syncSince } from "../src/sync.ts";
 import { getMe, listAllUsers, setStatus } from "../src/users.ts";
-import { channelName, expectParley, logCounts, newActor, setupDb } from "./helpers.ts";
+import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
 
-let t: TTestDb;
-const bus = new MemoryEventBus();
-beforeAll(async () => {
-  t = await setupDb();
-  setEventSink(bus);
-});
-afterAll(async () => {
-  await t?.drop();
-});
+const t = useTestDb();
+const { bus } = t;
 
 type SendOptions = { threadRootId?: string; alsoInChannel?: boolean };
 const send = async (actor: Actor, conversationId: string, body = "hi", options: SendOptions = {}) =>
