@@ -1,6 +1,12 @@
 import { broadcastMentionToken, userMentionToken } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
-import { mentionsUser, notificationText, shouldNotify, type TNotifyConversation } from "./notifications.ts";
+import {
+  mentionsUser,
+  notificationBody,
+  notificationText,
+  shouldNotify,
+  type TNotifyConversation,
+} from "./notifications.ts";
 
 const ME = "0190a8c4-0000-7000-8000-000000000001";
 const OTHER = "0190a8c4-0000-7000-8000-000000000002";
@@ -50,6 +56,14 @@ describe("shouldNotify", () => {
 
   it("ignores empty bodies and treats an unknown conversation as an unmuted channel", () => {
     expect(decide({ conversation: dm, body: "  " })).toBe(false);
+    expect(
+      shouldNotify({
+        message: { senderId: OTHER, body: "", attachmentTypes: ["audio/webm"] },
+        meId: ME,
+        conversation: dm,
+        isTabHidden: true,
+      }),
+    ).toBe(true);
     expect(decide({ conversation: undefined, body: "hi" })).toBe(false);
     expect(decide({ conversation: undefined, body: userMentionToken(ME) })).toBe(true);
   });
@@ -59,6 +73,19 @@ describe("shouldNotify", () => {
     expect(mentionsUser(message, ME)).toBe(true);
     expect(mentionsUser({ ...message, mentionedUserIds: [], mentionsAll: true }, ME)).toBe(true);
     expect(mentionsUser({ ...message, body: userMentionToken(ME), mentionedUserIds: [] }, ME)).toBe(false);
+  });
+});
+
+describe("notificationBody", () => {
+  it("says what a message without text carries", () => {
+    const of = (attachmentTypes: string[], body = "") =>
+      notificationBody({ senderId: OTHER, body, attachmentTypes });
+    expect(of(["audio/webm"])).toBe("sent a voice message");
+    expect(of(["image/png"])).toBe("sent an image");
+    expect(of(["image/png", "image/jpeg"])).toBe("sent 2 images");
+    expect(of(["application/pdf"])).toBe("sent a file");
+    expect(of(["image/png", "application/pdf"])).toBe("sent 2 files");
+    expect(of(["image/png"], "look")).toBe("look");
   });
 });
 

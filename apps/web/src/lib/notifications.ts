@@ -21,6 +21,8 @@ export type TNotifyMessage = {
   body: string;
   mentionedUserIds?: readonly string[];
   mentionsAll?: boolean;
+  /** MIME types of the files it carries (a DM with only a voice message still notifies). */
+  attachmentTypes?: readonly string[];
 };
 
 /** Whether the message mentions `userId`: the server's fields when present, else the body's tokens. */
@@ -43,7 +45,7 @@ export function shouldNotify(input: {
   const { message, meId, conversation, isTabHidden } = input;
   if (!isTabHidden) return false;
   if (message.senderId === meId) return false;
-  if (!message.body.trim()) return false;
+  if (!message.body.trim() && (message.attachmentTypes?.length ?? 0) === 0) return false;
   if (conversation?.muted) return false;
   const isDm = conversation?.kind === "dm" || conversation?.kind === "group_dm";
   return isDm || mentionsUser(message, meId);
@@ -58,6 +60,18 @@ export function notificationText(body: string, names: ReadonlyMap<string, string
     .replace(/\s+/g, " ")
     .trim();
   return text.length > 140 ? `${text.slice(0, 139)}…` : text;
+}
+
+/** The text of a notification for a message: its body, or what it carries when it has no text. */
+export function notificationBody(message: TNotifyMessage, names?: ReadonlyMap<string, string>): string {
+  const text = notificationText(message.body, names);
+  if (text) return text;
+  const types = message.attachmentTypes ?? [];
+  if (types.length === 1 && types[0]?.startsWith("audio/")) return "sent a voice message";
+  if (types.length > 0 && types.every((t) => t.startsWith("image/"))) {
+    return types.length === 1 ? "sent an image" : `sent ${types.length} images`;
+  }
+  return types.length === 1 ? "sent a file" : `sent ${types.length} files`;
 }
 
 /** True when the browser can show notifications at all. */
@@ -90,6 +104,9 @@ export function useDesktopNotifications(
         body: str(m.body),
         ...(Array.isArray(m.mentionedUserIds) ? { mentionedUserIds: m.mentionedUserIds as string[] } : {}),
         ...(typeof m.mentionsAll === "boolean" ? { mentionsAll: m.mentionsAll } : {}),
+        attachmentTypes: Array.isArray(m.attachments)
+          ? (m.attachments as { mime?: unknown }[]).map((a) => str(a.mime))
+          : [],
       };
       const conversation = list.current?.find((c) => c.id === event.conversationId);
       if (
@@ -107,7 +124,7 @@ export function useDesktopNotifications(
       const title = isChannel ? `${sender} in #${conversation?.name ?? ""}` : sender;
       try {
         const n = new Notification(title, {
-          body: notificationText(message.body),
+          body: notificationBody(message),
           tag: `parley:${event.conversationId}`,
         });
         // A reply that stays in its thread is not in the channel's history: open the thread instead.
