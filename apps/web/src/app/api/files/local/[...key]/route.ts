@@ -8,8 +8,16 @@ import { env } from "~/env";
 
 export const dynamic = "force-dynamic";
 
-function handler(request: Request): Promise<Response> {
-  return handleLocalFileRequest(env(), request);
+async function handler(request: Request): Promise<Response> {
+  try {
+    return await handleLocalFileRequest(env(), request);
+  } catch (err) {
+    // The browser cancelled the upload (or went away): storage already dropped the partial file.
+    if (request.signal.aborted || (err instanceof Error && err.message === "aborted")) {
+      return new Response(null, { status: 499 });
+    }
+    throw err;
+  }
 }
 
 export { handler as GET, handler as PUT };
