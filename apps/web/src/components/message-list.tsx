@@ -158,6 +158,17 @@ function useKeepPlaceOnResize(scroller: { current: HTMLElement | null }) {
   );
 }
 
+/** Now, refreshed at each local midnight, so "Today" becomes "Yesterday" in a list left open overnight. */
+function useToday(): Date {
+  const [today, setToday] = useState(() => new Date());
+  useEffect(() => {
+    const next = new Date(today.getFullYear(), today.getMonth(), today.getDate() + 1, 0, 0, 1);
+    const timer = setTimeout(() => setToday(new Date()), Math.max(1_000, next.getTime() - Date.now()));
+    return () => clearTimeout(timer);
+  }, [today]);
+  return today;
+}
+
 /** `?m=<seq>`: the message a link points at, or null. */
 function useLinkedSeq(): number | null {
   const params = useSearchParams();
@@ -210,8 +221,9 @@ export function MessageList({
     () => (meId ? newMessagesDividerSeq(visible, feed.readAtOpen ?? null, meId, feed.hasMoreBefore) : null),
     [visible, feed.readAtOpen, meId, feed.hasMoreBefore],
   );
+  const today = useToday();
   const items = useMemo<TItem[]>(() => {
-    const rows = timelineRows(visible, { hasMoreBefore: feed.hasMoreBefore, dividerSeq });
+    const rows = timelineRows(visible, { hasMoreBefore: feed.hasMoreBefore, dividerSeq, now: today });
     // While older messages exist, the oldest loaded one is context only: whether the next one
     // starts a block or a day depends on it, and showing it would change its own header (so the
     // rows would move) when the page above it arrives.
@@ -224,7 +236,7 @@ export function MessageList({
         (p): TItem => ({ kind: "pending", key: `pending:${p.clientMsgId}`, pending: p }),
       ),
     ];
-  }, [visible, feed.hasMoreBefore, dividerSeq, feed.pending, isDetached]);
+  }, [visible, feed.hasMoreBefore, dividerSeq, feed.pending, isDetached, today]);
 
   // Prepending N rows must lower firstItemIndex by N in the same render: count the rows above
   // the previous first row (by seq), per window.
