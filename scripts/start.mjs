@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm start`: the one command a self-hoster runs. Fills in embedded defaults for whatever is not
- * configured, migrates, builds when needed, then runs ONE server process (apps/web/server.ts:
+ * configured, migrates, builds when the sources changed, then runs ONE server process (apps/web/server.ts:
  * the Next.js app with the realtime gateway embedded on /ws, same port) and prints the URL to open.
  * With REALTIME_EMBEDDED=false it also runs apps/realtime as a separate gateway on REALTIME_PORT
  * (only useful with REDIS_URL: several gateways share Redis).
@@ -161,11 +161,20 @@ async function main() {
   log("applying database migrations");
   run(process.execPath, ["scripts/migrate.mjs"]);
 
+  // Build through turbo every time: it hashes the sources, so after an upgrade (`git pull &&
+  // npm ci && npm start`) the app is rebuilt, and otherwise the cached build is reused in seconds.
   const buildId = path.join(root, "apps/web/.next/BUILD_ID");
-  if (!isDev && (args.has("--rebuild") || !existsSync(buildId))) {
-    if (args.has("--no-build")) throw new Error("apps/web is not built (run npm run build)");
-    log("building the web app (first start only)");
-    run("npx", ["turbo", "run", "build", "--filter=@parley/web"]);
+  if (!isDev && args.has("--no-build")) {
+    if (!existsSync(buildId)) throw new Error("apps/web is not built (run npm run build)");
+  } else if (!isDev) {
+    log(existsSync(buildId) ? "checking the web build is current" : "building the web app (first start)");
+    run("npx", [
+      "turbo",
+      "run",
+      "build",
+      "--filter=@parley/web",
+      ...(args.has("--rebuild") ? ["--force"] : []),
+    ]);
   }
 
   const port = env.PORT ?? "3000";
