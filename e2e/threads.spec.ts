@@ -285,9 +285,16 @@ test("a custom status set from the sidebar footer shows in the members panel and
   await expect(alicePage.getByRole("heading", { level: 1, name: bob.name })).toBeVisible();
   await expect(alicePage.locator(".conv-header").getByText("🌴 On vacation")).toBeVisible();
 
+  // Changes reach Alice's open DM live, through Bob's presence (no reload on her side).
+  const header = alicePage.locator(".conv-header");
   await sidebarOf(bobPage).getByRole("button", { name: "Edit status" }).click();
   await form.getByRole("button", { name: "Clear status" }).click();
   await expect(sidebarOf(bobPage).getByRole("button", { name: "Set a status" })).toBeVisible();
+  await expect(header.getByText("🌴 On vacation")).toHaveCount(0, { timeout: 5_000 });
+  await sidebarOf(bobPage).getByRole("button", { name: "Set a status" }).click();
+  await form.getByRole("textbox", { name: "Status text" }).fill("Back at 3");
+  await form.getByRole("button", { name: "Save status" }).click();
+  await expect(header.getByText("Back at 3")).toBeVisible({ timeout: 5_000 });
 });
 
 test("desktop notifications are only offered by a dismissable prompt, never asked on load", async ({

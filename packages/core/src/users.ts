@@ -1,8 +1,9 @@
 import type { Db } from "@parley/db";
+import { UserEventKind } from "@parley/protocol";
 import { type Actor, requireAdmin } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { ZSetStatus, ZUserRef } from "./schemas.ts";
-import { inWriteTx } from "./tx.ts";
+import { appendUserEvent, inWriteTx } from "./tx.ts";
 
 /** A user as the API shows it (never the password hash). */
 export type UserDto = {
@@ -39,10 +40,19 @@ export async function getMe(db: Db, actor: Actor): Promise<UserDto> {
 /** Sets (or, with "", clears) the actor's custom status emoji and text; returns the updated user. */
 export async function setStatus(db: Db, actor: Actor, input: unknown): Promise<UserDto> {
   const { emoji, text } = parseInput(ZSetStatus, input);
-  return db.user.update({
-    where: { id: actor.userId },
-    data: { statusEmoji: emoji, statusText: text },
-    select: userDtoSelect,
+  return inWriteTx(db, async (w) => {
+    const user = await w.tx.user.update({
+      where: { id: actor.userId },
+      data: { statusEmoji: emoji, statusText: text },
+      select: userDtoSelect,
+    });
+    // The user's devices learn it from their log and put it in their presence, which is how the
+    // people watching them see it change live.
+    await appendUserEvent(w, actor.userId, UserEventKind.PreferencesUpdated, {
+      statusEmoji: emoji,
+      statusText: text,
+    });
+    return user;
   });
 }
 

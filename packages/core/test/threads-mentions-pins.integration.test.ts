@@ -429,12 +429,33 @@ describe("custom status", () => {
     });
   });
 
+  it("tells the user's own devices through their log (they put it in their presence)", async () => {
+    const carol = await newActor(t.db);
+    const seen: UserEventRecord[] = [];
+    const off = bus.subscribeUser(carol.userId, (e) => seen.push(e));
+    try {
+      await setStatus(t.db, carol, { emoji: "🤒", text: "Out sick" });
+      await setStatus(t.db, carol, { emoji: "", text: "" });
+    } finally {
+      off();
+    }
+    expect(seen.map((e) => [e.kind, e.payload])).toEqual([
+      ["preferences.updated", { statusEmoji: "🤒", statusText: "Out sick" }],
+      ["preferences.updated", { statusEmoji: "", statusText: "" }],
+    ]);
+    expect(await t.db.userEvent.count({ where: { userId: carol.userId, kind: "preferences.updated" } })).toBe(
+      2,
+    );
+  });
+
   it("refuses a too long text or a non-emoji, changing nothing", async () => {
     const alice = await newActor(t.db);
     await setStatus(t.db, alice, { emoji: ":coffee:", text: "brb" });
+    const eventsBefore = await t.db.userEvent.count({ where: { userId: alice.userId } });
     await expectParley(setStatus(t.db, alice, { emoji: "🙂", text: "x".repeat(101) }), "BAD_REQUEST", /100/);
     await expectParley(setStatus(t.db, alice, { emoji: "not an emoji", text: "" }), "BAD_REQUEST");
     await expectParley(setStatus(t.db, alice, { emoji: ":a_very_long_shortcode:", text: "" }), "BAD_REQUEST");
     expect(await getMe(t.db, alice)).toMatchObject({ statusEmoji: ":coffee:", statusText: "brb" });
+    expect(await t.db.userEvent.count({ where: { userId: alice.userId } })).toBe(eventsBefore);
   });
 });

@@ -440,8 +440,20 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
     await engine.publishToTopic(`presence:${userId}`, { frame: encodePresence(userId, presence) });
   }
 
+  /**
+   * The status text a new socket of `userId` starts with: what the user's other sockets show, or,
+   * for a first socket, the custom status saved on the user (emoji and text, as one line), so
+   * watchers see it as soon as the user comes online. Devices change it with `setPresence` when
+   * their user log says it changed (users.setStatus → preferences.updated).
+   */
   async function currentStatusText(userId: string): Promise<string> {
-    return (await engine.getPresence([userId])).get(userId)?.statusText ?? "";
+    const live = (await engine.getPresence([userId])).get(userId);
+    if (live && live.status !== "offline") return live.statusText;
+    const saved = await db.user.findUnique({
+      where: { id: userId },
+      select: { statusEmoji: true, statusText: true },
+    });
+    return saved ? [saved.statusEmoji, saved.statusText].filter(Boolean).join(" ") : "";
   }
 
   function unwatch(state: LinkState, userId: string): void {

@@ -17,6 +17,7 @@ import {
   removeMember,
   sendMessage,
   setEventSink,
+  setStatus,
 } from "@parley/core";
 import type { Db } from "@parley/db";
 import { seedMessages, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
@@ -401,6 +402,21 @@ export function deliverySuite(mode: "redis" | "memory"): void {
       const offline = await watcher.waitFor((f) => f.type === "presence" && f.status === "offline", 2);
       expect(offline.at(-1)).toMatchObject({ userId: a!.id });
       expect(watcher.of("presence").map((f) => f.status)).toEqual(["offline", "online", "away", "offline"]);
+    });
+
+    it("carries a saved custom status in presence from the first connection on", async () => {
+      const [a, w] = await users(2);
+      await setStatus(ctx.db, actor(a!), { emoji: "🌴", text: "On vacation" });
+      const watcher = await client(ctx.g1, w!);
+      watcher.send({ type: "watchPresence", id: "w1", userIds: [a!.id] });
+      await watcher.waitFor((f) => f.type === "ack" && f.id === "w1");
+      const a1 = await client(ctx.g2, a!);
+      const [online] = await watcher.waitFor((f) => f.type === "presence" && f.status === "online");
+      expect(online).toMatchObject({ userId: a!.id, statusText: "🌴 On vacation" });
+      // A device that learns of a new status (preferences.updated) puts it in its presence.
+      a1.send({ type: "setPresence", id: "p1", status: "online", statusText: "" });
+      await watcher.waitFor((f) => f.type === "presence" && f.status === "online" && f.statusText === "");
+      await a1.close();
     });
 
     it.runIf(mode === "redis")("turns a dead gateway's users offline once their entries lapse", async () => {

@@ -49,7 +49,7 @@ export const UserEventKind = {
   ReadUpdated: "read.updated",
   /** payload: { conversationId, muted } — the user's settings for one conversation changed. */
   MembershipUpdated: "membership.updated",
-  /** payload: the changed preferences. */
+  /** payload: the changed preferences, e.g. { statusEmoji, statusText } after users.setStatus. */
   PreferencesUpdated: "preferences.updated",
 } as const;
 

@@ -9,7 +9,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter } from "next/navigation";
 import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from "react";
-import { type TPresenceStatus, useConversations, usePresence } from "~/lib/chat-data";
+import { type TPresenceStatus, useConversations, usePresence, usePresenceStatusLines } from "~/lib/chat-data";
 import { stepConversation } from "~/lib/conversation-order";
 import { useDesktopNotifications } from "~/lib/notifications";
 import { useTRPC } from "~/trpc/react";
@@ -21,6 +21,13 @@ const PresenceContext = createContext<ReadonlyMap<string, TPresenceStatus>>(new 
 /** Presence of the users the shell watches: DM partners and the members of the open conversation. */
 export function usePresenceMap(): ReadonlyMap<string, TPresenceStatus> {
   return useContext(PresenceContext);
+}
+
+const StatusLinesContext = createContext<ReadonlyMap<string, string>>(new Map());
+
+/** Live custom-status lines of the watched users who are online or away (see `statusLineOf`). */
+export function useStatusLines(): ReadonlyMap<string, string> {
+  return useContext(StatusLinesContext);
 }
 
 /** The conversation id in an /app/c/<id>… path, or null. */
@@ -58,6 +65,7 @@ export function AppShell({ children }: { children: ReactNode }) {
     [conversations.data, members.data, openId],
   );
   const presence = usePresence(watched);
+  const statusLines = usePresenceStatusLines();
   useDesktopNotifications(conversations.data);
 
   // A navigation closes the drawer (the user picked where to go).
@@ -88,38 +96,40 @@ export function AppShell({ children }: { children: ReactNode }) {
 
   return (
     <PresenceContext.Provider value={presence}>
-      <div className={isDrawerOpen ? "shell drawer-open" : "shell"}>
-        <div className="topbar">
-          <button
-            type="button"
-            className="menu-button"
-            aria-expanded={isDrawerOpen}
-            aria-controls="workspace-nav"
-            onClick={() => setDrawerOpen((open) => !open)}
-          >
-            <span aria-hidden="true">☰</span> Menu
-          </button>
-          <button type="button" className="quiet" onClick={() => setSwitcherOpen(true)}>
-            Jump to…
-          </button>
+      <StatusLinesContext.Provider value={statusLines}>
+        <div className={isDrawerOpen ? "shell drawer-open" : "shell"}>
+          <div className="topbar">
+            <button
+              type="button"
+              className="menu-button"
+              aria-expanded={isDrawerOpen}
+              aria-controls="workspace-nav"
+              onClick={() => setDrawerOpen((open) => !open)}
+            >
+              <span aria-hidden="true">☰</span> Menu
+            </button>
+            <button type="button" className="quiet" onClick={() => setSwitcherOpen(true)}>
+              Jump to…
+            </button>
+          </div>
+          <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} />
+          {isDrawerOpen ? (
+            <button
+              type="button"
+              className="drawer-backdrop"
+              aria-label="Close menu"
+              tabIndex={-1}
+              onClick={() => setDrawerOpen(false)}
+            />
+          ) : null}
+          <main className="main" id="main">
+            {children}
+          </main>
         </div>
-        <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} />
-        {isDrawerOpen ? (
-          <button
-            type="button"
-            className="drawer-backdrop"
-            aria-label="Close menu"
-            tabIndex={-1}
-            onClick={() => setDrawerOpen(false)}
-          />
+        {isSwitcherOpen ? (
+          <QuickSwitcher conversations={conversations.data ?? []} onClose={() => setSwitcherOpen(false)} />
         ) : null}
-        <main className="main" id="main">
-          {children}
-        </main>
-      </div>
-      {isSwitcherOpen ? (
-        <QuickSwitcher conversations={conversations.data ?? []} onClose={() => setSwitcherOpen(false)} />
-      ) : null}
+      </StatusLinesContext.Provider>
     </PresenceContext.Provider>
   );
 }

@@ -6,6 +6,7 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import {
   SAFETY_REFETCH_MS,
+  statusLineOf,
   useConversationFeed,
   useMarkRead,
   useMessageActions,
@@ -14,7 +15,7 @@ import {
 } from "~/lib/chat-data";
 import { typingText } from "~/lib/timeline";
 import { useTRPC } from "~/trpc/react";
-import { usePresenceMap } from "./app-shell";
+import { usePresenceMap, useStatusLines } from "./app-shell";
 import { Composer, lastOwnMessage } from "./composer";
 import { MembersPanel } from "./members-panel";
 import { MessageContext, type TMessageContext } from "./message-item";
@@ -143,6 +144,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
   const markRead = useMarkRead(conversationId);
   const actions = useMessageActions();
   const presence = usePresenceMap();
+  const statusLines = useStatusLines();
   const names = useMemo(
     () => new Map((members.data ?? []).map((member) => [member.userId, member.name])),
     [members.data],
@@ -240,7 +242,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
   // A 1:1 DM's header shows the other person's presence and custom status.
   const partner = c?.kind === "dm" ? (members.data ?? []).find((m) => m.userId !== me.data?.id) : undefined;
   const partnerPresence = partner ? (presence.get(partner.userId) ?? "offline") : null;
-  const partnerStatus = partner ? [partner.statusEmoji, partner.statusText].filter(Boolean).join(" ") : "";
+  const partnerStatus = partner ? statusLineOf(statusLines, partner.userId, partner) : "";
 
   return (
     <div className={panel ? "conv-layout has-panel" : "conv-layout"}>

@@ -2,8 +2,9 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { statusLineOf } from "~/lib/chat-data";
 import { useTRPC } from "~/trpc/react";
-import { usePresenceMap } from "./app-shell";
+import { usePresenceMap, useStatusLines } from "./app-shell";
 
 const ORDER = { online: 0, away: 1, offline: 2 } as const;
 
@@ -22,6 +23,7 @@ export function MembersPanel({
     trpc.conversations.members.queryOptions({ conversationId }, { staleTime: 30_000 }),
   );
   const presence = usePresenceMap();
+  const statusLines = useStatusLines();
   const rows = [...(members.data ?? [])].sort(
     (a, b) =>
       ORDER[presence.get(a.userId) ?? "offline"] - ORDER[presence.get(b.userId) ?? "offline"] ||
@@ -57,10 +59,8 @@ export function MembersPanel({
                     {m.role === "owner" && isChannel ? <span className="tag">owner</span> : null}
                     {m.isDeactivated ? <span className="tag">deactivated</span> : null}
                   </span>
-                  {m.statusEmoji || m.statusText ? (
-                    <span className="member-status">
-                      {[m.statusEmoji, m.statusText].filter(Boolean).join(" ")}
-                    </span>
+                  {statusLineOf(statusLines, m.userId, m) ? (
+                    <span className="member-status">{statusLineOf(statusLines, m.userId, m)}</span>
                   ) : null}
                 </span>
               </li>

@@ -300,6 +300,12 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
       case UserEventKind.ReadUpdated:
         refreshList();
         return;
+      case UserEventKind.PreferencesUpdated:
+        // A new custom status (set here or on another device): the footer and member lists follow
+        // (RealtimeProvider also puts it in this device's presence, so watchers see it live).
+        void queryClient.invalidateQueries(trpc.users.me.queryFilter());
+        void queryClient.invalidateQueries(trpc.conversations.members.pathFilter());
+        return;
       case UserEventKind.MembershipUpdated:
         // Muted on another device (or here): the list and the header's menu follow.
         refreshList();
@@ -841,6 +847,46 @@ export function useSendTyping(conversationId: string): () => void {
   return useCallback(() => {
     client?.typing(conversationId);
   }, [client, conversationId]);
+}
+
+/** A saved custom status as one line ("🌴 On vacation"), "" when none. */
+export function savedStatusLine(user: { statusEmoji?: string; statusText?: string }): string {
+  return [user.statusEmoji, user.statusText].filter(Boolean).join(" ");
+}
+
+/**
+ * The status line to show for a user: the live one their presence carries while they are online
+ * or away (it changes the moment they set a new status), else the saved one.
+ */
+export function statusLineOf(
+  live: ReadonlyMap<string, string>,
+  userId: string,
+  saved: { statusEmoji?: string; statusText?: string },
+): string {
+  return live.get(userId) ?? savedStatusLine(saved);
+}
+
+/**
+ * Status lines from the presence frames of watched users who are online or away (the gateway
+ * starts them from the saved status; devices update them on `preferences.updated`).
+ */
+export function usePresenceStatusLines(): ReadonlyMap<string, string> {
+  const { client } = useRealtime();
+  const [lines, setLines] = useState<ReadonlyMap<string, string>>(new Map());
+  useEffect(() => {
+    if (!client) return;
+    return client.on("presence", (frame) => {
+      setLines((m) => {
+        const line = frame.status === "offline" ? undefined : (frame.statusText ?? "");
+        if (m.get(frame.userId) === line) return m;
+        const next = new Map(m);
+        if (line === undefined) next.delete(frame.userId);
+        else next.set(frame.userId, line);
+        return next;
+      });
+    });
+  }, [client]);
+  return lines;
 }
 
 /** A user's presence as the UI shows it. */

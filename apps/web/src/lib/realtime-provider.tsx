@@ -20,10 +20,11 @@ import {
   type TOutboxStore,
   type TWebSocketConstructor,
 } from "@parley/client";
+import { UserEventKind } from "@parley/protocol";
 import { useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useEffect, useState } from "react";
 import { isUnauthorized, useTRPC, useTRPCClient } from "~/trpc/react";
-import { connectLiveData, trackConversations } from "./chat-data";
+import { connectLiveData, savedStatusLine, trackConversations } from "./chat-data";
 import { RealtimeContext, type TRealtimeStatus } from "./realtime-context";
 import { newClientMsgId } from "./timeline";
 
@@ -119,6 +120,14 @@ export function RealtimeProvider({ userId, children }: { userId: string; childre
         }
       };
       document.addEventListener("visibilitychange", onVisibility);
+      // A custom status set on any of this user's devices goes into this device's presence, which
+      // is how the people watching the user see it change live.
+      const offPrefs = c.on("userEvent", (event) => {
+        if (event.kind !== UserEventKind.PreferencesUpdated) return;
+        const { statusEmoji, statusText } = event.payload;
+        if (typeof statusEmoji !== "string" || typeof statusText !== "string") return;
+        c.setPresence(isAway ? "away" : "online", savedStatusLine({ statusEmoji, statusText }));
+      });
       setClient(c);
       // Track the sidebar's conversations before connecting, so the first `hello` carries every
       // cursor and one replay covers them all (instead of one `sync` per conversation).
@@ -140,6 +149,7 @@ export function RealtimeProvider({ userId, children }: { userId: string; childre
         clearTimeout(awayTimer);
         offState();
         offData();
+        offPrefs();
         c.disconnect("page closed");
       };
     });
