@@ -278,7 +278,12 @@ test("a personal access token works as a Bearer token, and an archived channel i
   const log = page.getByRole("log", { name: "Message history" });
   await expect(log.getByText("Bulk message 60", { exact: true })).toBeVisible();
   await expect(log.getByText("Bulk message 1", { exact: true })).toHaveCount(0);
-  await log.getByRole("button", { name: "Load older messages" }).click();
+  // The top of the list offers "Load older messages"; scrolling it into view may already load the
+  // older page by itself (the list pages back when its top is reached), so the click is optional.
+  await log
+    .getByRole("button", { name: "Load older messages" })
+    .click({ timeout: 5_000 })
+    .catch(() => undefined);
   await expect(log.getByText("Bulk message 1", { exact: true })).toHaveCount(1);
   await expect(log.getByRole("button", { name: "Load older messages" })).toHaveCount(0);
   // The list is virtualized: the DOM holds the rows near the viewport, not all 60.
