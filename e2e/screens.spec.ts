@@ -121,7 +121,12 @@ test("main screen, light and dark", async () => {
   const picker = row.getByRole("group", { name: "Pick a reaction" });
   await expect(picker.getByRole("button", { name: "React with 👍" })).toBeFocused();
   await page.screenshot({ path: artifact("screens-reaction-picker.png") });
+  await picker.getByRole("button", { name: "More emoji" }).click();
+  const full = page.getByRole("dialog", { name: "Emoji picker" });
+  await expect(full.getByRole("button", { name: "grinning face", exact: true })).toBeVisible();
+  await page.screenshot({ path: artifact("screens-reaction-picker-full.png") });
   await page.keyboard.press("Escape");
+  await expect(full).toHaveCount(0);
   await expect(picker).toHaveCount(0);
   await page.getByRole("button", { name: "Conversation options" }).click();
   await expect(page.getByRole("menuitem", { name: "Mute channel" })).toBeVisible();

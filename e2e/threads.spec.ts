@@ -163,6 +163,18 @@ test("copy link copies the message's URL; an admin also gets Delete on others' m
   await expect(rowOf(bobPage, "Bob's message to link to").getByRole("button", { name: "🚀 1" })).toBeVisible({
     timeout: 5_000,
   });
+  // "More emoji" opens the full picker (a popover the list cannot clip); a search finds any emoji.
+  await aliceOnBobs.hover();
+  await aliceOnBobs.getByRole("button", { name: "Add reaction…" }).click();
+  await aliceOnBobs.getByRole("button", { name: "More emoji" }).click();
+  const full = alicePage.getByRole("dialog", { name: "Emoji picker" });
+  await expect(full).toBeVisible();
+  await full.getByLabel("Search emoji").fill("tada");
+  await full.getByLabel("Search emoji").press("Enter");
+  await expect(full).toBeHidden();
+  await expect(rowOf(bobPage, "Bob's message to link to").getByRole("button", { name: "🎉 1" })).toBeVisible({
+    timeout: 5_000,
+  });
 });
 
 test("a mention of Bob raises his red mention badge", async () => {

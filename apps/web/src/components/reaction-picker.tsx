@@ -1,8 +1,29 @@
 "use client";
 
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
+import { createPortal } from "react-dom";
+import { EmojiPicker } from "./emoji-picker";
 
-/** A small set of common reactions until the full emoji picker lands (same props, so it swaps in). */
+/** The full picker's size (styles/chrome.css `.emoji-popover`), to place it inside the window. */
+const POPOVER_W = 368;
+const POPOVER_H = 352;
+
+/**
+ * Where the full picker opens for a quick picker at `anchor`: below it, right-aligned, or above
+ * it when there is no room below; always inside the window (a fixed popover, so the message
+ * list's scrolling box cannot clip it).
+ */
+export function popoverPosition(
+  anchor: { left: number; right: number; top: number; bottom: number },
+  viewport: { width: number; height: number },
+): { left: number; top: number } {
+  const left = Math.max(8, Math.min(anchor.right - POPOVER_W, viewport.width - POPOVER_W - 8));
+  const below = anchor.bottom + 4;
+  const top = below + POPOVER_H <= viewport.height - 8 ? below : Math.max(8, anchor.top - POPOVER_H - 4);
+  return { left, top };
+}
+
+/** The common reactions offered at once; "More emoji" opens the full picker. */
 export const COMMON_EMOJI = [
   "👍",
   "👎",
@@ -39,12 +60,16 @@ export function ReactionPicker({
   onClose: () => void;
 }) {
   const ref = useRef<HTMLFieldSetElement>(null);
+  const popover = useRef<HTMLDivElement>(null);
+  const [fullAt, setFullAt] = useState<{ left: number; top: number } | null>(null);
   const close = useRef(onClose);
   close.current = onClose;
   useEffect(() => {
     ref.current?.querySelector("button")?.focus();
     const onDown = (e: MouseEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) close.current();
+      const target = e.target as Node;
+      if (ref.current?.contains(target) || popover.current?.contains(target)) return;
+      close.current();
     };
     document.addEventListener("mousedown", onDown);
     return () => document.removeEventListener("mousedown", onDown);
@@ -72,6 +97,29 @@ export function ReactionPicker({
           {emoji}
         </button>
       ))}
+      <button
+        type="button"
+        className="quiet more-emoji"
+        aria-label="More emoji"
+        title="More emoji"
+        aria-haspopup="dialog"
+        aria-expanded={fullAt !== null}
+        onClick={() => {
+          const rect = ref.current?.getBoundingClientRect();
+          if (!rect) return;
+          setFullAt(popoverPosition(rect, { width: window.innerWidth, height: window.innerHeight }));
+        }}
+      >
+        …
+      </button>
+      {fullAt
+        ? createPortal(
+            <div ref={popover} className="emoji-popover" style={{ left: fullAt.left, top: fullAt.top }}>
+              <EmojiPicker anchor={ref} onPick={(emoji) => onPick(emoji)} onClose={onClose} />
+            </div>,
+            document.body,
+          )
+        : null}
     </fieldset>
   );
 }
