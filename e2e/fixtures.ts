@@ -42,6 +42,13 @@ export type TUserOptions = {
   context?: BrowserContextOptions;
 };
 
+/** Fills the name, email and password fields the sign-up and first-run forms share. */
+async function fillAccount(page: Page, user: TUser): Promise<void> {
+  await page.getByLabel("Your name").fill(user.name);
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
+}
+
 export async function signUp(
   browser: Browser,
   user: TUser,
@@ -51,9 +58,7 @@ export async function signUp(
   const page = await context.newPage();
   options.onPage?.(page);
   await page.goto("/sign-up");
-  await page.getByLabel("Your name").fill(user.name);
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
+  await fillAccount(page, user);
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page).toHaveURL(/\/app$/);
   return { context, page };
@@ -88,9 +93,7 @@ export async function firstUser(
     return signUp(browser, user, options);
   }
   await page.getByLabel("Workspace name").fill("Parley E2E");
-  await page.getByLabel("Your name").fill(user.name);
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
+  await fillAccount(page, user);
   await page.getByRole("button", { name: "Create workspace" }).click();
   await expect(page).toHaveURL(/\/app$/);
   await sidebarOf(page).getByRole("link", { name: "Settings" }).click();

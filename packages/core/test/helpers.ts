@@ -4,7 +4,7 @@ import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { afterAll, beforeAll, expect } from "vitest";
 import type { Actor } from "../src/actor.ts";
 import { isParleyError, type ParleyErrorCode } from "../src/errors.ts";
-import { MemoryEventBus, setEventSink } from "../src/events.ts";
+import { type ConversationEvent, MemoryEventBus, setEventSink } from "../src/events.ts";
 
 /** A test database with a workspace row; pool ≥ 10 so concurrency tests really run concurrently. */
 export async function setupDb(options: { allowOpenSignup?: boolean } = {}): Promise<TTestDb> {
@@ -21,6 +21,8 @@ export async function setupDb(options: { allowOpenSignup?: boolean } = {}): Prom
 export function useTestDb(options: { allowOpenSignup?: boolean } = {}): {
   readonly db: Db;
   bus: MemoryEventBus;
+  /** The events published for one conversation while `fn` runs. */
+  published: (conversationId: string, fn: () => Promise<unknown>) => Promise<ConversationEvent[]>;
 } {
   let testDb: TTestDb | undefined;
   const bus = new MemoryEventBus();
@@ -37,6 +39,16 @@ export function useTestDb(options: { allowOpenSignup?: boolean } = {}): {
       return testDb.db;
     },
     bus,
+    async published(conversationId, fn) {
+      const seen: ConversationEvent[] = [];
+      const off = bus.subscribeConversation(conversationId, (e) => seen.push(e));
+      try {
+        await fn();
+      } finally {
+        off();
+      }
+      return seen;
+    },
   };
 }
 

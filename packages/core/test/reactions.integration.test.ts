@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { archiveConversation, createChannel, joinChannel } from "../src/conversations.ts";
-import type { ConversationEvent } from "../src/events.ts";
 import { deleteMessage } from "../src/files.ts";
 import { getHistory, sendMessage } from "../src/messages.ts";
 import { addReaction, editMessage, removeReaction } from "../src/reactions.ts";
@@ -9,7 +8,7 @@ import { syncSince } from "../src/sync.ts";
 import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
-const { bus } = t;
+const { published } = t;
 
 type TActor = Parameters<typeof sendMessage>[1];
 
@@ -27,18 +26,6 @@ async function setup() {
   });
   const message = await send(alice, ch.id, "first draft");
   return { alice, bob, ch, message };
-}
-
-/** Records what the sink receives for one conversation while `fn` runs. */
-async function published(conversationId: string, fn: () => Promise<unknown>): Promise<ConversationEvent[]> {
-  const seen: ConversationEvent[] = [];
-  const off = bus.subscribeConversation(conversationId, (e) => seen.push(e));
-  try {
-    await fn();
-  } finally {
-    off();
-  }
-  return seen;
 }
 
 const lastSeq = async (conversationId: string) =>

@@ -13,7 +13,7 @@ import {
   openDm,
   setMuted,
 } from "../src/conversations.ts";
-import type { ConversationEvent, UserEventRecord } from "../src/events.ts";
+import type { UserEventRecord } from "../src/events.ts";
 import { deleteMessage } from "../src/files.ts";
 import { getHistory, getThread, listPins, sendMessage } from "../src/messages.ts";
 import { editMessage, pinMessage, unpinMessage } from "../src/reactions.ts";
@@ -22,7 +22,7 @@ import { getMe, listAllUsers, setStatus } from "../src/users.ts";
 import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
-const { bus } = t;
+const { bus, published } = t;
 
 type SendOptions = { threadRootId?: string; alsoInChannel?: boolean };
 const send = async (actor: Actor, conversationId: string, body = "hi", options: SendOptions = {}) =>
@@ -43,17 +43,6 @@ async function setup() {
 async function counts(actor: Actor, conversationId: string) {
   const c = await getConversation(t.db, actor, { conversationId });
   return { unread: c.unreadCount, mentions: c.mentionCount };
-}
-
-async function published<T>(conversationId: string, fn: () => Promise<T>) {
-  const seen: ConversationEvent[] = [];
-  const off = bus.subscribeConversation(conversationId, (e) => seen.push(e));
-  try {
-    await fn();
-  } finally {
-    off();
-  }
-  return seen;
 }
 
 describe("threads", () => {

@@ -79,22 +79,35 @@ const List = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div">>(functio
   return <div {...props} ref={ref} role="list" aria-label="Messages" />;
 });
 
+/** The loading row or "Load … messages" button at one end of a window that does not reach it. */
+function PageEdge({
+  which,
+  isLoading,
+  onLoad,
+}: {
+  which: "older" | "newer";
+  isLoading: boolean;
+  onLoad: () => void;
+}) {
+  return (
+    <div className="ml-edge">
+      {isLoading ? (
+        <span className="ml-loading" role="status">
+          <span className="ml-spinner" aria-hidden="true" /> Loading {which} messages…
+        </span>
+      ) : (
+        <button type="button" className="quiet" onClick={onLoad}>
+          Load {which} messages
+        </button>
+      )}
+    </div>
+  );
+}
+
 function Header({ context }: { context?: TListContext }) {
   if (!context) return null;
   if (context.hasMoreBefore) {
-    return (
-      <div className="ml-edge">
-        {context.isLoadingOlder ? (
-          <span className="ml-loading" role="status">
-            <span className="ml-spinner" aria-hidden="true" /> Loading older messages…
-          </span>
-        ) : (
-          <button type="button" className="quiet" onClick={context.loadOlder}>
-            Load older messages
-          </button>
-        )}
-      </div>
-    );
+    return <PageEdge which="older" isLoading={context.isLoadingOlder} onLoad={context.loadOlder} />;
   }
   return context.isEmpty ? null : (
     <p className="ml-start muted">This is the very beginning of the conversation.</p>
@@ -103,19 +116,7 @@ function Header({ context }: { context?: TListContext }) {
 
 function Footer({ context }: { context?: TListContext }) {
   if (!context?.hasMoreAfter) return <div className="ml-bottom-space" />;
-  return (
-    <div className="ml-edge">
-      {context.isLoadingNewer ? (
-        <span className="ml-loading" role="status">
-          <span className="ml-spinner" aria-hidden="true" /> Loading newer messages…
-        </span>
-      ) : (
-        <button type="button" className="quiet" onClick={context.loadNewer}>
-          Load newer messages
-        </button>
-      )}
-    </div>
-  );
+  return <PageEdge which="newer" isLoading={context.isLoadingNewer} onLoad={context.loadNewer} />;
 }
 
 const COMPONENTS: Components<TItem, TListContext> = { Scroller, List, Header, Footer };
