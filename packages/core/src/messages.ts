@@ -5,9 +5,11 @@
  * the same clientMsgId, in one query) and then ONE write statement: a CTE that bumps
  * Conversation.lastSeq under its row lock, inserts the message.created Event and the Message, and
  * bumps the thread root's reply count. A single statement is its own transaction, so the write is
- * atomic, and its UPDATE re-checks "not archived" and "sender is a member" at write time (no window
- * between the check and the write). Idempotency rests on the unique (senderId, clientMsgId): a
- * concurrent duplicate loses the insert race, gets a unique violation (the whole statement, seq
+ * atomic, and its UPDATE re-checks "not archived", "sender is a member" and, for a reply, "the root
+ * is a live top-level message here" at write time (no window between the check and the write). When
+ * the write stores nothing, a winner with the same clientMsgId is looked up first: a resend that
+ * waited on the files the first attempt linked is a duplicate, not a refusal. Idempotency rests
+ * on the unique (senderId, clientMsgId): a concurrent duplicate loses the insert race, gets a unique violation (the whole statement, seq
  * bump included, rolls back: no gap) and returns the winner with `duplicate: true`.
  * To batch later: turn the CTE's inputs into arrays (unnest) per conversation.
  *
@@ -175,6 +177,9 @@ type SendCheck = {
   existingId: string | null;
   /** The mentioned users who are members, in order of first mention. */
   mentionedMemberIds: string[];
+  /** Replies: the root is a live message of this conversation, and is itself a reply (refused). */
+  isRootLive: boolean;
+  isRootAReply: boolean;
 };
 
 /** Result of a send: the stored message, and whether it had been stored by an earlier attempt. */
@@ -192,11 +197,14 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
   const [check] = await db.$queryRaw<SendCheck[]>`
     SELECT c.kind::text AS kind, c."archivedAt", (m."userId" IS NOT NULL) AS "isMember",
       u.name AS "senderName", ex.id AS "existingId",
-      ${mentionedMembersSql(mentions.userIds, conversationId)} AS "mentionedMemberIds"
+      ${mentionedMembersSql(mentions.userIds, conversationId)} AS "mentionedMemberIds",
+      (r.id IS NOT NULL AND r."conversationId" = c.id AND r."deletedAt" IS NULL) AS "isRootLive",
+      (r."threadRootId" IS NOT NULL) AS "isRootAReply"
     FROM "User" u
     LEFT JOIN "Conversation" c ON c.id = ${conversationId}::uuid
     LEFT JOIN "Membership" m ON m."conversationId" = c.id AND m."userId" = u.id
     LEFT JOIN "Message" ex ON ex."senderId" = u.id AND ex."clientMsgId" = ${clientMsgId}
+    LEFT JOIN "Message" r ON r.id = ${threadRootId}::uuid
     WHERE u.id = ${actor.userId}::uuid`;
   if (!check) throw new ParleyError("UNAUTHORIZED", "Unknown user");
   if (check.existingId) return duplicateOf(db, check.existingId, conversationId);
@@ -210,8 +218,24 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
     );
   }
   if (check.archivedAt) throw new ParleyError("FORBIDDEN", "This conversation is archived");
-  if (threadRootId) await requireThreadRoot(db, conversationId, threadRootId);
-  const attachments = await linkableAttachments(db, actor, conversationId, attachmentIds);
+  if (threadRootId) requireThreadRoot(check);
+  // Stored meanwhile by a concurrent attempt with the same clientMsgId? Then that is the answer.
+  const storedMeanwhile = async (): Promise<SendResult | null> => {
+    const winner = await db.message.findUnique({
+      where: { senderId_clientMsgId: { senderId: actor.userId, clientMsgId } },
+      select: { id: true },
+    });
+    return winner ? duplicateOf(db, winner.id, conversationId) : null;
+  };
+  let attachments: AttachmentDto[];
+  try {
+    attachments = await linkableAttachments(db, actor, conversationId, attachmentIds);
+  } catch (err) {
+    // A concurrent attempt may have linked these very files to this very message.
+    const duplicate = await storedMeanwhile();
+    if (duplicate) return duplicate;
+    throw err;
+  }
 
   const id = uuidv7();
   const createdAt = new Date();
@@ -251,6 +275,11 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
             WHERE "conversationId" = ${conversationId}::uuid AND "userId" = ${actor.userId}::uuid
           )
           AND (SELECT count(*) FROM files) = ${attachmentIds.length}
+          AND (${threadRootId}::uuid IS NULL OR EXISTS (
+            SELECT 1 FROM "Message"
+            WHERE id = ${threadRootId}::uuid AND "conversationId" = ${conversationId}::uuid
+              AND "threadRootId" IS NULL AND "deletedAt" IS NULL
+          ))
         RETURNING id, "lastSeq"
       ), e AS (
         INSERT INTO "Event" ("conversationId", seq, kind, "actorId", payload, "createdAt")
@@ -276,19 +305,27 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     // A concurrent send with the same clientMsgId won the race.
-    const winner = await db.message.findUnique({
-      where: { senderId_clientMsgId: { senderId: actor.userId, clientMsgId } },
-      select: { id: true },
-    });
-    if (!winner) throw err;
-    return duplicateOf(db, winner.id, conversationId);
+    const duplicate = await storedMeanwhile();
+    if (!duplicate) throw err;
+    return duplicate;
   }
   const seq = rows[0]?.seq;
   if (seq === undefined) {
-    // Archived or left between the check and the write: report which.
+    // A concurrent send with the same clientMsgId may have taken the files this one waited on
+    // (then it stored this very message: answer as a duplicate, not as a refusal).
+    const duplicate = await storedMeanwhile();
+    if (duplicate) return duplicate;
+    // Archived, left, thread root deleted or a file taken between the check and the write: say which.
     const access = await loadAccess(db, actor, conversationId);
     requireMember(access);
     requireNotArchived(access);
+    if (threadRootId) {
+      const [root] = await db.$queryRaw<Pick<SendCheck, "isRootLive" | "isRootAReply">[]>`
+        SELECT ("conversationId" = ${conversationId}::uuid AND "deletedAt" IS NULL) AS "isRootLive",
+          ("threadRootId" IS NOT NULL) AS "isRootAReply"
+        FROM "Message" WHERE id = ${threadRootId}::uuid`;
+      requireThreadRoot(root ?? { isRootLive: false, isRootAReply: false });
+    }
     if (attachmentIds.length > 0) await linkableAttachments(db, actor, conversationId, attachmentIds);
     throw new ParleyError("CONFLICT", "The conversation changed while sending; try again");
   }
@@ -370,15 +407,10 @@ async function linkableAttachments(
   return rows.map(toAttachmentDto);
 }
 
-async function requireThreadRoot(db: Db, conversationId: string, threadRootId: string): Promise<void> {
-  const root = await db.message.findUnique({
-    where: { id: threadRootId },
-    select: { conversationId: true, threadRootId: true, deletedAt: true },
-  });
-  if (!root || root.conversationId !== conversationId || root.deletedAt) {
-    throw new ParleyError("NOT_FOUND", "Thread not found");
-  }
-  if (root.threadRootId) throw new ParleyError("BAD_REQUEST", "Replies go to the thread's first message");
+/** A reply's root must be a live top-level message of the same conversation. */
+function requireThreadRoot(root: Pick<SendCheck, "isRootLive" | "isRootAReply">): void {
+  if (!root.isRootLive) throw new ParleyError("NOT_FOUND", "Thread not found");
+  if (root.isRootAReply) throw new ParleyError("BAD_REQUEST", "Replies go to the thread's first message");
 }
 
 /** A page of history, ascending by seq. */

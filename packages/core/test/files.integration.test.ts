@@ -528,6 +528,27 @@ function runFileSuite(
       expect(again.deletedAt).toEqual(deleted.deletedAt);
     });
 
+    it("answers concurrent resends of a message with files as duplicates of the one stored", async () => {
+      const { alice, bob, ch } = await privateChannel();
+      for (let round = 0; round < 5; round++) {
+        const file = await uploadReady(alice, ch.id);
+        const clientMsgId = randomUUID();
+        const attempt = () =>
+          sendMessage(t.db, alice, {
+            conversationId: ch.id,
+            clientMsgId,
+            body: "",
+            attachmentIds: [file.id],
+          });
+        const results = await Promise.all([attempt(), attempt(), attempt()]);
+        expect(new Set(results.map((r) => r.message.id)).size).toBe(1);
+        expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+        expect(results.every((r) => r.message.attachments.map((a) => a.id).join() === file.id)).toBe(true);
+      }
+      const history = await getHistory(t.db, bob, { conversationId: ch.id });
+      expect(history.messages.filter((m) => m.attachments.length > 0)).toHaveLength(5);
+    });
+
     it("does not attach other users', other conversations', unfinished or already sent files", async () => {
       const { alice, bob, ch } = await privateChannel();
       const other = await createChannel(t.db, alice, { name: channelName("other"), isPrivate: false });
