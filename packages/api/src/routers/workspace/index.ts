@@ -1,4 +1,3 @@
-import type { TEnv } from "@parley/config";
 import {
   getUploadLimitSettings,
   getWorkspaceStatus,
@@ -9,13 +8,8 @@ import {
   ZSetupWorkspace,
   ZUpdateWorkspace,
 } from "@parley/core";
+import { uploadLimitsFrom } from "@parley/core/files";
 import { adminProcedure, publicProcedure, router } from "../../trpc.ts";
-
-/** The server's upload settings: the defaults, and the size ceiling admins cannot exceed. */
-const uploadDefaultsOf = (env: TEnv) => ({
-  maxUploadBytes: env.MAX_UPLOAD_BYTES,
-  blockedTypes: env.UPLOAD_BLOCKED_TYPES,
-});
 
 export const workspaceRouter = router({
   /** Whether first-run setup happened, the workspace name and whether open sign-up is on. */
@@ -28,10 +22,10 @@ export const workspaceRouter = router({
     .mutation(({ ctx, input }) => updateWorkspace(ctx.db, ctx.actor, input)),
   /** Upload limits in force, the server's defaults and the ceiling (admins). */
   uploadLimits: adminProcedure.query(({ ctx }) =>
-    getUploadLimitSettings(ctx.db, ctx.actor, uploadDefaultsOf(ctx.env)),
+    getUploadLimitSettings(ctx.db, ctx.actor, uploadLimitsFrom(ctx.env)),
   ),
   /** Set (or reset with null) the workspace's max upload size and blocked types (admins). */
   setUploadLimits: adminProcedure
     .input(ZSetUploadLimits)
-    .mutation(({ ctx, input }) => setUploadLimits(ctx.db, ctx.actor, input, uploadDefaultsOf(ctx.env))),
+    .mutation(({ ctx, input }) => setUploadLimits(ctx.db, ctx.actor, input, uploadLimitsFrom(ctx.env))),
 });
