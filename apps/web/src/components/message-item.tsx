@@ -2,12 +2,11 @@
 
 import { createContext, useContext, useEffect, useState } from "react";
 import type { TPendingMessage, useMessageActions } from "~/lib/chat-data";
-import { QUICK_REACTIONS } from "~/lib/chat-data";
 import { decodeMentions, encodeMentions, mentionables } from "~/lib/mentions";
 import type { TMessage } from "~/trpc/types";
 import { AttachmentList } from "./attachments";
 import { MessageBody } from "./message-body";
-import { ReactionPicker } from "./reaction-picker";
+import { QUICK_REACTIONS, ReactionPicker } from "./reaction-picker";
 
 export function formatTime(value: Date | string): string {
   const d = new Date(value);
@@ -269,7 +268,7 @@ export function MessageItem({
           ) : (
             <>
               {canAct
-                ? QUICK_REACTIONS.slice(0, 3).map((emoji) => (
+                ? QUICK_REACTIONS.map((emoji) => (
                     <button
                       key={emoji}
                       type="button"

@@ -23,6 +23,9 @@ export function popoverPosition(
   return { left, top };
 }
 
+/** The reactions one click away on every message's hover bar. */
+export const QUICK_REACTIONS = ["👍", "❤️", "😂"] as const;
+
 /** The common reactions offered at once; "More emoji" opens the full picker. */
 export const COMMON_EMOJI = [
   "👍",

@@ -179,6 +179,8 @@ export function ThreadPanel({
               {outbox.pending.map((p) => (
                 <PendingItem
                   key={p.clientMsgId}
+                  names={names}
+                  meId={meId}
                   p={p}
                   senderName={meName}
                   onRetry={() => outbox.retry(p.clientMsgId)}

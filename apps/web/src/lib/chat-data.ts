@@ -763,9 +763,6 @@ export function useConversationFeed(conversationId: string) {
 
 const EMPTY: TMessage[] = [];
 
-/** The quick reactions offered on every message (the full picker is a later issue). */
-export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀"] as const;
-
 /**
  * Edit, delete and react through tRPC. No optimistic patch: the change shows when its event comes
  * back over the socket (like everyone else's), so every device and the log agree.

@@ -59,7 +59,16 @@ export function newestSeq(messages: readonly TMessage[]): number {
 
 /** Applies `change` to every copy of the messages in a feed: the window and the live ones waiting. */
 export function patchMessages(feed: TFeed, change: (m: TMessage) => TMessage): TFeed {
-  return { ...feed, messages: feed.messages.map(change), buffered: feed.buffered.map(change) };
+  let isChanged = false;
+  const apply = (m: TMessage) => {
+    const next = change(m);
+    if (next !== m) isChanged = true;
+    return next;
+  };
+  const messages = feed.messages.map(apply);
+  const buffered = feed.buffered.map(apply);
+  // The same object when nothing changed, so callers can skip writing caches (and re-rendering).
+  return isChanged ? { ...feed, messages, buffered } : feed;
 }
 
 /** The window reached the newest message: the live messages that waited join it (the page wins). */

@@ -14,7 +14,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { useTRPCClient } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
 import { applyToFeed, messageFromEvent, toPending } from "./chat-data";
-import { EMPTY_FEED } from "./feed-window";
+import { EMPTY_FEED, mergeMessages } from "./feed-window";
 import { useRealtime } from "./realtime-context";
 import { unconfirmed } from "./timeline";
 
@@ -25,13 +25,6 @@ export type TThread = { root: TMessage; replies: TMessage[]; hasMoreBefore: bool
 export const threadKey = (rootId: string) => ["parley", "thread", rootId] as const;
 const THREADS = ["parley", "thread"] as const;
 const REPLY_PAGE = 100;
-
-function mergeReplies(current: readonly TMessage[], incoming: readonly TMessage[]): TMessage[] {
-  const map = new Map<number, TMessage>();
-  for (const m of current) map.set(m.seq, m);
-  for (const m of incoming) map.set(m.seq, m);
-  return [...map.values()].sort((a, b) => a.seq - b.seq);
-}
 
 /**
  * Applies one live conversation event to a loaded thread; returns it unchanged when not relevant.
@@ -46,7 +39,7 @@ export function applyToThread(thread: TThread, event: TConversationEvent): TThre
     const isNew = !thread.replies.some((r) => r.seq === reply.seq);
     return {
       ...thread,
-      replies: mergeReplies(thread.replies, [reply]),
+      replies: mergeMessages(thread.replies, [reply]),
       root: isNew
         ? { ...thread.root, replyCount: thread.root.replyCount + 1, lastReplyAt: reply.createdAt }
         : thread.root,
@@ -80,7 +73,7 @@ export function useThread(rootId: string) {
     try {
       const page = await trpcClient.messages.thread.query({ rootId, before: oldest, limit: REPLY_PAGE });
       queryClient.setQueryData<TThread>(threadKey(rootId), (t) =>
-        t ? { ...t, replies: mergeReplies(page.replies, t.replies), hasMoreBefore: page.hasMoreBefore } : t,
+        t ? { ...t, replies: mergeMessages(page.replies, t.replies), hasMoreBefore: page.hasMoreBefore } : t,
       );
     } finally {
       setLoadingOlder(false);
@@ -94,7 +87,7 @@ export function useThread(rootId: string) {
       const previous = queryClient.getQueryData<TThread>(threadKey(rootId));
       return {
         root: page.root,
-        replies: mergeReplies(page.replies, previous?.replies ?? []),
+        replies: mergeMessages(page.replies, previous?.replies ?? []),
         hasMoreBefore: page.hasMoreBefore,
       };
     },
