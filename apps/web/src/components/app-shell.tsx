@@ -9,7 +9,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter } from "next/navigation";
 import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from "react";
-import { type TPresenceStatus, useConversations, usePresence, usePresenceStatusLines } from "~/lib/chat-data";
+import { type TPresenceStatus, useConversations, usePresence } from "~/lib/chat-data";
 import { stepConversation } from "~/lib/conversation-order";
 import { useDesktopNotifications } from "~/lib/notifications";
 import { useTRPC } from "~/trpc/react";
@@ -64,8 +64,7 @@ export function AppShell({ children }: { children: ReactNode }) {
     ],
     [conversations.data, members.data, openId],
   );
-  const presence = usePresence(watched);
-  const statusLines = usePresenceStatusLines();
+  const { statuses: presence, lines: statusLines } = usePresence(watched);
   useDesktopNotifications(conversations.data);
 
   // A navigation closes the drawer (the user picked where to go).

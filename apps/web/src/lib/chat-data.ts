@@ -863,50 +863,42 @@ export function statusLineOf(
   return live.get(userId) ?? savedStatusLine(saved);
 }
 
-/**
- * Status lines from the presence frames of watched users who are online or away (the gateway
- * starts them from the saved status; devices update them on `preferences.updated`).
- */
-export function usePresenceStatusLines(): ReadonlyMap<string, string> {
-  const { client } = useRealtime();
-  const [lines, setLines] = useState<ReadonlyMap<string, string>>(new Map());
-  useEffect(() => {
-    if (!client) return;
-    return client.on("presence", (frame) => {
-      setLines((m) => {
-        const line = frame.status === "offline" ? undefined : (frame.statusText ?? "");
-        if (m.get(frame.userId) === line) return m;
-        const next = new Map(m);
-        if (line === undefined) next.delete(frame.userId);
-        else next.set(frame.userId, line);
-        return next;
-      });
-    });
-  }, [client]);
-  return lines;
-}
-
 /** A user's presence as the UI shows it. */
 export type TPresenceStatus = "online" | "away" | "offline";
 
 /**
  * Watches the presence of `userIds` (the SDK re-sends the watch after reconnects and the server
- * answers with current values); users not heard from yet are `offline`. One caller per tab: the
- * watch replaces the previous set.
+ * answers with current values); users not heard from yet are `offline`. Also returns the status
+ * line each watched user's presence carries while they are online or away (the gateway starts it
+ * from the saved status; their devices update it on `preferences.updated`). One caller per tab:
+ * the watch replaces the previous set.
  */
-export function usePresence(userIds: readonly string[]): ReadonlyMap<string, TPresenceStatus> {
+export function usePresence(userIds: readonly string[]): {
+  statuses: ReadonlyMap<string, TPresenceStatus>;
+  lines: ReadonlyMap<string, string>;
+} {
   const { client } = useRealtime();
-  const [statuses, setStatuses] = useState<ReadonlyMap<string, TPresenceStatus>>(new Map());
+  const [state, setState] = useState<{
+    statuses: ReadonlyMap<string, TPresenceStatus>;
+    lines: ReadonlyMap<string, string>;
+  }>({ statuses: new Map(), lines: new Map() });
   const key = [...new Set(userIds)].sort().join(",");
   useEffect(() => {
     if (!client) return;
     const off = client.on("presence", (frame) => {
-      setStatuses((m) =>
-        m.get(frame.userId) === frame.status ? m : new Map(m).set(frame.userId, frame.status),
-      );
+      setState((current) => {
+        const line = frame.status === "offline" ? undefined : (frame.statusText ?? "");
+        const isSame =
+          current.statuses.get(frame.userId) === frame.status && current.lines.get(frame.userId) === line;
+        if (isSame) return current;
+        const lines = new Map(current.lines);
+        if (line === undefined) lines.delete(frame.userId);
+        else lines.set(frame.userId, line);
+        return { statuses: new Map(current.statuses).set(frame.userId, frame.status), lines };
+      });
     });
     client.watchPresence(key ? key.split(",") : []);
     return off;
   }, [client, key]);
-  return statuses;
+  return state;
 }
