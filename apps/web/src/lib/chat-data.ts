@@ -440,17 +440,26 @@ function useOutbox(client: ParleyClient | null, conversationId: string): TOutbox
 }
 
 /**
+ * The conversation fresh from the server, sharing one request with every other caller in flight
+ * (the view's header query, the read position at open and the feed all want it when a
+ * conversation opens) and refreshing the cache entry the header reads.
+ */
+function fetchConversation(queryClient: QueryClient, trpc: TTRPC, conversationId: string) {
+  return queryClient.fetchQuery(trpc.conversations.get.queryOptions({ conversationId }, { staleTime: 0 }));
+}
+
+/**
  * The read position when the conversation was opened (for the "New messages" divider): undefined
  * until known, null when there is none to show (not a member, or it could not be read).
  */
 function useReadPositionAtOpen(conversationId: string): TReadPosition | null | undefined {
-  const trpcClient = useTRPCClient();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
   const [position, setPosition] = useState<TReadPosition | null | undefined>(undefined);
   useEffect(() => {
     let isCurrent = true;
     setPosition(undefined);
-    trpcClient.conversations.get
-      .query({ conversationId })
+    fetchConversation(queryClient, trpc, conversationId)
       .then((c) => {
         if (isCurrent) setPosition(c.isMember ? { readSeq: c.readSeq, lastSeq: c.lastSeq } : null);
       })
@@ -460,12 +469,13 @@ function useReadPositionAtOpen(conversationId: string): TReadPosition | null | u
     return () => {
       isCurrent = false;
     };
-  }, [conversationId, trpcClient]);
+  }, [conversationId, queryClient, trpc]);
   return position;
 }
 
 /** History, outbox and paging for one conversation. Mount it with `key={conversationId}`. */
 export function useConversationFeed(conversationId: string) {
+  const trpc = useTRPC();
   const trpcClient = useTRPCClient();
   const queryClient = useQueryClient();
   const { client } = useRealtime();
@@ -494,7 +504,7 @@ export function useConversationFeed(conversationId: string) {
     queryFn: async (): Promise<TFeed> => {
       // lastSeq before the page: every event after it is delivered by the client, and whatever
       // of it the page already holds is merged by seq.
-      const conversation = await trpcClient.conversations.get.query({ conversationId });
+      const conversation = await fetchConversation(queryClient, trpc, conversationId);
       const current = queryClient.getQueryData<TFeed>(key);
       if (current?.hasMoreAfter && !replaceOnNextLoad.has(conversationId)) {
         // A detached window (or a jump in progress): refresh it from its start, never add a gap.
@@ -646,7 +656,7 @@ export function useConversationFeed(conversationId: string) {
       setJumping(true);
       setPageError(null);
       try {
-        track(await trpcClient.conversations.get.query({ conversationId }));
+        track(await fetchConversation(queryClient, trpc, conversationId));
         const { page, changes } = await fetchPage(trpcClient, { conversationId, around: seq, limit: PAGE });
         if (gen !== generation.current) return;
         const f = queryClient.getQueryData<TFeed>(key);
@@ -669,7 +679,7 @@ export function useConversationFeed(conversationId: string) {
         if (gen === generation.current) setJumping(false);
       }
     },
-    [conversationId, key, queryClient, track, trpcClient],
+    [conversationId, key, queryClient, track, trpc, trpcClient],
   );
 
   /** Back to the newest message: at once when attached, else the newest page joined with the live ones. */
