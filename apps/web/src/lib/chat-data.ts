@@ -53,7 +53,7 @@ import {
 import { applyReaction } from "./reactions";
 import { useRealtime } from "./realtime-context";
 import { applyToThreads } from "./thread-data";
-import { isInMainList, type TReadPosition, unconfirmed } from "./timeline";
+import { type TReadPosition, unconfirmed } from "./timeline";
 
 /** Safety net only: lists and history refetch this often (and on window focus) in case a push was missed. */
 export const SAFETY_REFETCH_MS = 60_000;
@@ -417,26 +417,41 @@ export function toPending(entry: TOutboxEntry): TPendingMessage {
 }
 
 /** An outbox entry the channel shows; thread-only replies are shown (pending) by the thread panel. */
-function isInChannel(e: TOutboxEntry, conversationId: string): boolean {
-  return e.conversationId === conversationId && (!e.threadRootId || e.alsoInChannel === true);
+function isInChannel(e: TOutboxEntry): boolean {
+  return !e.threadRootId || e.alsoInChannel === true;
 }
 
-/** The outbox entries of one conversation, kept current from the client's `outbox` events. */
-function useOutbox(client: ParleyClient | null, conversationId: string): TOutboxEntry[] {
-  const [entries, setEntries] = useState<TOutboxEntry[]>(
-    () => client?.getOutbox(conversationId).filter((e) => isInChannel(e, conversationId)) ?? [],
-  );
+/**
+ * The outbox entries of one conversation that `belongs` accepts (the channel's or one thread's),
+ * kept current from the client's `outbox` events. `belongs` must be stable (module-level or memoized).
+ */
+export function useOutbox(
+  client: ParleyClient | null,
+  conversationId: string,
+  belongs: (e: TOutboxEntry) => boolean,
+): TOutboxEntry[] {
+  const [entries, setEntries] = useState<TOutboxEntry[]>([]);
   useEffect(() => {
     if (!client) {
       setEntries([]);
       return;
     }
-    setEntries(client.getOutbox(conversationId).filter((e) => isInChannel(e, conversationId)));
-    return client.on("outbox", (_entry, all) => {
-      setEntries(all.filter((e) => isInChannel(e, conversationId)));
-    });
-  }, [client, conversationId]);
+    const mine = (all: readonly TOutboxEntry[]) =>
+      all.filter((e) => e.conversationId === conversationId && belongs(e));
+    setEntries(mine(client.getOutbox(conversationId)));
+    return client.on("outbox", (_entry, all) => setEntries(mine(all)));
+  }, [client, conversationId, belongs]);
   return entries;
+}
+
+/** Sends a `failed` outbox entry again with its clientMsgId (a refusal shows as `failed` again). */
+export function useRetry(client: ParleyClient | null): (clientMsgId: string) => void {
+  return useCallback(
+    (clientMsgId: string) => {
+      void client?.retry(clientMsgId).catch(() => {});
+    },
+    [client],
+  );
 }
 
 /**
@@ -717,7 +732,7 @@ export function useConversationFeed(conversationId: string) {
     }
   }, [conversationId, key, queryClient, trpcClient]);
 
-  const outbox = useOutbox(client, conversationId);
+  const outbox = useOutbox(client, conversationId, isInChannel);
 
   const send = useCallback(
     (body: string, options?: TSendOptions) => {
@@ -728,19 +743,14 @@ export function useConversationFeed(conversationId: string) {
     [client, conversationId],
   );
 
-  const retry = useCallback(
-    (clientMsgId: string) => {
-      void client?.retry(clientMsgId).catch(() => {}); // a refusal shows as `failed` again
-    },
-    [client],
-  );
+  const retry = useRetry(client);
 
   // An entry whose message is already in history (or waiting below a detached window) is shown once, as that message.
   // Thread replies typed here belong to the thread's view, unless also sent to the channel.
-  const pending = useMemo(() => {
-    const forList = outbox.filter((e) => isInMainList({ ...e, threadRootId: e.threadRootId ?? null }));
-    return unconfirmed(forList, buffered.length ? [...messages, ...buffered] : messages).map(toPending);
-  }, [outbox, messages, buffered]);
+  const pending = useMemo(
+    () => unconfirmed(outbox, buffered.length ? [...messages, ...buffered] : messages).map(toPending),
+    [outbox, messages, buffered],
+  );
 
   const loadError = feed.error ? feed.error.message : pageError;
 

@@ -10,10 +10,10 @@
 import type { TOutboxEntry } from "@parley/client";
 import { EventKind, type TConversationEvent } from "@parley/protocol";
 import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import { useTRPCClient } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
-import { applyToFeed, messageFromEvent, toPending } from "./chat-data";
+import { applyToFeed, messageFromEvent, toPending, useOutbox, useRetry } from "./chat-data";
 import { EMPTY_FEED, mergeMessages } from "./feed-window";
 import { useRealtime } from "./realtime-context";
 import { unconfirmed } from "./timeline";
@@ -99,14 +99,8 @@ export function useThread(rootId: string) {
 /** Sending replies to one thread through the outbox, and the replies not confirmed yet. */
 export function useThreadReplies(conversationId: string, rootId: string, replies: readonly TMessage[]) {
   const { client } = useRealtime();
-  const [entries, setEntries] = useState<TOutboxEntry[]>([]);
-  useEffect(() => {
-    if (!client) return;
-    const mineHere = (all: readonly TOutboxEntry[]) =>
-      all.filter((e) => e.conversationId === conversationId && e.threadRootId === rootId);
-    setEntries(mineHere(client.getOutbox(conversationId)));
-    return client.on("outbox", (_entry, all) => setEntries(mineHere(all)));
-  }, [client, conversationId, rootId]);
+  const isThisThread = useCallback((e: TOutboxEntry) => e.threadRootId === rootId, [rootId]);
+  const entries = useOutbox(client, conversationId, isThisThread);
 
   const send = useCallback(
     (body: string, alsoInChannel: boolean, attachmentIds: readonly string[] = []) => {
@@ -120,12 +114,7 @@ export function useThreadReplies(conversationId: string, rootId: string, replies
     },
     [client, conversationId, rootId],
   );
-  const retry = useCallback(
-    (clientMsgId: string) => {
-      void client?.retry(clientMsgId).catch(() => {});
-    },
-    [client],
-  );
+  const retry = useRetry(client);
   const pending = useMemo(() => unconfirmed(entries, replies).map(toPending), [entries, replies]);
   return { send, retry, pending, canSend: client !== null };
 }
