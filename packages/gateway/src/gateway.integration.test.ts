@@ -329,8 +329,10 @@ describe("frames", () => {
     expect((await socket.closed).code).toBe(CloseCode.RateLimited);
     expect(closedAfter).toBe(ids.length);
     expect(ids.filter((id) => !answered.has(id))).toEqual([]);
-    const codes = new Set([...answered.values()].map((f) => (f.type === "error" ? f.code : f.type)));
-    expect([...codes].sort()).toEqual(["TOO_MANY_REQUESTS", "ack"]);
+    // Each one either ran (ack) or did not (TOO_MANY_REQUESTS); the 30 over the burst never ran.
+    const codes = [...answered.values()].map((f) => (f.type === "error" ? f.code : f.type));
+    expect(codes.filter((c) => c !== "ack" && c !== ErrorCode.TooManyRequests)).toEqual([]);
+    expect(codes.filter((c) => c === ErrorCode.TooManyRequests).length).toBeGreaterThanOrEqual(31);
     // What was acked is stored; what was refused is not.
     const acked = [...answered.values()].filter((f) => f.type === "ack").length;
     expect(await db.message.count({ where: { conversationId: channel.id } })).toBe(acked);
