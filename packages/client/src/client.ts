@@ -16,7 +16,14 @@
  *   per message but, once k+1 is committed, a transient refusal of k can no longer be put back in
  *   order; a person types far slower than one round trip, so the trade is cheap. Conversations
  *   send in parallel. Unacked entries are resent with the SAME clientMsgId after a reconnect (the
- *   server dedups on it), so a message is stored exactly once.
+ *   server dedups on it), so a message is stored exactly once. A refusal never holds the queue
+ *   for ever (SEND_ERROR_POLICY): permanent ones fail the entry at once, transient ones (INTERNAL,
+ *   unknown codes) are retried `maxSendRetries` times with capped full-jitter backoff and then
+ *   fail it, TOO_MANY_REQUESTS waits (`retryAfterMs` when given) and retries; lost sockets do not
+ *   count. A failed entry lets the ones behind it go; `retry` puts it back with the same id.
+ * - Frame limit: a message whose `send` frame would exceed `maxFrameBytes` (MAX_FRAME_BYTES) fails
+ *   at once with FRAME_TOO_LARGE and never goes out; if the server still closes 4413 (or 1009) on
+ *   a frame, the message in it fails and the client reconnects, rather than resend it in a loop.
  *
  * Rules chosen where the protocol leaves room (keep them in sync with the docs on the methods):
  * - Events of conversations the client does not track are ignored: the app tracks a conversation
@@ -37,13 +44,19 @@
  */
 import {
   ErrorCode,
+  encodeClientCommand,
   MAX_ATTACHMENTS_PER_MESSAGE,
   MAX_BODY_LENGTH,
+  MAX_COMMAND_ID_LENGTH,
+  MAX_FRAME_BYTES,
   type TAck,
+  type TClientCommand,
   type TConversationEvent,
+  type TErrorCode,
   type TErrorFrame,
   type THello,
   type TPresenceFrame,
+  type TSend,
   type TServerEvent,
   type TSync,
   type TSynced,
@@ -52,7 +65,7 @@ import {
   UserEventKind,
 } from "@parley/protocol";
 import { backoffDelay, DEFAULT_BACKOFF, type TBackoffOptions } from "./backoff.ts";
-import { ParleyConnection, type TConnectionOptions } from "./connection.ts";
+import { ParleyConnection, type TConnectionOptions, utf8ByteLength } from "./connection.ts";
 import { Emitter } from "./emitter.ts";
 import { SeqLog } from "./seq-log.ts";
 import type { TConnectionState, TStateChange } from "./state.ts";
@@ -150,8 +163,44 @@ export type TClientEvents = {
   forbidden: [conversationId: string];
 };
 
+/**
+ * What the outbox does when the server refuses a `send` with a code:
+ * - `fail`: permanent — the same frame can never succeed; the entry fails at once (the app may
+ *   `retry` it after fixing the cause, e.g. rejoining the channel).
+ * - `retry`: transient — retried with backoff at most `maxSendRetries` times, then it fails.
+ * - `wait`: rate limited — wait (`retryAfterMs` when the frame has it) and retry, with no bound:
+ *   the limit always lets it through eventually.
+ * Codes not in this table (from a newer server) are treated as `retry`.
+ */
+export const SEND_ERROR_POLICY: Readonly<Record<TErrorCode, "fail" | "retry" | "wait">> = {
+  // About the frame itself: the same bytes get the same answer.
+  [ErrorCode.BadJson]: "fail",
+  [ErrorCode.BadFrame]: "fail",
+  [ErrorCode.UnknownType]: "fail",
+  [ErrorCode.InvalidFields]: "fail",
+  [ErrorCode.FrameTooLarge]: "fail",
+  // This server does not handle sends, or speaks another version (the socket closes 4426 anyway).
+  [ErrorCode.NotImplemented]: "fail",
+  [ErrorCode.UnsupportedVersion]: "fail",
+  // Domain refusals: bad input, no right to post, no such conversation/root/upload, a clash.
+  [ErrorCode.BadRequest]: "fail",
+  [ErrorCode.Unauthorized]: "fail",
+  [ErrorCode.Forbidden]: "fail",
+  [ErrorCode.NotFound]: "fail",
+  [ErrorCode.Conflict]: "fail",
+  [ErrorCode.TooManyRequests]: "wait",
+  // A server fault; retrying with the same clientMsgId is safe, but a message that always makes
+  // the server fail (a poison message) must not hold its conversation's queue for ever.
+  [ErrorCode.Internal]: "retry",
+};
+
+/** The policy for a refusal code (SEND_ERROR_POLICY; unknown codes are `retry`). */
+export function sendErrorPolicy(code: string): "fail" | "retry" | "wait" {
+  return Object.hasOwn(SEND_ERROR_POLICY, code) ? SEND_ERROR_POLICY[code as TErrorCode] : "retry";
+}
+
 /** Options of ParleyClient: the connection's, plus storage and tuning. */
-export type TClientOptions = Omit<TConnectionOptions, "getResumeState"> & {
+export type TClientOptions = Omit<TConnectionOptions, "getResumeState" | "onFrameTooLarge"> & {
   /** Cursors; memory by default (use localStorageStore in browsers so a reload resumes). */
   cursorStore?: TCursorStore;
   /** Outbox; memory by default (use localStorageStore so unsent messages survive a reload). */
@@ -168,8 +217,15 @@ export type TClientOptions = Omit<TConnectionOptions, "getResumeState"> & {
   gapGraceMs?: number;
   /** Delay before asking again after a failed or fruitless sync (default 2 s). */
   syncRetryMs?: number;
-  /** Backoff for resending after TOO_MANY_REQUESTS / INTERNAL (default: the reconnect backoff). */
+  /**
+   * Backoff for resending after INTERNAL (and other transient codes) and after TOO_MANY_REQUESTS
+   * without `retryAfterMs`; its `maxMs` also caps any wait (default: the reconnect backoff).
+   */
   sendBackoff?: TBackoffOptions;
+  /** Retries of a send refused with a transient code (INTERNAL, unknown) before it fails (default 5). */
+  maxSendRetries?: number;
+  /** Largest `send` frame in UTF-8 bytes; a larger message fails at once (default MAX_FRAME_BYTES). */
+  maxFrameBytes?: number;
   /** UUID source for clientMsgId (default crypto.randomUUID; browsers need a secure context). */
   randomUUID?: () => string;
 };
@@ -210,6 +266,10 @@ type TSyncRequest = {
 
 type TOutboxRecord = {
   entry: TOutboxEntry;
+  /** Transient refusals (INTERNAL, …) so far; at maxSendRetries the next one fails the entry. */
+  retries: number;
+  /** Rate-limit refusals so far (they only lengthen the wait). */
+  waits: number;
   promise: Promise<TSendResult>;
   resolve: (result: TSendResult) => void;
   reject: (error: ParleySendError) => void;
@@ -230,7 +290,22 @@ function newRecord(entry: TOutboxEntry): TOutboxRecord {
   // A failed send is also shown through the outbox; an app that ignores the promise must not
   // get an unhandled rejection for it. Awaiting `promise` still sees the rejection.
   promise.catch(() => {});
-  return { entry, promise, resolve, reject };
+  return { entry, retries: 0, waits: 0, promise, resolve, reject };
+}
+
+/** A stand-in command id of the longest allowed length, so a size check holds for any real id. */
+const LONGEST_ID = "s".repeat(MAX_COMMAND_ID_LENGTH);
+
+/** The `send` frame of an outbox entry. */
+function sendCommand(entry: TOutboxEntry, id: string): TSend {
+  return {
+    type: "send",
+    id,
+    conversationId: entry.conversationId,
+    clientMsgId: entry.clientMsgId,
+    body: entry.body,
+    ...sendOptionFields(entry),
+  };
 }
 
 function reportAsync(err: unknown): void {
@@ -254,6 +329,8 @@ export class ParleyClient {
   /** Conversations with a gap waiting out its grace period before a sync is sent. */
   readonly #gapTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #sendBackoff: TBackoffOptions;
+  readonly #maxSendRetries: number;
+  readonly #maxFrameBytes: number;
   readonly #random: () => number;
   readonly #randomUUID: () => string;
 
@@ -289,6 +366,8 @@ export class ParleyClient {
       syncRetryMs,
       gapGraceMs,
       sendBackoff,
+      maxSendRetries,
+      maxFrameBytes,
       randomUUID,
       ...connectionOptions
     } = options;
@@ -299,11 +378,14 @@ export class ParleyClient {
     this.#syncRetryMs = syncRetryMs ?? 2_000;
     this.#gapGraceMs = gapGraceMs ?? 100;
     this.#sendBackoff = sendBackoff ?? options.backoff ?? DEFAULT_BACKOFF;
+    this.#maxSendRetries = maxSendRetries ?? 5;
+    this.#maxFrameBytes = maxFrameBytes ?? MAX_FRAME_BYTES;
     this.#random = options.random ?? Math.random;
     this.#randomUUID = randomUUID ?? (() => globalThis.crypto.randomUUID());
     this.#connection = new ParleyConnection({
       ...connectionOptions,
       getResumeState: () => this.#resumeState(),
+      onFrameTooLarge: (command, bytes) => this.#onFrameTooLarge(command, bytes),
     });
     this.#connection.on("state", (change) => this.#onState(change));
     this.#connection.on("frame", (frame) => this.#onFrame(frame));
@@ -378,7 +460,8 @@ export class ParleyClient {
   /**
    * Queues a message. It is sent now if connected, else after the next `welcome`, and resent
    * with the same clientMsgId until acked. `promise` resolves once the server stored it and
-   * rejects (ParleySendError) when refused; the entry then stays `failed` until retry/discard.
+   * rejects (ParleySendError) when refused — or at once, with FRAME_TOO_LARGE, when its frame
+   * would exceed `maxFrameBytes`; the entry then stays `failed` until retry/discard.
    */
   send(
     conversationId: string,
@@ -409,9 +492,7 @@ export class ParleyClient {
       createdAt: new Date().toISOString(),
       attempts: 0,
     });
-    this.#outbox.push(record);
-    this.#outboxChanged(record.entry);
-    this.#pump(conversationId);
+    this.#enqueue(record);
     return { clientMsgId: record.entry.clientMsgId, promise: record.promise };
   }
 
@@ -427,9 +508,7 @@ export class ParleyClient {
     const { error: _error, ...rest } = old.entry;
     const record = newRecord({ ...rest, status: "pending", attempts: 0 });
     this.#outbox.splice(index, 1);
-    this.#outbox.push(record);
-    this.#outboxChanged(record.entry);
-    this.#pump(record.entry.conversationId);
+    this.#enqueue(record);
     return record.promise;
   }
 
@@ -778,32 +857,78 @@ export class ParleyClient {
 
   // ── outbox internals ─────────────────────────────────────────────────────────────────────────
 
+  /** Appends a new (or retried) entry at the end of the outbox; one too large to send fails at once. */
+  #enqueue(record: TOutboxRecord): void {
+    this.#outbox.push(record);
+    if (this.#isTooLarge(record.entry)) {
+      this.#failTooLarge(record);
+      return;
+    }
+    this.#outboxChanged(record.entry);
+    this.#pump(record.entry.conversationId);
+  }
+
+  /** True when the entry's `send` frame (with the longest possible id) exceeds the frame limit. */
+  #isTooLarge(entry: TOutboxEntry): boolean {
+    const frame = encodeClientCommand(sendCommand(entry, LONGEST_ID));
+    // Cheap bound first: N UTF-16 units never take more than 3N bytes.
+    return frame.length * 3 > this.#maxFrameBytes && utf8ByteLength(frame) > this.#maxFrameBytes;
+  }
+
+  #failTooLarge(record: TOutboxRecord): void {
+    this.#fail(record, {
+      code: ErrorCode.FrameTooLarge,
+      message: `The message is too large to send: its frame exceeds ${this.#maxFrameBytes} bytes`,
+    });
+  }
+
+  /** Marks an entry failed and rejects its promise (the entries behind it are pumped by the caller). */
+  #fail(record: TOutboxRecord, error: { code: string; message: string }): void {
+    this.#update(record, { status: "failed", error });
+    record.reject(new ParleySendError(error.code, error.message, record.entry.clientMsgId));
+  }
+
   /** Puts the conversation's next pending entry on the wire unless one is in flight or backing off. */
   #pump(conversationId: string): void {
-    if (!this.#isLive || this.#sendRetryTimers.has(conversationId)) return;
-    let head: TOutboxRecord | undefined;
-    for (const record of this.#outbox) {
-      if (record.entry.conversationId !== conversationId) continue;
-      if (record.entry.status === "sending") return;
-      if (record.entry.status === "pending") {
-        head = record;
-        break;
+    for (;;) {
+      if (!this.#isLive || this.#sendRetryTimers.has(conversationId)) return;
+      let head: TOutboxRecord | undefined;
+      for (const record of this.#outbox) {
+        if (record.entry.conversationId !== conversationId) continue;
+        if (record.entry.status === "sending") return;
+        if (record.entry.status === "pending") {
+          head = record;
+          break;
+        }
       }
+      if (!head) return;
+      // E.g. an entry saved by a client with a higher limit: it would only get the socket closed.
+      if (this.#isTooLarge(head.entry)) {
+        this.#failTooLarge(head);
+        continue;
+      }
+      const id = this.#nextId("s");
+      if (!this.#connection.send(sendCommand(head.entry, id))) return;
+      this.#pending.set(id, { kind: "send", clientMsgId: head.entry.clientMsgId });
+      this.#update(head, { status: "sending", attempts: head.entry.attempts + 1 });
+      return;
     }
-    if (!head) return;
-    const { clientMsgId, body } = head.entry;
-    const id = this.#nextId("s");
-    const isSent = this.#connection.send({
-      type: "send",
-      id,
-      conversationId,
-      clientMsgId,
-      body,
-      ...sendOptionFields(head.entry),
+  }
+
+  /**
+   * The server closed the socket with 4413/1009; `command` is the largest frame sent on it. If it
+   * is a message on the wire, that message fails (it is never resent) and the connection may
+   * reconnect; anything else is not ours to drop, so the connection stops.
+   */
+  #onFrameTooLarge(command: TClientCommand, bytes: number): boolean {
+    if (command.type !== "send") return false;
+    const record = this.#outbox.find((r) => r.entry.clientMsgId === command.clientMsgId);
+    if (record?.entry.status !== "sending") return false;
+    this.#fail(record, {
+      code: ErrorCode.FrameTooLarge,
+      message: `The server refused the message as too large (a ${bytes}-byte frame)`,
     });
-    if (!isSent) return;
-    this.#pending.set(id, { kind: "send", clientMsgId });
-    this.#update(head, { status: "sending", attempts: head.entry.attempts + 1 });
+    return true;
   }
 
   #onAck(frame: TAck): void {
@@ -848,22 +973,32 @@ export class ParleyClient {
     const record = this.#outbox.find((r) => r.entry.clientMsgId === command.clientMsgId);
     if (record?.entry.status !== "sending") return;
     const conversationId = record.entry.conversationId;
-    if (TRANSIENT_CODES.has(frame.code)) {
-      // Same entry again after a backoff; later entries wait behind it to keep the typed order.
+    const policy = sendErrorPolicy(frame.code);
+    let delay: number | null = null;
+    if (policy === "wait") {
+      record.waits += 1;
+      delay = frame.retryAfterMs ?? backoffDelay(record.waits - 1, this.#sendBackoff, this.#random);
+    } else if (policy === "retry" && record.retries < this.#maxSendRetries) {
+      record.retries += 1;
+      delay = backoffDelay(record.retries - 1, this.#sendBackoff, this.#random);
+    }
+    if (delay !== null) {
+      // Same entry again after the delay; later entries wait behind it to keep the typed order.
       this.#update(record, { status: "pending" });
-      const delay = backoffDelay(record.entry.attempts - 1, this.#sendBackoff, this.#random);
       this.#sendRetryTimers.set(
         conversationId,
-        setTimeout(() => {
-          this.#sendRetryTimers.delete(conversationId);
-          this.#pump(conversationId);
-        }, delay),
+        setTimeout(
+          () => {
+            this.#sendRetryTimers.delete(conversationId);
+            this.#pump(conversationId);
+          },
+          Math.min(delay, this.#sendBackoff.maxMs),
+        ),
       );
       return;
     }
-    const error = { code: frame.code, message: frame.message };
-    this.#update(record, { status: "failed", error });
-    record.reject(new ParleySendError(frame.code, frame.message, record.entry.clientMsgId));
+    // Permanent, or transient too many times (a poison message): fail it and let the next go.
+    this.#fail(record, { code: frame.code, message: frame.message });
     this.#pump(conversationId);
   }
 

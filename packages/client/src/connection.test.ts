@@ -165,6 +165,38 @@ describe("ParleyConnection", () => {
     expect(FakeSocket.instances).toHaveLength(1);
   });
 
+  it.each([CloseCode.FrameTooLarge, 1009])(
+    "on %i hands the largest frame of that socket to onFrameTooLarge and reconnects only if it is dropped",
+    async (code) => {
+      const blamed: unknown[] = [];
+      let isDropped = true;
+      const { connection } = setup({
+        onFrameTooLarge: (command, bytes) => {
+          blamed.push([command, bytes]);
+          return isDropped;
+        },
+      });
+      connection.connect();
+      await flush();
+      latest().serverOpens();
+      const big = { type: "typing", conversationId: "é".repeat(100) } as const;
+      connection.send({ type: "ping", id: "small" });
+      connection.send(big);
+      connection.send({ type: "ping", id: "after" });
+      latest().serverCloses(code);
+      // The hello is ~50 bytes; the typing frame carries 100 two-byte characters.
+      expect(blamed).toEqual([[big, JSON.stringify(big).length + 100]]);
+      expect(connection.state).toBe("reconnecting");
+
+      await vi.advanceTimersByTimeAsync(1_000);
+      latest().serverOpens();
+      isDropped = false;
+      latest().serverCloses(code);
+      expect(blamed.at(-1)).toMatchObject([{ type: "hello" }, expect.any(Number)]);
+      expect(connection.state).toBe("closed");
+    },
+  );
+
   it("waits longer after being rate limited", async () => {
     const { connection, changes } = setup();
     connection.connect();

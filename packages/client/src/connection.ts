@@ -57,6 +57,14 @@ export type TConnectionOptions = {
   getResumeState?: () => Pick<THello, "cursors" | "userCursor">;
   /** Random source for the backoff jitter (tests). */
   random?: () => number;
+  /**
+   * Called when the server closed the socket with 4413 (or the standard 1009) because a frame was
+   * too large, with the largest frame sent on that socket (the one over the limit) and its UTF-8
+   * size. Return true when that frame will not be sent again (ParleyClient fails its outbox
+   * message): the connection then reconnects. Otherwise, or without this option, it stops
+   * (`closed`), since reconnecting would resend the frame in a loop.
+   */
+  onFrameTooLarge?: (command: TClientCommand, bytes: number) => boolean;
 };
 
 type TListeners = {
@@ -67,11 +75,20 @@ type TListeners = {
 };
 
 const WS_OPEN = 1;
+/** The standard close code for a message over the receiver's limit (Message Too Big). */
+const WS_MESSAGE_TOO_BIG = 1009;
 /** Backoff attempt used after 4429, so a rate-limited client waits seconds, not milliseconds. */
 const RATE_LIMITED_MIN_ATTEMPT = 4;
 
 type TFrameData = { data: unknown };
 type TCloseData = { code: number; reason: string };
+
+const utf8 = new TextEncoder();
+
+/** UTF-8 size of a string (of an encoded frame: what the server's frame limit counts). */
+export function utf8ByteLength(text: string): number {
+  return utf8.encode(text).byteLength;
+}
 
 function frameText(data: unknown): string | null {
   if (typeof data === "string") return data;
@@ -92,10 +109,14 @@ export class ParleyConnection {
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   #pingCounter = 0;
+  /** The largest frame sent on the current socket (the culprit when the server says 4413/1009). */
+  #largestSent: { command: TClientCommand; bytes: number } | null = null;
   /** Bumped on every attempt and teardown, so a stale async attempt can tell it was superseded. */
   #generation = 0;
-  readonly #options: Required<Omit<TConnectionOptions, "pingIntervalMs" | "getResumeState">> &
-    Pick<TConnectionOptions, "pingIntervalMs" | "getResumeState">;
+  readonly #options: Required<
+    Omit<TConnectionOptions, "pingIntervalMs" | "getResumeState" | "onFrameTooLarge">
+  > &
+    Pick<TConnectionOptions, "pingIntervalMs" | "getResumeState" | "onFrameTooLarge">;
   readonly #listeners: { [K in keyof TListeners]: Set<TListeners[K]> } = {
     state: new Set(),
     frame: new Set(),
@@ -145,7 +166,14 @@ export class ParleyConnection {
   /** Sends a command if the connection is open; returns false (and sends nothing) otherwise. */
   send(command: TClientCommand): boolean {
     if (this.#state !== "open" || !this.#socket || this.#socket.readyState !== WS_OPEN) return false;
-    this.#socket.send(encodeClientCommand(command));
+    const text = encodeClientCommand(command);
+    // Cheap bound first: no frame of N UTF-16 units is larger than 3N bytes.
+    if (this.#largestSent === null || text.length * 3 > this.#largestSent.bytes) {
+      const bytes = utf8ByteLength(text);
+      if (this.#largestSent === null || bytes > this.#largestSent.bytes)
+        this.#largestSent = { command, bytes };
+    }
+    this.#socket.send(text);
     return true;
   }
 
@@ -232,8 +260,17 @@ export class ParleyConnection {
   }
 
   #onClose(code: number, reason: string): void {
+    const largest = this.#largestSent;
     this.#teardown();
     const detail = `socket closed with ${code}${reason ? `: ${reason}` : ""}`;
+    if (code === CloseCode.FrameTooLarge || code === WS_MESSAGE_TOO_BIG) {
+      // Reconnecting would resend the same frame, unless its owner drops it.
+      const isDropped =
+        largest !== null && this.#options.onFrameTooLarge?.(largest.command, largest.bytes) === true;
+      if (isDropped) this.#retry(detail, code);
+      else this.#transition("closed", detail, code);
+      return;
+    }
     if (isTerminalCloseCode(code)) {
       this.#transition("closed", detail, code);
       return;
@@ -274,6 +311,7 @@ export class ParleyConnection {
     clearTimeout(this.#deadlineTimer);
     this.#retryTimer = this.#connectTimer = this.#pingTimer = this.#deadlineTimer = undefined;
     this.#welcome = null;
+    this.#largestSent = null;
     const socket = this.#socket;
     this.#socket = null;
     if (!socket) return;

@@ -3,6 +3,8 @@ export { backoffDelay, DEFAULT_BACKOFF, type TBackoffOptions } from "./backoff.t
 export {
   ParleyClient,
   ParleySendError,
+  SEND_ERROR_POLICY,
+  sendErrorPolicy,
   type TClientEvents,
   type TClientOptions,
   type TClientStats,

@@ -246,14 +246,96 @@ describe("frames", () => {
     expect((await socket.closed).code).toBe(CloseCode.FrameTooLarge);
   });
 
+  it("closes with 4413 on a 10 MB frame too (refused from its header, never the standard 1009)", async () => {
+    const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+    socket.send({ type: "ping", id: "x", pad: "x".repeat(10 * 1024 * 1024) });
+    const closed = await socket.closed;
+    expect(closed.code).toBe(CloseCode.FrameTooLarge);
+    expect(closed.reason).toContain(String(MAX_FRAME_BYTES));
+  });
+
+  it("closes with 4413 on a message whose fragments add up to more than MAX_FRAME_BYTES", async () => {
+    const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+    const half = Buffer.alloc(MAX_FRAME_BYTES / 2 + 1, 0x20);
+    socket.ws.send(half, { binary: false, fin: false });
+    socket.ws.send(half, { binary: false, fin: true });
+    expect((await socket.closed).code).toBe(CloseCode.FrameTooLarge);
+  });
+
+  it("answers a text frame of invalid UTF-8 with a BAD_FRAME error and keeps the socket", async () => {
+    const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+    // {"type":"ping","id":"<0xff>"}: bytes no UTF-8 decoder accepts, sent as a TEXT frame.
+    const bytes = Buffer.concat([
+      Buffer.from('{"type":"ping","id":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]);
+    socket.ws.send(bytes, { binary: false });
+    expect(await socket.next()).toMatchObject({
+      type: "error",
+      code: ErrorCode.BadFrame,
+      message: expect.stringContaining("UTF-8"),
+    });
+    socket.send({ type: "ping", id: "p1" });
+    expect(await socket.next()).toEqual({ type: "pong", id: "p1" });
+    expect(socket.ws.readyState).toBe(WebSocket.OPEN);
+    socket.ws.close();
+  });
+
   it("refuses commands over the rate limit, then closes with 4429 if the client keeps going", async () => {
     const g = await startGateway({ commandRate: { perSecond: 1, burst: 3 } });
     const { socket } = await connected(g, `?ticket=${await sessionTicket(alice.id)}`);
     for (let i = 1; i <= 4; i++) socket.send({ type: "ping", id: `p${i}` });
     for (let i = 1; i <= 3; i++) expect(await socket.next()).toEqual({ type: "pong", id: `p${i}` });
-    expect(await socket.next()).toMatchObject({ type: "error", code: ErrorCode.TooManyRequests, id: "p4" });
+    const refused = await socket.next();
+    expect(refused).toMatchObject({ type: "error", code: ErrorCode.TooManyRequests, id: "p4" });
+    // When a token is back: about one second at 1/s.
+    expect(refused.type === "error" && refused.retryAfterMs).toBeGreaterThan(900);
+    expect(refused.type === "error" && refused.retryAfterMs).toBeLessThanOrEqual(1000);
     for (let i = 0; i < 4; i++) socket.send({ type: "ping" });
     expect((await socket.closed).code).toBe(CloseCode.RateLimited);
+  });
+
+  it("answers every queued command (TOO_MANY_REQUESTS with its id) before closing with 4429", async () => {
+    const g = await startGateway({
+      commandRate: { perSecond: 0.001, burst: 30 },
+      sendRatePerUser: { perSecond: 1000, burst: 1000 },
+    });
+    const channel = await seedChannel(db, { createdById: alice.id, memberIds: [] });
+    const { socket } = await connected(g, `?ticket=${await sessionTicket(alice.id)}`);
+    const answered = new Map<string, TServerEvent>();
+    let closedAfter = -1;
+    socket.ws.on("message", (data) => {
+      const frame = JSON.parse(String(data)) as TServerEvent;
+      if ((frame.type === "ack" || frame.type === "error") && frame.id) answered.set(frame.id, frame);
+    });
+    socket.ws.on("close", () => {
+      closedAfter = answered.size;
+    });
+    // 30 sends take the burst and queue behind each other (each one waits for the database);
+    // 30 more are refused at once and the next one closes the socket.
+    const ids: string[] = [];
+    for (let i = 0; i < 61; i++) {
+      const id = `f${i}`;
+      ids.push(id);
+      socket.send({
+        type: "send",
+        id,
+        conversationId: channel.id,
+        clientMsgId: crypto.randomUUID(),
+        body: id,
+      });
+    }
+    expect((await socket.closed).code).toBe(CloseCode.RateLimited);
+    expect(closedAfter).toBe(ids.length);
+    expect(ids.filter((id) => !answered.has(id))).toEqual([]);
+    // Each one either ran (ack) or did not (TOO_MANY_REQUESTS); the 30 over the burst never ran.
+    const codes = [...answered.values()].map((f) => (f.type === "error" ? f.code : f.type));
+    expect(codes.filter((c) => c !== "ack" && c !== ErrorCode.TooManyRequests)).toEqual([]);
+    expect(codes.filter((c) => c === ErrorCode.TooManyRequests).length).toBeGreaterThanOrEqual(31);
+    // What was acked is stored; what was refused is not.
+    const acked = [...answered.values()].filter((f) => f.type === "ack").length;
+    expect(await db.message.count({ where: { conversationId: channel.id } })).toBe(acked);
   });
 
   it("refuses a hello with another protocol version (4426)", async () => {
@@ -298,7 +380,9 @@ describe("send", () => {
     send(two, "b");
     expect(await two.next()).toMatchObject({ type: "ack", id: "b" });
     send(one, "c");
-    expect(await one.next()).toMatchObject({ type: "error", id: "c", code: ErrorCode.TooManyRequests });
+    const refused = await one.next();
+    expect(refused).toMatchObject({ type: "error", id: "c", code: ErrorCode.TooManyRequests });
+    expect(refused.type === "error" && refused.retryAfterMs).toBeGreaterThan(100_000);
     expect(await db.message.count({ where: { conversationId: channel.id } })).toBe(2);
     one.ws.close();
     two.ws.close();

@@ -5,8 +5,10 @@
  * it then handles only upgrades of `/ws`, leaves every other request and upgrade (Next's HMR)
  * to their owner, and never closes that server.
  *
- * Per connection it validates every frame (parseClientFrame), answers bad ones with an `error`
- * frame, closes abusers (4400) and oversize senders (4413), and runs commands in arrival order.
+ * Per connection it validates every frame (parseClientFrame, which also checks UTF-8: `ws` is told
+ * to skip its own check, which would close with 1007), answers bad ones with an `error` frame,
+ * closes abusers (4400) and oversize senders (4413 for every size: `ws` refuses a frame from its
+ * header, and GatewaySocket turns ws's own 1009 into 4413), and runs commands in arrival order.
  * Across connections it keeps ONE heartbeat sweep (not a timer per socket) and protects itself
  * from slow consumers by checking bufferedAmount before every send.
  *
@@ -150,10 +152,23 @@ type TConnection = {
   tokensAt: number;
   /** Commands refused in a row for exceeding the rate. */
   refusedInARow: number;
+  /** Queued commands that have not started yet (answered with TOO_MANY_REQUESTS on a 4429). */
+  waiting: Set<TQueuedCommand>;
+  /** Set once the connection was found abusing the command rate: it only finishes and closes. */
+  isRateLimited: boolean;
 };
+
+/** A command waiting in a connection's queue. */
+type TQueuedCommand = { id: string | undefined; isCancelled: boolean };
 
 /** Commands one connection may have queued or running at once. */
 const MAX_PENDING_COMMANDS = 100;
+
+/** The standard close code `ws` uses for a message over its maxPayload ("Message Too Big"). */
+const WS_MESSAGE_TOO_BIG = 1009;
+
+/** How long a 4429 close waits for the command already running, so its real answer goes out first. */
+const RATE_LIMIT_CLOSE_GRACE_MS = 2_000;
 
 const DEFAULTS = {
   heartbeatMs: 25_000,
@@ -228,13 +243,30 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       sendJson(res, 404, { error: { code: "NOT_FOUND", message: "Not found (WebSocket endpoint: /ws)" } });
     });
 
-  // ws enforces a hard ceiling (standard close 1009) far above the protocol limit, so ordinary
-  // oversize frames reach our own check and get the documented 4413 instead.
+  const tooLargeReason = `frame larger than ${maxFrameBytes} bytes`;
+  /**
+   * `ws` refuses a message over maxPayload as soon as a frame header announces it (nothing of it
+   * is buffered) by calling `close(1009)` on the socket itself; the protocol's code for that is
+   * 4413, so this subclass says 4413 instead. The gateway never closes with 1009 on its own.
+   */
+  class GatewaySocket extends WebSocket {
+    override close(code?: number, data?: string | Buffer): void {
+      if (code === WS_MESSAGE_TOO_BIG) super.close(CloseCode.FrameTooLarge, tooLargeReason);
+      else super.close(code, data);
+    }
+  }
+
+  // maxPayload = the protocol limit: larger messages (also fragmented ones, counted in total) are
+  // refused from their header with 4413, so a socket never buffers more than the limit.
+  // skipUTF8Validation: parseClientFrame checks UTF-8 strictly and answers BAD_FRAME (the
+  // documented outcome), where ws would close with 1007.
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: maxFrameBytes * 2,
+    maxPayload: maxFrameBytes,
+    skipUTF8Validation: true,
     perMessageDeflate: false,
     clientTracking: false,
+    WebSocket: GatewaySocket,
   });
 
   /** Closes with a code and marks the connection so the sweep terminates it if the peer never answers. */
@@ -284,6 +316,22 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     });
   }
 
+  /** TOO_MANY_REQUESTS for a command, saying when a token is back (`retryAfterMs`). */
+  function sendTooManyRequests(
+    conn: TConnection,
+    message: string,
+    id: string | undefined,
+    waitSec: number,
+  ): void {
+    send(conn, {
+      type: "error",
+      code: ErrorCode.TooManyRequests,
+      message,
+      ...(id !== undefined ? { id } : {}),
+      retryAfterMs: Math.max(0, Math.ceil(waitSec * 1000)),
+    });
+  }
+
   function onBadFrame(
     conn: TConnection,
     code: TErrorCode,
@@ -315,16 +363,40 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     }
     conn.refusedInARow += 1;
     if (conn.refusedInARow > commandRate.burst) {
-      closeConnection(conn, CloseCode.RateLimited, "rate limited");
+      closeForRate(conn, id);
     } else {
-      sendError(
+      sendTooManyRequests(
         conn,
-        ErrorCode.TooManyRequests,
         `Slow down: at most ${commandRate.perSecond} commands per second`,
         id,
+        (1 - conn.tokens) / commandRate.perSecond,
       );
     }
     return false;
+  }
+
+  /**
+   * Closes an abuser with 4429, but first answers this command and every queued one that has not
+   * started with TOO_MANY_REQUESTS (so the client knows none of them ran), and lets the one
+   * already running finish and answer (bounded by RATE_LIMIT_CLOSE_GRACE_MS).
+   */
+  function closeForRate(conn: TConnection, id: string | undefined): void {
+    conn.isRateLimited = true;
+    const message = `Closing: commands kept coming faster than ${commandRate.perSecond} per second; reconnect later and resend`;
+    if (id !== undefined) sendError(conn, ErrorCode.TooManyRequests, message, id);
+    for (const queued of conn.waiting) {
+      queued.isCancelled = true;
+      if (queued.id !== undefined) sendError(conn, ErrorCode.TooManyRequests, message, queued.id);
+    }
+    conn.waiting.clear();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, RATE_LIMIT_CLOSE_GRACE_MS);
+    });
+    void Promise.race([conn.queue, grace]).then(() => {
+      clearTimeout(timer);
+      closeConnection(conn, CloseCode.RateLimited, "rate limited");
+    });
   }
 
   /**
@@ -342,10 +414,14 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       return;
     }
     conn.pending += 1;
+    const queued: TQueuedCommand = { id, isCancelled: false };
+    conn.waiting.add(queued);
     conn.queue = conn.queue.then(async () => {
+      conn.waiting.delete(queued);
       try {
-        // Not acked, so the client resends it (same clientMsgId) after reconnecting.
-        if (conn.closingSince !== null) return;
+        // Cancelled: already answered (4429). Closing: not acked, so the client resends it (same
+        // clientMsgId) after reconnecting.
+        if (queued.isCancelled || conn.closingSince !== null) return;
         await task();
       } catch (err) {
         const frame = toErrorFrame(err);
@@ -408,7 +484,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
 
   function onFrame(conn: TConnection, data: Buffer, isBinary: boolean): void {
     conn.isAlive = true;
-    if (conn.closingSince !== null) return;
+    if (conn.closingSince !== null || conn.isRateLimited) return;
     if (data.byteLength > maxFrameBytes) {
       closeConnection(conn, CloseCode.FrameTooLarge, `frame larger than ${maxFrameBytes} bytes`);
       return;
@@ -492,11 +568,11 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
         budget.at = now;
         sendBudgets.set(conn.actor.userId, budget);
         if (budget.tokens < 1) {
-          sendError(
+          sendTooManyRequests(
             conn,
-            ErrorCode.TooManyRequests,
             `Slow down: at most ${sendRate.perSecond} messages per second per user`,
             command.id,
+            (1 - budget.tokens) / sendRate.perSecond,
           );
           return;
         }
@@ -532,6 +608,8 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       tokens: commandRate.burst,
       tokensAt: Date.now(),
       refusedInARow: 0,
+      waiting: new Set(),
+      isRateLimited: false,
     };
     connections.add(conn);
     let userConns = byUser.get(actor.userId);
@@ -547,7 +625,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       conn.isAlive = true;
     });
     ws.on("error", (err) => {
-      // ws closes the socket itself after a protocol error (e.g. 1009 above the hard ceiling).
+      // ws closes the socket itself after a protocol error (an oversize message: 4413, see GatewaySocket).
       log.debug({ connectionId: conn.id, err: err.message }, "socket error");
     });
     ws.on("close", (code) => {

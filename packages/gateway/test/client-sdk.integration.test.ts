@@ -7,14 +7,14 @@
  * apps/realtime/src/main.ts does: memory engine, core's fan-out as the event sink, port 0.
  */
 
-import { ParleyClient, type TWebSocketLike } from "@parley/client";
+import { ParleyClient, ParleySendError, type TClientOptions, type TWebSocketLike } from "@parley/client";
 import { addMembers, MemoryEngine, sendMessage, setEventSink } from "@parley/core";
 import { createFanout, type Fanout } from "@parley/core/fanout";
 import { mintTicket } from "@parley/core/tickets";
 import type { Db } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { EventKind, type TConversationEvent } from "@parley/protocol";
+import { CloseCode, ErrorCode, EventKind, type TConversationEvent } from "@parley/protocol";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -91,12 +91,17 @@ async function sessionTicket(userId: string): Promise<string> {
   return mintTicket(SECRET, { userId, sessionId: session.id }, 60);
 }
 
-function clientFor(user: TSeededUser): ParleyClient {
+function clientFor(
+  user: TSeededUser,
+  options: Partial<TClientOptions> = {},
+  on = () => gateway,
+): ParleyClient {
   const client = new ParleyClient({
     // A fresh ticket per attempt, as in the browser; `as` only labels the socket for the test.
-    url: async () => `ws://127.0.0.1:${gateway.port}/ws?as=${user.id}&ticket=${await sessionTicket(user.id)}`,
+    url: async () => `ws://127.0.0.1:${on().port}/ws?as=${user.id}&ticket=${await sessionTicket(user.id)}`,
     WebSocket: TestSocket,
     backoff: { baseMs: 50, maxMs: 200 },
+    ...options,
   });
   clients.push(client);
   return client;
@@ -202,6 +207,56 @@ describe("ParleyClient with the real gateway", () => {
     expect(TestSocket.of(bob).length).toBeGreaterThanOrEqual(2);
     expect(a.getOutbox()).toEqual([]);
   });
+
+  it("fails a message the server cannot store after bounded retries, and the next one is stored", async () => {
+    const channel = await seedChannel(db, { createdById: alice.id, memberIds: [] });
+    const a = clientFor(alice, { maxSendRetries: 2, sendBackoff: { baseMs: 20, maxMs: 100 } });
+    a.connect();
+    // A NUL cannot be stored in Postgres text: whatever the server answers (INTERNAL, or a
+    // validation error), it never succeeds — a poison message.
+    const poison = a.send(channel.id, "poison\u0000message");
+    const next = a.send(channel.id, "after the poison");
+    const refusal = await poison.promise.then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(refusal).toBeInstanceOf(ParleySendError);
+    expect(a.getOutbox().find((e) => e.clientMsgId === poison.clientMsgId)?.status).toBe("failed");
+    const stored = await next.promise;
+    const messages = await db.message.findMany({ where: { conversationId: channel.id } });
+    expect(messages.map((m) => [m.body, m.seq])).toEqual([["after the poison", stored.seq]]);
+  }, 20_000);
+
+  it("fails a message over the gateway's frame limit (4413), reconnects and sends the next", async () => {
+    const small = await createGateway({
+      port: 0,
+      host: "127.0.0.1",
+      authenticate: createAuthenticator({ db, secret: SECRET }),
+      handlers: createCoreHandlers(db),
+      delivery: { engine, db },
+      logger,
+      maxFrameBytes: 4_096,
+    });
+    try {
+      const channel = await seedChannel(db, { createdById: alice.id, memberIds: [] });
+      // The SDK's own limit is the protocol's (512 KiB): this gateway is configured lower.
+      const a = clientFor(alice, {}, () => small);
+      const closes: number[] = [];
+      a.on("state", (s) => s.code !== undefined && closes.push(s.code));
+      a.connect();
+      const big = a.send(channel.id, "x".repeat(5_000));
+      const next = a.send(channel.id, "small enough");
+      await expect(big.promise).rejects.toMatchObject({ code: ErrorCode.FrameTooLarge });
+      await expect(next.promise).resolves.toMatchObject({ seq: expect.any(Number) });
+      expect(closes).toEqual([CloseCode.FrameTooLarge]);
+      expect(a.state).toBe("open");
+      const messages = await db.message.findMany({ where: { conversationId: channel.id } });
+      expect(messages.map((m) => m.body)).toEqual(["small enough"]);
+      a.disconnect();
+    } finally {
+      await small.close({ timeoutMs: 500 });
+    }
+  }, 20_000);
 
   it("follows a channel the user is added to: resync up to the join, then live events", async () => {
     const carol = await seedUser(db, { name: "Carol" });

@@ -24,11 +24,21 @@ export const CloseCode = {
   Forbidden: 4403,
   /** No sign of life (pong or frame) within the heartbeat window; reconnect. */
   HeartbeatTimeout: 4408,
-  /** A frame larger than MAX_FRAME_BYTES. */
+  /**
+   * A message (one frame, or fragments counted together) larger than MAX_FRAME_BYTES, whatever
+   * its size: refused from its header, before it is read. Never send that frame again. A client
+   * that knows which frame it was (the Parley SDK fails that outbox message) may reconnect;
+   * otherwise stop. Treat the standard 1009 (Message Too Big, from a proxy or an older gateway)
+   * the same way.
+   */
   FrameTooLarge: 4413,
   /** The client speaks a protocol version this server does not (upgrade the client). */
   UnsupportedVersion: 4426,
-  /** The client sent commands faster than allowed; reconnect after a longer backoff. */
+  /**
+   * The client sent commands faster than allowed; reconnect after a longer backoff. Every command
+   * it had queued that did not run was answered with a TOO_MANY_REQUESTS error (with its id)
+   * first, so none of them ran: resend them after reconnecting.
+   */
   RateLimited: 4429,
 } as const;
 

@@ -6,13 +6,20 @@
 export const ErrorCode = {
   /** The frame is not valid JSON. */
   BadJson: "BAD_JSON",
-  /** The frame is JSON but not a command object (array, string, binary, invalid UTF-8, …). */
+  /**
+   * The frame is not a command object: a binary frame, a text frame that is not valid UTF-8 (the
+   * socket stays open; it is never closed with 1007), JSON that is an array or a string, …
+   */
   BadFrame: "BAD_FRAME",
   /** `type` names no command this server knows. */
   UnknownType: "UNKNOWN_TYPE",
   /** The command's fields are missing or wrong; `issues` lists each one. */
   InvalidFields: "INVALID_FIELDS",
-  /** The frame is larger than MAX_FRAME_BYTES. */
+  /**
+   * The frame is larger than MAX_FRAME_BYTES. The gateway closes such a socket with 4413 rather
+   * than answering; the SDK fails an outbox message with this code when its `send` frame would be
+   * too large (refused locally, never sent) or the server closed 4413/1009 on it.
+   */
   FrameTooLarge: "FRAME_TOO_LARGE",
   /** The command exists in the protocol but this server does not handle it yet. */
   NotImplemented: "NOT_IMPLEMENTED",
@@ -23,6 +30,7 @@ export const ErrorCode = {
   Forbidden: "FORBIDDEN",
   NotFound: "NOT_FOUND",
   Conflict: "CONFLICT",
+  /** Over a rate limit: retry the same command later (after `retryAfterMs` when the frame has it). */
   TooManyRequests: "TOO_MANY_REQUESTS",
   /** Something failed on the server; retrying the same command (same ids) is safe. */
   Internal: "INTERNAL",

@@ -41,6 +41,8 @@ export const ZErrorFrame = z.object({
   code: z.string(),
   message: z.string(),
   issues: z.array(ZFieldIssue).optional(),
+  /** With TOO_MANY_REQUESTS from a rate limit: how long until a retry can succeed (ms). */
+  retryAfterMs: z.number().int().nonnegative().optional(),
 });
 
 /** An entry of a conversation's log; apply in seq order (see DESIGN.md "Sending", step 5). */

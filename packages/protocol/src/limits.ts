@@ -1,4 +1,8 @@
-/** Largest frame (UTF-8 bytes of one WebSocket message) the gateway accepts; larger closes with 4413. */
+/**
+ * Largest frame (UTF-8 bytes of one WebSocket message, fragments counted together) the gateway
+ * accepts; a larger one closes the socket with 4413 whatever its size. Clients measure the encoded
+ * frame, not the body: JSON escaping can make a body of MAX_BODY_LENGTH characters exceed it.
+ */
 export const MAX_FRAME_BYTES = 512 * 1024;
 
 /**
