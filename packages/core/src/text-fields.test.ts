@@ -80,9 +80,13 @@ function isSchema(value: unknown): value is z.ZodType {
 }
 
 describe("every client text field refuses NUL, controls and lone surrogates", () => {
+  const schemasIn = (module: Record<string, unknown>): [string, z.ZodType][] =>
+    Object.entries(module).flatMap(([name, value]): [string, z.ZodType][] =>
+      isSchema(value) ? [[name, value]] : [],
+    );
   const all: [string, z.ZodType][] = [
-    ...Object.entries(schemas).filter((e): e is [string, z.ZodType] => isSchema(e[1])),
-    ...Object.entries(files).filter((e): e is [string, z.ZodType] => isSchema(e[1])),
+    ...schemasIn(schemas),
+    ...schemasIn(files),
     ...Object.entries(ClientCommandSchemas).map(([type, s]): [string, z.ZodType] => [`command:${type}`, s]),
   ];
 
