@@ -156,7 +156,7 @@ export type TCreateInvite = z.output<typeof ZCreateInvite>;
 
 export const ZCredentials = z.object({
   email: ZEmail,
-  password: zText().min(1).max(256),
+  password: z.string().min(1).max(256),
   userAgent: z.string().max(512).optional(),
   ip: z.string().max(64).optional(),
 });

@@ -10,8 +10,12 @@ import type { z } from "zod";
 import * as files from "./files.ts";
 import * as schemas from "./schemas.ts";
 
-/** Strings that do not come from a client's body: request headers the server reads itself. */
-const SERVER_SUPPLIED = new Set(["ZCredentials.userAgent", "ZCredentials.ip"]);
+/**
+ * Strings exempt from the check: request headers the server reads itself (userAgent, ip), and the
+ * sign-in password, which is never stored (only compared with a hash), so refusing odd characters
+ * protects nothing and could lock out a password set before new passwords were checked.
+ */
+const EXEMPT = new Set(["ZCredentials.userAgent", "ZCredentials.ip", "ZCredentials.password"]);
 
 type Def = {
   type: string;
@@ -35,7 +39,7 @@ function uncheckedStrings(schema: z.ZodType, path: string, out: string[]): void 
     case "string":
       // uuid, email, … formats accept only their own characters.
       if (def.format) return;
-      if (!def.checks?.some((c) => c === TEXT_CHECK || c === LINE_CHECK) && !SERVER_SUPPLIED.has(path)) {
+      if (!def.checks?.some((c) => c === TEXT_CHECK || c === LINE_CHECK) && !EXEMPT.has(path)) {
         out.push(path);
       }
       return;
