@@ -6,6 +6,9 @@ export {
   type CreateContextOptions,
   createContext,
   type FlattenedIssues,
+  type InternalErrorLogger,
+  internalErrorMessage,
   protectedProcedure,
   publicProcedure,
+  setInternalErrorLogger,
 } from "./trpc.ts";

@@ -3,10 +3,13 @@
  * builders (who is signed in, who is an admin) and in @parley/core (everything per conversation);
  * routers stay thin: validate with core's schemas, call core, return.
  */
+import { randomUUID } from "node:crypto";
 import { loadEnv, type TEnv } from "@parley/config";
 import {
   type Actor,
   configureLimits,
+  describeIssues,
+  fieldErrorsOf,
   getLimits,
   isAdmin,
   ParleyError,
@@ -60,33 +63,84 @@ export async function createContext(opts: CreateContextOptions): Promise<Context
 /** Field-level issues for forms: zod's flattened shape. */
 export type FlattenedIssues = { formErrors: string[]; fieldErrors: Record<string, string[] | undefined> };
 
-function flattenIssues(cause: unknown): FlattenedIssues | null {
-  if (cause instanceof z.ZodError) return z.flattenError(cause) as FlattenedIssues;
-  if (cause instanceof ParleyError && cause.cause instanceof z.ZodError) {
-    return z.flattenError(cause.cause) as FlattenedIssues;
-  }
+/** The ZodError behind a BAD_REQUEST (tRPC's input validation, or core's parseInput), if any. */
+function zodErrorOf(cause: unknown): z.ZodError | null {
+  if (cause instanceof z.ZodError) return cause;
+  if (cause instanceof ParleyError && cause.cause instanceof z.ZodError) return cause.cause;
   return null;
+}
+
+/** Where internal errors are logged (with their request id); stderr unless an app sets one. */
+export type InternalErrorLogger = (entry: {
+  requestId: string;
+  path: string | undefined;
+  error: unknown;
+}) => void;
+
+const defaultInternalErrorLogger: InternalErrorLogger = ({ requestId, path, error }) => {
+  console.error(`tRPC ${path ?? "?"} failed (request id ${requestId}):`, error);
+};
+let logInternalError: InternalErrorLogger = defaultInternalErrorLogger;
+
+/** Replaces the internal-error logger (e.g. with the app's pino); no argument restores stderr. */
+export function setInternalErrorLogger(logger?: InternalErrorLogger): void {
+  logInternalError = logger ?? defaultInternalErrorLogger;
+}
+
+/** The message every client gets for an INTERNAL_SERVER_ERROR: nothing from the cause, only the id. */
+export function internalErrorMessage(requestId: string): string {
+  return `Something went wrong on the server. Try again; if it keeps happening, tell your administrator the request id ${requestId}.`;
 }
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error, path }) {
+    if (error.code === "INTERNAL_SERVER_ERROR") {
+      // The cause's text (Prisma, SQL, stack) stays in the server log under this id; the client
+      // gets a generic message and the id to quote.
+      const requestId = randomUUID();
+      logInternalError({ requestId, path, error: error.cause ?? error });
+      return {
+        code: shape.code,
+        message: internalErrorMessage(requestId),
+        data: {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          ...(shape.data.path !== undefined ? { path: shape.data.path } : {}),
+          requestId,
+          zodError: null,
+          fieldErrors: null,
+        },
+      };
+    }
+    const zodError = error.code === "BAD_REQUEST" ? zodErrorOf(error.cause) : null;
     return {
       ...shape,
       data: {
         ...shape.data,
-        zodError: error.code === "BAD_REQUEST" ? flattenIssues(error.cause) : null,
+        requestId: null as string | null,
+        /** zod's flattened issues (top-level keys), kept for older clients. */
+        zodError: zodError ? (z.flattenError(zodError) as FlattenedIssues) : null,
+        /** Messages per field, by dotted path (`name`, `userIds.0`; `""` for the whole input). */
+        fieldErrors: zodError ? fieldErrorsOf(zodError) : null,
       },
     };
   },
 });
 
-/** Core throws ParleyError; give it the tRPC code of the same name (and keep it as the cause). */
+/**
+ * Core throws ParleyError; give it the tRPC code of the same name (and keep it as the cause).
+ * Input validation failures get a readable message (`field: problem; …`) instead of zod's JSON.
+ */
 const mapParleyErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof ParleyError) {
-    const cause = result.error.cause;
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (cause instanceof ParleyError) {
     throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  }
+  if (result.error.code === "BAD_REQUEST" && cause instanceof z.ZodError) {
+    throw new TRPCError({ code: "BAD_REQUEST", message: `Invalid input: ${describeIssues(cause)}`, cause });
   }
   return result;
 });

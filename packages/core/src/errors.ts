@@ -25,13 +25,37 @@ export function isParleyError(err: unknown, code?: ParleyErrorCode): err is Parl
   return err instanceof ParleyError && (code === undefined || err.code === code);
 }
 
+/**
+ * A readable one-line summary of validation issues, each as `path: message` (dotted path; no
+ * prefix for an issue about the whole input), joined with "; ". Used for error messages on every
+ * transport instead of zod's JSON dump.
+ */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => (i.path.length > 0 ? `${i.path.map(String).join(".")}: ${i.message}` : i.message))
+    .join("; ");
+}
+
+/**
+ * Validation issues by field for forms: dotted path → messages (nested fields as `a.b`, array
+ * items as `ids.0`); issues about the whole input are under `""`.
+ */
+export function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.map(String).join(".");
+    const list = out[key] ?? [];
+    list.push(issue.message);
+    out[key] = list;
+  }
+  return out;
+}
+
 /** Parses `input` with `schema` or throws BAD_REQUEST carrying the ZodError as its cause. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) {
-    const first = result.error.issues[0];
-    const where = first && first.path.length > 0 ? `${first.path.join(".")}: ` : "";
-    throw new ParleyError("BAD_REQUEST", `Invalid input: ${where}${first?.message ?? "invalid"}`, {
+    throw new ParleyError("BAD_REQUEST", `Invalid input: ${describeIssues(result.error)}`, {
       cause: result.error,
     });
   }

@@ -30,7 +30,7 @@ import {
   DEFAULT_UPLOAD_BLOCKED_TYPES,
 } from "@parley/config";
 import type { Db } from "@parley/db";
-import { EventKind } from "@parley/protocol";
+import { EventKind, zText } from "@parley/protocol";
 import {
   createStorage,
   type LocalStorage,
@@ -143,7 +143,7 @@ export const MAX_WAVEFORM_POINTS = 64;
 export const ZCreateUpload = z
   .object({
     conversationId: ZId,
-    name: z.string().min(1, "file name is required").max(1000),
+    name: zText().min(1, "file name is required").max(1000),
     size: z.number().int().min(1, "the file is empty"),
     mime: ZMimeType,
     /** Audio only: the recording's length, measured by the recorder. */

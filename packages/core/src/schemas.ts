@@ -1,14 +1,16 @@
 /**
  * Input schemas for every core service. Transports (tRPC, realtime frames) reuse them so one
  * definition decides what is valid. `Z…` are the schemas, `T…` their parsed (output) types.
+ * Every string a client sends starts from @parley/protocol's `zText()` (or `zLine()` for one-line
+ * fields), which refuses NUL, other control characters and lone surrogates; text-fields.test.ts
+ * fails for a bare `z.string()`.
  */
-import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_STATUS_TEXT_LENGTH } from "@parley/protocol";
+import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_STATUS_TEXT_LENGTH, zLine, zText } from "@parley/protocol";
 import { z } from "zod";
 import { getLimits } from "./limits.ts";
 
 /** A MIME type as a browser reports it (`File.type`), lower-cased, parameters dropped. */
-export const ZMimeType = z
-  .string()
+export const ZMimeType = zText()
   .trim()
   .toLowerCase()
   .transform((v) => v.split(";")[0]?.trim() ?? "")
@@ -26,8 +28,7 @@ export const ZMimeType = z
 export const ZId = z.uuid({ message: "must be a UUID" });
 
 /** Slack-like channel name: trimmed, lower-cased, an optional leading `#` dropped, then [a-z0-9-_]{1,80}. */
-export const ZChannelName = z
-  .string()
+export const ZChannelName = zText()
   .trim()
   .toLowerCase()
   .transform((s) => (s.startsWith("#") ? s.slice(1) : s))
@@ -40,25 +41,19 @@ export const ZChannelName = z
   );
 
 /** Channel topic (Slack's limit). */
-export const ZTopic = z.string().trim().max(250, "topic is at most 250 characters");
+export const ZTopic = zLine().trim().max(250, "topic is at most 250 characters");
 
 /** A person's display name. */
-export const ZPersonName = z
-  .string()
-  .trim()
-  .min(1, "name is required")
-  .max(80, "name is at most 80 characters");
+export const ZPersonName = zLine().trim().min(1, "name is required").max(80, "name is at most 80 characters");
 
 /** E-mail address, always lower-cased. */
-export const ZEmail = z
-  .string()
+export const ZEmail = zText()
   .trim()
   .toLowerCase()
   .pipe(z.email({ message: "must be an e-mail address" }));
 
 /** Password policy: long enough to matter, short enough to bound hashing cost. */
-export const ZPassword = z
-  .string()
+export const ZPassword = zText()
   .min(8, "password must be at least 8 characters")
   .max(256, "password is at most 256 characters");
 
@@ -78,16 +73,16 @@ function checkMessageLength(ctx: z.core.ParsePayload<string>): void {
 }
 
 /** Message body: trimmed, 1..MAX_MESSAGE_LENGTH characters (limit read at parse time). */
-export const ZMessageBody = z.string().trim().min(1, "message is empty").check(checkMessageLength);
+export const ZMessageBody = zText().trim().min(1, "message is empty").check(checkMessageLength);
 
 /** A body that may be empty (a message that only carries files), else like ZMessageBody. */
-export const ZOptionalMessageBody = z.string().trim().check(checkMessageLength);
+export const ZOptionalMessageBody = zText().trim().check(checkMessageLength);
 
 /** Client-chosen idempotency key of a send: a fresh UUID per message (as in @parley/protocol's send). */
 export const ZClientMsgId = z.uuid({ message: "clientMsgId must be a UUID" });
 
 export const ZSetupWorkspace = z.object({
-  workspaceName: z.string().trim().min(1, "workspace name is required").max(80),
+  workspaceName: zLine().trim().min(1, "workspace name is required").max(80),
   name: ZPersonName,
   email: ZEmail,
   password: ZPassword,
@@ -95,7 +90,7 @@ export const ZSetupWorkspace = z.object({
 export type TSetupWorkspace = z.output<typeof ZSetupWorkspace>;
 
 export const ZUpdateWorkspace = z.object({
-  name: z.string().trim().min(1).max(80).optional(),
+  name: zLine().trim().min(1).max(80).optional(),
   allowOpenSignup: z.boolean().optional(),
 });
 export type TUpdateWorkspace = z.output<typeof ZUpdateWorkspace>;
@@ -106,8 +101,7 @@ export const MIN_WORKSPACE_UPLOAD_BYTES = 1024;
 export const MAX_BLOCKED_UPLOAD_TYPES = 500;
 
 /** A blocked type: a bare MIME type (no parameters, no wildcards), lower-cased. */
-const ZBlockedType = z
-  .string()
+const ZBlockedType = zText()
   .trim()
   .toLowerCase()
   .pipe(
@@ -150,7 +144,7 @@ export const ZSignUp = z.object({
   name: ZPersonName,
   email: ZEmail,
   password: ZPassword,
-  inviteToken: z.string().min(1).max(200).optional(),
+  inviteToken: zText().min(1).max(200).optional(),
 });
 export type TSignUp = z.output<typeof ZSignUp>;
 
@@ -169,7 +163,7 @@ export const ZCredentials = z.object({
 export type TCredentials = z.output<typeof ZCredentials>;
 
 export const ZCreateAccessToken = z.object({
-  name: z.string().trim().min(1, "token name is required").max(80),
+  name: zLine().trim().min(1, "token name is required").max(80),
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 });
 export type TCreateAccessToken = z.output<typeof ZCreateAccessToken>;
@@ -294,8 +288,7 @@ export function isValidEmoji(value: string): boolean {
 }
 
 /** A reaction: a `:shortcode:` of [a-z0-9_+-]{1,64}, or a single emoji grapheme. */
-export const ZEmoji = z
-  .string()
+export const ZEmoji = zText()
   .trim()
   .refine(isValidEmoji, { message: "emoji must be one emoji or a :shortcode:" });
 
@@ -311,15 +304,13 @@ export const MAX_STATUS_EMOJI_LENGTH = MAX_EMOJI_LENGTH;
  * a text of at most MAX_STATUS_TEXT_LENGTH; "" clears either.
  */
 export const ZSetStatus = z.object({
-  emoji: z
-    .string()
+  emoji: zText()
     .trim()
     .max(MAX_STATUS_EMOJI_LENGTH, `status emoji is at most ${MAX_STATUS_EMOJI_LENGTH} characters`)
     .refine((v) => v === "" || isValidEmoji(v), {
       message: "status emoji must be one emoji or a :shortcode:",
     }),
-  text: z
-    .string()
+  text: zLine()
     .trim()
     .max(MAX_STATUS_TEXT_LENGTH, `status text is at most ${MAX_STATUS_TEXT_LENGTH} characters`),
 });

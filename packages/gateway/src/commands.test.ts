@@ -15,5 +15,11 @@ describe("toErrorFrame", () => {
     const frame = toErrorFrame(new Error("connection string postgres://secret@db"));
     expect(frame.code).toBe(ErrorCode.Internal);
     expect(frame.message).not.toContain("secret");
+    // A fresh id per failure, quoted in the message, for the log line that holds the details.
+    expect(frame.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(frame.message).toBe(
+      `Something went wrong on the server; retrying is safe (request id ${frame.requestId})`,
+    );
+    expect(toErrorFrame(new Error("again")).requestId).not.toBe(frame.requestId);
   });
 });

@@ -7,6 +7,7 @@
  * To add a command: define it in @parley/protocol, add its handler type here, wire it in
  * `createCoreHandlers`, and route it in gateway.ts `onFrame`.
  */
+import { randomUUID } from "node:crypto";
 import { isParleyError, markRead, sendMessage } from "@parley/core";
 import type { Db } from "@parley/db";
 import { ErrorCode, type TErrorCode, type TMarkRead, type TSend } from "@parley/protocol";
@@ -26,12 +27,21 @@ export type TCommandHandlers = {
 
 const FORWARDED_CODES = new Set<string>(Object.values(ErrorCode));
 
-/** Maps a thrown value to an error frame's code and message; unknown failures become INTERNAL. */
-export function toErrorFrame(err: unknown): { code: TErrorCode; message: string } {
+/**
+ * Maps a thrown value to an error frame's code and message; unknown failures become INTERNAL
+ * with a generic message and a fresh `requestId` (never the error's own text, which may hold
+ * SQL or Prisma details): log the error with that id, so an operator can find what the user quotes.
+ */
+export function toErrorFrame(err: unknown): { code: TErrorCode; message: string; requestId?: string } {
   if (isParleyError(err) && FORWARDED_CODES.has(err.code)) {
     return { code: err.code as TErrorCode, message: err.message };
   }
-  return { code: ErrorCode.Internal, message: "Something went wrong on the server; retrying is safe" };
+  const requestId = randomUUID();
+  return {
+    code: ErrorCode.Internal,
+    message: `Something went wrong on the server; retrying is safe (request id ${requestId})`,
+    requestId,
+  };
 }
 
 /** Handlers backed by @parley/core. */

@@ -426,7 +426,10 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       } catch (err) {
         const frame = toErrorFrame(err);
         if (frame.code === ErrorCode.Internal) {
-          log.error({ err, connectionId: conn.id, command: label }, "command failed");
+          log.error(
+            { err, requestId: frame.requestId, connectionId: conn.id, command: label },
+            "command failed",
+          );
         }
         sendError(conn, frame.code, frame.message, id);
       } finally {
@@ -539,7 +542,8 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
           .then(() => d.typing(conn.link, command.conversationId))
           .catch((err: unknown) => {
             const frame = toErrorFrame(err);
-            if (frame.code === ErrorCode.Internal) log.error({ err, connectionId: conn.id }, "typing failed");
+            if (frame.code === ErrorCode.Internal)
+              log.error({ err, requestId: frame.requestId, connectionId: conn.id }, "typing failed");
             sendError(conn, frame.code, frame.message);
           });
         return;

@@ -14,9 +14,10 @@ import {
   MAX_PRESENCE_WATCH,
   MAX_STATUS_TEXT_LENGTH,
 } from "./limits.ts";
+import { zLine, zText } from "./text.ts";
 
 /** A client-chosen command id, echoed in the matching `ack`/`error`. */
-export const ZCommandId = z.string().min(1).max(MAX_COMMAND_ID_LENGTH);
+export const ZCommandId = zText().min(1).max(MAX_COMMAND_ID_LENGTH);
 /** A position in a log (conversation or user); 0 means "nothing yet". */
 export const ZSeq = z.number().int().min(0).max(2_147_483_647);
 /** Conversation, message and user ids are UUIDs (v7 from the server). */
@@ -48,7 +49,7 @@ export const ZSend = z
     id: ZCommandId,
     conversationId: ZConversationId,
     clientMsgId: z.uuid(),
-    body: z.string().max(MAX_BODY_LENGTH),
+    body: zText().max(MAX_BODY_LENGTH),
     threadRootId: z.uuid().optional(),
     alsoInChannel: z.boolean().optional(),
     attachmentIds: z.array(z.uuid()).max(MAX_ATTACHMENTS_PER_MESSAGE).optional(),
@@ -102,7 +103,7 @@ export const ZSetPresence = z.strictObject({
   type: z.literal("setPresence"),
   id: ZCommandId,
   status: z.enum(["online", "away"]),
-  statusText: z.string().max(MAX_STATUS_TEXT_LENGTH).optional(),
+  statusText: zLine().max(MAX_STATUS_TEXT_LENGTH).optional(),
 });
 
 /** Schema of each command, by `type`. */

@@ -15,4 +15,5 @@ export {
   type TParseResult,
   toFieldIssues,
 } from "./parse.ts";
+export { LINE_CHECK, TEXT_CHECK, textProblem, zLine, zText } from "./text.ts";
 export { PROTOCOL_VERSION } from "./version.ts";

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
+import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 
 /** A channel's settings: topic, name, members, archive and leave. The server decides who may do what. */
@@ -81,12 +82,19 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
         # {c.name} {c.kind === "private_channel" ? <span className="tag">private</span> : null}{" "}
         {c.archivedAt ? <span className="tag">archived</span> : null}
       </h1>
-      <FormError message={error?.message} />
+      <FormError message={formErrorMessage(error, ["name", "topic"])} />
 
       <section className="card" aria-labelledby="about-heading">
         <h2 id="about-heading">About</h2>
         <form className="row" onSubmit={submitTopic} aria-label="Change topic">
-          <Field label="Topic" name="topic" defaultValue={c.topic} maxLength={250} disabled={!c.isMember} />
+          <Field
+            label="Topic"
+            name="topic"
+            defaultValue={c.topic}
+            maxLength={250}
+            disabled={!c.isMember}
+            error={fieldError(setTopic.error, "topic")}
+          />
           <button type="submit" disabled={!c.isMember || setTopic.isPending}>
             Save topic
           </button>
@@ -98,7 +106,14 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
             aria-label="Rename channel"
             style={{ marginTop: "0.75rem" }}
           >
-            <Field label="Channel name" name="name" defaultValue={c.name} required maxLength={80} />
+            <Field
+              label="Channel name"
+              name="name"
+              defaultValue={c.name}
+              required
+              maxLength={80}
+              error={fieldError(rename.error, "name")}
+            />
             <button type="submit" disabled={rename.isPending}>
               Rename
             </button>

@@ -1,15 +1,33 @@
 import { type InputHTMLAttributes, useId } from "react";
 
-type Props = { label: string; hint?: string } & InputHTMLAttributes<HTMLInputElement>;
+type Props = {
+  label: string;
+  hint?: string;
+  /** The server's message about this field (see lib/field-errors.ts `fieldError`), shown under it. */
+  error?: string | undefined;
+} & InputHTMLAttributes<HTMLInputElement>;
 
 /** A labelled text input (the label is what assistive tech and e2e tests find it by). */
-export function Field({ label, hint, ...input }: Props) {
+export function Field({ label, hint, error, ...input }: Props) {
   const id = useId();
   const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
+  const describedBy = [error ? errorId : null, hint ? hintId : null].filter(Boolean).join(" ");
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input id={id} type="text" aria-describedby={hint ? hintId : undefined} {...input} />
+      <input
+        id={id}
+        type="text"
+        aria-describedby={describedBy || undefined}
+        aria-invalid={error ? true : undefined}
+        {...input}
+      />
+      {error ? (
+        <small id={errorId} className="error field-error">
+          {error}
+        </small>
+      ) : null}
       {hint ? (
         <small id={hintId} className="muted">
           {hint}

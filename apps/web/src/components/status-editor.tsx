@@ -2,6 +2,7 @@
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
+import { fieldError } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 
 const SUGGESTIONS: readonly { emoji: string; text: string }[] = [
@@ -68,6 +69,8 @@ export function StatusEditor({ me }: { me: { statusEmoji: string; statusText: st
           value={emoji}
           maxLength={16}
           placeholder="🙂"
+          aria-invalid={fieldError(save.error, "emoji") ? true : undefined}
+          aria-describedby={save.error ? "status-error" : undefined}
           onChange={(e) => setEmoji(e.target.value)}
         />
         <input
@@ -76,6 +79,8 @@ export function StatusEditor({ me }: { me: { statusEmoji: string; statusText: st
           value={text}
           maxLength={100}
           placeholder="What's your status?"
+          aria-invalid={fieldError(save.error, "text") ? true : undefined}
+          aria-describedby={save.error ? "status-error" : undefined}
           // biome-ignore lint/a11y/noAutofocus: the user just opened the status editor
           autoFocus
           onChange={(e) => setText(e.target.value)}
@@ -101,7 +106,7 @@ export function StatusEditor({ me }: { me: { statusEmoji: string; statusText: st
         ))}
       </ul>
       {save.error ? (
-        <p role="alert" className="error">
+        <p role="alert" className="error" id="status-error">
           {save.error.message}
         </p>
       ) : null}

@@ -3,6 +3,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
+import { fieldError } from "~/lib/field-errors";
 import { errorMessage, signInWithPassword } from "~/lib/sign-in";
 import { useTRPC } from "~/trpc/react";
 
@@ -37,9 +38,30 @@ export function SetupForm() {
 
   return (
     <form className="form" onSubmit={onSubmit}>
-      <Field label="Workspace name" name="workspaceName" required maxLength={80} autoFocus />
-      <Field label="Your name" name="name" required maxLength={80} autoComplete="name" />
-      <Field label="Email" name="email" type="email" required autoComplete="email" />
+      <Field
+        label="Workspace name"
+        name="workspaceName"
+        required
+        maxLength={80}
+        autoFocus
+        error={fieldError(setup.error, "workspaceName")}
+      />
+      <Field
+        label="Your name"
+        name="name"
+        required
+        maxLength={80}
+        autoComplete="name"
+        error={fieldError(setup.error, "name")}
+      />
+      <Field
+        label="Email"
+        name="email"
+        type="email"
+        required
+        autoComplete="email"
+        error={fieldError(setup.error, "email")}
+      />
       <Field
         label="Password"
         name="password"
@@ -48,6 +70,7 @@ export function SetupForm() {
         minLength={8}
         autoComplete="new-password"
         hint="At least 8 characters."
+        error={fieldError(setup.error, "password")}
       />
       <FormError message={error} />
       <button className="primary" type="submit" disabled={busy}>

@@ -3,6 +3,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
+import { fieldError } from "~/lib/field-errors";
 import { errorMessage, signInWithPassword } from "~/lib/sign-in";
 import { useTRPC } from "~/trpc/react";
 
@@ -32,8 +33,23 @@ export function SignUpForm({ inviteToken }: { inviteToken?: string | undefined }
 
   return (
     <form className="form" onSubmit={onSubmit}>
-      <Field label="Your name" name="name" required maxLength={80} autoComplete="name" autoFocus />
-      <Field label="Email" name="email" type="email" required autoComplete="email" />
+      <Field
+        label="Your name"
+        name="name"
+        required
+        maxLength={80}
+        autoComplete="name"
+        autoFocus
+        error={fieldError(signUp.error, "name")}
+      />
+      <Field
+        label="Email"
+        name="email"
+        type="email"
+        required
+        autoComplete="email"
+        error={fieldError(signUp.error, "email")}
+      />
       <Field
         label="Password"
         name="password"
@@ -42,6 +58,7 @@ export function SignUpForm({ inviteToken }: { inviteToken?: string | undefined }
         minLength={8}
         autoComplete="new-password"
         hint="At least 8 characters."
+        error={fieldError(signUp.error, "password")}
       />
       <FormError message={error} />
       <button className="primary" type="submit" disabled={busy}>

@@ -4,6 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import type { FormEvent } from "react";
 import { Field, FormError } from "~/components/field";
+import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 
 export default function NewChannelPage() {
@@ -40,14 +41,20 @@ export default function NewChannelPage() {
           required
           maxLength={80}
           autoFocus
+          error={fieldError(create.error, "name")}
           hint="Lower-case letters, numbers and dashes work best, e.g. general."
         />
-        <Field label="Topic (optional)" name="topic" maxLength={250} />
+        <Field
+          label="Topic (optional)"
+          name="topic"
+          maxLength={250}
+          error={fieldError(create.error, "topic")}
+        />
         <label className="check">
           <input type="checkbox" name="isPrivate" />
           Private channel (only invited members can see it)
         </label>
-        <FormError message={create.error?.message} />
+        <FormError message={formErrorMessage(create.error, ["name", "topic"])} />
         <div>
           <button className="primary" type="submit" disabled={create.isPending}>
             {create.isPending ? "Creating…" : "Create channel"}

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
+import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 
 function formatDate(value: Date | string | null | undefined): string {
@@ -140,8 +141,21 @@ function Tokens() {
         For scripts and bots: send <code>Authorization: Bearer &lt;token&gt;</code> to the API.
       </p>
       <form className="row" onSubmit={onSubmit} aria-label="Create token">
-        <Field label="Token name" name="name" required maxLength={80} />
-        <Field label="Expires in days (optional)" name="expiresInDays" type="number" min={1} max={3650} />
+        <Field
+          label="Token name"
+          name="name"
+          required
+          maxLength={80}
+          error={fieldError(create.error, "name")}
+        />
+        <Field
+          label="Expires in days (optional)"
+          name="expiresInDays"
+          type="number"
+          min={1}
+          max={3650}
+          error={fieldError(create.error, "expiresInDays")}
+        />
         <button type="submit" className="primary" disabled={create.isPending}>
           Create token
         </button>
@@ -154,7 +168,13 @@ function Tokens() {
           <CopyValue label="New token" value={created.token} />
         </div>
       ) : null}
-      <FormError message={tokens.error?.message ?? create.error?.message ?? revoke.error?.message} />
+      <FormError
+        message={
+          tokens.error?.message ??
+          formErrorMessage(create.error, ["name", "expiresInDays"]) ??
+          revoke.error?.message
+        }
+      />
       {tokens.data && tokens.data.length > 0 ? (
         <ul className="list" aria-label="Tokens" style={{ marginTop: "1rem" }}>
           {tokens.data.map((t) => (
@@ -248,12 +268,13 @@ function WorkspaceAdmin() {
           onChange={(e) => setName(e.target.value)}
           required
           maxLength={80}
+          error={fieldError(update.error, "name")}
         />
         <label className="check">
           <input type="checkbox" checked={isOpen} onChange={(e) => setOpen(e.target.checked)} />
           Allow open sign-up (anyone with the address can create an account)
         </label>
-        <FormError message={update.error?.message} />
+        <FormError message={formErrorMessage(update.error, ["name"])} />
         <div className="row" style={{ alignItems: "center" }}>
           <button type="submit" className="primary" disabled={update.isPending}>
             Save workspace settings
@@ -328,6 +349,7 @@ function UploadsAdmin() {
   }
 
   const error = settings.error?.message ?? save.error?.message ?? reset.error?.message;
+  const blockedTypesError = fieldError(save.error, "blockedTypes");
   return (
     <section className="card" aria-labelledby="uploads-heading">
       <h2 id="uploads-heading">Uploads</h2>
@@ -350,6 +372,7 @@ function UploadsAdmin() {
           value={sizeMb}
           onChange={(e) => setSizeMb(e.target.value)}
           hint="1 MB = 1,048,576 bytes; at least 1 KB."
+          error={fieldError(save.error, "maxUploadBytes")}
         />
         <div className="field">
           <label htmlFor="blocked-types">Blocked file types (one MIME type per line)</label>
@@ -358,9 +381,17 @@ function UploadsAdmin() {
             rows={8}
             value={types}
             onChange={(e) => setTypes(e.target.value)}
-            aria-describedby="blocked-types-hint"
+            aria-describedby={
+              blockedTypesError ? "blocked-types-error blocked-types-hint" : "blocked-types-hint"
+            }
+            aria-invalid={blockedTypesError ? true : undefined}
             spellCheck={false}
           />
+          {blockedTypesError ? (
+            <small id="blocked-types-error" className="error field-error">
+              {blockedTypesError}
+            </small>
+          ) : null}
           <small id="blocked-types-hint" className="muted">
             For example application/x-msdownload. An empty list blocks nothing.
           </small>

@@ -25,9 +25,8 @@ function handler(req: NextRequest) {
       const sessionId = bearerToken ? undefined : await sessionIdFrom(req);
       return createContext({ db: getDb(), sessionId, bearerToken, env: env() });
     },
-    onError({ error, path }) {
-      if (error.code === "INTERNAL_SERVER_ERROR") console.error(`tRPC ${path ?? "?"} failed:`, error);
-    },
+    // Internal errors are logged by @parley/api's error formatter, with the request id the client
+    // is shown (the client never sees the cause).
   });
 }
 

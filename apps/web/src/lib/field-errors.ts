@@ -1,0 +1,40 @@
+/**
+ * Field errors of a failed tRPC call, for showing next to the input they are about. The server
+ * puts validation issues in `error.data.fieldErrors` (dotted path → messages, see @parley/api's
+ * error formatter); everything else about the error stays in its `message`.
+ */
+
+/** The `data.fieldErrors` of a tRPC error (TRPCClientError or its shape), or null. */
+export function fieldErrorsOf(error: unknown): Record<string, string[]> | null {
+  if (typeof error !== "object" || error === null) return null;
+  const data = (error as { data?: unknown }).data;
+  if (typeof data !== "object" || data === null) return null;
+  const fieldErrors = (data as { fieldErrors?: unknown }).fieldErrors;
+  return typeof fieldErrors === "object" && fieldErrors !== null
+    ? (fieldErrors as Record<string, string[]>)
+    : null;
+}
+
+/** The server's message(s) about one field (e.g. "name", "blockedTypes" covers "blockedTypes.3"), or undefined. */
+export function fieldError(error: unknown, field: string): string | undefined {
+  const all = fieldErrorsOf(error);
+  if (!all) return undefined;
+  const messages = Object.entries(all)
+    .filter(([path]) => path === field || path.startsWith(`${field}.`))
+    .flatMap(([, list]) => list);
+  return messages.length > 0 ? [...new Set(messages)].join("; ") : undefined;
+}
+
+/**
+ * The form-level message for `error`: its message, unless every field issue is about one of
+ * `shown` (then each is already next to its input, and this says where to look).
+ */
+export function formErrorMessage(error: unknown, shown: readonly string[]): string | undefined {
+  if (!error) return undefined;
+  const message = error instanceof Error ? error.message : "Something went wrong.";
+  const all = fieldErrorsOf(error);
+  const paths = all ? Object.keys(all) : [];
+  if (paths.length === 0) return message;
+  const covered = paths.every((path) => shown.some((f) => path === f || path.startsWith(`${f}.`)));
+  return covered ? "Please correct the highlighted field." : message;
+}
