@@ -5,7 +5,7 @@ import { archiveConversation, createChannel, joinChannel, listMembers } from "..
 import type { ConversationEvent } from "../src/events.ts";
 import { configureLimits, DEFAULT_LIMITS } from "../src/limits.ts";
 import { getHistory, sendMessage } from "../src/messages.ts";
-import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
+import { channelName, expectParley, logCounts, newActor, stored, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
 const { bus } = t;
@@ -29,13 +29,14 @@ describe("sending and reading", () => {
     const seen: ConversationEvent[] = [];
     const off = bus.subscribeConversation(ch.id, (e) => seen.push(e));
 
-    const { message, duplicate } = await sendMessage(t.db, bob, {
+    const sent = await sendMessage(t.db, bob, {
       conversationId: ch.id,
       clientMsgId: randomUUID(),
       body: "  hello there  ",
     });
     off();
-    expect(duplicate).toBe(false);
+    expect(sent.duplicate).toBe(false);
+    const message = stored(sent);
     expect(message.body).toBe("hello there");
     expect(message.senderName).toBe(bob.name);
     expect(message.seq).toBe(ch.lastSeq + 1);
@@ -51,11 +52,11 @@ describe("sending and reading", () => {
 
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ kind: "message.created", seq: message.seq, actorId: bob.userId });
-    const stored = await t.db.event.findUniqueOrThrow({
+    const logged = await t.db.event.findUniqueOrThrow({
       where: { conversationId_seq: { conversationId: ch.id, seq: message.seq } },
     });
-    expect(stored.kind).toBe("message.created");
-    expect((stored.payload as { message: { id: string } }).message.id).toBe(message.id);
+    expect(logged.kind).toBe("message.created");
+    expect((logged.payload as { message: { id: string } }).message.id).toBe(message.id);
   });
 
   it("forbids a non-member history, posting and the member list of a private channel", async () => {
@@ -82,7 +83,7 @@ describe("sending and reading", () => {
     await expectParley(send(t.db, reader, ch.id), "FORBIDDEN", /join the channel first/i);
 
     await joinChannel(t.db, reader, { conversationId: ch.id });
-    const { message } = await send(t.db, reader, ch.id, "now I can");
+    const message = stored(await send(t.db, reader, ch.id, "now I can"));
     expect(message.body).toBe("now I can");
   });
 
@@ -258,7 +259,7 @@ describe("bad input", () => {
       );
       // Exactly at the limit is fine.
       const ok = await sendMessage(t.db, alice, { ...base, body: "y".repeat(100) });
-      expect(ok.message.body).toHaveLength(100);
+      expect(stored(ok).body).toHaveLength(100);
     } finally {
       configureLimits({ maxMessageLength: DEFAULT_LIMITS.maxMessageLength });
     }
@@ -279,7 +280,7 @@ describe("threads", () => {
       body: "reply",
       threadRootId: root.message.id,
     });
-    expect(reply.message.threadRootId).toBe(root.message.id);
+    expect(stored(reply).threadRootId).toBe(root.message.id);
     await sendMessage(t.db, alice, {
       conversationId: ch.id,
       clientMsgId: randomUUID(),

@@ -19,14 +19,14 @@ import { getHistory, getThread, listPins, sendMessage } from "../src/messages.ts
 import { editMessage, pinMessage, unpinMessage } from "../src/reactions.ts";
 import { syncSince } from "../src/sync.ts";
 import { getMe, listAllUsers, setStatus } from "../src/users.ts";
-import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
+import { channelName, expectParley, logCounts, newActor, stored, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
 const { bus, published } = t;
 
 type SendOptions = { threadRootId?: string; alsoInChannel?: boolean };
 const send = async (actor: Actor, conversationId: string, body = "hi", options: SendOptions = {}) =>
-  (await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body, ...options })).message;
+  stored(await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body, ...options }));
 
 /** A private channel of alice (owner) and bob. */
 async function setup() {

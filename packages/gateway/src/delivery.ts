@@ -613,6 +613,8 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
               lastSeq: c.lastSeq,
               status: c.status,
             })),
+            // Unknown and unreadable conversations: one list, never one entry each.
+            ...(result.notFound.length > 0 ? { notFound: result.notFound } : {}),
             userSeq: result.userSeq,
             userStatus: result.userStatus,
           }),

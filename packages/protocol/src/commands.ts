@@ -13,6 +13,7 @@ import {
   MAX_COMMAND_ID_LENGTH,
   MAX_PRESENCE_WATCH,
   MAX_STATUS_TEXT_LENGTH,
+  MAX_SYNC_CURSORS,
 } from "./limits.ts";
 
 /** A client-chosen command id, echoed in the matching `ack`/`error`. */
@@ -22,11 +23,22 @@ export const ZSeq = z.number().int().min(0).max(2_147_483_647);
 /** Conversation, message and user ids are UUIDs (v7 from the server). */
 export const ZConversationId = z.uuid();
 
+/**
+ * Cursors to resume from: the last seq held per conversation, at most MAX_SYNC_CURSORS of them.
+ * The count is checked before the entries, so an oversized map costs one issue, not one per key.
+ */
+export const ZCursors = z
+  .custom<Record<string, unknown>>(
+    (v) => typeof v !== "object" || v === null || Object.keys(v).length <= MAX_SYNC_CURSORS,
+    { message: `at most ${MAX_SYNC_CURSORS} cursors per frame; sync the rest separately` },
+  )
+  .pipe(z.record(ZConversationId, ZSeq));
+
 /** Sent after `welcome` to resume: the last seq the client holds per conversation and for the user log. */
 export const ZHello = z.strictObject({
   type: z.literal("hello"),
   protocolVersion: z.number().int().min(1),
-  cursors: z.record(ZConversationId, ZSeq).optional(),
+  cursors: ZCursors.optional(),
   userCursor: ZSeq.optional(),
 });
 
@@ -82,11 +94,12 @@ export const ZTyping = z.strictObject({
  * Ask for what changed since these cursors (also used for gap repair: one conversation, the seq
  * before the gap). The server answers with the missing `event` / `user.event` frames in seq order,
  * then one `synced` frame with this `id`. `hello` with cursors does the same without an id.
+ * At most MAX_SYNC_CURSORS cursors per frame.
  */
 export const ZSync = z.strictObject({
   type: z.literal("sync"),
   id: ZCommandId,
-  cursors: z.record(ZConversationId, ZSeq).optional(),
+  cursors: ZCursors.optional(),
   userCursor: ZSeq.optional(),
 });
 
