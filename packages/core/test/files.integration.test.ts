@@ -454,7 +454,7 @@ function runFileSuite(
           size: 3,
           mime: "text/plain",
         }),
-        "FORBIDDEN",
+        "NOT_FOUND",
       );
     });
 
@@ -464,12 +464,12 @@ function runFileSuite(
       const att = await uploadReady(alice, ch.id);
       await sendWith(alice, ch.id, [att.id], "secret file");
 
-      await expectParley(getDownloadUrl(t.db, storage, outsider, { attachmentId: att.id }), "FORBIDDEN");
+      await expectParley(getDownloadUrl(t.db, storage, outsider, { attachmentId: att.id }), "NOT_FOUND");
 
       const early = await getDownloadUrl(t.db, storage, bob, { attachmentId: att.id });
       expect((await fetchBytes(early.url)).status).toBe(200);
       await removeMember(t.db, alice, { conversationId: ch.id, userId: bob.userId });
-      await expectParley(getDownloadUrl(t.db, storage, bob, { attachmentId: att.id }), "FORBIDDEN");
+      await expectParley(getDownloadUrl(t.db, storage, bob, { attachmentId: att.id }), "NOT_FOUND");
 
       // A URL issued ten minutes ago (300 s lifetime) has expired: the storage answers 403.
       vi.useFakeTimers({ toFake: ["Date"] });

@@ -66,9 +66,9 @@ describe("sending and reading", () => {
     await send(t.db, owner, ch.id);
     const before = await logCounts(t.db);
 
-    await expectParley(getHistory(t.db, outsider, { conversationId: ch.id }), "FORBIDDEN");
-    await expectParley(send(t.db, outsider, ch.id), "FORBIDDEN");
-    await expectParley(listMembers(t.db, outsider, { conversationId: ch.id }), "FORBIDDEN");
+    await expectParley(getHistory(t.db, outsider, { conversationId: ch.id }), "NOT_FOUND");
+    await expectParley(send(t.db, outsider, ch.id), "NOT_FOUND");
+    await expectParley(listMembers(t.db, outsider, { conversationId: ch.id }), "NOT_FOUND");
     expect(await logCounts(t.db)).toEqual(before);
   });
 
