@@ -1,10 +1,18 @@
 import { randomUUID } from "node:crypto";
 import type { TTestDb } from "@parley/db/testing";
 import { describe, expect, it } from "vitest";
-import { archiveConversation, createChannel, joinChannel, listMembers } from "../src/conversations.ts";
+import {
+  archiveConversation,
+  createChannel,
+  joinChannel,
+  leaveConversation,
+  listMembers,
+  removeMember,
+} from "../src/conversations.ts";
 import type { ConversationEvent } from "../src/events.ts";
 import { configureLimits, DEFAULT_LIMITS } from "../src/limits.ts";
 import { getHistory, sendMessage } from "../src/messages.ts";
+import { addReaction } from "../src/reactions.ts";
 import { channelName, expectParley, logCounts, newActor, stored, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
@@ -137,6 +145,38 @@ describe("idempotent send", () => {
     expect(events).toHaveLength(1);
     const conv = await t.db.conversation.findUniqueOrThrow({ where: { id: ch.id } });
     expect(conv.lastSeq).toBe(results[0]!.message.seq); // no seq burnt by the losers
+  });
+
+  it("answers a resend with the ack identity only, and only while the sender may still post there (issue 9, defect 6)", async () => {
+    const alice = await newActor(t.db);
+    const bob = await newActor(t.db);
+    const ch = await createChannel(t.db, alice, { name: channelName(), isPrivate: true, memberIds: [bob.userId] });
+    const clientMsgId = randomUUID();
+    const input = { conversationId: ch.id, clientMsgId, body: "before" };
+    const first = stored(await sendMessage(t.db, bob, input));
+    await addReaction(t.db, alice, { messageId: first.id, emoji: "👍" });
+
+    const again = await sendMessage(t.db, bob, input);
+    expect(again).toEqual({
+      duplicate: true,
+      message: { id: first.id, conversationId: ch.id, seq: first.seq, clientMsgId },
+    });
+
+    await removeMember(t.db, alice, { conversationId: ch.id, userId: bob.userId });
+    await addReaction(t.db, alice, { messageId: first.id, emoji: "🔒" });
+    const removed = await expectParley(sendMessage(t.db, bob, input), "NOT_FOUND");
+    const unknown = await expectParley(
+      sendMessage(t.db, bob, { ...input, conversationId: randomUUID(), clientMsgId: randomUUID() }),
+      "NOT_FOUND",
+    );
+    expect(removed.message).toBe(unknown.message);
+
+    // A public channel stays readable after leaving it: the resend is refused, not hidden.
+    const pub = await createChannel(t.db, alice, { name: channelName(), memberIds: [bob.userId] });
+    const pubInput = { conversationId: pub.id, clientMsgId: randomUUID(), body: "hi all" };
+    await sendMessage(t.db, bob, pubInput);
+    await leaveConversation(t.db, bob, { conversationId: pub.id });
+    await expectParley(sendMessage(t.db, bob, pubInput), "FORBIDDEN", /join the channel first/i);
   });
 
   it("refuses a clientMsgId already used in another conversation", async () => {
