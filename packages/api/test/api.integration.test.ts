@@ -191,7 +191,12 @@ describe("tRPC API", () => {
     const again = await owner.caller.messages.send(input);
     expect(again).toEqual({
       duplicate: true,
-      message: { id: a.message.id, conversationId: ch.id, seq: a.message.seq, clientMsgId: input.clientMsgId },
+      message: {
+        id: a.message.id,
+        conversationId: ch.id,
+        seq: a.message.seq,
+        clientMsgId: input.clientMsgId,
+      },
     });
   });
 

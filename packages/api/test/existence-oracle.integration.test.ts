@@ -10,14 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseEnv, type TEnv } from "@parley/config";
-import {
-  addReaction,
-  createChannel,
-  openDm,
-  pinMessage,
-  removeMember,
-  sendMessage,
-} from "@parley/core";
+import { addReaction, createChannel, openDm, pinMessage, removeMember, sendMessage } from "@parley/core";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
@@ -105,7 +98,10 @@ const CASES: Case[] = [
   { procedure: "conversations.members", input: (x) => ({ conversationId: x.conversationId }) },
   { procedure: "conversations.join", input: (x) => ({ conversationId: x.conversationId }) },
   { procedure: "conversations.leave", input: (x) => ({ conversationId: x.conversationId }) },
-  { procedure: "conversations.rename", input: (x) => ({ conversationId: x.conversationId, name: "renamed" }) },
+  {
+    procedure: "conversations.rename",
+    input: (x) => ({ conversationId: x.conversationId, name: "renamed" }),
+  },
   { procedure: "conversations.setTopic", input: (x) => ({ conversationId: x.conversationId, topic: "t" }) },
   { procedure: "conversations.archive", input: (x) => ({ conversationId: x.conversationId }) },
   { procedure: "conversations.unarchive", input: (x) => ({ conversationId: x.conversationId }) },
@@ -130,7 +126,12 @@ const CASES: Case[] = [
   {
     // A reply, in a channel the caller may post in, to a root they cannot read.
     procedure: "messages.send",
-    input: (x) => ({ conversationId: openChannel, clientMsgId: randomUUID(), body: "re", threadRootId: x.rootId }),
+    input: (x) => ({
+      conversationId: openChannel,
+      clientMsgId: randomUUID(),
+      body: "re",
+      threadRootId: x.rootId,
+    }),
   },
   { procedure: "messages.edit", input: (x) => ({ messageId: x.messageId, body: "edited" }) },
   { procedure: "messages.react", input: (x) => ({ messageId: x.messageId, emoji: "👍" }) },
@@ -192,7 +193,11 @@ describe("unreadable ids answer exactly like unknown ones (issue 9, defect 5)", 
 
     // Bob posts in the private channel, then is removed from it.
     removedClientMsgId = randomUUID();
-    await sendMessage(t.db, asBob, { conversationId: priv.id, clientMsgId: removedClientMsgId, body: "mine" });
+    await sendMessage(t.db, asBob, {
+      conversationId: priv.id,
+      clientMsgId: removedClientMsgId,
+      body: "mine",
+    });
 
     for (const [label, conversationId] of [
       ["private channel", priv.id],
@@ -200,7 +205,8 @@ describe("unreadable ids answer exactly like unknown ones (issue 9, defect 5)", 
       ["group DM", group.id],
     ] as const) {
       const send = async (body: string, extra: object = {}) =>
-        (await sendMessage(t.db, asAda, { conversationId, clientMsgId: randomUUID(), body, ...extra })).message;
+        (await sendMessage(t.db, asAda, { conversationId, clientMsgId: randomUUID(), body, ...extra }))
+          .message;
       const root = await send("root");
       await send("reply", { threadRootId: root.id });
       const message = await send("pinned, reacted, with a file");

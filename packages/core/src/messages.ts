@@ -26,14 +26,7 @@
  */
 import { type Db, isUniqueViolation } from "@parley/db";
 import { EventKind, parseMentions } from "@parley/protocol";
-import {
-  loadAccess,
-  NotFound,
-  notFound,
-  requireMember,
-  requireNotArchived,
-  requireRead,
-} from "./access.ts";
+import { loadAccess, NotFound, notFound, requireMember, requireNotArchived, requireRead } from "./access.ts";
 import type { Actor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { type ConversationEvent, publishCommitted } from "./events.ts";

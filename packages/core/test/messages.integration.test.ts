@@ -150,7 +150,11 @@ describe("idempotent send", () => {
   it("answers a resend with the ack identity only, and only while the sender may still post there (issue 9, defect 6)", async () => {
     const alice = await newActor(t.db);
     const bob = await newActor(t.db);
-    const ch = await createChannel(t.db, alice, { name: channelName(), isPrivate: true, memberIds: [bob.userId] });
+    const ch = await createChannel(t.db, alice, {
+      name: channelName(),
+      isPrivate: true,
+      memberIds: [bob.userId],
+    });
     const clientMsgId = randomUUID();
     const input = { conversationId: ch.id, clientMsgId, body: "before" };
     const first = stored(await sendMessage(t.db, bob, input));

@@ -76,7 +76,11 @@ describe("socket commands: unreadable ids answer like unknown ones (issue 9, def
     });
     const roots: Record<string, string> = {};
     for (const c of [priv, dm, group]) {
-      const sent = await sendMessage(db, asAda, { conversationId: c.id, clientMsgId: randomUUID(), body: "root" });
+      const sent = await sendMessage(db, asAda, {
+        conversationId: c.id,
+        clientMsgId: randomUUID(),
+        body: "root",
+      });
       roots[c.id] = sent.message.id;
     }
     await removeMember(db, asAda, { conversationId: priv.id, userId: bob!.id });
@@ -106,11 +110,12 @@ describe("socket commands: unreadable ids answer like unknown ones (issue 9, def
           const unknown = await answer(socket, make(unknownId, randomUUID(), n));
           // Identical once the ids the caller itself sent are blanked out.
           const blank = (f: TServerEvent, id: string) => JSON.stringify(f).replaceAll(id, "<id>");
-          expect.soft(blank(unreadable, target.id), `${JSON.stringify(make(target.id, "r", n))} by ${who.name}`).toBe(
-            blank(unknown, unknownId),
-          );
+          expect
+            .soft(blank(unreadable, target.id), `${JSON.stringify(make(target.id, "r", n))} by ${who.name}`)
+            .toBe(blank(unknown, unknownId));
           if (unknown.type === "error") expect.soft(unknown.code).toBe(ErrorCode.NotFound);
-          else expect.soft(unknown).toMatchObject({ type: "synced", conversations: [], notFound: [unknownId] });
+          else
+            expect.soft(unknown).toMatchObject({ type: "synced", conversations: [], notFound: [unknownId] });
         }
       }
       await socket.close();
@@ -131,7 +136,10 @@ describe("resending an old clientMsgId over the socket (issue 9, defect 6)", () 
     const send = (id: string) => ({ type: "send", id, conversationId: priv.id, clientMsgId, body: "mine" });
     const first = await answer(socket, send("a1"));
     expect(first).toMatchObject({ type: "ack", clientMsgId });
-    await addReaction(db, actorOf(ada!), { messageId: (first as { messageId: string }).messageId, emoji: "👍" });
+    await addReaction(db, actorOf(ada!), {
+      messageId: (first as { messageId: string }).messageId,
+      emoji: "👍",
+    });
     const again = await answer(socket, send("a2"));
     expect(again).toEqual({ ...first, id: "a2" });
     expect(Object.keys(again).sort()).toEqual(["clientMsgId", "id", "messageId", "seq", "type"]);
@@ -180,7 +188,11 @@ describe("sync amplification (issue 9, defect 10)", () => {
     expect((refused as { issues: unknown[] }).issues).toHaveLength(1);
     // hello carries the same cursors and has the same cap.
     const hello = await answer(socket, { type: "hello", protocolVersion: 1, cursors });
-    expect(hello).toMatchObject({ type: "error", code: ErrorCode.InvalidFields, issues: [{ path: "cursors" }] });
+    expect(hello).toMatchObject({
+      type: "error",
+      code: ErrorCode.InvalidFields,
+      issues: [{ path: "cursors" }],
+    });
     await settle(100);
     expect(socket.of("synced")).toHaveLength(0);
     await socket.close();
