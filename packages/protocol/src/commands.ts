@@ -25,14 +25,39 @@ export const ZConversationId = z.uuid();
 
 /**
  * Cursors to resume from: the last seq held per conversation, at most MAX_SYNC_CURSORS of them.
- * The count is checked before the entries, so an oversized map costs one issue, not one per key.
+ * Checked in one pass that reports at most ONE issue (too many, or how many entries are bad and
+ * the first of them), so an error frame is never larger than a small part of the command.
  */
 export const ZCursors = z
-  .custom<Record<string, unknown>>(
-    (v) => typeof v !== "object" || v === null || Object.keys(v).length <= MAX_SYNC_CURSORS,
-    { message: `at most ${MAX_SYNC_CURSORS} cursors per frame; sync the rest separately` },
+  .custom<Record<string, number>>(
+    (v) => typeof v === "object" && v !== null && !Array.isArray(v),
+    "expected an object of conversationId → seq",
   )
-  .pipe(z.record(ZConversationId, ZSeq));
+  .superRefine((cursors, ctx) => {
+    if (typeof cursors !== "object" || cursors === null) return;
+    const entries = Object.entries(cursors);
+    if (entries.length > MAX_SYNC_CURSORS) {
+      ctx.addIssue({
+        code: "custom",
+        message: `at most ${MAX_SYNC_CURSORS} cursors per frame; sync the rest separately`,
+      });
+      return;
+    }
+    let bad = 0;
+    let first: string | undefined;
+    for (const [key, seq] of entries) {
+      if (ZConversationId.safeParse(key).success && ZSeq.safeParse(seq).success) continue;
+      bad += 1;
+      first ??= key;
+    }
+    if (first !== undefined) {
+      const shown = first.length > 40 ? `${first.slice(0, 40)}…` : first;
+      ctx.addIssue({
+        code: "custom",
+        message: `${bad} cursor(s) are not a conversation id (UUID) → seq (integer ≥ 0), e.g. "${shown}"`,
+      });
+    }
+  });
 
 /** Sent after `welcome` to resume: the last seq the client holds per conversation and for the user log. */
 export const ZHello = z.strictObject({

@@ -33,10 +33,24 @@ describe("cursor cap", () => {
     }
   });
 
-  it("still names each bad cursor within the cap", () => {
-    const result = parseClientFrame(JSON.stringify({ type: "sync", id: "s", cursors: { nope: 1 } }));
+  it("reports bad cursors in one issue, however many there are", () => {
+    const cursors: Record<string, unknown> = { [uuid(1)]: 1 };
+    for (let i = 0; i < MAX_SYNC_CURSORS - 1; i++) cursors[`x${i}`] = "?";
+    const raw = JSON.stringify({ type: "sync", id: "s", cursors });
+    const result = parseClientFrame(raw);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.error.issues?.[0]?.path).toBe("cursors.nope");
+    if (result.ok) return;
+    expect(result.error.issues).toEqual([
+      {
+        path: "cursors",
+        message: `${MAX_SYNC_CURSORS - 1} cursor(s) are not a conversation id (UUID) → seq (integer ≥ 0), e.g. "x0"`,
+      },
+    ]);
+    expect(JSON.stringify(result.error).length).toBeLessThan(500);
+    expect(parseClientFrame(JSON.stringify({ type: "sync", id: "s", cursors: [] })).ok).toBe(false);
+    expect(parseClientFrame(JSON.stringify({ type: "sync", id: "s", cursors: { [uuid(1)]: -1 } })).ok).toBe(
+      false,
+    );
   });
 });
 
