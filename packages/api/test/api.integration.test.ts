@@ -97,15 +97,16 @@ describe("tRPC API", () => {
       body: "hi",
     });
     expect(sent).toMatchObject({ duplicate: false, message: { body: "hi", senderName: "Ada" } });
+    if (sent.duplicate) throw new Error("a first send is not a duplicate");
     expect(sent.message.createdAt).toBeInstanceOf(Date); // superjson round trip in real clients
 
-    await expectCode(bob.caller.messages.history({ conversationId: ch.id }), "FORBIDDEN");
+    await expectCode(bob.caller.messages.history({ conversationId: ch.id }), "NOT_FOUND");
     await expectCode(
       bob.caller.messages.send({ conversationId: ch.id, clientMsgId: randomUUID(), body: "let me in" }),
-      "FORBIDDEN",
+      "NOT_FOUND",
     );
-    await expectCode(bob.caller.conversations.members({ conversationId: ch.id }), "FORBIDDEN");
-    await expectCode(bob.caller.conversations.join({ conversationId: ch.id }), "FORBIDDEN");
+    await expectCode(bob.caller.conversations.members({ conversationId: ch.id }), "NOT_FOUND");
+    await expectCode(bob.caller.conversations.join({ conversationId: ch.id }), "NOT_FOUND");
 
     await owner.caller.conversations.addMembers({ conversationId: ch.id, userIds: [bob.user.id] });
     const history = await bob.caller.messages.history({ conversationId: ch.id });
@@ -186,6 +187,17 @@ describe("tRPC API", () => {
     expect(a.message.id).toBe(b.message.id);
     expect([a.duplicate, b.duplicate].sort()).toEqual([false, true]);
     expect(await t.db.message.count({ where: { conversationId: ch.id } })).toBe(1);
+    // A resend is answered with the ack identity only: no body, files or reactions (issue 9, defect 6).
+    const again = await owner.caller.messages.send(input);
+    expect(again).toEqual({
+      duplicate: true,
+      message: {
+        id: a.message.id,
+        conversationId: ch.id,
+        seq: a.message.seq,
+        clientMsgId: input.clientMsgId,
+      },
+    });
   });
 
   it("edits, reacts and unreacts through messages.edit / react / unreact", async () => {

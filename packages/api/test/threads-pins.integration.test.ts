@@ -95,10 +95,10 @@ describe("threads, mentions, pins, mute and status over tRPC", () => {
     const pins = await alice.caller.messages.pins({ conversationId: ch.id });
     expect(pins.map((m) => [m.id, m.pinnedById])).toEqual([[message.id, alice.id]]);
 
-    await expectCode(outsider.caller.messages.pins({ conversationId: ch.id }), "FORBIDDEN");
-    await expectCode(outsider.caller.messages.thread({ rootId: message.id }), "FORBIDDEN");
-    await expectCode(outsider.caller.messages.pin({ messageId: message.id }), "FORBIDDEN");
-    await expectCode(outsider.caller.messages.unpin({ messageId: message.id }), "FORBIDDEN");
+    await expectCode(outsider.caller.messages.pins({ conversationId: ch.id }), "NOT_FOUND");
+    await expectCode(outsider.caller.messages.thread({ rootId: message.id }), "NOT_FOUND");
+    await expectCode(outsider.caller.messages.pin({ messageId: message.id }), "NOT_FOUND");
+    await expectCode(outsider.caller.messages.unpin({ messageId: message.id }), "NOT_FOUND");
     expect((await alice.caller.messages.pins({ conversationId: ch.id })).map((m) => m.id)).toEqual([
       message.id,
     ]);

@@ -360,6 +360,25 @@ describe("synced statuses", () => {
     socket.serverSends(event(C1, 6));
     expect(delivered).toEqual([]);
   });
+
+  it("notFound: drops each listed conversation it asked about and says so", async () => {
+    const { client, delivered } = setup();
+    const forbidden: string[] = [];
+    client.on("forbidden", (id) => forbidden.push(id));
+    client.track(C1, 5);
+    client.track(C2, 3);
+    const socket = await open(client);
+    socket.serverSends(event(C1, 7));
+    socket.serverSends({
+      ...synced(undefined, [{ conversationId: C2, lastSeq: 3, status: "ok" }]),
+      notFound: [C1],
+    });
+    expect(forbidden).toEqual([C1]);
+    expect(client.cursor(C1)).toBeUndefined();
+    expect(client.cursor(C2)).toBe(3);
+    socket.serverSends(event(C1, 6));
+    expect(delivered).toEqual([]);
+  });
 });
 
 describe("user log", () => {

@@ -810,6 +810,13 @@ export class ParleyClient {
 
     const again: string[] = [];
     let isFruitless = false;
+    // Unknown or unreadable (left, removed): the server lists them once, not one status each.
+    for (const id of frame.notFound ?? []) {
+      if (!this.#conversations.has(id) || !request.from.has(id)) continue;
+      this.#conversations.delete(id);
+      this.#saveCursors();
+      this.#emitter.emit("forbidden", id);
+    }
     for (const status of frame.conversations) {
       const id = status.conversationId;
       const conversation = this.#conversations.get(id);

@@ -48,7 +48,7 @@ export async function loadAccess(
     actor.userId,
   );
   const row = rows[0];
-  if (!row) throw new ParleyError("NOT_FOUND", "Conversation not found");
+  if (!row) throw notFound();
   return row;
 }
 
@@ -57,16 +57,40 @@ export function canRead(access: ConversationAccess): boolean {
   return access.kind === "public_channel" || access.memberRole !== null;
 }
 
-/** Throws FORBIDDEN unless the actor may read the conversation. */
-export function requireRead(access: ConversationAccess): void {
-  if (!canRead(access)) throw new ParleyError("FORBIDDEN", "You are not a member of this conversation");
+/**
+ * What every unknown OR unreadable id answers: NOT_FOUND with the same text, so no answer tells
+ * "exists but not yours" from "does not exist" (issue 9, defect 5). FORBIDDEN is only ever said
+ * about things the caller can read (a public channel they have not joined, an archived one, …).
+ */
+export const NotFound = {
+  conversation: "Conversation not found",
+  message: "Message not found",
+  thread: "Thread not found",
+  file: "File not found",
+  upload: "Upload not found",
+} as const;
+
+/** The NOT_FOUND error for an unknown or unreadable thing (see `NotFound`). */
+export function notFound(message: string = NotFound.conversation): ParleyError {
+  return new ParleyError("NOT_FOUND", message);
 }
 
-/** Throws FORBIDDEN unless the actor is a member (with a hint to join public channels). */
-export function requireMember(access: ConversationAccess): void {
+/**
+ * Throws NOT_FOUND (exactly like a missing conversation, or `as` for the thing asked about) unless
+ * the actor may read the conversation.
+ */
+export function requireRead(access: ConversationAccess, as: string = NotFound.conversation): void {
+  if (!canRead(access)) throw notFound(as);
+}
+
+/**
+ * Throws unless the actor is a member: NOT_FOUND (as `requireRead`) when they cannot even read it,
+ * FORBIDDEN with a hint to join for a public channel they can read but have not joined.
+ */
+export function requireMember(access: ConversationAccess, as: string = NotFound.conversation): void {
   if (access.memberRole !== null) return;
-  if (access.kind === "public_channel") throw new ParleyError("FORBIDDEN", "Join the channel first");
-  throw new ParleyError("FORBIDDEN", "You are not a member of this conversation");
+  requireRead(access, as);
+  throw new ParleyError("FORBIDDEN", "Join the channel first");
 }
 
 /** Throws FORBIDDEN when the conversation is archived. */
@@ -74,11 +98,58 @@ export function requireNotArchived(access: ConversationAccess): void {
   if (access.archivedAt) throw new ParleyError("FORBIDDEN", "This conversation is archived");
 }
 
-/** Throws FORBIDDEN unless it is a channel and the actor owns it or is a workspace admin/owner. */
+/**
+ * Throws unless it is a channel and the actor owns it or is a workspace admin/owner. Workspace
+ * admins manage every channel (private ones included); anyone else gets NOT_FOUND for what they
+ * cannot read, so the answer reveals nothing about it.
+ */
 export function requireChannelManager(actor: Actor, access: ConversationAccess): void {
+  const isAdmin = actor.role === "admin" || actor.role === "owner";
+  if (!canRead(access) && !(isAdmin && isChannelKind(access.kind))) throw notFound();
   if (!isChannelKind(access.kind))
     throw new ParleyError("FORBIDDEN", "Only channels can be changed this way");
-  const isManager = access.memberRole === "owner" || actor.role === "admin" || actor.role === "owner";
+  const isManager = access.memberRole === "owner" || isAdmin;
   if (!isManager)
     throw new ParleyError("FORBIDDEN", "Only the channel owner or a workspace admin can do this");
+}
+
+/** A message row locked for a write, with its conversation's access (see `lockMessageRow`). */
+export type LockedMessageRow = {
+  id: string;
+  conversationId: string;
+  seq: number;
+  senderId: string;
+  body: string;
+  threadRootId: string | null;
+  deletedAt: Date | null;
+  pinnedAt: Date | null;
+  pinnedById: string | null;
+  access: ConversationAccess;
+};
+
+/**
+ * The one way message writers (edit, react, pin, delete) find their message: takes the
+ * conversation's row lock, then the message's (`FOR NO KEY UPDATE`, which does not block the
+ * `FOR KEY SHARE` a Reaction insert takes; the order every message writer uses, so none deadlocks
+ * with another or with a send), and answers NOT_FOUND "Message not found" both for an unknown id
+ * and for a message in a conversation the actor cannot read (unless `bypassRead`: workspace
+ * admins deleting). Checks nothing else: callers
+ * add membership, archive and sender rules.
+ */
+export async function lockMessageRow(
+  tx: Tx,
+  actor: Actor,
+  messageId: string,
+  opts: { bypassRead?: boolean } = {},
+): Promise<LockedMessageRow> {
+  const [ref] = await tx.$queryRaw<{ conversationId: string }[]>`
+    SELECT "conversationId" FROM "Message" WHERE id = ${messageId}::uuid`;
+  if (!ref) throw notFound(NotFound.message);
+  const access = await loadAccess(tx, actor, ref.conversationId, { lock: true });
+  if (!opts.bypassRead) requireRead(access, NotFound.message);
+  const [message] = await tx.$queryRaw<Omit<LockedMessageRow, "access">[]>`
+    SELECT id, "conversationId", seq, "senderId", body, "threadRootId", "deletedAt", "pinnedAt", "pinnedById"
+    FROM "Message" WHERE id = ${messageId}::uuid FOR NO KEY UPDATE`;
+  if (!message) throw notFound(NotFound.message);
+  return { ...message, access };
 }

@@ -254,11 +254,15 @@ export async function browseChannels(db: Db, actor: Actor): Promise<BrowseChanne
     ORDER BY c.name`;
 }
 
-/** Joins a public channel (idempotent). Private channels need an invitation: FORBIDDEN. */
+/**
+ * Joins a public channel (idempotent). Private channels need an invitation: FORBIDDEN for their
+ * members, NOT_FOUND (like an unknown id) for anyone who cannot read them; DMs likewise.
+ */
 export async function joinChannel(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
   const { conversationId } = parseInput(ZConversationRef, input);
   return inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
+    requireRead(access);
     if (access.kind !== "public_channel") {
       throw new ParleyError("FORBIDDEN", "Only public channels can be joined; ask a member to add you");
     }
@@ -280,6 +284,7 @@ export async function addMembers(
   const { conversationId, userIds } = parseInput(ZAddMembers, input);
   return inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
+    requireRead(access);
     if (!isChannelKind(access.kind)) {
       throw new ParleyError("FORBIDDEN", "DM members are fixed; open a new group DM instead");
     }
@@ -319,6 +324,7 @@ export async function leaveConversation(db: Db, actor: Actor, input: unknown): P
   const { conversationId } = parseInput(ZConversationRef, input);
   await inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
+    requireRead(access);
     if (!isChannelKind(access.kind)) throw new ParleyError("FORBIDDEN", "DMs cannot be left");
     if (access.memberRole === null)
       throw new ParleyError("NOT_FOUND", "You are not a member of this channel");
@@ -426,7 +432,7 @@ export type MemberDto = {
   joinedAt: Date;
 };
 
-/** Members of a conversation: anyone for public channels, members only otherwise (FORBIDDEN). */
+/** Members of a conversation: anyone for public channels, members only otherwise (NOT_FOUND). */
 export async function listMembers(db: Db, actor: Actor, input: unknown): Promise<MemberDto[]> {
   const { conversationId } = parseInput(ZConversationRef, input);
   requireRead(await loadAccess(db, actor, conversationId));

@@ -42,7 +42,15 @@ import {
 import { fileTypeFromBuffer } from "file-type";
 import sharp from "sharp";
 import { z } from "zod";
-import { loadAccess, requireMember, requireNotArchived, requireRead } from "./access.ts";
+import {
+  loadAccess,
+  lockMessageRow,
+  NotFound,
+  notFound,
+  requireMember,
+  requireNotArchived,
+  requireRead,
+} from "./access.ts";
 import { type Actor, isAdmin } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { type AttachmentDto, attachmentSelect, toAttachmentDto } from "./messages.ts";
@@ -334,10 +342,11 @@ export async function completeUpload(
   const row = await db.attachment.findUnique({ where: { id: attachmentId } });
   // Someone else's upload is none of the actor's business: same answer as a missing one.
   if (!row || row.uploaderId !== actor.userId || row.status === "deleted") {
-    throw new ParleyError("NOT_FOUND", "Upload not found");
+    throw notFound(NotFound.upload);
   }
   if (row.status === "ready") return toAttachmentDto(row);
-  requireMember(await loadAccess(db, actor, row.conversationId));
+  // Removed from a private conversation since: same answer as any upload that is not theirs.
+  requireMember(await loadAccess(db, actor, row.conversationId), NotFound.upload);
   limits = await resolveUploadLimits(db, limits);
 
   const info = await storage.statObject(row.objectKey);
@@ -468,12 +477,13 @@ export async function getDownloadUrl(
     where: { id: attachmentId },
     include: { message: { select: { deletedAt: true } } },
   });
-  if (!row) throw new ParleyError("NOT_FOUND", "File not found");
-  requireRead(await loadAccess(db, actor, row.conversationId));
+  // Unknown, unreadable and unreachable files all answer the same NOT_FOUND.
+  if (!row) throw notFound(NotFound.file);
+  requireRead(await loadAccess(db, actor, row.conversationId), NotFound.file);
   const isReachable =
     row.status !== "deleted" &&
     (row.message ? row.message.deletedAt === null : row.uploaderId === actor.userId);
-  if (!isReachable) throw new ParleyError("NOT_FOUND", "File not found");
+  if (!isReachable) throw notFound(NotFound.file);
 
   const expiresAt = new Date(Date.now() + DOWNLOAD_URL_TTL_SEC * 1000);
   if (variant === "thumbnail") {
@@ -573,31 +583,16 @@ export async function deleteMessage(
   const result = await inWriteTx(db, async (w) => {
     // Conversation row lock first, then the message's: the order every message writer uses
     // (see reactions.ts), so a delete never deadlocks with an edit, a reaction or a reply.
-    const [ref] = await w.tx.$queryRaw<{ conversationId: string }[]>`
-      SELECT "conversationId" FROM "Message" WHERE id = ${messageId}::uuid`;
-    if (!ref) throw new ParleyError("NOT_FOUND", "Message not found");
-    const access = await loadAccess(w.tx, actor, ref.conversationId, { lock: true });
-    const [message] = await w.tx.$queryRaw<
-      {
-        id: string;
-        conversationId: string;
-        seq: number;
-        senderId: string;
-        threadRootId: string | null;
-        deletedAt: Date | null;
-      }[]
-    >`
-      SELECT id, "conversationId", seq, "senderId", "threadRootId", "deletedAt" FROM "Message"
-      WHERE id = ${messageId}::uuid FOR UPDATE`;
-    if (!message) throw new ParleyError("NOT_FOUND", "Message not found");
-    const isSender = message.senderId === actor.userId;
-    if (!isAdmin(actor)) {
-      requireRead(access);
-      if (!isSender) throw new ParleyError("FORBIDDEN", "You can only delete your own messages");
+    // Unknown and unreadable messages answer alike (NOT_FOUND); admins may delete anywhere.
+    const admin = isAdmin(actor);
+    const message = await lockMessageRow(w.tx, actor, messageId, { bypassRead: admin });
+    if (!admin && message.senderId !== actor.userId) {
+      throw new ParleyError("FORBIDDEN", "You can only delete your own messages");
     }
     if (message.deletedAt) {
       return {
-        ...message,
+        conversationId: message.conversationId,
+        seq: message.seq,
         deletedAt: message.deletedAt,
         thread: message.threadRootId ? await threadRootCounts(w.tx, message.threadRootId) : null,
         files: [] as { objectKey: string; thumbnailKey: string | null }[],
@@ -642,7 +637,7 @@ export async function deleteMessage(
       UPDATE "Attachment" SET status = 'deleted'
       WHERE "messageId" = ${messageId}::uuid
       RETURNING "objectKey", "thumbnailKey"`;
-    return { ...message, deletedAt, thread, files };
+    return { conversationId: message.conversationId, seq: message.seq, deletedAt, thread, files };
   });
   if (storage && result.files.length > 0) {
     const isOk = await deleteObjects(

@@ -10,7 +10,8 @@
  * the write stores nothing, a winner with the same clientMsgId is looked up first: a resend that
  * waited on the files the first attempt linked is a duplicate, not a refusal. Idempotency rests
  * on the unique (senderId, clientMsgId): a concurrent duplicate loses the insert race, gets a unique violation (the whole statement, seq
- * bump included, rolls back: no gap) and returns the winner with `duplicate: true`.
+ * bump included, rolls back: no gap) and returns the winner with `duplicate: true`. A duplicate
+ * answer re-checks membership now and carries only the message's identity (`duplicateOf`).
  * To batch later: turn the CTE's inputs into arrays (unnest) per conversation.
  *
  * Mentions are derived from the body (`parseMentions` of @parley/protocol): `mentionedUserIds` keeps
@@ -25,7 +26,7 @@
  */
 import { type Db, isUniqueViolation } from "@parley/db";
 import { EventKind, parseMentions } from "@parley/protocol";
-import { loadAccess, requireMember, requireNotArchived, requireRead } from "./access.ts";
+import { loadAccess, NotFound, notFound, requireMember, requireNotArchived, requireRead } from "./access.ts";
 import type { Actor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { type ConversationEvent, publishCommitted } from "./events.ts";
@@ -182,8 +183,18 @@ type SendCheck = {
   isRootAReply: boolean;
 };
 
-/** Result of a send: the stored message, and whether it had been stored by an earlier attempt. */
-export type SendResult = { message: MessageDto; duplicate: boolean };
+/** What a resend of an already stored message gets back: its ack identity only, no content. */
+export type SentMessageRef = Pick<MessageDto, "id" | "conversationId" | "seq" | "clientMsgId">;
+
+/**
+ * Result of a send: the stored message, or — when an earlier attempt had stored it
+ * (`duplicate: true`) — only its identity (id, conversationId, seq, clientMsgId), after checking
+ * the sender may still post there. A resend is not a read: it never returns the body, files,
+ * reactions or anything that changed since.
+ */
+export type SendResult =
+  | { message: MessageDto; duplicate: false }
+  | { message: SentMessageRef; duplicate: true };
 
 /** Sends a message (idempotent per sender + clientMsgId). See the file header for the guarantees. */
 export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise<SendResult> {
@@ -207,16 +218,10 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
     LEFT JOIN "Message" r ON r.id = ${threadRootId}::uuid
     WHERE u.id = ${actor.userId}::uuid`;
   if (!check) throw new ParleyError("UNAUTHORIZED", "Unknown user");
-  if (check.existingId) return duplicateOf(db, check.existingId, conversationId);
-  if (!check.kind) throw new ParleyError("NOT_FOUND", "Conversation not found");
-  if (!check.isMember) {
-    throw new ParleyError(
-      "FORBIDDEN",
-      check.kind === "public_channel"
-        ? "Join the channel first"
-        : "You are not a member of this conversation",
-    );
-  }
+  if (check.existingId) return duplicateOf(db, actor, check.existingId, conversationId);
+  // Unknown and unreadable conversations answer alike (access.ts `requireMember`).
+  if (!check.kind || (!check.isMember && check.kind !== "public_channel")) throw notFound();
+  if (!check.isMember) throw new ParleyError("FORBIDDEN", "Join the channel first");
   if (check.archivedAt) throw new ParleyError("FORBIDDEN", "This conversation is archived");
   if (threadRootId) requireThreadRoot(check);
   // Stored meanwhile by a concurrent attempt with the same clientMsgId? Then that is the answer.
@@ -225,7 +230,7 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
       where: { senderId_clientMsgId: { senderId: actor.userId, clientMsgId } },
       select: { id: true },
     });
-    return winner ? duplicateOf(db, winner.id, conversationId) : null;
+    return winner ? duplicateOf(db, actor, winner.id, conversationId) : null;
   };
   let attachments: AttachmentDto[];
   try {
@@ -365,14 +370,28 @@ export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise
   };
 }
 
-async function duplicateOf(db: Db, messageId: string, conversationId: string): Promise<SendResult> {
-  const row = await db.message.findUnique({ where: { id: messageId }, select: messageSelect });
-  if (!row) throw new ParleyError("NOT_FOUND", "Message not found");
+/**
+ * The answer to a resend of `messageId` (same sender and clientMsgId): its ack identity, once the
+ * sender is checked to be a member of the conversation NOW — a member removed since gets what
+ * any caller gets for a conversation they cannot read (NOT_FOUND, or FORBIDDEN "Join the channel
+ * first" for a public channel), never the stored message.
+ */
+async function duplicateOf(
+  db: Db,
+  actor: Actor,
+  messageId: string,
+  conversationId: string,
+): Promise<SendResult> {
+  const row = await db.message.findUnique({
+    where: { id: messageId },
+    select: { id: true, conversationId: true, seq: true, clientMsgId: true },
+  });
+  if (!row) throw notFound(NotFound.message);
   if (row.conversationId !== conversationId) {
     throw new ParleyError("CONFLICT", "This clientMsgId was already used for another conversation");
   }
-  const [message] = await toMessageDtos(db, [row]);
-  return { message: message as MessageDto, duplicate: true };
+  requireMember(await loadAccess(db, actor, conversationId));
+  return { message: row, duplicate: true };
 }
 
 /**
@@ -491,8 +510,9 @@ export type ThreadPage = { root: MessageDto; replies: MessageDto[]; hasMoreBefor
 export async function getThread(db: Db, actor: Actor, input: unknown): Promise<ThreadPage> {
   const q = parseInput(ZGetThread, input);
   const root = await db.message.findUnique({ where: { id: q.rootId }, select: messageSelect });
-  if (!root) throw new ParleyError("NOT_FOUND", "Thread not found");
-  requireRead(await loadAccess(db, actor, root.conversationId));
+  // Unknown roots and roots in conversations the actor cannot read answer alike.
+  if (!root) throw notFound(NotFound.thread);
+  requireRead(await loadAccess(db, actor, root.conversationId), NotFound.thread);
   if (root.threadRootId) {
     throw new ParleyError("BAD_REQUEST", "This message is a reply; open its thread's first message");
   }

@@ -6,7 +6,7 @@
  * event reaches the sink after commit — so clients get it live, and a client that was away replays
  * it from the log in seq order like any other event.
  *
- * Lock order: the conversation row first, then the message row (`lockMessage`), the same order
+ * Lock order: the conversation row first, then the message row (`lockMessageRow` in access.ts), the same order
  * sendMessage uses (conversation, then a thread root's reply count) and deleteMessage uses, so two
  * of these writers never wait for each other in a cycle. The message lock is `FOR NO KEY UPDATE`,
  * which does not block the `FOR KEY SHARE` a Reaction insert takes on its message.
@@ -18,7 +18,13 @@
  */
 import type { Db } from "@parley/db";
 import { EventKind, parseMentions } from "@parley/protocol";
-import { loadAccess, requireMember, requireNotArchived } from "./access.ts";
+import {
+  type LockedMessageRow,
+  lockMessageRow,
+  NotFound,
+  requireMember,
+  requireNotArchived,
+} from "./access.ts";
 import type { Actor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { mentionedMembersSql } from "./mentions.ts";
@@ -52,33 +58,16 @@ export async function loadReactions(
   return byMessage;
 }
 
-type LockedMessage = {
-  id: string;
-  conversationId: string;
-  seq: number;
-  senderId: string;
-  body: string;
-  deletedAt: Date | null;
-  pinnedAt: Date | null;
-  pinnedById: string | null;
-};
-
 /**
- * Takes the conversation's row lock, then the message's, and checks the actor may write there
- * (member, not archived) and the message is not deleted. NOT_FOUND for unknown messages and for
- * messages in conversations the actor cannot even read.
+ * The message to change, locked (`lockMessageRow`: conversation row, then message row), after
+ * checking the actor may write there: NOT_FOUND "Message not found" for unknown messages and for
+ * messages in conversations the actor cannot read; FORBIDDEN for a readable public channel they
+ * have not joined or an archived conversation; NOT_FOUND for a deleted message.
  */
-async function lockMessage(tx: Tx, actor: Actor, messageId: string): Promise<LockedMessage> {
-  const [ref] = await tx.$queryRaw<{ conversationId: string }[]>`
-    SELECT "conversationId" FROM "Message" WHERE id = ${messageId}::uuid`;
-  if (!ref) throw new ParleyError("NOT_FOUND", "Message not found");
-  const access = await loadAccess(tx, actor, ref.conversationId, { lock: true });
-  requireMember(access);
-  requireNotArchived(access);
-  const [message] = await tx.$queryRaw<LockedMessage[]>`
-    SELECT id, "conversationId", seq, "senderId", body, "deletedAt", "pinnedAt", "pinnedById" FROM "Message"
-    WHERE id = ${messageId}::uuid FOR NO KEY UPDATE`;
-  if (!message) throw new ParleyError("NOT_FOUND", "Message not found");
+async function lockMessage(tx: Tx, actor: Actor, messageId: string): Promise<LockedMessageRow> {
+  const message = await lockMessageRow(tx, actor, messageId);
+  requireMember(message.access, NotFound.message);
+  requireNotArchived(message.access);
   if (message.deletedAt) throw new ParleyError("NOT_FOUND", "This message was deleted");
   return message;
 }

@@ -4,8 +4,11 @@
  * The log is the offline mailbox: a cursor never expires, so a device offline for a month gets
  * exactly the events after its cursor, like one offline for a second. Per conversation the answer
  * is one of `ok` (everything up to `lastSeq` is in `events`), `more` (a page limit was hit; sync
- * again from the new position), `resync` (the cursor is ahead of the log: drop local state) or
- * `forbidden` (the actor may not read it any more, or it does not exist).
+ * again from the new position) or `resync` (the cursor is ahead of the log: drop local state).
+ * Conversations the actor cannot read — unknown ids and ones they may not (or no longer) read,
+ * alike — are only listed, once, in `notFound` (no per-conversation entry), so the answer about
+ * them is never larger than the question and never tells one kind from the other. At most
+ * MAX_SYNC_CURSORS cursors per call (the protocol refuses more before this runs).
  *
  * Cost: one query for every conversation's metadata and the actor's access, one query for all the
  * missing events (a LATERAL join, one index range scan on (conversationId, seq) per conversation),
@@ -16,8 +19,9 @@
  */
 import type { ConversationKind, Db } from "@parley/db";
 import type { TEventKind, TSyncStatus, TUserEventKind } from "@parley/protocol";
-import { SYNC_PAGE_SIZE } from "@parley/protocol";
+import { MAX_SYNC_CURSORS, SYNC_PAGE_SIZE } from "@parley/protocol";
 import type { Actor } from "./actor.ts";
+import { ParleyError } from "./errors.ts";
 import type { ConversationEvent, UserEventRecord } from "./events.ts";
 
 /** Most log entries replayed per conversation (and for the user log) by one sync. */
@@ -44,6 +48,8 @@ export type SyncConversation = {
 /** The answer of syncSince. */
 export type SyncResult = {
   conversations: SyncConversation[];
+  /** The asked-for conversations that are unknown or not readable by the actor, in the order asked. */
+  notFound: string[];
   /** User log entries after `userCursor` (empty when no userCursor was given). */
   userEvents: UserEventRecord[];
   /** The user-log seq the client holds after applying `userEvents` (the log's last seq when none was asked). */
@@ -80,6 +86,9 @@ export async function syncSince(
   const pageSize = options.pageSize ?? DEFAULT_SYNC_PAGE_SIZE;
   let budget = options.maxEvents ?? DEFAULT_SYNC_MAX_EVENTS;
   const entries = Object.entries(input.cursors);
+  if (entries.length > MAX_SYNC_CURSORS) {
+    throw new ParleyError("BAD_REQUEST", `At most ${MAX_SYNC_CURSORS} cursors per sync`);
+  }
   const ids = entries.map(([id]) => id);
 
   const meta =
@@ -93,13 +102,14 @@ export async function syncSince(
   const metaById = new Map(meta.map((r) => [r.id, r]));
 
   const conversations: SyncConversation[] = [];
+  const notFound: string[] = [];
   // Conversations that need events: [id, after, how many].
   const wanted: { id: string; after: number; take: number }[] = [];
   for (const [conversationId, cursor] of entries) {
     const row = metaById.get(conversationId);
     const isReadable = row?.kind != null && (row.kind === "public_channel" || row.isMember);
     if (!row || row.lastSeq == null || !isReadable) {
-      conversations.push({ conversationId, lastSeq: 0, status: "forbidden", events: [] });
+      notFound.push(conversationId);
       continue;
     }
     if (cursor > row.lastSeq) {
@@ -152,7 +162,7 @@ export async function syncSince(
   const user = await db.user.findUnique({ where: { id: actor.userId }, select: { lastEventSeq: true } });
   const userLastSeq = user?.lastEventSeq ?? 0;
   if (input.userCursor === undefined || input.userCursor >= userLastSeq) {
-    return { conversations, userEvents: [], userSeq: userLastSeq, userStatus: "ok" };
+    return { conversations, notFound, userEvents: [], userSeq: userLastSeq, userStatus: "ok" };
   }
   const userRows = await db.$queryRaw<UserEventRow[]>`
     SELECT seq, kind, payload, "createdAt" FROM "UserEvent"
@@ -170,6 +180,7 @@ export async function syncSince(
   const lastUser = userEvents.at(-1)?.seq ?? input.userCursor;
   return {
     conversations,
+    notFound,
     userEvents,
     userSeq: isMore ? lastUser : Math.max(lastUser, userLastSeq),
     userStatus: isMore ? "more" : "ok",

@@ -62,7 +62,7 @@ describe("channels", () => {
     const bob = await newActor(t.db);
     const pub = await createChannel(t.db, alice, { name: channelName(), isPrivate: false });
     const priv = await createChannel(t.db, alice, { name: channelName(), isPrivate: true });
-    await expectParley(joinChannel(t.db, bob, { conversationId: priv.id }), "FORBIDDEN");
+    await expectParley(joinChannel(t.db, bob, { conversationId: priv.id }), "NOT_FOUND");
     const joined = await joinChannel(t.db, bob, { conversationId: pub.id });
     expect(joined.isMember).toBe(true);
     // Joining again is a no-op (no second member.joined).
@@ -132,7 +132,7 @@ describe("channels", () => {
     });
     await expectParley(
       addMembers(t.db, outsider, { conversationId: priv.id, userIds: [outsider.userId] }),
-      "FORBIDDEN",
+      "NOT_FOUND",
     );
     const userEvents: UserEventRecord[] = [];
     const off = bus.subscribeUser(newcomer.userId, (e) => userEvents.push(e));
@@ -158,7 +158,7 @@ describe("channels", () => {
     await removeMember(t.db, member, { conversationId: priv.id, userId: member.userId }); // yourself
     const left = await listMembers(t.db, owner, { conversationId: priv.id });
     expect(left.map((m) => m.userId)).toEqual([owner.userId]);
-    await expectParley(getConversation(t.db, member, { conversationId: priv.id }), "FORBIDDEN");
+    await expectParley(getConversation(t.db, member, { conversationId: priv.id }), "NOT_FOUND");
     await expectParley(leaveConversation(t.db, member, { conversationId: priv.id }), "NOT_FOUND");
     const kinds = await t.db.event.findMany({ where: { conversationId: priv.id }, orderBy: { seq: "asc" } });
     expect(kinds.map((e) => e.kind)).toEqual([
@@ -197,9 +197,9 @@ describe("DMs", () => {
   it("keeps outsiders out of DMs and refuses leaving or adding", async () => {
     const [a, b, c] = await Promise.all([newActor(t.db), newActor(t.db), newActor(t.db)]);
     const dm = await openDm(t.db, a, { userIds: [b.userId] });
-    await expectParley(getConversation(t.db, c, { conversationId: dm.id }), "FORBIDDEN");
-    await expectParley(listMembers(t.db, c, { conversationId: dm.id }), "FORBIDDEN");
-    await expectParley(say(c, dm.id), "FORBIDDEN");
+    await expectParley(getConversation(t.db, c, { conversationId: dm.id }), "NOT_FOUND");
+    await expectParley(listMembers(t.db, c, { conversationId: dm.id }), "NOT_FOUND");
+    await expectParley(say(c, dm.id), "NOT_FOUND");
     await expectParley(addMembers(t.db, a, { conversationId: dm.id, userIds: [c.userId] }), "FORBIDDEN");
     await expectParley(leaveConversation(t.db, a, { conversationId: dm.id }), "FORBIDDEN");
     const many = await Promise.all(Array.from({ length: 9 }, () => newActor(t.db)));

@@ -20,7 +20,7 @@ import {
   sweepPendingUploads,
 } from "../src/files.ts";
 import { getHistory, sendMessage } from "../src/messages.ts";
-import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
+import { channelName, expectParley, logCounts, newActor, stored, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
 const { bus } = t;
@@ -191,8 +191,11 @@ function runFileSuite(
       return { alice, bob, ch };
     }
 
-    const sendWith = (actor: Actor, conversationId: string, attachmentIds: string[], body = "") =>
-      sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body, attachmentIds });
+    const sendWith = async (actor: Actor, conversationId: string, attachmentIds: string[], body = "") => ({
+      message: stored(
+        await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body, attachmentIds }),
+      ),
+    });
 
     it("uploads through the presigned PUT, sends it, and another member downloads identical bytes", async () => {
       const { alice, bob, ch } = await privateChannel();
@@ -451,7 +454,7 @@ function runFileSuite(
           size: 3,
           mime: "text/plain",
         }),
-        "FORBIDDEN",
+        "NOT_FOUND",
       );
     });
 
@@ -461,12 +464,12 @@ function runFileSuite(
       const att = await uploadReady(alice, ch.id);
       await sendWith(alice, ch.id, [att.id], "secret file");
 
-      await expectParley(getDownloadUrl(t.db, storage, outsider, { attachmentId: att.id }), "FORBIDDEN");
+      await expectParley(getDownloadUrl(t.db, storage, outsider, { attachmentId: att.id }), "NOT_FOUND");
 
       const early = await getDownloadUrl(t.db, storage, bob, { attachmentId: att.id });
       expect((await fetchBytes(early.url)).status).toBe(200);
       await removeMember(t.db, alice, { conversationId: ch.id, userId: bob.userId });
-      await expectParley(getDownloadUrl(t.db, storage, bob, { attachmentId: att.id }), "FORBIDDEN");
+      await expectParley(getDownloadUrl(t.db, storage, bob, { attachmentId: att.id }), "NOT_FOUND");
 
       // A URL issued ten minutes ago (300 s lifetime) has expired: the storage answers 403.
       vi.useFakeTimers({ toFake: ["Date"] });
@@ -543,7 +546,12 @@ function runFileSuite(
         const results = await Promise.all([attempt(), attempt(), attempt()]);
         expect(new Set(results.map((r) => r.message.id)).size).toBe(1);
         expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
-        expect(results.every((r) => r.message.attachments.map((a) => a.id).join() === file.id)).toBe(true);
+        const first = results.find((r) => !r.duplicate);
+        expect(first && !first.duplicate && first.message.attachments.map((a) => a.id)).toEqual([file.id]);
+        // Resends carry the message's identity only (issue 9 defect 6), never its files.
+        for (const r of results.filter((x) => x.duplicate)) {
+          expect(Object.keys(r.message).sort()).toEqual(["clientMsgId", "conversationId", "id", "seq"]);
+        }
       }
       const history = await getHistory(t.db, bob, { conversationId: ch.id });
       expect(history.messages.filter((m) => m.attachments.length > 0)).toHaveLength(5);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect } from "vitest";
 import type { Actor } from "../src/actor.ts";
 import { isParleyError, type ParleyErrorCode } from "../src/errors.ts";
 import { type ConversationEvent, MemoryEventBus, setEventSink } from "../src/events.ts";
+import type { MessageDto, SendResult } from "../src/messages.ts";
 
 /** A test database with a workspace row; pool ≥ 10 so concurrency tests really run concurrently. */
 export async function setupDb(options: { allowOpenSignup?: boolean } = {}): Promise<TTestDb> {
@@ -90,4 +91,10 @@ let channelCounter = 0;
 export function channelName(prefix = "ch"): string {
   channelCounter += 1;
   return `${prefix}-${process.pid}-${channelCounter}-${Math.floor(Math.random() * 1e6)}`;
+}
+
+/** The message a first send stored (fails the test if the send was answered as a duplicate). */
+export function stored(result: SendResult): MessageDto {
+  if (result.duplicate) throw new Error("expected a first send, got a duplicate answer");
+  return result.message;
 }

@@ -1,11 +1,19 @@
 import { randomUUID } from "node:crypto";
 import type { TTestDb } from "@parley/db/testing";
 import { describe, expect, it } from "vitest";
-import { archiveConversation, createChannel, joinChannel, listMembers } from "../src/conversations.ts";
+import {
+  archiveConversation,
+  createChannel,
+  joinChannel,
+  leaveConversation,
+  listMembers,
+  removeMember,
+} from "../src/conversations.ts";
 import type { ConversationEvent } from "../src/events.ts";
 import { configureLimits, DEFAULT_LIMITS } from "../src/limits.ts";
 import { getHistory, sendMessage } from "../src/messages.ts";
-import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
+import { addReaction } from "../src/reactions.ts";
+import { channelName, expectParley, logCounts, newActor, stored, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
 const { bus } = t;
@@ -29,13 +37,14 @@ describe("sending and reading", () => {
     const seen: ConversationEvent[] = [];
     const off = bus.subscribeConversation(ch.id, (e) => seen.push(e));
 
-    const { message, duplicate } = await sendMessage(t.db, bob, {
+    const sent = await sendMessage(t.db, bob, {
       conversationId: ch.id,
       clientMsgId: randomUUID(),
       body: "  hello there  ",
     });
     off();
-    expect(duplicate).toBe(false);
+    expect(sent.duplicate).toBe(false);
+    const message = stored(sent);
     expect(message.body).toBe("hello there");
     expect(message.senderName).toBe(bob.name);
     expect(message.seq).toBe(ch.lastSeq + 1);
@@ -51,11 +60,11 @@ describe("sending and reading", () => {
 
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ kind: "message.created", seq: message.seq, actorId: bob.userId });
-    const stored = await t.db.event.findUniqueOrThrow({
+    const logged = await t.db.event.findUniqueOrThrow({
       where: { conversationId_seq: { conversationId: ch.id, seq: message.seq } },
     });
-    expect(stored.kind).toBe("message.created");
-    expect((stored.payload as { message: { id: string } }).message.id).toBe(message.id);
+    expect(logged.kind).toBe("message.created");
+    expect((logged.payload as { message: { id: string } }).message.id).toBe(message.id);
   });
 
   it("forbids a non-member history, posting and the member list of a private channel", async () => {
@@ -65,9 +74,9 @@ describe("sending and reading", () => {
     await send(t.db, owner, ch.id);
     const before = await logCounts(t.db);
 
-    await expectParley(getHistory(t.db, outsider, { conversationId: ch.id }), "FORBIDDEN");
-    await expectParley(send(t.db, outsider, ch.id), "FORBIDDEN");
-    await expectParley(listMembers(t.db, outsider, { conversationId: ch.id }), "FORBIDDEN");
+    await expectParley(getHistory(t.db, outsider, { conversationId: ch.id }), "NOT_FOUND");
+    await expectParley(send(t.db, outsider, ch.id), "NOT_FOUND");
+    await expectParley(listMembers(t.db, outsider, { conversationId: ch.id }), "NOT_FOUND");
     expect(await logCounts(t.db)).toEqual(before);
   });
 
@@ -82,7 +91,7 @@ describe("sending and reading", () => {
     await expectParley(send(t.db, reader, ch.id), "FORBIDDEN", /join the channel first/i);
 
     await joinChannel(t.db, reader, { conversationId: ch.id });
-    const { message } = await send(t.db, reader, ch.id, "now I can");
+    const message = stored(await send(t.db, reader, ch.id, "now I can"));
     expect(message.body).toBe("now I can");
   });
 
@@ -136,6 +145,42 @@ describe("idempotent send", () => {
     expect(events).toHaveLength(1);
     const conv = await t.db.conversation.findUniqueOrThrow({ where: { id: ch.id } });
     expect(conv.lastSeq).toBe(results[0]!.message.seq); // no seq burnt by the losers
+  });
+
+  it("answers a resend with the ack identity only, and only while the sender may still post there (issue 9, defect 6)", async () => {
+    const alice = await newActor(t.db);
+    const bob = await newActor(t.db);
+    const ch = await createChannel(t.db, alice, {
+      name: channelName(),
+      isPrivate: true,
+      memberIds: [bob.userId],
+    });
+    const clientMsgId = randomUUID();
+    const input = { conversationId: ch.id, clientMsgId, body: "before" };
+    const first = stored(await sendMessage(t.db, bob, input));
+    await addReaction(t.db, alice, { messageId: first.id, emoji: "👍" });
+
+    const again = await sendMessage(t.db, bob, input);
+    expect(again).toEqual({
+      duplicate: true,
+      message: { id: first.id, conversationId: ch.id, seq: first.seq, clientMsgId },
+    });
+
+    await removeMember(t.db, alice, { conversationId: ch.id, userId: bob.userId });
+    await addReaction(t.db, alice, { messageId: first.id, emoji: "🔒" });
+    const removed = await expectParley(sendMessage(t.db, bob, input), "NOT_FOUND");
+    const unknown = await expectParley(
+      sendMessage(t.db, bob, { ...input, conversationId: randomUUID(), clientMsgId: randomUUID() }),
+      "NOT_FOUND",
+    );
+    expect(removed.message).toBe(unknown.message);
+
+    // A public channel stays readable after leaving it: the resend is refused, not hidden.
+    const pub = await createChannel(t.db, alice, { name: channelName(), memberIds: [bob.userId] });
+    const pubInput = { conversationId: pub.id, clientMsgId: randomUUID(), body: "hi all" };
+    await sendMessage(t.db, bob, pubInput);
+    await leaveConversation(t.db, bob, { conversationId: pub.id });
+    await expectParley(sendMessage(t.db, bob, pubInput), "FORBIDDEN", /join the channel first/i);
   });
 
   it("refuses a clientMsgId already used in another conversation", async () => {
@@ -258,7 +303,7 @@ describe("bad input", () => {
       );
       // Exactly at the limit is fine.
       const ok = await sendMessage(t.db, alice, { ...base, body: "y".repeat(100) });
-      expect(ok.message.body).toHaveLength(100);
+      expect(stored(ok).body).toHaveLength(100);
     } finally {
       configureLimits({ maxMessageLength: DEFAULT_LIMITS.maxMessageLength });
     }
@@ -279,7 +324,7 @@ describe("threads", () => {
       body: "reply",
       threadRootId: root.message.id,
     });
-    expect(reply.message.threadRootId).toBe(root.message.id);
+    expect(stored(reply).threadRootId).toBe(root.message.id);
     await sendMessage(t.db, alice, {
       conversationId: ch.id,
       clientMsgId: randomUUID(),

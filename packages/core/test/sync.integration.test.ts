@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { seedMessages } from "@parley/db/seed";
+import { MAX_SYNC_CURSORS } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
 import {
   addMembers,
@@ -11,7 +12,7 @@ import {
 } from "../src/conversations.ts";
 import { sendMessage } from "../src/messages.ts";
 import { syncSince } from "../src/sync.ts";
-import { channelName, newActor, useTestDb } from "./helpers.ts";
+import { channelName, expectParley, newActor, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
 
@@ -76,7 +77,7 @@ describe("syncSince", () => {
     ]);
   });
 
-  it("answers forbidden after removal from a private channel, and for unknown conversations", async () => {
+  it("lists unreadable (removed) and unknown conversations alike, once, in notFound", async () => {
     const alice = await newActor(t.db);
     const bob = await newActor(t.db);
     const ch = await createChannel(t.db, alice, {
@@ -89,10 +90,31 @@ describe("syncSince", () => {
     await send(alice, ch.id, "secret");
     const unknown = randomUUID();
     const r = await syncSince(t.db, bob, { cursors: { [ch.id]: 0, [unknown]: 0 } });
-    expect(r.conversations).toEqual([
-      { conversationId: ch.id, status: "forbidden", lastSeq: 0, events: [] },
-      { conversationId: unknown, status: "forbidden", lastSeq: 0, events: [] },
-    ]);
+    expect(r.conversations).toEqual([]);
+    expect(r.notFound).toEqual([ch.id, unknown]);
+  });
+
+  it("answers many unknown cursors in one list no larger than the question (issue 9, defect 10)", async () => {
+    const alice = await newActor(t.db);
+    const ch = await createChannel(t.db, alice, { name: channelName() });
+    const cursors: Record<string, number> = { [ch.id]: 0 };
+    for (let i = 0; i < MAX_SYNC_CURSORS - 1; i++) cursors[randomUUID()] = 0;
+    const r = await syncSince(t.db, alice, { cursors });
+    expect(r.conversations.map((c) => c.conversationId)).toEqual([ch.id]);
+    expect(r.notFound).toHaveLength(MAX_SYNC_CURSORS - 1);
+    const question = JSON.stringify({ type: "sync", id: "s1", cursors });
+    const answer = JSON.stringify({
+      conversations: r.conversations.map(({ events: _e, ...c }) => c),
+      notFound: r.notFound,
+    });
+    expect(answer.length).toBeLessThan(question.length);
+  });
+
+  it("refuses more than MAX_SYNC_CURSORS cursors, reading nothing", async () => {
+    const alice = await newActor(t.db);
+    const cursors: Record<string, number> = {};
+    for (let i = 0; i <= MAX_SYNC_CURSORS; i++) cursors[randomUUID()] = 0;
+    await expectParley(syncSince(t.db, alice, { cursors }), "BAD_REQUEST", /at most 5000 cursors/i);
   });
 
   it("lets a non-member read a public channel's log", async () => {

@@ -19,14 +19,14 @@ import { getHistory, getThread, listPins, sendMessage } from "../src/messages.ts
 import { editMessage, pinMessage, unpinMessage } from "../src/reactions.ts";
 import { syncSince } from "../src/sync.ts";
 import { getMe, listAllUsers, setStatus } from "../src/users.ts";
-import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
+import { channelName, expectParley, logCounts, newActor, stored, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
 const { bus, published } = t;
 
 type SendOptions = { threadRootId?: string; alsoInChannel?: boolean };
 const send = async (actor: Actor, conversationId: string, body = "hi", options: SendOptions = {}) =>
-  (await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body, ...options })).message;
+  stored(await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body, ...options }));
 
 /** A private channel of alice (owner) and bob. */
 async function setup() {
@@ -119,7 +119,7 @@ describe("threads", () => {
     const outsider = await newActor(t.db);
     const root = await send(alice, ch.id, "secret root");
     await send(alice, ch.id, "secret reply", { threadRootId: root.id });
-    await expectParley(getThread(t.db, outsider, { rootId: root.id }), "FORBIDDEN");
+    await expectParley(getThread(t.db, outsider, { rootId: root.id }), "NOT_FOUND");
     await expectParley(getThread(t.db, outsider, { rootId: randomUUID() }), "NOT_FOUND");
 
     const pub = await createChannel(t.db, alice, { name: channelName() });
@@ -341,9 +341,9 @@ describe("pins", () => {
     const message = await send(alice, ch.id, "pin me");
     const outsider = await newActor(t.db);
     const before = await logCounts(t.db);
-    await expectParley(pinMessage(t.db, outsider, { messageId: message.id }), "FORBIDDEN");
-    await expectParley(unpinMessage(t.db, outsider, { messageId: message.id }), "FORBIDDEN");
-    await expectParley(listPins(t.db, outsider, { conversationId: ch.id }), "FORBIDDEN");
+    await expectParley(pinMessage(t.db, outsider, { messageId: message.id }), "NOT_FOUND");
+    await expectParley(unpinMessage(t.db, outsider, { messageId: message.id }), "NOT_FOUND");
+    await expectParley(listPins(t.db, outsider, { conversationId: ch.id }), "NOT_FOUND");
     await expectParley(pinMessage(t.db, alice, { messageId: randomUUID() }), "NOT_FOUND");
     expect(await logCounts(t.db)).toEqual(before);
 
@@ -383,15 +383,15 @@ describe("mute", () => {
     const { ch } = await setup();
     const outsider = await newActor(t.db);
     const before = await logCounts(t.db);
-    await expectParley(setMuted(t.db, outsider, { conversationId: ch.id, muted: true }), "FORBIDDEN");
+    await expectParley(setMuted(t.db, outsider, { conversationId: ch.id, muted: true }), "NOT_FOUND");
     await expectParley(setMuted(t.db, outsider, { conversationId: ch.id, muted: "yes" }), "BAD_REQUEST");
     expect(await logCounts(t.db)).toEqual(before);
   });
 
-  it("reports FORBIDDEN after leaving", async () => {
+  it("reports NOT_FOUND after leaving a private channel", async () => {
     const { alice, bob, ch } = await setup();
     await leaveConversation(t.db, bob, { conversationId: ch.id });
-    await expectParley(setMuted(t.db, bob, { conversationId: ch.id, muted: true }), "FORBIDDEN");
+    await expectParley(setMuted(t.db, bob, { conversationId: ch.id, muted: true }), "NOT_FOUND");
     expect((await getConversation(t.db, alice, { conversationId: ch.id })).muted).toBe(false);
   });
 });

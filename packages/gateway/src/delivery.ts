@@ -43,8 +43,10 @@ import {
   encodeConversationEvent,
   encodeUserEvent,
   listMembershipSummaries,
+  loadAccess,
   ParleyError,
   type Presence,
+  requireMember,
   syncSince,
   type Unsubscribe,
 } from "@parley/core";
@@ -92,7 +94,10 @@ export type TDelivery = {
     input: { cursors?: Record<string, number>; userCursor?: number },
     id?: string,
   ): Promise<void>;
-  /** Relays a typing notice to the conversation's other members; FORBIDDEN for non-members. */
+  /**
+   * Relays a typing notice to the conversation's other members; non-members get NOT_FOUND (like an
+   * unknown conversation), or FORBIDDEN for a public channel they have not joined.
+   */
   typing(link: TDeliveryLink, conversationId: string): Promise<void>;
   /** Replaces the socket's watched users and sends their current presence. */
   watchPresence(link: TDeliveryLink, userIds: readonly string[]): Promise<void>;
@@ -613,6 +618,8 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
               lastSeq: c.lastSeq,
               status: c.status,
             })),
+            // Unknown and unreadable conversations: one list, never one entry each.
+            ...(result.notFound.length > 0 ? { notFound: result.notFound } : {}),
             userSeq: result.userSeq,
             userStatus: result.userStatus,
           }),
@@ -631,7 +638,10 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       const state = stateOf(link);
       const userId = link.actor.userId;
       if (!state.user.conversations.has(conversationId)) {
-        throw new ParleyError("FORBIDDEN", "You are not a member of this conversation");
+        // Not a member as far as this gateway knows: answer like every other command does
+        // (NOT_FOUND for unknown and unreadable conversations alike, FORBIDDEN "Join the channel
+        // first" for a public channel); a member the index has not caught up with yet goes on.
+        requireMember(await loadAccess(db, link.actor, conversationId));
       }
       const now = Date.now();
       const last = state.typingAt.get(conversationId);

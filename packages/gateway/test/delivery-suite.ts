@@ -160,7 +160,8 @@ export function deliverySuite(mode: "redis" | "memory"): void {
       expect(synced).toEqual({
         type: "synced",
         id: "y1",
-        conversations: [{ conversationId: ch.id, lastSeq: 0, status: "forbidden" }],
+        conversations: [],
+        notFound: [ch.id],
         userSeq: expect.any(Number),
         userStatus: "ok",
       });

@@ -13,6 +13,7 @@ import {
   MAX_COMMAND_ID_LENGTH,
   MAX_PRESENCE_WATCH,
   MAX_STATUS_TEXT_LENGTH,
+  MAX_SYNC_CURSORS,
 } from "./limits.ts";
 import { zLine, zText } from "./text.ts";
 
@@ -23,11 +24,47 @@ export const ZSeq = z.number().int().min(0).max(2_147_483_647);
 /** Conversation, message and user ids are UUIDs (v7 from the server). */
 export const ZConversationId = z.uuid();
 
+/**
+ * Cursors to resume from: the last seq held per conversation, at most MAX_SYNC_CURSORS of them.
+ * Checked in one pass that reports at most ONE issue (too many, or how many entries are bad and
+ * the first of them), so an error frame is never larger than a small part of the command.
+ */
+export const ZCursors = z
+  .custom<Record<string, number>>(
+    (v) => typeof v === "object" && v !== null && !Array.isArray(v),
+    "expected an object of conversationId → seq",
+  )
+  .superRefine((cursors, ctx) => {
+    if (typeof cursors !== "object" || cursors === null) return;
+    const entries = Object.entries(cursors);
+    if (entries.length > MAX_SYNC_CURSORS) {
+      ctx.addIssue({
+        code: "custom",
+        message: `at most ${MAX_SYNC_CURSORS} cursors per frame; sync the rest separately`,
+      });
+      return;
+    }
+    let bad = 0;
+    let first: string | undefined;
+    for (const [key, seq] of entries) {
+      if (ZConversationId.safeParse(key).success && ZSeq.safeParse(seq).success) continue;
+      bad += 1;
+      first ??= key;
+    }
+    if (first !== undefined) {
+      const shown = first.length > 40 ? `${first.slice(0, 40)}…` : first;
+      ctx.addIssue({
+        code: "custom",
+        message: `${bad} cursor(s) are not a conversation id (UUID) → seq (integer ≥ 0), e.g. "${shown}"`,
+      });
+    }
+  });
+
 /** Sent after `welcome` to resume: the last seq the client holds per conversation and for the user log. */
 export const ZHello = z.strictObject({
   type: z.literal("hello"),
   protocolVersion: z.number().int().min(1),
-  cursors: z.record(ZConversationId, ZSeq).optional(),
+  cursors: ZCursors.optional(),
   userCursor: ZSeq.optional(),
 });
 
@@ -83,11 +120,12 @@ export const ZTyping = z.strictObject({
  * Ask for what changed since these cursors (also used for gap repair: one conversation, the seq
  * before the gap). The server answers with the missing `event` / `user.event` frames in seq order,
  * then one `synced` frame with this `id`. `hello` with cursors does the same without an id.
+ * At most MAX_SYNC_CURSORS cursors per frame.
  */
 export const ZSync = z.strictObject({
   type: z.literal("sync"),
   id: ZCommandId,
-  cursors: z.record(ZConversationId, ZSeq).optional(),
+  cursors: ZCursors.optional(),
   userCursor: ZSeq.optional(),
 });
 

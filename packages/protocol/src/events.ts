@@ -70,7 +70,8 @@ export const ZUserEvent = z.object({
  * Where one conversation stands after a replay. `ok`: you now hold everything up to `lastSeq`.
  * `more`: the page limit was hit; sync again from your new cursor (or refetch recent history).
  * `resync`: your cursor is not valid for this conversation (ahead of its log): drop local state
- * and refetch. `forbidden`: you may no longer read it (left, removed): drop it.
+ * and refetch. `forbidden`: no longer sent (unknown and unreadable conversations are listed in
+ * `synced.notFound` instead); a client may still treat it like `notFound`.
  */
 export const ZSyncStatus = z.enum(["ok", "more", "resync", "forbidden"]);
 
@@ -79,6 +80,11 @@ export const ZSynced = z.object({
   type: z.literal("synced"),
   id: ZCommandId.optional(),
   conversations: z.array(z.object({ conversationId: z.string(), lastSeq: ZSeq, status: ZSyncStatus })),
+  /**
+   * The asked-for conversations you cannot read — unknown ids and ones you may not (or no longer)
+   * read, alike — in the order asked; absent when none. Drop them. They are not in `conversations`.
+   */
+  notFound: z.array(z.string()).optional(),
   /** The user log's last seq, and whether more user events remain past this page. */
   userSeq: ZSeq,
   userStatus: z.enum(["ok", "more"]),

@@ -28,3 +28,11 @@ export const MAX_STATUS_TEXT_LENGTH = 100;
  * beyond it the conversation's status is `more` (sync again from the new cursor, or refetch).
  */
 export const SYNC_PAGE_SIZE = 1000;
+
+/**
+ * Most conversation cursors one `sync` or `hello` may carry; more is refused whole (INVALID_FIELDS
+ * naming `cursors`, nothing replayed). Far above what one person is a member of in practice (a
+ * member of more conversations resumes with several `sync`s); it bounds the work and the answer
+ * one frame can ask for (a `synced` entry per cursor).
+ */
+export const MAX_SYNC_CURSORS = 5000;
