@@ -1,4 +1,10 @@
-import { CloseCode, PROTOCOL_VERSION, type TConversationEvent, type TUserEvent } from "@parley/protocol";
+import {
+  CloseCode,
+  MAX_SYNC_CURSORS,
+  PROTOCOL_VERSION,
+  type TConversationEvent,
+  type TUserEvent,
+} from "@parley/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ParleyClient, ParleySendError, type TClientOptions, type TOutboxEntry } from "./client.ts";
 import { localStorageStore, memoryCursorStore, memoryOutboxStore, type TStorageLike } from "./stores.ts";
@@ -378,6 +384,41 @@ describe("synced statuses", () => {
     expect(client.cursor(C2)).toBe(3);
     socket.serverSends(event(C1, 6));
     expect(delivered).toEqual([]);
+  });
+});
+
+describe("resume beyond one frame's cursors", () => {
+  it("puts MAX_SYNC_CURSORS cursors in hello and syncs the rest in further commands of at most as many", async () => {
+    const { client } = setup();
+    const ids = Array.from(
+      { length: 2 * MAX_SYNC_CURSORS + 7 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    );
+    for (const id of ids) client.track(id, 1);
+    const socket = await open(client);
+    const hello = socket.of("hello")[0] as { cursors: Record<string, number> };
+    expect(Object.keys(hello.cursors)).toEqual(ids.slice(0, MAX_SYNC_CURSORS));
+    const syncs = socket.of("sync") as unknown as { id: string; cursors: Record<string, number> }[];
+    expect(syncs.map((s) => Object.keys(s.cursors).length)).toEqual([MAX_SYNC_CURSORS, 7]);
+    expect(syncs.flatMap((s) => Object.keys(s.cursors))).toEqual(ids.slice(MAX_SYNC_CURSORS));
+    // Each answer releases its own conversations: a later gap in any of them gets a sync again.
+    for (const s of syncs) {
+      socket.serverSends(
+        synced(
+          s.id,
+          Object.keys(s.cursors).map((conversationId) => ({
+            conversationId,
+            lastSeq: 1,
+            status: "ok" as const,
+          })),
+        ),
+      );
+    }
+    const last = ids.at(-1) as string;
+    socket.serverSends({ ...event(last, 3) });
+    await vi.advanceTimersByTimeAsync(5_000);
+    const again = socket.of("sync").slice(2) as unknown as { cursors: Record<string, number> }[];
+    expect(again.map((s) => s.cursors)).toEqual([{ [last]: 1 }]);
   });
 });
 

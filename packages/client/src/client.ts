@@ -49,6 +49,7 @@ import {
   MAX_BODY_LENGTH,
   MAX_COMMAND_ID_LENGTH,
   MAX_FRAME_BYTES,
+  MAX_SYNC_CURSORS,
   type TAck,
   type TClientCommand,
   type TConversationEvent,
@@ -574,9 +575,13 @@ export class ParleyClient {
 
   // ── connection events ────────────────────────────────────────────────────────────────────────
 
+  /**
+   * What `hello` carries: the cursors of the first MAX_SYNC_CURSORS tracked conversations (the
+   * server refuses more in one frame); #onWelcome syncs the rest in further `sync` commands.
+   */
   #resumeState(): Pick<THello, "cursors" | "userCursor"> {
     const cursors: Record<string, number> = {};
-    for (const [id, c] of this.#conversations) cursors[id] = c.log.cursor ?? PROBE_CURSOR;
+    for (const id of this.#helloIds()) cursors[id] = this.#conversations.get(id)?.log.cursor ?? PROBE_CURSOR;
     const state: Pick<THello, "cursors" | "userCursor"> = {};
     if (this.#conversations.size > 0) state.cursors = cursors;
     if (this.#userLog.cursor !== null) state.userCursor = this.#userLog.cursor;
@@ -619,13 +624,21 @@ export class ParleyClient {
     }
   }
 
-  /** The connection sent `hello` with #resumeState(): the replay it starts covers every cursor. */
+  /** The conversations whose cursors `hello` carries (insertion order, at most MAX_SYNC_CURSORS). */
+  #helloIds(): string[] {
+    return [...this.#conversations.keys()].slice(0, MAX_SYNC_CURSORS);
+  }
+
+  /** The connection sent `hello` with #resumeState(): its replay covers those cursors, `sync` the rest. */
   #onWelcome(): void {
     if (this.#isLive) return; // one welcome per socket; a repeat must not restart the bookkeeping
     this.#isLive = true;
     const hello = this.#resumeState();
     if (hello.cursors || hello.userCursor !== undefined) {
-      this.#registerSync(HELLO, [...this.#conversations.keys()], hello.userCursor !== undefined);
+      this.#registerSync(HELLO, this.#helloIds(), hello.userCursor !== undefined);
+    }
+    if (this.#conversations.size > MAX_SYNC_CURSORS) {
+      this.#sync([...this.#conversations.keys()].slice(MAX_SYNC_CURSORS), false);
     }
     if (this.#watched) this.#sendWatch();
     if (this.#presence) this.#sendPresence();
@@ -745,18 +758,23 @@ export class ParleyClient {
     const ids = conversationIds.filter((id) => this.#conversations.get(id)?.syncing === null);
     const withUser = user && this.#userSyncing === null && this.#userLog.cursor !== null;
     if (ids.length === 0 && !withUser) return;
-    const id = this.#nextId("y");
-    const command: TSync = { type: "sync", id };
-    if (ids.length > 0) {
-      command.cursors = Object.fromEntries(
-        ids.map((c) => [c, this.#conversations.get(c)?.log.cursor ?? PROBE_CURSOR]),
-      );
+    // One command per MAX_SYNC_CURSORS conversations (the server refuses more in one frame).
+    for (let start = 0; start === 0 || start < ids.length; start += MAX_SYNC_CURSORS) {
+      const chunk = ids.slice(start, start + MAX_SYNC_CURSORS);
+      const user = withUser && start === 0;
+      const id = this.#nextId("y");
+      const command: TSync = { type: "sync", id };
+      if (chunk.length > 0) {
+        command.cursors = Object.fromEntries(
+          chunk.map((c) => [c, this.#conversations.get(c)?.log.cursor ?? PROBE_CURSOR]),
+        );
+      }
+      if (user) command.userCursor = this.#userLog.cursor ?? 0;
+      if (!this.#connection.send(command)) return;
+      this.#stats.syncs += 1;
+      this.#pending.set(id, { kind: "sync" });
+      this.#registerSync(id, chunk, user);
     }
-    if (withUser) command.userCursor = this.#userLog.cursor ?? 0;
-    if (!this.#connection.send(command)) return;
-    this.#stats.syncs += 1;
-    this.#pending.set(id, { kind: "sync" });
-    this.#registerSync(id, ids, withUser);
   }
 
   #registerSync(key: string, conversationIds: readonly string[], user: boolean): void {

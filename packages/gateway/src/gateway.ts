@@ -535,7 +535,8 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
         );
         return;
       case "typing": {
-        // Ephemeral and never answered, except FORBIDDEN for non-members; not queued behind sends.
+        // Ephemeral and never answered, except NOT_FOUND (unreadable) or FORBIDDEN (public, not joined)
+        // for non-members; not queued behind sends.
         if (!delivery) return;
         const d = delivery;
         conn.ready
