@@ -3,6 +3,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
+import { NewPasswordField } from "~/components/password-field";
 import { errorMessage, signInWithPassword } from "~/lib/sign-in";
 import { useTRPC } from "~/trpc/react";
 
@@ -34,15 +35,7 @@ export function SignUpForm({ inviteToken }: { inviteToken?: string | undefined }
     <form className="form" onSubmit={onSubmit}>
       <Field label="Your name" name="name" required maxLength={80} autoComplete="name" autoFocus />
       <Field label="Email" name="email" type="email" required autoComplete="email" />
-      <Field
-        label="Password"
-        name="password"
-        type="password"
-        required
-        minLength={8}
-        autoComplete="new-password"
-        hint="At least 8 characters."
-      />
+      <NewPasswordField />
       <FormError message={error} />
       <button className="primary" type="submit" disabled={busy}>
         {busy ? "Creating account…" : "Create account"}
