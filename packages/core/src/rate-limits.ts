@@ -13,7 +13,7 @@
 import type { TEnv } from "@parley/config";
 import type { Db } from "@parley/db";
 import { Redis } from "ioredis";
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
 import { type Actor, requireAdmin } from "./actor.ts";
 import { ParleyError } from "./errors.ts";
 
@@ -24,6 +24,7 @@ export class RateLimitedError extends ParleyError {
   constructor(retryAfterSeconds: number, message?: string) {
     const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
     super("TOO_MANY_REQUESTS", message ?? `Too many attempts, try again in ${waitText(seconds)}`);
+    this.name = "RateLimitedError";
     this.retryAfterSeconds = seconds;
   }
 }
@@ -61,7 +62,7 @@ type Limiter = RateLimiterMemory | RateLimiterRedis;
 export type TAuthRateLimiterOptions = {
   limits: TAuthLimits;
   /** Shared store; absent: this process's memory. */
-  redis?: Redis;
+  redis?: Redis | undefined;
   /** Prefix of every key (Redis, and memory for symmetry). */
   keyPrefix?: string;
 };
@@ -69,35 +70,53 @@ export type TAuthRateLimiterOptions = {
 /** Which rule refused: the account, the client address, sign-up, token creation. */
 export type TLimitScope = "signin-account" | "signin-ip" | "signup-ip" | "token-create";
 
+type TLimiters = Record<TLimitScope, Limiter>;
+
+function createLimiters(opts: TAuthRateLimiterOptions): TLimiters {
+  const prefix = opts.keyPrefix ?? "parley:rl:";
+  const make = (scope: TLimitScope, points: number, minutes: number): Limiter => {
+    const base = {
+      keyPrefix: `${prefix}${scope}`,
+      points,
+      duration: minutes * 60,
+      blockDuration: minutes * 60,
+    };
+    if (!opts.redis) return new RateLimiterMemory(base);
+    return new RateLimiterRedis({
+      ...base,
+      storeClient: opts.redis,
+      // While Redis is unreachable each process keeps counting on its own.
+      insuranceLimiter: new RateLimiterMemory(base),
+    });
+  };
+  const l = opts.limits;
+  return {
+    "signin-account": make("signin-account", l.signInAccountFailures, l.signInAccountMinutes),
+    "signin-ip": make("signin-ip", l.signInIpFailures, l.signInIpMinutes),
+    "signup-ip": make("signup-ip", l.signUpPerHour, 60),
+    "token-create": make("token-create", l.tokenCreatePerHour, 60),
+  };
+}
+
+/** rate-limiter-flexible rejects with a RateLimiterRes (duck-typed: Next may bundle two copies). */
+function isLimiterRes(err: unknown): err is RateLimiterRes {
+  return (
+    typeof err === "object" &&
+    err !== null &&
+    !(err instanceof Error) &&
+    typeof (err as RateLimiterRes).msBeforeNext === "number" &&
+    typeof (err as RateLimiterRes).consumedPoints === "number"
+  );
+}
+
 export class AuthRateLimiter {
   readonly limits: TAuthLimits;
-  readonly #limiters: Record<TLimitScope, Limiter>;
+  readonly #limiters: TLimiters;
 
-  constructor(opts: TAuthRateLimiterOptions) {
+  /** `limiters`: share the counters of another instance (see authRateLimiter). */
+  constructor(opts: TAuthRateLimiterOptions & { limiters?: TLimiters }) {
     this.limits = opts.limits;
-    const prefix = opts.keyPrefix ?? "parley:rl:";
-    const make = (scope: TLimitScope, points: number, minutes: number): Limiter => {
-      const base = {
-        keyPrefix: `${prefix}${scope}`,
-        points,
-        duration: minutes * 60,
-        blockDuration: minutes * 60,
-      };
-      if (!opts.redis) return new RateLimiterMemory(base);
-      return new RateLimiterRedis({
-        ...base,
-        storeClient: opts.redis,
-        // While Redis is unreachable each process keeps counting on its own.
-        insuranceLimiter: new RateLimiterMemory(base),
-      });
-    };
-    const l = opts.limits;
-    this.#limiters = {
-      "signin-account": make("signin-account", l.signInAccountFailures, l.signInAccountMinutes),
-      "signin-ip": make("signin-ip", l.signInIpFailures, l.signInIpMinutes),
-      "signup-ip": make("signup-ip", l.signUpPerHour, 60),
-      "token-create": make("token-create", l.tokenCreatePerHour, 60),
-    };
+    this.#limiters = opts.limiters ?? createLimiters(opts);
   }
 
   /**
@@ -109,7 +128,7 @@ export class AuthRateLimiter {
     try {
       await limiter.consume(key);
     } catch (err) {
-      if (!(err instanceof RateLimiterRes)) throw err;
+      if (!isLimiterRes(err)) throw err;
       if (onLockout && err.consumedPoints === limiter.points + 1) await onLockout().catch(() => undefined);
       throw new RateLimitedError(err.msBeforeNext / 1000);
     }
@@ -159,25 +178,40 @@ export class AuthRateLimiter {
 }
 
 const GLOBAL_KEY = Symbol.for("parley.authRateLimiter");
-type TGlobalSlot = { signature: string; limiter: AuthRateLimiter };
+type TGlobalSlot = { signature: string; limiters: TLimiters };
 
 /**
- * This process's limiter for its settings, shared by every module instance (Next's bundle holds
- * its own copy of core; the counts must be one). Redis when REDIS_URL is set.
+ * This process's limiter for its settings. The counters live on globalThis so every module
+ * instance shares them (Next's bundles hold their own copies of core; the counts must be one),
+ * while each copy wraps them in its own class, so errors are that copy's RateLimitedError.
+ * Redis when REDIS_URL is set.
  */
 export function authRateLimiter(env: TEnv): AuthRateLimiter {
   const limits = authLimitsFrom(env);
   const signature = JSON.stringify([env.REDIS_URL ?? null, env.REDIS_KEY_PREFIX, limits]);
   const g = globalThis as { [GLOBAL_KEY]?: TGlobalSlot };
-  const slot = g[GLOBAL_KEY];
-  if (slot?.signature === signature) return slot.limiter;
-  const redis = env.REDIS_URL
-    ? new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
-    : undefined;
-  redis?.on("error", () => undefined); // the insurance limiter covers outages; ioredis reconnects
-  const limiter = new AuthRateLimiter({ limits, redis, keyPrefix: `${env.REDIS_KEY_PREFIX}rl:` });
-  g[GLOBAL_KEY] = { signature, limiter };
-  return limiter;
+  let slot = g[GLOBAL_KEY];
+  if (slot?.signature !== signature) {
+    const redis = env.REDIS_URL
+      ? new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+      : undefined;
+    redis?.on("error", () => undefined); // the insurance limiter covers outages; ioredis reconnects
+    slot = {
+      signature,
+      limiters: createLimiters({ limits, redis, keyPrefix: `${env.REDIS_KEY_PREFIX}rl:` }),
+    };
+    g[GLOBAL_KEY] = slot;
+  }
+  return new AuthRateLimiter({ limits, limiters: slot.limiters });
+}
+
+/** True for a RateLimitedError from any copy of this module (Next may bundle several). */
+export function isRateLimited(err: unknown): err is RateLimitedError {
+  return (
+    err instanceof Error &&
+    (err as { code?: unknown }).code === "TOO_MANY_REQUESTS" &&
+    typeof (err as { retryAfterSeconds?: unknown }).retryAfterSeconds === "number"
+  );
 }
 
 /** A security event as admins see it (Settings → Security events). */

@@ -40,7 +40,24 @@ export function tooManyAttempts(retryAfterSeconds: number): string {
   return `Too many attempts, try again in ${wait}.`;
 }
 
-/** The message of any thrown value, for display. */
+/**
+ * The message of any thrown value, for display. A tRPC input error shows its field messages
+ * (e.g. zxcvbn's reason a password was refused), not the raw list of issues.
+ */
 export function errorMessage(err: unknown): string {
+  const zod = (
+    err as {
+      data?: {
+        zodError?: { formErrors?: string[]; fieldErrors?: Record<string, string[] | undefined> } | null;
+      };
+    }
+  )?.data?.zodError;
+  if (zod) {
+    const fields = Object.entries(zod.fieldErrors ?? {}).flatMap(
+      ([, messages]) => messages?.slice(0, 1) ?? [],
+    );
+    const all = [...(zod.formErrors ?? []), ...fields];
+    if (all.length > 0) return all.join(" ");
+  }
   return err instanceof Error ? err.message : "Something went wrong.";
 }

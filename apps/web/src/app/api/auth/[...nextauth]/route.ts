@@ -1,4 +1,4 @@
-import { authRateLimiter, RateLimitedError } from "@parley/core";
+import { authRateLimiter, isRateLimited } from "@parley/core";
 import { getDb } from "@parley/db";
 import { type NextRequest, NextResponse } from "next/server";
 import NextAuth from "next-auth";
@@ -29,7 +29,7 @@ async function post(req: NextRequest, ctx: Ctx) {
       try {
         await authRateLimiter(env()).beginSignIn(getDb(), { email, ip: clientIp(req.headers) });
       } catch (err) {
-        if (!(err instanceof RateLimitedError)) throw err;
+        if (!isRateLimited(err)) throw err;
         const url = new URL("/sign-in", env().PUBLIC_URL);
         url.searchParams.set("error", "TooManyAttempts");
         return NextResponse.json(
