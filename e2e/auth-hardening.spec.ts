@@ -38,8 +38,13 @@ test("ten wrong passwords lock the account: 429 + Retry-After, even for the righ
   expect(retryAfter).toBeGreaterThan(14 * 60);
   expect(retryAfter).toBeLessThanOrEqual(15 * 60);
   expect(await locked.json()).toMatchObject({ error: "TooManyAttempts", retryAfter });
-  // The right password does not get through while the account is locked.
+  // The right password does not get through while the account is locked, in any encoding.
   expect((await credentials(request, victim.email, victim.password)).status()).toBe(429);
+  const { csrfToken } = (await (await request.get("/api/auth/csrf")).json()) as { csrfToken: string };
+  const asJson = await request.post("/api/auth/callback/credentials", {
+    data: { email: victim.email, password: victim.password, csrfToken, json: "true" },
+  });
+  expect(asJson.status()).toBe(429);
 
   const page = await (await browser.newContext()).newPage();
   await page.goto("/sign-in");

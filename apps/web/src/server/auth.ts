@@ -53,8 +53,8 @@ export function authOptions(): NextAuthOptions {
           password: { label: "Password", type: "password" },
         },
         async authorize(credentials, req) {
-          const email = credentials?.email?.trim();
-          const password = credentials?.password;
+          const email = typeof credentials?.email === "string" ? credentials.email.trim() : "";
+          const password = typeof credentials?.password === "string" ? credentials.password : "";
           if (!email || !password) return null;
           const headers = req?.headers as HeaderBag | undefined;
           const ip = clientIp(headers);

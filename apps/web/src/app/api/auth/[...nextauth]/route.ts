@@ -12,6 +12,29 @@ function handler(req: NextRequest, ctx: Ctx) {
 }
 
 /**
+ * The e-mail of a credentials sign-in, read from the body exactly as next-auth reads it (JSON or
+ * a form; anything else gives next-auth no credentials at all), so no encoding skips the count.
+ */
+async function credentialsEmail(req: NextRequest): Promise<string> {
+  const type = req.headers.get("content-type") ?? "";
+  const text = await req
+    .clone()
+    .text()
+    .catch(() => "");
+  let email: unknown;
+  if (type.includes("application/json")) {
+    try {
+      email = (JSON.parse(text) as { email?: unknown } | null)?.email;
+    } catch {
+      email = undefined;
+    }
+  } else if (type.includes("application/x-www-form-urlencoded")) {
+    email = new URLSearchParams(text).get("email");
+  }
+  return typeof email === "string" ? email : "";
+}
+
+/**
  * Every password sign-in (POST /api/auth/callback/credentials) is counted per account and per
  * client address BEFORE next-auth checks the password: while either is locked the answer is a
  * real HTTP 429 with Retry-After (next-auth's `authorize` cannot set a status). The JSON body keeps
@@ -20,11 +43,7 @@ function handler(req: NextRequest, ctx: Ctx) {
 async function post(req: NextRequest, ctx: Ctx) {
   const { nextauth } = await ctx.params;
   if (nextauth[0] === "callback" && nextauth[1] === "credentials") {
-    const form = await req
-      .clone()
-      .formData()
-      .catch(() => null);
-    const email = String(form?.get("email") ?? "").slice(0, 320);
+    const email = (await credentialsEmail(req)).slice(0, 320);
     if (email.trim()) {
       try {
         await authRateLimiter(env()).beginSignIn(getDb(), { email, ip: clientIp(req.headers) });
