@@ -7,7 +7,8 @@ const LABELS = ["Very weak", "Weak", "Fair", "Strong", "Very strong"] as const;
 
 /**
  * A new-password input with a strength meter (zxcvbn, the same rule the server enforces:
- * "Fair" and below are refused). The dictionaries load on the first keystroke.
+ * "Fair" and below are refused). The dictionaries load once typing pauses (400 ms), so a form
+ * filled and sent at once (autofill, scripts) never pays for them.
  */
 export function NewPasswordField({
   label = "Password",
@@ -33,7 +34,7 @@ export function NewPasswordField({
         },
         () => undefined,
       );
-    }, 120);
+    }, 400);
     return () => {
       stale = true;
       clearTimeout(timer);
