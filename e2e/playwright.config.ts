@@ -63,6 +63,10 @@ export default defineConfig({
       NEXT_TELEMETRY_DISABLED: "1",
       // Uploads on local disk go to a scratch directory, never into the checkout.
       STORAGE_DIR: process.env.STORAGE_DIR ?? join(tmpdir(), `parley-e2e-files-${port}`),
+      // The suite signs up dozens of users from 127.0.0.1: a roomier sign-up budget than the
+      // production default (20 per address per hour), with the limiter still on. Sign-in keeps
+      // the production defaults (auth-limits.spec.ts locks an account and reads the 429).
+      RATE_LIMIT_SIGNUP_PER_HOUR: "500",
     },
   },
 });

@@ -37,6 +37,7 @@ const { loadEnv } = await import("@parley/config");
 const { createDb } = await import("@parley/db");
 const { startRealtime } = await import("@parley/gateway");
 const { getStorage, sweepPendingUploads } = await import("@parley/core/files");
+const { CLIENT_ADDRESS_HEADER, clientAddress, compileTrust } = await import("@parley/core/client-address");
 const { default: next } = await import("next");
 const { pino } = await import("pino");
 
@@ -50,7 +51,11 @@ async function main(): Promise<void> {
   const app = next({ dev: isDev, dir, hostname: "localhost", port: env.PORT });
   await app.prepare();
   const handle = app.getRequestHandler();
+  const trust = compileTrust(env.TRUST_PROXY);
   const server = createServer((req, res) => {
+    // The one place the client's address is decided (TRUST_PROXY); route handlers read it from
+    // this header, which always replaces anything the client sent under the same name.
+    req.headers[CLIENT_ADDRESS_HEADER] = clientAddress(req, trust) ?? "";
     handle(req, res).catch((err: unknown) => {
       logger.error({ err, url: req.url }, "request failed");
       if (!res.headersSent) res.statusCode = 500;

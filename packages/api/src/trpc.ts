@@ -7,6 +7,8 @@ import { randomUUID } from "node:crypto";
 import { loadEnv, type TEnv } from "@parley/config";
 import {
   type Actor,
+  type AuthRateLimiter,
+  authRateLimiter,
   configureLimits,
   describeIssues,
   fieldErrorsOf,
@@ -28,6 +30,10 @@ export type Context = {
   sessionId?: string;
   tokenId?: string;
   env: TEnv;
+  /** The client's address (apps/web/server.ts decides it from the socket and TRUST_PROXY). */
+  clientAddress?: string;
+  /** Sign-up and token-creation budgets (this process's shared limiter by default). */
+  rateLimiter: AuthRateLimiter;
 };
 
 /** What the HTTP adapter knows about a request. */
@@ -39,6 +45,10 @@ export type CreateContextOptions = {
   bearerToken?: string | null;
   /** Settings; defaults to this process's `loadEnv()`. */
   env?: TEnv;
+  /** The client's address, when the transport knows it. */
+  clientAddress?: string | null;
+  /** Defaults to `authRateLimiter(env)`, the process-wide limiter. */
+  rateLimiter?: AuthRateLimiter;
 };
 
 /** Resolves the actor: a bearer token when given (a bad one means anonymous, no fallback), else the session. */
@@ -47,17 +57,23 @@ export async function createContext(opts: CreateContextOptions): Promise<Context
   if (getLimits().maxMessageLength !== env.MAX_MESSAGE_LENGTH) {
     configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
   }
+  const base = {
+    db: opts.db,
+    env,
+    rateLimiter: opts.rateLimiter ?? authRateLimiter(env),
+    ...(opts.clientAddress ? { clientAddress: opts.clientAddress } : {}),
+  };
   if (opts.bearerToken) {
     const resolved = await resolveAccessToken(opts.db, opts.bearerToken);
-    if (!resolved) return { db: opts.db, actor: null, env };
+    if (!resolved) return { ...base, actor: null };
     const { tokenId, ...actor } = resolved;
-    return { db: opts.db, actor, tokenId, env };
+    return { ...base, actor, tokenId };
   }
   if (opts.sessionId) {
     const actor = await resolveSession(opts.db, opts.sessionId);
-    return actor ? { db: opts.db, actor, sessionId: opts.sessionId, env } : { db: opts.db, actor: null, env };
+    return actor ? { ...base, actor, sessionId: opts.sessionId } : { ...base, actor: null };
   }
-  return { db: opts.db, actor: null, env };
+  return { ...base, actor: null };
 }
 
 /** Field-level issues for forms: zod's flattened shape. */

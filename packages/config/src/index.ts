@@ -3,6 +3,7 @@
  * with its default and a description (mirrored in .env.example). Apps call `loadEnv()` at start;
  * a wrong value stops the process with a message naming the variable.
  */
+import proxyaddr from "proxy-addr";
 import { z } from "zod";
 
 const ZBool = z
@@ -50,6 +51,38 @@ export const DEFAULT_UPLOAD_BLOCKED_TYPES: readonly string[] = [
   "application/javascript",
   "text/javascript",
 ];
+
+/**
+ * Which peers may tell us the client's address in X-Forwarded-For (Express's "trust proxy",
+ * evaluated by `proxy-addr`): `false` (default: never; the client is the TCP peer), `true`
+ * (every hop: only when nothing but your proxy can reach the server), a number of hops, or a
+ * comma-separated list of addresses, CIDRs and the names loopback, linklocal, uniquelocal.
+ */
+export type TTrustProxy = boolean | number | string[];
+
+const ZTrustProxy = z.string().transform((raw, ctx): TTrustProxy => {
+  const v = raw.trim().toLowerCase();
+  if (["false", "0", "no", "off"].includes(v)) return false;
+  if (["true", "yes", "on"].includes(v)) return true;
+  if (/^[1-9][0-9]?$/.test(v)) return Number(v);
+  const list = v
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  try {
+    proxyaddr.compile(list);
+  } catch (err) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be false, true, a hop count or a list of addresses/CIDRs/loopback/linklocal/uniquelocal (${(err as Error).message})`,
+    });
+    return z.NEVER;
+  }
+  return list;
+});
+
+/** A positive whole number of attempts or minutes. */
+const ZCount = (max: number) => z.coerce.number().int().min(1).max(max);
 
 export const ZEnv = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -126,6 +159,23 @@ export const ZEnv = z.object({
     .min(1)
     .max(7 * 24 * 60)
     .default(DEFAULT_PENDING_UPLOAD_TTL_MINUTES),
+  /** Which proxies' X-Forwarded-For is believed (see TTrustProxy). Default: none. */
+  TRUST_PROXY: ZTrustProxy.default(false),
+  /**
+   * Sign-in brute-force protection (rate-limiter-flexible; in Redis when REDIS_URL is set, so all
+   * processes share the counts). Failed sign-ins per account (e-mail) before it is locked …
+   */
+  RATE_LIMIT_SIGNIN_ACCOUNT_FAILURES: ZCount(10_000).default(10),
+  /** … counted over, and then locked for, this many minutes. A successful sign-in resets the count. */
+  RATE_LIMIT_SIGNIN_ACCOUNT_MINUTES: ZCount(7 * 24 * 60).default(15),
+  /** Failed sign-ins per client address (any accounts) before the address is locked … */
+  RATE_LIMIT_SIGNIN_IP_FAILURES: ZCount(1_000_000).default(100),
+  /** … counted over, and then locked for, this many minutes. */
+  RATE_LIMIT_SIGNIN_IP_MINUTES: ZCount(7 * 24 * 60).default(60),
+  /** Sign-up attempts (with or without an invite) per client address per hour. */
+  RATE_LIMIT_SIGNUP_PER_HOUR: ZCount(1_000_000).default(20),
+  /** Personal access tokens a user may create per hour. */
+  RATE_LIMIT_TOKEN_CREATE_PER_HOUR: ZCount(1_000_000).default(20),
 });
 
 /** The validated settings; REALTIME_PUBLIC_URL is always set (derived when not configured). */

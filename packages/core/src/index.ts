@@ -6,6 +6,7 @@
 export * from "./access.ts";
 export * from "./actor.ts";
 export * from "./auth.ts";
+export * from "./client-address.ts";
 export * from "./conversations.ts";
 export { createEngine, type TCreateEngineOptions } from "./engine/index.ts";
 export type { TEngineLogger } from "./engine/logger.ts";
@@ -24,7 +25,9 @@ export {
 export { isUuid, uuidv7 } from "./ids.ts";
 export * from "./limits.ts";
 export * from "./messages.ts";
+export { checkPasswordStrength, MIN_PASSWORD_SCORE, type PasswordVerdict } from "./password-strength.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
+export * from "./rate-limits.ts";
 export * from "./reactions.ts";
 export * from "./schemas.ts";
 export * from "./sync.ts";

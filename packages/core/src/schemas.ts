@@ -8,6 +8,7 @@
 import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_STATUS_TEXT_LENGTH, zLine, zText } from "@parley/protocol";
 import { z } from "zod";
 import { getLimits } from "./limits.ts";
+import { checkPasswordStrength } from "./password-strength.ts";
 
 /** A MIME type as a browser reports it (`File.type`), lower-cased, parameters dropped. */
 export const ZMimeType = zText()
@@ -52,10 +53,18 @@ export const ZEmail = zText()
   .toLowerCase()
   .pipe(z.email({ message: "must be an e-mail address" }));
 
-/** Password policy: long enough to matter, short enough to bound hashing cost. */
+/**
+ * Password policy: long enough to matter, short enough to bound hashing cost, and not easy to
+ * guess (zxcvbn score ≥ 3, refused with zxcvbn's feedback; see password-strength.ts).
+ */
 export const ZPassword = zText()
   .min(8, "password must be at least 8 characters")
-  .max(256, "password is at most 256 characters");
+  .max(256, "password is at most 256 characters")
+  .check((ctx) => {
+    if (ctx.value.length < 8 || ctx.value.length > 256) return;
+    const verdict = checkPasswordStrength(ctx.value);
+    if (!verdict.ok) ctx.issues.push({ code: "custom", input: ctx.value, message: verdict.message });
+  });
 
 /** Rejects a body longer than MAX_MESSAGE_LENGTH (read at parse time, so tests and apps can change it). */
 function checkMessageLength(ctx: z.core.ParsePayload<string>): void {

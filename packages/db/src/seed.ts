@@ -49,7 +49,7 @@ export async function seedUser(
   options: { email?: string; name?: string; password?: string; role?: UserRole } = {},
 ): Promise<TSeededUser> {
   const suffix = uniqueSuffix();
-  const password = options.password ?? "seed-password";
+  const password = options.password ?? "seed-violet-harbor-lantern";
   const user = await db.user.create({
     data: {
       email: (options.email ?? `user-${suffix}@parley.test`).toLowerCase(),

@@ -5,7 +5,13 @@
  * ends the cookie on its next use, and the tRPC context trusts nothing but that sid.
  */
 
-import { resolveSession, revokeSession, verifyCredentials } from "@parley/core";
+import {
+  authRateLimiter,
+  CLIENT_ADDRESS_HEADER,
+  resolveSession,
+  revokeSession,
+  verifyCredentials,
+} from "@parley/core";
 import { getDb } from "@parley/db";
 import type { NextAuthOptions } from "next-auth";
 import { getToken } from "next-auth/jwt";
@@ -19,10 +25,14 @@ function header(headers: HeaderBag | undefined, name: string): string | undefine
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** The client's address as the proxy in front of us reports it (first hop of X-Forwarded-For). */
-export function clientIp(headers: HeaderBag | undefined): string | undefined {
-  const fwd = header(headers, "x-forwarded-for");
-  return fwd?.split(",")[0]?.trim() || header(headers, "x-real-ip") || undefined;
+/**
+ * The client's address as apps/web/server.ts decided it from the socket and TRUST_PROXY (core's
+ * `clientAddress`), never a client-supplied X-Forwarded-For.
+ */
+export function clientIp(headers: HeaderBag | Headers | undefined): string | undefined {
+  const value =
+    headers instanceof Headers ? headers.get(CLIENT_ADDRESS_HEADER) : header(headers, CLIENT_ADDRESS_HEADER);
+  return value || undefined;
 }
 
 let cached: NextAuthOptions | undefined;
@@ -43,17 +53,20 @@ export function authOptions(): NextAuthOptions {
           password: { label: "Password", type: "password" },
         },
         async authorize(credentials, req) {
-          const email = credentials?.email?.trim();
-          const password = credentials?.password;
+          const email = typeof credentials?.email === "string" ? credentials.email.trim() : "";
+          const password = typeof credentials?.password === "string" ? credentials.password : "";
           if (!email || !password) return null;
           const headers = req?.headers as HeaderBag | undefined;
+          const ip = clientIp(headers);
+          // The attempt was already counted by the route handler (beginSignIn) before we got here.
           const result = await verifyCredentials(getDb(), {
             email,
             password,
             userAgent: header(headers, "user-agent"),
-            ip: clientIp(headers),
+            ip,
           });
           if (!result) return null;
+          await authRateLimiter(settings).signInSucceeded({ email, ip });
           return {
             id: result.user.id,
             name: result.user.name,

@@ -3,6 +3,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
+import { NewPasswordField } from "~/components/password-field";
 import { fieldError } from "~/lib/field-errors";
 import { errorMessage, signInWithPassword } from "~/lib/sign-in";
 import { useTRPC } from "~/trpc/react";
@@ -62,16 +63,7 @@ export function SetupForm() {
         autoComplete="email"
         error={fieldError(setup.error, "email")}
       />
-      <Field
-        label="Password"
-        name="password"
-        type="password"
-        required
-        minLength={8}
-        autoComplete="new-password"
-        hint="At least 8 characters."
-        error={fieldError(setup.error, "password")}
-      />
+      <NewPasswordField error={fieldError(setup.error, "password")} />
       <FormError message={error} />
       <button className="primary" type="submit" disabled={busy}>
         {busy ? "Creating…" : "Create workspace"}

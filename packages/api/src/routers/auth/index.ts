@@ -3,7 +3,11 @@ import { protectedProcedure, publicProcedure, router } from "../../trpc.ts";
 
 export const authRouter = router({
   /** Create an account (open sign-up or an invite token). Sign in afterwards with the credentials. */
-  signUp: publicProcedure.input(ZSignUp).mutation(({ ctx, input }) => signUp(ctx.db, input)),
+  signUp: publicProcedure.input(ZSignUp).mutation(async ({ ctx, input }) => {
+    // Counted per client address whatever the outcome, so invite links cannot be guessed in bulk.
+    await ctx.rateLimiter.beginSignUp({ ip: ctx.clientAddress });
+    return signUp(ctx.db, input);
+  }),
   /** An invite link; the token is shown once. */
   createInvite: protectedProcedure.input(ZCreateInvite.optional()).mutation(async ({ ctx, input }) => {
     const invite = await createInvite(ctx.db, ctx.actor, input ?? {});

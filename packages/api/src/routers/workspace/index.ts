@@ -1,6 +1,7 @@
 import {
   getUploadLimitSettings,
   getWorkspaceStatus,
+  listSecurityEvents,
   setUploadLimits,
   setupWorkspace,
   updateWorkspace,
@@ -24,6 +25,8 @@ export const workspaceRouter = router({
   uploadLimits: adminProcedure.query(({ ctx }) =>
     getUploadLimitSettings(ctx.db, ctx.actor, uploadLimitsFrom(ctx.env)),
   ),
+  /** The latest sign-in lockouts (admins). */
+  securityEvents: adminProcedure.query(({ ctx }) => listSecurityEvents(ctx.db, ctx.actor)),
   /** Set (or reset with null) the workspace's max upload size and blocked types (admins). */
   setUploadLimits: adminProcedure
     .input(ZSetUploadLimits)

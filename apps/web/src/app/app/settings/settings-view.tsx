@@ -480,7 +480,36 @@ function UsersAdmin({ myId }: { myId: string }) {
   );
 }
 
-/** Profile, sessions, tokens, invites and (for admins) workspace, uploads and people. */
+/** Sign-in lockouts (per account or per client address), newest first. */
+function SecurityEventsAdmin() {
+  const trpc = useTRPC();
+  const events = useQuery(trpc.workspace.securityEvents.queryOptions());
+  return (
+    <section className="card" aria-labelledby="security-heading">
+      <h2 id="security-heading">Security events</h2>
+      <p className="muted">Sign-ins locked after too many failed attempts.</p>
+      <FormError message={events.error?.message} />
+      {events.data && events.data.length === 0 ? <p className="muted">No lockouts.</p> : null}
+      <ul className="list" aria-label="Security events">
+        {(events.data ?? []).map((e) => (
+          <li key={e.id}>
+            <div className="grow">
+              <strong>
+                {e.scope === "signin-ip" ? `Address ${e.ip ?? "?"} locked` : `${e.email ?? "?"} locked`}
+              </strong>{" "}
+              <span className="muted">
+                {e.lockedMinutes ? `for ${e.lockedMinutes} min` : ""} · {formatDate(e.createdAt)}
+                {e.scope === "signin-account" && e.ip ? ` · last attempt from ${e.ip}` : ""}
+              </span>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** Profile, sessions, tokens, invites and (for admins) workspace, uploads, people and security events. */
 export function SettingsView() {
   const trpc = useTRPC();
   const me = useQuery(trpc.users.me.queryOptions());
@@ -493,6 +522,7 @@ export function SettingsView() {
       {isAdmin ? <WorkspaceAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}
       {isAdmin && me.data ? <UsersAdmin myId={me.data.id} /> : null}
+      {isAdmin ? <SecurityEventsAdmin /> : null}
       <Sessions />
       <Tokens />
     </div>

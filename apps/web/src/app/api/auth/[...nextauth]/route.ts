@@ -1,6 +1,9 @@
-import type { NextRequest } from "next/server";
+import { authRateLimiter, isRateLimited } from "@parley/core";
+import { getDb } from "@parley/db";
+import { type NextRequest, NextResponse } from "next/server";
 import NextAuth from "next-auth";
-import { authOptions } from "~/server/auth";
+import { env } from "~/env";
+import { authOptions, clientIp } from "~/server/auth";
 
 type Ctx = { params: Promise<{ nextauth: string[] }> };
 
@@ -8,4 +11,59 @@ function handler(req: NextRequest, ctx: Ctx) {
   return NextAuth(req, ctx, authOptions());
 }
 
-export { handler as GET, handler as POST };
+/**
+ * The e-mail of a credentials sign-in, read from the body exactly as next-auth reads it (JSON or
+ * a form; anything else gives next-auth no credentials at all), so no encoding skips the count.
+ */
+async function credentialsEmail(req: NextRequest): Promise<string> {
+  const type = req.headers.get("content-type") ?? "";
+  const text = await req
+    .clone()
+    .text()
+    .catch(() => "");
+  let email: unknown;
+  if (type.includes("application/json")) {
+    try {
+      email = (JSON.parse(text) as { email?: unknown } | null)?.email;
+    } catch {
+      email = undefined;
+    }
+  } else if (type.includes("application/x-www-form-urlencoded")) {
+    email = new URLSearchParams(text).get("email");
+  }
+  return typeof email === "string" ? email : "";
+}
+
+/**
+ * Every password sign-in (POST /api/auth/callback/credentials) is counted per account and per
+ * client address BEFORE next-auth checks the password: while either is locked the answer is a
+ * real HTTP 429 with Retry-After (next-auth's `authorize` cannot set a status). The JSON body keeps
+ * next-auth's `{ url }` shape with `error=TooManyAttempts`, so its client still understands it.
+ */
+async function post(req: NextRequest, ctx: Ctx) {
+  const { nextauth } = await ctx.params;
+  if (nextauth[0] === "callback" && nextauth[1] === "credentials") {
+    const email = (await credentialsEmail(req)).slice(0, 320);
+    if (email.trim()) {
+      try {
+        await authRateLimiter(env()).beginSignIn(getDb(), { email, ip: clientIp(req.headers) });
+      } catch (err) {
+        if (!isRateLimited(err)) throw err;
+        const url = new URL("/sign-in", env().PUBLIC_URL);
+        url.searchParams.set("error", "TooManyAttempts");
+        return NextResponse.json(
+          {
+            url: url.toString(),
+            error: "TooManyAttempts",
+            message: err.message,
+            retryAfter: err.retryAfterSeconds,
+          },
+          { status: 429, headers: { "Retry-After": String(err.retryAfterSeconds) } },
+        );
+      }
+    }
+  }
+  return handler(req, ctx);
+}
+
+export { handler as GET, post as POST };

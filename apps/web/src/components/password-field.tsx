@@ -1,0 +1,91 @@
+"use client";
+
+import { type ChangeEvent, useEffect, useId, useState } from "react";
+import { passwordStrength, type Strength } from "~/lib/password-strength";
+
+const LABELS = ["Very weak", "Weak", "Fair", "Strong", "Very strong"] as const;
+
+/**
+ * A new-password input with a strength meter (zxcvbn, the same rule the server enforces:
+ * "Fair" and below are refused). The dictionaries load once typing pauses (400 ms), so a form
+ * filled and sent at once (autofill, scripts) never pays for them.
+ */
+export function NewPasswordField({
+  label = "Password",
+  name = "password",
+  error,
+}: {
+  label?: string;
+  name?: string;
+  /** The server's message about this field (lib/field-errors.ts `fieldError`), shown under it. */
+  error?: string | undefined;
+}) {
+  const id = useId();
+  const [value, setValue] = useState("");
+  const [strength, setStrength] = useState<Strength | null>(null);
+
+  useEffect(() => {
+    if (!value) {
+      setStrength(null);
+      return;
+    }
+    let stale = false;
+    const timer = setTimeout(() => {
+      passwordStrength(value).then(
+        (s) => {
+          if (!stale) setStrength(s);
+        },
+        () => undefined,
+      );
+    }, 400);
+    return () => {
+      stale = true;
+      clearTimeout(timer);
+    };
+  }, [value]);
+
+  const text = !value
+    ? "At least 8 characters, hard to guess: several uncommon words work well."
+    : value.length < 8
+      ? "At least 8 characters."
+      : strength
+        ? `${LABELS[strength.score]}${strength.ok ? "" : " — too easy to guess"}${strength.feedback ? `. ${strength.feedback}` : ""}`
+        : "Checking…";
+
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        name={name}
+        type="password"
+        required
+        minLength={8}
+        maxLength={256}
+        autoComplete="new-password"
+        aria-describedby={error ? `${id}-error ${id}-strength` : `${id}-strength`}
+        aria-invalid={error ? true : undefined}
+        value={value}
+        onChange={(e: ChangeEvent<HTMLInputElement>) => setValue(e.target.value)}
+      />
+      <meter
+        className="strength"
+        aria-label="Strength"
+        min={0}
+        max={4}
+        low={2.5}
+        high={3.5}
+        optimum={4}
+        value={value.length >= 8 && strength ? strength.score : 0}
+      />
+      {error ? (
+        <small id={`${id}-error`} className="error field-error">
+          {error}
+        </small>
+      ) : null}
+      <small id={`${id}-strength`} className="muted" data-testid="password-strength">
+        {text}
+      </small>
+    </div>
+  );
+}
