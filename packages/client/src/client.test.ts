@@ -396,7 +396,7 @@ describe("resume beyond one frame's cursors", () => {
     );
     for (const id of ids) client.track(id, 1);
     const socket = await open(client);
-    const hello = socket.of("hello")[0] as { cursors: Record<string, number> };
+    const hello = socket.of("hello")[0] as unknown as { cursors: Record<string, number> };
     expect(Object.keys(hello.cursors)).toEqual(ids.slice(0, MAX_SYNC_CURSORS));
     const syncs = socket.of("sync") as unknown as { id: string; cursors: Record<string, number> }[];
     expect(syncs.map((s) => Object.keys(s.cursors).length)).toEqual([MAX_SYNC_CURSORS, 7]);
