@@ -136,20 +136,51 @@ test("opens at the newest message with only a window of rows in the DOM", async 
 test("scrolling up pages back to the very first message, keeping the place", async () => {
   test.setTimeout(120_000);
   const log = historyOf(alicePage);
-  // Slow pages a little so the loading row is seen.
+  // The first older page waits until the test has noted the reader's place (so the loading row is
+  // seen, and a fast page cannot land before the place is read).
+  let releasePage = () => {};
+  const pageHeld = new Promise<void>((resolve) => {
+    releasePage = resolve;
+  });
   await alicePage.route(isHistory, async (route) => {
-    await new Promise((r) => setTimeout(r, 250));
+    await pageHeld;
     await route.continue();
   });
 
-  // The first page back: the row that was at the top stays where the reader is.
+  // The first page back: the row at the top of the viewport stays where the reader sees it, to
+  // the pixel, while the page's rows above it are laid out.
   await log.evaluate((el) => {
     el.scrollTop = 0;
   });
   await expect(log.getByRole("status").filter({ hasText: "Loading older messages" })).toBeVisible();
-  const topBody = (await log.locator("li.msg .body").first().textContent()) ?? "";
+  const topRow = () =>
+    log.evaluate((el) => {
+      const top = el.getBoundingClientRect().top;
+      const row = [...el.querySelectorAll("li.msg")].find(
+        (li) => li.getBoundingClientRect().bottom > top + 1,
+      );
+      return {
+        seq: row?.getAttribute("data-seq") ?? "",
+        offset: Math.round((row?.getBoundingClientRect().top ?? 0) - top),
+      };
+    });
+  const place = await topRow();
+  const offsetOf = (seq: string) =>
+    log.evaluate((el, s) => {
+      const row = el.querySelector(`li.msg[data-seq="${s}"]`);
+      return row ? Math.round(row.getBoundingClientRect().top - el.getBoundingClientRect().top) : null;
+    }, seq);
+  releasePage();
   await expect(log.getByRole("status").filter({ hasText: "Loading older messages" })).toHaveCount(0);
-  await expect(log.locator("li.msg .body").getByText(topBody.trim(), { exact: true })).toBeInViewport();
+  await expect(log.locator(`li.msg[data-seq="${place.seq}"]`)).toBeInViewport();
+  // Rows of the new page rendered above the viewport (overscan) are measured after it arrived: the
+  // row stays in place once they are, and stays there.
+  await expect(log.locator("li.msg").first()).not.toHaveAttribute("data-seq", place.seq);
+  await expect
+    .poll(async () => Math.abs(((await offsetOf(place.seq)) ?? 1e9) - place.offset))
+    .toBeLessThanOrEqual(2);
+  await alicePage.waitForTimeout(1_000);
+  expect(Math.abs(((await offsetOf(place.seq)) ?? 1e9) - place.offset)).toBeLessThanOrEqual(2);
   await expect(alicePage.getByRole("button", { name: "Jump to latest messages" })).toBeVisible();
   await alicePage.unroute(isHistory);
 
