@@ -159,10 +159,13 @@ function useKeepPlaceOnResize(scroller: { current: HTMLElement | null }) {
   );
 }
 
-/** How long the place is held after a page was prepended, counted from the last shift it corrected… */
-const HOLD_PLACE_MS = 1_000;
+/**
+ * How long the place is held after a page was prepended, counted from the last move it saw (a busy
+ * machine lays out the new rows seconds after the page arrived)…
+ */
+const HOLD_PLACE_MS = 3_000;
 /** …and at most this long after the page arrived. */
-const MAX_HOLD_MS = 5_000;
+const MAX_HOLD_MS = 10_000;
 
 /**
  * Keeps the row at the top of the viewport where it is while a page prepended above it is laid
@@ -198,11 +201,12 @@ function useHoldPlace(scroller: { current: HTMLElement | null }) {
     const h = held.current;
     if (!el || !h) return;
     const now = performance.now();
-    const row = el.querySelector<HTMLElement>(`li.msg[data-seq="${h.seq}"]`);
-    if (!row || now - h.lastChange > HOLD_PLACE_MS || now - h.since > MAX_HOLD_MS) {
+    if (now - h.lastChange > HOLD_PLACE_MS || now - h.since > MAX_HOLD_MS) {
       held.current = null;
       return;
     }
+    const row = el.querySelector<HTMLElement>(`li.msg[data-seq="${h.seq}"]`);
+    if (!row) return; // not rendered right now (Virtuoso is between ranges): the next check
     // Mid-prepend Virtuoso shows the new rows' estimate as a margin and scrolls by it a frame
     // later: not a shift to undo.
     const list = el.querySelector<HTMLElement>("[data-testid='virtuoso-item-list']");
