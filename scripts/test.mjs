@@ -188,10 +188,14 @@ function redisSkipBanner(error) {
   ].join("\n");
 }
 
-/** Runs one tier; resolves with its exit code (signals forwarded, so Ctrl-C reaches it). */
+/**
+ * Runs one tier; resolves with its exit code. The tools run straight from node_modules/.bin (not
+ * through npx, which does not pass a signal on), and SIGINT/SIGTERM are forwarded to them.
+ */
 function runTier(cmd, args) {
+  const PATH = [path.join(root, "node_modules/.bin"), env.PATH ?? ""].join(path.delimiter);
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: "inherit", env, cwd: root });
+    const child = spawn(cmd, args, { stdio: "inherit", env: { ...env, PATH }, cwd: root });
     const forward = (signal) => () => child.kill(signal);
     const onInt = forward("SIGINT");
     const onTerm = forward("SIGTERM");
@@ -247,34 +251,18 @@ async function main() {
       env.REDIS_URL = process.env.REDIS_URL || redis.url;
     }
 
-    const integration = [
-      "node",
-      "scripts/with-test-db.mjs",
-      "npx",
-      "vitest",
-      "run",
-      "--project",
-      "integration",
-    ];
+    const integration = ["node", "scripts/with-test-db.mjs", "vitest", "run", "--project", "integration"];
     if (redis.skipRedis) for (const f of REDIS_TEST_FILES) integration.push("--exclude", f);
     const tiers = [
-      ["unit", ["npx", "vitest", "run", "--project", "unit"]],
+      ["unit", ["vitest", "run", "--project", "unit"]],
       ["integration", integration],
       ...(skipE2e
         ? []
         : [
-            ["build", ["npx", "turbo", "run", "build", "--filter=@parley/web"]],
+            ["build", ["turbo", "run", "build", "--filter=@parley/web"]],
             [
               "e2e",
-              [
-                "node",
-                "scripts/with-test-db.mjs",
-                "npx",
-                "playwright",
-                "test",
-                "-c",
-                "e2e/playwright.config.ts",
-              ],
+              ["node", "scripts/with-test-db.mjs", "playwright", "test", "-c", "e2e/playwright.config.ts"],
             ],
           ]),
     ];
