@@ -1,7 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { expect, type Locator, type Page, test } from "@playwright/test";
 import pg from "pg";
-import { artifact, firstUser, historyOf, newUser, sharedChannel, signUp, trpc } from "./fixtures";
+import {
+  artifact,
+  firstUser,
+  historyOf,
+  newUser,
+  sharedChannel,
+  signUp,
+  trpc,
+  wasHighlighted,
+  watchHighlights,
+} from "./fixtures";
 
 // The message list with a long history: 2,000 messages over three days in one channel. It must
 // open at the newest message with only a window of rows in the DOM, page back to the very first
@@ -242,11 +252,12 @@ test("a New messages divider marks what arrived while the reader was away", asyn
 
 test("?m=<seq> opens at that message, pages newer on scroll, and Jump to latest returns", async () => {
   const target = seeded[FIRST_YESTERDAY]!;
+  await watchHighlights(alicePage); // the highlight lasts 2.5 s: a busy machine can look later
   await alicePage.goto(`${channelUrl}?m=${target.seq}`);
   const log = historyOf(alicePage);
   const row = rowOf(alicePage, target.body);
   await expect(row).toBeInViewport();
-  await expect(row).toHaveClass(/ml-highlight/);
+  await expect.poll(() => wasHighlighted(alicePage, target.seq)).toBe(true);
   await expect(row.getByRole("separator", { name: "Yesterday" })).toBeVisible();
   expect(await log.locator("li.msg").count()).toBeLessThan(200);
   await expect(log.getByText("bob unread 3", { exact: true })).toHaveCount(0);
