@@ -21,7 +21,7 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["{apps,packages}/**/*.integration.test.ts"],
+          include: ["{apps,packages,scripts}/**/*.integration.test.ts"],
           exclude,
           environment: "node",
           testTimeout: 30_000,

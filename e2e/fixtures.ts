@@ -139,3 +139,37 @@ export async function trpc<T>(
   expect(res.status(), await res.text()).toBe(200);
   return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
 }
+
+/**
+ * Notes every message the list highlights (`.ml-highlight`, shown for 2.5 s after a jump) from
+ * now on, also across navigations, so a busy machine cannot make the test look too late.
+ */
+export async function watchHighlights(page: Page): Promise<void> {
+  const install = () => {
+    const w = window as unknown as { __highlighted?: Set<string> };
+    if (w.__highlighted) return;
+    const seen = new Set<string>();
+    w.__highlighted = seen;
+    const note = () => {
+      for (const li of document.querySelectorAll(".ml-highlight li.msg")) {
+        seen.add(li.getAttribute("data-seq") ?? "");
+      }
+    };
+    new MutationObserver(note).observe(document, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ["class"],
+    });
+  };
+  await page.addInitScript(install);
+  await page.evaluate(install);
+}
+
+/** Whether the list highlighted the message with this seq since watchHighlights. */
+export function wasHighlighted(page: Page, seq: number | string): Promise<boolean> {
+  return page.evaluate(
+    (s) => (window as unknown as { __highlighted?: Set<string> }).__highlighted?.has(s) ?? false,
+    String(seq),
+  );
+}

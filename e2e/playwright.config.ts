@@ -31,7 +31,8 @@ export default defineConfig({
     screenshot: "only-on-failure",
     trace: "retain-on-failure",
     launchOptions: {
-      executablePath: "/usr/bin/chromium",
+      // Debian's chromium by default; CHROMIUM_PATH points at another build (npm test checks it first).
+      executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
       args: [
         "--headless",
         "--no-sandbox",

@@ -2,52 +2,286 @@
 /**
  * `npm test`: every tier, in order of cost — unit, integration (real Postgres/Redis), then the
  * browser tests (built app in Debian's Chromium). Stops at the first failing tier.
- * Uses DATABASE_URL / REDIS_URL when given; otherwise this machine's local services.
- * Flags: --skip-e2e.
+ *
+ * First (in about a second) it checks what the tiers need, and stops before running any of them
+ * with what to install or start:
+ *   Chromium    CHROMIUM_PATH, else /usr/bin/chromium (`apt-get install chromium`); not with --skip-e2e
+ *   PostgreSQL  DATABASE_URL must answer when given; without it 127.0.0.1:5432 (user postgres), and
+ *               when nothing answers there, a throwaway embedded PostgreSQL (scripts/throwaway-postgres.mjs:
+ *               temp dir, started for this run, removed afterwards — also on failure and Ctrl-C)
+ *   Redis       REDIS_URL must answer when given; without it 127.0.0.1:6379, and when nothing answers
+ *               there, the Redis-engine tests are SKIPPED (said loudly, before and after; on CI
+ *               (CI=true) it is an error instead)
+ *   S3          optional: the running scripts/s3-server.sh, else the S3 storage tests are skipped
+ * Flags: --skip-e2e (no build, no browser tests, no Chromium needed).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const env = {
-  ...process.env,
-  NEXT_TELEMETRY_DISABLED: "1",
-  TURBO_TELEMETRY_DISABLED: "1",
-  DATABASE_URL: process.env.DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/postgres",
-  REDIS_URL: process.env.REDIS_URL || "redis://127.0.0.1:6379",
-};
+const DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
+const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+const DEFAULT_CHROMIUM = "/usr/bin/chromium";
+/** The integration test files that need a Redis server (see PARLEY_TEST_SKIP_REDIS in the others). */
+const REDIS_TEST_FILES = [
+  "packages/core/src/engine/redis.integration.test.ts",
+  "packages/gateway/test/delivery-redis.integration.test.ts",
+  "packages/gateway/test/gateway-kill.integration.test.ts",
+];
+const CHECK_TIMEOUT_MS = 2_000;
+
 const skipE2e = process.argv.includes("--skip-e2e");
-// S3 test server (scripts/s3-server.sh): when it answers and no S3_ENDPOINT is given, use its settings.
-if (!env.S3_ENDPOINT) {
+const isCi = process.env.CI === "true";
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1" };
+
+/** A URL for messages: no password. */
+function shown(url) {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+function checkChromium() {
+  const file = process.env.CHROMIUM_PATH || DEFAULT_CHROMIUM;
+  const from = process.env.CHROMIUM_PATH ? "CHROMIUM_PATH" : "the default";
+  try {
+    if (!statSync(file).isFile()) throw new Error("not a file");
+    accessSync(file, constants.X_OK);
+    return { ok: true, note: `Chromium: ${file}` };
+  } catch {
+    return {
+      ok: false,
+      problem: [
+        `Chromium: no executable at ${file} (${from}); the browser tests run in it.`,
+        "  install Debian's:        sudo apt-get install chromium fonts-noto-color-emoji",
+        "  or use another build:    CHROMIUM_PATH=/path/to/chromium npm test",
+        "  or leave them out:       npm test -- --skip-e2e",
+      ],
+    };
+  }
+}
+
+async function canReachPostgres(url) {
+  const { default: pg } = await import("pg");
+  const u = new URL(url);
+  u.pathname = "/postgres"; // where scripts/with-test-db.mjs creates its databases from
+  const client = new pg.Client({ connectionString: u.toString(), connectionTimeoutMillis: CHECK_TIMEOUT_MS });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message || error.code || String(error) : String(error);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function checkPostgres() {
+  if (process.env.DATABASE_URL) {
+    const error = await canReachPostgres(process.env.DATABASE_URL);
+    if (!error) return { ok: true, note: `PostgreSQL: ${shown(process.env.DATABASE_URL)} (DATABASE_URL)` };
+    return {
+      ok: false,
+      problem: [
+        `PostgreSQL: cannot connect to ${shown(process.env.DATABASE_URL)} (DATABASE_URL): ${error}`,
+        "  start that server or fix DATABASE_URL (a role that may CREATE DATABASE),",
+        "  or unset DATABASE_URL: the tests then use 127.0.0.1:5432 (sudo apt-get install postgresql)",
+        "  or, when nothing answers there, a throwaway embedded PostgreSQL.",
+      ],
+    };
+  }
+  const error = await canReachPostgres(DEFAULT_DATABASE_URL);
+  if (!error) return { ok: true, note: `PostgreSQL: ${DEFAULT_DATABASE_URL}`, url: DEFAULT_DATABASE_URL };
+  return {
+    ok: true,
+    embedded: true,
+    note: [
+      `PostgreSQL: nothing usable at ${DEFAULT_DATABASE_URL} (${error}) and no DATABASE_URL:`,
+      "  the tests run on a throwaway embedded PostgreSQL (started now, removed afterwards).",
+      "  To use a server instead: sudo apt-get install postgresql, or DATABASE_URL=postgresql://user:pass@host:5432/postgres",
+    ].join("\n"),
+  };
+}
+
+async function canReachRedis(url) {
+  const { default: Redis } = await import("ioredis");
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: CHECK_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  let cause = "";
+  redis.on("error", (error) => {
+    cause ||= error.message;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+    return null;
+  } catch (error) {
+    return cause || (error instanceof Error ? error.message : String(error));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const REDIS_HINT = "sudo apt-get install redis-server (then: redis-server --daemonize yes --bind 127.0.0.1)";
+
+async function checkRedis() {
+  if (process.env.REDIS_URL) {
+    const error = await canReachRedis(process.env.REDIS_URL);
+    if (!error) return { ok: true, note: `Redis: ${shown(process.env.REDIS_URL)} (REDIS_URL)` };
+    return {
+      ok: false,
+      problem: [
+        `Redis: cannot connect to ${shown(process.env.REDIS_URL)} (REDIS_URL): ${error}`,
+        "  start that server or fix REDIS_URL, or unset REDIS_URL (127.0.0.1:6379 is tried then).",
+        `  A local one: ${REDIS_HINT}`,
+      ],
+    };
+  }
+  const error = await canReachRedis(DEFAULT_REDIS_URL);
+  if (!error) return { ok: true, note: `Redis: ${DEFAULT_REDIS_URL}`, url: DEFAULT_REDIS_URL };
+  if (isCi) {
+    return {
+      ok: false,
+      problem: [
+        `Redis: nothing at ${DEFAULT_REDIS_URL} (${error}) and no REDIS_URL; CI runs every test.`,
+        `  ${REDIS_HINT}, or set REDIS_URL.`,
+      ],
+    };
+  }
+  return { ok: true, skipRedis: true, error };
+}
+
+function checkS3() {
+  if (env.S3_ENDPOINT) return `S3: ${env.S3_ENDPOINT}:${env.S3_PORT ?? ""} (S3_ENDPOINT)`;
+  // The S3 test server (scripts/s3-server.sh): when it answers, use its settings.
   const s3 = spawnSync("bash", [path.join(root, "scripts/s3-server.sh"), "env"], { encoding: "utf8" });
   if (s3.status === 0) {
     for (const [, name, value] of s3.stdout.matchAll(/^export (S3_\w+)=(.*)$/gm)) env[name] = value;
+    return `S3: the test server at ${env.S3_ENDPOINT}:${env.S3_PORT}`;
   }
+  return "S3: none (optional): the S3 storage tests are skipped; start one with `bash scripts/s3-server.sh start`";
 }
 
-const tiers = [
-  ["unit", ["npx", "vitest", "run", "--project", "unit"]],
-  ["integration", ["node", "scripts/with-test-db.mjs", "npx", "vitest", "run", "--project", "integration"]],
-  ...(skipE2e
-    ? []
-    : [
-        ["build", ["npx", "turbo", "run", "build", "--filter=@parley/web"]],
-        [
-          "e2e",
-          ["node", "scripts/with-test-db.mjs", "npx", "playwright", "test", "-c", "e2e/playwright.config.ts"],
-        ],
-      ]),
-];
+function redisSkipBanner(error) {
+  const line = "!".repeat(78);
+  return [
+    line,
+    `!! Redis: nothing at ${DEFAULT_REDIS_URL} (${error}) and no REDIS_URL.`,
+    "!! SKIPPED: the Redis-engine integration tests (the memory engine is still tested):",
+    ...REDIS_TEST_FILES.map((f) => `!!   ${f}`),
+    "!!   packages/core/src/fanout.integration.test.ts (its redis engine half)",
+    `!! To run them: ${REDIS_HINT}, or set REDIS_URL.`,
+    line,
+  ].join("\n");
+}
 
-for (const [name, [cmd, ...args]] of tiers) {
-  console.log(`\n=== ${name}: ${cmd} ${args.join(" ")}`);
+/**
+ * Runs one tier; resolves with its exit code. The tools run straight from node_modules/.bin (not
+ * through npx, which does not pass a signal on), and SIGINT/SIGTERM are forwarded to them.
+ */
+function runTier(cmd, args) {
+  const PATH = [path.join(root, "node_modules/.bin"), env.PATH ?? ""].join(path.delimiter);
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: "inherit", env: { ...env, PATH }, cwd: root });
+    const forward = (signal) => () => child.kill(signal);
+    const onInt = forward("SIGINT");
+    const onTerm = forward("SIGTERM");
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
+    const done = (code) => {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+      resolve(code);
+    };
+    child.on("error", (error) => {
+      console.error(`cannot run ${cmd}: ${error.message}`);
+      done(127);
+    });
+    child.on("exit", (code, signal) => done(code ?? (signal === "SIGINT" ? 130 : 1)));
+  });
+}
+
+async function main() {
   const started = Date.now();
-  const r = spawnSync(cmd, args, { stdio: "inherit", env, cwd: root });
-  const secs = ((Date.now() - started) / 1000).toFixed(1);
-  if (r.status !== 0) {
-    console.error(`=== ${name} FAILED after ${secs}s (exit ${r.status ?? r.signal})`);
-    process.exit(r.status || 1);
+  const [chromium, postgres, redis] = await Promise.all([
+    skipE2e ? { ok: true, note: "Chromium: not needed (--skip-e2e)" } : checkChromium(),
+    checkPostgres(),
+    checkRedis(),
+  ]);
+  const failed = [chromium, postgres, redis].filter((c) => !c.ok);
+  if (failed.length > 0) {
+    console.error("npm test cannot run here yet; nothing was run:\n");
+    for (const c of failed) console.error(`✗ ${c.problem.join("\n")}\n`);
+    console.error("(Every tier needs PostgreSQL; the integration tests Redis; the browser tests Chromium.)");
+    return 1;
   }
-  console.log(`=== ${name} passed in ${secs}s`);
+  const s3 = checkS3();
+  console.log(`checked in ${Date.now() - started} ms:`);
+  for (const c of [chromium, postgres, redis])
+    if (c.note) console.log(`  ${c.note.replaceAll("\n", "\n  ")}`);
+  console.log(`  ${s3}`);
+  if (redis.skipRedis) console.log(`\n${redisSkipBanner(redis.error)}`);
+
+  let embedded = null;
+  try {
+    if (postgres.embedded) {
+      const { startThrowawayPostgres } = await import("./throwaway-postgres.mjs");
+      embedded = await startThrowawayPostgres({ log: (m) => console.log(`  ${m}`) });
+      env.DATABASE_URL = embedded.url;
+    } else {
+      env.DATABASE_URL = process.env.DATABASE_URL || postgres.url;
+    }
+    if (redis.skipRedis) {
+      delete env.REDIS_URL; // the browser tests' server then uses the in-process memory engine
+      env.PARLEY_TEST_SKIP_REDIS = "1";
+    } else {
+      env.REDIS_URL = process.env.REDIS_URL || redis.url;
+    }
+
+    const integration = ["node", "scripts/with-test-db.mjs", "vitest", "run", "--project", "integration"];
+    if (redis.skipRedis) for (const f of REDIS_TEST_FILES) integration.push("--exclude", f);
+    const tiers = [
+      ["unit", ["vitest", "run", "--project", "unit"]],
+      ["integration", integration],
+      ...(skipE2e
+        ? []
+        : [
+            ["build", ["turbo", "run", "build", "--filter=@parley/web"]],
+            [
+              "e2e",
+              ["node", "scripts/with-test-db.mjs", "playwright", "test", "-c", "e2e/playwright.config.ts"],
+            ],
+          ]),
+    ];
+    for (const [name, [cmd, ...args]] of tiers) {
+      console.log(`\n=== ${name}: ${cmd} ${args.join(" ")}`);
+      const tierStarted = Date.now();
+      const code = await runTier(cmd, args);
+      const secs = ((Date.now() - tierStarted) / 1000).toFixed(1);
+      if (code !== 0) {
+        console.error(`=== ${name} FAILED after ${secs}s (exit ${code})`);
+        return code || 1;
+      }
+      console.log(`=== ${name} passed in ${secs}s`);
+    }
+    if (redis.skipRedis) console.log(`\n${redisSkipBanner(redis.error)}`);
+    return 0;
+  } finally {
+    await embedded?.stop();
+  }
 }
+
+process.exitCode = await main();

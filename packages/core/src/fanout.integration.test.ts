@@ -34,6 +34,7 @@ async function eventually(check: () => void, timeoutMs = 3_000): Promise<void> {
 type Backend = { name: string; make: () => Engine; cleanup: () => Promise<void> };
 
 const hub = new MemoryHub();
+// `npm test` without a Redis server sets PARLEY_TEST_SKIP_REDIS (and says so loudly): memory only.
 const backends: Backend[] = [
   { name: "memory", make: () => new MemoryEngine({ hub }), cleanup: async () => {} },
   {
@@ -50,7 +51,7 @@ const backends: Backend[] = [
       redis.disconnect();
     },
   },
-];
+].filter((b) => b.name !== "redis" || process.env.PARLEY_TEST_SKIP_REDIS !== "1");
 
 let t: TTestDb;
 beforeAll(async () => {

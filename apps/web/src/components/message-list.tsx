@@ -159,6 +159,104 @@ function useKeepPlaceOnResize(scroller: { current: HTMLElement | null }) {
   );
 }
 
+/**
+ * How long the place is held after a page was prepended, counted from the last move it saw (a busy
+ * machine lays out the new rows seconds after the page arrived)…
+ */
+const HOLD_PLACE_MS = 3_000;
+/** …and at most this long after the page arrived. */
+const MAX_HOLD_MS = 10_000;
+
+/**
+ * Keeps the row at the top of the viewport where it is while a page prepended above it is laid
+ * out. Virtuoso scrolls down by an ESTIMATE of the new rows' height (rows × the last measured
+ * row's height) and corrects the estimate only while the reader is scrolling up (its upward
+ * compensation lapses 50 ms after the last scroll event). The new rows it renders above the
+ * viewport (`increaseViewportBy`) or where the header was are measured after that on a slow or busy
+ * machine, and the difference moved the rows being read (by ~240 px, 9 rows, in the e2e run).
+ *
+ * `hold()` (called in the render that prepends, while the DOM still shows the old rows) notes the
+ * top row and its offset. `check()` runs after Virtuoso has taken in new sizes (its
+ * `totalListHeightChanged`, so after any correction of its own): when that row moved within the
+ * content (a layout shift above it) and on screen, it is scrolled back; a scroll alone (the reader,
+ * a script) or a shift Virtuoso already made up for gives the new place. It ends on the reader's input
+ * (`release`: wheel, touch, key and mouse events on the list) or when nothing moved for
+ * HOLD_PLACE_MS.
+ */
+function useHoldPlace(scroller: { current: HTMLElement | null }) {
+  const held = useRef<{
+    seq: string;
+    offset: number;
+    scrollTop: number;
+    since: number;
+    lastChange: number;
+  } | null>(null);
+
+  const release = useCallback(() => {
+    held.current = null;
+  }, []);
+
+  const checkNow = useCallback(() => {
+    const el = scroller.current;
+    const h = held.current;
+    if (!el || !h) return;
+    const now = performance.now();
+    if (now - h.lastChange > HOLD_PLACE_MS || now - h.since > MAX_HOLD_MS) {
+      held.current = null;
+      return;
+    }
+    const row = el.querySelector<HTMLElement>(`li.msg[data-seq="${h.seq}"]`);
+    if (!row) return; // not rendered right now (Virtuoso is between ranges): the next check
+    // Mid-prepend Virtuoso shows the new rows' estimate as a margin and scrolls by it a frame
+    // later: not a shift to undo.
+    const list = el.querySelector<HTMLElement>("[data-testid='virtuoso-item-list']");
+    if (list && /^-?[1-9]/.test(list.style.marginTop)) return;
+    const offset = row.getBoundingClientRect().top - el.getBoundingClientRect().top;
+    const scrollTop = el.scrollTop;
+    // Where the row is in the content: a scroll alone leaves it there, a layout shift moves it.
+    const isShifted = Math.abs(offset + scrollTop - (h.offset + h.scrollTop)) >= 0.5;
+    if (isShifted && Math.abs(offset - h.offset) >= 0.5) {
+      // Rows above it changed height (and no scroll made up for it): put it back where the
+      // reader had it, as far as the scroller goes (a move it cannot undo is kept).
+      el.scrollTop = scrollTop + (offset - h.offset);
+      h.offset = row.getBoundingClientRect().top - el.getBoundingClientRect().top;
+      h.scrollTop = el.scrollTop;
+      h.lastChange = now;
+    } else if (isShifted || scrollTop !== h.scrollTop) {
+      // Made up for already, or a scroll: the new place.
+      h.offset = offset;
+      h.scrollTop = scrollTop;
+      h.lastChange = now;
+    }
+  }, [scroller]);
+
+  /** After the current task (Virtuoso's size handling, including its own scroll corrections). */
+  const check = useCallback(() => {
+    if (held.current) queueMicrotask(checkNow);
+  }, [checkNow]);
+
+  const hold = useCallback(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const top = el.getBoundingClientRect().top;
+    const row = [...el.querySelectorAll<HTMLElement>("li.msg[data-seq]")].find(
+      (r) => r.getBoundingClientRect().bottom > top + 1,
+    );
+    const seq = row?.dataset.seq;
+    if (!row || seq === undefined) return;
+    const now = performance.now();
+    held.current = {
+      seq,
+      offset: row.getBoundingClientRect().top - top,
+      scrollTop: el.scrollTop,
+      since: now,
+      lastChange: now,
+    };
+  }, [scroller]);
+
+  return { hold, check, release };
+}
+
 /** Now, refreshed at each local midnight, so "Today" becomes "Yesterday" in a list left open overnight. */
 function useToday(): Date {
   const [today, setToday] = useState(() => new Date());
@@ -210,6 +308,7 @@ export function MessageList({
   const virtuoso = useRef<VirtuosoHandle>(null);
   const scroller = useRef<HTMLElement | null>(null);
   const observeRow = useKeepPlaceOnResize(scroller);
+  const { hold: holdPlace, check: checkPlace, release: releasePlace } = useHoldPlace(scroller);
   const [isAtBottom, setAtBottom] = useState(true);
   /** The newest seq on screen when the reader scrolled up: later ones count as unseen. */
   const [leftAtSeq, setLeftAtSeq] = useState<number | null>(null);
@@ -242,6 +341,7 @@ export function MessageList({
   // Prepending N rows must lower firstItemIndex by N in the same render: count the rows above
   // the previous first row (by seq), per window.
   const base = useRef<{ windowId: number; seq: number; index: number } | null>(null);
+  const held = useRef<number | null>(null);
   const firstMessage = items[0]?.kind === "message" ? items[0].row.message : undefined;
   const firstSeq = firstMessage?.seq;
   let firstItemIndex = FIRST_INDEX;
@@ -250,6 +350,11 @@ export function MessageList({
     const added =
       firstSeq < b.seq ? items.filter((it) => it.kind === "message" && it.row.message.seq < b.seq).length : 0;
     firstItemIndex = b.index - added;
+    // Rows are being prepended: note the reader's place before the DOM changes (once per page).
+    if (added > 0 && held.current !== firstItemIndex) {
+      held.current = firstItemIndex;
+      holdPlace();
+    }
   }
   if (firstSeq !== undefined)
     base.current = { windowId: feed.view.windowId, seq: firstSeq, index: firstItemIndex };
@@ -479,7 +584,14 @@ export function MessageList({
   const showJump = feed.isLoaded && (isDetached || !isAtBottom);
 
   return (
-    <div className="message-list">
+    // biome-ignore lint/a11y/noStaticElementInteractions: only listens, so the reader's own scrolling wins over useHoldPlace
+    <div
+      className="message-list"
+      onWheel={releasePlace}
+      onTouchStart={releasePlace}
+      onKeyDown={releasePlace}
+      onMouseDown={releasePlace}
+    >
       {!feed.isLoaded || isEmpty ? (
         <div className="history ml-placeholder" role="log" aria-label="Message history">
           {feed.loadError ? (
@@ -509,6 +621,7 @@ export function MessageList({
           alignToBottom
           followOutput={isFollowing ? followOutput : false}
           atBottomStateChange={onAtBottom}
+          totalListHeightChanged={checkPlace}
           atBottomThreshold={48}
           increaseViewportBy={{ top: 400, bottom: 400 }}
           scrollerRef={(el) => {

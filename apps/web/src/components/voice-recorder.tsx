@@ -40,6 +40,8 @@ type TRecording = {
   audio: AudioContext;
   timer: ReturnType<typeof setInterval>;
   startedAt: number;
+  /** When the reader stopped it (the encoder's last data and `onstop` come later, later still on a busy machine). */
+  stoppedAt?: number;
   peaks: number[];
   chunks: Blob[];
   keep: boolean;
@@ -62,6 +64,7 @@ export function VoiceRecorder({
     const r = rec.current;
     if (!r) return;
     r.keep = keep;
+    r.stoppedAt ??= performance.now();
     clearInterval(r.timer);
     if (r.recorder.state !== "inactive") r.recorder.stop();
   };
@@ -114,7 +117,7 @@ export function VoiceRecorder({
       if (e.data.size > 0) r.chunks.push(e.data);
     };
     recorder.onstop = () => {
-      const durationMs = Math.round(performance.now() - r.startedAt);
+      const durationMs = Math.round((r.stoppedAt ?? performance.now()) - r.startedAt);
       for (const track of r.stream.getTracks()) track.stop();
       void r.audio.close();
       rec.current = null;
