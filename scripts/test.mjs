@@ -15,10 +15,11 @@
  *   S3          optional: the running scripts/s3-server.sh, else the S3 storage tests are skipped
  * Flags: --skip-e2e (no build, no browser tests, no Chromium needed).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runChild } from "./run-child.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -188,30 +189,9 @@ function redisSkipBanner(error) {
   ].join("\n");
 }
 
-/**
- * Runs one tier; resolves with its exit code. The tools run straight from node_modules/.bin (not
- * through npx, which does not pass a signal on), and SIGINT/SIGTERM are forwarded to them.
- */
+/** Runs one tier from the repo root; resolves with its exit code (see run-child.mjs). */
 function runTier(cmd, args) {
-  const PATH = [path.join(root, "node_modules/.bin"), env.PATH ?? ""].join(path.delimiter);
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: "inherit", env: { ...env, PATH }, cwd: root });
-    const forward = (signal) => () => child.kill(signal);
-    const onInt = forward("SIGINT");
-    const onTerm = forward("SIGTERM");
-    process.on("SIGINT", onInt);
-    process.on("SIGTERM", onTerm);
-    const done = (code) => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-      resolve(code);
-    };
-    child.on("error", (error) => {
-      console.error(`cannot run ${cmd}: ${error.message}`);
-      done(127);
-    });
-    child.on("exit", (code, signal) => done(code ?? (signal === "SIGINT" ? 130 : 1)));
-  });
+  return runChild(cmd, args, { env, cwd: root });
 }
 
 async function main() {

@@ -5,14 +5,10 @@
 // clone it with createTestDb() from @parley/db/testing) and one clone of it as DATABASE_URL (for
 // processes that need a single database, e.g. the e2e web server). Everything named
 // `parley_tpl_<id>…` is dropped afterwards, also on failure and Ctrl-C; the exit code is the command's.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { migrateDeploy } from "./migrate.mjs";
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+import { runChild } from "./run-child.mjs";
 
 const quoteIdent = (name) => `"${name.replaceAll('"', '""')}"`;
 const withDatabase = (url, database) => {
@@ -45,31 +41,9 @@ async function dropAll(serverUrl, template) {
   });
 }
 
-/** Spawns the command with node_modules/.bin first on PATH (like npx); resolves with its exit code. */
+/** Runs the command (see run-child.mjs); resolves with its exit code. */
 function run(command, args, env) {
-  const binDirs = [path.join(process.cwd(), "node_modules/.bin"), path.join(root, "node_modules/.bin")];
-  const PATH = [...new Set(binDirs), env.PATH ?? ""].join(path.delimiter);
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: "inherit", env: { ...env, PATH } });
-    const forward = (signal) => () => child.kill(signal);
-    const onInt = forward("SIGINT");
-    const onTerm = forward("SIGTERM");
-    process.on("SIGINT", onInt);
-    process.on("SIGTERM", onTerm);
-    const done = (code) => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-      resolve(code);
-    };
-    child.on("error", (error) => {
-      console.error(`with-test-db: cannot run ${command}: ${error.message}`);
-      done(127);
-    });
-    child.on("exit", (code, signal) => {
-      const signals = { SIGINT: 2, SIGTERM: 15, SIGKILL: 9 };
-      done(code ?? 128 + (signals[signal] ?? 1));
-    });
-  });
+  return runChild(command, args, { env, label: "with-test-db: " });
 }
 
 async function main() {
