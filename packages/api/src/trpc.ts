@@ -10,6 +10,7 @@ import {
   type AuthRateLimiter,
   authRateLimiter,
   configureLimits,
+  configureSendBatching,
   describeIssues,
   fieldErrorsOf,
   getLimits,
@@ -56,6 +57,7 @@ export async function createContext(opts: CreateContextOptions): Promise<Context
   const env = opts.env ?? loadEnv();
   if (getLimits().maxMessageLength !== env.MAX_MESSAGE_LENGTH) {
     configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
+    configureSendBatching({ maxBatch: env.SEND_BATCH_MAX });
   }
   const base = {
     db: opts.db,

@@ -109,6 +109,11 @@ export const ZEnv = z.object({
   REALTIME_EMBEDDED: ZBool.default(true),
   /** Channels with more members than this are fanned out on read (one publish per gateway topic). */
   LARGE_CHANNEL_THRESHOLD: z.coerce.number().int().min(2).max(1_000_000).default(200),
+  /**
+   * Group commit: most sends stored by one statement (one transaction, one WAL flush); 1 stores
+   * every send on its own.
+   */
+  SEND_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(256),
   /** Longest message body, in characters. */
   MAX_MESSAGE_LENGTH: z.coerce.number().int().min(1).max(100_000).default(40_000),
   /** Where local-disk attachments live when no S3 endpoint is set. */

@@ -10,7 +10,7 @@ import type { BusMessage, Engine } from "./engine/types.ts";
 import type { ConversationEvent } from "./events.ts";
 import { setEventSink } from "./events.ts";
 import { createFanout, type Fanout } from "./fanout.ts";
-import { sendMessage } from "./messages.ts";
+import { sendMessage } from "./messages/send.ts";
 
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const keyPrefix = `parley-test:${randomUUID()}:`;

@@ -24,6 +24,7 @@ export {
 } from "./fanout.ts";
 export { isUuid, uuidv7 } from "./ids.ts";
 export * from "./limits.ts";
+export * from "./messages/send.ts";
 export * from "./messages.ts";
 export { checkPasswordStrength, MIN_PASSWORD_SCORE, type PasswordVerdict } from "./password-strength.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";

@@ -18,7 +18,7 @@ import {
   unarchiveConversation,
 } from "../src/conversations.ts";
 import type { UserEventRecord } from "../src/events.ts";
-import { sendMessage } from "../src/messages.ts";
+import { sendMessage } from "../src/messages/send.ts";
 import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();

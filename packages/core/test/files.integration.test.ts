@@ -19,7 +19,8 @@ import {
   getDownloadUrl,
   sweepPendingUploads,
 } from "../src/files.ts";
-import { getHistory, sendMessage } from "../src/messages.ts";
+import { sendMessage } from "../src/messages/send.ts";
+import { getHistory } from "../src/messages.ts";
 import { channelName, expectParley, logCounts, newActor, stored, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, expect } from "vitest";
 import type { Actor } from "../src/actor.ts";
 import { isParleyError, type ParleyErrorCode } from "../src/errors.ts";
 import { type ConversationEvent, MemoryEventBus, setEventSink } from "../src/events.ts";
-import type { MessageDto, SendResult } from "../src/messages.ts";
+import type { SendResult } from "../src/messages/send.ts";
+import type { MessageDto } from "../src/messages.ts";
 
 /** A test database with a workspace row; pool ≥ 10 so concurrency tests really run concurrently. */
 export async function setupDb(options: { allowOpenSignup?: boolean } = {}): Promise<TTestDb> {
@@ -21,6 +22,8 @@ export async function setupDb(options: { allowOpenSignup?: boolean } = {}): Prom
  */
 export function useTestDb(options: { allowOpenSignup?: boolean } = {}): {
   readonly db: Db;
+  /** The database's URL, for a second client on it (a second process, as it were). */
+  readonly url: string;
   bus: MemoryEventBus;
   /** The events published for one conversation while `fn` runs. */
   published: (conversationId: string, fn: () => Promise<unknown>) => Promise<ConversationEvent[]>;
@@ -38,6 +41,10 @@ export function useTestDb(options: { allowOpenSignup?: boolean } = {}): {
     get db(): Db {
       if (!testDb) throw new Error("the test database exists only while the file's tests run");
       return testDb.db;
+    },
+    get url(): string {
+      if (!testDb) throw new Error("the test database exists only while the file's tests run");
+      return testDb.url;
     },
     bus,
     async published(conversationId, fn) {

@@ -11,7 +11,8 @@ import {
 } from "../src/conversations.ts";
 import type { ConversationEvent } from "../src/events.ts";
 import { configureLimits, DEFAULT_LIMITS } from "../src/limits.ts";
-import { getHistory, sendMessage } from "../src/messages.ts";
+import { sendMessage } from "../src/messages/send.ts";
+import { getHistory } from "../src/messages.ts";
 import { addReaction } from "../src/reactions.ts";
 import { channelName, expectParley, logCounts, newActor, stored, useTestDb } from "./helpers.ts";
 

@@ -10,7 +10,7 @@ import {
   openDm,
   removeMember,
 } from "../src/conversations.ts";
-import { sendMessage } from "../src/messages.ts";
+import { sendMessage } from "../src/messages/send.ts";
 import { syncSince } from "../src/sync.ts";
 import { channelName, expectParley, newActor, useTestDb } from "./helpers.ts";
 

@@ -15,7 +15,8 @@ import {
 } from "../src/conversations.ts";
 import type { UserEventRecord } from "../src/events.ts";
 import { deleteMessage } from "../src/files.ts";
-import { getHistory, getThread, listPins, sendMessage } from "../src/messages.ts";
+import { sendMessage } from "../src/messages/send.ts";
+import { getHistory, getThread, listPins } from "../src/messages.ts";
 import { editMessage, pinMessage, unpinMessage } from "../src/reactions.ts";
 import { syncSince } from "../src/sync.ts";
 import { getMe, listAllUsers, setStatus } from "../src/users.ts";

@@ -3,6 +3,7 @@
 // DATABASE_URL. The client is generated into ./generated (gitignored) by `npm run db:generate`,
 // which also runs on `npm install`.
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { Prisma, PrismaClient } from "./generated/prisma/client.ts";
 
 export * from "./generated/prisma/client.ts";
@@ -22,16 +23,45 @@ export type TCreateDbOptions = {
   log?: Prisma.LogLevel[];
 };
 
-/** Builds a Prisma client on a pg pool for `url`; call `$disconnect()` to close the pool. */
+/** A node-postgres pool (the one under a `createDb` client). */
+export type SqlPool = pg.Pool;
+
+/** The pool under each `createDb` client, for hot paths that run named (prepared) statements. */
+const pools = new WeakMap<object, pg.Pool>();
+
+/**
+ * Builds a Prisma client on a pg pool for `url`; call `$disconnect()` to close the pool. The same
+ * pool serves `sqlPool(db)`: hot paths (group-committed sends) run named statements on it, which
+ * Postgres parses and plans once per connection instead of on every call as Prisma's raw queries
+ * are.
+ */
 export function createDb(url: string, options: TCreateDbOptions = {}): Db {
   if (!url) throw new Error("createDb: a postgresql:// URL is required.");
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
     idleTimeoutMillis: options.idleTimeoutMillis ?? 30_000,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 10_000,
   });
-  return new PrismaClient({ adapter, log: options.log }) as Db;
+  // An idle client's error (the server restarted) must not crash the process; the pool drops it.
+  pool.on("error", () => {});
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+  const db = new PrismaClient({ adapter, log: options.log }) as Db;
+  pools.set(db, pool);
+  return db;
+}
+
+/**
+ * The pg pool under a client made by `createDb`, or undefined for anything else (a transaction
+ * client, a client built elsewhere): callers then take their Prisma path.
+ */
+export function sqlPool(db: object): SqlPool | undefined {
+  return pools.get(db);
+}
+
+/** True when `err` is Postgres's unique violation (SQLSTATE 23505) as node-postgres reports it. */
+export function isPgUniqueViolation(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "23505";
 }
 
 // Next dev re-evaluates modules on every hot reload; keeping the client on globalThis stops each

@@ -13,6 +13,7 @@ import type { Server } from "node:http";
 import type { TEnv } from "@parley/config";
 import {
   configureLimits,
+  configureSendBatching,
   createEngine,
   createFanout,
   type Engine,
@@ -52,6 +53,7 @@ export type TRealtime = {
 export async function startRealtime(options: TRealtimeOptions): Promise<TRealtime> {
   const { env, db, logger } = options;
   configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
+  configureSendBatching({ maxBatch: env.SEND_BATCH_MAX });
   const engineLogger = logger.child({ component: "engine" });
   const engineLog: TEngineLogger = {
     warn: (...args: unknown[]) => engineLogger.warn({ args }, String(args[0])),

@@ -1,0 +1,378 @@
+/**
+ * Group commit: sends that arrive together reach Postgres as ONE pre-read and ONE write statement
+ * (one transaction, one WAL flush), and each is acked only after that statement committed.
+ *
+ * How a batch forms: `submit` queues the send and, unless `maxInFlight` batches are already
+ * running, flushes on the next turn of the event loop (`setImmediate`: every frame read in the same
+ * I/O phase joins). While batches run, new sends queue and go out together when one finishes. So
+ * a quiet server sends each message at once, and a busy one batches by itself, up to `maxBatch`.
+ *
+ * The guarantees stay those of a single send (ARCHITECTURE.md "Sending"):
+ * - Persist first: a send's promise settles after the statement committed (or failed).
+ * - Gapless per-conversation seq: the statement locks the batch's conversations in id order (no
+ *   deadlock between concurrent batches or with single writers, who lock one conversation), counts
+ *   the sends that still qualify under the lock (member, not archived, live thread root), bumps
+ *   each `lastSeq` by that count and numbers the sends `base + 1 … base + n` in submission order.
+ * - Idempotency: the pre-read finds an earlier message with the same (sender, clientMsgId) and
+ *   answers it as a duplicate; two sends with the same key never run at once (the second waits
+ *   for the batch of the first and then finds its message). A unique violation from a concurrent writer rolls
+ *   the whole statement back (nothing written, no seq used) and every send of that batch is retried
+ *   alone through `sendOne`, which answers duplicates exactly. Any other statement error does the
+ *   same, so one bad send cannot fail its neighbours.
+ * - The sender's order: one connection's sends are submitted one after another, each after the
+ *   previous was acked (the gateway's per-connection queue, the SDK's outbox), so they are in
+ *   successive batches; within a batch, seqs follow submission order.
+ * Statements are named, so each pooled connection parses and plans them once.
+ */
+import type { Db, SqlPool } from "@parley/db";
+import { EventKind, parseMentions } from "@parley/protocol";
+import type { Actor } from "../actor.ts";
+import { ParleyError } from "../errors.ts";
+import { type ConversationEvent, publishCommitted } from "../events.ts";
+import { uuidv7 } from "../ids.ts";
+import {
+  duplicateOf,
+  eventPayload,
+  explainRefusal,
+  requireSendable,
+  type SendCheck,
+  type SendInput,
+  type SendResult,
+  sendOne,
+  sentMessage,
+} from "./send-one.ts";
+
+/** Group commit settings. */
+export type SendBatchingOptions = {
+  /** Most sends in one statement; 1 turns group commit off (every send alone, as `sendOne`). */
+  maxBatch: number;
+  /** Batches running at once (each holds one pooled connection). */
+  maxInFlight: number;
+};
+
+/** Defaults: batches of up to 256, two at a time (one is checked while the other commits). */
+export const DEFAULT_SEND_BATCHING: Readonly<SendBatchingOptions> = Object.freeze({
+  maxBatch: 256,
+  maxInFlight: 2,
+});
+
+let batching: SendBatchingOptions = { ...DEFAULT_SEND_BATCHING };
+
+/** Sets group commit for this process (e.g. `{ maxBatch: env.SEND_BATCH_MAX }`); applies to new batchers. */
+export function configureSendBatching(next: Partial<SendBatchingOptions>): void {
+  batching = { ...batching, ...next };
+}
+
+type Pending = {
+  actor: Actor;
+  data: SendInput;
+  /** sender + clientMsgId: two sends with the same key never run at once. */
+  key: string;
+  resolve: (result: SendResult) => void;
+  reject: (err: unknown) => void;
+};
+
+/** One pre-read row (SendCheck plus the send's index in the batch). */
+type CheckRow = SendCheck & { i: number };
+
+const CHECK_SQL = `
+WITH inp AS (
+  SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[])
+    AS t(i, "userId", conv, "clientMsgId", root)
+), men AS (
+  SELECT * FROM unnest($6::int[], $7::uuid[], $8::int[]) AS t(i, "userId", ord)
+)
+SELECT inp.i, c.kind::text AS kind, c."archivedAt", (m."userId" IS NOT NULL) AS "isMember",
+  u.name AS "senderName", ex.id::text AS "existingId",
+  ARRAY(
+    SELECT men."userId"::text FROM men
+    JOIN "Membership" mm ON mm."conversationId" = inp.conv AND mm."userId" = men."userId"
+    WHERE men.i = inp.i ORDER BY men.ord
+  ) AS "mentionedMemberIds",
+  (r.id IS NOT NULL AND r."conversationId" = c.id AND r."deletedAt" IS NULL) AS "isRootLive",
+  (r."threadRootId" IS NOT NULL) AS "isRootAReply"
+FROM inp
+JOIN "User" u ON u.id = inp."userId"
+LEFT JOIN "Conversation" c ON c.id = inp.conv
+LEFT JOIN "Membership" m ON m."conversationId" = c.id AND m."userId" = inp."userId"
+LEFT JOIN "Message" ex ON ex."senderId" = inp."userId" AND ex."clientMsgId" = inp."clientMsgId"
+LEFT JOIN "Message" r ON r.id = inp.root`;
+
+// Timestamps travel as ISO strings with Z and are stored as UTC, like Prisma stores DateTime.
+const AT = `(at::timestamptz AT TIME ZONE 'UTC')::timestamp(3)`;
+
+const WRITE_SQL = `
+WITH inp AS (
+  SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::uuid[],
+    $8::bool[], $9::text[], $10::bool[], $11::text[], $12::text[])
+    AS t(i, id, conv, sender, "clientMsgId", body, root, "alsoInChannel", mentioned, "mentionsAll", payload, at)
+), locked AS (
+  SELECT c.id FROM "Conversation" c
+  WHERE c.id IN (SELECT conv FROM inp) AND c."archivedAt" IS NULL
+  ORDER BY c.id
+  FOR UPDATE
+), ok AS (
+  SELECT inp.* FROM inp
+  WHERE inp.conv IN (SELECT id FROM locked)
+    AND EXISTS (SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = inp.conv AND mm."userId" = inp.sender)
+    AND (inp.root IS NULL OR EXISTS (
+      SELECT 1 FROM "Message" r
+      WHERE r.id = inp.root AND r."conversationId" = inp.conv AND r."threadRootId" IS NULL AND r."deletedAt" IS NULL
+    ))
+), counts AS (
+  SELECT conv, count(*)::int AS n FROM ok GROUP BY conv
+), c AS (
+  UPDATE "Conversation" cv SET "lastSeq" = cv."lastSeq" + counts.n
+  FROM counts WHERE cv.id = counts.conv
+  RETURNING cv.id, cv."lastSeq" - counts.n AS base
+), numbered AS (
+  SELECT ok.*, (c.base + row_number() OVER (PARTITION BY ok.conv ORDER BY ok.i))::int AS seq
+  FROM ok JOIN c ON c.id = ok.conv
+), e AS (
+  INSERT INTO "Event" ("conversationId", seq, kind, "actorId", payload, "createdAt")
+  SELECT conv, seq, '${EventKind.MessageCreated}', sender, payload::jsonb, ${AT} FROM numbered
+), msg AS (
+  INSERT INTO "Message" (id, "conversationId", seq, "senderId", "clientMsgId", body, "threadRootId",
+    "alsoInChannel", "mentionedUserIds", "mentionsAll", "createdAt")
+  SELECT id, conv, seq, sender, "clientMsgId", body, root, "alsoInChannel", mentioned::uuid[], "mentionsAll", ${AT}
+  FROM numbered
+), roots AS (
+  UPDATE "Message" m SET "replyCount" = m."replyCount" + x.n, "lastReplyAt" = x.last
+  FROM (
+    SELECT root, count(*)::int AS n, max(${AT}) AS last FROM numbered WHERE root IS NOT NULL GROUP BY root
+  ) x
+  WHERE m.id = x.root
+)
+SELECT i, seq FROM numbered`;
+
+/** A send the pre-read let through, with what the write needs. */
+type Writable = {
+  p: Pending;
+  id: string;
+  createdAt: Date;
+  senderName: string;
+  mentionedUserIds: string[];
+  mentionsAll: boolean;
+  payload: string;
+};
+
+/** Collects sends for one database and writes them in batches. */
+export class SendBatcher {
+  private readonly queue: Pending[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  /** sender + clientMsgId of every send in a running batch. */
+  private readonly keys = new Set<string>();
+  /** Counters since start: batches run, sends in them, sends retried alone after a failed statement. */
+  readonly stats = { batches: 0, sends: 0, retriedAlone: 0 };
+
+  constructor(
+    private readonly db: Db,
+    private readonly pool: SqlPool,
+    private readonly options: SendBatchingOptions,
+  ) {}
+
+  /** Queues one validated send; settles after its batch committed (or with its refusal). */
+  submit(actor: Actor, data: SendInput): Promise<SendResult> {
+    return new Promise<SendResult>((resolve, reject) => {
+      this.queue.push({ actor, data, key: `${actor.userId}\n${data.clientMsgId}`, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.options.maxInFlight || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      // A send whose key is in a running batch waits for it (and then finds its message).
+      const batch: Pending[] = [];
+      const waiting: Pending[] = [];
+      while (this.queue.length > 0 && batch.length < this.options.maxBatch) {
+        const p = this.queue.shift() as Pending;
+        if (this.keys.has(p.key)) {
+          waiting.push(p);
+        } else {
+          this.keys.add(p.key);
+          batch.push(p);
+        }
+      }
+      this.queue.unshift(...waiting);
+      if (batch.length === 0) return;
+      this.stats.batches++;
+      this.stats.sends += batch.length;
+      this.inFlight++;
+      void this.run(batch).finally(() => {
+        for (const p of batch) this.keys.delete(p.key);
+        this.inFlight--;
+        this.schedule();
+      });
+    }
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
+    let checks: Map<number, CheckRow>;
+    try {
+      checks = await this.check(batch);
+    } catch {
+      await this.alone(batch);
+      return;
+    }
+    const writable: Writable[] = [];
+    for (const [i, p] of batch.entries()) {
+      const check = checks.get(i);
+      try {
+        if (!check) throw new ParleyError("UNAUTHORIZED", "Unknown user");
+        if (check.existingId) {
+          duplicateOf(this.db, p.actor, check.existingId, p.data.conversationId).then(p.resolve, p.reject);
+          continue;
+        }
+        requireSendable(check, p.data.threadRootId ?? null);
+      } catch (err) {
+        p.reject(err);
+        continue;
+      }
+      const id = uuidv7();
+      const createdAt = new Date();
+      const mentionsAll = parseMentions(p.data.body).all;
+      const stored = {
+        id,
+        createdAt,
+        senderName: check.senderName,
+        mentionedUserIds: check.mentionedMemberIds,
+        attachments: [],
+      };
+      const payload = JSON.stringify(eventPayload(p.actor, p.data, stored, mentionsAll));
+      writable.push({
+        p,
+        id,
+        createdAt,
+        senderName: check.senderName,
+        mentionedUserIds: check.mentionedMemberIds,
+        mentionsAll,
+        payload,
+      });
+    }
+    if (writable.length === 0) return;
+
+    let seqs: Map<number, number>;
+    try {
+      seqs = await this.write(writable);
+    } catch {
+      // Nothing of the statement was written: each send alone answers exactly (duplicates too).
+      await this.alone(writable.map((w) => w.p));
+      return;
+    }
+    const events: ConversationEvent[] = [];
+    const done: { p: Pending; result: SendResult }[] = [];
+    const refused: Pending[] = [];
+    for (const [i, w] of writable.entries()) {
+      const seq = seqs.get(i);
+      if (seq === undefined) {
+        refused.push(w.p);
+        continue;
+      }
+      const sent = sentMessage(w.p.actor, w.p.data, {
+        id: w.id,
+        seq,
+        createdAt: w.createdAt,
+        senderName: w.senderName,
+        mentionedUserIds: w.mentionedUserIds,
+        attachments: [],
+      });
+      events.push(sent.event);
+      done.push({ p: w.p, result: { message: sent.message, duplicate: false } });
+    }
+    publishCommitted(events);
+    for (const { p, result } of done) p.resolve(result);
+    for (const p of refused) explainRefusal(this.db, p.actor, p.data).then(p.resolve, p.reject);
+  }
+
+  /** The pre-read for a whole batch: one row per send whose sender exists, keyed by index. */
+  private async check(batch: readonly Pending[]): Promise<Map<number, CheckRow>> {
+    const menI: number[] = [];
+    const menUser: string[] = [];
+    const menOrd: number[] = [];
+    for (const [i, p] of batch.entries()) {
+      for (const [ord, userId] of parseMentions(p.data.body).userIds.entries()) {
+        menI.push(i);
+        menUser.push(userId);
+        menOrd.push(ord);
+      }
+    }
+    const result = await this.pool.query<CheckRow>({
+      name: "parley_send_check_v1",
+      text: CHECK_SQL,
+      values: [
+        batch.map((_, i) => i),
+        batch.map((p) => p.actor.userId),
+        batch.map((p) => p.data.conversationId),
+        batch.map((p) => p.data.clientMsgId),
+        batch.map((p) => p.data.threadRootId ?? null),
+        menI,
+        menUser,
+        menOrd,
+      ],
+    });
+    return new Map(result.rows.map((row) => [row.i, row]));
+  }
+
+  /** The one write statement; returns the seq of each stored send by index in `writable`. */
+  private async write(writable: readonly Writable[]): Promise<Map<number, number>> {
+    const result = await this.pool.query<{ i: number; seq: number }>({
+      name: "parley_send_write_v1",
+      text: WRITE_SQL,
+      values: [
+        writable.map((_, i) => i),
+        writable.map((w) => w.id),
+        writable.map((w) => w.p.data.conversationId),
+        writable.map((w) => w.p.actor.userId),
+        writable.map((w) => w.p.data.clientMsgId),
+        writable.map((w) => w.p.data.body),
+        writable.map((w) => w.p.data.threadRootId ?? null),
+        writable.map((w) => w.p.data.threadRootId !== undefined && w.p.data.alsoInChannel === true),
+        writable.map((w) => `{${w.mentionedUserIds.join(",")}}`),
+        writable.map((w) => w.mentionsAll),
+        writable.map((w) => w.payload),
+        writable.map((w) => w.createdAt.toISOString()),
+      ],
+    });
+    return new Map(result.rows.map((row) => [row.i, row.seq]));
+  }
+
+  /** Each send on its own, one after another (the fallback when a batch statement failed). */
+  private async alone(sends: readonly Pending[]): Promise<void> {
+    this.stats.retriedAlone += sends.length;
+    for (const p of sends) {
+      try {
+        p.resolve(await sendOne(this.db, p.actor, p.data));
+      } catch (err) {
+        p.reject(err);
+      }
+    }
+  }
+}
+
+const batchers = new WeakMap<object, SendBatcher>();
+
+/** The group commit's counters for `db` (null before its first batched send). */
+export function sendBatchStats(db: Db): Readonly<SendBatcher["stats"]> | null {
+  return batchers.get(db)?.stats ?? null;
+}
+
+/** The group commit for `db` (one per client), or null when it is turned off (`maxBatch` 1). */
+export function groupCommit(db: Db, pool: SqlPool): SendBatcher | null {
+  if (batching.maxBatch <= 1) return null;
+  let batcher = batchers.get(db);
+  if (!batcher) {
+    batcher = new SendBatcher(db, pool, { ...batching });
+    batchers.set(db, batcher);
+  }
+  return batcher;
+}

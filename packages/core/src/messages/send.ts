@@ -1,0 +1,30 @@
+/**
+ * Sending a message — the hot path, and the only writer of new messages.
+ *
+ * `sendMessage` validates the input, then takes one of two roads to the same guarantees
+ * (ARCHITECTURE.md "Sending"):
+ * - a send without attachments joins the group commit (`send-batch.ts`): sends that arrive
+ *   together are checked with one read and stored with ONE statement, each acked after it commits;
+ * - a send with attachments (or on a client without a pg pool, e.g. a transaction client) goes
+ *   alone through `sendOne` (`send-one.ts`), which is also the group commit's fallback.
+ */
+import { type Db, sqlPool } from "@parley/db";
+import type { Actor } from "../actor.ts";
+import { parseInput } from "../errors.ts";
+import { ZSendMessage } from "../schemas.ts";
+import { groupCommit } from "./send-batch.ts";
+import { type SendResult, sendOne } from "./send-one.ts";
+
+export { configureSendBatching, type SendBatchingOptions, sendBatchStats } from "./send-batch.ts";
+export type { SendResult, SentMessageRef } from "./send-one.ts";
+
+/** Sends a message (idempotent per sender + clientMsgId). See the file header for the guarantees. */
+export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise<SendResult> {
+  const data = parseInput(ZSendMessage, input);
+  const pool = sqlPool(db);
+  if (pool && (data.attachmentIds?.length ?? 0) === 0) {
+    const batcher = groupCommit(db, pool);
+    if (batcher) return batcher.submit(actor, data);
+  }
+  return sendOne(db, actor, data);
+}

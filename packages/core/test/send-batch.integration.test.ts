@@ -1,0 +1,208 @@
+/**
+ * Group commit (core/src/messages/send-batch.ts) against real Postgres: concurrent sends share
+ * statements yet keep every single-send guarantee — gapless per-conversation seqs in submission
+ * order, exactly one message per (sender, clientMsgId) even when two clients race, per-send
+ * refusals that do not fail their neighbours, thread counters and mentions as for one send.
+ */
+import { randomUUID } from "node:crypto";
+import { createDb } from "@parley/db";
+import { describe, expect, it } from "vitest";
+import { archiveConversation, createChannel } from "../src/conversations.ts";
+import { sendBatchStats, sendMessage } from "../src/messages/send.ts";
+import { getThread } from "../src/messages.ts";
+import { channelName, expectParley, newActor, stored, useTestDb } from "./helpers.ts";
+
+const t = useTestDb();
+
+/** A public channel with `n` members besides its creator (all returned as actors). */
+async function channelWith(n: number) {
+  const owner = await newActor(t.db);
+  const members = await Promise.all(Array.from({ length: n }, () => newActor(t.db)));
+  const ch = await createChannel(t.db, owner, {
+    name: channelName("gc"),
+    isPrivate: false,
+    memberIds: members.map((m) => m.userId),
+  });
+  return { ch, owner, members };
+}
+
+describe("group commit", () => {
+  it("stores concurrent sends in shared statements with gapless seqs, in submission order per conversation", async () => {
+    const rooms = await Promise.all(Array.from({ length: 4 }, () => channelWith(5)));
+    const before = sendBatchStats(t.db)?.batches ?? 0;
+    const startSeqs = await t.db.conversation.findMany({
+      where: { id: { in: rooms.map((r) => r.ch.id) } },
+      select: { id: true, lastSeq: true },
+    });
+    // 4 rooms × 5 senders × 5 rounds, all submitted in the same tick.
+    const sends: { conversationId: string; body: string; promise: ReturnType<typeof sendMessage> }[] = [];
+    for (let round = 0; round < 5; round++) {
+      for (const [r, room] of rooms.entries()) {
+        for (const [m, member] of room.members.entries()) {
+          const body = `r${r} m${m} round${round}`;
+          sends.push({
+            conversationId: room.ch.id,
+            body,
+            promise: sendMessage(t.db, member, {
+              conversationId: room.ch.id,
+              clientMsgId: randomUUID(),
+              body,
+            }),
+          });
+        }
+      }
+    }
+    const results = await Promise.all(sends.map((s) => s.promise));
+    const stats = sendBatchStats(t.db);
+    expect(stats).not.toBeNull();
+    // 100 sends went out in far fewer statements than sends.
+    expect((stats?.batches ?? 0) - before).toBeLessThan(20);
+
+    for (const room of rooms) {
+      const start = startSeqs.find((c) => c.id === room.ch.id)?.lastSeq ?? 0;
+      const mine = sends
+        .map((s, i) => ({ ...s, message: stored(results[i] as Awaited<ReturnType<typeof sendMessage>>) }))
+        .filter((s) => s.conversationId === room.ch.id);
+      // Seqs follow submission order and are exactly start+1 … start+25 (no gap, no repeat).
+      expect(mine.map((s) => s.message.seq)).toEqual(Array.from({ length: 25 }, (_, i) => start + i + 1));
+      const rows = await t.db.message.findMany({
+        where: { conversationId: room.ch.id, seq: { gt: start } },
+        orderBy: { seq: "asc" },
+        select: { seq: true, body: true, id: true },
+      });
+      expect(rows.map((r) => r.body)).toEqual(mine.map((s) => s.body));
+      expect(rows.map((r) => r.id)).toEqual(mine.map((s) => s.message.id));
+      const events = await t.db.event.findMany({
+        where: { conversationId: room.ch.id, seq: { gt: start } },
+        orderBy: { seq: "asc" },
+        select: { seq: true, kind: true, payload: true },
+      });
+      expect(events.map((e) => e.seq)).toEqual(rows.map((r) => r.seq));
+      expect(events.every((e) => e.kind === "message.created")).toBe(true);
+      const conv = await t.db.conversation.findUniqueOrThrow({ where: { id: room.ch.id } });
+      expect(conv.lastSeq).toBe(start + 25);
+    }
+  });
+
+  it("stores one message when the same clientMsgId is sent twice at once, and answers the other as a duplicate", async () => {
+    const { ch, members } = await channelWith(1);
+    const sender = members[0]!;
+    const clientMsgId = randomUUID();
+    const input = { conversationId: ch.id, clientMsgId, body: "once" };
+    const [a, b] = await Promise.all([sendMessage(t.db, sender, input), sendMessage(t.db, sender, input)]);
+    expect([a.duplicate, b.duplicate].sort()).toEqual([false, true]);
+    expect(a.message.id).toBe(b.message.id);
+    expect(a.message.seq).toBe(b.message.seq);
+    expect(await t.db.message.count({ where: { senderId: sender.userId, clientMsgId } })).toBe(1);
+  });
+
+  it("stores exactly one message when two processes race the same sends (unique violation → each send alone)", async () => {
+    const { ch, members } = await channelWith(3);
+    // A second client on the same database has its own pool and batcher, like a second gateway.
+    const other = createDb(t.url, { max: 4 });
+    try {
+      const inputs = members.flatMap((m) =>
+        Array.from({ length: 10 }, (_, k) => ({
+          actor: m,
+          input: { conversationId: ch.id, clientMsgId: randomUUID(), body: `race ${k}` },
+        })),
+      );
+      const results = await Promise.all(
+        inputs.flatMap(({ actor, input }) => [
+          sendMessage(t.db, actor, input),
+          sendMessage(other, actor, input),
+        ]),
+      );
+      for (let k = 0; k < inputs.length; k++) {
+        const [x, y] = [results[2 * k]!, results[2 * k + 1]!];
+        expect(x.message.id).toBe(y.message.id);
+        expect([x.duplicate, y.duplicate].filter((d) => !d)).toHaveLength(1);
+      }
+      const rows = await t.db.message.findMany({ where: { conversationId: ch.id }, orderBy: { seq: "asc" } });
+      expect(rows).toHaveLength(inputs.length);
+      const events = await t.db.event.findMany({ where: { conversationId: ch.id }, orderBy: { seq: "asc" } });
+      // The log stays dense: every seq from 1 to lastSeq exists once.
+      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
+    } finally {
+      await other.$disconnect();
+    }
+  });
+
+  it("refuses one send of a batch (archived, not a member, unknown root) without failing its neighbours", async () => {
+    const open = await channelWith(2);
+    const archived = await channelWith(1);
+    await archiveConversation(t.db, archived.owner, { conversationId: archived.ch.id });
+    const stranger = await newActor(t.db);
+    const secret = await createChannel(t.db, stranger, { name: channelName("secret"), isPrivate: true });
+    const [a, b] = open.members as [(typeof open.members)[0], (typeof open.members)[0]];
+    const start = (await t.db.conversation.findUniqueOrThrow({ where: { id: open.ch.id } })).lastSeq;
+
+    const settled = await Promise.allSettled([
+      sendMessage(t.db, a, { conversationId: open.ch.id, clientMsgId: randomUUID(), body: "one" }),
+      sendMessage(t.db, archived.members[0]!, {
+        conversationId: archived.ch.id,
+        clientMsgId: randomUUID(),
+        body: "x",
+      }),
+      sendMessage(t.db, a, { conversationId: secret.id, clientMsgId: randomUUID(), body: "x" }),
+      sendMessage(t.db, b, {
+        conversationId: open.ch.id,
+        clientMsgId: randomUUID(),
+        body: "x",
+        threadRootId: randomUUID(),
+      }),
+      sendMessage(t.db, b, { conversationId: open.ch.id, clientMsgId: randomUUID(), body: "two" }),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual([
+      "fulfilled",
+      "rejected",
+      "rejected",
+      "rejected",
+      "fulfilled",
+    ]);
+    await expectParley(Promise.reject((settled[1] as PromiseRejectedResult).reason), "FORBIDDEN", /archived/);
+    await expectParley(Promise.reject((settled[2] as PromiseRejectedResult).reason), "NOT_FOUND");
+    await expectParley(Promise.reject((settled[3] as PromiseRejectedResult).reason), "NOT_FOUND", /Thread/);
+    const seqs = [settled[0], settled[4]].map(
+      (s) => (s as PromiseFulfilledResult<{ message: { seq: number } }>).value.message.seq,
+    );
+    expect(seqs).toEqual([start + 1, start + 2]);
+    expect(await t.db.message.count({ where: { conversationId: { in: [archived.ch.id, secret.id] } } })).toBe(
+      0,
+    );
+  });
+
+  it("counts a batch of thread replies on the root and keeps only members' mentions, in order", async () => {
+    const { ch, owner, members } = await channelWith(4);
+    const outsider = await newActor(t.db);
+    const root = stored(
+      await sendMessage(t.db, owner, { conversationId: ch.id, clientMsgId: randomUUID(), body: "root" }),
+    );
+    const [m0, m1, m2] = members as [(typeof members)[0], (typeof members)[0], (typeof members)[0]];
+    const body = `hi <@${m2.userId}> <@${outsider.userId}> <@${m1.userId}> <!here>`;
+    const replies = await Promise.all(
+      members.map((m, k) =>
+        sendMessage(t.db, m, {
+          conversationId: ch.id,
+          clientMsgId: randomUUID(),
+          body: k === 0 ? body : `reply ${k}`,
+          threadRootId: root.id,
+          alsoInChannel: k === 1,
+        }),
+      ),
+    );
+    const first = stored(replies[0]!);
+    expect(first.mentionedUserIds).toEqual([m2.userId, m1.userId]);
+    expect(first.mentionsAll).toBe(true);
+    expect(first.senderName).toBe(m0.name);
+    expect(stored(replies[1]!).alsoInChannel).toBe(true);
+    const row = await t.db.message.findUniqueOrThrow({ where: { id: first.id } });
+    expect(row.mentionedUserIds).toEqual([m2.userId, m1.userId]);
+    expect(row.createdAt.getTime()).toBe(first.createdAt.getTime());
+    const thread = await getThread(t.db, owner, { rootId: root.id });
+    expect(thread.root.replyCount).toBe(4);
+    expect(thread.replies.map((r) => r.id)).toEqual(replies.map((r) => r.message.id));
+    const latest = Math.max(...replies.map((r) => stored(r).createdAt.getTime()));
+    expect(thread.root.lastReplyAt?.getTime()).toBe(latest);
+  });
+});
