@@ -19,38 +19,20 @@
  */
 import "~/styles/message-list.css";
 import { useSearchParams } from "next/navigation";
-import {
-  type ComponentPropsWithoutRef,
-  forwardRef,
-  useCallback,
-  useEffect,
-  useLayoutEffect,
-  useMemo,
-  useRef,
-  useState,
-} from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { type Components, type ListRange, Virtuoso, type VirtuosoHandle } from "react-virtuoso";
 import type { TPendingMessage, useConversationFeed } from "~/lib/chat-data";
+import { useHoldPlace, useKeepPlaceOnResize } from "~/lib/scroll-place";
 import { isInMainList, newMessagesDividerSeq, type TTimelineRow, timelineRows } from "~/lib/timeline";
 import type { TMessage } from "~/trpc/types";
 import { MessageItem, PendingItem, type TMessageActions } from "./message-item";
+import { Footer, Header, List, Scroller, type TListContext } from "./message-list-frame";
 
 type TFeedView = ReturnType<typeof useConversationFeed>;
 
 type TItem =
   | { kind: "message"; key: string; row: TTimelineRow<TMessage> }
   | { kind: "pending"; key: string; pending: TPendingMessage };
-
-/** What the header and footer rows show (passed as Virtuoso's context so the components stay stable). */
-type TListContext = {
-  hasMoreBefore: boolean;
-  isLoadingOlder: boolean;
-  loadOlder: () => void;
-  hasMoreAfter: boolean;
-  isLoadingNewer: boolean;
-  loadNewer: () => void;
-  isEmpty: boolean;
-};
 
 /** Far above any number of rows one session can prepend (Virtuoso needs a positive index). */
 const FIRST_INDEX = 10_000_000;
@@ -65,197 +47,7 @@ const MIN_ROWS = 20;
  */
 const SETTLE_MS = 400;
 
-const Scroller = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div">>(function Scroller(props, ref) {
-  // A focusable log so keyboard users can scroll it; named as the e2e suite finds it.
-  return (
-    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
-    <div {...props} ref={ref} className="history" role="log" aria-label="Message history" tabIndex={0} />
-  );
-});
-
-const List = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div">>(function List(props, ref) {
-  // Virtuoso wraps each row in a div (measured), and an <ol> may only hold <li>.
-  // biome-ignore lint/a11y/useSemanticElements: see above
-  return <div {...props} ref={ref} role="list" aria-label="Messages" />;
-});
-
-/** The loading row or "Load … messages" button at one end of a window that does not reach it. */
-function PageEdge({
-  which,
-  isLoading,
-  onLoad,
-}: {
-  which: "older" | "newer";
-  isLoading: boolean;
-  onLoad: () => void;
-}) {
-  return (
-    <div className="ml-edge">
-      {isLoading ? (
-        <span className="ml-loading" role="status">
-          <span className="ml-spinner" aria-hidden="true" /> Loading {which} messages…
-        </span>
-      ) : (
-        <button type="button" className="quiet" onClick={onLoad}>
-          Load {which} messages
-        </button>
-      )}
-    </div>
-  );
-}
-
-function Header({ context }: { context?: TListContext }) {
-  if (!context) return null;
-  if (context.hasMoreBefore) {
-    return <PageEdge which="older" isLoading={context.isLoadingOlder} onLoad={context.loadOlder} />;
-  }
-  return context.isEmpty ? null : (
-    <p className="ml-start muted">This is the very beginning of the conversation.</p>
-  );
-}
-
-function Footer({ context }: { context?: TListContext }) {
-  if (!context?.hasMoreAfter) return <div className="ml-bottom-space" />;
-  return <PageEdge which="newer" isLoading={context.isLoadingNewer} onLoad={context.loadNewer} />;
-}
-
 const COMPONENTS: Components<TItem, TListContext> = { Scroller, List, Header, Footer };
-
-/**
- * Keeps what is on screen in place when a row entirely above the viewport changes height (rows
- * seen for the first time are Virtuoso's business). Returns the ref callback for each row.
- */
-function useKeepPlaceOnResize(scroller: { current: HTMLElement | null }) {
-  const [observer] = useState(() => {
-    if (typeof ResizeObserver === "undefined") return null;
-    const heights = new WeakMap<Element, number>();
-    const observer = new ResizeObserver((entries) => {
-      const el = scroller.current;
-      let shift = 0;
-      const top = el?.getBoundingClientRect().top ?? 0;
-      for (const entry of entries) {
-        // A row Virtuoso took out of the DOM reports a size of 0: forget it, it moved nothing.
-        if (!entry.target.isConnected) {
-          observer.unobserve(entry.target);
-          heights.delete(entry.target);
-          continue;
-        }
-        const height = entry.borderBoxSize[0]?.blockSize ?? entry.contentRect.height;
-        const previous = heights.get(entry.target);
-        heights.set(entry.target, height);
-        if (previous === undefined || previous === height) continue;
-        if (entry.target.getBoundingClientRect().bottom <= top + 1) shift += height - previous;
-      }
-      if (el && shift !== 0) el.scrollTop += shift;
-    });
-    return observer;
-  });
-  useEffect(() => () => observer?.disconnect(), [observer]);
-  return useCallback(
-    (row: HTMLElement | null) => {
-      if (row) observer?.observe(row);
-    },
-    [observer],
-  );
-}
-
-/**
- * How long the place is held after a page was prepended, counted from the last move it saw (a busy
- * machine lays out the new rows seconds after the page arrived)…
- */
-const HOLD_PLACE_MS = 3_000;
-/** …and at most this long after the page arrived. */
-const MAX_HOLD_MS = 10_000;
-
-/**
- * Keeps the row at the top of the viewport where it is while a page prepended above it is laid
- * out. Virtuoso scrolls down by an ESTIMATE of the new rows' height (rows × the last measured
- * row's height) and corrects the estimate only while the reader is scrolling up (its upward
- * compensation lapses 50 ms after the last scroll event). The new rows it renders above the
- * viewport (`increaseViewportBy`) or where the header was are measured after that on a slow or busy
- * machine, and the difference moved the rows being read (by ~240 px, 9 rows, in the e2e run).
- *
- * `hold()` (called in the render that prepends, while the DOM still shows the old rows) notes the
- * top row and its offset. `check()` runs after Virtuoso has taken in new sizes (its
- * `totalListHeightChanged`, so after any correction of its own): when that row moved within the
- * content (a layout shift above it) and on screen, it is scrolled back; a scroll alone (the reader,
- * a script) or a shift Virtuoso already made up for gives the new place. It ends on the reader's input
- * (`release`: wheel, touch, key and mouse events on the list) or when nothing moved for
- * HOLD_PLACE_MS.
- */
-function useHoldPlace(scroller: { current: HTMLElement | null }) {
-  const held = useRef<{
-    seq: string;
-    offset: number;
-    scrollTop: number;
-    since: number;
-    lastChange: number;
-  } | null>(null);
-
-  const release = useCallback(() => {
-    held.current = null;
-  }, []);
-
-  const checkNow = useCallback(() => {
-    const el = scroller.current;
-    const h = held.current;
-    if (!el || !h) return;
-    const now = performance.now();
-    if (now - h.lastChange > HOLD_PLACE_MS || now - h.since > MAX_HOLD_MS) {
-      held.current = null;
-      return;
-    }
-    const row = el.querySelector<HTMLElement>(`li.msg[data-seq="${h.seq}"]`);
-    if (!row) return; // not rendered right now (Virtuoso is between ranges): the next check
-    // Mid-prepend Virtuoso shows the new rows' estimate as a margin and scrolls by it a frame
-    // later: not a shift to undo.
-    const list = el.querySelector<HTMLElement>("[data-testid='virtuoso-item-list']");
-    if (list && /^-?[1-9]/.test(list.style.marginTop)) return;
-    const offset = row.getBoundingClientRect().top - el.getBoundingClientRect().top;
-    const scrollTop = el.scrollTop;
-    // Where the row is in the content: a scroll alone leaves it there, a layout shift moves it.
-    const isShifted = Math.abs(offset + scrollTop - (h.offset + h.scrollTop)) >= 0.5;
-    if (isShifted && Math.abs(offset - h.offset) >= 0.5) {
-      // Rows above it changed height (and no scroll made up for it): put it back where the
-      // reader had it, as far as the scroller goes (a move it cannot undo is kept).
-      el.scrollTop = scrollTop + (offset - h.offset);
-      h.offset = row.getBoundingClientRect().top - el.getBoundingClientRect().top;
-      h.scrollTop = el.scrollTop;
-      h.lastChange = now;
-    } else if (isShifted || scrollTop !== h.scrollTop) {
-      // Made up for already, or a scroll: the new place.
-      h.offset = offset;
-      h.scrollTop = scrollTop;
-      h.lastChange = now;
-    }
-  }, [scroller]);
-
-  /** After the current task (Virtuoso's size handling, including its own scroll corrections). */
-  const check = useCallback(() => {
-    if (held.current) queueMicrotask(checkNow);
-  }, [checkNow]);
-
-  const hold = useCallback(() => {
-    const el = scroller.current;
-    if (!el) return;
-    const top = el.getBoundingClientRect().top;
-    const row = [...el.querySelectorAll<HTMLElement>("li.msg[data-seq]")].find(
-      (r) => r.getBoundingClientRect().bottom > top + 1,
-    );
-    const seq = row?.dataset.seq;
-    if (!row || seq === undefined) return;
-    const now = performance.now();
-    held.current = {
-      seq,
-      offset: row.getBoundingClientRect().top - top,
-      scrollTop: el.scrollTop,
-      since: now,
-      lastChange: now,
-    };
-  }, [scroller]);
-
-  return { hold, check, release };
-}
 
 /** Now, refreshed at each local midnight, so "Today" becomes "Yesterday" in a list left open overnight. */
 function useToday(): Date {

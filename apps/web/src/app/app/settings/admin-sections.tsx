@@ -1,0 +1,288 @@
+"use client";
+
+/** The admin sections of Settings: workspace, uploads, users and security events. */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useEffect, useState } from "react";
+import { Field, FormError } from "~/components/field";
+import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { useTRPC } from "~/trpc/react";
+import { formatDate } from "./settings-shared";
+
+export function WorkspaceAdmin() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const status = useQuery(trpc.workspace.status.queryOptions());
+  const [name, setName] = useState("");
+  const [isOpen, setOpen] = useState(false);
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    if (status.data) {
+      setName(status.data.name ?? "");
+      setOpen(status.data.allowOpenSignup);
+    }
+  }, [status.data]);
+  const update = useMutation(
+    trpc.workspace.update.mutationOptions({
+      onSuccess: async () => {
+        setSaved(true);
+        await queryClient.invalidateQueries(trpc.workspace.status.queryFilter());
+      },
+    }),
+  );
+  return (
+    <section className="card" aria-labelledby="workspace-heading">
+      <h2 id="workspace-heading">Workspace</h2>
+      <form
+        className="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setSaved(false);
+          update.mutate({ name: name.trim(), allowOpenSignup: isOpen });
+        }}
+      >
+        <Field
+          label="Workspace name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          required
+          maxLength={80}
+          error={fieldError(update.error, "name")}
+        />
+        <label className="check">
+          <input type="checkbox" checked={isOpen} onChange={(e) => setOpen(e.target.checked)} />
+          Allow open sign-up (anyone with the address can create an account)
+        </label>
+        <FormError message={formErrorMessage(update.error, ["name"])} />
+        <div className="row" style={{ alignItems: "center" }}>
+          <button type="submit" className="primary" disabled={update.isPending}>
+            Save workspace settings
+          </button>
+          {saved ? <span role="status">Saved.</span> : null}
+        </div>
+      </form>
+    </section>
+  );
+}
+
+const MB = 1024 * 1024;
+
+/** Bytes as MB (MiB) for the form: up to three decimals, no trailing zeros. */
+function toMb(bytes: number): string {
+  return String(Math.round((bytes / MB) * 1000) / 1000);
+}
+
+/** Lines of a textarea: trimmed, empty ones dropped. */
+function linesOf(text: string): string[] {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+}
+
+const isSameSet = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x) => b.includes(x));
+
+/** Admins: the workspace's upload limits over the server's defaults (never above its ceiling). */
+export function UploadsAdmin() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const settings = useQuery(trpc.workspace.uploadLimits.queryOptions());
+  const [sizeMb, setSizeMb] = useState("");
+  const [types, setTypes] = useState("");
+  const [saved, setSaved] = useState<string | null>(null);
+  useEffect(() => {
+    if (settings.data) {
+      setSizeMb(toMb(settings.data.effective.maxUploadBytes));
+      setTypes(settings.data.effective.blockedTypes.join("\n"));
+    }
+  }, [settings.data]);
+  const onSuccess = (message: string) => async () => {
+    setSaved(message);
+    await Promise.all([
+      queryClient.invalidateQueries(trpc.workspace.uploadLimits.queryFilter()),
+      queryClient.invalidateQueries(trpc.files.limits.queryFilter()),
+    ]);
+  };
+  const save = useMutation(
+    trpc.workspace.setUploadLimits.mutationOptions({ onSuccess: onSuccess("Saved.") }),
+  );
+  const reset = useMutation(
+    trpc.workspace.setUploadLimits.mutationOptions({ onSuccess: onSuccess("Back to the defaults.") }),
+  );
+  const defaults = settings.data?.defaults;
+
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    if (!defaults) return;
+    setSaved(null);
+    reset.reset();
+    const trimmed = sizeMb.trim();
+    const bytes = trimmed === "" ? null : Math.round(Number(trimmed) * MB);
+    const list = linesOf(types).map((t) => t.toLowerCase());
+    // A value equal to the server's default follows the default (and its later changes).
+    save.mutate({
+      maxUploadBytes: bytes === null || bytes === defaults.maxUploadBytes ? null : bytes,
+      blockedTypes: isSameSet(list, defaults.blockedTypes) ? null : list,
+    });
+  }
+
+  const error = settings.error?.message ?? save.error?.message ?? reset.error?.message;
+  const blockedTypesError = fieldError(save.error, "blockedTypes");
+  return (
+    <section className="card" aria-labelledby="uploads-heading">
+      <h2 id="uploads-heading">Uploads</h2>
+      {defaults ? (
+        <p className="muted">
+          Server defaults: {toMb(defaults.maxUploadBytes)} MB per file and {defaults.blockedTypes.length}{" "}
+          blocked types. The size cannot go above{" "}
+          {toMb(settings.data?.ceilingBytes ?? defaults.maxUploadBytes)} MB (the server&apos;s
+          MAX_UPLOAD_BYTES). An empty size uses the default.
+        </p>
+      ) : (
+        <p className="muted">Loading…</p>
+      )}
+      <form className="form" onSubmit={onSubmit} aria-label="Upload limits">
+        <Field
+          label="Maximum file size (MB)"
+          type="number"
+          min={0.001}
+          step="any"
+          value={sizeMb}
+          onChange={(e) => setSizeMb(e.target.value)}
+          hint="1 MB = 1,048,576 bytes; at least 1 KB."
+          error={fieldError(save.error, "maxUploadBytes")}
+        />
+        <div className="field">
+          <label htmlFor="blocked-types">Blocked file types (one MIME type per line)</label>
+          <textarea
+            id="blocked-types"
+            rows={8}
+            value={types}
+            onChange={(e) => setTypes(e.target.value)}
+            aria-describedby={
+              blockedTypesError ? "blocked-types-error blocked-types-hint" : "blocked-types-hint"
+            }
+            aria-invalid={blockedTypesError ? true : undefined}
+            spellCheck={false}
+          />
+          {blockedTypesError ? (
+            <small id="blocked-types-error" className="error field-error">
+              {blockedTypesError}
+            </small>
+          ) : null}
+          <small id="blocked-types-hint" className="muted">
+            For example application/x-msdownload. An empty list blocks nothing.
+          </small>
+        </div>
+        <FormError message={error} />
+        <div className="row" style={{ alignItems: "center" }}>
+          <button type="submit" className="primary" disabled={!defaults || save.isPending}>
+            Save upload limits
+          </button>
+          <button
+            type="button"
+            disabled={!defaults || reset.isPending}
+            onClick={() => {
+              setSaved(null);
+              save.reset();
+              reset.mutate({ maxUploadBytes: null, blockedTypes: null });
+            }}
+          >
+            Reset to defaults
+          </button>
+          {saved ? <span role="status">{saved}</span> : null}
+        </div>
+      </form>
+      {defaults ? (
+        <details>
+          <summary>Default blocked types</summary>
+          <ul aria-label="Default blocked types">
+            {defaults.blockedTypes.map((t) => (
+              <li key={t}>
+                <code>{t}</code>
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+    </section>
+  );
+}
+
+export function UsersAdmin({ myId }: { myId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const users = useQuery(trpc.users.listAll.queryOptions());
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries(trpc.users.listAll.queryFilter()),
+      queryClient.invalidateQueries(trpc.users.list.queryFilter()),
+    ]);
+  const deactivate = useMutation(trpc.users.deactivate.mutationOptions({ onSuccess: refresh }));
+  const reactivate = useMutation(trpc.users.reactivate.mutationOptions({ onSuccess: refresh }));
+  const rows = (users.data ?? []).map((u) => ({ u, isDeactivated: u.isDeactivated }));
+  return (
+    <section className="card" aria-labelledby="users-heading">
+      <h2 id="users-heading">People</h2>
+      <FormError message={users.error?.message ?? deactivate.error?.message ?? reactivate.error?.message} />
+      <ul className="list" aria-label="People">
+        {rows.map(({ u, isDeactivated }) => (
+          <li key={u.id}>
+            <div className="grow">
+              <strong>{u.name}</strong> <span className="muted">{u.email}</span>{" "}
+              <span className="tag">{u.role}</span>{" "}
+              {isDeactivated ? <span className="tag">deactivated</span> : null}
+            </div>
+            {u.id === myId || u.role === "owner" ? null : isDeactivated ? (
+              <button
+                type="button"
+                aria-label={`Reactivate ${u.name}`}
+                onClick={() => reactivate.mutate({ userId: u.id })}
+              >
+                Reactivate
+              </button>
+            ) : (
+              <button
+                type="button"
+                className="danger"
+                aria-label={`Deactivate ${u.name}`}
+                onClick={() => deactivate.mutate({ userId: u.id })}
+              >
+                Deactivate
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** Sign-in lockouts (per account or per client address), newest first. */
+export function SecurityEventsAdmin() {
+  const trpc = useTRPC();
+  const events = useQuery(trpc.workspace.securityEvents.queryOptions());
+  return (
+    <section className="card" aria-labelledby="security-heading">
+      <h2 id="security-heading">Security events</h2>
+      <p className="muted">Sign-ins locked after too many failed attempts.</p>
+      <FormError message={events.error?.message} />
+      {events.data && events.data.length === 0 ? <p className="muted">No lockouts.</p> : null}
+      <ul className="list" aria-label="Security events">
+        {(events.data ?? []).map((e) => (
+          <li key={e.id}>
+            <div className="grow">
+              <strong>
+                {e.scope === "signin-ip" ? `Address ${e.ip ?? "?"} locked` : `${e.email ?? "?"} locked`}
+              </strong>{" "}
+              <span className="muted">
+                {e.lockedMinutes ? `for ${e.lockedMinutes} min` : ""} · {formatDate(e.createdAt)}
+                {e.scope === "signin-account" && e.ip ? ` · last attempt from ${e.ip}` : ""}
+              </span>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,74 @@
+"use client";
+
+/**
+ * The frame react-virtuoso draws the message list in: the scrolling log, the list element and the
+ * header/footer rows ("Load older messages", the start of the conversation).
+ */
+import { type ComponentPropsWithoutRef, forwardRef } from "react";
+
+/** What the header and footer rows show (passed as Virtuoso's context so the components stay stable). */
+export type TListContext = {
+  hasMoreBefore: boolean;
+  isLoadingOlder: boolean;
+  loadOlder: () => void;
+  hasMoreAfter: boolean;
+  isLoadingNewer: boolean;
+  loadNewer: () => void;
+  isEmpty: boolean;
+};
+
+export const Scroller = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div">>(
+  function Scroller(props, ref) {
+    // A focusable log so keyboard users can scroll it; named as the e2e suite finds it.
+    return (
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+      <div {...props} ref={ref} className="history" role="log" aria-label="Message history" tabIndex={0} />
+    );
+  },
+);
+
+export const List = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div">>(function List(props, ref) {
+  // Virtuoso wraps each row in a div (measured), and an <ol> may only hold <li>.
+  // biome-ignore lint/a11y/useSemanticElements: see above
+  return <div {...props} ref={ref} role="list" aria-label="Messages" />;
+});
+
+/** The loading row or "Load … messages" button at one end of a window that does not reach it. */
+function PageEdge({
+  which,
+  isLoading,
+  onLoad,
+}: {
+  which: "older" | "newer";
+  isLoading: boolean;
+  onLoad: () => void;
+}) {
+  return (
+    <div className="ml-edge">
+      {isLoading ? (
+        <span className="ml-loading" role="status">
+          <span className="ml-spinner" aria-hidden="true" /> Loading {which} messages…
+        </span>
+      ) : (
+        <button type="button" className="quiet" onClick={onLoad}>
+          Load {which} messages
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Header({ context }: { context?: TListContext }) {
+  if (!context) return null;
+  if (context.hasMoreBefore) {
+    return <PageEdge which="older" isLoading={context.isLoadingOlder} onLoad={context.loadOlder} />;
+  }
+  return context.isEmpty ? null : (
+    <p className="ml-start muted">This is the very beginning of the conversation.</p>
+  );
+}
+
+export function Footer({ context }: { context?: TListContext }) {
+  if (!context?.hasMoreAfter) return <div className="ml-bottom-space" />;
+  return <PageEdge which="newer" isLoading={context.isLoadingNewer} onLoad={context.loadNewer} />;
+}

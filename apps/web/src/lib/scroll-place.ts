@@ -1,0 +1,144 @@
+"use client";
+
+/**
+ * Keeping the reader's place in a virtualized message list (react-virtuoso) while rows above the
+ * viewport change: `useKeepPlaceOnResize` for a row that changes height (an edit, a reaction),
+ * `useHoldPlace` for a page prepended above. Used by components/message-list.tsx.
+ */
+import { useCallback, useEffect, useRef, useState } from "react";
+
+/**
+ * Keeps what is on screen in place when a row entirely above the viewport changes height (rows
+ * seen for the first time are Virtuoso's business). Returns the ref callback for each row.
+ */
+export function useKeepPlaceOnResize(scroller: { current: HTMLElement | null }) {
+  const [observer] = useState(() => {
+    if (typeof ResizeObserver === "undefined") return null;
+    const heights = new WeakMap<Element, number>();
+    const observer = new ResizeObserver((entries) => {
+      const el = scroller.current;
+      let shift = 0;
+      const top = el?.getBoundingClientRect().top ?? 0;
+      for (const entry of entries) {
+        // A row Virtuoso took out of the DOM reports a size of 0: forget it, it moved nothing.
+        if (!entry.target.isConnected) {
+          observer.unobserve(entry.target);
+          heights.delete(entry.target);
+          continue;
+        }
+        const height = entry.borderBoxSize[0]?.blockSize ?? entry.contentRect.height;
+        const previous = heights.get(entry.target);
+        heights.set(entry.target, height);
+        if (previous === undefined || previous === height) continue;
+        if (entry.target.getBoundingClientRect().bottom <= top + 1) shift += height - previous;
+      }
+      if (el && shift !== 0) el.scrollTop += shift;
+    });
+    return observer;
+  });
+  useEffect(() => () => observer?.disconnect(), [observer]);
+  return useCallback(
+    (row: HTMLElement | null) => {
+      if (row) observer?.observe(row);
+    },
+    [observer],
+  );
+}
+
+/**
+ * How long the place is held after a page was prepended, counted from the last move it saw (a busy
+ * machine lays out the new rows seconds after the page arrived)…
+ */
+const HOLD_PLACE_MS = 3_000;
+/** …and at most this long after the page arrived. */
+const MAX_HOLD_MS = 10_000;
+
+/**
+ * Keeps the row at the top of the viewport where it is while a page prepended above it is laid
+ * out. Virtuoso scrolls down by an ESTIMATE of the new rows' height (rows × the last measured
+ * row's height) and corrects the estimate only while the reader is scrolling up (its upward
+ * compensation lapses 50 ms after the last scroll event). The new rows it renders above the
+ * viewport (`increaseViewportBy`) or where the header was are measured after that on a slow or busy
+ * machine, and the difference moved the rows being read (by ~240 px, 9 rows, in the e2e run).
+ *
+ * `hold()` (called in the render that prepends, while the DOM still shows the old rows) notes the
+ * top row and its offset. `check()` runs after Virtuoso has taken in new sizes (its
+ * `totalListHeightChanged`, so after any correction of its own): when that row moved within the
+ * content (a layout shift above it) and on screen, it is scrolled back; a scroll alone (the reader,
+ * a script) or a shift Virtuoso already made up for gives the new place. It ends on the reader's input
+ * (`release`: wheel, touch, key and mouse events on the list) or when nothing moved for
+ * HOLD_PLACE_MS.
+ */
+export function useHoldPlace(scroller: { current: HTMLElement | null }) {
+  const held = useRef<{
+    seq: string;
+    offset: number;
+    scrollTop: number;
+    since: number;
+    lastChange: number;
+  } | null>(null);
+
+  const release = useCallback(() => {
+    held.current = null;
+  }, []);
+
+  const checkNow = useCallback(() => {
+    const el = scroller.current;
+    const h = held.current;
+    if (!el || !h) return;
+    const now = performance.now();
+    if (now - h.lastChange > HOLD_PLACE_MS || now - h.since > MAX_HOLD_MS) {
+      held.current = null;
+      return;
+    }
+    const row = el.querySelector<HTMLElement>(`li.msg[data-seq="${h.seq}"]`);
+    if (!row) return; // not rendered right now (Virtuoso is between ranges): the next check
+    // Mid-prepend Virtuoso shows the new rows' estimate as a margin and scrolls by it a frame
+    // later: not a shift to undo.
+    const list = el.querySelector<HTMLElement>("[data-testid='virtuoso-item-list']");
+    if (list && /^-?[1-9]/.test(list.style.marginTop)) return;
+    const offset = row.getBoundingClientRect().top - el.getBoundingClientRect().top;
+    const scrollTop = el.scrollTop;
+    // Where the row is in the content: a scroll alone leaves it there, a layout shift moves it.
+    const isShifted = Math.abs(offset + scrollTop - (h.offset + h.scrollTop)) >= 0.5;
+    if (isShifted && Math.abs(offset - h.offset) >= 0.5) {
+      // Rows above it changed height (and no scroll made up for it): put it back where the
+      // reader had it, as far as the scroller goes (a move it cannot undo is kept).
+      el.scrollTop = scrollTop + (offset - h.offset);
+      h.offset = row.getBoundingClientRect().top - el.getBoundingClientRect().top;
+      h.scrollTop = el.scrollTop;
+      h.lastChange = now;
+    } else if (isShifted || scrollTop !== h.scrollTop) {
+      // Made up for already, or a scroll: the new place.
+      h.offset = offset;
+      h.scrollTop = scrollTop;
+      h.lastChange = now;
+    }
+  }, [scroller]);
+
+  /** After the current task (Virtuoso's size handling, including its own scroll corrections). */
+  const check = useCallback(() => {
+    if (held.current) queueMicrotask(checkNow);
+  }, [checkNow]);
+
+  const hold = useCallback(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const top = el.getBoundingClientRect().top;
+    const row = [...el.querySelectorAll<HTMLElement>("li.msg[data-seq]")].find(
+      (r) => r.getBoundingClientRect().bottom > top + 1,
+    );
+    const seq = row?.dataset.seq;
+    if (!row || seq === undefined) return;
+    const now = performance.now();
+    held.current = {
+      seq,
+      offset: row.getBoundingClientRect().top - top,
+      scrollTop: el.scrollTop,
+      since: now,
+      lastChange: now,
+    };
+  }, [scroller]);
+
+  return { hold, check, release };
+}
