@@ -125,9 +125,14 @@ WITH inp AS (
   UPDATE "Conversation" cv SET "lastSeq" = cv."lastSeq" + counts.n
   FROM counts WHERE cv.id = counts.conv
   RETURNING cv.id, cv."lastSeq" - counts.n AS base
+), bases AS MATERIALIZED (
+  -- A map looked up once per send, not a join: the planner cannot know how many rows the CTEs
+  -- hold, and its nested loop over two of them was quadratic in the batch size.
+  SELECT jsonb_object_agg(id::text, base) AS m FROM c
 ), numbered AS (
-  SELECT ok.*, (c.base + row_number() OVER (PARTITION BY ok.conv ORDER BY ok.i))::int AS seq
-  FROM ok JOIN c ON c.id = ok.conv
+  SELECT ok.*, (b.base + row_number() OVER (PARTITION BY ok.conv ORDER BY ok.i))::int AS seq
+  FROM ok, LATERAL (SELECT ((SELECT m FROM bases) ->> ok.conv::text)::int AS base) b
+  WHERE b.base IS NOT NULL
 ), e AS (
   INSERT INTO "Event" ("conversationId", seq, kind, "actorId", payload, "createdAt")
   SELECT conv, seq, '${EventKind.MessageCreated}', sender, payload::jsonb, ${AT} FROM numbered
@@ -326,7 +331,7 @@ export class SendBatcher {
   /** The one write statement; returns the seq of each stored send by index in `writable`. */
   private async write(writable: readonly Writable[]): Promise<Map<number, number>> {
     const result = await this.pool.query<{ i: number; seq: number }>({
-      name: "parley_send_write_v1",
+      name: "parley_send_write_v3",
       text: WRITE_SQL,
       values: [
         writable.map((_, i) => i),
