@@ -12,7 +12,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { peerUnavailable, startEjabberd, systemEjabberdPids, type TEjabberd } from "./ejabberd.ts";
+import { peerUnavailable, startEjabberd, stopAllSync, systemEjabberdPids } from "./ejabberd.ts";
 import { runChannel, runDm, runSweep, type TPeerContext } from "./load.ts";
 import { runBacklog, runConnect, runIdle } from "./sessions.ts";
 import { contractLine, lastContractLine, sleep, type TFigures } from "./util.ts";
@@ -193,7 +193,10 @@ const COMPARED: Record<TShape, [string, string, "higher" | "lower"][]> = {
     ["last_p99", "ms", "lower"],
     ["last_max", "ms", "lower"],
   ],
-  idle: [["kb_per_conn", "KB", "lower"]],
+  idle: [
+    ["kb_per_conn", "KB", "lower"],
+    ["ping_p99", "ms", "lower"],
+  ],
   connect: [
     ["connects_per_s", "/s", "higher"],
     ["p99", "ms", "lower"],
@@ -205,10 +208,9 @@ const COMPARED: Record<TShape, [string, string, "higher" | "lower"][]> = {
 };
 
 const log = (line: string) => console.log(line);
-let ej: TEjabberd | undefined;
 let parleyChild: ReturnType<typeof spawn> | undefined;
 const cleanupSync = () => {
-  ej?.stopSync();
+  stopAllSync();
   if (parleyChild && parleyChild.exitCode === null) parleyChild.kill("SIGINT");
 };
 process.on("exit", cleanupSync);
@@ -318,7 +320,7 @@ async function main(): Promise<void> {
         `bench:peer: warning: another ejabberd is running (pid ${others.join(", ")}); it is not measured but shares the CPU`,
       );
     log("\n== starting a private ejabberd");
-    ej = await startEjabberd(log);
+    const ej = await startEjabberd(log);
     const users = Math.max(
       shapes.includes("dm") || shapes.includes("sweep") ? o.connections : 0,
       shapes.includes("channel") ? o.members : 0,
@@ -338,7 +340,6 @@ async function main(): Promise<void> {
       await sleep(1500); // sessions of the previous shape are gone
     }
     await ej.stop();
-    ej = undefined;
   }
 
   // The table and the summary line.
@@ -356,10 +357,10 @@ async function main(): Promise<void> {
         `${s} ${key} (${unit})`,
         p === null ? "n/a" : String(p),
         q === null ? "n/a" : String(q),
-        ratio === null ? "n/a" : ratio.toFixed(2),
+        ratio === null ? "n/a" : String(Number(ratio.toPrecision(3))),
         better,
       ]);
-      summary.push(`${s}_${key}=${ratio === null ? "n/a" : ratio.toFixed(2)}`);
+      summary.push(`${s}_${key}=${ratio === null ? "n/a" : String(Number(ratio.toPrecision(3)))}`);
     }
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];

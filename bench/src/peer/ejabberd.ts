@@ -22,7 +22,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort, rssKb, sleep } from "./util.ts";
 
-export const EJABBERDCTL = "/usr/sbin/ejabberdctl";
+/** Where Debian puts it; `PEER_EJABBERDCTL` overrides (e.g. a missing path to check the skip). */
+export const EJABBERDCTL = process.env.PEER_EJABBERDCTL ?? "/usr/sbin/ejabberdctl";
+
+/** Stops every instance started here (exit and signal handlers call it; synchronous). */
+const running = new Set<() => void>();
+export function stopAllSync(): void {
+  for (const stop of [...running]) stop();
+}
 export const DOMAIN = "localhost";
 export const MUC_DOMAIN = `conference.${DOMAIN}`;
 export const PASSWORD = "bench-pw";
@@ -125,6 +132,18 @@ export type TEjabberd = {
 
 export async function startEjabberd(log: (line: string) => void): Promise<TEjabberd> {
   const dir = mkdtempSync(path.join(tmpdir(), "parley-peer-"));
+  let pgid = 0; // ejabberdctl's process group (detached): ejabberdctl, erl, beam.smp, erl_child_setup
+  let stopped = false;
+  const stopSync = () => {
+    if (stopped) return;
+    stopped = true;
+    running.delete(stopSync);
+    try {
+      if (pgid) process.kill(-pgid, "SIGKILL");
+    } catch {}
+    rmSync(dir, { recursive: true, force: true });
+  };
+  running.add(stopSync);
   const [port, distPort] = [await freePort(), await freePort()];
   const node = `parleypeer${process.pid}@localhost`;
   const isRoot = process.getuid?.() === 0;
@@ -186,17 +205,8 @@ export async function startEjabberd(log: (line: string) => void): Promise<TEjabb
   child.on("exit", () => {
     exited = true;
   });
-  const pgid = child.pid ?? 0;
+  pgid = child.pid ?? 0;
 
-  let stopped = false;
-  const stopSync = () => {
-    if (stopped) return;
-    stopped = true;
-    try {
-      if (pgid) process.kill(-pgid, "SIGKILL");
-    } catch {}
-    rmSync(dir, { recursive: true, force: true });
-  };
   const stop = async () => {
     if (stopped) return;
     const beam = findBeam(node);

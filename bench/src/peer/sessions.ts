@@ -5,7 +5,7 @@
  */
 import { DOMAIN, PASSWORD } from "./ejabberd.ts";
 import { closeAll, openSessions, type TPeerContext } from "./load.ts";
-import { mapLimit, percentiles, sleep, type TFigures } from "./util.ts";
+import { cpuSeconds, mapLimit, percentiles, sleep, type TFigures } from "./util.ts";
 import { bodyOf, connectXmpp, type XmppConnection } from "./xmpp.ts";
 
 /** Runs a full GC in every Erlang process, then returns erlang:memory(total) in KB. */
@@ -102,6 +102,8 @@ export async function runConnect(
   const conns: XmppConnection[] = [];
   const lat: number[] = [];
   let failed = 0;
+  const cpu0 = process.cpuUsage();
+  const beam0 = cpuSeconds(ctx.ej.beamPid);
   const t0 = performance.now();
   await mapLimit(o.connections, o.inFlight, async (i) => {
     const s = performance.now();
@@ -123,6 +125,8 @@ export async function runConnect(
     }
   });
   const elapsedS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const beamCpu = cpuSeconds(ctx.ej.beamPid) - beam0;
   closeAll(conns);
   const d = percentiles(lat);
   return {
@@ -132,6 +136,8 @@ export async function runConnect(
     p99: `${d.p99}ms`,
     connections: o.connections,
     failed,
+    gen_cpu: `${(((cpu.user + cpu.system) / 1e6 / elapsedS) * 100).toFixed(0)}%`,
+    server_cpu: `${((beamCpu / elapsedS) * 100).toFixed(0)}%`,
   };
 }
 
