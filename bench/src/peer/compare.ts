@@ -23,7 +23,7 @@ type TShape = (typeof ALL)[number];
 
 const USAGE = `usage: npm run bench:peer -- [--scenarios dm,channel,idle,connect,backlog] [--sweep]
        [--connections 1000] [--rate 2000] [--duration 10] [--drain 10] [--max-rate 20000] (dm, sweep)
-       [--members 2000] [--channel-rate 10] (channel)  [--idle-connections 19000] [--trickle 20] (idle)
+       [--members 2000] [--channel-rate 10] [--muc-presence moderator|all] (channel)  [--idle-connections 19000] [--trickle 20] (idle)
        [--connects 2000] [--in-flight 200] (connect)  [--messages 500] [--conversations 3] [--repeat 5] (backlog)
        [--peer-only] [--parley-args "--gateways 2 --engine redis"] [--time-limit 3600]`;
 
@@ -38,6 +38,7 @@ const { values: a } = parseArgs({
     "max-rate": { type: "string", default: "20000" },
     members: { type: "string", default: "2000" },
     "channel-rate": { type: "string", default: "10" },
+    "muc-presence": { type: "string", default: "moderator" },
     "idle-connections": { type: "string", default: "19000" },
     trickle: { type: "string", default: "20" },
     connects: { type: "string", default: "2000" },
@@ -84,6 +85,8 @@ const o = {
 };
 if (o.connections % 2 !== 0) fail("--connections must be even (clients in pairs)");
 if (o.messages < o.conversations) fail("--messages must be ≥ --conversations");
+const mucPresence = a["muc-presence"] as "moderator" | "all";
+if (mucPresence !== "moderator" && mucPresence !== "all") fail("--muc-presence must be moderator or all");
 const shapes = (a.scenarios ?? "").split(",").filter(Boolean) as TShape[];
 if (a.sweep && !shapes.includes("sweep")) shapes.push("sweep");
 for (const s of shapes) if (!ALL.includes(s)) fail(`unknown scenario ${s} (one of ${ALL.join(", ")})`);
@@ -320,7 +323,7 @@ async function main(): Promise<void> {
         `bench:peer: warning: another ejabberd is running (pid ${others.join(", ")}); it is not measured but shares the CPU`,
       );
     log("\n== starting a private ejabberd");
-    const ej = await startEjabberd(log);
+    const ej = await startEjabberd(log, mucPresence);
     const users = Math.max(
       shapes.includes("dm") || shapes.includes("sweep") ? o.connections : 0,
       shapes.includes("channel") ? o.members : 0,

@@ -67,7 +67,7 @@ export function systemEjabberdPids(ownNode?: string): number[] {
   return pids;
 }
 
-function configYaml(c2sPort: number): string {
+function configYaml(c2sPort: number, mucPresence: TMucPresence): string {
   return `# Written by bench/src/peer/ejabberd.ts for one benchmark run.
 hosts: ["${DOMAIN}"]
 loglevel: warning
@@ -111,9 +111,13 @@ modules:
     default_room_options:
       max_users: 5000
       mam: false
+      presence_broadcast: ${mucPresence === "all" ? "[moderator, participant, visitor]" : "[moderator]"}
   mod_ping: {}
 `;
 }
+
+/** Whose presence a MUC room broadcasts: `moderator` (the owner only) keeps a big join linear. */
+export type TMucPresence = "moderator" | "all";
 
 export type TEjabberd = {
   port: number;
@@ -130,7 +134,10 @@ export type TEjabberd = {
   stopSync(): void;
 };
 
-export async function startEjabberd(log: (line: string) => void): Promise<TEjabberd> {
+export async function startEjabberd(
+  log: (line: string) => void,
+  mucPresence: TMucPresence = "moderator",
+): Promise<TEjabberd> {
   const dir = mkdtempSync(path.join(tmpdir(), "parley-peer-"));
   let pgid = 0; // ejabberdctl's process group (detached): ejabberdctl, erl, beam.smp, erl_child_setup
   let stopped = false;
@@ -149,7 +156,7 @@ export async function startEjabberd(log: (line: string) => void): Promise<TEjabb
   const isRoot = process.getuid?.() === 0;
   mkdirSync(path.join(dir, "spool"));
   mkdirSync(path.join(dir, "logs"));
-  writeFileSync(path.join(dir, "ejabberd.yml"), configYaml(port));
+  writeFileSync(path.join(dir, "ejabberd.yml"), configYaml(port, mucPresence));
   writeFileSync(
     path.join(dir, "ejabberdctl.cfg"),
     `ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"\nERL_DIST_PORT=${distPort}\nINET_DIST_INTERFACE=127.0.0.1\nERLANG_NODE=${node}\n`,

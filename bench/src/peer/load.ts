@@ -216,7 +216,7 @@ export async function runChannel(
     await mapLimit(o.members - 1, 50, (j) => join(conns[j + 1] as XmppConnection, j + 1, false));
     const joinMs = performance.now() - joinT0;
     ctx.log(`peer: channel: ${o.members} occupants joined ${room} in ${(joinMs / 1000).toFixed(1)} s`);
-    await sleep(1000); // let the join presence storm settle
+    await sleep(2000); // let the join presence traffic settle
 
     const total = Math.floor(o.rate * o.durationS);
     const sentAt = new Float64Array(total);
