@@ -44,7 +44,7 @@ export async function runIdle(
     const rss1 = await settledRss(ctx);
     const n = o.connections;
 
-    // Trickle: 100 msg/s between the first pairs; every 100 ms a ping from a rotating session.
+    // Trickle: 100 msg/s between the first pairs; every 20 ms a ping from a rotating session.
     const pings: number[] = [];
     const pending = new Map<string, number>();
     for (const c of conns) {
@@ -72,7 +72,7 @@ export async function runIdle(
       const id = `p${p++}`;
       pending.set(id, performance.now());
       c.send(`<iq type='get' id='${id}' to='${DOMAIN}'><ping xmlns='urn:xmpp:ping'/></iq>`);
-    }, 100);
+    }, 20);
     await sleep(o.trickleS * 1000);
     clearInterval(trickle);
     clearInterval(pinger);
@@ -85,6 +85,7 @@ export async function runIdle(
       erlang_kb_per_conn: ((mem1.total - mem0.total) / n).toFixed(1),
       ping_p99: `${ping.p99}ms`,
       ping_max: `${ping.max}ms`,
+      pings: pings.length,
       pings_unanswered: pending.size,
       rss_mb: (rss1 / 1024).toFixed(0),
       open_s: `${openS.toFixed(1)}s`,
