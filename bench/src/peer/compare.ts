@@ -311,12 +311,15 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   const parley: Partial<Record<TShape, Record<string, number | string> | null>> = {};
   const peer: Partial<Record<TShape, TFigures | null>> = {};
-  if (!a["peer-only"]) for (const s of shapes) parley[s] = await runParley(s);
-
   const unavailable = peerUnavailable();
   if (unavailable) {
-    log(`\nbench:peer: ${unavailable}; the peer side is skipped (exit 0)`);
-  } else {
+    // Nothing to compare with: say so before spending minutes on Parley's side.
+    log(`bench:peer: ${unavailable}; nothing to compare (exit 0)`);
+    log(`bench:peer peer=n/a reason=${JSON.stringify(unavailable)}`);
+    return;
+  }
+  if (!a["peer-only"]) for (const s of shapes) parley[s] = await runParley(s);
+  {
     const others = systemEjabberdPids();
     if (others.length)
       log(
@@ -370,7 +373,7 @@ async function main(): Promise<void> {
   for (const r of rows)
     log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  "));
   log(
-    `bench:peer ${summary.join(" ")} peer=${unavailable ? "n/a" : "ejabberd"} elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
+    `bench:peer ${summary.join(" ")} peer=ejabberd elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
   );
 }
 
