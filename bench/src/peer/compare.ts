@@ -319,34 +319,32 @@ async function main(): Promise<void> {
     return;
   }
   if (!a["peer-only"]) for (const s of shapes) parley[s] = await runParley(s);
-  {
-    const others = systemEjabberdPids();
-    if (others.length)
-      log(
-        `bench:peer: warning: another ejabberd is running (pid ${others.join(", ")}); it is not measured but shares the CPU`,
-      );
-    log("\n== starting a private ejabberd");
-    const ej = await startEjabberd(log, mucPresence);
-    const users = Math.max(
-      shapes.includes("dm") || shapes.includes("sweep") ? o.connections : 0,
-      shapes.includes("channel") ? o.members : 0,
-      shapes.includes("idle") ? o.idle : 0,
-      shapes.includes("connect") ? o.connects : 0,
-      o.conversations + 1,
-    );
-    const regMs = ej.register("u", users);
+  const others = systemEjabberdPids();
+  if (others.length)
     log(
-      `peer: registered ${users} users in ${regMs} ms (inside the node; \`ejabberdctl register\` takes ≈ 1.2 s per user)`,
+      `bench:peer: warning: another ejabberd is running (pid ${others.join(", ")}); it is not measured but shares the CPU`,
     );
-    const ctx: TPeerContext = { ej, log };
-    for (const s of shapes) {
-      const f = await runPeer(ctx, s);
-      peer[s] = f;
-      if (f) log(contractLine("peer", s, f));
-      await sleep(1500); // sessions of the previous shape are gone
-    }
-    await ej.stop();
+  log("\n== starting a private ejabberd");
+  const ej = await startEjabberd(log, mucPresence);
+  const users = Math.max(
+    shapes.includes("dm") || shapes.includes("sweep") ? o.connections : 0,
+    shapes.includes("channel") ? o.members : 0,
+    shapes.includes("idle") ? o.idle : 0,
+    shapes.includes("connect") ? o.connects : 0,
+    o.conversations + 1,
+  );
+  const regMs = ej.register("u", users);
+  log(
+    `peer: registered ${users} users in ${regMs} ms (inside the node; \`ejabberdctl register\` takes ≈ 1.2 s per user)`,
+  );
+  const ctx: TPeerContext = { ej, log };
+  for (const s of shapes) {
+    const f = await runPeer(ctx, s);
+    peer[s] = f;
+    if (f) log(contractLine("peer", s, f));
+    await sleep(1500); // sessions of the previous shape are gone
   }
+  await ej.stop();
 
   // The table and the summary line.
   log(`\n== Parley / ejabberd (ratio > 1: Parley's figure is larger; "better" says which side wins)`);
