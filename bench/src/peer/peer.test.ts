@@ -1,10 +1,9 @@
 /**
  * Pure-logic checks of the peer benchmark's pieces (no server): the stanza framer and the
- * contract-line parser. Run: `node --import tsx --test bench/src/peer/peer.test.ts`
- * (bench/ is outside the vitest projects).
+ * contract-line parser (the unit tier of `npm test`).
  */
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { lastContractLine, parseContractLine, percentiles } from "./util.ts";
 import { bodyOf, StanzaFramer } from "./xmpp.ts";
 
