@@ -213,11 +213,16 @@ export class SendBatcher {
       this.stats.batches++;
       this.stats.sends += batch.length;
       this.inFlight++;
-      void this.run(batch).finally(() => {
-        for (const p of batch) this.keys.delete(p.key);
-        this.inFlight--;
-        this.schedule();
-      });
+      void this.run(batch)
+        // A bug must not leave sends hanging: settle whatever is still open (settled ones ignore it).
+        .catch((err: unknown) => {
+          for (const p of batch) p.reject(err);
+        })
+        .finally(() => {
+          for (const p of batch) this.keys.delete(p.key);
+          this.inFlight--;
+          this.schedule();
+        });
     }
   }
 
