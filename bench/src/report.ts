@@ -1,4 +1,7 @@
-/** The human-readable report of a traffic window and its `bench: scenario=dm|channel50 …` line. */
+/**
+ * The human-readable report of a traffic window, and its `bench: scenario=dm|channel50 …` line
+ * (returned, not printed: scenarios that reuse the window print their own line).
+ */
 
 import type { TBaseline } from "./baseline.ts";
 import { describe, percentiles } from "./harness.ts";
@@ -17,7 +20,7 @@ export function reportTraffic(
     startedAt: number;
     log: (line: string) => void;
   },
-): { p99: string; throughput: number } {
+): { line: string; p99: string; throughput: number; everythingAcked: boolean } {
   const { load, wallSeconds, sendSeconds } = t;
   const { counters } = load;
   const { base, rssPerConn, log } = context;
@@ -71,8 +74,7 @@ export function reportTraffic(
       "note:       no deliveries at all: fan-out is not wired in this gateway yet (acks still measure the send path)",
     );
   }
-  log(
-    `bench: scenario=${context.scenario} connections=${context.connections} rate=${t.rate} duration=${t.durationS} gateways=${context.gateways} engine=${context.engine} sent=${counters.sent} acked=${counters.acked} errors=${counters.failed} delivered=${counters.delivered} expected=${counters.expected} duplicates=${counters.duplicates} out_of_order=${counters.outOfOrder} p50=${d.p50}ms p99=${d.p99}ms p999=${d.p999}ms max=${d.max}ms ack_p50=${a.p50}ms ack_p99=${a.p99}ms ack_p999=${a.p999}ms echo_p99=${base?.p99 ?? "-"}ms gen_cpu=${t.genCpuPct.toFixed(0)}% gen_lag_p99=${t.lag.p99}ms gw_cpu=${t.gwCpuPct.toFixed(0)}% gw_kb_per_conn=${(rssPerConn / 1024).toFixed(1)} elapsed=${((Date.now() - context.startedAt) / 1000).toFixed(0)}s`,
-  );
-  return { p99: d.p99, throughput };
+  const line = `bench: scenario=${context.scenario} connections=${context.connections} rate=${t.rate} duration=${t.durationS} gateways=${context.gateways} engine=${context.engine} throughput=${throughput.toFixed(0)}/s sent=${counters.sent} acked=${counters.acked} errors=${counters.failed} delivered=${counters.delivered} expected=${counters.expected} duplicates=${counters.duplicates} out_of_order=${counters.outOfOrder} p50=${d.p50}ms p99=${d.p99}ms p999=${d.p999}ms max=${d.max}ms ack_p50=${a.p50}ms ack_p99=${a.p99}ms ack_p999=${a.p999}ms echo_p99=${base?.p99 ?? "-"}ms gen_cpu=${t.genCpuPct.toFixed(0)}% gen_lag_p99=${t.lag.p99}ms gw_cpu=${t.gwCpuPct.toFixed(0)}% gw_kb_per_conn=${(rssPerConn / 1024).toFixed(1)} elapsed=${((Date.now() - context.startedAt) / 1000).toFixed(0)}s`;
+  const everythingAcked = counters.notSent === 0 && counters.acked === counters.sent;
+  return { line, p99: d.p99, throughput, everythingAcked };
 }
