@@ -15,7 +15,9 @@
  */
 import { parseOptions, type TOptions } from "./options.ts";
 import { runBounded } from "./run.ts";
+import { runBacklog } from "./scenarios/backlog.ts";
 import { runChannel } from "./scenarios/channel.ts";
+import { runConnect } from "./scenarios/connect.ts";
 import { runDm } from "./scenarios/dm.ts";
 import { runIdle } from "./scenarios/idle.ts";
 
@@ -28,6 +30,8 @@ const SCENARIOS: Partial<Record<TOptions["scenario"], TRun>> = {
   channel50: runDm,
   channel: runChannel,
   idle: runIdle,
+  connect: runConnect,
+  backlog: runBacklog,
 };
 
 async function main(): Promise<number> {
