@@ -11,7 +11,7 @@ import { seedMessages } from "@parley/db/seed";
 import { PROTOCOL_VERSION } from "@parley/protocol";
 import WebSocket from "ws";
 import { startFleet } from "../gateways.ts";
-import { nowMs } from "../harness.ts";
+import { mapLimit, nowMs } from "../harness.ts";
 import type { TOptions } from "../options.ts";
 import { seedChannelFast, seedUsersFast } from "../seed-fast.ts";
 import { prepareDatabase } from "../setup.ts";
@@ -38,12 +38,11 @@ export async function runBacklog(
     );
   }
   const cursors: Record<string, number> = {};
-  for (const [c, conversationId] of conversations.entries()) {
+  // The history the reader holds, then the backlog written while it is away: N spread as evenly
+  // as possible over K (conversations in parallel; each seedMessages is one transaction).
+  await mapLimit(conversations, 4, async (conversationId, c) => {
     await seedMessages(db, { conversationId, senderId: userIds[c]!, count: BEFORE });
     cursors[conversationId] = BEFORE;
-  }
-  // The backlog, written while the reader is away: N spread as evenly as possible over K.
-  for (const [c, conversationId] of conversations.entries()) {
     const count = Math.floor(n / k) + (c < n % k ? 1 : 0);
     await seedMessages(db, {
       conversationId,
@@ -51,7 +50,7 @@ export async function runBacklog(
       count,
       body: (i) => `backlog ${c} ${i}`,
     });
-  }
+  });
   log(
     `seeded: ${n} messages over ${k} conversations (after ${BEFORE} each the reader holds) in ${((Date.now() - seedStart) / 1000).toFixed(1)}s`,
   );

@@ -24,7 +24,7 @@ export async function runConnect(
 ): Promise<number> {
   const n = o.connections;
   const { db, url } = await prepareDatabase(o, log);
-  const { userIds, tokens } = await seedUsersFast(db, n + WARM);
+  const { tokens } = await seedUsersFast(db, n + WARM);
   log(`seeded: ${n + WARM} users + tokens`);
   const { gateways, pids } = await startFleet({
     count: o.gateways,
