@@ -20,18 +20,20 @@ import { runChannel } from "./scenarios/channel.ts";
 import { runConnect } from "./scenarios/connect.ts";
 import { runDm } from "./scenarios/dm.ts";
 import { runIdle } from "./scenarios/idle.ts";
+import { runStorm } from "./scenarios/storm.ts";
 
 const o = parseOptions();
 const log = (line: string) => console.log(line);
 
 type TRun = (o: TOptions, log: (line: string) => void, startedAt: number) => Promise<number>;
-const SCENARIOS: Partial<Record<TOptions["scenario"], TRun>> = {
+const SCENARIOS: Record<TOptions["scenario"], TRun> = {
   dm: runDm,
   channel50: runDm,
   channel: runChannel,
   idle: runIdle,
   connect: runConnect,
   backlog: runBacklog,
+  storm: runStorm,
 };
 
 async function main(): Promise<number> {
@@ -39,9 +41,7 @@ async function main(): Promise<number> {
   log(
     `run: ${o.sweep ? "sweep of " : ""}scenario=${o.scenario} connections=${o.connections} rate=${o.rate}/s duration=${o.durationS}s gateways=${o.gateways} engine=${o.engine}`,
   );
-  const run = SCENARIOS[o.scenario];
-  if (!run) throw new Error(`scenario ${o.scenario} is not implemented yet`);
-  return run(o, log, startedAt);
+  return SCENARIOS[o.scenario](o, log, startedAt);
 }
 
 runBounded(main, hardLimitMs(o));

@@ -23,11 +23,16 @@ class SafeWebSocket extends WebSocket {
   }
 }
 
-/** A ParleyClient on `ws`, with timings short enough for a harness; `url` is asked per attempt. */
-export function makeSdkClient(url: () => string): ParleyClient {
+/**
+ * A ParleyClient on `ws`; `url` is asked per attempt. Timings are short enough for a harness
+ * (chaos), or the SDK's own defaults with `sdkDefaults` (storm: measure what real clients do).
+ */
+export function makeSdkClient(url: () => string, options: { sdkDefaults?: boolean } = {}): ParleyClient {
+  const WebSocketClass = SafeWebSocket as unknown as TWebSocketConstructor;
+  if (options.sdkDefaults) return new ParleyClient({ url, WebSocket: WebSocketClass });
   return new ParleyClient({
     url,
-    WebSocket: SafeWebSocket as unknown as TWebSocketConstructor,
+    WebSocket: WebSocketClass,
     backoff: { baseMs: 200, maxMs: 2000 },
     sendBackoff: { baseMs: 100, maxMs: 1000 },
     connectTimeoutMs: 5000,
