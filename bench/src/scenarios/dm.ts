@@ -109,6 +109,9 @@ export async function runDm(o: TOptions, log: (line: string) => void, startedAt:
     await sleep(ok ? 500 : 3000);
     return ok;
   };
+  // A short unreported warm-up first: JIT, pools and caches would otherwise fail the first step.
+  await runTraffic({ world, conns, pids, rate: Math.min(rate, 100), durationS: 2, drainS: 5 });
+  await sleep(500);
   while (rate <= o.maxRate && (await tryRate(rate))) rate *= 2;
   if (good === 0 && bad > 0) {
     // Even the first step failed: bisect downwards from it.
