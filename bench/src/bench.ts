@@ -46,13 +46,17 @@ async function main(): Promise<number> {
 
 runBounded(main, hardLimitMs(o));
 
-/** Generous bound per scenario: setup, the measured windows, drains, plus 300 s. */
+/** Generous bound per scenario: setup (seeding, connects), the measured windows, drains, plus 300 s. */
 function hardLimitMs(o: TOptions): number {
   const window = o.durationS + o.drainS;
-  const seconds = o.sweep
-    ? 14 * (window + 5)
-    : o.scenario === "idle"
-      ? o.trickleS + o.connections / 200
-      : window;
-  return (seconds + 300) * 1000;
+  const extra: Record<TOptions["scenario"], number> = {
+    dm: o.sweep ? 14 * (window + 5) : window,
+    channel50: window,
+    channel: window + o.members / 50,
+    idle: o.trickleS + 60 + o.connections / 100,
+    connect: o.connections / 20,
+    storm: window + 300 + o.connections / 20,
+    backlog: o.messages / 100 + (o.repeat + 1) * 60,
+  };
+  return (extra[o.scenario] + 300) * 1000;
 }
