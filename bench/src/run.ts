@@ -6,6 +6,7 @@ import { killAllChildren } from "./harness.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 let isCleaning = false;
+let cleaned: Promise<void> | undefined;
 
 /** Registers a cleanup step; steps run last-registered first. */
 export function onCleanup(fn: () => Promise<void> | void): void {
@@ -17,8 +18,13 @@ export function cleaningUp(): boolean {
   return isCleaning;
 }
 
-export async function cleanup(): Promise<void> {
-  if (isCleaning) return;
+/** Runs the cleanup steps once; later calls (a second Ctrl-C, the hard limit) wait for that run. */
+export function cleanup(): Promise<void> {
+  cleaned ??= runCleanups();
+  return cleaned;
+}
+
+async function runCleanups(): Promise<void> {
   isCleaning = true;
   for (const fn of cleanups.reverse()) {
     try {
