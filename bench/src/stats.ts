@@ -1,4 +1,5 @@
 /** Small figure helpers for the bench's report lines (the histogram ones live in harness.ts). */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { rssOf, sleep } from "./harness.ts";
 
 export const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -15,4 +16,21 @@ export async function settledRss(pids: (number | undefined)[]): Promise<number[]
     best = pids.map((pid, k) => Math.min(best[k]!, rssOf(pid)));
   }
   return best;
+}
+
+/** Watches this process (the generator): CPU % of one core and event-loop lag p99 (ms) until stop(). */
+export function watchGenerator(): () => { cpuPct: number; lagP99: number } {
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  return () => {
+    const cpu = process.cpuUsage(cpu0);
+    const wall = (performance.now() - t0) / 1000;
+    loop.disable();
+    return {
+      cpuPct: ((cpu.user + cpu.system) / 1e6 / Math.max(wall, 0.001)) * 100,
+      lagP99: Math.max(0, loop.percentile(99) / 1e6 - 5),
+    };
+  };
 }

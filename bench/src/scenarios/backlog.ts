@@ -15,6 +15,7 @@ import { mapLimit, nowMs } from "../harness.ts";
 import type { TOptions } from "../options.ts";
 import { seedChannelFast, seedUsersFast } from "../seed-fast.ts";
 import { prepareDatabase } from "../setup.ts";
+import { watchGenerator } from "../stats.ts";
 
 /** Messages each conversation already holds when the user goes offline (its cursors). */
 const BEFORE = 3;
@@ -128,7 +129,9 @@ export async function runBacklog(
 
   const runs: TReplay[] = [];
   await replay(); // warm-up: JIT, pools, the database's caches
+  const gen = watchGenerator();
   for (let r = 0; r < o.repeat; r += 1) runs.push(await replay());
+  const g = gen();
   const times = runs.map((r) => r.ms).sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)]!;
   const max = times[times.length - 1]!;
@@ -138,7 +141,7 @@ export async function runBacklog(
     `replays:    ${runs.map((r) => `${r.ms.toFixed(1)}ms (${r.received} events, ${r.syncs} extra syncs)`).join(", ")} after one warm-up`,
   );
   log(
-    `bench: scenario=backlog messages=${n} conversations=${k} median_ms=${median.toFixed(1)} max_ms=${max.toFixed(1)} ordered=${ordered} duplicates=${duplicates} repeat=${o.repeat} extra_syncs=${runs[0]?.syncs ?? 0} engine=${o.engine} elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
+    `bench: scenario=backlog messages=${n} conversations=${k} median_ms=${median.toFixed(1)} max_ms=${max.toFixed(1)} ordered=${ordered} duplicates=${duplicates} repeat=${o.repeat} extra_syncs=${runs[0]?.syncs ?? 0} gen_cpu=${g.cpuPct.toFixed(0)}% gen_lag_p99=${g.lagP99.toFixed(1)}ms engine=${o.engine} elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
   );
   return 0;
 }

@@ -13,7 +13,7 @@ import type { TOptions } from "../options.ts";
 import { onCleanup } from "../run.ts";
 import { seedUsersFast } from "../seed-fast.ts";
 import { prepareDatabase } from "../setup.ts";
-import { sum } from "../stats.ts";
+import { sum, watchGenerator } from "../stats.ts";
 
 const WARM = 100;
 
@@ -77,9 +77,11 @@ export async function runConnect(
   await sleep(500);
   const gw0 = pids.map(cpuSecondsOf);
   const box0 = boxCpu();
+  const gen = watchGenerator();
   const t0 = nowMs();
   await mapLimit(Array.from({ length: n }), o.inFlight, (_, i) => connectOne(i, true));
   const seconds = (nowMs() - t0) / 1000;
+  const g = gen();
   const gwCpu = sum(pids.map((pid, k) => cpuSecondsOf(pid) - gw0[k]!));
   const box1 = boxCpu();
   const done = total.count;
@@ -95,7 +97,7 @@ export async function runConnect(
     `gateways:   ${((gwCpu / Math.max(1, done)) * 1000).toFixed(2)} ms CPU per connect (all gateways); box ${(((box1.busy - box0.busy) / (box1.total - box0.total)) * 100).toFixed(0)}% busy`,
   );
   log(
-    `bench: scenario=connect connects_per_s=${rate.toFixed(0)} in_flight=${o.inFlight} p99=${p.p99}ms p50=${p.p50}ms max=${p.max}ms welcome_p99=${w.p99}ms connections=${n} failed=${failed} gw_cpu_ms_per_connect=${((gwCpu / Math.max(1, done)) * 1000).toFixed(2)} gateways=${o.gateways} engine=${o.engine} elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
+    `bench: scenario=connect connects_per_s=${rate.toFixed(0)} in_flight=${o.inFlight} p99=${p.p99}ms p50=${p.p50}ms max=${p.max}ms welcome_p99=${w.p99}ms connections=${n} failed=${failed} gw_cpu_ms_per_connect=${((gwCpu / Math.max(1, done)) * 1000).toFixed(2)} gen_cpu=${g.cpuPct.toFixed(0)}% gen_lag_p99=${g.lagP99.toFixed(1)}ms gateways=${o.gateways} engine=${o.engine} elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
   );
   return 0;
 }

@@ -3,7 +3,8 @@
  * with full-jitter backoff, resume from cursors, resend unacked with the same clientMsgId) in
  * DM pairs (one sends, one receives), two thirds on gateway 0. With traffic flowing at `--rate`,
  * the gateway holding the most clients is SIGKILLed; every client moves to a survivor (its URL
- * rotates over the gateways per attempt). recovered_s = SIGKILL → every client open again, every
+ * rotates over the live gateways per attempt, as behind a load balancer with health checks;
+ * before the kill it stays on its home gateway). recovered_s = SIGKILL → every client open again, every
  * cursor at or past its conversation's lastSeq at the kill, every send pending at the kill
  * settled. After the traffic and a drain, the logs are checked against the database
  * (delivery-check.ts, shared with chaos.ts).
@@ -26,6 +27,7 @@ import {
 } from "../sdk-clients.ts";
 import { seedDmPairsFast, seedUsersFast } from "../seed-fast.ts";
 import { prepareDatabase } from "../setup.ts";
+import { watchGenerator } from "../stats.ts";
 
 export async function runStorm(o: TOptions, log: (line: string) => void, startedAt: number): Promise<number> {
   const n = o.connections;
@@ -42,7 +44,10 @@ export async function runStorm(o: TOptions, log: (line: string) => void, started
   });
   const g = fleet.gateways.length;
 
-  // Two thirds start on gateway 0, the rest spread over the others; each attempt moves one on.
+  // Two thirds start on gateway 0, the rest spread over the others. Until a gateway dies every
+  // attempt goes home (slow handshakes must not reshuffle the placement); then attempts rotate
+  // over the live ones.
+  const dead = new Set<number>();
   const onGateway = new Array<number>(n);
   const clients: ParleyClient[] = [];
   const senders: { client: ParleyClient; conversationId: string; index: number; n: number }[] = [];
@@ -55,7 +60,11 @@ export async function runStorm(o: TOptions, log: (line: string) => void, started
     let attempt = 0;
     const client = makeSdkClient(
       () => {
-        const k = (home + attempt++) % g;
+        let k = home;
+        if (dead.size > 0) {
+          const live = Array.from({ length: g }, (_, j) => j).filter((j) => !dead.has(j));
+          k = live[(home + attempt++) % live.length]!;
+        }
         onGateway[i] = k;
         return `${fleet.gateways[k]!.url}?token=${tokens[i]}`;
       },
@@ -113,6 +122,8 @@ export async function runStorm(o: TOptions, log: (line: string) => void, started
   onCleanup(() => check.end());
   const seqsAtKill = await lastSeqs(check, dms);
   const pendingAtKill = [...sentIds].filter((id) => !acked.has(id) && !refused.has(id));
+  const gen = watchGenerator();
+  dead.add(victim);
   fleet.gateways[victim]!.child.kill("SIGKILL");
   const killedAt = nowMs();
   await exited(fleet.gateways[victim]!.child);
@@ -144,6 +155,7 @@ export async function runStorm(o: TOptions, log: (line: string) => void, started
     }
     await sleep(50);
   }
+  const genStats = gen();
   const recoveredS = recoveredAt ? (recoveredAt - killedAt) / 1000 : -1;
   log(
     recoveredAt
@@ -167,7 +179,7 @@ export async function runStorm(o: TOptions, log: (line: string) => void, started
     `check:      sent=${sentIds.size} acked=${acked.size} refused=${refused.size} lost=${result.lost} duplicated=${result.duplicated} reordered=${result.reordered}; SDK syncs=${syncs}`,
   );
   log(
-    `bench: scenario=storm clients=${n} recovered_s=${recoveredS.toFixed(2)} lost=${result.lost} duplicated=${result.duplicated} reordered=${result.reordered} killed_held=${held[victim]} gateways=${g} rate=${o.rate} sent=${sentIds.size} acked=${acked.size} refused=${refused.size} elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
+    `bench: scenario=storm clients=${n} recovered_s=${recoveredS.toFixed(2)} lost=${result.lost} duplicated=${result.duplicated} reordered=${result.reordered} killed_held=${held[victim]} gateways=${g} rate=${o.rate} sent=${sentIds.size} acked=${acked.size} refused=${refused.size} gen_cpu=${genStats.cpuPct.toFixed(0)}% gen_lag_p99=${genStats.lagP99.toFixed(1)}ms elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
   );
   return 0;
 }
