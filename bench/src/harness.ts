@@ -156,12 +156,14 @@ export function spawnTracked(
     showOutput?: boolean;
     /** Also (or instead) append the child's output here, prefixed with its label. */
     logTo?: NodeJS.WritableStream;
+    /** Open an IPC channel (child.send / process.on("message")). */
+    ipc?: boolean;
   } = {},
 ): ChildProcess {
   const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: options.ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
   });
   children.add(child);
   child.once("exit", () => children.delete(child));
@@ -201,6 +203,11 @@ export async function startGateway(options: {
   timeoutMs?: number;
   /** Where the gateway's log goes instead of our stderr. */
   logTo?: NodeJS.WritableStream;
+  /**
+   * Run it with --expose-gc and bench/src/gateway-probe.ts preloaded, which answers IPC requests
+   * (forced GC + memoryUsage, event-loop delay): see gateway-probe.ts.
+   */
+  probe?: boolean;
 }): Promise<TGatewayProcess> {
   const port = options.port ?? (await freePort());
   const env: Record<string, string> = {
@@ -211,7 +218,11 @@ export async function startGateway(options: {
     NODE_ENV: "production",
   };
   if (options.redisUrl) env.REDIS_URL = options.redisUrl;
-  const child = spawnTracked(process.execPath, ["--import", "tsx", "apps/realtime/src/main.ts"], {
+  const nodeArgs = options.probe
+    ? ["--expose-gc", "--import", "tsx", "--import", "./bench/src/gateway-probe.ts"]
+    : ["--import", "tsx"];
+  const child = spawnTracked(process.execPath, [...nodeArgs, "apps/realtime/src/main.ts"], {
+    ipc: options.probe ?? false,
     env: options.redisUrl ? env : { ...env, REDIS_URL: "" },
     label: options.label ?? `gateway:${port}`,
     showOutput: !options.logTo,

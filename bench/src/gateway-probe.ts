@@ -1,0 +1,54 @@
+/**
+ * Preloaded into a gateway child (`node --expose-gc --import tsx --import ./bench/src/gateway-probe.ts
+ * apps/realtime/src/main.ts`, started by startGateway({ probe: true })) so the bench can look
+ * inside it without touching the gateway's code. Answers IPC requests `{ id, op }`:
+ * - `memory`: forced full GC (twice), then process.memoryUsage() → { rss, heapUsed, external, arrayBuffers }
+ * - `lagReset`: clears the event-loop delay histogram
+ * - `lag`: its p50/p99/max in ms (timer resolution subtracted) and the sample count
+ * The bench only; production never loads this.
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+
+const RESOLUTION_MS = 10;
+const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+loop.enable();
+
+type TRequest = { id: number; op: "memory" | "lagReset" | "lag" };
+const gc = (globalThis as { gc?: () => void }).gc;
+const lagMs = (ns: number) => Math.max(0, ns / 1e6 - RESOLUTION_MS);
+
+process.on("message", (raw) => {
+  const request = raw as TRequest;
+  const reply = (body: Record<string, unknown>) => process.send?.({ id: request.id, ...body });
+  switch (request.op) {
+    case "memory": {
+      gc?.();
+      gc?.();
+      const m = process.memoryUsage();
+      reply({
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        external: m.external,
+        arrayBuffers: m.arrayBuffers,
+        gc: !!gc,
+      });
+      return;
+    }
+    case "lagReset":
+      loop.reset();
+      reply({});
+      return;
+    case "lag":
+      reply({
+        p50: lagMs(loop.percentile(50)),
+        p99: lagMs(loop.percentile(99)),
+        max: lagMs(loop.max),
+        count: loop.count,
+      });
+      return;
+    default:
+      reply({ error: `unknown op ${String((request as { op?: unknown }).op)}` });
+  }
+});
+// The IPC channel must not keep a gateway alive that is told to stop.
+process.channel?.unref();

@@ -1,0 +1,107 @@
+/**
+ * The gateway processes under test: G children of apps/realtime/src/main.ts on one database,
+ * on a private redis-server (or `--redis-url`) for the redis engine; stopped on cleanup.
+ */
+
+import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { exited, sleep, startGateway, startRedis, type TGatewayProcess } from "./harness.ts";
+import { onCleanup } from "./run.ts";
+
+export type TFleet = {
+  gateways: TGatewayProcess[];
+  pids: (number | undefined)[];
+  redisUrl: string | undefined;
+  authSecret: string;
+};
+
+export async function startFleet(options: {
+  count: number;
+  engine: "memory" | "redis";
+  databaseUrl: string;
+  redisUrl?: string | undefined;
+  log: (line: string) => void;
+  /** Preload gateway-probe.ts (forced GC, memory, event-loop delay over IPC). */
+  probe?: boolean;
+}): Promise<TFleet> {
+  let redisUrl: string | undefined;
+  if (options.engine === "redis") {
+    redisUrl = options.redisUrl;
+    if (!redisUrl) {
+      const redis = await startRedis();
+      redisUrl = redis.url;
+      options.log(`redis: private redis-server on ${redis.port}`);
+    }
+  }
+  const authSecret = randomBytes(32).toString("base64url");
+  const gateways = await Promise.all(
+    Array.from({ length: options.count }, (_, g) =>
+      startGateway({
+        databaseUrl: options.databaseUrl,
+        authSecret,
+        label: `gateway${g}`,
+        probe: options.probe ?? false,
+        ...(redisUrl ? { redisUrl } : {}),
+      }),
+    ),
+  );
+  onCleanup(async () => {
+    for (const g of gateways) g.child.kill("SIGTERM");
+    await Promise.race([Promise.all(gateways.map((g) => exited(g.child))), sleep(5000)]);
+  });
+  return { gateways, pids: gateways.map((g) => g.child.pid), redisUrl, authSecret };
+}
+
+let nextProbeId = 1;
+
+/** One request to a gateway started with `probe: true` (see gateway-probe.ts). */
+export function probe<T extends Record<string, unknown>>(
+  child: ChildProcess,
+  op: "memory" | "lagReset" | "lag",
+  timeoutMs = 30_000,
+): Promise<T> {
+  const id = nextProbeId++;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.off("message", onMessage);
+      reject(new Error(`gateway probe ${op} timed out`));
+    }, timeoutMs);
+    const onMessage = (message: unknown) => {
+      const m = message as { id?: number; error?: string };
+      if (m.id !== id) return;
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      if (m.error) reject(new Error(m.error));
+      else resolve(m as unknown as T);
+    };
+    child.on("message", onMessage);
+    child.send({ id, op });
+  });
+}
+
+export type TMemory = { rss: number; heapUsed: number; gc: boolean };
+
+/**
+ * Memory of each gateway after forced GC: the median of `samples` readings spaced `everyMs`
+ * apart (RSS moves with allocator timing even after GC; the median of many is stable).
+ */
+export async function settledMemory(
+  children: ChildProcess[],
+  samples = 15,
+  everyMs = 200,
+): Promise<TMemory[]> {
+  const readings: TMemory[][] = children.map(() => []);
+  for (let i = 0; i < samples; i += 1) {
+    const all = await Promise.all(children.map((c) => probe<TMemory>(c, "memory")));
+    all.forEach((m, k) => {
+      readings[k]!.push(m);
+    });
+    await sleep(everyMs);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return readings.map((rs) => ({
+    rss: median(rs.map((r) => r.rss)),
+    heapUsed: median(rs.map((r) => r.heapUsed)),
+    gc: rs.every((r) => r.gc),
+  }));
+}

@@ -1,0 +1,161 @@
+/**
+ * Command-line options of `npm run bench`: parsing, per-scenario defaults and validation (a bad
+ * option exits 2 with the usage). Everything else reads the frozen `TOptions` this returns.
+ */
+import { parseArgs } from "node:util";
+
+export const USAGE = `usage: npm run bench -- [--scenario dm|channel50|channel|idle|connect|storm|backlog] [--sweep]
+       [--connections 200] [--rate R] [--duration 10] [--gateways 1] [--engine memory|redis]
+       [--members 2000] (channel)  [--generators W] [--trickle 20] (idle)  [--in-flight 200] (connect)
+       [--messages 500] [--conversations 3] [--repeat 5] (backlog)  [--max-rate 20000] (sweep)
+       [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--redis-url redis://…]
+       [--drain 10] [--no-baseline] [--keep-db]`;
+
+export const SCENARIOS = ["dm", "channel50", "channel", "idle", "connect", "storm", "backlog"] as const;
+export type TScenario = (typeof SCENARIOS)[number];
+
+export type TOptions = {
+  scenario: TScenario;
+  sweep: boolean;
+  connections: number;
+  rate: number;
+  durationS: number;
+  gateways: number;
+  engine: "memory" | "redis";
+  drainS: number;
+  serverUrl: string;
+  redisUrl: string | undefined;
+  noBaseline: boolean;
+  keepDb: boolean;
+  members: number;
+  generators: number;
+  trickleS: number;
+  inFlight: number;
+  messages: number;
+  conversations: number;
+  repeat: number;
+  maxRate: number;
+};
+
+export const CHANNEL_SIZE = 50;
+/** Sockets one process (gateway or generator) may hold: open files are capped at 20,000. */
+export const SOCKETS_PER_PROCESS = 19_000;
+
+export function fail(message: string): never {
+  console.error(`bench: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+const DEFAULT_RATE: Record<TScenario, number> = {
+  dm: 100,
+  channel50: 100,
+  channel: 10,
+  idle: 100,
+  connect: 0,
+  storm: 20,
+  backlog: 0,
+};
+
+export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
+  const { values: opts } = parseArgs({
+    args,
+    options: {
+      scenario: { type: "string", default: "dm" },
+      sweep: { type: "boolean", default: false },
+      connections: { type: "string" },
+      rate: { type: "string" },
+      duration: { type: "string", default: "10" },
+      gateways: { type: "string", default: "1" },
+      engine: { type: "string" },
+      "database-url": { type: "string" },
+      "redis-url": { type: "string" },
+      drain: { type: "string", default: "10" },
+      "no-baseline": { type: "boolean", default: false },
+      "keep-db": { type: "boolean", default: false },
+      members: { type: "string", default: "2000" },
+      generators: { type: "string" },
+      trickle: { type: "string", default: "20" },
+      "in-flight": { type: "string", default: "200" },
+      messages: { type: "string", default: "500" },
+      conversations: { type: "string", default: "3" },
+      repeat: { type: "string", default: "5" },
+      "max-rate": { type: "string", default: "20000" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (opts.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const scenario = (opts.sweep ? "dm" : opts.scenario) as TScenario;
+  if (!SCENARIOS.includes(scenario)) fail(`--scenario must be one of ${SCENARIOS.join(", ")}`);
+  if (opts.sweep && opts.scenario !== "dm") fail("--sweep runs dm steps: leave --scenario out");
+  const gateways = Number(opts.gateways);
+  const defaultConnections = scenario === "storm" ? 1000 : scenario === "connect" ? 2000 : 200;
+  const connections = Number(opts.connections ?? (opts.sweep ? 1000 : defaultConnections));
+  const o: TOptions = {
+    scenario,
+    sweep: opts.sweep ?? false,
+    connections,
+    rate: Number(opts.rate ?? DEFAULT_RATE[scenario]),
+    durationS: Number(opts.duration),
+    gateways,
+    engine: (opts.engine ?? (gateways > 1 ? "redis" : "memory")) as "memory" | "redis",
+    drainS: Number(opts.drain),
+    serverUrl: opts["database-url"] ?? "postgresql://postgres@127.0.0.1:5432/postgres",
+    redisUrl: opts["redis-url"],
+    noBaseline: opts["no-baseline"] ?? false,
+    keepDb: opts["keep-db"] ?? false,
+    members: Number(opts.members),
+    generators: Number(opts.generators ?? Math.ceil(connections / 18_000)),
+    trickleS: Number(opts.trickle),
+    inFlight: Number(opts["in-flight"]),
+    messages: Number(opts.messages),
+    conversations: Number(opts.conversations),
+    repeat: Number(opts.repeat),
+    maxRate: Number(opts["max-rate"]),
+  };
+  validate(o);
+  return Object.freeze(o);
+}
+
+function validate(o: TOptions): void {
+  const isInt = (v: number, min: number, max: number) => Number.isInteger(v) && v >= min && v <= max;
+  if (!isInt(o.connections, 2, 200_000)) fail("--connections must be an integer in [2, 200000]");
+  if (o.scenario !== "connect" && o.scenario !== "backlog" && (!(o.rate > 0) || o.rate > 100_000))
+    fail("--rate must be in (0, 100000]");
+  if (!(o.durationS > 0) || o.durationS > 600) fail("--duration must be in (0, 600] seconds");
+  if (!(o.drainS >= 0) || o.drainS > 600) fail("--drain must be in [0, 600] seconds");
+  if (!isInt(o.gateways, 1, 16)) fail("--gateways must be 1…16");
+  if (o.engine !== "memory" && o.engine !== "redis") fail("--engine must be memory or redis");
+  if (o.gateways > 1 && o.engine === "memory") {
+    console.error("bench: warning: several gateways with the memory engine cannot deliver across gateways");
+  }
+  if ((o.scenario === "dm" || o.scenario === "idle" || o.scenario === "storm") && o.connections % 2 !== 0)
+    fail(`--scenario ${o.scenario} needs an even --connections (users in DM pairs)`);
+  if (o.scenario === "channel50" && o.connections % CHANNEL_SIZE !== 0) {
+    fail(`--scenario channel50 needs --connections to be a multiple of ${CHANNEL_SIZE}`);
+  }
+  if (o.scenario === "channel" && !isInt(o.members, 2, 10_000)) fail("--members must be 2…10000");
+  if (o.scenario === "idle") {
+    if (!isInt(o.generators, 1, 64)) fail("--generators must be 1…64");
+    if (o.connections / o.generators > SOCKETS_PER_PROCESS)
+      fail(`--generators ${o.generators}: at most ${SOCKETS_PER_PROCESS} sockets per generator process`);
+    if (o.connections / o.gateways > SOCKETS_PER_PROCESS)
+      fail(`--gateways ${o.gateways}: at most ${SOCKETS_PER_PROCESS} sockets per gateway process`);
+    if (!(o.trickleS > 0) || o.trickleS > 120) fail("--trickle must be in (0, 120] seconds");
+  } else if (o.connections > SOCKETS_PER_PROCESS) {
+    fail(
+      `one generator process holds at most ~${SOCKETS_PER_PROCESS} sockets here (only idle spreads over several)`,
+    );
+  }
+  if (o.scenario === "connect" && !isInt(o.inFlight, 1, 5000)) fail("--in-flight must be 1…5000");
+  if (o.scenario === "storm" && (o.gateways < 2 || o.engine !== "redis"))
+    fail("--scenario storm needs --gateways ≥ 2 on --engine redis (clients move to a survivor)");
+  if (o.scenario === "backlog") {
+    if (!isInt(o.conversations, 1, 1000)) fail("--conversations must be 1…1000");
+    if (!isInt(o.messages, o.conversations, 1_000_000)) fail("--messages must be ≥ --conversations (≤ 1e6)");
+    if (!isInt(o.repeat, 1, 100)) fail("--repeat must be 1…100");
+  }
+  if (o.sweep && !(o.maxRate > 0)) fail("--max-rate must be > 0");
+}

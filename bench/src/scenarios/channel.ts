@@ -1,0 +1,87 @@
+/**
+ * `channel --members N`: N users, all connected, all members of ONE public channel; the members
+ * take turns sending at `--rate` (default 10 msg/s). Per message: send → the LAST member's socket
+ * received it (p50/p99/max), and send → receive over all deliveries.
+ */
+import { randomBytes } from "node:crypto";
+import { createHistogram } from "node:perf_hooks";
+import { startFleet } from "../gateways.ts";
+import { describe, nowMs, percentiles, record } from "../harness.ts";
+import { openConnections } from "../load.ts";
+import type { TOptions } from "../options.ts";
+import { reportTraffic } from "../report.ts";
+import { onCleanup } from "../run.ts";
+import { seedChannelFast, seedUsersFast } from "../seed-fast.ts";
+import { prepareDatabase } from "../setup.ts";
+import { runTraffic } from "../traffic.ts";
+import type { TWorld } from "../world.ts";
+
+export async function runChannel(
+  o: TOptions,
+  log: (line: string) => void,
+  startedAt: number,
+): Promise<number> {
+  const n = o.members;
+  const { db, url } = await prepareDatabase(o, log);
+  const seedStart = Date.now();
+  const { userIds, tokens } = await seedUsersFast(db, n);
+  const channelId = await seedChannelFast(db, `bench-${randomBytes(4).toString("hex")}`, userIds);
+  const world: TWorld = {
+    userIds,
+    tokens,
+    conversationOf: userIds.map(() => channelId),
+    members: new Map([[channelId, userIds.map((_, i) => i)]]),
+  };
+  log(`seeded: ${n} users + tokens, one channel of ${n} in ${((Date.now() - seedStart) / 1000).toFixed(1)}s`);
+
+  const { gateways, pids } = await startFleet({
+    count: o.gateways,
+    engine: o.engine,
+    databaseUrl: url,
+    redisUrl: o.redisUrl,
+    log,
+  });
+  const connectStart = nowMs();
+  const conns = await openConnections(world, gateways, 0, n);
+  onCleanup(() => {
+    for (const c of conns) c.ws.terminate();
+  });
+  log(`connected: ${n} members in ${((nowMs() - connectStart) / 1000).toFixed(1)}s`);
+
+  const traffic = await runTraffic({
+    world,
+    conns,
+    pids,
+    rate: o.rate,
+    durationS: o.durationS,
+    drainS: o.drainS,
+  });
+  const { load } = traffic;
+  const report = reportTraffic(traffic, {
+    scenario: "channel",
+    connections: n,
+    gateways: o.gateways,
+    engine: o.engine,
+    base: null,
+    rssPerConn: 0,
+    startedAt,
+    log,
+  });
+  // Send → last member, per message; a message some member never got counts as incomplete.
+  const last = createHistogram();
+  let incomplete = 0;
+  for (let k = 0; k < load.total; k += 1) {
+    if (!load.sentAt[k]) continue;
+    if ((load.deliveredCount[k] ?? 0) >= n - 1) record(last, load.lastAt[k]! - load.sentAt[k]!);
+    else incomplete += 1;
+  }
+  const l = percentiles(last);
+  const d = percentiles(load.deliveryLatency);
+  log(
+    `last member: send→last member's socket ${describe(last)}; messages not reaching every member=${incomplete}`,
+  );
+  log(
+    `bench: scenario=channel members=${n} rate=${o.rate} last_p50=${l.p50}ms last_p99=${l.p99}ms last_max=${l.max}ms p50=${d.p50}ms p99=${d.p99}ms max=${d.max}ms sent=${load.counters.sent} acked=${load.counters.acked} incomplete=${incomplete} delivered=${load.counters.delivered} expected=${load.counters.expected} duplicates=${load.counters.duplicates} throughput=${report.throughput.toFixed(0)}/s gen_cpu=${traffic.genCpuPct.toFixed(0)}% gen_lag_p99=${traffic.lag.p99}ms gw_cpu=${traffic.gwCpuPct.toFixed(0)}% gateways=${o.gateways} engine=${o.engine} duration=${o.durationS}`,
+  );
+  return 0;
+}

@@ -1,0 +1,75 @@
+/**
+ * One measured traffic window over already open sockets: the open-loop send, the drain, and the
+ * CPU / event-loop / RSS samples taken around them (generator, gateways, whole box).
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { boxCpu, cpuSecondsOf, describeLoop, nowMs, rssOf } from "./harness.ts";
+import { createLoad, drain, sendOpenLoop, type TConn, type TLoad, useLoad } from "./load.ts";
+import { sum } from "./stats.ts";
+import type { TWorld } from "./world.ts";
+
+export const LOOP_RESOLUTION_MS = 5;
+
+export type TTraffic = {
+  load: TLoad;
+  rate: number;
+  durationS: number;
+  sendSeconds: number;
+  wallSeconds: number;
+  t0: number;
+  genCpuPct: number;
+  gwCpuPct: number;
+  boxPct: number;
+  lag: ReturnType<typeof describeLoop>;
+  rssEnd: number;
+  receivers: (k: number) => number;
+};
+
+export async function runTraffic(options: {
+  world: TWorld;
+  conns: TConn[];
+  pids: (number | undefined)[];
+  rate: number;
+  durationS: number;
+  drainS: number;
+}): Promise<TTraffic> {
+  const { world, conns, pids, rate } = options;
+  const n = conns.length;
+  const load = createLoad(Math.floor(rate * options.durationS));
+  useLoad(load);
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  loop.enable();
+  const cpu0 = process.cpuUsage();
+  const gwCpu0 = pids.map(cpuSecondsOf);
+  const box0 = boxCpu();
+  const receivers = (k: number) => {
+    const sender = k % n;
+    return (world.members.get(world.conversationOf[sender]!)?.length ?? 1) - 1;
+  };
+  const { t0, sendSeconds } = await sendOpenLoop(load, {
+    rate,
+    senderOf: (k) => conns[k % n]!,
+    conversationOf: (conn) => world.conversationOf[conn.index]!,
+    receivers,
+  });
+  await drain(load, options.drainS);
+  const wallSeconds = (nowMs() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const gwCpu = pids.map((pid, i) => cpuSecondsOf(pid) - gwCpu0[i]!);
+  const box1 = boxCpu();
+  loop.disable();
+  return {
+    load,
+    rate,
+    durationS: options.durationS,
+    sendSeconds,
+    wallSeconds,
+    t0,
+    genCpuPct: ((cpu.user + cpu.system) / 1e6 / wallSeconds) * 100,
+    gwCpuPct: (sum(gwCpu) / wallSeconds) * 100,
+    boxPct: ((box1.busy - box0.busy) / (box1.total - box0.total)) * 100,
+    lag: describeLoop(loop, LOOP_RESOLUTION_MS),
+    rssEnd: sum(pids.map(rssOf)),
+    receivers,
+  };
+}
