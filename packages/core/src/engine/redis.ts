@@ -1,12 +1,30 @@
 /**
- * RedisEngine — the Engine for many gateways, on one Redis (≥ 6; ioredis).
+ * RedisEngine — the Engine for many gateways, on one Redis (≥ 6) or a Redis Cluster (ioredis;
+ * REDIS_URL `redis+cluster://…`, see redis-client.ts).
  *
  * Keys and channels (all under `keyPrefix`, default `parley:`):
- *   route:<userId>     sorted set, member gatewayId, score = expiresAt (ms, writer's clock)
- *   presence:<userId>  hash, field connectionId → JSON {status, statusText, expiresAt, textAt}
- *   gw:<gatewayId>     pub/sub channel: the gateway's inbox
- *   topic:<name>       pub/sub channel: conv:<id>, user:<id>, typing:<id>, presence:<id>
+ *   route:{<userId>}     sorted set, member gatewayId, score = expiresAt (ms, writer's clock)
+ *   presence:{<userId>}  hash, field connectionId → JSON {status, statusText, expiresAt, textAt}
+ *   gw:<gatewayId>       pub/sub channel: the gateway's inbox
+ *   topic:<name>         pub/sub channel: conv:<id>, user:<id>, typing:<id>, presence:<id>
  * A pub/sub message is JSON {userIds?, frame}.
+ *
+ * On a cluster, the `{userId}` hash tag puts all of one user's keys in one slot (so a script or
+ * MULTI over a user's route and presence stays legal), while different users spread over every
+ * master. The prefix must hold no braces (it would become the tag: every key on one node). Each
+ * call still touches one key per command; batches over many users cannot be one pipeline there
+ * (a pipeline must stay on one node), so on a cluster they are separate commands that ioredis's
+ * auto-pipelining groups into one pipeline per node.
+ *
+ * Pub/sub on a cluster is sharded (SPUBLISH/SSUBSCRIBE) when every master runs Redis ≥ 7, or
+ * when the URL says `pubsub=sharded`: a classic PUBLISH is broadcast over the cluster bus to
+ * every node, so each node carries every message and adding masters adds no pub/sub capacity;
+ * a sharded one goes only to the master owning the channel's slot, where its subscribers are
+ * (ioredis keeps one subscriber connection per master). Classic PUBLISH/SUBSCRIBE remains for
+ * older clusters (`pubsub=classic` forces it). The choice is made once per engine; every process
+ * of an install must make the same one (a sharded subscriber never sees a classic publish), so
+ * after upgrading a cluster to Redis 7, restart all Parley processes. One server always uses
+ * classic pub/sub (nothing to shard).
  *
  * Expiry is per entry (score / expiresAt, filtered on read, pruned opportunistically when a read
  * finds stale ones) plus a PEXPIRE on the key that is only ever extended (see the Lua below), so
@@ -21,23 +39,32 @@
  * reject: every method then rejects, nothing throws out of band, and connection errors are
  * logged (throttled).
  */
-import { Redis, type RedisOptions } from "ioredis";
+import type { TClusterPubSub } from "@parley/config";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
 import type { TEngineLogger } from "./logger.ts";
 import { mergePresence } from "./memory.ts";
+import {
+  clusterPubSubOf,
+  clusterSupportsShardedPubSub,
+  createRedisClient,
+  type TRedisClient,
+} from "./redis-client.ts";
 import type { BusMessage, Engine, Presence, Unsubscribe } from "./types.ts";
 
 type Handler = (message: BusMessage) => void;
 
 /** Options for RedisEngine. */
 export type TRedisEngineOptions = {
-  /** redis:// or rediss:// URL. */
+  /** redis:// or rediss:// URL, or redis+cluster:// / rediss+cluster:// for a Redis Cluster. */
   url: string;
   /** Prefix of every key and channel, so installs and tests can share one Redis. Default `parley:`. */
   keyPrefix?: string;
   /** Where connection errors go (default console). */
   logger?: TEngineLogger;
-  /** Extra ioredis options for both connections (e.g. `maxRetriesPerRequest`). */
+  /** Extra ioredis options for both connections (each node's, on a cluster; e.g. `maxRetriesPerRequest`). */
   redisOptions?: RedisOptions;
+  /** Cluster pub/sub: overrides the URL's `pubsub` (default auto: sharded when every master is ≥ 7). */
+  pubsub?: TClusterPubSub;
 };
 
 /** Users per pipeline: keeps each round trip's buffers bounded for gateways with many users. */
@@ -82,6 +109,16 @@ type ScriptCommands = {
   ): Promise<number>;
 };
 
+/** The commands a batch may queue: on a pipeline (one server) or on the cluster client itself. */
+type BatchTarget = ScriptCommands & {
+  zrange(key: string, start: string, stop: string, withScores: "WITHSCORES"): unknown;
+  zremrangebyscore(key: string, min: string, max: string): unknown;
+  hgetall(key: string): unknown;
+  hdel(key: string, field: string): unknown;
+};
+
+type PubSubMode = "sharded" | "classic";
+
 type ChannelState = { handlers: Set<Handler>; ready: Promise<unknown> };
 
 type StoredPresence = { status: string; statusText: string; expiresAt: number; textAt: number };
@@ -90,29 +127,75 @@ type StoredPresence = { status: string; statusText: string; expiresAt: number; t
 export class RedisEngine implements Engine {
   readonly kind = "redis" as const;
   readonly keyPrefix: string;
-  private readonly cmd: Redis;
-  private readonly sub: Redis;
+  /** True on a Redis Cluster. */
+  readonly isCluster: boolean;
+  private readonly cmd: TRedisClient;
+  private readonly sub: TRedisClient;
   private readonly logger: TEngineLogger;
+  /** How pub/sub runs; undefined until a cluster's `auto` choice is known (see pubSubMode). */
+  private mode: PubSubMode | undefined;
+  private modePromise: Promise<PubSubMode> | undefined;
+  private readonly wantedMode: TClusterPubSub;
   private readonly channels = new Map<string, ChannelState>();
   private readonly lastErrorLog = new Map<string, number>();
   private isClosed = false;
 
   constructor(options: TRedisEngineOptions) {
     this.keyPrefix = options.keyPrefix ?? "parley:";
+    if (/[{}]/.test(this.keyPrefix)) {
+      throw new Error(
+        `keyPrefix must not contain { or } (got "${this.keyPrefix}"): Parley's hash tags follow it`,
+      );
+    }
     this.logger = options.logger ?? console;
+    const clusterPubSub = clusterPubSubOf(options.url);
+    this.isCluster = clusterPubSub !== undefined;
+    this.wantedMode = options.pubsub ?? clusterPubSub ?? "classic";
+    if (!this.isCluster) this.mode = "classic";
+    else if (this.wantedMode !== "auto") this.mode = this.wantedMode;
     const redisOptions: RedisOptions = { connectionName: "parley-engine", ...options.redisOptions };
-    this.cmd = new Redis(options.url, redisOptions);
-    this.sub = new Redis(options.url, { ...redisOptions, connectionName: "parley-engine-sub" });
+    this.cmd = createRedisClient(options.url, {
+      redisOptions,
+      clusterOptions: { enableAutoPipelining: true },
+    });
+    this.sub = createRedisClient(options.url, {
+      redisOptions: { ...redisOptions, connectionName: "parley-engine-sub" },
+      // One subscriber connection per master, opened when a channel of its slots is subscribed.
+      clusterOptions: { shardedSubscribers: this.wantedMode !== "classic" },
+    });
     for (const [role, conn] of [
       ["cmd", this.cmd],
       ["sub", this.sub],
     ] as const) {
       // Without a listener ioredis prints every reconnect failure; with one we throttle them.
       conn.on("error", (err: Error) => this.logConnectionError(role, err));
+      if (this.isCluster) conn.on("node error", (err: Error) => this.logConnectionError(`${role} node`, err));
     }
     this.cmd.defineCommand("parleyRoute", { numberOfKeys: 1, lua: ROUTE_LUA });
     this.cmd.defineCommand("parleyPresence", { numberOfKeys: 1, lua: PRESENCE_LUA });
     this.sub.on("message", (channel: string, raw: string) => this.dispatch(channel, raw));
+    this.sub.on("smessage", (channel: string, raw: string) => this.dispatch(channel, raw));
+  }
+
+  /** How this engine publishes and subscribes (on a cluster with `auto`, asks the masters once). */
+  async pubSubMode(): Promise<PubSubMode> {
+    if (this.mode) return this.mode;
+    this.modePromise ??= clusterSupportsShardedPubSub(this.cmd as Cluster).then(
+      (sharded) => {
+        this.mode = sharded ? "sharded" : "classic";
+        return this.mode;
+      },
+      (err: unknown) => {
+        this.modePromise = undefined; // ask again next time
+        throw err;
+      },
+    );
+    return this.modePromise;
+  }
+
+  /** Runs `fn` with the pub/sub mode: synchronously once known, so calls keep their order. */
+  private withMode<T>(fn: (mode: PubSubMode) => Promise<T>): Promise<T> {
+    return this.mode ? fn(this.mode) : this.pubSubMode().then(fn);
   }
 
   // --- routing ---------------------------------------------------------------------------------
@@ -131,11 +214,9 @@ export class RedisEngine implements Engine {
     this.assertOpen();
     const expiresAt = Date.now() + ttlMs;
     for (let i = 0; i < userIds.length; i += PIPELINE_CHUNK) {
-      const pipeline = this.cmd.pipeline();
-      for (const userId of userIds.slice(i, i + PIPELINE_CHUNK)) {
-        this.scripts(pipeline).parleyRoute(this.routeKey(userId), gatewayId, expiresAt, ttlMs);
-      }
-      checkPipeline(await pipeline.exec());
+      await this.batch(userIds.slice(i, i + PIPELINE_CHUNK), (t, userId) =>
+        t.parleyRoute(this.routeKey(userId), gatewayId, expiresAt, ttlMs),
+      );
     }
   }
 
@@ -147,11 +228,11 @@ export class RedisEngine implements Engine {
     const stale: string[] = [];
     for (let i = 0; i < unique.length; i += PIPELINE_CHUNK) {
       const chunk = unique.slice(i, i + PIPELINE_CHUNK);
-      const pipeline = this.cmd.pipeline();
       // The whole set (a user is on a handful of gateways at most): one read tells both the live
       // entries and whether stale ones need pruning.
-      for (const userId of chunk) pipeline.zrange(this.routeKey(userId), "0", "-1", "WITHSCORES");
-      const replies = checkPipeline(await pipeline.exec()) as string[][];
+      const replies = (await this.batch(chunk, (t, userId) =>
+        t.zrange(this.routeKey(userId), "0", "-1", "WITHSCORES"),
+      )) as string[][];
       chunk.forEach((userId, j) => {
         const reply = replies[j] ?? [];
         let hasStale = false;
@@ -169,9 +250,10 @@ export class RedisEngine implements Engine {
       });
     }
     if (stale.length > 0) {
-      const pipeline = this.cmd.pipeline();
-      for (const userId of stale) pipeline.zremrangebyscore(this.routeKey(userId), "-inf", String(now));
-      this.background(pipeline.exec(), "pruning expired routes");
+      this.background(
+        this.batch(stale, (t, userId) => t.zremrangebyscore(this.routeKey(userId), "-inf", String(now))),
+        "pruning expired routes",
+      );
     }
     return result;
   }
@@ -196,10 +278,12 @@ export class RedisEngine implements Engine {
 
   private async publish(channel: string, message: BusMessage): Promise<void> {
     this.assertOpen();
-    const wire = message.userIds
-      ? { userIds: message.userIds, frame: message.frame }
-      : { frame: message.frame };
-    await this.cmd.publish(channel, JSON.stringify(wire));
+    const wire = JSON.stringify(
+      message.userIds ? { userIds: message.userIds, frame: message.frame } : { frame: message.frame },
+    );
+    await this.withMode((mode) =>
+      mode === "sharded" ? this.cmd.spublish(channel, wire) : this.cmd.publish(channel, wire),
+    );
   }
 
   private async subscribe(channel: string, handler: Handler): Promise<Unsubscribe> {
@@ -210,7 +294,12 @@ export class RedisEngine implements Engine {
     if (!state) {
       // Commands on one connection run in order, so SUBSCRIBE after a pending UNSUBSCRIBE of the
       // same channel (last handler just left) leaves it subscribed, as intended.
-      state = { handlers: new Set(), ready: this.sub.subscribe(channel) };
+      state = {
+        handlers: new Set(),
+        ready: this.withMode((mode) =>
+          mode === "sharded" ? this.sub.ssubscribe(channel) : this.sub.subscribe(channel),
+        ),
+      };
       this.channels.set(channel, state);
     }
     state.handlers.add(own);
@@ -235,7 +324,9 @@ export class RedisEngine implements Engine {
     if (this.isClosed) return;
     // Local delivery already stopped (dispatch ignores channels without state); a failed UNSUBSCRIBE
     // (Redis down) only leaves a channel we drop messages of, cleared on the next reconnect's resubscribe.
-    await this.sub.unsubscribe(channel).catch((err: unknown) => {
+    await this.withMode((mode) =>
+      mode === "sharded" ? this.sub.sunsubscribe(channel) : this.sub.unsubscribe(channel),
+    ).catch((err: unknown) => {
       this.logger.warn(`[engine:redis] unsubscribe of ${channel} failed`, err);
     });
   }
@@ -299,9 +390,10 @@ export class RedisEngine implements Engine {
     const stale: [userId: string, connectionId: string][] = [];
     for (let i = 0; i < unique.length; i += PIPELINE_CHUNK) {
       const chunk = unique.slice(i, i + PIPELINE_CHUNK);
-      const pipeline = this.cmd.pipeline();
-      for (const userId of chunk) pipeline.hgetall(this.presenceKey(userId));
-      const replies = checkPipeline(await pipeline.exec()) as Record<string, string>[];
+      const replies = (await this.batch(chunk, (t, userId) => t.hgetall(this.presenceKey(userId)))) as Record<
+        string,
+        string
+      >[];
       chunk.forEach((userId, j) => {
         const live: StoredPresence[] = [];
         for (const [connectionId, raw] of Object.entries(replies[j] ?? {})) {
@@ -313,9 +405,10 @@ export class RedisEngine implements Engine {
       });
     }
     if (stale.length > 0) {
-      const pipeline = this.cmd.pipeline();
-      for (const [userId, connectionId] of stale) pipeline.hdel(this.presenceKey(userId), connectionId);
-      this.background(pipeline.exec(), "pruning expired presence");
+      this.background(
+        this.batch(stale, (t, [userId, connectionId]) => t.hdel(this.presenceKey(userId), connectionId)),
+        "pruning expired presence",
+      );
     }
     return result;
   }
@@ -334,12 +427,14 @@ export class RedisEngine implements Engine {
 
   // --- helpers ---------------------------------------------------------------------------------
 
-  private routeKey(userId: string): string {
-    return `${this.keyPrefix}route:${userId}`;
+  /** The user's routing-table key; `{userId}` is the cluster hash tag (see the header). */
+  routeKey(userId: string): string {
+    return `${this.keyPrefix}route:{${userId}}`;
   }
 
-  private presenceKey(userId: string): string {
-    return `${this.keyPrefix}presence:${userId}`;
+  /** The user's presence key; same hash tag as routeKey, so both live in one slot. */
+  presenceKey(userId: string): string {
+    return `${this.keyPrefix}presence:{${userId}}`;
   }
 
   private gatewayChannel(gatewayId: string): string {
@@ -352,6 +447,26 @@ export class RedisEngine implements Engine {
 
   private scripts(target: object): ScriptCommands {
     return target as unknown as ScriptCommands;
+  }
+
+  /**
+   * One command per item, results in item order; the first error rejects. One server: one
+   * pipeline (one round trip). Cluster: a pipeline may not span nodes, so each command goes on
+   * its own and ioredis's auto-pipelining batches them per node within the tick.
+   */
+  private async batch<T>(
+    items: readonly T[],
+    queue: (target: BatchTarget, item: T) => unknown,
+  ): Promise<unknown[]> {
+    if (items.length === 0) return [];
+    if (this.isCluster) {
+      const target = this.cmd as unknown as BatchTarget;
+      return Promise.all(items.map((item) => queue(target, item) as Promise<unknown>));
+    }
+    const pipeline = (this.cmd as Redis).pipeline();
+    const target = pipeline as unknown as BatchTarget;
+    for (const item of items) queue(target, item);
+    return checkPipeline(await pipeline.exec());
   }
 
   private assertOpen(): void {
