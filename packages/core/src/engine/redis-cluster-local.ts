@@ -4,8 +4,9 @@
  * off, loopback only; joined with `redis-cli --cluster create`; ready when every node reports
  * cluster_state:ok. `stop()` kills them and deletes the temp dir (also done on process exit).
  *
- *   const cluster = await startLocalRedisCluster();   // { url: "redis+cluster://127.0.0.1:P1,…", ports, stop }
+ *   const cluster = await startLocalRedisCluster();   // { url: "redis+cluster://127.0.0.1:P1,…", ports, … }
  *   … REDIS_URL = cluster.url …
+ *   await cluster.kill(); await cluster.restart();    // optional: a whole-cluster outage (data is lost)
  *   await cluster.stop();
  *
  * Ports: P and P + 10000 (the cluster bus) must both be free; picked at random in 20000–45000.
@@ -24,6 +25,10 @@ export type TLocalRedisCluster = {
   ports: number[];
   /** Stops every node and deletes the temp dir; safe to call twice. */
   stop(): Promise<void>;
+  /** SIGKILLs every node, keeping their dirs (an outage); `restart()` brings them back. */
+  kill(): Promise<void>;
+  /** (Re)starts every node on its port with its saved cluster config; resolves at cluster_state:ok. */
+  restart(): Promise<void>;
 };
 
 export type TLocalRedisClusterOptions = {
@@ -54,37 +59,24 @@ export async function startLocalRedisCluster(
   const masters = options.masters ?? 3;
   if (!Number.isInteger(masters) || masters < 3) throw new Error("a Redis Cluster needs at least 3 masters");
   const log = options.log ?? (() => {});
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
   const dir = mkdtempSync(path.join(tmpdir(), "parley-redis-cluster-"));
-  const children: ChildProcess[] = [];
+  const children = new Map<number, TNode>();
   let stopped = false;
-  const killAll = () => {
-    for (const child of children)
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  };
   const onExit = () => {
-    killAll();
+    for (const node of children.values()) node.child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   };
   process.once("exit", onExit);
+  const killNodes = async (signal: NodeJS.Signals) => {
+    await Promise.all([...children.values()].map((node) => endNode(node, signal)));
+  };
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     process.removeListener("exit", onExit);
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
-            child.once("exit", () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            child.kill("SIGTERM");
-          }),
-      ),
-    );
+    await killNodes("SIGTERM");
     rmSync(dir, { recursive: true, force: true });
   };
 
@@ -92,37 +84,19 @@ export async function startLocalRedisCluster(
     const ports: number[] = [];
     while (ports.length < masters) {
       const port = await freeClusterPort(ports);
-      const nodeDir = path.join(dir, String(port));
-      mkdirSync(nodeDir);
-      const child = spawn(
-        "redis-server",
-        [
-          ["--port", String(port)],
-          ["--bind", "127.0.0.1"],
-          ["--cluster-enabled", "yes"],
-          ["--cluster-config-file", path.join(nodeDir, "nodes.conf")],
-          ["--cluster-node-timeout", "5000"],
-          ["--dir", nodeDir],
-          ["--save", ""],
-          ["--appendonly", "no"],
-          ["--protected-mode", "no"],
-        ].flat(),
-        { stdio: ["ignore", "ignore", "pipe"] },
-      );
-      children.push(child);
-      let stderr = "";
-      child.stderr?.on("data", (chunk) => {
-        stderr += String(chunk);
-      });
-      if (await waitForPing(port, child, deadline)) {
+      mkdirSync(path.join(dir, String(port)));
+      const node = startNode(dir, port);
+      children.set(port, node);
+      if (await waitForPing(port, node.child, deadline)) {
         ports.push(port);
         log(`redis cluster: node on ${port}`);
-      } else if (child.exitCode === null && child.signalCode === null) {
+      } else if (!hasExited(node.child)) {
         throw new Error(`redis-server on ${port} did not answer PING in time`);
-      } else if (Date.now() > deadline) {
-        throw new Error(`redis-server on ${port} exited: ${stderr.trim()}`);
+      } else {
+        children.delete(port);
+        if (Date.now() > deadline) throw new Error(`redis-server on ${port} exited:\n${node.output()}`);
+        // else a port race with another process: try another port
       }
-      // else it exited (a port race with another process): try another port
     }
 
     const nodes = ports.map((p) => `127.0.0.1:${p}`);
@@ -137,11 +111,76 @@ export async function startLocalRedisCluster(
     if (create.code !== 0) throw new Error(`redis-cli --cluster create failed:\n${create.output}`);
     await waitForClusterOk(ports, deadline);
     log(`redis cluster: ${masters} masters ready (${ports.join(", ")})`);
-    return { url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(",")}`, ports, stop };
+    return {
+      url: `redis+cluster://${nodes.join(",")}`,
+      ports,
+      stop,
+      async kill() {
+        await killNodes("SIGKILL");
+      },
+      async restart() {
+        if (stopped) throw new Error("the local Redis Cluster was stopped");
+        await killNodes("SIGKILL");
+        const until = Date.now() + timeoutMs;
+        for (const port of ports) {
+          const node = startNode(dir, port);
+          children.set(port, node);
+          if (!(await waitForPing(port, node.child, until))) {
+            throw new Error(`redis-server on ${port} did not come back:\n${node.output()}`);
+          }
+        }
+        await waitForClusterOk(ports, until);
+        log("redis cluster: restarted");
+      },
+    };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+type TNode = { child: ChildProcess; output: () => string };
+
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+/** One cluster node in `<dir>/<port>` (its nodes.conf there too, so a restart rejoins the cluster). */
+function startNode(dir: string, port: number): TNode {
+  const nodeDir = path.join(dir, String(port));
+  const child = spawn(
+    "redis-server",
+    [
+      ["--port", String(port)],
+      ["--bind", "127.0.0.1"],
+      ["--cluster-enabled", "yes"],
+      ["--cluster-config-file", path.join(nodeDir, "nodes.conf")],
+      ["--cluster-node-timeout", "5000"],
+      ["--dir", nodeDir],
+      ["--save", ""],
+      ["--appendonly", "no"],
+      ["--protected-mode", "no"],
+    ].flat(),
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output = (output + String(chunk)).slice(-4_000); // the tail says why it stopped
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  return { child, output: () => output.trim() };
+}
+
+/** Ends a node with `signal` (SIGKILL after 3 s) and resolves once it has exited. */
+function endNode(node: TNode, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((resolve) => {
+    if (hasExited(node.child)) return resolve();
+    const timer = setTimeout(() => node.child.kill("SIGKILL"), 3_000);
+    node.child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    node.child.kill(signal);
+  });
 }
 
 /** A port P where P and P + 10000 are free and not already chosen. */

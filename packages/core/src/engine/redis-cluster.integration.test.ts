@@ -17,6 +17,7 @@ import {
   startLocalRedisCluster,
   type TLocalRedisCluster,
 } from "./redis-cluster-local.ts";
+import type { BusMessage } from "./types.ts";
 
 const unavailable = localRedisClusterUnavailable();
 if (unavailable) {
@@ -54,6 +55,44 @@ describe.skipIf(unavailable !== null)("Redis Cluster (3 local masters)", () => {
     "redis cluster, classic pub/sub",
     async () => new RedisEngine({ url: clusterUrl(), keyPrefix, pubsub: "classic" }),
   );
+
+  describe("a whole-cluster outage", () => {
+    it("rejects (never hangs) while every node is down, then resubscribes and delivers again", async () => {
+      const own = await startLocalRedisCluster();
+      const logged: unknown[] = [];
+      const logger = {
+        warn: (...a: unknown[]) => logged.push(a),
+        error: (...a: unknown[]) => logged.push(a),
+      };
+      const engine = new RedisEngine({ url: own.url, keyPrefix, logger });
+      const other = new RedisEngine({ url: own.url, keyPrefix, logger });
+      const topic = `conv:${randomUUID()}`;
+      const received: BusMessage[] = [];
+      try {
+        await engine.subscribeTopic(topic, (m) => received.push(m));
+        await engine.addRoute("u1", "gw-1", 10_000);
+        await own.kill();
+        await expect(engine.publishToTopic(topic, { frame: "during outage" })).rejects.toThrow();
+        await expect(engine.gatewaysOf(["u1"])).rejects.toThrow();
+        expect(logged.length).toBeGreaterThan(0);
+
+        await own.restart();
+        // The engine reconnects and re-subscribes the shard channel (a fresh subscriber: see
+        // RedisEngine.createSubscriber); publishes fail until the cluster answers again.
+        const deadline = Date.now() + 20_000;
+        while (received.length === 0 && Date.now() < deadline) {
+          await other.publishToTopic(topic, { frame: "after restart" }).catch(() => {});
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(received[0]).toEqual({ frame: "after restart" });
+        await engine.addRoute("u1", "gw-1", 10_000);
+        expect(normalise(await engine.gatewaysOf(["u1"]))).toEqual({ "gw-1": ["u1"] });
+      } finally {
+        await Promise.all([engine.close(), other.close()]);
+        await own.stop();
+      }
+    });
+  });
 
   describe("what only a cluster shows", () => {
     let admin: Cluster;

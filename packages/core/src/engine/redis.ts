@@ -36,8 +36,9 @@
  * (refcounts). After a reconnect ioredis re-subscribes every channel it holds (autoResubscribe,
  * on by default); routes and presence lost with a Redis restart come back with each gateway's
  * next refresh. While Redis is unreachable, commands wait in ioredis's offline queue and then
- * reject: every method then rejects, nothing throws out of band, and connection errors are
- * logged (throttled).
+ * reject (on a cluster, once it was first reached: at once): every method then rejects, nothing
+ * throws out of band, and connection errors are logged (throttled). After a whole-cluster outage
+ * a sharded subscriber is replaced by a fresh one (see createSubscriber).
  */
 import type { TClusterPubSub } from "@parley/config";
 import type { Cluster, Redis, RedisOptions } from "ioredis";
@@ -49,6 +50,15 @@ import {
   createRedisClient,
   type TRedisClient,
 } from "./redis-client.ts";
+import {
+  type BatchTarget,
+  checkPipeline,
+  PRESENCE_LUA,
+  parsePresence,
+  ROUTE_LUA,
+  type ScriptCommands,
+  type StoredPresence,
+} from "./redis-scripts.ts";
 import type { BusMessage, Engine, Presence, Unsubscribe } from "./types.ts";
 
 type Handler = (message: BusMessage) => void;
@@ -72,56 +82,9 @@ const PIPELINE_CHUNK = 1_000;
 /** At most one log line per distinct connection error message per this many ms. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
-/** ZADD the route and extend (never shorten) the key's TTL. KEYS[1] route key; ARGV gatewayId, expiresAt, ttlMs. */
-const ROUTE_LUA = `
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-return 1`;
-
-/**
- * Set one connection's presence; keep its `textAt` when the text did not change (a heartbeat is not
- * a new status), and extend the key's TTL. KEYS[1] presence key; ARGV connectionId, status,
- * statusText, expiresAt, now, ttlMs.
- */
-const PRESENCE_LUA = `
-local textAt = tonumber(ARGV[5])
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-if old then
-  local ok, prev = pcall(cjson.decode, old)
-  if ok and type(prev) == 'table' and prev.statusText == ARGV[3] and type(prev.textAt) == 'number' then
-    textAt = prev.textAt
-  end
-end
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({status = ARGV[2], statusText = ARGV[3], expiresAt = tonumber(ARGV[4]), textAt = textAt}))
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
-return 1`;
-
-type ScriptCommands = {
-  parleyRoute(key: string, gatewayId: string, expiresAt: number, ttlMs: number): Promise<number>;
-  parleyPresence(
-    key: string,
-    connectionId: string,
-    status: string,
-    statusText: string,
-    expiresAt: number,
-    now: number,
-    ttlMs: number,
-  ): Promise<number>;
-};
-
-/** The commands a batch may queue: on a pipeline (one server) or on the cluster client itself. */
-type BatchTarget = ScriptCommands & {
-  zrange(key: string, start: string, stop: string, withScores: "WITHSCORES"): unknown;
-  zremrangebyscore(key: string, min: string, max: string): unknown;
-  hgetall(key: string): unknown;
-  hdel(key: string, field: string): unknown;
-};
-
 type PubSubMode = "sharded" | "classic";
 
 type ChannelState = { handlers: Set<Handler>; ready: Promise<unknown> };
-
-type StoredPresence = { status: string; statusText: string; expiresAt: number; textAt: number };
 
 /** The Redis-backed Engine (many gateways). */
 export class RedisEngine implements Engine {
@@ -130,7 +93,10 @@ export class RedisEngine implements Engine {
   /** True on a Redis Cluster. */
   readonly isCluster: boolean;
   private readonly cmd: TRedisClient;
-  private readonly sub: TRedisClient;
+  /** Replaced after a whole-cluster outage in sharded mode (see replaceSubscriber). */
+  private sub: TRedisClient;
+  private readonly url: string;
+  private readonly subOptions: RedisOptions;
   private readonly logger: TEngineLogger;
   /** How pub/sub runs; undefined until a cluster's `auto` choice is known (see pubSubMode). */
   private mode: PubSubMode | undefined;
@@ -158,23 +124,62 @@ export class RedisEngine implements Engine {
       redisOptions,
       clusterOptions: { enableAutoPipelining: true },
     });
-    this.sub = createRedisClient(options.url, {
-      redisOptions: { ...redisOptions, connectionName: "parley-engine-sub" },
-      // One subscriber connection per master, opened when a channel of its slots is subscribed.
-      clusterOptions: { shardedSubscribers: this.wantedMode !== "classic" },
-    });
-    for (const [role, conn] of [
-      ["cmd", this.cmd],
-      ["sub", this.sub],
-    ] as const) {
-      // Without a listener ioredis prints every reconnect failure; with one we throttle them.
-      conn.on("error", (err: Error) => this.logConnectionError(role, err));
-      if (this.isCluster) conn.on("node error", (err: Error) => this.logConnectionError(`${role} node`, err));
+    this.url = options.url;
+    this.subOptions = { ...redisOptions, connectionName: "parley-engine-sub" };
+    this.sub = this.createSubscriber();
+    // Without a listener ioredis prints every reconnect failure; with one we throttle them.
+    this.cmd.on("error", (err: Error) => this.logConnectionError("cmd", err));
+    if (this.isCluster) this.cmd.on("node error", (err: Error) => this.logConnectionError("cmd node", err));
+    if (this.isCluster) {
+      // A Cluster's offline queue has no bound: while the whole cluster is down every command would
+      // wait forever (one server's connection rejects after maxRetriesPerRequest). Queue only until
+      // the slot map is first known; from then on a command that finds no node rejects at once, so
+      // every method rejects during an outage, as the Engine contract asks.
+      const cluster = this.cmd as Cluster;
+      cluster.once("ready", () => {
+        cluster.options.enableOfflineQueue = false;
+      });
     }
     this.cmd.defineCommand("parleyRoute", { numberOfKeys: 1, lua: ROUTE_LUA });
     this.cmd.defineCommand("parleyPresence", { numberOfKeys: 1, lua: PRESENCE_LUA });
-    this.sub.on("message", (channel: string, raw: string) => this.dispatch(channel, raw));
-    this.sub.on("smessage", (channel: string, raw: string) => this.dispatch(channel, raw));
+  }
+
+  /** The subscribing connection(s): one server, or a cluster (one connection per master when sharded). */
+  private createSubscriber(): TRedisClient {
+    const sub = createRedisClient(this.url, {
+      redisOptions: this.subOptions,
+      clusterOptions: { shardedSubscribers: this.wantedMode !== "classic" },
+    });
+    sub.on("error", (err: Error) => this.logConnectionError("sub", err));
+    sub.on("message", (channel: string, raw: string) => this.dispatch(channel, raw));
+    sub.on("smessage", (channel: string, raw: string) => this.dispatch(channel, raw));
+    if (this.isCluster && this.wantedMode !== "classic") {
+      sub.on("node error", (err: Error) => this.logConnectionError("sub node", err));
+      // ioredis 6.0's sharded subscribers can stay unsubscribed after the whole cluster went down
+      // and came back (a subscriber stopped while connecting wedges its group's reset; seen in
+      // redis-cluster.integration.test.ts's outage test): after such an outage, start afresh.
+      let wasDown = false;
+      sub.on("close", () => {
+        wasDown = true;
+      });
+      sub.on("ready", () => {
+        if (wasDown && sub === this.sub && !this.isClosed) this.replaceSubscriber();
+      });
+    }
+    return sub;
+  }
+
+  /** A new sharded subscriber with every channel this engine holds; the old one is dropped first. */
+  private replaceSubscriber(): void {
+    const old = this.sub;
+    this.sub = this.createSubscriber();
+    old.disconnect();
+    this.logger.warn(`[engine:redis] re-subscribing ${this.channels.size} channel(s) after a cluster outage`);
+    for (const channel of this.channels.keys()) {
+      this.sub.ssubscribe(channel).catch((err: unknown) => {
+        this.logger.error(`[engine:redis] re-subscribing ${channel} failed`, err);
+      });
+    }
   }
 
   /** How this engine publishes and subscribes (on a cluster with `auto`, asks the masters once). */
@@ -484,29 +489,5 @@ export class RedisEngine implements Engine {
     if (now - (this.lastErrorLog.get(key) ?? 0) < ERROR_LOG_INTERVAL_MS) return;
     this.lastErrorLog.set(key, now);
     this.logger.error(`[engine:redis] ${role} connection error: ${err.message}`);
-  }
-}
-
-/** Throws the first error of a pipeline's replies; returns the results otherwise. */
-function checkPipeline(replies: [Error | null, unknown][] | null): unknown[] {
-  if (!replies) throw new Error("pipeline aborted");
-  return replies.map(([err, value]) => {
-    if (err) throw err;
-    return value;
-  });
-}
-
-function parsePresence(raw: string): StoredPresence | null {
-  try {
-    const entry = JSON.parse(raw) as Partial<StoredPresence>;
-    if (typeof entry.expiresAt !== "number" || typeof entry.status !== "string") return null;
-    return {
-      status: entry.status,
-      statusText: typeof entry.statusText === "string" ? entry.statusText : "",
-      expiresAt: entry.expiresAt,
-      textAt: typeof entry.textAt === "number" ? entry.textAt : 0,
-    };
-  } catch {
-    return null;
   }
 }
