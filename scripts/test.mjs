@@ -139,6 +139,16 @@ async function canReachRedis(url) {
 const REDIS_HINT = "sudo apt-get install redis-server (then: redis-server --daemonize yes --bind 127.0.0.1)";
 
 async function checkRedis() {
+  if (/^rediss?\+cluster:/i.test(process.env.REDIS_URL ?? "")) {
+    return {
+      ok: false,
+      problem: [
+        "Redis: REDIS_URL names a Redis Cluster (redis+cluster://); the tests need one server there.",
+        "  The cluster tests start their own local cluster (packages/core/src/engine/redis-cluster-local.ts).",
+        "  Unset REDIS_URL or point it at a single Redis (redis://host:6379).",
+      ],
+    };
+  }
   if (process.env.REDIS_URL) {
     const error = await canReachRedis(process.env.REDIS_URL);
     if (!error) return { ok: true, note: `Redis: ${shown(process.env.REDIS_URL)} (REDIS_URL)` };

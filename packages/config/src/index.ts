@@ -5,6 +5,15 @@
  */
 import proxyaddr from "proxy-addr";
 import { z } from "zod";
+import { parseRedisUrl } from "./redis-url.ts";
+
+export {
+  isRedisClusterUrl,
+  parseRedisUrl,
+  type TClusterPubSub,
+  type TRedisNode,
+  type TRedisTarget,
+} from "./redis-url.ts";
 
 const ZBool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -88,10 +97,31 @@ export const ZEnv = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   /** Postgres connection string. `npm start` runs an embedded PostgreSQL when it is unset. */
   DATABASE_URL: ZUrl(["postgres", "postgresql"]),
-  /** Redis for multi-gateway routing, pub/sub and presence. Unset: the in-process memory engine. */
-  REDIS_URL: ZUrl(["redis", "rediss"]).optional(),
-  /** Prefix of every Redis key and channel, so several installs (or test runs) can share one Redis. */
-  REDIS_KEY_PREFIX: z.string().min(1).max(64).default("parley:"),
+  /**
+   * Redis for multi-gateway routing, pub/sub, presence and shared rate limits. Unset: the
+   * in-process memory engine. `redis://host:6379` (one server) or
+   * `redis+cluster://host:port,host:port` (a Redis Cluster; see redis-url.ts).
+   */
+  REDIS_URL: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        parseRedisUrl(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+      }
+    })
+    .optional(),
+  /**
+   * Prefix of every Redis key and channel, so several installs (or test runs) can share one Redis.
+   * No braces: on a cluster the `{…}` hash tags in key names are Parley's (one slot per user).
+   */
+  REDIS_KEY_PREFIX: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[^{}]*$/, "must not contain { or } (Parley's own Redis Cluster hash tags follow it)")
+    .default("parley:"),
   /** Secret that signs sessions and realtime tickets (at least 32 characters). */
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters (try: openssl rand -base64 32)"),
   /** The origin users open in the browser, e.g. https://chat.example.com. */

@@ -12,9 +12,9 @@
  */
 import type { TEnv } from "@parley/config";
 import type { Db } from "@parley/db";
-import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
 import { type Actor, requireAdmin } from "./actor.ts";
+import { createRedisClient, type TRedisClient } from "./engine/redis-client.ts";
 import { ParleyError } from "./errors.ts";
 
 /** TOO_MANY_REQUESTS with how long to wait. */
@@ -61,8 +61,8 @@ type Limiter = RateLimiterMemory | RateLimiterRedis;
 
 export type TAuthRateLimiterOptions = {
   limits: TAuthLimits;
-  /** Shared store; absent: this process's memory. */
-  redis?: Redis | undefined;
+  /** Shared store (one server or a cluster: each count is one key); absent: this process's memory. */
+  redis?: TRedisClient | undefined;
   /** Prefix of every key (Redis, and memory for symmetry). */
   keyPrefix?: string;
 };
@@ -184,7 +184,7 @@ type TGlobalSlot = { signature: string; limiters: TLimiters };
  * This process's limiter for its settings. The counters live on globalThis so every module
  * instance shares them (Next's bundles hold their own copies of core; the counts must be one),
  * while each copy wraps them in its own class, so errors are that copy's RateLimitedError.
- * Redis when REDIS_URL is set.
+ * Redis when REDIS_URL is set (one server or a Redis Cluster: each count is one key, so any slot).
  */
 export function authRateLimiter(env: TEnv): AuthRateLimiter {
   const limits = authLimitsFrom(env);
@@ -193,7 +193,9 @@ export function authRateLimiter(env: TEnv): AuthRateLimiter {
   let slot = g[GLOBAL_KEY];
   if (slot?.signature !== signature) {
     const redis = env.REDIS_URL
-      ? new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+      ? createRedisClient(env.REDIS_URL, {
+          redisOptions: { enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+        })
       : undefined;
     redis?.on("error", () => undefined); // the insurance limiter covers outages; ioredis reconnects
     slot = {

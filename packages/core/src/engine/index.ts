@@ -6,7 +6,7 @@ import type { Engine } from "./types.ts";
 
 /** Options for createEngine (from the app's validated env). */
 export type TCreateEngineOptions = {
-  /** redis:// URL; absent or empty → MemoryEngine (one process only). */
+  /** REDIS_URL: redis:// (one server) or redis+cluster:// (a Redis Cluster); absent or empty → MemoryEngine (one process only). */
   redisUrl?: string;
   /** Key/channel prefix for Redis (default `parley:`). */
   keyPrefix?: string;

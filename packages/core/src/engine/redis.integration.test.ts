@@ -43,8 +43,11 @@ describe("RedisEngine keys", () => {
       await engine.addRoute(user, "gw-2", 60_000);
       await engine.addRoute(user, "gw-1", 5_000); // a shorter TTL never shortens the key's
       await engine.setPresence(user, "c1", { status: "online", statusText: "" }, 5_000);
-      expect(await redis.pttl(`${keyPrefix}route:${user}`)).toBeGreaterThan(50_000);
-      const presenceTtl = await redis.pttl(`${keyPrefix}presence:${user}`);
+      // The `{userId}` hash tag (one slot per user on a cluster) is part of the name everywhere.
+      expect(engine.routeKey(user)).toBe(`${keyPrefix}route:{${user}}`);
+      expect(engine.presenceKey(user)).toBe(`${keyPrefix}presence:{${user}}`);
+      expect(await redis.pttl(engine.routeKey(user))).toBeGreaterThan(50_000);
+      const presenceTtl = await redis.pttl(engine.presenceKey(user));
       expect(presenceTtl).toBeGreaterThan(0);
       expect(presenceTtl).toBeLessThanOrEqual(5_000);
     } finally {

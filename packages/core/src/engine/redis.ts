@@ -1,12 +1,30 @@
 /**
- * RedisEngine — the Engine for many gateways, on one Redis (≥ 6; ioredis).
+ * RedisEngine — the Engine for many gateways, on one Redis (≥ 6) or a Redis Cluster (ioredis;
+ * REDIS_URL `redis+cluster://…`, see redis-client.ts).
  *
  * Keys and channels (all under `keyPrefix`, default `parley:`):
- *   route:<userId>     sorted set, member gatewayId, score = expiresAt (ms, writer's clock)
- *   presence:<userId>  hash, field connectionId → JSON {status, statusText, expiresAt, textAt}
- *   gw:<gatewayId>     pub/sub channel: the gateway's inbox
- *   topic:<name>       pub/sub channel: conv:<id>, user:<id>, typing:<id>, presence:<id>
+ *   route:{<userId>}     sorted set, member gatewayId, score = expiresAt (ms, writer's clock)
+ *   presence:{<userId>}  hash, field connectionId → JSON {status, statusText, expiresAt, textAt}
+ *   gw:<gatewayId>       pub/sub channel: the gateway's inbox
+ *   topic:<name>         pub/sub channel: conv:<id>, user:<id>, typing:<id>, presence:<id>
  * A pub/sub message is JSON {userIds?, frame}.
+ *
+ * On a cluster, the `{userId}` hash tag puts all of one user's keys in one slot (so a script or
+ * MULTI over a user's route and presence stays legal), while different users spread over every
+ * master. The prefix must hold no braces (it would become the tag: every key on one node). Each
+ * call still touches one key per command; batches over many users cannot be one pipeline there
+ * (a pipeline must stay on one node), so on a cluster they are separate commands that ioredis's
+ * auto-pipelining groups into one pipeline per node.
+ *
+ * Pub/sub on a cluster is sharded (SPUBLISH/SSUBSCRIBE) when every master runs Redis ≥ 7, or
+ * when the URL says `pubsub=sharded`: a classic PUBLISH is broadcast over the cluster bus to
+ * every node, so each node carries every message and adding masters adds no pub/sub capacity;
+ * a sharded one goes only to the master owning the channel's slot, where its subscribers are
+ * (ioredis keeps one subscriber connection per master). Classic PUBLISH/SUBSCRIBE remains for
+ * older clusters (`pubsub=classic` forces it). The choice is made once per engine; every process
+ * of an install must make the same one (a sharded subscriber never sees a classic publish), so
+ * after upgrading a cluster to Redis 7, restart all Parley processes. One server always uses
+ * classic pub/sub (nothing to shard).
  *
  * Expiry is per entry (score / expiresAt, filtered on read, pruned opportunistically when a read
  * finds stale ones) plus a PEXPIRE on the key that is only ever extended (see the Lua below), so
@@ -18,26 +36,45 @@
  * (refcounts). After a reconnect ioredis re-subscribes every channel it holds (autoResubscribe,
  * on by default); routes and presence lost with a Redis restart come back with each gateway's
  * next refresh. While Redis is unreachable, commands wait in ioredis's offline queue and then
- * reject: every method then rejects, nothing throws out of band, and connection errors are
- * logged (throttled).
+ * reject (on a cluster, once it was first reached: at once): every method then rejects, nothing
+ * throws out of band, and connection errors are logged (throttled). After a whole-cluster outage
+ * a sharded subscriber is replaced by a fresh one (see createSubscriber).
  */
-import { Redis, type RedisOptions } from "ioredis";
+import type { TClusterPubSub } from "@parley/config";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
 import type { TEngineLogger } from "./logger.ts";
 import { mergePresence } from "./memory.ts";
+import {
+  clusterPubSubOf,
+  clusterSupportsShardedPubSub,
+  createRedisClient,
+  type TRedisClient,
+} from "./redis-client.ts";
+import {
+  type BatchTarget,
+  checkPipeline,
+  PRESENCE_LUA,
+  parsePresence,
+  ROUTE_LUA,
+  type ScriptCommands,
+  type StoredPresence,
+} from "./redis-scripts.ts";
 import type { BusMessage, Engine, Presence, Unsubscribe } from "./types.ts";
 
 type Handler = (message: BusMessage) => void;
 
 /** Options for RedisEngine. */
 export type TRedisEngineOptions = {
-  /** redis:// or rediss:// URL. */
+  /** redis:// or rediss:// URL, or redis+cluster:// / rediss+cluster:// for a Redis Cluster. */
   url: string;
   /** Prefix of every key and channel, so installs and tests can share one Redis. Default `parley:`. */
   keyPrefix?: string;
   /** Where connection errors go (default console). */
   logger?: TEngineLogger;
-  /** Extra ioredis options for both connections (e.g. `maxRetriesPerRequest`). */
+  /** Extra ioredis options for both connections (each node's, on a cluster; e.g. `maxRetriesPerRequest`). */
   redisOptions?: RedisOptions;
+  /** Cluster pub/sub: overrides the URL's `pubsub` (default auto: sharded when every master is ≥ 7). */
+  pubsub?: TClusterPubSub;
 };
 
 /** Users per pipeline: keeps each round trip's buffers bounded for gateways with many users. */
@@ -45,74 +82,125 @@ const PIPELINE_CHUNK = 1_000;
 /** At most one log line per distinct connection error message per this many ms. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
-/** ZADD the route and extend (never shorten) the key's TTL. KEYS[1] route key; ARGV gatewayId, expiresAt, ttlMs. */
-const ROUTE_LUA = `
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-return 1`;
-
-/**
- * Set one connection's presence; keep its `textAt` when the text did not change (a heartbeat is not
- * a new status), and extend the key's TTL. KEYS[1] presence key; ARGV connectionId, status,
- * statusText, expiresAt, now, ttlMs.
- */
-const PRESENCE_LUA = `
-local textAt = tonumber(ARGV[5])
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-if old then
-  local ok, prev = pcall(cjson.decode, old)
-  if ok and type(prev) == 'table' and prev.statusText == ARGV[3] and type(prev.textAt) == 'number' then
-    textAt = prev.textAt
-  end
-end
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({status = ARGV[2], statusText = ARGV[3], expiresAt = tonumber(ARGV[4]), textAt = textAt}))
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
-return 1`;
-
-type ScriptCommands = {
-  parleyRoute(key: string, gatewayId: string, expiresAt: number, ttlMs: number): Promise<number>;
-  parleyPresence(
-    key: string,
-    connectionId: string,
-    status: string,
-    statusText: string,
-    expiresAt: number,
-    now: number,
-    ttlMs: number,
-  ): Promise<number>;
-};
+type PubSubMode = "sharded" | "classic";
 
 type ChannelState = { handlers: Set<Handler>; ready: Promise<unknown> };
-
-type StoredPresence = { status: string; statusText: string; expiresAt: number; textAt: number };
 
 /** The Redis-backed Engine (many gateways). */
 export class RedisEngine implements Engine {
   readonly kind = "redis" as const;
   readonly keyPrefix: string;
-  private readonly cmd: Redis;
-  private readonly sub: Redis;
+  /** True on a Redis Cluster. */
+  readonly isCluster: boolean;
+  private readonly cmd: TRedisClient;
+  /** Replaced after a whole-cluster outage in sharded mode (see replaceSubscriber). */
+  private sub: TRedisClient;
+  private readonly url: string;
+  private readonly subOptions: RedisOptions;
   private readonly logger: TEngineLogger;
+  /** How pub/sub runs; undefined until a cluster's `auto` choice is known (see pubSubMode). */
+  private mode: PubSubMode | undefined;
+  private modePromise: Promise<PubSubMode> | undefined;
+  private readonly wantedMode: TClusterPubSub;
   private readonly channels = new Map<string, ChannelState>();
   private readonly lastErrorLog = new Map<string, number>();
   private isClosed = false;
 
   constructor(options: TRedisEngineOptions) {
     this.keyPrefix = options.keyPrefix ?? "parley:";
+    if (/[{}]/.test(this.keyPrefix)) {
+      throw new Error(
+        `keyPrefix must not contain { or } (got "${this.keyPrefix}"): Parley's hash tags follow it`,
+      );
+    }
     this.logger = options.logger ?? console;
+    const clusterPubSub = clusterPubSubOf(options.url);
+    this.isCluster = clusterPubSub !== undefined;
+    this.wantedMode = options.pubsub ?? clusterPubSub ?? "classic";
+    if (!this.isCluster) this.mode = "classic";
+    else if (this.wantedMode !== "auto") this.mode = this.wantedMode;
     const redisOptions: RedisOptions = { connectionName: "parley-engine", ...options.redisOptions };
-    this.cmd = new Redis(options.url, redisOptions);
-    this.sub = new Redis(options.url, { ...redisOptions, connectionName: "parley-engine-sub" });
-    for (const [role, conn] of [
-      ["cmd", this.cmd],
-      ["sub", this.sub],
-    ] as const) {
-      // Without a listener ioredis prints every reconnect failure; with one we throttle them.
-      conn.on("error", (err: Error) => this.logConnectionError(role, err));
+    this.cmd = createRedisClient(options.url, {
+      redisOptions,
+      clusterOptions: { enableAutoPipelining: true },
+    });
+    this.url = options.url;
+    this.subOptions = { ...redisOptions, connectionName: "parley-engine-sub" };
+    this.sub = this.createSubscriber();
+    // Without a listener ioredis prints every reconnect failure; with one we throttle them.
+    this.cmd.on("error", (err: Error) => this.logConnectionError("cmd", err));
+    if (this.isCluster) this.cmd.on("node error", (err: Error) => this.logConnectionError("cmd node", err));
+    if (this.isCluster) {
+      // A Cluster's offline queue has no bound: while the whole cluster is down every command would
+      // wait forever (one server's connection rejects after maxRetriesPerRequest). Queue only until
+      // the slot map is first known; from then on a command that finds no node rejects at once, so
+      // every method rejects during an outage, as the Engine contract asks.
+      const cluster = this.cmd as Cluster;
+      cluster.once("ready", () => {
+        cluster.options.enableOfflineQueue = false;
+      });
     }
     this.cmd.defineCommand("parleyRoute", { numberOfKeys: 1, lua: ROUTE_LUA });
     this.cmd.defineCommand("parleyPresence", { numberOfKeys: 1, lua: PRESENCE_LUA });
-    this.sub.on("message", (channel: string, raw: string) => this.dispatch(channel, raw));
+  }
+
+  /** The subscribing connection(s): one server, or a cluster (one connection per master when sharded). */
+  private createSubscriber(): TRedisClient {
+    const sub = createRedisClient(this.url, {
+      redisOptions: this.subOptions,
+      clusterOptions: { shardedSubscribers: this.wantedMode !== "classic" },
+    });
+    sub.on("error", (err: Error) => this.logConnectionError("sub", err));
+    sub.on("message", (channel: string, raw: string) => this.dispatch(channel, raw));
+    sub.on("smessage", (channel: string, raw: string) => this.dispatch(channel, raw));
+    if (this.isCluster && this.wantedMode !== "classic") {
+      sub.on("node error", (err: Error) => this.logConnectionError("sub node", err));
+      // ioredis 6.0's sharded subscribers can stay unsubscribed after the whole cluster went down
+      // and came back (a subscriber stopped while connecting wedges its group's reset; seen in
+      // redis-cluster.integration.test.ts's outage test): after such an outage, start afresh.
+      let wasDown = false;
+      sub.on("close", () => {
+        wasDown = true;
+      });
+      sub.on("ready", () => {
+        if (wasDown && sub === this.sub && !this.isClosed) this.replaceSubscriber();
+      });
+    }
+    return sub;
+  }
+
+  /** A new sharded subscriber with every channel this engine holds; the old one is dropped first. */
+  private replaceSubscriber(): void {
+    const old = this.sub;
+    this.sub = this.createSubscriber();
+    old.disconnect();
+    this.logger.warn(`[engine:redis] re-subscribing ${this.channels.size} channel(s) after a cluster outage`);
+    for (const channel of this.channels.keys()) {
+      this.sub.ssubscribe(channel).catch((err: unknown) => {
+        this.logger.error(`[engine:redis] re-subscribing ${channel} failed`, err);
+      });
+    }
+  }
+
+  /** How this engine publishes and subscribes (on a cluster with `auto`, asks the masters once). */
+  async pubSubMode(): Promise<PubSubMode> {
+    if (this.mode) return this.mode;
+    this.modePromise ??= clusterSupportsShardedPubSub(this.cmd as Cluster).then(
+      (sharded) => {
+        this.mode = sharded ? "sharded" : "classic";
+        return this.mode;
+      },
+      (err: unknown) => {
+        this.modePromise = undefined; // ask again next time
+        throw err;
+      },
+    );
+    return this.modePromise;
+  }
+
+  /** Runs `fn` with the pub/sub mode: synchronously once known, so calls keep their order. */
+  private withMode<T>(fn: (mode: PubSubMode) => Promise<T>): Promise<T> {
+    return this.mode ? fn(this.mode) : this.pubSubMode().then(fn);
   }
 
   // --- routing ---------------------------------------------------------------------------------
@@ -131,11 +219,9 @@ export class RedisEngine implements Engine {
     this.assertOpen();
     const expiresAt = Date.now() + ttlMs;
     for (let i = 0; i < userIds.length; i += PIPELINE_CHUNK) {
-      const pipeline = this.cmd.pipeline();
-      for (const userId of userIds.slice(i, i + PIPELINE_CHUNK)) {
-        this.scripts(pipeline).parleyRoute(this.routeKey(userId), gatewayId, expiresAt, ttlMs);
-      }
-      checkPipeline(await pipeline.exec());
+      await this.batch(userIds.slice(i, i + PIPELINE_CHUNK), (t, userId) =>
+        t.parleyRoute(this.routeKey(userId), gatewayId, expiresAt, ttlMs),
+      );
     }
   }
 
@@ -147,11 +233,11 @@ export class RedisEngine implements Engine {
     const stale: string[] = [];
     for (let i = 0; i < unique.length; i += PIPELINE_CHUNK) {
       const chunk = unique.slice(i, i + PIPELINE_CHUNK);
-      const pipeline = this.cmd.pipeline();
       // The whole set (a user is on a handful of gateways at most): one read tells both the live
       // entries and whether stale ones need pruning.
-      for (const userId of chunk) pipeline.zrange(this.routeKey(userId), "0", "-1", "WITHSCORES");
-      const replies = checkPipeline(await pipeline.exec()) as string[][];
+      const replies = (await this.batch(chunk, (t, userId) =>
+        t.zrange(this.routeKey(userId), "0", "-1", "WITHSCORES"),
+      )) as string[][];
       chunk.forEach((userId, j) => {
         const reply = replies[j] ?? [];
         let hasStale = false;
@@ -169,9 +255,10 @@ export class RedisEngine implements Engine {
       });
     }
     if (stale.length > 0) {
-      const pipeline = this.cmd.pipeline();
-      for (const userId of stale) pipeline.zremrangebyscore(this.routeKey(userId), "-inf", String(now));
-      this.background(pipeline.exec(), "pruning expired routes");
+      this.background(
+        this.batch(stale, (t, userId) => t.zremrangebyscore(this.routeKey(userId), "-inf", String(now))),
+        "pruning expired routes",
+      );
     }
     return result;
   }
@@ -196,10 +283,12 @@ export class RedisEngine implements Engine {
 
   private async publish(channel: string, message: BusMessage): Promise<void> {
     this.assertOpen();
-    const wire = message.userIds
-      ? { userIds: message.userIds, frame: message.frame }
-      : { frame: message.frame };
-    await this.cmd.publish(channel, JSON.stringify(wire));
+    const wire = JSON.stringify(
+      message.userIds ? { userIds: message.userIds, frame: message.frame } : { frame: message.frame },
+    );
+    await this.withMode((mode) =>
+      mode === "sharded" ? this.cmd.spublish(channel, wire) : this.cmd.publish(channel, wire),
+    );
   }
 
   private async subscribe(channel: string, handler: Handler): Promise<Unsubscribe> {
@@ -210,7 +299,12 @@ export class RedisEngine implements Engine {
     if (!state) {
       // Commands on one connection run in order, so SUBSCRIBE after a pending UNSUBSCRIBE of the
       // same channel (last handler just left) leaves it subscribed, as intended.
-      state = { handlers: new Set(), ready: this.sub.subscribe(channel) };
+      state = {
+        handlers: new Set(),
+        ready: this.withMode((mode) =>
+          mode === "sharded" ? this.sub.ssubscribe(channel) : this.sub.subscribe(channel),
+        ),
+      };
       this.channels.set(channel, state);
     }
     state.handlers.add(own);
@@ -235,7 +329,9 @@ export class RedisEngine implements Engine {
     if (this.isClosed) return;
     // Local delivery already stopped (dispatch ignores channels without state); a failed UNSUBSCRIBE
     // (Redis down) only leaves a channel we drop messages of, cleared on the next reconnect's resubscribe.
-    await this.sub.unsubscribe(channel).catch((err: unknown) => {
+    await this.withMode((mode) =>
+      mode === "sharded" ? this.sub.sunsubscribe(channel) : this.sub.unsubscribe(channel),
+    ).catch((err: unknown) => {
       this.logger.warn(`[engine:redis] unsubscribe of ${channel} failed`, err);
     });
   }
@@ -299,9 +395,10 @@ export class RedisEngine implements Engine {
     const stale: [userId: string, connectionId: string][] = [];
     for (let i = 0; i < unique.length; i += PIPELINE_CHUNK) {
       const chunk = unique.slice(i, i + PIPELINE_CHUNK);
-      const pipeline = this.cmd.pipeline();
-      for (const userId of chunk) pipeline.hgetall(this.presenceKey(userId));
-      const replies = checkPipeline(await pipeline.exec()) as Record<string, string>[];
+      const replies = (await this.batch(chunk, (t, userId) => t.hgetall(this.presenceKey(userId)))) as Record<
+        string,
+        string
+      >[];
       chunk.forEach((userId, j) => {
         const live: StoredPresence[] = [];
         for (const [connectionId, raw] of Object.entries(replies[j] ?? {})) {
@@ -313,9 +410,10 @@ export class RedisEngine implements Engine {
       });
     }
     if (stale.length > 0) {
-      const pipeline = this.cmd.pipeline();
-      for (const [userId, connectionId] of stale) pipeline.hdel(this.presenceKey(userId), connectionId);
-      this.background(pipeline.exec(), "pruning expired presence");
+      this.background(
+        this.batch(stale, (t, [userId, connectionId]) => t.hdel(this.presenceKey(userId), connectionId)),
+        "pruning expired presence",
+      );
     }
     return result;
   }
@@ -334,12 +432,14 @@ export class RedisEngine implements Engine {
 
   // --- helpers ---------------------------------------------------------------------------------
 
-  private routeKey(userId: string): string {
-    return `${this.keyPrefix}route:${userId}`;
+  /** The user's routing-table key; `{userId}` is the cluster hash tag (see the header). */
+  routeKey(userId: string): string {
+    return `${this.keyPrefix}route:{${userId}}`;
   }
 
-  private presenceKey(userId: string): string {
-    return `${this.keyPrefix}presence:${userId}`;
+  /** The user's presence key; same hash tag as routeKey, so both live in one slot. */
+  presenceKey(userId: string): string {
+    return `${this.keyPrefix}presence:{${userId}}`;
   }
 
   private gatewayChannel(gatewayId: string): string {
@@ -352,6 +452,26 @@ export class RedisEngine implements Engine {
 
   private scripts(target: object): ScriptCommands {
     return target as unknown as ScriptCommands;
+  }
+
+  /**
+   * One command per item, results in item order; the first error rejects. One server: one
+   * pipeline (one round trip). Cluster: a pipeline may not span nodes, so each command goes on
+   * its own and ioredis's auto-pipelining batches them per node within the tick.
+   */
+  private async batch<T>(
+    items: readonly T[],
+    queue: (target: BatchTarget, item: T) => unknown,
+  ): Promise<unknown[]> {
+    if (items.length === 0) return [];
+    if (this.isCluster) {
+      const target = this.cmd as unknown as BatchTarget;
+      return Promise.all(items.map((item) => queue(target, item) as Promise<unknown>));
+    }
+    const pipeline = (this.cmd as Redis).pipeline();
+    const target = pipeline as unknown as BatchTarget;
+    for (const item of items) queue(target, item);
+    return checkPipeline(await pipeline.exec());
   }
 
   private assertOpen(): void {
@@ -369,29 +489,5 @@ export class RedisEngine implements Engine {
     if (now - (this.lastErrorLog.get(key) ?? 0) < ERROR_LOG_INTERVAL_MS) return;
     this.lastErrorLog.set(key, now);
     this.logger.error(`[engine:redis] ${role} connection error: ${err.message}`);
-  }
-}
-
-/** Throws the first error of a pipeline's replies; returns the results otherwise. */
-function checkPipeline(replies: [Error | null, unknown][] | null): unknown[] {
-  if (!replies) throw new Error("pipeline aborted");
-  return replies.map(([err, value]) => {
-    if (err) throw err;
-    return value;
-  });
-}
-
-function parsePresence(raw: string): StoredPresence | null {
-  try {
-    const entry = JSON.parse(raw) as Partial<StoredPresence>;
-    if (typeof entry.expiresAt !== "number" || typeof entry.status !== "string") return null;
-    return {
-      status: entry.status,
-      statusText: typeof entry.statusText === "string" ? entry.statusText : "",
-      expiresAt: entry.expiresAt,
-      textAt: typeof entry.textAt === "number" ? entry.textAt : 0,
-    };
-  } catch {
-    return null;
   }
 }

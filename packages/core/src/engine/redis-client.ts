@@ -1,0 +1,49 @@
+/**
+ * ioredis clients from REDIS_URL — a `Redis` for one server, a `Cluster` for `redis+cluster://`
+ * (see @parley/config's redis-url.ts) — for everything in Parley that talks to Redis: the Engine
+ * and the shared rate limits. Also: whether a cluster can do sharded pub/sub.
+ */
+import { parseRedisUrl, type TClusterPubSub } from "@parley/config";
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
+
+export type TRedisClient = Redis | Cluster;
+
+export type TRedisClientOptions = {
+  /** Options of each connection (for a cluster: of each node's connection). */
+  redisOptions?: RedisOptions;
+  /** Cluster-only options (ignored for one server). */
+  clusterOptions?: ClusterOptions;
+};
+
+/** A client for `url`; a cluster client when the URL is `redis+cluster://` or `rediss+cluster://`. */
+export function createRedisClient(url: string, options: TRedisClientOptions = {}): TRedisClient {
+  const target = parseRedisUrl(url);
+  if (target.mode === "single") return new Redis(url, options.redisOptions ?? {});
+  // enableOfflineQueue is the cluster's (commands before the slot map is known), never the nodes':
+  // ioredis opens node connections lazily, so a node without a queue would fail its first command.
+  const { enableOfflineQueue, ...nodeOptions } = options.redisOptions ?? {};
+  if (target.username) nodeOptions.username = target.username;
+  if (target.password) nodeOptions.password = target.password;
+  if (target.tls) nodeOptions.tls = { ...nodeOptions.tls };
+  const clusterOptions: ClusterOptions = { ...options.clusterOptions, redisOptions: nodeOptions };
+  if (enableOfflineQueue !== undefined) clusterOptions.enableOfflineQueue = enableOfflineQueue;
+  return new Cluster(target.nodes, clusterOptions);
+}
+
+/** The cluster URL's `pubsub` choice; undefined for one server. */
+export function clusterPubSubOf(url: string): TClusterPubSub | undefined {
+  const target = parseRedisUrl(url);
+  return target.mode === "cluster" ? target.pubsub : undefined;
+}
+
+/**
+ * True when every master of the cluster runs Redis ≥ 7 (SPUBLISH/SSUBSCRIBE exist). Every master,
+ * not one: a publish goes to whichever master owns the channel's slot.
+ */
+export async function clusterSupportsShardedPubSub(cluster: Cluster): Promise<boolean> {
+  await cluster.ping(); // resolves once the slot map is loaded and the masters are known
+  const masters = cluster.nodes("master");
+  if (masters.length === 0) throw new Error("the Redis Cluster has no reachable master");
+  const infos = await Promise.all(masters.map((node) => node.info("server")));
+  return infos.every((info) => Number(/^redis_version:(\d+)/m.exec(info)?.[1] ?? 0) >= 7);
+}

@@ -1,0 +1,75 @@
+/**
+ * RedisEngine's Lua scripts (one key each, so legal on a cluster) and the helpers that read
+ * Redis replies back.
+ */
+
+/** ZADD the route and extend (never shorten) the key's TTL. KEYS[1] route key; ARGV gatewayId, expiresAt, ttlMs. */
+export const ROUTE_LUA = `
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return 1`;
+
+/**
+ * Set one connection's presence; keep its `textAt` when the text did not change (a heartbeat is not
+ * a new status), and extend the key's TTL. KEYS[1] presence key; ARGV connectionId, status,
+ * statusText, expiresAt, now, ttlMs.
+ */
+export const PRESENCE_LUA = `
+local textAt = tonumber(ARGV[5])
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old then
+  local ok, prev = pcall(cjson.decode, old)
+  if ok and type(prev) == 'table' and prev.statusText == ARGV[3] and type(prev.textAt) == 'number' then
+    textAt = prev.textAt
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({status = ARGV[2], statusText = ARGV[3], expiresAt = tonumber(ARGV[4]), textAt = textAt}))
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
+return 1`;
+
+export type ScriptCommands = {
+  parleyRoute(key: string, gatewayId: string, expiresAt: number, ttlMs: number): Promise<number>;
+  parleyPresence(
+    key: string,
+    connectionId: string,
+    status: string,
+    statusText: string,
+    expiresAt: number,
+    now: number,
+    ttlMs: number,
+  ): Promise<number>;
+};
+
+/** The commands a batch may queue: on a pipeline (one server) or on the cluster client itself. */
+export type BatchTarget = ScriptCommands & {
+  zrange(key: string, start: string, stop: string, withScores: "WITHSCORES"): unknown;
+  zremrangebyscore(key: string, min: string, max: string): unknown;
+  hgetall(key: string): unknown;
+  hdel(key: string, field: string): unknown;
+};
+
+export type StoredPresence = { status: string; statusText: string; expiresAt: number; textAt: number };
+
+/** Throws the first error of a pipeline's replies; returns the results otherwise. */
+export function checkPipeline(replies: [Error | null, unknown][] | null): unknown[] {
+  if (!replies) throw new Error("pipeline aborted");
+  return replies.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}
+
+export function parsePresence(raw: string): StoredPresence | null {
+  try {
+    const entry = JSON.parse(raw) as Partial<StoredPresence>;
+    if (typeof entry.expiresAt !== "number" || typeof entry.status !== "string") return null;
+    return {
+      status: entry.status,
+      statusText: typeof entry.statusText === "string" ? entry.statusText : "",
+      expiresAt: entry.expiresAt,
+      textAt: typeof entry.textAt === "number" ? entry.textAt : 0,
+    };
+  } catch {
+    return null;
+  }
+}
