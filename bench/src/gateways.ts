@@ -1,10 +1,15 @@
 /**
  * The gateway processes under test: G children of apps/realtime/src/main.ts on one database,
- * on a private redis-server (or `--redis-url`) for the redis engine; stopped on cleanup.
+ * on a private redis-server (or `--redis-url`) for the redis engine, or a private 3-master Redis
+ * Cluster for `--engine redis-cluster`; stopped on cleanup.
  */
 
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import {
+  localRedisClusterUnavailable,
+  startLocalRedisCluster,
+} from "@parley/core/engine/redis-cluster-local";
 import { exited, sleep, startGateway, startRedis, type TGatewayProcess } from "./harness.ts";
 import { onCleanup } from "./run.ts";
 
@@ -17,7 +22,7 @@ export type TFleet = {
 
 export async function startFleet(options: {
   count: number;
-  engine: "memory" | "redis";
+  engine: "memory" | "redis" | "redis-cluster";
   databaseUrl: string;
   redisUrl?: string | undefined;
   log: (line: string) => void;
@@ -31,6 +36,16 @@ export async function startFleet(options: {
       const redis = await startRedis();
       redisUrl = redis.url;
       options.log(`redis: private redis-server on ${redis.port}`);
+    }
+  } else if (options.engine === "redis-cluster") {
+    redisUrl = options.redisUrl;
+    if (!redisUrl) {
+      const why = localRedisClusterUnavailable();
+      if (why) throw new Error(`--engine redis-cluster: ${why}`);
+      const cluster = await startLocalRedisCluster({ masters: 3 });
+      onCleanup(() => cluster.stop());
+      redisUrl = cluster.url;
+      options.log(`redis: private 3-master Redis Cluster ${cluster.url}`);
     }
   }
   const authSecret = randomBytes(32).toString("base64url");

@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 
 export const USAGE = `usage: npm run bench -- [--scenario dm|channel50|channel|idle|connect|storm|backlog] [--sweep]
-       [--connections 200] [--rate R] [--duration 10] [--gateways 1] [--engine memory|redis]
+       [--connections 200] [--rate R] [--duration 10] [--gateways 1] [--engine memory|redis|redis-cluster]
        [--members 2000] (channel)  [--generators W] [--trickle 20] (idle)  [--in-flight 200] (connect)
        [--messages 500] [--conversations 3] [--repeat 5] (backlog)  [--max-rate 20000] (sweep)
        [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--redis-url redis://…]
@@ -21,7 +21,7 @@ export type TOptions = {
   rate: number;
   durationS: number;
   gateways: number;
-  engine: "memory" | "redis";
+  engine: "memory" | "redis" | "redis-cluster";
   drainS: number;
   serverUrl: string;
   redisUrl: string | undefined;
@@ -100,7 +100,7 @@ export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
     rate: Number(opts.rate ?? DEFAULT_RATE[scenario]),
     durationS: Number(opts.duration),
     gateways,
-    engine: (opts.engine ?? (gateways > 1 ? "redis" : "memory")) as "memory" | "redis",
+    engine: (opts.engine ?? (gateways > 1 ? "redis" : "memory")) as "memory" | "redis" | "redis-cluster",
     drainS: Number(opts.drain),
     serverUrl: opts["database-url"] ?? "postgresql://postgres@127.0.0.1:5432/postgres",
     redisUrl: opts["redis-url"],
@@ -127,7 +127,9 @@ function validate(o: TOptions): void {
   if (!(o.durationS > 0) || o.durationS > 600) fail("--duration must be in (0, 600] seconds");
   if (!(o.drainS >= 0) || o.drainS > 600) fail("--drain must be in [0, 600] seconds");
   if (!isInt(o.gateways, 1, 16)) fail("--gateways must be 1…16");
-  if (o.engine !== "memory" && o.engine !== "redis") fail("--engine must be memory or redis");
+  if (o.engine !== "memory" && o.engine !== "redis" && o.engine !== "redis-cluster") {
+    fail("--engine must be memory, redis or redis-cluster");
+  }
   if (o.gateways > 1 && o.engine === "memory") {
     console.error("bench: warning: several gateways with the memory engine cannot deliver across gateways");
   }
@@ -150,7 +152,7 @@ function validate(o: TOptions): void {
     );
   }
   if (o.scenario === "connect" && !isInt(o.inFlight, 1, 5000)) fail("--in-flight must be 1…5000");
-  if (o.scenario === "storm" && (o.gateways < 2 || o.engine !== "redis"))
+  if (o.scenario === "storm" && (o.gateways < 2 || o.engine === "memory"))
     fail("--scenario storm needs --gateways ≥ 2 on --engine redis (clients move to a survivor)");
   if (o.scenario === "backlog") {
     if (!isInt(o.conversations, 1, 1000)) fail("--conversations must be 1…1000");
