@@ -39,6 +39,7 @@ import {
   attachReceiver,
   drainUntilCaughtUp,
   makeSdkClient,
+  startSdkTraffic,
   storedMessages,
   type TReceiver,
   waitFor,
@@ -258,32 +259,12 @@ async function main(): Promise<number> {
   log(`[${elapsed()}] ${clients.length} clients connected`);
 
   // --- traffic with faults --------------------------------------------------------------------
-  const sentIds = new Set<string>();
-  const acked = new Map<string, number>();
-  const refused = new Map<string, string>();
   let kills = 0;
   let redisRestarts = 0;
   const trafficStart = nowMs();
   const total = Math.floor(RATE * DURATION_S);
-  let generated = 0;
-  const generator = setInterval(() => {
-    const due = Math.min(total, Math.floor(((nowMs() - trafficStart) * RATE) / 1000) + 1);
-    while (generated < due) {
-      const sender = senders[generated % senders.length]!;
-      sender.n += 1;
-      const { clientMsgId, promise } = sender.client.send(
-        sender.conversationId,
-        `c1 ${sender.index} ${sender.n}`,
-      );
-      sentIds.add(clientMsgId);
-      promise.then(
-        ({ seq }) => acked.set(clientMsgId, seq),
-        (err: unknown) => refused.set(clientMsgId, err instanceof Error ? err.message : String(err)),
-      );
-      generated += 1;
-    }
-    if (generated >= total) clearInterval(generator);
-  }, 5);
+  const traffic = startSdkTraffic(senders, RATE, DURATION_S);
+  const { sentIds, acked, refused } = traffic;
 
   // Faults evenly spread over the traffic window, gateway kills alternating between the two.
   type TFault = { at: number; kind: "gateway" | "redis" };
@@ -315,7 +296,7 @@ async function main(): Promise<number> {
       await exited(victim.child);
       gateways[g] = null;
       kills += 1;
-      if (generated < total) faultsDuringTraffic += 1;
+      if (traffic.generated() < total) faultsDuringTraffic += 1;
       log(`[${elapsed()}] SIGKILL gateway${g} (kill ${kills}/${KILLS})`);
       const gi = g;
       restarting[gi] = (async () => {
@@ -328,7 +309,7 @@ async function main(): Promise<number> {
       redis.child.kill("SIGKILL");
       await exited(redis.child);
       redisRestarts += 1;
-      if (generated < total) faultsDuringTraffic += 1;
+      if (traffic.generated() < total) faultsDuringTraffic += 1;
       log(`[${elapsed()}] SIGKILL redis (restart ${redisRestarts}/${REDIS_RESTARTS})`);
       redisRestarting = (async () => {
         await sleep(200 + Math.random() * 500);
@@ -338,9 +319,9 @@ async function main(): Promise<number> {
     }
   }
   await Promise.all([...restarting, redisRestarting]);
-  await waitFor(() => generated >= total, DURATION_S * 1000 + 5000);
+  await waitFor(() => traffic.generated() >= total, DURATION_S * 1000 + 5000);
   log(
-    `[${elapsed()}] traffic over: ${generated} messages generated, ${faultsDuringTraffic} of ${kills + redisRestarts} faults while it flowed; draining (up to ${DRAIN_S}s)`,
+    `[${elapsed()}] traffic over: ${traffic.generated()} messages generated, ${faultsDuringTraffic} of ${kills + redisRestarts} faults while it flowed; draining (up to ${DRAIN_S}s)`,
   );
 
   // --- drain -----------------------------------------------------------------------------------
@@ -368,20 +349,7 @@ async function main(): Promise<number> {
   // --- verify against the database ---------------------------------------------------------------
   const rows = await storedMessages(check, conversations);
   await check.end();
-  const {
-    lostInDb,
-    dbDuplicates,
-    dbReordered,
-    notSentAtAll,
-    lostAtReceivers,
-    dupAtReceivers,
-    reorderedAtReceivers,
-    laggingReceivers,
-    lost,
-    duplicated,
-    reordered,
-    problems,
-  } = checkDelivery(rows, acked, sentIds, receivers);
+  const delivery = checkDelivery(rows, acked, sentIds, receivers);
   const stats = clients.reduce(
     (acc, c) => {
       acc.syncs += c.stats.syncs;
@@ -390,21 +358,21 @@ async function main(): Promise<number> {
     },
     { syncs: 0, dropped: 0 },
   );
-  for (const line of problems) log(`  ${line}`);
+  for (const line of delivery.problems) log(`  ${line}`);
   log(
-    `server: acked_not_stored=${lostInDb} stored_twice=${dbDuplicates} stored_out_of_order=${dbReordered} never_stored_or_acked=${notSentAtAll} refused=${refused.size}${refused.size ? ` (${[...new Set(refused.values())].slice(0, 3).join("; ")})` : ""}`,
+    `server: acked_not_stored=${delivery.lostInDb} stored_twice=${delivery.dbDuplicates} stored_out_of_order=${delivery.dbReordered} never_stored_or_acked=${delivery.notSentAtAll} refused=${refused.size}${refused.size ? ` (${[...new Set(refused.values())].slice(0, 3).join("; ")})` : ""}`,
   );
   log(
-    `receivers: ${receivers.length} holding ${receivers.reduce((a, r) => a + r.log.length, 0)} messages; missing=${lostAtReceivers} (in ${laggingReceivers} receivers) duplicated=${dupAtReceivers} reordered=${reorderedAtReceivers}; SDK syncs=${stats.syncs} duplicate frames dropped by the SDK=${stats.dropped}`,
+    `receivers: ${receivers.length} holding ${receivers.reduce((a, r) => a + r.log.length, 0)} messages; missing=${delivery.lostAtReceivers} (in ${delivery.laggingReceivers} receivers) duplicated=${delivery.dupAtReceivers} reordered=${delivery.reorderedAtReceivers}; SDK syncs=${stats.syncs} duplicate frames dropped by the SDK=${stats.dropped}`,
   );
   log(`distinct clientMsgIds sent=${sentIds.size}, acked=${acked.size}, rows in the database=${rows.length}`);
   log(
     `gateway/postgres warnings and errors: ${gatewayLogLines} lines${opts["keep-logs"] ? ` in ${path.join(workDir, "gateways.log")}` : " (--keep-logs keeps them)"}`,
   );
   console.log(
-    `chaos: kills=${kills} redis_restarts=${redisRestarts} sent=${sentIds.size} acked=${acked.size} lost=${lost} duplicated=${duplicated} reordered=${reordered} db_messages=${rows.length}`,
+    `chaos: kills=${kills} redis_restarts=${redisRestarts} sent=${sentIds.size} acked=${acked.size} lost=${delivery.lost} duplicated=${delivery.duplicated} reordered=${delivery.reordered} db_messages=${rows.length}`,
   );
-  return lost + duplicated + reordered > 0 ? 1 : 0;
+  return delivery.lost + delivery.duplicated + delivery.reordered > 0 ? 1 : 0;
 }
 
 let exitCode = 2;

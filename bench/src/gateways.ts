@@ -20,9 +20,11 @@ export type TFleet = {
   authSecret: string;
 };
 
+export type TFleetEngine = "memory" | "redis" | "redis-cluster";
+
 export async function startFleet(options: {
   count: number;
-  engine: "memory" | "redis" | "redis-cluster";
+  engine: TFleetEngine;
   databaseUrl: string;
   redisUrl?: string | undefined;
   log: (line: string) => void;
@@ -65,6 +67,23 @@ export async function startFleet(options: {
     await Promise.race([Promise.all(gateways.map((g) => exited(g.child))), sleep(5000)]);
   });
   return { gateways, pids: gateways.map((g) => g.child.pid), redisUrl, authSecret };
+}
+
+/** The fleet a scenario's options ask for (`--gateways`, `--engine`, `--redis-url`). */
+export function startFleetFor(
+  o: { gateways: number; engine: TFleetEngine; redisUrl?: string | undefined },
+  databaseUrl: string,
+  log: (line: string) => void,
+  extra: { probe?: boolean } = {},
+): Promise<TFleet> {
+  return startFleet({
+    count: o.gateways,
+    engine: o.engine,
+    databaseUrl,
+    redisUrl: o.redisUrl,
+    log,
+    ...extra,
+  });
 }
 
 let nextProbeId = 1;

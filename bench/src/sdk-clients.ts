@@ -23,6 +23,55 @@ class SafeWebSocket extends WebSocket {
   }
 }
 
+/** A sender: its client, its conversation, and how many messages it has typed. */
+export type TSdkSender = { client: ParleyClient; conversationId: string; index: number; n: number };
+
+/** What an SDK traffic run has sent, had acked (seq) and had refused (reason). */
+export type TSdkTraffic = {
+  sentIds: Set<string>;
+  acked: Map<string, number>;
+  refused: Map<string, string>;
+  /** Messages handed to the SDK so far. */
+  generated(): number;
+  stop(): void;
+};
+
+/**
+ * Open-loop traffic through the SDK: `rate` msg/s for `durationS`, round-robin over `senders`,
+ * each body `c1 <sender> <n>`; message k is due at start + k/rate whatever was acked.
+ */
+export function startSdkTraffic(
+  senders: readonly TSdkSender[],
+  rate: number,
+  durationS: number,
+): TSdkTraffic {
+  const sentIds = new Set<string>();
+  const acked = new Map<string, number>();
+  const refused = new Map<string, string>();
+  const total = Math.floor(rate * durationS);
+  const start = performance.now();
+  let generated = 0;
+  const timer = setInterval(() => {
+    const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
+    while (generated < due) {
+      const sender = senders[generated % senders.length]!;
+      sender.n += 1;
+      const { clientMsgId, promise } = sender.client.send(
+        sender.conversationId,
+        `c1 ${sender.index} ${sender.n}`,
+      );
+      sentIds.add(clientMsgId);
+      promise.then(
+        ({ seq }) => acked.set(clientMsgId, seq),
+        (err: unknown) => refused.set(clientMsgId, err instanceof Error ? err.message : String(err)),
+      );
+      generated += 1;
+    }
+    if (generated >= total) clearInterval(timer);
+  }, 5);
+  return { sentIds, acked, refused, generated: () => generated, stop: () => clearInterval(timer) };
+}
+
 /**
  * A ParleyClient on `ws`; `url` is asked per attempt. Timings are short enough for a harness
  * (chaos), or the SDK's own defaults with `sdkDefaults` (storm: measure what real clients do).

@@ -3,7 +3,8 @@
  * (parse and print), free ports, /proc RSS, bounded concurrency.
  */
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
+
+export { freePort } from "../harness.ts";
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -49,19 +50,6 @@ export function lastContractLine(output: string, prefix: "bench" | "peer", scena
     if (parsed && parsed.prefix === prefix && parsed.scenario === scenario) return parsed;
   }
   return null;
-}
-
-/** A free TCP port on loopback (race-prone in theory, fine on a bench box). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resident set size of a process in KB (0 when it is gone). */

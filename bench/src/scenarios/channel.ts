@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createHistogram } from "node:perf_hooks";
-import { startFleet } from "../gateways.ts";
+import { startFleetFor } from "../gateways.ts";
 import { describe, nowMs, percentiles, record } from "../harness.ts";
 import { openConnections } from "../load.ts";
 import type { TOptions } from "../options.ts";
@@ -34,13 +34,7 @@ export async function runChannel(
   };
   log(`seeded: ${n} users + tokens, one channel of ${n} in ${((Date.now() - seedStart) / 1000).toFixed(1)}s`);
 
-  const { gateways, pids } = await startFleet({
-    count: o.gateways,
-    engine: o.engine,
-    databaseUrl: url,
-    redisUrl: o.redisUrl,
-    log,
-  });
+  const { gateways, pids } = await startFleetFor(o, url, log);
   const connectStart = nowMs();
   const conns = await openConnections(world, gateways, 0, n);
   onCleanup(() => {

@@ -7,7 +7,7 @@
 import { createHistogram } from "node:perf_hooks";
 import { PROTOCOL_VERSION } from "@parley/protocol";
 import WebSocket from "ws";
-import { startFleet } from "../gateways.ts";
+import { startFleetFor } from "../gateways.ts";
 import { boxCpu, cpuSecondsOf, describe, mapLimit, nowMs, percentiles, record, sleep } from "../harness.ts";
 import type { TOptions } from "../options.ts";
 import { onCleanup } from "../run.ts";
@@ -26,13 +26,7 @@ export async function runConnect(
   const { db, url } = await prepareDatabase(o, log);
   const { tokens } = await seedUsersFast(db, n + WARM);
   log(`seeded: ${n + WARM} users + tokens`);
-  const { gateways, pids } = await startFleet({
-    count: o.gateways,
-    engine: o.engine,
-    databaseUrl: url,
-    redisUrl: o.redisUrl,
-    log,
-  });
+  const { gateways, pids } = await startFleetFor(o, url, log);
   const sockets: WebSocket[] = [];
   onCleanup(() => {
     for (const ws of sockets) ws.terminate();

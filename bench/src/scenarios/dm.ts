@@ -4,7 +4,7 @@
  * the highest offered rate whose delivery p99 ≤ 50 ms with everything acked.
  */
 import { baseline } from "../baseline.ts";
-import { startFleet } from "../gateways.ts";
+import { startFleetFor } from "../gateways.ts";
 import { nowMs, rssOf, sleep } from "../harness.ts";
 import { openConnections, type TConn } from "../load.ts";
 import { CHANNEL_SIZE, type TOptions } from "../options.ts";
@@ -30,13 +30,7 @@ export async function runDm(o: TOptions, log: (line: string) => void, startedAt:
     `seeded: ${CONNECTIONS} users + tokens, ${world.members.size} ${scenario === "dm" ? "DMs" : `channels of ${CHANNEL_SIZE}`} in ${((Date.now() - seedStart) / 1000).toFixed(1)}s`,
   );
 
-  const { gateways, pids } = await startFleet({
-    count: o.gateways,
-    engine: o.engine,
-    databaseUrl: url,
-    redisUrl: o.redisUrl,
-    log,
-  });
+  const { gateways, pids } = await startFleetFor(o, url, log);
   await sleep(500);
   const rssIdle = pids.map(rssOf);
   log(`gateways: ${gateways.map((g) => `:${g.port} pid ${g.child.pid}`).join(", ")}`);

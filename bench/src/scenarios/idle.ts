@@ -7,7 +7,7 @@
  * `--trickle` seconds while the gateways' event-loop lag and a `ping` round trip are measured.
  */
 import { createHistogram } from "node:perf_hooks";
-import { probe, settledMemory, startFleet } from "../gateways.ts";
+import { probe, settledMemory, startFleetFor } from "../gateways.ts";
 import { generatorPool } from "../generator-pool.ts";
 import { nowMs, percentiles, record, sleep } from "../harness.ts";
 import type { TOptions } from "../options.ts";
@@ -36,14 +36,7 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
   const dms = await seedDmPairsFast(db, userIds);
   log(`seeded: ${n} users + tokens, ${dms.length} DMs in ${((Date.now() - seedStart) / 1000).toFixed(1)}s`);
 
-  const fleet = await startFleet({
-    count: o.gateways,
-    engine: o.engine,
-    databaseUrl: url,
-    redisUrl: o.redisUrl,
-    log,
-    probe: true,
-  });
+  const fleet = await startFleetFor(o, url, log, { probe: true });
   const children = fleet.gateways.map((g) => g.child);
   await sleep(1000);
   const empty = await settledMemory(children);

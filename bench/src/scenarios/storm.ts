@@ -12,7 +12,7 @@
 import type { ParleyClient } from "@parley/client";
 import pg from "pg";
 import { checkDelivery } from "../delivery-check.ts";
-import { startFleet } from "../gateways.ts";
+import { startFleetFor } from "../gateways.ts";
 import { exited, nowMs, sleep } from "../harness.ts";
 import type { TOptions } from "../options.ts";
 import { onCleanup } from "../run.ts";
@@ -21,6 +21,7 @@ import {
   drainUntilCaughtUp,
   lastSeqs,
   makeSdkClient,
+  startSdkTraffic,
   storedMessages,
   type TReceiver,
   waitFor,
@@ -35,13 +36,7 @@ export async function runStorm(o: TOptions, log: (line: string) => void, started
   const { userIds, tokens } = await seedUsersFast(db, n);
   const dms = await seedDmPairsFast(db, userIds);
   log(`seeded: ${n} users + tokens, ${dms.length} DMs`);
-  const fleet = await startFleet({
-    count: o.gateways,
-    engine: "redis",
-    databaseUrl: url,
-    redisUrl: o.redisUrl,
-    log,
-  });
+  const fleet = await startFleetFor(o, url, log);
   const g = fleet.gateways.length;
 
   // Two thirds start on gateway 0, the rest spread over the others. Until a gateway dies every
@@ -85,31 +80,10 @@ export async function runStorm(o: TOptions, log: (line: string) => void, started
   );
 
   // --- traffic ---------------------------------------------------------------------------------
-  const sentIds = new Set<string>();
-  const acked = new Map<string, number>();
-  const refused = new Map<string, string>();
+  const traffic = startSdkTraffic(senders, o.rate, o.durationS);
+  const { sentIds, acked, refused } = traffic;
   const total = Math.floor(o.rate * o.durationS);
-  let generated = 0;
-  const trafficStart = nowMs();
-  const generator = setInterval(() => {
-    const due = Math.min(total, Math.floor(((nowMs() - trafficStart) * o.rate) / 1000) + 1);
-    while (generated < due) {
-      const sender = senders[generated % senders.length]!;
-      sender.n += 1;
-      const { clientMsgId, promise } = sender.client.send(
-        sender.conversationId,
-        `c1 ${sender.index} ${sender.n}`,
-      );
-      sentIds.add(clientMsgId);
-      promise.then(
-        ({ seq }) => acked.set(clientMsgId, seq),
-        (err: unknown) => refused.set(clientMsgId, err instanceof Error ? err.message : String(err)),
-      );
-      generated += 1;
-    }
-    if (generated >= total) clearInterval(generator);
-  }, 5);
-  onCleanup(() => clearInterval(generator));
+  onCleanup(() => traffic.stop());
 
   await sleep((o.durationS * 1000) / 3);
   const held = Array.from(
@@ -163,7 +137,7 @@ export async function runStorm(o: TOptions, log: (line: string) => void, started
       : `NOT recovered within ${recoveryLimitMs / 1000}s`,
   );
 
-  await waitFor(() => generated >= total, o.durationS * 1000 + 10_000).catch(() => {});
+  await waitFor(() => traffic.generated() >= total, o.durationS * 1000 + 10_000).catch(() => {});
   const isDrained = await drainUntilCaughtUp({
     check,
     conversations: dms,
@@ -171,7 +145,7 @@ export async function runStorm(o: TOptions, log: (line: string) => void, started
     settled: () => acked.size + refused.size >= sentIds.size,
     timeoutMs: o.drainS * 1000 + 20_000,
   });
-  log(`traffic over: ${generated} messages; ${isDrained ? "drained" : "drain timed out"}`);
+  log(`traffic over: ${traffic.generated()} messages; ${isDrained ? "drained" : "drain timed out"}`);
   const result = checkDelivery(await storedMessages(check, dms), acked, sentIds, receivers);
   for (const line of result.problems) log(`  ${line}`);
   const syncs = clients.reduce((a, c) => a + c.stats.syncs, 0);
