@@ -2,14 +2,8 @@ import { randomUUID } from "node:crypto";
 import { seedMessages } from "@parley/db/seed";
 import { MAX_SYNC_CURSORS } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
-import {
-  addMembers,
-  createChannel,
-  listMembershipSummaries,
-  markRead,
-  openDm,
-  removeMember,
-} from "../src/conversations.ts";
+import { listMembershipSummaries } from "../src/connect-state.ts";
+import { addMembers, createChannel, markRead, openDm, removeMember } from "../src/conversations.ts";
 import { sendMessage } from "../src/messages.ts";
 import { syncSince } from "../src/sync.ts";
 import { channelName, expectParley, newActor, useTestDb } from "./helpers.ts";

@@ -43,7 +43,10 @@ import {
   encodeConversationEvent,
   encodeUserEvent,
   listMembershipSummaries,
+  listMembershipSummariesForUsers,
   loadAccess,
+  loadSavedStatusTexts,
+  type MembershipSummary,
   ParleyError,
   type Presence,
   requireMember,
@@ -53,6 +56,7 @@ import {
 import type { Db } from "@parley/db";
 import { encodeServerEvent, UserEventKind } from "@parley/protocol";
 import type { Logger } from "pino";
+import { createBatchLoader } from "./batch.ts";
 
 /** What delivery needs from one gateway socket. */
 export type TDeliveryLink = {
@@ -319,8 +323,15 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
     topics.release(`conv:${conversationId}`);
   }
 
+  // Connects in the same turn of the event loop share one query (a reconnect storm is thousands a
+  // second); counts stop at the topic threshold, all that is asked of them.
+  const loadMembershipBatch = createBatchLoader<string, MembershipSummary[]>((ids) =>
+    listMembershipSummariesForUsers(db, ids, { countCap: topicThreshold }),
+  );
+  const loadSavedStatus = createBatchLoader<string, string>((ids) => loadSavedStatusTexts(db, ids));
+
   async function loadMemberships(user: LocalUser): Promise<void> {
-    const rows = await listMembershipSummaries(db, user.userId);
+    const rows = (await loadMembershipBatch(user.userId)) ?? [];
     const removed = user.removedWhileLoading;
     user.removedWhileLoading = null;
     if (user.isGone) return;
@@ -454,11 +465,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
   async function currentStatusText(userId: string): Promise<string> {
     const live = (await engine.getPresence([userId])).get(userId);
     if (live && live.status !== "offline") return live.statusText;
-    const saved = await db.user.findUnique({
-      where: { id: userId },
-      select: { statusEmoji: true, statusText: true },
-    });
-    return saved ? [saved.statusEmoji, saved.statusText].filter(Boolean).join(" ") : "";
+    return (await loadSavedStatus(userId)) ?? "";
   }
 
   function unwatch(state: LinkState, userId: string): void {
