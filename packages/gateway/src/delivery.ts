@@ -599,17 +599,20 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       state.isOverflowed = false;
       const floors = state.floors ?? { conversations: new Map<string, number>(), userSeq: null, until: 0 };
       try {
-        const result = await syncSince(db, link.actor, {
-          cursors: input.cursors ?? {},
-          userCursor: input.userCursor,
-        });
+        // encode: Postgres builds the event frames (the stored payload spliced in, not re-encoded).
+        const result = await syncSince(
+          db,
+          link.actor,
+          { cursors: input.cursors ?? {}, userCursor: input.userCursor },
+          { encode: true },
+        );
         for (const conversation of result.conversations) {
           if (conversation.status === "ok" || conversation.status === "more") {
             const floor = floors.conversations.get(conversation.conversationId) ?? 0;
             floors.conversations.set(conversation.conversationId, Math.max(floor, conversation.lastSeq));
           }
-          for (const event of conversation.events) {
-            if (!(await link.sendReplay(encodeConversationEvent(event)))) return;
+          for (const frame of conversation.frames ?? conversation.events.map(encodeConversationEvent)) {
+            if (!(await link.sendReplay(frame))) return;
           }
         }
         for (const event of result.userEvents) {

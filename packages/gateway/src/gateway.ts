@@ -314,9 +314,19 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     return true;
   }
 
-  /** Sends one frame of a replay; when the socket's buffer is high, waits until it is flushed. */
+  /**
+   * Sends one frame of a replay; when the socket's buffer is high, waits until it is flushed. The
+   * TCP socket is corked until the current burst of microtasks is over, so a backlog of thousands
+   * of frames leaves in a few large writes instead of one system call per frame (`_socket` is
+   * ws's own field for it; without it frames simply go one by one).
+   */
   function sendReplay(conn: TConnection, data: string): Promise<boolean> {
     if (conn.ws.readyState !== WebSocket.OPEN || conn.closingSince !== null) return Promise.resolve(false);
+    const tcp = (conn.ws as unknown as { _socket?: Duplex })._socket;
+    if (tcp && tcp.writableCorked === 0) {
+      tcp.cork();
+      process.nextTick(() => tcp.uncork());
+    }
     if (conn.ws.bufferedAmount < maxBufferedBytes / 4) return Promise.resolve(sendRaw(conn, data));
     return new Promise((resolve) => conn.ws.send(data, (err) => resolve(!err)));
   }
