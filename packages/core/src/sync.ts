@@ -10,9 +10,10 @@
  * them is never larger than the question and never tells one kind from the other. At most
  * MAX_SYNC_CURSORS cursors per call (the protocol refuses more before this runs).
  *
- * Cost: one query for every conversation's metadata and the actor's access, one query for all the
- * missing events (a LATERAL join, one index range scan on (conversationId, seq) per conversation),
- * one for the user log. Seqs are dense, so each conversation's share of the page is known before
+ * Cost: one query for every conversation's metadata, the actor's access and the user log's
+ * position (all a caught-up client's `hello` costs), one for all the missing events (a LATERAL
+ * join, one index range scan on (conversationId, seq) per conversation), one for the user log
+ * when it is behind. Seqs are dense, so each conversation's share of the page is known before
  * the events are read, and a sync never reads more than `maxEvents` rows whatever the cursors.
  *
  * With `encode: true` (the gateway's replay) the answer carries each event's wire frame in
@@ -100,14 +101,20 @@ export async function syncSince(
   }
   const ids = entries.map(([id]) => id);
 
-  const meta =
-    ids.length === 0
-      ? []
-      : await db.$queryRaw<MetaRow[]>`
-          SELECT q.id, c.kind::text AS kind, c."lastSeq", (m."userId" IS NOT NULL) AS "isMember"
-          FROM unnest(${ids}::uuid[]) AS q(id)
-          LEFT JOIN "Conversation" c ON c.id = q.id
-          LEFT JOIN "Membership" m ON m."conversationId" = q.id AND m."userId" = ${actor.userId}::uuid`;
+  // One round trip for every conversation's metadata and the user log's position (a caught-up
+  // client's whole hello): the user row, joined to the asked-for conversations.
+  const metaRows = await db.$queryRaw<(MetaRow & { id: string | null; userLastSeq: number })[]>`
+    SELECT u."lastEventSeq" AS "userLastSeq", x.id, x.kind, x."lastSeq", x."isMember"
+    FROM "User" u
+    LEFT JOIN LATERAL (
+      SELECT q.id, c.kind::text AS kind, c."lastSeq", (m."userId" IS NOT NULL) AS "isMember"
+      FROM unnest(${ids}::uuid[]) AS q(id)
+      LEFT JOIN "Conversation" c ON c.id = q.id
+      LEFT JOIN "Membership" m ON m."conversationId" = q.id AND m."userId" = u.id
+    ) x ON true
+    WHERE u.id = ${actor.userId}::uuid`;
+  const userLastSeq = metaRows[0]?.userLastSeq ?? 0;
+  const meta = metaRows.filter((r): r is MetaRow & { id: string; userLastSeq: number } => r.id !== null);
   const metaById = new Map(meta.map((r) => [r.id, r]));
 
   const conversations: SyncConversation[] = [];
@@ -170,8 +177,6 @@ export async function syncSince(
     }
   }
 
-  const user = await db.user.findUnique({ where: { id: actor.userId }, select: { lastEventSeq: true } });
-  const userLastSeq = user?.lastEventSeq ?? 0;
   if (input.userCursor === undefined || input.userCursor >= userLastSeq) {
     return { conversations, notFound, userEvents: [], userSeq: userLastSeq, userStatus: "ok" };
   }
