@@ -2,7 +2,7 @@
  * Coalesces lookups: keys asked for while the loader is busy go to the database together, in ONE
  * call of `loadMany` (a storm of upgrades becomes a few queries, not one per socket). Adaptive,
  * like group commit: when idle, a key waits only for the end of the current turn of the event
- * loop; while `maxInFlight` batches are running, new keys wait for one of them to finish and then
+ * loop; while `maxInFlight` batches (default 1) are running, new keys wait for one of them to finish and then
  * go together. Keys asked for twice in a batch share the answer. Batches hold at most `maxBatch`
  * keys; a failing batch rejects the lookups it carried and no others.
  */
@@ -17,7 +17,7 @@ export function createBatchLoader<K, V>(
   options: { maxBatch?: number; maxInFlight?: number } = {},
 ): TBatchLoader<K, V> {
   const maxBatch = options.maxBatch ?? 500;
-  const maxInFlight = options.maxInFlight ?? 2;
+  const maxInFlight = options.maxInFlight ?? 1;
   let queue = new Map<K, TWaiter<V>[]>();
   let isScheduled = false;
   let inFlight = 0;
