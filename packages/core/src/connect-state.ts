@@ -78,3 +78,59 @@ export async function loadSavedStatusTexts(db: Db, userIds: readonly string[]): 
     SELECT id, "statusEmoji", "statusText" FROM "User" WHERE id = ANY(${ids}::uuid[])`;
   return new Map(rows.map((r) => [r.id, [r.statusEmoji, r.statusText].filter(Boolean).join(" ")]));
 }
+
+/** What a gateway loads when a user's first socket connects. */
+export type TConnectState = { memberships: MembershipSummary[]; savedStatusText: string };
+
+/**
+ * listMembershipSummariesForUsers and loadSavedStatusTexts in ONE query: an entry for every user
+ * that exists (unknown ids are absent).
+ */
+export async function loadConnectStates(
+  db: Db,
+  userIds: readonly string[],
+  options: { countCap?: number } = {},
+): Promise<Map<string, TConnectState>> {
+  const ids = [...new Set(userIds)];
+  const result = new Map<string, TConnectState>();
+  if (ids.length === 0) return result;
+  const cap = options.countCap ?? null;
+  const rows = await db.$queryRaw<
+    {
+      userId: string;
+      statusEmoji: string;
+      statusText: string;
+      conversationId: string | null;
+      memberCount: number | null;
+    }[]
+  >`
+    WITH u AS MATERIALIZED (
+      SELECT id, "statusEmoji", "statusText" FROM "User" WHERE id = ANY(${ids}::uuid[])
+    ), mine AS MATERIALIZED (
+      SELECT m."userId", m."conversationId" FROM "Membership" m WHERE m."userId" = ANY(${ids}::uuid[])
+    ), counts AS MATERIALIZED (
+      SELECT d."conversationId",
+        (SELECT count(*)::int FROM (
+           SELECT 1 FROM "Membership" x WHERE x."conversationId" = d."conversationId" LIMIT ${cap}::int
+         ) capped) AS "memberCount"
+      FROM (SELECT DISTINCT "conversationId" FROM mine) d
+    )
+    SELECT u.id AS "userId", u."statusEmoji", u."statusText", mine."conversationId", counts."memberCount"
+    FROM u
+    LEFT JOIN mine ON mine."userId" = u.id
+    LEFT JOIN counts ON counts."conversationId" = mine."conversationId"`;
+  for (const row of rows) {
+    let state = result.get(row.userId);
+    if (!state) {
+      state = {
+        memberships: [],
+        savedStatusText: [row.statusEmoji, row.statusText].filter(Boolean).join(" "),
+      };
+      result.set(row.userId, state);
+    }
+    if (row.conversationId !== null && row.memberCount !== null) {
+      state.memberships.push({ conversationId: row.conversationId, memberCount: row.memberCount });
+    }
+  }
+  return result;
+}

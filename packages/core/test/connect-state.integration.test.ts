@@ -4,6 +4,7 @@ import { resolveSession, resolveSessions, SESSION_TTL_MS } from "../src/auth.ts"
 import {
   listMembershipSummaries,
   listMembershipSummariesForUsers,
+  loadConnectStates,
   loadSavedStatusTexts,
 } from "../src/connect-state.ts";
 import { createChannel, openDm } from "../src/conversations.ts";
@@ -63,6 +64,27 @@ describe("batched connect state", () => {
         { conversationId: small.id, memberCount: 2 },
       ].sort(byId),
     );
+  });
+
+  it("loads memberships and saved status together, as the two separate loads do", async () => {
+    const alice = await newActor(t.db);
+    const bob = await newActor(t.db);
+    const loner = await newActor(t.db);
+    await setStatus(t.db, bob, { emoji: "", text: "Heads down" });
+    await createChannel(t.db, alice, { name: channelName(), memberIds: [bob.userId] });
+    await openDm(t.db, alice, { userIds: [bob.userId] });
+    const users = [alice.userId, bob.userId, loner.userId];
+    const both = await loadConnectStates(t.db, [...users, randomUUID()], { countCap: 2 });
+    const memberships = await listMembershipSummariesForUsers(t.db, users, { countCap: 2 });
+    const texts = await loadSavedStatusTexts(t.db, users);
+    expect([...both.keys()].sort()).toEqual([...users].sort());
+    for (const userId of users) {
+      expect([...(both.get(userId)?.memberships ?? [])].sort(byId)).toEqual(
+        [...(memberships.get(userId) ?? [])].sort(byId),
+      );
+      expect(both.get(userId)?.savedStatusText).toBe(texts.get(userId));
+    }
+    expect(both.get(loner.userId)).toEqual({ memberships: [], savedStatusText: "" });
   });
 
   it("reads saved statuses for many users, unknown ids absent", async () => {

@@ -43,14 +43,14 @@ import {
   encodeConversationEvent,
   encodeUserEvent,
   listMembershipSummaries,
-  listMembershipSummariesForUsers,
   loadAccess,
+  loadConnectStates,
   loadSavedStatusTexts,
-  type MembershipSummary,
   ParleyError,
   type Presence,
   requireMember,
   syncSince,
+  type TConnectState,
   type Unsubscribe,
 } from "@parley/core";
 import type { Db } from "@parley/db";
@@ -323,15 +323,18 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
     topics.release(`conv:${conversationId}`);
   }
 
-  // Connects in the same turn of the event loop share one query (a reconnect storm is thousands a
-  // second); counts stop at the topic threshold, all that is asked of them.
-  const loadMembershipBatch = createBatchLoader<string, MembershipSummary[]>((ids) =>
-    listMembershipSummariesForUsers(db, ids, { countCap: topicThreshold }),
+  // First sockets connecting together share one query for memberships and saved status (a
+  // reconnect storm is thousands a second); counts stop at the topic threshold, all that is asked.
+  const loadConnectState = createBatchLoader<string, TConnectState>((ids) =>
+    loadConnectStates(db, ids, { countCap: topicThreshold }),
   );
   const loadSavedStatus = createBatchLoader<string, string>((ids) => loadSavedStatusTexts(db, ids));
 
-  async function loadMemberships(user: LocalUser): Promise<void> {
-    const rows = (await loadMembershipBatch(user.userId)) ?? [];
+  async function loadMemberships(
+    user: LocalUser,
+    loading: Promise<TConnectState | undefined>,
+  ): Promise<void> {
+    const rows = (await loading)?.memberships ?? [];
     const removed = user.removedWhileLoading;
     user.removedWhileLoading = null;
     if (user.isGone) return;
@@ -460,11 +463,16 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
    * The status text a new socket of `userId` starts with: what the user's other sockets show, or,
    * for a first socket, the custom status saved on the user (emoji and text, as one line), so
    * watchers see it as soon as the user comes online. Devices change it with `setPresence` when
-   * their user log says it changed (users.setStatus → preferences.updated).
+   * their user log says it changed (users.setStatus → preferences.updated). `loading`: a first
+   * socket's connect state, already on its way (no query of its own).
    */
-  async function currentStatusText(userId: string): Promise<string> {
+  async function currentStatusText(
+    userId: string,
+    loading: Promise<TConnectState | undefined> | null = null,
+  ): Promise<string> {
     const live = (await engine.getPresence([userId])).get(userId);
     if (live && live.status !== "offline") return live.statusText;
+    if (loading) return (await loading)?.savedStatusText ?? "";
     return (await loadSavedStatus(userId)) ?? "";
   }
 
@@ -530,7 +538,10 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
     async open(link) {
       const userId = link.actor.userId;
       let user = users.get(userId);
+      /** A first socket's load (memberships and saved status in one query), else nothing. */
+      let loading: Promise<TConnectState | undefined> | null = null;
       if (!user) {
+        loading = loadConnectState(userId);
         const created: LocalUser = {
           userId,
           links: new Set(),
@@ -540,7 +551,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
           loaded: Promise.resolve(),
           isGone: false,
         };
-        created.loaded = loadMemberships(created);
+        created.loaded = loadMemberships(created, loading);
         users.set(userId, created);
         user = created;
       }
@@ -559,7 +570,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       const [, , statusText] = await Promise.all([
         user.loaded,
         engine.addRoute(userId, gatewayId, ttlMs),
-        currentStatusText(userId),
+        currentStatusText(userId, loading),
       ]);
       // Keep the user's custom status: a new entry with "" would be the most recent text.
       state.presence = { status: "online", statusText };
