@@ -35,7 +35,7 @@ if (isDev) (process.env as Record<string, string | undefined>).NODE_ENV ??= "dev
 
 const { loadEnv } = await import("@parley/config");
 const { createDb } = await import("@parley/db");
-const { startRealtime } = await import("@parley/gateway");
+const { DEFAULT_LISTEN_BACKLOG, startRealtime } = await import("@parley/gateway");
 const { getStorage, sweepPendingUploads } = await import("@parley/core/files");
 const { CLIENT_ADDRESS_HEADER, clientAddress, compileTrust } = await import("@parley/core/client-address");
 const { default: next } = await import("next");
@@ -74,7 +74,8 @@ async function main(): Promise<void> {
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(env.PORT, () => {
+    // A storm-sized backlog: the embedded gateway takes reconnect storms on this listener.
+    server.listen({ port: env.PORT, backlog: DEFAULT_LISTEN_BACKLOG }, () => {
       server.off("error", reject);
       resolve();
     });

@@ -1,4 +1,10 @@
-import { CloseCode, PROTOCOL_VERSION, type TServerEvent } from "@parley/protocol";
+import {
+  CloseCode,
+  goingAwayReason,
+  MAX_RECONNECT_WINDOW_MS,
+  PROTOCOL_VERSION,
+  type TServerEvent,
+} from "@parley/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ParleyConnection } from "./connection.ts";
 import { canTransition, type TStateChange } from "./state.ts";
@@ -24,9 +30,13 @@ class FakeSocket {
     this.closedWith = { code, reason };
     this.readyState = 3;
   }
-  serverOpens(welcome: Partial<Extract<TServerEvent, { type: "welcome" }>> = {}) {
+  /** The upgrade succeeded; no welcome yet. */
+  serverAccepts() {
     this.readyState = 1;
     this.onopen?.({});
+  }
+  serverOpens(welcome: Partial<Extract<TServerEvent, { type: "welcome" }>> = {}) {
+    this.serverAccepts();
     this.serverSends({
       type: "welcome",
       protocolVersion: PROTOCOL_VERSION,
@@ -228,13 +238,22 @@ describe("ParleyConnection", () => {
     expect(socket.closedWith?.code).toBe(CloseCode.HeartbeatTimeout);
   });
 
-  it("gives up an attempt that never gets a welcome", async () => {
-    const { connection, changes } = setup();
+  it("gives up an attempt whose socket never opens, and one that opens but never gets a welcome", async () => {
+    const { connection, changes } = setup({ welcomeTimeoutMs: 5_000 });
     connection.connect();
     await flush();
     await vi.advanceTimersByTimeAsync(2_000);
     expect(connection.state).toBe("reconnecting");
-    expect(changes.at(-1)?.reason).toMatch(/no welcome within 2000 ms/);
+    expect(changes.at(-1)?.reason).toMatch(/socket not open within 2000 ms/);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(connection.state).toBe("connecting");
+    latest().serverAccepts();
+    // Open: the (longer) welcome wait replaces the opening timeout.
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(connection.state).toBe("connecting");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(connection.state).toBe("reconnecting");
+    expect(changes.at(-1)?.reason).toMatch(/no welcome within 5000 ms/);
   });
 
   it("keeps an error handler on a socket it gives up while connecting (Node's ws emits one)", async () => {
@@ -318,5 +337,85 @@ describe("ParleyConnection", () => {
     latest().serverSends({ type: "ack", id: "c1", seq: 3 });
     expect(frames.map((f) => f.type)).toEqual(["welcome", "ack"]);
     expect(connection.send({ type: "ping", id: "p" })).toBe(true);
+  });
+});
+
+describe("reconnect storms: the first attempt spreads over the gateway's window", () => {
+  /** The delays of the retries so far ("retry after N ms"). */
+  const retryDelays = (changes: TStateChange[]) =>
+    changes
+      .filter((c) => c.to === "connecting" && c.reason.startsWith("retry after"))
+      .map((c) => Number(/retry after (\d+) ms/.exec(c.reason)?.[1]));
+
+  it("after a 4000 that says 'reconnect within N ms', waits random × N before the first attempt", async () => {
+    const { connection, changes } = setup({ random: () => 0.75 });
+    connection.connect();
+    await flush();
+    latest().serverOpens();
+    latest().serverCloses(CloseCode.GoingAway, goingAwayReason(8_000));
+    await vi.advanceTimersByTimeAsync(5_999);
+    expect(FakeSocket.instances).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(FakeSocket.instances).toHaveLength(2);
+    expect(retryDelays(changes)).toEqual([6_000]);
+  });
+
+  it("after a SIGKILL (1006, no notice) uses the last window from welcome, refreshed by pong", async () => {
+    const { connection, changes } = setup({ random: () => 0.5, pingIntervalMs: 100 });
+    connection.connect();
+    await flush();
+    latest().serverOpens({ reconnectWindowMs: 4_000 });
+    await vi.advanceTimersByTimeAsync(100);
+    latest().serverSends({ type: "pong", id: "ping-1", reconnectWindowMs: 9_000 });
+    latest().serverCloses(1006);
+    await vi.advanceTimersByTimeAsync(4_500);
+    expect(retryDelays(changes)).toEqual([4_500]);
+    expect(connection.state).toBe("connecting");
+  });
+
+  it("uses exponential backoff after the first attempt, and the base when no window is known", async () => {
+    const { connection, changes } = setup({ random: () => 0.5 });
+    connection.connect();
+    await flush();
+    latest().serverOpens({ reconnectWindowMs: 10_000 });
+    latest().serverCloses(1006);
+    await vi.advanceTimersByTimeAsync(5_000);
+    latest().serverCloses(1006); // the survivor refused: back to ordinary backoff
+    await vi.advanceTimersByTimeAsync(100);
+    expect(retryDelays(changes)).toEqual([5_000, 100]);
+
+    const plain = setup({ random: () => 0.5 });
+    plain.connection.connect();
+    await flush();
+    latest().serverOpens();
+    latest().serverCloses(1006);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(retryDelays(plain.changes)).toEqual([50]);
+  });
+
+  it("extends the attempt's timeouts by the window, so a busy survivor is not abandoned", async () => {
+    const { connection, changes } = setup({ random: () => 0, welcomeTimeoutMs: 3_000 });
+    connection.connect();
+    await flush();
+    latest().serverOpens({ reconnectWindowMs: 6_000 });
+    latest().serverCloses(1006);
+    await flush();
+    await vi.advanceTimersByTimeAsync(2_000 + 6_000 - 1);
+    expect(connection.state).toBe("connecting");
+    latest().serverAccepts();
+    await vi.advanceTimersByTimeAsync(3_000 + 6_000 - 1);
+    expect(connection.state).toBe("connecting");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(changes.at(-1)?.reason).toMatch(/no welcome within 9000 ms/);
+  });
+
+  it("never waits longer than MAX_RECONNECT_WINDOW_MS, whatever a server says", async () => {
+    const { connection, changes } = setup({ random: () => 0.999_999 });
+    connection.connect();
+    await flush();
+    latest().serverOpens({ reconnectWindowMs: 10 * MAX_RECONNECT_WINDOW_MS });
+    latest().serverCloses(1006);
+    await vi.advanceTimersByTimeAsync(MAX_RECONNECT_WINDOW_MS);
+    expect(retryDelays(changes)[0]).toBeLessThan(MAX_RECONNECT_WINDOW_MS);
   });
 });

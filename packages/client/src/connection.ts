@@ -4,6 +4,17 @@
  * transition, full-jitter backoff between attempts, close codes that say whether to retry
  * (isTerminalCloseCode), and a ping watchdog because browsers hide WebSocket-level pings.
  *
+ * Reconnect storms: when a gateway goes away, its whole crowd reconnects to the survivors. The
+ * gateway tells its clients how widely to spread (a reconnect window sized by its crowd: in
+ * `welcome`, refreshed by every `pong`, and in the reason of a 4000 close); the FIRST attempt after
+ * losing an open connection waits a uniform random delay in [0, window) — also after a SIGKILL,
+ * where no 4000 arrives and the last window heard is used (Discord-style clients do the same with a
+ * fixed 1–5 s). Later attempts use the usual exponential full jitter. An attempt's timeouts are
+ * split: `connectTimeoutMs` until the socket opens (the upgrade, auth included) and
+ * `welcomeTimeoutMs` from then until `welcome`, both extended by the window, so an attempt queued
+ * at a busy survivor is not abandoned (and retried, costing the survivor twice) just before its
+ * turn.
+ *
  * Works in browsers and Node: pass the WebSocket constructor (`globalThis.WebSocket` or `ws`).
  * Delivery, resume and the outbox live one level up, in ParleyClient (client.ts), which is what
  * apps should use; this class only keeps a socket alive and says why its state changed.
@@ -12,7 +23,9 @@ import {
   CloseCode,
   encodeClientCommand,
   isTerminalCloseCode,
+  MAX_RECONNECT_WINDOW_MS,
   PROTOCOL_VERSION,
+  parseReconnectWindow,
   parseServerFrame,
   type TClientCommand,
   type THello,
@@ -51,8 +64,13 @@ export type TConnectionOptions = {
   pingIntervalMs?: number;
   /** How long after a `ping` without any frame from the server before the socket is declared dead. */
   pongTimeoutMs?: number;
-  /** How long an attempt may take from opening the socket to receiving `welcome`. */
+  /**
+   * How long an attempt may take to open the socket (TCP, the HTTP upgrade and its auth), plus the
+   * gateway's reconnect window. Default 15 s.
+   */
   connectTimeoutMs?: number;
+  /** How long an open socket may wait for `welcome`, plus the reconnect window. Default 30 s. */
+  welcomeTimeoutMs?: number;
   /** What to put in `hello` (resume cursors); called after every `welcome`. */
   getResumeState?: () => Pick<THello, "cursors" | "userCursor">;
   /** Random source for the backoff jitter (tests). */
@@ -109,6 +127,8 @@ export class ParleyConnection {
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   #pingCounter = 0;
+  /** The last reconnect window a gateway gave (welcome, pong): spreads the first retry. */
+  #reconnectWindowMs = 0;
   /** The largest frame sent on the current socket (the culprit when the server says 4413/1009). */
   #largestSent: { command: TClientCommand; bytes: number } | null = null;
   /** Bumped on every attempt and teardown, so a stale async attempt can tell it was superseded. */
@@ -127,6 +147,7 @@ export class ParleyConnection {
       backoff: DEFAULT_BACKOFF,
       pongTimeoutMs: 10_000,
       connectTimeoutMs: 15_000,
+      welcomeTimeoutMs: 30_000,
       random: Math.random,
       ...options,
     };
@@ -219,10 +240,23 @@ export class ParleyConnection {
       return;
     }
     this.#socket = socket;
+    const openTimeoutMs = this.#options.connectTimeoutMs + this.#reconnectWindowMs;
     this.#connectTimer = setTimeout(() => {
       this.#teardown(CloseCode.HeartbeatTimeout, "connect timeout");
-      this.#retry(`no welcome within ${this.#options.connectTimeoutMs} ms`);
-    }, this.#options.connectTimeoutMs);
+      this.#retry(`socket not open within ${openTimeoutMs} ms`);
+    }, openTimeoutMs);
+
+    socket.onopen = (() => {
+      if (socket !== this.#socket || this.#state !== "connecting") return;
+      // Upgraded (and authenticated): the gateway is registering this socket. Waiting longer here
+      // is cheaper for a busy gateway than a retry that starts over.
+      clearTimeout(this.#connectTimer);
+      const welcomeTimeoutMs = this.#options.welcomeTimeoutMs + this.#reconnectWindowMs;
+      this.#connectTimer = setTimeout(() => {
+        this.#teardown(CloseCode.HeartbeatTimeout, "connect timeout");
+        this.#retry(`no welcome within ${welcomeTimeoutMs} ms`);
+      }, welcomeTimeoutMs);
+    }) as never;
 
     socket.onmessage = ((event: TFrameData) => {
       if (socket === this.#socket) this.#onFrame(event.data);
@@ -240,6 +274,9 @@ export class ParleyConnection {
     clearTimeout(this.#deadlineTimer);
     this.#deadlineTimer = undefined;
     if (!frame) return; // unknown or newer frame types are ignored by design
+    if ((frame.type === "welcome" || frame.type === "pong") && frame.reconnectWindowMs !== undefined) {
+      this.#reconnectWindowMs = Math.min(frame.reconnectWindowMs, MAX_RECONNECT_WINDOW_MS);
+    }
 
     if (frame.type === "welcome" && this.#state === "connecting") {
       if (frame.protocolVersion !== PROTOCOL_VERSION) {
@@ -276,13 +313,24 @@ export class ParleyConnection {
       return;
     }
     if (code === CloseCode.RateLimited) this.#attempt = Math.max(this.#attempt, RATE_LIMITED_MIN_ATTEMPT);
+    // A going-away gateway says how widely its crowd should spread (older ones do not).
+    const window = code === CloseCode.GoingAway ? parseReconnectWindow(reason) : null;
+    if (window !== null) this.#reconnectWindowMs = window;
     this.#retry(detail, code);
   }
 
-  /** Moves to reconnecting and schedules the next attempt after a jittered delay. */
+  /**
+   * Moves to reconnecting and schedules the next attempt after a jittered delay: the first one
+   * (the connection was open, or this is the first try) over the gateway's reconnect window,
+   * later ones by exponential full jitter.
+   */
   #retry(reason: string, code?: number): void {
     this.#transition("reconnecting", reason, code);
-    const delay = backoffDelay(this.#attempt, this.#options.backoff, this.#options.random);
+    const { backoff, random } = this.#options;
+    const delay =
+      this.#attempt === 0
+        ? Math.floor(random() * Math.max(backoff.baseMs, this.#reconnectWindowMs))
+        : backoffDelay(this.#attempt, backoff, random);
     this.#attempt += 1;
     this.#retryTimer = setTimeout(() => {
       this.#transition("connecting", `retry after ${delay} ms`);

@@ -7,6 +7,7 @@ import type { Actor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { isUuid, randomSecret, sha256 } from "./ids.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./passwords.ts";
+import { notifyCredentialRevoked } from "./revocations.ts";
 import { ZById, ZCreateInvite, ZCredentials, ZSignUp } from "./schemas.ts";
 import { inWriteTx } from "./tx.ts";
 import { type UserDto, userDtoSelect } from "./users.ts";
@@ -114,27 +115,54 @@ export async function verifyCredentials(
  */
 export async function resolveSession(db: Db, sessionId: string): Promise<Actor | null> {
   if (!isUuid(sessionId)) return null;
-  const session = await db.authSession.findUnique({
-    where: { id: sessionId },
-    select: {
-      revokedAt: true,
-      expiresAt: true,
-      lastSeenAt: true,
-      user: { select: { id: true, role: true, deactivatedAt: true } },
-    },
-  });
+  const resolved = (await resolveSessions(db, [sessionId])).get(sessionId);
+  return resolved ? { userId: resolved.userId, role: resolved.role } : null;
+}
+
+/** A live session's actor with the time it stops being valid by itself (its expiry), for caches. */
+export type TResolvedSession = Actor & { expiresAt: Date };
+
+type SessionRow = {
+  id: string;
+  revokedAt: Date | null;
+  expiresAt: Date;
+  lastSeenAt: Date;
+  userId: string;
+  role: Actor["role"];
+  deactivatedAt: Date | null;
+};
+
+/**
+ * resolveSession for many sessions at once: one query for all of them and one UPDATE for those
+ * whose lastSeenAt is due. Ids that are not uuids or not live sessions are absent from the map.
+ * The gateway batches concurrent ticket upgrades through this.
+ */
+export async function resolveSessions(
+  db: Db,
+  sessionIds: readonly string[],
+): Promise<Map<string, TResolvedSession>> {
+  const result = new Map<string, TResolvedSession>();
+  const ids = [...new Set(sessionIds.filter(isUuid))];
+  if (ids.length === 0) return result;
+  const rows = await db.$queryRaw<SessionRow[]>`
+    SELECT s.id, s."revokedAt", s."expiresAt", s."lastSeenAt",
+           u.id AS "userId", u.role::text AS role, u."deactivatedAt"
+    FROM "AuthSession" s JOIN "User" u ON u.id = s."userId"
+    WHERE s.id = ANY(${ids}::uuid[])`;
   const now = Date.now();
-  if (!session || session.revokedAt || session.expiresAt.getTime() <= now || session.user.deactivatedAt) {
-    return null;
+  const due: string[] = [];
+  for (const row of rows) {
+    if (row.revokedAt || row.expiresAt.getTime() <= now || row.deactivatedAt) continue;
+    if (now - row.lastSeenAt.getTime() >= TOUCH_INTERVAL_MS) due.push(row.id);
+    result.set(row.id, { userId: row.userId, role: row.role, expiresAt: row.expiresAt });
   }
-  if (now - session.lastSeenAt.getTime() >= TOUCH_INTERVAL_MS) {
+  if (due.length > 0) {
     // Conditional so concurrent requests write once.
-    await db.authSession.updateMany({
-      where: { id: sessionId, lastSeenAt: { lt: new Date(now - TOUCH_INTERVAL_MS) } },
-      data: { lastSeenAt: new Date(now) },
-    });
+    await db.$executeRaw`
+      UPDATE "AuthSession" SET "lastSeenAt" = ${new Date(now)}
+      WHERE id = ANY(${due}::uuid[]) AND "lastSeenAt" < ${new Date(now - TOUCH_INTERVAL_MS)}`;
   }
-  return { userId: session.user.id, role: session.user.role };
+  return result;
 }
 
 /** A session as its owner sees it in the "where you're signed in" list. */
@@ -170,6 +198,7 @@ export async function revokeSession(db: Db, actor: Actor, input: unknown): Promi
     data: { revokedAt: new Date() },
   });
   if (count === 0) throw new ParleyError("NOT_FOUND", "Session not found");
+  notifyCredentialRevoked({ kind: "session", sessionId: id });
 }
 
 /** Revokes all of the actor's sessions except `currentSessionId` (all of them when absent). */
@@ -186,5 +215,7 @@ export async function revokeOtherSessions(
     },
     data: { revokedAt: new Date() },
   });
+  // Evicts the current session from caches too; it is simply looked up again.
+  if (count > 0) notifyCredentialRevoked({ kind: "user", userId: actor.userId });
   return { count };
 }

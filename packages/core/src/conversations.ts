@@ -550,25 +550,3 @@ export async function setMuted(db: Db, actor: Actor, input: unknown): Promise<Co
     return getConversationDto(w.tx, actor, conversationId);
   });
 }
-
-/** One conversation a user is a member of, with its member count (the gateway's delivery index). */
-export type MembershipSummary = { conversationId: string; memberCount: number };
-
-/**
- * The conversations `userId` is a member of, with member counts, in one query (or just `only`,
- * when given, for one conversation the user was just added to). For the realtime gateway, which
- * routes large channels' events by topic and everything else by user.
- */
-export async function listMembershipSummaries(
-  db: Db,
-  userId: string,
-  only?: { conversationId: string },
-): Promise<MembershipSummary[]> {
-  const conversationId = only?.conversationId ?? null;
-  return db.$queryRaw<MembershipSummary[]>`
-    SELECT m."conversationId",
-      (SELECT count(*)::int FROM "Membership" x WHERE x."conversationId" = m."conversationId") AS "memberCount"
-    FROM "Membership" m
-    WHERE m."userId" = ${userId}::uuid
-      AND (${conversationId}::uuid IS NULL OR m."conversationId" = ${conversationId}::uuid)`;
-}

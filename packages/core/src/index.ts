@@ -7,6 +7,7 @@ export * from "./access.ts";
 export * from "./actor.ts";
 export * from "./auth.ts";
 export * from "./client-address.ts";
+export * from "./connect-state.ts";
 export * from "./conversations.ts";
 export { createEngine, type TCreateEngineOptions } from "./engine/index.ts";
 export type { TEngineLogger } from "./engine/logger.ts";
@@ -30,6 +31,7 @@ export { checkPasswordStrength, MIN_PASSWORD_SCORE, type PasswordVerdict } from 
 export { hashPassword, verifyPassword } from "./passwords.ts";
 export * from "./rate-limits.ts";
 export * from "./reactions.ts";
+export * from "./revocations.ts";
 export * from "./schemas.ts";
 export * from "./sync.ts";
 export * from "./tickets.ts";

@@ -10,10 +10,17 @@
  * them is never larger than the question and never tells one kind from the other. At most
  * MAX_SYNC_CURSORS cursors per call (the protocol refuses more before this runs).
  *
- * Cost: one query for every conversation's metadata and the actor's access, one query for all the
- * missing events (a LATERAL join, one index range scan on (conversationId, seq) per conversation),
- * one for the user log. Seqs are dense, so each conversation's share of the page is known before
+ * Cost: one query for every conversation's metadata, the actor's access and the user log's
+ * position (all a caught-up client's `hello` costs), one for all the missing events (a LATERAL
+ * join, one index range scan on (conversationId, seq) per conversation), one for the user log
+ * when it is behind. Seqs are dense, so each conversation's share of the page is known before
  * the events are read, and a sync never reads more than `maxEvents` rows whatever the cursors.
+ *
+ * With `encode: true` (the gateway's replay) the answer carries each event's wire frame in
+ * `frames` instead of `events`, built by Postgres with the stored jsonb payload spliced in as text
+ * (never parsed and re-serialised in JS), so a 10,000-event backlog is strings straight to the
+ * socket. Same fields and values as encodeConversationEvent; the payload's whitespace and key
+ * order are jsonb's.
  *
  * To extend: new statuses need a protocol change (ZSyncStatus) first.
  */
@@ -42,7 +49,10 @@ export type SyncConversation = {
   /** `ok`/`more`: the seq the client holds after applying `events`; `resync`: the log's last seq. */
   lastSeq: number;
   status: TSyncStatus;
+  /** The events to apply (empty with `encode: true`). */
   events: ConversationEvent[];
+  /** With `encode: true`: the events' wire frames (`event` frames), in seq order. */
+  frames?: string[];
 };
 
 /** The answer of syncSince. */
@@ -81,7 +91,7 @@ export async function syncSince(
   db: Db,
   actor: Actor,
   input: SyncInput,
-  options: { pageSize?: number; maxEvents?: number } = {},
+  options: { pageSize?: number; maxEvents?: number; encode?: boolean } = {},
 ): Promise<SyncResult> {
   const pageSize = options.pageSize ?? DEFAULT_SYNC_PAGE_SIZE;
   let budget = options.maxEvents ?? DEFAULT_SYNC_MAX_EVENTS;
@@ -91,14 +101,20 @@ export async function syncSince(
   }
   const ids = entries.map(([id]) => id);
 
-  const meta =
-    ids.length === 0
-      ? []
-      : await db.$queryRaw<MetaRow[]>`
-          SELECT q.id, c.kind::text AS kind, c."lastSeq", (m."userId" IS NOT NULL) AS "isMember"
-          FROM unnest(${ids}::uuid[]) AS q(id)
-          LEFT JOIN "Conversation" c ON c.id = q.id
-          LEFT JOIN "Membership" m ON m."conversationId" = q.id AND m."userId" = ${actor.userId}::uuid`;
+  // One round trip for every conversation's metadata and the user log's position (a caught-up
+  // client's whole hello): the user row, joined to the asked-for conversations.
+  const metaRows = await db.$queryRaw<(MetaRow & { id: string | null; userLastSeq: number })[]>`
+    SELECT u."lastEventSeq" AS "userLastSeq", x.id, x.kind, x."lastSeq", x."isMember"
+    FROM "User" u
+    LEFT JOIN LATERAL (
+      SELECT q.id, c.kind::text AS kind, c."lastSeq", (m."userId" IS NOT NULL) AS "isMember"
+      FROM unnest(${ids}::uuid[]) AS q(id)
+      LEFT JOIN "Conversation" c ON c.id = q.id
+      LEFT JOIN "Membership" m ON m."conversationId" = q.id AND m."userId" = u.id
+    ) x ON true
+    WHERE u.id = ${actor.userId}::uuid`;
+  const userLastSeq = metaRows[0]?.userLastSeq ?? 0;
+  const meta = metaRows.filter((r): r is MetaRow & { id: string; userLastSeq: number } => r.id !== null);
   const metaById = new Map(meta.map((r) => [r.id, r]));
 
   const conversations: SyncConversation[] = [];
@@ -128,7 +144,9 @@ export async function syncSince(
     if (take > 0) wanted.push({ id: conversationId, after: cursor, take });
   }
 
-  if (wanted.length > 0) {
+  if (wanted.length > 0 && options.encode) {
+    await loadFrames(db, wanted, conversations);
+  } else if (wanted.length > 0) {
     const rows = await db.$queryRaw<EventRow[]>`
       SELECT e."conversationId", e.seq, e.kind, e."actorId", e.payload, e."createdAt"
       FROM unnest(${wanted.map((w) => w.id)}::uuid[], ${wanted.map((w) => w.after)}::int[],
@@ -159,8 +177,6 @@ export async function syncSince(
     }
   }
 
-  const user = await db.user.findUnique({ where: { id: actor.userId }, select: { lastEventSeq: true } });
-  const userLastSeq = user?.lastEventSeq ?? 0;
   if (input.userCursor === undefined || input.userCursor >= userLastSeq) {
     return { conversations, notFound, userEvents: [], userSeq: userLastSeq, userStatus: "ok" };
   }
@@ -185,4 +201,51 @@ export async function syncSince(
     userSeq: isMore ? lastUser : Math.max(lastUser, userLastSeq),
     userStatus: isMore ? "more" : "ok",
   };
+}
+
+/**
+ * The `event` frames of the wanted ranges, built by Postgres in encodeServerEvent's field order:
+ * the jsonb payload goes out as the text it is anyway, createdAt as toISOString writes it (the
+ * column is UTC at millisecond precision). Three values per row instead of six: the ORM's
+ * per-value cost was most of a large replay's CPU.
+ */
+async function loadFrames(
+  db: Db,
+  wanted: readonly { id: string; after: number; take: number }[],
+  conversations: SyncConversation[],
+): Promise<void> {
+  const rows = await db.$queryRaw<{ conversationId: string; seq: number; frame: string }[]>`
+    SELECT e."conversationId", e.seq,
+      '{"type":"event","conversationId":"' || e."conversationId"::text || '","seq":' || e.seq::text
+        || ',"kind":' || to_json(e.kind)::text
+        || ',"actorId":' || COALESCE('"' || e."actorId"::text || '"', 'null')
+        || ',"payload":' || e.payload::text
+        || ',"createdAt":"' || to_char(e."createdAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"}' AS frame
+    FROM unnest(${wanted.map((w) => w.id)}::uuid[], ${wanted.map((w) => w.after)}::int[],
+                ${wanted.map((w) => w.take)}::int[]) AS q(id, after, take)
+    CROSS JOIN LATERAL (
+      SELECT x."conversationId", x.seq, x.kind, x."actorId", x.payload, x."createdAt"
+      FROM "Event" x
+      WHERE x."conversationId" = q.id AND x.seq > q.after
+      ORDER BY x.seq
+      LIMIT q.take
+    ) e
+    ORDER BY e."conversationId", e.seq`;
+  const byId = new Map<string, { conversation: SyncConversation; frames: string[]; last: number }>();
+  for (const c of conversations) {
+    const entry = { conversation: c, frames: [] as string[], last: 0 };
+    c.frames = entry.frames;
+    byId.set(c.conversationId, entry);
+  }
+  for (const r of rows) {
+    const entry = byId.get(r.conversationId);
+    if (!entry) continue;
+    entry.frames.push(r.frame);
+    entry.last = r.seq;
+  }
+  // Seqs are dense, so this only changes something if the log was rewritten underneath us.
+  for (const { conversation, last } of byId.values()) {
+    if (last > 0 && conversation.status !== "more")
+      conversation.lastSeq = Math.max(conversation.lastSeq, last);
+  }
 }

@@ -4,6 +4,7 @@ import type { Actor } from "./actor.ts";
 import { TOUCH_INTERVAL_MS } from "./auth.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { randomSecret, sha256 } from "./ids.ts";
+import { notifyCredentialRevoked } from "./revocations.ts";
 import { ZById, ZCreateAccessToken } from "./schemas.ts";
 
 /** Every access token starts with this, so leaked tokens are recognisable (secret scanners). */
@@ -71,6 +72,7 @@ export async function revokeAccessToken(db: Db, actor: Actor, input: unknown): P
     data: { revokedAt: new Date() },
   });
   if (count === 0) throw new ParleyError("NOT_FOUND", "Token not found");
+  notifyCredentialRevoked({ kind: "token", tokenId: id });
 }
 
 /**
@@ -79,26 +81,64 @@ export async function revokeAccessToken(db: Db, actor: Actor, input: unknown): P
  */
 export async function resolveAccessToken(db: Db, token: string): Promise<TokenActor | null> {
   if (!token.startsWith(ACCESS_TOKEN_PREFIX) || token.length > 200) return null;
-  const row = await db.personalAccessToken.findUnique({
-    where: { tokenHash: sha256(token) },
-    select: {
-      id: true,
-      revokedAt: true,
-      expiresAt: true,
-      lastUsedAt: true,
-      user: { select: { id: true, role: true, deactivatedAt: true } },
-    },
-  });
+  const hash = sha256(token);
+  const resolved = (await resolveAccessTokensByHash(db, [hash])).get(hash);
+  return resolved ? { userId: resolved.userId, role: resolved.role, tokenId: resolved.tokenId } : null;
+}
+
+/** The SHA-256 a token is stored (and looked up) by. */
+export function accessTokenHash(token: string): string {
+  return sha256(token);
+}
+
+/** A resolved token with the time it stops being valid by itself (its expiry), for caches. */
+export type TResolvedToken = TokenActor & { expiresAt: Date | null };
+
+type TokenRow = {
+  id: string;
+  tokenHash: string;
+  revokedAt: Date | null;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+  userId: string;
+  role: TokenActor["role"];
+  deactivatedAt: Date | null;
+};
+
+/**
+ * resolveAccessToken for many tokens at once, by their hashes (accessTokenHash): one query for
+ * all of them and one UPDATE for those whose lastUsedAt is due. Hashes that do not resolve to a
+ * live token are absent from the map. The gateway batches concurrent upgrades through this.
+ */
+export async function resolveAccessTokensByHash(
+  db: Db,
+  hashes: readonly string[],
+): Promise<Map<string, TResolvedToken>> {
+  const result = new Map<string, TResolvedToken>();
+  if (hashes.length === 0) return result;
+  const rows = await db.$queryRaw<TokenRow[]>`
+    SELECT t.id, t."tokenHash", t."revokedAt", t."expiresAt", t."lastUsedAt",
+           u.id AS "userId", u.role::text AS role, u."deactivatedAt"
+    FROM "PersonalAccessToken" t JOIN "User" u ON u.id = t."userId"
+    WHERE t."tokenHash" = ANY(${[...new Set(hashes)]}::text[])`;
   const now = Date.now();
-  if (!row || row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= now) || row.user.deactivatedAt) {
-    return null;
-  }
-  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) {
-    const cutoff = new Date(now - TOUCH_INTERVAL_MS);
-    await db.personalAccessToken.updateMany({
-      where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: cutoff } }] },
-      data: { lastUsedAt: new Date(now) },
+  const due: string[] = [];
+  for (const row of rows) {
+    if (row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= now) || row.deactivatedAt) continue;
+    if (!row.lastUsedAt || now - row.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) due.push(row.id);
+    result.set(row.tokenHash, {
+      userId: row.userId,
+      role: row.role,
+      tokenId: row.id,
+      expiresAt: row.expiresAt,
     });
   }
-  return { userId: row.user.id, role: row.user.role, tokenId: row.id };
+  if (due.length > 0) {
+    // Conditional, so concurrent resolutions (other gateways) write once.
+    await db.$executeRaw`
+      UPDATE "PersonalAccessToken" SET "lastUsedAt" = ${new Date(now)}
+      WHERE id = ANY(${due}::uuid[])
+        AND ("lastUsedAt" IS NULL OR "lastUsedAt" < ${new Date(now - TOUCH_INTERVAL_MS)})`;
+  }
+  return result;
 }

@@ -2,6 +2,7 @@ import type { Db } from "@parley/db";
 import { UserEventKind } from "@parley/protocol";
 import { type Actor, requireAdmin } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
+import { notifyCredentialRevoked } from "./revocations.ts";
 import { ZSetStatus, ZUserRef } from "./schemas.ts";
 import { appendUserEvent, inWriteTx } from "./tx.ts";
 
@@ -78,7 +79,7 @@ export async function listAllUsers(db: Db, actor: Actor): Promise<UserDto[]> {
 export async function deactivateUser(db: Db, actor: Actor, input: unknown): Promise<UserDto> {
   requireAdmin(actor);
   const { userId } = parseInput(ZUserRef, input);
-  return inWriteTx(db, async ({ tx }) => {
+  const deactivated = await inWriteTx(db, async ({ tx }) => {
     // Lock every active owner row so two concurrent deactivations cannot both pass the check.
     const owners = await tx.$queryRaw<{ id: string }[]>`
       SELECT id FROM "User" WHERE role = 'owner' AND "deactivatedAt" IS NULL ORDER BY id FOR UPDATE`;
@@ -100,6 +101,8 @@ export async function deactivateUser(db: Db, actor: Actor, input: unknown): Prom
     await tx.auditLog.create({ data: { actorId: actor.userId, action: "user.deactivated", target: userId } });
     return user;
   });
+  notifyCredentialRevoked({ kind: "user", userId });
+  return deactivated;
 }
 
 /** Reactivates a deactivated user (admin/owner). They sign in again; old sessions stay revoked. */

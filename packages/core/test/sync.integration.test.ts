@@ -2,14 +2,9 @@ import { randomUUID } from "node:crypto";
 import { seedMessages } from "@parley/db/seed";
 import { MAX_SYNC_CURSORS } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
-import {
-  addMembers,
-  createChannel,
-  listMembershipSummaries,
-  markRead,
-  openDm,
-  removeMember,
-} from "../src/conversations.ts";
+import { listMembershipSummaries } from "../src/connect-state.ts";
+import { addMembers, createChannel, markRead, openDm, removeMember } from "../src/conversations.ts";
+import { encodeConversationEvent } from "../src/events.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { syncSince } from "../src/sync.ts";
 import { channelName, expectParley, newActor, useTestDb } from "./helpers.ts";
@@ -178,5 +173,30 @@ describe("syncSince", () => {
     expect(await listMembershipSummaries(t.db, alice.userId, { conversationId: ch.id })).toEqual([
       { conversationId: ch.id, memberCount: 2 },
     ]);
+  });
+
+  it("with encode, answers the same with wire frames that say what encodeConversationEvent says", async () => {
+    const alice = await newActor(t.db);
+    const bob = await newActor(t.db);
+    const ch = await createChannel(t.db, alice, { name: channelName(), memberIds: [bob.userId] });
+    const dm = await openDm(t.db, alice, { userIds: [bob.userId] });
+    for (const body of ['quotes " and \\ backslash', "emoji 🎉 and ünïcödé", "line\nbreak\ttab"]) {
+      await send(alice, ch.id, body);
+      await send(bob, dm.id, body);
+    }
+    const input = { cursors: { [ch.id]: 0, [dm.id]: 1, [randomUUID()]: 0 } };
+    const plain = await syncSince(t.db, bob, input, { pageSize: 4 });
+    const encoded = await syncSince(t.db, bob, input, { pageSize: 4, encode: true });
+    expect(encoded.notFound).toEqual(plain.notFound);
+    expect(encoded.conversations.map(({ frames: _f, ...c }) => c)).toEqual(
+      plain.conversations.map((c) => ({ ...c, events: [] })),
+    );
+    for (const [i, c] of plain.conversations.entries()) {
+      const frames = encoded.conversations[i]?.frames ?? [];
+      expect(frames.map((f) => JSON.parse(f))).toEqual(
+        c.events.map((e) => JSON.parse(encodeConversationEvent(e))),
+      );
+      expect(frames.length).toBeGreaterThan(0);
+    }
   });
 });

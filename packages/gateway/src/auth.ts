@@ -3,10 +3,34 @@
  * session id) and connects with `?ticket=`; SDKs, bots and benchmarks connect with a personal
  * access token (`Authorization: Bearer plt_…` or `?token=`). Either way the credential is checked
  * against the database (revoked session/token, deactivated user) before the socket exists.
+ *
+ * Cost per upgrade (the connect storm after a gateway dies is thousands of these a second):
+ * tokens are stored as SHA-256 (a fast hash: they are 32 random bytes, nothing to brute-force), so
+ * the check is one indexed read. Concurrent upgrades are batched (batch.ts: one query per turn of
+ * the event loop for every token hash or session id asked for), and a verified credential is
+ * cached for `cacheTtlMs` (default 5 s; never past the credential's own expiry). Negative answers
+ * are never cached, so a new token works at once.
+ *
+ * Revocation and the cache: a revoke or deactivation in THIS process (the gateway embedded in web)
+ * evicts at once (core's onCredentialRevoked); on other gateway processes a revoked token or
+ * session can still open sockets for at most `cacheTtlMs` after the revoke committed. (Sockets
+ * already open are not closed by a revoke; that was so before the cache too.)
  */
 import type { IncomingMessage } from "node:http";
-import { ACCESS_TOKEN_PREFIX, isUuid, resolveAccessToken, resolveSession, verifyTicket } from "@parley/core";
+import {
+  ACCESS_TOKEN_PREFIX,
+  accessTokenHash,
+  isUuid,
+  onCredentialRevoked,
+  resolveAccessTokensByHash,
+  resolveSessions,
+  type TResolvedSession,
+  type TResolvedToken,
+  type TRevocation,
+  verifyTicket,
+} from "@parley/core";
 import type { Db } from "@parley/db";
+import { createBatchLoader } from "./batch.ts";
 import type { TConnectionActor } from "./gateway.ts";
 
 /** The credential an upgrade request carries, if any. */
@@ -27,29 +51,108 @@ export function extractCredential(req: Pick<IncomingMessage, "url" | "headers">)
   return null;
 }
 
-/** Builds `authenticate(req)` for the gateway from the database and AUTH_SECRET. */
-export function createAuthenticator(deps: { db: Db; secret: string }) {
-  const { db, secret } = deps;
+/** Default lifetime of a verified credential in the per-process cache. */
+export const DEFAULT_AUTH_CACHE_TTL_MS = 5_000;
+/** Most cached credentials; the oldest go first. */
+const MAX_CACHE_ENTRIES = 50_000;
 
-  return async function authenticate(req: IncomingMessage): Promise<TConnectionActor | null> {
+/** The gateway's `authenticate`, plus `close()` to stop listening for revocations. */
+export type TAuthenticator = ((req: IncomingMessage) => Promise<TConnectionActor | null>) & {
+  close(): void;
+};
+
+type TCacheEntry = { actor: TConnectionActor; until: number };
+
+/** Builds `authenticate(req)` for the gateway from the database and AUTH_SECRET. */
+export function createAuthenticator(deps: { db: Db; secret: string; cacheTtlMs?: number }): TAuthenticator {
+  const { db, secret } = deps;
+  const ttlMs = deps.cacheTtlMs ?? DEFAULT_AUTH_CACHE_TTL_MS;
+  /** `t:<token hash>` / `s:<session id>` → the verified actor. */
+  const cache = new Map<string, TCacheEntry>();
+  /** Bumped by every revocation: a lookup that started before one does not fill the cache. */
+  let generation = 0;
+
+  const loadTokens = createBatchLoader<string, TResolvedToken>((hashes) =>
+    resolveAccessTokensByHash(db, hashes),
+  );
+  const loadSessions = createBatchLoader<string, TResolvedSession>((ids) => resolveSessions(db, ids));
+
+  function evict(revocation: TRevocation): void {
+    generation += 1;
+    for (const [key, entry] of cache) {
+      const actor = entry.actor;
+      if (
+        (revocation.kind === "token" && actor.tokenId === revocation.tokenId) ||
+        (revocation.kind === "session" && actor.sessionId === revocation.sessionId) ||
+        (revocation.kind === "user" && actor.userId === revocation.userId)
+      ) {
+        cache.delete(key);
+      }
+    }
+  }
+  const unsubscribe = onCredentialRevoked(evict);
+
+  function cached(key: string): TConnectionActor | null {
+    const entry = cache.get(key);
+    if (!entry) return null;
+    if (entry.until > Date.now()) return entry.actor;
+    cache.delete(key);
+    return null;
+  }
+
+  function remember(key: string, actor: TConnectionActor, expiresAt: Date | null, startedAt: number): void {
+    if (ttlMs <= 0 || startedAt !== generation) return;
+    const until = Math.min(Date.now() + ttlMs, expiresAt?.getTime() ?? Number.POSITIVE_INFINITY);
+    if (cache.size >= MAX_CACHE_ENTRIES) {
+      const oldest = cache.keys().next();
+      if (!oldest.done) cache.delete(oldest.value);
+    }
+    cache.set(key, { actor, until });
+  }
+
+  async function byToken(token: string): Promise<TConnectionActor | null> {
+    if (!token.startsWith(ACCESS_TOKEN_PREFIX) || token.length > 200) return null;
+    const hash = accessTokenHash(token);
+    const key = `t:${hash}`;
+    const hit = cached(key);
+    if (hit) return hit;
+    const startedAt = generation;
+    const resolved = await loadTokens(hash);
+    if (!resolved) return null;
+    const actor: TConnectionActor = {
+      userId: resolved.userId,
+      role: resolved.role,
+      tokenId: resolved.tokenId,
+    };
+    remember(key, actor, resolved.expiresAt, startedAt);
+    return actor;
+  }
+
+  async function bySession(sessionId: string, userId: string): Promise<TConnectionActor | null> {
+    const key = `s:${sessionId}`;
+    let actor = cached(key);
+    if (!actor) {
+      const startedAt = generation;
+      const resolved = await loadSessions(sessionId);
+      if (!resolved) return null;
+      actor = { userId: resolved.userId, role: resolved.role, sessionId };
+      remember(key, actor, resolved.expiresAt, startedAt);
+    }
+    return actor.userId === userId ? actor : null;
+  }
+
+  const authenticate = async (req: IncomingMessage): Promise<TConnectionActor | null> => {
     const credential = extractCredential(req);
     if (!credential) return null;
 
-    if (credential.kind === "token") {
-      if (!credential.token.startsWith(ACCESS_TOKEN_PREFIX)) return null;
-      const actor = await resolveAccessToken(db, credential.token);
-      return actor ? { userId: actor.userId, role: actor.role, tokenId: actor.tokenId } : null;
-    }
+    if (credential.kind === "token") return byToken(credential.token);
 
     const claims = await verifyTicket(secret, credential.ticket);
     if (!claims || !isUuid(claims.userId)) return null;
-    if (claims.sessionId) {
-      const actor = await resolveSession(db, claims.sessionId);
-      if (!actor || actor.userId !== claims.userId) return null;
-      return { userId: actor.userId, role: actor.role, sessionId: claims.sessionId };
-    }
+    if (claims.sessionId) return isUuid(claims.sessionId) ? bySession(claims.sessionId, claims.userId) : null;
     // A ticket minted from an access token (or without a credential id): the user must still be
-    // active, and the token, if named, must still be live.
+    // active, and the token, if named, must still be live. Rare (the SDK sends the token itself):
+    // not cached.
     if (claims.tokenId) {
       if (!isUuid(claims.tokenId)) return null;
       const row = await db.personalAccessToken.findUnique({
@@ -66,4 +169,5 @@ export function createAuthenticator(deps: { db: Db; secret: string }) {
     if (!user || user.deactivatedAt) return null;
     return { userId: user.id, role: user.role, ...(claims.tokenId ? { tokenId: claims.tokenId } : {}) };
   };
+  return Object.assign(authenticate, { close: unsubscribe as () => void });
 }

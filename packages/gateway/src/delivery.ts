@@ -44,15 +44,19 @@ import {
   encodeUserEvent,
   listMembershipSummaries,
   loadAccess,
+  loadConnectStates,
+  loadSavedStatusTexts,
   ParleyError,
   type Presence,
   requireMember,
   syncSince,
+  type TConnectState,
   type Unsubscribe,
 } from "@parley/core";
 import type { Db } from "@parley/db";
 import { encodeServerEvent, UserEventKind } from "@parley/protocol";
 import type { Logger } from "pino";
+import { createBatchLoader } from "./batch.ts";
 
 /** What delivery needs from one gateway socket. */
 export type TDeliveryLink = {
@@ -319,8 +323,18 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
     topics.release(`conv:${conversationId}`);
   }
 
-  async function loadMemberships(user: LocalUser): Promise<void> {
-    const rows = await listMembershipSummaries(db, user.userId);
+  // First sockets connecting together share one query for memberships and saved status (a
+  // reconnect storm is thousands a second); counts stop at the topic threshold, all that is asked.
+  const loadConnectState = createBatchLoader<string, TConnectState>((ids) =>
+    loadConnectStates(db, ids, { countCap: topicThreshold }),
+  );
+  const loadSavedStatus = createBatchLoader<string, string>((ids) => loadSavedStatusTexts(db, ids));
+
+  async function loadMemberships(
+    user: LocalUser,
+    loading: Promise<TConnectState | undefined>,
+  ): Promise<void> {
+    const rows = (await loading)?.memberships ?? [];
     const removed = user.removedWhileLoading;
     user.removedWhileLoading = null;
     if (user.isGone) return;
@@ -449,16 +463,17 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
    * The status text a new socket of `userId` starts with: what the user's other sockets show, or,
    * for a first socket, the custom status saved on the user (emoji and text, as one line), so
    * watchers see it as soon as the user comes online. Devices change it with `setPresence` when
-   * their user log says it changed (users.setStatus → preferences.updated).
+   * their user log says it changed (users.setStatus → preferences.updated). `loading`: a first
+   * socket's connect state, already on its way (no query of its own).
    */
-  async function currentStatusText(userId: string): Promise<string> {
+  async function currentStatusText(
+    userId: string,
+    loading: Promise<TConnectState | undefined> | null = null,
+  ): Promise<string> {
     const live = (await engine.getPresence([userId])).get(userId);
     if (live && live.status !== "offline") return live.statusText;
-    const saved = await db.user.findUnique({
-      where: { id: userId },
-      select: { statusEmoji: true, statusText: true },
-    });
-    return saved ? [saved.statusEmoji, saved.statusText].filter(Boolean).join(" ") : "";
+    if (loading) return (await loading)?.savedStatusText ?? "";
+    return (await loadSavedStatus(userId)) ?? "";
   }
 
   function unwatch(state: LinkState, userId: string): void {
@@ -523,7 +538,10 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
     async open(link) {
       const userId = link.actor.userId;
       let user = users.get(userId);
+      /** A first socket's load (memberships and saved status in one query), else nothing. */
+      let loading: Promise<TConnectState | undefined> | null = null;
       if (!user) {
+        loading = loadConnectState(userId);
         const created: LocalUser = {
           userId,
           links: new Set(),
@@ -533,7 +551,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
           loaded: Promise.resolve(),
           isGone: false,
         };
-        created.loaded = loadMemberships(created);
+        created.loaded = loadMemberships(created, loading);
         users.set(userId, created);
         user = created;
       }
@@ -552,7 +570,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       const [, , statusText] = await Promise.all([
         user.loaded,
         engine.addRoute(userId, gatewayId, ttlMs),
-        currentStatusText(userId),
+        currentStatusText(userId, loading),
       ]);
       // Keep the user's custom status: a new entry with "" would be the most recent text.
       state.presence = { status: "online", statusText };
@@ -592,17 +610,20 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       state.isOverflowed = false;
       const floors = state.floors ?? { conversations: new Map<string, number>(), userSeq: null, until: 0 };
       try {
-        const result = await syncSince(db, link.actor, {
-          cursors: input.cursors ?? {},
-          userCursor: input.userCursor,
-        });
+        // encode: Postgres builds the event frames (the stored payload spliced in, not re-encoded).
+        const result = await syncSince(
+          db,
+          link.actor,
+          { cursors: input.cursors ?? {}, userCursor: input.userCursor },
+          { encode: true },
+        );
         for (const conversation of result.conversations) {
           if (conversation.status === "ok" || conversation.status === "more") {
             const floor = floors.conversations.get(conversation.conversationId) ?? 0;
             floors.conversations.set(conversation.conversationId, Math.max(floor, conversation.lastSeq));
           }
-          for (const event of conversation.events) {
-            if (!(await link.sendReplay(encodeConversationEvent(event)))) return;
+          for (const frame of conversation.frames ?? conversation.events.map(encodeConversationEvent)) {
+            if (!(await link.sendReplay(frame))) return;
           }
         }
         for (const event of result.userEvents) {

@@ -5,7 +5,14 @@ import { createAccessToken } from "@parley/core/tokens";
 import type { Db } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { CloseCode, ErrorCode, MAX_FRAME_BYTES, PROTOCOL_VERSION, type TServerEvent } from "@parley/protocol";
+import {
+  CloseCode,
+  ErrorCode,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  parseReconnectWindow,
+  type TServerEvent,
+} from "@parley/protocol";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -228,7 +235,7 @@ describe("frames", () => {
     expect(await socket.next()).toMatchObject({ type: "error", code: ErrorCode.BadFrame });
 
     socket.send({ type: "ping", id: "p1" });
-    expect(await socket.next()).toEqual({ type: "pong", id: "p1" });
+    expect(await socket.next()).toEqual({ type: "pong", id: "p1", reconnectWindowMs: expect.any(Number) });
     expect(socket.ws.readyState).toBe(WebSocket.OPEN);
     socket.ws.close();
   });
@@ -277,7 +284,7 @@ describe("frames", () => {
       message: expect.stringContaining("UTF-8"),
     });
     socket.send({ type: "ping", id: "p1" });
-    expect(await socket.next()).toEqual({ type: "pong", id: "p1" });
+    expect(await socket.next()).toEqual({ type: "pong", id: "p1", reconnectWindowMs: expect.any(Number) });
     expect(socket.ws.readyState).toBe(WebSocket.OPEN);
     socket.ws.close();
   });
@@ -286,7 +293,12 @@ describe("frames", () => {
     const g = await startGateway({ commandRate: { perSecond: 1, burst: 3 } });
     const { socket } = await connected(g, `?ticket=${await sessionTicket(alice.id)}`);
     for (let i = 1; i <= 4; i++) socket.send({ type: "ping", id: `p${i}` });
-    for (let i = 1; i <= 3; i++) expect(await socket.next()).toEqual({ type: "pong", id: `p${i}` });
+    for (let i = 1; i <= 3; i++)
+      expect(await socket.next()).toEqual({
+        type: "pong",
+        id: `p${i}`,
+        reconnectWindowMs: expect.any(Number),
+      });
     const refused = await socket.next();
     expect(refused).toMatchObject({ type: "error", code: ErrorCode.TooManyRequests, id: "p4" });
     // When a token is back: about one second at 1/s.
@@ -584,12 +596,19 @@ describe("liveness and shutdown", () => {
       host: "127.0.0.1",
       authenticate: createAuthenticator({ db, secret: SECRET }),
       logger,
+      reconnectMsPerClient: 1_500,
     });
     const a = await connected(g, `?ticket=${await sessionTicket(alice.id)}`);
     const b = await connected(g, `?token=${await accessToken(alice)}`);
+    // The window grows with the crowd: one socket when a was welcomed, two when b was.
+    expect(a.welcome).toMatchObject({ reconnectWindowMs: 1_500 });
+    expect(b.welcome).toMatchObject({ reconnectWindowMs: 3_000 });
     await g.close();
-    expect((await a.socket.closed).code).toBe(CloseCode.GoingAway);
-    expect((await b.socket.closed).code).toBe(CloseCode.GoingAway);
+    // The close tells both how widely to spread their first reconnect (two clients × 1.5 s).
+    for (const closed of [await a.socket.closed, await b.socket.closed]) {
+      expect(closed.code).toBe(CloseCode.GoingAway);
+      expect(parseReconnectWindow(closed.reason)).toBe(3_000);
+    }
     await expect(fetch(`http://127.0.0.1:${g.port}/healthz`)).rejects.toThrow();
   });
 

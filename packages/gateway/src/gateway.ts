@@ -40,7 +40,9 @@ import {
   CloseCode,
   ErrorCode,
   encodeServerEvent,
+  goingAwayReason,
   MAX_FRAME_BYTES,
+  MAX_RECONNECT_WINDOW_MS,
   PROTOCOL_VERSION,
   parseClientFrame,
   type TClientCommand,
@@ -61,12 +63,22 @@ export type TConnectionActor = Actor & {
   tokenId?: string;
 };
 
+/**
+ * The listen backlog (accepted-but-not-yet-handled connections the kernel queues). Node's 511
+ * overflowed when a gateway holding thousands of clients died and they all came to the survivor
+ * at once; the kernel clamps this to net.core.somaxconn (4096 on current Linux, this box
+ * included), so raise that sysctl too on a gateway host meant to take over large crowds.
+ */
+export const DEFAULT_LISTEN_BACKLOG = 16_384;
+
 /** Options of createGateway. */
 export type TGatewayOptions = {
   /** TCP port; 0 picks a free one (see `gateway.port`). Ignored with `server`. */
   port?: number;
   /** Interface to bind (default all). Ignored with `server`. */
   host?: string;
+  /** Listen backlog (default DEFAULT_LISTEN_BACKLOG, clamped by the kernel). Ignored with `server`. */
+  listenBacklog?: number;
   /**
    * Attach to this http server (which its owner listens on and closes) instead of creating one:
    * only upgrades of `/ws` are handled, everything else is left alone.
@@ -97,6 +109,13 @@ export type TGatewayOptions = {
    * from 50 sockets at the per-connection rate.
    */
   sendRatePerUser?: { perSecond: number; burst: number };
+  /**
+   * Reconnect spreading: clients are told (welcome, pong, the 4000 close reason) to spread their
+   * first reconnect over `connections × this` ms, so a crowd that loses this gateway reaches the
+   * survivors at about 1000/this connects per second. Default 0.5 (≈ 2,000/s; 19,000 clients →
+   * 9.5 s), at most MAX_RECONNECT_WINDOW_MS.
+   */
+  reconnectMsPerClient?: number;
   /** Sockets one user may hold on this gateway; further upgrades get HTTP 429. Default 50. */
   maxConnectionsPerUser?: number;
   /** Handlers for commands that need the domain (send, markRead, …). */
@@ -216,6 +235,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   const badFrameWindowMs = options.badFrameWindowMs ?? DEFAULTS.badFrameWindowMs;
   const commandRate = options.commandRate ?? DEFAULTS.commandRate;
   const maxConnectionsPerUser = options.maxConnectionsPerUser ?? DEFAULTS.maxConnectionsPerUser;
+  const reconnectMsPerClient = options.reconnectMsPerClient ?? 0.5;
   const sendRate = options.sendRatePerUser ?? DEFAULTS.sendRatePerUser;
   /** Per-user send budget, shared by the user's connections here; dropped with their last socket. */
   const sendBudgets = new Map<string, { tokens: number; at: number }>();
@@ -269,6 +289,11 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     WebSocket: GatewaySocket,
   });
 
+  /** The reconnect window for this gateway's crowd as it is now (see reconnectMsPerClient). */
+  function reconnectWindowMs(): number {
+    return Math.min(MAX_RECONNECT_WINDOW_MS, Math.round(connections.size * reconnectMsPerClient));
+  }
+
   /** Closes with a code and marks the connection so the sweep terminates it if the peer never answers. */
   function closeConnection(conn: TConnection, code: number, reason: string): void {
     if (conn.closingSince !== null) return;
@@ -289,9 +314,19 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     return true;
   }
 
-  /** Sends one frame of a replay; when the socket's buffer is high, waits until it is flushed. */
+  /**
+   * Sends one frame of a replay; when the socket's buffer is high, waits until it is flushed. The
+   * TCP socket is corked until the current burst of microtasks is over, so a backlog of thousands
+   * of frames leaves in a few large writes instead of one system call per frame (`_socket` is
+   * ws's own field for it; without it frames simply go one by one).
+   */
   function sendReplay(conn: TConnection, data: string): Promise<boolean> {
     if (conn.ws.readyState !== WebSocket.OPEN || conn.closingSince !== null) return Promise.resolve(false);
+    const tcp = (conn.ws as unknown as { _socket?: Duplex })._socket;
+    if (tcp && tcp.writableCorked === 0) {
+      tcp.cork();
+      process.nextTick(() => tcp.uncork());
+    }
     if (conn.ws.bufferedAmount < maxBufferedBytes / 4) return Promise.resolve(sendRaw(conn, data));
     return new Promise((resolve) => conn.ws.send(data, (err) => resolve(!err)));
   }
@@ -505,7 +540,11 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     if (!takeToken(conn, "id" in command ? command.id : undefined)) return;
     switch (command.type) {
       case "ping":
-        send(conn, command.id === undefined ? { type: "pong" } : { type: "pong", id: command.id });
+        send(conn, {
+          type: "pong",
+          ...(command.id === undefined ? {} : { id: command.id }),
+          reconnectWindowMs: reconnectWindowMs(),
+        });
         return;
       case "hello":
         if (command.protocolVersion !== PROTOCOL_VERSION) {
@@ -652,6 +691,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
         userId: actor.userId,
         connectionId: conn.id,
         heartbeatMs,
+        reconnectWindowMs: reconnectWindowMs(),
       });
     if (!delivery) {
       welcome();
@@ -732,7 +772,8 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     try {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        server.listen(options.port ?? 0, options.host, () => {
+        const backlog = options.listenBacklog ?? DEFAULT_LISTEN_BACKLOG;
+        server.listen({ port: options.port ?? 0, host: options.host, backlog }, () => {
           server.off("error", reject);
           resolve();
         });
@@ -766,8 +807,12 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       for (const conn of targets) if (sendRaw(conn, data)) sent += 1;
       return sent;
     },
-    close({ code = CloseCode.GoingAway, reason = "server shutting down", timeoutMs = 5_000 } = {}) {
+    close({ code = CloseCode.GoingAway, reason, timeoutMs = 5_000 } = {}) {
       closed ??= (async () => {
+        // The crowd's size before anyone leaves: a 4000 tells every client how widely to spread.
+        const closeReason =
+          reason ??
+          (code === CloseCode.GoingAway ? goingAwayReason(reconnectWindowMs()) : "server shutting down");
         isClosing = true;
         clearInterval(sweep);
         const inFlight = [...connections].map((conn) => conn.queue);
@@ -781,7 +826,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
             new Promise<void>((resolve) => {
               if (conn.ws.readyState === WebSocket.CLOSED) return resolve();
               conn.ws.once("close", () => resolve());
-              closeConnection(conn, code, reason);
+              closeConnection(conn, code, closeReason);
             }),
         );
         let timer: NodeJS.Timeout | undefined;

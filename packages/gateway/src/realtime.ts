@@ -70,12 +70,13 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
   const fanout = createFanout({ db, engine, largeChannelThreshold, logger: engineLog });
   setEventSink(fanout);
 
+  const authenticate = createAuthenticator({ db, secret: env.AUTH_SECRET });
   const gateway =
     options.withGateway === false
       ? null
       : await createGateway({
           ...(options.server ? { server: options.server } : { port: env.REALTIME_PORT }),
-          authenticate: createAuthenticator({ db, secret: env.AUTH_SECRET }),
+          authenticate,
           handlers: createCoreHandlers(db),
           delivery: { engine, db, largeChannelThreshold },
           logger: logger.child({ component: "gateway" }),
@@ -93,6 +94,7 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
     closeGateway,
     async close() {
       await closeGateway();
+      authenticate.close();
       await fanout.close();
       await engine.close();
     },

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { CloseCode, isTerminalCloseCode } from "./close-codes.ts";
+import {
+  CloseCode,
+  goingAwayReason,
+  isTerminalCloseCode,
+  MAX_RECONNECT_WINDOW_MS,
+  parseReconnectWindow,
+} from "./close-codes.ts";
 
 describe("isTerminalCloseCode", () => {
   it("tells the client to stop after auth, forbidden, bad frames, oversize and version errors", () => {
@@ -37,5 +43,20 @@ describe("isTerminalCloseCode", () => {
   it("keeps every documented code unique", () => {
     const codes = Object.values(CloseCode);
     expect(new Set(codes).size).toBe(codes.length);
+  });
+});
+
+describe("reconnect window in a going-away reason", () => {
+  it("round-trips, stays within a close frame's 123 bytes, and is clamped", () => {
+    const reason = goingAwayReason(9_500);
+    expect(reason).toBe("server shutting down; reconnect within 9500 ms");
+    expect(new TextEncoder().encode(goingAwayReason(999_999_999)).byteLength).toBeLessThanOrEqual(123);
+    expect(parseReconnectWindow(reason)).toBe(9_500);
+    expect(parseReconnectWindow(goingAwayReason(10 * MAX_RECONNECT_WINDOW_MS))).toBe(MAX_RECONNECT_WINDOW_MS);
+  });
+
+  it("is absent from other reasons (older gateways)", () => {
+    expect(parseReconnectWindow("server shutting down")).toBeNull();
+    expect(parseReconnectWindow("")).toBeNull();
   });
 });

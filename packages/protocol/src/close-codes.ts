@@ -10,7 +10,11 @@
  * one-line doc, bump PROTOCOL_VERSION and note it in CHANGELOG.md.
  */
 export const CloseCode = {
-  /** Normal going-away: the gateway is shutting down or rebalancing; reconnect elsewhere now. */
+  /**
+   * Normal going-away: the gateway is shutting down or rebalancing; reconnect elsewhere. The reason
+   * may say "reconnect within <N> ms" (goingAwayReason): spread the first attempt uniformly over
+   * [0, N) ms (parseReconnectWindow), so the gateway's crowd does not reconnect in one burst.
+   */
   GoingAway: 4000,
   /** The server cannot bring this connection up to date incrementally: reconnect and refetch state. */
   Resync: 4001,
@@ -48,4 +52,19 @@ export type TCloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 export function isTerminalCloseCode(code: number): boolean {
   if (code === CloseCode.HeartbeatTimeout || code === CloseCode.RateLimited) return false;
   return code >= 4400 && code <= 4499;
+}
+
+/** Longest reconnect window a client honours, whatever a server says (welcome, pong or a 4000). */
+export const MAX_RECONNECT_WINDOW_MS = 60_000;
+
+/** The reason of a 4000 close carrying a reconnect window (fits a close frame's 123 bytes). */
+export function goingAwayReason(windowMs: number, text = "server shutting down"): string {
+  return `${text}; reconnect within ${Math.max(0, Math.round(windowMs))} ms`;
+}
+
+/** The window a close reason carries ("… reconnect within N ms"), clamped; null when none. */
+export function parseReconnectWindow(reason: string): number | null {
+  const match = /reconnect within (\d{1,9}) ms/.exec(reason);
+  if (!match?.[1]) return null;
+  return Math.min(Number(match[1]), MAX_RECONNECT_WINDOW_MS);
 }

@@ -6,6 +6,14 @@
 import { z } from "zod";
 import { ZCommandId, ZSeq } from "./commands.ts";
 
+/**
+ * How long a client should spread its first reconnect attempt over (a uniform random delay in
+ * [0, window)) if this connection drops without notice (a gateway SIGKILLed, a network cut): the
+ * gateway sizes it by how many clients it holds, so its whole crowd does not land on the
+ * survivors in the same second. Clients clamp it to MAX_RECONNECT_WINDOW_MS.
+ */
+export const ZReconnectWindow = z.number().int().nonnegative();
+
 /** First frame on every connection: who you are and how often to expect/send heartbeats. */
 export const ZWelcome = z.object({
   type: z.literal("welcome"),
@@ -13,12 +21,16 @@ export const ZWelcome = z.object({
   userId: z.string(),
   connectionId: z.string(),
   heartbeatMs: z.number().int().positive(),
+  /** See ZReconnectWindow (optional: absent from older gateways). */
+  reconnectWindowMs: ZReconnectWindow.optional(),
 });
 
 /** Answer to `ping` (echoes its id when it had one). */
 export const ZPong = z.object({
   type: z.literal("pong"),
   id: ZCommandId.optional(),
+  /** The current ZReconnectWindow (the gateway's crowd changes; pings keep clients' copy fresh). */
+  reconnectWindowMs: ZReconnectWindow.optional(),
 });
 
 /** The command `id` succeeded. For `send`: the message is durable and has this seq. */

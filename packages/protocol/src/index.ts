@@ -1,5 +1,12 @@
 /** @parley/protocol — the wire contract between clients and the realtime gateway (zod only). */
-export { CloseCode, isTerminalCloseCode, type TCloseCode } from "./close-codes.ts";
+export {
+  CloseCode,
+  goingAwayReason,
+  isTerminalCloseCode,
+  MAX_RECONNECT_WINDOW_MS,
+  parseReconnectWindow,
+  type TCloseCode,
+} from "./close-codes.ts";
 export * from "./commands.ts";
 export { ErrorCode, type TErrorCode } from "./errors.ts";
 export * from "./event-kinds.ts";
