@@ -211,7 +211,10 @@ export async function startGateway(options: {
     NODE_ENV: "production",
   };
   if (options.redisUrl) env.REDIS_URL = options.redisUrl;
-  const child = spawnTracked(process.execPath, ["--import", "tsx", "apps/realtime/src/main.ts"], {
+  // BENCH_GATEWAY_NODE_ARGS: extra node flags for every gateway child (e.g. "--cpu-prof
+  // --cpu-prof-dir=/tmp/prof" to profile it; the profile is written when it drains on SIGTERM).
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+  const child = spawnTracked(process.execPath, [...nodeArgs, "--import", "tsx", "apps/realtime/src/main.ts"], {
     env: options.redisUrl ? env : { ...env, REDIS_URL: "" },
     label: options.label ?? `gateway:${port}`,
     showOutput: !options.logTo,
