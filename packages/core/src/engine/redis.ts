@@ -6,7 +6,7 @@
  *   presence:<userId>  hash, field connectionId → JSON {status, statusText, expiresAt, textAt}
  *   gw:<gatewayId>     pub/sub channel: the gateway's inbox
  *   topic:<name>       pub/sub channel: conv:<id>, user:<id>, typing:<id>, presence:<id>
- * A pub/sub message is JSON {userIds?, frame}.
+ * A pub/sub message is JSON {userIds?, frame, header?} (header: the BusHeader envelope).
  *
  * Expiry is per entry (score / expiresAt, filtered on read, pruned opportunistically when a read
  * finds stale ones) plus a PEXPIRE on the key that is only ever extended (see the Lua below), so
@@ -24,7 +24,7 @@
 import { Redis, type RedisOptions } from "ioredis";
 import type { TEngineLogger } from "./logger.ts";
 import { mergePresence } from "./memory.ts";
-import type { BusMessage, Engine, Presence, Unsubscribe } from "./types.ts";
+import type { BusHeader, BusMessage, Engine, Presence, Unsubscribe } from "./types.ts";
 
 type Handler = (message: BusMessage) => void;
 
@@ -196,9 +196,10 @@ export class RedisEngine implements Engine {
 
   private async publish(channel: string, message: BusMessage): Promise<void> {
     this.assertOpen();
-    const wire = message.userIds
+    const wire: BusMessage = message.userIds
       ? { userIds: message.userIds, frame: message.frame }
       : { frame: message.frame };
+    if (message.header) wire.header = message.header;
     await this.cmd.publish(channel, JSON.stringify(wire));
   }
 
@@ -245,12 +246,13 @@ export class RedisEngine implements Engine {
     if (!state || this.isClosed) return;
     let message: BusMessage;
     try {
-      const parsed = JSON.parse(raw) as { userIds?: unknown; frame?: unknown };
+      const parsed = JSON.parse(raw) as { userIds?: unknown; frame?: unknown; header?: unknown };
       if (typeof parsed.frame !== "string") throw new Error("no frame");
       if (parsed.userIds !== undefined && !Array.isArray(parsed.userIds)) throw new Error("bad userIds");
       message = parsed.userIds
         ? { userIds: parsed.userIds as string[], frame: parsed.frame }
         : { frame: parsed.frame };
+      if (parsed.header !== undefined) message.header = parseHeader(parsed.header);
     } catch (err) {
       this.logger.warn(`[engine:redis] dropped a malformed message on ${channel}`, err);
       return;
@@ -394,4 +396,21 @@ function parsePresence(raw: string): StoredPresence | null {
   } catch {
     return null;
   }
+}
+
+/** Checks the envelope of a bus message from Redis (written by another process's `publish`). */
+function parseHeader(value: unknown): BusHeader {
+  const h = value as Partial<Record<keyof BusHeader, unknown>> | null;
+  if (
+    h === null ||
+    typeof h !== "object" ||
+    (h.type !== "event" && h.type !== "user.event") ||
+    typeof h.seq !== "number" ||
+    typeof h.kind !== "string" ||
+    (h.conversationId !== undefined && typeof h.conversationId !== "string") ||
+    (h.type === "event" && typeof h.conversationId !== "string")
+  ) {
+    throw new Error("bad header");
+  }
+  return h as BusHeader;
 }
