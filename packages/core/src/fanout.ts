@@ -155,7 +155,11 @@ export function createFanout(options: TFanoutOptions): Fanout {
   }
 
   /** Queues a job under `key`: targets resolve now, publishes are issued after the previous job's. */
-  function enqueue(key: string, event: ConversationEvent | UserEventRecord, targets: Promise<Publish[]>): void {
+  function enqueue(
+    key: string,
+    event: ConversationEvent | UserEventRecord,
+    targets: Promise<Publish[]>,
+  ): void {
     const what = () => describe(event);
     const previous = tails.get(key) ?? Promise.resolve();
     const issued = (async () => {

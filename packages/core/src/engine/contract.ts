@@ -195,7 +195,12 @@ export function runEngineContract(
         await b.subscribeTopic(topic, onTopic.handler);
         await b.subscribeGateway(gatewayId, onInbox.handler);
         const event = { type: "event", conversationId: "c1", seq: 7, kind: "message.created" } as const;
-        const userEvent = { type: "user.event", seq: 3, kind: "conversation.added", conversationId: "c2" } as const;
+        const userEvent = {
+          type: "user.event",
+          seq: 3,
+          kind: "conversation.added",
+          conversationId: "c2",
+        } as const;
         await a.publishToTopic(topic, { frame: "e", header: event });
         await a.publishToGateway(gatewayId, { userIds: ["u1"], frame: "u", header: userEvent });
         await a.publishToGateway(gatewayId, { userIds: ["u1"], frame: "plain" });
