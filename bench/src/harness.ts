@@ -214,12 +214,16 @@ export async function startGateway(options: {
   // BENCH_GATEWAY_NODE_ARGS: extra node flags for every gateway child (e.g. "--cpu-prof
   // --cpu-prof-dir=/tmp/prof" to profile it; the profile is written when it drains on SIGTERM).
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
-  const child = spawnTracked(process.execPath, [...nodeArgs, "--import", "tsx", "apps/realtime/src/main.ts"], {
-    env: options.redisUrl ? env : { ...env, REDIS_URL: "" },
-    label: options.label ?? `gateway:${port}`,
-    showOutput: !options.logTo,
-    ...(options.logTo ? { logTo: options.logTo } : {}),
-  });
+  const child = spawnTracked(
+    process.execPath,
+    [...nodeArgs, "--import", "tsx", "apps/realtime/src/main.ts"],
+    {
+      env: options.redisUrl ? env : { ...env, REDIS_URL: "" },
+      label: options.label ?? `gateway:${port}`,
+      showOutput: !options.logTo,
+      ...(options.logTo ? { logTo: options.logTo } : {}),
+    },
+  );
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {

@@ -9,13 +9,14 @@
  * to skip its own check, which would close with 1007), answers bad ones with an `error` frame,
  * closes abusers (4400) and oversize senders (4413 for every size: `ws` refuses a frame from its
  * header, and GatewaySocket turns ws's own 1009 into 4413), and runs commands in arrival order.
- * Across connections it keeps ONE heartbeat sweep (not a timer per socket) and protects itself
- * from slow consumers by checking bufferedAmount before every send.
+ * Across connections it keeps ONE heartbeat timer wheel (wheel.ts: every socket visited once per
+ * interval, a small bucket per tick, never one pass over all) and protects itself from slow
+ * consumers by checking bufferedAmount before every send.
  *
  * With `delivery` (an Engine and the database; see delivery.ts) a socket is registered — route,
  * membership index, topics, presence — before its `welcome`, so anything committed after the
  * welcome reaches it and a `hello`/`sync` after it covers everything before. Pushes from the
- * engine arrive already encoded and go out as the same string to every socket.
+ * engine arrive already encoded and are framed once; the same bytes go to every socket (push.ts).
  *
  * Commands: `ping` is answered at once; `typing` is relayed at once (not queued behind sends);
  * `send`, `markRead`, `sync` (and `hello` with cursors), `watchPresence` and `setPresence` run in
@@ -50,8 +51,11 @@ import {
 } from "@parley/protocol";
 import type { Logger } from "pino";
 import { WebSocket, WebSocketServer } from "ws";
+import { type TBucket, takeToken } from "./bucket.ts";
 import { type TAckFields, type TCommandContext, type TCommandHandlers, toErrorFrame } from "./commands.ts";
 import { createDelivery, type TDelivery, type TDeliveryLink, type TDeliveryOptions } from "./delivery.ts";
+import { Push } from "./push.ts";
+import { TimerWheel } from "./wheel.ts";
 
 /** Who a socket belongs to, as established during the upgrade. */
 export type TConnectionActor = Actor & {
@@ -129,9 +133,13 @@ export type TGateway = {
 };
 
 /** One socket and what the gateway knows about it. */
-type TConnection = {
+type TConnection = TBucket & {
   id: string;
   ws: WebSocket;
+  /** The upgraded TCP socket under `ws`: pushes are written to it directly (see push.ts). */
+  socket: Duplex;
+  /** Its slot on the heartbeat wheel. */
+  slot: number;
   actor: TConnectionActor;
   /** Set by any frame or pong; cleared by each sweep. A sweep that finds it clear closes the socket. */
   isAlive: boolean;
@@ -147,9 +155,6 @@ type TConnection = {
   ready: Promise<void>;
   /** The socket as delivery sees it. */
   link: TDeliveryLink;
-  /** Token bucket for the command rate limit. */
-  tokens: number;
-  tokensAt: number;
   /** Commands refused in a row for exceeding the rate. */
   refusedInARow: number;
   /** Queued commands that have not started yet (answered with TOO_MANY_REQUESTS on a 4429). */
@@ -218,7 +223,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   const maxConnectionsPerUser = options.maxConnectionsPerUser ?? DEFAULTS.maxConnectionsPerUser;
   const sendRate = options.sendRatePerUser ?? DEFAULTS.sendRatePerUser;
   /** Per-user send budget, shared by the user's connections here; dropped with their last socket. */
-  const sendBudgets = new Map<string, { tokens: number; at: number }>();
+  const sendBudgets = new Map<string, TBucket>();
   const handlers = options.handlers ?? {};
   const log = options.logger;
 
@@ -228,6 +233,23 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   const connections = new Set<TConnection>();
   const byUser = new Map<string, Set<TConnection>>();
   let isClosing = false;
+
+  /**
+   * The heartbeat on a timer wheel: each socket is visited once per `heartbeatMs` (pinged, or
+   * closed when nothing came since its last visit), a small bucket per tick — never all at once.
+   */
+  const heartbeat = new TimerWheel<TConnection>(heartbeatMs, (bucket, now) => {
+    for (const conn of bucket) {
+      if (conn.closingSince !== null) {
+        if (now - conn.closingSince >= heartbeatMs) conn.ws.terminate();
+      } else if (!conn.isAlive) {
+        closeConnection(conn, CloseCode.HeartbeatTimeout, "heartbeat timeout");
+      } else {
+        conn.isAlive = false;
+        conn.ws.ping();
+      }
+    }
+  });
 
   const isAttached = options.server !== undefined;
   const server =
@@ -296,6 +318,16 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     return new Promise((resolve) => conn.ws.send(data, (err) => resolve(!err)));
   }
 
+  /** Writes a push (a frame shared by many sockets): its wire bytes, framed once, go out as they are. */
+  function sendPush(conn: TConnection, push: Push): boolean {
+    if (conn.ws.readyState !== WebSocket.OPEN || conn.closingSince !== null) return false;
+    if (conn.ws.bufferedAmount > maxBufferedBytes) return sendRaw(conn, push.text); // closes it
+    // No extension (the gateway never negotiates permessage-deflate): ws would write the same bytes.
+    if (conn.ws.extensions === "") conn.socket.write(push.wire);
+    else conn.ws.send(push.text);
+    return true;
+  }
+
   function send(conn: TConnection, event: TServerEvent): boolean {
     return sendRaw(conn, encodeServerEvent(event));
   }
@@ -349,15 +381,9 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   }
 
   /** Takes a token for one command; false (and maybe a 4429 close) when over the rate. */
-  function takeToken(conn: TConnection, id: string | undefined): boolean {
-    const now = Date.now();
-    conn.tokens = Math.min(
-      commandRate.burst,
-      conn.tokens + ((now - conn.tokensAt) / 1000) * commandRate.perSecond,
-    );
-    conn.tokensAt = now;
-    if (conn.tokens >= 1) {
-      conn.tokens -= 1;
+  function takeCommandToken(conn: TConnection, id: string | undefined): boolean {
+    const waitSec = takeToken(conn, commandRate, Date.now());
+    if (waitSec === 0) {
       conn.refusedInARow = 0;
       return true;
     }
@@ -369,7 +395,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
         conn,
         `Slow down: at most ${commandRate.perSecond} commands per second`,
         id,
-        (1 - conn.tokens) / commandRate.perSecond,
+        waitSec,
       );
     }
     return false;
@@ -502,7 +528,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       return;
     }
     const command = parsed.command;
-    if (!takeToken(conn, "id" in command ? command.id : undefined)) return;
+    if (!takeCommandToken(conn, "id" in command ? command.id : undefined)) return;
     switch (command.type) {
       case "ping":
         send(conn, command.id === undefined ? { type: "pong" } : { type: "pong", id: command.id });
@@ -565,23 +591,21 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       }
       case "send": {
         const now = Date.now();
-        const budget = sendBudgets.get(conn.actor.userId) ?? { tokens: sendRate.burst, at: now };
-        budget.tokens = Math.min(
-          sendRate.burst,
-          budget.tokens + ((now - budget.at) / 1000) * sendRate.perSecond,
-        );
-        budget.at = now;
-        sendBudgets.set(conn.actor.userId, budget);
-        if (budget.tokens < 1) {
+        let budget = sendBudgets.get(conn.actor.userId);
+        if (!budget) {
+          budget = { tokens: sendRate.burst, tokensAt: now };
+          sendBudgets.set(conn.actor.userId, budget);
+        }
+        const waitSec = takeToken(budget, sendRate, now);
+        if (waitSec > 0) {
           sendTooManyRequests(
             conn,
             `Slow down: at most ${sendRate.perSecond} messages per second per user`,
             command.id,
-            (1 - budget.tokens) / sendRate.perSecond,
+            waitSec,
           );
           return;
         }
-        budget.tokens -= 1;
         runCommand(conn, command);
         return;
       }
@@ -591,11 +615,13 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     }
   }
 
-  function onConnection(ws: WebSocket, actor: TConnectionActor): void {
+  function onConnection(ws: WebSocket, actor: TConnectionActor, socket: Duplex): void {
     const id = randomUUID();
     const conn: TConnection = {
       id,
       ws,
+      socket,
+      slot: 0,
       actor,
       isAlive: true,
       closingSince: null,
@@ -605,7 +631,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       link: {
         id,
         actor,
-        sendFrame: (frame) => sendRaw(conn, frame),
+        sendFrame: (push) => sendPush(conn, push),
         sendReplay: (frame) => sendReplay(conn, frame),
         close: (code, reason) => closeConnection(conn, code, reason),
       },
@@ -617,6 +643,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       isRateLimited: false,
     };
     connections.add(conn);
+    conn.slot = heartbeat.add(conn);
     let userConns = byUser.get(actor.userId);
     if (!userConns) {
       userConns = new Set();
@@ -635,6 +662,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     });
     ws.on("close", (code) => {
       connections.delete(conn);
+      heartbeat.remove(conn, conn.slot);
       const set = byUser.get(actor.userId);
       set?.delete(conn);
       if (set?.size === 0) {
@@ -703,7 +731,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
           );
           return;
         }
-        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, actor));
+        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, actor, socket));
       },
       (err: unknown) => {
         log.error({ err }, "authentication failed with an error");
@@ -712,21 +740,6 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     );
   };
   server.on("upgrade", onUpgrade);
-
-  // One sweep for all sockets: O(connections) work per interval, no per-socket timers.
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const conn of connections) {
-      if (conn.closingSince !== null) {
-        if (now - conn.closingSince >= heartbeatMs) conn.ws.terminate();
-      } else if (!conn.isAlive) {
-        closeConnection(conn, CloseCode.HeartbeatTimeout, "heartbeat timeout");
-      } else {
-        conn.isAlive = false;
-        conn.ws.ping();
-      }
-    }
-  }, heartbeatMs);
 
   if (!isAttached) {
     try {
@@ -738,7 +751,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
         });
       });
     } catch (err) {
-      clearInterval(sweep);
+      heartbeat.stop();
       await delivery?.stop();
       throw err;
     }
@@ -761,15 +774,15 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     sendToUser(userId, event) {
       const targets = byUser.get(userId);
       if (!targets) return 0;
-      const data = encodeServerEvent(event);
+      const push = new Push(encodeServerEvent(event));
       let sent = 0;
-      for (const conn of targets) if (sendRaw(conn, data)) sent += 1;
+      for (const conn of targets) if (sendPush(conn, push)) sent += 1;
       return sent;
     },
     close({ code = CloseCode.GoingAway, reason = "server shutting down", timeoutMs = 5_000 } = {}) {
       closed ??= (async () => {
         isClosing = true;
-        clearInterval(sweep);
+        heartbeat.stop();
         const inFlight = [...connections].map((conn) => conn.queue);
         server.off("upgrade", onUpgrade);
         const serverClosed = isAttached
