@@ -117,6 +117,8 @@ export type TDelivery = {
   stop(): Promise<void>;
 };
 
+/** The empty watch list every socket starts with (one shared set, not one per socket). */
+const NO_USERS: ReadonlySet<string> = new Set();
 /** Live frames held for one socket during a replay before it is told to resync instead (4001). */
 const MAX_HELD_FRAMES = 10_000;
 /** How long after a replay live events at or below its seqs are dropped as already sent. */
@@ -147,13 +149,15 @@ type LinkState = {
   link: TDeliveryLink;
   user: LocalUser;
   presence: Presence;
-  watching: Set<string>;
+  /** Users this socket watches the presence of (NO_USERS, shared, until it watches any). */
+  watching: ReadonlySet<string>;
   /** Live frames held while a replay runs; null otherwise. */
   held: Push[] | null;
   isOverflowed: boolean;
   /** After a replay: the seqs it carried, per conversation and for the user log, until `until`. */
   floors: { conversations: Map<string, number>; userSeq: number | null; until: number } | null;
-  typingAt: Map<string, number>;
+  /** Last typing relay per conversation; null until the first. */
+  typingAt: Map<string, number> | null;
   /** Its slot on the refresh wheel; -1 until `open` has stored its presence. */
   slot: number;
 };
@@ -562,11 +566,11 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
         link,
         user,
         presence: { status: "online", statusText: "" },
-        watching: new Set(),
+        watching: NO_USERS,
         held: null,
         isOverflowed: false,
         floors: null,
-        typingAt: new Map(),
+        typingAt: null,
         slot: -1,
       };
       user.links.add(state);
@@ -590,7 +594,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       states.delete(link.id);
       if (state.slot >= 0) refresh.remove(state, state.slot);
       for (const userId of state.watching) unwatch(state, userId);
-      state.watching.clear();
+      state.watching = NO_USERS;
       const user = state.user;
       user.links.delete(state);
       const userId = user.userId;
@@ -668,6 +672,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
         requireMember(await loadAccess(db, link.actor, conversationId));
       }
       const now = Date.now();
+      state.typingAt ??= new Map();
       const last = state.typingAt.get(conversationId);
       if (last !== undefined && now - last < typingIntervalMs) return;
       if (state.typingAt.size > 100) {

@@ -145,8 +145,8 @@ type TConnection = TBucket & {
   isAlive: boolean;
   /** When the gateway started closing it; the sweep terminates sockets that take too long. */
   closingSince: number | null;
-  /** Timestamps of recent malformed frames (abuse limit). */
-  badFrames: number[];
+  /** Timestamps of recent malformed frames (abuse limit); null until the first one. */
+  badFrames: number[] | null;
   /** Commands run one after another per connection, so a user's sends keep their order. */
   queue: Promise<void>;
   /** Commands queued or running; bounded so a slow database cannot make the queue grow forever. */
@@ -157,8 +157,8 @@ type TConnection = TBucket & {
   link: TDeliveryLink;
   /** Commands refused in a row for exceeding the rate. */
   refusedInARow: number;
-  /** Queued commands that have not started yet (answered with TOO_MANY_REQUESTS on a 4429). */
-  waiting: Set<TQueuedCommand>;
+  /** Queued commands that have not started yet (answered with TOO_MANY_REQUESTS on a 4429); null until the first. */
+  waiting: Set<TQueuedCommand> | null;
   /** Set once the connection was found abusing the command rate: it only finishes and closes. */
   isRateLimited: boolean;
 };
@@ -184,6 +184,14 @@ const DEFAULTS = {
   sendRatePerUser: { perSecond: 30, burst: 60 },
   maxConnectionsPerUser: 50,
 };
+
+/**
+ * A raw socket's error listener during the upgrade. Shared, never a closure: a closure made in
+ * the upgrade handler would keep that call's `req` (headers and all) alive as long as the socket.
+ */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
 
 function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
@@ -272,6 +280,9 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
    * 4413, so this subclass says 4413 instead. The gateway never closes with 1009 on its own.
    */
   class GatewaySocket extends WebSocket {
+    /** The gateway's record of this socket (set on connection; listeners reach it through `this`). */
+    conn: TConnection | null = null;
+
     override close(code?: number, data?: string | Buffer): void {
       if (code === WS_MESSAGE_TOO_BIG) super.close(CloseCode.FrameTooLarge, tooLargeReason);
       else super.close(code, data);
@@ -372,10 +383,11 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     issues?: TFieldIssue[],
   ) {
     const now = Date.now();
-    conn.badFrames = conn.badFrames.filter((t) => now - t < badFrameWindowMs);
-    conn.badFrames.push(now);
+    const recent = (conn.badFrames ?? []).filter((t) => now - t < badFrameWindowMs);
+    recent.push(now);
+    conn.badFrames = recent;
     sendError(conn, code, message, id, issues);
-    if (conn.badFrames.length > badFrameLimit) {
+    if (recent.length > badFrameLimit) {
       closeConnection(conn, CloseCode.BadFrames, "too many malformed frames");
     }
   }
@@ -410,11 +422,11 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     conn.isRateLimited = true;
     const message = `Closing: commands kept coming faster than ${commandRate.perSecond} per second; reconnect later and resend`;
     if (id !== undefined) sendError(conn, ErrorCode.TooManyRequests, message, id);
-    for (const queued of conn.waiting) {
+    for (const queued of conn.waiting ?? []) {
       queued.isCancelled = true;
       if (queued.id !== undefined) sendError(conn, ErrorCode.TooManyRequests, message, queued.id);
     }
-    conn.waiting.clear();
+    conn.waiting?.clear();
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, RATE_LIMIT_CLOSE_GRACE_MS);
@@ -441,9 +453,10 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     }
     conn.pending += 1;
     const queued: TQueuedCommand = { id, isCancelled: false };
+    conn.waiting ??= new Set();
     conn.waiting.add(queued);
     conn.queue = conn.queue.then(async () => {
-      conn.waiting.delete(queued);
+      conn.waiting?.delete(queued);
       try {
         // Cancelled: already answered (4429). Closing: not acked, so the client resends it (same
         // clientMsgId) after reconnecting.
@@ -615,6 +628,53 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     }
   }
 
+  // Socket listeners and the delivery link are shared functions and prototype methods reaching the
+  // connection through `this`: no closures per socket (idle memory, see ARCHITECTURE.md).
+  function onSocketMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+    onFrame((this as GatewaySocket).conn!, data as Buffer, isBinary);
+  }
+  function onSocketPong(this: WebSocket): void {
+    (this as GatewaySocket).conn!.isAlive = true;
+  }
+  function onSocketError(this: WebSocket, err: Error): void {
+    // ws closes the socket itself after a protocol error (an oversize message: 4413, see GatewaySocket).
+    log.debug({ connectionId: (this as GatewaySocket).conn!.id, err: err.message }, "socket error");
+  }
+  function onSocketClose(this: WebSocket, code: number): void {
+    const conn = (this as GatewaySocket).conn!;
+    const userId = conn.actor.userId;
+    connections.delete(conn);
+    heartbeat.remove(conn, conn.slot);
+    const set = byUser.get(userId);
+    set?.delete(conn);
+    if (set?.size === 0) {
+      byUser.delete(userId);
+      sendBudgets.delete(userId);
+    }
+    delivery?.close(conn.link);
+    log.debug({ connectionId: conn.id, userId, code }, "socket closed");
+  }
+
+  /** A connection as delivery sees it. */
+  class Link implements TDeliveryLink {
+    constructor(private readonly conn: TConnection) {}
+    get id(): string {
+      return this.conn.id;
+    }
+    get actor(): TConnectionActor {
+      return this.conn.actor;
+    }
+    sendFrame(push: Push): boolean {
+      return sendPush(this.conn, push);
+    }
+    sendReplay(frame: string): Promise<boolean> {
+      return sendReplay(this.conn, frame);
+    }
+    close(code: number, reason: string): void {
+      closeConnection(this.conn, code, reason);
+    }
+  }
+
   function onConnection(ws: WebSocket, actor: TConnectionActor, socket: Duplex): void {
     const id = randomUUID();
     const conn: TConnection = {
@@ -625,23 +685,19 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       actor,
       isAlive: true,
       closingSince: null,
-      badFrames: [],
+      badFrames: null,
       queue: Promise.resolve(),
       ready: Promise.resolve(),
-      link: {
-        id,
-        actor,
-        sendFrame: (push) => sendPush(conn, push),
-        sendReplay: (frame) => sendReplay(conn, frame),
-        close: (code, reason) => closeConnection(conn, code, reason),
-      },
+      link: null as unknown as TDeliveryLink,
       pending: 0,
       tokens: commandRate.burst,
       tokensAt: Date.now(),
       refusedInARow: 0,
-      waiting: new Set(),
+      waiting: null,
       isRateLimited: false,
     };
+    conn.link = new Link(conn);
+    (ws as GatewaySocket).conn = conn;
     connections.add(conn);
     conn.slot = heartbeat.add(conn);
     let userConns = byUser.get(actor.userId);
@@ -652,26 +708,10 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     userConns.add(conn);
     log.debug({ connectionId: conn.id, userId: actor.userId }, "socket open");
 
-    ws.on("message", (data, isBinary) => onFrame(conn, data as Buffer, isBinary));
-    ws.on("pong", () => {
-      conn.isAlive = true;
-    });
-    ws.on("error", (err) => {
-      // ws closes the socket itself after a protocol error (an oversize message: 4413, see GatewaySocket).
-      log.debug({ connectionId: conn.id, err: err.message }, "socket error");
-    });
-    ws.on("close", (code) => {
-      connections.delete(conn);
-      heartbeat.remove(conn, conn.slot);
-      const set = byUser.get(actor.userId);
-      set?.delete(conn);
-      if (set?.size === 0) {
-        byUser.delete(actor.userId);
-        sendBudgets.delete(actor.userId);
-      }
-      delivery?.close(conn.link);
-      log.debug({ connectionId: conn.id, userId: actor.userId, code }, "socket closed");
-    });
+    ws.on("message", onSocketMessage);
+    ws.on("pong", onSocketPong);
+    ws.on("error", onSocketError);
+    ws.on("close", onSocketClose);
 
     const welcome = () =>
       send(conn, {
@@ -702,11 +742,11 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     if (path !== "/ws") {
       // Attached: another listener (Next's HMR in dev) owns the other paths.
       if (isAttached) return;
-      socket.on("error", () => socket.destroy());
+      socket.on("error", destroyOnError);
       rejectUpgrade(socket, 404, "NOT_FOUND", "The WebSocket endpoint is /ws");
       return;
     }
-    socket.on("error", () => socket.destroy());
+    socket.on("error", destroyOnError);
     if (isClosing) {
       rejectUpgrade(socket, 503, "SHUTTING_DOWN", "This gateway is shutting down; connect to another");
       return;
