@@ -160,18 +160,21 @@ export function createFanout(options: TFanoutOptions): Fanout {
     event: ConversationEvent | UserEventRecord,
     targets: Promise<Publish[]>,
   ): void {
-    const what = () => describe(event);
     const previous = tails.get(key) ?? Promise.resolve();
     const issued = (async () => {
       let publishes: Publish[] = [];
       try {
         publishes = await targets;
       } catch (err) {
-        logger.error(`[fanout] could not resolve recipients of ${what()}`, err);
+        logger.error(`[fanout] could not resolve recipients of ${describe(event)}`, err);
       }
       await previous;
       for (const publish of publishes) {
-        track(publish().catch((err: unknown) => logger.error(`[fanout] publish of ${what()} failed`, err)));
+        track(
+          publish().catch((err: unknown) =>
+            logger.error(`[fanout] publish of ${describe(event)} failed`, err),
+          ),
+        );
       }
     })();
     tails.set(key, issued);
