@@ -54,7 +54,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import { type TBucket, takeToken } from "./bucket.ts";
 import { type TAckFields, type TCommandContext, type TCommandHandlers, toErrorFrame } from "./commands.ts";
 import { createDelivery, type TDelivery, type TDeliveryLink, type TDeliveryOptions } from "./delivery.ts";
-import { Push } from "./push.ts";
+import { frameText, Push } from "./push.ts";
 import { TimerWheel } from "./wheel.ts";
 
 /** Who a socket belongs to, as established during the upgrade. */
@@ -318,7 +318,9 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       closeConnection(conn, CloseCode.SlowConsumer, "slow consumer");
       return false;
     }
-    conn.ws.send(data);
+    // Framed here and written in one piece (see push.ts): cheaper than ws.send's header + text pair.
+    if (conn.ws.extensions === "") conn.socket.write(frameText(data));
+    else conn.ws.send(data);
     return true;
   }
 
