@@ -218,10 +218,13 @@ export async function startGateway(options: {
     NODE_ENV: "production",
   };
   if (options.redisUrl) env.REDIS_URL = options.redisUrl;
+  // BENCH_GATEWAY_NODE_ARGS: extra node flags for every gateway child (e.g. "--cpu-prof
+  // --cpu-prof-dir=/tmp/prof" to profile it; the profile is written when it drains on SIGTERM).
+  const extraArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
   const nodeArgs = options.probe
     ? ["--expose-gc", "--import", "tsx", "--import", "./bench/src/gateway-probe.ts"]
     : ["--import", "tsx"];
-  const child = spawnTracked(process.execPath, [...nodeArgs, "apps/realtime/src/main.ts"], {
+  const child = spawnTracked(process.execPath, [...extraArgs, ...nodeArgs, "apps/realtime/src/main.ts"], {
     ipc: options.probe ?? false,
     env: options.redisUrl ? env : { ...env, REDIS_URL: "" },
     label: options.label ?? `gateway:${port}`,

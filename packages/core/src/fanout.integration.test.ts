@@ -168,6 +168,10 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
       payload: { n: 1 },
       createdAt: "2030-01-02T03:04:05.000Z",
     });
+    // The envelope beside the frame: what receivers route and filter by, without parsing it.
+    const header = { type: "event", conversationId: w.channel.id, seq: 1, kind: "message.created" };
+    expect(w.inA.received[0]!.header).toEqual(header);
+    expect(w.inB.received[0]!.header).toEqual(header);
   });
 
   it("publishes a large channel's event exactly once, on its topic", async () => {
@@ -184,6 +188,12 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
     expect(w.calls).toEqual({ gateway: 0, topic: 1 });
     expect(topicA.received[0]!.userIds).toBeUndefined();
     expect(JSON.parse(topicA.received[0]!.frame)).toMatchObject({ type: "event", seq: 1 });
+    expect(topicA.received[0]!.header).toEqual({
+      type: "event",
+      conversationId: w.channel.id,
+      seq: 1,
+      kind: "message.created",
+    });
     expect(w.inA.received).toEqual([]);
     expect(w.inB.received).toEqual([]);
   });
@@ -278,6 +288,18 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
       seq: 7,
       kind: "read.updated",
       payload: { conversationId: w.channel.id, readSeq: 3 },
+    });
+    expect(bobsFrame!.header).toEqual({
+      type: "user.event",
+      seq: 7,
+      kind: "read.updated",
+      conversationId: w.channel.id,
+    });
+    expect(w.inA.received[0]!.header).toEqual({
+      type: "user.event",
+      seq: 1,
+      kind: "conversation.added",
+      conversationId: w.channel.id,
     });
   });
 

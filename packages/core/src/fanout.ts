@@ -2,6 +2,9 @@
  * The after-commit fan-out (DESIGN "Sending", step 4): an EventSink that pushes committed events
  * through the Engine to the gateways holding the right sockets.
  *
+ * Every log entry travels with its BusHeader (type, conversationId, seq, kind) beside the frame,
+ * so receiving gateways never parse frames back apart.
+ *
  * Conversation events: the `event` frame is encoded once. Conversations with at most
  * `largeChannelThreshold` members → `gatewaysOf(members)`, one publish per gateway carrying the
  * member ids it holds. Bigger ones → one publish on topic `conv:<id>` (fan-out on read: gateways
@@ -28,7 +31,7 @@
 import type { Db } from "@parley/db";
 import { EventKind } from "@parley/protocol";
 import type { TEngineLogger } from "./engine/logger.ts";
-import type { Engine } from "./engine/types.ts";
+import type { BusHeader, Engine } from "./engine/types.ts";
 import {
   type ConversationEvent,
   type EventSink,
@@ -80,6 +83,13 @@ type Reorder = {
   held: Map<number, ConversationEvent>;
   timer: ReturnType<typeof setTimeout> | undefined;
 };
+
+/** How an event is named in log lines (built only when something is logged). */
+function describe(event: ConversationEvent | UserEventRecord): string {
+  return "conversationId" in event
+    ? `event ${event.kind} ${event.conversationId}#${event.seq}`
+    : `user event ${event.kind} ${event.userId}#${event.seq}`;
+}
 
 /** The conversation topic large channels are published on. */
 export function conversationTopic(conversationId: string): string {
@@ -145,18 +155,26 @@ export function createFanout(options: TFanoutOptions): Fanout {
   }
 
   /** Queues a job under `key`: targets resolve now, publishes are issued after the previous job's. */
-  function enqueue(key: string, what: string, targets: Promise<Publish[]>): void {
+  function enqueue(
+    key: string,
+    event: ConversationEvent | UserEventRecord,
+    targets: Promise<Publish[]>,
+  ): void {
     const previous = tails.get(key) ?? Promise.resolve();
     const issued = (async () => {
       let publishes: Publish[] = [];
       try {
         publishes = await targets;
       } catch (err) {
-        logger.error(`[fanout] could not resolve recipients of ${what}`, err);
+        logger.error(`[fanout] could not resolve recipients of ${describe(event)}`, err);
       }
       await previous;
       for (const publish of publishes) {
-        track(publish().catch((err: unknown) => logger.error(`[fanout] publish of ${what} failed`, err)));
+        track(
+          publish().catch((err: unknown) =>
+            logger.error(`[fanout] publish of ${describe(event)} failed`, err),
+          ),
+        );
       }
     })();
     tails.set(key, issued);
@@ -169,22 +187,38 @@ export function createFanout(options: TFanoutOptions): Fanout {
   async function conversationTargets(event: ConversationEvent, frame: string): Promise<Publish[]> {
     const members = await membersFor(event);
     if (members.length === 0) return [];
+    const header: BusHeader = {
+      type: "event",
+      conversationId: event.conversationId,
+      seq: event.seq,
+      kind: event.kind,
+    };
     if (members.length > threshold) {
-      return [() => engine.publishToTopic(conversationTopic(event.conversationId), { frame })];
+      return [() => engine.publishToTopic(conversationTopic(event.conversationId), { frame, header })];
     }
     const byGateway = await engine.gatewaysOf(members);
-    return [...byGateway].map(
-      ([gatewayId, userIds]) =>
-        () =>
-          engine.publishToGateway(gatewayId, { userIds, frame }),
-    );
+    const publishes: Publish[] = [];
+    for (const [gatewayId, userIds] of byGateway) {
+      publishes.push(() => engine.publishToGateway(gatewayId, { userIds, frame, header }));
+    }
+    return publishes;
   }
 
-  async function userTargets(userId: string, frame: string): Promise<Publish[]> {
+  async function userTargets(event: UserEventRecord, frame: string): Promise<Publish[]> {
+    const userId = event.userId;
     const byGateway = await engine.gatewaysOf([userId]);
-    return [...byGateway.keys()].map(
-      (gatewayId) => () => engine.publishToGateway(gatewayId, { userIds: [userId], frame }),
-    );
+    const named = (event.payload as { conversationId?: unknown } | null)?.conversationId;
+    const header: BusHeader = {
+      type: "user.event",
+      seq: event.seq,
+      kind: event.kind,
+      ...(typeof named === "string" ? { conversationId: named } : {}),
+    };
+    const publishes: Publish[] = [];
+    for (const gatewayId of byGateway.keys()) {
+      publishes.push(() => engine.publishToGateway(gatewayId, { userIds: [userId], frame, header }));
+    }
+    return publishes;
   }
 
   /** Publishes every held event of `r` in seq order, and expects the seq after the last. */
@@ -235,13 +269,11 @@ export function createFanout(options: TFanoutOptions): Fanout {
   }
 
   function dispatch(event: ConversationEvent): void {
-    const conversationId = event.conversationId;
-    const what = `event ${event.kind} ${conversationId}#${event.seq}`;
     try {
       const encoded = encodeConversationEvent(event);
-      enqueue(`c:${conversationId}`, what, conversationTargets(event, encoded));
+      enqueue(`c:${event.conversationId}`, event, conversationTargets(event, encoded));
     } catch (err) {
-      logger.error(`[fanout] could not fan out ${what}`, err);
+      logger.error(`[fanout] could not fan out ${describe(event)}`, err);
     }
   }
 
@@ -251,19 +283,19 @@ export function createFanout(options: TFanoutOptions): Fanout {
         logger.warn(`[fanout] closed: dropped event ${event.kind} ${conversationId}#${event.seq}`);
         return;
       }
-      accept({ ...event, conversationId });
+      accept(event.conversationId === conversationId ? event : { ...event, conversationId });
     },
 
     userEvent(userId: string, event: UserEventRecord): void {
-      const what = `user event ${event.kind} ${userId}#${event.seq}`;
+      const record = event.userId === userId ? event : { ...event, userId };
       if (isClosed) {
-        logger.warn(`[fanout] closed: dropped ${what}`);
+        logger.warn(`[fanout] closed: dropped ${describe(record)}`);
         return;
       }
       try {
-        enqueue(`u:${userId}`, what, userTargets(userId, encodeUserEvent(event)));
+        enqueue(`u:${userId}`, record, userTargets(record, encodeUserEvent(record)));
       } catch (err) {
-        logger.error(`[fanout] could not fan out ${what}`, err);
+        logger.error(`[fanout] could not fan out ${describe(record)}`, err);
       }
     },
 

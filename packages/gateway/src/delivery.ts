@@ -4,9 +4,12 @@
  * they receive".
  *
  * - Routing: each gateway has a random `gatewayId`. A user's first local socket adds a route
- *   (user → this gateway, TTL); the last one to close removes it; a periodic refresh keeps the
- *   routes (and every socket's presence) alive, so a SIGKILLed gateway's entries lapse within
- *   `3 × refreshMs`.
+ *   (user → this gateway, TTL); the last one to close removes it; a periodic refresh on a timer
+ *   wheel (every socket once per `refreshMs`, a small bucket per tick) keeps the routes (and every
+ *   socket's presence) alive, so a SIGKILLed gateway's entries lapse within `3 × refreshMs`.
+ * - Pushes: each bus message becomes one `Push` (push.ts: framed for the wire once); its BusHeader
+ *   is all the gateway reads of it. A fan-out to many sockets goes out in slices that yield to
+ *   the event loop (slices.ts), in one FIFO so every socket keeps the order frames arrived in.
  * - Small conversations: core's fan-out publishes `{userIds, frame}` to this gateway's inbox; the
  *   frame goes, as the same string, to every local socket of those users.
  * - Large channels (fan-out on read): the fan-out publishes `{frame}` once on `conv:<id>`. This
@@ -15,7 +18,8 @@
  *   connect and kept current by that user's own `conversation.added` / `dm.opened` /
  *   `conversation.removed` user events, which flow through the inbox like any other frame.
  *   Topics are subscribed from half the large-channel threshold upwards, and re-checked after
- *   every `member.joined` seen here and every `LARGE_SWEEP_EVERY` refreshes, so a channel that
+ *   every `member.joined` seen here and over one turn of the refresh wheel in every
+ *   `LARGE_SWEEP_EVERY`, so a channel that
  *   grows past the threshold while sockets are open is normally listened to before it crosses;
  *   anything missed in between is repaired by the client's gap detection (seq > last + 1).
  *   Topics are released when the user leaves the channel or their last socket closes, not when
@@ -23,8 +27,8 @@
  * - Resume: `sync` (or `hello` with cursors) replays from the log (core `syncSince`), in seq
  *   order, then `synced`. Live frames arriving meanwhile are held and flushed afterwards, and for
  *   `REPLAY_FLOOR_MS` after a replay live events it already carried (committed before its query,
- *   pushed after) are dropped, so each event reaches the socket once. Only then are live frames
- *   parsed, once per frame whatever the number of sockets.
+ *   pushed after) are dropped, so each event reaches the socket once (the BusHeader says which
+ *   conversation and seq a frame is: frames are never parsed here).
  * - Typing: members only, at most one per conversation per `typingIntervalMs` per socket, sent to
  *   the other members' gateways (or the conversation topic for large channels); never stored.
  * - Presence: an entry per socket in the engine (TTL). Changes are published on
@@ -38,6 +42,7 @@
 import { randomUUID } from "node:crypto";
 import {
   type Actor,
+  type BusMessage,
   DEFAULT_LARGE_CHANNEL_THRESHOLD,
   type Engine,
   encodeConversationEvent,
@@ -54,16 +59,19 @@ import {
   type Unsubscribe,
 } from "@parley/core";
 import type { Db } from "@parley/db";
-import { encodeServerEvent, UserEventKind } from "@parley/protocol";
+import { EventKind, encodeServerEvent, UserEventKind } from "@parley/protocol";
 import type { Logger } from "pino";
 import { createBatchLoader } from "./batch.ts";
+import { Push } from "./push.ts";
+import { SlicedDelivery } from "./slices.ts";
+import { slotsFor, TimerWheel } from "./wheel.ts";
 
 /** What delivery needs from one gateway socket. */
 export type TDeliveryLink = {
   readonly id: string;
   readonly actor: Actor;
-  /** Sends an encoded frame now (the gateway checks bufferedAmount); false when it was not sent. */
-  sendFrame(frame: string): boolean;
+  /** Sends a push now (the gateway checks bufferedAmount); false when it was not sent. */
+  sendFrame(push: Push): boolean;
   /** Sends a frame of a replay, waiting for the socket to drain first when its buffer is high. */
   sendReplay(frame: string): Promise<boolean>;
   /** Closes the socket (e.g. 4001 when live frames overflowed during a replay). */
@@ -83,6 +91,8 @@ export type TDeliveryOptions = {
   refreshMs?: number;
   /** Minimum time between two `typing` relays per socket and conversation. Default 3 s. */
   typingIntervalMs?: number;
+  /** Sockets written per event-loop turn by a big fan-out (see slices.ts). Default 256. */
+  sliceSize?: number;
 };
 
 /** A running delivery layer; see the file header. */
@@ -111,6 +121,8 @@ export type TDelivery = {
   stop(): Promise<void>;
 };
 
+/** The empty watch list every socket starts with (one shared set, not one per socket). */
+const NO_USERS: ReadonlySet<string> = new Set();
 /** Live frames held for one socket during a replay before it is told to resync instead (4001). */
 const MAX_HELD_FRAMES = 10_000;
 /** How long after a replay live events at or below its seqs are dropped as already sent. */
@@ -141,20 +153,29 @@ type LinkState = {
   link: TDeliveryLink;
   user: LocalUser;
   presence: Presence;
-  watching: Set<string>;
+  /** Users this socket watches the presence of (NO_USERS, shared, until it watches any). */
+  watching: ReadonlySet<string>;
   /** Live frames held while a replay runs; null otherwise. */
-  held: string[] | null;
+  held: Push[] | null;
   isOverflowed: boolean;
   /** After a replay: the seqs it carried, per conversation and for the user log, until `until`. */
   floors: { conversations: Map<string, number>; userSeq: number | null; until: number } | null;
-  typingAt: Map<string, number>;
+  /** Last typing relay per conversation; null until the first. */
+  typingAt: Map<string, number> | null;
+  /** Its slot on the refresh wheel; -1 until `open` has stored its presence. */
+  slot: number;
 };
 
 /** Ref-counted topic subscriptions; subscribe/unsubscribe of one topic run one after another. */
 class TopicRefs {
   private readonly topics = new Map<
     string,
-    { refs: number; unsubscribe: Unsubscribe | null; chain: Promise<void>; handler: (frame: string) => void }
+    {
+      refs: number;
+      unsubscribe: Unsubscribe | null;
+      chain: Promise<void>;
+      handler: (message: BusMessage) => void;
+    }
   >();
 
   constructor(
@@ -163,7 +184,7 @@ class TopicRefs {
   ) {}
 
   /** Takes a reference; resolves once the subscription is live. */
-  acquire(topic: string, handler: (frame: string) => void): Promise<void> {
+  acquire(topic: string, handler: (message: BusMessage) => void): Promise<void> {
     let entry = this.topics.get(topic);
     if (!entry) {
       entry = { refs: 0, unsubscribe: null, chain: Promise.resolve(), handler };
@@ -186,7 +207,7 @@ class TopicRefs {
     entry.chain = entry.chain.then(async () => {
       try {
         if (entry.refs > 0 && !entry.unsubscribe) {
-          entry.unsubscribe = await this.engine.subscribeTopic(topic, (m) => entry.handler(m.frame));
+          entry.unsubscribe = await this.engine.subscribeTopic(topic, (m) => entry.handler(m));
         } else if (entry.refs === 0 && entry.unsubscribe) {
           const unsubscribe = entry.unsubscribe;
           entry.unsubscribe = null;
@@ -215,24 +236,6 @@ function encodePresence(userId: string, presence: Presence): string {
     status: presence.status,
     statusText: presence.statusText,
   });
-}
-
-/** Reads the fields held-frame filtering needs, or null for frames it does not concern. */
-function peekSeq(
-  frame: string,
-): { type: "event"; conversationId: string; seq: number } | { type: "user.event"; seq: number } | null {
-  if (!frame.includes('"event"') && !frame.includes('"user.event"')) return null;
-  try {
-    const value = JSON.parse(frame) as { type?: unknown; conversationId?: unknown; seq?: unknown };
-    if (typeof value.seq !== "number") return null;
-    if (value.type === "event" && typeof value.conversationId === "string") {
-      return { type: "event", conversationId: value.conversationId, seq: value.seq };
-    }
-    if (value.type === "user.event") return { type: "user.event", seq: value.seq };
-  } catch {
-    // Not ours to judge: deliver it as is.
-  }
-  return null;
 }
 
 /** Starts delivery for one gateway: subscribes its inbox and the periodic refresh. */
@@ -265,42 +268,49 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
     void p.finally(() => pending.delete(p));
   }
 
-  // The same frame string goes to many sockets in a row: parse it once.
-  let peeked: { frame: string; result: ReturnType<typeof peekSeq> } | null = null;
-  function peek(frame: string): ReturnType<typeof peekSeq> {
-    if (peeked?.frame !== frame) peeked = { frame, result: peekSeq(frame) };
-    return peeked.result;
-  }
-
-  function deliver(state: LinkState, frame: string): void {
+  function deliver(state: LinkState, push: Push): void {
     if (state.held) {
       if (state.held.length >= MAX_HELD_FRAMES) state.isOverflowed = true;
-      else state.held.push(frame);
+      else state.held.push(push);
       return;
     }
     const floors = state.floors;
-    if (floors) {
+    const header = push.header;
+    if (floors && header) {
       if (Date.now() > floors.until) {
         state.floors = null;
-      } else {
-        const seen = peek(frame);
-        if (seen?.type === "event" && seen.seq <= (floors.conversations.get(seen.conversationId) ?? -1))
-          return;
-        if (seen?.type === "user.event" && seen.seq <= (floors.userSeq ?? -1)) return;
+      } else if (header.type === "event") {
+        if (header.seq <= (floors.conversations.get(header.conversationId) ?? -1)) return;
+      } else if (header.seq <= (floors.userSeq ?? -1)) {
+        return;
       }
     }
-    state.link.sendFrame(frame);
+    state.link.sendFrame(push);
+  }
+
+  /** Big fan-outs go out in slices; while any is queued, every delivery queues behind it (order). */
+  const slices = new SlicedDelivery<LinkState>(deliver, options.sliceSize);
+
+  /** Delivers to `states` in order with everything before: at once when nothing is queued. */
+  function deliverAll(push: Push, states: Iterable<LinkState>): void {
+    if (slices.isIdle) {
+      for (const state of states) deliver(state, push);
+    } else {
+      slices.deliver(push, [...states]);
+    }
   }
 
   // --- conversation membership and large-channel topics ------------------------------------
 
-  function onConversationTopic(conversationId: string, frame: string): void {
+  function onConversationTopic(conversationId: string, message: BusMessage): void {
     const local = convLocal.get(conversationId);
     if (!local) return;
+    const targets: LinkState[] = [];
     for (const user of local) {
       if (!user.conversations.has(conversationId)) continue;
-      for (const state of user.links) deliver(state, frame);
+      for (const state of user.links) targets.push(state);
     }
+    slices.deliver(new Push(message.frame, message.header ?? null), targets);
   }
 
   function addLarge(user: LocalUser, conversationId: string): Promise<void> {
@@ -312,7 +322,9 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       convLocal.set(conversationId, local);
     }
     local.add(user);
-    return topics.acquire(`conv:${conversationId}`, (frame) => onConversationTopic(conversationId, frame));
+    return topics.acquire(`conv:${conversationId}`, (message) =>
+      onConversationTopic(conversationId, message),
+    );
   }
 
   function removeLarge(user: LocalUser, conversationId: string): void {
@@ -348,9 +360,8 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
   }
 
   /** Keeps a local user's membership set current from their own user events. */
-  function applyUserEvent(user: LocalUser, kind: unknown, payload: unknown): void {
-    const conversationId = (payload as { conversationId?: unknown } | null)?.conversationId;
-    if (typeof conversationId !== "string") return;
+  function applyUserEvent(user: LocalUser, kind: string, conversationId: string | undefined): void {
+    if (conversationId === undefined) return;
     if (kind === UserEventKind.ConversationAdded || kind === UserEventKind.DmOpened) {
       user.conversations.add(conversationId);
       user.removedWhileLoading?.delete(conversationId);
@@ -370,31 +381,31 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
     }
   }
 
-  function onInbox(userIds: readonly string[] | undefined, frame: string): void {
+  function onInbox(message: BusMessage): void {
+    const userIds = message.userIds;
     if (!userIds) return;
-    let userEvent: { kind?: unknown; payload?: unknown } | null | undefined;
-    for (const userId of new Set(userIds)) {
+    const header = message.header ?? null;
+    const push = new Push(message.frame, header);
+    const isIdle = slices.isIdle;
+    const queued: LinkState[] | null = isIdle ? null : [];
+    // The fan-out lists each user once; a repeat (another publisher) must not deliver twice.
+    const seen = userIds.length > 8 ? new Set<string>() : null;
+    for (let i = 0; i < userIds.length; i++) {
+      const userId = userIds[i]!;
+      if (seen ? seen.size === seen.add(userId).size : userIds.indexOf(userId) !== i) continue;
       const user = users.get(userId);
       if (!user) continue;
-      if (userEvent === undefined) {
-        userEvent = null;
-        // User events are low volume: only they are parsed, to keep membership sets current.
-        if (frame.includes('"user.event"')) {
-          try {
-            const value = JSON.parse(frame) as { type?: unknown; kind?: unknown; payload?: unknown };
-            if (value.type === "user.event") userEvent = value;
-          } catch {
-            userEvent = null;
-          }
-        }
+      // Membership sets follow the user's own log: its envelope names the conversation.
+      if (header?.type === "user.event") applyUserEvent(user, header.kind, header.conversationId);
+      for (const state of user.links) {
+        if (queued) queued.push(state);
+        else deliver(state, push);
       }
-      if (userEvent) applyUserEvent(user, userEvent.kind, userEvent.payload);
-      for (const state of user.links) deliver(state, frame);
     }
+    if (queued) slices.deliver(push, queued);
     // A join may take a conversation past the threshold: check it before its events go to the topic.
-    if (frame.includes('"member.joined"')) {
-      const seen = peek(frame);
-      if (seen?.type === "event") scheduleLargeCheck(seen.conversationId);
+    if (header?.type === "event" && header.kind === EventKind.MemberJoined) {
+      scheduleLargeCheck(header.conversationId);
     }
   }
 
@@ -432,23 +443,13 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
     }
   }
 
-  /** Every conversation a local user is in whose topic this gateway does not hold for them. */
-  function smallLocalConversations(): string[] {
-    const ids = new Set<string>();
-    for (const user of users.values()) {
-      for (const conversationId of user.conversations) {
-        if (!user.large.has(conversationId)) ids.add(conversationId);
-      }
-    }
-    return [...ids];
-  }
-
   // --- presence ---------------------------------------------------------------------------
 
   function onPresenceFrame(userId: string, frame: string): void {
     if (lastPresence.get(userId) === frame) return;
     lastPresence.set(userId, frame);
-    for (const state of watchers.get(userId) ?? []) deliver(state, frame);
+    const set = watchers.get(userId);
+    if (set) deliverAll(new Push(frame), set);
   }
 
   async function publishPresence(userId: string): Promise<void> {
@@ -500,31 +501,55 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
 
   // --- refresh ----------------------------------------------------------------------------
 
-  let isRefreshing = false;
-  let ticks = 0;
-  const timer = setInterval(() => {
-    if (isRefreshing || isStopped) return;
-    isRefreshing = true;
-    const work = (async () => {
-      await engine.refreshRoutes(gatewayId, [...users.keys()], ttlMs);
-      await Promise.all(
-        [...states.values()].map((s) =>
-          engine.setPresence(s.link.actor.userId, s.link.id, s.presence, ttlMs),
-        ),
-      );
-      await recheckPresence();
-      // Channels that grew while nobody here saw a join (a bulk add): a slower sweep.
-      ticks += 1;
-      if (ticks % LARGE_SWEEP_EVERY === 0) await checkLarge(smallLocalConversations());
-    })();
+  /**
+   * Routes and presence entries are refreshed on a timer wheel (wheel.ts): each socket once per
+   * `refreshMs`, a small bucket per tick, so no tick touches every socket. A socket goes on the
+   * wheel once `open` has stored its presence (an earlier refresh would store an empty status).
+   * The same ticks spread the large-channel re-check (channels that grew while nobody here saw a
+   * join, e.g. a bulk add) over one turn of the wheel every LARGE_SWEEP_EVERY turns.
+   */
+  const refreshSlots = slotsFor(refreshMs);
+  let refreshTicks = 0;
+  const refresh = new TimerWheel<LinkState>(
+    refreshMs,
+    (bucket) => {
+      const turn = Math.floor(refreshTicks / refreshSlots);
+      refreshTicks += 1;
+      if (isStopped || bucket.size === 0) return;
+      const userIds = new Set<string>();
+      const work: Promise<unknown>[] = [];
+      for (const state of bucket) {
+        userIds.add(state.user.userId);
+        work.push(engine.setPresence(state.user.userId, state.link.id, state.presence, ttlMs));
+      }
+      work.push(engine.refreshRoutes(gatewayId, [...userIds], ttlMs));
+      track("route and presence refresh", Promise.all(work));
+      if (turn % LARGE_SWEEP_EVERY === LARGE_SWEEP_EVERY - 1) {
+        const small = new Set<string>();
+        for (const state of bucket) {
+          for (const conversationId of state.user.conversations) {
+            if (!state.user.large.has(conversationId)) small.add(conversationId);
+          }
+        }
+        if (small.size > 0) track("member count check", checkLarge([...small]));
+      }
+    },
+    refreshSlots,
+  );
+
+  /** Re-reads every watched user's presence (lapsed entries of a dead gateway → `offline`), in batches. */
+  let isRechecking = false;
+  const recheckTimer = setInterval(() => {
+    if (isRechecking || isStopped || watchers.size === 0) return;
+    isRechecking = true;
     track(
-      "presence refresh",
-      work.finally(() => (isRefreshing = false)),
+      "presence re-check",
+      recheckPresence().finally(() => (isRechecking = false)),
     );
   }, refreshMs);
-  timer.unref();
+  recheckTimer.unref();
 
-  const unsubscribeInbox = await engine.subscribeGateway(gatewayId, (m) => onInbox(m.userIds, m.frame));
+  const unsubscribeInbox = await engine.subscribeGateway(gatewayId, onInbox);
 
   function stateOf(link: TDeliveryLink): LinkState {
     const state = states.get(link.id);
@@ -559,11 +584,12 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
         link,
         user,
         presence: { status: "online", statusText: "" },
-        watching: new Set(),
+        watching: NO_USERS,
         held: null,
         isOverflowed: false,
         floors: null,
-        typingAt: new Map(),
+        typingAt: null,
+        slot: -1,
       };
       user.links.add(state);
       states.set(link.id, state);
@@ -576,6 +602,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       state.presence = { status: "online", statusText };
       if (states.get(link.id) !== state) return; // closed meanwhile
       await engine.setPresence(userId, link.id, state.presence, ttlMs);
+      if (states.get(link.id) === state && state.slot < 0) state.slot = refresh.add(state);
       await publishPresence(userId);
     },
 
@@ -583,8 +610,9 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       const state = states.get(link.id);
       if (!state) return;
       states.delete(link.id);
+      if (state.slot >= 0) refresh.remove(state, state.slot);
       for (const userId of state.watching) unwatch(state, userId);
-      state.watching.clear();
+      state.watching = NO_USERS;
       const user = state.user;
       user.links.delete(state);
       const userId = user.userId;
@@ -651,7 +679,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
         floors.until = Date.now() + REPLAY_FLOOR_MS;
         state.floors = floors;
         if (state.isOverflowed) link.close(4001, "too many events during resume: resync");
-        else for (const frame of held) deliver(state, frame);
+        else for (const push of held) deliver(state, push);
       }
     },
 
@@ -665,6 +693,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
         requireMember(await loadAccess(db, link.actor, conversationId));
       }
       const now = Date.now();
+      state.typingAt ??= new Map();
       const last = state.typingAt.get(conversationId);
       if (last !== undefined && now - last < typingIntervalMs) return;
       if (state.typingAt.size > 100) {
@@ -711,7 +740,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
           watchers.set(userId, set);
         }
         set.add(state);
-        added.push(topics.acquire(`presence:${userId}`, (frame) => onPresenceFrame(userId, frame)));
+        added.push(topics.acquire(`presence:${userId}`, (m) => onPresenceFrame(userId, m.frame)));
       }
       state.watching = next;
       await Promise.all(added);
@@ -723,7 +752,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
           const frame = encodePresence(userId, current.get(userId) ?? { status: "offline", statusText: "" });
           // A changed value goes to every watcher (this socket included); otherwise just to this one.
           if (lastPresence.get(userId) !== frame) onPresenceFrame(userId, frame);
-          else if (state.watching.has(userId)) deliver(state, frame);
+          else if (state.watching.has(userId)) deliverAll(new Push(frame), [state]);
         }
       }
     },
@@ -740,7 +769,8 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
     async stop() {
       if (isStopped) return;
       isStopped = true;
-      clearInterval(timer);
+      refresh.stop();
+      clearInterval(recheckTimer);
       if (largeCheckTimer) clearTimeout(largeCheckTimer);
       // Cleanups of the sockets just closed; bounded, since a down Redis makes them wait.
       const deadline = Date.now() + STOP_TIMEOUT_MS;

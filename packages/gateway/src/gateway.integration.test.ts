@@ -563,6 +563,23 @@ describe("liveness and shutdown", () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
+  it("closes silent sockets and keeps answering ones when the heartbeat is spread over several slots", async () => {
+    // 600 ms → a 6-slot wheel (one bucket per 100 ms): sockets land in different buckets.
+    const g = await startGateway({ heartbeatMs: 600 });
+    const open = async (autoPong: boolean) =>
+      (await connected(g, `?ticket=${await sessionTicket(alice.id)}`, { autoPong })).socket;
+    const sockets: { socket: Awaited<ReturnType<typeof open>>; isSilent: boolean }[] = [];
+    for (let i = 0; i < 8; i++) sockets.push({ socket: await open(i % 2 === 1), isSilent: i % 2 === 0 });
+    for (const { socket, isSilent } of sockets) {
+      if (isSilent) expect((await socket.closed).code).toBe(CloseCode.HeartbeatTimeout);
+    }
+    // Every silent one is gone, each answering one still open (it was pinged in its own bucket too).
+    for (const { socket, isSilent } of sockets) {
+      if (!isSilent) expect(socket.ws.readyState).toBe(WebSocket.OPEN);
+    }
+    for (const { socket, isSilent } of sockets) if (!isSilent) socket.ws.close();
+  });
+
   it("keeps a socket that answers heartbeats", async () => {
     const g = await startGateway({ heartbeatMs: 100 });
     const { socket } = await connected(g, `?ticket=${await sessionTicket(alice.id)}`);

@@ -9,13 +9,14 @@
  * to skip its own check, which would close with 1007), answers bad ones with an `error` frame,
  * closes abusers (4400) and oversize senders (4413 for every size: `ws` refuses a frame from its
  * header, and GatewaySocket turns ws's own 1009 into 4413), and runs commands in arrival order.
- * Across connections it keeps ONE heartbeat sweep (not a timer per socket) and protects itself
- * from slow consumers by checking bufferedAmount before every send.
+ * Across connections it keeps ONE heartbeat timer wheel (wheel.ts: every socket visited once per
+ * interval, a small bucket per tick, never one pass over all) and protects itself from slow
+ * consumers by checking bufferedAmount before every send.
  *
  * With `delivery` (an Engine and the database; see delivery.ts) a socket is registered — route,
  * membership index, topics, presence — before its `welcome`, so anything committed after the
  * welcome reaches it and a `hello`/`sync` after it covers everything before. Pushes from the
- * engine arrive already encoded and go out as the same string to every socket.
+ * engine arrive already encoded and are framed once; the same bytes go to every socket (push.ts).
  *
  * Commands: `ping` is answered at once; `typing` is relayed at once (not queued behind sends);
  * `send`, `markRead`, `sync` (and `hello` with cursors), `watchPresence` and `setPresence` run in
@@ -52,8 +53,11 @@ import {
 } from "@parley/protocol";
 import type { Logger } from "pino";
 import { WebSocket, WebSocketServer } from "ws";
+import { type TBucket, takeToken } from "./bucket.ts";
 import { type TAckFields, type TCommandContext, type TCommandHandlers, toErrorFrame } from "./commands.ts";
 import { createDelivery, type TDelivery, type TDeliveryLink, type TDeliveryOptions } from "./delivery.ts";
+import { frameText, Push } from "./push.ts";
+import { TimerWheel } from "./wheel.ts";
 
 /** Who a socket belongs to, as established during the upgrade. */
 export type TConnectionActor = Actor & {
@@ -148,16 +152,20 @@ export type TGateway = {
 };
 
 /** One socket and what the gateway knows about it. */
-type TConnection = {
+type TConnection = TBucket & {
   id: string;
   ws: WebSocket;
+  /** The upgraded TCP socket under `ws`: pushes are written to it directly (see push.ts). */
+  socket: Duplex;
+  /** Its slot on the heartbeat wheel. */
+  slot: number;
   actor: TConnectionActor;
   /** Set by any frame or pong; cleared by each sweep. A sweep that finds it clear closes the socket. */
   isAlive: boolean;
   /** When the gateway started closing it; the sweep terminates sockets that take too long. */
   closingSince: number | null;
-  /** Timestamps of recent malformed frames (abuse limit). */
-  badFrames: number[];
+  /** Timestamps of recent malformed frames (abuse limit); null until the first one. */
+  badFrames: number[] | null;
   /** Commands run one after another per connection, so a user's sends keep their order. */
   queue: Promise<void>;
   /** Commands queued or running; bounded so a slow database cannot make the queue grow forever. */
@@ -166,13 +174,10 @@ type TConnection = {
   ready: Promise<void>;
   /** The socket as delivery sees it. */
   link: TDeliveryLink;
-  /** Token bucket for the command rate limit. */
-  tokens: number;
-  tokensAt: number;
   /** Commands refused in a row for exceeding the rate. */
   refusedInARow: number;
-  /** Queued commands that have not started yet (answered with TOO_MANY_REQUESTS on a 4429). */
-  waiting: Set<TQueuedCommand>;
+  /** Queued commands that have not started yet (answered with TOO_MANY_REQUESTS on a 4429); null until the first. */
+  waiting: Set<TQueuedCommand> | null;
   /** Set once the connection was found abusing the command rate: it only finishes and closes. */
   isRateLimited: boolean;
 };
@@ -198,6 +203,14 @@ const DEFAULTS = {
   sendRatePerUser: { perSecond: 30, burst: 60 },
   maxConnectionsPerUser: 50,
 };
+
+/**
+ * A raw socket's error listener during the upgrade. Shared, never a closure: a closure made in
+ * the upgrade handler would keep that call's `req` (headers and all) alive as long as the socket.
+ */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
 
 function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
@@ -238,7 +251,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   const reconnectMsPerClient = options.reconnectMsPerClient ?? 0.5;
   const sendRate = options.sendRatePerUser ?? DEFAULTS.sendRatePerUser;
   /** Per-user send budget, shared by the user's connections here; dropped with their last socket. */
-  const sendBudgets = new Map<string, { tokens: number; at: number }>();
+  const sendBudgets = new Map<string, TBucket>();
   const handlers = options.handlers ?? {};
   const log = options.logger;
 
@@ -248,6 +261,23 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   const connections = new Set<TConnection>();
   const byUser = new Map<string, Set<TConnection>>();
   let isClosing = false;
+
+  /**
+   * The heartbeat on a timer wheel: each socket is visited once per `heartbeatMs` (pinged, or
+   * closed when nothing came since its last visit), a small bucket per tick — never all at once.
+   */
+  const heartbeat = new TimerWheel<TConnection>(heartbeatMs, (bucket, now) => {
+    for (const conn of bucket) {
+      if (conn.closingSince !== null) {
+        if (now - conn.closingSince >= heartbeatMs) conn.ws.terminate();
+      } else if (!conn.isAlive) {
+        closeConnection(conn, CloseCode.HeartbeatTimeout, "heartbeat timeout");
+      } else {
+        conn.isAlive = false;
+        conn.ws.ping();
+      }
+    }
+  });
 
   const isAttached = options.server !== undefined;
   const server =
@@ -270,6 +300,9 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
    * 4413, so this subclass says 4413 instead. The gateway never closes with 1009 on its own.
    */
   class GatewaySocket extends WebSocket {
+    /** The gateway's record of this socket (set on connection; listeners reach it through `this`). */
+    conn: TConnection | null = null;
+
     override close(code?: number, data?: string | Buffer): void {
       if (code === WS_MESSAGE_TOO_BIG) super.close(CloseCode.FrameTooLarge, tooLargeReason);
       else super.close(code, data);
@@ -310,7 +343,9 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       closeConnection(conn, CloseCode.SlowConsumer, "slow consumer");
       return false;
     }
-    conn.ws.send(data);
+    // Framed here and written in one piece (see push.ts): cheaper than ws.send's header + text pair.
+    if (conn.ws.extensions === "") conn.socket.write(frameText(data));
+    else conn.ws.send(data);
     return true;
   }
 
@@ -329,6 +364,16 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     }
     if (conn.ws.bufferedAmount < maxBufferedBytes / 4) return Promise.resolve(sendRaw(conn, data));
     return new Promise((resolve) => conn.ws.send(data, (err) => resolve(!err)));
+  }
+
+  /** Writes a push (a frame shared by many sockets): its wire bytes, framed once, go out as they are. */
+  function sendPush(conn: TConnection, push: Push): boolean {
+    if (conn.ws.readyState !== WebSocket.OPEN || conn.closingSince !== null) return false;
+    if (conn.ws.bufferedAmount > maxBufferedBytes) return sendRaw(conn, push.text); // closes it
+    // No extension (the gateway never negotiates permessage-deflate): ws would write the same bytes.
+    if (conn.ws.extensions === "") conn.socket.write(push.wire);
+    else conn.ws.send(push.text);
+    return true;
   }
 
   function send(conn: TConnection, event: TServerEvent): boolean {
@@ -375,24 +420,19 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     issues?: TFieldIssue[],
   ) {
     const now = Date.now();
-    conn.badFrames = conn.badFrames.filter((t) => now - t < badFrameWindowMs);
-    conn.badFrames.push(now);
+    const recent = (conn.badFrames ?? []).filter((t) => now - t < badFrameWindowMs);
+    recent.push(now);
+    conn.badFrames = recent;
     sendError(conn, code, message, id, issues);
-    if (conn.badFrames.length > badFrameLimit) {
+    if (recent.length > badFrameLimit) {
       closeConnection(conn, CloseCode.BadFrames, "too many malformed frames");
     }
   }
 
   /** Takes a token for one command; false (and maybe a 4429 close) when over the rate. */
-  function takeToken(conn: TConnection, id: string | undefined): boolean {
-    const now = Date.now();
-    conn.tokens = Math.min(
-      commandRate.burst,
-      conn.tokens + ((now - conn.tokensAt) / 1000) * commandRate.perSecond,
-    );
-    conn.tokensAt = now;
-    if (conn.tokens >= 1) {
-      conn.tokens -= 1;
+  function takeCommandToken(conn: TConnection, id: string | undefined): boolean {
+    const waitSec = takeToken(conn, commandRate, Date.now());
+    if (waitSec === 0) {
       conn.refusedInARow = 0;
       return true;
     }
@@ -404,7 +444,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
         conn,
         `Slow down: at most ${commandRate.perSecond} commands per second`,
         id,
-        (1 - conn.tokens) / commandRate.perSecond,
+        waitSec,
       );
     }
     return false;
@@ -419,11 +459,11 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     conn.isRateLimited = true;
     const message = `Closing: commands kept coming faster than ${commandRate.perSecond} per second; reconnect later and resend`;
     if (id !== undefined) sendError(conn, ErrorCode.TooManyRequests, message, id);
-    for (const queued of conn.waiting) {
+    for (const queued of conn.waiting ?? []) {
       queued.isCancelled = true;
       if (queued.id !== undefined) sendError(conn, ErrorCode.TooManyRequests, message, queued.id);
     }
-    conn.waiting.clear();
+    conn.waiting?.clear();
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, RATE_LIMIT_CLOSE_GRACE_MS);
@@ -450,9 +490,10 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     }
     conn.pending += 1;
     const queued: TQueuedCommand = { id, isCancelled: false };
+    conn.waiting ??= new Set();
     conn.waiting.add(queued);
     conn.queue = conn.queue.then(async () => {
-      conn.waiting.delete(queued);
+      conn.waiting?.delete(queued);
       try {
         // Cancelled: already answered (4429). Closing: not acked, so the client resends it (same
         // clientMsgId) after reconnecting.
@@ -537,7 +578,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       return;
     }
     const command = parsed.command;
-    if (!takeToken(conn, "id" in command ? command.id : undefined)) return;
+    if (!takeCommandToken(conn, "id" in command ? command.id : undefined)) return;
     switch (command.type) {
       case "ping":
         send(conn, {
@@ -604,23 +645,21 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       }
       case "send": {
         const now = Date.now();
-        const budget = sendBudgets.get(conn.actor.userId) ?? { tokens: sendRate.burst, at: now };
-        budget.tokens = Math.min(
-          sendRate.burst,
-          budget.tokens + ((now - budget.at) / 1000) * sendRate.perSecond,
-        );
-        budget.at = now;
-        sendBudgets.set(conn.actor.userId, budget);
-        if (budget.tokens < 1) {
+        let budget = sendBudgets.get(conn.actor.userId);
+        if (!budget) {
+          budget = { tokens: sendRate.burst, tokensAt: now };
+          sendBudgets.set(conn.actor.userId, budget);
+        }
+        const waitSec = takeToken(budget, sendRate, now);
+        if (waitSec > 0) {
           sendTooManyRequests(
             conn,
             `Slow down: at most ${sendRate.perSecond} messages per second per user`,
             command.id,
-            (1 - budget.tokens) / sendRate.perSecond,
+            waitSec,
           );
           return;
         }
-        budget.tokens -= 1;
         runCommand(conn, command);
         return;
       }
@@ -630,32 +669,78 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     }
   }
 
-  function onConnection(ws: WebSocket, actor: TConnectionActor): void {
+  // Socket listeners and the delivery link are shared functions and prototype methods reaching the
+  // connection through `this`: no closures per socket (idle memory, see ARCHITECTURE.md).
+  function onSocketMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+    onFrame((this as GatewaySocket).conn!, data as Buffer, isBinary);
+  }
+  function onSocketPong(this: WebSocket): void {
+    (this as GatewaySocket).conn!.isAlive = true;
+  }
+  function onSocketError(this: WebSocket, err: Error): void {
+    // ws closes the socket itself after a protocol error (an oversize message: 4413, see GatewaySocket).
+    log.debug({ connectionId: (this as GatewaySocket).conn!.id, err: err.message }, "socket error");
+  }
+  function onSocketClose(this: WebSocket, code: number): void {
+    const conn = (this as GatewaySocket).conn!;
+    const userId = conn.actor.userId;
+    connections.delete(conn);
+    heartbeat.remove(conn, conn.slot);
+    const set = byUser.get(userId);
+    set?.delete(conn);
+    if (set?.size === 0) {
+      byUser.delete(userId);
+      sendBudgets.delete(userId);
+    }
+    delivery?.close(conn.link);
+    log.debug({ connectionId: conn.id, userId, code }, "socket closed");
+  }
+
+  /** A connection as delivery sees it. */
+  class Link implements TDeliveryLink {
+    constructor(private readonly conn: TConnection) {}
+    get id(): string {
+      return this.conn.id;
+    }
+    get actor(): TConnectionActor {
+      return this.conn.actor;
+    }
+    sendFrame(push: Push): boolean {
+      return sendPush(this.conn, push);
+    }
+    sendReplay(frame: string): Promise<boolean> {
+      return sendReplay(this.conn, frame);
+    }
+    close(code: number, reason: string): void {
+      closeConnection(this.conn, code, reason);
+    }
+  }
+
+  function onConnection(ws: WebSocket, actor: TConnectionActor, socket: Duplex): void {
     const id = randomUUID();
     const conn: TConnection = {
       id,
       ws,
+      socket,
+      slot: 0,
       actor,
       isAlive: true,
       closingSince: null,
-      badFrames: [],
+      badFrames: null,
       queue: Promise.resolve(),
       ready: Promise.resolve(),
-      link: {
-        id,
-        actor,
-        sendFrame: (frame) => sendRaw(conn, frame),
-        sendReplay: (frame) => sendReplay(conn, frame),
-        close: (code, reason) => closeConnection(conn, code, reason),
-      },
+      link: null as unknown as TDeliveryLink,
       pending: 0,
       tokens: commandRate.burst,
       tokensAt: Date.now(),
       refusedInARow: 0,
-      waiting: new Set(),
+      waiting: null,
       isRateLimited: false,
     };
+    conn.link = new Link(conn);
+    (ws as GatewaySocket).conn = conn;
     connections.add(conn);
+    conn.slot = heartbeat.add(conn);
     let userConns = byUser.get(actor.userId);
     if (!userConns) {
       userConns = new Set();
@@ -664,25 +749,10 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     userConns.add(conn);
     log.debug({ connectionId: conn.id, userId: actor.userId }, "socket open");
 
-    ws.on("message", (data, isBinary) => onFrame(conn, data as Buffer, isBinary));
-    ws.on("pong", () => {
-      conn.isAlive = true;
-    });
-    ws.on("error", (err) => {
-      // ws closes the socket itself after a protocol error (an oversize message: 4413, see GatewaySocket).
-      log.debug({ connectionId: conn.id, err: err.message }, "socket error");
-    });
-    ws.on("close", (code) => {
-      connections.delete(conn);
-      const set = byUser.get(actor.userId);
-      set?.delete(conn);
-      if (set?.size === 0) {
-        byUser.delete(actor.userId);
-        sendBudgets.delete(actor.userId);
-      }
-      delivery?.close(conn.link);
-      log.debug({ connectionId: conn.id, userId: actor.userId, code }, "socket closed");
-    });
+    ws.on("message", onSocketMessage);
+    ws.on("pong", onSocketPong);
+    ws.on("error", onSocketError);
+    ws.on("close", onSocketClose);
 
     const welcome = () =>
       send(conn, {
@@ -714,11 +784,11 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     if (path !== "/ws") {
       // Attached: another listener (Next's HMR in dev) owns the other paths.
       if (isAttached) return;
-      socket.on("error", () => socket.destroy());
+      socket.on("error", destroyOnError);
       rejectUpgrade(socket, 404, "NOT_FOUND", "The WebSocket endpoint is /ws");
       return;
     }
-    socket.on("error", () => socket.destroy());
+    socket.on("error", destroyOnError);
     if (isClosing) {
       rejectUpgrade(socket, 503, "SHUTTING_DOWN", "This gateway is shutting down; connect to another");
       return;
@@ -743,7 +813,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
           );
           return;
         }
-        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, actor));
+        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, actor, socket));
       },
       (err: unknown) => {
         log.error({ err }, "authentication failed with an error");
@@ -752,21 +822,6 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     );
   };
   server.on("upgrade", onUpgrade);
-
-  // One sweep for all sockets: O(connections) work per interval, no per-socket timers.
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const conn of connections) {
-      if (conn.closingSince !== null) {
-        if (now - conn.closingSince >= heartbeatMs) conn.ws.terminate();
-      } else if (!conn.isAlive) {
-        closeConnection(conn, CloseCode.HeartbeatTimeout, "heartbeat timeout");
-      } else {
-        conn.isAlive = false;
-        conn.ws.ping();
-      }
-    }
-  }, heartbeatMs);
 
   if (!isAttached) {
     try {
@@ -779,7 +834,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
         });
       });
     } catch (err) {
-      clearInterval(sweep);
+      heartbeat.stop();
       await delivery?.stop();
       throw err;
     }
@@ -802,9 +857,9 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     sendToUser(userId, event) {
       const targets = byUser.get(userId);
       if (!targets) return 0;
-      const data = encodeServerEvent(event);
+      const push = new Push(encodeServerEvent(event));
       let sent = 0;
-      for (const conn of targets) if (sendRaw(conn, data)) sent += 1;
+      for (const conn of targets) if (sendPush(conn, push)) sent += 1;
       return sent;
     },
     close({ code = CloseCode.GoingAway, reason, timeoutMs = 5_000 } = {}) {
@@ -814,7 +869,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
           reason ??
           (code === CloseCode.GoingAway ? goingAwayReason(reconnectWindowMs()) : "server shutting down");
         isClosing = true;
-        clearInterval(sweep);
+        heartbeat.stop();
         const inFlight = [...connections].map((conn) => conn.queue);
         server.off("upgrade", onUpgrade);
         const serverClosed = isAttached

@@ -81,7 +81,9 @@ export function deliverySuite(mode: "redis" | "memory"): void {
       host: "127.0.0.1",
       authenticate: createAuthenticator({ db: ctx.db, secret: TEST_SECRET }),
       handlers: createCoreHandlers(ctx.db),
-      delivery: { engine, db: ctx.db, largeChannelThreshold: LARGE, refreshMs },
+      // sliceSize 2: every fan-out to more than two sockets is sliced, so the whole suite checks
+      // that slicing keeps each socket's order (replay holds, floors, seq order, no duplicates).
+      delivery: { engine, db: ctx.db, largeChannelThreshold: LARGE, refreshMs, sliceSize: 2 },
       logger,
     });
     ctx.gateways.push(g);

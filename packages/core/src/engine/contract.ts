@@ -186,6 +186,33 @@ export function runEngineContract(
         expect(inbox.received.map((m) => Number(m.frame))).toEqual(Array.from({ length: 50 }, (_, i) => i));
       });
 
+      it("carries a message's header (the envelope) unchanged beside its frame", async () => {
+        const [a, b] = [await gateway(), await gateway()];
+        const topic = `conv:${id("c")}`;
+        const gatewayId = id("gw");
+        const onTopic = collector();
+        const onInbox = collector();
+        await b.subscribeTopic(topic, onTopic.handler);
+        await b.subscribeGateway(gatewayId, onInbox.handler);
+        const event = { type: "event", conversationId: "c1", seq: 7, kind: "message.created" } as const;
+        const userEvent = {
+          type: "user.event",
+          seq: 3,
+          kind: "conversation.added",
+          conversationId: "c2",
+        } as const;
+        await a.publishToTopic(topic, { frame: "e", header: event });
+        await a.publishToGateway(gatewayId, { userIds: ["u1"], frame: "u", header: userEvent });
+        await a.publishToGateway(gatewayId, { userIds: ["u1"], frame: "plain" });
+        await eventually(() => expect(onTopic.received).toEqual([{ frame: "e", header: event }]));
+        await eventually(() =>
+          expect(onInbox.received).toEqual([
+            { userIds: ["u1"], frame: "u", header: userEvent },
+            { userIds: ["u1"], frame: "plain" },
+          ]),
+        );
+      });
+
       it("re-subscribing after the last unsubscribe works", async () => {
         const engine = await gateway();
         const topic = `user:${id("u")}`;

@@ -167,7 +167,11 @@ export class MemoryEngine implements Engine {
         // Re-check: the handler may have unsubscribed (or its engine closed) since the publish.
         if (!this.hub.channels.get(channel)?.has(handler)) return;
         try {
-          handler(userIds ? { userIds: [...userIds], frame: message.frame } : { frame: message.frame });
+          const copy: BusMessage = userIds
+            ? { userIds: [...userIds], frame: message.frame }
+            : { frame: message.frame };
+          if (message.header) copy.header = { ...message.header };
+          handler(copy);
         } catch (err) {
           console.error(`[engine:memory] handler for ${channel} failed`, err);
         }

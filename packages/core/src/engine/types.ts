@@ -12,12 +12,38 @@
  * (engine/contract.ts) from a test file of its own.
  */
 
+/**
+ * The envelope of a log entry's frame on the bus: what a receiving gateway needs to route, filter
+ * (resume floors) and index it, so it never parses the frame back apart. Frames that are not log
+ * entries (typing, presence) carry none.
+ */
+export type BusHeader =
+  | {
+      /** A conversation log entry (`event` frame). */
+      type: "event";
+      conversationId: string;
+      seq: number;
+      /** The EventKind. */
+      kind: string;
+    }
+  | {
+      /** A user log entry (`user.event` frame). */
+      type: "user.event";
+      seq: number;
+      /** The UserEventKind. */
+      kind: string;
+      /** The conversation the payload names (conversation.added, dm.opened, conversation.removed…). */
+      conversationId?: string;
+    };
+
 /** A payload on the bus: an already-encoded server frame and who on the gateway should get it. */
 export type BusMessage = {
   /** Deliver to these users' local sockets; absent = every local socket subscribed to the topic. */
   userIds?: string[];
   /** The frame, encoded once (JSON text of a @parley/protocol server frame). */
   frame: string;
+  /** Set for log entries (see BusHeader); engines carry it unchanged beside the frame. */
+  header?: BusHeader;
 };
 
 /** Online state as users see it. `offline` is never stored: it is the absence of a live entry. */
