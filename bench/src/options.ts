@@ -35,6 +35,8 @@ export type TOptions = {
   conversations: number;
   repeat: number;
   maxRate: number;
+  /** dm/channel50/sweep: seconds of unreported traffic first (JIT, pools, member caches). */
+  warmupS: number;
 };
 
 export const CHANNEL_SIZE = 50;
@@ -80,6 +82,7 @@ export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
       conversations: { type: "string", default: "3" },
       repeat: { type: "string", default: "5" },
       "max-rate": { type: "string", default: "20000" },
+      warmup: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -114,6 +117,7 @@ export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
     conversations: Number(opts.conversations),
     repeat: Number(opts.repeat),
     maxRate: Number(opts["max-rate"]),
+    warmupS: Number(opts.warmup ?? (opts.sweep ? 2 : 0)),
   };
   validate(o);
   return Object.freeze(o);
@@ -160,4 +164,5 @@ function validate(o: TOptions): void {
     if (!isInt(o.repeat, 1, 100)) fail("--repeat must be 1…100");
   }
   if (o.sweep && !(o.maxRate > 0)) fail("--max-rate must be > 0");
+  if (!(o.warmupS >= 0)) fail("--warmup must be ≥ 0 seconds");
 }

@@ -50,6 +50,7 @@ export function reportTraffic(
   );
   log(`            messages never delivered=${neverDelivered} partly delivered=${partlyDelivered}`);
   log(`            send→receive ${describe(load.deliveryLatency)}`);
+  log(`            by second of sending (worst send→last receiver): ${timeline(load)}`);
   const throughput = counters.acked / wallSeconds;
   log(
     `throughput: ${throughput.toFixed(0)} acks/s, ${deliveryWindow > 0 ? (counters.delivered / deliveryWindow).toFixed(0) : 0} deliveries/s`,
@@ -77,4 +78,19 @@ export function reportTraffic(
   const line = `bench: scenario=${context.scenario} connections=${context.connections} rate=${t.rate} duration=${t.durationS} gateways=${context.gateways} engine=${context.engine} throughput=${throughput.toFixed(0)}/s sent=${counters.sent} acked=${counters.acked} errors=${counters.failed} delivered=${counters.delivered} expected=${counters.expected} duplicates=${counters.duplicates} out_of_order=${counters.outOfOrder} p50=${d.p50}ms p99=${d.p99}ms p999=${d.p999}ms max=${d.max}ms ack_p50=${a.p50}ms ack_p99=${a.p99}ms ack_p999=${a.p999}ms echo_p99=${base?.p99 ?? "-"}ms gen_cpu=${t.genCpuPct.toFixed(0)}% gen_lag_p99=${t.lag.p99}ms gw_cpu=${t.gwCpuPct.toFixed(0)}% gw_kb_per_conn=${(rssPerConn / 1024).toFixed(1)} elapsed=${((Date.now() - context.startedAt) / 1000).toFixed(0)}s`;
   const everythingAcked = counters.notSent === 0 && counters.acked === counters.sent;
   return { line, p99: d.p99, throughput, everythingAcked };
+}
+
+/** The worst send → last receiver per second of the send window: where a p99 comes from. */
+function timeline(load: TTraffic["load"]): string {
+  let t0 = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < load.total; k += 1) if (load.sentAt[k]) t0 = Math.min(t0, load.sentAt[k] ?? t0);
+  const worst: number[] = [];
+  for (let k = 0; k < load.total; k += 1) {
+    const sent = load.sentAt[k] ?? 0;
+    const last = load.lastAt[k] ?? 0;
+    if (!sent || !last) continue;
+    const s = Math.floor((sent - t0) / 1000);
+    worst[s] = Math.max(worst[s] ?? 0, last - sent);
+  }
+  return Array.from(worst, (ms, s) => `${s}s:${(ms ?? 0).toFixed(0)}ms`).join(" ");
 }

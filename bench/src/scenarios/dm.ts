@@ -73,6 +73,15 @@ export async function runDm(o: TOptions, log: (line: string) => void, startedAt:
     return result;
   };
 
+  if (o.warmupS > 0) {
+    // Unreported traffic first, at up to 1,000 msg/s so every conversation is touched: JIT, the
+    // database pool and its prepared statements, the fan-out's member caches.
+    const warmRate = Math.min(o.sweep ? Math.min(o.rate, o.maxRate) : o.rate, 1000);
+    log(`warm-up: ${o.warmupS}s at ${warmRate} msg/s (not counted)`);
+    await runTraffic({ world, conns, pids, rate: warmRate, durationS: o.warmupS, drainS: 5 });
+    await sleep(500);
+  }
+
   if (!o.sweep) {
     await step(o.rate);
     // Figures, not assertions: a run that completed exits 0 whatever it measured.
@@ -103,9 +112,6 @@ export async function runDm(o: TOptions, log: (line: string) => void, startedAt:
     await sleep(ok ? 500 : 3000);
     return ok;
   };
-  // A short unreported warm-up first: JIT, pools and caches would otherwise fail the first step.
-  await runTraffic({ world, conns, pids, rate: Math.min(rate, 100), durationS: 2, drainS: 5 });
-  await sleep(500);
   while (rate <= o.maxRate && (await tryRate(rate))) rate *= 2;
   if (good === 0 && bad > 0) {
     // Even the first step failed: bisect downwards from it.

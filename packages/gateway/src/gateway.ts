@@ -54,6 +54,7 @@ import {
 import type { Logger } from "pino";
 import { WebSocket, WebSocketServer } from "ws";
 import { type TBucket, takeToken } from "./bucket.ts";
+import { WriteCoalescer } from "./coalesce.ts";
 import { type TAckFields, type TCommandContext, type TCommandHandlers, toErrorFrame } from "./commands.ts";
 import { createDelivery, type TDelivery, type TDeliveryLink, type TDeliveryOptions } from "./delivery.ts";
 import { frameText, Push } from "./push.ts";
@@ -336,6 +337,9 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   }
 
   /** The one place frames leave the gateway: refuses to grow the buffer of a slow consumer. */
+  // Every frame written in one event-loop turn leaves a socket in one system call (coalesce.ts).
+  const coalescer = new WriteCoalescer();
+
   function sendRaw(conn: TConnection, data: string): boolean {
     if (conn.ws.readyState !== WebSocket.OPEN || conn.closingSince !== null) return false;
     if (conn.ws.bufferedAmount > maxBufferedBytes) {
@@ -344,7 +348,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       return false;
     }
     // Framed here and written in one piece (see push.ts): cheaper than ws.send's header + text pair.
-    if (conn.ws.extensions === "") conn.socket.write(frameText(data));
+    if (conn.ws.extensions === "") coalescer.write(conn.socket, frameText(data));
     else conn.ws.send(data);
     return true;
   }
@@ -371,7 +375,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     if (conn.ws.readyState !== WebSocket.OPEN || conn.closingSince !== null) return false;
     if (conn.ws.bufferedAmount > maxBufferedBytes) return sendRaw(conn, push.text); // closes it
     // No extension (the gateway never negotiates permessage-deflate): ws would write the same bytes.
-    if (conn.ws.extensions === "") conn.socket.write(push.wire);
+    if (conn.ws.extensions === "") coalescer.write(conn.socket, push.wire);
     else conn.ws.send(push.text);
     return true;
   }
