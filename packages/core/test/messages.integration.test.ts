@@ -245,11 +245,12 @@ describe("seq allocation", () => {
       sendADone = true;
       return r;
     });
-    // Wait until the send into A is provably blocked on the row lock (not a timing guess).
+    // Wait until the send into A is provably blocked on the row lock (not a timing guess; the
+    // only other session here is the holder, idle in its transaction).
     for (;;) {
       const [row] = await t.db.$queryRaw<{ n: number }[]>`
         SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%lastSeq%'`;
+        WHERE datname = current_database() AND wait_event_type = 'Lock'`;
       if (row && row.n > 0) break;
       await new Promise((r) => setTimeout(r, 10));
     }

@@ -75,6 +75,10 @@ type Pending = {
 /** One pre-read row (SendCheck plus the send's index in the batch). */
 type CheckRow = SendCheck & { i: number };
 
+// Every per-send lookup is a LATERAL subquery with LIMIT 1: Postgres cannot flatten those into a
+// join, so each one is an index probe per send, whatever the planner believes about the batch's
+// size — never a scan of Message or User hashed for the join (what it chose once the tables had
+// statistics: the cost of a batch then grew with the table).
 const CHECK_SQL = `
 WITH inp AS (
   SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[])
@@ -82,21 +86,31 @@ WITH inp AS (
 ), men AS (
   SELECT * FROM unnest($6::int[], $7::uuid[], $8::int[]) AS t(i, "userId", ord)
 )
-SELECT inp.i, c.kind::text AS kind, c."archivedAt", (m."userId" IS NOT NULL) AS "isMember",
+SELECT inp.i, c.kind::text AS kind, c."archivedAt", (m.one IS NOT NULL) AS "isMember",
   u.name AS "senderName", ex.id::text AS "existingId",
   ARRAY(
     SELECT men."userId"::text FROM men
-    JOIN "Membership" mm ON mm."conversationId" = inp.conv AND mm."userId" = men."userId"
-    WHERE men.i = inp.i ORDER BY men.ord
+    WHERE men.i = inp.i AND EXISTS (
+      SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = inp.conv AND mm."userId" = men."userId"
+    )
+    ORDER BY men.ord
   ) AS "mentionedMemberIds",
   (r.id IS NOT NULL AND r."conversationId" = c.id AND r."deletedAt" IS NULL) AS "isRootLive",
   (r."threadRootId" IS NOT NULL) AS "isRootAReply"
 FROM inp
-JOIN "User" u ON u.id = inp."userId"
-LEFT JOIN "Conversation" c ON c.id = inp.conv
-LEFT JOIN "Membership" m ON m."conversationId" = c.id AND m."userId" = inp."userId"
-LEFT JOIN "Message" ex ON ex."senderId" = inp."userId" AND ex."clientMsgId" = inp."clientMsgId"
-LEFT JOIN "Message" r ON r.id = inp.root`;
+CROSS JOIN LATERAL (SELECT name FROM "User" WHERE id = inp."userId" LIMIT 1) u
+LEFT JOIN LATERAL (
+  SELECT id, kind, "archivedAt" FROM "Conversation" WHERE id = inp.conv LIMIT 1
+) c ON true
+LEFT JOIN LATERAL (
+  SELECT 1 AS one FROM "Membership" WHERE "conversationId" = inp.conv AND "userId" = inp."userId" LIMIT 1
+) m ON true
+LEFT JOIN LATERAL (
+  SELECT id FROM "Message" WHERE "senderId" = inp."userId" AND "clientMsgId" = inp."clientMsgId" LIMIT 1
+) ex ON true
+LEFT JOIN LATERAL (
+  SELECT id, "conversationId", "deletedAt", "threadRootId" FROM "Message" WHERE id = inp.root LIMIT 1
+) r ON true`;
 
 // Timestamps travel as ISO strings with Z and are stored as UTC, like Prisma stores DateTime.
 const AT = `(at::timestamptz AT TIME ZONE 'UTC')::timestamp(3)`;
@@ -107,27 +121,34 @@ WITH inp AS (
     $8::bool[], $9::text[], $10::bool[], $11::text[], $12::text[])
     AS t(i, id, conv, sender, "clientMsgId", body, root, "alsoInChannel", mentioned, "mentionsAll", payload, at)
 ), locked AS (
+  -- By index (= ANY of the array), in id order: no deadlock between batches.
   SELECT c.id FROM "Conversation" c
-  WHERE c.id IN (SELECT conv FROM inp) AND c."archivedAt" IS NULL
+  WHERE c.id = ANY($3::uuid[]) AND c."archivedAt" IS NULL
   ORDER BY c.id
   FOR UPDATE
+), held AS MATERIALIZED (
+  -- Sets and maps below are jsonb objects looked up per send (O(log n)), never joins between CTEs:
+  -- the planner cannot know their sizes, and its nested loops over two of them were quadratic.
+  SELECT coalesce(jsonb_object_agg(id::text, true), '{}') AS m FROM locked
 ), ok AS (
   SELECT inp.* FROM inp
-  WHERE inp.conv IN (SELECT id FROM locked)
-    AND EXISTS (SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = inp.conv AND mm."userId" = inp.sender)
-    AND (inp.root IS NULL OR EXISTS (
-      SELECT 1 FROM "Message" r
-      WHERE r.id = inp.root AND r."conversationId" = inp.conv AND r."threadRootId" IS NULL AND r."deletedAt" IS NULL
-    ))
-), counts AS (
-  SELECT conv, count(*)::int AS n FROM ok GROUP BY conv
+  CROSS JOIN LATERAL (
+    SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = inp.conv AND mm."userId" = inp.sender LIMIT 1
+  ) member
+  LEFT JOIN LATERAL (
+    SELECT 1 AS live FROM "Message" r
+    WHERE r.id = inp.root AND r."conversationId" = inp.conv AND r."threadRootId" IS NULL AND r."deletedAt" IS NULL
+    LIMIT 1
+  ) rt ON true
+  WHERE (SELECT m FROM held) ? inp.conv::text AND (inp.root IS NULL OR rt.live IS NOT NULL)
+), counts AS MATERIALIZED (
+  SELECT jsonb_object_agg(conv::text, n) AS m, array_agg(conv) AS ids
+  FROM (SELECT conv, count(*)::int AS n FROM ok GROUP BY conv) x
 ), c AS (
-  UPDATE "Conversation" cv SET "lastSeq" = cv."lastSeq" + counts.n
-  FROM counts WHERE cv.id = counts.conv
-  RETURNING cv.id, cv."lastSeq" - counts.n AS base
+  UPDATE "Conversation" cv SET "lastSeq" = cv."lastSeq" + ((SELECT m FROM counts) ->> cv.id::text)::int
+  WHERE cv.id = ANY((SELECT ids FROM counts)::uuid[])
+  RETURNING cv.id, cv."lastSeq" - ((SELECT m FROM counts) ->> cv.id::text)::int AS base
 ), bases AS MATERIALIZED (
-  -- A map looked up once per send, not a join: the planner cannot know how many rows the CTEs
-  -- hold, and its nested loop over two of them was quadratic in the batch size.
   SELECT jsonb_object_agg(id::text, base) AS m FROM c
 ), numbered AS (
   SELECT ok.*, (b.base + row_number() OVER (PARTITION BY ok.conv ORDER BY ok.i))::int AS seq
@@ -141,12 +162,16 @@ WITH inp AS (
     "alsoInChannel", "mentionedUserIds", "mentionsAll", "createdAt")
   SELECT id, conv, seq, sender, "clientMsgId", body, root, "alsoInChannel", mentioned::uuid[], "mentionsAll", ${AT}
   FROM numbered
-), roots AS (
-  UPDATE "Message" m SET "replyCount" = m."replyCount" + x.n, "lastReplyAt" = x.last
+), replies AS MATERIALIZED (
+  SELECT jsonb_object_agg(root::text, jsonb_build_array(n, last)) AS m, array_agg(root) AS ids
   FROM (
     SELECT root, count(*)::int AS n, max(${AT}) AS last FROM numbered WHERE root IS NOT NULL GROUP BY root
   ) x
-  WHERE m.id = x.root
+), roots AS (
+  UPDATE "Message" m
+  SET "replyCount" = m."replyCount" + ((SELECT r.m FROM replies r) -> m.id::text ->> 0)::int,
+    "lastReplyAt" = ((SELECT r.m FROM replies r) -> m.id::text ->> 1)::timestamp(3)
+  WHERE m.id = ANY((SELECT ids FROM replies)::uuid[])
 )
 SELECT i, seq FROM numbered`;
 
@@ -317,7 +342,7 @@ export class SendBatcher {
       }
     }
     const result = await this.pool.query<CheckRow>({
-      name: "parley_send_check_v1",
+      name: "parley_send_check_v2",
       text: CHECK_SQL,
       values: [
         batch.map((_, i) => i),
@@ -336,7 +361,7 @@ export class SendBatcher {
   /** The one write statement; returns the seq of each stored send by index in `writable`. */
   private async write(writable: readonly Writable[]): Promise<Map<number, number>> {
     const result = await this.pool.query<{ i: number; seq: number }>({
-      name: "parley_send_write_v3",
+      name: "parley_send_write_v4",
       text: WRITE_SQL,
       values: [
         writable.map((_, i) => i),
