@@ -267,14 +267,23 @@ test("?m=<seq> opens at that message, pages newer on scroll, and Jump to latest 
   const above = seeded[FIRST_YESTERDAY - 20]!;
   await expect(rowOf(alicePage, above.body)).toHaveCount(1); // rendered (overscan), not visible
   await expect(rowOf(alicePage, above.body)).not.toBeInViewport();
-  // Let the window settle (it preloads a page above and below once in place).
-  await alicePage.waitForTimeout(800);
+  // Let the window settle (it preloads a page above and below once in place): the row's position
+  // must hold still for a moment, not merely a fixed time have passed (a busy box lays out later).
   await expect(log.getByRole("status")).toHaveCount(0);
-  const before = (await row.boundingBox())!.y;
+  const settledY = async () => {
+    let last = Number.NaN;
+    for (let i = 0; i < 40; i++) {
+      const y = (await row.boundingBox())!.y;
+      if (Math.abs(y - last) < 0.5) return y;
+      last = y;
+      await alicePage.waitForTimeout(250);
+    }
+    throw new Error("the jumped-to row never held still");
+  };
+  const before = await settledY();
   await trpc(bobPage, "messages.react", { messageId: above.id, emoji: "🎉" }, "POST");
   await expect(rowOf(alicePage, above.body).getByRole("button", { name: "🎉 1" })).toHaveCount(1);
-  await alicePage.waitForTimeout(300);
-  expect(Math.abs((await row.boundingBox())!.y - before)).toBeLessThan(2);
+  expect(Math.abs((await settledY()) - before)).toBeLessThan(2);
 
   // Live messages wait below the window; the button counts them.
   await send(bobPage, "bob while away");
