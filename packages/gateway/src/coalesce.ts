@@ -5,14 +5,14 @@
  * turn) then share one write, and a busy gateway makes far fewer syscalls — on loopback each one
  * costs the kernel's delivery to the receiver too. The delay is at most the rest of the turn.
  */
-import type { Duplex } from "node:stream";
+import type { Writable } from "node:stream";
 
 export class WriteCoalescer {
-  private readonly corked = new Set<Duplex>();
+  private readonly corked = new Set<Writable>();
   private isScheduled = false;
 
   /** Writes `data` to `socket`, corked until the end of this event-loop turn. */
-  write(socket: Duplex, data: Buffer): void {
+  write(socket: Writable, data: Buffer): void {
     if (!this.corked.has(socket)) {
       socket.cork();
       this.corked.add(socket);
