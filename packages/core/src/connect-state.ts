@@ -44,27 +44,9 @@ export async function listMembershipSummariesForUsers(
   options: { countCap?: number } = {},
 ): Promise<Map<string, MembershipSummary[]>> {
   const ids = [...new Set(userIds)];
-  const result = new Map<string, MembershipSummary[]>(ids.map((id) => [id, []]));
-  if (ids.length === 0) return result;
-  const cap = options.countCap ?? null;
-  // MATERIALIZED: count each distinct conversation once (inlined, Postgres would run the count
-  // once per membership row).
-  const rows = await db.$queryRaw<(MembershipSummary & { userId: string })[]>`
-    WITH mine AS MATERIALIZED (
-      SELECT m."userId", m."conversationId" FROM "Membership" m WHERE m."userId" = ANY(${ids}::uuid[])
-    ), counts AS MATERIALIZED (
-      SELECT d."conversationId",
-        (SELECT count(*)::int FROM (
-           SELECT 1 FROM "Membership" x WHERE x."conversationId" = d."conversationId" LIMIT ${cap}::int
-         ) capped) AS "memberCount"
-      FROM (SELECT DISTINCT "conversationId" FROM mine) d
-    )
-    SELECT mine."userId", mine."conversationId", counts."memberCount"
-    FROM mine JOIN counts ON counts."conversationId" = mine."conversationId"`;
-  for (const row of rows) {
-    result.get(row.userId)?.push({ conversationId: row.conversationId, memberCount: row.memberCount });
-  }
-  return result;
+  const states =
+    ids.length === 0 ? new Map<string, TConnectState>() : await loadConnectStates(db, ids, options);
+  return new Map(ids.map((id) => [id, states.get(id)?.memberships ?? []]));
 }
 
 /**

@@ -24,7 +24,7 @@
  *
  * To extend: new statuses need a protocol change (ZSyncStatus) first.
  */
-import type { ConversationKind, Db } from "@parley/db";
+import { type ConversationKind, type Db, Prisma } from "@parley/db";
 import type { TEventKind, TSyncStatus, TUserEventKind } from "@parley/protocol";
 import { MAX_SYNC_CURSORS, SYNC_PAGE_SIZE } from "@parley/protocol";
 import type { Actor } from "./actor.ts";
@@ -149,16 +149,7 @@ export async function syncSince(
   } else if (wanted.length > 0) {
     const rows = await db.$queryRaw<EventRow[]>`
       SELECT e."conversationId", e.seq, e.kind, e."actorId", e.payload, e."createdAt"
-      FROM unnest(${wanted.map((w) => w.id)}::uuid[], ${wanted.map((w) => w.after)}::int[],
-                  ${wanted.map((w) => w.take)}::int[]) AS q(id, after, take)
-      CROSS JOIN LATERAL (
-        SELECT x."conversationId", x.seq, x.kind, x."actorId", x.payload, x."createdAt"
-        FROM "Event" x
-        WHERE x."conversationId" = q.id AND x.seq > q.after
-        ORDER BY x.seq
-        LIMIT q.take
-      ) e
-      ORDER BY e."conversationId", e.seq`;
+      ${wantedEventsSql(wanted)}`;
     const byId = new Map(conversations.map((c) => [c.conversationId, c]));
     for (const r of rows) {
       byId.get(r.conversationId)?.events.push({
@@ -203,6 +194,21 @@ export async function syncSince(
   };
 }
 
+/** FROM … ORDER BY for the events of each wanted range (after `after`, at most `take`), in seq order. */
+function wantedEventsSql(wanted: readonly { id: string; after: number; take: number }[]): Prisma.Sql {
+  return Prisma.sql`
+    FROM unnest(${wanted.map((w) => w.id)}::uuid[], ${wanted.map((w) => w.after)}::int[],
+                ${wanted.map((w) => w.take)}::int[]) AS q(id, after, take)
+    CROSS JOIN LATERAL (
+      SELECT x."conversationId", x.seq, x.kind, x."actorId", x.payload, x."createdAt"
+      FROM "Event" x
+      WHERE x."conversationId" = q.id AND x.seq > q.after
+      ORDER BY x.seq
+      LIMIT q.take
+    ) e
+    ORDER BY e."conversationId", e.seq`;
+}
+
 /**
  * The `event` frames of the wanted ranges, built by Postgres in encodeServerEvent's field order:
  * the jsonb payload goes out as the text it is anyway, createdAt as toISOString writes it (the
@@ -221,16 +227,7 @@ async function loadFrames(
         || ',"actorId":' || COALESCE('"' || e."actorId"::text || '"', 'null')
         || ',"payload":' || e.payload::text
         || ',"createdAt":"' || to_char(e."createdAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"}' AS frame
-    FROM unnest(${wanted.map((w) => w.id)}::uuid[], ${wanted.map((w) => w.after)}::int[],
-                ${wanted.map((w) => w.take)}::int[]) AS q(id, after, take)
-    CROSS JOIN LATERAL (
-      SELECT x."conversationId", x.seq, x.kind, x."actorId", x.payload, x."createdAt"
-      FROM "Event" x
-      WHERE x."conversationId" = q.id AND x.seq > q.after
-      ORDER BY x.seq
-      LIMIT q.take
-    ) e
-    ORDER BY e."conversationId", e.seq`;
+    ${wantedEventsSql(wanted)}`;
   const byId = new Map<string, { conversation: SyncConversation; frames: string[]; last: number }>();
   for (const c of conversations) {
     const entry = { conversation: c, frames: [] as string[], last: 0 };
