@@ -38,6 +38,7 @@ import {
   type SendCheck,
   type SendInput,
   type SendResult,
+  type StoredSend,
   sendOne,
   sentMessage,
 } from "./send-one.ts";
@@ -66,6 +67,8 @@ export function configureSendBatching(next: Partial<SendBatchingOptions>): void 
 type Pending = {
   actor: Actor;
   data: SendInput;
+  /** Parsed once at submit: the pre-read looks the users up, the write stores `all`. */
+  mentions: { userIds: string[]; all: boolean };
   /** sender + clientMsgId: two sends with the same key never run at once. */
   key: string;
   resolve: (result: SendResult) => void;
@@ -178,12 +181,10 @@ SELECT i, seq FROM numbered`;
 /** A send the pre-read let through, with what the write needs. */
 type Writable = {
   p: Pending;
-  id: string;
-  createdAt: Date;
-  senderName: string;
-  mentionedUserIds: string[];
-  mentionsAll: boolean;
-  payload: string;
+  stored: StoredSend;
+  payload: ReturnType<typeof eventPayload>;
+  /** `payload` as the write stores it. */
+  payloadJson: string;
 };
 
 /** Collects sends for one database and writes them in batches. */
@@ -205,7 +206,8 @@ export class SendBatcher {
   /** Queues one validated send; settles after its batch committed (or with its refusal). */
   submit(actor: Actor, data: SendInput): Promise<SendResult> {
     return new Promise<SendResult>((resolve, reject) => {
-      this.queue.push({ actor, data, key: `${actor.userId}\n${data.clientMsgId}`, resolve, reject });
+      const key = `${actor.userId}\n${data.clientMsgId}`;
+      this.queue.push({ actor, data, mentions: parseMentions(data.body), key, resolve, reject });
       this.schedule();
     });
   }
@@ -273,26 +275,16 @@ export class SendBatcher {
         p.reject(err);
         continue;
       }
-      const id = uuidv7();
-      const createdAt = new Date();
-      const mentionsAll = parseMentions(p.data.body).all;
-      const stored = {
-        id,
-        createdAt,
+      const stored: StoredSend = {
+        id: uuidv7(),
+        createdAt: new Date(),
         senderName: check.senderName,
         mentionedUserIds: check.mentionedMemberIds,
+        mentionsAll: p.mentions.all,
         attachments: [],
       };
-      const payload = JSON.stringify(eventPayload(p.actor, p.data, stored, mentionsAll));
-      writable.push({
-        p,
-        id,
-        createdAt,
-        senderName: check.senderName,
-        mentionedUserIds: check.mentionedMemberIds,
-        mentionsAll,
-        payload,
-      });
+      const payload = eventPayload(p.actor, p.data, stored);
+      writable.push({ p, stored, payload, payloadJson: JSON.stringify(payload) });
     }
     if (writable.length === 0) return;
 
@@ -313,14 +305,7 @@ export class SendBatcher {
         refused.push(w.p);
         continue;
       }
-      const sent = sentMessage(w.p.actor, w.p.data, {
-        id: w.id,
-        seq,
-        createdAt: w.createdAt,
-        senderName: w.senderName,
-        mentionedUserIds: w.mentionedUserIds,
-        attachments: [],
-      });
+      const sent = sentMessage(w.p.actor, w.p.data, { ...w.stored, seq }, w.payload);
       events.push(sent.event);
       done.push({ p: w.p, result: { message: sent.message, duplicate: false } });
     }
@@ -335,7 +320,7 @@ export class SendBatcher {
     const menUser: string[] = [];
     const menOrd: number[] = [];
     for (const [i, p] of batch.entries()) {
-      for (const [ord, userId] of parseMentions(p.data.body).userIds.entries()) {
+      for (const [ord, userId] of p.mentions.userIds.entries()) {
         menI.push(i);
         menUser.push(userId);
         menOrd.push(ord);
@@ -365,17 +350,17 @@ export class SendBatcher {
       text: WRITE_SQL,
       values: [
         writable.map((_, i) => i),
-        writable.map((w) => w.id),
+        writable.map((w) => w.stored.id),
         writable.map((w) => w.p.data.conversationId),
         writable.map((w) => w.p.actor.userId),
         writable.map((w) => w.p.data.clientMsgId),
         writable.map((w) => w.p.data.body),
         writable.map((w) => w.p.data.threadRootId ?? null),
         writable.map((w) => w.p.data.threadRootId !== undefined && w.p.data.alsoInChannel === true),
-        writable.map((w) => `{${w.mentionedUserIds.join(",")}}`),
-        writable.map((w) => w.mentionsAll),
-        writable.map((w) => w.payload),
-        writable.map((w) => w.createdAt.toISOString()),
+        writable.map((w) => `{${w.stored.mentionedUserIds.join(",")}}`),
+        writable.map((w) => w.stored.mentionsAll),
+        writable.map((w) => w.payloadJson),
+        writable.map((w) => w.stored.createdAt.toISOString()),
       ],
     });
     return new Map(result.rows.map((row) => [row.i, row.seq]));

@@ -78,28 +78,34 @@ export function requireSendable(check: SendCheck, threadRootId: string | null): 
   if (threadRootId) requireThreadRoot(check);
 }
 
-/** The stored message's event payload and DTO, from what the send decided (both roads). */
+/** What a send decided before its write: everything of the stored message but its seq. */
+export type StoredSend = {
+  id: string;
+  createdAt: Date;
+  senderName: string;
+  mentionedUserIds: string[];
+  mentionsAll: boolean;
+  attachments: AttachmentDto[];
+};
+
+/**
+ * The stored message's event and DTO, from what the send decided (both roads); `payload` is the
+ * one `eventPayload` built for the write (built once, stored and published alike).
+ */
 export function sentMessage(
   actor: Actor,
   data: SendInput,
-  stored: {
-    id: string;
-    seq: number;
-    createdAt: Date;
-    senderName: string;
-    mentionedUserIds: string[];
-    attachments: AttachmentDto[];
-  },
+  stored: StoredSend & { seq: number },
+  payload: ReturnType<typeof eventPayload>,
 ): { event: ConversationEvent; message: MessageDto } {
   const threadRootId = data.threadRootId ?? null;
   const alsoInChannel = threadRootId !== null && data.alsoInChannel === true;
-  const mentionsAll = parseMentions(data.body).all;
   const event: ConversationEvent = {
     conversationId: data.conversationId,
     seq: stored.seq,
     kind: EventKind.MessageCreated,
     actorId: actor.userId,
-    payload: eventPayload(actor, data, stored, mentionsAll),
+    payload,
     createdAt: stored.createdAt,
   };
   return {
@@ -117,7 +123,7 @@ export function sentMessage(
       replyCount: 0,
       lastReplyAt: null,
       mentionedUserIds: stored.mentionedUserIds,
-      mentionsAll,
+      mentionsAll: stored.mentionsAll,
       pinnedAt: null,
       pinnedById: null,
       editedAt: null,
@@ -133,14 +139,7 @@ export function sentMessage(
 export function eventPayload(
   actor: Actor,
   data: SendInput,
-  stored: {
-    id: string;
-    createdAt: Date;
-    senderName: string;
-    mentionedUserIds: string[];
-    attachments: AttachmentDto[];
-  },
-  mentionsAll: boolean,
+  stored: StoredSend,
 ): { message: Record<string, unknown> } {
   const threadRootId = data.threadRootId ?? null;
   return {
@@ -154,7 +153,7 @@ export function eventPayload(
       alsoInChannel: threadRootId !== null && data.alsoInChannel === true,
       lastReplyAt: null,
       mentionedUserIds: stored.mentionedUserIds,
-      mentionsAll,
+      mentionsAll: stored.mentionsAll,
       pinnedAt: null,
       pinnedById: null,
       createdAt: stored.createdAt,
@@ -199,8 +198,15 @@ export async function sendOne(db: Db, actor: Actor, data: SendInput): Promise<Se
   const id = uuidv7();
   const createdAt = new Date();
   const mentionedUserIds = check.mentionedMemberIds;
-  const stored = { id, createdAt, senderName: check.senderName, mentionedUserIds, attachments };
-  const payload = eventPayload(actor, data, stored, mentions.all);
+  const stored: StoredSend = {
+    id,
+    createdAt,
+    senderName: check.senderName,
+    mentionedUserIds,
+    mentionsAll: mentions.all,
+    attachments,
+  };
+  const payload = eventPayload(actor, data, stored);
   let rows: { seq: number }[];
   try {
     rows = await db.$queryRaw<{ seq: number }[]>`
@@ -253,7 +259,7 @@ export async function sendOne(db: Db, actor: Actor, data: SendInput): Promise<Se
   }
   const seq = rows[0]?.seq;
   if (seq === undefined) return explainRefusal(db, actor, data);
-  const sent = sentMessage(actor, data, { ...stored, seq });
+  const sent = sentMessage(actor, data, { ...stored, seq }, payload);
   publishCommitted([sent.event]);
   return { message: sent.message, duplicate: false };
 }
