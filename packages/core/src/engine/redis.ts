@@ -7,7 +7,7 @@
  *   presence:{<userId>}  hash, field connectionId → JSON {status, statusText, expiresAt, textAt}
  *   gw:<gatewayId>       pub/sub channel: the gateway's inbox
  *   topic:<name>         pub/sub channel: conv:<id>, user:<id>, typing:<id>, presence:<id>
- * A pub/sub message is JSON {userIds?, frame, header?} (header: the BusHeader envelope).
+ * A pub/sub message is JSON {userIds?, frame, header?} (redis-wire.ts).
  *
  * On a cluster, the `{userId}` hash tag puts all of one user's keys in one slot (so a script or
  * MULTI over a user's route and presence stays legal), while different users spread over every
@@ -59,7 +59,8 @@ import {
   type ScriptCommands,
   type StoredPresence,
 } from "./redis-scripts.ts";
-import type { BusHeader, BusMessage, Engine, Presence, Unsubscribe } from "./types.ts";
+import { decodeBusMessage, encodeBusMessage } from "./redis-wire.ts";
+import type { BusMessage, Engine, Presence, Unsubscribe } from "./types.ts";
 
 type Handler = (message: BusMessage) => void;
 
@@ -283,11 +284,7 @@ export class RedisEngine implements Engine {
 
   private async publish(channel: string, message: BusMessage): Promise<void> {
     this.assertOpen();
-    const wire: BusMessage = message.userIds
-      ? { userIds: message.userIds, frame: message.frame }
-      : { frame: message.frame };
-    if (message.header) wire.header = message.header;
-    const text = JSON.stringify(wire);
+    const text = encodeBusMessage(message);
     await this.withMode((mode) =>
       mode === "sharded" ? this.cmd.spublish(channel, text) : this.cmd.publish(channel, text),
     );
@@ -343,13 +340,7 @@ export class RedisEngine implements Engine {
     if (!state || this.isClosed) return;
     let message: BusMessage;
     try {
-      const parsed = JSON.parse(raw) as { userIds?: unknown; frame?: unknown; header?: unknown };
-      if (typeof parsed.frame !== "string") throw new Error("no frame");
-      if (parsed.userIds !== undefined && !Array.isArray(parsed.userIds)) throw new Error("bad userIds");
-      message = parsed.userIds
-        ? { userIds: parsed.userIds as string[], frame: parsed.frame }
-        : { frame: parsed.frame };
-      if (parsed.header !== undefined) message.header = parseHeader(parsed.header);
+      message = decodeBusMessage(raw);
     } catch (err) {
       this.logger.warn(`[engine:redis] dropped a malformed message on ${channel}`, err);
       return;
@@ -493,21 +484,4 @@ export class RedisEngine implements Engine {
     this.lastErrorLog.set(key, now);
     this.logger.error(`[engine:redis] ${role} connection error: ${err.message}`);
   }
-}
-
-/** Checks the envelope of a bus message from Redis (written by another process's `publish`). */
-function parseHeader(value: unknown): BusHeader {
-  const h = value as Partial<Record<keyof BusHeader, unknown>> | null;
-  if (
-    h === null ||
-    typeof h !== "object" ||
-    (h.type !== "event" && h.type !== "user.event") ||
-    typeof h.seq !== "number" ||
-    typeof h.kind !== "string" ||
-    (h.conversationId !== undefined && typeof h.conversationId !== "string") ||
-    (h.type === "event" && typeof h.conversationId !== "string")
-  ) {
-    throw new Error("bad header");
-  }
-  return h as BusHeader;
 }
