@@ -31,7 +31,7 @@ import {
 } from "@parley/core";
 import type { Db } from "@parley/db";
 import { createBatchLoader } from "./batch.ts";
-import type { TConnectionActor } from "./gateway.ts";
+import type { TConnectionActor } from "./gateway-options.ts";
 
 /** The credential an upgrade request carries, if any. */
 export type TCredential = { kind: "ticket"; ticket: string } | { kind: "token"; token: string } | null;

@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { isParleyError, markRead, sendMessage } from "@parley/core";
 import type { Db } from "@parley/db";
 import { ErrorCode, type TErrorCode, type TMarkRead, type TSend } from "@parley/protocol";
-import type { TConnectionActor } from "./gateway.ts";
+import type { TConnectionActor } from "./gateway-options.ts";
 
 /** What a handler knows about the connection that sent the command. */
 export type TCommandContext = { actor: TConnectionActor; connectionId: string };

@@ -27,16 +27,9 @@
  * `enqueue` when it must keep its order relative to the connection's other commands.
  */
 import { randomUUID } from "node:crypto";
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-} from "node:http";
+import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import type { Actor } from "@parley/core";
 import {
   CloseCode,
   ErrorCode,
@@ -51,106 +44,27 @@ import {
   type TFieldIssue,
   type TServerEvent,
 } from "@parley/protocol";
-import type { Logger } from "pino";
 import { WebSocket, WebSocketServer } from "ws";
 import { type TBucket, takeToken } from "./bucket.ts";
 import { WriteCoalescer } from "./coalesce.ts";
-import { type TAckFields, type TCommandContext, type TCommandHandlers, toErrorFrame } from "./commands.ts";
-import { createDelivery, type TDelivery, type TDeliveryLink, type TDeliveryOptions } from "./delivery.ts";
+import { type TAckFields, type TCommandContext, toErrorFrame } from "./commands.ts";
+import { createDelivery, type TDelivery, type TDeliveryLink } from "./delivery.ts";
+import {
+  DEFAULT_LISTEN_BACKLOG,
+  type TConnectionActor,
+  type TGateway,
+  type TGatewayOptions,
+} from "./gateway-options.ts";
+import { destroyOnError, rejectUpgrade, sendJson } from "./http-replies.ts";
 import { frameText, Push } from "./push.ts";
 import { TimerWheel } from "./wheel.ts";
 
-/** Who a socket belongs to, as established during the upgrade. */
-export type TConnectionActor = Actor & {
-  /** The browser session behind the ticket, when there is one (revocation can target it). */
-  sessionId?: string;
-  /** The personal access token used, when there is one. */
-  tokenId?: string;
-};
-
-/**
- * The listen backlog (accepted-but-not-yet-handled connections the kernel queues). Node's 511
- * overflowed when a gateway holding thousands of clients died and they all came to the survivor
- * at once; the kernel clamps this to net.core.somaxconn (4096 on current Linux, this box
- * included), so raise that sysctl too on a gateway host meant to take over large crowds.
- */
-export const DEFAULT_LISTEN_BACKLOG = 16_384;
-
-/** Options of createGateway. */
-export type TGatewayOptions = {
-  /** TCP port; 0 picks a free one (see `gateway.port`). Ignored with `server`. */
-  port?: number;
-  /** Interface to bind (default all). Ignored with `server`. */
-  host?: string;
-  /** Listen backlog (default DEFAULT_LISTEN_BACKLOG, clamped by the kernel). Ignored with `server`. */
-  listenBacklog?: number;
-  /**
-   * Attach to this http server (which its owner listens on and closes) instead of creating one:
-   * only upgrades of `/ws` are handled, everything else is left alone.
-   */
-  server?: Server;
-  /** Resolves the upgrade request to an actor, or null to refuse it with 401. */
-  authenticate: (req: IncomingMessage) => Promise<TConnectionActor | null>;
-  logger: Logger;
-  /** Heartbeat sweep interval; a socket silent for one whole interval is closed (4408). Default 25 s. */
-  heartbeatMs?: number;
-  /** Largest accepted frame in bytes (default MAX_FRAME_BYTES); larger frames close the socket with 4413. */
-  maxFrameBytes?: number;
-  /** A socket whose unsent bytes exceed this is closed as a slow consumer (4002). Default 4 MiB. */
-  maxBufferedBytes?: number;
-  /** Malformed frames tolerated per window before closing with 4400 (default 10 per 60 s). */
-  badFrameLimit?: number;
-  badFrameWindowMs?: number;
-  /**
-   * Command rate per connection: a token bucket refilled at `perSecond` holding up to `burst`.
-   * A command over budget gets error TOO_MANY_REQUESTS; a client that keeps going after `burst`
-   * refusals is closed with 4429. Default 20/s, burst 60.
-   */
-  commandRate?: { perSecond: number; burst: number };
-  /**
-   * Messages per user on this gateway, over all their connections (a token bucket): a `send` over
-   * budget gets error TOO_MANY_REQUESTS and nothing is stored; the SDK retries it later with the
-   * same clientMsgId. Default 30/s, burst 60 — far above typing speed, far below a token spraying
-   * from 50 sockets at the per-connection rate.
-   */
-  sendRatePerUser?: { perSecond: number; burst: number };
-  /**
-   * Reconnect spreading: clients are told (welcome, pong, the 4000 close reason) to spread their
-   * first reconnect over `connections × this` ms, so a crowd that loses this gateway reaches the
-   * survivors at about 1000/this connects per second. Default 0.5 (≈ 2,000/s; 19,000 clients →
-   * 9.5 s), at most MAX_RECONNECT_WINDOW_MS.
-   */
-  reconnectMsPerClient?: number;
-  /** Sockets one user may hold on this gateway; further upgrades get HTTP 429. Default 50. */
-  maxConnectionsPerUser?: number;
-  /** Handlers for commands that need the domain (send, markRead, …). */
-  handlers?: Partial<TCommandHandlers>;
-  /**
-   * Delivery through an Engine (routing, fan-out, resume, typing, presence; see delivery.ts).
-   * Without it the gateway only answers commands: `sync`, `watchPresence` and `setPresence` get
-   * NOT_IMPLEMENTED and nothing is pushed.
-   */
-  delivery?: Omit<TDeliveryOptions, "logger">;
-};
-
-/** A running gateway. */
-export type TGateway = {
-  /** The bound port (with `server`: that server's port, 0 while it does not listen). */
-  readonly port: number;
-  /** This gateway's id in the engine's routing table (null without delivery). */
-  readonly gatewayId: string | null;
-  /** The http server (its own, or the one it is attached to). */
-  readonly server: Server;
-  /** Number of open sockets. */
-  readonly connectionCount: number;
-  /** Sends one frame to every socket of `userId`, encoded once; returns how many it went to. */
-  sendToUser(userId: string, event: TServerEvent): number;
-  /**
-   * Stops accepting, closes every socket with `code` (default 4000: reconnect elsewhere), then
-   * stops; its own http server is closed too, an attached one only loses the upgrade listener.
-   */
-  close(options?: { code?: number; reason?: string; timeoutMs?: number }): Promise<void>;
-};
+export {
+  DEFAULT_LISTEN_BACKLOG,
+  type TConnectionActor,
+  type TGateway,
+  type TGatewayOptions,
+} from "./gateway-options.ts";
 
 /** One socket and what the gateway knows about it. */
 type TConnection = TBucket & {
@@ -204,41 +118,6 @@ const DEFAULTS = {
   sendRatePerUser: { perSecond: 30, burst: 60 },
   maxConnectionsPerUser: 50,
 };
-
-/**
- * A raw socket's error listener during the upgrade. Shared, never a closure: a closure made in
- * the upgrade handler would keep that call's `req` (headers and all) alive as long as the socket.
- */
-function destroyOnError(this: Duplex): void {
-  this.destroy();
-}
-
-function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ error: { code, message } });
-  const headers = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`,
-    "Connection: close",
-    "Content-Type: application/json; charset=utf-8",
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    ...(status === 401 ? ['WWW-Authenticate: Bearer realm="parley"'] : []),
-  ];
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  socket.once("finish", () => socket.destroy());
-  socket.end(`${headers.join("\r\n")}\r\n\r\n${body}`);
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, {
-    "Content-Type": "application/json; charset=utf-8",
-    "Content-Length": Buffer.byteLength(body),
-    "Cache-Control": "no-store",
-  });
-  res.end(body);
-}
 
 /** Starts the gateway and resolves once it listens. */
 export async function createGateway(options: TGatewayOptions): Promise<TGateway> {
