@@ -47,3 +47,40 @@ export async function clusterSupportsShardedPubSub(cluster: Cluster): Promise<bo
   const infos = await Promise.all(masters.map((node) => node.info("server")));
   return infos.every((info) => Number(/^redis_version:(\d+)/m.exec(info)?.[1] ?? 0) >= 7);
 }
+
+/**
+ * On a cluster, the master each classic PUBLISH goes through. ioredis sends a keyless command such
+ * as PUBLISH to a random node, and nodes relay over the cluster bus independently, so two
+ * publishes to one channel could reach a subscriber out of order; one node per channel (chosen
+ * by a stable hash over the masters in a fixed order) keeps them in publish order. Sharded mode
+ * routes by slot already. Undefined while no master is known: then ioredis chooses.
+ */
+export class ClassicPublishNodes {
+  private masters: Redis[] | undefined;
+
+  constructor(private readonly cluster: Cluster) {
+    const forget = () => {
+      this.masters = undefined;
+    };
+    cluster.on("+node", forget);
+    cluster.on("-node", forget);
+    cluster.on("refresh", forget);
+  }
+
+  nodeFor(channel: string): Redis | undefined {
+    const address = (node: Redis) => `${node.options.host}:${node.options.port}`;
+    this.masters ??= this.cluster.nodes("master").sort((x, y) => address(x).localeCompare(address(y)));
+    if (this.masters.length === 0) {
+      this.masters = undefined;
+      return undefined;
+    }
+    return this.masters[stableHash(channel) % this.masters.length];
+  }
+}
+
+/** A string's FNV-1a hash (unsigned 32-bit): the same channel picks the same node in every process. */
+function stableHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}

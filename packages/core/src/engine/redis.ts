@@ -45,6 +45,7 @@ import type { Cluster, Redis, RedisOptions } from "ioredis";
 import type { TEngineLogger } from "./logger.ts";
 import { mergePresence } from "./memory.ts";
 import {
+  ClassicPublishNodes,
   clusterPubSubOf,
   clusterSupportsShardedPubSub,
   createRedisClient,
@@ -85,6 +86,7 @@ const ERROR_LOG_INTERVAL_MS = 10_000;
 
 type PubSubMode = "sharded" | "classic";
 
+
 type ChannelState = { handlers: Set<Handler>; ready: Promise<unknown> };
 
 /** The Redis-backed Engine (many gateways). */
@@ -105,6 +107,8 @@ export class RedisEngine implements Engine {
   private readonly wantedMode: TClusterPubSub;
   private readonly channels = new Map<string, ChannelState>();
   private readonly lastErrorLog = new Map<string, number>();
+  /** On a cluster: one master per channel for classic PUBLISH (keeps one channel in order). */
+  private readonly classicPublishers: ClassicPublishNodes | undefined;
   private isClosed = false;
 
   constructor(options: TRedisEngineOptions) {
@@ -141,6 +145,7 @@ export class RedisEngine implements Engine {
         cluster.options.enableOfflineQueue = false;
       });
     }
+    if (this.isCluster) this.classicPublishers = new ClassicPublishNodes(this.cmd as Cluster);
     this.cmd.defineCommand("parleyRoute", { numberOfKeys: 1, lua: ROUTE_LUA });
     this.cmd.defineCommand("parleyPresence", { numberOfKeys: 1, lua: PRESENCE_LUA });
   }
@@ -286,9 +291,12 @@ export class RedisEngine implements Engine {
     this.assertOpen();
     const text = encodeBusMessage(message);
     await this.withMode((mode) =>
-      mode === "sharded" ? this.cmd.spublish(channel, text) : this.cmd.publish(channel, text),
+      mode === "sharded"
+        ? this.cmd.spublish(channel, text)
+        : (this.classicPublishers?.nodeFor(channel) ?? this.cmd).publish(channel, text),
     );
   }
+
 
   private async subscribe(channel: string, handler: Handler): Promise<Unsubscribe> {
     this.assertOpen();
