@@ -86,7 +86,6 @@ const ERROR_LOG_INTERVAL_MS = 10_000;
 
 type PubSubMode = "sharded" | "classic";
 
-
 type ChannelState = { handlers: Set<Handler>; ready: Promise<unknown> };
 
 /** The Redis-backed Engine (many gateways). */
@@ -296,7 +295,6 @@ export class RedisEngine implements Engine {
         : (this.classicPublishers?.nodeFor(channel) ?? this.cmd).publish(channel, text),
     );
   }
-
 
   private async subscribe(channel: string, handler: Handler): Promise<Unsubscribe> {
     this.assertOpen();
