@@ -8,7 +8,7 @@
  * the seq lock in the service that makes the change, and document its payload here.
  * Event kinds and their payloads are defined in @parley/protocol (EventKind, UserEventKind).
  */
-import { encodeServerEvent, type TEventKind, type TUserEventKind } from "@parley/protocol";
+import { EventKind, encodeServerEvent, type TEventKind, type TUserEventKind } from "@parley/protocol";
 
 /** One entry of a conversation's log, as persisted and as pushed. */
 export type ConversationEvent = {
@@ -18,7 +18,21 @@ export type ConversationEvent = {
   actorId: string | null;
   payload: Record<string, unknown>;
   createdAt: Date;
+  /**
+   * Conversation.membersSeq as this event committed: the seq of the latest event that may have
+   * changed the member list (MEMBER_LIST_KINDS). Set by every writer on what it hands the sink
+   * (absent on entries read back from the log); never on the wire. The fan-out keeps a member list
+   * while this stays the same, and reloads it when it is absent.
+   */
+  membersSeq?: number;
 };
+
+/** Kinds after which a conversation's member list may differ (each sets Conversation.membersSeq). */
+export const MEMBER_LIST_KINDS: ReadonlySet<TEventKind> = new Set<TEventKind>([
+  EventKind.MemberJoined,
+  EventKind.MemberLeft,
+  EventKind.ConversationUpdated,
+]);
 
 /** One entry of a user's own log, as persisted and as pushed. */
 export type UserEventRecord = {
@@ -132,6 +146,46 @@ export function getEventSink(): EventSink {
   holder[SINK_KEY] ??= new MemoryEventBus();
   return holder[SINK_KEY];
 }
+
+/**
+ * Writes of this process that may still hand events of a conversation to the sink: each write
+ * counts itself in (`begin`) before it can take a seq, and out (`end`) just before its committed
+ * events reach the sink, or when it gives up. A conversation's writes commit in seq order (row
+ * lock), so when the fan-out sees a gap in seqs while no write of this process is counted for the
+ * conversation, the missing seqs were committed by another process and are not worth waiting for.
+ * On globalThis for the same reason as the sink (one count for Next's copy of core and ours).
+ */
+export type WritesInFlight = {
+  begin(conversationIds: Iterable<string>): void;
+  end(conversationIds: Iterable<string>): void;
+  has(conversationId: string): boolean;
+};
+
+const WRITES_KEY = Symbol.for("parley.writesInFlight");
+const writesHolder = globalThis as typeof globalThis & { [WRITES_KEY]?: Map<string, number> };
+
+function writeCounts(): Map<string, number> {
+  writesHolder[WRITES_KEY] ??= new Map();
+  return writesHolder[WRITES_KEY];
+}
+
+export const writesInFlight: WritesInFlight = {
+  begin(conversationIds) {
+    const counts = writeCounts();
+    for (const id of conversationIds) counts.set(id, (counts.get(id) ?? 0) + 1);
+  },
+  end(conversationIds) {
+    const counts = writeCounts();
+    for (const id of conversationIds) {
+      const left = (counts.get(id) ?? 0) - 1;
+      if (left > 0) counts.set(id, left);
+      else counts.delete(id);
+    }
+  },
+  has(conversationId) {
+    return writeCounts().has(conversationId);
+  },
+};
 
 /** Delivers committed events to the sink; a sink failure is logged, never surfaced to the writer. */
 export function publishCommitted(

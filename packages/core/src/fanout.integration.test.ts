@@ -8,7 +8,7 @@ import { MemoryEngine, MemoryHub } from "./engine/memory.ts";
 import { RedisEngine } from "./engine/redis.ts";
 import type { BusMessage, Engine } from "./engine/types.ts";
 import type { ConversationEvent } from "./events.ts";
-import { setEventSink } from "./events.ts";
+import { setEventSink, writesInFlight } from "./events.ts";
 import { createFanout, type Fanout } from "./fanout.ts";
 import { sendMessage } from "./messages/send.ts";
 
@@ -100,7 +100,7 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
   afterAll(() => backend.cleanup());
 
   /** alice on A, bob on B, carol on both, erin offline, dave (not a member) on A. */
-  async function world(options: { threshold?: number } = {}) {
+  async function world(options: { threshold?: number; reorderWaitMs?: number } = {}) {
     const [alice, bob, carol, dave, erin] = await Promise.all(
       ["alice", "bob", "carol", "dave", "erin"].map((name) => seedUser(t.db, { name })),
     );
@@ -122,6 +122,7 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
       db: t.db,
       engine: counted.engine,
       largeChannelThreshold: options.threshold,
+      reorderWaitMs: options.reorderWaitMs,
       logger: { warn: (...a) => logged.push(a), error: (...a) => logged.push(a) },
     });
     fanouts.push(fanout);
@@ -133,6 +134,7 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
     conversationId: string,
     seq: number,
     kind: ConversationEvent["kind"] = EventKind.MessageCreated,
+    membersSeq = 0,
   ): ConversationEvent => ({
     conversationId,
     seq,
@@ -140,7 +142,14 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
     actorId: null,
     payload: { n: seq },
     createdAt: new Date("2030-01-02T03:04:05.000Z"),
+    membersSeq,
   });
+
+  /** A member list change as another process would commit it (row + membersSeq), without the event. */
+  async function changeMembers(conversationId: string, membersSeq: number, change: () => Promise<unknown>) {
+    await change();
+    await t.db.conversation.update({ where: { id: conversationId }, data: { membersSeq } });
+  }
 
   it("sends one frame per gateway, to members only", async () => {
     const w = await world();
@@ -198,32 +207,46 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
     expect(w.inB.received).toEqual([]);
   });
 
-  it("reloads the member list after a join, not before", async () => {
+  it("keeps a member list while membersSeq holds, whoever wrote the events, and reloads when it moves", async () => {
     const w = await world();
     const { dave, alice, carol } = w.users;
     const id = w.channel.id;
+    const seqOf = (m: BusMessage) => (JSON.parse(m.frame) as { seq: number }).seq;
     w.fanout.conversationEvent(id, event(id, 1));
     await eventually(() => expect(w.inA.received).toHaveLength(1));
 
-    // dave becomes a member; until his member.joined event arrives, the cached list is used.
+    // dave's row appears, but the events still carry the membersSeq the list was read at: cached,
+    // across gaps in seq too (events 3 and 4 were committed by another process).
     await t.db.membership.create({ data: { conversationId: id, userId: dave.id } });
     w.fanout.conversationEvent(id, event(id, 2));
-    w.fanout.conversationEvent(id, event(id, 3, EventKind.MemberJoined));
-    w.fanout.conversationEvent(id, event(id, 4));
-    await eventually(() => expect(w.inA.received).toHaveLength(4));
-    const seqOf = (m: BusMessage) => (JSON.parse(m.frame) as { seq: number }).seq;
-    expect(w.inA.received.map(seqOf)).toEqual([1, 2, 3, 4]);
+    w.fanout.conversationEvent(id, event(id, 5));
+    await eventually(() => expect(w.inA.received).toHaveLength(3));
     expect(sortedUsers(w.inA.received[1])).toEqual([alice.id, carol.id].sort());
-    expect(sortedUsers(w.inA.received[2])).toEqual([alice.id, carol.id, dave.id].sort());
-    expect(sortedUsers(w.inA.received[3])).toEqual([alice.id, carol.id, dave.id].sort());
+    expect(sortedUsers(w.inA.received[2])).toEqual([alice.id, carol.id].sort());
 
-    // A change committed by another process shows up here as a seq gap: the list is reloaded.
-    await t.db.membership.delete({
-      where: { conversationId_userId: { conversationId: id, userId: dave.id } },
-    });
-    w.fanout.conversationEvent(id, event(id, 7));
+    // His member.joined (seq 6) moves membersSeq: that event and every later one see him.
+    await t.db.conversation.update({ where: { id }, data: { membersSeq: 6 } });
+    w.fanout.conversationEvent(id, event(id, 6, EventKind.MemberJoined, 6));
+    w.fanout.conversationEvent(id, event(id, 7, EventKind.MessageCreated, 6));
     await eventually(() => expect(w.inA.received).toHaveLength(5));
-    expect(sortedUsers(w.inA.received[4])).toEqual([alice.id, carol.id].sort());
+    expect(w.inA.received.map(seqOf)).toEqual([1, 2, 5, 6, 7]);
+    expect(sortedUsers(w.inA.received[3])).toEqual([alice.id, carol.id, dave.id].sort());
+    expect(sortedUsers(w.inA.received[4])).toEqual([alice.id, carol.id, dave.id].sort());
+
+    // He leaves in another process (member.left at seq 9, never seen here): the next event says so.
+    await changeMembers(id, 9, () =>
+      t.db.membership.delete({ where: { conversationId_userId: { conversationId: id, userId: dave.id } } }),
+    );
+    w.fanout.conversationEvent(id, event(id, 10, EventKind.MessageCreated, 9));
+    await eventually(() => expect(w.inA.received).toHaveLength(6));
+    expect(sortedUsers(w.inA.received[5])).toEqual([alice.id, carol.id].sort());
+
+    // An event read back from the log carries no membersSeq: it reloads (and finds dave again).
+    await t.db.membership.create({ data: { conversationId: id, userId: dave.id } });
+    const { membersSeq: _unknown, ...unstamped } = event(id, 11);
+    w.fanout.conversationEvent(id, unstamped);
+    await eventually(() => expect(w.inA.received).toHaveLength(7));
+    expect(sortedUsers(w.inA.received[6])).toEqual([alice.id, carol.id, dave.id].sort());
   });
 
   it("keeps a conversation's events in seq order per gateway", async () => {
@@ -235,10 +258,15 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
     expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   });
 
-  it("publishes events that reach it out of order in seq order", async () => {
+  it("publishes events that reach it out of order in seq order while its writes are in flight", async () => {
     const w = await world();
     const id = w.channel.id;
-    for (const seq of [1, 3, 2, 5, 4, 6]) w.fanout.conversationEvent(id, event(id, seq));
+    writesInFlight.begin([id]);
+    try {
+      for (const seq of [1, 3, 2, 5, 4, 6]) w.fanout.conversationEvent(id, event(id, seq));
+    } finally {
+      writesInFlight.end([id]);
+    }
     await eventually(() => expect(w.inB.received).toHaveLength(6));
     const seqs = w.inB.received.map((m) => (JSON.parse(m.frame) as { seq: number }).seq);
     expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
@@ -247,15 +275,41 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
   it("releases held events when the missing seq never comes (committed elsewhere)", async () => {
     const w = await world();
     const id = w.channel.id;
-    w.fanout.conversationEvent(id, event(id, 1));
-    w.fanout.conversationEvent(id, event(id, 4));
-    w.fanout.conversationEvent(id, event(id, 3));
-    await eventually(() => expect(w.inB.received).toHaveLength(3));
+    writesInFlight.begin([id]); // a write of ours that ends up storing nothing
+    try {
+      w.fanout.conversationEvent(id, event(id, 1));
+      w.fanout.conversationEvent(id, event(id, 4));
+      w.fanout.conversationEvent(id, event(id, 3));
+      await eventually(() => expect(w.inB.received).toHaveLength(3));
+    } finally {
+      writesInFlight.end([id]);
+    }
     const seqs = w.inB.received.map((m) => (JSON.parse(m.frame) as { seq: number }).seq);
     expect(seqs).toEqual([1, 3, 4]);
     // A straggler behind the released ones still goes out (clients deduplicate by seq).
     w.fanout.conversationEvent(id, event(id, 2));
     await eventually(() => expect(w.inB.received).toHaveLength(4));
+  });
+
+  it("waits for a missing seq only while a write of this process could still bring it", async () => {
+    const w = await world({ reorderWaitMs: 60_000 });
+    const id = w.channel.id;
+    const seqsOf = () => w.inB.received.map((m) => (JSON.parse(m.frame) as { seq: number }).seq);
+    // No write of ours in flight: seq 2 was committed by another process; 3 goes out at once.
+    w.fanout.conversationEvent(id, event(id, 1));
+    w.fanout.conversationEvent(id, event(id, 3));
+    await eventually(() => expect(seqsOf()).toEqual([1, 3]));
+    // One in flight: 5 waits for 4 (here: for as long as the 60 s bound), then both go in order.
+    writesInFlight.begin([id]);
+    try {
+      w.fanout.conversationEvent(id, event(id, 5));
+      await sleep(QUIET_MS);
+      expect(seqsOf()).toEqual([1, 3]);
+    } finally {
+      writesInFlight.end([id]);
+    }
+    w.fanout.conversationEvent(id, event(id, 4));
+    await eventually(() => expect(seqsOf()).toEqual([1, 3, 4, 5]));
   });
 
   it("sends a user event to that user's gateways only", async () => {

@@ -11,25 +11,28 @@
  * subscribe for the conversations their connected users are members of). Only members are ever
  * targeted, public channel or not.
  *
- * Member lists are cached per conversation (LRU). An entry stays valid while this process sees
- * the conversation's seqs without a gap: every membership change is itself an event in the log,
- * so a gap (events committed by another process — web, another gateway) may hide one and forces
- * a reload, as does member.joined / member.left / conversation.updated. Large conversations only
- * use the list to pick the topic path, so their entry is reused for LARGE_ENTRY_TTL_MS regardless.
+ * Member lists are cached per conversation (LRU), each with the Conversation.membersSeq it was
+ * read at. Every writer stamps the events it commits with the conversation's membersSeq (the seq
+ * of the latest member.joined / member.left / conversation.updated), so a list is reused exactly
+ * while the events say membership has not changed since it was read, whichever process (web,
+ * another gateway) wrote them; otherwise it is read again (one statement: list and membersSeq
+ * from one snapshot). An event without membersSeq always reloads.
  *
  * Order: sends into one conversation commit in seq order, but their after-commit calls can reach
  * this sink slightly out of order (separate pool connections). An event that overtakes the seq
- * expected next is held for at most `reorderWaitMs` (default 10 ms) for the missing ones; then
- * everything held goes out in seq order anyway (the missing seq may have been committed by another
- * process; clients repair such gaps from the log). Targets are resolved concurrently, but
- * publishes are issued in that order per conversation (and per user), so one gateway receives a
- * conversation's events in seq order (ioredis sends a connection's commands in order).
+ * expected next is held for at most `reorderWaitMs` (default 10 ms) for the missing ones — but
+ * only while a write of this process that could still hand one over is in flight for the
+ * conversation (`writesInFlight`, events.ts). With none, the missing seqs were committed by another
+ * process (clients get them from that process's fan-out or repair the gap from the log), so
+ * everything held goes out at once in seq order; the timer is the bound when a write in flight
+ * ends up storing nothing. Targets are resolved concurrently, but publishes are issued in that
+ * order per conversation (and per user), so one gateway receives a conversation's events in seq
+ * order (ioredis sends a connection's commands in order).
  *
  * The sink never throws: failures are logged with the conversation and seq; clients recover
  * anything missed from the log through their cursors.
  */
-import type { Db } from "@parley/db";
-import { EventKind } from "@parley/protocol";
+import { type Db, sqlPool } from "@parley/db";
 import type { TEngineLogger } from "./engine/logger.ts";
 import type { BusHeader, Engine } from "./engine/types.ts";
 import {
@@ -38,6 +41,7 @@ import {
   encodeConversationEvent,
   encodeUserEvent,
   type UserEventRecord,
+  writesInFlight,
 } from "./events.ts";
 
 /** Options for createFanout. */
@@ -57,23 +61,13 @@ export type TFanoutOptions = {
 /** The fan-out sink; `close()` stops taking events and waits for the ones in flight. */
 export type Fanout = EventSink & { close(): Promise<void> };
 
-/** Kinds after which the cached member list of the conversation is reloaded. */
-const MEMBERSHIP_KINDS: ReadonlySet<string> = new Set([
-  EventKind.MemberJoined,
-  EventKind.MemberLeft,
-  EventKind.ConversationUpdated,
-]);
+/** A conversation's member ids as read at one membersSeq. */
+type MemberList = { userIds: string[]; membersSeq: number };
 
-/** How long a large conversation's cached list may be reused without checking seq continuity. */
-const LARGE_ENTRY_TTL_MS = 30_000;
-
-type MemberEntry = {
-  members: Promise<string[]>;
-  /** Highest seq of this conversation seen here since the list was loaded. */
-  seq: number;
-  loadedAt: number;
-  isLarge: boolean;
-};
+/** One statement, so the list and its membersSeq come from one snapshot. */
+const MEMBERS_SQL = `SELECT c."membersSeq", ARRAY(
+  SELECT m."userId"::text FROM "Membership" m WHERE m."conversationId" = c.id
+) AS "userIds" FROM "Conversation" c WHERE c.id = $1::uuid`;
 
 type Publish = () => Promise<void>;
 
@@ -105,7 +99,7 @@ export function createFanout(options: TFanoutOptions): Fanout {
   const threshold = options.largeChannelThreshold ?? DEFAULT_LARGE_CHANNEL_THRESHOLD;
   const cacheSize = options.memberCacheSize ?? 10_000;
   const logger = options.logger ?? console;
-  const cache = new Map<string, MemberEntry>();
+  const cache = new Map<string, Promise<MemberList>>();
   /** Per conversation / user: resolves once the latest queued job has issued its publishes. */
   const tails = new Map<string, Promise<void>>();
   const inFlight = new Set<Promise<unknown>>();
@@ -118,40 +112,52 @@ export function createFanout(options: TFanoutOptions): Fanout {
     void promise.finally(() => inFlight.delete(promise));
   };
 
-  function membersFor(event: ConversationEvent): Promise<string[]> {
-    const id = event.conversationId;
-    const entry = cache.get(id);
-    if (entry && !MEMBERSHIP_KINDS.has(event.kind)) {
-      const isUsable = entry.isLarge
-        ? Date.now() - entry.loadedAt < LARGE_ENTRY_TTL_MS
-        : event.seq <= entry.seq + 1;
-      if (isUsable) {
-        entry.seq = Math.max(entry.seq, event.seq);
-        cache.delete(id); // re-insert: most recently used last
-        cache.set(id, entry);
-        return entry.members;
-      }
-    }
-    const fresh: MemberEntry = {
-      members: db.membership
-        .findMany({ where: { conversationId: id }, select: { userId: true } })
-        .then((rows) => rows.map((row) => row.userId)),
-      seq: event.seq,
-      loadedAt: Date.now(),
-      isLarge: false,
-    };
-    cache.delete(id);
-    cache.set(id, fresh);
+  const pool = sqlPool(db);
+
+  /** Reads a conversation's members and membersSeq (a conversation that is gone: nobody). */
+  async function readMembers(conversationId: string): Promise<MemberList> {
+    const rows = pool
+      ? (
+          await pool.query<MemberList>({
+            name: "parley_fanout_members_v1",
+            text: MEMBERS_SQL,
+            values: [conversationId],
+          })
+        ).rows
+      : await db.$queryRawUnsafe<MemberList[]>(MEMBERS_SQL, conversationId);
+    return rows[0] ?? { userIds: [], membersSeq: -1 };
+  }
+
+  function load(conversationId: string): Promise<MemberList> {
+    const fresh = readMembers(conversationId);
+    cache.delete(conversationId);
+    cache.set(conversationId, fresh);
     if (cache.size > cacheSize) cache.delete(cache.keys().next().value!);
-    fresh.members.then(
-      (ids) => {
-        fresh.isLarge = ids.length > threshold;
-      },
-      () => {
-        if (cache.get(id) === fresh) cache.delete(id);
-      },
-    );
-    return fresh.members;
+    fresh.catch(() => {
+      if (cache.get(conversationId) === fresh) cache.delete(conversationId);
+    });
+    return fresh;
+  }
+
+  /** The members `event` goes to: the cached list while membersSeq says it still holds (file header). */
+  async function membersFor(event: ConversationEvent): Promise<string[]> {
+    const id = event.conversationId;
+    const wanted = event.membersSeq;
+    // A few looks: while one event awaits a list, another may have replaced it with a fresher one.
+    for (let look = 0; look < 3 && wanted !== undefined; look++) {
+      const entry = cache.get(id);
+      if (!entry) break;
+      const list = await entry.catch(() => undefined);
+      if (list && list.membersSeq >= wanted) {
+        if (cache.get(id) === entry) {
+          cache.delete(id); // re-insert: most recently used last
+          cache.set(id, entry);
+        }
+        return list.userIds;
+      }
+      if (cache.get(id) === entry) break;
+    }
+    return (await load(id)).userIds;
   }
 
   /** Queues a job under `key`: targets resolve now, publishes are issued after the previous job's. */
@@ -251,6 +257,10 @@ export function createFanout(options: TFanoutOptions): Fanout {
     }
     if (event.seq > r.next) {
       r.held.set(event.seq, event);
+      if (!writesInFlight.has(id)) {
+        release(r); // nothing of ours can fill the gap: it was committed elsewhere
+        return;
+      }
       const held = r;
       held.timer ??= setTimeout(() => release(held), reorderWaitMs);
       return;

@@ -12,7 +12,13 @@
 import type { Db } from "@parley/db";
 import type { TEventKind, TUserEventKind } from "@parley/protocol";
 import { ParleyError } from "./errors.ts";
-import { type ConversationEvent, publishCommitted, type UserEventRecord } from "./events.ts";
+import {
+  type ConversationEvent,
+  MEMBER_LIST_KINDS,
+  publishCommitted,
+  type UserEventRecord,
+  writesInFlight,
+} from "./events.ts";
 
 /** The client handed to an interactive transaction callback (Prisma's TransactionClient). */
 export type Tx = Omit<Db, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
@@ -22,6 +28,8 @@ export type Writer = {
   tx: Tx;
   conversationEvents: ConversationEvent[];
   userEvents: UserEventRecord[];
+  /** Conversations this write counted itself in for (writesInFlight); counted out after commit or rollback. */
+  counted: Set<string>;
 };
 
 /** Transaction timeouts: generous maxWait so bursts queue for a pooled connection instead of failing. */
@@ -30,11 +38,20 @@ const TX_OPTIONS = { maxWait: 15_000, timeout: 20_000 } as const;
 /** Runs `fn` in one transaction; events it appended go to the EventSink after commit. */
 export async function inWriteTx<T>(db: Db, fn: (w: Writer) => Promise<T>): Promise<T> {
   let writer: Writer | undefined;
-  const result = await db.$transaction(async (tx) => {
-    writer = { tx, conversationEvents: [], userEvents: [] };
-    return fn(writer);
-  }, TX_OPTIONS);
-  if (writer) publishCommitted(writer.conversationEvents, writer.userEvents);
+  let result: T;
+  try {
+    result = await db.$transaction(async (tx) => {
+      writer = { tx, conversationEvents: [], userEvents: [], counted: new Set() };
+      return fn(writer);
+    }, TX_OPTIONS);
+  } catch (err) {
+    if (writer) writesInFlight.end(writer.counted);
+    throw err;
+  }
+  if (writer) {
+    writesInFlight.end(writer.counted);
+    publishCommitted(writer.conversationEvents, writer.userEvents);
+  }
   return result;
 }
 
@@ -50,19 +67,26 @@ export async function appendConversationEvent(
   payload: Record<string, unknown>,
 ): Promise<ConversationEvent> {
   const createdAt = new Date();
-  const rows = await w.tx.$queryRaw<{ seq: number }[]>`
+  if (!w.counted.has(conversationId)) {
+    w.counted.add(conversationId);
+    writesInFlight.begin([conversationId]);
+  }
+  const changesMembers = MEMBER_LIST_KINDS.has(kind);
+  const rows = await w.tx.$queryRaw<{ seq: number; membersSeq: number }[]>`
     WITH c AS (
-      UPDATE "Conversation" SET "lastSeq" = "lastSeq" + 1
+      UPDATE "Conversation" SET "lastSeq" = "lastSeq" + 1,
+        "membersSeq" = CASE WHEN ${changesMembers} THEN "lastSeq" + 1 ELSE "membersSeq" END
       WHERE id = ${conversationId}::uuid AND "archivedAt" IS NULL
-      RETURNING id, "lastSeq"
+      RETURNING id, "lastSeq", "membersSeq"
     )
     INSERT INTO "Event" ("conversationId", seq, kind, "actorId", payload, "createdAt")
     SELECT c.id, c."lastSeq", ${kind}::text, ${actorId}::uuid, ${JSON.stringify(payload)}::jsonb, ${createdAt}::timestamp(3)
     FROM c
-    RETURNING seq`;
-  const seq = rows[0]?.seq;
-  if (seq === undefined) throw new ParleyError("FORBIDDEN", "This conversation is archived");
-  const event: ConversationEvent = { conversationId, seq, kind, actorId, payload, createdAt };
+    RETURNING seq, (SELECT "membersSeq" FROM c) AS "membersSeq"`;
+  const row = rows[0];
+  if (row === undefined) throw new ParleyError("FORBIDDEN", "This conversation is archived");
+  const { seq, membersSeq } = row;
+  const event: ConversationEvent = { conversationId, seq, kind, actorId, payload, createdAt, membersSeq };
   w.conversationEvents.push(event);
   return event;
 }

@@ -28,7 +28,7 @@ import type { Db, SqlPool } from "@parley/db";
 import { EventKind, parseMentions } from "@parley/protocol";
 import type { Actor } from "../actor.ts";
 import { ParleyError } from "../errors.ts";
-import { type ConversationEvent, publishCommitted } from "../events.ts";
+import { type ConversationEvent, publishCommitted, writesInFlight } from "../events.ts";
 import { uuidv7 } from "../ids.ts";
 import {
   duplicateOf,
@@ -125,14 +125,14 @@ WITH inp AS (
     AS t(i, id, conv, sender, "clientMsgId", body, root, "alsoInChannel", mentioned, "mentionsAll", payload, at)
 ), locked AS (
   -- By index (= ANY of the array), in id order: no deadlock between batches.
-  SELECT c.id FROM "Conversation" c
+  SELECT c.id, c."membersSeq" FROM "Conversation" c
   WHERE c.id = ANY($3::uuid[]) AND c."archivedAt" IS NULL
   ORDER BY c.id
   FOR UPDATE
 ), held AS MATERIALIZED (
   -- Sets and maps below are jsonb objects looked up per send (O(log n)), never joins between CTEs:
   -- the planner cannot know their sizes, and its nested loops over two of them were quadratic.
-  SELECT coalesce(jsonb_object_agg(id::text, true), '{}') AS m FROM locked
+  SELECT coalesce(jsonb_object_agg(id::text, "membersSeq"), '{}') AS m FROM locked
 ), ok AS (
   SELECT inp.* FROM inp
   CROSS JOIN LATERAL (
@@ -176,7 +176,7 @@ WITH inp AS (
     "lastReplyAt" = ((SELECT r.m FROM replies r) -> m.id::text ->> 1)::timestamp(3)
   WHERE m.id = ANY((SELECT ids FROM replies)::uuid[])
 )
-SELECT i, seq FROM numbered`;
+SELECT i, seq, ((SELECT m FROM held) ->> conv::text)::int AS "membersSeq" FROM numbered`;
 
 /** A send the pre-read let through, with what the write needs. */
 type Writable = {
@@ -186,6 +186,9 @@ type Writable = {
   /** `payload` as the write stores it. */
   payloadJson: string;
 };
+
+/** What the write statement answers for a stored send. */
+type Written = { seq: number; membersSeq: number };
 
 /** Collects sends for one database and writes them in batches. */
 export class SendBatcher {
@@ -288,24 +291,28 @@ export class SendBatcher {
     }
     if (writable.length === 0) return;
 
-    let seqs: Map<number, number>;
+    let seqs: Map<number, Written>;
+    const conversationIds = new Set(writable.map((w) => w.p.data.conversationId));
+    writesInFlight.begin(conversationIds);
     try {
       seqs = await this.write(writable);
     } catch {
+      writesInFlight.end(conversationIds);
       // Nothing of the statement was written: each send alone answers exactly (duplicates too).
       await this.alone(writable.map((w) => w.p));
       return;
     }
+    writesInFlight.end(conversationIds);
     const events: ConversationEvent[] = [];
     const done: { p: Pending; result: SendResult }[] = [];
     const refused: Pending[] = [];
     for (const [i, w] of writable.entries()) {
-      const seq = seqs.get(i);
-      if (seq === undefined) {
+      const written = seqs.get(i);
+      if (written === undefined) {
         refused.push(w.p);
         continue;
       }
-      const sent = sentMessage(w.p.actor, w.p.data, { ...w.stored, seq }, w.payload);
+      const sent = sentMessage(w.p.actor, w.p.data, { ...w.stored, ...written }, w.payload);
       events.push(sent.event);
       done.push({ p: w.p, result: { message: sent.message, duplicate: false } });
     }
@@ -343,10 +350,10 @@ export class SendBatcher {
     return new Map(result.rows.map((row) => [row.i, row]));
   }
 
-  /** The one write statement; returns the seq of each stored send by index in `writable`. */
-  private async write(writable: readonly Writable[]): Promise<Map<number, number>> {
-    const result = await this.pool.query<{ i: number; seq: number }>({
-      name: "parley_send_write_v4",
+  /** The one write statement; returns the seq (and membersSeq) of each stored send by index in `writable`. */
+  private async write(writable: readonly Writable[]): Promise<Map<number, Written>> {
+    const result = await this.pool.query<Written & { i: number }>({
+      name: "parley_send_write_v5",
       text: WRITE_SQL,
       values: [
         writable.map((_, i) => i),
@@ -363,7 +370,7 @@ export class SendBatcher {
         writable.map((w) => w.stored.createdAt.toISOString()),
       ],
     });
-    return new Map(result.rows.map((row) => [row.i, row.seq]));
+    return new Map(result.rows.map((row) => [row.i, row]));
   }
 
   /** Each send on its own, one after another (the fallback when a batch statement failed). */

@@ -30,7 +30,7 @@ import { EventKind, parseMentions } from "@parley/protocol";
 import { loadAccess, NotFound, notFound, requireMember, requireNotArchived } from "../access.ts";
 import type { Actor } from "../actor.ts";
 import { ParleyError } from "../errors.ts";
-import { type ConversationEvent, publishCommitted } from "../events.ts";
+import { type ConversationEvent, publishCommitted, writesInFlight } from "../events.ts";
 import { uuidv7 } from "../ids.ts";
 import { mentionedMembersSql } from "../mentions.ts";
 import { type AttachmentDto, attachmentSelect, type MessageDto, toAttachmentDto } from "../messages.ts";
@@ -95,7 +95,7 @@ export type StoredSend = {
 export function sentMessage(
   actor: Actor,
   data: SendInput,
-  stored: StoredSend & { seq: number },
+  stored: StoredSend & { seq: number; membersSeq: number },
   payload: ReturnType<typeof eventPayload>,
 ): { event: ConversationEvent; message: MessageDto } {
   const threadRootId = data.threadRootId ?? null;
@@ -107,6 +107,7 @@ export function sentMessage(
     actorId: actor.userId,
     payload,
     createdAt: stored.createdAt,
+    membersSeq: stored.membersSeq,
   };
   return {
     event,
@@ -207,9 +208,10 @@ export async function sendOne(db: Db, actor: Actor, data: SendInput): Promise<Se
     attachments,
   };
   const payload = eventPayload(actor, data, stored);
-  let rows: { seq: number }[];
+  let rows: { seq: number; membersSeq: number }[];
+  writesInFlight.begin([conversationId]);
   try {
-    rows = await db.$queryRaw<{ seq: number }[]>`
+    rows = await db.$queryRaw<{ seq: number; membersSeq: number }[]>`
       WITH files AS (
         SELECT id FROM "Attachment"
         WHERE id = ANY(${attachmentIds}::uuid[]) AND "uploaderId" = ${actor.userId}::uuid
@@ -228,7 +230,7 @@ export async function sendOne(db: Db, actor: Actor, data: SendInput): Promise<Se
             WHERE id = ${threadRootId}::uuid AND "conversationId" = ${conversationId}::uuid
               AND "threadRootId" IS NULL AND "deletedAt" IS NULL
           ))
-        RETURNING id, "lastSeq"
+        RETURNING id, "lastSeq", "membersSeq"
       ), e AS (
         INSERT INTO "Event" ("conversationId", seq, kind, "actorId", payload, "createdAt")
         SELECT c.id, c."lastSeq", ${EventKind.MessageCreated}::text, ${actor.userId}::uuid,
@@ -249,17 +251,19 @@ export async function sendOne(db: Db, actor: Actor, data: SendInput): Promise<Se
         UPDATE "Attachment" SET "messageId" = ${id}::uuid
         WHERE id IN (SELECT id FROM files) AND EXISTS (SELECT 1 FROM msg)
       )
-      SELECT seq FROM msg`;
+      SELECT seq, (SELECT "membersSeq" FROM c) AS "membersSeq" FROM msg`;
   } catch (err) {
+    writesInFlight.end([conversationId]);
     if (!isUniqueViolation(err)) throw err;
     // A concurrent send with the same clientMsgId won the race.
     const duplicate = await storedMeanwhile(db, actor, data);
     if (!duplicate) throw err;
     return duplicate;
   }
-  const seq = rows[0]?.seq;
-  if (seq === undefined) return explainRefusal(db, actor, data);
-  const sent = sentMessage(actor, data, { ...stored, seq }, payload);
+  writesInFlight.end([conversationId]);
+  const row = rows[0];
+  if (row === undefined) return explainRefusal(db, actor, data);
+  const sent = sentMessage(actor, data, { ...stored, ...row }, payload);
   publishCommitted([sent.event]);
   return { message: sent.message, duplicate: false };
 }

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Conversation" ADD COLUMN     "membersSeq" INTEGER NOT NULL DEFAULT 0;
