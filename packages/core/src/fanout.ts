@@ -32,7 +32,7 @@
  * The sink never throws: failures are logged with the conversation and seq; clients recover
  * anything missed from the log through their cursors.
  */
-import { type Db, sqlPool } from "@parley/db";
+import type { Db } from "@parley/db";
 import type { TEngineLogger } from "./engine/logger.ts";
 import type { BusHeader, Engine } from "./engine/types.ts";
 import {
@@ -43,6 +43,7 @@ import {
   type UserEventRecord,
   writesInFlight,
 } from "./events.ts";
+import { type HotStatement, hotQuery } from "./hot-sql.ts";
 
 /** Options for createFanout. */
 export type TFanoutOptions = {
@@ -65,9 +66,12 @@ export type Fanout = EventSink & { close(): Promise<void> };
 type MemberList = { userIds: string[]; membersSeq: number };
 
 /** One statement, so the list and its membersSeq come from one snapshot. */
-const MEMBERS_SQL = `SELECT c."membersSeq", ARRAY(
-  SELECT m."userId"::text FROM "Membership" m WHERE m."conversationId" = c.id
-) AS "userIds" FROM "Conversation" c WHERE c.id = $1::uuid`;
+const MEMBERS_SQL: HotStatement = {
+  name: "parley_fanout_members_v1",
+  text: `SELECT c."membersSeq", ARRAY(
+    SELECT m."userId"::text FROM "Membership" m WHERE m."conversationId" = c.id
+  ) AS "userIds" FROM "Conversation" c WHERE c.id = $1::uuid`,
+};
 
 type Publish = () => Promise<void>;
 
@@ -112,19 +116,9 @@ export function createFanout(options: TFanoutOptions): Fanout {
     void promise.finally(() => inFlight.delete(promise));
   };
 
-  const pool = sqlPool(db);
-
   /** Reads a conversation's members and membersSeq (a conversation that is gone: nobody). */
   async function readMembers(conversationId: string): Promise<MemberList> {
-    const rows = pool
-      ? (
-          await pool.query<MemberList>({
-            name: "parley_fanout_members_v1",
-            text: MEMBERS_SQL,
-            values: [conversationId],
-          })
-        ).rows
-      : await db.$queryRawUnsafe<MemberList[]>(MEMBERS_SQL, conversationId);
+    const rows = await hotQuery<MemberList>(db, MEMBERS_SQL, [conversationId]);
     return rows[0] ?? { userIds: [], membersSeq: -1 };
   }
 

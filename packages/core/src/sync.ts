@@ -24,12 +24,13 @@
  *
  * To extend: new statuses need a protocol change (ZSyncStatus) first.
  */
-import { type ConversationKind, type Db, Prisma } from "@parley/db";
+import type { ConversationKind, Db } from "@parley/db";
 import type { TEventKind, TSyncStatus, TUserEventKind } from "@parley/protocol";
 import { MAX_SYNC_CURSORS, SYNC_PAGE_SIZE } from "@parley/protocol";
 import type { Actor } from "./actor.ts";
 import { ParleyError } from "./errors.ts";
 import type { ConversationEvent, UserEventRecord } from "./events.ts";
+import { type HotStatement, hotQuery } from "./hot-sql.ts";
 
 /** Most log entries replayed per conversation (and for the user log) by one sync. */
 export const DEFAULT_SYNC_PAGE_SIZE = SYNC_PAGE_SIZE;
@@ -103,16 +104,10 @@ export async function syncSince(
 
   // One round trip for every conversation's metadata and the user log's position (a caught-up
   // client's whole hello): the user row, joined to the asked-for conversations.
-  const metaRows = await db.$queryRaw<(MetaRow & { id: string | null; userLastSeq: number })[]>`
-    SELECT u."lastEventSeq" AS "userLastSeq", x.id, x.kind, x."lastSeq", x."isMember"
-    FROM "User" u
-    LEFT JOIN LATERAL (
-      SELECT q.id, c.kind::text AS kind, c."lastSeq", (m."userId" IS NOT NULL) AS "isMember"
-      FROM unnest(${ids}::uuid[]) AS q(id)
-      LEFT JOIN "Conversation" c ON c.id = q.id
-      LEFT JOIN "Membership" m ON m."conversationId" = q.id AND m."userId" = u.id
-    ) x ON true
-    WHERE u.id = ${actor.userId}::uuid`;
+  const metaRows = await hotQuery<MetaRow & { id: string | null; userLastSeq: number }>(db, META_SQL, [
+    actor.userId,
+    ids,
+  ]);
   const userLastSeq = metaRows[0]?.userLastSeq ?? 0;
   const meta = metaRows.filter((r): r is MetaRow & { id: string; userLastSeq: number } => r.id !== null);
   const metaById = new Map(meta.map((r) => [r.id, r]));
@@ -147,9 +142,7 @@ export async function syncSince(
   if (wanted.length > 0 && options.encode) {
     await loadFrames(db, wanted, conversations);
   } else if (wanted.length > 0) {
-    const rows = await db.$queryRaw<EventRow[]>`
-      SELECT e."conversationId", e.seq, e.kind, e."actorId", e.payload, e."createdAt"
-      ${wantedEventsSql(wanted)}`;
+    const rows = await hotQuery<EventRow>(db, EVENTS_SQL, wantedValues(wanted));
     const byId = new Map(conversations.map((c) => [c.conversationId, c]));
     for (const r of rows) {
       byId.get(r.conversationId)?.events.push({
@@ -171,11 +164,11 @@ export async function syncSince(
   if (input.userCursor === undefined || input.userCursor >= userLastSeq) {
     return { conversations, notFound, userEvents: [], userSeq: userLastSeq, userStatus: "ok" };
   }
-  const userRows = await db.$queryRaw<UserEventRow[]>`
-    SELECT seq, kind, payload, "createdAt" FROM "UserEvent"
-    WHERE "userId" = ${actor.userId}::uuid AND seq > ${input.userCursor}::int
-    ORDER BY seq
-    LIMIT ${pageSize + 1}::int`;
+  const userRows = await hotQuery<UserEventRow>(db, USER_EVENTS_SQL, [
+    actor.userId,
+    input.userCursor,
+    pageSize + 1,
+  ]);
   const isMore = userRows.length > pageSize;
   const userEvents = userRows.slice(0, pageSize).map((r) => ({
     userId: actor.userId,
@@ -194,11 +187,23 @@ export async function syncSince(
   };
 }
 
-/** FROM … ORDER BY for the events of each wanted range (after `after`, at most `take`), in seq order. */
-function wantedEventsSql(wanted: readonly { id: string; after: number; take: number }[]): Prisma.Sql {
-  return Prisma.sql`
-    FROM unnest(${wanted.map((w) => w.id)}::uuid[], ${wanted.map((w) => w.after)}::int[],
-                ${wanted.map((w) => w.take)}::int[]) AS q(id, after, take)
+/** One round trip: the user log's position joined to each asked-for conversation's meta and access. */
+const META_SQL: HotStatement = {
+  name: "parley_sync_meta_v1",
+  text: `SELECT u."lastEventSeq" AS "userLastSeq", x.id, x.kind, x."lastSeq", x."isMember"
+    FROM "User" u
+    LEFT JOIN LATERAL (
+      SELECT q.id, c.kind::text AS kind, c."lastSeq", (m."userId" IS NOT NULL) AS "isMember"
+      FROM unnest($2::uuid[]) AS q(id)
+      LEFT JOIN "Conversation" c ON c.id = q.id
+      LEFT JOIN "Membership" m ON m."conversationId" = q.id AND m."userId" = u.id
+    ) x ON true
+    WHERE u.id = $1::uuid`,
+};
+
+/** FROM … ORDER BY for the events of each wanted range ($1 ids, $2 after, $3 take), in seq order. */
+const WANTED_EVENTS = `
+    FROM unnest($1::uuid[], $2::int[], $3::int[]) AS q(id, after, take)
     CROSS JOIN LATERAL (
       SELECT x."conversationId", x.seq, x.kind, x."actorId", x.payload, x."createdAt"
       FROM "Event" x
@@ -207,7 +212,37 @@ function wantedEventsSql(wanted: readonly { id: string; after: number; take: num
       LIMIT q.take
     ) e
     ORDER BY e."conversationId", e.seq`;
+
+function wantedValues(wanted: readonly { id: string; after: number; take: number }[]): unknown[] {
+  return [wanted.map((w) => w.id), wanted.map((w) => w.after), wanted.map((w) => w.take)];
 }
+
+const EVENTS_SQL: HotStatement = {
+  name: "parley_sync_events_v1",
+  text: `SELECT e."conversationId", e.seq, e.kind, e."actorId", e.payload,
+      e."createdAt" AT TIME ZONE 'UTC' AS "createdAt"
+    ${WANTED_EVENTS}`,
+};
+
+/** The frames of the wanted ranges (see loadFrames). */
+const FRAMES_SQL: HotStatement = {
+  name: "parley_sync_frames_v1",
+  text: `SELECT e."conversationId", e.seq,
+      '{"type":"event","conversationId":"' || e."conversationId"::text || '","seq":' || e.seq::text
+        || ',"kind":' || to_json(e.kind)::text
+        || ',"actorId":' || COALESCE('"' || e."actorId"::text || '"', 'null')
+        || ',"payload":' || e.payload::text
+        || ',"createdAt":"' || to_char(e."createdAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"}' AS frame
+    ${WANTED_EVENTS}`,
+};
+
+const USER_EVENTS_SQL: HotStatement = {
+  name: "parley_sync_user_events_v1",
+  text: `SELECT seq, kind, payload, "createdAt" AT TIME ZONE 'UTC' AS "createdAt" FROM "UserEvent"
+    WHERE "userId" = $1::uuid AND seq > $2::int
+    ORDER BY seq
+    LIMIT $3::int`,
+};
 
 /**
  * The `event` frames of the wanted ranges, built by Postgres in encodeServerEvent's field order:
@@ -220,14 +255,11 @@ async function loadFrames(
   wanted: readonly { id: string; after: number; take: number }[],
   conversations: SyncConversation[],
 ): Promise<void> {
-  const rows = await db.$queryRaw<{ conversationId: string; seq: number; frame: string }[]>`
-    SELECT e."conversationId", e.seq,
-      '{"type":"event","conversationId":"' || e."conversationId"::text || '","seq":' || e.seq::text
-        || ',"kind":' || to_json(e.kind)::text
-        || ',"actorId":' || COALESCE('"' || e."actorId"::text || '"', 'null')
-        || ',"payload":' || e.payload::text
-        || ',"createdAt":"' || to_char(e."createdAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"}' AS frame
-    ${wantedEventsSql(wanted)}`;
+  const rows = await hotQuery<{ conversationId: string; seq: number; frame: string }>(
+    db,
+    FRAMES_SQL,
+    wantedValues(wanted),
+  );
   const byId = new Map<string, { conversation: SyncConversation; frames: string[]; last: number }>();
   for (const c of conversations) {
     const entry = { conversation: c, frames: [] as string[], last: 0 };
