@@ -84,6 +84,47 @@ function asPayload(value: unknown): Record<string, unknown> {
   return parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
 }
 
+/** What a sync needs to know first: whose log, and which conversations' positions. */
+export type SyncMetaRequest = { userId: string; conversationIds: readonly string[] };
+
+/** The user log's last seq and, per asked-for conversation that exists, its kind, lastSeq and the user's membership. */
+export type SyncMeta = { userLastSeq: number; conversations: Map<string, MetaRow> };
+
+/**
+ * The metadata of many syncs in ONE statement (a storm of hellos: one round trip, not one per
+ * socket), in the order of `requests`. A user that does not exist gets lastSeq 0 and no
+ * conversations (everything it asked for is then not found).
+ */
+export async function loadSyncMetas(db: Db, requests: readonly SyncMetaRequest[]): Promise<SyncMeta[]> {
+  const index: number[] = [];
+  const users: string[] = [];
+  const conversationIds: (string | null)[] = [];
+  for (const [i, request] of requests.entries()) {
+    if (request.conversationIds.length === 0) {
+      index.push(i);
+      users.push(request.userId);
+      conversationIds.push(null);
+    }
+    for (const id of request.conversationIds) {
+      index.push(i);
+      users.push(request.userId);
+      conversationIds.push(id);
+    }
+  }
+  const rows = await hotQuery<MetaRow & { i: number; id: string | null; userLastSeq: number }>(db, META_SQL, [
+    index,
+    users,
+    conversationIds,
+  ]);
+  const metas: SyncMeta[] = requests.map(() => ({ userLastSeq: 0, conversations: new Map() }));
+  for (const row of rows) {
+    const meta = metas[row.i]!;
+    meta.userLastSeq = row.userLastSeq;
+    if (row.id !== null && row.kind !== null) meta.conversations.set(row.id, row);
+  }
+  return metas;
+}
+
 /**
  * The events a client misses since its cursors, with a status per conversation; see the file
  * header. Conversations come back in the order of `cursors`; events in seq order.
@@ -92,7 +133,13 @@ export async function syncSince(
   db: Db,
   actor: Actor,
   input: SyncInput,
-  options: { pageSize?: number; maxEvents?: number; encode?: boolean } = {},
+  options: {
+    pageSize?: number;
+    maxEvents?: number;
+    encode?: boolean;
+    /** How the metadata is read (default: loadSyncMetas for this one request). */
+    loadMeta?: (request: SyncMetaRequest) => Promise<SyncMeta>;
+  } = {},
 ): Promise<SyncResult> {
   const pageSize = options.pageSize ?? DEFAULT_SYNC_PAGE_SIZE;
   let budget = options.maxEvents ?? DEFAULT_SYNC_MAX_EVENTS;
@@ -103,14 +150,11 @@ export async function syncSince(
   const ids = entries.map(([id]) => id);
 
   // One round trip for every conversation's metadata and the user log's position (a caught-up
-  // client's whole hello): the user row, joined to the asked-for conversations.
-  const metaRows = await hotQuery<MetaRow & { id: string | null; userLastSeq: number }>(db, META_SQL, [
-    actor.userId,
-    ids,
-  ]);
-  const userLastSeq = metaRows[0]?.userLastSeq ?? 0;
-  const meta = metaRows.filter((r): r is MetaRow & { id: string; userLastSeq: number } => r.id !== null);
-  const metaById = new Map(meta.map((r) => [r.id, r]));
+  // client's whole hello); the gateway coalesces those of concurrent connects (loadSyncMetas).
+  const request: SyncMetaRequest = { userId: actor.userId, conversationIds: ids };
+  const { userLastSeq, conversations: metaById } = options.loadMeta
+    ? await options.loadMeta(request)
+    : (await loadSyncMetas(db, [request]))[0]!;
 
   const conversations: SyncConversation[] = [];
   const notFound: string[] = [];
@@ -187,18 +231,21 @@ export async function syncSince(
   };
 }
 
-/** One round trip: the user log's position joined to each asked-for conversation's meta and access. */
+/**
+ * Per (request, user, conversation) triple — one triple with a null conversation for a request
+ * without cursors — the user log's position and the conversation's meta and the user's
+ * membership. Index probes only (LATERAL … LIMIT 1), whatever the table statistics say.
+ */
 const META_SQL: HotStatement = {
-  name: "parley_sync_meta_v1",
-  text: `SELECT u."lastEventSeq" AS "userLastSeq", x.id, x.kind, x."lastSeq", x."isMember"
-    FROM "User" u
+  name: "parley_sync_meta_v2",
+  text: `SELECT p.i, u."lastEventSeq" AS "userLastSeq", p.cid AS id, c.kind::text AS kind, c."lastSeq",
+      (mm.one IS NOT NULL) AS "isMember"
+    FROM unnest($1::int[], $2::uuid[], $3::uuid[]) AS p(i, uid, cid)
+    CROSS JOIN LATERAL (SELECT "lastEventSeq" FROM "User" WHERE id = p.uid LIMIT 1) u
+    LEFT JOIN LATERAL (SELECT kind, "lastSeq" FROM "Conversation" WHERE id = p.cid LIMIT 1) c ON true
     LEFT JOIN LATERAL (
-      SELECT q.id, c.kind::text AS kind, c."lastSeq", (m."userId" IS NOT NULL) AS "isMember"
-      FROM unnest($2::uuid[]) AS q(id)
-      LEFT JOIN "Conversation" c ON c.id = q.id
-      LEFT JOIN "Membership" m ON m."conversationId" = q.id AND m."userId" = u.id
-    ) x ON true
-    WHERE u.id = $1::uuid`,
+      SELECT 1 AS one FROM "Membership" WHERE "conversationId" = p.cid AND "userId" = p.uid LIMIT 1
+    ) mm ON true`,
 };
 
 /** FROM … ORDER BY for the events of each wanted range ($1 ids, $2 after, $3 take), in seq order. */

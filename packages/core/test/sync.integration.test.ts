@@ -6,7 +6,7 @@ import { listMembershipSummaries } from "../src/connect-state.ts";
 import { addMembers, createChannel, markRead, openDm, removeMember } from "../src/conversations.ts";
 import { encodeConversationEvent } from "../src/events.ts";
 import { sendMessage } from "../src/messages/send.ts";
-import { syncSince } from "../src/sync.ts";
+import { loadSyncMetas, syncSince } from "../src/sync.ts";
 import { channelName, expectParley, newActor, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
@@ -35,7 +35,12 @@ describe("syncSince", () => {
     expect(ra!.events.map((e) => e.seq)).toEqual([cursorA + 1, cursorA + 2, cursorA + 3]);
     expect(ra!.events.map((e) => (e.payload.message as { body: string }).body)).toEqual(["a2", "a3", "a4"]);
     expect(ra!.events[0]).toMatchObject({ kind: "message.created", actorId: alice.userId });
-    expect(ra!.events[0]!.createdAt).toBeInstanceOf(Date);
+    // The stored UTC instant, exactly (the hot-path statement reads it as timestamptz).
+    const storedEvent = await t.db.event.findUniqueOrThrow({
+      where: { conversationId_seq: { conversationId: a.id, seq: cursorA + 1 } },
+      select: { createdAt: true },
+    });
+    expect(ra!.events[0]!.createdAt.toISOString()).toBe(storedEvent.createdAt.toISOString());
     expect(rb).toMatchObject({ conversationId: b.id, status: "ok", lastSeq: cursorB + 1 });
     expect(rb!.events.map((e) => e.seq)).toEqual([cursorB + 1]);
 
@@ -198,5 +203,43 @@ describe("syncSince", () => {
       );
       expect(frames.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("loadSyncMetas", () => {
+  it("answers many syncs' metadata in one statement, each in the order asked and only with what its user may know", async () => {
+    const [alice, bob, carol] = await Promise.all([newActor(t.db), newActor(t.db), newActor(t.db)]);
+    const open = await createChannel(t.db, alice, { name: channelName() });
+    const secret = await createChannel(t.db, alice, { name: channelName(), isPrivate: true });
+    await send(alice, secret.id, "s1");
+    const dm = await openDm(t.db, bob, { userIds: [carol.userId] });
+    const unknown = randomUUID();
+    const metas = await loadSyncMetas(t.db, [
+      { userId: alice.userId, conversationIds: [open.id, secret.id, unknown] },
+      { userId: bob.userId, conversationIds: [secret.id, dm.id] },
+      { userId: carol.userId, conversationIds: [] },
+      { userId: randomUUID(), conversationIds: [open.id] },
+    ]);
+    expect(metas).toHaveLength(4);
+    const [a, b, c, ghost] = metas;
+    expect([...a!.conversations.keys()].sort()).toEqual([open.id, secret.id].sort());
+    expect(a!.conversations.get(secret.id)).toMatchObject({ kind: "private_channel", isMember: true });
+    expect(a!.conversations.get(secret.id)!.lastSeq).toBe(secret.lastSeq + 1);
+    // bob is told the private channel exists but not that he is a member: syncSince then hides it.
+    expect(b!.conversations.get(secret.id)).toMatchObject({ isMember: false });
+    expect(b!.conversations.get(dm.id)).toMatchObject({ kind: "dm", isMember: true });
+    const users = await t.db.user.findMany({
+      where: { id: { in: [alice.userId, bob.userId, carol.userId] } },
+      select: { id: true, lastEventSeq: true },
+    });
+    const lastOf = (id: string) => users.find((u) => u.id === id)!.lastEventSeq;
+    expect([a!.userLastSeq, b!.userLastSeq, c!.userLastSeq]).toEqual([
+      lastOf(alice.userId),
+      lastOf(bob.userId),
+      lastOf(carol.userId),
+    ]);
+    expect(c!.conversations.size).toBe(0);
+    expect(ghost).toEqual({ userLastSeq: 0, conversations: new Map() });
+    expect(await loadSyncMetas(t.db, [])).toEqual([]);
   });
 });

@@ -51,9 +51,12 @@ import {
   loadAccess,
   loadConnectStates,
   loadSavedStatusTexts,
+  loadSyncMetas,
   ParleyError,
   type Presence,
   requireMember,
+  type SyncMeta,
+  type SyncMetaRequest,
   syncSince,
   type TConnectState,
   type Unsubscribe,
@@ -341,6 +344,11 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
     loadConnectStates(db, ids, { countCap: topicThreshold }),
   );
   const loadSavedStatus = createBatchLoader<string, string>((ids) => loadSavedStatusTexts(db, ids));
+  // Every hello's sync starts with the same lookup: concurrent ones share one statement.
+  const loadSyncMeta = createBatchLoader<SyncMetaRequest, SyncMeta>(async (requests) => {
+    const metas = await loadSyncMetas(db, requests);
+    return new Map(requests.map((request, i) => [request, metas[i]!]));
+  });
 
   async function loadMemberships(
     user: LocalUser,
@@ -643,7 +651,11 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
           db,
           link.actor,
           { cursors: input.cursors ?? {}, userCursor: input.userCursor },
-          { encode: true },
+          {
+            encode: true,
+            loadMeta: async (request) =>
+              (await loadSyncMeta(request)) ?? { userLastSeq: 0, conversations: new Map() },
+          },
         );
         for (const conversation of result.conversations) {
           if (conversation.status === "ok" || conversation.status === "more") {
