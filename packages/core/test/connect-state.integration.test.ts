@@ -251,7 +251,7 @@ describe.each(["memory", "redis"] as const)(
         await engineB.publishToTopic(REVOCATIONS_TOPIC, { frame: "not json" });
         await publishRevocation(engineB, "someone", { kind: "token" } as unknown as TRevocation);
         await publishRevocation(engineB, "someone", { kind: "session", sessionId: "s-last" });
-        await until(() => here.length > 2);
+        await until(() => here.length > 2 && there.length > 2);
         expect(here).toEqual([
           revoked,
           { kind: "user", userId: alice.userId },
