@@ -9,7 +9,9 @@
  *    fan-out on it, installed with `setEventSink`. Core keeps the sink on globalThis
  *    (Symbol.for("parley.eventSink")), so the copy of @parley/core inside Next's bundle — tRPC
  *    sends, joins, markRead, renames — publishes into this same fan-out, and therefore reaches
- *    sockets even with the memory engine;
+ *    sockets even with the memory engine; and core's revocation bridge on the same engine, so a
+ *    revoke committed here (or in any process on the same Redis) closes the credential's sockets
+ *    and drops it from every gateway's auth cache at once;
  * 2. Next's request handler on an http server;
  * 3. the gateway attached to that server at `/ws` with the same engine, so browsers connect
  *    same-origin (REALTIME_PUBLIC_URL defaults to PUBLIC_URL with ws(s):// and /ws). Every other

@@ -215,7 +215,12 @@ export async function revokeOtherSessions(
     },
     data: { revokedAt: new Date() },
   });
-  // Evicts the current session from caches too; it is simply looked up again.
-  if (count > 0) notifyCredentialRevoked({ kind: "user", userId: actor.userId });
+  if (count > 0) {
+    notifyCredentialRevoked({
+      kind: "sessions",
+      userId: actor.userId,
+      ...(opts.currentSessionId ? { exceptSessionId: opts.currentSessionId } : {}),
+    });
+  }
   return { count };
 }

@@ -31,6 +31,7 @@ export { checkPasswordStrength, MIN_PASSWORD_SCORE, type PasswordVerdict } from 
 export { hashPassword, verifyPassword } from "./passwords.ts";
 export * from "./rate-limits.ts";
 export * from "./reactions.ts";
+export * from "./revocation-bus.ts";
 export * from "./revocations.ts";
 export * from "./schemas.ts";
 export * from "./sync.ts";

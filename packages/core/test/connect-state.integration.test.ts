@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { resolveSession, resolveSessions, SESSION_TTL_MS } from "../src/auth.ts";
+import { resolveSession, resolveSessions, revokeOtherSessions, SESSION_TTL_MS } from "../src/auth.ts";
 import {
   listMembershipSummaries,
   listMembershipSummariesForUsers,
@@ -8,7 +8,18 @@ import {
   loadSavedStatusTexts,
 } from "../src/connect-state.ts";
 import { createChannel, openDm } from "../src/conversations.ts";
-import { onCredentialRevoked, type TRevocation } from "../src/revocations.ts";
+import { MemoryEngine, MemoryHub } from "../src/engine/memory.ts";
+import { RedisEngine } from "../src/engine/redis.ts";
+import type { Engine } from "../src/engine/types.ts";
+import { bridgeRevocations, publishRevocation, REVOCATIONS_TOPIC } from "../src/revocation-bus.ts";
+import {
+  createRevocationRegistry,
+  isRevokedSince,
+  notifyCredentialRevoked,
+  onCredentialRevoked,
+  revocationMark,
+  type TRevocation,
+} from "../src/revocations.ts";
 import {
   accessTokenHash,
   createAccessToken,
@@ -154,3 +165,111 @@ describe("batched credential checks", () => {
     expect(await resolveSession(t.db, bobs.id)).toBeNull();
   });
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(10);
+  }
+}
+
+describe("credential revocations", () => {
+  it("remembers recent revocations, so a credential read before one can be checked against it", () => {
+    const registry = createRevocationRegistry();
+    const mark = revocationMark(registry);
+    const bob = { userId: "bob", sessionId: "s-bob" };
+    notifyCredentialRevoked({ kind: "sessions", userId: "bob", exceptSessionId: "s-bob" }, registry);
+    expect(isRevokedSince(mark, bob, registry)).toBe(false);
+    expect(isRevokedSince(mark, { userId: "bob", sessionId: "s-other" }, registry)).toBe(true);
+    expect(isRevokedSince(mark, { userId: "bob", tokenId: "t" }, registry)).toBe(false);
+    notifyCredentialRevoked({ kind: "user", userId: "bob" }, registry);
+    expect(isRevokedSince(mark, bob, registry)).toBe(true);
+    expect(isRevokedSince(revocationMark(registry), bob, registry)).toBe(false);
+    for (let i = 0; i < 1024; i += 1) notifyCredentialRevoked({ kind: "token", tokenId: `t${i}` }, registry);
+    expect(isRevokedSince(mark, { userId: "carol" }, registry)).toBe("unknown");
+  });
+
+  it("signing out other devices names the sessions, not the user's tokens or the current session", async () => {
+    const alice = await newActor(t.db);
+    const mk = () =>
+      t.db.authSession.create({
+        data: { userId: alice.userId, expiresAt: new Date(Date.now() + SESSION_TTL_MS) },
+        select: { id: true },
+      });
+    const current = await mk();
+    await mk();
+    const seen: TRevocation[] = [];
+    const off = onCredentialRevoked((r) => seen.push(r));
+    await revokeOtherSessions(t.db, alice, { currentSessionId: current.id });
+    off();
+    expect(seen).toEqual([{ kind: "sessions", userId: alice.userId, exceptSessionId: current.id }]);
+  });
+});
+
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const memoryHub = new MemoryHub();
+const quiet = { warn: () => {}, error: () => {} };
+
+/** Two engines that see each other, like two processes on one Redis. */
+function enginePair(mode: "memory" | "redis"): [Engine, Engine] {
+  if (mode === "memory") return [new MemoryEngine({ hub: memoryHub }), new MemoryEngine({ hub: memoryHub })];
+  const keyPrefix = `parley-test:${randomUUID()}:`;
+  return [
+    new RedisEngine({ url: redisUrl, keyPrefix, logger: quiet }),
+    new RedisEngine({ url: redisUrl, keyPrefix, logger: quiet }),
+  ];
+}
+
+describe.each(["memory", "redis"] as const)(
+  "credential revocations between processes (%s engine)",
+  (mode) => {
+    it("a revoke committed here reaches another process's listeners once, and this process's once", async () => {
+      // This process: core's own registry on engine A. "Another process": a registry of its own on
+      // engine B (same hub / same Redis prefix). Only the engine connects them.
+      const [engineA, engineB] = enginePair(mode);
+      const elsewhere = createRevocationRegistry();
+      const stopA = await bridgeRevocations(engineA, { logger: quiet });
+      const stopB = await bridgeRevocations(engineB, { registry: elsewhere, logger: quiet });
+      const here: TRevocation[] = [];
+      const there: TRevocation[] = [];
+      const offHere = onCredentialRevoked((r) => here.push(r));
+      const offThere = onCredentialRevoked((r) => there.push(r), elsewhere);
+      try {
+        const alice = await newActor(t.db);
+        const token = await createAccessToken(t.db, alice, { name: "bot" });
+        await revokeAccessToken(t.db, alice, { id: token.id });
+        const revoked: TRevocation = { kind: "token", tokenId: token.id };
+        await until(() => there.length > 0);
+        expect(there).toEqual([revoked]);
+
+        // From the other process back to this one; its own notice does not come back to it.
+        notifyCredentialRevoked({ kind: "user", userId: alice.userId }, elsewhere);
+        await until(() => here.length > 1);
+        // Malformed notices are ignored; the last publish proves the earlier ones were processed.
+        await engineB.publishToTopic(REVOCATIONS_TOPIC, { frame: "not json" });
+        await publishRevocation(engineB, "someone", { kind: "token" } as unknown as TRevocation);
+        await publishRevocation(engineB, "someone", { kind: "session", sessionId: "s-last" });
+        await until(() => here.length > 2 && there.length > 2);
+        expect(here).toEqual([
+          revoked,
+          { kind: "user", userId: alice.userId },
+          { kind: "session", sessionId: "s-last" },
+        ]);
+        expect(there).toEqual([
+          revoked,
+          { kind: "user", userId: alice.userId },
+          { kind: "session", sessionId: "s-last" },
+        ]);
+      } finally {
+        offHere();
+        offThere();
+        await stopA();
+        await stopB();
+        await engineA.close();
+        await engineB.close();
+      }
+    });
+  },
+);

@@ -11,22 +11,29 @@
  * cached for `cacheTtlMs` (default 5 s; never past the credential's own expiry). Negative answers
  * are never cached, so a new token works at once.
  *
- * Revocation and the cache: a revoke or deactivation in THIS process (the gateway embedded in web)
- * evicts at once (core's onCredentialRevoked); on other gateway processes a revoked token or
- * session can still open sockets for at most `cacheTtlMs` after the revoke committed. (Sockets
- * already open are not closed by a revoke; that was so before the cache too.)
+ * Revocation and the cache: a revoke or deactivation committed in ANY process evicts at once: core's
+ * revocation registry (onCredentialRevoked) hears this process's own revokes directly and other
+ * processes' over the Engine (bridgeRevocations, wired by startRealtime). The TTL is only the
+ * backstop for a notice lost on the bus (pub/sub is at most once: a gateway cut off from Redis
+ * at that moment). Open sockets of a revoked credential are closed by the gateway itself
+ * (revoked-sockets.ts), from the same notice.
  */
 import type { IncomingMessage } from "node:http";
 import {
   ACCESS_TOKEN_PREFIX,
   accessTokenHash,
+  isRevokedSince,
   isUuid,
   onCredentialRevoked,
+  processRevocations,
   resolveAccessTokensByHash,
   resolveSessions,
+  revocationMark,
+  revocationMatches,
   type TResolvedSession,
   type TResolvedToken,
   type TRevocation,
+  type TRevocationRegistry,
   verifyTicket,
 } from "@parley/core";
 import type { Db } from "@parley/db";
@@ -64,13 +71,18 @@ export type TAuthenticator = ((req: IncomingMessage) => Promise<TConnectionActor
 type TCacheEntry = { actor: TConnectionActor; until: number };
 
 /** Builds `authenticate(req)` for the gateway from the database and AUTH_SECRET. */
-export function createAuthenticator(deps: { db: Db; secret: string; cacheTtlMs?: number }): TAuthenticator {
+export function createAuthenticator(deps: {
+  db: Db;
+  secret: string;
+  cacheTtlMs?: number;
+  /** Where revocations are heard (default this process's registry; tests simulate processes). */
+  revocations?: TRevocationRegistry;
+}): TAuthenticator {
   const { db, secret } = deps;
+  const registry = deps.revocations ?? processRevocations();
   const ttlMs = deps.cacheTtlMs ?? DEFAULT_AUTH_CACHE_TTL_MS;
   /** `t:<token hash>` / `s:<session id>` → the verified actor. */
   const cache = new Map<string, TCacheEntry>();
-  /** Bumped by every revocation: a lookup that started before one does not fill the cache. */
-  let generation = 0;
 
   const loadTokens = createBatchLoader<string, TResolvedToken>((hashes) =>
     resolveAccessTokensByHash(db, hashes),
@@ -78,19 +90,11 @@ export function createAuthenticator(deps: { db: Db; secret: string; cacheTtlMs?:
   const loadSessions = createBatchLoader<string, TResolvedSession>((ids) => resolveSessions(db, ids));
 
   function evict(revocation: TRevocation): void {
-    generation += 1;
     for (const [key, entry] of cache) {
-      const actor = entry.actor;
-      if (
-        (revocation.kind === "token" && actor.tokenId === revocation.tokenId) ||
-        (revocation.kind === "session" && actor.sessionId === revocation.sessionId) ||
-        (revocation.kind === "user" && actor.userId === revocation.userId)
-      ) {
-        cache.delete(key);
-      }
+      if (revocationMatches(revocation, entry.actor)) cache.delete(key);
     }
   }
-  const unsubscribe = onCredentialRevoked(evict);
+  const unsubscribe = onCredentialRevoked(evict, registry);
 
   function cached(key: string): TConnectionActor | null {
     const entry = cache.get(key);
@@ -100,8 +104,9 @@ export function createAuthenticator(deps: { db: Db; secret: string; cacheTtlMs?:
     return null;
   }
 
+  /** Caches a verified actor, unless a revocation heard since `startedAt` (a mark) may cover it. */
   function remember(key: string, actor: TConnectionActor, expiresAt: Date | null, startedAt: number): void {
-    if (ttlMs <= 0 || startedAt !== generation) return;
+    if (ttlMs <= 0 || isRevokedSince(startedAt, actor, registry) !== false) return;
     const until = Math.min(Date.now() + ttlMs, expiresAt?.getTime() ?? Number.POSITIVE_INFINITY);
     if (cache.size >= MAX_CACHE_ENTRIES) {
       const oldest = cache.keys().next();
@@ -116,7 +121,7 @@ export function createAuthenticator(deps: { db: Db; secret: string; cacheTtlMs?:
     const key = `t:${hash}`;
     const hit = cached(key);
     if (hit) return hit;
-    const startedAt = generation;
+    const startedAt = revocationMark(registry);
     const resolved = await loadTokens(hash);
     if (!resolved) return null;
     const actor: TConnectionActor = {
@@ -132,7 +137,7 @@ export function createAuthenticator(deps: { db: Db; secret: string; cacheTtlMs?:
     const key = `s:${sessionId}`;
     let actor = cached(key);
     if (!actor) {
-      const startedAt = generation;
+      const startedAt = revocationMark(registry);
       const resolved = await loadSessions(sessionId);
       if (!resolved) return null;
       actor = { userId: resolved.userId, role: resolved.role, sessionId };

@@ -4,7 +4,7 @@
  * running gateway for its types).
  */
 import type { IncomingMessage, Server } from "node:http";
-import type { Actor } from "@parley/core";
+import type { Actor, TRevocationRegistry } from "@parley/core";
 import type { TServerEvent } from "@parley/protocol";
 import type { Logger } from "pino";
 import type { TCommandHandlers } from "./commands.ts";
@@ -41,6 +41,11 @@ export type TGatewayOptions = {
   server?: Server;
   /** Resolves the upgrade request to an actor, or null to refuse it with 401. */
   authenticate: (req: IncomingMessage) => Promise<TConnectionActor | null>;
+  /**
+   * Where credential revocations are heard: sockets they cover are closed (4401/4403) and
+   * upgrades they overtake refused. Default this process's registry (tests simulate processes).
+   */
+  revocations?: TRevocationRegistry;
   logger: Logger;
   /** Heartbeat sweep interval; a socket silent for one whole interval is closed (4408). Default 25 s. */
   heartbeatMs?: number;

@@ -11,7 +11,9 @@
  * header, and GatewaySocket turns ws's own 1009 into 4413), and runs commands in arrival order.
  * Across connections it keeps ONE heartbeat timer wheel (wheel.ts: every socket visited once per
  * interval, a small bucket per tick, never one pass over all) and protects itself from slow
- * consumers by checking bufferedAmount before every send.
+ * consumers by checking bufferedAmount before every send. A revoked credential's sockets are closed
+ * at once (4401, or 4403 for a deactivated user; revoked-sockets.ts), and an upgrade whose
+ * credential was revoked while it was being checked is refused.
  *
  * With `delivery` (an Engine and the database; see delivery.ts) a socket is registered — route,
  * membership index, topics, presence — before its `welcome`, so anything committed after the
@@ -30,6 +32,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
+import { isRevokedSince, onCredentialRevoked, processRevocations, revocationMark } from "@parley/core";
 import {
   CloseCode,
   ErrorCode,
@@ -57,6 +60,7 @@ import {
 } from "./gateway-options.ts";
 import { destroyOnError, rejectUpgrade, sendJson } from "./http-replies.ts";
 import { frameText, Push } from "./push.ts";
+import { closeRevokedSockets } from "./revoked-sockets.ts";
 import { TimerWheel } from "./wheel.ts";
 
 export {
@@ -134,6 +138,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   const sendBudgets = new Map<string, TBucket>();
   const handlers = options.handlers ?? {};
   const log = options.logger;
+  const revocations = options.revocations ?? processRevocations();
 
   const delivery: TDelivery | null = options.delivery
     ? await createDelivery({ ...options.delivery, logger: log })
@@ -676,11 +681,24 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       rejectUpgrade(socket, 503, "SHUTTING_DOWN", "This gateway is shutting down; connect to another");
       return;
     }
+    // A revoke heard while the credential is checked may not be in what the check read; the
+    // sockets it closes do not include this one yet, so it is refused here (a sync step before
+    // the socket is registered: no notice can come in between).
+    const mark = revocationMark(revocations);
     options.authenticate(req).then(
       (actor) => {
         if (socket.destroyed) return;
         if (!actor) {
           rejectUpgrade(socket, 401, "UNAUTHORIZED", "Missing, invalid or expired credentials");
+          return;
+        }
+        const isRevoked = isRevokedSince(mark, actor, revocations);
+        if (isRevoked === true) {
+          rejectUpgrade(socket, 401, "UNAUTHORIZED", "Missing, invalid or expired credentials");
+          return;
+        }
+        if (isRevoked === "unknown") {
+          rejectUpgrade(socket, 503, "UNAVAILABLE", "Authentication is unavailable; retry shortly");
           return;
         }
         if (isClosing) {
@@ -706,6 +724,11 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   };
   server.on("upgrade", onUpgrade);
 
+  const stopRevocations = onCredentialRevoked((revocation) => {
+    const closed = closeRevokedSockets(revocation, connections, byUser, closeConnection);
+    if (closed > 0) log.info({ revocation, closed }, "closed the sockets of a revoked credential");
+  }, revocations);
+
   if (!isAttached) {
     try {
       await new Promise<void>((resolve, reject) => {
@@ -718,6 +741,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       });
     } catch (err) {
       heartbeat.stop();
+      stopRevocations();
       await delivery?.stop();
       throw err;
     }
@@ -753,6 +777,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
           (code === CloseCode.GoingAway ? goingAwayReason(reconnectWindowMs()) : "server shutting down");
         isClosing = true;
         heartbeat.stop();
+        stopRevocations();
         const inFlight = [...connections].map((conn) => conn.queue);
         server.off("upgrade", onUpgrade);
         const serverClosed = isAttached

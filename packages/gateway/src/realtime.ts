@@ -5,13 +5,16 @@
  *
  * Order matters and is kept here: one Engine (Redis when REDIS_URL is set, else in-process memory)
  * → core's after-commit fan-out on it, installed as the process's event sink (so every write this
- * process commits, from tRPC or from a socket, is pushed) → the gateway on the same engine.
- * Shutdown runs the other way: gateway (sockets get 4000, reconnect elsewhere and resume) → fan-out
- * (drains what is in flight) → engine.
+ * process commits, from tRPC or from a socket, is pushed) → core's revocation bridge on the same
+ * engine (a revoke committed in any process reaches this process's auth cache and sockets, and
+ * this process's revokes reach every other) → the gateway on the same engine.
+ * Shutdown runs the other way: gateway (sockets get 4000, reconnect elsewhere and resume) →
+ * revocation bridge → fan-out (drains what is in flight) → engine.
  */
 import type { Server } from "node:http";
 import type { TEnv } from "@parley/config";
 import {
+  bridgeRevocations,
   configureLimits,
   configureSendBatching,
   createEngine,
@@ -69,6 +72,7 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
   const largeChannelThreshold = env.LARGE_CHANNEL_THRESHOLD;
   const fanout = createFanout({ db, engine, largeChannelThreshold, logger: engineLog });
   setEventSink(fanout);
+  const stopRevocations = await bridgeRevocations(engine, { logger: engineLog });
 
   const authenticate = createAuthenticator({ db, secret: env.AUTH_SECRET });
   const gateway =
@@ -95,6 +99,7 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
     async close() {
       await closeGateway();
       authenticate.close();
+      await stopRevocations();
       await fanout.close();
       await engine.close();
     },

@@ -33,7 +33,16 @@ export class TestClient {
 
   /** Connects with a ticket and resolves after the welcome frame (which stays in `frames`). */
   static async connect(port: number, ticket: string): Promise<TestClient> {
-    const client = new TestClient(new WebSocket(`ws://127.0.0.1:${port}/ws?ticket=${ticket}`));
+    return TestClient.open(`ws://127.0.0.1:${port}/ws?ticket=${ticket}`);
+  }
+
+  /** Connects with a personal access token (as SDKs and bots do), resolving after the welcome frame. */
+  static async connectWithToken(port: number, token: string): Promise<TestClient> {
+    return TestClient.open(`ws://127.0.0.1:${port}/ws?token=${encodeURIComponent(token)}`);
+  }
+
+  private static async open(url: string): Promise<TestClient> {
+    const client = new TestClient(new WebSocket(url));
     await client.waitFor((f) => f.type === "welcome");
     return client;
   }

@@ -1,21 +1,29 @@
 /**
  * startRealtime in the default, single-process shape: the gateway attached to an existing http
  * server at /ws with the memory engine, and core's event sink installed, so a write committed
- * anywhere in the process (here: core.sendMessage, as a tRPC handler would) reaches the sockets.
+ * anywhere in the process (here: core.sendMessage, as a tRPC handler would) reaches the sockets;
+ * and credential revocations bridged over the engine both ways.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseEnv } from "@parley/config";
-import { sendMessage } from "@parley/core";
+import {
+  type BusMessage,
+  createAccessToken,
+  publishRevocation,
+  REVOCATIONS_TOPIC,
+  revokeAccessToken,
+  sendMessage,
+} from "@parley/core";
 import type { Db } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { EventKind } from "@parley/protocol";
+import { CloseCode, EventKind } from "@parley/protocol";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startRealtime, type TRealtime } from "../src/realtime.ts";
-import { sessionTicket, TEST_SECRET, TestClient } from "./helpers.ts";
+import { sessionTicket, TEST_SECRET, TestClient, until } from "./helpers.ts";
 
 let t: TTestDb;
 let db: Db;
@@ -80,5 +88,30 @@ describe("startRealtime attached to the web server", () => {
     expect(eveSocket.of("event")).toHaveLength(0);
     await benSocket.close();
     await eveSocket.close();
+  });
+
+  it("closes sockets of a credential another process revoked, and tells other processes of its own revokes", async () => {
+    const ana = await seedUser(db, { name: "Ana" });
+    const actor = { userId: ana.id, role: ana.role };
+    const fromElsewhere = await createAccessToken(db, actor, { name: "revoked elsewhere" });
+    const fromHere = await createAccessToken(db, actor, { name: "revoked here" });
+    const elsewhereSocket = await TestClient.connectWithToken(port, fromElsewhere.token);
+    const hereSocket = await TestClient.connectWithToken(port, fromHere.token);
+    const onBus: BusMessage[] = [];
+    const stopListening = await realtime.engine.subscribeTopic(REVOCATIONS_TOPIC, (m) => onBus.push(m));
+
+    // What another process's bridge publishes after its revoke committed.
+    await db.personalAccessToken.update({ where: { id: fromElsewhere.id }, data: { revokedAt: new Date() } });
+    await publishRevocation(realtime.engine, "another-process", { kind: "token", tokenId: fromElsewhere.id });
+    expect(await elsewhereSocket.closed).toMatchObject({ code: CloseCode.Unauthorized });
+    expect(hereSocket.ws.readyState).toBe(WebSocket.OPEN);
+
+    await revokeAccessToken(db, actor, { id: fromHere.id });
+    expect(await hereSocket.closed).toMatchObject({ code: CloseCode.Unauthorized });
+    await until(() => onBus.length === 2);
+    expect(JSON.parse(onBus[1]!.frame)).toMatchObject({
+      revocation: { kind: "token", tokenId: fromHere.id },
+    });
+    await stopListening();
   });
 });

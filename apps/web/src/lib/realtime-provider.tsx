@@ -20,7 +20,7 @@ import {
   type TOutboxStore,
   type TWebSocketConstructor,
 } from "@parley/client";
-import { UserEventKind } from "@parley/protocol";
+import { CloseCode, UserEventKind } from "@parley/protocol";
 import { useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useEffect, useState } from "react";
 import { isUnauthorized, useTRPC, useTRPCClient } from "~/trpc/react";
@@ -91,6 +91,13 @@ export function RealtimeProvider({ userId, children }: { userId: string; childre
         },
       });
       const offState = c.on("state", (change) => {
+        // The gateway closes a revoked session's sockets (4401) and a deactivated user's (4403).
+        if (
+          change.to === "closed" &&
+          (change.code === CloseCode.Unauthorized || change.code === CloseCode.Forbidden)
+        ) {
+          window.location.assign("/sign-in");
+        }
         setStatus((s) => ({
           state: change.to,
           reason: change.reason,

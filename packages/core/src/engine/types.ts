@@ -74,7 +74,11 @@ export type Engine = {
   /** Receives what is published to this gateway (its own inbox). */
   subscribeGateway(gatewayId: string, handler: (message: BusMessage) => void): Promise<Unsubscribe>;
   publishToGateway(gatewayId: string, message: BusMessage): Promise<void>;
-  /** Topics: `conv:<id>` for large channels (fan-out on read), `user:<id>`, `typing:<id>`, `presence:<id>`. */
+  /**
+   * Topics: `conv:<id>` for large channels (fan-out on read), `user:<id>`, `typing:<id>`,
+   * `presence:<id>`; and `revocations` between processes (revocation-bus.ts: its frame is not a
+   * server frame and never reaches a socket).
+   */
   subscribeTopic(topic: string, handler: (message: BusMessage) => void): Promise<Unsubscribe>;
   publishToTopic(topic: string, message: BusMessage): Promise<void>;
 
