@@ -5,6 +5,7 @@
 import { type Db, isUniqueViolation } from "@parley/db";
 import type { Actor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
+import { type HotStatement, hotQuery } from "./hot-sql.ts";
 import { isUuid, randomSecret, sha256 } from "./ids.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./passwords.ts";
 import { notifyCredentialRevoked } from "./revocations.ts";
@@ -132,6 +133,15 @@ type SessionRow = {
   deactivatedAt: Date | null;
 };
 
+const SESSIONS_SQL: HotStatement = {
+  name: "parley_sessions_v1",
+  text: `SELECT s.id, s."revokedAt" AT TIME ZONE 'UTC' AS "revokedAt",
+      s."expiresAt" AT TIME ZONE 'UTC' AS "expiresAt", s."lastSeenAt" AT TIME ZONE 'UTC' AS "lastSeenAt",
+      u.id AS "userId", u.role::text AS role, u."deactivatedAt" AT TIME ZONE 'UTC' AS "deactivatedAt"
+    FROM "AuthSession" s JOIN "User" u ON u.id = s."userId"
+    WHERE s.id = ANY($1::uuid[])`,
+};
+
 /**
  * resolveSession for many sessions at once: one query for all of them and one UPDATE for those
  * whose lastSeenAt is due. Ids that are not uuids or not live sessions are absent from the map.
@@ -144,11 +154,7 @@ export async function resolveSessions(
   const result = new Map<string, TResolvedSession>();
   const ids = [...new Set(sessionIds.filter(isUuid))];
   if (ids.length === 0) return result;
-  const rows = await db.$queryRaw<SessionRow[]>`
-    SELECT s.id, s."revokedAt", s."expiresAt", s."lastSeenAt",
-           u.id AS "userId", u.role::text AS role, u."deactivatedAt"
-    FROM "AuthSession" s JOIN "User" u ON u.id = s."userId"
-    WHERE s.id = ANY(${ids}::uuid[])`;
+  const rows = await hotQuery<SessionRow>(db, SESSIONS_SQL, [ids]);
   const now = Date.now();
   const due: string[] = [];
   for (const row of rows) {

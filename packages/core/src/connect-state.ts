@@ -9,6 +9,7 @@
  * members?", and counting a 19,000-member channel on every connect is what made connects slow.
  */
 import type { Db } from "@parley/db";
+import { type HotStatement, hotQuery } from "./hot-sql.ts";
 
 /** One conversation a user is a member of, with its member count (the gateway's delivery index). */
 export type MembershipSummary = { conversationId: string; memberCount: number };
@@ -61,6 +62,26 @@ export async function loadSavedStatusTexts(db: Db, userIds: readonly string[]): 
   return new Map(rows.map((r) => [r.id, [r.statusEmoji, r.statusText].filter(Boolean).join(" ")]));
 }
 
+/** Users ($1) with their memberships, each conversation counted once up to the cap ($2; null: no cap). */
+const CONNECT_STATES_SQL: HotStatement = {
+  name: "parley_connect_states_v1",
+  text: `WITH u AS MATERIALIZED (
+      SELECT id, "statusEmoji", "statusText" FROM "User" WHERE id = ANY($1::uuid[])
+    ), mine AS MATERIALIZED (
+      SELECT m."userId", m."conversationId" FROM "Membership" m WHERE m."userId" = ANY($1::uuid[])
+    ), counts AS MATERIALIZED (
+      SELECT d."conversationId",
+        (SELECT count(*)::int FROM (
+           SELECT 1 FROM "Membership" x WHERE x."conversationId" = d."conversationId" LIMIT $2::int
+         ) capped) AS "memberCount"
+      FROM (SELECT DISTINCT "conversationId" FROM mine) d
+    )
+    SELECT u.id AS "userId", u."statusEmoji", u."statusText", mine."conversationId", counts."memberCount"
+    FROM u
+    LEFT JOIN mine ON mine."userId" = u.id
+    LEFT JOIN counts ON counts."conversationId" = mine."conversationId"`,
+};
+
 /** What a gateway loads when a user's first socket connects. */
 export type TConnectState = { memberships: MembershipSummary[]; savedStatusText: string };
 
@@ -77,30 +98,13 @@ export async function loadConnectStates(
   const result = new Map<string, TConnectState>();
   if (ids.length === 0) return result;
   const cap = options.countCap ?? null;
-  const rows = await db.$queryRaw<
-    {
-      userId: string;
-      statusEmoji: string;
-      statusText: string;
-      conversationId: string | null;
-      memberCount: number | null;
-    }[]
-  >`
-    WITH u AS MATERIALIZED (
-      SELECT id, "statusEmoji", "statusText" FROM "User" WHERE id = ANY(${ids}::uuid[])
-    ), mine AS MATERIALIZED (
-      SELECT m."userId", m."conversationId" FROM "Membership" m WHERE m."userId" = ANY(${ids}::uuid[])
-    ), counts AS MATERIALIZED (
-      SELECT d."conversationId",
-        (SELECT count(*)::int FROM (
-           SELECT 1 FROM "Membership" x WHERE x."conversationId" = d."conversationId" LIMIT ${cap}::int
-         ) capped) AS "memberCount"
-      FROM (SELECT DISTINCT "conversationId" FROM mine) d
-    )
-    SELECT u.id AS "userId", u."statusEmoji", u."statusText", mine."conversationId", counts."memberCount"
-    FROM u
-    LEFT JOIN mine ON mine."userId" = u.id
-    LEFT JOIN counts ON counts."conversationId" = mine."conversationId"`;
+  const rows = await hotQuery<{
+    userId: string;
+    statusEmoji: string;
+    statusText: string;
+    conversationId: string | null;
+    memberCount: number | null;
+  }>(db, CONNECT_STATES_SQL, [ids, cap]);
   for (const row of rows) {
     let state = result.get(row.userId);
     if (!state) {

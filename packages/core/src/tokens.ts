@@ -3,6 +3,7 @@ import type { Db } from "@parley/db";
 import type { Actor } from "./actor.ts";
 import { TOUCH_INTERVAL_MS } from "./auth.ts";
 import { ParleyError, parseInput } from "./errors.ts";
+import { type HotStatement, hotQuery } from "./hot-sql.ts";
 import { randomSecret, sha256 } from "./ids.ts";
 import { notifyCredentialRevoked } from "./revocations.ts";
 import { ZById, ZCreateAccessToken } from "./schemas.ts";
@@ -105,6 +106,15 @@ type TokenRow = {
   deactivatedAt: Date | null;
 };
 
+const TOKENS_BY_HASH_SQL: HotStatement = {
+  name: "parley_tokens_by_hash_v1",
+  text: `SELECT t.id, t."tokenHash", t."revokedAt" AT TIME ZONE 'UTC' AS "revokedAt",
+      t."expiresAt" AT TIME ZONE 'UTC' AS "expiresAt", t."lastUsedAt" AT TIME ZONE 'UTC' AS "lastUsedAt",
+      u.id AS "userId", u.role::text AS role, u."deactivatedAt" AT TIME ZONE 'UTC' AS "deactivatedAt"
+    FROM "PersonalAccessToken" t JOIN "User" u ON u.id = t."userId"
+    WHERE t."tokenHash" = ANY($1::text[])`,
+};
+
 /**
  * resolveAccessToken for many tokens at once, by their hashes (accessTokenHash): one query for
  * all of them and one UPDATE for those whose lastUsedAt is due. Hashes that do not resolve to a
@@ -116,11 +126,7 @@ export async function resolveAccessTokensByHash(
 ): Promise<Map<string, TResolvedToken>> {
   const result = new Map<string, TResolvedToken>();
   if (hashes.length === 0) return result;
-  const rows = await db.$queryRaw<TokenRow[]>`
-    SELECT t.id, t."tokenHash", t."revokedAt", t."expiresAt", t."lastUsedAt",
-           u.id AS "userId", u.role::text AS role, u."deactivatedAt"
-    FROM "PersonalAccessToken" t JOIN "User" u ON u.id = t."userId"
-    WHERE t."tokenHash" = ANY(${[...new Set(hashes)]}::text[])`;
+  const rows = await hotQuery<TokenRow>(db, TOKENS_BY_HASH_SQL, [[...new Set(hashes)]]);
   const now = Date.now();
   const due: string[] = [];
   for (const row of rows) {
