@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { createDb } from "@parley/db";
 import { describe, expect, it } from "vitest";
 import { archiveConversation, createChannel } from "../src/conversations.ts";
+import { type ConversationEvent, getEventSink, setEventSink } from "../src/events.ts";
 import { sendBatchStats, sendMessage } from "../src/messages/send.ts";
 import { getThread } from "../src/messages.ts";
 import { channelName, expectParley, newActor, stored, useTestDb } from "./helpers.ts";
@@ -204,5 +205,53 @@ describe("group commit", () => {
     expect(thread.replies.map((r) => r.id)).toEqual(replies.map((r) => r.message.id));
     const latest = Math.max(...replies.map((r) => stored(r).createdAt.getTime()));
     expect(thread.root.lastReplyAt?.getTime()).toBe(latest);
+  });
+
+  it("stores the very payload it pushes, and answers an earlier message's resend and a stranger in the same batch", async () => {
+    const room = await channelWith(2);
+    const [a, b] = room.members as [(typeof room.members)[0], (typeof room.members)[0]];
+    const stranger = await newActor(t.db);
+    const root = stored(
+      await sendMessage(t.db, a, { conversationId: room.ch.id, clientMsgId: randomUUID(), body: "root" }),
+    );
+    const earlier = { conversationId: room.ch.id, clientMsgId: randomUUID(), body: "earlier" };
+    const first = stored(await sendMessage(t.db, b, earlier));
+    const pushed: ConversationEvent[] = [];
+    const previous = getEventSink();
+    setEventSink({ conversationEvent: (_id, event) => void pushed.push(event), userEvent() {} });
+    let settled: PromiseSettledResult<Awaited<ReturnType<typeof sendMessage>>>[];
+    try {
+      settled = await Promise.allSettled([
+        sendMessage(t.db, a, {
+          conversationId: room.ch.id,
+          clientMsgId: randomUUID(),
+          body: `hi <@${b.userId}> <@${stranger.userId}> <!channel>`,
+          threadRootId: root.id,
+          alsoInChannel: true,
+        }),
+        sendMessage(t.db, b, earlier),
+        sendMessage(t.db, stranger, { conversationId: room.ch.id, clientMsgId: randomUUID(), body: "x" }),
+        sendMessage(t.db, b, { conversationId: room.ch.id, clientMsgId: randomUUID(), body: "plain" }),
+      ]);
+    } finally {
+      setEventSink(previous);
+    }
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    const resend = (settled[1] as PromiseFulfilledResult<Awaited<ReturnType<typeof sendMessage>>>).value;
+    expect(resend.duplicate).toBe(true);
+    expect(resend.message).toMatchObject({ id: first.id, seq: first.seq });
+    await expectParley(Promise.reject((settled[2] as PromiseRejectedResult).reason), "FORBIDDEN", /Join/);
+    // Two stored, two pushed; each stored payload is what was pushed (JSON-wise, key order aside).
+    expect(pushed).toHaveLength(2);
+    for (const event of pushed) {
+      const row = await t.db.event.findUniqueOrThrow({
+        where: { conversationId_seq: { conversationId: room.ch.id, seq: event.seq } },
+        select: { payload: true },
+      });
+      expect(row.payload).toEqual(JSON.parse(JSON.stringify(event.payload)));
+    }
+    const reply = pushed[0]!.payload.message as Record<string, unknown>;
+    expect(reply).toMatchObject({ threadRootId: root.id, alsoInChannel: true, mentionsAll: true });
+    expect(reply.mentionedUserIds).toEqual([b.userId]);
   });
 });

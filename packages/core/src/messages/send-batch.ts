@@ -75,54 +75,21 @@ type Pending = {
   reject: (err: unknown) => void;
 };
 
-/** One pre-read row (SendCheck plus the send's index in the batch). */
-type CheckRow = SendCheck & { i: number };
-
-// Every per-send lookup is a LATERAL subquery with LIMIT 1: Postgres cannot flatten those into a
-// join, so each one is an index probe per send, whatever the planner believes about the batch's
-// size — never a scan of Message or User hashed for the join (what it chose once the tables had
-// statistics: the cost of a batch then grew with the table).
-const CHECK_SQL = `
-WITH inp AS (
-  SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[])
-    AS t(i, "userId", conv, "clientMsgId", root)
-), men AS (
-  SELECT * FROM unnest($6::int[], $7::uuid[], $8::int[]) AS t(i, "userId", ord)
-)
-SELECT inp.i, c.kind::text AS kind, c."archivedAt", (m.one IS NOT NULL) AS "isMember",
-  u.name AS "senderName", ex.id::text AS "existingId",
-  ARRAY(
-    SELECT men."userId"::text FROM men
-    WHERE men.i = inp.i AND EXISTS (
-      SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = inp.conv AND mm."userId" = men."userId"
-    )
-    ORDER BY men.ord
-  ) AS "mentionedMemberIds",
-  (r.id IS NOT NULL AND r."conversationId" = c.id AND r."deletedAt" IS NULL) AS "isRootLive",
-  (r."threadRootId" IS NOT NULL) AS "isRootAReply"
-FROM inp
-CROSS JOIN LATERAL (SELECT name FROM "User" WHERE id = inp."userId" LIMIT 1) u
-LEFT JOIN LATERAL (
-  SELECT id, kind, "archivedAt" FROM "Conversation" WHERE id = inp.conv LIMIT 1
-) c ON true
-LEFT JOIN LATERAL (
-  SELECT 1 AS one FROM "Membership" WHERE "conversationId" = inp.conv AND "userId" = inp."userId" LIMIT 1
-) m ON true
-LEFT JOIN LATERAL (
-  SELECT id FROM "Message" WHERE "senderId" = inp."userId" AND "clientMsgId" = inp."clientMsgId" LIMIT 1
-) ex ON true
-LEFT JOIN LATERAL (
-  SELECT id, "conversationId", "deletedAt", "threadRootId" FROM "Message" WHERE id = inp.root LIMIT 1
-) r ON true`;
-
 // Timestamps travel as ISO strings with Z and are stored as UTC, like Prisma stores DateTime.
 const AT = `(at::timestamptz AT TIME ZONE 'UTC')::timestamp(3)`;
 
-const WRITE_SQL = `
+// Every per-send lookup is a LATERAL subquery with LIMIT 1 (an index probe per send, whatever the
+// planner believes about the batch's size: never a scan of Message or User hashed for a join, what
+// it chose once the tables had statistics); sets and maps are jsonb objects looked up per send,
+// never joins between CTEs (the planner cannot know their sizes; its nested loops over two of them
+// were quadratic).
+const SEND_SQL = `
 WITH inp AS (
   SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::uuid[],
-    $8::bool[], $9::text[], $10::bool[], $11::text[], $12::text[])
-    AS t(i, id, conv, sender, "clientMsgId", body, root, "alsoInChannel", mentioned, "mentionsAll", payload, at)
+    $8::bool[], $9::bool[], $10::text[])
+    AS t(i, id, conv, sender, "clientMsgId", body, root, "alsoInChannel", "mentionsAll", at)
+), men AS (
+  SELECT * FROM unnest($11::int[], $12::uuid[], $13::int[]) AS t(i, "userId", ord)
 ), locked AS (
   -- By index (= ANY of the array), in id order: no deadlock between batches.
   SELECT c.id, c."membersSeq" FROM "Conversation" c
@@ -130,20 +97,37 @@ WITH inp AS (
   ORDER BY c.id
   FOR UPDATE
 ), held AS MATERIALIZED (
-  -- Sets and maps below are jsonb objects looked up per send (O(log n)), never joins between CTEs:
-  -- the planner cannot know their sizes, and its nested loops over two of them were quadratic.
   SELECT coalesce(jsonb_object_agg(id::text, "membersSeq"), '{}') AS m FROM locked
-), ok AS (
-  SELECT inp.* FROM inp
-  CROSS JOIN LATERAL (
-    SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = inp.conv AND mm."userId" = inp.sender LIMIT 1
-  ) member
+), chk AS MATERIALIZED (
+  -- What a send needs to go ahead (and, when it may not, why), read once the locks are held.
+  SELECT inp.*, (SELECT m FROM held) ? inp.conv::text AS "isHeld",
+    c.kind::text AS kind, c."archivedAt" AT TIME ZONE 'UTC' AS "archivedAt", (mb.one IS NOT NULL) AS "isMember",
+    u.name AS "senderName", ex.id::text AS "existingId",
+    ARRAY(
+      SELECT men."userId"::text FROM men
+      WHERE men.i = inp.i AND EXISTS (
+        SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = inp.conv AND mm."userId" = men."userId"
+      )
+      ORDER BY men.ord
+    ) AS "mentionedMemberIds",
+    (r.id IS NOT NULL AND r."conversationId" = inp.conv AND r."deletedAt" IS NULL) AS "isRootLive",
+    (r."threadRootId" IS NOT NULL) AS "isRootAReply"
+  FROM inp
+  LEFT JOIN LATERAL (SELECT name FROM "User" WHERE id = inp.sender LIMIT 1) u ON true
+  LEFT JOIN LATERAL (SELECT kind, "archivedAt" FROM "Conversation" WHERE id = inp.conv LIMIT 1) c ON true
   LEFT JOIN LATERAL (
-    SELECT 1 AS live FROM "Message" r
-    WHERE r.id = inp.root AND r."conversationId" = inp.conv AND r."threadRootId" IS NULL AND r."deletedAt" IS NULL
-    LIMIT 1
-  ) rt ON true
-  WHERE (SELECT m FROM held) ? inp.conv::text AND (inp.root IS NULL OR rt.live IS NOT NULL)
+    SELECT 1 AS one FROM "Membership" WHERE "conversationId" = inp.conv AND "userId" = inp.sender LIMIT 1
+  ) mb ON true
+  LEFT JOIN LATERAL (
+    SELECT id FROM "Message" WHERE "senderId" = inp.sender AND "clientMsgId" = inp."clientMsgId" LIMIT 1
+  ) ex ON true
+  LEFT JOIN LATERAL (
+    SELECT id, "conversationId", "deletedAt", "threadRootId" FROM "Message" WHERE id = inp.root LIMIT 1
+  ) r ON true
+), ok AS (
+  SELECT * FROM chk
+  WHERE "isHeld" AND "isMember" AND "senderName" IS NOT NULL AND "existingId" IS NULL
+    AND (root IS NULL OR ("isRootLive" AND NOT "isRootAReply"))
 ), counts AS MATERIALIZED (
   SELECT jsonb_object_agg(conv::text, n) AS m, array_agg(conv) AS ids
   FROM (SELECT conv, count(*)::int AS n FROM ok GROUP BY conv) x
@@ -158,12 +142,21 @@ WITH inp AS (
   FROM ok, LATERAL (SELECT ((SELECT m FROM bases) ->> ok.conv::text)::int AS base) b
   WHERE b.base IS NOT NULL
 ), e AS (
+  -- The stored payload: the same fields and values as eventPayload (send-one.ts) builds for the push.
   INSERT INTO "Event" ("conversationId", seq, kind, "actorId", payload, "createdAt")
-  SELECT conv, seq, '${EventKind.MessageCreated}', sender, payload::jsonb, ${AT} FROM numbered
+  SELECT conv, seq, '${EventKind.MessageCreated}', sender,
+    jsonb_build_object('message', jsonb_build_object(
+      'id', id, 'senderId', sender, 'senderName', "senderName", 'clientMsgId', "clientMsgId", 'body', body,
+      'threadRootId', root, 'alsoInChannel', "alsoInChannel", 'lastReplyAt', NULL,
+      'mentionedUserIds', to_jsonb("mentionedMemberIds"), 'mentionsAll', "mentionsAll",
+      'pinnedAt', NULL, 'pinnedById', NULL, 'createdAt', at, 'attachments', '[]'::jsonb)),
+    ${AT}
+  FROM numbered
 ), msg AS (
   INSERT INTO "Message" (id, "conversationId", seq, "senderId", "clientMsgId", body, "threadRootId",
     "alsoInChannel", "mentionedUserIds", "mentionsAll", "createdAt")
-  SELECT id, conv, seq, sender, "clientMsgId", body, root, "alsoInChannel", mentioned::uuid[], "mentionsAll", ${AT}
+  SELECT id, conv, seq, sender, "clientMsgId", body, root, "alsoInChannel", "mentionedMemberIds"::uuid[],
+    "mentionsAll", ${AT}
   FROM numbered
 ), replies AS MATERIALIZED (
   SELECT jsonb_object_agg(root::text, jsonb_build_array(n, last)) AS m, array_agg(root) AS ids
@@ -175,20 +168,25 @@ WITH inp AS (
   SET "replyCount" = m."replyCount" + ((SELECT r.m FROM replies r) -> m.id::text ->> 0)::int,
     "lastReplyAt" = ((SELECT r.m FROM replies r) -> m.id::text ->> 1)::timestamp(3)
   WHERE m.id = ANY((SELECT ids FROM replies)::uuid[])
+), nums AS MATERIALIZED (
+  SELECT coalesce(jsonb_object_agg(i::text, seq), '{}') AS m FROM numbered
 )
-SELECT i, seq, ((SELECT m FROM held) ->> conv::text)::int AS "membersSeq" FROM numbered`;
+SELECT chk.i, ((SELECT m FROM nums) ->> chk.i::text)::int AS seq,
+  ((SELECT m FROM held) ->> chk.conv::text)::int AS "membersSeq",
+  chk.kind, chk."archivedAt", chk."isMember", chk."senderName", chk."existingId", chk."mentionedMemberIds",
+  chk."isRootLive", chk."isRootAReply"
+FROM chk`;
 
-/** A send the pre-read let through, with what the write needs. */
-type Writable = {
-  p: Pending;
-  stored: StoredSend;
-  payload: ReturnType<typeof eventPayload>;
-  /** `payload` as the write stores it. */
-  payloadJson: string;
+/** What a send of the batch decided before the statement: its message id and time. */
+type Prepared = { p: Pending; id: string; createdAt: Date };
+
+/** The statement's answer per send: its seq when stored, else why not (SendCheck). */
+type SendRow = SendCheck & {
+  i: number;
+  seq: number | null;
+  membersSeq: number | null;
+  senderName: string | null;
 };
-
-/** What the write statement answers for a stored send. */
-type Written = { seq: number; membersSeq: number };
 
 /** Collects sends for one database and writes them in batches. */
 export class SendBatcher {
@@ -257,117 +255,96 @@ export class SendBatcher {
   }
 
   private async run(batch: Pending[]): Promise<void> {
-    let checks: Map<number, CheckRow>;
-    try {
-      checks = await this.check(batch);
-    } catch {
-      await this.alone(batch);
-      return;
-    }
-    const writable: Writable[] = [];
-    for (const [i, p] of batch.entries()) {
-      const check = checks.get(i);
-      try {
-        if (!check) throw new ParleyError("UNAUTHORIZED", "Unknown user");
-        if (check.existingId) {
-          duplicateOf(this.db, p.actor, check.existingId, p.data.conversationId).then(p.resolve, p.reject);
-          continue;
-        }
-        requireSendable(check, p.data.threadRootId ?? null);
-      } catch (err) {
-        p.reject(err);
-        continue;
-      }
-      const stored: StoredSend = {
-        id: uuidv7(),
-        createdAt: new Date(),
-        senderName: check.senderName,
-        mentionedUserIds: check.mentionedMemberIds,
-        mentionsAll: p.mentions.all,
-        attachments: [],
-      };
-      const payload = eventPayload(p.actor, p.data, stored);
-      writable.push({ p, stored, payload, payloadJson: JSON.stringify(payload) });
-    }
-    if (writable.length === 0) return;
-
-    let seqs: Map<number, Written>;
-    const conversationIds = new Set(writable.map((w) => w.p.data.conversationId));
+    const prepared: Prepared[] = batch.map((p) => ({ p, id: uuidv7(), createdAt: new Date() }));
+    const conversationIds = new Set(batch.map((p) => p.data.conversationId));
+    let rows: Map<number, SendRow>;
     writesInFlight.begin(conversationIds);
     try {
-      seqs = await this.write(writable);
+      rows = await this.write(prepared);
     } catch {
       writesInFlight.end(conversationIds);
       // Nothing of the statement was written: each send alone answers exactly (duplicates too).
-      await this.alone(writable.map((w) => w.p));
+      await this.alone(batch);
       return;
     }
     writesInFlight.end(conversationIds);
     const events: ConversationEvent[] = [];
     const done: { p: Pending; result: SendResult }[] = [];
-    const refused: Pending[] = [];
-    for (const [i, w] of writable.entries()) {
-      const written = seqs.get(i);
-      if (written === undefined) {
-        refused.push(w.p);
+    const notStored: { p: Pending; row: SendRow | undefined }[] = [];
+    for (const [i, { p, id, createdAt }] of prepared.entries()) {
+      const row = rows.get(i);
+      if (row?.seq == null || row.membersSeq == null || row.senderName === null) {
+        notStored.push({ p, row });
         continue;
       }
-      const sent = sentMessage(w.p.actor, w.p.data, { ...w.stored, ...written }, w.payload);
+      const stored: StoredSend = {
+        id,
+        createdAt,
+        senderName: row.senderName,
+        mentionedUserIds: row.mentionedMemberIds,
+        mentionsAll: p.mentions.all,
+        attachments: [],
+      };
+      const payload = eventPayload(p.actor, p.data, stored);
+      const sent = sentMessage(
+        p.actor,
+        p.data,
+        { ...stored, seq: row.seq, membersSeq: row.membersSeq },
+        payload,
+      );
       events.push(sent.event);
-      done.push({ p: w.p, result: { message: sent.message, duplicate: false } });
+      done.push({ p, result: { message: sent.message, duplicate: false } });
     }
     publishCommitted(events);
     for (const { p, result } of done) p.resolve(result);
-    for (const p of refused) explainRefusal(this.db, p.actor, p.data).then(p.resolve, p.reject);
+    for (const { p, row } of notStored) this.answerNotStored(p, row);
   }
 
-  /** The pre-read for a whole batch: one row per send whose sender exists, keyed by index. */
-  private async check(batch: readonly Pending[]): Promise<Map<number, CheckRow>> {
+  /** A send the statement did not store: its duplicate, its refusal, or (a race) explainRefusal's answer. */
+  private answerNotStored(p: Pending, row: SendRow | undefined): void {
+    try {
+      if (!row || row.senderName === null) throw new ParleyError("UNAUTHORIZED", "Unknown user");
+      if (row.existingId) {
+        duplicateOf(this.db, p.actor, row.existingId, p.data.conversationId).then(p.resolve, p.reject);
+        return;
+      }
+      requireSendable({ ...row, senderName: row.senderName }, p.data.threadRootId ?? null);
+    } catch (err) {
+      p.reject(err);
+      return;
+    }
+    explainRefusal(this.db, p.actor, p.data).then(p.resolve, p.reject);
+  }
+
+  /** The one statement of a batch; its answer per send, by index in `prepared`. */
+  private async write(prepared: readonly Prepared[]): Promise<Map<number, SendRow>> {
     const menI: number[] = [];
     const menUser: string[] = [];
     const menOrd: number[] = [];
-    for (const [i, p] of batch.entries()) {
+    for (const [i, { p }] of prepared.entries()) {
       for (const [ord, userId] of p.mentions.userIds.entries()) {
         menI.push(i);
         menUser.push(userId);
         menOrd.push(ord);
       }
     }
-    const result = await this.pool.query<CheckRow>({
-      name: "parley_send_check_v2",
-      text: CHECK_SQL,
+    const result = await this.pool.query<SendRow>({
+      name: "parley_send_v6",
+      text: SEND_SQL,
       values: [
-        batch.map((_, i) => i),
-        batch.map((p) => p.actor.userId),
-        batch.map((p) => p.data.conversationId),
-        batch.map((p) => p.data.clientMsgId),
-        batch.map((p) => p.data.threadRootId ?? null),
+        prepared.map((_, i) => i),
+        prepared.map((x) => x.id),
+        prepared.map((x) => x.p.data.conversationId),
+        prepared.map((x) => x.p.actor.userId),
+        prepared.map((x) => x.p.data.clientMsgId),
+        prepared.map((x) => x.p.data.body),
+        prepared.map((x) => x.p.data.threadRootId ?? null),
+        prepared.map((x) => (x.p.data.threadRootId ?? null) !== null && x.p.data.alsoInChannel === true),
+        prepared.map((x) => x.p.mentions.all),
+        prepared.map((x) => x.createdAt.toISOString()),
         menI,
         menUser,
         menOrd,
-      ],
-    });
-    return new Map(result.rows.map((row) => [row.i, row]));
-  }
-
-  /** The one write statement; returns the seq (and membersSeq) of each stored send by index in `writable`. */
-  private async write(writable: readonly Writable[]): Promise<Map<number, Written>> {
-    const result = await this.pool.query<Written & { i: number }>({
-      name: "parley_send_write_v5",
-      text: WRITE_SQL,
-      values: [
-        writable.map((_, i) => i),
-        writable.map((w) => w.stored.id),
-        writable.map((w) => w.p.data.conversationId),
-        writable.map((w) => w.p.actor.userId),
-        writable.map((w) => w.p.data.clientMsgId),
-        writable.map((w) => w.p.data.body),
-        writable.map((w) => w.p.data.threadRootId ?? null),
-        writable.map((w) => w.p.data.threadRootId !== undefined && w.p.data.alsoInChannel === true),
-        writable.map((w) => `{${w.stored.mentionedUserIds.join(",")}}`),
-        writable.map((w) => w.stored.mentionsAll),
-        writable.map((w) => w.payloadJson),
-        writable.map((w) => w.stored.createdAt.toISOString()),
       ],
     });
     return new Map(result.rows.map((row) => [row.i, row]));
