@@ -1,6 +1,9 @@
 /**
- * Group commit: sends that arrive together reach Postgres as ONE pre-read and ONE write statement
- * (one transaction, one WAL flush), and each is acked only after that statement committed.
+ * Group commit: sends that arrive together reach Postgres as ONE statement (one round trip, one
+ * transaction, one WAL flush), and each is acked only after that statement committed. The
+ * statement locks the batch's conversations, reads what each send needs (membership, archived,
+ * an earlier message with the same clientMsgId, the thread root, mentioned members, the sender's
+ * name), stores the sends that may go ahead and answers, per send, its seq or why not.
  *
  * How a batch forms: `submit` queues the send and, unless `maxInFlight` batches are already
  * running, flushes on the next turn of the event loop (`setImmediate`: every frame read in the same
@@ -13,8 +16,8 @@
  *   deadlock between concurrent batches or with single writers, who lock one conversation), counts
  *   the sends that still qualify under the lock (member, not archived, live thread root), bumps
  *   each `lastSeq` by that count and numbers the sends `base + 1 … base + n` in submission order.
- * - Idempotency: the pre-read finds an earlier message with the same (sender, clientMsgId) and
- *   answers it as a duplicate; two sends with the same key never run at once (the second waits
+ * - Idempotency: the statement finds an earlier message with the same (sender, clientMsgId), stores
+ *   nothing for it and the send is answered as a duplicate; two sends with the same key never run at once (the second waits
  *   for the batch of the first and then finds its message). A unique violation from a concurrent writer rolls
  *   the whole statement back (nothing written, no seq used) and every send of that batch is retried
  *   alone through `sendOne`, which answers duplicates exactly. Any other statement error does the
@@ -22,7 +25,7 @@
  * - The sender's order: one connection's sends are submitted one after another, each after the
  *   previous was acked (the gateway's per-connection queue, the SDK's outbox), so they are in
  *   successive batches; within a batch, seqs follow submission order.
- * Statements are named, so each pooled connection parses and plans them once.
+ * The statement is named, so each pooled connection parses and plans it once.
  */
 import type { Db, SqlPool } from "@parley/db";
 import { EventKind, parseMentions } from "@parley/protocol";
@@ -67,7 +70,7 @@ export function configureSendBatching(next: Partial<SendBatchingOptions>): void 
 type Pending = {
   actor: Actor;
   data: SendInput;
-  /** Parsed once at submit: the pre-read looks the users up, the write stores `all`. */
+  /** Parsed once at submit: the statement keeps the members among `userIds` and stores `all`. */
   mentions: { userIds: string[]; all: boolean };
   /** sender + clientMsgId: two sends with the same key never run at once. */
   key: string;
