@@ -94,10 +94,10 @@ export function conversationTopic(conversationId: string): string {
   return `conv:${conversationId}`;
 }
 
-/** Builds the after-commit fan-out sink over `engine`; install it with `setEventSink`. */
 /** Member count above which a conversation is published once on its topic (fan-out on read). */
 export const DEFAULT_LARGE_CHANNEL_THRESHOLD = 200;
 
+/** Builds the after-commit fan-out sink over `engine`; install it with `setEventSink`. */
 export function createFanout(options: TFanoutOptions): Fanout {
   const { db, engine } = options;
   const threshold = options.largeChannelThreshold ?? DEFAULT_LARGE_CHANNEL_THRESHOLD;

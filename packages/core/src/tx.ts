@@ -1,6 +1,6 @@
 /**
- * The one place that allocates seqs, and the write-transaction helper that publishes events only
- * after commit.
+ * Seq allocation for every write but sends (which allocate in their own statements: messages/), and
+ * the write-transaction helper that publishes events only after commit.
  *
  * Conversation log: `UPDATE "Conversation" SET "lastSeq" = "lastSeq" + 1 … RETURNING "lastSeq"`
  * takes the conversation's row lock, so seqs are gap-free and ordered per conversation while
