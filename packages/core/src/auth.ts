@@ -135,9 +135,9 @@ type SessionRow = {
 
 const SESSIONS_SQL: HotStatement = {
   name: "parley_sessions_v1",
-  text: `SELECT s.id, s."revokedAt" AT TIME ZONE 'UTC' AS "revokedAt",
-      s."expiresAt" AT TIME ZONE 'UTC' AS "expiresAt", s."lastSeenAt" AT TIME ZONE 'UTC' AS "lastSeenAt",
-      u.id AS "userId", u.role::text AS role, u."deactivatedAt" AT TIME ZONE 'UTC' AS "deactivatedAt"
+  text: `SELECT s.id, s."revokedAt",
+      s."expiresAt", s."lastSeenAt",
+      u.id AS "userId", u.role::text AS role, u."deactivatedAt"
     FROM "AuthSession" s JOIN "User" u ON u.id = s."userId"
     WHERE s.id = ANY($1::uuid[])`,
 };

@@ -3,8 +3,8 @@
  * the hot-path pool beside a `createDb` client (`sqlPool`), so each pooled connection parses and
  * plans them once (generic plans; see @parley/db) and no ORM work is done per row. For a client
  * without that pool (a transaction client, a client built elsewhere) the same text runs through
- * Prisma. Write the text with $1… placeholders and explicit casts; return timestamps as
- * timestamptz (`col AT TIME ZONE 'UTC'`), so both roads read the stored UTC instant.
+ * Prisma. Write the text with $1… placeholders and explicit casts; return `timestamp` columns as
+ * they are (never timestamptz: Prisma's adapter drops its offset): both roads read them as UTC.
  */
 import { type Db, sqlPool } from "@parley/db";
 

@@ -267,7 +267,7 @@ function wantedValues(wanted: readonly { id: string; after: number; take: number
 const EVENTS_SQL: HotStatement = {
   name: "parley_sync_events_v1",
   text: `SELECT e."conversationId", e.seq, e.kind, e."actorId", e.payload,
-      e."createdAt" AT TIME ZONE 'UTC' AS "createdAt"
+      e."createdAt"
     ${WANTED_EVENTS}`,
 };
 
@@ -285,7 +285,7 @@ const FRAMES_SQL: HotStatement = {
 
 const USER_EVENTS_SQL: HotStatement = {
   name: "parley_sync_user_events_v1",
-  text: `SELECT seq, kind, payload, "createdAt" AT TIME ZONE 'UTC' AS "createdAt" FROM "UserEvent"
+  text: `SELECT seq, kind, payload, "createdAt" FROM "UserEvent"
     WHERE "userId" = $1::uuid AND seq > $2::int
     ORDER BY seq
     LIMIT $3::int`,

@@ -108,9 +108,9 @@ type TokenRow = {
 
 const TOKENS_BY_HASH_SQL: HotStatement = {
   name: "parley_tokens_by_hash_v1",
-  text: `SELECT t.id, t."tokenHash", t."revokedAt" AT TIME ZONE 'UTC' AS "revokedAt",
-      t."expiresAt" AT TIME ZONE 'UTC' AS "expiresAt", t."lastUsedAt" AT TIME ZONE 'UTC' AS "lastUsedAt",
-      u.id AS "userId", u.role::text AS role, u."deactivatedAt" AT TIME ZONE 'UTC' AS "deactivatedAt"
+  text: `SELECT t.id, t."tokenHash", t."revokedAt",
+      t."expiresAt", t."lastUsedAt",
+      u.id AS "userId", u.role::text AS role, u."deactivatedAt"
     FROM "PersonalAccessToken" t JOIN "User" u ON u.id = t."userId"
     WHERE t."tokenHash" = ANY($1::text[])`,
 };

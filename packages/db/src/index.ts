@@ -28,6 +28,18 @@ export type TCreateDbOptions = {
 /** A node-postgres pool (the hot-path one beside a `createDb` client). */
 export type SqlPool = pg.Pool;
 
+/**
+ * Type parsers of the hot-path pool: Parley stores instants in `timestamp(3)` columns as UTC (what
+ * Prisma writes and reads back), while pg would read a `timestamp` in the Node process's time zone.
+ * Parsed as UTC here, a row reads the same on both roads whatever TZ the process or session has.
+ */
+const HOT_TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === pg.types.builtins.TIMESTAMP && format !== "binary"
+      ? (value: string) => new Date(`${value.replace(" ", "T")}Z`)
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig["getTypeParser"],
+};
+
 /** The hot-path pool of each `createDb` client. */
 const pools = new WeakMap<object, pg.Pool>();
 
@@ -52,6 +64,7 @@ export function createDb(url: string, options: TCreateDbOptions = {}): Db {
     ...common,
     max: options.hotMax ?? 4,
     options: "-c plan_cache_mode=force_generic_plan",
+    types: HOT_TYPES,
   });
   // An idle client's error (the server restarted) must not crash the process; the pool drops it.
   pool.on("error", () => {});

@@ -104,7 +104,7 @@ WITH inp AS (
 ), chk AS MATERIALIZED (
   -- What a send needs to go ahead (and, when it may not, why), read once the locks are held.
   SELECT inp.*, (SELECT m FROM held) ? inp.conv::text AS "isHeld",
-    c.kind::text AS kind, c."archivedAt" AT TIME ZONE 'UTC' AS "archivedAt", (mb.one IS NOT NULL) AS "isMember",
+    c.kind::text AS kind, c."archivedAt", (mb.one IS NOT NULL) AS "isMember",
     u.name AS "senderName", ex.id::text AS "existingId",
     ARRAY(
       SELECT men."userId"::text FROM men
