@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 
 export const USAGE = `usage: npm run bench -- [--scenario dm|channel50|channel|idle|connect|storm|backlog] [--sweep]
        [--connections 200] [--rate R] [--duration 10] [--gateways 1] [--engine memory|redis|redis-cluster]
-       [--members 2000] (channel)  [--generators W] [--trickle 20] (idle)  [--in-flight 200] (connect)
+       [--members 2000] [--generators W] (channel)  [--generators W] [--trickle 20] (idle)  [--in-flight 200] (connect)
        [--messages 500] [--conversations 3] [--repeat 5] (backlog)  [--max-rate 20000] (sweep)
        [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--redis-url redis://…]
        [--drain 10] [--no-baseline] [--keep-db]`;
@@ -28,6 +28,7 @@ export type TOptions = {
   noBaseline: boolean;
   keepDb: boolean;
   members: number;
+  /** idle: generator processes; channel: receiving processes, 0 = all members in this process. */
   generators: number;
   trickleS: number;
   inFlight: number;
@@ -110,7 +111,8 @@ export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
     noBaseline: opts["no-baseline"] ?? false,
     keepDb: opts["keep-db"] ?? false,
     members: Number(opts.members),
-    generators: Number(opts.generators ?? Math.ceil(connections / 18_000)),
+    // channel without --generators keeps every member in this process (figures stay comparable).
+    generators: Number(opts.generators ?? (scenario === "channel" ? 0 : Math.ceil(connections / 18_000))),
     trickleS: Number(opts.trickle),
     inFlight: Number(opts["in-flight"]),
     messages: Number(opts.messages),
@@ -142,7 +144,11 @@ function validate(o: TOptions): void {
   if (o.scenario === "channel50" && o.connections % CHANNEL_SIZE !== 0) {
     fail(`--scenario channel50 needs --connections to be a multiple of ${CHANNEL_SIZE}`);
   }
-  if (o.scenario === "channel" && !isInt(o.members, 2, 10_000)) fail("--members must be 2…10000");
+  if (o.scenario === "channel") {
+    if (!isInt(o.members, 2, 10_000)) fail("--members must be 2…10000");
+    if (!isInt(o.generators, 0, 16))
+      fail("--generators must be 1…16 (channel; leave it out for one process)");
+  }
   if (o.scenario === "idle") {
     if (!isInt(o.generators, 1, 64)) fail("--generators must be 1…64");
     if (o.connections / o.generators > SOCKETS_PER_PROCESS)

@@ -94,3 +94,16 @@ function timeline(load: TTraffic["load"]): string {
   }
   return Array.from(worst, (ms, s) => `${s}s:${(ms ?? 0).toFixed(0)}ms`).join(" ");
 }
+
+/** The receiving generator processes of a multi-process run: CPU, event-loop lag, share of deliveries. */
+export function describeReceivers(
+  receivers: { cpuPct: number; lagP99: number; lagMax: number; received: number }[],
+  delivered: number,
+): string {
+  const each = receivers.map(
+    (r, k) =>
+      `#${k} CPU ${r.cpuPct.toFixed(0)}% lag p99=${r.lagP99.toFixed(1)}ms max=${r.lagMax.toFixed(1)}ms received=${r.received}`,
+  );
+  const inWorkers = receivers.reduce((a, r) => a + r.received, 0);
+  return `receivers:  ${receivers.length} generator processes (CPU of one core each): ${each.join("; ")}; ${delivered - inWorkers} deliveries to the senders here`;
+}

@@ -32,11 +32,14 @@ export async function runTraffic(options: {
   rate: number;
   durationS: number;
   drainS: number;
+  /** Called with the run's bookkeeping before the first send (other processes join the run). */
+  onStart?: (load: TLoad) => Promise<void>;
 }): Promise<TTraffic> {
   const { world, conns, pids, rate } = options;
   const n = conns.length;
   const load = createLoad(Math.floor(rate * options.durationS));
   useLoad(load);
+  await options.onStart?.(load);
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loop.enable();
   const cpu0 = process.cpuUsage();
