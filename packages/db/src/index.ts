@@ -21,7 +21,10 @@ export type TCreateDbOptions = {
   connectionTimeoutMillis?: number;
   /** Prisma log levels, e.g. ["query"] while debugging. */
   log?: Prisma.LogLevel[];
-  /** Connections of the hot-path pool (`sqlPool`), besides `max` (default 4). */
+  /**
+   * Connections of the hot-path pool (`sqlPool`), besides `max` (default 8: two group-commit
+   * batches, four coalesced connect lookups, replays and the fan-out's member reads).
+   */
   hotMax?: number;
 };
 
@@ -62,7 +65,7 @@ export function createDb(url: string, options: TCreateDbOptions = {}): Db {
   const pool = new pg.Pool({ ...common, max: options.max ?? 10 });
   const hot = new pg.Pool({
     ...common,
-    max: options.hotMax ?? 4,
+    max: options.hotMax ?? 8,
     options: "-c plan_cache_mode=force_generic_plan",
     types: HOT_TYPES,
   });
