@@ -352,7 +352,7 @@ test("with open sign-up anyone can join; a deactivated user is signed out", asyn
   await page.reload();
   await page.getByRole("button", { name: "Deactivate Carol Newcomer" }).click();
   await expect(page.getByRole("button", { name: "Reactivate Carol Newcomer" })).toBeVisible();
-  await carol.reload();
+  // Her open tab needs no reload: the gateway closes her socket (4403) and the app signs her out.
   await expect(carol).toHaveURL(/\/sign-in$/);
   await carol.getByLabel("Email").fill("carol@example.com");
   await carol.getByLabel("Password").fill("carol-password-123");
