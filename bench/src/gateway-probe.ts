@@ -2,7 +2,8 @@
  * Preloaded into a gateway child (`node --expose-gc --import tsx --import ./bench/src/gateway-probe.ts
  * apps/realtime/src/main.ts`, started by startGateway({ probe: true })) so the bench can look
  * inside it without touching the gateway's code. Answers IPC requests `{ id, op }`:
- * - `memory`: forced full GC (twice), then process.memoryUsage() → { rss, heapUsed, external, arrayBuffers }
+ * - `memory`: forced full GC (twice), then process.memoryUsage() → { rss, heapUsed, external,
+ *   arrayBuffers }, and `tcp`: how many TCP sockets the process holds (its clients + a few)
  * - `lagReset`: clears the event-loop delay histogram
  * - `lag`: its p50/p99/max in ms (timer resolution subtracted) and the sample count
  * The bench only; production never loads this.
@@ -31,6 +32,7 @@ process.on("message", (raw) => {
         external: m.external,
         arrayBuffers: m.arrayBuffers,
         gc: !!gc,
+        tcp: process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length,
       });
       return;
     }

@@ -11,15 +11,21 @@ export type TWorkerSpec = { url: string; token: string; userId: string; conversa
 
 export type TPool = {
   workers: ChildProcess[];
-  /** Sends the same kind of request to every worker (with per-worker fields) and awaits all replies. */
+  /**
+   * Sends the same kind of request to every worker (with per-worker fields) and awaits all
+   * replies; without `timeoutMs` it waits as long as the run's own time limit lets it.
+   */
   all<T>(request: (k: number) => Record<string, unknown>, timeoutMs?: number): Promise<T[]>;
   /** The [from, to) socket indexes of worker k. */
   slices: [number, number][];
 };
 
 export function generatorPool(count: number, sockets: number): TPool {
+  // BENCH_GENERATOR_NODE_ARGS: extra node flags for every generator (e.g. "--cpu-prof
+  // --cpu-prof-dir=/tmp/prof"; the profile is written when the generator exits on `close`).
+  const extraArgs = (process.env.BENCH_GENERATOR_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
   const workers = Array.from({ length: count }, (_, k) =>
-    spawnTracked(process.execPath, ["--import", "tsx", "bench/src/generator-worker.ts"], {
+    spawnTracked(process.execPath, [...extraArgs, "--import", "tsx", "bench/src/generator-worker.ts"], {
       ipc: true,
       label: `generator${k}`,
       showOutput: true,
@@ -46,13 +52,16 @@ export function generatorPool(count: number, sockets: number): TPool {
 }
 
 let nextId = 1;
-function request<T>(worker: ChildProcess, body: Record<string, unknown>, timeoutMs = 600_000): Promise<T> {
+function request<T>(worker: ChildProcess, body: Record<string, unknown>, timeoutMs?: number): Promise<T> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanupListeners();
-      reject(new Error(`generator request ${String(body.op)} timed out`));
-    }, timeoutMs);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            cleanupListeners();
+            reject(new Error(`generator request ${String(body.op)} timed out after ${timeoutMs / 1000}s`));
+          }, timeoutMs);
     const onExit = () => {
       cleanupListeners();
       reject(new Error(`generator process exited during ${String(body.op)}`));

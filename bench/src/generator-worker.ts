@@ -7,6 +7,7 @@
  * - `trickle { rate, durationS, pingEveryMs }`: socket k mod n sends into its conversation (its DM
  *   with its pair, which sits in this process too) at `rate`; pings one socket every `pingEveryMs`
  *   → `{ sent, acked, delivered, errors, closes, delivery: ms[], ping: ms[], cpuPct, lagP99 }`
+ * - `count` (answered while an `open` runs): `{ opened, failed }` so far, for the progress lines
  * - `close`: terminates every socket and exits.
  */
 import { randomUUID } from "node:crypto";
@@ -20,6 +21,7 @@ type TSocket = { ws: WebSocket; spec: TSpec; isOpen: boolean };
 type TRequest =
   | { id: number; op: "open"; conns: TSpec[]; localAddress?: string; inFlight: number }
   | { id: number; op: "trickle"; rate: number; durationS: number; pingEveryMs: number }
+  | { id: number; op: "count" }
   | { id: number; op: "close" };
 
 const sockets: TSocket[] = [];
@@ -33,6 +35,7 @@ const stats = {
 };
 const pingSentAt = new Map<string, number>();
 let isClosing = false;
+let failedToOpen = 0;
 
 function onMessage(socket: TSocket, raw: string): void {
   if (raw.startsWith('{"type":"ack"')) {
@@ -159,11 +162,15 @@ process.on("message", (raw) => {
     try {
       if (request.op === "open") {
         const t0 = nowMs();
-        const results = await mapLimit(request.conns, request.inFlight, (spec) =>
-          openOne(spec, request.localAddress),
-        );
+        const results = await mapLimit(request.conns, request.inFlight, async (spec) => {
+          const isOpen = await openOne(spec, request.localAddress);
+          if (!isOpen) failedToOpen += 1;
+          return isOpen;
+        });
         const opened = results.filter(Boolean).length;
         reply({ opened, failed: results.length - opened, seconds: (nowMs() - t0) / 1000 });
+      } else if (request.op === "count") {
+        reply({ opened: sockets.length, failed: failedToOpen });
       } else if (request.op === "trickle") {
         reply(await trickle(request.rate, request.durationS, request.pingEveryMs));
       } else if (request.op === "close") {

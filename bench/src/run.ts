@@ -18,6 +18,16 @@ export function cleaningUp(): boolean {
   return isCleaning;
 }
 
+let phase = "starting";
+
+/**
+ * What the run is doing now ("opening sockets: 41,200 of 100,000"), named by the time-limit
+ * message so a run that hits its limit says where it was.
+ */
+export function setPhase(text: string): void {
+  phase = text;
+}
+
 /** Runs the cleanup steps once; later calls (a second Ctrl-C, the hard limit) wait for that run. */
 export function cleanup(): Promise<void> {
   cleaned ??= runCleanups();
@@ -36,10 +46,15 @@ async function runCleanups(): Promise<void> {
   killAllChildren();
 }
 
-/** Runs `main` under a hard time limit with cleanup on exit, crash and SIGINT/SIGTERM. */
-export function runBounded(main: () => Promise<number>, hardLimitMs: number): void {
+/**
+ * Runs `main` under a hard time limit with cleanup on exit, crash and SIGINT/SIGTERM. `limitHint`
+ * ends the time-limit message (how to set the limit).
+ */
+export function runBounded(main: () => Promise<number>, hardLimitMs: number, limitHint = ""): void {
   const hardTimer = setTimeout(() => {
-    console.error(`bench: hard time limit (${Math.round(hardLimitMs / 1000)}s) reached; stopping`);
+    console.error(
+      `bench: time limit of ${Math.round(hardLimitMs / 1000)}s reached while ${phase}; stopping, no figures${limitHint}`,
+    );
     void cleanup().finally(() => process.exit(2));
   }, hardLimitMs);
   // A crash must not orphan the gateways or leave the database behind.
