@@ -1,10 +1,10 @@
 /**
  * The parent side of a multi-process load generator: W children of generator-worker.ts, child k
- * binding source address 127.0.0.(k+2), each holding a contiguous, even-sized slice of the
+ * binding source addresses 127.0.(k+2).1…250 (generator-worker.ts says why), each holding a contiguous, even-sized slice of the
  * sockets (so DM pairs stay in one process). Requests go over IPC, one reply per request.
  */
 import type { ChildProcess } from "node:child_process";
-import { spawnTracked } from "./harness.ts";
+import { exited, sleep, spawnTracked } from "./harness.ts";
 import { onCleanup } from "./run.ts";
 
 export type TWorkerSpec = { url: string; token: string; userId: string; conversationId: string };
@@ -32,11 +32,18 @@ export function generatorPool(count: number, sockets: number): TPool {
     }),
   );
   onCleanup(async () => {
+    // `close` answers, then the worker exits by itself (writing its --cpu-prof, if asked): give
+    // that a few seconds before killing it.
     await Promise.race([
-      Promise.all(workers.map((w) => (w.connected ? request(w, { op: "close" }, 5000) : null))),
-      new Promise((r) => setTimeout(r, 5000)),
-    ]).catch(() => {});
-    for (const w of workers) if (w.exitCode === null) w.kill("SIGKILL");
+      Promise.all(
+        workers.map(async (w) => {
+          if (w.connected) await request(w, { op: "close" }, 5000).catch(() => {});
+          await exited(w);
+        }),
+      ),
+      sleep(10_000),
+    ]);
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill("SIGKILL");
   });
   const pairs = sockets / 2;
   const slices: [number, number][] = workers.map((_, k) => [

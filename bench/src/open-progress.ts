@@ -42,7 +42,16 @@ export function watchOpening(options: {
   let last = { at: t0, opened: before, box: boxCpu() };
   let cpu0 = snapshot([]);
   const rates: number[] = [];
-  let isBusy = false;
+  let isBusy = true;
+  // The first interval must not count what the database's backends spent before this wave.
+  void backendPids(db)
+    .then((pids) => {
+      cpu0 = snapshot(pids);
+    })
+    .catch(() => {})
+    .finally(() => {
+      isBusy = false;
+    });
 
   function snapshot(pgPids: number[]) {
     return {

@@ -1,7 +1,7 @@
 /**
  * `idle --connections N`: N authenticated sockets (welcome received, `hello` sent) doing nothing,
  * spread round-robin over `--gateways G` processes and `--generators W` generator processes (each
- * on its own 127.0.0.x, `--in-flight` connects at a time each). They open in two waves (each
+ * from its own 250 loopback addresses 127.0.(k+2).1…250, `--in-flight` connects at a time each). They open in two waves (each
  * generator's first half, then the rest) with a progress line every 5 s (open-progress.ts).
  *
  * Memory per socket, per gateway and in total, each gateway's reading the median of many taken
@@ -106,7 +106,7 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
         return {
           op: "open",
           inFlight: o.inFlight,
-          localAddress: `127.0.0.${k + 2}`,
+          sourcePrefix: `127.0.${k + 2}.`,
           conns: Array.from({ length: to - from }, (_, j) => spec(from + j)),
         };
       })
@@ -126,7 +126,7 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
   const redisFull = await usedMemory();
   const rate = n / connectSeconds;
   log(
-    `connected: ${opened} of ${n} sockets in ${connectSeconds.toFixed(1)}s of opening (${rate.toFixed(0)}/s; 5-s rates min ${Math.min(...rates).toFixed(0)}, max ${Math.max(...rates).toFixed(0)}) over ${o.generators} generator process(es) (127.0.0.2…${o.generators + 1}, ${o.inFlight} in flight each) and ${G} gateway(s); ${((nowMs() - connectStart) / 1000).toFixed(1)}s with the memory readings`,
+    `connected: ${opened} of ${n} sockets in ${connectSeconds.toFixed(1)}s of opening (${rate.toFixed(0)}/s; 5-s rates min ${Math.min(...rates).toFixed(0)}, max ${Math.max(...rates).toFixed(0)}) over ${o.generators} generator process(es) (from 127.0.2-${o.generators + 1}.1-250, ${o.inFlight} in flight each) and ${G} gateway(s); ${((nowMs() - connectStart) / 1000).toFixed(1)}s with the memory readings`,
   );
 
   // --- memory ------------------------------------------------------------------------------------
