@@ -82,7 +82,7 @@ export function watchOpening(options: {
       const cores = availableParallelism();
       const boxPct = ((box.busy - last.box.busy) / Math.max(box.total - last.box.total, 1e-9)) * 100 * cores;
       log(
-        `opening:   ${((now - t0) / 1000).toFixed(0)}s ${opened.toLocaleString("en")} of ${total.toLocaleString("en")} open${failed ? ` (${failed} failed)` : ""}, ${rate.toFixed(0)}/s; CPU % of a core: gateways ${cpu.gateways.map((s, k) => pct(s, cpu0.gateways[k]!)).join(" ")}, generators ${cpu.generators.map((s, k) => pct(s, cpu0.generators[k]!)).join(" ")}, redis ${pct(cpu.redis, cpu0.redis)}, postgres ${Math.round(pgPct * 100)}, box ${boxPct.toFixed(0)} of ${cores * 100}`,
+        `opening:   ${((now - t0) / 1000).toFixed(0)}s ${opened.toLocaleString("en")} of ${total.toLocaleString("en")} open${failed ? ` (${failed} failed)` : ""}, ${rate.toFixed(0)}/s; CPU % of a core: gateways ${cpu.gateways.map((s, k) => pct(s, cpu0.gateways[k]!)).join(" ")}, generators ${cpu.generators.map((s, k) => pct(s, cpu0.generators[k]!)).join(" ")}, redis ${pct(cpu.redis, cpu0.redis)}, postgres ${Math.round(pgPct * 100)} (${pgPids.length} backends), box ${boxPct.toFixed(0)} of ${cores * 100}`,
       );
       setPhase(`opening sockets (${opened} of ${total} open, ${failed} failed)`);
       last = { at: now, opened, box };

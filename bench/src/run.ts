@@ -51,7 +51,9 @@ async function runCleanups(): Promise<void> {
  * ends the time-limit message (how to set the limit).
  */
 export function runBounded(main: () => Promise<number>, hardLimitMs: number, limitHint = ""): void {
+  let isTimedOut = false;
   const hardTimer = setTimeout(() => {
+    isTimedOut = true;
     console.error(
       `bench: time limit of ${Math.round(hardLimitMs / 1000)}s reached while ${phase}; stopping, no figures${limitHint}`,
     );
@@ -75,8 +77,10 @@ export function runBounded(main: () => Promise<number>, hardLimitMs: number, lim
         exitCode = code;
       },
       (err: unknown) => {
-        console.error(`bench: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        // After the time limit, cleanup kills what main waits on: that failure is not news.
         exitCode = 2;
+        if (isTimedOut) return;
+        console.error(`bench: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       },
     )
     .finally(async () => {

@@ -8,9 +8,9 @@
  * right after a forced full GC inside it (gateway-probe.ts): against the same gateways empty, and
  * at the margin (wave 2 − wave 1 over the wave-2 sockets), which leaves out what a gateway grows
  * once whatever its socket count (compiled code, pools, V8 spaces sized by the connect burst).
- * Redis memory per socket from INFO memory `used_memory` (routes + presence). Then a trickle
- * (default 100 msg/s, DM pairs among the sockets) for `--trickle` seconds while the gateways'
- * event-loop lag and a `ping` round trip are measured.
+ * Redis memory per socket from INFO memory `used_memory` (routes + presence). Then the gateways'
+ * event-loop lag for up to 10 s without traffic, and under a trickle (default 100 msg/s, DM pairs
+ * among the sockets) for `--trickle` seconds while a `ping` round trip is measured too.
  */
 import { createHistogram } from "node:perf_hooks";
 import { probe, settledMemory, startFleetFor, type TMemory } from "../gateways.ts";
@@ -64,6 +64,7 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
   );
 
   // --- open, in two waves ------------------------------------------------------------------------
+  setPhase(`starting ${o.generators} generator process(es)`);
   const pool = generatorPool(o.generators, n);
   // Their start (loading tsx and ws) is not connect time: the first answer says they are up.
   await pool.all(() => ({ op: "count" }), 60_000);
@@ -126,7 +127,7 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
   const redisFull = await usedMemory();
   const rate = n / connectSeconds;
   log(
-    `connected: ${opened} of ${n} sockets in ${connectSeconds.toFixed(1)}s of opening (${rate.toFixed(0)}/s; 5-s rates min ${Math.min(...rates).toFixed(0)}, max ${Math.max(...rates).toFixed(0)}) over ${o.generators} generator process(es) (from 127.0.2-${o.generators + 1}.1-250, ${o.inFlight} in flight each) and ${G} gateway(s); ${((nowMs() - connectStart) / 1000).toFixed(1)}s with the memory readings`,
+    `connected: ${opened} of ${n} sockets in ${connectSeconds.toFixed(1)}s of opening (${rate.toFixed(0)}/s; 5-s rates min ${Math.min(...rates).toFixed(0)}, max ${Math.max(...rates).toFixed(0)}) over ${o.generators} generator process(es) (from 127.0.2.1–127.0.${o.generators + 1}.250, ${o.inFlight} in flight each) and ${G} gateway(s); ${((nowMs() - connectStart) / 1000).toFixed(1)}s with the memory readings`,
   );
 
   // --- memory ------------------------------------------------------------------------------------
@@ -164,6 +165,16 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
     `redis:      used_memory ${mb(redisEmpty)} empty → ${mb(redisFull)} with ${n} sockets → ${redisKb.toFixed(2)} KB/socket (routes + presence)`,
   );
 
+  // --- lag while idle: what the sockets cost the loop by themselves (heartbeats, refreshes) --------
+  const quietS = Math.min(10, o.trickleS);
+  setPhase(`measuring event-loop lag for ${quietS}s with ${n} idle sockets`);
+  await Promise.all(children.map((c) => probe(c, "lagReset")));
+  await sleep(quietS * 1000);
+  const quiet = await Promise.all(children.map((c) => probe<TLag>(c, "lag")));
+  log(
+    `idle lag:   ${quietS}s without traffic, per gateway ${quiet.map((l) => `p50=${l.p50.toFixed(1)} p99=${l.p99.toFixed(1)} max=${l.max.toFixed(1)}ms`).join("; ")}`,
+  );
+
   // --- trickle -------------------------------------------------------------------------------------
   setPhase(`trickle of ${o.rate} msg/s for ${o.trickleS}s over ${n} sockets`);
   await Promise.all(children.map((c) => probe(c, "lagReset")));
@@ -189,8 +200,9 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
   const lagP99 = Math.max(...lags.map((l) => l.p99));
   const lagMax = Math.max(...lags.map((l) => l.max));
   const sumOf = (pick: (t: TTrickle) => number) => sum(trickles.map(pick));
+  const late = sumOf((t) => t.acked) - sumOf((t) => t.delivered);
   log(
-    `trickle:    ${o.rate} msg/s for ${o.trickleS}s: sent=${sumOf((t) => t.sent)} acked=${sumOf((t) => t.acked)} delivered=${sumOf((t) => t.delivered)} errors=${sumOf((t) => t.errors)} closes=${sumOf((t) => t.closes)}; send→receive p50=${d.p50}ms p99=${d.p99}ms max=${d.max}ms`,
+    `trickle:    ${o.rate} msg/s for ${o.trickleS}s: sent=${sumOf((t) => t.sent)} acked=${sumOf((t) => t.acked)} delivered=${sumOf((t) => t.delivered)} errors=${sumOf((t) => t.errors)} closes=${sumOf((t) => t.closes)}; send→receive p50=${d.p50}ms p99=${d.p99}ms max=${d.max}ms${late > 0 ? ` (${late} acked but not delivered within 5 s of the last send: not in the percentiles)` : ""}`,
   );
   log(
     `gateways:   event-loop lag under the trickle, per gateway ${lags.map((l) => `p50=${l.p50.toFixed(1)} p99=${l.p99.toFixed(1)} max=${l.max.toFixed(1)}ms`).join("; ")}; ping round trip n=${ping.count} p50=${p.p50}ms p99=${p.p99}ms max=${p.max}ms`,
@@ -199,7 +211,7 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
     `generators: CPU ${trickles.map((t) => `${t.cpuPct.toFixed(0)}%`).join(" ")} of one core each, event-loop lag p99 ${trickles.map((t) => `${t.lagP99.toFixed(1)}ms`).join(" ")}`,
   );
   log(
-    `bench: scenario=idle connections=${n} opened=${opened} kb_per_conn=${rssKb.toFixed(1)} kb_per_conn_margin=${rssMarginKb.toFixed(1)} heap_kb_per_conn=${heapKb.toFixed(1)} heap_kb_per_conn_margin=${heapMarginKb.toFixed(1)} redis_kb_per_conn=${redisKb.toFixed(2)} lag_p50=${Math.max(...lags.map((l) => l.p50)).toFixed(1)}ms lag_p99=${lagP99.toFixed(1)}ms lag_max=${lagMax.toFixed(1)}ms ping_p99=${p.p99}ms ping_max=${p.max}ms trickle_rate=${o.rate} trickle_p99=${d.p99}ms gateways=${o.gateways} generators=${o.generators} in_flight=${o.inFlight} engine=${o.engine} connect_s=${connectSeconds.toFixed(1)} connect_rate=${rate.toFixed(0)} gen_lag_p99=${Math.max(...trickles.map((t) => t.lagP99)).toFixed(1)}ms elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
+    `bench: scenario=idle connections=${n} opened=${opened} kb_per_conn=${rssKb.toFixed(1)} kb_per_conn_margin=${rssMarginKb.toFixed(1)} heap_kb_per_conn=${heapKb.toFixed(1)} heap_kb_per_conn_margin=${heapMarginKb.toFixed(1)} redis_kb_per_conn=${redisKb.toFixed(2)} idle_lag_p99=${Math.max(...quiet.map((l) => l.p99)).toFixed(1)}ms lag_p50=${Math.max(...lags.map((l) => l.p50)).toFixed(1)}ms lag_p99=${lagP99.toFixed(1)}ms lag_max=${lagMax.toFixed(1)}ms ping_p99=${p.p99}ms ping_max=${p.max}ms trickle_rate=${o.rate} trickle_p99=${d.p99}ms gateways=${o.gateways} generators=${o.generators} in_flight=${o.inFlight} engine=${o.engine} connect_s=${connectSeconds.toFixed(1)} connect_rate=${rate.toFixed(0)} gen_lag_p99=${Math.max(...trickles.map((t) => t.lagP99)).toFixed(1)}ms elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
   );
   return 0;
 }
