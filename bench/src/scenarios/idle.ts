@@ -12,10 +12,11 @@
  * event-loop lag for up to 10 s without traffic, and under a trickle (default 100 msg/s, DM pairs
  * among the sockets) for `--trickle` seconds while a `ping` round trip is measured too.
  */
+import { availableParallelism, loadavg } from "node:os";
 import { createHistogram } from "node:perf_hooks";
 import { probe, settledMemory, startFleetFor, type TMemory } from "../gateways.ts";
 import { generatorPool } from "../generator-pool.ts";
-import { nowMs, percentiles, record, redisInfo, sleep } from "../harness.ts";
+import { boxCpu, nowMs, percentiles, record, redisInfo, sleep } from "../harness.ts";
 import { watchOpening } from "../open-progress.ts";
 import type { TOptions } from "../options.ts";
 import { setPhase } from "../run.ts";
@@ -34,7 +35,9 @@ type TTrickle = {
   cpuPct: number;
   lagP99: number;
 };
-type TLag = { p50: number; p99: number; max: number; count: number };
+type TLag = { p50: number; p99: number; max: number; count: number; cpuPct: number };
+const describeLag = (l: TLag) =>
+  `p50=${l.p50.toFixed(1)} p99=${l.p99.toFixed(1)} max=${l.max.toFixed(1)}ms (cpu ${l.cpuPct.toFixed(0)}%)`;
 type TOpened = { opened: number; failed: number; seconds: number };
 
 const kb = (bytes: number, sockets: number) => (sockets > 0 ? bytes / sockets / 1024 : 0);
@@ -171,13 +174,12 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
   await Promise.all(children.map((c) => probe(c, "lagReset")));
   await sleep(quietS * 1000);
   const quiet = await Promise.all(children.map((c) => probe<TLag>(c, "lag")));
-  log(
-    `idle lag:   ${quietS}s without traffic, per gateway ${quiet.map((l) => `p50=${l.p50.toFixed(1)} p99=${l.p99.toFixed(1)} max=${l.max.toFixed(1)}ms`).join("; ")}`,
-  );
+  log(`idle lag:   ${quietS}s without traffic, per gateway ${quiet.map(describeLag).join("; ")}`);
 
   // --- trickle -------------------------------------------------------------------------------------
   setPhase(`trickle of ${o.rate} msg/s for ${o.trickleS}s over ${n} sockets`);
   await Promise.all(children.map((c) => probe(c, "lagReset")));
+  const box0 = boxCpu();
   const shares = pool.slices.map(([from, to]) => (to - from) / n);
   const trickles = await pool.all<TTrickle>(
     (k) => ({
@@ -189,6 +191,11 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
     (o.trickleS + 60) * 1000,
   );
   const lags = await Promise.all(children.map((c) => probe<TLag>(c, "lag")));
+  const box1 = boxCpu();
+  const cores = availableParallelism();
+  // Others share this box: how busy it was (all processes) says how much of the lag is waiting for a core.
+  const boxPct = ((box1.busy - box0.busy) / Math.max(box1.total - box0.total, 1e-9)) * 100 * cores;
+  const load1 = loadavg()[0]!;
   const delivery = createHistogram();
   const ping = createHistogram();
   for (const t of trickles) {
@@ -205,13 +212,16 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
     `trickle:    ${o.rate} msg/s for ${o.trickleS}s: sent=${sumOf((t) => t.sent)} acked=${sumOf((t) => t.acked)} delivered=${sumOf((t) => t.delivered)} errors=${sumOf((t) => t.errors)} closes=${sumOf((t) => t.closes)}; send→receive p50=${d.p50}ms p99=${d.p99}ms max=${d.max}ms${late > 0 ? ` (${late} acked but not delivered within 5 s of the last send: not in the percentiles)` : ""}`,
   );
   log(
-    `gateways:   event-loop lag under the trickle, per gateway ${lags.map((l) => `p50=${l.p50.toFixed(1)} p99=${l.p99.toFixed(1)} max=${l.max.toFixed(1)}ms`).join("; ")}; ping round trip n=${ping.count} p50=${p.p50}ms p99=${p.p99}ms max=${p.max}ms`,
+    `gateways:   event-loop lag under the trickle, per gateway ${lags.map(describeLag).join("; ")}; ping round trip n=${ping.count} p50=${p.p50}ms p99=${p.p99}ms max=${p.max}ms`,
+  );
+  log(
+    `box:        ${boxPct.toFixed(0)} of ${cores * 100} % CPU busy during the trickle (every process on it, ours and others'); load average ${load1.toFixed(1)}`,
   );
   log(
     `generators: CPU ${trickles.map((t) => `${t.cpuPct.toFixed(0)}%`).join(" ")} of one core each, event-loop lag p99 ${trickles.map((t) => `${t.lagP99.toFixed(1)}ms`).join(" ")}`,
   );
   log(
-    `bench: scenario=idle connections=${n} opened=${opened} kb_per_conn=${rssKb.toFixed(1)} kb_per_conn_margin=${rssMarginKb.toFixed(1)} heap_kb_per_conn=${heapKb.toFixed(1)} heap_kb_per_conn_margin=${heapMarginKb.toFixed(1)} redis_kb_per_conn=${redisKb.toFixed(2)} idle_lag_p99=${Math.max(...quiet.map((l) => l.p99)).toFixed(1)}ms lag_p50=${Math.max(...lags.map((l) => l.p50)).toFixed(1)}ms lag_p99=${lagP99.toFixed(1)}ms lag_max=${lagMax.toFixed(1)}ms ping_p99=${p.p99}ms ping_max=${p.max}ms trickle_rate=${o.rate} trickle_p99=${d.p99}ms gateways=${o.gateways} generators=${o.generators} in_flight=${o.inFlight} engine=${o.engine} connect_s=${connectSeconds.toFixed(1)} connect_rate=${rate.toFixed(0)} gen_lag_p99=${Math.max(...trickles.map((t) => t.lagP99)).toFixed(1)}ms elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
+    `bench: scenario=idle connections=${n} opened=${opened} kb_per_conn=${rssKb.toFixed(1)} kb_per_conn_margin=${rssMarginKb.toFixed(1)} heap_kb_per_conn=${heapKb.toFixed(1)} heap_kb_per_conn_margin=${heapMarginKb.toFixed(1)} redis_kb_per_conn=${redisKb.toFixed(2)} idle_lag_p99=${Math.max(...quiet.map((l) => l.p99)).toFixed(1)}ms lag_p50=${Math.max(...lags.map((l) => l.p50)).toFixed(1)}ms lag_p99=${lagP99.toFixed(1)}ms lag_max=${lagMax.toFixed(1)}ms ping_p99=${p.p99}ms ping_max=${p.max}ms trickle_rate=${o.rate} trickle_p99=${d.p99}ms gateways=${o.gateways} generators=${o.generators} in_flight=${o.inFlight} engine=${o.engine} connect_s=${connectSeconds.toFixed(1)} connect_rate=${rate.toFixed(0)} gen_lag_p99=${Math.max(...trickles.map((t) => t.lagP99)).toFixed(1)}ms box_busy_pct=${boxPct.toFixed(0)} load1=${load1.toFixed(1)} elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
   );
   return 0;
 }
