@@ -2,7 +2,7 @@
  * Preloaded into a gateway child (`node --expose-gc --import tsx --import ./bench/src/gateway-probe.ts
  * apps/realtime/src/main.ts`, started by startGateway({ probe: true })) so the bench can look
  * inside it without touching the gateway's code. Answers IPC requests `{ id, op }`:
- * - `memory`: forced full GC (twice), then process.memoryUsage() → { rss, heapUsed, external,
+ * - `memory`: forced full GC (twice), then process.memoryUsage() → { rss, heapUsed, heapTotal, external,
  *   arrayBuffers }, and `tcp`: how many TCP sockets the process holds (its clients + a few)
  * - `lagReset`: clears the event-loop delay histogram and starts a CPU-time window
  * - `lag`: its p50/p99/max in ms (timer resolution subtracted), the sample count, and `cpuPct`:
@@ -32,6 +32,7 @@ process.on("message", (raw) => {
       reply({
         rss: m.rss,
         heapUsed: m.heapUsed,
+        heapTotal: m.heapTotal,
         external: m.external,
         arrayBuffers: m.arrayBuffers,
         gc: !!gc,

@@ -118,7 +118,16 @@ export function probe<T extends Record<string, unknown>>(
 }
 
 /** A gateway's memory after forced GC, and the TCP sockets it holds (clients, plus a few to Postgres/Redis). */
-export type TMemory = { rss: number; heapUsed: number; gc: boolean; tcp: number };
+export type TMemory = {
+  rss: number;
+  heapUsed: number;
+  /** V8 heap committed (used + free pages it keeps): in RSS whatever heapUsed is. */
+  heapTotal: number;
+  /** Buffers and other memory outside the V8 heap that V8 knows of. */
+  external: number;
+  gc: boolean;
+  tcp: number;
+};
 
 /**
  * Memory of each gateway after forced GC: the median of `samples` readings spaced `everyMs`
@@ -141,6 +150,8 @@ export async function settledMemory(
   return readings.map((rs) => ({
     rss: median(rs.map((r) => r.rss)),
     heapUsed: median(rs.map((r) => r.heapUsed)),
+    heapTotal: median(rs.map((r) => r.heapTotal)),
+    external: median(rs.map((r) => r.external)),
     gc: rs.every((r) => r.gc),
     tcp: median(rs.map((r) => r.tcp)),
   }));

@@ -164,6 +164,10 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
   log(
     `memory:     ${G} gateway(s) RSS ${mb(total(full, (m) => m.rss))} with ${n} sockets → ${rssKb.toFixed(1)} KB/socket vs empty, ${rssMarginKb.toFixed(1)} KB at the margin (wave 2: ${marginN} sockets); heap ${mb(total(full, (m) => m.heapUsed))} → ${heapKb.toFixed(1)} KB/socket, ${heapMarginKb.toFixed(1)} at the margin (forced GC, median of 15 readings per gateway)`,
   );
+  const emptyRest = total(empty, (m) => m.rss - m.heapTotal);
+  log(
+    `memory:     where RSS went (all gateways, empty → with sockets): V8 heap committed ${mb(total(empty, (m) => m.heapTotal))} → ${mb(total(full, (m) => m.heapTotal))} (used ${mb(total(empty, (m) => m.heapUsed))} → ${mb(total(full, (m) => m.heapUsed))}), external ${mb(total(empty, (m) => m.external))} → ${mb(total(full, (m) => m.external))}, the rest (code, native, malloc) ${mb(emptyRest)} → ${mb(total(full, (m) => m.rss - m.heapTotal))}`,
+  );
   log(
     `redis:      used_memory ${mb(redisEmpty)} empty → ${mb(redisFull)} with ${n} sockets → ${redisKb.toFixed(2)} KB/socket (routes + presence)`,
   );
