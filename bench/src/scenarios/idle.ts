@@ -92,6 +92,7 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
   const rates: number[] = [];
   const afterWave: TMemory[][] = [];
   let opened = 0;
+  let failedTotal = 0;
   for (const w of [0, 1] as const) {
     const waveStart = nowMs();
     const watch = watchOpening({
@@ -121,14 +122,19 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
     log(
       `wave ${w + 1}:    ${opened} of ${n} open after ${waveSeconds[w]!.toFixed(1)}s (${(sum(results.map((r) => r.opened)) / waveSeconds[w]!).toFixed(0)}/s)`,
     );
-    if (failed > 0) throw new Error(`${failed} sockets failed to open in wave ${w + 1}`);
+    failedTotal += failed;
+    // A few connects timing out on a crowded box must not cost the whole run its figures.
+    if (failedTotal > n / 100)
+      throw new Error(`${failedTotal} of ${n} sockets failed to open (more than 1 %): no figures`);
+    if (failed > 0)
+      log(`warning:   ${failed} sockets failed to open in wave ${w + 1} (30 s timeout or refused)`);
     setPhase(`measuring memory after wave ${w + 1}`);
     await sleep(2000);
     afterWave.push(await settledMemory(children));
   }
   const connectSeconds = waveSeconds[0]! + waveSeconds[1]!;
   const redisFull = await usedMemory();
-  const rate = n / connectSeconds;
+  const rate = opened / connectSeconds;
   log(
     `connected: ${opened} of ${n} sockets in ${connectSeconds.toFixed(1)}s of opening (${rate.toFixed(0)}/s; 5-s rates min ${Math.min(...rates).toFixed(0)}, max ${Math.max(...rates).toFixed(0)}) over ${o.generators} generator process(es) (from 127.0.2.1–127.0.${o.generators + 1}.250, ${o.inFlight} in flight each) and ${G} gateway(s); ${((nowMs() - connectStart) / 1000).toFixed(1)}s with the memory readings`,
   );
@@ -137,11 +143,15 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
   const [mid, full] = afterWave as [TMemory[], TMemory[]];
   const all = waves.flatMap((x) => [x[0], x[1]]);
   const second = waves.map((x) => x[1]);
+  // Sockets per gateway: by the round-robin when all opened, else its TCP count with − empty
+  // (that also counts any extra Postgres/Redis connection it opened: a few in thousands).
+  const tcpDelta = (after: TMemory[], g: number) => Math.max(0, after[g]!.tcp - empty[g]!.tcp);
   const perGateway = fleet.gateways.map((_, g) => {
-    const sockets = onGateway(g, all);
-    const margin = onGateway(g, second);
+    const sockets = failedTotal === 0 ? onGateway(g, all) : tcpDelta(full, g);
+    const margin = failedTotal === 0 ? onGateway(g, second) : tcpDelta(full, g) - tcpDelta(mid, g);
     return {
       sockets,
+      margin,
       tcp: full[g]!.tcp - empty[g]!.tcp,
       rss: kb(full[g]!.rss - empty[g]!.rss, sockets),
       heap: kb(full[g]!.heapUsed - empty[g]!.heapUsed, sockets),
@@ -150,38 +160,38 @@ export async function runIdle(o: TOptions, log: (line: string) => void, startedA
     };
   });
   const total = (ms: TMemory[], pick: (m: TMemory) => number) => sum(ms.map(pick));
-  const rssKb = kb(total(full, (m) => m.rss) - total(empty, (m) => m.rss), n);
-  const heapKb = kb(total(full, (m) => m.heapUsed) - total(empty, (m) => m.heapUsed), n);
-  const marginN = sum(second.map(([from, to]) => to - from));
+  const rssKb = kb(total(full, (m) => m.rss) - total(empty, (m) => m.rss), opened);
+  const heapKb = kb(total(full, (m) => m.heapUsed) - total(empty, (m) => m.heapUsed), opened);
+  const marginN = sum(perGateway.map((m) => m.margin));
   const rssMarginKb = kb(total(full, (m) => m.rss) - total(mid, (m) => m.rss), marginN);
   const heapMarginKb = kb(total(full, (m) => m.heapUsed) - total(mid, (m) => m.heapUsed), marginN);
-  const redisKb = kb(redisFull - redisEmpty, n);
+  const redisKb = kb(redisFull - redisEmpty, opened);
   for (const [g, m] of perGateway.entries()) {
     log(
       `gateway${g}:  ${m.sockets} sockets (+${m.tcp} TCP), RSS ${mb(full[g]!.rss)}: ${m.rss.toFixed(1)} KB/socket vs empty, ${m.rssMargin.toFixed(1)} at the margin; heap ${mb(full[g]!.heapUsed)}: ${m.heap.toFixed(1)} KB/socket vs empty, ${m.heapMargin.toFixed(1)} at the margin`,
     );
   }
   log(
-    `memory:     ${G} gateway(s) RSS ${mb(total(full, (m) => m.rss))} with ${n} sockets → ${rssKb.toFixed(1)} KB/socket vs empty, ${rssMarginKb.toFixed(1)} KB at the margin (wave 2: ${marginN} sockets); heap ${mb(total(full, (m) => m.heapUsed))} → ${heapKb.toFixed(1)} KB/socket, ${heapMarginKb.toFixed(1)} at the margin (forced GC, median of 15 readings per gateway)`,
+    `memory:     ${G} gateway(s) RSS ${mb(total(full, (m) => m.rss))} with ${opened} sockets → ${rssKb.toFixed(1)} KB/socket vs empty, ${rssMarginKb.toFixed(1)} KB at the margin (wave 2: ${marginN} sockets); heap ${mb(total(full, (m) => m.heapUsed))} → ${heapKb.toFixed(1)} KB/socket, ${heapMarginKb.toFixed(1)} at the margin (forced GC, median of 15 readings per gateway)`,
   );
   const emptyRest = total(empty, (m) => m.rss - m.heapTotal);
   log(
     `memory:     where RSS went (all gateways, empty → with sockets): V8 heap committed ${mb(total(empty, (m) => m.heapTotal))} → ${mb(total(full, (m) => m.heapTotal))} (used ${mb(total(empty, (m) => m.heapUsed))} → ${mb(total(full, (m) => m.heapUsed))}), external ${mb(total(empty, (m) => m.external))} → ${mb(total(full, (m) => m.external))}, the rest (code, native, malloc) ${mb(emptyRest)} → ${mb(total(full, (m) => m.rss - m.heapTotal))}`,
   );
   log(
-    `redis:      used_memory ${mb(redisEmpty)} empty → ${mb(redisFull)} with ${n} sockets → ${redisKb.toFixed(2)} KB/socket (routes + presence)`,
+    `redis:      used_memory ${mb(redisEmpty)} empty → ${mb(redisFull)} with ${opened} sockets → ${redisKb.toFixed(2)} KB/socket (routes + presence)`,
   );
 
   // --- lag while idle: what the sockets cost the loop by themselves (heartbeats, refreshes) --------
   const quietS = Math.min(10, o.trickleS);
-  setPhase(`measuring event-loop lag for ${quietS}s with ${n} idle sockets`);
+  setPhase(`measuring event-loop lag for ${quietS}s with ${opened} idle sockets`);
   await Promise.all(children.map((c) => probe(c, "lagReset")));
   await sleep(quietS * 1000);
   const quiet = await Promise.all(children.map((c) => probe<TLag>(c, "lag")));
   log(`idle lag:   ${quietS}s without traffic, per gateway ${quiet.map(describeLag).join("; ")}`);
 
   // --- trickle -------------------------------------------------------------------------------------
-  setPhase(`trickle of ${o.rate} msg/s for ${o.trickleS}s over ${n} sockets`);
+  setPhase(`trickle of ${o.rate} msg/s for ${o.trickleS}s over ${opened} sockets`);
   await Promise.all(children.map((c) => probe(c, "lagReset")));
   const box0 = boxCpu();
   const shares = pool.slices.map(([from, to]) => (to - from) / n);
