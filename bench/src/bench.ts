@@ -44,7 +44,11 @@ async function main(): Promise<number> {
   return SCENARIOS[o.scenario](o, log, startedAt);
 }
 
-runBounded(main, hardLimitMs(o));
+runBounded(
+  main,
+  o.timeLimitS > 0 ? o.timeLimitS * 1000 : hardLimitMs(o),
+  ` (${o.timeLimitS > 0 ? "--time-limit" : "the default limit; set --time-limit S"} to change it)`,
+);
 
 /** Generous bound per scenario: setup (seeding, connects), the measured windows, drains, plus 300 s. */
 function hardLimitMs(o: TOptions): number {

@@ -17,6 +17,8 @@ export type TFleet = {
   gateways: TGatewayProcess[];
   pids: (number | undefined)[];
   redisUrl: string | undefined;
+  /** The private redis-server's pid (undefined with `--redis-url` or a cluster). */
+  redisPid: number | undefined;
   authSecret: string;
 };
 
@@ -32,11 +34,13 @@ export async function startFleet(options: {
   probe?: boolean;
 }): Promise<TFleet> {
   let redisUrl: string | undefined;
+  let redisPid: number | undefined;
   if (options.engine === "redis") {
     redisUrl = options.redisUrl;
     if (!redisUrl) {
       const redis = await startRedis();
       redisUrl = redis.url;
+      redisPid = redis.child.pid;
       options.log(`redis: private redis-server on ${redis.port}`);
     }
   } else if (options.engine === "redis-cluster") {
@@ -66,7 +70,7 @@ export async function startFleet(options: {
     for (const g of gateways) g.child.kill("SIGTERM");
     await Promise.race([Promise.all(gateways.map((g) => exited(g.child))), sleep(5000)]);
   });
-  return { gateways, pids: gateways.map((g) => g.child.pid), redisUrl, authSecret };
+  return { gateways, pids: gateways.map((g) => g.child.pid), redisUrl, redisPid, authSecret };
 }
 
 /** The fleet a scenario's options ask for (`--gateways`, `--engine`, `--redis-url`). */
@@ -113,7 +117,17 @@ export function probe<T extends Record<string, unknown>>(
   });
 }
 
-export type TMemory = { rss: number; heapUsed: number; gc: boolean };
+/** A gateway's memory after forced GC, and the TCP sockets it holds (clients, plus a few to Postgres/Redis). */
+export type TMemory = {
+  rss: number;
+  heapUsed: number;
+  /** V8 heap committed (used + free pages it keeps): in RSS whatever heapUsed is. */
+  heapTotal: number;
+  /** Buffers and other memory outside the V8 heap that V8 knows of. */
+  external: number;
+  gc: boolean;
+  tcp: number;
+};
 
 /**
  * Memory of each gateway after forced GC: the median of `samples` readings spaced `everyMs`
@@ -136,6 +150,9 @@ export async function settledMemory(
   return readings.map((rs) => ({
     rss: median(rs.map((r) => r.rss)),
     heapUsed: median(rs.map((r) => r.heapUsed)),
+    heapTotal: median(rs.map((r) => r.heapTotal)),
+    external: median(rs.map((r) => r.external)),
     gc: rs.every((r) => r.gc),
+    tcp: median(rs.map((r) => r.tcp)),
   }));
 }

@@ -1,36 +1,49 @@
 /**
  * The parent side of a multi-process load generator: W children of generator-worker.ts, child k
- * binding source address 127.0.0.(k+2), each holding a contiguous, even-sized slice of the
+ * binding source addresses 127.0.(k+2).1…250 (generator-worker.ts says why), each holding a contiguous, even-sized slice of the
  * sockets (so DM pairs stay in one process). Requests go over IPC, one reply per request.
  */
 import type { ChildProcess } from "node:child_process";
-import { spawnTracked } from "./harness.ts";
+import { exited, sleep, spawnTracked } from "./harness.ts";
 import { onCleanup } from "./run.ts";
 
 export type TWorkerSpec = { url: string; token: string; userId: string; conversationId: string };
 
 export type TPool = {
   workers: ChildProcess[];
-  /** Sends the same kind of request to every worker (with per-worker fields) and awaits all replies. */
+  /**
+   * Sends the same kind of request to every worker (with per-worker fields) and awaits all
+   * replies; without `timeoutMs` it waits as long as the run's own time limit lets it.
+   */
   all<T>(request: (k: number) => Record<string, unknown>, timeoutMs?: number): Promise<T[]>;
   /** The [from, to) socket indexes of worker k. */
   slices: [number, number][];
 };
 
 export function generatorPool(count: number, sockets: number): TPool {
+  // BENCH_GENERATOR_NODE_ARGS: extra node flags for every generator (e.g. "--cpu-prof
+  // --cpu-prof-dir=/tmp/prof"; the profile is written when the generator exits on `close`).
+  const extraArgs = (process.env.BENCH_GENERATOR_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
   const workers = Array.from({ length: count }, (_, k) =>
-    spawnTracked(process.execPath, ["--import", "tsx", "bench/src/generator-worker.ts"], {
+    spawnTracked(process.execPath, [...extraArgs, "--import", "tsx", "bench/src/generator-worker.ts"], {
       ipc: true,
       label: `generator${k}`,
       showOutput: true,
     }),
   );
   onCleanup(async () => {
+    // `close` answers, then the worker exits by itself (writing its --cpu-prof, if asked): give
+    // that a few seconds before killing it.
     await Promise.race([
-      Promise.all(workers.map((w) => (w.connected ? request(w, { op: "close" }, 5000) : null))),
-      new Promise((r) => setTimeout(r, 5000)),
-    ]).catch(() => {});
-    for (const w of workers) if (w.exitCode === null) w.kill("SIGKILL");
+      Promise.all(
+        workers.map(async (w) => {
+          if (w.connected) await request(w, { op: "close" }, 5000).catch(() => {});
+          await exited(w);
+        }),
+      ),
+      sleep(10_000),
+    ]);
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill("SIGKILL");
   });
   const pairs = sockets / 2;
   const slices: [number, number][] = workers.map((_, k) => [
@@ -46,13 +59,16 @@ export function generatorPool(count: number, sockets: number): TPool {
 }
 
 let nextId = 1;
-function request<T>(worker: ChildProcess, body: Record<string, unknown>, timeoutMs = 600_000): Promise<T> {
+function request<T>(worker: ChildProcess, body: Record<string, unknown>, timeoutMs?: number): Promise<T> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanupListeners();
-      reject(new Error(`generator request ${String(body.op)} timed out`));
-    }, timeoutMs);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            cleanupListeners();
+            reject(new Error(`generator request ${String(body.op)} timed out after ${timeoutMs / 1000}s`));
+          }, timeoutMs);
     const onExit = () => {
       cleanupListeners();
       reject(new Error(`generator process exited during ${String(body.op)}`));

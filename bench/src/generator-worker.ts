@@ -1,12 +1,21 @@
 /**
  * One load-generator process of a multi-process run (generator-pool.ts starts it with IPC).
- * A process may hold only ~19,000 sockets (20,000 open files), so 100,000 sockets take several;
- * each binds its own loopback source address. Requests `{ id, op, … }`, one reply each:
- * - `open { conns: [{ url, token, userId, conversationId }], localAddress, inFlight }`: opens an
+ * A process may hold only ~19,000 sockets (20,000 open files), so 100,000 sockets take several.
+ *
+ * Source addresses: socket j binds `<sourcePrefix><1 + j mod 250>` (generator k of idle uses
+ * 127.0.(k+2).1…250), ~80 sockets per address. Binding all of a process's sockets to ONE address
+ * made every connect slower than the last: bind() with port 0 searches that address's used
+ * ephemeral ports, 1.7 ms of kernel time per connect at 15,000 sockets (0.17 ms at 2,500; not
+ * binding at all: 0.54 ms at 15,000, one destination's 4-tuples searched likewise); over 250
+ * addresses it stays ≈ 0.1 ms, which is what let 100,000 sockets open.
+ *
+ * Requests `{ id, op, … }`, one reply each:
+ * - `open { conns: [{ url, token, userId, conversationId }], sourcePrefix, inFlight }`: opens an
  *   authenticated socket per entry (welcome received, then `hello`) → `{ opened, failed, seconds }`
  * - `trickle { rate, durationS, pingEveryMs }`: socket k mod n sends into its conversation (its DM
  *   with its pair, which sits in this process too) at `rate`; pings one socket every `pingEveryMs`
  *   → `{ sent, acked, delivered, errors, closes, delivery: ms[], ping: ms[], cpuPct, lagP99 }`
+ * - `count` (answered while an `open` runs): `{ opened, failed }` so far, for the progress lines
  * - `close`: terminates every socket and exits.
  */
 import { randomUUID } from "node:crypto";
@@ -18,8 +27,9 @@ import { mapLimit, nowMs, sleep } from "./harness.ts";
 type TSpec = { url: string; token: string; userId: string; conversationId: string };
 type TSocket = { ws: WebSocket; spec: TSpec; isOpen: boolean };
 type TRequest =
-  | { id: number; op: "open"; conns: TSpec[]; localAddress?: string; inFlight: number }
+  | { id: number; op: "open"; conns: TSpec[]; sourcePrefix?: string; inFlight: number }
   | { id: number; op: "trickle"; rate: number; durationS: number; pingEveryMs: number }
+  | { id: number; op: "count" }
   | { id: number; op: "close" };
 
 const sockets: TSocket[] = [];
@@ -32,7 +42,11 @@ const stats = {
   ping: [] as number[],
 };
 const pingSentAt = new Map<string, number>();
+/** Source addresses per generator (see the header): few sockets on each keeps bind() cheap. */
+const SOURCE_ADDRESSES = 250;
+let nextSource = 0;
 let isClosing = false;
+let failedToOpen = 0;
 
 function onMessage(socket: TSocket, raw: string): void {
   if (raw.startsWith('{"type":"ack"')) {
@@ -159,11 +173,17 @@ process.on("message", (raw) => {
     try {
       if (request.op === "open") {
         const t0 = nowMs();
-        const results = await mapLimit(request.conns, request.inFlight, (spec) =>
-          openOne(spec, request.localAddress),
-        );
+        const prefix = request.sourcePrefix;
+        const results = await mapLimit(request.conns, request.inFlight, async (spec) => {
+          const source = prefix ? `${prefix}${1 + (nextSource++ % SOURCE_ADDRESSES)}` : undefined;
+          const isOpen = await openOne(spec, source);
+          if (!isOpen) failedToOpen += 1;
+          return isOpen;
+        });
         const opened = results.filter(Boolean).length;
         reply({ opened, failed: results.length - opened, seconds: (nowMs() - t0) / 1000 });
+      } else if (request.op === "count") {
+        reply({ opened: sockets.length, failed: failedToOpen });
       } else if (request.op === "trickle") {
         reply(await trickle(request.rate, request.durationS, request.pingEveryMs));
       } else if (request.op === "close") {

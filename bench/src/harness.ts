@@ -277,6 +277,47 @@ export async function startRedis(port?: number): Promise<{ port: number; url: st
   throw new Error(`redis-server on ${p} did not answer PING`);
 }
 
+/**
+ * One `INFO <section>` of the Redis at `url` (plain redis://host:port, no auth) as a field → value
+ * map, e.g. `used_memory` of section `memory`.
+ */
+export function redisInfo(url: string, section: string): Promise<Map<string, string>> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    import("node:net").then(({ connect }) => {
+      const socket = connect(Number(port || 6379), hostname);
+      let text = "";
+      socket.setTimeout(5000, () => {
+        socket.destroy();
+        reject(new Error(`redis INFO ${section}: no answer in 5 s`));
+      });
+      socket.once("error", reject);
+      socket.once("connect", () => socket.write(`INFO ${section}\r\n`));
+      socket.on("data", (data) => {
+        text += String(data);
+        // A bulk string: `$<length>\r\n<body>\r\n`.
+        const header = /^\$(\d+)\r\n/.exec(text);
+        if (!header) {
+          if (text.includes("\r\n")) {
+            socket.destroy();
+            reject(new Error(`redis INFO ${section}: ${text.trim()}`));
+          }
+          return;
+        }
+        const body = text.slice(header[0].length);
+        if (Buffer.byteLength(body) < Number(header[1])) return;
+        socket.destroy();
+        const fields = new Map<string, string>();
+        for (const line of body.split("\r\n")) {
+          const at = line.indexOf(":");
+          if (at > 0 && !line.startsWith("#")) fields.set(line.slice(0, at), line.slice(at + 1));
+        }
+        resolve(fields);
+      });
+    }, reject);
+  });
+}
+
 /** Sends an inline PING; true when +PONG comes back. */
 function redisPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {

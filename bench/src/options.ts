@@ -6,10 +6,10 @@ import { parseArgs } from "node:util";
 
 export const USAGE = `usage: npm run bench -- [--scenario dm|channel50|channel|idle|connect|storm|backlog] [--sweep]
        [--connections 200] [--rate R] [--duration 10] [--gateways 1] [--engine memory|redis|redis-cluster]
-       [--members 2000] [--generators W] (channel)  [--generators W] [--trickle 20] (idle)  [--in-flight 200] (connect)
+       [--members 2000] [--generators W] (channel)  [--generators W] [--trickle 20] [--in-flight 100 per generator] (idle)  [--in-flight 200] (connect)
        [--messages 500] [--conversations 3] [--repeat 5] (backlog)  [--max-rate 20000] (sweep)
        [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--redis-url redis://…]
-       [--drain 10] [--no-baseline] [--keep-db]`;
+       [--drain 10] [--no-baseline] [--keep-db] [--time-limit S]`;
 
 export const SCENARIOS = ["dm", "channel50", "channel", "idle", "connect", "storm", "backlog"] as const;
 export type TScenario = (typeof SCENARIOS)[number];
@@ -38,6 +38,8 @@ export type TOptions = {
   maxRate: number;
   /** dm/channel50/sweep: seconds of unreported traffic first (JIT, pools, member caches). */
   warmupS: number;
+  /** The whole run's limit in seconds (0: the scenario's default, bench.ts hardLimitMs). */
+  timeLimitS: number;
 };
 
 export const CHANNEL_SIZE = 50;
@@ -78,12 +80,13 @@ export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
       members: { type: "string", default: "2000" },
       generators: { type: "string" },
       trickle: { type: "string", default: "20" },
-      "in-flight": { type: "string", default: "200" },
+      "in-flight": { type: "string" },
       messages: { type: "string", default: "500" },
       conversations: { type: "string", default: "3" },
       repeat: { type: "string", default: "5" },
       "max-rate": { type: "string", default: "20000" },
       warmup: { type: "string" },
+      "time-limit": { type: "string", default: "0" },
       help: { type: "boolean", default: false },
     },
   });
@@ -114,12 +117,13 @@ export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
     // channel without --generators keeps every member in this process (figures stay comparable).
     generators: Number(opts.generators ?? (scenario === "channel" ? 0 : Math.ceil(connections / 18_000))),
     trickleS: Number(opts.trickle),
-    inFlight: Number(opts["in-flight"]),
+    inFlight: Number(opts["in-flight"] ?? (scenario === "idle" ? 100 : 200)),
     messages: Number(opts.messages),
     conversations: Number(opts.conversations),
     repeat: Number(opts.repeat),
     maxRate: Number(opts["max-rate"]),
     warmupS: Number(opts.warmup ?? (opts.sweep ? 2 : 0)),
+    timeLimitS: Number(opts["time-limit"]),
   };
   validate(o);
   return Object.freeze(o);
@@ -161,7 +165,8 @@ function validate(o: TOptions): void {
       `one generator process holds at most ~${SOCKETS_PER_PROCESS} sockets here (only idle spreads over several)`,
     );
   }
-  if (o.scenario === "connect" && !isInt(o.inFlight, 1, 5000)) fail("--in-flight must be 1…5000");
+  if ((o.scenario === "connect" || o.scenario === "idle") && !isInt(o.inFlight, 1, 5000))
+    fail("--in-flight must be 1…5000");
   if (o.scenario === "storm" && (o.gateways < 2 || o.engine === "memory"))
     fail("--scenario storm needs --gateways ≥ 2 on --engine redis (clients move to a survivor)");
   if (o.scenario === "backlog") {
@@ -171,4 +176,6 @@ function validate(o: TOptions): void {
   }
   if (o.sweep && !(o.maxRate > 0)) fail("--max-rate must be > 0");
   if (!(o.warmupS >= 0)) fail("--warmup must be ≥ 0 seconds");
+  if (!(o.timeLimitS >= 0) || o.timeLimitS > 24 * 3600)
+    fail("--time-limit must be in [0, 86400] seconds (0: default)");
 }

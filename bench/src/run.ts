@@ -18,6 +18,16 @@ export function cleaningUp(): boolean {
   return isCleaning;
 }
 
+let phase = "starting";
+
+/**
+ * What the run is doing now ("opening sockets: 41,200 of 100,000"), named by the time-limit
+ * message so a run that hits its limit says where it was.
+ */
+export function setPhase(text: string): void {
+  phase = text;
+}
+
 /** Runs the cleanup steps once; later calls (a second Ctrl-C, the hard limit) wait for that run. */
 export function cleanup(): Promise<void> {
   cleaned ??= runCleanups();
@@ -36,10 +46,17 @@ async function runCleanups(): Promise<void> {
   killAllChildren();
 }
 
-/** Runs `main` under a hard time limit with cleanup on exit, crash and SIGINT/SIGTERM. */
-export function runBounded(main: () => Promise<number>, hardLimitMs: number): void {
+/**
+ * Runs `main` under a hard time limit with cleanup on exit, crash and SIGINT/SIGTERM. `limitHint`
+ * ends the time-limit message (how to set the limit).
+ */
+export function runBounded(main: () => Promise<number>, hardLimitMs: number, limitHint = ""): void {
+  let isTimedOut = false;
   const hardTimer = setTimeout(() => {
-    console.error(`bench: hard time limit (${Math.round(hardLimitMs / 1000)}s) reached; stopping`);
+    isTimedOut = true;
+    console.error(
+      `bench: time limit of ${Math.round(hardLimitMs / 1000)}s reached while ${phase}; stopping, no figures${limitHint}`,
+    );
     void cleanup().finally(() => process.exit(2));
   }, hardLimitMs);
   // A crash must not orphan the gateways or leave the database behind.
@@ -60,8 +77,10 @@ export function runBounded(main: () => Promise<number>, hardLimitMs: number): vo
         exitCode = code;
       },
       (err: unknown) => {
-        console.error(`bench: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        // After the time limit, cleanup kills what main waits on: that failure is not news.
         exitCode = 2;
+        if (isTimedOut) return;
+        console.error(`bench: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       },
     )
     .finally(async () => {
