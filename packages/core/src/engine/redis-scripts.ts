@@ -50,6 +50,15 @@ export type BatchTarget = ScriptCommands & {
 
 export type StoredPresence = { status: string; statusText: string; expiresAt: number; textAt: number };
 
+/** Throws the first error of a pipeline's replies; returns the results otherwise. */
+export function checkPipeline(replies: [Error | null, unknown][] | null): unknown[] {
+  if (!replies) throw new Error("pipeline aborted");
+  return replies.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}
+
 export function parsePresence(raw: string): StoredPresence | null {
   try {
     const entry = JSON.parse(raw) as Partial<StoredPresence>;

@@ -13,9 +13,9 @@
  * On a cluster, the `{userId}` hash tag puts all of one user's keys in one slot (so a script or
  * MULTI over a user's route and presence stays legal), while different users spread over every
  * master. The prefix must hold no braces (it would become the tag: every key on one node). Each
- * call still touches one key per command; batches over many users are separate commands that
- * ioredis's auto-pipelining groups into one write per node (on a cluster one pipeline could not
- * span nodes anyway).
+ * call still touches one key per command; batches over many users cannot be one pipeline there
+ * (a pipeline must stay on one node), so on a cluster they are separate commands that ioredis's
+ * auto-pipelining groups into one pipeline per node.
  *
  * Pub/sub on a cluster is sharded (SPUBLISH/SSUBSCRIBE) when every master runs Redis ≥ 7, or
  * when the URL says `pubsub=sharded`: a classic PUBLISH is broadcast over the cluster bus to
@@ -32,8 +32,7 @@
  * the keys of users nobody refreshes vanish by themselves. Entry deadlines use the writer's
  * clock: hosts need roughly synchronised clocks (skew shortens or lengthens a TTL by as much).
  *
- * Two connections: `cmd` for commands (auto-pipelined: every command of one event-loop turn goes
- * out in one write, in issue order) and `sub`, which only
+ * Two connections: `cmd` for commands (pipelined per call) and `sub`, which only
  * subscribes. Channels are subscribed on first local handler and unsubscribed after the last
  * (refcounts). After a reconnect ioredis re-subscribes every channel it holds (autoResubscribe,
  * on by default); routes and presence lost with a Redis restart come back with each gateway's
@@ -43,7 +42,7 @@
  * a sharded subscriber is replaced by a fresh one (see createSubscriber).
  */
 import type { TClusterPubSub } from "@parley/config";
-import type { Cluster, RedisOptions } from "ioredis";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
 import type { TEngineLogger } from "./logger.ts";
 import { mergePresence } from "./memory.ts";
 import {
@@ -55,6 +54,7 @@ import {
 } from "./redis-client.ts";
 import {
   type BatchTarget,
+  checkPipeline,
   PRESENCE_LUA,
   parsePresence,
   ROUTE_LUA,
@@ -125,10 +125,8 @@ export class RedisEngine implements Engine {
     if (!this.isCluster) this.mode = "classic";
     else if (this.wantedMode !== "auto") this.mode = this.wantedMode;
     const redisOptions: RedisOptions = { connectionName: "parley-engine", ...options.redisOptions };
-    // Auto-pipelining: the commands of one event-loop turn (a fan-out's route lookups and
-    // publishes) go out as one socket write instead of one syscall each.
     this.cmd = createRedisClient(options.url, {
-      redisOptions: { ...redisOptions, enableAutoPipelining: true },
+      redisOptions,
       clusterOptions: { enableAutoPipelining: true },
     });
     this.url = options.url;
@@ -467,10 +465,14 @@ export class RedisEngine implements Engine {
     queue: (target: BatchTarget, item: T) => unknown,
   ): Promise<unknown[]> {
     if (items.length === 0) return [];
-    // Auto-pipelining sends every command issued in one tick as one write, in issue order
-    // (an explicit pipeline would be written at once, ahead of commands queued earlier).
-    const target = this.cmd as unknown as BatchTarget;
-    return Promise.all(items.map((item) => queue(target, item) as Promise<unknown>));
+    if (this.isCluster) {
+      const target = this.cmd as unknown as BatchTarget;
+      return Promise.all(items.map((item) => queue(target, item) as Promise<unknown>));
+    }
+    const pipeline = (this.cmd as Redis).pipeline();
+    const target = pipeline as unknown as BatchTarget;
+    for (const item of items) queue(target, item);
+    return checkPipeline(await pipeline.exec());
   }
 
   private assertOpen(): void {
