@@ -253,7 +253,19 @@ test("a mention in a thread reply badges without bolding, and is read once Bob s
   await expect(threadOf(bobPage).getByText("see my reply")).toBeVisible();
   // Seeing the reply in the open thread reads it: the badge goes while Bob is still there…
   await expect(link.getByRole("status")).toHaveCount(0, { timeout: 5_000 });
-  // …and stays gone elsewhere (the read position reached the server).
+  // …and the read position reaches the server (navigating away first could drop it in flight)…
+  await expect
+    .poll(async () => {
+      const mine = await trpc<{ id: string; mentionCount: number | null }[]>(
+        bobPage,
+        "conversations.list",
+        undefined,
+        "GET",
+      );
+      return mine.find((c) => c.id === conversationId)?.mentionCount;
+    })
+    .toBe(0);
+  // …so it stays gone elsewhere.
   await bobPage.goto("/app/settings");
   await expect(link).toBeVisible();
   await expect(link.getByRole("status")).toHaveCount(0);
