@@ -4,8 +4,8 @@
  * progress reports are merged into the run's `TLoad` as they arrive (so the drain sees every
  * delivery), their latency buckets and loop/CPU figures when the run stops.
  */
-import type { ChildProcess } from "node:child_process";
 import { mergeProgress, recordBuckets, type TProgress } from "./channel-summary.ts";
+import { request } from "./generator-pool.ts";
 import { spawnTracked } from "./harness.ts";
 import type { TLoad } from "./load.ts";
 import { onCleanup } from "./run.ts";
@@ -65,7 +65,7 @@ export function channelPool(count: number): TChannelPool {
     });
   }
   const all = <T>(make: (k: number) => Record<string, unknown>, timeoutMs?: number) =>
-    Promise.all(workers.map((w, k) => request<T>(w, make(k), timeoutMs)));
+    Promise.all(workers.map((w, k) => request<T>(w, make(k), timeoutMs ?? REQUEST_TIMEOUT_MS)));
   return {
     open: (conns) =>
       all((k) => ({ op: "open", inFlight: 100, localAddress: `127.0.0.${k + 2}`, conns: conns(k) })),
@@ -87,32 +87,5 @@ export function channelPool(count: number): TChannelPool {
   };
 }
 
-let nextId = 1;
-function request<T>(worker: ChildProcess, body: Record<string, unknown>, timeoutMs = 600_000): Promise<T> {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanupListeners();
-      reject(new Error(`channel generator request ${String(body.op)} timed out`));
-    }, timeoutMs);
-    const onExit = () => {
-      cleanupListeners();
-      reject(new Error(`channel generator exited during ${String(body.op)}`));
-    };
-    const onMessage = (message: unknown) => {
-      const m = message as { id?: number; error?: string };
-      if (m.id !== id) return;
-      cleanupListeners();
-      if (m.error) reject(new Error(`channel generator: ${m.error}`));
-      else resolve(m as T);
-    };
-    const cleanupListeners = () => {
-      clearTimeout(timer);
-      worker.off("message", onMessage);
-      worker.off("exit", onExit);
-    };
-    worker.on("message", onMessage);
-    worker.once("exit", onExit);
-    worker.send({ id, ...body });
-  });
-}
+/** Requests wait at most 10 minutes (a 10,000-member open is the longest). */
+const REQUEST_TIMEOUT_MS = 600_000;

@@ -59,7 +59,12 @@ export function generatorPool(count: number, sockets: number): TPool {
 }
 
 let nextId = 1;
-function request<T>(worker: ChildProcess, body: Record<string, unknown>, timeoutMs?: number): Promise<T> {
+/** One request to a bench child process over IPC ({id, op, …} → its reply with that id); also used by channel-pool.ts. */
+export function request<T>(
+  worker: ChildProcess,
+  body: Record<string, unknown>,
+  timeoutMs?: number,
+): Promise<T> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     const timer =
