@@ -57,7 +57,7 @@ export async function createContext(opts: CreateContextOptions): Promise<Context
   const env = opts.env ?? loadEnv();
   if (getLimits().maxMessageLength !== env.MAX_MESSAGE_LENGTH) {
     configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
-    configureSendBatching({ maxBatch: env.SEND_BATCH_MAX });
+    configureSendBatching({ maxBatch: env.SEND_BATCH_MAX, maxInFlight: env.SEND_BATCH_IN_FLIGHT });
   }
   const base = {
     db: opts.db,

@@ -144,6 +144,8 @@ export const ZEnv = z.object({
    * every send on its own.
    */
   SEND_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(256),
+  /** Group commit: batches running at once (each holds one pooled connection). */
+  SEND_BATCH_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(2),
   /** Longest message body, in characters. */
   MAX_MESSAGE_LENGTH: z.coerce.number().int().min(1).max(100_000).default(40_000),
   /** Where local-disk attachments live when no S3 endpoint is set. */

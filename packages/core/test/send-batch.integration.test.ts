@@ -5,11 +5,12 @@
  * refusals that do not fail their neighbours, thread counters and mentions as for one send.
  */
 import { randomUUID } from "node:crypto";
-import { createDb } from "@parley/db";
+import { createDb, type SqlPool, sqlPool } from "@parley/db";
 import { describe, expect, it } from "vitest";
 import { archiveConversation, createChannel } from "../src/conversations.ts";
 import { type ConversationEvent, getEventSink, setEventSink } from "../src/events.ts";
 import { sendBatchStats, sendMessage } from "../src/messages/send.ts";
+import { SendBatcher } from "../src/messages/send-batch.ts";
 import { getThread } from "../src/messages.ts";
 import { channelName, expectParley, newActor, stored, useTestDb } from "./helpers.ts";
 
@@ -253,5 +254,62 @@ describe("group commit", () => {
     const reply = pushed[0]!.payload.message as Record<string, unknown>;
     expect(reply).toMatchObject({ threadRootId: root.id, alsoInChannel: true, mentionsAll: true });
     expect(reply.mentionedUserIds).toEqual([b.userId]);
+  });
+
+  it("never runs two batches that share a conversation at once; a send into a busy conversation waits its turn", async () => {
+    const rooms = await Promise.all(Array.from({ length: 3 }, () => channelWith(2)));
+    const pool = sqlPool(t.db) as SqlPool;
+    // The batcher's pool, watched: which conversations each running statement holds.
+    const running = new Set<Set<string>>();
+    let overlaps = 0;
+    let most = 0;
+    const watched = {
+      query: async (config: { name: string; text: string; values: unknown[] }) => {
+        const mine = new Set(config.values[2] as string[]);
+        for (const other of running) for (const id of mine) if (other.has(id)) overlaps++;
+        running.add(mine);
+        most = Math.max(most, running.size);
+        try {
+          return await pool.query(config);
+        } finally {
+          running.delete(mine);
+        }
+      },
+    } as unknown as SqlPool;
+    const batcher = new SendBatcher(t.db, watched, { maxBatch: 3, maxInFlight: 2 });
+    const sends: { conversationId: string; body: string; promise: ReturnType<SendBatcher["submit"]> }[] = [];
+    // Waves of sends in successive turns, mostly into the first room (a hot conversation).
+    for (let wave = 0; wave < 8; wave++) {
+      for (const [r, room] of rooms.entries()) {
+        for (const member of r === 0 ? [...room.members, room.owner] : [room.members[wave % 2]!]) {
+          const body = `w${wave} r${r} ${member.userId.slice(0, 4)}`;
+          sends.push({
+            conversationId: room.ch.id,
+            body,
+            promise: batcher.submit(member, { conversationId: room.ch.id, clientMsgId: randomUUID(), body }),
+          });
+        }
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const results = await Promise.all(sends.map((s) => s.promise));
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+    expect(overlaps).toBe(0);
+    // Not vacuous: two statements did run at once (on different conversations).
+    expect(most).toBe(2);
+    for (const room of rooms) {
+      const mine = sends
+        .map((s, i) => ({ ...s, seq: results[i]!.message.seq }))
+        .filter((s) => s.conversationId === room.ch.id);
+      const rows = await t.db.message.findMany({
+        where: { conversationId: room.ch.id },
+        orderBy: { seq: "asc" },
+      });
+      expect(rows.map((m) => m.body)).toEqual(mine.map((s) => s.body));
+      expect(mine.map((s) => s.seq)).toEqual(rows.map((m) => m.seq));
+      // Consecutive after the channel's own events (creation, joins): no gap, no repeat.
+      const first = rows[0]?.seq ?? 0;
+      expect(rows.map((m) => m.seq)).toEqual(rows.map((_, i) => first + i));
+    }
   });
 });

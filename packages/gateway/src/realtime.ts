@@ -56,7 +56,7 @@ export type TRealtime = {
 export async function startRealtime(options: TRealtimeOptions): Promise<TRealtime> {
   const { env, db, logger } = options;
   configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
-  configureSendBatching({ maxBatch: env.SEND_BATCH_MAX });
+  configureSendBatching({ maxBatch: env.SEND_BATCH_MAX, maxInFlight: env.SEND_BATCH_IN_FLIGHT });
   const engineLogger = logger.child({ component: "engine" });
   const engineLog: TEngineLogger = {
     warn: (...args: unknown[]) => engineLogger.warn({ args }, String(args[0])),

@@ -9,6 +9,7 @@
  * running, flushes on the next turn of the event loop (`setImmediate`: every frame read in the same
  * I/O phase joins). While batches run, new sends queue and go out together when one finishes. So
  * a quiet server sends each message at once, and a busy one batches by itself, up to `maxBatch`.
+ * Two running batches never share a conversation (a send into a busy one waits its turn).
  *
  * The guarantees stay those of a single send (ARCHITECTURE.md "Sending"):
  * - Persist first: a send's promise settles after the statement committed (or failed).
@@ -198,6 +199,8 @@ export class SendBatcher {
   private scheduled = false;
   /** sender + clientMsgId of every send in a running batch. */
   private readonly keys = new Set<string>();
+  /** Conversations of the running batches: no two batches in flight share one. */
+  private readonly busy = new Set<string>();
   /** Counters since start: batches run, sends in them, sends retried alone after a failed statement. */
   readonly stats = { batches: 0, sends: 0, retriedAlone: 0 };
 
@@ -228,19 +231,26 @@ export class SendBatcher {
   private flush(): void {
     while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
       // A send whose key is in a running batch waits for it (and then finds its message).
+      // A send into a conversation of a running batch waits for it too: in the database it would
+      // wait for that batch's lock anyway, holding the locks of its own batch's other
+      // conversations meanwhile (so under load the two batches ran one after the other, and the
+      // longer they took, the larger and more overlapping the next ones grew).
       const batch: Pending[] = [];
       const waiting: Pending[] = [];
+      const conversations = new Set<string>();
       while (this.queue.length > 0 && batch.length < this.options.maxBatch) {
         const p = this.queue.shift() as Pending;
-        if (this.keys.has(p.key)) {
+        if (this.keys.has(p.key) || this.busy.has(p.data.conversationId)) {
           waiting.push(p);
         } else {
           this.keys.add(p.key);
+          conversations.add(p.data.conversationId);
           batch.push(p);
         }
       }
       this.queue.unshift(...waiting);
       if (batch.length === 0) return;
+      for (const id of conversations) this.busy.add(id);
       this.stats.batches++;
       this.stats.sends += batch.length;
       this.inFlight++;
@@ -251,6 +261,7 @@ export class SendBatcher {
         })
         .finally(() => {
           for (const p of batch) this.keys.delete(p.key);
+          for (const id of conversations) this.busy.delete(id);
           this.inFlight--;
           this.schedule();
         });
