@@ -60,7 +60,7 @@ function hardLimitMs(o: TOptions): number {
     idle: o.trickleS + 60 + o.connections / 100,
     connect: o.connections / 20,
     storm: window + 300 + o.connections / 20,
-    backlog: o.messages / 100 + (o.repeat + 1) * 60,
+    backlog: o.messages / 100 + (o.repeat + 8) * 60,
   };
   return (extra[o.scenario] + 300) * 1000;
 }
