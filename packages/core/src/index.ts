@@ -13,7 +13,15 @@ export { createEngine, type TCreateEngineOptions } from "./engine/index.ts";
 export type { TEngineLogger } from "./engine/logger.ts";
 export { MemoryEngine, MemoryHub, mergePresence, type TMemoryEngineOptions } from "./engine/memory.ts";
 export { RedisEngine, type TRedisEngineOptions } from "./engine/redis.ts";
-export type { BusHeader, BusMessage, Engine, Presence, PresenceStatus, Unsubscribe } from "./engine/types.ts";
+export type {
+  BusHeader,
+  BusMessage,
+  Engine,
+  Presence,
+  PresenceEntry,
+  PresenceStatus,
+  Unsubscribe,
+} from "./engine/types.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
 export {

@@ -292,6 +292,40 @@ export function runEngineContract(
         );
       });
 
+      it("refreshPresence writes many connections at once, exactly as setPresence would", async () => {
+        const [a, b] = [await gateway(), await gateway()];
+        const [u1, u2, gone] = [id("u1"), id("u2"), id("gone")];
+        await a.setPresence(gone, "c9", { status: "online", statusText: "" }, 10_000);
+        await a.setPresence(u1, "c1", { status: "online", statusText: "Lunch" }, 10_000);
+        await sleep(5);
+        await a.refreshPresence(
+          [
+            // Unchanged text: must not become the newest (as for setPresence).
+            { userId: u1, connectionId: "c1", presence: { status: "online", statusText: "Lunch" } },
+            { userId: u1, connectionId: "c2", presence: { status: "away", statusText: "Later" } },
+            { userId: u2, connectionId: "c3", presence: { status: "away", statusText: "" } },
+            { userId: gone, connectionId: "c9", presence: { status: "offline", statusText: "" } },
+          ],
+          300,
+        );
+        expect(await b.getPresence([u1, u2, gone])).toEqual(
+          new Map([
+            [u1, { status: "online", statusText: "Later" }],
+            [u2, { status: "away", statusText: "" }],
+            [gone, { status: "offline", statusText: "" }],
+          ]),
+        );
+        await a.refreshPresence([], 300); // nothing to do
+        // The entries carry the refresh's TTL.
+        await sleep(400);
+        expect(await b.getPresence([u1, u2])).toEqual(
+          new Map([
+            [u1, { status: "offline", statusText: "" }],
+            [u2, { status: "offline", statusText: "" }],
+          ]),
+        );
+      });
+
       it("clearPresence of the last connection makes the user offline", async () => {
         const engine = await gateway();
         const user = id("u");

@@ -8,12 +8,12 @@
  * do not pile up. Delivery is asynchronous (queueMicrotask), so a publish never re-enters its
  * caller — the same shape as Redis pub/sub, where delivery always comes later.
  */
-import type { BusMessage, Engine, Presence, Unsubscribe } from "./types.ts";
+import type { BusMessage, Engine, Presence, PresenceEntry, Unsubscribe } from "./types.ts";
 
 type Handler = (message: BusMessage) => void;
 
 /** One connection's presence entry. `textAt` is when its statusText last changed (merge key). */
-type PresenceEntry = { status: "online" | "away"; statusText: string; expiresAt: number; textAt: number };
+type StoredEntry = { status: "online" | "away"; statusText: string; expiresAt: number; textAt: number };
 
 const SWEEP_EVERY_WRITES = 4096;
 
@@ -22,7 +22,7 @@ export class MemoryHub {
   /** userId → gatewayId → expiresAt (ms). */
   readonly routes = new Map<string, Map<string, number>>();
   /** userId → connectionId → entry. */
-  readonly presence = new Map<string, Map<string, PresenceEntry>>();
+  readonly presence = new Map<string, Map<string, StoredEntry>>();
   /** channel (`gw:<id>` / `topic:<name>`) → handlers. */
   readonly channels = new Map<string, Set<Handler>>();
   private writes = 0;
@@ -37,7 +37,7 @@ export class MemoryHub {
     for (const map of [this.routes, this.presence] as Map<string, Map<string, unknown>>[]) {
       for (const [key, entries] of map) {
         for (const [field, value] of entries) {
-          const expiresAt = typeof value === "number" ? value : (value as PresenceEntry).expiresAt;
+          const expiresAt = typeof value === "number" ? value : (value as StoredEntry).expiresAt;
           if (expiresAt <= now) entries.delete(field);
         }
         if (entries.size === 0) map.delete(key);
@@ -181,6 +181,12 @@ export class MemoryEngine implements Engine {
 
   // --- presence --------------------------------------------------------------------------------
 
+  async refreshPresence(entries: readonly PresenceEntry[], ttlMs: number): Promise<void> {
+    for (const { userId, connectionId, presence } of entries) {
+      await this.setPresence(userId, connectionId, presence, ttlMs);
+    }
+  }
+
   async setPresence(userId: string, connectionId: string, presence: Presence, ttlMs: number): Promise<void> {
     this.assertOpen();
     if (presence.status === "offline") {
@@ -220,7 +226,7 @@ export class MemoryEngine implements Engine {
     const result = new Map<string, Presence>();
     for (const userId of userIds) {
       const entries = this.hub.presence.get(userId);
-      const live: PresenceEntry[] = [];
+      const live: StoredEntry[] = [];
       if (entries) {
         for (const [connectionId, entry] of entries) {
           if (entry.expiresAt <= now) entries.delete(connectionId);

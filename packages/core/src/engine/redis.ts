@@ -62,7 +62,7 @@ import {
   type StoredPresence,
 } from "./redis-scripts.ts";
 import { decodeBusMessage, encodeBusMessage } from "./redis-wire.ts";
-import type { BusMessage, Engine, Presence, Unsubscribe } from "./types.ts";
+import type { BusMessage, Engine, Presence, PresenceEntry, Unsubscribe } from "./types.ts";
 
 type Handler = (message: BusMessage) => void;
 
@@ -381,6 +381,26 @@ export class RedisEngine implements Engine {
       now,
       ttlMs,
     );
+  }
+
+  async refreshPresence(entries: readonly PresenceEntry[], ttlMs: number): Promise<void> {
+    this.assertOpen();
+    const now = Date.now();
+    for (let i = 0; i < entries.length; i += PIPELINE_CHUNK) {
+      await this.batch(entries.slice(i, i + PIPELINE_CHUNK), (t, { userId, connectionId, presence }) =>
+        presence.status === "offline"
+          ? t.hdel(this.presenceKey(userId), connectionId)
+          : t.parleyPresence(
+              this.presenceKey(userId),
+              connectionId,
+              presence.status,
+              presence.statusText,
+              now + ttlMs,
+              now,
+              ttlMs,
+            ),
+      );
+    }
   }
 
   async clearPresence(userId: string, connectionId: string): Promise<void> {

@@ -55,6 +55,9 @@ export type Presence = {
   statusText: string;
 };
 
+/** One connection's presence, as a refresh writes it. */
+export type PresenceEntry = { userId: string; connectionId: string; presence: Presence };
+
 export type Unsubscribe = () => Promise<void>;
 
 export type Engine = {
@@ -85,6 +88,11 @@ export type Engine = {
   // --- presence ------------------------------------------------------------------------------
   /** Sets the user's presence on one connection; it lapses to offline after `ttlMs` unless refreshed. */
   setPresence(userId: string, connectionId: string, presence: Presence, ttlMs: number): Promise<void>;
+  /**
+   * setPresence for many connections at once (a gateway's refresh tick): one round trip where the
+   * engine can batch, instead of one command per socket.
+   */
+  refreshPresence(entries: readonly PresenceEntry[], ttlMs: number): Promise<void>;
   /** Removes one connection's presence entry (socket closed cleanly). */
   clearPresence(userId: string, connectionId: string): Promise<void>;
   /** The merged presence of each user over all their live connections (online beats away). */
