@@ -39,6 +39,7 @@ const { loadEnv } = await import("@parley/config");
 const { createDb } = await import("@parley/db");
 const { DEFAULT_LISTEN_BACKLOG, startRealtime } = await import("@parley/gateway");
 const { getStorage, sweepPendingUploads } = await import("@parley/core/files");
+const { startSearchIndexer } = await import("@parley/core");
 const { CLIENT_ADDRESS_HEADER, clientAddress, compileTrust } = await import("@parley/core/client-address");
 const { default: next } = await import("next");
 const { pino } = await import("pino");
@@ -106,6 +107,10 @@ async function main(): Promise<void> {
   };
   const sweepTimer = setInterval(() => void sweep(), sweepEveryMs);
   sweepTimer.unref();
+  // Search follows the Event log off the send path (core/src/search/indexer.ts).
+  const stopIndexer = startSearchIndexer(db, {
+    onError: (err) => logger.warn({ err }, "search indexing failed; retrying"),
+  });
 
   let isStopping = false;
   const stop = async (signal: string) => {
@@ -113,6 +118,7 @@ async function main(): Promise<void> {
     isStopping = true;
     logger.info({ signal, connections: gateway?.connectionCount ?? 0 }, "stopping");
     clearInterval(sweepTimer);
+    await stopIndexer();
     try {
       await realtime.closeGateway();
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,6 +3,7 @@ import { conversationsRouter } from "./routers/conversations/index.ts";
 import { filesRouter } from "./routers/files/index.ts";
 import { messagesRouter } from "./routers/messages/index.ts";
 import { realtimeRouter } from "./routers/realtime/index.ts";
+import { searchRouter } from "./routers/search/index.ts";
 import { sessionsRouter } from "./routers/sessions/index.ts";
 import { tokensRouter } from "./routers/tokens/index.ts";
 import { usersRouter } from "./routers/users/index.ts";
@@ -20,6 +21,7 @@ export const appRouter = router({
   messages: messagesRouter,
   files: filesRouter,
   realtime: realtimeRouter,
+  search: searchRouter,
 });
 
 export type AppRouter = typeof appRouter;

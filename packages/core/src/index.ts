@@ -42,6 +42,15 @@ export * from "./reactions.ts";
 export * from "./revocation-bus.ts";
 export * from "./revocations.ts";
 export * from "./schemas.ts";
+export {
+  type IndexRound,
+  type IndexRoundLimits,
+  indexSearchRound,
+  indexSearchUntilCaughtUp,
+  startSearchIndexer,
+} from "./search/indexer.ts";
+export { type ParsedSearch, parseSearchQuery, SEARCH_HAS, type SearchHas } from "./search/query.ts";
+export * from "./search/search.ts";
 export * from "./sync.ts";
 export * from "./tickets.ts";
 export * from "./tokens.ts";

@@ -1,0 +1,139 @@
+/**
+ * The search indexer: follows each conversation's Event log from its own cursor (SearchCursor,
+ * the same log clients resume from) and keeps MessageSearch equal to the messages as they are now.
+ * It never runs on the send path: sending writes no search row.
+ *
+ * One round is ONE statement: pick conversations whose log moved past their cursor, read the new
+ * events, re-read the current state of every message they touched (created, edited, deleted,
+ * files attached), upsert live messages' rows, drop deleted ones, and move the cursors — all in
+ * one transaction, so a crash anywhere loses nothing and repeats nothing (the next round starts
+ * from the cursors that committed with the rows). Rows are rebuilt from the Message table, never
+ * from event payloads: an edit's old text and a deleted message are gone from the index.
+ */
+import type { Db } from "@parley/db";
+import { EventKind } from "@parley/protocol";
+
+/** Most conversations and events one round reads. */
+export type IndexRoundLimits = { conversations: number; events: number };
+
+const DEFAULT_LIMITS: IndexRoundLimits = { conversations: 200, events: 5_000 };
+
+/** What one round did. */
+export type IndexRound = { conversations: number; events: number; indexed: number; removed: number };
+
+// $1 most conversations, $2 most events (per conversation: the round takes at most $2 / picked).
+const ROUND_SQL = `
+WITH lock AS MATERIALIZED (
+  -- One round at a time across processes (several web processes each run an indexer).
+  SELECT pg_try_advisory_xact_lock(hashtext('parley.search-indexer')) AS ok
+), picked AS MATERIALIZED (
+  SELECT c.id, COALESCE(sc.seq, 0) AS after, c."lastSeq" AS last
+  FROM "Conversation" c LEFT JOIN "SearchCursor" sc ON sc."conversationId" = c.id
+  WHERE c."lastSeq" > COALESCE(sc.seq, 0) AND (SELECT ok FROM lock)
+  ORDER BY c.id
+  LIMIT $1::int
+), share AS MATERIALIZED (
+  SELECT GREATEST(1, $2::int / GREATEST(1, (SELECT count(*) FROM picked)::int)) AS n
+), upto AS MATERIALIZED (
+  SELECT p.id, LEAST(p.last, p.after + (SELECT n FROM share)) AS upto, p.after FROM picked p
+), ev AS MATERIALIZED (
+  SELECT e.kind, e.payload
+  FROM upto u CROSS JOIN LATERAL (
+    SELECT x.kind, x.payload FROM "Event" x
+    WHERE x."conversationId" = u.id AND x.seq > u.after AND x.seq <= u.upto
+  ) e
+), touched AS MATERIALIZED (
+  SELECT DISTINCT (CASE WHEN kind = '${EventKind.MessageCreated}' THEN payload->'message'->>'id'
+    ELSE payload->>'messageId' END)::uuid AS id
+  FROM ev
+  WHERE kind IN ('${EventKind.MessageCreated}', '${EventKind.MessageEdited}', '${EventKind.MessageDeleted}')
+), live AS MATERIALIZED (
+  -- Mention tokens (<@id>, <!channel>) are not words; file names are, also split at . - _
+  -- (Postgres's parser reads "q3-report.pdf" as one host name).
+  SELECT m.id, m."conversationId", m."deletedAt",
+    regexp_replace(m.body, '<[@!][^>]*>', ' ', 'g') || COALESCE(' ' || f.names, '') AS text,
+    COALESCE(regexp_replace(f.names, '[._-]+', ' ', 'g'), '') AS "nameWords"
+  FROM touched t JOIN "Message" m ON m.id = t.id
+  LEFT JOIN LATERAL (
+    SELECT string_agg(a.name, ' ') AS names FROM "Attachment" a WHERE a."messageId" = m.id AND a.status = 'ready'
+  ) f ON true
+), removed AS (
+  DELETE FROM "MessageSearch" s USING live WHERE s."messageId" = live.id AND live."deletedAt" IS NOT NULL
+  RETURNING 1
+), indexed AS (
+  INSERT INTO "MessageSearch" ("messageId", "conversationId", text, tsv)
+  SELECT id, "conversationId", text,
+    to_tsvector('english', text || ' ' || "nameWords") || to_tsvector('simple', text || ' ' || "nameWords")
+  FROM live WHERE "deletedAt" IS NULL
+  ON CONFLICT ("messageId") DO UPDATE SET text = EXCLUDED.text, tsv = EXCLUDED.tsv
+  RETURNING 1
+), moved AS (
+  INSERT INTO "SearchCursor" ("conversationId", seq) SELECT id, upto FROM upto
+  ON CONFLICT ("conversationId") DO UPDATE SET seq = EXCLUDED.seq
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM picked)::int AS conversations, (SELECT count(*) FROM ev)::int AS events,
+  (SELECT count(*) FROM indexed)::int AS indexed, (SELECT count(*) FROM removed)::int AS removed,
+  (SELECT count(*) FROM moved)::int AS moved`;
+
+/** One round of indexing (see the header); zero conversations means the index is caught up. */
+export async function indexSearchRound(db: Db, limits: Partial<IndexRoundLimits> = {}): Promise<IndexRound> {
+  const { conversations, events } = { ...DEFAULT_LIMITS, ...limits };
+  const [row] = await db.$queryRawUnsafe<IndexRound[]>(ROUND_SQL, conversations, events);
+  return {
+    conversations: row?.conversations ?? 0,
+    events: row?.events ?? 0,
+    indexed: row?.indexed ?? 0,
+    removed: row?.removed ?? 0,
+  };
+}
+
+/** Runs rounds until one finds nothing to do; returns the summed work. */
+export async function indexSearchUntilCaughtUp(
+  db: Db,
+  limits: Partial<IndexRoundLimits> = {},
+): Promise<IndexRound> {
+  const total: IndexRound = { conversations: 0, events: 0, indexed: 0, removed: 0 };
+  for (;;) {
+    const round = await indexSearchRound(db, limits);
+    if (round.conversations === 0) return total;
+    total.conversations += round.conversations;
+    total.events += round.events;
+    total.indexed += round.indexed;
+    total.removed += round.removed;
+  }
+}
+
+/**
+ * Keeps the index caught up in the background: a round whenever the last one found work, else
+ * every `intervalMs`. Several processes may run it: a round takes a transaction-scoped advisory
+ * lock, so rounds never overlap (a process that misses the lock finds nothing that round).
+ * Returns a stop function.
+ */
+export function startSearchIndexer(
+  db: Db,
+  options: { intervalMs?: number; onError?: (err: unknown) => void } = {},
+): () => Promise<void> {
+  const intervalMs = options.intervalMs ?? 1_000;
+  let isStopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = (async () => {
+      let delay = intervalMs;
+      try {
+        const round = await indexSearchRound(db);
+        if (round.conversations > 0) delay = 0;
+      } catch (err) {
+        options.onError?.(err);
+      }
+      if (!isStopped) timer = setTimeout(tick, delay);
+    })();
+  };
+  timer = setTimeout(tick, 0);
+  return async () => {
+    isStopped = true;
+    clearTimeout(timer);
+    await running;
+  };
+}

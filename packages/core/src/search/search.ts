@@ -1,0 +1,159 @@
+/**
+ * Message search over the index the indexer keeps (indexer.ts), permission-filtered IN the query:
+ * only messages of conversations the actor can read now (public channels, and private channels,
+ * DMs and group DMs they are a member of), never deleted ones (the index has no row for them and
+ * the query checks `deletedAt` again). Words match by prefix in English stems or as written
+ * (`deplo` finds "deployments", `parseJSON` finds itself); phrases word for word.
+ */
+import type { Db } from "@parley/db";
+import { z } from "zod";
+import type { Actor } from "../actor.ts";
+import { ParleyError } from "../errors.ts";
+import { hasText, type ParsedSearch, parseSearchQuery } from "./query.ts";
+
+export const ZSearchMessages = z.strictObject({
+  query: z.string().max(500),
+  /** Relevance (default when the query has words) or newest first. */
+  sort: z.enum(["relevance", "date"]).optional(),
+  /** Only this conversation (search inside the open channel or DM). */
+  conversationId: z.uuid().optional(),
+  /** Only this thread (its root and replies). */
+  threadRootId: z.uuid().optional(),
+  /** From the previous page's `nextCursor`. */
+  cursor: z.string().max(200).optional(),
+  limit: z.number().int().min(1).max(50).optional(),
+});
+export type TSearchMessages = z.infer<typeof ZSearchMessages>;
+
+/** Marks around matched words in `snippet` (control characters: never in rendered text). */
+export const SNIPPET_START = "\u0002";
+export const SNIPPET_END = "\u0003";
+
+export type SearchHit = {
+  messageId: string;
+  conversationId: string;
+  conversationKind: string;
+  /** Channel name; null for DMs. */
+  conversationName: string | null;
+  seq: number;
+  senderId: string;
+  senderName: string;
+  threadRootId: string | null;
+  createdAt: Date;
+  /** The matching part of the text with SNIPPET_START/SNIPPET_END around matches. */
+  snippet: string;
+};
+
+export type SearchResult = { hits: SearchHit[]; nextCursor: string | null };
+
+/** A tsquery lexeme: the word quoted (quotes and backslashes escaped), optionally a prefix. */
+function lexeme(word: string, isPrefix: boolean): string {
+  return `'${word.replace(/\\/g, "\\\\").replace(/'/g, "''")}'${isPrefix ? ":*" : ""}`;
+}
+
+/** Builds the WHERE conditions and the tsquery expression; values go to `params` ($n). */
+function compile(parsed: ParsedSearch, actorId: string, input: TSearchMessages, params: unknown[]) {
+  const p = (value: unknown) => param(params, value);
+  const me = p(actorId);
+  const where = [
+    `m."deletedAt" IS NULL`,
+    `(c.kind = 'public_channel' OR EXISTS (
+      SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = c.id AND mm."userId" = ${me}::uuid))`,
+  ];
+  // Each word: an English stem prefix or the word as written (prefix); all words must match.
+  const parts: string[] = [];
+  for (const word of parsed.words) {
+    const w = p(lexeme(word, true));
+    parts.push(`(to_tsquery('english', ${w}) || to_tsquery('simple', ${w}))`);
+  }
+  for (const phrase of parsed.phrases) {
+    const ph = p(phrase);
+    parts.push(`(phraseto_tsquery('english', ${ph}) || phraseto_tsquery('simple', ${ph}))`);
+  }
+  for (const word of parsed.excluded) {
+    const x = p(word);
+    parts.push(`!!(phraseto_tsquery('english', ${x}) || phraseto_tsquery('simple', ${x}))`);
+  }
+  const tsquery = parts.length > 0 ? parts.join(" && ") : null;
+  // Only exclusions: `@@ !!x` keeps what lacks x (no index to help; filters narrow it).
+  if (tsquery) where.push(`s.tsv @@ q.q`);
+
+  if (input.conversationId) where.push(`m."conversationId" = ${p(input.conversationId)}::uuid`);
+  if (input.threadRootId) {
+    const root = p(input.threadRootId);
+    where.push(`(m.id = ${root}::uuid OR m."threadRootId" = ${root}::uuid)`);
+  }
+  const userMatch = (value: string) => {
+    const v = p(value.toLowerCase());
+    return `SELECT id FROM "User" WHERE lower(name) = ${v} OR email = ${v} OR split_part(email, '@', 1) = ${v}`;
+  };
+  if (parsed.inChannels.length > 0) {
+    where.push(
+      `c.kind IN ('public_channel', 'private_channel') AND lower(c.name) = ANY(${p(parsed.inChannels.map((n) => n.toLowerCase()))}::text[])`,
+    );
+  }
+  for (const person of parsed.inPeople) {
+    where.push(`c.kind IN ('dm', 'group_dm') AND EXISTS (
+      SELECT 1 FROM "Membership" pm WHERE pm."conversationId" = c.id AND pm."userId" IN (${userMatch(person)}))`);
+  }
+  if (parsed.from.length > 0) {
+    where.push(`(${parsed.from.map((f) => `m."senderId" IN (${userMatch(f)})`).join(" OR ")})`);
+  }
+  if (parsed.fromMe) where.push(`m."senderId" = ${me}::uuid`);
+  for (const has of parsed.has) {
+    if (has === "link") where.push(`m.body ~* 'https?://'`);
+    else {
+      const mime =
+        has === "image" ? `AND a.mime LIKE 'image/%'` : has === "voice" ? `AND a.mime LIKE 'audio/%'` : "";
+      where.push(
+        `EXISTS (SELECT 1 FROM "Attachment" a WHERE a."messageId" = m.id AND a.status = 'ready' ${mime})`,
+      );
+    }
+  }
+  if (parsed.isThread) where.push(`(m."threadRootId" IS NOT NULL OR m."replyCount" > 0)`);
+  if (parsed.isPinned) where.push(`m."pinnedAt" IS NOT NULL`);
+  if (parsed.mentionsMe) where.push(`(${me}::uuid = ANY(m."mentionedUserIds") OR m."mentionsAll")`);
+  if (parsed.after) where.push(`m."createdAt" >= ${p(parsed.after)}::timestamp(3)`);
+  if (parsed.before) where.push(`m."createdAt" < ${p(parsed.before)}::timestamp(3)`);
+  return { where, tsquery };
+}
+
+/** Searches the messages `actor` can read; see the header and query.ts for the language. */
+export async function searchMessages(db: Db, actor: Actor, rawInput: TSearchMessages): Promise<SearchResult> {
+  const input = ZSearchMessages.parse(rawInput);
+  const parsed = parseSearchQuery(input.query);
+  const params: unknown[] = [];
+  const { where, tsquery } = compile(parsed, actor.userId, input, params);
+  const limit = input.limit ?? 20;
+  const sort = input.sort ?? (hasText(parsed) ? "relevance" : "date");
+  const offset = input.cursor === undefined ? 0 : Number(input.cursor);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 10_000) {
+    throw new ParleyError("BAD_REQUEST", "Invalid cursor: pass the nextCursor of the previous page");
+  }
+  const order =
+    sort === "relevance" && tsquery
+      ? `ts_rank(s.tsv, q.q) DESC, m."createdAt" DESC, m.id DESC`
+      : `m."createdAt" DESC, m.id DESC`;
+  const options = `StartSel=${SNIPPET_START}, StopSel=${SNIPPET_END}, MaxWords=35, MinWords=15`;
+  const sql = `
+    SELECT m.id AS "messageId", m."conversationId", c.kind::text AS "conversationKind",
+      c.name AS "conversationName", m.seq, m."senderId", u.name AS "senderName", m."threadRootId",
+      m."createdAt",
+      ${tsquery ? `ts_headline('english', s.text, q.q, ${param(params, options)})` : `left(s.text, 200)`} AS snippet
+    FROM "MessageSearch" s
+    CROSS JOIN (SELECT ${tsquery ?? "NULL::tsquery"} AS q) q
+    JOIN "Message" m ON m.id = s."messageId"
+    JOIN "Conversation" c ON c.id = m."conversationId"
+    JOIN "User" u ON u.id = m."senderId"
+    WHERE ${where.join("\n      AND ")}
+    ORDER BY ${order}
+    LIMIT ${limit + 1} OFFSET ${offset}`;
+  const rows = await db.$queryRawUnsafe<SearchHit[]>(sql, ...params);
+  const hits = rows.slice(0, limit);
+  return { hits, nextCursor: rows.length > limit ? String(offset + limit) : null };
+}
+
+function param(params: unknown[], value: unknown): string {
+  params.push(value);
+  return `$${params.length}`;
+}

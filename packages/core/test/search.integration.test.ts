@@ -1,0 +1,213 @@
+/**
+ * Search (core/src/search) against real Postgres: the indexer follows the Event log (edits and
+ * deletes reach the index, a failed round loses nothing), every operator of the query language
+ * narrows what it should, and permissions are part of the query (private channels of others,
+ * channels left, other people's DMs, deleted messages and old text of edits are never found).
+ */
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { Actor } from "../src/actor.ts";
+import { createChannel, leaveConversation, openDm } from "../src/conversations.ts";
+import { deleteMessage } from "../src/files.ts";
+import { sendMessage } from "../src/messages/send.ts";
+import { editMessage, pinMessage } from "../src/reactions.ts";
+import { indexSearchRound, indexSearchUntilCaughtUp } from "../src/search/indexer.ts";
+import { SNIPPET_END, SNIPPET_START, searchMessages } from "../src/search/search.ts";
+import { channelName, expectParley, newActor, stored, useTestDb } from "./helpers.ts";
+
+const t = useTestDb();
+
+async function say(actor: Actor, conversationId: string, body: string, extra: Record<string, unknown> = {}) {
+  return stored(
+    await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body, ...extra }),
+  );
+}
+
+async function find(actor: Actor, query: string, extra: Record<string, unknown> = {}) {
+  await indexSearchUntilCaughtUp(t.db);
+  const { hits } = await searchMessages(t.db, actor, { query, ...extra });
+  return hits;
+}
+
+/** A small world: ada and bob in #ops (public) and #secret (private, ada only), a DM ada–bob. */
+async function world() {
+  const tag = randomUUID().slice(0, 8);
+  const ada = await newActor(t.db, { name: `Ada ${tag}` });
+  const bob = await newActor(t.db, { name: `Bob ${tag}` });
+  const eve = await newActor(t.db, { name: `Eve ${tag}` });
+  const ops = await createChannel(t.db, ada, {
+    name: channelName("ops"),
+    isPrivate: false,
+    memberIds: [bob.userId],
+  });
+  const secret = await createChannel(t.db, ada, {
+    name: channelName("secret"),
+    isPrivate: true,
+    memberIds: [],
+  });
+  const dm = await openDm(t.db, ada, { userIds: [bob.userId] });
+  return { tag, ada, bob, eve, ops, secret, dm };
+}
+
+describe("search", () => {
+  it("finds words by stem and prefix, phrases exactly, and leaves out excluded words", async () => {
+    const { tag, ada, ops } = await world();
+    const a = await say(ada, ops.id, `Deployments of ${tag} went fine`);
+    const b = await say(ada, ops.id, `the release notes for ${tag} are out`);
+    const c = await say(ada, ops.id, `notes on the release of ${tag} staging`);
+    expect((await find(ada, `deploy ${tag}`)).map((h) => h.messageId)).toEqual([a.id]);
+    expect((await find(ada, `deplo ${tag}`)).map((h) => h.messageId)).toEqual([a.id]);
+    expect((await find(ada, `"release notes" ${tag}`)).map((h) => h.messageId)).toEqual([b.id]);
+    expect((await find(ada, `release ${tag}`, { sort: "date" })).map((h) => h.messageId)).toEqual([
+      c.id,
+      b.id,
+    ]);
+    expect((await find(ada, `release ${tag} -staging`)).map((h) => h.messageId)).toEqual([b.id]);
+    const [hit] = await find(ada, `deployments ${tag}`);
+    expect(hit?.snippet).toContain(`${SNIPPET_START}Deployments${SNIPPET_END}`);
+    expect(hit).toMatchObject({ senderId: ada.userId, conversationId: ops.id, seq: a.seq });
+  });
+
+  it("narrows by in:, from:, has:, is:, mentions: and dates", async () => {
+    const { tag, ada, bob, ops, dm } = await world();
+    const inOps = await say(ada, ops.id, `alpha ${tag} see https://example.com`);
+    const inDm = await say(bob, dm.id, `alpha ${tag} <@${ada.userId}> ping`);
+    const reply = await say(bob, ops.id, `alpha ${tag} reply`, { threadRootId: inOps.id });
+    await pinMessage(t.db, ada, { messageId: inDm.id });
+    const file = await t.db.attachment.create({
+      data: {
+        uploaderId: ada.userId,
+        conversationId: ops.id,
+        objectKey: `k/${randomUUID()}`,
+        name: `diagram-${tag}.png`,
+        mime: "image/png",
+        size: 10n,
+        status: "ready",
+      },
+    });
+    const withFile = await say(ada, ops.id, `alpha ${tag} picture`, { attachmentIds: [file.id] });
+    const ids = async (q: string) => (await find(ada, q)).map((h) => h.messageId).sort();
+    const sorted = (...xs: { id: string }[]) => xs.map((x) => x.id).sort();
+    expect(await ids(`alpha ${tag}`)).toEqual(sorted(inOps, inDm, reply, withFile));
+    expect(await ids(`alpha ${tag} in:#${ops.name}`)).toEqual(sorted(inOps, reply, withFile));
+    expect(await ids(`alpha ${tag} in:@${bob.email}`)).toEqual(sorted(inDm));
+    expect(await ids(`alpha ${tag} from:@"${bob.name}"`)).toEqual(sorted(inDm, reply));
+    expect(await ids(`alpha ${tag} from:me`)).toEqual(sorted(inOps, withFile));
+    expect(await ids(`alpha ${tag} has:link`)).toEqual(sorted(inOps));
+    expect(await ids(`alpha ${tag} has:image`)).toEqual(sorted(withFile));
+    expect(await ids(`alpha ${tag} has:voice`)).toEqual([]);
+    // File names are searchable, whole and by their parts.
+    expect(await ids(`diagram-${tag}.png`)).toEqual(sorted(withFile));
+    expect(await ids(`diagram ${tag}`)).toEqual(sorted(withFile));
+    expect(await ids(`alpha ${tag} is:thread`)).toEqual(sorted(inOps, reply));
+    expect(await ids(`alpha ${tag} is:pinned`)).toEqual(sorted(inDm));
+    expect(await ids(`alpha ${tag} mentions:me`)).toEqual(sorted(inDm));
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await ids(`alpha ${tag} on:${today}`)).toHaveLength(4);
+    expect(await ids(`alpha ${tag} before:${today}`)).toEqual([]);
+    expect(await ids(`alpha ${tag} after:${today}`)).toEqual([]);
+    // Filters alone: newest first.
+    expect((await find(ada, `from:me in:#${ops.name}`)).map((h) => h.messageId)).toEqual([
+      withFile.id,
+      inOps.id,
+    ]);
+    // Inside one conversation or one thread.
+    expect((await find(ada, `alpha ${tag}`, { conversationId: dm.id })).map((h) => h.messageId)).toEqual([
+      inDm.id,
+    ]);
+    expect(
+      (await find(ada, `alpha ${tag}`, { threadRootId: inOps.id })).map((h) => h.messageId).sort(),
+    ).toEqual(sorted(inOps, reply));
+  });
+
+  it("filters by permission in the query: private channels, channels left, others' DMs", async () => {
+    const { tag, ada, bob, eve, ops, secret, dm } = await world();
+    await say(ada, secret.id, `gamma ${tag} secret`);
+    await say(ada, dm.id, `gamma ${tag} dm`);
+    await say(ada, ops.id, `gamma ${tag} public`);
+    expect(await find(ada, `gamma ${tag}`)).toHaveLength(3);
+    expect((await find(bob, `gamma ${tag}`)).map((h) => h.snippet).sort()).toEqual(
+      [
+        `${SNIPPET_START}gamma${SNIPPET_END} ${SNIPPET_START}${tag}${SNIPPET_END} dm`,
+        `${SNIPPET_START}gamma${SNIPPET_END} ${SNIPPET_START}${tag}${SNIPPET_END} public`,
+      ].sort(),
+    );
+    // Eve is in none of them; public channels are readable by everyone in the workspace.
+    expect((await find(eve, `gamma ${tag}`)).map((h) => h.conversationId)).toEqual([ops.id]);
+    const shared = await createChannel(t.db, ada, {
+      name: channelName("priv"),
+      isPrivate: true,
+      memberIds: [eve.userId],
+    });
+    await say(ada, shared.id, `gamma ${tag} shared`);
+    expect(await find(eve, `gamma ${tag}`)).toHaveLength(2);
+    await leaveConversation(t.db, eve, { conversationId: shared.id });
+    expect((await find(eve, `gamma ${tag}`)).map((h) => h.conversationId)).toEqual([ops.id]);
+  });
+
+  it("never finds deleted messages or the old text of edited ones", async () => {
+    const { tag, ada, ops } = await world();
+    const edited = await say(ada, ops.id, `before${tag} text`);
+    const deleted = await say(ada, ops.id, `doomed${tag} text`);
+    expect(await find(ada, `before${tag}`)).toHaveLength(1);
+    expect(await find(ada, `doomed${tag}`)).toHaveLength(1);
+    await editMessage(t.db, ada, { messageId: edited.id, body: `after${tag} text` });
+    await deleteMessage(t.db, ada, { messageId: deleted.id });
+    expect(await find(ada, `before${tag}`)).toEqual([]);
+    expect((await find(ada, `after${tag}`)).map((h) => h.messageId)).toEqual([edited.id]);
+    expect(await find(ada, `doomed${tag}`)).toEqual([]);
+    expect(await t.db.messageSearch.count({ where: { messageId: deleted.id } })).toBe(0);
+  });
+
+  it("resumes from its cursors after a round that failed, losing and repeating nothing", async () => {
+    const { tag, ada, ops } = await world();
+    await indexSearchUntilCaughtUp(t.db);
+    for (let i = 0; i < 30; i++) await say(ada, ops.id, `delta${tag} number ${i}`);
+    const cursorBefore = await t.db.searchCursor.findUnique({ where: { conversationId: ops.id } });
+    // A round killed mid-way: its statement is rolled back with everything it wrote.
+    await expect(
+      t.db.$transaction(async (tx) => {
+        await indexSearchRound(tx as never, { conversations: 1000, events: 10 });
+        throw new Error("killed");
+      }),
+    ).rejects.toThrow("killed");
+    expect(await t.db.searchCursor.findUnique({ where: { conversationId: ops.id } })).toEqual(cursorBefore);
+    // Small rounds resume from the committed cursors until caught up.
+    let rounds = 0;
+    while ((await indexSearchRound(t.db, { conversations: 1000, events: 7 })).conversations > 0) rounds++;
+    expect(rounds).toBeGreaterThan(1);
+    const hits = await find(ada, `delta${tag}`, { limit: 50 });
+    expect(hits).toHaveLength(30);
+    expect(new Set(hits.map((h) => h.messageId)).size).toBe(30);
+    const conv = await t.db.conversation.findUniqueOrThrow({ where: { id: ops.id } });
+    expect((await t.db.searchCursor.findUniqueOrThrow({ where: { conversationId: ops.id } })).seq).toBe(
+      conv.lastSeq,
+    );
+  });
+
+  it("pages with nextCursor and refuses bad input with a clear error", async () => {
+    const { tag, ada, ops } = await world();
+    for (let i = 0; i < 5; i++) await say(ada, ops.id, `epsilon${tag} ${i}`);
+    await indexSearchUntilCaughtUp(t.db);
+    const first = await searchMessages(t.db, ada, { query: `epsilon${tag}`, limit: 3, sort: "date" });
+    expect(first.hits).toHaveLength(3);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await searchMessages(t.db, ada, {
+      query: `epsilon${tag}`,
+      limit: 3,
+      sort: "date",
+      cursor: first.nextCursor ?? undefined,
+    });
+    expect(second.hits).toHaveLength(2);
+    expect(second.nextCursor).toBeNull();
+    expect(new Set([...first.hits, ...second.hits].map((h) => h.messageId)).size).toBe(5);
+    await expectParley(searchMessages(t.db, ada, { query: "has:video" }), "BAD_REQUEST", /has: expects/);
+    await expectParley(
+      searchMessages(t.db, ada, { query: "x", cursor: "-4" }),
+      "BAD_REQUEST",
+      /Invalid cursor/,
+    );
+    // Quotes, backslashes and tsquery syntax in words are just text.
+    expect(await find(ada, `it's \\ a & b | !c :* (d)`)).toEqual([]);
+  });
+});
