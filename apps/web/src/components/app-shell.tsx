@@ -8,27 +8,14 @@
  */
 import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter } from "next/navigation";
-import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from "react";
-import { type TPresenceStatus, useConversations, usePresence } from "~/lib/chat-data";
+import { type ReactNode, useEffect, useMemo, useState } from "react";
+import { useConversations } from "~/lib/chat-data";
 import { stepConversation } from "~/lib/conversation-order";
 import { useDesktopNotifications } from "~/lib/notifications";
+import { PresenceContext, StatusLinesContext, usePresence } from "~/lib/presence";
 import { useTRPC } from "~/trpc/react";
 import { QuickSwitcher } from "./quick-switcher";
 import { Sidebar } from "./sidebar";
-
-const PresenceContext = createContext<ReadonlyMap<string, TPresenceStatus>>(new Map());
-
-/** Presence of the users the shell watches: DM partners and the members of the open conversation. */
-export function usePresenceMap(): ReadonlyMap<string, TPresenceStatus> {
-  return useContext(PresenceContext);
-}
-
-const StatusLinesContext = createContext<ReadonlyMap<string, string>>(new Map());
-
-/** Live custom-status lines of the watched users who are online or away (see `statusLineOf`). */
-export function useStatusLines(): ReadonlyMap<string, string> {
-  return useContext(StatusLinesContext);
-}
 
 /** The conversation id in an /app/c/<id>… path, or null. */
 export function conversationIdOf(pathname: string): string | null {

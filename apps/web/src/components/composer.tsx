@@ -28,7 +28,7 @@ import {
   useState,
 } from "react";
 import { browserDraftStorage, clearDraft, loadDraft, saveDraft } from "~/lib/drafts";
-import { completeShortcode, emojiTrigger, searchEmoji, type TEmoji } from "~/lib/emoji";
+import { completeShortcode, emojiTrigger, searchEmoji } from "~/lib/emoji";
 import {
   decodeMentions,
   encodeMentions,
@@ -36,10 +36,10 @@ import {
   mentionText,
   mentionTrigger,
   type TMentionable,
-  type TMentionOption,
 } from "~/lib/mentions";
 import { useUploads } from "~/lib/upload";
-import { Autocomplete, optionId } from "./autocomplete";
+import { optionId } from "./autocomplete";
+import { ComposerSuggestions, type TSuggestions } from "./composer-suggestions";
 import { EmojiPicker, useEmojiIndex } from "./emoji-picker";
 import { AttachButton, UploadTray, useFileTarget } from "./upload-tray";
 import { VoiceRecorder } from "./voice-recorder";
@@ -64,10 +64,6 @@ export function lastOwnMessage(
   }
   return null;
 }
-
-type TSuggestions =
-  | { kind: "mention"; start: number; key: string; options: TMentionOption[] }
-  | { kind: "emoji"; start: number; key: string; options: TEmoji[] };
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : "Something went wrong";
@@ -390,54 +386,13 @@ export function Composer({
       {canAttach ? <UploadTray uploads={files.uploads} onRemove={files.remove} /> : null}
       <div className="composer-box">
         {suggestions ? (
-          suggestions.kind === "mention" ? (
-            <Autocomplete
-              id={listId}
-              label="Mention someone"
-              options={suggestions.options}
-              activeIndex={activeIndex}
-              getKey={(o) => (o.kind === "user" ? o.userId : o.name)}
-              onHover={(index) => setActive({ key: suggestions.key, index })}
-              onPick={(o) => pickSuggestion(suggestions, suggestions.options.indexOf(o))}
-              renderOption={(o) =>
-                o.kind === "user" ? (
-                  <>
-                    <span className="option-avatar" aria-hidden="true">
-                      {o.name.charAt(0).toUpperCase()}
-                    </span>
-                    <span className="option-name">{o.name}</span>
-                  </>
-                ) : (
-                  <>
-                    <span className="option-avatar" aria-hidden="true">
-                      @
-                    </span>
-                    <span className="option-name">@{o.name}</span>
-                    <span className="option-detail">{o.description}</span>
-                  </>
-                )
-              }
-            />
-          ) : (
-            <Autocomplete
-              id={listId}
-              label="Emoji"
-              options={suggestions.options}
-              activeIndex={activeIndex}
-              getKey={(o) => o.emoji}
-              onHover={(index) => setActive({ key: suggestions.key, index })}
-              onPick={(o) => pickSuggestion(suggestions, suggestions.options.indexOf(o))}
-              renderOption={(o) => (
-                <>
-                  <span className="option-emoji" aria-hidden="true">
-                    {o.emoji}
-                  </span>
-                  <span className="option-name">:{o.shortcodes[0]}:</span>
-                  <span className="visually-hidden"> {o.name}</span>
-                </>
-              )}
-            />
-          )
+          <ComposerSuggestions
+            suggestions={suggestions}
+            listId={listId}
+            activeIndex={activeIndex}
+            onHover={(index) => setActive({ key: suggestions.key, index })}
+            onPick={(index) => pickSuggestion(suggestions, index)}
+          />
         ) : null}
         {isPickerOpen ? (
           <EmojiPicker

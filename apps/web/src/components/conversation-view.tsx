@@ -4,18 +4,12 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import {
-  SAFETY_REFETCH_MS,
-  statusLineOf,
-  useConversationFeed,
-  useMarkRead,
-  useMessageActions,
-  useSendTyping,
-  useTyping,
-} from "~/lib/chat-data";
+import { SAFETY_REFETCH_MS, useMarkRead, useMessageActions } from "~/lib/chat-data";
+import { useConversationFeed } from "~/lib/conversation-feed";
+import { statusLineOf, usePresenceMap, useStatusLines } from "~/lib/presence";
 import { typingText } from "~/lib/timeline";
+import { useSendTyping, useTyping } from "~/lib/typing";
 import { useTRPC } from "~/trpc/react";
-import { usePresenceMap, useStatusLines } from "./app-shell";
 import { Composer, lastOwnMessage } from "./composer";
 import { MembersPanel } from "./members-panel";
 import { MessageContext, type TMessageContext } from "./message-item";

@@ -2,9 +2,8 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { statusLineOf } from "~/lib/chat-data";
+import { statusLineOf, usePresenceMap, useStatusLines } from "~/lib/presence";
 import { useTRPC } from "~/trpc/react";
-import { usePresenceMap, useStatusLines } from "./app-shell";
 
 const ORDER = { online: 0, away: 1, offline: 2 } as const;
 

@@ -1,8 +1,9 @@
 "use client";
 
 import { createContext, useContext, useEffect, useState } from "react";
-import type { TPendingMessage, useMessageActions } from "~/lib/chat-data";
+import type { useMessageActions } from "~/lib/chat-data";
 import { decodeMentions, encodeMentions, mentionables } from "~/lib/mentions";
+import type { TPendingMessage } from "~/lib/outbox";
 import type { TMessage } from "~/trpc/types";
 import { AttachmentList } from "./attachments";
 import { MessageBody } from "./message-body";

@@ -4,12 +4,12 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
-import { type TPresenceStatus, useConversations } from "~/lib/chat-data";
+import { useConversations } from "~/lib/chat-data";
 import { isChannel, sidebarSections } from "~/lib/conversation-order";
+import { type TPresenceStatus, usePresenceMap } from "~/lib/presence";
 import { useRealtime } from "~/lib/realtime-context";
 import { useTRPC } from "~/trpc/react";
 import type { TConversationSummary } from "~/trpc/types";
-import { usePresenceMap } from "./app-shell";
 import { NotificationPrompt } from "./notification-prompt";
 import { StatusEditor } from "./status-editor";
 

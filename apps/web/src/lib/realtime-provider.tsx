@@ -24,7 +24,8 @@ import { CloseCode, UserEventKind } from "@parley/protocol";
 import { useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useEffect, useState } from "react";
 import { isUnauthorized, useTRPC, useTRPCClient } from "~/trpc/react";
-import { connectLiveData, savedStatusLine, trackConversations } from "./chat-data";
+import { connectLiveData, trackConversations } from "./chat-data";
+import { savedStatusLine } from "./presence";
 import { RealtimeContext, type TRealtimeStatus } from "./realtime-context";
 import { newClientMsgId } from "./timeline";
 

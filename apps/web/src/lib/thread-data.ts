@@ -3,54 +3,27 @@
 /**
  * Threads' live data, in the style of chat-data.ts: one TanStack Query entry per thread root
  * (`threadKey`), loaded with `messages.thread` and then patched by the tab's live events
- * (`applyToThread`, called from chat-data's `connectLiveData` for every cached thread), so an open
- * thread panel never polls. Replies are sent through the SDK's outbox with `threadRootId` (and
- * `alsoInChannel` when the reply should also show in the channel).
+ * (`applyToThreads`, called from chat-data's `connectLiveData`, applies live-reducers'
+ * `applyToThread` to every cached thread), so an open thread panel never polls. Replies are sent
+ * through the SDK's outbox with `threadRootId` (and `alsoInChannel` when the reply should also
+ * show in the channel).
  */
 import type { TOutboxEntry } from "@parley/client";
-import { EventKind, type TConversationEvent } from "@parley/protocol";
+import type { TConversationEvent } from "@parley/protocol";
 import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useMemo, useState } from "react";
 import { useTRPCClient } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
-import { applyToFeed, messageFromEvent, toPending, useOutbox, useRetry } from "./chat-data";
-import { EMPTY_FEED, mergeMessages } from "./feed-window";
+import { mergeMessages } from "./feed-window";
+import { applyToThread, type TThread } from "./live-reducers";
+import { toPending, useOutbox, useRetry } from "./outbox";
 import { useRealtime } from "./realtime-context";
 import { unconfirmed } from "./timeline";
-
-/** One thread as the panel shows it: the root and its replies (ascending seq). */
-export type TThread = { root: TMessage; replies: TMessage[]; hasMoreBefore: boolean };
 
 /** Query key of one thread. */
 export const threadKey = (rootId: string) => ["parley", "thread", rootId] as const;
 const THREADS = ["parley", "thread"] as const;
 const REPLY_PAGE = 100;
-
-/**
- * Applies one live conversation event to a loaded thread; returns it unchanged when not relevant.
- * A new reply is merged by seq (a replay is harmless) and bumps the root's count once; edits,
- * deletes, reactions and pins patch the root or a reply like they patch channel history.
- */
-export function applyToThread(thread: TThread, event: TConversationEvent): TThread {
-  if (event.conversationId !== thread.root.conversationId) return thread;
-  if (event.kind === EventKind.MessageCreated) {
-    const reply = messageFromEvent(event);
-    if (!reply || reply.threadRootId !== thread.root.id) return thread;
-    const isNew = !thread.replies.some((r) => r.seq === reply.seq);
-    return {
-      ...thread,
-      replies: mergeMessages(thread.replies, [reply]),
-      root: isNew
-        ? { ...thread.root, replyCount: thread.root.replyCount + 1, lastReplyAt: reply.createdAt }
-        : thread.root,
-    };
-  }
-  const all = [thread.root, ...thread.replies];
-  const next = applyToFeed({ ...EMPTY_FEED, messages: all, hasMoreBefore: false, isComplete: true }, event);
-  if (next.messages === all) return thread;
-  const root = next.messages.find((m) => m.id === thread.root.id) ?? thread.root;
-  return { ...thread, root, replies: next.messages.filter((m) => m.id !== thread.root.id) };
-}
 
 /** Patches every cached thread with one live event (called by connectLiveData). */
 export function applyToThreads(queryClient: QueryClient, event: TConversationEvent): void {

@@ -1,13 +1,8 @@
 import { EventKind, type TConversationEvent } from "@parley/protocol";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TMessage } from "~/trpc/types";
-
-// The tRPC hooks are not used by the pure functions under test (and need Next's module aliases).
-vi.mock("~/trpc/react", () => ({ useTRPC: () => null, useTRPCClient: () => null }));
-
-const { applyToFeed } = await import("./chat-data.ts");
-const { applyToThread } = await import("./thread-data.ts");
-const { EMPTY_FEED } = await import("./feed-window.ts");
+import { EMPTY_FEED } from "./feed-window.ts";
+import { applyToFeed, applyToThread } from "./live-reducers.ts";
 
 const C = "0190a8c4-0000-7000-8000-0000000000c1";
 const ROOT = "0190a8c4-0000-7000-8000-0000000000a1";
