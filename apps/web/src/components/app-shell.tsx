@@ -2,9 +2,10 @@
 
 /**
  * The signed-in chrome around every /app page: the sidebar (a toggleable drawer at phone width),
- * the quick switcher (Ctrl/Cmd+K), Alt+↑/↓ between conversations, desktop notifications, and the
- * presence watch shared by the sidebar and the members panel (the SDK keeps one watched set per
- * tab, so one component owns it and everyone else reads `usePresenceMap`).
+ * the quick switcher (Ctrl/Cmd+K), message search (Ctrl/Cmd+F), Alt+↑/↓ between conversations,
+ * desktop notifications, and the presence watch shared by the sidebar and the members panel (the
+ * SDK keeps one watched set per tab, so one component owns it and everyone else reads
+ * `usePresenceMap`).
  */
 import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter } from "next/navigation";
@@ -15,6 +16,7 @@ import { useDesktopNotifications } from "~/lib/notifications";
 import { PresenceContext, StatusLinesContext, usePresence } from "~/lib/presence";
 import { useTRPC } from "~/trpc/react";
 import { QuickSwitcher } from "./quick-switcher";
+import { SearchDialog } from "./search-dialog";
 import { Sidebar } from "./sidebar";
 
 /** The conversation id in an /app/c/<id>… path, or null. */
@@ -36,6 +38,7 @@ export function AppShell({ children }: { children: ReactNode }) {
   const pathname = usePathname();
   const [isDrawerOpen, setDrawerOpen] = useState(false);
   const [isSwitcherOpen, setSwitcherOpen] = useState(false);
+  const [isSearchOpen, setSearchOpen] = useState(false);
   const conversations = useConversations();
   const openId = conversationIdOf(pathname);
   const members = useQuery(
@@ -64,7 +67,15 @@ export function AppShell({ children }: { children: ReactNode }) {
     const onKey = (e: KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "k") {
         e.preventDefault();
+        setSearchOpen(false);
         setSwitcherOpen((open) => !open);
+        return;
+      }
+      // Ctrl/Cmd+F searches the workspace's messages (the browser's find stays on Ctrl+G/F3).
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "f") {
+        e.preventDefault();
+        setSwitcherOpen(false);
+        setSearchOpen(true);
         return;
       }
       if (e.altKey && !e.ctrlKey && !e.metaKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
@@ -97,8 +108,11 @@ export function AppShell({ children }: { children: ReactNode }) {
             <button type="button" className="quiet" onClick={() => setSwitcherOpen(true)}>
               Jump to…
             </button>
+            <button type="button" className="quiet" onClick={() => setSearchOpen(true)}>
+              Search
+            </button>
           </div>
-          <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} />
+          <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} onOpenSearch={() => setSearchOpen(true)} />
           {isDrawerOpen ? (
             <button
               type="button"
@@ -115,6 +129,7 @@ export function AppShell({ children }: { children: ReactNode }) {
         {isSwitcherOpen ? (
           <QuickSwitcher conversations={conversations.data ?? []} onClose={() => setSwitcherOpen(false)} />
         ) : null}
+        {isSearchOpen ? <SearchDialog onClose={() => setSearchOpen(false)} /> : null}
       </StatusLinesContext.Provider>
     </PresenceContext.Provider>
   );

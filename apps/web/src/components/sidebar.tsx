@@ -75,7 +75,13 @@ function ConversationLink({
 }
 
 /** Workspace name, the caller's channels and DMs with unread state, and the main actions. */
-export function Sidebar({ onOpenSwitcher }: { onOpenSwitcher: () => void }) {
+export function Sidebar({
+  onOpenSwitcher,
+  onOpenSearch,
+}: {
+  onOpenSwitcher: () => void;
+  onOpenSearch: () => void;
+}) {
   const trpc = useTRPC();
   const pathname = usePathname();
   const status = useQuery(trpc.workspace.status.queryOptions());
@@ -94,6 +100,10 @@ export function Sidebar({ onOpenSwitcher }: { onOpenSwitcher: () => void }) {
       <button type="button" className="jump" onClick={onOpenSwitcher} aria-keyshortcuts="Control+K Meta+K">
         <span>Jump to…</span>
         <kbd>Ctrl K</kbd>
+      </button>
+      <button type="button" className="jump" onClick={onOpenSearch} aria-keyshortcuts="Control+F Meta+F">
+        <span>Search messages</span>
+        <kbd>Ctrl F</kbd>
       </button>
       <h2 className="section-title" id="channels-heading">
         Channels

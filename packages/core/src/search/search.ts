@@ -22,6 +22,8 @@ export const ZSearchMessages = z.strictObject({
   /** From the previous page's `nextCursor`. */
   cursor: z.string().max(200).optional(),
   limit: z.number().int().min(1).max(50).optional(),
+  /** Sent by tRPC's infinite queries with the cursor; pages only go forward. */
+  direction: z.enum(["forward", "backward"]).optional(),
 });
 export type TSearchMessages = z.infer<typeof ZSearchMessages>;
 
