@@ -67,7 +67,7 @@ export type TSendOptions = {
   threadRootId?: string;
   /** Only with `threadRootId`. */
   alsoInChannel?: boolean;
-  /** At most MAX_ATTACHMENTS_PER_MESSAGE ids of finished uploads (files.completeUpload). */
+  /** At most MAX_ATTACHMENTS_PER_MESSAGE distinct ids of finished uploads (files.completeUpload). */
   attachmentIds?: readonly string[];
 };
 
@@ -154,6 +154,10 @@ export function checkSend(body: string, options: TSendOptions): ReturnType<typeo
   }
   if (files > MAX_ATTACHMENTS_PER_MESSAGE) {
     throw new RangeError(`A message carries at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments`);
+  }
+  // The server refuses repeats too (core's ZAttachmentIds), but only after the entry was queued.
+  if (new Set(fields.attachmentIds).size !== files) {
+    throw new RangeError("A message carries each attachment once (attachmentIds repeat)");
   }
   if (options.alsoInChannel && !options.threadRootId) {
     throw new RangeError("alsoInChannel is only for thread replies (give threadRootId)");
