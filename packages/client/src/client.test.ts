@@ -761,6 +761,13 @@ describe("send options", () => {
     expect(() => client.send(C1, "x", { attachmentIds: eleven })).toThrow(/at most 10/);
     expect(client.getOutbox()).toEqual([]);
   });
+
+  it("refuses an attachment id given twice, before anything is queued or sent", () => {
+    const { client } = setup();
+    expect(() => client.send(C1, "x", { attachmentIds: [FILE, FILE] })).toThrow(RangeError);
+    expect(() => client.send(C1, "", { attachmentIds: [FILE, FILE] })).toThrow(/repeat/);
+    expect(client.getOutbox()).toEqual([]);
+  });
 });
 
 describe("connection", () => {

@@ -1,0 +1,469 @@
+/**
+ * The outbox: ParleyClient's outbound half.
+ *
+ * - Sending: an outbox (OutboxStore) of entries with a client-made UUID. Per conversation one
+ *   `send` is in flight at a time and the next goes after its ack, so a user's messages keep the
+ *   order they were typed in ("Sending" step 6) even across reconnects, rate limiting and server
+ *   errors: a refused entry k can never be overtaken by k+1. Pipelining would save a round trip
+ *   per message but, once k+1 is committed, a transient refusal of k can no longer be put back in
+ *   order; a person types far slower than one round trip, so the trade is cheap. Conversations
+ *   send in parallel. Unacked entries are resent with the SAME clientMsgId after a reconnect (the
+ *   server dedups on it), so a message is stored exactly once. A refusal never holds the queue
+ *   for ever (SEND_ERROR_POLICY): permanent ones fail the entry at once, transient ones (INTERNAL,
+ *   unknown codes) are retried `maxSendRetries` times with capped full-jitter backoff and then
+ *   fail it, TOO_MANY_REQUESTS waits (`retryAfterMs` when given) and retries; lost sockets do not
+ *   count. A failed entry lets the ones behind it go; `retry` puts it back with the same id.
+ * - Frame limit: a message whose `send` frame would exceed `maxFrameBytes` (MAX_FRAME_BYTES) fails
+ *   at once with FRAME_TOO_LARGE and never goes out; if the server still closes 4413 (or 1009) on
+ *   a frame, the message in it fails and the client reconnects, rather than resend it in a loop.
+ * - A sent entry stays in the outbox until its own event was delivered (`pruneSent`, called by
+ *   the client when Inbound moves a cursor), so the UI never shows the message twice or not at all.
+ */
+import {
+  ErrorCode,
+  encodeClientCommand,
+  MAX_ATTACHMENTS_PER_MESSAGE,
+  MAX_BODY_LENGTH,
+  MAX_COMMAND_ID_LENGTH,
+  type TAck,
+  type TClientCommand,
+  type TErrorFrame,
+  type TSend,
+} from "@parley/protocol";
+import { backoffDelay, type TBackoffOptions } from "./backoff.ts";
+import { utf8ByteLength } from "./connection.ts";
+import { persist, reportAsync, type TLink } from "./link.ts";
+import { sendErrorPolicy } from "./send-policy.ts";
+import type { TOutboxStore, TStoredOutboxEntry } from "./stores.ts";
+
+/** Where an outbox entry stands: queued, on the wire, stored by the server, or refused. */
+export type TOutboxStatus = "pending" | "sending" | "sent" | "failed";
+
+/** A message the user composed, as the UI shows it until its own event arrives. Never mutated. */
+export type TOutboxEntry = {
+  readonly clientMsgId: string;
+  readonly conversationId: string;
+  readonly body: string;
+  /** A thread reply: the thread's first message. */
+  readonly threadRootId?: string;
+  /** A thread reply also shown in the channel's main list. */
+  readonly alsoInChannel?: boolean;
+  /** Ids of the sender's finished uploads to this conversation that the message carries. */
+  readonly attachmentIds?: readonly string[];
+  readonly status: TOutboxStatus;
+  /** ISO time it was composed. */
+  readonly createdAt: string;
+  /** How many times it was put on the wire in this session. */
+  readonly attempts: number;
+  /** Set once `sent`. */
+  readonly seq?: number;
+  readonly messageId?: string;
+  /** Set once `failed`: the server's error code and message. */
+  readonly error?: { code: string; message: string };
+};
+
+/** Options of `send`: a thread reply (optionally also in the channel) and attachments. */
+export type TSendOptions = {
+  threadRootId?: string;
+  /** Only with `threadRootId`. */
+  alsoInChannel?: boolean;
+  /** At most MAX_ATTACHMENTS_PER_MESSAGE distinct ids of finished uploads (files.completeUpload). */
+  attachmentIds?: readonly string[];
+};
+
+/** The option fields of an entry, without empty ones (what the outbox keeps and the frame carries). */
+function sendOptionFields(options: TSendOptions): {
+  threadRootId?: string;
+  alsoInChannel?: boolean;
+  attachmentIds?: string[];
+} {
+  return {
+    ...(options.threadRootId ? { threadRootId: options.threadRootId } : {}),
+    ...(options.threadRootId && options.alsoInChannel ? { alsoInChannel: true } : {}),
+    ...(options.attachmentIds && options.attachmentIds.length > 0
+      ? { attachmentIds: [...options.attachmentIds] }
+      : {}),
+  };
+}
+
+/** What a successful send resolves with. */
+export type TSendResult = { seq: number; messageId: string };
+
+/** Rejection of a send: the server refused it (`code` from ErrorCode) or it was discarded. */
+export class ParleySendError extends Error {
+  override readonly name = "ParleySendError";
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly clientMsgId: string,
+  ) {
+    super(message);
+  }
+}
+
+type TOutboxRecord = {
+  entry: TOutboxEntry;
+  /** Transient refusals (INTERNAL, …) so far; at maxSendRetries the next one fails the entry. */
+  retries: number;
+  /** Rate-limit refusals so far (they only lengthen the wait). */
+  waits: number;
+  promise: Promise<TSendResult>;
+  resolve: (result: TSendResult) => void;
+  reject: (error: ParleySendError) => void;
+};
+
+function newRecord(entry: TOutboxEntry): TOutboxRecord {
+  let resolve!: (result: TSendResult) => void;
+  let reject!: (error: ParleySendError) => void;
+  const promise = new Promise<TSendResult>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A failed send is also shown through the outbox; an app that ignores the promise must not
+  // get an unhandled rejection for it. Awaiting `promise` still sees the rejection.
+  promise.catch(() => {});
+  return { entry, retries: 0, waits: 0, promise, resolve, reject };
+}
+
+/** A stand-in command id of the longest allowed length, so a size check holds for any real id. */
+const LONGEST_ID = "s".repeat(MAX_COMMAND_ID_LENGTH);
+
+/** The `send` frame of an outbox entry. */
+function sendCommand(entry: TOutboxEntry, id: string): TSend {
+  return {
+    type: "send",
+    id,
+    conversationId: entry.conversationId,
+    clientMsgId: entry.clientMsgId,
+    body: entry.body,
+    ...sendOptionFields(entry),
+  };
+}
+
+/**
+ * Checks a message the app wants to send and returns its option fields; throws RangeError on
+ * input the server would refuse for good.
+ */
+export function checkSend(body: string, options: TSendOptions): ReturnType<typeof sendOptionFields> {
+  const fields = sendOptionFields(options);
+  const files = fields.attachmentIds?.length ?? 0;
+  if (body.length > MAX_BODY_LENGTH || (body.length === 0 && files === 0)) {
+    throw new RangeError(
+      `A message body must have 1–${MAX_BODY_LENGTH} characters (it may be empty only with attachments)`,
+    );
+  }
+  if (files > MAX_ATTACHMENTS_PER_MESSAGE) {
+    throw new RangeError(`A message carries at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments`);
+  }
+  // The server refuses repeats too (core's ZAttachmentIds), but only after the entry was queued.
+  if (new Set(fields.attachmentIds).size !== files) {
+    throw new RangeError("A message carries each attachment once (attachmentIds repeat)");
+  }
+  if (options.alsoInChannel && !options.threadRootId) {
+    throw new RangeError("alsoInChannel is only for thread replies (give threadRootId)");
+  }
+  return fields;
+}
+
+/** What the outbox needs from the client besides the link. */
+export type TOutboxOptions = {
+  store: TOutboxStore;
+  sendBackoff: TBackoffOptions;
+  maxSendRetries: number;
+  maxFrameBytes: number;
+  random: () => number;
+  /** Last seq delivered for a conversation (undefined when not tracked): sent entries up to it are done. */
+  cursor: (conversationId: string) => number | null | undefined;
+  /** An entry changed (a removed entry is no longer in `entries()`). */
+  changed: (entry: TOutboxEntry) => void;
+};
+
+/** The outbox state machine: pump, ack, backoff, retries, persistence of unsent entries. */
+export class Outbox {
+  readonly #link: TLink;
+  readonly #store: TOutboxStore;
+  readonly #sendBackoff: TBackoffOptions;
+  readonly #maxSendRetries: number;
+  readonly #maxFrameBytes: number;
+  readonly #random: () => number;
+  readonly #cursor: TOutboxOptions["cursor"];
+  readonly #changed: TOutboxOptions["changed"];
+  #outbox: TOutboxRecord[] = [];
+  readonly #sendRetryTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  #isLoaded = false;
+  #isSaveQueued = false;
+
+  constructor(link: TLink, options: TOutboxOptions) {
+    this.#link = link;
+    this.#store = options.store;
+    this.#sendBackoff = options.sendBackoff;
+    this.#maxSendRetries = options.maxSendRetries;
+    this.#maxFrameBytes = options.maxFrameBytes;
+    this.#random = options.random;
+    this.#cursor = options.cursor;
+    this.#changed = options.changed;
+  }
+
+  /** Queues a new entry (fields from checkSend); returns its id and promise. */
+  add(
+    clientMsgId: string,
+    conversationId: string,
+    body: string,
+    fields: ReturnType<typeof sendOptionFields>,
+  ): { clientMsgId: string; promise: Promise<TSendResult> } {
+    const record = newRecord({
+      clientMsgId,
+      conversationId,
+      body,
+      ...fields,
+      status: "pending",
+      createdAt: new Date().toISOString(),
+      attempts: 0,
+    });
+    this.#enqueue(record);
+    return { clientMsgId: record.entry.clientMsgId, promise: record.promise };
+  }
+
+  /** ParleyClient.retry: a failed entry again, with the same clientMsgId, at the end. */
+  retry(clientMsgId: string): Promise<TSendResult> {
+    const index = this.#outbox.findIndex((r) => r.entry.clientMsgId === clientMsgId);
+    const old = this.#outbox[index];
+    if (old?.entry.status !== "failed") throw new Error(`No failed outbox entry ${clientMsgId}`);
+    const { error: _error, ...rest } = old.entry;
+    const record = newRecord({ ...rest, status: "pending", attempts: 0 });
+    this.#outbox.splice(index, 1);
+    this.#enqueue(record);
+    return record.promise;
+  }
+
+  /** ParleyClient.discard: removes a failed entry or a pending one that never went out. */
+  discard(clientMsgId: string): boolean {
+    const index = this.#outbox.findIndex((r) => r.entry.clientMsgId === clientMsgId);
+    const record = this.#outbox[index];
+    const status = record?.entry.status;
+    const isDiscardable = status === "failed" || (status === "pending" && record?.entry.attempts === 0);
+    if (!record || !isDiscardable) return false;
+    this.#outbox.splice(index, 1);
+    if (record.entry.status === "pending") {
+      record.reject(new ParleySendError("DISCARDED", "The message was discarded", clientMsgId));
+    }
+    this.#outboxChanged(record.entry);
+    return true;
+  }
+
+  /** The entries in send order, optionally of one conversation. */
+  entries(conversationId?: string): TOutboxEntry[] {
+    const entries = this.#outbox.map((r) => r.entry);
+    return conversationId === undefined
+      ? entries
+      : entries.filter((e) => e.conversationId === conversationId);
+  }
+
+  /** A new socket is live: every conversation with entries sends its next one. */
+  onWelcome(): void {
+    for (const conversationId of new Set(this.#outbox.map((r) => r.entry.conversationId))) {
+      this.#pump(conversationId);
+    }
+  }
+
+  /** The socket is gone: what was on the wire goes back to pending, to be resent after the next welcome. */
+  onSocketLost(): void {
+    for (const timer of this.#sendRetryTimers.values()) clearTimeout(timer);
+    this.#sendRetryTimers.clear();
+    for (const record of this.#outbox) {
+      if (record.entry.status === "sending") this.#update(record, { status: "pending" });
+    }
+  }
+
+  /** Appends a new (or retried) entry at the end of the outbox; one too large to send fails at once. */
+  #enqueue(record: TOutboxRecord): void {
+    this.#outbox.push(record);
+    if (this.#isTooLarge(record.entry)) {
+      this.#failTooLarge(record);
+      return;
+    }
+    this.#outboxChanged(record.entry);
+    this.#pump(record.entry.conversationId);
+  }
+
+  /** True when the entry's `send` frame (with the longest possible id) exceeds the frame limit. */
+  #isTooLarge(entry: TOutboxEntry): boolean {
+    const frame = encodeClientCommand(sendCommand(entry, LONGEST_ID));
+    // Cheap bound first: N UTF-16 units never take more than 3N bytes.
+    return frame.length * 3 > this.#maxFrameBytes && utf8ByteLength(frame) > this.#maxFrameBytes;
+  }
+
+  #failTooLarge(record: TOutboxRecord): void {
+    this.#fail(record, {
+      code: ErrorCode.FrameTooLarge,
+      message: `The message is too large to send: its frame exceeds ${this.#maxFrameBytes} bytes`,
+    });
+  }
+
+  /** Marks an entry failed and rejects its promise (the entries behind it are pumped by the caller). */
+  #fail(record: TOutboxRecord, error: { code: string; message: string }): void {
+    this.#update(record, { status: "failed", error });
+    record.reject(new ParleySendError(error.code, error.message, record.entry.clientMsgId));
+  }
+
+  /** Puts the conversation's next pending entry on the wire unless one is in flight or backing off. */
+  #pump(conversationId: string): void {
+    for (;;) {
+      if (!this.#link.isLive || this.#sendRetryTimers.has(conversationId)) return;
+      let head: TOutboxRecord | undefined;
+      for (const record of this.#outbox) {
+        if (record.entry.conversationId !== conversationId) continue;
+        if (record.entry.status === "sending") return;
+        if (record.entry.status === "pending") {
+          head = record;
+          break;
+        }
+      }
+      if (!head) return;
+      // E.g. an entry saved by a client with a higher limit: it would only get the socket closed.
+      if (this.#isTooLarge(head.entry)) {
+        this.#failTooLarge(head);
+        continue;
+      }
+      const id = this.#link.nextId("s");
+      if (!this.#link.send(sendCommand(head.entry, id))) return;
+      this.#link.pending.set(id, { kind: "send", clientMsgId: head.entry.clientMsgId });
+      this.#update(head, { status: "sending", attempts: head.entry.attempts + 1 });
+      return;
+    }
+  }
+
+  /**
+   * The server closed the socket with 4413/1009; `command` is the largest frame sent on it. If it
+   * is a message on the wire, that message fails (it is never resent) and the connection may
+   * reconnect; anything else is not ours to drop, so the connection stops.
+   */
+  onFrameTooLarge(command: TClientCommand, bytes: number): boolean {
+    if (command.type !== "send") return false;
+    const record = this.#outbox.find((r) => r.entry.clientMsgId === command.clientMsgId);
+    if (record?.entry.status !== "sending") return false;
+    this.#fail(record, {
+      code: ErrorCode.FrameTooLarge,
+      message: `The server refused the message as too large (a ${bytes}-byte frame)`,
+    });
+    return true;
+  }
+
+  /** The server stored the message of the `send` (its pending command already removed). */
+  onAck(clientMsgId: string, frame: TAck): void {
+    const record = this.#outbox.find((r) => r.entry.clientMsgId === clientMsgId);
+    if (record?.entry.status !== "sending") return;
+    const result = { seq: frame.seq ?? 0, messageId: frame.messageId ?? "" };
+    this.#update(record, { status: "sent", ...result });
+    record.resolve(result);
+    this.pruneSent(record.entry.conversationId);
+    this.#pump(record.entry.conversationId);
+  }
+
+  /** The server refused the `send` (its pending command already removed): wait, retry or fail (SEND_ERROR_POLICY). */
+  onError(clientMsgId: string, frame: TErrorFrame): void {
+    const record = this.#outbox.find((r) => r.entry.clientMsgId === clientMsgId);
+    if (record?.entry.status !== "sending") return;
+    const conversationId = record.entry.conversationId;
+    const policy = sendErrorPolicy(frame.code);
+    let delay: number | null = null;
+    if (policy === "wait") {
+      record.waits += 1;
+      delay = frame.retryAfterMs ?? backoffDelay(record.waits - 1, this.#sendBackoff, this.#random);
+    } else if (policy === "retry" && record.retries < this.#maxSendRetries) {
+      record.retries += 1;
+      delay = backoffDelay(record.retries - 1, this.#sendBackoff, this.#random);
+    }
+    if (delay !== null) {
+      // Same entry again after the delay; later entries wait behind it to keep the typed order.
+      this.#update(record, { status: "pending" });
+      this.#sendRetryTimers.set(
+        conversationId,
+        setTimeout(
+          () => {
+            this.#sendRetryTimers.delete(conversationId);
+            this.#pump(conversationId);
+          },
+          Math.min(delay, this.#sendBackoff.maxMs),
+        ),
+      );
+      return;
+    }
+    // Permanent, or transient too many times (a poison message): fail it and let the next go.
+    this.#fail(record, { code: frame.code, message: frame.message });
+    this.#pump(conversationId);
+  }
+
+  /** Drops sent entries once their own event was delivered (or nobody tracks the conversation). */
+  pruneSent(conversationId: string): void {
+    const cursor = this.#cursor(conversationId);
+    const isDone = (e: TOutboxEntry) =>
+      e.conversationId === conversationId &&
+      e.status === "sent" &&
+      (cursor === undefined || (cursor !== null && (e.seq ?? 0) <= cursor));
+    const done = this.#outbox.filter((r) => isDone(r.entry));
+    if (done.length === 0) return;
+    this.#outbox = this.#outbox.filter((r) => !isDone(r.entry));
+    for (const record of done) this.#outboxChanged(record.entry);
+  }
+
+  #update(record: TOutboxRecord, change: Partial<TOutboxEntry>): void {
+    record.entry = { ...record.entry, ...change };
+    this.#outboxChanged(record.entry);
+  }
+
+  #outboxChanged(entry: TOutboxEntry): void {
+    this.#saveOutbox();
+    this.#changed(entry);
+  }
+
+  // ── persistence ──────────────────────────────────────────────────────────────────────────────
+
+  /** Reads the store; failures are reported and count as an empty outbox. */
+  load(): Promise<TStoredOutboxEntry[]> {
+    return Promise.resolve()
+      .then(() => this.#store.load())
+      .catch((err: unknown) => {
+        reportAsync(err);
+        return [] as TStoredOutboxEntry[];
+      });
+  }
+
+  /**
+   * Puts the loaded entries before those added meanwhile (what the app sent before the store
+   * answered wins), starts saving, and reports each restored entry as changed.
+   */
+  restore(stored: readonly TStoredOutboxEntry[]): void {
+    const known = new Set(this.#outbox.map((r) => r.entry.clientMsgId));
+    const loaded = stored
+      .filter((e) => !known.has(e.clientMsgId))
+      .map((e) => newRecord({ ...e, attempts: 0 }));
+    this.#outbox = [...loaded, ...this.#outbox];
+    this.#isLoaded = true;
+    this.#saveOutbox();
+    for (const record of loaded) this.#changed(record.entry);
+  }
+
+  /** Saves unacked and failed entries (sent ones are durable on the server already). */
+  #saveOutbox(): void {
+    if (!this.#isLoaded || this.#isSaveQueued) return;
+    this.#isSaveQueued = true;
+    queueMicrotask(() => {
+      this.#isSaveQueued = false;
+      const entries: TStoredOutboxEntry[] = [];
+      for (const { entry } of this.#outbox) {
+        if (entry.status === "sent") continue;
+        entries.push({
+          clientMsgId: entry.clientMsgId,
+          conversationId: entry.conversationId,
+          body: entry.body,
+          ...sendOptionFields(entry),
+          status: entry.status === "failed" ? "failed" : "pending",
+          createdAt: entry.createdAt,
+          ...(entry.error ? { error: entry.error } : {}),
+        });
+      }
+      persist(() => this.#store.save(entries));
+    });
+  }
+}
