@@ -28,6 +28,7 @@ export * from "./limits.ts";
 export * from "./messages/edit.ts";
 export * from "./messages/pins.ts";
 export * from "./messages/reactions.ts";
+export * from "./messages/read.ts";
 export * from "./messages/send.ts";
 export * from "./messages.ts";
 export { checkPasswordStrength, MIN_PASSWORD_SCORE, type PasswordVerdict } from "./password-strength.ts";

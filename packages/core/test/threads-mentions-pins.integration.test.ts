@@ -9,7 +9,6 @@ import {
   leaveConversation,
   listMembers,
   listMyConversations,
-  markRead,
   openDm,
   setMuted,
 } from "../src/conversations.ts";
@@ -17,6 +16,7 @@ import type { UserEventRecord } from "../src/events.ts";
 import { deleteMessage } from "../src/messages/delete.ts";
 import { editMessage } from "../src/messages/edit.ts";
 import { pinMessage, unpinMessage } from "../src/messages/pins.ts";
+import { markRead } from "../src/messages/read.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { getHistory, getThread, listPins } from "../src/messages.ts";
 import { syncSince } from "../src/sync.ts";
