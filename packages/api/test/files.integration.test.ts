@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseEnv, type TEnv } from "@parley/config";
 import { createChannel } from "@parley/core";
-import { handleLocalFileRequest } from "@parley/core/files";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
+import { handleLocalFileRequest } from "./local-files.ts";
 
 let t: TTestDb;
 let dir: string;

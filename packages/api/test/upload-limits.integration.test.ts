@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseEnv, type TEnv } from "@parley/config";
 import { createChannel } from "@parley/core";
-import { handleLocalFileRequest } from "@parley/core/files";
 import { Prisma } from "@parley/db";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
@@ -12,6 +11,7 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCaller } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
+import { handleLocalFileRequest } from "./local-files.ts";
 
 // The workspace row is shared by every test in this file; each starts from the server's defaults.
 let t: TTestDb;

@@ -1,12 +1,13 @@
 /**
- * Attachments: upload, verification, thumbnails, authorized downloads, cleanup — and message
- * deletion, which owns making a message's files unreachable.
+ * Attachments: upload, verification, thumbnails and authorized downloads. Cleanup is in
+ * files/sweeper.ts, the storage singleton in files/storage.ts, and message deletion (which owns
+ * making a message's files unreachable) in messages/delete.ts; all are exported from here.
  *
  * Flow: `createUpload` checks membership and limits, stores a `pending` Attachment row under a
  * server-chosen key (`att/<conversationId>/<uuid>/<safe-name>`) and returns a presigned PUT (the
  * bytes go straight from the browser to storage). `completeUpload` checks the stored object (size,
  * real type from its first bytes), makes a WebP thumbnail of real images with sharp and marks the
- * row `ready`; only then can `sendMessage` link it (see messages.ts). `getDownloadUrl` re-checks
+ * row `ready`; only then can `sendMessage` link it (see messages/send-one.ts). `getDownloadUrl` re-checks
  * read access at every call and returns a presigned GET that expires in minutes, so a member
  * removed from a private channel loses its files at once. `sweepPendingUploads` deletes uploads
  * never sent within the TTL and finishes the cleanup of deleted messages' files.
@@ -30,34 +31,29 @@ import {
   DEFAULT_UPLOAD_BLOCKED_TYPES,
 } from "@parley/config";
 import type { Db } from "@parley/db";
-import { EventKind, zText } from "@parley/protocol";
-import {
-  createStorage,
-  type LocalStorage,
-  ObjectNotFoundError,
-  type Storage,
-  type TPresignedPut,
-  type TStorageEnv,
-} from "@parley/storage";
+import { zText } from "@parley/protocol";
+import type { Storage, TPresignedPut } from "@parley/storage";
 import { fileTypeFromBuffer } from "file-type";
 import sharp from "sharp";
 import { z } from "zod";
-import {
-  loadAccess,
-  lockMessageRow,
-  NotFound,
-  notFound,
-  requireMember,
-  requireNotArchived,
-  requireRead,
-} from "./access.ts";
-import { type Actor, isAdmin } from "./actor.ts";
+import { loadAccess, NotFound, notFound, requireMember, requireNotArchived, requireRead } from "./access.ts";
+import type { Actor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
+import { deleteObjects, thumbnailKeyFor } from "./files/objects.ts";
+import type { TFilesEnv } from "./files/storage.ts";
 import { type AttachmentDto, attachmentSelect, toAttachmentDto } from "./messages.ts";
 import { ZId, ZMimeType } from "./schemas.ts";
-import { appendConversationEvent, inWriteTx } from "./tx.ts";
 import { resolveUploadLimits } from "./workspace.ts";
 
+export { getStorage, type TFilesEnv } from "./files/storage.ts";
+export { sweepOccasionally, sweepPendingUploads } from "./files/sweeper.ts";
+export {
+  type DeletedMessage,
+  deleteMessage,
+  type TDeleteMessage,
+  type ThreadRootCounts,
+  ZDeleteMessage,
+} from "./messages/delete.ts";
 export { ZMimeType };
 
 // ---------------------------------------------------------------------------------------------
@@ -80,14 +76,6 @@ export const DEFAULT_UPLOAD_LIMITS: Readonly<UploadLimits> = Object.freeze({
   pendingTtlMinutes: DEFAULT_PENDING_UPLOAD_TTL_MINUTES,
 });
 
-/** The settings the file services read; `TEnv` from @parley/config fits. */
-export type TFilesEnv = TStorageEnv & {
-  S3_PUBLIC_URL?: string;
-  MAX_UPLOAD_BYTES: number;
-  UPLOAD_BLOCKED_TYPES: readonly string[];
-  PENDING_UPLOAD_TTL_MINUTES: number;
-};
-
 /**
  * The server's upload limits from a settings object: the defaults a workspace's own limits
  * override; MAX_UPLOAD_BYTES is also the ceiling no workspace limit may exceed.
@@ -103,41 +91,6 @@ export function uploadLimitsFrom(env: TFilesEnv): UploadLimits {
 /** The limits in force now: the server's settings with the workspace's overrides applied. */
 export function effectiveUploadLimits(db: Db, env: TFilesEnv): Promise<UploadLimits> {
   return resolveUploadLimits(db, uploadLimitsFrom(env));
-}
-
-// One storage per configuration per process, on globalThis for the same reason as the event sink
-// (Next's bundle and the custom server may hold two copies of this module).
-const STORAGE_KEY = Symbol.for("parley.storage");
-const storageHolder = globalThis as typeof globalThis & {
-  [STORAGE_KEY]?: Map<string, { storage: Storage; ready: Promise<void> }>;
-};
-
-/**
- * The configured storage (S3 when S3_ENDPOINT is set, local disk otherwise), created once per
- * configuration; its bucket/directory is ensured before the promise resolves.
- */
-export async function getStorage(env: TFilesEnv): Promise<Storage> {
-  const signature = JSON.stringify([
-    env.S3_ENDPOINT,
-    env.S3_PORT,
-    env.S3_BUCKET,
-    env.S3_ACCESS_KEY,
-    env.S3_PUBLIC_URL,
-    env.STORAGE_DIR,
-    env.PUBLIC_URL,
-  ]);
-  storageHolder[STORAGE_KEY] ??= new Map();
-  let entry = storageHolder[STORAGE_KEY].get(signature);
-  if (!entry) {
-    const storage = createStorage(env);
-    const created = { storage, ready: storage.ensureBucket() };
-    entry = created;
-    storageHolder[STORAGE_KEY].set(signature, entry);
-    // A failed start (S3 down) must not be cached forever.
-    created.ready.catch(() => storageHolder[STORAGE_KEY]?.delete(signature));
-  }
-  await entry.ready;
-  return entry.storage;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -173,9 +126,6 @@ export const ZDownloadUrl = z.object({
   variant: z.enum(["original", "thumbnail"]).default("original"),
 });
 export type TDownloadUrl = z.output<typeof ZDownloadUrl>;
-
-export const ZDeleteMessage = z.object({ messageId: ZId });
-export type TDeleteMessage = z.output<typeof ZDeleteMessage>;
 
 // ---------------------------------------------------------------------------------------------
 // Names, keys and types
@@ -256,8 +206,6 @@ function extensionOf(name: string): string {
 function isBlocked(limits: UploadLimits, ...types: (string | undefined)[]): boolean {
   return types.some((t) => t !== undefined && limits.blockedTypes.includes(t));
 }
-
-const thumbnailKeyFor = (objectKey: string) => `${objectKey}.thumb.webp`;
 
 // ---------------------------------------------------------------------------------------------
 // Upload
@@ -432,22 +380,6 @@ async function discard(db: Db, storage: Storage, attachmentId: string, keys: str
   await deleteObjects(storage, keys);
 }
 
-/** Best effort: a failure is logged and left for an operator (the row is already gone or `deleted`). */
-async function deleteObjects(storage: Storage, keys: readonly (string | null)[]): Promise<boolean> {
-  let isOk = true;
-  for (const key of keys) {
-    if (!key) continue;
-    try {
-      await storage.deleteObject(key);
-    } catch (err) {
-      if (err instanceof ObjectNotFoundError) continue;
-      isOk = false;
-      console.error(`deleting object ${key} failed`, err);
-    }
-  }
-  return isOk;
-}
-
 function formatBytes(bytes: number): string {
   if (bytes >= 1024 ** 3 && bytes % 1024 ** 3 === 0) return `${bytes / 1024 ** 3} GiB`;
   if (bytes >= 1024 ** 2) return `${Math.round((bytes / 1024 ** 2) * 10) / 10} MiB`;
@@ -508,194 +440,4 @@ export async function getDownloadUrl(
 /** Verified raster images and media play in the page; everything else downloads. */
 function isInlineSafe(mime: string): boolean {
   return THUMBNAIL_TYPES.has(mime) || mime.startsWith("audio/") || mime.startsWith("video/");
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cleanup
-
-/**
- * Deletes uploads never sent within `olderThanMinutes` and finishes removing the files of deleted
- * messages; returns how many attachments were removed. Run it periodically (e.g. every few minutes).
- */
-export async function sweepPendingUploads(
-  db: Db,
-  storage: Storage,
-  olderThanMinutes: number,
-  options: { batchSize?: number } = {},
-): Promise<number> {
-  const cutoff = new Date(Date.now() - olderThanMinutes * 60_000);
-  const batchSize = options.batchSize ?? 500;
-  // Mark first: a `deleted` row can no longer be linked by a send (it requires `ready`).
-  await db.$executeRaw`
-    UPDATE "Attachment" SET status = 'deleted'
-    WHERE id IN (
-      SELECT id FROM "Attachment"
-      WHERE "messageId" IS NULL AND status <> 'deleted' AND "createdAt" < ${cutoff}::timestamp(3)
-      LIMIT ${batchSize}
-    )`;
-  const doomed = await db.attachment.findMany({
-    where: { status: "deleted" },
-    select: { id: true, objectKey: true, thumbnailKey: true },
-    take: batchSize,
-  });
-  let removed = 0;
-  for (const row of doomed) {
-    // Thumbnail keys are derived, so also try it for rows whose completion never recorded it.
-    if (await deleteObjects(storage, [row.objectKey, row.thumbnailKey ?? thumbnailKeyFor(row.objectKey)])) {
-      removed += (await db.attachment.deleteMany({ where: { id: row.id, status: "deleted" } })).count;
-    }
-  }
-  return removed;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Deleting a message
-
-/** A thread root's counters after one of its replies was deleted. */
-export type ThreadRootCounts = { threadRootId: string; replyCount: number; lastReplyAt: Date | null };
-
-/** What `deleteMessage` did; `thread` is set when the message was a thread reply. */
-export type DeletedMessage = {
-  messageId: string;
-  conversationId: string;
-  seq: number;
-  deletedAt: Date;
-  thread: ThreadRootCounts | null;
-};
-
-/**
- * Deletes a message (its sender, or a workspace admin): appends `message.deleted` under the
- * conversation's seq lock, blanks the body (also in its `message.created` and `message.edited` log
- * entries, so a later sync does not replay it), marks its files `deleted` — from then on no
- * download URL is issued — and, after commit, removes their objects (the sweeper retries any
- * that fail). Deleting a deleted message changes nothing and returns the first deletion.
- * A deleted message is no longer pinned (no separate `message.unpinned`). Deleting a thread reply
- * recounts its root's `replyCount` (live replies) and `lastReplyAt` (the latest live reply, or
- * null) in the same transaction, and the event carries them so clients patch the root in place.
- */
-export async function deleteMessage(
-  db: Db,
-  actor: Actor,
-  input: unknown,
-  storage?: Storage,
-): Promise<DeletedMessage> {
-  const { messageId } = parseInput(ZDeleteMessage, input);
-  const result = await inWriteTx(db, async (w) => {
-    // Conversation row lock first, then the message's: the order every message writer uses
-    // (see reactions.ts), so a delete never deadlocks with an edit, a reaction or a reply.
-    // Unknown and unreadable messages answer alike (NOT_FOUND); admins may delete anywhere.
-    const admin = isAdmin(actor);
-    const message = await lockMessageRow(w.tx, actor, messageId, { bypassRead: admin });
-    if (!admin && message.senderId !== actor.userId) {
-      throw new ParleyError("FORBIDDEN", "You can only delete your own messages");
-    }
-    if (message.deletedAt) {
-      return {
-        conversationId: message.conversationId,
-        seq: message.seq,
-        deletedAt: message.deletedAt,
-        thread: message.threadRootId ? await threadRootCounts(w.tx, message.threadRootId) : null,
-        files: [] as { objectKey: string; thumbnailKey: string | null }[],
-      };
-    }
-    const deletedAt = new Date();
-    // A deleted message is not pinned any more: message.deleted implies the unpin.
-    await w.tx.message.update({
-      where: { id: messageId },
-      data: { body: "", deletedAt, pinnedAt: null, pinnedById: null },
-    });
-    // Recount rather than decrement: the root's counters then always equal its live replies.
-    // Replies are inserted under the conversation's row lock, which we hold, so none can slip in.
-    let thread: ThreadRootCounts | null = null;
-    if (message.threadRootId) {
-      const [root] = await w.tx.$queryRaw<{ replyCount: number; lastReplyAt: Date | null }[]>`
-        UPDATE "Message" AS r SET "replyCount" = live.n, "lastReplyAt" = live.last
-        FROM (
-          SELECT count(*)::int AS n, max("createdAt") AS last FROM "Message"
-          WHERE "threadRootId" = ${message.threadRootId}::uuid AND "deletedAt" IS NULL
-        ) AS live
-        WHERE r.id = ${message.threadRootId}::uuid
-        RETURNING r."replyCount", r."lastReplyAt"`;
-      if (root) thread = { threadRootId: message.threadRootId, ...root };
-    }
-    await appendConversationEvent(w, message.conversationId, EventKind.MessageDeleted, actor.userId, {
-      messageId,
-      deletedAt,
-      ...(thread ?? {}),
-    });
-    await w.tx.$executeRaw`
-      UPDATE "Event"
-      SET payload = jsonb_set(jsonb_set(payload, '{message,body}', '""'), '{message,attachments}', '[]')
-      WHERE "conversationId" = ${message.conversationId}::uuid AND seq = ${message.seq}
-        AND kind = ${EventKind.MessageCreated} AND payload ? 'message'`;
-    // Its edits carry bodies too: blank them, so no sync replays the deleted text.
-    await w.tx.$executeRaw`
-      UPDATE "Event" SET payload = jsonb_set(payload, '{body}', '""')
-      WHERE "conversationId" = ${message.conversationId}::uuid AND seq > ${message.seq}
-        AND kind = ${EventKind.MessageEdited} AND payload->>'messageId' = ${messageId}`;
-    const files = await w.tx.$queryRaw<{ objectKey: string; thumbnailKey: string | null }[]>`
-      UPDATE "Attachment" SET status = 'deleted'
-      WHERE "messageId" = ${messageId}::uuid
-      RETURNING "objectKey", "thumbnailKey"`;
-    return { conversationId: message.conversationId, seq: message.seq, deletedAt, thread, files };
-  });
-  if (storage && result.files.length > 0) {
-    const isOk = await deleteObjects(
-      storage,
-      result.files.flatMap((f) => [f.objectKey, f.thumbnailKey]),
-    );
-    if (isOk) await db.attachment.deleteMany({ where: { messageId, status: "deleted" } });
-  }
-  return {
-    messageId,
-    conversationId: result.conversationId,
-    seq: result.seq,
-    deletedAt: result.deletedAt,
-    thread: result.thread,
-  };
-}
-
-/** A thread root's current counters (for repeating an earlier deletion's answer). */
-async function threadRootCounts(
-  tx: Pick<Db, "message">,
-  threadRootId: string,
-): Promise<ThreadRootCounts | null> {
-  const root = await tx.message.findUnique({
-    where: { id: threadRootId },
-    select: { replyCount: true, lastReplyAt: true },
-  });
-  return root ? { threadRootId, ...root } : null;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Sweeping without a scheduler
-
-const lastSweepAt = new Map<Storage, number>();
-
-/**
- * Runs `sweepPendingUploads` in the background at most once per `everyMs` per storage in this
- * process; cheap to call on every upload. A process with its own timer can call the sweep directly.
- */
-export function sweepOccasionally(
-  db: Db,
-  storage: Storage,
-  olderThanMinutes: number,
-  everyMs = 5 * 60_000,
-): void {
-  const now = Date.now();
-  if (now - (lastSweepAt.get(storage) ?? 0) < everyMs) return;
-  lastSweepAt.set(storage, now);
-  sweepPendingUploads(db, storage, olderThanMinutes).catch((err: unknown) => {
-    console.error("sweeping unsent uploads failed", err);
-  });
-}
-
-/**
- * Serves a local-disk signed URL (`/api/files/local/<key>?exp=…&sig=…`): the signature, expiry,
- * content type and size checks live in @parley/storage. 404 when storage is S3.
- */
-export async function handleLocalFileRequest(env: TFilesEnv, request: Request): Promise<Response> {
-  const storage = await getStorage(env);
-  if (storage.kind !== "local" || !("handle" in storage)) return new Response("Not found", { status: 404 });
-  return (storage as LocalStorage).handle(request);
 }

@@ -33,12 +33,15 @@ export {
 } from "./fanout.ts";
 export { isUuid, uuidv7 } from "./ids.ts";
 export * from "./limits.ts";
+export * from "./messages/edit.ts";
+export * from "./messages/pins.ts";
+export * from "./messages/reactions.ts";
+export * from "./messages/read.ts";
 export * from "./messages/send.ts";
 export * from "./messages.ts";
 export { checkPasswordStrength, MIN_PASSWORD_SCORE, type PasswordVerdict } from "./password-strength.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
 export * from "./rate-limits.ts";
-export * from "./reactions.ts";
 export * from "./revocation-bus.ts";
 export * from "./revocations.ts";
 export * from "./schemas.ts";

@@ -6,7 +6,7 @@ import type { Db } from "@parley/db";
 import { loadAccess, NotFound, notFound, requireRead } from "./access.ts";
 import type { Actor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
-import { loadReactions, type ReactionGroupDto } from "./reactions.ts";
+import { loadReactions, type ReactionGroupDto } from "./messages/reactions.ts";
 import { ZConversationRef, ZGetHistory, ZGetThread } from "./schemas.ts";
 
 /** A file as clients see it (its bytes come from `files.downloadUrl`, never inline). */

@@ -1,6 +1,8 @@
 /**
- * Seq allocation for every write but sends (which allocate in their own statements: messages/), and
- * the write-transaction helper that publishes events only after commit.
+ * Seq allocation for every write except sends and seeding, and the write-transaction helper that
+ * publishes events only after commit. The other allocators bump the same counter under the same
+ * row lock in their own statements: messages/send-one.ts (one send), messages/send-batch.ts (a
+ * block per conversation per batch) and `seedMessages` in @parley/db (a block per call).
  *
  * Conversation log: `UPDATE "Conversation" SET "lastSeq" = "lastSeq" + 1 … RETURNING "lastSeq"`
  * takes the conversation's row lock, so seqs are gap-free and ordered per conversation while

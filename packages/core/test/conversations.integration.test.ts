@@ -10,7 +10,6 @@ import {
   leaveConversation,
   listMembers,
   listMyConversations,
-  markRead,
   openDm,
   removeMember,
   renameChannel,
@@ -18,6 +17,7 @@ import {
   unarchiveConversation,
 } from "../src/conversations.ts";
 import type { UserEventRecord } from "../src/events.ts";
+import { markRead } from "../src/messages/read.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
 

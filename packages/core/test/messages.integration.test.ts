@@ -11,9 +11,9 @@ import {
 } from "../src/conversations.ts";
 import type { ConversationEvent } from "../src/events.ts";
 import { configureLimits, DEFAULT_LIMITS } from "../src/limits.ts";
+import { addReaction } from "../src/messages/reactions.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { getHistory } from "../src/messages.ts";
-import { addReaction } from "../src/reactions.ts";
 import { channelName, expectParley, logCounts, newActor, stored, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();

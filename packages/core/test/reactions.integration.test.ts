@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { archiveConversation, createChannel, joinChannel } from "../src/conversations.ts";
-import { deleteMessage } from "../src/files.ts";
+import { deleteMessage } from "../src/messages/delete.ts";
+import { editMessage } from "../src/messages/edit.ts";
+import { addReaction, removeReaction } from "../src/messages/reactions.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { getHistory } from "../src/messages.ts";
-import { addReaction, editMessage, removeReaction } from "../src/reactions.ts";
 import { syncSince } from "../src/sync.ts";
 import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
 

@@ -9,15 +9,16 @@ import {
   leaveConversation,
   listMembers,
   listMyConversations,
-  markRead,
   openDm,
   setMuted,
 } from "../src/conversations.ts";
 import type { UserEventRecord } from "../src/events.ts";
-import { deleteMessage } from "../src/files.ts";
+import { deleteMessage } from "../src/messages/delete.ts";
+import { editMessage } from "../src/messages/edit.ts";
+import { pinMessage, unpinMessage } from "../src/messages/pins.ts";
+import { markRead } from "../src/messages/read.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { getHistory, getThread, listPins } from "../src/messages.ts";
-import { editMessage, pinMessage, unpinMessage } from "../src/reactions.ts";
 import { syncSince } from "../src/sync.ts";
 import { getMe, listAllUsers, setStatus } from "../src/users.ts";
 import { channelName, expectParley, logCounts, newActor, stored, useTestDb } from "./helpers.ts";

@@ -9,7 +9,7 @@
  * `runStorageContract` (contract.ts) against it in `src/<name>.integration.test.ts` and choose it in
  * `createStorage` below. The contract suite, not this comment, is the definition of "works".
  */
-import { createLocalStorage } from "./local.ts";
+import { createLocalStorage, type LocalStorage } from "./local.ts";
 import { createS3Storage } from "./s3.ts";
 import type { Storage } from "./types.ts";
 
@@ -61,4 +61,13 @@ export function createStorage(env: TStorageEnv): Storage {
     });
   }
   return createLocalStorage({ dir: env.STORAGE_DIR, publicBaseUrl: env.PUBLIC_URL, secret: env.AUTH_SECRET });
+}
+
+/**
+ * Serves a local-disk signed URL (`/api/files/local/<key>?exp=…&sig=…`) from `storage`: the
+ * signature, expiry, content type and size checks are `LocalStorage.handle`'s. 404 when storage is S3.
+ */
+export async function serveLocalFile(storage: Storage, request: Request): Promise<Response> {
+  if (storage.kind !== "local" || !("handle" in storage)) return new Response("Not found", { status: 404 });
+  return (storage as LocalStorage).handle(request);
 }

@@ -3,8 +3,9 @@
  * HMAC signature is the authorization: it was issued by files.createUpload / files.downloadUrl
  * after their checks, and binds method, key, expiry, type and size (see @parley/storage local.ts).
  */
-import { handleLocalFileRequest } from "@parley/core/files";
+
 import { env } from "~/env";
+import { handleLocalFileRequest } from "~/server/local-files";
 
 export const dynamic = "force-dynamic";
 

@@ -1,0 +1,158 @@
+/**
+ * Creating conversations (channels, DMs) and changing a channel itself: name, topic, archived.
+ * Every change appends to the conversation's log (tx.ts) under the conversation's row lock.
+ */
+import { type ConversationKind, type Db, isUniqueViolation } from "@parley/db";
+import { EventKind, UserEventKind } from "@parley/protocol";
+import { loadAccess, requireChannelManager, requireMember, requireNotArchived } from "../access.ts";
+import type { Actor } from "../actor.ts";
+import { ParleyError, parseInput } from "../errors.ts";
+import {
+  MAX_GROUP_DM_OTHERS,
+  ZConversationRef,
+  ZCreateChannel,
+  ZOpenDm,
+  ZRenameChannel,
+  ZSetTopic,
+} from "../schemas.ts";
+import { appendConversationEvent, appendUserEvents, inWriteTx } from "../tx.ts";
+import { addMembersLocked, requireActiveUsers } from "./members.ts";
+import { type ConversationDto, getConversationDto } from "./view.ts";
+
+/** Creates a channel; the creator becomes its owner. CONFLICT when the name is taken. */
+export async function createChannel(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+  const data = parseInput(ZCreateChannel, input);
+  try {
+    return await inWriteTx(db, async (w) => {
+      const others = (data.memberIds ?? []).filter((id) => id !== actor.userId);
+      const members = await requireActiveUsers(w.tx, [actor.userId, ...others]);
+      const conversation = await w.tx.conversation.create({
+        data: {
+          kind: data.isPrivate ? "private_channel" : "public_channel",
+          name: data.name,
+          topic: data.topic ?? "",
+          createdById: actor.userId,
+        },
+        select: { id: true, kind: true },
+      });
+      // Creator first, so "X created … / X joined" reads naturally in the log.
+      const ordered = new Map([[actor.userId, members.get(actor.userId)!]]);
+      for (const [id, name] of members) ordered.set(id, name);
+      await addMembersLocked(w, actor, conversation, ordered, new Map([[actor.userId, "owner"]]));
+      return getConversationDto(w.tx, actor, conversation.id);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err))
+      throw new ParleyError("CONFLICT", `A channel named #${data.name} already exists`);
+    throw err;
+  }
+}
+/** Renames a channel (channel owner or workspace admin). CONFLICT when the name is taken. */
+export async function renameChannel(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+  const { conversationId, name } = parseInput(ZRenameChannel, input);
+  try {
+    return await inWriteTx(db, async (w) => {
+      const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
+      requireChannelManager(actor, access);
+      requireNotArchived(access);
+      if (access.name !== name) {
+        await w.tx.conversation.update({ where: { id: conversationId }, data: { name } });
+        await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
+          name,
+        });
+      }
+      return getConversationDto(w.tx, actor, conversationId);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ParleyError("CONFLICT", `A channel named #${name} already exists`);
+    throw err;
+  }
+}
+
+/** Sets the topic; any member may. */
+export async function setTopic(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+  const { conversationId, topic } = parseInput(ZSetTopic, input);
+  return inWriteTx(db, async (w) => {
+    const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
+    requireMember(access);
+    requireNotArchived(access);
+    await w.tx.conversation.update({ where: { id: conversationId }, data: { topic } });
+    await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
+      topic,
+    });
+    return getConversationDto(w.tx, actor, conversationId);
+  });
+}
+
+/** Archives a channel (owner or admin): readable, but no new messages or changes. Idempotent. */
+export async function archiveConversation(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+  const { conversationId } = parseInput(ZConversationRef, input);
+  return inWriteTx(db, async (w) => {
+    const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
+    requireChannelManager(actor, access);
+    if (!access.archivedAt) {
+      // The event goes in first: once archivedAt is set the log takes no more appends.
+      await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
+        archived: true,
+      });
+      await w.tx.conversation.update({ where: { id: conversationId }, data: { archivedAt: new Date() } });
+    }
+    return getConversationDto(w.tx, actor, conversationId);
+  });
+}
+
+/** Unarchives a channel (owner or admin). Idempotent. */
+export async function unarchiveConversation(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+  const { conversationId } = parseInput(ZConversationRef, input);
+  return inWriteTx(db, async (w) => {
+    const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
+    requireChannelManager(actor, access);
+    if (access.archivedAt) {
+      await w.tx.conversation.update({ where: { id: conversationId }, data: { archivedAt: null } });
+      await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
+        archived: false,
+      });
+    }
+    return getConversationDto(w.tx, actor, conversationId);
+  });
+}
+/**
+ * Opens (or returns) the DM with one person, or the group DM with 2–8 people; a DM with yourself
+ * is allowed. Idempotent: the sorted member ids form `dmKey`, unique in the table, so concurrent
+ * calls for the same set converge on one conversation (the loser of the insert race reads the winner's).
+ */
+export async function openDm(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+  const { userIds } = parseInput(ZOpenDm, input);
+  const memberIds = [...new Set([actor.userId, ...userIds])].sort();
+  const others = memberIds.length - 1;
+  if (others > MAX_GROUP_DM_OTHERS) {
+    throw new ParleyError("BAD_REQUEST", `A group DM has at most ${MAX_GROUP_DM_OTHERS} other people`);
+  }
+  const dmKey = memberIds.join(",");
+  const existing = await db.conversation.findUnique({ where: { dmKey }, select: { id: true } });
+  if (existing) return getConversationDto(db, actor, existing.id);
+  const kind: ConversationKind = others <= 1 ? "dm" : "group_dm";
+  try {
+    return await inWriteTx(db, async (w) => {
+      await requireActiveUsers(w.tx, memberIds);
+      const conversation = await w.tx.conversation.create({
+        data: { kind, dmKey, createdById: actor.userId },
+        select: { id: true },
+      });
+      await w.tx.membership.createMany({
+        data: memberIds.map((userId) => ({ conversationId: conversation.id, userId })),
+      });
+      await appendUserEvents(w, memberIds, UserEventKind.DmOpened, () => ({
+        conversationId: conversation.id,
+        kind,
+        userIds: memberIds,
+      }));
+      return getConversationDto(w.tx, actor, conversation.id);
+    });
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const winner = await db.conversation.findUnique({ where: { dmKey }, select: { id: true } });
+    if (!winner) throw err;
+    return getConversationDto(db, actor, winner.id);
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Membership: joining, adding, leaving, removing, and a member's own mute setting. Every change
+ * appends to the conversation's log (tx.ts) under the conversation's row lock and to the affected
+ * users' own logs so their other devices learn about it. Order of locks: conversation row, then
+ * user rows by id.
+ */
+import type { ConversationKind, Db, MemberRole } from "@parley/db";
+import { EventKind, UserEventKind } from "@parley/protocol";
+import {
+  type ConversationAccess,
+  isChannelKind,
+  loadAccess,
+  requireChannelManager,
+  requireMember,
+  requireNotArchived,
+  requireRead,
+} from "../access.ts";
+import type { Actor } from "../actor.ts";
+import { ParleyError, parseInput } from "../errors.ts";
+import { ZAddMembers, ZConversationRef, ZRemoveMember, ZSetMuted } from "../schemas.ts";
+import {
+  appendConversationEvent,
+  appendUserEvent,
+  appendUserEvents,
+  inWriteTx,
+  type Tx,
+  type Writer,
+} from "../tx.ts";
+import { type ConversationDto, getConversationDto } from "./view.ts";
+
+/** Loads users by id and fails with BAD_REQUEST unless all exist and are active. */
+export async function requireActiveUsers(tx: Tx, userIds: readonly string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(userIds)];
+  if (unique.length === 0) return new Map();
+  const users = await tx.user.findMany({
+    where: { id: { in: unique }, deactivatedAt: null },
+    select: { id: true, name: true },
+  });
+  if (users.length !== unique.length) throw new ParleyError("BAD_REQUEST", "Unknown or deactivated user");
+  return new Map(users.map((u) => [u.id, u.name]));
+}
+/** Adds members under the (already held) conversation lock: rows, member.joined events, user events. */
+export async function addMembersLocked(
+  w: Writer,
+  actor: Actor,
+  conversation: { id: string; kind: ConversationKind },
+  members: ReadonlyMap<string, string>,
+  roles: ReadonlyMap<string, MemberRole> = new Map(),
+): Promise<void> {
+  for (const [userId, userName] of members) {
+    const event = await appendConversationEvent(w, conversation.id, EventKind.MemberJoined, actor.userId, {
+      userId,
+      userName,
+      ...(userId === actor.userId ? {} : { addedBy: actor.userId }),
+    });
+    // A new member starts with everything so far read, like Slack.
+    await w.tx.membership.create({
+      data: {
+        conversationId: conversation.id,
+        userId,
+        role: roles.get(userId) ?? "member",
+        readSeq: event.seq,
+      },
+    });
+  }
+  await appendUserEvents(w, [...members.keys()], UserEventKind.ConversationAdded, () => ({
+    conversationId: conversation.id,
+    kind: conversation.kind,
+    addedBy: actor.userId,
+  }));
+}
+/**
+ * Joins a public channel (idempotent). Private channels need an invitation: FORBIDDEN for their
+ * members, NOT_FOUND (like an unknown id) for anyone who cannot read them; DMs likewise.
+ */
+export async function joinChannel(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+  const { conversationId } = parseInput(ZConversationRef, input);
+  return inWriteTx(db, async (w) => {
+    const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
+    requireRead(access);
+    if (access.kind !== "public_channel") {
+      throw new ParleyError("FORBIDDEN", "Only public channels can be joined; ask a member to add you");
+    }
+    if (access.memberRole === null) {
+      requireNotArchived(access);
+      const members = await requireActiveUsers(w.tx, [actor.userId]);
+      await addMembersLocked(w, actor, access, members);
+    }
+    return getConversationDto(w.tx, actor, conversationId);
+  });
+}
+
+/** Adds people to a channel. Any member may add (public or private); DMs have fixed members. */
+export async function addMembers(
+  db: Db,
+  actor: Actor,
+  input: unknown,
+): Promise<{ added: string[]; conversation: ConversationDto }> {
+  const { conversationId, userIds } = parseInput(ZAddMembers, input);
+  return inWriteTx(db, async (w) => {
+    const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
+    requireRead(access);
+    if (!isChannelKind(access.kind)) {
+      throw new ParleyError("FORBIDDEN", "DM members are fixed; open a new group DM instead");
+    }
+    requireMember(access);
+    requireNotArchived(access);
+    const existing = await w.tx.membership.findMany({
+      where: { conversationId, userId: { in: userIds } },
+      select: { userId: true },
+    });
+    const already = new Set(existing.map((m) => m.userId));
+    const members = await requireActiveUsers(
+      w.tx,
+      userIds.filter((id) => !already.has(id)),
+    );
+    await addMembersLocked(w, actor, access, members);
+    return {
+      added: [...members.keys()],
+      conversation: await getConversationDto(w.tx, actor, conversationId),
+    };
+  });
+}
+
+async function removeMemberLocked(w: Writer, actor: Actor, access: ConversationAccess, userId: string) {
+  await appendConversationEvent(w, access.id, EventKind.MemberLeft, actor.userId, {
+    userId,
+    ...(userId === actor.userId ? {} : { removedBy: actor.userId }),
+  });
+  await w.tx.membership.delete({ where: { conversationId_userId: { conversationId: access.id, userId } } });
+  await appendUserEvent(w, userId, UserEventKind.ConversationRemoved, {
+    conversationId: access.id,
+    ...(userId === actor.userId ? {} : { removedBy: actor.userId }),
+  });
+}
+
+/** Leaves a channel. DMs cannot be left (their member set is their identity). */
+export async function leaveConversation(db: Db, actor: Actor, input: unknown): Promise<void> {
+  const { conversationId } = parseInput(ZConversationRef, input);
+  await inWriteTx(db, async (w) => {
+    const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
+    requireRead(access);
+    if (!isChannelKind(access.kind)) throw new ParleyError("FORBIDDEN", "DMs cannot be left");
+    if (access.memberRole === null)
+      throw new ParleyError("NOT_FOUND", "You are not a member of this channel");
+    requireNotArchived(access);
+    await removeMemberLocked(w, actor, access, actor.userId);
+  });
+}
+
+/** Removes someone from a channel: the channel owner or a workspace admin, or yourself. */
+export async function removeMember(db: Db, actor: Actor, input: unknown): Promise<void> {
+  const { conversationId, userId } = parseInput(ZRemoveMember, input);
+  if (userId === actor.userId) return leaveConversation(db, actor, { conversationId });
+  await inWriteTx(db, async (w) => {
+    const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
+    requireChannelManager(actor, access);
+    requireNotArchived(access);
+    const target = await w.tx.membership.findUnique({
+      where: { conversationId_userId: { conversationId, userId } },
+      select: { userId: true },
+    });
+    if (!target) throw new ParleyError("NOT_FOUND", "That person is not a member of this channel");
+    await removeMemberLocked(w, actor, access, userId);
+  });
+}
+/**
+ * Mutes or unmutes a conversation for the actor (members only; also in archived conversations,
+ * since it changes nothing others see). When it changed, appends the user event
+ * `membership.updated` {conversationId, muted} so the actor's other devices refresh their list.
+ */
+export async function setMuted(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+  const { conversationId, muted } = parseInput(ZSetMuted, input);
+  return inWriteTx(db, async (w) => {
+    const changed = await w.tx.membership.updateMany({
+      where: { conversationId, userId: actor.userId, muted: !muted },
+      data: { muted },
+    });
+    if (changed.count > 0) {
+      await appendUserEvent(w, actor.userId, UserEventKind.MembershipUpdated, { conversationId, muted });
+    } else {
+      requireMember(await loadAccess(w.tx, actor, conversationId));
+    }
+    return getConversationDto(w.tx, actor, conversationId);
+  });
+}

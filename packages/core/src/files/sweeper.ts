@@ -1,0 +1,65 @@
+/**
+ * Cleanup of attachments: unsent uploads past their TTL and the leftovers of deleted messages
+ * (rows already `deleted` whose objects were not all removed). Rows are marked `deleted` before
+ * their objects go, so nothing can link or serve a file whose bytes are going away.
+ */
+import type { Db } from "@parley/db";
+import type { Storage } from "@parley/storage";
+import { deleteObjects, thumbnailKeyFor } from "./objects.ts";
+
+/**
+ * Deletes uploads never sent within `olderThanMinutes` and finishes removing the files of deleted
+ * messages; returns how many attachments were removed. Run it periodically (e.g. every few minutes).
+ */
+export async function sweepPendingUploads(
+  db: Db,
+  storage: Storage,
+  olderThanMinutes: number,
+  options: { batchSize?: number } = {},
+): Promise<number> {
+  const cutoff = new Date(Date.now() - olderThanMinutes * 60_000);
+  const batchSize = options.batchSize ?? 500;
+  // Mark first: a `deleted` row can no longer be linked by a send (it requires `ready`).
+  await db.$executeRaw`
+    UPDATE "Attachment" SET status = 'deleted'
+    WHERE id IN (
+      SELECT id FROM "Attachment"
+      WHERE "messageId" IS NULL AND status <> 'deleted' AND "createdAt" < ${cutoff}::timestamp(3)
+      LIMIT ${batchSize}
+    )`;
+  const doomed = await db.attachment.findMany({
+    where: { status: "deleted" },
+    select: { id: true, objectKey: true, thumbnailKey: true },
+    take: batchSize,
+  });
+  let removed = 0;
+  for (const row of doomed) {
+    // Thumbnail keys are derived, so also try it for rows whose completion never recorded it.
+    if (await deleteObjects(storage, [row.objectKey, row.thumbnailKey ?? thumbnailKeyFor(row.objectKey)])) {
+      removed += (await db.attachment.deleteMany({ where: { id: row.id, status: "deleted" } })).count;
+    }
+  }
+  return removed;
+}
+
+// Sweeping without a scheduler
+
+const lastSweepAt = new Map<Storage, number>();
+
+/**
+ * Runs `sweepPendingUploads` in the background at most once per `everyMs` per storage in this
+ * process; cheap to call on every upload. A process with its own timer can call the sweep directly.
+ */
+export function sweepOccasionally(
+  db: Db,
+  storage: Storage,
+  olderThanMinutes: number,
+  everyMs = 5 * 60_000,
+): void {
+  const now = Date.now();
+  if (now - (lastSweepAt.get(storage) ?? 0) < everyMs) return;
+  lastSweepAt.set(storage, now);
+  sweepPendingUploads(db, storage, olderThanMinutes).catch((err: unknown) => {
+    console.error("sweeping unsent uploads failed", err);
+  });
+}
