@@ -20,6 +20,7 @@ import { runChannel } from "./scenarios/channel.ts";
 import { runConnect } from "./scenarios/connect.ts";
 import { runDm } from "./scenarios/dm.ts";
 import { runIdle } from "./scenarios/idle.ts";
+import { runSearch } from "./scenarios/search.ts";
 import { runStorm } from "./scenarios/storm.ts";
 
 const o = parseOptions();
@@ -34,6 +35,7 @@ const SCENARIOS: Record<TOptions["scenario"], TRun> = {
   connect: runConnect,
   backlog: runBacklog,
   storm: runStorm,
+  search: runSearch,
 };
 
 async function main(): Promise<number> {
@@ -61,6 +63,7 @@ function hardLimitMs(o: TOptions): number {
     connect: o.connections / 20,
     storm: window + 300 + o.connections / 20,
     backlog: o.messages / 100 + (o.repeat + 8) * 60,
+    search: o.messages / 500 + o.repeat * 60,
   };
   return (extra[o.scenario] + 300) * 1000;
 }

@@ -4,14 +4,24 @@
  */
 import { parseArgs } from "node:util";
 
-export const USAGE = `usage: npm run bench -- [--scenario dm|channel50|channel|idle|connect|storm|backlog] [--sweep]
+export const USAGE = `usage: npm run bench -- [--scenario dm|channel50|channel|idle|connect|storm|backlog|search] [--sweep]
        [--connections 200] [--rate R] [--duration 10] [--gateways 1] [--engine memory|redis|redis-cluster]
        [--members 2000] [--generators W] (channel)  [--generators W] [--trickle 20] [--in-flight 100 per generator] (idle)  [--in-flight 200] (connect)
        [--messages 500] [--conversations 3] [--repeat 5] (backlog)  [--max-rate 20000] (sweep)
+       [--messages 1000000] [--conversations 200] [--repeat 5] (search)
        [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--redis-url redis://…]
        [--drain 10] [--no-baseline] [--keep-db] [--time-limit S]`;
 
-export const SCENARIOS = ["dm", "channel50", "channel", "idle", "connect", "storm", "backlog"] as const;
+export const SCENARIOS = [
+  "dm",
+  "channel50",
+  "channel",
+  "idle",
+  "connect",
+  "storm",
+  "backlog",
+  "search",
+] as const;
 export type TScenario = (typeof SCENARIOS)[number];
 
 export type TOptions = {
@@ -59,6 +69,7 @@ const DEFAULT_RATE: Record<TScenario, number> = {
   connect: 0,
   storm: 20,
   backlog: 0,
+  search: 0,
 };
 
 export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
@@ -81,8 +92,8 @@ export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
       generators: { type: "string" },
       trickle: { type: "string", default: "20" },
       "in-flight": { type: "string" },
-      messages: { type: "string", default: "500" },
-      conversations: { type: "string", default: "3" },
+      messages: { type: "string" },
+      conversations: { type: "string" },
       repeat: { type: "string", default: "5" },
       "max-rate": { type: "string", default: "20000" },
       warmup: { type: "string" },
@@ -118,8 +129,8 @@ export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
     generators: Number(opts.generators ?? (scenario === "channel" ? 0 : Math.ceil(connections / 18_000))),
     trickleS: Number(opts.trickle),
     inFlight: Number(opts["in-flight"] ?? (scenario === "idle" ? 100 : 200)),
-    messages: Number(opts.messages),
-    conversations: Number(opts.conversations),
+    messages: Number(opts.messages ?? (scenario === "search" ? 1_000_000 : 500)),
+    conversations: Number(opts.conversations ?? (scenario === "search" ? 200 : 3)),
     repeat: Number(opts.repeat),
     maxRate: Number(opts["max-rate"]),
     warmupS: Number(opts.warmup ?? (opts.sweep ? 2 : 0)),
@@ -132,7 +143,12 @@ export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
 function validate(o: TOptions): void {
   const isInt = (v: number, min: number, max: number) => Number.isInteger(v) && v >= min && v <= max;
   if (!isInt(o.connections, 2, 200_000)) fail("--connections must be an integer in [2, 200000]");
-  if (o.scenario !== "connect" && o.scenario !== "backlog" && (!(o.rate > 0) || o.rate > 100_000))
+  if (
+    o.scenario !== "connect" &&
+    o.scenario !== "backlog" &&
+    o.scenario !== "search" &&
+    (!(o.rate > 0) || o.rate > 100_000)
+  )
     fail("--rate must be in (0, 100000]");
   if (!(o.durationS > 0) || o.durationS > 600) fail("--duration must be in (0, 600] seconds");
   if (!(o.drainS >= 0) || o.drainS > 600) fail("--drain must be in [0, 600] seconds");
@@ -169,6 +185,11 @@ function validate(o: TOptions): void {
     fail("--in-flight must be 1…5000");
   if (o.scenario === "storm" && (o.gateways < 2 || o.engine === "memory"))
     fail("--scenario storm needs --gateways ≥ 2 on --engine redis (clients move to a survivor)");
+  if (o.scenario === "search") {
+    if (!isInt(o.conversations, 1, 10_000)) fail("--conversations must be 1…10000");
+    if (!isInt(o.messages, o.conversations, 10_000_000)) fail("--messages must be ≥ --conversations (≤ 1e7)");
+    if (!isInt(o.repeat, 1, 100)) fail("--repeat must be 1…100");
+  }
   if (o.scenario === "backlog") {
     if (!isInt(o.conversations, 1, 1000)) fail("--conversations must be 1…1000");
     if (!isInt(o.messages, o.conversations, 1_000_000)) fail("--messages must be ≥ --conversations (≤ 1e6)");

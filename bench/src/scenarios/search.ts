@@ -1,0 +1,202 @@
+/**
+ * `search --messages N --conversations K`: N messages (default 1,000,000) over K channels
+ * (default 200; every fourth private, half of those without the searcher) seeded straight into the
+ * log, then (1) the search indexer catches up from nothing — its rate, against the 1,000 msg/s
+ * of sends it must keep up with — and (2) 20 representative queries (words common and rare,
+ * prefixes, a phrase, an exclusion, every kind of filter, date order, filters alone) run
+ * `--repeat` times each as one user, through core's searchMessages (database + core, no HTTP).
+ * Prints p50/p99 over all runs and each query's median. No gateway.
+ */
+import { randomUUID } from "node:crypto";
+import { type Actor, indexSearchRound, searchMessages } from "@parley/core";
+import type { TOptions } from "../options.ts";
+import { percentiles } from "../peer/util.ts";
+import { seedUsersFast } from "../seed-fast.ts";
+import { prepareDatabase } from "../setup.ts";
+
+const USERS = 50;
+const SYLLABLES = [
+  "ka",
+  "lo",
+  "mi",
+  "ne",
+  "ru",
+  "ta",
+  "vo",
+  "si",
+  "de",
+  "pa",
+  "ho",
+  "gu",
+  "be",
+  "zi",
+  "fa",
+  "no",
+];
+const REAL = [
+  "deploy",
+  "release",
+  "notes",
+  "meeting",
+  "incident",
+  "review",
+  "budget",
+  "design",
+  "customer",
+  "invoice",
+];
+
+/** 3,000 words: ten real ones first (the most frequent), then pseudo-words of 2–3 syllables. */
+function vocabulary(): string[] {
+  const words = new Set<string>(REAL);
+  for (let i = 0; words.size < 3000; i++) {
+    const a = SYLLABLES[i % 16]!;
+    const b = SYLLABLES[Math.floor(i / 16) % 16]!;
+    const c = i >= 256 ? SYLLABLES[Math.floor(i / 256) % 16]! : "";
+    words.add(`${a}${b}${c}${i >= 4096 ? i : ""}`);
+  }
+  return [...words];
+}
+
+// One channel's messages and their events in one statement. Words are drawn skewed towards the
+// front of the vocabulary (power 2.5: a few very common words, a long tail); every 20th message
+// has a link, every 100th mentions the searcher, every 500th is pinned, every 97th has replies.
+const SEED_SQL = `
+WITH ins AS (
+  INSERT INTO "Message" (id, "conversationId", seq, "senderId", "clientMsgId", body, "mentionedUserIds",
+    "pinnedAt", "replyCount", "createdAt")
+  SELECT gen_random_uuid(), $1::uuid, g, ($2::uuid[])[1 + g % array_length($2::uuid[], 1)], 'seed-' || $1 || '-' || g,
+    array_to_string(ARRAY(
+      SELECT ($3::text[])[1 + floor(power(random(), 2.5) * array_length($3::text[], 1))::int]
+      FROM generate_series(1, 5 + g % 17) WHERE g > 0
+    ), ' ') || CASE WHEN g % 20 = 0 THEN ' https://example.com/p/' || g ELSE '' END,
+    CASE WHEN g % 100 = 0 THEN ARRAY[$4::uuid] ELSE '{}'::uuid[] END,
+    CASE WHEN g % 500 = 0 THEN (now() AT TIME ZONE 'UTC') END,
+    CASE WHEN g % 97 = 0 THEN 1 ELSE 0 END,
+    ((now() AT TIME ZONE 'UTC') - make_interval(secs => ($5::int - g) * $6::float8))::timestamp(3)
+  FROM generate_series(1, $5::int) g
+  RETURNING id, "conversationId", seq, "senderId", body, "createdAt"
+), ev AS (
+  INSERT INTO "Event" ("conversationId", seq, kind, "actorId", payload, "createdAt")
+  SELECT "conversationId", seq, 'message.created', "senderId",
+    jsonb_build_object('message', jsonb_build_object('id', id, 'senderId', "senderId", 'body', body)), "createdAt"
+  FROM ins
+  RETURNING 1
+)
+UPDATE "Conversation" SET "lastSeq" = (SELECT count(*) FROM ev) WHERE id = $1::uuid`;
+
+export async function runSearch(
+  o: TOptions,
+  log: (line: string) => void,
+  startedAt: number,
+): Promise<number> {
+  const { messages: n, conversations: k } = o;
+  const { db } = await prepareDatabase(o, log);
+  const seedStart = Date.now();
+  const { userIds } = await seedUsersFast(db, USERS);
+  const me = userIds[0]!;
+  const names = await db.user.findMany({ where: { id: { in: userIds } }, select: { id: true, name: true } });
+  const nameOf = new Map(names.map((u) => [u.id, u.name]));
+  const words = vocabulary();
+  const channels: { id: string; name: string }[] = [];
+  const perChannel = Math.floor(n / k);
+  // Spread over a year: the date filters cut real ranges.
+  const stepS = (365 * 86_400) / perChannel;
+  for (let c = 0; c < k; c++) {
+    const id = randomUUID();
+    const name = `search-${c}`;
+    const isPrivate = c % 4 === 3;
+    // Private channels alternate: with the searcher (users 0–9), without (users 10–19).
+    const members = isPrivate ? userIds.slice(c % 8 === 3 ? 0 : 10, c % 8 === 3 ? 10 : 20) : userIds;
+    await db.conversation.create({
+      data: { id, kind: isPrivate ? "private_channel" : "public_channel", name, createdById: members[0]! },
+    });
+    await db.membership.createMany({
+      data: members.map((userId) => ({ conversationId: id, userId })),
+    });
+    await db.$executeRawUnsafe(SEED_SQL, id, members, words, me, perChannel + (c < n % k ? 1 : 0), stepS);
+    channels.push({ id, name });
+    if ((c + 1) % 50 === 0)
+      log(`seeding: ${c + 1} of ${k} channels (${((Date.now() - seedStart) / 1000).toFixed(0)}s)`);
+  }
+  await db.$executeRawUnsafe(`ANALYZE`);
+  log(`seeded: ${n} messages over ${k} channels in ${((Date.now() - seedStart) / 1000).toFixed(1)}s`);
+
+  // (1) The indexer from nothing, in its default rounds.
+  const indexStart = performance.now();
+  let indexed = 0;
+  let rounds = 0;
+  for (;;) {
+    const round = await indexSearchRound(db);
+    if (round.conversations === 0) break;
+    indexed += round.indexed;
+    rounds += 1;
+    if (rounds % 50 === 0)
+      log(`indexing: ${indexed} messages in ${((performance.now() - indexStart) / 1000).toFixed(0)}s`);
+  }
+  const indexS = (performance.now() - indexStart) / 1000;
+  const indexRate = indexed / indexS;
+  await db.$executeRawUnsafe(`ANALYZE "MessageSearch"`);
+  log(`indexed: ${indexed} messages in ${indexS.toFixed(1)}s (${indexRate.toFixed(0)}/s, ${rounds} rounds)`);
+
+  // (2) Queries, as user 0.
+  const actor: Actor = { userId: me, role: "member" };
+  const [common, second, mid, rare] = [words[0]!, words[1]!, words[60]!, words[2500]!];
+  const month = (m: number) => new Date(Date.now() - m * 30 * 86_400_000).toISOString().slice(0, 10);
+  const other = nameOf.get(userIds[3]!) ?? "";
+  const queries: { label: string; query: string; sort?: "date" }[] = [
+    { label: "common word", query: common },
+    { label: "two common words", query: `${common} ${second}` },
+    { label: "mid word", query: mid },
+    { label: "rare word", query: rare },
+    { label: "prefix", query: words[12]!.slice(0, 3) },
+    { label: "phrase", query: `"${common} ${second}"` },
+    { label: "exclusion", query: `${second} -${common}` },
+    { label: "in channel", query: `${mid} in:#${channels[5]?.name}` },
+    { label: "in private channel", query: `${common} in:#${channels[3]?.name}` },
+    { label: "from person", query: `${mid} from:@"${other}"` },
+    { label: "from me", query: `${common} from:me` },
+    { label: "has link", query: `${mid} has:link` },
+    { label: "is thread", query: `${common} is:thread` },
+    { label: "mentions me", query: `${common} mentions:me` },
+    { label: "pinned", query: "is:pinned" },
+    { label: "after date", query: `${mid} after:${month(1)}` },
+    { label: "date range", query: `${common} after:${month(6)} before:${month(5)}` },
+    { label: "by date", query: common, sort: "date" },
+    { label: "filters only", query: `from:me has:link` },
+    { label: "rare in channel", query: `${rare} in:#${channels[10]?.name}` },
+  ];
+  const samples: number[] = [];
+  const medians: string[] = [];
+  const genStart = process.cpuUsage();
+  const wallStart = performance.now();
+  for (const q of queries) {
+    const times: number[] = [];
+    let found = 0;
+    await searchMessages(db, actor, { query: q.query, ...(q.sort ? { sort: q.sort } : {}) }); // warm
+    for (let r = 0; r < o.repeat; r++) {
+      const t0 = performance.now();
+      const { hits } = await searchMessages(db, actor, {
+        query: q.query,
+        limit: 20,
+        ...(q.sort ? { sort: q.sort } : {}),
+      });
+      times.push(performance.now() - t0);
+      found = hits.length;
+    }
+    samples.push(...times);
+    const median = percentiles(times).p50;
+    medians.push(`${q.label}=${median.toFixed(1)}ms(${found})`);
+    log(
+      `query: ${q.label.padEnd(20)} ${JSON.stringify(q.query).padEnd(44)} median ${median.toFixed(1)} ms, ${found} hits on the first page`,
+    );
+  }
+  const cpu = process.cpuUsage(genStart);
+  const wallS = (performance.now() - wallStart) / 1000;
+  const d = percentiles(samples);
+  log(
+    `bench: scenario=search messages=${n} conversations=${k} queries=${queries.length} repeat=${o.repeat} p50=${d.p50.toFixed(1)}ms p99=${d.p99.toFixed(1)}ms max=${d.max.toFixed(1)}ms index_rate=${indexRate.toFixed(0)}/s index_keeps_up=${(indexRate / 1000).toFixed(1)}x gen_cpu=${(((cpu.user + cpu.system) / 1e6 / wallS) * 100).toFixed(0)}% elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
+  );
+  log(`per query (median): ${medians.join(" ")}`);
+  return 0;
+}
