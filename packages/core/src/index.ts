@@ -9,6 +9,7 @@ export * from "./auth.ts";
 export * from "./client-address.ts";
 export * from "./connect-state.ts";
 export * from "./conversations.ts";
+export * from "./delivery-reads.ts";
 export { createEngine, type TCreateEngineOptions } from "./engine/index.ts";
 export type { TEngineLogger } from "./engine/logger.ts";
 export { MemoryEngine, MemoryHub, mergePresence, type TMemoryEngineOptions } from "./engine/memory.ts";

@@ -43,10 +43,13 @@ import { randomUUID } from "node:crypto";
 import {
   type Actor,
   type BusMessage,
+  countMembersByConversation,
   DEFAULT_LARGE_CHANNEL_THRESHOLD,
   type Engine,
   encodeConversationEvent,
   encodeUserEvent,
+  listExistingUserIds,
+  listMemberIds,
   listMembershipSummaries,
   loadAccess,
   loadConnectStates,
@@ -434,14 +437,9 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
   async function checkLarge(conversationIds: readonly string[]): Promise<void> {
     for (let i = 0; i < conversationIds.length; i += LARGE_CHECK_BATCH) {
       const batch = conversationIds.slice(i, i + LARGE_CHECK_BATCH);
-      const counts = await db.membership.groupBy({
-        by: ["conversationId"],
-        where: { conversationId: { in: batch } },
-        _count: { _all: true },
-      });
-      const large = new Set(
-        counts.filter((c) => c._count._all >= topicThreshold).map((c) => c.conversationId),
-      );
+      const counts = await countMembersByConversation(db, batch);
+      const large = new Set<string>();
+      for (const [conversationId, count] of counts) if (count >= topicThreshold) large.add(conversationId);
       if (large.size === 0) continue;
       for (const user of users.values()) {
         for (const conversationId of large) {
@@ -713,16 +711,12 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       }
       state.typingAt.set(conversationId, now);
       const frame = encodeServerEvent({ type: "typing", conversationId, userId });
-      const members = await db.membership.findMany({
-        where: { conversationId },
-        select: { userId: true },
-        take: largeThreshold + 1,
-      });
+      const members = await listMemberIds(db, conversationId, largeThreshold + 1);
       if (members.length > largeThreshold) {
         await engine.publishToTopic(`conv:${conversationId}`, { frame });
         return;
       }
-      const others = members.map((m) => m.userId).filter((id) => id !== userId);
+      const others = members.filter((id) => id !== userId);
       if (others.length === 0) return;
       const routes = await engine.gatewaysOf(others);
       await Promise.all(
@@ -733,13 +727,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
     async watchPresence(link, userIds) {
       const state = stateOf(link);
       const unique = [...new Set(userIds)];
-      // One install is one workspace: "users of this workspace" are the rows of User.
-      const known =
-        unique.length === 0
-          ? []
-          : (await db.user.findMany({ where: { id: { in: unique } }, select: { id: true } })).map(
-              (u) => u.id,
-            );
+      const known = await listExistingUserIds(db, unique);
       if (states.get(link.id) !== state) return;
       const next = new Set(known);
       for (const userId of state.watching) if (!next.has(userId)) unwatch(state, userId);
