@@ -8,6 +8,7 @@ export * from "./actor.ts";
 export * from "./auth.ts";
 export * from "./client-address.ts";
 export * from "./connect-state.ts";
+export * from "./conversation-routes.ts";
 export * from "./conversations.ts";
 export * from "./delivery-reads.ts";
 export { createEngine, type TCreateEngineOptions } from "./engine/index.ts";
@@ -17,13 +18,7 @@ export { RedisEngine, type TRedisEngineOptions } from "./engine/redis.ts";
 export type { BusHeader, BusMessage, Engine, Presence, PresenceStatus, Unsubscribe } from "./engine/types.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
-export {
-  conversationTopic,
-  createFanout,
-  DEFAULT_LARGE_CHANNEL_THRESHOLD,
-  type Fanout,
-  type TFanoutOptions,
-} from "./fanout.ts";
+export { createFanout, type Fanout, type TFanoutOptions } from "./fanout.ts";
 export { isUuid, uuidv7 } from "./ids.ts";
 export * from "./limits.ts";
 export * from "./messages/send.ts";
