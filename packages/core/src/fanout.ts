@@ -5,11 +5,12 @@
  * Every log entry travels with its BusHeader (type, conversationId, seq, kind) beside the frame,
  * so receiving gateways never parse frames back apart.
  *
- * Conversation events: the `event` frame is encoded once. Conversations with at most
- * `largeChannelThreshold` members → `gatewaysOf(members)`, one publish per gateway carrying the
- * member ids it holds. Bigger ones → one publish on topic `conv:<id>` (fan-out on read: gateways
- * subscribe for the conversations their connected users are members of). Only members are ever
- * targeted, public channel or not.
+ * Conversation events: the `event` frame is encoded once and routed by `routeToConversation`
+ * (conversation-routes.ts, the gateway's typing relay uses the same rule): conversations with at
+ * most `largeChannelThreshold` members → `gatewaysOf(members)`, one publish per gateway carrying
+ * the member ids it holds. Bigger ones → one publish on topic `conv:<id>` (fan-out on read:
+ * gateways subscribe for the conversations their connected users are members of). Only members
+ * are ever targeted, public channel or not.
  *
  * Member lists are cached per conversation (LRU), each with the Conversation.membersSeq it was
  * read at. Every writer stamps the events it commits with the conversation's membersSeq (the seq
@@ -33,6 +34,11 @@
  * anything missed from the log through their cursors.
  */
 import type { Db } from "@parley/db";
+import {
+  DEFAULT_LARGE_CHANNEL_THRESHOLD,
+  routeToConversation,
+  type TPublish,
+} from "./conversation-routes.ts";
 import type { TEngineLogger } from "./engine/logger.ts";
 import type { BusHeader, Engine } from "./engine/types.ts";
 import {
@@ -73,8 +79,6 @@ const MEMBERS_SQL: HotStatement = {
   ) AS "userIds" FROM "Conversation" c WHERE c.id = $1::uuid`,
 };
 
-type Publish = () => Promise<void>;
-
 /** Per conversation: the seq expected next and the events that overtook it. */
 type Reorder = {
   next: number;
@@ -88,14 +92,6 @@ function describe(event: ConversationEvent | UserEventRecord): string {
     ? `event ${event.kind} ${event.conversationId}#${event.seq}`
     : `user event ${event.kind} ${event.userId}#${event.seq}`;
 }
-
-/** The conversation topic large channels are published on. */
-export function conversationTopic(conversationId: string): string {
-  return `conv:${conversationId}`;
-}
-
-/** Member count above which a conversation is published once on its topic (fan-out on read). */
-export const DEFAULT_LARGE_CHANNEL_THRESHOLD = 200;
 
 /** Builds the after-commit fan-out sink over `engine`; install it with `setEventSink`. */
 export function createFanout(options: TFanoutOptions): Fanout {
@@ -158,11 +154,11 @@ export function createFanout(options: TFanoutOptions): Fanout {
   function enqueue(
     key: string,
     event: ConversationEvent | UserEventRecord,
-    targets: Promise<Publish[]>,
+    targets: Promise<TPublish[]>,
   ): void {
     const previous = tails.get(key) ?? Promise.resolve();
     const issued = (async () => {
-      let publishes: Publish[] = [];
+      let publishes: TPublish[] = [];
       try {
         publishes = await targets;
       } catch (err) {
@@ -184,7 +180,7 @@ export function createFanout(options: TFanoutOptions): Fanout {
     });
   }
 
-  async function conversationTargets(event: ConversationEvent, frame: string): Promise<Publish[]> {
+  async function conversationTargets(event: ConversationEvent, frame: string): Promise<TPublish[]> {
     const members = await membersFor(event);
     if (members.length === 0) return [];
     const header: BusHeader = {
@@ -193,18 +189,10 @@ export function createFanout(options: TFanoutOptions): Fanout {
       seq: event.seq,
       kind: event.kind,
     };
-    if (members.length > threshold) {
-      return [() => engine.publishToTopic(conversationTopic(event.conversationId), { frame, header })];
-    }
-    const byGateway = await engine.gatewaysOf(members);
-    const publishes: Publish[] = [];
-    for (const [gatewayId, userIds] of byGateway) {
-      publishes.push(() => engine.publishToGateway(gatewayId, { userIds, frame, header }));
-    }
-    return publishes;
+    return routeToConversation(engine, event.conversationId, members, { frame, header }, { threshold });
   }
 
-  async function userTargets(event: UserEventRecord, frame: string): Promise<Publish[]> {
+  async function userTargets(event: UserEventRecord, frame: string): Promise<TPublish[]> {
     const userId = event.userId;
     const byGateway = await engine.gatewaysOf([userId]);
     const named = (event.payload as { conversationId?: unknown } | null)?.conversationId;
@@ -214,7 +202,7 @@ export function createFanout(options: TFanoutOptions): Fanout {
       kind: event.kind,
       ...(typeof named === "string" ? { conversationId: named } : {}),
     };
-    const publishes: Publish[] = [];
+    const publishes: TPublish[] = [];
     for (const gatewayId of byGateway.keys()) {
       publishes.push(() => engine.publishToGateway(gatewayId, { userIds: [userId], frame, header }));
     }

@@ -8,7 +8,9 @@ export * from "./actor.ts";
 export * from "./auth.ts";
 export * from "./client-address.ts";
 export * from "./connect-state.ts";
+export * from "./conversation-routes.ts";
 export * from "./conversations.ts";
+export * from "./delivery-reads.ts";
 export { createEngine, type TCreateEngineOptions } from "./engine/index.ts";
 export type { TEngineLogger } from "./engine/logger.ts";
 export { MemoryEngine, MemoryHub, mergePresence, type TMemoryEngineOptions } from "./engine/memory.ts";
@@ -24,13 +26,7 @@ export type {
 } from "./engine/types.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
-export {
-  conversationTopic,
-  createFanout,
-  DEFAULT_LARGE_CHANNEL_THRESHOLD,
-  type Fanout,
-  type TFanoutOptions,
-} from "./fanout.ts";
+export { createFanout, type Fanout, type TFanoutOptions } from "./fanout.ts";
 export { isUuid, uuidv7 } from "./ids.ts";
 export * from "./limits.ts";
 export * from "./messages/edit.ts";

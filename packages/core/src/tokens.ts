@@ -148,3 +148,29 @@ export async function resolveAccessTokensByHash(
   }
   return result;
 }
+
+/**
+ * The actor behind a realtime ticket that names no session (minted from an access token, or
+ * without a credential id): its user must still be active, and `tokenId`, when given, must still
+ * be a live token of that user. Two small reads, not cached (rare: the SDK sends the token itself).
+ */
+export async function resolveTicketHolder(
+  db: Db,
+  userId: string,
+  tokenId?: string,
+): Promise<(Actor & { tokenId?: string }) | null> {
+  if (tokenId) {
+    const row = await db.personalAccessToken.findUnique({
+      where: { id: tokenId },
+      select: { userId: true, revokedAt: true, expiresAt: true },
+    });
+    if (!row || row.userId !== userId || row.revokedAt) return null;
+    if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return null;
+  }
+  const user = await db.user.findUnique({
+    where: { id: userId },
+    select: { id: true, role: true, deactivatedAt: true },
+  });
+  if (!user || user.deactivatedAt) return null;
+  return { userId: user.id, role: user.role, ...(tokenId ? { tokenId } : {}) };
+}

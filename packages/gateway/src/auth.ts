@@ -28,6 +28,7 @@ import {
   processRevocations,
   resolveAccessTokensByHash,
   resolveSessions,
+  resolveTicketHolder,
   revocationMark,
   revocationMatches,
   type TResolvedSession,
@@ -158,21 +159,8 @@ export function createAuthenticator(deps: {
     // A ticket minted from an access token (or without a credential id): the user must still be
     // active, and the token, if named, must still be live. Rare (the SDK sends the token itself):
     // not cached.
-    if (claims.tokenId) {
-      if (!isUuid(claims.tokenId)) return null;
-      const row = await db.personalAccessToken.findUnique({
-        where: { id: claims.tokenId },
-        select: { userId: true, revokedAt: true, expiresAt: true },
-      });
-      if (!row || row.userId !== claims.userId || row.revokedAt) return null;
-      if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return null;
-    }
-    const user = await db.user.findUnique({
-      where: { id: claims.userId },
-      select: { id: true, role: true, deactivatedAt: true },
-    });
-    if (!user || user.deactivatedAt) return null;
-    return { userId: user.id, role: user.role, ...(claims.tokenId ? { tokenId: claims.tokenId } : {}) };
+    if (claims.tokenId && !isUuid(claims.tokenId)) return null;
+    return resolveTicketHolder(db, claims.userId, claims.tokenId);
   };
   return Object.assign(authenticate, { close: unsubscribe as () => void });
 }

@@ -1,29 +1,20 @@
 /**
  * Handlers for the commands that need the domain. Each returns the extra fields of its `ack`
  * (or throws; a ParleyError becomes an `error` frame with the same code). The gateway runs one
- * connection's commands strictly in order (see gateway.ts), so handlers need not worry about a
- * user's own sends overtaking each other.
+ * connection's commands strictly in order (see frame-dispatch.ts), so handlers need not worry
+ * about a user's own sends overtaking each other.
  *
- * To add a command: define it in @parley/protocol, add its handler type here, wire it in
- * `createCoreHandlers`, and route it in gateway.ts `onFrame`.
+ * To add a command: define it in @parley/protocol, add its handler type to `TCommandHandlers`
+ * (gateway-options.ts), wire it in `createCoreHandlers`, and route it in frame-dispatch.ts `onFrame`.
  */
 import { randomUUID } from "node:crypto";
 import { isParleyError, markRead, sendMessage } from "@parley/core";
 import type { Db } from "@parley/db";
-import { ErrorCode, type TErrorCode, type TMarkRead, type TSend } from "@parley/protocol";
-import type { TConnectionActor } from "./gateway-options.ts";
+import { ErrorCode, type TErrorCode } from "@parley/protocol";
+import type { TCommandHandlers } from "./gateway-options.ts";
 
-/** What a handler knows about the connection that sent the command. */
-export type TCommandContext = { actor: TConnectionActor; connectionId: string };
-
-/** Fields added to the `ack` of a successful command. */
-export type TAckFields = { clientMsgId?: string; seq?: number; messageId?: string };
-
-/** One handler per command that needs the domain; a missing one answers NOT_IMPLEMENTED. */
-export type TCommandHandlers = {
-  send: (ctx: TCommandContext, command: TSend) => Promise<TAckFields>;
-  markRead: (ctx: TCommandContext, command: TMarkRead) => Promise<TAckFields>;
-};
+// The handler types are part of the gateway's contract (gateway-options.ts); exported here too.
+export type { TAckFields, TCommandContext, TCommandHandlers } from "./gateway-options.ts";
 
 const FORWARDED_CODES = new Set<string>(Object.values(ErrorCode));
 

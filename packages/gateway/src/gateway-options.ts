@@ -1,13 +1,12 @@
 /**
- * The gateway's contract: who a socket belongs to, what `createGateway` takes, and what it
- * returns. Shared by the gateway, its auth and its command handlers (none of them import the
- * running gateway for its types).
+ * The gateway's contract: who a socket belongs to, what `createGateway` takes (the command
+ * handlers' types included), and what it returns. Shared by the gateway, its auth and its command
+ * handlers (none of them import the running gateway or each other for their types).
  */
 import type { IncomingMessage, Server } from "node:http";
 import type { Actor, TRevocationRegistry } from "@parley/core";
-import type { TServerEvent } from "@parley/protocol";
+import type { TMarkRead, TSend, TServerEvent } from "@parley/protocol";
 import type { Logger } from "pino";
-import type { TCommandHandlers } from "./commands.ts";
 import type { TDeliveryOptions } from "./delivery.ts";
 
 /** Who a socket belongs to, as established during the upgrade. */
@@ -16,6 +15,18 @@ export type TConnectionActor = Actor & {
   sessionId?: string;
   /** The personal access token used, when there is one. */
   tokenId?: string;
+};
+
+/** What a handler knows about the connection that sent the command. */
+export type TCommandContext = { actor: TConnectionActor; connectionId: string };
+
+/** Fields added to the `ack` of a successful command. */
+export type TAckFields = { clientMsgId?: string; seq?: number; messageId?: string };
+
+/** One handler per command that needs the domain (commands.ts); a missing one answers NOT_IMPLEMENTED. */
+export type TCommandHandlers = {
+  send: (ctx: TCommandContext, command: TSend) => Promise<TAckFields>;
+  markRead: (ctx: TCommandContext, command: TMarkRead) => Promise<TAckFields>;
 };
 
 /**

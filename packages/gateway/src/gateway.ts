@@ -24,9 +24,13 @@
  * `send`, `markRead`, `sync` (and `hello` with cursors), `watchPresence` and `setPresence` run in
  * the connection's queue, strictly one after another.
  *
+ * Files: connection.ts (the per-socket record), socket-writes.ts (every write, slow-consumer
+ * check), frame-dispatch.ts (validation, rate limits, the command queue); this file owns the
+ * server, upgrades, socket lifetimes, the heartbeat and shutdown.
+ *
  * Extending: domain commands are handled by `TCommandHandlers` (see commands.ts); commands that
- * need the engine go through `TDelivery`. Route the new frame type in `onFrame` and use
- * `enqueue` when it must keep its order relative to the connection's other commands.
+ * need the engine go through `TDelivery`. Route the new frame type in frame-dispatch.ts `onFrame`
+ * and use `enqueue` when it must keep its order relative to the connection's other commands.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
@@ -35,23 +39,17 @@ import type { Duplex } from "node:stream";
 import { isRevokedSince, onCredentialRevoked, processRevocations, revocationMark } from "@parley/core";
 import {
   CloseCode,
-  ErrorCode,
   encodeServerEvent,
   goingAwayReason,
   MAX_FRAME_BYTES,
   MAX_RECONNECT_WINDOW_MS,
   PROTOCOL_VERSION,
-  parseClientFrame,
-  type TClientCommand,
-  type TErrorCode,
-  type TFieldIssue,
-  type TServerEvent,
 } from "@parley/protocol";
 import { WebSocket, WebSocketServer } from "ws";
-import { type TBucket, takeToken } from "./bucket.ts";
-import { WriteCoalescer } from "./coalesce.ts";
-import { type TAckFields, type TCommandContext, toErrorFrame } from "./commands.ts";
+import type { TBucket } from "./bucket.ts";
+import type { TConnection } from "./connection.ts";
 import { createDelivery, type TDelivery, type TDeliveryLink } from "./delivery.ts";
+import { createFrameDispatch } from "./frame-dispatch.ts";
 import {
   DEFAULT_LISTEN_BACKLOG,
   type TConnectionActor,
@@ -59,8 +57,9 @@ import {
   type TGatewayOptions,
 } from "./gateway-options.ts";
 import { destroyOnError, rejectUpgrade, sendJson } from "./http-replies.ts";
-import { frameText, Push } from "./push.ts";
+import { Push } from "./push.ts";
 import { closeRevokedSockets } from "./revoked-sockets.ts";
+import { createSocketWrites } from "./socket-writes.ts";
 import { TimerWheel } from "./wheel.ts";
 
 export {
@@ -70,48 +69,8 @@ export {
   type TGatewayOptions,
 } from "./gateway-options.ts";
 
-/** One socket and what the gateway knows about it. */
-type TConnection = TBucket & {
-  id: string;
-  ws: WebSocket;
-  /** The upgraded TCP socket under `ws`: pushes are written to it directly (see push.ts). */
-  socket: Duplex;
-  /** Its slot on the heartbeat wheel. */
-  slot: number;
-  actor: TConnectionActor;
-  /** Set by any frame or pong; cleared by each sweep. A sweep that finds it clear closes the socket. */
-  isAlive: boolean;
-  /** When the gateway started closing it; the sweep terminates sockets that take too long. */
-  closingSince: number | null;
-  /** Timestamps of recent malformed frames (abuse limit); null until the first one. */
-  badFrames: number[] | null;
-  /** Commands run one after another per connection, so a user's sends keep their order. */
-  queue: Promise<void>;
-  /** Commands queued or running; bounded so a slow database cannot make the queue grow forever. */
-  pending: number;
-  /** Resolves once delivery has registered the socket (welcome is sent then). */
-  ready: Promise<void>;
-  /** The socket as delivery sees it. */
-  link: TDeliveryLink;
-  /** Commands refused in a row for exceeding the rate. */
-  refusedInARow: number;
-  /** Queued commands that have not started yet (answered with TOO_MANY_REQUESTS on a 4429); null until the first. */
-  waiting: Set<TQueuedCommand> | null;
-  /** Set once the connection was found abusing the command rate: it only finishes and closes. */
-  isRateLimited: boolean;
-};
-
-/** A command waiting in a connection's queue. */
-type TQueuedCommand = { id: string | undefined; isCancelled: boolean };
-
-/** Commands one connection may have queued or running at once. */
-const MAX_PENDING_COMMANDS = 100;
-
 /** The standard close code `ws` uses for a message over its maxPayload ("Message Too Big"). */
 const WS_MESSAGE_TOO_BIG = 1009;
-
-/** How long a 4429 close waits for the command already running, so its real answer goes out first. */
-const RATE_LIMIT_CLOSE_GRACE_MS = 2_000;
 
 const DEFAULTS = {
   heartbeatMs: 25_000,
@@ -146,6 +105,22 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   const connections = new Set<TConnection>();
   const byUser = new Map<string, Set<TConnection>>();
   let isClosing = false;
+
+  const writes = createSocketWrites({ maxBufferedBytes, log });
+  const { closeConnection, sendPush, sendReplay, send } = writes;
+  const onFrame = createFrameDispatch({
+    log,
+    writes,
+    delivery,
+    handlers,
+    maxFrameBytes,
+    badFrameLimit,
+    badFrameWindowMs,
+    commandRate,
+    sendRate,
+    sendBudgets,
+    reconnectWindowMs,
+  });
 
   /**
    * The heartbeat on a timer wheel: each socket is visited once per `heartbeatMs` (pinged, or
@@ -210,351 +185,6 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   /** The reconnect window for this gateway's crowd as it is now (see reconnectMsPerClient). */
   function reconnectWindowMs(): number {
     return Math.min(MAX_RECONNECT_WINDOW_MS, Math.round(connections.size * reconnectMsPerClient));
-  }
-
-  /** Closes with a code and marks the connection so the sweep terminates it if the peer never answers. */
-  function closeConnection(conn: TConnection, code: number, reason: string): void {
-    if (conn.closingSince !== null) return;
-    conn.closingSince = Date.now();
-    log.debug({ connectionId: conn.id, userId: conn.actor.userId, code, reason }, "closing socket");
-    conn.ws.close(code, reason);
-  }
-
-  /** The one place frames leave the gateway: refuses to grow the buffer of a slow consumer. */
-  // Every frame written in one event-loop turn leaves a socket in one system call (coalesce.ts).
-  const coalescer = new WriteCoalescer();
-
-  function sendRaw(conn: TConnection, data: string): boolean {
-    if (conn.ws.readyState !== WebSocket.OPEN || conn.closingSince !== null) return false;
-    if (conn.ws.bufferedAmount > maxBufferedBytes) {
-      log.warn({ connectionId: conn.id, buffered: conn.ws.bufferedAmount }, "slow consumer: closing");
-      closeConnection(conn, CloseCode.SlowConsumer, "slow consumer");
-      return false;
-    }
-    // Framed here and written in one piece (see push.ts): cheaper than ws.send's header + text pair.
-    if (conn.ws.extensions === "") coalescer.write(conn.socket, frameText(data));
-    else conn.ws.send(data);
-    return true;
-  }
-
-  /**
-   * Sends one frame of a replay; when the socket's buffer is high, waits until it is flushed. The
-   * TCP socket is corked until the current burst of microtasks is over, so a backlog of thousands
-   * of frames leaves in a few large writes instead of one system call per frame (`_socket` is
-   * ws's own field for it; without it frames simply go one by one).
-   */
-  function sendReplay(conn: TConnection, data: string): Promise<boolean> {
-    if (conn.ws.readyState !== WebSocket.OPEN || conn.closingSince !== null) return Promise.resolve(false);
-    const tcp = (conn.ws as unknown as { _socket?: Duplex })._socket;
-    if (tcp && tcp.writableCorked === 0) {
-      tcp.cork();
-      process.nextTick(() => tcp.uncork());
-    }
-    if (conn.ws.bufferedAmount < maxBufferedBytes / 4) return Promise.resolve(sendRaw(conn, data));
-    return new Promise((resolve) => conn.ws.send(data, (err) => resolve(!err)));
-  }
-
-  /** Writes a push (a frame shared by many sockets): its wire bytes, framed once, go out as they are. */
-  function sendPush(conn: TConnection, push: Push): boolean {
-    if (conn.ws.readyState !== WebSocket.OPEN || conn.closingSince !== null) return false;
-    if (conn.ws.bufferedAmount > maxBufferedBytes) return sendRaw(conn, push.text); // closes it
-    // No extension (the gateway never negotiates permessage-deflate): ws would write the same bytes.
-    if (conn.ws.extensions === "") coalescer.write(conn.socket, push.wire);
-    else conn.ws.send(push.text);
-    return true;
-  }
-
-  function send(conn: TConnection, event: TServerEvent): boolean {
-    return sendRaw(conn, encodeServerEvent(event));
-  }
-
-  function sendError(
-    conn: TConnection,
-    code: TErrorCode,
-    message: string,
-    id?: string,
-    issues?: TFieldIssue[],
-  ): void {
-    send(conn, {
-      type: "error",
-      code,
-      message,
-      ...(id !== undefined ? { id } : {}),
-      ...(issues ? { issues } : {}),
-    });
-  }
-
-  /** TOO_MANY_REQUESTS for a command, saying when a token is back (`retryAfterMs`). */
-  function sendTooManyRequests(
-    conn: TConnection,
-    message: string,
-    id: string | undefined,
-    waitSec: number,
-  ): void {
-    send(conn, {
-      type: "error",
-      code: ErrorCode.TooManyRequests,
-      message,
-      ...(id !== undefined ? { id } : {}),
-      retryAfterMs: Math.max(0, Math.ceil(waitSec * 1000)),
-    });
-  }
-
-  function onBadFrame(
-    conn: TConnection,
-    code: TErrorCode,
-    message: string,
-    id?: string,
-    issues?: TFieldIssue[],
-  ) {
-    const now = Date.now();
-    const recent = (conn.badFrames ?? []).filter((t) => now - t < badFrameWindowMs);
-    recent.push(now);
-    conn.badFrames = recent;
-    sendError(conn, code, message, id, issues);
-    if (recent.length > badFrameLimit) {
-      closeConnection(conn, CloseCode.BadFrames, "too many malformed frames");
-    }
-  }
-
-  /** Takes a token for one command; false (and maybe a 4429 close) when over the rate. */
-  function takeCommandToken(conn: TConnection, id: string | undefined): boolean {
-    const waitSec = takeToken(conn, commandRate, Date.now());
-    if (waitSec === 0) {
-      conn.refusedInARow = 0;
-      return true;
-    }
-    conn.refusedInARow += 1;
-    if (conn.refusedInARow > commandRate.burst) {
-      closeForRate(conn, id);
-    } else {
-      sendTooManyRequests(
-        conn,
-        `Slow down: at most ${commandRate.perSecond} commands per second`,
-        id,
-        waitSec,
-      );
-    }
-    return false;
-  }
-
-  /**
-   * Closes an abuser with 4429, but first answers this command and every queued one that has not
-   * started with TOO_MANY_REQUESTS (so the client knows none of them ran), and lets the one
-   * already running finish and answer (bounded by RATE_LIMIT_CLOSE_GRACE_MS).
-   */
-  function closeForRate(conn: TConnection, id: string | undefined): void {
-    conn.isRateLimited = true;
-    const message = `Closing: commands kept coming faster than ${commandRate.perSecond} per second; reconnect later and resend`;
-    if (id !== undefined) sendError(conn, ErrorCode.TooManyRequests, message, id);
-    for (const queued of conn.waiting ?? []) {
-      queued.isCancelled = true;
-      if (queued.id !== undefined) sendError(conn, ErrorCode.TooManyRequests, message, queued.id);
-    }
-    conn.waiting?.clear();
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, RATE_LIMIT_CLOSE_GRACE_MS);
-    });
-    void Promise.race([conn.queue, grace]).then(() => {
-      clearTimeout(timer);
-      closeConnection(conn, CloseCode.RateLimited, "rate limited");
-    });
-  }
-
-  /**
-   * Runs a command after the connection's earlier ones (a user's sends keep their order). Errors
-   * become an `error` frame with the command's id; unexpected ones are logged.
-   */
-  function enqueue(
-    conn: TConnection,
-    id: string | undefined,
-    label: string,
-    task: () => Promise<void>,
-  ): void {
-    if (conn.pending >= MAX_PENDING_COMMANDS) {
-      sendError(conn, ErrorCode.TooManyRequests, "Too many commands in flight; wait for acks", id);
-      return;
-    }
-    conn.pending += 1;
-    const queued: TQueuedCommand = { id, isCancelled: false };
-    conn.waiting ??= new Set();
-    conn.waiting.add(queued);
-    conn.queue = conn.queue.then(async () => {
-      conn.waiting?.delete(queued);
-      try {
-        // Cancelled: already answered (4429). Closing: not acked, so the client resends it (same
-        // clientMsgId) after reconnecting.
-        if (queued.isCancelled || conn.closingSince !== null) return;
-        await task();
-      } catch (err) {
-        const frame = toErrorFrame(err);
-        if (frame.code === ErrorCode.Internal) {
-          log.error(
-            { err, requestId: frame.requestId, connectionId: conn.id, command: label },
-            "command failed",
-          );
-        }
-        sendError(conn, frame.code, frame.message, id);
-      } finally {
-        conn.pending -= 1;
-      }
-    });
-  }
-
-  function notImplemented(conn: TConnection, type: string, id?: string): void {
-    sendError(conn, ErrorCode.NotImplemented, `"${type}" is not implemented yet`, id);
-  }
-
-  function runCommand(
-    conn: TConnection,
-    command: Extract<TClientCommand, { type: "send" | "markRead" }>,
-  ): void {
-    enqueue(conn, command.id, command.type, async () => {
-      const ctx: TCommandContext = { actor: conn.actor, connectionId: conn.id };
-      let result: TAckFields;
-      if (command.type === "send") {
-        if (!handlers.send) {
-          notImplemented(conn, command.type, command.id);
-          return;
-        }
-        result = await handlers.send(ctx, command);
-      } else {
-        if (!handlers.markRead) {
-          notImplemented(conn, command.type, command.id);
-          return;
-        }
-        result = await handlers.markRead(ctx, command);
-      }
-      send(conn, { type: "ack", id: command.id, ...result });
-    });
-  }
-
-  /** Replays from the log (`sync`, or `hello` with cursors when `id` is absent). */
-  function runSync(
-    conn: TConnection,
-    input: { cursors?: Record<string, number>; userCursor?: number },
-    id?: string,
-  ): void {
-    if (!delivery) {
-      sendError(
-        conn,
-        ErrorCode.NotImplemented,
-        "Resuming from cursors is not available here: refetch history",
-        id,
-      );
-      return;
-    }
-    const d = delivery;
-    enqueue(conn, id, "sync", () => d.sync(conn.link, input, id));
-  }
-
-  function onFrame(conn: TConnection, data: Buffer, isBinary: boolean): void {
-    conn.isAlive = true;
-    if (conn.closingSince !== null || conn.isRateLimited) return;
-    if (data.byteLength > maxFrameBytes) {
-      closeConnection(conn, CloseCode.FrameTooLarge, `frame larger than ${maxFrameBytes} bytes`);
-      return;
-    }
-    if (isBinary) {
-      onBadFrame(conn, ErrorCode.BadFrame, "Binary frames are not supported: send JSON as text frames");
-      return;
-    }
-    const parsed = parseClientFrame(data, maxFrameBytes);
-    if (!parsed.ok) {
-      onBadFrame(conn, parsed.error.code, parsed.error.message, parsed.id, parsed.error.issues);
-      return;
-    }
-    const command = parsed.command;
-    if (!takeCommandToken(conn, "id" in command ? command.id : undefined)) return;
-    switch (command.type) {
-      case "ping":
-        send(conn, {
-          type: "pong",
-          ...(command.id === undefined ? {} : { id: command.id }),
-          reconnectWindowMs: reconnectWindowMs(),
-        });
-        return;
-      case "hello":
-        if (command.protocolVersion !== PROTOCOL_VERSION) {
-          sendError(
-            conn,
-            ErrorCode.UnsupportedVersion,
-            `This server speaks protocol ${PROTOCOL_VERSION}, not ${command.protocolVersion}`,
-          );
-          closeConnection(conn, CloseCode.UnsupportedVersion, "unsupported protocol version");
-          return;
-        }
-        if (Object.keys(command.cursors ?? {}).length > 0 || command.userCursor !== undefined) {
-          runSync(conn, {
-            ...(command.cursors ? { cursors: command.cursors } : {}),
-            ...(command.userCursor !== undefined ? { userCursor: command.userCursor } : {}),
-          });
-        }
-        return;
-      case "sync":
-        runSync(
-          conn,
-          {
-            ...(command.cursors ? { cursors: command.cursors } : {}),
-            ...(command.userCursor !== undefined ? { userCursor: command.userCursor } : {}),
-          },
-          command.id,
-        );
-        return;
-      case "typing": {
-        // Ephemeral and never answered, except NOT_FOUND (unreadable) or FORBIDDEN (public, not joined)
-        // for non-members; not queued behind sends.
-        if (!delivery) return;
-        const d = delivery;
-        conn.ready
-          .then(() => d.typing(conn.link, command.conversationId))
-          .catch((err: unknown) => {
-            const frame = toErrorFrame(err);
-            if (frame.code === ErrorCode.Internal)
-              log.error({ err, requestId: frame.requestId, connectionId: conn.id }, "typing failed");
-            sendError(conn, frame.code, frame.message);
-          });
-        return;
-      }
-      case "watchPresence":
-      case "setPresence": {
-        if (!delivery) {
-          notImplemented(conn, command.type, command.id);
-          return;
-        }
-        const d = delivery;
-        enqueue(conn, command.id, command.type, async () => {
-          if (command.type === "watchPresence") await d.watchPresence(conn.link, command.userIds);
-          else await d.setPresence(conn.link, command.status, command.statusText);
-          send(conn, { type: "ack", id: command.id });
-        });
-        return;
-      }
-      case "send": {
-        const now = Date.now();
-        let budget = sendBudgets.get(conn.actor.userId);
-        if (!budget) {
-          budget = { tokens: sendRate.burst, tokensAt: now };
-          sendBudgets.set(conn.actor.userId, budget);
-        }
-        const waitSec = takeToken(budget, sendRate, now);
-        if (waitSec > 0) {
-          sendTooManyRequests(
-            conn,
-            `Slow down: at most ${sendRate.perSecond} messages per second per user`,
-            command.id,
-            waitSec,
-          );
-          return;
-        }
-        runCommand(conn, command);
-        return;
-      }
-      case "markRead":
-        runCommand(conn, command);
-        return;
-    }
   }
 
   // Socket listeners and the delivery link are shared functions and prototype methods reaching the

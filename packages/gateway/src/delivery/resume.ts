@@ -1,0 +1,108 @@
+/**
+ * Resume (delivery.ts header, "Resume"): a replay from the log, with the socket's live frames held
+ * meanwhile and flushed afterwards, and a short floor after it that drops live events the replay
+ * already carried. `deliver` is the one way a push reaches a socket, so it applies both.
+ */
+import {
+  encodeConversationEvent,
+  encodeUserEvent,
+  loadSyncMetas,
+  type SyncMeta,
+  type SyncMetaRequest,
+  syncSince,
+} from "@parley/core";
+import { encodeServerEvent } from "@parley/protocol";
+import { createBatchLoader } from "../batch.ts";
+import type { Push } from "../push.ts";
+import type { LinkState, TDelivery, TDeliveryContext } from "./types.ts";
+
+/** Live frames held for one socket during a replay before it is told to resync instead (4001). */
+const MAX_HELD_FRAMES = 10_000;
+/** How long after a replay live events at or below its seqs are dropped as already sent. */
+const REPLAY_FLOOR_MS = 10_000;
+
+/** Sends a push to one socket: held during its replay, dropped when a replay just carried it. */
+export function deliver(state: LinkState, push: Push): void {
+  if (state.held) {
+    if (state.held.length >= MAX_HELD_FRAMES) state.isOverflowed = true;
+    else state.held.push(push);
+    return;
+  }
+  const floors = state.floors;
+  const header = push.header;
+  if (floors && header) {
+    if (Date.now() > floors.until) {
+      state.floors = null;
+    } else if (header.type === "event") {
+      if (header.seq <= (floors.conversations.get(header.conversationId) ?? -1)) return;
+    } else if (header.seq <= (floors.userSeq ?? -1)) {
+      return;
+    }
+  }
+  state.link.sendFrame(push);
+}
+
+/** Delivery's `sync`: replays what changed since the cursors, then `synced`. */
+export function createResume(ctx: TDeliveryContext): TDelivery["sync"] {
+  const { db } = ctx;
+  // Every hello's sync starts with the same lookup: concurrent ones share one statement.
+  const loadSyncMeta = createBatchLoader<SyncMetaRequest, SyncMeta>(async (requests) => {
+    const metas = await loadSyncMetas(db, requests);
+    return new Map(requests.map((request, i) => [request, metas[i]!]));
+  });
+
+  return async function sync(link, input, id) {
+    const state = ctx.stateOf(link);
+    state.held = [];
+    state.isOverflowed = false;
+    const floors = state.floors ?? { conversations: new Map<string, number>(), userSeq: null, until: 0 };
+    try {
+      // encode: Postgres builds the event frames (the stored payload spliced in, not re-encoded).
+      const result = await syncSince(
+        db,
+        link.actor,
+        { cursors: input.cursors ?? {}, userCursor: input.userCursor },
+        {
+          encode: true,
+          loadMeta: async (request) =>
+            (await loadSyncMeta(request)) ?? { userLastSeq: 0, conversations: new Map() },
+        },
+      );
+      for (const conversation of result.conversations) {
+        if (conversation.status === "ok" || conversation.status === "more") {
+          const floor = floors.conversations.get(conversation.conversationId) ?? 0;
+          floors.conversations.set(conversation.conversationId, Math.max(floor, conversation.lastSeq));
+        }
+        for (const frame of conversation.frames ?? conversation.events.map(encodeConversationEvent)) {
+          if (!(await link.sendReplay(frame))) return;
+        }
+      }
+      for (const event of result.userEvents) {
+        if (!(await link.sendReplay(encodeUserEvent(event)))) return;
+      }
+      if (input.userCursor !== undefined) floors.userSeq = Math.max(floors.userSeq ?? 0, result.userSeq);
+      await link.sendReplay(
+        encodeServerEvent({
+          type: "synced",
+          ...(id !== undefined ? { id } : {}),
+          conversations: result.conversations.map((c) => ({
+            conversationId: c.conversationId,
+            lastSeq: c.lastSeq,
+            status: c.status,
+          })),
+          // Unknown and unreadable conversations: one list, never one entry each.
+          ...(result.notFound.length > 0 ? { notFound: result.notFound } : {}),
+          userSeq: result.userSeq,
+          userStatus: result.userStatus,
+        }),
+      );
+    } finally {
+      const held = state.held ?? [];
+      state.held = null;
+      floors.until = Date.now() + REPLAY_FLOOR_MS;
+      state.floors = floors;
+      if (state.isOverflowed) link.close(4001, "too many events during resume: resync");
+      else for (const push of held) deliver(state, push);
+    }
+  };
+}
