@@ -48,6 +48,7 @@ import {
   type BusMessage,
   DEFAULT_LARGE_CHANNEL_THRESHOLD,
   ParleyError,
+  type PresenceEntry,
   type TConnectState,
 } from "@parley/core";
 import { EventKind } from "@parley/protocol";
@@ -168,14 +169,20 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       const turn = Math.floor(refreshTicks / refreshSlots);
       refreshTicks += 1;
       if (ctx.isStopped || bucket.size === 0) return;
+      // One batch each for the bucket's routes and presence entries (one pipeline on Redis).
       const userIds = new Set<string>();
-      const work: Promise<unknown>[] = [];
+      const entries: PresenceEntry[] = [];
       for (const state of bucket) {
         userIds.add(state.user.userId);
-        work.push(engine.setPresence(state.user.userId, state.link.id, state.presence, ttlMs));
+        entries.push({ userId: state.user.userId, connectionId: state.link.id, presence: state.presence });
       }
-      work.push(engine.refreshRoutes(gatewayId, [...userIds], ttlMs));
-      track("route and presence refresh", Promise.all(work));
+      track(
+        "route and presence refresh",
+        Promise.all([
+          engine.refreshPresence(entries, ttlMs),
+          engine.refreshRoutes(gatewayId, [...userIds], ttlMs),
+        ]),
+      );
       if (turn % LARGE_SWEEP_EVERY === LARGE_SWEEP_EVERY - 1) {
         const small = new Set<string>();
         for (const state of bucket) {
