@@ -57,11 +57,12 @@ function lexeme(word: string, isPrefix: boolean): string {
 function compile(parsed: ParsedSearch, actorId: string, input: TSearchMessages, params: unknown[]) {
   const p = (value: unknown) => param(params, value);
   const me = p(actorId);
-  const where = [
-    `m."deletedAt" IS NULL`,
+  // Conversations: the readable ones (public, or a member now), narrowed by in:/conversationId.
+  const conversations = [
     `(c.kind = 'public_channel' OR EXISTS (
       SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = c.id AND mm."userId" = ${me}::uuid))`,
   ];
+  const where = [`m."deletedAt" IS NULL`];
   // Each word: an English stem prefix or the word as written (prefix); all words must match.
   const parts: string[] = [];
   for (const word of parsed.words) {
@@ -80,7 +81,7 @@ function compile(parsed: ParsedSearch, actorId: string, input: TSearchMessages, 
   // Only exclusions: `@@ !!x` keeps what lacks x (no index to help; filters narrow it).
   if (tsquery) where.push(`s.tsv @@ q.q`);
 
-  if (input.conversationId) where.push(`m."conversationId" = ${p(input.conversationId)}::uuid`);
+  if (input.conversationId) conversations.push(`c.id = ${p(input.conversationId)}::uuid`);
   if (input.threadRootId) {
     const root = p(input.threadRootId);
     where.push(`(m.id = ${root}::uuid OR m."threadRootId" = ${root}::uuid)`);
@@ -90,12 +91,13 @@ function compile(parsed: ParsedSearch, actorId: string, input: TSearchMessages, 
     return `SELECT id FROM "User" WHERE lower(name) = ${v} OR email = ${v} OR split_part(email, '@', 1) = ${v}`;
   };
   if (parsed.inChannels.length > 0) {
-    where.push(
-      `c.kind IN ('public_channel', 'private_channel') AND lower(c.name) = ANY(${p(parsed.inChannels.map((n) => n.toLowerCase()))}::text[])`,
+    const names = p(parsed.inChannels.map((n) => n.toLowerCase()));
+    conversations.push(
+      `c.kind IN ('public_channel', 'private_channel') AND lower(c.name) = ANY(${names}::text[])`,
     );
   }
   for (const person of parsed.inPeople) {
-    where.push(`c.kind IN ('dm', 'group_dm') AND EXISTS (
+    conversations.push(`c.kind IN ('dm', 'group_dm') AND EXISTS (
       SELECT 1 FROM "Membership" pm WHERE pm."conversationId" = c.id AND pm."userId" IN (${userMatch(person)}))`);
   }
   if (parsed.from.length > 0) {
@@ -117,7 +119,7 @@ function compile(parsed: ParsedSearch, actorId: string, input: TSearchMessages, 
   if (parsed.mentionsMe) where.push(`(${me}::uuid = ANY(m."mentionedUserIds") OR m."mentionsAll")`);
   if (parsed.after) where.push(`m."createdAt" >= ${p(parsed.after)}::timestamp(3)`);
   if (parsed.before) where.push(`m."createdAt" < ${p(parsed.before)}::timestamp(3)`);
-  return { where, tsquery };
+  return { conversations, where, tsquery };
 }
 
 /** Searches the messages `actor` can read; see the header and query.ts for the language. */
@@ -125,31 +127,52 @@ export async function searchMessages(db: Db, actor: Actor, rawInput: TSearchMess
   const input = ZSearchMessages.parse(rawInput);
   const parsed = parseSearchQuery(input.query);
   const params: unknown[] = [];
-  const { where, tsquery } = compile(parsed, actor.userId, input, params);
+  const { conversations, where, tsquery } = compile(parsed, actor.userId, input, params);
   const limit = input.limit ?? 20;
   const sort = input.sort ?? (hasText(parsed) ? "relevance" : "date");
   const offset = input.cursor === undefined ? 0 : Number(input.cursor);
   if (!Number.isInteger(offset) || offset < 0 || offset > 10_000) {
     throw new ParleyError("BAD_REQUEST", "Invalid cursor: pass the nextCursor of the previous page");
   }
-  const order =
-    sort === "relevance" && tsquery
-      ? `ts_rank(s.tsv, q.q) DESC, m."createdAt" DESC, m.id DESC`
-      : `m."createdAt" DESC, m.id DESC`;
-  const options = `StartSel=${SNIPPET_START}, StopSel=${SNIPPET_END}, MaxWords=35, MinWords=15`;
+  const byRank = sort === "relevance" && tsquery !== null;
+  const options = tsquery
+    ? param(params, `StartSel=${SNIPPET_START}, StopSel=${SNIPPET_END}, MaxWords=35, MinWords=15`)
+    : "";
+  // Phase 1 finds the page's message ids: the readable conversations first (a small set, so the
+  // permission rule costs one probe per conversation, not one per message), then the index (or,
+  // with filters only, Message itself: no need to wait for the indexer). Phase 2 decorates the
+  // page's rows only (names, snippet).
+  const found = tsquery
+    ? `SELECT s."messageId" AS id, m."createdAt", ${byRank ? "ts_rank(s.tsv, q.q)" : "0::real"} AS rank
+       FROM "MessageSearch" s JOIN "Message" m ON m.id = s."messageId"
+       WHERE s."conversationId" IN (SELECT id FROM readable) AND ${where.join(" AND ")}`
+    : `SELECT m.id, m."createdAt", 0::real AS rank
+       FROM "Message" m
+       WHERE m."conversationId" IN (SELECT id FROM readable) AND ${where.join(" AND ")}`;
   const sql = `
+    WITH q AS MATERIALIZED (SELECT ${tsquery ?? "NULL::tsquery"} AS q),
+    readable AS MATERIALIZED (
+      SELECT c.id FROM "Conversation" c WHERE ${conversations.join(" AND ")}
+    ),
+    page AS MATERIALIZED (
+      SELECT f.* FROM (${found.replaceAll("q.q", "(SELECT q FROM q)")}) f
+      ORDER BY ${byRank ? "f.rank DESC, " : ""}f."createdAt" DESC, f.id DESC
+      LIMIT ${limit + 1} OFFSET ${offset}
+    )
     SELECT m.id AS "messageId", m."conversationId", c.kind::text AS "conversationKind",
       c.name AS "conversationName", m.seq, m."senderId", u.name AS "senderName", m."threadRootId",
       m."createdAt",
-      ${tsquery ? `ts_headline('english', s.text, q.q, ${param(params, options)})` : `left(s.text, 200)`} AS snippet
-    FROM "MessageSearch" s
-    CROSS JOIN (SELECT ${tsquery ?? "NULL::tsquery"} AS q) q
-    JOIN "Message" m ON m.id = s."messageId"
+      ${
+        tsquery
+          ? `ts_headline('english', COALESCE(s.text, m.body), (SELECT q FROM q), ${options})`
+          : `left(COALESCE(s.text, m.body), 200)`
+      } AS snippet
+    FROM page
+    JOIN "Message" m ON m.id = page.id
     JOIN "Conversation" c ON c.id = m."conversationId"
     JOIN "User" u ON u.id = m."senderId"
-    WHERE ${where.join("\n      AND ")}
-    ORDER BY ${order}
-    LIMIT ${limit + 1} OFFSET ${offset}`;
+    LEFT JOIN "MessageSearch" s ON s."messageId" = m.id
+    ORDER BY ${byRank ? "page.rank DESC, " : ""}page."createdAt" DESC, page.id DESC`;
   const rows = await db.$queryRawUnsafe<SearchHit[]>(sql, ...params);
   const hits = rows.slice(0, limit);
   return { hits, nextCursor: rows.length > limit ? String(offset + limit) : null };
