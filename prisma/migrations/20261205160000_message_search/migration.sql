@@ -2,6 +2,8 @@
 CREATE TABLE "MessageSearch" (
     "messageId" UUID NOT NULL,
     "conversationId" UUID NOT NULL,
+    "senderId" UUID NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL,
     "text" TEXT NOT NULL,
     "tsv" tsvector NOT NULL,
 
@@ -29,3 +31,6 @@ ALTER TABLE "MessageSearch" ADD CONSTRAINT "MessageSearch_messageId_fkey" FOREIG
 ALTER TABLE "SearchCursor" ADD CONSTRAINT "SearchCursor_conversationId_fkey" FOREIGN KEY ("conversationId") REFERENCES "Conversation"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 
+
+-- Searches never scan a pending list: the indexer (off the send path) pays for each insert instead.
+ALTER INDEX "MessageSearch_tsv_idx" SET (fastupdate = off);

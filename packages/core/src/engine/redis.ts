@@ -365,22 +365,8 @@ export class RedisEngine implements Engine {
   // --- presence --------------------------------------------------------------------------------
 
   async setPresence(userId: string, connectionId: string, presence: Presence, ttlMs: number): Promise<void> {
-    this.assertOpen();
-    if (presence.status === "offline") {
-      // Offline is the absence of an entry, never a stored value.
-      await this.clearPresence(userId, connectionId);
-      return;
-    }
-    const now = Date.now();
-    await this.scripts(this.cmd).parleyPresence(
-      this.presenceKey(userId),
-      connectionId,
-      presence.status,
-      presence.statusText,
-      now + ttlMs,
-      now,
-      ttlMs,
-    );
+    // Offline is the absence of an entry, never a stored value (refreshPresence removes it).
+    await this.refreshPresence([{ userId, connectionId, presence }], ttlMs);
   }
 
   async refreshPresence(entries: readonly PresenceEntry[], ttlMs: number): Promise<void> {

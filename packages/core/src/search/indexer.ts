@@ -50,7 +50,7 @@ WITH lock AS MATERIALIZED (
 ), live AS MATERIALIZED (
   -- Mention tokens (<@id>, <!channel>) are not words; file names are, also split at . - _
   -- (Postgres's parser reads "q3-report.pdf" as one host name).
-  SELECT m.id, m."conversationId", m."deletedAt",
+  SELECT m.id, m."conversationId", m."senderId", m."createdAt", m."deletedAt",
     regexp_replace(m.body, '<[@!][^>]*>', ' ', 'g') || COALESCE(' ' || f.names, '') AS text,
     COALESCE(regexp_replace(f.names, '[._-]+', ' ', 'g'), '') AS "nameWords"
   FROM touched t JOIN "Message" m ON m.id = t.id
@@ -61,8 +61,8 @@ WITH lock AS MATERIALIZED (
   DELETE FROM "MessageSearch" s USING live WHERE s."messageId" = live.id AND live."deletedAt" IS NOT NULL
   RETURNING 1
 ), indexed AS (
-  INSERT INTO "MessageSearch" ("messageId", "conversationId", text, tsv)
-  SELECT id, "conversationId", text,
+  INSERT INTO "MessageSearch" ("messageId", "conversationId", "senderId", "createdAt", text, tsv)
+  SELECT id, "conversationId", "senderId", "createdAt", text,
     to_tsvector('english', text || ' ' || "nameWords") || to_tsvector('simple', text || ' ' || "nameWords")
   FROM live WHERE "deletedAt" IS NULL
   ON CONFLICT ("messageId") DO UPDATE SET text = EXCLUDED.text, tsv = EXCLUDED.tsv

@@ -62,7 +62,9 @@ function compile(parsed: ParsedSearch, actorId: string, input: TSearchMessages, 
     `(c.kind = 'public_channel' OR EXISTS (
       SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = c.id AND mm."userId" = ${me}::uuid))`,
   ];
-  const where = [`m."deletedAt" IS NULL`];
+  // On the index row (sender and time are copied there) or, for the rest, on Message.
+  const where: string[] = [];
+  const onMessage: string[] = [];
   // Each word: an English stem prefix or the word as written (prefix); all words must match.
   const parts: string[] = [];
   for (const word of parsed.words) {
@@ -84,7 +86,7 @@ function compile(parsed: ParsedSearch, actorId: string, input: TSearchMessages, 
   if (input.conversationId) conversations.push(`c.id = ${p(input.conversationId)}::uuid`);
   if (input.threadRootId) {
     const root = p(input.threadRootId);
-    where.push(`(m.id = ${root}::uuid OR m."threadRootId" = ${root}::uuid)`);
+    onMessage.push(`(m.id = ${root}::uuid OR m."threadRootId" = ${root}::uuid)`);
   }
   const userMatch = (value: string) => {
     const v = p(value.toLowerCase());
@@ -101,25 +103,25 @@ function compile(parsed: ParsedSearch, actorId: string, input: TSearchMessages, 
       SELECT 1 FROM "Membership" pm WHERE pm."conversationId" = c.id AND pm."userId" IN (${userMatch(person)}))`);
   }
   if (parsed.from.length > 0) {
-    where.push(`(${parsed.from.map((f) => `m."senderId" IN (${userMatch(f)})`).join(" OR ")})`);
+    where.push(`(${parsed.from.map((f) => `s."senderId" IN (${userMatch(f)})`).join(" OR ")})`);
   }
-  if (parsed.fromMe) where.push(`m."senderId" = ${me}::uuid`);
+  if (parsed.fromMe) where.push(`s."senderId" = ${me}::uuid`);
   for (const has of parsed.has) {
-    if (has === "link") where.push(`m.body ~* 'https?://'`);
+    if (has === "link") onMessage.push(`m.body ~* 'https?://'`);
     else {
       const mime =
         has === "image" ? `AND a.mime LIKE 'image/%'` : has === "voice" ? `AND a.mime LIKE 'audio/%'` : "";
-      where.push(
+      onMessage.push(
         `EXISTS (SELECT 1 FROM "Attachment" a WHERE a."messageId" = m.id AND a.status = 'ready' ${mime})`,
       );
     }
   }
-  if (parsed.isThread) where.push(`(m."threadRootId" IS NOT NULL OR m."replyCount" > 0)`);
-  if (parsed.isPinned) where.push(`m."pinnedAt" IS NOT NULL`);
-  if (parsed.mentionsMe) where.push(`(${me}::uuid = ANY(m."mentionedUserIds") OR m."mentionsAll")`);
-  if (parsed.after) where.push(`m."createdAt" >= ${p(parsed.after)}::timestamp(3)`);
-  if (parsed.before) where.push(`m."createdAt" < ${p(parsed.before)}::timestamp(3)`);
-  return { conversations, where, tsquery };
+  if (parsed.isThread) onMessage.push(`(m."threadRootId" IS NOT NULL OR m."replyCount" > 0)`);
+  if (parsed.isPinned) onMessage.push(`m."pinnedAt" IS NOT NULL`);
+  if (parsed.mentionsMe) onMessage.push(`(${me}::uuid = ANY(m."mentionedUserIds") OR m."mentionsAll")`);
+  if (parsed.after) where.push(`s."createdAt" >= ${p(parsed.after)}::timestamp(3)`);
+  if (parsed.before) where.push(`s."createdAt" < ${p(parsed.before)}::timestamp(3)`);
+  return { conversations, where, onMessage, tsquery };
 }
 
 /** Searches the messages `actor` can read; see the header and query.ts for the language. */
@@ -127,7 +129,7 @@ export async function searchMessages(db: Db, actor: Actor, rawInput: TSearchMess
   const input = ZSearchMessages.parse(rawInput);
   const parsed = parseSearchQuery(input.query);
   const params: unknown[] = [];
-  const { conversations, where, tsquery } = compile(parsed, actor.userId, input, params);
+  const { conversations, where, onMessage, tsquery } = compile(parsed, actor.userId, input, params);
   const limit = input.limit ?? 20;
   const sort = input.sort ?? (hasText(parsed) ? "relevance" : "date");
   const offset = input.cursor === undefined ? 0 : Number(input.cursor);
@@ -142,13 +144,19 @@ export async function searchMessages(db: Db, actor: Actor, rawInput: TSearchMess
   // permission rule costs one probe per conversation, not one per message), then the index (or,
   // with filters only, Message itself: no need to wait for the indexer). Phase 2 decorates the
   // page's rows only (names, snippet).
+  // With words: the index rows alone order and filter by sender and time; Message is joined only
+  // for the filters that need it. Filters only: Message itself (its sender and time have the
+  // same names there). A message deleted since the indexer's last round is dropped in phase 2.
+  const needsMessage = onMessage.length > 0;
   const found = tsquery
-    ? `SELECT s."messageId" AS id, m."createdAt", ${byRank ? "ts_rank(s.tsv, q.q)" : "0::real"} AS rank
-       FROM "MessageSearch" s JOIN "Message" m ON m.id = s."messageId"
-       WHERE s."conversationId" IN (SELECT id FROM readable) AND ${where.join(" AND ")}`
+    ? `SELECT s."messageId" AS id, s."createdAt", ${byRank ? "ts_rank(s.tsv, q.q)" : "0::real"} AS rank
+       FROM "MessageSearch" s ${needsMessage ? `JOIN "Message" m ON m.id = s."messageId"` : ""}
+       WHERE s."conversationId" IN (SELECT id FROM readable)
+         AND ${[...where, ...onMessage].join(" AND ")}`
     : `SELECT m.id, m."createdAt", 0::real AS rank
        FROM "Message" m
-       WHERE m."conversationId" IN (SELECT id FROM readable) AND ${where.join(" AND ")}`;
+       WHERE m."conversationId" IN (SELECT id FROM readable) AND m."deletedAt" IS NULL
+         ${[...where, ...onMessage].map((w) => `AND ${w.replaceAll('s."', 'm."')}`).join(" ")}`;
   const sql = `
     WITH q AS MATERIALIZED (SELECT ${tsquery ?? "NULL::tsquery"} AS q),
     readable AS MATERIALIZED (
@@ -161,7 +169,7 @@ export async function searchMessages(db: Db, actor: Actor, rawInput: TSearchMess
     )
     SELECT m.id AS "messageId", m."conversationId", c.kind::text AS "conversationKind",
       c.name AS "conversationName", m.seq, m."senderId", u.name AS "senderName", m."threadRootId",
-      m."createdAt",
+      m."createdAt", (SELECT count(*) FROM page)::int AS "found",
       ${
         tsquery
           ? `ts_headline('english', COALESCE(s.text, m.body), (SELECT q FROM q), ${options})`
@@ -172,10 +180,13 @@ export async function searchMessages(db: Db, actor: Actor, rawInput: TSearchMess
     JOIN "Conversation" c ON c.id = m."conversationId"
     JOIN "User" u ON u.id = m."senderId"
     LEFT JOIN "MessageSearch" s ON s."messageId" = m.id
+    WHERE m."deletedAt" IS NULL
     ORDER BY ${byRank ? "page.rank DESC, " : ""}page."createdAt" DESC, page.id DESC`;
-  const rows = await db.$queryRawUnsafe<SearchHit[]>(sql, ...params);
-  const hits = rows.slice(0, limit);
-  return { hits, nextCursor: rows.length > limit ? String(offset + limit) : null };
+  const rows = await db.$queryRawUnsafe<(SearchHit & { found: number })[]>(sql, ...params);
+  // `found` counts the page before deleted messages were dropped: more may follow even if fewer show.
+  const hits = rows.slice(0, limit).map(({ found: _found, ...hit }) => hit);
+  const isMore = (rows[0]?.found ?? 0) > limit;
+  return { hits, nextCursor: isMore ? String(offset + limit) : null };
 }
 
 function param(params: unknown[], value: unknown): string {
