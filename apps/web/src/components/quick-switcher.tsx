@@ -1,8 +1,9 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useEffect, useId, useMemo, useRef, useState } from "react";
+import { useId, useMemo, useState } from "react";
 import { switcherResults } from "~/lib/conversation-order";
+import { usePicker } from "~/lib/use-picker";
 import type { TConversationSummary } from "~/trpc/types";
 
 function labelOf(c: TConversationSummary): string {
@@ -21,33 +22,19 @@ export function QuickSwitcher({
   const [query, setQuery] = useState("");
   const [active, setActive] = useState(0);
   const listId = useId();
-  const returnFocus = useRef<Element | null>(null);
-  const dialog = useRef<HTMLDivElement>(null);
-  const close = useRef(onClose);
-  close.current = onClose;
   const results = useMemo(() => switcherResults(conversations, query), [conversations, query]);
   const current = results[Math.min(active, results.length - 1)];
-
-  useEffect(() => {
-    returnFocus.current = document.activeElement;
-    // A press outside the dialog (on the backdrop) closes it.
-    const onDown = (e: MouseEvent) => {
-      if (dialog.current && !dialog.current.contains(e.target as Node)) close.current();
-    };
-    document.addEventListener("mousedown", onDown);
-    return () => {
-      document.removeEventListener("mousedown", onDown);
-      if (returnFocus.current instanceof HTMLElement) returnFocus.current.focus();
-    };
-  }, []);
-
-  useEffect(() => {
-    if (current) document.getElementById(`${listId}-${current.id}`)?.scrollIntoView({ block: "nearest" });
-  }, [current, listId]);
+  const picker = usePicker({
+    onClose,
+    activeId: current ? `${listId}-${current.id}` : null,
+    count: results.length,
+    setActive,
+    onPick: () => go(current),
+  });
 
   function go(c: TConversationSummary | undefined) {
     if (!c) return;
-    returnFocus.current = null; // the new page decides where focus goes
+    picker.leave();
     onClose();
     router.push(`/app/c/${c.id}`);
   }
@@ -56,7 +43,7 @@ export function QuickSwitcher({
     <div className="modal-backdrop">
       <div
         className="switcher"
-        ref={dialog}
+        ref={picker.dialog}
         role="dialog"
         aria-modal="true"
         aria-label="Jump to conversation"
@@ -77,21 +64,7 @@ export function QuickSwitcher({
             setQuery(e.target.value);
             setActive(0);
           }}
-          onKeyDown={(e) => {
-            if (e.key === "ArrowDown") {
-              e.preventDefault();
-              setActive((i) => (results.length ? (i + 1) % results.length : 0));
-            } else if (e.key === "ArrowUp") {
-              e.preventDefault();
-              setActive((i) => (results.length ? (i - 1 + results.length) % results.length : 0));
-            } else if (e.key === "Enter") {
-              e.preventDefault();
-              go(current);
-            } else if (e.key === "Escape") {
-              e.preventDefault();
-              onClose();
-            }
-          }}
+          onKeyDown={picker.onKeyDown}
         />
         <div className="switcher-results" id={listId} role="listbox" aria-label="Conversations">
           {results.map((c, i) => {

@@ -2,7 +2,8 @@
 
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { type ReactNode, useEffect, useId, useRef, useState } from "react";
+import { type ReactNode, useEffect, useId, useState } from "react";
+import { usePicker } from "~/lib/use-picker";
 import { useTRPC } from "~/trpc/react";
 import type { RouterOutputs } from "~/trpc/types";
 
@@ -49,11 +50,6 @@ export function SearchDialog({ onClose, initialQuery = "" }: { onClose: () => vo
   const [sort, setSort] = useState<"relevance" | "date">("relevance");
   const [active, setActive] = useState(0);
   const listId = useId();
-  const dialog = useRef<HTMLDivElement>(null);
-  const returnFocus = useRef<Element | null>(null);
-  const close = useRef(onClose);
-  close.current = onClose;
-
   // Search as you type, after a short pause.
   useEffect(() => {
     const timer = setTimeout(() => {
@@ -77,26 +73,18 @@ export function SearchDialog({ onClose, initialQuery = "" }: { onClose: () => vo
   const hits = results.data?.pages.flatMap((p) => p.hits) ?? [];
   const current = hits[Math.min(active, hits.length - 1)];
 
-  useEffect(() => {
-    returnFocus.current = document.activeElement;
-    const onDown = (e: MouseEvent) => {
-      if (dialog.current && !dialog.current.contains(e.target as Node)) close.current();
-    };
-    document.addEventListener("mousedown", onDown);
-    return () => {
-      document.removeEventListener("mousedown", onDown);
-      if (returnFocus.current instanceof HTMLElement) returnFocus.current.focus();
-    };
-  }, []);
-
-  useEffect(() => {
-    if (current)
-      document.getElementById(`${listId}-${current.messageId}`)?.scrollIntoView({ block: "nearest" });
-  }, [current, listId]);
+  const picker = usePicker({
+    onClose,
+    activeId: current ? `${listId}-${current.messageId}` : null,
+    count: hits.length,
+    setActive,
+    // Enter searches at once when the text changed since the last search, else opens the result.
+    onPick: () => (draft.trim() !== query ? setQuery(draft.trim()) : open(current)),
+  });
 
   function open(hit: THit | undefined) {
     if (!hit) return;
-    returnFocus.current = null;
+    picker.leave();
     onClose();
     router.push(hitHref(hit));
   }
@@ -106,7 +94,7 @@ export function SearchDialog({ onClose, initialQuery = "" }: { onClose: () => vo
     <div className="modal-backdrop">
       <div
         className="switcher search"
-        ref={dialog}
+        ref={picker.dialog}
         role="dialog"
         aria-modal="true"
         aria-label="Search messages"
@@ -124,22 +112,7 @@ export function SearchDialog({ onClose, initialQuery = "" }: { onClose: () => vo
           autoFocus
           value={draft}
           onChange={(e) => setDraft(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === "ArrowDown") {
-              e.preventDefault();
-              setActive((i) => (hits.length ? (i + 1) % hits.length : 0));
-            } else if (e.key === "ArrowUp") {
-              e.preventDefault();
-              setActive((i) => (hits.length ? (i - 1 + hits.length) % hits.length : 0));
-            } else if (e.key === "Enter") {
-              e.preventDefault();
-              if (draft.trim() !== query) setQuery(draft.trim());
-              else open(current);
-            } else if (e.key === "Escape") {
-              e.preventDefault();
-              onClose();
-            }
-          }}
+          onKeyDown={picker.onKeyDown}
         />
         <div className="search-sort" role="radiogroup" aria-label="Order">
           {(["relevance", "date"] as const).map((s) => (
