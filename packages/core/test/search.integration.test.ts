@@ -10,7 +10,7 @@ import type { Actor } from "../src/actor.ts";
 import { createChannel, leaveConversation, openDm } from "../src/conversations.ts";
 import { deleteMessage } from "../src/messages/delete.ts";
 import { editMessage } from "../src/messages/edit.ts";
-import { pinMessage } from "../src/messages/pins.ts";
+import { pinMessage, unpinMessage } from "../src/messages/pins.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { indexSearchRound, indexSearchUntilCaughtUp } from "../src/search/indexer.ts";
 import { SNIPPET_END, SNIPPET_START, searchMessages } from "../src/search/search.ts";
@@ -119,6 +119,24 @@ describe("search", () => {
     expect(
       (await find(ada, `alpha ${tag}`, { threadRootId: inOps.id })).map((h) => h.messageId).sort(),
     ).toEqual(sorted(inOps, reply));
+  });
+
+  it("keeps what the filters ask current: a later pin, unpin or reply re-indexes the message", async () => {
+    const { tag, ada, ops } = await world();
+    const root = await say(ada, ops.id, `theta${tag} root`);
+    const ids = async (q: string) => (await find(ada, q)).map((h) => h.messageId);
+    expect(await ids(`theta${tag} is:pinned`)).toEqual([]);
+    expect(await ids(`theta${tag} is:thread`)).toEqual([]);
+    await pinMessage(t.db, ada, { messageId: root.id });
+    expect(await ids(`theta${tag} is:pinned`)).toEqual([root.id]);
+    await unpinMessage(t.db, ada, { messageId: root.id });
+    expect(await ids(`theta${tag} is:pinned`)).toEqual([]);
+    // A reply without the word: the root alone becomes a thread.
+    const reply = await say(ada, ops.id, "a reply", { threadRootId: root.id });
+    expect(await ids(`theta${tag} is:thread`)).toEqual([root.id]);
+    // Its delete makes the root a plain message again.
+    await deleteMessage(t.db, ada, { messageId: reply.id });
+    expect(await ids(`theta${tag} is:thread`)).toEqual([]);
   });
 
   it("filters by permission in the query: private channels, channels left, others' DMs", async () => {

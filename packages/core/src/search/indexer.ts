@@ -7,7 +7,8 @@
  * events, re-read the current state of every message they touched (created, edited, deleted,
  * files attached), upsert live messages' rows, drop deleted ones, and move the cursors — all in
  * one transaction, so a crash anywhere loses nothing and repeats nothing (the next round starts
- * from the cursors that committed with the rows). Rows are rebuilt from the Message table, never
+ * from the cursors that committed with the rows). A row also carries what the filters ask (thread,
+ * pinned, mentions, link, files), re-read when a pin, a reply (its root) or a delete touches it. Rows are rebuilt from the Message table, never
  * from event payloads: an edit's old text and a deleted message are gone from the index.
  */
 import type { Db } from "@parley/db";
@@ -43,29 +44,45 @@ WITH lock AS MATERIALIZED (
     WHERE x."conversationId" = u.id AND x.seq > u.after AND x.seq <= u.upto
   ) e
 ), touched AS MATERIALIZED (
-  SELECT DISTINCT (CASE WHEN kind = '${EventKind.MessageCreated}' THEN payload->'message'->>'id'
-    ELSE payload->>'messageId' END)::uuid AS id
-  FROM ev
-  WHERE kind IN ('${EventKind.MessageCreated}', '${EventKind.MessageEdited}', '${EventKind.MessageDeleted}')
+  -- The messages an event changed, and a reply's root (its reply count, so is:thread, moved).
+  SELECT DISTINCT t.id::uuid AS id FROM ev, LATERAL (VALUES
+    (CASE WHEN kind = '${EventKind.MessageCreated}' THEN payload->'message'->>'id' ELSE payload->>'messageId' END),
+    (CASE WHEN kind = '${EventKind.MessageCreated}' THEN payload->'message'->>'threadRootId'
+      WHEN kind = '${EventKind.MessageDeleted}' THEN payload->>'threadRootId' END)
+  ) AS t(id)
+  WHERE kind IN ('${EventKind.MessageCreated}', '${EventKind.MessageEdited}', '${EventKind.MessageDeleted}',
+    '${EventKind.MessagePinned}', '${EventKind.MessageUnpinned}') AND t.id IS NOT NULL
 ), live AS MATERIALIZED (
   -- Mention tokens (<@id>, <!channel>) are not words; file names are, also split at . - _
   -- (Postgres's parser reads "q3-report.pdf" as one host name).
-  SELECT m.id, m."conversationId", m."senderId", m."createdAt", m."deletedAt",
+  SELECT m.id, m."conversationId", m."senderId", m."createdAt", m."deletedAt", m."threadRootId",
+    (m."threadRootId" IS NOT NULL OR m."replyCount" > 0) AS "isThread", m."pinnedAt" IS NOT NULL AS "isPinned",
+    m."mentionedUserIds", m."mentionsAll", m.body ~* 'https?://' AS "hasLink",
+    COALESCE(f.n > 0, false) AS "hasFile", COALESCE(f.images > 0, false) AS "hasImage",
+    COALESCE(f.voices > 0, false) AS "hasVoice",
     regexp_replace(m.body, '<[@!][^>]*>', ' ', 'g') || COALESCE(' ' || f.names, '') AS text,
     COALESCE(regexp_replace(f.names, '[._-]+', ' ', 'g'), '') AS "nameWords"
   FROM touched t JOIN "Message" m ON m.id = t.id
   LEFT JOIN LATERAL (
-    SELECT string_agg(a.name, ' ') AS names FROM "Attachment" a WHERE a."messageId" = m.id AND a.status = 'ready'
+    SELECT string_agg(a.name, ' ') AS names, count(*) AS n, count(*) FILTER (WHERE a.mime LIKE 'image/%') AS images,
+      count(*) FILTER (WHERE a.mime LIKE 'audio/%') AS voices
+    FROM "Attachment" a WHERE a."messageId" = m.id AND a.status = 'ready'
   ) f ON true
 ), removed AS (
   DELETE FROM "MessageSearch" s USING live WHERE s."messageId" = live.id AND live."deletedAt" IS NOT NULL
   RETURNING 1
 ), indexed AS (
-  INSERT INTO "MessageSearch" ("messageId", "conversationId", "senderId", "createdAt", text, tsv)
-  SELECT id, "conversationId", "senderId", "createdAt", text,
+  INSERT INTO "MessageSearch" ("messageId", "conversationId", "senderId", "createdAt", "threadRootId", "isThread",
+    "isPinned", "mentionedUserIds", "mentionsAll", "hasLink", "hasFile", "hasImage", "hasVoice", text, tsv)
+  SELECT id, "conversationId", "senderId", "createdAt", "threadRootId", "isThread", "isPinned", "mentionedUserIds",
+    "mentionsAll", "hasLink", "hasFile", "hasImage", "hasVoice", text,
     to_tsvector('english', text || ' ' || "nameWords") || to_tsvector('simple', text || ' ' || "nameWords")
   FROM live WHERE "deletedAt" IS NULL
-  ON CONFLICT ("messageId") DO UPDATE SET text = EXCLUDED.text, tsv = EXCLUDED.tsv
+  ON CONFLICT ("messageId") DO UPDATE SET text = EXCLUDED.text, tsv = EXCLUDED.tsv,
+    "threadRootId" = EXCLUDED."threadRootId", "isThread" = EXCLUDED."isThread", "isPinned" = EXCLUDED."isPinned",
+    "mentionedUserIds" = EXCLUDED."mentionedUserIds", "mentionsAll" = EXCLUDED."mentionsAll",
+    "hasLink" = EXCLUDED."hasLink", "hasFile" = EXCLUDED."hasFile", "hasImage" = EXCLUDED."hasImage",
+    "hasVoice" = EXCLUDED."hasVoice"
   RETURNING 1
 ), moved AS (
   INSERT INTO "SearchCursor" ("conversationId", seq) SELECT id, upto FROM upto

@@ -62,7 +62,6 @@ function compile(parsed: ParsedSearch, actorId: string, input: TSearchMessages, 
     `(c.kind = 'public_channel' OR EXISTS (
       SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = c.id AND mm."userId" = ${me}::uuid))`,
   ];
-  // On the index row (sender and time are copied there) or, for the rest, on Message.
   const where: string[] = [];
   const onMessage: string[] = [];
   // Each word: an English stem prefix or the word as written (prefix); all words must match.
@@ -86,6 +85,7 @@ function compile(parsed: ParsedSearch, actorId: string, input: TSearchMessages, 
   if (input.conversationId) conversations.push(`c.id = ${p(input.conversationId)}::uuid`);
   if (input.threadRootId) {
     const root = p(input.threadRootId);
+    where.push(`(s."messageId" = ${root}::uuid OR s."threadRootId" = ${root}::uuid)`);
     onMessage.push(`(m.id = ${root}::uuid OR m."threadRootId" = ${root}::uuid)`);
   }
   const userMatch = (value: string) => {
@@ -102,25 +102,46 @@ function compile(parsed: ParsedSearch, actorId: string, input: TSearchMessages, 
     conversations.push(`c.kind IN ('dm', 'group_dm') AND EXISTS (
       SELECT 1 FROM "Membership" pm WHERE pm."conversationId" = c.id AND pm."userId" IN (${userMatch(person)}))`);
   }
+  // Each filter on the index row (`where`, with words) and on Message (`onMessage`, filters only).
+  const both = (onIndex: string, onRow: string) => {
+    where.push(onIndex);
+    onMessage.push(onRow);
+  };
   if (parsed.from.length > 0) {
-    where.push(`(${parsed.from.map((f) => `s."senderId" IN (${userMatch(f)})`).join(" OR ")})`);
+    const senders = parsed.from.map((f) => `IN (${userMatch(f)})`);
+    both(
+      `(${senders.map((x) => `s."senderId" ${x}`).join(" OR ")})`,
+      `(${senders.map((x) => `m."senderId" ${x}`).join(" OR ")})`,
+    );
   }
-  if (parsed.fromMe) where.push(`s."senderId" = ${me}::uuid`);
+  if (parsed.fromMe) both(`s."senderId" = ${me}::uuid`, `m."senderId" = ${me}::uuid`);
   for (const has of parsed.has) {
-    if (has === "link") onMessage.push(`m.body ~* 'https?://'`);
+    if (has === "link") both(`s."hasLink"`, `m.body ~* 'https?://'`);
     else {
       const mime =
         has === "image" ? `AND a.mime LIKE 'image/%'` : has === "voice" ? `AND a.mime LIKE 'audio/%'` : "";
-      onMessage.push(
+      both(
+        `s."${has === "image" ? "hasImage" : has === "voice" ? "hasVoice" : "hasFile"}"`,
         `EXISTS (SELECT 1 FROM "Attachment" a WHERE a."messageId" = m.id AND a.status = 'ready' ${mime})`,
       );
     }
   }
-  if (parsed.isThread) onMessage.push(`(m."threadRootId" IS NOT NULL OR m."replyCount" > 0)`);
-  if (parsed.isPinned) onMessage.push(`m."pinnedAt" IS NOT NULL`);
-  if (parsed.mentionsMe) onMessage.push(`(${me}::uuid = ANY(m."mentionedUserIds") OR m."mentionsAll")`);
-  if (parsed.after) where.push(`s."createdAt" >= ${p(parsed.after)}::timestamp(3)`);
-  if (parsed.before) where.push(`s."createdAt" < ${p(parsed.before)}::timestamp(3)`);
+  if (parsed.isThread) both(`s."isThread"`, `(m."threadRootId" IS NOT NULL OR m."replyCount" > 0)`);
+  if (parsed.isPinned) both(`s."isPinned"`, `m."pinnedAt" IS NOT NULL`);
+  if (parsed.mentionsMe) {
+    both(
+      `(${me}::uuid = ANY(s."mentionedUserIds") OR s."mentionsAll")`,
+      `(${me}::uuid = ANY(m."mentionedUserIds") OR m."mentionsAll")`,
+    );
+  }
+  if (parsed.after) {
+    const at = p(parsed.after);
+    both(`s."createdAt" >= ${at}::timestamp(3)`, `m."createdAt" >= ${at}::timestamp(3)`);
+  }
+  if (parsed.before) {
+    const at = p(parsed.before);
+    both(`s."createdAt" < ${at}::timestamp(3)`, `m."createdAt" < ${at}::timestamp(3)`);
+  }
   return { conversations, where, onMessage, tsquery };
 }
 
@@ -144,19 +165,17 @@ export async function searchMessages(db: Db, actor: Actor, rawInput: TSearchMess
   // permission rule costs one probe per conversation, not one per message), then the index (or,
   // with filters only, Message itself: no need to wait for the indexer). Phase 2 decorates the
   // page's rows only (names, snippet).
-  // With words: the index rows alone order and filter by sender and time; Message is joined only
-  // for the filters that need it. Filters only: Message itself (its sender and time have the
-  // same names there). A message deleted since the indexer's last round is dropped in phase 2.
-  const needsMessage = onMessage.length > 0;
+  // With words: the index rows alone rank, order and filter (what the filters ask is on them).
+  // Filters only: Message itself, as it is now. A message deleted since the indexer's last round
+  // is dropped in phase 2.
   const found = tsquery
     ? `SELECT s."messageId" AS id, s."createdAt", ${byRank ? "ts_rank(s.tsv, q.q)" : "0::real"} AS rank
-       FROM "MessageSearch" s ${needsMessage ? `JOIN "Message" m ON m.id = s."messageId"` : ""}
-       WHERE s."conversationId" IN (SELECT id FROM readable)
-         AND ${[...where, ...onMessage].join(" AND ")}`
+       FROM "MessageSearch" s
+       WHERE s."conversationId" IN (SELECT id FROM readable) AND ${where.join(" AND ")}`
     : `SELECT m.id, m."createdAt", 0::real AS rank
        FROM "Message" m
        WHERE m."conversationId" IN (SELECT id FROM readable) AND m."deletedAt" IS NULL
-         ${[...where, ...onMessage].map((w) => `AND ${w.replaceAll('s."', 'm."')}`).join(" ")}`;
+         ${onMessage.map((w) => `AND ${w}`).join(" ")}`;
   const sql = `
     WITH q AS MATERIALIZED (SELECT ${tsquery ?? "NULL::tsquery"} AS q),
     readable AS MATERIALIZED (
