@@ -32,7 +32,10 @@ async function find(actor: Actor, query: string, extra: Record<string, unknown> 
 
 /** A small world: ada and bob in #ops (public) and #secret (private, ada only), a DM ada–bob. */
 async function world() {
-  const tag = randomUUID().slice(0, 8);
+  // Letters only: Postgres's parser would split a tag like "7e48e864" into a number and a word.
+  const tag = [...randomUUID().replaceAll("-", "").slice(0, 10)]
+    .map((c) => String.fromCharCode(97 + Number.parseInt(c, 16)))
+    .join("");
   const ada = await newActor(t.db, { name: `Ada ${tag}` });
   const bob = await newActor(t.db, { name: `Bob ${tag}` });
   const eve = await newActor(t.db, { name: `Eve ${tag}` });
