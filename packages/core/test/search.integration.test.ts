@@ -224,6 +224,8 @@ describe("search", () => {
     expect(second.nextCursor).toBeNull();
     expect(new Set([...first.hits, ...second.hits].map((h) => h.messageId)).size).toBe(5);
     await expectParley(searchMessages(t.db, ada, { query: "has:video" }), "BAD_REQUEST", /has: expects/);
+    // Bad input to core itself (not only through tRPC's validation) is a BAD_REQUEST too.
+    await expectParley(searchMessages(t.db, ada, { query: "x", limit: 500 }), "BAD_REQUEST");
     await expectParley(
       searchMessages(t.db, ada, { query: "x", cursor: "-4" }),
       "BAD_REQUEST",

@@ -8,7 +8,7 @@
 import type { Db } from "@parley/db";
 import { z } from "zod";
 import type { Actor } from "../actor.ts";
-import { ParleyError } from "../errors.ts";
+import { ParleyError, parseInput } from "../errors.ts";
 import { hasText, type ParsedSearch, parseSearchQuery } from "./query.ts";
 
 export const ZSearchMessages = z.strictObject({
@@ -147,7 +147,7 @@ function compile(parsed: ParsedSearch, actorId: string, input: TSearchMessages, 
 
 /** Searches the messages `actor` can read; see the header and query.ts for the language. */
 export async function searchMessages(db: Db, actor: Actor, rawInput: TSearchMessages): Promise<SearchResult> {
-  const input = ZSearchMessages.parse(rawInput);
+  const input = parseInput(ZSearchMessages, rawInput);
   const parsed = parseSearchQuery(input.query);
   const params: unknown[] = [];
   const { conversations, where, onMessage, tsquery } = compile(parsed, actor.userId, input, params);
