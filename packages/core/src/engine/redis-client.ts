@@ -84,3 +84,20 @@ function stableHash(text: string): number {
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return hash >>> 0;
 }
+
+/**
+ * Commands issued in one event-loop turn leave in one socket write: the first command of a turn
+ * corks the connection's socket and a `setImmediate` uncorks it. ioredis writes every command
+ * (and every pipeline) as a write of its own — a system call, plus the kernel's delivery to Redis
+ * on the same box — so a batch of sends' route lookups and publishes were dozens of writes.
+ * Commands still go out as they are and in order, at the end of the turn (ioredis's
+ * auto-pipelining instead defers each to a pipeline built per tick: measured worse for send
+ * latency). One server only; a Cluster's node connections are auto-pipelined.
+ */
+export function corkForThisTurn(client: TRedisClient): void {
+  const redis = client as Redis;
+  const stream = redis.stream;
+  if (redis.status !== "ready" || !stream || stream.writableCorked > 0) return;
+  stream.cork();
+  setImmediate(() => stream.uncork());
+}

@@ -55,6 +55,44 @@ describe("RedisEngine keys", () => {
       redis.disconnect();
     }
   });
+
+  it("sends the commands issued in one event-loop turn in one socket write, in order", async () => {
+    /** Counts the socket writes a client makes (corked writes leave together in one _writev). */
+    const countWrites = (client: Redis) => {
+      const socket = client.stream as net.Socket & { _write: unknown; _writev: unknown };
+      const counted = { writes: 0 };
+      for (const name of ["_write", "_writev"] as const) {
+        const original = socket[name] as (...args: unknown[]) => unknown;
+        socket[name] = (...args: unknown[]) => {
+          counted.writes += 1;
+          return original.apply(socket, args);
+        };
+      }
+      return counted;
+    };
+    const engine = new RedisEngine({ url, keyPrefix });
+    const plain = new Redis(url);
+    const gateway = `gw-${randomUUID()}`;
+    const got: string[] = [];
+    try {
+      await engine.subscribeGateway(gateway, (message) => got.push(message.frame));
+      await engine.gatewaysOf([randomUUID()]); // connected
+      await plain.ping();
+      const engineWrites = countWrites((engine as unknown as { cmd: Redis }).cmd);
+      const plainWrites = countWrites(plain);
+      const frames = Array.from({ length: 50 }, (_, i) => `{"n":${i}}`);
+      await Promise.all(frames.map((frame) => engine.publishToGateway(gateway, { frame })));
+      await Promise.all(frames.map((frame) => plain.publish(`${keyPrefix}unused`, frame)));
+      expect(engineWrites.writes).toBe(1);
+      // The control: the same 50 commands from a client without the cork are 50 writes.
+      expect(plainWrites.writes).toBeGreaterThan(10);
+      await expect.poll(() => got.length).toBe(50);
+      expect(got).toEqual(frames);
+    } finally {
+      await engine.close();
+      plain.disconnect();
+    }
+  });
 });
 
 /** A TCP proxy in front of Redis that a test can cut and restore, to simulate an outage. */

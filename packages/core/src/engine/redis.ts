@@ -32,9 +32,9 @@
  * the keys of users nobody refreshes vanish by themselves. Entry deadlines use the writer's
  * clock: hosts need roughly synchronised clocks (skew shortens or lengthens a TTL by as much).
  *
- * Two connections: `cmd` for commands (pipelined per call) and `sub`, which only
- * subscribes. Channels are subscribed on first local handler and unsubscribed after the last
- * (refcounts). After a reconnect ioredis re-subscribes every channel it holds (autoResubscribe,
+ * Two connections: `cmd` for commands (pipelined per call; one server: the commands of one turn
+ * leave in one write, corkForThisTurn) and `sub`, which only subscribes. Channels are subscribed
+ * on first local handler and unsubscribed after the last (refcounts). After a reconnect ioredis re-subscribes every channel it holds (autoResubscribe,
  * on by default); routes and presence lost with a Redis restart come back with each gateway's
  * next refresh. While Redis is unreachable, commands wait in ioredis's offline queue and then
  * reject (on a cluster, once it was first reached: at once): every method then rejects, nothing
@@ -49,6 +49,7 @@ import {
   ClassicPublishNodes,
   clusterPubSubOf,
   clusterSupportsShardedPubSub,
+  corkForThisTurn,
   createRedisClient,
   type TRedisClient,
 } from "./redis-client.ts";
@@ -290,6 +291,7 @@ export class RedisEngine implements Engine {
   private async publish(channel: string, message: BusMessage): Promise<void> {
     this.assertOpen();
     const text = encodeBusMessage(message);
+    if (!this.isCluster) corkForThisTurn(this.cmd);
     await this.withMode((mode) =>
       mode === "sharded"
         ? this.cmd.spublish(channel, text)
@@ -437,8 +439,6 @@ export class RedisEngine implements Engine {
     else this.cmd.disconnect();
   }
 
-  // --- helpers ---------------------------------------------------------------------------------
-
   /** The user's routing-table key; `{userId}` is the cluster hash tag (see the header). */
   routeKey(userId: string): string {
     return `${this.keyPrefix}route:{${userId}}`;
@@ -475,9 +475,9 @@ export class RedisEngine implements Engine {
       const target = this.cmd as unknown as BatchTarget;
       return Promise.all(items.map((item) => queue(target, item) as Promise<unknown>));
     }
+    corkForThisTurn(this.cmd);
     const pipeline = (this.cmd as Redis).pipeline();
-    const target = pipeline as unknown as BatchTarget;
-    for (const item of items) queue(target, item);
+    for (const item of items) queue(pipeline as unknown as BatchTarget, item);
     return checkPipeline(await pipeline.exec());
   }
 
