@@ -73,3 +73,32 @@ export function parsePresence(raw: string): StoredPresence | null {
     return null;
   }
 }
+
+/**
+ * Reads ZRANGE … WITHSCORES replies of route keys (one per user of `userIds`) into `byGateway`
+ * (gatewayId → its users), skipping entries expired at `now`; users with expired entries go to
+ * `stale` (to be pruned).
+ */
+export function addRoutes(
+  byGateway: Map<string, string[]>,
+  stale: string[],
+  userIds: readonly string[],
+  replies: readonly (readonly string[])[],
+  now: number,
+): void {
+  userIds.forEach((userId, j) => {
+    const reply = replies[j] ?? [];
+    let hasStale = false;
+    for (let k = 0; k + 1 < reply.length; k += 2) {
+      if (Number(reply[k + 1]) <= now) {
+        hasStale = true;
+        continue;
+      }
+      const gatewayId = reply[k]!;
+      const users = byGateway.get(gatewayId);
+      if (users) users.push(userId);
+      else byGateway.set(gatewayId, [userId]);
+    }
+    if (hasStale) stale.push(userId);
+  });
+}

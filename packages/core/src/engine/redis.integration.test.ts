@@ -56,29 +56,55 @@ describe("RedisEngine keys", () => {
     }
   });
 
+  /** Counts the socket writes a client makes (corked writes leave together in one _writev). */
+  const countWrites = (client: Redis) => {
+    const socket = client.stream as net.Socket & { _write: unknown; _writev: unknown };
+    const counted = { writes: 0 };
+    for (const name of ["_write", "_writev"] as const) {
+      const original = socket[name] as (...args: unknown[]) => unknown;
+      socket[name] = (...args: unknown[]) => {
+        counted.writes += 1;
+        return original.apply(socket, args);
+      };
+    }
+    return counted;
+  };
+  const commandsOf = (engine: RedisEngine) => (engine as unknown as { cmd: Redis }).cmd;
+
+  it("hands a publish to a gateway inbox held in this process over in process, not via Redis", async () => {
+    const [local, remote] = [new RedisEngine({ url, keyPrefix }), new RedisEngine({ url, keyPrefix })];
+    const [gwLocal, gwRemote] = [`gw-${randomUUID()}`, `gw-${randomUUID()}`];
+    const [here, there]: [BusMessage[], BusMessage[]] = [[], []];
+    try {
+      await local.subscribeGateway(gwLocal, (message) => here.push(message));
+      await remote.subscribeGateway(gwRemote, (message) => there.push(message));
+      await local.gatewaysOf([randomUUID()]); // connected
+      const writes = countWrites(commandsOf(local));
+      const frames = Array.from({ length: 20 }, (_, i) => `{"n":${i}}`);
+      for (const frame of frames) await local.publishToGateway(gwLocal, { userIds: ["u1"], frame });
+      await expect.poll(() => here.length).toBe(20);
+      expect(here.map((m) => m.frame)).toEqual(frames);
+      expect(writes.writes).toBe(0);
+      // The control: another process's inbox still goes through Redis.
+      await local.publishToGateway(gwRemote, { frame: "over redis" });
+      await expect.poll(() => there).toEqual([{ frame: "over redis" }]);
+      expect(writes.writes).toBe(1);
+    } finally {
+      await Promise.all([local.close(), remote.close()]);
+    }
+  });
+
   it("sends the commands issued in one event-loop turn in one socket write, in order", async () => {
-    /** Counts the socket writes a client makes (corked writes leave together in one _writev). */
-    const countWrites = (client: Redis) => {
-      const socket = client.stream as net.Socket & { _write: unknown; _writev: unknown };
-      const counted = { writes: 0 };
-      for (const name of ["_write", "_writev"] as const) {
-        const original = socket[name] as (...args: unknown[]) => unknown;
-        socket[name] = (...args: unknown[]) => {
-          counted.writes += 1;
-          return original.apply(socket, args);
-        };
-      }
-      return counted;
-    };
     const engine = new RedisEngine({ url, keyPrefix });
+    const receiver = new RedisEngine({ url, keyPrefix }); // another process's gateway
     const plain = new Redis(url);
     const gateway = `gw-${randomUUID()}`;
     const got: string[] = [];
     try {
-      await engine.subscribeGateway(gateway, (message) => got.push(message.frame));
+      await receiver.subscribeGateway(gateway, (message) => got.push(message.frame));
       await engine.gatewaysOf([randomUUID()]); // connected
       await plain.ping();
-      const engineWrites = countWrites((engine as unknown as { cmd: Redis }).cmd);
+      const engineWrites = countWrites(commandsOf(engine));
       const plainWrites = countWrites(plain);
       const frames = Array.from({ length: 50 }, (_, i) => `{"n":${i}}`);
       await Promise.all(frames.map((frame) => engine.publishToGateway(gateway, { frame })));
@@ -89,7 +115,7 @@ describe("RedisEngine keys", () => {
       await expect.poll(() => got.length).toBe(50);
       expect(got).toEqual(frames);
     } finally {
-      await engine.close();
+      await Promise.all([engine.close(), receiver.close()]);
       plain.disconnect();
     }
   });

@@ -5,7 +5,8 @@
  * Keys and channels (all under `keyPrefix`, default `parley:`):
  *   route:{<userId>}     sorted set, member gatewayId, score = expiresAt (ms, writer's clock)
  *   presence:{<userId>}  hash, field connectionId → JSON {status, statusText, expiresAt, textAt}
- *   gw:<gatewayId>       pub/sub channel: the gateway's inbox
+ *   gw:<gatewayId>       pub/sub channel: the gateway's inbox (its own process's publishes to it
+ *                        are handed over in process: no round trip through Redis)
  *   topic:<name>         pub/sub channel: conv:<id>, user:<id>, typing:<id>, presence:<id>,
  *                        revocations (revocation-bus.ts)
  * A pub/sub message is JSON {userIds?, frame, header?} (redis-wire.ts).
@@ -54,6 +55,7 @@ import {
   type TRedisClient,
 } from "./redis-client.ts";
 import {
+  addRoutes,
   type BatchTarget,
   checkPipeline,
   PRESENCE_LUA,
@@ -245,21 +247,7 @@ export class RedisEngine implements Engine {
       const replies = (await this.batch(chunk, (t, userId) =>
         t.zrange(this.routeKey(userId), "0", "-1", "WITHSCORES"),
       )) as string[][];
-      chunk.forEach((userId, j) => {
-        const reply = replies[j] ?? [];
-        let hasStale = false;
-        for (let k = 0; k + 1 < reply.length; k += 2) {
-          if (Number(reply[k + 1]) <= now) {
-            hasStale = true;
-            continue;
-          }
-          const gatewayId = reply[k]!;
-          const users = result.get(gatewayId);
-          if (users) users.push(userId);
-          else result.set(gatewayId, [userId]);
-        }
-        if (hasStale) stale.push(userId);
-      });
+      addRoutes(result, stale, chunk, replies, now);
     }
     if (stale.length > 0) {
       this.background(
@@ -277,7 +265,11 @@ export class RedisEngine implements Engine {
   }
 
   async publishToGateway(gatewayId: string, message: BusMessage): Promise<void> {
-    await this.publish(this.gatewayChannel(gatewayId), message);
+    this.assertOpen();
+    const channel = this.gatewayChannel(gatewayId);
+    // An inbox has one subscriber, its gateway: when that is this process, no trip through Redis.
+    if (this.channels.get(channel)?.handlers.size) queueMicrotask(() => this.deliver(channel, message));
+    else await this.publish(channel, message);
   }
 
   async subscribeTopic(topic: string, handler: Handler): Promise<Unsubscribe> {
@@ -354,7 +346,13 @@ export class RedisEngine implements Engine {
       this.logger.warn(`[engine:redis] dropped a malformed message on ${channel}`, err);
       return;
     }
-    // Handlers of one channel share the parsed message: they must not mutate it.
+    this.deliver(channel, message);
+  }
+
+  /** Hands `message` to the channel's handlers; they share it, so they must not mutate it. */
+  private deliver(channel: string, message: BusMessage): void {
+    const state = this.channels.get(channel);
+    if (!state || this.isClosed) return;
     for (const handler of [...state.handlers]) {
       try {
         handler(message);
