@@ -13,7 +13,7 @@ export default defineConfig({
           name: "unit",
           // apps/web's "~/…" import alias (its tsconfig paths), for web components' unit tests.
           alias: { "~": fileURLToPath(new URL("./apps/web/src", import.meta.url)) },
-          include: ["{apps,packages,bench}/**/*.test.ts"],
+          include: ["{apps,packages,bench}/**/*.test.ts", "scripts/*.test.ts"],
           exclude: [...exclude, "**/*.integration.test.ts"],
           environment: "node",
         },
