@@ -22,9 +22,9 @@ import { CloseCode } from "@parley/protocol";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
-import { settle, TestClient } from "../test/helpers.ts";
 import { createAuthenticator, DEFAULT_AUTH_CACHE_TTL_MS, type TAuthenticator } from "./auth.ts";
 import { createGateway, type TGateway } from "./gateway.ts";
+import { settle, TestClient } from "./test-helpers.ts";
 
 const SECRET = "integration-test-secret-at-least-32-characters";
 let testDb: TTestDb;

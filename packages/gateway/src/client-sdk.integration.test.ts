@@ -18,9 +18,9 @@ import { CloseCode, ErrorCode, EventKind, type TConversationEvent } from "@parle
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createAuthenticator } from "../src/auth.ts";
-import { createCoreHandlers } from "../src/commands.ts";
-import { createGateway, type TGateway } from "../src/gateway.ts";
+import { createAuthenticator } from "./auth.ts";
+import { createCoreHandlers } from "./commands.ts";
+import { createGateway, type TGateway } from "./gateway.ts";
 
 const SECRET = "integration-test-secret-at-least-32-characters";
 const logger = pino({ level: "silent" });

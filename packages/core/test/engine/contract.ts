@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { BusMessage, Engine } from "./types.ts";
+import type { BusMessage, Engine } from "../../src/engine/types.ts";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
