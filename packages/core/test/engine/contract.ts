@@ -215,7 +215,7 @@ export function runEngineContract(
 
       it("re-subscribing after the last unsubscribe works", async () => {
         const engine = await gateway();
-        const topic = `user:${id("u")}`;
+        const topic = `presence:${id("u")}`;
         const inbox = collector();
         const unsub = await engine.subscribeTopic(topic, inbox.handler);
         await unsub();
