@@ -2,19 +2,20 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import {
   bridgeRevocations,
+  createAccessToken,
   createRevocationRegistry,
+  deactivateUser,
   type Engine,
   MemoryEngine,
   MemoryHub,
+  mintTicket,
   RedisEngine,
+  revokeAccessToken,
   revokeOtherSessions,
   revokeSession,
   type TRevocationRegistry,
   type Unsubscribe,
 } from "@parley/core";
-import { mintTicket } from "@parley/core/tickets";
-import { createAccessToken, revokeAccessToken } from "@parley/core/tokens";
-import { deactivateUser } from "@parley/core/users";
 import type { Db } from "@parley/db";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";

@@ -8,9 +8,15 @@
  */
 
 import { ParleyClient, ParleySendError, type TClientOptions, type TWebSocketLike } from "@parley/client";
-import { addMembers, MemoryEngine, sendMessage, setEventSink } from "@parley/core";
-import { createFanout, type Fanout } from "@parley/core/fanout";
-import { mintTicket } from "@parley/core/tickets";
+import {
+  addMembers,
+  createFanout,
+  type Fanout,
+  MemoryEngine,
+  mintTicket,
+  sendMessage,
+  setEventSink,
+} from "@parley/core";
 import type { Db } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
