@@ -27,9 +27,9 @@ const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 const DEFAULT_CHROMIUM = "/usr/bin/chromium";
 /** The integration test files that need a Redis server (see PARLEY_TEST_SKIP_REDIS in the others). */
 const REDIS_TEST_FILES = [
-  "packages/core/src/engine/redis.integration.test.ts",
-  "packages/gateway/test/delivery-redis.integration.test.ts",
-  "packages/gateway/test/gateway-kill.integration.test.ts",
+  "packages/core/test/engine/redis.integration.test.ts",
+  "packages/gateway/src/delivery-redis.integration.test.ts",
+  "packages/gateway/src/gateway-kill.integration.test.ts",
 ];
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -193,7 +193,7 @@ function redisSkipBanner(error) {
     `!! Redis: nothing at ${DEFAULT_REDIS_URL} (${error}) and no REDIS_URL.`,
     "!! SKIPPED: the Redis-engine integration tests (the memory engine is still tested):",
     ...REDIS_TEST_FILES.map((f) => `!!   ${f}`),
-    "!!   packages/core/src/fanout.integration.test.ts (its redis engine half)",
+    "!!   packages/core/test/fanout.integration.test.ts (its redis engine half)",
     `!! To run them: ${REDIS_HINT}, or set REDIS_URL.`,
     line,
   ].join("\n");

@@ -39,8 +39,9 @@ const { loadEnv } = await import("@parley/config");
 const { createDb } = await import("@parley/db");
 const { DEFAULT_LISTEN_BACKLOG, startRealtime } = await import("@parley/gateway");
 const { getStorage, sweepPendingUploads } = await import("@parley/core/files");
-const { startSearchIndexer } = await import("@parley/core");
-const { CLIENT_ADDRESS_HEADER, clientAddress, compileTrust } = await import("@parley/core/client-address");
+const { CLIENT_ADDRESS_HEADER, clientAddress, compileTrust, startSearchIndexer } = await import(
+  "@parley/core"
+);
 const { default: next } = await import("next");
 const { pino } = await import("pino");
 

@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import type { RecordableHistogram } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { createAccessToken } from "@parley/core/tokens";
+import { createAccessToken } from "@parley/core";
 import type { Db } from "@parley/db";
 import pg from "pg";
 

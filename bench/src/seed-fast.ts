@@ -8,8 +8,7 @@
  * get no usable password: they sign in by token only.
  */
 import { randomUUID } from "node:crypto";
-import { randomSecret, sha256 } from "@parley/core/ids";
-import { ACCESS_TOKEN_PREFIX } from "@parley/core/tokens";
+import { ACCESS_TOKEN_PREFIX, randomSecret, sha256 } from "@parley/core";
 import { ConversationKind, type Db, dmKeyFor, MemberRole } from "@parley/db";
 import { seedWorkspace } from "@parley/db/seed";
 

@@ -13,7 +13,6 @@ import {
   configureSendBatching,
   describeIssues,
   fieldErrorsOf,
-  getLimits,
   isAdmin,
   ParleyError,
   resolveAccessToken,
@@ -52,13 +51,25 @@ export type CreateContextOptions = {
   rateLimiter?: AuthRateLimiter;
 };
 
+let configuredWith: TEnv | undefined;
+
+/**
+ * Hands core the settings it enforces, once per settings object: Next's bundle holds its own copy
+ * of @parley/core, which apps/web/server.ts's start-up configuration never reaches. `loadEnv()`
+ * returns one object per process, so the web configures once; a test passing other settings
+ * reconfigures.
+ */
+function configureCore(env: TEnv): void {
+  if (configuredWith === env) return;
+  configuredWith = env;
+  configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
+  configureSendBatching({ maxBatch: env.SEND_BATCH_MAX, maxInFlight: env.SEND_BATCH_IN_FLIGHT });
+}
+
 /** Resolves the actor: a bearer token when given (a bad one means anonymous, no fallback), else the session. */
 export async function createContext(opts: CreateContextOptions): Promise<Context> {
   const env = opts.env ?? loadEnv();
-  if (getLimits().maxMessageLength !== env.MAX_MESSAGE_LENGTH) {
-    configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
-    configureSendBatching({ maxBatch: env.SEND_BATCH_MAX, maxInFlight: env.SEND_BATCH_IN_FLIGHT });
-  }
+  configureCore(env);
   const base = {
     db: opts.db,
     env,

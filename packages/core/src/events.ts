@@ -4,9 +4,10 @@
  * Core persists every change first (Event / UserEvent rows) and only after commit hands the same
  * event to the process's `EventSink` — the single generation point for pushes (Zulip's
  * `send_event`). The default sink is an in-process `MemoryEventBus`; the process that owns the
- * Engine installs the fan-out (fanout.ts) with `setEventSink`. To add an event kind: add it to @parley/protocol, append it under
- * the seq lock in the service that makes the change, and document its payload here.
- * Event kinds and their payloads are defined in @parley/protocol (EventKind, UserEventKind).
+ * Engine installs the fan-out (fanout.ts) with `setEventSink`.
+ *
+ * To add an event kind: define it and its payload in @parley/protocol (EventKind, UserEventKind),
+ * then append it under the seq lock (tx.ts) in the service that makes the change.
  */
 import { EventKind, encodeServerEvent, type TEventKind, type TUserEventKind } from "@parley/protocol";
 

@@ -1,34 +1,17 @@
 /**
  * The after-commit fan-out (DESIGN "Sending", step 4): an EventSink that pushes committed events
- * through the Engine to the gateways holding the right sockets.
+ * through the Engine to the gateways holding the right sockets (ARCHITECTURE.md "Delivery").
  *
- * Every log entry travels with its BusHeader (type, conversationId, seq, kind) beside the frame,
- * so receiving gateways never parse frames back apart.
- *
- * Conversation events: the `event` frame is encoded once and routed by `routeToConversation`
- * (conversation-routes.ts, the gateway's typing relay uses the same rule): conversations with at
- * most `largeChannelThreshold` members → `gatewaysOf(members)`, one publish per gateway carrying
- * the member ids it holds. Bigger ones → one publish on topic `conv:<id>` (fan-out on read:
- * gateways subscribe for the conversations their connected users are members of). Only members
- * are ever targeted, public channel or not.
- *
- * Member lists are cached per conversation (LRU), each with the Conversation.membersSeq it was
- * read at. Every writer stamps the events it commits with the conversation's membersSeq (the seq
- * of the latest member.joined / member.left / conversation.updated), so a list is reused exactly
- * while the events say membership has not changed since it was read, whichever process (web,
- * another gateway) wrote them; otherwise it is read again (one statement: list and membersSeq
- * from one snapshot). An event without membersSeq always reloads.
- *
- * Order: sends into one conversation commit in seq order, but their after-commit calls can reach
- * this sink slightly out of order (separate pool connections). An event that overtakes the seq
- * expected next is held for at most `reorderWaitMs` (default 10 ms) for the missing ones — but
- * only while a write of this process that could still hand one over is in flight for the
- * conversation (`writesInFlight`, events.ts). With none, the missing seqs were committed by another
- * process (clients get them from that process's fan-out or repair the gap from the log), so
- * everything held goes out at once in seq order; the timer is the bound when a write in flight
- * ends up storing nothing. Targets are resolved concurrently, but publishes are issued in that
- * order per conversation (and per user), so one gateway receives a conversation's events in seq
- * order (ioredis sends a connection's commands in order).
+ * - A frame is encoded once and travels with its BusHeader (gateways never parse it back apart);
+ *   conversation events go where `routeToConversation` says (conversation-routes.ts: the
+ *   members' gateways, or the `conv:<id>` topic for large channels), only ever to members.
+ * - Member lists are cached (LRU) with the Conversation.membersSeq they were read at, and reused
+ *   while an event's membersSeq says membership has not changed since; without one, reloaded.
+ * - Order: an event that overtook the seq expected next is held, for at most `reorderWaitMs`,
+ *   only while a write of this process that could still hand the missing one over is in flight
+ *   (`writesInFlight`, events.ts); otherwise the gap was committed by another process and
+ *   everything held goes out at once. Publishes are issued in seq order per conversation (and
+ *   per user), so one gateway receives a conversation's events in seq order.
  *
  * The sink never throws: failures are logged with the conversation and seq; clients recover
  * anything missed from the log through their cursors.

@@ -27,7 +27,7 @@ export type {
 export * from "./errors.ts";
 export * from "./events.ts";
 export { createFanout, type Fanout, type TFanoutOptions } from "./fanout.ts";
-export { isUuid, uuidv7 } from "./ids.ts";
+export { isUuid, randomSecret, sha256, uuidv7 } from "./ids.ts";
 export * from "./limits.ts";
 export * from "./messages/edit.ts";
 export * from "./messages/pins.ts";

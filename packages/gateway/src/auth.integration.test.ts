@@ -2,19 +2,20 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import {
   bridgeRevocations,
+  createAccessToken,
   createRevocationRegistry,
+  deactivateUser,
   type Engine,
   MemoryEngine,
   MemoryHub,
+  mintTicket,
   RedisEngine,
+  revokeAccessToken,
   revokeOtherSessions,
   revokeSession,
   type TRevocationRegistry,
   type Unsubscribe,
 } from "@parley/core";
-import { mintTicket } from "@parley/core/tickets";
-import { createAccessToken, revokeAccessToken } from "@parley/core/tokens";
-import { deactivateUser } from "@parley/core/users";
 import type { Db } from "@parley/db";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
@@ -22,9 +23,9 @@ import { CloseCode } from "@parley/protocol";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
-import { settle, TestClient } from "../test/helpers.ts";
 import { createAuthenticator, DEFAULT_AUTH_CACHE_TTL_MS, type TAuthenticator } from "./auth.ts";
 import { createGateway, type TGateway } from "./gateway.ts";
+import { settle, TestClient } from "./test-helpers.ts";
 
 const SECRET = "integration-test-secret-at-least-32-characters";
 let testDb: TTestDb;

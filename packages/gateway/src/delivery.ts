@@ -1,44 +1,21 @@
 /**
- * Delivery: everything the gateway does with the Engine (DESIGN.md "Sending" step 4, "Resume",
- * "Presence and typing"). The gateway owns sockets; this module owns "who is here and what may
- * they receive".
+ * Delivery: everything the gateway does with the Engine — "who is here and what may they
+ * receive" (the gateway owns the sockets; ARCHITECTURE.md "Delivery" and "The gateway").
  *
  * - Routing: each gateway has a random `gatewayId`. A user's first local socket adds a route
- *   (user → this gateway, TTL); the last one to close removes it; a periodic refresh on a timer
- *   wheel (every socket once per `refreshMs`, a small bucket per tick) keeps the routes (and every
- *   socket's presence) alive, so a SIGKILLed gateway's entries lapse within `3 × refreshMs`.
- * - Pushes: each bus message becomes one `Push` (push.ts: framed for the wire once); its BusHeader
- *   is all the gateway reads of it. A fan-out to many sockets goes out in slices that yield to
- *   the event loop (slices.ts), in one FIFO so every socket keeps the order frames arrived in.
- * - Small conversations: core's fan-out publishes `{userIds, frame}` to this gateway's inbox; the
- *   frame goes, as the same string, to every local socket of those users.
- * - Large channels (fan-out on read): the fan-out publishes `{frame}` once on `conv:<id>`. This
- *   gateway subscribes to that topic while at least one local user is a member (ref-counted), and
- *   delivers only to local members. Each local user's set of member conversations is loaded at
- *   connect and kept current by that user's own `conversation.added` / `dm.opened` /
- *   `conversation.removed` user events, which flow through the inbox like any other frame.
- *   Topics are subscribed from half the large-channel threshold upwards, and re-checked after
- *   every `member.joined` seen here and over one turn of the refresh wheel in every
- *   `LARGE_SWEEP_EVERY`, so a channel that
- *   grows past the threshold while sockets are open is normally listened to before it crosses;
- *   anything missed in between is repaired by the client's gap detection (seq > last + 1).
- *   Topics are released when the user leaves the channel or their last socket closes, not when
- *   a channel shrinks.
- * - Resume: `sync` (or `hello` with cursors) replays from the log (core `syncSince`), in seq
- *   order, then `synced`. Live frames arriving meanwhile are held and flushed afterwards, and for
- *   `REPLAY_FLOOR_MS` after a replay live events it already carried (committed before its query,
- *   pushed after) are dropped, so each event reaches the socket once (the BusHeader says which
- *   conversation and seq a frame is: frames are never parsed here).
- * - Typing: members only, at most one per conversation per `typingIntervalMs` per socket, sent to
- *   the other members' gateways (or the conversation topic for large channels); never stored.
- * - Presence: an entry per socket in the engine (TTL). Changes are published on
- *   `presence:<userId>`; gateways with local watchers subscribe (ref-counted) and forward a frame
- *   only when it differs from the last one they saw. Each refresh also re-reads every watched
- *   user, which turns lapsed entries (a dead gateway) into `offline` frames.
+ *   (user → this gateway, TTL); the last one to close removes it; a refresh on a timer wheel
+ *   (every socket once per `refreshMs`, a small bucket per tick) keeps the routes and every
+ *   socket's presence alive, so a SIGKILLed gateway's entries lapse within `3 × refreshMs`.
+ * - The inbox: core's fan-out publishes `{userIds, frame}` for small conversations; the frame
+ *   goes, as the same string, to every local socket of those users. Each bus message becomes one
+ *   `Push` (push.ts: framed for the wire once) whose BusHeader is all the gateway reads of it; a
+ *   fan-out to many sockets goes out in slices that yield to the event loop (slices.ts), in one
+ *   FIFO, so every socket keeps the order frames arrived in.
  *
- * Files (delivery/): types.ts (the contract and the shared state), memberships.ts (membership
- * index, large-channel topics), resume.ts (replay, hold and flush, `deliver`), typing.ts,
- * presence.ts, topic-refs.ts; this file builds them, routes the inbox and runs the refresh wheel.
+ * Files (delivery/): memberships.ts (large channels: membership index, `conv:<id>` topics),
+ * resume.ts (replay, hold and flush, `deliver`), typing.ts, presence.ts, topic-refs.ts and
+ * types.ts (the contract and the shared state); this file builds them, routes the inbox and runs
+ * the refresh wheel.
  *
  * To extend: a new push kind is a frame encoded once and delivered with `deliver`; a new
  * subscription is a `TopicRefs.acquire/release` pair tied to a socket's or user's lifetime.

@@ -1,8 +1,9 @@
 /**
- * What the gateway does with each frame a socket sends (gateway.ts header, "Commands"): validate
- * it, charge the rate limits (the connection's command budget, the user's send budget: one token
- * bucket helper for both), answer `ping` at once, relay `typing` at once, and run everything else
- * in the connection's queue, strictly one after another.
+ * What the gateway does with each frame a socket sends: validate it (parseClientFrame, which
+ * also checks UTF-8; a bad frame gets an `error` frame, repeated garbage closes 4400), charge the
+ * rate limits (the connection's command budget, the user's send budget: one token bucket helper
+ * for both), answer `ping` at once, relay `typing` at once, and run everything else in the
+ * connection's queue, strictly one after another.
  *
  * To add a command: route its frame type in `onFrame`, and use `enqueue` when it must keep its
  * order relative to the connection's other commands.

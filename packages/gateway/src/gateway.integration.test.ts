@@ -1,7 +1,6 @@
 import { once } from "node:events";
 import { ParleyConnection, type TStateChange } from "@parley/client";
-import { mintTicket } from "@parley/core/tickets";
-import { createAccessToken } from "@parley/core/tokens";
+import { createAccessToken, mintTicket } from "@parley/core";
 import type { Db } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";

@@ -5,28 +5,16 @@
  * it then handles only upgrades of `/ws`, leaves every other request and upgrade (Next's HMR)
  * to their owner, and never closes that server.
  *
- * Per connection it validates every frame (parseClientFrame, which also checks UTF-8: `ws` is told
- * to skip its own check, which would close with 1007), answers bad ones with an `error` frame,
- * closes abusers (4400) and oversize senders (4413 for every size: `ws` refuses a frame from its
- * header, and GatewaySocket turns ws's own 1009 into 4413), and runs commands in arrival order.
- * Across connections it keeps ONE heartbeat timer wheel (wheel.ts: every socket visited once per
- * interval, a small bucket per tick, never one pass over all) and protects itself from slow
- * consumers by checking bufferedAmount before every send. A revoked credential's sockets are closed
- * at once (4401, or 4403 for a deactivated user; revoked-sockets.ts), and an upgrade whose
- * credential was revoked while it was being checked is refused.
- *
  * With `delivery` (an Engine and the database; see delivery.ts) a socket is registered — route,
  * membership index, topics, presence — before its `welcome`, so anything committed after the
- * welcome reaches it and a `hello`/`sync` after it covers everything before. Pushes from the
- * engine arrive already encoded and are framed once; the same bytes go to every socket (push.ts).
- *
- * Commands: `ping` is answered at once; `typing` is relayed at once (not queued behind sends);
- * `send`, `markRead`, `sync` (and `hello` with cursors), `watchPresence` and `setPresence` run in
- * the connection's queue, strictly one after another.
+ * welcome reaches it and a `hello`/`sync` after it covers everything before. A revoked
+ * credential's sockets are closed at once (4401, or 4403 for a deactivated user;
+ * revoked-sockets.ts), and an upgrade whose credential was revoked while it was checked is refused.
  *
  * Files: connection.ts (the per-socket record), socket-writes.ts (every write, slow-consumer
- * check), frame-dispatch.ts (validation, rate limits, the command queue); this file owns the
- * server, upgrades, socket lifetimes, the heartbeat and shutdown.
+ * check), frame-dispatch.ts (validation, rate limits, the command queue), wheel.ts (the one
+ * heartbeat timer wheel); this file owns the server, upgrades, socket lifetimes, the heartbeat and
+ * shutdown. The rules each keeps: ARCHITECTURE.md "The gateway".
  *
  * Extending: domain commands are handled by `TCommandHandlers` (see commands.ts); commands that
  * need the engine go through `TDelivery`. Route the new frame type in frame-dispatch.ts `onFrame`

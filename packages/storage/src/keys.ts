@@ -32,6 +32,13 @@ export function assertValidContentType(contentType: string): void {
   }
 }
 
+/** Throws RangeError unless `expiresSec` is what S3 accepts for a presigned URL: 1 s to 7 days. */
+export function assertValidExpiry(expiresSec: number): void {
+  if (!Number.isInteger(expiresSec) || expiresSec < 1 || expiresSec > 604_800) {
+    throw new RangeError("expiresSec must be an integer from 1 to 604800 (7 days)");
+  }
+}
+
 /** Encodes a key for a URL path: each segment percent-encoded, `/` kept. */
 export function encodeKeyPath(key: string): string {
   return key.split("/").map(encodeURIComponent).join("/");

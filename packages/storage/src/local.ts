@@ -21,6 +21,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   assertValidContentType,
+  assertValidExpiry,
   assertValidKey,
   contentDisposition,
   encodeKeyPath,
@@ -310,9 +311,7 @@ export function createLocalStorage(options: TLocalStorageOptions): LocalStorage 
 }
 
 function expiry(expiresSec: number): number {
-  if (!Number.isInteger(expiresSec) || expiresSec < 1 || expiresSec > 604_800) {
-    throw new RangeError("expiresSec must be an integer from 1 to 604800 (7 days)");
-  }
+  assertValidExpiry(expiresSec);
   return Math.floor(Date.now() / 1000) + expiresSec;
 }
 

@@ -3,12 +3,13 @@
  * otherwise (tests run against OpenStack Swift's s3api, see scripts/s3-server.sh).
  *
  * Uploads through `putObject` stream: bodies larger than `partSize` (default 16 MiB) become a
- * multipart upload, one part in memory at a time. Presigned URLs are signed here (sigv4.ts) so
- * that a PUT can pin its content type and size.
+ * multipart upload, one part in memory at a time. Presigned GETs are the minio client's own; a
+ * presigned PUT is signed in sigv4.ts, because minio never signs `content-type`/`content-length`
+ * (see there for why a POST policy does not replace it yet).
  */
 import { PassThrough, type Readable } from "node:stream";
 import { Client, S3Error } from "minio";
-import { assertValidContentType, assertValidKey, contentDisposition } from "./keys.ts";
+import { assertValidContentType, assertValidExpiry, assertValidKey, contentDisposition } from "./keys.ts";
 import { presignV4 } from "./sigv4.ts";
 import {
   ObjectNotFoundError,
@@ -69,13 +70,29 @@ export function createS3Storage(options: TS3StorageOptions): S3Storage {
           options.port && options.port !== defaultPort ? `:${options.port}` : ""
         }`,
       );
-  const basePath = publicBase.pathname.replace(/\/+$/, "");
+  // A signature covers the path the S3 server sees; a proxy that strips a prefix would break it.
+  if (publicBase.pathname !== "/" || publicBase.search) {
+    throw new Error(`The public S3 URL must be an origin without a path, got ${publicBase.href}`);
+  }
+  // Presigned URLs are signed for the host browsers use. Presigning makes no request (the region
+  // is given), so this client never talks to the public address.
+  const presigner = options.publicUrl
+    ? new Client({
+        endPoint: publicBase.hostname,
+        port: publicBase.port ? Number(publicBase.port) : undefined,
+        useSSL: publicBase.protocol === "https:",
+        accessKey: options.accessKey,
+        secretKey: options.secretKey,
+        region,
+        pathStyle: options.pathStyle,
+      })
+    : client;
 
   /** Where a presigned request for `key` goes: host (+port) and path, path- or virtual-host-style. */
   const target = (key: string) =>
     options.pathStyle
-      ? { protocol: publicBase.protocol, host: publicBase.host, path: `${basePath}/${bucket}/${key}` }
-      : { protocol: publicBase.protocol, host: `${bucket}.${publicBase.host}`, path: `${basePath}/${key}` };
+      ? { protocol: publicBase.protocol, host: publicBase.host, path: `/${bucket}/${key}` }
+      : { protocol: publicBase.protocol, host: `${bucket}.${publicBase.host}`, path: `/${key}` };
 
   const sign = { accessKey: options.accessKey, secretKey: options.secretKey, region };
 
@@ -169,6 +186,7 @@ export function createS3Storage(options: TS3StorageOptions): S3Storage {
 
     async presignGet(key, { expiresSec, fileName, contentType, disposition }) {
       assertValidKey(key);
+      assertValidExpiry(expiresSec);
       const query: Record<string, string> = {};
       if (fileName !== undefined)
         query["response-content-disposition"] = contentDisposition(fileName, disposition);
@@ -177,7 +195,7 @@ export function createS3Storage(options: TS3StorageOptions): S3Storage {
         assertValidContentType(contentType);
         query["response-content-type"] = contentType;
       }
-      return presignV4({ method: "GET", ...target(key), query, expiresSec, ...sign });
+      return presigner.presignedGetObject(bucket, key, expiresSec, query);
     },
   };
 }

@@ -7,8 +7,7 @@
  *   presence:{<userId>}  hash, field connectionId → JSON {status, statusText, expiresAt, textAt}
  *   gw:<gatewayId>       pub/sub channel: the gateway's inbox (its own process's publishes to it
  *                        are handed over in process: no round trip through Redis)
- *   topic:<name>         pub/sub channel: conv:<id>, user:<id>, typing:<id>, presence:<id>,
- *                        revocations (revocation-bus.ts)
+ *   topic:<name>         pub/sub channel: conv:<id>, presence:<id>, revocations (revocation-bus.ts)
  * A pub/sub message is JSON {userIds?, frame, header?} (redis-wire.ts).
  *
  * On a cluster, the `{userId}` hash tag puts all of one user's keys in one slot (so a script or

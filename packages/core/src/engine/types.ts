@@ -9,7 +9,7 @@
  * that gateways with local members subscribe to (fan-out on read).
  *
  * To add an implementation: implement `Engine`, then run the contract suite on it
- * (engine/contract.ts) from a test file of its own.
+ * (test/engine/contract.ts) from a test file of its own.
  */
 
 /**
@@ -78,9 +78,9 @@ export type Engine = {
   subscribeGateway(gatewayId: string, handler: (message: BusMessage) => void): Promise<Unsubscribe>;
   publishToGateway(gatewayId: string, message: BusMessage): Promise<void>;
   /**
-   * Topics: `conv:<id>` for large channels (fan-out on read), `user:<id>`, `typing:<id>`,
-   * `presence:<id>`; and `revocations` between processes (revocation-bus.ts: its frame is not a
-   * server frame and never reaches a socket).
+   * Topics: `conv:<id>` for large channels (fan-out on read, `conversationTopic`), `presence:<id>`
+   * for a user's presence (the gateway's presence relay), and `revocations` between processes
+   * (revocation-bus.ts: its frame is not a server frame and never reaches a socket).
    */
   subscribeTopic(topic: string, handler: (message: BusMessage) => void): Promise<Unsubscribe>;
   publishToTopic(topic: string, message: BusMessage): Promise<void>;

@@ -1,7 +1,14 @@
 /**
- * Large-channel membership tracking (delivery.ts header, "Large channels"): each local user's set
- * of member conversations, loaded at connect and kept current by their own user events, and the
- * ref-counted `conv:<id>` topics of those that reached the topic threshold.
+ * Large channels (fan-out on read): each local user's set of member conversations, loaded at
+ * connect and kept current by their own `conversation.added` / `dm.opened` /
+ * `conversation.removed` user events (they flow through the inbox like any other frame), and
+ * the ref-counted `conv:<id>` topics this gateway listens to while a local user is a member.
+ * Topics are subscribed from half the topic threshold upwards, and re-checked after every
+ * `member.joined` seen here and over one turn of the refresh wheel in every `LARGE_SWEEP_EVERY`
+ * (delivery.ts), so a channel that grows past the threshold while sockets are open is normally
+ * listened to before it crosses; anything missed is repaired by the client's gap detection.
+ * Topics are released when the user leaves the channel or their last socket closes, not when a
+ * channel shrinks.
  */
 import {
   type BusMessage,

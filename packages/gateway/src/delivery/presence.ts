@@ -1,7 +1,7 @@
 /**
- * Presence (delivery.ts header, "Presence"): an engine entry per socket, changes published on
- * `presence:<userId>`, watchers' subscriptions ref-counted, a frame forwarded only when it differs
- * from the last one seen here, and a periodic re-read that turns lapsed entries into `offline`.
+ * Presence: an engine entry per socket (TTL), changes published on `presence:<userId>`, watchers'
+ * subscriptions ref-counted, a frame forwarded only when it differs from the last one seen here,
+ * and a re-read every `refreshMs` that turns lapsed entries (a dead gateway) into `offline`.
  */
 import { listExistingUserIds, loadSavedStatusTexts, type Presence, type TConnectState } from "@parley/core";
 import { encodeServerEvent } from "@parley/protocol";

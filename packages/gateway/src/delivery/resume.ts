@@ -1,7 +1,10 @@
 /**
- * Resume (delivery.ts header, "Resume"): a replay from the log, with the socket's live frames held
- * meanwhile and flushed afterwards, and a short floor after it that drops live events the replay
- * already carried. `deliver` is the one way a push reaches a socket, so it applies both.
+ * Resume: `sync` (or `hello` with cursors) replays from the log (core `syncSince`) in seq order,
+ * then `synced`. The socket's live frames are held meanwhile and flushed afterwards; for
+ * `REPLAY_FLOOR_MS` after a replay, live events it already carried (committed before its query,
+ * pushed after) are dropped by their BusHeader's conversation and seq (frames are never parsed),
+ * so each event reaches the socket once. `deliver` is the one way a push reaches a socket, so it
+ * applies both.
  */
 import {
   encodeConversationEvent,

@@ -1,7 +1,6 @@
 /**
- * The typing relay (delivery.ts header, "Typing"): members only, at most one per conversation per
- * `typingIntervalMs` per socket, routed like a conversation event (core's routeToConversation);
- * never stored.
+ * The typing relay: members only, at most one per conversation per `typingIntervalMs` per socket,
+ * routed like a conversation event (core's routeToConversation); never stored.
  */
 import { listMemberIds, loadAccess, requireMember, routeToConversation } from "@parley/core";
 import { encodeServerEvent } from "@parley/protocol";

@@ -18,7 +18,7 @@ import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { EventKind, type TConversationEvent } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { sessionTicket, TEST_SECRET, TestClient } from "./helpers.ts";
+import { sessionTicket, TEST_SECRET, TestClient } from "./test-helpers.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

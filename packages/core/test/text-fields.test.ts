@@ -7,8 +7,8 @@
 import { ClientCommandSchemas, LINE_CHECK, TEXT_CHECK } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import * as files from "./files.ts";
-import * as schemas from "./schemas.ts";
+import * as files from "../src/files.ts";
+import * as schemas from "../src/schemas.ts";
 
 /**
  * Strings exempt from the check: request headers the server reads itself (userAgent, ip), and the

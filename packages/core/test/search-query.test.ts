@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ParleyError } from "../errors.ts";
-import { hasText, parseSearchQuery } from "./query.ts";
+import { ParleyError } from "../src/errors.ts";
+import { hasText, parseSearchQuery } from "../src/search/query.ts";
 
 describe("parseSearchQuery", () => {
   it("reads words, phrases, exclusions and every filter", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { uuidv7 } from "./ids.ts";
-import { mintTicket, verifyTicket } from "./tickets.ts";
+import { uuidv7 } from "../src/ids.ts";
+import { mintTicket, verifyTicket } from "../src/tickets.ts";
 
 const secret = "s".repeat(32);
 

@@ -25,10 +25,10 @@ import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { ErrorCode, PROTOCOL_VERSION, type TServerEvent } from "@parley/protocol";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAuthenticator } from "../src/auth.ts";
-import { createCoreHandlers } from "../src/commands.ts";
-import { createGateway, type TGateway } from "../src/gateway.ts";
-import { sessionTicket, settle, TEST_SECRET, TestClient } from "./helpers.ts";
+import { createAuthenticator } from "./auth.ts";
+import { createCoreHandlers } from "./commands.ts";
+import { createGateway, type TGateway } from "./gateway.ts";
+import { sessionTicket, settle, TEST_SECRET, TestClient } from "./test-helpers.ts";
 
 const LARGE = 6;
 const REFRESH_MS = 200;

@@ -8,9 +8,15 @@
  */
 
 import { ParleyClient, ParleySendError, type TClientOptions, type TWebSocketLike } from "@parley/client";
-import { addMembers, MemoryEngine, sendMessage, setEventSink } from "@parley/core";
-import { createFanout, type Fanout } from "@parley/core/fanout";
-import { mintTicket } from "@parley/core/tickets";
+import {
+  addMembers,
+  createFanout,
+  type Fanout,
+  MemoryEngine,
+  mintTicket,
+  sendMessage,
+  setEventSink,
+} from "@parley/core";
 import type { Db } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
@@ -18,9 +24,9 @@ import { CloseCode, ErrorCode, EventKind, type TConversationEvent } from "@parle
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createAuthenticator } from "../src/auth.ts";
-import { createCoreHandlers } from "../src/commands.ts";
-import { createGateway, type TGateway } from "../src/gateway.ts";
+import { createAuthenticator } from "./auth.ts";
+import { createCoreHandlers } from "./commands.ts";
+import { createGateway, type TGateway } from "./gateway.ts";
 
 const SECRET = "integration-test-secret-at-least-32-characters";
 const logger = pino({ level: "silent" });

@@ -8,16 +8,16 @@
 import { randomUUID } from "node:crypto";
 import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { AuthRateLimiter, isRateLimited } from "../rate-limits.ts";
-import { runEngineContract } from "./contract.ts";
-import { RedisEngine } from "./redis.ts";
-import { createRedisClient } from "./redis-client.ts";
+import { RedisEngine } from "../../src/engine/redis.ts";
+import { createRedisClient } from "../../src/engine/redis-client.ts";
 import {
   localRedisClusterUnavailable,
   startLocalRedisCluster,
   type TLocalRedisCluster,
-} from "./redis-cluster-local.ts";
-import type { BusMessage } from "./types.ts";
+} from "../../src/engine/redis-cluster-local.ts";
+import type { BusMessage } from "../../src/engine/types.ts";
+import { AuthRateLimiter, isRateLimited } from "../../src/rate-limits.ts";
+import { runEngineContract } from "./contract.ts";
 
 const unavailable = localRedisClusterUnavailable();
 if (unavailable) {
@@ -25,7 +25,7 @@ if (unavailable) {
   const banner = [
     line,
     `!! SKIPPED: the Engine contract on a Redis Cluster: ${unavailable}.`,
-    "!!   packages/core/src/engine/redis-cluster.integration.test.ts",
+    "!!   packages/core/test/engine/redis-cluster.integration.test.ts",
     line,
   ].join("\n");
   if (process.env.CI === "true") throw new Error(`${banner}\nCI runs every test.`);

@@ -22,8 +22,8 @@ import { CloseCode, EventKind } from "@parley/protocol";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startRealtime, type TRealtime } from "../src/realtime.ts";
-import { sessionTicket, TEST_SECRET, TestClient, until } from "./helpers.ts";
+import { startRealtime, type TRealtime } from "./realtime.ts";
+import { sessionTicket, TEST_SECRET, TestClient, until } from "./test-helpers.ts";
 
 let t: TTestDb;
 let db: Db;

@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import net from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import { RedisEngine } from "../../src/engine/redis.ts";
+import type { BusMessage } from "../../src/engine/types.ts";
 import { runEngineContract } from "./contract.ts";
-import { RedisEngine } from "./redis.ts";
-import type { BusMessage } from "./types.ts";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 // Redis is shared with other test runs: everything of this file lives under its own prefix.

@@ -1,5 +1,5 @@
 /** Shared helpers for the gateway's integration tests: real tickets and a frame-collecting client. */
-import { mintTicket } from "@parley/core/tickets";
+import { mintTicket } from "@parley/core";
 import type { Db } from "@parley/db";
 import type { TServerEvent } from "@parley/protocol";
 import WebSocket from "ws";

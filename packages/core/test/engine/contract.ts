@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { BusMessage, Engine } from "./types.ts";
+import type { BusMessage, Engine } from "../../src/engine/types.ts";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -215,7 +215,7 @@ export function runEngineContract(
 
       it("re-subscribing after the last unsubscribe works", async () => {
         const engine = await gateway();
-        const topic = `user:${id("u")}`;
+        const topic = `presence:${id("u")}`;
         const inbox = collector();
         const unsub = await engine.subscribeTopic(topic, inbox.handler);
         await unsub();

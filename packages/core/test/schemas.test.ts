@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { configureLimits, DEFAULT_LIMITS } from "./limits.ts";
+import { configureLimits, DEFAULT_LIMITS } from "../src/limits.ts";
 import {
   ZChannelName,
   ZCreateChannel,
@@ -9,7 +9,7 @@ import {
   ZGetHistory,
   ZOpenDm,
   ZSendMessage,
-} from "./schemas.ts";
+} from "../src/schemas.ts";
 
 const uuid = "0190f5a4-7b1c-7a2b-8c3d-4e5f6a7b8c9d";
 

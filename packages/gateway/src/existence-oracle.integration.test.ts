@@ -15,8 +15,8 @@ import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { ErrorCode, MAX_SYNC_CURSORS, type TServerEvent } from "@parley/protocol";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRealtime, type TRealtime } from "../src/realtime.ts";
-import { sessionTicket, settle, TEST_SECRET, TestClient } from "./helpers.ts";
+import { startRealtime, type TRealtime } from "./realtime.ts";
+import { sessionTicket, settle, TEST_SECRET, TestClient } from "./test-helpers.ts";
 
 let t: TTestDb;
 let db: Db;
