@@ -21,6 +21,7 @@ export default defineConfig({
       {
         test: {
           name: "integration",
+          alias: { "~": fileURLToPath(new URL("./apps/web/src", import.meta.url)) },
           include: ["{apps,packages,scripts}/**/*.integration.test.ts"],
           exclude,
           environment: "node",

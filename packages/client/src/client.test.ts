@@ -11,6 +11,8 @@ import { localStorageStore, memoryCursorStore, memoryOutboxStore, type TStorageL
 
 const C1 = "00000000-0000-4000-8000-0000000000c1";
 const C2 = "00000000-0000-4000-8000-0000000000c2";
+/** Who added the user to a conversation (conversation.added payloads). */
+const ADDER = "00000000-0000-4000-8000-0000000000a1";
 
 type TSent = { type: string; id?: string; [key: string]: unknown };
 
@@ -465,7 +467,14 @@ describe("user log", () => {
     const socket = await open(client);
     socket.serverSends(synced(undefined, [], 0));
 
-    socket.serverSends(userEvent(1, "conversation.added", { conversationId: C1, joinedSeq: 8 }));
+    socket.serverSends(
+      userEvent(1, "conversation.added", {
+        conversationId: C1,
+        kind: "public_channel",
+        addedBy: ADDER,
+        joinedSeq: 8,
+      }),
+    );
     expect(client.cursor(C1)).toBe(7);
     const first = socket.of("sync")[0];
     expect(first).toMatchObject({ cursors: { [C1]: 7 } });
@@ -473,7 +482,9 @@ describe("user log", () => {
     socket.serverSends(synced(first?.id, [{ conversationId: C1, lastSeq: 8, status: "ok" }]));
     expect(delivered).toEqual(["c1:8"]);
 
-    socket.serverSends(userEvent(2, "conversation.added", { conversationId: C2 }));
+    socket.serverSends(
+      userEvent(2, "conversation.added", { conversationId: C2, kind: "private_channel", addedBy: ADDER }),
+    );
     expect(client.cursor(C2)).toBeNull();
     const probe = socket.of("sync")[1];
     expect(probe?.cursors).toEqual({ [C2]: 2_147_483_647 });
@@ -484,6 +495,13 @@ describe("user log", () => {
 
     socket.serverSends(userEvent(3, "conversation.removed", { conversationId: C1 }));
     expect(client.cursor(C1)).toBeUndefined();
+
+    // A payload the protocol's schema cannot read is delivered but changes no tracking.
+    const seen: number[] = [];
+    client.on("userEvent", (e) => seen.push(e.seq));
+    socket.serverSends(userEvent(4, "conversation.removed", { conversationId: 42 }));
+    expect(seen).toEqual([4]);
+    expect(client.cursor(C2)).not.toBeUndefined();
   });
 });
 

@@ -18,13 +18,15 @@
  *   delivered. Otherwise the start is learnt from the server: the conversation is synced with a
  *   cursor ahead of any log, which the protocol answers with `resync` + its lastSeq; the client
  *   emits `resync(conversationId, lastSeq)` (load history up to there) and delivers what follows.
- *   `conversation.removed` stops tracking.
+ *   `conversation.removed` stops tracking. User events are read with the protocol's
+ *   `decodeUserEvent`; one it cannot read is delivered but changes no tracking.
  * - A device without a user cursor starts the user log at the first `synced.userSeq` or the first
  *   live `user.event`, whichever comes first (state before that comes from the app's own fetch).
  * - `resync` keeps buffered events above the new cursor (they are still ahead of what the app will
  *   refetch) and drops the rest.
  */
 import {
+  decodeUserEvent,
   MAX_SYNC_CURSORS,
   type TConversationEvent,
   type THello,
@@ -261,16 +263,14 @@ export class Inbound {
   }
 
   /** What the user log means for tracking (see the header for the rules). */
-  #applyUserEvent(event: TUserEvent): void {
-    const conversationId = event.payload.conversationId;
-    if (typeof conversationId !== "string") return;
-    if (event.kind === UserEventKind.ConversationAdded || event.kind === UserEventKind.DmOpened) {
+  #applyUserEvent(raw: TUserEvent): void {
+    const event = decodeUserEvent(raw);
+    if (event?.kind === UserEventKind.ConversationAdded || event?.kind === UserEventKind.DmOpened) {
+      const { conversationId, joinedSeq } = event.payload;
       if (this.#conversations.has(conversationId)) return;
-      const joinedSeq = event.payload.joinedSeq;
-      const isSeq = typeof joinedSeq === "number" && Number.isInteger(joinedSeq) && joinedSeq >= 1;
-      this.track(conversationId, isSeq ? joinedSeq - 1 : undefined);
-    } else if (event.kind === UserEventKind.ConversationRemoved) {
-      this.untrack(conversationId);
+      this.track(conversationId, joinedSeq !== undefined && joinedSeq >= 1 ? joinedSeq - 1 : undefined);
+    } else if (event?.kind === UserEventKind.ConversationRemoved) {
+      this.untrack(event.payload.conversationId);
     }
   }
 

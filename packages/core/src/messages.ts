@@ -3,25 +3,15 @@
  * in `messages/send.ts` (one message) and `messages/send-batch.ts` (group commit).
  */
 import type { Db } from "@parley/db";
+import type { TAttachment, TMessagePayload } from "@parley/protocol";
 import { loadAccess, NotFound, notFound, requireRead } from "./access.ts";
 import type { Actor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { loadReactions, type ReactionGroupDto } from "./messages/reactions.ts";
 import { ZConversationRef, ZGetHistory, ZGetThread } from "./schemas.ts";
 
-/** A file as clients see it (its bytes come from `files.downloadUrl`, never inline). */
-export type AttachmentDto = {
-  id: string;
-  name: string;
-  mime: string;
-  size: number;
-  width: number | null;
-  height: number | null;
-  hasThumbnail: boolean;
-  /** Voice messages: length as recorded, and peak levels 0–255 to draw (empty when unknown). */
-  durationMs: number | null;
-  waveform: number[];
-};
+/** A file as clients see it (its bytes come from `files.downloadUrl`, never inline): the protocol's record. */
+export type AttachmentDto = TAttachment;
 
 /** The Attachment columns `toAttachmentDto` needs. */
 export const attachmentSelect = {
@@ -61,34 +51,18 @@ export function toAttachmentDto(row: {
   };
 }
 
-/** A message as clients see it. The body is blanked and the attachments dropped once deleted. */
-export type MessageDto = {
-  id: string;
+/**
+ * A message as clients see it: the protocol's message payload (what `message.created` carries)
+ * plus its place in the log and what changed since it was sent. The body is blanked, mentions
+ * cleared and attachments and reactions dropped once deleted.
+ */
+export type MessageDto = TMessagePayload & {
   conversationId: string;
   seq: number;
-  senderId: string;
-  senderName: string;
-  clientMsgId: string;
-  body: string;
-  /** Set on thread replies: the thread's first message. */
-  threadRootId: string | null;
-  /** A thread reply that also shows in the channel's main list. */
-  alsoInChannel: boolean;
-  /** Thread roots: how many replies, and when the latest came (null without replies). */
+  /** Thread roots: how many live replies (`lastReplyAt` is the latest one's time, null without). */
   replyCount: number;
-  lastReplyAt: Date | null;
-  /** Members mentioned with `<@id>` when it was sent or last edited; empty once deleted. */
-  mentionedUserIds: string[];
-  /** The body mentions everyone (`<!channel>`, `<!here>`, `<!everyone>`); false once deleted. */
-  mentionsAll: boolean;
-  /** When and by whom it was pinned to the conversation (null when not pinned). */
-  pinnedAt: Date | null;
-  pinnedById: string | null;
   editedAt: Date | null;
   deletedAt: Date | null;
-  createdAt: Date;
-  /** Files in upload order (by id); empty for a deleted message. */
-  attachments: AttachmentDto[];
   /** Reactions grouped by emoji, in order of first use; empty for a deleted message. */
   reactions: ReactionGroupDto[];
 };

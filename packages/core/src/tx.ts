@@ -10,9 +10,20 @@
  * A user's log works the same way on `User.lastEventSeq`. To add a write: run it inside
  * `inWriteTx`, append its events with `appendConversationEvent` / `appendUserEvent`, and they reach
  * the EventSink once the transaction has committed (and never if it rolled back).
+ *
+ * Payloads: the append functions are the typed constructors of every payload but message.created
+ * (built by `messagePayload`, messages/send-one.ts): their payload parameter is the protocol's
+ * decoded type for the kind given (`TConversationEventPayload<K>`), so core cannot append a payload
+ * its clients' schema would not read. It is stored as JSON, which is its wire form (dates become the
+ * ISO strings the schema decodes).
  */
 import type { Db } from "@parley/db";
-import type { TEventKind, TUserEventKind } from "@parley/protocol";
+import type {
+  TConversationEventPayload,
+  TEventKind,
+  TUserEventKind,
+  TUserEventPayload,
+} from "@parley/protocol";
 import { ParleyError } from "./errors.ts";
 import {
   type ConversationEvent,
@@ -61,12 +72,12 @@ export async function inWriteTx<T>(db: Db, fn: (w: Writer) => Promise<T>): Promi
  * Appends one event to a conversation's log under its row lock and returns it. Throws FORBIDDEN
  * when the conversation is archived (or gone): archived conversations take no new events.
  */
-export async function appendConversationEvent(
+export async function appendConversationEvent<K extends TEventKind>(
   w: Writer,
   conversationId: string,
-  kind: TEventKind,
+  kind: K,
   actorId: string | null,
-  payload: Record<string, unknown>,
+  payload: TConversationEventPayload<K>,
 ): Promise<ConversationEvent> {
   const createdAt = new Date();
   if (!w.counted.has(conversationId)) {
@@ -94,11 +105,11 @@ export async function appendConversationEvent(
 }
 
 /** Appends one event to a user's own log (bumping User.lastEventSeq under its row lock). */
-export async function appendUserEvent(
+export async function appendUserEvent<K extends TUserEventKind>(
   w: Writer,
   userId: string,
-  kind: TUserEventKind,
-  payload: Record<string, unknown>,
+  kind: K,
+  payload: TUserEventPayload<K>,
 ): Promise<UserEventRecord> {
   const createdAt = new Date();
   const rows = await w.tx.$queryRaw<{ seq: number }[]>`
@@ -122,11 +133,11 @@ export async function appendUserEvent(
  * Appends the same kind of user event to several users. Locks User rows in id order so that two
  * transactions touching overlapping sets cannot deadlock.
  */
-export async function appendUserEvents(
+export async function appendUserEvents<K extends TUserEventKind>(
   w: Writer,
   userIds: readonly string[],
-  kind: TUserEventKind,
-  payload: (userId: string) => Record<string, unknown>,
+  kind: K,
+  payload: (userId: string) => TUserEventPayload<K>,
 ): Promise<void> {
   for (const userId of [...new Set(userIds)].sort()) {
     await appendUserEvent(w, userId, kind, payload(userId));

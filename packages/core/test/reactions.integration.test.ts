@@ -146,12 +146,18 @@ describe("reactions", () => {
       seq: seqBefore + 4,
       payload: { messageId: message.id, userId: bob.userId, emoji: "👍" },
     });
-    // Groups are ordered by their earliest remaining reaction: alice's 👍 came after her :tada:.
+    // A group keeps its place while it has reactions, as clients applying the events keep it
+    // (before: groups moved to their earliest remaining reaction, so a refetch reordered them).
     const after = await getHistory(t.db, alice, { conversationId: ch.id });
     expect(after.messages[0]!.reactions).toEqual([
-      { emoji: ":tada:", count: 1, userIds: [alice.userId] },
       { emoji: "👍", count: 1, userIds: [alice.userId] },
+      { emoji: ":tada:", count: 1, userIds: [alice.userId] },
     ]);
+    // An emptied group goes; a new one goes last.
+    await removeReaction(t.db, alice, { messageId: message.id, emoji: "👍" });
+    await addReaction(t.db, bob, { messageId: message.id, emoji: "👍" });
+    const again = await getHistory(t.db, alice, { conversationId: ch.id });
+    expect(again.messages[0]!.reactions.map((r) => r.emoji)).toEqual([":tada:", "👍"]);
   });
 
   it("stores one reaction and one event for concurrent identical adds", async () => {

@@ -2,10 +2,12 @@
  * Group commit (core/src/messages/send-batch.ts) against real Postgres: concurrent sends share
  * statements yet keep every single-send guarantee — gapless per-conversation seqs in submission
  * order, exactly one message per (sender, clientMsgId) even when two clients race, per-send
- * refusals that do not fail their neighbours, thread counters and mentions as for one send.
+ * refusals that do not fail their neighbours, thread counters and mentions as for one send, and a
+ * payload built in SQL that decodes with the protocol's schema to what the JS constructor builds.
  */
 import { randomUUID } from "node:crypto";
 import { createDb, type SqlPool, sqlPool } from "@parley/db";
+import { decodeEventPayload, EventKind } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
 import { archiveConversation, createChannel } from "../src/conversations.ts";
 import { type ConversationEvent, getEventSink, setEventSink } from "../src/events.ts";
@@ -250,6 +252,8 @@ describe("group commit", () => {
         select: { payload: true },
       });
       expect(row.payload).toEqual(JSON.parse(JSON.stringify(event.payload)));
+      // The payload built in SQL is one the clients' schema reads, to the value core built in JS.
+      expect(decodeEventPayload(EventKind.MessageCreated, row.payload)).toStrictEqual(event.payload);
     }
     const reply = pushed[0]!.payload.message as Record<string, unknown>;
     expect(reply).toMatchObject({ threadRootId: root.id, alsoInChannel: true, mentionsAll: true });

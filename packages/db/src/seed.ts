@@ -4,7 +4,7 @@
 // conversation log consistent (Event + Message rows with consecutive seqs, lastSeq bumped).
 import { randomBytes } from "node:crypto";
 import { hash } from "@node-rs/argon2";
-import { EventKind } from "@parley/protocol";
+import { EventKind, type TConversationEventPayload } from "@parley/protocol";
 import {
   type Conversation,
   ConversationKind,
@@ -96,6 +96,31 @@ export async function seedChannel(
 }
 
 /**
+ * The message.created payload of a seeded message: the protocol's type (the fields core's sends
+ * store; a seeded message has no thread, mentions or files), stored as JSON like core's.
+ */
+function createdPayload(message: Message, senderName: string): TConversationEventPayload<"message.created"> {
+  return {
+    message: {
+      id: message.id,
+      senderId: message.senderId,
+      senderName,
+      clientMsgId: message.clientMsgId,
+      body: message.body,
+      threadRootId: null,
+      alsoInChannel: false,
+      lastReplyAt: null,
+      mentionedUserIds: [],
+      mentionsAll: false,
+      pinnedAt: null,
+      pinnedById: null,
+      createdAt: message.createdAt,
+      attachments: [],
+    },
+  };
+}
+
+/**
  * Appends `count` messages to a conversation's log: one message.created Event and one Message per
  * seq, seqs consecutive after the current lastSeq, which is bumped under the row lock (so it is
  * safe next to concurrent senders). `senderId` may be a list: senders then take turns.
@@ -122,6 +147,11 @@ export async function seedMessages(
 
   return db.$transaction(
     async (tx) => {
+      const senderRows = await tx.user.findMany({
+        where: { id: { in: [...senders] } },
+        select: { id: true, name: true },
+      });
+      const names = new Map(senderRows.map((u) => [u.id, u.name]));
       const [row] = await tx.$queryRaw<{ lastSeq: number }[]>`
         UPDATE "Conversation" SET "lastSeq" = "lastSeq" + ${count}::int
         WHERE id = ${conversationId}::uuid
@@ -153,17 +183,7 @@ export async function seedMessages(
             kind: EventKind.MessageCreated,
             actorId: message.senderId,
             createdAt: message.createdAt,
-            payload: {
-              message: {
-                id: message.id,
-                conversationId,
-                senderId: message.senderId,
-                clientMsgId: message.clientMsgId,
-                body: message.body,
-                threadRootId: null,
-                createdAt: message.createdAt.toISOString(),
-              },
-            },
+            payload: createdPayload(message, names.get(message.senderId) ?? ""),
           })),
         });
         messages.push(...created);

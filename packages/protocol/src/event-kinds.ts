@@ -1,7 +1,8 @@
 /**
  * Kinds of the entries in a conversation's log (`event` frames) and in a user's log
  * (`user.event` frames), named `domain.action`. The Event/UserEvent tables store these strings.
- * Clients must ignore kinds they do not know (a newer server may send more).
+ * Clients must ignore kinds they do not know (a newer server may send more). The payloads noted
+ * here are defined, one zod schema per kind, in event-payloads.ts.
  */
 export const EventKind = {
   /** payload: { message } — the new message (its seq is this event's seq). */

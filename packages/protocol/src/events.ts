@@ -65,6 +65,7 @@ export const ZConversationEvent = z.object({
   /** One of EventKind; ignore kinds you do not know. */
   kind: z.string(),
   actorId: z.string().nullable(),
+  /** Per kind: ConversationEventPayloads (event-payloads.ts); read it with decodeConversationEvent. */
   payload: z.record(z.string(), z.unknown()),
   createdAt: z.string(),
 });
@@ -75,6 +76,7 @@ export const ZUserEvent = z.object({
   seq: ZSeq,
   /** One of UserEventKind; ignore kinds you do not know. */
   kind: z.string(),
+  /** Per kind: UserEventPayloads (event-payloads.ts); read it with decodeUserEvent. */
   payload: z.record(z.string(), z.unknown()),
 });
 

@@ -10,6 +10,7 @@ export {
 export * from "./commands.ts";
 export { ErrorCode, type TErrorCode } from "./errors.ts";
 export * from "./event-kinds.ts";
+export * from "./event-payloads.ts";
 export * from "./events.ts";
 export * from "./limits.ts";
 export * from "./mentions.ts";

@@ -23,12 +23,19 @@
  * changes; never fetch in a loop from an event.
  */
 import type { ParleyClient } from "@parley/client";
-import { EventKind, type TConversationEvent, type TUserEvent, UserEventKind } from "@parley/protocol";
+import {
+  decodeConversationEvent,
+  decodeUserEvent,
+  EventKind,
+  type TConversationEvent,
+  type TUserEvent,
+  UserEventKind,
+} from "@parley/protocol";
 import { type QueryClient, useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef } from "react";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import { EMPTY_FEED, type TFeed, type TFeedView, type THistoryPage } from "./feed-window";
-import { applyToFeed, isMessageChange } from "./live-reducers";
+import { applyToFeed, isMessageChange, type TLiveEvent } from "./live-reducers";
 import { useRealtime } from "./realtime-context";
 import { applyToThreads } from "./thread-data";
 
@@ -52,14 +59,14 @@ export const replaceOnNextLoad = new Set<string>();
  * Per conversation, the lists collecting message changes (edits, deletes, reactions) seen while a
  * page request is in flight; `fetchPage` re-applies them to the page.
  */
-const changeWatchers = new Map<string, Set<TConversationEvent[]>>();
+const changeWatchers = new Map<string, Set<TLiveEvent[]>>();
 
 /** Requests a history page and returns it with the message changes that arrived meanwhile. */
 export async function fetchPage(
   trpcClient: TTRPCClient,
   input: { conversationId: string; before?: number; after?: number; around?: number; limit: number },
-): Promise<{ page: THistoryPage; changes: TConversationEvent[] }> {
-  const changes: TConversationEvent[] = [];
+): Promise<{ page: THistoryPage; changes: TLiveEvent[] }> {
+  const changes: TLiveEvent[] = [];
   const watchers = changeWatchers.get(input.conversationId) ?? new Set();
   watchers.add(changes);
   changeWatchers.set(input.conversationId, watchers);
@@ -92,7 +99,10 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
     void queryClient.invalidateQueries(trpc.conversations.get.queryFilter({ conversationId }));
   };
 
-  const onEvent = (event: TConversationEvent) => {
+  const onEvent = (frame: TConversationEvent) => {
+    // Kinds this tab does not know (a newer server) and payloads it cannot read are ignored.
+    const event = decodeConversationEvent(frame);
+    if (!event) return;
     const key = feedKey(event.conversationId);
     if (isMessageChange(event)) {
       for (const changes of changeWatchers.get(event.conversationId) ?? []) changes.push(event);
@@ -139,9 +149,9 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
     }
   };
 
-  const onUserEvent = (event: TUserEvent) => {
-    const conversationId =
-      typeof event.payload.conversationId === "string" ? event.payload.conversationId : null;
+  const onUserEvent = (frame: TUserEvent) => {
+    const event = decodeUserEvent(frame);
+    if (!event) return;
     switch (event.kind) {
       case UserEventKind.ReadUpdated:
         refreshList();
@@ -155,13 +165,13 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
       case UserEventKind.MembershipUpdated:
         // Muted on another device (or here): the list and the header's menu follow.
         refreshList();
-        if (conversationId) refreshConversation(conversationId);
+        refreshConversation(event.payload.conversationId);
         return;
       case UserEventKind.ConversationAdded:
       case UserEventKind.ConversationRemoved:
       case UserEventKind.DmOpened:
         refreshList();
-        if (conversationId) refreshConversation(conversationId);
+        refreshConversation(event.payload.conversationId);
         return;
     }
   };

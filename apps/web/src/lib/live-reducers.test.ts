@@ -1,8 +1,8 @@
-import { EventKind, type TConversationEvent } from "@parley/protocol";
+import { decodeConversationEvent, EventKind, type TConversationEvent } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
 import type { TMessage } from "~/trpc/types";
 import { EMPTY_FEED } from "./feed-window.ts";
-import { applyToFeed, applyToThread } from "./live-reducers.ts";
+import { applyToFeed, applyToThread, type TLiveEvent } from "./live-reducers.ts";
 
 const C = "0190a8c4-0000-7000-8000-0000000000c1";
 const ROOT = "0190a8c4-0000-7000-8000-0000000000a1";
@@ -34,8 +34,15 @@ function msg(seq: number, over: Partial<TMessage> = {}): TMessage {
   };
 }
 
-function ev(seq: number, kind: string, payload: Record<string, unknown>): TConversationEvent {
-  return {
+/** A wire frame as the protocol decodes it (the reducers' input); fails the test if it does not decode. */
+function decoded(frame: TConversationEvent): TLiveEvent {
+  const event = decodeConversationEvent(frame);
+  if (!event) throw new Error(`frame does not decode: ${JSON.stringify(frame)}`);
+  return event;
+}
+
+function ev(seq: number, kind: string, payload: Record<string, unknown>): TLiveEvent {
+  return decoded({
     type: "event",
     conversationId: C,
     seq,
@@ -43,11 +50,11 @@ function ev(seq: number, kind: string, payload: Record<string, unknown>): TConve
     actorId: U,
     createdAt: "2026-11-29T10:05:00.000Z",
     payload,
-  };
+  });
 }
 
-function created(seq: number, message: Record<string, unknown>): TConversationEvent {
-  return {
+function created(seq: number, message: Record<string, unknown>): TLiveEvent {
+  return decoded({
     type: "event",
     conversationId: C,
     seq,
@@ -65,7 +72,7 @@ function created(seq: number, message: Record<string, unknown>): TConversationEv
         ...message,
       },
     },
-  };
+  });
 }
 
 const root = msg(1, { id: ROOT });
@@ -106,6 +113,29 @@ describe("applyToFeed (channel history) with thread replies", () => {
     });
     const unpinned = applyToFeed(pinned, ev(4, EventKind.MessageUnpinned, { messageId: ROOT }));
     expect(unpinned.messages[0]).toMatchObject({ pinnedAt: null, pinnedById: null });
+  });
+
+  it("takes an edit's mentions with its body, and clears them on delete (as history shows them)", () => {
+    const edited = applyToFeed(
+      feed,
+      ev(3, EventKind.MessageEdited, {
+        messageId: ROOT,
+        body: "hey <!here>",
+        editedAt: "2026-11-29T10:07:00.000Z",
+        mentionedUserIds: [U],
+        mentionsAll: true,
+      }),
+    );
+    expect(edited.messages[0]).toMatchObject({
+      body: "hey <!here>",
+      mentionedUserIds: [U],
+      mentionsAll: true,
+    });
+    const deleted = applyToFeed(
+      edited,
+      ev(4, EventKind.MessageDeleted, { messageId: ROOT, deletedAt: "2026-11-29T10:08:00.000Z" }),
+    );
+    expect(deleted.messages[0]).toMatchObject({ body: "", mentionedUserIds: [], mentionsAll: false });
   });
 });
 

@@ -1,56 +1,37 @@
 /**
  * Pure reducers for live data: what one conversation event does to a loaded history (`applyToFeed`)
  * or thread (`applyToThread`). No React, no tRPC: chat-data.ts and thread-data.ts apply them to
- * their query caches, and live-reducers.test.ts tests them directly. To handle a new event kind,
- * add its case to `applyToFeed` (threads reuse it for everything but new replies).
+ * their query caches, and live-reducers.test.ts tests them directly. Events arrive decoded by the
+ * protocol's schemas (`decodeConversationEvent`, in connectLiveData), so payloads are typed here.
+ * To handle a new event kind, add its case to `applyToFeed` (threads reuse it for everything but
+ * new replies); live-state.integration.test.ts checks every kind against a fresh fetch.
  */
-import { EventKind, type TConversationEvent } from "@parley/protocol";
+import { EventKind, type TKnownConversationEvent } from "@parley/protocol";
 import type { TMessage } from "~/trpc/types";
 import { addMessage, EMPTY_FEED, mergeMessages, patchMessages, type TFeed } from "./feed-window";
 import { applyReaction } from "./reactions";
 
+/** A conversation event whose payload the protocol decoded (`decodeConversationEvent`). */
+export type TLiveEvent = TKnownConversationEvent;
+
 /** Re-applies changes seen during a page request (idempotent: bodies replace, reactions are sets). */
-export function reapply(feed: TFeed, changes: readonly TConversationEvent[]): TFeed {
+export function reapply(feed: TFeed, changes: readonly TLiveEvent[]): TFeed {
   return changes.reduce(applyToFeed, feed);
 }
 
-function str(value: unknown): string | null {
-  return typeof value === "string" ? value : null;
-}
-
-function date(value: unknown): Date | null {
-  return typeof value === "string" || value instanceof Date ? new Date(value) : null;
-}
-
-/** The message a message.created event carries, in the shape history returns. */
-export function messageFromEvent(event: TConversationEvent): TMessage | null {
-  const m = event.payload.message as Record<string, unknown> | undefined;
-  const id = str(m?.id);
-  const senderId = str(m?.senderId);
-  if (!m || !id || !senderId) return null;
+/**
+ * The message a message.created event carries, in the shape history returns: the payload's
+ * message, the frame's conversation and seq, and a new message's state (no replies, edits,
+ * deletion or reactions yet).
+ */
+export function messageFromEvent(event: TLiveEvent & { kind: typeof EventKind.MessageCreated }): TMessage {
   return {
-    id,
+    ...event.payload.message,
     conversationId: event.conversationId,
     seq: event.seq,
-    senderId,
-    senderName: str(m.senderName) ?? "",
-    clientMsgId: str(m.clientMsgId) ?? "",
-    body: str(m.body) ?? "",
-    threadRootId: str(m.threadRootId),
-    alsoInChannel: m.alsoInChannel === true,
     replyCount: 0,
-    lastReplyAt: null,
-    mentionedUserIds: Array.isArray(m.mentionedUserIds)
-      ? m.mentionedUserIds.filter((u): u is string => typeof u === "string")
-      : [],
-    mentionsAll: m.mentionsAll === true,
-    pinnedAt: null,
-    pinnedById: null,
     editedAt: null,
     deletedAt: null,
-    createdAt: date(m.createdAt) ?? new Date(event.createdAt),
-    // The event carries the same attachment records as history (ids, names, sizes; no bytes).
-    attachments: Array.isArray(m.attachments) ? (m.attachments as TMessage["attachments"]) : [],
     reactions: [],
   };
 }
@@ -60,43 +41,34 @@ export function messageFromEvent(event: TConversationEvent): TMessage | null {
  * A thread reply bumps its root's count and last-reply time, and joins the channel's history only
  * when sent "also to the channel" (as messages.history returns it).
  */
-export function applyToFeed(feed: TFeed, event: TConversationEvent): TFeed {
+export function applyToFeed(feed: TFeed, event: TLiveEvent): TFeed {
   switch (event.kind) {
-    case EventKind.MessageCreated: {
-      const message = messageFromEvent(event);
-      if (!message) return feed;
-      return addMessage(feed, message);
-    }
+    case EventKind.MessageCreated:
+      return addMessage(feed, messageFromEvent(event));
     case EventKind.MessagePinned:
     case EventKind.MessageUnpinned: {
-      const messageId = str(event.payload.messageId);
-      if (!messageId) return feed;
-      const isPinned = event.kind === EventKind.MessagePinned;
-      const pinnedAt = isPinned ? (date(event.payload.pinnedAt) ?? new Date(event.createdAt)) : null;
-      const pinnedById = isPinned ? (str(event.payload.pinnedById) ?? event.actorId ?? null) : null;
+      const { messageId } = event.payload;
+      const pin =
+        event.kind === EventKind.MessagePinned
+          ? { pinnedAt: event.payload.pinnedAt, pinnedById: event.payload.pinnedById }
+          : { pinnedAt: null, pinnedById: null };
       if (![...feed.messages, ...feed.buffered].some((m) => m.id === messageId)) return feed;
-      return patchMessages(feed, (m) => (m.id === messageId ? { ...m, pinnedAt, pinnedById } : m));
+      return patchMessages(feed, (m) => (m.id === messageId ? { ...m, ...pin } : m));
     }
     case EventKind.MessageEdited: {
-      const messageId = str(event.payload.messageId);
-      const body = str(event.payload.body);
-      if (!messageId || body === null) return feed;
-      const editedAt = date(event.payload.editedAt) ?? new Date(event.createdAt);
-      return patchMessages(feed, (m) => (m.id === messageId ? { ...m, body, editedAt } : m));
+      const { messageId, ...edit } = event.payload;
+      return patchMessages(feed, (m) => (m.id === messageId ? { ...m, ...edit } : m));
     }
     case EventKind.MessageDeleted: {
-      const messageId = str(event.payload.messageId);
-      if (!messageId) return feed;
-      const deletedAt = date(event.payload.deletedAt) ?? new Date(event.createdAt);
       // A deleted reply carries its root's new reply count and last reply time; a delete also unpins.
-      const rootId = str(event.payload.threadRootId);
-      const replyCount = typeof event.payload.replyCount === "number" ? event.payload.replyCount : null;
-      const lastReplyAt = date(event.payload.lastReplyAt);
+      const { messageId, deletedAt, threadRootId, replyCount, lastReplyAt } = event.payload;
       return patchMessages(feed, (m) => {
         if (m.id === messageId) {
           return {
             ...m,
             body: "",
+            mentionedUserIds: [],
+            mentionsAll: false,
             attachments: [],
             reactions: [],
             pinnedAt: null,
@@ -104,16 +76,15 @@ export function applyToFeed(feed: TFeed, event: TConversationEvent): TFeed {
             deletedAt,
           };
         }
-        if (rootId && m.id === rootId && replyCount !== null) return { ...m, replyCount, lastReplyAt };
+        if (threadRootId && m.id === threadRootId && replyCount !== undefined) {
+          return { ...m, replyCount, lastReplyAt: lastReplyAt ?? null };
+        }
         return m;
       });
     }
     case EventKind.ReactionAdded:
     case EventKind.ReactionRemoved: {
-      const messageId = str(event.payload.messageId);
-      const userId = str(event.payload.userId);
-      const emoji = str(event.payload.emoji);
-      if (!messageId || !userId || !emoji) return feed;
+      const { messageId, userId, emoji } = event.payload;
       const isAdded = event.kind === EventKind.ReactionAdded;
       return patchMessages(feed, (m) =>
         m.id === messageId && !m.deletedAt
@@ -127,7 +98,7 @@ export function applyToFeed(feed: TFeed, event: TConversationEvent): TFeed {
 }
 
 /** True for the events that change a message already in a history (edits, deletes, reactions, pins). */
-export function isMessageChange(event: TConversationEvent): boolean {
+export function isMessageChange(event: TLiveEvent): boolean {
   return (
     event.kind === EventKind.MessageEdited ||
     event.kind === EventKind.MessageDeleted ||
@@ -146,11 +117,11 @@ export type TThread = { root: TMessage; replies: TMessage[]; hasMoreBefore: bool
  * A new reply is merged by seq (a replay is harmless) and bumps the root's count once; edits,
  * deletes, reactions and pins patch the root or a reply like they patch channel history.
  */
-export function applyToThread(thread: TThread, event: TConversationEvent): TThread {
+export function applyToThread(thread: TThread, event: TLiveEvent): TThread {
   if (event.conversationId !== thread.root.conversationId) return thread;
   if (event.kind === EventKind.MessageCreated) {
     const reply = messageFromEvent(event);
-    if (!reply || reply.threadRootId !== thread.root.id) return thread;
+    if (reply.threadRootId !== thread.root.id) return thread;
     const isNew = !thread.replies.some((r) => r.seq === reply.seq);
     return {
       ...thread,

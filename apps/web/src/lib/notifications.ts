@@ -7,7 +7,13 @@
  * ever asked from a click on the sidebar's prompt, never on page load. Clicking a notification
  * focuses the tab and opens the conversation at that message.
  */
-import { EventKind, parseMentions, type TConversationEvent } from "@parley/protocol";
+import {
+  decodeEventPayload,
+  EventKind,
+  parseMentions,
+  type TConversationEvent,
+  type TMessagePayload,
+} from "@parley/protocol";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef } from "react";
 import { useRealtime } from "./realtime-context";
@@ -79,8 +85,15 @@ export function canNotify(): boolean {
   return typeof window !== "undefined" && "Notification" in window;
 }
 
-function str(value: unknown): string {
-  return typeof value === "string" ? value : "";
+/** What of a message.created payload's message decides and what the notification says. */
+export function notifyMessageOf(m: TMessagePayload): TNotifyMessage {
+  return {
+    senderId: m.senderId,
+    body: m.body,
+    mentionedUserIds: m.mentionedUserIds,
+    mentionsAll: m.mentionsAll,
+    attachmentTypes: m.attachments.map((a) => a.mime),
+  };
 }
 
 /**
@@ -98,16 +111,9 @@ export function useDesktopNotifications(
     if (!client || !canNotify()) return;
     return client.on("event", (event: TConversationEvent) => {
       if (event.kind !== EventKind.MessageCreated || Notification.permission !== "granted") return;
-      const m = (event.payload.message ?? {}) as Record<string, unknown>;
-      const message: TNotifyMessage = {
-        senderId: str(m.senderId) || (event.actorId ?? ""),
-        body: str(m.body),
-        ...(Array.isArray(m.mentionedUserIds) ? { mentionedUserIds: m.mentionedUserIds as string[] } : {}),
-        ...(typeof m.mentionsAll === "boolean" ? { mentionsAll: m.mentionsAll } : {}),
-        attachmentTypes: Array.isArray(m.attachments)
-          ? (m.attachments as { mime?: unknown }[]).map((a) => str(a.mime))
-          : [],
-      };
+      const m = decodeEventPayload(EventKind.MessageCreated, event.payload)?.message;
+      if (!m) return;
+      const message = notifyMessageOf(m);
       const conversation = list.current?.find((c) => c.id === event.conversationId);
       if (
         !shouldNotify({
@@ -119,7 +125,7 @@ export function useDesktopNotifications(
       ) {
         return;
       }
-      const sender = str(m.senderName) || "Someone";
+      const sender = m.senderName || "Someone";
       const isChannel = conversation?.kind === "public_channel" || conversation?.kind === "private_channel";
       const title = isChannel ? `${sender} in #${conversation?.name ?? ""}` : sender;
       try {
@@ -128,8 +134,8 @@ export function useDesktopNotifications(
           tag: `parley:${event.conversationId}`,
         });
         // A reply that stays in its thread is not in the channel's history: open the thread instead.
-        const rootId = str(m.threadRootId);
-        const target = rootId && m.alsoInChannel !== true ? `thread=${rootId}` : `m=${event.seq}`;
+        const rootId = m.threadRootId;
+        const target = rootId && !m.alsoInChannel ? `thread=${rootId}` : `m=${event.seq}`;
         n.onclick = () => {
           window.focus();
           router.push(`/app/c/${event.conversationId}?${target}`);

@@ -20,7 +20,7 @@ import {
   type TOutboxStore,
   type TWebSocketConstructor,
 } from "@parley/client";
-import { CloseCode, UserEventKind } from "@parley/protocol";
+import { CloseCode, decodeUserEvent, UserEventKind } from "@parley/protocol";
 import { useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useEffect, useState } from "react";
 import { isUnauthorized, useTRPC, useTRPCClient } from "~/trpc/react";
@@ -130,10 +130,11 @@ export function RealtimeProvider({ userId, children }: { userId: string; childre
       document.addEventListener("visibilitychange", onVisibility);
       // A custom status set on any of this user's devices goes into this device's presence, which
       // is how the people watching the user see it change live.
-      const offPrefs = c.on("userEvent", (event) => {
-        if (event.kind !== UserEventKind.PreferencesUpdated) return;
+      const offPrefs = c.on("userEvent", (frame) => {
+        const event = decodeUserEvent(frame);
+        if (event?.kind !== UserEventKind.PreferencesUpdated) return;
         const { statusEmoji, statusText } = event.payload;
-        if (typeof statusEmoji !== "string" || typeof statusText !== "string") return;
+        if (statusEmoji === undefined || statusText === undefined) return;
         c.setPresence(isAway ? "away" : "online", savedStatusLine({ statusEmoji, statusText }));
       });
       setClient(c);

@@ -9,13 +9,12 @@
  * show in the channel).
  */
 import type { TOutboxEntry } from "@parley/client";
-import type { TConversationEvent } from "@parley/protocol";
 import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useMemo, useState } from "react";
 import { useTRPCClient } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
 import { mergeMessages } from "./feed-window";
-import { applyToThread, type TThread } from "./live-reducers";
+import { applyToThread, type TLiveEvent, type TThread } from "./live-reducers";
 import { toPending, useOutbox, useRetry } from "./outbox";
 import { useRealtime } from "./realtime-context";
 import { unconfirmed } from "./timeline";
@@ -26,7 +25,7 @@ const THREADS = ["parley", "thread"] as const;
 const REPLY_PAGE = 100;
 
 /** Patches every cached thread with one live event (called by connectLiveData). */
-export function applyToThreads(queryClient: QueryClient, event: TConversationEvent): void {
+export function applyToThreads(queryClient: QueryClient, event: TLiveEvent): void {
   for (const [key, thread] of queryClient.getQueriesData<TThread>({ queryKey: THREADS })) {
     if (!thread) continue;
     const next = applyToThread(thread, event);

@@ -78,17 +78,30 @@ export async function addReaction(db: Db, actor: Actor, input: unknown): Promise
 
 /**
  * Removes the actor's `emoji` reaction from a message and appends `reaction.removed`
- * {messageId, userId, emoji}. Removing a reaction the actor does not have writes nothing.
+ * {messageId, userId, emoji}. Removing a reaction the actor does not have writes nothing. The
+ * emoji's group keeps its place while other reactions remain in it (see below).
  */
 export async function removeReaction(db: Db, actor: Actor, input: unknown): Promise<ReactionResult> {
   const { messageId, emoji } = parseInput(ZReaction, input);
   return inWriteTx(db, async (w) => {
     const message = await lockMessage(w.tx, actor, messageId);
-    const deleted = await w.tx.$executeRaw`
+    const deleted = await w.tx.$queryRaw<{ createdAt: Date }[]>`
       DELETE FROM "Reaction"
-      WHERE "messageId" = ${messageId}::uuid AND "userId" = ${actor.userId}::uuid AND emoji = ${emoji}`;
+      WHERE "messageId" = ${messageId}::uuid AND "userId" = ${actor.userId}::uuid AND emoji = ${emoji}
+      RETURNING "createdAt"`;
     const base = { messageId, conversationId: message.conversationId, emoji };
-    if (deleted === 0) return { ...base, isChanged: false, seq: null };
+    const removedAt = deleted[0]?.createdAt;
+    if (removedAt === undefined) return { ...base, isChanged: false, seq: null };
+    // The group keeps its place among the message's groups (clients keep it there too, knowing
+    // only the events): its earliest remaining reaction takes over the removed one's time when
+    // the removed one was the group's first, so "order of first use" stays where it was.
+    await w.tx.$executeRaw`
+      UPDATE "Reaction" SET "createdAt" = ${removedAt}::timestamp(3)
+      WHERE ("messageId", "userId", emoji) = (
+        SELECT "messageId", "userId", emoji FROM "Reaction"
+        WHERE "messageId" = ${messageId}::uuid AND emoji = ${emoji}
+        ORDER BY "createdAt", "userId" LIMIT 1
+      ) AND "createdAt" > ${removedAt}::timestamp(3)`;
     const event = await appendConversationEvent(
       w,
       message.conversationId,

@@ -26,7 +26,7 @@
  * message is either stored with all its files or not at all, and one file never joins two messages.
  */
 import { type Db, isUniqueViolation } from "@parley/db";
-import { EventKind, parseMentions } from "@parley/protocol";
+import { EventKind, parseMentions, type TConversationEventPayload } from "@parley/protocol";
 import { loadAccess, NotFound, notFound, requireMember, requireNotArchived } from "../access.ts";
 import type { Actor } from "../actor.ts";
 import { ParleyError } from "../errors.ts";
@@ -90,16 +90,15 @@ export type StoredSend = {
 
 /**
  * The stored message's event and DTO, from what the send decided (both roads); `payload` is the
- * one `eventPayload` built for the write (built once, stored and published alike).
+ * one `eventPayload` built for the write (built once, stored and published alike). The DTO is the
+ * payload's message plus what the frame carries (conversation, seq) and a new message's state.
  */
 export function sentMessage(
   actor: Actor,
   data: SendInput,
   stored: StoredSend & { seq: number; membersSeq: number },
-  payload: ReturnType<typeof eventPayload>,
+  payload: MessageCreatedPayload,
 ): { event: ConversationEvent; message: MessageDto } {
-  const threadRootId = data.threadRootId ?? null;
-  const alsoInChannel = threadRootId !== null && data.alsoInChannel === true;
   const event: ConversationEvent = {
     conversationId: data.conversationId,
     seq: stored.seq,
@@ -112,36 +111,25 @@ export function sentMessage(
   return {
     event,
     message: {
-      id: stored.id,
+      ...payload.message,
       conversationId: data.conversationId,
       seq: stored.seq,
-      senderId: actor.userId,
-      senderName: stored.senderName,
-      clientMsgId: data.clientMsgId,
-      body: data.body,
-      threadRootId,
-      alsoInChannel,
       replyCount: 0,
-      lastReplyAt: null,
-      mentionedUserIds: stored.mentionedUserIds,
-      mentionsAll: stored.mentionsAll,
-      pinnedAt: null,
-      pinnedById: null,
       editedAt: null,
       deletedAt: null,
-      createdAt: stored.createdAt,
-      attachments: stored.attachments,
       reactions: [],
     },
   };
 }
 
-/** The `message.created` payload as stored in the Event row and sent to clients. */
-export function eventPayload(
-  actor: Actor,
-  data: SendInput,
-  stored: StoredSend,
-): { message: Record<string, unknown> } {
+/** The payload of message.created, as the protocol defines it. */
+export type MessageCreatedPayload = TConversationEventPayload<typeof EventKind.MessageCreated>;
+
+/**
+ * The typed constructor of the `message.created` payload, as stored in the Event row and sent to
+ * clients (send-batch.ts builds the same fields in SQL; a test decodes both with the protocol).
+ */
+export function eventPayload(actor: Actor, data: SendInput, stored: StoredSend): MessageCreatedPayload {
   const threadRootId = data.threadRootId ?? null;
   return {
     message: {
