@@ -7,7 +7,7 @@
 import { parseEnv, type TEnv } from "@parley/config";
 import { seedChannel, seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { INVALID_SENDS, issuePaths } from "@parley/protocol/testing";
+import { INVALID_SENDS, invalidSendFields, issuePaths } from "@parley/protocol/testing";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -66,11 +66,7 @@ async function send(fields: Record<string, unknown>, withEnv: TEnv = env): Promi
 
 describe("tRPC messages.send refuses the table of invalid sends", () => {
   it.each(INVALID_SENDS)("refuses $name, naming $paths", async (c) => {
-    const answer = await send({
-      body: c.body,
-      ...(c.conversationId !== undefined ? { conversationId: c.conversationId } : {}),
-      ...c.options,
-    });
+    const answer = await send(invalidSendFields(c, channelId));
     expect(answer.status).toBe(400);
     expect(answer.error?.data.code).toBe("BAD_REQUEST");
     const paths = Object.keys(answer.error?.data.fieldErrors ?? {}).map((path) => ({ path }));

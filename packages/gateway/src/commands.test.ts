@@ -27,7 +27,9 @@ describe("toErrorFrame", () => {
       ],
     });
     // A domain refusal without a schema behind it has no issues.
-    expect(toErrorFrame(new ParleyError("BAD_REQUEST", "Not an upload of yours"))).not.toHaveProperty("issues");
+    expect(toErrorFrame(new ParleyError("BAD_REQUEST", "Not an upload of yours"))).not.toHaveProperty(
+      "issues",
+    );
   });
 
   it("hides unexpected failures behind INTERNAL", () => {

@@ -9,7 +9,7 @@ import type { Db } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { ErrorCode, type TServerEvent } from "@parley/protocol";
-import { INVALID_SENDS, issuePaths } from "@parley/protocol/testing";
+import { INVALID_SENDS, invalidSendFields, issuePaths } from "@parley/protocol/testing";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCoreHandlers } from "../src/commands.ts";
@@ -60,11 +60,7 @@ async function answerTo(fields: Record<string, unknown>): Promise<TServerEvent> 
 
 describe("the gateway's send refuses the table of invalid sends", () => {
   it.each(INVALID_SENDS)("refuses $name, naming $paths", async (c) => {
-    const answer = await answerTo({
-      body: c.body,
-      ...(c.conversationId !== undefined ? { conversationId: c.conversationId } : {}),
-      ...c.options,
-    });
+    const answer = await answerTo(invalidSendFields(c, channelId));
     expect(answer).toMatchObject({ type: "error", code: ErrorCode.InvalidFields });
     if (answer.type !== "error") throw new Error("unreachable");
     expect(issuePaths(answer.issues ?? [])).toEqual(c.paths);

@@ -1,19 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ZSend } from "./commands.ts";
 import { ZSendFields } from "./send.ts";
-import { INVALID_SENDS, issuePaths, SOME_ID } from "./testing.ts";
+import { INVALID_SENDS, invalidSendFields, issuePaths, SOME_ID } from "./testing.ts";
 
 const CONVERSATION = "00000000-0000-4000-8000-0000000000c1";
 const CLIENT_MSG_ID = "00000000-0000-4000-8000-0000000000f1";
 
 describe("ZSendFields, the one send schema", () => {
   it.each(INVALID_SENDS)("refuses $name, naming $paths", (c) => {
-    const fields = {
-      conversationId: c.conversationId ?? CONVERSATION,
-      clientMsgId: CLIENT_MSG_ID,
-      body: c.body,
-      ...c.options,
-    };
+    const fields = { clientMsgId: CLIENT_MSG_ID, ...invalidSendFields(c, CONVERSATION) };
     const bare = ZSendFields.safeParse(fields);
     expect(bare.success).toBe(false);
     expect(issuePaths(bare.error?.issues ?? [])).toEqual(c.paths);

@@ -82,6 +82,14 @@ export const INVALID_SENDS: readonly TInvalidSend[] = [
   },
 ];
 
+/**
+ * A case's fields as a `send` frame or tRPC input carries them (no clientMsgId): its conversation
+ * id, else `conversationId` (a real conversation the sender is in), its body and its options.
+ */
+export function invalidSendFields(c: TInvalidSend, conversationId: string): Record<string, unknown> {
+  return { conversationId: c.conversationId ?? conversationId, body: c.body, ...c.options };
+}
+
 /** The distinct field paths of some issues, sorted: what `INVALID_SENDS[].paths` is compared to. */
 export function issuePaths(issues: readonly { path: string | readonly PropertyKey[] }[]): string[] {
   const paths = issues.map((i) => (typeof i.path === "string" ? i.path : i.path.map(String).join(".")));
