@@ -4,7 +4,7 @@
  * server replies `ack` or `error` with the same id.
  *
  * To add a command: write its schema here, add it to `ClientCommandSchemas` and `ZClientCommand`,
- * handle it in packages/gateway (commands.ts, frame-dispatch.ts), bump PROTOCOL_VERSION and note it in CHANGELOG.md.
+ * handle it in packages/gateway (src/commands.ts), bump PROTOCOL_VERSION and note it in CHANGELOG.md.
  */
 import { z } from "zod";
 import {

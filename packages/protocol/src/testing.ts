@@ -3,7 +3,7 @@
  *
  * `INVALID_SENDS` is the proof that there is one send schema: the same table runs against
  * `ZSendFields` (send.test.ts), the client SDK's `send()` (packages/client), the gateway's `send`
- * command (packages/gateway/test) and tRPC's `messages.send` over core (packages/api/test); each
+ * command (packages/gateway) and tRPC's `messages.send` over core (packages/api/test); each
  * must refuse every case, naming exactly `paths`. Each case is one the SDK's `send(conversationId,
  * body, options)` can express (the SDK chooses clientMsgId itself). To add a rule to send.ts, add
  * its case here.

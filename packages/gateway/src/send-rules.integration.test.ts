@@ -12,9 +12,9 @@ import { ErrorCode, type TServerEvent } from "@parley/protocol";
 import { INVALID_SENDS, invalidSendFields, issuePaths } from "@parley/protocol/testing";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCoreHandlers } from "../src/commands.ts";
-import { createGateway, type TGateway } from "../src/gateway.ts";
-import { TestClient } from "./helpers.ts";
+import { TestClient } from "../test/helpers.ts";
+import { createCoreHandlers } from "./commands.ts";
+import { createGateway, type TGateway } from "./gateway.ts";
 
 let testDb: TTestDb;
 let db: Db;
