@@ -1,6 +1,7 @@
 /**
- * Input schemas for every core service. Transports (tRPC, realtime frames) reuse them so one
- * definition decides what is valid. `Z…` are the schemas, `T…` their parsed (output) types.
+ * Input schemas for every core service; tRPC reuses them so one definition decides what is valid.
+ * A send's is @parley/protocol's `ZSendFields` (shared with the wire and the client SDK) plus
+ * core's trimming and configured length. `Z…` are the schemas, `T…` their parsed (output) types.
  * Every string a client sends starts from @parley/protocol's `zText()` (or `zLine()` for one-line
  * fields), which refuses NUL, other control characters and lone surrogates; text-fields.test.ts
  * fails for a bare `z.string()`.
