@@ -175,6 +175,20 @@ test("↑ in the empty composer edits the last message; the other user sees (edi
     .toBe(`ping <@${bobId}> about the thing today`);
 });
 
+test("a message with a control character is refused in the composer, naming the field, and the draft stays", async () => {
+  const before = await storedBodies(alicePage);
+  const composer = composerOf(alicePage);
+  // A pasted terminal bell: the SDK checks the send rules the server checks and refuses it locally.
+  await composer.fill("ring the \u0007 bell");
+  await composer.press("Enter");
+  await expect(alicePage.locator("p.error[role=alert]")).toContainText(
+    "body: contains the control character U+0007 at position 9",
+  );
+  await expect(composer).toHaveValue("ring the \u0007 bell");
+  expect(await storedBodies(alicePage)).toEqual(before);
+  await composer.fill("");
+});
+
 test("a draft survives a reload and is gone after sending", async () => {
   await composerOf(alicePage).pressSequentially("half-written thought");
   await alicePage.reload();

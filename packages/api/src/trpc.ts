@@ -174,6 +174,15 @@ const mapParleyErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/**
+ * An input the core service validates itself: tRPC only takes its type (for clients), so the
+ * input is checked once, by core's schema, and its refusal is core's BAD_REQUEST with field issues
+ * (`data.fieldErrors`) like any other. Use it when core parses the same schema anyway.
+ */
+export function validatedByCore<S extends z.ZodType>(_schema: S): (input: unknown) => z.input<S> {
+  return (input) => input as z.input<S>;
+}
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 

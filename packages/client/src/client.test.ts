@@ -783,7 +783,9 @@ describe("send options", () => {
   it("refuses an attachment id given twice, before anything is queued or sent", () => {
     const { client } = setup();
     expect(() => client.send(C1, "x", { attachmentIds: [FILE, FILE] })).toThrow(RangeError);
-    expect(() => client.send(C1, "", { attachmentIds: [FILE, FILE] })).toThrow(/repeat/);
+    expect(() => client.send(C1, "", { attachmentIds: [FILE, FILE] })).toThrow(
+      /attachmentIds: lists the same attachment twice/,
+    );
     expect(client.getOutbox()).toEqual([]);
   });
 });

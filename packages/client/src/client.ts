@@ -38,6 +38,7 @@ import { memoryCursorStore, memoryOutboxStore, type TCursorStore, type TOutboxSt
 export type { TClientStats } from "./inbound.ts";
 export {
   ParleySendError,
+  ParleySendInputError,
   type TOutboxEntry,
   type TOutboxStatus,
   type TSendOptions,
@@ -238,17 +239,20 @@ export class ParleyClient {
    * Queues a message. It is sent now if connected, else after the next `welcome`, and resent
    * with the same clientMsgId until acked. `promise` resolves once the server stored it and
    * rejects (ParleySendError) when refused — or at once, with FRAME_TOO_LARGE, when its frame
-   * would exceed `maxFrameBytes`; the entry then stays `failed` until retry/discard.
+   * would exceed `maxFrameBytes`; the entry then stays `failed` until retry/discard. Throws
+   * ParleySendInputError (a RangeError naming each bad field) for input the server refuses for
+   * good: the send rules are protocol's `ZSendFields`, the server's own.
    */
   send(
     conversationId: string,
     body: string,
     options: TSendOptions = {},
   ): { clientMsgId: string; promise: Promise<TSendResult> } {
-    const fields = checkSend(body, options);
+    const clientMsgId = this.#randomUUID();
+    const fields = checkSend(conversationId, clientMsgId, body, options);
     // The message ends whatever was being typed: the next keystroke says "typing" again at once.
     this.#typingSentAt.delete(conversationId);
-    return this.#outbox.add(this.#randomUUID(), conversationId, body, fields);
+    return this.#outbox.add(clientMsgId, conversationId, body, fields);
   }
 
   /**

@@ -3,6 +3,7 @@ export { backoffDelay, DEFAULT_BACKOFF, type TBackoffOptions } from "./backoff.t
 export {
   ParleyClient,
   ParleySendError,
+  ParleySendInputError,
   SEND_ERROR_POLICY,
   sendErrorPolicy,
   type TClientEvents,

@@ -3,7 +3,7 @@
  * permanent and transient refusals, rate limits, lost sockets and the frame limit. The property
  * at the end throws random sequences of all of these at it.
  */
-import { CloseCode, ErrorCode, MAX_BODY_LENGTH, PROTOCOL_VERSION } from "@parley/protocol";
+import { CloseCode, ErrorCode, PROTOCOL_VERSION } from "@parley/protocol";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -293,11 +293,12 @@ describe("refusals", () => {
 });
 
 describe("frame limit", () => {
-  it("fails a message whose frame would exceed MAX_FRAME_BYTES without sending it, and sends the next", async () => {
-    const { client, server } = setup();
+  it("fails a message whose encoded frame would exceed maxFrameBytes without sending it, and sends the next", async () => {
+    const { client, server } = setup({ maxFrameBytes: 30_000 });
     const socket = await open(client);
-    // 100,000 characters (the body limit), but each is escaped as \u0001: a 600 KB frame.
-    const huge = client.send(C1, "\u0001".repeat(MAX_BODY_LENGTH));
+    // 20,000 characters, well under the body limit, but JSON escapes each `"` as \": a 40 KB
+    // frame. The limit is on the encoded frame, not on the body's length.
+    const huge = client.send(C1, '"'.repeat(20_000));
     const next = client.send(C1, "next");
     await expect(huge.promise).rejects.toMatchObject({ code: ErrorCode.FrameTooLarge });
     expect(entry(client, huge.clientMsgId)).toMatchObject({ status: "failed", attempts: 0 });
@@ -379,11 +380,14 @@ const PERMANENT = Object.entries(SEND_ERROR_POLICY)
   .filter(([, p]) => p === "fail")
   .map(([code]) => code);
 const SERVER_FRAME_LIMIT = 20_000;
+/** The client's own frame limit in the property: above the server's, so `big` goes out and `huge` does not. */
+const CLIENT_FRAME_LIMIT = 60_000;
 const BODY: Record<TKind, string> = {
   ok: "hello",
   poison: "poison",
   big: "b".repeat(SERVER_FRAME_LIMIT),
-  huge: "\u0001".repeat(MAX_BODY_LENGTH),
+  // 40,000 characters whose escapes (\") make an 80 KB frame: over the client's limit.
+  huge: '"'.repeat(CLIENT_FRAME_LIMIT / 1.5),
 };
 
 const action: fc.Arbitrary<TAction> = fc.oneof(
@@ -430,7 +434,7 @@ const action: fc.Arbitrary<TAction> = fc.oneof(
 /** Runs one scenario and checks the outbox's promises; returns a description of a violation, or null. */
 async function runScenario(actions: TAction[]): Promise<void> {
   FakeSocket.instances = [];
-  const { client, server } = setup({ maxSendRetries: 2 });
+  const { client, server } = setup({ maxSendRetries: 2, maxFrameBytes: CLIENT_FRAME_LIMIT });
   const kinds = new Map<string, TKind>();
   /** Send order per conversation: `send` appends, `retry` moves the entry to the end. */
   const order: string[] = [];

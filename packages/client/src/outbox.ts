@@ -22,13 +22,14 @@
 import {
   ErrorCode,
   encodeClientCommand,
-  MAX_ATTACHMENTS_PER_MESSAGE,
-  MAX_BODY_LENGTH,
   MAX_COMMAND_ID_LENGTH,
   type TAck,
   type TClientCommand,
   type TErrorFrame,
+  type TFieldIssue,
   type TSend,
+  toFieldIssues,
+  ZSendFields,
 } from "@parley/protocol";
 import { backoffDelay, type TBackoffOptions } from "./backoff.ts";
 import { utf8ByteLength } from "./connection.ts";
@@ -141,28 +142,41 @@ function sendCommand(entry: TOutboxEntry, id: string): TSend {
 }
 
 /**
- * Checks a message the app wants to send and returns its option fields; throws RangeError on
- * input the server would refuse for good.
+ * A send the app asked for breaks the send rules (protocol's `ZSendFields`, which the server
+ * applies too): nothing was queued. `issues` name each field (`body`, `attachmentIds.1`, …) as the
+ * server's INVALID_FIELDS / BAD_REQUEST would. A RangeError, as before the rules were shared.
  */
-export function checkSend(body: string, options: TSendOptions): ReturnType<typeof sendOptionFields> {
-  const fields = sendOptionFields(options);
-  const files = fields.attachmentIds?.length ?? 0;
-  if (body.length > MAX_BODY_LENGTH || (body.length === 0 && files === 0)) {
-    throw new RangeError(
-      `A message body must have 1–${MAX_BODY_LENGTH} characters (it may be empty only with attachments)`,
-    );
+export class ParleySendInputError extends RangeError {
+  override readonly name = "ParleySendInputError";
+  constructor(readonly issues: TFieldIssue[]) {
+    super(`Invalid send: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
   }
-  if (files > MAX_ATTACHMENTS_PER_MESSAGE) {
-    throw new RangeError(`A message carries at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments`);
-  }
-  // The server refuses repeats too (core's ZAttachmentIds), but only after the entry was queued.
-  if (new Set(fields.attachmentIds).size !== files) {
-    throw new RangeError("A message carries each attachment once (attachmentIds repeat)");
-  }
-  if (options.alsoInChannel && !options.threadRootId) {
-    throw new RangeError("alsoInChannel is only for thread replies (give threadRootId)");
-  }
-  return fields;
+}
+
+/**
+ * Checks a message the app wants to send against `ZSendFields` and returns its option fields;
+ * throws ParleySendInputError on input the server would refuse for good. Absent-like options (an
+ * empty threadRootId or attachment list, alsoInChannel false) are left out, as the frame leaves them.
+ */
+export function checkSend(
+  conversationId: string,
+  clientMsgId: string,
+  body: string,
+  options: TSendOptions,
+): ReturnType<typeof sendOptionFields> {
+  const { threadRootId, alsoInChannel, attachmentIds } = options;
+  const result = ZSendFields.safeParse({
+    conversationId,
+    clientMsgId,
+    body,
+    ...(threadRootId !== undefined && threadRootId !== "" ? { threadRootId } : {}),
+    ...(alsoInChannel !== undefined && alsoInChannel !== false ? { alsoInChannel } : {}),
+    ...(attachmentIds !== undefined && !(Array.isArray(attachmentIds) && attachmentIds.length === 0)
+      ? { attachmentIds: Array.isArray(attachmentIds) ? [...attachmentIds] : attachmentIds }
+      : {}),
+  });
+  if (!result.success) throw new ParleySendInputError(toFieldIssues(result.error));
+  return sendOptionFields(result.data);
 }
 
 /** What the outbox needs from the client besides the link. */

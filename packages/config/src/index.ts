@@ -3,6 +3,7 @@
  * with its default and a description (mirrored in .env.example). Apps call `loadEnv()` at start;
  * a wrong value stops the process with a message naming the variable.
  */
+import { MAX_BODY_LENGTH } from "@parley/protocol";
 import proxyaddr from "proxy-addr";
 import { z } from "zod";
 import { parseRedisUrl } from "./redis-url.ts";
@@ -26,6 +27,21 @@ const ZUrl = (protocols: string[]) =>
     .refine((v) => protocols.some((p) => v.startsWith(`${p}:`)), {
       message: `must start with ${protocols.map((p) => `${p}://`).join(" or ")}`,
     });
+
+// Defaults of the settings other packages also need (core's limits, fan-out and group commit):
+// defined here only, imported there. Wire hard limits (MAX_BODY_LENGTH, …) live in @parley/protocol.
+
+/** Longest message body unless MAX_MESSAGE_LENGTH says otherwise (its ceiling is protocol's MAX_BODY_LENGTH). */
+export const DEFAULT_MAX_MESSAGE_LENGTH = 40_000;
+
+/** Members above which a conversation is fanned out on read, unless LARGE_CHANNEL_THRESHOLD says otherwise. */
+export const DEFAULT_LARGE_CHANNEL_THRESHOLD = 200;
+
+/** Group commit: most sends per statement, unless SEND_BATCH_MAX says otherwise. */
+export const DEFAULT_SEND_BATCH_MAX = 256;
+
+/** Group commit: batches at once, unless SEND_BATCH_IN_FLIGHT says otherwise (one checked while one commits). */
+export const DEFAULT_SEND_BATCH_IN_FLIGHT = 2;
 
 /** Largest attachment unless MAX_UPLOAD_BYTES says otherwise: 100 MiB. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
@@ -138,16 +154,21 @@ export const ZEnv = z.object({
   /** Run the gateway inside the web server on `/ws` (default). `false`: run apps/realtime separately. */
   REALTIME_EMBEDDED: ZBool.default(true),
   /** Channels with more members than this are fanned out on read (one publish per gateway topic). */
-  LARGE_CHANNEL_THRESHOLD: z.coerce.number().int().min(2).max(1_000_000).default(200),
+  LARGE_CHANNEL_THRESHOLD: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .max(1_000_000)
+    .default(DEFAULT_LARGE_CHANNEL_THRESHOLD),
   /**
    * Group commit: most sends stored by one statement (one transaction, one WAL flush); 1 stores
    * every send on its own.
    */
-  SEND_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(256),
+  SEND_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(DEFAULT_SEND_BATCH_MAX),
   /** Group commit: batches running at once (each holds one pooled connection). */
-  SEND_BATCH_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(2),
-  /** Longest message body, in characters. */
-  MAX_MESSAGE_LENGTH: z.coerce.number().int().min(1).max(100_000).default(40_000),
+  SEND_BATCH_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(DEFAULT_SEND_BATCH_IN_FLIGHT),
+  /** Longest message body, in characters (after trimming); at most protocol's MAX_BODY_LENGTH. */
+  MAX_MESSAGE_LENGTH: z.coerce.number().int().min(1).max(MAX_BODY_LENGTH).default(DEFAULT_MAX_MESSAGE_LENGTH),
   /** Where local-disk attachments live when no S3 endpoint is set. */
   STORAGE_DIR: z.string().default("./data/files"),
   /** S3/MinIO endpoint host; when set, attachments go to S3. */

@@ -52,8 +52,14 @@ export async function loadAccess(
   return row;
 }
 
+/**
+ * What the read, member and archive rules look at: a loaded ConversationAccess, or the same facts
+ * from another read (a send's pre-read, which reads them for many sends in one query).
+ */
+export type AccessFacts = Pick<ConversationAccess, "kind" | "memberRole" | "archivedAt">;
+
 /** Public channels are readable by every active user; everything else by its members only. */
-export function canRead(access: ConversationAccess): boolean {
+export function canRead(access: Pick<AccessFacts, "kind" | "memberRole">): boolean {
   return access.kind === "public_channel" || access.memberRole !== null;
 }
 
@@ -79,7 +85,10 @@ export function notFound(message: string = NotFound.conversation): ParleyError {
  * Throws NOT_FOUND (exactly like a missing conversation, or `as` for the thing asked about) unless
  * the actor may read the conversation.
  */
-export function requireRead(access: ConversationAccess, as: string = NotFound.conversation): void {
+export function requireRead(
+  access: Pick<AccessFacts, "kind" | "memberRole">,
+  as: string = NotFound.conversation,
+): void {
   if (!canRead(access)) throw notFound(as);
 }
 
@@ -87,14 +96,17 @@ export function requireRead(access: ConversationAccess, as: string = NotFound.co
  * Throws unless the actor is a member: NOT_FOUND (as `requireRead`) when they cannot even read it,
  * FORBIDDEN with a hint to join for a public channel they can read but have not joined.
  */
-export function requireMember(access: ConversationAccess, as: string = NotFound.conversation): void {
+export function requireMember(
+  access: Pick<AccessFacts, "kind" | "memberRole">,
+  as: string = NotFound.conversation,
+): void {
   if (access.memberRole !== null) return;
   requireRead(access, as);
   throw new ParleyError("FORBIDDEN", "Join the channel first");
 }
 
 /** Throws FORBIDDEN when the conversation is archived. */
-export function requireNotArchived(access: ConversationAccess): void {
+export function requireNotArchived(access: Pick<AccessFacts, "archivedAt">): void {
   if (access.archivedAt) throw new ParleyError("FORBIDDEN", "This conversation is archived");
 }
 

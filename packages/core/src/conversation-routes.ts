@@ -4,10 +4,11 @@
  * users it holds); more → one publish on the conversation's topic, which gateways subscribe to
  * while a local user is a member (fan-out on read).
  */
+import { DEFAULT_LARGE_CHANNEL_THRESHOLD } from "@parley/config";
 import type { BusMessage, Engine } from "./engine/types.ts";
 
-/** Member count above which a conversation is published once on its topic (fan-out on read). */
-export const DEFAULT_LARGE_CHANNEL_THRESHOLD = 200;
+/** Member count above which a conversation is published once on its topic (@parley/config's default). */
+export { DEFAULT_LARGE_CHANNEL_THRESHOLD };
 
 /** The conversation topic large channels are published on. */
 export function conversationTopic(conversationId: string): string {

@@ -1,14 +1,19 @@
 /**
- * Runtime limits core enforces. Defaults match @parley/config; each app calls `configureLimits`
- * once at start with its validated settings (core never reads the environment itself).
+ * Runtime limits core enforces. The defaults are @parley/config's (defined there only); each app
+ * calls `configureLimits` once at start with its validated settings (core never reads the
+ * environment itself).
  */
+import { DEFAULT_MAX_MESSAGE_LENGTH } from "@parley/config";
+
 export type CoreLimits = {
   /** Longest message body in characters, after trimming. */
   maxMessageLength: number;
 };
 
-/** Default limits, equal to the @parley/config defaults. */
-export const DEFAULT_LIMITS: Readonly<CoreLimits> = Object.freeze({ maxMessageLength: 40_000 });
+/** Default limits: @parley/config's defaults. */
+export const DEFAULT_LIMITS: Readonly<CoreLimits> = Object.freeze({
+  maxMessageLength: DEFAULT_MAX_MESSAGE_LENGTH,
+});
 
 let limits: CoreLimits = { ...DEFAULT_LIMITS };
 

@@ -1,11 +1,12 @@
 /**
- * Input schemas for every core service. Transports (tRPC, realtime frames) reuse them so one
- * definition decides what is valid. `Z…` are the schemas, `T…` their parsed (output) types.
+ * Input schemas for every core service; tRPC reuses them so one definition decides what is valid.
+ * A send's is @parley/protocol's `ZSendFields` (shared with the wire and the client SDK) plus
+ * core's trimming and configured length. `Z…` are the schemas, `T…` their parsed (output) types.
  * Every string a client sends starts from @parley/protocol's `zText()` (or `zLine()` for one-line
  * fields), which refuses NUL, other control characters and lone surrogates; text-fields.test.ts
  * fails for a bare `z.string()`.
  */
-import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_STATUS_TEXT_LENGTH, zLine, zText } from "@parley/protocol";
+import { MAX_STATUS_TEXT_LENGTH, ZSendFields, zLine, zText } from "@parley/protocol";
 import { z } from "zod";
 import { getLimits } from "./limits.ts";
 import { checkPasswordStrength } from "./password-strength.ts";
@@ -83,12 +84,6 @@ function checkMessageLength(ctx: z.core.ParsePayload<string>): void {
 
 /** Message body: trimmed, 1..MAX_MESSAGE_LENGTH characters (limit read at parse time). */
 export const ZMessageBody = zText().trim().min(1, "message is empty").check(checkMessageLength);
-
-/** A body that may be empty (a message that only carries files), else like ZMessageBody. */
-export const ZOptionalMessageBody = zText().trim().check(checkMessageLength);
-
-/** Client-chosen idempotency key of a send: a fresh UUID per message (as in @parley/protocol's send). */
-export const ZClientMsgId = z.uuid({ message: "clientMsgId must be a UUID" });
 
 export const ZSetupWorkspace = z.object({
   workspaceName: zLine().trim().min(1, "workspace name is required").max(80),
@@ -208,36 +203,15 @@ export type TOpenDm = z.output<typeof ZOpenDm>;
 export const ZMarkRead = z.object({ conversationId: ZId, seq: z.number().int().min(0) });
 export type TMarkRead = z.output<typeof ZMarkRead>;
 
-/** Most attachments one message may carry (defined by the wire contract, re-exported for core's callers). */
-export { MAX_ATTACHMENTS_PER_MESSAGE };
-
-/** A message's attachments: distinct ids of the sender's ready uploads to the same conversation. */
-export const ZAttachmentIds = z
-  .array(ZId)
-  .max(MAX_ATTACHMENTS_PER_MESSAGE, `a message carries at most ${MAX_ATTACHMENTS_PER_MESSAGE} files`)
-  .refine((ids) => new Set(ids).size === ids.length, { message: "attachment ids repeat" });
-
 /**
- * A send: the body may be empty only when the message carries attachments; `alsoInChannel`
- * (a thread reply also shown in the channel) only together with `threadRootId`.
+ * A send, as core takes it: @parley/protocol's `ZSendFields` (the one definition of a valid send,
+ * shared with the wire command and the client SDK), with the body trimmed and held to the
+ * operator's MAX_MESSAGE_LENGTH (read at parse time). Nothing else is added here: a rule about
+ * what a send may contain belongs in ZSendFields, so every entry point refuses it alike.
  */
-export const ZSendMessage = z
-  .object({
-    conversationId: ZId,
-    clientMsgId: ZClientMsgId,
-    body: ZOptionalMessageBody,
-    threadRootId: ZId.optional(),
-    alsoInChannel: z.boolean().optional(),
-    attachmentIds: ZAttachmentIds.optional(),
-  })
-  .refine((v) => v.body.length > 0 || (v.attachmentIds?.length ?? 0) > 0, {
-    message: "message is empty",
-    path: ["body"],
-  })
-  .refine((v) => !v.alsoInChannel || v.threadRootId !== undefined, {
-    message: "alsoInChannel is only for thread replies (give threadRootId)",
-    path: ["alsoInChannel"],
-  });
+export const ZSendMessage = ZSendFields.safeExtend({
+  body: ZSendFields.shape.body.trim().check(checkMessageLength),
+});
 export type TSendMessage = z.output<typeof ZSendMessage>;
 
 /** History page size cap. */

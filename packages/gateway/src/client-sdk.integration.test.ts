@@ -214,19 +214,20 @@ describe("ParleyClient with the real gateway", () => {
     expect(a.getOutbox()).toEqual([]);
   });
 
-  it("fails a message the server cannot store after bounded retries, and the next one is stored", async () => {
+  it("fails a message the server refuses for good, and the next one is stored", async () => {
     const channel = await seedChannel(db, { createdById: alice.id, memberIds: [] });
     const a = clientFor(alice, { maxSendRetries: 2, sendBackoff: { baseMs: 20, maxMs: 100 } });
     a.connect();
-    // A NUL cannot be stored in Postgres text: whatever the server answers (INTERNAL, or a
-    // validation error), it never succeeds — a poison message.
-    const poison = a.send(channel.id, "poison\u0000message");
+    // Well-formed (the SDK refuses malformed sends itself, before queueing: send-rules.test.ts),
+    // but only the server knows its thread root does not exist: it can never succeed.
+    const poison = a.send(channel.id, "a reply to nothing", { threadRootId: crypto.randomUUID() });
     const next = a.send(channel.id, "after the poison");
     const refusal = await poison.promise.then(
       () => null,
       (err: unknown) => err,
     );
     expect(refusal).toBeInstanceOf(ParleySendError);
+    expect(refusal).toMatchObject({ code: ErrorCode.NotFound });
     expect(a.getOutbox().find((e) => e.clientMsgId === poison.clientMsgId)?.status).toBe("failed");
     const stored = await next.promise;
     const messages = await db.message.findMany({ where: { conversationId: channel.id } });

@@ -1,4 +1,4 @@
-import { ParleyError } from "@parley/core";
+import { ParleyError, parseInput, ZSendMessage } from "@parley/core";
 import { ErrorCode } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
 import { toErrorFrame } from "./commands.ts";
@@ -9,6 +9,27 @@ describe("toErrorFrame", () => {
       code: ErrorCode.Forbidden,
       message: "Not a member",
     });
+  });
+
+  it("gives a refusal by core's input schema its issues by field, as frame validation does", () => {
+    let refusal: unknown;
+    try {
+      parseInput(ZSendMessage, { conversationId: "general", clientMsgId: crypto.randomUUID(), body: "" });
+    } catch (err) {
+      refusal = err;
+    }
+    expect(toErrorFrame(refusal)).toMatchObject({
+      code: ErrorCode.BadRequest,
+      message: expect.stringContaining("conversationId: must be a UUID"),
+      issues: [
+        { path: "conversationId", message: "must be a UUID" },
+        { path: "body", message: expect.stringMatching(/^is empty/) },
+      ],
+    });
+    // A domain refusal without a schema behind it has no issues.
+    expect(toErrorFrame(new ParleyError("BAD_REQUEST", "Not an upload of yours"))).not.toHaveProperty(
+      "issues",
+    );
   });
 
   it("hides unexpected failures behind INTERNAL", () => {

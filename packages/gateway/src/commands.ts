@@ -10,7 +10,8 @@
 import { randomUUID } from "node:crypto";
 import { isParleyError, markRead, sendMessage } from "@parley/core";
 import type { Db } from "@parley/db";
-import { ErrorCode, type TErrorCode } from "@parley/protocol";
+import { ErrorCode, type TErrorCode, type TFieldIssue, toFieldIssues } from "@parley/protocol";
+import { z } from "zod";
 import type { TCommandHandlers } from "./gateway-options.ts";
 
 // The handler types are part of the gateway's contract (gateway-options.ts); exported here too.
@@ -19,13 +20,21 @@ export type { TAckFields, TCommandContext, TCommandHandlers } from "./gateway-op
 const FORWARDED_CODES = new Set<string>(Object.values(ErrorCode));
 
 /**
- * Maps a thrown value to an error frame's code and message; unknown failures become INTERNAL
- * with a generic message and a fresh `requestId` (never the error's own text, which may hold
- * SQL or Prisma details): log the error with that id, so an operator can find what the user quotes.
+ * Maps a thrown value to an error frame's code and message; a core validation refusal (BAD_REQUEST
+ * from its input schema, e.g. a body over the server's MAX_MESSAGE_LENGTH) also carries `issues`
+ * by field, as frame validation does. Unknown failures become INTERNAL with a generic message and
+ * a fresh `requestId` (never the error's own text, which may hold SQL or Prisma details): log the
+ * error with that id, so an operator can find what the user quotes.
  */
-export function toErrorFrame(err: unknown): { code: TErrorCode; message: string; requestId?: string } {
+export function toErrorFrame(err: unknown): {
+  code: TErrorCode;
+  message: string;
+  issues?: TFieldIssue[];
+  requestId?: string;
+} {
   if (isParleyError(err) && FORWARDED_CODES.has(err.code)) {
-    return { code: err.code as TErrorCode, message: err.message };
+    const frame = { code: err.code as TErrorCode, message: err.message };
+    return err.cause instanceof z.ZodError ? { ...frame, issues: toFieldIssues(err.cause) } : frame;
   }
   const requestId = randomUUID();
   return {
@@ -39,15 +48,9 @@ export function toErrorFrame(err: unknown): { code: TErrorCode; message: string;
 export function createCoreHandlers(db: Db): TCommandHandlers {
   return {
     // Persist first (one statement in core), then ack: only an acked message counts as sent.
-    async send(ctx, command) {
-      const { message } = await sendMessage(db, ctx.actor, {
-        conversationId: command.conversationId,
-        clientMsgId: command.clientMsgId,
-        body: command.body,
-        ...(command.threadRootId ? { threadRootId: command.threadRootId } : {}),
-        ...(command.alsoInChannel !== undefined ? { alsoInChannel: command.alsoInChannel } : {}),
-        ...(command.attachmentIds ? { attachmentIds: command.attachmentIds } : {}),
-      });
+    // The frame is the send's fields (protocol's ZSendFields) plus type and id: pass the fields on.
+    async send(ctx, { type: _type, id: _id, ...fields }) {
+      const { message } = await sendMessage(db, ctx.actor, fields);
       return { clientMsgId: message.clientMsgId, seq: message.seq, messageId: message.id };
     },
     async markRead(ctx, command) {

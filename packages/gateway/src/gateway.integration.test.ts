@@ -548,7 +548,13 @@ describe("send", () => {
       clientMsgId: crypto.randomUUID(),
       body: "   ",
     });
-    expect(await socket.next()).toMatchObject({ type: "error", id: "z", code: ErrorCode.BadRequest });
+    // A blank body is refused by the frame's own schema (ZSendFields), naming the field.
+    expect(await socket.next()).toMatchObject({
+      type: "error",
+      id: "z",
+      code: ErrorCode.InvalidFields,
+      issues: [{ path: "body" }],
+    });
     socket.ws.close();
   });
 });

@@ -8,13 +8,12 @@
  */
 import { z } from "zod";
 import {
-  MAX_ATTACHMENTS_PER_MESSAGE,
-  MAX_BODY_LENGTH,
   MAX_COMMAND_ID_LENGTH,
   MAX_PRESENCE_WATCH,
   MAX_STATUS_TEXT_LENGTH,
   MAX_SYNC_CURSORS,
 } from "./limits.ts";
+import { ZSendFields } from "./send.ts";
 import { zLine, zText } from "./text.ts";
 
 /** A client-chosen command id, echoed in the matching `ack`/`error`. */
@@ -75,32 +74,13 @@ export const ZPing = z.strictObject({
 });
 
 /**
- * Post a message. Idempotent per (sender, clientMsgId): resending returns the same seq and
- * messageId. `threadRootId` makes it a thread reply, `alsoInChannel` (only with a root) shows the
- * reply in the channel too; `attachmentIds` are the sender's finished uploads to this
- * conversation. The body may be empty only when attachments are given.
+ * Post a message: the fields of `ZSendFields` (send.ts, the one definition every entry point
+ * shares) plus the command's `type` and `id`. Answered by an `ack` with seq and messageId.
  */
-export const ZSend = z
-  .strictObject({
-    type: z.literal("send"),
-    id: ZCommandId,
-    conversationId: ZConversationId,
-    clientMsgId: z.uuid(),
-    body: zText().max(MAX_BODY_LENGTH),
-    threadRootId: z.uuid().optional(),
-    alsoInChannel: z.boolean().optional(),
-    attachmentIds: z.array(z.uuid()).max(MAX_ATTACHMENTS_PER_MESSAGE).optional(),
-  })
-  .refine((v) => v.body !== "" || (Array.isArray(v.attachmentIds) && v.attachmentIds.length > 0), {
-    message: "body is empty (allowed only with attachments)",
-    path: ["body"],
-    // Also when other fields are wrong, so one answer names every problem.
-    when: (payload) => typeof (payload.value as { body?: unknown } | null)?.body === "string",
-  })
-  .refine((v) => !v.alsoInChannel || v.threadRootId !== undefined, {
-    message: "alsoInChannel needs threadRootId",
-    path: ["alsoInChannel"],
-  });
+export const ZSend = ZSendFields.safeExtend({
+  type: z.literal("send"),
+  id: ZCommandId,
+});
 
 /** Move this member's read position forward to `seq` (never backward). */
 export const ZMarkRead = z.strictObject({

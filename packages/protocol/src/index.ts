@@ -23,5 +23,6 @@ export {
   type TParseResult,
   toFieldIssues,
 } from "./parse.ts";
+export { type TSendFields, ZSendFields } from "./send.ts";
 export { LINE_CHECK, TEXT_CHECK, textProblem, zLine, zText } from "./text.ts";
 export { PROTOCOL_VERSION } from "./version.ts";

@@ -1,13 +1,16 @@
 /**
  * Largest frame (UTF-8 bytes of one WebSocket message, fragments counted together) the gateway
- * accepts; a larger one closes the socket with 4413 whatever its size. Clients measure the encoded
- * frame, not the body: JSON escaping can make a body of MAX_BODY_LENGTH characters exceed it.
+ * accepts; a larger one closes the socket with 4413 whatever its size. A valid `send` stays well
+ * under it (text rules allow no control characters, so a character encodes to at most 3 bytes:
+ * about 300 KB at MAX_BODY_LENGTH), but a gateway may be configured lower, so clients measure the
+ * encoded frame against the limit they are given, not the body.
  */
 export const MAX_FRAME_BYTES = 512 * 1024;
 
 /**
- * Hard ceiling on a message body, in UTF-16 code units. The operator's MAX_MESSAGE_LENGTH (≤ this)
- * is enforced by core; this only bounds what the schema lets through.
+ * Hard ceiling on a message body, in UTF-16 code units: a wire limit, not a setting. The operator's
+ * MAX_MESSAGE_LENGTH (@parley/config; its default and its ceiling, which is this) is enforced by
+ * core after trimming; this bounds what `ZSendFields` lets through anywhere.
  */
 export const MAX_BODY_LENGTH = 100_000;
 

@@ -307,7 +307,13 @@ export function Composer({
     }
     if (!raw && attachmentIds.length === 0) return;
     const body = encodeMentions(raw, members ?? [], picked.current);
-    if (!onSend(body, attachmentIds)) return;
+    try {
+      if (!onSend(body, attachmentIds)) return;
+    } catch (err) {
+      // The SDK refuses a send the server would refuse (ParleySendInputError): keep the draft.
+      setError(errorText(err));
+      return;
+    }
     files.clear();
     setText("");
     setCaret(0);

@@ -28,6 +28,7 @@
  *   successive batches; within a batch, seqs follow submission order.
  * The statement is named, so each pooled connection parses and plans it once.
  */
+import { DEFAULT_SEND_BATCH_IN_FLIGHT, DEFAULT_SEND_BATCH_MAX } from "@parley/config";
 import type { Db, SqlPool } from "@parley/db";
 import { EventKind, parseMentions } from "@parley/protocol";
 import type { Actor } from "../actor.ts";
@@ -55,10 +56,10 @@ export type SendBatchingOptions = {
   maxInFlight: number;
 };
 
-/** Defaults: batches of up to 256, two at a time (one is checked while the other commits). */
+/** Defaults: @parley/config's SEND_BATCH_MAX and SEND_BATCH_IN_FLIGHT defaults. */
 export const DEFAULT_SEND_BATCHING: Readonly<SendBatchingOptions> = Object.freeze({
-  maxBatch: 256,
-  maxInFlight: 2,
+  maxBatch: DEFAULT_SEND_BATCH_MAX,
+  maxInFlight: DEFAULT_SEND_BATCH_IN_FLIGHT,
 });
 
 let batching: SendBatchingOptions = { ...DEFAULT_SEND_BATCHING };

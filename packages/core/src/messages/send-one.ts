@@ -25,9 +25,16 @@
  * conversation UPDATE only proceeds when all of them qualified, and a later step links them. So a
  * message is either stored with all its files or not at all, and one file never joins two messages.
  */
-import { type Db, isUniqueViolation } from "@parley/db";
+import { type ConversationKind, type Db, isUniqueViolation } from "@parley/db";
 import { EventKind, parseMentions, type TConversationEventPayload } from "@parley/protocol";
-import { loadAccess, NotFound, notFound, requireMember, requireNotArchived } from "../access.ts";
+import {
+  type AccessFacts,
+  loadAccess,
+  NotFound,
+  notFound,
+  requireMember,
+  requireNotArchived,
+} from "../access.ts";
 import type { Actor } from "../actor.ts";
 import { ParleyError } from "../errors.ts";
 import { type ConversationEvent, publishCommitted, writesInFlight } from "../events.ts";
@@ -38,7 +45,7 @@ import type { TSendMessage } from "../schemas.ts";
 
 /** What the pre-read tells about one send (one row per send, also in the batched read). */
 export type SendCheck = {
-  kind: string | null;
+  kind: ConversationKind | null;
   archivedAt: Date | null;
   isMember: boolean;
   senderName: string;
@@ -71,10 +78,15 @@ export type SendInput = TSendMessage;
  * normally when the send may go ahead. `existingId` is the caller's business (a duplicate).
  */
 export function requireSendable(check: SendCheck, threadRootId: string | null): void {
-  // Unknown and unreadable conversations answer alike (access.ts `requireMember`).
-  if (!check.kind || (!check.isMember && check.kind !== "public_channel")) throw notFound();
-  if (!check.isMember) throw new ParleyError("FORBIDDEN", "Join the channel first");
-  if (check.archivedAt) throw new ParleyError("FORBIDDEN", "This conversation is archived");
+  if (!check.kind) throw notFound();
+  // The rules every writer uses (access.ts): unknown and unreadable conversations answer alike.
+  const access: AccessFacts = {
+    kind: check.kind,
+    memberRole: check.isMember ? "member" : null,
+    archivedAt: check.archivedAt,
+  };
+  requireMember(access);
+  requireNotArchived(access);
   if (threadRootId) requireThreadRoot(check);
 }
 

@@ -1,8 +1,9 @@
 /**
  * Sending a message — the hot path, and the only writer of new messages.
  *
- * `sendMessage` validates the input, then takes one of two roads to the same guarantees
- * (ARCHITECTURE.md "Sending"):
+ * `sendMessage` validates the input with `ZSendMessage` (protocol's `ZSendFields`, body trimmed and
+ * held to MAX_MESSAGE_LENGTH; tRPC leaves validation to it), then takes one of two roads to the
+ * same guarantees (ARCHITECTURE.md "Sending"):
  * - a send without attachments joins the group commit (`send-batch.ts`): sends that arrive
  *   together are checked with one read and stored with ONE statement, each acked after it commits;
  * - a send with attachments (or on a client without a pg pool, e.g. a transaction client) goes

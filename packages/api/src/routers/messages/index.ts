@@ -17,7 +17,7 @@ import {
   ZSendMessage,
 } from "@parley/core";
 import { deleteMessage, getStorage, ZDeleteMessage } from "@parley/core/files";
-import { protectedProcedure, router } from "../../trpc.ts";
+import { protectedProcedure, router, validatedByCore } from "../../trpc.ts";
 
 export const messagesRouter = router({
   /** A page of the channel's main list in seq order (thread replies only when also sent to the channel). */
@@ -38,9 +38,12 @@ export const messagesRouter = router({
   unpin: protectedProcedure
     .input(ZMessageRef)
     .mutation(({ ctx, input }) => unpinMessage(ctx.db, ctx.actor, input)),
-  /** Send (idempotent per clientMsgId), optionally with ready attachments; used when no socket is open. */
+  /**
+   * Send (idempotent per clientMsgId), optionally with ready attachments; used when no socket is
+   * open. `sendMessage` validates the input (ZSendMessage), once.
+   */
   send: protectedProcedure
-    .input(ZSendMessage)
+    .input(validatedByCore(ZSendMessage))
     .mutation(({ ctx, input }) => sendMessage(ctx.db, ctx.actor, input)),
   /** Replace the body of one of your own messages (appends message.edited). */
   edit: protectedProcedure
