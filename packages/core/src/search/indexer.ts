@@ -13,14 +13,21 @@
  */
 import type { Db } from "@parley/db";
 import { EventKind } from "@parley/protocol";
+import { onEventsCommitted } from "../events.ts";
 
 /** Most conversations and events one round reads. */
 export type IndexRoundLimits = { conversations: number; events: number };
 
 const DEFAULT_LIMITS: IndexRoundLimits = { conversations: 200, events: 5_000 };
 
-/** What one round did. */
-export type IndexRound = { conversations: number; events: number; indexed: number; removed: number };
+/** What one round did; `locked` false: another process's round held the lock, this one did nothing. */
+export type IndexRound = {
+  conversations: number;
+  events: number;
+  indexed: number;
+  removed: number;
+  locked: boolean;
+};
 
 // $1 most conversations, $2 most events (per conversation: the round takes at most $2 / picked).
 const ROUND_SQL = `
@@ -91,7 +98,7 @@ WITH lock AS MATERIALIZED (
 )
 SELECT (SELECT count(*) FROM picked)::int AS conversations, (SELECT count(*) FROM ev)::int AS events,
   (SELECT count(*) FROM indexed)::int AS indexed, (SELECT count(*) FROM removed)::int AS removed,
-  (SELECT count(*) FROM moved)::int AS moved`;
+  (SELECT count(*) FROM moved)::int AS moved, (SELECT ok FROM lock) AS locked`;
 
 /** One round of indexing (see the header); zero conversations means the index is caught up. */
 export async function indexSearchRound(db: Db, limits: Partial<IndexRoundLimits> = {}): Promise<IndexRound> {
@@ -102,6 +109,7 @@ export async function indexSearchRound(db: Db, limits: Partial<IndexRoundLimits>
     events: row?.events ?? 0,
     indexed: row?.indexed ?? 0,
     removed: row?.removed ?? 0,
+    locked: row?.locked ?? false,
   };
 }
 
@@ -110,7 +118,7 @@ export async function indexSearchUntilCaughtUp(
   db: Db,
   limits: Partial<IndexRoundLimits> = {},
 ): Promise<IndexRound> {
-  const total: IndexRound = { conversations: 0, events: 0, indexed: 0, removed: 0 };
+  const total: IndexRound = { conversations: 0, events: 0, indexed: 0, removed: 0, locked: true };
   for (;;) {
     const round = await indexSearchRound(db, limits);
     if (round.conversations === 0) return total;
@@ -121,35 +129,74 @@ export async function indexSearchUntilCaughtUp(
   }
 }
 
+/** The fallback poll: catches events that no write of this process announced (see below). */
+export const SEARCH_POLL_MS = 5_000;
+/** After a round that found another process's round holding the lock while a write is pending. */
+const LOCK_RETRY_MS = 50;
+
 /**
- * Keeps the index caught up in the background: a round whenever the last one found work, else
- * every `intervalMs`. Several processes may run it: a round takes a transaction-scoped advisory
- * lock, so rounds never overlap (a process that misses the lock finds nothing that round).
- * Returns a stop function.
+ * Keeps the index caught up in the background. It is woken by this process's own writes
+ * (`onEventsCommitted`: once per committed write, not per event) and runs a round at once; a write
+ * that commits during a round makes another round follow right after it, and a round that finds
+ * work is followed by another at once. Otherwise it polls every `intervalMs` (SEARCH_POLL_MS), the
+ * fallback for events written by processes that run no indexer (scripts, seeding).
+ *
+ * Every process that writes events runs one (apps/web/server.ts, apps/realtime), so a send is
+ * indexed by its own process within a round, with no cost on the send path: no NOTIFY (a
+ * `pg_notify` in the send transaction takes a cluster-wide lock on the notification queue at
+ * commit, serialising every sending transaction). Rounds of several processes never overlap (a
+ * transaction-scoped advisory lock); a woken round that misses the lock retries shortly, since the
+ * round holding it may have started before the write committed. Returns a stop function.
  */
 export function startSearchIndexer(
   db: Db,
   options: { intervalMs?: number; onError?: (err: unknown) => void } = {},
 ): () => Promise<void> {
-  const intervalMs = options.intervalMs ?? 1_000;
+  const intervalMs = options.intervalMs ?? SEARCH_POLL_MS;
   let isStopped = false;
+  let isRunning = false;
+  /** A write committed since the last round that held the lock began. */
+  let isWoken = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  const schedule = (delay: number) => {
+    clearTimeout(timer);
+    if (!isStopped) timer = setTimeout(tick, delay);
+  };
   const tick = () => {
+    if (isRunning) return;
+    isRunning = true;
+    const wasWoken = isWoken;
+    isWoken = false;
     running = (async () => {
       let delay = intervalMs;
+      let isFailed = false;
       try {
         const round = await indexSearchRound(db);
         if (round.conversations > 0) delay = 0;
+        else if (!round.locked && wasWoken) {
+          isWoken = true;
+          delay = LOCK_RETRY_MS;
+        }
       } catch (err) {
+        isFailed = true;
         options.onError?.(err);
       }
-      if (!isStopped) timer = setTimeout(tick, delay);
+      isRunning = false;
+      // Woken during the round: it may have read the log before that write committed. (After a
+      // failure, the poll interval: no hot loop against a database that is down.)
+      if (isWoken && !isFailed && delay === intervalMs) delay = 0;
+      schedule(delay);
     })();
   };
-  timer = setTimeout(tick, 0);
+  const unsubscribe = onEventsCommitted(() => {
+    isWoken = true;
+    if (!isRunning) schedule(0);
+  });
+  schedule(0);
   return async () => {
     isStopped = true;
+    unsubscribe();
     clearTimeout(timer);
     await running;
   };
