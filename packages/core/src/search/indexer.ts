@@ -8,7 +8,8 @@
  * files attached), upsert live messages' rows, drop deleted ones, and move the cursors — all in
  * one transaction, so a crash anywhere loses nothing and repeats nothing (the next round starts
  * from the cursors that committed with the rows). A row also carries what the filters ask (thread,
- * pinned, mentions, link, files), re-read when a pin, a reply (its root) or a delete touches it. Rows are rebuilt from the Message table, never
+ * pinned, mentions, link, files), re-read when a pin, a reply (its root) or a delete touches it; and
+ * the row's words join the lexicon (SearchWord) partial words are looked up in. Rows are rebuilt from the Message table, never
  * from event payloads: an edit's old text and a deleted message are gone from the index.
  */
 import type { Db } from "@parley/db";
@@ -90,6 +91,12 @@ WITH lock AS MATERIALIZED (
     "mentionedUserIds" = EXCLUDED."mentionedUserIds", "mentionsAll" = EXCLUDED."mentionsAll",
     "hasLink" = EXCLUDED."hasLink", "hasFile" = EXCLUDED."hasFile", "hasImage" = EXCLUDED."hasImage",
     "hasVoice" = EXCLUDED."hasVoice"
+  RETURNING tsv
+), words AS (
+  -- The lexicon partial words are looked up in (search.ts); words only come, never go.
+  INSERT INTO "SearchWord" (word)
+  SELECT DISTINCT w FROM indexed, unnest(tsvector_to_array(indexed.tsv)) AS w WHERE length(w) BETWEEN 3 AND 64
+  ON CONFLICT DO NOTHING
   RETURNING 1
 ), moved AS (
   INSERT INTO "SearchCursor" ("conversationId", seq) SELECT id, upto FROM upto
@@ -98,7 +105,7 @@ WITH lock AS MATERIALIZED (
 )
 SELECT (SELECT count(*) FROM picked)::int AS conversations, (SELECT count(*) FROM ev)::int AS events,
   (SELECT count(*) FROM indexed)::int AS indexed, (SELECT count(*) FROM removed)::int AS removed,
-  (SELECT count(*) FROM moved)::int AS moved, (SELECT ok FROM lock) AS locked`;
+  (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM words)::int AS words, (SELECT ok FROM lock) AS locked`;
 
 /** One round of indexing (see the header); zero conversations means the index is caught up. */
 export async function indexSearchRound(db: Db, limits: Partial<IndexRoundLimits> = {}): Promise<IndexRound> {

@@ -3,7 +3,9 @@
  * only messages of conversations the actor can read now (public channels, and private channels,
  * DMs and group DMs they are a member of), never deleted ones (the index has no row for them and
  * the query checks `deletedAt` again). Words match by prefix in English stems or as written
- * (`deplo` finds "deployments", `parseJSON` finds itself); phrases word for word.
+ * (`deplo` finds "deployments", `parseJSON` finds itself), and from three characters also inside
+ * words (`ploym` finds "deployment": the lexicon's words containing it, by trigram); phrases word
+ * for word.
  */
 import type { Db } from "@parley/db";
 import { z } from "zod";
@@ -53,6 +55,30 @@ function lexeme(word: string, isPrefix: boolean): string {
   return `'${word.replace(/\\/g, "\\\\").replace(/'/g, "''")}'${isPrefix ? ":*" : ""}`;
 }
 
+/** Shortest word also matched inside longer words (a trigram needs three characters). */
+const MIN_PARTIAL_WORD = 3;
+/** Most whole words one partial word expands to (the shortest first). */
+const MAX_PARTIAL_EXPANSIONS = 32;
+
+/** Escapes LIKE's wildcards (and its escape character) in `text`. */
+export function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, "\\$&");
+}
+
+/**
+ * SQL text: ` | 'w1' | 'w2'…` for the lexicon's words that contain `word` past their start (a
+ * start is the prefix match `:*` already), found by trigram in SearchWord; '' when none. Each word
+ * is quoted as a tsquery lexeme (backslashes and quotes doubled).
+ */
+function partialWords(p: (value: unknown) => string, word: string): string {
+  const lower = likeEscape(word.toLowerCase());
+  const quoted = String.raw`'''' || replace(replace(x.word, '\', '\\'), '''', '''''') || ''''`;
+  return `COALESCE((SELECT string_agg(' | ' || ${quoted}, '')
+    FROM (SELECT sw.word FROM "SearchWord" sw
+      WHERE sw.word LIKE ${p(`%${lower}%`)} AND sw.word NOT LIKE ${p(`${lower}%`)}
+      ORDER BY length(sw.word), sw.word LIMIT ${MAX_PARTIAL_EXPANSIONS}) x), '')`;
+}
+
 /** Builds the WHERE conditions and the tsquery expression; values go to `params` ($n). */
 function compile(parsed: ParsedSearch, actorId: string, input: TSearchMessages, params: unknown[]) {
   const p = (value: unknown) => param(params, value);
@@ -68,7 +94,8 @@ function compile(parsed: ParsedSearch, actorId: string, input: TSearchMessages, 
   const parts: string[] = [];
   for (const word of parsed.words) {
     const w = p(lexeme(word, true));
-    parts.push(`(to_tsquery('english', ${w}) || to_tsquery('simple', ${w}))`);
+    const alternatives = word.length >= MIN_PARTIAL_WORD ? `(${w}::text || ${partialWords(p, word)})` : w;
+    parts.push(`(to_tsquery('english', ${alternatives}) || to_tsquery('simple', ${alternatives}))`);
   }
   for (const phrase of parsed.phrases) {
     const ph = p(phrase);

@@ -1,0 +1,117 @@
+/**
+ * Partial words (core/src/search/search.ts with the SearchWord lexicon, pg_trgm) and the names
+ * section (core/src/search/names.ts) against real Postgres: a part of a word finds the whole word,
+ * and names of channels and people are permission-filtered in the query (private channels of
+ * others, a channel one was removed from, deactivated people are never listed).
+ */
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { Actor } from "../src/actor.ts";
+import { createChannel, removeMember } from "../src/conversations.ts";
+import { sendMessage } from "../src/messages/send.ts";
+import { indexSearchUntilCaughtUp } from "../src/search/indexer.ts";
+import { searchNames } from "../src/search/names.ts";
+import { SNIPPET_END, SNIPPET_START, searchMessages } from "../src/search/search.ts";
+import { deactivateUser } from "../src/users.ts";
+import { expectParley, newActor, stored, useTestDb } from "./helpers.ts";
+
+const t = useTestDb();
+
+/** Letters only: Postgres's parser splits a tag like "7e48e864" into a number and a word. */
+function tag(length = 10): string {
+  return [...randomUUID().replaceAll("-", "").slice(0, length)]
+    .map((c) => String.fromCharCode(97 + Number.parseInt(c, 16)))
+    .join("");
+}
+
+async function say(actor: Actor, conversationId: string, body: string) {
+  return stored(await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body }));
+}
+
+async function ids(actor: Actor, query: string) {
+  await indexSearchUntilCaughtUp(t.db);
+  return (await searchMessages(t.db, actor, { query, limit: 50 })).hits.map((h) => h.messageId).sort();
+}
+
+describe("partial words", () => {
+  it("finds a word by a part inside it, marks it, and keeps the other words required", async () => {
+    const ada = await newActor(t.db, { name: `Ada ${tag()}` });
+    const ops = await createChannel(t.db, ada, { name: `ops-${tag()}`, isPrivate: false, memberIds: [] });
+    const x = tag();
+    const inside = await say(ada, ops.id, `the re${x}ment plan is ready`);
+    const start = await say(ada, ops.id, `${x}ing ahead`);
+    await say(ada, ops.id, `nothing of it here ${tag()}`);
+    // "x" (ten letters) sits inside "re<x>ment" and at the start of "<x>ing".
+    expect(await ids(ada, x)).toEqual([inside.id, start.id].sort());
+    expect(await ids(ada, `${x} plan`)).toEqual([inside.id]);
+    expect(await ids(ada, `${x} -plan`)).toEqual([start.id]);
+    // A middle part of it, too (not only a part at the word's end).
+    expect(await ids(ada, x.slice(2, 8))).toEqual(expect.arrayContaining([inside.id, start.id]));
+    const [hit] = (await searchMessages(t.db, ada, { query: `${x} plan` })).hits;
+    expect(hit?.snippet).toContain(`${SNIPPET_START}re${x}ment${SNIPPET_END}`);
+    // Negative control: two letters are too short to look inside words (only a prefix match).
+    // Tags use the letters a–p only, so nothing else starts with "zq".
+    const y = tag();
+    const zq = await say(ada, ops.id, `zq${y}`);
+    expect(await ids(ada, y.slice(0, 3))).toContain(zq.id);
+    expect(await ids(ada, y.slice(0, 2))).not.toContain(zq.id);
+  });
+
+  it("treats LIKE wildcards and quotes in a word as text", async () => {
+    const ada = await newActor(t.db, { name: `Ada ${tag()}` });
+    const ops = await createChannel(t.db, ada, { name: `ops-${tag()}`, isPrivate: false, memberIds: [] });
+    await say(ada, ops.id, `plain ${tag()} words`);
+    await indexSearchUntilCaughtUp(t.db);
+    expect(await ids(ada, "%%%")).toEqual([]);
+    expect(await ids(ada, "___")).toEqual([]);
+    expect(await ids(ada, "a'b\\c")).toEqual([]);
+  });
+});
+
+describe("names of channels and people", () => {
+  it("lists channels one can see and active people whose names contain the words", async () => {
+    const x = tag(8);
+    const ada = await newActor(t.db, { name: `Ada ${x}lace` });
+    const bob = await newActor(t.db, { name: `Bob ${x}` });
+    const eve = await newActor(t.db, { name: `Eve ${x}sdropper` });
+    const pub = await createChannel(t.db, ada, { name: `dev${x}ops`, isPrivate: false, memberIds: [] });
+    const priv = await createChannel(t.db, ada, {
+      name: `${x}-secret`,
+      isPrivate: true,
+      memberIds: [bob.userId],
+    });
+    const names = async (actor: Actor, query: string) => {
+      const r = await searchNames(t.db, actor, { query });
+      return { channels: r.channels.map((c) => c.id).sort(), people: r.people.map((p) => p.id) };
+    };
+    // Ada (member of both) sees both channels; the exact-start name ranks first among people.
+    const forAda = await names(ada, x);
+    expect(forAda.channels).toEqual([pub.id, priv.id].sort());
+    expect(forAda.people[0]).toBe(bob.userId);
+    expect([...forAda.people].sort()).toEqual([ada.userId, bob.userId, eve.userId].sort());
+    // Eve is not in the private channel: she never sees its name.
+    expect((await names(eve, x)).channels).toEqual([pub.id]);
+    // Bob, removed from it, no longer does.
+    expect((await names(bob, x)).channels).toEqual([pub.id, priv.id].sort());
+    await removeMember(t.db, ada, { conversationId: priv.id, userId: bob.userId });
+    expect((await names(bob, x)).channels).toEqual([pub.id]);
+    // Every word must be in the name; filters are not names; one letter lists nothing.
+    expect((await names(ada, `${x} ops`)).channels).toEqual([pub.id]);
+    expect((await names(ada, `eve ${x}`)).people).toEqual([eve.userId]);
+    expect(await searchNames(t.db, ada, { query: `in:#dev${x}ops` })).toEqual({ channels: [], people: [] });
+    expect(await searchNames(t.db, ada, { query: "a" })).toEqual({ channels: [], people: [] });
+    // A deactivated account is not listed.
+    const admin = await newActor(t.db, { role: "admin", name: `Admin ${tag()}` });
+    await deactivateUser(t.db, admin, { userId: eve.userId });
+    expect((await names(ada, x)).people.sort()).toEqual([ada.userId, bob.userId].sort());
+    const [channel] = (await searchNames(t.db, eve, { query: `dev${x}` })).channels;
+    expect(channel).toMatchObject({ name: `dev${x}ops`, kind: "public_channel", isMember: false });
+  });
+
+  it("refuses bad input with a clear error", async () => {
+    const ada = await newActor(t.db, { name: `Ada ${tag()}` });
+    await expectParley(searchNames(t.db, ada, { query: "has:video" }), "BAD_REQUEST", /has: expects/);
+    await expectParley(searchNames(t.db, ada, { query: "x", limit: 99 }), "BAD_REQUEST");
+    expect(await searchNames(t.db, ada, { query: "%_%" })).toEqual({ channels: [], people: [] });
+  });
+});
