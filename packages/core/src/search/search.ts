@@ -4,8 +4,8 @@
  * DMs and group DMs they are a member of), never deleted ones (the index has no row for them and
  * the query checks `deletedAt` again). Words match by prefix in English stems or as written
  * (`deplo` finds "deployments", `parseJSON` finds itself), and from three characters also inside
- * words (`ploym` finds "deployment": the lexicon's words containing it, by trigram); phrases word
- * for word.
+ * words (`ploym` finds "deployment": the lexicon's words containing it, by trigram, when no word
+ * starts with it); phrases word for word.
  */
 import type { Db } from "@parley/db";
 import { z } from "zod";
@@ -66,16 +66,18 @@ export function likeEscape(text: string): string {
 }
 
 /**
- * SQL text: ` | 'w1' | 'w2'…` for the lexicon's words that contain `word` past their start (a
- * start is the prefix match `:*` already), found by trigram in SearchWord; '' when none. Each word
- * is quoted as a tsquery lexeme (backslashes and quotes doubled).
+ * SQL text: ` | 'w1' | 'w2'…` for the lexicon's words that contain `word`, found by trigram in
+ * SearchWord, but only when no indexed word starts with it (then the prefix match `:*` is the
+ * match: a common word does not also pull in every word it hides in, which would multiply the
+ * rows a search reads); '' otherwise. Each word is quoted as a tsquery lexeme (\ and ' doubled).
  */
 function partialWords(p: (value: unknown) => string, word: string): string {
   const lower = likeEscape(word.toLowerCase());
   const quoted = String.raw`'''' || replace(replace(x.word, '\', '\\'), '''', '''''') || ''''`;
   return `COALESCE((SELECT string_agg(' | ' || ${quoted}, '')
     FROM (SELECT sw.word FROM "SearchWord" sw
-      WHERE sw.word LIKE ${p(`%${lower}%`)} AND sw.word NOT LIKE ${p(`${lower}%`)}
+      WHERE sw.word LIKE ${p(`%${lower}%`)}
+        AND NOT EXISTS (SELECT 1 FROM "SearchWord" pw WHERE pw.word LIKE ${p(`${lower}%`)})
       ORDER BY length(sw.word), sw.word LIMIT ${MAX_PARTIAL_EXPANSIONS}) x), '')`;
 }
 
