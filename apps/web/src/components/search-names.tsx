@@ -1,0 +1,81 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { useTRPC } from "~/trpc/react";
+
+/**
+ * The search dialog's names section: channels the user can see and people whose names contain
+ * the query's words (`search.names`, permission-filtered on the server). A channel opens it; a
+ * person opens the DM with them.
+ */
+export function SearchNames({ query, onOpen }: { query: string; onOpen: () => void }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const names = useQuery(
+    trpc.search.names.queryOptions(
+      { query, limit: 5 },
+      { enabled: query !== "", retry: false, staleTime: 10_000 },
+    ),
+  );
+  const openDm = useMutation(
+    trpc.conversations.openDm.mutationOptions({
+      onSuccess: async (conv) => {
+        await queryClient.invalidateQueries(trpc.conversations.pathFilter());
+        onOpen();
+        router.push(`/app/c/${conv.id}`);
+      },
+    }),
+  );
+  const channels = names.data?.channels ?? [];
+  const people = names.data?.people ?? [];
+  if (query === "" || (channels.length === 0 && people.length === 0)) return null;
+  return (
+    <section className="search-names" aria-label="Channels and people">
+      {channels.length > 0 ? (
+        <ul aria-label="Channels found">
+          {channels.map((c) => (
+            <li key={c.id}>
+              <button
+                type="button"
+                className="quiet name-hit"
+                onClick={() => {
+                  onOpen();
+                  router.push(`/app/c/${c.id}`);
+                }}
+              >
+                {c.kind === "private_channel" ? "🔒 " : "# "}
+                {c.name}
+                {c.isArchived ? <span className="muted"> (archived)</span> : null}
+                {c.isMember ? null : <span className="muted"> · not a member</span>}
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {people.length > 0 ? (
+        <ul aria-label="People found">
+          {people.map((p) => (
+            <li key={p.id}>
+              <button
+                type="button"
+                className="quiet name-hit"
+                disabled={openDm.isPending}
+                onClick={() => openDm.mutate({ userIds: [p.id] })}
+              >
+                {p.statusEmoji ? `${p.statusEmoji} ` : ""}
+                {p.name}
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {openDm.error ? (
+        <p className="error" role="alert">
+          {openDm.error.message}
+        </p>
+      ) : null}
+    </section>
+  );
+}
