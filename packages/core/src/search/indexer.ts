@@ -81,12 +81,12 @@ WITH lock AS MATERIALIZED (
   RETURNING 1
 ), indexed AS (
   INSERT INTO "MessageSearch" ("messageId", "conversationId", "senderId", "createdAt", "threadRootId", "isThread",
-    "isPinned", "mentionedUserIds", "mentionsAll", "hasLink", "hasFile", "hasImage", "hasVoice", text, tsv)
+    "isPinned", "mentionedUserIds", "mentionsAll", "hasLink", "hasFile", "hasImage", "hasVoice", tsv)
   SELECT id, "conversationId", "senderId", "createdAt", "threadRootId", "isThread", "isPinned", "mentionedUserIds",
-    "mentionsAll", "hasLink", "hasFile", "hasImage", "hasVoice", text,
+    "mentionsAll", "hasLink", "hasFile", "hasImage", "hasVoice",
     to_tsvector('english', text || ' ' || "nameWords") || to_tsvector('simple', text || ' ' || "nameWords")
   FROM live WHERE "deletedAt" IS NULL
-  ON CONFLICT ("messageId") DO UPDATE SET text = EXCLUDED.text, tsv = EXCLUDED.tsv,
+  ON CONFLICT ("messageId") DO UPDATE SET tsv = EXCLUDED.tsv,
     "threadRootId" = EXCLUDED."threadRootId", "isThread" = EXCLUDED."isThread", "isPinned" = EXCLUDED."isPinned",
     "mentionedUserIds" = EXCLUDED."mentionedUserIds", "mentionsAll" = EXCLUDED."mentionsAll",
     "hasLink" = EXCLUDED."hasLink", "hasFile" = EXCLUDED."hasFile", "hasImage" = EXCLUDED."hasImage",

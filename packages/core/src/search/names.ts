@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { Actor } from "../actor.ts";
 import { parseInput } from "../errors.ts";
 import { parseSearchQuery } from "./query.ts";
-import { likeEscape } from "./search.ts";
+import { likeEscape } from "./search-sql.ts";
 
 export const ZSearchNames = z.strictObject({
   query: z.string().max(500),

@@ -2,9 +2,11 @@
  * Partial words (core/src/search/search.ts with the SearchWord lexicon, pg_trgm) and the names
  * section (core/src/search/names.ts) against real Postgres: a part of a word finds the whole word,
  * and names of channels and people are permission-filtered in the query (private channels of
- * others, a channel one was removed from, deactivated people are never listed).
+ * others, a channel one was removed from, deactivated people are never listed); and the time
+ * windows a search reads (search.ts) lose no match of any age and keep pages consistent.
  */
 import { randomUUID } from "node:crypto";
+import { seedMessages } from "@parley/db/seed";
 import { describe, expect, it } from "vitest";
 import type { Actor } from "../src/actor.ts";
 import { createChannel, removeMember } from "../src/conversations.ts";
@@ -121,5 +123,43 @@ describe("names of channels and people", () => {
     await expectParley(searchNames(t.db, ada, { query: "has:video" }), "BAD_REQUEST", /has: expects/);
     await expectParley(searchNames(t.db, ada, { query: "x", limit: 99 }), "BAD_REQUEST");
     expect(await searchNames(t.db, ada, { query: "%_%" })).toEqual({ channels: [], people: [] });
+  });
+});
+
+describe("time windows", () => {
+  it("finds matches of every age, newest first, page after page, in both orders", async () => {
+    const ada = await newActor(t.db, { name: `Ada ${tag()}` });
+    const ops = await createChannel(t.db, ada, { name: `ops-${tag()}`, isPrivate: false, memberIds: [] });
+    const w = tag();
+    // Seven messages from now back ~6 years (a year apart): every window, and the unbounded last.
+    const seeded = await seedMessages(t.db, {
+      conversationId: ops.id,
+      senderId: ada.userId,
+      count: 7,
+      stepMs: 365 * 86_400_000,
+      body: (i) => `${w} ${"again ".repeat(i)}`,
+    });
+    await indexSearchUntilCaughtUp(t.db);
+    const newestFirst = [...seeded].reverse().map((m) => m.id);
+    for (const sort of ["date", "relevance"] as const) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await searchMessages(t.db, ada, { query: w, sort, limit: 3, cursor });
+        seen.push(...page.hits.map((h) => h.messageId));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      // Every one exactly once, whatever the order.
+      expect([...seen].sort()).toEqual([...newestFirst].sort());
+      if (sort === "date") expect(seen).toEqual(newestFirst);
+    }
+    // Date bounds cut the windows: only the ones from 2–4 years ago.
+    const day = (ms: number) => new Date(Date.now() - ms).toISOString().slice(0, 10);
+    const years = (n: number) => n * 365 * 86_400_000;
+    const { hits } = await searchMessages(t.db, ada, {
+      query: `${w} after:${day(years(4) + 86_400_000)} before:${day(years(2) - 86_400_000)}`,
+      sort: "date",
+    });
+    expect(hits.map((h) => h.messageId)).toEqual(newestFirst.slice(2, 5));
   });
 });
