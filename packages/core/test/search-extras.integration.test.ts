@@ -126,6 +126,30 @@ describe("names of channels and people", () => {
   });
 });
 
+describe("filters in the index", () => {
+  it("applies filters with words through fact lexemes no typed word can reach", async () => {
+    const ada = await newActor(t.db, { name: `Ada ${tag()}` });
+    const ops = await createChannel(t.db, ada, { name: `ops-${tag()}`, isPrivate: false, memberIds: [] });
+    const w = tag();
+    const root = await say(ada, ops.id, `plain ${w} root`);
+    const reply = stored(
+      await sendMessage(t.db, ada, {
+        conversationId: ops.id,
+        clientMsgId: randomUUID(),
+        body: `${w} reply https://example.com`,
+        threadRootId: root.id,
+      }),
+    );
+    expect(await ids(ada, `${w} is:thread`)).toEqual([root.id, reply.id].sort());
+    expect(await ids(ada, `${w} has:link`)).toEqual([reply.id]);
+    expect(await ids(ada, `${w} from:me has:link is:thread`)).toEqual([reply.id]);
+    // Typed, they are words ("is", "thread", "from" …), never the facts: neither message says "thread".
+    expect(await ids(ada, `${w} #is:thread`)).toEqual([]);
+    expect(await ids(ada, `${w} '#from:${ada.userId}'`)).toEqual([]);
+    expect(await ids(ada, `${w} #has`)).toEqual([]);
+  });
+});
+
 describe("time windows", () => {
   it("finds matches of every age, newest first, page after page, in both orders", async () => {
     const ada = await newActor(t.db, { name: `Ada ${tag()}` });

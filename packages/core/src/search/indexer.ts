@@ -9,7 +9,9 @@
  * one transaction, so a crash anywhere loses nothing and repeats nothing (the next round starts
  * from the cursors that committed with the rows). A row also carries what the filters ask (thread,
  * pinned, mentions, link, files), re-read when a pin, a reply (its root) or a delete touches it; and
- * the row's words join the lexicon (SearchWord) partial words are looked up in. Rows are rebuilt from the Message table, never
+ * the row's words join the lexicon (SearchWord) partial words are looked up in. The filters'
+ * facts are also lexemes of the row's tsvector (`#from:<id>`, `#has:file`, `#is:thread`,
+ * `#mentions:<id>` …: search-sql.ts FACT), so a search with words filters in the GIN index. Rows are rebuilt from the Message table, never
  * from event payloads: an edit's old text and a deleted message are gone from the index.
  */
 import type { Db } from "@parley/db";
@@ -85,6 +87,13 @@ WITH lock AS MATERIALIZED (
   SELECT id, "conversationId", "senderId", "createdAt", "threadRootId", "isThread", "isPinned", "mentionedUserIds",
     "mentionsAll", "hasLink", "hasFile", "hasImage", "hasVoice",
     to_tsvector('english', text || ' ' || "nameWords") || to_tsvector('simple', text || ' ' || "nameWords")
+      -- The filters' facts as lexemes no word can be (search-sql.ts FACT), for the GIN index.
+      || array_to_tsvector(array_remove(ARRAY['#from:' || "senderId",
+        CASE WHEN "isThread" THEN '#is:thread' END, CASE WHEN "isPinned" THEN '#is:pinned' END,
+        CASE WHEN "hasLink" THEN '#has:link' END, CASE WHEN "hasFile" THEN '#has:file' END,
+        CASE WHEN "hasImage" THEN '#has:image' END, CASE WHEN "hasVoice" THEN '#has:voice' END,
+        CASE WHEN "mentionsAll" THEN '#mentions:all' END]
+        || ARRAY(SELECT '#mentions:' || u FROM unnest("mentionedUserIds") AS u), NULL))
   FROM live WHERE "deletedAt" IS NULL
   ON CONFLICT ("messageId") DO UPDATE SET tsv = EXCLUDED.tsv,
     "threadRootId" = EXCLUDED."threadRootId", "isThread" = EXCLUDED."isThread", "isPinned" = EXCLUDED."isPinned",
@@ -95,7 +104,8 @@ WITH lock AS MATERIALIZED (
 ), words AS (
   -- The lexicon partial words are looked up in (search.ts); words only come, never go.
   INSERT INTO "SearchWord" (word)
-  SELECT DISTINCT w FROM indexed, unnest(tsvector_to_array(indexed.tsv)) AS w WHERE length(w) BETWEEN 3 AND 64
+  SELECT DISTINCT w FROM indexed, unnest(tsvector_to_array(indexed.tsv)) AS w
+  WHERE length(w) BETWEEN 3 AND 64 AND w NOT LIKE '#%'
   ON CONFLICT DO NOTHING
   RETURNING 1
 ), moved AS (

@@ -21,6 +21,13 @@ function lexeme(word: string, isPrefix: boolean): string {
   return `'${word.replace(/\\/g, "\\\\").replace(/'/g, "''")}'${isPrefix ? ":*" : ""}`;
 }
 
+/**
+ * The prefix of fact lexemes (`#from:<id>`, `#has:link`, `#is:thread`, `#mentions:<id>` …) the
+ * indexer adds to an index row's tsvector: the text-search parser never makes a word starting
+ * with "#", so no query word (nor its prefix match) can reach them.
+ */
+export const FACT = "#";
+
 /** Shortest word also matched inside longer words (a trigram needs three characters). */
 const MIN_PARTIAL_WORD = 3;
 /** Most whole words one partial word expands to (the shortest first). */
@@ -84,7 +91,6 @@ export function compile(
     const x = head.bind(word);
     parts.push(`!!(phraseto_tsquery('english', ${x}) || phraseto_tsquery('simple', ${x}))`);
   }
-  const tsquery = parts.length > 0 ? parts.join(" && ") : null;
 
   if (scope.conversationId) conversations.push(`c.id = ${head.bind(scope.conversationId)}::uuid`);
   if (scope.threadRootId) {
@@ -106,40 +112,64 @@ export function compile(
     conversations.push(`c.kind IN ('dm', 'group_dm') AND EXISTS (
       SELECT 1 FROM "Membership" pm WHERE pm."conversationId" = c.id AND pm."userId" IN (${userMatch(head, person)}))`);
   }
-  // Each filter on the index row (`where`, with words) and on Message (`onMessage`, filters only).
+  // Each filter: with words, a fact lexeme of the index row's tsvector (indexer.ts), AND-ed into
+  // the tsquery so the GIN index applies it before any row is read; filters only, a condition on
+  // Message (`onMessage`).
+  const hasWords = parts.length > 0;
+  const filter = (fact: (p: Params) => string, onRow: (p: Params) => string) => {
+    if (hasWords) parts.push(fact(head));
+    else onMessage.push(onRow(rows));
+  };
+  const lexemeOf = (p: Params, name: string) => `${p.bind(`'${FACT}${name}'`)}::tsquery`;
+  if (parsed.from.length > 0) {
+    filter(
+      (p) => `COALESCE((SELECT string_agg('''${FACT}from:' || u.id || '''', ' | ') FROM "User" u
+        WHERE ${parsed.from.map((f) => `u.id IN (${userMatch(p, f)})`).join(" OR ")})::tsquery,
+        ${lexemeOf(p, "nobody")})`,
+      (p) => `(${parsed.from.map((f) => `m."senderId" IN (${userMatch(p, f)})`).join(" OR ")})`,
+    );
+  }
+  if (parsed.fromMe)
+    filter(
+      (p) => lexemeOf(p, `from:${actorId}`),
+      (p) => `m."senderId" = ${p.bind(actorId)}::uuid`,
+    );
+  for (const has of parsed.has) {
+    const mime =
+      has === "image" ? `AND a.mime LIKE 'image/%'` : has === "voice" ? `AND a.mime LIKE 'audio/%'` : "";
+    filter(
+      (p) => lexemeOf(p, `has:${has}`),
+      () =>
+        has === "link"
+          ? `m.body ~* 'https?://'`
+          : `EXISTS (SELECT 1 FROM "Attachment" a WHERE a."messageId" = m.id AND a.status = 'ready' ${mime})`,
+    );
+  }
+  if (parsed.isThread) {
+    filter(
+      (p) => lexemeOf(p, "is:thread"),
+      () => `(m."threadRootId" IS NOT NULL OR m."replyCount" > 0)`,
+    );
+  }
+  if (parsed.isPinned)
+    filter(
+      (p) => lexemeOf(p, "is:pinned"),
+      () => `m."pinnedAt" IS NOT NULL`,
+    );
+  if (parsed.mentionsMe) {
+    filter(
+      (p) => `(${lexemeOf(p, `mentions:${actorId}`)} || ${lexemeOf(p, "mentions:all")})`,
+      (p) => {
+        const me = p.bind(actorId);
+        return `(${me}::uuid = ANY(m."mentionedUserIds") OR m."mentionsAll")`;
+      },
+    );
+  }
+  // Dates bound the time windows of a search with words (search.ts), and Message's rows.
   const both = (onIndex: string, onRow: string) => {
     where.push(onIndex);
     onMessage.push(onRow);
   };
-  const me = parsed.fromMe || parsed.mentionsMe ? rows.bind(actorId) : "";
-  if (parsed.from.length > 0) {
-    const senders = parsed.from.map((f) => `IN (${userMatch(rows, f)})`);
-    both(
-      `(${senders.map((x) => `s."senderId" ${x}`).join(" OR ")})`,
-      `(${senders.map((x) => `m."senderId" ${x}`).join(" OR ")})`,
-    );
-  }
-  if (parsed.fromMe) both(`s."senderId" = ${me}::uuid`, `m."senderId" = ${me}::uuid`);
-  for (const has of parsed.has) {
-    if (has === "link") both(`s."hasLink"`, `m.body ~* 'https?://'`);
-    else {
-      const mime =
-        has === "image" ? `AND a.mime LIKE 'image/%'` : has === "voice" ? `AND a.mime LIKE 'audio/%'` : "";
-      both(
-        `s."${has === "image" ? "hasImage" : has === "voice" ? "hasVoice" : "hasFile"}"`,
-        `EXISTS (SELECT 1 FROM "Attachment" a WHERE a."messageId" = m.id AND a.status = 'ready' ${mime})`,
-      );
-    }
-  }
-  if (parsed.isThread) both(`s."isThread"`, `(m."threadRootId" IS NOT NULL OR m."replyCount" > 0)`);
-  if (parsed.isPinned) both(`s."isPinned"`, `m."pinnedAt" IS NOT NULL`);
-  if (parsed.mentionsMe) {
-    both(
-      `(${me}::uuid = ANY(s."mentionedUserIds") OR s."mentionsAll")`,
-      `(${me}::uuid = ANY(m."mentionedUserIds") OR m."mentionsAll")`,
-    );
-  }
-  // Dates also bound the time windows of a search with words (search.ts).
   if (parsed.after) {
     const at = rows.bind(parsed.after);
     both(`s."createdAt" >= ${at}::timestamp(3)`, `m."createdAt" >= ${at}::timestamp(3)`);
@@ -148,5 +178,5 @@ export function compile(
     const at = rows.bind(parsed.before);
     both(`s."createdAt" < ${at}::timestamp(3)`, `m."createdAt" < ${at}::timestamp(3)`);
   }
-  return { conversations, where, onMessage, tsquery };
+  return { conversations, where, onMessage, tsquery: parts.length > 0 ? parts.join(" && ") : null };
 }

@@ -7,9 +7,9 @@
  * words (`ploym` finds "deployment": the lexicon's words containing it, by trigram, when no word
  * starts with it); phrases word for word. The SQL pieces are in search-sql.ts.
  *
- * A search with words reads the index in time windows, newest first — a day back, then at least
- * eight times as far back each step (further when matches are sparse), the last one unbounded —
- * and stops once it has enough rows: a common word
+ * A search with words reads the index in time windows, newest first — a day back, then as far
+ * back as the matches seen so far suggest (twice that, at least double), the one reaching past
+ * the oldest row unbounded — and stops once it has enough rows: a common word
  * reads a day's matches, not a year's (each match read costs a heap row). Newest first, enough
  * is the page; by relevance, enough is the newest RANK_CANDIDATES matches, which are ranked with
  * `ts_rank` (older matches follow them by date): relevance among recent messages, which is what a
@@ -64,9 +64,7 @@ export type SearchResult = { hits: SearchHit[]; nextCursor: string | null };
 export const RANK_CANDIDATES = 100;
 /** The first time window (a day back), and how much further back each next one reaches at least. */
 const FIRST_WINDOW_MS = 86_400_000;
-const WINDOW_GROWTH = 8;
-/** A window reaching back further than this (about 3 years) is the last, unbounded one. */
-const MAX_BOUNDED_SPAN_MS = 1_024 * FIRST_WINDOW_MS;
+const WINDOW_GROWTH = 2;
 /** Deepest page: the offset in `nextCursor`. */
 const MAX_OFFSET = 10_000;
 
@@ -87,9 +85,11 @@ export async function searchMessages(db: Db, actor: Actor, rawInput: TSearchMess
   // First: the tsquery (with the lexicon's words for parts of words) and the readable
   // conversations (a small set: the permission rule costs one probe per conversation, not one per
   // message), as values, so the planner of the row statements sees both.
-  const [first] = await db.$queryRawUnsafe<{ q: string | null; ids: string[] }[]>(
+  // Also the oldest index row's time: the window reaching past it is the last.
+  const [first] = await db.$queryRawUnsafe<{ q: string | null; ids: string[]; oldest: Date | null }[]>(
     `SELECT ${tsquery ? `(${tsquery})::text` : "NULL::text"} AS q,
-       ARRAY(SELECT c.id FROM "Conversation" c WHERE ${conversations.join(" AND ")}) AS ids`,
+       ARRAY(SELECT c.id FROM "Conversation" c WHERE ${conversations.join(" AND ")}) AS ids,
+       ${tsquery ? `(SELECT min("createdAt") FROM "MessageSearch")` : "NULL::timestamp"} AS oldest`,
     ...head.values,
   );
   const ids = first?.ids ?? [];
@@ -107,6 +107,7 @@ export async function searchMessages(db: Db, actor: Actor, rawInput: TSearchMess
       withRank: byRank,
       after: parsed.after,
       before: parsed.before,
+      oldest: first?.oldest ?? null,
     });
     page = (byRank ? rankOrder(found) : found).slice(offset, want);
   } else {
@@ -146,6 +147,7 @@ type WindowOptions = {
   withRank: boolean;
   after: Date | null;
   before: Date | null;
+  oldest: Date | null;
 };
 
 async function newestMatches(db: Db, o: WindowOptions): Promise<Row[]> {
@@ -165,8 +167,9 @@ async function readWindows(db: Tx, o: WindowOptions): Promise<Row[]> {
   let hi: Date | null = o.before;
   let span = FIRST_WINDOW_MS;
   while (found.length < o.want) {
-    const bound = span <= MAX_BOUNDED_SPAN_MS ? top - span : null;
-    const isLast = bound === null || (o.after !== null && bound <= o.after.getTime());
+    const bound = top - span;
+    const isLast =
+      o.oldest === null || bound <= o.oldest.getTime() || (o.after !== null && bound <= o.after.getTime());
     const lo = isLast ? o.after : new Date(bound);
     const p = cloneParams(o.rows);
     const q = p.bind(o.q);
@@ -192,7 +195,8 @@ async function readWindows(db: Tx, o: WindowOptions): Promise<Row[]> {
     if (isLast) break;
     hi = lo;
     // The next window reaches back far enough for the rows still wanted at the density seen so
-    // far (twice that, at least WINDOW_GROWTH times as far): a rare match goes to the end at once.
+    // far (twice that, at least WINDOW_GROWTH times as far): a rare match reaches far at once, a
+    // window that came close is only doubled (a bitmap reads every match in its window).
     span *= Math.max(WINDOW_GROWTH, (2 * o.want) / Math.max(found.length, 1));
   }
   return found;
