@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
+import type { ReactNode } from "react";
 import { useTRPC } from "~/trpc/react";
 
 /**
@@ -33,49 +34,62 @@ export function SearchNames({ query, onOpen }: { query: string; onOpen: () => vo
   if (query === "" || (channels.length === 0 && people.length === 0)) return null;
   return (
     <section className="search-names" aria-label="Channels and people">
-      {channels.length > 0 ? (
-        <ul aria-label="Channels found">
-          {channels.map((c) => (
-            <li key={c.id}>
-              <button
-                type="button"
-                className="quiet name-hit"
-                onClick={() => {
-                  onOpen();
-                  router.push(`/app/c/${c.id}`);
-                }}
-              >
-                {c.kind === "private_channel" ? "🔒 " : "# "}
-                {c.name}
-                {c.isArchived ? <span className="muted"> (archived)</span> : null}
-                {c.isMember ? null : <span className="muted"> · not a member</span>}
-              </button>
-            </li>
-          ))}
-        </ul>
-      ) : null}
-      {people.length > 0 ? (
-        <ul aria-label="People found">
-          {people.map((p) => (
-            <li key={p.id}>
-              <button
-                type="button"
-                className="quiet name-hit"
-                disabled={openDm.isPending}
-                onClick={() => openDm.mutate({ userIds: [p.id] })}
-              >
-                {p.statusEmoji ? `${p.statusEmoji} ` : ""}
-                {p.name}
-              </button>
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <NameList
+        label="Channels found"
+        items={channels.map((c) => ({
+          id: c.id,
+          content: (
+            <>
+              {c.kind === "private_channel" ? "🔒 " : "# "}
+              {c.name}
+              {c.isArchived ? <span className="muted"> (archived)</span> : null}
+              {c.isMember ? null : <span className="muted"> · not a member</span>}
+            </>
+          ),
+          pick: () => {
+            onOpen();
+            router.push(`/app/c/${c.id}`);
+          },
+        }))}
+      />
+      <NameList
+        label="People found"
+        isBusy={openDm.isPending}
+        items={people.map((p) => ({
+          id: p.id,
+          content: `${p.statusEmoji ? `${p.statusEmoji} ` : ""}${p.name}`,
+          pick: () => openDm.mutate({ userIds: [p.id] }),
+        }))}
+      />
       {openDm.error ? (
         <p className="error" role="alert">
           {openDm.error.message}
         </p>
       ) : null}
     </section>
+  );
+}
+
+/** One list of the names section (nothing when empty): each name a button. */
+function NameList({
+  label,
+  items,
+  isBusy = false,
+}: {
+  label: string;
+  items: { id: string; content: ReactNode; pick: () => void }[];
+  isBusy?: boolean;
+}) {
+  if (items.length === 0) return null;
+  return (
+    <ul aria-label={label}>
+      {items.map((item) => (
+        <li key={item.id}>
+          <button type="button" className="quiet name-hit" disabled={isBusy} onClick={item.pick}>
+            {item.content}
+          </button>
+        </li>
+      ))}
+    </ul>
   );
 }
