@@ -155,10 +155,14 @@ async function newestMatches(db: Db, o: WindowOptions): Promise<Row[]> {
   // filters keep, would walk the createdAt index through a whole window (every row of 64 days
   // read to keep 31, at 300,000 messages). Bitmaps — the words' GIN AND the window's range —
   // read only the matches inside the window.
-  return db.$transaction(async (tx) => {
-    await tx.$executeRawUnsafe("SET LOCAL enable_indexscan = off");
-    return readWindows(tx, o);
-  });
+  // Waits for a pooled connection like a write does, rather than failing a search under load.
+  return db.$transaction(
+    async (tx) => {
+      await tx.$executeRawUnsafe("SET LOCAL enable_indexscan = off");
+      return readWindows(tx, o);
+    },
+    { maxWait: 15_000, timeout: 20_000 },
+  );
 }
 
 async function readWindows(db: Tx, o: WindowOptions): Promise<Row[]> {
