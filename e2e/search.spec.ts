@@ -6,24 +6,28 @@ import {
   newUser,
   sharedChannel,
   signUp,
+  trpc,
   wasHighlighted,
   watchHighlights,
 } from "./fixtures";
 
-// Message search: Ctrl+F opens it, words and filters narrow the results (the server's indexer
-// follows the log, so a new message is found within a moment), a private channel of someone else
-// is never found, and a result opens the conversation at the message.
+// Message search: Ctrl+F opens it (scoped to the open channel until its chip is turned off), words,
+// parts of words and filter chips narrow the results (the server's indexer is woken by each send,
+// so a new message is found within a moment), names of channels and people show beside them, a
+// private channel of someone else is never found, more results load as the list scrolls, and a
+// result opens the conversation at the message (a reply: in its thread), highlighted.
 test.describe.configure({ mode: "serial" });
 
 const run = randomUUID().slice(0, 8);
-const ada = newUser("Ada Search", run);
-const bob = newUser("Bob Search", run);
+const ada = newUser(`Ada Search ${run}`, run);
+const bob = newUser(`Bob Search ${run}`, run);
 const channel = `search-${run}`;
 const other = `elsewhere-${run}`;
 const word = `zebra${run}`;
 
 let adaPage: Page;
 let bobPage: Page;
+let channelId = "";
 
 const dialogOf = (page: Page) => page.getByRole("dialog", { name: "Search messages" });
 const resultsOf = (page: Page) => dialogOf(page).getByRole("listbox", { name: "Messages found" });
@@ -46,10 +50,14 @@ async function search(page: Page, query: string) {
   await dialogOf(page).getByRole("combobox", { name: "Search messages" }).fill(query);
 }
 
+/** The scope chip of a dialog opened in a conversation ("In #name"). */
+const scopeChipOf = (page: Page, label: string) =>
+  dialogOf(page).getByRole("button", { name: `In ${label}` });
+
 test("two users, a shared channel and a private one (setup)", async ({ browser }) => {
   adaPage = (await firstUser(browser, ada)).page;
   bobPage = (await signUp(browser, bob)).page;
-  await sharedChannel(adaPage, [bobPage], channel);
+  ({ conversationId: channelId } = await sharedChannel(adaPage, [bobPage], channel));
   for (let i = 1; i <= 3; i++) await post(adaPage, channel, `${word} filler message ${i}`);
   await post(adaPage, channel, `The ${word} deployment notes are ready`);
   // Bob's own private channel: Ada must never find what is said there.
@@ -66,6 +74,10 @@ test("two users, a shared channel and a private one (setup)", async ({ browser }
 
 test("Ctrl+F finds words by prefix with matches marked, and never another's private channel", async () => {
   await search(adaPage, `${word} deploy`);
+  // Opened in the channel: scoped to it, until the chip is turned off.
+  await expect(scopeChipOf(adaPage, `#${channel}`)).toHaveAttribute("aria-pressed", "true");
+  await scopeChipOf(adaPage, `#${channel}`).click();
+  await expect(scopeChipOf(adaPage, `#${channel}`)).toHaveAttribute("aria-pressed", "false");
   const results = resultsOf(adaPage);
   // The indexer runs beside the server: give it a moment, as a user would.
   await expect(results.getByRole("option")).toHaveCount(1, { timeout: 15_000 });
@@ -75,15 +87,43 @@ test("Ctrl+F finds words by prefix with matches marked, and never another's priv
   await expect(hit.locator("mark").first()).toHaveText(word);
   await expect(hit.locator("mark", { hasText: "deployment" })).toHaveCount(1);
 
-  // Bob finds both: his private channel is his.
+  // Bob finds both once the scope (his private channel, open) is off: that channel is his.
   await search(bobPage, `${word} deploy`);
+  await expect(resultsOf(bobPage).getByRole("option")).toHaveCount(1, { timeout: 15_000 });
+  await expect(resultsOf(bobPage).getByRole("option")).toContainText(`🔒 ${other}`);
+  await scopeChipOf(bobPage, `#${other}`).click();
   await expect(resultsOf(bobPage).getByRole("option")).toHaveCount(2, { timeout: 15_000 });
   await bobPage.keyboard.press("Escape");
   await expect(dialogOf(bobPage)).toHaveCount(0);
 });
 
+test("parts of words match, and names of channels and people show beside the messages", async () => {
+  const box = dialogOf(adaPage).getByRole("combobox", { name: "Search messages" });
+  // "ploym" is inside "deployment": a part of a word (three letters or more) finds it.
+  await box.fill(`${word} ploym`);
+  await expect(resultsOf(adaPage).getByRole("option")).toHaveCount(1, { timeout: 10_000 });
+  await expect(resultsOf(adaPage).getByRole("option").locator("mark", { hasText: "deployment" })).toHaveCount(
+    1,
+  );
+  // Names: the shared channel and Bob; never Bob's private channel.
+  await box.fill(run);
+  const names = dialogOf(adaPage).getByRole("region", { name: "Channels and people" });
+  await expect(names.getByRole("list", { name: "Channels found" })).toContainText(channel);
+  await expect(names.getByRole("list", { name: "Channels found" })).not.toContainText(other);
+  await expect(names.getByRole("list", { name: "People found" })).toContainText(bob.name);
+});
+
 test("filters narrow, a bad filter says why, and a result opens at the message", async () => {
   const box = dialogOf(adaPage).getByRole("combobox", { name: "Search messages" });
+  // A filter chip puts its token into the query, and takes it out again.
+  await box.fill(word);
+  const threads = dialogOf(adaPage).getByRole("button", { name: "Threads" });
+  await threads.click();
+  await expect(box).toHaveValue(`${word} is:thread`);
+  await expect(threads).toHaveAttribute("aria-pressed", "true");
+  await expect(resultsOf(adaPage).getByRole("option")).toHaveCount(0, { timeout: 10_000 });
+  await threads.click();
+  await expect(box).toHaveValue(word);
   await box.fill(`${word} in:#${channel} -deployment`);
   await expect(resultsOf(adaPage).getByRole("option")).toHaveCount(3, { timeout: 10_000 });
   await box.fill(`${word} has:video`);
@@ -100,4 +140,46 @@ test("filters narrow, a bad filter says why, and a result opens at the message",
   await expect(row).toContainText(`The ${word} deployment notes are ready`);
   await expect(row).toBeInViewport();
   await expect.poll(() => wasHighlighted(adaPage, seq)).toBe(true);
+});
+
+test("more results load as the list scrolls, and a reply opens in its thread, highlighted", async () => {
+  await adaPage.keyboard.press("Escape");
+  // 25 more messages (through the API: quicker than the composer), then a thread with a reply.
+  const many = `yak${run.replace(/[0-9]/g, "")}`;
+  for (let i = 0; i < 25; i++) {
+    await trpc(adaPage, "messages.send", {
+      conversationId: channelId,
+      clientMsgId: randomUUID(),
+      body: `${many} ${i}`,
+    });
+  }
+  const root = await trpc<{ message: { id: string } }>(adaPage, "messages.send", {
+    conversationId: channelId,
+    clientMsgId: randomUUID(),
+    body: `${word} root of a thread`,
+  });
+  await trpc(adaPage, "messages.send", {
+    conversationId: channelId,
+    clientMsgId: randomUUID(),
+    body: `${word} walrus reply`,
+    threadRootId: root.message.id,
+  });
+
+  await search(adaPage, many);
+  const options = resultsOf(adaPage).getByRole("option");
+  await expect(options).toHaveCount(20, { timeout: 15_000 });
+  // The next page loads once the end of the list (its "More results" button) is in view.
+  await options.nth(19).scrollIntoViewIfNeeded();
+  await expect(options).toHaveCount(25, { timeout: 10_000 });
+  await expect(resultsOf(adaPage).getByRole("button", { name: "More results" })).toHaveCount(0);
+
+  const box = dialogOf(adaPage).getByRole("combobox", { name: "Search messages" });
+  await box.fill(`${word} walrus`);
+  await expect(options).toHaveCount(1, { timeout: 15_000 });
+  await expect(options.first()).toContainText("in a thread");
+  await options.first().click();
+  await expect(adaPage).toHaveURL(/[?&]thread=.*[?&]reply=\d+/);
+  const thread = adaPage.getByRole("complementary", { name: "Thread" });
+  const reply = thread.locator("li.msg[data-highlight]", { hasText: `${word} walrus reply` });
+  await expect(reply).toBeVisible({ timeout: 5_000 });
 });

@@ -2,10 +2,12 @@
  * A separate realtime gateway process, for deployments that run several gateways behind a load
  * balancer with Redis (by default apps/web/server.ts embeds the same gateway on `/ws` instead).
  * Settings are validated, then @parley/gateway's startRealtime builds engine → fan-out → gateway
- * on REALTIME_PORT. SIGTERM/SIGINT drain it: every socket is closed with 4000 so clients reconnect
+ * on REALTIME_PORT; a search indexer follows the log beside it (woken by this process's sends).
+ * SIGTERM/SIGINT drain it: every socket is closed with 4000 so clients reconnect
  * to another gateway and resume; then fan-out, engine and database close in that order.
  */
 import { loadEnv } from "@parley/config";
+import { startSearchIndexer } from "@parley/core";
 import { createDb } from "@parley/db";
 import { startRealtime } from "@parley/gateway";
 import { pino } from "pino";
@@ -17,6 +19,11 @@ async function main(): Promise<void> {
   const db = createDb(env.DATABASE_URL);
   const realtime = await startRealtime({ env, db, logger });
   const gateway = realtime.gateway!;
+  // Sends over this gateway's sockets commit here: this process's indexer is woken by them
+  // (core/src/search/indexer.ts), so they are searchable within a round, without a NOTIFY.
+  const stopIndexer = startSearchIndexer(db, {
+    onError: (err) => logger.warn({ err }, "search indexing failed; retrying"),
+  });
   if (!env.REDIS_URL) {
     // The memory engine lives in this process only: what apps/web commits (tRPC sends, joins,
     // read state) cannot reach these sockets. Run the gateway embedded in web, or use Redis.
@@ -34,8 +41,8 @@ async function main(): Promise<void> {
     if (isStopping) return;
     isStopping = true;
     logger.info({ signal, connections: gateway.connectionCount }, "draining: closing sockets with 4000");
-    realtime
-      .close()
+    stopIndexer()
+      .then(() => realtime.close())
       .then(() => db.$disconnect())
       .then(
         () => {

@@ -188,6 +188,27 @@ export const writesInFlight: WritesInFlight = {
   },
 };
 
+/**
+ * Called once per committed write that appended conversation events (not once per event), after
+ * the sink got them: background followers of the Event log in this process (the search indexer)
+ * wake on it instead of polling. Must be cheap and never throw into the writer. On globalThis for
+ * the same reason as the sink (writes of Next's copy of core must wake the server's indexer).
+ */
+type CommitListener = () => void;
+const COMMIT_KEY = Symbol.for("parley.commitListeners");
+const commitHolder = globalThis as typeof globalThis & { [COMMIT_KEY]?: Set<CommitListener> };
+
+function commitListeners(): Set<CommitListener> {
+  commitHolder[COMMIT_KEY] ??= new Set();
+  return commitHolder[COMMIT_KEY];
+}
+
+/** Listens for committed conversation events (one call per write); returns the unsubscribe function. */
+export function onEventsCommitted(listener: CommitListener): () => void {
+  commitListeners().add(listener);
+  return () => commitListeners().delete(listener);
+}
+
 /** Delivers committed events to the sink; a sink failure is logged, never surfaced to the writer. */
 export function publishCommitted(
   conversationEvents: readonly ConversationEvent[],
@@ -207,4 +228,5 @@ export function publishCommitted(
       console.error("event sink failed", err);
     }
   }
+  if (conversationEvents.length > 0) emit(commitListeners(), undefined);
 }

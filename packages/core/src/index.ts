@@ -48,6 +48,7 @@ export {
   indexSearchUntilCaughtUp,
   startSearchIndexer,
 } from "./search/indexer.ts";
+export * from "./search/names.ts";
 export { type ParsedSearch, parseSearchQuery, SEARCH_HAS, type SearchHas } from "./search/query.ts";
 export * from "./search/search.ts";
 export * from "./sync.ts";

@@ -9,13 +9,14 @@
  */
 import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter } from "next/navigation";
-import { type ReactNode, useEffect, useMemo, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
 import { useConversations } from "~/lib/chat-data";
 import { stepConversation } from "~/lib/conversation-order";
 import { useDesktopNotifications } from "~/lib/notifications";
 import { PresenceContext, StatusLinesContext, usePresence } from "~/lib/presence";
 import { useTRPC } from "~/trpc/react";
 import { QuickSwitcher } from "./quick-switcher";
+import type { SearchScope } from "./search-chips";
 import { SearchDialog } from "./search-dialog";
 import { Sidebar } from "./sidebar";
 
@@ -39,6 +40,7 @@ export function AppShell({ children }: { children: ReactNode }) {
   const [isDrawerOpen, setDrawerOpen] = useState(false);
   const [isSwitcherOpen, setSwitcherOpen] = useState(false);
   const [isSearchOpen, setSearchOpen] = useState(false);
+  const [searchScope, setSearchScope] = useState<SearchScope | null>(null);
   const conversations = useConversations();
   const openId = conversationIdOf(pathname);
   const members = useQuery(
@@ -55,6 +57,22 @@ export function AppShell({ children }: { children: ReactNode }) {
     [conversations.data, members.data, openId],
   );
   const { statuses: presence, lines: statusLines } = usePresence(watched);
+  // Search opened in a conversation (and its open thread) starts scoped to it.
+  const openSearch = useCallback(() => {
+    setSwitcherOpen(false);
+    const open = (conversations.data ?? []).find((c) => c.id === openId);
+    const isChannel = !open || open.kind === "public_channel" || open.kind === "private_channel";
+    setSearchScope(
+      openId
+        ? {
+            conversationId: openId,
+            label: open && isChannel ? `#${open.name}` : isChannel ? "this channel" : "this conversation",
+            threadRootId: new URLSearchParams(window.location.search).get("thread"),
+          }
+        : null,
+    );
+    setSearchOpen(true);
+  }, [conversations.data, openId]);
   useDesktopNotifications(conversations.data);
 
   // A navigation closes the drawer (the user picked where to go).
@@ -74,8 +92,7 @@ export function AppShell({ children }: { children: ReactNode }) {
       // Ctrl/Cmd+F searches the workspace's messages (the browser's find stays on Ctrl+G/F3).
       if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "f") {
         e.preventDefault();
-        setSwitcherOpen(false);
-        setSearchOpen(true);
+        openSearch();
         return;
       }
       if (e.altKey && !e.ctrlKey && !e.metaKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
@@ -89,7 +106,7 @@ export function AppShell({ children }: { children: ReactNode }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [conversations.data, openId, router, isDrawerOpen]);
+  }, [conversations.data, openId, router, isDrawerOpen, openSearch]);
 
   return (
     <PresenceContext.Provider value={presence}>
@@ -108,11 +125,11 @@ export function AppShell({ children }: { children: ReactNode }) {
             <button type="button" className="quiet" onClick={() => setSwitcherOpen(true)}>
               Jump to…
             </button>
-            <button type="button" className="quiet" onClick={() => setSearchOpen(true)}>
+            <button type="button" className="quiet" onClick={openSearch}>
               Search
             </button>
           </div>
-          <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} onOpenSearch={() => setSearchOpen(true)} />
+          <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} onOpenSearch={openSearch} />
           {isDrawerOpen ? (
             <button
               type="button"
@@ -129,7 +146,7 @@ export function AppShell({ children }: { children: ReactNode }) {
         {isSwitcherOpen ? (
           <QuickSwitcher conversations={conversations.data ?? []} onClose={() => setSwitcherOpen(false)} />
         ) : null}
-        {isSearchOpen ? <SearchDialog onClose={() => setSearchOpen(false)} /> : null}
+        {isSearchOpen ? <SearchDialog scope={searchScope} onClose={() => setSearchOpen(false)} /> : null}
       </StatusLinesContext.Provider>
     </PresenceContext.Provider>
   );

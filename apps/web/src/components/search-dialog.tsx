@@ -2,10 +2,12 @@
 
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { type ReactNode, useEffect, useId, useState } from "react";
+import { type ReactNode, useEffect, useId, useRef, useState } from "react";
 import { usePicker } from "~/lib/use-picker";
 import { useTRPC } from "~/trpc/react";
 import type { RouterOutputs } from "~/trpc/types";
+import { type ScopeLevel, SearchChips, type SearchScope } from "./search-chips";
+import { SearchNames } from "./search-names";
 
 type THit = RouterOutputs["search"]["messages"]["hits"][number];
 
@@ -32,24 +34,44 @@ function where(hit: THit): string {
   return "Direct message";
 }
 
-/** Where a result opens: a reply in its thread, any other message at its place in the channel. */
+/**
+ * Where a result opens: a reply in its thread (`reply=` highlights it there), any other message at
+ * its place in the channel (`m=` scrolls to and highlights it).
+ */
 export function hitHref(hit: Pick<THit, "conversationId" | "seq" | "threadRootId">): string {
   return hit.threadRootId
-    ? `/app/c/${hit.conversationId}?thread=${hit.threadRootId}`
+    ? `/app/c/${hit.conversationId}?thread=${hit.threadRootId}&reply=${hit.seq}`
     : `/app/c/${hit.conversationId}?m=${hit.seq}`;
 }
 
 const EXAMPLES = 'words, "a phrase", -word, in:#channel, from:@name, has:file, is:thread, after:2026-12-01';
 
-/** Ctrl/Cmd+F inside the app: search messages; ↑/↓ to pick, Enter to open, Esc to close. */
-export function SearchDialog({ onClose, initialQuery = "" }: { onClose: () => void; initialQuery?: string }) {
+/**
+ * Ctrl/Cmd+F inside the app: search messages; ↑/↓ to pick, Enter to open, Esc to close. Opened
+ * from a conversation (`scope`), it searches inside it until its chip is turned off; more results
+ * load as the list scrolls to its end.
+ */
+export function SearchDialog({
+  onClose,
+  initialQuery = "",
+  scope = null,
+}: {
+  onClose: () => void;
+  initialQuery?: string;
+  scope?: SearchScope | null;
+}) {
   const trpc = useTRPC();
   const router = useRouter();
   const [draft, setDraft] = useState(initialQuery);
   const [query, setQuery] = useState(initialQuery.trim());
   const [sort, setSort] = useState<"relevance" | "date">("relevance");
+  const [level, setLevel] = useState<ScopeLevel>(
+    scope?.threadRootId ? "thread" : scope ? "conversation" : "all",
+  );
   const [active, setActive] = useState(0);
   const listId = useId();
+  const more = useRef<HTMLButtonElement>(null);
+  const box = useRef<HTMLInputElement>(null);
   // Search as you type, after a short pause.
   useEffect(() => {
     const timer = setTimeout(() => {
@@ -61,7 +83,13 @@ export function SearchDialog({ onClose, initialQuery = "" }: { onClose: () => vo
 
   const results = useInfiniteQuery(
     trpc.search.messages.infiniteQueryOptions(
-      { query, sort, limit: 20 },
+      {
+        query,
+        sort,
+        limit: 20,
+        ...(scope && level !== "all" ? { conversationId: scope.conversationId } : {}),
+        ...(scope?.threadRootId && level === "thread" ? { threadRootId: scope.threadRootId } : {}),
+      },
       {
         enabled: query !== "",
         getNextPageParam: (last) => last.nextCursor ?? undefined,
@@ -72,6 +100,18 @@ export function SearchDialog({ onClose, initialQuery = "" }: { onClose: () => vo
   );
   const hits = results.data?.pages.flatMap((p) => p.hits) ?? [];
   const current = hits[Math.min(active, hits.length - 1)];
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = results;
+
+  // Infinite paging: the "More results" button loads the next page once it scrolls into view.
+  useEffect(() => {
+    const button = more.current;
+    if (!button || !hasNextPage) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting) && !isFetchingNextPage) void fetchNextPage();
+    });
+    observer.observe(button);
+    return () => observer.disconnect();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
 
   const picker = usePicker({
     onClose,
@@ -100,6 +140,7 @@ export function SearchDialog({ onClose, initialQuery = "" }: { onClose: () => vo
         aria-label="Search messages"
       >
         <input
+          ref={box}
           type="search"
           role="combobox"
           aria-label="Search messages"
@@ -114,6 +155,21 @@ export function SearchDialog({ onClose, initialQuery = "" }: { onClose: () => vo
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={picker.onKeyDown}
         />
+        {/* A chip hands focus back to the box: typing, ↑/↓, Enter and Esc go on working. */}
+        <SearchChips
+          draft={draft}
+          onDraft={(next) => {
+            setDraft(next);
+            box.current?.focus();
+          }}
+          scope={scope}
+          level={level}
+          onLevel={(next) => {
+            setLevel(next);
+            setActive(0);
+            box.current?.focus();
+          }}
+        />
         <div className="search-sort" role="radiogroup" aria-label="Order">
           {(["relevance", "date"] as const).map((s) => (
             <label key={s}>
@@ -122,6 +178,13 @@ export function SearchDialog({ onClose, initialQuery = "" }: { onClose: () => vo
             </label>
           ))}
         </div>
+        <SearchNames
+          query={query}
+          onOpen={() => {
+            picker.leave();
+            onClose();
+          }}
+        />
         <div className="switcher-results" id={listId} role="listbox" aria-label="Messages found">
           {hits.map((hit, i) => (
             // biome-ignore lint/a11y/useKeyWithClickEvents: the combobox handles the keyboard
@@ -148,6 +211,7 @@ export function SearchDialog({ onClose, initialQuery = "" }: { onClose: () => vo
           ))}
           {results.hasNextPage ? (
             <button
+              ref={more}
               type="button"
               className="quiet more"
               disabled={results.isFetchingNextPage}

@@ -1,5 +1,6 @@
 "use client";
 
+import { useSearchParams } from "next/navigation";
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { useMessageActions } from "~/lib/chat-data";
 import { mentionables } from "~/lib/mentions";
@@ -119,6 +120,22 @@ export function ThreadPanel({
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
   }, [newestReply, outbox.pending.length]);
+
+  // `?reply=<seq>` (a search result): that reply is scrolled to and highlighted, once it is loaded.
+  const linkedReply = useSearchParams().get("reply");
+  const highlighted = useRef<string | null>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-run when the rows change
+  useEffect(() => {
+    if (!linkedReply || highlighted.current === linkedReply || !/^\d{1,12}$/.test(linkedReply)) return;
+    const row = scroller.current?.querySelector<HTMLElement>(`li.msg[data-seq="${linkedReply}"]`);
+    if (!row) return;
+    highlighted.current = linkedReply;
+    row.scrollIntoView({ block: "center" });
+    // An attribute React does not manage, so a re-render of the row keeps it.
+    row.setAttribute("data-highlight", "");
+    // Not cleared on a re-render (the rows change as replies arrive); harmless on a removed row.
+    setTimeout(() => row.removeAttribute("data-highlight"), 2_500);
+  }, [linkedReply, replies]);
 
   return (
     <aside className="side-panel" aria-label="Thread">

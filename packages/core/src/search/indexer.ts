@@ -8,19 +8,29 @@
  * files attached), upsert live messages' rows, drop deleted ones, and move the cursors — all in
  * one transaction, so a crash anywhere loses nothing and repeats nothing (the next round starts
  * from the cursors that committed with the rows). A row also carries what the filters ask (thread,
- * pinned, mentions, link, files), re-read when a pin, a reply (its root) or a delete touches it. Rows are rebuilt from the Message table, never
+ * pinned, mentions, link, files), re-read when a pin, a reply (its root) or a delete touches it; and
+ * the row's words join the lexicon (SearchWord) partial words are looked up in. The filters'
+ * facts are also lexemes of the row's tsvector (`#from:<id>`, `#has:file`, `#is:thread`,
+ * `#mentions:<id>` …: search-sql.ts FACT), so a search with words filters in the GIN index. Rows are rebuilt from the Message table, never
  * from event payloads: an edit's old text and a deleted message are gone from the index.
  */
 import type { Db } from "@parley/db";
 import { EventKind } from "@parley/protocol";
+import { onEventsCommitted } from "../events.ts";
 
 /** Most conversations and events one round reads. */
 export type IndexRoundLimits = { conversations: number; events: number };
 
 const DEFAULT_LIMITS: IndexRoundLimits = { conversations: 200, events: 5_000 };
 
-/** What one round did. */
-export type IndexRound = { conversations: number; events: number; indexed: number; removed: number };
+/** What one round did; `locked` false: another process's round held the lock, this one did nothing. */
+export type IndexRound = {
+  conversations: number;
+  events: number;
+  indexed: number;
+  removed: number;
+  locked: boolean;
+};
 
 // $1 most conversations, $2 most events (per conversation: the round takes at most $2 / picked).
 const ROUND_SQL = `
@@ -73,16 +83,30 @@ WITH lock AS MATERIALIZED (
   RETURNING 1
 ), indexed AS (
   INSERT INTO "MessageSearch" ("messageId", "conversationId", "senderId", "createdAt", "threadRootId", "isThread",
-    "isPinned", "mentionedUserIds", "mentionsAll", "hasLink", "hasFile", "hasImage", "hasVoice", text, tsv)
+    "isPinned", "mentionedUserIds", "mentionsAll", "hasLink", "hasFile", "hasImage", "hasVoice", tsv)
   SELECT id, "conversationId", "senderId", "createdAt", "threadRootId", "isThread", "isPinned", "mentionedUserIds",
-    "mentionsAll", "hasLink", "hasFile", "hasImage", "hasVoice", text,
+    "mentionsAll", "hasLink", "hasFile", "hasImage", "hasVoice",
     to_tsvector('english', text || ' ' || "nameWords") || to_tsvector('simple', text || ' ' || "nameWords")
+      -- The filters' facts as lexemes no word can be (search-sql.ts FACT), for the GIN index.
+      || array_to_tsvector(array_remove(ARRAY['#from:' || "senderId",
+        CASE WHEN "isThread" THEN '#is:thread' END, CASE WHEN "isPinned" THEN '#is:pinned' END,
+        CASE WHEN "hasLink" THEN '#has:link' END, CASE WHEN "hasFile" THEN '#has:file' END,
+        CASE WHEN "hasImage" THEN '#has:image' END, CASE WHEN "hasVoice" THEN '#has:voice' END,
+        CASE WHEN "mentionsAll" THEN '#mentions:all' END]
+        || ARRAY(SELECT '#mentions:' || u FROM unnest("mentionedUserIds") AS u), NULL))
   FROM live WHERE "deletedAt" IS NULL
-  ON CONFLICT ("messageId") DO UPDATE SET text = EXCLUDED.text, tsv = EXCLUDED.tsv,
+  ON CONFLICT ("messageId") DO UPDATE SET tsv = EXCLUDED.tsv,
     "threadRootId" = EXCLUDED."threadRootId", "isThread" = EXCLUDED."isThread", "isPinned" = EXCLUDED."isPinned",
     "mentionedUserIds" = EXCLUDED."mentionedUserIds", "mentionsAll" = EXCLUDED."mentionsAll",
     "hasLink" = EXCLUDED."hasLink", "hasFile" = EXCLUDED."hasFile", "hasImage" = EXCLUDED."hasImage",
     "hasVoice" = EXCLUDED."hasVoice"
+  RETURNING tsv
+), words AS (
+  -- The lexicon partial words are looked up in (search.ts); words only come, never go.
+  INSERT INTO "SearchWord" (word)
+  SELECT DISTINCT w FROM indexed, unnest(tsvector_to_array(indexed.tsv)) AS w
+  WHERE length(w) BETWEEN 3 AND 64 AND w NOT LIKE '#%'
+  ON CONFLICT DO NOTHING
   RETURNING 1
 ), moved AS (
   INSERT INTO "SearchCursor" ("conversationId", seq) SELECT id, upto FROM upto
@@ -91,7 +115,7 @@ WITH lock AS MATERIALIZED (
 )
 SELECT (SELECT count(*) FROM picked)::int AS conversations, (SELECT count(*) FROM ev)::int AS events,
   (SELECT count(*) FROM indexed)::int AS indexed, (SELECT count(*) FROM removed)::int AS removed,
-  (SELECT count(*) FROM moved)::int AS moved`;
+  (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM words)::int AS words, (SELECT ok FROM lock) AS locked`;
 
 /** One round of indexing (see the header); zero conversations means the index is caught up. */
 export async function indexSearchRound(db: Db, limits: Partial<IndexRoundLimits> = {}): Promise<IndexRound> {
@@ -102,6 +126,7 @@ export async function indexSearchRound(db: Db, limits: Partial<IndexRoundLimits>
     events: row?.events ?? 0,
     indexed: row?.indexed ?? 0,
     removed: row?.removed ?? 0,
+    locked: row?.locked ?? false,
   };
 }
 
@@ -110,7 +135,7 @@ export async function indexSearchUntilCaughtUp(
   db: Db,
   limits: Partial<IndexRoundLimits> = {},
 ): Promise<IndexRound> {
-  const total: IndexRound = { conversations: 0, events: 0, indexed: 0, removed: 0 };
+  const total: IndexRound = { conversations: 0, events: 0, indexed: 0, removed: 0, locked: true };
   for (;;) {
     const round = await indexSearchRound(db, limits);
     if (round.conversations === 0) return total;
@@ -121,35 +146,74 @@ export async function indexSearchUntilCaughtUp(
   }
 }
 
+/** The fallback poll: catches events that no write of this process announced (see below). */
+export const SEARCH_POLL_MS = 5_000;
+/** After a round that found another process's round holding the lock while a write is pending. */
+const LOCK_RETRY_MS = 50;
+
 /**
- * Keeps the index caught up in the background: a round whenever the last one found work, else
- * every `intervalMs`. Several processes may run it: a round takes a transaction-scoped advisory
- * lock, so rounds never overlap (a process that misses the lock finds nothing that round).
- * Returns a stop function.
+ * Keeps the index caught up in the background. It is woken by this process's own writes
+ * (`onEventsCommitted`: once per committed write, not per event) and runs a round at once; a write
+ * that commits during a round makes another round follow right after it, and a round that finds
+ * work is followed by another at once. Otherwise it polls every `intervalMs` (SEARCH_POLL_MS), the
+ * fallback for events written by processes that run no indexer (scripts, seeding).
+ *
+ * Every process that writes events runs one (apps/web/server.ts, apps/realtime), so a send is
+ * indexed by its own process within a round, with no cost on the send path: no NOTIFY (a
+ * `pg_notify` in the send transaction takes a cluster-wide lock on the notification queue at
+ * commit, serialising every sending transaction). Rounds of several processes never overlap (a
+ * transaction-scoped advisory lock); a woken round that misses the lock retries shortly, since the
+ * round holding it may have started before the write committed. Returns a stop function.
  */
 export function startSearchIndexer(
   db: Db,
   options: { intervalMs?: number; onError?: (err: unknown) => void } = {},
 ): () => Promise<void> {
-  const intervalMs = options.intervalMs ?? 1_000;
+  const intervalMs = options.intervalMs ?? SEARCH_POLL_MS;
   let isStopped = false;
+  let isRunning = false;
+  /** A write committed since the last round that held the lock began. */
+  let isWoken = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  const schedule = (delay: number) => {
+    clearTimeout(timer);
+    if (!isStopped) timer = setTimeout(tick, delay);
+  };
   const tick = () => {
+    if (isRunning) return;
+    isRunning = true;
+    const wasWoken = isWoken;
+    isWoken = false;
     running = (async () => {
       let delay = intervalMs;
+      let isFailed = false;
       try {
         const round = await indexSearchRound(db);
         if (round.conversations > 0) delay = 0;
+        else if (!round.locked && wasWoken) {
+          isWoken = true;
+          delay = LOCK_RETRY_MS;
+        }
       } catch (err) {
+        isFailed = true;
         options.onError?.(err);
       }
-      if (!isStopped) timer = setTimeout(tick, delay);
+      isRunning = false;
+      // Woken during the round: it may have read the log before that write committed. (After a
+      // failure, the poll interval: no hot loop against a database that is down.)
+      if (isWoken && !isFailed && delay === intervalMs) delay = 0;
+      schedule(delay);
     })();
   };
-  timer = setTimeout(tick, 0);
+  const unsubscribe = onEventsCommitted(() => {
+    isWoken = true;
+    if (!isRunning) schedule(0);
+  });
+  schedule(0);
   return async () => {
     isStopped = true;
+    unsubscribe();
     clearTimeout(timer);
     await running;
   };

@@ -1,4 +1,4 @@
-import { searchMessages, ZSearchMessages } from "@parley/core";
+import { searchMessages, searchNames, ZSearchMessages, ZSearchNames } from "@parley/core";
 import { protectedProcedure, router } from "../../trpc.ts";
 
 export const searchRouter = router({
@@ -9,4 +9,11 @@ export const searchRouter = router({
   messages: protectedProcedure
     .input(ZSearchMessages)
     .query(({ ctx, input }) => searchMessages(ctx.db, ctx.actor, input)),
+  /**
+   * Channels the caller can see (public, or private ones they are in) and active people whose
+   * names contain the query's words (core/src/search/names.ts): the search box's names section.
+   */
+  names: protectedProcedure
+    .input(ZSearchNames)
+    .query(({ ctx, input }) => searchNames(ctx.db, ctx.actor, input)),
 });
