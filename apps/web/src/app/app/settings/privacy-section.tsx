@@ -10,16 +10,23 @@ export function PrivacySettings() {
   const settings = useQuery(trpc.receipts.settings.queryOptions());
   const setEnabled = useMutation(
     trpc.receipts.setEnabled.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries(trpc.receipts.pathFilter()),
+      onSuccess: (saved) => {
+        queryClient.setQueryData(trpc.receipts.settings.queryKey(), saved);
+        return queryClient.invalidateQueries(trpc.receipts.get.pathFilter());
+      },
     }),
   );
+  // Shows the choice at once (a controlled checkbox would spring back until the save returns).
+  const isOn = setEnabled.isPending
+    ? setEnabled.variables.enabled
+    : (settings.data?.sendReadReceipts ?? true);
   return (
     <section className="card" aria-labelledby="privacy-heading">
       <h2 id="privacy-heading">Privacy</h2>
       <label>
         <input
           type="checkbox"
-          checked={settings.data?.sendReadReceipts ?? true}
+          checked={isOn}
           disabled={!settings.data || setEnabled.isPending}
           onChange={(e) => setEnabled.mutate({ enabled: e.target.checked })}
         />{" "}
