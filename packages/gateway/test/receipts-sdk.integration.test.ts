@@ -3,44 +3,26 @@
  * client that receives another member's DM message reports it by itself (`delivered`, batched),
  * the sender's client hears `receipts`, and a report held while offline goes out after reconnecting.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { ParleyClient, type TClientOptions } from "@parley/client";
-import { parseEnv } from "@parley/config";
 import type { Db } from "@parley/db";
-import { seedChannel, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
-import { createTestDb, type TTestDb } from "@parley/db/testing";
+import { seedChannel, seedUser, type TSeededUser } from "@parley/db/seed";
 import type { TReceiptCursor } from "@parley/protocol";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startRealtime, type TRealtime } from "../src/realtime.ts";
-import { sessionTicket, TEST_SECRET, until } from "./helpers.ts";
+import { sessionTicket, startTestRealtime, until } from "./helpers.ts";
 
-let t: TTestDb;
 let db: Db;
-let server: Server;
-let realtime: TRealtime;
 let port: number;
+let stop: () => Promise<void>;
 const clients: ParleyClient[] = [];
 
 beforeAll(async () => {
-  t = await createTestDb();
-  db = t.db;
-  await seedWorkspace(db);
-  server = createServer((_req, res) => res.end());
-  const env = parseEnv({ DATABASE_URL: t.url, AUTH_SECRET: TEST_SECRET, LOG_LEVEL: "silent" });
-  realtime = await startRealtime({ env, db, logger: pino({ level: "silent" }), server });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as AddressInfo).port;
+  ({ db, port, stop } = await startTestRealtime());
 });
 
 afterAll(async () => {
   for (const c of clients) c.disconnect();
-  await realtime?.closeGateway();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await realtime?.close();
-  await t?.drop();
+  await stop?.();
 });
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

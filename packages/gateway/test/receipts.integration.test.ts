@@ -4,41 +4,23 @@
  * become coalesced `receipts` frames on the other members' sockets — never on a non-member's, and
  * without read cursors for users who turned receipts off.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { parseEnv } from "@parley/config";
 import { sendMessage, setSendReadReceipts } from "@parley/core";
 import type { Db } from "@parley/db";
-import { seedChannel, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
-import { createTestDb, type TTestDb } from "@parley/db/testing";
+import { seedChannel, seedUser, type TSeededUser } from "@parley/db/seed";
 import type { TReceiptsFrame, TServerEvent } from "@parley/protocol";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRealtime, type TRealtime } from "../src/realtime.ts";
-import { sessionTicket, TEST_SECRET, TestClient } from "./helpers.ts";
+import { sessionTicket, startTestRealtime, TestClient } from "./helpers.ts";
 
-let t: TTestDb;
 let db: Db;
-let server: Server;
-let realtime: TRealtime;
 let port: number;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  t = await createTestDb();
-  db = t.db;
-  await seedWorkspace(db);
-  server = createServer((_req, res) => res.end());
-  const env = parseEnv({ DATABASE_URL: t.url, AUTH_SECRET: TEST_SECRET, LOG_LEVEL: "silent" });
-  realtime = await startRealtime({ env, db, logger: pino({ level: "silent" }), server });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as AddressInfo).port;
+  ({ db, port, stop } = await startTestRealtime());
 });
 
 afterAll(async () => {
-  await realtime?.closeGateway();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await realtime?.close();
-  await t?.drop();
+  await stop?.();
 });
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,20 +1,16 @@
 /**
  * Read receipts as the UI shows them, derived from the other members' cursors (never a row per
  * message per reader): in DMs and group DMs the sender's own messages show sent → delivered →
- * seen; in small channels "Seen by N". Pure: no React or tRPC (receipts-data.ts feeds it).
+ * seen; in small channels "Seen by N". Pure: no React and no calls (receipts-data.ts feeds it).
  */
 import type { TReceiptsFrame } from "@parley/protocol";
-
-/** One other member's cursors; `readSeq` null when it is not shown to this viewer. */
-export type TReceiptMember = { userId: string; name: string; deliveredSeq: number; readSeq: number | null };
+import type { RouterOutputs } from "~/trpc/types";
 
 /** What `receipts.get` answers (and live frames patch). */
-export type TReceiptState = {
-  conversationId: string;
-  isAvailable: boolean;
-  sendsReadReceipts: boolean;
-  members: TReceiptMember[];
-};
+export type TReceiptState = RouterOutputs["receipts"]["get"];
+
+/** One other member's cursors; `readSeq` null when it is not shown to this viewer. */
+export type TReceiptMember = TReceiptState["members"][number];
 
 /** The tick on one of the viewer's own messages in a DM or group DM. */
 export type TTick = "sent" | "delivered" | "seen";
