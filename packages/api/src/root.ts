@@ -3,6 +3,7 @@ import { conversationsRouter } from "./routers/conversations/index.ts";
 import { filesRouter } from "./routers/files/index.ts";
 import { messagesRouter } from "./routers/messages/index.ts";
 import { realtimeRouter } from "./routers/realtime/index.ts";
+import { receiptsRouter } from "./routers/receipts/index.ts";
 import { searchRouter } from "./routers/search/index.ts";
 import { sessionsRouter } from "./routers/sessions/index.ts";
 import { tokensRouter } from "./routers/tokens/index.ts";
@@ -22,6 +23,7 @@ export const appRouter = router({
   files: filesRouter,
   realtime: realtimeRouter,
   search: searchRouter,
+  receipts: receiptsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -46,6 +46,7 @@ const QUERIES = new Set([
   "messages.thread",
   "messages.pins",
   "files.downloadUrl",
+  "receipts.get",
 ]);
 
 type Answer = { status: number; body: unknown };
@@ -115,6 +116,7 @@ const CASES: Case[] = [
   },
   { procedure: "conversations.setMuted", input: (x) => ({ conversationId: x.conversationId, muted: true }) },
   { procedure: "conversations.markRead", input: (x) => ({ conversationId: x.conversationId, seq: 1 }) },
+  { procedure: "receipts.get", input: (x) => ({ conversationId: x.conversationId }) },
   { procedure: "messages.history", input: (x) => ({ conversationId: x.conversationId }) },
   { procedure: "messages.pins", input: (x) => ({ conversationId: x.conversationId }) },
   { procedure: "messages.thread", input: (x) => ({ rootId: x.rootId }) },

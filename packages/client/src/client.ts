@@ -22,12 +22,14 @@ import {
   type TConversationEvent,
   type TErrorFrame,
   type TPresenceFrame,
+  type TReceiptsFrame,
   type TServerEvent,
   type TTypingFrame,
   type TUserEvent,
 } from "@parley/protocol";
 import { DEFAULT_BACKOFF, type TBackoffOptions } from "./backoff.ts";
 import { ParleyConnection, type TConnectionOptions } from "./connection.ts";
+import { DeliveryReports } from "./delivery-reports.ts";
 import { Emitter } from "./emitter.ts";
 import { Inbound, type TClientStats } from "./inbound.ts";
 import type { TLink } from "./link.ts";
@@ -60,6 +62,8 @@ export type TClientEvents = {
   presence: [presence: TPresenceFrame];
   /** Someone is typing (expire it after ~6 s). */
   typing: [typing: TTypingFrame];
+  /** Members' delivered/read cursors moved in a conversation (keep the larger value). */
+  receipts: [receipts: TReceiptsFrame];
   /** The client cannot bring this conversation up to date incrementally: refetch its history up to `lastSeq`; events after it follow. */
   resync: [conversationId: string, lastSeq: number];
   /** The user may no longer read this conversation; its state was dropped. */
@@ -95,6 +99,10 @@ export type TClientOptions = Omit<TConnectionOptions, "getResumeState" | "onFram
   maxFrameBytes?: number;
   /** UUID source for clientMsgId (default crypto.randomUUID; browsers need a secure context). */
   randomUUID?: () => string;
+  /** Tell the server what this device received, for "delivered" ticks (default true). */
+  reportDelivery?: boolean;
+  /** Least time between two delivery reports; they are batched (default 1 s). */
+  deliveryReportMs?: number;
 };
 
 /** Codes after which resending the same command can succeed. */
@@ -114,6 +122,7 @@ export class ParleyClient {
   readonly #typingThrottleMs: number;
   readonly #syncRetryMs: number;
   readonly #randomUUID: () => string;
+  readonly #deliveries: DeliveryReports | null;
 
   /** Highest read position asked for per conversation, until acked. */
   readonly #reads = new Map<string, number>();
@@ -135,6 +144,8 @@ export class ParleyClient {
       maxSendRetries,
       maxFrameBytes,
       randomUUID,
+      reportDelivery,
+      deliveryReportMs,
       ...connectionOptions
     } = options;
     this.#typingThrottleMs = typingThrottleMs ?? 3_000;
@@ -168,6 +179,19 @@ export class ParleyClient {
       getResumeState: () => this.#inbound.resumeState(),
       onFrameTooLarge: (command, bytes) => this.#outbox.onFrameTooLarge(command, bytes),
     });
+    this.#deliveries =
+      reportDelivery === false
+        ? null
+        : new DeliveryReports(this.#link, { intervalMs: deliveryReportMs ?? 1_000 });
+    if (this.#deliveries) {
+      const deliveries = this.#deliveries;
+      // Others' messages are what "delivered" is about; in-order delivery means all before it arrived too.
+      this.#emitter.on("event", (event) => {
+        if (event.kind === "message.created" && event.actorId !== this.#connection.welcome?.userId) {
+          deliveries.note(event.conversationId, event.seq);
+        }
+      });
+    }
     this.#connection.on("state", (change) => this.#onState(change));
     this.#connection.on("frame", (frame) => this.#onFrame(frame));
     this.ready = this.#load();
@@ -204,6 +228,7 @@ export class ParleyClient {
   /** Disconnects for good (until connect()); the outbox and cursors are kept. */
   disconnect(reason?: string): void {
     this.#wantsConnection = false;
+    this.#deliveries?.stop();
     this.#connection.disconnect(reason);
   }
 
@@ -216,6 +241,8 @@ export class ParleyClient {
    */
   track(conversationId: string, seq?: number): void {
     this.#inbound.track(conversationId, seq);
+    // The app holds the conversation up to `seq` (it fetched it): that is delivered to this device.
+    if (seq !== undefined) this.#deliveries?.note(conversationId, seq);
   }
 
   /** Stops following a conversation and forgets its cursor. */
@@ -344,6 +371,9 @@ export class ParleyClient {
       case "typing":
         this.#emitter.emit("typing", frame);
         return;
+      case "receipts":
+        this.#emitter.emit("receipts", frame);
+        return;
       case "pong":
         return;
     }
@@ -357,6 +387,7 @@ export class ParleyClient {
     if (this.#watched) this.#sendWatch();
     if (this.#presence) this.#sendPresence();
     for (const conversationId of this.#reads.keys()) this.#sendRead(conversationId);
+    this.#deliveries?.onWelcome();
     this.#outbox.onWelcome();
   }
 
@@ -364,6 +395,7 @@ export class ParleyClient {
   #onSocketLost(): void {
     this.#link.isLive = false;
     this.#link.pending.clear();
+    this.#deliveries?.onSocketLost();
     this.#inbound.onSocketLost();
     this.#outbox.onSocketLost();
   }
@@ -374,6 +406,10 @@ export class ParleyClient {
     this.#link.pending.delete(frame.id);
     if (command.kind === "markRead") {
       if (this.#reads.get(command.conversationId) === command.seq) this.#reads.delete(command.conversationId);
+      return;
+    }
+    if (command.kind === "delivered") {
+      this.#deliveries?.onAck(frame.id);
       return;
     }
     if (command.kind !== "send") return;
@@ -387,6 +423,10 @@ export class ParleyClient {
     this.#link.pending.delete(frame.id);
     if (command.kind === "sync") {
       this.#inbound.onSyncError(frame.id);
+      return;
+    }
+    if (command.kind === "delivered") {
+      this.#deliveries?.onError(frame.id, frame.code);
       return;
     }
     if (command.kind === "markRead") {

@@ -9,7 +9,8 @@ import type { TClientCommand } from "@parley/protocol";
 export type TPendingCommand =
   | { kind: "send"; clientMsgId: string }
   | { kind: "sync" }
-  | { kind: "markRead"; conversationId: string; seq: number };
+  | { kind: "markRead"; conversationId: string; seq: number }
+  | { kind: "delivered" };
 
 /** The live socket as both halves see it. */
 export type TLink = {

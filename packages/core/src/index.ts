@@ -38,6 +38,7 @@ export * from "./messages.ts";
 export { checkPasswordStrength, MIN_PASSWORD_SCORE, type PasswordVerdict } from "./password-strength.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
 export * from "./rate-limits.ts";
+export * from "./receipts/index.ts";
 export * from "./revocation-bus.ts";
 export * from "./revocations.ts";
 export * from "./schemas.ts";

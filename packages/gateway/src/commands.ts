@@ -8,10 +8,11 @@
  * (gateway-options.ts), wire it in `createCoreHandlers`, and route it in frame-dispatch.ts `onFrame`.
  */
 import { randomUUID } from "node:crypto";
-import { isParleyError, markRead, sendMessage } from "@parley/core";
+import { isParleyError, markDelivered, markRead, sendMessage, type TDeliveryReport } from "@parley/core";
 import type { Db } from "@parley/db";
 import { ErrorCode, type TErrorCode, type TFieldIssue, toFieldIssues } from "@parley/protocol";
 import { z } from "zod";
+import { createBatchLoader } from "./batch.ts";
 import type { TCommandHandlers } from "./gateway-options.ts";
 
 // The handler types are part of the gateway's contract (gateway-options.ts); exported here too.
@@ -44,8 +45,24 @@ export function toErrorFrame(err: unknown): {
   };
 }
 
+/** Reports per delivered-cursor statement (a report of MAX_SYNC_CURSORS takes a few). */
+const DELIVERED_BATCH = 2_000;
+
 /** Handlers backed by @parley/core. */
 export function createCoreHandlers(db: Db): TCommandHandlers {
+  // Delivery reports of every connection that arrive while a statement runs go out together in
+  // the next one (batch.ts): one UPDATE per batch, off the connections' command queues.
+  const reportDelivered = createBatchLoader<string, true>(
+    async (keys) => {
+      const reports: TDeliveryReport[] = keys.map((key) => {
+        const [userId = "", conversationId = "", seq = "0"] = key.split(" ");
+        return { userId, conversationId, seq: Number(seq) };
+      });
+      await markDelivered(db, reports);
+      return new Map(keys.map((key) => [key, true as const]));
+    },
+    { maxBatch: DELIVERED_BATCH },
+  );
   return {
     // Persist first (one statement in core), then ack: only an acked message counts as sent.
     // The frame is the send's fields (protocol's ZSendFields) plus type and id: pass the fields on.
@@ -59,6 +76,15 @@ export function createCoreHandlers(db: Db): TCommandHandlers {
         seq: command.seq,
       });
       return { seq: readSeq };
+    },
+    async delivered(ctx, command) {
+      const userId = ctx.actor.userId;
+      await Promise.all(
+        Object.entries(command.cursors).map(([conversationId, seq]) =>
+          reportDelivered(`${userId} ${conversationId} ${seq}`),
+        ),
+      );
+      return {};
     },
   };
 }

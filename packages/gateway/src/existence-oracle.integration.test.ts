@@ -58,7 +58,7 @@ async function answer(socket: TestClient, command: Record<string, unknown>): Pro
 }
 
 describe("socket commands: unreadable ids answer like unknown ones (issue 9, defect 5)", () => {
-  it("answers send, markRead, typing and sync alike for unreadable and unknown conversations", async () => {
+  it("answers send, markRead, typing, sync and delivered alike for unreadable and unknown conversations", async () => {
     const [ada, carol, dave, eve, bob] = await Promise.all(
       ["Ada", "Carol", "Dave", "Eve", "Bob"].map((name) => seedUser(db, { name })),
     );
@@ -98,6 +98,7 @@ describe("socket commands: unreadable ids answer like unknown ones (issue 9, def
       (c, _r, n) => ({ type: "markRead", id: `m${n}`, conversationId: c, seq: 1 }),
       (c) => ({ type: "typing", conversationId: c }),
       (c, _r, n) => ({ type: "sync", id: `y${n}`, cursors: { [c]: 0 } }),
+      (c, _r, n) => ({ type: "delivered", id: `d${n}`, cursors: { [c]: 1 } }),
     ];
     let n = 0;
     for (const who of [eve!, bob!]) {
@@ -114,6 +115,7 @@ describe("socket commands: unreadable ids answer like unknown ones (issue 9, def
             .soft(blank(unreadable, target.id), `${JSON.stringify(make(target.id, "r", n))} by ${who.name}`)
             .toBe(blank(unknown, unknownId));
           if (unknown.type === "error") expect.soft(unknown.code).toBe(ErrorCode.NotFound);
+          else if (unknown.type === "ack") expect.soft(unknown).toEqual({ type: "ack", id: `d${n}` });
           else
             expect.soft(unknown).toMatchObject({ type: "synced", conversations: [], notFound: [unknownId] });
         }

@@ -2,8 +2,8 @@
  * What the gateway does with each frame a socket sends: validate it (parseClientFrame, which
  * also checks UTF-8; a bad frame gets an `error` frame, repeated garbage closes 4400), charge the
  * rate limits (the connection's command budget, the user's send budget: one token bucket helper
- * for both), answer `ping` at once, relay `typing` at once, and run everything else in the
- * connection's queue, strictly one after another.
+ * for both), answer `ping` at once, relay `typing` and store `delivered` at once, and run
+ * everything else in the connection's queue, strictly one after another.
  *
  * To add a command: route its frame type in `onFrame`, and use `enqueue` when it must keep its
  * order relative to the connection's other commands.
@@ -321,6 +321,23 @@ export function createFrameDispatch(
       case "markRead":
         runCommand(conn, command);
         return;
+      case "delivered": {
+        // Not queued behind sends (its order does not matter, and it must never delay one).
+        const handler = handlers.delivered;
+        if (!handler) {
+          notImplemented(conn, command.type, command.id);
+          return;
+        }
+        handler({ actor: conn.actor, connectionId: conn.id }, command)
+          .then((result) => send(conn, { type: "ack", id: command.id, ...result }))
+          .catch((err: unknown) => {
+            const frame = toErrorFrame(err);
+            if (frame.code === ErrorCode.Internal)
+              log.error({ err, requestId: frame.requestId, connectionId: conn.id }, "delivered failed");
+            sendError(conn, frame.code, frame.message, command.id);
+          });
+        return;
+      }
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, Server } from "node:http";
 import type { Actor, TRevocationRegistry } from "@parley/core";
-import type { TMarkRead, TSend, TServerEvent } from "@parley/protocol";
+import type { TDelivered, TMarkRead, TSend, TServerEvent } from "@parley/protocol";
 import type { Logger } from "pino";
 import type { TDeliveryOptions } from "./delivery.ts";
 
@@ -27,6 +27,8 @@ export type TAckFields = { clientMsgId?: string; seq?: number; messageId?: strin
 export type TCommandHandlers = {
   send: (ctx: TCommandContext, command: TSend) => Promise<TAckFields>;
   markRead: (ctx: TCommandContext, command: TMarkRead) => Promise<TAckFields>;
+  /** Delivery reports: answered with a plain `ack` once stored (never says which conversations counted). */
+  delivered: (ctx: TCommandContext, command: TDelivered) => Promise<TAckFields>;
 };
 
 /**

@@ -7,7 +7,8 @@
  * → core's after-commit fan-out on it, installed as the process's event sink (so every write this
  * process commits, from tRPC or from a socket, is pushed) → core's revocation bridge on the same
  * engine (a revoke committed in any process reaches this process's auth cache and sockets, and
- * this process's revokes reach every other) → the gateway on the same engine.
+ * this process's revokes reach every other) → the receipt relay (core receipts/relay.ts, live read
+ * ticks) on the same engine → the gateway on the same engine.
  * Shutdown runs the other way: gateway (sockets get 4000, reconnect elsewhere and resume) →
  * revocation bridge → fan-out (drains what is in flight) → engine.
  */
@@ -19,9 +20,11 @@ import {
   configureSendBatching,
   createEngine,
   createFanout,
+  createReceiptRelay,
   type Engine,
   type Fanout,
   setEventSink,
+  setReceiptRelay,
   type TEngineLogger,
 } from "@parley/core";
 import type { Db } from "@parley/db";
@@ -72,6 +75,14 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
   const largeChannelThreshold = env.LARGE_CHANNEL_THRESHOLD;
   const fanout = createFanout({ db, engine, largeChannelThreshold, logger: engineLog });
   setEventSink(fanout);
+  // Read and delivered cursors moved by any write of this process go out as coalesced frames.
+  const receipts = createReceiptRelay({
+    db,
+    engine,
+    largeChannelThreshold,
+    onError: (err) => engineLogger.error({ err }, "receipt relay failed"),
+  });
+  setReceiptRelay(receipts);
   const stopRevocations = await bridgeRevocations(engine, { logger: engineLog });
 
   const authenticate = createAuthenticator({ db, secret: env.AUTH_SECRET });
@@ -100,6 +111,8 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
       await closeGateway();
       authenticate.close();
       await stopRevocations();
+      await receipts.close();
+      setReceiptRelay(null);
       await fanout.close();
       await engine.close();
     },

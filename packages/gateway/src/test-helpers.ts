@@ -1,8 +1,15 @@
 /** Shared helpers for the gateway's integration tests: real tickets and a frame-collecting client. */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { parseEnv } from "@parley/config";
 import { mintTicket } from "@parley/core";
 import type { Db } from "@parley/db";
+import { seedWorkspace } from "@parley/db/seed";
+import { createTestDb, type TTestDb } from "@parley/db/testing";
 import type { TServerEvent } from "@parley/protocol";
+import { pino } from "pino";
 import WebSocket from "ws";
+import { startRealtime, type TRealtime } from "./realtime.ts";
 
 /** The AUTH_SECRET the tests' gateways verify tickets with. */
 export const TEST_SECRET = "integration-test-secret-at-least-32-characters";
@@ -80,6 +87,38 @@ export class TestClient {
     if (this.ws.readyState !== WebSocket.CLOSED) this.ws.close();
     await this.closed;
   }
+}
+
+/**
+ * A test database and startRealtime (memory engine, event sink, receipt relay — as in production)
+ * attached to a plain http server on a free port; `stop` tears it all down.
+ */
+export async function startTestRealtime(): Promise<{
+  t: TTestDb;
+  db: Db;
+  realtime: TRealtime;
+  port: number;
+  stop(): Promise<void>;
+}> {
+  const t = await createTestDb();
+  await seedWorkspace(t.db);
+  const server = createServer((_req, res) => res.end());
+  const env = parseEnv({ DATABASE_URL: t.url, AUTH_SECRET: TEST_SECRET, LOG_LEVEL: "silent" });
+  const realtime = await startRealtime({ env, db: t.db, logger: pino({ level: "silent" }), server });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    t,
+    db: t.db,
+    realtime,
+    port,
+    async stop() {
+      await realtime.closeGateway();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await realtime.close();
+      await t.drop();
+    },
+  };
 }
 
 /** Waits `ms` so that anything still in flight would have arrived (for "exactly once" checks). */

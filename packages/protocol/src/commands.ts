@@ -90,6 +90,17 @@ export const ZMarkRead = z.strictObject({
   seq: ZSeq,
 });
 
+/**
+ * Delivery report: the highest seq this device holds per conversation (it received every event up
+ * to it). Moves the member's delivered cursor forward, in DMs and group DMs (elsewhere it changes
+ * nothing); answered by `ack` alike for every conversation, readable or not.
+ */
+export const ZDelivered = z.strictObject({
+  type: z.literal("delivered"),
+  id: ZCommandId,
+  cursors: ZCursors,
+});
+
 /** "I am typing" in a conversation: ephemeral, rate-limited, never stored, never answered. */
 export const ZTyping = z.strictObject({
   type: z.literal("typing"),
@@ -130,6 +141,7 @@ export const ClientCommandSchemas = {
   ping: ZPing,
   send: ZSend,
   markRead: ZMarkRead,
+  delivered: ZDelivered,
   typing: ZTyping,
   sync: ZSync,
   watchPresence: ZWatchPresence,
@@ -142,6 +154,7 @@ export const ZClientCommand = z.discriminatedUnion("type", [
   ZPing,
   ZSend,
   ZMarkRead,
+  ZDelivered,
   ZTyping,
   ZSync,
   ZWatchPresence,
@@ -152,6 +165,7 @@ export type THello = z.infer<typeof ZHello>;
 export type TPing = z.infer<typeof ZPing>;
 export type TSend = z.infer<typeof ZSend>;
 export type TMarkRead = z.infer<typeof ZMarkRead>;
+export type TDelivered = z.infer<typeof ZDelivered>;
 export type TTyping = z.infer<typeof ZTyping>;
 export type TSync = z.infer<typeof ZSync>;
 export type TWatchPresence = z.infer<typeof ZWatchPresence>;

@@ -135,6 +135,8 @@ export const UserEventPayloads = {
   [UserEventKind.PreferencesUpdated]: z.object({
     statusEmoji: z.string().optional(),
     statusText: z.string().optional(),
+    /** The user's "send read receipts" setting (version 6). */
+    sendReadReceipts: z.boolean().optional(),
   }),
 } as const satisfies Record<TUserEventKind, z.ZodType>;
 

@@ -119,6 +119,26 @@ export const ZTypingFrame = z.object({
   userId: z.string(),
 });
 
+/** One member's receipt cursors; a field is absent when unchanged or not shown to you. */
+export const ZReceiptCursor = z.object({
+  userId: z.string(),
+  /** Highest seq one of their devices holds (DMs and group DMs). */
+  deliveredSeq: ZSeq.optional(),
+  /** Their read position; only between members who both send read receipts. */
+  readSeq: ZSeq.optional(),
+});
+
+/**
+ * Read state moved in a conversation you are a member of (DMs, group DMs, channels of at most
+ * RECEIPTS_MAX_MEMBERS): ephemeral, coalesced, never stored as an event. Cursors only move
+ * forward: keep the larger value. The state when a conversation opens comes from the API.
+ */
+export const ZReceiptsFrame = z.object({
+  type: z.literal("receipts"),
+  conversationId: z.string(),
+  cursors: z.array(ZReceiptCursor),
+});
+
 /** Any server frame. */
 export const ZServerEvent = z.discriminatedUnion("type", [
   ZWelcome,
@@ -130,6 +150,7 @@ export const ZServerEvent = z.discriminatedUnion("type", [
   ZSynced,
   ZPresenceFrame,
   ZTypingFrame,
+  ZReceiptsFrame,
 ]);
 
 export type TWelcome = z.infer<typeof ZWelcome>;
@@ -143,5 +164,7 @@ export type TSyncStatus = z.infer<typeof ZSyncStatus>;
 export type TSynced = z.infer<typeof ZSynced>;
 export type TPresenceFrame = z.infer<typeof ZPresenceFrame>;
 export type TTypingFrame = z.infer<typeof ZTypingFrame>;
+export type TReceiptCursor = z.infer<typeof ZReceiptCursor>;
+export type TReceiptsFrame = z.infer<typeof ZReceiptsFrame>;
 export type TServerEvent = z.infer<typeof ZServerEvent>;
 export type TServerEventType = TServerEvent["type"];

@@ -39,3 +39,6 @@ export const SYNC_PAGE_SIZE = 1000;
  * one frame can ask for (a `synced` entry per cursor).
  */
 export const MAX_SYNC_CURSORS = 5000;
+
+/** Channels of at most this many members show "seen by N"; larger ones show no read state. */
+export const RECEIPTS_MAX_MEMBERS = 50;

@@ -3,4 +3,4 @@
  * kind, and add an entry to packages/protocol/CHANGELOG.md saying what changed and what a client
  * of the previous version must do about it.
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;

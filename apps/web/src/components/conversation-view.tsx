@@ -7,6 +7,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { SAFETY_REFETCH_MS, useMarkRead, useMessageActions } from "~/lib/chat-data";
 import { useConversationFeed } from "~/lib/conversation-feed";
 import { statusLineOf, usePresenceMap, useStatusLines } from "~/lib/presence";
+import { useReadReceipts } from "~/lib/receipts-data";
 import { typingText } from "~/lib/timeline";
 import { useSendTyping, useTyping } from "~/lib/typing";
 import { useTRPC } from "~/trpc/react";
@@ -209,13 +210,18 @@ export function ConversationView({ conversationId }: { conversationId: string })
   );
 
   const role = me.data?.role;
+  const receiptState = useReadReceipts(conversationId, isMember);
+  const kind = conv.data?.kind;
   const ctx = useMemo<TMessageContext>(
     () => ({
       conversationId,
       canDeleteAny: role === "admin" || role === "owner",
       openThread,
+      ...(receiptState && kind
+        ? { receipts: { state: receiptState, isDirect: kind === "dm" || kind === "group_dm" } }
+        : {}),
     }),
-    [conversationId, role, openThread],
+    [conversationId, role, openThread, receiptState, kind],
   );
 
   if (conv.error) {

@@ -8,6 +8,7 @@ import type { TMessage } from "~/trpc/types";
 import { AttachmentList } from "./attachments";
 import { MessageBody } from "./message-body";
 import { QUICK_REACTIONS, ReactionPicker } from "./reaction-picker";
+import { ReadReceipt, type TRowReceipts } from "./read-receipt";
 
 export function formatTime(value: Date | string): string {
   const d = new Date(value);
@@ -101,6 +102,8 @@ export type TMessageContext = {
   canDeleteAny: boolean;
   /** Opens a message's thread; absent inside the thread panel itself. */
   openThread?: (rootId: string) => void;
+  /** Read receipts of the conversation (read-receipt.tsx); absent in threads and while loading. */
+  receipts?: TRowReceipts;
 };
 
 /** Provided by ConversationView and ThreadPanel, so MessageList needs no thread or pin props. */
@@ -218,6 +221,9 @@ export function MessageItem({
             <MessageBody text={m.body} names={names} meId={meId} />
           )}
           {m.editedAt && isLive ? <span className="edited"> (edited)</span> : null}
+          {isMine && isLive ? (
+            <ReadReceipt seq={m.seq} senderId={m.senderId} receipts={ctx?.receipts} />
+          ) : null}
         </div>
       )}
       {isLive ? <AttachmentList attachments={m.attachments} /> : null}

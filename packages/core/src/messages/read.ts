@@ -7,6 +7,7 @@ import { UserEventKind } from "@parley/protocol";
 import { loadAccess, requireMember } from "../access.ts";
 import type { Actor } from "../actor.ts";
 import { parseInput } from "../errors.ts";
+import { receiptRelay } from "../receipts/relay.ts";
 import { ZMarkRead } from "../schemas.ts";
 import { appendUserEvent, inWriteTx } from "../tx.ts";
 
@@ -16,7 +17,8 @@ import { appendUserEvent, inWriteTx } from "../tx.ts";
  */
 export async function markRead(db: Db, actor: Actor, input: unknown): Promise<{ readSeq: number }> {
   const { conversationId, seq } = parseInput(ZMarkRead, input);
-  return inWriteTx(db, async (w) => {
+  let movedTo: number | null = null;
+  const result = await inWriteTx(db, async (w) => {
     const rows = await w.tx.$queryRaw<{ readSeq: number }[]>`
       UPDATE "Membership" m
       SET "readSeq" = GREATEST(m."readSeq", LEAST(${seq}::int, c."lastSeq"))
@@ -30,6 +32,7 @@ export async function markRead(db: Db, actor: Actor, input: unknown): Promise<{ 
         conversationId,
         readSeq: moved.readSeq,
       });
+      movedTo = moved.readSeq;
       return { readSeq: moved.readSeq };
     }
     const access = await loadAccess(w.tx, actor, conversationId);
@@ -40,4 +43,7 @@ export async function markRead(db: Db, actor: Actor, input: unknown): Promise<{ 
     });
     return { readSeq: membership?.readSeq ?? 0 };
   });
+  // After commit: the other members' read ticks (relay.ts decides who may see it).
+  if (movedTo !== null) receiptRelay().moved(conversationId, actor.userId, { readSeq: movedTo });
+  return result;
 }

@@ -6,6 +6,7 @@ import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 import { SecurityEventsAdmin, UploadsAdmin, UsersAdmin, WorkspaceAdmin } from "./admin-sections";
+import { PrivacySettings } from "./privacy-section";
 import { CopyValue, formatDate } from "./settings-shared";
 
 function Profile() {
@@ -203,6 +204,7 @@ export function SettingsView() {
     <div className="page">
       <h1>Settings</h1>
       <Profile />
+      <PrivacySettings />
       <Invites />
       {isAdmin ? <WorkspaceAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}

@@ -1,0 +1,42 @@
+"use client";
+
+/** Settings → Privacy: the "send read receipts" switch (receipts.settings / receipts.setEnabled). */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTRPC } from "~/trpc/react";
+
+export function PrivacySettings() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const settings = useQuery(trpc.receipts.settings.queryOptions());
+  const setEnabled = useMutation(
+    trpc.receipts.setEnabled.mutationOptions({
+      onSuccess: (saved) => {
+        queryClient.setQueryData(trpc.receipts.settings.queryKey(), saved);
+        return queryClient.invalidateQueries(trpc.receipts.get.pathFilter());
+      },
+    }),
+  );
+  // Shows the choice at once (a controlled checkbox would spring back until the save returns).
+  const isOn = setEnabled.isPending
+    ? setEnabled.variables.enabled
+    : (settings.data?.sendReadReceipts ?? true);
+  return (
+    <section className="card" aria-labelledby="privacy-heading">
+      <h2 id="privacy-heading">Privacy</h2>
+      <label>
+        <input
+          type="checkbox"
+          checked={isOn}
+          disabled={!settings.data || setEnabled.isPending}
+          onChange={(e) => setEnabled.mutate({ enabled: e.target.checked })}
+        />{" "}
+        Send read receipts
+      </label>
+      <p className="muted">
+        Others see when you have read their messages. Turned off, they do not — and you do not see when they
+        have read yours.
+      </p>
+      {setEnabled.error ? <p role="alert">{setEnabled.error.message}</p> : null}
+    </section>
+  );
+}

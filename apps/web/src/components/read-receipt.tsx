@@ -1,0 +1,46 @@
+"use client";
+
+/**
+ * The read state under one of the viewer's own messages: a tick (Sent / Delivered / Seen) in DMs
+ * and group DMs, "Seen by N" with the names in the tooltip in channels of at most 50 members.
+ * Nothing while the receipts are loading, unavailable (large channels) or not given (threads).
+ */
+import { seenBy, TICK_LABEL, type TReceiptState, tickState } from "~/lib/read-receipts";
+
+const TICK_GLYPH = { sent: "✓", delivered: "✓✓", seen: "✓✓" } as const;
+
+/** The conversation's receipts as a message row gets them (MessageContext's `receipts`). */
+export type TRowReceipts = { state: TReceiptState; isDirect: boolean };
+
+export function ReadReceipt({
+  seq,
+  senderId,
+  receipts,
+}: {
+  seq: number;
+  senderId: string;
+  receipts: TRowReceipts | undefined;
+}) {
+  if (!receipts?.state.isAvailable) return null;
+  const { members } = receipts.state;
+  if (receipts.isDirect) {
+    const tick = tickState(seq, members);
+    return (
+      <span
+        className={`receipt tick-${tick}`}
+        role="img"
+        aria-label={TICK_LABEL[tick]}
+        title={TICK_LABEL[tick]}
+      >
+        {TICK_GLYPH[tick]}
+      </span>
+    );
+  }
+  const names = seenBy(seq, members, senderId);
+  if (names.length === 0) return null;
+  return (
+    <span className="receipt seen-by" title={names.join(", ")}>
+      Seen by {names.length}
+    </span>
+  );
+}
