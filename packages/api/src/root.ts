@@ -2,6 +2,7 @@ import { authRouter } from "./routers/auth/index.ts";
 import { conversationsRouter } from "./routers/conversations/index.ts";
 import { filesRouter } from "./routers/files/index.ts";
 import { messagesRouter } from "./routers/messages/index.ts";
+import { notificationsRouter } from "./routers/notifications/index.ts";
 import { realtimeRouter } from "./routers/realtime/index.ts";
 import { searchRouter } from "./routers/search/index.ts";
 import { sessionsRouter } from "./routers/sessions/index.ts";
@@ -22,6 +23,7 @@ export const appRouter = router({
   files: filesRouter,
   realtime: realtimeRouter,
   search: searchRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;
