@@ -1,9 +1,14 @@
 import {
   getNotificationSettings,
+  getVapidDetails,
   markAllRead,
   setConversationNotifications,
   setDoNotDisturb,
+  subscribePush,
+  unsubscribePush,
   updateNotificationSettings,
+  ZPushSubscribe,
+  ZPushUnsubscribe,
   ZSetConversationNotifications,
   ZSetDoNotDisturb,
   ZUpdateNotificationSettings,
@@ -26,6 +31,18 @@ export const notificationsRouter = router({
   setConversation: protectedProcedure
     .input(ZSetConversationNotifications)
     .mutation(({ ctx, input }) => setConversationNotifications(ctx.db, ctx.actor, input)),
+  /** The server's VAPID public key, for `pushManager.subscribe({ applicationServerKey })`. */
+  pushKey: protectedProcedure.query(async ({ ctx }) => ({
+    publicKey: (await getVapidDetails(ctx.db, ctx.env)).publicKey,
+  })),
+  /** Register this browser for web push (its `PushSubscription.toJSON()`). */
+  subscribePush: protectedProcedure
+    .input(ZPushSubscribe)
+    .mutation(({ ctx, input }) => subscribePush(ctx.db, ctx.actor, input)),
+  /** Forget this browser's subscription (only your own). */
+  unsubscribePush: protectedProcedure
+    .input(ZPushUnsubscribe)
+    .mutation(({ ctx, input }) => unsubscribePush(ctx.db, ctx.actor, input)),
   /** Mark every conversation you are in as read. */
   markAllRead: protectedProcedure.mutation(({ ctx }) => markAllRead(ctx.db, ctx.actor)),
 });
