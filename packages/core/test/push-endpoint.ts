@@ -59,11 +59,8 @@ async function verifyVapid(header: string | undefined, origin: string): Promise<
   }
 }
 
-/** Starts the local push service on 127.0.0.1 (a random port). */
-export async function startPushEndpoint(): Promise<PushEndpoint> {
-  const dir = mkdtempSync(path.join(tmpdir(), "parley-push-"));
-  const keyFile = path.join(dir, "key.pem");
-  const certFile = path.join(dir, "cert.pem");
+/** Writes a self-signed certificate for 127.0.0.1 (and its key) as PEM files with openssl. */
+export function makeLocalCertificate(keyFile: string, certFile: string, days = 1): void {
   execFileSync(
     "openssl",
     [
@@ -79,7 +76,7 @@ export async function startPushEndpoint(): Promise<PushEndpoint> {
       "-out",
       certFile,
       "-days",
-      "1",
+      String(days),
       "-subj",
       "/CN=127.0.0.1",
       "-addext",
@@ -87,9 +84,24 @@ export async function startPushEndpoint(): Promise<PushEndpoint> {
     ],
     { stdio: "ignore" },
   );
-  const key = readFileSync(keyFile);
-  const cert = readFileSync(certFile);
-  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Starts the local push service on 127.0.0.1 (a random port), with a fresh certificate or the
+ * given one (a server in another process must trust it: NODE_EXTRA_CA_CERTS).
+ */
+export async function startPushEndpoint(tls?: { key: Buffer; cert: Buffer }): Promise<PushEndpoint> {
+  let key: Buffer;
+  let cert: Buffer;
+  if (tls) {
+    ({ key, cert } = tls);
+  } else {
+    const dir = mkdtempSync(path.join(tmpdir(), "parley-push-"));
+    makeLocalCertificate(path.join(dir, "key.pem"), path.join(dir, "cert.pem"));
+    key = readFileSync(path.join(dir, "key.pem"));
+    cert = readFileSync(path.join(dir, "cert.pem"));
+    rmSync(dir, { recursive: true, force: true });
+  }
 
   const devices = new Map<string, { ecdh: ReturnType<typeof createECDH>; auth: Buffer; isGone: boolean }>();
   const received: ReceivedPush[] = [];

@@ -6,6 +6,7 @@ import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 import { SecurityEventsAdmin, UploadsAdmin, UsersAdmin, WorkspaceAdmin } from "./admin-sections";
+import { NotificationSettings } from "./notification-settings";
 import { CopyValue, formatDate } from "./settings-shared";
 
 function Profile() {
@@ -194,7 +195,7 @@ function Invites() {
   );
 }
 
-/** Profile, sessions, tokens, invites and (for admins) workspace, uploads, people and security events. */
+/** Profile, notifications, sessions, tokens, invites and (for admins) workspace, uploads, people and security events. */
 export function SettingsView() {
   const trpc = useTRPC();
   const me = useQuery(trpc.users.me.queryOptions());
@@ -203,6 +204,7 @@ export function SettingsView() {
     <div className="page">
       <h1>Settings</h1>
       <Profile />
+      <NotificationSettings />
       <Invites />
       {isAdmin ? <WorkspaceAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}
