@@ -56,7 +56,8 @@ export function AppShell({ children }: { children: ReactNode }) {
     [conversations.data, members.data, openId],
   );
   const { statuses: presence, lines: statusLines } = usePresence(watched);
-  useDesktopNotifications(conversations.data);
+  const notifyPrefs = useQuery(trpc.notifications.settings.queryOptions(undefined, { staleTime: 60_000 }));
+  useDesktopNotifications(conversations.data, notifyPrefs.data);
   useUnreadBadge(unreadMentionTotal(conversations.data));
 
   // A navigation closes the drawer (the user picked where to go).
