@@ -14,7 +14,7 @@ import { createChannel, openDm } from "../src/conversations.ts";
 import { MemoryEngine } from "../src/engine/memory.ts";
 import { markRead } from "../src/messages/read.ts";
 import { sendMessage } from "../src/messages/send.ts";
-import { notifyPass } from "../src/notifications/notifier.ts";
+import { notifyPass, notifyRound } from "../src/notifications/notifier.ts";
 import {
   setConversationNotifications,
   setDoNotDisturb,
@@ -217,6 +217,43 @@ describe("preferences decide", () => {
     await say(ada, ch.id, `<@${cy.userId}> you too`);
     await pass();
     expect(pushesTo(cyDevice).map((p) => p.payload.body)).toEqual(["@Cy you too"]);
+  });
+});
+
+describe("the notifier follows the log", () => {
+  it("a round that fails moves no cursor and decides nothing: the next one delivers", async () => {
+    const ada = await newActor(t.db);
+    const { actor: bob, device } = await withDevice("Bob");
+    const dm = await openDm(t.db, ada, { userIds: [bob.userId] });
+    await pass();
+    const cursorBefore = await t.db.notifierCursor.findUnique({ where: { conversationId: dm.id } });
+    await say(ada, dm.id, "survives a crash");
+    const broken = {
+      getPresence: async () => {
+        throw new Error("presence store down");
+      },
+    };
+    await expect(notifyRound(t.db, { engine: broken, push, emailDelayMinutes: null })).rejects.toThrow(
+      "presence store down",
+    );
+    expect(await t.db.notifierCursor.findUnique({ where: { conversationId: dm.id } })).toEqual(cursorBefore);
+    expect(await t.db.pushNotice.count({ where: { userId: bob.userId } })).toBe(0);
+    await pass();
+    expect(pushesTo(device).map((p) => p.payload.body)).toEqual(["survives a crash"]);
+  });
+
+  it("messages older than the notifier's horizon (it was down) are not pushed, and the cursor moves on", async () => {
+    const ada = await newActor(t.db);
+    const { actor: bob, device } = await withDevice("Bob");
+    const dm = await openDm(t.db, ada, { userIds: [bob.userId] });
+    await say(ada, dm.id, "old news");
+    const later = new Date(Date.now() + 2 * 3_600_000);
+    await notifyPass(t.db, { engine, push, emailDelayMinutes: null, now: () => later });
+    expect(pushesTo(device)).toEqual([]);
+    const { lastSeq } = await t.db.conversation.findUniqueOrThrow({ where: { id: dm.id } });
+    expect((await t.db.notifierCursor.findUniqueOrThrow({ where: { conversationId: dm.id } })).seq).toBe(
+      lastSeq,
+    );
   });
 });
 
