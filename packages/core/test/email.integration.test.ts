@@ -25,7 +25,7 @@ import {
   unsubscribeToken,
   verifyUnsubscribeToken,
 } from "../src/notifications/email.ts";
-import { notifyPass } from "../src/notifications/notifier.ts";
+import { notifyPass, startNotifier } from "../src/notifications/notifier.ts";
 import {
   getNotificationSettings,
   setConversationNotifications,
@@ -193,6 +193,38 @@ describe("e-mail for unread DMs and mentions", () => {
     await say(ada, dm.id, "second");
     await passAt(DELAY + 1);
     expect(to(bob)).toEqual([]);
+  });
+
+  it("the background notifier (as server.ts runs it) with a short delay sends once the delay has passed", async () => {
+    const ada = await newActor(t.db, { name: "Ada" });
+    const bob = await newActor(t.db, { name: "Bob" });
+    const dm = await openDm(t.db, ada, { userIds: [bob.userId] });
+    const delayMinutes = 0.03; // 1.8 s
+    const stop = startNotifier(
+      t.db,
+      {
+        engine,
+        push: null,
+        emailDelayMinutes: delayMinutes,
+        sendDueEmails: () =>
+          sendDueEmails(t.db, {
+            mailer,
+            from: "Parley <p@chat.example.test>",
+            publicUrl: PUBLIC_URL,
+            secret: SECRET,
+          }),
+      },
+      { intervalMs: 100 },
+    );
+    try {
+      const sentAt = Date.now();
+      await say(ada, dm.id, "real clock");
+      await expect.poll(() => to(bob).length, { timeout: 15_000, interval: 100 }).toBe(1);
+      expect(Date.now() - sentAt).toBeGreaterThanOrEqual(delayMinutes * 60_000 - 50);
+      expect(to(bob)[0]?.text).toContain("Ada: real clock");
+    } finally {
+      await stop();
+    }
   });
 
   it("without SMTP nothing is decided for e-mail", async () => {
