@@ -3,12 +3,23 @@
  * Run from the repo root: `node scripts/with-test-db.mjs playwright test -c e2e/playwright.config.ts`
  * (`npm run e2e`). with-test-db exports DATABASE_URL; the web server inherits it.
  */
+import { existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
+import { makeLocalCertificate } from "../packages/core/test/push-endpoint.ts";
+import { pushTlsDir } from "./push-tls.ts";
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://localhost:${port}`;
+
+// push.spec.ts runs a local push service over HTTPS: the server must trust its certificate,
+// made once per port here (before the server starts) and read by the spec from the same place.
+const pushTls = pushTlsDir(port);
+if (!existsSync(join(pushTls, "cert.pem"))) {
+  mkdirSync(pushTls, { recursive: true });
+  makeLocalCertificate(join(pushTls, "key.pem"), join(pushTls, "cert.pem"), 3650);
+}
 
 export default defineConfig({
   testDir: ".",
@@ -68,6 +79,8 @@ export default defineConfig({
       // production default (20 per address per hour), with the limiter still on. Sign-in keeps
       // the production defaults (auth-limits.spec.ts locks an account and reads the 429).
       RATE_LIMIT_SIGNUP_PER_HOUR: "500",
+      // Web push to the local push service of push.spec.ts (a self-signed certificate).
+      NODE_EXTRA_CA_CERTS: join(pushTls, "cert.pem"),
     },
   },
 });

@@ -20,7 +20,8 @@
  * `REALTIME_EMBEDDED=false` skips 3 (several gateways run as apps/realtime behind a load balancer
  * and share Redis); the fan-out sink is still installed so web's writes reach them.
  *
- * It also sweeps attachments never sent within PENDING_UPLOAD_TTL_MINUTES (and the files of
+ * It also runs the search indexer and the notifier (web push, e-mail), both following the Event
+ * log off the send path, and sweeps attachments never sent within PENDING_UPLOAD_TTL_MINUTES (and the files of
  * deleted messages) on a timer: every half TTL, at most every 5 minutes. Several server processes
  * may sweep at once; the sweep is idempotent.
  *
@@ -39,9 +40,18 @@ const { loadEnv } = await import("@parley/config");
 const { createDb } = await import("@parley/db");
 const { DEFAULT_LISTEN_BACKLOG, startRealtime } = await import("@parley/gateway");
 const { getStorage, sweepPendingUploads } = await import("@parley/core/files");
-const { CLIENT_ADDRESS_HEADER, clientAddress, compileTrust, startSearchIndexer } = await import(
-  "@parley/core"
-);
+const {
+  CLIENT_ADDRESS_HEADER,
+  clientAddress,
+  compileTrust,
+  createMailer,
+  createWebPushSender,
+  getVapidDetails,
+  mailFrom,
+  sendDueEmails,
+  startNotifier,
+  startSearchIndexer,
+} = await import("@parley/core");
 const { default: next } = await import("next");
 const { pino } = await import("pino");
 
@@ -113,6 +123,34 @@ async function main(): Promise<void> {
     onError: (err) => logger.warn({ err }, "search indexing failed; retrying"),
   });
 
+  // Notifications follow the Event log off the send path too (core/src/notifications/notifier.ts):
+  // web push to members away from every device, e-mail for DMs and mentions left unread.
+  const push = createWebPushSender({
+    vapid: await getVapidDetails(db, env),
+    onError: (err, endpoint) => logger.warn({ err, endpoint: new URL(endpoint).origin }, "web push failed"),
+  });
+  const mailer = createMailer(env);
+  const stopNotifier = startNotifier(
+    db,
+    {
+      engine,
+      push,
+      emailDelayMinutes: mailer ? env.EMAIL_NOTIFY_DELAY_MINUTES : null,
+      ...(mailer
+        ? {
+            sendDueEmails: () =>
+              sendDueEmails(db, {
+                mailer,
+                from: mailFrom(env),
+                publicUrl: env.PUBLIC_URL,
+                secret: env.AUTH_SECRET,
+              }),
+          }
+        : {}),
+    },
+    { onError: (err) => logger.warn({ err }, "notifying failed; retrying") },
+  );
+
   let isStopping = false;
   const stop = async (signal: string) => {
     if (isStopping) return;
@@ -120,6 +158,7 @@ async function main(): Promise<void> {
     logger.info({ signal, connections: gateway?.connectionCount ?? 0 }, "stopping");
     clearInterval(sweepTimer);
     await stopIndexer();
+    await stopNotifier();
     try {
       await realtime.closeGateway();
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));

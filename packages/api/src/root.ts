@@ -2,6 +2,7 @@ import { authRouter } from "./routers/auth/index.ts";
 import { conversationsRouter } from "./routers/conversations/index.ts";
 import { filesRouter } from "./routers/files/index.ts";
 import { messagesRouter } from "./routers/messages/index.ts";
+import { notificationsRouter } from "./routers/notifications/index.ts";
 import { realtimeRouter } from "./routers/realtime/index.ts";
 import { receiptsRouter } from "./routers/receipts/index.ts";
 import { searchRouter } from "./routers/search/index.ts";
@@ -24,6 +25,7 @@ export const appRouter = router({
   realtime: realtimeRouter,
   search: searchRouter,
   receipts: receiptsRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -117,6 +117,10 @@ const CASES: Case[] = [
   { procedure: "conversations.setMuted", input: (x) => ({ conversationId: x.conversationId, muted: true }) },
   { procedure: "conversations.markRead", input: (x) => ({ conversationId: x.conversationId, seq: 1 }) },
   { procedure: "receipts.get", input: (x) => ({ conversationId: x.conversationId }) },
+  {
+    procedure: "notifications.setConversation",
+    input: (x) => ({ conversationId: x.conversationId, level: "all" }),
+  },
   { procedure: "messages.history", input: (x) => ({ conversationId: x.conversationId }) },
   { procedure: "messages.pins", input: (x) => ({ conversationId: x.conversationId }) },
   { procedure: "messages.thread", input: (x) => ({ rootId: x.rootId }) },

@@ -234,6 +234,31 @@ export const ZEnv = z.object({
   RATE_LIMIT_SIGNUP_PER_HOUR: ZCount(1_000_000).default(20),
   /** Personal access tokens a user may create per hour. */
   RATE_LIMIT_TOKEN_CREATE_PER_HOUR: ZCount(1_000_000).default(20),
+  /**
+   * Web push (VAPID) key pair, base64url as `npx web-push generate-vapid-keys` prints it. Unset:
+   * a pair is generated once and kept in the database (VapidKeys), so nothing needs configuring.
+   */
+  VAPID_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{80,100}$/, "must be a base64url P-256 public key")
+    .optional(),
+  VAPID_PRIVATE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{40,50}$/, "must be a base64url P-256 private key")
+    .optional(),
+  /** Who push services may contact about this server: mailto: or https:. Unset: from PUBLIC_URL. */
+  VAPID_SUBJECT: ZUrl(["mailto", "https"]).optional(),
+  /** SMTP server for e-mail notifications; unset: no e-mail is sent. */
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587),
+  /** TLS from the first byte (port 465); false: STARTTLS when the server offers it. */
+  SMTP_SECURE: ZBool.default(false),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
+  /** The From: of notification e-mails. Unset: Parley <parley@PUBLIC_URL's host>. */
+  SMTP_FROM: z.string().min(3).optional(),
+  /** DMs and mentions still unread this many minutes after they were sent are e-mailed (batched). */
+  EMAIL_NOTIFY_DELAY_MINUTES: ZCount(7 * 24 * 60).default(10),
 });
 
 /** The validated settings; REALTIME_PUBLIC_URL is always set (derived when not configured). */
@@ -269,6 +294,11 @@ export function parseEnv(source: Record<string, string | undefined>): TEnv {
   if (env.S3_ENDPOINT && !(env.S3_ACCESS_KEY && env.S3_SECRET_KEY)) {
     throw new EnvError(
       "Invalid Parley settings:\n  S3_ACCESS_KEY/S3_SECRET_KEY: required when S3_ENDPOINT is set",
+    );
+  }
+  if (Boolean(env.VAPID_PUBLIC_KEY) !== Boolean(env.VAPID_PRIVATE_KEY)) {
+    throw new EnvError(
+      "Invalid Parley settings:\n  VAPID_PUBLIC_KEY/VAPID_PRIVATE_KEY: set both, or neither (a pair is then generated)",
     );
   }
   return env;

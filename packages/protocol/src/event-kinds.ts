@@ -48,7 +48,7 @@ export const UserEventKind = {
   DmOpened: "dm.opened",
   /** payload: { conversationId, readSeq } — the user's read position moved (sync other devices). */
   ReadUpdated: "read.updated",
-  /** payload: { conversationId, muted } — the user's settings for one conversation changed. */
+  /** payload: { conversationId, muted, notifyLevel, ignoreBroadcasts } — the user's settings for one conversation changed. */
   MembershipUpdated: "membership.updated",
   /** payload: the changed preferences, e.g. { statusEmoji, statusText } after users.setStatus. */
   PreferencesUpdated: "preferences.updated",

@@ -130,13 +130,22 @@ export const UserEventPayloads = {
     joinedSeq: ZSeq.optional(),
   }),
   [UserEventKind.ReadUpdated]: z.object({ conversationId: z.string(), readSeq: ZSeq }),
-  [UserEventKind.MembershipUpdated]: z.object({ conversationId: z.string(), muted: z.boolean() }),
+  [UserEventKind.MembershipUpdated]: z.object({
+    conversationId: z.string(),
+    muted: z.boolean(),
+    /** When not muted: `default` follows the member's global level (version 6). */
+    notifyLevel: z.enum(["default", "all", "mentions"]).optional(),
+    /** Channels: @channel/@here/@everyone do not notify this member (version 6). */
+    ignoreBroadcasts: z.boolean().optional(),
+  }),
   /** Only the preferences that changed. */
   [UserEventKind.PreferencesUpdated]: z.object({
     statusEmoji: z.string().optional(),
     statusText: z.string().optional(),
     /** The user's "send read receipts" setting (version 6). */
     sendReadReceipts: z.boolean().optional(),
+    /** True when the notification settings changed: fetch them again (version 6). */
+    notifications: z.boolean().optional(),
   }),
 } as const satisfies Record<TUserEventKind, z.ZodType>;
 

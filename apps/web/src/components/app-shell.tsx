@@ -3,7 +3,7 @@
 /**
  * The signed-in chrome around every /app page: the sidebar (a toggleable drawer at phone width),
  * the quick switcher (Ctrl/Cmd+K), message search (Ctrl/Cmd+F), Alt+↑/↓ between conversations,
- * desktop notifications, and the presence watch shared by the sidebar and the members panel (the
+ * desktop notifications, the tab's unread-mention count (title and favicon), and the presence watch shared by the sidebar and the members panel (the
  * SDK keeps one watched set per tab, so one component owns it and everyone else reads
  * `usePresenceMap`).
  */
@@ -14,6 +14,7 @@ import { useConversations } from "~/lib/chat-data";
 import { stepConversation } from "~/lib/conversation-order";
 import { useDesktopNotifications } from "~/lib/notifications";
 import { PresenceContext, StatusLinesContext, usePresence } from "~/lib/presence";
+import { unreadMentionTotal, useUnreadBadge } from "~/lib/unread-badge";
 import { useTRPC } from "~/trpc/react";
 import { QuickSwitcher } from "./quick-switcher";
 import type { SearchScope } from "./search-chips";
@@ -73,7 +74,9 @@ export function AppShell({ children }: { children: ReactNode }) {
     );
     setSearchOpen(true);
   }, [conversations.data, openId]);
-  useDesktopNotifications(conversations.data);
+  const notifyPrefs = useQuery(trpc.notifications.settings.queryOptions(undefined, { staleTime: 60_000 }));
+  useDesktopNotifications(conversations.data, notifyPrefs.data);
+  useUnreadBadge(unreadMentionTotal(conversations.data));
 
   // A navigation closes the drawer (the user picked where to go).
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on every path change

@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef } from "react";
 import { SAFETY_REFETCH_MS, useMarkRead, useMessageActions } from "~/lib/chat-data";
 import { useConversationFeed } from "~/lib/conversation-feed";
 import { statusLineOf, usePresenceMap, useStatusLines } from "~/lib/presence";
@@ -12,6 +12,7 @@ import { typingText } from "~/lib/timeline";
 import { useSendTyping, useTyping } from "~/lib/typing";
 import { useTRPC } from "~/trpc/react";
 import { Composer, lastOwnMessage } from "./composer";
+import { ConversationMenu } from "./conversation-menu";
 import { MembersPanel } from "./members-panel";
 import { MessageContext, type TMessageContext } from "./message-item";
 import { MessageList } from "./message-list";
@@ -37,83 +38,6 @@ function TypingIndicator({
 type TPanel = "thread" | "pins" | "members";
 
 const PHONE = "(max-width: 640px)";
-
-/** The header's "⋯" menu: mute/unmute (and the details page for channels). */
-function ConversationMenu({
-  conversationId,
-  isMuted,
-  isChannel,
-}: {
-  conversationId: string;
-  isMuted: boolean;
-  isChannel: boolean;
-}) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const [isOpen, setOpen] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-  const setMuted = useMutation(
-    trpc.conversations.setMuted.mutationOptions({
-      onSuccess: async () => {
-        setOpen(false);
-        await queryClient.invalidateQueries(trpc.conversations.pathFilter());
-      },
-    }),
-  );
-  useEffect(() => {
-    if (!isOpen) return;
-    ref.current?.querySelector<HTMLElement>("[role=menuitem]")?.focus();
-    const onDown = (e: MouseEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
-    };
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") setOpen(false);
-    };
-    document.addEventListener("mousedown", onDown);
-    document.addEventListener("keydown", onKey);
-    return () => {
-      document.removeEventListener("mousedown", onDown);
-      document.removeEventListener("keydown", onKey);
-    };
-  }, [isOpen]);
-  const noun = isChannel ? "channel" : "conversation";
-  return (
-    <div className="menu-wrap" ref={ref}>
-      <button
-        type="button"
-        className="quiet icon"
-        aria-label="Conversation options"
-        aria-haspopup="menu"
-        aria-expanded={isOpen}
-        onClick={() => setOpen((v) => !v)}
-      >
-        <span aria-hidden="true">⋯</span>
-      </button>
-      {isOpen ? (
-        <div className="menu" role="menu" aria-label="Conversation options">
-          <button
-            type="button"
-            role="menuitem"
-            disabled={setMuted.isPending}
-            onClick={() => setMuted.mutate({ conversationId, muted: !isMuted })}
-          >
-            {isMuted ? `Unmute ${noun}` : `Mute ${noun}`}
-          </button>
-          {isChannel ? (
-            <Link role="menuitem" href={`/app/c/${conversationId}/details`}>
-              Channel settings
-            </Link>
-          ) : null}
-          {setMuted.error ? (
-            <p role="alert" className="error">
-              {setMuted.error.message}
-            </p>
-          ) : null}
-        </div>
-      ) : null}
-    </div>
-  );
-}
 
 /** One conversation: header, history (newest at the bottom), composer, and the right-side panel. */
 export function ConversationView({ conversationId }: { conversationId: string }) {
@@ -308,7 +232,13 @@ export function ConversationView({ conversationId }: { conversationId: string })
               </Link>
             ) : null}
             {c && isMember ? (
-              <ConversationMenu conversationId={conversationId} isMuted={c.muted} isChannel={isChannel} />
+              <ConversationMenu
+                conversationId={conversationId}
+                isMuted={c.muted}
+                notifyLevel={c.notifyLevel}
+                ignoreBroadcasts={c.ignoreBroadcasts}
+                isChannel={isChannel}
+              />
             ) : null}
           </div>
         </header>

@@ -2,9 +2,15 @@
 
 import { useEffect, useState } from "react";
 import { dismissNotificationOffer, shouldOfferNotifications } from "~/lib/notifications";
+import { canPush, enablePush } from "~/lib/push";
+import { useTRPCClient } from "~/trpc/react";
 
-/** A dismissable offer to enable desktop notifications; the browser is asked only on a click. */
+/**
+ * A dismissable offer to enable notifications; the browser is asked only on a click. Where the
+ * browser can, this also subscribes it to web push, so DMs and mentions arrive with the tab closed.
+ */
 export function NotificationPrompt() {
+  const client = useTRPCClient();
   const [isShown, setShown] = useState(false);
   // After mount only: the server render cannot know the permission, and asking waits for a click.
   useEffect(() => setShown(shouldOfferNotifications()), []);
@@ -19,7 +25,8 @@ export function NotificationPrompt() {
           type="button"
           className="primary"
           onClick={() => {
-            void Notification.requestPermission().finally(() => setShown(shouldOfferNotifications()));
+            const asked = canPush() ? enablePush(client) : Notification.requestPermission();
+            void asked.catch(() => undefined).finally(() => setShown(shouldOfferNotifications()));
           }}
         >
           Turn on<span className="visually-hidden"> desktop notifications</span>

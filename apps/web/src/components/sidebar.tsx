@@ -10,6 +10,7 @@ import { type TPresenceStatus, usePresenceMap } from "~/lib/presence";
 import { useRealtime } from "~/lib/realtime-context";
 import { useTRPC } from "~/trpc/react";
 import type { TConversationSummary } from "~/trpc/types";
+import { MarkAllRead } from "./mark-all-read";
 import { NotificationPrompt } from "./notification-prompt";
 import { StatusEditor } from "./status-editor";
 
@@ -105,6 +106,9 @@ export function Sidebar({
         <span>Search messages</span>
         <kbd>Ctrl F</kbd>
       </button>
+      <MarkAllRead
+        hasUnread={(conversations.data ?? []).some((c) => c.unreadCount > 0 || c.mentionCount > 0)}
+      />
       <h2 className="section-title" id="channels-heading">
         Channels
       </h2>

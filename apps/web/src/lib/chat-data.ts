@@ -159,6 +159,11 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
       case UserEventKind.PreferencesUpdated:
         // A new custom status (set here or on another device): the footer and member lists follow
         // (RealtimeProvider also puts it in this device's presence, so watchers see it live).
+        // Notification settings changed (payload { notifications: true }): settings and the tab's rule follow.
+        if (event.payload.notifications === true) {
+          void queryClient.invalidateQueries(trpc.notifications.settings.queryFilter());
+          return;
+        }
         void queryClient.invalidateQueries(trpc.users.me.queryFilter());
         void queryClient.invalidateQueries(trpc.conversations.members.pathFilter());
         return;

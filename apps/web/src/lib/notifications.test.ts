@@ -54,6 +54,35 @@ describe("shouldNotify", () => {
     expect(decide({ conversation: { ...channel, muted: true }, body: userMentionToken(ME) })).toBe(false);
   });
 
+  it("follows my preferences like the server does: levels, keywords, broadcasts ignored, do not disturb", () => {
+    const prefs = {
+      level: "mentions" as const,
+      keywords: ["deploy"],
+      dndUntil: null,
+      dndStartMinute: null,
+      dndEndMinute: null,
+      timeZone: "UTC",
+    };
+    expect(decide({ conversation: dm, prefs })).toBe(false);
+    expect(decide({ conversation: dm, prefs, body: `${userMentionToken(ME)} hi` })).toBe(true);
+    expect(decide({ prefs, body: "Deploy done" })).toBe(true);
+    expect(decide({ conversation: { ...channel, notifyLevel: "all" }, body: "just chatting" })).toBe(true);
+    expect(
+      decide({
+        conversation: { ...channel, ignoreBroadcasts: true },
+        body: `${broadcastMentionToken("here")} hi`,
+      }),
+    ).toBe(false);
+    const now = new Date("2026-12-05T12:00:00Z");
+    const paused = {
+      ...prefs,
+      level: "dms_and_mentions" as const,
+      dndUntil: new Date("2026-12-05T13:00:00Z"),
+    };
+    expect(decide({ conversation: dm, prefs: paused, now })).toBe(false);
+    expect(decide({ conversation: dm, prefs: paused, now: new Date("2026-12-05T13:00:00Z") })).toBe(true);
+  });
+
   it("ignores empty bodies and treats an unknown conversation as an unmuted channel", () => {
     expect(decide({ conversation: dm, body: "  " })).toBe(false);
     expect(

@@ -2,11 +2,19 @@
 
 /**
  * Desktop notifications. Which events notify is one pure function (`shouldNotify`, unit-tested):
- * a new message, not mine, in a conversation that is not muted, while this tab is hidden, that is
- * either in a DM / group DM or mentions me (by id, or @channel/@here/@everyone). Permission is only
+ * while this tab is hidden, the server's own rule (`@parley/core` notifications/should-notify:
+ * not mine, not muted, not during do-not-disturb, and a DM / mention / broadcast / keyword /
+ * message as my global and per-conversation levels allow — with every default: DMs and mentions of
+ * me by id or @channel/@here/@everyone). Permission is only
  * ever asked from a click on the sidebar's prompt, never on page load. Clicking a notification
  * focuses the tab and opens the conversation at that message.
  */
+import {
+  type ConversationNotifyLevel,
+  defaultNotifyPrefs,
+  type NotifyPrefs,
+  shouldNotify as notifyRule,
+} from "@parley/core/notifications/should-notify";
 import {
   decodeEventPayload,
   EventKind,
@@ -19,7 +27,18 @@ import { useEffect, useRef } from "react";
 import { useRealtime } from "./realtime-context";
 
 /** What `shouldNotify` needs to know about the conversation (from the sidebar list). */
-export type TNotifyConversation = { kind: string; muted: boolean; name: string | null };
+export type TNotifyConversation = {
+  kind: string;
+  muted: boolean;
+  name: string | null;
+  notifyLevel?: ConversationNotifyLevel;
+  ignoreBroadcasts?: boolean;
+};
+
+/** My global preferences as `notifications.settings` answers them (absent: every default). */
+export type TNotifyPrefs = Omit<NotifyPrefs, "userId">;
+
+const CONVERSATION_KINDS = ["public_channel", "private_channel", "dm", "group_dm"] as const;
 
 /** The parts of a message.created event that decide. */
 export type TNotifyMessage = {
@@ -47,14 +66,34 @@ export function shouldNotify(input: {
   /** Undefined when the conversation is not in the list yet (a DM just opened): treated as unmuted, not a DM. */
   conversation: TNotifyConversation | undefined;
   isTabHidden: boolean;
+  prefs?: TNotifyPrefs;
+  now?: Date;
 }): boolean {
   const { message, meId, conversation, isTabHidden } = input;
   if (!isTabHidden) return false;
-  if (message.senderId === meId) return false;
-  if (!message.body.trim() && (message.attachmentTypes?.length ?? 0) === 0) return false;
-  if (conversation?.muted) return false;
-  const isDm = conversation?.kind === "dm" || conversation?.kind === "group_dm";
-  return isDm || mentionsUser(message, meId);
+  const parsed =
+    message.mentionedUserIds !== undefined || message.mentionsAll !== undefined
+      ? { userIds: message.mentionedUserIds ?? [], all: Boolean(message.mentionsAll) }
+      : parseMentions(message.body);
+  const kind = CONVERSATION_KINDS.find((k) => k === conversation?.kind) ?? "public_channel";
+  const reason = notifyRule(
+    { ...defaultNotifyPrefs(meId), ...input.prefs, userId: meId },
+    {
+      kind,
+      level: conversation?.notifyLevel ?? "default",
+      muted: conversation?.muted ?? false,
+      ignoreBroadcasts: conversation?.ignoreBroadcasts ?? false,
+    },
+    {
+      senderId: message.senderId,
+      body: message.body,
+      mentionedUserIds: parsed.userIds,
+      mentionsAll: parsed.all,
+      attachmentCount: message.attachmentTypes?.length ?? 0,
+    },
+    input.now ?? new Date(),
+  );
+  return reason !== null;
 }
 
 /** A body as one line of plain text for a notification (mention tokens as @names). */
@@ -102,11 +141,14 @@ export function notifyMessageOf(m: TMessagePayload): TNotifyMessage {
  */
 export function useDesktopNotifications(
   conversations: readonly (TNotifyConversation & { id: string })[] | undefined,
+  prefs?: TNotifyPrefs,
 ): void {
   const { client, userId } = useRealtime();
   const router = useRouter();
   const list = useRef(conversations);
   list.current = conversations;
+  const myPrefs = useRef(prefs);
+  myPrefs.current = prefs;
   useEffect(() => {
     if (!client || !canNotify()) return;
     return client.on("event", (event: TConversationEvent) => {
@@ -121,6 +163,7 @@ export function useDesktopNotifications(
           meId: userId,
           conversation,
           isTabHidden: document.visibilityState === "hidden",
+          ...(myPrefs.current ? { prefs: myPrefs.current } : {}),
         })
       ) {
         return;

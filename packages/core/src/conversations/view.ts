@@ -30,6 +30,10 @@ export type ConversationDto = {
   isMember: boolean;
   memberRole: MemberRole | null;
   muted: boolean;
+  /** Notification level when not muted (muted is the "nothing" level): default (global), all, mentions. */
+  notifyLevel: "default" | "all" | "mentions";
+  /** Channels: @channel/@here/@everyone do not notify the reader. */
+  ignoreBroadcasts: boolean;
   /** DMs only: the other members (empty for channels and a self-DM). */
   dmMembers: { id: string; name: string }[];
   createdAt: Date;
@@ -46,6 +50,8 @@ type ConversationRow = {
   readSeq: number | null;
   memberRole: MemberRole | null;
   muted: boolean | null;
+  notifyLevel: "default" | "all" | "mentions" | null;
+  ignoreBroadcasts: boolean | null;
   unreadCount: number | null;
   mentionCount: number | null;
   dmMembers: unknown;
@@ -66,6 +72,7 @@ async function queryConversations(
   const rows = await db.$queryRaw<ConversationRow[]>`
     SELECT c.id, c.kind::text AS kind, c.name, c.topic, c."archivedAt", c."lastSeq", c."createdAt",
       m."readSeq", m.role::text AS "memberRole", m.muted,
+      m."notifyLevel"::text AS "notifyLevel", m."ignoreBroadcasts",
       unread."unreadCount",
       CASE WHEN c.kind IN ('dm', 'group_dm') THEN unread."unreadCount" ELSE unread."mentionCount" END
         AS "mentionCount",
@@ -108,6 +115,8 @@ function toConversationDto(r: ConversationRow): ConversationDto {
     isMember: r.memberRole !== null,
     memberRole: r.memberRole,
     muted: r.muted ?? false,
+    notifyLevel: r.notifyLevel ?? "default",
+    ignoreBroadcasts: r.ignoreBroadcasts ?? false,
     dmMembers,
     createdAt: r.createdAt,
   };

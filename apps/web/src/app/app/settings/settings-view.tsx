@@ -6,6 +6,7 @@ import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 import { SecurityEventsAdmin, UploadsAdmin, UsersAdmin, WorkspaceAdmin } from "./admin-sections";
+import { NotificationSettings } from "./notification-settings";
 import { PrivacySettings } from "./privacy-section";
 import { CopyValue, formatDate } from "./settings-shared";
 
@@ -195,7 +196,7 @@ function Invites() {
   );
 }
 
-/** Profile, sessions, tokens, invites and (for admins) workspace, uploads, people and security events. */
+/** Profile, notifications, sessions, tokens, invites and (for admins) workspace, uploads, people and security events. */
 export function SettingsView() {
   const trpc = useTRPC();
   const me = useQuery(trpc.users.me.queryOptions());
@@ -205,6 +206,7 @@ export function SettingsView() {
       <h1>Settings</h1>
       <Profile />
       <PrivacySettings />
+      <NotificationSettings />
       <Invites />
       {isAdmin ? <WorkspaceAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}

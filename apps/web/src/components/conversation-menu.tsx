@@ -1,0 +1,125 @@
+"use client";
+
+/**
+ * The conversation header's "⋯" menu: mute/unmute, this conversation's notification level
+ * (default = my global setting, all messages, mentions only; "nothing" is mute), for channels
+ * whether @channel/@here/@everyone notify me, and the channel's details page.
+ */
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useEffect, useRef, useState } from "react";
+import { useTRPC } from "~/trpc/react";
+
+const LEVELS = [
+  { value: "default", label: "My default" },
+  { value: "all", label: "All messages" },
+  { value: "mentions", label: "Mentions only" },
+] as const;
+
+type TLevel = (typeof LEVELS)[number]["value"];
+
+/** The "⋯" menu (see the file header). */
+export function ConversationMenu({
+  conversationId,
+  isMuted,
+  notifyLevel,
+  ignoreBroadcasts,
+  isChannel,
+}: {
+  conversationId: string;
+  isMuted: boolean;
+  notifyLevel: TLevel;
+  ignoreBroadcasts: boolean;
+  isChannel: boolean;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [isOpen, setOpen] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+  const onSuccess = async () => {
+    setOpen(false);
+    await queryClient.invalidateQueries(trpc.conversations.pathFilter());
+  };
+  const setMuted = useMutation(trpc.conversations.setMuted.mutationOptions({ onSuccess }));
+  const setNotify = useMutation(trpc.notifications.setConversation.mutationOptions({ onSuccess }));
+  useEffect(() => {
+    if (!isOpen) return;
+    ref.current?.querySelector<HTMLElement>("[role^=menuitem]")?.focus();
+    const onDown = (e: MouseEvent) => {
+      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
+    };
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") setOpen(false);
+    };
+    document.addEventListener("mousedown", onDown);
+    document.addEventListener("keydown", onKey);
+    return () => {
+      document.removeEventListener("mousedown", onDown);
+      document.removeEventListener("keydown", onKey);
+    };
+  }, [isOpen]);
+  const noun = isChannel ? "channel" : "conversation";
+  const isBusy = setMuted.isPending || setNotify.isPending;
+  const error = setMuted.error ?? setNotify.error;
+  return (
+    <div className="menu-wrap" ref={ref}>
+      <button
+        type="button"
+        className="quiet icon"
+        aria-label="Conversation options"
+        aria-haspopup="menu"
+        aria-expanded={isOpen}
+        onClick={() => setOpen((v) => !v)}
+      >
+        <span aria-hidden="true">⋯</span>
+      </button>
+      {isOpen ? (
+        <div className="menu" role="menu" aria-label="Conversation options">
+          <button
+            type="button"
+            role="menuitem"
+            disabled={isBusy}
+            onClick={() => setMuted.mutate({ conversationId, muted: !isMuted })}
+          >
+            {isMuted ? `Unmute ${noun}` : `Mute ${noun}`}
+          </button>
+          <fieldset className="menu-group" aria-label="Notify me about">
+            {LEVELS.map((l) => (
+              <button
+                key={l.value}
+                type="button"
+                role="menuitemradio"
+                aria-checked={!isMuted && notifyLevel === l.value}
+                disabled={isBusy}
+                onClick={() => setNotify.mutate({ conversationId, level: l.value })}
+              >
+                {!isMuted && notifyLevel === l.value ? "✓ " : ""}Notify: {l.label}
+              </button>
+            ))}
+          </fieldset>
+          {isChannel ? (
+            <button
+              type="button"
+              role="menuitemcheckbox"
+              aria-checked={ignoreBroadcasts}
+              disabled={isBusy}
+              onClick={() => setNotify.mutate({ conversationId, ignoreBroadcasts: !ignoreBroadcasts })}
+            >
+              {ignoreBroadcasts ? "✓ " : ""}Ignore @channel, @here, @everyone
+            </button>
+          ) : null}
+          {isChannel ? (
+            <Link role="menuitem" href={`/app/c/${conversationId}/details`}>
+              Channel settings
+            </Link>
+          ) : null}
+          {error ? (
+            <p role="alert" className="error">
+              {error.message}
+            </p>
+          ) : null}
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,32 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useTRPC } from "~/trpc/react";
+
+/** "Mark all as read": every conversation's read position to its end (other devices follow). */
+export function MarkAllRead({ hasUnread }: { hasUnread: boolean }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const mark = useMutation(
+    trpc.notifications.markAllRead.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries(trpc.conversations.pathFilter()),
+    }),
+  );
+  return (
+    <>
+      <button
+        type="button"
+        className="nav-action"
+        disabled={!hasUnread || mark.isPending}
+        onClick={() => mark.mutate()}
+      >
+        Mark all as read
+      </button>
+      {mark.error ? (
+        <p role="alert" className="error">
+          {mark.error.message}
+        </p>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,245 @@
+/**
+ * The notifier: follows each conversation's Event log from its own cursor (NotifierCursor, like
+ * the search indexer's SearchCursor), off the send path, and decides per new message and member
+ * whether it notifies (`shouldNotify`, the member's preferences at that moment) and how:
+ *
+ * - web push, when the member has a subscribed device and is not online — no live socket, or
+ *   every socket idle (the engine's merged presence is `away`/`offline`): one PushNotice per user
+ *   and conversation, collapsed and updated (push-delivery.ts sends it and clears it once read);
+ * - e-mail, for DMs, mentions of them and keywords (not @channel/@here/@everyone) when SMTP is
+ *   configured and they did not unsubscribe: a PendingEmail due after the delay, sent only if
+ *   still unread then, batched per user (email.ts).
+ *
+ * A round's decisions and the cursors it moves commit in ONE transaction under a
+ * transaction-scoped advisory lock (several processes may run the notifier; one round at a
+ * time), so a crash repeats or loses nothing of them. Sending happens after commit. Messages
+ * older than `maxAgeMs` when the notifier reaches them (it was down) are not pushed.
+ */
+import type { Db } from "@parley/db";
+import type { Engine } from "../engine/types.ts";
+import { loadNotifyPrefsRows, type RecipientRow } from "./notifier-reads.ts";
+import { clearReadPushNotices, deliverPushNotices } from "./push-delivery.ts";
+import type { PushSender } from "./push-sender.ts";
+import { type NotifyMessage, type NotifyReason, shouldNotify } from "./should-notify.ts";
+
+/** What a notifier round needs besides the database. */
+export type NotifierDeps = {
+  /** Presence (who is online); only `getPresence` is used. */
+  engine: Pick<Engine, "getPresence">;
+  /** Sends pushes; null: no push is decided or sent. */
+  push: PushSender | null;
+  /** Minutes a DM or mention must stay unread before it is e-mailed; null: no e-mail (SMTP not configured). */
+  emailDelayMinutes: number | null;
+  /** Sends the due e-mails (email.ts); absent: none are sent. */
+  sendDueEmails?: () => Promise<unknown>;
+  /** Oldest message still pushed (default one hour). */
+  maxAgeMs?: number;
+  now?: () => Date;
+};
+
+/** Most conversations and messages per conversation one round reads. */
+export type NotifyRoundLimits = { conversations: number; messagesPerConversation: number };
+
+const DEFAULT_LIMITS: NotifyRoundLimits = { conversations: 200, messagesPerConversation: 500 };
+
+/** What one round decided. */
+export type NotifyRound = { conversations: number; messages: number; pushNotices: number; emails: number };
+
+type MessageRow = {
+  conversationId: string;
+  kind: "public_channel" | "private_channel" | "dm" | "group_dm";
+  upto: number;
+  messageId: string | null;
+  seq: number | null;
+  senderId: string;
+  body: string;
+  mentionedUserIds: string[];
+  mentionsAll: boolean;
+  createdAt: Date;
+  attachmentCount: number;
+};
+
+const EMAIL_REASONS: ReadonlySet<NotifyReason> = new Set(["dm", "mention", "keyword"]);
+
+/**
+ * One round of deciding (see the header). Zero conversations means it is caught up (or another
+ * process holds the round's lock).
+ */
+export async function notifyRound(
+  db: Db,
+  deps: NotifierDeps,
+  limits: Partial<NotifyRoundLimits> = {},
+): Promise<NotifyRound> {
+  const { conversations, messagesPerConversation } = { ...DEFAULT_LIMITS, ...limits };
+  const now = deps.now?.() ?? new Date();
+  const oldest = new Date(now.getTime() - (deps.maxAgeMs ?? 3_600_000));
+  return db.$transaction(
+    async (tx) => {
+      const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`
+        SELECT pg_try_advisory_xact_lock(hashtext('parley.notifier')) AS ok`;
+      if (!lock?.ok) return { conversations: 0, messages: 0, pushNotices: 0, emails: 0 };
+      const rows = await tx.$queryRaw<MessageRow[]>`
+        WITH picked AS MATERIALIZED (
+          SELECT c.id, c.kind, COALESCE(nc.seq, 0) AS after,
+            LEAST(c."lastSeq", COALESCE(nc.seq, 0) + ${messagesPerConversation}::int) AS upto
+          FROM "Conversation" c LEFT JOIN "NotifierCursor" nc ON nc."conversationId" = c.id
+          WHERE c."lastSeq" > COALESCE(nc.seq, 0)
+          ORDER BY c.id LIMIT ${conversations}::int
+        )
+        SELECT p.id::text AS "conversationId", p.kind::text AS kind, p.upto, m.id::text AS "messageId", m.seq,
+          m."senderId"::text AS "senderId", m.body, m."mentionedUserIds"::text[] AS "mentionedUserIds",
+          m."mentionsAll", m."createdAt",
+          (SELECT count(*) FROM "Attachment" a WHERE a."messageId" = m.id)::int AS "attachmentCount"
+        FROM picked p
+        LEFT JOIN "Message" m ON m."conversationId" = p.id AND m.seq > p.after AND m.seq <= p.upto
+          AND m."deletedAt" IS NULL
+        ORDER BY p.id, m.seq`;
+      const cursors = new Map<string, number>();
+      const messages: (MessageRow & { messageId: string; seq: number })[] = [];
+      for (const row of rows) {
+        cursors.set(row.conversationId, row.upto);
+        if (row.messageId !== null && row.seq !== null) messages.push(row as (typeof messages)[number]);
+      }
+      if (cursors.size === 0) return { conversations: 0, messages: 0, pushNotices: 0, emails: 0 };
+
+      const recipients =
+        messages.length === 0
+          ? []
+          : await loadNotifyPrefsRows(tx, messages, { withEmail: deps.emailDelayMinutes !== null });
+      const byConversation = new Map<string, RecipientRow[]>();
+      for (const r of recipients) {
+        byConversation.set(r.conversationId, [...(byConversation.get(r.conversationId) ?? []), r]);
+      }
+
+      const pushWanted: { userId: string; conversationId: string; seq: number }[] = [];
+      const emails: {
+        userId: string;
+        messageId: string;
+        conversationId: string;
+        seq: number;
+        dueAt: Date;
+      }[] = [];
+      for (const m of messages) {
+        const message: NotifyMessage = {
+          senderId: m.senderId,
+          body: m.body,
+          mentionedUserIds: m.mentionedUserIds,
+          mentionsAll: m.mentionsAll,
+          attachmentCount: m.attachmentCount,
+        };
+        for (const r of byConversation.get(m.conversationId) ?? []) {
+          if (r.readSeq >= m.seq) continue;
+          const reason = shouldNotify(r.prefs, { ...r.conversation, kind: m.kind }, message, now);
+          if (!reason) continue;
+          if (deps.push && r.hasPush && m.createdAt > oldest) {
+            pushWanted.push({ userId: r.userId, conversationId: m.conversationId, seq: m.seq });
+          }
+          if (deps.emailDelayMinutes !== null && r.emailEnabled && EMAIL_REASONS.has(reason)) {
+            const dueAt = new Date(m.createdAt.getTime() + deps.emailDelayMinutes * 60_000);
+            emails.push({
+              userId: r.userId,
+              messageId: m.messageId,
+              conversationId: m.conversationId,
+              seq: m.seq,
+              dueAt,
+            });
+          }
+        }
+      }
+
+      // Push only to members who are away from every device: not online anywhere.
+      const presence = pushWanted.length
+        ? await deps.engine.getPresence([...new Set(pushWanted.map((p) => p.userId))])
+        : new Map();
+      const notices = new Map<
+        string,
+        { userId: string; conversationId: string; seq: number; count: number }
+      >();
+      for (const p of pushWanted) {
+        if (presence.get(p.userId)?.status === "online") continue;
+        const key = `${p.userId}:${p.conversationId}`;
+        const notice = notices.get(key) ?? { ...p, count: 0 };
+        notice.seq = Math.max(notice.seq, p.seq);
+        notice.count += 1;
+        notices.set(key, notice);
+      }
+      const list = [...notices.values()];
+      if (list.length > 0) {
+        await tx.$executeRaw`
+          INSERT INTO "PushNotice" ("userId", "conversationId", seq, count, "sentSeq", "updatedAt")
+          SELECT u, c, s, n, 0, ${now} FROM unnest(${list.map((n) => n.userId)}::uuid[],
+            ${list.map((n) => n.conversationId)}::uuid[], ${list.map((n) => n.seq)}::int[],
+            ${list.map((n) => n.count)}::int[]) AS x(u, c, s, n)
+          ON CONFLICT ("userId", "conversationId") DO UPDATE SET seq = GREATEST("PushNotice".seq, EXCLUDED.seq),
+            count = "PushNotice".count + EXCLUDED.count, "updatedAt" = EXCLUDED."updatedAt"`;
+      }
+      if (emails.length > 0) {
+        await tx.$executeRaw`
+          INSERT INTO "PendingEmail" ("userId", "messageId", "conversationId", seq, "dueAt")
+          SELECT * FROM unnest(${emails.map((e) => e.userId)}::uuid[], ${emails.map((e) => e.messageId)}::uuid[],
+            ${emails.map((e) => e.conversationId)}::uuid[], ${emails.map((e) => e.seq)}::int[],
+            ${emails.map((e) => e.dueAt)}::timestamp(3)[])
+          ON CONFLICT DO NOTHING`;
+      }
+      const ids = [...cursors.keys()];
+      await tx.$executeRaw`
+        INSERT INTO "NotifierCursor" ("conversationId", seq)
+        SELECT * FROM unnest(${ids}::uuid[], ${ids.map((id) => cursors.get(id)!)}::int[])
+        ON CONFLICT ("conversationId") DO UPDATE SET seq = EXCLUDED.seq`;
+      return {
+        conversations: cursors.size,
+        messages: messages.length,
+        pushNotices: list.length,
+        emails: emails.length,
+      };
+    },
+    { timeout: 30_000, maxWait: 10_000 },
+  );
+}
+
+/** One full pass: decide until caught up, clear what was read, send what is due. */
+export async function notifyPass(db: Db, deps: NotifierDeps): Promise<{ decided: number }> {
+  let decided = 0;
+  for (;;) {
+    const round = await notifyRound(db, deps);
+    decided += round.messages;
+    if (round.conversations === 0) break;
+  }
+  if (deps.push) {
+    await clearReadPushNotices(db, deps.push);
+    await deliverPushNotices(db, deps.push);
+  }
+  await deps.sendDueEmails?.();
+  return { decided };
+}
+
+/**
+ * Runs passes in the background, every `intervalMs` (default 1 s), started by apps/web/server.ts
+ * beside the search indexer. Returns a stop function that waits for the running pass.
+ */
+export function startNotifier(
+  db: Db,
+  deps: NotifierDeps,
+  options: { intervalMs?: number; onError?: (err: unknown) => void } = {},
+): () => Promise<void> {
+  const intervalMs = options.intervalMs ?? 1_000;
+  let isStopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = (async () => {
+      try {
+        await notifyPass(db, deps);
+      } catch (err) {
+        options.onError?.(err);
+      }
+      if (!isStopped) timer = setTimeout(tick, intervalMs);
+    })();
+  };
+  timer = setTimeout(tick, 0);
+  return async () => {
+    isStopped = true;
+    clearTimeout(timer);
+    await running;
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * The notifier's push half after a round has decided who gets what (notifier.ts): deliver the
+ * PushNotice rows that moved (one notification per user and conversation, its text the newest
+ * message and how many more), and clear the ones whose conversation the user has read since, on
+ * every device (a `clear` push with the same topic and tag).
+ *
+ * A row is claimed (`sentSeq = seq`) before it is sent, with SKIP LOCKED, so several processes
+ * never send the same notice twice; a crash between claim and send loses that push (at most once:
+ * a duplicate would buzz the phone twice, a lost one is still in the app and the e-mail).
+ */
+import type { Db } from "@parley/db";
+import type { PushSender, PushTarget } from "./push-sender.ts";
+import { pushTopic } from "./push-sender.ts";
+
+/** What the service worker gets (JSON). `tag` is the same for every push of one conversation. */
+export type PushPayload =
+  | {
+      type: "message";
+      tag: string;
+      conversationId: string;
+      seq: number;
+      title: string;
+      body: string;
+      /** Unread notifying messages this notification stands for. */
+      count: number;
+      /** Where a click leads (same origin). */
+      url: string;
+    }
+  | { type: "clear"; tag: string; conversationId: string };
+
+/** The notification tag of a conversation (the service worker replaces and closes by it). */
+export function pushTag(conversationId: string): string {
+  return `parley:${conversationId}`;
+}
+
+/** One line of plain text for a notification: mention tokens as @names, markup dropped, ≤ 140 characters. */
+export function pushText(body: string, names: ReadonlyMap<string, string>): string {
+  const text = body
+    .replace(/<@([0-9a-fA-F-]{36})>/g, (_m, id: string) => `@${names.get(id.toLowerCase()) ?? "someone"}`)
+    .replace(/<!(channel|here|everyone)>/g, "@$1")
+    .replace(/[*_~`>#]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+  return text.length > 140 ? `${text.slice(0, 139)}…` : text;
+}
+
+type Claimed = {
+  userId: string;
+  conversationId: string;
+  seq: number;
+  count: number;
+  kind: string;
+  channelName: string | null;
+  senderName: string;
+  body: string;
+  attachmentCount: number;
+  threadRootId: string | null;
+  alsoInChannel: boolean;
+};
+
+/** What one delivery pass did. */
+export type PushDelivery = { notices: number; sent: number; gone: number; failed: number; cleared: number };
+
+async function subscriptionsOf(db: Db, userIds: readonly string[]): Promise<Map<string, PushTarget[]>> {
+  const rows = await db.pushSubscription.findMany({
+    where: { userId: { in: [...new Set(userIds)] } },
+    select: { userId: true, endpoint: true, p256dh: true, auth: true },
+  });
+  const byUser = new Map<string, PushTarget[]>();
+  for (const { userId, ...target } of rows) byUser.set(userId, [...(byUser.get(userId) ?? []), target]);
+  return byUser;
+}
+
+async function sendToAll(
+  db: Db,
+  send: PushSender,
+  targets: readonly PushTarget[],
+  payload: PushPayload,
+  tally: PushDelivery,
+): Promise<void> {
+  const text = JSON.stringify(payload);
+  await Promise.all(
+    targets.map(async (target) => {
+      const outcome = await send(target, text, pushTopic(payload.conversationId));
+      tally[outcome === "sent" ? "sent" : outcome === "gone" ? "gone" : "failed"] += 1;
+      if (outcome === "gone") await db.pushSubscription.deleteMany({ where: { endpoint: target.endpoint } });
+    }),
+  );
+}
+
+async function namesOf(db: Db, bodies: readonly string[]): Promise<Map<string, string>> {
+  const ids = new Set<string>();
+  for (const body of bodies)
+    for (const m of body.matchAll(/<@([0-9a-fA-F-]{36})>/g)) ids.add(m[1]!.toLowerCase());
+  if (ids.size === 0) return new Map();
+  const users = await db.user.findMany({ where: { id: { in: [...ids] } }, select: { id: true, name: true } });
+  return new Map(users.map((u) => [u.id, u.name]));
+}
+
+function messagePayload(row: Claimed, names: ReadonlyMap<string, string>): PushPayload {
+  const isChannel = row.kind === "public_channel" || row.kind === "private_channel";
+  const text =
+    pushText(row.body, names) ||
+    (row.attachmentCount === 1 ? "sent a file" : `sent ${row.attachmentCount} files`);
+  const place = row.threadRootId && !row.alsoInChannel ? `thread=${row.threadRootId}` : `m=${row.seq}`;
+  return {
+    type: "message",
+    tag: pushTag(row.conversationId),
+    conversationId: row.conversationId,
+    seq: row.seq,
+    title: isChannel ? `${row.senderName} in #${row.channelName ?? ""}` : row.senderName,
+    body: row.count > 1 ? `${text} (+${row.count - 1} more)` : text,
+    count: row.count,
+    url: `/app/c/${row.conversationId}?${place}`,
+  };
+}
+
+/** Sends the notices that moved since they were last sent (at most `limit`). */
+export async function deliverPushNotices(db: Db, send: PushSender, limit = 200): Promise<PushDelivery> {
+  const tally: PushDelivery = { notices: 0, sent: 0, gone: 0, failed: 0, cleared: 0 };
+  const claimed = await db.$queryRaw<Claimed[]>`
+    WITH due AS (
+      SELECT "userId", "conversationId" FROM "PushNotice" WHERE seq > "sentSeq"
+      ORDER BY "updatedAt" LIMIT ${limit}::int FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+      UPDATE "PushNotice" p SET "sentSeq" = p.seq FROM due
+      WHERE p."userId" = due."userId" AND p."conversationId" = due."conversationId"
+      RETURNING p."userId", p."conversationId", p.seq, p.count
+    )
+    SELECT c."userId"::text AS "userId", c."conversationId"::text AS "conversationId", c.seq, c.count,
+      v.kind::text AS kind, v.name AS "channelName", u.name AS "senderName", m.body,
+      (SELECT count(*) FROM "Attachment" a WHERE a."messageId" = m.id)::int AS "attachmentCount",
+      m."threadRootId"::text AS "threadRootId", m."alsoInChannel"
+    FROM claimed c
+    JOIN "Conversation" v ON v.id = c."conversationId"
+    JOIN "Message" m ON m."conversationId" = c."conversationId" AND m.seq = c.seq
+    JOIN "User" u ON u.id = m."senderId"`;
+  if (claimed.length === 0) return tally;
+  tally.notices = claimed.length;
+  const [subscriptions, names] = await Promise.all([
+    subscriptionsOf(
+      db,
+      claimed.map((c) => c.userId),
+    ),
+    namesOf(
+      db,
+      claimed.map((c) => c.body),
+    ),
+  ]);
+  await Promise.all(
+    claimed.map((row) =>
+      sendToAll(db, send, subscriptions.get(row.userId) ?? [], messagePayload(row, names), tally),
+    ),
+  );
+  return tally;
+}
+
+/**
+ * Drops the notices the user has read past (on any device) or whose conversation they left, and
+ * sends a `clear` for each one that had been pushed.
+ */
+export async function clearReadPushNotices(db: Db, send: PushSender): Promise<PushDelivery> {
+  const tally: PushDelivery = { notices: 0, sent: 0, gone: 0, failed: 0, cleared: 0 };
+  const cleared = await db.$queryRaw<{ userId: string; conversationId: string; sentSeq: number }[]>`
+    DELETE FROM "PushNotice" p
+    WHERE NOT EXISTS (
+      SELECT 1 FROM "Membership" m
+      WHERE m."conversationId" = p."conversationId" AND m."userId" = p."userId" AND m."readSeq" < p.seq
+    )
+    RETURNING p."userId"::text AS "userId", p."conversationId"::text AS "conversationId", p."sentSeq"`;
+  const pushed = cleared.filter((c) => c.sentSeq > 0);
+  tally.cleared = pushed.length;
+  if (pushed.length === 0) return tally;
+  const subscriptions = await subscriptionsOf(
+    db,
+    pushed.map((c) => c.userId),
+  );
+  await Promise.all(
+    pushed.map(({ userId, conversationId }) =>
+      sendToAll(
+        db,
+        send,
+        subscriptions.get(userId) ?? [],
+        { type: "clear", tag: pushTag(conversationId), conversationId },
+        tally,
+      ),
+    ),
+  );
+  return tally;
+}
