@@ -119,9 +119,9 @@ async function main(): Promise<void> {
   const sweepTimer = setInterval(() => void sweep(), sweepEveryMs);
   sweepTimer.unref();
   // Search follows the Event log off the send path (core/src/search/indexer.ts).
-  const stopIndexer = startSearchIndexer(db, {
-    onError: (err) => logger.warn({ err }, "search indexing failed; retrying"),
-  });
+  const stopIndexer = env.SEARCH_INDEXER
+    ? startSearchIndexer(db, { onError: (err) => logger.warn({ err }, "search indexing failed; retrying") })
+    : () => Promise.resolve();
 
   // Notifications follow the Event log off the send path too (core/src/notifications/notifier.ts):
   // web push to members away from every device, e-mail for DMs and mentions left unread.

@@ -21,9 +21,9 @@ async function main(): Promise<void> {
   const gateway = realtime.gateway!;
   // Sends over this gateway's sockets commit here: this process's indexer is woken by them
   // (core/src/search/indexer.ts), so they are searchable within a round, without a NOTIFY.
-  const stopIndexer = startSearchIndexer(db, {
-    onError: (err) => logger.warn({ err }, "search indexing failed; retrying"),
-  });
+  const stopIndexer = env.SEARCH_INDEXER
+    ? startSearchIndexer(db, { onError: (err) => logger.warn({ err }, "search indexing failed; retrying") })
+    : () => Promise.resolve();
   if (!env.REDIS_URL) {
     // The memory engine lives in this process only: what apps/web commits (tRPC sends, joins,
     // read state) cannot reach these sockets. Run the gateway embedded in web, or use Redis.

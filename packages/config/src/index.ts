@@ -153,6 +153,13 @@ export const ZEnv = z.object({
   REALTIME_PUBLIC_URL: ZUrl(["ws", "wss"]).optional(),
   /** Run the gateway inside the web server on `/ws` (default). `false`: run apps/realtime separately. */
   REALTIME_EMBEDDED: ZBool.default(true),
+  /**
+   * Run a search indexer in this process (default). Each process's indexer is woken by the writes
+   * it commits; indexers share the work through an advisory lock, so `false` on some processes
+   * (e.g. gateways on a busy box) only moves the indexing to the others, which find those writes
+   * on their next poll.
+   */
+  SEARCH_INDEXER: ZBool.default(true),
   /** Channels with more members than this are fanned out on read (one publish per gateway topic). */
   LARGE_CHANNEL_THRESHOLD: z.coerce
     .number()
