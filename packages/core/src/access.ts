@@ -30,16 +30,7 @@ export async function loadAccess(
   opts: { lock?: boolean } = {},
 ): Promise<ConversationAccess> {
   const lock = opts.lock ? "FOR UPDATE OF c" : "";
-  const rows = await tx.$queryRawUnsafe<
-    {
-      id: string;
-      kind: ConversationKind;
-      name: string | null;
-      archivedAt: Date | null;
-      lastSeq: number;
-      memberRole: MemberRole | null;
-    }[]
-  >(
+  const rows = await tx.$queryRawUnsafe<ConversationAccess[]>(
     `SELECT c.id, c.kind::text AS kind, c.name, c."archivedAt", c."lastSeq", m.role::text AS "memberRole"
      FROM "Conversation" c
      LEFT JOIN "Membership" m ON m."conversationId" = c.id AND m."userId" = $2::uuid
