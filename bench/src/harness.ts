@@ -11,7 +11,7 @@ import path from "node:path";
 import type { RecordableHistogram } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { createAccessToken } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import pg from "pg";
 
 /** The repository root (bench/src/ → ../..). */
@@ -122,7 +122,10 @@ function runNode(args: string[], env: Record<string, string>): Promise<{ code: n
 }
 
 /** Creates one personal access token per user (through core, as the SDK would get one). */
-export async function tokensFor(db: Db, users: readonly { id: string; role: "admin" | "member" | string }[]) {
+export async function tokensFor(
+  db: TDb,
+  users: readonly { id: string; role: "admin" | "member" | string }[],
+) {
   return mapLimit(users, 8, async (user) => {
     const { token } = await createAccessToken(
       db,

@@ -6,7 +6,7 @@
  * the run's phase current, so a time limit says how far the opening got.
  */
 import { availableParallelism } from "node:os";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import type { TPool } from "./generator-pool.ts";
 import { boxCpu, cpuSecondsOf, nowMs } from "./harness.ts";
 import { setPhase } from "./run.ts";
@@ -18,7 +18,7 @@ export type TOpenWatch = {
 };
 
 /** Postgres backend pids serving the database `db` is connected to (for their CPU time). */
-async function backendPids(db: Db): Promise<number[]> {
+async function backendPids(db: TDb): Promise<number[]> {
   const rows = await db.$queryRaw<{ pid: number }[]>`
     SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`;
   return rows.map((r) => r.pid);
@@ -26,7 +26,7 @@ async function backendPids(db: Db): Promise<number[]> {
 
 export function watchOpening(options: {
   pool: TPool;
-  db: Db;
+  db: TDb;
   /** Sockets open before this wave (earlier waves) and the total the run will open. */
   before: number;
   total: number;

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { ACCESS_TOKEN_PREFIX, randomSecret, sha256 } from "@parley/core";
-import { ConversationKind, type Db, dmKeyFor, MemberRole } from "@parley/db";
+import { ConversationKind, dmKeyFor, MemberRole, type TDb } from "@parley/db";
 import { seedWorkspace } from "@parley/db/seed";
 
 const CHUNK = 2000;
@@ -28,7 +28,7 @@ function ranges(n: number): [number, number][] {
 }
 
 /** `n` users with one token each; index i of both arrays is the same user. */
-export async function seedUsersFast(db: Db, n: number): Promise<{ userIds: string[]; tokens: string[] }> {
+export async function seedUsersFast(db: TDb, n: number): Promise<{ userIds: string[]; tokens: string[] }> {
   await seedWorkspace(db, { name: "Bench" });
   const run = randomUUID().slice(0, 8);
   const userIds = Array.from({ length: n }, () => randomUUID());
@@ -52,7 +52,7 @@ export async function seedUsersFast(db: Db, n: number): Promise<{ userIds: strin
 }
 
 /** One public channel holding every given user (the first one owns it). */
-export async function seedChannelFast(db: Db, name: string, memberIds: string[]): Promise<string> {
+export async function seedChannelFast(db: TDb, name: string, memberIds: string[]): Promise<string> {
   const id = randomUUID();
   await db.conversation.create({
     data: { id, kind: ConversationKind.public_channel, name, createdById: memberIds[0]! },
@@ -69,7 +69,7 @@ export async function seedChannelFast(db: Db, name: string, memberIds: string[])
 }
 
 /** One DM per pair (users 2i and 2i+1); returns the conversation id of each pair. */
-export async function seedDmPairsFast(db: Db, userIds: string[]): Promise<string[]> {
+export async function seedDmPairsFast(db: TDb, userIds: string[]): Promise<string[]> {
   const pairs = Math.floor(userIds.length / 2);
   const ids = Array.from({ length: pairs }, () => randomUUID());
   for (const [from, to] of ranges(pairs)) {

@@ -1,5 +1,5 @@
 /** The throwaway database every scenario starts from (created, migrated, dropped on cleanup). */
-import { createDb, type Db } from "@parley/db";
+import { createDb, type TDb } from "@parley/db";
 import { createMigratedDatabase } from "./harness.ts";
 import type { TOptions } from "./options.ts";
 import { onCleanup } from "./run.ts";
@@ -7,7 +7,7 @@ import { onCleanup } from "./run.ts";
 export async function prepareDatabase(
   o: TOptions,
   log: (line: string) => void,
-): Promise<{ db: Db; url: string }> {
+): Promise<{ db: TDb; url: string }> {
   const benchDb = await createMigratedDatabase(o.serverUrl, "parley_bench");
   if (!o.keepDb) onCleanup(() => benchDb.drop());
   else log(`database kept: ${benchDb.url}`);

@@ -4,7 +4,7 @@
  * `members`.
  */
 import { randomBytes } from "node:crypto";
-import { ConversationKind, type Db } from "@parley/db";
+import { ConversationKind, type TDb } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace } from "@parley/db/seed";
 import { mapLimit, tokensFor } from "./harness.ts";
 import { CHANNEL_SIZE, type TScenario } from "./options.ts";
@@ -18,7 +18,7 @@ export type TWorld = {
   members: Map<string, number[]>;
 };
 
-export async function buildWorld(db: Db, connections: number, scenario: TScenario): Promise<TWorld> {
+export async function buildWorld(db: TDb, connections: number, scenario: TScenario): Promise<TWorld> {
   await seedWorkspace(db, { name: "Bench" });
   const users = await mapLimit(Array.from({ length: connections }), 8, (_, i) =>
     seedUser(db, { name: `Bench ${i}`, email: `bench-${i}-${randomBytes(3).toString("hex")}@parley.test` }),

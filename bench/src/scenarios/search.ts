@@ -8,7 +8,7 @@
  * Prints p50/p99 over all runs and each query's median. No gateway.
  */
 import { randomUUID } from "node:crypto";
-import { type Actor, indexSearchRound, searchMessages } from "@parley/core";
+import { indexSearchRound, searchMessages, type TActor } from "@parley/core";
 import type { TOptions } from "../options.ts";
 import { percentiles } from "../peer/util.ts";
 import { seedUsersFast } from "../seed-fast.ts";
@@ -149,7 +149,7 @@ export async function runSearch(
   );
 
   // (2) Queries, as user 0.
-  const actor: Actor = { userId: me, role: "member" };
+  const actor: TActor = { userId: me, role: "member" };
   const [common, second, mid, rare] = [words[0]!, words[1]!, words[60]!, words[2500]!];
   const month = (m: number) => new Date(Date.now() - m * 30 * 86_400_000).toISOString().slice(0, 10);
   const other = nameOf.get(userIds[3]!) ?? "";

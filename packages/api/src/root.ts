@@ -28,7 +28,7 @@ export const appRouter = router({
   notifications: notificationsRouter,
 });
 
-export type AppRouter = typeof appRouter;
+export type TAppRouter = typeof appRouter;
 
 /** Server-side caller (RSC, tests): `createCaller(await createContext({ db, sessionId }))`. */
 export const createCaller = createCallerFactory(appRouter);

@@ -6,7 +6,6 @@
 import { randomUUID } from "node:crypto";
 import { loadEnv, type TEnv } from "@parley/config";
 import {
-  type Actor,
   type AuthRateLimiter,
   authRateLimiter,
   configureLimits,
@@ -17,16 +16,17 @@ import {
   ParleyError,
   resolveAccessToken,
   resolveSession,
+  type TActor,
 } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z } from "zod";
 
 /** Per-request context. `sessionId` is set for browser sessions, `tokenId` for bearer tokens. */
-export type Context = {
-  db: Db;
-  actor: Actor | null;
+export type TContext = {
+  db: TDb;
+  actor: TActor | null;
   sessionId?: string;
   tokenId?: string;
   env: TEnv;
@@ -37,8 +37,8 @@ export type Context = {
 };
 
 /** What the HTTP adapter knows about a request. */
-export type CreateContextOptions = {
-  db: Db;
+export type TCreateContextOptions = {
+  db: TDb;
   /** The AuthSession id from the signed-in browser session (next-auth JWT). */
   sessionId?: string | null;
   /** `Authorization: Bearer plt_…` — wins over the session when present. */
@@ -67,7 +67,7 @@ function configureCore(env: TEnv): void {
 }
 
 /** Resolves the actor: a bearer token when given (a bad one means anonymous, no fallback), else the session. */
-export async function createContext(opts: CreateContextOptions): Promise<Context> {
+export async function createContext(opts: TCreateContextOptions): Promise<TContext> {
   const env = opts.env ?? loadEnv();
   configureCore(env);
   const base = {
@@ -90,7 +90,7 @@ export async function createContext(opts: CreateContextOptions): Promise<Context
 }
 
 /** Field-level issues for forms: zod's flattened shape. */
-export type FlattenedIssues = { formErrors: string[]; fieldErrors: Record<string, string[] | undefined> };
+export type TFlattenedIssues = { formErrors: string[]; fieldErrors: Record<string, string[] | undefined> };
 
 /** The ZodError behind a BAD_REQUEST (tRPC's input validation, or core's parseInput), if any. */
 function zodErrorOf(cause: unknown): z.ZodError | null {
@@ -100,19 +100,19 @@ function zodErrorOf(cause: unknown): z.ZodError | null {
 }
 
 /** Where internal errors are logged (with their request id); stderr unless an app sets one. */
-export type InternalErrorLogger = (entry: {
+export type TInternalErrorLogger = (entry: {
   requestId: string;
   path: string | undefined;
   error: unknown;
 }) => void;
 
-const defaultInternalErrorLogger: InternalErrorLogger = ({ requestId, path, error }) => {
+const defaultInternalErrorLogger: TInternalErrorLogger = ({ requestId, path, error }) => {
   console.error(`tRPC ${path ?? "?"} failed (request id ${requestId}):`, error);
 };
-let logInternalError: InternalErrorLogger = defaultInternalErrorLogger;
+let logInternalError: TInternalErrorLogger = defaultInternalErrorLogger;
 
 /** Replaces the internal-error logger (e.g. with the app's pino); no argument restores stderr. */
-export function setInternalErrorLogger(logger?: InternalErrorLogger): void {
+export function setInternalErrorLogger(logger?: TInternalErrorLogger): void {
   logInternalError = logger ?? defaultInternalErrorLogger;
 }
 
@@ -121,7 +121,7 @@ export function internalErrorMessage(requestId: string): string {
   return `Something went wrong on the server. Try again; if it keeps happening, tell your administrator the request id ${requestId}.`;
 }
 
-const t = initTRPC.context<Context>().create({
+const t = initTRPC.context<TContext>().create({
   transformer: superjson,
   errorFormatter({ shape, error, path }) {
     if (error.code === "INTERNAL_SERVER_ERROR") {
@@ -149,7 +149,7 @@ const t = initTRPC.context<Context>().create({
         ...shape.data,
         requestId: null as string | null,
         /** zod's flattened issues (top-level keys), kept for older clients. */
-        zodError: zodError ? (z.flattenError(zodError) as FlattenedIssues) : null,
+        zodError: zodError ? (z.flattenError(zodError) as TFlattenedIssues) : null,
         /** Messages per field, by dotted path (`name`, `userIds.0`; `""` for the whole input). */
         fieldErrors: zodError ? fieldErrorsOf(zodError) : null,
       },

@@ -16,7 +16,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter, createCaller } from "../src/root.ts";
-import { createContext, type InternalErrorLogger, setInternalErrorLogger } from "../src/trpc.ts";
+import { createContext, setInternalErrorLogger, type TInternalErrorLogger } from "../src/trpc.ts";
 
 let t: TTestDb;
 const env = parseEnv({
@@ -242,7 +242,7 @@ describe("errors clients see", () => {
   it("answers an internal error with a generic message and a request id, and logs the cause under that id", async () => {
     // A real failure inside a procedure: a database whose Workspace table is gone.
     const broken = await createTestDb({ poolSize: 2 });
-    const logged: Parameters<InternalErrorLogger>[0][] = [];
+    const logged: Parameters<TInternalErrorLogger>[0][] = [];
     setInternalErrorLogger((entry) => logged.push(entry));
     try {
       await broken.db.$executeRawUnsafe(`DROP TABLE "Workspace" CASCADE`);

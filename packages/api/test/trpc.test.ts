@@ -1,5 +1,5 @@
 import { parseEnv } from "@parley/config";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { describe, expect, it, vi } from "vitest";
 import { createContext } from "../src/trpc.ts";
 
@@ -29,7 +29,7 @@ const settings = (extra: Record<string, string> = {}) =>
   });
 
 // No session and no token: createContext never touches the database.
-const db = {} as Db;
+const db = {} as TDb;
 
 describe("createContext", () => {
   it("hands core the settings once per settings object, send batching included", async () => {

@@ -1,11 +1,11 @@
 /** Loading a conversation together with the actor's membership, and the read/write rules. */
 import type { ConversationKind, MemberRole } from "@parley/db";
-import type { Actor } from "./actor.ts";
+import type { TActor } from "./actor.ts";
 import { ParleyError } from "./errors.ts";
-import type { Tx } from "./tx.ts";
+import type { TTx } from "./tx.ts";
 
 /** The columns permission checks need. */
-export type ConversationAccess = {
+export type TConversationAccess = {
   id: string;
   kind: ConversationKind;
   name: string | null;
@@ -24,13 +24,13 @@ export function isChannelKind(kind: ConversationKind): boolean {
  * exist. With `lock`, takes the conversation's row lock first (membership changes serialise on it).
  */
 export async function loadAccess(
-  tx: Tx,
-  actor: Actor,
+  tx: TTx,
+  actor: TActor,
   conversationId: string,
   opts: { lock?: boolean } = {},
-): Promise<ConversationAccess> {
+): Promise<TConversationAccess> {
   const lock = opts.lock ? "FOR UPDATE OF c" : "";
-  const rows = await tx.$queryRawUnsafe<ConversationAccess[]>(
+  const rows = await tx.$queryRawUnsafe<TConversationAccess[]>(
     `SELECT c.id, c.kind::text AS kind, c.name, c."archivedAt", c."lastSeq", m.role::text AS "memberRole"
      FROM "Conversation" c
      LEFT JOIN "Membership" m ON m."conversationId" = c.id AND m."userId" = $2::uuid
@@ -47,10 +47,10 @@ export async function loadAccess(
  * What the read, member and archive rules look at: a loaded ConversationAccess, or the same facts
  * from another read (a send's pre-read, which reads them for many sends in one query).
  */
-export type AccessFacts = Pick<ConversationAccess, "kind" | "memberRole" | "archivedAt">;
+export type TAccessFacts = Pick<TConversationAccess, "kind" | "memberRole" | "archivedAt">;
 
 /** Public channels are readable by every active user; everything else by its members only. */
-export function canRead(access: Pick<AccessFacts, "kind" | "memberRole">): boolean {
+export function canRead(access: Pick<TAccessFacts, "kind" | "memberRole">): boolean {
   return access.kind === "public_channel" || access.memberRole !== null;
 }
 
@@ -77,7 +77,7 @@ export function notFound(message: string = NotFound.conversation): ParleyError {
  * the actor may read the conversation.
  */
 export function requireRead(
-  access: Pick<AccessFacts, "kind" | "memberRole">,
+  access: Pick<TAccessFacts, "kind" | "memberRole">,
   as: string = NotFound.conversation,
 ): void {
   if (!canRead(access)) throw notFound(as);
@@ -88,7 +88,7 @@ export function requireRead(
  * FORBIDDEN with a hint to join for a public channel they can read but have not joined.
  */
 export function requireMember(
-  access: Pick<AccessFacts, "kind" | "memberRole">,
+  access: Pick<TAccessFacts, "kind" | "memberRole">,
   as: string = NotFound.conversation,
 ): void {
   if (access.memberRole !== null) return;
@@ -97,7 +97,7 @@ export function requireMember(
 }
 
 /** Throws FORBIDDEN when the conversation is archived. */
-export function requireNotArchived(access: Pick<AccessFacts, "archivedAt">): void {
+export function requireNotArchived(access: Pick<TAccessFacts, "archivedAt">): void {
   if (access.archivedAt) throw new ParleyError("FORBIDDEN", "This conversation is archived");
 }
 
@@ -106,7 +106,7 @@ export function requireNotArchived(access: Pick<AccessFacts, "archivedAt">): voi
  * admins manage every channel (private ones included); anyone else gets NOT_FOUND for what they
  * cannot read, so the answer reveals nothing about it.
  */
-export function requireChannelManager(actor: Actor, access: ConversationAccess): void {
+export function requireChannelManager(actor: TActor, access: TConversationAccess): void {
   const isAdmin = actor.role === "admin" || actor.role === "owner";
   if (!canRead(access) && !(isAdmin && isChannelKind(access.kind))) throw notFound();
   if (!isChannelKind(access.kind))
@@ -117,7 +117,7 @@ export function requireChannelManager(actor: Actor, access: ConversationAccess):
 }
 
 /** A message row locked for a write, with its conversation's access (see `lockMessageRow`). */
-export type LockedMessageRow = {
+export type TLockedMessageRow = {
   id: string;
   conversationId: string;
   seq: number;
@@ -127,7 +127,7 @@ export type LockedMessageRow = {
   deletedAt: Date | null;
   pinnedAt: Date | null;
   pinnedById: string | null;
-  access: ConversationAccess;
+  access: TConversationAccess;
 };
 
 /**
@@ -140,17 +140,17 @@ export type LockedMessageRow = {
  * add membership, archive and sender rules.
  */
 export async function lockMessageRow(
-  tx: Tx,
-  actor: Actor,
+  tx: TTx,
+  actor: TActor,
   messageId: string,
   opts: { bypassRead?: boolean } = {},
-): Promise<LockedMessageRow> {
+): Promise<TLockedMessageRow> {
   const [ref] = await tx.$queryRaw<{ conversationId: string }[]>`
     SELECT "conversationId" FROM "Message" WHERE id = ${messageId}::uuid`;
   if (!ref) throw notFound(NotFound.message);
   const access = await loadAccess(tx, actor, ref.conversationId, { lock: true });
   if (!opts.bypassRead) requireRead(access, NotFound.message);
-  const [message] = await tx.$queryRaw<Omit<LockedMessageRow, "access">[]>`
+  const [message] = await tx.$queryRaw<Omit<TLockedMessageRow, "access">[]>`
     SELECT id, "conversationId", seq, "senderId", body, "threadRootId", "deletedAt", "pinnedAt", "pinnedById"
     FROM "Message" WHERE id = ${messageId}::uuid FOR NO KEY UPDATE`;
   if (!message) throw notFound(NotFound.message);

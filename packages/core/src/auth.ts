@@ -2,16 +2,16 @@
  * Sign-up, invites, credential checks and browser sessions. Secrets (invite tokens) are shown
  * once and stored as SHA-256; passwords as argon2id.
  */
-import { type Db, isUniqueViolation } from "@parley/db";
-import type { Actor } from "./actor.ts";
+import { isUniqueViolation, type TDb } from "@parley/db";
+import type { TActor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
-import { type HotStatement, hotQuery } from "./hot-sql.ts";
+import { hotQuery, type THotStatement } from "./hot-sql.ts";
 import { isUuid, randomSecret, sha256 } from "./ids.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./passwords.ts";
 import { notifyCredentialRevoked } from "./revocations.ts";
 import { ZById, ZCreateInvite, ZCredentials, ZSignUp } from "./schemas.ts";
 import { inWriteTx } from "./tx.ts";
-import { type UserDto, userDtoSelect } from "./users.ts";
+import { type TUserDto, userDtoSelect } from "./users.ts";
 import { WORKSPACE_ID } from "./workspace.ts";
 
 /** How long a browser session lives. */
@@ -24,7 +24,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * Creates a member account. Allowed when the workspace has open sign-up, or with a valid invite,
  * one use of which is consumed atomically (a failed sign-up gives the use back by rolling back).
  */
-export async function signUp(db: Db, input: unknown): Promise<{ user: UserDto }> {
+export async function signUp(db: TDb, input: unknown): Promise<{ user: TUserDto }> {
   const data = parseInput(ZSignUp, input);
   const ws = await db.workspace.findUnique({ where: { id: WORKSPACE_ID } });
   if (!ws) throw new ParleyError("FORBIDDEN", "The workspace is not set up yet");
@@ -59,8 +59,8 @@ export async function signUp(db: Db, input: unknown): Promise<{ user: UserDto }>
 
 /** Creates an invite link secret (shown once; only its SHA-256 is stored). */
 export async function createInvite(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   input: unknown = {},
 ): Promise<{ id: string; token: string; maxUses: number; expiresAt: Date }> {
   const data = parseInput(ZCreateInvite, input ?? {});
@@ -81,9 +81,9 @@ export async function createInvite(
  * password or a deactivated user; an unknown e-mail still costs one hash check (timing).
  */
 export async function verifyCredentials(
-  db: Db,
+  db: TDb,
   input: unknown,
-): Promise<{ user: UserDto; sessionId: string } | null> {
+): Promise<{ user: TUserDto; sessionId: string } | null> {
   const result = ZCredentials.safeParse(input);
   if (!result.success) return null;
   const { email, password, userAgent, ip } = result.data;
@@ -114,14 +114,14 @@ export async function verifyCredentials(
  * The actor behind a session id, or null when it is unknown, revoked, expired or its user is
  * deactivated. Bumps lastSeenAt at most once a minute.
  */
-export async function resolveSession(db: Db, sessionId: string): Promise<Actor | null> {
+export async function resolveSession(db: TDb, sessionId: string): Promise<TActor | null> {
   if (!isUuid(sessionId)) return null;
   const resolved = (await resolveSessions(db, [sessionId])).get(sessionId);
   return resolved ? { userId: resolved.userId, role: resolved.role } : null;
 }
 
 /** A live session's actor with the time it stops being valid by itself (its expiry), for caches. */
-export type TResolvedSession = Actor & { expiresAt: Date };
+export type TResolvedSession = TActor & { expiresAt: Date };
 
 type SessionRow = {
   id: string;
@@ -129,11 +129,11 @@ type SessionRow = {
   expiresAt: Date;
   lastSeenAt: Date;
   userId: string;
-  role: Actor["role"];
+  role: TActor["role"];
   deactivatedAt: Date | null;
 };
 
-const SESSIONS_SQL: HotStatement = {
+const SESSIONS_SQL: THotStatement = {
   name: "parley_sessions_v1",
   text: `SELECT s.id, s."revokedAt",
       s."expiresAt", s."lastSeenAt",
@@ -148,7 +148,7 @@ const SESSIONS_SQL: HotStatement = {
  * The gateway batches concurrent ticket upgrades through this.
  */
 export async function resolveSessions(
-  db: Db,
+  db: TDb,
   sessionIds: readonly string[],
 ): Promise<Map<string, TResolvedSession>> {
   const result = new Map<string, TResolvedSession>();
@@ -172,7 +172,7 @@ export async function resolveSessions(
 }
 
 /** A session as its owner sees it in the "where you're signed in" list. */
-export type SessionDto = {
+export type TSessionDto = {
   id: string;
   userAgent: string | null;
   ip: string | null;
@@ -184,10 +184,10 @@ export type SessionDto = {
 
 /** The actor's live sessions, most recently seen first. */
 export async function listSessions(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   opts: { currentSessionId?: string | undefined } = {},
-): Promise<SessionDto[]> {
+): Promise<TSessionDto[]> {
   const rows = await db.authSession.findMany({
     where: { userId: actor.userId, revokedAt: null, expiresAt: { gt: new Date() } },
     orderBy: { lastSeenAt: "desc" },
@@ -197,7 +197,7 @@ export async function listSessions(
 }
 
 /** Revokes one of the actor's own sessions; NOT_FOUND for anyone else's. */
-export async function revokeSession(db: Db, actor: Actor, input: unknown): Promise<void> {
+export async function revokeSession(db: TDb, actor: TActor, input: unknown): Promise<void> {
   const { id } = parseInput(ZById, input);
   const { count } = await db.authSession.updateMany({
     where: { id, userId: actor.userId, revokedAt: null },
@@ -209,8 +209,8 @@ export async function revokeSession(db: Db, actor: Actor, input: unknown): Promi
 
 /** Revokes all of the actor's sessions except `currentSessionId` (all of them when absent). */
 export async function revokeOtherSessions(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   opts: { currentSessionId?: string | undefined } = {},
 ): Promise<{ count: number }> {
   const { count } = await db.authSession.updateMany({

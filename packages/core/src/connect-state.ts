@@ -8,11 +8,11 @@
  * Member counts can be capped (`countCap`): the gateway only asks "is this channel at least N
  * members?", and counting a 19,000-member channel on every connect is what made connects slow.
  */
-import type { Db } from "@parley/db";
-import { type HotStatement, hotQuery } from "./hot-sql.ts";
+import type { TDb } from "@parley/db";
+import { hotQuery, type THotStatement } from "./hot-sql.ts";
 
 /** One conversation a user is a member of, with its member count (the gateway's delivery index). */
-export type MembershipSummary = { conversationId: string; memberCount: number };
+export type TMembershipSummary = { conversationId: string; memberCount: number };
 
 /**
  * The conversations `userId` is a member of, with member counts, in one query (or just `only`,
@@ -20,12 +20,12 @@ export type MembershipSummary = { conversationId: string; memberCount: number };
  * routes large channels' events by topic and everything else by user.
  */
 export async function listMembershipSummaries(
-  db: Db,
+  db: TDb,
   userId: string,
   only?: { conversationId: string },
-): Promise<MembershipSummary[]> {
+): Promise<TMembershipSummary[]> {
   const conversationId = only?.conversationId ?? null;
-  return db.$queryRaw<MembershipSummary[]>`
+  return db.$queryRaw<TMembershipSummary[]>`
     SELECT m."conversationId",
       (SELECT count(*)::int FROM "Membership" x WHERE x."conversationId" = m."conversationId") AS "memberCount"
     FROM "Membership" m
@@ -40,10 +40,10 @@ export async function listMembershipSummaries(
  * index scan costs the same for a 20-member and a 20,000-member channel.
  */
 export async function listMembershipSummariesForUsers(
-  db: Db,
+  db: TDb,
   userIds: readonly string[],
   options: { countCap?: number } = {},
-): Promise<Map<string, MembershipSummary[]>> {
+): Promise<Map<string, TMembershipSummary[]>> {
   const ids = [...new Set(userIds)];
   const states =
     ids.length === 0 ? new Map<string, TConnectState>() : await loadConnectStates(db, ids, options);
@@ -54,7 +54,10 @@ export async function listMembershipSummariesForUsers(
  * The custom status each user saved (emoji and text as one line, "" when none), for the users
  * that exist; unknown ids are absent.
  */
-export async function loadSavedStatusTexts(db: Db, userIds: readonly string[]): Promise<Map<string, string>> {
+export async function loadSavedStatusTexts(
+  db: TDb,
+  userIds: readonly string[],
+): Promise<Map<string, string>> {
   const ids = [...new Set(userIds)];
   if (ids.length === 0) return new Map();
   const rows = await db.$queryRaw<{ id: string; statusEmoji: string; statusText: string }[]>`
@@ -63,7 +66,7 @@ export async function loadSavedStatusTexts(db: Db, userIds: readonly string[]): 
 }
 
 /** Users ($1) with their memberships, each conversation counted once up to the cap ($2; null: no cap). */
-const CONNECT_STATES_SQL: HotStatement = {
+const CONNECT_STATES_SQL: THotStatement = {
   name: "parley_connect_states_v1",
   text: `WITH u AS MATERIALIZED (
       SELECT id, "statusEmoji", "statusText" FROM "User" WHERE id = ANY($1::uuid[])
@@ -83,14 +86,14 @@ const CONNECT_STATES_SQL: HotStatement = {
 };
 
 /** What a gateway loads when a user's first socket connects. */
-export type TConnectState = { memberships: MembershipSummary[]; savedStatusText: string };
+export type TConnectState = { memberships: TMembershipSummary[]; savedStatusText: string };
 
 /**
  * listMembershipSummariesForUsers and loadSavedStatusTexts in ONE query: an entry for every user
  * that exists (unknown ids are absent).
  */
 export async function loadConnectStates(
-  db: Db,
+  db: TDb,
   userIds: readonly string[],
   options: { countCap?: number } = {},
 ): Promise<Map<string, TConnectState>> {

@@ -5,7 +5,7 @@
  * while a local user is a member (fan-out on read).
  */
 import { DEFAULT_LARGE_CHANNEL_THRESHOLD } from "@parley/config";
-import type { BusMessage, Engine } from "./engine/types.ts";
+import type { TBusMessage, TEngine } from "./engine/types.ts";
 
 /** Member count above which a conversation is published once on its topic (@parley/config's default). */
 export { DEFAULT_LARGE_CHANNEL_THRESHOLD };
@@ -24,10 +24,10 @@ export type TPublish = () => Promise<void>;
  * Resolves the members' gateways now; nothing is published until a publish is called.
  */
 export async function routeToConversation(
-  engine: Engine,
+  engine: TEngine,
   conversationId: string,
   members: readonly string[],
-  message: Omit<BusMessage, "userIds">,
+  message: Omit<TBusMessage, "userIds">,
   options: { threshold: number; exceptUserId?: string },
 ): Promise<TPublish[]> {
   if (members.length > options.threshold) {

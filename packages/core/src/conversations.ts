@@ -22,11 +22,11 @@ export {
   setMuted,
 } from "./conversations/members.ts";
 export {
-  type BrowseChannelDto,
   browseChannels,
-  type ConversationDto,
   getConversation,
   listMembers,
   listMyConversations,
-  type MemberDto,
+  type TBrowseChannelDto,
+  type TConversationDto,
+  type TMemberDto,
 } from "./conversations/view.ts";

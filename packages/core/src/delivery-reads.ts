@@ -2,11 +2,11 @@
  * The reads of the gateway's delivery layer (large-channel checks, typing, watched presence), so
  * the gateway never queries the database itself. Connect-time reads live in connect-state.ts.
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 
 /** Member counts of `conversationIds`, in one query (a conversation without members is absent). */
 export async function countMembersByConversation(
-  db: Db,
+  db: TDb,
   conversationIds: readonly string[],
 ): Promise<Map<string, number>> {
   const counts = await db.membership.groupBy({
@@ -18,7 +18,7 @@ export async function countMembersByConversation(
 }
 
 /** Up to `limit` member ids of a conversation (the caller only asks "more than N?" beyond that). */
-export async function listMemberIds(db: Db, conversationId: string, limit: number): Promise<string[]> {
+export async function listMemberIds(db: TDb, conversationId: string, limit: number): Promise<string[]> {
   const members = await db.membership.findMany({
     where: { conversationId },
     select: { userId: true },
@@ -31,7 +31,7 @@ export async function listMemberIds(db: Db, conversationId: string, limit: numbe
  * Those of `userIds` that are users of this workspace (one install is one workspace: its users
  * are the rows of User), without asking when there are none.
  */
-export async function listExistingUserIds(db: Db, userIds: readonly string[]): Promise<string[]> {
+export async function listExistingUserIds(db: TDb, userIds: readonly string[]): Promise<string[]> {
   if (userIds.length === 0) return [];
   const rows = await db.user.findMany({ where: { id: { in: [...userIds] } }, select: { id: true } });
   return rows.map((u) => u.id);

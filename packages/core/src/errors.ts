@@ -1,7 +1,7 @@
 import type { z } from "zod";
 
 /** The error codes core can raise; the API maps each to the HTTP-like tRPC code of the same name. */
-export type ParleyErrorCode =
+export type TParleyErrorCode =
   | "BAD_REQUEST"
   | "UNAUTHORIZED"
   | "FORBIDDEN"
@@ -12,16 +12,16 @@ export type ParleyErrorCode =
 /** A domain error with a code the transport layers (tRPC, realtime frames) translate as is. */
 export class ParleyError extends Error {
   override name = "ParleyError";
-  readonly code: ParleyErrorCode;
+  readonly code: TParleyErrorCode;
 
-  constructor(code: ParleyErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: TParleyErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }
 }
 
 /** True when `err` is a ParleyError (optionally with the given code). */
-export function isParleyError(err: unknown, code?: ParleyErrorCode): err is ParleyError {
+export function isParleyError(err: unknown, code?: TParleyErrorCode): err is ParleyError {
   return err instanceof ParleyError && (code === undefined || err.code === code);
 }
 

@@ -12,7 +12,7 @@
 import { EventKind, encodeServerEvent, type TEventKind, type TUserEventKind } from "@parley/protocol";
 
 /** One entry of a conversation's log, as persisted and as pushed. */
-export type ConversationEvent = {
+export type TConversationEventRecord = {
   conversationId: string;
   seq: number;
   kind: TEventKind;
@@ -36,7 +36,7 @@ export const MEMBER_LIST_KINDS: ReadonlySet<TEventKind> = new Set<TEventKind>([
 ]);
 
 /** One entry of a user's own log, as persisted and as pushed. */
-export type UserEventRecord = {
+export type TUserEventRecord = {
   userId: string;
   seq: number;
   kind: TUserEventKind;
@@ -48,7 +48,7 @@ export type UserEventRecord = {
  * The wire form of a conversation log entry. The one encoder for both paths — live fan-out and
  * replay (hello/sync) — so a client gets byte-identical frames whichever way an event arrives.
  */
-export function encodeConversationEvent(event: ConversationEvent): string {
+export function encodeConversationEvent(event: TConversationEventRecord): string {
   return encodeServerEvent({
     type: "event",
     conversationId: event.conversationId,
@@ -61,46 +61,46 @@ export function encodeConversationEvent(event: ConversationEvent): string {
 }
 
 /** The wire form of a user log entry (live and replayed alike). */
-export function encodeUserEvent(event: UserEventRecord): string {
+export function encodeUserEvent(event: TUserEventRecord): string {
   return encodeServerEvent({ type: "user.event", seq: event.seq, kind: event.kind, payload: event.payload });
 }
 
 /** Receives events after their transaction committed. Must not throw for delivery problems. */
-export type EventSink = {
-  conversationEvent(conversationId: string, event: ConversationEvent): void;
-  userEvent(userId: string, event: UserEventRecord): void;
+export type TEventSink = {
+  conversationEvent(conversationId: string, event: TConversationEventRecord): void;
+  userEvent(userId: string, event: TUserEventRecord): void;
 };
 
 type Listener<E> = (event: E) => void;
 
 /** In-process pub/sub: the single-node default sink, also handy in tests. */
-export class MemoryEventBus implements EventSink {
-  private readonly conversationListeners = new Map<string, Set<Listener<ConversationEvent>>>();
-  private readonly userListeners = new Map<string, Set<Listener<UserEventRecord>>>();
-  private readonly allListeners = new Set<Listener<ConversationEvent | UserEventRecord>>();
+export class MemoryEventBus implements TEventSink {
+  private readonly conversationListeners = new Map<string, Set<Listener<TConversationEventRecord>>>();
+  private readonly userListeners = new Map<string, Set<Listener<TUserEventRecord>>>();
+  private readonly allListeners = new Set<Listener<TConversationEventRecord | TUserEventRecord>>();
 
-  conversationEvent(conversationId: string, event: ConversationEvent): void {
+  conversationEvent(conversationId: string, event: TConversationEventRecord): void {
     emit(this.conversationListeners.get(conversationId), event);
     emit(this.allListeners, event);
   }
 
-  userEvent(userId: string, event: UserEventRecord): void {
+  userEvent(userId: string, event: TUserEventRecord): void {
     emit(this.userListeners.get(userId), event);
     emit(this.allListeners, event);
   }
 
   /** Listens to one conversation's events; returns the unsubscribe function. */
-  subscribeConversation(conversationId: string, listener: Listener<ConversationEvent>): () => void {
+  subscribeConversation(conversationId: string, listener: Listener<TConversationEventRecord>): () => void {
     return subscribe(this.conversationListeners, conversationId, listener);
   }
 
   /** Listens to one user's events; returns the unsubscribe function. */
-  subscribeUser(userId: string, listener: Listener<UserEventRecord>): () => void {
+  subscribeUser(userId: string, listener: Listener<TUserEventRecord>): () => void {
     return subscribe(this.userListeners, userId, listener);
   }
 
   /** Listens to every event (tests, debugging); returns the unsubscribe function. */
-  subscribeAll(listener: Listener<ConversationEvent | UserEventRecord>): () => void {
+  subscribeAll(listener: Listener<TConversationEventRecord | TUserEventRecord>): () => void {
     this.allListeners.add(listener);
     return () => this.allListeners.delete(listener);
   }
@@ -135,15 +135,15 @@ function emit<E>(listeners: Set<Listener<E>> | undefined, event: E): void {
 // @parley/core and the server's own copy are two module instances, and both must publish into the
 // one sink the server installed (the gateway's engine).
 const SINK_KEY = Symbol.for("parley.eventSink");
-const holder = globalThis as typeof globalThis & { [SINK_KEY]?: EventSink };
+const holder = globalThis as typeof globalThis & { [SINK_KEY]?: TEventSink };
 
 /** Replaces the process-wide sink (the process that owns the engine installs its fan-out here). */
-export function setEventSink(next: EventSink): void {
+export function setEventSink(next: TEventSink): void {
   holder[SINK_KEY] = next;
 }
 
 /** The process-wide sink; a MemoryEventBus until `setEventSink` is called. */
-export function getEventSink(): EventSink {
+export function getEventSink(): TEventSink {
   holder[SINK_KEY] ??= new MemoryEventBus();
   return holder[SINK_KEY];
 }
@@ -156,7 +156,7 @@ export function getEventSink(): EventSink {
  * conversation, the missing seqs were committed by another process and are not worth waiting for.
  * On globalThis for the same reason as the sink (one count for Next's copy of core and ours).
  */
-export type WritesInFlight = {
+export type TWritesInFlight = {
   begin(conversationIds: Iterable<string>): void;
   end(conversationIds: Iterable<string>): void;
   has(conversationId: string): boolean;
@@ -170,7 +170,7 @@ function writeCounts(): Map<string, number> {
   return writesHolder[WRITES_KEY];
 }
 
-export const writesInFlight: WritesInFlight = {
+export const writesInFlight: TWritesInFlight = {
   begin(conversationIds) {
     const counts = writeCounts();
     for (const id of conversationIds) counts.set(id, (counts.get(id) ?? 0) + 1);
@@ -211,8 +211,8 @@ export function onEventsCommitted(listener: CommitListener): () => void {
 
 /** Delivers committed events to the sink; a sink failure is logged, never surfaced to the writer. */
 export function publishCommitted(
-  conversationEvents: readonly ConversationEvent[],
-  userEvents: readonly UserEventRecord[] = [],
+  conversationEvents: readonly TConversationEventRecord[],
+  userEvents: readonly TUserEventRecord[] = [],
 ): void {
   for (const event of conversationEvents) {
     try {

@@ -16,28 +16,28 @@
  * The sink never throws: failures are logged with the conversation and seq; clients recover
  * anything missed from the log through their cursors.
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import {
   DEFAULT_LARGE_CHANNEL_THRESHOLD,
   routeToConversation,
   type TPublish,
 } from "./conversation-routes.ts";
 import type { TEngineLogger } from "./engine/logger.ts";
-import type { BusHeader, Engine } from "./engine/types.ts";
+import type { TBusHeader, TEngine } from "./engine/types.ts";
 import {
-  type ConversationEvent,
-  type EventSink,
   encodeConversationEvent,
   encodeUserEvent,
-  type UserEventRecord,
+  type TConversationEventRecord,
+  type TEventSink,
+  type TUserEventRecord,
   writesInFlight,
 } from "./events.ts";
-import { type HotStatement, hotQuery } from "./hot-sql.ts";
+import { hotQuery, type THotStatement } from "./hot-sql.ts";
 
 /** Options for createFanout. */
 export type TFanoutOptions = {
-  db: Db;
-  engine: Engine;
+  db: TDb;
+  engine: TEngine;
   /** Above this many members a conversation is published once on its topic. Default 200. */
   largeChannelThreshold?: number;
   /** How many conversations' member lists to keep (LRU). Default 10,000. */
@@ -49,13 +49,13 @@ export type TFanoutOptions = {
 };
 
 /** The fan-out sink; `close()` stops taking events and waits for the ones in flight. */
-export type Fanout = EventSink & { close(): Promise<void> };
+export type TFanout = TEventSink & { close(): Promise<void> };
 
 /** A conversation's member ids as read at one membersSeq. */
 type MemberList = { userIds: string[]; membersSeq: number };
 
 /** One statement, so the list and its membersSeq come from one snapshot. */
-const MEMBERS_SQL: HotStatement = {
+const MEMBERS_SQL: THotStatement = {
   name: "parley_fanout_members_v1",
   text: `SELECT c."membersSeq", ARRAY(
     SELECT m."userId"::text FROM "Membership" m WHERE m."conversationId" = c.id
@@ -65,19 +65,19 @@ const MEMBERS_SQL: HotStatement = {
 /** Per conversation: the seq expected next and the events that overtook it. */
 type Reorder = {
   next: number;
-  held: Map<number, ConversationEvent>;
+  held: Map<number, TConversationEventRecord>;
   timer: ReturnType<typeof setTimeout> | undefined;
 };
 
 /** How an event is named in log lines (built only when something is logged). */
-function describe(event: ConversationEvent | UserEventRecord): string {
+function describe(event: TConversationEventRecord | TUserEventRecord): string {
   return "conversationId" in event
     ? `event ${event.kind} ${event.conversationId}#${event.seq}`
     : `user event ${event.kind} ${event.userId}#${event.seq}`;
 }
 
 /** Builds the after-commit fan-out sink over `engine`; install it with `setEventSink`. */
-export function createFanout(options: TFanoutOptions): Fanout {
+export function createFanout(options: TFanoutOptions): TFanout {
   const { db, engine } = options;
   const threshold = options.largeChannelThreshold ?? DEFAULT_LARGE_CHANNEL_THRESHOLD;
   const cacheSize = options.memberCacheSize ?? 10_000;
@@ -113,7 +113,7 @@ export function createFanout(options: TFanoutOptions): Fanout {
   }
 
   /** The members `event` goes to: the cached list while membersSeq says it still holds (file header). */
-  async function membersFor(event: ConversationEvent): Promise<string[]> {
+  async function membersFor(event: TConversationEventRecord): Promise<string[]> {
     const id = event.conversationId;
     const wanted = event.membersSeq;
     // A few looks: while one event awaits a list, another may have replaced it with a fresher one.
@@ -136,7 +136,7 @@ export function createFanout(options: TFanoutOptions): Fanout {
   /** Queues a job under `key`: targets resolve now, publishes are issued after the previous job's. */
   function enqueue(
     key: string,
-    event: ConversationEvent | UserEventRecord,
+    event: TConversationEventRecord | TUserEventRecord,
     targets: Promise<TPublish[]>,
   ): void {
     const previous = tails.get(key) ?? Promise.resolve();
@@ -163,10 +163,10 @@ export function createFanout(options: TFanoutOptions): Fanout {
     });
   }
 
-  async function conversationTargets(event: ConversationEvent, frame: string): Promise<TPublish[]> {
+  async function conversationTargets(event: TConversationEventRecord, frame: string): Promise<TPublish[]> {
     const members = await membersFor(event);
     if (members.length === 0) return [];
-    const header: BusHeader = {
+    const header: TBusHeader = {
       type: "event",
       conversationId: event.conversationId,
       seq: event.seq,
@@ -175,11 +175,11 @@ export function createFanout(options: TFanoutOptions): Fanout {
     return routeToConversation(engine, event.conversationId, members, { frame, header }, { threshold });
   }
 
-  async function userTargets(event: UserEventRecord, frame: string): Promise<TPublish[]> {
+  async function userTargets(event: TUserEventRecord, frame: string): Promise<TPublish[]> {
     const userId = event.userId;
     const byGateway = await engine.gatewaysOf([userId]);
     const named = (event.payload as { conversationId?: unknown } | null)?.conversationId;
-    const header: BusHeader = {
+    const header: TBusHeader = {
       type: "user.event",
       seq: event.seq,
       kind: event.kind,
@@ -204,7 +204,7 @@ export function createFanout(options: TFanoutOptions): Fanout {
   }
 
   /** The reorder stage in front of dispatch (see the file header). */
-  function accept(event: ConversationEvent): void {
+  function accept(event: TConversationEventRecord): void {
     const id = event.conversationId;
     let r = reorders.get(id);
     if (!r) {
@@ -243,7 +243,7 @@ export function createFanout(options: TFanoutOptions): Fanout {
     }
   }
 
-  function dispatch(event: ConversationEvent): void {
+  function dispatch(event: TConversationEventRecord): void {
     try {
       const encoded = encodeConversationEvent(event);
       enqueue(`c:${event.conversationId}`, event, conversationTargets(event, encoded));
@@ -253,7 +253,7 @@ export function createFanout(options: TFanoutOptions): Fanout {
   }
 
   return {
-    conversationEvent(conversationId: string, event: ConversationEvent): void {
+    conversationEvent(conversationId: string, event: TConversationEventRecord): void {
       if (isClosed) {
         logger.warn(`[fanout] closed: dropped event ${event.kind} ${conversationId}#${event.seq}`);
         return;
@@ -261,7 +261,7 @@ export function createFanout(options: TFanoutOptions): Fanout {
       accept(event.conversationId === conversationId ? event : { ...event, conversationId });
     },
 
-    userEvent(userId: string, event: UserEventRecord): void {
+    userEvent(userId: string, event: TUserEventRecord): void {
       const record = event.userId === userId ? event : { ...event, userId };
       if (isClosed) {
         logger.warn(`[fanout] closed: dropped ${describe(record)}`);

@@ -30,28 +30,28 @@ import {
   DEFAULT_PENDING_UPLOAD_TTL_MINUTES,
   DEFAULT_UPLOAD_BLOCKED_TYPES,
 } from "@parley/config";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { zText } from "@parley/protocol";
-import type { Storage, TPresignedPut } from "@parley/storage";
+import type { TPresignedPut, TStorage } from "@parley/storage";
 import { fileTypeFromBuffer } from "file-type";
 import sharp from "sharp";
 import { z } from "zod";
 import { loadAccess, NotFound, notFound, requireMember, requireNotArchived, requireRead } from "./access.ts";
-import type { Actor } from "./actor.ts";
+import type { TActor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { deleteObjects, thumbnailKeyFor } from "./files/objects.ts";
 import type { TFilesEnv } from "./files/storage.ts";
-import { type AttachmentDto, attachmentSelect, toAttachmentDto } from "./messages.ts";
+import { attachmentSelect, type TAttachmentDto, toAttachmentDto } from "./messages.ts";
 import { ZId, ZMimeType } from "./schemas.ts";
 import { resolveUploadLimits } from "./workspace.ts";
 
 export { getStorage, type TFilesEnv } from "./files/storage.ts";
 export { sweepOccasionally, sweepPendingUploads } from "./files/sweeper.ts";
 export {
-  type DeletedMessage,
   deleteMessage,
+  type TDeletedMessage,
   type TDeleteMessage,
-  type ThreadRootCounts,
+  type TThreadRootCounts,
   ZDeleteMessage,
 } from "./messages/delete.ts";
 export { ZMimeType };
@@ -60,7 +60,7 @@ export { ZMimeType };
 // Limits and settings
 
 /** Upload limits core enforces; the defaults equal @parley/config's. */
-export type UploadLimits = {
+export type TUploadLimits = {
   /** Largest file in bytes. */
   maxUploadBytes: number;
   /** Refused MIME types (lower-case, no parameters). */
@@ -70,7 +70,7 @@ export type UploadLimits = {
 };
 
 /** The defaults of @parley/config (the one place they are defined). */
-export const DEFAULT_UPLOAD_LIMITS: Readonly<UploadLimits> = Object.freeze({
+export const DEFAULT_UPLOAD_LIMITS: Readonly<TUploadLimits> = Object.freeze({
   maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
   blockedTypes: DEFAULT_UPLOAD_BLOCKED_TYPES,
   pendingTtlMinutes: DEFAULT_PENDING_UPLOAD_TTL_MINUTES,
@@ -80,7 +80,7 @@ export const DEFAULT_UPLOAD_LIMITS: Readonly<UploadLimits> = Object.freeze({
  * The server's upload limits from a settings object: the defaults a workspace's own limits
  * override; MAX_UPLOAD_BYTES is also the ceiling no workspace limit may exceed.
  */
-export function uploadLimitsFrom(env: TFilesEnv): UploadLimits {
+export function uploadLimitsFrom(env: TFilesEnv): TUploadLimits {
   return {
     maxUploadBytes: env.MAX_UPLOAD_BYTES,
     blockedTypes: env.UPLOAD_BLOCKED_TYPES,
@@ -89,7 +89,7 @@ export function uploadLimitsFrom(env: TFilesEnv): UploadLimits {
 }
 
 /** The limits in force now: the server's settings with the workspace's overrides applied. */
-export function effectiveUploadLimits(db: Db, env: TFilesEnv): Promise<UploadLimits> {
+export function effectiveUploadLimits(db: TDb, env: TFilesEnv): Promise<TUploadLimits> {
   return resolveUploadLimits(db, uploadLimitsFrom(env));
 }
 
@@ -203,7 +203,7 @@ function extensionOf(name: string): string {
   return dot > 0 ? name.slice(dot + 1).toLowerCase() : "";
 }
 
-function isBlocked(limits: UploadLimits, ...types: (string | undefined)[]): boolean {
+function isBlocked(limits: TUploadLimits, ...types: (string | undefined)[]): boolean {
   return types.some((t) => t !== undefined && limits.blockedTypes.includes(t));
 }
 
@@ -211,7 +211,7 @@ function isBlocked(limits: UploadLimits, ...types: (string | undefined)[]): bool
 // Upload
 
 /** What `createUpload` returns: the attachment id and how to PUT the bytes. */
-export type UploadTicket = {
+export type TUploadTicket = {
   attachmentId: string;
   upload: TPresignedPut;
   /** When the upload URL stops working. */
@@ -225,12 +225,12 @@ export type UploadTicket = {
  * server's settings; the workspace's own limits (workspace.ts) are applied on top, read now.
  */
 export async function createUpload(
-  db: Db,
-  storage: Storage,
-  actor: Actor,
+  db: TDb,
+  storage: TStorage,
+  actor: TActor,
   input: unknown,
-  limits: UploadLimits = DEFAULT_UPLOAD_LIMITS,
-): Promise<UploadTicket> {
+  limits: TUploadLimits = DEFAULT_UPLOAD_LIMITS,
+): Promise<TUploadTicket> {
   const data = parseInput(ZCreateUpload, input);
   const access = await loadAccess(db, actor, data.conversationId);
   requireMember(access);
@@ -280,12 +280,12 @@ export async function createUpload(
  * images get their dimensions and a WebP thumbnail (≤ 360 px). Idempotent once ready.
  */
 export async function completeUpload(
-  db: Db,
-  storage: Storage,
-  actor: Actor,
+  db: TDb,
+  storage: TStorage,
+  actor: TActor,
   input: unknown,
-  limits: UploadLimits = DEFAULT_UPLOAD_LIMITS,
-): Promise<AttachmentDto> {
+  limits: TUploadLimits = DEFAULT_UPLOAD_LIMITS,
+): Promise<TAttachmentDto> {
   const { attachmentId } = parseInput(ZCompleteUpload, input);
   const row = await db.attachment.findUnique({ where: { id: attachmentId } });
   // Someone else's upload is none of the actor's business: same answer as a missing one.
@@ -375,7 +375,7 @@ async function readImage(
 }
 
 /** Deletes a refused upload: the row first (nothing can link it any more), then its objects. */
-async function discard(db: Db, storage: Storage, attachmentId: string, keys: string[]): Promise<void> {
+async function discard(db: TDb, storage: TStorage, attachmentId: string, keys: string[]): Promise<void> {
   await db.attachment.deleteMany({ where: { id: attachmentId } });
   await deleteObjects(storage, keys);
 }
@@ -391,7 +391,7 @@ function formatBytes(bytes: number): string {
 // Download
 
 /** A short-lived URL for the bytes (presigned GET on S3, signed app route on local disk). */
-export type DownloadUrl = { url: string; expiresAt: Date };
+export type TDownloadLink = { url: string; expiresAt: Date };
 
 /**
  * A download URL for an attachment, issued only after checking NOW that the actor can read its
@@ -399,11 +399,11 @@ export type DownloadUrl = { url: string; expiresAt: Date };
  * unsent upload). The URL expires after DOWNLOAD_URL_TTL_SEC.
  */
 export async function getDownloadUrl(
-  db: Db,
-  storage: Storage,
-  actor: Actor,
+  db: TDb,
+  storage: TStorage,
+  actor: TActor,
   input: unknown,
-): Promise<DownloadUrl> {
+): Promise<TDownloadLink> {
   const { attachmentId, variant } = parseInput(ZDownloadUrl, input);
   const row = await db.attachment.findUnique({
     where: { id: attachmentId },

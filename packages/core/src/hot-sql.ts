@@ -6,13 +6,13 @@
  * Prisma. Write the text with $1… placeholders and explicit casts; return `timestamp` columns as
  * they are (never timestamptz: Prisma's adapter drops its offset): both roads read them as UTC.
  */
-import { type Db, sqlPool } from "@parley/db";
+import { sqlPool, type TDb } from "@parley/db";
 
 /** A named statement: `name` must change whenever `text` does (connections keep the old plan). */
-export type HotStatement = { name: string; text: string };
+export type THotStatement = { name: string; text: string };
 
 /** Runs `statement` with `values` and returns its rows. */
-export async function hotQuery<T>(db: Db, statement: HotStatement, values: unknown[]): Promise<T[]> {
+export async function hotQuery<T>(db: TDb, statement: THotStatement, values: unknown[]): Promise<T[]> {
   const pool = sqlPool(db);
   if (pool) {
     const result = await pool.query({ name: statement.name, text: statement.text, values });

@@ -16,17 +16,17 @@ export type { TEngineLogger } from "./engine/logger.ts";
 export { MemoryEngine, MemoryHub, mergePresence, type TMemoryEngineOptions } from "./engine/memory.ts";
 export { RedisEngine, type TRedisEngineOptions } from "./engine/redis.ts";
 export type {
-  BusHeader,
-  BusMessage,
-  Engine,
-  Presence,
-  PresenceEntry,
-  PresenceStatus,
-  Unsubscribe,
+  TBusHeader,
+  TBusMessage,
+  TEngine,
+  TOnlineStatus,
+  TPresenceEntry,
+  TUnsubscribe,
+  TUserPresence,
 } from "./engine/types.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
-export { createFanout, type Fanout, type TFanoutOptions } from "./fanout.ts";
+export { createFanout, type TFanout, type TFanoutOptions } from "./fanout.ts";
 export { isUuid, randomSecret, sha256, uuidv7 } from "./ids.ts";
 export * from "./limits.ts";
 export * from "./messages/edit.ts";
@@ -43,7 +43,7 @@ export * from "./notifications/push-delivery.ts";
 export * from "./notifications/push-sender.ts";
 export * from "./notifications/push-subscriptions.ts";
 export * from "./notifications/should-notify.ts";
-export { checkPasswordStrength, MIN_PASSWORD_SCORE, type PasswordVerdict } from "./password-strength.ts";
+export { checkPasswordStrength, MIN_PASSWORD_SCORE, type TPasswordVerdict } from "./password-strength.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
 export * from "./rate-limits.ts";
 export * from "./receipts/index.ts";
@@ -51,18 +51,18 @@ export * from "./revocation-bus.ts";
 export * from "./revocations.ts";
 export * from "./schemas.ts";
 export {
-  type IndexRound,
-  type IndexRoundLimits,
   indexSearchRound,
   indexSearchUntilCaughtUp,
   startSearchIndexer,
+  type TIndexRound,
+  type TIndexRoundLimits,
 } from "./search/indexer.ts";
 export * from "./search/names.ts";
-export { type ParsedSearch, parseSearchQuery, SEARCH_HAS, type SearchHas } from "./search/query.ts";
+export { parseSearchQuery, SEARCH_HAS, type TParsedSearch, type TSearchHas } from "./search/query.ts";
 export * from "./search/search.ts";
 export * from "./sync.ts";
 export * from "./tickets.ts";
 export * from "./tokens.ts";
-export { appendConversationEvent, appendUserEvent, inWriteTx, type Tx, type Writer } from "./tx.ts";
+export { appendConversationEvent, appendUserEvent, inWriteTx, type TTx, type TWriter } from "./tx.ts";
 export * from "./users.ts";
 export * from "./workspace.ts";

@@ -2,16 +2,16 @@
  * Messages as clients see them (DTOs) and reading them: history pages, threads, pins. Sending is
  * in `messages/send.ts` (one message) and `messages/send-batch.ts` (group commit).
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import type { TAttachment, TMessagePayload } from "@parley/protocol";
 import { loadAccess, NotFound, notFound, requireRead } from "./access.ts";
-import type { Actor } from "./actor.ts";
+import type { TActor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
-import { loadReactions, type ReactionGroupDto } from "./messages/reactions.ts";
+import { loadReactions, type TReactionGroupDto } from "./messages/reactions.ts";
 import { ZConversationRef, ZGetHistory, ZGetThread } from "./schemas.ts";
 
 /** A file as clients see it (its bytes come from `files.downloadUrl`, never inline): the protocol's record. */
-export type AttachmentDto = TAttachment;
+export type TAttachmentDto = TAttachment;
 
 /** The Attachment columns `toAttachmentDto` needs. */
 export const attachmentSelect = {
@@ -37,7 +37,7 @@ export function toAttachmentDto(row: {
   thumbnailKey: string | null;
   durationMs?: number | null;
   waveform?: number[] | null;
-}): AttachmentDto {
+}): TAttachmentDto {
   return {
     id: row.id,
     name: row.name,
@@ -56,7 +56,7 @@ export function toAttachmentDto(row: {
  * plus its place in the log and what changed since it was sent. The body is blanked, mentions
  * cleared and attachments and reactions dropped once deleted.
  */
-export type MessageDto = TMessagePayload & {
+export type TMessageDto = TMessagePayload & {
   conversationId: string;
   seq: number;
   /** Thread roots: how many live replies (`lastReplyAt` is the latest one's time, null without). */
@@ -64,7 +64,7 @@ export type MessageDto = TMessagePayload & {
   editedAt: Date | null;
   deletedAt: Date | null;
   /** Reactions grouped by emoji, in order of first use; empty for a deleted message. */
-  reactions: ReactionGroupDto[];
+  reactions: TReactionGroupDto[];
 };
 
 const messageSelect = {
@@ -93,12 +93,12 @@ const messageSelect = {
   },
 } as const;
 
-type MessageRow = Omit<MessageDto, "senderName" | "attachments" | "reactions"> & {
+type MessageRow = Omit<TMessageDto, "senderName" | "attachments" | "reactions"> & {
   sender: { name: string };
   attachments: Parameters<typeof toAttachmentDto>[0][];
 };
 
-function toMessageDto(row: MessageRow, reactions: ReadonlyMap<string, ReactionGroupDto[]>): MessageDto {
+function toMessageDto(row: MessageRow, reactions: ReadonlyMap<string, TReactionGroupDto[]>): TMessageDto {
   const { sender, attachments, ...rest } = row;
   return {
     ...rest,
@@ -112,20 +112,20 @@ function toMessageDto(row: MessageRow, reactions: ReadonlyMap<string, ReactionGr
 }
 
 /** Message rows as DTOs, with the reactions of the whole page read in one query. */
-async function toMessageDtos(db: Db, rows: readonly MessageRow[]): Promise<MessageDto[]> {
+async function toMessageDtos(db: TDb, rows: readonly MessageRow[]): Promise<TMessageDto[]> {
   const live = rows.filter((r) => !r.deletedAt).map((r) => r.id);
   const reactions = await loadReactions(db, live);
   return rows.map((r) => toMessageDto(r, reactions));
 }
 
 /** A page of history, ascending by seq. */
-export type HistoryPage = { messages: MessageDto[]; hasMoreBefore: boolean; hasMoreAfter: boolean };
+export type THistoryPageDto = { messages: TMessageDto[]; hasMoreBefore: boolean; hasMoreAfter: boolean };
 
 /**
  * A page of a conversation's messages in seq order: the latest `limit` by default, or those
  * strictly before / after a seq, or around one (the anchor and about half the page each side).
  */
-export async function getHistory(db: Db, actor: Actor, input: unknown): Promise<HistoryPage> {
+export async function getHistory(db: TDb, actor: TActor, input: unknown): Promise<THistoryPageDto> {
   const q = parseInput(ZGetHistory, input);
   requireRead(await loadAccess(db, actor, q.conversationId));
   // Thread replies show in the channel only when sent "also to the channel".
@@ -186,14 +186,14 @@ export async function getHistory(db: Db, actor: Actor, input: unknown): Promise<
 }
 
 /** A page of a thread: its root message and replies in ascending seq. */
-export type ThreadPage = { root: MessageDto; replies: MessageDto[]; hasMoreBefore: boolean };
+export type TThreadPage = { root: TMessageDto; replies: TMessageDto[]; hasMoreBefore: boolean };
 
 /**
  * A thread: its root and the newest `limit` replies (or those strictly before the seq `before`),
  * ascending. Whoever may read the conversation's history may read its threads. BAD_REQUEST when
  * `rootId` is itself a reply (open its `threadRootId` instead).
  */
-export async function getThread(db: Db, actor: Actor, input: unknown): Promise<ThreadPage> {
+export async function getThread(db: TDb, actor: TActor, input: unknown): Promise<TThreadPage> {
   const q = parseInput(ZGetThread, input);
   const root = await db.message.findUnique({ where: { id: q.rootId }, select: messageSelect });
   // Unknown roots and roots in conversations the actor cannot read answer alike.
@@ -210,14 +210,14 @@ export async function getThread(db: Db, actor: Actor, input: unknown): Promise<T
   });
   const page = rows.slice(0, q.limit).reverse();
   const [rootDto, ...replies] = await toMessageDtos(db, [root, ...page]);
-  return { root: rootDto as MessageDto, replies, hasMoreBefore: rows.length > q.limit };
+  return { root: rootDto as TMessageDto, replies, hasMoreBefore: rows.length > q.limit };
 }
 
 /** Most pins one conversation lists (a safety bound; Slack allows 100). */
 export const MAX_PINS_LISTED = 200;
 
 /** The conversation's pinned messages that are not deleted, newest pin first (readers of its history). */
-export async function listPins(db: Db, actor: Actor, input: unknown): Promise<MessageDto[]> {
+export async function listPins(db: TDb, actor: TActor, input: unknown): Promise<TMessageDto[]> {
   const { conversationId } = parseInput(ZConversationRef, input);
   requireRead(await loadAccess(db, actor, conversationId));
   const rows = await db.message.findMany({

@@ -21,13 +21,13 @@ function zxcvbn(): ZxcvbnFactory {
   return factory;
 }
 
-export type PasswordVerdict = { ok: boolean; score: number; message: string };
+export type TPasswordVerdict = { ok: boolean; score: number; message: string };
 
 /**
  * Scores a password; `userInputs` (name, e-mail) count as guessable words. `message` explains a
  * refusal in zxcvbn's words ("This is a top-10 common password. Add more words…").
  */
-export function checkPasswordStrength(password: string, userInputs: string[] = []): PasswordVerdict {
+export function checkPasswordStrength(password: string, userInputs: string[] = []): TPasswordVerdict {
   // Bound the work: zxcvbn's matching grows with length, and 100+ characters are never weak.
   const result = zxcvbn().check(password.slice(0, 100), userInputs);
   const ok = result.score >= MIN_PASSWORD_SCORE;

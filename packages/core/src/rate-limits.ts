@@ -11,9 +11,9 @@
  * is written to the audit log (`auth.lockout`), which admins see under Settings → Security events.
  */
 import type { TEnv } from "@parley/config";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
-import { type Actor, requireAdmin } from "./actor.ts";
+import { requireAdmin, type TActor } from "./actor.ts";
 import { createRedisClient, type TRedisClient } from "./engine/redis-client.ts";
 import { ParleyError } from "./errors.ts";
 
@@ -139,7 +139,7 @@ export class AuthRateLimiter {
    * RateLimitedError while the address or the account is locked. The first refusal of each
    * lockout is audit-logged (`auth.lockout`) when `db` is given.
    */
-  async beginSignIn(db: Db | null, input: { email: string; ip?: string | undefined }): Promise<void> {
+  async beginSignIn(db: TDb | null, input: { email: string; ip?: string | undefined }): Promise<void> {
     const email = input.email.trim().toLowerCase();
     const record = (scope: TLimitScope, minutes: number) => async () => {
       if (!db) return;
@@ -217,7 +217,7 @@ export function isRateLimited(err: unknown): err is RateLimitedError {
 }
 
 /** A security event as admins see it (Settings → Security events). */
-export type SecurityEventDto = {
+export type TSecurityEventDto = {
   id: string;
   action: string;
   /** "signin-account" (an e-mail was locked) or "signin-ip" (a client address was locked). */
@@ -230,10 +230,10 @@ export type SecurityEventDto = {
 
 /** The latest security events (sign-in lockouts), newest first; admins only. */
 export async function listSecurityEvents(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   opts: { limit?: number } = {},
-): Promise<SecurityEventDto[]> {
+): Promise<TSecurityEventDto[]> {
   requireAdmin(actor);
   const rows = await db.auditLog.findMany({
     where: { action: { startsWith: "auth." } },

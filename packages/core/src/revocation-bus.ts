@@ -11,7 +11,7 @@
  * a process is cut off from Redis is not replayed, and that process's cache falls back on its TTL.
  */
 import type { TEngineLogger } from "./engine/logger.ts";
-import type { Engine, Unsubscribe } from "./engine/types.ts";
+import type { TEngine, TUnsubscribe } from "./engine/types.ts";
 import {
   deliverRevocation,
   processRevocations,
@@ -33,7 +33,7 @@ export type TBridgeRevocationsOptions = {
 
 /** Publishes one notice on the engine (what a bridge does with every notice of its registry). */
 export async function publishRevocation(
-  engine: Engine,
+  engine: TEngine,
   origin: string,
   revocation: TRevocation,
 ): Promise<void> {
@@ -45,9 +45,9 @@ export async function publishRevocation(
  * listeners. Resolves once subscribed; the returned function undoes both.
  */
 export async function bridgeRevocations(
-  engine: Engine,
+  engine: TEngine,
   options: TBridgeRevocationsOptions = {},
-): Promise<Unsubscribe> {
+): Promise<TUnsubscribe> {
   const registry = options.registry ?? processRevocations();
   const logger = options.logger ?? console;
   const unsubscribe = await engine.subscribeTopic(REVOCATIONS_TOPIC, (message) => {

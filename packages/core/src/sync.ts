@@ -24,13 +24,13 @@
  *
  * To extend: new statuses need a protocol change (ZSyncStatus) first.
  */
-import type { ConversationKind, Db } from "@parley/db";
+import type { ConversationKind, TDb } from "@parley/db";
 import type { TEventKind, TSyncStatus, TUserEventKind } from "@parley/protocol";
 import { MAX_SYNC_CURSORS, SYNC_PAGE_SIZE } from "@parley/protocol";
-import type { Actor } from "./actor.ts";
+import type { TActor } from "./actor.ts";
 import { ParleyError } from "./errors.ts";
-import type { ConversationEvent, UserEventRecord } from "./events.ts";
-import { type HotStatement, hotQuery } from "./hot-sql.ts";
+import type { TConversationEventRecord, TUserEventRecord } from "./events.ts";
+import { hotQuery, type THotStatement } from "./hot-sql.ts";
 
 /** Most log entries replayed per conversation (and for the user log) by one sync. */
 export const DEFAULT_SYNC_PAGE_SIZE = SYNC_PAGE_SIZE;
@@ -39,30 +39,30 @@ export const DEFAULT_SYNC_PAGE_SIZE = SYNC_PAGE_SIZE;
 export const DEFAULT_SYNC_MAX_EVENTS = 10_000;
 
 /** What a client holds: the last seq per conversation, and optionally of its user log. */
-export type SyncInput = {
+export type TSyncInput = {
   cursors: Readonly<Record<string, number>>;
   userCursor?: number | undefined;
 };
 
 /** Where one conversation stands after the replay, and the events to send (seq order). */
-export type SyncConversation = {
+export type TSyncConversation = {
   conversationId: string;
   /** `ok`/`more`: the seq the client holds after applying `events`; `resync`: the log's last seq. */
   lastSeq: number;
   status: TSyncStatus;
   /** The events to apply (empty with `encode: true`). */
-  events: ConversationEvent[];
+  events: TConversationEventRecord[];
   /** With `encode: true`: the events' wire frames (`event` frames), in seq order. */
   frames?: string[];
 };
 
 /** The answer of syncSince. */
-export type SyncResult = {
-  conversations: SyncConversation[];
+export type TSyncResult = {
+  conversations: TSyncConversation[];
   /** The asked-for conversations that are unknown or not readable by the actor, in the order asked. */
   notFound: string[];
   /** User log entries after `userCursor` (empty when no userCursor was given). */
-  userEvents: UserEventRecord[];
+  userEvents: TUserEventRecord[];
   /** The user-log seq the client holds after applying `userEvents` (the log's last seq when none was asked). */
   userSeq: number;
   userStatus: "ok" | "more";
@@ -85,17 +85,17 @@ function asPayload(value: unknown): Record<string, unknown> {
 }
 
 /** What a sync needs to know first: whose log, and which conversations' positions. */
-export type SyncMetaRequest = { userId: string; conversationIds: readonly string[] };
+export type TSyncMetaRequest = { userId: string; conversationIds: readonly string[] };
 
 /** The user log's last seq and, per asked-for conversation that exists, its kind, lastSeq and the user's membership. */
-export type SyncMeta = { userLastSeq: number; conversations: Map<string, MetaRow> };
+export type TSyncMeta = { userLastSeq: number; conversations: Map<string, MetaRow> };
 
 /**
  * The metadata of many syncs in ONE statement (a storm of hellos: one round trip, not one per
  * socket), in the order of `requests`. A user that does not exist gets lastSeq 0 and no
  * conversations (everything it asked for is then not found).
  */
-export async function loadSyncMetas(db: Db, requests: readonly SyncMetaRequest[]): Promise<SyncMeta[]> {
+export async function loadSyncMetas(db: TDb, requests: readonly TSyncMetaRequest[]): Promise<TSyncMeta[]> {
   const index: number[] = [];
   const users: string[] = [];
   const conversationIds: (string | null)[] = [];
@@ -116,7 +116,7 @@ export async function loadSyncMetas(db: Db, requests: readonly SyncMetaRequest[]
     users,
     conversationIds,
   ]);
-  const metas: SyncMeta[] = requests.map(() => ({ userLastSeq: 0, conversations: new Map() }));
+  const metas: TSyncMeta[] = requests.map(() => ({ userLastSeq: 0, conversations: new Map() }));
   for (const row of rows) {
     const meta = metas[row.i]!;
     meta.userLastSeq = row.userLastSeq;
@@ -130,17 +130,17 @@ export async function loadSyncMetas(db: Db, requests: readonly SyncMetaRequest[]
  * header. Conversations come back in the order of `cursors`; events in seq order.
  */
 export async function syncSince(
-  db: Db,
-  actor: Actor,
-  input: SyncInput,
+  db: TDb,
+  actor: TActor,
+  input: TSyncInput,
   options: {
     pageSize?: number;
     maxEvents?: number;
     encode?: boolean;
     /** How the metadata is read (default: loadSyncMetas for this one request). */
-    loadMeta?: (request: SyncMetaRequest) => Promise<SyncMeta>;
+    loadMeta?: (request: TSyncMetaRequest) => Promise<TSyncMeta>;
   } = {},
-): Promise<SyncResult> {
+): Promise<TSyncResult> {
   const pageSize = options.pageSize ?? DEFAULT_SYNC_PAGE_SIZE;
   let budget = options.maxEvents ?? DEFAULT_SYNC_MAX_EVENTS;
   const entries = Object.entries(input.cursors);
@@ -151,12 +151,12 @@ export async function syncSince(
 
   // One round trip for every conversation's metadata and the user log's position (a caught-up
   // client's whole hello); the gateway coalesces those of concurrent connects (loadSyncMetas).
-  const request: SyncMetaRequest = { userId: actor.userId, conversationIds: ids };
+  const request: TSyncMetaRequest = { userId: actor.userId, conversationIds: ids };
   const { userLastSeq, conversations: metaById } = options.loadMeta
     ? await options.loadMeta(request)
     : (await loadSyncMetas(db, [request]))[0]!;
 
-  const conversations: SyncConversation[] = [];
+  const conversations: TSyncConversation[] = [];
   const notFound: string[] = [];
   // Conversations that need events: [id, after, how many].
   const wanted: { id: string; after: number; take: number }[] = [];
@@ -237,7 +237,7 @@ export async function syncSince(
  * without cursors — the user log's position and the conversation's meta and the user's
  * membership. Index probes only (LATERAL … LIMIT 1), whatever the table statistics say.
  */
-const META_SQL: HotStatement = {
+const META_SQL: THotStatement = {
   name: "parley_sync_meta_v2",
   text: `SELECT p.i, u."lastEventSeq" AS "userLastSeq", p.cid AS id, c.kind::text AS kind, c."lastSeq",
       (mm.one IS NOT NULL) AS "isMember"
@@ -277,7 +277,7 @@ function wantedValues(wanted: readonly { id: string; after: number; take: number
   return [wanted.map((w) => w.id), wanted.map((w) => w.after), wanted.map((w) => w.take)];
 }
 
-const EVENTS_SQL: HotStatement = {
+const EVENTS_SQL: THotStatement = {
   name: "parley_sync_events_v2",
   text: `SELECT e."conversationId", e.seq, e.kind, e."actorId", e.payload,
       e."createdAt"
@@ -285,13 +285,13 @@ const EVENTS_SQL: HotStatement = {
 };
 
 /** The rows of the wanted ranges' frames (see loadFrames): the payload as the text it is stored as. */
-const FRAMES_SQL: HotStatement = {
+const FRAMES_SQL: THotStatement = {
   name: "parley_sync_frames_v3",
   text: `SELECT e."conversationId", e.seq, e.kind, e."actorId", e.payload::text AS payload, e."createdAt"
     ${WANTED_EVENTS}`,
 };
 
-const USER_EVENTS_SQL: HotStatement = {
+const USER_EVENTS_SQL: THotStatement = {
   name: "parley_sync_user_events_v1",
   text: `SELECT seq, kind, payload, "createdAt" FROM "UserEvent"
     WHERE "userId" = $1::uuid AND seq > $2::int
@@ -307,9 +307,9 @@ const USER_EVENTS_SQL: HotStatement = {
  * 2.4 ms of database CPU per 500 rows, the same strings built in JS a fraction of that.
  */
 async function loadFrames(
-  db: Db,
+  db: TDb,
   wanted: readonly { id: string; after: number; take: number }[],
-  conversations: SyncConversation[],
+  conversations: TSyncConversation[],
 ): Promise<void> {
   const rows = await hotQuery<{
     conversationId: string;
@@ -319,7 +319,7 @@ async function loadFrames(
     payload: string;
     createdAt: Date;
   }>(db, FRAMES_SQL, wantedValues(wanted));
-  const byId = new Map<string, { conversation: SyncConversation; rows: typeof rows }>();
+  const byId = new Map<string, { conversation: TSyncConversation; rows: typeof rows }>();
   for (const c of conversations) byId.set(c.conversationId, { conversation: c, rows: [] });
   for (const r of rows) byId.get(r.conversationId)?.rows.push(r);
   for (const { conversation, rows: mine } of byId.values()) {

@@ -9,14 +9,14 @@ const AUDIENCE = "parley-realtime";
 const ISSUER = "parley-web";
 
 /** Who a ticket was minted for, and through which credential. */
-export type TicketClaims = { userId: string; sessionId?: string; tokenId?: string };
+export type TTicketClaims = { userId: string; sessionId?: string; tokenId?: string };
 
 function key(secret: string): Uint8Array {
   return new TextEncoder().encode(secret);
 }
 
 /** Mints a ticket valid for `ttlSec` seconds (default 60). */
-export async function mintTicket(secret: string, claims: TicketClaims, ttlSec = 60): Promise<string> {
+export async function mintTicket(secret: string, claims: TTicketClaims, ttlSec = 60): Promise<string> {
   const jwt = new SignJWT({
     ...(claims.sessionId ? { sid: claims.sessionId } : {}),
     ...(claims.tokenId ? { tid: claims.tokenId } : {}),
@@ -31,7 +31,7 @@ export async function mintTicket(secret: string, claims: TicketClaims, ttlSec = 
 }
 
 /** The claims of a valid, unexpired ticket, or null for anything else. */
-export async function verifyTicket(secret: string, ticket: string): Promise<TicketClaims | null> {
+export async function verifyTicket(secret: string, ticket: string): Promise<TTicketClaims | null> {
   try {
     const { payload } = await jwtVerify(ticket, key(secret), {
       algorithms: ["HS256"],
@@ -39,7 +39,7 @@ export async function verifyTicket(secret: string, ticket: string): Promise<Tick
       issuer: ISSUER,
     });
     if (typeof payload.sub !== "string") return null;
-    const claims: TicketClaims = { userId: payload.sub };
+    const claims: TTicketClaims = { userId: payload.sub };
     if (typeof payload.sid === "string") claims.sessionId = payload.sid;
     if (typeof payload.tid === "string") claims.tokenId = payload.tid;
     return claims;

@@ -1,9 +1,9 @@
 /** Personal access tokens (`plt_…`) for the SDK, bots and benchmarks. Only SHA-256 is stored. */
-import type { Db } from "@parley/db";
-import type { Actor } from "./actor.ts";
+import type { TDb } from "@parley/db";
+import type { TActor } from "./actor.ts";
 import { TOUCH_INTERVAL_MS } from "./auth.ts";
 import { ParleyError, parseInput } from "./errors.ts";
-import { type HotStatement, hotQuery } from "./hot-sql.ts";
+import { hotQuery, type THotStatement } from "./hot-sql.ts";
 import { randomSecret, sha256 } from "./ids.ts";
 import { notifyCredentialRevoked } from "./revocations.ts";
 import { ZById, ZCreateAccessToken } from "./schemas.ts";
@@ -14,10 +14,10 @@ const PREFIX_LENGTH = 12;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** An actor resolved from an access token (remembers which token, for tickets and audit). */
-export type TokenActor = Actor & { tokenId: string };
+export type TTokenActor = TActor & { tokenId: string };
 
 /** A token as listed to its owner (never the secret). */
-export type AccessTokenDto = {
+export type TAccessTokenDto = {
   id: string;
   name: string;
   prefix: string;
@@ -37,10 +37,10 @@ const tokenSelect = {
 
 /** Creates a token for the actor; the returned `token` is shown once and cannot be recovered. */
 export async function createAccessToken(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   input: unknown,
-): Promise<AccessTokenDto & { token: string }> {
+): Promise<TAccessTokenDto & { token: string }> {
   const data = parseInput(ZCreateAccessToken, input);
   const token = `${ACCESS_TOKEN_PREFIX}${randomSecret(32)}`;
   const row = await db.personalAccessToken.create({
@@ -57,7 +57,7 @@ export async function createAccessToken(
 }
 
 /** The actor's tokens that are not revoked (expired ones included, so they can be cleaned up). */
-export async function listAccessTokens(db: Db, actor: Actor): Promise<AccessTokenDto[]> {
+export async function listAccessTokens(db: TDb, actor: TActor): Promise<TAccessTokenDto[]> {
   return db.personalAccessToken.findMany({
     where: { userId: actor.userId, revokedAt: null },
     orderBy: { createdAt: "desc" },
@@ -66,7 +66,7 @@ export async function listAccessTokens(db: Db, actor: Actor): Promise<AccessToke
 }
 
 /** Revokes one of the actor's own tokens; NOT_FOUND for anyone else's. */
-export async function revokeAccessToken(db: Db, actor: Actor, input: unknown): Promise<void> {
+export async function revokeAccessToken(db: TDb, actor: TActor, input: unknown): Promise<void> {
   const { id } = parseInput(ZById, input);
   const { count } = await db.personalAccessToken.updateMany({
     where: { id, userId: actor.userId, revokedAt: null },
@@ -80,7 +80,7 @@ export async function revokeAccessToken(db: Db, actor: Actor, input: unknown): P
  * The actor behind a bearer token, or null when it is unknown, revoked, expired or its user is
  * deactivated. Records lastUsedAt at most once a minute.
  */
-export async function resolveAccessToken(db: Db, token: string): Promise<TokenActor | null> {
+export async function resolveAccessToken(db: TDb, token: string): Promise<TTokenActor | null> {
   if (!token.startsWith(ACCESS_TOKEN_PREFIX) || token.length > 200) return null;
   const hash = sha256(token);
   const resolved = (await resolveAccessTokensByHash(db, [hash])).get(hash);
@@ -93,7 +93,7 @@ export function accessTokenHash(token: string): string {
 }
 
 /** A resolved token with the time it stops being valid by itself (its expiry), for caches. */
-export type TResolvedToken = TokenActor & { expiresAt: Date | null };
+export type TResolvedToken = TTokenActor & { expiresAt: Date | null };
 
 type TokenRow = {
   id: string;
@@ -102,11 +102,11 @@ type TokenRow = {
   expiresAt: Date | null;
   lastUsedAt: Date | null;
   userId: string;
-  role: TokenActor["role"];
+  role: TTokenActor["role"];
   deactivatedAt: Date | null;
 };
 
-const TOKENS_BY_HASH_SQL: HotStatement = {
+const TOKENS_BY_HASH_SQL: THotStatement = {
   name: "parley_tokens_by_hash_v1",
   text: `SELECT t.id, t."tokenHash", t."revokedAt",
       t."expiresAt", t."lastUsedAt",
@@ -121,7 +121,7 @@ const TOKENS_BY_HASH_SQL: HotStatement = {
  * live token are absent from the map. The gateway batches concurrent upgrades through this.
  */
 export async function resolveAccessTokensByHash(
-  db: Db,
+  db: TDb,
   hashes: readonly string[],
 ): Promise<Map<string, TResolvedToken>> {
   const result = new Map<string, TResolvedToken>();
@@ -155,10 +155,10 @@ export async function resolveAccessTokensByHash(
  * be a live token of that user. Two small reads, not cached (rare: the SDK sends the token itself).
  */
 export async function resolveTicketHolder(
-  db: Db,
+  db: TDb,
   userId: string,
   tokenId?: string,
-): Promise<(Actor & { tokenId?: string }) | null> {
+): Promise<(TActor & { tokenId?: string }) | null> {
   if (tokenId) {
     const row = await db.personalAccessToken.findUnique({
       where: { id: tokenId },

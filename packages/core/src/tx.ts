@@ -17,7 +17,7 @@
  * its clients' schema would not read. It is stored as JSON, which is its wire form (dates become the
  * ISO strings the schema decodes).
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import type {
   TConversationEventPayload,
   TEventKind,
@@ -26,21 +26,21 @@ import type {
 } from "@parley/protocol";
 import { ParleyError } from "./errors.ts";
 import {
-  type ConversationEvent,
   MEMBER_LIST_KINDS,
   publishCommitted,
-  type UserEventRecord,
+  type TConversationEventRecord,
+  type TUserEventRecord,
   writesInFlight,
 } from "./events.ts";
 
 /** The client handed to an interactive transaction callback (Prisma's TransactionClient). */
-export type Tx = Omit<Db, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
+export type TTx = Omit<TDb, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
 
 /** A transaction plus the events it appended, published after commit. */
-export type Writer = {
-  tx: Tx;
-  conversationEvents: ConversationEvent[];
-  userEvents: UserEventRecord[];
+export type TWriter = {
+  tx: TTx;
+  conversationEvents: TConversationEventRecord[];
+  userEvents: TUserEventRecord[];
   /** Conversations this write counted itself in for (writesInFlight); counted out after commit or rollback. */
   counted: Set<string>;
 };
@@ -49,8 +49,8 @@ export type Writer = {
 const TX_OPTIONS = { maxWait: 15_000, timeout: 20_000 } as const;
 
 /** Runs `fn` in one transaction; events it appended go to the EventSink after commit. */
-export async function inWriteTx<T>(db: Db, fn: (w: Writer) => Promise<T>): Promise<T> {
-  let writer: Writer | undefined;
+export async function inWriteTx<T>(db: TDb, fn: (w: TWriter) => Promise<T>): Promise<T> {
+  let writer: TWriter | undefined;
   let result: T;
   try {
     result = await db.$transaction(async (tx) => {
@@ -73,12 +73,12 @@ export async function inWriteTx<T>(db: Db, fn: (w: Writer) => Promise<T>): Promi
  * when the conversation is archived (or gone): archived conversations take no new events.
  */
 export async function appendConversationEvent<K extends TEventKind>(
-  w: Writer,
+  w: TWriter,
   conversationId: string,
   kind: K,
   actorId: string | null,
   payload: TConversationEventPayload<K>,
-): Promise<ConversationEvent> {
+): Promise<TConversationEventRecord> {
   const createdAt = new Date();
   if (!w.counted.has(conversationId)) {
     w.counted.add(conversationId);
@@ -99,18 +99,26 @@ export async function appendConversationEvent<K extends TEventKind>(
   const row = rows[0];
   if (row === undefined) throw new ParleyError("FORBIDDEN", "This conversation is archived");
   const { seq, membersSeq } = row;
-  const event: ConversationEvent = { conversationId, seq, kind, actorId, payload, createdAt, membersSeq };
+  const event: TConversationEventRecord = {
+    conversationId,
+    seq,
+    kind,
+    actorId,
+    payload,
+    createdAt,
+    membersSeq,
+  };
   w.conversationEvents.push(event);
   return event;
 }
 
 /** Appends one event to a user's own log (bumping User.lastEventSeq under its row lock). */
 export async function appendUserEvent<K extends TUserEventKind>(
-  w: Writer,
+  w: TWriter,
   userId: string,
   kind: K,
   payload: TUserEventPayload<K>,
-): Promise<UserEventRecord> {
+): Promise<TUserEventRecord> {
   const createdAt = new Date();
   const rows = await w.tx.$queryRaw<{ seq: number }[]>`
     WITH u AS (
@@ -124,7 +132,7 @@ export async function appendUserEvent<K extends TUserEventKind>(
     RETURNING seq`;
   const seq = rows[0]?.seq;
   if (seq === undefined) throw new ParleyError("NOT_FOUND", "User not found");
-  const event: UserEventRecord = { userId, seq, kind, payload, createdAt };
+  const event: TUserEventRecord = { userId, seq, kind, payload, createdAt };
   w.userEvents.push(event);
   return event;
 }
@@ -134,7 +142,7 @@ export async function appendUserEvent<K extends TUserEventKind>(
  * transactions touching overlapping sets cannot deadlock.
  */
 export async function appendUserEvents<K extends TUserEventKind>(
-  w: Writer,
+  w: TWriter,
   userIds: readonly string[],
   kind: K,
   payload: (userId: string) => TUserEventPayload<K>,

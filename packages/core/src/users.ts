@@ -1,17 +1,17 @@
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { UserEventKind } from "@parley/protocol";
-import { type Actor, requireAdmin } from "./actor.ts";
+import { requireAdmin, type TActor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { notifyCredentialRevoked } from "./revocations.ts";
 import { ZSetStatus, ZUserRef } from "./schemas.ts";
 import { appendUserEvent, inWriteTx } from "./tx.ts";
 
 /** A user as the API shows it (never the password hash). */
-export type UserDto = {
+export type TUserDto = {
   id: string;
   name: string;
   email: string;
-  role: Actor["role"];
+  role: TActor["role"];
   /** Custom status: one emoji and a short text, each "" when not set. */
   statusEmoji: string;
   statusText: string;
@@ -32,14 +32,14 @@ export const userDtoSelect = {
 } as const;
 
 /** The acting user's own profile. */
-export async function getMe(db: Db, actor: Actor): Promise<UserDto> {
+export async function getMe(db: TDb, actor: TActor): Promise<TUserDto> {
   const user = await db.user.findUnique({ where: { id: actor.userId }, select: userDtoSelect });
   if (!user) throw new ParleyError("NOT_FOUND", "User not found");
   return user;
 }
 
 /** Sets (or, with "", clears) the actor's custom status emoji and text; returns the updated user. */
-export async function setStatus(db: Db, actor: Actor, input: unknown): Promise<UserDto> {
+export async function setStatus(db: TDb, actor: TActor, input: unknown): Promise<TUserDto> {
   const { emoji, text } = parseInput(ZSetStatus, input);
   return inWriteTx(db, async (w) => {
     const user = await w.tx.user.update({
@@ -58,7 +58,7 @@ export async function setStatus(db: Db, actor: Actor, input: unknown): Promise<U
 }
 
 /** Active users of the workspace, by name. */
-export async function listUsers(db: Db, _actor: Actor): Promise<UserDto[]> {
+export async function listUsers(db: TDb, _actor: TActor): Promise<TUserDto[]> {
   return db.user.findMany({
     where: { deactivatedAt: null },
     select: userDtoSelect,
@@ -67,7 +67,7 @@ export async function listUsers(db: Db, _actor: Actor): Promise<UserDto[]> {
 }
 
 /** Every user, deactivated ones included, for the admin's people list (admins only). */
-export async function listAllUsers(db: Db, actor: Actor): Promise<UserDto[]> {
+export async function listAllUsers(db: TDb, actor: TActor): Promise<TUserDto[]> {
   requireAdmin(actor);
   return db.user.findMany({ select: userDtoSelect, orderBy: [{ name: "asc" }, { id: "asc" }] });
 }
@@ -76,7 +76,7 @@ export async function listAllUsers(db: Db, actor: Actor): Promise<UserDto[]> {
  * Deactivates a user (admin/owner; only an owner may deactivate an owner). Their sessions and
  * access tokens are revoked in the same transaction; the last active owner cannot be deactivated.
  */
-export async function deactivateUser(db: Db, actor: Actor, input: unknown): Promise<UserDto> {
+export async function deactivateUser(db: TDb, actor: TActor, input: unknown): Promise<TUserDto> {
   requireAdmin(actor);
   const { userId } = parseInput(ZUserRef, input);
   const deactivated = await inWriteTx(db, async ({ tx }) => {
@@ -106,7 +106,7 @@ export async function deactivateUser(db: Db, actor: Actor, input: unknown): Prom
 }
 
 /** Reactivates a deactivated user (admin/owner). They sign in again; old sessions stay revoked. */
-export async function reactivateUser(db: Db, actor: Actor, input: unknown): Promise<UserDto> {
+export async function reactivateUser(db: TDb, actor: TActor, input: unknown): Promise<TUserDto> {
   requireAdmin(actor);
   const { userId } = parseInput(ZUserRef, input);
   return inWriteTx(db, async ({ tx }) => {

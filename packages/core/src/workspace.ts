@@ -1,19 +1,19 @@
-import { type Db, isUniqueViolation, Prisma } from "@parley/db";
-import { type Actor, requireAdmin } from "./actor.ts";
+import { isUniqueViolation, Prisma, type TDb } from "@parley/db";
+import { requireAdmin, type TActor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { hashPassword } from "./passwords.ts";
 import { ZSetUploadLimits, ZSetupWorkspace, ZUpdateWorkspace } from "./schemas.ts";
 import { inWriteTx } from "./tx.ts";
-import { type UserDto, userDtoSelect } from "./users.ts";
+import { type TUserDto, userDtoSelect } from "./users.ts";
 
 /** The single workspace row's id. */
 export const WORKSPACE_ID = 1;
 
 /** What the sign-in page needs before anyone is signed in. */
-export type WorkspaceStatus = { isSetUp: boolean; name: string | null; allowOpenSignup: boolean };
+export type TWorkspaceStatus = { isSetUp: boolean; name: string | null; allowOpenSignup: boolean };
 
 /** Whether first-run setup happened, and the public workspace settings. */
-export async function getWorkspaceStatus(db: Db): Promise<WorkspaceStatus> {
+export async function getWorkspaceStatus(db: TDb): Promise<TWorkspaceStatus> {
   const ws = await db.workspace.findUnique({ where: { id: WORKSPACE_ID } });
   return { isSetUp: ws !== null, name: ws?.name ?? null, allowOpenSignup: ws?.allowOpenSignup ?? false };
 }
@@ -22,7 +22,7 @@ export async function getWorkspaceStatus(db: Db): Promise<WorkspaceStatus> {
  * First-run setup: creates the workspace row and its owner in one transaction. The workspace's
  * fixed primary key makes a second (or concurrent) setup fail with CONFLICT.
  */
-export async function setupWorkspace(db: Db, input: unknown): Promise<{ user: UserDto }> {
+export async function setupWorkspace(db: TDb, input: unknown): Promise<{ user: TUserDto }> {
   const data = parseInput(ZSetupWorkspace, input);
   if (await db.workspace.findUnique({ where: { id: WORKSPACE_ID }, select: { id: true } })) {
     throw new ParleyError("CONFLICT", "The workspace is already set up");
@@ -45,7 +45,7 @@ export async function setupWorkspace(db: Db, input: unknown): Promise<{ user: Us
 }
 
 /** Changes workspace settings (admins and owners). */
-export async function updateWorkspace(db: Db, actor: Actor, input: unknown): Promise<WorkspaceStatus> {
+export async function updateWorkspace(db: TDb, actor: TActor, input: unknown): Promise<TWorkspaceStatus> {
   requireAdmin(actor);
   const data = parseInput(ZUpdateWorkspace, input);
   const ws = await db.workspace.findUnique({ where: { id: WORKSPACE_ID }, select: { id: true } });
@@ -65,10 +65,10 @@ export async function updateWorkspace(db: Db, actor: Actor, input: unknown): Pro
 // change at once without a cache to invalidate.
 
 /** The two limits a workspace can override. */
-export type UploadLimitValues = { maxUploadBytes: number; blockedTypes: readonly string[] };
+export type TUploadLimitValues = { maxUploadBytes: number; blockedTypes: readonly string[] };
 
 /** What admins see: the limits in force, the server's defaults, and what the workspace set. */
-export type UploadLimitSettings = {
+export type TUploadLimitSettings = {
   /** The limits enforced now (override ?? default, the size never above the ceiling). */
   effective: { maxUploadBytes: number; blockedTypes: string[] };
   /** The server's settings, used where the workspace sets nothing. */
@@ -79,9 +79,9 @@ export type UploadLimitSettings = {
   ceilingBytes: number;
 };
 
-type UploadOverrides = UploadLimitSettings["overrides"];
+type UploadOverrides = TUploadLimitSettings["overrides"];
 
-async function loadUploadOverrides(db: Pick<Db, "workspace">): Promise<UploadOverrides> {
+async function loadUploadOverrides(db: Pick<TDb, "workspace">): Promise<UploadOverrides> {
   const ws = await db.workspace.findUnique({
     where: { id: WORKSPACE_ID },
     select: { maxUploadBytes: true, blockedUploadTypes: true },
@@ -93,7 +93,7 @@ async function loadUploadOverrides(db: Pick<Db, "workspace">): Promise<UploadOve
   };
 }
 
-function applyOverrides<T extends UploadLimitValues>(defaults: T, overrides: UploadOverrides): T {
+function applyOverrides<T extends TUploadLimitValues>(defaults: T, overrides: UploadOverrides): T {
   return {
     ...defaults,
     maxUploadBytes: Math.min(overrides.maxUploadBytes ?? defaults.maxUploadBytes, defaults.maxUploadBytes),
@@ -105,11 +105,11 @@ function applyOverrides<T extends UploadLimitValues>(defaults: T, overrides: Upl
  * The upload limits in force: `defaults` (the server's settings; any extra fields are kept) with
  * the workspace's overrides applied.
  */
-export async function resolveUploadLimits<T extends UploadLimitValues>(db: Db, defaults: T): Promise<T> {
+export async function resolveUploadLimits<T extends TUploadLimitValues>(db: TDb, defaults: T): Promise<T> {
   return applyOverrides(defaults, await loadUploadOverrides(db));
 }
 
-function settingsOf(defaults: UploadLimitValues, overrides: UploadOverrides): UploadLimitSettings {
+function settingsOf(defaults: TUploadLimitValues, overrides: UploadOverrides): TUploadLimitSettings {
   const effective = applyOverrides(defaults, overrides);
   return {
     effective: { maxUploadBytes: effective.maxUploadBytes, blockedTypes: [...effective.blockedTypes] },
@@ -121,10 +121,10 @@ function settingsOf(defaults: UploadLimitValues, overrides: UploadOverrides): Up
 
 /** The workspace's upload limits, its defaults and the ceiling (admins). */
 export async function getUploadLimitSettings(
-  db: Db,
-  actor: Actor,
-  defaults: UploadLimitValues,
-): Promise<UploadLimitSettings> {
+  db: TDb,
+  actor: TActor,
+  defaults: TUploadLimitValues,
+): Promise<TUploadLimitSettings> {
   requireAdmin(actor);
   return settingsOf(defaults, await loadUploadOverrides(db));
 }
@@ -134,11 +134,11 @@ export async function getUploadLimitSettings(
  * before and after. A size above the server's MAX_UPLOAD_BYTES is BAD_REQUEST; nothing changes.
  */
 export async function setUploadLimits(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   input: unknown,
-  defaults: UploadLimitValues,
-): Promise<UploadLimitSettings> {
+  defaults: TUploadLimitValues,
+): Promise<TUploadLimitSettings> {
   requireAdmin(actor);
   const data = parseInput(ZSetUploadLimits, input);
   if (data.maxUploadBytes != null && data.maxUploadBytes > defaults.maxUploadBytes) {

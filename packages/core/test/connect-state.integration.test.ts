@@ -10,7 +10,7 @@ import {
 import { createChannel, openDm } from "../src/conversations.ts";
 import { MemoryEngine, MemoryHub } from "../src/engine/memory.ts";
 import { RedisEngine } from "../src/engine/redis.ts";
-import type { Engine } from "../src/engine/types.ts";
+import type { TEngine } from "../src/engine/types.ts";
 import { bridgeRevocations, publishRevocation, REVOCATIONS_TOPIC } from "../src/revocation-bus.ts";
 import {
   createRevocationRegistry,
@@ -213,7 +213,7 @@ const memoryHub = new MemoryHub();
 const quiet = { warn: () => {}, error: () => {} };
 
 /** Two engines that see each other, like two processes on one Redis. */
-function enginePair(mode: "memory" | "redis"): [Engine, Engine] {
+function enginePair(mode: "memory" | "redis"): [TEngine, TEngine] {
   if (mode === "memory") return [new MemoryEngine({ hub: memoryHub }), new MemoryEngine({ hub: memoryHub })];
   const keyPrefix = `parley-test:${randomUUID()}:`;
   return [

@@ -16,7 +16,7 @@ import {
   setTopic,
   unarchiveConversation,
 } from "../src/conversations.ts";
-import type { UserEventRecord } from "../src/events.ts";
+import type { TUserEventRecord } from "../src/events.ts";
 import { markRead } from "../src/messages/read.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
@@ -134,7 +134,7 @@ describe("channels", () => {
       addMembers(t.db, outsider, { conversationId: priv.id, userIds: [outsider.userId] }),
       "NOT_FOUND",
     );
-    const userEvents: UserEventRecord[] = [];
+    const userEvents: TUserEventRecord[] = [];
     const off = bus.subscribeUser(newcomer.userId, (e) => userEvents.push(e));
     const { added } = await addMembers(t.db, member, {
       conversationId: priv.id,
@@ -232,7 +232,7 @@ describe("read state", () => {
     // Bob did not read Alice's message; his own three are never unread for him.
     expect((await listMyConversations(t.db, bob)).find((c) => c.id === ch.id)?.unreadCount).toBe(1);
 
-    const events: UserEventRecord[] = [];
+    const events: TUserEventRecord[] = [];
     const off = bus.subscribeUser(alice.userId, (e) => events.push(e));
     expect(await markRead(t.db, alice, { conversationId: ch.id, seq: m3.message.seq })).toEqual({
       readSeq: m3.message.seq,

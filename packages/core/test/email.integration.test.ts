@@ -12,15 +12,15 @@ import type { AddressInfo } from "node:net";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Actor } from "../src/actor.ts";
+import type { TActor } from "../src/actor.ts";
 import { createChannel, openDm } from "../src/conversations.ts";
 import { MemoryEngine } from "../src/engine/memory.ts";
 import { markRead } from "../src/messages/read.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import {
   createMailer,
-  type Mailer,
   sendDueEmails,
+  type TMailer,
   unsubscribeEmail,
   unsubscribeToken,
   verifyUnsubscribeToken,
@@ -41,7 +41,7 @@ const DELAY = 10;
 type Arrived = { to: string; subject: string; text: string; html: string; headerLines: string[] };
 const arrived: Arrived[] = [];
 let smtp: SMTPServer;
-let mailer: Mailer;
+let mailer: TMailer;
 const engine = new MemoryEngine();
 
 beforeAll(async () => {
@@ -91,7 +91,7 @@ async function passAt(minutesLater: number) {
   });
 }
 
-async function say(actor: Actor, conversationId: string, body: string) {
+async function say(actor: TActor, conversationId: string, body: string) {
   return stored(await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body }));
 }
 

@@ -6,10 +6,10 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MemoryEngine, MemoryHub } from "../src/engine/memory.ts";
 import { RedisEngine } from "../src/engine/redis.ts";
-import type { BusMessage, Engine } from "../src/engine/types.ts";
-import type { ConversationEvent } from "../src/events.ts";
+import type { TBusMessage, TEngine } from "../src/engine/types.ts";
+import type { TConversationEventRecord } from "../src/events.ts";
 import { setEventSink, writesInFlight } from "../src/events.ts";
-import { createFanout, type Fanout } from "../src/fanout.ts";
+import { createFanout, type TFanout } from "../src/fanout.ts";
 import { sendMessage } from "../src/messages/send.ts";
 
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -31,7 +31,7 @@ async function eventually(check: () => void, timeoutMs = 3_000): Promise<void> {
   }
 }
 
-type Backend = { name: string; make: () => Engine; cleanup: () => Promise<void> };
+type Backend = { name: string; make: () => TEngine; cleanup: () => Promise<void> };
 
 const hub = new MemoryHub();
 // `npm test` without a Redis server sets PARLEY_TEST_SKIP_REDIS (and says so loudly): memory only.
@@ -64,14 +64,14 @@ afterAll(async () => {
 
 /** Records what reaches a fake gateway's inbox. */
 function inbox() {
-  const received: BusMessage[] = [];
-  return { received, handler: (m: BusMessage) => void received.push(m) };
+  const received: TBusMessage[] = [];
+  return { received, handler: (m: TBusMessage) => void received.push(m) };
 }
 
 /** Counts publishes going through an engine (to prove "publish once"). */
-function counting(engine: Engine) {
+function counting(engine: TEngine) {
   const calls = { gateway: 0, topic: 0 };
-  const wrapped: Engine = Object.create(engine);
+  const wrapped: TEngine = Object.create(engine);
   wrapped.publishToGateway = (gatewayId, message) => {
     calls.gateway++;
     return engine.publishToGateway(gatewayId, message);
@@ -83,11 +83,11 @@ function counting(engine: Engine) {
   return { engine: wrapped, calls };
 }
 
-const sortedUsers = (m: BusMessage | undefined) => [...(m?.userIds ?? [])].sort();
+const sortedUsers = (m: TBusMessage | undefined) => [...(m?.userIds ?? [])].sort();
 
 describe.each(backends)("fan-out on the $name engine", (backend) => {
-  const engines: Engine[] = [];
-  const fanouts: Fanout[] = [];
+  const engines: TEngine[] = [];
+  const fanouts: TFanout[] = [];
   const engine = () => {
     const e = backend.make();
     engines.push(e);
@@ -133,9 +133,9 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
   const event = (
     conversationId: string,
     seq: number,
-    kind: ConversationEvent["kind"] = EventKind.MessageCreated,
+    kind: TConversationEventRecord["kind"] = EventKind.MessageCreated,
     membersSeq = 0,
-  ): ConversationEvent => ({
+  ): TConversationEventRecord => ({
     conversationId,
     seq,
     kind,
@@ -211,7 +211,7 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
     const w = await world();
     const { dave, alice, carol } = w.users;
     const id = w.channel.id;
-    const seqOf = (m: BusMessage) => (JSON.parse(m.frame) as { seq: number }).seq;
+    const seqOf = (m: TBusMessage) => (JSON.parse(m.frame) as { seq: number }).seq;
     w.fanout.conversationEvent(id, event(id, 1));
     await eventually(() => expect(w.inA.received).toHaveLength(1));
 

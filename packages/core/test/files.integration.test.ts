@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { createLocalStorage, createS3Storage, type LocalStorage, type Storage } from "@parley/storage";
+import { createLocalStorage, createS3Storage, type TLocalStorage, type TStorage } from "@parley/storage";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Actor } from "../src/actor.ts";
+import type { TActor } from "../src/actor.ts";
 import { createChannel, removeMember } from "../src/conversations.ts";
 import {
   completeUpload,
@@ -27,9 +27,9 @@ const t = useTestDb();
 const { bus } = t;
 
 /** Serves a local storage's signed URLs over real HTTP, as the web app's route does. */
-async function startLocalBackend(): Promise<{ storage: LocalStorage; close: () => Promise<void> }> {
+async function startLocalBackend(): Promise<{ storage: TLocalStorage; close: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), "parley-files-"));
-  let storage: LocalStorage | undefined;
+  let storage: TLocalStorage | undefined;
   const server: Server = createServer((req, res) => {
     const hasBody = req.method !== "GET" && req.method !== "HEAD";
     const headers = new Headers();
@@ -42,7 +42,7 @@ async function startLocalBackend(): Promise<{ storage: LocalStorage; close: () =
       body: hasBody ? (Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>) : undefined,
       ...(hasBody ? { duplex: "half" } : {}),
     } as RequestInit);
-    (storage as LocalStorage)
+    (storage as TLocalStorage)
       .handle(request)
       .then((response) => {
         res.writeHead(response.status, Object.fromEntries(response.headers));
@@ -70,7 +70,7 @@ async function startLocalBackend(): Promise<{ storage: LocalStorage; close: () =
 
 const s3Env = process.env;
 
-function s3Storage(): Storage {
+function s3Storage(): TStorage {
   return createS3Storage({
     endPoint: s3Env.S3_ENDPOINT ?? "",
     port: s3Env.S3_PORT ? Number(s3Env.S3_PORT) : undefined,
@@ -138,10 +138,10 @@ async function digestBody(body: ReadableStream<Uint8Array>): Promise<{ sha256: s
 
 function runFileSuite(
   backend: string,
-  open: () => Promise<{ storage: Storage; close: () => Promise<void> }>,
+  open: () => Promise<{ storage: TStorage; close: () => Promise<void> }>,
 ) {
   describe(`attachments on ${backend} storage`, () => {
-    let storage: Storage;
+    let storage: TStorage;
     let close: () => Promise<void>;
     beforeAll(async () => {
       ({ storage, close } = await open());
@@ -153,7 +153,7 @@ function runFileSuite(
 
     /** createUpload → PUT with fetch → completeUpload. */
     async function upload(
-      actor: Actor,
+      actor: TActor,
       conversationId: string,
       file: { name: string; mime: string; bytes: Buffer },
     ) {
@@ -172,7 +172,7 @@ function runFileSuite(
       return ticket;
     }
 
-    async function uploadReady(actor: Actor, conversationId: string, bytes = randomBytes(2000)) {
+    async function uploadReady(actor: TActor, conversationId: string, bytes = randomBytes(2000)) {
       const ticket = await upload(actor, conversationId, {
         name: "notes.bin",
         mime: "application/octet-stream",
@@ -192,7 +192,7 @@ function runFileSuite(
       return { alice, bob, ch };
     }
 
-    const sendWith = async (actor: Actor, conversationId: string, attachmentIds: string[], body = "") => ({
+    const sendWith = async (actor: TActor, conversationId: string, attachmentIds: string[], body = "") => ({
       message: stored(
         await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body, attachmentIds }),
       ),

@@ -1,12 +1,12 @@
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { afterAll, beforeAll, expect } from "vitest";
-import type { Actor } from "../src/actor.ts";
-import { isParleyError, type ParleyErrorCode } from "../src/errors.ts";
-import { type ConversationEvent, MemoryEventBus, setEventSink } from "../src/events.ts";
-import type { SendResult } from "../src/messages/send.ts";
-import type { MessageDto } from "../src/messages.ts";
+import type { TActor } from "../src/actor.ts";
+import { isParleyError, type TParleyErrorCode } from "../src/errors.ts";
+import { MemoryEventBus, setEventSink, type TConversationEventRecord } from "../src/events.ts";
+import type { TSendMessageResult } from "../src/messages/send.ts";
+import type { TMessageDto } from "../src/messages.ts";
 
 /** A test database with a workspace row; pool ≥ 10 so concurrency tests really run concurrently. */
 export async function setupDb(options: { allowOpenSignup?: boolean } = {}): Promise<TTestDb> {
@@ -21,12 +21,12 @@ export async function setupDb(options: { allowOpenSignup?: boolean } = {}): Prom
  * write published. `t.db` throws if used outside a test.
  */
 export function useTestDb(options: { allowOpenSignup?: boolean } = {}): {
-  readonly db: Db;
+  readonly db: TDb;
   /** The database's URL, for a second client on it (a second process, as it were). */
   readonly url: string;
   bus: MemoryEventBus;
   /** The events published for one conversation while `fn` runs. */
-  published: (conversationId: string, fn: () => Promise<unknown>) => Promise<ConversationEvent[]>;
+  published: (conversationId: string, fn: () => Promise<unknown>) => Promise<TConversationEventRecord[]>;
 } {
   let testDb: TTestDb | undefined;
   const bus = new MemoryEventBus();
@@ -38,7 +38,7 @@ export function useTestDb(options: { allowOpenSignup?: boolean } = {}): {
     await testDb?.drop();
   });
   return {
-    get db(): Db {
+    get db(): TDb {
       if (!testDb) throw new Error("the test database exists only while the file's tests run");
       return testDb.db;
     },
@@ -48,7 +48,7 @@ export function useTestDb(options: { allowOpenSignup?: boolean } = {}): {
     },
     bus,
     async published(conversationId, fn) {
-      const seen: ConversationEvent[] = [];
+      const seen: TConversationEventRecord[] = [];
       const off = bus.subscribeConversation(conversationId, (e) => seen.push(e));
       try {
         await fn();
@@ -62,15 +62,15 @@ export function useTestDb(options: { allowOpenSignup?: boolean } = {}): {
 
 /** A seeded user and its actor. */
 export async function newActor(
-  db: Db,
-  options: { role?: Actor["role"]; name?: string } = {},
-): Promise<Actor & { name: string; email: string; password: string }> {
+  db: TDb,
+  options: { role?: TActor["role"]; name?: string } = {},
+): Promise<TActor & { name: string; email: string; password: string }> {
   const user = await seedUser(db, options);
   return { userId: user.id, role: user.role, name: user.name, email: user.email, password: user.password };
 }
 
 /** Asserts the promise rejects with a ParleyError of `code` (and returns it). */
-export async function expectParley(promise: Promise<unknown>, code: ParleyErrorCode, message?: RegExp) {
+export async function expectParley(promise: Promise<unknown>, code: TParleyErrorCode, message?: RegExp) {
   const err = await promise.then(
     () => {
       throw new Error(`expected ${code}, but it resolved`);
@@ -84,7 +84,7 @@ export async function expectParley(promise: Promise<unknown>, code: ParleyErrorC
 }
 
 /** Row counts of the log tables, to prove a rejected call wrote nothing. */
-export async function logCounts(db: Db) {
+export async function logCounts(db: TDb) {
   const [events, messages, userEvents] = await Promise.all([
     db.event.count(),
     db.message.count(),
@@ -101,7 +101,7 @@ export function channelName(prefix = "ch"): string {
 }
 
 /** The message a first send stored (fails the test if the send was answered as a duplicate). */
-export function stored(result: SendResult): MessageDto {
+export function stored(result: TSendMessageResult): TMessageDto {
   if (result.duplicate) throw new Error("expected a first send, got a duplicate answer");
   return result.message;
 }

@@ -3,12 +3,12 @@
  * answer the same rows, timestamps included, whatever the session's or the process's time zone.
  */
 import { describe, expect, it } from "vitest";
-import { type HotStatement, hotQuery } from "../src/hot-sql.ts";
+import { hotQuery, type THotStatement } from "../src/hot-sql.ts";
 import { newActor, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
 
-const USER_SQL: HotStatement = {
+const USER_SQL: THotStatement = {
   name: "parley_test_hot_user_v1",
   text: `SELECT id, name, "lastEventSeq", "createdAt", ARRAY[$2::text] AS tags
     FROM "User" WHERE id = ANY($1::uuid[])`,

@@ -6,10 +6,10 @@ import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createChannel, joinChannel, leaveConversation, setTopic } from "../src/conversations.ts";
 import {
-  type ConversationEvent,
-  type EventSink,
   getEventSink,
   setEventSink,
+  type TConversationEventRecord,
+  type TEventSink,
   writesInFlight,
 } from "../src/events.ts";
 import { sendMessage } from "../src/messages/send.ts";
@@ -18,8 +18,8 @@ import { channelName, expectParley, newActor, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
 
-let recorded: ConversationEvent[] = [];
-let previous: EventSink;
+let recorded: TConversationEventRecord[] = [];
+let previous: TEventSink;
 beforeEach(() => {
   recorded = [];
   previous = getEventSink();

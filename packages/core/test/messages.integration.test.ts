@@ -9,7 +9,7 @@ import {
   listMembers,
   removeMember,
 } from "../src/conversations.ts";
-import type { ConversationEvent } from "../src/events.ts";
+import type { TConversationEventRecord } from "../src/events.ts";
 import { configureLimits, DEFAULT_LIMITS } from "../src/limits.ts";
 import { addReaction } from "../src/messages/reactions.ts";
 import { sendMessage } from "../src/messages/send.ts";
@@ -35,7 +35,7 @@ describe("sending and reading", () => {
       isPrivate: true,
       memberIds: [bob.userId],
     });
-    const seen: ConversationEvent[] = [];
+    const seen: TConversationEventRecord[] = [];
     const off = bus.subscribeConversation(ch.id, (e) => seen.push(e));
 
     const sent = await sendMessage(t.db, bob, {

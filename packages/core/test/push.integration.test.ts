@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { parseEnv } from "@parley/config";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Actor } from "../src/actor.ts";
+import type { TActor } from "../src/actor.ts";
 import { createChannel, openDm } from "../src/conversations.ts";
 import { MemoryEngine } from "../src/engine/memory.ts";
 import { markRead } from "../src/messages/read.ts";
@@ -20,7 +20,7 @@ import {
   setDoNotDisturb,
   updateNotificationSettings,
 } from "../src/notifications/prefs.ts";
-import { createWebPushSender, type PushSender } from "../src/notifications/push-sender.ts";
+import { createWebPushSender, type TPushSender } from "../src/notifications/push-sender.ts";
 import { getVapidDetails, subscribePush, unsubscribePush } from "../src/notifications/push-subscriptions.ts";
 import { channelName, expectParley, newActor, stored, useTestDb } from "./helpers.ts";
 import { type PushEndpoint, startPushEndpoint } from "./push-endpoint.ts";
@@ -28,7 +28,7 @@ import { type PushEndpoint, startPushEndpoint } from "./push-endpoint.ts";
 const t = useTestDb();
 let endpoint: PushEndpoint;
 let engine: MemoryEngine;
-let push: PushSender;
+let push: TPushSender;
 const env = parseEnv({
   DATABASE_URL: "postgresql://unused@127.0.0.1/unused",
   AUTH_SECRET: "test-secret-test-secret-test-secret!",
@@ -50,7 +50,7 @@ beforeEach(() => {
 
 const pass = () => notifyPass(t.db, { engine, push, emailDelayMinutes: null });
 
-async function say(actor: Actor, conversationId: string, body: string) {
+async function say(actor: TActor, conversationId: string, body: string) {
   return stored(await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body }));
 }
 
@@ -66,7 +66,7 @@ function pushesTo(device: string) {
   return endpoint.received.filter((r) => r.device === device);
 }
 
-function setPresence(actor: Actor, status: "online" | "away") {
+function setPresence(actor: TActor, status: "online" | "away") {
   return engine.setPresence(actor.userId, `conn-${actor.userId}`, { status, statusText: "" }, 60_000);
 }
 

@@ -12,9 +12,9 @@ import { channelName, expectParley, logCounts, newActor, useTestDb } from "./hel
 const t = useTestDb();
 const { published } = t;
 
-type TActor = Parameters<typeof sendMessage>[1];
+type TSender = Parameters<typeof sendMessage>[1];
 
-const send = async (actor: TActor, conversationId: string, body = "hi") =>
+const send = async (actor: TSender, conversationId: string, body = "hi") =>
   (await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body })).message;
 
 /** A private channel of alice and bob with one message of alice's. */

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { seedMessages } from "@parley/db/seed";
 import { describe, expect, it } from "vitest";
-import type { Actor } from "../src/actor.ts";
+import type { TActor } from "../src/actor.ts";
 import { createChannel, removeMember } from "../src/conversations.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { indexSearchUntilCaughtUp } from "../src/search/indexer.ts";
@@ -26,11 +26,11 @@ function tag(length = 10): string {
     .join("");
 }
 
-async function say(actor: Actor, conversationId: string, body: string) {
+async function say(actor: TActor, conversationId: string, body: string) {
   return stored(await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body }));
 }
 
-async function ids(actor: Actor, query: string) {
+async function ids(actor: TActor, query: string) {
   await indexSearchUntilCaughtUp(t.db);
   return (await searchMessages(t.db, actor, { query, limit: 50 })).hits.map((h) => h.messageId).sort();
 }
@@ -90,7 +90,7 @@ describe("names of channels and people", () => {
       isPrivate: true,
       memberIds: [bob.userId],
     });
-    const names = async (actor: Actor, query: string) => {
+    const names = async (actor: TActor, query: string) => {
       const r = await searchNames(t.db, actor, { query });
       return { channels: r.channels.map((c) => c.id).sort(), people: r.people.map((p) => p.id) };
     };

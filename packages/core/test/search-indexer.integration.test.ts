@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { seedMessages } from "@parley/db/seed";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Actor } from "../src/actor.ts";
+import type { TActor } from "../src/actor.ts";
 import { createChannel } from "../src/conversations.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { indexSearchUntilCaughtUp, startSearchIndexer } from "../src/search/indexer.ts";
@@ -36,7 +36,7 @@ async function setup() {
 
 /** Milliseconds until `word` is found (polled every 25 ms), or null if not within `withinMs`. */
 async function foundAfter(
-  actor: Actor,
+  actor: TActor,
   word: string,
   since: number,
   withinMs: number,

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { Actor } from "../src/actor.ts";
+import type { TActor } from "../src/actor.ts";
 import { createChannel, leaveConversation, openDm } from "../src/conversations.ts";
 import { deleteMessage } from "../src/messages/delete.ts";
 import { editMessage } from "../src/messages/edit.ts";
@@ -18,13 +18,13 @@ import { channelName, expectParley, newActor, stored, useTestDb } from "./helper
 
 const t = useTestDb();
 
-async function say(actor: Actor, conversationId: string, body: string, extra: Record<string, unknown> = {}) {
+async function say(actor: TActor, conversationId: string, body: string, extra: Record<string, unknown> = {}) {
   return stored(
     await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body, ...extra }),
   );
 }
 
-async function find(actor: Actor, query: string, extra: Record<string, unknown> = {}) {
+async function find(actor: TActor, query: string, extra: Record<string, unknown> = {}) {
   await indexSearchUntilCaughtUp(t.db);
   const { hits } = await searchMessages(t.db, actor, { query, ...extra });
   return hits;

@@ -6,11 +6,11 @@
  * payload built in SQL that decodes with the protocol's schema to what the JS constructor builds.
  */
 import { randomUUID } from "node:crypto";
-import { createDb, type SqlPool, sqlPool } from "@parley/db";
+import { createDb, sqlPool, type TSqlPool } from "@parley/db";
 import { decodeEventPayload, EventKind } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
 import { archiveConversation, createChannel } from "../src/conversations.ts";
-import { type ConversationEvent, getEventSink, setEventSink } from "../src/events.ts";
+import { getEventSink, setEventSink, type TConversationEventRecord } from "../src/events.ts";
 import { sendBatchStats, sendMessage } from "../src/messages/send.ts";
 import { SendBatcher } from "../src/messages/send-batch.ts";
 import { getThread } from "../src/messages.ts";
@@ -219,7 +219,7 @@ describe("group commit", () => {
     );
     const earlier = { conversationId: room.ch.id, clientMsgId: randomUUID(), body: "earlier" };
     const first = stored(await sendMessage(t.db, b, earlier));
-    const pushed: ConversationEvent[] = [];
+    const pushed: TConversationEventRecord[] = [];
     const previous = getEventSink();
     setEventSink({ conversationEvent: (_id, event) => void pushed.push(event), userEvent() {} });
     let settled: PromiseSettledResult<Awaited<ReturnType<typeof sendMessage>>>[];
@@ -262,7 +262,7 @@ describe("group commit", () => {
 
   it("never runs two batches that share a conversation at once; a send into a busy conversation waits its turn", async () => {
     const rooms = await Promise.all(Array.from({ length: 3 }, () => channelWith(2)));
-    const pool = sqlPool(t.db) as SqlPool;
+    const pool = sqlPool(t.db) as TSqlPool;
     // The batcher's pool, watched: which conversations each running statement holds.
     const running = new Set<Set<string>>();
     let overlaps = 0;
@@ -279,7 +279,7 @@ describe("group commit", () => {
           running.delete(mine);
         }
       },
-    } as unknown as SqlPool;
+    } as unknown as TSqlPool;
     const batcher = new SendBatcher(t.db, watched, { maxBatch: 3, maxInFlight: 2 });
     const sends: { conversationId: string; body: string; promise: ReturnType<SendBatcher["submit"]> }[] = [];
     // Waves of sends in successive turns, mostly into the first room (a hot conversation).

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { broadcastMentionToken, userMentionToken } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
-import type { Actor } from "../src/actor.ts";
+import type { TActor } from "../src/actor.ts";
 import {
   archiveConversation,
   createChannel,
@@ -12,7 +12,7 @@ import {
   openDm,
   setMuted,
 } from "../src/conversations.ts";
-import type { UserEventRecord } from "../src/events.ts";
+import type { TUserEventRecord } from "../src/events.ts";
 import { deleteMessage } from "../src/messages/delete.ts";
 import { editMessage } from "../src/messages/edit.ts";
 import { pinMessage, unpinMessage } from "../src/messages/pins.ts";
@@ -27,7 +27,7 @@ const t = useTestDb();
 const { bus, published } = t;
 
 type SendOptions = { threadRootId?: string; alsoInChannel?: boolean };
-const send = async (actor: Actor, conversationId: string, body = "hi", options: SendOptions = {}) =>
+const send = async (actor: TActor, conversationId: string, body = "hi", options: SendOptions = {}) =>
   stored(await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body, ...options }));
 
 /** A private channel of alice (owner) and bob. */
@@ -42,7 +42,7 @@ async function setup() {
   return { alice, bob, ch };
 }
 
-async function counts(actor: Actor, conversationId: string) {
+async function counts(actor: TActor, conversationId: string) {
   const c = await getConversation(t.db, actor, { conversationId });
   return { unread: c.unreadCount, mentions: c.mentionCount };
 }
@@ -360,7 +360,7 @@ describe("pins", () => {
 describe("mute", () => {
   it("mutes for the actor only and appends membership.updated when it changed", async () => {
     const { alice, bob, ch } = await setup();
-    const seen: UserEventRecord[] = [];
+    const seen: TUserEventRecord[] = [];
     const off = bus.subscribeUser(bob.userId, (e) => seen.push(e));
     try {
       const muted = await setMuted(t.db, bob, { conversationId: ch.id, muted: true });
@@ -422,7 +422,7 @@ describe("custom status", () => {
 
   it("tells the user's own devices through their log (they put it in their presence)", async () => {
     const carol = await newActor(t.db);
-    const seen: UserEventRecord[] = [];
+    const seen: TUserEventRecord[] = [];
     const off = bus.subscribeUser(carol.userId, (e) => seen.push(e));
     try {
       await setStatus(t.db, carol, { emoji: "🤒", text: "Out sick" });

@@ -9,7 +9,7 @@ import { Prisma, PrismaClient } from "./generated/prisma/client.ts";
 export * from "./generated/prisma/client.ts";
 
 /** The database client type used across packages. */
-export type Db = PrismaClient;
+export type TDb = PrismaClient;
 
 /** Options for `createDb`. */
 export type TCreateDbOptions = {
@@ -29,7 +29,7 @@ export type TCreateDbOptions = {
 };
 
 /** A node-postgres pool (the hot-path one beside a `createDb` client). */
-export type SqlPool = pg.Pool;
+export type TSqlPool = pg.Pool;
 
 /**
  * Type parsers of the hot-path pool: Parley stores instants in `timestamp(3)` columns as UTC (what
@@ -55,7 +55,7 @@ const pools = new WeakMap<object, pg.Pool>();
  * cheaper for one row), ≈ 1.8 ms of planning per batch, most of an idle server's send latency.
  * Prisma's own queries keep the default on the main pool.
  */
-export function createDb(url: string, options: TCreateDbOptions = {}): Db {
+export function createDb(url: string, options: TCreateDbOptions = {}): TDb {
   if (!url) throw new Error("createDb: a postgresql:// URL is required.");
   const common = {
     connectionString: url,
@@ -73,7 +73,7 @@ export function createDb(url: string, options: TCreateDbOptions = {}): Db {
   pool.on("error", () => {});
   hot.on("error", () => {});
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
-  const db = new PrismaClient({ adapter, log: options.log }) as Db;
+  const db = new PrismaClient({ adapter, log: options.log }) as TDb;
   const disconnect = db.$disconnect.bind(db);
   db.$disconnect = async () => {
     await Promise.all([disconnect(), hot.ended ? undefined : hot.end()]);
@@ -86,7 +86,7 @@ export function createDb(url: string, options: TCreateDbOptions = {}): Db {
  * The hot-path pool beside a client made by `createDb`, or undefined for anything else (a
  * transaction client, a client built elsewhere): callers then take their Prisma path.
  */
-export function sqlPool(db: object): SqlPool | undefined {
+export function sqlPool(db: object): TSqlPool | undefined {
   return pools.get(db);
 }
 
@@ -97,10 +97,10 @@ export function isPgUniqueViolation(err: unknown): boolean {
 
 // Next dev re-evaluates modules on every hot reload; keeping the client on globalThis stops each
 // reload from opening another pool.
-const globalForDb = globalThis as typeof globalThis & { __parleyDb?: Db };
+const globalForDb = globalThis as typeof globalThis & { __parleyDb?: TDb };
 
 /** The process-wide client for DATABASE_URL, created on first use. */
-export function getDb(): Db {
+export function getDb(): TDb {
   if (globalForDb.__parleyDb) return globalForDb.__parleyDb;
   const url = process.env.DATABASE_URL;
   if (!url) {

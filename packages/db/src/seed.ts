@@ -8,10 +8,10 @@ import { EventKind, type TConversationEventPayload } from "@parley/protocol";
 import {
   type Conversation,
   ConversationKind,
-  type Db,
   dmKeyFor,
   MemberRole,
   type Message,
+  type TDb,
   type User,
   UserRole,
   type Workspace,
@@ -21,7 +21,7 @@ const uniqueSuffix = () => randomBytes(4).toString("hex");
 
 /** Creates (or renames) the install's single workspace row. */
 export async function seedWorkspace(
-  db: Db,
+  db: TDb,
   options: { name?: string; allowOpenSignup?: boolean } = {},
 ): Promise<Workspace> {
   const data = { name: options.name ?? "Parley", allowOpenSignup: options.allowOpenSignup ?? false };
@@ -45,7 +45,7 @@ export type TSeededUser = User & { password: string };
 
 /** Creates a user; the e-mail is unique by default and the password hashed with argon2id. */
 export async function seedUser(
-  db: Db,
+  db: TDb,
   options: { email?: string; name?: string; password?: string; role?: UserRole } = {},
 ): Promise<TSeededUser> {
   const suffix = uniqueSuffix();
@@ -66,7 +66,7 @@ export async function seedUser(
  * channel). Channels get a unique name by default; DMs and group DMs get a dmKey and no name.
  */
 export async function seedChannel(
-  db: Db,
+  db: TDb,
   options: {
     name?: string;
     kind?: ConversationKind;
@@ -127,7 +127,7 @@ function createdPayload(message: Message, senderName: string): TConversationEven
  * Timestamps are spaced `stepMs` apart, ending now.
  */
 export async function seedMessages(
-  db: Db,
+  db: TDb,
   options: {
     conversationId: string;
     senderId: string | readonly string[];

@@ -5,11 +5,11 @@
 // the runner drops any a crashed test left behind.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { createDb, type Db } from "./index.ts";
+import { createDb, type TDb } from "./index.ts";
 
 /** A fresh database cloned from the migrated template. */
 export type TTestDb = {
-  db: Db;
+  db: TDb;
   /** Its postgresql:// URL, for code under test that opens its own connections. */
   url: string;
   /** Disconnects `db` and drops the database. */

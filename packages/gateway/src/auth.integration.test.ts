@@ -5,7 +5,6 @@ import {
   createAccessToken,
   createRevocationRegistry,
   deactivateUser,
-  type Engine,
   MemoryEngine,
   MemoryHub,
   mintTicket,
@@ -13,10 +12,11 @@ import {
   revokeAccessToken,
   revokeOtherSessions,
   revokeSession,
+  type TEngine,
   type TRevocationRegistry,
-  type Unsubscribe,
+  type TUnsubscribe,
 } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { CloseCode } from "@parley/protocol";
@@ -29,7 +29,7 @@ import { settle, TestClient } from "./test-helpers.ts";
 
 const SECRET = "integration-test-secret-at-least-32-characters";
 let testDb: TTestDb;
-let db: Db;
+let db: TDb;
 
 beforeAll(async () => {
   testDb = await createTestDb();
@@ -144,7 +144,7 @@ const quiet = { warn: () => {}, error: () => {} };
 const memoryHub = new MemoryHub();
 
 /** Two engines that see each other, like two processes on one Redis. */
-function enginePair(mode: "memory" | "redis"): [Engine, Engine] {
+function enginePair(mode: "memory" | "redis"): [TEngine, TEngine] {
   if (mode === "memory") return [new MemoryEngine({ hub: memoryHub }), new MemoryEngine({ hub: memoryHub })];
   const keyPrefix = `parley-test:${randomUUID()}:`;
   return [
@@ -161,8 +161,8 @@ describe.each(["memory", "redis"] as const)(
     // Process A is this test process's own core (its services notify core's registry), bridged on
     // engine A. Process B is a gateway whose authenticator and sockets hear revocations only through
     // a registry of its own, bridged on engine B: nothing reaches it but the engine.
-    let engines: [Engine, Engine];
-    let stops: Unsubscribe[];
+    let engines: [TEngine, TEngine];
+    let stops: TUnsubscribe[];
     let registryB: TRevocationRegistry;
     let authenticateB: TAuthenticator;
     let gatewayB: TGateway;

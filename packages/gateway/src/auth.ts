@@ -37,7 +37,7 @@ import {
   type TRevocationRegistry,
   verifyTicket,
 } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { createBatchLoader } from "./batch.ts";
 import type { TConnectionActor } from "./gateway-options.ts";
 
@@ -73,7 +73,7 @@ type TCacheEntry = { actor: TConnectionActor; until: number };
 
 /** Builds `authenticate(req)` for the gateway from the database and AUTH_SECRET. */
 export function createAuthenticator(deps: {
-  db: Db;
+  db: TDb;
   secret: string;
   cacheTtlMs?: number;
   /** Where revocations are heard (default this process's registry; tests simulate processes). */

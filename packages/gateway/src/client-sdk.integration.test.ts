@@ -11,13 +11,13 @@ import { ParleyClient, ParleySendError, type TClientOptions, type TWebSocketLike
 import {
   addMembers,
   createFanout,
-  type Fanout,
   MemoryEngine,
   mintTicket,
   sendMessage,
   setEventSink,
+  type TFanout,
 } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { CloseCode, ErrorCode, EventKind, type TConversationEvent } from "@parley/protocol";
@@ -32,9 +32,9 @@ const SECRET = "integration-test-secret-at-least-32-characters";
 const logger = pino({ level: "silent" });
 
 let testDb: TTestDb;
-let db: Db;
+let db: TDb;
 let engine: MemoryEngine;
-let fanout: Fanout;
+let fanout: TFanout;
 let gateway: TGateway;
 let alice: TSeededUser;
 let bob: TSeededUser;

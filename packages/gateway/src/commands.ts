@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { isParleyError, markDelivered, markRead, sendMessage, type TDeliveryReport } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { ErrorCode, type TErrorCode, type TFieldIssue, toFieldIssues } from "@parley/protocol";
 import { z } from "zod";
 import { createBatchLoader } from "./batch.ts";
@@ -49,7 +49,7 @@ export function toErrorFrame(err: unknown): {
 const DELIVERED_BATCH = 2_000;
 
 /** Handlers backed by @parley/core. */
-export function createCoreHandlers(db: Db): TCommandHandlers {
+export function createCoreHandlers(db: TDb): TCommandHandlers {
   // Delivery reports of every connection that arrive while a statement runs go out together in
   // the next one (batch.ts): one UPDATE per batch, off the connections' command queues.
   const reportDelivered = createBatchLoader<string, true>(

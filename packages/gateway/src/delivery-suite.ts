@@ -9,8 +9,6 @@ import {
   addMembers,
   createChannel,
   createFanout,
-  type Engine,
-  type Fanout,
   MemoryEngine,
   openDm,
   RedisEngine,
@@ -18,8 +16,10 @@ import {
   sendMessage,
   setEventSink,
   setStatus,
+  type TEngine,
+  type TFanout,
 } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { seedMessages, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { ErrorCode, PROTOCOL_VERSION, type TServerEvent } from "@parley/protocol";
@@ -37,9 +37,9 @@ const quietLog = { warn: () => {}, error: () => {} };
 
 type Ctx = {
   testDb: TTestDb;
-  db: Db;
-  engines: Engine[];
-  fanout: Fanout;
+  db: TDb;
+  engines: TEngine[];
+  fanout: TFanout;
   g1: TGateway;
   g2: TGateway;
   clients: TestClient[];
@@ -50,11 +50,11 @@ const isEventOf = (conversationId: string) => (f: TServerEvent) =>
   f.type === "event" && f.conversationId === conversationId;
 
 /** The same engine, but messages to a gateway's inbox are handed over `ms` late. */
-function lagInbox(engine: Engine, ms: number): Engine {
+function lagInbox(engine: TEngine, ms: number): TEngine {
   return new Proxy(engine, {
     get(target, prop) {
       if (prop === "subscribeGateway") {
-        return (gatewayId: string, handler: Parameters<Engine["subscribeGateway"]>[1]) =>
+        return (gatewayId: string, handler: Parameters<TEngine["subscribeGateway"]>[1]) =>
           target.subscribeGateway(gatewayId, (m) => setTimeout(() => handler(m), ms));
       }
       const value = Reflect.get(target, prop, target);
@@ -66,7 +66,7 @@ function lagInbox(engine: Engine, ms: number): Engine {
 export function deliverySuite(mode: "redis" | "memory"): void {
   const ctx = {} as Ctx;
   const prefix = `parley-test:${randomUUID()}:`;
-  const newEngine = (): Engine =>
+  const newEngine = (): TEngine =>
     mode === "redis"
       ? new RedisEngine({
           url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
@@ -75,7 +75,7 @@ export function deliverySuite(mode: "redis" | "memory"): void {
         })
       : new MemoryEngine();
 
-  async function startGateway(engine: Engine, refreshMs = REFRESH_MS): Promise<TGateway> {
+  async function startGateway(engine: TEngine, refreshMs = REFRESH_MS): Promise<TGateway> {
     const g = await createGateway({
       port: 0,
       host: "127.0.0.1",

@@ -22,11 +22,11 @@
  */
 import { randomUUID } from "node:crypto";
 import {
-  type BusMessage,
   DEFAULT_LARGE_CHANNEL_THRESHOLD,
   ParleyError,
-  type PresenceEntry,
+  type TBusMessage,
   type TConnectState,
+  type TPresenceEntry,
 } from "@parley/core";
 import { EventKind } from "@parley/protocol";
 import { createMemberships } from "./delivery/memberships.ts";
@@ -34,12 +34,12 @@ import { createPresence } from "./delivery/presence.ts";
 import { createResume, deliver } from "./delivery/resume.ts";
 import { TopicRefs } from "./delivery/topic-refs.ts";
 import {
-  type LinkState,
-  type LocalUser,
   NO_USERS,
   type TDelivery,
   type TDeliveryContext,
   type TDeliveryOptions,
+  type TLinkState,
+  type TLocalUser,
 } from "./delivery/types.ts";
 import { createTyping } from "./delivery/typing.ts";
 import { Push } from "./push.ts";
@@ -62,10 +62,10 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
   const refreshMs = options.refreshMs ?? 10_000;
   const ttlMs = refreshMs * 3;
 
-  const users = new Map<string, LocalUser>();
-  const states = new Map<string, LinkState>();
+  const users = new Map<string, TLocalUser>();
+  const states = new Map<string, TLinkState>();
   const pending = new Set<Promise<unknown>>();
-  const slices = new SlicedDelivery<LinkState>(deliver, options.sliceSize);
+  const slices = new SlicedDelivery<TLinkState>(deliver, options.sliceSize);
 
   const ctx: TDeliveryContext = {
     engine,
@@ -103,13 +103,13 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
   const memberships = createMemberships(ctx);
   const presence = createPresence(ctx);
 
-  function onInbox(message: BusMessage): void {
+  function onInbox(message: TBusMessage): void {
     const userIds = message.userIds;
     if (!userIds) return;
     const header = message.header ?? null;
     const push = new Push(message.frame, header);
     const isIdle = slices.isIdle;
-    const queued: LinkState[] | null = isIdle ? null : [];
+    const queued: TLinkState[] | null = isIdle ? null : [];
     // The fan-out lists each user once; a repeat (another publisher) must not deliver twice.
     const seen = userIds.length > 8 ? new Set<string>() : null;
     for (let i = 0; i < userIds.length; i++) {
@@ -140,7 +140,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
    */
   const refreshSlots = slotsFor(refreshMs);
   let refreshTicks = 0;
-  const refresh = new TimerWheel<LinkState>(
+  const refresh = new TimerWheel<TLinkState>(
     refreshMs,
     (bucket) => {
       const turn = Math.floor(refreshTicks / refreshSlots);
@@ -148,7 +148,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       if (ctx.isStopped || bucket.size === 0) return;
       // One batch each for the bucket's routes and presence entries (one pipeline on Redis).
       const userIds = new Set<string>();
-      const entries: PresenceEntry[] = [];
+      const entries: TPresenceEntry[] = [];
       for (const state of bucket) {
         userIds.add(state.user.userId);
         entries.push({ userId: state.user.userId, connectionId: state.link.id, presence: state.presence });
@@ -185,7 +185,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       let loading: Promise<TConnectState | undefined> | null = null;
       if (!user) {
         loading = memberships.loadConnectState(userId);
-        const created: LocalUser = {
+        const created: TLocalUser = {
           userId,
           links: new Set(),
           conversations: new Set(),
@@ -198,7 +198,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
         users.set(userId, created);
         user = created;
       }
-      const state: LinkState = {
+      const state: TLinkState = {
         link,
         user,
         presence: { status: "online", statusText: "" },

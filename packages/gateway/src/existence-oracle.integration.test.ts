@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseEnv } from "@parley/config";
 import { addReaction, createChannel, openDm, removeMember, sendMessage } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { ErrorCode, MAX_SYNC_CURSORS, type TServerEvent } from "@parley/protocol";
@@ -19,7 +19,7 @@ import { startRealtime, type TRealtime } from "./realtime.ts";
 import { sessionTicket, settle, TEST_SECRET, TestClient } from "./test-helpers.ts";
 
 let t: TTestDb;
-let db: Db;
+let db: TDb;
 let server: Server;
 let realtime: TRealtime;
 let port: number;

@@ -12,7 +12,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { ParleyClient } from "@parley/client";
 import { createAccessToken } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { EventKind, type TConversationEvent } from "@parley/protocol";
@@ -26,7 +26,7 @@ const keyPrefix = `parley-test-${randomUUID().slice(0, 8)}:`;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 let t: TTestDb;
-let db: Db;
+let db: TDb;
 const gateways = new Map<number, ChildProcess>();
 
 function freePort(): Promise<number> {

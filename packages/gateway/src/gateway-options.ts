@@ -4,13 +4,13 @@
  * handlers (none of them import the running gateway or each other for their types).
  */
 import type { IncomingMessage, Server } from "node:http";
-import type { Actor, TRevocationRegistry } from "@parley/core";
+import type { TActor, TRevocationRegistry } from "@parley/core";
 import type { TDelivered, TMarkRead, TSend, TServerEvent } from "@parley/protocol";
 import type { Logger } from "pino";
 import type { TDeliveryOptions } from "./delivery.ts";
 
 /** Who a socket belongs to, as established during the upgrade. */
-export type TConnectionActor = Actor & {
+export type TConnectionActor = TActor & {
   /** The browser session behind the ticket, when there is one (revocation can target it). */
   sessionId?: string;
   /** The personal access token used, when there is one. */

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { ParleyConnection, type TStateChange } from "@parley/client";
 import { createAccessToken, mintTicket } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import {
@@ -23,7 +23,7 @@ const SECRET = "integration-test-secret-at-least-32-characters";
 const logger = pino({ level: "silent" });
 
 let testDb: TTestDb;
-let db: Db;
+let db: TDb;
 let gateway: TGateway;
 let alice: TSeededUser;
 const extraGateways: TGateway[] = [];

@@ -9,7 +9,7 @@
  * socket that has any extension gets `ws.send(text)` instead. `ws` writes synchronously when no
  * extension is active, so frames from both paths keep their order.
  */
-import type { BusHeader } from "@parley/core";
+import type { TBusHeader } from "@parley/core";
 
 /** A frame to deliver, with its bus envelope when it is a log entry (see BusHeader). */
 export class Push {
@@ -19,7 +19,7 @@ export class Push {
     /** The JSON text of the server frame. */
     readonly text: string,
     /** The envelope (log entries only): what resume floors and membership tracking read. */
-    readonly header: BusHeader | null = null,
+    readonly header: TBusHeader | null = null,
   ) {}
 
   /** The complete WebSocket frame (header + payload), built once on first use. */

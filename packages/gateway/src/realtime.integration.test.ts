@@ -8,14 +8,14 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseEnv } from "@parley/config";
 import {
-  type BusMessage,
   createAccessToken,
   publishRevocation,
   REVOCATIONS_TOPIC,
   revokeAccessToken,
   sendMessage,
+  type TBusMessage,
 } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { CloseCode, EventKind } from "@parley/protocol";
@@ -26,7 +26,7 @@ import { startRealtime, type TRealtime } from "./realtime.ts";
 import { sessionTicket, TEST_SECRET, TestClient, until } from "./test-helpers.ts";
 
 let t: TTestDb;
-let db: Db;
+let db: TDb;
 let server: Server;
 let realtime: TRealtime;
 let port: number;
@@ -97,7 +97,7 @@ describe("startRealtime attached to the web server", () => {
     const fromHere = await createAccessToken(db, actor, { name: "revoked here" });
     const elsewhereSocket = await TestClient.connectWithToken(port, fromElsewhere.token);
     const hereSocket = await TestClient.connectWithToken(port, fromHere.token);
-    const onBus: BusMessage[] = [];
+    const onBus: TBusMessage[] = [];
     const stopListening = await realtime.engine.subscribeTopic(REVOCATIONS_TOPIC, (m) => onBus.push(m));
 
     // What another process's bridge publishes after its revoke committed.

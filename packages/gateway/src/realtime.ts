@@ -21,13 +21,13 @@ import {
   createEngine,
   createFanout,
   createReceiptRelay,
-  type Engine,
-  type Fanout,
   setEventSink,
   setReceiptRelay,
+  type TEngine,
   type TEngineLogger,
+  type TFanout,
 } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import type { Logger } from "pino";
 import { createAuthenticator } from "./auth.ts";
 import { createCoreHandlers } from "./commands.ts";
@@ -36,7 +36,7 @@ import { createGateway, type TGateway } from "./gateway.ts";
 /** Options of startRealtime. */
 export type TRealtimeOptions = {
   env: TEnv;
-  db: Db;
+  db: TDb;
   logger: Logger;
   /** Attach the gateway to this server at `/ws`; without it the gateway listens on env.REALTIME_PORT. */
   server?: Server;
@@ -46,8 +46,8 @@ export type TRealtimeOptions = {
 
 /** The running realtime side of this process. */
 export type TRealtime = {
-  engine: Engine;
-  fanout: Fanout;
+  engine: TEngine;
+  fanout: TFanout;
   gateway: TGateway | null;
   /** Closes the gateway only (sockets get 4000); call before closing the http server it sits on. */
   closeGateway(): Promise<void>;

@@ -4,14 +4,14 @@
  * the sender's client hears `receipts`, and a report held while offline goes out after reconnecting.
  */
 import { ParleyClient, type TClientOptions } from "@parley/client";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { seedChannel, seedUser, type TSeededUser } from "@parley/db/seed";
 import type { TReceiptCursor } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { sessionTicket, startTestRealtime, until } from "./test-helpers.ts";
 
-let db: Db;
+let db: TDb;
 let port: number;
 let stop: () => Promise<void>;
 const clients: ParleyClient[] = [];

@@ -5,13 +5,13 @@
  * without read cursors for users who turned receipts off.
  */
 import { sendMessage, setSendReadReceipts } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { seedChannel, seedUser, type TSeededUser } from "@parley/db/seed";
 import type { TReceiptsFrame, TServerEvent } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionTicket, startTestRealtime, TestClient } from "./test-helpers.ts";
 
-let db: Db;
+let db: TDb;
 let port: number;
 let stop: () => Promise<void>;
 

@@ -5,7 +5,7 @@
  * names the field too.
  */
 import { configureLimits, DEFAULT_LIMITS } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { ErrorCode, type TServerEvent } from "@parley/protocol";
@@ -17,7 +17,7 @@ import { createGateway, type TGateway } from "./gateway.ts";
 import { TestClient } from "./test-helpers.ts";
 
 let testDb: TTestDb;
-let db: Db;
+let db: TDb;
 let alice: TSeededUser;
 let gateway: TGateway;
 let channelId: string;

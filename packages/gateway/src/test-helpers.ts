@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseEnv } from "@parley/config";
 import { mintTicket } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import type { TServerEvent } from "@parley/protocol";
@@ -15,7 +15,7 @@ import { startRealtime, type TRealtime } from "./realtime.ts";
 export const TEST_SECRET = "integration-test-secret-at-least-32-characters";
 
 /** A real 60 s ticket for a fresh browser session of `userId`. */
-export async function sessionTicket(db: Db, userId: string, ttlSec = 60): Promise<string> {
+export async function sessionTicket(db: TDb, userId: string, ttlSec = 60): Promise<string> {
   const session = await db.authSession.create({
     data: { userId, expiresAt: new Date(Date.now() + 3_600_000) },
     select: { id: true },
@@ -95,7 +95,7 @@ export class TestClient {
  */
 export async function startTestRealtime(): Promise<{
   t: TTestDb;
-  db: Db;
+  db: TDb;
   realtime: TRealtime;
   port: number;
   stop(): Promise<void>;

@@ -5,7 +5,7 @@
  * request id that the log line carries too.
  */
 import { Writable } from "node:stream";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { ErrorCode, type TServerEvent } from "@parley/protocol";
@@ -16,7 +16,7 @@ import { createCoreHandlers } from "./commands.ts";
 import { createGateway, type TGateway } from "./gateway.ts";
 
 let testDb: TTestDb;
-let db: Db;
+let db: TDb;
 let alice: TSeededUser;
 const gateways: TGateway[] = [];
 const logLines: Record<string, unknown>[] = [];
@@ -30,7 +30,7 @@ const logger = pino(
   }),
 );
 
-async function startGateway(handlerDb: Db): Promise<TGateway> {
+async function startGateway(handlerDb: TDb): Promise<TGateway> {
   const g = await createGateway({
     port: 0,
     host: "127.0.0.1",

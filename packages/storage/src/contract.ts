@@ -12,9 +12,9 @@
 import { createCipheriv, createHash, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidKeyError, ObjectNotFoundError, type Storage } from "./types.ts";
+import { InvalidKeyError, ObjectNotFoundError, type TStorage } from "./types.ts";
 
-export type TContractTarget = { storage: Storage; close?: () => Promise<void> };
+export type TContractTarget = { storage: TStorage; close?: () => Promise<void> };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -72,7 +72,7 @@ const BIG = 70 * 1024 * 1024;
 export function runStorageContract(name: string, setup: () => Promise<TContractTarget>): void {
   describe(`Storage contract: ${name}`, () => {
     let target: TContractTarget;
-    let storage: Storage;
+    let storage: TStorage;
     const prefix = `contract/${randomUUID()}`;
     const written = new Set<string>();
     const keyFor = (label: string) => {

@@ -9,20 +9,20 @@
  * `runStorageContract` (contract.ts) against it in `src/<name>.integration.test.ts` and choose it in
  * `createStorage` below. The contract suite, not this comment, is the definition of "works".
  */
-import { createLocalStorage, type LocalStorage } from "./local.ts";
+import { createLocalStorage, type TLocalStorage } from "./local.ts";
 import { createS3Storage } from "./s3.ts";
-import type { Storage } from "./types.ts";
+import type { TStorage } from "./types.ts";
 
 export { assertValidKey, contentDisposition, encodeKeyPath } from "./keys.ts";
 export {
   createLocalStorage,
-  type LocalStorage,
   signLocal,
   type TLocalSignedFields,
+  type TLocalStorage,
   type TLocalStorageOptions,
   verifyLocalSignature,
 } from "./local.ts";
-export { createS3Storage, type S3Storage, type TS3StorageOptions } from "./s3.ts";
+export { createS3Storage, type TS3Storage, type TS3StorageOptions } from "./s3.ts";
 export * from "./types.ts";
 
 /** The settings `createStorage` reads; `TEnv` from @parley/config fits. */
@@ -43,7 +43,7 @@ export type TStorageEnv = {
 };
 
 /** The configured backend: S3 when S3_ENDPOINT is set, local disk otherwise. */
-export function createStorage(env: TStorageEnv): Storage {
+export function createStorage(env: TStorageEnv): TStorage {
   if (env.S3_ENDPOINT) {
     if (!env.S3_ACCESS_KEY || !env.S3_SECRET_KEY) {
       throw new Error("S3_ACCESS_KEY and S3_SECRET_KEY are required when S3_ENDPOINT is set");
@@ -67,7 +67,7 @@ export function createStorage(env: TStorageEnv): Storage {
  * Serves a local-disk signed URL (`/api/files/local/<key>?exp=…&sig=…`) from `storage`: the
  * signature, expiry, content type and size checks are `LocalStorage.handle`'s. 404 when storage is S3.
  */
-export async function serveLocalFile(storage: Storage, request: Request): Promise<Response> {
+export async function serveLocalFile(storage: TStorage, request: Request): Promise<Response> {
   if (storage.kind !== "local" || !("handle" in storage)) return new Response("Not found", { status: 404 });
-  return (storage as LocalStorage).handle(request);
+  return (storage as TLocalStorage).handle(request);
 }

@@ -31,10 +31,10 @@ import {
   ObjectNotFoundError,
   RangeNotSatisfiableError,
   SizeMismatchError,
-  type Storage,
   StorageError,
   type TByteRange,
   type TObjectInfo,
+  type TStorage,
 } from "./types.ts";
 
 /** Options of `createLocalStorage`. */
@@ -50,7 +50,7 @@ export type TLocalStorageOptions = {
 };
 
 /** Local storage plus the HTTP handler for its signed URLs. */
-export type LocalStorage = Storage & {
+export type TLocalStorage = TStorage & {
   readonly kind: "local";
   /** Serves a signed GET (with Range support) or PUT; any other request gets 403/404/405. */
   handle(request: Request): Promise<Response>;
@@ -120,7 +120,7 @@ type TMeta = { key: string; contentType: string; etag: string; size: number };
 const isNotFound = (err: unknown) => (err as NodeJS.ErrnoException)?.code === "ENOENT";
 
 /** Creates the local-disk backend (see the header for layout and URL format). */
-export function createLocalStorage(options: TLocalStorageOptions): LocalStorage {
+export function createLocalStorage(options: TLocalStorageOptions): TLocalStorage {
   const root = path.resolve(options.dir);
   const objectsDir = path.join(root, "objects");
   const tmpDir = path.join(root, "tmp");
@@ -144,7 +144,7 @@ export function createLocalStorage(options: TLocalStorageOptions): LocalStorage 
     }
   };
 
-  const storage: LocalStorage = {
+  const storage: TLocalStorage = {
     kind: "local",
 
     async ensureBucket() {
@@ -319,7 +319,7 @@ function text(status: number, body: string, headers: Record<string, string> = {}
   return new Response(body, { status, headers: { "Content-Type": "text/plain; charset=utf-8", ...headers } });
 }
 
-async function servePut(storage: Storage, request: Request, f: TLocalSignedFields): Promise<Response> {
+async function servePut(storage: TStorage, request: Request, f: TLocalSignedFields): Promise<Response> {
   // Same rule as a signed S3 header: the request must declare exactly what was signed.
   if (request.headers.get("content-type") !== f.contentType)
     return text(403, "Content-Type differs from the signed one");
@@ -354,7 +354,7 @@ function parseRange(header: string | null, size: number): TByteRange | null | "b
   return { start, end };
 }
 
-async function serveGet(storage: Storage, request: Request, f: TLocalSignedFields): Promise<Response> {
+async function serveGet(storage: TStorage, request: Request, f: TLocalSignedFields): Promise<Response> {
   const info = await storage.statObject(f.key);
   if (!info) return text(404, "Not found");
   const headers: Record<string, string> = {

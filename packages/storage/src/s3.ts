@@ -15,9 +15,9 @@ import {
   ObjectNotFoundError,
   RangeNotSatisfiableError,
   SizeMismatchError,
-  type Storage,
   type TObjectInfo,
   type TPresignedPut,
+  type TStorage,
 } from "./types.ts";
 
 /** Options of `createS3Storage`. */
@@ -42,14 +42,14 @@ export type TS3StorageOptions = {
   publicUrl?: string;
 };
 
-export type S3Storage = Storage & { readonly kind: "s3"; readonly client: Client; readonly bucket: string };
+export type TS3Storage = TStorage & { readonly kind: "s3"; readonly client: Client; readonly bucket: string };
 
 const codeOf = (err: unknown) =>
   err instanceof S3Error || err instanceof Error ? (err as S3Error).code : undefined;
 const isMissing = (err: unknown) => ["NoSuchKey", "NotFound", "NoSuchObject"].includes(codeOf(err) ?? "");
 
 /** Creates the S3 backend. Call `ensureBucket()` once at start. */
-export function createS3Storage(options: TS3StorageOptions): S3Storage {
+export function createS3Storage(options: TS3StorageOptions): TS3Storage {
   const { bucket, region } = options;
   const client = new Client({
     endPoint: options.endPoint,

@@ -31,7 +31,7 @@ export type TPresignGetOptions = {
  * `assertValidKey`); bodies are streamed, never required to fit in memory. Presigned URLs let a
  * browser upload or download directly, without the bytes passing through the app.
  */
-export type Storage = {
+export type TStorage = {
   /** Which backend this is: "local" (disk, served by the web app) or "s3". */
   readonly kind: "local" | "s3";
   /** Creates the bucket (or directory) when missing; safe to call at every start. */

@@ -17,7 +17,7 @@ import { PresenceContext, StatusLinesContext, usePresence } from "~/lib/presence
 import { unreadMentionTotal, useUnreadBadge } from "~/lib/unread-badge";
 import { useTRPC } from "~/trpc/react";
 import { QuickSwitcher } from "./quick-switcher";
-import type { SearchScope } from "./search-chips";
+import type { TSearchScope } from "./search-chips";
 import { SearchDialog } from "./search-dialog";
 import { Sidebar } from "./sidebar";
 
@@ -41,7 +41,7 @@ export function AppShell({ children }: { children: ReactNode }) {
   const [isDrawerOpen, setDrawerOpen] = useState(false);
   const [isSwitcherOpen, setSwitcherOpen] = useState(false);
   const [isSearchOpen, setSearchOpen] = useState(false);
-  const [searchScope, setSearchScope] = useState<SearchScope | null>(null);
+  const [searchScope, setSearchScope] = useState<TSearchScope | null>(null);
   const conversations = useConversations();
   const openId = conversationIdOf(pathname);
   const members = useQuery(

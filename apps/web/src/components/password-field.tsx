@@ -1,7 +1,7 @@
 "use client";
 
 import { type ChangeEvent, useEffect, useId, useState } from "react";
-import { passwordStrength, type Strength } from "~/lib/password-strength";
+import { passwordStrength, type TStrength } from "~/lib/password-strength";
 
 const LABELS = ["Very weak", "Weak", "Fair", "Strong", "Very strong"] as const;
 
@@ -22,7 +22,7 @@ export function NewPasswordField({
 }) {
   const id = useId();
   const [value, setValue] = useState("");
-  const [strength, setStrength] = useState<Strength | null>(null);
+  const [strength, setStrength] = useState<TStrength | null>(null);
 
   useEffect(() => {
     if (!value) {

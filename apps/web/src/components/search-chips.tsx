@@ -7,8 +7,8 @@
  */
 
 /** Where search was opened: the open conversation, and the open thread if any. */
-export type SearchScope = { conversationId: string; label: string; threadRootId: string | null };
-export type ScopeLevel = "all" | "conversation" | "thread";
+export type TSearchScope = { conversationId: string; label: string; threadRootId: string | null };
+export type TScopeLevel = "all" | "conversation" | "thread";
 
 export const FILTER_CHIPS = [
   { token: "from:me", label: "From me" },
@@ -41,9 +41,9 @@ export function SearchChips({
 }: {
   draft: string;
   onDraft: (next: string) => void;
-  scope: SearchScope | null;
-  level: ScopeLevel;
-  onLevel: (next: ScopeLevel) => void;
+  scope: TSearchScope | null;
+  level: TScopeLevel;
+  onLevel: (next: TScopeLevel) => void;
 }) {
   return (
     <fieldset className="search-chips">

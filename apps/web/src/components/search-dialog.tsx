@@ -5,11 +5,11 @@ import { useRouter } from "next/navigation";
 import { type ReactNode, useEffect, useId, useRef, useState } from "react";
 import { usePicker } from "~/lib/use-picker";
 import { useTRPC } from "~/trpc/react";
-import type { RouterOutputs } from "~/trpc/types";
-import { type ScopeLevel, SearchChips, type SearchScope } from "./search-chips";
+import type { TRouterOutputs } from "~/trpc/types";
+import { SearchChips, type TScopeLevel, type TSearchScope } from "./search-chips";
 import { SearchNames } from "./search-names";
 
-type THit = RouterOutputs["search"]["messages"]["hits"][number];
+type THit = TRouterOutputs["search"]["messages"]["hits"][number];
 
 /** The server marks matches with U+0002 … U+0003; shown as <mark>, everything else as text. */
 export function snippetParts(snippet: string): ReactNode[] {
@@ -58,14 +58,14 @@ export function SearchDialog({
 }: {
   onClose: () => void;
   initialQuery?: string;
-  scope?: SearchScope | null;
+  scope?: TSearchScope | null;
 }) {
   const trpc = useTRPC();
   const router = useRouter();
   const [draft, setDraft] = useState(initialQuery);
   const [query, setQuery] = useState(initialQuery.trim());
   const [sort, setSort] = useState<"relevance" | "date">("relevance");
-  const [level, setLevel] = useState<ScopeLevel>(
+  const [level, setLevel] = useState<TScopeLevel>(
     scope?.threadRootId ? "thread" : scope ? "conversation" : "all",
   );
   const [active, setActive] = useState(0);

@@ -18,11 +18,9 @@ import { isDeepStrictEqual } from "node:util";
 import { createCaller, createContext } from "@parley/api";
 import { parseEnv } from "@parley/config";
 import {
-  type Actor,
   addMembers,
   addReaction,
   archiveConversation,
-  type ConversationEvent,
   createChannel,
   editMessage,
   encodeConversationEvent,
@@ -40,7 +38,9 @@ import {
   setStatus,
   setTopic,
   syncSince,
-  type UserEventRecord,
+  type TActor,
+  type TConversationEventRecord,
+  type TUserEventRecord,
   unarchiveConversation,
   unpinMessage,
 } from "@parley/core";
@@ -80,7 +80,7 @@ afterAll(async () => {
   await t?.drop();
 });
 
-type TUser = Actor & { name: string; caller: ReturnType<typeof createCaller> };
+type TUser = TActor & { name: string; caller: ReturnType<typeof createCaller> };
 
 async function newUser(name: string): Promise<TUser> {
   const user = await seedUser(t.db, { name: `${name} ${randomUUID().slice(0, 6)}` });
@@ -263,7 +263,7 @@ describe("live state equals a fresh fetch, for every event kind", () => {
 
     /** Runs a step, delivers what it published (encoded as the fan-out encodes), checks the state. */
     const step = async (fn: () => Promise<unknown>) => {
-      const published: (ConversationEvent | (UserEventRecord & { isUser: true }))[] = [];
+      const published: (TConversationEventRecord | (TUserEventRecord & { isUser: true }))[] = [];
       const off = bus.subscribeAll((e) => {
         published.push("userId" in e ? { ...e, isUser: true as const } : e);
       });

@@ -10,10 +10,10 @@
  * focuses the tab and opens the conversation at that message.
  */
 import {
-  type ConversationNotifyLevel,
   defaultNotifyPrefs,
-  type NotifyPrefs,
   shouldNotify as notifyRule,
+  type TConversationNotifyLevel,
+  type TNotificationPrefs,
 } from "@parley/core/notifications/should-notify";
 import {
   decodeEventPayload,
@@ -31,12 +31,12 @@ export type TNotifyConversation = {
   kind: string;
   muted: boolean;
   name: string | null;
-  notifyLevel?: ConversationNotifyLevel;
+  notifyLevel?: TConversationNotifyLevel;
   ignoreBroadcasts?: boolean;
 };
 
 /** My global preferences as `notifications.settings` answers them (absent: every default). */
-export type TNotifyPrefs = Omit<NotifyPrefs, "userId">;
+export type TNotifyPrefs = Omit<TNotificationPrefs, "userId">;
 
 const CONVERSATION_KINDS = ["public_channel", "private_channel", "dm", "group_dm"] as const;
 

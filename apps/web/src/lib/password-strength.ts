@@ -22,10 +22,10 @@ function load(): Promise<ZxcvbnFactory> {
   return loading;
 }
 
-export type Strength = { score: 0 | 1 | 2 | 3 | 4; ok: boolean; feedback: string };
+export type TStrength = { score: 0 | 1 | 2 | 3 | 4; ok: boolean; feedback: string };
 
 /** Scores `password` (the server refuses a score below 3). */
-export async function passwordStrength(password: string, userInputs: string[] = []): Promise<Strength> {
+export async function passwordStrength(password: string, userInputs: string[] = []): Promise<TStrength> {
   const result = (await load()).check(password.slice(0, 100), userInputs);
   const feedback = [result.feedback.warning, ...result.feedback.suggestions].filter(Boolean).join(" ");
   return { score: result.score, ok: result.score >= 3, feedback };

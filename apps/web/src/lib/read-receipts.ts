@@ -4,10 +4,10 @@
  * seen; in small channels "Seen by N". Pure: no React and no calls (receipts-data.ts feeds it).
  */
 import type { TReceiptsFrame } from "@parley/protocol";
-import type { RouterOutputs } from "~/trpc/types";
+import type { TRouterOutputs } from "~/trpc/types";
 
 /** What `receipts.get` answers (and live frames patch). */
-export type TReceiptState = RouterOutputs["receipts"]["get"];
+export type TReceiptState = TRouterOutputs["receipts"]["get"];
 
 /** One other member's cursors; `readSeq` null when it is not shown to this viewer. */
 export type TReceiptMember = TReceiptState["members"][number];

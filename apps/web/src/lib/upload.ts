@@ -12,10 +12,10 @@
 import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
-import type { RouterOutputs } from "~/trpc/types";
+import type { TRouterOutputs } from "~/trpc/types";
 
-export type TAttachment = RouterOutputs["files"]["completeUpload"];
-type TLimits = RouterOutputs["files"]["limits"];
+export type TAttachment = TRouterOutputs["files"]["completeUpload"];
+type TLimits = TRouterOutputs["files"]["limits"];
 
 /** Extra facts about a voice recording, measured while recording. */
 export type TAudioMeta = { durationMs: number; waveform: number[] };

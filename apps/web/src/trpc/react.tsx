@@ -4,14 +4,14 @@
  * Browser-side tRPC: one QueryClient and one batched HTTP client per page load, shared through
  * React context. `useTRPC()` gives typed query/mutation options for TanStack Query.
  */
-import type { AppRouter } from "@parley/api";
+import type { TAppRouter } from "@parley/api";
 import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { type ReactNode, useState } from "react";
 import superjson from "superjson";
 
-export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
+export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<TAppRouter>();
 
 /** True when a tRPC error means "you are not signed in (any more)". */
 export function isUnauthorized(err: unknown): boolean {
@@ -38,7 +38,7 @@ function makeQueryClient() {
 export function TRPCReactProvider({ children }: { children: ReactNode }) {
   const [queryClient] = useState(makeQueryClient);
   const [trpcClient] = useState(() =>
-    createTRPCClient<AppRouter>({
+    createTRPCClient<TAppRouter>({
       links: [httpBatchLink({ url: "/api/trpc", transformer: superjson })],
     }),
   );

@@ -1,8 +1,8 @@
-import type { AppRouter } from "@parley/api";
+import type { TAppRouter } from "@parley/api";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 
-export type RouterInputs = inferRouterInputs<AppRouter>;
-export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type TRouterInputs = inferRouterInputs<TAppRouter>;
+export type TRouterOutputs = inferRouterOutputs<TAppRouter>;
 
-export type TConversationSummary = RouterOutputs["conversations"]["list"][number];
-export type TMessage = RouterOutputs["messages"]["history"]["messages"][number];
+export type TConversationSummary = TRouterOutputs["conversations"]["list"][number];
+export type TMessage = TRouterOutputs["messages"]["history"]["messages"][number];

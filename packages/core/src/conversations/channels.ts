@@ -2,10 +2,10 @@
  * Creating conversations (channels, DMs) and changing a channel itself: name, topic, archived.
  * Every change appends to the conversation's log (tx.ts) under the conversation's row lock.
  */
-import { type ConversationKind, type Db, isUniqueViolation } from "@parley/db";
+import { type ConversationKind, isUniqueViolation, type TDb } from "@parley/db";
 import { EventKind, UserEventKind } from "@parley/protocol";
 import { loadAccess, requireChannelManager, requireMember, requireNotArchived } from "../access.ts";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import {
   MAX_GROUP_DM_OTHERS,
@@ -17,10 +17,10 @@ import {
 } from "../schemas.ts";
 import { appendConversationEvent, appendUserEvents, inWriteTx } from "../tx.ts";
 import { addMembersLocked, requireActiveUsers } from "./members.ts";
-import { type ConversationDto, getConversationDto } from "./view.ts";
+import { getConversationDto, type TConversationDto } from "./view.ts";
 
 /** Creates a channel; the creator becomes its owner. CONFLICT when the name is taken. */
-export async function createChannel(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+export async function createChannel(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
   const data = parseInput(ZCreateChannel, input);
   try {
     return await inWriteTx(db, async (w) => {
@@ -48,7 +48,7 @@ export async function createChannel(db: Db, actor: Actor, input: unknown): Promi
   }
 }
 /** Renames a channel (channel owner or workspace admin). CONFLICT when the name is taken. */
-export async function renameChannel(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+export async function renameChannel(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
   const { conversationId, name } = parseInput(ZRenameChannel, input);
   try {
     return await inWriteTx(db, async (w) => {
@@ -70,7 +70,7 @@ export async function renameChannel(db: Db, actor: Actor, input: unknown): Promi
 }
 
 /** Sets the topic; any member may. */
-export async function setTopic(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+export async function setTopic(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
   const { conversationId, topic } = parseInput(ZSetTopic, input);
   return inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
@@ -85,7 +85,7 @@ export async function setTopic(db: Db, actor: Actor, input: unknown): Promise<Co
 }
 
 /** Archives a channel (owner or admin): readable, but no new messages or changes. Idempotent. */
-export async function archiveConversation(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+export async function archiveConversation(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
   const { conversationId } = parseInput(ZConversationRef, input);
   return inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
@@ -102,7 +102,11 @@ export async function archiveConversation(db: Db, actor: Actor, input: unknown):
 }
 
 /** Unarchives a channel (owner or admin). Idempotent. */
-export async function unarchiveConversation(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+export async function unarchiveConversation(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+): Promise<TConversationDto> {
   const { conversationId } = parseInput(ZConversationRef, input);
   return inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
@@ -121,7 +125,7 @@ export async function unarchiveConversation(db: Db, actor: Actor, input: unknown
  * is allowed. Idempotent: the sorted member ids form `dmKey`, unique in the table, so concurrent
  * calls for the same set converge on one conversation (the loser of the insert race reads the winner's).
  */
-export async function openDm(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+export async function openDm(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
   const { userIds } = parseInput(ZOpenDm, input);
   const memberIds = [...new Set([actor.userId, ...userIds])].sort();
   const others = memberIds.length - 1;

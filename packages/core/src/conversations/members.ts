@@ -4,18 +4,18 @@
  * users' own logs so their other devices learn about it. Order of locks: conversation row, then
  * user rows by id.
  */
-import type { ConversationKind, Db, MemberRole } from "@parley/db";
+import type { ConversationKind, MemberRole, TDb } from "@parley/db";
 import { EventKind, UserEventKind } from "@parley/protocol";
 import {
-  type ConversationAccess,
   isChannelKind,
   loadAccess,
   requireChannelManager,
   requireMember,
   requireNotArchived,
   requireRead,
+  type TConversationAccess,
 } from "../access.ts";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { ZAddMembers, ZConversationRef, ZRemoveMember, ZSetMuted } from "../schemas.ts";
 import {
@@ -23,13 +23,13 @@ import {
   appendUserEvent,
   appendUserEvents,
   inWriteTx,
-  type Tx,
-  type Writer,
+  type TTx,
+  type TWriter,
 } from "../tx.ts";
-import { type ConversationDto, getConversationDto } from "./view.ts";
+import { getConversationDto, type TConversationDto } from "./view.ts";
 
 /** Loads users by id and fails with BAD_REQUEST unless all exist and are active. */
-export async function requireActiveUsers(tx: Tx, userIds: readonly string[]): Promise<Map<string, string>> {
+export async function requireActiveUsers(tx: TTx, userIds: readonly string[]): Promise<Map<string, string>> {
   const unique = [...new Set(userIds)];
   if (unique.length === 0) return new Map();
   const users = await tx.user.findMany({
@@ -41,8 +41,8 @@ export async function requireActiveUsers(tx: Tx, userIds: readonly string[]): Pr
 }
 /** Adds members under the (already held) conversation lock: rows, member.joined events, user events. */
 export async function addMembersLocked(
-  w: Writer,
-  actor: Actor,
+  w: TWriter,
+  actor: TActor,
   conversation: { id: string; kind: ConversationKind },
   members: ReadonlyMap<string, string>,
   roles: ReadonlyMap<string, MemberRole> = new Map(),
@@ -73,7 +73,7 @@ export async function addMembersLocked(
  * Joins a public channel (idempotent). Private channels need an invitation: FORBIDDEN for their
  * members, NOT_FOUND (like an unknown id) for anyone who cannot read them; DMs likewise.
  */
-export async function joinChannel(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+export async function joinChannel(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
   const { conversationId } = parseInput(ZConversationRef, input);
   return inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
@@ -92,10 +92,10 @@ export async function joinChannel(db: Db, actor: Actor, input: unknown): Promise
 
 /** Adds people to a channel. Any member may add (public or private); DMs have fixed members. */
 export async function addMembers(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   input: unknown,
-): Promise<{ added: string[]; conversation: ConversationDto }> {
+): Promise<{ added: string[]; conversation: TConversationDto }> {
   const { conversationId, userIds } = parseInput(ZAddMembers, input);
   return inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
@@ -122,7 +122,7 @@ export async function addMembers(
   });
 }
 
-async function removeMemberLocked(w: Writer, actor: Actor, access: ConversationAccess, userId: string) {
+async function removeMemberLocked(w: TWriter, actor: TActor, access: TConversationAccess, userId: string) {
   await appendConversationEvent(w, access.id, EventKind.MemberLeft, actor.userId, {
     userId,
     ...(userId === actor.userId ? {} : { removedBy: actor.userId }),
@@ -135,7 +135,7 @@ async function removeMemberLocked(w: Writer, actor: Actor, access: ConversationA
 }
 
 /** Leaves a channel. DMs cannot be left (their member set is their identity). */
-export async function leaveConversation(db: Db, actor: Actor, input: unknown): Promise<void> {
+export async function leaveConversation(db: TDb, actor: TActor, input: unknown): Promise<void> {
   const { conversationId } = parseInput(ZConversationRef, input);
   await inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
@@ -149,7 +149,7 @@ export async function leaveConversation(db: Db, actor: Actor, input: unknown): P
 }
 
 /** Removes someone from a channel: the channel owner or a workspace admin, or yourself. */
-export async function removeMember(db: Db, actor: Actor, input: unknown): Promise<void> {
+export async function removeMember(db: TDb, actor: TActor, input: unknown): Promise<void> {
   const { conversationId, userId } = parseInput(ZRemoveMember, input);
   if (userId === actor.userId) return leaveConversation(db, actor, { conversationId });
   await inWriteTx(db, async (w) => {
@@ -169,7 +169,7 @@ export async function removeMember(db: Db, actor: Actor, input: unknown): Promis
  * since it changes nothing others see). When it changed, appends the user event
  * `membership.updated` {conversationId, muted} so the actor's other devices refresh their list.
  */
-export async function setMuted(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+export async function setMuted(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
   const { conversationId, muted } = parseInput(ZSetMuted, input);
   return inWriteTx(db, async (w) => {
     const changed = await w.tx.membership.updateMany({

@@ -3,15 +3,15 @@
  * conversation, the channel browser and member lists. Reads only; the writers in this folder
  * answer with `getConversationDto` after their change.
  */
-import type { ConversationKind, Db, MemberRole } from "@parley/db";
+import type { ConversationKind, MemberRole, TDb } from "@parley/db";
 import { loadAccess, requireRead } from "../access.ts";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { ZConversationRef } from "../schemas.ts";
-import type { Tx } from "../tx.ts";
+import type { TTx } from "../tx.ts";
 
 /** A conversation as one user sees it in their sidebar. */
-export type ConversationDto = {
+export type TConversationDto = {
   id: string;
   kind: ConversationKind;
   /** Channel name, or for DMs the other members' names ("Ada, Grace"; your own name for a self-DM). */
@@ -64,10 +64,10 @@ type ConversationRow = {
  * index, two filtered counts), never N+1 round trips.
  */
 async function queryConversations(
-  db: Tx,
+  db: TTx,
   userId: string,
   only?: { conversationId: string },
-): Promise<ConversationDto[]> {
+): Promise<TConversationDto[]> {
   const conversationId = only?.conversationId ?? null;
   const rows = await db.$queryRaw<ConversationRow[]>`
     SELECT c.id, c.kind::text AS kind, c.name, c.topic, c."archivedAt", c."lastSeq", c."createdAt",
@@ -98,7 +98,7 @@ async function queryConversations(
   return rows.map(toConversationDto);
 }
 
-function toConversationDto(r: ConversationRow): ConversationDto {
+function toConversationDto(r: ConversationRow): TConversationDto {
   const raw = typeof r.dmMembers === "string" ? JSON.parse(r.dmMembers) : r.dmMembers;
   const dmMembers = Array.isArray(raw) ? (raw as { id: string; name: string }[]) : [];
   const isDm = r.kind === "dm" || r.kind === "group_dm";
@@ -124,28 +124,28 @@ function toConversationDto(r: ConversationRow): ConversationDto {
 
 /** One conversation as the actor sees it (inside a write, after its change); NOT_FOUND when gone. */
 export async function getConversationDto(
-  tx: Tx,
-  actor: Actor,
+  tx: TTx,
+  actor: TActor,
   conversationId: string,
-): Promise<ConversationDto> {
+): Promise<TConversationDto> {
   const [dto] = await queryConversations(tx, actor.userId, { conversationId });
   if (!dto) throw new ParleyError("NOT_FOUND", "Conversation not found");
   return dto;
 }
 
 /** The actor's conversations with unread counts, for the sidebar. */
-export async function listMyConversations(db: Db, actor: Actor): Promise<ConversationDto[]> {
+export async function listMyConversations(db: TDb, actor: TActor): Promise<TConversationDto[]> {
   return queryConversations(db, actor.userId);
 }
 
 /** One conversation the actor may read (public channels need no membership). */
-export async function getConversation(db: Db, actor: Actor, input: unknown): Promise<ConversationDto> {
+export async function getConversation(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
   const { conversationId } = parseInput(ZConversationRef, input);
   requireRead(await loadAccess(db, actor, conversationId));
   return getConversationDto(db, actor, conversationId);
 }
 /** A channel in the browse list. */
-export type BrowseChannelDto = {
+export type TBrowseChannelDto = {
   id: string;
   kind: ConversationKind;
   name: string;
@@ -157,8 +157,8 @@ export type BrowseChannelDto = {
 };
 
 /** Public channels (plus private ones the actor is in), with member counts and the actor's membership. */
-export async function browseChannels(db: Db, actor: Actor): Promise<BrowseChannelDto[]> {
-  return db.$queryRaw<BrowseChannelDto[]>`
+export async function browseChannels(db: TDb, actor: TActor): Promise<TBrowseChannelDto[]> {
+  return db.$queryRaw<TBrowseChannelDto[]>`
     SELECT c.id, c.kind::text AS kind, c.name, c.topic, c."archivedAt", c."createdAt",
       (SELECT count(*)::int FROM "Membership" a WHERE a."conversationId" = c.id) AS "memberCount",
       (m."userId" IS NOT NULL) AS "isMember"
@@ -168,7 +168,7 @@ export async function browseChannels(db: Db, actor: Actor): Promise<BrowseChanne
     ORDER BY c.name`;
 }
 /** A member as listed in a conversation's member list. */
-export type MemberDto = {
+export type TMemberDto = {
   userId: string;
   name: string;
   /** The member's custom status ("" when none). */
@@ -180,7 +180,7 @@ export type MemberDto = {
 };
 
 /** Members of a conversation: anyone for public channels, members only otherwise (NOT_FOUND). */
-export async function listMembers(db: Db, actor: Actor, input: unknown): Promise<MemberDto[]> {
+export async function listMembers(db: TDb, actor: TActor, input: unknown): Promise<TMemberDto[]> {
   const { conversationId } = parseInput(ZConversationRef, input);
   requireRead(await loadAccess(db, actor, conversationId));
   const rows = await db.membership.findMany({

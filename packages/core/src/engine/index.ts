@@ -2,7 +2,7 @@
 import type { TEngineLogger } from "./logger.ts";
 import { MemoryEngine } from "./memory.ts";
 import { RedisEngine } from "./redis.ts";
-import type { Engine } from "./types.ts";
+import type { TEngine } from "./types.ts";
 
 /** Options for createEngine (from the app's validated env). */
 export type TCreateEngineOptions = {
@@ -15,7 +15,7 @@ export type TCreateEngineOptions = {
 };
 
 /** RedisEngine when `redisUrl` is given, MemoryEngine otherwise. */
-export function createEngine(options: TCreateEngineOptions = {}): Engine {
+export function createEngine(options: TCreateEngineOptions = {}): TEngine {
   if (options.redisUrl) {
     return new RedisEngine({ url: options.redisUrl, keyPrefix: options.keyPrefix, logger: options.logger });
   }

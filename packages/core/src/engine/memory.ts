@@ -8,9 +8,9 @@
  * do not pile up. Delivery is asynchronous (queueMicrotask), so a publish never re-enters its
  * caller — the same shape as Redis pub/sub, where delivery always comes later.
  */
-import type { BusMessage, Engine, Presence, PresenceEntry, Unsubscribe } from "./types.ts";
+import type { TBusMessage, TEngine, TPresenceEntry, TUnsubscribe, TUserPresence } from "./types.ts";
 
-type Handler = (message: BusMessage) => void;
+type Handler = (message: TBusMessage) => void;
 
 /** One connection's presence entry. `textAt` is when its statusText last changed (merge key). */
 type StoredEntry = { status: "online" | "away"; statusText: string; expiresAt: number; textAt: number };
@@ -53,7 +53,7 @@ export type TMemoryEngineOptions = {
 };
 
 /** The in-process Engine (single node, no Redis). */
-export class MemoryEngine implements Engine {
+export class MemoryEngine implements TEngine {
   readonly kind = "memory" as const;
   readonly hub: MemoryHub;
   /** This engine's own subscriptions, so close() removes exactly them. */
@@ -118,26 +118,26 @@ export class MemoryEngine implements Engine {
 
   // --- pub/sub ---------------------------------------------------------------------------------
 
-  async subscribeGateway(gatewayId: string, handler: Handler): Promise<Unsubscribe> {
+  async subscribeGateway(gatewayId: string, handler: Handler): Promise<TUnsubscribe> {
     return this.subscribe(`gw:${gatewayId}`, handler);
   }
 
-  async publishToGateway(gatewayId: string, message: BusMessage): Promise<void> {
+  async publishToGateway(gatewayId: string, message: TBusMessage): Promise<void> {
     this.publish(`gw:${gatewayId}`, message);
   }
 
-  async subscribeTopic(topic: string, handler: Handler): Promise<Unsubscribe> {
+  async subscribeTopic(topic: string, handler: Handler): Promise<TUnsubscribe> {
     return this.subscribe(`topic:${topic}`, handler);
   }
 
-  async publishToTopic(topic: string, message: BusMessage): Promise<void> {
+  async publishToTopic(topic: string, message: TBusMessage): Promise<void> {
     this.publish(`topic:${topic}`, message);
   }
 
-  private subscribe(channel: string, handler: Handler): Unsubscribe {
+  private subscribe(channel: string, handler: Handler): TUnsubscribe {
     this.assertOpen();
     // Wrap so the same function subscribed twice is two subscriptions, like two Redis listeners.
-    const entry = { channel, handler: (message: BusMessage) => handler(message) };
+    const entry = { channel, handler: (message: TBusMessage) => handler(message) };
     let handlers = this.hub.channels.get(channel);
     if (!handlers) {
       handlers = new Set();
@@ -156,7 +156,7 @@ export class MemoryEngine implements Engine {
     if (handlers.size === 0) this.hub.channels.delete(entry.channel);
   }
 
-  private publish(channel: string, message: BusMessage): void {
+  private publish(channel: string, message: TBusMessage): void {
     this.assertOpen();
     const handlers = this.hub.channels.get(channel);
     if (!handlers || handlers.size === 0) return;
@@ -167,7 +167,7 @@ export class MemoryEngine implements Engine {
         // Re-check: the handler may have unsubscribed (or its engine closed) since the publish.
         if (!this.hub.channels.get(channel)?.has(handler)) return;
         try {
-          const copy: BusMessage = userIds
+          const copy: TBusMessage = userIds
             ? { userIds: [...userIds], frame: message.frame }
             : { frame: message.frame };
           if (message.header) copy.header = { ...message.header };
@@ -181,13 +181,18 @@ export class MemoryEngine implements Engine {
 
   // --- presence --------------------------------------------------------------------------------
 
-  async refreshPresence(entries: readonly PresenceEntry[], ttlMs: number): Promise<void> {
+  async refreshPresence(entries: readonly TPresenceEntry[], ttlMs: number): Promise<void> {
     for (const { userId, connectionId, presence } of entries) {
       await this.setPresence(userId, connectionId, presence, ttlMs);
     }
   }
 
-  async setPresence(userId: string, connectionId: string, presence: Presence, ttlMs: number): Promise<void> {
+  async setPresence(
+    userId: string,
+    connectionId: string,
+    presence: TUserPresence,
+    ttlMs: number,
+  ): Promise<void> {
     this.assertOpen();
     if (presence.status === "offline") {
       // Offline is the absence of an entry, never a stored value.
@@ -220,10 +225,10 @@ export class MemoryEngine implements Engine {
     if (entries.size === 0) this.hub.presence.delete(userId);
   }
 
-  async getPresence(userIds: readonly string[]): Promise<Map<string, Presence>> {
+  async getPresence(userIds: readonly string[]): Promise<Map<string, TUserPresence>> {
     this.assertOpen();
     const now = this.hub.now();
-    const result = new Map<string, Presence>();
+    const result = new Map<string, TUserPresence>();
     for (const userId of userIds) {
       const entries = this.hub.presence.get(userId);
       const live: StoredEntry[] = [];
@@ -258,9 +263,9 @@ export class MemoryEngine implements Engine {
  */
 export function mergePresence(
   entries: readonly { status: string; statusText: string; textAt: number }[],
-): Presence {
+): TUserPresence {
   if (entries.length === 0) return { status: "offline", statusText: "" };
-  let status: Presence["status"] = "away";
+  let status: TUserPresence["status"] = "away";
   let latest = entries[0]!;
   for (const entry of entries) {
     if (entry.status === "online") status = "online";

@@ -27,7 +27,7 @@ redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({status = ARGV[2], statusText 
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
 return 1`;
 
-export type ScriptCommands = {
+export type TScriptCommands = {
   parleyRoute(key: string, gatewayId: string, expiresAt: number, ttlMs: number): Promise<number>;
   parleyPresence(
     key: string,
@@ -41,14 +41,14 @@ export type ScriptCommands = {
 };
 
 /** The commands a batch may queue: on a pipeline (one server) or on the cluster client itself. */
-export type BatchTarget = ScriptCommands & {
+export type TBatchTarget = TScriptCommands & {
   zrange(key: string, start: string, stop: string, withScores: "WITHSCORES"): unknown;
   zremrangebyscore(key: string, min: string, max: string): unknown;
   hgetall(key: string): unknown;
   hdel(key: string, field: string): unknown;
 };
 
-export type StoredPresence = { status: string; statusText: string; expiresAt: number; textAt: number };
+export type TStoredPresence = { status: string; statusText: string; expiresAt: number; textAt: number };
 
 /** Throws the first error of a pipeline's replies; returns the results otherwise. */
 export function checkPipeline(replies: [Error | null, unknown][] | null): unknown[] {
@@ -59,9 +59,9 @@ export function checkPipeline(replies: [Error | null, unknown][] | null): unknow
   });
 }
 
-export function parsePresence(raw: string): StoredPresence | null {
+export function parsePresence(raw: string): TStoredPresence | null {
   try {
-    const entry = JSON.parse(raw) as Partial<StoredPresence>;
+    const entry = JSON.parse(raw) as Partial<TStoredPresence>;
     if (typeof entry.expiresAt !== "number" || typeof entry.status !== "string") return null;
     return {
       status: entry.status,

@@ -3,11 +3,11 @@
  * envelope). Written by one process's `publish`, read by every subscriber's `dispatch`, which
  * checks it (another process, maybe another version, wrote it).
  */
-import type { BusHeader, BusMessage } from "./types.ts";
+import type { TBusHeader, TBusMessage } from "./types.ts";
 
 /** The wire text of a bus message (only its known fields). */
-export function encodeBusMessage(message: BusMessage): string {
-  const wire: BusMessage = message.userIds
+export function encodeBusMessage(message: TBusMessage): string {
+  const wire: TBusMessage = message.userIds
     ? { userIds: message.userIds, frame: message.frame }
     : { frame: message.frame };
   if (message.header) wire.header = message.header;
@@ -15,11 +15,11 @@ export function encodeBusMessage(message: BusMessage): string {
 }
 
 /** Parses and checks a bus message from Redis; throws on anything malformed. */
-export function decodeBusMessage(raw: string): BusMessage {
+export function decodeBusMessage(raw: string): TBusMessage {
   const parsed = JSON.parse(raw) as { userIds?: unknown; frame?: unknown; header?: unknown };
   if (typeof parsed.frame !== "string") throw new Error("no frame");
   if (parsed.userIds !== undefined && !Array.isArray(parsed.userIds)) throw new Error("bad userIds");
-  const message: BusMessage = parsed.userIds
+  const message: TBusMessage = parsed.userIds
     ? { userIds: parsed.userIds as string[], frame: parsed.frame }
     : { frame: parsed.frame };
   if (parsed.header !== undefined) message.header = parseHeader(parsed.header);
@@ -27,8 +27,8 @@ export function decodeBusMessage(raw: string): BusMessage {
 }
 
 /** Checks the envelope of a bus message from Redis (written by another process's `publish`). */
-function parseHeader(value: unknown): BusHeader {
-  const h = value as Partial<Record<keyof BusHeader, unknown>> | null;
+function parseHeader(value: unknown): TBusHeader {
+  const h = value as Partial<Record<keyof TBusHeader, unknown>> | null;
   if (
     h === null ||
     typeof h !== "object" ||
@@ -40,5 +40,5 @@ function parseHeader(value: unknown): BusHeader {
   ) {
     throw new Error("bad header");
   }
-  return h as BusHeader;
+  return h as TBusHeader;
 }

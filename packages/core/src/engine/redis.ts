@@ -55,18 +55,18 @@ import {
 } from "./redis-client.ts";
 import {
   addRoutes,
-  type BatchTarget,
   checkPipeline,
   PRESENCE_LUA,
   parsePresence,
   ROUTE_LUA,
-  type ScriptCommands,
-  type StoredPresence,
+  type TBatchTarget,
+  type TScriptCommands,
+  type TStoredPresence,
 } from "./redis-scripts.ts";
 import { decodeBusMessage, encodeBusMessage } from "./redis-wire.ts";
-import type { BusMessage, Engine, Presence, PresenceEntry, Unsubscribe } from "./types.ts";
+import type { TBusMessage, TEngine, TPresenceEntry, TUnsubscribe, TUserPresence } from "./types.ts";
 
-type Handler = (message: BusMessage) => void;
+type Handler = (message: TBusMessage) => void;
 
 /** Options for RedisEngine. */
 export type TRedisEngineOptions = {
@@ -92,7 +92,7 @@ type PubSubMode = "sharded" | "classic";
 type ChannelState = { handlers: Set<Handler>; ready: Promise<unknown> };
 
 /** The Redis-backed Engine (many gateways). */
-export class RedisEngine implements Engine {
+export class RedisEngine implements TEngine {
   readonly kind = "redis" as const;
   readonly keyPrefix: string;
   /** True on a Redis Cluster. */
@@ -259,11 +259,11 @@ export class RedisEngine implements Engine {
 
   // --- pub/sub ---------------------------------------------------------------------------------
 
-  async subscribeGateway(gatewayId: string, handler: Handler): Promise<Unsubscribe> {
+  async subscribeGateway(gatewayId: string, handler: Handler): Promise<TUnsubscribe> {
     return this.subscribe(this.gatewayChannel(gatewayId), handler);
   }
 
-  async publishToGateway(gatewayId: string, message: BusMessage): Promise<void> {
+  async publishToGateway(gatewayId: string, message: TBusMessage): Promise<void> {
     this.assertOpen();
     const channel = this.gatewayChannel(gatewayId);
     // An inbox has one subscriber, its gateway: when that is this process, no trip through Redis.
@@ -271,15 +271,15 @@ export class RedisEngine implements Engine {
     else await this.publish(channel, message);
   }
 
-  async subscribeTopic(topic: string, handler: Handler): Promise<Unsubscribe> {
+  async subscribeTopic(topic: string, handler: Handler): Promise<TUnsubscribe> {
     return this.subscribe(this.topicChannel(topic), handler);
   }
 
-  async publishToTopic(topic: string, message: BusMessage): Promise<void> {
+  async publishToTopic(topic: string, message: TBusMessage): Promise<void> {
     await this.publish(this.topicChannel(topic), message);
   }
 
-  private async publish(channel: string, message: BusMessage): Promise<void> {
+  private async publish(channel: string, message: TBusMessage): Promise<void> {
     this.assertOpen();
     const text = encodeBusMessage(message);
     if (!this.isCluster) corkForThisTurn(this.cmd);
@@ -290,7 +290,7 @@ export class RedisEngine implements Engine {
     );
   }
 
-  private async subscribe(channel: string, handler: Handler): Promise<Unsubscribe> {
+  private async subscribe(channel: string, handler: Handler): Promise<TUnsubscribe> {
     this.assertOpen();
     // Wrap so the same function subscribed twice is two subscriptions (two refcounts).
     const own: Handler = (message) => handler(message);
@@ -338,7 +338,7 @@ export class RedisEngine implements Engine {
   private dispatch(channel: string, raw: string): void {
     const state = this.channels.get(channel);
     if (!state || this.isClosed) return;
-    let message: BusMessage;
+    let message: TBusMessage;
     try {
       message = decodeBusMessage(raw);
     } catch (err) {
@@ -349,7 +349,7 @@ export class RedisEngine implements Engine {
   }
 
   /** Hands `message` to the channel's handlers; they share it, so they must not mutate it. */
-  private deliver(channel: string, message: BusMessage): void {
+  private deliver(channel: string, message: TBusMessage): void {
     const state = this.channels.get(channel);
     if (!state || this.isClosed) return;
     for (const handler of [...state.handlers]) {
@@ -363,12 +363,12 @@ export class RedisEngine implements Engine {
 
   // --- presence --------------------------------------------------------------------------------
 
-  async setPresence(userId: string, connectionId: string, presence: Presence, ttlMs: number): Promise<void> {
+  async setPresence(userId: string, connId: string, presence: TUserPresence, ttlMs: number): Promise<void> {
     // Offline is the absence of an entry, never a stored value (refreshPresence removes it).
-    await this.refreshPresence([{ userId, connectionId, presence }], ttlMs);
+    await this.refreshPresence([{ userId, connectionId: connId, presence }], ttlMs);
   }
 
-  async refreshPresence(entries: readonly PresenceEntry[], ttlMs: number): Promise<void> {
+  async refreshPresence(entries: readonly TPresenceEntry[], ttlMs: number): Promise<void> {
     this.assertOpen();
     const now = Date.now();
     for (let i = 0; i < entries.length; i += PIPELINE_CHUNK) {
@@ -393,10 +393,10 @@ export class RedisEngine implements Engine {
     await this.cmd.hdel(this.presenceKey(userId), connectionId);
   }
 
-  async getPresence(userIds: readonly string[]): Promise<Map<string, Presence>> {
+  async getPresence(userIds: readonly string[]): Promise<Map<string, TUserPresence>> {
     this.assertOpen();
     const unique = [...new Set(userIds)];
-    const result = new Map<string, Presence>();
+    const result = new Map<string, TUserPresence>();
     const now = Date.now();
     const stale: [userId: string, connectionId: string][] = [];
     for (let i = 0; i < unique.length; i += PIPELINE_CHUNK) {
@@ -406,7 +406,7 @@ export class RedisEngine implements Engine {
         string
       >[];
       chunk.forEach((userId, j) => {
-        const live: StoredPresence[] = [];
+        const live: TStoredPresence[] = [];
         for (const [connectionId, raw] of Object.entries(replies[j] ?? {})) {
           const entry = parsePresence(raw);
           if (entry && entry.expiresAt > now) live.push(entry);
@@ -454,8 +454,8 @@ export class RedisEngine implements Engine {
     return `${this.keyPrefix}topic:${topic}`;
   }
 
-  private scripts(target: object): ScriptCommands {
-    return target as unknown as ScriptCommands;
+  private scripts(target: object): TScriptCommands {
+    return target as unknown as TScriptCommands;
   }
 
   /**
@@ -465,16 +465,16 @@ export class RedisEngine implements Engine {
    */
   private async batch<T>(
     items: readonly T[],
-    queue: (target: BatchTarget, item: T) => unknown,
+    queue: (target: TBatchTarget, item: T) => unknown,
   ): Promise<unknown[]> {
     if (items.length === 0) return [];
     if (this.isCluster) {
-      const target = this.cmd as unknown as BatchTarget;
+      const target = this.cmd as unknown as TBatchTarget;
       return Promise.all(items.map((item) => queue(target, item) as Promise<unknown>));
     }
     corkForThisTurn(this.cmd);
     const pipeline = (this.cmd as Redis).pipeline();
-    for (const item of items) queue(pipeline as unknown as BatchTarget, item);
+    for (const item of items) queue(pipeline as unknown as TBatchTarget, item);
     return checkPipeline(await pipeline.exec());
   }
 

@@ -17,7 +17,7 @@
  * (resume floors) and index it, so it never parses the frame back apart. Frames that are not log
  * entries (typing, presence) carry none.
  */
-export type BusHeader =
+export type TBusHeader =
   | {
       /** A conversation log entry (`event` frame). */
       type: "event";
@@ -37,30 +37,30 @@ export type BusHeader =
     };
 
 /** A payload on the bus: an already-encoded server frame and who on the gateway should get it. */
-export type BusMessage = {
+export type TBusMessage = {
   /** Deliver to these users' local sockets; absent = every local socket subscribed to the topic. */
   userIds?: string[];
   /** The frame, encoded once (JSON text of a @parley/protocol server frame). */
   frame: string;
   /** Set for log entries (see BusHeader); engines carry it unchanged beside the frame. */
-  header?: BusHeader;
+  header?: TBusHeader;
 };
 
 /** Online state as users see it. `offline` is never stored: it is the absence of a live entry. */
-export type PresenceStatus = "online" | "away" | "offline";
+export type TOnlineStatus = "online" | "away" | "offline";
 
-export type Presence = {
-  status: PresenceStatus;
+export type TUserPresence = {
+  status: TOnlineStatus;
   /** Custom status text ("In a meeting"), empty when none. */
   statusText: string;
 };
 
 /** One connection's presence, as a refresh writes it. */
-export type PresenceEntry = { userId: string; connectionId: string; presence: Presence };
+export type TPresenceEntry = { userId: string; connectionId: string; presence: TUserPresence };
 
-export type Unsubscribe = () => Promise<void>;
+export type TUnsubscribe = () => Promise<void>;
 
-export type Engine = {
+export type TEngine = {
   readonly kind: "memory" | "redis";
 
   // --- routing table: user → gateways holding at least one of their sockets -------------------
@@ -75,28 +75,28 @@ export type Engine = {
 
   // --- pub/sub -----------------------------------------------------------------------------------
   /** Receives what is published to this gateway (its own inbox). */
-  subscribeGateway(gatewayId: string, handler: (message: BusMessage) => void): Promise<Unsubscribe>;
-  publishToGateway(gatewayId: string, message: BusMessage): Promise<void>;
+  subscribeGateway(gatewayId: string, handler: (message: TBusMessage) => void): Promise<TUnsubscribe>;
+  publishToGateway(gatewayId: string, message: TBusMessage): Promise<void>;
   /**
    * Topics: `conv:<id>` for large channels (fan-out on read, `conversationTopic`), `presence:<id>`
    * for a user's presence (the gateway's presence relay), and `revocations` between processes
    * (revocation-bus.ts: its frame is not a server frame and never reaches a socket).
    */
-  subscribeTopic(topic: string, handler: (message: BusMessage) => void): Promise<Unsubscribe>;
-  publishToTopic(topic: string, message: BusMessage): Promise<void>;
+  subscribeTopic(topic: string, handler: (message: TBusMessage) => void): Promise<TUnsubscribe>;
+  publishToTopic(topic: string, message: TBusMessage): Promise<void>;
 
   // --- presence ------------------------------------------------------------------------------
   /** Sets the user's presence on one connection; it lapses to offline after `ttlMs` unless refreshed. */
-  setPresence(userId: string, connectionId: string, presence: Presence, ttlMs: number): Promise<void>;
+  setPresence(userId: string, connectionId: string, presence: TUserPresence, ttlMs: number): Promise<void>;
   /**
    * setPresence for many connections at once (a gateway's refresh tick): one round trip where the
    * engine can batch, instead of one command per socket.
    */
-  refreshPresence(entries: readonly PresenceEntry[], ttlMs: number): Promise<void>;
+  refreshPresence(entries: readonly TPresenceEntry[], ttlMs: number): Promise<void>;
   /** Removes one connection's presence entry (socket closed cleanly). */
   clearPresence(userId: string, connectionId: string): Promise<void>;
   /** The merged presence of each user over all their live connections (online beats away). */
-  getPresence(userIds: readonly string[]): Promise<Map<string, Presence>>;
+  getPresence(userIds: readonly string[]): Promise<Map<string, TUserPresence>>;
 
   /** Closes connections and subscriptions. */
   close(): Promise<void>;

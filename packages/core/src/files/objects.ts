@@ -2,13 +2,13 @@
  * Removing attachment objects, shared by refused uploads (files.ts), the sweeper and message
  * deletion. Callers mark the rows `deleted` (or delete them) BEFORE removing objects.
  */
-import { ObjectNotFoundError, type Storage } from "@parley/storage";
+import { ObjectNotFoundError, type TStorage } from "@parley/storage";
 
 /** The key of an object's thumbnail (derived, so cleanup can find it even when unrecorded). */
 export const thumbnailKeyFor = (objectKey: string) => `${objectKey}.thumb.webp`;
 
 /** Best effort: a failure is logged and left for an operator (the row is already gone or `deleted`). */
-export async function deleteObjects(storage: Storage, keys: readonly (string | null)[]): Promise<boolean> {
+export async function deleteObjects(storage: TStorage, keys: readonly (string | null)[]): Promise<boolean> {
   let isOk = true;
   for (const key of keys) {
     if (!key) continue;

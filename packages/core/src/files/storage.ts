@@ -2,7 +2,7 @@
  * The configured attachment storage, created once per configuration per process. It lives on
  * globalThis because Next's bundle and the custom server may hold two copies of this module.
  */
-import { createStorage, type Storage, type TStorageEnv } from "@parley/storage";
+import { createStorage, type TStorage, type TStorageEnv } from "@parley/storage";
 
 /** The settings the file services read; `TEnv` from @parley/config fits. */
 export type TFilesEnv = TStorageEnv & {
@@ -16,14 +16,14 @@ export type TFilesEnv = TStorageEnv & {
 // (Next's bundle and the custom server may hold two copies of this module).
 const STORAGE_KEY = Symbol.for("parley.storage");
 const storageHolder = globalThis as typeof globalThis & {
-  [STORAGE_KEY]?: Map<string, { storage: Storage; ready: Promise<void> }>;
+  [STORAGE_KEY]?: Map<string, { storage: TStorage; ready: Promise<void> }>;
 };
 
 /**
  * The configured storage (S3 when S3_ENDPOINT is set, local disk otherwise), created once per
  * configuration; its bucket/directory is ensured before the promise resolves.
  */
-export async function getStorage(env: TFilesEnv): Promise<Storage> {
+export async function getStorage(env: TFilesEnv): Promise<TStorage> {
   const signature = JSON.stringify([
     env.S3_ENDPOINT,
     env.S3_PORT,

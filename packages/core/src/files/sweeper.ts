@@ -3,8 +3,8 @@
  * (rows already `deleted` whose objects were not all removed). Rows are marked `deleted` before
  * their objects go, so nothing can link or serve a file whose bytes are going away.
  */
-import type { Db } from "@parley/db";
-import type { Storage } from "@parley/storage";
+import type { TDb } from "@parley/db";
+import type { TStorage } from "@parley/storage";
 import { deleteObjects, thumbnailKeyFor } from "./objects.ts";
 
 /**
@@ -12,8 +12,8 @@ import { deleteObjects, thumbnailKeyFor } from "./objects.ts";
  * messages; returns how many attachments were removed. Run it periodically (e.g. every few minutes).
  */
 export async function sweepPendingUploads(
-  db: Db,
-  storage: Storage,
+  db: TDb,
+  storage: TStorage,
   olderThanMinutes: number,
   options: { batchSize?: number } = {},
 ): Promise<number> {
@@ -44,15 +44,15 @@ export async function sweepPendingUploads(
 
 // Sweeping without a scheduler
 
-const lastSweepAt = new Map<Storage, number>();
+const lastSweepAt = new Map<TStorage, number>();
 
 /**
  * Runs `sweepPendingUploads` in the background at most once per `everyMs` per storage in this
  * process; cheap to call on every upload. A process with its own timer can call the sweep directly.
  */
 export function sweepOccasionally(
-  db: Db,
-  storage: Storage,
+  db: TDb,
+  storage: TStorage,
   olderThanMinutes: number,
   everyMs = 5 * 60_000,
 ): void {

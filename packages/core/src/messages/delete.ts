@@ -3,12 +3,12 @@
  * files unreachable (rows marked `deleted` in the transaction, objects removed after commit).
  * Exported from `@parley/core/files` (it takes the storage), not the main entry point.
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { EventKind } from "@parley/protocol";
-import type { Storage } from "@parley/storage";
+import type { TStorage } from "@parley/storage";
 import { z } from "zod";
 import { lockMessageRow } from "../access.ts";
-import { type Actor, isAdmin } from "../actor.ts";
+import { isAdmin, type TActor } from "../actor.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { deleteObjects } from "../files/objects.ts";
 import { ZId } from "../schemas.ts";
@@ -18,15 +18,15 @@ export const ZDeleteMessage = z.object({ messageId: ZId });
 export type TDeleteMessage = z.output<typeof ZDeleteMessage>;
 
 /** A thread root's counters after one of its replies was deleted. */
-export type ThreadRootCounts = { threadRootId: string; replyCount: number; lastReplyAt: Date | null };
+export type TThreadRootCounts = { threadRootId: string; replyCount: number; lastReplyAt: Date | null };
 
 /** What `deleteMessage` did; `thread` is set when the message was a thread reply. */
-export type DeletedMessage = {
+export type TDeletedMessage = {
   messageId: string;
   conversationId: string;
   seq: number;
   deletedAt: Date;
-  thread: ThreadRootCounts | null;
+  thread: TThreadRootCounts | null;
 };
 
 /**
@@ -40,11 +40,11 @@ export type DeletedMessage = {
  * null) in the same transaction, and the event carries them so clients patch the root in place.
  */
 export async function deleteMessage(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   input: unknown,
-  storage?: Storage,
-): Promise<DeletedMessage> {
+  storage?: TStorage,
+): Promise<TDeletedMessage> {
   const { messageId } = parseInput(ZDeleteMessage, input);
   const result = await inWriteTx(db, async (w) => {
     // Conversation row lock first, then the message's: the order every message writer uses
@@ -72,7 +72,7 @@ export async function deleteMessage(
     });
     // Recount rather than decrement: the root's counters then always equal its live replies.
     // Replies are inserted under the conversation's row lock, which we hold, so none can slip in.
-    let thread: ThreadRootCounts | null = null;
+    let thread: TThreadRootCounts | null = null;
     if (message.threadRootId) {
       const [root] = await w.tx.$queryRaw<{ replyCount: number; lastReplyAt: Date | null }[]>`
         UPDATE "Message" AS r SET "replyCount" = live.n, "lastReplyAt" = live.last
@@ -123,9 +123,9 @@ export async function deleteMessage(
 
 /** A thread root's current counters (for repeating an earlier deletion's answer). */
 async function threadRootCounts(
-  tx: Pick<Db, "message">,
+  tx: Pick<TDb, "message">,
   threadRootId: string,
-): Promise<ThreadRootCounts | null> {
+): Promise<TThreadRootCounts | null> {
   const root = await tx.message.findUnique({
     where: { id: threadRootId },
     select: { replyCount: true, lastReplyAt: true },

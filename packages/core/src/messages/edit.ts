@@ -3,9 +3,9 @@
  * transaction as the Message.body/editedAt/mentions change (lock order: messages/lock.ts), and
  * reaches the sink after commit — live for clients, replayed in seq order for one that was away.
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { EventKind, parseMentions } from "@parley/protocol";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { mentionedMembersSql } from "../mentions.ts";
 import { ZEditMessage } from "../schemas.ts";
@@ -13,7 +13,7 @@ import { appendConversationEvent, inWriteTx } from "../tx.ts";
 import { lockMessage } from "./lock.ts";
 
 /** What `editMessage` did: `seq` is the message.edited event's, null when the body was unchanged. */
-export type EditResult = {
+export type TEditResult = {
   messageId: string;
   conversationId: string;
   body: string;
@@ -32,7 +32,7 @@ export type EditResult = {
  * keeps the original body: the log is history and replaying it in order ends at the latest edit.
  * An unchanged body writes nothing.
  */
-export async function editMessage(db: Db, actor: Actor, input: unknown): Promise<EditResult> {
+export async function editMessage(db: TDb, actor: TActor, input: unknown): Promise<TEditResult> {
   const { messageId, body } = parseInput(ZEditMessage, input);
   return inWriteTx(db, async (w) => {
     const message = await lockMessage(w.tx, actor, messageId);

@@ -10,15 +10,15 @@
  * which does not block the `FOR KEY SHARE` a Reaction insert takes on its message.
  */
 import {
-  type LockedMessageRow,
   lockMessageRow,
   NotFound,
   requireMember,
   requireNotArchived,
+  type TLockedMessageRow,
 } from "../access.ts";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { ParleyError } from "../errors.ts";
-import type { Tx } from "../tx.ts";
+import type { TTx } from "../tx.ts";
 
 /**
  * The message to change, locked (`lockMessageRow`: conversation row, then message row), after
@@ -26,7 +26,7 @@ import type { Tx } from "../tx.ts";
  * messages in conversations the actor cannot read; FORBIDDEN for a readable public channel they
  * have not joined or an archived conversation; NOT_FOUND for a deleted message.
  */
-export async function lockMessage(tx: Tx, actor: Actor, messageId: string): Promise<LockedMessageRow> {
+export async function lockMessage(tx: TTx, actor: TActor, messageId: string): Promise<TLockedMessageRow> {
   const message = await lockMessageRow(tx, actor, messageId);
   requireMember(message.access, NotFound.message);
   requireNotArchived(message.access);

@@ -4,16 +4,16 @@
  * messages/lock.ts). Pinning a pinned message (or unpinning one that is not) writes nothing, and
  * the message row lock orders concurrent pins. Listing pins is a read: `listPins` in messages.ts.
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { EventKind } from "@parley/protocol";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { parseInput } from "../errors.ts";
 import { ZMessageRef } from "../schemas.ts";
 import { appendConversationEvent, inWriteTx } from "../tx.ts";
 import { lockMessage } from "./lock.ts";
 
 /** What a pin change did: the message's pin state now; `seq` is its event's, null when unchanged. */
-export type PinResult = {
+export type TPinResult = {
   messageId: string;
   conversationId: string;
   pinnedAt: Date | null;
@@ -27,7 +27,7 @@ export type PinResult = {
  * deleted message) and appends `message.pinned` {messageId, pinnedAt, pinnedById}. Pinning a
  * pinned message writes nothing.
  */
-export async function pinMessage(db: Db, actor: Actor, input: unknown): Promise<PinResult> {
+export async function pinMessage(db: TDb, actor: TActor, input: unknown): Promise<TPinResult> {
   const { messageId } = parseInput(ZMessageRef, input);
   return inWriteTx(db, async (w) => {
     const message = await lockMessage(w.tx, actor, messageId);
@@ -58,7 +58,7 @@ export async function pinMessage(db: Db, actor: Actor, input: unknown): Promise<
  * Removes a message's pin (any member of a conversation that is not archived) and appends
  * `message.unpinned` {messageId}. Unpinning a message that is not pinned writes nothing.
  */
-export async function unpinMessage(db: Db, actor: Actor, input: unknown): Promise<PinResult> {
+export async function unpinMessage(db: TDb, actor: TActor, input: unknown): Promise<TPinResult> {
   const { messageId } = parseInput(ZMessageRef, input);
   return inWriteTx(db, async (w) => {
     const message = await lockMessage(w.tx, actor, messageId);

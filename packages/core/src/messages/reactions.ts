@@ -6,26 +6,26 @@
  * A reaction that is already there (or already gone) writes nothing: the Reaction primary key
  * (messageId, userId, emoji) decides, so two concurrent identical adds produce one event.
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { EventKind } from "@parley/protocol";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { parseInput } from "../errors.ts";
 import { ZReaction } from "../schemas.ts";
-import { appendConversationEvent, inWriteTx, type Tx } from "../tx.ts";
+import { appendConversationEvent, inWriteTx, type TTx } from "../tx.ts";
 import { lockMessage } from "./lock.ts";
 
 /** One emoji's reactions on a message, as history shows them. */
-export type ReactionGroupDto = { emoji: string; count: number; userIds: string[] };
+export type TReactionGroupDto = { emoji: string; count: number; userIds: string[] };
 
 /**
  * The reactions of each message in `messageIds`, grouped by emoji in order of first use (and the
  * reacting users in the order they reacted), in one query. Messages without reactions are absent.
  */
 export async function loadReactions(
-  db: Tx,
+  db: TTx,
   messageIds: readonly string[],
-): Promise<Map<string, ReactionGroupDto[]>> {
-  const byMessage = new Map<string, ReactionGroupDto[]>();
+): Promise<Map<string, TReactionGroupDto[]>> {
+  const byMessage = new Map<string, TReactionGroupDto[]>();
   if (messageIds.length === 0) return byMessage;
   const rows = await db.$queryRaw<{ messageId: string; emoji: string; userIds: string[] }[]>`
     SELECT "messageId", emoji, array_agg("userId"::text ORDER BY "createdAt", "userId") AS "userIds"
@@ -42,7 +42,7 @@ export async function loadReactions(
 }
 
 /** What a reaction change did: `seq` is its event's, null when nothing changed (no event). */
-export type ReactionResult = {
+export type TReactionResult = {
   messageId: string;
   conversationId: string;
   emoji: string;
@@ -55,7 +55,7 @@ export type ReactionResult = {
  * not on deleted messages) and appends `reaction.added` {messageId, userId, emoji}. Adding a
  * reaction the actor already has writes nothing.
  */
-export async function addReaction(db: Db, actor: Actor, input: unknown): Promise<ReactionResult> {
+export async function addReaction(db: TDb, actor: TActor, input: unknown): Promise<TReactionResult> {
   const { messageId, emoji } = parseInput(ZReaction, input);
   return inWriteTx(db, async (w) => {
     const message = await lockMessage(w.tx, actor, messageId);
@@ -81,7 +81,7 @@ export async function addReaction(db: Db, actor: Actor, input: unknown): Promise
  * {messageId, userId, emoji}. Removing a reaction the actor does not have writes nothing. The
  * emoji's group keeps its place while other reactions remain in it (see below).
  */
-export async function removeReaction(db: Db, actor: Actor, input: unknown): Promise<ReactionResult> {
+export async function removeReaction(db: TDb, actor: TActor, input: unknown): Promise<TReactionResult> {
   const { messageId, emoji } = parseInput(ZReaction, input);
   return inWriteTx(db, async (w) => {
     const message = await lockMessage(w.tx, actor, messageId);

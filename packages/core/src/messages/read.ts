@@ -2,10 +2,10 @@
  * Read positions: a member's cursor in a conversation's log. Moving it appends `read.updated` to
  * the member's own log (not the conversation's), so their other devices clear the badge too.
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { UserEventKind } from "@parley/protocol";
 import { loadAccess, requireMember } from "../access.ts";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { parseInput } from "../errors.ts";
 import { receiptRelay } from "../receipts/relay.ts";
 import { ZMarkRead } from "../schemas.ts";
@@ -15,7 +15,7 @@ import { appendUserEvent, inWriteTx } from "../tx.ts";
  * Moves the actor's read cursor forward to `seq` (clamped to the conversation's lastSeq; never
  * backwards) and tells their other devices via a read.updated user event when it moved.
  */
-export async function markRead(db: Db, actor: Actor, input: unknown): Promise<{ readSeq: number }> {
+export async function markRead(db: TDb, actor: TActor, input: unknown): Promise<{ readSeq: number }> {
   const { conversationId, seq } = parseInput(ZMarkRead, input);
   let movedTo: number | null = null;
   const result = await inWriteTx(db, async (w) => {

@@ -29,27 +29,27 @@
  * The statement is named, so each pooled connection parses and plans it once.
  */
 import { DEFAULT_SEND_BATCH_IN_FLIGHT, DEFAULT_SEND_BATCH_MAX } from "@parley/config";
-import type { Db, SqlPool } from "@parley/db";
+import type { TDb, TSqlPool } from "@parley/db";
 import { EventKind, parseMentions } from "@parley/protocol";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { ParleyError } from "../errors.ts";
-import { type ConversationEvent, publishCommitted, writesInFlight } from "../events.ts";
+import { publishCommitted, type TConversationEventRecord, writesInFlight } from "../events.ts";
 import { uuidv7 } from "../ids.ts";
 import {
   duplicateOf,
   eventPayload,
   explainRefusal,
   requireSendable,
-  type SendCheck,
-  type SendInput,
-  type SendResult,
-  type StoredSend,
   sendOne,
   sentMessage,
+  type TSendCheck,
+  type TSendInput,
+  type TSendMessageResult,
+  type TStoredSend,
 } from "./send-one.ts";
 
 /** Group commit settings. */
-export type SendBatchingOptions = {
+export type TSendBatchingOptions = {
   /** Most sends in one statement; 1 turns group commit off (every send alone, as `sendOne`). */
   maxBatch: number;
   /** Batches running at once (each holds one pooled connection). */
@@ -57,26 +57,26 @@ export type SendBatchingOptions = {
 };
 
 /** Defaults: @parley/config's SEND_BATCH_MAX and SEND_BATCH_IN_FLIGHT defaults. */
-export const DEFAULT_SEND_BATCHING: Readonly<SendBatchingOptions> = Object.freeze({
+export const DEFAULT_SEND_BATCHING: Readonly<TSendBatchingOptions> = Object.freeze({
   maxBatch: DEFAULT_SEND_BATCH_MAX,
   maxInFlight: DEFAULT_SEND_BATCH_IN_FLIGHT,
 });
 
-let batching: SendBatchingOptions = { ...DEFAULT_SEND_BATCHING };
+let batching: TSendBatchingOptions = { ...DEFAULT_SEND_BATCHING };
 
 /** Sets group commit for this process (e.g. `{ maxBatch: env.SEND_BATCH_MAX }`); applies to new batchers. */
-export function configureSendBatching(next: Partial<SendBatchingOptions>): void {
+export function configureSendBatching(next: Partial<TSendBatchingOptions>): void {
   batching = { ...batching, ...next };
 }
 
 type Pending = {
-  actor: Actor;
-  data: SendInput;
+  actor: TActor;
+  data: TSendInput;
   /** Parsed once at submit: the statement keeps the members among `userIds` and stores `all`. */
   mentions: { userIds: string[]; all: boolean };
   /** sender + clientMsgId: two sends with the same key never run at once. */
   key: string;
-  resolve: (result: SendResult) => void;
+  resolve: (result: TSendMessageResult) => void;
   reject: (err: unknown) => void;
 };
 
@@ -186,7 +186,7 @@ FROM chk`;
 type Prepared = { p: Pending; id: string; createdAt: Date };
 
 /** The statement's answer per send: its seq when stored, else why not (SendCheck). */
-type SendRow = SendCheck & {
+type SendRow = TSendCheck & {
   i: number;
   seq: number | null;
   membersSeq: number | null;
@@ -206,14 +206,14 @@ export class SendBatcher {
   readonly stats = { batches: 0, sends: 0, retriedAlone: 0 };
 
   constructor(
-    private readonly db: Db,
-    private readonly pool: SqlPool,
-    private readonly options: SendBatchingOptions,
+    private readonly db: TDb,
+    private readonly pool: TSqlPool,
+    private readonly options: TSendBatchingOptions,
   ) {}
 
   /** Queues one validated send; settles after its batch committed (or with its refusal). */
-  submit(actor: Actor, data: SendInput): Promise<SendResult> {
-    return new Promise<SendResult>((resolve, reject) => {
+  submit(actor: TActor, data: TSendInput): Promise<TSendMessageResult> {
+    return new Promise<TSendMessageResult>((resolve, reject) => {
       const key = `${actor.userId}\n${data.clientMsgId}`;
       this.queue.push({ actor, data, mentions: parseMentions(data.body), key, resolve, reject });
       this.schedule();
@@ -283,8 +283,8 @@ export class SendBatcher {
       return;
     }
     writesInFlight.end(conversationIds);
-    const events: ConversationEvent[] = [];
-    const done: { p: Pending; result: SendResult }[] = [];
+    const events: TConversationEventRecord[] = [];
+    const done: { p: Pending; result: TSendMessageResult }[] = [];
     const notStored: { p: Pending; row: SendRow | undefined }[] = [];
     for (const [i, { p, id, createdAt }] of prepared.entries()) {
       const row = rows.get(i);
@@ -292,7 +292,7 @@ export class SendBatcher {
         notStored.push({ p, row });
         continue;
       }
-      const stored: StoredSend = {
+      const stored: TStoredSend = {
         id,
         createdAt,
         senderName: row.senderName,
@@ -381,12 +381,12 @@ export class SendBatcher {
 const batchers = new WeakMap<object, SendBatcher>();
 
 /** The group commit's counters for `db` (null before its first batched send). */
-export function sendBatchStats(db: Db): Readonly<SendBatcher["stats"]> | null {
+export function sendBatchStats(db: TDb): Readonly<SendBatcher["stats"]> | null {
   return batchers.get(db)?.stats ?? null;
 }
 
 /** The group commit for `db` (one per client), or null when it is turned off (`maxBatch` 1). */
-export function groupCommit(db: Db, pool: SqlPool): SendBatcher | null {
+export function groupCommit(db: TDb, pool: TSqlPool): SendBatcher | null {
   if (batching.maxBatch <= 1) return null;
   let batcher = batchers.get(db);
   if (!batcher) {

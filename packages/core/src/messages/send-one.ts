@@ -25,26 +25,26 @@
  * conversation UPDATE only proceeds when all of them qualified, and a later step links them. So a
  * message is either stored with all its files or not at all, and one file never joins two messages.
  */
-import { type ConversationKind, type Db, isUniqueViolation } from "@parley/db";
+import { type ConversationKind, isUniqueViolation, type TDb } from "@parley/db";
 import { EventKind, parseMentions, type TConversationEventPayload } from "@parley/protocol";
 import {
-  type AccessFacts,
   loadAccess,
   NotFound,
   notFound,
   requireMember,
   requireNotArchived,
+  type TAccessFacts,
 } from "../access.ts";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { ParleyError } from "../errors.ts";
-import { type ConversationEvent, publishCommitted, writesInFlight } from "../events.ts";
+import { publishCommitted, type TConversationEventRecord, writesInFlight } from "../events.ts";
 import { uuidv7 } from "../ids.ts";
 import { mentionedMembersSql } from "../mentions.ts";
-import { type AttachmentDto, attachmentSelect, type MessageDto, toAttachmentDto } from "../messages.ts";
+import { attachmentSelect, type TAttachmentDto, type TMessageDto, toAttachmentDto } from "../messages.ts";
 import type { TSendMessage } from "../schemas.ts";
 
 /** What the pre-read tells about one send (one row per send, also in the batched read). */
-export type SendCheck = {
+export type TSendCheck = {
   kind: ConversationKind | null;
   archivedAt: Date | null;
   isMember: boolean;
@@ -58,7 +58,7 @@ export type SendCheck = {
 };
 
 /** What a resend of an already stored message gets back: its ack identity only, no content. */
-export type SentMessageRef = Pick<MessageDto, "id" | "conversationId" | "seq" | "clientMsgId">;
+export type TSentMessageRef = Pick<TMessageDto, "id" | "conversationId" | "seq" | "clientMsgId">;
 
 /**
  * Result of a send: the stored message, or — when an earlier attempt had stored it
@@ -66,21 +66,21 @@ export type SentMessageRef = Pick<MessageDto, "id" | "conversationId" | "seq" | 
  * the sender may still post there. A resend is not a read: it never returns the body, files,
  * reactions or anything that changed since.
  */
-export type SendResult =
-  | { message: MessageDto; duplicate: false }
-  | { message: SentMessageRef; duplicate: true };
+export type TSendMessageResult =
+  | { message: TMessageDto; duplicate: false }
+  | { message: TSentMessageRef; duplicate: true };
 
 /** A validated send, as both roads take it. */
-export type SendInput = TSendMessage;
+export type TSendInput = TSendMessage;
 
 /**
  * Throws the refusal a pre-read `check` calls for (the same order on both roads), or returns
  * normally when the send may go ahead. `existingId` is the caller's business (a duplicate).
  */
-export function requireSendable(check: SendCheck, threadRootId: string | null): void {
+export function requireSendable(check: TSendCheck, threadRootId: string | null): void {
   if (!check.kind) throw notFound();
   // The rules every writer uses (access.ts): unknown and unreadable conversations answer alike.
-  const access: AccessFacts = {
+  const access: TAccessFacts = {
     kind: check.kind,
     memberRole: check.isMember ? "member" : null,
     archivedAt: check.archivedAt,
@@ -91,13 +91,13 @@ export function requireSendable(check: SendCheck, threadRootId: string | null): 
 }
 
 /** What a send decided before its write: everything of the stored message but its seq. */
-export type StoredSend = {
+export type TStoredSend = {
   id: string;
   createdAt: Date;
   senderName: string;
   mentionedUserIds: string[];
   mentionsAll: boolean;
-  attachments: AttachmentDto[];
+  attachments: TAttachmentDto[];
 };
 
 /**
@@ -106,12 +106,12 @@ export type StoredSend = {
  * payload's message plus what the frame carries (conversation, seq) and a new message's state.
  */
 export function sentMessage(
-  actor: Actor,
-  data: SendInput,
-  stored: StoredSend & { seq: number; membersSeq: number },
-  payload: MessageCreatedPayload,
-): { event: ConversationEvent; message: MessageDto } {
-  const event: ConversationEvent = {
+  actor: TActor,
+  data: TSendInput,
+  stored: TStoredSend & { seq: number; membersSeq: number },
+  payload: TMessageCreatedPayload,
+): { event: TConversationEventRecord; message: TMessageDto } {
+  const event: TConversationEventRecord = {
     conversationId: data.conversationId,
     seq: stored.seq,
     kind: EventKind.MessageCreated,
@@ -135,13 +135,13 @@ export function sentMessage(
 }
 
 /** The payload of message.created, as the protocol defines it. */
-export type MessageCreatedPayload = TConversationEventPayload<typeof EventKind.MessageCreated>;
+export type TMessageCreatedPayload = TConversationEventPayload<typeof EventKind.MessageCreated>;
 
 /**
  * The typed constructor of the `message.created` payload, as stored in the Event row and sent to
  * clients (send-batch.ts builds the same fields in SQL; a test decodes both with the protocol).
  */
-export function eventPayload(actor: Actor, data: SendInput, stored: StoredSend): MessageCreatedPayload {
+export function eventPayload(actor: TActor, data: TSendInput, stored: TStoredSend): TMessageCreatedPayload {
   const threadRootId = data.threadRootId ?? null;
   return {
     message: {
@@ -164,14 +164,14 @@ export function eventPayload(actor: Actor, data: SendInput, stored: StoredSend):
 }
 
 /** One send on its own: one pre-read, one write statement (see the file header). */
-export async function sendOne(db: Db, actor: Actor, data: SendInput): Promise<SendResult> {
+export async function sendOne(db: TDb, actor: TActor, data: TSendInput): Promise<TSendMessageResult> {
   const { conversationId, clientMsgId, body } = data;
   const threadRootId = data.threadRootId ?? null;
   const alsoInChannel = threadRootId !== null && data.alsoInChannel === true;
   const attachmentIds = data.attachmentIds ?? [];
   const mentions = parseMentions(body);
 
-  const [check] = await db.$queryRaw<SendCheck[]>`
+  const [check] = await db.$queryRaw<TSendCheck[]>`
     SELECT c.kind::text AS kind, c."archivedAt", (m."userId" IS NOT NULL) AS "isMember",
       u.name AS "senderName", ex.id AS "existingId",
       ${mentionedMembersSql(mentions.userIds, conversationId)} AS "mentionedMemberIds",
@@ -186,7 +186,7 @@ export async function sendOne(db: Db, actor: Actor, data: SendInput): Promise<Se
   if (!check) throw new ParleyError("UNAUTHORIZED", "Unknown user");
   if (check.existingId) return duplicateOf(db, actor, check.existingId, conversationId);
   requireSendable(check, threadRootId);
-  let attachments: AttachmentDto[];
+  let attachments: TAttachmentDto[];
   try {
     attachments = await linkableAttachments(db, actor, conversationId, attachmentIds);
   } catch (err) {
@@ -199,7 +199,7 @@ export async function sendOne(db: Db, actor: Actor, data: SendInput): Promise<Se
   const id = uuidv7();
   const createdAt = new Date();
   const mentionedUserIds = check.mentionedMemberIds;
-  const stored: StoredSend = {
+  const stored: TStoredSend = {
     id,
     createdAt,
     senderName: check.senderName,
@@ -269,7 +269,7 @@ export async function sendOne(db: Db, actor: Actor, data: SendInput): Promise<Se
 }
 
 /** The message a concurrent attempt with the same clientMsgId stored meanwhile, as a duplicate answer. */
-async function storedMeanwhile(db: Db, actor: Actor, data: SendInput): Promise<SendResult | null> {
+async function storedMeanwhile(db: TDb, actor: TActor, data: TSendInput): Promise<TSendMessageResult | null> {
   const winner = await db.message.findUnique({
     where: { senderId_clientMsgId: { senderId: actor.userId, clientMsgId: data.clientMsgId } },
     select: { id: true },
@@ -283,7 +283,7 @@ async function storedMeanwhile(db: Db, actor: Actor, data: SendInput): Promise<S
  * waited on), else say what changed — archived, left, thread root deleted, a file taken — or
  * CONFLICT. Always throws unless it returns the duplicate.
  */
-export async function explainRefusal(db: Db, actor: Actor, data: SendInput): Promise<SendResult> {
+export async function explainRefusal(db: TDb, actor: TActor, data: TSendInput): Promise<TSendMessageResult> {
   const { conversationId } = data;
   const threadRootId = data.threadRootId ?? null;
   const attachmentIds = data.attachmentIds ?? [];
@@ -293,7 +293,7 @@ export async function explainRefusal(db: Db, actor: Actor, data: SendInput): Pro
   requireMember(access);
   requireNotArchived(access);
   if (threadRootId) {
-    const [root] = await db.$queryRaw<Pick<SendCheck, "isRootLive" | "isRootAReply">[]>`
+    const [root] = await db.$queryRaw<Pick<TSendCheck, "isRootLive" | "isRootAReply">[]>`
       SELECT ("conversationId" = ${conversationId}::uuid AND "deletedAt" IS NULL) AS "isRootLive",
         ("threadRootId" IS NOT NULL) AS "isRootAReply"
       FROM "Message" WHERE id = ${threadRootId}::uuid`;
@@ -310,11 +310,11 @@ export async function explainRefusal(db: Db, actor: Actor, data: SendInput): Pro
  * first" for a public channel), never the stored message.
  */
 export async function duplicateOf(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   messageId: string,
   conversationId: string,
-): Promise<SendResult> {
+): Promise<TSendMessageResult> {
   const row = await db.message.findUnique({
     where: { id: messageId },
     select: { id: true, conversationId: true, seq: true, clientMsgId: true },
@@ -333,11 +333,11 @@ export async function duplicateOf(
  * BAD_REQUEST (nothing written) unless every id qualifies.
  */
 async function linkableAttachments(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   conversationId: string,
   attachmentIds: readonly string[],
-): Promise<AttachmentDto[]> {
+): Promise<TAttachmentDto[]> {
   if (attachmentIds.length === 0) return [];
   const rows = await db.attachment.findMany({
     where: {
@@ -360,7 +360,7 @@ async function linkableAttachments(
 }
 
 /** A reply's root must be a live top-level message of the same conversation. */
-function requireThreadRoot(root: Pick<SendCheck, "isRootLive" | "isRootAReply">): void {
+function requireThreadRoot(root: Pick<TSendCheck, "isRootLive" | "isRootAReply">): void {
   if (!root.isRootLive) throw new ParleyError("NOT_FOUND", "Thread not found");
   if (root.isRootAReply) throw new ParleyError("BAD_REQUEST", "Replies go to the thread's first message");
 }

@@ -9,18 +9,18 @@
  * - a send with attachments (or on a client without a pg pool, e.g. a transaction client) goes
  *   alone through `sendOne` (`send-one.ts`), which is also the group commit's fallback.
  */
-import { type Db, sqlPool } from "@parley/db";
-import type { Actor } from "../actor.ts";
+import { sqlPool, type TDb } from "@parley/db";
+import type { TActor } from "../actor.ts";
 import { parseInput } from "../errors.ts";
 import { ZSendMessage } from "../schemas.ts";
 import { groupCommit } from "./send-batch.ts";
-import { type SendResult, sendOne } from "./send-one.ts";
+import { sendOne, type TSendMessageResult } from "./send-one.ts";
 
-export { configureSendBatching, type SendBatchingOptions, sendBatchStats } from "./send-batch.ts";
-export type { SendResult, SentMessageRef } from "./send-one.ts";
+export { configureSendBatching, sendBatchStats, type TSendBatchingOptions } from "./send-batch.ts";
+export type { TSendMessageResult, TSentMessageRef } from "./send-one.ts";
 
 /** Sends a message (idempotent per sender + clientMsgId). See the file header for the guarantees. */
-export async function sendMessage(db: Db, actor: Actor, input: unknown): Promise<SendResult> {
+export async function sendMessage(db: TDb, actor: TActor, input: unknown): Promise<TSendMessageResult> {
   const data = parseInput(ZSendMessage, input);
   const pool = sqlPool(db);
   if (pool && (data.attachmentIds?.length ?? 0) === 0) {

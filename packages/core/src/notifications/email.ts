@@ -11,12 +11,12 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { TEnv } from "@parley/config";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import nodemailer from "nodemailer";
 import { pushText } from "./push-delivery.ts";
 
 /** What sending needs: `sendMail` of a nodemailer transport (or anything shaped like it). */
-export type Mailer = {
+export type TMailer = {
   sendMail(mail: {
     from: string;
     to: string;
@@ -30,7 +30,7 @@ export type Mailer = {
 /** An SMTP transport from the settings, or null when SMTP_HOST is unset (no e-mail). */
 export function createMailer(
   env: Pick<TEnv, "SMTP_HOST" | "SMTP_PORT" | "SMTP_SECURE" | "SMTP_USER" | "SMTP_PASSWORD">,
-): Mailer | null {
+): TMailer | null {
   if (!env.SMTP_HOST) return null;
   return nodemailer.createTransport({
     host: env.SMTP_HOST,
@@ -66,7 +66,7 @@ export function verifyUnsubscribeToken(secret: string, token: string): string | 
 }
 
 /** Turns e-mail notifications off for the token's user; false for a bad token (nothing changes). */
-export async function unsubscribeEmail(db: Db, secret: string, token: string): Promise<boolean> {
+export async function unsubscribeEmail(db: TDb, secret: string, token: string): Promise<boolean> {
   const userId = verifyUnsubscribeToken(secret, token);
   if (!userId) return false;
   const user = await db.user.findUnique({ where: { id: userId }, select: { id: true } });
@@ -137,13 +137,13 @@ export function composeEmail(
 }
 
 /** What one e-mail pass did. */
-export type EmailPass = { claimed: number; emails: number; messages: number; failed: number };
+export type TEmailPass = { claimed: number; emails: number; messages: number; failed: number };
 
 /** Sends every due e-mail (see the header); `now` decides what is due. */
 export async function sendDueEmails(
-  db: Db,
-  options: { mailer: Mailer; from: string; publicUrl: string; secret: string; now?: Date; limit?: number },
-): Promise<EmailPass> {
+  db: TDb,
+  options: { mailer: TMailer; from: string; publicUrl: string; secret: string; now?: Date; limit?: number },
+): Promise<TEmailPass> {
   const now = options.now ?? new Date();
   const rows = await db.$queryRaw<(DueRow & { live: boolean })[]>`
     WITH due AS (
@@ -165,7 +165,7 @@ export async function sendDueEmails(
     LEFT JOIN "Membership" mb ON mb."conversationId" = m."conversationId" AND mb."userId" = c."userId"
     LEFT JOIN "NotificationSettings" ns ON ns."userId" = c."userId"
     ORDER BY c."userId", m."createdAt"`;
-  const pass: EmailPass = { claimed: rows.length, emails: 0, messages: 0, failed: 0 };
+  const pass: TEmailPass = { claimed: rows.length, emails: 0, messages: 0, failed: 0 };
   const byUser = new Map<string, DueRow[]>();
   for (const row of rows) {
     // A left conversation has no membership row: the comparison is null, so not live.

@@ -4,13 +4,13 @@
  * log, exactly as `markRead` does for one, so their other devices (and the notifier, which clears
  * pushed notifications once a read cursor passes them) follow.
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { UserEventKind } from "@parley/protocol";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { appendUserEvent, inWriteTx } from "../tx.ts";
 
 /** Marks everything the actor can read as read; answers how many conversations moved. */
-export async function markAllRead(db: Db, actor: Actor): Promise<{ conversations: number }> {
+export async function markAllRead(db: TDb, actor: TActor): Promise<{ conversations: number }> {
   return inWriteTx(db, async (w) => {
     const moved = await w.tx.$queryRaw<{ conversationId: string; readSeq: number }[]>`
       UPDATE "Membership" m SET "readSeq" = c."lastSeq"

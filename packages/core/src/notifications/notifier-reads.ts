@@ -6,18 +6,18 @@
  * mentioned, nor at level `all`, nor reached by a broadcast, nor keeping keywords), so a busy
  * 10,000-member channel does not load 10,000 rows per message.
  */
-import type { Tx } from "../tx.ts";
-import type { ConversationNotifyPrefs, NotifyPrefs } from "./should-notify.ts";
+import type { TTx } from "../tx.ts";
+import type { TConversationNotifyPrefs, TNotificationPrefs } from "./should-notify.ts";
 
 /** A member who might be notified, with everything `shouldNotify` needs. */
-export type RecipientRow = {
+export type TRecipientRow = {
   conversationId: string;
   userId: string;
   readSeq: number;
   hasPush: boolean;
   emailEnabled: boolean;
-  prefs: NotifyPrefs;
-  conversation: Omit<ConversationNotifyPrefs, "kind">;
+  prefs: TNotificationPrefs;
+  conversation: Omit<TConversationNotifyPrefs, "kind">;
 };
 
 type Row = {
@@ -26,9 +26,9 @@ type Row = {
   readSeq: number;
   hasPush: boolean;
   emailEnabled: boolean | null;
-  notifyLevel: ConversationNotifyPrefs["level"];
+  notifyLevel: TConversationNotifyPrefs["level"];
   ignoreBroadcasts: boolean;
-  level: NotifyPrefs["level"] | null;
+  level: TNotificationPrefs["level"] | null;
   keywords: string[] | null;
   dndUntil: Date | null;
   dndStartMinute: number | null;
@@ -38,10 +38,10 @@ type Row = {
 
 /** Loads the possible recipients of `messages` (see the header). */
 export async function loadNotifyPrefsRows(
-  tx: Tx,
+  tx: TTx,
   messages: readonly { conversationId: string; mentionedUserIds: readonly string[]; mentionsAll: boolean }[],
   options: { withEmail: boolean },
-): Promise<RecipientRow[]> {
+): Promise<TRecipientRow[]> {
   const conversationIds = [...new Set(messages.map((m) => m.conversationId))];
   const mentioned = [...new Set(messages.flatMap((m) => m.mentionedUserIds))];
   const broadcastIn = [...new Set(messages.filter((m) => m.mentionsAll).map((m) => m.conversationId))];

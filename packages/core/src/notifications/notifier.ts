@@ -15,19 +15,19 @@
  * time), so a crash repeats or loses nothing of them. Sending happens after commit. Messages
  * older than `maxAgeMs` when the notifier reaches them (it was down) are not pushed.
  */
-import type { Db } from "@parley/db";
-import type { Engine } from "../engine/types.ts";
-import { loadNotifyPrefsRows, type RecipientRow } from "./notifier-reads.ts";
+import type { TDb } from "@parley/db";
+import type { TEngine } from "../engine/types.ts";
+import { loadNotifyPrefsRows, type TRecipientRow } from "./notifier-reads.ts";
 import { clearReadPushNotices, deliverPushNotices } from "./push-delivery.ts";
-import type { PushSender } from "./push-sender.ts";
-import { type NotifyMessage, type NotifyReason, shouldNotify } from "./should-notify.ts";
+import type { TPushSender } from "./push-sender.ts";
+import { shouldNotify, type TNotificationMessage, type TNotifyReason } from "./should-notify.ts";
 
 /** What a notifier round needs besides the database. */
-export type NotifierDeps = {
+export type TNotifierDeps = {
   /** Presence (who is online); only `getPresence` is used. */
-  engine: Pick<Engine, "getPresence">;
+  engine: Pick<TEngine, "getPresence">;
   /** Sends pushes; null: no push is decided or sent. */
-  push: PushSender | null;
+  push: TPushSender | null;
   /** Minutes a DM or mention must stay unread before it is e-mailed; null: no e-mail (SMTP not configured). */
   emailDelayMinutes: number | null;
   /** Sends the due e-mails (email.ts); absent: none are sent. */
@@ -38,12 +38,12 @@ export type NotifierDeps = {
 };
 
 /** Most conversations and messages per conversation one round reads. */
-export type NotifyRoundLimits = { conversations: number; messagesPerConversation: number };
+export type TNotifyRoundLimits = { conversations: number; messagesPerConversation: number };
 
-const DEFAULT_LIMITS: NotifyRoundLimits = { conversations: 200, messagesPerConversation: 500 };
+const DEFAULT_LIMITS: TNotifyRoundLimits = { conversations: 200, messagesPerConversation: 500 };
 
 /** What one round decided. */
-export type NotifyRound = { conversations: number; messages: number; pushNotices: number; emails: number };
+export type TNotifyRound = { conversations: number; messages: number; pushNotices: number; emails: number };
 
 type MessageRow = {
   conversationId: string;
@@ -59,17 +59,17 @@ type MessageRow = {
   attachmentCount: number;
 };
 
-const EMAIL_REASONS: ReadonlySet<NotifyReason> = new Set(["dm", "mention", "keyword"]);
+const EMAIL_REASONS: ReadonlySet<TNotifyReason> = new Set(["dm", "mention", "keyword"]);
 
 /**
  * One round of deciding (see the header). Zero conversations means it is caught up (or another
  * process holds the round's lock).
  */
 export async function notifyRound(
-  db: Db,
-  deps: NotifierDeps,
-  limits: Partial<NotifyRoundLimits> = {},
-): Promise<NotifyRound> {
+  db: TDb,
+  deps: TNotifierDeps,
+  limits: Partial<TNotifyRoundLimits> = {},
+): Promise<TNotifyRound> {
   const { conversations, messagesPerConversation } = { ...DEFAULT_LIMITS, ...limits };
   const now = deps.now?.() ?? new Date();
   const oldest = new Date(now.getTime() - (deps.maxAgeMs ?? 3_600_000));
@@ -106,7 +106,7 @@ export async function notifyRound(
         messages.length === 0
           ? []
           : await loadNotifyPrefsRows(tx, messages, { withEmail: deps.emailDelayMinutes !== null });
-      const byConversation = new Map<string, RecipientRow[]>();
+      const byConversation = new Map<string, TRecipientRow[]>();
       for (const r of recipients) {
         byConversation.set(r.conversationId, [...(byConversation.get(r.conversationId) ?? []), r]);
       }
@@ -120,7 +120,7 @@ export async function notifyRound(
         dueAt: Date;
       }[] = [];
       for (const m of messages) {
-        const message: NotifyMessage = {
+        const message: TNotificationMessage = {
           senderId: m.senderId,
           body: m.body,
           mentionedUserIds: m.mentionedUserIds,
@@ -198,7 +198,7 @@ export async function notifyRound(
 }
 
 /** One full pass: decide until caught up, clear what was read, send what is due. */
-export async function notifyPass(db: Db, deps: NotifierDeps): Promise<{ decided: number }> {
+export async function notifyPass(db: TDb, deps: TNotifierDeps): Promise<{ decided: number }> {
   let decided = 0;
   for (;;) {
     const round = await notifyRound(db, deps);
@@ -218,8 +218,8 @@ export async function notifyPass(db: Db, deps: NotifierDeps): Promise<{ decided:
  * beside the search indexer. Returns a stop function that waits for the running pass.
  */
 export function startNotifier(
-  db: Db,
-  deps: NotifierDeps,
+  db: TDb,
+  deps: TNotifierDeps,
   options: { intervalMs?: number; onError?: (err: unknown) => void } = {},
 ): () => Promise<void> {
   const intervalMs = options.intervalMs ?? 1_000;

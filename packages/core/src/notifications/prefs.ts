@@ -6,15 +6,15 @@
  * the user's other devices refresh (`preferences.updated` {notifications: true} or
  * `membership.updated` with the conversation's new settings).
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { UserEventKind, zLine } from "@parley/protocol";
 import { z } from "zod";
 import { isChannelKind, loadAccess, requireMember } from "../access.ts";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { ZId } from "../schemas.ts";
 import { appendUserEvent, inWriteTx } from "../tx.ts";
-import { NOTIFY_LEVELS, type NotifyPrefs } from "./should-notify.ts";
+import { NOTIFY_LEVELS, type TNotificationPrefs } from "./should-notify.ts";
 
 /** Most keywords a user may keep, and the longest one. */
 export const MAX_NOTIFY_KEYWORDS = 25;
@@ -84,13 +84,13 @@ export const ZSetConversationNotifications = z
   .strict();
 
 /** The global settings as the settings page shows them. */
-export type NotificationSettingsDto = Omit<NotifyPrefs, "userId"> & { emailEnabled: boolean };
+export type TNotificationSettingsDto = Omit<TNotificationPrefs, "userId"> & { emailEnabled: boolean };
 
 /** The user's global preferences (defaults when never set). */
 export async function loadNotifyPrefs(
-  db: Db,
+  db: TDb,
   userId: string,
-): Promise<NotifyPrefs & { emailEnabled: boolean }> {
+): Promise<TNotificationPrefs & { emailEnabled: boolean }> {
   const row = await db.notificationSettings.findUnique({ where: { userId } });
   return {
     userId,
@@ -105,16 +105,16 @@ export async function loadNotifyPrefs(
 }
 
 /** The actor's own global notification settings. */
-export async function getNotificationSettings(db: Db, actor: Actor): Promise<NotificationSettingsDto> {
+export async function getNotificationSettings(db: TDb, actor: TActor): Promise<TNotificationSettingsDto> {
   const { userId: _userId, ...settings } = await loadNotifyPrefs(db, actor.userId);
   return settings;
 }
 
 async function writeSettings(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   data: Partial<{
-    level: NotifyPrefs["level"];
+    level: TNotificationPrefs["level"];
     keywords: string[];
     dndUntil: Date | null;
     dndStartMinute: number | null;
@@ -122,7 +122,7 @@ async function writeSettings(
     timeZone: string;
     emailEnabled: boolean;
   }>,
-): Promise<NotificationSettingsDto> {
+): Promise<TNotificationSettingsDto> {
   await inWriteTx(db, async (w) => {
     await w.tx.notificationSettings.upsert({
       where: { userId: actor.userId },
@@ -136,10 +136,10 @@ async function writeSettings(
 
 /** Changes the actor's global notification settings (level, keywords, daily window, zone, e-mail). */
 export async function updateNotificationSettings(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   input: unknown,
-): Promise<NotificationSettingsDto> {
+): Promise<TNotificationSettingsDto> {
   const { dndSchedule, ...rest } = parseInput(ZUpdateNotificationSettings, input);
   return writeSettings(db, actor, {
     ...rest,
@@ -149,11 +149,11 @@ export async function updateNotificationSettings(
 
 /** Do not disturb for N hours from now (`hours: null` ends it at once). */
 export async function setDoNotDisturb(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   input: unknown,
   now: Date = new Date(),
-): Promise<NotificationSettingsDto> {
+): Promise<TNotificationSettingsDto> {
   const { hours } = parseInput(ZSetDoNotDisturb, input);
   return writeSettings(db, actor, {
     dndUntil: hours === null ? null : new Date(now.getTime() + hours * 3_600_000),
@@ -161,7 +161,7 @@ export async function setDoNotDisturb(
 }
 
 /** The actor's settings in one conversation, as membership.updated and the conversation DTO carry them. */
-export type ConversationNotificationsDto = {
+export type TConversationNotificationsDto = {
   conversationId: string;
   muted: boolean;
   notifyLevel: "default" | "all" | "mentions";
@@ -174,10 +174,10 @@ export type ConversationNotificationsDto = {
  * it changes nothing others see).
  */
 export async function setConversationNotifications(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   input: unknown,
-): Promise<ConversationNotificationsDto> {
+): Promise<TConversationNotificationsDto> {
   const { conversationId, level, ignoreBroadcasts } = parseInput(ZSetConversationNotifications, input);
   return inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId);
@@ -196,7 +196,7 @@ export async function setConversationNotifications(
       notifyLevel: level === undefined || level === "nothing" ? before.notifyLevel : level,
       ignoreBroadcasts: ignoreBroadcasts ?? before.ignoreBroadcasts,
     };
-    const dto: ConversationNotificationsDto = { conversationId, ...after };
+    const dto: TConversationNotificationsDto = { conversationId, ...after };
     if (
       after.muted === before.muted &&
       after.notifyLevel === before.notifyLevel &&

@@ -8,12 +8,12 @@
  * never send the same notice twice; a crash between claim and send loses that push (at most once:
  * a duplicate would buzz the phone twice, a lost one is still in the app and the e-mail).
  */
-import type { Db } from "@parley/db";
-import type { PushSender, PushTarget } from "./push-sender.ts";
+import type { TDb } from "@parley/db";
+import type { TPushSender, TPushTarget } from "./push-sender.ts";
 import { pushTopic } from "./push-sender.ts";
 
 /** What the service worker gets (JSON). `tag` is the same for every push of one conversation. */
-export type PushPayload =
+export type TPushPayload =
   | {
       type: "message";
       tag: string;
@@ -59,24 +59,24 @@ type Claimed = {
 };
 
 /** What one delivery pass did. */
-export type PushDelivery = { notices: number; sent: number; gone: number; failed: number; cleared: number };
+export type TPushDelivery = { notices: number; sent: number; gone: number; failed: number; cleared: number };
 
-async function subscriptionsOf(db: Db, userIds: readonly string[]): Promise<Map<string, PushTarget[]>> {
+async function subscriptionsOf(db: TDb, userIds: readonly string[]): Promise<Map<string, TPushTarget[]>> {
   const rows = await db.pushSubscription.findMany({
     where: { userId: { in: [...new Set(userIds)] } },
     select: { userId: true, endpoint: true, p256dh: true, auth: true },
   });
-  const byUser = new Map<string, PushTarget[]>();
+  const byUser = new Map<string, TPushTarget[]>();
   for (const { userId, ...target } of rows) byUser.set(userId, [...(byUser.get(userId) ?? []), target]);
   return byUser;
 }
 
 async function sendToAll(
-  db: Db,
-  send: PushSender,
-  targets: readonly PushTarget[],
-  payload: PushPayload,
-  tally: PushDelivery,
+  db: TDb,
+  send: TPushSender,
+  targets: readonly TPushTarget[],
+  payload: TPushPayload,
+  tally: TPushDelivery,
 ): Promise<void> {
   const text = JSON.stringify(payload);
   await Promise.all(
@@ -88,7 +88,7 @@ async function sendToAll(
   );
 }
 
-async function namesOf(db: Db, bodies: readonly string[]): Promise<Map<string, string>> {
+async function namesOf(db: TDb, bodies: readonly string[]): Promise<Map<string, string>> {
   const ids = new Set<string>();
   for (const body of bodies)
     for (const m of body.matchAll(/<@([0-9a-fA-F-]{36})>/g)) ids.add(m[1]!.toLowerCase());
@@ -97,7 +97,7 @@ async function namesOf(db: Db, bodies: readonly string[]): Promise<Map<string, s
   return new Map(users.map((u) => [u.id, u.name]));
 }
 
-function messagePayload(row: Claimed, names: ReadonlyMap<string, string>): PushPayload {
+function messagePayload(row: Claimed, names: ReadonlyMap<string, string>): TPushPayload {
   const isChannel = row.kind === "public_channel" || row.kind === "private_channel";
   const text =
     pushText(row.body, names) ||
@@ -116,8 +116,8 @@ function messagePayload(row: Claimed, names: ReadonlyMap<string, string>): PushP
 }
 
 /** Sends the notices that moved since they were last sent (at most `limit`). */
-export async function deliverPushNotices(db: Db, send: PushSender, limit = 200): Promise<PushDelivery> {
-  const tally: PushDelivery = { notices: 0, sent: 0, gone: 0, failed: 0, cleared: 0 };
+export async function deliverPushNotices(db: TDb, send: TPushSender, limit = 200): Promise<TPushDelivery> {
+  const tally: TPushDelivery = { notices: 0, sent: 0, gone: 0, failed: 0, cleared: 0 };
   const claimed = await db.$queryRaw<Claimed[]>`
     WITH due AS (
       SELECT "userId", "conversationId" FROM "PushNotice" WHERE seq > "sentSeq"
@@ -159,8 +159,8 @@ export async function deliverPushNotices(db: Db, send: PushSender, limit = 200):
  * Drops the notices the user has read past (on any device) or whose conversation they left, and
  * sends a `clear` for each one that had been pushed.
  */
-export async function clearReadPushNotices(db: Db, send: PushSender): Promise<PushDelivery> {
-  const tally: PushDelivery = { notices: 0, sent: 0, gone: 0, failed: 0, cleared: 0 };
+export async function clearReadPushNotices(db: TDb, send: TPushSender): Promise<TPushDelivery> {
+  const tally: TPushDelivery = { notices: 0, sent: 0, gone: 0, failed: 0, cleared: 0 };
   const cleared = await db.$queryRaw<{ userId: string; conversationId: string; sentSeq: number }[]>`
     DELETE FROM "PushNotice" p
     WHERE NOT EXISTS (

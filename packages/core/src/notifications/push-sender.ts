@@ -6,20 +6,20 @@
  */
 import type { Agent } from "node:https";
 import webpush from "web-push";
-import type { VapidDetails } from "./push-subscriptions.ts";
+import type { TVapidDetails } from "./push-subscriptions.ts";
 
 /** One subscription, as stored. */
-export type PushTarget = { endpoint: string; p256dh: string; auth: string };
+export type TPushTarget = { endpoint: string; p256dh: string; auth: string };
 
 /** What a send came to: delivered to the push service, the subscription is gone (404/410), or failed. */
-export type PushOutcome = "sent" | "gone" | "failed";
+export type TPushOutcome = "sent" | "gone" | "failed";
 
 /** Sends `payload` (JSON text) to one subscription under `topic` (≤ 32 base64url characters). */
-export type PushSender = (target: PushTarget, payload: string, topic: string) => Promise<PushOutcome>;
+export type TPushSender = (target: TPushTarget, payload: string, topic: string) => Promise<TPushOutcome>;
 
 /** Options of `createWebPushSender`. */
 export type TWebPushSenderOptions = {
-  vapid: VapidDetails;
+  vapid: TVapidDetails;
   /** How long the push service keeps an undelivered message (seconds). */
   ttlSeconds?: number;
   /** HTTPS agent for the push service requests (tests pass one that trusts their local endpoint). */
@@ -29,7 +29,7 @@ export type TWebPushSenderOptions = {
 };
 
 /** A PushSender over `web-push`. */
-export function createWebPushSender(options: TWebPushSenderOptions): PushSender {
+export function createWebPushSender(options: TWebPushSenderOptions): TPushSender {
   return async (target, payload, topic) => {
     try {
       await webpush.sendNotification(

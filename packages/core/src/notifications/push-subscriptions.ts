@@ -10,19 +10,19 @@
  * else (a shared browser after a sign-out) moves to them, since only that browser knows it.
  */
 import type { TEnv } from "@parley/config";
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { zLine } from "@parley/protocol";
 import webpush from "web-push";
 import { z } from "zod";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { parseInput } from "../errors.ts";
 
 /** The key pair push requests are signed with, and the contact push services see. */
-export type VapidDetails = { subject: string; publicKey: string; privateKey: string };
+export type TVapidDetails = { subject: string; publicKey: string; privateKey: string };
 
 let generated: Promise<{ publicKey: string; privateKey: string }> | undefined;
 
-async function storedKeys(db: Db): Promise<{ publicKey: string; privateKey: string }> {
+async function storedKeys(db: TDb): Promise<{ publicKey: string; privateKey: string }> {
   const existing = await db.vapidKeys.findUnique({ where: { id: 1 } });
   if (existing) return existing;
   const fresh = webpush.generateVAPIDKeys();
@@ -41,9 +41,9 @@ export function vapidSubject(env: Pick<TEnv, "VAPID_SUBJECT" | "PUBLIC_URL">): s
 
 /** The VAPID details of this install (see the header); generated keys are cached per process. */
 export async function getVapidDetails(
-  db: Db,
+  db: TDb,
   env: Pick<TEnv, "VAPID_PUBLIC_KEY" | "VAPID_PRIVATE_KEY" | "VAPID_SUBJECT" | "PUBLIC_URL">,
-): Promise<VapidDetails> {
+): Promise<TVapidDetails> {
   const subject = vapidSubject(env);
   if (env.VAPID_PUBLIC_KEY && env.VAPID_PRIVATE_KEY) {
     return { subject, publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY };
@@ -73,7 +73,7 @@ export const ZPushSubscribe = z.object({
 export const ZPushUnsubscribe = z.object({ endpoint: zLine().max(2048) });
 
 /** Registers (or re-registers) this browser for the actor's pushes. */
-export async function subscribePush(db: Db, actor: Actor, input: unknown): Promise<{ ok: true }> {
+export async function subscribePush(db: TDb, actor: TActor, input: unknown): Promise<{ ok: true }> {
   const { endpoint, keys } = parseInput(ZPushSubscribe, input);
   const data = {
     userId: actor.userId,
@@ -85,7 +85,7 @@ export async function subscribePush(db: Db, actor: Actor, input: unknown): Promi
 }
 
 /** Removes the actor's subscription for `endpoint` (someone else's is left alone). */
-export async function unsubscribePush(db: Db, actor: Actor, input: unknown): Promise<{ removed: boolean }> {
+export async function unsubscribePush(db: TDb, actor: TActor, input: unknown): Promise<{ removed: boolean }> {
   const { endpoint } = parseInput(ZPushUnsubscribe, input);
   const { count } = await db.pushSubscription.deleteMany({ where: { endpoint, userId: actor.userId } });
   return { removed: count > 0 };

@@ -1,29 +1,32 @@
 import { describe, expect, it } from "vitest";
 import {
-  type ConversationNotifyPrefs,
   defaultNotifyPrefs,
   isDoNotDisturb,
   matchesKeyword,
   minuteOfDay,
-  type NotifyMessage,
-  type NotifyPrefs,
   shouldNotify,
+  type TConversationNotifyPrefs,
+  type TNotificationMessage,
+  type TNotificationPrefs,
 } from "./should-notify.ts";
 
 const ME = "0190a000-0000-7000-8000-00000000000a";
 const OTHER = "0190a000-0000-7000-8000-00000000000b";
 const NOW = new Date("2026-12-05T12:00:00Z");
 
-const prefs = (over: Partial<NotifyPrefs> = {}): NotifyPrefs => ({ ...defaultNotifyPrefs(ME), ...over });
-const channel = (over: Partial<ConversationNotifyPrefs> = {}): ConversationNotifyPrefs => ({
+const prefs = (over: Partial<TNotificationPrefs> = {}): TNotificationPrefs => ({
+  ...defaultNotifyPrefs(ME),
+  ...over,
+});
+const channel = (over: Partial<TConversationNotifyPrefs> = {}): TConversationNotifyPrefs => ({
   kind: "public_channel",
   level: "default",
   muted: false,
   ignoreBroadcasts: false,
   ...over,
 });
-const dm = (over: Partial<ConversationNotifyPrefs> = {}) => channel({ kind: "dm", ...over });
-const msg = (over: Partial<NotifyMessage> = {}): NotifyMessage => ({
+const dm = (over: Partial<TConversationNotifyPrefs> = {}) => channel({ kind: "dm", ...over });
+const msg = (over: Partial<TNotificationMessage> = {}): TNotificationMessage => ({
   senderId: OTHER,
   body: "hello there",
   mentionedUserIds: [],

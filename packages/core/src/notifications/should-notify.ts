@@ -13,16 +13,16 @@
 
 /** Global levels: every DM message + mentions (default), mentions only, nothing. */
 export const NOTIFY_LEVELS = ["dms_and_mentions", "mentions", "nothing"] as const;
-export type NotifyLevel = (typeof NOTIFY_LEVELS)[number];
+export type TNotifyLevel = (typeof NOTIFY_LEVELS)[number];
 
 /** Per-conversation levels besides mute ("nothing"): follow the global level, all, mentions. */
 export const CONVERSATION_NOTIFY_LEVELS = ["default", "all", "mentions"] as const;
-export type ConversationNotifyLevel = (typeof CONVERSATION_NOTIFY_LEVELS)[number];
+export type TConversationNotifyLevel = (typeof CONVERSATION_NOTIFY_LEVELS)[number];
 
 /** A user's global preferences (NotificationSettings). */
-export type NotifyPrefs = {
+export type TNotificationPrefs = {
   userId: string;
-  level: NotifyLevel;
+  level: TNotifyLevel;
   /** Lower-cased words that count as a mention. */
   keywords: readonly string[];
   dndUntil: Date | null;
@@ -33,15 +33,15 @@ export type NotifyPrefs = {
 };
 
 /** The member's settings in the message's conversation (Membership). */
-export type ConversationNotifyPrefs = {
+export type TConversationNotifyPrefs = {
   kind: "public_channel" | "private_channel" | "dm" | "group_dm";
-  level: ConversationNotifyLevel;
+  level: TConversationNotifyLevel;
   muted: boolean;
   ignoreBroadcasts: boolean;
 };
 
 /** The facts of a message that decide. */
-export type NotifyMessage = {
+export type TNotificationMessage = {
   senderId: string;
   body: string;
   mentionedUserIds: readonly string[];
@@ -51,10 +51,10 @@ export type NotifyMessage = {
 };
 
 /** Why a message notifies: the first that applies, in this order. */
-export type NotifyReason = "dm" | "mention" | "broadcast" | "keyword" | "message";
+export type TNotifyReason = "dm" | "mention" | "broadcast" | "keyword" | "message";
 
 /** Every default (no NotificationSettings row). */
-export function defaultNotifyPrefs(userId: string): NotifyPrefs {
+export function defaultNotifyPrefs(userId: string): TNotificationPrefs {
   return {
     userId,
     level: "dms_and_mentions",
@@ -84,7 +84,7 @@ export function minuteOfDay(now: Date, timeZone: string): number {
 }
 
 /** True while do-not-disturb holds at `now`: the "for N hours" end or the daily window. */
-export function isDoNotDisturb(prefs: NotifyPrefs, now: Date): boolean {
+export function isDoNotDisturb(prefs: TNotificationPrefs, now: Date): boolean {
   if (prefs.dndUntil && prefs.dndUntil.getTime() > now.getTime()) return true;
   const { dndStartMinute: start, dndEndMinute: end } = prefs;
   if (start === null || end === null || start === end) return false;
@@ -115,10 +115,10 @@ export function matchesKeyword(body: string, keywords: readonly string[]): boole
 
 /** What the message is to the member, before any level: see NotifyReason. */
 function reasonOf(
-  prefs: NotifyPrefs,
-  conversation: ConversationNotifyPrefs,
-  message: NotifyMessage,
-): NotifyReason {
+  prefs: TNotificationPrefs,
+  conversation: TConversationNotifyPrefs,
+  message: TNotificationMessage,
+): TNotifyReason {
   if (conversation.kind === "dm" || conversation.kind === "group_dm") return "dm";
   if (message.mentionedUserIds.some((id) => id.toLowerCase() === prefs.userId.toLowerCase()))
     return "mention";
@@ -132,11 +132,11 @@ function reasonOf(
  * for the order of the rules.
  */
 export function shouldNotify(
-  prefs: NotifyPrefs,
-  conversation: ConversationNotifyPrefs,
-  message: NotifyMessage,
+  prefs: TNotificationPrefs,
+  conversation: TConversationNotifyPrefs,
+  message: TNotificationMessage,
   now: Date,
-): NotifyReason | null {
+): TNotifyReason | null {
   if (message.senderId.toLowerCase() === prefs.userId.toLowerCase()) return null;
   if (!message.body.trim() && message.attachmentCount === 0) return null;
   if (conversation.muted) return null;

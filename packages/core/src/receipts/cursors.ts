@@ -5,7 +5,7 @@
  * member of, changes nothing and says nothing. One statement per batch of reports, however many
  * users and conversations it carries; rows only move forward and only rows that move are written.
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { hotQuery } from "../hot-sql.ts";
 import { receiptRelay } from "./relay.ts";
 
@@ -46,7 +46,7 @@ const MARK_DELIVERED = {
  * every move to the receipt relay (live `receipts` frames). Reports are trusted to come from
  * their `userId` (the gateway sets it from the socket's actor).
  */
-export async function markDelivered(db: Db, reports: readonly TDeliveryReport[]): Promise<TDeliveredMove[]> {
+export async function markDelivered(db: TDb, reports: readonly TDeliveryReport[]): Promise<TDeliveredMove[]> {
   if (reports.length === 0) return [];
   const moved = await hotQuery<TDeliveredMove>(db, MARK_DELIVERED, [
     reports.map((r) => r.userId),

@@ -8,12 +8,12 @@ import { seedChannel, seedMessages, seedUser, seedWorkspace, type TSeededUser } 
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import type { TReceiptsFrame } from "@parley/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { MemoryEngine, MemoryHub } from "../engine/memory.ts";
-import type { BusMessage } from "../engine/types.ts";
+import type { TBusMessage } from "../engine/types.ts";
 import { markRead } from "../messages/read.ts";
 import { markDelivered } from "./cursors.ts";
-import { createReceiptRelay, type ReceiptRelay, setReceiptRelay } from "./relay.ts";
+import { createReceiptRelay, setReceiptRelay, type TReceiptRelay } from "./relay.ts";
 import { getReadReceipts, setSendReadReceipts } from "./view.ts";
 
 let t: TTestDb;
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const actorOf = (u: TSeededUser): Actor => ({ userId: u.id, role: u.role });
+const actorOf = (u: TSeededUser): TActor => ({ userId: u.id, role: u.role });
 
 async function dmWithMessages(kind: ConversationKind = ConversationKind.dm, extra: TSeededUser[] = []) {
   const alice = await seedUser(t.db, { name: "Alice" });
@@ -174,7 +174,7 @@ describe("getReadReceipts", () => {
 });
 
 describe("receipt relay", () => {
-  let relay: ReceiptRelay | null = null;
+  let relay: TReceiptRelay | null = null;
   afterEach(async () => {
     await relay?.close();
     relay = null;
@@ -184,7 +184,7 @@ describe("receipt relay", () => {
   /** A memory engine with one fake gateway holding `users`; records what reaches its inbox. */
   async function gatewayFor(users: TSeededUser[]) {
     const engine = new MemoryEngine({ hub: new MemoryHub() });
-    const received: BusMessage[] = [];
+    const received: TBusMessage[] = [];
     await engine.subscribeGateway("gw", (m) => void received.push(m));
     for (const u of users) await engine.addRoute(u.id, "gw", 60_000);
     const frames = () =>

@@ -14,35 +14,35 @@
  * The relay lives on globalThis (like the event sink) so Next's bundled copy of core relays into
  * the same engine; `startRealtime` installs it. Without one, moves are dropped (nothing to push to).
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { encodeServerEvent, RECEIPTS_MAX_MEMBERS, type TReceiptCursor } from "@parley/protocol";
 import { DEFAULT_LARGE_CHANNEL_THRESHOLD, routeToConversation } from "../conversation-routes.ts";
-import type { Engine } from "../engine/types.ts";
+import type { TEngine } from "../engine/types.ts";
 import { hotQuery } from "../hot-sql.ts";
 
 /** A cursor change: either or both cursors' new values. */
 export type TCursorMove = { deliveredSeq?: number; readSeq?: number };
 
 /** Receives cursor moves after they committed. */
-export type ReceiptRelay = {
+export type TReceiptRelay = {
   moved(conversationId: string, userId: string, move: TCursorMove): void;
   /** Sends what is pending now and stops. */
   close(): Promise<void>;
 };
 
 const RELAY_KEY = Symbol.for("parley.receiptRelay");
-const holder = globalThis as typeof globalThis & { [RELAY_KEY]?: ReceiptRelay };
+const holder = globalThis as typeof globalThis & { [RELAY_KEY]?: TReceiptRelay };
 
-const NO_RELAY: ReceiptRelay = { moved() {}, close: async () => {} };
+const NO_RELAY: TReceiptRelay = { moved() {}, close: async () => {} };
 
 /** Installs the process's relay (startRealtime does). */
-export function setReceiptRelay(relay: ReceiptRelay | null): void {
+export function setReceiptRelay(relay: TReceiptRelay | null): void {
   if (relay) holder[RELAY_KEY] = relay;
   else delete holder[RELAY_KEY];
 }
 
 /** The process's relay, or one that drops every move. */
-export function receiptRelay(): ReceiptRelay {
+export function receiptRelay(): TReceiptRelay {
   return holder[RELAY_KEY] ?? NO_RELAY;
 }
 
@@ -61,8 +61,8 @@ type TAudienceRow = { kind: string; userId: string; sendsReceipts: boolean };
 
 /** Options of createReceiptRelay. */
 export type TReceiptRelayOptions = {
-  db: Db;
-  engine: Engine;
+  db: TDb;
+  engine: TEngine;
   /** Coalescing window per conversation (default 500 ms). */
   intervalMs?: number;
   /** Must match the fan-out's (routing only; receipts never reach large channels). */
@@ -102,7 +102,7 @@ export function receiptCursors(
 }
 
 /** A relay over `engine`; see the file header. */
-export function createReceiptRelay(options: TReceiptRelayOptions): ReceiptRelay {
+export function createReceiptRelay(options: TReceiptRelayOptions): TReceiptRelay {
   const { db, engine } = options;
   const intervalMs = options.intervalMs ?? 500;
   const threshold = options.largeChannelThreshold ?? DEFAULT_LARGE_CHANNEL_THRESHOLD;

@@ -8,11 +8,11 @@
  * channels nothing. A user with sendReadReceipts off neither shows their read cursor nor sees
  * anyone's (delivered ticks stay: they are not read receipts).
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { RECEIPTS_MAX_MEMBERS, UserEventKind } from "@parley/protocol";
 import { z } from "zod";
 import { loadAccess, requireMember } from "../access.ts";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { parseInput } from "../errors.ts";
 import { ZId } from "../schemas.ts";
 import { appendUserEvent, inWriteTx } from "../tx.ts";
@@ -36,7 +36,7 @@ export type TReadReceipts = {
 };
 
 /** The receipts of one conversation for its member `actor`; NOT_FOUND for non-members. */
-export async function getReadReceipts(db: Db, actor: Actor, input: unknown): Promise<TReadReceipts> {
+export async function getReadReceipts(db: TDb, actor: TActor, input: unknown): Promise<TReadReceipts> {
   const { conversationId } = parseInput(ZReadReceiptsInput, input);
   const access = await loadAccess(db, actor, conversationId);
   requireMember(access);
@@ -78,7 +78,7 @@ export async function getReadReceipts(db: Db, actor: Actor, input: unknown): Pro
 }
 
 /** The actor's "send read receipts" preference. */
-export async function getReceiptSettings(db: Db, actor: Actor): Promise<{ sendReadReceipts: boolean }> {
+export async function getReceiptSettings(db: TDb, actor: TActor): Promise<{ sendReadReceipts: boolean }> {
   const user = await db.user.findUnique({ where: { id: actor.userId }, select: { sendReadReceipts: true } });
   return { sendReadReceipts: user?.sendReadReceipts ?? true };
 }
@@ -88,8 +88,8 @@ export async function getReceiptSettings(db: Db, actor: Actor): Promise<{ sendRe
  * on their log (so every open tab stops showing read ticks at once).
  */
 export async function setSendReadReceipts(
-  db: Db,
-  actor: Actor,
+  db: TDb,
+  actor: TActor,
   input: unknown,
 ): Promise<{ sendReadReceipts: boolean }> {
   const { enabled } = parseInput(ZSetSendReadReceipts, input);

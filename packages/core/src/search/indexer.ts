@@ -14,17 +14,17 @@
  * `#mentions:<id>` …: search-sql.ts FACT), so a search with words filters in the GIN index. Rows are rebuilt from the Message table, never
  * from event payloads: an edit's old text and a deleted message are gone from the index.
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { EventKind } from "@parley/protocol";
 import { onEventsCommitted } from "../events.ts";
 
 /** Most conversations and events one round reads. */
-export type IndexRoundLimits = { conversations: number; events: number };
+export type TIndexRoundLimits = { conversations: number; events: number };
 
-const DEFAULT_LIMITS: IndexRoundLimits = { conversations: 200, events: 5_000 };
+const DEFAULT_LIMITS: TIndexRoundLimits = { conversations: 200, events: 5_000 };
 
 /** What one round did; `locked` false: another process's round held the lock, this one did nothing. */
-export type IndexRound = {
+export type TIndexRound = {
   conversations: number;
   events: number;
   indexed: number;
@@ -118,9 +118,12 @@ SELECT (SELECT count(*) FROM picked)::int AS conversations, (SELECT count(*) FRO
   (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM words)::int AS words, (SELECT ok FROM lock) AS locked`;
 
 /** One round of indexing (see the header); zero conversations means the index is caught up. */
-export async function indexSearchRound(db: Db, limits: Partial<IndexRoundLimits> = {}): Promise<IndexRound> {
+export async function indexSearchRound(
+  db: TDb,
+  limits: Partial<TIndexRoundLimits> = {},
+): Promise<TIndexRound> {
   const { conversations, events } = { ...DEFAULT_LIMITS, ...limits };
-  const [row] = await db.$queryRawUnsafe<IndexRound[]>(ROUND_SQL, conversations, events);
+  const [row] = await db.$queryRawUnsafe<TIndexRound[]>(ROUND_SQL, conversations, events);
   return {
     conversations: row?.conversations ?? 0,
     events: row?.events ?? 0,
@@ -132,10 +135,10 @@ export async function indexSearchRound(db: Db, limits: Partial<IndexRoundLimits>
 
 /** Runs rounds until one finds nothing to do; returns the summed work. */
 export async function indexSearchUntilCaughtUp(
-  db: Db,
-  limits: Partial<IndexRoundLimits> = {},
-): Promise<IndexRound> {
-  const total: IndexRound = { conversations: 0, events: 0, indexed: 0, removed: 0, locked: true };
+  db: TDb,
+  limits: Partial<TIndexRoundLimits> = {},
+): Promise<TIndexRound> {
+  const total: TIndexRound = { conversations: 0, events: 0, indexed: 0, removed: 0, locked: true };
   for (;;) {
     const round = await indexSearchRound(db, limits);
     if (round.conversations === 0) return total;
@@ -166,7 +169,7 @@ const LOCK_RETRY_MS = 50;
  * round holding it may have started before the write committed. Returns a stop function.
  */
 export function startSearchIndexer(
-  db: Db,
+  db: TDb,
   options: { intervalMs?: number; onError?: (err: unknown) => void } = {},
 ): () => Promise<void> {
   const intervalMs = options.intervalMs ?? SEARCH_POLL_MS;

@@ -5,9 +5,9 @@
  * ("ops" finds #devops; trigram indexes on Conversation.name and User.name keep it cheap).
  * Filters (`in:`, `from:` …) are not names: only the query's words and phrases count.
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { z } from "zod";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { parseInput } from "../errors.ts";
 import { parseSearchQuery } from "./query.ts";
 import { likeEscape } from "./search-sql.ts";
@@ -19,7 +19,7 @@ export const ZSearchNames = z.strictObject({
 });
 export type TSearchNames = z.infer<typeof ZSearchNames>;
 
-export type ChannelNameHit = {
+export type TChannelNameHit = {
   id: string;
   name: string;
   kind: "public_channel" | "private_channel";
@@ -27,14 +27,14 @@ export type ChannelNameHit = {
   isMember: boolean;
   isArchived: boolean;
 };
-export type PersonNameHit = { id: string; name: string; statusEmoji: string; statusText: string };
-export type NamesResult = { channels: ChannelNameHit[]; people: PersonNameHit[] };
+export type TPersonNameHit = { id: string; name: string; statusEmoji: string; statusText: string };
+export type TNamesResult = { channels: TChannelNameHit[]; people: TPersonNameHit[] };
 
 /** Shortest query text that looks for names (one letter would list everyone). */
 const MIN_NAME_QUERY = 2;
 
 /** Channels and people whose names contain the query's words; see the header. */
-export async function searchNames(db: Db, actor: Actor, rawInput: TSearchNames): Promise<NamesResult> {
+export async function searchNames(db: TDb, actor: TActor, rawInput: TSearchNames): Promise<TNamesResult> {
   const input = parseInput(ZSearchNames, rawInput);
   const parsed = parseSearchQuery(input.query);
   const words = [...parsed.words, ...parsed.phrases]
@@ -46,7 +46,7 @@ export async function searchNames(db: Db, actor: Actor, rawInput: TSearchNames):
   const limit = input.limit ?? 5;
   // Best first: the exact name, then names starting with the text, then the closest by trigram.
   const [channels, people] = await Promise.all([
-    db.$queryRawUnsafe<ChannelNameHit[]>(
+    db.$queryRawUnsafe<TChannelNameHit[]>(
       `SELECT c.id, c.name, c.kind::text AS kind, c.topic, m."userId" IS NOT NULL AS "isMember",
          c."archivedAt" IS NOT NULL AS "isArchived"
        FROM "Conversation" c
@@ -61,7 +61,7 @@ export async function searchNames(db: Db, actor: Actor, rawInput: TSearchNames):
       `${likeEscape(whole)}%`,
       limit,
     ),
-    db.$queryRawUnsafe<PersonNameHit[]>(
+    db.$queryRawUnsafe<TPersonNameHit[]>(
       `SELECT u.id, u.name, u."statusEmoji", u."statusText"
        FROM "User" u
        WHERE u."deactivatedAt" IS NULL AND u.name ILIKE ALL($1::text[])

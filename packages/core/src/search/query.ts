@@ -9,9 +9,9 @@
 import { ParleyError } from "../errors.ts";
 
 export const SEARCH_HAS = ["file", "image", "voice", "link"] as const;
-export type SearchHas = (typeof SEARCH_HAS)[number];
+export type TSearchHas = (typeof SEARCH_HAS)[number];
 
-export type ParsedSearch = {
+export type TParsedSearch = {
   /** Words every result contains (a word or a word starting with it). */
   words: string[];
   /** Phrases every result contains, word for word. */
@@ -25,7 +25,7 @@ export type ParsedSearch = {
   /** `from:@person` (a name or e-mail); `from:me` is `fromMe`. */
   from: string[];
   fromMe: boolean;
-  has: SearchHas[];
+  has: TSearchHas[];
   isThread: boolean;
   isPinned: boolean;
   mentionsMe: boolean;
@@ -68,11 +68,11 @@ function day(value: string, key: string): Date {
 }
 
 /** Parses a query; throws BAD_REQUEST with a message naming the part it cannot use. */
-export function parseSearchQuery(query: string): ParsedSearch {
+export function parseSearchQuery(query: string): TParsedSearch {
   if (query.length > MAX_SEARCH_QUERY_LENGTH) {
     throw bad(`A search is at most ${MAX_SEARCH_QUERY_LENGTH} characters`);
   }
-  const parsed: ParsedSearch = {
+  const parsed: TParsedSearch = {
     words: [],
     phrases: [],
     excluded: [],
@@ -122,7 +122,7 @@ function example(key: string): string {
   );
 }
 
-function filter(parsed: ParsedSearch, key: string, value: string): void {
+function filter(parsed: TParsedSearch, key: string, value: string): void {
   const lower = value.toLowerCase();
   switch (key) {
     case "in":
@@ -138,7 +138,7 @@ function filter(parsed: ParsedSearch, key: string, value: string): void {
       if (!(SEARCH_HAS as readonly string[]).includes(lower)) {
         throw bad(`has: expects ${SEARCH_HAS.join(", ")}`);
       }
-      if (!parsed.has.includes(lower as SearchHas)) parsed.has.push(lower as SearchHas);
+      if (!parsed.has.includes(lower as TSearchHas)) parsed.has.push(lower as TSearchHas);
       return;
     case "is":
       if (lower === "thread") parsed.isThread = true;
@@ -170,6 +170,6 @@ function filter(parsed: ParsedSearch, key: string, value: string): void {
 }
 
 /** True when the query has words or phrases to match (else only filters: results by date). */
-export function hasText(parsed: ParsedSearch): boolean {
+export function hasText(parsed: TParsedSearch): boolean {
   return parsed.words.length > 0 || parsed.phrases.length > 0;
 }

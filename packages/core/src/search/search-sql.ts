@@ -5,7 +5,7 @@
  * an index row (MessageSearch `s`) or on Message (`m`, filters-only searches). Two statements use
  * them, so each piece binds its values into the parameter list of the statement it belongs to.
  */
-import type { ParsedSearch } from "./query.ts";
+import type { TParsedSearch } from "./query.ts";
 
 /** A statement's parameter list: `bind(value)` appends a value and returns its `$n`. */
 export class Params {
@@ -55,7 +55,7 @@ function partialWords(p: Params, word: string): string {
 }
 
 /** What a search asks beyond its text: the open conversation or thread. */
-export type SearchScopeInput = { conversationId?: string | undefined; threadRootId?: string | undefined };
+export type TSearchScopeInput = { conversationId?: string | undefined; threadRootId?: string | undefined };
 
 /**
  * Compiles a parsed query. `head` gets the values of the first statement (the tsquery and the
@@ -63,9 +63,9 @@ export type SearchScopeInput = { conversationId?: string | undefined; threadRoot
  * that read rows (`where` on the index row `s`, `onMessage` on `m`).
  */
 export function compile(
-  parsed: ParsedSearch,
+  parsed: TParsedSearch,
   actorId: string,
-  scope: SearchScopeInput,
+  scope: TSearchScopeInput,
   head: Params,
   rows: Params,
 ) {

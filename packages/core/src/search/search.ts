@@ -15,11 +15,11 @@
  * `ts_rank` (older matches follow them by date): relevance among recent messages, which is what a
  * chat's search is for, at a bounded cost.
  */
-import type { Db } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { z } from "zod";
-import type { Actor } from "../actor.ts";
+import type { TActor } from "../actor.ts";
 import { ParleyError, parseInput } from "../errors.ts";
-import type { Tx } from "../tx.ts";
+import type { TTx } from "../tx.ts";
 import { hasText, parseSearchQuery } from "./query.ts";
 import { compile, Params } from "./search-sql.ts";
 
@@ -43,7 +43,7 @@ export type TSearchMessages = z.infer<typeof ZSearchMessages>;
 export const SNIPPET_START = "\u0002";
 export const SNIPPET_END = "\u0003";
 
-export type SearchHit = {
+export type TSearchHit = {
   messageId: string;
   conversationId: string;
   conversationKind: string;
@@ -58,7 +58,7 @@ export type SearchHit = {
   snippet: string;
 };
 
-export type SearchResult = { hits: SearchHit[]; nextCursor: string | null };
+export type TSearchResult = { hits: TSearchHit[]; nextCursor: string | null };
 
 /** Newest matches a relevance order ranks (older ones follow them, newest first). */
 export const RANK_CANDIDATES = 100;
@@ -71,7 +71,11 @@ const MAX_OFFSET = 10_000;
 type Row = { id: string; createdAt: Date; rank: number };
 
 /** Searches the messages `actor` can read; see the header and query.ts for the language. */
-export async function searchMessages(db: Db, actor: Actor, rawInput: TSearchMessages): Promise<SearchResult> {
+export async function searchMessages(
+  db: TDb,
+  actor: TActor,
+  rawInput: TSearchMessages,
+): Promise<TSearchResult> {
   const input = parseInput(ZSearchMessages, rawInput);
   const parsed = parseSearchQuery(input.query);
   const offset = input.cursor === undefined ? 0 : Number(input.cursor);
@@ -150,7 +154,7 @@ type WindowOptions = {
   oldest: Date | null;
 };
 
-async function newestMatches(db: Db, o: WindowOptions): Promise<Row[]> {
+async function newestMatches(db: TDb, o: WindowOptions): Promise<Row[]> {
   // One transaction, with plain index scans off: the planner, misjudging how many rows the
   // filters keep, would walk the createdAt index through a whole window (every row of 64 days
   // read to keep 31, at 300,000 messages). Bitmaps — the words' GIN AND the window's range —
@@ -165,7 +169,7 @@ async function newestMatches(db: Db, o: WindowOptions): Promise<Row[]> {
   );
 }
 
-async function readWindows(db: Tx, o: WindowOptions): Promise<Row[]> {
+async function readWindows(db: TTx, o: WindowOptions): Promise<Row[]> {
   const found: Row[] = [];
   const top = o.before ? Math.min(o.before.getTime(), Date.now()) : Date.now();
   let hi: Date | null = o.before;
@@ -217,7 +221,7 @@ function rankOrder(newestFirst: Row[]): Row[] {
  * messages are left out. The snippet marks matches of `q` (ts_headline) or, without words, is the
  * start of the text.
  */
-async function decorate(db: Db, page: Row[], q: string | null): Promise<SearchHit[]> {
+async function decorate(db: TDb, page: Row[], q: string | null): Promise<TSearchHit[]> {
   if (page.length === 0) return [];
   const p = new Params();
   const ids = p.bind(page.map((r) => r.id));
@@ -227,7 +231,7 @@ async function decorate(db: Db, page: Row[], q: string | null): Promise<SearchHi
     ? `ts_headline('english', ${text}, ${p.bind(q)}::tsquery,
         ${p.bind(`StartSel=${SNIPPET_START}, StopSel=${SNIPPET_END}, MaxWords=35, MinWords=15`)})`
     : `left(${text}, 200)`;
-  return db.$queryRawUnsafe<SearchHit[]>(
+  return db.$queryRawUnsafe<TSearchHit[]>(
     `SELECT m.id AS "messageId", m."conversationId", c.kind::text AS "conversationKind",
        c.name AS "conversationName", m.seq, m."senderId", u.name AS "senderName", m."threadRootId",
        m."createdAt", ${snippet} AS snippet

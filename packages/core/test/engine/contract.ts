@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { BusMessage, Engine } from "../../src/engine/types.ts";
+import type { TBusMessage, TEngine } from "../../src/engine/types.ts";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -44,18 +44,18 @@ function normalise(map: Map<string, string[]>): Record<string, string[]> {
 
 /** Collects what a subscription receives. */
 function collector() {
-  const received: BusMessage[] = [];
-  return { received, handler: (message: BusMessage) => void received.push(message) };
+  const received: TBusMessage[] = [];
+  return { received, handler: (message: TBusMessage) => void received.push(message) };
 }
 
 /** Registers the Engine contract suite for one implementation. */
 export function runEngineContract(
   name: string,
-  makeEngine: () => Promise<Engine>,
+  makeEngine: () => Promise<TEngine>,
   cleanup: () => Promise<void> = async () => {},
 ): void {
   describe(`Engine contract: ${name}`, () => {
-    const open: Engine[] = [];
+    const open: TEngine[] = [];
     /** A fresh engine = one simulated gateway process on the shared backend. */
     const gateway = async () => {
       const engine = await makeEngine();

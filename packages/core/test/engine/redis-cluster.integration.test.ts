@@ -15,7 +15,7 @@ import {
   startLocalRedisCluster,
   type TLocalRedisCluster,
 } from "../../src/engine/redis-cluster-local.ts";
-import type { BusMessage } from "../../src/engine/types.ts";
+import type { TBusMessage } from "../../src/engine/types.ts";
 import { AuthRateLimiter, isRateLimited } from "../../src/rate-limits.ts";
 import { runEngineContract } from "./contract.ts";
 
@@ -67,7 +67,7 @@ describe.skipIf(unavailable !== null)("Redis Cluster (3 local masters)", () => {
       const engine = new RedisEngine({ url: own.url, keyPrefix, logger });
       const other = new RedisEngine({ url: own.url, keyPrefix, logger });
       const topic = `conv:${randomUUID()}`;
-      const received: BusMessage[] = [];
+      const received: TBusMessage[] = [];
       try {
         await engine.subscribeTopic(topic, (m) => received.push(m));
         await engine.addRoute("u1", "gw-1", 10_000);

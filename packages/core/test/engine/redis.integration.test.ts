@@ -3,7 +3,7 @@ import net from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { RedisEngine } from "../../src/engine/redis.ts";
-import type { BusMessage } from "../../src/engine/types.ts";
+import type { TBusMessage } from "../../src/engine/types.ts";
 import { runEngineContract } from "./contract.ts";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -74,7 +74,7 @@ describe("RedisEngine keys", () => {
   it("hands a publish to a gateway inbox held in this process over in process, not via Redis", async () => {
     const [local, remote] = [new RedisEngine({ url, keyPrefix }), new RedisEngine({ url, keyPrefix })];
     const [gwLocal, gwRemote] = [`gw-${randomUUID()}`, `gw-${randomUUID()}`];
-    const [here, there]: [BusMessage[], BusMessage[]] = [[], []];
+    const [here, there]: [TBusMessage[], TBusMessage[]] = [[], []];
     try {
       await local.subscribeGateway(gwLocal, (message) => here.push(message));
       await remote.subscribeGateway(gwRemote, (message) => there.push(message));
@@ -166,7 +166,7 @@ describe("RedisEngine while Redis is unreachable", () => {
     });
     const direct = new RedisEngine({ url, keyPrefix });
     const topic = `conv:${randomUUID()}`;
-    const received: BusMessage[] = [];
+    const received: TBusMessage[] = [];
     try {
       await flaky.subscribeTopic(topic, (m) => received.push(m));
       await proxy.cut();

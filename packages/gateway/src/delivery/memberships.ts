@@ -11,17 +11,17 @@
  * channel shrinks.
  */
 import {
-  type BusMessage,
   conversationTopic,
   countMembersByConversation,
   listMembershipSummaries,
   loadConnectStates,
+  type TBusMessage,
   type TConnectState,
 } from "@parley/core";
 import { UserEventKind } from "@parley/protocol";
 import { createBatchLoader } from "../batch.ts";
 import { Push } from "../push.ts";
-import type { LinkState, LocalUser, TDeliveryContext } from "./types.ts";
+import type { TDeliveryContext, TLinkState, TLocalUser } from "./types.ts";
 
 /** Conversations per member-count query. */
 const LARGE_CHECK_BATCH = 1_000;
@@ -31,15 +31,15 @@ export type TMemberships = {
   /** A first socket's connect state (memberships and saved status), batched with concurrent ones. */
   loadConnectState(userId: string): Promise<TConnectState | undefined>;
   /** Fills a new local user's membership set from its connect state and subscribes its large topics. */
-  loadMemberships(user: LocalUser, loading: Promise<TConnectState | undefined>): Promise<void>;
+  loadMemberships(user: TLocalUser, loading: Promise<TConnectState | undefined>): Promise<void>;
   /** Keeps a local user's membership set current from their own user events. */
-  applyUserEvent(user: LocalUser, kind: string, conversationId: string | undefined): void;
+  applyUserEvent(user: TLocalUser, kind: string, conversationId: string | undefined): void;
   /** Re-checks a conversation's member count soon (debounced: a bulk add is one query). */
   scheduleLargeCheck(conversationId: string): void;
   /** Subscribes the topics of those conversations that reached the topic threshold, for their local members. */
   checkLarge(conversationIds: readonly string[]): Promise<void>;
   /** Releases a user's reference to a conversation's topic. */
-  removeLarge(user: LocalUser, conversationId: string): void;
+  removeLarge(user: TLocalUser, conversationId: string): void;
   /** Cancels a scheduled check (shutdown). */
   stop(): void;
 };
@@ -48,12 +48,12 @@ export type TMemberships = {
 export function createMemberships(ctx: TDeliveryContext): TMemberships {
   const { db, users, topics, slices, topicThreshold, track } = ctx;
   /** Large conversation → local users holding its topic. */
-  const convLocal = new Map<string, Set<LocalUser>>();
+  const convLocal = new Map<string, Set<TLocalUser>>();
 
-  function onConversationTopic(conversationId: string, message: BusMessage): void {
+  function onConversationTopic(conversationId: string, message: TBusMessage): void {
     const local = convLocal.get(conversationId);
     if (!local) return;
-    const targets: LinkState[] = [];
+    const targets: TLinkState[] = [];
     for (const user of local) {
       if (!user.conversations.has(conversationId)) continue;
       for (const state of user.links) targets.push(state);
@@ -61,7 +61,7 @@ export function createMemberships(ctx: TDeliveryContext): TMemberships {
     slices.deliver(new Push(message.frame, message.header ?? null), targets);
   }
 
-  function addLarge(user: LocalUser, conversationId: string): Promise<void> {
+  function addLarge(user: TLocalUser, conversationId: string): Promise<void> {
     if (user.isGone || user.large.has(conversationId)) return Promise.resolve();
     user.large.add(conversationId);
     let local = convLocal.get(conversationId);
@@ -75,7 +75,7 @@ export function createMemberships(ctx: TDeliveryContext): TMemberships {
     );
   }
 
-  function removeLarge(user: LocalUser, conversationId: string): void {
+  function removeLarge(user: TLocalUser, conversationId: string): void {
     if (!user.large.delete(conversationId)) return;
     const local = convLocal.get(conversationId);
     local?.delete(user);
@@ -90,7 +90,7 @@ export function createMemberships(ctx: TDeliveryContext): TMemberships {
   );
 
   async function loadMemberships(
-    user: LocalUser,
+    user: TLocalUser,
     loading: Promise<TConnectState | undefined>,
   ): Promise<void> {
     const rows = (await loading)?.memberships ?? [];
@@ -106,7 +106,7 @@ export function createMemberships(ctx: TDeliveryContext): TMemberships {
     await Promise.all(subscriptions);
   }
 
-  function applyUserEvent(user: LocalUser, kind: string, conversationId: string | undefined): void {
+  function applyUserEvent(user: TLocalUser, kind: string, conversationId: string | undefined): void {
     if (conversationId === undefined) return;
     if (kind === UserEventKind.ConversationAdded || kind === UserEventKind.DmOpened) {
       user.conversations.add(conversationId);

@@ -3,16 +3,21 @@
  * subscriptions ref-counted, a frame forwarded only when it differs from the last one seen here,
  * and a re-read every `refreshMs` that turns lapsed entries (a dead gateway) into `offline`.
  */
-import { listExistingUserIds, loadSavedStatusTexts, type Presence, type TConnectState } from "@parley/core";
+import {
+  listExistingUserIds,
+  loadSavedStatusTexts,
+  type TConnectState,
+  type TUserPresence,
+} from "@parley/core";
 import { encodeServerEvent } from "@parley/protocol";
 import { createBatchLoader } from "../batch.ts";
 import { Push } from "../push.ts";
-import type { LinkState, TDelivery, TDeliveryContext } from "./types.ts";
+import type { TDelivery, TDeliveryContext, TLinkState } from "./types.ts";
 
 /** Users per getPresence call in the watched-presence re-check. */
 const PRESENCE_BATCH = 500;
 
-function encodePresence(userId: string, presence: Presence): string {
+function encodePresence(userId: string, presence: TUserPresence): string {
   return encodeServerEvent({
     type: "presence",
     userId,
@@ -28,7 +33,7 @@ export type TPresence = Pick<TDelivery, "watchPresence" | "setPresence"> & {
   /** The status text a new socket of `userId` starts with (its other sockets', else the saved one). */
   currentStatusText(userId: string, loading?: Promise<TConnectState | undefined> | null): Promise<string>;
   /** Stops watching `userId` from this socket. */
-  unwatch(state: LinkState, userId: string): void;
+  unwatch(state: TLinkState, userId: string): void;
   /** Stops the re-check timer (shutdown). */
   stop(): void;
 };
@@ -37,7 +42,7 @@ export type TPresence = Pick<TDelivery, "watchPresence" | "setPresence"> & {
 export function createPresence(ctx: TDeliveryContext): TPresence {
   const { engine, db, topics, states, ttlMs, deliverAll, track } = ctx;
   /** Watched user → local sockets watching them. */
-  const watchers = new Map<string, Set<LinkState>>();
+  const watchers = new Map<string, Set<TLinkState>>();
   /** Last presence frame seen per watched user (dedupes pushes, detects lapses). */
   const lastPresence = new Map<string, string>();
   const loadSavedStatus = createBatchLoader<string, string>((ids) => loadSavedStatusTexts(db, ids));
@@ -74,7 +79,7 @@ export function createPresence(ctx: TDeliveryContext): TPresence {
     return (await loadSavedStatus(userId)) ?? "";
   }
 
-  function unwatch(state: LinkState, userId: string): void {
+  function unwatch(state: TLinkState, userId: string): void {
     const set = watchers.get(userId);
     if (!set?.delete(state)) return;
     if (set.size === 0) {

@@ -10,14 +10,14 @@ import {
   encodeConversationEvent,
   encodeUserEvent,
   loadSyncMetas,
-  type SyncMeta,
-  type SyncMetaRequest,
   syncSince,
+  type TSyncMeta,
+  type TSyncMetaRequest,
 } from "@parley/core";
 import { encodeServerEvent } from "@parley/protocol";
 import { createBatchLoader } from "../batch.ts";
 import type { Push } from "../push.ts";
-import type { LinkState, TDelivery, TDeliveryContext } from "./types.ts";
+import type { TDelivery, TDeliveryContext, TLinkState } from "./types.ts";
 
 /** Live frames held for one socket during a replay before it is told to resync instead (4001). */
 const MAX_HELD_FRAMES = 10_000;
@@ -25,7 +25,7 @@ const MAX_HELD_FRAMES = 10_000;
 const REPLAY_FLOOR_MS = 10_000;
 
 /** Sends a push to one socket: held during its replay, dropped when a replay just carried it. */
-export function deliver(state: LinkState, push: Push): void {
+export function deliver(state: TLinkState, push: Push): void {
   if (state.held) {
     if (state.held.length >= MAX_HELD_FRAMES) state.isOverflowed = true;
     else state.held.push(push);
@@ -49,7 +49,7 @@ export function deliver(state: LinkState, push: Push): void {
 export function createResume(ctx: TDeliveryContext): TDelivery["sync"] {
   const { db } = ctx;
   // Every hello's sync starts with the same lookup: concurrent ones share one statement.
-  const loadSyncMeta = createBatchLoader<SyncMetaRequest, SyncMeta>(async (requests) => {
+  const loadSyncMeta = createBatchLoader<TSyncMetaRequest, TSyncMeta>(async (requests) => {
     const metas = await loadSyncMetas(db, requests);
     return new Map(requests.map((request, i) => [request, metas[i]!]));
   });

@@ -1,5 +1,5 @@
 /** Ref-counted engine topic subscriptions, shared by large-channel topics and watched presence. */
-import type { BusMessage, Engine, Unsubscribe } from "@parley/core";
+import type { TBusMessage, TEngine, TUnsubscribe } from "@parley/core";
 import type { Logger } from "pino";
 
 /** Ref-counted topic subscriptions; subscribe/unsubscribe of one topic run one after another. */
@@ -8,19 +8,19 @@ export class TopicRefs {
     string,
     {
       refs: number;
-      unsubscribe: Unsubscribe | null;
+      unsubscribe: TUnsubscribe | null;
       chain: Promise<void>;
-      handler: (message: BusMessage) => void;
+      handler: (message: TBusMessage) => void;
     }
   >();
 
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: TEngine,
     private readonly log: Logger,
   ) {}
 
   /** Takes a reference; resolves once the subscription is live. */
-  acquire(topic: string, handler: (message: BusMessage) => void): Promise<void> {
+  acquire(topic: string, handler: (message: TBusMessage) => void): Promise<void> {
     let entry = this.topics.get(topic);
     if (!entry) {
       entry = { refs: 0, unsubscribe: null, chain: Promise.resolve(), handler };

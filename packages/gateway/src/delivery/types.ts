@@ -2,8 +2,8 @@
  * Delivery's contract (what createDelivery takes and returns, what it needs of a socket) and the
  * state its parts share (delivery.ts builds it; memberships, presence, resume and typing use it).
  */
-import type { Actor, Engine, Presence } from "@parley/core";
-import type { Db } from "@parley/db";
+import type { TActor, TEngine, TUserPresence } from "@parley/core";
+import type { TDb } from "@parley/db";
 import type { Logger } from "pino";
 import type { Push } from "../push.ts";
 import type { SlicedDelivery } from "../slices.ts";
@@ -12,7 +12,7 @@ import type { TopicRefs } from "./topic-refs.ts";
 /** What delivery needs from one gateway socket. */
 export type TDeliveryLink = {
   readonly id: string;
-  readonly actor: Actor;
+  readonly actor: TActor;
   /** Sends a push now (the gateway checks bufferedAmount); false when it was not sent. */
   sendFrame(push: Push): boolean;
   /** Sends a frame of a replay, waiting for the socket to drain first when its buffer is high. */
@@ -23,8 +23,8 @@ export type TDeliveryLink = {
 
 /** Options of createDelivery. */
 export type TDeliveryOptions = {
-  engine: Engine;
-  db: Db;
+  engine: TEngine;
+  db: TDb;
   logger: Logger;
   /** This gateway's id in the routing table (default: a random UUID per gateway). */
   gatewayId?: string;
@@ -68,9 +68,9 @@ export type TDelivery = {
 export const NO_USERS: ReadonlySet<string> = new Set();
 
 /** A user with at least one socket on this gateway. */
-export type LocalUser = {
+export type TLocalUser = {
   userId: string;
-  links: Set<LinkState>;
+  links: Set<TLinkState>;
   /** Conversations the user is a member of (what large-channel topics may deliver). */
   conversations: Set<string>;
   /** Of those, the ones whose `conv:<id>` topic this user holds a reference to. */
@@ -82,10 +82,10 @@ export type LocalUser = {
 };
 
 /** One socket as delivery keeps it. */
-export type LinkState = {
+export type TLinkState = {
   link: TDeliveryLink;
-  user: LocalUser;
-  presence: Presence;
+  user: TLocalUser;
+  presence: TUserPresence;
   /** Users this socket watches the presence of (NO_USERS, shared, until it watches any). */
   watching: ReadonlySet<string>;
   /** Live frames held while a replay runs; null otherwise. */
@@ -101,8 +101,8 @@ export type LinkState = {
 
 /** What the parts of one delivery layer share (built once by createDelivery). */
 export type TDeliveryContext = {
-  readonly engine: Engine;
-  readonly db: Db;
+  readonly engine: TEngine;
+  readonly db: TDb;
   readonly log: Logger;
   readonly gatewayId: string;
   /** Route and presence TTL (3 × refreshMs). */
@@ -112,16 +112,16 @@ export type TDeliveryContext = {
   readonly largeThreshold: number;
   /** Member count from which this gateway listens to a conversation's topic (half the above). */
   readonly topicThreshold: number;
-  readonly users: Map<string, LocalUser>;
-  readonly states: Map<string, LinkState>;
+  readonly users: Map<string, TLocalUser>;
+  readonly states: Map<string, TLinkState>;
   readonly topics: TopicRefs;
   /** Big fan-outs go out in slices; while any is queued, every delivery queues behind it (order). */
-  readonly slices: SlicedDelivery<LinkState>;
+  readonly slices: SlicedDelivery<TLinkState>;
   isStopped: boolean;
   /** Runs engine/db work in the background, logging failures and tracking it for `stop`. */
   track(what: string, work: Promise<unknown>): void;
   /** Delivers to `states` in order with everything before: at once when nothing is queued. */
-  deliverAll(push: Push, states: Iterable<LinkState>): void;
+  deliverAll(push: Push, states: Iterable<TLinkState>): void;
   /** The socket's state; CONFLICT when it is not registered (yet). */
-  stateOf(link: TDeliveryLink): LinkState;
+  stateOf(link: TDeliveryLink): TLinkState;
 };
