@@ -221,11 +221,14 @@ export function MessageItem({
             <MessageBody text={m.body} names={names} meId={meId} />
           )}
           {m.editedAt && isLive ? <span className="edited"> (edited)</span> : null}
-          {isMine && isLive ? (
-            <ReadReceipt seq={m.seq} senderId={m.senderId} receipts={ctx?.receipts} />
-          ) : null}
         </div>
       )}
+      {/* Beside the body, not in it: the ticks are about the message, not part of its text. */}
+      {isMine && isLive && mode !== "edit" ? (
+        <div className="receipt-row">
+          <ReadReceipt seq={m.seq} senderId={m.senderId} receipts={ctx?.receipts} />
+        </div>
+      ) : null}
       {isLive ? <AttachmentList attachments={m.attachments} /> : null}
       {isLive && m.reactions.length > 0 ? (
         <ul className="reactions" aria-label="Reactions">
