@@ -5,8 +5,7 @@
  * Keys and channels (all under `keyPrefix`, default `parley:`):
  *   route:{<userId>}     sorted set, member gatewayId, score = expiresAt (ms, writer's clock)
  *   presence:{<userId>}  hash, field connectionId → JSON {status, statusText, expiresAt, textAt}
- *   gw:<gatewayId>       pub/sub channel: the gateway's inbox (its own process's publishes to it
- *                        are handed over in process: no round trip through Redis)
+ *   gw:<gatewayId>       pub/sub channel: the gateway's inbox
  *   topic:<name>         pub/sub channel: conv:<id>, presence:<id>, revocations (revocation-bus.ts)
  * A pub/sub message is JSON {userIds?, frame, header?} (redis-wire.ts).
  *
@@ -264,11 +263,7 @@ export class RedisEngine implements TEngine {
   }
 
   async publishToGateway(gatewayId: string, message: TBusMessage): Promise<void> {
-    this.assertOpen();
-    const channel = this.gatewayChannel(gatewayId);
-    // An inbox has one subscriber, its gateway: when that is this process, no trip through Redis.
-    if (this.channels.get(channel)?.handlers.size) queueMicrotask(() => this.deliver(channel, message));
-    else await this.publish(channel, message);
+    await this.publish(this.gatewayChannel(gatewayId), message);
   }
 
   async subscribeTopic(topic: string, handler: Handler): Promise<TUnsubscribe> {

@@ -71,29 +71,6 @@ describe("RedisEngine keys", () => {
   };
   const commandsOf = (engine: RedisEngine) => (engine as unknown as { cmd: Redis }).cmd;
 
-  it("hands a publish to a gateway inbox held in this process over in process, not via Redis", async () => {
-    const [local, remote] = [new RedisEngine({ url, keyPrefix }), new RedisEngine({ url, keyPrefix })];
-    const [gwLocal, gwRemote] = [`gw-${randomUUID()}`, `gw-${randomUUID()}`];
-    const [here, there]: [TBusMessage[], TBusMessage[]] = [[], []];
-    try {
-      await local.subscribeGateway(gwLocal, (message) => here.push(message));
-      await remote.subscribeGateway(gwRemote, (message) => there.push(message));
-      await local.gatewaysOf([randomUUID()]); // connected
-      const writes = countWrites(commandsOf(local));
-      const frames = Array.from({ length: 20 }, (_, i) => `{"n":${i}}`);
-      for (const frame of frames) await local.publishToGateway(gwLocal, { userIds: ["u1"], frame });
-      await expect.poll(() => here.length).toBe(20);
-      expect(here.map((m) => m.frame)).toEqual(frames);
-      expect(writes.writes).toBe(0);
-      // The control: another process's inbox still goes through Redis.
-      await local.publishToGateway(gwRemote, { frame: "over redis" });
-      await expect.poll(() => there).toEqual([{ frame: "over redis" }]);
-      expect(writes.writes).toBe(1);
-    } finally {
-      await Promise.all([local.close(), remote.close()]);
-    }
-  });
-
   it("sends the commands issued in one event-loop turn in one socket write, in order", async () => {
     const engine = new RedisEngine({ url, keyPrefix });
     const receiver = new RedisEngine({ url, keyPrefix }); // another process's gateway
