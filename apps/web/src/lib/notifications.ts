@@ -11,6 +11,8 @@
  */
 import {
   defaultNotifyPrefs,
+  notificationTag,
+  notificationText,
   shouldNotify as notifyRule,
   type TConversationNotifyLevel,
   type TNotificationPrefs,
@@ -59,6 +61,8 @@ export function mentionsUser(message: TNotifyMessage, userId: string): boolean {
   return parsed.all || parsed.userIds.includes(userId.toLowerCase());
 }
 
+export { notificationText };
+
 /** Decides whether one new message raises a desktop notification (see the file header). */
 export function shouldNotify(input: {
   message: TNotifyMessage;
@@ -94,17 +98,6 @@ export function shouldNotify(input: {
     input.now ?? new Date(),
   );
   return reason !== null;
-}
-
-/** A body as one line of plain text for a notification (mention tokens as @names). */
-export function notificationText(body: string, names: ReadonlyMap<string, string> = new Map()): string {
-  const text = body
-    .replace(/<@([0-9a-fA-F-]{36})>/g, (_m, id: string) => `@${names.get(id.toLowerCase()) ?? "someone"}`)
-    .replace(/<!(channel|here|everyone)>/g, "@$1")
-    .replace(/[*_~`>#]/g, "")
-    .replace(/\s+/g, " ")
-    .trim();
-  return text.length > 140 ? `${text.slice(0, 139)}…` : text;
 }
 
 /** The text of a notification for a message: its body, or what it carries when it has no text. */
@@ -174,7 +167,7 @@ export function useDesktopNotifications(
       try {
         const n = new Notification(title, {
           body: notificationBody(message),
-          tag: `parley:${event.conversationId}`,
+          tag: notificationTag(event.conversationId),
         });
         // A reply that stays in its thread is not in the channel's history: open the thread instead.
         const rootId = m.threadRootId;

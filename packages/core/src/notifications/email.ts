@@ -13,7 +13,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { TEnv } from "@parley/config";
 import type { TDb } from "@parley/db";
 import nodemailer from "nodemailer";
-import { pushText } from "./push-delivery.ts";
+import { notificationText } from "./should-notify.ts";
 
 /** What sending needs: `sendMail` of a nodemailer transport (or anything shaped like it). */
 export type TMailer = {
@@ -109,7 +109,7 @@ export function composeEmail(
 ): { subject: string; text: string; html: string } {
   const items = rows.map((row) => ({
     who: place(row),
-    text: pushText(row.body, names) || "sent a file",
+    text: notificationText(row.body, names) || "sent a file",
     url: new URL(`/app/c/${row.conversationId}?m=${row.seq}`, options.publicUrl).toString(),
   }));
   const senders = [...new Set(rows.map((r) => r.senderName))];

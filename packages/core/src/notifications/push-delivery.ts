@@ -11,6 +11,7 @@
 import type { TDb } from "@parley/db";
 import type { TPushSender, TPushTarget } from "./push-sender.ts";
 import { pushTopic } from "./push-sender.ts";
+import { notificationTag, notificationText } from "./should-notify.ts";
 
 /** What the service worker gets (JSON). `tag` is the same for every push of one conversation. */
 export type TPushPayload =
@@ -27,22 +28,6 @@ export type TPushPayload =
       url: string;
     }
   | { type: "clear"; tag: string; conversationId: string };
-
-/** The notification tag of a conversation (the service worker replaces and closes by it). */
-export function pushTag(conversationId: string): string {
-  return `parley:${conversationId}`;
-}
-
-/** One line of plain text for a notification: mention tokens as @names, markup dropped, ≤ 140 characters. */
-export function pushText(body: string, names: ReadonlyMap<string, string>): string {
-  const text = body
-    .replace(/<@([0-9a-fA-F-]{36})>/g, (_m, id: string) => `@${names.get(id.toLowerCase()) ?? "someone"}`)
-    .replace(/<!(channel|here|everyone)>/g, "@$1")
-    .replace(/[*_~`>#]/g, "")
-    .replace(/\s+/g, " ")
-    .trim();
-  return text.length > 140 ? `${text.slice(0, 139)}…` : text;
-}
 
 type Claimed = {
   userId: string;
@@ -100,12 +85,12 @@ async function namesOf(db: TDb, bodies: readonly string[]): Promise<Map<string, 
 function messagePayload(row: Claimed, names: ReadonlyMap<string, string>): TPushPayload {
   const isChannel = row.kind === "public_channel" || row.kind === "private_channel";
   const text =
-    pushText(row.body, names) ||
+    notificationText(row.body, names) ||
     (row.attachmentCount === 1 ? "sent a file" : `sent ${row.attachmentCount} files`);
   const place = row.threadRootId && !row.alsoInChannel ? `thread=${row.threadRootId}` : `m=${row.seq}`;
   return {
     type: "message",
-    tag: pushTag(row.conversationId),
+    tag: notificationTag(row.conversationId),
     conversationId: row.conversationId,
     seq: row.seq,
     title: isChannel ? `${row.senderName} in #${row.channelName ?? ""}` : row.senderName,
@@ -181,7 +166,7 @@ export async function clearReadPushNotices(db: TDb, send: TPushSender): Promise<
         db,
         send,
         subscriptions.get(userId) ?? [],
-        { type: "clear", tag: pushTag(conversationId), conversationId },
+        { type: "clear", tag: notificationTag(conversationId), conversationId },
         tally,
       ),
     ),

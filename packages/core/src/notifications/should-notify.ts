@@ -152,3 +152,19 @@ export function shouldNotify(
   if (prefs.level === "nothing") return null;
   return reason === "message" ? null : reason;
 }
+
+/** The notification tag of a conversation: the service worker and the open tab replace and close by it. */
+export function notificationTag(conversationId: string): string {
+  return `parley:${conversationId}`;
+}
+
+/** A body as one line of plain text for a notification: mention tokens as @names, markup dropped, ≤ 140 characters. */
+export function notificationText(body: string, names: ReadonlyMap<string, string> = new Map()): string {
+  const text = body
+    .replace(/<@([0-9a-fA-F-]{36})>/g, (_m, id: string) => `@${names.get(id.toLowerCase()) ?? "someone"}`)
+    .replace(/<!(channel|here|everyone)>/g, "@$1")
+    .replace(/[*_~`>#]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+  return text.length > 140 ? `${text.slice(0, 139)}…` : text;
+}
