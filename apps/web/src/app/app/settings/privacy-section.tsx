@@ -2,12 +2,16 @@
 
 /** Settings → Privacy: the "send read receipts" switch (receipts.settings / receipts.setEnabled). */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { useTRPC } from "~/trpc/react";
 
 export function PrivacySettings() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const settings = useQuery(trpc.receipts.settings.queryOptions());
+  // The choice being saved, set in the same event as the click: the mutation's own pending state
+  // arrives a render later, and a controlled checkbox springs back in between.
+  const [choice, setChoice] = useState<boolean | null>(null);
   const setEnabled = useMutation(
     trpc.receipts.setEnabled.mutationOptions({
       onSuccess: (saved) => {
@@ -16,10 +20,7 @@ export function PrivacySettings() {
       },
     }),
   );
-  // Shows the choice at once (a controlled checkbox would spring back until the save returns).
-  const isOn = setEnabled.isPending
-    ? setEnabled.variables.enabled
-    : (settings.data?.sendReadReceipts ?? true);
+  const isOn = choice ?? settings.data?.sendReadReceipts ?? true;
   return (
     <section className="card" aria-labelledby="privacy-heading">
       <h2 id="privacy-heading">Privacy</h2>
@@ -27,8 +28,11 @@ export function PrivacySettings() {
         <input
           type="checkbox"
           checked={isOn}
-          disabled={!settings.data || setEnabled.isPending}
-          onChange={(e) => setEnabled.mutate({ enabled: e.target.checked })}
+          disabled={!settings.data || choice !== null}
+          onChange={(e) => {
+            setChoice(e.target.checked);
+            setEnabled.mutate({ enabled: e.target.checked }, { onSettled: () => setChoice(null) });
+          }}
         />{" "}
         Send read receipts
       </label>
