@@ -19,6 +19,7 @@ import { runBacklog } from "./scenarios/backlog.ts";
 import { runChannel } from "./scenarios/channel.ts";
 import { runConnect } from "./scenarios/connect.ts";
 import { runDm } from "./scenarios/dm.ts";
+import { runFanout } from "./scenarios/fanout.ts";
 import { runIdle } from "./scenarios/idle.ts";
 import { runSearch } from "./scenarios/search.ts";
 import { runStorm } from "./scenarios/storm.ts";
@@ -36,6 +37,7 @@ const SCENARIOS: Record<TOptions["scenario"], TRun> = {
   backlog: runBacklog,
   storm: runStorm,
   search: runSearch,
+  fanout: runFanout,
 };
 
 async function main(): Promise<number> {
@@ -64,6 +66,7 @@ function hardLimitMs(o: TOptions): number {
     storm: window + 300 + o.connections / 20,
     backlog: o.messages / 100 + (o.repeat + 8) * 60,
     search: o.messages / 500 + o.repeat * 60,
+    fanout: window + o.members / 50,
   };
   return (extra[o.scenario] + 300) * 1000;
 }

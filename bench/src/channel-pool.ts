@@ -20,6 +20,8 @@ export type TReceiverStats = {
   duplicates: number;
   outOfOrder: number;
   closes: number;
+  /** Payload bytes of the latest message frame received. */
+  frameBytes: number;
 };
 
 export type TChannelPool = {

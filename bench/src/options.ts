@@ -4,9 +4,9 @@
  */
 import { parseArgs } from "node:util";
 
-export const USAGE = `usage: npm run bench -- [--scenario dm|channel50|channel|idle|connect|storm|backlog|search] [--sweep]
+export const USAGE = `usage: npm run bench -- [--scenario dm|channel50|channel|idle|connect|storm|backlog|search|fanout] [--sweep]
        [--connections 200] [--rate R] [--duration 10] [--gateways 1] [--engine memory|redis|redis-cluster]
-       [--members 2000] [--generators W] (channel)  [--generators W] [--trickle 20] [--in-flight 100 per generator] (idle)  [--in-flight 200] (connect)
+       [--members 2000] [--generators W] (channel, fanout) [--frame-bytes 600] (fanout)  [--generators W] [--trickle 20] [--in-flight 100 per generator] (idle)  [--in-flight 200] (connect)
        [--messages 500] [--conversations 3] [--repeat 5] (backlog)  [--max-rate 20000] (sweep)
        [--messages 1000000] [--conversations 200] [--repeat 5] (search)
        [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--redis-url redis://…]
@@ -21,6 +21,7 @@ export const SCENARIOS = [
   "storm",
   "backlog",
   "search",
+  "fanout",
 ] as const;
 export type TScenario = (typeof SCENARIOS)[number];
 
@@ -48,6 +49,8 @@ export type TOptions = {
   maxRate: number;
   /** dm/channel50/sweep: seconds of unreported traffic first (JIT, pools, member caches). */
   warmupS: number;
+  /** fanout: bytes of each frame the bare server writes (the gateway's message frame size). */
+  frameBytes: number;
   /** The whole run's limit in seconds (0: the scenario's default, bench.ts hardLimitMs). */
   timeLimitS: number;
 };
@@ -70,6 +73,7 @@ const DEFAULT_RATE: Record<TScenario, number> = {
   storm: 20,
   backlog: 0,
   search: 0,
+  fanout: 10,
 };
 
 export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
@@ -98,6 +102,7 @@ export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
       "max-rate": { type: "string", default: "20000" },
       warmup: { type: "string" },
       "time-limit": { type: "string", default: "0" },
+      "frame-bytes": { type: "string", default: "600" },
       help: { type: "boolean", default: false },
     },
   });
@@ -126,7 +131,10 @@ export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
     keepDb: opts["keep-db"] ?? false,
     members: Number(opts.members),
     // channel without --generators keeps every member in this process (figures stay comparable).
-    generators: Number(opts.generators ?? (scenario === "channel" ? 0 : Math.ceil(connections / 18_000))),
+    generators: Number(
+      opts.generators ??
+        (scenario === "channel" ? 0 : scenario === "fanout" ? 4 : Math.ceil(connections / 18_000)),
+    ),
     trickleS: Number(opts.trickle),
     inFlight: Number(opts["in-flight"] ?? (scenario === "idle" ? 100 : 200)),
     messages: Number(opts.messages ?? (scenario === "search" ? 1_000_000 : 500)),
@@ -135,6 +143,7 @@ export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
     maxRate: Number(opts["max-rate"]),
     warmupS: Number(opts.warmup ?? (opts.sweep ? 2 : 0)),
     timeLimitS: Number(opts["time-limit"]),
+    frameBytes: Number(opts["frame-bytes"]),
   };
   validate(o);
   return Object.freeze(o);
@@ -163,6 +172,11 @@ function validate(o: TOptions): void {
     fail(`--scenario ${o.scenario} needs an even --connections (users in DM pairs)`);
   if (o.scenario === "channel50" && o.connections % CHANNEL_SIZE !== 0) {
     fail(`--scenario channel50 needs --connections to be a multiple of ${CHANNEL_SIZE}`);
+  }
+  if (o.scenario === "fanout") {
+    if (!isInt(o.members, 2, 10_000)) fail("--members must be 2…10000");
+    if (!isInt(o.generators, 1, 16)) fail("--generators must be 1…16 (fanout)");
+    if (!isInt(o.frameBytes, 64, 60_000)) fail("--frame-bytes must be 64…60000");
   }
   if (o.scenario === "channel") {
     if (!isInt(o.members, 2, 10_000)) fail("--members must be 2…10000");

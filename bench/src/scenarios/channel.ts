@@ -105,7 +105,7 @@ export async function runChannel(
   );
   if (pool) log(describeReceivers(receivers, load.counters.delivered));
   const recv = pool
-    ? ` generators=${w} recv_cpu=${receivers.map((r) => r.cpuPct.toFixed(0)).join("/")}% recv_lag_p99=${Math.max(...receivers.map((r) => r.lagP99)).toFixed(1)}ms`
+    ? ` frame_bytes=${Math.max(...receivers.map((r) => r.frameBytes))} generators=${w} recv_cpu=${receivers.map((r) => r.cpuPct.toFixed(0)).join("/")}% recv_lag_p99=${Math.max(...receivers.map((r) => r.lagP99)).toFixed(1)}ms`
     : "";
   log(
     `bench: scenario=channel members=${n} rate=${o.rate} last_p50=${l.p50}ms last_p99=${l.p99}ms last_max=${l.max}ms p50=${d.p50}ms p99=${d.p99}ms max=${d.max}ms sent=${load.counters.sent} acked=${load.counters.acked} incomplete=${incomplete} delivered=${load.counters.delivered} expected=${load.counters.expected} duplicates=${load.counters.duplicates} throughput=${report.throughput.toFixed(0)}/s gen_cpu=${traffic.genCpuPct.toFixed(0)}% gen_lag_p99=${traffic.lag.p99}ms gw_cpu=${traffic.gwCpuPct.toFixed(0)}% gateways=${o.gateways} engine=${o.engine} duration=${o.durationS}${recv}`,
