@@ -76,6 +76,22 @@ const STEPS: TStep[] = [
     show: channel,
   },
   {
+    id: "floor2000",
+    label: "floor: a bare ws server, 2,000 sockets, 10 frames/s each (`--scenario fanout`)",
+    target: "what the box allows for P4",
+    one: ["--scenario", "fanout", "--members", "2000", "--generators", "3", "--frame-bytes", "640"],
+    two: null,
+    show: channel,
+  },
+  {
+    id: "floor10000",
+    label: "floor: a bare ws server, 10,000 sockets, 10 frames/s each",
+    target: "what the box allows for P4",
+    one: ["--scenario", "fanout", "--members", "10000", "--generators", "4", "--frame-bytes", "640"],
+    two: null,
+    show: channel,
+  },
+  {
     id: "idle19000",
     label: "idle, 19,000 sockets (trickle 100 msg/s)",
     target: "P1 ≤ 10 KB/socket, lag p99 ≤ 20 ms",
