@@ -17,6 +17,7 @@
  */
 import type { TDb } from "@parley/db";
 import type { TEngine } from "../engine/types.ts";
+import { followLog } from "../log-follower.ts";
 import { loadNotifyPrefsRows, type TRecipientRow } from "./notifier-reads.ts";
 import { clearReadPushNotices, deliverPushNotices } from "./push-delivery.ts";
 import type { TPushSender } from "./push-sender.ts";
@@ -42,8 +43,14 @@ export type TNotifyRoundLimits = { conversations: number; messagesPerConversatio
 
 const DEFAULT_LIMITS: TNotifyRoundLimits = { conversations: 200, messagesPerConversation: 500 };
 
-/** What one round decided. */
-export type TNotifyRound = { conversations: number; messages: number; pushNotices: number; emails: number };
+/** What one round decided; `locked` false: another process's round held the lock, this one did nothing. */
+export type TNotifyRound = {
+  conversations: number;
+  messages: number;
+  pushNotices: number;
+  emails: number;
+  locked: boolean;
+};
 
 type MessageRow = {
   conversationId: string;
@@ -77,7 +84,7 @@ export async function notifyRound(
     async (tx) => {
       const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`
         SELECT pg_try_advisory_xact_lock(hashtext('parley.notifier')) AS ok`;
-      if (!lock?.ok) return { conversations: 0, messages: 0, pushNotices: 0, emails: 0 };
+      if (!lock?.ok) return { conversations: 0, messages: 0, pushNotices: 0, emails: 0, locked: false };
       const rows = await tx.$queryRaw<MessageRow[]>`
         WITH picked AS MATERIALIZED (
           SELECT c.id, c.kind, COALESCE(nc.seq, 0) AS after,
@@ -100,7 +107,8 @@ export async function notifyRound(
         cursors.set(row.conversationId, row.upto);
         if (row.messageId !== null && row.seq !== null) messages.push(row as (typeof messages)[number]);
       }
-      if (cursors.size === 0) return { conversations: 0, messages: 0, pushNotices: 0, emails: 0 };
+      if (cursors.size === 0)
+        return { conversations: 0, messages: 0, pushNotices: 0, emails: 0, locked: true };
 
       const recipients =
         messages.length === 0
@@ -191,6 +199,7 @@ export async function notifyRound(
         messages: messages.length,
         pushNotices: list.length,
         emails: emails.length,
+        locked: true,
       };
     },
     { timeout: 30_000, maxWait: 10_000 },
@@ -198,11 +207,16 @@ export async function notifyRound(
 }
 
 /** One full pass: decide until caught up, clear what was read, send what is due. */
-export async function notifyPass(db: TDb, deps: TNotifierDeps): Promise<{ decided: number }> {
+export async function notifyPass(
+  db: TDb,
+  deps: TNotifierDeps,
+): Promise<{ decided: number; locked: boolean }> {
   let decided = 0;
+  let locked = true;
   for (;;) {
     const round = await notifyRound(db, deps);
     decided += round.messages;
+    locked = round.locked;
     if (round.conversations === 0) break;
   }
   if (deps.push) {
@@ -210,36 +224,25 @@ export async function notifyPass(db: TDb, deps: TNotifierDeps): Promise<{ decide
     await deliverPushNotices(db, deps.push);
   }
   await deps.sendDueEmails?.();
-  return { decided };
+  return { decided, locked };
 }
 
 /**
- * Runs passes in the background, every `intervalMs` (default 1 s), started by apps/web/server.ts
- * beside the search indexer. Returns a stop function that waits for the running pass.
+ * Runs passes in the background (`followLog`, log-follower.ts): at once after this process's own
+ * writes, and every `intervalMs` (default 1 s) for sends through other processes (the gateways)
+ * and for what is due by time (e-mails, DND ending). Started by apps/web/server.ts beside the
+ * search indexer. Returns a stop function that waits for the running pass.
  */
 export function startNotifier(
   db: TDb,
   deps: TNotifierDeps,
   options: { intervalMs?: number; onError?: (err: unknown) => void } = {},
 ): () => Promise<void> {
-  const intervalMs = options.intervalMs ?? 1_000;
-  let isStopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = (async () => {
-      try {
-        await notifyPass(db, deps);
-      } catch (err) {
-        options.onError?.(err);
-      }
-      if (!isStopped) timer = setTimeout(tick, intervalMs);
-    })();
-  };
-  timer = setTimeout(tick, 0);
-  return async () => {
-    isStopped = true;
-    clearTimeout(timer);
-    await running;
-  };
+  return followLog(
+    async () => {
+      const pass = await notifyPass(db, deps);
+      return { hasMore: false, isLocked: pass.locked };
+    },
+    { pollMs: options.intervalMs ?? 1_000, ...(options.onError ? { onError: options.onError } : {}) },
+  );
 }

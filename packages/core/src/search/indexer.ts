@@ -16,7 +16,7 @@
  */
 import type { TDb } from "@parley/db";
 import { EventKind } from "@parley/protocol";
-import { onEventsCommitted } from "../events.ts";
+import { followLog } from "../log-follower.ts";
 
 /** Most conversations and events one round reads. */
 export type TIndexRoundLimits = { conversations: number; events: number };
@@ -151,73 +151,25 @@ export async function indexSearchUntilCaughtUp(
 
 /** The fallback poll: catches events that no write of this process announced (see below). */
 export const SEARCH_POLL_MS = 5_000;
-/** After a round that found another process's round holding the lock while a write is pending. */
-const LOCK_RETRY_MS = 50;
-
 /**
- * Keeps the index caught up in the background. It is woken by this process's own writes
- * (`onEventsCommitted`: once per committed write, not per event) and runs a round at once; a write
- * that commits during a round makes another round follow right after it, and a round that finds
- * work is followed by another at once. Otherwise it polls every `intervalMs` (SEARCH_POLL_MS), the
- * fallback for events written by processes that run no indexer (scripts, seeding).
- *
- * Every process that writes events runs one (apps/web/server.ts, apps/realtime), so a send is
- * indexed by its own process within a round, with no cost on the send path: no NOTIFY (a
- * `pg_notify` in the send transaction takes a cluster-wide lock on the notification queue at
- * commit, serialising every sending transaction). Rounds of several processes never overlap (a
- * transaction-scoped advisory lock); a woken round that misses the lock retries shortly, since the
- * round holding it may have started before the write committed. Returns a stop function.
+ * Keeps the index caught up in the background: `followLog` (log-follower.ts) — woken by this
+ * process's own writes, a round at once while work is found, the poll (SEARCH_POLL_MS) as the
+ * fallback for events written by processes that run no indexer (scripts, seeding). Every process
+ * that writes events runs one (apps/web/server.ts, apps/realtime), so a send is indexed by its
+ * own process within a round, with no cost on the send path. Returns a stop function.
  */
 export function startSearchIndexer(
   db: TDb,
   options: { intervalMs?: number; onError?: (err: unknown) => void } = {},
 ): () => Promise<void> {
-  const intervalMs = options.intervalMs ?? SEARCH_POLL_MS;
-  let isStopped = false;
-  let isRunning = false;
-  /** A write committed since the last round that held the lock began. */
-  let isWoken = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const schedule = (delay: number) => {
-    clearTimeout(timer);
-    if (!isStopped) timer = setTimeout(tick, delay);
-  };
-  const tick = () => {
-    if (isRunning) return;
-    isRunning = true;
-    const wasWoken = isWoken;
-    isWoken = false;
-    running = (async () => {
-      let delay = intervalMs;
-      let isFailed = false;
-      try {
-        const round = await indexSearchRound(db);
-        if (round.conversations > 0) delay = 0;
-        else if (!round.locked && wasWoken) {
-          isWoken = true;
-          delay = LOCK_RETRY_MS;
-        }
-      } catch (err) {
-        isFailed = true;
-        options.onError?.(err);
-      }
-      isRunning = false;
-      // Woken during the round: it may have read the log before that write committed. (After a
-      // failure, the poll interval: no hot loop against a database that is down.)
-      if (isWoken && !isFailed && delay === intervalMs) delay = 0;
-      schedule(delay);
-    })();
-  };
-  const unsubscribe = onEventsCommitted(() => {
-    isWoken = true;
-    if (!isRunning) schedule(0);
-  });
-  schedule(0);
-  return async () => {
-    isStopped = true;
-    unsubscribe();
-    clearTimeout(timer);
-    await running;
-  };
+  return followLog(
+    async () => {
+      const round = await indexSearchRound(db);
+      return { hasMore: round.conversations > 0, isLocked: round.locked };
+    },
+    {
+      pollMs: options.intervalMs ?? SEARCH_POLL_MS,
+      ...(options.onError ? { onError: options.onError } : {}),
+    },
+  );
 }
