@@ -5,41 +5,23 @@
  * cursors, and answers unknown and unreadable ones in one `notFound` list no larger than the question.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { parseEnv } from "@parley/config";
 import { addReaction, createChannel, openDm, removeMember, sendMessage } from "@parley/core";
 import type { TDb } from "@parley/db";
-import { seedUser, seedWorkspace } from "@parley/db/seed";
-import { createTestDb, type TTestDb } from "@parley/db/testing";
+import { seedUser } from "@parley/db/seed";
 import { ErrorCode, MAX_SYNC_CURSORS, type TServerEvent } from "@parley/protocol";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRealtime, type TRealtime } from "./realtime.ts";
-import { sessionTicket, settle, TEST_SECRET, TestClient } from "./test-helpers.ts";
+import { sessionTicket, settle, startTestRealtime, TestClient } from "./test-helpers.ts";
 
-let t: TTestDb;
 let db: TDb;
-let server: Server;
-let realtime: TRealtime;
 let port: number;
+let stop: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  t = await createTestDb();
-  db = t.db;
-  await seedWorkspace(db);
-  server = createServer((_req, res) => res.end());
-  const env = parseEnv({ DATABASE_URL: t.url, AUTH_SECRET: TEST_SECRET, LOG_LEVEL: "silent" });
-  realtime = await startRealtime({ env, db, logger: pino({ level: "silent" }), server });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as AddressInfo).port;
+  ({ db, port, stop } = await startTestRealtime());
 });
 
 afterAll(async () => {
-  await realtime?.closeGateway();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await realtime?.close();
-  await t?.drop();
+  await stop?.();
 });
 
 const actorOf = (u: { id: string; role: "owner" | "admin" | "member" }) => ({ userId: u.id, role: u.role });
