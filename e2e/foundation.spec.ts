@@ -39,18 +39,27 @@ test("first-run setup creates the workspace and signs the owner in", async ({ br
   await ownerPage.getByRole("button", { name: "Create workspace" }).click();
   await expect(ownerPage).toHaveURL(/\/app$/);
   await expect(sidebarOf(ownerPage).getByText("Acme")).toBeVisible();
+  // Nobody starts in an empty sidebar: #general (everyone, for good) and #random.
+  const channels = sidebarOf(ownerPage);
+  await expect(channels.getByRole("link", { name: /^general/ })).toBeVisible();
+  await expect(channels.getByRole("link", { name: /^random/ })).toBeVisible();
+  await channels.getByRole("link", { name: /^general/ }).click();
+  await ownerPage.getByRole("link", { name: "Channel details" }).click();
+  await expect(ownerPage.getByText("#general cannot be left or archived.")).toBeVisible();
+  await expect(ownerPage.getByRole("button", { name: "Leave channel" })).toHaveCount(0);
+  await expect(ownerPage.getByRole("button", { name: "Archive channel" })).toHaveCount(0);
 });
 
 test("the owner creates a channel, posts, and the message survives a reload", async () => {
   const page = ownerPage;
   await sidebarOf(page).getByRole("link", { name: "Create channel" }).click();
-  await page.getByLabel("Channel name").fill("general");
+  await page.getByLabel("Channel name").fill("launch");
   await page.getByLabel("Topic (optional)").fill("Company-wide announcements");
   await page.getByRole("button", { name: "Create channel" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: "# general" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: "# launch" })).toBeVisible();
   channelUrl = page.url();
 
-  const composer = page.getByLabel("Message # general");
+  const composer = page.getByLabel("Message # launch");
   await composer.fill("Hello from the owner");
   await composer.press("Enter");
   const log = page.getByRole("log", { name: "Message history" });
@@ -95,7 +104,7 @@ test("a send whose ack is lost is resent with the same clientMsgId and shown onc
     });
   });
   await page.reload(); // the route applies to sockets opened from now on
-  const composer = page.getByLabel("Message # general");
+  const composer = page.getByLabel("Message # launch");
   await composer.fill("Delivered exactly once");
   await composer.press("Enter");
   const log = page.getByRole("log", { name: "Message history" });
@@ -133,7 +142,7 @@ test("a refused send shows Not sent, and Retry sends the same clientMsgId once",
     });
   });
   await page.reload();
-  const composer = page.getByLabel("Message # general");
+  const composer = page.getByLabel("Message # launch");
   await composer.fill("Sent on the second try");
   await composer.press("Enter");
   const log = page.getByRole("log", { name: "Message history" });
@@ -170,17 +179,20 @@ test("a second user signs up with the invite, joins the channel and sees its his
   await page.getByLabel("Password").fill(member.password);
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page).toHaveURL(/\/app$/);
+  // Signing up joined the default channels.
+  await expect(sidebarOf(page).getByRole("link", { name: /^general/ })).toBeVisible();
+  await expect(sidebarOf(page).getByRole("link", { name: /^random/ })).toBeVisible();
 
   await sidebarOf(page).getByRole("link", { name: "Browse channels" }).click();
-  await page.getByRole("button", { name: "Join general" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: "# general" })).toBeVisible();
+  await page.getByRole("button", { name: "Join launch" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "# launch" })).toBeVisible();
   expect(page.url()).toBe(channelUrl);
   const log = page.getByRole("log", { name: "Message history" });
   await expect(log.getByText("Hello from the owner")).toBeVisible();
   await expect(log.getByText("Delivered exactly once")).toHaveCount(1);
 
-  await page.getByLabel("Message # general").fill("Hi all, Bob here");
-  await page.getByLabel("Message # general").press("Enter");
+  await page.getByLabel("Message # launch").fill("Hi all, Bob here");
+  await page.getByLabel("Message # launch").press("Enter");
   await expect(log.getByText("Hi all, Bob here")).toBeVisible();
 });
 
@@ -201,7 +213,7 @@ test("the owner sees the new member's message", async () => {
   await expect(members.getByText(member.name)).toBeVisible();
   await page.getByLabel("Topic", { exact: true }).fill("Everything Acme");
   await page.getByRole("button", { name: "Save topic" }).click();
-  await page.getByRole("link", { name: /Back to # general/ }).click();
+  await page.getByRole("link", { name: /Back to # launch/ }).click();
   await expect(page.getByText("Everything Acme")).toBeVisible();
 });
 
@@ -209,11 +221,11 @@ test("unread counts show in the sidebar and clear when read", async () => {
   // The owner posts while Bob looks at settings; Bob's sidebar shows the channel as unread.
   await sidebarOf(memberPage).getByRole("link", { name: "Settings" }).click();
   await expect(memberPage.getByRole("heading", { name: "Settings" })).toBeVisible();
-  await ownerPage.getByLabel("Message # general").fill("Anyone around?");
-  await ownerPage.getByLabel("Message # general").press("Enter");
+  await ownerPage.getByLabel("Message # launch").fill("Anyone around?");
+  await ownerPage.getByLabel("Message # launch").press("Enter");
   const sidebar = sidebarOf(memberPage);
   await expect(sidebar.getByRole("status", { name: "1 unread" })).toBeVisible();
-  await sidebar.getByRole("link", { name: /general/ }).click();
+  await sidebar.getByRole("link", { name: /launch/ }).click();
   await expect(
     memberPage.getByRole("log", { name: "Message history" }).getByText("Anyone around?"),
   ).toBeVisible();

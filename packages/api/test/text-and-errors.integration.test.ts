@@ -127,7 +127,7 @@ describe("text at the boundary", () => {
     const signedIn = await verifyCredentials(t.db, { email: ok.email, password, userAgent: "vitest" });
     ownerSession = signedIn!.sessionId;
     const caller = createCaller(await createContext({ db: t.db, sessionId: ownerSession, env }));
-    channelId = (await caller.conversations.create({ name: "general", topic: "hello" })).id;
+    channelId = (await caller.conversations.create({ name: "hello-world", topic: "hello" })).id;
     messageId = (
       await caller.messages.send({ conversationId: channelId, clientMsgId: randomUUID(), body: "first 😀" })
     ).message.id;

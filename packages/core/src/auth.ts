@@ -4,6 +4,7 @@
  */
 import { isUniqueViolation, type TDb } from "@parley/db";
 import type { TActor } from "./actor.ts";
+import { joinDefaultChannels } from "./conversations/members.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { hotQuery, type THotStatement } from "./hot-sql.ts";
 import { isUuid, randomSecret, sha256 } from "./ids.ts";
@@ -33,7 +34,8 @@ export async function signUp(db: TDb, input: unknown): Promise<{ user: TUserDto 
   }
   const passwordHash = await hashPassword(data.password);
   try {
-    return await inWriteTx(db, async ({ tx }) => {
+    return await inWriteTx(db, async (w) => {
+      const { tx } = w;
       if (data.inviteToken) {
         const consumed = await tx.$executeRaw`
           UPDATE "Invite" SET uses = uses + 1
@@ -48,6 +50,7 @@ export async function signUp(db: TDb, input: unknown): Promise<{ user: TUserDto 
         data: { name: data.name, email: data.email, passwordHash, role: "member" },
         select: userDtoSelect,
       });
+      await joinDefaultChannels(w, user);
       return { user };
     });
   } catch (err) {

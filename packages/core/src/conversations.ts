@@ -1,7 +1,8 @@
 /**
  * Channels, DMs and membership, by job: conversations/view.ts (what a user sees: list, one
  * conversation, browse, members), conversations/channels.ts (create a channel or DM; rename,
- * topic, archive) and conversations/members.ts (join, add, leave, remove, mute). Every change
+ * topic, archive, default channels), conversations/members.ts (join, add, leave, remove, mute) and
+ * conversations/defaults.ts (#general and the channels people join at sign-up). Every change
  * appends to the conversation's log (tx.ts) under the conversation's row lock; membership changes
  * also append to the affected users' own logs so their other devices learn about it. Order of
  * locks: conversation row, then user rows by id. Read positions (markRead) are messages/read.ts.
@@ -11,6 +12,7 @@ export {
   createChannel,
   openDm,
   renameChannel,
+  setDefaultChannel,
   setTopic,
   unarchiveConversation,
 } from "./conversations/channels.ts";

@@ -185,6 +185,8 @@ export const ZCreateChannel = z.object({
 export type TCreateChannel = z.output<typeof ZCreateChannel>;
 
 export const ZRenameChannel = z.object({ conversationId: ZId, name: ZChannelName });
+
+export const ZSetDefaultChannel = z.object({ conversationId: ZId, isDefault: z.boolean() });
 export const ZSetTopic = z.object({ conversationId: ZId, topic: ZTopic });
 export const ZAddMembers = z.object({ conversationId: ZId, userIds: z.array(ZId).min(1).max(1000) });
 export const ZRemoveMember = z.object({ conversationId: ZId, userId: ZId });

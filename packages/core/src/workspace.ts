@@ -1,5 +1,6 @@
 import { isUniqueViolation, Prisma, type TDb } from "@parley/db";
 import { requireAdmin, type TActor } from "./actor.ts";
+import { createChannelIn } from "./conversations/channels.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { hashPassword } from "./passwords.ts";
 import { ZSetUploadLimits, ZSetupWorkspace, ZUpdateWorkspace } from "./schemas.ts";
@@ -29,12 +30,28 @@ export async function setupWorkspace(db: TDb, input: unknown): Promise<{ user: T
   }
   const passwordHash = await hashPassword(data.password);
   try {
-    return await inWriteTx(db, async ({ tx }) => {
+    return await inWriteTx(db, async (w) => {
+      const { tx } = w;
       await tx.workspace.create({ data: { id: WORKSPACE_ID, name: data.workspaceName } });
       const user = await tx.user.create({
         data: { name: data.name, email: data.email, passwordHash, role: "owner" },
         select: userDtoSelect,
       });
+      // Nobody lands in an empty sidebar: #general (everyone, for ever) and #random, both default.
+      const owner = { userId: user.id, role: "owner" as const };
+      const general = await createChannelIn(w, owner, {
+        name: "general",
+        isPrivate: false,
+        topic: "Everyone in the workspace: announcements and company-wide conversation",
+        isDefault: true,
+      });
+      await createChannelIn(w, owner, {
+        name: "random",
+        isPrivate: false,
+        topic: "Anything that is not work",
+        isDefault: true,
+      });
+      await tx.workspace.update({ where: { id: WORKSPACE_ID }, data: { generalChannelId: general } });
       await tx.auditLog.create({ data: { actorId: user.id, action: "workspace.setup" } });
       return { user };
     });

@@ -25,6 +25,17 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
   const archive = useMutation(trpc.conversations.archive.mutationOptions(opts));
   const unarchive = useMutation(trpc.conversations.unarchive.mutationOptions(opts));
   const removeMember = useMutation(trpc.conversations.removeMember.mutationOptions(opts));
+  // The switch shows the choice from the click on (a controlled checkbox would spring back until
+  // the mutation's state arrives a render later); the refetched channel takes over once saved.
+  const [defaultShown, setDefaultShown] = useState<boolean | null>(null);
+  const setDefault = useMutation(
+    trpc.conversations.setDefault.mutationOptions({
+      onSettled: async () => {
+        await refresh();
+        setDefaultShown(null);
+      },
+    }),
+  );
   const addMembers = useMutation(
     trpc.conversations.addMembers.mutationOptions({
       onSuccess: async () => {
@@ -53,7 +64,8 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
   }
   if (!c) return <div className="page muted">Loading…</div>;
 
-  const isManager = c.memberRole === "owner" || me.data?.role === "admin" || me.data?.role === "owner";
+  const isAdmin = me.data?.role === "admin" || me.data?.role === "owner";
+  const isManager = c.memberRole === "owner" || isAdmin;
   const memberIds = new Set((members.data ?? []).map((m) => m.userId));
   const candidates = (users.data ?? []).filter((u) => !memberIds.has(u.id));
   const error =
@@ -62,6 +74,7 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
     archive.error ??
     unarchive.error ??
     removeMember.error ??
+    setDefault.error ??
     addMembers.error;
 
   function submitRename(e: FormEvent<HTMLFormElement>) {
@@ -82,6 +95,7 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
         # {c.name} {c.kind === "private_channel" ? <span className="tag">private</span> : null}{" "}
         {c.archivedAt ? <span className="tag">archived</span> : null}
       </h1>
+      {c.isGeneral ? <p className="muted">Everyone in the workspace is in # {c.name}.</p> : null}
       <FormError message={formErrorMessage(error, ["name", "topic"])} />
 
       <section className="card" aria-labelledby="about-heading">
@@ -119,6 +133,21 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
             </button>
           </form>
         ) : null}
+        {isAdmin && c.kind === "public_channel" && !c.isGeneral && !c.archivedAt ? (
+          <label className="check" style={{ marginTop: "0.75rem" }}>
+            <input
+              type="checkbox"
+              checked={defaultShown ?? c.isDefault}
+              disabled={defaultShown !== null}
+              onChange={(e) => {
+                const isDefault = e.currentTarget.checked;
+                setDefaultShown(isDefault);
+                setDefault.mutate({ conversationId, isDefault });
+              }}
+            />
+            Default channel: people who join the workspace are added to it
+          </label>
+        ) : null}
       </section>
 
       <section className="card" aria-labelledby="members-heading">
@@ -130,7 +159,7 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
                 {m.name} {m.role === "owner" ? <span className="tag">channel owner</span> : null}{" "}
                 {m.isDeactivated ? <span className="tag">deactivated</span> : null}
               </div>
-              {isManager && m.userId !== me.data?.id ? (
+              {isManager && !c.isGeneral && m.userId !== me.data?.id ? (
                 <button
                   type="button"
                   className="danger"
@@ -178,12 +207,13 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
       <section className="card" aria-labelledby="danger-heading">
         <h2 id="danger-heading">Leave or archive</h2>
         <div className="row">
-          {c.isMember ? (
+          {c.isGeneral ? <p className="muted">#{c.name} cannot be left or archived.</p> : null}
+          {c.isMember && !c.isGeneral ? (
             <button type="button" onClick={() => leave.mutate({ conversationId })} disabled={leave.isPending}>
               Leave channel
             </button>
           ) : null}
-          {isManager && !c.archivedAt ? (
+          {isManager && !c.isGeneral && !c.archivedAt ? (
             <button type="button" className="danger" onClick={() => archive.mutate({ conversationId })}>
               Archive channel
             </button>

@@ -4,18 +4,27 @@
  */
 import { type ConversationKind, isUniqueViolation, type TDb } from "@parley/db";
 import { EventKind, UserEventKind } from "@parley/protocol";
-import { loadAccess, requireChannelManager, requireMember, requireNotArchived } from "../access.ts";
-import type { TActor } from "../actor.ts";
+import {
+  loadAccess,
+  requireChannelManager,
+  requireMember,
+  requireNotArchived,
+  requireRead,
+} from "../access.ts";
+import { requireAdmin, type TActor } from "../actor.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import {
   MAX_GROUP_DM_OTHERS,
+  type TCreateChannel,
   ZConversationRef,
   ZCreateChannel,
   ZOpenDm,
   ZRenameChannel,
+  ZSetDefaultChannel,
   ZSetTopic,
 } from "../schemas.ts";
-import { appendConversationEvent, appendUserEvents, inWriteTx } from "../tx.ts";
+import { appendConversationEvent, appendUserEvents, inWriteTx, type TWriter } from "../tx.ts";
+import { isGeneralChannel } from "./defaults.ts";
 import { addMembersLocked, requireActiveUsers } from "./members.ts";
 import { getConversationDto, type TConversationDto } from "./view.ts";
 
@@ -24,22 +33,8 @@ export async function createChannel(db: TDb, actor: TActor, input: unknown): Pro
   const data = parseInput(ZCreateChannel, input);
   try {
     return await inWriteTx(db, async (w) => {
-      const others = (data.memberIds ?? []).filter((id) => id !== actor.userId);
-      const members = await requireActiveUsers(w.tx, [actor.userId, ...others]);
-      const conversation = await w.tx.conversation.create({
-        data: {
-          kind: data.isPrivate ? "private_channel" : "public_channel",
-          name: data.name,
-          topic: data.topic ?? "",
-          createdById: actor.userId,
-        },
-        select: { id: true, kind: true },
-      });
-      // Creator first, so "X created … / X joined" reads naturally in the log.
-      const ordered = new Map([[actor.userId, members.get(actor.userId)!]]);
-      for (const [id, name] of members) ordered.set(id, name);
-      await addMembersLocked(w, actor, conversation, ordered, new Map([[actor.userId, "owner"]]));
-      return getConversationDto(w.tx, actor, conversation.id);
+      const id = await createChannelIn(w, actor, data);
+      return getConversationDto(w.tx, actor, id);
     });
   } catch (err) {
     if (isUniqueViolation(err))
@@ -47,6 +42,54 @@ export async function createChannel(db: TDb, actor: TActor, input: unknown): Pro
     throw err;
   }
 }
+
+/** Creates a channel inside a write (the creator, then `memberIds`, join it); returns its id. */
+export async function createChannelIn(
+  w: TWriter,
+  actor: TActor,
+  data: TCreateChannel & { isDefault?: boolean },
+): Promise<string> {
+  const others = (data.memberIds ?? []).filter((id) => id !== actor.userId);
+  const members = await requireActiveUsers(w.tx, [actor.userId, ...others]);
+  const conversation = await w.tx.conversation.create({
+    data: {
+      kind: data.isPrivate ? "private_channel" : "public_channel",
+      name: data.name,
+      topic: data.topic ?? "",
+      createdById: actor.userId,
+      isDefault: data.isDefault ?? false,
+    },
+    select: { id: true, kind: true },
+  });
+  // Creator first, so "X created … / X joined" reads naturally in the log.
+  const ordered = new Map([[actor.userId, members.get(actor.userId)!]]);
+  for (const [id, name] of members) ordered.set(id, name);
+  await addMembersLocked(w, actor, conversation, ordered, new Map([[actor.userId, "owner"]]));
+  return conversation.id;
+}
+
+/**
+ * Whether new members join this channel at sign-up (admins only; public channels only). #general
+ * always stays a default channel.
+ */
+export async function setDefaultChannel(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
+  requireAdmin(actor);
+  const { conversationId, isDefault } = parseInput(ZSetDefaultChannel, input);
+  return inWriteTx(db, async (w) => {
+    const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
+    requireRead(access);
+    if (access.kind !== "public_channel") {
+      throw new ParleyError("FORBIDDEN", "Only public channels can be default channels");
+    }
+    if (!isDefault && (await isGeneralChannel(w.tx, conversationId))) {
+      throw new ParleyError("FORBIDDEN", "#general is always a default channel");
+    }
+    if (isDefault) requireNotArchived(access);
+    await w.tx.conversation.update({ where: { id: conversationId }, data: { isDefault } });
+    return getConversationDto(w.tx, actor, conversationId);
+  });
+}
+
 /** Renames a channel (channel owner or workspace admin). CONFLICT when the name is taken. */
 export async function renameChannel(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
   const { conversationId, name } = parseInput(ZRenameChannel, input);
@@ -90,6 +133,9 @@ export async function archiveConversation(db: TDb, actor: TActor, input: unknown
   return inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
     requireChannelManager(actor, access);
+    if (await isGeneralChannel(w.tx, conversationId)) {
+      throw new ParleyError("FORBIDDEN", "#general cannot be archived: it is where everyone is");
+    }
     if (!access.archivedAt) {
       // The event goes in first: once archivedAt is set the log takes no more appends.
       await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {

@@ -26,6 +26,7 @@ import {
   type TTx,
   type TWriter,
 } from "../tx.ts";
+import { isGeneralChannel } from "./defaults.ts";
 import { getConversationDto, type TConversationDto } from "./view.ts";
 
 /** Loads users by id and fails with BAD_REQUEST unless all exist and are active. */
@@ -69,6 +70,26 @@ export async function addMembersLocked(
     addedBy: actor.userId,
   }));
 }
+/**
+ * Makes a new member join #general and every default channel (public, not archived), in id order
+ * (the order every writer locks conversations in), inside the sign-up's transaction.
+ */
+export async function joinDefaultChannels(w: TWriter, user: { id: string; name: string }): Promise<void> {
+  const channels = await w.tx.conversation.findMany({
+    where: {
+      kind: "public_channel",
+      archivedAt: null,
+      OR: [{ isDefault: true }, { generalOf: { isNot: null } }],
+    },
+    select: { id: true, kind: true },
+    orderBy: { id: "asc" },
+  });
+  const actor: TActor = { userId: user.id, role: "member" };
+  for (const channel of channels) {
+    await addMembersLocked(w, actor, channel, new Map([[user.id, user.name]]));
+  }
+}
+
 /**
  * Joins a public channel (idempotent). Private channels need an invitation: FORBIDDEN for their
  * members, NOT_FOUND (like an unknown id) for anyone who cannot read them; DMs likewise.
@@ -144,6 +165,9 @@ export async function leaveConversation(db: TDb, actor: TActor, input: unknown):
     if (access.memberRole === null)
       throw new ParleyError("NOT_FOUND", "You are not a member of this channel");
     requireNotArchived(access);
+    if (await isGeneralChannel(w.tx, conversationId)) {
+      throw new ParleyError("FORBIDDEN", "Everyone is in #general: it cannot be left");
+    }
     await removeMemberLocked(w, actor, access, actor.userId);
   });
 }
@@ -156,6 +180,9 @@ export async function removeMember(db: TDb, actor: TActor, input: unknown): Prom
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
     requireChannelManager(actor, access);
     requireNotArchived(access);
+    if (await isGeneralChannel(w.tx, conversationId)) {
+      throw new ParleyError("FORBIDDEN", "Everyone is in #general: nobody can be removed from it");
+    }
     const target = await w.tx.membership.findUnique({
       where: { conversationId_userId: { conversationId, userId } },
       select: { userId: true },

@@ -36,6 +36,10 @@ export type TConversationDto = {
   ignoreBroadcasts: boolean;
   /** DMs only: the other members (empty for channels and a self-DM). */
   dmMembers: { id: string; name: string }[];
+  /** Public channels: people who sign up join it (conversations/defaults.ts). */
+  isDefault: boolean;
+  /** The workspace's #general: everyone is in it; it cannot be left or archived. */
+  isGeneral: boolean;
   createdAt: Date;
 };
 
@@ -56,6 +60,8 @@ type ConversationRow = {
   mentionCount: number | null;
   dmMembers: unknown;
   selfName: string;
+  isDefault: boolean;
+  isGeneral: boolean;
 };
 
 /**
@@ -71,6 +77,7 @@ async function queryConversations(
   const conversationId = only?.conversationId ?? null;
   const rows = await db.$queryRaw<ConversationRow[]>`
     SELECT c.id, c.kind::text AS kind, c.name, c.topic, c."archivedAt", c."lastSeq", c."createdAt",
+      c."isDefault", EXISTS (SELECT 1 FROM "Workspace" ws WHERE ws."generalChannelId" = c.id) AS "isGeneral",
       m."readSeq", m.role::text AS "memberRole", m.muted,
       m."notifyLevel"::text AS "notifyLevel", m."ignoreBroadcasts",
       unread."unreadCount",
@@ -118,6 +125,8 @@ function toConversationDto(r: ConversationRow): TConversationDto {
     notifyLevel: r.notifyLevel ?? "default",
     ignoreBroadcasts: r.ignoreBroadcasts ?? false,
     dmMembers,
+    isDefault: r.isDefault,
+    isGeneral: r.isGeneral,
     createdAt: r.createdAt,
   };
 }

@@ -12,6 +12,7 @@ import {
   openDm,
   removeMember,
   renameChannel,
+  setDefaultChannel,
   setMuted,
   setTopic,
   unarchiveConversation,
@@ -22,6 +23,7 @@ import {
   ZOpenDm,
   ZRemoveMember,
   ZRenameChannel,
+  ZSetDefaultChannel,
   ZSetMuted,
   ZSetTopic,
 } from "@parley/core";
@@ -53,6 +55,10 @@ export const conversationsRouter = router({
   setTopic: protectedProcedure
     .input(ZSetTopic)
     .mutation(({ ctx, input }) => setTopic(ctx.db, ctx.actor, input)),
+  /** Admins: whether people who sign up join this public channel (#general always does). */
+  setDefault: protectedProcedure
+    .input(ZSetDefaultChannel)
+    .mutation(({ ctx, input }) => setDefaultChannel(ctx.db, ctx.actor, input)),
   archive: protectedProcedure
     .input(ZConversationRef)
     .mutation(({ ctx, input }) => archiveConversation(ctx.db, ctx.actor, input)),
