@@ -10,14 +10,14 @@
  * `send-batch.ts`) and the edit transaction. Writers evaluate it only for a body whose parsed
  * mentions say `all`, so a send without a broadcast pays nothing. Counting stops at threshold + 1
  * members, so a 10,000-member channel is not counted out. A refusal is FORBIDDEN with reason
- * BROADCAST_RESTRICTED (`broadcastRestricted`), and nothing is written.
+ * BROADCAST_RESTRICTED (`broadcastRestricted`, its text from `broadcast-rule.ts`, which also holds
+ * the same rule in plain code for composers), and nothing is written.
  */
 import { ErrorReason } from "@parley/protocol";
 import { ParleyError } from "../errors.ts";
 import type { TTx } from "../tx.ts";
-
-/** The workspace row's id (workspace.ts's WORKSPACE_ID; repeated here as SQL text). */
-const WORKSPACE_ROW = 1;
+import { WORKSPACE_ID } from "../workspace.ts";
+import { broadcastRestrictedText } from "./broadcast-rule.ts";
 
 /**
  * SQL (text, no parameters) for "the threshold that refuses a broadcast here, else NULL": the
@@ -27,7 +27,7 @@ const WORKSPACE_ROW = 1;
  */
 export function broadcastLimitSql(exprs: { conv: string; kind: string; role: string }): string {
   return `(SELECT w."broadcastThreshold" FROM "Workspace" w
-    WHERE w.id = ${WORKSPACE_ROW} AND w."broadcastPolicy" = 'admins'
+    WHERE w.id = ${Number(WORKSPACE_ID)} AND w."broadcastPolicy" = 'admins'
       AND ${exprs.kind}::text IN ('public_channel', 'private_channel')
       AND ${exprs.role}::text NOT IN ('owner', 'admin')
       AND (SELECT count(*) FROM (
@@ -37,11 +37,7 @@ export function broadcastLimitSql(exprs: { conv: string; kind: string; role: str
 
 /** The refusal of a broadcast mention where only admins may use one (`threshold` from the policy). */
 export function broadcastRestricted(threshold: number): ParleyError {
-  const where =
-    threshold === 0
-      ? "in channels"
-      : `in channels with more than ${threshold} ${threshold === 1 ? "member" : "members"}`;
-  return new ParleyError("FORBIDDEN", `Only workspace admins can use @channel, @here or @everyone ${where}`, {
+  return new ParleyError("FORBIDDEN", broadcastRestrictedText(threshold), {
     reason: ErrorReason.BroadcastRestricted,
   });
 }
