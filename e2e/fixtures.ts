@@ -3,6 +3,7 @@
  * share, tRPC over HTTP with a page's session cookie, and where screenshots go. Every spec seeds
  * its own users (a random run id) so specs run alone or together, in any order.
  */
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import {
@@ -101,6 +102,22 @@ export async function firstUser(
   await page.getByRole("button", { name: "Save workspace settings" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
   return { context, page };
+}
+
+/**
+ * Makes a member a workspace admin in the database (when another spec set the workspace up
+ * first, `firstUser` is an ordinary member; specs of admin settings need an admin).
+ */
+export function makeAdmin(email: string): void {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error("DATABASE_URL is not set (run through scripts/with-test-db.mjs)");
+  execFileSync("psql", [
+    url,
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-c",
+    `UPDATE "User" SET role = 'admin' WHERE email = '${email}' AND role = 'member'`,
+  ]);
 }
 
 /** `owner` creates a public channel and every page in `joiners` joins it; returns its URL and id. */

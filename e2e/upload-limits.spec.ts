@@ -3,25 +3,11 @@
  * the server refuses a size above MAX_UPLOAD_BYTES, and "Reset to defaults" goes back; members
  * see no such section and the API refuses them.
  */
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { expect, test } from "@playwright/test";
-import { firstUser, newUser, sharedChannel, signUp, trpc } from "./fixtures.ts";
+import { firstUser, makeAdmin, newUser, sharedChannel, signUp, trpc } from "./fixtures.ts";
 
 type TLimits = { maxUploadBytes: number; blockedTypes: string[] };
-
-/** When another spec set the workspace up first, our first user is a member: make it an admin. */
-function makeAdmin(email: string) {
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new Error("DATABASE_URL is not set (run through scripts/with-test-db.mjs)");
-  execFileSync("psql", [
-    url,
-    "-v",
-    "ON_ERROR_STOP=1",
-    "-c",
-    `UPDATE "User" SET role = 'admin' WHERE email = '${email}' AND role = 'member'`,
-  ]);
-}
 
 test("an admin sets and resets the workspace's upload limits; members cannot", async ({ browser }) => {
   const adminUser = newUser("Uploads Admin");

@@ -139,6 +139,7 @@ const t = initTRPC.context<TContext>().create({
           requestId,
           zodError: null,
           fieldErrors: null,
+          reason: null,
         },
       };
     }
@@ -152,6 +153,8 @@ const t = initTRPC.context<TContext>().create({
         zodError: zodError ? (z.flattenError(zodError) as TFlattenedIssues) : null,
         /** Messages per field, by dotted path (`name`, `userIds.0`; `""` for the whole input). */
         fieldErrors: zodError ? fieldErrorsOf(zodError) : null,
+        /** Why, beside the code, when core gave a reason (protocol's ErrorReason, e.g. BROADCAST_RESTRICTED). */
+        reason: (error.cause instanceof ParleyError ? error.cause.reason : undefined) ?? null,
       },
     };
   },

@@ -86,7 +86,9 @@ const BAD_TEXT: [string, string][] = [
 async function fingerprint() {
   const [workspace, users, conversations, events, messages, tokens, attachments, invites, reactions] =
     await Promise.all([
-      t.db.workspace.findMany({ select: { name: true, blockedUploadTypes: true } }),
+      t.db.workspace.findMany({
+        select: { name: true, blockedUploadTypes: true, broadcastPolicy: true, broadcastThreshold: true },
+      }),
       t.db.user.findMany({ select: { name: true, email: true, statusEmoji: true, statusText: true } }),
       t.db.conversation.findMany({ select: { name: true, topic: true, lastSeq: true } }),
       t.db.event.count(),

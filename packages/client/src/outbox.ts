@@ -59,8 +59,11 @@ export type TOutboxEntry = {
   /** Set once `sent`. */
   readonly seq?: number;
   readonly messageId?: string;
-  /** Set once `failed`: the server's error code and message. */
-  readonly error?: { code: string; message: string };
+  /**
+   * Set once `failed`: the server's error code and message, and its `reason` (ErrorReason, e.g.
+   * BROADCAST_RESTRICTED: the text may be sent without @channel) when it gave one.
+   */
+  readonly error?: { code: string; message: string; reason?: string };
 };
 
 /** Options of `send`: a thread reply (optionally also in the channel) and attachments. */
@@ -90,13 +93,17 @@ function sendOptionFields(options: TSendOptions): {
 /** What a successful send resolves with. */
 export type TSendResult = { seq: number; messageId: string };
 
-/** Rejection of a send: the server refused it (`code` from ErrorCode) or it was discarded. */
+/**
+ * Rejection of a send: the server refused it (`code` from ErrorCode, `reason` from ErrorReason
+ * when the server gave one) or it was discarded.
+ */
 export class ParleySendError extends Error {
   override readonly name = "ParleySendError";
   constructor(
     readonly code: string,
     message: string,
     readonly clientMsgId: string,
+    readonly reason?: string,
   ) {
     super(message);
   }
@@ -315,9 +322,9 @@ export class Outbox {
   }
 
   /** Marks an entry failed and rejects its promise (the entries behind it are pumped by the caller). */
-  #fail(record: TOutboxRecord, error: { code: string; message: string }): void {
+  #fail(record: TOutboxRecord, error: { code: string; message: string; reason?: string }): void {
     this.#update(record, { status: "failed", error });
-    record.reject(new ParleySendError(error.code, error.message, record.entry.clientMsgId));
+    record.reject(new ParleySendError(error.code, error.message, record.entry.clientMsgId, error.reason));
   }
 
   /** Puts the conversation's next pending entry on the wire unless one is in flight or backing off. */
@@ -404,7 +411,11 @@ export class Outbox {
       return;
     }
     // Permanent, or transient too many times (a poison message): fail it and let the next go.
-    this.#fail(record, { code: frame.code, message: frame.message });
+    this.#fail(record, {
+      code: frame.code,
+      message: frame.message,
+      ...(frame.reason !== undefined ? { reason: frame.reason } : {}),
+    });
     this.#pump(conversationId);
   }
 

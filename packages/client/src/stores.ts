@@ -38,8 +38,8 @@ export type TStoredOutboxEntry = {
   status: "pending" | "failed";
   /** ISO time the message was composed. */
   createdAt: string;
-  /** Why it failed (status `failed`). */
-  error?: { code: string; message: string };
+  /** Why it failed (status `failed`); `reason` is the server's ErrorReason when it gave one. */
+  error?: { code: string; message: string; reason?: string };
 };
 
 /** Loads and saves the outbox, in send order. */

@@ -124,6 +124,8 @@ export type TLockedMessageRow = {
   senderId: string;
   body: string;
   threadRootId: string | null;
+  /** Whether the body mentions everyone (@channel, @here, @everyone). */
+  mentionsAll: boolean;
   deletedAt: Date | null;
   pinnedAt: Date | null;
   pinnedById: string | null;
@@ -151,7 +153,8 @@ export async function lockMessageRow(
   const access = await loadAccess(tx, actor, ref.conversationId, { lock: true });
   if (!opts.bypassRead) requireRead(access, NotFound.message);
   const [message] = await tx.$queryRaw<Omit<TLockedMessageRow, "access">[]>`
-    SELECT id, "conversationId", seq, "senderId", body, "threadRootId", "deletedAt", "pinnedAt", "pinnedById"
+    SELECT id, "conversationId", seq, "senderId", body, "threadRootId", "mentionsAll", "deletedAt", "pinnedAt",
+      "pinnedById"
     FROM "Message" WHERE id = ${messageId}::uuid FOR NO KEY UPDATE`;
   if (!message) throw notFound(NotFound.message);
   return { ...message, access };

@@ -1,3 +1,4 @@
+import type { TErrorReason } from "@parley/protocol";
 import type { z } from "zod";
 
 /** The error codes core can raise; the API maps each to the HTTP-like tRPC code of the same name. */
@@ -13,10 +14,13 @@ export type TParleyErrorCode =
 export class ParleyError extends Error {
   override name = "ParleyError";
   readonly code: TParleyErrorCode;
+  /** Why, beside the code, where a client acts on it (protocol's ErrorReason); both transports carry it. */
+  readonly reason: TErrorReason | undefined;
 
-  constructor(code: TParleyErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: TParleyErrorCode, message: string, options?: { cause?: unknown; reason?: TErrorReason }) {
     super(message, options);
     this.code = code;
+    this.reason = options?.reason;
   }
 }
 

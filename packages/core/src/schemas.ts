@@ -144,6 +144,23 @@ export const ZSetUploadLimits = z
   });
 export type TSetUploadLimits = z.output<typeof ZSetUploadLimits>;
 
+/** Highest member threshold a broadcast policy may name. */
+export const MAX_BROADCAST_THRESHOLD = 100_000;
+
+/**
+ * The workspace's broadcast policy: who may use @channel, @here and @everyone (`everyone`, or
+ * `admins` = workspace owners and admins) in channels with more than `threshold` members (0 = all).
+ */
+export const ZSetBroadcastPolicy = z.strictObject({
+  policy: z.enum(["everyone", "admins"]),
+  threshold: z
+    .number()
+    .int("must be a whole number of members")
+    .min(0, "must be 0 or more (0 = every channel)")
+    .max(MAX_BROADCAST_THRESHOLD, `must be at most ${MAX_BROADCAST_THRESHOLD.toLocaleString("en")}`),
+});
+export type TSetBroadcastPolicy = z.output<typeof ZSetBroadcastPolicy>;
+
 export const ZSignUp = z.object({
   name: ZPersonName,
   email: ZEmail,

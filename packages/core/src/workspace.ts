@@ -3,7 +3,13 @@ import { requireAdmin, type TActor } from "./actor.ts";
 import { createChannelIn } from "./conversations/channels.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { hashPassword } from "./passwords.ts";
-import { ZSetUploadLimits, ZSetupWorkspace, ZUpdateWorkspace } from "./schemas.ts";
+import {
+  type TSetBroadcastPolicy,
+  ZSetBroadcastPolicy,
+  ZSetUploadLimits,
+  ZSetupWorkspace,
+  ZUpdateWorkspace,
+} from "./schemas.ts";
 import { inWriteTx } from "./tx.ts";
 import { type TUserDto, userDtoSelect } from "./users.ts";
 
@@ -70,6 +76,62 @@ export async function updateWorkspace(db: TDb, actor: TActor, input: unknown): P
   const updated = await db.workspace.update({ where: { id: WORKSPACE_ID }, data });
   await db.auditLog.create({ data: { actorId: actor.userId, action: "workspace.updated", data } });
   return { isSetUp: true, name: updated.name, allowOpenSignup: updated.allowOpenSignup };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broadcast policy
+//
+// Who may use @channel, @here and @everyone in channels with more than `threshold` members.
+// Enforced by every message writer (messages/broadcast.ts), which reads the row in its own
+// statement, so a change applies to the next send in every process.
+
+/** The workspace's broadcast policy (the schema's defaults before setup: everyone, 5). */
+export type TBroadcastPolicySettings = TSetBroadcastPolicy;
+
+const broadcastSelect = { broadcastPolicy: true, broadcastThreshold: true } as const;
+
+function broadcastSettingsOf(
+  row: { broadcastPolicy: TSetBroadcastPolicy["policy"]; broadcastThreshold: number } | null,
+): TBroadcastPolicySettings {
+  return { policy: row?.broadcastPolicy ?? "everyone", threshold: row?.broadcastThreshold ?? 5 };
+}
+
+/**
+ * The broadcast policy, for any signed-in user: composers warn before a send the server would
+ * refuse, and the refusal names the same threshold.
+ */
+export async function getBroadcastPolicy(db: TDb): Promise<TBroadcastPolicySettings> {
+  const ws = await db.workspace.findUnique({ where: { id: WORKSPACE_ID }, select: broadcastSelect });
+  return broadcastSettingsOf(ws);
+}
+
+/** Sets the broadcast policy (admins), audit-logged with the values before and after. */
+export async function setBroadcastPolicy(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+): Promise<TBroadcastPolicySettings> {
+  requireAdmin(actor);
+  const data = parseInput(ZSetBroadcastPolicy, input);
+  return inWriteTx(db, async ({ tx }) => {
+    const [ws] = await tx.$queryRaw<
+      { broadcastPolicy: TSetBroadcastPolicy["policy"]; broadcastThreshold: number }[]
+    >`
+      SELECT "broadcastPolicy"::text AS "broadcastPolicy", "broadcastThreshold"
+      FROM "Workspace" WHERE id = ${WORKSPACE_ID} FOR UPDATE`;
+    if (!ws) throw new ParleyError("NOT_FOUND", "The workspace is not set up");
+    const row = await tx.workspace.update({
+      where: { id: WORKSPACE_ID },
+      data: { broadcastPolicy: data.policy, broadcastThreshold: data.threshold },
+      select: broadcastSelect,
+    });
+    const before = broadcastSettingsOf(ws);
+    const after = broadcastSettingsOf(row);
+    await tx.auditLog.create({
+      data: { actorId: actor.userId, action: "workspace.broadcastPolicyUpdated", data: { before, after } },
+    });
+    return after;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

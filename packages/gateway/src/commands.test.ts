@@ -1,5 +1,5 @@
 import { ParleyError, parseInput, ZSendMessage } from "@parley/core";
-import { ErrorCode } from "@parley/protocol";
+import { ErrorCode, ErrorReason } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
 import { toErrorFrame } from "./commands.ts";
 
@@ -9,6 +9,16 @@ describe("toErrorFrame", () => {
       code: ErrorCode.Forbidden,
       message: "Not a member",
     });
+  });
+
+  it("carries a refusal's reason, and has none when core gave none", () => {
+    const refusal = new ParleyError("FORBIDDEN", "Only admins", { reason: ErrorReason.BroadcastRestricted });
+    expect(toErrorFrame(refusal)).toEqual({
+      code: ErrorCode.Forbidden,
+      message: "Only admins",
+      reason: ErrorReason.BroadcastRestricted,
+    });
+    expect(toErrorFrame(new ParleyError("FORBIDDEN", "Not a member"))).not.toHaveProperty("reason");
   });
 
   it("gives a refusal by core's input schema its issues by field, as frame validation does", () => {

@@ -23,7 +23,7 @@ const FORWARDED_CODES = new Set<string>(Object.values(ErrorCode));
 /**
  * Maps a thrown value to an error frame's code and message; a core validation refusal (BAD_REQUEST
  * from its input schema, e.g. a body over the server's MAX_MESSAGE_LENGTH) also carries `issues`
- * by field, as frame validation does. Unknown failures become INTERNAL with a generic message and
+ * by field, as frame validation does, and a refusal with a reason (ErrorReason) carries it. Unknown failures become INTERNAL with a generic message and
  * a fresh `requestId` (never the error's own text, which may hold SQL or Prisma details): log the
  * error with that id, so an operator can find what the user quotes.
  */
@@ -31,10 +31,15 @@ export function toErrorFrame(err: unknown): {
   code: TErrorCode;
   message: string;
   issues?: TFieldIssue[];
+  reason?: string;
   requestId?: string;
 } {
   if (isParleyError(err) && FORWARDED_CODES.has(err.code)) {
-    const frame = { code: err.code as TErrorCode, message: err.message };
+    const frame = {
+      code: err.code as TErrorCode,
+      message: err.message,
+      ...(err.reason !== undefined ? { reason: err.reason } : {}),
+    };
     return err.cause instanceof z.ZodError ? { ...frame, issues: toFieldIssues(err.cause) } : frame;
   }
   const requestId = randomUUID();

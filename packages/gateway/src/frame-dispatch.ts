@@ -179,7 +179,7 @@ export function createFrameDispatch(
             "command failed",
           );
         }
-        sendError(conn, frame.code, frame.message, id, frame.issues);
+        sendError(conn, frame.code, frame.message, id, frame.issues, frame.reason);
       } finally {
         conn.pending -= 1;
       }

@@ -87,6 +87,7 @@ export function createSocketWrites(deps: { maxBufferedBytes: number; log: Logger
     message: string,
     id?: string,
     issues?: TFieldIssue[],
+    reason?: string,
   ): void {
     send(conn, {
       type: "error",
@@ -94,6 +95,7 @@ export function createSocketWrites(deps: { maxBufferedBytes: number; log: Logger
       message,
       ...(id !== undefined ? { id } : {}),
       ...(issues ? { issues } : {}),
+      ...(reason !== undefined ? { reason } : {}),
     });
   }
 

@@ -37,3 +37,19 @@ export const ErrorCode = {
 } as const;
 
 export type TErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * Why a command was refused, where a client should act on more than the code: an `error` frame's
+ * `reason` (and tRPC's `data.reason`) beside its code. Additive: clients go by the code and treat
+ * an unknown or absent reason as none.
+ */
+export const ErrorReason = {
+  /**
+   * With FORBIDDEN: the message uses @channel, @here or @everyone in a channel where the workspace
+   * lets only admins do that (its broadcast policy and member threshold). The same text without
+   * the broadcast would be accepted.
+   */
+  BroadcastRestricted: "BROADCAST_RESTRICTED",
+} as const;
+
+export type TErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];

@@ -53,6 +53,8 @@ export const ZErrorFrame = z.object({
   code: z.string(),
   message: z.string(),
   issues: z.array(ZFieldIssue).optional(),
+  /** One of ErrorReason, when the refusal has one; clients ignore reasons they do not know. */
+  reason: z.string().optional(),
   /** With TOO_MANY_REQUESTS from a rate limit: how long until a retry can succeed (ms). */
   retryAfterMs: z.number().int().nonnegative().optional(),
 });

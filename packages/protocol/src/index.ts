@@ -8,7 +8,7 @@ export {
   type TCloseCode,
 } from "./close-codes.ts";
 export * from "./commands.ts";
-export { ErrorCode, type TErrorCode } from "./errors.ts";
+export { ErrorCode, ErrorReason, type TErrorCode, type TErrorReason } from "./errors.ts";
 export * from "./event-kinds.ts";
 export * from "./event-payloads.ts";
 export * from "./events.ts";

@@ -11,12 +11,15 @@
  * - ↑ in the empty box edits your last message here: the box shows "Editing message", Enter
  *   saves, Escape cancels.
  * - Unsent text is kept per user and conversation across reloads (lib/drafts.ts).
+ * - With `broadcastWarning`, text with @channel/@here/@everyone shows it before sending (the
+ *   workspace lets only admins broadcast here; the server refuses such a send).
  * - Files: the attach button, paste and drag-and-drop upload at once (lib/upload.ts) into a tray
  *   with progress and cancel; the microphone button records a voice message. The message goes
  *   out with the finished files' ids once none is still uploading (files alone need no text).
  * Every feature is optional: without `members` there is no mention list, without
  * `lastOwnMessage`/`onEdit` no ↑ edit, without `conversationId`/`meId` no drafts.
  */
+import { parseMentions } from "@parley/protocol";
 import {
   type KeyboardEvent,
   type ReactNode,
@@ -84,6 +87,7 @@ export function Composer({
   placeholder,
   submitLabel = "Send",
   footer,
+  broadcastWarning,
 }: {
   label: string;
   /**
@@ -111,6 +115,8 @@ export function Composer({
   submitLabel?: string;
   /** Extra controls under the box (e.g. "Also send to channel"). */
   footer?: ReactNode;
+  /** Shown while the text mentions everyone, when the workspace does not let this sender do that here. */
+  broadcastWarning?: string | null;
 }) {
   const [text, setText] = useState("");
   const [caret, setCaret] = useState(0);
@@ -360,6 +366,8 @@ export function Composer({
     }
   }
 
+  const isBroadcastWarned =
+    Boolean(broadcastWarning) && parseMentions(encodeMentions(text, members ?? [], picked.current)).all;
   const canSubmit = editing
     ? Boolean(text.trim()) && !isSaving
     : !isDisabled && !files.isBusy && (Boolean(text.trim()) || files.readyIds.length > 0);
@@ -455,6 +463,11 @@ export function Composer({
         </div>
       </div>
       {footer}
+      {isBroadcastWarned ? (
+        <p role="status" className="notice composer-warning">
+          {broadcastWarning}
+        </p>
+      ) : null}
       {error ? (
         <p role="alert" className="error">
           {error}

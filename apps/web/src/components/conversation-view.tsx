@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef } from "react";
+import { useBroadcastWarning } from "~/lib/broadcast-warning";
 import { SAFETY_REFETCH_MS, useMarkRead, useMessageActions } from "~/lib/chat-data";
 import { useConversationFeed } from "~/lib/conversation-feed";
 import { statusLineOf, usePresenceMap, useStatusLines } from "~/lib/presence";
@@ -136,6 +137,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
   const role = me.data?.role;
   const receiptState = useReadReceipts(conversationId, isMember);
   const kind = conv.data?.kind;
+  const broadcastWarning = useBroadcastWarning({ kind, memberCount: members.data?.length, role });
   const ctx = useMemo<TMessageContext>(
     () => ({
       conversationId,
@@ -279,6 +281,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
             members={members.data}
             lastOwnMessage={lastOwnMessage(feed.messages, me.data?.id ?? "")}
             onEdit={actions.edit}
+            broadcastWarning={broadcastWarning}
             isDisabled={!feed.canSend}
             onTyping={sendTyping}
             onSend={(body, attachmentIds) => {

@@ -10,6 +10,7 @@ import { ParleyError, parseInput } from "../errors.ts";
 import { mentionedMembersSql } from "../mentions.ts";
 import { ZEditMessage } from "../schemas.ts";
 import { appendConversationEvent, inWriteTx } from "../tx.ts";
+import { requireBroadcastAllowed } from "./broadcast.ts";
 import { lockMessage } from "./lock.ts";
 
 /** What `editMessage` did: `seq` is the message.edited event's, null when the body was unchanged. */
@@ -30,7 +31,9 @@ export type TEditResult = {
  * mentionedUserIds, mentionsAll} and updates Message.body/editedAt and the mentions (recomputed
  * from the new body against the current members) in one transaction. The message.created entry
  * keeps the original body: the log is history and replaying it in order ends at the latest edit.
- * An unchanged body writes nothing.
+ * An unchanged body writes nothing. An edit cannot add @channel/@here/@everyone where the
+ * workspace's broadcast policy refuses it to the sender (FORBIDDEN, BROADCAST_RESTRICTED; checked
+ * under the conversation's lock); a message that already had one may keep it.
  */
 export async function editMessage(db: TDb, actor: TActor, input: unknown): Promise<TEditResult> {
   const { messageId, body } = parseInput(ZEditMessage, input);
@@ -54,6 +57,9 @@ export async function editMessage(db: TDb, actor: TActor, input: unknown): Promi
       };
     }
     const mentions = parseMentions(body);
+    if (mentions.all && !message.mentionsAll) {
+      await requireBroadcastAllowed(w.tx, message.conversationId, actor.userId);
+    }
     const [members] = await w.tx.$queryRaw<{ ids: string[] }[]>`
       SELECT ${mentionedMembersSql(mentions.userIds, message.conversationId)} AS ids`;
     const mentionedUserIds = members?.ids ?? [];

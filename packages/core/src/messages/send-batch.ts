@@ -3,7 +3,8 @@
  * transaction, one WAL flush), and each is acked only after that statement committed. The
  * statement locks the batch's conversations, reads what each send needs (membership, archived,
  * an earlier message with the same clientMsgId, the thread root, mentioned members, the sender's
- * name), stores the sends that may go ahead and answers, per send, its seq or why not.
+ * name and, for a body with @channel/@here/@everyone only, the broadcast policy — `broadcast.ts`),
+ * stores the sends that may go ahead and answers, per send, its seq or why not.
  *
  * How a batch forms: `submit` queues the send and, unless `maxInFlight` batches are already
  * running, flushes on the next turn of the event loop (`setImmediate`: every frame read in the same
@@ -35,6 +36,7 @@ import type { TActor } from "../actor.ts";
 import { ParleyError } from "../errors.ts";
 import { publishCommitted, type TConversationEventRecord, writesInFlight } from "../events.ts";
 import { uuidv7 } from "../ids.ts";
+import { broadcastLimitSql } from "./broadcast.ts";
 import {
   duplicateOf,
   eventPayload,
@@ -116,9 +118,12 @@ WITH inp AS (
       ORDER BY men.ord
     ) AS "mentionedMemberIds",
     (r.id IS NOT NULL AND r."conversationId" = inp.conv AND r."deletedAt" IS NULL) AS "isRootLive",
-    (r."threadRootId" IS NOT NULL) AS "isRootAReply"
+    (r."threadRootId" IS NOT NULL) AS "isRootAReply",
+    -- Evaluated only for a body with a broadcast (CASE): other sends never read the policy.
+    CASE WHEN inp."mentionsAll" THEN ${broadcastLimitSql({ conv: "inp.conv", kind: "c.kind", role: "u.role" })}
+    END AS "broadcastLimit"
   FROM inp
-  LEFT JOIN LATERAL (SELECT name FROM "User" WHERE id = inp.sender LIMIT 1) u ON true
+  LEFT JOIN LATERAL (SELECT name, role FROM "User" WHERE id = inp.sender LIMIT 1) u ON true
   LEFT JOIN LATERAL (SELECT kind, "archivedAt" FROM "Conversation" WHERE id = inp.conv LIMIT 1) c ON true
   LEFT JOIN LATERAL (
     SELECT 1 AS one FROM "Membership" WHERE "conversationId" = inp.conv AND "userId" = inp.sender LIMIT 1
@@ -132,7 +137,7 @@ WITH inp AS (
 ), ok AS (
   SELECT * FROM chk
   WHERE "isHeld" AND "isMember" AND "senderName" IS NOT NULL AND "existingId" IS NULL
-    AND (root IS NULL OR ("isRootLive" AND NOT "isRootAReply"))
+    AND (root IS NULL OR ("isRootLive" AND NOT "isRootAReply")) AND "broadcastLimit" IS NULL
 ), counts AS MATERIALIZED (
   SELECT jsonb_object_agg(conv::text, n) AS m, array_agg(conv) AS ids
   FROM (SELECT conv, count(*)::int AS n FROM ok GROUP BY conv) x
@@ -179,7 +184,7 @@ WITH inp AS (
 SELECT chk.i, ((SELECT m FROM nums) ->> chk.i::text)::int AS seq,
   ((SELECT m FROM held) ->> chk.conv::text)::int AS "membersSeq",
   chk.kind, chk."archivedAt", chk."isMember", chk."senderName", chk."existingId", chk."mentionedMemberIds",
-  chk."isRootLive", chk."isRootAReply"
+  chk."isRootLive", chk."isRootAReply", chk."broadcastLimit"
 FROM chk`;
 
 /** What a send of the batch decided before the statement: its message id and time. */
@@ -344,7 +349,7 @@ export class SendBatcher {
       }
     }
     const result = await this.pool.query<SendRow>({
-      name: "parley_send_v6",
+      name: "parley_send_v7",
       text: SEND_SQL,
       values: [
         prepared.map((_, i) => i),

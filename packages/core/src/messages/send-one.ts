@@ -17,7 +17,9 @@
  *
  * Mentions are derived from the body (`parseMentions` of @parley/protocol): `mentionedUserIds` keeps
  * the mentioned users who are members at send time (the pre-read looks them up), `mentionsAll`
- * is set by `<!channel>`, `<!here>` or `<!everyone>`. A thread reply (`threadRootId`) shows in the
+ * is set by `<!channel>`, `<!here>` or `<!everyone>` — which the workspace's broadcast policy may
+ * reserve to admins in larger channels (`broadcast.ts`: the pre-read and the write statement both
+ * apply it, only for such a body). A thread reply (`threadRootId`) shows in the
  * channel's main list only with `alsoInChannel`; history leaves the other replies to `getThread`.
  *
  * Attachments ride in the same statement: its first step locks the sender's ready, unlinked
@@ -25,7 +27,7 @@
  * conversation UPDATE only proceeds when all of them qualified, and a later step links them. So a
  * message is either stored with all its files or not at all, and one file never joins two messages.
  */
-import { type ConversationKind, isUniqueViolation, type TDb } from "@parley/db";
+import { type ConversationKind, isUniqueViolation, Prisma, type TDb } from "@parley/db";
 import { EventKind, parseMentions, type TConversationEventPayload } from "@parley/protocol";
 import {
   loadAccess,
@@ -42,6 +44,7 @@ import { uuidv7 } from "../ids.ts";
 import { mentionedMembersSql } from "../mentions.ts";
 import { attachmentSelect, type TAttachmentDto, type TMessageDto, toAttachmentDto } from "../messages.ts";
 import type { TSendMessage } from "../schemas.ts";
+import { broadcastLimitSql, broadcastRestricted, requireBroadcastAllowed } from "./broadcast.ts";
 
 /** What the pre-read tells about one send (one row per send, also in the batched read). */
 export type TSendCheck = {
@@ -55,6 +58,11 @@ export type TSendCheck = {
   /** Replies: the root is a live message of this conversation, and is itself a reply (refused). */
   isRootLive: boolean;
   isRootAReply: boolean;
+  /**
+   * The broadcast policy's threshold when it refuses this send's @channel/@here/@everyone, else
+   * null (always null for a body without one: not evaluated).
+   */
+  broadcastLimit: number | null;
 };
 
 /** What a resend of an already stored message gets back: its ack identity only, no content. */
@@ -88,6 +96,7 @@ export function requireSendable(check: TSendCheck, threadRootId: string | null):
   requireMember(access);
   requireNotArchived(access);
   if (threadRootId) requireThreadRoot(check);
+  if (check.broadcastLimit !== null) throw broadcastRestricted(check.broadcastLimit);
 }
 
 /** What a send decided before its write: everything of the stored message but its seq. */
@@ -176,7 +185,9 @@ export async function sendOne(db: TDb, actor: TActor, data: TSendInput): Promise
       u.name AS "senderName", ex.id AS "existingId",
       ${mentionedMembersSql(mentions.userIds, conversationId)} AS "mentionedMemberIds",
       (r.id IS NOT NULL AND r."conversationId" = c.id AND r."deletedAt" IS NULL) AS "isRootLive",
-      (r."threadRootId" IS NOT NULL) AS "isRootAReply"
+      (r."threadRootId" IS NOT NULL) AS "isRootAReply",
+      ${mentions.all ? Prisma.raw(broadcastLimitSql({ conv: "c.id", kind: "c.kind", role: "u.role" })) : null}::int
+        AS "broadcastLimit"
     FROM "User" u
     LEFT JOIN "Conversation" c ON c.id = ${conversationId}::uuid
     LEFT JOIN "Membership" m ON m."conversationId" = c.id AND m."userId" = u.id
@@ -208,6 +219,13 @@ export async function sendOne(db: TDb, actor: TActor, data: TSendInput): Promise
     attachments,
   };
   const payload = eventPayload(actor, data, stored);
+  // Re-checked under the row lock, like membership; only a body with a broadcast pays for it.
+  const broadcastCheck = mentions.all
+    ? Prisma.sql`AND NOT EXISTS (
+        SELECT 1 FROM "User" su WHERE su.id = ${actor.userId}::uuid AND ${Prisma.raw(
+          broadcastLimitSql({ conv: '"Conversation".id', kind: '"Conversation".kind', role: "su.role" }),
+        )} IS NOT NULL)`
+    : Prisma.empty;
   let rows: { seq: number; membersSeq: number }[];
   writesInFlight.begin([conversationId]);
   try {
@@ -225,6 +243,7 @@ export async function sendOne(db: TDb, actor: TActor, data: TSendInput): Promise
             WHERE "conversationId" = ${conversationId}::uuid AND "userId" = ${actor.userId}::uuid
           )
           AND (SELECT count(*) FROM files) = ${attachmentIds.length}
+          ${broadcastCheck}
           AND (${threadRootId}::uuid IS NULL OR EXISTS (
             SELECT 1 FROM "Message"
             WHERE id = ${threadRootId}::uuid AND "conversationId" = ${conversationId}::uuid
@@ -280,7 +299,8 @@ async function storedMeanwhile(db: TDb, actor: TActor, data: TSendInput): Promis
 /**
  * The write stored nothing although the pre-read allowed it: answer as a duplicate when a
  * concurrent send with the same clientMsgId stored it (it may have taken the files this one
- * waited on), else say what changed — archived, left, thread root deleted, a file taken — or
+ * waited on), else say what changed — archived, left, thread root deleted, the channel grew past
+ * the broadcast threshold, a file taken — or
  * CONFLICT. Always throws unless it returns the duplicate.
  */
 export async function explainRefusal(db: TDb, actor: TActor, data: TSendInput): Promise<TSendMessageResult> {
@@ -299,6 +319,7 @@ export async function explainRefusal(db: TDb, actor: TActor, data: TSendInput): 
       FROM "Message" WHERE id = ${threadRootId}::uuid`;
     requireThreadRoot(root ?? { isRootLive: false, isRootAReply: false });
   }
+  if (parseMentions(data.body).all) await requireBroadcastAllowed(db, conversationId, actor.userId);
   if (attachmentIds.length > 0) await linkableAttachments(db, actor, conversationId, attachmentIds);
   throw new ParleyError("CONFLICT", "The conversation changed while sending; try again");
 }

@@ -1,16 +1,19 @@
 import {
+  getBroadcastPolicy,
   getUploadLimitSettings,
   getWorkspaceStatus,
   listSecurityEvents,
+  setBroadcastPolicy,
   setUploadLimits,
   setupWorkspace,
   updateWorkspace,
+  ZSetBroadcastPolicy,
   ZSetUploadLimits,
   ZSetupWorkspace,
   ZUpdateWorkspace,
 } from "@parley/core";
 import { uploadLimitsFrom } from "@parley/core/files";
-import { adminProcedure, publicProcedure, router } from "../../trpc.ts";
+import { adminProcedure, protectedProcedure, publicProcedure, router } from "../../trpc.ts";
 
 export const workspaceRouter = router({
   /** Whether first-run setup happened, the workspace name and whether open sign-up is on. */
@@ -31,4 +34,13 @@ export const workspaceRouter = router({
   setUploadLimits: adminProcedure
     .input(ZSetUploadLimits)
     .mutation(({ ctx, input }) => setUploadLimits(ctx.db, ctx.actor, input, uploadLimitsFrom(ctx.env))),
+  /**
+   * Who may use @channel/@here/@everyone in channels above the member threshold (any signed-in
+   * user: composers warn before a send the server would refuse).
+   */
+  broadcastPolicy: protectedProcedure.query(({ ctx }) => getBroadcastPolicy(ctx.db)),
+  /** Set the broadcast policy and its member threshold (admins; audit-logged). */
+  setBroadcastPolicy: adminProcedure
+    .input(ZSetBroadcastPolicy)
+    .mutation(({ ctx, input }) => setBroadcastPolicy(ctx.db, ctx.actor, input)),
 });

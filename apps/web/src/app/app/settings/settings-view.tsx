@@ -6,6 +6,7 @@ import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 import { SecurityEventsAdmin, UploadsAdmin, UsersAdmin, WorkspaceAdmin } from "./admin-sections";
+import { BroadcastAdmin } from "./broadcast-admin";
 import { NotificationSettings } from "./notification-settings";
 import { PrivacySettings } from "./privacy-section";
 import { CopyValue, formatDate } from "./settings-shared";
@@ -196,7 +197,10 @@ function Invites() {
   );
 }
 
-/** Profile, notifications, sessions, tokens, invites and (for admins) workspace, uploads, people and security events. */
+/**
+ * Profile, notifications, sessions, tokens, invites and (for admins) workspace, broadcast
+ * mentions, uploads, people and security events.
+ */
 export function SettingsView() {
   const trpc = useTRPC();
   const me = useQuery(trpc.users.me.queryOptions());
@@ -209,6 +213,7 @@ export function SettingsView() {
       <NotificationSettings />
       <Invites />
       {isAdmin ? <WorkspaceAdmin /> : null}
+      {isAdmin ? <BroadcastAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}
       {isAdmin && me.data ? <UsersAdmin myId={me.data.id} /> : null}
       {isAdmin ? <SecurityEventsAdmin /> : null}

@@ -1,0 +1,96 @@
+"use client";
+
+/** Admins: who may use @channel, @here and @everyone in larger channels (the workspace's broadcast policy). */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { Field, FormError } from "~/components/field";
+import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { useTRPC } from "~/trpc/react";
+
+export function BroadcastAdmin() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const current = useQuery(trpc.workspace.broadcastPolicy.queryOptions());
+  const [policy, setPolicy] = useState<"everyone" | "admins">("everyone");
+  const [threshold, setThreshold] = useState("5");
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    if (current.data) {
+      setPolicy(current.data.policy);
+      setThreshold(String(current.data.threshold));
+    }
+  }, [current.data]);
+  const save = useMutation(
+    trpc.workspace.setBroadcastPolicy.mutationOptions({
+      onSuccess: async () => {
+        setSaved(true);
+        await queryClient.invalidateQueries(trpc.workspace.broadcastPolicy.queryFilter());
+      },
+    }),
+  );
+  return (
+    <section className="card" aria-labelledby="broadcast-heading">
+      <h2 id="broadcast-heading">@channel, @here and @everyone</h2>
+      <p className="muted">
+        These mentions notify every member of a channel. Direct messages are never restricted.
+      </p>
+      <form
+        className="form"
+        aria-label="Broadcast mentions"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setSaved(false);
+          // A number the server cannot read (empty, "1e9") goes as is and comes back as a field error.
+          save.mutate({ policy, threshold: threshold.trim() === "" ? Number.NaN : Number(threshold) });
+        }}
+      >
+        {/* Disabled until the saved policy is loaded: it would overwrite a choice made before. */}
+        <fieldset className="field" disabled={!current.data}>
+          <legend>Who may use them in larger channels</legend>
+          <label className="check">
+            <input
+              type="radio"
+              name="broadcast-policy"
+              checked={policy === "everyone"}
+              onChange={() => setPolicy("everyone")}
+            />
+            Everyone
+          </label>
+          <label className="check">
+            <input
+              type="radio"
+              name="broadcast-policy"
+              checked={policy === "admins"}
+              onChange={() => setPolicy("admins")}
+            />
+            Only workspace admins and owners
+          </label>
+          {fieldError(save.error, "policy") ? (
+            <small className="error field-error">{fieldError(save.error, "policy")}</small>
+          ) : null}
+        </fieldset>
+        <Field
+          label="Larger channels have more than (members)"
+          type="number"
+          min={0}
+          max={100_000}
+          step={1}
+          disabled={!current.data}
+          value={threshold}
+          onChange={(e) => setThreshold(e.target.value)}
+          hint="0 applies the rule to every channel."
+          error={fieldError(save.error, "threshold")}
+        />
+        <FormError
+          message={current.error?.message ?? formErrorMessage(save.error, ["policy", "threshold"])}
+        />
+        <div className="row" style={{ alignItems: "center" }}>
+          <button type="submit" className="primary" disabled={!current.data || save.isPending}>
+            Save mention settings
+          </button>
+          {saved ? <span role="status">Saved.</span> : null}
+        </div>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,35 @@
+/**
+ * The broadcast policy's rule in words and in plain code, free of the database: the server's
+ * refusal text (`broadcast.ts`) and the composer's warning before sending (apps/web, through the
+ * `@parley/core/messages/broadcast-rule` export) are this one sentence, and the composer decides
+ * with the same rule the send statements apply in SQL (`broadcastLimitSql`).
+ */
+
+/** The workspace's broadcast policy (Workspace.broadcastPolicy / broadcastThreshold). */
+export type TBroadcastPolicy = { policy: "everyone" | "admins"; threshold: number };
+
+/** What the rule looks at besides the policy: the conversation and the sender's workspace role. */
+export type TBroadcastContext = {
+  kind: "public_channel" | "private_channel" | "dm" | "group_dm";
+  memberCount: number;
+  role: "owner" | "admin" | "member";
+};
+
+/** True when the policy refuses @channel/@here/@everyone from this sender in this conversation. */
+export function isBroadcastRestricted(policy: TBroadcastPolicy, ctx: TBroadcastContext): boolean {
+  return (
+    policy.policy === "admins" &&
+    (ctx.kind === "public_channel" || ctx.kind === "private_channel") &&
+    ctx.role === "member" &&
+    ctx.memberCount > policy.threshold
+  );
+}
+
+/** The refusal's text, also the composer's warning ("… in channels with more than 5 members"). */
+export function broadcastRestrictedText(threshold: number): string {
+  const where =
+    threshold === 0
+      ? "in channels"
+      : `in channels with more than ${threshold} ${threshold === 1 ? "member" : "members"}`;
+  return `Only workspace admins can use @channel, @here or @everyone ${where}`;
+}
