@@ -27,11 +27,13 @@ export function createRedisClient(url: string, options: TRedisClientOptions = {}
  */
 function countCommands(client: TRedisClient): TRedisClient {
   const counts = metrics().counts;
-  const target = client as unknown as { sendCommand: (...args: unknown[]) => unknown };
+  type TSend = (command: unknown, stream?: unknown, node?: unknown) => unknown;
+  const target = client as unknown as { sendCommand: TSend };
   const sendCommand = target.sendCommand;
-  target.sendCommand = function (this: unknown, ...args: unknown[]) {
+  // Fixed parameters, not ...rest: no array allocated per command.
+  target.sendCommand = function (this: unknown, command: unknown, stream?: unknown, node?: unknown) {
     counts.redisCommands += 1;
-    return sendCommand.apply(this, args);
+    return sendCommand.call(this, command, stream, node);
   };
   return client;
 }
