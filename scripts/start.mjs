@@ -99,8 +99,12 @@ function run(cmd, cmdArgs, opts = {}) {
   if (r.status !== 0) throw new Error(`${cmd} ${cmdArgs.join(" ")} failed (exit ${r.status ?? r.signal})`);
 }
 
-function startChild(name, cmd, cmdArgs, cwd) {
-  const child = spawn(cmd, cmdArgs, { stdio: ["ignore", "inherit", "inherit"], env, cwd });
+function startChild(name, cmd, cmdArgs, cwd, extraEnv = {}) {
+  const child = spawn(cmd, cmdArgs, {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...env, ...extraEnv },
+    cwd,
+  });
   child.on("exit", (code, signal) => {
     if (!stopping) {
       console.error(`[parley] ${name} exited (${signal ?? code}); stopping`);
@@ -188,11 +192,14 @@ async function main() {
     env.REALTIME_PUBLIC_URL ??= `ws://localhost:${env.REALTIME_PORT}/ws`;
     if (!env.REDIS_URL)
       log("REALTIME_EMBEDDED=false without REDIS_URL: web's writes cannot reach that gateway");
+    // Each process needs a metrics port of its own: the gateway takes the one after the server's.
+    const metricsPort = Number(env.METRICS_PORT || 0);
     startChild(
       "realtime",
       process.execPath,
       ["--import", "tsx", "src/main.ts"],
       path.join(root, "apps/realtime"),
+      metricsPort > 0 ? { METRICS_PORT: String(metricsPort + 1) } : {},
     );
   }
   startChild(

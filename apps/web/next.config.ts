@@ -2,7 +2,8 @@ import type { NextConfig } from "next";
 
 /**
  * Workspace packages ship TypeScript source, so Next compiles them. Prisma (wasm query compiler +
- * driver adapter), pg and the argon2 native binding stay plain Node requires on the server.
+ * driver adapter), pg, the argon2 native binding and prom-client (one metrics registry per process,
+ * core metrics.ts) stay plain Node requires on the server.
  */
 /** Headers on every page and API response (see SECURITY.md). */
 export const SECURITY_HEADERS = [
@@ -24,7 +25,7 @@ const config: NextConfig = {
     "@parley/db",
     "@parley/protocol",
   ],
-  serverExternalPackages: ["@prisma/client", "@prisma/adapter-pg", "pg", "@node-rs/argon2"],
+  serverExternalPackages: ["@prisma/client", "@prisma/adapter-pg", "pg", "@node-rs/argon2", "prom-client"],
   // Every response: no framing by other sites (clickjacking), no MIME sniffing of downloads, no
   // full URLs (which carry conversation ids) leaking to other origins, and only the powerful
   // features the app uses (the microphone for voice messages, on its own origin).

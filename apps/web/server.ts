@@ -25,12 +25,17 @@
  * deleted messages) on a timer: every half TTL, at most every 5 minutes. Several server processes
  * may sweep at once; the sweep is idempotent.
  *
+ * Operations: GET /healthz (alive) and /readyz (Postgres, the engine and storage answer; 503 when
+ * one does not, or while stopping) are answered here before Next (@parley/gateway answerHealth,
+ * core health.ts); Prometheus metrics are on METRICS_PORT when set (startRealtime).
+ *
  * SIGTERM/SIGINT: gateway close (sockets get 4000 and reconnect/resume) → http server → fan-out →
  * engine → database.
  */
 import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { TReadinessReport } from "@parley/core";
 
 const isDev = process.argv.includes("--dev");
 // Next reads NODE_ENV itself; settings are validated after this (no other process.env writes).
@@ -38,7 +43,7 @@ if (isDev) (process.env as Record<string, string | undefined>).NODE_ENV ??= "dev
 
 const { loadEnv } = await import("@parley/config");
 const { createDb } = await import("@parley/db");
-const { DEFAULT_LISTEN_BACKLOG, startRealtime } = await import("@parley/gateway");
+const { answerHealth, DEFAULT_LISTEN_BACKLOG, startRealtime } = await import("@parley/gateway");
 const { getStorage, sweepPendingUploads } = await import("@parley/core/files");
 const {
   CLIENT_ADDRESS_HEADER,
@@ -51,6 +56,7 @@ const {
   sendDueEmails,
   startNotifier,
   startSearchIndexer,
+  storageCheck,
 } = await import("@parley/core");
 const { default: next } = await import("next");
 const { pino } = await import("pino");
@@ -66,7 +72,13 @@ async function main(): Promise<void> {
   await app.prepare();
   const handle = app.getRequestHandler();
   const trust = compileTrust(env.TRUST_PROXY);
+  // /healthz and /readyz are answered here, before Next, as a gateway answers them; the probe
+  // (Postgres, the engine, storage) is startRealtime's, set before the server listens.
+  let readiness: () => Promise<TReadinessReport> = () => Promise.reject(new Error("starting"));
+  let isStopping = false;
+  const health = { isClosing: () => isStopping, readiness: () => readiness() };
   const server = createServer((req, res) => {
+    if (answerHealth(req, res, health)) return;
     // The one place the client's address is decided (TRUST_PROXY); route handlers read it from
     // this header, which always replaces anything the client sent under the same name.
     req.headers[CLIENT_ADDRESS_HEADER] = clientAddress(req, trust) ?? "";
@@ -78,8 +90,16 @@ async function main(): Promise<void> {
   });
 
   // Engine → fan-out (the event sink, also for the copy of core inside Next's bundle) → gateway.
-  const realtime = await startRealtime({ env, db, logger, server, withGateway: env.REALTIME_EMBEDDED });
+  const realtime = await startRealtime({
+    env,
+    db,
+    logger,
+    server,
+    withGateway: env.REALTIME_EMBEDDED,
+    readinessChecks: [storageCheck(() => getStorage(env))],
+  });
   const { engine, gateway } = realtime;
+  readiness = realtime.readiness;
   if (!gateway && !env.REDIS_URL) {
     logger.warn(
       "REALTIME_EMBEDDED=false without REDIS_URL: separate gateways cannot receive what this process commits",
@@ -151,7 +171,6 @@ async function main(): Promise<void> {
     { onError: (err) => logger.warn({ err }, "notifying failed; retrying") },
   );
 
-  let isStopping = false;
   const stop = async (signal: string) => {
     if (isStopping) return;
     isStopping = true;

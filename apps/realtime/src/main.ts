@@ -3,6 +3,8 @@
  * balancer with Redis (by default apps/web/server.ts embeds the same gateway on `/ws` instead).
  * Settings are validated, then @parley/gateway's startRealtime builds engine → fan-out → gateway
  * on REALTIME_PORT; a search indexer follows the log beside it (woken by this process's sends).
+ * It answers GET /healthz (alive) and /readyz (Postgres and the engine answer) on REALTIME_PORT,
+ * and serves Prometheus metrics on METRICS_PORT when set (startRealtime; ARCHITECTURE "Operations").
  * SIGTERM/SIGINT drain it: every socket is closed with 4000 so clients reconnect
  * to another gateway and resume; then fan-out, engine and database close in that order.
  */

@@ -47,6 +47,16 @@ describe("docker/compose.yaml", () => {
     expect(conditions.length).toBeGreaterThan(1);
   });
 
+  it("reports web and the separate gateways healthy only when ready (/readyz on their own ports)", () => {
+    for (const [service, port] of [
+      ["web", 3000],
+      ["realtime", 3001],
+    ] as const) {
+      const test = JSON.stringify(compose.services[service]?.healthcheck);
+      expect(test, service).toContain(`http://127.0.0.1:${port}/readyz`);
+    }
+  });
+
   it("lets browsers reach MinIO: a public S3 URL for presigned URLs, and CORS for Parley's origin", () => {
     expect(compose["x-parley-env"].S3_PUBLIC_URL).toMatch(/^\$\{S3_PUBLIC_URL:-https?:\/\//);
     expect(compose.services.minio?.environment?.MINIO_API_CORS_ALLOW_ORIGIN).toBe(

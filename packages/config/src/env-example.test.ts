@@ -37,4 +37,21 @@ describe("parseEnv", () => {
     expect(() => parseEnv({ AUTH_SECRET: "x".repeat(32) })).toThrow(/DATABASE_URL/);
     expect(() => parseEnv({ ...base, S3_ENDPOINT: "minio" })).toThrow(/S3_ACCESS_KEY/);
   });
+
+  it("keeps metrics off by default, on loopback when on, and refuses another interface without a token", () => {
+    expect(parseEnv(base)).toMatchObject({ METRICS_HOST: "127.0.0.1" });
+    expect(parseEnv(base).METRICS_PORT).toBeUndefined();
+    expect(parseEnv({ ...base, METRICS_PORT: "9464" }).METRICS_PORT).toBe(9464);
+    expect(() => parseEnv({ ...base, METRICS_PORT: "9464", METRICS_HOST: "0.0.0.0" })).toThrow(
+      /METRICS_TOKEN: required/,
+    );
+    expect(parseEnv({ ...base, METRICS_PORT: "9464", METRICS_HOST: "::1" }).METRICS_HOST).toBe("::1");
+    const token = "a-long-enough-metrics-token";
+    expect(
+      parseEnv({ ...base, METRICS_PORT: "9464", METRICS_HOST: "0.0.0.0", METRICS_TOKEN: token })
+        .METRICS_TOKEN,
+    ).toBe(token);
+    expect(() => parseEnv({ ...base, METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN: must be at least 16/);
+    expect(() => parseEnv({ ...base, METRICS_PORT: "70000" })).toThrow(/METRICS_PORT/);
+  });
 });

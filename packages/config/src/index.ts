@@ -266,7 +266,25 @@ export const ZEnv = z.object({
   SMTP_FROM: z.string().min(3).optional(),
   /** DMs and mentions still unread this many minutes after they were sent are e-mailed (batched). */
   EMAIL_NOTIFY_DELAY_MINUTES: ZCount(7 * 24 * 60).default(10),
+  /**
+   * Prometheus metrics (`GET /metrics`) on a port of their own, never on the public one. Unset: no
+   * metrics listener. Each process (web, every gateway) needs its own port; 0 picks a free one.
+   */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Interface the metrics port binds to: loopback by default; any other needs METRICS_TOKEN. */
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Bearer token `/metrics` then requires (`Authorization: Bearer <token>`); at least 16 characters. */
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters (try: openssl rand -hex 24)").optional(),
 });
+
+/** True for a loopback interface name or address (what METRICS_HOST may be without a token). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
+}
 
 /** The validated settings; REALTIME_PUBLIC_URL is always set (derived when not configured). */
 export type TEnv = Omit<z.infer<typeof ZEnv>, "REALTIME_PUBLIC_URL"> & { REALTIME_PUBLIC_URL: string };
@@ -301,6 +319,11 @@ export function parseEnv(source: Record<string, string | undefined>): TEnv {
   if (env.S3_ENDPOINT && !(env.S3_ACCESS_KEY && env.S3_SECRET_KEY)) {
     throw new EnvError(
       "Invalid Parley settings:\n  S3_ACCESS_KEY/S3_SECRET_KEY: required when S3_ENDPOINT is set",
+    );
+  }
+  if (env.METRICS_PORT !== undefined && !env.METRICS_TOKEN && !isLoopbackHost(env.METRICS_HOST)) {
+    throw new EnvError(
+      `Invalid Parley settings:\n  METRICS_TOKEN: required when METRICS_HOST (${env.METRICS_HOST}) is not a loopback address`,
     );
   }
   if (Boolean(env.VAPID_PUBLIC_KEY) !== Boolean(env.VAPID_PRIVATE_KEY)) {

@@ -33,6 +33,7 @@ import {
   writesInFlight,
 } from "./events.ts";
 import { hotQuery, type THotStatement } from "./hot-sql.ts";
+import { metrics } from "./metrics.ts";
 
 /** Options for createFanout. */
 export type TFanoutOptions = {
@@ -89,6 +90,7 @@ export function createFanout(options: TFanoutOptions): TFanout {
   let isClosed = false;
   const reorderWaitMs = options.reorderWaitMs ?? 10;
   const reorders = new Map<string, Reorder>();
+  const { fanoutRecipients } = metrics();
 
   const track = (promise: Promise<unknown>) => {
     inFlight.add(promise);
@@ -166,11 +168,13 @@ export function createFanout(options: TFanoutOptions): TFanout {
   async function conversationTargets(event: TConversationEventRecord, frame: string): Promise<TPublish[]> {
     const members = await membersFor(event);
     if (members.length === 0) return [];
+    fanoutRecipients.observe(members.length);
     const header: TBusHeader = {
       type: "event",
       conversationId: event.conversationId,
       seq: event.seq,
       kind: event.kind,
+      at: event.createdAt.getTime(),
     };
     return routeToConversation(engine, event.conversationId, members, { frame, header }, { threshold });
   }

@@ -27,6 +27,7 @@ export type {
 export * from "./errors.ts";
 export * from "./events.ts";
 export { createFanout, type TFanout, type TFanoutOptions } from "./fanout.ts";
+export * from "./health.ts";
 export { isUuid, randomSecret, sha256, uuidv7 } from "./ids.ts";
 export * from "./limits.ts";
 export * from "./messages/edit.ts";
@@ -35,6 +36,7 @@ export * from "./messages/reactions.ts";
 export * from "./messages/read.ts";
 export * from "./messages/send.ts";
 export * from "./messages.ts";
+export { metrics, type TMetricCounts, type TMetrics } from "./metrics.ts";
 export * from "./notifications/email.ts";
 export * from "./notifications/mark-all-read.ts";
 export * from "./notifications/notifier.ts";

@@ -177,8 +177,10 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
       payload: { n: 1 },
       createdAt: "2030-01-02T03:04:05.000Z",
     });
-    // The envelope beside the frame: what receivers route and filter by, without parsing it.
-    const header = { type: "event", conversationId: w.channel.id, seq: 1, kind: "message.created" };
+    // The envelope beside the frame: what receivers route and filter by, without parsing it (and
+    // the commit time the send→deliver histogram reads).
+    const at = Date.parse("2030-01-02T03:04:05.000Z");
+    const header = { type: "event", conversationId: w.channel.id, seq: 1, kind: "message.created", at };
     expect(w.inA.received[0]!.header).toEqual(header);
     expect(w.inB.received[0]!.header).toEqual(header);
   });
@@ -202,6 +204,7 @@ describe.each(backends)("fan-out on the $name engine", (backend) => {
       conversationId: w.channel.id,
       seq: 1,
       kind: "message.created",
+      at: Date.parse("2030-01-02T03:04:05.000Z"),
     });
     expect(w.inA.received).toEqual([]);
     expect(w.inB.received).toEqual([]);

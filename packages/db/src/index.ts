@@ -45,6 +45,8 @@ const HOT_TYPES: pg.CustomTypesConfig = {
 
 /** The hot-path pool of each `createDb` client. */
 const pools = new WeakMap<object, pg.Pool>();
+/** The pool under Prisma of each `createDb` client (metrics read its waiting count). */
+const mainPools = new WeakMap<object, pg.Pool>();
 
 /**
  * Builds a Prisma client on a pg pool for `url`; call `$disconnect()` to close it. Beside it, a
@@ -79,6 +81,7 @@ export function createDb(url: string, options: TCreateDbOptions = {}): TDb {
     await Promise.all([disconnect(), hot.ended ? undefined : hot.end()]);
   };
   pools.set(db, hot);
+  mainPools.set(db, pool);
   return db;
 }
 
@@ -88,6 +91,11 @@ export function createDb(url: string, options: TCreateDbOptions = {}): TDb {
  */
 export function sqlPool(db: object): TSqlPool | undefined {
   return pools.get(db);
+}
+
+/** The pool under Prisma of a client made by `createDb` (for its metrics), or undefined. */
+export function mainPool(db: object): TSqlPool | undefined {
+  return mainPools.get(db);
 }
 
 /** True when `err` is Postgres's unique violation (SQLSTATE 23505) as node-postgres reports it. */

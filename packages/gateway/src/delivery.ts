@@ -42,7 +42,7 @@ import {
   type TLocalUser,
 } from "./delivery/types.ts";
 import { createTyping } from "./delivery/typing.ts";
-import { Push } from "./push.ts";
+import { observeDelivery, Push } from "./push.ts";
 import { SlicedDelivery } from "./slices.ts";
 import { slotsFor, TimerWheel } from "./wheel.ts";
 
@@ -125,6 +125,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       }
     }
     if (queued) slices.deliver(push, queued);
+    observeDelivery(header);
     // A join may take a conversation past the threshold: check it before its events go to the topic.
     if (header?.type === "event" && header.kind === EventKind.MemberJoined) {
       memberships.scheduleLargeCheck(header.conversationId);

@@ -8,6 +8,7 @@
  * To add a command: route its frame type in `onFrame`, and use `enqueue` when it must keep its
  * order relative to the connection's other commands.
  */
+import { metrics } from "@parley/core";
 import {
   CloseCode,
   ErrorCode,
@@ -54,6 +55,7 @@ export function createFrameDispatch(
   const { log, delivery, handlers, maxFrameBytes, badFrameLimit, badFrameWindowMs } = deps;
   const { commandRate, sendRate, sendBudgets, reconnectWindowMs } = deps;
   const { closeConnection, send, sendError } = deps.writes;
+  const { counts, sendAckSeconds } = metrics();
 
   function onBadFrame(
     conn: TConnection,
@@ -107,6 +109,7 @@ export function createFrameDispatch(
       conn.refusedInARow = 0;
       return true;
     }
+    counts.rateLimitedCommands += 1;
     conn.refusedInARow += 1;
     if (isLastStraw) closeForRate(conn, id);
     return false;
@@ -119,7 +122,9 @@ export function createFrameDispatch(
       budget = { tokens: sendRate.burst, tokensAt: Date.now() };
       sendBudgets.set(conn.actor.userId, budget);
     }
-    return takeRateToken(conn, budget, sendRate, "messages per second per user", id);
+    if (takeRateToken(conn, budget, sendRate, "messages per second per user", id)) return true;
+    counts.rateLimitedSends += 1;
+    return false;
   }
 
   /**
@@ -194,6 +199,7 @@ export function createFrameDispatch(
     conn: TConnection,
     command: Extract<TClientCommand, { type: "send" | "markRead" }>,
   ): void {
+    const startedAt = performance.now();
     enqueue(conn, command.id, command.type, async () => {
       const ctx: TCommandContext = { actor: conn.actor, connectionId: conn.id };
       let result: TAckFields;
@@ -211,6 +217,10 @@ export function createFrameDispatch(
         result = await handlers.markRead(ctx, command);
       }
       send(conn, { type: "ack", id: command.id, ...result });
+      if (command.type === "send") {
+        counts.messagesSent += 1;
+        sendAckSeconds.observe((performance.now() - startedAt) / 1000);
+      }
     });
   }
 
@@ -270,6 +280,7 @@ export function createFrameDispatch(
           return;
         }
         if (Object.keys(command.cursors ?? {}).length > 0 || command.userCursor !== undefined) {
+          counts.resumes += 1;
           runSync(conn, {
             ...(command.cursors ? { cursors: command.cursors } : {}),
             ...(command.userCursor !== undefined ? { userCursor: command.userCursor } : {}),
@@ -277,6 +288,7 @@ export function createFrameDispatch(
         }
         return;
       case "sync":
+        counts.gapSyncs += 1;
         runSync(
           conn,
           {

@@ -4,7 +4,7 @@
  * handlers (none of them import the running gateway or each other for their types).
  */
 import type { IncomingMessage, Server } from "node:http";
-import type { TActor, TRevocationRegistry } from "@parley/core";
+import type { TActor, TReadinessReport, TRevocationRegistry } from "@parley/core";
 import type { TDelivered, TMarkRead, TSend, TServerEvent } from "@parley/protocol";
 import type { Logger } from "pino";
 import type { TDeliveryOptions } from "./delivery.ts";
@@ -91,6 +91,11 @@ export type TGatewayOptions = {
   reconnectMsPerClient?: number;
   /** Sockets one user may hold on this gateway; further upgrades get HTTP 429. Default 50. */
   maxConnectionsPerUser?: number;
+  /**
+   * Its own server's `/readyz` (core's createReadiness over what this process depends on); without
+   * it `/readyz` only says whether the gateway is draining. Ignored with `server`.
+   */
+  readiness?: () => Promise<TReadinessReport>;
   /** Handlers for commands that need the domain (send, markRead, …). */
   handlers?: Partial<TCommandHandlers>;
   /**

@@ -1,5 +1,5 @@
 /**
- * The WebSocket gateway: an http server (GET /healthz) plus `ws` in noServer mode, so every
+ * The WebSocket gateway: an http server (GET /healthz, /readyz) plus `ws` in noServer mode, so every
  * upgrade is authenticated BEFORE a socket exists (a refused upgrade is a plain HTTP 401).
  * With `server` it attaches to an existing http server instead (apps/web embeds it that way):
  * it then handles only upgrades of `/ws`, leaves every other request and upgrade (Next's HMR)
@@ -24,7 +24,13 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { isRevokedSince, onCredentialRevoked, processRevocations, revocationMark } from "@parley/core";
+import {
+  isRevokedSince,
+  metrics,
+  onCredentialRevoked,
+  processRevocations,
+  revocationMark,
+} from "@parley/core";
 import {
   CloseCode,
   encodeServerEvent,
@@ -44,7 +50,7 @@ import {
   type TGateway,
   type TGatewayOptions,
 } from "./gateway-options.ts";
-import { destroyOnError, rejectUpgrade, sendJson } from "./http-replies.ts";
+import { answerHealth, destroyOnError, rejectUpgrade, sendJson, type THealthSource } from "./http-replies.ts";
 import { Push } from "./push.ts";
 import { closeRevokedSockets } from "./revoked-sockets.ts";
 import { createSocketWrites } from "./socket-writes.ts";
@@ -127,17 +133,19 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     }
   });
 
+  const counts = metrics().counts;
+  /** /healthz and /readyz of its own server (attached: the owner answers them). */
+  const health: THealthSource = {
+    isClosing: () => isClosing,
+    ...(options.readiness ? { readiness: options.readiness } : {}),
+    details: () => ({ connections: connections.size }),
+  };
+
   const isAttached = options.server !== undefined;
   const server =
     options.server ??
     createServer((req, res) => {
-      const path = (req.url ?? "/").split("?", 1)[0];
-      if (req.method === "GET" && path === "/healthz") {
-        // 503 while draining, so a load balancer stops sending new sockets here.
-        if (isClosing) sendJson(res, 503, { status: "shutting_down", connections: connections.size });
-        else sendJson(res, 200, { status: "ok", connections: connections.size });
-        return;
-      }
+      if (answerHealth(req, res, health)) return;
       sendJson(res, 404, { error: { code: "NOT_FOUND", message: "Not found (WebSocket endpoint: /ws)" } });
     });
 
@@ -190,7 +198,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   function onSocketClose(this: WebSocket, code: number): void {
     const conn = (this as GatewaySocket).conn!;
     const userId = conn.actor.userId;
-    connections.delete(conn);
+    if (connections.delete(conn)) counts.openConnections -= 1;
     heartbeat.remove(conn, conn.slot);
     const set = byUser.get(userId);
     set?.delete(conn);
@@ -246,6 +254,8 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     conn.link = new Link(conn);
     (ws as GatewaySocket).conn = conn;
     connections.add(conn);
+    counts.openConnections += 1;
+    counts.connects += 1;
     conn.slot = heartbeat.add(conn);
     let userConns = byUser.get(actor.userId);
     if (!userConns) {
@@ -324,6 +334,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
           return;
         }
         if ((byUser.get(actor.userId)?.size ?? 0) >= maxConnectionsPerUser) {
+          counts.rateLimitedConnections += 1;
           rejectUpgrade(
             socket,
             429,

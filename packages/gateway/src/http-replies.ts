@@ -1,6 +1,7 @@
 /** The few raw HTTP answers the gateway writes itself (a refused upgrade, its JSON endpoints). */
-import { type ServerResponse, STATUS_CODES } from "node:http";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+import type { TReadinessReport } from "@parley/core";
 
 /**
  * A raw socket's error listener during the upgrade. Shared, never a closure: a closure made in
@@ -35,4 +36,42 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
     "Cache-Control": "no-store",
   });
   res.end(body);
+}
+
+/** What `answerHealth` reports on: whether the process is draining, and its readiness checks. */
+export type THealthSource = {
+  isClosing(): boolean;
+  /** The readiness probe (core's createReadiness); without one `/readyz` only reflects draining. */
+  readiness?: () => Promise<TReadinessReport>;
+  /** Extra fields of the `/healthz` body (a gateway adds its connection count). */
+  details?: () => Record<string, unknown>;
+};
+
+/**
+ * Answers `GET /healthz` (alive: the process runs and is not draining; no dependency is asked) and
+ * `GET /readyz` (the readiness report: 200 when every check is ok, 503 otherwise or while
+ * draining) on any node http server; false for every other request, which the caller answers.
+ */
+export function answerHealth(req: IncomingMessage, res: ServerResponse, source: THealthSource): boolean {
+  if (req.method !== "GET") return false;
+  const path = (req.url ?? "/").split("?", 1)[0];
+  if (path === "/healthz") {
+    // 503 while draining, so a load balancer stops sending new sockets here.
+    const details = source.details?.() ?? {};
+    if (source.isClosing()) sendJson(res, 503, { status: "shutting_down", ...details });
+    else sendJson(res, 200, { status: "ok", ...details });
+    return true;
+  }
+  if (path !== "/readyz") return false;
+  if (source.isClosing()) {
+    sendJson(res, 503, { status: "shutting_down", checks: {} });
+    return true;
+  }
+  const probe =
+    source.readiness ?? (() => Promise.resolve({ status: "ready", checks: {} }) as Promise<TReadinessReport>);
+  probe().then(
+    (report) => sendJson(res, report.status === "ready" ? 200 : 503, report),
+    () => sendJson(res, 503, { status: "unavailable", checks: {} }),
+  );
+  return true;
 }

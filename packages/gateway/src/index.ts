@@ -6,4 +6,6 @@ export * from "./auth.ts";
 export * from "./commands.ts";
 export * from "./delivery.ts";
 export * from "./gateway.ts";
+export { answerHealth, type THealthSource } from "./http-replies.ts";
+export * from "./metrics-server.ts";
 export * from "./realtime.ts";

@@ -9,7 +9,7 @@
  * socket that has any extension gets `ws.send(text)` instead. `ws` writes synchronously when no
  * extension is active, so frames from both paths keep their order.
  */
-import type { TBusHeader } from "@parley/core";
+import { metrics, type TBusHeader } from "@parley/core";
 
 /** A frame to deliver, with its bus envelope when it is a log entry (see BusHeader). */
 export class Push {
@@ -27,6 +27,18 @@ export class Push {
     this.framed ??= frameText(this.text);
     return this.framed;
   }
+}
+
+let deliverSeconds: ReturnType<typeof metrics>["sendDeliverSeconds"] | undefined;
+
+/**
+ * Times a log entry from its commit to this gateway writing it (parley_send_deliver_seconds), once
+ * per bus message however many sockets it goes to. Clocks of other hosts may run behind: ≥ 0.
+ */
+export function observeDelivery(header: TBusHeader | null | undefined): void {
+  if (header?.type !== "event" || header.at === undefined) return;
+  deliverSeconds ??= metrics().sendDeliverSeconds;
+  deliverSeconds.observe(Math.max(0, Date.now() - header.at) / 1000);
 }
 
 /** Frames `text` as one final, unmasked WebSocket text frame (what a server sends). */

@@ -20,18 +20,25 @@ import {
   configureSendBatching,
   createEngine,
   createFanout,
+  createReadiness,
   createReceiptRelay,
+  databaseCheck,
+  engineCheck,
+  metrics,
   setEventSink,
   setReceiptRelay,
   type TEngine,
   type TEngineLogger,
   type TFanout,
+  type TReadinessCheck,
+  type TReadinessReport,
 } from "@parley/core";
 import type { TDb } from "@parley/db";
 import type { Logger } from "pino";
 import { createAuthenticator } from "./auth.ts";
 import { createCoreHandlers } from "./commands.ts";
 import { createGateway, type TGateway } from "./gateway.ts";
+import { startMetricsServer, type TMetricsServer } from "./metrics-server.ts";
 
 /** Options of startRealtime. */
 export type TRealtimeOptions = {
@@ -42,6 +49,8 @@ export type TRealtimeOptions = {
   server?: Server;
   /** false: install the fan-out only (separate gateways serve the sockets). Default true. */
   withGateway?: boolean;
+  /** Readiness checks besides Postgres and the engine (the web server adds its storage). */
+  readinessChecks?: readonly TReadinessCheck[];
 };
 
 /** The running realtime side of this process. */
@@ -49,6 +58,10 @@ export type TRealtime = {
   engine: TEngine;
   fanout: TFanout;
   gateway: TGateway | null;
+  /** The readiness probe of this process: Postgres, the engine and `readinessChecks`. */
+  readiness: () => Promise<TReadinessReport>;
+  /** The `/metrics` listener (METRICS_PORT), or null when metrics are off. */
+  metricsServer: TMetricsServer | null;
   /** Closes the gateway only (sockets get 4000); call before closing the http server it sits on. */
   closeGateway(): Promise<void>;
   /** Closes the gateway (if still open), then the fan-out, then the engine. */
@@ -85,6 +98,14 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
   setReceiptRelay(receipts);
   const stopRevocations = await bridgeRevocations(engine, { logger: engineLog });
 
+  const readiness = createReadiness(
+    [databaseCheck(db), engineCheck(engine), ...(options.readinessChecks ?? [])],
+    {
+      onFailure: (check, err) => logger.warn({ err, check }, "readiness check failed"),
+    },
+  );
+  metrics().watchDb(db);
+
   const authenticate = createAuthenticator({ db, secret: env.AUTH_SECRET });
   const gateway =
     options.withGateway === false
@@ -95,7 +116,18 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
           handlers: createCoreHandlers(db),
           delivery: { engine, db, largeChannelThreshold },
           logger: logger.child({ component: "gateway" }),
+          readiness,
         });
+  const metricsServer =
+    env.METRICS_PORT === undefined
+      ? null
+      : await startMetricsServer({
+          port: env.METRICS_PORT,
+          host: env.METRICS_HOST,
+          token: env.METRICS_TOKEN,
+          logger,
+        });
+  if (metricsServer) logger.info({ host: env.METRICS_HOST, port: metricsServer.port }, "metrics on /metrics");
 
   let gatewayClosed: Promise<void> | undefined;
   const closeGateway = () => {
@@ -106,9 +138,12 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
     engine,
     fanout,
     gateway,
+    readiness,
+    metricsServer,
     closeGateway,
     async close() {
       await closeGateway();
+      await metricsServer?.close();
       authenticate.close();
       await stopRevocations();
       await receipts.close();

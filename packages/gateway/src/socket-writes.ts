@@ -4,6 +4,7 @@
  * frames written in one event-loop turn leave a socket in one system call (coalesce.ts).
  */
 import type { Duplex } from "node:stream";
+import { metrics } from "@parley/core";
 import {
   CloseCode,
   encodeServerEvent,
@@ -25,6 +26,7 @@ export function createSocketWrites(deps: { maxBufferedBytes: number; log: Logger
   const { maxBufferedBytes, log } = deps;
   // Every frame written in one event-loop turn leaves a socket in one system call (coalesce.ts).
   const coalescer = new WriteCoalescer();
+  const counts = metrics().counts;
 
   /** Closes with a code and marks the connection so the sweep terminates it if the peer never answers. */
   function closeConnection(conn: TConnection, code: number, reason: string): void {
@@ -72,6 +74,7 @@ export function createSocketWrites(deps: { maxBufferedBytes: number; log: Logger
     // No extension (the gateway never negotiates permessage-deflate): ws would write the same bytes.
     if (conn.ws.extensions === "") coalescer.write(conn.socket, push.wire);
     else conn.ws.send(push.text);
+    counts.framesDelivered += 1;
     return true;
   }
 

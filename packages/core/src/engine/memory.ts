@@ -246,6 +246,10 @@ export class MemoryEngine implements TEngine {
 
   // --- lifecycle -------------------------------------------------------------------------------
 
+  async ping(): Promise<void> {
+    this.assertOpen();
+  }
+
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;

@@ -5,6 +5,7 @@
  */
 import { parseRedisUrl, type TClusterPubSub } from "@parley/config";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
+import { metrics } from "../metrics.ts";
 
 export type TRedisClient = Redis | Cluster;
 
@@ -17,6 +18,27 @@ export type TRedisClientOptions = {
 
 /** A client for `url`; a cluster client when the URL is `redis+cluster://` or `rediss+cluster://`. */
 export function createRedisClient(url: string, options: TRedisClientOptions = {}): TRedisClient {
+  return countCommands(newRedisClient(url, options));
+}
+
+/**
+ * Counts every command the client sends (`parley_redis_commands_total`): ioredis hands each one,
+ * pipelined ones included, to the client's `sendCommand`, so one increment there sees them all.
+ */
+function countCommands(client: TRedisClient): TRedisClient {
+  const counts = metrics().counts;
+  type TSend = (command: unknown, stream?: unknown, node?: unknown) => unknown;
+  const target = client as unknown as { sendCommand: TSend };
+  const sendCommand = target.sendCommand;
+  // Fixed parameters, not ...rest: no array allocated per command.
+  target.sendCommand = function (this: unknown, command: unknown, stream?: unknown, node?: unknown) {
+    counts.redisCommands += 1;
+    return sendCommand.call(this, command, stream, node);
+  };
+  return client;
+}
+
+function newRedisClient(url: string, options: TRedisClientOptions): TRedisClient {
   const target = parseRedisUrl(url);
   if (target.mode === "single") return new Redis(url, options.redisOptions ?? {});
   // enableOfflineQueue is the cluster's (commands before the slot map is known), never the nodes':

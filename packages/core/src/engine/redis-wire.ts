@@ -28,7 +28,7 @@ export function decodeBusMessage(raw: string): TBusMessage {
 
 /** Checks the envelope of a bus message from Redis (written by another process's `publish`). */
 function parseHeader(value: unknown): TBusHeader {
-  const h = value as Partial<Record<keyof TBusHeader, unknown>> | null;
+  const h = value as Partial<Record<"type" | "seq" | "kind" | "conversationId" | "at", unknown>> | null;
   if (
     h === null ||
     typeof h !== "object" ||
@@ -36,6 +36,7 @@ function parseHeader(value: unknown): TBusHeader {
     typeof h.seq !== "number" ||
     typeof h.kind !== "string" ||
     (h.conversationId !== undefined && typeof h.conversationId !== "string") ||
+    (h.at !== undefined && (h.type !== "event" || !Number.isFinite(h.at))) ||
     (h.type === "event" && typeof h.conversationId !== "string")
   ) {
     throw new Error("bad header");

@@ -421,6 +421,13 @@ export class RedisEngine implements TEngine {
 
   // --- lifecycle -------------------------------------------------------------------------------
 
+  /** Both connections up and a PING answered; fails at once while down (never queued offline). */
+  async ping(): Promise<void> {
+    const down = this.isClosed ? "closed" : [this.cmd, this.sub].find((c) => c.status !== "ready")?.status;
+    if (down) throw new Error(`redis not ready (${down})`);
+    await this.cmd.ping();
+  }
+
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;

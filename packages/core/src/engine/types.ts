@@ -25,6 +25,8 @@ export type TBusHeader =
       seq: number;
       /** The EventKind. */
       kind: string;
+      /** When it committed (its createdAt, epoch ms): receiving gateways time send→deliver by it. */
+      at?: number;
     }
   | {
       /** A user log entry (`user.event` frame). */
@@ -97,6 +99,9 @@ export type TEngine = {
   clearPresence(userId: string, connectionId: string): Promise<void>;
   /** The merged presence of each user over all their live connections (online beats away). */
   getPresence(userIds: readonly string[]): Promise<Map<string, TUserPresence>>;
+
+  /** Readiness: resolves when the engine can work now (Redis: connected and answering a PING). */
+  ping(): Promise<void>;
 
   /** Closes connections and subscriptions. */
   close(): Promise<void>;

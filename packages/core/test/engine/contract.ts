@@ -194,7 +194,13 @@ export function runEngineContract(
         const onInbox = collector();
         await b.subscribeTopic(topic, onTopic.handler);
         await b.subscribeGateway(gatewayId, onInbox.handler);
-        const event = { type: "event", conversationId: "c1", seq: 7, kind: "message.created" } as const;
+        const event = {
+          type: "event",
+          conversationId: "c1",
+          seq: 7,
+          kind: "message.created",
+          at: 1_700_000_000_123,
+        } as const;
         const userEvent = {
           type: "user.event",
           seq: 3,
@@ -333,6 +339,15 @@ export function runEngineContract(
         await engine.clearPresence(user, "c1");
         await engine.clearPresence(user, "c1"); // idempotent
         expect((await engine.getPresence([user])).get(user)).toEqual({ status: "offline", statusText: "" });
+      });
+    });
+
+    describe("readiness", () => {
+      it("ping() resolves once the engine is connected and rejects once it is closed", async () => {
+        const engine = await gateway();
+        await eventually(() => expect(engine.ping()).resolves.toBeUndefined());
+        await engine.close();
+        await expect(engine.ping()).rejects.toThrow();
       });
     });
   });

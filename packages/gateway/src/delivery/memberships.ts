@@ -20,7 +20,7 @@ import {
 } from "@parley/core";
 import { UserEventKind } from "@parley/protocol";
 import { createBatchLoader } from "../batch.ts";
-import { Push } from "../push.ts";
+import { observeDelivery, Push } from "../push.ts";
 import type { TDeliveryContext, TLinkState, TLocalUser } from "./types.ts";
 
 /** Conversations per member-count query. */
@@ -59,6 +59,7 @@ export function createMemberships(ctx: TDeliveryContext): TMemberships {
       for (const state of user.links) targets.push(state);
     }
     slices.deliver(new Push(message.frame, message.header ?? null), targets);
+    observeDelivery(message.header);
   }
 
   function addLarge(user: TLocalUser, conversationId: string): Promise<void> {

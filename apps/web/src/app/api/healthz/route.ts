@@ -2,7 +2,11 @@ import { getDb } from "@parley/db";
 
 export const dynamic = "force-dynamic";
 
-/** Liveness + readiness for load balancers and the compose healthcheck: answers 200 once the database answers. */
+/**
+ * 200 once the database answers, through Next (kept for its callers: `npm start`'s wait, the e2e
+ * runner). Load balancers and monitors use `/healthz` (alive) and `/readyz` (Postgres, the engine
+ * and storage), which apps/web/server.ts answers before Next.
+ */
 export async function GET(): Promise<Response> {
   try {
     await getDb().$queryRaw`SELECT 1`;
