@@ -23,7 +23,8 @@
  * It also runs the search indexer and the notifier (web push, e-mail), both following the Event
  * log off the send path, and sweeps attachments never sent within PENDING_UPLOAD_TTL_MINUTES (and the files of
  * deleted messages) on a timer: every half TTL, at most every 5 minutes. Several server processes
- * may sweep at once; the sweep is idempotent.
+ * may sweep at once; the sweep is idempotent. Hourly it removes audit entries past the workspace's
+ * audit retention (core/src/audit/retention.ts), likewise safe to run in several processes.
  *
  * SIGTERM/SIGINT: gateway close (sockets get 4000 and reconnect/resume) → http server → fan-out →
  * engine → database.
@@ -49,6 +50,7 @@ const {
   getVapidDetails,
   mailFrom,
   sendDueEmails,
+  startAuditRetention,
   startNotifier,
   startSearchIndexer,
 } = await import("@parley/core");
@@ -151,6 +153,12 @@ async function main(): Promise<void> {
     { onError: (err) => logger.warn({ err }, "notifying failed; retrying") },
   );
 
+  // The audit log's own retention (Workspace.auditRetentionDays), hourly, in bounded batches.
+  const stopAuditRetention = startAuditRetention(db, {
+    onError: (err) => logger.warn({ err }, "pruning the audit log failed; retrying next hour"),
+    onPruned: (removed) => logger.info({ removed }, "pruned audit entries past their retention"),
+  });
+
   let isStopping = false;
   const stop = async (signal: string) => {
     if (isStopping) return;
@@ -159,6 +167,7 @@ async function main(): Promise<void> {
     clearInterval(sweepTimer);
     await stopIndexer();
     await stopNotifier();
+    await stopAuditRetention();
     try {
       await realtime.closeGateway();
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));

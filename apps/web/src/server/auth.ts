@@ -9,7 +9,7 @@ import {
   authRateLimiter,
   CLIENT_ADDRESS_HEADER,
   resolveSession,
-  revokeSession,
+  signOutSession,
   verifyCredentials,
 } from "@parley/core";
 import { getDb } from "@parley/db";
@@ -78,12 +78,11 @@ export function authOptions(): NextAuthOptions {
       }),
     ],
     events: {
-      // Signing out ends the server-side session too, not just the cookie.
+      // Signing out ends the server-side session too, not just the cookie (the route handler
+      // already did, with the request's address; this covers any other way next-auth signs out).
       async signOut({ token }) {
         const sid = token?.sid;
-        if (!sid) return;
-        const actor = await resolveSession(getDb(), sid);
-        if (actor) await revokeSession(getDb(), actor, { id: sid }).catch(() => undefined);
+        if (sid) await signOutSession(getDb(), sid).catch(() => undefined);
       },
     },
     callbacks: {

@@ -5,7 +5,8 @@
 import { type ConversationKind, isUniqueViolation, type TDb } from "@parley/db";
 import { EventKind, UserEventKind } from "@parley/protocol";
 import { loadAccess, requireChannelManager, requireMember, requireNotArchived } from "../access.ts";
-import type { TActor } from "../actor.ts";
+import { isAdmin, type TActor } from "../actor.ts";
+import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import {
   MAX_GROUP_DM_OTHERS,
@@ -84,8 +85,21 @@ export async function setTopic(db: TDb, actor: TActor, input: unknown): Promise<
   });
 }
 
-/** Archives a channel (owner or admin): readable, but no new messages or changes. Idempotent. */
-export async function archiveConversation(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
+/** Audit details of a channel change: whether a workspace admin acted, and as what. */
+function channelAudit(actor: TActor, access: { memberRole: string | null; kind: string }) {
+  return { kind: access.kind, asWorkspaceAdmin: access.memberRole !== "owner" && isAdmin(actor) };
+}
+
+/**
+ * Archives a channel (owner or admin): readable, but no new messages or changes. Idempotent;
+ * audit-logged (channel.archived) in the same transaction when it changes anything.
+ */
+export async function archiveConversation(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+  origin?: TAuditOrigin,
+): Promise<TConversationDto> {
   const { conversationId } = parseInput(ZConversationRef, input);
   return inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
@@ -96,16 +110,24 @@ export async function archiveConversation(db: TDb, actor: TActor, input: unknown
         archived: true,
       });
       await w.tx.conversation.update({ where: { id: conversationId }, data: { archivedAt: new Date() } });
+      await recordAudit(w.tx, {
+        action: "channel.archived",
+        actorId: actor.userId,
+        target: { type: "channel", id: conversationId },
+        origin,
+        details: channelAudit(actor, access),
+      });
     }
     return getConversationDto(w.tx, actor, conversationId);
   });
 }
 
-/** Unarchives a channel (owner or admin). Idempotent. */
+/** Unarchives a channel (owner or admin). Idempotent; audit-logged like archiving. */
 export async function unarchiveConversation(
   db: TDb,
   actor: TActor,
   input: unknown,
+  origin?: TAuditOrigin,
 ): Promise<TConversationDto> {
   const { conversationId } = parseInput(ZConversationRef, input);
   return inWriteTx(db, async (w) => {
@@ -115,6 +137,13 @@ export async function unarchiveConversation(
       await w.tx.conversation.update({ where: { id: conversationId }, data: { archivedAt: null } });
       await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
         archived: false,
+      });
+      await recordAudit(w.tx, {
+        action: "channel.unarchived",
+        actorId: actor.userId,
+        target: { type: "channel", id: conversationId },
+        origin,
+        details: channelAudit(actor, access),
       });
     }
     return getConversationDto(w.tx, actor, conversationId);

@@ -55,10 +55,10 @@ export const conversationsRouter = router({
     .mutation(({ ctx, input }) => setTopic(ctx.db, ctx.actor, input)),
   archive: protectedProcedure
     .input(ZConversationRef)
-    .mutation(({ ctx, input }) => archiveConversation(ctx.db, ctx.actor, input)),
+    .mutation(({ ctx, input }) => archiveConversation(ctx.db, ctx.actor, input, ctx.origin)),
   unarchive: protectedProcedure
     .input(ZConversationRef)
-    .mutation(({ ctx, input }) => unarchiveConversation(ctx.db, ctx.actor, input)),
+    .mutation(({ ctx, input }) => unarchiveConversation(ctx.db, ctx.actor, input, ctx.origin)),
   members: protectedProcedure
     .input(ZConversationRef)
     .query(({ ctx, input }) => listMembers(ctx.db, ctx.actor, input)),

@@ -5,7 +5,7 @@ import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
-import { SecurityEventsAdmin, UploadsAdmin, UsersAdmin, WorkspaceAdmin } from "./admin-sections";
+import { AuditLogAdmin, UploadsAdmin, UsersAdmin, WorkspaceAdmin } from "./admin-sections";
 import { NotificationSettings } from "./notification-settings";
 import { PrivacySettings } from "./privacy-section";
 import { CopyValue, formatDate } from "./settings-shared";
@@ -196,7 +196,7 @@ function Invites() {
   );
 }
 
-/** Profile, notifications, sessions, tokens, invites and (for admins) workspace, uploads, people and security events. */
+/** Profile, notifications, sessions, tokens, invites and (for admins) workspace, uploads, people and the audit log. */
 export function SettingsView() {
   const trpc = useTRPC();
   const me = useQuery(trpc.users.me.queryOptions());
@@ -211,7 +211,7 @@ export function SettingsView() {
       {isAdmin ? <WorkspaceAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}
       {isAdmin && me.data ? <UsersAdmin myId={me.data.id} /> : null}
-      {isAdmin ? <SecurityEventsAdmin /> : null}
+      {isAdmin ? <AuditLogAdmin /> : null}
       <Sessions />
       <Tokens />
     </div>

@@ -1,9 +1,9 @@
-import { authRateLimiter, isRateLimited } from "@parley/core";
+import { authRateLimiter, isRateLimited, signOutSession } from "@parley/core";
 import { getDb } from "@parley/db";
 import { type NextRequest, NextResponse } from "next/server";
 import NextAuth from "next-auth";
 import { env } from "~/env";
-import { authOptions, clientIp } from "~/server/auth";
+import { authOptions, clientIp, sessionIdFrom } from "~/server/auth";
 
 type Ctx = { params: Promise<{ nextauth: string[] }> };
 
@@ -42,11 +42,26 @@ async function credentialsEmail(req: NextRequest): Promise<string> {
  */
 async function post(req: NextRequest, ctx: Ctx) {
   const { nextauth } = await ctx.params;
+  if (nextauth[0] === "signout") {
+    // Ended here, where the request's address is known, so the audit log's auth.sign_out has it;
+    // next-auth's signOut event then finds the session already ended.
+    const sid = await sessionIdFrom(req).catch(() => undefined);
+    if (sid) {
+      await signOutSession(getDb(), sid, {
+        ip: clientIp(req.headers),
+        userAgent: req.headers.get("user-agent") ?? undefined,
+      });
+    }
+  }
   if (nextauth[0] === "callback" && nextauth[1] === "credentials") {
     const email = (await credentialsEmail(req)).slice(0, 320);
     if (email.trim()) {
       try {
-        await authRateLimiter(env()).beginSignIn(getDb(), { email, ip: clientIp(req.headers) });
+        await authRateLimiter(env()).beginSignIn(getDb(), {
+          email,
+          ip: clientIp(req.headers),
+          userAgent: req.headers.get("user-agent") ?? undefined,
+        });
       } catch (err) {
         if (!isRateLimited(err)) throw err;
         const url = new URL("/sign-in", env().PUBLIC_URL);
