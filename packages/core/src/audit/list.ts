@@ -80,11 +80,16 @@ function decodeCursor(cursor: string): TCursor {
   return { at: date, id };
 }
 
+/** Prisma's `contains` passes LIKE's wildcards through; make them literal (backslash escapes). */
+function literalLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 function whereOf(filter: TAuditFilter, after?: TCursor): Prisma.AuditEntryWhereInput {
   const and: Prisma.AuditEntryWhereInput[] = [];
   if (filter.action) and.push({ action: filter.action });
   if (filter.actorId) and.push({ actorId: filter.actorId });
-  if (filter.actor) and.push({ actorLabel: { contains: filter.actor, mode: "insensitive" } });
+  if (filter.actor) and.push({ actorLabel: { contains: literalLike(filter.actor), mode: "insensitive" } });
   if (filter.from) and.push({ at: { gte: filter.from } });
   if (filter.to) and.push({ at: { lt: filter.to } });
   if (after) and.push({ OR: [{ at: { lt: after.at } }, { at: after.at, id: { lt: after.id } }] });
