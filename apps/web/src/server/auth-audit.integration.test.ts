@@ -3,7 +3,7 @@
  * sign-out write the audit log with the address apps/web/server.ts put in CLIENT_ADDRESS_HEADER
  * and the browser's user agent; the attempted e-mail is kept, the password never.
  */
-import { CLIENT_ADDRESS_HEADER, signOutSession } from "@parley/core";
+import { CLIENT_ADDRESS_HEADER } from "@parley/core";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +14,8 @@ type TAuthorize = (
   req: { headers: Record<string, string> },
 ) => Promise<{ id: string; sid: string } | null>;
 let authorize: TAuthorize;
+/** next-auth's signOut event, run as the route handler runs it: inside signOutOrigin. */
+let signOut: (sid: string, ip: string) => Promise<void>;
 
 beforeAll(async () => {
   t = await createTestDb({ poolSize: 4 });
@@ -26,6 +28,9 @@ beforeAll(async () => {
   const { authOptions } = await import("./auth.ts");
   const provider = authOptions().providers[0] as unknown as { options: { authorize: TAuthorize } };
   authorize = provider.options.authorize;
+  const { signOutOrigin } = await import("./auth.ts");
+  const onSignOut = authOptions().events?.signOut as (m: { token: { sid: string } }) => Promise<void>;
+  signOut = (sid, ip) => signOutOrigin.run({ ip, userAgent: UA }, () => onSignOut({ token: { sid } }));
 });
 afterAll(async () => {
   await t?.drop();
@@ -53,10 +58,10 @@ describe("sign-in through next-auth's authorize", () => {
       },
     ]);
 
-    await signOutSession(t.db, signedIn!.sid, { ip: "192.0.2.11", userAgent: UA });
-    await signOutSession(t.db, signedIn!.sid, { ip: "192.0.2.11" }); // already ended: nothing more
+    await signOut(signedIn!.sid, "192.0.2.11");
+    await signOut(signedIn!.sid, "192.0.2.12"); // already ended: nothing more
     const out = await t.db.auditEntry.findMany({ where: { action: "auth.sign_out", actorId: user.id } });
-    expect(out).toMatchObject([{ targetId: signedIn?.sid, ip: "192.0.2.11" }]);
+    expect(out).toMatchObject([{ targetId: signedIn?.sid, ip: "192.0.2.11", userAgent: UA }]);
     expect(
       (await t.db.authSession.findUniqueOrThrow({ where: { id: signedIn!.sid } })).revokedAt,
     ).not.toBeNull();

@@ -1,9 +1,9 @@
-import { authRateLimiter, isRateLimited, signOutSession } from "@parley/core";
+import { authRateLimiter, isRateLimited } from "@parley/core";
 import { getDb } from "@parley/db";
 import { type NextRequest, NextResponse } from "next/server";
 import NextAuth from "next-auth";
 import { env } from "~/env";
-import { authOptions, clientIp, sessionIdFrom } from "~/server/auth";
+import { authOptions, clientIp, signOutOrigin } from "~/server/auth";
 
 type Ctx = { params: Promise<{ nextauth: string[] }> };
 
@@ -42,17 +42,6 @@ async function credentialsEmail(req: NextRequest): Promise<string> {
  */
 async function post(req: NextRequest, ctx: Ctx) {
   const { nextauth } = await ctx.params;
-  if (nextauth[0] === "signout") {
-    // Ended here, where the request's address is known, so the audit log's auth.sign_out has it;
-    // next-auth's signOut event then finds the session already ended.
-    const sid = await sessionIdFrom(req).catch(() => undefined);
-    if (sid) {
-      await signOutSession(getDb(), sid, {
-        ip: clientIp(req.headers),
-        userAgent: req.headers.get("user-agent") ?? undefined,
-      });
-    }
-  }
   if (nextauth[0] === "callback" && nextauth[1] === "credentials") {
     const email = (await credentialsEmail(req)).slice(0, 320);
     if (email.trim()) {
@@ -78,7 +67,9 @@ async function post(req: NextRequest, ctx: Ctx) {
       }
     }
   }
-  return handler(req, ctx);
+  // next-auth's signOut event (after its CSRF check) records the sign-out with this address.
+  const origin = { ip: clientIp(req.headers), userAgent: req.headers.get("user-agent") ?? undefined };
+  return signOutOrigin.run(origin, () => handler(req, ctx));
 }
 
 export { handler as GET, post as POST };
