@@ -59,9 +59,13 @@ test("ten wrong passwords lock the account: 429 + Retry-After, even for the righ
   // Admins see the lockout (the spec's first user is the owner when it runs on a fresh database).
   const me = await trpc<{ role: string }>(admin.page, "users.me", undefined, "GET");
   if (me.role === "owner" || me.role === "admin") {
-    await admin.page.goto("/app/settings");
-    const events = admin.page.getByRole("list", { name: "Security events" });
-    await expect(events.getByText(`${victim.email} locked`)).toBeVisible();
+    await admin.page.goto("/app/settings/audit-log");
+    const lockout = admin.page
+      .getByRole("table", { name: "Audit entries" })
+      .getByRole("row")
+      .filter({ hasText: "auth.lockout" })
+      .filter({ hasText: victim.email.toLowerCase() });
+    await expect(lockout.first()).toBeVisible();
   }
   await admin.context.close();
 });

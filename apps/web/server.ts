@@ -23,7 +23,8 @@
  * It also runs the search indexer and the notifier (web push, e-mail), both following the Event
  * log off the send path, and sweeps attachments never sent within PENDING_UPLOAD_TTL_MINUTES (and the files of
  * deleted messages) on a timer: every half TTL, at most every 5 minutes. Several server processes
- * may sweep at once; the sweep is idempotent.
+ * may sweep at once; the sweep is idempotent. Hourly it removes audit entries past the workspace's
+ * audit retention (core/src/audit/retention.ts), likewise safe to run in several processes.
  *
  * Operations: GET /healthz (alive) and /readyz (Postgres, the engine and storage answer; 503 when
  * one does not, or while stopping) are answered here before Next (@parley/gateway answerHealth,
@@ -54,6 +55,7 @@ const {
   getVapidDetails,
   mailFrom,
   sendDueEmails,
+  startAuditRetention,
   startNotifier,
   startSearchIndexer,
   storageCheck,
@@ -171,6 +173,12 @@ async function main(): Promise<void> {
     { onError: (err) => logger.warn({ err }, "notifying failed; retrying") },
   );
 
+  // The audit log's own retention (Workspace.auditRetentionDays), hourly, in bounded batches.
+  const stopAuditRetention = startAuditRetention(db, {
+    onError: (err) => logger.warn({ err }, "pruning the audit log failed; retrying next hour"),
+    onPruned: (removed) => logger.info({ removed }, "pruned audit entries past their retention"),
+  });
+
   const stop = async (signal: string) => {
     if (isStopping) return;
     isStopping = true;
@@ -178,6 +186,7 @@ async function main(): Promise<void> {
     clearInterval(sweepTimer);
     await stopIndexer();
     await stopNotifier();
+    await stopAuditRetention();
     try {
       await realtime.closeGateway();
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));

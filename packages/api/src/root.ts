@@ -1,3 +1,4 @@
+import { auditRouter } from "./routers/audit/index.ts";
 import { authRouter } from "./routers/auth/index.ts";
 import { conversationsRouter } from "./routers/conversations/index.ts";
 import { filesRouter } from "./routers/files/index.ts";
@@ -16,6 +17,7 @@ import { createCallerFactory, router } from "./trpc.ts";
 export const appRouter = router({
   workspace: workspaceRouter,
   auth: authRouter,
+  audit: auditRouter,
   sessions: sessionsRouter,
   tokens: tokensRouter,
   users: usersRouter,

@@ -17,6 +17,7 @@ import {
   resolveAccessToken,
   resolveSession,
   type TActor,
+  type TAuditOrigin,
 } from "@parley/core";
 import type { TDb } from "@parley/db";
 import { initTRPC, TRPCError } from "@trpc/server";
@@ -32,6 +33,8 @@ export type TContext = {
   env: TEnv;
   /** The client's address (apps/web/server.ts decides it from the socket and TRUST_PROXY). */
   clientAddress?: string;
+  /** Where the request came from (address and user agent), for the audit log. */
+  origin: TAuditOrigin;
   /** Sign-up and token-creation budgets (this process's shared limiter by default). */
   rateLimiter: AuthRateLimiter;
 };
@@ -47,6 +50,8 @@ export type TCreateContextOptions = {
   env?: TEnv;
   /** The client's address, when the transport knows it. */
   clientAddress?: string | null;
+  /** The request's User-Agent, when the transport knows it (audit log only). */
+  userAgent?: string | null;
   /** Defaults to `authRateLimiter(env)`, the process-wide limiter. */
   rateLimiter?: AuthRateLimiter;
 };
@@ -75,6 +80,10 @@ export async function createContext(opts: TCreateContextOptions): Promise<TConte
     env,
     rateLimiter: opts.rateLimiter ?? authRateLimiter(env),
     ...(opts.clientAddress ? { clientAddress: opts.clientAddress } : {}),
+    origin: {
+      ...(opts.clientAddress ? { ip: opts.clientAddress } : {}),
+      ...(opts.userAgent ? { userAgent: opts.userAgent } : {}),
+    },
   };
   if (opts.bearerToken) {
     const resolved = await resolveAccessToken(opts.db, opts.bearerToken);

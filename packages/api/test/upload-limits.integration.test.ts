@@ -122,12 +122,13 @@ describe("workspace upload limits", () => {
     await expectCode(start(100, "application/x-msdownload", "tool.exe"), "BAD_REQUEST", /cannot be shared/);
     await start(100, "application/zip", "a.zip");
 
-    const audit = await t.db.auditLog.findMany({
-      where: { actorId: admin.actor.userId, action: "workspace.uploadLimitsUpdated" },
-      orderBy: { createdAt: "asc" },
+    const audit = await t.db.auditEntry.findMany({
+      where: { actorId: admin.actor.userId, action: "workspace.updated" },
+      orderBy: [{ at: "asc" }, { id: "asc" }],
     });
     expect(audit).toHaveLength(3);
-    expect(audit[0]?.data).toEqual({
+    expect(audit[0]?.targetType).toBe("workspace");
+    expect(audit[0]?.details).toEqual({
       before: { maxUploadBytes: null, blockedTypes: null },
       after: { maxUploadBytes: 200_000, blockedTypes: ["application/zip", "text/csv"] },
     });
@@ -217,7 +218,7 @@ describe("workspace upload limits", () => {
     const admin = await callerFor("admin");
     await admin.caller.workspace.setUploadLimits({ maxUploadBytes: 50_000, blockedTypes: ["text/csv"] });
     const before = await storedOverrides();
-    const auditCount = () => t.db.auditLog.count({ where: { action: "workspace.uploadLimitsUpdated" } });
+    const auditCount = () => t.db.auditEntry.count({ where: { action: "workspace.updated" } });
     const auditBefore = await auditCount();
     const bad: unknown[] = [
       { maxUploadBytes: 1023 },

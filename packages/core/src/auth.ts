@@ -4,6 +4,7 @@
  */
 import { isUniqueViolation, type TDb } from "@parley/db";
 import type { TActor } from "./actor.ts";
+import { recordAudit, type TAuditOrigin } from "./audit/record.ts";
 import { joinDefaultChannels } from "./conversations/members.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { hotQuery, type THotStatement } from "./hot-sql.ts";
@@ -25,7 +26,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * Creates a member account. Allowed when the workspace has open sign-up, or with a valid invite,
  * one use of which is consumed atomically (a failed sign-up gives the use back by rolling back).
  */
-export async function signUp(db: TDb, input: unknown): Promise<{ user: TUserDto }> {
+export async function signUp(db: TDb, input: unknown, origin?: TAuditOrigin): Promise<{ user: TUserDto }> {
   const data = parseInput(ZSignUp, input);
   const ws = await db.workspace.findUnique({ where: { id: WORKSPACE_ID } });
   if (!ws) throw new ParleyError("FORBIDDEN", "The workspace is not set up yet");
@@ -36,13 +37,16 @@ export async function signUp(db: TDb, input: unknown): Promise<{ user: TUserDto 
   try {
     return await inWriteTx(db, async (w) => {
       const { tx } = w;
+      let inviteId: string | null = null;
       if (data.inviteToken) {
-        const consumed = await tx.$executeRaw`
+        const consumed = await tx.$queryRaw<{ id: string }[]>`
           UPDATE "Invite" SET uses = uses + 1
           WHERE "tokenHash" = ${sha256(data.inviteToken)} AND uses < "maxUses"
-            AND "revokedAt" IS NULL AND "expiresAt" > ${new Date()}::timestamp(3)`;
+            AND "revokedAt" IS NULL AND "expiresAt" > ${new Date()}::timestamp(3)
+          RETURNING id`;
+        inviteId = consumed[0]?.id ?? null;
         // With open sign-up a stale invite link is harmless; otherwise it is the only way in.
-        if (consumed !== 1 && !ws.allowOpenSignup) {
+        if (!inviteId && !ws.allowOpenSignup) {
           throw new ParleyError("FORBIDDEN", "This invite is invalid, expired or used up");
         }
       }
@@ -51,6 +55,13 @@ export async function signUp(db: TDb, input: unknown): Promise<{ user: TUserDto 
         select: userDtoSelect,
       });
       await joinDefaultChannels(w, user);
+      await recordAudit(tx, {
+        action: "auth.signed_up",
+        actorId: user.id,
+        target: { type: "user", id: user.id, label: user.email },
+        origin,
+        details: inviteId ? { via: "invite", inviteId } : { via: "open sign-up" },
+      });
       return { user };
     });
   } catch (err) {
@@ -65,49 +76,96 @@ export async function createInvite(
   db: TDb,
   actor: TActor,
   input: unknown = {},
+  origin?: TAuditOrigin,
 ): Promise<{ id: string; token: string; maxUses: number; expiresAt: Date }> {
   const data = parseInput(ZCreateInvite, input ?? {});
   const token = `pli_${randomSecret(24)}`;
-  const invite = await db.invite.create({
-    data: {
-      tokenHash: sha256(token),
-      createdById: actor.userId,
-      maxUses: data.maxUses,
-      expiresAt: new Date(Date.now() + data.expiresInDays * DAY_MS),
-    },
+  const invite = await db.$transaction(async (tx) => {
+    const row = await tx.invite.create({
+      data: {
+        tokenHash: sha256(token),
+        createdById: actor.userId,
+        maxUses: data.maxUses,
+        expiresAt: new Date(Date.now() + data.expiresInDays * DAY_MS),
+      },
+    });
+    await recordAudit(tx, {
+      action: "invite.created",
+      actorId: actor.userId,
+      target: { type: "invite", id: row.id, label: "invite link" },
+      origin,
+      details: { maxUses: row.maxUses, expiresAt: row.expiresAt.toISOString() },
+    });
+    return row;
   });
   return { id: invite.id, token, maxUses: invite.maxUses, expiresAt: invite.expiresAt };
 }
 
 /**
  * Checks e-mail + password and opens a 30-day session. Null for an unknown e-mail, a wrong
- * password or a deactivated user; an unknown e-mail still costs one hash check (timing).
+ * password or a deactivated user; an unknown e-mail still costs one hash check (timing). Every
+ * outcome is audit-logged with the attempted e-mail (never the password): `auth.sign_in` in the
+ * session's own transaction, or `auth.sign_in_failed` with the reason.
  */
 export async function verifyCredentials(
   db: TDb,
   input: unknown,
 ): Promise<{ user: TUserDto; sessionId: string } | null> {
   const result = ZCredentials.safeParse(input);
-  if (!result.success) return null;
+  if (!result.success) {
+    const raw = (input ?? {}) as { email?: unknown; ip?: unknown; userAgent?: unknown };
+    const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+    await recordAudit(db, {
+      action: "auth.sign_in_failed",
+      actorId: null,
+      actorLabel: str(raw.email) ?? "",
+      origin: { ip: str(raw.ip), userAgent: str(raw.userAgent) },
+      details: { reason: "invalid input" },
+    });
+    return null;
+  }
   const { email, password, userAgent, ip } = result.data;
+  const origin = { ip, userAgent };
   const found = await db.user.findUnique({
     where: { email },
     select: { ...userDtoSelect, passwordHash: true },
   });
+  const failed = (reason: string) =>
+    recordAudit(db, {
+      action: "auth.sign_in_failed",
+      actorId: found?.id ?? null,
+      actorLabel: email,
+      target: { type: "account", id: found?.id ?? null, label: email },
+      origin,
+      details: { reason },
+    });
   if (!found) {
     await burnPasswordCheck(password);
+    await failed("unknown e-mail");
     return null;
   }
   const ok = await verifyPassword(found.passwordHash, password);
-  if (!ok || found.deactivatedAt) return null;
-  const session = await db.authSession.create({
-    data: {
-      userId: found.id,
-      userAgent: userAgent ?? null,
-      ip: ip ?? null,
-      expiresAt: new Date(Date.now() + SESSION_TTL_MS),
-    },
-    select: { id: true },
+  if (!ok || found.deactivatedAt) {
+    await failed(ok ? "deactivated" : "wrong password");
+    return null;
+  }
+  const session = await db.$transaction(async (tx) => {
+    const row = await tx.authSession.create({
+      data: {
+        userId: found.id,
+        userAgent: userAgent ?? null,
+        ip: ip ?? null,
+        expiresAt: new Date(Date.now() + SESSION_TTL_MS),
+      },
+      select: { id: true },
+    });
+    await recordAudit(tx, {
+      action: "auth.sign_in",
+      actorId: found.id,
+      target: { type: "session", id: row.id, label: userAgent ?? null },
+      origin,
+    });
+    return row;
   });
   const { passwordHash: _omit, ...user } = found;
   return { user, sessionId: session.id };
@@ -200,29 +258,77 @@ export async function listSessions(
 }
 
 /** Revokes one of the actor's own sessions; NOT_FOUND for anyone else's. */
-export async function revokeSession(db: TDb, actor: TActor, input: unknown): Promise<void> {
+export async function revokeSession(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+  origin?: TAuditOrigin,
+): Promise<void> {
   const { id } = parseInput(ZById, input);
-  const { count } = await db.authSession.updateMany({
-    where: { id, userId: actor.userId, revokedAt: null },
-    data: { revokedAt: new Date() },
+  await db.$transaction(async (tx) => {
+    const { count } = await tx.authSession.updateMany({
+      where: { id, userId: actor.userId, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    if (count === 0) throw new ParleyError("NOT_FOUND", "Session not found");
+    await recordAudit(tx, {
+      action: "session.revoked",
+      actorId: actor.userId,
+      target: { type: "session", id },
+      origin,
+    });
   });
-  if (count === 0) throw new ParleyError("NOT_FOUND", "Session not found");
   notifyCredentialRevoked({ kind: "session", sessionId: id });
+}
+
+/**
+ * Signing out: ends the browser's session (when still live) and records `auth.sign_out` in the
+ * same transaction. Idempotent: an ended session records nothing again.
+ */
+export async function signOutSession(db: TDb, sessionId: string, origin?: TAuditOrigin): Promise<void> {
+  if (!isUuid(sessionId)) return;
+  const ended = await db.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ userId: string }[]>`
+      UPDATE "AuthSession" SET "revokedAt" = ${new Date()}
+      WHERE id = ${sessionId}::uuid AND "revokedAt" IS NULL RETURNING "userId"`;
+    const userId = rows[0]?.userId;
+    if (!userId) return false;
+    await recordAudit(tx, {
+      action: "auth.sign_out",
+      actorId: userId,
+      target: { type: "session", id: sessionId },
+      origin,
+    });
+    return true;
+  });
+  if (ended) notifyCredentialRevoked({ kind: "session", sessionId });
 }
 
 /** Revokes all of the actor's sessions except `currentSessionId` (all of them when absent). */
 export async function revokeOtherSessions(
   db: TDb,
   actor: TActor,
-  opts: { currentSessionId?: string | undefined } = {},
+  opts: { currentSessionId?: string | undefined; origin?: TAuditOrigin | undefined } = {},
 ): Promise<{ count: number }> {
-  const { count } = await db.authSession.updateMany({
-    where: {
-      userId: actor.userId,
-      revokedAt: null,
-      ...(opts.currentSessionId ? { id: { not: opts.currentSessionId } } : {}),
-    },
-    data: { revokedAt: new Date() },
+  const { count } = await db.$transaction(async (tx) => {
+    const revoked = await tx.authSession.updateMany({
+      where: {
+        userId: actor.userId,
+        revokedAt: null,
+        ...(opts.currentSessionId ? { id: { not: opts.currentSessionId } } : {}),
+      },
+      data: { revokedAt: new Date() },
+    });
+    if (revoked.count > 0) {
+      await recordAudit(tx, {
+        action: "session.revoked",
+        actorId: actor.userId,
+        target: { type: "session", label: "all other sessions" },
+        origin: opts.origin,
+        details: { count: revoked.count, ...(opts.currentSessionId ? { kept: opts.currentSessionId } : {}) },
+      });
+    }
+    return revoked;
   });
   if (count > 0) {
     notifyCredentialRevoked({

@@ -5,6 +5,11 @@
  */
 export * from "./access.ts";
 export * from "./actor.ts";
+export * from "./audit/actions.ts";
+export * from "./audit/csv.ts";
+export * from "./audit/list.ts";
+export * from "./audit/record.ts";
+export * from "./audit/retention.ts";
 export * from "./auth.ts";
 export * from "./client-address.ts";
 export * from "./connect-state.ts";

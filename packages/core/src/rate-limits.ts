@@ -8,12 +8,12 @@
  * Sign-in is counted BEFORE the password is checked (one point per attempt, per account and per
  * client address), so parallel guesses cannot outrun the count; a successful sign-in clears the
  * account's count and gives the address its point back. The first refused attempt of a lockout
- * is written to the audit log (`auth.lockout`), which admins see under Settings → Security events.
+ * is written to the audit log (`auth.lockout`), which admins see in the audit log (Settings → Audit log).
  */
 import type { TEnv } from "@parley/config";
 import type { TDb } from "@parley/db";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
-import { requireAdmin, type TActor } from "./actor.ts";
+import { recordAudit } from "./audit/record.ts";
 import { createRedisClient, type TRedisClient } from "./engine/redis-client.ts";
 import { ParleyError } from "./errors.ts";
 
@@ -139,18 +139,24 @@ export class AuthRateLimiter {
    * RateLimitedError while the address or the account is locked. The first refusal of each
    * lockout is audit-logged (`auth.lockout`) when `db` is given.
    */
-  async beginSignIn(db: TDb | null, input: { email: string; ip?: string | undefined }): Promise<void> {
+  async beginSignIn(
+    db: TDb | null,
+    input: { email: string; ip?: string | undefined; userAgent?: string | undefined },
+  ): Promise<void> {
     const email = input.email.trim().toLowerCase();
     const record = (scope: TLimitScope, minutes: number) => async () => {
       if (!db) return;
       const user = await db.user.findUnique({ where: { email }, select: { id: true } });
-      await db.auditLog.create({
-        data: {
-          actorId: null,
-          action: "auth.lockout",
-          target: scope === "signin-account" ? email : (input.ip ?? null),
-          data: { scope, email, ip: input.ip ?? null, userId: user?.id ?? null, lockedMinutes: minutes },
-        },
+      const isAccount = scope === "signin-account";
+      await recordAudit(db, {
+        action: "auth.lockout",
+        actorId: null,
+        actorLabel: email,
+        target: isAccount
+          ? { type: "account", id: user?.id ?? null, label: email }
+          : { type: "address", id: input.ip ?? null, label: input.ip ?? null },
+        origin: { ip: input.ip, userAgent: input.userAgent },
+        details: { scope, email, userId: user?.id ?? null, lockedMinutes: minutes },
       });
     };
     if (input.ip) {
@@ -214,43 +220,4 @@ export function isRateLimited(err: unknown): err is RateLimitedError {
     (err as { code?: unknown }).code === "TOO_MANY_REQUESTS" &&
     typeof (err as { retryAfterSeconds?: unknown }).retryAfterSeconds === "number"
   );
-}
-
-/** A security event as admins see it (Settings → Security events). */
-export type TSecurityEventDto = {
-  id: string;
-  action: string;
-  /** "signin-account" (an e-mail was locked) or "signin-ip" (a client address was locked). */
-  scope: string | null;
-  email: string | null;
-  ip: string | null;
-  lockedMinutes: number | null;
-  createdAt: Date;
-};
-
-/** The latest security events (sign-in lockouts), newest first; admins only. */
-export async function listSecurityEvents(
-  db: TDb,
-  actor: TActor,
-  opts: { limit?: number } = {},
-): Promise<TSecurityEventDto[]> {
-  requireAdmin(actor);
-  const rows = await db.auditLog.findMany({
-    where: { action: { startsWith: "auth." } },
-    orderBy: { createdAt: "desc" },
-    take: Math.min(Math.max(opts.limit ?? 50, 1), 200),
-  });
-  return rows.map((r) => {
-    const data = (r.data ?? {}) as Record<string, unknown>;
-    const str = (v: unknown) => (typeof v === "string" ? v : null);
-    return {
-      id: r.id,
-      action: r.action,
-      scope: str(data.scope),
-      email: str(data.email),
-      ip: str(data.ip),
-      lockedMinutes: typeof data.lockedMinutes === "number" ? data.lockedMinutes : null,
-      createdAt: r.createdAt,
-    };
-  });
 }

@@ -93,9 +93,19 @@ export const ZSetupWorkspace = z.object({
 });
 export type TSetupWorkspace = z.output<typeof ZSetupWorkspace>;
 
+/** Longest audit retention a workspace may set (100 years; 0 = forever). */
+export const MAX_AUDIT_RETENTION_DAYS = 36_500;
+
 export const ZUpdateWorkspace = z.object({
   name: zLine().trim().min(1).max(80).optional(),
   allowOpenSignup: z.boolean().optional(),
+  /** Keep audit entries this many days; 0 = forever. */
+  auditRetentionDays: z
+    .number()
+    .int("must be a whole number of days")
+    .min(0, "must be 0 (forever) or more")
+    .max(MAX_AUDIT_RETENTION_DAYS, `must be at most ${MAX_AUDIT_RETENTION_DAYS} days`)
+    .optional(),
 });
 export type TUpdateWorkspace = z.output<typeof ZUpdateWorkspace>;
 

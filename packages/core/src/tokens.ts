@@ -1,6 +1,7 @@
 /** Personal access tokens (`plt_…`) for the SDK, bots and benchmarks. Only SHA-256 is stored. */
 import type { TDb } from "@parley/db";
 import type { TActor } from "./actor.ts";
+import { recordAudit, type TAuditOrigin } from "./audit/record.ts";
 import { TOUCH_INTERVAL_MS } from "./auth.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { hotQuery, type THotStatement } from "./hot-sql.ts";
@@ -40,18 +41,30 @@ export async function createAccessToken(
   db: TDb,
   actor: TActor,
   input: unknown,
+  origin?: TAuditOrigin,
 ): Promise<TAccessTokenDto & { token: string }> {
   const data = parseInput(ZCreateAccessToken, input);
   const token = `${ACCESS_TOKEN_PREFIX}${randomSecret(32)}`;
-  const row = await db.personalAccessToken.create({
-    data: {
-      userId: actor.userId,
-      name: data.name,
-      tokenHash: sha256(token),
-      prefix: token.slice(0, PREFIX_LENGTH),
-      expiresAt: data.expiresInDays ? new Date(Date.now() + data.expiresInDays * DAY_MS) : null,
-    },
-    select: tokenSelect,
+  const row = await db.$transaction(async (tx) => {
+    const created = await tx.personalAccessToken.create({
+      data: {
+        userId: actor.userId,
+        name: data.name,
+        tokenHash: sha256(token),
+        prefix: token.slice(0, PREFIX_LENGTH),
+        expiresAt: data.expiresInDays ? new Date(Date.now() + data.expiresInDays * DAY_MS) : null,
+      },
+      select: tokenSelect,
+    });
+    // The name and the public prefix identify it; never the secret.
+    await recordAudit(tx, {
+      action: "token.created",
+      actorId: actor.userId,
+      target: { type: "token", id: created.id, label: created.name },
+      origin,
+      details: { prefix: created.prefix, expiresAt: created.expiresAt?.toISOString() ?? null },
+    });
+    return created;
   });
   return { ...row, token };
 }
@@ -66,13 +79,28 @@ export async function listAccessTokens(db: TDb, actor: TActor): Promise<TAccessT
 }
 
 /** Revokes one of the actor's own tokens; NOT_FOUND for anyone else's. */
-export async function revokeAccessToken(db: TDb, actor: TActor, input: unknown): Promise<void> {
+export async function revokeAccessToken(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+  origin?: TAuditOrigin,
+): Promise<void> {
   const { id } = parseInput(ZById, input);
-  const { count } = await db.personalAccessToken.updateMany({
-    where: { id, userId: actor.userId, revokedAt: null },
-    data: { revokedAt: new Date() },
+  await db.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ name: string; prefix: string }[]>`
+      UPDATE "PersonalAccessToken" SET "revokedAt" = ${new Date()}
+      WHERE id = ${id}::uuid AND "userId" = ${actor.userId}::uuid AND "revokedAt" IS NULL
+      RETURNING name, prefix`;
+    const token = rows[0];
+    if (!token) throw new ParleyError("NOT_FOUND", "Token not found");
+    await recordAudit(tx, {
+      action: "token.revoked",
+      actorId: actor.userId,
+      target: { type: "token", id, label: token.name },
+      origin,
+      details: { prefix: token.prefix },
+    });
   });
-  if (count === 0) throw new ParleyError("NOT_FOUND", "Token not found");
   notifyCredentialRevoked({ kind: "token", tokenId: id });
 }
 

@@ -1,6 +1,7 @@
 import type { TDb } from "@parley/db";
 import { UserEventKind } from "@parley/protocol";
 import { requireAdmin, type TActor } from "./actor.ts";
+import { recordAudit, type TAuditOrigin } from "./audit/record.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { notifyCredentialRevoked } from "./revocations.ts";
 import { ZSetStatus, ZUserRef } from "./schemas.ts";
@@ -76,7 +77,12 @@ export async function listAllUsers(db: TDb, actor: TActor): Promise<TUserDto[]> 
  * Deactivates a user (admin/owner; only an owner may deactivate an owner). Their sessions and
  * access tokens are revoked in the same transaction; the last active owner cannot be deactivated.
  */
-export async function deactivateUser(db: TDb, actor: TActor, input: unknown): Promise<TUserDto> {
+export async function deactivateUser(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+  origin?: TAuditOrigin,
+): Promise<TUserDto> {
   requireAdmin(actor);
   const { userId } = parseInput(ZUserRef, input);
   const deactivated = await inWriteTx(db, async ({ tx }) => {
@@ -96,31 +102,57 @@ export async function deactivateUser(db: TDb, actor: TActor, input: unknown): Pr
       data: { deactivatedAt: now },
       select: userDtoSelect,
     });
-    await tx.authSession.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
-    await tx.personalAccessToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
-    await tx.auditLog.create({ data: { actorId: actor.userId, action: "user.deactivated", target: userId } });
+    const sessions = await tx.authSession.updateMany({
+      where: { userId, revokedAt: null },
+      data: { revokedAt: now },
+    });
+    const tokens = await tx.personalAccessToken.updateMany({
+      where: { userId, revokedAt: null },
+      data: { revokedAt: now },
+    });
+    await recordAudit(tx, {
+      action: "user.deactivated",
+      actorId: actor.userId,
+      target: { type: "user", id: userId, label: target.email },
+      origin,
+      details: { role: target.role, sessionsRevoked: sessions.count, tokensRevoked: tokens.count },
+    });
     return user;
   });
   notifyCredentialRevoked({ kind: "user", userId });
   return deactivated;
 }
 
-/** Reactivates a deactivated user (admin/owner). They sign in again; old sessions stay revoked. */
-export async function reactivateUser(db: TDb, actor: TActor, input: unknown): Promise<TUserDto> {
+/**
+ * Reactivates a deactivated user (admin/owner). They sign in again; old sessions stay revoked.
+ * Reactivating an active user changes (and records) nothing.
+ */
+export async function reactivateUser(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+  origin?: TAuditOrigin,
+): Promise<TUserDto> {
   requireAdmin(actor);
   const { userId } = parseInput(ZUserRef, input);
   return inWriteTx(db, async ({ tx }) => {
-    const target = await tx.user.findUnique({ where: { id: userId }, select: { role: true } });
+    const target = await tx.user.findUnique({ where: { id: userId }, select: userDtoSelect });
     if (!target) throw new ParleyError("NOT_FOUND", "User not found");
     if (target.role === "owner" && actor.role !== "owner") {
       throw new ParleyError("FORBIDDEN", "Only an owner can reactivate an owner");
     }
+    if (!target.deactivatedAt) return target;
     const user = await tx.user.update({
       where: { id: userId },
       data: { deactivatedAt: null },
       select: userDtoSelect,
     });
-    await tx.auditLog.create({ data: { actorId: actor.userId, action: "user.reactivated", target: userId } });
+    await recordAudit(tx, {
+      action: "user.reactivated",
+      actorId: actor.userId,
+      target: { type: "user", id: userId, label: target.email },
+      origin,
+    });
     return user;
   });
 }

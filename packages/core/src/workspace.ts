@@ -1,5 +1,6 @@
 import { isUniqueViolation, Prisma, type TDb } from "@parley/db";
 import { requireAdmin, type TActor } from "./actor.ts";
+import { recordAudit, type TAuditJson, type TAuditOrigin } from "./audit/record.ts";
 import { createChannelIn } from "./conversations/channels.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { hashPassword } from "./passwords.ts";
@@ -29,7 +30,11 @@ export async function getWorkspaceStatus(db: TDb): Promise<TWorkspaceStatus> {
  * First-run setup: creates the workspace row and its owner in one transaction. The workspace's
  * fixed primary key makes a second (or concurrent) setup fail with CONFLICT.
  */
-export async function setupWorkspace(db: TDb, input: unknown): Promise<{ user: TUserDto }> {
+export async function setupWorkspace(
+  db: TDb,
+  input: unknown,
+  origin?: TAuditOrigin,
+): Promise<{ user: TUserDto }> {
   const data = parseInput(ZSetupWorkspace, input);
   if (await db.workspace.findUnique({ where: { id: WORKSPACE_ID }, select: { id: true } })) {
     throw new ParleyError("CONFLICT", "The workspace is already set up");
@@ -58,7 +63,12 @@ export async function setupWorkspace(db: TDb, input: unknown): Promise<{ user: T
         isDefault: true,
       });
       await tx.workspace.update({ where: { id: WORKSPACE_ID }, data: { generalChannelId: general } });
-      await tx.auditLog.create({ data: { actorId: user.id, action: "workspace.setup" } });
+      await recordAudit(tx, {
+        action: "workspace.created",
+        actorId: user.id,
+        target: { type: "workspace", id: String(WORKSPACE_ID), label: data.workspaceName },
+        origin,
+      });
       return { user };
     });
   } catch (err) {
@@ -67,14 +77,54 @@ export async function setupWorkspace(db: TDb, input: unknown): Promise<{ user: T
   }
 }
 
-/** Changes workspace settings (admins and owners). */
-export async function updateWorkspace(db: TDb, actor: TActor, input: unknown): Promise<TWorkspaceStatus> {
+/** The fields of `before`/`after` whose values differ (JSON equality), as the audit log keeps them. */
+export function changedFields<T extends Record<string, TAuditJson>>(
+  before: T,
+  after: T,
+): { before: Record<string, TAuditJson>; after: Record<string, TAuditJson> } | null {
+  const changed = Object.keys(after).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  if (changed.length === 0) return null;
+  return {
+    before: Object.fromEntries(changed.map((k) => [k, before[k] ?? null])),
+    after: Object.fromEntries(changed.map((k) => [k, after[k] ?? null])),
+  };
+}
+
+async function lockWorkspace(tx: Pick<TDb, "$queryRaw">): Promise<void> {
+  const [ws] = await tx.$queryRaw<{ id: number }[]>`
+    SELECT id FROM "Workspace" WHERE id = ${WORKSPACE_ID} FOR UPDATE`;
+  if (!ws) throw new ParleyError("NOT_FOUND", "The workspace is not set up");
+}
+
+/**
+ * Changes workspace settings (admins and owners): name, open sign-up, audit retention. Audit-logged
+ * with the changed fields before and after; a change that changes nothing writes nothing.
+ */
+export async function updateWorkspace(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+  origin?: TAuditOrigin,
+): Promise<TWorkspaceStatus> {
   requireAdmin(actor);
   const data = parseInput(ZUpdateWorkspace, input);
-  const ws = await db.workspace.findUnique({ where: { id: WORKSPACE_ID }, select: { id: true } });
-  if (!ws) throw new ParleyError("NOT_FOUND", "The workspace is not set up");
-  const updated = await db.workspace.update({ where: { id: WORKSPACE_ID }, data });
-  await db.auditLog.create({ data: { actorId: actor.userId, action: "workspace.updated", data } });
+  const select = { name: true, allowOpenSignup: true, auditRetentionDays: true } as const;
+  const updated = await inWriteTx(db, async ({ tx }) => {
+    await lockWorkspace(tx);
+    const before = await tx.workspace.findUniqueOrThrow({ where: { id: WORKSPACE_ID }, select });
+    const after = await tx.workspace.update({ where: { id: WORKSPACE_ID }, data, select });
+    const change = changedFields(before, after);
+    if (change) {
+      await recordAudit(tx, {
+        action: "workspace.updated",
+        actorId: actor.userId,
+        target: { type: "workspace", id: String(WORKSPACE_ID), label: after.name },
+        origin,
+        details: change,
+      });
+    }
+    return after;
+  });
   return { isSetUp: true, name: updated.name, allowOpenSignup: updated.allowOpenSignup };
 }
 
@@ -110,6 +160,7 @@ export async function setBroadcastPolicy(
   db: TDb,
   actor: TActor,
   input: unknown,
+  origin?: TAuditOrigin,
 ): Promise<TBroadcastPolicySettings> {
   requireAdmin(actor);
   const data = parseInput(ZSetBroadcastPolicy, input);
@@ -127,9 +178,15 @@ export async function setBroadcastPolicy(
     });
     const before = broadcastSettingsOf(ws);
     const after = broadcastSettingsOf(row);
-    await tx.auditLog.create({
-      data: { actorId: actor.userId, action: "workspace.broadcastPolicyUpdated", data: { before, after } },
-    });
+    if (before.policy !== after.policy || before.threshold !== after.threshold) {
+      await recordAudit(tx, {
+        action: "workspace.updated",
+        actorId: actor.userId,
+        target: { type: "workspace", id: String(WORKSPACE_ID) },
+        origin,
+        details: { before: { broadcastPolicy: before }, after: { broadcastPolicy: after } },
+      });
+    }
     return after;
   });
 }
@@ -217,6 +274,7 @@ export async function setUploadLimits(
   actor: TActor,
   input: unknown,
   defaults: TUploadLimitValues,
+  origin?: TAuditOrigin,
 ): Promise<TUploadLimitSettings> {
   requireAdmin(actor);
   const data = parseInput(ZSetUploadLimits, input);
@@ -227,9 +285,7 @@ export async function setUploadLimits(
     );
   }
   return inWriteTx(db, async ({ tx }) => {
-    const [ws] = await tx.$queryRaw<{ id: number }[]>`
-      SELECT id FROM "Workspace" WHERE id = ${WORKSPACE_ID} FOR UPDATE`;
-    if (!ws) throw new ParleyError("NOT_FOUND", "The workspace is not set up");
+    await lockWorkspace(tx);
     const before = await loadUploadOverrides(tx);
     const row = await tx.workspace.update({
       where: { id: WORKSPACE_ID },
@@ -247,9 +303,16 @@ export async function setUploadLimits(
       maxUploadBytes: row.maxUploadBytes == null ? null : Number(row.maxUploadBytes),
       blockedTypes: Array.isArray(row.blockedUploadTypes) ? (row.blockedUploadTypes as string[]) : null,
     };
-    await tx.auditLog.create({
-      data: { actorId: actor.userId, action: "workspace.uploadLimitsUpdated", data: { before, after } },
-    });
+    const change = changedFields(before, after);
+    if (change) {
+      await recordAudit(tx, {
+        action: "workspace.updated",
+        actorId: actor.userId,
+        target: { type: "workspace", id: String(WORKSPACE_ID) },
+        origin,
+        details: change,
+      });
+    }
     return settingsOf(defaults, after);
   });
 }

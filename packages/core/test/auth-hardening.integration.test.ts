@@ -9,14 +9,10 @@ import { parseEnv } from "@parley/config";
 import { createTestDb } from "@parley/db/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listAuditEntries } from "../src/audit/list.ts";
 import { signUp, verifyCredentials } from "../src/auth.ts";
 import { clientAddress, compileTrust } from "../src/client-address.ts";
-import {
-  AuthRateLimiter,
-  listSecurityEvents,
-  RateLimitedError,
-  type TAuthLimits,
-} from "../src/rate-limits.ts";
+import { AuthRateLimiter, RateLimitedError, type TAuthLimits } from "../src/rate-limits.ts";
 import { setupWorkspace } from "../src/workspace.ts";
 import { expectParley, newActor, useTestDb } from "./helpers.ts";
 
@@ -90,16 +86,17 @@ describe.each(stores)("sign-in brute force (%s store)", (_store, makeLimiter) =>
     expect(await attempt(limiter, t.db, other.email, other.password, "198.51.100.1")).toBe("ok");
 
     const admin = await newActor(t.db, { role: "admin" });
-    const events = await listSecurityEvents(t.db, admin);
-    const mine = events.filter((e) => e.email === user.email.toLowerCase());
+    const { entries } = await listAuditEntries(t.db, admin, { action: "auth.lockout" });
+    const mine = entries.filter((e) => e.actorLabel === user.email.toLowerCase());
     expect(mine).toHaveLength(1); // once per lockout, not once per refused attempt
     expect(mine[0]).toMatchObject({
       action: "auth.lockout",
-      scope: "signin-account",
+      targetType: "account",
+      targetId: user.userId,
       ip: "198.51.100.1",
-      lockedMinutes: 15,
+      details: { scope: "signin-account", lockedMinutes: 15 },
     });
-    await expectParley(listSecurityEvents(t.db, other), "FORBIDDEN");
+    await expectParley(listAuditEntries(t.db, other, {}), "FORBIDDEN");
   });
 
   it("a successful sign-in resets the account's failure count", async () => {
@@ -142,8 +139,11 @@ describe.each(stores)("sign-in brute force (%s store)", (_store, makeLimiter) =>
     // Another address is fine, and the victim's account was never touched.
     expect(await attempt(limiter, t.db, victim.email, victim.password, "203.0.113.51")).toBe("ok");
     const admin = await newActor(t.db, { role: "admin" });
-    const events = await listSecurityEvents(t.db, admin);
-    expect(events.find((e) => e.scope === "signin-ip" && e.ip === ip)).toMatchObject({ lockedMinutes: 60 });
+    const { entries } = await listAuditEntries(t.db, admin, { action: "auth.lockout" });
+    expect(entries.find((e) => e.targetType === "address" && e.ip === ip)).toMatchObject({
+      targetId: ip,
+      details: { scope: "signin-ip", lockedMinutes: 60 },
+    });
   });
 });
 

@@ -102,13 +102,13 @@ describe("broadcast policy settings", () => {
       policy: "admins",
       threshold: 100_000,
     });
-    const log = await t.db.auditLog.findFirst({
-      where: { action: "workspace.broadcastPolicyUpdated" },
-      orderBy: { createdAt: "desc" },
+    const log = await t.db.auditEntry.findFirst({
+      where: { action: "workspace.updated", actorId: admin.userId },
+      orderBy: { at: "desc" },
     });
-    expect(log?.data).toEqual({
-      before: { policy: "everyone", threshold: 5 },
-      after: { policy: "admins", threshold: 100_000 },
+    expect(log?.details).toEqual({
+      before: { broadcastPolicy: { policy: "everyone", threshold: 5 } },
+      after: { broadcastPolicy: { policy: "admins", threshold: 100_000 } },
     });
     await policy("everyone", 5);
   });

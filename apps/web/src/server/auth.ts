@@ -5,11 +5,13 @@
  * ends the cookie on its next use, and the tRPC context trusts nothing but that sid.
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import {
   authRateLimiter,
   CLIENT_ADDRESS_HEADER,
   resolveSession,
-  revokeSession,
+  signOutSession,
+  type TAuditOrigin,
   verifyCredentials,
 } from "@parley/core";
 import { getDb } from "@parley/db";
@@ -34,6 +36,9 @@ export function clientIp(headers: HeaderBag | Headers | undefined): string | und
     headers instanceof Headers ? headers.get(CLIENT_ADDRESS_HEADER) : header(headers, CLIENT_ADDRESS_HEADER);
   return value || undefined;
 }
+
+/** The request's address and user agent while next-auth handles it (for the sign-out's audit entry). */
+export const signOutOrigin = new AsyncLocalStorage<TAuditOrigin>();
 
 let cached: NextAuthOptions | undefined;
 
@@ -78,12 +83,11 @@ export function authOptions(): NextAuthOptions {
       }),
     ],
     events: {
-      // Signing out ends the server-side session too, not just the cookie.
+      // Signing out ends the server-side session too, not just the cookie, and records
+      // auth.sign_out with the address the route handler put in signOutOrigin.
       async signOut({ token }) {
         const sid = token?.sid;
-        if (!sid) return;
-        const actor = await resolveSession(getDb(), sid);
-        if (actor) await revokeSession(getDb(), actor, { id: sid }).catch(() => undefined);
+        if (sid) await signOutSession(getDb(), sid, signOutOrigin.getStore()).catch(() => undefined);
       },
     },
     callbacks: {

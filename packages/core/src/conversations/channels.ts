@@ -11,7 +11,8 @@ import {
   requireNotArchived,
   requireRead,
 } from "../access.ts";
-import { requireAdmin, type TActor } from "../actor.ts";
+import { isAdmin, requireAdmin, type TActor } from "../actor.ts";
+import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import {
   MAX_GROUP_DM_OTHERS,
@@ -72,7 +73,12 @@ export async function createChannelIn(
  * Whether new members join this channel at sign-up (admins only; public channels only). #general
  * always stays a default channel.
  */
-export async function setDefaultChannel(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
+export async function setDefaultChannel(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+  origin?: TAuditOrigin,
+): Promise<TConversationDto> {
   requireAdmin(actor);
   const { conversationId, isDefault } = parseInput(ZSetDefaultChannel, input);
   return inWriteTx(db, async (w) => {
@@ -85,7 +91,20 @@ export async function setDefaultChannel(db: TDb, actor: TActor, input: unknown):
       throw new ParleyError("FORBIDDEN", "#general is always a default channel");
     }
     if (isDefault) requireNotArchived(access);
-    await w.tx.conversation.update({ where: { id: conversationId }, data: { isDefault } });
+    const { isDefault: was } = await w.tx.conversation.findUniqueOrThrow({
+      where: { id: conversationId },
+      select: { isDefault: true },
+    });
+    if (was !== isDefault) {
+      await w.tx.conversation.update({ where: { id: conversationId }, data: { isDefault } });
+      await recordAudit(w.tx, {
+        action: "channel.default_changed",
+        actorId: actor.userId,
+        target: { type: "channel", id: conversationId },
+        origin,
+        details: { isDefault },
+      });
+    }
     return getConversationDto(w.tx, actor, conversationId);
   });
 }
@@ -127,8 +146,21 @@ export async function setTopic(db: TDb, actor: TActor, input: unknown): Promise<
   });
 }
 
-/** Archives a channel (owner or admin): readable, but no new messages or changes. Idempotent. */
-export async function archiveConversation(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
+/** Audit details of a channel change: whether a workspace admin acted, and as what. */
+function channelAudit(actor: TActor, access: { memberRole: string | null; kind: string }) {
+  return { kind: access.kind, asWorkspaceAdmin: access.memberRole !== "owner" && isAdmin(actor) };
+}
+
+/**
+ * Archives a channel (owner or admin): readable, but no new messages or changes. Idempotent;
+ * audit-logged (channel.archived) in the same transaction when it changes anything.
+ */
+export async function archiveConversation(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+  origin?: TAuditOrigin,
+): Promise<TConversationDto> {
   const { conversationId } = parseInput(ZConversationRef, input);
   return inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
@@ -142,16 +174,24 @@ export async function archiveConversation(db: TDb, actor: TActor, input: unknown
         archived: true,
       });
       await w.tx.conversation.update({ where: { id: conversationId }, data: { archivedAt: new Date() } });
+      await recordAudit(w.tx, {
+        action: "channel.archived",
+        actorId: actor.userId,
+        target: { type: "channel", id: conversationId },
+        origin,
+        details: channelAudit(actor, access),
+      });
     }
     return getConversationDto(w.tx, actor, conversationId);
   });
 }
 
-/** Unarchives a channel (owner or admin). Idempotent. */
+/** Unarchives a channel (owner or admin). Idempotent; audit-logged like archiving. */
 export async function unarchiveConversation(
   db: TDb,
   actor: TActor,
   input: unknown,
+  origin?: TAuditOrigin,
 ): Promise<TConversationDto> {
   const { conversationId } = parseInput(ZConversationRef, input);
   return inWriteTx(db, async (w) => {
@@ -161,6 +201,13 @@ export async function unarchiveConversation(
       await w.tx.conversation.update({ where: { id: conversationId }, data: { archivedAt: null } });
       await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
         archived: false,
+      });
+      await recordAudit(w.tx, {
+        action: "channel.unarchived",
+        actorId: actor.userId,
+        target: { type: "channel", id: conversationId },
+        origin,
+        details: channelAudit(actor, access),
       });
     }
     return getConversationDto(w.tx, actor, conversationId);

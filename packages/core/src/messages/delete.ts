@@ -9,6 +9,7 @@ import type { TStorage } from "@parley/storage";
 import { z } from "zod";
 import { lockMessageRow } from "../access.ts";
 import { isAdmin, type TActor } from "../actor.ts";
+import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { deleteObjects } from "../files/objects.ts";
 import { ZId } from "../schemas.ts";
@@ -38,12 +39,14 @@ export type TDeletedMessage = {
  * A deleted message is no longer pinned (no separate `message.unpinned`). Deleting a thread reply
  * recounts its root's `replyCount` (live replies) and `lastReplyAt` (the latest live reply, or
  * null) in the same transaction, and the event carries them so clients patch the root in place.
+ * An admin deleting someone else's message is audit-logged in the same transaction.
  */
 export async function deleteMessage(
   db: TDb,
   actor: TActor,
   input: unknown,
   storage?: TStorage,
+  origin?: TAuditOrigin,
 ): Promise<TDeletedMessage> {
   const { messageId } = parseInput(ZDeleteMessage, input);
   const result = await inWriteTx(db, async (w) => {
@@ -103,6 +106,16 @@ export async function deleteMessage(
       UPDATE "Attachment" SET status = 'deleted'
       WHERE "messageId" = ${messageId}::uuid
       RETURNING "objectKey", "thumbnailKey"`;
+    if (message.senderId !== actor.userId) {
+      // An admin removing someone else's message is an admin action; the body is never recorded.
+      await recordAudit(w.tx, {
+        action: "message.deleted_by_admin",
+        actorId: actor.userId,
+        target: { type: "message", id: messageId },
+        origin,
+        details: { conversationId: message.conversationId, senderId: message.senderId, seq: message.seq },
+      });
+    }
     return { conversationId: message.conversationId, seq: message.seq, deletedAt, thread, files };
   });
   if (storage && result.files.length > 0) {

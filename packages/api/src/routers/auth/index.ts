@@ -6,11 +6,11 @@ export const authRouter = router({
   signUp: publicProcedure.input(ZSignUp).mutation(async ({ ctx, input }) => {
     // Counted per client address whatever the outcome, so invite links cannot be guessed in bulk.
     await ctx.rateLimiter.beginSignUp({ ip: ctx.clientAddress });
-    return signUp(ctx.db, input);
+    return signUp(ctx.db, input, ctx.origin);
   }),
   /** An invite link; the token is shown once. */
   createInvite: protectedProcedure.input(ZCreateInvite.optional()).mutation(async ({ ctx, input }) => {
-    const invite = await createInvite(ctx.db, ctx.actor, input ?? {});
+    const invite = await createInvite(ctx.db, ctx.actor, input ?? {}, ctx.origin);
     const url = new URL("/sign-up", ctx.env.PUBLIC_URL);
     url.searchParams.set("invite", invite.token);
     return { ...invite, url: url.toString() };

@@ -58,13 +58,13 @@ export const conversationsRouter = router({
   /** Admins: whether people who sign up join this public channel (#general always does). */
   setDefault: protectedProcedure
     .input(ZSetDefaultChannel)
-    .mutation(({ ctx, input }) => setDefaultChannel(ctx.db, ctx.actor, input)),
+    .mutation(({ ctx, input }) => setDefaultChannel(ctx.db, ctx.actor, input, ctx.origin)),
   archive: protectedProcedure
     .input(ZConversationRef)
-    .mutation(({ ctx, input }) => archiveConversation(ctx.db, ctx.actor, input)),
+    .mutation(({ ctx, input }) => archiveConversation(ctx.db, ctx.actor, input, ctx.origin)),
   unarchive: protectedProcedure
     .input(ZConversationRef)
-    .mutation(({ ctx, input }) => unarchiveConversation(ctx.db, ctx.actor, input)),
+    .mutation(({ ctx, input }) => unarchiveConversation(ctx.db, ctx.actor, input, ctx.origin)),
   members: protectedProcedure
     .input(ZConversationRef)
     .query(({ ctx, input }) => listMembers(ctx.db, ctx.actor, input)),

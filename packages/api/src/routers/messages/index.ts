@@ -65,6 +65,7 @@ export const messagesRouter = router({
       input,
       // Storage being down must not block deleting: the sweeper removes the objects later.
       await getStorage(ctx.env).catch(() => undefined),
+      ctx.origin,
     ),
   ),
 });

@@ -8,11 +8,11 @@ export const sessionsRouter = router({
   ),
   /** Sign one of your sessions out. */
   revoke: protectedProcedure.input(ZById).mutation(async ({ ctx, input }) => {
-    await revokeSession(ctx.db, ctx.actor, input);
+    await revokeSession(ctx.db, ctx.actor, input, ctx.origin);
     return { ok: true as const };
   }),
   /** Sign out everywhere else. */
   revokeOthers: protectedProcedure.mutation(({ ctx }) =>
-    revokeOtherSessions(ctx.db, ctx.actor, { currentSessionId: ctx.sessionId }),
+    revokeOtherSessions(ctx.db, ctx.actor, { currentSessionId: ctx.sessionId, origin: ctx.origin }),
   ),
 });

@@ -13,11 +13,11 @@ export const tokensRouter = router({
   /** A new token; `token` is shown once. */
   create: protectedProcedure.input(ZCreateAccessToken).mutation(async ({ ctx, input }) => {
     await ctx.rateLimiter.beginTokenCreate({ userId: ctx.actor.userId });
-    return createAccessToken(ctx.db, ctx.actor, input);
+    return createAccessToken(ctx.db, ctx.actor, input, ctx.origin);
   }),
   /** Revoke one of your tokens. */
   revoke: protectedProcedure.input(ZById).mutation(async ({ ctx, input }) => {
-    await revokeAccessToken(ctx.db, ctx.actor, input);
+    await revokeAccessToken(ctx.db, ctx.actor, input, ctx.origin);
     return { ok: true as const };
   }),
 });

@@ -39,9 +39,9 @@ export const usersRouter = router({
   /** Deactivate a user: their sessions and tokens stop working (admins). */
   deactivate: adminProcedure
     .input(ZUserRef)
-    .mutation(({ ctx, input }) => deactivateUser(ctx.db, ctx.actor, input)),
+    .mutation(({ ctx, input }) => deactivateUser(ctx.db, ctx.actor, input, ctx.origin)),
   /** Let a deactivated user sign in again (admins). */
   reactivate: adminProcedure
     .input(ZUserRef)
-    .mutation(({ ctx, input }) => reactivateUser(ctx.db, ctx.actor, input)),
+    .mutation(({ ctx, input }) => reactivateUser(ctx.db, ctx.actor, input, ctx.origin)),
 });

@@ -2,7 +2,6 @@ import {
   getBroadcastPolicy,
   getUploadLimitSettings,
   getWorkspaceStatus,
-  listSecurityEvents,
   setBroadcastPolicy,
   setUploadLimits,
   setupWorkspace,
@@ -19,21 +18,23 @@ export const workspaceRouter = router({
   /** Whether first-run setup happened, the workspace name and whether open sign-up is on. */
   status: publicProcedure.query(({ ctx }) => getWorkspaceStatus(ctx.db)),
   /** First-run setup: the workspace and its owner. CONFLICT once done. */
-  setup: publicProcedure.input(ZSetupWorkspace).mutation(({ ctx, input }) => setupWorkspace(ctx.db, input)),
-  /** Rename the workspace or toggle open sign-up (admins). */
+  setup: publicProcedure
+    .input(ZSetupWorkspace)
+    .mutation(({ ctx, input }) => setupWorkspace(ctx.db, input, ctx.origin)),
+  /** Rename the workspace, toggle open sign-up or set the audit retention (admins). */
   update: adminProcedure
     .input(ZUpdateWorkspace)
-    .mutation(({ ctx, input }) => updateWorkspace(ctx.db, ctx.actor, input)),
+    .mutation(({ ctx, input }) => updateWorkspace(ctx.db, ctx.actor, input, ctx.origin)),
   /** Upload limits in force, the server's defaults and the ceiling (admins). */
   uploadLimits: adminProcedure.query(({ ctx }) =>
     getUploadLimitSettings(ctx.db, ctx.actor, uploadLimitsFrom(ctx.env)),
   ),
-  /** The latest sign-in lockouts (admins). */
-  securityEvents: adminProcedure.query(({ ctx }) => listSecurityEvents(ctx.db, ctx.actor)),
   /** Set (or reset with null) the workspace's max upload size and blocked types (admins). */
   setUploadLimits: adminProcedure
     .input(ZSetUploadLimits)
-    .mutation(({ ctx, input }) => setUploadLimits(ctx.db, ctx.actor, input, uploadLimitsFrom(ctx.env))),
+    .mutation(({ ctx, input }) =>
+      setUploadLimits(ctx.db, ctx.actor, input, uploadLimitsFrom(ctx.env), ctx.origin),
+    ),
   /**
    * Who may use @channel/@here/@everyone in channels above the member threshold (any signed-in
    * user: composers warn before a send the server would refuse).
@@ -42,5 +43,5 @@ export const workspaceRouter = router({
   /** Set the broadcast policy and its member threshold (admins; audit-logged). */
   setBroadcastPolicy: adminProcedure
     .input(ZSetBroadcastPolicy)
-    .mutation(({ ctx, input }) => setBroadcastPolicy(ctx.db, ctx.actor, input)),
+    .mutation(({ ctx, input }) => setBroadcastPolicy(ctx.db, ctx.actor, input, ctx.origin)),
 });

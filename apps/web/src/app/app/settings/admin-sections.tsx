@@ -1,12 +1,12 @@
 "use client";
 
-/** The admin sections of Settings: workspace, uploads, users and security events. */
+/** The admin sections of Settings: workspace, uploads, users and the audit log's link. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
-import { formatDate } from "./settings-shared";
 
 export function WorkspaceAdmin() {
   const trpc = useTRPC();
@@ -258,31 +258,17 @@ export function UsersAdmin({ myId }: { myId: string }) {
   );
 }
 
-/** Sign-in lockouts (per account or per client address), newest first. */
-export function SecurityEventsAdmin() {
-  const trpc = useTRPC();
-  const events = useQuery(trpc.workspace.securityEvents.queryOptions());
+/** A pointer to the audit log page (sign-ins, lockouts and every admin action). */
+export function AuditLogAdmin() {
   return (
-    <section className="card" aria-labelledby="security-heading">
-      <h2 id="security-heading">Security events</h2>
-      <p className="muted">Sign-ins locked after too many failed attempts.</p>
-      <FormError message={events.error?.message} />
-      {events.data && events.data.length === 0 ? <p className="muted">No lockouts.</p> : null}
-      <ul className="list" aria-label="Security events">
-        {(events.data ?? []).map((e) => (
-          <li key={e.id}>
-            <div className="grow">
-              <strong>
-                {e.scope === "signin-ip" ? `Address ${e.ip ?? "?"} locked` : `${e.email ?? "?"} locked`}
-              </strong>{" "}
-              <span className="muted">
-                {e.lockedMinutes ? `for ${e.lockedMinutes} min` : ""} · {formatDate(e.createdAt)}
-                {e.scope === "signin-account" && e.ip ? ` · last attempt from ${e.ip}` : ""}
-              </span>
-            </div>
-          </li>
-        ))}
-      </ul>
+    <section className="card" aria-labelledby="audit-link-heading">
+      <h2 id="audit-link-heading">Audit log</h2>
+      <p className="muted">
+        Who did what and when: sign-ins and lockouts, tokens, sessions, people, settings and exports.
+      </p>
+      <p>
+        <Link href="/app/settings/audit-log">Open the audit log</Link>
+      </p>
     </section>
   );
 }

@@ -5,7 +5,7 @@ import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
-import { SecurityEventsAdmin, UploadsAdmin, UsersAdmin, WorkspaceAdmin } from "./admin-sections";
+import { AuditLogAdmin, UploadsAdmin, UsersAdmin, WorkspaceAdmin } from "./admin-sections";
 import { BroadcastAdmin } from "./broadcast-admin";
 import { NotificationSettings } from "./notification-settings";
 import { PrivacySettings } from "./privacy-section";
@@ -199,7 +199,7 @@ function Invites() {
 
 /**
  * Profile, notifications, sessions, tokens, invites and (for admins) workspace, broadcast
- * mentions, uploads, people and security events.
+ * mentions, uploads, people and the audit log.
  */
 export function SettingsView() {
   const trpc = useTRPC();
@@ -216,7 +216,7 @@ export function SettingsView() {
       {isAdmin ? <BroadcastAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}
       {isAdmin && me.data ? <UsersAdmin myId={me.data.id} /> : null}
-      {isAdmin ? <SecurityEventsAdmin /> : null}
+      {isAdmin ? <AuditLogAdmin /> : null}
       <Sessions />
       <Tokens />
     </div>

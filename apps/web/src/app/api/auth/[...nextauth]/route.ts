@@ -3,7 +3,7 @@ import { getDb } from "@parley/db";
 import { type NextRequest, NextResponse } from "next/server";
 import NextAuth from "next-auth";
 import { env } from "~/env";
-import { authOptions, clientIp } from "~/server/auth";
+import { authOptions, clientIp, signOutOrigin } from "~/server/auth";
 
 type Ctx = { params: Promise<{ nextauth: string[] }> };
 
@@ -46,7 +46,11 @@ async function post(req: NextRequest, ctx: Ctx) {
     const email = (await credentialsEmail(req)).slice(0, 320);
     if (email.trim()) {
       try {
-        await authRateLimiter(env()).beginSignIn(getDb(), { email, ip: clientIp(req.headers) });
+        await authRateLimiter(env()).beginSignIn(getDb(), {
+          email,
+          ip: clientIp(req.headers),
+          userAgent: req.headers.get("user-agent") ?? undefined,
+        });
       } catch (err) {
         if (!isRateLimited(err)) throw err;
         const url = new URL("/sign-in", env().PUBLIC_URL);
@@ -63,7 +67,9 @@ async function post(req: NextRequest, ctx: Ctx) {
       }
     }
   }
-  return handler(req, ctx);
+  // next-auth's signOut event (after its CSRF check) records the sign-out with this address.
+  const origin = { ip: clientIp(req.headers), userAgent: req.headers.get("user-agent") ?? undefined };
+  return signOutOrigin.run(origin, () => handler(req, ctx));
 }
 
 export { handler as GET, post as POST };

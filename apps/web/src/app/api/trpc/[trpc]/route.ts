@@ -29,6 +29,7 @@ function handler(req: NextRequest) {
         bearerToken,
         env: env(),
         clientAddress: clientIp(req.headers),
+        userAgent: req.headers.get("user-agent"),
       });
     },
     // A rate-limited call (TOO_MANY_REQUESTS, HTTP 429) says when to come back.

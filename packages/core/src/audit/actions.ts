@@ -1,0 +1,63 @@
+/**
+ * Every action the audit log records, defined once. To add one: add it here (with a line saying
+ * when it is written), call `recordAudit` with it where the action happens — in the action's own
+ * transaction when it has one — and add a test that the action writes exactly one entry.
+ */
+import { z } from "zod";
+
+export const AUDIT_ACTIONS = [
+  /** A password sign-in succeeded (a session was opened). */
+  "auth.sign_in",
+  /** A password sign-in failed: unknown e-mail, wrong password or deactivated user. */
+  "auth.sign_in_failed",
+  /** Too many failed sign-ins: an account (e-mail) or a client address is locked for a while. */
+  "auth.lockout",
+  /** A browser signed out (its session ended). */
+  "auth.sign_out",
+  /** An account was created by sign-up (open, or with an invite link). */
+  "auth.signed_up",
+  /** A personal access token was created or revoked by its owner. */
+  "token.created",
+  "token.revoked",
+  /** A user revoked one of their sessions, or all others. */
+  "session.revoked",
+  /** An admin deactivated or reactivated a user. */
+  "user.deactivated",
+  "user.reactivated",
+  /** First-run setup created the workspace and its owner. */
+  "workspace.created",
+  /** Workspace settings changed: `details.before`/`details.after` hold the changed fields only. */
+  "workspace.updated",
+  /** An invite link was made (never the link itself). */
+  "invite.created",
+  /** A channel was archived or unarchived (by its owner or a workspace admin). */
+  "channel.archived",
+  "channel.unarchived",
+  /** An admin made a public channel a default channel (people who sign up join it), or not. */
+  "channel.default_changed",
+  /** An admin deleted someone else's message (never the body). */
+  "message.deleted_by_admin",
+  /** An admin downloaded the audit log as CSV. */
+  "audit.exported",
+  /** The retention job removed entries older than the workspace's audit retention. */
+  "audit.pruned",
+] as const;
+
+/** One audit action name. */
+export type TAuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** An audit action, validated (filters). */
+export const ZAuditAction = z.enum(AUDIT_ACTIONS);
+
+/** What an entry names as its target. */
+export type TAuditTargetType =
+  | "user"
+  | "account"
+  | "address"
+  | "token"
+  | "session"
+  | "workspace"
+  | "invite"
+  | "channel"
+  | "message"
+  | "audit";
