@@ -53,6 +53,8 @@ test("first-run setup creates the workspace and signs the owner in", async ({ br
 test("the owner creates a channel, posts, and the message survives a reload", async () => {
   const page = ownerPage;
   await sidebarOf(page).getByRole("link", { name: "Create channel" }).click();
+  // (The page before may have its own "Channel name" field: #general's details has one.)
+  await expect(page.getByRole("heading", { level: 1, name: "Create a channel" })).toBeVisible();
   await page.getByLabel("Channel name").fill("launch");
   await page.getByLabel("Topic (optional)").fill("Company-wide announcements");
   await page.getByRole("button", { name: "Create channel" }).click();
