@@ -2,23 +2,9 @@
  * Settings → Audit log: an admin deactivates someone, opens the audit log, sees the entry, filters
  * it, and downloads the CSV (which is itself recorded); a member is refused the page and the export.
  */
-import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { expect, test } from "@playwright/test";
-import { firstUser, newUser, signUp } from "./fixtures.ts";
-
-/** When another spec set the workspace up first, our first user is a member: make it an admin. */
-function makeAdmin(email: string) {
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new Error("DATABASE_URL is not set (run through scripts/with-test-db.mjs)");
-  execFileSync("psql", [
-    url,
-    "-v",
-    "ON_ERROR_STOP=1",
-    "-c",
-    `UPDATE "User" SET role = 'admin' WHERE email = '${email}' AND role = 'member'`,
-  ]);
-}
+import { firstUser, makeAdmin, newUser, signUp } from "./fixtures.ts";
 
 test("an admin deactivates someone, finds it in the audit log, filters, and downloads the CSV", async ({
   browser,

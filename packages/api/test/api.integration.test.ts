@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import { parseEnv } from "@parley/config";
 import { verifyCredentials, verifyTicket } from "@parley/core";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter, createCaller } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
+import { expectCode } from "./helpers.ts";
 
 let t: TTestDb;
 const env = parseEnv({
@@ -34,16 +34,6 @@ async function signIn(email: string, password: string) {
   const result = await verifyCredentials(t.db, { email, password, userAgent: "vitest" });
   if (!result) throw new Error(`cannot sign in ${email}`);
   return { caller: await asSession(result.sessionId), sessionId: result.sessionId, user: result.user };
-}
-
-async function expectCode(promise: Promise<unknown>, code: TRPCError["code"]) {
-  const err = await promise.then(
-    () => new Error(`expected ${code}, but it resolved`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TRPCError);
-  expect((err as TRPCError).code).toBe(code);
-  return err as TRPCError;
 }
 
 const password = "correct horse battery";

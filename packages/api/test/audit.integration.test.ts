@@ -8,10 +8,10 @@ import { parseEnv, type TEnv } from "@parley/config";
 import { createChannel, exportAuditCsv, pruneAuditEntries, verifyCredentials } from "@parley/core";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
+import { expectCode } from "./helpers.ts";
 
 let t: TTestDb;
 let env: TEnv;
@@ -44,15 +44,6 @@ async function callerFor(role: "admin" | "member" | "owner" = "member", ip = `20
 /** The entries of `action` whose actor or target is `id`, oldest first. */
 const entriesOf = (action: string, where: { actorId?: string | null; targetId?: string } = {}) =>
   t.db.auditEntry.findMany({ where: { action, ...where }, orderBy: [{ at: "asc" }, { id: "asc" }] });
-
-async function expectCode(promise: Promise<unknown>, code: TRPCError["code"]) {
-  const err = await promise.then(
-    () => new Error(`expected ${code}, but it resolved`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TRPCError);
-  expect((err as TRPCError).code).toBe(code);
-}
 
 describe("recording", () => {
   it("token created and revoked: one entry each, with actor, target, address and user agent, never the secret", async () => {

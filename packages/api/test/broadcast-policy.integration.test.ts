@@ -9,12 +9,12 @@ import { createChannel } from "@parley/core";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { ErrorReason } from "@parley/protocol";
-import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter, createCaller } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
+import { expectCode } from "./helpers.ts";
 
 let t: TTestDb;
 const env = parseEnv({
@@ -38,16 +38,6 @@ async function sessionFor(role: "admin" | "member" | "owner") {
   });
   const caller = createCaller(await createContext({ db: t.db, sessionId: session.id, env }));
   return { actor: { userId: user.id, role: user.role }, sessionId: session.id, caller };
-}
-
-async function expectCode(promise: Promise<unknown>, code: TRPCError["code"]) {
-  const err = await promise.then(
-    () => new Error(`expected ${code}, but it resolved`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TRPCError);
-  expect((err as TRPCError).code).toBe(code);
-  return err as TRPCError;
 }
 
 /** One tRPC mutation over HTTP, as a browser makes it; the error's JSON when it failed. */

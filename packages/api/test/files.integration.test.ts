@@ -6,10 +6,10 @@ import { parseEnv, type TEnv } from "@parley/config";
 import { createChannel } from "@parley/core";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
+import { expectCode } from "./helpers.ts";
 import { handleLocalFileRequest } from "./local-files.ts";
 
 let t: TTestDb;
@@ -41,15 +41,6 @@ async function callerFor() {
     data: { userId: user.id, expiresAt: new Date(Date.now() + 3600_000) },
   });
   return { actor, caller: createCaller(await createContext({ db: t.db, sessionId: result.id, env })) };
-}
-
-async function expectCode(promise: Promise<unknown>, code: TRPCError["code"]) {
-  const err = await promise.then(
-    () => new Error(`expected ${code}, but it resolved`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TRPCError);
-  expect((err as TRPCError).code).toBe(code);
 }
 
 describe("files API", () => {

@@ -3,10 +3,10 @@ import { parseEnv } from "@parley/config";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { userMentionToken } from "@parley/protocol";
-import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
+import { expectCode } from "./helpers.ts";
 
 let t: TTestDb;
 const env = parseEnv({
@@ -29,16 +29,6 @@ async function callerFor(role: "member" | "admin" = "member") {
     data: { userId: user.id, expiresAt: new Date(Date.now() + 3600_000) },
   });
   return { id: user.id, caller: createCaller(await createContext({ db: t.db, sessionId: session.id, env })) };
-}
-
-async function expectCode(promise: Promise<unknown>, code: TRPCError["code"]) {
-  const err = await promise.then(
-    () => new Error(`expected ${code}, but it resolved`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TRPCError);
-  expect((err as TRPCError).code).toBe(code);
-  return err as TRPCError;
 }
 
 type Caller = Awaited<ReturnType<typeof callerFor>>["caller"];

@@ -7,10 +7,10 @@ import { createChannel } from "@parley/core";
 import { Prisma } from "@parley/db";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCaller } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
+import { expectCode } from "./helpers.ts";
 import { handleLocalFileRequest } from "./local-files.ts";
 
 // The workspace row is shared by every test in this file; each starts from the server's defaults.
@@ -49,16 +49,6 @@ async function callerFor(role: "admin" | "member" | "owner" = "member") {
     data: { userId: user.id, expiresAt: new Date(Date.now() + 3600_000) },
   });
   return { actor, caller: createCaller(await createContext({ db: t.db, sessionId: session.id, env })) };
-}
-
-async function expectCode(promise: Promise<unknown>, code: TRPCError["code"], message?: RegExp) {
-  const err = await promise.then(
-    () => new Error(`expected ${code}, but it resolved`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TRPCError);
-  expect((err as TRPCError).code).toBe(code);
-  if (message) expect((err as TRPCError).message).toMatch(message);
 }
 
 async function channelOf(actor: { userId: string; role: "admin" | "member" | "owner" }) {
