@@ -241,7 +241,18 @@ async function main() {
       env.REDIS_URL = process.env.REDIS_URL || redis.url;
     }
 
-    const integration = ["node", "scripts/with-test-db.mjs", "vitest", "run", "--project", "integration"];
+    // Two files at a time: they wait on Postgres, Redis and child processes more than on the CPU
+    // (one worker on this 2-core box spent 330 s, two 180 s; gateway-kill alone is 96 s of waiting).
+    // Each file has its own database (createTestDb), so files never share state.
+    const integration = [
+      "node",
+      "scripts/with-test-db.mjs",
+      "vitest",
+      "run",
+      "--project",
+      "integration",
+      "--maxWorkers=2",
+    ];
     if (redis.skipRedis) for (const f of REDIS_TEST_FILES) integration.push("--exclude", f);
     const tiers = [
       ["unit", ["vitest", "run", "--project", "unit"]],
