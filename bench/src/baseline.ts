@@ -4,23 +4,24 @@
  */
 import { createHistogram } from "node:perf_hooks";
 import WebSocket from "ws";
-import { describe, exited, mapLimit, nowMs, percentiles, record, sleep, spawnTracked } from "./harness.ts";
+import {
+  describe,
+  exited,
+  listeningPort,
+  mapLimit,
+  nowMs,
+  percentiles,
+  record,
+  sleep,
+  spawnTracked,
+} from "./harness.ts";
 
 export type TBaseline = { p50: string; p99: string; p999: string; text: string };
 
 /** Raw ws echo round trip over `connections` sockets at `rate`/s for min(3, durationS) seconds. */
 export async function baseline(connections: number, rate: number, durationS: number): Promise<TBaseline> {
   const child = spawnTracked(process.execPath, ["--import", "tsx", "bench/src/echo-server.ts"]);
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("echo server did not start")), 15_000);
-    child.stdout?.on("data", (data: Buffer) => {
-      const match = /listening (\d+)/.exec(String(data));
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-  });
+  const port = await listeningPort(child, "echo server");
   const sockets = await mapLimit(Array.from({ length: connections }), 200, async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => {

@@ -183,6 +183,20 @@ export function spawnTracked(
 }
 
 /** Waits until `child` has exited (resolves at once if it already has). */
+/** The port a child prints as `listening <port>` once ready (echo-server.ts, fanout-server.ts). */
+export function listeningPort(child: ChildProcess, what: string, timeoutMs = 15_000): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), timeoutMs);
+    child.stdout?.on("data", (data: Buffer) => {
+      const match = /listening (\d+)/.exec(String(data));
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+  });
+}
+
 export function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once("exit", () => resolve()));

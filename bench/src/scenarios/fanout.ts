@@ -9,7 +9,16 @@
  */
 import { createHistogram } from "node:perf_hooks";
 import { channelPool } from "../channel-pool.ts";
-import { cpuSecondsOf, describe, nowMs, percentiles, record, sleep, spawnTracked } from "../harness.ts";
+import {
+  cpuSecondsOf,
+  describe,
+  listeningPort,
+  nowMs,
+  percentiles,
+  record,
+  sleep,
+  spawnTracked,
+} from "../harness.ts";
 import { createLoad } from "../load.ts";
 import type { TOptions } from "../options.ts";
 import { onCleanup } from "../run.ts";
@@ -28,16 +37,7 @@ export async function runFanout(o: TOptions, log: (line: string) => void): Promi
   onCleanup(() => {
     if (server.exitCode === null) server.kill("SIGKILL");
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("fanout server did not start")), 15_000);
-    server.stdout?.on("data", (data: Buffer) => {
-      const match = /listening (\d+)/.exec(String(data));
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-  });
+  const port = await listeningPort(server, "fanout server");
   const pool = channelPool(w);
   const connectStart = nowMs();
   const opened = await pool.open((k) => {
