@@ -49,8 +49,12 @@ export type TFanoutOptions = {
   logger?: TEngineLogger;
 };
 
-/** The fan-out sink; `close()` stops taking events and waits for the ones in flight. */
-export type TFanout = TEventSink & { close(): Promise<void> };
+/**
+ * The fan-out sink; `close()` stops taking events and waits for the ones in flight; `idle()`
+ * resolves once nothing is in flight or held back (tests use it before connecting a client whose
+ * replay must not meet a late live push; the events keep flowing afterwards).
+ */
+export type TFanout = TEventSink & { close(): Promise<void>; idle(): Promise<void> };
 
 /** A conversation's member ids as read at one membersSeq. */
 type MemberList = { userIds: string[]; membersSeq: number };
@@ -275,6 +279,14 @@ export function createFanout(options: TFanoutOptions): TFanout {
         enqueue(`u:${userId}`, record, userTargets(record, encodeUserEvent(record)));
       } catch (err) {
         logger.error(`[fanout] could not fan out ${describe(record)}`, err);
+      }
+    },
+
+    async idle(): Promise<void> {
+      const holding = () => [...reorders.values()].some((r) => r.held.size > 0);
+      while (inFlight.size > 0 || holding()) {
+        if (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        else await new Promise((resolve) => setTimeout(resolve, 5));
       }
     },
 

@@ -199,6 +199,9 @@ export function deliverySuite(mode: "redis" | "memory"): void {
       // And one user event: B is added to a fourth conversation.
       const z = await createChannel(ctx.db, actor(a!), { name: channelName() });
       await addMembers(ctx.db, actor(a!), { conversationId: z.id, userIds: [b!.id] });
+      // The after-commit fan-out of z's member.joined is not awaited by addMembers: on a busy box
+      // it could look B's route up after B connected and arrive as a 501st, live event.
+      await ctx.fanout.idle();
 
       const b1 = await client(ctx.g2, b!);
       b1.send({ type: "hello", protocolVersion: PROTOCOL_VERSION, cursors, userCursor });
