@@ -6,7 +6,7 @@
  * fields), which refuses NUL, other control characters and lone surrogates; text-fields.test.ts
  * fails for a bare `z.string()`.
  */
-import { MAX_STATUS_TEXT_LENGTH, ZSendFields, zLine, zText } from "@parley/protocol";
+import { MAX_STATUS_TEXT_LENGTH, ZSendFields, zId, zLine, zText } from "@parley/protocol";
 import { z } from "zod";
 import { getLimits } from "./limits.ts";
 import { checkPasswordStrength } from "./password-strength.ts";
@@ -27,7 +27,7 @@ export const ZMimeType = zText()
   );
 
 /** Any id column (all ids are UUIDs). */
-export const ZId = z.uuid({ message: "must be a UUID" });
+export const ZId = zId();
 
 /** Slack-like channel name: trimmed, lower-cased, an optional leading `#` dropped, then [a-z0-9-_]{1,80}. */
 export const ZChannelName = zText()
