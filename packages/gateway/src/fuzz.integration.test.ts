@@ -39,7 +39,7 @@ const FRAMES = Number(process.env.FUZZ_FRAMES ?? 100_000);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
 /** Frames per round and socket; each round ends with a barrier command the socket's queue answers. */
 const ROUND = 400;
-const SOCKETS = 4;
+const SOCKETS = 8;
 
 let testDb: TTestDb;
 let db: TDb;
@@ -169,14 +169,7 @@ const templates = (): fc.Arbitrary<Record<string, unknown>> =>
       ),
       cursors: cursors(),
     }),
-    // A well-formed send into the shared channel (the writes whose acks are checked afterwards).
-    fc.record({
-      type: fc.constant("send"),
-      id: fc.string({ minLength: 1, maxLength: 12 }),
-      clientMsgId: fc.uuid(),
-      conversationId: fc.constant(shared),
-      body: fc.string({ minLength: 1, maxLength: 60 }),
-    }),
+
     fc.record({ type: fc.constant("ping"), id: commandId }),
     fc.record({
       type: fc.constant("send"),
@@ -222,7 +215,7 @@ const mutated = (): fc.Arbitrary<string> =>
           anyValue,
           fc.nat({ max: 3 }),
         ),
-        { maxLength: 3 },
+        { minLength: 1, maxLength: 3 },
       ),
     )
     .map(([frame, edits]) => {
@@ -241,6 +234,28 @@ const mutated = (): fc.Arbitrary<string> =>
       }
       return JSON.stringify(out);
     });
+
+/** Well-formed commands that reach the database (the writes whose acks are checked afterwards). */
+const wellFormed = (): fc.Arbitrary<string> =>
+  fc
+    .oneof(
+      { weight: 4, arbitrary: templates() },
+      {
+        weight: 6,
+        arbitrary: fc.record({
+          type: fc.constant("send"),
+          id: fc.string({ minLength: 1, maxLength: 12 }),
+          clientMsgId: fc.uuid(),
+          conversationId: fc.oneof(
+            fc.constant(shared),
+            fc.constant(shared.toUpperCase()),
+            fc.constant(foreign),
+          ),
+          body: fc.string({ minLength: 1, maxLength: 60 }),
+        }),
+      },
+    )
+    .map((frame) => JSON.stringify(frame));
 
 /** Deeply nested JSON (arrays or objects), deeper than any schema expects. */
 const deep = fc
@@ -263,6 +278,7 @@ const oversized = fc.constant(`{"type":"ping","id":"${"x".repeat(MAX_FRAME_BYTES
 const frames = (): fc.Arbitrary<TFrame> =>
   fc.oneof(
     { weight: 8000, arbitrary: mutated() },
+    { weight: 400, arbitrary: wellFormed() },
     { weight: 1600, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? "null") },
     { weight: 1200, arbitrary: bytes },
     { weight: 600, arbitrary: fc.string({ maxLength: 200 }) },
@@ -343,6 +359,7 @@ describe("frame fuzzing", () => {
     let round = 0;
     let controlAcks = 0;
     let genMs = 0;
+    const answersBySend = new Map<string, TServerEvent[]>();
     const before = await db.conversation.findUniqueOrThrow({ where: { id: shared } });
     const started = Date.now();
 
@@ -360,6 +377,9 @@ describe("frame fuzzing", () => {
       for (const frame of answers.flat()) {
         if (frame.type === "error" && frame.code === ErrorCode.Internal) internal.push(frame);
         if (frame.type === "ack" && frame.id && "messageId" in frame) acked.add(frame.id);
+        if ((frame.type === "ack" || frame.type === "error") && frame.id && sendIds.has(frame.id)) {
+          answersBySend.set(frame.id, [...(answersBySend.get(frame.id) ?? []), frame]);
+        }
       }
       // The control user works through it all: a send, acked.
       const id = `control-${round}`;
@@ -409,7 +429,14 @@ describe("frame fuzzing", () => {
     expect(ackedClientIds.filter((id) => id === undefined || !storedIds.has(id))).toEqual([]);
     const sentClientIds = new Set(sendIds.values());
     expect([...storedIds].filter((id) => !sentClientIds.has(id))).toEqual([]);
-    expect(storedIds.size - new Set(ackedClientIds).size).toBeLessThanOrEqual(closes.length);
+    const ackedSet = new Set(ackedClientIds);
+    const unacked = [...storedIds].filter((id) => !ackedSet.has(id));
+    const story = unacked.map((clientMsgId) =>
+      [...sendIds]
+        .filter(([, c]) => c === clientMsgId)
+        .map(([id]) => ({ id, answers: answersBySend.get(id) ?? [] })),
+    );
+    expect(unacked.length, JSON.stringify(story).slice(0, 3000)).toBeLessThanOrEqual(closes.length);
     expect(await db.message.count({ where: { conversationId: foreign } })).toBe(0);
     const foreignMembership = await db.membership.findFirst({
       where: { conversationId: foreign, userId: attacker.id },
