@@ -8,7 +8,8 @@
  *   unset              → the embedded PostgreSQL in $PARLEY_DATA_DIR/postgres: the running one of an
  *                        `npm start` in progress, else started here for the duration;
  *   S3_ENDPOINT set    → that bucket (S3_*); unset → local files in STORAGE_DIR ($PARLEY_DATA_DIR/files).
- * Exit code 0 on success, 1 with one line saying why otherwise.
+ * Without FILE, backup writes parley-backup-<time>.tar.gz in $BACKUP_DIR (default: the directory
+ * the command was run from). Exit code 0 on success, 1 with one line saying why otherwise.
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -38,7 +39,10 @@ function parseArgs(argv) {
     throw new BackupError(`restore needs the archive; ${USAGE}`);
   if (command === "backup" && force) throw new BackupError(`--force is for restore only; ${USAGE}`);
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").replace("T", "_").slice(0, 19);
-  const file = path.resolve(callerDir, files[0] ?? `parley-backup-${stamp}.tar.gz`);
+  // No FILE: a new name in $BACKUP_DIR (the Docker image: /data/backups) or the current directory.
+  const file = files[0]
+    ? path.resolve(callerDir, files[0])
+    : path.resolve(callerDir, process.env.BACKUP_DIR ?? ".", `parley-backup-${stamp}.tar.gz`);
   return { command, force, file };
 }
 
@@ -76,6 +80,7 @@ async function main() {
     const storage = createStorage(settings);
     log(`storage: ${storage.kind === "s3" ? `S3 bucket ${settings.S3_BUCKET}` : settings.STORAGE_DIR}`);
     if (command === "backup") {
+      mkdirSync(path.dirname(file), { recursive: true });
       await createBackup({ databaseUrl: settings.DATABASE_URL, storage, file, log });
       log(`backup written to ${file}`);
     } else {

@@ -2,7 +2,7 @@
  * What a Parley backup archive holds, and in which order (a gzipped tar, read as a stream):
  *
  *   manifest.json          this file's ZManifest: format, versions, migrations, tables, sequences
- *   database/<table>.copy  one per table, Postgres COPY text format, in the manifest's order
+ *   database/<table>       one per table, Postgres COPY text format, in the manifest's order
  *   objects/<key>          one per stored object (attachments, thumbnails, …), any order
  *   objects.json           ZObjectIndex, last: every object's key, size, type and sha256
  *
