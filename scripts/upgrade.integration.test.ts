@@ -19,7 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { getHistory, getThread, listMyConversations, syncSince } from "@parley/core";
 import { createDb, type TDb } from "@parley/db";
-import { adminQuery, databaseName, quoteIdent, withDatabase } from "@parley/db/testing";
+import { adminQuery, createTestDb, databaseName, quoteIdent, withDatabase } from "@parley/db/testing";
 import { decodeConversationEvent } from "@parley/protocol";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -198,12 +198,16 @@ describe("upgrading a database", { timeout: 120_000 }, () => {
       "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY 1",
     );
     expect(applied.map((r) => r.migration_name)).toEqual(here.sort());
-    const fresh = new pg.Client({ connectionString: templateUrl });
-    await fresh.connect();
+    // A clone of the test template (never the template itself: a connection to it would make
+    // other files' CREATE DATABASE … TEMPLATE fail).
+    const fresh = await createTestDb({ poolSize: 1 });
+    const freshClient = new pg.Client({ connectionString: fresh.url });
+    await freshClient.connect();
     try {
-      expect(await schemaOf(client)).toEqual(await schemaOf(fresh));
+      expect(await schemaOf(client)).toEqual(await schemaOf(freshClient));
     } finally {
-      await fresh.end();
+      await freshClient.end();
+      await fresh.drop();
     }
 
     // The rows are all there, with the new columns at their defaults and the data migrations done.
