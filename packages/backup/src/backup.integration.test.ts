@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -33,6 +34,7 @@ import { readAll } from "./archive.ts";
 import { createBackup } from "./backup.ts";
 import { isDatabaseEmpty } from "./database.ts";
 import { BackupError, MANIFEST_ENTRY, OBJECT_PREFIX, type TManifest } from "./manifest.ts";
+import { repoRoot } from "./migrations.ts";
 import { restoreBackup } from "./restore.ts";
 
 // Real Postgres (with-test-db.mjs) and the real S3 server (scripts/s3-server.sh); skipped without S3.
@@ -232,6 +234,35 @@ describe.runIf(run)("backup and restore (real Postgres, real S3)", () => {
     expect(
       (await getHistory(restored, alice, { conversationId: conversations[0] ?? "" })).messages.length,
     ).toBe(13);
+  });
+
+  it("runs as the command line self-hosters use (npm run backup / restore), settings from the environment", async () => {
+    const cli = (args: string[], extra: Record<string, string>) =>
+      new Promise<{ code: number; output: string }>((resolve) => {
+        const child = spawn(process.execPath, ["--import", "tsx", "scripts/backup.mjs", ...args], {
+          cwd: repoRoot,
+          env: { ...process.env, INIT_CWD: work, ...extra },
+        });
+        let output = "";
+        child.stderr.on("data", (d) => {
+          output += d;
+        });
+        child.on("exit", (code) => resolve({ code: code ?? 1, output }));
+      });
+    const from = { DATABASE_URL: source.url, S3_BUCKET: `parley-bk-src-${suffix}` };
+    const made = await cli(["backup", "cli.tar.gz"], from);
+    expect(made.output).toContain(`backup written to ${path.join(work, "cli.tar.gz")}`);
+    expect(made.code).toBe(0);
+
+    const targetUrl = await emptyDatabase();
+    const target = newBucket("cli");
+    const to = { DATABASE_URL: targetUrl, S3_BUCKET: `parley-bk-cli-${suffix}` };
+    const restoredRun = await cli(["restore", "cli.tar.gz"], to);
+    expect(restoredRun.output).toContain("restored 2");
+    expect(restoredRun.code).toBe(0);
+    expect(await keysOf(target)).toEqual(await keysOf(sourceStorage));
+    const again = await cli(["restore", "cli.tar.gz"], to);
+    expect(again).toEqual({ code: 1, output: expect.stringMatching(/database is not empty.*--force/) });
   });
 
   it("refuses a damaged archive before writing anything: the targets stay empty", async () => {
