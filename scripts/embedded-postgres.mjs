@@ -81,11 +81,17 @@ export async function startEmbeddedPostgres({ dataDir, preferredPort = 54329, lo
     await embedded.initialise();
   }
   await embedded.start();
-  const client = embedded.getPgClient("postgres", "127.0.0.1");
-  await client.connect();
-  const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = 'parley'");
-  if (!rowCount) await client.query("CREATE DATABASE parley");
-  await client.end();
+  try {
+    const client = embedded.getPgClient("postgres", "127.0.0.1");
+    await client.connect();
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = 'parley'");
+    if (!rowCount) await client.query("CREATE DATABASE parley");
+    await client.end();
+  } catch (err) {
+    // Not left running behind a caller that never got `stop`.
+    await embedded.stop().catch(() => {});
+    throw err;
+  }
   log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
   return { url: urlFor(password, port), stop: () => embedded.stop() };
 }
