@@ -5,25 +5,18 @@
  * are held to their channels, and a reset link is spent by `auth.resetPassword`.
  */
 import { randomUUID } from "node:crypto";
-import { parseEnv, type TEnv } from "@parley/config";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
-import { expectCode } from "./helpers.ts";
+import { expectCode, testEnv } from "./helpers.ts";
 
 let t: TTestDb;
-let env: TEnv;
-
+const env = testEnv();
 beforeAll(async () => {
   t = await createTestDb({ poolSize: 4 });
   await seedWorkspace(t.db, { name: "People" });
-  env = parseEnv({
-    DATABASE_URL: "postgresql://unused@127.0.0.1/unused",
-    AUTH_SECRET: "test-secret-test-secret-test-secret!",
-    PUBLIC_URL: "https://chat.example.test",
-  });
 });
 afterAll(async () => {
   await t?.drop();

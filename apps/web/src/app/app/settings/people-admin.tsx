@@ -21,6 +21,30 @@ const outranks = (me: TRole, them: TRole) => me === "owner" || RANK[me] > RANK[t
 
 type TFilters = { query: string; role: TRole | ""; status: "active" | "deactivated" | "" };
 
+/** The list's two filters: which field, its label and its options (value, text). */
+const FILTER_SELECTS = [
+  {
+    key: "role",
+    label: "Role",
+    options: [
+      ["", "Any role"],
+      ["owner", "Owner"],
+      ["admin", "Admin"],
+      ["member", "Member"],
+      ["guest", "Guest"],
+    ],
+  },
+  {
+    key: "status",
+    label: "Status",
+    options: [
+      ["", "Any status"],
+      ["active", "Active"],
+      ["deactivated", "Deactivated"],
+    ],
+  },
+] as const;
+
 export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -70,26 +94,20 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
           value={draft.query}
           onChange={(e) => setDraft({ ...draft, query: e.target.value })}
         />
-        <select
-          aria-label="Role"
-          value={draft.role}
-          onChange={(e) => setDraft({ ...draft, role: e.target.value as TFilters["role"] })}
-        >
-          <option value="">Any role</option>
-          <option value="owner">Owner</option>
-          <option value="admin">Admin</option>
-          <option value="member">Member</option>
-          <option value="guest">Guest</option>
-        </select>
-        <select
-          aria-label="Status"
-          value={draft.status}
-          onChange={(e) => setDraft({ ...draft, status: e.target.value as TFilters["status"] })}
-        >
-          <option value="">Any status</option>
-          <option value="active">Active</option>
-          <option value="deactivated">Deactivated</option>
-        </select>
+        {FILTER_SELECTS.map(({ key, label, options }) => (
+          <select
+            key={key}
+            aria-label={label}
+            value={draft[key]}
+            onChange={(e) => setDraft({ ...draft, [key]: e.target.value })}
+          >
+            {options.map(([value, text]) => (
+              <option key={value} value={value}>
+                {text}
+              </option>
+            ))}
+          </select>
+        ))}
         <button type="submit">Search</button>
       </form>
       <FormError message={error?.message} />
