@@ -151,7 +151,7 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
               {canAct && !u.isDeactivated ? (
                 <button
                   type="button"
-                  aria-label={`Password reset link for ${u.name}`}
+                  aria-label={`Make a password reset link for ${u.name}`}
                   onClick={() =>
                     reset.mutate(
                       { userId: u.id },
