@@ -77,7 +77,7 @@ export async function listUsers(db: TDb, actor: TActor): Promise<TUserDto[]> {
   });
 }
 
-/** Every user, deactivated ones included, for the admin's people list (admins only). */
+/** Every user, deactivated ones included (admins only; Settings → People pages with `listPeople`). */
 export async function listAllUsers(db: TDb, actor: TActor): Promise<TUserDto[]> {
   requireAdmin(actor);
   return db.user.findMany({ select: userDtoSelect, orderBy: [{ name: "asc" }, { id: "asc" }] });
