@@ -364,6 +364,9 @@ test("with open sign-up anyone can join; a deactivated user is signed out", asyn
   await expect(carol).toHaveURL(/\/app$/);
 
   await page.reload();
+  // People are paged: find her first.
+  await page.getByLabel("Name or e-mail").fill("carol@example.com");
+  await page.getByRole("button", { name: "Search", exact: true }).click();
   await page.getByRole("button", { name: "Deactivate Carol Newcomer" }).click();
   await expect(page.getByRole("button", { name: "Reactivate Carol Newcomer" })).toBeVisible();
   // Her open tab needs no reload: the gateway closes her socket (4403) and the app signs her out.

@@ -1,4 +1,5 @@
 /** Shared by the api's integration tests. */
+import { parseEnv, type TEnv } from "@parley/config";
 import { TRPCError } from "@trpc/server";
 import { expect } from "vitest";
 
@@ -16,4 +17,14 @@ export async function expectCode(
   expect((err as TRPCError).code).toBe(code);
   if (message) expect((err as TRPCError).message).toMatch(message);
   return err as TRPCError;
+}
+
+/** Settings for tests that build contexts themselves (no real database URL needed; `extra` overrides). */
+export function testEnv(extra: Record<string, string> = {}): TEnv {
+  return parseEnv({
+    DATABASE_URL: "postgresql://unused@127.0.0.1/unused",
+    AUTH_SECRET: "test-secret-test-secret-test-secret!",
+    PUBLIC_URL: "https://chat.example.test",
+    ...extra,
+  });
 }

@@ -7,6 +7,7 @@ import type { TActor } from "./actor.ts";
 import { recordAudit, type TAuditOrigin } from "./audit/record.ts";
 import { joinDefaultChannels } from "./conversations/members.ts";
 import { ParleyError, parseInput } from "./errors.ts";
+import { refuseGuests } from "./guests.ts";
 import { hotQuery, type THotStatement } from "./hot-sql.ts";
 import { isUuid, randomSecret, sha256 } from "./ids.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./passwords.ts";
@@ -79,6 +80,7 @@ export async function createInvite(
   origin?: TAuditOrigin,
 ): Promise<{ id: string; token: string; maxUses: number; expiresAt: Date }> {
   const data = parseInput(ZCreateInvite, input ?? {});
+  refuseGuests(actor, "invite people");
   const token = `pli_${randomSecret(24)}`;
   const invite = await db.$transaction(async (tx) => {
     const row = await tx.invite.create({

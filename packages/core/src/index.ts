@@ -32,6 +32,7 @@ export type {
 export * from "./errors.ts";
 export * from "./events.ts";
 export { createFanout, type TFanout, type TFanoutOptions } from "./fanout.ts";
+export * from "./guests.ts";
 export * from "./health.ts";
 export { isUuid, randomSecret, sha256, uuidv7 } from "./ids.ts";
 export * from "./limits.ts";
@@ -50,12 +51,14 @@ export * from "./notifications/push-delivery.ts";
 export * from "./notifications/push-sender.ts";
 export * from "./notifications/push-subscriptions.ts";
 export * from "./notifications/should-notify.ts";
+export * from "./password-resets.ts";
 export { checkPasswordStrength, MIN_PASSWORD_SCORE, type TPasswordVerdict } from "./password-strength.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
 export * from "./rate-limits.ts";
 export * from "./receipts/index.ts";
 export * from "./revocation-bus.ts";
 export * from "./revocations.ts";
+export * from "./roles.ts";
 export * from "./schemas.ts";
 export {
   indexSearchRound,

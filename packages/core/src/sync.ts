@@ -27,6 +27,7 @@
 import type { ConversationKind, TDb } from "@parley/db";
 import type { TEventKind, TSyncStatus, TUserEventKind } from "@parley/protocol";
 import { MAX_SYNC_CURSORS, SYNC_PAGE_SIZE } from "@parley/protocol";
+import { canRead } from "./access.ts";
 import type { TActor } from "./actor.ts";
 import { ParleyError } from "./errors.ts";
 import type { TConversationEventRecord, TUserEventRecord } from "./events.ts";
@@ -68,7 +69,14 @@ export type TSyncResult = {
   userStatus: "ok" | "more";
 };
 
-type MetaRow = { id: string; kind: ConversationKind | null; lastSeq: number | null; isMember: boolean };
+type MetaRow = {
+  id: string;
+  kind: ConversationKind | null;
+  lastSeq: number | null;
+  isMember: boolean;
+  /** The user is a guest (stored role): public channels are not readable without membership. */
+  isGuest: boolean;
+};
 type EventRow = {
   conversationId: string;
   seq: number;
@@ -162,7 +170,9 @@ export async function syncSince(
   const wanted: { id: string; after: number; take: number }[] = [];
   for (const [conversationId, cursor] of entries) {
     const row = metaById.get(conversationId);
-    const isReadable = row?.kind != null && (row.kind === "public_channel" || row.isMember);
+    const isReadable =
+      row?.kind != null &&
+      canRead({ kind: row.kind, memberRole: row.isMember ? "member" : null, isGuest: row.isGuest });
     if (!row || row.lastSeq == null || !isReadable) {
       notFound.push(conversationId);
       continue;
@@ -238,11 +248,11 @@ export async function syncSince(
  * membership. Index probes only (LATERAL … LIMIT 1), whatever the table statistics say.
  */
 const META_SQL: THotStatement = {
-  name: "parley_sync_meta_v2",
+  name: "parley_sync_meta_v3",
   text: `SELECT p.i, u."lastEventSeq" AS "userLastSeq", p.cid AS id, c.kind::text AS kind, c."lastSeq",
-      (mm.one IS NOT NULL) AS "isMember"
+      (mm.one IS NOT NULL) AS "isMember", (u.role = 'guest') AS "isGuest"
     FROM unnest($1::int[], $2::uuid[], $3::uuid[]) AS p(i, uid, cid)
-    CROSS JOIN LATERAL (SELECT "lastEventSeq" FROM "User" WHERE id = p.uid LIMIT 1) u
+    CROSS JOIN LATERAL (SELECT "lastEventSeq", role FROM "User" WHERE id = p.uid LIMIT 1) u
     LEFT JOIN LATERAL (SELECT kind, "lastSeq" FROM "Conversation" WHERE id = p.cid LIMIT 1) c ON true
     LEFT JOIN LATERAL (
       SELECT 1 AS one FROM "Membership" WHERE "conversationId" = p.cid AND "userId" = p.uid LIMIT 1

@@ -52,6 +52,8 @@ export const UserEventKind = {
   MembershipUpdated: "membership.updated",
   /** payload: the changed preferences, e.g. { statusEmoji, statusText } after users.setStatus. */
   PreferencesUpdated: "preferences.updated",
+  /** payload: { role, previousRole } — an admin changed the user's workspace role (or ownership moved). */
+  RoleChanged: "user.role_changed",
 } as const;
 
 export type TUserEventKind = (typeof UserEventKind)[keyof typeof UserEventKind];

@@ -147,6 +147,8 @@ export const UserEventPayloads = {
     /** True when the notification settings changed: fetch them again (version 6). */
     notifications: z.boolean().optional(),
   }),
+  /** The user's workspace role now (owner, admin, member, guest) and before; fetch what depends on it. */
+  [UserEventKind.RoleChanged]: z.object({ role: z.string(), previousRole: z.string().optional() }),
 } as const satisfies Record<TUserEventKind, z.ZodType>;
 
 type ConversationSchemas = typeof ConversationEventPayloads;

@@ -167,6 +167,13 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
         void queryClient.invalidateQueries(trpc.users.me.queryFilter());
         void queryClient.invalidateQueries(trpc.conversations.members.pathFilter());
         return;
+      case UserEventKind.RoleChanged:
+        // An admin changed my role: admin views, the people I may see and (as a guest) the
+        // channels I may read follow without a reload.
+        void queryClient.invalidateQueries(trpc.users.pathFilter());
+        void queryClient.invalidateQueries(trpc.conversations.pathFilter());
+        refreshList();
+        return;
       case UserEventKind.MembershipUpdated:
         // Muted on another device (or here): the list and the header's menu follow.
         refreshList();

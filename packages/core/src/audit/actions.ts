@@ -24,6 +24,14 @@ export const AUDIT_ACTIONS = [
   /** An admin deactivated or reactivated a user. */
   "user.deactivated",
   "user.reactivated",
+  /** An admin changed someone's workspace role (`details.before`/`after`). */
+  "user.role_changed",
+  /** The owner handed ownership to someone (target), becoming an admin. */
+  "workspace.ownership_transferred",
+  /** An admin made a password reset link for someone (never the link). */
+  "user.password_reset_created",
+  /** Someone set a new password with a reset link (their sessions ended). */
+  "auth.password_reset",
   /** First-run setup created the workspace and its owner. */
   "workspace.created",
   /** Workspace settings changed: `details.before`/`details.after` hold the changed fields only. */

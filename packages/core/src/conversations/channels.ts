@@ -14,6 +14,7 @@ import {
 import { isAdmin, requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
+import { refuseGuests, requireGuestsShareChannels } from "../guests.ts";
 import {
   MAX_GROUP_DM_OTHERS,
   type TCreateChannel,
@@ -29,9 +30,10 @@ import { isGeneralChannel } from "./defaults.ts";
 import { addMembersLocked, requireActiveUsers } from "./members.ts";
 import { getConversationDto, type TConversationDto } from "./view.ts";
 
-/** Creates a channel; the creator becomes its owner. CONFLICT when the name is taken. */
+/** Creates a channel; the creator becomes its owner. CONFLICT when the name is taken; not for guests. */
 export async function createChannel(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
   const data = parseInput(ZCreateChannel, input);
+  refuseGuests(actor, "create channels");
   try {
     return await inWriteTx(db, async (w) => {
       const id = await createChannelIn(w, actor, data);
@@ -215,7 +217,7 @@ export async function unarchiveConversation(
 }
 /**
  * Opens (or returns) the DM with one person, or the group DM with 2–8 people; a DM with yourself
- * is allowed. Idempotent: the sorted member ids form `dmKey`, unique in the table, so concurrent
+ * is allowed; a guest in it must share a channel with each of the others. Idempotent: the sorted member ids form `dmKey`, unique in the table, so concurrent
  * calls for the same set converge on one conversation (the loser of the insert race reads the winner's).
  */
 export async function openDm(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
@@ -232,6 +234,7 @@ export async function openDm(db: TDb, actor: TActor, input: unknown): Promise<TC
   try {
     return await inWriteTx(db, async (w) => {
       await requireActiveUsers(w.tx, memberIds);
+      await requireGuestsShareChannels(w.tx, memberIds);
       const conversation = await w.tx.conversation.create({
         data: { kind, dmKey, createdById: actor.userId },
         select: { id: true },

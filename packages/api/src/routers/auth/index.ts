@@ -1,4 +1,4 @@
-import { createInvite, signUp, ZCreateInvite, ZSignUp } from "@parley/core";
+import { createInvite, resetPassword, signUp, ZCreateInvite, ZResetPassword, ZSignUp } from "@parley/core";
 import { protectedProcedure, publicProcedure, router } from "../../trpc.ts";
 
 export const authRouter = router({
@@ -7,6 +7,13 @@ export const authRouter = router({
     // Counted per client address whatever the outcome, so invite links cannot be guessed in bulk.
     await ctx.rateLimiter.beginSignUp({ ip: ctx.clientAddress });
     return signUp(ctx.db, input, ctx.origin);
+  }),
+  /** Set a new password with a reset link's token (single use; ends the person's sessions). */
+  resetPassword: publicProcedure.input(ZResetPassword).mutation(async ({ ctx, input }) => {
+    // Each attempt costs a password hash: counted per address like sign-ups.
+    await ctx.rateLimiter.beginSignUp({ ip: ctx.clientAddress });
+    await resetPassword(ctx.db, input, ctx.origin);
+    return { ok: true as const };
   }),
   /** An invite link; the token is shown once. */
   createInvite: protectedProcedure.input(ZCreateInvite.optional()).mutation(async ({ ctx, input }) => {

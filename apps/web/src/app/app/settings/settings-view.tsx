@@ -5,9 +5,10 @@ import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
-import { AuditLogAdmin, UploadsAdmin, UsersAdmin, WorkspaceAdmin } from "./admin-sections";
+import { AuditLogAdmin, UploadsAdmin, WorkspaceAdmin } from "./admin-sections";
 import { BroadcastAdmin } from "./broadcast-admin";
 import { NotificationSettings } from "./notification-settings";
+import { PeopleAdmin } from "./people-admin";
 import { PrivacySettings } from "./privacy-section";
 import { CopyValue, formatDate } from "./settings-shared";
 
@@ -215,7 +216,7 @@ export function SettingsView() {
       {isAdmin ? <WorkspaceAdmin /> : null}
       {isAdmin ? <BroadcastAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}
-      {isAdmin && me.data ? <UsersAdmin myId={me.data.id} /> : null}
+      {isAdmin && me.data ? <PeopleAdmin myId={me.data.id} myRole={me.data.role} /> : null}
       {isAdmin ? <AuditLogAdmin /> : null}
       <Sessions />
       <Tokens />
