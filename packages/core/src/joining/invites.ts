@@ -182,17 +182,25 @@ async function sendInviteEmail(
 }
 
 /** Where an invite stands, for the sign-up page (anyone holding the link). */
-export async function checkInvite(
-  db: TDb,
-  input: unknown,
-): Promise<{ state: TInviteState; email: string | null }> {
+export type TInviteCheck = {
+  state: TInviteState;
+  /** The address a valid e-mail invite is bound to (null otherwise). */
+  email: string | null;
+  /** Why it cannot be used, as the visitor reads it (null when valid). */
+  refusal: string | null;
+};
+
+/** Where an invite stands, for the sign-up page (anyone holding the link). */
+export async function checkInvite(db: TDb, input: unknown): Promise<TInviteCheck> {
   const { token } = parseInput(ZInviteToken, input);
   const row = await db.invite.findUnique({
     where: { tokenHash: sha256(token) },
     select: { uses: true, maxUses: true, expiresAt: true, revokedAt: true, email: true },
   });
   const state = inviteState(row);
-  return { state, email: state === "valid" ? (row?.email ?? null) : null };
+  return state === "valid"
+    ? { state, email: row?.email ?? null, refusal: null }
+    : { state, email: null, refusal: INVITE_REFUSALS[state] };
 }
 
 /** A consumed use (sign-up goes on) or the refusal's sentence. */
