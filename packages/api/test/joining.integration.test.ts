@@ -6,11 +6,10 @@
 import { parseEnv } from "@parley/config";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appRouter } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
+import { trpcOverHttp } from "./helpers.ts";
 
 let t: TTestDb;
 const env = parseEnv({
@@ -44,19 +43,9 @@ type Answer = {
 
 /** One tRPC call over HTTP (a query when `query`), signed in as `sessionId` or nobody. */
 async function call(procedure: string, input: unknown, sessionId?: string, query = false): Promise<Answer> {
-  const encoded = JSON.stringify(superjson.serialize(input));
-  const req = query
-    ? new Request(`http://localhost/api/trpc/${procedure}?input=${encodeURIComponent(encoded)}`)
-    : new Request(`http://localhost/api/trpc/${procedure}`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: encoded,
-      });
-  const res = await fetchRequestHandler({
-    endpoint: "/api/trpc",
-    router: appRouter,
-    req,
-    createContext: () =>
+  const res = await trpcOverHttp(procedure, input, {
+    isQuery: query,
+    context: () =>
       createContext({ db: t.db, env, clientAddress: "192.0.2.7", ...(sessionId ? { sessionId } : {}) }),
   });
   const body = (await res.json()) as { result?: { data: unknown }; error?: { json: Answer["error"] } };

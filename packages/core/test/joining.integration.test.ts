@@ -3,18 +3,16 @@
  * use limits, revocation and e-mail binding, their race-safe redemption, the invite e-mail (to a
  * local `smtp-server`) and the audit entries each of these writes.
  */
-import type { AddressInfo } from "node:net";
-import { simpleParser } from "mailparser";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listAuditEntries } from "../src/audit/list.ts";
 import { signUp } from "../src/auth.ts";
 import { sha256 } from "../src/ids.ts";
 import { checkInvite, createInvite, listInvites, revokeInvite } from "../src/joining/invites.ts";
 import { setSignupPolicy } from "../src/joining/policy.ts";
-import { createMailer, mailFrom, type TMailer } from "../src/notifications/email.ts";
+import { mailFrom, type TMailer } from "../src/notifications/email.ts";
 import { getWorkspaceStatus } from "../src/workspace.ts";
 import { expectParley, newActor, useTestDb } from "./helpers.ts";
+import { startSmtpSink, type TArrivedMail } from "./smtp-sink.ts";
 
 const t = useTestDb();
 const password = "violet harbor lantern 42";
@@ -251,34 +249,15 @@ describe("audit and listing", () => {
 });
 
 describe("e-mail invites", () => {
-  const arrived: { to: string; subject: string; text: string }[] = [];
-  let smtp: SMTPServer;
+  let arrived: TArrivedMail[] = [];
   let mailer: TMailer;
+  let closeSmtp: (() => Promise<void>) | undefined;
   const publicUrl = "https://chat.example.test";
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ["STARTTLS"],
-      onData(stream, _session, done) {
-        simpleParser(stream)
-          .then((mail) => {
-            const to = Array.isArray(mail.to) ? mail.to[0] : mail.to;
-            arrived.push({
-              to: to?.value[0]?.address ?? "",
-              subject: mail.subject ?? "",
-              text: mail.text ?? "",
-            });
-            done();
-          })
-          .catch(done);
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
-    const port = (smtp.server.address() as AddressInfo).port;
-    mailer = createMailer({ SMTP_HOST: "127.0.0.1", SMTP_PORT: port, SMTP_SECURE: false }) as TMailer;
+    ({ arrived, mailer, close: closeSmtp } = await startSmtpSink());
   });
   afterAll(async () => {
-    await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+    await closeSmtp?.();
   });
 
   it("sends the bound link when SMTP is set up, hands it back to copy when not, and is for admins only", async () => {

@@ -112,6 +112,12 @@ function SignupPolicy() {
   );
 }
 
+/** The invite's limits, as the server bounds them (ZCreateInvite). */
+const LIMIT_FIELDS = [
+  { name: "expiresInDays", label: "Expires in days", max: 365, initial: 7 },
+  { name: "maxUses", label: "Uses", max: 1000, initial: 1 },
+] as const;
+
 type TCreated = { url: string | null; email: string | null; emailed: boolean; emailError: string | null };
 
 function Invites() {
@@ -154,26 +160,19 @@ function Invites() {
           : "; this server has no e-mail (SMTP), so copy the link and send it."}
       </p>
       <form className="row" onSubmit={onSubmit} aria-label="Create invite">
-        <Field
-          label="Expires in days"
-          name="expiresInDays"
-          type="number"
-          min={1}
-          max={365}
-          defaultValue={7}
-          required
-          error={fieldError(create.error, "expiresInDays")}
-        />
-        <Field
-          label="Uses"
-          name="maxUses"
-          type="number"
-          min={1}
-          max={1000}
-          defaultValue={1}
-          required
-          error={fieldError(create.error, "maxUses")}
-        />
+        {LIMIT_FIELDS.map((f) => (
+          <Field
+            key={f.name}
+            label={f.label}
+            name={f.name}
+            type="number"
+            min={1}
+            max={f.max}
+            defaultValue={f.initial}
+            required
+            error={fieldError(create.error, f.name)}
+          />
+        ))}
         <Field
           label="E-mail (optional)"
           name="email"
