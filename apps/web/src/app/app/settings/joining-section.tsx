@@ -16,7 +16,7 @@ type TMode = "open" | "invite_only" | "domains";
 
 const MODES: { value: TMode; label: string }[] = [
   { value: "open", label: "Anyone with the address of this server" },
-  { value: "invite_only", label: "Only people with an invite link" },
+  { value: "invite_only", label: "Only people with an invitation" },
   { value: "domains", label: "People with an e-mail address at an allowed domain (others need an invite)" },
 ];
 
