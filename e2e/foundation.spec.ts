@@ -349,8 +349,8 @@ test("signing out other sessions ends them; signing out ends this one", async ({
 test("with open sign-up anyone can join; a deactivated user is signed out", async ({ browser }) => {
   const page = ownerPage;
   await sidebarOf(page).getByRole("link", { name: "Settings" }).click();
-  await page.getByRole("checkbox", { name: /Allow open sign-up/ }).check();
-  await page.getByRole("button", { name: "Save workspace settings" }).click();
+  await page.getByRole("radio", { name: /Anyone with the address/ }).check();
+  await page.getByRole("button", { name: "Save sign-up settings" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
 
   const carol = await newPage(browser);

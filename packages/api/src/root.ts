@@ -2,6 +2,7 @@ import { auditRouter } from "./routers/audit/index.ts";
 import { authRouter } from "./routers/auth/index.ts";
 import { conversationsRouter } from "./routers/conversations/index.ts";
 import { filesRouter } from "./routers/files/index.ts";
+import { invitesRouter } from "./routers/invites/index.ts";
 import { messagesRouter } from "./routers/messages/index.ts";
 import { notificationsRouter } from "./routers/notifications/index.ts";
 import { realtimeRouter } from "./routers/realtime/index.ts";
@@ -28,6 +29,7 @@ export const appRouter = router({
   search: searchRouter,
   receipts: receiptsRouter,
   notifications: notificationsRouter,
+  invites: invitesRouter,
 });
 
 export type TAppRouter = typeof appRouter;

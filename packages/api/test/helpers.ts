@@ -1,7 +1,36 @@
 /** Shared by the api's integration tests. */
 import { parseEnv, type TEnv } from "@parley/config";
 import { TRPCError } from "@trpc/server";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import superjson from "superjson";
 import { expect } from "vitest";
+import { appRouter } from "../src/root.ts";
+import type { createContext } from "../src/trpc.ts";
+
+/**
+ * One tRPC call through the real HTTP handler (superjson envelope), as browsers and SDK users make
+ * it: a GET with `?input=` for a query, else a POST. The raw Response.
+ */
+export function trpcOverHttp(
+  procedure: string,
+  input: unknown,
+  options: { isQuery: boolean; context: () => ReturnType<typeof createContext> },
+): Promise<Response> {
+  const encoded = JSON.stringify(superjson.serialize(input));
+  const req = options.isQuery
+    ? new Request(`http://localhost/api/trpc/${procedure}?input=${encodeURIComponent(encoded)}`)
+    : new Request(`http://localhost/api/trpc/${procedure}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: encoded,
+      });
+  return fetchRequestHandler({
+    endpoint: "/api/trpc",
+    router: appRouter,
+    req,
+    createContext: options.context,
+  });
+}
 
 /** Asserts the promise rejects with a TRPCError of `code` (and, when given, a message matching). */
 export async function expectCode(

@@ -35,6 +35,8 @@ export { createFanout, type TFanout, type TFanoutOptions } from "./fanout.ts";
 export * from "./guests.ts";
 export * from "./health.ts";
 export { isUuid, randomSecret, sha256, uuidv7 } from "./ids.ts";
+export * from "./joining/invites.ts";
+export * from "./joining/policy.ts";
 export * from "./limits.ts";
 export * from "./messages/edit.ts";
 export * from "./messages/pins.ts";

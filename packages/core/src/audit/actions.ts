@@ -36,8 +36,16 @@ export const AUDIT_ACTIONS = [
   "workspace.created",
   /** Workspace settings changed: `details.before`/`details.after` hold the changed fields only. */
   "workspace.updated",
-  /** An invite link was made (never the link itself). */
+  /** Sign-up mode changed (open / invite_only / domains): `details.before`, `details.after`. */
+  "workspace.signup_mode_changed",
+  /** The allowed sign-up domains changed: `details` before, after, added, removed. */
+  "workspace.signup_domains_changed",
+  /** An invite link was made (never the link itself; `details.email` for an e-mail invite). */
   "invite.created",
+  /** An invite was revoked (by an admin or the member who made it). */
+  "invite.revoked",
+  /** A sign-up used an invite (a security event; the actor is the new account). */
+  "invite.redeemed",
   /** A channel was archived or unarchived (by its owner or a workspace admin). */
   "channel.archived",
   "channel.unarchived",

@@ -1,8 +1,9 @@
 import { createInvite, resetPassword, signUp, ZCreateInvite, ZResetPassword, ZSignUp } from "@parley/core";
 import { protectedProcedure, publicProcedure, router } from "../../trpc.ts";
+import { inviteDelivery } from "../invites/index.ts";
 
 export const authRouter = router({
-  /** Create an account (open sign-up or an invite token). Sign in afterwards with the credentials. */
+  /** Create an account (as the sign-up mode allows, or with an invite token). Sign in afterwards with the credentials. */
   signUp: publicProcedure.input(ZSignUp).mutation(async ({ ctx, input }) => {
     // Counted per client address whatever the outcome, so invite links cannot be guessed in bulk.
     await ctx.rateLimiter.beginSignUp({ ip: ctx.clientAddress });
@@ -15,11 +16,10 @@ export const authRouter = router({
     await resetPassword(ctx.db, input, ctx.origin);
     return { ok: true as const };
   }),
-  /** An invite link; the token is shown once. */
-  createInvite: protectedProcedure.input(ZCreateInvite.optional()).mutation(async ({ ctx, input }) => {
-    const invite = await createInvite(ctx.db, ctx.actor, input ?? {}, ctx.origin);
-    const url = new URL("/sign-up", ctx.env.PUBLIC_URL);
-    url.searchParams.set("invite", invite.token);
-    return { ...invite, url: url.toString() };
-  }),
+  /** An invite link; the token is shown once. The same as `invites.create`, kept for its callers. */
+  createInvite: protectedProcedure
+    .input(ZCreateInvite.optional())
+    .mutation(({ ctx, input }) =>
+      createInvite(ctx.db, ctx.actor, input ?? {}, ctx.origin, inviteDelivery(ctx.env)),
+    ),
 });

@@ -13,13 +13,9 @@ export function WorkspaceAdmin() {
   const queryClient = useQueryClient();
   const status = useQuery(trpc.workspace.status.queryOptions());
   const [name, setName] = useState("");
-  const [isOpen, setOpen] = useState(false);
   const [saved, setSaved] = useState(false);
   useEffect(() => {
-    if (status.data) {
-      setName(status.data.name ?? "");
-      setOpen(status.data.allowOpenSignup);
-    }
+    if (status.data) setName(status.data.name ?? "");
   }, [status.data]);
   const update = useMutation(
     trpc.workspace.update.mutationOptions({
@@ -37,7 +33,7 @@ export function WorkspaceAdmin() {
         onSubmit={(e) => {
           e.preventDefault();
           setSaved(false);
-          update.mutate({ name: name.trim(), allowOpenSignup: isOpen });
+          update.mutate({ name: name.trim() });
         }}
       >
         <Field
@@ -48,10 +44,6 @@ export function WorkspaceAdmin() {
           maxLength={80}
           error={fieldError(update.error, "name")}
         />
-        <label className="check">
-          <input type="checkbox" checked={isOpen} onChange={(e) => setOpen(e.target.checked)} />
-          Allow open sign-up (anyone with the address can create an account)
-        </label>
         <FormError message={formErrorMessage(update.error, ["name"])} />
         <div className="row" style={{ alignItems: "center" }}>
           <button type="submit" className="primary" disabled={update.isPending}>

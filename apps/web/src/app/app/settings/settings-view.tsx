@@ -7,6 +7,7 @@ import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 import { AuditLogAdmin, UploadsAdmin, WorkspaceAdmin } from "./admin-sections";
 import { BroadcastAdmin } from "./broadcast-admin";
+import { JoiningAdmin } from "./joining-section";
 import { NotificationSettings } from "./notification-settings";
 import { PeopleAdmin } from "./people-admin";
 import { PrivacySettings } from "./privacy-section";
@@ -199,8 +200,8 @@ function Invites() {
 }
 
 /**
- * Profile, notifications, sessions, tokens, invites and (for admins) workspace, broadcast
- * mentions, uploads, people and the audit log.
+ * Profile, notifications, sessions, tokens, invites (members; admins have Joining) and (for
+ * admins) workspace, joining, broadcast mentions, uploads, people and the audit log.
  */
 export function SettingsView() {
   const trpc = useTRPC();
@@ -212,8 +213,9 @@ export function SettingsView() {
       <Profile />
       <PrivacySettings />
       <NotificationSettings />
-      <Invites />
+      {me.data && !isAdmin ? <Invites /> : null}
       {isAdmin ? <WorkspaceAdmin /> : null}
+      {isAdmin ? <JoiningAdmin /> : null}
       {isAdmin ? <BroadcastAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}
       {isAdmin && me.data ? <PeopleAdmin myId={me.data.id} myRole={me.data.role} /> : null}
