@@ -12,12 +12,12 @@ import type { TDb } from "@parley/db";
 import { isAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
+import { refuseGuests } from "../guests.ts";
 import { randomSecret, sha256 } from "../ids.ts";
 import { escapeHtml, type TMailer } from "../notifications/email.ts";
 import { ZById, ZCreateInvite, ZInviteToken } from "../schemas.ts";
 import type { TTx } from "../tx.ts";
 import { WORKSPACE_ID } from "../workspace.ts";
-import { refuseGuests } from "../guests.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Invites the admins' list shows, newest first. */
