@@ -6,6 +6,7 @@ import { messagesRouter } from "./routers/messages/index.ts";
 import { notificationsRouter } from "./routers/notifications/index.ts";
 import { realtimeRouter } from "./routers/realtime/index.ts";
 import { receiptsRouter } from "./routers/receipts/index.ts";
+import { retentionRouter } from "./routers/retention/index.ts";
 import { searchRouter } from "./routers/search/index.ts";
 import { sessionsRouter } from "./routers/sessions/index.ts";
 import { tokensRouter } from "./routers/tokens/index.ts";
@@ -28,6 +29,7 @@ export const appRouter = router({
   search: searchRouter,
   receipts: receiptsRouter,
   notifications: notificationsRouter,
+  retention: retentionRouter,
 });
 
 export type TAppRouter = typeof appRouter;
