@@ -9,6 +9,7 @@ import { AuditLogAdmin, UploadsAdmin, UsersAdmin, WorkspaceAdmin } from "./admin
 import { BroadcastAdmin } from "./broadcast-admin";
 import { NotificationSettings } from "./notification-settings";
 import { PrivacySettings } from "./privacy-section";
+import { RetentionAdmin } from "./retention-admin";
 import { CopyValue, formatDate } from "./settings-shared";
 
 function Profile() {
@@ -215,6 +216,7 @@ export function SettingsView() {
       {isAdmin ? <WorkspaceAdmin /> : null}
       {isAdmin ? <BroadcastAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}
+      {isAdmin ? <RetentionAdmin /> : null}
       {isAdmin && me.data ? <UsersAdmin myId={me.data.id} /> : null}
       {isAdmin ? <AuditLogAdmin /> : null}
       <Sessions />
