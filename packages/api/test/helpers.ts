@@ -1,6 +1,12 @@
 /** Shared by the api's integration tests. */
+import { parseEnv } from "@parley/config";
+import type { TDb } from "@parley/db";
+import { seedUser, seedWorkspace } from "@parley/db/seed";
+import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { TRPCError } from "@trpc/server";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
+import { createCaller } from "../src/root.ts";
+import { createContext } from "../src/trpc.ts";
 
 /** Asserts the promise rejects with a TRPCError of `code` (and, when given, a message matching). */
 export async function expectCode(
@@ -16,4 +22,47 @@ export async function expectCode(
   expect((err as TRPCError).code).toBe(code);
   if (message) expect((err as TRPCError).message).toMatch(message);
   return err as TRPCError;
+}
+
+/** The settings api integration tests run with (no real database URL is read from them). */
+export const TEST_ENV = parseEnv({
+  DATABASE_URL: "postgresql://unused@127.0.0.1/unused",
+  AUTH_SECRET: "test-secret-test-secret-test-secret!",
+  PUBLIC_URL: "https://chat.example.test",
+});
+
+/**
+ * The usual start of an api integration file: its own database with a workspace, created before
+ * the file's tests and dropped after them. `db()` throws outside a test.
+ */
+export function useApiTestDb(workspaceName: string, poolSize = 4): { db: () => TDb } {
+  let t: TTestDb | undefined;
+  beforeAll(async () => {
+    t = await createTestDb({ poolSize });
+    await seedWorkspace(t.db, { name: workspaceName });
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+  return {
+    db: () => {
+      if (!t) throw new Error("the test database exists only while the file's tests run");
+      return t.db;
+    },
+  };
+}
+
+/** A new user of `role` with a session, and a tRPC caller acting as them (from `clientAddress`). */
+export async function signedInCaller(db: TDb, role: "owner" | "admin" | "member", clientAddress?: string) {
+  const user = await seedUser(db, { role });
+  const session = await db.authSession.create({
+    data: { userId: user.id, expiresAt: new Date(Date.now() + 3600_000) },
+  });
+  const context = await createContext({
+    db,
+    sessionId: session.id,
+    env: TEST_ENV,
+    ...(clientAddress ? { clientAddress } : {}),
+  });
+  return { actor: { userId: user.id, role: user.role }, caller: createCaller(context) };
 }

@@ -3,46 +3,18 @@
  * the procedure builder and from core), input is validated, each change is audit-logged with the
  * caller's address, and the dry run answers without changing anything.
  */
-import { parseEnv } from "@parley/config";
 import { createChannel } from "@parley/core";
-import { seedUser, seedWorkspace } from "@parley/db/seed";
-import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCaller } from "../src/root.ts";
-import { createContext } from "../src/trpc.ts";
-import { expectCode } from "./helpers.ts";
+import { describe, expect, it } from "vitest";
+import { expectCode, signedInCaller, useApiTestDb } from "./helpers.ts";
 
-let t: TTestDb;
-const env = parseEnv({
-  DATABASE_URL: "postgresql://unused@127.0.0.1/unused",
-  AUTH_SECRET: "test-secret-test-secret-test-secret!",
-  PUBLIC_URL: "https://chat.example.test",
-});
-
-beforeAll(async () => {
-  t = await createTestDb({ poolSize: 4 });
-  await seedWorkspace(t.db, { name: "Retention" });
-});
-afterAll(async () => {
-  await t?.drop();
-});
-
-async function callerFor(role: "admin" | "member") {
-  const user = await seedUser(t.db, { role });
-  const session = await t.db.authSession.create({
-    data: { userId: user.id, expiresAt: new Date(Date.now() + 3600_000) },
-  });
-  const caller = createCaller(
-    await createContext({ db: t.db, sessionId: session.id, env, clientAddress: "203.0.113.9" }),
-  );
-  return { actor: { userId: user.id, role: user.role }, caller };
-}
+const t = useApiTestDb("Retention");
+const callerFor = (role: "admin" | "member") => signedInCaller(t.db(), role, "203.0.113.9");
 
 describe("retention procedures", () => {
   it("are for admins only, validate input, audit each change and preview without writing", async () => {
     const admin = await callerFor("admin");
     const member = await callerFor("member");
-    const channel = await createChannel(t.db, admin.actor, { name: "keep-short" });
+    const channel = await createChannel(t.db(), admin.actor, { name: "keep-short" });
 
     await expectCode(member.caller.retention.settings(), "FORBIDDEN");
     await expectCode(member.caller.retention.setWorkspace({ days: 30 }), "FORBIDDEN");
@@ -61,7 +33,7 @@ describe("retention procedures", () => {
     expect(settings.channels).toContainEqual(
       expect.objectContaining({ conversationId: channel.id, retentionDays: 7, name: "keep-short" }),
     );
-    const entries = await t.db.auditEntry.findMany({
+    const entries = await t.db().auditEntry.findMany({
       where: { action: "retention.updated" },
       orderBy: { at: "asc" },
     });
@@ -72,7 +44,7 @@ describe("retention procedures", () => {
 
     const preview = await admin.caller.retention.preview();
     expect(preview.find((r) => r.conversationId === channel.id)).toMatchObject({ days: 7, messages: 0 });
-    expect(await t.db.conversation.findUniqueOrThrow({ where: { id: channel.id } })).toMatchObject({
+    expect(await t.db().conversation.findUniqueOrThrow({ where: { id: channel.id } })).toMatchObject({
       truncatedSeq: 0,
     });
   });
