@@ -135,7 +135,7 @@ async function removeExpired(
     const cutoff = retentionCutoff(now, days);
     let isTouched = false;
     while (summary.batches < maxBatches) {
-      const removed = await removeBatch(db, storage, id, cutoff, batchSize);
+      const removed = await withRetries(() => removeBatch(db, storage, id, cutoff, batchSize));
       if (!removed) break;
       summary.batches += 1;
       summary.messages += removed.messages;
@@ -150,6 +150,23 @@ async function removeExpired(
 }
 
 type TBatch = { messages: number; events: number; files: number };
+
+/**
+ * A batch that failed is tried again (twice, after 100 ms and 200 ms) before the pass gives up:
+ * its cascade takes search rows' locks the search indexer may hold while it waits for one of the
+ * batch's message rows, a deadlock Postgres resolves by failing one side. A batch is all or
+ * nothing, so repeating it is safe.
+ */
+async function withRetries<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 2) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
+    }
+  }
+}
 
 /** One transaction: the next run of at most `batchSize` expired events of one conversation. */
 async function removeBatch(
