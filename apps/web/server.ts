@@ -24,7 +24,8 @@
  * log off the send path, and sweeps attachments never sent within PENDING_UPLOAD_TTL_MINUTES (and the files of
  * deleted messages) on a timer: every half TTL, at most every 5 minutes. Several server processes
  * may sweep at once; the sweep is idempotent. Hourly it removes audit entries past the workspace's
- * audit retention (core/src/audit/retention.ts), likewise safe to run in several processes.
+ * audit retention (core/src/audit/retention.ts), likewise safe to run in several processes, and
+ * messages past their retention (core/src/retention/run.ts; one process at a time by its lock).
  *
  * Operations: GET /healthz (alive) and /readyz (Postgres, the engine and storage answer; 503 when
  * one does not, or while stopping) are answered here before Next (@parley/gateway answerHealth,
@@ -56,6 +57,7 @@ const {
   mailFrom,
   sendDueEmails,
   startAuditRetention,
+  startMessageRetention,
   startNotifier,
   startSearchIndexer,
   storageCheck,
@@ -179,6 +181,13 @@ async function main(): Promise<void> {
     onPruned: (removed) => logger.info({ removed }, "pruned audit entries past their retention"),
   });
 
+  // Message retention (Workspace.messageRetentionDays, channel overrides), hourly, in batches of
+  // 500 events per transaction; an advisory lock lets one process's pass run at a time.
+  const stopMessageRetention = startMessageRetention(db, () => getStorage(env), {
+    onError: (err) => logger.warn({ err }, "message retention failed; retrying next hour"),
+    onRan: (summary) => logger.info(summary, "removed messages past their retention"),
+  });
+
   const stop = async (signal: string) => {
     if (isStopping) return;
     isStopping = true;
@@ -187,6 +196,7 @@ async function main(): Promise<void> {
     await stopIndexer();
     await stopNotifier();
     await stopAuditRetention();
+    await stopMessageRetention();
     try {
       await realtime.closeGateway();
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -7,6 +7,7 @@ import { messagesRouter } from "./routers/messages/index.ts";
 import { notificationsRouter } from "./routers/notifications/index.ts";
 import { realtimeRouter } from "./routers/realtime/index.ts";
 import { receiptsRouter } from "./routers/receipts/index.ts";
+import { retentionRouter } from "./routers/retention/index.ts";
 import { searchRouter } from "./routers/search/index.ts";
 import { sessionsRouter } from "./routers/sessions/index.ts";
 import { tokensRouter } from "./routers/tokens/index.ts";
@@ -30,6 +31,7 @@ export const appRouter = router({
   receipts: receiptsRouter,
   notifications: notificationsRouter,
   invites: invitesRouter,
+  retention: retentionRouter,
 });
 
 export type TAppRouter = typeof appRouter;

@@ -1,12 +1,14 @@
 /** Shared by the api's integration tests. */
 import { parseEnv, type TEnv } from "@parley/config";
+import type { TDb } from "@parley/db";
+import { seedUser, seedWorkspace } from "@parley/db/seed";
+import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson from "superjson";
-import { expect } from "vitest";
-import { appRouter } from "../src/root.ts";
-import type { createContext } from "../src/trpc.ts";
-
+import { afterAll, beforeAll, expect } from "vitest";
+import { appRouter, createCaller } from "../src/root.ts";
+import { createContext } from "../src/trpc.ts";
 /**
  * One tRPC call through the real HTTP handler (superjson envelope), as browsers and SDK users make
  * it: a GET with `?input=` for a query, else a POST. The raw Response.
@@ -56,4 +58,42 @@ export function testEnv(extra: Record<string, string> = {}): TEnv {
     PUBLIC_URL: "https://chat.example.test",
     ...extra,
   });
+}
+
+/** The settings api integration tests run with (no real database URL is read from them). */
+export const TEST_ENV = testEnv();
+/**
+ * The usual start of an api integration file: its own database with a workspace, created before
+ * the file's tests and dropped after them. `db()` throws outside a test.
+ */
+export function useApiTestDb(workspaceName: string, poolSize = 4): { db: () => TDb } {
+  let t: TTestDb | undefined;
+  beforeAll(async () => {
+    t = await createTestDb({ poolSize });
+    await seedWorkspace(t.db, { name: workspaceName });
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+  return {
+    db: () => {
+      if (!t) throw new Error("the test database exists only while the file's tests run");
+      return t.db;
+    },
+  };
+}
+
+/** A new user of `role` with a session, and a tRPC caller acting as them (from `clientAddress`). */
+export async function signedInCaller(db: TDb, role: "owner" | "admin" | "member", clientAddress?: string) {
+  const user = await seedUser(db, { role });
+  const session = await db.authSession.create({
+    data: { userId: user.id, expiresAt: new Date(Date.now() + 3600_000) },
+  });
+  const context = await createContext({
+    db,
+    sessionId: session.id,
+    env: TEST_ENV,
+    ...(clientAddress ? { clientAddress } : {}),
+  });
+  return { actor: { userId: user.id, role: user.role }, caller: createCaller(context) };
 }

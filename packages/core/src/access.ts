@@ -12,6 +12,8 @@ export type TConversationAccess = {
   name: string | null;
   archivedAt: Date | null;
   lastSeq: number;
+  /** The retention tombstone: every event up to it was removed (0 = none). */
+  truncatedSeq: number;
   memberRole: MemberRole | null;
   /** The actor is a workspace guest, by the role stored now (never a cached one). */
   isGuest: boolean;
@@ -34,7 +36,7 @@ export async function loadAccess(
 ): Promise<TConversationAccess> {
   const lock = opts.lock ? "FOR UPDATE OF c" : "";
   const rows = await tx.$queryRawUnsafe<TConversationAccess[]>(
-    `SELECT c.id, c.kind::text AS kind, c.name, c."archivedAt", c."lastSeq", m.role::text AS "memberRole",
+    `SELECT c.id, c.kind::text AS kind, c.name, c."archivedAt", c."lastSeq", c."truncatedSeq", m.role::text AS "memberRole",
        ${isGuestSql("$2::uuid")} AS "isGuest"
      FROM "Conversation" c
      LEFT JOIN "Membership" m ON m."conversationId" = c.id AND m."userId" = $2::uuid

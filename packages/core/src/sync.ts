@@ -22,6 +22,11 @@
  * socket. Same fields and values as encodeConversationEvent; the payload's whitespace and key
  * order are jsonb's.
  *
+ * Retention (retention/run.ts) removes a prefix of a log and records it as the conversation's
+ * tombstone, `truncatedSeq`: a cursor below it is answered from the tombstone on, with
+ * `truncatedSeq` in its entry, so the client moves its cursor there (nothing it could fetch is
+ * missing) instead of taking the removed range for a gap to repair.
+ *
  * To extend: new statuses need a protocol change (ZSyncStatus) first.
  */
 import type { ConversationKind, TDb } from "@parley/db";
@@ -51,6 +56,8 @@ export type TSyncConversation = {
   /** `ok`/`more`: the seq the client holds after applying `events`; `resync`: the log's last seq. */
   lastSeq: number;
   status: TSyncStatus;
+  /** Set when the cursor was below the retention tombstone: events up to it were removed; skip to it. */
+  truncatedSeq?: number;
   /** The events to apply (empty with `encode: true`). */
   events: TConversationEventRecord[];
   /** With `encode: true`: the events' wire frames (`event` frames), in seq order. */
@@ -73,6 +80,7 @@ type MetaRow = {
   id: string;
   kind: ConversationKind | null;
   lastSeq: number | null;
+  truncatedSeq: number | null;
   isMember: boolean;
   /** The user is a guest (stored role): public channels are not readable without membership. */
   isGuest: boolean;
@@ -181,16 +189,20 @@ export async function syncSince(
       conversations.push({ conversationId, lastSeq: row.lastSeq, status: "resync", events: [] });
       continue;
     }
-    const missing = row.lastSeq - cursor;
+    // Below the tombstone: the removed range is skipped, not replayed (see the header).
+    const truncatedSeq = row.truncatedSeq ?? 0;
+    const after = Math.max(cursor, truncatedSeq);
+    const missing = row.lastSeq - after;
     const take = Math.min(missing, pageSize, budget);
     budget -= take;
     conversations.push({
       conversationId,
-      lastSeq: cursor + take,
+      lastSeq: after + take,
       status: take < missing ? "more" : "ok",
+      ...(cursor < truncatedSeq ? { truncatedSeq } : {}),
       events: [],
     });
-    if (take > 0) wanted.push({ id: conversationId, after: cursor, take });
+    if (take > 0) wanted.push({ id: conversationId, after, take });
   }
 
   if (wanted.length > 0 && options.encode) {
@@ -250,10 +262,10 @@ export async function syncSince(
 const META_SQL: THotStatement = {
   name: "parley_sync_meta_v3",
   text: `SELECT p.i, u."lastEventSeq" AS "userLastSeq", p.cid AS id, c.kind::text AS kind, c."lastSeq",
-      (mm.one IS NOT NULL) AS "isMember", (u.role = 'guest') AS "isGuest"
+      c."truncatedSeq", (mm.one IS NOT NULL) AS "isMember", (u.role = 'guest') AS "isGuest"
     FROM unnest($1::int[], $2::uuid[], $3::uuid[]) AS p(i, uid, cid)
     CROSS JOIN LATERAL (SELECT "lastEventSeq", role FROM "User" WHERE id = p.uid LIMIT 1) u
-    LEFT JOIN LATERAL (SELECT kind, "lastSeq" FROM "Conversation" WHERE id = p.cid LIMIT 1) c ON true
+    LEFT JOIN LATERAL (SELECT kind, "lastSeq", "truncatedSeq" FROM "Conversation" WHERE id = p.cid LIMIT 1) c ON true
     LEFT JOIN LATERAL (
       SELECT 1 AS one FROM "Membership" WHERE "conversationId" = p.cid AND "userId" = p.uid LIMIT 1
     ) mm ON true`,

@@ -204,6 +204,8 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
     client.on("event", onEvent),
     client.on("userEvent", onUserEvent),
     client.on("resync", onResync),
+    // Retention removed the start of the log: what this tab holds of it is gone; refetch as after a resync.
+    client.on("truncated", onResync),
     client.on("forbidden", onForbidden),
   ];
   return () => {

@@ -51,6 +51,10 @@ export const AUDIT_ACTIONS = [
   "channel.unarchived",
   /** An admin made a public channel a default channel (people who sign up join it), or not. */
   "channel.default_changed",
+  /** An admin changed message retention: the workspace's default or a channel's override (before/after). */
+  "retention.updated",
+  /** A pass of the message retention job removed messages (details: the counts). */
+  "retention.ran",
   /** An admin deleted someone else's message (never the body). */
   "message.deleted_by_admin",
   /** An admin downloaded the audit log as CSV. */

@@ -11,6 +11,7 @@ import { JoiningAdmin } from "./joining-section";
 import { NotificationSettings } from "./notification-settings";
 import { PeopleAdmin } from "./people-admin";
 import { PrivacySettings } from "./privacy-section";
+import { RetentionAdmin } from "./retention-admin";
 import { CopyValue, formatDate } from "./settings-shared";
 
 function Profile() {
@@ -218,6 +219,7 @@ export function SettingsView() {
       {isAdmin ? <JoiningAdmin /> : null}
       {isAdmin ? <BroadcastAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}
+      {isAdmin ? <RetentionAdmin /> : null}
       {isAdmin && me.data ? <PeopleAdmin myId={me.data.id} myRole={me.data.role} /> : null}
       {isAdmin ? <AuditLogAdmin /> : null}
       <Sessions />
