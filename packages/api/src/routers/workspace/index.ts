@@ -1,12 +1,15 @@
 import {
   getBroadcastPolicy,
+  getMessageWindows,
   getUploadLimitSettings,
   getWorkspaceStatus,
   setBroadcastPolicy,
+  setMessageWindows,
   setUploadLimits,
   setupWorkspace,
   updateWorkspace,
   ZSetBroadcastPolicy,
+  ZSetMessageWindows,
   ZSetUploadLimits,
   ZSetupWorkspace,
   ZUpdateWorkspace,
@@ -44,4 +47,13 @@ export const workspaceRouter = router({
   setBroadcastPolicy: adminProcedure
     .input(ZSetBroadcastPolicy)
     .mutation(({ ctx, input }) => setBroadcastPolicy(ctx.db, ctx.actor, input, ctx.origin)),
+  /**
+   * How long after sending a message may be edited and deleted (seconds; null = always, 0 =
+   * never) — any signed-in user: the message actions hide Edit/Delete once a window has passed.
+   */
+  messageWindows: protectedProcedure.query(({ ctx }) => getMessageWindows(ctx.db)),
+  /** Set the edit and delete windows (admins; audit-logged). */
+  setMessageWindows: adminProcedure
+    .input(ZSetMessageWindows)
+    .mutation(({ ctx, input }) => setMessageWindows(ctx.db, ctx.actor, input, ctx.origin)),
 });
