@@ -35,8 +35,9 @@ import { addMembersLocked, requireActiveUsers } from "./members.ts";
 export const ADMIN_CHANNELS_PAGE = 50;
 const MAX_ADMIN_CHANNELS_PAGE = 100;
 
-/** The admin list's filters: part of the name, kind, archived; keyset-paged by name. */
-export const ZListAdminChannels = z.strictObject({
+/** The admin list's filters: part of the name, kind, archived; keyset-paged by name (not strict: tRPC's
+ * infinite queries add `direction`). */
+export const ZListAdminChannels = z.object({
   query: zLine().trim().max(80).optional(),
   kind: z.enum(["all", "public", "private"]).default("all"),
   archived: z.enum(["all", "active", "archived"]).default("all"),

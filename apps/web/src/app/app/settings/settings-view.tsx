@@ -7,6 +7,8 @@ import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 import { AuditLogAdmin, UploadsAdmin, UsersAdmin, WorkspaceAdmin } from "./admin-sections";
 import { BroadcastAdmin } from "./broadcast-admin";
+import { ChannelsAdmin } from "./channels-admin";
+import { MessageWindowsAdmin } from "./message-windows-admin";
 import { NotificationSettings } from "./notification-settings";
 import { PrivacySettings } from "./privacy-section";
 import { CopyValue, formatDate } from "./settings-shared";
@@ -214,6 +216,8 @@ export function SettingsView() {
       <Invites />
       {isAdmin ? <WorkspaceAdmin /> : null}
       {isAdmin ? <BroadcastAdmin /> : null}
+      {isAdmin ? <MessageWindowsAdmin /> : null}
+      {isAdmin ? <ChannelsAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}
       {isAdmin && me.data ? <UsersAdmin myId={me.data.id} /> : null}
       {isAdmin ? <AuditLogAdmin /> : null}
