@@ -5,24 +5,16 @@
  * with `data.reason` (the clock here is the database's: the message's `createdAt` is set back).
  */
 import { randomUUID } from "node:crypto";
-import { parseEnv } from "@parley/config";
 import { createChannel, sendMessage } from "@parley/core";
-import { seedUser, seedWorkspace } from "@parley/db/seed";
+import { seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { ErrorReason } from "@parley/protocol";
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appRouter, createCaller } from "../src/root.ts";
+import { createCaller } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
-import { expectCode } from "./helpers.ts";
+import { expectCode, postTrpc, sessionFor, TEST_ENV } from "./helpers.ts";
 
 let t: TTestDb;
-const env = parseEnv({
-  DATABASE_URL: "postgresql://unused@127.0.0.1/unused",
-  AUTH_SECRET: "test-secret-test-secret-test-secret!",
-  PUBLIC_URL: "https://chat.example.test",
-});
 
 beforeAll(async () => {
   t = await createTestDb({ poolSize: 4 });
@@ -32,38 +24,15 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function sessionFor(role: "admin" | "member") {
-  const user = await seedUser(t.db, { role });
-  const session = await t.db.authSession.create({
-    data: { userId: user.id, expiresAt: new Date(Date.now() + 3600_000) },
-  });
-  const caller = createCaller(await createContext({ db: t.db, sessionId: session.id, env }));
-  return { actor: { userId: user.id, role: user.role }, sessionId: session.id, caller };
-}
-
-/** One tRPC mutation over HTTP, as a browser makes it; the error's JSON when it failed. */
-async function post(procedure: string, input: unknown, sessionId: string) {
-  const res = await fetchRequestHandler({
-    endpoint: "/api/trpc",
-    router: appRouter,
-    req: new Request(`http://localhost/api/trpc/${procedure}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(superjson.serialize(input)),
-    }),
-    createContext: () => createContext({ db: t.db, sessionId, env }),
-  });
-  const body = (await res.json()) as {
-    error?: { json: { message: string; data: { code: string; reason: string | null } } };
-  };
-  return { status: res.status, error: body.error?.json ?? null };
-}
+const session = (role: "admin" | "member") => sessionFor(t.db, role);
+const post = (procedure: string, input: unknown, sessionId: string) =>
+  postTrpc(t.db, procedure, input, sessionId);
 
 describe("channelAdmin", () => {
   it("refuses members (FORBIDDEN) and the signed out (UNAUTHORIZED) on every procedure, changing nothing", async () => {
-    const member = await sessionFor("member");
+    const member = await session("member");
     const ch = await createChannel(t.db, member.actor, { name: `mine-${Date.now()}` });
-    const anonymous = createCaller(await createContext({ db: t.db, env }));
+    const anonymous = createCaller(await createContext({ db: t.db, env: TEST_ENV }));
     for (const caller of [member.caller, anonymous]) {
       const code = caller === anonymous ? "UNAUTHORIZED" : "FORBIDDEN";
       await expectCode(caller.channelAdmin.list({}), code);
@@ -85,8 +54,8 @@ describe("channelAdmin", () => {
   });
 
   it("lists a private channel by name, member count and archived flag only; deletes with the typed name", async () => {
-    const admin = await sessionFor("admin");
-    const member = await sessionFor("member");
+    const admin = await session("admin");
+    const member = await session("member");
     const name = `hidden-${Date.now()}`;
     const ch = await createChannel(t.db, member.actor, { name, isPrivate: true, topic: "do not show" });
     const page = await admin.caller.channelAdmin.list({ query: name });
@@ -105,8 +74,8 @@ describe("channelAdmin", () => {
 
 describe("message windows over tRPC", () => {
   it("any signed-in user reads them; an edit or delete past its window is FORBIDDEN with its reason", async () => {
-    const admin = await sessionFor("admin");
-    const member = await sessionFor("member");
+    const admin = await session("admin");
+    const member = await session("member");
     expect(await member.caller.workspace.messageWindows()).toEqual({
       editWindowSeconds: null,
       deleteWindowSeconds: null,

@@ -1,6 +1,13 @@
 /** Shared by the api's integration tests. */
+import { parseEnv } from "@parley/config";
+import type { TDb } from "@parley/db";
+import { seedUser } from "@parley/db/seed";
 import { TRPCError } from "@trpc/server";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import superjson from "superjson";
 import { expect } from "vitest";
+import { appRouter, createCaller } from "../src/root.ts";
+import { createContext } from "../src/trpc.ts";
 
 /** Asserts the promise rejects with a TRPCError of `code` (and, when given, a message matching). */
 export async function expectCode(
@@ -16,4 +23,41 @@ export async function expectCode(
   expect((err as TRPCError).code).toBe(code);
   if (message) expect((err as TRPCError).message).toMatch(message);
   return err as TRPCError;
+}
+
+/** Settings for contexts in tests (the database is the test's own client, not this URL). */
+export const TEST_ENV = parseEnv({
+  DATABASE_URL: "postgresql://unused@127.0.0.1/unused",
+  AUTH_SECRET: "test-secret-test-secret-test-secret!",
+  PUBLIC_URL: "https://chat.example.test",
+});
+
+/** A new user of `role` with a browser session: its actor, session id and a server-side caller. */
+export async function sessionFor(db: TDb, role: "admin" | "member" | "owner") {
+  const user = await seedUser(db, { role });
+  const session = await db.authSession.create({
+    data: { userId: user.id, expiresAt: new Date(Date.now() + 3600_000) },
+  });
+  const caller = createCaller(await createContext({ db, sessionId: session.id, env: TEST_ENV }));
+  return { actor: { userId: user.id, role: user.role }, sessionId: session.id, caller };
+}
+
+/** One tRPC mutation over HTTP, as a browser makes it; the error's JSON when it failed. */
+export async function postTrpc(db: TDb, procedure: string, input: unknown, sessionId: string) {
+  const res = await fetchRequestHandler({
+    endpoint: "/api/trpc",
+    router: appRouter,
+    req: new Request(`http://localhost/api/trpc/${procedure}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(superjson.serialize(input)),
+    }),
+    createContext: () => createContext({ db, sessionId, env: TEST_ENV }),
+  });
+  const body = (await res.json()) as {
+    error?: {
+      json: { message: string; data: { code: string; reason: string | null; fieldErrors: unknown } };
+    };
+  };
+  return { status: res.status, error: body.error?.json ?? null };
 }

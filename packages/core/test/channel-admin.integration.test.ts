@@ -13,6 +13,7 @@ import type { TActor } from "../src/actor.ts";
 import { deleteChannel } from "../src/conversations/delete.ts";
 import {
   addMembers,
+  archiveConversation,
   browseChannels,
   convertChannel,
   createChannel,
@@ -33,7 +34,16 @@ import { ZSendMessage } from "../src/schemas.ts";
 import { indexSearchUntilCaughtUp } from "../src/search/indexer.ts";
 import { searchNames } from "../src/search/names.ts";
 import { searchMessages } from "../src/search/search.ts";
-import { channelName, expectParley, logCounts, newActor, stored, useTestDb } from "./helpers.ts";
+import {
+  channelName,
+  expectParley,
+  holdLock,
+  logCounts,
+  newActor,
+  stored,
+  useTestDb,
+  waitForLockWaiters,
+} from "./helpers.ts";
 
 const t = useTestDb();
 let admin: TActor;
@@ -185,7 +195,14 @@ describe("convert public ↔ private", () => {
 
   it("refuses #general, archived channels, DMs the admin is not in, and non-admins — writing nothing", async () => {
     const ch = await createChannel(t.db, alice, { name: channelName("own") });
+    const archived = await createChannel(t.db, alice, { name: channelName("arch") });
+    await archiveConversation(t.db, alice, { conversationId: archived.id });
     const before = await logCounts(t.db);
+    await expectParley(
+      convertChannel(t.db, admin, { conversationId: archived.id, isPrivate: true }),
+      "FORBIDDEN",
+      /archived/,
+    );
     await expectParley(
       convertChannel(t.db, admin, { conversationId: general.id, isPrivate: true }),
       "FORBIDDEN",
@@ -347,25 +364,12 @@ describe("delete", () => {
     const ch = await createChannel(t.db, alice, { name: channelName("race"), memberIds: [bob.userId] });
     await send(alice, ch.id, "before");
     // Hold bob's user row: the deletion then takes the channel's lock and waits there.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const holder = t.db.$transaction(
-      async (tx) => {
-        await tx.$queryRaw`SELECT id FROM "User" WHERE id = ${bob.userId}::uuid FOR UPDATE`;
-        locked();
-        await held;
-      },
-      { timeout: 20_000 },
+    const holder = await holdLock(
+      t.db,
+      (tx) => tx.$queryRaw`SELECT id FROM "User" WHERE id = ${bob.userId}::uuid FOR UPDATE`,
     );
-    await isLocked;
     const deleting = deleteChannel(t.db, admin, { conversationId: ch.id, confirmName: ch.name });
-    await waitForLockWaiters(1);
+    await waitForLockWaiters(t.db, 1);
     const batched = send(alice, ch.id, "during, group commit").then(
       () => null,
       (e: unknown) => e,
@@ -378,9 +382,9 @@ describe("delete", () => {
       () => null,
       (e: unknown) => e,
     );
-    await waitForLockWaiters(3);
-    release();
-    await holder;
+    await waitForLockWaiters(t.db, 3);
+    holder.release();
+    await holder.done;
     await deleting;
     for (const err of [await batched, await alone]) {
       expect(err).toMatchObject({ name: "ParleyError", code: "NOT_FOUND" });
@@ -405,16 +409,3 @@ describe("delete", () => {
     expect(await t.db.event.count({ where: { conversationId: ch.id } })).toBe(0);
   });
 });
-
-/** Waits until `n` backends of this database wait for a lock (bounded: fails after 10 s). */
-async function waitForLockWaiters(n: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const [row] = await t.db.$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-    if ((row?.n ?? 0) >= n) return;
-    if (Date.now() > deadline) throw new Error(`expected ${n} lock waiters, saw ${row?.n ?? 0}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -43,28 +43,18 @@ export function ChannelsAdmin() {
           maxLength={80}
           onChange={(e) => setFilters({ ...filters, query: e.target.value })}
         />
-        <label className="field">
-          Kind
-          <select
-            value={filters.kind}
-            onChange={(e) => setFilters({ ...filters, kind: e.target.value as TFilters["kind"] })}
-          >
-            <option value="all">All</option>
-            <option value="public">Public</option>
-            <option value="private">Private</option>
-          </select>
-        </label>
-        <label className="field">
-          State
-          <select
-            value={filters.archived}
-            onChange={(e) => setFilters({ ...filters, archived: e.target.value as TFilters["archived"] })}
-          >
-            <option value="all">All</option>
-            <option value="active">Active</option>
-            <option value="archived">Archived</option>
-          </select>
-        </label>
+        <Choice
+          label="Kind"
+          value={filters.kind}
+          options={{ all: "All", public: "Public", private: "Private" }}
+          onChange={(kind) => setFilters({ ...filters, kind })}
+        />
+        <Choice
+          label="State"
+          value={filters.archived}
+          options={{ all: "All", active: "Active", archived: "Archived" }}
+          onChange={(archived) => setFilters({ ...filters, archived })}
+        />
       </div>
       <FormError message={list.error?.message} />
       {list.data && channels.length === 0 ? <p className="muted">No channels.</p> : null}
@@ -81,6 +71,32 @@ export function ChannelsAdmin() {
         </p>
       ) : null}
     </section>
+  );
+}
+
+/** A labelled select over a fixed set of values. */
+function Choice<V extends string>({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: V;
+  options: Record<V, string>;
+  onChange: (value: V) => void;
+}) {
+  return (
+    <label className="field">
+      {label}
+      <select value={value} onChange={(e) => onChange(e.target.value as V)}>
+        {(Object.entries(options) as [V, string][]).map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 

@@ -54,26 +54,24 @@ export function MessageWindowsAdmin() {
           save.mutate({ editWindowSeconds: toSeconds(edit), deleteWindowSeconds: toSeconds(del) });
         }}
       >
-        <Field
-          label="Edit within (minutes)"
-          type="number"
-          min={0}
-          step="any"
-          disabled={!current.data}
-          value={edit}
-          onChange={(e) => setEdit(e.target.value)}
-          error={fieldError(save.error, "editWindowSeconds")}
-        />
-        <Field
-          label="Delete within (minutes)"
-          type="number"
-          min={0}
-          step="any"
-          disabled={!current.data}
-          value={del}
-          onChange={(e) => setDel(e.target.value)}
-          error={fieldError(save.error, "deleteWindowSeconds")}
-        />
+        {(
+          [
+            ["Edit within (minutes)", edit, setEdit, "editWindowSeconds"],
+            ["Delete within (minutes)", del, setDel, "deleteWindowSeconds"],
+          ] as const
+        ).map(([label, value, set, field]) => (
+          <Field
+            key={field}
+            label={label}
+            type="number"
+            min={0}
+            step="any"
+            disabled={!current.data}
+            value={value}
+            onChange={(e) => set(e.target.value)}
+            error={fieldError(save.error, field)}
+          />
+        ))}
         <FormError
           message={
             current.error?.message ??
