@@ -13,6 +13,7 @@ export {
   ADMIN_CHANNELS_PAGE,
   convertChannel,
   listAdminChannels,
+  setChannelArchived,
   setChannelOwner,
   type TAdminChannelDto,
   type TAdminChannelPage,
@@ -20,6 +21,7 @@ export {
   type TListAdminChannels,
   ZConvertChannel,
   ZListAdminChannels,
+  ZSetChannelArchived,
   ZSetChannelOwner,
 } from "./conversations/admin.ts";
 export {

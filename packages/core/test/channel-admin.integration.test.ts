@@ -20,6 +20,7 @@ import {
   getConversation,
   joinChannel,
   listAdminChannels,
+  setChannelArchived,
   setChannelOwner,
   setDefaultChannel,
 } from "../src/conversations.ts";
@@ -136,6 +137,34 @@ describe("channelAdmin list", () => {
 
   it("refuses members, channel owners included", async () => {
     await expectParley(listAdminChannels(t.db, alice, {}), "FORBIDDEN");
+  });
+});
+
+describe("archive from the admin console", () => {
+  it("archives and unarchives a private channel, answering its admin row only; never #general", async () => {
+    const ch = await createChannel(t.db, alice, { name: channelName("arc"), isPrivate: true, topic: "hush" });
+    const row = await setChannelArchived(t.db, admin, { conversationId: ch.id, archived: true });
+    expect(row).toEqual({
+      id: ch.id,
+      name: ch.name,
+      kind: "private_channel",
+      memberCount: 1,
+      isArchived: true,
+    });
+    const [entry] = await auditOf("channel.archived", ch.id);
+    expect(entry?.details).toEqual({ kind: "private_channel", asWorkspaceAdmin: true });
+    expect(
+      (await setChannelArchived(t.db, admin, { conversationId: ch.id, archived: false })).isArchived,
+    ).toBe(false);
+    expect(await auditOf("channel.unarchived", ch.id)).toHaveLength(1);
+    await expectParley(
+      setChannelArchived(t.db, admin, { conversationId: general.id, archived: true }),
+      "FORBIDDEN",
+    );
+    await expectParley(
+      setChannelArchived(t.db, alice, { conversationId: ch.id, archived: true }),
+      "FORBIDDEN",
+    );
   });
 });
 

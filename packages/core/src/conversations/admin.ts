@@ -28,6 +28,7 @@ import { ParleyError, parseInput } from "../errors.ts";
 import { ZId } from "../schemas.ts";
 import { likeEscape } from "../search/search-sql.ts";
 import { appendConversationEvent, inWriteTx, type TTx } from "../tx.ts";
+import { setArchivedLocked } from "./channels.ts";
 import { isGeneralChannel } from "./defaults.ts";
 import { addMembersLocked, requireActiveUsers } from "./members.ts";
 
@@ -49,6 +50,9 @@ export type TListAdminChannels = z.input<typeof ZListAdminChannels>;
 
 /** Convert a channel: `isPrivate` true → private, false → public. */
 export const ZConvertChannel = z.strictObject({ conversationId: ZId, isPrivate: z.boolean() });
+
+/** Archive (`archived: true`) or unarchive a channel. */
+export const ZSetChannelArchived = z.strictObject({ conversationId: ZId, archived: z.boolean() });
 
 /** Give a channel a new owner (an active user; for a private channel, one of its members). */
 export const ZSetChannelOwner = z.strictObject({ conversationId: ZId, userId: ZId });
@@ -190,6 +194,26 @@ export async function lockChannelForAdmin(
   const access = await loadAccess(tx, actor, conversationId, { lock: true });
   requireChannelManager(actor, access);
   return { ...access, name: access.name ?? "" };
+}
+
+/**
+ * Archives or unarchives a channel from the admin console (admins): the same change, event and
+ * audit entry as `conversations.archive`/`unarchive` (channels.ts `setArchivedLocked`), but it
+ * answers the admin row — for a private channel its name, count and flag, not the conversation.
+ */
+export async function setChannelArchived(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+  origin?: TAuditOrigin,
+): Promise<TAdminChannelDto> {
+  requireAdmin(actor);
+  const { conversationId, archived } = parseInput(ZSetChannelArchived, input);
+  return inWriteTx(db, async (w) => {
+    const access = await lockChannelForAdmin(w.tx, actor, conversationId);
+    await setArchivedLocked(w, actor, access, archived, origin);
+    return getAdminChannel(w.tx, conversationId);
+  });
 }
 
 /**

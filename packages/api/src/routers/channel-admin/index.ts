@@ -1,9 +1,11 @@
 import {
   convertChannel,
   listAdminChannels,
+  setChannelArchived,
   setChannelOwner,
   ZConvertChannel,
   ZListAdminChannels,
+  ZSetChannelArchived,
   ZSetChannelOwner,
 } from "@parley/core";
 import { deleteChannel, getStorage, ZDeleteChannel } from "@parley/core/files";
@@ -11,14 +13,17 @@ import { adminProcedure, router } from "../../trpc.ts";
 
 /**
  * The admin console's channels (admins; core checks again). Private channels appear by name,
- * member count and archived flag only. Archiving is `conversations.archive`/`unarchive`, which
- * admins may already use on any channel.
+ * member count and archived flag only, and every answer is such a row.
  */
 export const channelAdminRouter = router({
   /** Every channel by name, filtered by part of the name, kind and archived; paged by `cursor`. */
   list: adminProcedure
     .input(ZListAdminChannels)
     .query(({ ctx, input }) => listAdminChannels(ctx.db, ctx.actor, input)),
+  /** Archive or unarchive (as `conversations.archive`/`unarchive`; never archives #general). */
+  setArchived: adminProcedure
+    .input(ZSetChannelArchived)
+    .mutation(({ ctx, input }) => setChannelArchived(ctx.db, ctx.actor, input, ctx.origin)),
   /** Public ↔ private (never #general; not while archived); members see it live. */
   convert: adminProcedure
     .input(ZConvertChannel)

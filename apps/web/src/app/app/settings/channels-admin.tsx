@@ -110,8 +110,7 @@ function ChannelRow({ channel: c }: { channel: TChannel }) {
       queryClient.invalidateQueries(trpc.conversations.list.queryFilter()),
     ]);
   const done = { onSuccess: refresh };
-  const archive = useMutation(trpc.conversations.archive.mutationOptions(done));
-  const unarchive = useMutation(trpc.conversations.unarchive.mutationOptions(done));
+  const setArchived = useMutation(trpc.channelAdmin.setArchived.mutationOptions(done));
   const convert = useMutation(trpc.channelAdmin.convert.mutationOptions(done));
   const isPublic = c.kind === "public_channel";
   const isGeneral = isPublic && c.isGeneral;
@@ -130,9 +129,7 @@ function ChannelRow({ channel: c }: { channel: TChannel }) {
           {c.memberCount} {c.memberCount === 1 ? "member" : "members"}
           {isPublic ? ` · owner ${c.owner?.name ?? "none"}${c.topic ? ` · ${c.topic}` : ""}` : null}
         </div>
-        <FormError
-          message={archive.error?.message ?? unarchive.error?.message ?? convert.error?.message ?? undefined}
-        />
+        <FormError message={setArchived.error?.message ?? convert.error?.message ?? undefined} />
       </div>
       {isGeneral ? null : (
         <div className="row">
@@ -140,7 +137,7 @@ function ChannelRow({ channel: c }: { channel: TChannel }) {
             <button
               type="button"
               aria-label={`Unarchive ${label}`}
-              onClick={() => unarchive.mutate({ conversationId: c.id })}
+              onClick={() => setArchived.mutate({ conversationId: c.id, archived: false })}
             >
               Unarchive
             </button>
@@ -157,7 +154,7 @@ function ChannelRow({ channel: c }: { channel: TChannel }) {
               <button
                 type="button"
                 aria-label={`Archive ${label}`}
-                onClick={() => archive.mutate({ conversationId: c.id })}
+                onClick={() => setArchived.mutate({ conversationId: c.id, archived: true })}
               >
                 Archive
               </button>
