@@ -27,7 +27,7 @@ import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { ZId } from "../schemas.ts";
 import { likeEscape } from "../search/search-sql.ts";
-import { appendConversationEvent, inWriteTx, type TTx } from "../tx.ts";
+import { appendConversationEvent, inWriteTx, type TTx, type TWriter } from "../tx.ts";
 import { setArchivedLocked } from "./channels.ts";
 import { isGeneralChannel } from "./defaults.ts";
 import { addMembersLocked, requireActiveUsers } from "./members.ts";
@@ -197,6 +197,26 @@ export async function lockChannelForAdmin(
 }
 
 /**
+ * One admin change to a channel: admins only, `input` parsed with `schema`, then `change` runs in a
+ * write holding the channel's lock (`lockChannelForAdmin`); answers the channel's admin row after it.
+ */
+async function changeChannelAsAdmin<S extends z.ZodType<{ conversationId: string }>>(
+  db: TDb,
+  actor: TActor,
+  schema: S,
+  input: unknown,
+  change: (w: TWriter, access: TConversationAccess & { name: string }, data: z.output<S>) => Promise<void>,
+): Promise<TAdminChannelDto> {
+  requireAdmin(actor);
+  const data = parseInput(schema, input);
+  return inWriteTx(db, async (w) => {
+    const access = await lockChannelForAdmin(w.tx, actor, data.conversationId);
+    await change(w, access, data);
+    return getAdminChannel(w.tx, data.conversationId);
+  });
+}
+
+/**
  * Archives or unarchives a channel from the admin console (admins): the same change, event and
  * audit entry as `conversations.archive`/`unarchive` (channels.ts `setArchivedLocked`), but it
  * answers the admin row — for a private channel its name, count and flag, not the conversation.
@@ -207,13 +227,9 @@ export async function setChannelArchived(
   input: unknown,
   origin?: TAuditOrigin,
 ): Promise<TAdminChannelDto> {
-  requireAdmin(actor);
-  const { conversationId, archived } = parseInput(ZSetChannelArchived, input);
-  return inWriteTx(db, async (w) => {
-    const access = await lockChannelForAdmin(w.tx, actor, conversationId);
-    await setArchivedLocked(w, actor, access, archived, origin);
-    return getAdminChannel(w.tx, conversationId);
-  });
+  return changeChannelAsAdmin(db, actor, ZSetChannelArchived, input, (w, access, { archived }) =>
+    setArchivedLocked(w, actor, access, archived, origin),
+  );
 }
 
 /**
@@ -231,33 +247,35 @@ export async function convertChannel(
   input: unknown,
   origin?: TAuditOrigin,
 ): Promise<TAdminChannelDto> {
-  requireAdmin(actor);
-  const { conversationId, isPrivate } = parseInput(ZConvertChannel, input);
-  const to = isPrivate ? "private_channel" : "public_channel";
-  return inWriteTx(db, async (w) => {
-    const access = await lockChannelForAdmin(w.tx, actor, conversationId);
-    if (access.kind === to) return getAdminChannel(w.tx, conversationId);
-    if (await isGeneralChannel(w.tx, conversationId)) {
-      throw new ParleyError("FORBIDDEN", "#general is where everyone is: it stays public");
-    }
-    requireNotArchived(access);
-    await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
-      kind: to,
-    });
-    const { isDefault } = await w.tx.conversation.update({
-      where: { id: conversationId },
-      data: { kind: to, ...(isPrivate ? { isDefault: false } : {}) },
-      select: { isDefault: true },
-    });
-    await recordAudit(w.tx, {
-      action: "channel.converted",
-      actorId: actor.userId,
-      target: { type: "channel", id: conversationId },
-      origin,
-      details: { from: access.kind, to, isDefault },
-    });
-    return getAdminChannel(w.tx, conversationId);
-  });
+  return changeChannelAsAdmin(
+    db,
+    actor,
+    ZConvertChannel,
+    input,
+    async (w, access, { conversationId, isPrivate }) => {
+      const to = isPrivate ? "private_channel" : "public_channel";
+      if (access.kind === to) return;
+      if (await isGeneralChannel(w.tx, conversationId)) {
+        throw new ParleyError("FORBIDDEN", "#general is where everyone is: it stays public");
+      }
+      requireNotArchived(access);
+      await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
+        kind: to,
+      });
+      const { isDefault } = await w.tx.conversation.update({
+        where: { id: conversationId },
+        data: { kind: to, ...(isPrivate ? { isDefault: false } : {}) },
+        select: { isDefault: true },
+      });
+      await recordAudit(w.tx, {
+        action: "channel.converted",
+        actorId: actor.userId,
+        target: { type: "channel", id: conversationId },
+        origin,
+        details: { from: access.kind, to, isDefault },
+      });
+    },
+  );
 }
 
 /**
@@ -274,57 +292,59 @@ export async function setChannelOwner(
   input: unknown,
   origin?: TAuditOrigin,
 ): Promise<TAdminChannelDto> {
-  requireAdmin(actor);
-  const { conversationId, userId } = parseInput(ZSetChannelOwner, input);
-  return inWriteTx(db, async (w) => {
-    const access = await lockChannelForAdmin(w.tx, actor, conversationId);
-    requireNotArchived(access);
-    const user = await requireActiveUsers(w.tx, [userId]);
-    const owners = await w.tx.membership.findMany({
-      where: { conversationId, role: "owner" },
-      select: { userId: true },
-    });
-    const previous = owners.map((o) => o.userId);
-    if (previous.length === 1 && previous[0] === userId) return getAdminChannel(w.tx, conversationId);
-    const membership = await w.tx.membership.findUnique({
-      where: { conversationId_userId: { conversationId, userId } },
-      select: { role: true },
-    });
-    if (!membership) {
-      if (access.kind === "private_channel") {
-        throw new ParleyError(
-          "BAD_REQUEST",
-          "Only a member can own a private channel: ask one of its members to add them first",
-        );
-      }
-      await addMembersLocked(w, actor, access, user, new Map([[userId, "owner"]]));
-    }
-    await w.tx.membership.updateMany({
-      where: { conversationId, role: "owner", userId: { not: userId } },
-      data: { role: "member" },
-    });
-    if (membership) {
-      await w.tx.membership.update({
-        where: { conversationId_userId: { conversationId, userId } },
-        data: { role: "owner" },
+  return changeChannelAsAdmin(
+    db,
+    actor,
+    ZSetChannelOwner,
+    input,
+    async (w, access, { conversationId, userId }) => {
+      requireNotArchived(access);
+      const user = await requireActiveUsers(w.tx, [userId]);
+      const owners = await w.tx.membership.findMany({
+        where: { conversationId, role: "owner" },
+        select: { userId: true },
       });
-    }
-    await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
-      ownerId: userId,
-    });
-    await recordAudit(w.tx, {
-      action: "channel.owner_changed",
-      actorId: actor.userId,
-      target: { type: "channel", id: conversationId },
-      origin,
-      details: {
-        kind: access.kind,
+      const previous = owners.map((o) => o.userId);
+      if (previous.length === 1 && previous[0] === userId) return;
+      const membership = await w.tx.membership.findUnique({
+        where: { conversationId_userId: { conversationId, userId } },
+        select: { role: true },
+      });
+      if (!membership) {
+        if (access.kind === "private_channel") {
+          throw new ParleyError(
+            "BAD_REQUEST",
+            "Only a member can own a private channel: ask one of its members to add them first",
+          );
+        }
+        await addMembersLocked(w, actor, access, user, new Map([[userId, "owner"]]));
+      }
+      await w.tx.membership.updateMany({
+        where: { conversationId, role: "owner", userId: { not: userId } },
+        data: { role: "member" },
+      });
+      if (membership) {
+        await w.tx.membership.update({
+          where: { conversationId_userId: { conversationId, userId } },
+          data: { role: "owner" },
+        });
+      }
+      await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
         ownerId: userId,
-        joined: !membership,
-        // A private channel's members are not the admin's to read: who owned it before stays out.
-        ...(access.kind === "public_channel" ? { previousOwnerIds: previous } : {}),
-      },
-    });
-    return getAdminChannel(w.tx, conversationId);
-  });
+      });
+      await recordAudit(w.tx, {
+        action: "channel.owner_changed",
+        actorId: actor.userId,
+        target: { type: "channel", id: conversationId },
+        origin,
+        details: {
+          kind: access.kind,
+          ownerId: userId,
+          joined: !membership,
+          // A private channel's members are not the admin's to read: who owned it before stays out.
+          ...(access.kind === "public_channel" ? { previousOwnerIds: previous } : {}),
+        },
+      });
+    },
+  );
 }
