@@ -11,7 +11,7 @@ import { ErrorReason } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
-import { expectCode, postTrpc, sessionFor, TEST_ENV } from "./helpers.ts";
+import { expectCode, postTrpc, sessionFor, testEnv } from "./helpers.ts";
 
 let t: TTestDb;
 
@@ -37,7 +37,7 @@ describe("workspace.broadcastPolicy / setBroadcastPolicy", () => {
   it("lets any signed-in user read the policy, and no one signed out", async () => {
     const member = await session("member");
     expect(await member.caller.workspace.broadcastPolicy()).toEqual({ policy: "everyone", threshold: 5 });
-    const anonymous = createCaller(await createContext({ db: t.db, env: TEST_ENV }));
+    const anonymous = createCaller(await createContext({ db: t.db, env: testEnv() }));
     await expectCode(anonymous.workspace.broadcastPolicy(), "UNAUTHORIZED");
   });
 

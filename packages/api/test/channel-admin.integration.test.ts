@@ -12,7 +12,7 @@ import { ErrorReason } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
-import { expectCode, postTrpc, sessionFor, TEST_ENV } from "./helpers.ts";
+import { expectCode, postTrpc, sessionFor, testEnv } from "./helpers.ts";
 
 let t: TTestDb;
 
@@ -32,7 +32,7 @@ describe("channelAdmin", () => {
   it("refuses members (FORBIDDEN) and the signed out (UNAUTHORIZED) on every procedure, changing nothing", async () => {
     const member = await session("member");
     const ch = await createChannel(t.db, member.actor, { name: `mine-${Date.now()}` });
-    const anonymous = createCaller(await createContext({ db: t.db, env: TEST_ENV }));
+    const anonymous = createCaller(await createContext({ db: t.db, env: testEnv() }));
     for (const caller of [member.caller, anonymous]) {
       const code = caller === anonymous ? "UNAUTHORIZED" : "FORBIDDEN";
       await expectCode(caller.channelAdmin.list({}), code);
