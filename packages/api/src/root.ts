@@ -1,5 +1,6 @@
 import { auditRouter } from "./routers/audit/index.ts";
 import { authRouter } from "./routers/auth/index.ts";
+import { channelAdminRouter } from "./routers/channel-admin/index.ts";
 import { conversationsRouter } from "./routers/conversations/index.ts";
 import { filesRouter } from "./routers/files/index.ts";
 import { invitesRouter } from "./routers/invites/index.ts";
@@ -24,6 +25,7 @@ export const appRouter = router({
   tokens: tokensRouter,
   users: usersRouter,
   conversations: conversationsRouter,
+  channelAdmin: channelAdminRouter,
   messages: messagesRouter,
   files: filesRouter,
   realtime: realtimeRouter,

@@ -83,7 +83,10 @@ export function useApiTestDb(workspaceName: string, poolSize = 4): { db: () => T
   };
 }
 
-/** A new user of `role` with a session, and a tRPC caller acting as them (from `clientAddress`). */
+/**
+ * A new user of `role` with a browser session: its actor, session id and a tRPC caller acting as
+ * them (from `clientAddress`).
+ */
 export async function signedInCaller(db: TDb, role: "owner" | "admin" | "member", clientAddress?: string) {
   const user = await seedUser(db, { role });
   const session = await db.authSession.create({
@@ -95,5 +98,26 @@ export async function signedInCaller(db: TDb, role: "owner" | "admin" | "member"
     env: TEST_ENV,
     ...(clientAddress ? { clientAddress } : {}),
   });
-  return { actor: { userId: user.id, role: user.role }, caller: createCaller(context) };
+  return {
+    actor: { userId: user.id, role: user.role },
+    sessionId: session.id,
+    caller: createCaller(context),
+  };
+}
+
+/** A new user of `role` with a browser session (signedInCaller from no particular address). */
+export const sessionFor = (db: TDb, role: "admin" | "member" | "owner") => signedInCaller(db, role);
+
+/** One tRPC mutation over HTTP with a session, as a browser makes it; the error's JSON when it failed. */
+export async function postTrpc(db: TDb, procedure: string, input: unknown, sessionId: string) {
+  const res = await trpcOverHttp(procedure, input, {
+    isQuery: false,
+    context: () => createContext({ db, sessionId, env: TEST_ENV }),
+  });
+  const body = (await res.json()) as {
+    error?: {
+      json: { message: string; data: { code: string; reason: string | null; fieldErrors: unknown } };
+    };
+  };
+  return { status: res.status, error: body.error?.json ?? null };
 }

@@ -132,6 +132,8 @@ export type TLockedMessageRow = {
   senderId: string;
   body: string;
   threadRootId: string | null;
+  /** When it was sent (the edit and delete windows count from it). */
+  createdAt: Date;
   /** Whether the body mentions everyone (@channel, @here, @everyone). */
   mentionsAll: boolean;
   deletedAt: Date | null;
@@ -161,8 +163,8 @@ export async function lockMessageRow(
   const access = await loadAccess(tx, actor, ref.conversationId, { lock: true });
   if (!opts.bypassRead) requireRead(access, NotFound.message);
   const [message] = await tx.$queryRaw<Omit<TLockedMessageRow, "access">[]>`
-    SELECT id, "conversationId", seq, "senderId", body, "threadRootId", "mentionsAll", "deletedAt", "pinnedAt",
-      "pinnedById"
+    SELECT id, "conversationId", seq, "senderId", body, "threadRootId", "createdAt", "mentionsAll", "deletedAt",
+      "pinnedAt", "pinnedById"
     FROM "Message" WHERE id = ${messageId}::uuid FOR NO KEY UPDATE`;
   if (!message) throw notFound(NotFound.message);
   return { ...message, access };

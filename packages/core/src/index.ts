@@ -43,6 +43,7 @@ export * from "./messages/pins.ts";
 export * from "./messages/reactions.ts";
 export * from "./messages/read.ts";
 export * from "./messages/send.ts";
+export * from "./messages/windows.ts";
 export * from "./messages.ts";
 export { metrics, type TMetricCounts, type TMetrics } from "./metrics.ts";
 export * from "./notifications/email.ts";

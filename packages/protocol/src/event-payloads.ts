@@ -103,6 +103,10 @@ export const ConversationEventPayloads = {
     name: z.string().optional(),
     topic: z.string().optional(),
     archived: z.boolean().optional(),
+    /** An admin converted the channel: its new kind (unreleased, additive). */
+    kind: z.enum(["public_channel", "private_channel"]).optional(),
+    /** The channel's new owner (unreleased, additive). */
+    ownerId: z.string().optional(),
   }),
 } as const satisfies Record<TEventKind, z.ZodType>;
 
@@ -121,6 +125,8 @@ export const UserEventPayloads = {
     conversationId: z.string(),
     /** Absent when the user left by themselves. */
     removedBy: z.string().optional(),
+    /** The channel was deleted by an admin, with its whole history (unreleased, additive). */
+    deleted: z.boolean().optional(),
   }),
   [UserEventKind.DmOpened]: z.object({
     conversationId: z.string(),

@@ -143,6 +143,12 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
         if (event.payload.userId === userId) refreshList();
         return;
       case EventKind.ConversationUpdated:
+        // Renamed, new topic, archived, converted public ↔ private (`kind`) or a new owner.
+        if (event.payload.ownerId !== undefined) {
+          void queryClient.invalidateQueries(
+            trpc.conversations.members.queryFilter({ conversationId: event.conversationId }),
+          );
+        }
         refreshConversation(event.conversationId);
         refreshList();
         return;
@@ -179,8 +185,14 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
         refreshList();
         refreshConversation(event.payload.conversationId);
         return;
-      case UserEventKind.ConversationAdded:
       case UserEventKind.ConversationRemoved:
+        // Deleted by an admin: its history is gone for everyone, so drop the cached pages too.
+        if (event.payload.deleted)
+          queryClient.removeQueries({ queryKey: feedKey(event.payload.conversationId) });
+        refreshList();
+        refreshConversation(event.payload.conversationId);
+        return;
+      case UserEventKind.ConversationAdded:
       case UserEventKind.DmOpened:
         refreshList();
         refreshConversation(event.payload.conversationId);

@@ -55,6 +55,12 @@ export const AUDIT_ACTIONS = [
   "retention.updated",
   /** A pass of the message retention job removed messages (details: the counts). */
   "retention.ran",
+  /** An admin converted a channel public → private or back (details: from, to). */
+  "channel.converted",
+  /** An admin deleted a channel with its history (details: kind and counts, never content). */
+  "channel.deleted",
+  /** An admin gave a channel a new owner (details: ownerId; previous owners of public ones). */
+  "channel.owner_changed",
   /** An admin deleted someone else's message (never the body). */
   "message.deleted_by_admin",
   /** An admin downloaded the audit log as CSV. */

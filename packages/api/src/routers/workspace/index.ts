@@ -1,14 +1,17 @@
 import {
   getBroadcastPolicy,
+  getMessageWindows,
   getSignupPolicy,
   getUploadLimitSettings,
   getWorkspaceStatus,
   setBroadcastPolicy,
+  setMessageWindows,
   setSignupPolicy,
   setUploadLimits,
   setupWorkspace,
   updateWorkspace,
   ZSetBroadcastPolicy,
+  ZSetMessageWindows,
   ZSetSignupPolicy,
   ZSetUploadLimits,
   ZSetupWorkspace,
@@ -53,4 +56,13 @@ export const workspaceRouter = router({
   setSignupPolicy: adminProcedure
     .input(ZSetSignupPolicy)
     .mutation(({ ctx, input }) => setSignupPolicy(ctx.db, ctx.actor, input, ctx.origin)),
+  /**
+   * How long after sending a message may be edited and deleted (seconds; null = always, 0 =
+   * never) — any signed-in user: the message actions hide Edit/Delete once a window has passed.
+   */
+  messageWindows: protectedProcedure.query(({ ctx }) => getMessageWindows(ctx.db)),
+  /** Set the edit and delete windows (admins; audit-logged). */
+  setMessageWindows: adminProcedure
+    .input(ZSetMessageWindows)
+    .mutation(({ ctx, input }) => setMessageWindows(ctx.db, ctx.actor, input, ctx.origin)),
 });

@@ -7,7 +7,9 @@ import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 import { AuditLogAdmin, UploadsAdmin, WorkspaceAdmin } from "./admin-sections";
 import { BroadcastAdmin } from "./broadcast-admin";
+import { ChannelsAdmin } from "./channels-admin";
 import { JoiningAdmin } from "./joining-section";
+import { MessageWindowsAdmin } from "./message-windows-admin";
 import { NotificationSettings } from "./notification-settings";
 import { PeopleAdmin } from "./people-admin";
 import { PrivacySettings } from "./privacy-section";
@@ -218,6 +220,8 @@ export function SettingsView() {
       {isAdmin ? <WorkspaceAdmin /> : null}
       {isAdmin ? <JoiningAdmin /> : null}
       {isAdmin ? <BroadcastAdmin /> : null}
+      {isAdmin ? <MessageWindowsAdmin /> : null}
+      {isAdmin ? <ChannelsAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}
       {isAdmin ? <RetentionAdmin /> : null}
       {isAdmin && me.data ? <PeopleAdmin myId={me.data.id} myRole={me.data.role} /> : null}
