@@ -16,7 +16,7 @@ import { notifyCredentialRevoked } from "./revocations.ts";
 import { ZById, ZCredentials, ZSignUp } from "./schemas.ts";
 import { inWriteTx } from "./tx.ts";
 import { type TUserDto, userDtoSelect } from "./users.ts";
-import { WORKSPACE_ID } from "./workspace.ts";
+import { WORKSPACE_ID } from "./workspace-id.ts";
 
 /** How long a browser session lives. */
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;

@@ -15,9 +15,9 @@ import {
 } from "./schemas.ts";
 import { inWriteTx } from "./tx.ts";
 import { type TUserDto, userDtoSelect } from "./users.ts";
+import { WORKSPACE_ID } from "./workspace-id.ts";
 
-/** The single workspace row's id. */
-export const WORKSPACE_ID = 1;
+export { WORKSPACE_ID } from "./workspace-id.ts";
 
 /** What the sign-in and sign-up pages need before anyone is signed in. */
 export type TWorkspaceStatus = {

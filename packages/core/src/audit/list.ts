@@ -9,7 +9,7 @@ import { z } from "zod";
 import { requireAdmin, type TActor } from "../actor.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { ZId } from "../schemas.ts";
-import { WORKSPACE_ID } from "../workspace.ts";
+import { WORKSPACE_ID } from "../workspace-id.ts";
 import { AUDIT_ACTIONS, type TAuditAction, ZAuditAction } from "./actions.ts";
 import { csvLine } from "./csv.ts";
 import { recordAudit, type TAuditJson, type TAuditOrigin } from "./record.ts";

@@ -7,7 +7,7 @@
  */
 import type { TDb } from "@parley/db";
 import { startPeriodic, type TPeriodicOptions } from "../periodic.ts";
-import { WORKSPACE_ID } from "../workspace.ts";
+import { WORKSPACE_ID } from "../workspace-id.ts";
 import { recordAudit } from "./record.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;

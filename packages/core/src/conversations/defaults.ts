@@ -6,9 +6,7 @@
  * those too (members.ts `joinDefaultChannels`, in the sign-up's own transaction).
  */
 import type { TTx } from "../tx.ts";
-
-/** The workspace row's id (workspace.ts WORKSPACE_ID; repeated here to keep this file a leaf). */
-const WORKSPACE_ID = 1;
+import { WORKSPACE_ID } from "../workspace-id.ts";
 
 /** Whether the conversation is the workspace's #general. */
 export async function isGeneralChannel(tx: TTx, conversationId: string): Promise<boolean> {

@@ -17,7 +17,7 @@ import { randomSecret, sha256 } from "../ids.ts";
 import { escapeHtml, type TMailer } from "../notifications/email.ts";
 import { ZById, ZCreateInvite, ZInviteToken } from "../schemas.ts";
 import type { TTx } from "../tx.ts";
-import { WORKSPACE_ID } from "../workspace.ts";
+import { WORKSPACE_ID } from "../workspace-id.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Invites the admins' list shows, newest first. */

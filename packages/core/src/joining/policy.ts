@@ -14,7 +14,7 @@ import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { type TSignupMode, ZSetSignupPolicy } from "../schemas.ts";
 import { inWriteTx } from "../tx.ts";
-import { WORKSPACE_ID } from "../workspace.ts";
+import { WORKSPACE_ID } from "../workspace-id.ts";
 
 /** The workspace's sign-up rules. */
 export type TSignupPolicy = { mode: TSignupMode; domains: string[] };

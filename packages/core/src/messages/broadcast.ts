@@ -16,7 +16,7 @@
 import { ErrorReason } from "@parley/protocol";
 import { ParleyError } from "../errors.ts";
 import type { TTx } from "../tx.ts";
-import { WORKSPACE_ID } from "../workspace.ts";
+import { WORKSPACE_ID } from "../workspace-id.ts";
 import { broadcastRestrictedText } from "./broadcast-rule.ts";
 
 /**

@@ -4,6 +4,7 @@
  * the edit's or delete's own transaction, after the message lock), so every process applies a
  * change at once. The rule and its sentences are `window-rule.ts` (shared with the web).
  */
+
 import type { TDb } from "@parley/db";
 import { ErrorReason } from "@parley/protocol";
 import { z } from "zod";
@@ -11,12 +12,10 @@ import { isAdmin, requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { inWriteTx, type TTx } from "../tx.ts";
+import { WORKSPACE_ID } from "../workspace-id.ts";
 import { isWithinWindow, type TMessageWindows, type TWindowAction, windowClosedText } from "./window-rule.ts";
 
 export type { TMessageWindows } from "./window-rule.ts";
-
-/** The workspace row (workspace.ts WORKSPACE_ID; repeated to keep this file off workspace.ts). */
-const WORKSPACE_ID = 1;
 
 /** The longest window an admin may set: 30 days (longer is "always": null). */
 export const MAX_MESSAGE_WINDOW_SECONDS = 30 * 86_400;

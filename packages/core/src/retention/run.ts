@@ -35,7 +35,7 @@ import type { TStorage } from "@parley/storage";
 import { recordAudit } from "../audit/record.ts";
 import { deleteObjects } from "../files/objects.ts";
 import { startPeriodic, type TPeriodicOptions } from "../periodic.ts";
-import { WORKSPACE_ID } from "../workspace.ts";
+import { WORKSPACE_ID } from "../workspace-id.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LOCK_KEY = "parley.message-retention";

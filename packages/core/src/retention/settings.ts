@@ -13,7 +13,7 @@ import { requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { parseInput } from "../errors.ts";
 import { ZId } from "../schemas.ts";
-import { WORKSPACE_ID } from "../workspace.ts";
+import { WORKSPACE_ID } from "../workspace-id.ts";
 
 /** The longest retention one may set (100 years); longer is what 0 (forever) is for. */
 export const MAX_RETENTION_DAYS = 36_500;
