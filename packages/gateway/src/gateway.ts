@@ -104,6 +104,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   const { closeConnection, sendPush, sendReplay, send } = writes;
   const onFrame = createFrameDispatch({
     log,
+    isDraining: () => isClosing,
     writes,
     delivery,
     handlers,
@@ -404,15 +405,26 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
         const closeReason =
           reason ??
           (code === CloseCode.GoingAway ? goingAwayReason(reconnectWindowMs()) : "server shutting down");
+        // Draining: from here upgrades get 503 (and its own server stops listening: new TCP
+        // connections are refused), /healthz and /readyz say shutting_down, and frames that arrive
+        // are not run (frame-dispatch.ts): they are unacked, so the client resends them elsewhere.
         isClosing = true;
-        heartbeat.stop();
-        stopRevocations();
-        const inFlight = [...connections].map((conn) => conn.queue);
-        server.off("upgrade", onUpgrade);
         const serverClosed = isAttached
           ? Promise.resolve()
           : new Promise<void>((resolve) => server.close(() => resolve()));
         if (!isAttached) server.closeIdleConnections();
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<"timeout">((resolve) => {
+          timer = setTimeout(() => resolve("timeout"), timeoutMs);
+        });
+        // Commands already received finish first — a send commits (its group-commit batch flushes)
+        // and its ack is written while the socket is still open, so a rolling restart acks what it
+        // took in instead of leaving it to a resend. No new command joins a queue now, so these
+        // promises are final.
+        const inFlight = [...connections].map((conn) => conn.queue);
+        await Promise.race([Promise.all(inFlight), timedOut]);
+        heartbeat.stop();
+        stopRevocations();
         const socketsClosed = [...connections].map(
           (conn) =>
             new Promise<void>((resolve) => {
@@ -421,16 +433,11 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
               closeConnection(conn, code, closeReason);
             }),
         );
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<"timeout">((resolve) => {
-          timer = setTimeout(() => resolve("timeout"), timeoutMs);
-        });
         if ((await Promise.race([Promise.all(socketsClosed), timedOut])) === "timeout") {
           for (const conn of connections) conn.ws.terminate();
         }
-        // Let commands already running finish their write before the caller closes the database.
-        await Promise.race([Promise.all(inFlight), timedOut]);
         clearTimeout(timer);
+        server.off("upgrade", onUpgrade);
         wss.close();
         if (!isAttached) server.closeAllConnections();
         await serverClosed;
