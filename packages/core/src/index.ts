@@ -35,6 +35,7 @@ export { createFanout, type TFanout, type TFanoutOptions } from "./fanout.ts";
 export * from "./health.ts";
 export { isUuid, randomSecret, sha256, uuidv7 } from "./ids.ts";
 export * from "./limits.ts";
+export * from "./logging.ts";
 export * from "./messages/edit.ts";
 export * from "./messages/pins.ts";
 export * from "./messages/reactions.ts";

@@ -181,6 +181,7 @@ export function createFrameDispatch(
       } catch (err) {
         const frame = toErrorFrame(err);
         if (frame.code === ErrorCode.Internal) {
+          counts.internalErrors += 1;
           log.error(
             { err, requestId: frame.requestId, connectionId: conn.id, command: label },
             "command failed",
@@ -309,8 +310,10 @@ export function createFrameDispatch(
           .then(() => d.typing(conn.link, command.conversationId))
           .catch((err: unknown) => {
             const frame = toErrorFrame(err);
-            if (frame.code === ErrorCode.Internal)
+            if (frame.code === ErrorCode.Internal) {
+              counts.internalErrors += 1;
               log.error({ err, requestId: frame.requestId, connectionId: conn.id }, "typing failed");
+            }
             sendError(conn, frame.code, frame.message);
           });
         return;
@@ -346,8 +349,10 @@ export function createFrameDispatch(
           .then((result) => send(conn, { type: "ack", id: command.id, ...result }))
           .catch((err: unknown) => {
             const frame = toErrorFrame(err);
-            if (frame.code === ErrorCode.Internal)
+            if (frame.code === ErrorCode.Internal) {
+              counts.internalErrors += 1;
               log.error({ err, requestId: frame.requestId, connectionId: conn.id }, "delivered failed");
+            }
             sendError(conn, frame.code, frame.message, command.id);
           });
         return;

@@ -29,7 +29,10 @@ import {
   metrics,
   onCredentialRevoked,
   processRevocations,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
   revocationMark,
+  runWithRequestId,
 } from "@parley/core";
 import {
   CloseCode,
@@ -51,6 +54,7 @@ import {
   type TGatewayOptions,
 } from "./gateway-options.ts";
 import { answerHealth, destroyOnError, rejectUpgrade, sendJson, type THealthSource } from "./http-replies.ts";
+import { pathOf } from "./logging.ts";
 import { Push } from "./push.ts";
 import { closeRevokedSockets } from "./revoked-sockets.ts";
 import { createSocketWrites } from "./socket-writes.ts";
@@ -178,6 +182,10 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     clientTracking: false,
     WebSocket: GatewaySocket,
   });
+  // The 101 answer echoes the upgrade's request id, as every HTTP answer of Parley does.
+  wss.on("headers", (headers: string[], req: IncomingMessage) => {
+    headers.push(`${REQUEST_ID_HEADER}: ${String(req.headers[REQUEST_ID_HEADER])}`);
+  });
 
   /** The reconnect window for this gateway's crowd as it is now (see reconnectMsPerClient). */
   function reconnectWindowMs(): number {
@@ -296,8 +304,14 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     conn.queue = conn.ready;
   }
 
+  /** Every upgrade gets a request id (logging.ts), so the lines about it carry `requestId`. */
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = (req.url ?? "/").split("?", 1)[0];
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    req.headers[REQUEST_ID_HEADER] = requestId;
+    runWithRequestId(requestId, () => upgrade(req, socket, head));
+  };
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = pathOf(req.url);
     if (path !== "/ws") {
       // Attached: another listener (Next's HMR in dev) owns the other paths.
       if (isAttached) return;

@@ -74,9 +74,12 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
   configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
   configureSendBatching({ maxBatch: env.SEND_BATCH_MAX, maxInFlight: env.SEND_BATCH_IN_FLIGHT });
   const engineLogger = logger.child({ component: "engine" });
+  // Engines and the fan-out report `(message, error?)`, console style: the error becomes `err`.
   const engineLog: TEngineLogger = {
-    warn: (...args: unknown[]) => engineLogger.warn({ args }, String(args[0])),
-    error: (...args: unknown[]) => engineLogger.error({ args }, String(args[0])),
+    warn: (message?: unknown, err?: unknown) =>
+      engineLogger.warn(err === undefined ? {} : { err }, String(message)),
+    error: (message?: unknown, err?: unknown) =>
+      engineLogger.error(err === undefined ? {} : { err }, String(message)),
   };
   const engine = createEngine({
     redisUrl: env.REDIS_URL,

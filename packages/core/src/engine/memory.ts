@@ -8,6 +8,8 @@
  * do not pile up. Delivery is asynchronous (queueMicrotask), so a publish never re-enters its
  * caller — the same shape as Redis pub/sub, where delivery always comes later.
  */
+
+import { processLogger } from "../logging.ts";
 import type { TBusMessage, TEngine, TPresenceEntry, TUnsubscribe, TUserPresence } from "./types.ts";
 
 type Handler = (message: TBusMessage) => void;
@@ -173,7 +175,7 @@ export class MemoryEngine implements TEngine {
           if (message.header) copy.header = { ...message.header };
           handler(copy);
         } catch (err) {
-          console.error(`[engine:memory] handler for ${channel} failed`, err);
+          processLogger().error({ err, channel }, "[engine:memory] a handler failed");
         }
       });
     }
