@@ -4,6 +4,7 @@ import { conversationsRouter } from "./routers/conversations/index.ts";
 import { filesRouter } from "./routers/files/index.ts";
 import { messagesRouter } from "./routers/messages/index.ts";
 import { notificationsRouter } from "./routers/notifications/index.ts";
+import { operationsRouter } from "./routers/operations/index.ts";
 import { realtimeRouter } from "./routers/realtime/index.ts";
 import { receiptsRouter } from "./routers/receipts/index.ts";
 import { searchRouter } from "./routers/search/index.ts";
@@ -28,6 +29,7 @@ export const appRouter = router({
   search: searchRouter,
   receipts: receiptsRouter,
   notifications: notificationsRouter,
+  operations: operationsRouter,
 });
 
 export type TAppRouter = typeof appRouter;

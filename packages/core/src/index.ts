@@ -51,6 +51,7 @@ export * from "./notifications/push-delivery.ts";
 export * from "./notifications/push-sender.ts";
 export * from "./notifications/push-subscriptions.ts";
 export * from "./notifications/should-notify.ts";
+export * from "./ops-stats.ts";
 export { checkPasswordStrength, MIN_PASSWORD_SCORE, type TPasswordVerdict } from "./password-strength.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
 export * from "./rate-limits.ts";
