@@ -7,6 +7,7 @@ import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 import { AuditLogAdmin, UploadsAdmin, UsersAdmin, WorkspaceAdmin } from "./admin-sections";
 import { BroadcastAdmin } from "./broadcast-admin";
+import { HealthAdmin } from "./health-section";
 import { NotificationSettings } from "./notification-settings";
 import { PrivacySettings } from "./privacy-section";
 import { CopyValue, formatDate } from "./settings-shared";
@@ -217,6 +218,7 @@ export function SettingsView() {
       {isAdmin ? <UploadsAdmin /> : null}
       {isAdmin && me.data ? <UsersAdmin myId={me.data.id} /> : null}
       {isAdmin ? <AuditLogAdmin /> : null}
+      {isAdmin ? <HealthAdmin /> : null}
       <Sessions />
       <Tokens />
     </div>
