@@ -5,11 +5,18 @@
  * SIGTERM (it drains: refuses new sockets, finishes and acks what it took in, closes with 4000),
  * exits 0 and is started again. Afterwards every acked message is in the database exactly once,
  * each sender's messages in the order they were sent, and every member received every message
- * once, in seq order.
+ * once, in seq order. The admin Health page, read through Redis as the web process would, then
+ * shows both new gateways and the three sockets.
  */
 import { randomUUID } from "node:crypto";
 import { ParleyClient } from "@parley/client";
-import { createAccessToken } from "@parley/core";
+import {
+  createAccessToken,
+  RedisEngine,
+  readOperationsHealth,
+  setOpsStatsReader,
+  type TActor,
+} from "@parley/core";
 import { seedChannel, seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { EventKind } from "@parley/protocol";
@@ -20,20 +27,24 @@ import { freePort, GatewayProcesses } from "./gateway-processes.ts";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+const keyPrefix = `parley-test-${randomUUID().slice(0, 8)}:`;
+const admin: TActor = { userId: randomUUID(), role: "admin" };
+
 let t: TTestDb;
 let gateways: GatewayProcesses;
+// What the web process of this topology reads the Health page's figures from: the same Redis.
+const engine = new RedisEngine({ url: redisUrl, keyPrefix });
 
 beforeAll(async () => {
   t = await createTestDb();
-  gateways = new GatewayProcesses({
-    databaseUrl: t.url,
-    redisUrl,
-    keyPrefix: `parley-test-${randomUUID().slice(0, 8)}:`,
-  });
+  gateways = new GatewayProcesses({ databaseUrl: t.url, redisUrl, keyPrefix });
+  setOpsStatsReader(() => engine.listProcessStats());
   await seedWorkspace(t.db);
 });
 
 afterAll(async () => {
+  setOpsStatsReader(null);
+  await engine.close();
   await gateways?.killAll();
   await t?.drop();
 });
@@ -47,9 +58,7 @@ describe("rolling restart of two gateways", () => {
       memberIds: users.slice(1).map((u) => u!.id),
     });
     const ports = [await freePort(), await freePort()];
-    let t0 = Date.now();
     await Promise.all(ports.map((port) => gateways.start(port)));
-    console.log("started", Date.now() - t0);
 
     let turn = 0;
     const members = await Promise.all(
@@ -92,16 +101,12 @@ describe("rolling restart of two gateways", () => {
       await sleep(700);
       for (const port of ports) {
         // SIGTERM: a graceful drain, so the process ends on its own with 0.
-        t0 = Date.now();
         expect(await gateways.restart(port)).toEqual({ code: 0, signal: null });
-        console.log("restarted", Date.now() - t0);
         await sleep(700);
       }
       isSending = false;
       await Promise.all(senders);
-      t0 = Date.now();
       await Promise.all(members.flatMap((m) => m.acks));
-      console.log("acked", Date.now() - t0);
 
       const stored = await db.message.findMany({
         where: { conversationId: channel.id },
@@ -117,16 +122,30 @@ describe("rolling restart of two gateways", () => {
       // Each sender's messages keep the order they were sent in.
       for (const m of members) expect(bodies.filter((b) => b.startsWith(`${m.name}-`))).toEqual(m.sent);
       // Every member got every message once, in seq order.
-      for (const m of members) {
-        for (let waited = 0; m.received.length < bodies.length; waited += 50) {
-          if (waited > 10_000) throw new Error(`${m.name} has ${m.received.length} of ${bodies.length}`);
-          await sleep(50);
+      const everythingReceived = async () => {
+        for (const m of members) {
+          for (let waited = 0; m.received.length < bodies.length; waited += 50) {
+            if (waited > 10_000) throw new Error(`${m.name} has ${m.received.length} of ${bodies.length}`);
+            await sleep(50);
+          }
         }
-      }
-      await sleep(300); // anything duplicated would have arrived by now
+        await sleep(300); // anything duplicated would have arrived by now
+      };
+      // Meanwhile, the Health page across processes: both new gateways report through Redis,
+      // with the three sockets between them (each writes every 5 s).
+      const healthOfBoth = async () => {
+        for (let waited = 0; ; waited += 200) {
+          const health = await readOperationsHealth(admin);
+          if (health.processes.length === 2 && health.connections === 3) return health;
+          if (waited > 12_000) throw new Error(`health page shows ${JSON.stringify(health.processes)}`);
+          await sleep(200);
+        }
+      };
+      const [, health] = await Promise.all([everythingReceived(), healthOfBoth()]);
       for (const m of members) expect(m.received).toEqual(bodies);
+      expect(health.processes.map((p) => p.role)).toEqual(["gateway", "gateway"]);
     } finally {
       for (const m of members) m.client.disconnect();
     }
-  }, 60_000);
+  }, 120_000);
 });
