@@ -30,8 +30,8 @@
  * one does not, or while stopping) are answered here before Next (@parley/gateway answerHealth,
  * core health.ts); Prometheus metrics are on METRICS_PORT when set (startRealtime).
  *
- * SIGTERM/SIGINT: gateway close (sockets get 4000 and reconnect/resume) → http server → fan-out →
- * engine → database.
+ * SIGTERM/SIGINT: gateway drain (commands already received finish and are acked; then sockets get
+ * 4000 and reconnect/resume) → http server → fan-out → engine → database.
  */
 import { createServer } from "node:http";
 import path from "node:path";
@@ -193,11 +193,10 @@ async function main(): Promise<void> {
     isStopping = true;
     logger.info({ signal, connections: gateway?.connectionCount ?? 0 }, "stopping");
     clearInterval(sweepTimer);
-    await stopIndexer();
-    await stopNotifier();
-    await stopAuditRetention();
     try {
-      await realtime.closeGateway();
+      // The gateway drains at once (upgrades 503, commands already received finish and are
+      // acked, then 4000) while the background loops stop.
+      await Promise.all([realtime.closeGateway(), stopIndexer(), stopNotifier(), stopAuditRetention()]);
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), 5_000);
