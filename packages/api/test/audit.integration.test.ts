@@ -101,26 +101,41 @@ describe("recording", () => {
 
   it("workspace settings: one entry with before and after of the changed fields only", async () => {
     const admin = await callerFor("admin");
-    await admin.caller.workspace.update({ name: "Audit", allowOpenSignup: true, auditRetentionDays: 365 });
+    await admin.caller.workspace.update({
+      name: "Audit log",
+      allowOpenSignup: true,
+      auditRetentionDays: 365,
+    });
+    // The older open-sign-up flag is a sign-up mode change, recorded as such.
+    expect(await entriesOf("workspace.signup_mode_changed", { actorId: admin.user.id })).toMatchObject([
+      {
+        targetType: "workspace",
+        targetId: "1",
+        ip: admin.ip,
+        details: { before: "invite_only", after: "open" },
+      },
+    ]);
     const [entry, extra] = await entriesOf("workspace.updated", { actorId: admin.user.id });
     expect(extra).toBeUndefined();
     expect(entry).toMatchObject({
       targetType: "workspace",
       targetId: "1",
       ip: admin.ip,
-      details: { before: { allowOpenSignup: false }, after: { allowOpenSignup: true } },
+      details: { before: { name: "Audit" }, after: { name: "Audit log" } },
     });
     // Nothing changed: nothing recorded. Bad input: refused, nothing changed or recorded.
     await admin.caller.workspace.update({ allowOpenSignup: true });
     await expectCode(admin.caller.workspace.update({ auditRetentionDays: -1 }), "BAD_REQUEST");
     await expectCode(admin.caller.workspace.update({ auditRetentionDays: 1.5 }), "BAD_REQUEST");
     expect(await entriesOf("workspace.updated", { actorId: admin.user.id })).toHaveLength(1);
+    expect(await entriesOf("workspace.signup_mode_changed", { actorId: admin.user.id })).toHaveLength(1);
     await admin.caller.workspace.update({ name: "Audited", allowOpenSignup: false, auditRetentionDays: 90 });
     const second = (await entriesOf("workspace.updated", { actorId: admin.user.id }))[1];
     expect(second?.details).toEqual({
-      before: { name: "Audit", allowOpenSignup: true, auditRetentionDays: 365 },
-      after: { name: "Audited", allowOpenSignup: false, auditRetentionDays: 90 },
+      before: { name: "Audit log", auditRetentionDays: 365 },
+      after: { name: "Audited", auditRetentionDays: 90 },
     });
+    expect(await entriesOf("workspace.signup_mode_changed", { actorId: admin.user.id })).toHaveLength(2);
     expect(await admin.caller.audit.retention()).toEqual({ days: 90 });
     await admin.caller.workspace.update({ name: "Audit", auditRetentionDays: 365 });
   });

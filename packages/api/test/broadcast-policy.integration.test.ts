@@ -4,24 +4,16 @@
  * @channel send or edit answers FORBIDDEN with `data.reason` BROADCAST_RESTRICTED.
  */
 import { randomUUID } from "node:crypto";
-import { parseEnv } from "@parley/config";
 import { createChannel } from "@parley/core";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { ErrorReason } from "@parley/protocol";
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appRouter, createCaller } from "../src/root.ts";
+import { createCaller } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
-import { expectCode } from "./helpers.ts";
+import { expectCode, postTrpc, sessionFor, testEnv } from "./helpers.ts";
 
 let t: TTestDb;
-const env = parseEnv({
-  DATABASE_URL: "postgresql://unused@127.0.0.1/unused",
-  AUTH_SECRET: "test-secret-test-secret-test-secret!",
-  PUBLIC_URL: "https://chat.example.test",
-});
 
 beforeAll(async () => {
   t = await createTestDb({ poolSize: 4 });
@@ -31,34 +23,9 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function sessionFor(role: "admin" | "member" | "owner") {
-  const user = await seedUser(t.db, { role });
-  const session = await t.db.authSession.create({
-    data: { userId: user.id, expiresAt: new Date(Date.now() + 3600_000) },
-  });
-  const caller = createCaller(await createContext({ db: t.db, sessionId: session.id, env }));
-  return { actor: { userId: user.id, role: user.role }, sessionId: session.id, caller };
-}
-
-/** One tRPC mutation over HTTP, as a browser makes it; the error's JSON when it failed. */
-async function post(procedure: string, input: unknown, sessionId: string) {
-  const res = await fetchRequestHandler({
-    endpoint: "/api/trpc",
-    router: appRouter,
-    req: new Request(`http://localhost/api/trpc/${procedure}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(superjson.serialize(input)),
-    }),
-    createContext: () => createContext({ db: t.db, sessionId, env }),
-  });
-  const body = (await res.json()) as {
-    error?: {
-      json: { message: string; data: { code: string; reason: string | null; fieldErrors: unknown } };
-    };
-  };
-  return { status: res.status, error: body.error?.json ?? null };
-}
+const session = (role: "admin" | "member" | "owner") => sessionFor(t.db, role);
+const post = (procedure: string, input: unknown, sessionId: string) =>
+  postTrpc(t.db, procedure, input, sessionId);
 
 const stored = () =>
   t.db.workspace.findUniqueOrThrow({
@@ -68,14 +35,14 @@ const stored = () =>
 
 describe("workspace.broadcastPolicy / setBroadcastPolicy", () => {
   it("lets any signed-in user read the policy, and no one signed out", async () => {
-    const member = await sessionFor("member");
+    const member = await session("member");
     expect(await member.caller.workspace.broadcastPolicy()).toEqual({ policy: "everyone", threshold: 5 });
-    const anonymous = createCaller(await createContext({ db: t.db, env }));
+    const anonymous = createCaller(await createContext({ db: t.db, env: testEnv() }));
     await expectCode(anonymous.workspace.broadcastPolicy(), "UNAUTHORIZED");
   });
 
   it("refuses members (FORBIDDEN) and changes nothing; admins and owners may set it", async () => {
-    const member = await sessionFor("member");
+    const member = await session("member");
     await expectCode(
       member.caller.workspace.setBroadcastPolicy({ policy: "admins", threshold: 1 }),
       "FORBIDDEN",
@@ -89,19 +56,19 @@ describe("workspace.broadcastPolicy / setBroadcastPolicy", () => {
     expect(http.status).toBe(403);
     expect(await stored()).toEqual({ broadcastPolicy: "everyone", broadcastThreshold: 5 });
 
-    const admin = await sessionFor("admin");
+    const admin = await session("admin");
     expect(await admin.caller.workspace.setBroadcastPolicy({ policy: "admins", threshold: 20 })).toEqual({
       policy: "admins",
       threshold: 20,
     });
     expect(await stored()).toEqual({ broadcastPolicy: "admins", broadcastThreshold: 20 });
-    const owner = await sessionFor("owner");
+    const owner = await session("owner");
     await owner.caller.workspace.setBroadcastPolicy({ policy: "everyone", threshold: 5 });
     expect(await member.caller.workspace.broadcastPolicy()).toEqual({ policy: "everyone", threshold: 5 });
   });
 
   it("validates the threshold (a whole number 0…100,000) and the policy, naming the field", async () => {
-    const admin = await sessionFor("admin");
+    const admin = await session("admin");
     for (const [input, field] of [
       [{ policy: "admins", threshold: -1 }, "threshold"],
       [{ policy: "admins", threshold: 100_001 }, "threshold"],
@@ -118,8 +85,8 @@ describe("workspace.broadcastPolicy / setBroadcastPolicy", () => {
 
 describe("a refused broadcast over tRPC", () => {
   it("answers FORBIDDEN with data.reason BROADCAST_RESTRICTED for sends and edits; writes nothing", async () => {
-    const owner = await sessionFor("owner");
-    const member = await sessionFor("member");
+    const owner = await session("owner");
+    const member = await session("member");
     const others = await Promise.all(Array.from({ length: 3 }, () => seedUser(t.db)));
     const ch = await createChannel(t.db, member.actor, {
       name: `bc-${randomUUID().slice(0, 8)}`,
@@ -155,7 +122,7 @@ describe("a refused broadcast over tRPC", () => {
     expect(edited.error?.data.reason).toBe(ErrorReason.BroadcastRestricted);
 
     // Other refusals carry no reason.
-    const outsider = await sessionFor("member");
+    const outsider = await session("member");
     const other = await post(
       "messages.edit",
       { messageId: plain.message.id, body: "mine now" },

@@ -13,11 +13,9 @@ import { parseEnv, type TEnv } from "@parley/config";
 import { addReaction, createChannel, openDm, pinMessage, removeMember, sendMessage } from "@parley/core";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appRouter } from "../src/root.ts";
 import { createContext } from "../src/trpc.ts";
+import { trpcOverHttp } from "./helpers.ts";
 
 let t: TTestDb;
 let dir: string;
@@ -53,20 +51,9 @@ type Answer = { status: number; body: unknown };
 
 /** One tRPC call over HTTP as `sessionId`; the whole answer (status and JSON body). */
 async function call(sessionId: string, procedure: string, input: unknown): Promise<Answer> {
-  const encoded = JSON.stringify(superjson.serialize(input));
-  const isQuery = QUERIES.has(procedure);
-  const req = isQuery
-    ? new Request(`http://localhost/api/trpc/${procedure}?input=${encodeURIComponent(encoded)}`)
-    : new Request(`http://localhost/api/trpc/${procedure}`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: encoded,
-      });
-  const res = await fetchRequestHandler({
-    endpoint: "/api/trpc",
-    router: appRouter,
-    req,
-    createContext: () => createContext({ db: t.db, sessionId, env }),
+  const res = await trpcOverHttp(procedure, input, {
+    isQuery: QUERIES.has(procedure),
+    context: () => createContext({ db: t.db, sessionId, env }),
   });
   const body = (await res.json()) as { error?: { json?: { data?: { stack?: string } } } };
   // Outside production tRPC adds the server's stack trace; production answers never carry it.

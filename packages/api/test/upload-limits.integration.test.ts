@@ -51,7 +51,7 @@ async function callerFor(role: "admin" | "member" | "owner" = "member") {
   return { actor, caller: createCaller(await createContext({ db: t.db, sessionId: session.id, env })) };
 }
 
-async function channelOf(actor: { userId: string; role: "admin" | "member" | "owner" }) {
+async function channelOf(actor: { userId: string; role: "admin" | "member" | "owner" | "guest" }) {
   return createChannel(t.db, actor, { name: `up-${randomUUID().slice(0, 8)}` });
 }
 

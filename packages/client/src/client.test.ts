@@ -111,6 +111,7 @@ function synced(
     conversationId: string;
     lastSeq: number;
     status: "ok" | "more" | "resync" | "forbidden";
+    truncatedSeq?: number;
   }[],
   userSeq = 0,
   userStatus: "ok" | "more" = "ok",
@@ -339,6 +340,35 @@ describe("synced statuses", () => {
     socket.serverSends(synced(syncs[0]?.id, [{ conversationId: C1, lastSeq: 3, status: "ok" }]));
     expect(delivered).toEqual(["c1:1", "c1:2", "c1:3"]);
     expect(socket.of("sync")).toHaveLength(1);
+  });
+
+  it("truncatedSeq: skips the range retention removed (even with more to come) and never asks for it", async () => {
+    const { client, delivered } = setup();
+    const truncated: [string, number][] = [];
+    client.on("truncated", (id, seq) => truncated.push([id, seq]));
+    client.track(C1, 3);
+    const socket = await open(client);
+    // The replay starts after the tombstone (20); its events wait behind the apparent gap…
+    socket.serverSends(event(C1, 21));
+    socket.serverSends(event(C1, 22));
+    await vi.advanceTimersByTimeAsync(500); // past the gap grace: the hello replay covers it, no sync
+    expect(delivered).toEqual([]);
+    expect(socket.of("sync")).toHaveLength(0);
+    // …until synced says where the log starts now.
+    socket.serverSends(
+      synced(undefined, [{ conversationId: C1, lastSeq: 22, status: "more", truncatedSeq: 20 }]),
+    );
+    expect(truncated).toEqual([[C1, 20]]);
+    expect(delivered).toEqual(["c1:21", "c1:22"]);
+    const syncs = socket.of("sync");
+    expect(syncs).toHaveLength(1); // the page's `more`, from the new cursor
+    expect(syncs[0]).toMatchObject({ cursors: { [C1]: 22 } });
+    socket.serverSends(event(C1, 23));
+    socket.serverSends(synced(syncs[0]?.id, [{ conversationId: C1, lastSeq: 23, status: "ok" }]));
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(delivered).toEqual(["c1:21", "c1:22", "c1:23"]);
+    expect(socket.of("sync")).toHaveLength(1);
+    expect(client.cursor(C1)).toBe(23);
   });
 
   it("resync: tells the app to refetch, then continues from lastSeq", async () => {

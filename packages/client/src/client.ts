@@ -68,6 +68,12 @@ export type TClientEvents = {
   resync: [conversationId: string, lastSeq: number];
   /** The user may no longer read this conversation; its state was dropped. */
   forbidden: [conversationId: string];
+  /**
+   * Message retention removed this conversation's log up to and including `truncatedSeq` while the
+   * cursor was below it: the cursor moved there (nothing is missing) and delivery goes on after it.
+   * Messages the app holds at or below it are gone from the server.
+   */
+  truncated: [conversationId: string, truncatedSeq: number];
 };
 
 /** Options of ParleyClient: the connection's, plus storage and tuning. */

@@ -22,6 +22,9 @@
  *   `decodeUserEvent`; one it cannot read is delivered but changes no tracking.
  * - A device without a user cursor starts the user log at the first `synced.userSeq` or the first
  *   live `user.event`, whichever comes first (state before that comes from the app's own fetch).
+ * - `synced` with `truncatedSeq` (message retention removed the log up to it while the cursor was
+ *   below): the cursor jumps there and what the replay buffered above it is delivered — the
+ *   removed range is skipped, never asked for (see #skipTruncated).
  * - `resync` keeps buffered events above the new cursor (they are still ahead of what the app will
  *   refetch) and drops the rest.
  */
@@ -75,6 +78,7 @@ export type TInboundEvents = {
   userEvent: [event: TUserEvent];
   resync: [conversationId: string, lastSeq: number];
   forbidden: [conversationId: string];
+  truncated: [conversationId: string, truncatedSeq: number];
 };
 
 /** What Inbound needs from the client besides the link. */
@@ -372,6 +376,8 @@ export class Inbound {
       switch (status.status) {
         case "ok":
         case "more":
+          if (status.truncatedSeq !== undefined) this.#skipTruncated(id, conversation, status.truncatedSeq);
+          if (this.#conversations.get(id) !== conversation) break; // a listener untracked it
           if (conversation.log.cursor === null) {
             this.#resync(id, conversation, status.lastSeq); // a server that clamps probes
           } else if (status.status === "more") {
@@ -398,6 +404,21 @@ export class Inbound {
     const userAgain = request.user && (frame.userStatus === "more" || this.#userLog.hasGap);
     this.#sync(again, userAgain);
     if (isFruitless) this.#scheduleRepair();
+  }
+
+  /**
+   * Retention removed the log up to `truncatedSeq` (a tombstone, not a gap): the cursor jumps there
+   * and the replayed events buffered above it are delivered. Only ever forward.
+   */
+  #skipTruncated(conversationId: string, conversation: TConversation, truncatedSeq: number): void {
+    const cursor = conversation.log.cursor;
+    if (cursor === null || cursor >= truncatedSeq) return;
+    conversation.log.reset(truncatedSeq);
+    this.#saveCursors();
+    this.#emitter.emit("truncated", conversationId, truncatedSeq);
+    if (this.#conversations.get(conversationId) !== conversation) return;
+    this.#delivered(conversationId);
+    this.#drain(conversationId, conversation);
   }
 
   /** Hands the conversation back to the app at `lastSeq` and goes on from there. */

@@ -2,6 +2,7 @@
 import type { ConversationKind, MemberRole } from "@parley/db";
 import type { TActor } from "./actor.ts";
 import { ParleyError } from "./errors.ts";
+import { isGuestSql } from "./guests.ts";
 import type { TTx } from "./tx.ts";
 
 /** The columns permission checks need. */
@@ -11,7 +12,11 @@ export type TConversationAccess = {
   name: string | null;
   archivedAt: Date | null;
   lastSeq: number;
+  /** The retention tombstone: every event up to it was removed (0 = none). */
+  truncatedSeq: number;
   memberRole: MemberRole | null;
+  /** The actor is a workspace guest, by the role stored now (never a cached one). */
+  isGuest: boolean;
 };
 
 /** True for public and private channels (not DMs). */
@@ -31,7 +36,8 @@ export async function loadAccess(
 ): Promise<TConversationAccess> {
   const lock = opts.lock ? "FOR UPDATE OF c" : "";
   const rows = await tx.$queryRawUnsafe<TConversationAccess[]>(
-    `SELECT c.id, c.kind::text AS kind, c.name, c."archivedAt", c."lastSeq", m.role::text AS "memberRole"
+    `SELECT c.id, c.kind::text AS kind, c.name, c."archivedAt", c."lastSeq", c."truncatedSeq", m.role::text AS "memberRole",
+       ${isGuestSql("$2::uuid")} AS "isGuest"
      FROM "Conversation" c
      LEFT JOIN "Membership" m ON m."conversationId" = c.id AND m."userId" = $2::uuid
      WHERE c.id = $1::uuid ${lock}`,
@@ -47,11 +53,19 @@ export async function loadAccess(
  * What the read, member and archive rules look at: a loaded ConversationAccess, or the same facts
  * from another read (a send's pre-read, which reads them for many sends in one query).
  */
-export type TAccessFacts = Pick<TConversationAccess, "kind" | "memberRole" | "archivedAt">;
+export type TAccessFacts = Pick<TConversationAccess, "kind" | "memberRole" | "archivedAt"> & {
+  /** Whether the actor is a guest (absent: not known, i.e. the send road, which needs membership anyway). */
+  isGuest?: boolean;
+};
 
-/** Public channels are readable by every active user; everything else by its members only. */
-export function canRead(access: Pick<TAccessFacts, "kind" | "memberRole">): boolean {
-  return access.kind === "public_channel" || access.memberRole !== null;
+type TReadFacts = Pick<TAccessFacts, "kind" | "memberRole" | "isGuest">;
+
+/**
+ * Public channels are readable by every active user but guests; everything else (and, for guests,
+ * everything) by its members only.
+ */
+export function canRead(access: TReadFacts): boolean {
+  return access.memberRole !== null || (access.kind === "public_channel" && access.isGuest !== true);
 }
 
 /**
@@ -76,10 +90,7 @@ export function notFound(message: string = NotFound.conversation): ParleyError {
  * Throws NOT_FOUND (exactly like a missing conversation, or `as` for the thing asked about) unless
  * the actor may read the conversation.
  */
-export function requireRead(
-  access: Pick<TAccessFacts, "kind" | "memberRole">,
-  as: string = NotFound.conversation,
-): void {
+export function requireRead(access: TReadFacts, as: string = NotFound.conversation): void {
   if (!canRead(access)) throw notFound(as);
 }
 
@@ -87,10 +98,7 @@ export function requireRead(
  * Throws unless the actor is a member: NOT_FOUND (as `requireRead`) when they cannot even read it,
  * FORBIDDEN with a hint to join for a public channel they can read but have not joined.
  */
-export function requireMember(
-  access: Pick<TAccessFacts, "kind" | "memberRole">,
-  as: string = NotFound.conversation,
-): void {
+export function requireMember(access: TReadFacts, as: string = NotFound.conversation): void {
   if (access.memberRole !== null) return;
   requireRead(access, as);
   throw new ParleyError("FORBIDDEN", "Join the channel first");
@@ -124,6 +132,8 @@ export type TLockedMessageRow = {
   senderId: string;
   body: string;
   threadRootId: string | null;
+  /** When it was sent (the edit and delete windows count from it). */
+  createdAt: Date;
   /** Whether the body mentions everyone (@channel, @here, @everyone). */
   mentionsAll: boolean;
   deletedAt: Date | null;
@@ -153,8 +163,8 @@ export async function lockMessageRow(
   const access = await loadAccess(tx, actor, ref.conversationId, { lock: true });
   if (!opts.bypassRead) requireRead(access, NotFound.message);
   const [message] = await tx.$queryRaw<Omit<TLockedMessageRow, "access">[]>`
-    SELECT id, "conversationId", seq, "senderId", body, "threadRootId", "mentionsAll", "deletedAt", "pinnedAt",
-      "pinnedById"
+    SELECT id, "conversationId", seq, "senderId", body, "threadRootId", "createdAt", "mentionsAll", "deletedAt",
+      "pinnedAt", "pinnedById"
     FROM "Message" WHERE id = ${messageId}::uuid FOR NO KEY UPDATE`;
   if (!message) throw notFound(NotFound.message);
   return { ...message, access };

@@ -1,6 +1,6 @@
 /**
- * Sign-up, invites, credential checks and browser sessions. Secrets (invite tokens) are shown
- * once and stored as SHA-256; passwords as argon2id.
+ * Sign-up, credential checks and browser sessions (invites: joining/invites.ts). Passwords are
+ * stored as argon2id.
  */
 import { isUniqueViolation, type TDb } from "@parley/db";
 import type { TActor } from "./actor.ts";
@@ -8,10 +8,12 @@ import { recordAudit, type TAuditOrigin } from "./audit/record.ts";
 import { joinDefaultChannels } from "./conversations/members.ts";
 import { ParleyError, parseInput } from "./errors.ts";
 import { hotQuery, type THotStatement } from "./hot-sql.ts";
-import { isUuid, randomSecret, sha256 } from "./ids.ts";
+import { isUuid } from "./ids.ts";
+import { consumeInvite, inviteRefusal, recordRedemption } from "./joining/invites.ts";
+import { admitsWithoutInvite, signupRefusal } from "./joining/policy.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./passwords.ts";
 import { notifyCredentialRevoked } from "./revocations.ts";
-import { ZById, ZCreateInvite, ZCredentials, ZSignUp } from "./schemas.ts";
+import { ZById, ZCredentials, ZSignUp } from "./schemas.ts";
 import { inWriteTx } from "./tx.ts";
 import { type TUserDto, userDtoSelect } from "./users.ts";
 import { WORKSPACE_ID } from "./workspace.ts";
@@ -20,47 +22,51 @@ import { WORKSPACE_ID } from "./workspace.ts";
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** lastSeenAt / lastUsedAt are written at most this often per session or token. */
 export const TOUCH_INTERVAL_MS = 60 * 1000;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Creates a member account. Allowed when the workspace has open sign-up, or with a valid invite,
- * one use of which is consumed atomically (a failed sign-up gives the use back by rolling back).
+ * Creates a member account. Allowed when the workspace's sign-up mode admits the address (open,
+ * or an allowed domain) or with a valid invite, one use of which is consumed atomically (a failed
+ * sign-up gives the use back by rolling back) and recorded (joining/invites.ts). A refusal says
+ * why (invite needed, domain not allowed, invite expired, used up, revoked) and writes nothing.
  */
 export async function signUp(db: TDb, input: unknown, origin?: TAuditOrigin): Promise<{ user: TUserDto }> {
   const data = parseInput(ZSignUp, input);
-  const ws = await db.workspace.findUnique({ where: { id: WORKSPACE_ID } });
+  const ws = await db.workspace.findUnique({
+    where: { id: WORKSPACE_ID },
+    select: { signupMode: true, signupDomains: true },
+  });
   if (!ws) throw new ParleyError("FORBIDDEN", "The workspace is not set up yet");
-  if (!data.inviteToken && !ws.allowOpenSignup) {
-    throw new ParleyError("FORBIDDEN", "Sign-up needs an invite link");
+  const policy = { mode: ws.signupMode, domains: ws.signupDomains };
+  const admitted = admitsWithoutInvite(policy, data.email);
+  if (!admitted) {
+    const refusal = data.inviteToken
+      ? await inviteRefusal(db, data.inviteToken, data.email)
+      : signupRefusal(policy);
+    if (refusal) throw new ParleyError("FORBIDDEN", refusal);
   }
   const passwordHash = await hashPassword(data.password);
   try {
     return await inWriteTx(db, async (w) => {
       const { tx } = w;
-      let inviteId: string | null = null;
+      let invite: { id: string; createdById: string } | null = null;
       if (data.inviteToken) {
-        const consumed = await tx.$queryRaw<{ id: string }[]>`
-          UPDATE "Invite" SET uses = uses + 1
-          WHERE "tokenHash" = ${sha256(data.inviteToken)} AND uses < "maxUses"
-            AND "revokedAt" IS NULL AND "expiresAt" > ${new Date()}::timestamp(3)
-          RETURNING id`;
-        inviteId = consumed[0]?.id ?? null;
-        // With open sign-up a stale invite link is harmless; otherwise it is the only way in.
-        if (!inviteId && !ws.allowOpenSignup) {
-          throw new ParleyError("FORBIDDEN", "This invite is invalid, expired or used up");
-        }
+        const consumed = await consumeInvite(tx, data.inviteToken, data.email);
+        // Where the mode admits the address anyway, a stale invite link is harmless.
+        if (consumed.ok) invite = consumed;
+        else if (!admitted) throw new ParleyError("FORBIDDEN", consumed.refusal);
       }
       const user = await tx.user.create({
         data: { name: data.name, email: data.email, passwordHash, role: "member" },
         select: userDtoSelect,
       });
+      if (invite) await recordRedemption(tx, invite, user, origin);
       await joinDefaultChannels(w, user);
       await recordAudit(tx, {
         action: "auth.signed_up",
         actorId: user.id,
         target: { type: "user", id: user.id, label: user.email },
         origin,
-        details: inviteId ? { via: "invite", inviteId } : { via: "open sign-up" },
+        details: invite ? { via: "invite", inviteId: invite.id } : { via: `${policy.mode} sign-up` },
       });
       return { user };
     });
@@ -69,36 +75,6 @@ export async function signUp(db: TDb, input: unknown, origin?: TAuditOrigin): Pr
       throw new ParleyError("CONFLICT", "An account with this e-mail already exists");
     throw err;
   }
-}
-
-/** Creates an invite link secret (shown once; only its SHA-256 is stored). */
-export async function createInvite(
-  db: TDb,
-  actor: TActor,
-  input: unknown = {},
-  origin?: TAuditOrigin,
-): Promise<{ id: string; token: string; maxUses: number; expiresAt: Date }> {
-  const data = parseInput(ZCreateInvite, input ?? {});
-  const token = `pli_${randomSecret(24)}`;
-  const invite = await db.$transaction(async (tx) => {
-    const row = await tx.invite.create({
-      data: {
-        tokenHash: sha256(token),
-        createdById: actor.userId,
-        maxUses: data.maxUses,
-        expiresAt: new Date(Date.now() + data.expiresInDays * DAY_MS),
-      },
-    });
-    await recordAudit(tx, {
-      action: "invite.created",
-      actorId: actor.userId,
-      target: { type: "invite", id: row.id, label: "invite link" },
-      origin,
-      details: { maxUses: row.maxUses, expiresAt: row.expiresAt.toISOString() },
-    });
-    return row;
-  });
-  return { id: invite.id, token, maxUses: invite.maxUses, expiresAt: invite.expiresAt };
 }
 
 /**

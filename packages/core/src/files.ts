@@ -45,6 +45,7 @@ import { attachmentSelect, type TAttachmentDto, toAttachmentDto } from "./messag
 import { ZId, ZMimeType } from "./schemas.ts";
 import { resolveUploadLimits } from "./workspace.ts";
 
+export { deleteChannel, type TDeletedChannel, ZDeleteChannel } from "./conversations/delete.ts";
 export { getStorage, type TFilesEnv } from "./files/storage.ts";
 export { sweepOccasionally, sweepPendingUploads } from "./files/sweeper.ts";
 export {

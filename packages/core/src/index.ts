@@ -32,8 +32,11 @@ export type {
 export * from "./errors.ts";
 export * from "./events.ts";
 export { createFanout, type TFanout, type TFanoutOptions } from "./fanout.ts";
+export * from "./guests.ts";
 export * from "./health.ts";
 export { isUuid, randomSecret, sha256, uuidv7 } from "./ids.ts";
+export * from "./joining/invites.ts";
+export * from "./joining/policy.ts";
 export * from "./limits.ts";
 export * from "./logging.ts";
 export * from "./messages/edit.ts";
@@ -41,6 +44,7 @@ export * from "./messages/pins.ts";
 export * from "./messages/reactions.ts";
 export * from "./messages/read.ts";
 export * from "./messages/send.ts";
+export * from "./messages/windows.ts";
 export * from "./messages.ts";
 export { metrics, type TMetricCounts, type TMetrics } from "./metrics.ts";
 export * from "./notifications/email.ts";
@@ -52,12 +56,17 @@ export * from "./notifications/push-sender.ts";
 export * from "./notifications/push-subscriptions.ts";
 export * from "./notifications/should-notify.ts";
 export * from "./ops-stats.ts";
+export * from "./password-resets.ts";
 export { checkPasswordStrength, MIN_PASSWORD_SCORE, type TPasswordVerdict } from "./password-strength.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
+export * from "./periodic.ts";
 export * from "./rate-limits.ts";
 export * from "./receipts/index.ts";
+export * from "./retention/run.ts";
+export * from "./retention/settings.ts";
 export * from "./revocation-bus.ts";
 export * from "./revocations.ts";
+export * from "./roles.ts";
 export * from "./schemas.ts";
 export {
   indexSearchRound,

@@ -119,7 +119,13 @@ async function toMessageDtos(db: TDb, rows: readonly MessageRow[]): Promise<TMes
 }
 
 /** A page of history, ascending by seq. */
-export type THistoryPageDto = { messages: TMessageDto[]; hasMoreBefore: boolean; hasMoreAfter: boolean };
+export type THistoryPageDto = {
+  messages: TMessageDto[];
+  hasMoreBefore: boolean;
+  hasMoreAfter: boolean;
+  /** Message retention removed everything up to this seq (0: nothing was): history starts after it. */
+  truncatedSeq: number;
+};
 
 /**
  * A page of a conversation's messages in seq order: the latest `limit` by default, or those
@@ -127,16 +133,21 @@ export type THistoryPageDto = { messages: TMessageDto[]; hasMoreBefore: boolean;
  */
 export async function getHistory(db: TDb, actor: TActor, input: unknown): Promise<THistoryPageDto> {
   const q = parseInput(ZGetHistory, input);
-  requireRead(await loadAccess(db, actor, q.conversationId));
-  // Thread replies show in the channel only when sent "also to the channel".
-  const where = {
+  const access = await loadAccess(db, actor, q.conversationId);
+  requireRead(access);
+  const { truncatedSeq } = access;
+  // Thread replies show in the channel only when sent "also to the channel". Nothing at or below
+  // the retention tombstone: retention removes those rows in the transaction that moves it, so
+  // this only keeps a page read across that commit from mixing both sides.
+  const where = (seq: { lt?: number; lte?: number; gte?: number } = {}) => ({
     conversationId: q.conversationId,
     OR: [{ threadRootId: null }, { alsoInChannel: true }],
-  };
+    seq: { gt: truncatedSeq, ...seq },
+  });
 
   const older = async (seqBelow: number | undefined, take: number) => {
     const rows = await db.message.findMany({
-      where: seqBelow === undefined ? where : { ...where, seq: { lt: seqBelow } },
+      where: where(seqBelow === undefined ? {} : { lt: seqBelow }),
       orderBy: { seq: "desc" },
       take: take + 1,
       select: messageSelect,
@@ -145,7 +156,7 @@ export async function getHistory(db: TDb, actor: TActor, input: unknown): Promis
   };
   const newer = async (seqFrom: number, take: number) => {
     const rows = await db.message.findMany({
-      where: { ...where, seq: { gte: seqFrom } },
+      where: where({ gte: seqFrom }),
       orderBy: { seq: "asc" },
       take: take + 1,
       select: messageSelect,
@@ -156,13 +167,14 @@ export async function getHistory(db: TDb, actor: TActor, input: unknown): Promis
   if (q.after !== undefined) {
     const page = await newer(q.after + 1, q.limit);
     const before = await db.message.findFirst({
-      where: { ...where, seq: { lte: q.after } },
+      where: where({ lte: q.after }),
       select: { id: true },
     });
     return {
       messages: await toMessageDtos(db, page.rows),
       hasMoreBefore: before !== null,
       hasMoreAfter: page.hasMore,
+      truncatedSeq,
     };
   }
   if (q.around !== undefined) {
@@ -172,6 +184,7 @@ export async function getHistory(db: TDb, actor: TActor, input: unknown): Promis
       messages: await toMessageDtos(db, [...a.rows, ...b.rows]),
       hasMoreBefore: a.hasMore,
       hasMoreAfter: b.hasMore,
+      truncatedSeq,
     };
   }
   const page = await older(q.before, q.limit);
@@ -179,10 +192,15 @@ export async function getHistory(db: TDb, actor: TActor, input: unknown): Promis
     q.before === undefined
       ? false
       : (await db.message.findFirst({
-          where: { ...where, seq: { gte: q.before } },
+          where: where({ gte: q.before }),
           select: { id: true },
         })) !== null;
-  return { messages: await toMessageDtos(db, page.rows), hasMoreBefore: page.hasMore, hasMoreAfter };
+  return {
+    messages: await toMessageDtos(db, page.rows),
+    hasMoreBefore: page.hasMore,
+    hasMoreAfter,
+    truncatedSeq,
+  };
 }
 
 /** A page of a thread: its root message and replies in ascending seq. */

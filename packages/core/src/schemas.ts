@@ -6,7 +6,7 @@
  * fields), which refuses NUL, other control characters and lone surrogates; text-fields.test.ts
  * fails for a bare `z.string()`.
  */
-import { MAX_STATUS_TEXT_LENGTH, ZSendFields, zLine, zText } from "@parley/protocol";
+import { MAX_STATUS_TEXT_LENGTH, ZSendFields, zId, zLine, zText } from "@parley/protocol";
 import { z } from "zod";
 import { getLimits } from "./limits.ts";
 import { checkPasswordStrength } from "./password-strength.ts";
@@ -27,7 +27,7 @@ export const ZMimeType = zText()
   );
 
 /** Any id column (all ids are UUIDs). */
-export const ZId = z.uuid({ message: "must be a UUID" });
+export const ZId = zId();
 
 /** Slack-like channel name: trimmed, lower-cased, an optional leading `#` dropped, then [a-z0-9-_]{1,80}. */
 export const ZChannelName = zText()
@@ -182,8 +182,50 @@ export type TSignUp = z.output<typeof ZSignUp>;
 export const ZCreateInvite = z.object({
   maxUses: z.number().int().min(1).max(1000).default(1),
   expiresInDays: z.number().int().min(1).max(365).default(7),
+  /** An e-mail invite (admins): only this address may redeem it; e-mailed when SMTP is set up. */
+  email: ZEmail.optional(),
 });
 export type TCreateInvite = z.output<typeof ZCreateInvite>;
+
+/** An invite link's secret, as the sign-up page checks it. */
+export const ZInviteToken = z.object({ token: zText().min(1).max(200) });
+
+/** Who may sign up without an invite (see Workspace.signupMode). */
+export const ZSignupMode = z.enum(["open", "invite_only", "domains"]);
+export type TSignupMode = z.output<typeof ZSignupMode>;
+
+/** Most domains an allowed-domains list may hold. */
+export const MAX_SIGNUP_DOMAINS = 50;
+
+/**
+ * One allowed sign-up domain: lower-cased, a leading "@" dropped, DNS labels (letters, digits,
+ * inner hyphens; punycode for others) with a dot. Matched exactly against the part after an
+ * address's "@" — no subdomains, no suffix matching.
+ */
+export const ZSignupDomain = zText()
+  .trim()
+  .toLowerCase()
+  .transform((d) => d.replace(/^@/, ""))
+  .pipe(
+    z
+      .string()
+      .max(253, "must be at most 253 characters")
+      .regex(
+        /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/,
+        "must be a domain such as example.com",
+      ),
+  );
+
+/** The sign-up mode and (optionally) a new allowed-domains list, set together (admins). */
+export const ZSetSignupPolicy = z.strictObject({
+  mode: ZSignupMode,
+  domains: z
+    .array(ZSignupDomain)
+    .max(MAX_SIGNUP_DOMAINS, `must be at most ${MAX_SIGNUP_DOMAINS} domains`)
+    .transform((list) => [...new Set(list)])
+    .optional(),
+});
+export type TSetSignupPolicy = z.output<typeof ZSetSignupPolicy>;
 
 export const ZCredentials = z.object({
   email: ZEmail,

@@ -22,11 +22,17 @@
  * socket. Same fields and values as encodeConversationEvent; the payload's whitespace and key
  * order are jsonb's.
  *
+ * Retention (retention/run.ts) removes a prefix of a log and records it as the conversation's
+ * tombstone, `truncatedSeq`: a cursor below it is answered from the tombstone on, with
+ * `truncatedSeq` in its entry, so the client moves its cursor there (nothing it could fetch is
+ * missing) instead of taking the removed range for a gap to repair.
+ *
  * To extend: new statuses need a protocol change (ZSyncStatus) first.
  */
 import type { ConversationKind, TDb } from "@parley/db";
 import type { TEventKind, TSyncStatus, TUserEventKind } from "@parley/protocol";
 import { MAX_SYNC_CURSORS, SYNC_PAGE_SIZE } from "@parley/protocol";
+import { canRead } from "./access.ts";
 import type { TActor } from "./actor.ts";
 import { ParleyError } from "./errors.ts";
 import type { TConversationEventRecord, TUserEventRecord } from "./events.ts";
@@ -50,6 +56,8 @@ export type TSyncConversation = {
   /** `ok`/`more`: the seq the client holds after applying `events`; `resync`: the log's last seq. */
   lastSeq: number;
   status: TSyncStatus;
+  /** Set when the cursor was below the retention tombstone: events up to it were removed; skip to it. */
+  truncatedSeq?: number;
   /** The events to apply (empty with `encode: true`). */
   events: TConversationEventRecord[];
   /** With `encode: true`: the events' wire frames (`event` frames), in seq order. */
@@ -68,7 +76,15 @@ export type TSyncResult = {
   userStatus: "ok" | "more";
 };
 
-type MetaRow = { id: string; kind: ConversationKind | null; lastSeq: number | null; isMember: boolean };
+type MetaRow = {
+  id: string;
+  kind: ConversationKind | null;
+  lastSeq: number | null;
+  truncatedSeq: number | null;
+  isMember: boolean;
+  /** The user is a guest (stored role): public channels are not readable without membership. */
+  isGuest: boolean;
+};
 type EventRow = {
   conversationId: string;
   seq: number;
@@ -162,7 +178,9 @@ export async function syncSince(
   const wanted: { id: string; after: number; take: number }[] = [];
   for (const [conversationId, cursor] of entries) {
     const row = metaById.get(conversationId);
-    const isReadable = row?.kind != null && (row.kind === "public_channel" || row.isMember);
+    const isReadable =
+      row?.kind != null &&
+      canRead({ kind: row.kind, memberRole: row.isMember ? "member" : null, isGuest: row.isGuest });
     if (!row || row.lastSeq == null || !isReadable) {
       notFound.push(conversationId);
       continue;
@@ -171,16 +189,20 @@ export async function syncSince(
       conversations.push({ conversationId, lastSeq: row.lastSeq, status: "resync", events: [] });
       continue;
     }
-    const missing = row.lastSeq - cursor;
+    // Below the tombstone: the removed range is skipped, not replayed (see the header).
+    const truncatedSeq = row.truncatedSeq ?? 0;
+    const after = Math.max(cursor, truncatedSeq);
+    const missing = row.lastSeq - after;
     const take = Math.min(missing, pageSize, budget);
     budget -= take;
     conversations.push({
       conversationId,
-      lastSeq: cursor + take,
+      lastSeq: after + take,
       status: take < missing ? "more" : "ok",
+      ...(cursor < truncatedSeq ? { truncatedSeq } : {}),
       events: [],
     });
-    if (take > 0) wanted.push({ id: conversationId, after: cursor, take });
+    if (take > 0) wanted.push({ id: conversationId, after, take });
   }
 
   if (wanted.length > 0 && options.encode) {
@@ -238,12 +260,12 @@ export async function syncSince(
  * membership. Index probes only (LATERAL … LIMIT 1), whatever the table statistics say.
  */
 const META_SQL: THotStatement = {
-  name: "parley_sync_meta_v2",
+  name: "parley_sync_meta_v3",
   text: `SELECT p.i, u."lastEventSeq" AS "userLastSeq", p.cid AS id, c.kind::text AS kind, c."lastSeq",
-      (mm.one IS NOT NULL) AS "isMember"
+      c."truncatedSeq", (mm.one IS NOT NULL) AS "isMember", (u.role = 'guest') AS "isGuest"
     FROM unnest($1::int[], $2::uuid[], $3::uuid[]) AS p(i, uid, cid)
-    CROSS JOIN LATERAL (SELECT "lastEventSeq" FROM "User" WHERE id = p.uid LIMIT 1) u
-    LEFT JOIN LATERAL (SELECT kind, "lastSeq" FROM "Conversation" WHERE id = p.cid LIMIT 1) c ON true
+    CROSS JOIN LATERAL (SELECT "lastEventSeq", role FROM "User" WHERE id = p.uid LIMIT 1) u
+    LEFT JOIN LATERAL (SELECT kind, "lastSeq", "truncatedSeq" FROM "Conversation" WHERE id = p.cid LIMIT 1) c ON true
     LEFT JOIN LATERAL (
       SELECT 1 AS one FROM "Membership" WHERE "conversationId" = p.cid AND "userId" = p.uid LIMIT 1
     ) mm ON true`,

@@ -151,3 +151,34 @@ export async function appendUserEvents<K extends TUserEventKind>(
     await appendUserEvent(w, userId, kind, payload(userId));
   }
 }
+
+/**
+ * Appends one user event with the same payload to many users in two statements, whatever their
+ * number (a channel deletion tells every member): the User rows are locked in id order first (as
+ * `appendUserEvents` does, so no deadlock with it), then every counter is bumped and every event
+ * inserted in one statement.
+ */
+export async function appendSameUserEvent<K extends TUserEventKind>(
+  w: TWriter,
+  userIds: readonly string[],
+  kind: K,
+  payload: TUserEventPayload<K>,
+): Promise<void> {
+  const ids = [...new Set(userIds)].sort();
+  if (ids.length === 0) return;
+  const createdAt = new Date();
+  await w.tx.$queryRaw`SELECT id FROM "User" WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+  const rows = await w.tx.$queryRaw<{ userId: string; seq: number }[]>`
+    WITH u AS (
+      UPDATE "User" SET "lastEventSeq" = "lastEventSeq" + 1
+      WHERE id = ANY(${ids}::uuid[])
+      RETURNING id, "lastEventSeq"
+    )
+    INSERT INTO "UserEvent" ("userId", seq, kind, payload, "createdAt")
+    SELECT u.id, u."lastEventSeq", ${kind}::text, ${JSON.stringify(payload)}::jsonb, ${createdAt}::timestamp(3)
+    FROM u
+    RETURNING "userId"::text AS "userId", seq`;
+  for (const row of rows) {
+    w.userEvents.push({ userId: row.userId, seq: row.seq, kind, payload, createdAt });
+  }
+}

@@ -1,10 +1,12 @@
 import type { TDb } from "@parley/db";
-import { UserEventKind } from "@parley/protocol";
-import { requireAdmin, type TActor } from "./actor.ts";
+import { UserEventKind, zLine } from "@parley/protocol";
+import { z } from "zod";
+import { outranks, requireAdmin, type TActor, USER_ROLES } from "./actor.ts";
 import { recordAudit, type TAuditOrigin } from "./audit/record.ts";
 import { ParleyError, parseInput } from "./errors.ts";
+import { canSeePersonSql, isGuest } from "./guests.ts";
 import { notifyCredentialRevoked } from "./revocations.ts";
-import { ZSetStatus, ZUserRef } from "./schemas.ts";
+import { ZId, ZSetStatus, ZUserRef } from "./schemas.ts";
 import { appendUserEvent, inWriteTx } from "./tx.ts";
 
 /** A user as the API shows it (never the password hash). */
@@ -58,23 +60,43 @@ export async function setStatus(db: TDb, actor: TActor, input: unknown): Promise
   });
 }
 
-/** Active users of the workspace, by name. */
-export async function listUsers(db: TDb, _actor: TActor): Promise<TUserDto[]> {
+/** Active users of the workspace, by name; a guest sees only the people they share a channel with. */
+export async function listUsers(db: TDb, actor: TActor): Promise<TUserDto[]> {
+  const visible = isGuest(actor)
+    ? (
+        await db.$queryRawUnsafe<{ id: string }[]>(
+          `SELECT u.id FROM "User" u WHERE u."deactivatedAt" IS NULL AND ${canSeePersonSql("$1::uuid", "u.id")}`,
+          actor.userId,
+        )
+      ).map((r) => r.id)
+    : null;
   return db.user.findMany({
-    where: { deactivatedAt: null },
+    where: { deactivatedAt: null, ...(visible ? { id: { in: visible } } : {}) },
     select: userDtoSelect,
     orderBy: [{ name: "asc" }, { id: "asc" }],
   });
 }
 
-/** Every user, deactivated ones included, for the admin's people list (admins only). */
+/** Every user, deactivated ones included (admins only; Settings → People pages with `listPeople`). */
 export async function listAllUsers(db: TDb, actor: TActor): Promise<TUserDto[]> {
   requireAdmin(actor);
   return db.user.findMany({ select: userDtoSelect, orderBy: [{ name: "asc" }, { id: "asc" }] });
 }
 
 /**
- * Deactivates a user (admin/owner; only an owner may deactivate an owner). Their sessions and
+ * FORBIDDEN unless the actor outranks a user of role `target` (actor.ts `outranks`): admins act on
+ * members and guests, the owner on everyone. `verb` names the action in the message.
+ */
+export function requireOutranks(actor: TActor, target: TActor["role"], verb: string): void {
+  if (outranks(actor.role, target)) return;
+  throw new ParleyError(
+    "FORBIDDEN",
+    `Only an owner can ${verb} ${target === "owner" ? "an owner" : "an admin"}`,
+  );
+}
+
+/**
+ * Deactivates a user (admins act on members and guests; the owner on anyone). Their sessions and
  * access tokens are revoked in the same transaction; the last active owner cannot be deactivated.
  */
 export async function deactivateUser(
@@ -92,9 +114,9 @@ export async function deactivateUser(
     const target = await tx.user.findUnique({ where: { id: userId }, select: userDtoSelect });
     if (!target) throw new ParleyError("NOT_FOUND", "User not found");
     if (target.deactivatedAt) return target;
-    if (target.role === "owner") {
-      if (actor.role !== "owner") throw new ParleyError("FORBIDDEN", "Only an owner can deactivate an owner");
-      if (owners.length <= 1) throw new ParleyError("FORBIDDEN", "Cannot deactivate the last owner");
+    requireOutranks(actor, target.role, "deactivate");
+    if (target.role === "owner" && owners.length <= 1) {
+      throw new ParleyError("FORBIDDEN", "Cannot deactivate the last owner");
     }
     const now = new Date();
     const user = await tx.user.update({
@@ -124,7 +146,7 @@ export async function deactivateUser(
 }
 
 /**
- * Reactivates a deactivated user (admin/owner). They sign in again; old sessions stay revoked.
+ * Reactivates a deactivated user (admin/owner, with the same ranks as deactivating). They sign in again; old sessions stay revoked.
  * Reactivating an active user changes (and records) nothing.
  */
 export async function reactivateUser(
@@ -138,9 +160,7 @@ export async function reactivateUser(
   return inWriteTx(db, async ({ tx }) => {
     const target = await tx.user.findUnique({ where: { id: userId }, select: userDtoSelect });
     if (!target) throw new ParleyError("NOT_FOUND", "User not found");
-    if (target.role === "owner" && actor.role !== "owner") {
-      throw new ParleyError("FORBIDDEN", "Only an owner can reactivate an owner");
-    }
+    requireOutranks(actor, target.role, "reactivate");
     if (!target.deactivatedAt) return target;
     const user = await tx.user.update({
       where: { id: userId },
@@ -155,4 +175,49 @@ export async function reactivateUser(
     });
     return user;
   });
+}
+
+/** Filters and page of the admin's people list (Settings → People). */
+export const ZListPeople = z.object({
+  /** Part of the name or e-mail, any case. */
+  query: zLine().trim().max(200).optional(),
+  role: z.enum(USER_ROLES).optional(),
+  status: z.enum(["active", "deactivated"]).optional(),
+  /** The last id of the previous page (`nextCursor`). */
+  cursor: ZId.optional(),
+  limit: z.number().int().min(1).max(100).default(50),
+});
+export type TListPeople = z.input<typeof ZListPeople>;
+
+/** One page of people, by name, with the cursor of the next page (null at the end). */
+export type TPeoplePage = { people: TUserDto[]; nextCursor: string | null };
+
+/**
+ * The admin's people list (admins only): search by name or e-mail, filter by role and status,
+ * paged on the server by (name, id).
+ */
+export async function listPeople(db: TDb, actor: TActor, input: unknown): Promise<TPeoplePage> {
+  requireAdmin(actor);
+  const { query, role, status, cursor, limit } = parseInput(ZListPeople, input);
+  const rows = await db.user.findMany({
+    where: {
+      ...(query
+        ? {
+            OR: [
+              { name: { contains: query, mode: "insensitive" as const } },
+              { email: { contains: query.toLowerCase() } },
+            ],
+          }
+        : {}),
+      ...(role ? { role } : {}),
+      ...(status ? { deactivatedAt: status === "active" ? null : { not: null } } : {}),
+    },
+    select: userDtoSelect,
+    orderBy: [{ name: "asc" }, { id: "asc" }],
+    take: limit + 1,
+    ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+  });
+  const more = rows.length > limit;
+  const people = more ? rows.slice(0, limit) : rows;
+  return { people, nextCursor: more ? people[people.length - 1]!.id : null };
 }

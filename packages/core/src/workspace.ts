@@ -3,9 +3,11 @@ import { requireAdmin, type TActor } from "./actor.ts";
 import { recordAudit, type TAuditJson, type TAuditOrigin } from "./audit/record.ts";
 import { createChannelIn } from "./conversations/channels.ts";
 import { ParleyError, parseInput } from "./errors.ts";
+import { modeForOpenSignup } from "./joining/policy.ts";
 import { hashPassword } from "./passwords.ts";
 import {
   type TSetBroadcastPolicy,
+  type TSignupMode,
   ZSetBroadcastPolicy,
   ZSetUploadLimits,
   ZSetupWorkspace,
@@ -17,13 +19,34 @@ import { type TUserDto, userDtoSelect } from "./users.ts";
 /** The single workspace row's id. */
 export const WORKSPACE_ID = 1;
 
-/** What the sign-in page needs before anyone is signed in. */
-export type TWorkspaceStatus = { isSetUp: boolean; name: string | null; allowOpenSignup: boolean };
+/** What the sign-in and sign-up pages need before anyone is signed in. */
+export type TWorkspaceStatus = {
+  isSetUp: boolean;
+  name: string | null;
+  /** Who may sign up without an invite (joining/policy.ts). */
+  signupMode: TSignupMode;
+  /** In `domains` mode, the domains whose addresses may (empty otherwise). */
+  signupDomains: string[];
+  /** `signupMode === "open"`: the older flag, kept for existing callers. */
+  allowOpenSignup: boolean;
+};
+
+function statusOf(
+  ws: { name: string; signupMode: TSignupMode; signupDomains: string[] } | null,
+): TWorkspaceStatus {
+  const mode = ws?.signupMode ?? "invite_only";
+  return {
+    isSetUp: ws !== null,
+    name: ws?.name ?? null,
+    signupMode: mode,
+    signupDomains: mode === "domains" ? (ws?.signupDomains ?? []) : [],
+    allowOpenSignup: mode === "open",
+  };
+}
 
 /** Whether first-run setup happened, and the public workspace settings. */
 export async function getWorkspaceStatus(db: TDb): Promise<TWorkspaceStatus> {
-  const ws = await db.workspace.findUnique({ where: { id: WORKSPACE_ID } });
-  return { isSetUp: ws !== null, name: ws?.name ?? null, allowOpenSignup: ws?.allowOpenSignup ?? false };
+  return statusOf(await db.workspace.findUnique({ where: { id: WORKSPACE_ID } }));
 }
 
 /**
@@ -97,8 +120,11 @@ async function lockWorkspace(tx: Pick<TDb, "$queryRaw">): Promise<void> {
 }
 
 /**
- * Changes workspace settings (admins and owners): name, open sign-up, audit retention. Audit-logged
- * with the changed fields before and after; a change that changes nothing writes nothing.
+ * Changes workspace settings (admins and owners): name, audit retention and — by the older flag
+ * `allowOpenSignup` — the sign-up mode (true: open; false: invite-only unless it was not open).
+ * Audit-logged with the changed fields before and after (a mode change as
+ * `workspace.signup_mode_changed`, as setSignupPolicy writes it); a change that changes nothing
+ * writes nothing.
  */
 export async function updateWorkspace(
   db: TDb,
@@ -107,25 +133,44 @@ export async function updateWorkspace(
   origin?: TAuditOrigin,
 ): Promise<TWorkspaceStatus> {
   requireAdmin(actor);
-  const data = parseInput(ZUpdateWorkspace, input);
-  const select = { name: true, allowOpenSignup: true, auditRetentionDays: true } as const;
+  const { allowOpenSignup, ...data } = parseInput(ZUpdateWorkspace, input);
   const updated = await inWriteTx(db, async ({ tx }) => {
     await lockWorkspace(tx);
-    const before = await tx.workspace.findUniqueOrThrow({ where: { id: WORKSPACE_ID }, select });
-    const after = await tx.workspace.update({ where: { id: WORKSPACE_ID }, data, select });
-    const change = changedFields(before, after);
+    const before = await tx.workspace.findUniqueOrThrow({ where: { id: WORKSPACE_ID } });
+    const mode =
+      allowOpenSignup === undefined
+        ? before.signupMode
+        : modeForOpenSignup(allowOpenSignup, before.signupMode);
+    const after = await tx.workspace.update({
+      where: { id: WORKSPACE_ID },
+      data: { ...data, signupMode: mode },
+    });
+    const target = { type: "workspace" as const, id: String(WORKSPACE_ID), label: after.name };
+    const change = changedFields(
+      { name: before.name, auditRetentionDays: before.auditRetentionDays },
+      { name: after.name, auditRetentionDays: after.auditRetentionDays },
+    );
     if (change) {
       await recordAudit(tx, {
         action: "workspace.updated",
         actorId: actor.userId,
-        target: { type: "workspace", id: String(WORKSPACE_ID), label: after.name },
+        target,
         origin,
         details: change,
       });
     }
+    if (mode !== before.signupMode) {
+      await recordAudit(tx, {
+        action: "workspace.signup_mode_changed",
+        actorId: actor.userId,
+        target,
+        origin,
+        details: { before: before.signupMode, after: mode },
+      });
+    }
     return after;
   });
-  return { isSetUp: true, name: updated.name, allowOpenSignup: updated.allowOpenSignup };
+  return statusOf(updated);
 }
 
 // ---------------------------------------------------------------------------------------------

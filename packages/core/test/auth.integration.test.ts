@@ -2,7 +2,6 @@ import { seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  createInvite,
   listSessions,
   resolveSession,
   revokeOtherSessions,
@@ -10,6 +9,7 @@ import {
   signUp,
   verifyCredentials,
 } from "../src/auth.ts";
+import { createInvite } from "../src/joining/invites.ts";
 import { createAccessToken, listAccessTokens, resolveAccessToken, revokeAccessToken } from "../src/tokens.ts";
 import { deactivateUser, reactivateUser } from "../src/users.ts";
 import { getWorkspaceStatus, setupWorkspace, updateWorkspace } from "../src/workspace.ts";
@@ -27,7 +27,13 @@ const password = "correct horse battery";
 
 describe("workspace setup", () => {
   it("sets up once; a second (even concurrent) setup gets CONFLICT", async () => {
-    expect(await getWorkspaceStatus(t.db)).toEqual({ isSetUp: false, name: null, allowOpenSignup: false });
+    expect(await getWorkspaceStatus(t.db)).toEqual({
+      isSetUp: false,
+      name: null,
+      signupMode: "invite_only",
+      signupDomains: [],
+      allowOpenSignup: false,
+    });
     const attempts = await Promise.allSettled([
       setupWorkspace(t.db, { workspaceName: "Acme", name: "Ada", email: "ADA@acme.test", password }),
       setupWorkspace(t.db, { workspaceName: "Evil", name: "Eve", email: "eve@acme.test", password }),

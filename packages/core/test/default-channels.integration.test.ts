@@ -42,7 +42,7 @@ async function newMember(name: string) {
   const { user } = await signUp(t.db, { name, email: `${name.toLowerCase()}@acme.test`, password });
   return { userId: user.id, role: "member" as const };
 }
-const namesOf = async (actor: { userId: string; role: "owner" | "admin" | "member" }) =>
+const namesOf = async (actor: { userId: string; role: "owner" | "admin" | "member" | "guest" }) =>
   (await listMyConversations(t.db, actor)).map((c) => c.name).sort();
 
 describe("default channels", () => {

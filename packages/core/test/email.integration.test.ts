@@ -8,9 +8,6 @@
  * messages, the sender). No e-mail is decided while SMTP is not configured.
  */
 import { randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
-import { simpleParser } from "mailparser";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { TActor } from "../src/actor.ts";
 import { createChannel, openDm } from "../src/conversations.ts";
@@ -33,46 +30,25 @@ import {
   updateNotificationSettings,
 } from "../src/notifications/prefs.ts";
 import { channelName, newActor, stored, useTestDb } from "./helpers.ts";
+import { startSmtpSink, type TArrivedMail } from "./smtp-sink.ts";
 
 const t = useTestDb();
 const SECRET = "test-secret-test-secret-test-secret!";
 const PUBLIC_URL = "https://chat.example.test";
 const DELAY = 10;
-type Arrived = { to: string; subject: string; text: string; html: string; headerLines: string[] };
-const arrived: Arrived[] = [];
-let smtp: SMTPServer;
+let arrived: TArrivedMail[] = [];
 let mailer: TMailer;
+let closeSmtp: (() => Promise<void>) | undefined;
 const engine = new MemoryEngine();
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    onData(stream, _session, done) {
-      simpleParser(stream)
-        .then((mail) => {
-          const to = Array.isArray(mail.to) ? mail.to[0] : mail.to;
-          arrived.push({
-            to: to?.value[0]?.address ?? "",
-            subject: mail.subject ?? "",
-            text: mail.text ?? "",
-            html: typeof mail.html === "string" ? mail.html : "",
-            // Unfolded (RFC 5322: a line break before white space is not part of the value).
-            headerLines: mail.headerLines.map((h) => h.line.replace(/\r\n(?=[ \t])/g, "")),
-          });
-          done();
-        })
-        .catch(done);
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
-  const port = (smtp.server.address() as AddressInfo).port;
-  const created = createMailer({ SMTP_HOST: "127.0.0.1", SMTP_PORT: port, SMTP_SECURE: false });
-  if (!created) throw new Error("no mailer");
-  mailer = created;
+  const sink = await startSmtpSink();
+  arrived = sink.arrived;
+  mailer = sink.mailer;
+  closeSmtp = sink.close;
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+  await closeSmtp?.();
   await engine.close();
 });
 beforeEach(() => {

@@ -105,3 +105,49 @@ export function stored(result: TSendMessageResult): TMessageDto {
   if (result.duplicate) throw new Error("expected a first send, got a duplicate answer");
   return result.message;
 }
+
+/**
+ * Holds a row lock in a transaction of its own until `release()`: `lock` runs in it first (e.g.
+ * `SELECT … FOR UPDATE`); `held` resolves once it has, `done` when the transaction has ended.
+ */
+export async function holdLock(
+  db: TDb,
+  lock: (tx: Pick<TDb, "$queryRaw">) => Promise<unknown>,
+): Promise<{ release: () => void; done: Promise<void> }> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let held!: () => void;
+  const isHeld = new Promise<void>((resolve) => {
+    held = resolve;
+  });
+  const done = db.$transaction(
+    async (tx) => {
+      await lock(tx);
+      held();
+      await released;
+    },
+    { timeout: 30_000 },
+  );
+  await Promise.race([isHeld, done]);
+  return { release, done };
+}
+
+/**
+ * Waits until at least `n` sessions of this test's database wait for a lock — a write provably
+ * blocked, not a timing guess (polled from outside any transaction: pg_stat_activity is
+ * snapshotted once per transaction). Fails after 10 s.
+ */
+export async function waitForLockWaiters(db: TDb, n: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const [row] = await db.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+    if ((row?.n ?? 0) >= n) return;
+    if (Date.now() > deadline)
+      throw new Error(`expected ${n} sessions waiting for a lock, saw ${row?.n ?? 0}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

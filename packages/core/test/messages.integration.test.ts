@@ -14,7 +14,16 @@ import { configureLimits, DEFAULT_LIMITS } from "../src/limits.ts";
 import { addReaction } from "../src/messages/reactions.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { getHistory } from "../src/messages.ts";
-import { channelName, expectParley, logCounts, newActor, stored, useTestDb } from "./helpers.ts";
+import {
+  channelName,
+  expectParley,
+  holdLock,
+  logCounts,
+  newActor,
+  stored,
+  useTestDb,
+  waitForLockWaiters,
+} from "./helpers.ts";
 
 const t = useTestDb();
 const { bus } = t;
@@ -222,44 +231,24 @@ describe("seq allocation", () => {
     const a = await createChannel(t.db, alice, { name: channelName(), isPrivate: false });
     const b = await createChannel(t.db, alice, { name: channelName(), isPrivate: false });
 
-    let release!: () => void;
-    const released = new Promise<void>((r) => {
-      release = r;
-    });
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => {
-      locked = r;
-    });
-    const holder = t.db.$transaction(
-      async (tx) => {
-        await tx.$queryRaw`SELECT id FROM "Conversation" WHERE id = ${a.id}::uuid FOR UPDATE`;
-        locked();
-        await released;
-      },
-      { timeout: 30_000 },
+    const holder = await holdLock(
+      t.db,
+      (tx) => tx.$queryRaw`SELECT id FROM "Conversation" WHERE id = ${a.id}::uuid FOR UPDATE`,
     );
-    await isLocked;
 
     let sendADone = false;
     const sendA = send(t.db, alice, a.id, "to A").then((r) => {
       sendADone = true;
       return r;
     });
-    // Wait until the send into A is provably blocked on the row lock (not a timing guess; the
-    // only other session here is the holder, idle in its transaction).
-    for (;;) {
-      const [row] = await t.db.$queryRaw<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-      if (row && row.n > 0) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    // The send into A is provably blocked on the row lock (the holder is the only other session).
+    await waitForLockWaiters(t.db, 1);
     const sentB = await send(t.db, alice, b.id, "to B"); // completes while A is still locked
     expect(sentB.message.seq).toBe(b.lastSeq + 1);
     expect(sendADone).toBe(false);
 
-    release();
-    await holder;
+    holder.release();
+    await holder.done;
     const sentA = await sendA;
     expect(sentA.message.seq).toBe(a.lastSeq + 1);
   });

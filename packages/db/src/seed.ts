@@ -11,6 +11,7 @@ import {
   dmKeyFor,
   MemberRole,
   type Message,
+  SignupMode,
   type TDb,
   type User,
   UserRole,
@@ -19,12 +20,24 @@ import {
 
 const uniqueSuffix = () => randomBytes(4).toString("hex");
 
-/** Creates (or renames) the install's single workspace row. */
+/**
+ * Creates (or renames) the install's single workspace row. `allowOpenSignup` is the older spelling
+ * of `signupMode: "open"` (false: invite_only), kept for existing callers.
+ */
 export async function seedWorkspace(
   db: TDb,
-  options: { name?: string; allowOpenSignup?: boolean } = {},
+  options: {
+    name?: string;
+    signupMode?: SignupMode;
+    signupDomains?: string[];
+    allowOpenSignup?: boolean;
+  } = {},
 ): Promise<Workspace> {
-  const data = { name: options.name ?? "Parley", allowOpenSignup: options.allowOpenSignup ?? false };
+  const data = {
+    name: options.name ?? "Parley",
+    signupMode: options.signupMode ?? (options.allowOpenSignup ? SignupMode.open : SignupMode.invite_only),
+    signupDomains: options.signupDomains ?? [],
+  };
   return db.workspace.upsert({ where: { id: 1 }, create: { id: 1, ...data }, update: data });
 }
 

@@ -13,6 +13,7 @@ import {
   createFanout,
   MemoryEngine,
   mintTicket,
+  runMessageRetention,
   sendMessage,
   setEventSink,
   type TFanout,
@@ -293,5 +294,55 @@ describe("ParleyClient with the real gateway", () => {
     await until(() => received.length === 1);
     expect(received[0]).toMatchObject({ seq: 4, kind: EventKind.MessageCreated });
     expect(c.cursor(channel.id)).toBe(4);
+  });
+  it("resumes from a cursor inside a range retention removed: the rest once, in order, without repair syncs", async () => {
+    const channel = await seedChannel(db, { createdById: alice.id, memberIds: [bob.id] });
+    const asAlice = { userId: alice.id, role: alice.role };
+    for (let i = 0; i < 30; i++) {
+      await sendMessage(db, asAlice, {
+        conversationId: channel.id,
+        clientMsgId: crypto.randomUUID(),
+        body: `m${i}`,
+      });
+    }
+    const { lastSeq } = await db.conversation.findUniqueOrThrow({ where: { id: channel.id } });
+    // The log's first 20 entries are 40 days old; the workspace keeps 30 days.
+    const longAgo = new Date(Date.now() - 40 * 24 * 3_600_000);
+    await db.$executeRaw`UPDATE "Event" SET "createdAt" = ${longAgo}::timestamp(3)
+      WHERE "conversationId" = ${channel.id}::uuid AND seq <= 20`;
+    await db.$executeRaw`UPDATE "Message" SET "createdAt" = ${longAgo}::timestamp(3)
+      WHERE "conversationId" = ${channel.id}::uuid AND seq <= 20`;
+    await db.workspace.update({ where: { id: 1 }, data: { messageRetentionDays: 30 } });
+    try {
+      expect(await runMessageRetention(db, undefined)).toMatchObject({ events: 20 });
+    } finally {
+      await db.workspace.update({ where: { id: 1 }, data: { messageRetentionDays: 0 } });
+    }
+
+    // Bob's device held seq 5 (inside the removed range) and comes back.
+    const b = clientFor(bob);
+    b.track(channel.id, 5);
+    const received: TConversationEvent[] = [];
+    const truncated: [string, number][] = [];
+    b.on("event", (e) => received.push(e));
+    b.on("truncated", (id, seq) => truncated.push([id, seq]));
+    b.connect();
+    await until(() => received.length === lastSeq - 20);
+    // Long enough for the gap grace (100 ms) and a repair retry to show a loop, were there one.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(received.map((e) => e.seq)).toEqual(Array.from({ length: lastSeq - 20 }, (_, i) => 21 + i));
+    expect(truncated).toEqual([[channel.id, 20]]);
+    expect(b.stats.syncs).toBe(0);
+    expect(b.cursor(channel.id)).toBe(lastSeq);
+
+    // And live delivery goes on from there.
+    await sendMessage(db, asAlice, {
+      conversationId: channel.id,
+      clientMsgId: crypto.randomUUID(),
+      body: "after",
+    });
+    await until(() => received.length === lastSeq - 19);
+    expect(received.at(-1)?.seq).toBe(lastSeq + 1);
+    expect(b.stats.syncs).toBe(0);
   });
 });

@@ -24,7 +24,10 @@ afterAll(async () => {
   await stop?.();
 });
 
-const actorOf = (u: { id: string; role: "owner" | "admin" | "member" }) => ({ userId: u.id, role: u.role });
+const actorOf = (u: { id: string; role: "owner" | "admin" | "member" | "guest" }) => ({
+  userId: u.id,
+  role: u.role,
+});
 
 /** Sends one command and returns the next frame answering it (by id, or the next error for typing). */
 async function answer(socket: TestClient, command: Record<string, unknown>): Promise<TServerEvent> {

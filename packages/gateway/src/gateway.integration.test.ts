@@ -255,6 +255,23 @@ describe("frames", () => {
     expect((await socket.closed).code).toBe(CloseCode.FrameTooLarge);
   });
 
+  it("runs none of the commands still queued once a close has started (nobody would get their acks)", async () => {
+    const channel = await seedChannel(db, { createdById: alice.id, memberIds: [] });
+    const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
+    const ids = Array.from({ length: 20 }, () => crypto.randomUUID());
+    // One write: twenty sends queue behind the first, then ws refuses the oversize frame (4413).
+    const frames = ids.map((clientMsgId, i) =>
+      JSON.stringify({ type: "send", id: `q${i}`, conversationId: channel.id, clientMsgId, body: `q${i}` }),
+    );
+    for (const frame of frames) socket.ws.send(frame);
+    socket.send({ type: "ping", id: "x", pad: "x".repeat(MAX_FRAME_BYTES) });
+    expect((await socket.closed).code).toBe(CloseCode.FrameTooLarge);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const stored = await db.message.count({ where: { senderId: alice.id, clientMsgId: { in: ids } } });
+    // At most the sends already running when the close began (the first, maybe its batch-mates).
+    expect(stored).toBeLessThan(5);
+  });
+
   it("closes with 4413 on a 10 MB frame too (refused from its header, never the standard 1009)", async () => {
     const { socket } = await connected(gateway, `?ticket=${await sessionTicket(alice.id)}`);
     socket.send({ type: "ping", id: "x", pad: "x".repeat(10 * 1024 * 1024) });

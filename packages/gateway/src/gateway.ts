@@ -165,6 +165,9 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     conn: TConnection | null = null;
 
     override close(code?: number, data?: string | Buffer): void {
+      // From the moment a close starts (here, or ws's own after a protocol error), queued commands
+      // do not run: nobody would get their acks (the close handshake can take a while).
+      if (this.conn) this.conn.closingSince ??= Date.now();
       if (code === WS_MESSAGE_TOO_BIG) super.close(CloseCode.FrameTooLarge, tooLargeReason);
       else super.close(code, data);
     }
@@ -207,6 +210,9 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   function onSocketClose(this: WebSocket, code: number): void {
     const conn = (this as GatewaySocket).conn!;
     const userId = conn.actor.userId;
+    // Commands still queued do not run: nobody is left to ack them, and the client resends what it
+    // holds unacked (same clientMsgId) after reconnecting (also when the peer closed or vanished).
+    conn.closingSince ??= Date.now();
     if (connections.delete(conn)) counts.openConnections -= 1;
     heartbeat.remove(conn, conn.slot);
     const set = byUser.get(userId);

@@ -7,6 +7,7 @@
  * handle it in packages/gateway (src/commands.ts), bump PROTOCOL_VERSION and note it in CHANGELOG.md.
  */
 import { z } from "zod";
+import { zId } from "./ids.ts";
 import {
   MAX_COMMAND_ID_LENGTH,
   MAX_PRESENCE_WATCH,
@@ -20,12 +21,12 @@ import { zLine, zText } from "./text.ts";
 export const ZCommandId = zText().min(1).max(MAX_COMMAND_ID_LENGTH);
 /** A position in a log (conversation or user); 0 means "nothing yet". */
 export const ZSeq = z.number().int().min(0).max(2_147_483_647);
-/** Conversation, message and user ids are UUIDs (v7 from the server). */
-export const ZConversationId = z.uuid();
+/** Conversation, message and user ids are UUIDs (v7 from the server), parsed to lower case (ids.ts). */
+export const ZConversationId = zId();
 
 /**
  * Cursors to resume from: the last seq held per conversation, at most MAX_SYNC_CURSORS of them.
- * Checked in one pass that reports at most ONE issue (too many, or how many entries are bad and
+ * Keys are parsed to lower case like every id. Checked in one pass that reports at most ONE issue (too many, or how many entries are bad and
  * the first of them), so an error frame is never larger than a small part of the command.
  */
 export const ZCursors = z
@@ -57,6 +58,17 @@ export const ZCursors = z
         message: `${bad} cursor(s) are not a conversation id (UUID) → seq (integer ≥ 0), e.g. "${shown}"`,
       });
     }
+  })
+  // Ids in one spelling (ids.ts); two spellings of one conversation keep the lower cursor (the
+  // replay sends more, the client drops what it holds). fromEntries: own keys only, whatever they are.
+  .overwrite((cursors) => {
+    const lowered = new Map<string, number>();
+    for (const [key, seq] of Object.entries(cursors)) {
+      const id = key.toLowerCase();
+      const held = lowered.get(id);
+      lowered.set(id, held === undefined ? seq : Math.min(held, seq));
+    }
+    return Object.fromEntries(lowered);
   });
 
 /** Sent after `welcome` to resume: the last seq the client holds per conversation and for the user log. */
@@ -124,7 +136,7 @@ export const ZSync = z.strictObject({
 export const ZWatchPresence = z.strictObject({
   type: z.literal("watchPresence"),
   id: ZCommandId,
-  userIds: z.array(z.uuid()).max(MAX_PRESENCE_WATCH),
+  userIds: z.array(zId()).max(MAX_PRESENCE_WATCH),
 });
 
 /** Set this connection's presence (online/away) and the user's custom status text. */

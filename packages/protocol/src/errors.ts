@@ -50,6 +50,16 @@ export const ErrorReason = {
    * the broadcast would be accepted.
    */
   BroadcastRestricted: "BROADCAST_RESTRICTED",
+  /**
+   * With FORBIDDEN: the message is older than the workspace's edit window (or editing is off: a
+   * window of 0). Hide the message's Edit action; nothing else is wrong with the edit.
+   */
+  EditWindowClosed: "EDIT_WINDOW_CLOSED",
+  /**
+   * With FORBIDDEN: the sender's own message is older than the workspace's delete window (or
+   * deleting is off for members). Workspace admins are never refused for this.
+   */
+  DeleteWindowClosed: "DELETE_WINDOW_CLOSED",
 } as const;
 
 export type TErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];

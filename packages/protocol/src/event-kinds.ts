@@ -29,7 +29,11 @@ export const EventKind = {
   MemberJoined: "member.joined",
   /** payload: { userId, removedBy? } */
   MemberLeft: "member.left",
-  /** payload: any of { name, topic, archived } that changed */
+  /**
+   * payload: any of { name, topic, archived, kind, ownerId } that changed — `kind` when an admin
+   * converted the channel (public_channel ↔ private_channel), `ownerId` when the channel's owner
+   * changed.
+   */
   ConversationUpdated: "conversation.updated",
 } as const;
 
@@ -42,7 +46,10 @@ export const EVENT_KINDS = Object.values(EventKind) as [TEventKind, ...TEventKin
 export const UserEventKind = {
   /** payload: { conversationId, kind, addedBy } — the user was added to / joined a conversation. */
   ConversationAdded: "conversation.added",
-  /** payload: { conversationId, removedBy } — the user left or was removed. */
+  /**
+   * payload: { conversationId, removedBy, deleted? } — the user left or was removed; `deleted`
+   * when an admin deleted the channel (it is gone for everyone: drop it and its history).
+   */
   ConversationRemoved: "conversation.removed",
   /** payload: { conversationId, kind, userIds } — a DM or group DM including the user was opened. */
   DmOpened: "dm.opened",
@@ -52,6 +59,8 @@ export const UserEventKind = {
   MembershipUpdated: "membership.updated",
   /** payload: the changed preferences, e.g. { statusEmoji, statusText } after users.setStatus. */
   PreferencesUpdated: "preferences.updated",
+  /** payload: { role, previousRole } — an admin changed the user's workspace role (or ownership moved). */
+  RoleChanged: "user.role_changed",
 } as const;
 
 export type TUserEventKind = (typeof UserEventKind)[keyof typeof UserEventKind];

@@ -103,6 +103,10 @@ export const ConversationEventPayloads = {
     name: z.string().optional(),
     topic: z.string().optional(),
     archived: z.boolean().optional(),
+    /** An admin converted the channel: its new kind (unreleased, additive). */
+    kind: z.enum(["public_channel", "private_channel"]).optional(),
+    /** The channel's new owner (unreleased, additive). */
+    ownerId: z.string().optional(),
   }),
 } as const satisfies Record<TEventKind, z.ZodType>;
 
@@ -121,6 +125,8 @@ export const UserEventPayloads = {
     conversationId: z.string(),
     /** Absent when the user left by themselves. */
     removedBy: z.string().optional(),
+    /** The channel was deleted by an admin, with its whole history (unreleased, additive). */
+    deleted: z.boolean().optional(),
   }),
   [UserEventKind.DmOpened]: z.object({
     conversationId: z.string(),
@@ -147,6 +153,8 @@ export const UserEventPayloads = {
     /** True when the notification settings changed: fetch them again (version 6). */
     notifications: z.boolean().optional(),
   }),
+  /** The user's workspace role now (owner, admin, member, guest) and before; fetch what depends on it. */
+  [UserEventKind.RoleChanged]: z.object({ role: z.string(), previousRole: z.string().optional() }),
 } as const satisfies Record<TUserEventKind, z.ZodType>;
 
 type ConversationSchemas = typeof ConversationEventPayloads;

@@ -95,7 +95,19 @@ export const ZSyncStatus = z.enum(["ok", "more", "resync", "forbidden"]);
 export const ZSynced = z.object({
   type: z.literal("synced"),
   id: ZCommandId.optional(),
-  conversations: z.array(z.object({ conversationId: z.string(), lastSeq: ZSeq, status: ZSyncStatus })),
+  conversations: z.array(
+    z.object({
+      conversationId: z.string(),
+      lastSeq: ZSeq,
+      status: ZSyncStatus,
+      /**
+       * Present when your cursor was below it: the events up to and including this seq were removed
+       * by message retention (a tombstone, not a gap). Move your cursor to it; the events sent
+       * before this frame start right after it. Absent from older servers.
+       */
+      truncatedSeq: ZSeq.optional(),
+    }),
+  ),
   /**
    * The asked-for conversations you cannot read — unknown ids and ones you may not (or no longer)
    * read, alike — in the order asked; absent when none. Drop them. They are not in `conversations`.

@@ -12,6 +12,7 @@ export { ErrorCode, ErrorReason, type TErrorCode, type TErrorReason } from "./er
 export * from "./event-kinds.ts";
 export * from "./event-payloads.ts";
 export * from "./events.ts";
+export * from "./ids.ts";
 export * from "./limits.ts";
 export * from "./mentions.ts";
 export {

@@ -14,6 +14,31 @@ function errorOf(raw: string | Uint8Array) {
 }
 
 describe("parseClientFrame", () => {
+  it("hands every id on in lower case, whatever case it came in (one key per conversation downstream)", () => {
+    const upper = conversationId.toUpperCase();
+    const send = parseClientFrame(
+      JSON.stringify({
+        type: "send",
+        id: "c1",
+        conversationId: upper,
+        clientMsgId: clientMsgId.toUpperCase(),
+        body: "hi",
+      }),
+    );
+    expect(send).toMatchObject({ ok: true, command: { conversationId, clientMsgId } });
+    const sync = parseClientFrame(
+      JSON.stringify({
+        type: "sync",
+        id: "y1",
+        cursors: { [upper]: 7, [conversationId]: 4, [clientMsgId.toUpperCase()]: 2 },
+      }),
+    );
+    // Two spellings of one conversation: the lower cursor (the replay sends more, never less).
+    expect(sync).toMatchObject({ ok: true, command: { cursors: { [conversationId]: 4, [clientMsgId]: 2 } } });
+    const watch = parseClientFrame(JSON.stringify({ type: "watchPresence", id: "w1", userIds: [upper] }));
+    expect(watch).toMatchObject({ ok: true, command: { userIds: [conversationId] } });
+  });
+
   it("accepts each command", () => {
     const frames = [
       { type: "hello", protocolVersion: PROTOCOL_VERSION },

@@ -10,10 +10,9 @@
  * and add the case to `INVALID_SENDS` in testing.ts.
  */
 import { z } from "zod";
+import { zId } from "./ids.ts";
 import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_BODY_LENGTH } from "./limits.ts";
 import { zText } from "./text.ts";
-
-const zUuid = () => z.uuid({ message: "must be a UUID" });
 
 type TLoose = { body?: unknown; attachmentIds?: unknown; alsoInChannel?: unknown; threadRootId?: unknown };
 
@@ -47,13 +46,13 @@ function isReplyWhenAlsoInChannel(value: unknown): boolean {
  */
 export const ZSendFields = z
   .strictObject({
-    conversationId: zUuid(),
-    clientMsgId: zUuid(),
+    conversationId: zId(),
+    clientMsgId: zId(),
     body: zText().max(MAX_BODY_LENGTH, `is longer than ${MAX_BODY_LENGTH} characters`),
-    threadRootId: zUuid().optional(),
+    threadRootId: zId().optional(),
     alsoInChannel: z.boolean().optional(),
     attachmentIds: z
-      .array(zUuid())
+      .array(zId())
       .max(
         MAX_ATTACHMENTS_PER_MESSAGE,
         `a message carries at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments`,

@@ -120,6 +120,27 @@ export function runStorageContract(name: string, setup: () => Promise<TContractT
       await storage.deleteObject(key); // deleting twice is fine
     });
 
+    it("lists stored objects by prefix with their sizes, and no deleted one", async () => {
+      const listed = async (p: string) => {
+        const found: { key: string; size: number }[] = [];
+        for await (const item of storage.listObjects(p)) found.push(item);
+        return found.sort((a, b) => a.key.localeCompare(b.key));
+      };
+      const a = keyFor("list/a b.txt");
+      const b = keyFor("list/nested/ü.bin");
+      const gone = keyFor("list/gone.txt");
+      await storage.putObject(a, bytes(10), { contentType: "text/plain" });
+      await storage.putObject(b, bytes(3000), { contentType: "application/octet-stream" });
+      await storage.putObject(gone, bytes(1), { contentType: "text/plain" });
+      await storage.deleteObject(gone);
+      expect(await listed(`${prefix}/list/`)).toEqual([
+        { key: a, size: 10 },
+        { key: b, size: 3000 },
+      ]);
+      expect(await listed(`${prefix}/list/nested/`)).toEqual([{ key: b, size: 3000 }]);
+      expect(await listed(`${prefix}/nothing-here/`)).toEqual([]);
+    });
+
     it("stores a stream of unknown length and replaces an existing object", async () => {
       const key = keyFor("stream.txt");
       await storage.putObject(key, Buffer.from("old"), { contentType: "text/plain" });

@@ -240,6 +240,25 @@ export function createLocalStorage(options: TLocalStorageOptions): TLocalStorage
       await rm(target.meta, { force: true });
     },
 
+    async *listObjects(prefix = "") {
+      // The key lives only in each object's metadata file (paths are hashes of keys).
+      const buckets = await readdir(objectsDir).catch((err) => {
+        if (isNotFound(err)) return [] as string[];
+        throw err;
+      });
+      for (const dir of buckets.sort()) {
+        for (const name of (await readdir(path.join(objectsDir, dir))).sort()) {
+          if (!name.endsWith(".json")) continue;
+          const meta = await readMeta(path.join(objectsDir, dir, name));
+          if (!meta?.key.startsWith(prefix)) continue;
+          // The bytes' size, not the metadata's: a crash between the two renames of a put leaves
+          // new bytes under old metadata.
+          const info = await stat(path.join(objectsDir, dir, name.slice(0, -5))).catch(() => null);
+          if (info) yield { key: meta.key, size: info.size };
+        }
+      }
+    },
+
     async presignPut(key, { expiresSec, contentType, size }) {
       assertValidKey(key);
       assertValidContentType(contentType);

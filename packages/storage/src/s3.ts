@@ -173,6 +173,14 @@ export function createS3Storage(options: TS3StorageOptions): TS3Storage {
       await client.removeObject(bucket, key);
     },
 
+    async *listObjects(prefix = "") {
+      // listObjectsV2 pages through the bucket (1,000 keys a request) as the stream is read.
+      for await (const item of client.listObjectsV2(bucket, prefix, true)) {
+        const { name, size } = item as { name?: string; size?: number };
+        if (name !== undefined) yield { key: name, size: size ?? 0 };
+      }
+    },
+
     async presignPut(key, { expiresSec, contentType, size }): Promise<TPresignedPut> {
       assertValidKey(key);
       assertValidContentType(contentType);

@@ -6,6 +6,9 @@ export type TByteRange = { start: number; end?: number };
 /** What `statObject` knows about a stored object. */
 export type TObjectInfo = { size: number; contentType: string; etag: string };
 
+/** One object as `listObjects` yields it. */
+export type TListedObject = { key: string; size: number };
+
 /** Options of `putObject`. `size`, when given, must match the body exactly or the put fails. */
 export type TPutOptions = { size?: number; contentType: string };
 
@@ -48,6 +51,11 @@ export type TStorage = {
   statObject(key: string): Promise<TObjectInfo | null>;
   /** Deletes the object; deleting a missing object is not an error. */
   deleteObject(key: string): Promise<void>;
+  /**
+   * Every stored object whose key starts with `prefix` (all of them without one), in no
+   * particular order; for backups, which copy the whole store.
+   */
+  listObjects(prefix?: string): AsyncIterable<TListedObject>;
   /** A URL the browser can PUT the bytes to until it expires. */
   presignPut(key: string, options: TPresignPutOptions): Promise<TPresignedPut>;
   /** A URL that downloads the object until it expires. */

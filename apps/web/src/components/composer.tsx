@@ -40,6 +40,7 @@ import {
   mentionTrigger,
   type TMentionable,
 } from "~/lib/mentions";
+import { useMessageWindows } from "~/lib/message-windows";
 import { useUploads } from "~/lib/upload";
 import { optionId } from "./autocomplete";
 import { ComposerSuggestions, type TSuggestions } from "./composer-suggestions";
@@ -52,18 +53,26 @@ import "~/styles/composer.css";
 const DRAFT_SAVE_MS = 400;
 const EMOJI_SUGGESTIONS = 8;
 
-/** A message ↑ can edit. */
-export type TEditableMessage = { id: string; body: string };
+/** A message ↑ can edit (`createdAt`: its edit window is checked when given). */
+export type TEditableMessage = { id: string; body: string; createdAt?: Date | string };
 
 /** The newest live message `meId` sent among `messages` (oldest first), or null. */
 export function lastOwnMessage(
-  messages: readonly { id: string; senderId: string; body: string; deletedAt: Date | string | null }[],
+  messages: readonly {
+    id: string;
+    senderId: string;
+    body: string;
+    deletedAt: Date | string | null;
+    createdAt?: Date | string;
+  }[],
   meId: string,
 ): TEditableMessage | null {
   if (!meId) return null;
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
-    if (m && m.senderId === meId && !m.deletedAt) return { id: m.id, body: m.body };
+    if (m && m.senderId === meId && !m.deletedAt) {
+      return { id: m.id, body: m.body, ...(m.createdAt ? { createdAt: m.createdAt } : {}) };
+    }
   }
   return null;
 }
@@ -118,6 +127,8 @@ export function Composer({
   /** Shown while the text mentions everyone, when the workspace does not let this sender do that here. */
   broadcastWarning?: string | null;
 }) {
+  // ↑ edits my last message only while the workspace's edit window allows it.
+  const windowVerdict = useMessageWindows();
   const [text, setText] = useState("");
   const [caret, setCaret] = useState(0);
   const [dismissedAt, setDismissedAt] = useState<number | null>(null);
@@ -355,7 +366,8 @@ export function Composer({
       stopEdit();
       return;
     }
-    if (e.key === "ArrowUp" && !hasModifier && !text && !editing && editable && onEdit) {
+    const isEditable = editable && (!editable.createdAt || windowVerdict(editable.createdAt).canEdit);
+    if (e.key === "ArrowUp" && !hasModifier && !text && !editing && isEditable && onEdit) {
       e.preventDefault();
       startEdit(editable);
       return;

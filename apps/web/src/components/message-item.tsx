@@ -3,6 +3,7 @@
 import { createContext, useContext, useEffect, useState } from "react";
 import type { useMessageActions } from "~/lib/chat-data";
 import { decodeMentions, encodeMentions, mentionables } from "~/lib/mentions";
+import { useMessageWindows } from "~/lib/message-windows";
 import type { TPendingMessage } from "~/lib/outbox";
 import type { TMessage } from "~/trpc/types";
 import { AttachmentList } from "./attachments";
@@ -155,7 +156,10 @@ export function MessageItem({
   const [error, setError] = useState<string | null>(null);
   const isMine = m.senderId === meId;
   const isLive = !m.deletedAt;
-  const canDelete = isMine || Boolean(ctx?.canDeleteAny);
+  // The workspace's windows: past them my own message offers no Edit / Delete (admins always delete).
+  const windowVerdict = useMessageWindows()(m.createdAt);
+  const canEdit = isMine && windowVerdict.canEdit;
+  const canDelete = Boolean(ctx?.canDeleteAny) || (isMine && windowVerdict.canDeleteOwn);
   const isPinned = Boolean(m.pinnedAt);
   const run = (p: Promise<unknown>) => {
     setError(null);
@@ -342,7 +346,7 @@ export function MessageItem({
               >
                 <span aria-hidden="true">🔗</span>
               </button>
-              {canAct && isMine ? (
+              {canAct && canEdit ? (
                 <button type="button" className="quiet icon" title="Edit" onClick={() => setMode("edit")}>
                   <span aria-hidden="true">✏️</span>
                   <span className="visually-hidden">Edit message</span>

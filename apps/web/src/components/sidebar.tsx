@@ -117,12 +117,17 @@ export function Sidebar({
           <ConversationLink key={c.id} c={c} pathname={pathname} />
         ))}
       </ul>
-      <Link className="nav-action" href="/app/browse">
-        Browse channels
-      </Link>
-      <Link className="nav-action" href="/app/new-channel">
-        Create channel
-      </Link>
+      {/* Guests can neither browse nor create channels (the server refuses; this only mirrors it). */}
+      {me.data && me.data.role !== "guest" ? (
+        <>
+          <Link className="nav-action" href="/app/browse">
+            Browse channels
+          </Link>
+          <Link className="nav-action" href="/app/new-channel">
+            Create channel
+          </Link>
+        </>
+      ) : null}
       <h2 className="section-title" id="dms-heading">
         Direct messages
       </h2>

@@ -143,6 +143,12 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
         if (event.payload.userId === userId) refreshList();
         return;
       case EventKind.ConversationUpdated:
+        // Renamed, new topic, archived, converted public ↔ private (`kind`) or a new owner.
+        if (event.payload.ownerId !== undefined) {
+          void queryClient.invalidateQueries(
+            trpc.conversations.members.queryFilter({ conversationId: event.conversationId }),
+          );
+        }
         refreshConversation(event.conversationId);
         refreshList();
         return;
@@ -167,13 +173,26 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
         void queryClient.invalidateQueries(trpc.users.me.queryFilter());
         void queryClient.invalidateQueries(trpc.conversations.members.pathFilter());
         return;
+      case UserEventKind.RoleChanged:
+        // An admin changed my role: admin views, the people I may see and (as a guest) the
+        // channels I may read follow without a reload.
+        void queryClient.invalidateQueries(trpc.users.pathFilter());
+        void queryClient.invalidateQueries(trpc.conversations.pathFilter());
+        refreshList();
+        return;
       case UserEventKind.MembershipUpdated:
         // Muted on another device (or here): the list and the header's menu follow.
         refreshList();
         refreshConversation(event.payload.conversationId);
         return;
-      case UserEventKind.ConversationAdded:
       case UserEventKind.ConversationRemoved:
+        // Deleted by an admin: its history is gone for everyone, so drop the cached pages too.
+        if (event.payload.deleted)
+          queryClient.removeQueries({ queryKey: feedKey(event.payload.conversationId) });
+        refreshList();
+        refreshConversation(event.payload.conversationId);
+        return;
+      case UserEventKind.ConversationAdded:
       case UserEventKind.DmOpened:
         refreshList();
         refreshConversation(event.payload.conversationId);
@@ -197,6 +216,8 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
     client.on("event", onEvent),
     client.on("userEvent", onUserEvent),
     client.on("resync", onResync),
+    // Retention removed the start of the log: what this tab holds of it is gone; refetch as after a resync.
+    client.on("truncated", onResync),
     client.on("forbidden", onForbidden),
   ];
   return () => {

@@ -21,6 +21,7 @@ import {
   addMembers,
   addReaction,
   archiveConversation,
+  changeRole,
   createChannel,
   editMessage,
   encodeConversationEvent,
@@ -82,8 +83,8 @@ afterAll(async () => {
 
 type TUser = TActor & { name: string; caller: ReturnType<typeof createCaller> };
 
-async function newUser(name: string): Promise<TUser> {
-  const user = await seedUser(t.db, { name: `${name} ${randomUUID().slice(0, 6)}` });
+async function newUser(name: string, role: TActor["role"] = "member"): Promise<TUser> {
+  const user = await seedUser(t.db, { name: `${name} ${randomUUID().slice(0, 6)}`, role });
   const session = await t.db.authSession.create({
     data: { userId: user.id, expiresAt: new Date(Date.now() + 3600_000) },
   });
@@ -124,6 +125,8 @@ type TState = {
   status: Map<string, { statusEmoji: string; statusText: string }>;
   /** DM id → its members (sorted ids). */
   dms: Map<string, string[]>;
+  /** Per user: workspace role, as user.role_changed told it. */
+  roles: Map<string, string>;
 };
 
 type TConversationHandlers = {
@@ -223,6 +226,12 @@ const userHandlers: TUserHandlers = {
       statusText: statusText ?? now.statusText,
     });
   },
+  "user.role_changed": (s, userId, e) => {
+    const { role, previousRole, ...rest } = e.payload;
+    noOtherFields(rest);
+    expect(previousRole).not.toBe(role);
+    s.roles.set(userId, role);
+  },
 };
 
 function applyConversationEvent(s: TState, e: TKnownConversationEvent): void {
@@ -238,7 +247,8 @@ describe("live state equals a fresh fetch, for every event kind", () => {
     const alice = await newUser("Alice");
     const bob = await newUser("Bob");
     const carol = await newUser("Carol");
-    const users = new Map([alice, bob, carol].map((u) => [u.userId, u]));
+    const owner = await newUser("Olive", "owner");
+    const users = new Map([alice, bob, carol, owner].map((u) => [u.userId, u]));
     const ch = await createChannel(t.db, alice, {
       name: `state-${randomUUID().slice(0, 8)}`,
       isPrivate: false,
@@ -257,6 +267,7 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       mine: new Map(),
       status: new Map(),
       dms: new Map(),
+      roles: new Map(),
     };
     const seen = new Set<string>();
     const liveFrames: string[] = [];
@@ -320,6 +331,9 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       for (const [userId, status] of state.status) {
         const me = await users.get(userId)?.caller.users.me();
         expect(status).toStrictEqual({ statusEmoji: me?.statusEmoji, statusText: me?.statusText });
+      }
+      for (const [userId, role] of state.roles) {
+        expect(role).toBe((await users.get(userId)?.caller.users.me())?.role);
       }
       for (const [id, userIds] of state.dms) {
         const dmMembers = await alice.caller.conversations.members({ conversationId: id });
@@ -428,6 +442,11 @@ describe("live state equals a fresh fetch, for every event kind", () => {
     await step(async () => {
       await archiveConversation(t.db, alice, { conversationId });
       await unarchiveConversation(t.db, alice, { conversationId });
+    });
+    // user.role_changed: carol becomes a guest, then an admin.
+    await step(async () => {
+      await changeRole(t.db, owner, { userId: carol.userId, role: "guest" });
+      await changeRole(t.db, owner, { userId: carol.userId, role: "admin" });
     });
 
     // Every kind was delivered, decoded and checked.

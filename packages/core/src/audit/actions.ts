@@ -24,17 +24,43 @@ export const AUDIT_ACTIONS = [
   /** An admin deactivated or reactivated a user. */
   "user.deactivated",
   "user.reactivated",
+  /** An admin changed someone's workspace role (`details.before`/`after`). */
+  "user.role_changed",
+  /** The owner handed ownership to someone (target), becoming an admin. */
+  "workspace.ownership_transferred",
+  /** An admin made a password reset link for someone (never the link). */
+  "user.password_reset_created",
+  /** Someone set a new password with a reset link (their sessions ended). */
+  "auth.password_reset",
   /** First-run setup created the workspace and its owner. */
   "workspace.created",
   /** Workspace settings changed: `details.before`/`details.after` hold the changed fields only. */
   "workspace.updated",
-  /** An invite link was made (never the link itself). */
+  /** Sign-up mode changed (open / invite_only / domains): `details.before`, `details.after`. */
+  "workspace.signup_mode_changed",
+  /** The allowed sign-up domains changed: `details` before, after, added, removed. */
+  "workspace.signup_domains_changed",
+  /** An invite link was made (never the link itself; `details.email` for an e-mail invite). */
   "invite.created",
+  /** An invite was revoked (by an admin or the member who made it). */
+  "invite.revoked",
+  /** A sign-up used an invite (a security event; the actor is the new account). */
+  "invite.redeemed",
   /** A channel was archived or unarchived (by its owner or a workspace admin). */
   "channel.archived",
   "channel.unarchived",
   /** An admin made a public channel a default channel (people who sign up join it), or not. */
   "channel.default_changed",
+  /** An admin changed message retention: the workspace's default or a channel's override (before/after). */
+  "retention.updated",
+  /** A pass of the message retention job removed messages (details: the counts). */
+  "retention.ran",
+  /** An admin converted a channel public → private or back (details: from, to). */
+  "channel.converted",
+  /** An admin deleted a channel with its history (details: kind and counts, never content). */
+  "channel.deleted",
+  /** An admin gave a channel a new owner (details: ownerId; previous owners of public ones). */
+  "channel.owner_changed",
   /** An admin deleted someone else's message (never the body). */
   "message.deleted_by_admin",
   /** An admin downloaded the audit log as CSV. */

@@ -6,6 +6,7 @@
  * table's trigger requires of a DELETE. A pass that removed anything records `audit.pruned`.
  */
 import type { TDb } from "@parley/db";
+import { startPeriodic, type TPeriodicOptions } from "../periodic.ts";
 import { WORKSPACE_ID } from "../workspace.ts";
 import { recordAudit } from "./record.ts";
 
@@ -62,36 +63,10 @@ export async function pruneAuditEntries(db: TDb, options: TPruneOptions = {}): P
  */
 export function startAuditRetention(
   db: TDb,
-  options: {
-    intervalMs?: number;
-    firstDelayMs?: number;
-    onError?: (err: unknown) => void;
-    onPruned?: (n: number) => void;
-  } = {},
+  options: TPeriodicOptions & { onPruned?: (n: number) => void } = {},
 ): () => Promise<void> {
-  const intervalMs = options.intervalMs ?? 60 * 60_000;
-  let isStopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = (async () => {
-      try {
-        const removed = await pruneAuditEntries(db);
-        if (removed > 0) options.onPruned?.(removed);
-      } catch (err) {
-        options.onError?.(err);
-      }
-      if (!isStopped) {
-        timer = setTimeout(tick, intervalMs);
-        timer.unref();
-      }
-    })();
-  };
-  timer = setTimeout(tick, options.firstDelayMs ?? 60_000);
-  timer.unref();
-  return async () => {
-    isStopped = true;
-    clearTimeout(timer);
-    await running;
-  };
+  return startPeriodic(async () => {
+    const removed = await pruneAuditEntries(db);
+    if (removed > 0) options.onPruned?.(removed);
+  }, options);
 }

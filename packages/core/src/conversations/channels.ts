@@ -10,10 +10,12 @@ import {
   requireMember,
   requireNotArchived,
   requireRead,
+  type TConversationAccess,
 } from "../access.ts";
 import { isAdmin, requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
+import { refuseGuests, requireGuestsShareChannels } from "../guests.ts";
 import {
   MAX_GROUP_DM_OTHERS,
   type TCreateChannel,
@@ -29,9 +31,10 @@ import { isGeneralChannel } from "./defaults.ts";
 import { addMembersLocked, requireActiveUsers } from "./members.ts";
 import { getConversationDto, type TConversationDto } from "./view.ts";
 
-/** Creates a channel; the creator becomes its owner. CONFLICT when the name is taken. */
+/** Creates a channel; the creator becomes its owner. CONFLICT when the name is taken; not for guests. */
 export async function createChannel(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
   const data = parseInput(ZCreateChannel, input);
+  refuseGuests(actor, "create channels");
   try {
     return await inWriteTx(db, async (w) => {
       const id = await createChannelIn(w, actor, data);
@@ -152,6 +155,44 @@ function channelAudit(actor: TActor, access: { memberRole: string | null; kind: 
 }
 
 /**
+ * Archives (`archived`) or unarchives a channel whose lock the caller holds and whose manager it
+ * checked: the event and the row, audit-logged (channel.archived / unarchived) in the same
+ * transaction. Changes nothing when it already is so. #general cannot be archived.
+ */
+export async function setArchivedLocked(
+  w: TWriter,
+  actor: TActor,
+  access: TConversationAccess,
+  archived: boolean,
+  origin?: TAuditOrigin,
+): Promise<void> {
+  const conversationId = access.id;
+  if (archived && (await isGeneralChannel(w.tx, conversationId))) {
+    throw new ParleyError("FORBIDDEN", "#general cannot be archived: it is where everyone is");
+  }
+  if (archived === (access.archivedAt !== null)) return;
+  if (archived) {
+    // The event goes in first: once archivedAt is set the log takes no more appends.
+    await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
+      archived,
+    });
+    await w.tx.conversation.update({ where: { id: conversationId }, data: { archivedAt: new Date() } });
+  } else {
+    await w.tx.conversation.update({ where: { id: conversationId }, data: { archivedAt: null } });
+    await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
+      archived,
+    });
+  }
+  await recordAudit(w.tx, {
+    action: archived ? "channel.archived" : "channel.unarchived",
+    actorId: actor.userId,
+    target: { type: "channel", id: conversationId },
+    origin,
+    details: channelAudit(actor, access),
+  });
+}
+
+/**
  * Archives a channel (owner or admin): readable, but no new messages or changes. Idempotent;
  * audit-logged (channel.archived) in the same transaction when it changes anything.
  */
@@ -165,23 +206,7 @@ export async function archiveConversation(
   return inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
     requireChannelManager(actor, access);
-    if (await isGeneralChannel(w.tx, conversationId)) {
-      throw new ParleyError("FORBIDDEN", "#general cannot be archived: it is where everyone is");
-    }
-    if (!access.archivedAt) {
-      // The event goes in first: once archivedAt is set the log takes no more appends.
-      await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
-        archived: true,
-      });
-      await w.tx.conversation.update({ where: { id: conversationId }, data: { archivedAt: new Date() } });
-      await recordAudit(w.tx, {
-        action: "channel.archived",
-        actorId: actor.userId,
-        target: { type: "channel", id: conversationId },
-        origin,
-        details: channelAudit(actor, access),
-      });
-    }
+    await setArchivedLocked(w, actor, access, true, origin);
     return getConversationDto(w.tx, actor, conversationId);
   });
 }
@@ -197,25 +222,13 @@ export async function unarchiveConversation(
   return inWriteTx(db, async (w) => {
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
     requireChannelManager(actor, access);
-    if (access.archivedAt) {
-      await w.tx.conversation.update({ where: { id: conversationId }, data: { archivedAt: null } });
-      await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
-        archived: false,
-      });
-      await recordAudit(w.tx, {
-        action: "channel.unarchived",
-        actorId: actor.userId,
-        target: { type: "channel", id: conversationId },
-        origin,
-        details: channelAudit(actor, access),
-      });
-    }
+    await setArchivedLocked(w, actor, access, false, origin);
     return getConversationDto(w.tx, actor, conversationId);
   });
 }
 /**
  * Opens (or returns) the DM with one person, or the group DM with 2–8 people; a DM with yourself
- * is allowed. Idempotent: the sorted member ids form `dmKey`, unique in the table, so concurrent
+ * is allowed; a guest in it must share a channel with each of the others. Idempotent: the sorted member ids form `dmKey`, unique in the table, so concurrent
  * calls for the same set converge on one conversation (the loser of the insert race reads the winner's).
  */
 export async function openDm(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
@@ -232,6 +245,7 @@ export async function openDm(db: TDb, actor: TActor, input: unknown): Promise<TC
   try {
     return await inWriteTx(db, async (w) => {
       await requireActiveUsers(w.tx, memberIds);
+      await requireGuestsShareChannels(w.tx, memberIds);
       const conversation = await w.tx.conversation.create({
         data: { kind, dmKey, createdById: actor.userId },
         select: { id: true },

@@ -17,6 +17,7 @@ import {
 } from "../access.ts";
 import type { TActor } from "../actor.ts";
 import { ParleyError, parseInput } from "../errors.ts";
+import { refuseGuests } from "../guests.ts";
 import { ZAddMembers, ZConversationRef, ZRemoveMember, ZSetMuted } from "../schemas.ts";
 import {
   appendConversationEvent,
@@ -111,7 +112,7 @@ export async function joinChannel(db: TDb, actor: TActor, input: unknown): Promi
   });
 }
 
-/** Adds people to a channel. Any member may add (public or private); DMs have fixed members. */
+/** Adds people to a channel. Any member but a guest may add (public or private); DMs have fixed members. */
 export async function addMembers(
   db: TDb,
   actor: TActor,
@@ -125,6 +126,7 @@ export async function addMembers(
       throw new ParleyError("FORBIDDEN", "DM members are fixed; open a new group DM instead");
     }
     requireMember(access);
+    refuseGuests(actor, "add people to channels");
     requireNotArchived(access);
     const existing = await w.tx.membership.findMany({
       where: { conversationId, userId: { in: userIds } },

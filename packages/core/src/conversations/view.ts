@@ -165,7 +165,10 @@ export type TBrowseChannelDto = {
   createdAt: Date;
 };
 
-/** Public channels (plus private ones the actor is in), with member counts and the actor's membership. */
+/**
+ * Public channels (plus private ones the actor is in), with member counts and the actor's
+ * membership; for a guest, only the channels they are in.
+ */
 export async function browseChannels(db: TDb, actor: TActor): Promise<TBrowseChannelDto[]> {
   return db.$queryRaw<TBrowseChannelDto[]>`
     SELECT c.id, c.kind::text AS kind, c.name, c.topic, c."archivedAt", c."createdAt",
@@ -173,7 +176,9 @@ export async function browseChannels(db: TDb, actor: TActor): Promise<TBrowseCha
       (m."userId" IS NOT NULL) AS "isMember"
     FROM "Conversation" c
     LEFT JOIN "Membership" m ON m."conversationId" = c.id AND m."userId" = ${actor.userId}::uuid
-    WHERE c.kind = 'public_channel' OR (c.kind = 'private_channel' AND m."userId" IS NOT NULL)
+    WHERE c.kind IN ('public_channel', 'private_channel')
+      AND (m."userId" IS NOT NULL OR (c.kind = 'public_channel' AND NOT EXISTS (
+        SELECT 1 FROM "User" g WHERE g.id = ${actor.userId}::uuid AND g.role = 'guest')))
     ORDER BY c.name`;
 }
 /** A member as listed in a conversation's member list. */

@@ -12,7 +12,7 @@ export type TBroadcastPolicy = { policy: "everyone" | "admins"; threshold: numbe
 export type TBroadcastContext = {
   kind: "public_channel" | "private_channel" | "dm" | "group_dm";
   memberCount: number;
-  role: "owner" | "admin" | "member";
+  role: "owner" | "admin" | "member" | "guest";
 };
 
 /** True when the policy refuses @channel/@here/@everyone from this sender in this conversation. */

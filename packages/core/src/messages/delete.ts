@@ -14,6 +14,7 @@ import { ParleyError, parseInput } from "../errors.ts";
 import { deleteObjects } from "../files/objects.ts";
 import { ZId } from "../schemas.ts";
 import { appendConversationEvent, inWriteTx } from "../tx.ts";
+import { isHeldToDeleteWindow, requireWithinWindow } from "./windows.ts";
 
 export const ZDeleteMessage = z.object({ messageId: ZId });
 export type TDeleteMessage = z.output<typeof ZDeleteMessage>;
@@ -39,7 +40,9 @@ export type TDeletedMessage = {
  * A deleted message is no longer pinned (no separate `message.unpinned`). Deleting a thread reply
  * recounts its root's `replyCount` (live replies) and `lastReplyAt` (the latest live reply, or
  * null) in the same transaction, and the event carries them so clients patch the root in place.
- * An admin deleting someone else's message is audit-logged in the same transaction.
+ * An admin deleting someone else's message is audit-logged in the same transaction. A member
+ * deleting their own message past the workspace's delete window (windows.ts) gets FORBIDDEN with
+ * reason DELETE_WINDOW_CLOSED; admins may always delete. `options.now` is the window's clock.
  */
 export async function deleteMessage(
   db: TDb,
@@ -47,6 +50,7 @@ export async function deleteMessage(
   input: unknown,
   storage?: TStorage,
   origin?: TAuditOrigin,
+  options: { now?: Date } = {},
 ): Promise<TDeletedMessage> {
   const { messageId } = parseInput(ZDeleteMessage, input);
   const result = await inWriteTx(db, async (w) => {
@@ -66,6 +70,9 @@ export async function deleteMessage(
         thread: message.threadRootId ? await threadRootCounts(w.tx, message.threadRootId) : null,
         files: [] as { objectKey: string; thumbnailKey: string | null }[],
       };
+    }
+    if (isHeldToDeleteWindow(actor)) {
+      await requireWithinWindow(w.tx, "delete", message.createdAt, options.now ?? new Date());
     }
     const deletedAt = new Date();
     // A deleted message is not pinned any more: message.deleted implies the unpin.

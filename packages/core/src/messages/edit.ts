@@ -12,6 +12,7 @@ import { ZEditMessage } from "../schemas.ts";
 import { appendConversationEvent, inWriteTx } from "../tx.ts";
 import { requireBroadcastAllowed } from "./broadcast.ts";
 import { lockMessage } from "./lock.ts";
+import { requireWithinWindow } from "./windows.ts";
 
 /** What `editMessage` did: `seq` is the message.edited event's, null when the body was unchanged. */
 export type TEditResult = {
@@ -33,15 +34,23 @@ export type TEditResult = {
  * keeps the original body: the log is history and replaying it in order ends at the latest edit.
  * An unchanged body writes nothing. An edit cannot add @channel/@here/@everyone where the
  * workspace's broadcast policy refuses it to the sender (FORBIDDEN, BROADCAST_RESTRICTED; checked
- * under the conversation's lock); a message that already had one may keep it.
+ * under the conversation's lock); a message that already had one may keep it. Past the
+ * workspace's edit window (windows.ts; admins included) it is FORBIDDEN with reason
+ * EDIT_WINDOW_CLOSED. `options.now` is the clock the window is measured with (tests).
  */
-export async function editMessage(db: TDb, actor: TActor, input: unknown): Promise<TEditResult> {
+export async function editMessage(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+  options: { now?: Date } = {},
+): Promise<TEditResult> {
   const { messageId, body } = parseInput(ZEditMessage, input);
   return inWriteTx(db, async (w) => {
     const message = await lockMessage(w.tx, actor, messageId);
     if (message.senderId !== actor.userId) {
       throw new ParleyError("FORBIDDEN", "You can only edit your own messages");
     }
+    await requireWithinWindow(w.tx, "edit", message.createdAt, options.now ?? new Date());
     const base = { messageId, conversationId: message.conversationId, body };
     if (message.body === body) {
       const row = await w.tx.message.findUnique({

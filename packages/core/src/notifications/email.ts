@@ -92,7 +92,8 @@ type DueRow = {
   createdAt: Date;
 };
 
-const escapeHtml = (s: string) =>
+/** Text for an HTML e-mail body (also invite e-mails). */
+export const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 function place(row: DueRow): string {

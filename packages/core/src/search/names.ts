@@ -9,6 +9,7 @@ import type { TDb } from "@parley/db";
 import { z } from "zod";
 import type { TActor } from "../actor.ts";
 import { parseInput } from "../errors.ts";
+import { canSeePersonSql, isGuestSql } from "../guests.ts";
 import { parseSearchQuery } from "./query.ts";
 import { likeEscape } from "./search-sql.ts";
 
@@ -52,7 +53,7 @@ export async function searchNames(db: TDb, actor: TActor, rawInput: TSearchNames
        FROM "Conversation" c
        LEFT JOIN "Membership" m ON m."conversationId" = c.id AND m."userId" = $1::uuid
        WHERE c.kind IN ('public_channel', 'private_channel') AND c.name ILIKE ALL($2::text[])
-         AND (c.kind = 'public_channel' OR m."userId" IS NOT NULL)
+         AND (m."userId" IS NOT NULL OR (c.kind = 'public_channel' AND NOT ${isGuestSql("$1::uuid")}))
        ORDER BY lower(c.name) = $3 DESC, c.name ILIKE $4 DESC, similarity(c.name, $3) DESC, c.name
        LIMIT $5::int`,
       actor.userId,
@@ -64,13 +65,14 @@ export async function searchNames(db: TDb, actor: TActor, rawInput: TSearchNames
     db.$queryRawUnsafe<TPersonNameHit[]>(
       `SELECT u.id, u.name, u."statusEmoji", u."statusText"
        FROM "User" u
-       WHERE u."deactivatedAt" IS NULL AND u.name ILIKE ALL($1::text[])
+       WHERE u."deactivatedAt" IS NULL AND u.name ILIKE ALL($1::text[]) AND ${canSeePersonSql("$5::uuid", "u.id")}
        ORDER BY lower(u.name) = $2 DESC, u.name ILIKE $3 DESC, similarity(u.name, $2) DESC, u.name, u.id
        LIMIT $4::int`,
       patterns,
       whole,
       `${likeEscape(whole)}%`,
       limit,
+      actor.userId,
     ),
   ]);
   return { channels, people };

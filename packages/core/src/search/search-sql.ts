@@ -5,6 +5,7 @@
  * an index row (MessageSearch `s`) or on Message (`m`, filters-only searches). Two statements use
  * them, so each piece binds its values into the parameter list of the statement it belongs to.
  */
+import { isGuestSql } from "../guests.ts";
 import type { TParsedSearch } from "./query.ts";
 
 /** A statement's parameter list: `bind(value)` appends a value and returns its `$n`. */
@@ -70,9 +71,11 @@ export function compile(
   rows: Params,
 ) {
   // Conversations: the readable ones (public, or a member now), narrowed by in:/conversationId.
+  // Guests: member conversations only (guests.ts), by the stored role.
+  const actor = `${head.bind(actorId)}::uuid`;
   const conversations = [
-    `(c.kind = 'public_channel' OR EXISTS (
-      SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = c.id AND mm."userId" = ${head.bind(actorId)}::uuid))`,
+    `((c.kind = 'public_channel' AND NOT ${isGuestSql(actor)}) OR EXISTS (
+      SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = c.id AND mm."userId" = ${actor}))`,
   ];
   const where: string[] = [];
   const onMessage: string[] = [];

@@ -19,6 +19,7 @@ import type { TDb } from "@parley/db";
 import { z } from "zod";
 import type { TActor } from "../actor.ts";
 import { ParleyError, parseInput } from "../errors.ts";
+import { ZId } from "../schemas.ts";
 import type { TTx } from "../tx.ts";
 import { hasText, parseSearchQuery } from "./query.ts";
 import { compile, Params } from "./search-sql.ts";
@@ -28,9 +29,9 @@ export const ZSearchMessages = z.strictObject({
   /** Relevance (default when the query has words) or newest first. */
   sort: z.enum(["relevance", "date"]).optional(),
   /** Only this conversation (search inside the open channel or DM). */
-  conversationId: z.uuid().optional(),
+  conversationId: ZId.optional(),
   /** Only this thread (its root and replies). */
-  threadRootId: z.uuid().optional(),
+  threadRootId: ZId.optional(),
   /** From the previous page's `nextCursor`. */
   cursor: z.string().max(200).optional(),
   limit: z.number().int().min(1).max(50).optional(),

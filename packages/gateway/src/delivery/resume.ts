@@ -92,6 +92,8 @@ export function createResume(ctx: TDeliveryContext): TDelivery["sync"] {
             conversationId: c.conversationId,
             lastSeq: c.lastSeq,
             status: c.status,
+            // Below the retention tombstone: the client skips to it (the replay started after it).
+            ...(c.truncatedSeq !== undefined ? { truncatedSeq: c.truncatedSeq } : {}),
           })),
           // Unknown and unreadable conversations: one list, never one entry each.
           ...(result.notFound.length > 0 ? { notFound: result.notFound } : {}),

@@ -17,7 +17,7 @@ export default async function SignInPage() {
         <div className="brand">Parley</div>
         <h1>Sign in to {status.name}</h1>
         <SignInForm />
-        {status.allowOpenSignup ? (
+        {status.signupMode !== "invite_only" ? (
           <p className="muted">
             New here? <a href="/sign-up">Create an account</a>
           </p>

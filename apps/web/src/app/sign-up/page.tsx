@@ -8,20 +8,45 @@ export const metadata: Metadata = { title: "Sign up · Parley" };
 
 type Props = { searchParams: Promise<{ invite?: string | string[] }> };
 
+/**
+ * Sign-up: the form when the workspace's mode or the invite lets the visitor in, and otherwise
+ * why not (invite needed, domain not allowed, invite expired / used up / revoked). The server
+ * decides again on submit (auth.signUp); this only tells the visitor before they type.
+ */
 export default async function SignUpPage({ searchParams }: Props) {
-  const status = await (await serverCaller()).workspace.status();
+  const caller = await serverCaller();
+  const status = await caller.workspace.status();
   if (!status.isSetUp) redirect("/setup");
   const raw = (await searchParams).invite;
   const invite = Array.isArray(raw) ? raw[0] : raw;
-  const canSignUp = Boolean(invite) || status.allowOpenSignup;
+  const check = invite
+    ? await caller.invites
+        .check({ token: invite })
+        .catch(() => ({ state: "unknown", email: null, refusal: null }))
+    : null;
+  const isInvited = check?.state === "valid";
+  const domains = status.signupDomains.join(", ");
+  // Without a usable invite, the mode decides whether anyone (or some domains) may still sign up.
+  const canSignUp = isInvited || status.signupMode !== "invite_only";
   return (
     <main className="auth-page">
       <div className="auth-card">
         <div className="brand">Parley</div>
         <h1>Join {status.name}</h1>
+        {check && !isInvited ? (
+          <p role="alert">{check.refusal ?? "This invite link is not valid. Ask for a new one."}</p>
+        ) : null}
+        {isInvited && check.email ? (
+          <p className="muted">This invite is for {check.email}: sign up with that address.</p>
+        ) : null}
+        {!isInvited && status.signupMode === "domains" ? (
+          <p className="muted">
+            Addresses at {domains} can sign up here. With another address you need an invite link.
+          </p>
+        ) : null}
         {canSignUp ? (
-          <SignUpForm inviteToken={invite} />
-        ) : (
+          <SignUpForm inviteToken={isInvited ? invite : undefined} />
+        ) : check ? null : (
           <p role="alert">
             Sign-up is by invitation only. Ask an admin of this workspace for an invite link.
           </p>

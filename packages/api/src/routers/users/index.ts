@@ -1,14 +1,22 @@
 import {
+  changeRole,
+  createMailer,
+  createPasswordResetLink,
   deactivateUser,
   getMe,
   listAllUsers,
+  listPeople,
   listUsers,
+  mailFrom,
   reactivateUser,
   setStatus,
+  transferOwnership,
+  ZChangeRole,
+  ZListPeople,
   ZSetStatus,
   ZUserRef,
 } from "@parley/core";
-import { adminProcedure, protectedProcedure, router } from "../../trpc.ts";
+import { adminProcedure, protectedProcedure, router, validatedByCore } from "../../trpc.ts";
 
 const PUBLIC_USER_FIELDS = ["id", "name", "email", "role", "statusEmoji", "statusText"] as const;
 
@@ -44,4 +52,38 @@ export const usersRouter = router({
   reactivate: adminProcedure
     .input(ZUserRef)
     .mutation(({ ctx, input }) => reactivateUser(ctx.db, ctx.actor, input, ctx.origin)),
+  /** People admin: search by name/e-mail, filter by role and status, one page at a time (admins). */
+  people: adminProcedure.input(validatedByCore(ZListPeople)).query(async ({ ctx, input }) => {
+    const page = await listPeople(ctx.db, ctx.actor, input);
+    return {
+      nextCursor: page.nextCursor,
+      people: page.people.map((user) => ({
+        ...publicUser(user),
+        isDeactivated: user.deactivatedAt !== null,
+        createdAt: user.createdAt,
+      })),
+    };
+  }),
+  /** Change someone's role: admin, member or guest (admins; only the owner makes or unmakes admins). */
+  setRole: adminProcedure
+    .input(ZChangeRole)
+    .mutation(async ({ ctx, input }) => publicUser(await changeRole(ctx.db, ctx.actor, input, ctx.origin))),
+  /** Hand the workspace's ownership to someone; the owner becomes an admin (the owner only). */
+  transferOwnership: adminProcedure
+    .input(ZUserRef)
+    .mutation(async ({ ctx, input }) =>
+      publicUser(await transferOwnership(ctx.db, ctx.actor, input, ctx.origin)),
+    ),
+  /**
+   * A single-use, expiring link that sets a new password for someone, shown to copy; also e-mailed
+   * when SMTP is configured (admins; the owner's only by the owner).
+   */
+  createPasswordReset: adminProcedure.input(ZUserRef).mutation(({ ctx, input }) =>
+    createPasswordResetLink(ctx.db, ctx.actor, input, {
+      publicUrl: ctx.env.PUBLIC_URL,
+      mailer: createMailer(ctx.env),
+      from: mailFrom(ctx.env),
+      origin: ctx.origin,
+    }),
+  ),
 });

@@ -1,12 +1,18 @@
 import {
   getBroadcastPolicy,
+  getMessageWindows,
+  getSignupPolicy,
   getUploadLimitSettings,
   getWorkspaceStatus,
   setBroadcastPolicy,
+  setMessageWindows,
+  setSignupPolicy,
   setUploadLimits,
   setupWorkspace,
   updateWorkspace,
   ZSetBroadcastPolicy,
+  ZSetMessageWindows,
+  ZSetSignupPolicy,
   ZSetUploadLimits,
   ZSetupWorkspace,
   ZUpdateWorkspace,
@@ -15,13 +21,13 @@ import { uploadLimitsFrom } from "@parley/core/files";
 import { adminProcedure, protectedProcedure, publicProcedure, router } from "../../trpc.ts";
 
 export const workspaceRouter = router({
-  /** Whether first-run setup happened, the workspace name and whether open sign-up is on. */
+  /** Whether first-run setup happened, the workspace name and the sign-up mode (and domains). */
   status: publicProcedure.query(({ ctx }) => getWorkspaceStatus(ctx.db)),
   /** First-run setup: the workspace and its owner. CONFLICT once done. */
   setup: publicProcedure
     .input(ZSetupWorkspace)
     .mutation(({ ctx, input }) => setupWorkspace(ctx.db, input, ctx.origin)),
-  /** Rename the workspace, toggle open sign-up or set the audit retention (admins). */
+  /** Rename the workspace, set the audit retention or (older flag) open sign-up (admins). */
   update: adminProcedure
     .input(ZUpdateWorkspace)
     .mutation(({ ctx, input }) => updateWorkspace(ctx.db, ctx.actor, input, ctx.origin)),
@@ -44,4 +50,19 @@ export const workspaceRouter = router({
   setBroadcastPolicy: adminProcedure
     .input(ZSetBroadcastPolicy)
     .mutation(({ ctx, input }) => setBroadcastPolicy(ctx.db, ctx.actor, input, ctx.origin)),
+  /** The sign-up mode and allowed domains (admins). */
+  signupPolicy: adminProcedure.query(({ ctx }) => getSignupPolicy(ctx.db, ctx.actor)),
+  /** Set the sign-up mode and, when given, the allowed domains (admins; audit-logged). */
+  setSignupPolicy: adminProcedure
+    .input(ZSetSignupPolicy)
+    .mutation(({ ctx, input }) => setSignupPolicy(ctx.db, ctx.actor, input, ctx.origin)),
+  /**
+   * How long after sending a message may be edited and deleted (seconds; null = always, 0 =
+   * never) — any signed-in user: the message actions hide Edit/Delete once a window has passed.
+   */
+  messageWindows: protectedProcedure.query(({ ctx }) => getMessageWindows(ctx.db)),
+  /** Set the edit and delete windows (admins; audit-logged). */
+  setMessageWindows: adminProcedure
+    .input(ZSetMessageWindows)
+    .mutation(({ ctx, input }) => setMessageWindows(ctx.db, ctx.actor, input, ctx.origin)),
 });

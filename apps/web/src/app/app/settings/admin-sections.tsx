@@ -1,6 +1,6 @@
 "use client";
 
-/** The admin sections of Settings: workspace, uploads, users and the audit log's link. */
+/** The admin sections of Settings: workspace, uploads and the audit log's link (people: people-admin.tsx). */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type FormEvent, useEffect, useState } from "react";
@@ -13,13 +13,9 @@ export function WorkspaceAdmin() {
   const queryClient = useQueryClient();
   const status = useQuery(trpc.workspace.status.queryOptions());
   const [name, setName] = useState("");
-  const [isOpen, setOpen] = useState(false);
   const [saved, setSaved] = useState(false);
   useEffect(() => {
-    if (status.data) {
-      setName(status.data.name ?? "");
-      setOpen(status.data.allowOpenSignup);
-    }
+    if (status.data) setName(status.data.name ?? "");
   }, [status.data]);
   const update = useMutation(
     trpc.workspace.update.mutationOptions({
@@ -37,7 +33,7 @@ export function WorkspaceAdmin() {
         onSubmit={(e) => {
           e.preventDefault();
           setSaved(false);
-          update.mutate({ name: name.trim(), allowOpenSignup: isOpen });
+          update.mutate({ name: name.trim() });
         }}
       >
         <Field
@@ -48,10 +44,6 @@ export function WorkspaceAdmin() {
           maxLength={80}
           error={fieldError(update.error, "name")}
         />
-        <label className="check">
-          <input type="checkbox" checked={isOpen} onChange={(e) => setOpen(e.target.checked)} />
-          Allow open sign-up (anyone with the address can create an account)
-        </label>
         <FormError message={formErrorMessage(update.error, ["name"])} />
         <div className="row" style={{ alignItems: "center" }}>
           <button type="submit" className="primary" disabled={update.isPending}>
@@ -205,55 +197,6 @@ export function UploadsAdmin() {
           </ul>
         </details>
       ) : null}
-    </section>
-  );
-}
-
-export function UsersAdmin({ myId }: { myId: string }) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const users = useQuery(trpc.users.listAll.queryOptions());
-  const refresh = () =>
-    Promise.all([
-      queryClient.invalidateQueries(trpc.users.listAll.queryFilter()),
-      queryClient.invalidateQueries(trpc.users.list.queryFilter()),
-    ]);
-  const deactivate = useMutation(trpc.users.deactivate.mutationOptions({ onSuccess: refresh }));
-  const reactivate = useMutation(trpc.users.reactivate.mutationOptions({ onSuccess: refresh }));
-  const rows = (users.data ?? []).map((u) => ({ u, isDeactivated: u.isDeactivated }));
-  return (
-    <section className="card" aria-labelledby="users-heading">
-      <h2 id="users-heading">People</h2>
-      <FormError message={users.error?.message ?? deactivate.error?.message ?? reactivate.error?.message} />
-      <ul className="list" aria-label="People">
-        {rows.map(({ u, isDeactivated }) => (
-          <li key={u.id}>
-            <div className="grow">
-              <strong>{u.name}</strong> <span className="muted">{u.email}</span>{" "}
-              <span className="tag">{u.role}</span>{" "}
-              {isDeactivated ? <span className="tag">deactivated</span> : null}
-            </div>
-            {u.id === myId || u.role === "owner" ? null : isDeactivated ? (
-              <button
-                type="button"
-                aria-label={`Reactivate ${u.name}`}
-                onClick={() => reactivate.mutate({ userId: u.id })}
-              >
-                Reactivate
-              </button>
-            ) : (
-              <button
-                type="button"
-                className="danger"
-                aria-label={`Deactivate ${u.name}`}
-                onClick={() => deactivate.mutate({ userId: u.id })}
-              >
-                Deactivate
-              </button>
-            )}
-          </li>
-        ))}
-      </ul>
     </section>
   );
 }

@@ -5,11 +5,16 @@ import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
-import { AuditLogAdmin, UploadsAdmin, UsersAdmin, WorkspaceAdmin } from "./admin-sections";
+import { AuditLogAdmin, UploadsAdmin, WorkspaceAdmin } from "./admin-sections";
 import { BroadcastAdmin } from "./broadcast-admin";
+import { ChannelsAdmin } from "./channels-admin";
 import { HealthAdmin } from "./health-section";
+import { JoiningAdmin } from "./joining-section";
+import { MessageWindowsAdmin } from "./message-windows-admin";
 import { NotificationSettings } from "./notification-settings";
+import { PeopleAdmin } from "./people-admin";
 import { PrivacySettings } from "./privacy-section";
+import { RetentionAdmin } from "./retention-admin";
 import { CopyValue, formatDate } from "./settings-shared";
 
 function Profile() {
@@ -199,8 +204,8 @@ function Invites() {
 }
 
 /**
- * Profile, notifications, sessions, tokens, invites and (for admins) workspace, broadcast
- * mentions, uploads, people and the audit log.
+ * Profile, notifications, sessions, tokens, invites (members; admins have Joining) and (for
+ * admins) workspace, joining, broadcast mentions, uploads, people and the audit log.
  */
 export function SettingsView() {
   const trpc = useTRPC();
@@ -212,11 +217,15 @@ export function SettingsView() {
       <Profile />
       <PrivacySettings />
       <NotificationSettings />
-      <Invites />
+      {me.data && !isAdmin ? <Invites /> : null}
       {isAdmin ? <WorkspaceAdmin /> : null}
+      {isAdmin ? <JoiningAdmin /> : null}
       {isAdmin ? <BroadcastAdmin /> : null}
+      {isAdmin ? <MessageWindowsAdmin /> : null}
+      {isAdmin ? <ChannelsAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}
-      {isAdmin && me.data ? <UsersAdmin myId={me.data.id} /> : null}
+      {isAdmin ? <RetentionAdmin /> : null}
+      {isAdmin && me.data ? <PeopleAdmin myId={me.data.id} myRole={me.data.role} /> : null}
       {isAdmin ? <AuditLogAdmin /> : null}
       {isAdmin ? <HealthAdmin /> : null}
       <Sessions />

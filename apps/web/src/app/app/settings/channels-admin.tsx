@@ -1,0 +1,283 @@
+"use client";
+
+/**
+ * Admins: every channel (`channelAdmin.list`), with archive/unarchive, public ↔ private, a new
+ * owner and deletion confirmed by typing the name. Private channels show only their name, member
+ * count and archived flag — the server sends nothing more. The server checks every rule; this
+ * only mirrors them (#general offers no convert, archive or delete).
+ */
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { Field, FormError } from "~/components/field";
+import { useTRPC } from "~/trpc/react";
+import type { TRouterOutputs } from "~/trpc/types";
+
+type TChannel = TRouterOutputs["channelAdmin"]["list"]["channels"][number];
+type TFilters = {
+  query: string;
+  kind: "all" | "public" | "private";
+  archived: "all" | "active" | "archived";
+};
+
+export function ChannelsAdmin() {
+  const trpc = useTRPC();
+  const [filters, setFilters] = useState<TFilters>({ query: "", kind: "all", archived: "all" });
+  const list = useInfiniteQuery(
+    trpc.channelAdmin.list.infiniteQueryOptions(
+      { ...filters, query: filters.query.trim() || undefined },
+      { getNextPageParam: (last) => last.nextCursor ?? undefined, retry: false },
+    ),
+  );
+  const channels = list.data?.pages.flatMap((p) => p.channels) ?? [];
+  return (
+    <section className="card" aria-labelledby="channels-admin-heading">
+      <h2 id="channels-admin-heading">Channels</h2>
+      <p className="muted">
+        Every channel in the workspace. Private channels show only their name and member count: you are not
+        added to them and cannot read them from here.
+      </p>
+      <div className="row">
+        <Field
+          label="Search channels"
+          value={filters.query}
+          maxLength={80}
+          onChange={(e) => setFilters({ ...filters, query: e.target.value })}
+        />
+        <Choice
+          label="Kind"
+          value={filters.kind}
+          options={{ all: "All", public: "Public", private: "Private" }}
+          onChange={(kind) => setFilters({ ...filters, kind })}
+        />
+        <Choice
+          label="State"
+          value={filters.archived}
+          options={{ all: "All", active: "Active", archived: "Archived" }}
+          onChange={(archived) => setFilters({ ...filters, archived })}
+        />
+      </div>
+      <FormError message={list.error?.message} />
+      {list.data && channels.length === 0 ? <p className="muted">No channels.</p> : null}
+      <ul className="list" aria-label="Channels">
+        {channels.map((c) => (
+          <ChannelRow key={c.id} channel={c} />
+        ))}
+      </ul>
+      {list.hasNextPage ? (
+        <p>
+          <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+            Show more
+          </button>
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+/** A labelled select over a fixed set of values. */
+function Choice<V extends string>({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: V;
+  options: Record<V, string>;
+  onChange: (value: V) => void;
+}) {
+  return (
+    <label className="field">
+      {label}
+      <select value={value} onChange={(e) => onChange(e.target.value as V)}>
+        {(Object.entries(options) as [V, string][]).map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function ChannelRow({ channel: c }: { channel: TChannel }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [panel, setPanel] = useState<"owner" | "delete" | null>(null);
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries(trpc.channelAdmin.list.pathFilter()),
+      queryClient.invalidateQueries(trpc.conversations.list.queryFilter()),
+    ]);
+  const done = { onSuccess: refresh };
+  const setArchived = useMutation(trpc.channelAdmin.setArchived.mutationOptions(done));
+  const convert = useMutation(trpc.channelAdmin.convert.mutationOptions(done));
+  const isPublic = c.kind === "public_channel";
+  const isGeneral = isPublic && c.isGeneral;
+  const label = `#${c.name}`;
+  return (
+    <li style={{ flexWrap: "wrap" }}>
+      <div className="grow">
+        <strong>
+          {isPublic ? "#" : "🔒 "}
+          {c.name}
+        </strong>{" "}
+        <span className="tag">{isPublic ? "public" : "private"}</span>{" "}
+        {c.isArchived ? <span className="tag">archived</span> : null}{" "}
+        {isGeneral ? <span className="tag">general</span> : null}
+        <div className="muted">
+          {c.memberCount} {c.memberCount === 1 ? "member" : "members"}
+          {isPublic ? ` · owner ${c.owner?.name ?? "none"}${c.topic ? ` · ${c.topic}` : ""}` : null}
+        </div>
+        <FormError message={setArchived.error?.message ?? convert.error?.message ?? undefined} />
+      </div>
+      {isGeneral ? null : (
+        <div className="row">
+          {c.isArchived ? (
+            <button
+              type="button"
+              aria-label={`Unarchive ${label}`}
+              onClick={() => setArchived.mutate({ conversationId: c.id, archived: false })}
+            >
+              Unarchive
+            </button>
+          ) : (
+            <>
+              <button
+                type="button"
+                aria-label={`Make ${label} ${isPublic ? "private" : "public"}`}
+                disabled={convert.isPending}
+                onClick={() => convert.mutate({ conversationId: c.id, isPrivate: isPublic })}
+              >
+                Make {isPublic ? "private" : "public"}
+              </button>
+              <button
+                type="button"
+                aria-label={`Archive ${label}`}
+                onClick={() => setArchived.mutate({ conversationId: c.id, archived: true })}
+              >
+                Archive
+              </button>
+            </>
+          )}
+          {c.isArchived ? null : (
+            <button
+              type="button"
+              aria-label={`Change owner of ${label}`}
+              onClick={() => setPanel(panel === "owner" ? null : "owner")}
+            >
+              Change owner
+            </button>
+          )}
+          <button
+            type="button"
+            className="danger"
+            aria-label={`Delete ${label}`}
+            onClick={() => setPanel(panel === "delete" ? null : "delete")}
+          >
+            Delete
+          </button>
+        </div>
+      )}
+      {panel === "owner" ? <OwnerForm channel={c} onDone={() => setPanel(null)} /> : null}
+      {panel === "delete" && !isGeneral ? <DeleteForm channel={c} onDone={() => setPanel(null)} /> : null}
+    </li>
+  );
+}
+
+function OwnerForm({ channel: c, onDone }: { channel: TChannel; onDone: () => void }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const users = useQuery(trpc.users.listAll.queryOptions());
+  const [userId, setUserId] = useState("");
+  const setOwner = useMutation(
+    trpc.channelAdmin.setOwner.mutationOptions({
+      onSuccess: async () => {
+        await queryClient.invalidateQueries(trpc.channelAdmin.list.pathFilter());
+        onDone();
+      },
+    }),
+  );
+  const active = (users.data ?? []).filter((u) => !u.isDeactivated);
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    if (userId) setOwner.mutate({ conversationId: c.id, userId });
+  }
+  return (
+    <form
+      className="row"
+      style={{ flexBasis: "100%" }}
+      aria-label={`New owner of #${c.name}`}
+      onSubmit={onSubmit}
+    >
+      <label className="field">
+        New owner
+        <select value={userId} onChange={(e) => setUserId(e.target.value)} required>
+          <option value="">Choose a person…</option>
+          {active.map((u) => (
+            <option key={u.id} value={u.id}>
+              {u.name} ({u.email})
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="submit" disabled={!userId || setOwner.isPending}>
+        Make owner
+      </button>
+      <small className="muted">
+        {c.kind === "public_channel"
+          ? "They join the channel if they are not in it."
+          : "They must already be a member of this private channel."}
+      </small>
+      <FormError message={setOwner.error?.message} />
+    </form>
+  );
+}
+
+function DeleteForm({ channel: c, onDone }: { channel: TChannel; onDone: () => void }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [typed, setTyped] = useState("");
+  const remove = useMutation(
+    trpc.channelAdmin.delete.mutationOptions({
+      onSuccess: async () => {
+        onDone();
+        await Promise.all([
+          queryClient.invalidateQueries(trpc.channelAdmin.list.pathFilter()),
+          queryClient.invalidateQueries(trpc.conversations.list.queryFilter()),
+        ]);
+      },
+    }),
+  );
+  const matches = typed.trim().replace(/^#/, "").toLowerCase() === c.name;
+  return (
+    <form
+      className="form"
+      style={{ flexBasis: "100%" }}
+      aria-label={`Delete #${c.name}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        remove.mutate({ conversationId: c.id, confirmName: typed });
+      }}
+    >
+      <p className="error">
+        This deletes #{c.name} for everyone, with all its messages and files. It cannot be undone.
+      </p>
+      <Field
+        label={`Type ${c.name} to confirm`}
+        value={typed}
+        onChange={(e) => setTyped(e.target.value)}
+        autoComplete="off"
+      />
+      <div className="row">
+        <button type="submit" className="danger" disabled={!matches || remove.isPending}>
+          Delete channel
+        </button>
+        <button type="button" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+      <FormError message={remove.error?.message} />
+    </form>
+  );
+}

@@ -1,0 +1,90 @@
+"use client";
+
+/**
+ * Admins: how long after sending a message may be edited, and deleted by its sender (the
+ * workspace's windows; the server refuses past them, and message menus hide the actions).
+ */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { Field, FormError } from "~/components/field";
+import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { useTRPC } from "~/trpc/react";
+
+/** Minutes typed → seconds sent: empty = always (null); anything unreadable goes as NaN (a field error). */
+function toSeconds(minutes: string): number | null {
+  if (minutes.trim() === "") return null;
+  return Number(minutes) * 60;
+}
+const toMinutes = (seconds: number | null) => (seconds === null ? "" : String(seconds / 60));
+
+export function MessageWindowsAdmin() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const current = useQuery(trpc.workspace.messageWindows.queryOptions());
+  const [edit, setEdit] = useState("");
+  const [del, setDel] = useState("");
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    if (current.data) {
+      setEdit(toMinutes(current.data.editWindowSeconds));
+      setDel(toMinutes(current.data.deleteWindowSeconds));
+    }
+  }, [current.data]);
+  const save = useMutation(
+    trpc.workspace.setMessageWindows.mutationOptions({
+      onSuccess: async () => {
+        setSaved(true);
+        await queryClient.invalidateQueries(trpc.workspace.messageWindows.queryFilter());
+      },
+    }),
+  );
+  return (
+    <section className="card" aria-labelledby="message-windows-heading">
+      <h2 id="message-windows-heading">Editing and deleting messages</h2>
+      <p className="muted">
+        How long after sending people may edit or delete their own messages. Leave empty for always; 0 means
+        never. Admins can always delete any message.
+      </p>
+      <form
+        className="form"
+        aria-label="Message edit and delete windows"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setSaved(false);
+          save.mutate({ editWindowSeconds: toSeconds(edit), deleteWindowSeconds: toSeconds(del) });
+        }}
+      >
+        {(
+          [
+            ["Edit within (minutes)", edit, setEdit, "editWindowSeconds"],
+            ["Delete within (minutes)", del, setDel, "deleteWindowSeconds"],
+          ] as const
+        ).map(([label, value, set, field]) => (
+          <Field
+            key={field}
+            label={label}
+            type="number"
+            min={0}
+            step="any"
+            disabled={!current.data}
+            value={value}
+            onChange={(e) => set(e.target.value)}
+            error={fieldError(save.error, field)}
+          />
+        ))}
+        <FormError
+          message={
+            current.error?.message ??
+            formErrorMessage(save.error, ["editWindowSeconds", "deleteWindowSeconds"])
+          }
+        />
+        <div className="row" style={{ alignItems: "center" }}>
+          <button type="submit" className="primary" disabled={!current.data || save.isPending}>
+            Save message windows
+          </button>
+          {saved ? <span role="status">Saved.</span> : null}
+        </div>
+      </form>
+    </section>
+  );
+}

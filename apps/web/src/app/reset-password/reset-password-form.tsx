@@ -1,0 +1,41 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { FormError } from "~/components/field";
+import { NewPasswordField } from "~/components/password-field";
+import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { useTRPC } from "~/trpc/react";
+
+/** The new password for a reset link's token; the server spends the token (it works once). */
+export function ResetPasswordForm({ token }: { token: string }) {
+  const trpc = useTRPC();
+  const reset = useMutation(trpc.auth.resetPassword.mutationOptions());
+  const [done, setDone] = useState(false);
+
+  async function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const password = String(new FormData(e.currentTarget).get("password"));
+    await reset.mutateAsync({ token, password }).then(
+      () => setDone(true),
+      () => undefined,
+    );
+  }
+
+  if (done) {
+    return (
+      <p role="status">
+        Your password is set. <a href="/sign-in">Sign in</a> with it.
+      </p>
+    );
+  }
+  return (
+    <form className="form" onSubmit={onSubmit}>
+      <NewPasswordField error={fieldError(reset.error, "password")} />
+      <FormError message={formErrorMessage(reset.error, ["password"])} />
+      <button className="primary" type="submit" disabled={reset.isPending}>
+        {reset.isPending ? "Saving…" : "Set password"}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,5 @@
+-- AlterTable
+ALTER TABLE "Workspace" ADD COLUMN     "deleteWindowSeconds" INTEGER,
+ADD COLUMN     "editWindowSeconds" INTEGER;
+
+
