@@ -31,8 +31,8 @@
  * one does not, or while stopping) are answered here before Next (@parley/gateway answerHealth,
  * core health.ts); Prometheus metrics are on METRICS_PORT when set (startRealtime).
  *
- * SIGTERM/SIGINT: gateway close (sockets get 4000 and reconnect/resume) → http server → fan-out →
- * engine → database.
+ * SIGTERM/SIGINT: gateway drain (commands already received finish and are acked; then sockets get
+ * 4000 and reconnect/resume) → http server → fan-out → engine → database.
  */
 import { createServer } from "node:http";
 import path from "node:path";
@@ -45,7 +45,8 @@ if (isDev) (process.env as Record<string, string | undefined>).NODE_ENV ??= "dev
 
 const { loadEnv } = await import("@parley/config");
 const { createDb } = await import("@parley/db");
-const { answerHealth, DEFAULT_LISTEN_BACKLOG, startRealtime } = await import("@parley/gateway");
+const { answerHealth, createLogger, DEFAULT_LISTEN_BACKLOG, pathOf, startRealtime, withRequestId } =
+  await import("@parley/gateway");
 const { getStorage, sweepPendingUploads } = await import("@parley/core/files");
 const {
   CLIENT_ADDRESS_HEADER,
@@ -55,7 +56,9 @@ const {
   createWebPushSender,
   getVapidDetails,
   mailFrom,
+  metrics,
   sendDueEmails,
+  setProcessLogger,
   startAuditRetention,
   startMessageRetention,
   startNotifier,
@@ -63,10 +66,12 @@ const {
   storageCheck,
 } = await import("@parley/core");
 const { default: next } = await import("next");
-const { pino } = await import("pino");
 
 const env = loadEnv();
-const logger = pino({ level: env.LOG_LEVEL, base: { service: "web" } });
+// pino JSON at LOG_LEVEL, secrets censored, `requestId` on every line of a request (logging.ts);
+// installed for every copy of core in this process, the one in Next's bundle included.
+const logger = createLogger({ service: "web", level: env.LOG_LEVEL });
+setProcessLogger(logger);
 const dir = path.dirname(fileURLToPath(import.meta.url));
 
 async function main(): Promise<void> {
@@ -81,17 +86,21 @@ async function main(): Promise<void> {
   let readiness: () => Promise<TReadinessReport> = () => Promise.reject(new Error("starting"));
   let isStopping = false;
   const health = { isClosing: () => isStopping, readiness: () => readiness() };
-  const server = createServer((req, res) => {
-    if (answerHealth(req, res, health)) return;
-    // The one place the client's address is decided (TRUST_PROXY); route handlers read it from
-    // this header, which always replaces anything the client sent under the same name.
-    req.headers[CLIENT_ADDRESS_HEADER] = clientAddress(req, trust) ?? "";
-    handle(req, res).catch((err: unknown) => {
-      logger.error({ err, url: req.url }, "request failed");
-      if (!res.headersSent) res.statusCode = 500;
-      res.end();
-    });
-  });
+  // Every request gets an id (x-request-id, echoed) that every line logged while handling it carries.
+  const server = createServer((req, res) =>
+    withRequestId(req, res, () => {
+      if (answerHealth(req, res, health)) return;
+      // The one place the client's address is decided (TRUST_PROXY); route handlers read it from
+      // this header, which always replaces anything the client sent under the same name.
+      req.headers[CLIENT_ADDRESS_HEADER] = clientAddress(req, trust) ?? "";
+      handle(req, res).catch((err: unknown) => {
+        metrics().counts.internalErrors += 1;
+        logger.error({ err, method: req.method, path: pathOf(req.url) }, "request failed");
+        if (!res.headersSent) res.statusCode = 500;
+        res.end();
+      });
+    }),
+  );
 
   // Engine → fan-out (the event sink, also for the copy of core inside Next's bundle) → gateway.
   const realtime = await startRealtime({
@@ -193,12 +202,16 @@ async function main(): Promise<void> {
     isStopping = true;
     logger.info({ signal, connections: gateway?.connectionCount ?? 0 }, "stopping");
     clearInterval(sweepTimer);
-    await stopIndexer();
-    await stopNotifier();
-    await stopAuditRetention();
-    await stopMessageRetention();
     try {
-      await realtime.closeGateway();
+      // The gateway drains at once (upgrades 503, commands already received finish and are
+      // acked, then 4000) while the background loops stop.
+      await Promise.all([
+        realtime.closeGateway(),
+        stopIndexer(),
+        stopNotifier(),
+        stopAuditRetention(),
+        stopMessageRetention(),
+      ]);
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), 5_000);

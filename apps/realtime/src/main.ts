@@ -5,17 +5,18 @@
  * on REALTIME_PORT; a search indexer follows the log beside it (woken by this process's sends).
  * It answers GET /healthz (alive) and /readyz (Postgres and the engine answer) on REALTIME_PORT,
  * and serves Prometheus metrics on METRICS_PORT when set (startRealtime; ARCHITECTURE "Operations").
- * SIGTERM/SIGINT drain it: every socket is closed with 4000 so clients reconnect
+ * SIGTERM/SIGINT drain it: it stops listening (new sockets go elsewhere), lets the commands it
+ * already received finish and be acked, then closes every socket with 4000 so clients reconnect
  * to another gateway and resume; then fan-out, engine and database close in that order.
  */
 import { loadEnv } from "@parley/config";
-import { startSearchIndexer } from "@parley/core";
+import { setProcessLogger, startSearchIndexer } from "@parley/core";
 import { createDb } from "@parley/db";
-import { startRealtime } from "@parley/gateway";
-import { pino } from "pino";
+import { createLogger, startRealtime } from "@parley/gateway";
 
 const env = loadEnv();
-const logger = pino({ level: env.LOG_LEVEL, base: { service: "realtime" } });
+const logger = createLogger({ service: "realtime", level: env.LOG_LEVEL });
+setProcessLogger(logger);
 
 async function main(): Promise<void> {
   const db = createDb(env.DATABASE_URL);
@@ -43,7 +44,9 @@ async function main(): Promise<void> {
     if (isStopping) return;
     isStopping = true;
     logger.info({ signal, connections: gateway.connectionCount }, "draining: closing sockets with 4000");
-    stopIndexer()
+    // The drain starts at once (it stops listening first, so a replacement can bind the port);
+    // the indexer stops meanwhile; fan-out, engine and database close after both.
+    Promise.all([realtime.closeGateway(), stopIndexer()])
       .then(() => realtime.close())
       .then(() => db.$disconnect())
       .then(

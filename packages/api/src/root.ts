@@ -6,6 +6,7 @@ import { filesRouter } from "./routers/files/index.ts";
 import { invitesRouter } from "./routers/invites/index.ts";
 import { messagesRouter } from "./routers/messages/index.ts";
 import { notificationsRouter } from "./routers/notifications/index.ts";
+import { operationsRouter } from "./routers/operations/index.ts";
 import { realtimeRouter } from "./routers/realtime/index.ts";
 import { receiptsRouter } from "./routers/receipts/index.ts";
 import { retentionRouter } from "./routers/retention/index.ts";
@@ -32,6 +33,7 @@ export const appRouter = router({
   search: searchRouter,
   receipts: receiptsRouter,
   notifications: notificationsRouter,
+  operations: operationsRouter,
   invites: invitesRouter,
   retention: retentionRouter,
 });

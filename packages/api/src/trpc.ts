@@ -10,10 +10,13 @@ import {
   authRateLimiter,
   configureLimits,
   configureSendBatching,
+  currentRequestId,
   describeIssues,
   fieldErrorsOf,
   isAdmin,
+  metrics,
   ParleyError,
+  processLogger,
   resolveAccessToken,
   resolveSession,
   type TActor,
@@ -108,15 +111,16 @@ function zodErrorOf(cause: unknown): z.ZodError | null {
   return null;
 }
 
-/** Where internal errors are logged (with their request id); stderr unless an app sets one. */
+/** Where internal errors are logged (with their request id); the process logger unless replaced. */
 export type TInternalErrorLogger = (entry: {
   requestId: string;
   path: string | undefined;
   error: unknown;
 }) => void;
 
+/** The process's logger (core's `processLogger`: the app's pino, or the console). */
 const defaultInternalErrorLogger: TInternalErrorLogger = ({ requestId, path, error }) => {
-  console.error(`tRPC ${path ?? "?"} failed (request id ${requestId}):`, error);
+  processLogger().error({ err: error, requestId, procedure: path }, "tRPC call failed");
 };
 let logInternalError: TInternalErrorLogger = defaultInternalErrorLogger;
 
@@ -136,7 +140,10 @@ const t = initTRPC.context<TContext>().create({
     if (error.code === "INTERNAL_SERVER_ERROR") {
       // The cause's text (Prisma, SQL, stack) stays in the server log under this id; the client
       // gets a generic message and the id to quote.
-      const requestId = randomUUID();
+      // The HTTP request's id when there is one (server.ts gives every request one, and its log
+      // lines carry it), so the id a user quotes finds every line of that request.
+      const requestId = currentRequestId() ?? randomUUID();
+      metrics().counts.internalErrors += 1;
       logInternalError({ requestId, path, error: error.cause ?? error });
       return {
         code: shape.code,

@@ -187,6 +187,12 @@ export const ZEnv = z.object({
   S3_BUCKET: z.string().default("parley"),
   S3_REGION: z.string().default("us-east-1"),
   S3_PATH_STYLE: ZBool.default(true),
+  /**
+   * Lowest level the servers log (pino JSON lines on stdout, one object per line, with `requestId`
+   * on every line of an HTTP request and `connectionId` on every line about a socket; secrets,
+   * cookies, tokens and message bodies are never written). `debug` adds a line per socket open,
+   * close and error.
+   */
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /**
    * Base URL browsers reach the S3 server at when it differs from S3_ENDPOINT (e.g.

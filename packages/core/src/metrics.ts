@@ -38,6 +38,8 @@ export type TMetricCounts = {
   rateLimitedConnections: number;
   /** Commands issued to Redis (each command of a pipeline counts; see engine/redis-client.ts). */
   redisCommands: number;
+  /** Unexpected failures answered as INTERNAL (gateway commands, tRPC calls, HTTP requests). */
+  internalErrors: number;
 };
 
 /** This process's metrics: the registry to scrape, the plain counts and the histograms. */
@@ -83,6 +85,7 @@ function createMetrics(): TMetrics {
     rateLimitedSends: 0,
     rateLimitedConnections: 0,
     redisCommands: 0,
+    internalErrors: 0,
   };
   const registers = [registry];
   /** A counter whose value is `read()` at scrape time. */
@@ -117,6 +120,11 @@ function createMetrics(): TMetrics {
     () => counts.resumes,
   );
   counter("parley_gap_syncs_total", "Gap repairs: sync commands from clients", () => counts.gapSyncs);
+  counter(
+    "parley_internal_errors_total",
+    "Unexpected failures answered as INTERNAL (socket commands, tRPC calls, HTTP requests)",
+    () => counts.internalErrors,
+  );
   counter(
     "parley_redis_commands_total",
     "Commands sent to Redis (pipelined ones each count)",

@@ -81,8 +81,8 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
     topics: new TopicRefs(engine, log),
     slices,
     isStopped: false,
-    track(what, work) {
-      const p = work.catch((err: unknown) => log.error({ err }, `${what} failed`));
+    track(what, work, fields) {
+      const p = work.catch((err: unknown) => log.error({ ...fields, err }, `${what} failed`));
       pending.add(p);
       void p.finally(() => pending.delete(p));
     },
@@ -248,6 +248,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
           await engine.clearPresence(userId, link.id);
           await presence.publishPresence(userId);
         })(),
+        { connectionId: link.id },
       );
     },
 

@@ -34,6 +34,8 @@ const RATE_LIMIT_CLOSE_GRACE_MS = 2_000;
 /** What frame dispatch needs from its gateway. */
 export type TFrameDispatchDeps = {
   log: Logger;
+  /** True while the gateway drains for shutdown: frames are then ignored (unacked, resent elsewhere). */
+  isDraining(): boolean;
   writes: TSocketWrites;
   delivery: TDelivery | null;
   handlers: Partial<TCommandHandlers>;
@@ -52,7 +54,7 @@ export type TFrameDispatchDeps = {
 export function createFrameDispatch(
   deps: TFrameDispatchDeps,
 ): (conn: TConnection, data: Buffer, isBinary: boolean) => void {
-  const { log, delivery, handlers, maxFrameBytes, badFrameLimit, badFrameWindowMs } = deps;
+  const { log, delivery, handlers, maxFrameBytes, badFrameLimit, badFrameWindowMs, isDraining } = deps;
   const { commandRate, sendRate, sendBudgets, reconnectWindowMs } = deps;
   const { closeConnection, send, sendError } = deps.writes;
   const { counts, sendAckSeconds } = metrics();
@@ -179,6 +181,7 @@ export function createFrameDispatch(
       } catch (err) {
         const frame = toErrorFrame(err);
         if (frame.code === ErrorCode.Internal) {
+          counts.internalErrors += 1;
           log.error(
             { err, requestId: frame.requestId, connectionId: conn.id, command: label },
             "command failed",
@@ -245,7 +248,7 @@ export function createFrameDispatch(
 
   function onFrame(conn: TConnection, data: Buffer, isBinary: boolean): void {
     conn.isAlive = true;
-    if (conn.closingSince !== null || conn.isRateLimited) return;
+    if (conn.closingSince !== null || conn.isRateLimited || isDraining()) return;
     if (data.byteLength > maxFrameBytes) {
       closeConnection(conn, CloseCode.FrameTooLarge, `frame larger than ${maxFrameBytes} bytes`);
       return;
@@ -307,8 +310,10 @@ export function createFrameDispatch(
           .then(() => d.typing(conn.link, command.conversationId))
           .catch((err: unknown) => {
             const frame = toErrorFrame(err);
-            if (frame.code === ErrorCode.Internal)
+            if (frame.code === ErrorCode.Internal) {
+              counts.internalErrors += 1;
               log.error({ err, requestId: frame.requestId, connectionId: conn.id }, "typing failed");
+            }
             sendError(conn, frame.code, frame.message);
           });
         return;
@@ -344,8 +349,10 @@ export function createFrameDispatch(
           .then((result) => send(conn, { type: "ack", id: command.id, ...result }))
           .catch((err: unknown) => {
             const frame = toErrorFrame(err);
-            if (frame.code === ErrorCode.Internal)
+            if (frame.code === ErrorCode.Internal) {
+              counts.internalErrors += 1;
               log.error({ err, requestId: frame.requestId, connectionId: conn.id }, "delivered failed");
+            }
             sendError(conn, frame.code, frame.message, command.id);
           });
         return;

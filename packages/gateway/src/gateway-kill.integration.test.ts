@@ -6,85 +6,36 @@
  * database holds exactly 1,000 (a resend never creates a second message). And a user whose
  * gateway is SIGKILLed shows offline to a watcher on another gateway within 60 s.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
-import path from "node:path";
 import { ParleyClient } from "@parley/client";
 import { createAccessToken } from "@parley/core";
-import type { TDb } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { EventKind, type TConversationEvent } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { sessionTicket, TEST_SECRET, TestClient } from "./test-helpers.ts";
+import { freePort, GatewayProcesses } from "./gateway-processes.ts";
+import { sessionTicket, TestClient } from "./test-helpers.ts";
 
-const root = path.resolve(import.meta.dirname, "../../..");
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const keyPrefix = `parley-test-${randomUUID().slice(0, 8)}:`;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 let t: TTestDb;
-let db: TDb;
-const gateways = new Map<number, ChildProcess>();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-/** Starts apps/realtime as its own process on `port` and waits until it answers /healthz. */
-async function startGateway(port: number): Promise<void> {
-  const child = spawn(process.execPath, ["--import", "tsx", "apps/realtime/src/main.ts"], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: t.url,
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: keyPrefix,
-      AUTH_SECRET: TEST_SECRET,
-      REALTIME_PORT: String(port),
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  gateways.set(port, child);
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`gateway on ${port} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
-    } catch {}
-    await sleep(100);
-  }
-  throw new Error(`gateway on ${port} did not come up`);
-}
-
-/** SIGKILL: no goodbye frames, no Redis cleanup — as when the machine dies. */
-async function killGateway(port: number): Promise<void> {
-  const child = gateways.get(port);
-  // A process ended by a signal keeps exitCode null: check both, or we would wait for an exit that already happened.
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
-}
+let db: TTestDb["db"];
+let gateways: GatewayProcesses;
+const startGateway = (port: number) => gateways.start(port);
+const killGateway = async (port: number) => void (await gateways.stop(port, "SIGKILL"));
 
 beforeAll(async () => {
   t = await createTestDb();
   db = t.db;
+  gateways = new GatewayProcesses({ databaseUrl: t.url, redisUrl, keyPrefix });
   await seedWorkspace(db);
 });
 
 afterAll(async () => {
-  for (const port of gateways.keys()) await killGateway(port);
+  await gateways?.killAll();
   await t?.drop();
 });
 

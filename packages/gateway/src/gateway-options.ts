@@ -119,8 +119,11 @@ export type TGateway = {
   /** Sends one frame to every socket of `userId`, encoded once; returns how many it went to. */
   sendToUser(userId: string, event: TServerEvent): number;
   /**
-   * Stops accepting, closes every socket with `code` (default 4000: reconnect elsewhere), then
-   * stops; its own http server is closed too, an attached one only loses the upgrade listener.
+   * Drains, then stops: refuses new upgrades (503; its own server stops listening), lets every
+   * command already received finish and answer (sends commit and are acked; frames arriving now
+   * are ignored, so clients resend them elsewhere), then closes every socket with `code` (default
+   * 4000: reconnect elsewhere). `timeoutMs` (default 5 s) bounds the drain and the close handshakes
+   * together. Its own http server is closed too; an attached one only loses the upgrade listener.
    */
   close(options?: { code?: number; reason?: string; timeoutMs?: number }): Promise<void>;
 };

@@ -1,4 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { ParleyConnection, type TStateChange } from "@parley/client";
 import { createAccessToken, mintTicket } from "@parley/core";
 import type { TDb } from "@parley/db";
@@ -649,6 +652,52 @@ describe("liveness and shutdown", () => {
       expect(parseReconnectWindow(closed.reason)).toBe(3_000);
     }
     await expect(fetch(`http://127.0.0.1:${g.port}/healthz`)).rejects.toThrow();
+  });
+
+  it("drains on shutdown: a send already taken in is acked before the 4000, upgrades get 503, later frames do not run", async () => {
+    // Attached to a server of its own, as in apps/web: the server keeps listening while the
+    // gateway drains, so an upgrade gets a real 503 (a gateway's own server stops listening).
+    const server = createServer((_req, res) => res.end());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ran: string[] = [];
+    const g = await createGateway({
+      server,
+      authenticate: createAuthenticator({ db, secret: SECRET }),
+      logger,
+      handlers: {
+        async send(_ctx, command) {
+          ran.push(command.body);
+          await gate; // a commit still in flight when SIGTERM comes
+          return { clientMsgId: command.clientMsgId, seq: ran.length, messageId: randomUUID() };
+        },
+      },
+    });
+    const port = (server.address() as AddressInfo).port;
+    const ticket = await sessionTicket(alice.id);
+    const socket = new TestSocket(`ws://127.0.0.1:${port}/ws?ticket=${ticket}`);
+    expect((await socket.next()).type).toBe("welcome");
+    const conversationId = randomUUID();
+    socket.send({ type: "send", id: "s1", conversationId, clientMsgId: randomUUID(), body: "first" });
+    for (let i = 0; ran.length === 0; i++) {
+      if (i > 500) throw new Error("the send never ran");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const closing = g.close();
+    expect(await upgradeStatus(`ws://127.0.0.1:${port}/ws?ticket=${ticket}`)).toBe(503);
+    socket.send({ type: "send", id: "s2", conversationId, clientMsgId: randomUUID(), body: "second" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    expect(await socket.next()).toMatchObject({ type: "ack", id: "s1", seq: 1 });
+    expect((await socket.closed).code).toBe(CloseCode.GoingAway);
+    await closing;
+    // The frame that came during the drain never ran and got no answer: the SDK resends it elsewhere.
+    expect(ran).toEqual(["first"]);
+    await expect(socket.next(100)).rejects.toThrow(/no frame/);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
   it("the client reaches open through a real ticket and reconnects after 4000", async () => {

@@ -29,7 +29,10 @@ import {
   metrics,
   onCredentialRevoked,
   processRevocations,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
   revocationMark,
+  runWithRequestId,
 } from "@parley/core";
 import {
   CloseCode,
@@ -51,6 +54,7 @@ import {
   type TGatewayOptions,
 } from "./gateway-options.ts";
 import { answerHealth, destroyOnError, rejectUpgrade, sendJson, type THealthSource } from "./http-replies.ts";
+import { pathOf } from "./logging.ts";
 import { Push } from "./push.ts";
 import { closeRevokedSockets } from "./revoked-sockets.ts";
 import { createSocketWrites } from "./socket-writes.ts";
@@ -104,6 +108,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
   const { closeConnection, sendPush, sendReplay, send } = writes;
   const onFrame = createFrameDispatch({
     log,
+    isDraining: () => isClosing,
     writes,
     delivery,
     handlers,
@@ -179,6 +184,10 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     perMessageDeflate: false,
     clientTracking: false,
     WebSocket: GatewaySocket,
+  });
+  // The 101 answer echoes the upgrade's request id, as every HTTP answer of Parley does.
+  wss.on("headers", (headers: string[], req: IncomingMessage) => {
+    headers.push(`${REQUEST_ID_HEADER}: ${String(req.headers[REQUEST_ID_HEADER])}`);
   });
 
   /** The reconnect window for this gateway's crowd as it is now (see reconnectMsPerClient). */
@@ -301,8 +310,14 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     conn.queue = conn.ready;
   }
 
+  /** Every upgrade gets a request id (logging.ts), so the lines about it carry `requestId`. */
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = (req.url ?? "/").split("?", 1)[0];
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    req.headers[REQUEST_ID_HEADER] = requestId;
+    runWithRequestId(requestId, () => upgrade(req, socket, head));
+  };
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = pathOf(req.url);
     if (path !== "/ws") {
       // Attached: another listener (Next's HMR in dev) owns the other paths.
       if (isAttached) return;
@@ -410,15 +425,26 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
         const closeReason =
           reason ??
           (code === CloseCode.GoingAway ? goingAwayReason(reconnectWindowMs()) : "server shutting down");
+        // Draining: from here upgrades get 503 (and its own server stops listening: new TCP
+        // connections are refused), /healthz and /readyz say shutting_down, and frames that arrive
+        // are not run (frame-dispatch.ts): they are unacked, so the client resends them elsewhere.
         isClosing = true;
-        heartbeat.stop();
-        stopRevocations();
-        const inFlight = [...connections].map((conn) => conn.queue);
-        server.off("upgrade", onUpgrade);
         const serverClosed = isAttached
           ? Promise.resolve()
           : new Promise<void>((resolve) => server.close(() => resolve()));
         if (!isAttached) server.closeIdleConnections();
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<"timeout">((resolve) => {
+          timer = setTimeout(() => resolve("timeout"), timeoutMs);
+        });
+        // Commands already received finish first — a send commits (its group-commit batch flushes)
+        // and its ack is written while the socket is still open, so a rolling restart acks what it
+        // took in instead of leaving it to a resend. No new command joins a queue now, so these
+        // promises are final.
+        const inFlight = [...connections].map((conn) => conn.queue);
+        await Promise.race([Promise.all(inFlight), timedOut]);
+        heartbeat.stop();
+        stopRevocations();
         const socketsClosed = [...connections].map(
           (conn) =>
             new Promise<void>((resolve) => {
@@ -427,16 +453,11 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
               closeConnection(conn, code, closeReason);
             }),
         );
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<"timeout">((resolve) => {
-          timer = setTimeout(() => resolve("timeout"), timeoutMs);
-        });
         if ((await Promise.race([Promise.all(socketsClosed), timedOut])) === "timeout") {
           for (const conn of connections) conn.ws.terminate();
         }
-        // Let commands already running finish their write before the caller closes the database.
-        await Promise.race([Promise.all(inFlight), timedOut]);
         clearTimeout(timer);
+        server.off("upgrade", onUpgrade);
         wss.close();
         if (!isAttached) server.closeAllConnections();
         await serverClosed;

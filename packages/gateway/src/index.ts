@@ -7,5 +7,6 @@ export * from "./commands.ts";
 export * from "./delivery.ts";
 export * from "./gateway.ts";
 export { answerHealth, type THealthSource } from "./http-replies.ts";
+export * from "./logging.ts";
 export * from "./metrics-server.ts";
 export * from "./realtime.ts";

@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer as createNetServer, Socket } from "node:net";
+import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseEnv } from "@parley/config";
@@ -18,6 +18,7 @@ import { createLocalStorage, createS3Storage } from "@parley/storage";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway } from "./gateway.ts";
+import { freePort } from "./gateway-processes.ts";
 import { answerHealth } from "./http-replies.ts";
 import { startRealtime, type TRealtime } from "./realtime.ts";
 import { TEST_SECRET, until } from "./test-helpers.ts";
@@ -28,17 +29,6 @@ let redisPort: number;
 let redis: ChildProcess | null = null;
 let realtime: TRealtime | undefined;
 let storageDir: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 /** True when something answers PING on `port`. */
 function pings(port: number): Promise<boolean> {

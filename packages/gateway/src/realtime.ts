@@ -8,7 +8,8 @@
  * process commits, from tRPC or from a socket, is pushed) → core's revocation bridge on the same
  * engine (a revoke committed in any process reaches this process's auth cache and sockets, and
  * this process's revokes reach every other) → the receipt relay (core receipts/relay.ts, live read
- * ticks) on the same engine → the gateway on the same engine.
+ * ticks) on the same engine → the gateway on the same engine → the Health page's stats (core
+ * ops-stats.ts) written to, and read from, the same engine.
  * Shutdown runs the other way: gateway (sockets get 4000, reconnect elsewhere and resume) →
  * revocation bridge → fan-out (drains what is in flight) → engine.
  */
@@ -26,10 +27,13 @@ import {
   engineCheck,
   metrics,
   setEventSink,
+  setOpsStatsReader,
   setReceiptRelay,
+  startOpsStats,
   type TEngine,
   type TEngineLogger,
   type TFanout,
+  type TOpsStats,
   type TReadinessCheck,
   type TReadinessReport,
 } from "@parley/core";
@@ -62,6 +66,8 @@ export type TRealtime = {
   readiness: () => Promise<TReadinessReport>;
   /** The `/metrics` listener (METRICS_PORT), or null when metrics are off. */
   metricsServer: TMetricsServer | null;
+  /** This process's Health-page recorder (`flush` writes its snapshot now). */
+  opsStats: TOpsStats;
   /** Closes the gateway only (sockets get 4000); call before closing the http server it sits on. */
   closeGateway(): Promise<void>;
   /** Closes the gateway (if still open), then the fan-out, then the engine. */
@@ -74,9 +80,12 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
   configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
   configureSendBatching({ maxBatch: env.SEND_BATCH_MAX, maxInFlight: env.SEND_BATCH_IN_FLIGHT });
   const engineLogger = logger.child({ component: "engine" });
+  // Engines and the fan-out report `(message, error?)`, console style: the error becomes `err`.
   const engineLog: TEngineLogger = {
-    warn: (...args: unknown[]) => engineLogger.warn({ args }, String(args[0])),
-    error: (...args: unknown[]) => engineLogger.error({ args }, String(args[0])),
+    warn: (message?: unknown, err?: unknown) =>
+      engineLogger.warn(err === undefined ? {} : { err }, String(message)),
+    error: (message?: unknown, err?: unknown) =>
+      engineLogger.error(err === undefined ? {} : { err }, String(message)),
   };
   const engine = createEngine({
     redisUrl: env.REDIS_URL,
@@ -128,6 +137,14 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
           logger,
         });
   if (metricsServer) logger.info({ host: env.METRICS_HOST, port: metricsServer.port }, "metrics on /metrics");
+  // The admin Health page: this process's figures go to the engine, and the page (web's tRPC, in
+  // any process on the same engine) reads every process's (core ops-stats.ts).
+  const opsStats = startOpsStats({
+    engine,
+    role: options.server ? (gateway ? "web + gateway" : "web") : "gateway",
+    ...(gateway?.gatewayId ? { processId: gateway.gatewayId } : {}),
+  });
+  setOpsStatsReader(() => engine.listProcessStats());
 
   let gatewayClosed: Promise<void> | undefined;
   const closeGateway = () => {
@@ -140,9 +157,12 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
     gateway,
     readiness,
     metricsServer,
+    opsStats,
     closeGateway,
     async close() {
       await closeGateway();
+      opsStats.stop();
+      setOpsStatsReader(null);
       await metricsServer?.close();
       authenticate.close();
       await stopRevocations();

@@ -8,6 +8,8 @@
  * do not pile up. Delivery is asynchronous (queueMicrotask), so a publish never re-enters its
  * caller — the same shape as Redis pub/sub, where delivery always comes later.
  */
+
+import { processLogger } from "../logging.ts";
 import type { TBusMessage, TEngine, TPresenceEntry, TUnsubscribe, TUserPresence } from "./types.ts";
 
 type Handler = (message: TBusMessage) => void;
@@ -25,6 +27,8 @@ export class MemoryHub {
   readonly presence = new Map<string, Map<string, StoredEntry>>();
   /** channel (`gw:<id>` / `topic:<name>`) → handlers. */
   readonly channels = new Map<string, Set<Handler>>();
+  /** processId → stats snapshot (ops-stats.ts) and when it lapses. */
+  readonly processStats = new Map<string, { stats: string; expiresAt: number }>();
   private writes = 0;
 
   /** @param now clock in ms (tests may inject one). */
@@ -62,6 +66,24 @@ export class MemoryEngine implements TEngine {
 
   constructor(options: TMemoryEngineOptions = {}) {
     this.hub = options.hub ?? new MemoryHub();
+  }
+
+  // --- process stats ---------------------------------------------------------------------------
+
+  async putProcessStats(processId: string, stats: string, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    this.hub.processStats.set(processId, { stats, expiresAt: this.hub.now() + ttlMs });
+  }
+
+  async listProcessStats(): Promise<string[]> {
+    this.assertOpen();
+    const now = this.hub.now();
+    const live: string[] = [];
+    for (const [processId, entry] of this.hub.processStats) {
+      if (entry.expiresAt > now) live.push(entry.stats);
+      else this.hub.processStats.delete(processId);
+    }
+    return live;
   }
 
   // --- routing ---------------------------------------------------------------------------------
@@ -173,7 +195,7 @@ export class MemoryEngine implements TEngine {
           if (message.header) copy.header = { ...message.header };
           handler(copy);
         } catch (err) {
-          console.error(`[engine:memory] handler for ${channel} failed`, err);
+          processLogger().error({ err, channel }, "[engine:memory] a handler failed");
         }
       });
     }

@@ -210,6 +210,37 @@ export class RedisEngine implements TEngine {
     return this.mode ? fn(this.mode) : this.pubSubMode().then(fn);
   }
 
+  // --- process stats ---------------------------------------------------------------------------
+  // One key per process (SET … PX) plus an index sorted by expiry, both under the `{ops}` hash tag:
+  // one slot on a cluster, so the index and every snapshot are read in one MGET.
+
+  async putProcessStats(processId: string, stats: string, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    const expiresAt = Date.now() + ttlMs;
+    await this.cmd
+      .multi()
+      .set(this.processStatsKey(processId), stats, "PX", ttlMs)
+      .zadd(this.processStatsIndexKey(), expiresAt, processId)
+      .zremrangebyscore(this.processStatsIndexKey(), "-inf", Date.now())
+      .exec();
+  }
+
+  async listProcessStats(): Promise<string[]> {
+    this.assertOpen();
+    const ids = await this.cmd.zrangebyscore(this.processStatsIndexKey(), Date.now(), "+inf");
+    if (ids.length === 0) return [];
+    const values = await this.cmd.mget(...ids.map((id) => this.processStatsKey(id)));
+    return values.filter((value): value is string => value !== null);
+  }
+
+  private processStatsIndexKey(): string {
+    return `${this.keyPrefix}stats:{ops}`;
+  }
+
+  private processStatsKey(processId: string): string {
+    return `${this.keyPrefix}stats:{ops}:${processId}`;
+  }
+
   // --- routing ---------------------------------------------------------------------------------
 
   async addRoute(userId: string, gatewayId: string, ttlMs: number): Promise<void> {

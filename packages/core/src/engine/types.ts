@@ -100,6 +100,12 @@ export type TEngine = {
   /** The merged presence of each user over all their live connections (online beats away). */
   getPresence(userIds: readonly string[]): Promise<Map<string, TUserPresence>>;
 
+  // --- process stats (the admin Health page, core ops-stats.ts) ----------------------------------
+  /** Stores one process's stats snapshot (opaque JSON); it lapses after `ttlMs` unless written again. */
+  putProcessStats(processId: string, stats: string, ttlMs: number): Promise<void>;
+  /** The latest snapshot of every process whose entry has not lapsed, in no particular order. */
+  listProcessStats(): Promise<string[]>;
+
   /** Readiness: resolves when the engine can work now (Redis: connected and answering a PING). */
   ping(): Promise<void>;
 

@@ -3,6 +3,7 @@
  * deletion. Callers mark the rows `deleted` (or delete them) BEFORE removing objects.
  */
 import { ObjectNotFoundError, type TStorage } from "@parley/storage";
+import { processLogger } from "../logging.ts";
 
 /** The key of an object's thumbnail (derived, so cleanup can find it even when unrecorded). */
 export const thumbnailKeyFor = (objectKey: string) => `${objectKey}.thumb.webp`;
@@ -17,7 +18,7 @@ export async function deleteObjects(storage: TStorage, keys: readonly (string | 
     } catch (err) {
       if (err instanceof ObjectNotFoundError) continue;
       isOk = false;
-      console.error(`deleting object ${key} failed`, err);
+      processLogger().error({ err, key }, "deleting an object failed");
     }
   }
   return isOk;

@@ -5,6 +5,7 @@
  */
 import type { TDb } from "@parley/db";
 import type { TStorage } from "@parley/storage";
+import { processLogger } from "../logging.ts";
 import { deleteObjects, thumbnailKeyFor } from "./objects.ts";
 
 /**
@@ -60,6 +61,6 @@ export function sweepOccasionally(
   if (now - (lastSweepAt.get(storage) ?? 0) < everyMs) return;
   lastSweepAt.set(storage, now);
   sweepPendingUploads(db, storage, olderThanMinutes).catch((err: unknown) => {
-    console.error("sweeping unsent uploads failed", err);
+    processLogger().error({ err }, "sweeping unsent uploads failed");
   });
 }

@@ -19,6 +19,7 @@ import { encodeServerEvent, RECEIPTS_MAX_MEMBERS, type TReceiptCursor } from "@p
 import { DEFAULT_LARGE_CHANNEL_THRESHOLD, routeToConversation } from "../conversation-routes.ts";
 import type { TEngine } from "../engine/types.ts";
 import { hotQuery } from "../hot-sql.ts";
+import { processLogger } from "../logging.ts";
 
 /** A cursor change: either or both cursors' new values. */
 export type TCursorMove = { deliveredSeq?: number; readSeq?: number };
@@ -106,7 +107,8 @@ export function createReceiptRelay(options: TReceiptRelayOptions): TReceiptRelay
   const { db, engine } = options;
   const intervalMs = options.intervalMs ?? 500;
   const threshold = options.largeChannelThreshold ?? DEFAULT_LARGE_CHANNEL_THRESHOLD;
-  const onError = options.onError ?? ((err: unknown) => console.error("receipt relay failed", err));
+  const onError =
+    options.onError ?? ((err: unknown) => processLogger().error({ err }, "receipt relay failed"));
   const pending = new Map<string, Map<string, TCursorMove>>();
   const timers = new Map<string, NodeJS.Timeout>();
   const inFlight = new Set<Promise<void>>();

@@ -342,6 +342,23 @@ export function runEngineContract(
       });
     });
 
+    describe("process stats", () => {
+      it("lists every process's latest snapshot until its TTL lapses", async () => {
+        const [one, two] = [await gateway(), await gateway()];
+        const [a, b] = [id("proc"), id("proc")];
+        const mine = async () =>
+          (await one.listProcessStats()).filter((s) => s.includes(a) || s.includes(b)).sort();
+        await one.putProcessStats(a, JSON.stringify({ id: a, n: 1 }), 300);
+        await two.putProcessStats(b, JSON.stringify({ id: b, n: 1 }), 2_000);
+        await two.putProcessStats(b, JSON.stringify({ id: b, n: 2 }), 2_000); // replaces, never adds
+        expect(await mine()).toEqual(
+          [JSON.stringify({ id: a, n: 1 }), JSON.stringify({ id: b, n: 2 })].sort(),
+        );
+        await sleep(400);
+        expect(await mine()).toEqual([JSON.stringify({ id: b, n: 2 })]);
+      });
+    });
+
     describe("readiness", () => {
       it("ping() resolves once the engine is connected and rejects once it is closed", async () => {
         const engine = await gateway();

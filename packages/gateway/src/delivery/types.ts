@@ -119,7 +119,7 @@ export type TDeliveryContext = {
   readonly slices: SlicedDelivery<TLinkState>;
   isStopped: boolean;
   /** Runs engine/db work in the background, logging failures and tracking it for `stop`. */
-  track(what: string, work: Promise<unknown>): void;
+  track(what: string, work: Promise<unknown>, fields?: Record<string, unknown>): void;
   /** Delivers to `states` in order with everything before: at once when nothing is queued. */
   deliverAll(push: Push, states: Iterable<TLinkState>): void;
   /** The socket's state; CONFLICT when it is not registered (yet). */

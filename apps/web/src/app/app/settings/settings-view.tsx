@@ -8,6 +8,7 @@ import { useTRPC } from "~/trpc/react";
 import { AuditLogAdmin, UploadsAdmin, WorkspaceAdmin } from "./admin-sections";
 import { BroadcastAdmin } from "./broadcast-admin";
 import { ChannelsAdmin } from "./channels-admin";
+import { HealthAdmin } from "./health-section";
 import { JoiningAdmin } from "./joining-section";
 import { MessageWindowsAdmin } from "./message-windows-admin";
 import { NotificationSettings } from "./notification-settings";
@@ -226,6 +227,7 @@ export function SettingsView() {
       {isAdmin ? <RetentionAdmin /> : null}
       {isAdmin && me.data ? <PeopleAdmin myId={me.data.id} myRole={me.data.role} /> : null}
       {isAdmin ? <AuditLogAdmin /> : null}
+      {isAdmin ? <HealthAdmin /> : null}
       <Sessions />
       <Tokens />
     </div>
