@@ -280,6 +280,19 @@ describe("change owner", () => {
     });
   });
 
+  it("never makes a guest an owner (they manage nothing), and changes nothing", async () => {
+    const ch = await createChannel(t.db, alice, { name: channelName("guest"), memberIds: [] });
+    const guest = await newActor(t.db, { role: "guest" });
+    await t.db.membership.create({ data: { conversationId: ch.id, userId: guest.userId } });
+    const before = await logCounts(t.db);
+    const err = await expectParley(
+      setChannelOwner(t.db, admin, { conversationId: ch.id, userId: guest.userId }),
+      "BAD_REQUEST",
+    );
+    expect(err.message).toBe("A guest cannot own a channel");
+    expect(await logCounts(t.db)).toEqual(before);
+  });
+
   it("refuses to make a non-member the owner of a private channel (the admin themselves included)", async () => {
     const ch = await createChannel(t.db, alice, {
       name: channelName("priv"),

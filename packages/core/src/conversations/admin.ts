@@ -300,6 +300,9 @@ export async function setChannelOwner(
     async (w, access, { conversationId, userId }) => {
       requireNotArchived(access);
       const user = await requireActiveUsers(w.tx, [userId]);
+      // A guest manages nothing (they cannot add people or browse channels): never an owner.
+      const target = await w.tx.user.findUnique({ where: { id: userId }, select: { role: true } });
+      if (target?.role === "guest") throw new ParleyError("BAD_REQUEST", "A guest cannot own a channel");
       const owners = await w.tx.membership.findMany({
         where: { conversationId, role: "owner" },
         select: { userId: true },
