@@ -13,6 +13,16 @@ http_listen="${PARLEY_HTTP_LISTEN:-80}"
 https_listen="${PARLEY_HTTPS_LISTEN:-443}"
 access_log="${PARLEY_ACCESS_LOG:-/var/log/nginx/access.log}" # stdout in the nginx image
 
+# Checked before the site is written: the container does not start without its certificate.
+if [ -n "${PARLEY_DOMAIN:-}" ]; then
+  for f in fullchain.pem privkey.pem; do
+    if [ ! -r "$certs/$f" ]; then
+      echo "site.sh: PARLEY_DOMAIN is set but $certs/$f is missing (mount the certificate, see docker/README.md)" >&2
+      exit 1
+    fi
+  done
+fi
+
 {
   echo "include $dir/parley-http.conf;"
   echo "include $upstreams;"
@@ -25,12 +35,6 @@ server {
 }
 SITE
   else
-    for f in fullchain.pem privkey.pem; do
-      if [ ! -r "$certs/$f" ]; then
-        echo "site.sh: PARLEY_DOMAIN is set but $certs/$f is missing (mount the certificate, see docker/README.md)" >&2
-        exit 1
-      fi
-    done
     cat <<SITE
 server {
     listen $http_listen default_server;
