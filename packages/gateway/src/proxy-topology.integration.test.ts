@@ -132,12 +132,17 @@ async function startNginx(webPort: number, proxyPort: number): Promise<void> {
       `http { ${temp} include ${path.join(dir, "site.conf")}; }`,
     ].join("\n"),
   );
-  const child = spawn(NGINX, ["-p", dir, "-e", path.join(dir, "error.log"), "-c", path.join(dir, "nginx.conf")], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const child = spawn(
+    NGINX,
+    ["-p", dir, "-e", path.join(dir, "error.log"), "-c", path.join(dir, "nginx.conf")],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   nginx = child;
   for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(50)) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode} (see ${dir}/error.log)`);
+    if (child.exitCode !== null)
+      throw new Error(`nginx exited with ${child.exitCode} (see ${dir}/error.log)`);
     try {
       if ((await fetch(`${origin}/healthz`)).ok) return;
     } catch {}
@@ -227,7 +232,9 @@ describe.skipIf(!existsSync(NGINX))("nginx in front of two gateways (the compose
     try {
       const counts = await Promise.all(
         gatewayPorts.map(async (port) => {
-          const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { connections: number };
+          const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
+            connections: number;
+          };
           return health.connections;
         }),
       );
