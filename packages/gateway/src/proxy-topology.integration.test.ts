@@ -28,10 +28,9 @@ import {
 } from "@parley/core";
 import { seedChannel, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { EventKind } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { freePort, GatewayProcesses } from "./gateway-processes.ts";
+import { freePort, GatewayProcesses, receivedBodies } from "./gateway-processes.ts";
 import { answerHealth } from "./http-replies.ts";
 import { withRequestId } from "./logging.ts";
 
@@ -212,12 +211,7 @@ describe.skipIf(!existsSync(NGINX))("nginx in front of two gateways (the compose
         url: () => `${origin.replace("http", "ws")}/ws?token=${token}`,
         WebSocket: WebSocket as never,
       });
-      const received: string[] = [];
-      client.on("event", (event) => {
-        if (event.kind === EventKind.MessageCreated) {
-          received.push((event.payload as { message: { body: string } }).message.body);
-        }
-      });
+      const received = receivedBodies(client);
       client.track(channel.id, 0);
       client.connect();
       for (let waited = 0; client.state !== "open"; waited += 20) {
