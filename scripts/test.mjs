@@ -30,6 +30,7 @@ const REDIS_TEST_FILES = [
   "packages/core/test/engine/redis.integration.test.ts",
   "packages/gateway/src/delivery-redis.integration.test.ts",
   "packages/gateway/src/gateway-kill.integration.test.ts",
+  "packages/gateway/src/proxy-topology.integration.test.ts",
 ];
 const CHECK_TIMEOUT_MS = 2_000;
 

@@ -5,6 +5,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
+import type { ParleyClient } from "@parley/client";
+import { EventKind } from "@parley/protocol";
 import { TEST_SECRET } from "./test-helpers.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
@@ -20,6 +22,17 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
+}
+
+/** The bodies of the messages `client` receives, in arrival order (the array fills as they come). */
+export function receivedBodies(client: ParleyClient): string[] {
+  const bodies: string[] = [];
+  client.on("event", (event) => {
+    if (event.kind === EventKind.MessageCreated) {
+      bodies.push((event.payload as { message: { body: string } }).message.body);
+    }
+  });
+  return bodies;
 }
 
 /** Gateway processes sharing one database and one Redis key prefix. */

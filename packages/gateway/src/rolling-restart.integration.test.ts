@@ -19,10 +19,9 @@ import {
 } from "@parley/core";
 import { seedChannel, seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { EventKind } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { freePort, GatewayProcesses } from "./gateway-processes.ts";
+import { freePort, GatewayProcesses, receivedBodies } from "./gateway-processes.ts";
 
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -71,12 +70,7 @@ describe("rolling restart of two gateways", () => {
           backoff: { baseMs: 50, maxMs: 300 },
           connectTimeoutMs: 3_000,
         });
-        const received: string[] = [];
-        client.on("event", (event) => {
-          if (event.kind === EventKind.MessageCreated) {
-            received.push((event.payload as { message: { body: string } }).message.body);
-          }
-        });
+        const received = receivedBodies(client);
         client.track(channel.id, 0);
         client.connect();
         return { name: user!.name, client, received, sent: [] as string[], acks: [] as Promise<unknown>[] };
