@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseEnv, ZEnv } from "./index.ts";
+import { settingDocs } from "./settings-doc.ts";
 
 const example = readFileSync(path.resolve(import.meta.dirname, "../../../.env.example"), "utf8");
 
@@ -18,6 +19,17 @@ describe(".env.example", () => {
     const documented = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!);
     const unknown = documented.filter((key) => !(key in ZEnv.shape) && !scriptOnly.has(key));
     expect(unknown).toEqual([]);
+  });
+
+  it("shows the schema's default for every setting that has one", () => {
+    // Its default is two dozen MIME types; the example shows the format.
+    const exampleOnly = new Set(["UPLOAD_BLOCKED_TYPES"]);
+    const shown = new Map([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+    const wrong = settingDocs()
+      .filter((s) => typeof s.default === "string" && !exampleOnly.has(s.name))
+      .filter((s) => shown.get(s.name) !== s.default)
+      .map((s) => `${s.name}=${shown.get(s.name)} (default ${s.default})`);
+    expect(wrong).toEqual([]);
   });
 });
 

@@ -109,15 +109,22 @@ const ZTrustProxy = z.string().transform((raw, ctx): TTrustProxy => {
 /** A positive whole number of attempts or minutes. */
 const ZCount = (max: number) => z.coerce.number().int().min(1).max(max);
 
+/**
+ * Every setting, once: its validation, its default and (last in each chain, so it is the
+ * field's own) its description, `.meta({ …, secret: true })` for values that must never be
+ * shown or logged. docs/self-hosting.md's settings table is rendered from this
+ * (`npm run docs:settings`; settings-doc.test.ts fails when it is stale or a setting has no
+ * description); .env.example lists the same names (env-example.test.ts).
+ */
 export const ZEnv = z.object({
-  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  /** Postgres connection string. `npm start` runs an embedded PostgreSQL when it is unset. */
-  DATABASE_URL: ZUrl(["postgres", "postgresql"]),
-  /**
-   * Redis for multi-gateway routing, pub/sub, presence and shared rate limits. Unset: the
-   * in-process memory engine. `redis://host:6379` (one server) or
-   * `redis+cluster://host:port,host:port` (a Redis Cluster; see redis-url.ts).
-   */
+  NODE_ENV: z
+    .enum(["development", "production", "test"])
+    .default("development")
+    .describe("`development`, `production` or `test`; `npm start` sets `production`."),
+  DATABASE_URL: ZUrl(["postgres", "postgresql"]).describe(
+    "Postgres connection string. `npm start` runs an embedded PostgreSQL (in `PARLEY_DATA_DIR`) when it is unset.",
+  ),
+  // `redis://host:6379` (one server) or `redis+cluster://host:port,host:port` (see redis-url.ts).
   REDIS_URL: z
     .string()
     .superRefine((v, ctx) => {
@@ -127,93 +134,126 @@ export const ZEnv = z.object({
         ctx.addIssue({ code: "custom", message: (err as Error).message });
       }
     })
-    .optional(),
-  /**
-   * Prefix of every Redis key and channel, so several installs (or test runs) can share one Redis.
-   * No braces: on a cluster the `{…}` hash tags in key names are Parley's (one slot per user).
-   */
+    .optional()
+    .describe(
+      "Redis (`redis://…`) or a Redis Cluster (`redis+cluster://host:port,…`) for multi-gateway routing, pub/sub, presence and shared rate limits. Unset: the in-process memory engine (one gateway).",
+    ),
+  // No braces: on a cluster the `{…}` hash tags in key names are Parley's (one slot per user).
   REDIS_KEY_PREFIX: z
     .string()
     .min(1)
     .max(64)
     .regex(/^[^{}]*$/, "must not contain { or } (Parley's own Redis Cluster hash tags follow it)")
-    .default("parley:"),
-  /** Secret that signs sessions and realtime tickets (at least 32 characters). */
-  AUTH_SECRET: z.string().min(32, "must be at least 32 characters (try: openssl rand -base64 32)"),
-  /** The origin users open in the browser, e.g. https://chat.example.com. */
-  PUBLIC_URL: ZUrl(["http", "https"]).default("http://localhost:3000"),
-  /** Port of the web app. */
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  /** Port of a separately run realtime gateway (apps/realtime); unused when it is embedded in web. */
-  REALTIME_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
-  /**
-   * WebSocket URL browsers connect to (the gateway, or the proxy in front of it). Unset: derived
-   * from PUBLIC_URL (http→ws, https→wss, + `/ws`), i.e. the gateway embedded in the web server.
-   */
-  REALTIME_PUBLIC_URL: ZUrl(["ws", "wss"]).optional(),
-  /** Run the gateway inside the web server on `/ws` (default). `false`: run apps/realtime separately. */
-  REALTIME_EMBEDDED: ZBool.default(true),
-  /**
-   * Run a search indexer in this process (default). Each process's indexer is woken by the writes
-   * it commits; indexers share the work through an advisory lock, so `false` on some processes
-   * (e.g. gateways on a busy box) only moves the indexing to the others, which find those writes
-   * on their next poll.
-   */
-  SEARCH_INDEXER: ZBool.default(true),
-  /** Channels with more members than this are fanned out on read (one publish per gateway topic). */
+    .default("parley:")
+    .describe(
+      "Prefix of every Redis key and channel, so several installs can share one Redis; no `{` or `}`.",
+    ),
+  AUTH_SECRET: z.string().min(32, "must be at least 32 characters (try: openssl rand -base64 32)").meta({
+    description:
+      "Signs sessions and realtime tickets; at least 32 characters. `npm start` generates one into `PARLEY_DATA_DIR/auth-secret` when it is unset.",
+    secret: true,
+  }),
+  PUBLIC_URL: ZUrl(["http", "https"])
+    .default("http://localhost:3000")
+    .describe("The origin users open in the browser, e.g. `https://chat.example.com`."),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe("Port of the web server."),
+  REALTIME_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(3001)
+    .describe(
+      "Port of a separately run gateway (apps/realtime); unused while it is embedded in the web server.",
+    ),
+  REALTIME_PUBLIC_URL: ZUrl(["ws", "wss"])
+    .optional()
+    .describe(
+      "WebSocket URL browsers connect to (the gateway, or the proxy in front of it). Unset: PUBLIC_URL with `ws(s)://` and `/ws`, the gateway embedded in the web server.",
+    ),
+  REALTIME_EMBEDDED: ZBool.default(true).describe(
+    "Run the gateway inside the web server on `/ws`; `false`: run apps/realtime separately (several gateways need REDIS_URL).",
+  ),
+  // Each process's indexer is woken by the writes it commits; indexers share the work through an
+  // advisory lock, so `false` only moves the indexing to the others (they find it on their next poll).
+  SEARCH_INDEXER: ZBool.default(true).describe(
+    "Run a search indexer in this process; processes share the work, `false` leaves it to the others.",
+  ),
   LARGE_CHANNEL_THRESHOLD: z.coerce
     .number()
     .int()
     .min(2)
     .max(1_000_000)
-    .default(DEFAULT_LARGE_CHANNEL_THRESHOLD),
-  /**
-   * Group commit: most sends stored by one statement (one transaction, one WAL flush); 1 stores
-   * every send on its own.
-   */
-  SEND_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(DEFAULT_SEND_BATCH_MAX),
-  /** Group commit: batches running at once (each holds one pooled connection). */
-  SEND_BATCH_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(DEFAULT_SEND_BATCH_IN_FLIGHT),
-  /** Longest message body, in characters (after trimming); at most protocol's MAX_BODY_LENGTH. */
-  MAX_MESSAGE_LENGTH: z.coerce.number().int().min(1).max(MAX_BODY_LENGTH).default(DEFAULT_MAX_MESSAGE_LENGTH),
-  /** Where local-disk attachments live when no S3 endpoint is set. */
-  STORAGE_DIR: z.string().default("./data/files"),
-  /** S3/MinIO endpoint host; when set, attachments go to S3. */
-  S3_ENDPOINT: z.string().optional(),
-  S3_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  S3_USE_SSL: ZBool.default(false),
-  S3_ACCESS_KEY: z.string().optional(),
-  S3_SECRET_KEY: z.string().optional(),
-  S3_BUCKET: z.string().default("parley"),
-  S3_REGION: z.string().default("us-east-1"),
-  S3_PATH_STYLE: ZBool.default(true),
-  /**
-   * Lowest level the servers log (pino JSON lines on stdout, one object per line, with `requestId`
-   * on every line of an HTTP request and `connectionId` on every line about a socket; secrets,
-   * cookies, tokens and message bodies are never written). `debug` adds a line per socket open,
-   * close and error.
-   */
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  /**
-   * Base URL browsers reach the S3 server at when it differs from S3_ENDPOINT (e.g.
-   * https://files.example.com in front of minio:9000); presigned URLs are made for it.
-   */
-  S3_PUBLIC_URL: ZUrl(["http", "https"]).optional(),
-  /**
-   * Largest attachment, in bytes (default 100 MiB): the workspace's default, and the ceiling no
-   * limit set by its admins (Settings → Uploads) may exceed.
-   */
+    .default(DEFAULT_LARGE_CHANNEL_THRESHOLD)
+    .describe(
+      "Channels with more members than this are fanned out on read (one publish per gateway topic, not per member).",
+    ),
+  SEND_BATCH_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(DEFAULT_SEND_BATCH_MAX)
+    .describe(
+      "Group commit: most sends stored by one statement (one transaction, one WAL flush); 1 stores every send on its own.",
+    ),
+  SEND_BATCH_IN_FLIGHT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(16)
+    .default(DEFAULT_SEND_BATCH_IN_FLIGHT)
+    .describe("Group commit: batches running at once (each holds one pooled connection)."),
+  MAX_MESSAGE_LENGTH: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_BODY_LENGTH)
+    .default(DEFAULT_MAX_MESSAGE_LENGTH)
+    .describe(`Longest message body, in characters (after trimming); at most ${MAX_BODY_LENGTH}.`),
+  STORAGE_DIR: z
+    .string()
+    .default("./data/files")
+    .describe("Directory of the attachments while S3_ENDPOINT is unset."),
+  S3_ENDPOINT: z
+    .string()
+    .optional()
+    .describe(
+      "S3/MinIO host name; when set, attachments are stored there (needs S3_ACCESS_KEY, S3_SECRET_KEY).",
+    ),
+  S3_PORT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .describe("Port of S3_ENDPOINT. Unset: 443 with S3_USE_SSL, else 80."),
+  S3_USE_SSL: ZBool.default(false).describe("Talk to S3_ENDPOINT over HTTPS."),
+  S3_ACCESS_KEY: z.string().optional().describe("S3 access key (required with S3_ENDPOINT)."),
+  S3_SECRET_KEY: z
+    .string()
+    .optional()
+    .meta({ description: "S3 secret key (required with S3_ENDPOINT).", secret: true }),
+  S3_BUCKET: z.string().default("parley").describe("Bucket the attachments go to."),
+  S3_REGION: z.string().default("us-east-1").describe("Region of the bucket."),
+  S3_PATH_STYLE: ZBool.default(true).describe(
+    "Address the bucket as `host/bucket` (MinIO); `false`: as `bucket.host` (virtual-hosted style).",
+  ),
+  S3_PUBLIC_URL: ZUrl(["http", "https"])
+    .optional()
+    .describe(
+      "Base URL browsers reach the S3 server at, when it differs from S3_ENDPOINT (e.g. `https://files.example.com` in front of `minio:9000`); presigned URLs are made for it.",
+    ),
   MAX_UPLOAD_BYTES: z.coerce
     .number()
     .int()
     .min(1)
     .max(5 * 1024 ** 4)
-    .default(DEFAULT_MAX_UPLOAD_BYTES),
-  /**
-   * Comma-separated MIME types refused as attachments (checked against the declared type, the
-   * file name's extension and the type detected from the bytes). Default: executables and scripts.
-   * The workspace's default: a list set by its admins (Settings → Uploads) replaces it.
-   */
+    .default(DEFAULT_MAX_UPLOAD_BYTES)
+    .describe(
+      "Largest attachment, in bytes: the workspace's default, and the ceiling no limit its admins set (Settings → Uploads) may exceed.",
+    ),
+  // Checked against the declared type, the file name's extension and the type detected from the bytes.
   UPLOAD_BLOCKED_TYPES: z
     .string()
     .default(DEFAULT_UPLOAD_BLOCKED_TYPES.join(","))
@@ -222,66 +262,115 @@ export const ZEnv = z.object({
         .split(",")
         .map((t) => t.trim().toLowerCase())
         .filter((t) => t.length > 0),
+    )
+    .describe(
+      "Comma-separated MIME types refused as attachments (default: executables and scripts); a list the workspace's admins set (Settings → Uploads) replaces it.",
     ),
-  /** Uploads not attached to a message within this many minutes are deleted by the sweeper. */
   PENDING_UPLOAD_TTL_MINUTES: z.coerce
     .number()
     .int()
     .min(1)
     .max(7 * 24 * 60)
-    .default(DEFAULT_PENDING_UPLOAD_TTL_MINUTES),
-  /** Which proxies' X-Forwarded-For is believed (see TTrustProxy). Default: none. */
-  TRUST_PROXY: ZTrustProxy.default(false),
-  /**
-   * Sign-in brute-force protection (rate-limiter-flexible; in Redis when REDIS_URL is set, so all
-   * processes share the counts). Failed sign-ins per account (e-mail) before it is locked …
-   */
-  RATE_LIMIT_SIGNIN_ACCOUNT_FAILURES: ZCount(10_000).default(10),
-  /** … counted over, and then locked for, this many minutes. A successful sign-in resets the count. */
-  RATE_LIMIT_SIGNIN_ACCOUNT_MINUTES: ZCount(7 * 24 * 60).default(15),
-  /** Failed sign-ins per client address (any accounts) before the address is locked … */
-  RATE_LIMIT_SIGNIN_IP_FAILURES: ZCount(1_000_000).default(100),
-  /** … counted over, and then locked for, this many minutes. */
-  RATE_LIMIT_SIGNIN_IP_MINUTES: ZCount(7 * 24 * 60).default(60),
-  /** Sign-up attempts (with or without an invite) per client address per hour. */
-  RATE_LIMIT_SIGNUP_PER_HOUR: ZCount(1_000_000).default(20),
-  /** Personal access tokens a user may create per hour. */
-  RATE_LIMIT_TOKEN_CREATE_PER_HOUR: ZCount(1_000_000).default(20),
-  /**
-   * Web push (VAPID) key pair, base64url as `npx web-push generate-vapid-keys` prints it. Unset:
-   * a pair is generated once and kept in the database (VapidKeys), so nothing needs configuring.
-   */
+    .default(DEFAULT_PENDING_UPLOAD_TTL_MINUTES)
+    .describe("Uploads not attached to a message within this many minutes are deleted by the sweeper."),
+  TRUST_PROXY: ZTrustProxy.default(false).describe(
+    "Whose X-Forwarded-For is believed: `false` (the client is the TCP peer), a comma-separated list of addresses/CIDRs/`loopback`/`linklocal`/`uniquelocal`, a hop count, or `true` (every hop; only when nothing but your proxy can reach Parley).",
+  ),
+  // Sign-in brute-force protection (rate-limiter-flexible; in Redis when REDIS_URL is set, so all
+  // processes share the counts).
+  RATE_LIMIT_SIGNIN_ACCOUNT_FAILURES: ZCount(10_000)
+    .default(10)
+    .describe("Failed sign-ins per account (e-mail) before it is locked."),
+  RATE_LIMIT_SIGNIN_ACCOUNT_MINUTES: ZCount(7 * 24 * 60)
+    .default(15)
+    .describe(
+      "Minutes an account's failed sign-ins are counted over, and then locked for; a successful sign-in resets the count.",
+    ),
+  RATE_LIMIT_SIGNIN_IP_FAILURES: ZCount(1_000_000)
+    .default(100)
+    .describe("Failed sign-ins per client address (any accounts) before the address is locked."),
+  RATE_LIMIT_SIGNIN_IP_MINUTES: ZCount(7 * 24 * 60)
+    .default(60)
+    .describe("Minutes an address's failed sign-ins are counted over, and then locked for."),
+  RATE_LIMIT_SIGNUP_PER_HOUR: ZCount(1_000_000)
+    .default(20)
+    .describe("Sign-up attempts (with or without an invite) per client address per hour."),
+  RATE_LIMIT_TOKEN_CREATE_PER_HOUR: ZCount(1_000_000)
+    .default(20)
+    .describe("Personal access tokens a user may create per hour."),
   VAPID_PUBLIC_KEY: z
     .string()
     .regex(/^[A-Za-z0-9_-]{80,100}$/, "must be a base64url P-256 public key")
-    .optional(),
+    .optional()
+    .describe(
+      "Web push (VAPID) public key, base64url as `npx web-push generate-vapid-keys` prints it. Unset (with VAPID_PRIVATE_KEY): a pair is generated once and kept in the database.",
+    ),
   VAPID_PRIVATE_KEY: z
     .string()
     .regex(/^[A-Za-z0-9_-]{40,50}$/, "must be a base64url P-256 private key")
-    .optional(),
-  /** Who push services may contact about this server: mailto: or https:. Unset: from PUBLIC_URL. */
-  VAPID_SUBJECT: ZUrl(["mailto", "https"]).optional(),
-  /** SMTP server for e-mail notifications; unset: no e-mail is sent. */
-  SMTP_HOST: z.string().min(1).optional(),
-  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587),
-  /** TLS from the first byte (port 465); false: STARTTLS when the server offers it. */
-  SMTP_SECURE: ZBool.default(false),
-  SMTP_USER: z.string().optional(),
-  SMTP_PASSWORD: z.string().optional(),
-  /** The From: of notification e-mails. Unset: Parley <parley@PUBLIC_URL's host>. */
-  SMTP_FROM: z.string().min(3).optional(),
-  /** DMs and mentions still unread this many minutes after they were sent are e-mailed (batched). */
-  EMAIL_NOTIFY_DELAY_MINUTES: ZCount(7 * 24 * 60).default(10),
-  /**
-   * Prometheus metrics (`GET /metrics`) on a port of their own, never on the public one. Unset: no
-   * metrics listener. Each process (web, every gateway) needs its own port; 0 picks a free one.
-   */
-  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  /** Interface the metrics port binds to: loopback by default; any other needs METRICS_TOKEN. */
-  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
-  /** Bearer token `/metrics` then requires (`Authorization: Bearer <token>`); at least 16 characters. */
-  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters (try: openssl rand -hex 24)").optional(),
+    .optional()
+    .meta({ description: "The private key of that pair: set both, or neither.", secret: true }),
+  VAPID_SUBJECT: ZUrl(["mailto", "https"])
+    .optional()
+    .describe(
+      "Who push services may contact about this server (`mailto:` or `https:`). Unset: PUBLIC_URL when it is https, else `mailto:parley@` its host.",
+    ),
+  SMTP_HOST: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("SMTP server for notification and invite e-mails; unset: no e-mail is sent."),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587).describe("Port of SMTP_HOST."),
+  SMTP_SECURE: ZBool.default(false).describe(
+    "TLS from the first byte (port 465); `false`: STARTTLS when the server offers it.",
+  ),
+  SMTP_USER: z.string().optional().describe("SMTP user name; unset: no authentication."),
+  SMTP_PASSWORD: z.string().optional().meta({ description: "SMTP password.", secret: true }),
+  SMTP_FROM: z
+    .string()
+    .min(3)
+    .optional()
+    .describe("The From: of Parley's e-mails. Unset: `Parley <parley@…>` at PUBLIC_URL's host."),
+  EMAIL_NOTIFY_DELAY_MINUTES: ZCount(7 * 24 * 60)
+    .default(10)
+    .describe("DMs and mentions still unread this many minutes after they were sent are e-mailed (batched)."),
+  // pino JSON lines on stdout, `requestId` on every line of an HTTP request, `connectionId` on
+  // every line about a socket; secrets, cookies, tokens and message bodies are never written.
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+    .default("info")
+    .describe(
+      "Lowest level the servers log (pino JSON on stdout): `fatal` `error` `warn` `info` `debug` (adds socket open/close/error) `trace` `silent`.",
+    ),
+  METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe(
+      "Serve Prometheus metrics (`GET /metrics`) on this port, never on the public one; each process needs its own, 0 picks a free one. Unset: no metrics.",
+    ),
+  METRICS_HOST: z
+    .string()
+    .min(1)
+    .default("127.0.0.1")
+    .describe("Interface the metrics port binds to; any but loopback requires METRICS_TOKEN."),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters (try: openssl rand -hex 24)")
+    .optional()
+    .meta({
+      description:
+        "Bearer token `/metrics` then requires (`Authorization: Bearer …`); at least 16 characters.",
+      secret: true,
+    }),
 });
+
+/** Settings whose values are secrets (`secret: true` above): never shown, censored in logs. */
+export const SECRET_SETTINGS: readonly string[] = Object.entries(ZEnv.shape)
+  .filter(([, schema]) => z.globalRegistry.get(schema)?.secret === true)
+  .map(([name]) => name);
 
 /** True for a loopback interface name or address (what METRICS_HOST may be without a token). */
 export function isLoopbackHost(host: string): boolean {

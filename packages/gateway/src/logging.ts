@@ -10,13 +10,15 @@
  *   lines about an upgrade carry the upgrade's `requestId`.
  * - Never a secret or a body: the paths below are censored wherever they appear (two levels deep),
  *   and request URLs are logged without their query (a socket's `?token=` / `?ticket=`).
- *   Adding a field that may hold one: add its name here (logging.integration.test.ts checks).
+ *   Adding a field that may hold one: add its name here (logging.integration.test.ts checks); a
+ *   setting: mark it `secret` in @parley/config's schema instead.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { SECRET_SETTINGS } from "@parley/config";
 import { currentRequestId, REQUEST_ID_HEADER, requestIdFrom, runWithRequestId } from "@parley/core";
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
 
-/** Field names whose values never reach a log line. */
+/** Field names whose values never reach a log line (and every setting the config marks secret). */
 const SECRET_FIELDS = [
   "password",
   "newPassword",
@@ -27,11 +29,7 @@ const SECRET_FIELDS = [
   "cookie",
   "set-cookie",
   "body",
-  "AUTH_SECRET",
-  "METRICS_TOKEN",
-  "SMTP_PASSWORD",
-  "S3_SECRET_KEY",
-  "VAPID_PRIVATE_KEY",
+  ...SECRET_SETTINGS,
 ];
 
 /** pino `redact` paths: each field at the top, one and two levels down (`req.headers.cookie`). */
