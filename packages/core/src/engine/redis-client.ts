@@ -6,6 +6,7 @@
 import { parseRedisUrl, type TClusterPubSub } from "@parley/config";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import { metrics } from "../metrics.ts";
+import type { TEngineLogger } from "./logger.ts";
 
 export type TRedisClient = Redis | Cluster;
 
@@ -123,3 +124,17 @@ export function corkForThisTurn(client: TRedisClient): void {
   stream.cork();
   setImmediate(() => stream.uncork());
 }
+
+/** Options for RedisEngine. */
+export type TRedisEngineOptions = {
+  /** redis:// or rediss:// URL, or redis+cluster:// / rediss+cluster:// for a Redis Cluster. */
+  url: string;
+  /** Prefix of every key and channel, so installs and tests can share one Redis. Default `parley:`. */
+  keyPrefix?: string;
+  /** Where connection errors go (default console). */
+  logger?: TEngineLogger;
+  /** Extra ioredis options for both connections (each node's, on a cluster; e.g. `maxRetriesPerRequest`). */
+  redisOptions?: RedisOptions;
+  /** Cluster pub/sub: overrides the URL's `pubsub` (default auto: sharded when every master is ≥ 7). */
+  pubsub?: TClusterPubSub;
+};

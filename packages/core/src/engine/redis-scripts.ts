@@ -3,6 +3,9 @@
  * Redis replies back.
  */
 
+import { mergePresence } from "./memory.ts";
+import type { TUserPresence } from "./types.ts";
+
 /** ZADD the route and extend (never shorten) the key's TTL. KEYS[1] route key; ARGV gatewayId, expiresAt, ttlMs. */
 export const ROUTE_LUA = `
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
@@ -101,4 +104,23 @@ export function addRoutes(
     }
     if (hasStale) stale.push(userId);
   });
+}
+
+/**
+ * A user's presence from their hash (connection → stored entry): the live entries merged; the
+ * expired or unreadable ones are added to `stale` for pruning.
+ */
+export function livePresence(
+  userId: string,
+  hash: Record<string, string> | undefined,
+  now: number,
+  stale: [userId: string, connectionId: string][],
+): TUserPresence {
+  const live: TStoredPresence[] = [];
+  for (const [connectionId, raw] of Object.entries(hash ?? {})) {
+    const entry = parsePresence(raw);
+    if (entry && entry.expiresAt > now) live.push(entry);
+    else stale.push([userId, connectionId]);
+  }
+  return mergePresence(live);
 }

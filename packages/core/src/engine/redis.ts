@@ -43,7 +43,6 @@
 import type { TClusterPubSub } from "@parley/config";
 import type { Cluster, Redis, RedisOptions } from "ioredis";
 import type { TEngineLogger } from "./logger.ts";
-import { mergePresence } from "./memory.ts";
 import {
   ClassicPublishNodes,
   clusterPubSubOf,
@@ -51,35 +50,24 @@ import {
   corkForThisTurn,
   createRedisClient,
   type TRedisClient,
+  type TRedisEngineOptions,
 } from "./redis-client.ts";
+import { listProcessStats, putProcessStats } from "./redis-process-stats.ts";
 import {
   addRoutes,
   checkPipeline,
+  livePresence,
   PRESENCE_LUA,
-  parsePresence,
   ROUTE_LUA,
   type TBatchTarget,
   type TScriptCommands,
-  type TStoredPresence,
 } from "./redis-scripts.ts";
 import { decodeBusMessage, encodeBusMessage } from "./redis-wire.ts";
 import type { TBusMessage, TEngine, TPresenceEntry, TUnsubscribe, TUserPresence } from "./types.ts";
 
 type Handler = (message: TBusMessage) => void;
 
-/** Options for RedisEngine. */
-export type TRedisEngineOptions = {
-  /** redis:// or rediss:// URL, or redis+cluster:// / rediss+cluster:// for a Redis Cluster. */
-  url: string;
-  /** Prefix of every key and channel, so installs and tests can share one Redis. Default `parley:`. */
-  keyPrefix?: string;
-  /** Where connection errors go (default console). */
-  logger?: TEngineLogger;
-  /** Extra ioredis options for both connections (each node's, on a cluster; e.g. `maxRetriesPerRequest`). */
-  redisOptions?: RedisOptions;
-  /** Cluster pub/sub: overrides the URL's `pubsub` (default auto: sharded when every master is ≥ 7). */
-  pubsub?: TClusterPubSub;
-};
+export type { TRedisEngineOptions } from "./redis-client.ts";
 
 /** Users per pipeline: keeps each round trip's buffers bounded for gateways with many users. */
 const PIPELINE_CHUNK = 1_000;
@@ -210,35 +198,16 @@ export class RedisEngine implements TEngine {
     return this.mode ? fn(this.mode) : this.pubSubMode().then(fn);
   }
 
-  // --- process stats ---------------------------------------------------------------------------
-  // One key per process (SET … PX) plus an index sorted by expiry, both under the `{ops}` hash tag:
-  // one slot on a cluster, so the index and every snapshot are read in one MGET.
+  // --- process stats (redis-process-stats.ts) -------------------------------------------------
 
   async putProcessStats(processId: string, stats: string, ttlMs: number): Promise<void> {
     this.assertOpen();
-    const expiresAt = Date.now() + ttlMs;
-    await this.cmd
-      .multi()
-      .set(this.processStatsKey(processId), stats, "PX", ttlMs)
-      .zadd(this.processStatsIndexKey(), expiresAt, processId)
-      .zremrangebyscore(this.processStatsIndexKey(), "-inf", Date.now())
-      .exec();
+    await putProcessStats(this.cmd, this.keyPrefix, processId, stats, ttlMs);
   }
 
   async listProcessStats(): Promise<string[]> {
     this.assertOpen();
-    const ids = await this.cmd.zrangebyscore(this.processStatsIndexKey(), Date.now(), "+inf");
-    if (ids.length === 0) return [];
-    const values = await this.cmd.mget(...ids.map((id) => this.processStatsKey(id)));
-    return values.filter((value): value is string => value !== null);
-  }
-
-  private processStatsIndexKey(): string {
-    return `${this.keyPrefix}stats:{ops}`;
-  }
-
-  private processStatsKey(processId: string): string {
-    return `${this.keyPrefix}stats:{ops}:${processId}`;
+    return listProcessStats(this.cmd, this.keyPrefix);
   }
 
   // --- routing ---------------------------------------------------------------------------------
@@ -431,15 +400,7 @@ export class RedisEngine implements TEngine {
         string,
         string
       >[];
-      chunk.forEach((userId, j) => {
-        const live: TStoredPresence[] = [];
-        for (const [connectionId, raw] of Object.entries(replies[j] ?? {})) {
-          const entry = parsePresence(raw);
-          if (entry && entry.expiresAt > now) live.push(entry);
-          else stale.push([userId, connectionId]);
-        }
-        result.set(userId, mergePresence(live));
-      });
+      chunk.forEach((userId, j) => result.set(userId, livePresence(userId, replies[j], now, stale)));
     }
     if (stale.length > 0) {
       this.background(
