@@ -400,7 +400,8 @@ export class RedisEngine implements TEngine {
         string,
         string
       >[];
-      chunk.forEach((userId, j) => result.set(userId, livePresence(userId, replies[j], now, stale)));
+      for (const [j, userId] of chunk.entries())
+        result.set(userId, livePresence(userId, replies[j], now, stale));
     }
     if (stale.length > 0) {
       this.background(
