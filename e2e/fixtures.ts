@@ -50,6 +50,11 @@ async function fillAccount(page: Page, user: TUser): Promise<void> {
   await page.getByLabel("Password").fill(user.password);
 }
 
+/**
+ * A new account, signed in, on /app. Made through the API the sign-up page itself calls (tRPC
+ * `auth.signUp`, then next-auth's credentials callback), which saves every spec the page's load
+ * and typing; the sign-up page's own behaviour is foundation.spec.ts's and auth-hardening's.
+ */
 export async function signUp(
   browser: Browser,
   user: TUser,
@@ -58,9 +63,16 @@ export async function signUp(
   const context = await browser.newContext(options.context);
   const page = await context.newPage();
   options.onPage?.(page);
-  await page.goto("/sign-up");
-  await fillAccount(page, user);
-  await page.getByRole("button", { name: "Create account" }).click();
+  const created = await context.request.post("/api/trpc/auth.signUp", {
+    data: { json: { name: user.name, email: user.email, password: user.password } },
+  });
+  expect(created.status(), await created.text()).toBe(200);
+  const { csrfToken } = (await (await context.request.get("/api/auth/csrf")).json()) as { csrfToken: string };
+  const signedIn = await context.request.post("/api/auth/callback/credentials", {
+    form: { email: user.email, password: user.password, csrfToken, json: "true" },
+  });
+  expect(signedIn.status(), await signedIn.text()).toBe(200);
+  await page.goto("/app");
   await expect(page).toHaveURL(/\/app$/);
   return { context, page };
 }
