@@ -13,9 +13,10 @@
  *               there, the Redis-engine tests are SKIPPED (said loudly, before and after; on CI
  *               (CI=true) it is an error instead)
  *   S3          optional: the running scripts/s3-server.sh, else the S3 storage tests are skipped
+ * Lint and typecheck run beside the integration tier (their output is printed after it).
  * Flags: --skip-e2e (no build, no browser tests, no Chromium needed).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -200,6 +201,24 @@ function redisSkipBanner(error) {
   ].join("\n");
 }
 
+/**
+ * Lint and typecheck (`npm run lint`, `npm run typecheck`), run beside the integration tier — whose
+ * files mostly wait on Postgres, Redis and child processes — with their output held back and
+ * printed after it, so the two never interleave. Resolves with the exit code, output and seconds.
+ */
+function startStaticChecks() {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn("sh", ["-c", "npm run -s lint && npm run -s typecheck"], { cwd: root, env });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    child.on("exit", (code) =>
+      resolve({ code: code ?? 1, output, secs: ((Date.now() - started) / 1000).toFixed(1) }),
+    );
+  });
+}
+
 /** Runs one tier from the repo root; resolves with its exit code (see run-child.mjs). */
 function runTier(cmd, args) {
   return runChild(cmd, args, { env, cwd: root });
@@ -268,16 +287,31 @@ async function main() {
             ],
           ]),
     ];
+    let staticChecks;
     for (const [name, [cmd, ...args]] of tiers) {
+      if (name === "integration") {
+        console.log("\n=== lint and typecheck: started beside the integration tier (output after it)");
+        staticChecks = startStaticChecks();
+      }
       console.log(`\n=== ${name}: ${cmd} ${args.join(" ")}`);
       const tierStarted = Date.now();
       const code = await runTier(cmd, args);
       const secs = ((Date.now() - tierStarted) / 1000).toFixed(1);
       if (code !== 0) {
         console.error(`=== ${name} FAILED after ${secs}s (exit ${code})`);
+        await staticChecks;
         return code || 1;
       }
       console.log(`=== ${name} passed in ${secs}s`);
+      if (name === "integration") {
+        const checks = await staticChecks;
+        process.stdout.write(checks.output);
+        if (checks.code !== 0) {
+          console.error(`=== lint and typecheck FAILED after ${checks.secs}s (exit ${checks.code})`);
+          return checks.code;
+        }
+        console.log(`=== lint and typecheck passed in ${checks.secs}s`);
+      }
     }
     if (redis.skipRedis) console.log(`\n${redisSkipBanner(redis.error)}`);
     return 0;
