@@ -204,6 +204,15 @@ export const ZEnv = z.object({
     .max(16)
     .default(DEFAULT_SEND_BATCH_IN_FLIGHT)
     .describe("Group commit: batches running at once (each holds one pooled connection)."),
+  PRESENCE_REFRESH_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(300)
+    .default(10)
+    .describe(
+      "How often a gateway renews its sockets' routes and presence; a killed gateway's users show offline within about 3× this.",
+    ),
   MAX_MESSAGE_LENGTH: z.coerce
     .number()
     .int()

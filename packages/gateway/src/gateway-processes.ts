@@ -42,7 +42,7 @@ export class GatewayProcesses {
   constructor(private readonly env: { databaseUrl: string; redisUrl: string; keyPrefix: string }) {}
 
   /** Starts apps/realtime on `port` and waits until it answers /healthz. */
-  async start(port: number): Promise<void> {
+  async start(port: number, extraEnv: Record<string, string> = {}): Promise<void> {
     const child = spawn(process.execPath, ["--import", "tsx", "apps/realtime/src/main.ts"], {
       cwd: root,
       env: {
@@ -53,6 +53,7 @@ export class GatewayProcesses {
         AUTH_SECRET: TEST_SECRET,
         REALTIME_PORT: String(port),
         LOG_LEVEL: "warn",
+        ...extraEnv,
       },
       stdio: ["ignore", "ignore", "inherit"],
     });

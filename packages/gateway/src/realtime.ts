@@ -123,7 +123,7 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
           ...(options.server ? { server: options.server } : { port: env.REALTIME_PORT }),
           authenticate,
           handlers: createCoreHandlers(db),
-          delivery: { engine, db, largeChannelThreshold },
+          delivery: { engine, db, largeChannelThreshold, refreshMs: env.PRESENCE_REFRESH_SECONDS * 1000 },
           logger: logger.child({ component: "gateway" }),
           readiness,
         });
