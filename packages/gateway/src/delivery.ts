@@ -172,6 +172,8 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       }
     },
     refreshSlots,
+    // By the clock: a loaded process must still renew every entry well within its TTL.
+    { catchUp: true },
   );
 
   const unsubscribeInbox = await engine.subscribeGateway(gatewayId, onInbox);

@@ -46,6 +46,26 @@ describe("TimerWheel", () => {
     expect(ticks).toBeGreaterThan(0);
   });
 
+  it("with catchUp, visits every bucket due by the clock after a late timer — at most one turn", () => {
+    const visits: number[][] = [];
+    // 4 slots over 400 ms: one bucket due every 100 ms of wall time.
+    const wheel = new TimerWheel<number>(400, (bucket) => visits.push([...bucket]), 4, { catchUp: true });
+    wheels.push(wheel);
+    for (let i = 0; i < 4; i++) wheel.add(i);
+    const start = (wheel as unknown as { startedAt: number }).startedAt;
+    // The timer fired 350 ms late: three buckets were due, all three are visited now.
+    expect(wheel.catchUp(start + 350)).toBe(3);
+    expect(visits.flat()).toEqual([0, 1, 2]);
+    // On time again: one more.
+    expect(wheel.catchUp(start + 400)).toBe(1);
+    expect(visits.flat()).toEqual([0, 1, 2, 3]);
+    // A stall of ten turns visits each bucket once, not ten times.
+    expect(wheel.catchUp(start + 4_400)).toBe(4);
+    expect(visits.flat()).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
+    // …and the schedule goes on from there.
+    expect(wheel.catchUp(start + 4_500)).toBe(1);
+  });
+
   it("sizes the wheel for ticks of about 100 ms", () => {
     expect(slotsFor(25_000)).toBe(250);
     expect(slotsFor(100)).toBe(1);

@@ -5,6 +5,14 @@
  * sockets in one pass stalled the event loop ≈ 500 ms).
  *
  * Items remember nothing: `add` returns the slot, which the caller keeps and hands to `remove`.
+ *
+ * Node's timers fire late on a busy event loop and never make up missed ticks, so a plain wheel
+ * turns slower than its interval exactly when the process is loaded. With `catchUp`, a tick
+ * visits every bucket that was due by the clock since the last one (at most one turn), so each
+ * item is still visited once per interval of wall time: the route/presence refresh needs that,
+ * or entries whose TTL is 3 × the interval lapse under load (the fuzzer saw a control member miss
+ * a third of its live events, its route gone while its socket was open). The heartbeat sweep
+ * must not catch up: after a stall, pongs that arrived meanwhile are read only after the timers.
  */
 
 /** Finest tick the wheel aims for; coarser when the interval is short (at most one slot per ms). */
@@ -22,18 +30,24 @@ export class TimerWheel<T> {
   private nextSlot = 0;
   private cursor = 0;
   private readonly timer: NodeJS.Timeout;
+  private readonly tickMs: number;
+  /** With catchUp: when the wheel started, and how many ticks it has made since. */
+  private readonly startedAt = performance.now();
+  private ticks = 0;
 
   constructor(
     intervalMs: number,
     /** Called with one bucket per tick (may be empty); must not throw. */
     private readonly visit: (bucket: ReadonlySet<T>, now: number) => void,
     slots = slotsFor(intervalMs),
+    options: { catchUp?: boolean } = {},
   ) {
     if (!(intervalMs > 0)) throw new Error(`intervalMs must be positive, got ${intervalMs}`);
     if (!Number.isInteger(slots) || slots < 1)
       throw new Error(`slots must be a positive integer, got ${slots}`);
     this.buckets = Array.from({ length: slots }, () => new Set<T>());
-    this.timer = setInterval(() => this.tick(), intervalMs / slots);
+    this.tickMs = intervalMs / slots;
+    this.timer = setInterval(() => (options.catchUp ? this.catchUp() : this.tick()), this.tickMs);
     this.timer.unref();
   }
 
@@ -62,6 +76,20 @@ export class TimerWheel<T> {
     const bucket = this.buckets[this.cursor]!;
     this.cursor = (this.cursor + 1) % this.buckets.length;
     this.visit(bucket, now);
+  }
+
+  /**
+   * Visits every bucket due by the clock since the last visit: at least one, at most one turn
+   * (a longer stall does not visit a bucket twice in a row). Returns how many it visited.
+   */
+  catchUp(now = performance.now()): number {
+    const elapsed = Math.floor((now - this.startedAt) / this.tickMs);
+    const visits = Math.min(Math.max(elapsed - this.ticks, 1), this.buckets.length);
+    // A stall longer than a turn forgives the rest: the schedule goes on from now.
+    this.ticks = Math.max(this.ticks + visits, elapsed);
+    const wall = Date.now();
+    for (let i = 0; i < visits; i++) this.tick(wall);
+    return visits;
   }
 
   /** Stops the timer (items stay; nothing is visited any more). */
