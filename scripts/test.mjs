@@ -13,7 +13,8 @@
  *               there, the Redis-engine tests are SKIPPED (said loudly, before and after; on CI
  *               (CI=true) it is an error instead)
  *   S3          optional: the running scripts/s3-server.sh, else the S3 storage tests are skipped
- * Lint and typecheck run beside the integration tier (their output is printed after it).
+ * Lint, typecheck and the dependency audit (scripts/audit.mjs) run beside the integration tier
+ * (their output is printed after it).
  * Flags: --skip-e2e (no build, no browser tests, no Chromium needed).
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -202,14 +203,18 @@ function redisSkipBanner(error) {
 }
 
 /**
- * Lint and typecheck (`npm run lint`, `npm run typecheck`), run beside the integration tier — whose
- * files mostly wait on Postgres, Redis and child processes — with their output held back and
+ * Lint, typecheck and the dependency audit (`npm run lint`, `npm run typecheck`,
+ * `npm run audit:deps`), run beside the integration tier — whose files mostly wait on Postgres,
+ * Redis and child processes — with their output held back and
  * printed after it, so the two never interleave. Resolves with the exit code, output and seconds.
  */
 function startStaticChecks() {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn("sh", ["-c", "npm run -s lint && npm run -s typecheck"], { cwd: root, env });
+    const child = spawn("sh", ["-c", "npm run -s lint && npm run -s typecheck && npm run -s audit:deps"], {
+      cwd: root,
+      env,
+    });
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));
@@ -290,7 +295,7 @@ async function main() {
     let staticChecks;
     for (const [name, [cmd, ...args]] of tiers) {
       if (name === "integration") {
-        console.log("\n=== lint and typecheck: started beside the integration tier (output after it)");
+        console.log("\n=== lint, typecheck and audit: started beside the integration tier (output after it)");
         staticChecks = startStaticChecks();
       }
       console.log(`\n=== ${name}: ${cmd} ${args.join(" ")}`);
@@ -307,10 +312,10 @@ async function main() {
         const checks = await staticChecks;
         process.stdout.write(checks.output);
         if (checks.code !== 0) {
-          console.error(`=== lint and typecheck FAILED after ${checks.secs}s (exit ${checks.code})`);
+          console.error(`=== lint, typecheck and audit FAILED after ${checks.secs}s (exit ${checks.code})`);
           return checks.code;
         }
-        console.log(`=== lint and typecheck passed in ${checks.secs}s`);
+        console.log(`=== lint, typecheck and audit passed in ${checks.secs}s`);
       }
     }
     if (redis.skipRedis) console.log(`\n${redisSkipBanner(redis.error)}`);
