@@ -31,6 +31,7 @@ import sharp from "sharp";
 import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readAll } from "./archive.ts";
+import { CLI_ACTOR_LABEL } from "./audit.ts";
 import { createBackup } from "./backup.ts";
 import { isDatabaseEmpty } from "./database.ts";
 import { BackupError, MANIFEST_ENTRY, OBJECT_PREFIX, type TManifest } from "./manifest.ts";
@@ -224,6 +225,28 @@ describe.runIf(run)("backup and restore (real Postgres, real S3)", () => {
         expect((await fetch(thumb.url)).status).toBe(200);
       }
     }
+    // Both are in the audit log, with no actor: the backup in the source (after its snapshot, so
+    // not in the archive), the restore in the restored install.
+    const entries = async (db: TDb, action: string) =>
+      db.auditEntry.findMany({
+        where: { action },
+        select: { actorId: true, actorLabel: true, details: true },
+      });
+    expect(await entries(source.db, "backup.created")).toEqual([
+      {
+        actorId: null,
+        actorLabel: CLI_ACTOR_LABEL,
+        details: expect.objectContaining({ file: path.basename(archive), objects: 3 }),
+      },
+    ]);
+    expect(await entries(restored, "backup.created")).toEqual([]);
+    expect(await entries(restored, "backup.restored")).toEqual([
+      {
+        actorId: null,
+        actorLabel: CLI_ACTOR_LABEL,
+        details: expect.objectContaining({ backupCreatedAt: made.manifest.createdAt, objects: 3 }),
+      },
+    ]);
     // The append-only audit trigger is back on after the load.
     await expect(restored.$executeRawUnsafe(`TRUNCATE "AuditEntry"`)).rejects.toThrow(/append-only/);
 

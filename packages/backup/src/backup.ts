@@ -10,6 +10,7 @@ import path from "node:path";
 import type { TStorage } from "@parley/storage";
 import pg from "pg";
 import { hasher, writeArchive } from "./archive.ts";
+import { recordCliAudit } from "./audit.ts";
 import { dumpDatabase, openTableFile } from "./database.ts";
 import {
   BackupError,
@@ -57,7 +58,6 @@ export async function createBackup(options: TBackupOptions): Promise<TBackupResu
       throw new BackupError(`Cannot connect to the database: ${err.message}`);
     });
     const dumped = await dumpDatabase(client, work);
-    await client.end();
     const manifest: TManifest = {
       format: FORMAT,
       formatVersion: FORMAT_VERSION,
@@ -95,6 +95,14 @@ export async function createBackup(options: TBackupOptions): Promise<TBackupResu
     await archive.addBuffer(OBJECT_INDEX_ENTRY, Buffer.from(JSON.stringify(index)));
     await archive.finish();
     log(`objects: ${objects.length} (${bytes} bytes)`);
+    // Best effort: a backup taken from a read-only replica is still a good backup.
+    await recordCliAudit(client, "backup.created", {
+      file: path.basename(file),
+      tables: manifest.tables.length,
+      rows,
+      objects: objects.length,
+      bytes,
+    }).catch((err: Error) => log(`not recorded in the audit log: ${err.message}`));
     return { file, manifest, objects: index };
   } catch (err) {
     await archive?.abort();

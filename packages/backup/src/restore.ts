@@ -7,15 +7,18 @@
  *      here, before anything is written;
  *   4. apply the archive's migrations, then in ONE transaction load every table and,
  *      while it is still open, upload every object; commit last;
- *   5. apply this checkout's newer migrations, if any (the same as the next `npm start` would).
+ *   5. apply this checkout's newer migrations, if any (the same as the next `npm start` would);
+ *   6. record the restore in the audit log (`backup.restored`, no actor: audit.ts).
  * If 4 fails, the transaction is rolled back, the uploaded objects are deleted and the schema is
  * dropped again: the database is left empty and the error says so.
  */
 
+import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { TStorage } from "@parley/storage";
 import pg from "pg";
 import { digest, hasher, readAll, readArchive } from "./archive.ts";
+import { recordCliAudit } from "./audit.ts";
 import { isDatabaseEmpty, startLoad, wipeDatabase } from "./database.ts";
 import {
   BackupError,
@@ -188,6 +191,13 @@ export async function restoreBackup(options: TRestoreOptions): Promise<TRestoreR
       log(`applying ${newer} newer migration(s)`);
       await migrateToCurrent(databaseUrl);
     }
+    await recordCliAudit(client, "backup.restored", {
+      file: path.basename(file),
+      backupCreatedAt: manifest.createdAt,
+      parleyVersion: manifest.parleyVersion,
+      rows,
+      objects: objects.count,
+    });
     return { manifest, objects, migratedForward: newer };
   } finally {
     await client.end().catch(() => {});

@@ -67,6 +67,10 @@ export const AUDIT_ACTIONS = [
   "audit.exported",
   /** The retention job removed entries older than the workspace's audit retention. */
   "audit.pruned",
+  /** `npm run backup` wrote an archive (details: file name, tables, rows, objects; no actor). */
+  "backup.created",
+  /** `npm run restore` loaded an archive into this install (details: its date and version). */
+  "backup.restored",
 ] as const;
 
 /** One audit action name. */
