@@ -276,7 +276,12 @@ describe("search: files, removal and ranking", () => {
     const voice = await upload(
       ada,
       ops.id,
-      { name: "Voice message.webm", mime: "audio/webm;codecs=opus", durationMs: 2_500, waveform: [1, 90, 200] },
+      {
+        name: "Voice message.webm",
+        mime: "audio/webm;codecs=opus",
+        durationMs: 2_500,
+        waveform: [1, 90, 200],
+      },
       webm,
     );
     expect(voice.mime).toBe("audio/webm");
