@@ -1,8 +1,10 @@
 /**
  * Read receipts (issue 12): a DM's ticks move sent → delivered → seen as the other user's browser
- * connects and then opens the DM; a small channel shows "Seen by N" with the names on hover; a
+ * connects and then opens the DM (and a reply in the thread panel moves from delivered to seen as
+ * the other user opens the thread); a small channel shows "Seen by N" with the names on hover; a
  * user who turns read receipts off is no longer shown as having seen.
  */
+import { randomUUID } from "node:crypto";
 import { expect, type Page, test } from "@playwright/test";
 import { firstUser, historyOf, newUser, sharedChannel, signIn, signUp, trpc } from "./fixtures";
 
@@ -51,6 +53,29 @@ test("DM ticks move sent → delivered → seen as the other user's browser conn
   await bobPage.goto(`/app/c/${dm.id}`);
   await expect(historyOf(bobPage).getByText("Are you there, Bob?")).toBeVisible();
   await expect(mine.getByRole("img", { name: "Seen" })).toBeVisible({ timeout: 15_000 });
+
+  // A thread: my reply in the thread panel carries the same ticks, from the same cursors — delivered
+  // while Bob only has the DM open, seen once he opens the thread.
+  const send = (body: string, threadRootId?: string) =>
+    trpc<{ message: { id: string } }>(alicePage, "messages.send", {
+      conversationId: dm.id,
+      clientMsgId: randomUUID(),
+      body,
+      ...(threadRootId ? { threadRootId } : {}),
+    });
+  const root = await send("A thread for Bob");
+  await send("My reply in the thread", root.message.id);
+  await alicePage.goto(`/app/c/${dm.id}?thread=${root.message.id}`);
+  const reply = alicePage
+    .getByRole("complementary", { name: "Thread" })
+    .locator("li.msg", { hasText: "My reply in the thread" });
+  await expect(reply.getByRole("img", { name: "Delivered" })).toBeVisible({ timeout: 15_000 });
+  await bobPage.goto(`/app/c/${dm.id}?thread=${root.message.id}`);
+  await expect(
+    bobPage.getByRole("complementary", { name: "Thread" }).getByText("My reply in the thread"),
+  ).toBeVisible();
+  await expect(reply.getByRole("img", { name: "Seen" })).toBeVisible({ timeout: 15_000 });
+  await alicePage.goto(`/app/c/${dm.id}`);
 
   // Bob turns read receipts off: his next read is not shown; Alice's next message stops at delivered.
   await bobPage.goto("/app/settings");

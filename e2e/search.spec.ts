@@ -11,11 +11,13 @@ import {
   watchHighlights,
 } from "./fixtures";
 
-// Message search: Ctrl+F opens it (scoped to the open channel until its chip is turned off), words,
-// parts of words and filter chips narrow the results (the server's indexer is woken by each send,
-// so a new message is found within a moment), names of channels and people show beside them, a
-// private channel of someone else is never found, more results load as the list scrolls, and a
-// result opens the conversation at the message (a reply: in its thread), highlighted.
+// Message search: Ctrl+F or the header's search box opens it (scoped to the open channel, or the
+// open thread, until its chip is turned off), words, parts of words and filter chips narrow the
+// results (the server's indexer is woken by each send, so a new message is found within a moment),
+// results are grouped under their conversation's name, names of channels and people show beside
+// them, a private channel of someone else is never found, more results load as the list scrolls,
+// "Most relevant" and "Newest" order them differently, and a result opens the conversation at the
+// message (a reply: in its thread), highlighted.
 test.describe.configure({ mode: "serial" });
 
 const run = randomUUID().slice(0, 8);
@@ -31,6 +33,10 @@ let channelId = "";
 
 const dialogOf = (page: Page) => page.getByRole("dialog", { name: "Search messages" });
 const resultsOf = (page: Page) => dialogOf(page).getByRole("listbox", { name: "Messages found" });
+/** The results of one conversation, under its name. */
+const groupOf = (page: Page, heading: string) => resultsOf(page).getByRole("group", { name: heading });
+/** The header's search box (the banner landmark is the app's header row). */
+const headerBoxOf = (page: Page) => page.getByRole("banner").getByRole("button", { name: /Search messages/ });
 
 async function post(page: Page, name: string, text: string) {
   const composer = page.getByLabel(`Message # ${name}`);
@@ -81,18 +87,26 @@ test("Ctrl+F finds words by prefix with matches marked, and never another's priv
   const results = resultsOf(adaPage);
   // The indexer runs beside the server: give it a moment, as a user would.
   await expect(results.getByRole("option")).toHaveCount(1, { timeout: 15_000 });
-  const hit = results.getByRole("option").first();
-  await expect(hit).toContainText(`# ${channel}`);
+  // Grouped under the channel's name; the hit shows its sender and time.
+  const hit = groupOf(adaPage, `# ${channel}`).getByRole("option");
+  await expect(hit).toHaveCount(1);
   await expect(hit).toContainText(ada.name);
+  await expect(hit.locator("time")).toHaveCount(1);
   await expect(hit.locator("mark").first()).toHaveText(word);
   await expect(hit.locator("mark", { hasText: "deployment" })).toHaveCount(1);
 
   // Bob finds both once the scope (his private channel, open) is off: that channel is his.
-  await search(bobPage, `${word} deploy`);
+  // This time through the header's search box (opened in his channel: scoped to it, too).
+  await headerBoxOf(bobPage).click();
+  await expect(dialogOf(bobPage)).toBeVisible();
+  await dialogOf(bobPage).getByRole("combobox", { name: "Search messages" }).fill(`${word} deploy`);
   await expect(resultsOf(bobPage).getByRole("option")).toHaveCount(1, { timeout: 15_000 });
-  await expect(resultsOf(bobPage).getByRole("option")).toContainText(`🔒 ${other}`);
+  await expect(groupOf(bobPage, `🔒 ${other}`).getByRole("option")).toHaveCount(1);
   await scopeChipOf(bobPage, `#${other}`).click();
   await expect(resultsOf(bobPage).getByRole("option")).toHaveCount(2, { timeout: 15_000 });
+  // One group per conversation.
+  await expect(resultsOf(bobPage).getByRole("group")).toHaveCount(2);
+  await expect(groupOf(bobPage, `# ${channel}`).getByRole("option")).toHaveCount(1);
   await bobPage.keyboard.press("Escape");
   await expect(dialogOf(bobPage)).toHaveCount(0);
 });
@@ -182,4 +196,37 @@ test("more results load as the list scrolls, and a reply opens in its thread, hi
   const thread = adaPage.getByRole("complementary", { name: "Thread" });
   const reply = thread.locator("li.msg[data-highlight]", { hasText: `${word} walrus reply` });
   await expect(reply).toBeVisible({ timeout: 5_000 });
+
+  // Opened with the thread open: scoped to the thread (its root and replies), then the channel.
+  await headerBoxOf(adaPage).click();
+  await expect(dialogOf(adaPage).getByRole("button", { name: "In this thread" })).toHaveAttribute(
+    "aria-pressed",
+    "true",
+  );
+  await dialogOf(adaPage).getByRole("combobox", { name: "Search messages" }).fill(word);
+  await expect(options).toHaveCount(2, { timeout: 15_000 });
+  await expect(options.filter({ hasText: "root of a thread" })).toHaveCount(1);
+  await expect(options.filter({ hasText: "walrus reply" })).toHaveCount(1);
+  await dialogOf(adaPage).getByRole("button", { name: "In this thread" }).click();
+  // Everything Ada can read: the three fillers, the notes, the root and the reply.
+  await expect(options).toHaveCount(6, { timeout: 15_000 });
+  await adaPage.keyboard.press("Escape");
+});
+
+test("most relevant first, or newest first", async () => {
+  const kiwi = `kiwi${run}`;
+  for (const body of [`${kiwi} ${kiwi} ${kiwi}: all about ${kiwi}`, `${kiwi} once, among other words`]) {
+    await trpc(adaPage, "messages.send", { conversationId: channelId, clientMsgId: randomUUID(), body });
+  }
+  // In the channel (the thread closed): the scope is the channel, where both were said.
+  await adaPage.goto(`/app/c/${channelId}`);
+  await search(adaPage, kiwi);
+  const options = resultsOf(adaPage).getByRole("option");
+  await expect(options).toHaveCount(2, { timeout: 15_000 });
+  // Relevance (the default with words): the message that says it four times, though older.
+  await expect(dialogOf(adaPage).getByRole("radio", { name: "Most relevant" })).toBeChecked();
+  await expect(options.first()).toContainText("all about");
+  await dialogOf(adaPage).getByRole("radio", { name: "Newest" }).check();
+  await expect(options.first()).toContainText("among other words");
+  await expect(options.nth(1)).toContainText("all about");
 });

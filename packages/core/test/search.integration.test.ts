@@ -2,12 +2,18 @@
  * Search (core/src/search) against real Postgres: the indexer follows the Event log (edits and
  * deletes reach the index, a failed round loses nothing), every operator of the query language
  * narrows what it should, and permissions are part of the query (private channels of others,
- * channels left, other people's DMs, deleted messages and old text of edits are never found).
+ * channels left or removed from, other people's DMs, deleted messages and old text of edits are
+ * never found); files and voice messages uploaded as the app does are found by has:file/has:voice.
  */
-import { randomUUID } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createLocalStorage, type TStorage } from "@parley/storage";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TActor } from "../src/actor.ts";
-import { createChannel, leaveConversation, openDm } from "../src/conversations.ts";
+import { createChannel, leaveConversation, openDm, removeMember } from "../src/conversations.ts";
+import { completeUpload, createUpload } from "../src/files.ts";
 import { deleteMessage } from "../src/messages/delete.ts";
 import { editMessage } from "../src/messages/edit.ts";
 import { pinMessage, unpinMessage } from "../src/messages/pins.ts";
@@ -233,5 +239,106 @@ describe("search", () => {
     );
     // Quotes, backslashes and tsquery syntax in words are just text.
     expect(await find(ada, `it's \\ a & b | !c :* (d)`)).toEqual([]);
+  });
+});
+
+describe("search: files, removal and ranking", () => {
+  let storage: TStorage;
+  let dir = "";
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "parley-search-"));
+    storage = createLocalStorage({
+      dir,
+      publicBaseUrl: "http://127.0.0.1:9",
+      secret: "search-test-secret-search-test-secret",
+    });
+    await storage.ensureBucket();
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** An upload as the app makes it: createUpload, the bytes stored, completeUpload. */
+  async function upload(actor: TActor, conversationId: string, file: Record<string, unknown>, bytes: Buffer) {
+    const ticket = await createUpload(t.db, storage, actor, { conversationId, size: bytes.length, ...file });
+    const row = await t.db.attachment.findUniqueOrThrow({ where: { id: ticket.attachmentId } });
+    await storage.putObject(row.objectKey, bytes, { contentType: String(file.mime), size: bytes.length });
+    return completeUpload(t.db, storage, actor, { attachmentId: ticket.attachmentId });
+  }
+
+  it("finds a voice message by has:voice and a file by has:file, with words and without", async () => {
+    const { tag, ada, ops } = await world();
+    // What the recorder uploads: a WebM (EBML header, then opaque bytes) with duration and waveform.
+    const webm = Buffer.concat([
+      Buffer.from("1a45dfa39f4286810142f7810142f2810442f381084282847765626d", "hex"),
+      randomBytes(3000),
+    ]);
+    const voice = await upload(
+      ada,
+      ops.id,
+      {
+        name: "Voice message.webm",
+        mime: "audio/webm;codecs=opus",
+        durationMs: 2_500,
+        waveform: [1, 90, 200],
+      },
+      webm,
+    );
+    expect(voice.mime).toBe("audio/webm");
+    const file = await upload(
+      ada,
+      ops.id,
+      { name: `minutes-${tag}.txt`, mime: "text/plain" },
+      Buffer.from(`minutes of ${tag}`),
+    );
+    const spoken = await say(ada, ops.id, `omega ${tag} listen`, { attachmentIds: [voice.id] });
+    const written = await say(ada, ops.id, `omega ${tag} read`, { attachmentIds: [file.id] });
+    const plain = await say(ada, ops.id, `omega ${tag} plain`);
+    const ids = async (q: string) => (await find(ada, q)).map((h) => h.messageId).sort();
+    expect(await ids(`omega ${tag}`)).toEqual([spoken.id, written.id, plain.id].sort());
+    // With words (the fact lexemes of the index) and alone (Message itself).
+    expect(await ids(`omega ${tag} has:voice`)).toEqual([spoken.id]);
+    expect(await ids(`omega ${tag} has:file`)).toEqual([spoken.id, written.id].sort());
+    expect(await ids(`omega ${tag} has:image`)).toEqual([]);
+    expect(await ids(`in:#${ops.name} has:voice`)).toEqual([spoken.id]);
+    expect(await ids(`in:#${ops.name} has:file`)).toEqual([spoken.id, written.id].sort());
+  });
+
+  it("a member removed from a private channel by someone else no longer finds its messages", async () => {
+    const { tag, ada, bob, ops } = await world();
+    const priv = await createChannel(t.db, ada, {
+      name: channelName("priv"),
+      isPrivate: true,
+      memberIds: [bob.userId],
+    });
+    const inside = await say(ada, priv.id, `sigma ${tag} inside`);
+    const outside = await say(ada, ops.id, `sigma ${tag} outside`);
+    const ids = async (q: string, extra: Record<string, unknown> = {}) =>
+      (await find(bob, q, extra)).map((h) => h.messageId).sort();
+    expect(await ids(`sigma ${tag}`)).toEqual([inside.id, outside.id].sort());
+    expect(await ids(`in:#${priv.name}`)).toEqual([inside.id]);
+    await removeMember(t.db, ada, { conversationId: priv.id, userId: bob.userId });
+    expect(await ids(`sigma ${tag}`)).toEqual([outside.id]);
+    // Not by naming it, nor by scoping to it, nor by filters alone (the Message path).
+    expect(await ids(`sigma ${tag} in:#${priv.name}`)).toEqual([]);
+    expect(await ids(`sigma ${tag}`, { conversationId: priv.id })).toEqual([]);
+    expect(await ids(`in:#${priv.name}`)).toEqual([]);
+    expect(await ids(`from:@"${ada.name}"`)).toEqual([outside.id]);
+    // Ada, still a member, does.
+    expect((await find(ada, `sigma ${tag}`)).map((h) => h.messageId).sort()).toEqual(
+      [inside.id, outside.id].sort(),
+    );
+  });
+
+  it("by relevance puts the best match first, where by date the newest comes first", async () => {
+    const { tag, ada, ops } = await world();
+    const best = await say(ada, ops.id, `kappa${tag} kappa${tag} kappa${tag}: the kappa${tag} plan`);
+    const newer = await say(ada, ops.id, `kappa${tag} once, among many other words of a longer message`);
+    const byDate = (await find(ada, `kappa${tag}`, { sort: "date" })).map((h) => h.messageId);
+    const byRank = (await find(ada, `kappa${tag}`, { sort: "relevance" })).map((h) => h.messageId);
+    expect(byDate).toEqual([newer.id, best.id]);
+    expect(byRank).toEqual([best.id, newer.id]);
+    // Relevance is the default when the query has words.
+    expect((await find(ada, `kappa${tag}`)).map((h) => h.messageId)).toEqual(byRank);
   });
 });

@@ -1,8 +1,9 @@
 "use client";
 
 /**
- * The signed-in chrome around every /app page: the sidebar (a toggleable drawer at phone width),
- * the quick switcher (Ctrl/Cmd+K), message search (Ctrl/Cmd+F), Alt+↑/↓ between conversations,
+ * The signed-in chrome around every /app page: the header (its search box opens message search, as
+ * Ctrl/Cmd+F does; at phone width also the drawer's Menu button and Jump to…), the sidebar (a
+ * toggleable drawer at phone width), the quick switcher (Ctrl/Cmd+K), Alt+↑/↓ between conversations,
  * desktop notifications, the tab's unread-mention count (title and favicon), and the presence watch shared by the sidebar and the members panel (the
  * SDK keeps one watched set per tab, so one component owns it and everyone else reads
  * `usePresenceMap`).
@@ -58,6 +59,16 @@ export function AppShell({ children }: { children: ReactNode }) {
     [conversations.data, members.data, openId],
   );
   const { statuses: presence, lines: statusLines } = usePresence(watched);
+  // Search results are grouped under their conversation's name; a DM's is its members' (the list's).
+  const dmNames = useMemo(
+    () =>
+      new Map(
+        (conversations.data ?? []).flatMap((c) =>
+          c.kind === "dm" || c.kind === "group_dm" ? [[c.id, c.name ?? "Direct message"] as const] : [],
+        ),
+      ),
+    [conversations.data],
+  );
   // Search opened in a conversation (and its open thread) starts scoped to it.
   const openSearch = useCallback(() => {
     setSwitcherOpen(false);
@@ -115,24 +126,33 @@ export function AppShell({ children }: { children: ReactNode }) {
     <PresenceContext.Provider value={presence}>
       <StatusLinesContext.Provider value={statusLines}>
         <div className={isDrawerOpen ? "shell drawer-open" : "shell"}>
-          <div className="topbar">
+          <header className="topbar">
             <button
               type="button"
-              className="menu-button"
+              className="menu-button phone-only"
               aria-expanded={isDrawerOpen}
               aria-controls="workspace-nav"
               onClick={() => setDrawerOpen((open) => !open)}
             >
               <span aria-hidden="true">☰</span> Menu
             </button>
-            <button type="button" className="quiet" onClick={() => setSwitcherOpen(true)}>
+            <button type="button" className="quiet phone-only" onClick={() => setSwitcherOpen(true)}>
               Jump to…
             </button>
-            <button type="button" className="quiet" onClick={openSearch}>
-              Search
+            <button
+              type="button"
+              className="header-search"
+              onClick={openSearch}
+              aria-keyshortcuts="Control+F Meta+F"
+            >
+              <span aria-hidden="true" className="header-search-icon">
+                ⌕
+              </span>
+              <span className="header-search-label">Search messages</span>
+              <kbd>Ctrl F</kbd>
             </button>
-          </div>
-          <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} onOpenSearch={openSearch} />
+          </header>
+          <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} />
           {isDrawerOpen ? (
             <button
               type="button"
@@ -149,7 +169,9 @@ export function AppShell({ children }: { children: ReactNode }) {
         {isSwitcherOpen ? (
           <QuickSwitcher conversations={conversations.data ?? []} onClose={() => setSwitcherOpen(false)} />
         ) : null}
-        {isSearchOpen ? <SearchDialog scope={searchScope} onClose={() => setSearchOpen(false)} /> : null}
+        {isSearchOpen ? (
+          <SearchDialog scope={searchScope} dmNames={dmNames} onClose={() => setSearchOpen(false)} />
+        ) : null}
       </StatusLinesContext.Provider>
     </PresenceContext.Provider>
   );

@@ -305,6 +305,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
           actions={actions}
           onClose={closePanel}
           onSeen={markThreadSeen}
+          receipts={ctx.receipts}
         />
       ) : panel === "pins" ? (
         <PinsPanel

@@ -103,7 +103,7 @@ export type TMessageContext = {
   canDeleteAny: boolean;
   /** Opens a message's thread; absent inside the thread panel itself. */
   openThread?: (rootId: string) => void;
-  /** Read receipts of the conversation (read-receipt.tsx); absent in threads and while loading. */
+  /** Read receipts of the conversation (read-receipt.tsx), in the history and the thread panel; absent while loading. */
   receipts?: TRowReceipts;
 };
 

@@ -3,7 +3,8 @@
 /**
  * The read state under one of the viewer's own messages: a tick (Sent / Delivered / Seen) in DMs
  * and group DMs, "Seen by N" with the names in the tooltip in channels of at most 50 members.
- * Nothing while the receipts are loading, unavailable (large channels) or not given (threads).
+ * Nothing while the receipts are loading or unavailable (large channels). The thread panel gets the
+ * same receipts as the history: a reply is one seq of the conversation, read by the same cursors.
  */
 import { seenBy, TICK_LABEL, type TReceiptState, tickState } from "~/lib/read-receipts";
 

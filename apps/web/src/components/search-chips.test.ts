@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { hasToken, toggleToken } from "./search-chips";
-import { hitHref } from "./search-dialog";
+import { hitHref } from "./search-results";
 
 describe("filter chips", () => {
   it("toggle their token in the query text, keeping the rest", () => {

@@ -15,6 +15,7 @@ export const FILTER_CHIPS = [
   { token: "mentions:me", label: "Mentions me" },
   { token: "has:file", label: "Files" },
   { token: "has:image", label: "Images" },
+  { token: "has:voice", label: "Voice" },
   { token: "has:link", label: "Links" },
   { token: "is:thread", label: "Threads" },
   { token: "is:pinned", label: "Pinned" },

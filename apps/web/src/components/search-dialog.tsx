@@ -2,63 +2,35 @@
 
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { type ReactNode, useEffect, useId, useRef, useState } from "react";
+import { useEffect, useId, useMemo, useRef, useState } from "react";
+import { groupByConversation, shownOrder } from "~/lib/search-groups";
 import { usePicker } from "~/lib/use-picker";
 import { useTRPC } from "~/trpc/react";
-import type { TRouterOutputs } from "~/trpc/types";
 import { SearchChips, type TScopeLevel, type TSearchScope } from "./search-chips";
 import { SearchNames } from "./search-names";
-
-type THit = TRouterOutputs["search"]["messages"]["hits"][number];
-
-/** The server marks matches with U+0002 … U+0003; shown as <mark>, everything else as text. */
-export function snippetParts(snippet: string): ReactNode[] {
-  const parts: ReactNode[] = [];
-  let k = 0;
-  for (const [i, piece] of snippet.split("\u0002").entries()) {
-    if (i === 0) {
-      if (piece) parts.push(piece);
-      continue;
-    }
-    const end = piece.indexOf("\u0003");
-    const marked = end < 0 ? piece : piece.slice(0, end);
-    parts.push(<mark key={k++}>{marked}</mark>);
-    if (end >= 0 && end + 1 < piece.length) parts.push(piece.slice(end + 1));
-  }
-  return parts;
-}
-
-function where(hit: THit): string {
-  if (hit.conversationKind === "public_channel") return `# ${hit.conversationName ?? ""}`;
-  if (hit.conversationKind === "private_channel") return `🔒 ${hit.conversationName ?? ""}`;
-  return "Direct message";
-}
-
-/**
- * Where a result opens: a reply in its thread (`reply=` highlights it there), any other message at
- * its place in the channel (`m=` scrolls to and highlights it).
- */
-export function hitHref(hit: Pick<THit, "conversationId" | "seq" | "threadRootId">): string {
-  return hit.threadRootId
-    ? `/app/c/${hit.conversationId}?thread=${hit.threadRootId}&reply=${hit.seq}`
-    : `/app/c/${hit.conversationId}?m=${hit.seq}`;
-}
+import { hitHref, SearchResults, type THit } from "./search-results";
 
 const EXAMPLES = 'words, "a phrase", -word, in:#channel, from:@name, has:file, is:thread, after:2026-12-01';
 
+const NO_NAMES: ReadonlyMap<string, string> = new Map();
+
 /**
- * Ctrl/Cmd+F inside the app: search messages; ↑/↓ to pick, Enter to open, Esc to close. Opened
- * from a conversation (`scope`), it searches inside it until its chip is turned off; more results
- * load as the list scrolls to its end.
+ * Ctrl/Cmd+F inside the app (or the header's search box): search messages; ↑/↓ to pick, Enter to
+ * open, Esc to close. Opened from a conversation (`scope`), it searches inside it (or its open
+ * thread) until its chip is turned off; results are grouped by conversation (search-results.tsx);
+ * more load as the list scrolls to its end.
  */
 export function SearchDialog({
   onClose,
   initialQuery = "",
   scope = null,
+  dmNames = NO_NAMES,
 }: {
   onClose: () => void;
   initialQuery?: string;
   scope?: TSearchScope | null;
+  /** DM and group DM names by conversation id, for the group headings. */
+  dmNames?: ReadonlyMap<string, string>;
 }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -98,7 +70,12 @@ export function SearchDialog({
       },
     ),
   );
-  const hits = results.data?.pages.flatMap((p) => p.hits) ?? [];
+  // Grouped by conversation; ↑/↓ and `active` follow the order shown.
+  const groups = useMemo(
+    () => groupByConversation(results.data?.pages.flatMap((p) => p.hits) ?? []),
+    [results.data],
+  );
+  const hits = useMemo(() => shownOrder(groups), [groups]);
   const current = hits[Math.min(active, hits.length - 1)];
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = results;
 
@@ -185,42 +162,19 @@ export function SearchDialog({
             onClose();
           }}
         />
-        <div className="switcher-results" id={listId} role="listbox" aria-label="Messages found">
-          {hits.map((hit, i) => (
-            // biome-ignore lint/a11y/useKeyWithClickEvents: the combobox handles the keyboard
-            <div
-              key={hit.messageId}
-              id={`${listId}-${hit.messageId}`}
-              role="option"
-              tabIndex={-1}
-              aria-selected={hit.messageId === current?.messageId}
-              className="option hit"
-              onMouseMove={() => setActive(i)}
-              onClick={() => open(hit)}
-            >
-              <span className="hit-head">
-                <span className="hit-where">{where(hit)}</span>
-                <span className="hit-who">{hit.senderName}</span>
-                <time className="muted" dateTime={new Date(hit.createdAt).toISOString()}>
-                  {new Date(hit.createdAt).toLocaleString()}
-                </time>
-                {hit.threadRootId ? <span className="muted">in a thread</span> : null}
-              </span>
-              <span className="hit-text">{snippetParts(hit.snippet)}</span>
-            </div>
-          ))}
-          {results.hasNextPage ? (
-            <button
-              ref={more}
-              type="button"
-              className="quiet more"
-              disabled={results.isFetchingNextPage}
-              onClick={() => void results.fetchNextPage()}
-            >
-              {results.isFetchingNextPage ? "Loading…" : "More results"}
-            </button>
-          ) : null}
-        </div>
+        <SearchResults
+          listId={listId}
+          groups={groups}
+          dmNames={dmNames}
+          activeId={current?.messageId ?? null}
+          onHover={(hit) => setActive(hits.indexOf(hit))}
+          onOpen={open}
+          more={
+            hasNextPage
+              ? { ref: more, isLoading: isFetchingNextPage, load: () => void fetchNextPage() }
+              : null
+          }
+        />
         {error ? (
           <p className="error empty" role="alert">
             {error}

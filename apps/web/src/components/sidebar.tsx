@@ -76,13 +76,7 @@ function ConversationLink({
 }
 
 /** Workspace name, the caller's channels and DMs with unread state, and the main actions. */
-export function Sidebar({
-  onOpenSwitcher,
-  onOpenSearch,
-}: {
-  onOpenSwitcher: () => void;
-  onOpenSearch: () => void;
-}) {
+export function Sidebar({ onOpenSwitcher }: { onOpenSwitcher: () => void }) {
   const trpc = useTRPC();
   const pathname = usePathname();
   const status = useQuery(trpc.workspace.status.queryOptions());
@@ -101,10 +95,6 @@ export function Sidebar({
       <button type="button" className="jump" onClick={onOpenSwitcher} aria-keyshortcuts="Control+K Meta+K">
         <span>Jump to…</span>
         <kbd>Ctrl K</kbd>
-      </button>
-      <button type="button" className="jump" onClick={onOpenSearch} aria-keyshortcuts="Control+F Meta+F">
-        <span>Search messages</span>
-        <kbd>Ctrl F</kbd>
       </button>
       <MarkAllRead
         hasUnread={(conversations.data ?? []).some((c) => c.unreadCount > 0 || c.mentionCount > 0)}

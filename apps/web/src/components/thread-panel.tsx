@@ -9,6 +9,7 @@ import { isContinuation } from "~/lib/timeline";
 import type { TMessage } from "~/trpc/types";
 import { Composer, lastOwnMessage } from "./composer";
 import { MessageContext, MessageItem, PendingItem, type TMessageContext } from "./message-item";
+import type { TRowReceipts } from "./read-receipt";
 
 /** The reply box: the full composer (mentions, emoji, files, drafts per thread) plus "Also send to channel". */
 function ReplyComposer({
@@ -79,6 +80,7 @@ export function ThreadPanel({
   actions,
   onClose,
   onSeen,
+  receipts,
 }: {
   conversationId: string;
   rootId: string;
@@ -92,14 +94,19 @@ export function ThreadPanel({
   onClose: () => void;
   /** Called with the newest reply's seq while the tab is visible (thread replies count as read once seen). */
   onSeen: (seq: number) => void;
+  /**
+   * The conversation's read receipts, the same state as the channel view's: a reply is one seq of
+   * the conversation's log, so its tick comes from the same read and delivery cursors.
+   */
+  receipts?: TRowReceipts | undefined;
 }) {
   const thread = useThread(rootId);
   const replies = thread.data?.replies ?? EMPTY;
   const outbox = useThreadReplies(conversationId, rootId, replies);
   const scroller = useRef<HTMLDivElement>(null);
   const ctx = useMemo<TMessageContext>(
-    () => ({ conversationId, canDeleteAny }),
-    [conversationId, canDeleteAny],
+    () => ({ conversationId, canDeleteAny, ...(receipts ? { receipts } : {}) }),
+    [conversationId, canDeleteAny, receipts],
   );
   const root = thread.data?.root;
   const isWrongConversation = root !== undefined && root.conversationId !== conversationId;
