@@ -5,10 +5,13 @@ import type { NextConfig } from "next";
  * driver adapter), pg, the argon2 native binding and prom-client (one metrics registry per process,
  * core metrics.ts) stay plain Node requires on the server.
  */
-/** Headers on every page and API response (see SECURITY.md). */
+/**
+ * Headers on every response, static files included (see SECURITY.md). The Content-Security-Policy
+ * (a fresh nonce each time) and HSTS (it depends on PUBLIC_URL, read at run time, not at build)
+ * are set per request by src/proxy.ts.
+ */
 export const SECURITY_HEADERS = [
   { key: "X-Frame-Options", value: "DENY" },
-  { key: "Content-Security-Policy", value: "frame-ancestors 'none'" },
   { key: "X-Content-Type-Options", value: "nosniff" },
   { key: "Referrer-Policy", value: "strict-origin-when-cross-origin" },
   { key: "Permissions-Policy", value: "camera=(), geolocation=(), microphone=(self), payment=()" },

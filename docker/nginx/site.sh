@@ -48,7 +48,10 @@ server {
     ssl_certificate_key $certs/privkey.pem;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_session_cache shared:parley_tls:10m;
-    add_header Strict-Transport-Security "max-age=31536000" always;
+    # One HSTS header, also on nginx's own answers (errors, 502 while Parley restarts): the app
+    # sends the same one when PUBLIC_URL is https, hidden here so browsers never see two.
+    proxy_hide_header Strict-Transport-Security;
+    add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;
     access_log $access_log parley;
     include $dir/parley-locations.conf;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createStorage, type TStorageEnv } from "./index.ts";
+import { createStorage, storageBrowserOrigin, type TStorageEnv } from "./index.ts";
 
 const base: TStorageEnv = {
   STORAGE_DIR: "/tmp/parley-files-unit",
@@ -39,5 +39,34 @@ describe("createStorage", () => {
 
   it("refuses S3 without keys", () => {
     expect(() => createStorage({ ...base, S3_ENDPOINT: "minio.internal" })).toThrow(/S3_ACCESS_KEY/);
+  });
+});
+
+// The web's Content-Security-Policy allows storageBrowserOrigin for uploads and downloads: it must
+// be the origin the signer really puts in presigned URLs, for every way S3 can be addressed.
+describe("storageBrowserOrigin", () => {
+  const s3 = { ...base, S3_ENDPOINT: "minio.internal", S3_ACCESS_KEY: "k", S3_SECRET_KEY: "s" };
+  it.each([
+    ["path style, custom port", { S3_PORT: 9000 }, "http://minio.internal:9000"],
+    ["TLS on the default port", { S3_USE_SSL: true, S3_PORT: 443 }, "https://minio.internal"],
+    ["virtual-hosted style", { S3_PATH_STYLE: false, S3_PORT: 9000 }, "http://parley.minio.internal:9000"],
+    ["a public URL in front", { S3_PUBLIC_URL: "https://files.example.com" }, "https://files.example.com"],
+    [
+      "a public URL, virtual-hosted",
+      { S3_PUBLIC_URL: "https://files.example.com:8443", S3_PATH_STYLE: false },
+      "https://parley.files.example.com:8443",
+    ],
+  ])("is the origin of presigned URLs (%s)", async (_, overrides, origin) => {
+    const env = { ...s3, ...overrides };
+    const storage = createStorage(env);
+    const put = await storage.presignPut("k/a.png", { expiresSec: 60, contentType: "image/png", size: 3 });
+    const get = await storage.presignGet("k/a.png", { expiresSec: 60 });
+    expect(storageBrowserOrigin(env)).toBe(origin);
+    expect(new URL(put.url).origin).toBe(origin);
+    expect(new URL(get).origin).toBe(origin);
+  });
+
+  it("is null for local disk (the app serves the files on its own origin)", () => {
+    expect(storageBrowserOrigin(base)).toBeNull();
   });
 });

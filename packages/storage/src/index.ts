@@ -22,6 +22,13 @@ export {
   type TLocalStorageOptions,
   verifyLocalSignature,
 } from "./local.ts";
+export {
+  s3BrowserOrigin,
+  s3PublicBase,
+  storageBrowserOrigin,
+  type TS3Address,
+  type TStorageOriginEnv,
+} from "./origin.ts";
 export { createS3Storage, type TS3Storage, type TS3StorageOptions } from "./s3.ts";
 export * from "./types.ts";
 

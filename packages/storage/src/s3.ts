@@ -10,6 +10,7 @@
 import { PassThrough, type Readable } from "node:stream";
 import { Client, S3Error } from "minio";
 import { assertValidContentType, assertValidExpiry, assertValidKey, contentDisposition } from "./keys.ts";
+import { s3PublicBase } from "./origin.ts";
 import { presignV4 } from "./sigv4.ts";
 import {
   ObjectNotFoundError,
@@ -62,14 +63,7 @@ export function createS3Storage(options: TS3StorageOptions): TS3Storage {
     partSize: options.partSize ?? 16 * 1024 * 1024,
   });
 
-  const defaultPort = options.useSSL ? 443 : 80;
-  const publicBase = options.publicUrl
-    ? new URL(options.publicUrl)
-    : new URL(
-        `${options.useSSL ? "https" : "http"}://${options.endPoint}${
-          options.port && options.port !== defaultPort ? `:${options.port}` : ""
-        }`,
-      );
+  const publicBase = s3PublicBase(options);
   // A signature covers the path the S3 server sees; a proxy that strips a prefix would break it.
   if (publicBase.pathname !== "/" || publicBase.search) {
     throw new Error(`The public S3 URL must be an origin without a path, got ${publicBase.href}`);

@@ -49,6 +49,10 @@ export function authOptions(): NextAuthOptions {
   cached = {
     secret: settings.AUTH_SECRET,
     session: { strategy: "jwt", maxAge: 30 * 24 * 60 * 60 },
+    // next-auth's cookies (session, CSRF, callback URL) are HttpOnly and SameSite=Lax; Secure (and
+    // `__Secure-`/`__Host-` names) exactly when the app is served over https — said here rather
+    // than left to next-auth's guess from NEXTAUTH_URL, and the same answer getToken reads with.
+    useSecureCookies: isSecureOrigin(),
     pages: { signIn: "/sign-in" },
     providers: [
       CredentialsProvider({

@@ -4,6 +4,7 @@
  * Browser-side tRPC: one QueryClient and one batched HTTP client per page load, shared through
  * React context. `useTRPC()` gives typed query/mutation options for TanStack Query.
  */
+import "~/lib/zod-no-eval";
 import type { TAppRouter } from "@parley/api";
 import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
