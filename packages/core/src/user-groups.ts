@@ -193,8 +193,10 @@ export async function updateUserGroup(
         ).map((m) => m.userId);
         added = memberIds.filter((id) => !now.includes(id));
         removed = now.filter((id) => !memberIds.includes(id));
-        if (removed.length) await w.tx.userGroupMember.deleteMany({ where: { groupId, userId: { in: removed } } });
-        if (added.length) await w.tx.userGroupMember.createMany({ data: added.map((userId) => ({ groupId, userId })) });
+        if (removed.length)
+          await w.tx.userGroupMember.deleteMany({ where: { groupId, userId: { in: removed } } });
+        if (added.length)
+          await w.tx.userGroupMember.createMany({ data: added.map((userId) => ({ groupId, userId })) });
       }
       if (Object.keys(changed).length === 0 && added.length === 0 && removed.length === 0) {
         return groupDto(w.tx, groupId); // nothing changed: nothing written

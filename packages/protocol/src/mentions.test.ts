@@ -18,7 +18,11 @@ describe("mentions", () => {
 
   it("treats @channel, @here and @everyone as mentioning everyone", () => {
     for (const name of ["channel", "here", "everyone"] as const) {
-      expect(parseMentions(`ping ${broadcastMentionToken(name)}`)).toEqual({ userIds: [], groupIds: [], all: true });
+      expect(parseMentions(`ping ${broadcastMentionToken(name)}`)).toEqual({
+        userIds: [],
+        groupIds: [],
+        all: true,
+      });
     }
   });
 

@@ -95,7 +95,10 @@ function mayAdd(actor: TActor, adminsOnly: boolean): boolean {
 
 /** The workspace's rule for adding custom emoji (anyone signed in). */
 export async function getCustomEmojiPolicy(db: TDb, actor: TActor): Promise<TCustomEmojiPolicy> {
-  const ws = await db.workspace.findUnique({ where: { id: WORKSPACE_ID }, select: { customEmojiAdminsOnly: true } });
+  const ws = await db.workspace.findUnique({
+    where: { id: WORKSPACE_ID },
+    select: { customEmojiAdminsOnly: true },
+  });
   const adminsOnly = ws?.customEmojiAdminsOnly ?? false;
   return { adminsOnly, mayAdd: mayAdd(actor, adminsOnly) };
 }
@@ -106,7 +109,10 @@ export async function getCustomEmojiPolicy(db: TDb, actor: TActor): Promise<TCus
  */
 export async function requireMayAddEmoji(db: Pick<TTx, "workspace">, actor: TActor): Promise<void> {
   if (isGuest(actor)) throw new ParleyError("FORBIDDEN", "Guests cannot add custom emoji");
-  const ws = await db.workspace.findUnique({ where: { id: WORKSPACE_ID }, select: { customEmojiAdminsOnly: true } });
+  const ws = await db.workspace.findUnique({
+    where: { id: WORKSPACE_ID },
+    select: { customEmojiAdminsOnly: true },
+  });
   if (!mayAdd(actor, ws?.customEmojiAdminsOnly ?? false)) {
     throw new ParleyError("FORBIDDEN", "Only workspace admins can add custom emoji in this workspace");
   }

@@ -10,6 +10,7 @@
  * Deleting: one transaction (row, events, audit), then the object. Messages keep `:name:`.
  */
 import type { TDb } from "@parley/db";
+import { isUniqueViolation } from "@parley/db";
 import { type TCustomEmoji, UserEventKind, zText } from "@parley/protocol";
 import type { TStorage } from "@parley/storage";
 import sharp from "sharp";
@@ -19,7 +20,6 @@ import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { deleteObjects } from "../files/objects.ts";
 import { uuidv7 } from "../ids.ts";
-import { isUniqueViolation } from "@parley/db";
 import { ZId } from "../schemas.ts";
 import { appendSameUserEvent, inWriteTx, type TWriter } from "../tx.ts";
 import { requireFreeName, requireMayAddEmoji, ZCustomEmojiName, ZCustomEmojiRef } from "./custom.ts";
@@ -118,7 +118,8 @@ export async function createCustomEmoji(
     });
   } catch (err) {
     await deleteObjects(storage, [objectKey]);
-    if (isUniqueViolation(err)) throw new ParleyError("CONFLICT", `There is already a custom emoji :${name}:`);
+    if (isUniqueViolation(err))
+      throw new ParleyError("CONFLICT", `There is already a custom emoji :${name}:`);
     throw err;
   }
 }

@@ -187,9 +187,15 @@ export async function sendDueEmails(
     ? await db.user.findMany({ where: { id: { in: [...mentioned] } }, select: { id: true, name: true } })
     : [];
   const groups = groupIds.size
-    ? await db.userGroup.findMany({ where: { id: { in: [...groupIds] } }, select: { id: true, handle: true } })
+    ? await db.userGroup.findMany({
+        where: { id: { in: [...groupIds] } },
+        select: { id: true, handle: true },
+      })
     : [];
-  const names = new Map([...users.map((u) => [u.id, u.name] as const), ...groups.map((g) => [g.id, g.handle] as const)]);
+  const names = new Map([
+    ...users.map((u) => [u.id, u.name] as const),
+    ...groups.map((g) => [g.id, g.handle] as const),
+  ]);
   for (const [userId, userRows] of byUser) {
     const unsubscribeUrl = new URL(
       `/api/notifications/unsubscribe?token=${unsubscribeToken(options.secret, userId)}`,

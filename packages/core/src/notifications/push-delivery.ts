@@ -85,9 +85,15 @@ async function namesOf(db: TDb, bodies: readonly string[]): Promise<Map<string, 
     ? await db.user.findMany({ where: { id: { in: [...ids] } }, select: { id: true, name: true } })
     : [];
   const groups = groupIds.size
-    ? await db.userGroup.findMany({ where: { id: { in: [...groupIds] } }, select: { id: true, handle: true } })
+    ? await db.userGroup.findMany({
+        where: { id: { in: [...groupIds] } },
+        select: { id: true, handle: true },
+      })
     : [];
-  return new Map([...users.map((u) => [u.id, u.name] as const), ...groups.map((g) => [g.id, g.handle] as const)]);
+  return new Map([
+    ...users.map((u) => [u.id, u.name] as const),
+    ...groups.map((g) => [g.id, g.handle] as const),
+  ]);
 }
 
 function messagePayload(row: Claimed, names: ReadonlyMap<string, string>): TPushPayload {

@@ -167,7 +167,10 @@ export function notificationText(body: string, names: ReadonlyMap<string, string
     .replace(/<@([0-9a-fA-F-]{36})>/g, (_m, id: string) => `@${names.get(id.toLowerCase()) ?? "someone"}`)
     .replace(/<!(channel|here|everyone)>/g, "@$1")
     // A user group's token: its @handle when `names` has it (by group id), else "@group".
-    .replace(/<!subteam\^([0-9a-fA-F-]{36})>/g, (_m, id: string) => `@${names.get(id.toLowerCase()) ?? "group"}`)
+    .replace(
+      /<!subteam\^([0-9a-fA-F-]{36})>/g,
+      (_m, id: string) => `@${names.get(id.toLowerCase()) ?? "group"}`,
+    )
     .replace(/[*_~`>#]/g, "")
     .replace(/\s+/g, " ")
     .trim();

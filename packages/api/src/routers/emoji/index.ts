@@ -49,5 +49,7 @@ export const emojiRouter = router({
   /** A short-lived URL of an emoji's image. */
   imageUrl: protectedProcedure
     .input(ZCustomEmojiImage)
-    .query(async ({ ctx, input }) => customEmojiImageUrl(ctx.db, await getStorage(ctx.env), ctx.actor, input)),
+    .query(async ({ ctx, input }) =>
+      customEmojiImageUrl(ctx.db, await getStorage(ctx.env), ctx.actor, input),
+    ),
 });
