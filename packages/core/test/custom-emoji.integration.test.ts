@@ -44,7 +44,7 @@ beforeAll(async () => {
     storage = createLocalStorage({
       dir,
       publicBaseUrl: "http://127.0.0.1:1",
-      secret: "emoji-test-secret-emoji-test",
+      secret: "emoji-test-secret-emoji-test-secret-0123",
     });
   }
   await storage.ensureBucket();

@@ -15,6 +15,7 @@ import { stepConversation } from "~/lib/conversation-order";
 import { useDesktopNotifications } from "~/lib/notifications";
 import { PresenceContext, StatusLinesContext, usePresence } from "~/lib/presence";
 import { unreadMentionTotal, useUnreadBadge } from "~/lib/unread-badge";
+import { useWorkspaceExtrasQuery, WorkspaceExtrasContext } from "~/lib/workspace-extras";
 import { useTRPC } from "~/trpc/react";
 import { QuickSwitcher } from "./quick-switcher";
 import type { TSearchScope } from "./search-chips";
@@ -58,6 +59,7 @@ export function AppShell({ children }: { children: ReactNode }) {
     [conversations.data, members.data, openId],
   );
   const { statuses: presence, lines: statusLines } = usePresence(watched);
+  const extras = useWorkspaceExtrasQuery();
   // Search opened in a conversation (and its open thread) starts scoped to it.
   const openSearch = useCallback(() => {
     setSwitcherOpen(false);
@@ -114,42 +116,44 @@ export function AppShell({ children }: { children: ReactNode }) {
   return (
     <PresenceContext.Provider value={presence}>
       <StatusLinesContext.Provider value={statusLines}>
-        <div className={isDrawerOpen ? "shell drawer-open" : "shell"}>
-          <div className="topbar">
-            <button
-              type="button"
-              className="menu-button"
-              aria-expanded={isDrawerOpen}
-              aria-controls="workspace-nav"
-              onClick={() => setDrawerOpen((open) => !open)}
-            >
-              <span aria-hidden="true">☰</span> Menu
-            </button>
-            <button type="button" className="quiet" onClick={() => setSwitcherOpen(true)}>
-              Jump to…
-            </button>
-            <button type="button" className="quiet" onClick={openSearch}>
-              Search
-            </button>
+        <WorkspaceExtrasContext.Provider value={extras}>
+          <div className={isDrawerOpen ? "shell drawer-open" : "shell"}>
+            <div className="topbar">
+              <button
+                type="button"
+                className="menu-button"
+                aria-expanded={isDrawerOpen}
+                aria-controls="workspace-nav"
+                onClick={() => setDrawerOpen((open) => !open)}
+              >
+                <span aria-hidden="true">☰</span> Menu
+              </button>
+              <button type="button" className="quiet" onClick={() => setSwitcherOpen(true)}>
+                Jump to…
+              </button>
+              <button type="button" className="quiet" onClick={openSearch}>
+                Search
+              </button>
+            </div>
+            <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} onOpenSearch={openSearch} />
+            {isDrawerOpen ? (
+              <button
+                type="button"
+                className="drawer-backdrop"
+                aria-label="Close menu"
+                tabIndex={-1}
+                onClick={() => setDrawerOpen(false)}
+              />
+            ) : null}
+            <main className="main" id="main">
+              {children}
+            </main>
           </div>
-          <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} onOpenSearch={openSearch} />
-          {isDrawerOpen ? (
-            <button
-              type="button"
-              className="drawer-backdrop"
-              aria-label="Close menu"
-              tabIndex={-1}
-              onClick={() => setDrawerOpen(false)}
-            />
+          {isSwitcherOpen ? (
+            <QuickSwitcher conversations={conversations.data ?? []} onClose={() => setSwitcherOpen(false)} />
           ) : null}
-          <main className="main" id="main">
-            {children}
-          </main>
-        </div>
-        {isSwitcherOpen ? (
-          <QuickSwitcher conversations={conversations.data ?? []} onClose={() => setSwitcherOpen(false)} />
-        ) : null}
-        {isSearchOpen ? <SearchDialog scope={searchScope} onClose={() => setSearchOpen(false)} /> : null}
+          {isSearchOpen ? <SearchDialog scope={searchScope} onClose={() => setSearchOpen(false)} /> : null}
+        </WorkspaceExtrasContext.Provider>
       </StatusLinesContext.Provider>
     </PresenceContext.Provider>
   );

@@ -65,7 +65,7 @@ export function ComposerSuggestions({
       renderOption={(o) => (
         <>
           <span className="option-emoji" aria-hidden="true">
-            {o.emoji}
+            {o.imageUrl ? <img className="custom-emoji" src={o.imageUrl} alt="" /> : o.emoji}
           </span>
           <span className="option-name">:{o.shortcodes[0]}:</span>
           <span className="visually-hidden"> {o.name}</span>
