@@ -10,6 +10,7 @@
 import { type KeyboardEvent, type RefObject, useEffect, useId, useMemo, useRef, useState } from "react";
 import { loadEmojiIndex, searchAllEmoji, type TEmoji, type TEmojiIndex } from "~/lib/emoji";
 import { useWorkspaceExtras } from "~/lib/workspace-extras";
+import { CustomEmojiImage } from "./emoji-glyph";
 import "~/styles/composer.css";
 
 /** The emoji index once loaded (null until then, or if it could not load). */
@@ -265,11 +266,7 @@ export function EmojiPicker({
                       title={`:${e.shortcodes[0] ?? e.name}:`}
                       onClick={() => pick(e)}
                     >
-                      {e.imageUrl ? (
-                        <img className="custom-emoji" src={e.imageUrl} alt="" draggable={false} />
-                      ) : (
-                        e.emoji
-                      )}
+                      {e.imageUrl ? <CustomEmojiImage src={e.imageUrl} alt="" /> : e.emoji}
                     </button>
                   ))}
                 </div>

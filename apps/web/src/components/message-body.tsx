@@ -22,6 +22,7 @@ import Markdown, { type Components, type Options } from "react-markdown";
 import remarkGfm from "remark-gfm";
 import { customEmojiUrl } from "~/lib/custom-emoji";
 import { type TMentionGroup, useWorkspaceExtras } from "~/lib/workspace-extras";
+import { CustomEmojiImage } from "./emoji-glyph";
 import "../styles/composer.css";
 
 const ALLOWED = [
@@ -51,15 +52,7 @@ const components: Components = {
     const emojiId = (props as Record<string, unknown>)["data-emoji-id"];
     if (typeof emojiId === "string") {
       const code = String((props as Record<string, unknown>)["data-emoji"] ?? "");
-      return (
-        <img
-          className="custom-emoji"
-          src={customEmojiUrl(emojiId)}
-          alt={code}
-          title={code}
-          draggable={false}
-        />
-      );
+      return <CustomEmojiImage src={customEmojiUrl(emojiId)} alt={code} />;
     }
     return <span {...props}>{children}</span>;
   },
