@@ -83,7 +83,8 @@ async function resizeEmoji(bytes: Buffer): Promise<Buffer> {
  */
 export async function createCustomEmoji(
   db: TDb,
-  storage: TStorage,
+  /** The storage, or how to get it (only once the input and permissions passed). */
+  storageOrGet: TStorage | (() => Promise<TStorage>),
   actor: TActor,
   input: unknown,
   origin?: TAuditOrigin,
@@ -96,6 +97,7 @@ export async function createCustomEmoji(
     throw new ParleyError("BAD_REQUEST", `The image is at most ${MAX_EMOJI_UPLOAD_BYTES / 1024} KB`);
   }
   const resized = await resizeEmoji(bytes);
+  const storage = typeof storageOrGet === "function" ? await storageOrGet() : storageOrGet;
   const id = uuidv7();
   const objectKey = `emoji/${id}.webp`;
   await storage.putObject(objectKey, resized, { contentType: "image/webp", size: resized.length });

@@ -32,8 +32,8 @@ export const emojiRouter = router({
   /** Adds `:name:` from a base64 image (resized and stored as WebP). */
   create: protectedProcedure
     .input(validatedByCore(ZCreateCustomEmoji))
-    .mutation(async ({ ctx, input }) =>
-      createCustomEmoji(ctx.db, await getStorage(ctx.env), ctx.actor, input, ctx.origin),
+    .mutation(({ ctx, input }) =>
+      createCustomEmoji(ctx.db, () => getStorage(ctx.env), ctx.actor, input, ctx.origin),
     ),
   /** Deletes `:name:` (its creator or an admin); messages keep the text. */
   delete: protectedProcedure.input(validatedByCore(ZCustomEmojiRef)).mutation(async ({ ctx, input }) =>
