@@ -92,6 +92,7 @@ describe("MessageBody mentions", () => {
       emojiEntries: [],
       groups: [],
       groupsById: new Map([[GROUP, { groupId: GROUP, handle: "design", name: "Design", memberIds: [ME] }]]),
+      requestGroups: () => {},
     };
     const out = renderToStaticMarkup(
       createElement(

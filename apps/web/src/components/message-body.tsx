@@ -16,8 +16,8 @@
  * emoji's `:name:` in text as its image (a `span` marked `data-emoji-id` that `components.span`
  * draws as an `<img>` of our own route: markdown images stay disallowed); code keeps the text.
  */
-import { BROADCAST_MENTIONS, MENTION_TOKEN_RE } from "@parley/protocol";
-import { memo, useMemo } from "react";
+import { BROADCAST_MENTIONS, MENTION_TOKEN_RE, parseMentions } from "@parley/protocol";
+import { memo, useEffect, useMemo } from "react";
 import Markdown, { type Components, type Options } from "react-markdown";
 import remarkGfm from "remark-gfm";
 import { customEmojiUrl } from "~/lib/custom-emoji";
@@ -199,7 +199,11 @@ export const MessageBody = memo(function MessageBody({
   names?: ReadonlyMap<string, string>;
   meId?: string;
 }) {
-  const { groupsById: groups, emojiByName: emoji } = useWorkspaceExtras();
+  const { groupsById: groups, emojiByName: emoji, requestGroups } = useWorkspaceExtras();
+  // A group this tab has not loaded (made since it opened): ask for the list again.
+  useEffect(() => {
+    if (parseMentions(text).groupIds.some((id) => !groups.has(id))) requestGroups();
+  }, [text, groups, requestGroups]);
   const plugins = useMemo(
     (): Options["remarkPlugins"] => [remarkGfm, [remarkMentions, { names, meId, groups, emoji }]],
     [names, meId, groups, emoji],

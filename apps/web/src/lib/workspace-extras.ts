@@ -6,8 +6,8 @@
  * from `WorkspaceExtrasContext`. Without a provider (tests) the lists are empty.
  */
 import type { TCustomEmoji } from "@parley/protocol";
-import { useQuery } from "@tanstack/react-query";
-import { createContext, useContext, useMemo } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { createContext, useCallback, useContext, useMemo, useRef } from "react";
 import { useTRPC } from "~/trpc/react";
 import { SAFETY_REFETCH_MS } from "./chat-data";
 import { customEmojiEntries, type TEmoji } from "./emoji";
@@ -23,7 +23,14 @@ export type TWorkspaceExtras = {
   emojiEntries: readonly TEmoji[];
   groups: readonly TMentionGroup[];
   groupsById: ReadonlyMap<string, TMentionGroup>;
+  /**
+   * Asks for the groups again (at most every GROUPS_ASK_MS): a message names a group this tab has
+   * not loaded (made after it opened; groups have no live event).
+   */
+  requestGroups: () => void;
 };
+
+const GROUPS_ASK_MS = 10_000;
 
 const EMPTY: TWorkspaceExtras = {
   emoji: [],
@@ -31,6 +38,7 @@ const EMPTY: TWorkspaceExtras = {
   emojiEntries: [],
   groups: [],
   groupsById: new Map(),
+  requestGroups: () => {},
 };
 
 export const WorkspaceExtrasContext = createContext<TWorkspaceExtras>(EMPTY);
@@ -45,6 +53,13 @@ export function useWorkspaceExtrasQuery(): TWorkspaceExtras {
   const trpc = useTRPC();
   const emoji = useQuery(trpc.emoji.list.queryOptions(undefined, { staleTime: SAFETY_REFETCH_MS }));
   const groups = useQuery(trpc.userGroups.list.queryOptions(undefined, { staleTime: SAFETY_REFETCH_MS }));
+  const queryClient = useQueryClient();
+  const lastAsk = useRef(0);
+  const requestGroups = useCallback(() => {
+    if (Date.now() - lastAsk.current < GROUPS_ASK_MS) return;
+    lastAsk.current = Date.now();
+    void queryClient.invalidateQueries(trpc.userGroups.list.queryFilter());
+  }, [queryClient, trpc]);
   return useMemo(() => {
     const list = emoji.data ?? [];
     const mentionGroups = (groups.data ?? []).map(
@@ -56,6 +71,7 @@ export function useWorkspaceExtrasQuery(): TWorkspaceExtras {
       emojiEntries: customEmojiEntries(list),
       groups: mentionGroups,
       groupsById: new Map(mentionGroups.map((g) => [g.groupId, g])),
+      requestGroups,
     };
-  }, [emoji.data, groups.data]);
+  }, [emoji.data, groups.data, requestGroups]);
 }
