@@ -2,6 +2,7 @@ import { auditRouter } from "./routers/audit/index.ts";
 import { authRouter } from "./routers/auth/index.ts";
 import { channelAdminRouter } from "./routers/channel-admin/index.ts";
 import { conversationsRouter } from "./routers/conversations/index.ts";
+import { emojiRouter } from "./routers/emoji/index.ts";
 import { filesRouter } from "./routers/files/index.ts";
 import { invitesRouter } from "./routers/invites/index.ts";
 import { messagesRouter } from "./routers/messages/index.ts";
@@ -13,6 +14,7 @@ import { retentionRouter } from "./routers/retention/index.ts";
 import { searchRouter } from "./routers/search/index.ts";
 import { sessionsRouter } from "./routers/sessions/index.ts";
 import { tokensRouter } from "./routers/tokens/index.ts";
+import { userGroupsRouter } from "./routers/user-groups/index.ts";
 import { usersRouter } from "./routers/users/index.ts";
 import { workspaceRouter } from "./routers/workspace/index.ts";
 import { createCallerFactory, router } from "./trpc.ts";
@@ -36,6 +38,8 @@ export const appRouter = router({
   operations: operationsRouter,
   invites: invitesRouter,
   retention: retentionRouter,
+  emoji: emojiRouter,
+  userGroups: userGroupsRouter,
 });
 
 export type TAppRouter = typeof appRouter;

@@ -46,6 +46,7 @@ import { ZId, ZMimeType } from "./schemas.ts";
 import { resolveUploadLimits } from "./workspace.ts";
 
 export { deleteChannel, type TDeletedChannel, ZDeleteChannel } from "./conversations/delete.ts";
+export * from "./emoji/upload.ts";
 export { getStorage, type TFilesEnv } from "./files/storage.ts";
 export { sweepOccasionally, sweepPendingUploads } from "./files/sweeper.ts";
 export {

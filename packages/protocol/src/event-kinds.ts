@@ -61,6 +61,11 @@ export const UserEventKind = {
   PreferencesUpdated: "preferences.updated",
   /** payload: { role, previousRole } — an admin changed the user's workspace role (or ownership moved). */
   RoleChanged: "user.role_changed",
+  /**
+   * payload: { name, emoji } — the workspace's custom emoji `:name:` was added (`emoji`: its id,
+   * name, creator, time) or deleted (`emoji` null). Every active user gets it.
+   */
+  EmojiChanged: "emoji.changed",
 } as const;
 
 export type TUserEventKind = (typeof UserEventKind)[keyof typeof UserEventKind];

@@ -38,6 +38,16 @@ export const ZAttachment = z.object({
   waveform: z.array(z.number().int()).default([]),
 });
 
+/** A custom emoji, as `emoji.list` answers and `emoji.changed` carries it. */
+export const ZCustomEmoji = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdById: z.string().nullable().default(null),
+  createdAt: ZWireDate,
+});
+/** A custom emoji, decoded. */
+export type TCustomEmoji = z.output<typeof ZCustomEmoji>;
+
 /**
  * A message as it was sent: the `message` of `message.created` (live and replayed alike; once
  * deleted, its log entry has an empty body and no attachments). Its conversation and seq are the
@@ -155,6 +165,8 @@ export const UserEventPayloads = {
   }),
   /** The user's workspace role now (owner, admin, member, guest) and before; fetch what depends on it. */
   [UserEventKind.RoleChanged]: z.object({ role: z.string(), previousRole: z.string().optional() }),
+  /** A custom emoji was added (`emoji`) or deleted (`emoji` null); its image is the web's `/api/emoji/<id>`. */
+  [UserEventKind.EmojiChanged]: z.object({ name: z.string(), emoji: ZCustomEmoji.nullable() }),
 } as const satisfies Record<TUserEventKind, z.ZodType>;
 
 type ConversationSchemas = typeof ConversationEventPayloads;

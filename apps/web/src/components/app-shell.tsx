@@ -16,6 +16,7 @@ import { stepConversation } from "~/lib/conversation-order";
 import { useDesktopNotifications } from "~/lib/notifications";
 import { PresenceContext, StatusLinesContext, usePresence } from "~/lib/presence";
 import { unreadMentionTotal, useUnreadBadge } from "~/lib/unread-badge";
+import { useWorkspaceExtrasQuery, WorkspaceExtrasContext } from "~/lib/workspace-extras";
 import { useTRPC } from "~/trpc/react";
 import { QuickSwitcher } from "./quick-switcher";
 import type { TSearchScope } from "./search-chips";
@@ -69,6 +70,7 @@ export function AppShell({ children }: { children: ReactNode }) {
       ),
     [conversations.data],
   );
+  const extras = useWorkspaceExtrasQuery();
   // Search opened in a conversation (and its open thread) starts scoped to it.
   const openSearch = useCallback(() => {
     setSwitcherOpen(false);
@@ -125,53 +127,55 @@ export function AppShell({ children }: { children: ReactNode }) {
   return (
     <PresenceContext.Provider value={presence}>
       <StatusLinesContext.Provider value={statusLines}>
-        <div className={isDrawerOpen ? "shell drawer-open" : "shell"}>
-          <header className="topbar">
-            <button
-              type="button"
-              className="menu-button phone-only"
-              aria-expanded={isDrawerOpen}
-              aria-controls="workspace-nav"
-              onClick={() => setDrawerOpen((open) => !open)}
-            >
-              <span aria-hidden="true">☰</span> Menu
-            </button>
-            <button type="button" className="quiet phone-only" onClick={() => setSwitcherOpen(true)}>
-              Jump to…
-            </button>
-            <button
-              type="button"
-              className="header-search"
-              onClick={openSearch}
-              aria-keyshortcuts="Control+F Meta+F"
-            >
-              <span aria-hidden="true" className="header-search-icon">
-                ⌕
-              </span>
-              <span className="header-search-label">Search messages</span>
-              <kbd>Ctrl F</kbd>
-            </button>
-          </header>
-          <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} />
-          {isDrawerOpen ? (
-            <button
-              type="button"
-              className="drawer-backdrop"
-              aria-label="Close menu"
-              tabIndex={-1}
-              onClick={() => setDrawerOpen(false)}
-            />
+        <WorkspaceExtrasContext.Provider value={extras}>
+          <div className={isDrawerOpen ? "shell drawer-open" : "shell"}>
+            <header className="topbar">
+              <button
+                type="button"
+                className="menu-button phone-only"
+                aria-expanded={isDrawerOpen}
+                aria-controls="workspace-nav"
+                onClick={() => setDrawerOpen((open) => !open)}
+              >
+                <span aria-hidden="true">☰</span> Menu
+              </button>
+              <button type="button" className="quiet phone-only" onClick={() => setSwitcherOpen(true)}>
+                Jump to…
+              </button>
+              <button
+                type="button"
+                className="header-search"
+                onClick={openSearch}
+                aria-keyshortcuts="Control+F Meta+F"
+              >
+                <span aria-hidden="true" className="header-search-icon">
+                  ⌕
+                </span>
+                <span className="header-search-label">Search messages</span>
+                <kbd>Ctrl F</kbd>
+              </button>
+            </header>
+            <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} />
+            {isDrawerOpen ? (
+              <button
+                type="button"
+                className="drawer-backdrop"
+                aria-label="Close menu"
+                tabIndex={-1}
+                onClick={() => setDrawerOpen(false)}
+              />
+            ) : null}
+            <main className="main" id="main">
+              {children}
+            </main>
+          </div>
+          {isSwitcherOpen ? (
+            <QuickSwitcher conversations={conversations.data ?? []} onClose={() => setSwitcherOpen(false)} />
           ) : null}
-          <main className="main" id="main">
-            {children}
-          </main>
-        </div>
-        {isSwitcherOpen ? (
-          <QuickSwitcher conversations={conversations.data ?? []} onClose={() => setSwitcherOpen(false)} />
-        ) : null}
-        {isSearchOpen ? (
-          <SearchDialog scope={searchScope} dmNames={dmNames} onClose={() => setSearchOpen(false)} />
-        ) : null}
+          {isSearchOpen ? (
+            <SearchDialog scope={searchScope} dmNames={dmNames} onClose={() => setSearchOpen(false)} />
+          ) : null}
+        </WorkspaceExtrasContext.Provider>
       </StatusLinesContext.Provider>
     </PresenceContext.Provider>
   );

@@ -4,6 +4,7 @@
 import type { TEmoji } from "~/lib/emoji";
 import type { TMentionOption } from "~/lib/mentions";
 import { Autocomplete } from "./autocomplete";
+import { CustomEmojiImage } from "./emoji-glyph";
 
 /** The suggestions for the trigger at `start` (`key` changes whenever the query does). */
 export type TSuggestions =
@@ -65,7 +66,7 @@ export function ComposerSuggestions({
       renderOption={(o) => (
         <>
           <span className="option-emoji" aria-hidden="true">
-            {o.emoji}
+            {o.imageUrl ? <CustomEmojiImage src={o.imageUrl} alt="" /> : o.emoji}
           </span>
           <span className="option-name">:{o.shortcodes[0]}:</span>
           <span className="visually-hidden"> {o.name}</span>

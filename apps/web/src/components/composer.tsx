@@ -31,7 +31,7 @@ import {
   useState,
 } from "react";
 import { browserDraftStorage, clearDraft, loadDraft, saveDraft } from "~/lib/drafts";
-import { completeShortcode, emojiTrigger, searchEmoji } from "~/lib/emoji";
+import { completeShortcode, emojiTrigger, searchAllEmoji } from "~/lib/emoji";
 import {
   decodeMentions,
   encodeMentions,
@@ -42,6 +42,7 @@ import {
 } from "~/lib/mentions";
 import { useMessageWindows } from "~/lib/message-windows";
 import { useUploads } from "~/lib/upload";
+import { useWorkspaceExtras } from "~/lib/workspace-extras";
 import { optionId } from "./autocomplete";
 import { ComposerSuggestions, type TSuggestions } from "./composer-suggestions";
 import { EmojiPicker, useEmojiIndex } from "./emoji-picker";
@@ -143,6 +144,7 @@ export function Composer({
   /** Names picked from the list (lower-cased → id): they decide between members sharing a name. */
   const picked = useRef(new Map<string, string>());
   const emojiIndex = useEmojiIndex();
+  const extras = useWorkspaceExtras(); // custom emoji and user groups
   const ids = useId();
   const textareaId = `${ids}-text`;
   const listId = `${ids}-suggestions`;
@@ -195,7 +197,7 @@ export function Composer({
   let suggestions: TSuggestions | null = null;
   const mention = members ? mentionTrigger(text, caret) : null;
   if (mention && mention.start !== dismissedAt) {
-    const options = mentionOptions(mention.query, members ?? [], meId ?? "");
+    const options = mentionOptions(mention.query, members ?? [], meId ?? "", 8, extras.groups);
     if (options.length > 0) {
       suggestions = {
         kind: "mention",
@@ -207,7 +209,7 @@ export function Composer({
   }
   const shortcode = !suggestions && emojiIndex ? emojiTrigger(text, caret) : null;
   if (shortcode && emojiIndex && shortcode.start !== dismissedAt) {
-    const options = searchEmoji(emojiIndex, shortcode.query, EMOJI_SUGGESTIONS);
+    const options = searchAllEmoji(emojiIndex, extras.emojiEntries, shortcode.query, EMOJI_SUGGESTIONS);
     if (options.length > 0) {
       suggestions = {
         kind: "emoji",
@@ -281,7 +283,7 @@ export function Composer({
   }
 
   function startEdit(message: TEditableMessage) {
-    const body = decodeMentions(message.body, names);
+    const body = decodeMentions(message.body, names, extras.groups);
     setEditing(message);
     setText(body);
     setError(null);
@@ -298,7 +300,7 @@ export function Composer({
   async function saveEdit(message: TEditableMessage) {
     const raw = text.trim();
     if (!raw || isSaving || !onEdit) return;
-    const body = encodeMentions(raw, members ?? [], picked.current);
+    const body = encodeMentions(raw, members ?? [], picked.current, extras.groups);
     if (body === message.body.trim()) return stopEdit();
     setSaving(true);
     try {
@@ -323,7 +325,7 @@ export function Composer({
       return;
     }
     if (!raw && attachmentIds.length === 0) return;
-    const body = encodeMentions(raw, members ?? [], picked.current);
+    const body = encodeMentions(raw, members ?? [], picked.current, extras.groups);
     try {
       if (!onSend(body, attachmentIds)) return;
     } catch (err) {
@@ -379,7 +381,8 @@ export function Composer({
   }
 
   const isBroadcastWarned =
-    Boolean(broadcastWarning) && parseMentions(encodeMentions(text, members ?? [], picked.current)).all;
+    Boolean(broadcastWarning) &&
+    parseMentions(encodeMentions(text, members ?? [], picked.current, extras.groups)).all;
   const canSubmit = editing
     ? Boolean(text.trim()) && !isSaving
     : !isDisabled && !files.isBusy && (Boolean(text.trim()) || files.readyIds.length > 0);

@@ -8,7 +8,9 @@
  * it) and decides what a pick does: the composer inserts at the cursor, a message adds a reaction.
  */
 import { type KeyboardEvent, type RefObject, useEffect, useId, useMemo, useRef, useState } from "react";
-import { loadEmojiIndex, searchEmoji, type TEmoji, type TEmojiIndex } from "~/lib/emoji";
+import { loadEmojiIndex, searchAllEmoji, type TEmoji, type TEmojiIndex } from "~/lib/emoji";
+import { useWorkspaceExtras } from "~/lib/workspace-extras";
+import { CustomEmojiImage } from "./emoji-glyph";
 import "~/styles/composer.css";
 
 /** The emoji index once loaded (null until then, or if it could not load). */
@@ -34,6 +36,7 @@ const SEARCH_LIMIT = 120;
 
 /** The picture on each category's button (Slack's choices); a category not listed shows its first emoji. */
 const GROUP_ICONS: Record<string, string> = {
+  custom: "⭐",
   "smileys-emotion": "😀",
   "people-body": "👋",
   "animals-nature": "🐻",
@@ -81,6 +84,7 @@ export function EmojiPicker({
   anchor?: RefObject<HTMLElement | null>;
 }) {
   const index = useEmojiIndex();
+  const custom = useWorkspaceExtras().emojiEntries;
   const [query, setQuery] = useState("");
   const [active, setActive] = useState(0);
   const [failed, setFailed] = useState(false);
@@ -113,10 +117,19 @@ export function EmojiPicker({
   const sections = useMemo(() => {
     if (!index) return [];
     if (query.trim()) {
-      return [{ key: "results", label: "Search results", emojis: searchEmoji(index, query, SEARCH_LIMIT) }];
+      return [
+        {
+          key: "results",
+          label: "Search results",
+          emojis: searchAllEmoji(index, custom, query, SEARCH_LIMIT),
+        },
+      ];
     }
-    return index.groups;
-  }, [index, query]);
+    // The workspace's own emoji come first, as in Slack.
+    return custom.length > 0
+      ? [{ key: "custom", label: "Custom", emojis: [...custom] }, ...index.groups]
+      : index.groups;
+  }, [index, query, custom]);
   const flat = useMemo(() => sections.flatMap((s) => s.emojis), [sections]);
   const activeIndex = Math.min(active, Math.max(0, flat.length - 1));
 
@@ -212,7 +225,7 @@ export function EmojiPicker({
       />
       {!query.trim() && index ? (
         <nav className="emoji-categories" aria-label="Emoji categories">
-          {index.groups.map((g) => (
+          {sections.map((g) => (
             <button
               key={g.key}
               type="button"
@@ -253,7 +266,7 @@ export function EmojiPicker({
                       title={`:${e.shortcodes[0] ?? e.name}:`}
                       onClick={() => pick(e)}
                     >
-                      {e.emoji}
+                      {e.imageUrl ? <CustomEmojiImage src={e.imageUrl} alt="" /> : e.emoji}
                     </button>
                   ))}
                 </div>

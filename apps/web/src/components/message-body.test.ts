@@ -1,6 +1,7 @@
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
+import { WorkspaceExtrasContext } from "~/lib/workspace-extras";
 import { MessageBody, safeUrl } from "./message-body";
 
 const html = (text: string) => renderToStaticMarkup(createElement(MessageBody, { text }));
@@ -80,5 +81,39 @@ describe("MessageBody mentions", () => {
     const out = withMentions("\uE000@not-a-token\uE001 <span>x</span>");
     expect(out).not.toContain('class="mention');
     expect(out).toContain("&lt;span&gt;x&lt;/span&gt;");
+  });
+
+  it("draws known custom emoji as images (not in code), and group mentions as @handle pills", () => {
+    const GROUP = "44444444-4444-4444-8444-444444444444";
+    const EMOJI = "55555555-5555-4555-8555-555555555555";
+    const extras = {
+      emoji: [],
+      emojiByName: new Map([["party-parrot", EMOJI]]),
+      emojiEntries: [],
+      groups: [],
+      groupsById: new Map([[GROUP, { groupId: GROUP, handle: "design", name: "Design", memberIds: [ME] }]]),
+      requestGroups: () => {},
+    };
+    const out = renderToStaticMarkup(
+      createElement(
+        WorkspaceExtrasContext.Provider,
+        { value: extras },
+        createElement(MessageBody, {
+          text: `yay :party-parrot: :nope: \`:party-parrot:\` <!subteam^${GROUP}> <!subteam^${GONE}>`,
+          names,
+          meId: ME,
+        }),
+      ),
+    );
+    expect(out).toContain(`<img class="custom-emoji" src="/api/emoji/${EMOJI}" alt=":party-parrot:"`);
+    expect(out.match(/<img/g)).toHaveLength(1);
+    expect(out).toContain(":nope:");
+    expect(out).toContain("<code>:party-parrot:</code>");
+    expect(out).toContain(
+      '<span class="mention mention-group mention-me" data-mention="group">@design</span>',
+    );
+    expect(out).toContain(
+      '<span class="mention mention-group mention-unknown" data-mention="group">@unknown group</span>',
+    );
   });
 });

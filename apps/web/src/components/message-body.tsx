@@ -8,15 +8,21 @@
  * images), and only http(s)/mailto URLs become links, opened in a new tab without referrer.
  * To support another element, add it to ALLOWED and style it under `.md` in globals.css.
  *
- * Mention tokens (`<@userId>`, `<!channel>`, see @parley/protocol) show as "@Name" pills: before
+ * Mention tokens (`<@userId>`, `<!channel>`, `<!subteam^groupId>`, see @parley/protocol) show as
+ * "@Name" (or "@handle") pills: before
  * parsing they are swapped for private-use markers that markdown reads as plain text (`<!here>`
  * would otherwise start an HTML block), then `remarkMentions` turns the markers in text into
- * `span.mention` elements (the only spans in the output) and puts the tokens back inside code.
+ * `span.mention` elements and puts the tokens back inside code. The same plugin shows a custom
+ * emoji's `:name:` in text as its image (a `span` marked `data-emoji-id` that `components.span`
+ * draws as an `<img>` of our own route: markdown images stay disallowed); code keeps the text.
  */
-import { BROADCAST_MENTIONS, MENTION_TOKEN_RE } from "@parley/protocol";
-import { memo, useMemo } from "react";
+import { BROADCAST_MENTIONS, MENTION_TOKEN_RE, parseMentions } from "@parley/protocol";
+import { memo, useEffect, useMemo } from "react";
 import Markdown, { type Components, type Options } from "react-markdown";
 import remarkGfm from "remark-gfm";
+import { customEmojiUrl } from "~/lib/custom-emoji";
+import { type TMentionGroup, useWorkspaceExtras } from "~/lib/workspace-extras";
+import { CustomEmojiImage } from "./emoji-glyph";
 import "../styles/composer.css";
 
 const ALLOWED = [
@@ -42,6 +48,14 @@ export function safeUrl(url: string): string {
 }
 
 const components: Components = {
+  span: ({ node: _node, children, ...props }) => {
+    const emojiId = (props as Record<string, unknown>)["data-emoji-id"];
+    if (typeof emojiId === "string") {
+      const code = String((props as Record<string, unknown>)["data-emoji"] ?? "");
+      return <CustomEmojiImage src={customEmojiUrl(emojiId)} alt={code} />;
+    }
+    return <span {...props}>{children}</span>;
+  },
   a: ({ href, children }) =>
     href ? (
       <a href={href} target="_blank" rel="noopener noreferrer nofollow">
@@ -54,24 +68,50 @@ const components: Components = {
 
 const OPEN = "\uE000";
 const CLOSE = "\uE001";
-const MARKER_RE = /\uE000([@!])([^\uE000\uE001]+)\uE001/g;
+const MARKER_RE = /\uE000([@!^])([^\uE000\uE001]+)\uE001/g;
+/** A custom emoji's `:name:` in text. */
+const EMOJI_CODE_RE = /:([a-z0-9_-]{1,64}):/g;
 
 /** Swaps mention tokens for markers markdown leaves alone (see the file header). */
 function markMentions(text: string): string {
   return text
     .replace(/[\uE000\uE001]/g, "")
-    .replace(MENTION_TOKEN_RE, (_whole, userId: string | undefined, broadcast: string | undefined) =>
-      userId ? `${OPEN}@${userId.toLowerCase()}${CLOSE}` : `${OPEN}!${broadcast}${CLOSE}`,
+    .replace(
+      MENTION_TOKEN_RE,
+      (_whole, userId: string | undefined, broadcast: string | undefined, groupId: string | undefined) =>
+        userId
+          ? `${OPEN}@${userId.toLowerCase()}${CLOSE}`
+          : groupId
+            ? `${OPEN}^${groupId.toLowerCase()}${CLOSE}`
+            : `${OPEN}!${broadcast}${CLOSE}`,
     );
 }
 
-/** Who the reader is and what members are called, for mention pills. */
-type TMentionContext = { names?: ReadonlyMap<string, string>; meId?: string };
+/** Who the reader is, what members are called, the user groups and custom emoji (name → id). */
+type TMentionContext = {
+  names?: ReadonlyMap<string, string>;
+  meId?: string;
+  groups?: ReadonlyMap<string, TMentionGroup>;
+  emoji?: ReadonlyMap<string, string>;
+};
 
 /** The small part of mdast this plugin touches. */
 type TNode = { type: string; value?: string; children?: TNode[]; data?: Record<string, unknown> };
 
+function groupPill(ref: string, ctx: TMentionContext): TNode {
+  const group = ctx.groups?.get(ref);
+  const className = ["mention", "mention-group"];
+  if (group && ctx.meId && group.memberIds.includes(ctx.meId.toLowerCase())) className.push("mention-me");
+  if (!group) className.push("mention-unknown");
+  return {
+    type: "text",
+    value: `@${group?.handle ?? "unknown group"}`,
+    data: { hName: "span", hProperties: { className, dataMention: "group" } },
+  };
+}
+
 function pill(sigil: string, ref: string, ctx: TMentionContext): TNode {
+  if (sigil === "^") return groupPill(ref, ctx);
   const isBroadcast = sigil === "!" && (BROADCAST_MENTIONS as readonly string[]).includes(ref);
   const name = isBroadcast ? ref : ctx.names?.get(ref);
   const className = ["mention"];
@@ -98,13 +138,41 @@ function splitMarkers(value: string, ctx: TMentionContext): TNode[] {
 }
 
 function restoreTokens(value: string): string {
-  return value.replace(MARKER_RE, (_whole, sigil: string, ref: string) => `<${sigil}${ref}>`);
+  return value.replace(MARKER_RE, (_whole, sigil: string, ref: string) =>
+    sigil === "^" ? `<!subteam^${ref}>` : `<${sigil}${ref}>`,
+  );
+}
+
+/** Custom emoji codes in a text node become image spans (unknown names stay text). */
+function splitEmoji(node: TNode, ctx: TMentionContext): TNode[] {
+  const value = node.value ?? "";
+  if (!ctx.emoji?.size || !value.includes(":")) return [node];
+  const out: TNode[] = [];
+  let last = 0;
+  for (const match of value.matchAll(EMOJI_CODE_RE)) {
+    const id = ctx.emoji.get(match[1] ?? "");
+    if (!id) continue;
+    const start = match.index ?? 0;
+    if (start > last) out.push({ type: "text", value: value.slice(last, start) });
+    out.push({
+      type: "text",
+      value: match[0],
+      data: { hName: "span", hProperties: { dataEmojiId: id, dataEmoji: match[0] } },
+    });
+    last = start + match[0].length;
+  }
+  if (out.length === 0) return [node];
+  if (last < value.length) out.push({ type: "text", value: value.slice(last) });
+  return out;
 }
 
 function visit(node: TNode, ctx: TMentionContext): void {
   if (!node.children) return;
   node.children = node.children.flatMap((child) => {
-    if (child.type === "text" && child.value?.includes(OPEN)) return splitMarkers(child.value, ctx);
+    if (child.type === "text" && child.value?.includes(OPEN)) {
+      return splitMarkers(child.value, ctx).flatMap((n) => (n.data ? [n] : splitEmoji(n, ctx)));
+    }
+    if (child.type === "text") return splitEmoji(child, ctx);
     if (typeof child.value === "string" && child.value.includes(OPEN)) {
       return [{ ...child, value: restoreTokens(child.value) }]; // code, inline code, raw HTML
     }
@@ -131,9 +199,14 @@ export const MessageBody = memo(function MessageBody({
   names?: ReadonlyMap<string, string>;
   meId?: string;
 }) {
+  const { groupsById: groups, emojiByName: emoji, requestGroups } = useWorkspaceExtras();
+  // A group this tab has not loaded (made since it opened): ask for the list again.
+  useEffect(() => {
+    if (parseMentions(text).groupIds.some((id) => !groups.has(id))) requestGroups();
+  }, [text, groups, requestGroups]);
   const plugins = useMemo(
-    (): Options["remarkPlugins"] => [remarkGfm, [remarkMentions, { names, meId }]],
-    [names, meId],
+    (): Options["remarkPlugins"] => [remarkGfm, [remarkMentions, { names, meId, groups, emoji }]],
+    [names, meId, groups, emoji],
   );
   return (
     <div className="md">

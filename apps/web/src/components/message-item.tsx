@@ -7,6 +7,7 @@ import { useMessageWindows } from "~/lib/message-windows";
 import type { TPendingMessage } from "~/lib/outbox";
 import type { TMessage } from "~/trpc/types";
 import { AttachmentList } from "./attachments";
+import { EmojiGlyph } from "./emoji-glyph";
 import { MessageBody } from "./message-body";
 import { QUICK_REACTIONS, ReactionPicker } from "./reaction-picker";
 import { ReadReceipt, type TRowReceipts } from "./read-receipt";
@@ -247,7 +248,10 @@ export function MessageItem({
                 disabled={!canAct}
                 onClick={() => react(r.emoji)}
               >
-                <span aria-hidden="true">{r.emoji}</span> <span aria-hidden="true">{r.count}</span>
+                <span aria-hidden="true">
+                  <EmojiGlyph emoji={r.emoji} />
+                </span>{" "}
+                <span aria-hidden="true">{r.count}</span>
               </button>
             </li>
           ))}

@@ -34,6 +34,7 @@ import {
 import { type QueryClient, useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef } from "react";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
+import { applyEmojiChange } from "./custom-emoji";
 import { EMPTY_FEED, type TFeed, type TFeedView, type THistoryPage } from "./feed-window";
 import { applyToFeed, isMessageChange, type TLiveEvent } from "./live-reducers";
 import { useRealtime } from "./realtime-context";
@@ -191,6 +192,10 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
           queryClient.removeQueries({ queryKey: feedKey(event.payload.conversationId) });
         refreshList();
         refreshConversation(event.payload.conversationId);
+        return;
+      case UserEventKind.EmojiChanged:
+        // A custom emoji was added or deleted: the picker, bodies and reactions follow.
+        queryClient.setQueryData(trpc.emoji.list.queryKey(), (list) => applyEmojiChange(list, event.payload));
         return;
       case UserEventKind.ConversationAdded:
       case UserEventKind.DmOpened:

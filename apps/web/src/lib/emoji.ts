@@ -9,6 +9,8 @@
  * emoji, raise it once the fonts in use draw them. Skin tones are not offered yet.
  */
 
+import { customEmojiCode, customEmojiUrl } from "./custom-emoji";
+
 /** One emoji as the UI offers it. */
 export type TEmoji = {
   /** The characters to insert, in Unicode's fully-qualified form (so 👍 from anywhere is one reaction). */
@@ -19,6 +21,8 @@ export type TEmoji = {
   shortcodes: string[];
   tags: string[];
   group: number;
+  /** Custom emoji only: its picture (`emoji` is then its `:name:`, what a pick inserts or reacts with). */
+  imageUrl?: string;
 };
 
 export type TEmojiGroup = { key: string; label: string; emojis: TEmoji[] };
@@ -124,6 +128,29 @@ export function searchEmoji(index: TEmojiIndex, query: string, limit = Number.PO
     .sort((a, b) => a.s - b.s || a.i - b.i)
     .slice(0, limit)
     .map((x) => x.e);
+}
+
+/** The workspace's custom emoji as picker entries (`emoji` is `:name:`). */
+export function customEmojiEntries(list: readonly { id: string; name: string }[]): TEmoji[] {
+  return list.map((e) => ({
+    emoji: customEmojiCode(e.name),
+    name: e.name,
+    shortcodes: [e.name],
+    tags: [],
+    group: -1,
+    imageUrl: customEmojiUrl(e.id),
+  }));
+}
+
+/** Custom emoji matching a search first, then standard ones (as `searchEmoji`), at most `limit`. */
+export function searchAllEmoji(
+  index: TEmojiIndex,
+  custom: readonly TEmoji[],
+  query: string,
+  limit = Number.POSITIVE_INFINITY,
+): TEmoji[] {
+  const own = searchEmoji({ emojis: [...custom], groups: [], byShortcode: new Map() }, query, limit);
+  return [...own, ...searchEmoji(index, query, limit)].slice(0, limit);
 }
 
 /** The ":sho" being typed just before the caret: where its ":" is and the letters after it. */

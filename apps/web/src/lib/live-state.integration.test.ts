@@ -14,6 +14,9 @@
  * handler maps are typed by kind, so a new kind without a case does not compile.
  */
 import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { createCaller, createContext } from "@parley/api";
 import { parseEnv } from "@parley/config";
@@ -45,7 +48,7 @@ import {
   unarchiveConversation,
   unpinMessage,
 } from "@parley/core";
-import { deleteMessage } from "@parley/core/files";
+import { createCustomEmoji, deleteCustomEmoji, deleteMessage } from "@parley/core/files";
 import { seedMessages, seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import {
@@ -53,6 +56,7 @@ import {
   decodeUserEvent,
   EVENT_KINDS,
   parseServerFrame,
+  type TCustomEmoji,
   type TEventKind,
   type TKnownConversationEvent,
   type TKnownUserEvent,
@@ -60,7 +64,9 @@ import {
   USER_EVENT_KINDS,
   userMentionToken,
 } from "@parley/protocol";
+import { createLocalStorage } from "@parley/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyEmojiChange } from "./custom-emoji.ts";
 import { EMPTY_FEED, type TFeed } from "./feed-window.ts";
 import { applyToFeed, applyToThread, type TLiveEvent, type TThread } from "./live-reducers.ts";
 
@@ -80,6 +86,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.drop();
 });
+
+/** A 1×1 PNG, for a custom emoji's image. */
+const ONE_PIXEL_PNG =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==";
 
 type TUser = TActor & { name: string; caller: ReturnType<typeof createCaller> };
 
@@ -127,6 +137,9 @@ type TState = {
   dms: Map<string, string[]>;
   /** Per user: workspace role, as user.role_changed told it. */
   roles: Map<string, string>;
+  /** The custom emoji list, as bob's emoji.changed events keep it (the web's reducer). */
+  emoji: TCustomEmoji[];
+  bobId: string;
 };
 
 type TConversationHandlers = {
@@ -226,6 +239,12 @@ const userHandlers: TUserHandlers = {
       statusText: statusText ?? now.statusText,
     });
   },
+  "emoji.changed": (s, userId, e) => {
+    const { name, emoji, ...rest } = e.payload;
+    noOtherFields(rest);
+    // Every user gets it; one client's list is bob's.
+    if (userId === s.bobId) s.emoji = applyEmojiChange(s.emoji, { name, emoji }) ?? [];
+  },
   "user.role_changed": (s, userId, e) => {
     const { role, previousRole, ...rest } = e.payload;
     noOtherFields(rest);
@@ -268,6 +287,8 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       status: new Map(),
       dms: new Map(),
       roles: new Map(),
+      emoji: await bob.caller.emoji.list(),
+      bobId: bob.userId,
     };
     const seen = new Set<string>();
     const liveFrames: string[] = [];
@@ -332,6 +353,7 @@ describe("live state equals a fresh fetch, for every event kind", () => {
         const me = await users.get(userId)?.caller.users.me();
         expect(status).toStrictEqual({ statusEmoji: me?.statusEmoji, statusText: me?.statusText });
       }
+      expect(state.emoji).toStrictEqual(await bob.caller.emoji.list());
       for (const [userId, role] of state.roles) {
         expect(role).toBe((await users.get(userId)?.caller.users.me())?.role);
       }
@@ -448,6 +470,25 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       await changeRole(t.db, owner, { userId: carol.userId, role: "guest" });
       await changeRole(t.db, owner, { userId: carol.userId, role: "admin" });
     });
+
+    // emoji.changed: a custom emoji added, another added and then deleted.
+    const dir = await mkdtemp(path.join(tmpdir(), "parley-state-"));
+    const storage = createLocalStorage({
+      dir,
+      publicBaseUrl: "http://127.0.0.1:1",
+      secret: "state-test-secret-state-test-secret-0123",
+    });
+    await storage.ensureBucket();
+    await step(async () => {
+      await createCustomEmoji(t.db, storage, alice, {
+        name: `zz-${randomUUID().slice(0, 6)}`,
+        image: ONE_PIXEL_PNG,
+      });
+      const gone = `aa-${randomUUID().slice(0, 6)}`;
+      await createCustomEmoji(t.db, storage, carol, { name: gone, image: ONE_PIXEL_PNG });
+      await deleteCustomEmoji(t.db, storage, owner, { name: gone });
+    });
+    await rm(dir, { recursive: true, force: true });
 
     // Every kind was delivered, decoded and checked.
     expect([...seen].sort()).toEqual([...EVENT_KINDS, ...USER_EVENT_KINDS].sort());

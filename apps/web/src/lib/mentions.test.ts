@@ -1,4 +1,4 @@
-import { parseMentions } from "@parley/protocol";
+import { groupMentionToken, parseMentions } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
 import {
   decodeMentions,
@@ -12,6 +12,7 @@ const ANN = "11111111-1111-4111-8111-111111111111";
 const ANNA = "22222222-2222-4222-8222-222222222222";
 const BOB = "33333333-3333-4333-8333-333333333333";
 const GONE = "44444444-4444-4444-8444-444444444444";
+const GROUP = "55555555-5555-4555-8555-555555555555";
 const members: TMentionable[] = [
   { userId: ANN, name: "Ann" },
   { userId: ANNA, name: "Anna B" },
@@ -39,7 +40,7 @@ describe("encodeMentions", () => {
   it("turns @channel, @here and @everyone into broadcast tokens", () => {
     const body = encodeMentions("@channel @here @everyone @channels", members);
     expect(body).toBe("<!channel> <!here> <!everyone> @channels");
-    expect(parseMentions(body)).toEqual({ userIds: [], all: true });
+    expect(parseMentions(body)).toEqual({ userIds: [], groupIds: [], all: true });
   });
 
   it("leaves unknown names and code as typed", () => {
@@ -60,6 +61,7 @@ describe("encodeMentions", () => {
   it("gives the server tokens it parses back to the same users", () => {
     expect(parseMentions(encodeMentions("@Bob Smith ping @Anna B", members))).toEqual({
       userIds: [BOB, ANNA],
+      groupIds: [],
       all: false,
     });
   });
@@ -113,5 +115,33 @@ describe("mentionOptions", () => {
   it("does not suggest deactivated members", () => {
     const list = [...members, { userId: GONE, name: "Annie", isDeactivated: true }];
     expect(mentionOptions("ann", list, BOB).map((o) => o.name)).toEqual(["Ann", "Anna B"]);
+  });
+
+  it("offers user groups by handle or name, after members and before broadcasts", () => {
+    const groups = [{ groupId: GROUP, handle: "design", name: "Design team" }];
+    expect(mentionOptions("de", members, ANN, 8, groups)).toEqual([
+      { kind: "group", groupId: GROUP, name: "design", description: "Design team" },
+    ]);
+    expect(mentionOptions("team", members, ANN, 8, groups).map((o) => o.kind)).toEqual(["group"]);
+    expect(mentionOptions("h", members, ANN, 8, groups).map((o) => o.name)).toEqual(["here"]);
+  });
+});
+
+describe("user group mentions", () => {
+  const groups = [{ groupId: GROUP, handle: "design", name: "Design team" }];
+
+  it("encodes @handle as the group's token and decodes it back", () => {
+    const body = encodeMentions(
+      "@design and @Design, not @designers or `@design`",
+      members,
+      undefined,
+      groups,
+    );
+    expect(body).toBe(
+      `${groupMentionToken(GROUP)} and ${groupMentionToken(GROUP)}, not @designers or \`@design\``,
+    );
+    expect(decodeMentions(body, new Map(), groups)).toBe("@design and @design, not @designers or `@design`");
+    // An unknown group stays a token, so saving an edit keeps it.
+    expect(decodeMentions(groupMentionToken(GONE), new Map(), groups)).toBe(groupMentionToken(GONE));
   });
 });

@@ -10,6 +10,7 @@
 import {
   BROADCAST_MENTIONS,
   broadcastMentionToken,
+  groupMentionToken,
   MENTION_TOKEN_RE,
   type TBroadcastMention,
   userMentionToken,
@@ -23,9 +24,13 @@ export function mentionables(names: ReadonlyMap<string, string>): TMentionable[]
   return [...names].map(([userId, name]) => ({ userId, name }));
 }
 
-/** What the autocomplete offers: a member, or one of the broadcasts. */
+/** A user group as the composer offers it: `@handle` mentions its members (see @parley/protocol). */
+export type TMentionableGroup = { groupId: string; handle: string; name: string };
+
+/** What the autocomplete offers: a member, a user group (`name` is its handle), or a broadcast. */
 export type TMentionOption =
   | { kind: "user"; userId: string; name: string }
+  | { kind: "group"; groupId: string; name: string; description: string }
   | { kind: "broadcast"; name: TBroadcastMention; description: string };
 
 /** All three notify every member (see @parley/protocol); Slack's words for them. */
@@ -58,14 +63,16 @@ function splitCode(text: string): { text: string; isCode: boolean }[] {
 }
 
 /**
- * Turns "@Full Name" of members into `<@id>` and @channel/@here/@everyone into broadcast tokens.
- * `preferred` (lower-cased name → user id) decides between members who share a name: the one the
- * author picked from the autocomplete. Anything that is not a member's name stays as typed.
+ * Turns "@Full Name" of members into `<@id>`, "@handle" of user groups into `<!subteam^id>` and
+ * @channel/@here/@everyone into broadcast tokens. `preferred` (lower-cased name → user id) decides
+ * between members who share a name: the one the author picked from the autocomplete. Anything that
+ * is not a member's name or a group's handle stays as typed.
  */
 export function encodeMentions(
   text: string,
   members: readonly TMentionable[],
   preferred?: ReadonlyMap<string, string>,
+  groups: readonly TMentionableGroup[] = [],
 ): string {
   const byName = new Map<string, string>();
   for (const m of members) {
@@ -77,8 +84,11 @@ export function encodeMentions(
       if (members.some((m) => m.userId === userId)) byName.set(name.toLowerCase(), userId);
     }
   }
-  // A member's name wins over a broadcast word (someone may really be called "Here").
-  const names = [...new Set([...byName.keys(), ...BROADCAST_MENTIONS])].sort((a, b) => b.length - a.length);
+  const byHandle = new Map(groups.map((g) => [g.handle.toLowerCase(), g.groupId]));
+  // A member's name wins over a group's handle and a broadcast word (someone may be called "Here").
+  const names = [...new Set([...byName.keys(), ...byHandle.keys(), ...BROADCAST_MENTIONS])].sort(
+    (a, b) => b.length - a.length,
+  );
   const re = new RegExp(`(?<!${WORD_CHAR})@(${names.map(escapeRegExp).join("|")})(?!${WORD_CHAR})`, "giu");
   return splitCode(text)
     .map((part) =>
@@ -88,6 +98,8 @@ export function encodeMentions(
             const key = name.toLowerCase();
             const userId = byName.get(key);
             if (userId) return userMentionToken(userId);
+            const groupId = byHandle.get(key);
+            if (groupId) return groupMentionToken(groupId);
             if ((BROADCAST_MENTIONS as readonly string[]).includes(key)) {
               return broadcastMentionToken(key as TBroadcastMention);
             }
@@ -101,10 +113,18 @@ export function encodeMentions(
  * Turns mention tokens back into "@Name" for editing. A user id with no known name stays a token,
  * so saving the edit keeps that mention instead of turning it into plain text.
  */
-export function decodeMentions(text: string, names: ReadonlyMap<string, string>): string {
+export function decodeMentions(
+  text: string,
+  names: ReadonlyMap<string, string>,
+  groups: readonly TMentionableGroup[] = [],
+): string {
   return text.replace(
     MENTION_TOKEN_RE,
-    (whole, userId: string | undefined, broadcast: string | undefined) => {
+    (whole, userId: string | undefined, broadcast: string | undefined, groupId: string | undefined) => {
+      if (groupId) {
+        const group = groups.find((g) => g.groupId === groupId.toLowerCase());
+        return group ? `@${group.handle}` : whole;
+      }
       if (!userId) return `@${broadcast}`;
       const name = names.get(userId.toLowerCase()) ?? names.get(userId);
       return name ? `@${name}` : whole;
@@ -137,13 +157,15 @@ function nameMatches(name: string, query: string): boolean {
 
 /**
  * What the autocomplete lists for `query`: matching members (not `meId`; name starts first, then
- * alphabetical), then matching broadcasts, at most `limit`.
+ * alphabetical), then user groups whose handle or name matches, then matching broadcasts, at most
+ * `limit`.
  */
 export function mentionOptions(
   query: string,
   members: readonly TMentionable[],
   meId: string,
   limit = 8,
+  groups: readonly TMentionableGroup[] = [],
 ): TMentionOption[] {
   const q = query.toLowerCase().trimEnd();
   const users = members
@@ -157,7 +179,10 @@ export function mentionOptions(
   const broadcasts = BROADCAST_MENTIONS.filter((b) => b.startsWith(q)).map(
     (name): TMentionOption => ({ kind: "broadcast", name, description: BROADCAST_DESCRIPTIONS[name] }),
   );
-  return [...users, ...broadcasts].slice(0, limit);
+  const groupOptions = groups
+    .filter((g) => g.handle.toLowerCase().startsWith(q) || nameMatches(g.name, q))
+    .map((g): TMentionOption => ({ kind: "group", groupId: g.groupId, name: g.handle, description: g.name }));
+  return [...users, ...groupOptions, ...broadcasts].slice(0, limit);
 }
 
 /** The text an option inserts in place of the "@query" (without the trailing space). */

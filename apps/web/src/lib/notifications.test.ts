@@ -1,4 +1,4 @@
-import { broadcastMentionToken, userMentionToken } from "@parley/protocol";
+import { broadcastMentionToken, groupMentionToken, userMentionToken } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
 import {
   mentionsUser,
@@ -126,5 +126,12 @@ describe("notificationText", () => {
     ).toBe("hi @Alice @channel");
     expect(notificationText(userMentionToken(OTHER))).toBe("@someone");
     expect(notificationText("x".repeat(300))).toHaveLength(140);
+  });
+
+  it("shows a user group's token as its @handle (by group id in names), else @group", () => {
+    expect(notificationText(`${groupMentionToken(OTHER)} standup`, new Map([[OTHER, "design"]]))).toBe(
+      "@design standup",
+    );
+    expect(notificationText(groupMentionToken(OTHER))).toBe("@group");
   });
 });

@@ -63,6 +63,13 @@ export const AUDIT_ACTIONS = [
   "channel.owner_changed",
   /** An admin deleted someone else's message (never the body). */
   "message.deleted_by_admin",
+  /** A custom emoji was added (by a member, or an admin when restricted) or deleted (its creator or an admin). */
+  "emoji.created",
+  "emoji.deleted",
+  /** An admin created, changed (details: the changed fields; members added/removed) or deleted a user group. */
+  "user_group.created",
+  "user_group.updated",
+  "user_group.deleted",
   /** An admin downloaded the audit log as CSV. */
   "audit.exported",
   /** The retention job removed entries older than the workspace's audit retention. */
@@ -90,4 +97,6 @@ export type TAuditTargetType =
   | "invite"
   | "channel"
   | "message"
+  | "emoji"
+  | "user_group"
   | "audit";

@@ -70,7 +70,7 @@ export async function editMessage(
       await requireBroadcastAllowed(w.tx, message.conversationId, actor.userId);
     }
     const [members] = await w.tx.$queryRaw<{ ids: string[] }[]>`
-      SELECT ${mentionedMembersSql(mentions.userIds, message.conversationId)} AS ids`;
+      SELECT ${mentionedMembersSql(mentions.userIds, mentions.groupIds, message.conversationId)} AS ids`;
     const mentionedUserIds = members?.ids ?? [];
     const mentionsAll = mentions.all;
     const editedAt = new Date();

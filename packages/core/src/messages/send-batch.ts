@@ -2,7 +2,8 @@
  * Group commit: sends that arrive together reach Postgres as ONE statement (one round trip, one
  * transaction, one WAL flush), and each is acked only after that statement committed. The
  * statement locks the batch's conversations, reads what each send needs (membership, archived,
- * an earlier message with the same clientMsgId, the thread root, mentioned members, the sender's
+ * an earlier message with the same clientMsgId, the thread root, mentioned members (by name and
+ * through user groups: no extra round trip), the sender's
  * name and, for a body with @channel/@here/@everyone only, the broadcast policy — `broadcast.ts`),
  * stores the sends that may go ahead and answers, per send, its seq or why not.
  *
@@ -31,7 +32,7 @@
  */
 import { DEFAULT_SEND_BATCH_IN_FLIGHT, DEFAULT_SEND_BATCH_MAX } from "@parley/config";
 import type { TDb, TSqlPool } from "@parley/db";
-import { EventKind, parseMentions } from "@parley/protocol";
+import { EventKind, parseMentions, type TParsedMentions } from "@parley/protocol";
 import type { TActor } from "../actor.ts";
 import { ParleyError } from "../errors.ts";
 import { publishCommitted, type TConversationEventRecord, writesInFlight } from "../events.ts";
@@ -74,8 +75,11 @@ export function configureSendBatching(next: Partial<TSendBatchingOptions>): void
 type Pending = {
   actor: TActor;
   data: TSendInput;
-  /** Parsed once at submit: the statement keeps the members among `userIds` and stores `all`. */
-  mentions: { userIds: string[]; all: boolean };
+  /**
+   * Parsed once at submit: the statement keeps the members among `userIds` and the groups'
+   * members, and stores `all`.
+   */
+  mentions: TParsedMentions;
   /** sender + clientMsgId: two sends with the same key never run at once. */
   key: string;
   resolve: (result: TSendMessageResult) => void;
@@ -97,6 +101,8 @@ WITH inp AS (
     AS t(i, id, conv, sender, "clientMsgId", body, root, "alsoInChannel", "mentionsAll", at)
 ), men AS (
   SELECT * FROM unnest($11::int[], $12::uuid[], $13::int[]) AS t(i, "userId", ord)
+), mgr AS (
+  SELECT * FROM unnest($14::int[], $15::uuid[], $16::int[]) AS t(i, "groupId", ord)
 ), locked AS (
   -- By index (= ANY of the array), in id order: no deadlock between batches.
   SELECT c.id, c."membersSeq" FROM "Conversation" c
@@ -110,12 +116,22 @@ WITH inp AS (
   SELECT inp.*, (SELECT m FROM held) ? inp.conv::text AS "isHeld",
     c.kind::text AS kind, c."archivedAt", (mb.one IS NOT NULL) AS "isMember",
     u.name AS "senderName", ex.id::text AS "existingId",
+    -- Mentioned by name, then through user groups (mentions.ts's rule): members only, once each.
     ARRAY(
-      SELECT men."userId"::text FROM men
-      WHERE men.i = inp.i AND EXISTS (
-        SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = inp.conv AND mm."userId" = men."userId"
-      )
-      ORDER BY men.ord
+      SELECT q.uid::text FROM (
+        SELECT DISTINCT ON (x.uid) x.uid, x.ord FROM (
+          SELECT men."userId" AS uid, men.ord FROM men WHERE men.i = inp.i
+          UNION ALL
+          SELECT gm."userId", mg.ord FROM mgr mg
+          JOIN "UserGroupMember" gm ON gm."groupId" = mg."groupId"
+          WHERE mg.i = inp.i
+        ) x
+        WHERE EXISTS (
+          SELECT 1 FROM "Membership" mm WHERE mm."conversationId" = inp.conv AND mm."userId" = x.uid
+        )
+        ORDER BY x.uid, x.ord
+      ) q
+      ORDER BY q.ord, q.uid
     ) AS "mentionedMemberIds",
     (r.id IS NOT NULL AND r."conversationId" = inp.conv AND r."deletedAt" IS NULL) AS "isRootLive",
     (r."threadRootId" IS NOT NULL) AS "isRootAReply",
@@ -341,15 +357,24 @@ export class SendBatcher {
     const menI: number[] = [];
     const menUser: string[] = [];
     const menOrd: number[] = [];
+    const mgrI: number[] = [];
+    const mgrGroup: string[] = [];
+    const mgrOrd: number[] = [];
     for (const [i, { p }] of prepared.entries()) {
       for (const [ord, userId] of p.mentions.userIds.entries()) {
         menI.push(i);
         menUser.push(userId);
         menOrd.push(ord);
       }
+      // Groups' members come after the people mentioned by name.
+      for (const [ord, groupId] of p.mentions.groupIds.entries()) {
+        mgrI.push(i);
+        mgrGroup.push(groupId);
+        mgrOrd.push(p.mentions.userIds.length + ord);
+      }
     }
     const result = await this.pool.query<SendRow>({
-      name: "parley_send_v7",
+      name: "parley_send_v8",
       text: SEND_SQL,
       values: [
         prepared.map((_, i) => i),
@@ -365,6 +390,9 @@ export class SendBatcher {
         menI,
         menUser,
         menOrd,
+        mgrI,
+        mgrGroup,
+        mgrOrd,
       ],
     });
     return new Map(result.rows.map((row) => [row.i, row]));

@@ -16,7 +16,8 @@
  * identity (`duplicateOf`).
  *
  * Mentions are derived from the body (`parseMentions` of @parley/protocol): `mentionedUserIds` keeps
- * the mentioned users who are members at send time (the pre-read looks them up), `mentionsAll`
+ * the mentioned users who are members at send time, and the members of mentioned user groups who
+ * are (the pre-read looks them up, mentions.ts), `mentionsAll`
  * is set by `<!channel>`, `<!here>` or `<!everyone>` — which the workspace's broadcast policy may
  * reserve to admins in larger channels (`broadcast.ts`: the pre-read and the write statement both
  * apply it, only for such a body). A thread reply (`threadRootId`) shows in the
@@ -183,7 +184,7 @@ export async function sendOne(db: TDb, actor: TActor, data: TSendInput): Promise
   const [check] = await db.$queryRaw<TSendCheck[]>`
     SELECT c.kind::text AS kind, c."archivedAt", (m."userId" IS NOT NULL) AS "isMember",
       u.name AS "senderName", ex.id AS "existingId",
-      ${mentionedMembersSql(mentions.userIds, conversationId)} AS "mentionedMemberIds",
+      ${mentionedMembersSql(mentions.userIds, mentions.groupIds, conversationId)} AS "mentionedMemberIds",
       (r.id IS NOT NULL AND r."conversationId" = c.id AND r."deletedAt" IS NULL) AS "isRootLive",
       (r."threadRootId" IS NOT NULL) AS "isRootAReply",
       ${mentions.all ? Prisma.raw(broadcastLimitSql({ conv: "c.id", kind: "c.kind", role: "u.role" })) : null}::int

@@ -178,10 +178,24 @@ export async function sendDueEmails(
     for (const r of rs)
       for (const m of r.body.matchAll(/<@([0-9a-fA-F-]{36})>/g)) mentioned.add(m[1]!.toLowerCase());
   }
+  const groupIds = new Set<string>();
+  for (const rs of byUser.values()) {
+    for (const r of rs)
+      for (const m of r.body.matchAll(/<!subteam\^([0-9a-fA-F-]{36})>/g)) groupIds.add(m[1]!.toLowerCase());
+  }
   const users = mentioned.size
     ? await db.user.findMany({ where: { id: { in: [...mentioned] } }, select: { id: true, name: true } })
     : [];
-  const names = new Map(users.map((u) => [u.id, u.name]));
+  const groups = groupIds.size
+    ? await db.userGroup.findMany({
+        where: { id: { in: [...groupIds] } },
+        select: { id: true, handle: true },
+      })
+    : [];
+  const names = new Map([
+    ...users.map((u) => [u.id, u.name] as const),
+    ...groups.map((g) => [g.id, g.handle] as const),
+  ]);
   for (const [userId, userRows] of byUser) {
     const unsubscribeUrl = new URL(
       `/api/notifications/unsubscribe?token=${unsubscribeToken(options.secret, userId)}`,

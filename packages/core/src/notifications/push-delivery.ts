@@ -77,9 +77,23 @@ async function namesOf(db: TDb, bodies: readonly string[]): Promise<Map<string, 
   const ids = new Set<string>();
   for (const body of bodies)
     for (const m of body.matchAll(/<@([0-9a-fA-F-]{36})>/g)) ids.add(m[1]!.toLowerCase());
-  if (ids.size === 0) return new Map();
-  const users = await db.user.findMany({ where: { id: { in: [...ids] } }, select: { id: true, name: true } });
-  return new Map(users.map((u) => [u.id, u.name]));
+  const groupIds = new Set<string>();
+  for (const body of bodies)
+    for (const m of body.matchAll(/<!subteam\^([0-9a-fA-F-]{36})>/g)) groupIds.add(m[1]!.toLowerCase());
+  if (ids.size === 0 && groupIds.size === 0) return new Map();
+  const users = ids.size
+    ? await db.user.findMany({ where: { id: { in: [...ids] } }, select: { id: true, name: true } })
+    : [];
+  const groups = groupIds.size
+    ? await db.userGroup.findMany({
+        where: { id: { in: [...groupIds] } },
+        select: { id: true, handle: true },
+      })
+    : [];
+  return new Map([
+    ...users.map((u) => [u.id, u.name] as const),
+    ...groups.map((g) => [g.id, g.handle] as const),
+  ]);
 }
 
 function messagePayload(row: Claimed, names: ReadonlyMap<string, string>): TPushPayload {

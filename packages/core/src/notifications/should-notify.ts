@@ -158,11 +158,19 @@ export function notificationTag(conversationId: string): string {
   return `parley:${conversationId}`;
 }
 
-/** A body as one line of plain text for a notification: mention tokens as @names, markup dropped, ≤ 140 characters. */
+/**
+ * A body as one line of plain text for a notification: mention tokens as @names (`names`: user id →
+ * name, user group id → handle), markup dropped, ≤ 140 characters.
+ */
 export function notificationText(body: string, names: ReadonlyMap<string, string> = new Map()): string {
   const text = body
     .replace(/<@([0-9a-fA-F-]{36})>/g, (_m, id: string) => `@${names.get(id.toLowerCase()) ?? "someone"}`)
     .replace(/<!(channel|here|everyone)>/g, "@$1")
+    // A user group's token: its @handle when `names` has it (by group id), else "@group".
+    .replace(
+      /<!subteam\^([0-9a-fA-F-]{36})>/g,
+      (_m, id: string) => `@${names.get(id.toLowerCase()) ?? "group"}`,
+    )
     .replace(/[*_~`>#]/g, "")
     .replace(/\s+/g, " ")
     .trim();

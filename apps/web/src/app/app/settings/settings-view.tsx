@@ -8,6 +8,7 @@ import { useTRPC } from "~/trpc/react";
 import { AuditLogAdmin, UploadsAdmin, WorkspaceAdmin } from "./admin-sections";
 import { BroadcastAdmin } from "./broadcast-admin";
 import { ChannelsAdmin } from "./channels-admin";
+import { EmojiSettings } from "./emoji-settings";
 import { HealthAdmin } from "./health-section";
 import { JoiningAdmin } from "./joining-section";
 import { MessageWindowsAdmin } from "./message-windows-admin";
@@ -16,6 +17,7 @@ import { PeopleAdmin } from "./people-admin";
 import { PrivacySettings } from "./privacy-section";
 import { RetentionAdmin } from "./retention-admin";
 import { CopyValue, formatDate } from "./settings-shared";
+import { UserGroupsAdmin } from "./user-groups-admin";
 
 function Profile() {
   const trpc = useTRPC();
@@ -222,6 +224,8 @@ export function SettingsView() {
       {isAdmin ? <JoiningAdmin /> : null}
       {isAdmin ? <BroadcastAdmin /> : null}
       {isAdmin ? <MessageWindowsAdmin /> : null}
+      {me.data ? <EmojiSettings myId={me.data.id} isAdmin={isAdmin} /> : null}
+      {isAdmin ? <UserGroupsAdmin /> : null}
       {isAdmin ? <ChannelsAdmin /> : null}
       {isAdmin ? <UploadsAdmin /> : null}
       {isAdmin ? <RetentionAdmin /> : null}

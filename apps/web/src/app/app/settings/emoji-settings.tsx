@@ -1,0 +1,134 @@
+"use client";
+
+/**
+ * Settings → Custom emoji: everyone sees the workspace's emoji; members add them (unless an admin
+ * restricted adding to admins; never guests), their creator or an admin deletes them. The server
+ * decides every rule (emoji.*); this form only mirrors the policy it reports.
+ */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { CustomEmojiImage } from "~/components/emoji-glyph";
+import { Field, FormError } from "~/components/field";
+import { customEmojiUrl } from "~/lib/custom-emoji";
+import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { useTRPC } from "~/trpc/react";
+
+/** Reads a file as base64 (without the data: prefix). */
+function base64Of(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ""));
+    reader.onerror = () => reject(reader.error ?? new Error("The file could not be read"));
+    reader.readAsDataURL(file);
+  });
+}
+
+export function EmojiSettings({ myId, isAdmin }: { myId: string; isAdmin: boolean }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const list = useQuery(trpc.emoji.list.queryOptions());
+  const policy = useQuery(trpc.emoji.policy.queryOptions());
+  const [name, setName] = useState("");
+  const [file, setFile] = useState<File | null>(null);
+  const [fileKey, setFileKey] = useState(0);
+  const [readError, setReadError] = useState<string | null>(null);
+  const refresh = () => queryClient.invalidateQueries(trpc.emoji.pathFilter());
+  const create = useMutation(
+    trpc.emoji.create.mutationOptions({
+      onSuccess: async () => {
+        setName("");
+        setFile(null);
+        setFileKey((k) => k + 1);
+        await refresh();
+      },
+    }),
+  );
+  const remove = useMutation(trpc.emoji.delete.mutationOptions({ onSuccess: refresh }));
+  const setPolicy = useMutation(trpc.emoji.setPolicy.mutationOptions({ onSuccess: refresh }));
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    setReadError(null);
+    if (!file) {
+      setReadError("Choose an image");
+      return;
+    }
+    try {
+      create.mutate({ name, image: await base64Of(file) });
+    } catch (err) {
+      setReadError(err instanceof Error ? err.message : "The file could not be read");
+    }
+  }
+
+  return (
+    <section className="card" aria-labelledby="emoji-heading">
+      <h2 id="emoji-heading">Custom emoji</h2>
+      <p className="muted">Use them in messages and reactions as :name:.</p>
+      {policy.data?.mayAdd ? (
+        <form className="form" aria-label="Add custom emoji" onSubmit={onSubmit}>
+          <Field
+            label="Name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            required
+            maxLength={66}
+            hint="Lower-case letters, digits, - and _."
+            error={fieldError(create.error, "name")}
+          />
+          <label className="field">
+            <span>Image (PNG, JPEG, GIF or WebP, up to 256 KB)</span>
+            <input
+              key={fileKey}
+              type="file"
+              accept="image/png,image/jpeg,image/gif,image/webp"
+              onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+            />
+          </label>
+          <FormError message={readError ?? formErrorMessage(create.error, ["name"])} />
+          <div className="row">
+            <button type="submit" className="primary" disabled={create.isPending}>
+              Add emoji
+            </button>
+          </div>
+        </form>
+      ) : policy.data ? (
+        <p className="muted">Only workspace admins can add custom emoji.</p>
+      ) : null}
+      {isAdmin && policy.data ? (
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={policy.data.adminsOnly}
+            disabled={setPolicy.isPending}
+            onChange={(e) => setPolicy.mutate({ adminsOnly: e.target.checked })}
+          />
+          Only admins may add custom emoji
+        </label>
+      ) : null}
+      <FormError message={remove.error?.message ?? setPolicy.error?.message} />
+      {list.data && list.data.length > 0 ? (
+        <ul className="emoji-admin-list" aria-label="Custom emoji">
+          {list.data.map((e) => (
+            <li key={e.id}>
+              <CustomEmojiImage src={customEmojiUrl(e.id)} alt={`:${e.name}:`} />
+              <code>:{e.name}:</code>
+              {isAdmin || e.createdById === myId ? (
+                <button
+                  type="button"
+                  className="quiet"
+                  aria-label={`Delete :${e.name}:`}
+                  disabled={remove.isPending}
+                  onClick={() => remove.mutate({ name: e.name })}
+                >
+                  Delete
+                </button>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      ) : list.data ? (
+        <p className="muted">No custom emoji yet.</p>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,148 @@
+"use client";
+
+/**
+ * Settings → User groups (admins): `@handle` mentions every member of the group who is in the
+ * conversation. Create, change (handle, name, members) and delete; core checks and audit-logs each.
+ */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { Field, FormError } from "~/components/field";
+import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { useTRPC } from "~/trpc/react";
+
+type TGroupDraft = { groupId?: string; handle: string; name: string; memberIds: string[] };
+
+const EMPTY: TGroupDraft = { handle: "", name: "", memberIds: [] };
+
+function GroupForm({ initial, onDone }: { initial: TGroupDraft; onDone: () => void }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const people = useQuery(trpc.users.list.queryOptions());
+  const [draft, setDraft] = useState(initial);
+  const options = {
+    onSuccess: async () => {
+      await queryClient.invalidateQueries(trpc.userGroups.pathFilter());
+      onDone();
+    },
+  };
+  const create = useMutation(trpc.userGroups.create.mutationOptions(options));
+  const update = useMutation(trpc.userGroups.update.mutationOptions(options));
+  const error = create.error ?? update.error;
+  const isEdit = Boolean(draft.groupId);
+  return (
+    <form
+      className="form"
+      aria-label={isEdit ? `Edit @${initial.handle}` : "New user group"}
+      onSubmit={(e) => {
+        e.preventDefault();
+        const { groupId, ...fields } = draft;
+        if (groupId) update.mutate({ groupId, ...fields });
+        else create.mutate(fields);
+      }}
+    >
+      <Field
+        label="Handle"
+        value={draft.handle}
+        onChange={(e) => setDraft({ ...draft, handle: e.target.value })}
+        required
+        maxLength={81}
+        hint="People type @handle to mention the group."
+        error={fieldError(error, "handle")}
+      />
+      <Field
+        label="Group name"
+        value={draft.name}
+        onChange={(e) => setDraft({ ...draft, name: e.target.value })}
+        required
+        maxLength={80}
+        error={fieldError(error, "name")}
+      />
+      <fieldset className="field group-members">
+        <legend>Members</legend>
+        {(people.data ?? []).map((p) => (
+          <label key={p.id} className="check">
+            <input
+              type="checkbox"
+              checked={draft.memberIds.includes(p.id)}
+              onChange={(e) =>
+                setDraft({
+                  ...draft,
+                  memberIds: e.target.checked
+                    ? [...draft.memberIds, p.id]
+                    : draft.memberIds.filter((id) => id !== p.id),
+                })
+              }
+            />
+            {p.name}
+          </label>
+        ))}
+      </fieldset>
+      <FormError message={formErrorMessage(error, ["handle", "name"])} />
+      <div className="row">
+        <button type="submit" className="primary" disabled={create.isPending || update.isPending}>
+          {isEdit ? "Save group" : "Create group"}
+        </button>
+        {isEdit ? (
+          <button type="button" className="quiet" onClick={onDone}>
+            Cancel
+          </button>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
+export function UserGroupsAdmin() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const groups = useQuery(trpc.userGroups.list.queryOptions());
+  const [editing, setEditing] = useState<TGroupDraft | null>(null);
+  const [formKey, setFormKey] = useState(0);
+  const remove = useMutation(
+    trpc.userGroups.delete.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries(trpc.userGroups.pathFilter()),
+    }),
+  );
+  return (
+    <section className="card" aria-labelledby="groups-heading">
+      <h2 id="groups-heading">User groups</h2>
+      <p className="muted">
+        Mentioning @handle notifies every member of the group who is in the conversation.
+      </p>
+      {editing ? (
+        <GroupForm key={editing.groupId} initial={editing} onDone={() => setEditing(null)} />
+      ) : (
+        <GroupForm key={`new-${formKey}`} initial={EMPTY} onDone={() => setFormKey((k) => k + 1)} />
+      )}
+      <FormError message={remove.error?.message} />
+      <ul className="group-list" aria-label="User groups">
+        {(groups.data ?? []).map((g) => (
+          <li key={g.id}>
+            <strong>@{g.handle}</strong> {g.name}{" "}
+            <span className="muted">
+              ({g.memberCount} {g.memberCount === 1 ? "member" : "members"})
+            </span>{" "}
+            <button
+              type="button"
+              className="quiet"
+              onClick={() =>
+                setEditing({ groupId: g.id, handle: g.handle, name: g.name, memberIds: g.memberIds })
+              }
+            >
+              Edit
+            </button>
+            <button
+              type="button"
+              className="quiet"
+              aria-label={`Delete @${g.handle}`}
+              disabled={remove.isPending}
+              onClick={() => remove.mutate({ groupId: g.id })}
+            >
+              Delete
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
