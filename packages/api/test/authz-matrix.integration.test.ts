@@ -35,7 +35,9 @@ describe("authorization matrix (issue 14)", () => {
     expect(APP_PROCEDURES).toContain("messages.send");
   });
 
-  it("answers every procedure × actor as the table says, and refused calls write nothing", { timeout: 120_000 }, async () => {
+  it("answers every procedure × actor as the table says, and refused calls write nothing", {
+    timeout: 120_000,
+  }, async () => {
     const observed = new Map<string, TRowObservations>();
     for (const row of MATRIX) observed.set(rowKey(row), await runRow(world, env, row));
     expect(judge(APP_PROCEDURES, MATRIX, observed)).toEqual([]);

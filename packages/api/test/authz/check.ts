@@ -4,12 +4,13 @@
  * every table for writes, and compares what happened with the table (matrix.ts). The checker is
  * pure (`judge`), so a test can feed it a wrong expectation and see it reported.
  */
+
+import type { TEnv } from "@parley/config";
 import { NotFound } from "@parley/core";
-import type { TDb } from "@parley/db";
+import { tableDigests } from "@parley/db/testing";
 import { TRPCError } from "@trpc/server";
 import { appRouter, createCaller } from "../../src/root.ts";
 import { createContext } from "../../src/trpc.ts";
-import type { TEnv } from "@parley/config";
 import type { TMatrixRow, TOutcome } from "./matrix.ts";
 import { ACTOR_KINDS, type TActorKind, type TWorld } from "./world.ts";
 
@@ -38,7 +39,8 @@ export function rowKey(row: Pick<TMatrixRow, "procedure" | "case">): string {
 
 /** What unknown ids answer: core's NotFound texts, or "<Thing> not found" for other kinds (invites, sessions). */
 const NOT_FOUND_TEXTS = new Set<string>(Object.values(NotFound));
-const isUnknownText = (text: string) => NOT_FOUND_TEXTS.has(text) || /^[A-Z][a-z]+( [a-z]+)? not found$/.test(text);
+const isUnknownText = (text: string) =>
+  NOT_FOUND_TEXTS.has(text) || /^[A-Z][a-z]+( [a-z]+)? not found$/.test(text);
 
 /**
  * Everything wrong, one line each: procedures without a row, rows naming no procedure, rows not
@@ -53,7 +55,8 @@ export function judge(
   const problems: string[] = [];
   const named = new Set(rows.map((r) => r.procedure));
   for (const p of procedures) {
-    if (!named.has(p)) problems.push(`${p}: no row in the matrix (add one to packages/api/test/authz/matrix.ts)`);
+    if (!named.has(p))
+      problems.push(`${p}: no row in the matrix (add one to packages/api/test/authz/matrix.ts)`);
   }
   const known = new Set(procedures);
   for (const row of rows) {
@@ -71,7 +74,9 @@ export function judge(
       const o = seen[actor];
       const expected = row.expect[actor];
       if (o.outcome !== expected) {
-        problems.push(`${key} as ${actor}: expected ${expected}, got ${o.outcome}${o.message ? ` (${o.message})` : ""}`);
+        problems.push(
+          `${key} as ${actor}: expected ${expected}, got ${o.outcome}${o.message ? ` (${o.message})` : ""}`,
+        );
       } else if (o.outcome === "NOT_FOUND" && !isUnknownText(o.message ?? "")) {
         problems.push(`${key} as ${actor}: NOT_FOUND with a text unknown ids never get: ${o.message}`);
       }
@@ -82,32 +87,6 @@ export function judge(
     }
   }
   return problems;
-}
-
-/**
- * Tables a read may touch (a session's last-seen time) and that are not the caller's doing, left
- * out of the write check.
- */
-const UNWATCHED = new Set(["_prisma_migrations", "AuthSession"]);
-
-let digestSql: string | undefined;
-
-/** A fingerprint of every row of every watched table (md5 of the rows' text), by table. */
-export async function tableDigests(db: TDb): Promise<Record<string, string>> {
-  if (!digestSql) {
-    const tables = await db.$queryRaw<{ name: string }[]>`
-      SELECT table_name AS name FROM information_schema.tables
-      WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`;
-    digestSql = `SELECT ${tables
-      .filter((t) => !UNWATCHED.has(t.name))
-      .map(
-        (t) =>
-          `(SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM "${t.name}" x) AS "${t.name}"`,
-      )
-      .join(", ")}`;
-  }
-  const [row] = await db.$queryRawUnsafe<Record<string, string>[]>(digestSql);
-  return row ?? {};
 }
 
 function changedTables(before: Record<string, string>, after: Record<string, string>): string[] {
@@ -131,7 +110,10 @@ async function callAs(
     clientAddress: `10.9.0.${ACTOR_KINDS.indexOf(actor) + 1}`,
     userAgent: "authz-matrix",
   });
-  const caller = createCaller(ctx) as unknown as Record<string, Record<string, (i: unknown) => Promise<unknown>>>;
+  const caller = createCaller(ctx) as unknown as Record<
+    string,
+    Record<string, (i: unknown) => Promise<unknown>>
+  >;
   const [router = "", name = ""] = procedure.split(".");
   const fn = caller[router]?.[name];
   if (!fn) throw new Error(`no procedure ${procedure}`);
@@ -141,9 +123,15 @@ async function callAs(
 /** Runs one row as every actor, in ACTOR_KINDS order. */
 export async function runRow(w: TWorld, env: TEnv, row: TMatrixRow): Promise<TRowObservations> {
   const result = {} as TRowObservations;
+  // The digest after a refused call is the next call's "before", unless something may have
+  // written since: an allowed call, or an input built by an async builder (the fresh* helpers).
+  let last: Record<string, string> | undefined;
   for (const actor of ACTOR_KINDS) {
-    const input = row.input ? await row.input(w, actor) : undefined;
-    const before = await tableDigests(w.db);
+    const built = row.input?.(w, actor);
+    if (built instanceof Promise) last = undefined;
+    const input = await built;
+    const before = last ?? (await tableDigests(w.db));
+    last = undefined;
     let observation: TObservation;
     try {
       const answer = await callAs(w, env, actor, row.procedure, input);
@@ -153,6 +141,7 @@ export async function runRow(w: TWorld, env: TEnv, row: TMatrixRow): Promise<TRo
       const outcome: TObservation["outcome"] =
         err instanceof TRPCError ? (err.code as TOutcome) : `threw: ${String(err)}`;
       const after = await tableDigests(w.db);
+      last = after;
       observation = {
         outcome,
         message: err instanceof Error ? err.message : String(err),

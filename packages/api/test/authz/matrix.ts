@@ -250,7 +250,11 @@ export const MATRIX: TMatrixRow[] = [
     expect: CHANNEL_MANAGERS,
     reveals: managerView,
   },
-  { procedure: "conversations.setTopic", input: (w) => ({ ...target(w), topic: "t" }), expect: TARGET_MEMBERS },
+  {
+    procedure: "conversations.setTopic",
+    input: (w) => ({ ...target(w), topic: "t" }),
+    expect: TARGET_MEMBERS,
+  },
   {
     procedure: "conversations.setDefault",
     // Public channels only (a private one is refused as "only public"); admins only.
@@ -271,7 +275,11 @@ export const MATRIX: TMatrixRow[] = [
     expect: CHANNEL_MANAGERS,
   },
   { procedure: "conversations.openDm", input: (w) => ({ userIds: [w.users.member.id] }), expect: SIGNED_IN },
-  { procedure: "conversations.setMuted", input: (w) => ({ ...target(w), muted: false }), expect: TARGET_MEMBERS },
+  {
+    procedure: "conversations.setMuted",
+    input: (w) => ({ ...target(w), muted: false }),
+    expect: TARGET_MEMBERS,
+  },
   { procedure: "conversations.markRead", input: (w) => ({ ...target(w), seq: 1 }), expect: TARGET_MEMBERS },
 
   // channelAdmin (admins only; private channels by name and member count)
@@ -281,7 +289,11 @@ export const MATRIX: TMatrixRow[] = [
     input: async (w) => ({ ...(await fresh(w)), archived: true }),
     expect: ADMINS,
   },
-  { procedure: "channelAdmin.convert", input: async (w) => ({ ...(await fresh(w)), isPrivate: false }), expect: ADMINS },
+  {
+    procedure: "channelAdmin.convert",
+    input: async (w) => ({ ...(await fresh(w)), isPrivate: false }),
+    expect: ADMINS,
+  },
   {
     procedure: "channelAdmin.setOwner",
     input: async (w) => ({ ...(await fresh(w)), userId: w.users.member.id }),
@@ -320,8 +332,16 @@ export const MATRIX: TMatrixRow[] = [
     // Only the sender edits.
     expect: { ...TARGET_MEMBERS, owner: F, guest: F },
   },
-  { procedure: "messages.react", input: (w) => ({ messageId: w.message.id, emoji: "👍" }), expect: TARGET_MEMBERS },
-  { procedure: "messages.unreact", input: (w) => ({ messageId: w.message.id, emoji: "👍" }), expect: TARGET_MEMBERS },
+  {
+    procedure: "messages.react",
+    input: (w) => ({ messageId: w.message.id, emoji: "👍" }),
+    expect: TARGET_MEMBERS,
+  },
+  {
+    procedure: "messages.unreact",
+    input: (w) => ({ messageId: w.message.id, emoji: "👍" }),
+    expect: TARGET_MEMBERS,
+  },
   {
     procedure: "messages.delete",
     input: async (w) => ({ messageId: (await w.freshMessage("member")).id }),
@@ -342,7 +362,11 @@ export const MATRIX: TMatrixRow[] = [
     // Only the uploader (the member) gets past authorization; no bytes were uploaded, so it is refused then.
     expect: { ...TARGET_MEMBERS, owner: N, member: "BAD_REQUEST", guest: N },
   },
-  { procedure: "files.downloadUrl", input: (w) => ({ attachmentId: w.attachmentId }), expect: TARGET_MEMBERS },
+  {
+    procedure: "files.downloadUrl",
+    input: (w) => ({ attachmentId: w.attachmentId }),
+    expect: TARGET_MEMBERS,
+  },
 
   // realtime, search, receipts
   { procedure: "realtime.ticket", expect: SIGNED_IN },
@@ -373,7 +397,11 @@ export const MATRIX: TMatrixRow[] = [
     procedure: "notifications.subscribePush",
     input: () => ({
       endpoint: `https://push.example.test/${randomUUID()}`,
-      keys: { p256dh: "BElmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZm", auth: "c2VjcmV0c2VjcmV0c2VjcmV0" },
+      keys: {
+        p256dh:
+          "BElmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZm",
+        auth: "c2VjcmV0c2VjcmV0c2VjcmV0",
+      },
     }),
     expect: SIGNED_IN,
   },
@@ -397,6 +425,10 @@ export const MATRIX: TMatrixRow[] = [
   { procedure: "invites.check", input: () => ({ token: "no-such-invite" }), expect: ANYONE },
   { procedure: "retention.settings", expect: ADMINS },
   { procedure: "retention.setWorkspace", input: () => ({ days: 0 }), expect: ADMINS },
-  { procedure: "retention.setChannel", input: async (w) => ({ ...(await fresh(w)), days: null }), expect: ADMINS },
+  {
+    procedure: "retention.setChannel",
+    input: async (w) => ({ ...(await fresh(w)), days: null }),
+    expect: ADMINS,
+  },
   { procedure: "retention.preview", expect: ADMINS },
 ];
