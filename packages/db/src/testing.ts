@@ -81,8 +81,9 @@ const UNWATCHED = new Set(["_prisma_migrations", "AuthSession"]);
 let digestSql: string | undefined;
 
 /**
- * A fingerprint of every row of every watched table (row count and the sum of the rows' hashes), by table: two equal
- * fingerprints mean nothing was written in between (tests of refused calls compare them).
+ * A fingerprint of every watched table: its row count and the newest row version's transaction id
+ * (`xmin`, which every insert and update sets). Two equal fingerprints mean nothing was inserted,
+ * updated or deleted in between (tests of refused calls compare them).
  */
 export async function tableDigests(db: TDb): Promise<Record<string, string>> {
   if (!digestSql) {
@@ -93,7 +94,7 @@ export async function tableDigests(db: TDb): Promise<Record<string, string>> {
       .filter((t) => !UNWATCHED.has(t.name))
       .map(
         (t) =>
-          `(SELECT count(*) || ':' || coalesce(sum(hashtextextended(x::text, 0)), 0) FROM "${t.name}" x) AS "${t.name}"`,
+          `(SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM "${t.name}") AS "${t.name}"`,
       )
       .join(", ")}`;
   }

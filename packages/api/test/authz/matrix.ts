@@ -121,7 +121,8 @@ const managerView = (result: unknown, actor: TActorKind) => {
   const { topic, lastSeq } = result as { topic: string; lastSeq: number };
   return actor === "admin" ? topic === "" && lastSeq === 0 : topic === SECRET_TOPIC && lastSeq > 0;
 };
-const password = "matrix-violet-harbor-lantern-42";
+// Strong, yet short: every call checks its strength (zxcvbn) and hashes it, even when refused.
+const password = "Qv7#mX2!pL";
 
 export const MATRIX: TMatrixRow[] = [
   // workspace

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { createChannel, indexSearchUntilCaughtUp, removeMember, sendMessage } from "@parley/core";
 import type { TDb } from "@parley/db";
 import { seedUser } from "@parley/db/seed";
+import { EventKind } from "@parley/protocol";
 
 /** Who calls: workspace roles, relations to the target conversation, and no valid identity. */
 export const ACTOR_KINDS = [
@@ -90,22 +91,54 @@ export async function seedWorld(db: TDb): Promise<TWorld> {
     (await db.authSession.create({ data: { userId, expiresAt: new Date(Date.now() + 3_600_000) } })).id;
   const asOwner = { userId: owner.id, role: owner.role };
 
-  const freshChannel = async (): Promise<TChannel> => {
+  /** The target as core makes it: created, the removed user removed (a membership event), the deactivated one in it. */
+  const makeTarget = async (): Promise<TChannel> => {
     const name = `target-${short()}`;
     const channel = await createChannel(db, asOwner, {
       name,
       isPrivate: true,
       topic: SECRET_TOPIC,
-      memberIds: [member.id, guest.id, removed.id, spare.id],
+      memberIds: [member.id, guest.id, removed.id, deactivated.id, spare.id],
     });
     await removeMember(db, asOwner, { conversationId: channel.id, userId: removed.id });
-    // Core refuses to add a deactivated user: they were in it before being deactivated.
-    await db.membership.create({ data: { conversationId: channel.id, userId: deactivated.id } });
+    return { id: channel.id, name };
+  };
+  /**
+   * A copy of the target in one insert: the conversation, its memberships and its one event (the
+   * removed user's removal).
+   */
+  const freshChannel = async (): Promise<TChannel> => {
+    const name = `target-${short()}`;
+    const channel = await db.conversation.create({
+      data: {
+        kind: "private_channel",
+        name,
+        topic: SECRET_TOPIC,
+        createdById: owner.id,
+        // Its log: the removed user's removal, as on the target.
+        lastSeq: 1,
+        events: {
+          create: {
+            seq: 1,
+            kind: EventKind.MemberLeft,
+            actorId: owner.id,
+            payload: { userId: removed.id, removedBy: owner.id },
+          },
+        },
+        memberships: {
+          create: [
+            { userId: owner.id, role: "owner" },
+            ...[member.id, guest.id, deactivated.id, spare.id].map((userId) => ({ userId })),
+          ],
+        },
+      },
+      select: { id: true },
+    });
     return { id: channel.id, name };
   };
 
+  const target = await makeTarget();
   await db.user.update({ where: { id: deactivated.id }, data: { deactivatedAt: new Date() } });
-  const target = await freshChannel();
   const openName = `open-${short()}`;
   const open = await createChannel(db, asOwner, { name: openName });
 
