@@ -54,7 +54,7 @@ export async function loadAccess(
  * from another read (a send's pre-read, which reads them for many sends in one query).
  */
 export type TAccessFacts = Pick<TConversationAccess, "kind" | "memberRole" | "archivedAt"> & {
-  /** Whether the actor is a guest (absent: not known, i.e. the send road, which needs membership anyway). */
+  /** Whether the actor is a guest (absent: not known; treated as not a guest, so pass it wherever membership may be missing). */
   isGuest?: boolean;
 };
 

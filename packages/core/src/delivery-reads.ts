@@ -3,6 +3,7 @@
  * the gateway never queries the database itself. Connect-time reads live in connect-state.ts.
  */
 import type { TDb } from "@parley/db";
+import { canSeePersonSql } from "./guests.ts";
 
 /** Member counts of `conversationIds`, in one query (a conversation without members is absent). */
 export async function countMembersByConversation(
@@ -28,11 +29,20 @@ export async function listMemberIds(db: TDb, conversationId: string, limit: numb
 }
 
 /**
- * Those of `userIds` that are users of this workspace (one install is one workspace: its users
- * are the rows of User), without asking when there are none.
+ * Those of `userIds` that are users `viewerId` may see (one install is one workspace: its users
+ * are the rows of User; a guest sees only themselves and the people they share a channel with,
+ * guests.ts), without asking when there are none. Unknown and hidden ids are left out alike.
  */
-export async function listExistingUserIds(db: TDb, userIds: readonly string[]): Promise<string[]> {
+export async function listVisibleUserIds(
+  db: TDb,
+  viewerId: string,
+  userIds: readonly string[],
+): Promise<string[]> {
   if (userIds.length === 0) return [];
-  const rows = await db.user.findMany({ where: { id: { in: [...userIds] } }, select: { id: true } });
+  const rows = await db.$queryRawUnsafe<{ id: string }[]>(
+    `SELECT u.id FROM "User" u WHERE u.id = ANY($1::uuid[]) AND ${canSeePersonSql("$2::uuid", "u.id")}`,
+    [...userIds],
+    viewerId,
+  );
   return rows.map((u) => u.id);
 }

@@ -79,7 +79,7 @@ describe("guests", () => {
     await expectParley(getHistory(t.db, guest, { conversationId: open.id }), "NOT_FOUND");
     await expectParley(listMembers(t.db, guest, { conversationId: open.id }), "NOT_FOUND");
     await expectParley(joinChannel(t.db, guest, { conversationId: open.id }), "NOT_FOUND");
-    await expectParley(say(guest, open.id, "hello"), "FORBIDDEN");
+    await expectParley(say(guest, open.id, "hello"), "NOT_FOUND", /Conversation not found/);
     const sync = await syncSince(t.db, guest, { cursors: { [open.id]: 0, [shared.id]: 0 } });
     expect(sync.notFound).toEqual([open.id]);
     expect(sync.conversations.map((c) => c.conversationId)).toEqual([shared.id]);

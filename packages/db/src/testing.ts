@@ -71,3 +71,33 @@ export async function createTestDb(options: { poolSize?: number } = {}): Promise
     },
   };
 }
+
+/**
+ * Tables a read may touch (a session's last-seen time) and that are not the caller's doing, left
+ * out of the write check.
+ */
+const UNWATCHED = new Set(["_prisma_migrations", "AuthSession"]);
+
+let digestSql: string | undefined;
+
+/**
+ * A fingerprint of every watched table: its row count and the newest row version's transaction id
+ * (`xmin`, which every insert and update sets). Two equal fingerprints mean nothing was inserted,
+ * updated or deleted in between (tests of refused calls compare them).
+ */
+export async function tableDigests(db: TDb): Promise<Record<string, string>> {
+  if (!digestSql) {
+    const tables = await db.$queryRaw<{ name: string }[]>`
+      SELECT table_name AS name FROM information_schema.tables
+      WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`;
+    digestSql = `SELECT ${tables
+      .filter((t) => !UNWATCHED.has(t.name))
+      .map(
+        (t) =>
+          `(SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM "${t.name}") AS "${t.name}"`,
+      )
+      .join(", ")}`;
+  }
+  const [row] = await db.$queryRawUnsafe<Record<string, string>[]>(digestSql);
+  return row ?? {};
+}

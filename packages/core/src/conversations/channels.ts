@@ -29,7 +29,7 @@ import {
 import { appendConversationEvent, appendUserEvents, inWriteTx, type TWriter } from "../tx.ts";
 import { isGeneralChannel } from "./defaults.ts";
 import { addMembersLocked, requireActiveUsers } from "./members.ts";
-import { getConversationDto, type TConversationDto } from "./view.ts";
+import { getConversationDto, getManagedChannelDto, type TConversationDto } from "./view.ts";
 
 /** Creates a channel; the creator becomes its owner. CONFLICT when the name is taken; not for guests. */
 export async function createChannel(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
@@ -126,7 +126,7 @@ export async function renameChannel(db: TDb, actor: TActor, input: unknown): Pro
           name,
         });
       }
-      return getConversationDto(w.tx, actor, conversationId);
+      return getManagedChannelDto(w.tx, actor, access);
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new ParleyError("CONFLICT", `A channel named #${name} already exists`);
@@ -207,7 +207,7 @@ export async function archiveConversation(
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
     requireChannelManager(actor, access);
     await setArchivedLocked(w, actor, access, true, origin);
-    return getConversationDto(w.tx, actor, conversationId);
+    return getManagedChannelDto(w.tx, actor, access);
   });
 }
 
@@ -223,7 +223,7 @@ export async function unarchiveConversation(
     const access = await loadAccess(w.tx, actor, conversationId, { lock: true });
     requireChannelManager(actor, access);
     await setArchivedLocked(w, actor, access, false, origin);
-    return getConversationDto(w.tx, actor, conversationId);
+    return getManagedChannelDto(w.tx, actor, access);
   });
 }
 /**

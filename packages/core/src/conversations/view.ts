@@ -4,7 +4,7 @@
  * answer with `getConversationDto` after their change.
  */
 import type { ConversationKind, MemberRole, TDb } from "@parley/db";
-import { loadAccess, requireRead } from "../access.ts";
+import { canRead, loadAccess, requireRead, type TConversationAccess } from "../access.ts";
 import type { TActor } from "../actor.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { ZConversationRef } from "../schemas.ts";
@@ -140,6 +140,20 @@ export async function getConversationDto(
   const [dto] = await queryConversations(tx, actor.userId, { conversationId });
   if (!dto) throw new ParleyError("NOT_FOUND", "Conversation not found");
   return dto;
+}
+
+/**
+ * What a channel manager gets back after changing a channel (rename, archive, unarchive): the
+ * whole DTO when they can read it; a workspace admin managing a private channel they are not in
+ * gets only what admins may see of one (its name and flags): no topic, no position in its log.
+ */
+export async function getManagedChannelDto(
+  tx: TTx,
+  actor: TActor,
+  access: TConversationAccess,
+): Promise<TConversationDto> {
+  const dto = await getConversationDto(tx, actor, access.id);
+  return canRead(access) ? dto : { ...dto, topic: "", lastSeq: 0 };
 }
 
 /** The actor's conversations with unread counts, for the sidebar. */

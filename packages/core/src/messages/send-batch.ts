@@ -115,7 +115,7 @@ WITH inp AS (
   -- What a send needs to go ahead (and, when it may not, why), read once the locks are held.
   SELECT inp.*, (SELECT m FROM held) ? inp.conv::text AS "isHeld",
     c.kind::text AS kind, c."archivedAt", (mb.one IS NOT NULL) AS "isMember",
-    u.name AS "senderName", ex.id::text AS "existingId",
+    coalesce(u.role = 'guest', false) AS "isGuest", u.name AS "senderName", ex.id::text AS "existingId",
     -- Mentioned by name, then through user groups (mentions.ts's rule): members only, once each.
     ARRAY(
       SELECT q.uid::text FROM (
@@ -199,7 +199,7 @@ WITH inp AS (
 )
 SELECT chk.i, ((SELECT m FROM nums) ->> chk.i::text)::int AS seq,
   ((SELECT m FROM held) ->> chk.conv::text)::int AS "membersSeq",
-  chk.kind, chk."archivedAt", chk."isMember", chk."senderName", chk."existingId", chk."mentionedMemberIds",
+  chk.kind, chk."archivedAt", chk."isMember", chk."isGuest", chk."senderName", chk."existingId", chk."mentionedMemberIds",
   chk."isRootLive", chk."isRootAReply", chk."broadcastLimit"
 FROM chk`;
 
@@ -374,7 +374,7 @@ export class SendBatcher {
       }
     }
     const result = await this.pool.query<SendRow>({
-      name: "parley_send_v8",
+      name: "parley_send_v9",
       text: SEND_SQL,
       values: [
         prepared.map((_, i) => i),

@@ -52,6 +52,8 @@ export type TSendCheck = {
   kind: ConversationKind | null;
   archivedAt: Date | null;
   isMember: boolean;
+  /** The sender is a workspace guest (by the role stored now): a public channel they are not in is unknown to them. */
+  isGuest: boolean;
   senderName: string;
   existingId: string | null;
   /** The mentioned users who are members, in order of first mention. */
@@ -93,6 +95,7 @@ export function requireSendable(check: TSendCheck, threadRootId: string | null):
     kind: check.kind,
     memberRole: check.isMember ? "member" : null,
     archivedAt: check.archivedAt,
+    isGuest: check.isGuest,
   };
   requireMember(access);
   requireNotArchived(access);
@@ -183,7 +186,7 @@ export async function sendOne(db: TDb, actor: TActor, data: TSendInput): Promise
 
   const [check] = await db.$queryRaw<TSendCheck[]>`
     SELECT c.kind::text AS kind, c."archivedAt", (m."userId" IS NOT NULL) AS "isMember",
-      u.name AS "senderName", ex.id AS "existingId",
+      (u.role = 'guest') AS "isGuest", u.name AS "senderName", ex.id AS "existingId",
       ${mentionedMembersSql(mentions.userIds, mentions.groupIds, conversationId)} AS "mentionedMemberIds",
       (r.id IS NOT NULL AND r."conversationId" = c.id AND r."deletedAt" IS NULL) AS "isRootLive",
       (r."threadRootId" IS NOT NULL) AS "isRootAReply",

@@ -4,7 +4,7 @@
  * and a re-read every `refreshMs` that turns lapsed entries (a dead gateway) into `offline`.
  */
 import {
-  listExistingUserIds,
+  listVisibleUserIds,
   loadSavedStatusTexts,
   type TConnectState,
   type TUserPresence,
@@ -121,7 +121,9 @@ export function createPresence(ctx: TDeliveryContext): TPresence {
     async watchPresence(link, userIds) {
       const state = ctx.stateOf(link);
       const unique = [...new Set(userIds)];
-      const known = await listExistingUserIds(db, unique);
+      // Only people the watcher may see (a guest: those they share a channel with); others, like
+      // unknown ids, are never watched.
+      const known = await listVisibleUserIds(db, link.actor.userId, unique);
       if (states.get(link.id) !== state) return;
       const next = new Set(known);
       for (const userId of state.watching) if (!next.has(userId)) unwatch(state, userId);

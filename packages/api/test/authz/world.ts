@@ -1,0 +1,227 @@
+/**
+ * The seeded workspace the authorization matrix runs against (authz-matrix.integration.test.ts):
+ * one user per actor kind, a private channel they stand in different relations to, and helpers
+ * that make a fresh copy of that channel (or a fresh message, user, session…) for the rows whose
+ * allowed calls would otherwise change what the next actor sees.
+ */
+import { randomUUID } from "node:crypto";
+import { createChannel, indexSearchUntilCaughtUp, removeMember, sendMessage } from "@parley/core";
+import type { TDb } from "@parley/db";
+import { seedUser } from "@parley/db/seed";
+import { EventKind } from "@parley/protocol";
+
+/** Who calls: workspace roles, relations to the target conversation, and no valid identity. */
+export const ACTOR_KINDS = [
+  /** The workspace owner; owner (creator) of the target private channel. */
+  "owner",
+  /** A workspace admin who is NOT in the target channel (admins manage channels they are not in). */
+  "admin",
+  /** A workspace member who is in the target channel. */
+  "member",
+  /** A workspace guest who is in the target channel (and in no other channel). */
+  "guest",
+  /** A workspace member never in the target channel. */
+  "nonMember",
+  /** A workspace member who was in the target channel and was removed from it. */
+  "removed",
+  /** A user who was in the target channel and was deactivated; their session still exists. */
+  "deactivated",
+  /** No session at all. */
+  "anonymous",
+] as const;
+export type TActorKind = (typeof ACTOR_KINDS)[number];
+
+/** A user acting in the matrix: their id and a live browser session. */
+export type TActorUser = { id: string; sessionId: string };
+
+/** A channel as the matrix targets it. */
+export type TChannel = { id: string; name: string };
+
+/** A message with its conversation. */
+export type TMessageRef = { id: string; conversationId: string };
+
+export type TWorld = {
+  db: TDb;
+  /** Every actor kind but `anonymous`. */
+  users: Record<Exclude<TActorKind, "anonymous">, TActorUser>;
+  /** A workspace member in every fixture channel, never an actor (the one others add or remove). */
+  spareId: string;
+  /** The target: a private channel with owner, member, guest, deactivated (and removed, removed). */
+  target: TChannel;
+  /** A public channel with the owner in it only (the guest is not, nor is anyone else). */
+  openChannel: TChannel;
+  /** A message of the member's in the target (reacted to, pinned, read by the rows that need one). */
+  message: TMessageRef;
+  /** A ready attachment on that message. */
+  attachmentId: string;
+  /** A pending upload of the member's to the target. */
+  pendingUploadId: string;
+  /** A copy of the target with the same members (removed user removed again), for rows that change it. */
+  freshChannel(): Promise<TChannel>;
+  /** A new message of `kind`'s in the target. */
+  freshMessage(kind: "member" | "owner"): Promise<TMessageRef>;
+  /** A new workspace member (deactivated when asked) for rows that act on a person. */
+  freshUser(opts?: { deactivated?: boolean }): Promise<string>;
+  /** A new session of `userId`'s (sessions.revoke). */
+  freshSession(userId: string): Promise<string>;
+  /** A new personal access token of `userId`'s (tokens.revoke). */
+  freshToken(userId: string): Promise<string>;
+  /** A new invite made by the member (invites.revoke). */
+  freshInvite(): Promise<string>;
+};
+
+/** The topic of the target and its copies: only their members may read it. */
+export const SECRET_TOPIC = "the secret plans";
+
+const short = () => randomUUID().slice(0, 8);
+
+/** Seeds the actors and fixtures once (a few hundred ms). */
+export async function seedWorld(db: TDb): Promise<TWorld> {
+  const [owner, admin, member, guest, nonMember, removed, deactivated, spare] = await Promise.all([
+    seedUser(db, { role: "owner", name: "Owner" }),
+    seedUser(db, { role: "admin", name: "Admin" }),
+    seedUser(db, { name: "Member" }),
+    seedUser(db, { role: "guest", name: "Guest" }),
+    seedUser(db, { name: "NonMember" }),
+    seedUser(db, { name: "Removed" }),
+    seedUser(db, { name: "Deactivated" }),
+    seedUser(db, { name: "Spare" }),
+  ]);
+  const session = async (userId: string) =>
+    (await db.authSession.create({ data: { userId, expiresAt: new Date(Date.now() + 3_600_000) } })).id;
+  const asOwner = { userId: owner.id, role: owner.role };
+
+  /** The target as core makes it: created, the removed user removed (a membership event), the deactivated one in it. */
+  const makeTarget = async (): Promise<TChannel> => {
+    const name = `target-${short()}`;
+    const channel = await createChannel(db, asOwner, {
+      name,
+      isPrivate: true,
+      topic: SECRET_TOPIC,
+      memberIds: [member.id, guest.id, removed.id, deactivated.id, spare.id],
+    });
+    await removeMember(db, asOwner, { conversationId: channel.id, userId: removed.id });
+    return { id: channel.id, name };
+  };
+  /**
+   * A copy of the target in one insert: the conversation, its memberships and its one event (the
+   * removed user's removal).
+   */
+  const freshChannel = async (): Promise<TChannel> => {
+    const name = `target-${short()}`;
+    const channel = await db.conversation.create({
+      data: {
+        kind: "private_channel",
+        name,
+        topic: SECRET_TOPIC,
+        createdById: owner.id,
+        // Its log: the removed user's removal, as on the target.
+        lastSeq: 1,
+        events: {
+          create: {
+            seq: 1,
+            kind: EventKind.MemberLeft,
+            actorId: owner.id,
+            payload: { userId: removed.id, removedBy: owner.id },
+          },
+        },
+        memberships: {
+          create: [
+            { userId: owner.id, role: "owner" },
+            ...[member.id, guest.id, deactivated.id, spare.id].map((userId) => ({ userId })),
+          ],
+        },
+      },
+      select: { id: true },
+    });
+    return { id: channel.id, name };
+  };
+
+  const target = await makeTarget();
+  await db.user.update({ where: { id: deactivated.id }, data: { deactivatedAt: new Date() } });
+  const openName = `open-${short()}`;
+  const open = await createChannel(db, asOwner, { name: openName });
+
+  const freshMessage = async (kind: "member" | "owner"): Promise<TMessageRef> => {
+    const sender = kind === "member" ? member : owner;
+    const { message } = await sendMessage(
+      db,
+      { userId: sender.id, role: sender.role },
+      { conversationId: target.id, clientMsgId: randomUUID(), body: `hello from ${kind}` },
+    );
+    return { id: message.id, conversationId: target.id };
+  };
+  const message = await freshMessage("member");
+  // Searchable now (the web server's indexer does this in the background).
+  await indexSearchUntilCaughtUp(db);
+  const attachment = await db.attachment.create({
+    data: {
+      uploaderId: member.id,
+      conversationId: target.id,
+      messageId: message.id,
+      objectKey: `att/${target.id}/${randomUUID()}/a.png`,
+      name: "a.png",
+      mime: "image/png",
+      size: 3n,
+      status: "ready",
+    },
+  });
+  const pending = await db.attachment.create({
+    data: {
+      uploaderId: member.id,
+      conversationId: target.id,
+      objectKey: `att/${target.id}/${randomUUID()}/b.txt`,
+      name: "b.txt",
+      mime: "text/plain",
+      size: 3n,
+    },
+  });
+
+  const users = {
+    owner: { id: owner.id, sessionId: await session(owner.id) },
+    admin: { id: admin.id, sessionId: await session(admin.id) },
+    member: { id: member.id, sessionId: await session(member.id) },
+    guest: { id: guest.id, sessionId: await session(guest.id) },
+    nonMember: { id: nonMember.id, sessionId: await session(nonMember.id) },
+    removed: { id: removed.id, sessionId: await session(removed.id) },
+    deactivated: { id: deactivated.id, sessionId: await session(deactivated.id) },
+  };
+
+  return {
+    db,
+    users,
+    spareId: spare.id,
+    target,
+    openChannel: { id: open.id, name: openName },
+    message,
+    attachmentId: attachment.id,
+    pendingUploadId: pending.id,
+    freshChannel,
+    freshMessage,
+    async freshUser(opts = {}) {
+      const user = await seedUser(db);
+      if (opts.deactivated) {
+        await db.user.update({ where: { id: user.id }, data: { deactivatedAt: new Date() } });
+      }
+      return user.id;
+    },
+    freshSession: session,
+    async freshToken(userId) {
+      const token = await db.personalAccessToken.create({
+        data: { userId, name: `t-${short()}`, tokenHash: randomUUID(), prefix: "plt_x" },
+      });
+      return token.id;
+    },
+    async freshInvite() {
+      const invite = await db.invite.create({
+        data: {
+          tokenHash: randomUUID(),
+          createdById: member.id,
+          maxUses: 1,
+          expiresAt: new Date(Date.now() + 86_400_000),
+        },
+      });
+      return invite.id;
+    },
+  };
+}
