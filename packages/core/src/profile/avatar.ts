@@ -209,8 +209,9 @@ export async function renderAvatar(bytes: Buffer): Promise<Map<TAvatarSize, Buff
   let width = 0;
   let height = 0;
   try {
-    // metadata() reads the header only: the dimensions are known before any pixel is decoded.
-    ({ width, height } = await sharp(bytes, options).metadata());
+    // metadata() reads the header only: the dimensions are known before any pixel is decoded
+    // (without sharp's pixel limit here, so that a bomb gets the message below, not "cannot be read").
+    ({ width, height } = await sharp(bytes, { limitInputPixels: false, failOn: "error" }).metadata());
   } catch {
     throw new ParleyError("BAD_REQUEST", "This image cannot be read");
   }
