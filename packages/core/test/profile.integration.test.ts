@@ -326,11 +326,23 @@ describe("profile fields", () => {
   it("shows a guest only the profiles of people they share a channel with", async () => {
     const guest = await newActor(t.db, { role: "guest" });
     const stranger = await newActor(t.db);
-    await expectParley(getProfile(t.db, guest, { userId: stranger.userId }), "NOT_FOUND");
-    await expectParley(
-      avatarDownloadUrl(t.db, storage, guest, { userId: stranger.userId, avatarId: randomUUID() }),
-      "NOT_FOUND",
-    );
+    // The same answers as for a person who does not exist.
+    await expectParley(getProfile(t.db, guest, { userId: randomUUID() }), "NOT_FOUND", /^User not found$/);
+    await expectParley(getProfile(t.db, guest, { userId: stranger.userId }), "NOT_FOUND", /^User not found$/);
+    for (const userId of [stranger.userId, randomUUID()]) {
+      await expectParley(
+        avatarDownloadUrl(t.db, storage, guest, { userId, avatarId: randomUUID() }),
+        "NOT_FOUND",
+        /^No such avatar$/,
+      );
+    }
     expect((await getProfile(t.db, guest, {})).userId).toBe(guest.userId);
+    // Once they share a channel, the guest sees them.
+    await createChannel(t.db, stranger, {
+      name: channelName("guest"),
+      isPrivate: true,
+      memberIds: [guest.userId],
+    });
+    expect((await getProfile(t.db, guest, { userId: stranger.userId })).name).toBe(stranger.name);
   });
 });

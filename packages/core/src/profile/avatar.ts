@@ -252,7 +252,7 @@ export async function avatarDownloadUrl(
   input: unknown,
 ): Promise<TAvatarLink> {
   const { userId, avatarId, size } = parseInput(ZAvatarDownload, input);
-  await requireSeesPerson(db, actor, userId);
+  await requireSeesPerson(db, actor, userId, "No such avatar");
   const user = await db.user.findUnique({ where: { id: userId }, select: { avatarId: true } });
   if (!user || user.avatarId !== avatarId) throw new ParleyError("NOT_FOUND", "No such avatar");
   const url = await storage.presignGet(avatarKeyFor(userId, avatarId, size), {

@@ -115,15 +115,23 @@ export async function getProfile(db: TDb, actor: TActor, input: unknown): Promis
   return profile;
 }
 
-/** NOT_FOUND unless `actor` may see `userId` (guests: only people they share a channel with). */
-export async function requireSeesPerson(db: TDb, actor: TActor, userId: string): Promise<void> {
+/**
+ * NOT_FOUND (with `message`: the caller's answer for an unknown id, so the two cannot be told
+ * apart) unless `actor` may see `userId` (guests: only people they share a channel with).
+ */
+export async function requireSeesPerson(
+  db: TDb,
+  actor: TActor,
+  userId: string,
+  message = "User not found",
+): Promise<void> {
   if (!isGuest(actor) || userId === actor.userId) return;
   const rows = await db.$queryRawUnsafe<{ ok: boolean }[]>(
     `SELECT ${canSeePersonSql("$1::uuid", "$2::uuid")} AS ok`,
     actor.userId,
     userId,
   );
-  if (!rows[0]?.ok) throw new ParleyError("NOT_FOUND", "User not found");
+  if (!rows[0]?.ok) throw new ParleyError("NOT_FOUND", message);
 }
 
 /**
