@@ -190,6 +190,13 @@ describe("avatars", () => {
     expect(Date.now() - started).toBeLessThan(5_000); // refused from the header, never decoded
     expect(await storedKeys(bo.userId)).toEqual([]);
 
+    // A PNG whose pixel data is cut off: its header reads, its pixels do not decode.
+    const whole = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#123" } })
+      .png()
+      .toBuffer();
+    await expectParley(uploadAvatar(bo, whole.subarray(0, 60), "image/png"), "BAD_REQUEST", /cannot be read/);
+    expect(await storedKeys(bo.userId)).toEqual([]);
+
     // Declared types and sizes are checked before any upload URL is given.
     await expectParley(
       createAvatarUpload(t.db, storage, bo, { size: 100, mime: "image/svg+xml" }),
