@@ -8,6 +8,7 @@ import { invitesRouter } from "./routers/invites/index.ts";
 import { messagesRouter } from "./routers/messages/index.ts";
 import { notificationsRouter } from "./routers/notifications/index.ts";
 import { operationsRouter } from "./routers/operations/index.ts";
+import { profileRouter } from "./routers/profile/index.ts";
 import { realtimeRouter } from "./routers/realtime/index.ts";
 import { receiptsRouter } from "./routers/receipts/index.ts";
 import { retentionRouter } from "./routers/retention/index.ts";
@@ -27,6 +28,7 @@ export const appRouter = router({
   sessions: sessionsRouter,
   tokens: tokensRouter,
   users: usersRouter,
+  profile: profileRouter,
   conversations: conversationsRouter,
   channelAdmin: channelAdminRouter,
   messages: messagesRouter,

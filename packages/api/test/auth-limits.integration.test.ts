@@ -43,6 +43,7 @@ describe("auth budgets over tRPC", () => {
         signInIpMinutes: 60,
         signUpPerHour: env.RATE_LIMIT_SIGNUP_PER_HOUR,
         tokenCreatePerHour: env.RATE_LIMIT_TOKEN_CREATE_PER_HOUR,
+        profileChangesPerHour: 2,
       },
     });
     const from = async (clientAddress: string) =>
@@ -90,5 +91,12 @@ describe("auth budgets over tRPC", () => {
       /^TOO_MANY_REQUESTS: Too many attempts/,
     );
     expect(await ownerCaller.tokens.list()).toHaveLength(2);
+
+    // Profile changes (each one an event in every conversation of the person): per user too.
+    expect(await code(ownerCaller.profile.update({ title: "CEO" }))).toBe("ok");
+    expect(await code(ownerCaller.profile.update({ pronouns: "she/her" }))).toBe("ok");
+    expect(await code(ownerCaller.profile.update({ title: "Boss" }))).toMatch(/^TOO_MANY_REQUESTS/);
+    expect(await code(ownerCaller.profile.removeAvatar({}))).toMatch(/^TOO_MANY_REQUESTS/);
+    expect((await ownerCaller.profile.get()).title).toBe("CEO");
   });
 });

@@ -61,6 +61,7 @@ export * from "./password-resets.ts";
 export { checkPasswordStrength, MIN_PASSWORD_SCORE, type TPasswordVerdict } from "./password-strength.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
 export * from "./periodic.ts";
+export * from "./profile/profile.ts";
 export * from "./rate-limits.ts";
 export * from "./receipts/index.ts";
 export * from "./retention/run.ts";

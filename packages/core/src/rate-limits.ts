@@ -44,7 +44,15 @@ export type TAuthLimits = {
   signInIpMinutes: number;
   signUpPerHour: number;
   tokenCreatePerHour: number;
+  /**
+   * Profile and avatar changes per user per hour (each appends an event to every conversation the
+   * person is in, which every member's tab follows); PROFILE_CHANGES_PER_HOUR when absent.
+   */
+  profileChangesPerHour?: number;
 };
+
+/** Default budget of profile changes per user per hour (not a setting: no one needs more). */
+export const PROFILE_CHANGES_PER_HOUR = 60;
 
 export function authLimitsFrom(env: TEnv): TAuthLimits {
   return {
@@ -68,7 +76,7 @@ export type TAuthRateLimiterOptions = {
 };
 
 /** Which rule refused: the account, the client address, sign-up, token creation. */
-export type TLimitScope = "signin-account" | "signin-ip" | "signup-ip" | "token-create";
+export type TLimitScope = "signin-account" | "signin-ip" | "signup-ip" | "token-create" | "profile-change";
 
 type TLimiters = Record<TLimitScope, Limiter>;
 
@@ -95,6 +103,7 @@ function createLimiters(opts: TAuthRateLimiterOptions): TLimiters {
     "signin-ip": make("signin-ip", l.signInIpFailures, l.signInIpMinutes),
     "signup-ip": make("signup-ip", l.signUpPerHour, 60),
     "token-create": make("token-create", l.tokenCreatePerHour, 60),
+    "profile-change": make("profile-change", l.profileChangesPerHour ?? PROFILE_CHANGES_PER_HOUR, 60),
   };
 }
 
@@ -180,6 +189,11 @@ export class AuthRateLimiter {
   /** Counts a personal access token creation by `userId`; throws when over the hourly budget. */
   async beginTokenCreate(input: { userId: string }): Promise<void> {
     await this.#consume("token-create", input.userId);
+  }
+
+  /** Counts a profile or avatar change made by `userId`; throws when over the hourly budget. */
+  async beginProfileChange(input: { userId: string }): Promise<void> {
+    await this.#consume("profile-change", input.userId);
   }
 }
 

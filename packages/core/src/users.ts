@@ -15,6 +15,10 @@ export type TUserDto = {
   name: string;
   email: string;
   role: TActor["role"];
+  /** Profile (profile/profile.ts): job title and pronouns ("" when none); avatar id (null: initials). */
+  title: string;
+  pronouns: string;
+  avatarId: string | null;
   /** Custom status: one emoji and a short text, each "" when not set. */
   statusEmoji: string;
   statusText: string;
@@ -28,6 +32,9 @@ export const userDtoSelect = {
   name: true,
   email: true,
   role: true,
+  title: true,
+  pronouns: true,
+  avatarId: true,
   statusEmoji: true,
   statusText: true,
   deactivatedAt: true,

@@ -8,6 +8,8 @@ import { ClientCommandSchemas, LINE_CHECK, TEXT_CHECK } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import * as files from "../src/files.ts";
+import * as avatars from "../src/profile/avatar.ts";
+import * as profile from "../src/profile/profile.ts";
 import * as schemas from "../src/schemas.ts";
 
 /**
@@ -91,12 +93,22 @@ describe("every client text field refuses NUL, controls and lone surrogates", ()
   const all: [string, z.ZodType][] = [
     ...schemasIn(schemas),
     ...schemasIn(files),
+    ...schemasIn(profile),
+    ...schemasIn(avatars),
     ...Object.entries(ClientCommandSchemas).map(([type, s]): [string, z.ZodType] => [`command:${type}`, s]),
   ];
 
   it("finds the schemas it checks", () => {
     const names = all.map(([name]) => name);
-    for (const name of ["ZSendMessage", "ZEditMessage", "ZCreateUpload", "ZSetStatus", "command:send"]) {
+    for (const name of [
+      "ZSendMessage",
+      "ZEditMessage",
+      "ZCreateUpload",
+      "ZSetStatus",
+      "ZUpdateProfile",
+      "ZCreateAvatarUpload",
+      "command:send",
+    ]) {
       expect(names).toContain(name);
     }
   });

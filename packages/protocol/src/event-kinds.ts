@@ -30,6 +30,12 @@ export const EventKind = {
   /** payload: { userId, removedBy? } */
   MemberLeft: "member.left",
   /**
+   * payload: { userId, name, title, pronouns, avatarId } — a member's profile changed (by them or
+   * an admin): their profile as it is now. Appended to every conversation they are in, so everyone
+   * who sees them there (member lists, message rows, DMs, mentions) follows live.
+   */
+  MemberUpdated: "member.updated",
+  /**
    * payload: any of { name, topic, archived, kind, ownerId } that changed — `kind` when an admin
    * converted the channel (public_channel ↔ private_channel), `ownerId` when the channel's owner
    * changed.

@@ -108,6 +108,14 @@ export const ConversationEventPayloads = {
     /** Absent when the user left by themselves. */
     removedBy: z.string().optional(),
   }),
+  [EventKind.MemberUpdated]: z.object({
+    userId: z.string(),
+    name: z.string(),
+    title: z.string().default(""),
+    pronouns: z.string().default(""),
+    /** The avatar's id (GET /api/avatars/<userId>/<avatarId>); null when none: show initials. */
+    avatarId: z.string().nullable().default(null),
+  }),
   /** Only what changed. */
   [EventKind.ConversationUpdated]: z.object({
     name: z.string().optional(),

@@ -4,6 +4,7 @@
 import type { TEmoji } from "~/lib/emoji";
 import type { TMentionOption } from "~/lib/mentions";
 import { Autocomplete } from "./autocomplete";
+import { Avatar } from "./avatar";
 import { CustomEmojiImage } from "./emoji-glyph";
 
 /** The suggestions for the trigger at `start` (`key` changes whenever the query does). */
@@ -38,9 +39,13 @@ export function ComposerSuggestions({
       renderOption={(o) =>
         o.kind === "user" ? (
           <>
-            <span className="option-avatar" aria-hidden="true">
-              {o.name.charAt(0).toUpperCase()}
-            </span>
+            <Avatar
+              userId={o.userId}
+              avatarId={o.avatarId}
+              name={o.name}
+              size="sm"
+              className="option-avatar"
+            />
             <span className="option-name">{o.name}</span>
           </>
         ) : (

@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { statusLineOf, usePresenceMap, useStatusLines } from "~/lib/presence";
 import { useTRPC } from "~/trpc/react";
+import { Avatar } from "./avatar";
 
 const ORDER = { online: 0, away: 1, offline: 2 } as const;
 
@@ -47,17 +48,18 @@ export function MembersPanel({
             const status = presence.get(m.userId) ?? "offline";
             return (
               <li key={m.userId} className={m.isDeactivated ? "deactivated" : undefined}>
-                <span className="avatar" aria-hidden="true">
-                  {m.name.slice(0, 1).toUpperCase()}
+                <Avatar userId={m.userId} avatarId={m.avatarId} name={m.name}>
                   <span className={`presence-dot ${status}`} />
-                </span>
+                </Avatar>
                 <span className="member-text">
                   <span className="member-name">
                     {m.name}
+                    {m.pronouns ? <span className="muted"> ({m.pronouns})</span> : null}
                     <span className="visually-hidden">, {status}</span>
                     {m.role === "owner" && isChannel ? <span className="tag">owner</span> : null}
                     {m.isDeactivated ? <span className="tag">deactivated</span> : null}
                   </span>
+                  {m.title ? <span className="member-status">{m.title}</span> : null}
                   {statusLineOf(statusLines, m.userId, m) ? (
                     <span className="member-status">{statusLineOf(statusLines, m.userId, m)}</span>
                   ) : null}

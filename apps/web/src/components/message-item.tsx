@@ -5,8 +5,10 @@ import type { useMessageActions } from "~/lib/chat-data";
 import { decodeMentions, encodeMentions, mentionables } from "~/lib/mentions";
 import { useMessageWindows } from "~/lib/message-windows";
 import type { TPendingMessage } from "~/lib/outbox";
+import { useMemberAvatars } from "~/lib/people";
 import type { TMessage } from "~/trpc/types";
 import { AttachmentList } from "./attachments";
+import { Avatar } from "./avatar";
 import { EmojiGlyph } from "./emoji-glyph";
 import { MessageBody } from "./message-body";
 import { QUICK_REACTIONS, ReactionPicker } from "./reaction-picker";
@@ -157,6 +159,7 @@ export function MessageItem({
   const [error, setError] = useState<string | null>(null);
   const isMine = m.senderId === meId;
   const isLive = !m.deletedAt;
+  const avatars = useMemberAvatars(ctx?.conversationId);
   // The workspace's windows: past them my own message offers no Edit / Delete (admins always delete).
   const windowVerdict = useMessageWindows()(m.createdAt);
   const canEdit = isMine && windowVerdict.canEdit;
@@ -209,6 +212,9 @@ export function MessageItem({
         </div>
       ) : null}
       <div className={isCompact ? "meta visually-hidden" : "meta"}>
+        {isCompact ? null : (
+          <Avatar userId={m.senderId} avatarId={avatars.get(m.senderId)} name={m.senderName} size="sm" />
+        )}
         <span className="sender">{m.senderName}</span>
         <time dateTime={new Date(m.createdAt).toISOString()}>{formatTime(m.createdAt)}</time>
       </div>

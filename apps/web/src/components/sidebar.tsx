@@ -10,6 +10,7 @@ import { type TPresenceStatus, usePresenceMap } from "~/lib/presence";
 import { useRealtime } from "~/lib/realtime-context";
 import { useTRPC } from "~/trpc/react";
 import type { TConversationSummary } from "~/trpc/types";
+import { Avatar } from "./avatar";
 import { MarkAllRead } from "./mark-all-read";
 import { NotificationPrompt } from "./notification-prompt";
 import { StatusEditor } from "./status-editor";
@@ -46,6 +47,8 @@ function ConversationLink({
   const isBold = unread > 0 && !c.muted;
   const prefix = isChannel(c) ? (c.kind === "private_channel" ? "🔒 " : "# ") : "";
   const label = c.name ?? "Direct message";
+  // A DM with one other person shows their avatar (group DMs and channels do not).
+  const other = !isChannel(c) && c.dmMembers.length === 1 ? c.dmMembers[0] : undefined;
   const classes = [isBold ? "unread" : "", c.muted ? "muted-conv" : "", c.archivedAt ? "archived" : ""];
   return (
     <li>
@@ -57,6 +60,7 @@ function ConversationLink({
       >
         <span className="conv-label">
           {presence ? <span className={`presence ${presence}`} role="img" aria-label={presence} /> : null}
+          {other ? <Avatar userId={other.id} avatarId={other.avatarId} name={other.name} size="sm" /> : null}
           <span aria-hidden="true">{prefix}</span>
           {label}
           {c.muted ? <span className="visually-hidden"> (muted)</span> : null}
@@ -135,6 +139,9 @@ export function Sidebar({ onOpenSwitcher }: { onOpenSwitcher: () => void }) {
           <span className="me-name">
             {me.data ? (
               <span className={`presence ${myPresence}`} role="img" aria-label={myPresence} />
+            ) : null}
+            {me.data ? (
+              <Avatar userId={me.data.id} avatarId={me.data.avatarId} name={me.data.name} size="sm" />
             ) : null}
             {me.data?.name}
           </span>

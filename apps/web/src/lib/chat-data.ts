@@ -143,6 +143,17 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
         refreshConversation(event.conversationId);
         if (event.payload.userId === userId) refreshList();
         return;
+      case EventKind.MemberUpdated:
+        // Someone's profile changed (name, title, pronouns, avatar): the lists that show them follow;
+        // message rows got the name from applyToFeed above and read avatars from the member list.
+        void queryClient.invalidateQueries(
+          trpc.conversations.members.queryFilter({ conversationId: event.conversationId }),
+        );
+        void queryClient.invalidateQueries(trpc.users.list.queryFilter());
+        void queryClient.invalidateQueries(trpc.profile.get.pathFilter());
+        if (event.payload.userId === userId) void queryClient.invalidateQueries(trpc.users.me.queryFilter());
+        refreshList(); // DM names and avatars in the sidebar
+        return;
       case EventKind.ConversationUpdated:
         // Renamed, new topic, archived, converted public ↔ private (`kind`) or a new owner.
         if (event.payload.ownerId !== undefined) {

@@ -207,3 +207,18 @@ describe("applyToThread", () => {
     expect(rootGone.root).toMatchObject({ pinnedAt: null, pinnedById: null });
   });
 });
+
+describe("member.updated", () => {
+  it("puts the sender's new name on their messages (and only theirs), in history and threads", () => {
+    const other = "0190a8c4-0000-7000-8000-0000000000b2";
+    const feed = { ...EMPTY_FEED, messages: [msg(1), msg(2, { senderId: other, senderName: "Olga" })] };
+    const renamed = ev(3, EventKind.MemberUpdated, { userId: U, name: "Uma Lee", title: "", avatarId: null });
+    const next = applyToFeed(feed, renamed);
+    expect(next.messages.map((m) => m.senderName)).toEqual(["Uma Lee", "Olga"]);
+    // Already current: the same object (nothing re-renders).
+    expect(applyToFeed(next, renamed)).toBe(next);
+    const thread = { root: msg(1), replies: [msg(2, { threadRootId: msg(1).id })], hasMoreBefore: false };
+    const patched = applyToThread(thread, renamed);
+    expect([patched.root.senderName, patched.replies[0]?.senderName]).toEqual(["Uma Lee", "Uma Lee"]);
+  });
+});

@@ -92,12 +92,19 @@ export function applyToFeed(feed: TFeed, event: TLiveEvent): TFeed {
           : m,
       );
     }
+    case EventKind.MemberUpdated: {
+      // A new display name: the sender's messages show it (history reads the current name too).
+      const { userId, name } = event.payload;
+      const isStale = (m: TMessage) => m.senderId === userId && m.senderName !== name;
+      if (![...feed.messages, ...feed.buffered].some(isStale)) return feed;
+      return patchMessages(feed, (m) => (isStale(m) ? { ...m, senderName: name } : m));
+    }
     default:
       return feed;
   }
 }
 
-/** True for the events that change a message already in a history (edits, deletes, reactions, pins). */
+/** True for the events that change a message already in a history (edits, deletes, reactions, pins, sender names). */
 export function isMessageChange(event: TLiveEvent): boolean {
   return (
     event.kind === EventKind.MessageEdited ||
@@ -105,7 +112,8 @@ export function isMessageChange(event: TLiveEvent): boolean {
     event.kind === EventKind.ReactionAdded ||
     event.kind === EventKind.ReactionRemoved ||
     event.kind === EventKind.MessagePinned ||
-    event.kind === EventKind.MessageUnpinned
+    event.kind === EventKind.MessageUnpinned ||
+    event.kind === EventKind.MemberUpdated
   );
 }
 

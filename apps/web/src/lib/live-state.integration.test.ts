@@ -47,6 +47,7 @@ import {
   type TUserEventRecord,
   unarchiveConversation,
   unpinMessage,
+  updateProfile,
 } from "@parley/core";
 import { createCustomEmoji, deleteCustomEmoji, deleteMessage } from "@parley/core/files";
 import { seedMessages, seedUser, seedWorkspace } from "@parley/db/seed";
@@ -129,6 +130,8 @@ type TState = {
   channel: { name: string; topic: string; isArchived: boolean };
   /** Channel members: id → name. */
   members: Map<string, string>;
+  /** Profile fields member.updated told (id → title, pronouns, avatarId), checked against the member list. */
+  profiles: Map<string, { title: string; pronouns: string; avatarId: string | null }>;
   /** Per user: conversation id → what its user events said. */
   mine: Map<string, Map<string, TMyConversation>>;
   /** Per user: custom status. */
@@ -187,6 +190,13 @@ const conversationHandlers: TConversationHandlers = {
     noOtherFields(rest);
     expect(removedBy).toBe(userId === e.actorId ? undefined : e.actorId);
     s.members.delete(userId);
+  },
+  "member.updated": (s, e) => {
+    const { userId, name, title, pronouns, avatarId, ...rest } = e.payload;
+    noOtherFields(rest);
+    viaReducers(s, e); // the sender's name on their messages
+    if (s.members.has(userId)) s.members.set(userId, name);
+    s.profiles.set(userId, { title, pronouns, avatarId });
   },
   "conversation.updated": (s, e) => {
     const { name, topic, archived, ...rest } = e.payload;
@@ -283,6 +293,7 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       members: new Map(
         (await bob.caller.conversations.members({ conversationId })).map((m) => [m.userId, m.name]),
       ),
+      profiles: new Map(),
       mine: new Map(),
       status: new Map(),
       dms: new Map(),
@@ -338,6 +349,10 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       });
       const members = await alice.caller.conversations.members({ conversationId });
       expect(state.members).toStrictEqual(new Map(members.map((m) => [m.userId, m.name])));
+      for (const [userId, profile] of state.profiles) {
+        const m = members.find((x) => x.userId === userId);
+        expect(profile).toStrictEqual({ title: m?.title, pronouns: m?.pronouns, avatarId: m?.avatarId });
+      }
       for (const [userId, byConversation] of state.mine) {
         const caller = users.get(userId)?.caller;
         if (!caller) throw new Error("unknown user");
@@ -461,6 +476,13 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       await setMuted(t.db, bob, { conversationId, muted: true });
       await setStatus(t.db, bob, { emoji: "🌴", text: "Away" });
     });
+    // member.updated: Bob renames himself (his messages follow) with a new avatar id, as
+    // profile/avatar.ts sets it; the owner gives Alice a title (an admin's edit).
+    await step(async () => {
+      await t.db.user.update({ where: { id: bob.userId }, data: { avatarId: randomUUID() } });
+      await updateProfile(t.db, bob, { name: `Robert ${randomUUID().slice(0, 6)}`, pronouns: "he/him" });
+      await updateProfile(t.db, owner, { userId: alice.userId, title: "Head chef" });
+    });
     await step(async () => {
       await archiveConversation(t.db, alice, { conversationId });
       await unarchiveConversation(t.db, alice, { conversationId });
@@ -495,12 +517,13 @@ describe("live state equals a fresh fetch, for every event kind", () => {
 
     // Replay: the whole log as the gateway replays it (frames built from the stored payloads),
     // applied to an empty history, ends where the fetch is; the user logs decode too.
-    const replay = async (edit?: (payload: Record<string, unknown>, kind: string) => void) => {
+    /** `edit` changes a frame's payload before it is applied, or drops the frame by returning false. */
+    const replay = async (edit?: (payload: Record<string, unknown>, kind: string) => boolean | undefined) => {
       const result = await syncSince(t.db, bob, { cursors: { [conversationId]: 0 } }, { encode: true });
       let feed: TFeed = { ...EMPTY_FEED, hasMoreBefore: false, isComplete: true };
       for (const text of result.conversations[0]?.frames ?? []) {
         const frame = JSON.parse(text);
-        edit?.(frame.payload, frame.kind);
+        if (edit?.(frame.payload, frame.kind) === false) continue;
         feed = applyToFeed(feed, readConversationFrame(JSON.stringify(frame)));
       }
       return feed.messages;
@@ -515,10 +538,13 @@ describe("live state equals a fresh fetch, for every event kind", () => {
     // Negative controls: a field dropped on the emitting side, or one only the fetch has, is caught.
     const dropped = await replay((payload, kind) => {
       if (kind === "message.created") delete (payload.message as Record<string, unknown>).senderName;
+      // member.updated would put the senders' names back.
+      if (kind === "member.updated") return false;
     });
     expect(isDeepStrictEqual(dropped, fresh)).toBe(false);
     const editWithoutMentions = await replay((payload, kind) => {
       if (kind === "message.edited") delete payload.mentionedUserIds;
+      return true;
     });
     expect(isDeepStrictEqual(editWithoutMentions, fresh)).toBe(false);
     expect(isDeepStrictEqual(s.feed.messages, fresh)).toBe(true);

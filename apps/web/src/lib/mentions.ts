@@ -17,7 +17,13 @@ import {
 } from "@parley/protocol";
 
 /** A person who can be mentioned in a conversation (deactivated people are not suggested). */
-export type TMentionable = { userId: string; name: string; isDeactivated?: boolean };
+export type TMentionable = {
+  userId: string;
+  name: string;
+  isDeactivated?: boolean;
+  /** The avatar shown in the autocomplete (initials when absent). */
+  avatarId?: string | null;
+};
 
 /** The mentionable people of a user id → name map. */
 export function mentionables(names: ReadonlyMap<string, string>): TMentionable[] {
@@ -29,7 +35,7 @@ export type TMentionableGroup = { groupId: string; handle: string; name: string 
 
 /** What the autocomplete offers: a member, a user group (`name` is its handle), or a broadcast. */
 export type TMentionOption =
-  | { kind: "user"; userId: string; name: string }
+  | { kind: "user"; userId: string; name: string; avatarId?: string | null | undefined }
   | { kind: "group"; groupId: string; name: string; description: string }
   | { kind: "broadcast"; name: TBroadcastMention; description: string };
 
@@ -175,7 +181,7 @@ export function mentionOptions(
       const bStarts = b.name.toLowerCase().startsWith(q) ? 0 : 1;
       return aStarts - bStarts || a.name.localeCompare(b.name);
     })
-    .map((m): TMentionOption => ({ kind: "user", userId: m.userId, name: m.name }));
+    .map((m): TMentionOption => ({ kind: "user", userId: m.userId, name: m.name, avatarId: m.avatarId }));
   const broadcasts = BROADCAST_MENTIONS.filter((b) => b.startsWith(q)).map(
     (name): TMentionOption => ({ kind: "broadcast", name, description: BROADCAST_DESCRIPTIONS[name] }),
   );

@@ -26,6 +26,10 @@ export const AUDIT_ACTIONS = [
   "user.reactivated",
   /** An admin changed someone's workspace role (`details.before`/`after`). */
   "user.role_changed",
+  /** An admin changed someone's profile fields (`details.before`/`after`: the changed fields only). */
+  "user.profile_updated",
+  /** An admin set or removed someone's avatar (`details.removed` when removed). */
+  "user.avatar_changed",
   /** The owner handed ownership to someone (target), becoming an admin. */
   "workspace.ownership_transferred",
   /** An admin made a password reset link for someone (never the link). */

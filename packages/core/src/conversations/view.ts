@@ -34,8 +34,8 @@ export type TConversationDto = {
   notifyLevel: "default" | "all" | "mentions";
   /** Channels: @channel/@here/@everyone do not notify the reader. */
   ignoreBroadcasts: boolean;
-  /** DMs only: the other members (empty for channels and a self-DM). */
-  dmMembers: { id: string; name: string }[];
+  /** DMs only: the other members (empty for channels and a self-DM); avatarId null = initials. */
+  dmMembers: { id: string; name: string; avatarId: string | null }[];
   /** Public channels: people who sign up join it (conversations/defaults.ts). */
   isDefault: boolean;
   /** The workspace's #general: everyone is in it; it cannot be left or archived. */
@@ -84,7 +84,7 @@ async function queryConversations(
       CASE WHEN c.kind IN ('dm', 'group_dm') THEN unread."unreadCount" ELSE unread."mentionCount" END
         AS "mentionCount",
       CASE WHEN c.kind IN ('dm', 'group_dm') THEN (
-        SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) ORDER BY u.name, u.id), '[]'::json)
+        SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name, 'avatarId', u."avatarId") ORDER BY u.name, u.id), '[]'::json)
         FROM "Membership" o JOIN "User" u ON u.id = o."userId"
         WHERE o."conversationId" = c.id AND o."userId" <> ${userId}::uuid
       ) END AS "dmMembers",
@@ -107,7 +107,7 @@ async function queryConversations(
 
 function toConversationDto(r: ConversationRow): TConversationDto {
   const raw = typeof r.dmMembers === "string" ? JSON.parse(r.dmMembers) : r.dmMembers;
-  const dmMembers = Array.isArray(raw) ? (raw as { id: string; name: string }[]) : [];
+  const dmMembers = Array.isArray(raw) ? (raw as TConversationDto["dmMembers"]) : [];
   const isDm = r.kind === "dm" || r.kind === "group_dm";
   return {
     id: r.id,
@@ -199,6 +199,10 @@ export async function browseChannels(db: TDb, actor: TActor): Promise<TBrowseCha
 export type TMemberDto = {
   userId: string;
   name: string;
+  /** Profile: job title and pronouns ("" when none); the avatar's id (null: show initials). */
+  title: string;
+  pronouns: string;
+  avatarId: string | null;
   /** The member's custom status ("" when none). */
   statusEmoji: string;
   statusText: string;
@@ -217,13 +221,26 @@ export async function listMembers(db: TDb, actor: TActor, input: unknown): Promi
       userId: true,
       role: true,
       joinedAt: true,
-      user: { select: { name: true, deactivatedAt: true, statusEmoji: true, statusText: true } },
+      user: {
+        select: {
+          name: true,
+          title: true,
+          pronouns: true,
+          avatarId: true,
+          deactivatedAt: true,
+          statusEmoji: true,
+          statusText: true,
+        },
+      },
     },
     orderBy: { joinedAt: "asc" },
   });
   return rows.map((r) => ({
     userId: r.userId,
     name: r.user.name,
+    title: r.user.title,
+    pronouns: r.user.pronouns,
+    avatarId: r.user.avatarId,
     statusEmoji: r.user.statusEmoji,
     statusText: r.user.statusText,
     role: r.role,

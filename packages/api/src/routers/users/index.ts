@@ -18,14 +18,24 @@ import {
 } from "@parley/core";
 import { adminProcedure, protectedProcedure, router, validatedByCore } from "../../trpc.ts";
 
-const PUBLIC_USER_FIELDS = ["id", "name", "email", "role", "statusEmoji", "statusText"] as const;
+const PUBLIC_USER_FIELDS = [
+  "id",
+  "name",
+  "email",
+  "role",
+  "title",
+  "pronouns",
+  "avatarId",
+  "statusEmoji",
+  "statusText",
+] as const;
 
 /** What every member may see of a user (no password hash, no timestamps). */
 function publicUser<U extends Record<(typeof PUBLIC_USER_FIELDS)[number], unknown>>(
   user: U,
 ): Pick<U, (typeof PUBLIC_USER_FIELDS)[number]> {
-  const { id, name, email, role, statusEmoji, statusText } = user;
-  return { id, name, email, role, statusEmoji, statusText };
+  const { id, name, email, role, title, pronouns, avatarId, statusEmoji, statusText } = user;
+  return { id, name, email, role, title, pronouns, avatarId, statusEmoji, statusText };
 }
 
 export const usersRouter = router({

@@ -3,13 +3,15 @@
 /**
  * Settings → People (admins): search by name or e-mail, filter by role and status, pages from the
  * server; change a role, transfer ownership (the owner), deactivate and reactivate, and make a
- * password reset link to copy. The server decides every rule (ranks: owner > admin > member >
+ * password reset link to copy; edit someone's profile and avatar (ProfileEditor, audit-logged). The server decides every rule (ranks: owner > admin > member >
  * guest); the buttons shown only mirror them.
  */
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { Avatar } from "~/components/avatar";
 import { FormError } from "~/components/field";
 import { useTRPC } from "~/trpc/react";
+import { ProfileEditor } from "./profile-section";
 import { CopyValue, formatDate } from "./settings-shared";
 
 type TRole = "owner" | "admin" | "member" | "guest";
@@ -51,6 +53,8 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
   const [draft, setDraft] = useState<TFilters>({ query: "", role: "", status: "" });
   const [filters, setFilters] = useState<TFilters>(draft);
   const [resetLink, setResetLink] = useState<{ name: string; url: string; emailed: boolean } | null>(null);
+  /** The person whose profile is open for editing. */
+  const [editing, setEditing] = useState<string | null>(null);
   const people = useInfiniteQuery(
     trpc.users.people.infiniteQueryOptions(
       {
@@ -125,10 +129,13 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
           const role = u.role as TRole;
           const canAct = u.id !== myId && outranks(myRole, role) && role !== "owner";
           return (
-            <li key={u.id}>
+            <li key={u.id} style={{ flexWrap: "wrap" }}>
+              <Avatar userId={u.id} avatarId={u.avatarId} name={u.name} />
               <div className="grow">
-                <strong>{u.name}</strong> <span className="muted">{u.email}</span>{" "}
-                <span className="tag">{u.role}</span>{" "}
+                <strong>{u.name}</strong>
+                {u.pronouns ? <span className="muted"> ({u.pronouns})</span> : null}
+                {u.title ? <span className="muted"> · {u.title}</span> : null}{" "}
+                <span className="muted">{u.email}</span> <span className="tag">{u.role}</span>{" "}
                 {u.isDeactivated ? <span className="tag">deactivated</span> : null}{" "}
                 <span className="muted">since {formatDate(u.createdAt)}</span>
               </div>
@@ -178,6 +185,16 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
                   Make owner
                 </button>
               ) : null}
+              {canAct ? (
+                <button
+                  type="button"
+                  aria-expanded={editing === u.id}
+                  aria-label={`Edit the profile of ${u.name}`}
+                  onClick={() => setEditing(editing === u.id ? null : u.id)}
+                >
+                  Edit profile
+                </button>
+              ) : null}
               {!canAct ? null : u.isDeactivated ? (
                 <button
                   type="button"
@@ -196,6 +213,11 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
                   Deactivate
                 </button>
               )}
+              {canAct && editing === u.id ? (
+                <div style={{ flexBasis: "100%" }}>
+                  <ProfileEditor userId={u.id} label={u.name} />
+                </div>
+              ) : null}
             </li>
           );
         })}

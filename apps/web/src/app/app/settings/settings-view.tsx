@@ -15,31 +15,10 @@ import { MessageWindowsAdmin } from "./message-windows-admin";
 import { NotificationSettings } from "./notification-settings";
 import { PeopleAdmin } from "./people-admin";
 import { PrivacySettings } from "./privacy-section";
+import { ProfileSettings } from "./profile-section";
 import { RetentionAdmin } from "./retention-admin";
 import { CopyValue, formatDate } from "./settings-shared";
 import { UserGroupsAdmin } from "./user-groups-admin";
-
-function Profile() {
-  const trpc = useTRPC();
-  const me = useQuery(trpc.users.me.queryOptions());
-  return (
-    <section className="card" aria-labelledby="profile-heading">
-      <h2 id="profile-heading">Profile</h2>
-      {me.data ? (
-        <dl>
-          <dt className="muted">Name</dt>
-          <dd>{me.data.name}</dd>
-          <dt className="muted">Email</dt>
-          <dd>{me.data.email}</dd>
-          <dt className="muted">Role</dt>
-          <dd>{me.data.role}</dd>
-        </dl>
-      ) : (
-        <p className="muted">Loading…</p>
-      )}
-    </section>
-  );
-}
 
 function Sessions() {
   const trpc = useTRPC();
@@ -216,7 +195,7 @@ export function SettingsView() {
   return (
     <div className="page">
       <h1>Settings</h1>
-      <Profile />
+      <ProfileSettings />
       <PrivacySettings />
       <NotificationSettings />
       {me.data && !isAdmin ? <Invites /> : null}
