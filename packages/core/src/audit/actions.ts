@@ -63,6 +63,10 @@ export const AUDIT_ACTIONS = [
   "channel.owner_changed",
   /** An admin deleted someone else's message (never the body). */
   "message.deleted_by_admin",
+  /** Someone asked for a data export: the owner of the workspace, or a user of their own data (details: exportId, scope). */
+  "export.requested",
+  /** Someone got a download link for a finished export (details: exportId, scope). */
+  "export.downloaded",
   /** An admin downloaded the audit log as CSV. */
   "audit.exported",
   /** The retention job removed entries older than the workspace's audit retention. */
