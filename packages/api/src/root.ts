@@ -2,6 +2,7 @@ import { auditRouter } from "./routers/audit/index.ts";
 import { authRouter } from "./routers/auth/index.ts";
 import { channelAdminRouter } from "./routers/channel-admin/index.ts";
 import { conversationsRouter } from "./routers/conversations/index.ts";
+import { exportsRouter } from "./routers/exports/index.ts";
 import { filesRouter } from "./routers/files/index.ts";
 import { invitesRouter } from "./routers/invites/index.ts";
 import { messagesRouter } from "./routers/messages/index.ts";
@@ -36,6 +37,7 @@ export const appRouter = router({
   operations: operationsRouter,
   invites: invitesRouter,
   retention: retentionRouter,
+  exports: exportsRouter,
 });
 
 export type TAppRouter = typeof appRouter;

@@ -16,8 +16,8 @@ import { createLocalStorage, createS3Storage, type TStorage } from "@parley/stor
 import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChannel, openDm } from "../src/conversations.ts";
-import { expireExports, runPendingExports } from "../src/export/run.ts";
 import { exportDownloadUrl, getExport, listExports, requestExport } from "../src/export/requests.ts";
+import { expireExports, runPendingExports } from "../src/export/run.ts";
 import { deleteMessage } from "../src/messages/delete.ts";
 import { editMessage } from "../src/messages/edit.ts";
 import { pinMessage } from "../src/messages/pins.ts";
@@ -44,7 +44,11 @@ beforeAll(async () => {
     });
   } else {
     localDir = await mkdtemp(path.join(tmpdir(), "parley-export-"));
-    storage = createLocalStorage({ dir: localDir, publicBaseUrl: "http://127.0.0.1", secret: "x".repeat(32) });
+    storage = createLocalStorage({
+      dir: localDir,
+      publicBaseUrl: "http://127.0.0.1",
+      secret: "x".repeat(32),
+    });
   }
   await storage.ensureBucket();
 });
@@ -59,7 +63,13 @@ const send = async (actor: TActorOf, conversationId: string, body: string, extra
   stored(await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body, ...extra }));
 
 /** A ready attachment on a message, its bytes in storage. */
-async function attach(uploaderId: string, conversationId: string, messageId: string, name: string, bytes: Buffer) {
+async function attach(
+  uploaderId: string,
+  conversationId: string,
+  messageId: string,
+  name: string,
+  bytes: Buffer,
+) {
   const objectKey = `attachments/${randomUUID()}`;
   await storage.putObject(objectKey, bytes, { contentType: "application/octet-stream" });
   return t.db.attachment.create({
@@ -92,7 +102,9 @@ async function readArchive(key: string): Promise<Map<string, Buffer>> {
 
 /** The JSON lines of every part of `kind`, parts in name order. */
 function lines<T>(entries: Map<string, Buffer>, root: string, kind: string): T[] {
-  const names = [...entries.keys()].filter((n) => n.startsWith(`${root}/${kind}/`) && n.endsWith(".jsonl")).sort();
+  const names = [...entries.keys()]
+    .filter((n) => n.startsWith(`${root}/${kind}/`) && n.endsWith(".jsonl"))
+    .sort();
   return names.flatMap((n) =>
     entries
       .get(n)!
@@ -111,7 +123,11 @@ describe("data exports", () => {
     const admin = await newActor(t.db, { role: "admin" });
     const bob = await newActor(t.db);
     const bobToken = await createAccessToken(t.db, bob, { name: "bot" });
-    const pub = await createChannel(t.db, owner, { name: channelName("pub"), topic: "the topic", memberIds: [bob.userId] });
+    const pub = await createChannel(t.db, owner, {
+      name: channelName("pub"),
+      topic: "the topic",
+      memberIds: [bob.userId],
+    });
     const priv = await createChannel(t.db, owner, {
       name: channelName("secret"),
       isPrivate: true,
@@ -258,7 +274,11 @@ describe("data exports", () => {
         editedAt: iso(m.editedAt),
         deletedAt: iso(m.deletedAt),
         createdAt: iso(m.createdAt),
-        reactions: m.reactions.map((r) => ({ emoji: r.emoji, userId: r.userId, createdAt: iso(r.createdAt) })),
+        reactions: m.reactions.map((r) => ({
+          emoji: r.emoji,
+          userId: r.userId,
+          createdAt: iso(r.createdAt),
+        })),
         fileIds: m.attachments.map((a) => a.id),
       })),
     );
@@ -306,7 +326,11 @@ describe("data exports", () => {
     const carol = await newActor(t.db);
     const dave = await newActor(t.db);
     const pub = await createChannel(t.db, owner, { name: channelName("pub"), memberIds: [carol.userId] });
-    const priv = await createChannel(t.db, dave, { name: channelName("priv"), isPrivate: true, memberIds: [carol.userId] });
+    const priv = await createChannel(t.db, dave, {
+      name: channelName("priv"),
+      isPrivate: true,
+      memberIds: [carol.userId],
+    });
     const dm = await openDm(t.db, carol, { userIds: [dave.userId] });
     const mine = [
       await send(carol, pub.id, "carol in public"),
@@ -353,13 +377,22 @@ describe("data exports", () => {
     expect(text).not.toContain("dave to carol");
     expect(text).not.toContain("owner in public");
     expect(text).not.toContain("carol deleted this");
-    expect(messages.find((m) => m.id === mine[2]!.id)!.reactions).toMatchObject([{ emoji: "👍", userId: dave.userId }]);
+    expect(messages.find((m) => m.id === mine[2]!.id)!.reactions).toMatchObject([
+      { emoji: "👍", userId: dave.userId },
+    ]);
 
-    const conversations = lines<{ id: string; kind: string; members?: { id: string }[] }>(entries, top, "conversations");
-    expect(conversations.map((c) => c.id).sort()).toEqual([pub.id, priv.id, dm.id].sort());
-    expect(conversations.find((c) => c.id === dm.id)!.members!.map((m) => m.id).sort()).toEqual(
-      [carol.userId, dave.userId].sort(),
+    const conversations = lines<{ id: string; kind: string; members?: { id: string }[] }>(
+      entries,
+      top,
+      "conversations",
     );
+    expect(conversations.map((c) => c.id).sort()).toEqual([pub.id, priv.id, dm.id].sort());
+    expect(
+      conversations
+        .find((c) => c.id === dm.id)!
+        .members!.map((m) => m.id)
+        .sort(),
+    ).toEqual([carol.userId, dave.userId].sort());
     const files = lines<{ id: string; path: string }>(entries, top, "files");
     expect(files.map((f) => f.id)).toEqual([file.id]);
     expect(entries.get(`${top}/${files[0]!.path}`)).toEqual(bytes);
@@ -392,7 +425,9 @@ describe("data exports", () => {
     await expectParley(requestExport(t.db, erin, { scope: "user" }), "CONFLICT");
     const [takeover] = await runPendingExports(t.db, storage);
     expect(takeover).toMatchObject({ id: second.id, status: "ready" });
-    expect(await t.db.dataExport.findUniqueOrThrow({ where: { id: second.id } })).toMatchObject({ attempts: 2 });
+    expect(await t.db.dataExport.findUniqueOrThrow({ where: { id: second.id } })).toMatchObject({
+      attempts: 2,
+    });
 
     // After three dead runs it fails instead of looping forever.
     const third = await requestExport(t.db, erin, { scope: "user" });
@@ -401,6 +436,9 @@ describe("data exports", () => {
       data: { status: "running", attempts: 3, startedAt: old, heartbeatAt: old },
     });
     expect(await runPendingExports(t.db, storage)).toEqual([]);
-    expect(await getExport(t.db, erin, { id: third.id })).toMatchObject({ status: "failed", error: expect.stringMatching(/3 times/) });
+    expect(await getExport(t.db, erin, { id: third.id })).toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/3 times/),
+    });
   });
 });
