@@ -191,12 +191,13 @@ export async function listExports(db: TDb, actor: TActor): Promise<TExportDto[]>
 }
 
 /**
- * A download link for a ready export, valid EXPORT_LINK_TTL_SEC; audit-logged. NOT_FOUND when the
+ * A download link for a ready export, valid EXPORT_LINK_TTL_SEC; audit-logged. `storage` may be a
+ * getter, called only once the caller is known to be allowed. NOT_FOUND when the
  * actor may not see it; CONFLICT while it is not ready (or once it expired).
  */
 export async function exportDownloadUrl(
   db: TDb,
-  storage: TStorage,
+  storage: TStorage | (() => Promise<TStorage>),
   actor: TActor,
   input: unknown,
   origin?: TAuditOrigin,
@@ -222,7 +223,9 @@ export async function exportDownloadUrl(
         : "This export is not ready to download",
     );
   }
-  const url = await storage.presignGet(row.objectKey, {
+  // Storage is asked for only now: a refused caller never reaches it.
+  const store = typeof storage === "function" ? await storage() : storage;
+  const url = await store.presignGet(row.objectKey, {
     expiresSec: EXPORT_LINK_TTL_SEC,
     contentType: "application/gzip",
     fileName: row.fileName ?? "parley-export.tar.gz",

@@ -35,7 +35,7 @@ export const exportsRouter = router({
   /** A download link for a finished export, valid five minutes; audit-logged. */
   downloadUrl: protectedProcedure
     .input(validatedByCore(ZExportId))
-    .mutation(async ({ ctx, input }) =>
-      exportDownloadUrl(ctx.db, await getStorage(ctx.env), ctx.actor, input, ctx.origin),
+    .mutation(({ ctx, input }) =>
+      exportDownloadUrl(ctx.db, () => getStorage(ctx.env), ctx.actor, input, ctx.origin),
     ),
 });
