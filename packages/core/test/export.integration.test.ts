@@ -17,7 +17,7 @@ import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChannel, openDm } from "../src/conversations.ts";
 import { exportDownloadUrl, getExport, listExports, requestExport } from "../src/export/requests.ts";
-import { expireExports, runPendingExports } from "../src/export/run.ts";
+import { expireExports, runPendingExports, startExportWorker } from "../src/export/run.ts";
 import { deleteMessage } from "../src/messages/delete.ts";
 import { editMessage } from "../src/messages/edit.ts";
 import { pinMessage } from "../src/messages/pins.ts";
@@ -440,5 +440,20 @@ describe("data exports", () => {
       status: "failed",
       error: expect.stringMatching(/3 times/),
     });
+  });
+
+  it("has the worker build a requested export at once: woken by the request, not by its poll", async () => {
+    const frank = await newActor(t.db);
+    const stop = startExportWorker(t.db, async () => storage, { pollMs: 600_000 });
+    try {
+      const queued = await requestExport(t.db, frank, { scope: "user" });
+      const deadline = Date.now() + 20_000;
+      while ((await getExport(t.db, frank, { id: queued.id })).status !== "ready") {
+        if (Date.now() > deadline) throw new Error("the worker did not build the export within 20 s");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await stop();
+    }
   });
 });

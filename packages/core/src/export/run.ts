@@ -269,8 +269,11 @@ export function startExportWorker(
   let isStopped = false;
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
+  // A wake-up that arrives while a pass runs is kept, so the next sleep is skipped.
+  let isWoken = false;
   const loop = (async () => {
     while (!isStopped) {
+      isWoken = false;
       try {
         const store = await storage();
         const run = { ...options, isStopping: () => isStopped };
@@ -280,6 +283,7 @@ export function startExportWorker(
         options.onError?.(err);
       }
       if (isStopped) break;
+      if (isWoken) continue;
       await new Promise<void>((resolve) => {
         wake = resolve;
         timer = setTimeout(resolve, options.pollMs ?? 15_000);
@@ -287,7 +291,10 @@ export function startExportWorker(
       });
     }
   })();
-  wakeHolder[WAKE_KEY] = () => wake?.();
+  wakeHolder[WAKE_KEY] = () => {
+    isWoken = true;
+    wake?.();
+  };
   return async () => {
     isStopped = true;
     clearTimeout(timer);
