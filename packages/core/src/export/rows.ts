@@ -222,17 +222,19 @@ export async function readChannelBatch(
 /** A membership line (public channels only). */
 export type TExportMembership = { conversationId: string; userId: string; role: string; joinedAt: string };
 
-/** The next batch of one public channel's members (by user id). */
+/** The next batch of one public channel's members (by user id) who joined before the cut. */
 export async function readMembershipBatch(
   db: TDb,
   conversationId: string,
   afterUserId: string | null,
+  cut: Date,
   limit: number,
 ): Promise<TExportMembership[]> {
   return db.$queryRaw<TExportMembership[]>`
     SELECT mb."conversationId", mb."userId", mb.role::text AS role, ${iso(Prisma.sql`mb."joinedAt"`)} AS "joinedAt"
     FROM "Membership" mb JOIN "Conversation" c ON c.id = mb."conversationId"
     WHERE mb."conversationId" = ${conversationId}::uuid AND c.kind = 'public_channel'
+      AND mb."joinedAt" <= ${cut}::timestamp(3)
       ${afterUserId ? Prisma.sql`AND mb."userId" > ${afterUserId}::uuid` : Prisma.empty}
     ORDER BY mb."userId" LIMIT ${limit}`;
 }

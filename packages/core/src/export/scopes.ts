@@ -71,7 +71,7 @@ export async function buildWorkspace(
   );
   for (const channel of plan.cuts) {
     await exportPages(ctx, "memberships", (after: { userId: string } | null) =>
-      readMembershipBatch(db, channel.id, after?.userId ?? null, batching.batchSize),
+      readMembershipBatch(db, channel.id, after?.userId ?? null, cut, batching.batchSize),
     );
   }
   await exportMessages(ctx, plan.cuts, { onBatch });
