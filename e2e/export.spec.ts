@@ -23,7 +23,7 @@ test("a member exports their own data and downloads it", async ({ browser }) => 
     await section.getByRole("button", { name: "Export my data" }).click();
     const item = section.getByRole("listitem").first();
     await expect(item.getByRole("status")).toHaveText("Ready", { timeout: 30_000 });
-    await expect(item).toContainText("1 messages");
+    await expect(item).toContainText("1 message, 0 files");
 
     const downloading = page.waitForEvent("download");
     await item.getByRole("button", { name: /^Download / }).click();

@@ -20,6 +20,9 @@ function formatBytes(bytes: number | null): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
 }
 
+/** "1 message", "2 messages". */
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 const STATUS_LABEL = {
   queued: "Waiting to start",
   running: "Being built",
@@ -97,10 +100,10 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
                   requested {formatDate(e.createdAt)}
                   {e.scope === "workspace" ? ` by ${e.requestedBy.name}` : ""}
                   {e.status === "running" && e.totalMessages !== null
-                    ? ` · ${e.messages} of ${e.totalMessages} messages`
+                    ? ` · ${e.messages} of ${count(e.totalMessages, "message")}`
                     : ""}
                   {e.status === "ready"
-                    ? ` · ${e.messages} messages, ${e.files} files, ${formatBytes(e.bytes)} · until ${formatDate(e.expiresAt)}`
+                    ? ` · ${count(e.messages, "message")}, ${count(e.files, "file")}, ${formatBytes(e.bytes)} · until ${formatDate(e.expiresAt)}`
                     : ""}
                   {e.error ? ` · ${e.error}` : ""}
                 </div>
