@@ -436,6 +436,14 @@ describe("data exports", () => {
       data: { status: "running", attempts: 3, startedAt: old, heartbeatAt: old },
     });
     expect(await runPendingExports(t.db, storage)).toEqual([]);
+    // Five started in 24 hours (the three above, and two more): the sixth is refused, nothing written.
+    for (let i = 0; i < 2; i++) {
+      const more = await requestExport(t.db, erin, { scope: "user" });
+      await t.db.dataExport.update({ where: { id: more.id }, data: { status: "failed" } });
+    }
+    const count = await t.db.dataExport.count();
+    await expectParley(requestExport(t.db, erin, { scope: "user" }), "TOO_MANY_REQUESTS", /24 hours/);
+    expect(await t.db.dataExport.count()).toBe(count);
     expect(await getExport(t.db, erin, { id: third.id })).toMatchObject({
       status: "failed",
       error: expect.stringMatching(/3 times/),

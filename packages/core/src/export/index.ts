@@ -6,6 +6,7 @@
 
 export {
   EXPORT_LINK_TTL_SEC,
+  EXPORTS_PER_DAY,
   exportDownloadUrl,
   getExport,
   listExports,

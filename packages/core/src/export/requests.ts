@@ -4,7 +4,8 @@
  *   workspace export (a new owner inherits them; a former owner loses them);
  * - a user export: every signed-in user, of themselves only; only they see or download it.
  * Anyone else asking for an export by id gets NOT_FOUND, the same answer as for an unknown id.
- * One export per scope (per user for user exports) is queued or running at a time. Requests and
+ * One export per scope (per user for user exports) is queued or running at a time, and at most
+ * EXPORTS_PER_DAY are started in 24 hours (archives take storage for days). Requests and
  * downloads are audit-logged (`export.requested`, `export.downloaded`).
  */
 import type { TDb } from "@parley/db";
@@ -22,6 +23,10 @@ export type TExportScope = z.output<typeof ZExportScope>;
 
 export const ZRequestExport = z.object({ scope: ZExportScope });
 export const ZExportId = z.object({ id: ZId });
+
+/** Exports of one scope (per user, for user exports) that may be started in 24 hours. */
+export const EXPORTS_PER_DAY = 5;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A download link's lifetime. */
 export const EXPORT_LINK_TTL_SEC = 5 * 60;
@@ -61,7 +66,8 @@ function maySee(actor: TActor, row: { scope: TExportScope; requestedById: string
 
 /**
  * Queues an export (see the file header) and wakes this process's worker. CONFLICT while another
- * of the same scope (a user's own, for user exports) is queued or running.
+ * of the same scope (a user's own, for user exports) is queued or running; TOO_MANY_REQUESTS after
+ * EXPORTS_PER_DAY in 24 hours.
  */
 export async function requestExport(
   db: TDb,
@@ -94,6 +100,19 @@ export async function requestExport(
         scope === "workspace"
           ? "A workspace export is already being built; wait for it to finish"
           : "Your export is already being built; wait for it to finish",
+      );
+    }
+    const recent = await tx.dataExport.count({
+      where: {
+        scope,
+        createdAt: { gt: new Date(Date.now() - DAY_MS) },
+        ...(scope === "user" ? { requestedById: actor.userId } : {}),
+      },
+    });
+    if (recent >= EXPORTS_PER_DAY) {
+      throw new ParleyError(
+        "TOO_MANY_REQUESTS",
+        `At most ${EXPORTS_PER_DAY} exports can be started in 24 hours; try again later`,
       );
     }
     const row = await tx.dataExport.create({
