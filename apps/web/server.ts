@@ -26,6 +26,8 @@
  * may sweep at once; the sweep is idempotent. Hourly it removes audit entries past the workspace's
  * audit retention (core/src/audit/retention.ts), likewise safe to run in several processes, and
  * messages past their retention (core/src/retention/run.ts; one process at a time by its lock).
+ * It builds data exports in the background (core/src/export/run.ts; any number of processes, each
+ * export claimed by one) and removes expired export archives.
  *
  * Operations: GET /healthz (alive) and /readyz (Postgres, the engine and storage answer; 503 when
  * one does not, or while stopping) are answered here before Next (@parley/gateway answerHealth,
@@ -48,6 +50,7 @@ const { createDb } = await import("@parley/db");
 const { answerHealth, createLogger, DEFAULT_LISTEN_BACKLOG, pathOf, startRealtime, withRequestId } =
   await import("@parley/gateway");
 const { getStorage, sweepPendingUploads } = await import("@parley/core/files");
+const { startExportWorker } = await import("@parley/core/export");
 const {
   CLIENT_ADDRESS_HEADER,
   clientAddress,
@@ -197,6 +200,13 @@ async function main(): Promise<void> {
     onRan: (summary) => logger.info(summary, "removed messages past their retention"),
   });
 
+  // Data exports (core/src/export): queued ones are built here, one at a time per process (woken
+  // by a request in this process, else every 15 s); expired archives are removed.
+  const stopExportWorker = startExportWorker(db, () => getStorage(env), {
+    onError: (err) => logger.warn({ err }, "building exports failed; retrying"),
+    onRan: (result) => logger.info(result, "export run ended"),
+  });
+
   const stop = async (signal: string) => {
     if (isStopping) return;
     isStopping = true;
@@ -211,6 +221,7 @@ async function main(): Promise<void> {
         stopNotifier(),
         stopAuditRetention(),
         stopMessageRetention(),
+        stopExportWorker(),
       ]);
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

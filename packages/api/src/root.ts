@@ -3,6 +3,7 @@ import { authRouter } from "./routers/auth/index.ts";
 import { channelAdminRouter } from "./routers/channel-admin/index.ts";
 import { conversationsRouter } from "./routers/conversations/index.ts";
 import { emojiRouter } from "./routers/emoji/index.ts";
+import { exportsRouter } from "./routers/exports/index.ts";
 import { filesRouter } from "./routers/files/index.ts";
 import { invitesRouter } from "./routers/invites/index.ts";
 import { messagesRouter } from "./routers/messages/index.ts";
@@ -42,6 +43,7 @@ export const appRouter = router({
   retention: retentionRouter,
   emoji: emojiRouter,
   userGroups: userGroupsRouter,
+  exports: exportsRouter,
 });
 
 export type TAppRouter = typeof appRouter;

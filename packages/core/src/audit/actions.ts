@@ -74,6 +74,10 @@ export const AUDIT_ACTIONS = [
   "user_group.created",
   "user_group.updated",
   "user_group.deleted",
+  /** Someone asked for a data export: the owner of the workspace, or a user of their own data (details: exportId, scope). */
+  "export.requested",
+  /** Someone got a download link for a finished export (details: exportId, scope). */
+  "export.downloaded",
   /** An admin downloaded the audit log as CSV. */
   "audit.exported",
   /** The retention job removed entries older than the workspace's audit retention. */

@@ -9,6 +9,7 @@ import { AuditLogAdmin, UploadsAdmin, WorkspaceAdmin } from "./admin-sections";
 import { BroadcastAdmin } from "./broadcast-admin";
 import { ChannelsAdmin } from "./channels-admin";
 import { EmojiSettings } from "./emoji-settings";
+import { ExportSection } from "./export-section";
 import { HealthAdmin } from "./health-section";
 import { JoiningAdmin } from "./joining-section";
 import { MessageWindowsAdmin } from "./message-windows-admin";
@@ -186,7 +187,8 @@ function Invites() {
 
 /**
  * Profile, notifications, sessions, tokens, invites (members; admins have Joining) and (for
- * admins) workspace, joining, broadcast mentions, uploads, people and the audit log.
+ * admins) workspace, joining, broadcast mentions, uploads, people and the audit log; Export for
+ * everyone (the owner's includes the workspace export).
  */
 export function SettingsView() {
   const trpc = useTRPC();
@@ -211,6 +213,7 @@ export function SettingsView() {
       {isAdmin && me.data ? <PeopleAdmin myId={me.data.id} myRole={me.data.role} /> : null}
       {isAdmin ? <AuditLogAdmin /> : null}
       {isAdmin ? <HealthAdmin /> : null}
+      {me.data ? <ExportSection isOwner={me.data.role === "owner"} /> : null}
       <Sessions />
       <Tokens />
     </div>
