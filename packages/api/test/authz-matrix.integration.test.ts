@@ -8,6 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TEnv } from "@parley/config";
+import { getStorage } from "@parley/core/files";
 import { tableDigests } from "@parley/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APP_PROCEDURES, judge, rowKey, runRow, type TRowObservations } from "./authz/check.ts";
@@ -24,7 +25,7 @@ beforeAll(async () => {
   // Uploads need storage: a local directory (TEST_ENV leaves S3 unset).
   storageDir = await mkdtemp(path.join(tmpdir(), "parley-authz-"));
   env = testEnv({ STORAGE_DIR: storageDir });
-  world = await seedWorld(db());
+  world = await seedWorld(db(), await getStorage(env));
 });
 afterAll(async () => {
   if (storageDir) await rm(storageDir, { recursive: true, force: true });

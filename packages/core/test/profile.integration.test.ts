@@ -49,7 +49,7 @@ beforeAll(async () => {
     storage = createLocalStorage({
       dir,
       publicBaseUrl: "http://127.0.0.1:9",
-      secret: "avatar-test-secret-avatar-test!",
+      secret: "avatar-test-secret-avatar-test-secret!",
     });
   }
   await storage.ensureBucket();
@@ -340,7 +340,7 @@ describe("profile fields", () => {
       await expectParley(
         avatarDownloadUrl(t.db, storage, guest, { userId, avatarId: randomUUID() }),
         "NOT_FOUND",
-        /^No such avatar$/,
+        /^Avatar not found$/,
       );
     }
     expect((await getProfile(t.db, guest, {})).userId).toBe(guest.userId);

@@ -17,102 +17,26 @@
  * (`w.freshChannel()`, `w.freshMessage()`, …) so that the next actor meets the same world.
  */
 import { randomUUID } from "node:crypto";
+import { PEOPLE_ROWS } from "./matrix-people.ts";
+import {
+  ADMINS,
+  ANYONE,
+  CHANNEL_MANAGERS,
+  everyone,
+  F,
+  N,
+  ok,
+  SIGNED_IN,
+  self,
+  TARGET_MEMBERS,
+  type TMatrixRow,
+} from "./outcomes.ts";
 import { SECRET_TOPIC, type TActorKind, type TWorld } from "./world.ts";
 
-export type TOutcome = "allowed" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "BAD_REQUEST";
-export type TExpectations = Record<TActorKind, TOutcome>;
-
-export type TMatrixRow = {
-  /** `router.procedure`, as `appRouter` names it. */
-  procedure: string;
-  /** Which case, when a procedure has more than one row. */
-  case?: string;
-  /** The input this actor calls with (none for procedures without input). */
-  input?: (w: TWorld, actor: TActorKind) => unknown;
-  expect: TExpectations;
-  /**
-   * For an allowed call that must still reveal nothing to some actors: true when `result` is what
-   * this actor may see (checked for every allowed call of the row).
-   */
-  reveals?: (result: unknown, actor: TActorKind) => boolean;
-  /** Puts back what an allowed call changed that later rows rely on. */
-  after?: (w: TWorld, actor: TActorKind) => Promise<void>;
-};
-
-const ok = "allowed";
-const U = "UNAUTHORIZED";
-const F = "FORBIDDEN";
-const N = "NOT_FOUND";
-
-/** Without a valid session, only public procedures answer. */
-const signedOut = { deactivated: U, anonymous: U } as const;
-
-/** Public procedures: the same for everyone. */
-const ANYONE: TExpectations = {
-  owner: ok,
-  admin: ok,
-  member: ok,
-  guest: ok,
-  nonMember: ok,
-  removed: ok,
-  deactivated: ok,
-  anonymous: ok,
-};
-/** One outcome for every actor (public procedures that refuse everyone in this world). */
-const everyone = (outcome: TOutcome): TExpectations => ({
-  owner: outcome,
-  admin: outcome,
-  member: outcome,
-  guest: outcome,
-  nonMember: outcome,
-  removed: outcome,
-  deactivated: outcome,
-  anonymous: outcome,
-});
-/** The caller's own things: every signed-in, active user. */
-const SIGNED_IN: TExpectations = {
-  owner: ok,
-  admin: ok,
-  member: ok,
-  guest: ok,
-  nonMember: ok,
-  removed: ok,
-  ...signedOut,
-};
-/** Workspace admins and the owner (adminProcedure). */
-const ADMINS: TExpectations = {
-  owner: ok,
-  admin: ok,
-  member: F,
-  guest: F,
-  nonMember: F,
-  removed: F,
-  ...signedOut,
-};
-/** Members of the target private channel; everyone else gets "as unknown" (admins too). */
-const TARGET_MEMBERS: TExpectations = {
-  owner: ok,
-  admin: N,
-  member: ok,
-  guest: ok,
-  nonMember: N,
-  removed: N,
-  ...signedOut,
-};
-/** The channel's owner and workspace admins manage it; other members are refused, outsiders see nothing. */
-const CHANNEL_MANAGERS: TExpectations = {
-  owner: ok,
-  admin: ok,
-  member: F,
-  guest: F,
-  nonMember: N,
-  removed: N,
-  ...signedOut,
-};
+export type { TExpectations, TMatrixRow, TOutcome } from "./outcomes.ts";
 
 const target = (w: TWorld) => ({ conversationId: w.target.id });
 const fresh = async (w: TWorld) => ({ conversationId: (await w.freshChannel()).id });
-const self = (w: TWorld, actor: TActorKind) => w.users[actor === "anonymous" ? "member" : actor].id;
 /**
  * A channel manager's answer: the whole channel for its members; an admin not in the private
  * channel sees its name and flags only (no topic, no position in its log).
@@ -432,4 +356,7 @@ export const MATRIX: TMatrixRow[] = [
     expect: ADMINS,
   },
   { procedure: "retention.preview", expect: ADMINS },
+
+  // custom emoji, user groups, profiles and avatars (matrix-people.ts)
+  ...PEOPLE_ROWS,
 ];

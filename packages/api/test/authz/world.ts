@@ -2,13 +2,17 @@
  * The seeded workspace the authorization matrix runs against (authz-matrix.integration.test.ts):
  * one user per actor kind, a private channel they stand in different relations to, and helpers
  * that make a fresh copy of that channel (or a fresh message, user, session…) for the rows whose
- * allowed calls would otherwise change what the next actor sees.
+ * allowed calls would otherwise change what the next actor sees. Custom emoji and avatars are real
+ * objects in the test's storage (a tiny PNG made with sharp).
  */
 import { randomUUID } from "node:crypto";
 import { createChannel, indexSearchUntilCaughtUp, removeMember, sendMessage } from "@parley/core";
+import { avatarUploadKey } from "@parley/core/avatars";
 import type { TDb } from "@parley/db";
 import { seedUser } from "@parley/db/seed";
 import { EventKind } from "@parley/protocol";
+import type { TStorage } from "@parley/storage";
+import sharp from "sharp";
 
 /** Who calls: workspace roles, relations to the target conversation, and no valid identity. */
 export const ACTOR_KINDS = [
@@ -68,7 +72,24 @@ export type TWorld = {
   freshToken(userId: string): Promise<string>;
   /** A new invite made by the member (invites.revoke). */
   freshInvite(): Promise<string>;
+  /** An 8×8 PNG: a valid custom emoji or avatar image. */
+  png: Buffer;
+  /** A custom emoji of the owner's. */
+  emojiId: string;
+  /** A new custom emoji of `kind`'s (emoji.delete); its name. */
+  freshEmoji(kind: "member" | "owner"): Promise<string>;
+  /** The current avatar of the spare (who shares the target with the guest). */
+  spareAvatarId: string;
+  /** A member in no channel (a stranger to the guest), with an avatar. */
+  stranger: { id: string; avatarId: string };
+  /** A new user group (userGroups.update, userGroups.delete). */
+  freshGroup(): Promise<string>;
+  /** Puts `png` where `userId`'s avatar upload goes (profile.completeAvatarUpload). */
+  putAvatarUpload(userId: string): Promise<void>;
 };
+
+/** The handle of the seeded user group: the member and the stranger (userGroups.list). */
+export const SEEDED_GROUP = "authz-seeded";
 
 /** The topic of the target and its copies: only their members may read it. */
 export const SECRET_TOPIC = "the secret plans";
@@ -76,7 +97,7 @@ export const SECRET_TOPIC = "the secret plans";
 const short = () => randomUUID().slice(0, 8);
 
 /** Seeds the actors and fixtures once (a few hundred ms). */
-export async function seedWorld(db: TDb): Promise<TWorld> {
+export async function seedWorld(db: TDb, storage: TStorage): Promise<TWorld> {
   const [owner, admin, member, guest, nonMember, removed, deactivated, spare] = await Promise.all([
     seedUser(db, { role: "owner", name: "Owner" }),
     seedUser(db, { role: "admin", name: "Admin" }),
@@ -177,6 +198,44 @@ export async function seedWorld(db: TDb): Promise<TWorld> {
     },
   });
 
+  const png = await sharp({
+    create: { width: 8, height: 8, channels: 4, background: { r: 200, g: 40, b: 90, alpha: 1 } },
+  })
+    .png()
+    .toBuffer();
+  const webp = await sharp(png).webp().toBuffer();
+  const freshEmoji = async (kind: "member" | "owner") => {
+    const id = randomUUID();
+    const objectKey = `emoji/${id}.webp`;
+    await storage.putObject(objectKey, webp, { contentType: "image/webp", size: webp.length });
+    const name = `authz_${short()}`;
+    await db.customEmoji.create({
+      data: { id, name, objectKey, mime: "image/webp", createdById: (kind === "member" ? member : owner).id },
+    });
+    return name;
+  };
+  const emojiName = await freshEmoji("owner");
+  const emoji = await db.customEmoji.findUniqueOrThrow({ where: { name: emojiName } });
+  /** An avatar id set on the user (its thumbnails are not needed: a URL is only signed). */
+  const withAvatar = async (userId: string) => {
+    const avatarId = randomUUID();
+    await db.user.update({ where: { id: userId }, data: { avatarId } });
+    return avatarId;
+  };
+  const stranger = await seedUser(db, { name: "Stranger" });
+  const freshGroup = async (memberIds: string[] = [], handle = `g-${short()}`) => {
+    const group = await db.userGroup.create({
+      data: {
+        handle,
+        name: "Group",
+        createdById: owner.id,
+        members: { create: memberIds.map((userId) => ({ userId })) },
+      },
+    });
+    return group.id;
+  };
+  await freshGroup([member.id, stranger.id], SEEDED_GROUP);
+
   const users = {
     owner: { id: owner.id, sessionId: await session(owner.id) },
     admin: { id: admin.id, sessionId: await session(admin.id) },
@@ -222,6 +281,15 @@ export async function seedWorld(db: TDb): Promise<TWorld> {
         },
       });
       return invite.id;
+    },
+    png,
+    emojiId: emoji.id,
+    freshEmoji,
+    spareAvatarId: await withAvatar(spare.id),
+    stranger: { id: stranger.id, avatarId: await withAvatar(stranger.id) },
+    freshGroup: () => freshGroup(),
+    async putAvatarUpload(userId) {
+      await storage.putObject(avatarUploadKey(userId), png, { contentType: "image/png", size: png.length });
     },
   };
 }

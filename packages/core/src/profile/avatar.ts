@@ -252,9 +252,9 @@ export async function avatarDownloadUrl(
   input: unknown,
 ): Promise<TAvatarLink> {
   const { userId, avatarId, size } = parseInput(ZAvatarDownload, input);
-  await requireSeesPerson(db, actor, userId, "No such avatar");
+  await requireSeesPerson(db, actor, userId, "Avatar not found");
   const user = await db.user.findUnique({ where: { id: userId }, select: { avatarId: true } });
-  if (!user || user.avatarId !== avatarId) throw new ParleyError("NOT_FOUND", "No such avatar");
+  if (!user || user.avatarId !== avatarId) throw new ParleyError("NOT_FOUND", "Avatar not found");
   const url = await storage.presignGet(avatarKeyFor(userId, avatarId, size), {
     expiresSec: AVATAR_URL_TTL_SEC,
     contentType: "image/webp",
