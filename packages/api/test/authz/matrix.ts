@@ -17,6 +17,7 @@
  * (`w.freshChannel()`, `w.freshMessage()`, …) so that the next actor meets the same world.
  */
 import { randomUUID } from "node:crypto";
+import { EXPORT_ROWS } from "./matrix-exports.ts";
 import { PEOPLE_ROWS } from "./matrix-people.ts";
 import {
   ADMINS,
@@ -359,4 +360,7 @@ export const MATRIX: TMatrixRow[] = [
 
   // custom emoji, user groups, profiles and avatars (matrix-people.ts)
   ...PEOPLE_ROWS,
+
+  // data exports (matrix-exports.ts)
+  ...EXPORT_ROWS,
 ];

@@ -50,7 +50,7 @@ export type TExportDto = {
   error: string | null;
 };
 
-const NOT_FOUND = "No such export";
+const NOT_FOUND = "Export not found";
 
 /** Throws FORBIDDEN unless the actor may request an export of `scope`. */
 function requireMayRequest(actor: TActor, scope: TExportScope): void {
