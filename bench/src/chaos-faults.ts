@@ -45,7 +45,7 @@ const PHASE: Record<TFaultKind, number> = {
   cut: 0.6,
   halfOpen: 0.4,
   delay: 0.15,
-  slow: 0.2,
+  slow: 0.05,
 };
 
 const jitter = (min: number, max: number) => min + Math.random() * (max - min);
@@ -132,7 +132,11 @@ export async function runFaults(w: TFaultWorld): Promise<TFaultCounts> {
       w.log(`net cut: reset ${n} connections (cut ${counts.netCuts}/${w.counts.cut})`);
     },
     async halfOpen() {
-      const p = counts.halfOpen % w.proxies.length;
+      // The proxy holding the most sockets (a kill may just have moved them all to the other).
+      const p = w.proxies.reduce(
+        (best, x, k) => (x.connections() > w.proxies[best]!.connections() ? k : best),
+        0,
+      );
       const n = w.proxies[p]!.freeze(3000);
       counts.halfOpen += 1;
       note();

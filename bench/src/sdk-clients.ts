@@ -25,8 +25,6 @@ class SafeWebSocket extends WebSocket {
 
 /** What a harness may tune on its SDK clients beyond the short timings below. */
 export type TSdkClientTuning = {
-  /** Called with every socket the client opens (chaos pauses one to make a slow consumer). */
-  onSocket?: (socket: WebSocket) => void;
   pingIntervalMs?: number;
   pongTimeoutMs?: number;
   maxSendRetries?: number;
@@ -97,17 +95,7 @@ export function makeSdkClient(
   url: () => string,
   options: { sdkDefaults?: boolean } & TSdkClientTuning = {},
 ): ParleyClient {
-  const { onSocket } = options;
-  const WebSocketClass = (
-    onSocket
-      ? class extends SafeWebSocket {
-          constructor(address: string) {
-            super(address);
-            onSocket?.(this);
-          }
-        }
-      : SafeWebSocket
-  ) as unknown as TWebSocketConstructor;
+  const WebSocketClass = SafeWebSocket as unknown as TWebSocketConstructor;
   if (options.sdkDefaults) return new ParleyClient({ url, WebSocket: WebSocketClass });
   return new ParleyClient({
     url,
