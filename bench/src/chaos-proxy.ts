@@ -71,15 +71,20 @@ export function startProxy(
     /** When the throttle lets this direction read again. */
     let readAgainAt = 0;
     let queued = 0;
-    let timer: NodeJS.Timeout | undefined;
+    let isFlushDue = false;
     let ended = false;
     const maybeResume = () => {
       if (pipe.frozen || pipe.done || to.writableNeedDrain || queued >= QUEUE_CAP) return;
-      if (Date.now() < readAgainAt) return;
-      from.resume();
+      // Not yet (a drain came before the throttle's time): look again then.
+      if (Date.now() < readAgainAt) setTimeout(maybeResume, readAgainAt - Date.now()).unref();
+      else from.resume();
+    };
+    const flushIn = (ms: number) => {
+      isFlushDue = true;
+      setTimeout(flush, Math.max(0, ms));
     };
     const flush = () => {
-      timer = undefined;
+      isFlushDue = false;
       if (pipe.frozen || pipe.done) return;
       const now = Date.now();
       while (queue.length > 0 && queue[0]!.at <= now) {
@@ -87,7 +92,7 @@ export function startProxy(
         queued -= data.length;
         to.write(data);
       }
-      if (queue.length > 0) timer = setTimeout(flush, queue[0]!.at - now);
+      if (queue.length > 0) flushIn(queue[0]!.at - now);
       else if (ended) to.end();
       maybeResume();
     };
@@ -107,7 +112,7 @@ export function startProxy(
       queue.push({ at: Math.max(Date.now() + latencyMs, last), data });
       queued += data.length;
       if (queued >= QUEUE_CAP) from.pause();
-      timer ??= setTimeout(flush, Math.max(0, queue[0]!.at - Date.now()));
+      if (!isFlushDue) flushIn(queue[0]!.at - Date.now());
     });
     to.on("drain", maybeResume);
     from.on("end", () => {
