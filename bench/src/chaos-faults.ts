@@ -82,6 +82,8 @@ export async function runFaults(w: TFaultWorld): Promise<TFaultCounts> {
 
   const inject: Record<TFaultKind, (i: number) => Promise<void>> = {
     async gateway() {
+      // A slow-consumer episode in progress first: a kill would reset the sockets it is filling.
+      await chains.get("slow");
       let g = counts.kills % 2;
       if (!w.gateways[g]) g = 1 - g;
       // Never the last live gateway: wait for the other to be back first.

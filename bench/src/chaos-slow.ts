@@ -12,7 +12,7 @@ import type { TProxy } from "./chaos-proxy.ts";
 import { sleep } from "./harness.ts";
 import { sendTracked, type TSdkSender, type TSdkTraffic } from "./sdk-clients.ts";
 
-export const FLOOD_SENDERS = 4;
+export const FLOOD_SENDERS = 8;
 export const SLOW_RECEIVERS = 2;
 const FLOOD_BODY = 38_000;
 /** Per flood sender, below the gateway's 20 commands/s per connection and 30 sends/s per user. */
