@@ -88,11 +88,15 @@ const proxies: TProxy[] = [];
 /** The slow receivers' own proxies, one per gateway. */
 const slowProxies: TProxy[] = [];
 const clients: ParleyClient[] = [];
-let isCleaning = false;
+let cleaning: Promise<void> | undefined;
 
-async function cleanup(): Promise<void> {
-  if (isCleaning) return;
-  isCleaning = true;
+/** Stops and removes everything; every caller (exit paths race) waits for the same run. */
+function cleanup(): Promise<void> {
+  cleaning ??= cleanupOnce();
+  return cleaning;
+}
+
+async function cleanupOnce(): Promise<void> {
   for (const c of clients) c.disconnect("chaos over");
   await Promise.all([...proxies, ...slowProxies].map((p) => p.close())).catch(() => {});
   killAllChildren();
@@ -104,7 +108,10 @@ async function cleanup(): Promise<void> {
   else console.error(`chaos: logs kept in ${workDir}`);
 }
 // Last resort (an exit that skipped cleanup): the cluster must not outlive us.
-process.on("exit", () => postgres?.removeSync());
+process.on("exit", () => {
+  postgres?.removeSync();
+  if (!opts.keepLogs) rmSync(workDir, { recursive: true, force: true });
+});
 const hardLimitMs = (opts.durationS + opts.drainS + 300) * 1000;
 const hardTimer = setTimeout(() => {
   console.error(`chaos: hard time limit (${hardLimitMs / 1000}s) reached; stopping`);
@@ -151,6 +158,7 @@ async function main(): Promise<number> {
       timeoutMs: 60_000,
     });
   const gatewaysStarted = Promise.all([startOne(0), startOne(1)]);
+  gatewaysStarted.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   const world = await seedChaosWorld(database.url, {
     channels: o.channels,
     sendersPer: o.sendersPer,
