@@ -95,7 +95,9 @@ describe("chaos proxy", () => {
     });
     c.write("x");
     while (got() !== "x") await sleep(5);
+    expect(p.connections()).toBe(1);
     expect(p.freeze(500)).toBe(1);
+    expect(p.connections()).toBe(0); // frozen ones do not count (the next freeze picks by this)
     c.write("y");
     const late = await dial(p.port); // accepted by the proxy, frozen at once
     const lateGot = received(late);

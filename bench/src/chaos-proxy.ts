@@ -27,7 +27,7 @@ export type TProxy = {
   freeze(windowMs: number): number;
   /** Reads gateway → client at most `bytesPerSecond` (0: unlimited). */
   throttle(bytesPerSecond: number): void;
-  /** Live connections (frozen ones included). */
+  /** Live connections that still forward (frozen ones are not counted). */
   connections(): number;
   close(): Promise<void>;
 };
@@ -176,7 +176,7 @@ export function startProxy(
         throttle(bytesPerSecond) {
           throttleBps = Math.max(0, bytesPerSecond);
         },
-        connections: () => pipes.size,
+        connections: () => [...pipes].filter((p) => !p.frozen).length,
         close() {
           for (const pipe of [...pipes]) destroy(pipe, false);
           return new Promise<void>((done) => server.close(() => done()));
