@@ -55,7 +55,8 @@ const LONG: typeof SHORT = {
   "half-open": 10,
   "net-delays": 10,
   "slow-consumers": 10,
-  channels: 10,
+  // 80 senders: ≈ 6 msg/s each, so a sender can work off the backlog an outage leaves.
+  channels: 20,
   "senders-per-channel": 4,
   "receivers-per-channel": 3,
   drain: 60,
