@@ -21,6 +21,9 @@ export type TDeliveryCheck = {
   problems: string[];
 };
 
+/** A body as a problem line shows it (the chaos flood's bodies are 38,000 characters). */
+const shown = (body: string) => (body.length > 40 ? `${body.slice(0, 40)}…` : body);
+
 export function checkDelivery(
   rows: TStoredMessage[],
   acked: Map<string, number>,
@@ -55,14 +58,14 @@ export function checkDelivery(
   for (const r of rows) {
     if (bodies.has(`${r.conversationId} ${r.body}`)) {
       dbDuplicates += 1;
-      note(`stored twice: "${r.body}" (seq ${r.seq})`);
+      note(`stored twice: "${shown(r.body)}" (seq ${r.seq})`);
     }
     bodies.add(`${r.conversationId} ${r.body}`);
     const n = Number(r.body.split(" ")[2]);
     const key = `${r.conversationId} ${r.senderId}`;
     if (n < (lastNBySender.get(key) ?? 0)) {
       dbReordered += 1;
-      note(`stored out of typed order: "${r.body}" at seq ${r.seq} after n=${lastNBySender.get(key)}`);
+      note(`stored out of typed order: "${shown(r.body)}" at seq ${r.seq} after n=${lastNBySender.get(key)}`);
     }
     lastNBySender.set(key, Math.max(n, lastNBySender.get(key) ?? 0));
   }
@@ -86,7 +89,7 @@ export function checkDelivery(
       const n = Number(m.body.split(" ")[2]);
       if (m.seq <= lastSeq || n < (lastN.get(m.senderId) ?? 0)) {
         reorderedAtReceivers += 1;
-        note(`receiver ${r.userId.slice(0, 8)} got seq ${m.seq} ("${m.body}") after seq ${lastSeq}`);
+        note(`receiver ${r.userId.slice(0, 8)} got seq ${m.seq} ("${shown(m.body)}") after seq ${lastSeq}`);
       }
       lastSeq = Math.max(lastSeq, m.seq);
       lastN.set(m.senderId, Math.max(n, lastN.get(m.senderId) ?? 0));

@@ -23,6 +23,13 @@ class SafeWebSocket extends WebSocket {
   }
 }
 
+/** What a harness may tune on its SDK clients beyond the short timings below. */
+export type TSdkClientTuning = {
+  pingIntervalMs?: number;
+  pongTimeoutMs?: number;
+  maxSendRetries?: number;
+};
+
 /** A sender: its client, its conversation, and how many messages it has typed. */
 export type TSdkSender = { client: ParleyClient; conversationId: string; index: number; n: number };
 
@@ -54,17 +61,7 @@ export function startSdkTraffic(
   const timer = setInterval(() => {
     const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
     while (generated < due) {
-      const sender = senders[generated % senders.length]!;
-      sender.n += 1;
-      const { clientMsgId, promise } = sender.client.send(
-        sender.conversationId,
-        `c1 ${sender.index} ${sender.n}`,
-      );
-      sentIds.add(clientMsgId);
-      promise.then(
-        ({ seq }) => acked.set(clientMsgId, seq),
-        (err: unknown) => refused.set(clientMsgId, err instanceof Error ? err.message : String(err)),
-      );
+      sendTracked({ sentIds, acked, refused }, senders[generated % senders.length]!);
       generated += 1;
     }
     if (generated >= total) clearInterval(timer);
@@ -72,20 +69,43 @@ export function startSdkTraffic(
   return { sentIds, acked, refused, generated: () => generated, stop: () => clearInterval(timer) };
 }
 
+/** Has `sender` type its next message (`c1 <sender> <n>`, then `padding`) and books its outcome. */
+export function sendTracked(
+  books: Pick<TSdkTraffic, "sentIds" | "acked" | "refused">,
+  sender: TSdkSender,
+  padding = "",
+): void {
+  sender.n += 1;
+  const { clientMsgId, promise } = sender.client.send(
+    sender.conversationId,
+    `c1 ${sender.index} ${sender.n}${padding}`,
+  );
+  books.sentIds.add(clientMsgId);
+  promise.then(
+    ({ seq }) => books.acked.set(clientMsgId, seq),
+    (err: unknown) => books.refused.set(clientMsgId, err instanceof Error ? err.message : String(err)),
+  );
+}
+
 /**
  * A ParleyClient on `ws`; `url` is asked per attempt. Timings are short enough for a harness
  * (chaos), or the SDK's own defaults with `sdkDefaults` (storm: measure what real clients do).
  */
-export function makeSdkClient(url: () => string, options: { sdkDefaults?: boolean } = {}): ParleyClient {
+export function makeSdkClient(
+  url: () => string,
+  options: { sdkDefaults?: boolean } & TSdkClientTuning = {},
+): ParleyClient {
   const WebSocketClass = SafeWebSocket as unknown as TWebSocketConstructor;
   if (options.sdkDefaults) return new ParleyClient({ url, WebSocket: WebSocketClass });
   return new ParleyClient({
     url,
     WebSocket: WebSocketClass,
+    ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
+    ...(options.maxSendRetries !== undefined ? { maxSendRetries: options.maxSendRetries } : {}),
     backoff: { baseMs: 200, maxMs: 2000 },
     sendBackoff: { baseMs: 100, maxMs: 1000 },
     connectTimeoutMs: 5000,
-    pongTimeoutMs: 5000,
+    pongTimeoutMs: options.pongTimeoutMs ?? 5000,
     syncRetryMs: 500,
     syncTimeoutMs: 5000,
   });
