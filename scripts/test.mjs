@@ -13,8 +13,8 @@
  *               there, the Redis-engine tests are SKIPPED (said loudly, before and after; on CI
  *               (CI=true) it is an error instead)
  *   S3          optional: the running scripts/s3-server.sh, else the S3 storage tests are skipped
- * Lint, typecheck and the dependency audit (scripts/audit.mjs) run beside the integration tier
- * (their output is printed after it).
+ * Lint, typecheck, the dependency audit (scripts/audit.mjs) and the short chaos matrix
+ * (`npm run chaos -- --short`) run beside the integration tier (their output is printed after it).
  * Flags: --skip-e2e (no build, no browser tests, no Chromium needed).
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -197,6 +197,7 @@ function redisSkipBanner(error) {
     "!! SKIPPED: the Redis-engine integration tests (the memory engine is still tested):",
     ...REDIS_TEST_FILES.map((f) => `!!   ${f}`),
     "!!   packages/core/test/fanout.integration.test.ts (its redis engine half)",
+    "!!   the short chaos matrix (npm run chaos -- --short; it runs its own redis-server)",
     `!! To run them: ${REDIS_HINT}, or set REDIS_URL.`,
     line,
   ].join("\n");
@@ -208,10 +209,14 @@ function redisSkipBanner(error) {
  * Redis and child processes — with their output held back and
  * printed after it, so the two never interleave. Resolves with the exit code, output and seconds.
  */
-function startStaticChecks() {
+function startStaticChecks({ withChaos }) {
   const started = Date.now();
+  const steps = ["npm run -s lint", "npm run -s typecheck", "npm run -s audit:deps"];
+  // The short chaos matrix (issue 14: bench/src/chaos.ts --short, ≈ 1 min): its own PostgreSQL
+  // cluster and redis-server on spare ports, so it never touches the servers the tests use.
+  if (withChaos) steps.push("npm run -s chaos -- --short");
   return new Promise((resolve) => {
-    const child = spawn("sh", ["-c", "npm run -s lint && npm run -s typecheck && npm run -s audit:deps"], {
+    const child = spawn("sh", ["-c", steps.join(" && ")], {
       cwd: root,
       env,
     });
@@ -295,8 +300,11 @@ async function main() {
     let staticChecks;
     for (const [name, [cmd, ...args]] of tiers) {
       if (name === "integration") {
-        console.log("\n=== lint, typecheck and audit: started beside the integration tier (output after it)");
-        staticChecks = startStaticChecks();
+        console.log(
+          `\n=== lint, typecheck, audit${redis.skipRedis ? "" : " and the short chaos matrix"}: started beside the integration tier (output after it)`,
+        );
+        // Without Redis (its redis-server binary) the chaos run cannot start its own; said below.
+        staticChecks = startStaticChecks({ withChaos: !redis.skipRedis });
       }
       console.log(`\n=== ${name}: ${cmd} ${args.join(" ")}`);
       const tierStarted = Date.now();
@@ -312,10 +320,12 @@ async function main() {
         const checks = await staticChecks;
         process.stdout.write(checks.output);
         if (checks.code !== 0) {
-          console.error(`=== lint, typecheck and audit FAILED after ${checks.secs}s (exit ${checks.code})`);
+          console.error(
+            `=== lint, typecheck, audit and chaos FAILED after ${checks.secs}s (exit ${checks.code})`,
+          );
           return checks.code;
         }
-        console.log(`=== lint, typecheck and audit passed in ${checks.secs}s`);
+        console.log(`=== lint, typecheck, audit and chaos passed in ${checks.secs}s`);
       }
     }
     if (redis.skipRedis) console.log(`\n${redisSkipBanner(redis.error)}`);
