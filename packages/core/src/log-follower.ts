@@ -12,6 +12,9 @@
  * - Otherwise it polls every `pollMs`: the fallback for writes of processes that do not wake it
  *   (another gateway, scripts), and for readers with time-based work (the notifier's e-mails).
  * - A failed round waits the full `pollMs` (no hot loop against a database that is down).
+ * - With `minGapMs`, rounds start at least that far apart: under steady sends every round finds
+ *   a little, and back-to-back rounds each pay the round's fixed cost for a few events (the search
+ *   indexer beside a gateway at 1,200 msg/s took 12–15 % of the box and doubled the sends' p99).
  *
  * No NOTIFY: a `pg_notify` in the send transaction takes a cluster-wide lock on the notification
  * queue at commit, serialising every sending transaction.
@@ -24,6 +27,8 @@ export type TFollowRound = { hasMore: boolean; isLocked: boolean };
 export type TFollowOptions = {
   pollMs: number;
   lockRetryMs?: number;
+  /** Least time between the starts of two rounds (default 0: at once). */
+  minGapMs?: number;
   onError?: (err: unknown) => void;
 };
 
@@ -31,6 +36,9 @@ export type TFollowOptions = {
 export function followLog(round: () => Promise<TFollowRound>, options: TFollowOptions): () => Promise<void> {
   const { pollMs } = options;
   const lockRetryMs = options.lockRetryMs ?? 50;
+  const minGapMs = options.minGapMs ?? 0;
+  /** When the last round started (Date.now()). */
+  let lastStartedAt = Number.NEGATIVE_INFINITY;
   let isStopped = false;
   let isRunning = false;
   /** A write committed since the last round began. */
@@ -39,11 +47,13 @@ export function followLog(round: () => Promise<TFollowRound>, options: TFollowOp
   let running: Promise<void> = Promise.resolve();
   const schedule = (delay: number) => {
     clearTimeout(timer);
-    if (!isStopped) timer = setTimeout(tick, delay);
+    const wait = Math.max(delay, lastStartedAt + minGapMs - Date.now());
+    if (!isStopped) timer = setTimeout(tick, wait);
   };
   const tick = () => {
     if (isRunning || isStopped) return;
     isRunning = true;
+    lastStartedAt = Date.now();
     const wasWoken = isWoken;
     isWoken = false;
     running = (async () => {

@@ -57,6 +57,16 @@ describe("followLog", () => {
     expect(starts).toEqual([0, 1, 2, 1002]);
   });
 
+  test("with minGapMs, rounds start at least that far apart, found work and wakes alike", async () => {
+    const { round, starts } = scripted([{ hasMore: true, isLocked: true }, idle], 100);
+    stop = followLog(round, { pollMs: 10_000, minGapMs: 300 });
+    await vi.advanceTimersByTimeAsync(350); // found work at 0 (ends 100): the next starts at 300
+    commitWrite(); // woken during round 300…400: the next starts at 600, not at 400
+    commitWrite();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(starts).toEqual([0, 300, 600]);
+  });
+
   test("a committed write wakes an idle follower at once; one during a round makes another follow it", async () => {
     const { round, starts } = scripted([], 100);
     stop = followLog(round, { pollMs: 10_000 });

@@ -151,6 +151,9 @@ export async function indexSearchUntilCaughtUp(
 
 /** The fallback poll: catches events that no write of this process announced (see below). */
 export const SEARCH_POLL_MS = 5_000;
+/** Rounds start at least this far apart: a send is searchable within about this, and a steady
+ * stream of sends is indexed in batches instead of one round per group commit. */
+export const SEARCH_MIN_GAP_MS = 250;
 /**
  * Keeps the index caught up in the background: `followLog` (log-follower.ts) — woken by this
  * process's own writes, a round at once while work is found, the poll (SEARCH_POLL_MS) as the
@@ -160,7 +163,7 @@ export const SEARCH_POLL_MS = 5_000;
  */
 export function startSearchIndexer(
   db: TDb,
-  options: { intervalMs?: number; onError?: (err: unknown) => void } = {},
+  options: { intervalMs?: number; minGapMs?: number; onError?: (err: unknown) => void } = {},
 ): () => Promise<void> {
   return followLog(
     async () => {
@@ -169,6 +172,7 @@ export function startSearchIndexer(
     },
     {
       pollMs: options.intervalMs ?? SEARCH_POLL_MS,
+      minGapMs: options.minGapMs ?? SEARCH_MIN_GAP_MS,
       ...(options.onError ? { onError: options.onError } : {}),
     },
   );
