@@ -1,11 +1,12 @@
 /**
  * `npm run chaos` options: the long matrix by default (issue 14's target: 100 gateway kills,
  * 10 Postgres restarts, 20 network cuts at 500 msg/s), `--short` a small matrix for CI (a few of
- * every fault, ≤ 90 s wall on a 2-core box). Any option given beats the preset.
+ * every fault, ≤ 90 s wall on a 2-core box); `--matrix` names the long one explicitly. Any option
+ * given beats the preset.
  */
 import { parseArgs } from "node:util";
 
-export const USAGE = `usage: npm run chaos -- [--short] [--duration S] [--rate R] [--kills K] [--redis-restarts N]
+export const USAGE = `usage: npm run chaos -- [--matrix | --short] [--duration S] [--rate R] [--kills K] [--redis-restarts N]
        [--pg-restarts N] [--net-cuts N] [--half-open N] [--net-delays N] [--slow-consumers N]
        [--channels C] [--senders-per-channel S] [--receivers-per-channel R] [--drain S]
        [--keep-logs] [--inject-checker-faults]`;
@@ -70,12 +71,14 @@ export function parseChaosOptions(argv: string[]): TChaosOptions | "help" {
     options: {
       ...Object.fromEntries(numeric.map((k) => [k, { type: "string" as const }])),
       short: { type: "boolean", default: false },
+      matrix: { type: "boolean", default: false },
       "keep-logs": { type: "boolean", default: false },
       "inject-checker-faults": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return "help";
+  if (values.short && values.matrix) throw new Error("--matrix (the long run) and --short exclude each other");
   const preset = values.short ? SHORT : LONG;
   const num = (k: keyof typeof SHORT) => {
     const raw = (values as Record<string, string | boolean | undefined>)[k] as string | undefined;

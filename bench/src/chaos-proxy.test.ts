@@ -139,6 +139,8 @@ describe("chaos options and summary", () => {
     const short = parseChaosOptions(["--short"]);
     expect(short).toMatchObject({ short: true, durationS: 30, kills: 2, pgRestarts: 2, netCuts: 2 });
     expect(parseChaosOptions([])).toMatchObject({ kills: 100, pgRestarts: 10, netCuts: 20, rate: 500 });
+    expect(parseChaosOptions(["--matrix"])).toEqual(parseChaosOptions([]));
+    expect(() => parseChaosOptions(["--matrix", "--short"])).toThrow(/exclude/);
     expect(parseChaosOptions(["--short", "--kills", "5"])).toMatchObject({ kills: 5, durationS: 30 });
     expect(() => parseChaosOptions(["--kills", "-1"])).toThrow(/--kills/);
     expect(() => parseChaosOptions(["--short", "--rate", "2000"])).toThrow(/commands\/s/);
