@@ -5,17 +5,11 @@
  * avatar's id, so a new avatar is a new URL: the redirect is cached by this browser for 50
  * minutes (less than the presigned URL lives), and an old one answers 404.
  */
-import { TRPCError } from "@trpc/server";
+
 import { serverCaller } from "~/server/caller";
+import { redirectToPresigned } from "~/server/presigned-redirect";
 
 export const dynamic = "force-dynamic";
-
-const STATUS: Partial<Record<TRPCError["code"], number>> = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-};
 
 export async function GET(
   request: Request,
@@ -23,15 +17,8 @@ export async function GET(
 ): Promise<Response> {
   const { userId, avatarId } = await params;
   const size = new URL(request.url).searchParams.get("size") === "64" ? 64 : 256;
-  try {
-    const { url } = await (await serverCaller()).profile.avatarUrl({ userId, avatarId, size });
-    return new Response(null, {
-      status: 302,
-      headers: { Location: url, "Cache-Control": "private, max-age=3000", "Referrer-Policy": "no-referrer" },
-    });
-  } catch (err) {
-    const status = err instanceof TRPCError ? STATUS[err.code] : undefined;
-    if (status) return new Response(err instanceof Error ? err.message : "", { status });
-    throw err;
-  }
+  return redirectToPresigned(
+    async () => (await serverCaller()).profile.avatarUrl({ userId, avatarId, size }),
+    3000,
+  );
 }
