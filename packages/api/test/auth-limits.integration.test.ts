@@ -97,6 +97,9 @@ describe("auth budgets over tRPC", () => {
     expect(await code(ownerCaller.profile.update({ pronouns: "she/her" }))).toBe("ok");
     expect(await code(ownerCaller.profile.update({ title: "Boss" }))).toMatch(/^TOO_MANY_REQUESTS/);
     expect(await code(ownerCaller.profile.removeAvatar({}))).toMatch(/^TOO_MANY_REQUESTS/);
+    // Completing an upload counts too (its URL can be PUT to again while it lives), refused
+    // before anything is read from storage.
+    expect(await code(ownerCaller.profile.completeAvatarUpload({}))).toMatch(/^TOO_MANY_REQUESTS/);
     expect((await ownerCaller.profile.get()).title).toBe("CEO");
   });
 });

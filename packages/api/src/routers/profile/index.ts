@@ -33,11 +33,12 @@ export const profileRouter = router({
     return createAvatarUpload(ctx.db, await getStorage(ctx.env), ctx.actor, input);
   }),
   /** Call after the PUT succeeded: verifies the image, makes the thumbnails, sets the avatar. */
-  completeAvatarUpload: protectedProcedure
-    .input(ZAvatarRef)
-    .mutation(async ({ ctx, input }) =>
-      completeAvatarUpload(ctx.db, await getStorage(ctx.env), ctx.actor, input, ctx.origin),
-    ),
+  completeAvatarUpload: protectedProcedure.input(ZAvatarRef).mutation(async ({ ctx, input }) => {
+    // Counted too: an upload URL may be PUT to again within its lifetime, and every completion
+    // is an event in each of the person's conversations.
+    await ctx.rateLimiter.beginProfileChange({ userId: ctx.actor.userId });
+    return completeAvatarUpload(ctx.db, await getStorage(ctx.env), ctx.actor, input, ctx.origin);
+  }),
   /** Removes the avatar (initials show instead). */
   removeAvatar: protectedProcedure.input(ZAvatarRef).mutation(async ({ ctx, input }) => {
     await ctx.rateLimiter.beginProfileChange({ userId: ctx.actor.userId });
