@@ -78,7 +78,8 @@ export function parseChaosOptions(argv: string[]): TChaosOptions | "help" {
     },
   });
   if (values.help) return "help";
-  if (values.short && values.matrix) throw new Error("--matrix (the long run) and --short exclude each other");
+  if (values.short && values.matrix)
+    throw new Error("--matrix (the long run) and --short exclude each other");
   const preset = values.short ? SHORT : LONG;
   const num = (k: keyof typeof SHORT) => {
     const raw = (values as Record<string, string | boolean | undefined>)[k] as string | undefined;
