@@ -241,7 +241,17 @@ async function main(): Promise<number> {
       await exited(redis.child);
     },
     async restartRedis() {
-      redis = await startRedis(redisPort);
+      // On the same port (the gateways reconnect to it). A loaded box once kept a restarted
+      // redis-server from answering PING within 10 s in the long matrix: wait longer and retry.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          redis = await startRedis(redisPort, 30_000);
+          return;
+        } catch (err) {
+          if (attempt === 3) throw err;
+          log(`redis restart attempt ${attempt} failed (${(err as Error).message}); retrying`);
+        }
+      }
     },
     pg: postgres,
     proxies,

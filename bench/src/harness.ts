@@ -266,7 +266,10 @@ export async function startGateway(options: {
 }
 
 /** Starts `redis-server` on a spare loopback port with persistence off; waits until it answers. */
-export async function startRedis(port?: number): Promise<{ port: number; url: string; child: ChildProcess }> {
+export async function startRedis(
+  port?: number,
+  waitMs = 10_000,
+): Promise<{ port: number; url: string; child: ChildProcess }> {
   const p = port ?? (await freePort());
   const child = spawnTracked(
     "redis-server",
@@ -284,14 +287,16 @@ export async function startRedis(port?: number): Promise<{ port: number; url: st
     ],
     { label: `redis:${p}` },
   );
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error("redis-server exited during start");
     if (await redisPing(p)) return { port: p, url: `redis://127.0.0.1:${p}`, child };
     await sleep(50);
   }
-  throw new Error(`redis-server on ${p} did not answer PING`);
+  child.kill("SIGKILL");
+  await exited(child);
+  throw new Error(`redis-server on ${p} did not answer PING within ${waitMs} ms`);
 }
 
 /**
