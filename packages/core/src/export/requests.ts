@@ -8,7 +8,7 @@
  * EXPORTS_PER_DAY are started in 24 hours (archives take storage for days). Requests and
  * downloads are audit-logged (`export.requested`, `export.downloaded`).
  */
-import type { TDb } from "@parley/db";
+import type { Prisma, TDb } from "@parley/db";
 import type { TStorage } from "@parley/storage";
 import { z } from "zod";
 import type { TActor } from "../actor.ts";
@@ -153,23 +153,8 @@ const SELECT = {
   error: true,
 } as const;
 
-type TRow = {
-  id: string;
-  scope: TExportScope;
-  status: TExportDto["status"];
-  requestedById: string;
-  requestedBy: { id: string; name: string };
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  totalMessages: number | null;
-  messages: number;
-  files: number;
-  bytes: bigint | null;
-  fileName: string | null;
-  expiresAt: Date | null;
-  error: string | null;
-};
+/** A row as SELECT reads it (the DTO minus requestedById, with bytes as a bigint). */
+type TRow = Prisma.DataExportGetPayload<{ select: typeof SELECT }>;
 
 function toDto({ requestedById: _requestedById, bytes, ...row }: TRow): TExportDto {
   return { ...row, bytes: bytes === null ? null : Number(bytes) };
