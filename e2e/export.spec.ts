@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
 import { expect, test } from "@playwright/test";
-import { firstUser, newUser, trpc } from "./fixtures.ts";
+import { firstUser, newUser, recordTraffic, trpc } from "./fixtures.ts";
 
 test("a member exports their own data and downloads it", async ({ browser }) => {
   const user = newUser("Export Member");
@@ -17,12 +17,26 @@ test("a member exports their own data and downloads it", async ({ browser }) => 
     name: `export-${randomUUID().slice(0, 8)}`,
   });
   await trpc(page, "messages.send", { conversationId: channel.id, clientMsgId: randomUUID(), body });
+  const traffic = recordTraffic(page);
   try {
     await page.goto("/app/settings");
     const section = page.getByRole("region", { name: "Export" });
     await section.getByRole("button", { name: "Export my data" }).click();
     const item = section.getByRole("listitem").first();
-    await expect(item.getByRole("status")).toHaveText("Ready", { timeout: 30_000 });
+    // A CI run once saw no export listed at all for 30 s although the server had built it within
+    // a second of the click: on failure the error carries the page's tRPC traffic and text.
+    await expect(item.getByRole("status"))
+      .toHaveText("Ready", { timeout: 30_000 })
+      .catch(async (err: Error) => {
+        const text =
+          (await page
+            .locator("body")
+            .textContent()
+            .catch(() => null)) ?? "(no body)";
+        throw new Error(
+          `${err.message}\n--- page at ${page.url()}:\n${text.slice(0, 2000)}\n--- traffic:\n${traffic.describe()}`,
+        );
+      });
     await expect(item).toContainText("1 message, 0 files");
 
     const downloading = page.waitForEvent("download");

@@ -202,3 +202,35 @@ export function wasHighlighted(page: Page, seq: number | string): Promise<boolea
     String(seq),
   );
 }
+
+/**
+ * Records the page's tRPC calls (procedures, HTTP status, milliseconds) and navigations, so a
+ * failed wait can say what the page asked the server and what it got back: a CI log has no trace
+ * viewer. `describe()` returns the record as lines.
+ */
+export function recordTraffic(page: Page): { describe: () => string } {
+  const lines: string[] = [];
+  const started = Date.now();
+  const at = () => `+${Date.now() - started}ms`;
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) lines.push(`${at()} navigated to ${frame.url()}`);
+  });
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith("/api/trpc"))
+      lines.push(`${at()} ${request.method()} ${url.pathname.slice(10)} sent`);
+  });
+  page.on("requestfinished", async (request) => {
+    const url = new URL(request.url());
+    if (!url.pathname.startsWith("/api/trpc")) return;
+    const response = await request.response().catch(() => null);
+    lines.push(
+      `${at()} ${request.method()} ${url.pathname.slice(10)} → ${response?.status() ?? "no response"}`,
+    );
+  });
+  page.on("requestfailed", (request) => {
+    lines.push(`${at()} FAILED ${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
+  });
+  page.on("pageerror", (err) => lines.push(`${at()} page error: ${err.message}`));
+  return { describe: () => lines.join("\n") };
+}
