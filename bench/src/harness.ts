@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import type { RecordableHistogram } from "node:perf_hooks";
@@ -384,6 +384,26 @@ export function cpuSecondsOf(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU seconds (user + system) used so far by every Postgres process on the box (backends, WAL
+ * writer, checkpointer, autovacuum…): the database's whole cost, whichever cluster the bench uses.
+ */
+export function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (!stat.includes("(postgres)")) continue;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      // It ended between the listing and the read.
+    }
+  }
+  return total;
 }
 
 /** Whole-box CPU counters (all cores): busy and total seconds since boot. */

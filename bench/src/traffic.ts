@@ -3,7 +3,7 @@
  * CPU / event-loop / RSS samples taken around them (generator, gateways, whole box).
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { boxCpu, cpuSecondsOf, describeLoop, nowMs, rssOf } from "./harness.ts";
+import { boxCpu, cpuSecondsOf, describeLoop, nowMs, postgresCpuSeconds, rssOf } from "./harness.ts";
 import { createLoad, drain, sendOpenLoop, type TConn, type TLoad, useLoad } from "./load.ts";
 import { sum } from "./stats.ts";
 import type { TWorld } from "./world.ts";
@@ -19,6 +19,8 @@ export type TTraffic = {
   t0: number;
   genCpuPct: number;
   gwCpuPct: number;
+  /** Every Postgres process on the box, % of one core (processes that ended meanwhile not counted). */
+  pgCpuPct: number;
   boxPct: number;
   lag: ReturnType<typeof describeLoop>;
   rssEnd: number;
@@ -45,6 +47,7 @@ export async function runTraffic(options: {
   const cpu0 = process.cpuUsage();
   const gwCpu0 = pids.map(cpuSecondsOf);
   const box0 = boxCpu();
+  const pg0 = postgresCpuSeconds();
   const receivers = (k: number) => {
     const sender = k % n;
     return (world.members.get(world.conversationOf[sender]!)?.length ?? 1) - 1;
@@ -60,6 +63,7 @@ export async function runTraffic(options: {
   const cpu = process.cpuUsage(cpu0);
   const gwCpu = pids.map((pid, i) => cpuSecondsOf(pid) - gwCpu0[i]!);
   const box1 = boxCpu();
+  const pgCpu = postgresCpuSeconds() - pg0;
   loop.disable();
   return {
     load,
@@ -70,6 +74,7 @@ export async function runTraffic(options: {
     t0,
     genCpuPct: ((cpu.user + cpu.system) / 1e6 / wallSeconds) * 100,
     gwCpuPct: (sum(gwCpu) / wallSeconds) * 100,
+    pgCpuPct: (pgCpu / wallSeconds) * 100,
     boxPct: ((box1.busy - box0.busy) / (box1.total - box0.total)) * 100,
     lag: describeLoop(loop, LOOP_RESOLUTION_MS),
     rssEnd: sum(pids.map(rssOf)),
