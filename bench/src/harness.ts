@@ -387,22 +387,46 @@ export function cpuSecondsOf(pid: number | undefined): number {
 }
 
 /**
- * CPU seconds (user + system) used so far by every Postgres process on the box (backends, WAL
- * writer, checkpointer, autovacuum…): the database's whole cost, whichever cluster the bench uses.
+ * The postmaster of the cluster `db` talks to (from `postmaster.pid` in its data directory, which
+ * the bench can read when it runs on the database's box as root or postgres), or undefined.
  */
-export function postgresCpuSeconds(): number {
-  let total = 0;
+export async function postmasterPidOf(db: TDb): Promise<number | undefined> {
+  try {
+    const [row] = await db.$queryRaw<{ data_directory: string }[]>`SHOW data_directory`;
+    const pid = Number(readFileSync(`${row?.data_directory}/postmaster.pid`, "utf8").split("\n", 1)[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds (user + system) so far of a postmaster and each of its children (backends, WAL
+ * writer, checkpointer, autovacuum…), by pid: `postgresCpuSince` turns two samples into the
+ * cluster's CPU in between. Other clusters on the box (and other processes' tests) are not counted.
+ */
+export function postgresCpu(postmasterPid: number | undefined): Map<number, number> {
+  const byPid = new Map<number, number>();
+  if (!postmasterPid) return byPid;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (!stat.includes("(postgres)")) continue;
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      const pid = Number(entry);
+      if (pid !== postmasterPid && Number(fields[1]) !== postmasterPid) continue;
+      byPid.set(pid, (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
     } catch {
       // It ended between the listing and the read.
     }
   }
+  return byPid;
+}
+
+/** The cluster's CPU seconds between two `postgresCpu` samples (processes that ended meanwhile are not counted). */
+export function postgresCpuSince(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, cpu] of after) total += cpu - (before.get(pid) ?? 0);
   return total;
 }
 

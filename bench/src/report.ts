@@ -69,7 +69,7 @@ export function reportTraffic(
   const perMsg = (pct: number) =>
     counters.acked > 0 ? ((pct / 100) * t.wallSeconds * 1e6) / counters.acked : 0;
   log(
-    `postgres:   CPU ${t.pgCpuPct.toFixed(0)}% of one core (every postgres process); per acked message: postgres ${perMsg(t.pgCpuPct).toFixed(0)} µs, gateways ${perMsg(t.gwCpuPct).toFixed(0)} µs`,
+    `postgres:   CPU ${t.pgCpuPct.toFixed(0)}% of one core (the database's cluster); per acked message: postgres ${perMsg(t.pgCpuPct).toFixed(0)} µs, gateways ${perMsg(t.gwCpuPct).toFixed(0)} µs`,
   );
   log(
     `box:        ${t.boxPct.toFixed(0)}% of the box (all cores) busy during traffic (everything on the machine, incl. Postgres)`,

@@ -3,7 +3,15 @@
  * CPU / event-loop / RSS samples taken around them (generator, gateways, whole box).
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { boxCpu, cpuSecondsOf, describeLoop, nowMs, postgresCpuSeconds, rssOf } from "./harness.ts";
+import {
+  boxCpu,
+  cpuSecondsOf,
+  describeLoop,
+  nowMs,
+  postgresCpu,
+  postgresCpuSince,
+  rssOf,
+} from "./harness.ts";
 import { createLoad, drain, sendOpenLoop, type TConn, type TLoad, useLoad } from "./load.ts";
 import { sum } from "./stats.ts";
 import type { TWorld } from "./world.ts";
@@ -19,7 +27,7 @@ export type TTraffic = {
   t0: number;
   genCpuPct: number;
   gwCpuPct: number;
-  /** Every Postgres process on the box, % of one core (processes that ended meanwhile not counted). */
+  /** The database cluster (postmaster and children), % of one core; 0 when its postmaster is unknown. */
   pgCpuPct: number;
   boxPct: number;
   lag: ReturnType<typeof describeLoop>;
@@ -34,6 +42,8 @@ export async function runTraffic(options: {
   rate: number;
   durationS: number;
   drainS: number;
+  /** The database's postmaster (harness.ts postmasterPidOf): its cluster's CPU is measured. */
+  postmasterPid?: number;
   /** Called with the run's bookkeeping before the first send (other processes join the run). */
   onStart?: (load: TLoad) => Promise<void>;
 }): Promise<TTraffic> {
@@ -47,7 +57,7 @@ export async function runTraffic(options: {
   const cpu0 = process.cpuUsage();
   const gwCpu0 = pids.map(cpuSecondsOf);
   const box0 = boxCpu();
-  const pg0 = postgresCpuSeconds();
+  const pg0 = postgresCpu(options.postmasterPid);
   const receivers = (k: number) => {
     const sender = k % n;
     return (world.members.get(world.conversationOf[sender]!)?.length ?? 1) - 1;
@@ -63,7 +73,7 @@ export async function runTraffic(options: {
   const cpu = process.cpuUsage(cpu0);
   const gwCpu = pids.map((pid, i) => cpuSecondsOf(pid) - gwCpu0[i]!);
   const box1 = boxCpu();
-  const pgCpu = postgresCpuSeconds() - pg0;
+  const pgCpu = postgresCpuSince(pg0, postgresCpu(options.postmasterPid));
   loop.disable();
   return {
     load,

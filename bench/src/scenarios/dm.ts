@@ -5,7 +5,7 @@
  */
 import { baseline } from "../baseline.ts";
 import { startFleetFor } from "../gateways.ts";
-import { nowMs, rssOf, sleep } from "../harness.ts";
+import { nowMs, postmasterPidOf, rssOf, sleep } from "../harness.ts";
 import { openConnections, type TConn } from "../load.ts";
 import { CHANNEL_SIZE, type TOptions } from "../options.ts";
 import { reportTraffic } from "../report.ts";
@@ -26,6 +26,7 @@ export async function runDm(o: TOptions, log: (line: string) => void, startedAt:
   const seedStart = Date.now();
   const scenario = o.scenario === "channel50" ? "channel50" : "dm";
   const world = await buildWorld(db, CONNECTIONS, scenario);
+  const postmasterPid = await postmasterPidOf(db);
   log(
     `seeded: ${CONNECTIONS} users + tokens, ${world.members.size} ${scenario === "dm" ? "DMs" : `channels of ${CHANNEL_SIZE}`} in ${((Date.now() - seedStart) / 1000).toFixed(1)}s`,
   );
@@ -58,7 +59,15 @@ export async function runDm(o: TOptions, log: (line: string) => void, startedAt:
       console.error(
         `bench: warning: ${perConnRate.toFixed(1)} sends/s per connection nears the gateway's per-connection limit (20/s)`,
       );
-    const traffic = await runTraffic({ world, conns, pids, rate, durationS: o.durationS, drainS: o.drainS });
+    const traffic = await runTraffic({
+      world,
+      conns,
+      pids,
+      rate,
+      durationS: o.durationS,
+      drainS: o.drainS,
+      postmasterPid,
+    });
     const result = reportTraffic(traffic, {
       scenario,
       connections: CONNECTIONS,

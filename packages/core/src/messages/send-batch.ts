@@ -193,7 +193,9 @@ WITH inp AS (
   UPDATE "Message" m
   SET "replyCount" = m."replyCount" + ((SELECT r.m FROM replies r) -> m.id::text ->> 0)::int,
     "lastReplyAt" = ((SELECT r.m FROM replies r) -> m.id::text ->> 1)::timestamp(3)
-  WHERE m.id = ANY((SELECT ids FROM replies)::uuid[])
+  -- The second condition is a one-time filter: a batch without replies never reaches the scan
+  -- (a plan made while Message was small scans it for = ANY, once per batch, as it grows).
+  WHERE m.id = ANY((SELECT ids FROM replies)::uuid[]) AND (SELECT ids FROM replies) IS NOT NULL
 ), nums AS MATERIALIZED (
   SELECT coalesce(jsonb_object_agg(i::text, seq), '{}') AS m FROM numbered
 )
@@ -374,7 +376,7 @@ export class SendBatcher {
       }
     }
     const result = await this.pool.query<SendRow>({
-      name: "parley_send_v9",
+      name: "parley_send_v10",
       text: SEND_SQL,
       values: [
         prepared.map((_, i) => i),
