@@ -22,6 +22,7 @@ import { runDm } from "./scenarios/dm.ts";
 import { runFanout } from "./scenarios/fanout.ts";
 import { runIdle } from "./scenarios/idle.ts";
 import { runSearch } from "./scenarios/search.ts";
+import { runSendPath } from "./scenarios/sendpath.ts";
 import { runStorm } from "./scenarios/storm.ts";
 
 const o = parseOptions();
@@ -38,6 +39,7 @@ const SCENARIOS: Record<TOptions["scenario"], TRun> = {
   storm: runStorm,
   search: runSearch,
   fanout: runFanout,
+  sendpath: runSendPath,
 };
 
 async function main(): Promise<number> {
@@ -67,6 +69,7 @@ function hardLimitMs(o: TOptions): number {
     backlog: o.messages / 100 + (o.repeat + 8) * 60,
     search: o.messages / 500 + o.repeat * 60,
     fanout: window + o.members / 50,
+    sendpath: o.messages / 50,
   };
   return (extra[o.scenario] + 300) * 1000;
 }

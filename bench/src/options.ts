@@ -4,11 +4,11 @@
  */
 import { parseArgs } from "node:util";
 
-export const USAGE = `usage: npm run bench -- [--scenario dm|channel50|channel|idle|connect|storm|backlog|search|fanout] [--sweep]
+export const USAGE = `usage: npm run bench -- [--scenario dm|channel50|channel|idle|connect|storm|backlog|search|fanout|sendpath] [--sweep]
        [--connections 200] [--rate R] [--duration 10] [--gateways 1] [--engine memory|redis|redis-cluster]
        [--members 2000] [--generators W] (channel, fanout) [--frame-bytes 600] (fanout)  [--generators W] [--trickle 20] [--in-flight 100 per generator] (idle)  [--in-flight 200] (connect)
        [--messages 500] [--conversations 3] [--repeat 5] (backlog)  [--max-rate 20000] (sweep)
-       [--messages 1000000] [--conversations 200] [--repeat 5] (search)
+       [--messages 1000000] [--conversations 200] [--repeat 5] (search)  [--messages 5000] (sendpath, per batch size)
        [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--redis-url redis://…]
        [--drain 10] [--no-baseline] [--keep-db] [--time-limit S]`;
 
@@ -22,6 +22,7 @@ export const SCENARIOS = [
   "backlog",
   "search",
   "fanout",
+  "sendpath",
 ] as const;
 export type TScenario = (typeof SCENARIOS)[number];
 
@@ -74,6 +75,7 @@ const DEFAULT_RATE: Record<TScenario, number> = {
   backlog: 0,
   search: 0,
   fanout: 10,
+  sendpath: 0,
 };
 
 export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
@@ -137,7 +139,9 @@ export function parseOptions(args: string[] = process.argv.slice(2)): TOptions {
     ),
     trickleS: Number(opts.trickle),
     inFlight: Number(opts["in-flight"] ?? (scenario === "idle" ? 100 : 200)),
-    messages: Number(opts.messages ?? (scenario === "search" ? 1_000_000 : 500)),
+    messages: Number(
+      opts.messages ?? (scenario === "search" ? 1_000_000 : scenario === "sendpath" ? 5_000 : 500),
+    ),
     conversations: Number(opts.conversations ?? (scenario === "search" ? 200 : 3)),
     repeat: Number(opts.repeat),
     maxRate: Number(opts["max-rate"]),
@@ -156,6 +160,7 @@ function validate(o: TOptions): void {
     o.scenario !== "connect" &&
     o.scenario !== "backlog" &&
     o.scenario !== "search" &&
+    o.scenario !== "sendpath" &&
     (!(o.rate > 0) || o.rate > 100_000)
   )
     fail("--rate must be in (0, 100000]");
