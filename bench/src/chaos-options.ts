@@ -56,11 +56,15 @@ const LONG: typeof SHORT = {
   "half-open": 10,
   "net-delays": 10,
   "slow-consumers": 10,
-  // 80 senders: ≈ 6 msg/s each, so a sender can work off the backlog an outage leaves.
-  channels: 20,
+  // 160 senders, ≈ 3 msg/s each (a chat server's load is many people each sending slowly; the
+  // SDK keeps one send in flight per conversation): after an outage each works off its backlog
+  // at up to its connection's 20 commands/s. 80 senders at 6 msg/s did not keep up (12-06).
+  channels: 40,
   "senders-per-channel": 4,
   "receivers-per-channel": 3,
-  drain: 60,
+  // An upper bound: a run that keeps up drains in seconds; the backlog of ten Postgres outages
+  // may take minutes to work off.
+  drain: 300,
 };
 
 /** Parses argv; throws an Error with a one-line reason on bad input. */

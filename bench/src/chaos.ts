@@ -221,6 +221,18 @@ async function main(): Promise<number> {
   const traffic = startSdkTraffic(senders, o.rate, o.durationS);
   const { sentIds, acked, refused } = traffic;
   let slowClosed = 0;
+  // Every 30 s: how far acks trail the traffic and how many clients are connected, so a run that
+  // falls behind shows when (and next to which faults in the log) it did.
+  let lastAcked = 0;
+  const progress = setInterval(() => {
+    const settled = acked.size + refused.size;
+    const open = clients.filter((c) => c.state === "open").length;
+    log(
+      `progress: generated=${traffic.generated()} acked=${acked.size} (+${acked.size - lastAcked} in 30s) refused=${refused.size} unsettled=${sentIds.size - settled} clients_open=${open}/${clients.length}`,
+    );
+    lastAcked = acked.size;
+  }, 30_000);
+  progress.unref();
   const counts: TFaultCounts = await runFaults({
     durationS: o.durationS,
     counts: {
@@ -283,7 +295,14 @@ async function main(): Promise<number> {
     settled: () => acked.size + refused.size >= sentIds.size,
     timeoutMs: o.drainS * 1000,
   });
+  clearInterval(progress);
   log(`${isDrained ? "drained" : "drain timed out"} in ${((nowMs() - drainStart) / 1000).toFixed(1)}s`);
+  if (!isDrained) {
+    const stuck = senders.filter((x) => x.client.getOutbox().some((e) => e.status !== "sent"));
+    log(
+      `drain: ${sentIds.size - acked.size - refused.size} sends unsettled across ${stuck.length} of ${senders.length} senders; clients open ${clients.filter((c) => c.state === "open").length}/${clients.length}`,
+    );
+  }
   for (const c of clients) c.disconnect("chaos over");
 
   if (o.injectCheckerFaults) for (const line of await injectCheckerFaults(check, receivers, acked)) log(line);
