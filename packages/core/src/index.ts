@@ -67,6 +67,20 @@ export * from "./receipts/index.ts";
 export * from "./retention/run.ts";
 export * from "./retention/settings.ts";
 export * from "./revocation-bus.ts";
+export { classifyAddress, type TAddressVerdict } from "./previews/address.ts";
+export { fetchPage, type TPageFetch, type TPageFetchOptions } from "./previews/fetch.ts";
+export { extractMetadata, firstUrl, type TPageMetadata } from "./previews/metadata.ts";
+export * from "./previews/remove.ts";
+export {
+  PREVIEW_CACHE_MS,
+  previewFor,
+  previewRound,
+  previewUntilCaughtUp,
+  startLinkPreviewer,
+  type TPreviewerOptions,
+  type TPreviewRound,
+  urlHash,
+} from "./previews/worker.ts";
 export * from "./revocations.ts";
 export * from "./roles.ts";
 export * from "./schemas.ts";
