@@ -259,6 +259,12 @@ export const MATRIX: TMatrixRow[] = [
     expect: { ...TARGET_MEMBERS, owner: F, guest: F },
   },
   {
+    procedure: "messages.removePreview",
+    input: async (w) => ({ messageId: (await w.freshMessage("member")).id }),
+    // Only the sender removes a preview (a message without one is a no-op for them).
+    expect: { ...TARGET_MEMBERS, owner: F, guest: F },
+  },
+  {
     procedure: "messages.react",
     input: (w) => ({ messageId: w.message.id, emoji: "👍" }),
     expect: TARGET_MEMBERS,

@@ -19,6 +19,7 @@ import { lookup as dnsLookup } from "node:dns/promises";
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import type { LookupFunction } from "node:net";
+import { DEFAULT_LINK_PREVIEW_MAX_BYTES, DEFAULT_LINK_PREVIEW_TIMEOUT_MS } from "@parley/config";
 import { classifyAddress, isAllowListed, isIpLiteral } from "./address.ts";
 
 /** Limits and the allow-list for one fetch. */
@@ -32,8 +33,8 @@ export type TPageFetchOptions = {
 /** The defaults (config's LINK_PREVIEW_* settings override them). */
 export const DEFAULT_PAGE_FETCH: TPageFetchOptions = {
   allowHosts: [],
-  timeoutMs: 5_000,
-  maxBytes: 512 * 1024,
+  timeoutMs: DEFAULT_LINK_PREVIEW_TIMEOUT_MS,
+  maxBytes: DEFAULT_LINK_PREVIEW_MAX_BYTES,
   maxRedirects: 3,
 };
 
