@@ -213,7 +213,9 @@ export const ZEnv = z.object({
     .min(1_024)
     .max(10 * 1024 * 1024)
     .default(DEFAULT_LINK_PREVIEW_MAX_BYTES)
-    .describe("Most bytes of a page a link preview reads (its <head> is enough; the rest is never downloaded)."),
+    .describe(
+      "Most bytes of a page a link preview reads (its <head> is enough; the rest is never downloaded).",
+    ),
   LARGE_CHANNEL_THRESHOLD: z.coerce
     .number()
     .int()

@@ -61,12 +61,6 @@ export * from "./password-resets.ts";
 export { checkPasswordStrength, MIN_PASSWORD_SCORE, type TPasswordVerdict } from "./password-strength.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
 export * from "./periodic.ts";
-export * from "./profile/profile.ts";
-export * from "./rate-limits.ts";
-export * from "./receipts/index.ts";
-export * from "./retention/run.ts";
-export * from "./retention/settings.ts";
-export * from "./revocation-bus.ts";
 export { classifyAddress, type TAddressVerdict } from "./previews/address.ts";
 export { fetchPage, type TPageFetch, type TPageFetchOptions } from "./previews/fetch.ts";
 export { extractMetadata, firstUrl, type TPageMetadata } from "./previews/metadata.ts";
@@ -81,6 +75,12 @@ export {
   type TPreviewRound,
   urlHash,
 } from "./previews/worker.ts";
+export * from "./profile/profile.ts";
+export * from "./rate-limits.ts";
+export * from "./receipts/index.ts";
+export * from "./retention/run.ts";
+export * from "./retention/settings.ts";
+export * from "./revocation-bus.ts";
 export * from "./revocations.ts";
 export * from "./roles.ts";
 export * from "./schemas.ts";

@@ -59,7 +59,13 @@ describe("link preview address classification", () => {
 
   it("sees decimal, octal and hex IPv4 hosts in URLs as the address they mean", () => {
     // The WHATWG URL parser normalises them before the guard sees the host.
-    for (const url of ["http://2130706433/", "http://0177.0.0.1/", "http://0x7f.0.0.1/", "http://0x7f000001/", "http://127.1/"]) {
+    for (const url of [
+      "http://2130706433/",
+      "http://0177.0.0.1/",
+      "http://0x7f.0.0.1/",
+      "http://0x7f000001/",
+      "http://127.1/",
+    ]) {
       const host = new URL(url).hostname;
       expect(host, url).toBe("127.0.0.1");
       expect(refused(host), url).toBe("loopback");

@@ -42,19 +42,30 @@ describe("link preview metadata", () => {
     expect(meta.title).toBe("<script>alert(1)</script>"); // plain text; React escapes it
     expect(meta.imageUrl).toBeNull();
     expect(meta.description?.length).toBe(METADATA_LIMITS.description);
-    expect(extractMetadata(`<meta property="og:image" content="data:image/png;base64,AAAA">`, PAGE).imageUrl).toBeNull();
+    expect(
+      extractMetadata(`<meta property="og:image" content="data:image/png;base64,AAAA">`, PAGE).imageUrl,
+    ).toBeNull();
   });
 
   it("answers nulls for a page without metadata or with garbage", () => {
-    expect(extractMetadata("", PAGE)).toEqual({ title: null, description: null, imageUrl: null, siteName: null });
+    expect(extractMetadata("", PAGE)).toEqual({
+      title: null,
+      description: null,
+      imageUrl: null,
+      siteName: null,
+    });
     expect(extractMetadata("<<<>>><meta content=>", PAGE).title).toBeNull();
   });
 
   it("finds the first http(s) URL of a message, trimming markdown and punctuation", () => {
     expect(firstUrl("see https://example.com/a.")).toBe("https://example.com/a");
-    expect(firstUrl("[docs](https://example.com/docs) and http://b.example")).toBe("https://example.com/docs");
+    expect(firstUrl("[docs](https://example.com/docs) and http://b.example")).toBe(
+      "https://example.com/docs",
+    );
     expect(firstUrl("<https://example.com/x>")).toBe("https://example.com/x");
-    expect(firstUrl("wiki https://en.wikipedia.org/wiki/Foo_(bar) ok")).toBe("https://en.wikipedia.org/wiki/Foo_(bar)");
+    expect(firstUrl("wiki https://en.wikipedia.org/wiki/Foo_(bar) ok")).toBe(
+      "https://en.wikipedia.org/wiki/Foo_(bar)",
+    );
     expect(firstUrl("no links, javascript:alert(1) ftp://x")).toBeNull();
   });
 });

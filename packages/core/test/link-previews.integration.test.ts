@@ -13,9 +13,9 @@ import { getHistory } from "../src/messages.ts";
 import { fetchPage } from "../src/previews/fetch.ts";
 import { removeLinkPreview } from "../src/previews/remove.ts";
 import { previewUntilCaughtUp, urlHash } from "../src/previews/worker.ts";
-import { updateWorkspaceSettingsForTest } from "./link-preview-settings.ts";
 import { channelName, expectParley, newActor, stored, useTestDb } from "./helpers.ts";
 import { startPreviewServer, type TPreviewServer } from "./link-preview-server.ts";
+import { updateWorkspaceSettingsForTest } from "./link-preview-settings.ts";
 
 const t = useTestDb();
 let site: TPreviewServer;
@@ -32,7 +32,11 @@ afterAll(async () => {
 async function setup() {
   const alice = await newActor(t.db);
   const bob = await newActor(t.db);
-  const ch = await createChannel(t.db, alice, { name: channelName("pv"), isPrivate: false, memberIds: [bob.userId] });
+  const ch = await createChannel(t.db, alice, {
+    name: channelName("pv"),
+    isPrivate: false,
+    memberIds: [bob.userId],
+  });
   return { alice, bob, ch };
 }
 
@@ -95,7 +99,10 @@ describe("link previews", () => {
     expect(await previewOf(alice, ch.id, toPrivate.id)).toBeNull();
     const page = await fetchPage(`${site.origin}/to-private`, allow);
     expect(page).toEqual({ isOk: false, reason: "address 10.0.0.1 is private" });
-    expect(await fetchPage(`${site.origin}/loop`, allow)).toEqual({ isOk: false, reason: "too many redirects" });
+    expect(await fetchPage(`${site.origin}/loop`, allow)).toEqual({
+      isOk: false,
+      reason: "too many redirects",
+    });
   });
 
   it("refuses private and loopback addresses unless allow-listed", async () => {
@@ -142,7 +149,10 @@ describe("link previews", () => {
     // The client stopped reading: far less than the 50 MiB the server would stream.
     expect(site.hugeBytesSent()).toBeLessThan(10 * 1024 * 1024);
 
-    expect(await fetchPage(`${site.origin}/image`, allow)).toEqual({ isOk: false, reason: "content type image/png" });
+    expect(await fetchPage(`${site.origin}/image`, allow)).toEqual({
+      isOk: false,
+      reason: "content type image/png",
+    });
     expect(await fetchPage(`${site.origin}/missing`, allow)).toEqual({ isOk: false, reason: "status 404" });
   });
 

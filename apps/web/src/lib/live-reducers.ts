@@ -58,7 +58,9 @@ export function applyToFeed(feed: TFeed, event: TLiveEvent): TFeed {
     }
     case EventKind.MessagePreview: {
       const { messageId, preview } = event.payload;
-      return patchMessages(feed, (m) => (m.id === messageId && !m.deletedAt ? { ...m, linkPreview: preview } : m));
+      return patchMessages(feed, (m) =>
+        m.id === messageId && !m.deletedAt ? { ...m, linkPreview: preview } : m,
+      );
     }
     case EventKind.MessageEdited: {
       const { messageId, ...edit } = event.payload;

@@ -463,7 +463,9 @@ describe("live state equals a fresh fetch, for every event kind", () => {
     // message.preview: the previewer fetches a page from a local server; then its sender removes it.
     const site = http.createServer((_req, res) => {
       res.writeHead(200, { "content-type": "text/html" });
-      res.end('<head><meta property="og:title" content="State page"><meta name="description" content="d"></head>');
+      res.end(
+        '<head><meta property="og:title" content="State page"><meta name="description" content="d"></head>',
+      );
     });
     await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
     const siteHost = `127.0.0.1:${(site.address() as AddressInfo).port}`;

@@ -47,7 +47,10 @@ const HTML_TYPES = new Set(["text/html", "application/xhtml+xml"]);
 class Refused extends Error {}
 
 /** The address one hop may connect to (see the header), or a Refused error. */
-async function checkedAddress(url: URL, allowHosts: readonly string[]): Promise<{ address: string; family: 4 | 6 }> {
+async function checkedAddress(
+  url: URL,
+  allowHosts: readonly string[],
+): Promise<{ address: string; family: 4 | 6 }> {
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new Refused(`scheme ${url.protocol}`);
   if (url.username || url.password) throw new Refused("credentials in URL");
   const isListed = isAllowListed(url, allowHosts);
@@ -70,7 +73,11 @@ async function checkedAddress(url: URL, allowHosts: readonly string[]): Promise<
 }
 
 /** One GET to a checked address; resolves with the response head (the body not yet read). */
-function request(url: URL, pinned: { address: string; family: 4 | 6 }, signal: AbortSignal): Promise<IncomingMessage> {
+function request(
+  url: URL,
+  pinned: { address: string; family: 4 | 6 },
+  signal: AbortSignal,
+): Promise<IncomingMessage> {
   const lookup: LookupFunction = (_host, options, callback) => {
     if ((options as { all?: boolean }).all) {
       (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [pinned]);
@@ -128,7 +135,10 @@ function decode(body: Buffer, contentType: string): string {
 }
 
 /** Fetches the start of an HTML page under the rules in the header. Never throws. */
-export async function fetchPage(rawUrl: string, options: Partial<TPageFetchOptions> = {}): Promise<TPageFetch> {
+export async function fetchPage(
+  rawUrl: string,
+  options: Partial<TPageFetchOptions> = {},
+): Promise<TPageFetch> {
   const opts = { ...DEFAULT_PAGE_FETCH, ...options };
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Refused("time limit")), opts.timeoutMs);

@@ -13,13 +13,22 @@ import { ZMessageRef } from "../schemas.ts";
 import { appendConversationEvent, inWriteTx } from "../tx.ts";
 
 /** What a removal did: `seq` is its event's, null when there was no preview. */
-export type TRemovePreviewResult = { messageId: string; conversationId: string; isChanged: boolean; seq: number | null };
+export type TRemovePreviewResult = {
+  messageId: string;
+  conversationId: string;
+  isChanged: boolean;
+  seq: number | null;
+};
 
 /**
  * Removes the link preview of one of the actor's own messages (members of a conversation that is
  * not archived; FORBIDDEN for someone else's message, NOT_FOUND where the actor cannot read).
  */
-export async function removeLinkPreview(db: TDb, actor: TActor, input: unknown): Promise<TRemovePreviewResult> {
+export async function removeLinkPreview(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+): Promise<TRemovePreviewResult> {
   const { messageId } = parseInput(ZMessageRef, input);
   return inWriteTx(db, async (w) => {
     const message = await lockMessage(w.tx, actor, messageId);
@@ -31,10 +40,16 @@ export async function removeLinkPreview(db: TDb, actor: TActor, input: unknown):
     const [row] = await w.tx.$queryRaw<{ hasPreview: boolean }[]>`
       SELECT "linkPreview" IS NOT NULL AS "hasPreview" FROM "Message" WHERE id = ${messageId}::uuid`;
     if (!row?.hasPreview) return { ...base, isChanged: false, seq: null };
-    const event = await appendConversationEvent(w, message.conversationId, EventKind.MessagePreview, actor.userId, {
-      messageId,
-      preview: null,
-    });
+    const event = await appendConversationEvent(
+      w,
+      message.conversationId,
+      EventKind.MessagePreview,
+      actor.userId,
+      {
+        messageId,
+        preview: null,
+      },
+    );
     await w.tx.$executeRaw`UPDATE "Message" SET "linkPreview" = NULL WHERE id = ${messageId}::uuid`;
     return { ...base, isChanged: true, seq: event.seq };
   });

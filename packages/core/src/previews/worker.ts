@@ -152,12 +152,22 @@ export async function previewFor(
 async function apply(db: TDb, job: TJob, preview: TLinkPreview | null): Promise<boolean> {
   return inWriteTx(db, async (w) => {
     await w.tx.$queryRaw`SELECT id FROM "Conversation" WHERE id = ${job.conversationId}::uuid FOR UPDATE`;
-    const [message] = await w.tx.$queryRaw<{ deletedAt: Date | null; hasPreview: boolean; archived: boolean }[]>`
+    const [message] = await w.tx.$queryRaw<
+      { deletedAt: Date | null; hasPreview: boolean; archived: boolean }[]
+    >`
       SELECT m."deletedAt", m."linkPreview" IS NOT NULL AS "hasPreview", c."archivedAt" IS NOT NULL AS archived
       FROM "Message" m JOIN "Conversation" c ON c.id = m."conversationId"
       WHERE m.id = ${job.messageId}::uuid FOR NO KEY UPDATE OF m`;
-    const removed = await w.tx.$executeRaw`DELETE FROM "LinkPreviewJob" WHERE "messageId" = ${job.messageId}::uuid`;
-    if (!preview || !message || removed === 0 || message.deletedAt || message.hasPreview || message.archived) {
+    const removed = await w.tx
+      .$executeRaw`DELETE FROM "LinkPreviewJob" WHERE "messageId" = ${job.messageId}::uuid`;
+    if (
+      !preview ||
+      !message ||
+      removed === 0 ||
+      message.deletedAt ||
+      message.hasPreview ||
+      message.archived
+    ) {
       return false;
     }
     await appendConversationEvent(w, job.conversationId, EventKind.MessagePreview, null, {
@@ -171,7 +181,10 @@ async function apply(db: TDb, job: TJob, preview: TLinkPreview | null): Promise<
 }
 
 /** One round: enqueue, then run the due jobs (see the header). */
-export async function previewRound(db: TDb, options: TPreviewerOptions = {}): Promise<TPreviewRound & { hasMore: boolean }> {
+export async function previewRound(
+  db: TDb,
+  options: TPreviewerOptions = {},
+): Promise<TPreviewRound & { hasMore: boolean }> {
   const queued = await enqueue(db);
   const jobs = await claim(db);
   const results = await Promise.all(
