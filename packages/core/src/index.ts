@@ -65,6 +65,7 @@ export { classifyAddress, type TAddressVerdict } from "./previews/address.ts";
 export { fetchPage, type TPageFetch, type TPageFetchOptions } from "./previews/fetch.ts";
 export { extractMetadata, firstUrl, type TPageMetadata } from "./previews/metadata.ts";
 export * from "./previews/remove.ts";
+export * from "./previews/settings.ts";
 export {
   PREVIEW_CACHE_MS,
   previewFor,

@@ -12,10 +12,10 @@ import { sendMessage } from "../src/messages/send.ts";
 import { getHistory } from "../src/messages.ts";
 import { fetchPage } from "../src/previews/fetch.ts";
 import { removeLinkPreview } from "../src/previews/remove.ts";
+import { getLinkPreviewSettings, setLinkPreviewSettings } from "../src/previews/settings.ts";
 import { previewUntilCaughtUp, urlHash } from "../src/previews/worker.ts";
 import { channelName, expectParley, newActor, stored, useTestDb } from "./helpers.ts";
 import { startPreviewServer, type TPreviewServer } from "./link-preview-server.ts";
-import { updateWorkspaceSettingsForTest } from "./link-preview-settings.ts";
 
 const t = useTestDb();
 let site: TPreviewServer;
@@ -156,16 +156,24 @@ describe("link previews", () => {
     expect(await fetchPage(`${site.origin}/missing`, allow)).toEqual({ isOk: false, reason: "status 404" });
   });
 
-  it("queues nothing while the workspace has previews off", async () => {
+  it("queues nothing while an admin has turned previews off (audited; members may not)", async () => {
     const { alice, ch } = await setup();
-    await updateWorkspaceSettingsForTest(t.db, { linkPreviewsEnabled: false });
+    const admin = await newActor(t.db, { role: "admin" });
+    await expectParley(setLinkPreviewSettings(t.db, alice, { enabled: false }), "FORBIDDEN");
+    await setLinkPreviewSettings(t.db, admin, { enabled: false });
     try {
+      expect(await getLinkPreviewSettings(t.db)).toEqual({ enabled: false });
+      const audit = await t.db.auditEntry.findFirst({
+        where: { actorId: admin.userId, action: "workspace.updated" },
+        orderBy: { id: "desc" },
+      });
+      expect(audit?.details).toEqual({ before: { linkPreviewsEnabled: true }, after: { linkPreviewsEnabled: false } });
       const msg = await send(alice, ch.id, `${site.origin}/page`);
       const round = await previewUntilCaughtUp(t.db, allow);
       expect(round.queued).toBe(0);
       expect(await previewOf(alice, ch.id, msg.id)).toBeNull();
     } finally {
-      await updateWorkspaceSettingsForTest(t.db, { linkPreviewsEnabled: true });
+      await setLinkPreviewSettings(t.db, admin, { enabled: true });
     }
   });
 });

@@ -62,6 +62,9 @@ export const MATRIX: TMatrixRow[] = [
   { procedure: "workspace.uploadLimits", expect: ADMINS },
   { procedure: "workspace.setUploadLimits", input: () => ({ maxUploadBytes: null }), expect: ADMINS },
   { procedure: "workspace.broadcastPolicy", expect: SIGNED_IN },
+  { procedure: "workspace.linkPreviews", expect: SIGNED_IN },
+  // On stays on (the default every other test relies on).
+  { procedure: "workspace.setLinkPreviews", input: () => ({ enabled: true }), expect: ADMINS },
   {
     procedure: "workspace.setBroadcastPolicy",
     input: () => ({ policy: "everyone", threshold: 0 }),
