@@ -234,3 +234,19 @@ export function recordTraffic(page: Page): { describe: () => string } {
   page.on("pageerror", (err) => lines.push(`${at()} page error: ${err.message}`));
   return { describe: () => lines.join("\n") };
 }
+
+/** Collects CSP violations on `page`: `securitypolicyviolation` events and Chromium's console reports. */
+export async function watchCsp(page: Page): Promise<string[]> {
+  const seen: string[] = [];
+  page.on("console", (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) seen.push(`console: ${msg.text().slice(0, 300)}`);
+  });
+  await page.exposeFunction("__cspViolation", (v: string) => seen.push(`event: ${v}`));
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      const report = (window as unknown as { __cspViolation?: (v: string) => void }).__cspViolation;
+      report?.(`${e.violatedDirective} blocked ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
+  return seen;
+}

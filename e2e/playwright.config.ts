@@ -100,6 +100,9 @@ export default defineConfig({
       // production default (20 per address per hour), with the limiter still on. Sign-in keeps
       // the production defaults (auth-limits.spec.ts locks an account and reads the 429).
       RATE_LIMIT_SIGNUP_PER_HOUR: "500",
+      // Link previews of message-rendering.spec.ts's local page server (any port of 127.0.0.1;
+      // the same server reached as "localhost" stays refused, which that spec checks).
+      LINK_PREVIEW_ALLOW_HOSTS: "127.0.0.1",
       // Web push to the local push service of push.spec.ts (a self-signed certificate).
       NODE_EXTRA_CA_CERTS: join(pushTls, "cert.pem"),
     },

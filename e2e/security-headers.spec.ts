@@ -7,8 +7,8 @@
  * apps/web/src/server/auth-cookies.integration.test.ts).
  */
 import { randomUUID } from "node:crypto";
-import { expect, type Page, test } from "@playwright/test";
-import { firstUser, historyOf, newUser, sharedChannel } from "./fixtures";
+import { expect, test } from "@playwright/test";
+import { firstUser, historyOf, newUser, sharedChannel, watchCsp } from "./fixtures";
 
 /** The directives of a CSP header: name → sources. */
 function directives(csp: string | undefined): Map<string, string[]> {
@@ -73,22 +73,6 @@ test("each response gets its own nonce and every script of the page carries it",
   expect(nonces.length).toBeGreaterThan(0);
   expect(new Set(nonces)).toEqual(new Set([pageNonce]));
 });
-
-/** Collects CSP violations on `page`: `securitypolicyviolation` events and Chromium's console reports. */
-async function watchCsp(page: Page): Promise<string[]> {
-  const seen: string[] = [];
-  page.on("console", (msg) => {
-    if (/Content Security Policy/i.test(msg.text())) seen.push(`console: ${msg.text().slice(0, 300)}`);
-  });
-  await page.exposeFunction("__cspViolation", (v: string) => seen.push(`event: ${v}`));
-  await page.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => {
-      const report = (window as unknown as { __cspViolation?: (v: string) => void }).__cspViolation;
-      report?.(`${e.violatedDirective} blocked ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`);
-    });
-  });
-  return seen;
-}
 
 test("an injected script without the nonce is refused, and the refusal is seen", async ({ page }) => {
   // The negative control of the next test's violation watch: markup injected into the page (what

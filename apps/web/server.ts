@@ -65,6 +65,7 @@ const {
   startAuditRetention,
   startMessageRetention,
   startNotifier,
+  startLinkPreviewer,
   startSearchIndexer,
   storageCheck,
 } = await import("@parley/core");
@@ -158,6 +159,15 @@ async function main(): Promise<void> {
   const stopIndexer = env.SEARCH_INDEXER
     ? startSearchIndexer(db, { onError: (err) => logger.warn({ err }, "search indexing failed; retrying") })
     : () => Promise.resolve();
+  // Link previews too (core/src/previews/worker.ts): fetched after the send, delivered as message.preview.
+  const stopPreviewer = env.LINK_PREVIEWS
+    ? startLinkPreviewer(db, {
+        allowHosts: env.LINK_PREVIEW_ALLOW_HOSTS,
+        timeoutMs: env.LINK_PREVIEW_TIMEOUT_MS,
+        maxBytes: env.LINK_PREVIEW_MAX_BYTES,
+        onError: (err) => logger.warn({ err }, "link previews failed; retrying"),
+      })
+    : () => Promise.resolve();
 
   // Notifications follow the Event log off the send path too (core/src/notifications/notifier.ts):
   // web push to members away from every device, e-mail for DMs and mentions left unread.
@@ -218,6 +228,7 @@ async function main(): Promise<void> {
       await Promise.all([
         realtime.closeGateway(),
         stopIndexer(),
+        stopPreviewer(),
         stopNotifier(),
         stopAuditRetention(),
         stopMessageRetention(),

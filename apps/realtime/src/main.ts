@@ -10,7 +10,7 @@
  * to another gateway and resume; then fan-out, engine and database close in that order.
  */
 import { loadEnv } from "@parley/config";
-import { setProcessLogger, startSearchIndexer } from "@parley/core";
+import { setProcessLogger, startLinkPreviewer, startSearchIndexer } from "@parley/core";
 import { createDb } from "@parley/db";
 import { createLogger, startRealtime } from "@parley/gateway";
 
@@ -26,6 +26,15 @@ async function main(): Promise<void> {
   // (core/src/search/indexer.ts), so they are searchable within a round, without a NOTIFY.
   const stopIndexer = env.SEARCH_INDEXER
     ? startSearchIndexer(db, { onError: (err) => logger.warn({ err }, "search indexing failed; retrying") })
+    : () => Promise.resolve();
+  // Link previews of sends over these sockets (core/src/previews/worker.ts), likewise off the send path.
+  const stopPreviewer = env.LINK_PREVIEWS
+    ? startLinkPreviewer(db, {
+        allowHosts: env.LINK_PREVIEW_ALLOW_HOSTS,
+        timeoutMs: env.LINK_PREVIEW_TIMEOUT_MS,
+        maxBytes: env.LINK_PREVIEW_MAX_BYTES,
+        onError: (err) => logger.warn({ err }, "link previews failed; retrying"),
+      })
     : () => Promise.resolve();
   if (!env.REDIS_URL) {
     // The memory engine lives in this process only: what apps/web commits (tRPC sends, joins,
@@ -46,7 +55,7 @@ async function main(): Promise<void> {
     logger.info({ signal, connections: gateway.connectionCount }, "draining: closing sockets with 4000");
     // The drain starts at once (it stops listening first, so a replacement can bind the port);
     // the indexer stops meanwhile; fan-out, engine and database close after both.
-    Promise.all([realtime.closeGateway(), stopIndexer()])
+    Promise.all([realtime.closeGateway(), stopIndexer(), stopPreviewer()])
       .then(() => realtime.close())
       .then(() => db.$disconnect())
       .then(

@@ -15,7 +15,13 @@
  * `hello` and `sync` answered from the log at answer time, at most REPLAY_LIMIT events per
  * conversation per answer ("more" beyond), like the gateway.
  */
-import { PROTOCOL_VERSION, type TConversationEvent, type TUserEvent } from "@parley/protocol";
+import {
+  decodeConversationEvent,
+  EventKind,
+  PROTOCOL_VERSION,
+  type TConversationEvent,
+  type TUserEvent,
+} from "@parley/protocol";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ParleyClient } from "./client.ts";
@@ -86,16 +92,30 @@ const step: fc.Arbitrary<TStep> = fc.oneof(
   },
 );
 
+/**
+ * Every third event of a log is a `message.preview` of the log's first message, alternately
+ * setting a preview and removing it (null): the final preview depends on applying them in order.
+ */
 function conversationEvent(k: number, seq: number): TConversationEvent {
-  return {
+  const base = {
     type: "event",
     conversationId: CONVERSATIONS[k]!,
     seq,
-    kind: "message.created",
     actorId: "u2",
-    payload: { message: { body: `${k}#${seq}` } },
     createdAt: "2026-01-01T00:00:00.000Z",
-  };
+  } as const;
+  if (seq % 3 === 0) {
+    const preview = seq % 2 === 0 ? null : { url: `https://example.com/${seq}`, title: `t${seq}` };
+    return { ...base, kind: "message.preview", payload: { messageId: `m${k}`, preview } };
+  }
+  return { ...base, kind: "message.created", payload: { message: { body: `${k}#${seq}` } } };
+}
+
+/** The preview title the log up to `lastSeq` leaves on message `m${k}` (undefined: no preview event yet). */
+function expectedPreview(lastSeq: number): string | null | undefined {
+  const seq = lastSeq - (lastSeq % 3);
+  if (seq === 0) return undefined;
+  return seq % 2 === 0 ? null : `t${seq}`;
 }
 
 function userEvent(seq: number): TUserEvent {
@@ -130,7 +150,14 @@ async function run(steps: readonly TStep[]) {
   });
   const delivered = CONVERSATIONS.map((): number[] => []);
   const userDelivered: number[] = [];
-  client.on("event", (e) => delivered[CONVERSATIONS.indexOf(e.conversationId)]?.push(e.seq));
+  /** Each log's message preview as the delivered events leave it (applied in delivery order). */
+  const previews = CONVERSATIONS.map((): string | null | undefined => undefined);
+  client.on("event", (e) => {
+    const k = CONVERSATIONS.indexOf(e.conversationId);
+    delivered[k]?.push(e.seq);
+    const decoded = decodeConversationEvent(e);
+    if (decoded?.kind === EventKind.MessagePreview) previews[k] = decoded.payload.preview?.title ?? null;
+  });
   client.on("userEvent", (e) => userDelivered.push(e.seq));
   for (const id of CONVERSATIONS) client.track(id, 0);
 
@@ -274,6 +301,7 @@ async function run(steps: readonly TStep[]) {
     connections,
     cuts,
     delivered,
+    previews,
     userDelivered,
     lastSeq,
     lastUserSeq,
@@ -292,13 +320,15 @@ describe("convergence under disorder", () => {
   it("delivers every log exactly once, in order, whatever the network does", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 120 }), async (steps) => {
-        const { delivered, userDelivered, lastSeq, lastUserSeq, client, connections, cuts } =
+        const { delivered, previews, userDelivered, lastSeq, lastUserSeq, client, connections, cuts } =
           await run(steps);
         // The calm phase reconnected nobody: repairs were the client's own, not a fresh hello's.
         expect(connections).toBe(1 + cuts);
         for (const [k, seqs] of delivered.entries()) {
           expect(seqs).toEqual(Array.from({ length: lastSeq[k]! }, (_, i) => i + 1));
           expect(client.cursor(CONVERSATIONS[k]!)).toBe(lastSeq[k]);
+          // message.preview events, applied as delivered, leave the state the log does.
+          expect(previews[k]).toBe(expectedPreview(lastSeq[k]!));
         }
         expect(userDelivered).toEqual(Array.from({ length: lastUserSeq }, (_, i) => i + 1));
       }),

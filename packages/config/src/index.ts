@@ -43,6 +43,12 @@ export const DEFAULT_SEND_BATCH_MAX = 256;
 /** Group commit: batches at once, unless SEND_BATCH_IN_FLIGHT says otherwise (one checked while one commits). */
 export const DEFAULT_SEND_BATCH_IN_FLIGHT = 2;
 
+/** A link preview's whole fetch (every redirect) ends after this, unless LINK_PREVIEW_TIMEOUT_MS says otherwise. */
+export const DEFAULT_LINK_PREVIEW_TIMEOUT_MS = 5_000;
+
+/** Most bytes of a page a link preview reads, unless LINK_PREVIEW_MAX_BYTES says otherwise: 512 KiB. */
+export const DEFAULT_LINK_PREVIEW_MAX_BYTES = 512 * 1024;
+
 /** Largest attachment unless MAX_UPLOAD_BYTES says otherwise: 100 MiB. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 
@@ -179,6 +185,37 @@ export const ZEnv = z.object({
   SEARCH_INDEXER: ZBool.default(true).describe(
     "Run a search indexer in this process; processes share the work, `false` leaves it to the others.",
   ),
+  LINK_PREVIEWS: ZBool.default(true).describe(
+    "Run the link previewer in this process (fetches the first URL of new messages); processes share the work, `false` leaves it to the others. Admins turn previews off for the workspace in Settings.",
+  ),
+  LINK_PREVIEW_ALLOW_HOSTS: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((t) => t.trim().toLowerCase())
+        .filter((t) => t.length > 0),
+    )
+    .describe(
+      "Comma-separated `host` or `host:port` entries link previews may fetch even on private, loopback or other internal addresses (default none: only public addresses on ports 80/443).",
+    ),
+  LINK_PREVIEW_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(DEFAULT_LINK_PREVIEW_TIMEOUT_MS)
+    .describe("A link preview's fetch, redirects included, is abandoned after this many milliseconds."),
+  LINK_PREVIEW_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(10 * 1024 * 1024)
+    .default(DEFAULT_LINK_PREVIEW_MAX_BYTES)
+    .describe(
+      "Most bytes of a page a link preview reads (its <head> is enough; the rest is never downloaded).",
+    ),
   LARGE_CHANNEL_THRESHOLD: z.coerce
     .number()
     .int()

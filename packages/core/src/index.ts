@@ -61,6 +61,21 @@ export * from "./password-resets.ts";
 export { checkPasswordStrength, MIN_PASSWORD_SCORE, type TPasswordVerdict } from "./password-strength.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
 export * from "./periodic.ts";
+export { classifyAddress, type TAddressVerdict } from "./previews/address.ts";
+export { fetchPage, type TPageFetch, type TPageFetchOptions } from "./previews/fetch.ts";
+export { extractMetadata, firstUrl, type TPageMetadata } from "./previews/metadata.ts";
+export * from "./previews/remove.ts";
+export * from "./previews/settings.ts";
+export {
+  PREVIEW_CACHE_MS,
+  previewFor,
+  previewRound,
+  previewUntilCaughtUp,
+  startLinkPreviewer,
+  type TPreviewerOptions,
+  type TPreviewRound,
+  urlHash,
+} from "./previews/worker.ts";
 export * from "./profile/profile.ts";
 export * from "./rate-limits.ts";
 export * from "./receipts/index.ts";

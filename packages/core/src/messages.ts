@@ -3,7 +3,7 @@
  * in `messages/send.ts` (one message) and `messages/send-batch.ts` (group commit).
  */
 import type { TDb } from "@parley/db";
-import type { TAttachment, TMessagePayload } from "@parley/protocol";
+import { type TAttachment, type TLinkPreview, type TMessagePayload, ZLinkPreview } from "@parley/protocol";
 import { loadAccess, NotFound, notFound, requireRead } from "./access.ts";
 import type { TActor } from "./actor.ts";
 import { ParleyError, parseInput } from "./errors.ts";
@@ -65,6 +65,8 @@ export type TMessageDto = TMessagePayload & {
   deletedAt: Date | null;
   /** Reactions grouped by emoji, in order of first use; empty for a deleted message. */
   reactions: TReactionGroupDto[];
+  /** The link preview shown under it (`message.preview`); null: none, not yet, removed, or deleted. */
+  linkPreview: TLinkPreview | null;
 };
 
 const messageSelect = {
@@ -85,6 +87,7 @@ const messageSelect = {
   editedAt: true,
   deletedAt: true,
   createdAt: true,
+  linkPreview: true,
   sender: { select: { name: true } },
   attachments: {
     where: { status: "ready" },
@@ -93,15 +96,18 @@ const messageSelect = {
   },
 } as const;
 
-type MessageRow = Omit<TMessageDto, "senderName" | "attachments" | "reactions"> & {
+type MessageRow = Omit<TMessageDto, "senderName" | "attachments" | "reactions" | "linkPreview"> & {
+  linkPreview: unknown;
   sender: { name: string };
   attachments: Parameters<typeof toAttachmentDto>[0][];
 };
 
 function toMessageDto(row: MessageRow, reactions: ReadonlyMap<string, TReactionGroupDto[]>): TMessageDto {
-  const { sender, attachments, ...rest } = row;
+  const { sender, attachments, linkPreview, ...rest } = row;
+  const preview = rest.deletedAt || linkPreview === null ? null : ZLinkPreview.safeParse(linkPreview);
   return {
     ...rest,
+    linkPreview: preview?.success ? preview.data : null,
     senderName: sender.name,
     body: rest.deletedAt ? "" : rest.body,
     mentionedUserIds: rest.deletedAt ? [] : rest.mentionedUserIds,

@@ -25,6 +25,12 @@ export const EventKind = {
   MessagePinned: "message.pinned",
   /** payload: { messageId } — the message's pin was removed. */
   MessageUnpinned: "message.unpinned",
+  /**
+   * payload: { messageId, preview } — the server fetched the link preview of the message's first
+   * URL (`preview`: url, title, description, imageUrl, siteName), or the sender removed it
+   * (`preview` null). Appended after the send, by the server's link previewer.
+   */
+  MessagePreview: "message.preview",
   /** payload: { userId, userName, addedBy? } */
   MemberJoined: "member.joined",
   /** payload: { userId, removedBy? } */

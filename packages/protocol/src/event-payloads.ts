@@ -75,6 +75,21 @@ export const ZMessagePayload = z.object({
   attachments: z.array(ZAttachment).default([]),
 });
 
+/**
+ * A link preview as the server fetched it (OpenGraph, Twitter card or `<title>` of the page at
+ * `url`, the page's final URL after redirects). Texts are plain text (never HTML); `imageUrl` is
+ * the page's image, not fetched by the server (see SECURITY.md, "Link previews").
+ */
+export const ZLinkPreview = z.object({
+  url: z.string(),
+  title: z.string().nullable().default(null),
+  description: z.string().nullable().default(null),
+  imageUrl: z.string().nullable().default(null),
+  siteName: z.string().nullable().default(null),
+});
+/** A link preview, decoded. */
+export type TLinkPreview = z.output<typeof ZLinkPreview>;
+
 /** The message fields an edit replaces (the same definitions as the message's own). */
 const editedFields = ZMessagePayload.pick({ body: true, mentionedUserIds: true, mentionsAll: true });
 
@@ -97,6 +112,7 @@ export const ConversationEventPayloads = {
   [EventKind.ReactionRemoved]: ZReactionPayload,
   [EventKind.MessagePinned]: z.object({ messageId: z.string(), pinnedAt: ZWireDate, pinnedById: z.string() }),
   [EventKind.MessageUnpinned]: z.object({ messageId: z.string() }),
+  [EventKind.MessagePreview]: z.object({ messageId: z.string(), preview: ZLinkPreview.nullable() }),
   [EventKind.MemberJoined]: z.object({
     userId: z.string(),
     userName: z.string().default(""),

@@ -25,7 +25,33 @@ describe("MessageBody", () => {
     expect(out).toContain("<code>c</code>");
     expect(out).toContain("<blockquote>");
     expect(out).toContain("<li>one</li>");
-    expect(out).toContain("<pre><code>block\n</code></pre>");
+    expect(out).toContain('<div class="code-block"><pre><code>block</code></pre></div>');
+  });
+
+  it("renders GFM task lists as read-only checkboxes, and typed <input> stays text", () => {
+    const out = html("- [x] done\n- [ ] todo\n\n<input type=checkbox>");
+    expect(out).toContain(
+      '<li class="task-list-item"><input type="checkbox" disabled="" readOnly="" aria-label="Done" checked=""/> done</li>',
+    );
+    expect(out).toContain(
+      '<li class="task-list-item"><input type="checkbox" disabled="" readOnly="" aria-label="Not done"/> todo</li>',
+    );
+    expect(out).toContain('class="contains-task-list"');
+    expect(out).toContain("&lt;input type=checkbox&gt;");
+    expect(out.match(/<input/g)).toHaveLength(2);
+  });
+
+  it("renders a fenced block with a language as plain code first, marked for highlighting, collapsed when long", () => {
+    const out = html("```ts\nconst a: number = 1;\n```");
+    expect(out).toContain(
+      '<div class="code-block" data-language="typescript"><pre><code>const a: number = 1;</code></pre></div>',
+    );
+    expect(html("```nosuchlang\nx\n```")).toContain(
+      '<div class="code-block"><pre><code>x</code></pre></div>',
+    );
+    const long = html(`\`\`\`\n${Array.from({ length: 40 }, (_, i) => `line ${i}`).join("\n")}\n\`\`\``);
+    expect(long).toContain('class="code-block is-collapsed"');
+    expect(long).toContain("Show more (40 lines)");
   });
 
   it("shows raw HTML as text instead of rendering it", () => {
@@ -74,7 +100,7 @@ describe("MessageBody mentions", () => {
     const out = withMentions(`**<@${BOB}>** \`<!here>\`\n\n\`\`\`\n<@${BOB}>\n\`\`\``);
     expect(out).toContain('<strong><span class="mention" data-mention="user">@Bob');
     expect(out).toContain("<code>&lt;!here&gt;</code>");
-    expect(out).toContain(`<pre><code>&lt;@${BOB}&gt;\n</code></pre>`);
+    expect(out).toContain(`<pre><code>&lt;@${BOB}&gt;</code></pre>`);
   });
 
   it("does not let typed private-use markers forge a pill", () => {

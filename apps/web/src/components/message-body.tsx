@@ -2,7 +2,9 @@
 
 /**
  * A message body as safe markdown (GFM: bold, italic, ~~strike~~, `code`, fenced code, links,
- * quotes, lists). Raw HTML is never rendered: without rehype-raw, react-markdown turns it into
+ * quotes, lists, task lists). Fenced code goes through CodeBlock (highlighted lazily, collapsed
+ * when long); a task list item's checkbox is shown read-only (disabled: ticking it would change
+ * nothing anyone else sees). Raw HTML is never rendered: without rehype-raw, react-markdown turns it into
  * plain text, so `<script>` or `<img onerror>` in a message shows as what was typed. Only the
  * elements in ALLOWED exist in the output (others are unwrapped to their text, e.g. headings and
  * images), and only http(s)/mailto URLs become links, opened in a new tab without referrer.
@@ -22,6 +24,7 @@ import Markdown, { type Components, type Options } from "react-markdown";
 import remarkGfm from "remark-gfm";
 import { customEmojiUrl } from "~/lib/custom-emoji";
 import { type TMentionGroup, useWorkspaceExtras } from "~/lib/workspace-extras";
+import { CodeBlock } from "./code-block";
 import { CustomEmojiImage } from "./emoji-glyph";
 import "../styles/composer.css";
 
@@ -39,6 +42,7 @@ const ALLOWED = [
   "ol",
   "li",
   "span",
+  "input",
 ];
 const SAFE_PROTOCOL = /^(https?:|mailto:)/i;
 
@@ -47,7 +51,40 @@ export function safeUrl(url: string): string {
   return SAFE_PROTOCOL.test(url.trim()) ? url.trim() : "";
 }
 
+/** The small part of hast `components.pre` reads. */
+type THastNode = {
+  type: string;
+  tagName?: string;
+  value?: string;
+  properties?: Record<string, unknown>;
+  children?: THastNode[];
+};
+
+function textOf(node: THastNode): string {
+  return node.type === "text" ? (node.value ?? "") : (node.children ?? []).map(textOf).join("");
+}
+
 const components: Components = {
+  pre: ({ node }) => {
+    const code = (node?.children as THastNode[] | undefined)?.find((c) => c.tagName === "code");
+    const classes = code?.properties?.className;
+    const info = (Array.isArray(classes) ? classes : [])
+      .map(String)
+      .find((c) => c.startsWith("language-"))
+      ?.slice("language-".length);
+    return <CodeBlock info={info} code={code ? textOf(code).replace(/\n$/, "") : ""} />;
+  },
+  // Only GFM task list items make inputs (raw HTML is text): a read-only checkbox.
+  input: ({ type, checked }) =>
+    type === "checkbox" ? (
+      <input
+        type="checkbox"
+        checked={Boolean(checked)}
+        disabled
+        readOnly
+        aria-label={checked ? "Done" : "Not done"}
+      />
+    ) : null,
   span: ({ node: _node, children, ...props }) => {
     const emojiId = (props as Record<string, unknown>)["data-emoji-id"];
     if (typeof emojiId === "string") {

@@ -10,6 +10,7 @@ import type { TMessage } from "~/trpc/types";
 import { AttachmentList } from "./attachments";
 import { Avatar } from "./avatar";
 import { EmojiGlyph } from "./emoji-glyph";
+import { LinkPreviewCard } from "./link-preview";
 import { MessageBody } from "./message-body";
 import { QUICK_REACTIONS, ReactionPicker } from "./reaction-picker";
 import { ReadReceipt, type TRowReceipts } from "./read-receipt";
@@ -241,6 +242,12 @@ export function MessageItem({
         </div>
       ) : null}
       {isLive ? <AttachmentList attachments={m.attachments} /> : null}
+      {isLive && m.linkPreview ? (
+        <LinkPreviewCard
+          preview={m.linkPreview}
+          {...(isMine && canAct ? { onRemove: () => run(actions.removePreview(m.id)) } : {})}
+        />
+      ) : null}
       {isLive && m.reactions.length > 0 ? (
         <ul className="reactions" aria-label="Reactions">
           {m.reactions.map((r) => (

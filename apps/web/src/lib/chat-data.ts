@@ -317,5 +317,9 @@ export function useMessageActions() {
     (messageId: string) => trpcClient.messages.unpin.mutate({ messageId }),
     [trpcClient],
   );
-  return { edit, remove, toggleReaction, pin, unpin };
+  const removePreview = useCallback(
+    (messageId: string) => trpcClient.messages.removePreview.mutate({ messageId }),
+    [trpcClient],
+  );
+  return { edit, remove, toggleReaction, pin, unpin, removePreview };
 }

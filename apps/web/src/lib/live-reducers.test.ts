@@ -30,6 +30,7 @@ function msg(seq: number, over: Partial<TMessage> = {}): TMessage {
     createdAt: new Date("2026-11-29T10:00:00Z"),
     attachments: [],
     reactions: [],
+    linkPreview: null,
     ...over,
   };
 }
@@ -113,6 +114,25 @@ describe("applyToFeed (channel history) with thread replies", () => {
     });
     const unpinned = applyToFeed(pinned, ev(4, EventKind.MessageUnpinned, { messageId: ROOT }));
     expect(unpinned.messages[0]).toMatchObject({ pinnedAt: null, pinnedById: null });
+  });
+
+  it("sets and removes a link preview from message.preview, and a delete drops it", () => {
+    const preview = {
+      url: "https://example.com/",
+      title: "Example",
+      description: null,
+      imageUrl: null,
+      siteName: null,
+    };
+    const shown = applyToFeed(feed, ev(3, EventKind.MessagePreview, { messageId: ROOT, preview }));
+    expect(shown.messages[0]?.linkPreview).toEqual(preview);
+    const removed = applyToFeed(shown, ev(4, EventKind.MessagePreview, { messageId: ROOT, preview: null }));
+    expect(removed.messages[0]?.linkPreview).toBeNull();
+    const deleted = applyToFeed(
+      shown,
+      ev(5, EventKind.MessageDeleted, { messageId: ROOT, deletedAt: "2026-11-29T10:07:00.000Z" }),
+    );
+    expect(deleted.messages[0]?.linkPreview).toBeNull();
   });
 
   it("takes an edit's mentions with its body, and clears them on delete (as history shows them)", () => {

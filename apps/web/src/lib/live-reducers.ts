@@ -33,6 +33,7 @@ export function messageFromEvent(event: TLiveEvent & { kind: typeof EventKind.Me
     editedAt: null,
     deletedAt: null,
     reactions: [],
+    linkPreview: null,
   };
 }
 
@@ -55,6 +56,12 @@ export function applyToFeed(feed: TFeed, event: TLiveEvent): TFeed {
       if (![...feed.messages, ...feed.buffered].some((m) => m.id === messageId)) return feed;
       return patchMessages(feed, (m) => (m.id === messageId ? { ...m, ...pin } : m));
     }
+    case EventKind.MessagePreview: {
+      const { messageId, preview } = event.payload;
+      return patchMessages(feed, (m) =>
+        m.id === messageId && !m.deletedAt ? { ...m, linkPreview: preview } : m,
+      );
+    }
     case EventKind.MessageEdited: {
       const { messageId, ...edit } = event.payload;
       return patchMessages(feed, (m) => (m.id === messageId ? { ...m, ...edit } : m));
@@ -71,6 +78,7 @@ export function applyToFeed(feed: TFeed, event: TLiveEvent): TFeed {
             mentionsAll: false,
             attachments: [],
             reactions: [],
+            linkPreview: null,
             pinnedAt: null,
             pinnedById: null,
             deletedAt,
@@ -104,7 +112,7 @@ export function applyToFeed(feed: TFeed, event: TLiveEvent): TFeed {
   }
 }
 
-/** True for the events that change a message already in a history (edits, deletes, reactions, pins, sender names). */
+/** True for the events that change a message already in a history (edits, deletes, reactions, pins, previews, sender names). */
 export function isMessageChange(event: TLiveEvent): boolean {
   return (
     event.kind === EventKind.MessageEdited ||
@@ -113,6 +121,7 @@ export function isMessageChange(event: TLiveEvent): boolean {
     event.kind === EventKind.ReactionRemoved ||
     event.kind === EventKind.MessagePinned ||
     event.kind === EventKind.MessageUnpinned ||
+    event.kind === EventKind.MessagePreview ||
     event.kind === EventKind.MemberUpdated
   );
 }

@@ -15,6 +15,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
@@ -33,6 +35,8 @@ import {
   markRead,
   openDm,
   pinMessage,
+  previewUntilCaughtUp,
+  removeLinkPreview,
   removeMember,
   removeReaction,
   renameChannel,
@@ -179,6 +183,7 @@ const conversationHandlers: TConversationHandlers = {
   "reaction.removed": viaReducers,
   "message.pinned": viaReducers,
   "message.unpinned": viaReducers,
+  "message.preview": viaReducers,
   "member.joined": (s, e) => {
     const { userId, userName, addedBy, ...rest } = e.payload;
     noOtherFields(rest);
@@ -455,6 +460,31 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       await pinMessage(t.db, alice, { messageId: bobsId });
       await unpinMessage(t.db, alice, { messageId: rootId });
     });
+    // message.preview: the previewer fetches a page from a local server; then its sender removes it.
+    const site = http.createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(
+        '<head><meta property="og:title" content="State page"><meta name="description" content="d"></head>',
+      );
+    });
+    await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
+    const siteHost = `127.0.0.1:${(site.address() as AddressInfo).port}`;
+    let linkId = "";
+    try {
+      await step(async () => {
+        const sent = await sendMessage(t.db, bob, {
+          conversationId,
+          clientMsgId: randomUUID(),
+          body: `see http://${siteHost}/state`,
+        });
+        linkId = sent.message.id;
+        await previewUntilCaughtUp(t.db, { allowHosts: [siteHost] });
+      });
+      expect(s.feed.messages.find((m) => m.id === linkId)?.linkPreview?.title).toBe("State page");
+      await step(() => removeLinkPreview(t.db, bob, { messageId: linkId }));
+    } finally {
+      site.close();
+    }
     // message.deleted: a thread reply (the root's counters move) and a pinned, reacted message.
     await step(async () => {
       await deleteMessage(t.db, bob, { messageId: quietId });

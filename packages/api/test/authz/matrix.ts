@@ -62,6 +62,9 @@ export const MATRIX: TMatrixRow[] = [
   { procedure: "workspace.uploadLimits", expect: ADMINS },
   { procedure: "workspace.setUploadLimits", input: () => ({ maxUploadBytes: null }), expect: ADMINS },
   { procedure: "workspace.broadcastPolicy", expect: SIGNED_IN },
+  { procedure: "workspace.linkPreviews", expect: SIGNED_IN },
+  // On stays on (the default every other test relies on).
+  { procedure: "workspace.setLinkPreviews", input: () => ({ enabled: true }), expect: ADMINS },
   {
     procedure: "workspace.setBroadcastPolicy",
     input: () => ({ policy: "everyone", threshold: 0 }),
@@ -256,6 +259,12 @@ export const MATRIX: TMatrixRow[] = [
     procedure: "messages.edit",
     input: async (w) => ({ messageId: (await w.freshMessage("member")).id, body: "edited" }),
     // Only the sender edits.
+    expect: { ...TARGET_MEMBERS, owner: F, guest: F },
+  },
+  {
+    procedure: "messages.removePreview",
+    input: async (w) => ({ messageId: (await w.freshMessage("member")).id }),
+    // Only the sender removes a preview (a message without one is a no-op for them).
     expect: { ...TARGET_MEMBERS, owner: F, guest: F },
   },
   {

@@ -143,6 +143,7 @@ export function sentMessage(
       editedAt: null,
       deletedAt: null,
       reactions: [],
+      linkPreview: null,
     },
   };
 }

@@ -5,6 +5,7 @@ import {
   getThread,
   listPins,
   pinMessage,
+  removeLinkPreview,
   removeReaction,
   sendMessage,
   unpinMessage,
@@ -38,6 +39,10 @@ export const messagesRouter = router({
   unpin: protectedProcedure
     .input(ZMessageRef)
     .mutation(({ ctx, input }) => unpinMessage(ctx.db, ctx.actor, input)),
+  /** Remove the link preview under one of your own messages (appends message.preview with null). */
+  removePreview: protectedProcedure
+    .input(ZMessageRef)
+    .mutation(({ ctx, input }) => removeLinkPreview(ctx.db, ctx.actor, input)),
   /**
    * Send (idempotent per clientMsgId), optionally with ready attachments; used when no socket is
    * open. `sendMessage` validates the input (ZSendMessage), once.

@@ -1,16 +1,19 @@
 import {
   getBroadcastPolicy,
+  getLinkPreviewSettings,
   getMessageWindows,
   getSignupPolicy,
   getUploadLimitSettings,
   getWorkspaceStatus,
   setBroadcastPolicy,
+  setLinkPreviewSettings,
   setMessageWindows,
   setSignupPolicy,
   setUploadLimits,
   setupWorkspace,
   updateWorkspace,
   ZSetBroadcastPolicy,
+  ZSetLinkPreviews,
   ZSetMessageWindows,
   ZSetSignupPolicy,
   ZSetUploadLimits,
@@ -45,6 +48,12 @@ export const workspaceRouter = router({
    * Who may use @channel/@here/@everyone in channels above the member threshold (any signed-in
    * user: composers warn before a send the server would refuse).
    */
+  /** Whether the server fetches link previews for new messages. */
+  linkPreviews: protectedProcedure.query(({ ctx }) => getLinkPreviewSettings(ctx.db)),
+  /** Turn link previews on or off for the workspace (admins; audited). */
+  setLinkPreviews: adminProcedure
+    .input(ZSetLinkPreviews)
+    .mutation(({ ctx, input }) => setLinkPreviewSettings(ctx.db, ctx.actor, input, ctx.origin)),
   broadcastPolicy: protectedProcedure.query(({ ctx }) => getBroadcastPolicy(ctx.db)),
   /** Set the broadcast policy and its member threshold (admins; audit-logged). */
   setBroadcastPolicy: adminProcedure

@@ -12,6 +12,7 @@ import { EmojiSettings } from "./emoji-settings";
 import { ExportSection } from "./export-section";
 import { HealthAdmin } from "./health-section";
 import { JoiningAdmin } from "./joining-section";
+import { LinkPreviewsAdmin } from "./link-previews-admin";
 import { MessageWindowsAdmin } from "./message-windows-admin";
 import { NotificationSettings } from "./notification-settings";
 import { PeopleAdmin } from "./people-admin";
@@ -205,6 +206,7 @@ export function SettingsView() {
       {isAdmin ? <JoiningAdmin /> : null}
       {isAdmin ? <BroadcastAdmin /> : null}
       {isAdmin ? <MessageWindowsAdmin /> : null}
+      {isAdmin ? <LinkPreviewsAdmin /> : null}
       {me.data ? <EmojiSettings myId={me.data.id} isAdmin={isAdmin} /> : null}
       {isAdmin ? <UserGroupsAdmin /> : null}
       {isAdmin ? <ChannelsAdmin /> : null}
