@@ -69,7 +69,7 @@ test("highlights code under the CSP, keeps long lines inside the block, collapse
   const block = row.locator('.code-block[data-language="typescript"]');
   await expect(block).toHaveAttribute("data-highlighted", "true");
   // Tokens are coloured through the CSS variables shiki put in style attributes.
-  const keyword = block.locator("pre.shiki span", { hasText: "const" }).first();
+  const keyword = block.locator("pre.shiki .line span", { hasText: /^const$/ }).first();
   await expect(keyword).toHaveAttribute("style", /--shiki-light:/);
   const color = await keyword.evaluate((el) => getComputedStyle(el).color);
   const plain = await row.locator(".md").evaluate((el) => getComputedStyle(el).color);
@@ -80,8 +80,8 @@ test("highlights code under the CSP, keeps long lines inside the block, collapse
   const scroller = historyOf(adaPage);
   expect(await scroller.evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
 
-  await expect(row.getByRole("checkbox", { name: "Done" })).toBeChecked();
-  await expect(row.getByRole("checkbox", { name: "Done" })).toBeDisabled();
+  await expect(row.getByRole("checkbox", { name: "Done", exact: true })).toBeChecked();
+  await expect(row.getByRole("checkbox", { name: "Done", exact: true })).toBeDisabled();
   await expect(row.getByRole("checkbox", { name: "Not done" })).not.toBeChecked();
   // Bob sees the same, live.
   await expect(rowOf(bobPage, `code ${run}`).locator('.code-block[data-highlighted="true"]')).toBeVisible();
