@@ -8,6 +8,7 @@ import { EventKind } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TActor } from "../src/actor.ts";
 import { createChannel } from "../src/conversations.ts";
+import { deleteMessage } from "../src/messages/delete.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { getHistory } from "../src/messages.ts";
 import { fetchPage } from "../src/previews/fetch.ts";
@@ -90,6 +91,21 @@ describe("link previews", () => {
     expect(await previewOf(bob, ch.id, msg.id)).toBeNull();
   });
 
+  it("drops the preview (and a pending fetch) of a deleted message", async () => {
+    const { alice, ch } = await setup();
+    const shown = await send(alice, ch.id, `${site.origin}/page`);
+    await previewUntilCaughtUp(t.db, allow);
+    expect(await previewOf(alice, ch.id, shown.id)).not.toBeNull();
+    await deleteMessage(t.db, alice, { messageId: shown.id });
+    const row = await t.db.message.findUnique({ where: { id: shown.id }, select: { linkPreview: true } });
+    expect(row?.linkPreview).toBeNull();
+    // Deleted before the previewer got to it: no preview event ever.
+    const early = await send(alice, ch.id, `${site.origin}/page2?early`);
+    await deleteMessage(t.db, alice, { messageId: early.id });
+    const events = await t.published(ch.id, () => previewUntilCaughtUp(t.db, allow));
+    expect(events.filter((e) => e.kind === EventKind.MessagePreview)).toEqual([]);
+  });
+
   it("follows a redirect to an allowed page but refuses one to a private address", async () => {
     const { alice, ch } = await setup();
     const hop = await send(alice, ch.id, `${site.origin}/hop`);
@@ -167,7 +183,10 @@ describe("link previews", () => {
         where: { actorId: admin.userId, action: "workspace.updated" },
         orderBy: { id: "desc" },
       });
-      expect(audit?.details).toEqual({ before: { linkPreviewsEnabled: true }, after: { linkPreviewsEnabled: false } });
+      expect(audit?.details).toEqual({
+        before: { linkPreviewsEnabled: true },
+        after: { linkPreviewsEnabled: false },
+      });
       const msg = await send(alice, ch.id, `${site.origin}/page`);
       const round = await previewUntilCaughtUp(t.db, allow);
       expect(round.queued).toBe(0);

@@ -22,5 +22,5 @@ describe("code highlighting", () => {
     expect(json).toContain("<b>not html</b>"); // a text node, rendered as text by React
     const lines = json.match(/"class":"line"/g) ?? [];
     expect(lines).toHaveLength(3);
-  });
+  }, 30_000); // the first call loads shiki and the grammar: seconds on a busy box
 });

@@ -3,7 +3,7 @@
  * files unreachable (rows marked `deleted` in the transaction, objects removed after commit).
  * Exported from `@parley/core/files` (it takes the storage), not the main entry point.
  */
-import type { TDb } from "@parley/db";
+import { Prisma, type TDb } from "@parley/db";
 import { EventKind } from "@parley/protocol";
 import type { TStorage } from "@parley/storage";
 import { z } from "zod";
@@ -75,11 +75,13 @@ export async function deleteMessage(
       await requireWithinWindow(w.tx, "delete", message.createdAt, options.now ?? new Date());
     }
     const deletedAt = new Date();
-    // A deleted message is not pinned any more: message.deleted implies the unpin.
+    // A deleted message is not pinned any more: message.deleted implies the unpin. Its link
+    // preview goes too (and a pending fetch: the job row cascades only with the message row).
     await w.tx.message.update({
       where: { id: messageId },
-      data: { body: "", deletedAt, pinnedAt: null, pinnedById: null },
+      data: { body: "", deletedAt, pinnedAt: null, pinnedById: null, linkPreview: Prisma.DbNull },
     });
+    await w.tx.linkPreviewJob.deleteMany({ where: { messageId } });
     // Recount rather than decrement: the root's counters then always equal its live replies.
     // Replies are inserted under the conversation's row lock, which we hold, so none can slip in.
     let thread: TThreadRootCounts | null = null;

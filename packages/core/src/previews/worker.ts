@@ -47,6 +47,9 @@ export function urlHash(url: string): string {
   return createHash("sha256").update(url).digest("hex");
 }
 
+/** As inWriteTx's: a busy pool queues the step instead of failing it. */
+const ENQUEUE_TX = { maxWait: 15_000, timeout: 20_000 } as const;
+
 /** Step 1: queue new messages with a URL and move the cursors (see the header). */
 async function enqueue(db: TDb): Promise<{ queued: number; isLocked: boolean; hasMore: boolean }> {
   return db.$transaction(async (tx) => {
@@ -91,7 +94,7 @@ async function enqueue(db: TDb): Promise<{ queued: number; isLocked: boolean; ha
       ON CONFLICT ("conversationId") DO UPDATE SET seq = EXCLUDED.seq`;
     const hasMore = picked.length === ENQUEUE_LIMITS.conversations || upto.some((u) => u.upto < u.last);
     return { queued, isLocked: true, hasMore };
-  });
+  }, ENQUEUE_TX);
 }
 
 type TJob = { messageId: string; conversationId: string; url: string; attempts: number };
