@@ -255,3 +255,22 @@ export function largeExport(count: number): TExportFiles {
   for (const [name, messages] of days) files.set(name, messages);
   return files;
 }
+
+/**
+ * A zip holding `users.json` and one entry named `unsafe` (e.g. `../evil.json`, `/etc/passwd`),
+ * which zip libraries refuse to write: it is zipped under a safe name of the same length and the
+ * name patched in afterwards (local header and central directory alike).
+ */
+export async function unsafeZip(unsafe: string): Promise<Buffer> {
+  const safe = "x".repeat(unsafe.length);
+  const zip = await zipFiles(
+    new Map<string, unknown>([
+      [safe, []],
+      ["users.json", []],
+    ]),
+  );
+  const from = Buffer.from(safe);
+  const to = Buffer.from(unsafe);
+  for (let at = zip.indexOf(from); at !== -1; at = zip.indexOf(from, at + 1)) to.copy(zip, at);
+  return zip;
+}

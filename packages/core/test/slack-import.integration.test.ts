@@ -21,7 +21,14 @@ import { sendMessage } from "../src/messages/send.ts";
 import { createSlackImport, getSlackImport, startSlackImport } from "../src/slack-import/requests.ts";
 import { runPendingSlackImports } from "../src/slack-import/run.ts";
 import { expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
-import { AWKWARD, awkwardExport, largeExport, RANDOM_IMPORTED_TS, zipFiles } from "./slack-export-fixture.ts";
+import {
+  AWKWARD,
+  awkwardExport,
+  largeExport,
+  RANDOM_IMPORTED_TS,
+  unsafeZip,
+  zipFiles,
+} from "./slack-export-fixture.ts";
 
 const t = useTestDb();
 let storage: TStorage;
@@ -275,7 +282,7 @@ describe("Slack import", () => {
     const cases: [Buffer, RegExp][] = [
       [Buffer.from("this is not a zip at all"), /not a zip file/],
       [await zipFiles(new Map([["channels.json", []]])), /users\.json is missing/],
-      [await traversalZip(), /unsafe path/],
+      [await unsafeZip("../evil.json"), /unsafe path/],
       [
         await zipFiles(
           new Map<string, unknown>([
@@ -362,17 +369,3 @@ describe("Slack import", () => {
     expect(seconds).toBeLessThan(150);
   });
 });
-
-/** A zip whose one entry's name climbs out of the export (`../evil.json`), patched in after zipping. */
-async function traversalZip(): Promise<Buffer> {
-  const zip = await zipFiles(
-    new Map<string, unknown>([
-      ["xx/evil.json", []],
-      ["users.json", []],
-    ]),
-  );
-  const from = Buffer.from("xx/evil.json");
-  const to = Buffer.from("../evil.json");
-  for (let at = zip.indexOf(from); at !== -1; at = zip.indexOf(from, at + 1)) to.copy(zip, at);
-  return zip;
-}

@@ -172,7 +172,7 @@ function eventsOf(m: TPreparedMessage, conversationId: string): TPlannedEvent[] 
       id: m.id,
       senderId: m.senderId,
       senderName: m.senderName,
-      clientMsgId: "",
+      clientMsgId: clientMsgIdOf(conversationId, m.ts),
       body: m.body,
       threadRootId: m.threadRootId,
       alsoInChannel: m.alsoInChannel,
@@ -185,7 +185,6 @@ function eventsOf(m: TPreparedMessage, conversationId: string): TPlannedEvent[] 
       attachments: [],
     },
   };
-  created.message.clientMsgId = clientMsgIdOf(conversationId, m.ts);
   const events: TPlannedEvent[] = [
     { kind: EventKind.MessageCreated, actorId: m.senderId, payload: created, createdAt: m.createdAt },
   ];
