@@ -197,7 +197,7 @@ export function awkwardExport(aliceEmail: string): TExportFiles {
       user: "USLACKBOT",
       text: "This message was deleted.",
       thread_ts: A.tombstoneTs,
-      hidden: false,
+      hidden: true,
     },
     { type: "message", ts: A.tombstoneReplyTs, user: A.alice, text: "orphaned?", thread_ts: A.tombstoneTs },
     {

@@ -21,6 +21,8 @@ import { unsafeZip, zipFiles } from "./slack-export-fixture.ts";
 describe("Slack import conversions", () => {
   it("reads a ts as its millisecond and orders ts numerically, not as text", () => {
     expect(tsToDate("1700000000.123456")).toEqual(new Date(1_700_000_000_123));
+    expect(tsToDate("1700000000.123000")).toEqual(new Date(1_700_000_000_123));
+    expect(tsToDate("1700000000")).toEqual(new Date(1_700_000_000_000));
     expect(compareTs("999999999.000001", "1000000000.000000")).toBeLessThan(0);
     expect(compareTs("1700000000.5", "1700000000.400000")).toBeGreaterThan(0);
     expect(compareTs("1700000000.000100", "1700000000.000100")).toBe(0);
@@ -53,6 +55,7 @@ describe("Slack import conversions", () => {
   it("turns reaction names into :shortcodes:, skin tones dropped, odd ones refused", () => {
     expect(reactionEmoji("+1")).toBe(":+1:");
     expect(reactionEmoji("thumbsup::skin-tone-2")).toBe(":thumbsup:");
+    expect(reactionEmoji("🎉")).toBe("🎉");
     expect(reactionEmoji("Weird Name")).toBeNull();
   });
 });

@@ -41,3 +41,9 @@ CREATE INDEX "SlackImport_status_createdAt_idx" ON "SlackImport"("status", "crea
 
 -- AddForeignKey
 ALTER TABLE "SlackImport" ADD CONSTRAINT "SlackImport_requestedById_fkey" FOREIGN KEY ("requestedById") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- CreateEnum
+CREATE TYPE "DataExportFormat" AS ENUM ('parley', 'slack');
+
+-- AlterTable
+ALTER TABLE "DataExport" ADD COLUMN "format" "DataExportFormat" NOT NULL DEFAULT 'parley';

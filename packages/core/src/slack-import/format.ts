@@ -122,7 +122,9 @@ export const NOTICE_SUBTYPES: ReadonlySet<string> = new Set([
 
 /** `1700000000.123456` → its Date (millisecond precision, as Parley stores times). */
 export function tsToDate(ts: string): Date {
-  return new Date(Math.floor(Number(ts) * 1000));
+  // From the digits, not a float: 1700000000.123 × 1000 is 1700000000122.9999 in binary.
+  const [seconds = "0", fraction = ""] = ts.split(".");
+  return new Date(Number(seconds) * 1000 + Number(fraction.padEnd(6, "0").slice(0, 3)));
 }
 
 /** Orders two Slack timestamps numerically (they are not zero-padded). */

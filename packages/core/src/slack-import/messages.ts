@@ -88,10 +88,12 @@ export async function loadConversationState(
   };
 }
 
-/** Slack's reaction name (`+1`, `thumbsup::skin-tone-2`) as a Parley `:shortcode:`, or null. */
+/** Slack's reaction name (`+1`, `thumbsup::skin-tone-2`) as a Parley `:shortcode:` (or an emoji as itself), or null. */
 export function reactionEmoji(name: string): string | null {
   const code = `:${name.split("::")[0]}:`;
-  return isValidEmoji(code) ? code : null;
+  if (isValidEmoji(code)) return code;
+  // An emoji itself (what Parley's Slack-format export writes for a reaction that was one).
+  return isValidEmoji(name) ? name : null;
 }
 
 /**

@@ -59,9 +59,11 @@ export function senderOf(message: TSlackMessage): string | null {
 
 /** Whether the importer writes this message (notices and hidden ones are skipped). */
 export function isImported(message: TSlackMessage): boolean {
+  // Slack marks tombstones hidden, but they hold threads together.
+  if (message.subtype === "tombstone") return true;
   if (message.hidden) return false;
   if (message.subtype && NOTICE_SUBTYPES.has(message.subtype)) return false;
-  return message.subtype === "tombstone" || senderOf(message) !== null;
+  return senderOf(message) !== null;
 }
 
 /** Validates the whole export (see the file header) and returns the plan. */
