@@ -135,7 +135,8 @@ export async function requestExport(
           ? { type: "workspace", id: String(WORKSPACE_ID), label: "workspace export" }
           : { type: "user", id: actor.userId },
       origin,
-      details: { exportId: row.id, scope, format },
+      // The format only when it is not the default (entries before it existed have none).
+      details: { exportId: row.id, scope, ...(format === "slack" ? { format } : {}) },
     });
     return row.id;
   });
