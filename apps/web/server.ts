@@ -51,6 +51,7 @@ const { answerHealth, createLogger, DEFAULT_LISTEN_BACKLOG, pathOf, startRealtim
   await import("@parley/gateway");
 const { getStorage, sweepPendingUploads } = await import("@parley/core/files");
 const { startExportWorker } = await import("@parley/core/export");
+const { startSlackImportWorker } = await import("@parley/core/slack-import");
 const {
   CLIENT_ADDRESS_HEADER,
   clientAddress,
@@ -217,6 +218,13 @@ async function main(): Promise<void> {
     onRan: (result) => logger.info(result, "export run ended"),
   });
 
+  // Slack imports (core/src/slack-import): uploaded zips queued by an admin are imported here, one
+  // at a time, in batches of 500 messages (woken by a start in this process, else every 15 s).
+  const stopSlackImportWorker = startSlackImportWorker(db, () => getStorage(env), {
+    onError: (err) => logger.warn({ err }, "running Slack imports failed; retrying"),
+    onRan: ({ summary: _summary, ...result }) => logger.info(result, "Slack import run ended"),
+  });
+
   const stop = async (signal: string) => {
     if (isStopping) return;
     isStopping = true;
@@ -233,6 +241,7 @@ async function main(): Promise<void> {
         stopAuditRetention(),
         stopMessageRetention(),
         stopExportWorker(),
+        stopSlackImportWorker(),
       ]);
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

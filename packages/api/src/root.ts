@@ -15,6 +15,7 @@ import { receiptsRouter } from "./routers/receipts/index.ts";
 import { retentionRouter } from "./routers/retention/index.ts";
 import { searchRouter } from "./routers/search/index.ts";
 import { sessionsRouter } from "./routers/sessions/index.ts";
+import { slackImportRouter } from "./routers/slack-import/index.ts";
 import { tokensRouter } from "./routers/tokens/index.ts";
 import { userGroupsRouter } from "./routers/user-groups/index.ts";
 import { usersRouter } from "./routers/users/index.ts";
@@ -44,6 +45,7 @@ export const appRouter = router({
   emoji: emojiRouter,
   userGroups: userGroupsRouter,
   exports: exportsRouter,
+  slackImport: slackImportRouter,
 });
 
 export type TAppRouter = typeof appRouter;

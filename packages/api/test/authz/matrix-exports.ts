@@ -32,6 +32,13 @@ export const EXPORT_ROWS: TMatrixRow[] = [
     input: () => ({ scope: "workspace" }),
     expect: OWNER_ONLY,
   },
+  {
+    procedure: "exports.request",
+    case: "the whole workspace in Slack's format",
+    input: () => ({ scope: "workspace", format: "slack" }),
+    // The owner passes authorization; the workspace export requested by the row above is still queued.
+    expect: { ...OWNER_ONLY, owner: "CONFLICT" },
+  },
   { procedure: "exports.list", expect: SIGNED_IN },
   {
     procedure: "exports.get",

@@ -19,6 +19,7 @@
 import { randomUUID } from "node:crypto";
 import { EXPORT_ROWS } from "./matrix-exports.ts";
 import { PEOPLE_ROWS } from "./matrix-people.ts";
+import { SLACK_IMPORT_ROWS } from "./matrix-slack-import.ts";
 import {
   ADMINS,
   ANYONE,
@@ -372,4 +373,5 @@ export const MATRIX: TMatrixRow[] = [
 
   // data exports (matrix-exports.ts)
   ...EXPORT_ROWS,
+  ...SLACK_IMPORT_ROWS,
 ];

@@ -78,6 +78,11 @@ export const AUDIT_ACTIONS = [
   "export.requested",
   /** Someone got a download link for a finished export (details: exportId, scope). */
   "export.downloaded",
+  /** An admin started a Slack import (details: importId, fileName). */
+  "slack_import.started",
+  /** A Slack import finished (details: importId and counts, never content) or failed (details: the reason). */
+  "slack_import.finished",
+  "slack_import.failed",
   /** An admin downloaded the audit log as CSV. */
   "audit.exported",
   /** The retention job removed entries older than the workspace's audit retention. */

@@ -21,7 +21,11 @@ import { wakeExportWorker } from "./run.ts";
 export const ZExportScope = z.enum(["workspace", "user"]);
 export type TExportScope = z.output<typeof ZExportScope>;
 
-export const ZRequestExport = z.object({ scope: ZExportScope });
+/** `parley`: JSON lines and files in a .tar.gz; `slack`: Slack's export format (a zip; workspace only). */
+export const ZExportFormat = z.enum(["parley", "slack"]);
+export type TExportFormat = z.output<typeof ZExportFormat>;
+
+export const ZRequestExport = z.object({ scope: ZExportScope, format: ZExportFormat.default("parley") });
 export const ZExportId = z.object({ id: ZId });
 
 /** Exports of one scope (per user, for user exports) that may be started in 24 hours. */
@@ -35,6 +39,7 @@ export const EXPORT_LINK_TTL_SEC = 5 * 60;
 export type TExportDto = {
   id: string;
   scope: TExportScope;
+  format: TExportFormat;
   status: "queued" | "running" | "ready" | "failed" | "expired";
   requestedBy: { id: string; name: string };
   createdAt: Date;
@@ -75,8 +80,11 @@ export async function requestExport(
   input: unknown,
   origin?: TAuditOrigin,
 ): Promise<TExportDto> {
-  const { scope } = parseInput(ZRequestExport, input);
+  const { scope, format } = parseInput(ZRequestExport, input);
   requireMayRequest(actor, scope);
+  if (format === "slack" && scope !== "workspace") {
+    throw new ParleyError("BAD_REQUEST", "Slack's format is for workspace exports");
+  }
   const id = await db.$transaction(async (tx) => {
     // One request at a time per scope (per user): the check below then sees every committed one.
     const lockKey = scope === "workspace" ? "parley.export:workspace" : `parley.export:user:${actor.userId}`;
@@ -116,7 +124,7 @@ export async function requestExport(
       );
     }
     const row = await tx.dataExport.create({
-      data: { scope, requestedById: actor.userId },
+      data: { scope, format, requestedById: actor.userId },
       select: { id: true },
     });
     await recordAudit(tx, {
@@ -127,7 +135,8 @@ export async function requestExport(
           ? { type: "workspace", id: String(WORKSPACE_ID), label: "workspace export" }
           : { type: "user", id: actor.userId },
       origin,
-      details: { exportId: row.id, scope },
+      // The format only when it is not the default (entries before it existed have none).
+      details: { exportId: row.id, scope, ...(format === "slack" ? { format } : {}) },
     });
     return row.id;
   });
@@ -138,6 +147,7 @@ export async function requestExport(
 const SELECT = {
   id: true,
   scope: true,
+  format: true,
   status: true,
   requestedById: true,
   requestedBy: { select: { id: true, name: true } },
@@ -231,7 +241,7 @@ export async function exportDownloadUrl(
   const store = typeof storage === "function" ? await storage() : storage;
   const url = await store.presignGet(row.objectKey, {
     expiresSec: EXPORT_LINK_TTL_SEC,
-    contentType: "application/gzip",
+    contentType: row.fileName?.endsWith(".zip") ? "application/zip" : "application/gzip",
     fileName: row.fileName ?? "parley-export.tar.gz",
     disposition: "attachment",
   });

@@ -23,6 +23,7 @@ import { processLogger } from "../logging.ts";
 import { writeExportArchive } from "./archive.ts";
 import { DEFAULT_EXPORT_BATCHING, JsonlParts, type TExportBatching, type TExportContext } from "./content.ts";
 import { buildUser, buildWorkspace, planUser, planWorkspace } from "./scopes.ts";
+import { writeSlackFormatExport } from "./slack-format.ts";
 
 /** Days a finished archive stays downloadable. */
 export const EXPORT_KEEP_DAYS = 7;
@@ -35,7 +36,13 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** The archive's format, written into its manifest. */
 export const EXPORT_FORMAT = { format: "parley-export", version: 1 } as const;
 
-type TClaimed = { id: string; scope: "workspace" | "user"; requestedById: string; attempts: number };
+type TClaimed = {
+  id: string;
+  scope: "workspace" | "user";
+  format: "parley" | "slack";
+  requestedById: string;
+  attempts: number;
+};
 
 /** What one run did. */
 export type TExportRunResult = {
@@ -67,7 +74,7 @@ async function claimNext(db: TDb, now: Date): Promise<TClaimed | null> {
       SELECT id FROM "DataExport"
       WHERE status = 'queued' OR (status = 'running' AND "heartbeatAt" < ${staleBefore}::timestamp(3))
       ORDER BY "createdAt", id LIMIT 1 FOR UPDATE SKIP LOCKED)
-    RETURNING id, scope::text AS scope, "requestedById", attempts`;
+    RETURNING id, scope::text AS scope, format::text AS format, "requestedById", attempts`;
   return claimed ?? null;
 }
 
@@ -87,6 +94,7 @@ async function runClaimed(
   const startedAt = clock();
   await db.$executeRaw`UPDATE "DataExport" SET "startedAt" = ${startedAt}::timestamp(3)
     WHERE id = ${job.id}::uuid AND attempts = ${job.attempts}`;
+  if (job.format === "slack") return runSlackFormat(db, storage, job, options, startedAt);
   const root = `parley-export-${job.scope}-${stamp(startedAt)}`;
   const fileName = `${root}.tar.gz`;
   const objectKey = `exports/${job.id}/${job.attempts}/${fileName}`;
@@ -173,6 +181,79 @@ async function runClaimed(
       return { id: job.id, status: "requeued" };
     }
     processLogger().error({ err, exportId: job.id }, "building an export failed");
+    await db.$executeRaw`
+      UPDATE "DataExport" SET status = 'failed', "finishedAt" = ${clock()}::timestamp(3),
+        error = 'Building the export failed; the server log has the details. Try again.'
+      WHERE id = ${job.id}::uuid AND attempts = ${job.attempts} AND status = 'running'`;
+    return { id: job.id, status: "failed" };
+  }
+}
+
+/**
+ * Builds a workspace export in Slack's format (slack-format.ts): the same claim, heartbeat, cut,
+ * stop and takeover rules as the Parley format; a zip instead of the tar.
+ */
+async function runSlackFormat(
+  db: TDb,
+  storage: TStorage,
+  job: TClaimed,
+  options: TExportRunOptions,
+  startedAt: Date,
+): Promise<TExportRunResult> {
+  const clock = options.now ?? (() => new Date());
+  const fileName = `parley-slack-export-${stamp(startedAt)}.zip`;
+  const objectKey = `exports/${job.id}/${job.attempts}/${fileName}`;
+  const batching = { ...DEFAULT_EXPORT_BATCHING, ...options.batching };
+  let messages = 0;
+  let isLost = false;
+  const timer = setInterval(() => {
+    db.$executeRaw`
+      UPDATE "DataExport" SET "heartbeatAt" = ${clock()}::timestamp(3), messages = ${messages}
+      WHERE id = ${job.id}::uuid AND attempts = ${job.attempts} AND status = 'running'`
+      .then((n) => {
+        if (n === 0) isLost = true;
+      })
+      .catch((err: unknown) => processLogger().warn({ err, exportId: job.id }, "export heartbeat failed"));
+  }, HEARTBEAT_MS);
+  timer.unref();
+  try {
+    const plan = await planWorkspace(db);
+    await db.$executeRaw`UPDATE "DataExport" SET "totalMessages" = ${plan.totalMessages}
+      WHERE id = ${job.id}::uuid AND attempts = ${job.attempts}`;
+    const bytes = await writeSlackFormatExport(db, storage, objectKey, {
+      plan,
+      cut: startedAt,
+      batchSize: batching.batchSize,
+      onBatch: (n) => {
+        messages = n;
+        if (isLost) throw new LostClaimError();
+        if (options.isStopping?.()) throw new StoppingError();
+      },
+    });
+    clearInterval(timer);
+    const finishedAt = clock();
+    const expiresAt = new Date(finishedAt.getTime() + EXPORT_KEEP_DAYS * DAY_MS);
+    const done = await db.$executeRaw`
+      UPDATE "DataExport" SET status = 'ready', "finishedAt" = ${finishedAt}::timestamp(3),
+        "heartbeatAt" = ${finishedAt}::timestamp(3), "objectKey" = ${objectKey}, "fileName" = ${fileName},
+        bytes = ${bytes}, messages = ${messages}, files = 0, "expiresAt" = ${expiresAt}::timestamp(3)
+      WHERE id = ${job.id}::uuid AND attempts = ${job.attempts} AND status = 'running'`;
+    if (done === 0) {
+      await removeQuietly(storage, objectKey, job.id);
+      return { id: job.id, status: "lost" };
+    }
+    return { id: job.id, status: "ready", objectKey, bytes };
+  } catch (err) {
+    clearInterval(timer);
+    await removeQuietly(storage, objectKey, job.id);
+    if (err instanceof LostClaimError) return { id: job.id, status: "lost" };
+    if (err instanceof StoppingError) {
+      await db.$executeRaw`
+        UPDATE "DataExport" SET status = 'queued', attempts = attempts - 1, messages = 0, files = 0
+        WHERE id = ${job.id}::uuid AND attempts = ${job.attempts} AND status = 'running'`;
+      return { id: job.id, status: "requeued" };
+    }
+    processLogger().error({ err, exportId: job.id }, "building a Slack-format export failed");
     await db.$executeRaw`
       UPDATE "DataExport" SET status = 'failed', "finishedAt" = ${clock()}::timestamp(3),
         error = 'Building the export failed; the server log has the details. Try again.'

@@ -62,7 +62,9 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
         <p className="muted">
           A workspace export holds every user (no passwords or other secrets), every public channel with its
           members, messages and files, and private channels by name and member count only. Direct messages and
-          private channels' messages are not included: each person can export their own.
+          private channels' messages are not included: each person can export their own. The same content can
+          be exported in Slack's export format (a .zip Slack and other tools can import; files are listed, not
+          included).
         </p>
       ) : null}
       <div className="row">
@@ -83,6 +85,15 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
             Export workspace
           </button>
         ) : null}
+        {isOwner ? (
+          <button
+            type="button"
+            onClick={() => request.mutate({ scope: "workspace", format: "slack" })}
+            disabled={request.isPending}
+          >
+            Export workspace in Slack's format
+          </button>
+        ) : null}
       </div>
       <FormError message={request.error?.message ?? download.error?.message ?? exports.error?.message} />
       {exports.data && exports.data.length > 0 ? (
@@ -91,7 +102,10 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
             <li key={e.id} aria-label={`${e.scope === "workspace" ? "Workspace" : "My data"} export ${e.id}`}>
               <div className="grow">
                 <div>
-                  <strong>{e.scope === "workspace" ? "Workspace export" : "My data"}</strong>{" "}
+                  <strong>
+                    {e.scope === "workspace" ? "Workspace export" : "My data"}
+                    {e.format === "slack" ? " (Slack format)" : ""}
+                  </strong>{" "}
                   <span className="tag" role="status">
                     {STATUS_LABEL[e.status]}
                   </span>

@@ -20,6 +20,7 @@ import { PrivacySettings } from "./privacy-section";
 import { ProfileSettings } from "./profile-section";
 import { RetentionAdmin } from "./retention-admin";
 import { CopyValue, formatDate } from "./settings-shared";
+import { SlackImportSection } from "./slack-import-section";
 import { UserGroupsAdmin } from "./user-groups-admin";
 
 function Sessions() {
@@ -216,6 +217,7 @@ export function SettingsView() {
       {isAdmin ? <AuditLogAdmin /> : null}
       {isAdmin ? <HealthAdmin /> : null}
       {me.data ? <ExportSection isOwner={me.data.role === "owner"} /> : null}
+      {isAdmin ? <SlackImportSection /> : null}
       <Sessions />
       <Tokens />
     </div>

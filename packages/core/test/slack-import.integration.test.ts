@@ -1,0 +1,371 @@
+/**
+ * Slack import (core/src/slack-import) on synthetic exports the test builds in Slack's format
+ * (slack-export-fixture.ts): the awkward export imported through the real path (upload to storage,
+ * start, the worker's run) and the result read back — people matched or created deactivated,
+ * channels (a taken name renamed by the rule), order, gap-free seqs with events that decode with
+ * the protocol's schemas, threads, reactions, pins, edits, tombstones, missing files; the same zip
+ * again changes nothing; malformed zips are refused with nothing written; admins only; and a
+ * 20,000-message import in bounded time (its rate printed) while live sends keep flowing.
+ * Storage: the real S3 server when S3_ENDPOINT is set, else local disk.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ConversationEventPayloads, type TEventKind } from "@parley/protocol";
+import { createLocalStorage, createS3Storage, type TStorage } from "@parley/storage";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TActor } from "../src/actor.ts";
+import { createChannel } from "../src/conversations.ts";
+import { sendMessage } from "../src/messages/send.ts";
+import { createSlackImport, getSlackImport, startSlackImport } from "../src/slack-import/requests.ts";
+import { runPendingSlackImports } from "../src/slack-import/run.ts";
+import { expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
+import {
+  AWKWARD,
+  awkwardExport,
+  largeExport,
+  RANDOM_IMPORTED_TS,
+  unsafeZip,
+  zipFiles,
+} from "./slack-export-fixture.ts";
+
+const t = useTestDb();
+let storage: TStorage;
+let localDir: string | undefined;
+let admin: TActor & { name: string; email: string };
+let alice: TActor & { name: string; email: string };
+
+beforeAll(async () => {
+  if (process.env.S3_ENDPOINT) {
+    storage = createS3Storage({
+      endPoint: process.env.S3_ENDPOINT,
+      port: process.env.S3_PORT ? Number(process.env.S3_PORT) : undefined,
+      useSSL: process.env.S3_USE_SSL === "true",
+      accessKey: process.env.S3_ACCESS_KEY ?? "",
+      secretKey: process.env.S3_SECRET_KEY ?? "",
+      bucket: `parley-import-${process.pid}`,
+      region: process.env.S3_REGION ?? "us-east-1",
+      pathStyle: process.env.S3_PATH_STYLE !== "false",
+    });
+  } else {
+    localDir = await mkdtemp(path.join(tmpdir(), "parley-import-"));
+    storage = createLocalStorage({
+      dir: localDir,
+      publicBaseUrl: "http://127.0.0.1",
+      secret: "x".repeat(32),
+    });
+  }
+  await storage.ensureBucket();
+  admin = await newActor(t.db, { role: "admin", name: "Importing Admin" });
+  alice = await newActor(t.db, { name: "Alice in Parley" });
+});
+
+afterAll(async () => {
+  if (localDir) await rm(localDir, { recursive: true, force: true });
+});
+
+/** Uploads `zip` as the browser would (to the presigned key), starts it and runs the worker once. */
+async function importZip(zip: Buffer, batchSize?: number) {
+  const { import: created } = await createSlackImport(t.db, storage, admin, {
+    fileName: "export.zip",
+    size: zip.length,
+  });
+  const { objectKey } = await t.db.slackImport.findUniqueOrThrow({ where: { id: created.id } });
+  await storage.putObject(objectKey, zip, { contentType: "application/zip", size: zip.length });
+  await startSlackImport(t.db, storage, admin, { id: created.id });
+  const results = await runPendingSlackImports(t.db, storage, batchSize ? { batchSize } : {});
+  expect(results.map((r) => r.id)).toEqual([created.id]);
+  return { result: results[0]!, row: await getSlackImport(t.db, admin, { id: created.id }), objectKey };
+}
+
+async function mapped(kind: string, slackId: string): Promise<string> {
+  const row = await t.db.slackImportMapping.findUniqueOrThrow({ where: { kind_slackId: { kind, slackId } } });
+  return row.parleyId;
+}
+
+/** Everything an import could have written, counted. */
+async function worldCounts() {
+  const [log, users, conversations, memberships, reactions, mappings] = await Promise.all([
+    logCounts(t.db),
+    t.db.user.count(),
+    t.db.conversation.count(),
+    t.db.membership.count(),
+    t.db.reaction.count(),
+    t.db.slackImportMapping.count(),
+  ]);
+  return { ...log, users, conversations, memberships, reactions, mappings };
+}
+
+/** Asserts a conversation's log is gap-free from 1 and every payload decodes with the protocol's schema. */
+async function expectConsistentLog(conversationId: string) {
+  const conversation = await t.db.conversation.findUniqueOrThrow({ where: { id: conversationId } });
+  const events = await t.db.event.findMany({ where: { conversationId }, orderBy: { seq: "asc" } });
+  expect(events.map((e) => e.seq)).toEqual(Array.from({ length: conversation.lastSeq }, (_, i) => i + 1));
+  for (const e of events) {
+    const schema = ConversationEventPayloads[e.kind as TEventKind];
+    expect(schema.safeParse(e.payload).success, `${e.kind} at seq ${e.seq}`).toBe(true);
+  }
+  const messages = await t.db.message.findMany({ where: { conversationId }, orderBy: { seq: "asc" } });
+  const created = new Map(events.filter((e) => e.kind === "message.created").map((e) => [e.seq, e]));
+  for (const m of messages) {
+    expect((created.get(m.seq)?.payload as { message?: { id: string } } | undefined)?.message?.id).toBe(m.id);
+  }
+  return { conversation, events, messages };
+}
+
+describe("Slack import", () => {
+  let randomTaken: string;
+  let firstZip: Buffer;
+
+  it("imports the awkward export: people, channels, order, threads, reactions, pins, edits", async () => {
+    // A Parley channel already named #random: the import must not touch it.
+    randomTaken = (await createChannel(t.db, alice, { name: "random" })).id;
+    firstZip = await zipFiles(awkwardExport(alice.email));
+    const seen: string[] = [];
+    const off = t.bus.subscribeAll((e) => seen.push("kind" in e ? e.kind : ""));
+    const { result, row, objectKey } = await importZip(firstZip, 3);
+    off();
+    expect(result.status).toBe("done");
+    expect(row.status).toBe("done");
+    expect(row.totalMessages).toBe(9 + 1 + 1 + 2 + 1);
+    expect(row.messages).toBe(row.totalMessages);
+    expect(await storage.statObject(objectKey)).toBeNull();
+
+    // People: alice matched by e-mail (case-insensitive) and left alone; the rest created deactivated.
+    expect(await mapped("user", AWKWARD.alice)).toBe(alice.userId);
+    const aliceRow = await t.db.user.findUniqueOrThrow({ where: { id: alice.userId } });
+    expect(aliceRow.deactivatedAt).toBeNull();
+    expect(aliceRow.name).toBe("Alice in Parley");
+    const bob = await t.db.user.findUniqueOrThrow({ where: { id: await mapped("user", AWKWARD.bob) } });
+    expect(bob).toMatchObject({ name: "Bøb Ñandú 🚀", email: "bob.import@example.com", passwordHash: "" });
+    expect(bob.deactivatedAt).not.toBeNull();
+    const carol = await t.db.user.findUniqueOrThrow({ where: { id: await mapped("user", AWKWARD.carol) } });
+    expect(carol.email).toBe("u0carol@slack-import.invalid");
+    expect(carol.deactivatedAt).not.toBeNull();
+    const bot = await t.db.user.findUniqueOrThrow({ where: { id: await mapped("user", AWKWARD.bot) } });
+    expect(bot.name).toBe("deploybot");
+    expect(bot.deactivatedAt).not.toBeNull();
+    // Created: bob, carol, the bot and USLACKBOT (the tombstone's sender, absent from users.json).
+    expect(row.summary?.users).toEqual({ matched: 1, created: 4 });
+
+    // #random was taken: the import made #random-slack; the existing channel got nothing.
+    const randomId = await mapped("conversation", AWKWARD.random);
+    expect(randomId).not.toBe(randomTaken);
+    const { conversation, events, messages } = await expectConsistentLog(randomId);
+    expect(conversation).toMatchObject({
+      name: "random-slack",
+      kind: "public_channel",
+      topic: "Anything goes",
+    });
+    expect(await t.db.message.count({ where: { conversationId: randomTaken } })).toBe(0);
+    expect(await t.db.conversation.findUniqueOrThrow({ where: { id: randomTaken } })).toMatchObject({
+      name: "random",
+    });
+
+    // Order: seq order is Slack's time order; createdAt is the Slack ts; the join notice is not a message.
+    expect(messages.map((m) => m.createdAt.getTime())).toEqual(
+      RANDOM_IMPORTED_TS.map((s) => Math.floor(Number(s) * 1000)),
+    );
+    const [root, reply, broadcast, edited, botMsg, withFile, tombstone, tombReply, skin] = messages;
+    expect(root!.body).toBe(`Hello <@${bob.id}> & all <3`);
+    expect(root!.mentionedUserIds).toEqual([bob.id]);
+    expect(root!.senderId).toBe(alice.userId);
+    // Thread: both replies under the root; the broadcast also in the channel; counters recounted.
+    expect(reply).toMatchObject({ threadRootId: root!.id, alsoInChannel: false, senderId: bob.id });
+    expect(broadcast).toMatchObject({ threadRootId: root!.id, alsoInChannel: true });
+    expect(root).toMatchObject({ replyCount: 2, lastReplyAt: broadcast!.createdAt });
+    // Pin (from channels.json pins: by bob, at its time) and reactions (+1 by bob and carol).
+    expect(root!.pinnedAt).toEqual(new Date(1_699_920_900_000));
+    expect(root!.pinnedById).toBe(bob.id);
+    const rootReactions = await t.db.reaction.findMany({
+      where: { messageId: root!.id },
+      orderBy: { userId: "asc" },
+    });
+    expect(rootReactions.map((r) => [r.userId, r.emoji])).toEqual(
+      [
+        [bob.id, ":+1:"],
+        [carol.id, ":+1:"],
+      ].sort(),
+    );
+    expect(edited!.editedAt).toEqual(
+      new Date(Math.floor(Number(AWKWARD.editedTs.split(".")[0]) + 50) * 1000),
+    );
+    expect(edited!.senderId).toBe(carol.id);
+    expect(botMsg).toMatchObject({ senderId: bot.id, body: "Deployed v1" });
+    expect(withFile!.body).toBe("see attached\n[file not imported: report.pdf]");
+    expect(tombstone).toMatchObject({ body: "", replyCount: 1 });
+    expect(tombstone!.deletedAt).not.toBeNull();
+    expect(tombReply!.threadRootId).toBe(tombstone!.id);
+    expect(await t.db.reaction.findMany({ where: { messageId: skin!.id } })).toMatchObject([
+      { userId: alice.userId, emoji: ":thumbsup:" },
+    ]);
+    // The log says it all, in place: edit, deletion, reactions, pin right after their message.
+    const kinds = events.map((e) => e.kind);
+    expect(kinds.filter((k) => k === "member.joined")).toHaveLength(3);
+    expect(kinds.filter((k) => k === "message.created")).toHaveLength(9);
+    expect(kinds.filter((k) => k === "message.edited")).toHaveLength(1);
+    expect(kinds.filter((k) => k === "message.deleted")).toHaveLength(1);
+    expect(kinds.filter((k) => k === "reaction.added")).toHaveLength(3);
+    expect(kinds.filter((k) => k === "message.pinned")).toHaveLength(1);
+    // Members (the creator owns it) start with the imported history read.
+    const members = await t.db.membership.findMany({ where: { conversationId: randomId } });
+    expect(members.map((m) => m.userId).sort()).toEqual([alice.userId, bob.id, carol.id].sort());
+    expect(members.find((m) => m.userId === alice.userId)?.role).toBe("owner");
+    expect(members.every((m) => m.readSeq === conversation.lastSeq)).toBe(true);
+    // Published after commit like any write (clients and the search indexer follow the log).
+    expect(seen.filter((k) => k === "message.created")).toHaveLength(row.totalMessages!);
+
+    // The unicode channel, the private channel, the DM and the group DM.
+    const cafe = await t.db.conversation.findUniqueOrThrow({
+      where: { id: await mapped("conversation", AWKWARD.cafe) },
+    });
+    expect(cafe.name).toBe("cafe-nono");
+    expect((await t.db.message.findFirstOrThrow({ where: { conversationId: cafe.id } })).body).toBe(
+      "ça va? 日本語",
+    );
+    const secret = await t.db.conversation.findUniqueOrThrow({
+      where: { id: await mapped("conversation", AWKWARD.secret) },
+      include: { memberships: true },
+    });
+    expect(secret.kind).toBe("private_channel");
+    expect(secret.memberships.map((m) => m.userId).sort()).toEqual([alice.userId, bob.id].sort());
+    const dm = await t.db.conversation.findUniqueOrThrow({
+      where: { id: await mapped("conversation", AWKWARD.dm) },
+    });
+    expect(dm).toMatchObject({ kind: "dm", dmKey: [alice.userId, bob.id].sort().join(",") });
+    const dmLog = await expectConsistentLog(dm.id);
+    expect(dmLog.messages.map((m) => m.body)).toEqual(["psst", "hi back"]);
+    const mpim = await t.db.conversation.findUniqueOrThrow({
+      where: { id: await mapped("conversation", AWKWARD.mpim) },
+    });
+    expect(mpim.kind).toBe("group_dm");
+    for (const id of [cafe.id, secret.id, mpim.id]) await expectConsistentLog(id);
+
+    expect(row.summary).toMatchObject({
+      conversations: { created: 5, existing: 0 },
+      messages: { imported: 14, alreadyImported: 0 },
+      filesNotImported: 1,
+    });
+    const audit = await t.db.auditEntry.findMany({
+      where: { action: { startsWith: "slack_import." } },
+      orderBy: { at: "asc" },
+    });
+    expect(audit.map((a) => [a.action, a.actorId])).toEqual([
+      ["slack_import.started", admin.userId],
+      ["slack_import.finished", admin.userId],
+    ]);
+  });
+
+  it("changes nothing when the same zip is imported again", async () => {
+    const before = await worldCounts();
+    const lastSeqs = await t.db.conversation.findMany({
+      select: { id: true, lastSeq: true },
+      orderBy: { id: "asc" },
+    });
+    const { row } = await importZip(firstZip);
+    expect(row.status).toBe("done");
+    expect(row.summary).toMatchObject({
+      users: { matched: 0, created: 0 },
+      conversations: { created: 0, existing: 5 },
+      messages: { imported: 0, alreadyImported: 14 },
+      events: 0,
+    });
+    expect(await worldCounts()).toEqual(before);
+    expect(
+      await t.db.conversation.findMany({ select: { id: true, lastSeq: true }, orderBy: { id: "asc" } }),
+    ).toEqual(lastSeqs);
+  });
+
+  it("refuses malformed zips with a clear reason and writes nothing", async () => {
+    const before = await worldCounts();
+    const cases: [Buffer, RegExp][] = [
+      [Buffer.from("this is not a zip at all"), /not a zip file/],
+      [await zipFiles(new Map([["channels.json", []]])), /users\.json is missing/],
+      [await unsafeZip("../evil.json"), /unsafe path/],
+      [
+        await zipFiles(
+          new Map<string, unknown>([
+            ...awkwardExport("someone-else@example.com"),
+            ["random/2023-11-20.json", [{ type: "message", user: AWKWARD.alice, text: "no ts" }]],
+          ]),
+        ),
+        /random\/2023-11-20\.json is not in Slack's export format at 0\.ts/,
+      ],
+      [await zipFiles(new Map([["users.json", Buffer.from("[{")]])), /users\.json is not valid JSON/],
+    ];
+    for (const [zip, reason] of cases) {
+      const { row } = await importZip(zip);
+      expect(row.status).toBe("failed");
+      expect(row.error).toMatch(reason);
+    }
+    expect(await worldCounts()).toEqual(before);
+  });
+
+  it("is for admins only, and starts only a completely uploaded zip", async () => {
+    const member = await newActor(t.db);
+    await expectParley(
+      createSlackImport(t.db, storage, member, { fileName: "a.zip", size: 10 }),
+      "FORBIDDEN",
+    );
+    await expectParley(
+      createSlackImport(t.db, storage, admin, { fileName: "a.tar", size: 10 }),
+      "BAD_REQUEST",
+    );
+    const { import: created } = await createSlackImport(t.db, storage, admin, {
+      fileName: "a.zip",
+      size: 10,
+    });
+    await expectParley(startSlackImport(t.db, storage, member, { id: created.id }), "FORBIDDEN");
+    await expectParley(getSlackImport(t.db, member, { id: created.id }), "FORBIDDEN");
+    await expectParley(
+      startSlackImport(t.db, storage, admin, { id: created.id }),
+      "BAD_REQUEST",
+      /not been uploaded/,
+    );
+    await expectParley(startSlackImport(t.db, storage, admin, { id: randomUUID() }), "NOT_FOUND");
+  });
+
+  it("imports 20,000 messages in bounded batches while live sends keep flowing", {
+    timeout: 180_000,
+  }, async () => {
+    const count = 20_000;
+    const zip = await zipFiles(largeExport(count));
+    const live = (await createChannel(t.db, alice, { name: `live-${process.pid}` })).id;
+    let isImporting = true;
+    const latencies: number[] = [];
+    const sender = (async () => {
+      while (isImporting) {
+        const started = performance.now();
+        await sendMessage(t.db, alice, { conversationId: live, clientMsgId: randomUUID(), body: "live" });
+        latencies.push(performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const started = performance.now();
+    const { row } = await importZip(zip, 500);
+    const seconds = (performance.now() - started) / 1000;
+    isImporting = false;
+    await sender;
+    expect(row.status).toBe("done");
+    expect(row.summary?.messages.imported).toBe(count);
+    const big = await mapped("conversation", "C0BIG");
+    const { messages } = await expectConsistentLog(big);
+    expect(messages).toHaveLength(count);
+    for (let i = 1; i < messages.length; i++) {
+      expect(messages[i]!.createdAt >= messages[i - 1]!.createdAt).toBe(true);
+    }
+    const roots = messages.filter((m) => m.replyCount > 0);
+    expect(roots).toHaveLength(count / 50);
+    expect(roots.every((r) => r.replyCount === 3)).toBe(true);
+    latencies.sort((a, b) => a - b);
+    const p = (q: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(1);
+    console.log(
+      `Slack import: ${count} messages in ${seconds.toFixed(1)} s = ${Math.round(count / seconds)} msg/s ` +
+        `(batches of 500); ${latencies.length} live sends meanwhile, p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${p(1)} ms`,
+    );
+    expect(latencies.length).toBeGreaterThan(0);
+    expect(seconds).toBeLessThan(150);
+  });
+});
