@@ -1,0 +1,5 @@
+/** Bots: the users admins make, their scoped tokens, and the Slack `ts` of messages. */
+export * from "./manage.ts";
+export * from "./message-ts.ts";
+export * from "./scope.ts";
+export * from "./tokens.ts";
