@@ -44,7 +44,13 @@ export async function findMessageByTs(
   conversationId: string,
   lastSeq: number,
   ts: string,
-): Promise<{ id: string; seq: number; threadRootId: string | null; deletedAt: Date | null } | null> {
+): Promise<{
+  id: string;
+  seq: number;
+  createdAt: Date;
+  threadRootId: string | null;
+  deletedAt: Date | null;
+} | null> {
   const parsed = parseMessageTs(ts);
   if (!parsed) return null;
   const seqs: number[] = [];
@@ -56,5 +62,34 @@ export async function findMessageByTs(
   });
   const row = rows.find((r) => Math.floor(r.createdAt.getTime() / 1000) === parsed.seconds);
   if (!row) return null;
-  return { id: row.id, seq: row.seq, threadRootId: row.threadRootId, deletedAt: row.deletedAt };
+  return row;
+}
+
+/**
+ * The ts of each of these messages of `conversationId` (thread roots of a page, a resent message);
+ * ids of other conversations are absent. The caller has checked the conversation may be read.
+ */
+export async function messageTsByIds(
+  db: TDb,
+  conversationId: string,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.message.findMany({
+    where: { conversationId, id: { in: [...new Set(ids)] } },
+    select: { id: true, seq: true, createdAt: true },
+  });
+  return new Map(rows.map((r) => [r.id, messageTs(r.createdAt, r.seq)]));
+}
+
+/**
+ * The highest message seq of `conversationId` sent at or before `at` (0 when none): turns a
+ * Slack time bound that names no message into a seq bound. The caller has checked read access.
+ */
+export async function seqAtTime(db: TDb, conversationId: string, at: Date): Promise<number> {
+  const row = await db.message.aggregate({
+    where: { conversationId, createdAt: { lte: at } },
+    _max: { seq: true },
+  });
+  return row._max.seq ?? 0;
 }

@@ -6,8 +6,8 @@
  * window rules on top. A person's personal access token has no scope: `scope` undefined.
  */
 import type { TDb } from "@parley/db";
-import type { TActor } from "../actor.ts";
 import { isChannelKind, loadAccess, requireRead, type TConversationAccess } from "../access.ts";
+import type { TActor } from "../actor.ts";
 import { ParleyError } from "../errors.ts";
 import type { TBotScope } from "./tokens.ts";
 
@@ -35,8 +35,11 @@ export function isOutOfScope(err: unknown): err is OutOfScopeError {
   return err instanceof Error && err.name === "OutOfScopeError";
 }
 
-/** An actor as the bot-facing APIs see it: a bot (scoped) or a person's token (`scope` undefined). */
-export type TScopedActor = TActor & { scope?: TBotScope | undefined };
+/**
+ * An actor as the bot-facing APIs see it: a bot (scoped, with its token's id) or a person's
+ * personal access token (`scope` undefined: the person's own rights).
+ */
+export type TScopedActor = TActor & { scope?: TBotScope | undefined; tokenId?: string | undefined };
 
 /** Throws OutOfScopeError unless the actor's scope (if any) allows `need`. */
 export function requireCapability(actor: TScopedActor, need: "read" | "write"): void {
