@@ -83,7 +83,9 @@ export const history: TSlackMethod = async (call) => {
   });
   const kept = page.messages.filter((m) => m.seq > above);
   const hasMore = page.hasMoreBefore && kept.length === page.messages.length && kept.length > 0;
-  const newestFirst = (await slackMessages(call, conversationId, kept)).reverse();
+  // As Slack: a deleted message is gone, unless it still heads a thread (then a tombstone).
+  const shown = kept.filter((m) => !m.deletedAt || m.replyCount > 0);
+  const newestFirst = (await slackMessages(call, conversationId, shown)).reverse();
   return {
     messages: newestFirst,
     has_more: hasMore,

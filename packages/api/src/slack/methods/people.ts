@@ -18,10 +18,11 @@ import { SlackError } from "../errors.ts";
 import { channelId, offsetPage, str, userId } from "../params.ts";
 import { slackUser, TEAM_ID } from "../shapes.ts";
 
-export const authTest: TSlackMethod = async ({ db, actor, url }) => {
+export const authTest: TSlackMethod = async ({ db, actor, env, url }) => {
   const [me, workspace] = await Promise.all([getMe(db, actor), getWorkspaceStatus(db)]);
   return {
-    url: `${url.origin}/`,
+    // The public origin when configured (behind a proxy the request's own URL is an inside one).
+    url: `${env.PUBLIC_URL ? new URL(env.PUBLIC_URL).origin : url.origin}/`,
     team: workspace.name ?? "",
     user: me.name,
     team_id: TEAM_ID,
