@@ -14,20 +14,27 @@ import { CopyValue, formatDate } from "./settings-shared";
 
 type TChannelOption = { id: string; name: string };
 
-/** The form for a bot's new token: a name, the channels, read and/or write. */
-function TokenForm({
-  botId,
-  botName,
-  channels,
-}: {
-  botId: string;
-  botName: string;
-  channels: TChannelOption[];
-}) {
+/** The form for a bot's new token: a name, the channels (found by name), read and/or write. */
+function TokenForm({ botId, botName }: { botId: string; botName: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [name, setName] = useState("");
-  const [channelIds, setChannelIds] = useState<string[]>([]);
+  const [channelQuery, setChannelQuery] = useState("");
+  const found = useQuery(
+    trpc.channelAdmin.list.queryOptions({
+      archived: "active",
+      limit: 20,
+      ...(channelQuery.trim() ? { query: channelQuery.trim() } : {}),
+    }),
+  );
+  const [picked, setPicked] = useState<TChannelOption[]>([]);
+  const channelIds = picked.map((c) => c.id);
+  const channels: TChannelOption[] = [
+    ...picked,
+    ...(found.data?.channels ?? [])
+      .filter((c) => !channelIds.includes(c.id))
+      .map((c) => ({ id: c.id, name: c.name })),
+  ];
   const [canRead, setCanRead] = useState(true);
   const [canWrite, setCanWrite] = useState(true);
   const [created, setCreated] = useState<string | null>(null);
@@ -36,7 +43,7 @@ function TokenForm({
       onSuccess: async (t) => {
         setCreated(t.token);
         setName("");
-        setChannelIds([]);
+        setPicked([]);
         await queryClient.invalidateQueries(trpc.bots.list.queryFilter());
       },
     }),
@@ -58,15 +65,14 @@ function TokenForm({
       />
       <fieldset className="field group-members">
         <legend>Channels it reaches</legend>
+        <Field label="Find channels" value={channelQuery} onChange={(e) => setChannelQuery(e.target.value)} />
         {channels.map((c) => (
           <label key={c.id} className="check">
             <input
               type="checkbox"
               checked={channelIds.includes(c.id)}
               onChange={(e) =>
-                setChannelIds(
-                  e.target.checked ? [...channelIds, c.id] : channelIds.filter((id) => id !== c.id),
-                )
+                setPicked(e.target.checked ? [...picked, c] : picked.filter((p) => p.id !== c.id))
               }
             />
             #{c.name}
@@ -109,7 +115,6 @@ export function BotsAdmin() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const bots = useQuery(trpc.bots.list.queryOptions());
-  const channels = useQuery(trpc.channelAdmin.list.queryOptions({ archived: "active", limit: 100 }));
   const [name, setName] = useState("");
   const refresh = () => queryClient.invalidateQueries(trpc.bots.list.queryFilter());
   const create = useMutation(
@@ -121,7 +126,6 @@ export function BotsAdmin() {
     }),
   );
   const revoke = useMutation(trpc.bots.revokeToken.mutationOptions({ onSuccess: refresh }));
-  const options: TChannelOption[] = (channels.data?.channels ?? []).map((c) => ({ id: c.id, name: c.name }));
   return (
     <section className="card" aria-labelledby="bots-heading">
       <h2 id="bots-heading">Bots</h2>
@@ -184,7 +188,7 @@ export function BotsAdmin() {
                 </li>
               ))}
             </ul>
-            {bot.deactivatedAt ? null : <TokenForm botId={bot.id} botName={bot.name} channels={options} />}
+            {bot.deactivatedAt ? null : <TokenForm botId={bot.id} botName={bot.name} />}
           </li>
         ))}
       </ul>
