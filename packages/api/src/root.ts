@@ -1,5 +1,6 @@
 import { auditRouter } from "./routers/audit/index.ts";
 import { authRouter } from "./routers/auth/index.ts";
+import { botsRouter } from "./routers/bots/index.ts";
 import { channelAdminRouter } from "./routers/channel-admin/index.ts";
 import { conversationsRouter } from "./routers/conversations/index.ts";
 import { emojiRouter } from "./routers/emoji/index.ts";
@@ -29,6 +30,7 @@ export const appRouter = router({
   audit: auditRouter,
   sessions: sessionsRouter,
   tokens: tokensRouter,
+  bots: botsRouter,
   users: usersRouter,
   profile: profileRouter,
   conversations: conversationsRouter,

@@ -38,7 +38,7 @@ describe("authorization matrix (issue 14)", () => {
   });
 
   it("answers every procedure × actor as the table says, and refused calls write nothing", {
-    timeout: 60_000,
+    timeout: 120_000,
   }, async () => {
     const observed = new Map<string, TRowObservations>();
     for (const row of MATRIX) observed.set(rowKey(row), await runRow(world, env, row));

@@ -120,6 +120,12 @@ export async function verifyCredentials(
     await failed("unknown e-mail");
     return null;
   }
+  // A bot's stored hash is unusable anyway; say so in the audit log, at the same cost.
+  if (found.isBot) {
+    await burnPasswordCheck(password);
+    await failed("bot account");
+    return null;
+  }
   const ok = await verifyPassword(found.passwordHash, password);
   if (!ok || found.deactivatedAt) {
     await failed(ok ? "deactivated" : "wrong password");

@@ -11,6 +11,7 @@ export * from "./audit/list.ts";
 export * from "./audit/record.ts";
 export * from "./audit/retention.ts";
 export * from "./auth.ts";
+export * from "./bots/index.ts";
 export * from "./client-address.ts";
 export * from "./connect-state.ts";
 export * from "./conversation-routes.ts";

@@ -210,10 +210,17 @@ export async function getHistory(db: TDb, actor: TActor, input: unknown): Promis
 }
 
 /** A page of a thread: its root message and replies in ascending seq. */
-export type TThreadPage = { root: TMessageDto; replies: TMessageDto[]; hasMoreBefore: boolean };
+export type TThreadPage = {
+  root: TMessageDto;
+  replies: TMessageDto[];
+  hasMoreBefore: boolean;
+  /** Only with `after`: more replies follow this page. */
+  hasMoreAfter?: boolean;
+};
 
 /**
- * A thread: its root and the newest `limit` replies (or those strictly before the seq `before`),
+ * A thread: its root and the newest `limit` replies (or those strictly before the seq `before`, or
+ * the oldest `limit` strictly after the seq `after`),
  * ascending. Whoever may read the conversation's history may read its threads. BAD_REQUEST when
  * `rootId` is itself a reply (open its `threadRootId` instead).
  */
@@ -225,6 +232,22 @@ export async function getThread(db: TDb, actor: TActor, input: unknown): Promise
   requireRead(await loadAccess(db, actor, root.conversationId), NotFound.thread);
   if (root.threadRootId) {
     throw new ParleyError("BAD_REQUEST", "This message is a reply; open its thread's first message");
+  }
+  if (q.after !== undefined) {
+    const next = await db.message.findMany({
+      where: { threadRootId: q.rootId, seq: { gt: q.after } },
+      orderBy: { seq: "asc" },
+      take: q.limit + 1,
+      select: messageSelect,
+    });
+    const [rootDto, ...replies] = await toMessageDtos(db, [root, ...next.slice(0, q.limit)]);
+    const hasMoreBefore = replies[0]
+      ? (await db.message.findFirst({
+          where: { threadRootId: q.rootId, seq: { lt: replies[0].seq } },
+          select: { id: true },
+        })) !== null
+      : q.after > 0;
+    return { root: rootDto as TMessageDto, replies, hasMoreBefore, hasMoreAfter: next.length > q.limit };
   }
   const rows = await db.message.findMany({
     where: { threadRootId: q.rootId, ...(q.before === undefined ? {} : { seq: { lt: q.before } }) },

@@ -54,11 +54,12 @@ export async function createPasswordResetLink(
   const target = await db.$transaction(async (tx) => {
     const user = await tx.user.findUnique({
       where: { id: userId },
-      select: { id: true, email: true, name: true, role: true, deactivatedAt: true },
+      select: { id: true, email: true, name: true, role: true, deactivatedAt: true, isBot: true },
     });
     if (!user) throw new ParleyError("NOT_FOUND", "User not found");
     requireOutranks(actor, user.role, "reset the password of");
     if (user.deactivatedAt) throw new ParleyError("BAD_REQUEST", "Reactivate them first");
+    if (user.isBot) throw new ParleyError("BAD_REQUEST", "Bots have no password; make a bot token instead");
     await tx.passwordReset.deleteMany({ where: { userId, usedAt: null } });
     const row = await tx.passwordReset.create({
       data: { tokenHash: sha256(secret), userId, createdById: actor.userId, expiresAt },

@@ -49,10 +49,14 @@ export type TAuthLimits = {
    * person is in, which every member's tab follows); PROFILE_CHANGES_PER_HOUR when absent.
    */
   profileChangesPerHour?: number;
+  /** Slack-compatible API calls per bot (or personal) token per minute; API_CALLS_PER_MINUTE when absent. */
+  apiCallsPerMinute?: number;
 };
 
 /** Default budget of profile changes per user per hour (not a setting: no one needs more). */
 export const PROFILE_CHANGES_PER_HOUR = 60;
+/** Default budget of Slack-compatible API calls per token per minute (Slack's busiest tier is ~100). */
+export const API_CALLS_PER_MINUTE = 300;
 
 export function authLimitsFrom(env: TEnv): TAuthLimits {
   return {
@@ -76,7 +80,13 @@ export type TAuthRateLimiterOptions = {
 };
 
 /** Which rule refused: the account, the client address, sign-up, token creation. */
-export type TLimitScope = "signin-account" | "signin-ip" | "signup-ip" | "token-create" | "profile-change";
+export type TLimitScope =
+  | "signin-account"
+  | "signin-ip"
+  | "signup-ip"
+  | "token-create"
+  | "profile-change"
+  | "api-call";
 
 type TLimiters = Record<TLimitScope, Limiter>;
 
@@ -104,6 +114,7 @@ function createLimiters(opts: TAuthRateLimiterOptions): TLimiters {
     "signup-ip": make("signup-ip", l.signUpPerHour, 60),
     "token-create": make("token-create", l.tokenCreatePerHour, 60),
     "profile-change": make("profile-change", l.profileChangesPerHour ?? PROFILE_CHANGES_PER_HOUR, 60),
+    "api-call": make("api-call", l.apiCallsPerMinute ?? API_CALLS_PER_MINUTE, 1),
   };
 }
 
@@ -189,6 +200,11 @@ export class AuthRateLimiter {
   /** Counts a personal access token creation by `userId`; throws when over the hourly budget. */
   async beginTokenCreate(input: { userId: string }): Promise<void> {
     await this.#consume("token-create", input.userId);
+  }
+
+  /** Counts a Slack-compatible API call made with the token `tokenId`; throws when over the minute's budget. */
+  async beginApiCall(input: { tokenId: string }): Promise<void> {
+    await this.#consume("api-call", input.tokenId);
   }
 
   /** Counts a profile or avatar change made by `userId`; throws when over the hourly budget. */

@@ -303,11 +303,18 @@ export const ZGetHistory = z
 export type TGetHistory = z.output<typeof ZGetHistory>;
 
 /** A page of a thread: its root and the newest `limit` replies (or those strictly before a seq). */
-export const ZGetThread = z.object({
-  rootId: ZId,
-  before: ZSeq.optional(),
-  limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).default(50),
-});
+export const ZGetThread = z
+  .object({
+    rootId: ZId,
+    before: ZSeq.optional(),
+    /** Replies strictly after this seq, oldest first (forward paging, as Slack's conversations.replies). */
+    after: ZSeq.optional(),
+    limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).default(50),
+  })
+  .refine((q) => q.before === undefined || q.after === undefined, {
+    path: ["after"],
+    message: "give before or after, not both",
+  });
 export type TGetThread = z.output<typeof ZGetThread>;
 
 /** Pinning or unpinning one message. */

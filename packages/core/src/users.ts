@@ -23,6 +23,8 @@ export type TUserDto = {
   statusEmoji: string;
   statusText: string;
   deactivatedAt: Date | null;
+  /** A bot (bots/): made by an admin, acts through bot tokens; shown with a "bot" badge. */
+  isBot: boolean;
   createdAt: Date;
 };
 
@@ -38,6 +40,7 @@ export const userDtoSelect = {
   statusEmoji: true,
   statusText: true,
   deactivatedAt: true,
+  isBot: true,
   createdAt: true,
 } as const;
 

@@ -57,6 +57,7 @@ export function MembersPanel({
                     {m.pronouns ? <span className="muted"> ({m.pronouns})</span> : null}
                     <span className="visually-hidden">, {status}</span>
                     {m.role === "owner" && isChannel ? <span className="tag">owner</span> : null}
+                    {m.isBot ? <span className="tag">bot</span> : null}
                     {m.isDeactivated ? <span className="tag">deactivated</span> : null}
                   </span>
                   {m.title ? <span className="member-status">{m.title}</span> : null}

@@ -101,10 +101,12 @@ async function callAs(
   procedure: string,
   input: unknown,
 ): Promise<unknown> {
-  const sessionId = actor === "anonymous" ? undefined : w.users[actor].sessionId;
+  const sessionId = actor === "anonymous" || actor === "bot" ? undefined : w.users[actor].sessionId;
   const ctx = await createContext({
     db: w.db,
     sessionId,
+    // The bot presents its token as the HTTP handler would pass it on.
+    ...(actor === "bot" ? { bearerToken: w.bot.token } : {}),
     env,
     // One address per actor: sign-up budgets are per address.
     clientAddress: `10.9.0.${ACTOR_KINDS.indexOf(actor) + 1}`,

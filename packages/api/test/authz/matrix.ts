@@ -6,7 +6,9 @@
  * Actors (world.ts): `owner` (workspace owner, owner of the target private channel), `admin`
  * (workspace admin, NOT in the target), `member` and `guest` (in the target), `nonMember` (a
  * member never in it), `removed` (removed from it), `deactivated` (was in it; their session still
- * exists), `anonymous` (no session).
+ * exists), `anonymous` (no session), `bot` (a bot in the target calling with its scoped bot token,
+ * which tRPC does not accept: it is answered like `anonymous`; bots use the Slack-compatible API,
+ * whose scope checks slack-web-api.integration.test.ts covers).
  *
  * Outcomes: `allowed` (the call succeeds), or the tRPC error code it answers. `NOT_FOUND` is the
  * "as unknown" answer: the same code and text an id that does not exist gets, so it reveals
@@ -118,6 +120,26 @@ export const MATRIX: TMatrixRow[] = [
     procedure: "tokens.revoke",
     input: async (w, actor) => ({ id: await w.freshToken(self(w, actor)) }),
     expect: SIGNED_IN,
+  },
+
+  // bots (admins; the bot's own token is no tRPC credential: signed out like anyone without one)
+  { procedure: "bots.list", expect: ADMINS },
+  { procedure: "bots.create", input: () => ({ name: "Matrix Bot" }), expect: ADMINS },
+  {
+    procedure: "bots.createToken",
+    input: (w) => ({
+      botId: w.bot.id,
+      name: "matrix",
+      channelIds: [w.openChannel.id],
+      canRead: true,
+      canWrite: false,
+    }),
+    expect: ADMINS,
+  },
+  {
+    procedure: "bots.revokeToken",
+    input: async (w) => ({ id: await w.freshBotToken() }),
+    expect: ADMINS,
   },
 
   // users

@@ -30,8 +30,12 @@ export const U = "UNAUTHORIZED";
 export const F = "FORBIDDEN";
 export const N = "NOT_FOUND";
 
-/** Without a valid session, only public procedures answer. */
-export const signedOut = { deactivated: U, anonymous: U } as const;
+/**
+ * Without a valid session, only public procedures answer. A bot token is no credential for tRPC
+ * (bots speak only the Slack-compatible API, scoped by their token), so the bot is signed out
+ * here, like an anonymous caller: refused by every signed-in, member, admin and people procedure.
+ */
+export const signedOut = { deactivated: U, anonymous: U, bot: U } as const;
 
 /** Public procedures: the same for everyone. */
 export const ANYONE: TExpectations = {
@@ -43,6 +47,7 @@ export const ANYONE: TExpectations = {
   removed: ok,
   deactivated: ok,
   anonymous: ok,
+  bot: ok,
 };
 /** One outcome for every actor (public procedures that refuse everyone in this world). */
 export const everyone = (outcome: TOutcome): TExpectations => ({
@@ -54,6 +59,7 @@ export const everyone = (outcome: TOutcome): TExpectations => ({
   removed: outcome,
   deactivated: outcome,
   anonymous: outcome,
+  bot: outcome,
 });
 /** The caller's own things: every signed-in, active user. */
 export const SIGNED_IN: TExpectations = {
@@ -96,5 +102,6 @@ export const CHANNEL_MANAGERS: TExpectations = {
   ...signedOut,
 };
 
-/** The caller's own id (the member's for `anonymous`, who has none). */
-export const self = (w: TWorld, actor: TActorKind) => w.users[actor === "anonymous" ? "member" : actor].id;
+/** The caller's own id (the member's for `anonymous` and `bot`, who have no session). */
+export const self = (w: TWorld, actor: TActorKind) =>
+  w.users[actor === "anonymous" || actor === "bot" ? "member" : actor].id;

@@ -6,7 +6,15 @@
  * objects in the test's storage (a tiny PNG made with sharp).
  */
 import { randomUUID } from "node:crypto";
-import { createChannel, indexSearchUntilCaughtUp, removeMember, sendMessage } from "@parley/core";
+import {
+  addMembers,
+  createBot,
+  createBotToken,
+  createChannel,
+  indexSearchUntilCaughtUp,
+  removeMember,
+  sendMessage,
+} from "@parley/core";
 import { avatarUploadKey } from "@parley/core/avatars";
 import type { TDb } from "@parley/db";
 import { seedUser } from "@parley/db/seed";
@@ -32,6 +40,11 @@ export const ACTOR_KINDS = [
   "deactivated",
   /** No session at all. */
   "anonymous",
+  /**
+   * A bot in the target channel calling with its bot token (`Authorization: Bearer pbt_…`), scoped
+   * to the target and the open channel, read and write.
+   */
+  "bot",
 ] as const;
 export type TActorKind = (typeof ACTOR_KINDS)[number];
 
@@ -46,8 +59,10 @@ export type TMessageRef = { id: string; conversationId: string };
 
 export type TWorld = {
   db: TDb;
-  /** Every actor kind but `anonymous`. */
-  users: Record<Exclude<TActorKind, "anonymous">, TActorUser>;
+  /** Every actor kind but `anonymous` and `bot`. */
+  users: Record<Exclude<TActorKind, "anonymous" | "bot">, TActorUser>;
+  /** The bot: its user id and a live, scoped bot token. */
+  bot: { id: string; token: string };
   /** A workspace member in every fixture channel, never an actor (the one others add or remove). */
   spareId: string;
   /** The target: a private channel with owner, member, guest, deactivated (and removed, removed). */
@@ -70,6 +85,8 @@ export type TWorld = {
   freshSession(userId: string): Promise<string>;
   /** A new personal access token of `userId`'s (tokens.revoke). */
   freshToken(userId: string): Promise<string>;
+  /** A new token of the bot's (bots.revokeToken). */
+  freshBotToken(): Promise<string>;
   /** A new invite made by the member (invites.revoke). */
   freshInvite(): Promise<string>;
   /** An 8×8 PNG: a valid custom emoji or avatar image. */
@@ -246,9 +263,20 @@ export async function seedWorld(db: TDb, storage: TStorage): Promise<TWorld> {
     deactivated: { id: deactivated.id, sessionId: await session(deactivated.id) },
   };
 
+  const botUser = await createBot(db, asOwner, { name: "Authz Bot" });
+  await addMembers(db, asOwner, { conversationId: target.id, userIds: [botUser.id] });
+  const botToken = await createBotToken(db, asOwner, {
+    botId: botUser.id,
+    name: "matrix",
+    channelIds: [target.id, open.id],
+    canRead: true,
+    canWrite: true,
+  });
+
   return {
     db,
     users,
+    bot: { id: botUser.id, token: botToken.token },
     spareId: spare.id,
     target,
     openChannel: { id: open.id, name: openName },
@@ -268,6 +296,20 @@ export async function seedWorld(db: TDb, storage: TStorage): Promise<TWorld> {
     async freshToken(userId) {
       const token = await db.personalAccessToken.create({
         data: { userId, name: `t-${short()}`, tokenHash: randomUUID(), prefix: "plt_x" },
+      });
+      return token.id;
+    },
+    async freshBotToken() {
+      const token = await db.botToken.create({
+        data: {
+          botId: botUser.id,
+          name: `b-${short()}`,
+          tokenHash: randomUUID(),
+          prefix: "pbt_x",
+          channelIds: [open.id],
+          canRead: true,
+          canWrite: false,
+        },
       });
       return token.id;
     },

@@ -19,6 +19,11 @@ export const AUDIT_ACTIONS = [
   /** A personal access token was created or revoked by its owner. */
   "token.created",
   "token.revoked",
+  /** An admin made a bot (a user that acts only through bot tokens). */
+  "bot.created",
+  /** An admin made or revoked a bot's token (its name, prefix and scope; never the secret). */
+  "bot.token_created",
+  "bot.token_revoked",
   /** A user revoked one of their sessions, or all others. */
   "session.revoked",
   /** An admin deactivated or reactivated a user. */
@@ -105,6 +110,7 @@ export type TAuditTargetType =
   | "account"
   | "address"
   | "token"
+  | "bot"
   | "session"
   | "workspace"
   | "invite"

@@ -208,6 +208,8 @@ export type TMemberDto = {
   statusText: string;
   role: MemberRole;
   isDeactivated: boolean;
+  /** A bot (shown with a "bot" badge). */
+  isBot: boolean;
   joinedAt: Date;
 };
 
@@ -228,6 +230,7 @@ export async function listMembers(db: TDb, actor: TActor, input: unknown): Promi
           pronouns: true,
           avatarId: true,
           deactivatedAt: true,
+          isBot: true,
           statusEmoji: true,
           statusText: true,
         },
@@ -245,6 +248,7 @@ export async function listMembers(db: TDb, actor: TActor, input: unknown): Promi
     statusText: r.user.statusText,
     role: r.role,
     isDeactivated: r.user.deactivatedAt !== null,
+    isBot: r.user.isBot,
     joinedAt: r.joinedAt,
   }));
 }

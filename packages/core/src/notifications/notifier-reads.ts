@@ -51,7 +51,8 @@ export async function loadNotifyPrefsRows(
       ns.level::text AS level, ns.keywords, ns."dndUntil", ns."dndStartMinute", ns."dndEndMinute", ns."timeZone"
     FROM "Membership" mb
     JOIN "Conversation" c ON c.id = mb."conversationId"
-    JOIN "User" u ON u.id = mb."userId" AND u."deactivatedAt" IS NULL
+    -- Bots are never notified: nobody reads their inbox (an address no mail reaches).
+    JOIN "User" u ON u.id = mb."userId" AND u."deactivatedAt" IS NULL AND NOT u."isBot"
     LEFT JOIN "NotificationSettings" ns ON ns."userId" = mb."userId"
     CROSS JOIN LATERAL (
       SELECT EXISTS (SELECT 1 FROM "PushSubscription" ps WHERE ps."userId" = mb."userId") AS ok

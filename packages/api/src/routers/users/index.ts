@@ -28,14 +28,15 @@ const PUBLIC_USER_FIELDS = [
   "avatarId",
   "statusEmoji",
   "statusText",
+  "isBot",
 ] as const;
 
 /** What every member may see of a user (no password hash, no timestamps). */
 function publicUser<U extends Record<(typeof PUBLIC_USER_FIELDS)[number], unknown>>(
   user: U,
 ): Pick<U, (typeof PUBLIC_USER_FIELDS)[number]> {
-  const { id, name, email, role, title, pronouns, avatarId, statusEmoji, statusText } = user;
-  return { id, name, email, role, title, pronouns, avatarId, statusEmoji, statusText };
+  const { id, name, email, role, title, pronouns, avatarId, statusEmoji, statusText, isBot } = user;
+  return { id, name, email, role, title, pronouns, avatarId, statusEmoji, statusText, isBot };
 }
 
 export const usersRouter = router({

@@ -136,6 +136,7 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
                 {u.pronouns ? <span className="muted"> ({u.pronouns})</span> : null}
                 {u.title ? <span className="muted"> · {u.title}</span> : null}{" "}
                 <span className="muted">{u.email}</span> <span className="tag">{u.role}</span>{" "}
+                {u.isBot ? <span className="tag">bot</span> : null}{" "}
                 {u.isDeactivated ? <span className="tag">deactivated</span> : null}{" "}
                 <span className="muted">since {formatDate(u.createdAt)}</span>
               </div>
@@ -155,7 +156,7 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
                   ))}
                 </select>
               ) : null}
-              {canAct && !u.isDeactivated ? (
+              {canAct && !u.isDeactivated && !u.isBot ? (
                 <button
                   type="button"
                   aria-label={`Make a password reset link for ${u.name}`}

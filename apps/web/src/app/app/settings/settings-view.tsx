@@ -6,6 +6,7 @@ import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 import { AuditLogAdmin, UploadsAdmin, WorkspaceAdmin } from "./admin-sections";
+import { BotsAdmin } from "./bots-admin";
 import { BroadcastAdmin } from "./broadcast-admin";
 import { ChannelsAdmin } from "./channels-admin";
 import { EmojiSettings } from "./emoji-settings";
@@ -214,6 +215,7 @@ export function SettingsView() {
       {isAdmin ? <UploadsAdmin /> : null}
       {isAdmin ? <RetentionAdmin /> : null}
       {isAdmin && me.data ? <PeopleAdmin myId={me.data.id} myRole={me.data.role} /> : null}
+      {isAdmin ? <BotsAdmin /> : null}
       {isAdmin ? <AuditLogAdmin /> : null}
       {isAdmin ? <HealthAdmin /> : null}
       {me.data ? <ExportSection isOwner={me.data.role === "owner"} /> : null}

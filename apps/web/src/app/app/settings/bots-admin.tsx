@@ -1,0 +1,197 @@
+"use client";
+
+/**
+ * Settings → Bots (admins): make a bot, give it tokens for the Slack-compatible API scoped to
+ * channels and to reading and/or writing (shown once), see each token's last use, revoke it.
+ * Core checks the role and audit-logs every change; docs/integrations.md says what bots can call.
+ */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { Field, FormError } from "~/components/field";
+import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { useTRPC } from "~/trpc/react";
+import { CopyValue, formatDate } from "./settings-shared";
+
+type TChannelOption = { id: string; name: string };
+
+/** The form for a bot's new token: a name, the channels (found by name), read and/or write. */
+function TokenForm({ botId, botName }: { botId: string; botName: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [name, setName] = useState("");
+  const [channelQuery, setChannelQuery] = useState("");
+  const found = useQuery(
+    trpc.channelAdmin.list.queryOptions({
+      archived: "active",
+      limit: 20,
+      ...(channelQuery.trim() ? { query: channelQuery.trim() } : {}),
+    }),
+  );
+  const [picked, setPicked] = useState<TChannelOption[]>([]);
+  const channelIds = picked.map((c) => c.id);
+  const channels: TChannelOption[] = [
+    ...picked,
+    ...(found.data?.channels ?? [])
+      .filter((c) => !channelIds.includes(c.id))
+      .map((c) => ({ id: c.id, name: c.name })),
+  ];
+  const [canRead, setCanRead] = useState(true);
+  const [canWrite, setCanWrite] = useState(true);
+  const [created, setCreated] = useState<string | null>(null);
+  const create = useMutation(
+    trpc.bots.createToken.mutationOptions({
+      onSuccess: async (t) => {
+        setCreated(t.token);
+        setName("");
+        setPicked([]);
+        await queryClient.invalidateQueries(trpc.bots.list.queryFilter());
+      },
+    }),
+  );
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    setCreated(null);
+    create.mutate({ botId, name: name.trim(), channelIds, canRead, canWrite });
+  }
+  return (
+    <form className="form" aria-label={`New token for ${botName}`} onSubmit={onSubmit}>
+      <Field
+        label="Token name"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        required
+        maxLength={80}
+        error={fieldError(create.error, "name")}
+      />
+      <fieldset className="field group-members">
+        <legend>Channels it reaches</legend>
+        <Field label="Find channels" value={channelQuery} onChange={(e) => setChannelQuery(e.target.value)} />
+        {channels.map((c) => (
+          <label key={c.id} className="check">
+            <input
+              type="checkbox"
+              checked={channelIds.includes(c.id)}
+              onChange={(e) =>
+                setPicked(e.target.checked ? [...picked, c] : picked.filter((p) => p.id !== c.id))
+              }
+            />
+            #{c.name}
+          </label>
+        ))}
+      </fieldset>
+      <div className="row">
+        <label className="check">
+          <input type="checkbox" checked={canRead} onChange={(e) => setCanRead(e.target.checked)} />
+          Read messages
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={canWrite} onChange={(e) => setCanWrite(e.target.checked)} />
+          Post, edit and react
+        </label>
+      </div>
+      <FormError
+        message={
+          fieldError(create.error, "channelIds") ??
+          fieldError(create.error, "canWrite") ??
+          formErrorMessage(create.error, ["name", "channelIds", "canWrite"])
+        }
+      />
+      <button type="submit" className="primary" disabled={create.isPending}>
+        Create token
+      </button>
+      {created ? (
+        <div role="status">
+          <p>
+            <strong>Copy the new token now.</strong> It will not be shown again.
+          </p>
+          <CopyValue label={`New token for ${botName}`} value={created} />
+        </div>
+      ) : null}
+    </form>
+  );
+}
+
+export function BotsAdmin() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const bots = useQuery(trpc.bots.list.queryOptions());
+  const [name, setName] = useState("");
+  const refresh = () => queryClient.invalidateQueries(trpc.bots.list.queryFilter());
+  const create = useMutation(
+    trpc.bots.create.mutationOptions({
+      onSuccess: async () => {
+        setName("");
+        await refresh();
+      },
+    }),
+  );
+  const revoke = useMutation(trpc.bots.revokeToken.mutationOptions({ onSuccess: refresh }));
+  return (
+    <section className="card" aria-labelledby="bots-heading">
+      <h2 id="bots-heading">Bots</h2>
+      <p className="muted">
+        Bots post and read through the Slack-compatible API at <code>/api/slack/</code> with a token that
+        reaches only the channels you pick. A bot never signs in; deactivate it under People.
+      </p>
+      <form
+        className="row"
+        aria-label="New bot"
+        onSubmit={(e) => {
+          e.preventDefault();
+          create.mutate({ name: name.trim() });
+        }}
+      >
+        <Field
+          label="Bot name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          required
+          maxLength={80}
+          error={fieldError(create.error, "name")}
+        />
+        <button type="submit" className="primary" disabled={create.isPending}>
+          Create bot
+        </button>
+      </form>
+      <FormError
+        message={bots.error?.message ?? formErrorMessage(create.error, ["name"]) ?? revoke.error?.message}
+      />
+      <ul className="list" aria-label="Bots" style={{ marginTop: "1rem" }}>
+        {(bots.data ?? []).map((bot) => (
+          <li key={bot.id} style={{ display: "block" }}>
+            <div>
+              <strong>{bot.name}</strong> <span className="tag">bot</span>
+              {bot.deactivatedAt ? <span className="muted"> (deactivated)</span> : null}
+            </div>
+            <ul className="list" aria-label={`Tokens of ${bot.name}`}>
+              {bot.tokens.map((t) => (
+                <li key={t.id}>
+                  <div className="grow">
+                    <div>
+                      <strong>{t.name}</strong> <code>{t.prefix}…</code>{" "}
+                      {[t.canRead ? "read" : null, t.canWrite ? "write" : null].filter(Boolean).join(" + ")}
+                    </div>
+                    <div className="muted">
+                      {t.channels.map((c) => `#${c.name}`).join(", ") || "no channels"} · created{" "}
+                      {formatDate(t.createdAt)} · last used {formatDate(t.lastUsedAt)}
+                    </div>
+                  </div>
+                  <button
+                    type="button"
+                    className="danger"
+                    aria-label={`Revoke token ${t.name} of ${bot.name}`}
+                    disabled={revoke.isPending}
+                    onClick={() => revoke.mutate({ id: t.id })}
+                  >
+                    Revoke
+                  </button>
+                </li>
+              ))}
+            </ul>
+            {bot.deactivatedAt ? null : <TokenForm botId={bot.id} botName={bot.name} />}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

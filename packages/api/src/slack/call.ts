@@ -1,0 +1,24 @@
+/** What a Slack method gets: the caller (a scoped bot or a person's token), its arguments and the services. */
+import type { TEnv } from "@parley/config";
+import type { TAuditOrigin, TScopedActor } from "@parley/core";
+import type { getStorage } from "@parley/core/files";
+import type { TDb } from "@parley/db";
+import type { TSlackParams } from "./params.ts";
+
+type TStorage = Awaited<ReturnType<typeof getStorage>>;
+
+export type TSlackCall = {
+  db: TDb;
+  env: TEnv;
+  /** The bot (with its token's scope) or the person behind a personal access token. */
+  actor: TScopedActor & { tokenId: string };
+  params: TSlackParams;
+  origin: TAuditOrigin;
+  /** The attachment store, when configured (deleting a message removes its files). */
+  storage: () => Promise<TStorage | undefined>;
+  /** The request's URL (auth.test answers the server's origin). */
+  url: URL;
+};
+
+/** A method: its answer's fields beside `ok: true`, or a thrown SlackError/ParleyError. */
+export type TSlackMethod = (call: TSlackCall) => Promise<Record<string, unknown>>;

@@ -1,0 +1,3 @@
+/** The Slack-compatible Web API (docs/integrations.md). */
+export { createSlackHandler, SLACK_METHODS, type TSlackHandlerOptions } from "./handler.ts";
+export { blocksToMarkdown, mrkdwnToMarkdown } from "./mrkdwn.ts";

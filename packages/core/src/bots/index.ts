@@ -1,0 +1,6 @@
+/** Bots: the users admins make, their scoped tokens, and the Slack `ts` of messages. */
+export * from "./channels.ts";
+export * from "./manage.ts";
+export * from "./message-ts.ts";
+export * from "./scope.ts";
+export * from "./tokens.ts";
