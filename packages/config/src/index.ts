@@ -174,6 +174,58 @@ export const ZEnv = z.object({
   REALTIME_EMBEDDED: ZBool.default(true).describe(
     "Run the gateway inside the web server on `/ws`; `false`: run apps/realtime separately (several gateways need REDIS_URL).",
   ),
+  // Single sign-on (OpenID Connect, core/src/sso): on while OIDC_ISSUER is set. next-auth discovers
+  // the endpoints from `<issuer>/.well-known/openid-configuration` and checks PKCE and state.
+  OIDC_ISSUER: ZUrl(["http", "https"])
+    .optional()
+    .describe(
+      "OpenID Connect issuer URL for single sign-on, e.g. `https://sso.example.com/realms/acme` (Keycloak); unset: no SSO.",
+    ),
+  OIDC_CLIENT_ID: z.string().min(1).optional().describe("Client id registered for Parley at OIDC_ISSUER."),
+  OIDC_CLIENT_SECRET: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: "Client secret of OIDC_CLIENT_ID (a confidential client).", secret: true }),
+  OIDC_NAME: z
+    .string()
+    .trim()
+    .min(1)
+    .max(40)
+    .default("SSO")
+    .describe("Name on the sign-in button: `Sign in with <name>`."),
+  OIDC_ALLOWED_DOMAINS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ?.split(",")
+        .map((d) => d.trim().toLowerCase().replace(/^@/, ""))
+        .filter((d) => d.length > 0),
+    )
+    .describe(
+      "Comma-separated e-mail domains (exact match) whose first SSO sign-in creates an account; unset: the workspace's joining rules decide (open, allowed domains; invite only creates none).",
+    ),
+  OIDC_GROUPS_CLAIM: z
+    .string()
+    .min(1)
+    .default("groups")
+    .describe("Claim (ID token or userinfo) holding the user's groups, for the two settings below."),
+  OIDC_REQUIRED_GROUP: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Only people in this group may sign in with SSO; unset: everyone the provider signs in."),
+  OIDC_ADMIN_GROUP: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "People in this group are admins (set at each SSO sign-in; leaving it makes an admin a member; never the owner); unset: roles are managed in Parley.",
+    ),
+  PASSWORD_BREAK_GLASS_OWNER: ZBool.default(false).describe(
+    "Break glass: while the workspace is SSO-only, the owner (only) may still sign in with a password.",
+  ),
   // Each process's indexer is woken by the writes it commits; indexers share the work through an
   // advisory lock, so `false` only moves the indexing to the others (they find it on their next poll).
   SEARCH_INDEXER: ZBool.default(true).describe(
@@ -428,6 +480,11 @@ export function parseEnv(source: Record<string, string | undefined>): TEnv {
   if (env.METRICS_PORT !== undefined && !env.METRICS_TOKEN && !isLoopbackHost(env.METRICS_HOST)) {
     throw new EnvError(
       `Invalid Parley settings:\n  METRICS_TOKEN: required when METRICS_HOST (${env.METRICS_HOST}) is not a loopback address`,
+    );
+  }
+  if (env.OIDC_ISSUER && !(env.OIDC_CLIENT_ID && env.OIDC_CLIENT_SECRET)) {
+    throw new EnvError(
+      "Invalid Parley settings:\n  OIDC_CLIENT_ID/OIDC_CLIENT_SECRET: required when OIDC_ISSUER is set",
     );
   }
   if (Boolean(env.VAPID_PUBLIC_KEY) !== Boolean(env.VAPID_PRIVATE_KEY)) {

@@ -86,4 +86,6 @@ export * from "./tokens.ts";
 export { appendConversationEvent, appendUserEvent, inWriteTx, type TTx, type TWriter } from "./tx.ts";
 export * from "./user-groups.ts";
 export * from "./users.ts";
+export * from "./sso/settings.ts";
+export * from "./sso/sign-in.ts";
 export * from "./workspace.ts";
