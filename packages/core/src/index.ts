@@ -80,12 +80,12 @@ export {
 export * from "./search/names.ts";
 export { parseSearchQuery, SEARCH_HAS, type TParsedSearch, type TSearchHas } from "./search/query.ts";
 export * from "./search/search.ts";
+export * from "./sso/settings.ts";
+export * from "./sso/sign-in.ts";
 export * from "./sync.ts";
 export * from "./tickets.ts";
 export * from "./tokens.ts";
 export { appendConversationEvent, appendUserEvent, inWriteTx, type TTx, type TWriter } from "./tx.ts";
 export * from "./user-groups.ts";
 export * from "./users.ts";
-export * from "./sso/settings.ts";
-export * from "./sso/sign-in.ts";
 export * from "./workspace.ts";
