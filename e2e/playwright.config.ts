@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
 import { makeLocalCertificate } from "../packages/core/test/push-endpoint.ts";
 import { pushTlsDir } from "./push-tls.ts";
+import { ssoServerEnv } from "./sso-provider.ts";
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://localhost:${port}`;
@@ -102,6 +103,10 @@ export default defineConfig({
       RATE_LIMIT_SIGNUP_PER_HOUR: "500",
       // Web push to the local push service of push.spec.ts (a self-signed certificate).
       NODE_EXTRA_CA_CERTS: join(pushTls, "cert.pem"),
+      // Single sign-on against the OpenID provider sso.spec.ts starts on E2E_PORT + 1000
+      // (e2e/sso-provider.ts). Only the sign-in page's extra button shows it elsewhere: the
+      // workspace never turns SSO-only on in the suite, so passwords work for every other spec.
+      ...ssoServerEnv(port),
     },
   },
 });
