@@ -45,6 +45,8 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: [["list"]],
+  // The OpenID provider of sso.spec.ts, for the whole run (global-setup.ts).
+  globalSetup: "./global-setup.ts",
   // foundation.spec.ts tells the first-run story, so it needs the fresh database: it runs before
   // every other spec (which cope with a workspace that already exists), whatever their names.
   // WORKSPACE_WIDE specs change settings every spec shares (who may sign up, retention, the
@@ -103,7 +105,7 @@ export default defineConfig({
       RATE_LIMIT_SIGNUP_PER_HOUR: "500",
       // Web push to the local push service of push.spec.ts (a self-signed certificate).
       NODE_EXTRA_CA_CERTS: join(pushTls, "cert.pem"),
-      // Single sign-on against the OpenID provider sso.spec.ts starts on E2E_PORT + 1000
+      // Single sign-on against the OpenID provider global-setup.ts starts on E2E_PORT + 1000
       // (e2e/sso-provider.ts). Only the sign-in page's extra button shows it elsewhere: the
       // workspace never turns SSO-only on in the suite, so passwords work for every other spec.
       ...ssoServerEnv(port),

@@ -5,8 +5,8 @@
  *
  * The web server reads OIDC_ISSUER when it starts, long before a spec runs, so the provider's port
  * cannot be picked free: it is E2E_PORT + 1000 (4100 for the default 3100), set as the web
- * server's OIDC_* env in playwright.config.ts and started by the spec itself (next-auth fetches
- * the discovery document only when someone signs in, so other specs never need it running).
+ * server's OIDC_* env in playwright.config.ts and started once per run by global-setup.ts (next-auth
+ * fetches the discovery document only when someone signs in).
  *
  * Who exists there: any login typed into its page is that person's e-mail address (subject
  * `sub:<address>`, name from the part before "@", verified) — the spec makes people up per run.
