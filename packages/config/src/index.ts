@@ -7,6 +7,8 @@ import { MAX_BODY_LENGTH } from "@parley/protocol";
 import proxyaddr from "proxy-addr";
 import { z } from "zod";
 import { parseRedisUrl } from "./redis-url.ts";
+import { ZBool, ZUrl } from "./schema-parts.ts";
+import { SSO_SETTINGS } from "./sso-settings.ts";
 
 export {
   isRedisClusterUrl,
@@ -15,18 +17,6 @@ export {
   type TRedisNode,
   type TRedisTarget,
 } from "./redis-url.ts";
-
-const ZBool = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((v) => v === "true" || v === "1" || v === "yes");
-
-const ZUrl = (protocols: string[]) =>
-  z
-    .string()
-    .url()
-    .refine((v) => protocols.some((p) => v.startsWith(`${p}:`)), {
-      message: `must start with ${protocols.map((p) => `${p}://`).join(" or ")}`,
-    });
 
 // Defaults of the settings other packages also need (core's limits, fan-out and group commit):
 // defined here only, imported there. Wire hard limits (MAX_BODY_LENGTH, …) live in @parley/protocol.
@@ -174,58 +164,7 @@ export const ZEnv = z.object({
   REALTIME_EMBEDDED: ZBool.default(true).describe(
     "Run the gateway inside the web server on `/ws`; `false`: run apps/realtime separately (several gateways need REDIS_URL).",
   ),
-  // Single sign-on (OpenID Connect, core/src/sso): on while OIDC_ISSUER is set. next-auth discovers
-  // the endpoints from `<issuer>/.well-known/openid-configuration` and checks PKCE and state.
-  OIDC_ISSUER: ZUrl(["http", "https"])
-    .optional()
-    .describe(
-      "OpenID Connect issuer URL for single sign-on, e.g. `https://sso.example.com/realms/acme` (Keycloak); unset: no SSO.",
-    ),
-  OIDC_CLIENT_ID: z.string().min(1).optional().describe("Client id registered for Parley at OIDC_ISSUER."),
-  OIDC_CLIENT_SECRET: z
-    .string()
-    .min(1)
-    .optional()
-    .meta({ description: "Client secret of OIDC_CLIENT_ID (a confidential client).", secret: true }),
-  OIDC_NAME: z
-    .string()
-    .trim()
-    .min(1)
-    .max(40)
-    .default("SSO")
-    .describe("Name on the sign-in button: `Sign in with <name>`."),
-  OIDC_ALLOWED_DOMAINS: z
-    .string()
-    .optional()
-    .transform((v) =>
-      v
-        ?.split(",")
-        .map((d) => d.trim().toLowerCase().replace(/^@/, ""))
-        .filter((d) => d.length > 0),
-    )
-    .describe(
-      "Comma-separated e-mail domains (exact match) whose first SSO sign-in creates an account; unset: the workspace's joining rules decide (open, allowed domains; invite only creates none).",
-    ),
-  OIDC_GROUPS_CLAIM: z
-    .string()
-    .min(1)
-    .default("groups")
-    .describe("Claim (ID token or userinfo) holding the user's groups, for the two settings below."),
-  OIDC_REQUIRED_GROUP: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("Only people in this group may sign in with SSO; unset: everyone the provider signs in."),
-  OIDC_ADMIN_GROUP: z
-    .string()
-    .min(1)
-    .optional()
-    .describe(
-      "People in this group are admins (set at each SSO sign-in; leaving it makes an admin a member; never the owner); unset: roles are managed in Parley.",
-    ),
-  PASSWORD_BREAK_GLASS_OWNER: ZBool.default(false).describe(
-    "Break glass: while the workspace is SSO-only, the owner (only) may still sign in with a password.",
-  ),
+  ...SSO_SETTINGS,
   // Each process's indexer is woken by the writes it commits; indexers share the work through an
   // advisory lock, so `false` only moves the indexing to the others (they find it on their next poll).
   SEARCH_INDEXER: ZBool.default(true).describe(
