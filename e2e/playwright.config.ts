@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
 import { makeLocalCertificate } from "../packages/core/test/push-endpoint.ts";
 import { pushTlsDir } from "./push-tls.ts";
+import { ssoServerEnv } from "./sso-provider.ts";
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://localhost:${port}`;
@@ -44,6 +45,8 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: [["list"]],
+  // The OpenID provider of sso.spec.ts, for the whole run (global-setup.ts).
+  globalSetup: "./global-setup.ts",
   // foundation.spec.ts tells the first-run story, so it needs the fresh database: it runs before
   // every other spec (which cope with a workspace that already exists), whatever their names.
   // WORKSPACE_WIDE specs change settings every spec shares (who may sign up, retention, the
@@ -105,6 +108,10 @@ export default defineConfig({
       LINK_PREVIEW_ALLOW_HOSTS: "127.0.0.1",
       // Web push to the local push service of push.spec.ts (a self-signed certificate).
       NODE_EXTRA_CA_CERTS: join(pushTls, "cert.pem"),
+      // Single sign-on against the OpenID provider global-setup.ts starts on E2E_PORT + 1000
+      // (e2e/sso-provider.ts). Only the sign-in page's extra button shows it elsewhere: the
+      // workspace never turns SSO-only on in the suite, so passwords work for every other spec.
+      ...ssoServerEnv(port),
     },
   },
 });

@@ -49,6 +49,7 @@ describe("tRPC API", () => {
       signupMode: "invite_only",
       signupDomains: [],
       allowOpenSignup: false,
+      ssoOnly: false,
     });
     await caller.workspace.setup({ workspaceName: "Acme", name: "Ada", email: "ada@acme.test", password });
     await expectCode(

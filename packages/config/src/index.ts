@@ -7,6 +7,8 @@ import { MAX_BODY_LENGTH } from "@parley/protocol";
 import proxyaddr from "proxy-addr";
 import { z } from "zod";
 import { parseRedisUrl } from "./redis-url.ts";
+import { ZBool, ZUrl } from "./schema-parts.ts";
+import { SSO_SETTINGS } from "./sso-settings.ts";
 
 export {
   isRedisClusterUrl,
@@ -15,18 +17,6 @@ export {
   type TRedisNode,
   type TRedisTarget,
 } from "./redis-url.ts";
-
-const ZBool = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((v) => v === "true" || v === "1" || v === "yes");
-
-const ZUrl = (protocols: string[]) =>
-  z
-    .string()
-    .url()
-    .refine((v) => protocols.some((p) => v.startsWith(`${p}:`)), {
-      message: `must start with ${protocols.map((p) => `${p}://`).join(" or ")}`,
-    });
 
 // Defaults of the settings other packages also need (core's limits, fan-out and group commit):
 // defined here only, imported there. Wire hard limits (MAX_BODY_LENGTH, …) live in @parley/protocol.
@@ -180,6 +170,7 @@ export const ZEnv = z.object({
   REALTIME_EMBEDDED: ZBool.default(true).describe(
     "Run the gateway inside the web server on `/ws`; `false`: run apps/realtime separately (several gateways need REDIS_URL).",
   ),
+  ...SSO_SETTINGS,
   // Each process's indexer is woken by the writes it commits; indexers share the work through an
   // advisory lock, so `false` only moves the indexing to the others (they find it on their next poll).
   SEARCH_INDEXER: ZBool.default(true).describe(
@@ -465,6 +456,11 @@ export function parseEnv(source: Record<string, string | undefined>): TEnv {
   if (env.METRICS_PORT !== undefined && !env.METRICS_TOKEN && !isLoopbackHost(env.METRICS_HOST)) {
     throw new EnvError(
       `Invalid Parley settings:\n  METRICS_TOKEN: required when METRICS_HOST (${env.METRICS_HOST}) is not a loopback address`,
+    );
+  }
+  if (env.OIDC_ISSUER && !(env.OIDC_CLIENT_ID && env.OIDC_CLIENT_SECRET)) {
+    throw new EnvError(
+      "Invalid Parley settings:\n  OIDC_CLIENT_ID/OIDC_CLIENT_SECRET: required when OIDC_ISSUER is set",
     );
   }
   if (Boolean(env.VAPID_PUBLIC_KEY) !== Boolean(env.VAPID_PRIVATE_KEY)) {

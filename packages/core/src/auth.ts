@@ -14,6 +14,7 @@ import { admitsWithoutInvite, signupRefusal } from "./joining/policy.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./passwords.ts";
 import { notifyCredentialRevoked } from "./revocations.ts";
 import { ZById, ZCredentials, ZSignUp } from "./schemas.ts";
+import { isSsoOnly } from "./sso/settings.ts";
 import { inWriteTx } from "./tx.ts";
 import { type TUserDto, userDtoSelect } from "./users.ts";
 import { WORKSPACE_ID } from "./workspace-id.ts";
@@ -33,9 +34,15 @@ export async function signUp(db: TDb, input: unknown, origin?: TAuditOrigin): Pr
   const data = parseInput(ZSignUp, input);
   const ws = await db.workspace.findUnique({
     where: { id: WORKSPACE_ID },
-    select: { signupMode: true, signupDomains: true },
+    select: { signupMode: true, signupDomains: true, ssoOnly: true },
   });
   if (!ws) throw new ParleyError("FORBIDDEN", "The workspace is not set up yet");
+  if (ws.ssoOnly) {
+    throw new ParleyError(
+      "FORBIDDEN",
+      "This workspace signs in with single sign-on only: use the sign-in page's single sign-on button",
+    );
+  }
   const policy = { mode: ws.signupMode, domains: ws.signupDomains };
   const admitted = admitsWithoutInvite(policy, data.email);
   if (!admitted) {
@@ -77,15 +84,23 @@ export async function signUp(db: TDb, input: unknown, origin?: TAuditOrigin): Pr
   }
 }
 
+/** Options of verifyCredentials. */
+export type TCredentialOptions = {
+  /** PASSWORD_BREAK_GLASS_OWNER: the owner may use their password while the workspace is SSO-only. */
+  isOwnerBreakGlass?: boolean | undefined;
+};
+
 /**
  * Checks e-mail + password and opens a 30-day session. Null for an unknown e-mail, a wrong
- * password or a deactivated user; an unknown e-mail still costs one hash check (timing). Every
- * outcome is audit-logged with the attempted e-mail (never the password): `auth.sign_in` in the
- * session's own transaction, or `auth.sign_in_failed` with the reason.
+ * password or a deactivated user, and for everyone while the workspace is SSO-only (sso/settings.ts)
+ * but a break-glass owner; an unknown e-mail and an SSO-only refusal still cost one hash check
+ * (timing, and no password oracle). Every outcome is audit-logged with the attempted e-mail (never
+ * the password): `auth.sign_in` in the session's own transaction, or `auth.sign_in_failed` with the reason.
  */
 export async function verifyCredentials(
   db: TDb,
   input: unknown,
+  options: TCredentialOptions = {},
 ): Promise<{ user: TUserDto; sessionId: string } | null> {
   const result = ZCredentials.safeParse(input);
   if (!result.success) {
@@ -126,6 +141,11 @@ export async function verifyCredentials(
     await failed("bot account");
     return null;
   }
+  if (!(options.isOwnerBreakGlass && found.role === "owner") && (await isSsoOnly(db))) {
+    await burnPasswordCheck(password);
+    await failed("password sign-in is off (SSO only)");
+    return null;
+  }
   const ok = await verifyPassword(found.passwordHash, password);
   if (!ok || found.deactivatedAt) {
     await failed(ok ? "deactivated" : "wrong password");
@@ -146,6 +166,7 @@ export async function verifyCredentials(
       actorId: found.id,
       target: { type: "session", id: row.id, label: userAgent ?? null },
       origin,
+      details: { method: "password" },
     });
     return row;
   });

@@ -96,6 +96,8 @@ export {
 export * from "./search/names.ts";
 export { parseSearchQuery, SEARCH_HAS, type TParsedSearch, type TSearchHas } from "./search/query.ts";
 export * from "./search/search.ts";
+export * from "./sso/settings.ts";
+export * from "./sso/sign-in.ts";
 export * from "./sync.ts";
 export * from "./tickets.ts";
 export * from "./tokens.ts";

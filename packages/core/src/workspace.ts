@@ -29,10 +29,12 @@ export type TWorkspaceStatus = {
   signupDomains: string[];
   /** `signupMode === "open"`: the older flag, kept for existing callers. */
   allowOpenSignup: boolean;
+  /** Password sign-in and sign-up are off: single sign-on only (sso/settings.ts). */
+  ssoOnly: boolean;
 };
 
 function statusOf(
-  ws: { name: string; signupMode: TSignupMode; signupDomains: string[] } | null,
+  ws: { name: string; signupMode: TSignupMode; signupDomains: string[]; ssoOnly: boolean } | null,
 ): TWorkspaceStatus {
   const mode = ws?.signupMode ?? "invite_only";
   return {
@@ -41,6 +43,7 @@ function statusOf(
     signupMode: mode,
     signupDomains: mode === "domains" ? (ws?.signupDomains ?? []) : [],
     allowOpenSignup: mode === "open",
+    ssoOnly: ws?.ssoOnly ?? false,
   };
 }
 

@@ -33,6 +33,7 @@ describe("workspace setup", () => {
       signupMode: "invite_only",
       signupDomains: [],
       allowOpenSignup: false,
+      ssoOnly: false,
     });
     const attempts = await Promise.allSettled([
       setupWorkspace(t.db, { workspaceName: "Acme", name: "Ada", email: "ADA@acme.test", password }),

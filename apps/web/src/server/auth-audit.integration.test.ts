@@ -14,7 +14,7 @@ type TAuthorize = (
   req: { headers: Record<string, string> },
 ) => Promise<{ id: string; sid: string } | null>;
 let authorize: TAuthorize;
-/** next-auth's signOut event, run as the route handler runs it: inside signOutOrigin. */
+/** next-auth's signOut event, run as the route handler runs it: inside authRequestOrigin. */
 let signOut: (sid: string, ip: string) => Promise<void>;
 
 beforeAll(async () => {
@@ -28,9 +28,9 @@ beforeAll(async () => {
   const { authOptions } = await import("./auth.ts");
   const provider = authOptions().providers[0] as unknown as { options: { authorize: TAuthorize } };
   authorize = provider.options.authorize;
-  const { signOutOrigin } = await import("./auth.ts");
+  const { authRequestOrigin } = await import("./auth.ts");
   const onSignOut = authOptions().events?.signOut as (m: { token: { sid: string } }) => Promise<void>;
-  signOut = (sid, ip) => signOutOrigin.run({ ip, userAgent: UA }, () => onSignOut({ token: { sid } }));
+  signOut = (sid, ip) => authRequestOrigin.run({ ip, userAgent: UA }, () => onSignOut({ token: { sid } }));
 });
 afterAll(async () => {
   await t?.drop();

@@ -11,6 +11,7 @@ import {
   CLIENT_ADDRESS_HEADER,
   resolveSession,
   signOutSession,
+  ssoSignIn,
   type TAuditOrigin,
   verifyCredentials,
 } from "@parley/core";
@@ -19,6 +20,7 @@ import type { NextAuthOptions } from "next-auth";
 import { getToken } from "next-auth/jwt";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { env, isSecureOrigin } from "~/env";
+import { OIDC_PROVIDER_ID, oidcProvider, ssoClaims, ssoPolicy } from "./sso";
 
 type HeaderBag = Record<string, string | string[] | undefined>;
 
@@ -37,8 +39,11 @@ export function clientIp(headers: HeaderBag | Headers | undefined): string | und
   return value || undefined;
 }
 
-/** The request's address and user agent while next-auth handles it (for the sign-out's audit entry). */
-export const signOutOrigin = new AsyncLocalStorage<TAuditOrigin>();
+/**
+ * The request's address and user agent while next-auth handles it (the route handler sets it), for
+ * the audit entries of a sign-out and of an SSO sign-in (next-auth's callbacks see no request).
+ */
+export const authRequestOrigin = new AsyncLocalStorage<TAuditOrigin>();
 
 let cached: NextAuthOptions | undefined;
 
@@ -46,6 +51,7 @@ let cached: NextAuthOptions | undefined;
 export function authOptions(): NextAuthOptions {
   if (cached) return cached;
   const settings = env();
+  const sso = oidcProvider(settings);
   cached = {
     secret: settings.AUTH_SECRET,
     session: { strategy: "jwt", maxAge: 30 * 24 * 60 * 60 },
@@ -53,7 +59,8 @@ export function authOptions(): NextAuthOptions {
     // `__Secure-`/`__Host-` names) exactly when the app is served over https — said here rather
     // than left to next-auth's guess from NEXTAUTH_URL, and the same answer getToken reads with.
     useSecureCookies: isSecureOrigin(),
-    pages: { signIn: "/sign-in" },
+    // next-auth's errors (a failed SSO callback, a refused sign-in) land on our page, which words them.
+    pages: { signIn: "/sign-in", error: "/sign-in" },
     providers: [
       CredentialsProvider({
         name: "Email and password",
@@ -68,12 +75,12 @@ export function authOptions(): NextAuthOptions {
           const headers = req?.headers as HeaderBag | undefined;
           const ip = clientIp(headers);
           // The attempt was already counted by the route handler (beginSignIn) before we got here.
-          const result = await verifyCredentials(getDb(), {
-            email,
-            password,
-            userAgent: header(headers, "user-agent"),
-            ip,
-          });
+          // Refused while the workspace is SSO-only, but for the owner with PASSWORD_BREAK_GLASS_OWNER.
+          const result = await verifyCredentials(
+            getDb(),
+            { email, password, userAgent: header(headers, "user-agent"), ip },
+            { isOwnerBreakGlass: settings.PASSWORD_BREAK_GLASS_OWNER },
+          );
           if (!result) return null;
           await authRateLimiter(settings).signInSucceeded({ email, ip });
           return {
@@ -85,16 +92,42 @@ export function authOptions(): NextAuthOptions {
           };
         },
       }),
+      ...(sso ? [sso] : []),
     ],
     events: {
       // Signing out ends the server-side session too, not just the cookie, and records
-      // auth.sign_out with the address the route handler put in signOutOrigin.
+      // auth.sign_out with the address the route handler put in authRequestOrigin.
       async signOut({ token }) {
         const sid = token?.sid;
-        if (sid) await signOutSession(getDb(), sid, signOutOrigin.getStore()).catch(() => undefined);
+        if (sid) await signOutSession(getDb(), sid, authRequestOrigin.getStore()).catch(() => undefined);
       },
     },
     callbacks: {
+      // A password sign-in was decided in `authorize`. An SSO one arrives here after next-auth
+      // checked the protocol: core decides who it is (JIT account, link, refusal) and opens the
+      // AuthSession; the user object next-auth then hands to `jwt` is this one, now carrying `sid`.
+      async signIn({ user, account, profile }) {
+        if (account?.provider !== OIDC_PROVIDER_ID) return true;
+        const claims = ssoClaims(
+          settings,
+          (profile ?? {}) as Record<string, unknown>,
+          authRequestOrigin.getStore(),
+        );
+        const result = await ssoSignIn(getDb(), ssoPolicy(settings), claims);
+        if (!result.ok) {
+          const refused = new URL("/sign-in", settings.PUBLIC_URL);
+          refused.searchParams.set("error", `sso_${result.refusal}`);
+          return refused.toString();
+        }
+        Object.assign(user, {
+          id: result.user.id,
+          name: result.user.name,
+          email: result.user.email,
+          role: result.user.role,
+          sid: result.sessionId,
+        });
+        return true;
+      },
       async jwt({ token, user }) {
         if (user) {
           token.sid = user.sid;

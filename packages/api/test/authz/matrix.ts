@@ -75,6 +75,9 @@ export const MATRIX: TMatrixRow[] = [
   },
   { procedure: "workspace.signupPolicy", expect: ADMINS },
   { procedure: "workspace.setSignupPolicy", input: () => ({ mode: "invite_only" }), expect: ADMINS },
+  { procedure: "workspace.ssoSettings", expect: ADMINS },
+  // Off: turning it on needs OIDC configured (the matrix's server has none) and would lock others out.
+  { procedure: "workspace.setSsoOnly", input: () => ({ ssoOnly: false }), expect: ADMINS },
   { procedure: "workspace.messageWindows", expect: SIGNED_IN },
   {
     procedure: "workspace.setMessageWindows",

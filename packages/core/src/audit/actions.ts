@@ -6,15 +6,17 @@
 import { z } from "zod";
 
 export const AUDIT_ACTIONS = [
-  /** A password sign-in succeeded (a session was opened). */
+  /** A sign-in succeeded (a session was opened): password, or single sign-on (`details.method = "sso"`). */
   "auth.sign_in",
-  /** A password sign-in failed: unknown e-mail, wrong password or deactivated user. */
+  /** A sign-in failed: unknown e-mail, wrong password, deactivated user, SSO-only, or an SSO refusal (`details.reason`). */
   "auth.sign_in_failed",
   /** Too many failed sign-ins: an account (e-mail) or a client address is locked for a while. */
   "auth.lockout",
   /** A browser signed out (its session ended). */
   "auth.sign_out",
-  /** An account was created by sign-up (open, or with an invite link). */
+  /** An existing account was linked to an identity at the OpenID provider (issuer + subject; a verified e-mail). */
+  "auth.sso_linked",
+  /** An account was created by sign-up (open, with an invite link, or at a first SSO sign-in: `details.via`). */
   "auth.signed_up",
   /** A personal access token was created or revoked by its owner. */
   "token.created",
@@ -47,6 +49,8 @@ export const AUDIT_ACTIONS = [
   "workspace.updated",
   /** Sign-up mode changed (open / invite_only / domains): `details.before`, `details.after`. */
   "workspace.signup_mode_changed",
+  /** An admin turned SSO-only on or off (password sign-in and sign-up refused while on): before, after. */
+  "workspace.sso_only_changed",
   /** The allowed sign-up domains changed: `details` before, after, added, removed. */
   "workspace.signup_domains_changed",
   /** An invite link was made (never the link itself; `details.email` for an e-mail invite). */

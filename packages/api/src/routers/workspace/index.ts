@@ -3,12 +3,14 @@ import {
   getLinkPreviewSettings,
   getMessageWindows,
   getSignupPolicy,
+  getSsoSettings,
   getUploadLimitSettings,
   getWorkspaceStatus,
   setBroadcastPolicy,
   setLinkPreviewSettings,
   setMessageWindows,
   setSignupPolicy,
+  setSsoOnly,
   setUploadLimits,
   setupWorkspace,
   updateWorkspace,
@@ -16,6 +18,7 @@ import {
   ZSetLinkPreviews,
   ZSetMessageWindows,
   ZSetSignupPolicy,
+  ZSetSsoOnly,
   ZSetUploadLimits,
   ZSetupWorkspace,
   ZUpdateWorkspace,
@@ -65,6 +68,16 @@ export const workspaceRouter = router({
   setSignupPolicy: adminProcedure
     .input(ZSetSignupPolicy)
     .mutation(({ ctx, input }) => setSignupPolicy(ctx.db, ctx.actor, input, ctx.origin)),
+  /** Single sign-on: whether the server has OIDC configured and the workspace is SSO-only (admins). */
+  ssoSettings: adminProcedure.query(({ ctx }) =>
+    getSsoSettings(ctx.db, ctx.actor, Boolean(ctx.env.OIDC_ISSUER)),
+  ),
+  /** Turn SSO-only on or off (admins; audit-logged; on needs OIDC configured). */
+  setSsoOnly: adminProcedure
+    .input(ZSetSsoOnly)
+    .mutation(({ ctx, input }) =>
+      setSsoOnly(ctx.db, ctx.actor, input, Boolean(ctx.env.OIDC_ISSUER), ctx.origin),
+    ),
   /**
    * How long after sending a message may be edited and deleted (seconds; null = always, 0 =
    * never) — any signed-in user: the message actions hide Edit/Delete once a window has passed.

@@ -11,6 +11,7 @@ import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 import { CopyValue, formatDate } from "./settings-shared";
+import { SsoSettings } from "./sso-section";
 
 type TMode = "open" | "invite_only" | "domains";
 
@@ -253,6 +254,7 @@ export function JoiningAdmin() {
     <section className="card" aria-labelledby="joining-heading">
       <h2 id="joining-heading">Joining</h2>
       <SignupPolicy />
+      <SsoSettings />
       <Invites />
     </section>
   );

@@ -3,12 +3,23 @@ import { getDb } from "@parley/db";
 import { type NextRequest, NextResponse } from "next/server";
 import NextAuth from "next-auth";
 import { env } from "~/env";
-import { authOptions, clientIp, signOutOrigin } from "~/server/auth";
+import { authOptions, authRequestOrigin, clientIp } from "~/server/auth";
 
 type Ctx = { params: Promise<{ nextauth: string[] }> };
 
 function handler(req: NextRequest, ctx: Ctx) {
   return NextAuth(req, ctx, authOptions());
+}
+
+/** The request's origin for the audit entries next-auth's callbacks write (sign-out, SSO sign-in). */
+function withOrigin(req: NextRequest, fn: () => Promise<Response>): Promise<Response> {
+  const origin = { ip: clientIp(req.headers), userAgent: req.headers.get("user-agent") ?? undefined };
+  return authRequestOrigin.run(origin, fn);
+}
+
+/** GETs: session, CSRF, providers, and the SSO provider's redirect back (`callback/oidc`). */
+function get(req: NextRequest, ctx: Ctx) {
+  return withOrigin(req, () => handler(req, ctx));
 }
 
 /**
@@ -68,8 +79,7 @@ async function post(req: NextRequest, ctx: Ctx) {
     }
   }
   // next-auth's signOut event (after its CSRF check) records the sign-out with this address.
-  const origin = { ip: clientIp(req.headers), userAgent: req.headers.get("user-agent") ?? undefined };
-  return signOutOrigin.run(origin, () => handler(req, ctx));
+  return withOrigin(req, () => handler(req, ctx));
 }
 
-export { handler as GET, post as POST };
+export { get as GET, post as POST };

@@ -1,0 +1,46 @@
+"use client";
+
+/**
+ * Admins: single sign-on — whether the server has an OpenID provider configured (OIDC_* settings)
+ * and the workspace's "SSO only" switch (workspace.setSsoOnly: audited; the server refuses to turn
+ * it on without a provider). The refusals themselves are the server's (core/src/sso).
+ */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { FormError } from "~/components/field";
+import { useTRPC } from "~/trpc/react";
+
+/** Settings → Joining → Single sign-on (admins). */
+export function SsoSettings() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const current = useQuery(trpc.workspace.ssoSettings.queryOptions());
+  const save = useMutation(
+    trpc.workspace.setSsoOnly.mutationOptions({
+      onSuccess: async () => {
+        await queryClient.invalidateQueries(trpc.workspace.ssoSettings.queryFilter());
+        await queryClient.invalidateQueries(trpc.workspace.status.queryFilter());
+      },
+    }),
+  );
+  const data = current.data;
+  return (
+    <>
+      <h3>Single sign-on</h3>
+      <p className="muted">
+        {data?.isConfigured
+          ? "This server signs people in with its OpenID provider too. With SSO only, passwords stop working: nobody signs in or signs up with one (the owner keeps a break-glass setting on the server)."
+          : "No OpenID provider is configured on this server (OIDC_ISSUER, see docs/self-hosting.md)."}
+      </p>
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={data?.ssoOnly ?? false}
+          disabled={!data || save.isPending || (!data.isConfigured && !data.ssoOnly)}
+          onChange={(e) => save.mutate({ ssoOnly: e.target.checked })}
+        />
+        SSO only: hide the password form and refuse password sign-in
+      </label>
+      <FormError message={current.error?.message ?? save.error?.message} />
+    </>
+  );
+}
