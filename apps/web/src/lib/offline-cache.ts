@@ -52,8 +52,8 @@ function isSaved(query: Query): boolean {
   return typeof router === "string" && !NOT_SAVED.has(router);
 }
 
-/** The cache as saved: the newest queries first dropped last when it is too big. */
-function serialize(queryClient: QueryClient): string {
+/** The cache as saved (the oldest entries left out while it is too big). */
+export function serializeQueries(queryClient: QueryClient): string {
   const state = dehydrate(queryClient, { shouldDehydrateQuery: isSaved });
   let text = superjson.stringify({ build: BUILD_ID, savedAt: Date.now(), state } satisfies TSaved);
   if (text.length <= MAX_CHARS) return text;
@@ -69,14 +69,21 @@ function serialize(queryClient: QueryClient): string {
   return text;
 }
 
-/** Puts the saved copy back into the cache (only data newer than what the cache holds wins). */
-export function restoreQueries(queryClient: QueryClient, userId: string): boolean {
+/**
+ * Puts `userId`'s saved copy back into the cache (only data newer than what the cache holds wins);
+ * false when there is none to use (a stale or foreign one is removed).
+ */
+export function restoreQueries(
+  queryClient: QueryClient,
+  userId: string,
+  storage: Pick<Storage, "getItem" | "removeItem"> = localStorage,
+): boolean {
   try {
-    const text = localStorage.getItem(offlineCacheKey(userId));
+    const text = storage.getItem(offlineCacheKey(userId));
     if (!text) return false;
     const saved = superjson.parse<TSaved>(text);
     if (saved?.build !== BUILD_ID || Date.now() - saved.savedAt > MAX_AGE_MS) {
-      localStorage.removeItem(offlineCacheKey(userId));
+      storage.removeItem(offlineCacheKey(userId));
       return false;
     }
     hydrate(queryClient, saved.state);
@@ -98,7 +105,7 @@ export function persistQueries(queryClient: QueryClient, userId: string): () => 
     clearTimeout(timer);
     timer = undefined;
     try {
-      localStorage.setItem(offlineCacheKey(userId), serialize(queryClient));
+      localStorage.setItem(offlineCacheKey(userId), serializeQueries(queryClient));
     } catch {
       // Storage full or refused (private windows): offline reloads then show less, nothing else.
     }
