@@ -1,7 +1,7 @@
 /**
  * Renders the installable app's icons (public/icons/*.png, committed) from the SVGs in assets/:
  * 192 and 512 px "any" icons and a 512 px maskable one (full-bleed, the bubble inside the safe
- * zone). Run after changing an SVG: `node apps/web/scripts/make-icons.mjs`. sharp renders SVG
+ * zone). Run after changing an SVG: `npm run icons -w @parley/web`. sharp renders SVG
  * itself (librsvg inside its npm package), so nothing is downloaded.
  */
 import { mkdirSync } from "node:fs";
