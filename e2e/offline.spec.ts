@@ -92,9 +92,21 @@ test("an offline reload shows the last messages and the banner; a message typed 
     )
     .toBe(true);
 
+  // The nonce the saved copy was rendered with: a page rendered afresh would carry a new one.
+  const savedNonce = await ada.evaluate(async () => {
+    const csp = (await caches.match(location.origin + location.pathname))?.headers.get(
+      "content-security-policy",
+    );
+    return /'nonce-([^']+)'/.exec(csp ?? "")?.[1] ?? "";
+  });
+  expect(savedNonce).not.toBe("");
+
   await adaContext.setOffline(true);
   const reloaded = await ada.reload();
   expect(reloaded?.fromServiceWorker()).toBe(true);
+  expect(await ada.evaluate(() => document.querySelector<HTMLScriptElement>("script[nonce]")?.nonce)).toBe(
+    savedNonce,
+  );
   const banner = ada.getByRole("status").filter({ hasText: "Offline." });
   await expect(banner).toBeVisible();
   await expect(seen).toBeVisible();

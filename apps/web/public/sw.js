@@ -71,12 +71,17 @@ function isAppPage(response) {
   );
 }
 
-async function networkFirstPage(request) {
+/**
+ * The network's answer, saved on the side: the page gets it as it streams (awaiting the save
+ * would hold the navigation until the whole HTML had arrived).
+ */
+async function networkFirstPage(event) {
+  const request = event.request;
   const cache = await caches.open(PAGES);
   try {
     const response = await fetch(request);
-    if (isAppPage(response)) await cache.put(pageKey(request.url), response.clone());
-    else if (response.type === "opaqueredirect" || response.redirected) await caches.delete(PAGES);
+    if (isAppPage(response)) event.waitUntil(cache.put(pageKey(request.url), response.clone()));
+    else if (response.type === "opaqueredirect" || response.redirected) event.waitUntil(caches.delete(PAGES));
     return response;
   } catch {
     const saved = (await cache.match(pageKey(request.url))) || (await cache.match(pageKey("/app")));
@@ -88,20 +93,22 @@ async function networkFirstPage(request) {
   }
 }
 
-async function cacheFirst(request) {
+async function cacheFirst(event) {
+  const request = event.request;
   const cache = await caches.open(SHELL);
   const saved = await cache.match(request);
   if (saved) return saved;
   const response = await fetch(request);
-  if (response.ok && response.type === "basic") await cache.put(request, response.clone());
+  if (response.ok && response.type === "basic") event.waitUntil(cache.put(request, response.clone()));
   return response;
 }
 
-async function networkFirstShell(request) {
+async function networkFirstShell(event) {
+  const request = event.request;
   const cache = await caches.open(SHELL);
   try {
     const response = await fetch(request);
-    if (response.ok && response.type === "basic") await cache.put(request, response.clone());
+    if (response.ok && response.type === "basic") event.waitUntil(cache.put(request, response.clone()));
     return response;
   } catch (err) {
     const saved = await cache.match(request);
@@ -117,15 +124,15 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate") {
     if (url.pathname === "/app" || url.pathname.startsWith("/app/")) {
-      event.respondWith(networkFirstPage(request));
+      event.respondWith(networkFirstPage(event));
     } else if (url.pathname.startsWith("/sign-in")) {
       event.waitUntil(caches.delete(PAGES));
     }
     return;
   }
-  if (url.pathname.startsWith("/_next/static/")) event.respondWith(cacheFirst(request));
+  if (url.pathname.startsWith("/_next/static/")) event.respondWith(cacheFirst(event));
   else if (url.pathname.startsWith("/icons/") || url.pathname === "/manifest.webmanifest") {
-    event.respondWith(networkFirstShell(request));
+    event.respondWith(networkFirstShell(event));
   }
 });
 
