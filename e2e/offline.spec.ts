@@ -58,6 +58,8 @@ test("the manifest makes the app installable: name, start URL, colours and icons
 test("an offline reload shows the last messages and the banner; a message typed offline is delivered later", async ({
   browser,
 }) => {
+  // Two users, a channel, a reload and a reconnect: about a minute on a busy 2-core box.
+  test.slow();
   const { context: adaContext, page: ada } = await firstUser(browser, newUser("Ada Offline", run));
   const { page: bob } = await signUp(browser, newUser("Bob Offline", run));
   const channel = `offline-${run}`;
