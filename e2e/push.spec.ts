@@ -81,7 +81,9 @@ test("a user with the tab closed gets the DM as a push; reading it clears it", a
   await expect
     .poll(() =>
       bobPage.evaluate(
-        async () => (await navigator.serviceWorker.getRegistration("/"))?.active?.scriptURL ?? "",
+        // The one worker (offline caches and push), versioned by build: /sw.js?v=<build id>.
+        async () =>
+          (await navigator.serviceWorker.getRegistration("/"))?.active?.scriptURL.split("?")[0] ?? "",
       ),
     )
     .toBe(`${origin}/sw.js`);

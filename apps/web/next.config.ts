@@ -1,4 +1,12 @@
+import { randomBytes } from "node:crypto";
 import type { NextConfig } from "next";
+
+/**
+ * One id per build: Next's build id and, inlined into the client as PARLEY_BUILD_ID, the service
+ * worker's version (lib/service-worker.ts): a new deploy registers a new worker, which drops the
+ * old build's caches.
+ */
+const BUILD_ID = `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
 
 /**
  * Workspace packages ship TypeScript source, so Next compiles them. Prisma (wasm query compiler +
@@ -20,6 +28,8 @@ export const SECURITY_HEADERS = [
 const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
+  generateBuildId: async () => BUILD_ID,
+  env: { PARLEY_BUILD_ID: BUILD_ID },
   transpilePackages: [
     "@parley/api",
     "@parley/client",

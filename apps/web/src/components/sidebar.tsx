@@ -1,11 +1,13 @@
 "use client";
 
+import type { ParleyClient } from "@parley/client";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
 import { useConversations } from "~/lib/chat-data";
 import { isChannel, sidebarSections } from "~/lib/conversation-order";
+import { clearOfflineData } from "~/lib/offline-cache";
 import { type TPresenceStatus, usePresenceMap } from "~/lib/presence";
 import { useRealtime } from "~/lib/realtime-context";
 import { useTRPC } from "~/trpc/react";
@@ -80,6 +82,17 @@ function ConversationLink({
 }
 
 /** Workspace name, the caller's channels and DMs with unread state, and the main actions. */
+/**
+ * Signs out of this browser: the realtime client stops first (it writes its stores no more), then
+ * everything kept for offline use goes (saved pages and data, this user's outbox, cursors and
+ * drafts: unsent messages are dropped), then next-auth ends the session.
+ */
+async function signOutHere(client: ParleyClient | null, userId: string): Promise<void> {
+  client?.disconnect("signed out");
+  await clearOfflineData(userId);
+  await signOut({ callbackUrl: "/sign-in" });
+}
+
 export function Sidebar({ onOpenSwitcher }: { onOpenSwitcher: () => void }) {
   const trpc = useTRPC();
   const pathname = usePathname();
@@ -89,7 +102,7 @@ export function Sidebar({ onOpenSwitcher }: { onOpenSwitcher: () => void }) {
   const { channels, dms } = sidebarSections(conversations.data ?? []);
   const presence = usePresenceMap();
   // This tab's own connection says whether others can see me online right now.
-  const { status: connection } = useRealtime();
+  const { status: connection, client, userId } = useRealtime();
   const myPresence: TPresenceStatus =
     connection.state === "open" ? (me.data ? (presence.get(me.data.id) ?? "online") : "online") : "offline";
 
@@ -149,7 +162,7 @@ export function Sidebar({ onOpenSwitcher }: { onOpenSwitcher: () => void }) {
         {me.data ? <StatusEditor me={me.data} /> : null}
         <div className="footer-links">
           <Link href="/app/settings">Settings</Link>
-          <button type="button" onClick={() => void signOut({ callbackUrl: "/sign-in" })}>
+          <button type="button" onClick={() => void signOutHere(client, userId)}>
             Sign out
           </button>
         </div>

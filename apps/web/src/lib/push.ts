@@ -1,12 +1,13 @@
 "use client";
 
 /**
- * Web push in the browser: registers the service worker (`/sw.js`), asks for permission (only
+ * Web push in the browser: registers the service worker (`/sw.js`, lib/service-worker.ts), asks for permission (only
  * from a click), subscribes with the server's VAPID key and hands the subscription to the server
  * (`notifications.subscribePush`), so a closed tab still gets DMs and mentions. The server decides
  * what to push (core/notifications); the worker only shows, replaces and clears.
  */
 import type { useTRPCClient } from "~/trpc/react";
+import { registerServiceWorker } from "./service-worker";
 
 /** True when this browser can do web push at all. */
 export function canPush(): boolean {
@@ -47,7 +48,7 @@ export async function enablePush(client: TClient): Promise<"on" | "denied" | "un
   if (!canPush()) return "unsupported";
   const permission = await Notification.requestPermission();
   if (permission !== "granted") return "denied";
-  const registration = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+  const registration = await registerServiceWorker();
   await navigator.serviceWorker.ready;
   const { publicKey } = await client.notifications.pushKey.query();
   let subscription = await registration.pushManager.getSubscription();

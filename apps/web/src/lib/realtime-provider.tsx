@@ -25,6 +25,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useEffect, useState } from "react";
 import { isUnauthorized, useTRPC, useTRPCClient } from "~/trpc/react";
 import { connectLiveData, trackConversations } from "./chat-data";
+import { persistQueries } from "./offline-cache";
 import { savedStatusLine } from "./presence";
 import { RealtimeContext, type TRealtimeStatus } from "./realtime-context";
 import { newClientMsgId } from "./timeline";
@@ -72,6 +73,8 @@ export function RealtimeProvider({ userId, children }: { userId: string; childre
   useEffect(() => {
     let isStopped = false;
     let stop = () => {};
+    // The last state seen, for a reload without network (restored first when starting offline).
+    const offPersist = persistQueries(queryClient, userId);
     const claim = claimStores(userId);
     void claim.stores.then((stores) => {
       if (isStopped) return;
@@ -112,6 +115,9 @@ export function RealtimeProvider({ userId, children }: { userId: string; childre
       const onOnline = () => c.connect();
       window.addEventListener("offline", onOffline);
       window.addEventListener("online", onOnline);
+      // Started offline (a reload from the service worker's cache): say so at once; the list
+      // below waits for the network, and `online` connects.
+      if (!navigator.onLine) onOffline();
       // A tab hidden for AWAY_AFTER_MS shows its user as away; coming back makes them online.
       let awayTimer: ReturnType<typeof setTimeout> | undefined;
       let isAway = false;
@@ -165,6 +171,7 @@ export function RealtimeProvider({ userId, children }: { userId: string; childre
     return () => {
       isStopped = true;
       stop();
+      offPersist();
       claim.release();
       setClient(null);
     };
