@@ -166,7 +166,7 @@ function SlashCommands({ bots }: { bots: TOption[] }) {
       <h3>Slash commands</h3>
       <p className="muted">
         A member's message starting with a registered <code>/command</code> is sent, signed like Slack, to its
-        callback URL instead of the channel. Start a message with <code>//</code> to send a slash as text.
+        callback URL instead of the channel. Start a message with <code>{"//"}</code> to send a slash as text.
       </p>
       <form className="form" aria-label="New slash command" onSubmit={onSubmit}>
         <Field
