@@ -1,11 +1,12 @@
 /**
- * Slash commands on the send path (server-side, for every client: composer, SDK, tRPC). The rule,
+ * Slash commands on the realtime send path (server-side: the web composer and the SDK). The rule,
  * applied to a send's trimmed body when it has no attachments:
  * - `//…` is text: one leading slash is removed (`//deploy` sends `/deploy`);
  * - `/name …` where `name` is a REGISTERED command is not stored: Parley POSTs Slack's slash-command
  *   form to the command's callback and the send is answered without a message (no seq);
  * - anything else (an unregistered `/word`, `/usr/bin`) is sent as text, unchanged.
- * The web composer additionally warns about an unregistered `/word` before sending (UI only).
+ * The rule is the same for every realtime client; the tRPC `messages.send` fallback does not run
+ * commands yet (its result type has no room for "no message"; docs/integrations.md).
  *
  * The callback runs off the send (the send answers at once): signed like Slack
  * (`X-Slack-Signature: v0=HMAC_SHA256(secret, "v0:" + ts + ":" + body)`), 3 s per attempt, retried
