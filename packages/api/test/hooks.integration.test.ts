@@ -105,7 +105,7 @@ beforeAll(async () => {
   configureSlashCommands({
     publicUrl: web.origin,
     allowHosts: ["127.0.0.1"],
-    timeoutMs: 400,
+    timeoutMs: 1_500,
     retries: 2,
     baseDelayMs: 20,
   });
@@ -344,7 +344,7 @@ describe("slash commands", () => {
   it("retries a 5xx and a timeout with backoff, a bounded number of times, then tells the caller", async () => {
     received.length = 0;
     answers.push((res) => res.writeHead(503).end());
-    answers.push(() => {}); // never answers: the 400 ms timeout
+    answers.push(() => {}); // never answers: the 1.5 s timeout
     answers.push((res) => res.writeHead(200, { "content-type": "text/plain" }).end("third time lucky"));
     await send("/deploy flaky");
     await settleSlashCommands();
