@@ -6,6 +6,7 @@ import { conversationsRouter } from "./routers/conversations/index.ts";
 import { emojiRouter } from "./routers/emoji/index.ts";
 import { exportsRouter } from "./routers/exports/index.ts";
 import { filesRouter } from "./routers/files/index.ts";
+import { commandsRouter, hooksRouter } from "./routers/integrations/index.ts";
 import { invitesRouter } from "./routers/invites/index.ts";
 import { messagesRouter } from "./routers/messages/index.ts";
 import { notificationsRouter } from "./routers/notifications/index.ts";
@@ -31,6 +32,8 @@ export const appRouter = router({
   sessions: sessionsRouter,
   tokens: tokensRouter,
   bots: botsRouter,
+  commands: commandsRouter,
+  hooks: hooksRouter,
   users: usersRouter,
   profile: profileRouter,
   conversations: conversationsRouter,

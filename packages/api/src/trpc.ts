@@ -10,6 +10,7 @@ import {
   authRateLimiter,
   configureLimits,
   configureSendBatching,
+  configureSlashCommands,
   currentRequestId,
   describeIssues,
   fieldErrorsOf,
@@ -72,6 +73,7 @@ function configureCore(env: TEnv): void {
   configuredWith = env;
   configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
   configureSendBatching({ maxBatch: env.SEND_BATCH_MAX, maxInFlight: env.SEND_BATCH_IN_FLIGHT });
+  configureSlashCommands({ publicUrl: env.PUBLIC_URL, allowHosts: env.SLASH_COMMAND_ALLOW_HOSTS });
 }
 
 /** Resolves the actor: a bearer token when given (a bad one means anonymous, no fallback), else the session. */

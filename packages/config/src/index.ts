@@ -335,6 +335,18 @@ export const ZEnv = z.object({
   RATE_LIMIT_TOKEN_CREATE_PER_HOUR: ZCount(1_000_000)
     .default(20)
     .describe("Personal access tokens a user may create per hour."),
+  SLASH_COMMAND_ALLOW_HOSTS: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((t) => t.trim().toLowerCase())
+        .filter((t) => t.length > 0),
+    )
+    .describe(
+      "Comma-separated `host` or `host:port` entries slash-command callbacks may reach even on private, loopback or other internal addresses (default none: only public addresses).",
+    ),
   VAPID_PUBLIC_KEY: z
     .string()
     .regex(/^[A-Za-z0-9_-]{80,100}$/, "must be a base64url P-256 public key")

@@ -36,6 +36,7 @@ export * from "./events.ts";
 export { createFanout, type TFanout, type TFanoutOptions } from "./fanout.ts";
 export * from "./guests.ts";
 export * from "./health.ts";
+export * from "./hooks/index.ts";
 export { isUuid, randomSecret, sha256, uuidv7 } from "./ids.ts";
 export * from "./joining/invites.ts";
 export * from "./joining/policy.ts";

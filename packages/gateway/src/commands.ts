@@ -8,7 +8,7 @@
  * (gateway-options.ts), wire it in `createCoreHandlers`, and route it in frame-dispatch.ts `onFrame`.
  */
 import { randomUUID } from "node:crypto";
-import { isParleyError, markDelivered, markRead, sendMessage, type TDeliveryReport } from "@parley/core";
+import { isParleyError, markDelivered, markRead, sendOrRunCommand, type TDeliveryReport } from "@parley/core";
 import type { TDb } from "@parley/db";
 import { ErrorCode, type TErrorCode, type TFieldIssue, toFieldIssues } from "@parley/protocol";
 import { z } from "zod";
@@ -72,7 +72,10 @@ export function createCoreHandlers(db: TDb): TCommandHandlers {
     // Persist first (one statement in core), then ack: only an acked message counts as sent.
     // The frame is the send's fields (protocol's ZSendFields) plus type and id: pass the fields on.
     async send(ctx, { type: _type, id: _id, ...fields }) {
-      const { message } = await sendMessage(db, ctx.actor, fields);
+      // A registered slash command stores no message: acked without seq (core/src/hooks/dispatch.ts).
+      const result = await sendOrRunCommand(db, ctx.actor, fields);
+      if (!result.message) return { clientMsgId: fields.clientMsgId };
+      const { message } = result;
       return { clientMsgId: message.clientMsgId, seq: message.seq, messageId: message.id };
     },
     async markRead(ctx, command) {

@@ -19,6 +19,7 @@ import {
   bridgeRevocations,
   configureLimits,
   configureSendBatching,
+  configureSlashCommands,
   createEngine,
   createFanout,
   createReadiness,
@@ -79,6 +80,7 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
   const { env, db, logger } = options;
   configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
   configureSendBatching({ maxBatch: env.SEND_BATCH_MAX, maxInFlight: env.SEND_BATCH_IN_FLIGHT });
+  configureSlashCommands({ publicUrl: env.PUBLIC_URL, allowHosts: env.SLASH_COMMAND_ALLOW_HOSTS });
   const engineLogger = logger.child({ component: "engine" });
   // Engines and the fan-out report `(message, error?)`, console style: the error becomes `err`.
   const engineLog: TEngineLogger = {

@@ -78,6 +78,12 @@ export const UserEventKind = {
    * name, creator, time) or deleted (`emoji` null). Every active user gets it.
    */
   EmojiChanged: "emoji.changed",
+  /**
+   * payload: { conversationId, id, senderId, body, threadRootId, command } — a message only this
+   * user sees (a slash command's ephemeral answer or error), in no conversation's log: show it in
+   * the conversation until reload ("only visible to you").
+   */
+  EphemeralMessage: "message.ephemeral",
 } as const;
 
 export type TUserEventKind = (typeof UserEventKind)[keyof typeof UserEventKind];

@@ -191,6 +191,16 @@ export const UserEventPayloads = {
   [UserEventKind.RoleChanged]: z.object({ role: z.string(), previousRole: z.string().optional() }),
   /** A custom emoji was added (`emoji`) or deleted (`emoji` null); its image is the web's `/api/emoji/<id>`. */
   [UserEventKind.EmojiChanged]: z.object({ name: z.string(), emoji: ZCustomEmoji.nullable() }),
+  /** A message only this user sees (slash commands); `id` is not a stored message's id. */
+  [UserEventKind.EphemeralMessage]: z.object({
+    conversationId: z.string(),
+    id: z.string(),
+    senderId: z.string(),
+    body: z.string(),
+    threadRootId: z.string().nullable(),
+    /** The command it answers, without the slash (`deploy`). */
+    command: z.string(),
+  }),
 } as const satisfies Record<TUserEventKind, z.ZodType>;
 
 type ConversationSchemas = typeof ConversationEventPayloads;

@@ -260,6 +260,13 @@ const userHandlers: TUserHandlers = {
     // Every user gets it; one client's list is bob's.
     if (userId === s.bobId) s.emoji = applyEmojiChange(s.emoji, { name, emoji }) ?? [];
   },
+  "message.ephemeral": (_s, _userId, e) => {
+    // Only its user sees it and no fetch returns it: nothing in the shared state changes.
+    const { conversationId, id, senderId, body, threadRootId, command, ...rest } = e.payload;
+    noOtherFields(rest);
+    expect([conversationId, id, senderId, body, command].every((v) => typeof v === "string")).toBe(true);
+    expect(threadRootId === null || typeof threadRootId === "string").toBe(true);
+  },
   "user.role_changed": (s, userId, e) => {
     const { role, previousRole, ...rest } = e.payload;
     noOtherFields(rest);

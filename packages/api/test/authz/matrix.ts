@@ -145,6 +145,26 @@ export const MATRIX: TMatrixRow[] = [
     expect: ADMINS,
   },
 
+  // incoming webhooks and slash commands (admins)
+  { procedure: "hooks.list", expect: ADMINS },
+  {
+    procedure: "hooks.create",
+    input: (w) => ({ name: "matrix hook", conversationId: w.openChannel.id, botId: w.bot.id }),
+    expect: ADMINS,
+  },
+  { procedure: "hooks.revoke", input: async (w) => ({ id: await w.freshHook() }), expect: ADMINS },
+  { procedure: "commands.list", expect: ADMINS },
+  {
+    procedure: "commands.create",
+    input: (w) => ({
+      command: `/m${Math.random().toString(36).slice(2, 12)}`,
+      callbackUrl: "https://example.com/deploy",
+      botId: w.bot.id,
+    }),
+    expect: ADMINS,
+  },
+  { procedure: "commands.delete", input: async (w) => ({ id: await w.freshCommand() }), expect: ADMINS },
+
   // users
   { procedure: "users.me", expect: SIGNED_IN },
   { procedure: "users.setStatus", input: () => ({ emoji: "", text: "" }), expect: SIGNED_IN },

@@ -87,6 +87,10 @@ export type TWorld = {
   freshToken(userId: string): Promise<string>;
   /** A new token of the bot's (bots.revokeToken). */
   freshBotToken(): Promise<string>;
+  /** A new incoming webhook of the bot's in the open channel (hooks.revoke). */
+  freshHook(): Promise<string>;
+  /** A new slash command answered by the bot (commands.delete). */
+  freshCommand(): Promise<string>;
   /** A new invite made by the member (invites.revoke). */
   freshInvite(): Promise<string>;
   /** An 8×8 PNG: a valid custom emoji or avatar image. */
@@ -312,6 +316,25 @@ export async function seedWorld(db: TDb, storage: TStorage): Promise<TWorld> {
         },
       });
       return token.id;
+    },
+    async freshHook() {
+      const hook = await db.incomingWebhook.create({
+        data: { name: `h-${short()}`, conversationId: open.id, botId: botUser.id, secretHash: randomUUID() },
+      });
+      return hook.id;
+    },
+    async freshCommand() {
+      const command = await db.slashCommand.create({
+        data: {
+          command: `c${short()
+            .toLowerCase()
+            .replace(/[^a-z0-9]/g, "")}`.slice(0, 30),
+          callbackUrl: "https://example.com/commands",
+          signingSecret: randomUUID(),
+          botId: botUser.id,
+        },
+      });
+      return command.id;
     },
     async freshInvite() {
       const invite = await db.invite.create({

@@ -26,6 +26,12 @@ export const AUDIT_ACTIONS = [
   /** An admin made or revoked a bot's token (its name, prefix and scope; never the secret). */
   "bot.token_created",
   "bot.token_revoked",
+  /** An admin made or revoked an incoming webhook (its name and channel; never the secret). */
+  "hook.created",
+  "hook.revoked",
+  /** An admin made or deleted a slash command (its name and callback URL; never the signing secret). */
+  "command.created",
+  "command.deleted",
   /** A user revoked one of their sessions, or all others. */
   "session.revoked",
   /** An admin deactivated or reactivated a user. */

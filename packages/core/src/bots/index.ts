@@ -2,5 +2,6 @@
 export * from "./channels.ts";
 export * from "./manage.ts";
 export * from "./message-ts.ts";
+export * from "./mrkdwn.ts";
 export * from "./scope.ts";
 export * from "./tokens.ts";

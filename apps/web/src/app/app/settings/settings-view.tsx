@@ -12,6 +12,7 @@ import { ChannelsAdmin } from "./channels-admin";
 import { EmojiSettings } from "./emoji-settings";
 import { ExportSection } from "./export-section";
 import { HealthAdmin } from "./health-section";
+import { IntegrationsAdmin } from "./integrations-admin";
 import { JoiningAdmin } from "./joining-section";
 import { LinkPreviewsAdmin } from "./link-previews-admin";
 import { MessageWindowsAdmin } from "./message-windows-admin";
@@ -216,6 +217,7 @@ export function SettingsView() {
       {isAdmin ? <RetentionAdmin /> : null}
       {isAdmin && me.data ? <PeopleAdmin myId={me.data.id} myRole={me.data.role} /> : null}
       {isAdmin ? <BotsAdmin /> : null}
+      {isAdmin ? <IntegrationsAdmin /> : null}
       {isAdmin ? <AuditLogAdmin /> : null}
       {isAdmin ? <HealthAdmin /> : null}
       {me.data ? <ExportSection isOwner={me.data.role === "owner"} /> : null}
