@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import type { ReactNode } from "react";
 import { TRPCReactProvider } from "~/trpc/react";
 import "./globals.css";
+import "~/styles/a11y.css";
 
 export const metadata: Metadata = { title: "Parley", description: "Self-hosted team chat" };
 
