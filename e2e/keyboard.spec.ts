@@ -78,6 +78,17 @@ test("send, move, react, reply in a thread and switch conversations with the key
   // Shift+Tab from the composer reaches the feed's tab stop (the newest message); ↑ moves to Bob's.
   await page.keyboard.press("Shift+Tab");
   await expect(mine).toBeFocused();
+  // The focused message shows the theme's focus ring (styles/a11y.css), in both themes.
+  for (const [colorScheme, ring] of [
+    ["light", "rgb(59, 91, 219)"],
+    ["dark", "rgb(145, 167, 255)"],
+  ] as const) {
+    await page.emulateMedia({ colorScheme });
+    expect(
+      await mine.evaluate((el) => [getComputedStyle(el).outlineStyle, getComputedStyle(el).outlineColor]),
+    ).toEqual(["solid", ring]);
+  }
+  await page.emulateMedia({ colorScheme: null });
   await page.keyboard.press("ArrowUp");
   const bobs = historyOf(page).getByRole("article").filter({ hasText: "who is in for lunch" });
   await expect(bobs).toBeFocused();
@@ -126,6 +137,25 @@ test("send, move, react, reply in a thread and switch conversations with the key
   // Back to the first channel: its history is where it was.
   await switchTo(page, channel);
   await expect(historyOf(page).getByText("Alice types without a mouse")).toBeVisible();
+});
+
+test("with reduced motion asked for, transitions and animations are cut to an instant", async () => {
+  // A probe with a component's own (inline) motion: the reduced-motion rule must override it.
+  const durations = () =>
+    page.evaluate(() => {
+      const probe = document.createElement("div");
+      probe.style.transition = "opacity 2s ease";
+      probe.style.animation = "none 3s";
+      document.body.append(probe);
+      const style = getComputedStyle(probe);
+      const seconds = [style.transitionDuration, style.animationDuration].map((d) => Number.parseFloat(d));
+      probe.remove();
+      return seconds;
+    });
+  expect(await durations()).toEqual([2, 3]);
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  for (const d of await durations()) expect(d).toBeLessThan(0.001);
+  await page.emulateMedia({ reducedMotion: null });
 });
 
 test("a new message in the open conversation is announced in the polite live region", async () => {
