@@ -411,7 +411,14 @@ export function MessageList({
       onMouseDown={releasePlace}
     >
       {!feed.isLoaded || isEmpty ? (
-        <div className="history ml-placeholder" role="log" aria-label="Message history">
+        // The skip link's target while there is no list yet (message-list-frame.tsx's Scroller after).
+        <div
+          id="message-history"
+          className="history ml-placeholder"
+          role="log"
+          aria-label="Message history"
+          tabIndex={-1}
+        >
           {feed.loadError ? (
             <p role="alert" className="error">
               {feed.loadError}
