@@ -174,7 +174,9 @@ export function Composer({
   // biome-ignore lint/correctness/useExhaustiveDependencies: once, when the box appears
   useEffect(() => {
     const isIdle = !document.activeElement || document.activeElement === document.body;
-    if (autoFocus === true || (autoFocus === "if-idle" && isIdle)) ref.current?.focus();
+    // Without scrolling: the message list is still settling on its newest row.
+    if (autoFocus === true || (autoFocus === "if-idle" && isIdle))
+      ref.current?.focus({ preventScroll: true });
   }, []);
 
   // ---- suggestions ----
