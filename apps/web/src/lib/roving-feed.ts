@@ -72,7 +72,8 @@ export function useRovingFeed(keys: readonly string[], options: { onTop?: () => 
       if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
       const target = e.target as HTMLElement;
       const article = target.closest<HTMLElement>("article.msg");
-      if (!article) return;
+      // A dialog opened from a row (an image's lightbox) owns its keys: Escape must close it natively.
+      if (!article || target.closest("dialog, [role=dialog]")) return;
       if (target === article) {
         if (e.key === "Enter") {
           const toolbar = article.querySelector(".msg-actions");
