@@ -170,7 +170,7 @@ test("files pasted into the composer and dropped on it upload and send together"
   await alicePage.getByLabel(`Message # ${channel}`).fill("pasted and dropped");
   await alicePage.getByLabel(`Message # ${channel}`).press("Enter");
 
-  const message = historyOf(bobPage).locator("li.msg", { hasText: "pasted and dropped" });
+  const message = historyOf(bobPage).locator("article.msg", { hasText: "pasted and dropped" });
   await expect(message.getByRole("button", { name: "Open image pasted.png" })).toBeVisible({
     timeout: 5_000,
   });

@@ -166,7 +166,7 @@ test("↑ in the empty composer edits the last message; the other user sees (edi
   await editing.press("Enter");
   await expect(composerOf(alicePage)).toHaveValue("");
 
-  const row = historyOf(bobPage).getByRole("listitem").filter({ hasText: "about the thing today" });
+  const row = historyOf(bobPage).getByRole("article").filter({ hasText: "about the thing today" });
   await expect(row).toBeVisible();
   await expect(row.getByText("(edited)")).toBeVisible();
   await expect(row.locator(".mention.mention-me", { hasText: `@${bob.name}` })).toBeVisible();

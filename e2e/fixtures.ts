@@ -180,7 +180,7 @@ export async function watchHighlights(page: Page): Promise<void> {
     const seen = new Set<string>();
     w.__highlighted = seen;
     const note = () => {
-      for (const li of document.querySelectorAll(".ml-highlight li.msg")) {
+      for (const li of document.querySelectorAll(".ml-highlight article.msg")) {
         seen.add(li.getAttribute("data-seq") ?? "");
       }
     };

@@ -38,7 +38,7 @@ let seeded: { id: string; seq: number; body: string }[] = [];
 function rowOf(page: Page, body: string): Locator {
   return historyOf(page)
     .locator(".ml-row")
-    .filter({ has: page.locator("li.msg .body").getByText(body, { exact: true }) });
+    .filter({ has: page.locator("article.msg .body").getByText(body, { exact: true }) });
 }
 
 /** How the app labels a day that is neither today nor yesterday (same year). */
@@ -130,7 +130,7 @@ test("opens at the newest message with only a window of rows in the DOM", async 
   await alicePage.goto(channelUrl);
   const log = historyOf(alicePage);
   await expect(log.getByText(`message ${TOTAL}`, { exact: true })).toBeInViewport();
-  const rows = await log.locator("li.msg").count();
+  const rows = await log.locator("article.msg").count();
   expect(rows).toBeGreaterThan(5);
   expect(rows).toBeLessThan(200);
   expect(await alicePage.locator("li").count()).toBeLessThan(200);
@@ -166,7 +166,7 @@ test("scrolling up pages back to the very first message, keeping the place", asy
   const topRow = () =>
     log.evaluate((el) => {
       const top = el.getBoundingClientRect().top;
-      const row = [...el.querySelectorAll("li.msg")].find(
+      const row = [...el.querySelectorAll("article.msg")].find(
         (li) => li.getBoundingClientRect().bottom > top + 1,
       );
       return {
@@ -177,15 +177,15 @@ test("scrolling up pages back to the very first message, keeping the place", asy
   const place = await topRow();
   const offsetOf = (seq: string) =>
     log.evaluate((el, s) => {
-      const row = el.querySelector(`li.msg[data-seq="${s}"]`);
+      const row = el.querySelector(`article.msg[data-seq="${s}"]`);
       return row ? Math.round(row.getBoundingClientRect().top - el.getBoundingClientRect().top) : null;
     }, seq);
   releasePage();
   await expect(log.getByRole("status").filter({ hasText: "Loading older messages" })).toHaveCount(0);
-  await expect(log.locator(`li.msg[data-seq="${place.seq}"]`)).toBeInViewport();
+  await expect(log.locator(`article.msg[data-seq="${place.seq}"]`)).toBeInViewport();
   // Rows of the new page rendered above the viewport (overscan) are measured after it arrived: the
   // row stays in place once they are, and stays there.
-  await expect(log.locator("li.msg").first()).not.toHaveAttribute("data-seq", place.seq);
+  await expect(log.locator("article.msg").first()).not.toHaveAttribute("data-seq", place.seq);
   await expect
     .poll(async () => Math.abs(((await offsetOf(place.seq)) ?? 1e9) - place.offset))
     .toBeLessThanOrEqual(2);
@@ -209,7 +209,7 @@ test("scrolling up pages back to the very first message, keeping the place", asy
   const start = new Date();
   start.setDate(start.getDate() - 3);
   await expect(rowOf(alicePage, "message 1").getByRole("separator", { name: dayName(start) })).toBeVisible();
-  expect(await log.locator("li.msg").count()).toBeLessThan(200);
+  expect(await log.locator("article.msg").count()).toBeLessThan(200);
   await alicePage.screenshot({ path: artifact("list-top.png") });
 });
 
@@ -259,7 +259,7 @@ test("?m=<seq> opens at that message, pages newer on scroll, and Jump to latest 
   await expect(row).toBeInViewport();
   await expect.poll(() => wasHighlighted(alicePage, target.seq)).toBe(true);
   await expect(row.getByRole("separator", { name: "Yesterday" })).toBeVisible();
-  expect(await log.locator("li.msg").count()).toBeLessThan(200);
+  expect(await log.locator("article.msg").count()).toBeLessThan(200);
   await expect(log.getByText("bob unread 3", { exact: true })).toHaveCount(0);
   await alicePage.screenshot({ path: artifact("list-jump.png") });
 
@@ -294,7 +294,7 @@ test("?m=<seq> opens at that message, pages newer on scroll, and Jump to latest 
   // The window held 25 messages after the target; scrolling down shows newer ones, paged in below.
   const newestRendered = () =>
     log.evaluate((el) =>
-      Math.max(...[...el.querySelectorAll("li.msg")].map((li) => Number(li.getAttribute("data-seq")))),
+      Math.max(...[...el.querySelectorAll("article.msg")].map((li) => Number(li.getAttribute("data-seq")))),
     );
   await log.evaluate((el) => {
     el.scrollTop = el.scrollHeight;

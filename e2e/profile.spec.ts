@@ -28,7 +28,7 @@ test("an avatar and a new name set in Settings reach another member's message li
   });
 
   await bobPage.goto(`/app/c/${channel.id}`);
-  const row = historyOf(bobPage).locator("li.msg", { hasText: "hello from Alice" });
+  const row = historyOf(bobPage).locator("article.msg", { hasText: "hello from Alice" });
   const avatar = row.locator(".meta .avatar");
   await expect(avatar).toHaveAttribute("data-avatar", "initials");
   await expect(avatar).toHaveText("AP");

@@ -22,7 +22,7 @@ test.beforeAll(async ({ browser }) => {
 
 /** The row of my message with this text. */
 function row(page: Page, text: string) {
-  return historyOf(page).locator("li.msg", { hasText: text });
+  return historyOf(page).locator("article.msg", { hasText: text });
 }
 
 test("DM ticks move sent → delivered → seen as the other user's browser connects, then opens the DM", async ({
@@ -68,7 +68,7 @@ test("DM ticks move sent → delivered → seen as the other user's browser conn
   await alicePage.goto(`/app/c/${dm.id}?thread=${root.message.id}`);
   const reply = alicePage
     .getByRole("complementary", { name: "Thread" })
-    .locator("li.msg", { hasText: "My reply in the thread" });
+    .locator("article.msg", { hasText: "My reply in the thread" });
   await expect(reply.getByRole("img", { name: "Delivered" })).toBeVisible({ timeout: 15_000 });
   await bobPage.goto(`/app/c/${dm.id}?thread=${root.message.id}`);
   await expect(

@@ -20,7 +20,7 @@ let conversationId = "";
 
 /** The bodies of the messages shown in history (sent and pending), in DOM order. */
 async function shownBodies(page: Page): Promise<string[]> {
-  return historyOf(page).locator("li.msg .body").allInnerTexts();
+  return historyOf(page).locator("article.msg .body").allInnerTexts();
 }
 
 test("two users share a channel (setup)", async ({ browser }) => {
@@ -96,7 +96,7 @@ test("messages typed offline are sent once, in order, when the sender is back", 
     await composer.fill(body);
     await composer.press("Enter");
   }
-  const sending = historyOf(alicePage).locator('li.msg.pending[data-status="sending"]');
+  const sending = historyOf(alicePage).locator('article.msg.pending[data-status="sending"]');
   await expect(sending).toHaveCount(3);
   await expect(sending.getByText("Sending…")).toHaveCount(3);
   await alicePage.screenshot({ path: artifact("realtime-offline.png") });
@@ -107,7 +107,7 @@ test("messages typed offline are sent once, in order, when the sender is back", 
   await expect(banner).toHaveCount(0, { timeout: 15_000 });
   for (const page of [bobPage, alicePage]) {
     await expect(historyOf(page).getByText("offline three")).toBeVisible({ timeout: 15_000 });
-    await expect(historyOf(page).locator('li.msg.pending[data-status="sending"]')).toHaveCount(0);
+    await expect(historyOf(page).locator('article.msg.pending[data-status="sending"]')).toHaveCount(0);
     const shown = (await shownBodies(page)).filter((b) => bodies.includes(b));
     expect(shown).toEqual(bodies);
   }
@@ -127,11 +127,11 @@ test("edits, reactions and deletes reach the other user live", async () => {
   const composer = alicePage.getByLabel(`Message # ${channel}`);
   await composer.fill("Please edit me");
   await composer.press("Enter");
-  const sent = historyOf(alicePage).locator("li.msg:not(.pending)", { hasText: "Please edit me" });
+  const sent = historyOf(alicePage).locator("article.msg:not(.pending)", { hasText: "Please edit me" });
   await expect(sent).toBeVisible({ timeout: 5_000 });
   const seq = await sent.getAttribute("data-seq");
-  const onAlice = historyOf(alicePage).locator(`li.msg[data-seq="${seq}"]`);
-  const onBob = historyOf(bobPage).locator(`li.msg[data-seq="${seq}"]`);
+  const onAlice = historyOf(alicePage).locator(`article.msg[data-seq="${seq}"]`);
+  const onBob = historyOf(bobPage).locator(`article.msg[data-seq="${seq}"]`);
   await expect(onBob).toContainText("Please edit me", { timeout: 5_000 });
   // Only the sender gets Edit / Delete.
   await expect(onBob.getByRole("button", { name: "Edit message" })).toHaveCount(0);

@@ -108,7 +108,7 @@ test("main screen, light and dark", async () => {
   await expect(historyOf(page).getByText(/Pinned by you/)).toBeVisible();
   // Other presence and unread state settle before the picture.
   await page.waitForTimeout(500);
-  const row = historyOf(page).locator("li.msg", { hasText: "drawer" });
+  const row = historyOf(page).locator("article.msg", { hasText: "drawer" });
   await row.hover();
   await page.emulateMedia({ colorScheme: "light" });
   await page.screenshot({ path: artifact("screens-main-light.png") });

@@ -42,7 +42,7 @@ async function post(page: Page, name: string, text: string) {
   const composer = page.getByLabel(`Message # ${name}`);
   await composer.fill(text);
   await composer.press("Enter");
-  await expect(historyOf(page).locator("li.msg:not(.pending)", { hasText: text })).toBeVisible({
+  await expect(historyOf(page).locator("article.msg:not(.pending)", { hasText: text })).toBeVisible({
     timeout: 5_000,
   });
 }
@@ -150,7 +150,7 @@ test("filters narrow, a bad filter says why, and a result opens at the message",
   await expect(dialogOf(adaPage)).toHaveCount(0);
   await expect(adaPage).toHaveURL(/[?&]m=\d+/);
   const seq = new URL(adaPage.url()).searchParams.get("m") ?? "";
-  const row = historyOf(adaPage).locator(`li.msg[data-seq="${seq}"]`);
+  const row = historyOf(adaPage).locator(`article.msg[data-seq="${seq}"]`);
   await expect(row).toContainText(`The ${word} deployment notes are ready`);
   await expect(row).toBeInViewport();
   await expect.poll(() => wasHighlighted(adaPage, seq)).toBe(true);
@@ -194,7 +194,7 @@ test("more results load as the list scrolls, and a reply opens in its thread, hi
   await options.first().click();
   await expect(adaPage).toHaveURL(/[?&]thread=.*[?&]reply=\d+/);
   const thread = adaPage.getByRole("complementary", { name: "Thread" });
-  const reply = thread.locator("li.msg[data-highlight]", { hasText: `${word} walrus reply` });
+  const reply = thread.locator("article.msg[data-highlight]", { hasText: `${word} walrus reply` });
   await expect(reply).toBeVisible({ timeout: 5_000 });
 
   // Opened with the thread open: scoped to the thread (its root and replies), then the channel.

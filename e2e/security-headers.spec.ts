@@ -106,7 +106,7 @@ test("the app works under the CSP: sign up, open a channel, send a message, no v
   await composer.fill("Sent under a strict CSP");
   await composer.press("Enter");
   // Acked over the WebSocket (connect-src): shown as sent, no longer pending.
-  const sent = historyOf(page).locator("li.msg").filter({ hasText: "Sent under a strict CSP" });
+  const sent = historyOf(page).locator("article.msg").filter({ hasText: "Sent under a strict CSP" });
   await expect(sent).toBeVisible();
   await expect(sent).not.toHaveClass(/pending/);
   await page.reload();

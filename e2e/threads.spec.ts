@@ -32,7 +32,7 @@ let bobId = "";
 
 const threadOf = (page: Page) => page.getByRole("complementary", { name: "Thread" });
 const rowOf = (page: Page, text: string) =>
-  historyOf(page).locator("li.msg:not(.pending)", { hasText: text });
+  historyOf(page).locator("article.msg:not(.pending)", { hasText: text });
 
 async function post(page: Page, text: string) {
   const composer = page.getByLabel(`Message # ${channel}`);
@@ -66,7 +66,7 @@ test("a reply in a thread bumps the root's reply count live for the other user",
   await reply.fill("First reply, thread only");
   await reply.press("Enter");
   await expect(
-    bobThread.locator("li.msg:not(.pending)", { hasText: "First reply, thread only" }),
+    bobThread.locator("article.msg:not(.pending)", { hasText: "First reply, thread only" }),
   ).toBeVisible({
     timeout: 5_000,
   });
@@ -131,7 +131,7 @@ test("a pin shows in the other user's pins panel live, and the panel jumps to th
   await card.click();
   await expect(bobPage).toHaveURL(new RegExp(`[?&]m=${seq}`));
   // The list opens at the message and highlights its row for a moment.
-  await expect(historyOf(bobPage).locator(`li.msg[data-seq="${seq}"]`)).toBeInViewport();
+  await expect(historyOf(bobPage).locator(`article.msg[data-seq="${seq}"]`)).toBeInViewport();
   await expect.poll(() => wasHighlighted(bobPage, seq ?? "")).toBe(true);
 
   // Unpinning removes it from the panel live.

@@ -4,6 +4,7 @@ import { ServiceWorkerRegistrar } from "~/components/service-worker-registrar";
 import { TRPCReactProvider } from "~/trpc/react";
 import { THEME_DARK, THEME_LIGHT } from "./manifest";
 import "./globals.css";
+import "~/styles/a11y.css";
 
 export const metadata: Metadata = {
   title: "Parley",

@@ -10,7 +10,7 @@
  */
 import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter } from "next/navigation";
-import { type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
+import { type MouseEvent, type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
 import { useConversations } from "~/lib/chat-data";
 import { stepConversation } from "~/lib/conversation-order";
 import { useDesktopNotifications } from "~/lib/notifications";
@@ -32,6 +32,44 @@ function isTypingTarget(target: EventTarget | null): boolean {
   return (
     target instanceof HTMLElement &&
     (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))
+  );
+}
+
+/**
+ * Where a skip link lands: the message list's tab stop (its roving article, else the log itself)
+ * or the conversation's composer; null when the page has none.
+ */
+function skipTarget(which: "messages" | "composer"): HTMLElement | null {
+  if (which === "composer") return document.getElementById("composer");
+  const log = document.getElementById("message-history");
+  return log?.querySelector<HTMLElement>('article.msg[tabindex="0"]') ?? log;
+}
+
+/** The first stops of the Tab order: past the sidebar to the messages or the composer. */
+function SkipLinks({ isConversation }: { isConversation: boolean }) {
+  const skip = (which: "messages" | "composer") => (e: MouseEvent) => {
+    const target = skipTarget(which);
+    if (!target) return;
+    e.preventDefault();
+    target.focus();
+  };
+  return isConversation ? (
+    <div className="skip-links">
+      {/* biome-ignore lint/a11y/useValidAnchor: an in-page link (works without script); the click lands on the feed's roving row */}
+      <a className="skip-link" href="#message-history" onClick={skip("messages")}>
+        Skip to messages
+      </a>
+      {/* biome-ignore lint/a11y/useValidAnchor: an in-page link (works without script); the click focuses the box */}
+      <a className="skip-link" href="#composer" onClick={skip("composer")}>
+        Skip to composer
+      </a>
+    </div>
+  ) : (
+    <div className="skip-links">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+    </div>
   );
 }
 
@@ -129,6 +167,7 @@ export function AppShell({ children }: { children: ReactNode }) {
       <StatusLinesContext.Provider value={statusLines}>
         <WorkspaceExtrasContext.Provider value={extras}>
           <div className={isDrawerOpen ? "shell drawer-open" : "shell"}>
+            <SkipLinks isConversation={openId !== null && !pathname.endsWith("/details")} />
             <header className="topbar">
               <button
                 type="button"
@@ -165,7 +204,7 @@ export function AppShell({ children }: { children: ReactNode }) {
                 onClick={() => setDrawerOpen(false)}
               />
             ) : null}
-            <main className="main" id="main">
+            <main className="main" id="main" tabIndex={-1}>
               {children}
             </main>
           </div>

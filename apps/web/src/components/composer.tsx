@@ -30,29 +30,24 @@ import {
   useRef,
   useState,
 } from "react";
-import { browserDraftStorage, clearDraft, loadDraft, saveDraft } from "~/lib/drafts";
-import { completeShortcode, emojiTrigger, searchAllEmoji } from "~/lib/emoji";
+import { completeShortcode, emojiTrigger } from "~/lib/emoji";
 import {
   decodeMentions,
   encodeMentions,
-  mentionOptions,
   mentionText,
   mentionTrigger,
   type TMentionable,
 } from "~/lib/mentions";
 import { useMessageWindows } from "~/lib/message-windows";
 import { useUploads } from "~/lib/upload";
+import { useComposerDraft } from "~/lib/use-composer-draft";
 import { useWorkspaceExtras } from "~/lib/workspace-extras";
 import { optionId } from "./autocomplete";
-import { ComposerSuggestions, type TSuggestions } from "./composer-suggestions";
+import { ComposerSuggestions, findSuggestions, type TSuggestions } from "./composer-suggestions";
 import { EmojiPicker, useEmojiIndex } from "./emoji-picker";
 import { AttachButton, UploadTray, useFileTarget } from "./upload-tray";
 import { VoiceRecorder } from "./voice-recorder";
 import "~/styles/composer.css";
-
-/** Unsent text is written to storage this long after the last keystroke (and on leaving). */
-const DRAFT_SAVE_MS = 400;
-const EMOJI_SUGGESTIONS = 8;
 
 /** A message ↑ can edit (`createdAt`: its edit window is checked when given). */
 export type TEditableMessage = { id: string; body: string; createdAt?: Date | string };
@@ -98,6 +93,8 @@ export function Composer({
   submitLabel = "Send",
   footer,
   broadcastWarning,
+  inputId,
+  autoFocus,
 }: {
   label: string;
   /**
@@ -127,6 +124,13 @@ export function Composer({
   footer?: ReactNode;
   /** Shown while the text mentions everyone, when the workspace does not let this sender do that here. */
   broadcastWarning?: string | null;
+  /** The textarea's id (the app shell's "Skip to composer" link points at `composer`). */
+  inputId?: string;
+  /**
+   * Focus the box on mount: `true` always (a reply box just opened), `"if-idle"` only when nothing
+   * else has focus (a conversation opened from the quick switcher or a link).
+   */
+  autoFocus?: boolean | "if-idle";
 }) {
   // ↑ edits my last message only while the workspace's edit window allows it.
   const windowVerdict = useMessageWindows();
@@ -146,7 +150,7 @@ export function Composer({
   const emojiIndex = useEmojiIndex();
   const extras = useWorkspaceExtras(); // custom emoji and user groups
   const ids = useId();
-  const textareaId = `${ids}-text`;
+  const textareaId = inputId ?? `${ids}-text`;
   const listId = `${ids}-suggestions`;
 
   const files = useUploads(conversationId ?? "");
@@ -157,68 +161,35 @@ export function Composer({
 
   const names = useMemo(() => new Map((members ?? []).map((m) => [m.userId, m.name])), [members]);
 
-  // ---- drafts ----
-  const isDirty = useRef(false);
-  const draftKey = draftKeyProp ?? conversationId ?? "";
-  const latest = useRef({ text, conversationId, meId, editing, draftKey });
-  latest.current = { text, conversationId, meId, editing, draftKey };
+  // ---- drafts (lib/use-composer-draft.ts) ----
+  const draft = useComposerDraft({
+    text,
+    setText,
+    conversationId,
+    meId,
+    isEditing: editing !== null,
+    draftKey: draftKeyProp ?? conversationId ?? "",
+  });
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, when the box appears
   useEffect(() => {
-    if (!conversationId || !meId) return;
-    const draft = loadDraft(browserDraftStorage(), meId, draftKey);
-    if (draft) setText((current) => current || draft);
-  }, [conversationId, meId, draftKey]);
-
-  useEffect(() => {
-    if (!conversationId || !meId || editing || !isDirty.current) return;
-    const timer = setTimeout(() => {
-      saveDraft(browserDraftStorage(), meId, draftKey, text);
-      isDirty.current = false;
-    }, DRAFT_SAVE_MS);
-    return () => clearTimeout(timer);
-  }, [text, conversationId, meId, editing, draftKey]);
-
-  // Leaving the page or the conversation must not lose the last keystrokes.
-  useEffect(() => {
-    const flush = () => {
-      const now = latest.current;
-      if (!now.conversationId || !now.meId || now.editing || !isDirty.current) return;
-      saveDraft(browserDraftStorage(), now.meId, now.draftKey, now.text);
-      isDirty.current = false;
-    };
-    window.addEventListener("pagehide", flush);
-    return () => {
-      window.removeEventListener("pagehide", flush);
-      flush();
-    };
+    const isIdle = !document.activeElement || document.activeElement === document.body;
+    // Without scrolling: the message list is still settling on its newest row.
+    if (autoFocus === true || (autoFocus === "if-idle" && isIdle))
+      ref.current?.focus({ preventScroll: true });
   }, []);
 
   // ---- suggestions ----
-  let suggestions: TSuggestions | null = null;
-  const mention = members ? mentionTrigger(text, caret) : null;
-  if (mention && mention.start !== dismissedAt) {
-    const options = mentionOptions(mention.query, members ?? [], meId ?? "", 8, extras.groups);
-    if (options.length > 0) {
-      suggestions = {
-        kind: "mention",
-        start: mention.start,
-        key: `@${mention.start}:${mention.query}`,
-        options,
-      };
-    }
-  }
-  const shortcode = !suggestions && emojiIndex ? emojiTrigger(text, caret) : null;
-  if (shortcode && emojiIndex && shortcode.start !== dismissedAt) {
-    const options = searchAllEmoji(emojiIndex, extras.emojiEntries, shortcode.query, EMOJI_SUGGESTIONS);
-    if (options.length > 0) {
-      suggestions = {
-        kind: "emoji",
-        start: shortcode.start,
-        key: `:${shortcode.start}:${shortcode.query}`,
-        options,
-      };
-    }
-  }
+  const suggestions = findSuggestions({
+    text,
+    caret,
+    dismissedAt,
+    members,
+    meId: meId ?? "",
+    groups: extras.groups,
+    emojiIndex,
+    emojiEntries: extras.emojiEntries,
+  });
   const activeIndex = suggestions && active.key === suggestions.key ? active.index : 0;
 
   useLayoutEffect(() => {
@@ -233,7 +204,7 @@ export function Composer({
   /** Replaces text[from, to) with `insert` and puts the caret after it. */
   function replaceRange(from: number, to: number, insert: string) {
     const next = text.slice(0, from) + insert + text.slice(to);
-    isDirty.current = true;
+    draft.markDirty();
     setText(next);
     pendingCaret.current = from + insert.length;
   }
@@ -272,7 +243,7 @@ export function Composer({
         pendingCaret.current = nextCaret;
       }
     }
-    isDirty.current = true;
+    draft.markDirty();
     setText(next);
     setCaret(nextCaret);
     setError(null);
@@ -337,8 +308,7 @@ export function Composer({
     setText("");
     setCaret(0);
     picked.current.clear();
-    isDirty.current = false;
-    if (conversationId && meId) clearDraft(browserDraftStorage(), meId, draftKey);
+    draft.clear();
     ref.current?.focus();
   }
 

@@ -36,8 +36,14 @@ export function ConversationMenu({
   const queryClient = useQueryClient();
   const [isOpen, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
-  const onSuccess = async () => {
+  const button = useRef<HTMLButtonElement>(null);
+  // Closing by keyboard or by a choice puts focus back on the "⋯" button (not on the page's body).
+  const close = () => {
     setOpen(false);
+    button.current?.focus();
+  };
+  const onSuccess = async () => {
+    close();
     await queryClient.invalidateQueries(trpc.conversations.pathFilter());
   };
   const setMuted = useMutation(trpc.conversations.setMuted.mutationOptions({ onSuccess }));
@@ -49,7 +55,9 @@ export function ConversationMenu({
       if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
     };
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") setOpen(false);
+      if (e.key !== "Escape") return;
+      setOpen(false);
+      button.current?.focus();
     };
     document.addEventListener("mousedown", onDown);
     document.addEventListener("keydown", onKey);
@@ -64,6 +72,7 @@ export function ConversationMenu({
   return (
     <div className="menu-wrap" ref={ref}>
       <button
+        ref={button}
         type="button"
         className="quiet icon"
         aria-label="Conversation options"

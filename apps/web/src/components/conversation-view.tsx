@@ -12,6 +12,7 @@ import { useReadReceipts } from "~/lib/receipts-data";
 import { typingText } from "~/lib/timeline";
 import { useSendTyping, useTyping } from "~/lib/typing";
 import { useTRPC } from "~/trpc/react";
+import { ArrivalAnnouncer } from "./arrival-announcer";
 import { Composer, lastOwnMessage } from "./composer";
 import { ConversationMenu } from "./conversation-menu";
 import { MembersPanel } from "./members-panel";
@@ -256,6 +257,13 @@ export function ConversationView({ conversationId }: { conversationId: string })
             stickToBottom={isAtBottom}
           />
         </MessageContext.Provider>
+        <ArrivalAnnouncer
+          messages={feed.messages}
+          isLoaded={feed.isLoaded}
+          isDetached={feed.hasMoreAfter}
+          windowId={feed.view.windowId}
+          meId={me.data?.id ?? ""}
+        />
         <TypingIndicator userIds={typing} names={names} />
         {isArchived ? (
           <p className="notice" role="status">
@@ -276,6 +284,8 @@ export function ConversationView({ conversationId }: { conversationId: string })
         ) : c ? (
           <Composer
             label={`Message ${title}`}
+            inputId="composer"
+            autoFocus="if-idle"
             conversationId={conversationId}
             meId={me.data?.id}
             members={members.data}

@@ -1,6 +1,6 @@
 "use client";
 
-import { createContext, useContext, useEffect, useState } from "react";
+import { createContext, type ReactNode, useContext, useEffect, useId, useRef, useState } from "react";
 import type { useMessageActions } from "~/lib/chat-data";
 import { decodeMentions, encodeMentions, mentionables } from "~/lib/mentions";
 import { useMessageWindows } from "~/lib/message-windows";
@@ -9,6 +9,7 @@ import { useMemberAvatars } from "~/lib/people";
 import type { TMessage } from "~/trpc/types";
 import { AttachmentList } from "./attachments";
 import { Avatar } from "./avatar";
+import { EditBox } from "./edit-box";
 import { EmojiGlyph } from "./emoji-glyph";
 import { LinkPreviewCard } from "./link-preview";
 import { MessageBody } from "./message-body";
@@ -34,72 +35,6 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : "Something went wrong";
 }
 
-/** Inline editor: Enter saves, Shift+Enter is a newline, Escape cancels. */
-function EditBox({
-  initial,
-  onSave,
-  onCancel,
-}: {
-  initial: string;
-  onSave: (body: string) => Promise<unknown>;
-  onCancel: () => void;
-}) {
-  const [text, setText] = useState(initial);
-  const [isSaving, setSaving] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  async function save() {
-    const body = text.trim();
-    if (!body || isSaving) return;
-    if (body === initial.trim()) return onCancel();
-    setSaving(true);
-    try {
-      await onSave(body);
-      onCancel();
-    } catch (err) {
-      setError(errorText(err));
-      setSaving(false);
-    }
-  }
-
-  return (
-    <div className="edit-box">
-      <textarea
-        aria-label="Edit message"
-        // biome-ignore lint/a11y/noAutofocus: the user just asked to edit this message
-        autoFocus
-        rows={2}
-        value={text}
-        disabled={isSaving}
-        onChange={(e) => setText(e.target.value)}
-        onKeyDown={(e) => {
-          if (e.key === "Escape") {
-            e.preventDefault();
-            onCancel();
-          } else if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
-            e.preventDefault();
-            void save();
-          }
-        }}
-      />
-      <div className="hint">
-        Enter to save · Escape to cancel{" "}
-        <button type="button" className="link" onClick={() => void save()} disabled={isSaving}>
-          Save
-        </button>{" "}
-        <button type="button" className="link" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-      {error ? (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      ) : null}
-    </div>
-  );
-}
-
 /** What a message row needs from the view it is in (channel history or the thread panel). */
 export type TMessageContext = {
   conversationId: string;
@@ -109,6 +44,16 @@ export type TMessageContext = {
   openThread?: (rootId: string) => void;
   /** Read receipts of the conversation (read-receipt.tsx), in the history and the thread panel; absent while loading. */
   receipts?: TRowReceipts;
+};
+
+/**
+ * What the list a row is in puts on its `<article>` (the WAI-ARIA feed pattern, docs/accessibility.md):
+ * the roving tab stop (0 on one row, -1 on the rest) and its place in the feed.
+ */
+export type TArticleProps = {
+  tabIndex?: number;
+  "aria-posinset"?: number;
+  "aria-setsize"?: number;
 };
 
 /** Provided by ConversationView and ThreadPanel, so MessageList needs no thread or pin props. */
@@ -144,6 +89,8 @@ export function MessageItem({
   names,
   canAct,
   actions,
+  article,
+  before,
 }: {
   m: TMessage;
   isGrouped: boolean;
@@ -152,8 +99,14 @@ export function MessageItem({
   /** A member of a conversation that is not archived: may react (and edit/delete own messages). */
   canAct: boolean;
   actions: TMessageActions;
+  article?: TArticleProps;
+  /** The day and "New messages" separators above this message: inside its article, as a feed holds only articles. */
+  before?: ReactNode;
 }) {
   const ctx = useContext(MessageContext);
+  const ids = useId();
+  const deleteButton = useRef<HTMLButtonElement>(null);
+  const pickerButton = useRef<HTMLButtonElement>(null);
   const [mode, setMode] = useState<"view" | "edit" | "confirm-delete">("view");
   const [isPicking, setPicking] = useState(false);
   const [isCopied, setCopied] = useState(false);
@@ -189,13 +142,18 @@ export function MessageItem({
     isPinned && isLive ? "pinned" : "",
     isPicking || mode === "confirm-delete" || isCopied ? "actions-open" : "",
   ];
+  // Named by its sender and time, described by its text (what a screen reader says on arrival).
   return (
-    <li
+    <article
       className={classes.join(" ").replace(/\s+/g, " ").trim()}
+      aria-labelledby={`${ids}-meta`}
+      aria-describedby={`${ids}-body`}
+      {...article}
       data-seq={m.seq}
       data-client-msg-id={m.clientMsgId}
       data-message-id={m.id}
     >
+      {before ? <div className="ml-seps">{before}</div> : null}
       {isPinned && isLive ? (
         <div className="pinned-marker">
           <span aria-hidden="true">📌</span> Pinned
@@ -212,7 +170,7 @@ export function MessageItem({
           </button>
         </div>
       ) : null}
-      <div className={isCompact ? "meta visually-hidden" : "meta"}>
+      <div className={isCompact ? "meta visually-hidden" : "meta"} id={`${ids}-meta`}>
         {isCompact ? null : (
           <Avatar userId={m.senderId} avatarId={avatars.get(m.senderId)} name={m.senderName} size="sm" />
         )}
@@ -226,7 +184,7 @@ export function MessageItem({
           onCancel={() => setMode("view")}
         />
       ) : (
-        <div className="body">
+        <div className="body" id={`${ids}-body`}>
           {m.deletedAt ? (
             <em className="muted">This message was deleted.</em>
           ) : (
@@ -285,17 +243,17 @@ export function MessageItem({
         </button>
       ) : null}
       {isLive && mode !== "edit" ? (
+        // One tab stop per row (the article): Enter on it focuses the first action, ←/→ move along (lib/roving-feed.ts).
         <div className="msg-actions" role="toolbar" aria-label="Message actions">
           {mode === "confirm-delete" ? (
-            <span>
-              Delete this message?{" "}
-              <button type="button" className="danger" onClick={() => run(actions.remove(m.id))}>
-                Delete
-              </button>{" "}
-              <button type="button" onClick={() => setMode("view")}>
-                Cancel
-              </button>
-            </span>
+            <ConfirmDelete
+              onDelete={() => run(actions.remove(m.id))}
+              onCancel={() => {
+                setMode("view");
+                // Back to the button that asked (rendered again by this state change).
+                requestAnimationFrame(() => deleteButton.current?.focus());
+              }}
+            />
           ) : (
             <>
               {canAct
@@ -303,11 +261,17 @@ export function MessageItem({
                     <button
                       key={emoji}
                       type="button"
+                      tabIndex={-1}
                       className="quiet"
                       aria-label={`Add reaction ${emoji}`}
                       title={`React with ${emoji}`}
                       disabled={mine.has(emoji)}
-                      onClick={() => react(emoji)}
+                      onClick={(e) => {
+                        react(emoji);
+                        // The button is disabled now and would drop focus: back to the message.
+                        if (document.activeElement === e.currentTarget)
+                          e.currentTarget.closest<HTMLElement>("article.msg")?.focus();
+                      }}
                     >
                       {emoji}
                     </button>
@@ -315,7 +279,9 @@ export function MessageItem({
                 : null}
               {canAct ? (
                 <button
+                  ref={pickerButton}
                   type="button"
+                  tabIndex={-1}
                   className="quiet icon"
                   aria-label="Add reaction…"
                   title="Add reaction…"
@@ -328,6 +294,7 @@ export function MessageItem({
               {ctx?.openThread && !m.threadRootId ? (
                 <button
                   type="button"
+                  tabIndex={-1}
                   className="quiet icon"
                   aria-label="Reply in thread"
                   title="Reply in thread"
@@ -339,6 +306,7 @@ export function MessageItem({
               {canAct ? (
                 <button
                   type="button"
+                  tabIndex={-1}
                   className="quiet icon"
                   aria-label={isPinned ? "Unpin message" : "Pin message"}
                   title={isPinned ? "Unpin from conversation" : "Pin to conversation"}
@@ -350,6 +318,7 @@ export function MessageItem({
               ) : null}
               <button
                 type="button"
+                tabIndex={-1}
                 className="quiet icon"
                 aria-label="Copy link to message"
                 title="Copy link"
@@ -364,14 +333,22 @@ export function MessageItem({
                 <span aria-hidden="true">🔗</span>
               </button>
               {canAct && canEdit ? (
-                <button type="button" className="quiet icon" title="Edit" onClick={() => setMode("edit")}>
+                <button
+                  type="button"
+                  tabIndex={-1}
+                  className="quiet icon"
+                  title="Edit"
+                  onClick={() => setMode("edit")}
+                >
                   <span aria-hidden="true">✏️</span>
                   <span className="visually-hidden">Edit message</span>
                 </button>
               ) : null}
               {canAct && canDelete ? (
                 <button
+                  ref={deleteButton}
                   type="button"
+                  tabIndex={-1}
                   className="quiet icon"
                   title="Delete"
                   onClick={() => setMode("confirm-delete")}
@@ -386,9 +363,13 @@ export function MessageItem({
             <ReactionPicker
               onPick={(emoji) => {
                 setPicking(false);
+                pickerButton.current?.focus();
                 if (!mine.has(emoji)) react(emoji);
               }}
-              onClose={() => setPicking(false)}
+              onClose={() => {
+                setPicking(false);
+                pickerButton.current?.focus();
+              }}
             />
           ) : null}
         </div>
@@ -403,7 +384,33 @@ export function MessageItem({
           {error}
         </p>
       ) : null}
-    </li>
+    </article>
+  );
+}
+
+/** "Delete this message?" in the row's toolbar: focus starts on Cancel (the safe answer); Escape cancels. */
+function ConfirmDelete({ onDelete, onCancel }: { onDelete: () => void; onCancel: () => void }) {
+  const cancel = useRef<HTMLButtonElement>(null);
+  useEffect(() => cancel.current?.focus(), []);
+  return (
+    <fieldset
+      className="confirm-delete"
+      onKeyDown={(e) => {
+        if (e.key !== "Escape") return;
+        e.preventDefault();
+        e.stopPropagation();
+        onCancel();
+      }}
+    >
+      <legend className="visually-hidden">Delete this message?</legend>
+      <span aria-hidden="true">Delete this message?</span>{" "}
+      <button type="button" className="danger" onClick={onDelete}>
+        Delete
+      </button>{" "}
+      <button type="button" ref={cancel} onClick={onCancel}>
+        Cancel
+      </button>
+    </fieldset>
   );
 }
 
@@ -413,6 +420,7 @@ export function PendingItem({
   onRetry,
   names,
   meId,
+  article,
 }: {
   p: TPendingMessage;
   senderName: string;
@@ -420,15 +428,20 @@ export function PendingItem({
   /** For mention pills (see MessageBody). */
   names?: ReadonlyMap<string, string>;
   meId?: string;
+  article?: TArticleProps;
 }) {
+  const ids = useId();
   return (
-    <li
+    <article
       className={`msg pending ${p.status}`}
+      aria-labelledby={`${ids}-meta`}
+      aria-describedby={`${ids}-body`}
+      {...article}
       aria-busy={p.status === "sending"}
       data-status={p.status}
       data-client-msg-id={p.clientMsgId}
     >
-      <div className="meta">
+      <div className="meta" id={`${ids}-meta`}>
         <span className="sender">{senderName}</span>
         {p.status === "sending" ? (
           <span className="state">Sending…</span>
@@ -441,7 +454,7 @@ export function PendingItem({
           </span>
         )}
       </div>
-      <div className="body">
+      <div className="body" id={`${ids}-body`}>
         <MessageBody text={p.body} names={names} meId={meId} />
         {p.attachmentCount > 0 ? (
           <span className="muted">
@@ -450,6 +463,6 @@ export function PendingItem({
           </span>
         ) : null}
       </div>
-    </li>
+    </article>
   );
 }

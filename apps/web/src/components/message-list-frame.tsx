@@ -19,19 +19,34 @@ export type TListContext = {
 
 export const Scroller = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div">>(
   function Scroller(props, ref) {
-    // A focusable log so keyboard users can scroll it; named as the e2e suite finds it.
+    // A focusable log so keyboard users can scroll it (and the skip link can land on it); named as
+    // the e2e suite finds it. Not live: new messages are announced, throttled, by ArrivalAnnouncer.
     return (
-      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
-      <div {...props} ref={ref} className="history" role="log" aria-label="Message history" tabIndex={0} />
+      <div
+        {...props}
+        ref={ref}
+        id="message-history"
+        className="history"
+        role="log"
+        aria-live="off"
+        aria-label="Message history"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+        tabIndex={0}
+      />
     );
   },
 );
 
-export const List = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div">>(function List(props, ref) {
-  // Virtuoso wraps each row in a div (measured), and an <ol> may only hold <li>.
-  // biome-ignore lint/a11y/useSemanticElements: see above
-  return <div {...props} ref={ref} role="list" aria-label="Messages" />;
-});
+/**
+ * The WAI-ARIA feed: each message is an <article> (lib/roving-feed.ts moves focus between them).
+ * Virtuoso's own wrapper divs between the feed and its articles carry no role, so they do not count.
+ */
+export const List = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div"> & { context?: TListContext }>(
+  function List({ context, ...props }, ref) {
+    const isBusy = Boolean(context?.isLoadingOlder || context?.isLoadingNewer);
+    return <div {...props} ref={ref} role="feed" aria-label="Messages" aria-busy={isBusy} />;
+  },
+);
 
 /** The loading row or "Load … messages" button at one end of a window that does not reach it. */
 function PageEdge({

@@ -23,6 +23,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import { type Components, type ListRange, Virtuoso, type VirtuosoHandle } from "react-virtuoso";
 import type { useConversationFeed } from "~/lib/conversation-feed";
 import type { TPendingMessage } from "~/lib/outbox";
+import { useRovingFeed } from "~/lib/roving-feed";
 import { useHoldPlace, useKeepPlaceOnResize } from "~/lib/scroll-place";
 import { isInMainList, newMessagesDividerSeq, type TTimelineRow, timelineRows } from "~/lib/timeline";
 import type { TMessage } from "~/trpc/types";
@@ -130,6 +131,14 @@ export function MessageList({
       ),
     ];
   }, [visible, feed.hasMoreBefore, dividerSeq, feed.pending, isDetached, today]);
+
+  // The feed's one tab stop and its keys (lib/roving-feed.ts); ↑ at the top loads older messages.
+  const rowKeys = useMemo(() => items.map((it) => it.key), [items]);
+  const roving = useRovingFeed(rowKeys, {
+    onTop: () => {
+      if (feed.hasMoreBefore) void feed.loadOlder();
+    },
+  });
 
   // Prepending N rows must lower firstItemIndex by N in the same render: count the rows above
   // the previous first row (by seq), per window.
@@ -329,6 +338,7 @@ export function MessageList({
       return (
         <div className="ml-row" ref={observeRow}>
           <PendingItem
+            article={{ tabIndex: roving.tabIndexOf(item.key), "aria-setsize": -1 }}
             p={item.pending}
             senderName={meName}
             names={names}
@@ -342,19 +352,30 @@ export function MessageList({
     const isHighlighted = row.message.seq === highlightSeq;
     return (
       <div className={isHighlighted ? "ml-row ml-highlight" : "ml-row"} ref={observeRow}>
-        {row.day ? (
-          // biome-ignore lint/a11y/useSemanticElements: an <hr> cannot show the day's name
-          <div className="ml-day" role="separator" aria-label={row.day}>
-            <span>{row.day}</span>
-          </div>
-        ) : null}
-        {row.isFirstNew ? (
-          // biome-ignore lint/a11y/useSemanticElements: an <hr> cannot show its label
-          <div className="ml-new" role="separator" aria-label="New messages">
-            <span>New messages</span>
-          </div>
-        ) : null}
         <MessageItem
+          article={{
+            tabIndex: roving.tabIndexOf(item.key),
+            "aria-posinset": row.message.seq,
+            "aria-setsize": -1,
+          }}
+          before={
+            row.day || row.isFirstNew ? (
+              <>
+                {row.day ? (
+                  // biome-ignore lint/a11y/useSemanticElements: an <hr> cannot show the day's name
+                  <div className="ml-day" role="separator" aria-label={row.day}>
+                    <span>{row.day}</span>
+                  </div>
+                ) : null}
+                {row.isFirstNew ? (
+                  // biome-ignore lint/a11y/useSemanticElements: an <hr> cannot show its label
+                  <div className="ml-new" role="separator" aria-label="New messages">
+                    <span>New messages</span>
+                  </div>
+                ) : null}
+              </>
+            ) : null
+          }
           m={row.message}
           isGrouped={row.isGrouped}
           meId={meId}
@@ -377,16 +398,27 @@ export function MessageList({
   const showJump = feed.isLoaded && (isDetached || !isAtBottom);
 
   return (
-    // biome-ignore lint/a11y/noStaticElementInteractions: only listens, so the reader's own scrolling wins over useHoldPlace
+    // biome-ignore lint/a11y/noStaticElementInteractions: listens (the reader's own scrolling wins over useHoldPlace) and moves focus between the feed's articles
     <div
       className="message-list"
       onWheel={releasePlace}
       onTouchStart={releasePlace}
-      onKeyDown={releasePlace}
+      onKeyDown={(e) => {
+        releasePlace();
+        roving.onKeyDown(e);
+      }}
+      onFocus={roving.onFocus}
       onMouseDown={releasePlace}
     >
       {!feed.isLoaded || isEmpty ? (
-        <div className="history ml-placeholder" role="log" aria-label="Message history">
+        // The skip link's target while there is no list yet (message-list-frame.tsx's Scroller after).
+        <div
+          id="message-history"
+          className="history ml-placeholder"
+          role="log"
+          aria-label="Message history"
+          tabIndex={-1}
+        >
           {feed.loadError ? (
             <p role="alert" className="error">
               {feed.loadError}

@@ -4,8 +4,10 @@ import { useSearchParams } from "next/navigation";
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { useMessageActions } from "~/lib/chat-data";
 import { mentionables } from "~/lib/mentions";
+import { useRovingFeed } from "~/lib/roving-feed";
 import { useThread, useThreadReplies } from "~/lib/thread-data";
 import { isContinuation } from "~/lib/timeline";
+import { useReturnFocus } from "~/lib/use-return-focus";
 import type { TMessage } from "~/trpc/types";
 import { Composer, lastOwnMessage } from "./composer";
 import { MessageContext, MessageItem, PendingItem, type TMessageContext } from "./message-item";
@@ -37,6 +39,7 @@ function ReplyComposer({
     <div className="thread-composer">
       <Composer
         label="Reply in thread"
+        autoFocus
         placeholder="Reply…"
         submitLabel="Reply"
         conversationId={conversationId}
@@ -110,6 +113,17 @@ export function ThreadPanel({
   );
   const root = thread.data?.root;
   const isWrongConversation = root !== undefined && root.conversationId !== conversationId;
+  // Closing the panel puts focus back on what opened it (a row's "Reply in thread", a summary).
+  useReturnFocus();
+  const rowKeys = useMemo(
+    () => [
+      ...(root ? [root.id] : []),
+      ...replies.map((m) => m.id),
+      ...outbox.pending.map((p) => `pending:${p.clientMsgId}`),
+    ],
+    [root, replies, outbox.pending],
+  );
+  const roving = useRovingFeed(rowKeys);
 
   const newestReply = replies.at(-1)?.seq ?? 0;
   useEffect(() => {
@@ -134,7 +148,7 @@ export function ThreadPanel({
   // biome-ignore lint/correctness/useExhaustiveDependencies: re-run when the rows change
   useEffect(() => {
     if (!linkedReply || highlighted.current === linkedReply || !/^\d{1,12}$/.test(linkedReply)) return;
-    const row = scroller.current?.querySelector<HTMLElement>(`li.msg[data-seq="${linkedReply}"]`);
+    const row = scroller.current?.querySelector<HTMLElement>(`article.msg[data-seq="${linkedReply}"]`);
     if (!row) return;
     highlighted.current = linkedReply;
     row.scrollIntoView({ block: "center" });
@@ -145,7 +159,16 @@ export function ThreadPanel({
   }, [linkedReply, replies]);
 
   return (
-    <aside className="side-panel" aria-label="Thread">
+    <aside
+      className="side-panel"
+      aria-label="Thread"
+      onKeyDown={(e) => {
+        if (e.key === "Escape" && !e.defaultPrevented && !isTypingInto(e.target)) {
+          e.preventDefault();
+          onClose();
+        }
+      }}
+    >
       <header className="panel-header">
         <div>
           <h2>Thread</h2>
@@ -155,7 +178,8 @@ export function ThreadPanel({
           ✕
         </button>
       </header>
-      <div className="panel-body" ref={scroller}>
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: moves focus between the rows (lib/roving-feed.ts) */}
+      <div className="panel-body" ref={scroller} onKeyDown={roving.onKeyDown} onFocus={roving.onFocus}>
         {thread.error || isWrongConversation ? (
           <p role="alert" className="error panel-note">
             {thread.error?.message ?? "This thread belongs to another conversation."}
@@ -164,8 +188,9 @@ export function ThreadPanel({
           <p className="muted panel-note">Loading thread…</p>
         ) : (
           <MessageContext.Provider value={ctx}>
-            <ol className="thread-root" aria-label="Thread root">
+            <div className="thread-root">
               <MessageItem
+                article={{ tabIndex: roving.tabIndexOf(root.id) }}
                 m={root}
                 isGrouped={false}
                 meId={meId}
@@ -173,7 +198,7 @@ export function ThreadPanel({
                 canAct={canAct}
                 actions={actions}
               />
-            </ol>
+            </div>
             <div className="thread-divider" role="presentation">
               <span>{root.replyCount === 1 ? "1 reply" : `${root.replyCount} replies`}</span>
             </div>
@@ -188,10 +213,16 @@ export function ThreadPanel({
                 </button>
               </div>
             ) : null}
-            <ol className="thread-replies" aria-label="Replies">
+            <div
+              className="thread-replies"
+              role="feed"
+              aria-label="Replies"
+              aria-busy={thread.isLoadingOlder}
+            >
               {replies.map((m, i) => (
                 <MessageItem
                   key={m.id}
+                  article={{ tabIndex: roving.tabIndexOf(m.id), "aria-posinset": i + 1, "aria-setsize": -1 }}
                   m={m}
                   isGrouped={isContinuation(replies[i - 1], m)}
                   meId={meId}
@@ -203,6 +234,7 @@ export function ThreadPanel({
               {outbox.pending.map((p) => (
                 <PendingItem
                   key={p.clientMsgId}
+                  article={{ tabIndex: roving.tabIndexOf(`pending:${p.clientMsgId}`), "aria-setsize": -1 }}
                   names={names}
                   meId={meId}
                   p={p}
@@ -210,7 +242,7 @@ export function ThreadPanel({
                   onRetry={() => outbox.retry(p.clientMsgId)}
                 />
               ))}
-            </ol>
+            </div>
           </MessageContext.Provider>
         )}
       </div>
@@ -231,3 +263,12 @@ export function ThreadPanel({
 }
 
 const EMPTY: never[] = [];
+
+/** Escape in a text box belongs to it (suggestions, editing); elsewhere in the panel it closes. */
+function isTypingInto(target: EventTarget): boolean {
+  return (
+    target instanceof HTMLElement &&
+    /^(INPUT|TEXTAREA)$/.test(target.tagName) &&
+    target.getAttribute("type") !== "checkbox"
+  );
+}

@@ -91,7 +91,7 @@ export function useHoldPlace(scroller: { current: HTMLElement | null }) {
       held.current = null;
       return;
     }
-    const row = el.querySelector<HTMLElement>(`li.msg[data-seq="${h.seq}"]`);
+    const row = el.querySelector<HTMLElement>(`article.msg[data-seq="${h.seq}"]`);
     if (!row) return; // not rendered right now (Virtuoso is between ranges): the next check
     // Mid-prepend Virtuoso shows the new rows' estimate as a margin and scrolls by it a frame
     // later: not a shift to undo.
@@ -125,7 +125,7 @@ export function useHoldPlace(scroller: { current: HTMLElement | null }) {
     const el = scroller.current;
     if (!el) return;
     const top = el.getBoundingClientRect().top;
-    const row = [...el.querySelectorAll<HTMLElement>("li.msg[data-seq]")].find(
+    const row = [...el.querySelectorAll<HTMLElement>("article.msg[data-seq]")].find(
       (r) => r.getBoundingClientRect().bottom > top + 1,
     );
     const seq = row?.dataset.seq;

@@ -1,6 +1,6 @@
 "use client";
 
-import { type KeyboardEvent, type RefObject, useEffect, useRef } from "react";
+import { type KeyboardEvent, type RefObject, useEffect, useRef, useState } from "react";
 
 /**
  * What a modal picker (the quick switcher, message search) shares: a press outside the dialog
@@ -16,12 +16,13 @@ export function usePicker(options: {
   onPick: () => void;
 }): { dialog: RefObject<HTMLDivElement | null>; leave: () => void; onKeyDown: (e: KeyboardEvent) => void } {
   const dialog = useRef<HTMLDivElement>(null);
-  const returnFocus = useRef<Element | null>(null);
+  // Read while rendering: by the first effect the picker's own autoFocus input has focus already.
+  const [opener] = useState(() => (typeof document === "undefined" ? null : document.activeElement));
+  const returnFocus = useRef<Element | null>(opener);
   const close = useRef(options.onClose);
   close.current = options.onClose;
 
   useEffect(() => {
-    returnFocus.current = document.activeElement;
     const onDown = (e: MouseEvent) => {
       if (dialog.current && !dialog.current.contains(e.target as Node)) close.current();
     };

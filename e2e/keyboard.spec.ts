@@ -1,0 +1,167 @@
+import { randomUUID } from "node:crypto";
+import { expect, type Page, test } from "@playwright/test";
+import { firstUser, historyOf, newUser, sidebarOf, signUp, trpc } from "./fixtures";
+
+// Keyboard only: after sign-in the test never clicks. It skips to the content, switches
+// conversations with Ctrl+K, sends a message, moves between messages with ↑/↓, reacts, replies in a
+// thread, and hears (in the live region) that a new message arrived. The keyboard map is in
+// docs/accessibility.md.
+test.describe.configure({ mode: "serial" });
+
+const run = randomUUID().slice(0, 8);
+const alice = newUser("Alice Keys", run);
+const bob = newUser("Bob Keys", run);
+const channel = `keys-${run}`;
+const other = `keys-other-${run}`;
+
+let page: Page;
+let bobPage: Page;
+let conversationId = "";
+
+/** The accessible name of whatever has focus (aria-label, else its text). */
+function focusedName(p: Page): Promise<string> {
+  return p.evaluate(() => {
+    const el = document.activeElement;
+    return el?.getAttribute("aria-label") ?? el?.textContent?.trim() ?? "";
+  });
+}
+
+/** Presses a shortcut until `until` shows (a press before hydration is lost). */
+async function shortcut(p: Page, key: string, until: ReturnType<Page["getByRole"]>) {
+  await expect(async () => {
+    await p.keyboard.press(key);
+    await expect(until).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+}
+
+/** Opens the quick switcher and goes to `name`. */
+async function switchTo(p: Page, name: string) {
+  const switcher = p.getByRole("dialog", { name: "Jump to conversation" });
+  await shortcut(p, "Control+k", switcher);
+  await p.keyboard.type(name);
+  await expect(switcher.getByRole("option", { name: new RegExp(name), selected: true })).toBeVisible();
+  await p.keyboard.press("Enter");
+  await expect(p.getByRole("heading", { level: 1, name: `# ${name}` })).toBeVisible();
+}
+
+test("two people share two channels (setup)", async ({ browser }) => {
+  page = (await firstUser(browser, alice)).page;
+  bobPage = (await signUp(browser, bob)).page;
+  ({ id: conversationId } = await trpc<{ id: string }>(page, "conversations.create", { name: channel }));
+  await trpc(page, "conversations.create", { name: other });
+  await trpc(bobPage, "conversations.join", { conversationId });
+  await trpc(bobPage, "messages.send", {
+    conversationId,
+    clientMsgId: randomUUID(),
+    body: "Bob asks: who is in for lunch?",
+  });
+});
+
+test("send, move, react, reply in a thread and switch conversations with the keyboard only", async () => {
+  await page.goto("/app");
+  await expect(sidebarOf(page)).toBeVisible();
+  // The first Tab lands on the skip link.
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("link", { name: "Skip to content" })).toBeFocused();
+
+  // Ctrl+K to the channel: its composer takes focus; Enter sends.
+  await switchTo(page, channel);
+  const composer = page.getByRole("textbox", { name: `Message # ${channel}` });
+  await expect(composer).toBeFocused();
+  await page.keyboard.type("Alice types without a mouse");
+  await page.keyboard.press("Enter");
+  const mine = historyOf(page).locator("article.msg:not(.pending)", {
+    hasText: "Alice types without a mouse",
+  });
+  await expect(mine).toBeVisible();
+
+  // Shift+Tab from the composer reaches the feed's tab stop (the newest message); ↑ moves to Bob's.
+  await page.keyboard.press("Shift+Tab");
+  await expect(mine).toBeFocused();
+  // The focused message shows the theme's focus ring (styles/a11y.css), in both themes.
+  for (const [colorScheme, ring] of [
+    ["light", "rgb(59, 91, 219)"],
+    ["dark", "rgb(145, 167, 255)"],
+  ] as const) {
+    await page.emulateMedia({ colorScheme });
+    expect(
+      await mine.evaluate((el) => [getComputedStyle(el).outlineStyle, getComputedStyle(el).outlineColor]),
+    ).toEqual(["solid", ring]);
+  }
+  await page.emulateMedia({ colorScheme: null });
+  await page.keyboard.press("ArrowUp");
+  const bobs = historyOf(page).getByRole("article").filter({ hasText: "who is in for lunch" });
+  await expect(bobs).toBeFocused();
+  await page.keyboard.press("ArrowDown");
+  await expect(mine).toBeFocused();
+  await page.keyboard.press("ArrowUp");
+  await expect(bobs).toBeFocused();
+
+  // Enter opens the message's actions; the first is 👍, and reacting returns focus to the message.
+  await page.keyboard.press("Enter");
+  await expect(bobs.getByRole("button", { name: "Add reaction 👍" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(bobs.getByRole("button", { name: "👍 1", pressed: true })).toBeVisible();
+  await expect(bobs).toBeFocused();
+
+  // Enter again, → along the toolbar to "Reply in thread"; the reply box takes focus.
+  await page.keyboard.press("Enter");
+  for (let i = 0; i < 10 && (await focusedName(page)) !== "Reply in thread"; i++) {
+    await page.keyboard.press("ArrowRight");
+  }
+  await expect(bobs.getByRole("button", { name: "Reply in thread" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  const thread = page.getByRole("complementary", { name: "Thread" });
+  const reply = thread.getByRole("textbox", { name: "Reply in thread" });
+  await expect(reply).toBeFocused();
+  await page.keyboard.type("Me! Replying by keyboard");
+  await page.keyboard.press("Enter");
+  await expect(
+    thread.locator("article.msg:not(.pending)", { hasText: "Replying by keyboard" }),
+  ).toBeVisible();
+
+  // A dialog gives focus back to its opener when it closes.
+  await shortcut(page, "Control+k", page.getByRole("dialog", { name: "Jump to conversation" }));
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+  await expect(reply).toBeFocused();
+
+  // Switch to the other channel and post there.
+  await switchTo(page, other);
+  const otherComposer = page.getByRole("textbox", { name: `Message # ${other}` });
+  await expect(otherComposer).toBeFocused();
+  await page.keyboard.type("Hello from the other channel");
+  await page.keyboard.press("Enter");
+  await expect(historyOf(page).getByText("Hello from the other channel")).toBeVisible();
+
+  // Back to the first channel: its history is where it was.
+  await switchTo(page, channel);
+  await expect(historyOf(page).getByText("Alice types without a mouse")).toBeVisible();
+});
+
+test("with reduced motion asked for, transitions and animations are cut to an instant", async () => {
+  // A probe with a component's own (inline) motion: the reduced-motion rule must override it.
+  const durations = () =>
+    page.evaluate(() => {
+      const probe = document.createElement("div");
+      probe.style.transition = "opacity 2s ease";
+      probe.style.animation = "none 3s";
+      document.body.append(probe);
+      const style = getComputedStyle(probe);
+      const seconds = [style.transitionDuration, style.animationDuration].map((d) => Number.parseFloat(d));
+      probe.remove();
+      return seconds;
+    });
+  expect(await durations()).toEqual([2, 3]);
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  for (const d of await durations()) expect(d).toBeLessThan(0.001);
+  await page.emulateMedia({ reducedMotion: null });
+});
+
+test("a new message in the open conversation is announced in the polite live region", async () => {
+  const live = page.locator('[aria-live="polite"][data-testid="arrivals"]');
+  await expect(live).toHaveText("");
+  await trpc(bobPage, "messages.send", { conversationId, clientMsgId: randomUUID(), body: "Bob again" });
+  await expect(historyOf(page).getByText("Bob again")).toBeVisible();
+  await expect(live).toHaveText(`1 new message from ${bob.name}`);
+});
