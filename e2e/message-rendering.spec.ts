@@ -31,7 +31,7 @@ test.afterAll(async () => {
 });
 
 const rowOf = (page: Page, text: string) =>
-  historyOf(page).locator("li.msg:not(.pending)", { hasText: text });
+  historyOf(page).locator("article.msg:not(.pending)", { hasText: text });
 
 async function post(page: Page, text: string) {
   const composer = page.getByLabel(`Message # ${channel}`);

@@ -117,7 +117,7 @@ test("an offline reload shows the last messages and the banner; a message typed 
   // The banner is the hydrated app speaking: the composer works, and the message waits.
   await composer.fill(`typed while offline ${run}`);
   await composer.press("Enter");
-  const pending = historyOf(ada).locator('li.msg.pending[data-status="sending"]');
+  const pending = historyOf(ada).locator('article.msg.pending[data-status="sending"]');
   await expect(pending.getByText(`typed while offline ${run}`)).toBeVisible();
   await expect(historyOf(bob).getByText(`typed while offline ${run}`)).toHaveCount(0);
 
