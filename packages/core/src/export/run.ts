@@ -19,6 +19,11 @@
  */
 import type { TDb } from "@parley/db";
 import type { TStorage } from "@parley/storage";
+import {
+  startBackgroundWorker,
+  type TBackgroundWorkerOptions,
+  wakeBackgroundWorker,
+} from "../background-worker.ts";
 import { processLogger } from "../logging.ts";
 import { writeExportArchive } from "./archive.ts";
 import { DEFAULT_EXPORT_BATCHING, JsonlParts, type TExportBatching, type TExportContext } from "./content.ts";
@@ -319,68 +324,33 @@ export async function expireExports(db: TDb, storage: TStorage, now: Date = new 
   return expired;
 }
 
-// The worker's wake-up call, on globalThis: tRPC runs inside Next's bundle, which holds its own
-// copy of core, and must reach the loop the server process started.
-const WAKE_KEY = Symbol.for("parley.exportWorkerWake");
-const wakeHolder = globalThis as typeof globalThis & { [WAKE_KEY]?: () => void };
-
 /** Tells this process's export worker (if it runs one) to look for work now. */
 export function wakeExportWorker(): void {
-  wakeHolder[WAKE_KEY]?.();
+  wakeBackgroundWorker("export");
 }
 
-export type TExportWorkerOptions = TExportRunOptions & {
-  /** Between looks for work when nobody wakes the worker (default 15 s). */
-  pollMs?: number;
-  onError?: (err: unknown) => void;
-  onRan?: (result: TExportRunResult) => void;
-};
+export type TExportWorkerOptions = TExportRunOptions &
+  TBackgroundWorkerOptions & { onRan?: (result: TExportRunResult) => void };
 
 /**
- * The background worker of a server process: builds queued exports (woken by `wakeExportWorker`
- * when one is requested in this process, else every `pollMs`) and removes expired archives.
- * Returns a stop function: the export being built stops at its next batch and goes back to the
- * queue (another process, or this one after a restart, builds it again).
+ * The background worker of a server process (background-worker.ts): builds queued exports (woken
+ * by `wakeExportWorker` when one is requested in this process, else every `pollMs`) and removes
+ * expired archives. Returns a stop function: the export being built stops at its next batch and
+ * goes back to the queue (another process, or this one after a restart, builds it again).
  */
 export function startExportWorker(
   db: TDb,
   storage: () => Promise<TStorage>,
   options: TExportWorkerOptions = {},
 ): () => Promise<void> {
-  let isStopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let wake: (() => void) | undefined;
-  // A wake-up that arrives while a pass runs is kept, so the next sleep is skipped.
-  let isWoken = false;
-  const loop = (async () => {
-    while (!isStopped) {
-      isWoken = false;
-      try {
-        const store = await storage();
-        const run = { ...options, isStopping: () => isStopped };
-        for (const result of await runPendingExports(db, store, run)) options.onRan?.(result);
-        await expireExports(db, store);
-      } catch (err) {
-        options.onError?.(err);
-      }
-      if (isStopped) break;
-      if (isWoken) continue;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        timer = setTimeout(resolve, options.pollMs ?? 15_000);
-        timer.unref();
-      });
-    }
-  })();
-  wakeHolder[WAKE_KEY] = () => {
-    isWoken = true;
-    wake?.();
-  };
-  return async () => {
-    isStopped = true;
-    clearTimeout(timer);
-    wake?.();
-    if (wakeHolder[WAKE_KEY]) delete wakeHolder[WAKE_KEY];
-    await loop;
-  };
+  return startBackgroundWorker(
+    "export",
+    async (isStopping) => {
+      const store = await storage();
+      for (const result of await runPendingExports(db, store, { ...options, isStopping }))
+        options.onRan?.(result);
+      await expireExports(db, store);
+    },
+    options,
+  );
 }

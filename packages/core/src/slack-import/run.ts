@@ -13,6 +13,11 @@ import type { TDb } from "@parley/db";
 import type { TStorage } from "@parley/storage";
 import type { TActor } from "../actor.ts";
 import { recordAudit } from "../audit/record.ts";
+import {
+  startBackgroundWorker,
+  type TBackgroundWorkerOptions,
+  wakeBackgroundWorker,
+} from "../background-worker.ts";
 import { ParleyError } from "../errors.ts";
 import { processLogger } from "../logging.ts";
 import { WORKSPACE_ID } from "../workspace-id.ts";
@@ -178,61 +183,30 @@ export async function runPendingSlackImports(
   return results;
 }
 
-const WAKE_KEY = Symbol.for("parley.slackImportWorkerWake");
-const wakeHolder = globalThis as typeof globalThis & { [WAKE_KEY]?: () => void };
-
 /** Tells this process's import worker (if it runs one) to look for work now. */
 export function wakeSlackImportWorker(): void {
-  wakeHolder[WAKE_KEY]?.();
+  wakeBackgroundWorker("slack-import");
 }
 
-export type TSlackImportWorkerOptions = TSlackImportRunOptions & {
-  pollMs?: number;
-  onError?: (err: unknown) => void;
-  onRan?: (result: TSlackImportRunResult) => void;
-};
+export type TSlackImportWorkerOptions = TSlackImportRunOptions &
+  TBackgroundWorkerOptions & { onRan?: (result: TSlackImportRunResult) => void };
 
 /**
- * The background worker of a server process (see the file header). Returns a stop function: the
- * running import stops at its next batch and goes back to the queue.
+ * The background worker of a server process (see the file header and background-worker.ts).
+ * Returns a stop function: the running import stops at its next batch and goes back to the queue.
  */
 export function startSlackImportWorker(
   db: TDb,
   storage: () => Promise<TStorage>,
   options: TSlackImportWorkerOptions = {},
 ): () => Promise<void> {
-  let isStopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let wake: (() => void) | undefined;
-  let isWoken = false;
-  const loop = (async () => {
-    while (!isStopped) {
-      isWoken = false;
-      try {
-        const store = await storage();
-        const run = { ...options, isStopping: () => isStopped };
-        for (const result of await runPendingSlackImports(db, store, run)) options.onRan?.(result);
-      } catch (err) {
-        options.onError?.(err);
-      }
-      if (isStopped) break;
-      if (isWoken) continue;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        timer = setTimeout(resolve, options.pollMs ?? 15_000);
-        timer.unref();
-      });
-    }
-  })();
-  wakeHolder[WAKE_KEY] = () => {
-    isWoken = true;
-    wake?.();
-  };
-  return async () => {
-    isStopped = true;
-    clearTimeout(timer);
-    wake?.();
-    if (wakeHolder[WAKE_KEY]) delete wakeHolder[WAKE_KEY];
-    await loop;
-  };
+  return startBackgroundWorker(
+    "slack-import",
+    async (isStopping) => {
+      const store = await storage();
+      for (const result of await runPendingSlackImports(db, store, { ...options, isStopping }))
+        options.onRan?.(result);
+    },
+    options,
+  );
 }
