@@ -8,14 +8,15 @@
  * SLASH_COMMAND_ALLOW_HOSTS) skip the address check: self-hosters' internal tools, and tests.
  * Redirects are not followed. The answer's body is read up to MAX_ANSWER_BYTES.
  *
- * Link previews (on main: core/src/previews/address.ts) apply the same rule; when both live on
- * one branch, `isPublicAddress` should call its `classifyAddress` (one rule, one place).
+ * The address rule is link previews' (core/src/previews/address.ts `classifyAddress`): one rule,
+ * one place.
  */
 import { type LookupAddress, lookup } from "node:dns";
 import http from "node:http";
 import https from "node:https";
 import type { LookupFunction } from "node:net";
 import ipaddr from "ipaddr.js";
+import { classifyAddress } from "../previews/address.ts";
 
 /** Largest callback answer read (Slack's answers are small JSON objects). */
 export const MAX_ANSWER_BYTES = 64 * 1024;
@@ -32,12 +33,7 @@ export class CallbackNetworkError extends Error {
 
 /** True for an ordinary global unicast address (an IPv4-mapped IPv6 address is judged as its IPv4). */
 export function isPublicAddress(address: string): boolean {
-  if (address.includes("%") || !ipaddr.isValid(address)) return false;
-  let parsed = ipaddr.parse(address);
-  if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-  }
-  return parsed.range() === "unicast";
+  return classifyAddress(address).isAllowed;
 }
 
 /** True when the URL's host (or host:port) is in the allow-list. */
