@@ -40,6 +40,7 @@ import {
   removeMember,
   removeReaction,
   renameChannel,
+  sendEphemeral,
   sendMessage,
   setEventSink,
   setMuted,
@@ -548,6 +549,15 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       await deleteCustomEmoji(t.db, storage, owner, { name: gone });
     });
     await rm(dir, { recursive: true, force: true });
+
+    // message.ephemeral: a slash command's answer that only bob sees (core/src/hooks/answers.ts).
+    await step(() =>
+      sendEphemeral(
+        t.db,
+        { command: "/deploy", botId: alice.userId, conversationId, userId: bob.userId, threadRootId: null },
+        "Deployed (only you see this)",
+      ),
+    );
 
     // Every kind was delivered, decoded and checked.
     expect([...seen].sort()).toEqual([...EVENT_KINDS, ...USER_EVENT_KINDS].sort());
