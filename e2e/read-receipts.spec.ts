@@ -28,6 +28,9 @@ function row(page: Page, text: string) {
 test("DM ticks move sent → delivered → seen as the other user's browser connects, then opens the DM", async ({
   browser,
 }) => {
+  // Four phases (DM, thread, receipts off, back on), three browsers and a dozen navigations: on a
+  // busy CI box it ran 74 s of its 60 s budget, each step in time (no wait timed out).
+  test.slow();
   // Bob signs up and leaves: none of his devices is connected.
   const { context: bobFirst, page: bobSignup } = await signUp(browser, bob);
   const bobMe = await trpc<{ id: string }>(bobSignup, "users.me", undefined, "GET");
