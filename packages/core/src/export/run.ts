@@ -177,20 +177,7 @@ async function runClaimed(
     clearInterval(timer);
     await archive.abort(err as Error);
     await removeQuietly(storage, objectKey, job.id);
-    if (err instanceof LostClaimError) return { id: job.id, status: "lost" };
-    if (err instanceof StoppingError) {
-      // The server is stopping: back to the queue, this attempt not counted.
-      await db.$executeRaw`
-        UPDATE "DataExport" SET status = 'queued', attempts = attempts - 1, messages = 0, files = 0
-        WHERE id = ${job.id}::uuid AND attempts = ${job.attempts} AND status = 'running'`;
-      return { id: job.id, status: "requeued" };
-    }
-    processLogger().error({ err, exportId: job.id }, "building an export failed");
-    await db.$executeRaw`
-      UPDATE "DataExport" SET status = 'failed', "finishedAt" = ${clock()}::timestamp(3),
-        error = 'Building the export failed; the server log has the details. Try again.'
-      WHERE id = ${job.id}::uuid AND attempts = ${job.attempts} AND status = 'running'`;
-    return { id: job.id, status: "failed" };
+    return endFailedRun(db, job, err, clock, "building an export failed");
   }
 }
 
@@ -251,20 +238,34 @@ async function runSlackFormat(
   } catch (err) {
     clearInterval(timer);
     await removeQuietly(storage, objectKey, job.id);
-    if (err instanceof LostClaimError) return { id: job.id, status: "lost" };
-    if (err instanceof StoppingError) {
-      await db.$executeRaw`
-        UPDATE "DataExport" SET status = 'queued', attempts = attempts - 1, messages = 0, files = 0
-        WHERE id = ${job.id}::uuid AND attempts = ${job.attempts} AND status = 'running'`;
-      return { id: job.id, status: "requeued" };
-    }
-    processLogger().error({ err, exportId: job.id }, "building a Slack-format export failed");
-    await db.$executeRaw`
-      UPDATE "DataExport" SET status = 'failed', "finishedAt" = ${clock()}::timestamp(3),
-        error = 'Building the export failed; the server log has the details. Try again.'
-      WHERE id = ${job.id}::uuid AND attempts = ${job.attempts} AND status = 'running'`;
-    return { id: job.id, status: "failed" };
+    return endFailedRun(db, job, err, clock, "building a Slack-format export failed");
   }
+}
+
+/**
+ * How a run that threw ends (both formats): a lost claim is someone else's now; a stopping server
+ * puts the export back in the queue, this attempt not counted; anything else fails it (logged).
+ */
+async function endFailedRun(
+  db: TDb,
+  job: { id: string; attempts: number },
+  err: unknown,
+  clock: () => Date,
+  logMessage: string,
+): Promise<TExportRunResult> {
+  if (err instanceof LostClaimError) return { id: job.id, status: "lost" };
+  if (err instanceof StoppingError) {
+    await db.$executeRaw`
+      UPDATE "DataExport" SET status = 'queued', attempts = attempts - 1, messages = 0, files = 0
+      WHERE id = ${job.id}::uuid AND attempts = ${job.attempts} AND status = 'running'`;
+    return { id: job.id, status: "requeued" };
+  }
+  processLogger().error({ err, exportId: job.id }, logMessage);
+  await db.$executeRaw`
+    UPDATE "DataExport" SET status = 'failed', "finishedAt" = ${clock()}::timestamp(3),
+      error = 'Building the export failed; the server log has the details. Try again.'
+    WHERE id = ${job.id}::uuid AND attempts = ${job.attempts} AND status = 'running'`;
+  return { id: job.id, status: "failed" };
 }
 
 class LostClaimError extends Error {
