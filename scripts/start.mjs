@@ -35,16 +35,6 @@ const children = [];
 let embedded;
 let stopping = false;
 
-async function startEmbedded() {
-  const started = await startEmbeddedPostgres({
-    dataDir,
-    preferredPort: Number(env.EMBEDDED_POSTGRES_PORT ?? 54329),
-    log,
-  });
-  embedded = started;
-  return started.url;
-}
-
 function run(cmd, cmdArgs, opts = {}) {
   const r = spawnSync(cmd, cmdArgs, { stdio: "inherit", env, cwd: root, ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${cmdArgs.join(" ")} failed (exit ${r.status ?? r.signal})`);
@@ -88,8 +78,26 @@ async function shutdown(code = 0) {
   if (embedded) await embedded.stop().catch(() => {});
   process.exit(code);
 }
-process.on("SIGINT", () => void shutdown(0));
-process.on("SIGTERM", () => void shutdown(0));
+const onSignal = () => void shutdown(0);
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
+for (const signal of SIGNALS) process.on(signal, onSignal);
+
+async function startEmbedded() {
+  const started = await startEmbeddedPostgres({
+    dataDir,
+    preferredPort: Number(env.EMBEDDED_POSTGRES_PORT ?? 54329),
+    log,
+  });
+  // embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM/SIGHUP stops PostgreSQL
+  // at once and exits with 128 + the signal, racing shutdown() above: PostgreSQL would stop while
+  // the server still drains its writes, and `npm start` would exit 143 instead of 0. shutdown()
+  // stops it itself, after the server, so only our handler stays on the signals.
+  for (const signal of SIGNALS)
+    for (const listener of process.listeners(signal))
+      if (listener !== onSignal) process.off(signal, listener);
+  embedded = started;
+  return started.url;
+}
 
 async function main() {
   env.AUTH_SECRET ||= readOrCreateSecret(path.join(dataDir, "auth-secret"), 32);
