@@ -106,6 +106,12 @@ async function main(): Promise<void> {
       });
     }),
   );
+  // Idle keep-alive connections stay open longer than a reverse proxy's or an HTTP client's own idle
+  // timeout (nginx's upstream keepalive_timeout is 60 s). With Node's 5 s default the server closes
+  // sockets that clients still hold in their pools, and a request sent on one as it closes fails
+  // with ECONNRESET (seen from Playwright's request client under load). headersTimeout stays above it.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 
   // Engine → fan-out (the event sink, also for the copy of core inside Next's bundle) → gateway.
   const realtime = await startRealtime({
