@@ -36,7 +36,7 @@ import { useCallback, useEffect, useRef } from "react";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import { applyEmojiChange } from "./custom-emoji";
 import { EMPTY_FEED, type TFeed, type TFeedView, type THistoryPage } from "./feed-window";
-import { applyToFeed, isMessageChange, type TLiveEvent } from "./live-reducers";
+import { applyToFeed, isMessageChange, type TLiveEvent, type TMessageCreatedEvent } from "./live-reducers";
 import { useRealtime } from "./realtime-context";
 import { applyToThreads } from "./thread-data";
 
@@ -53,8 +53,13 @@ export type { TFeed, TFeedView };
 /** Query key of a conversation's history. */
 export const feedKey = (conversationId: string) => ["parley", "feed", conversationId] as const;
 
-/** Conversations whose next history load must replace, not merge (after `resync`; read by useConversationFeed). */
-export const replaceOnNextLoad = new Set<string>();
+/**
+ * Conversations whose next history load must replace, not merge (after `resync`; read by
+ * useConversationFeed), each with the messages the SDK delivered since that resync. The page the
+ * load reads may predate them (a message sent while it is in flight, say just after joining a
+ * channel, whose join is learnt by a resync): the load replaces the stale cache but keeps these.
+ */
+export const replaceOnNextLoad = new Map<string, TMessageCreatedEvent[]>();
 
 /**
  * Per conversation, the lists collecting message changes (edits, deletes, reactions) seen while a
@@ -108,6 +113,7 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
     if (isMessageChange(event)) {
       for (const changes of changeWatchers.get(event.conversationId) ?? []) changes.push(event);
     }
+    if (event.kind === EventKind.MessageCreated) replaceOnNextLoad.get(event.conversationId)?.push(event);
     const feed = queryClient.getQueryData<TFeed>(key);
     if (feed) {
       const next = applyToFeed(feed, event);
@@ -217,7 +223,7 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
   };
 
   const onResync = (conversationId: string) => {
-    replaceOnNextLoad.add(conversationId);
+    replaceOnNextLoad.set(conversationId, []);
     void queryClient.invalidateQueries({ queryKey: feedKey(conversationId) });
     refreshList();
   };

@@ -32,7 +32,7 @@ import {
   nextView,
   type TFeed,
 } from "./feed-window";
-import { reapply } from "./live-reducers";
+import { messageFromEvent, reapply } from "./live-reducers";
 import { isInChannel, toPending, useOutbox, useRetry } from "./outbox";
 import { useRealtime } from "./realtime-context";
 import { type TReadPosition, unconfirmed } from "./timeline";
@@ -128,6 +128,7 @@ export function useConversationFeed(conversationId: string) {
       }
       const { page, changes } = await fetchPage(trpcClient, { conversationId, limit: PAGE });
       const previous = queryClient.getQueryData<TFeed>(key);
+      const sinceResync = replaceOnNextLoad.get(conversationId);
       const isReplace = replaceOnNextLoad.delete(conversationId);
       track(conversation);
       // A jump detached the feed while this page was loading: the jump's window wins.
@@ -141,7 +142,12 @@ export function useConversationFeed(conversationId: string) {
         oldestInPage > newestSeq(previous.messages);
       if (!previous || isReplace || isDisjoint) {
         // Live events that arrived during this load are newer than the page's start: keep them.
-        const live = !isReplace && previous && !previous.isComplete ? previous.messages : [];
+        // After a resync only what the SDK delivered since it is live; the rest of the cache is stale.
+        const live = isReplace
+          ? (sinceResync ?? []).map(messageFromEvent)
+          : previous && !previous.isComplete
+            ? previous.messages
+            : [];
         next = {
           messages: mergeMessages(live, page.messages),
           hasMoreBefore: page.hasMoreBefore,

@@ -19,12 +19,15 @@ export function reapply(feed: TFeed, changes: readonly TLiveEvent[]): TFeed {
   return changes.reduce(applyToFeed, feed);
 }
 
+/** A live `message.created` event. */
+export type TMessageCreatedEvent = TLiveEvent & { kind: typeof EventKind.MessageCreated };
+
 /**
  * The message a message.created event carries, in the shape history returns: the payload's
  * message, the frame's conversation and seq, and a new message's state (no replies, edits,
  * deletion or reactions yet).
  */
-export function messageFromEvent(event: TLiveEvent & { kind: typeof EventKind.MessageCreated }): TMessage {
+export function messageFromEvent(event: TMessageCreatedEvent): TMessage {
   return {
     ...event.payload.message,
     conversationId: event.conversationId,
