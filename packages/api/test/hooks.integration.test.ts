@@ -331,6 +331,33 @@ describe("slash commands", () => {
     expect(after.at(-1)?.actorId).toBe(w.bot.id);
   });
 
+  it("a resend of the same send (same clientMsgId) runs the command once; another user's same id runs it", async () => {
+    received.length = 0;
+    const resend = {
+      conversationId: w.channel.id,
+      clientMsgId: crypto.randomUUID(),
+      body: "/deploy once",
+    };
+    const first = await sendOrRunCommand(db(), { userId: w.member.actor.userId, role: "member" }, resend);
+    // The SDK resends an unacked send after a reconnect, with the same clientMsgId.
+    const again = await sendOrRunCommand(db(), { userId: w.member.actor.userId, role: "member" }, resend);
+    await settleSlashCommands();
+    expect(first).toMatchObject({ command: "deploy", duplicate: false });
+    expect(again).toMatchObject({ command: "deploy", duplicate: true });
+    expect(received).toHaveLength(1);
+    expect(
+      await db().slashResponse.count({
+        where: { userId: w.member.actor.userId, clientMsgId: resend.clientMsgId },
+      }),
+    ).toBe(1);
+
+    // The key is (user, clientMsgId): the same id from someone else is their own send.
+    const other = await sendOrRunCommand(db(), { userId: w.other.actor.userId, role: "member" }, resend);
+    await settleSlashCommands();
+    expect(other).toMatchObject({ duplicate: false });
+    expect(received).toHaveLength(2);
+  });
+
   it("`//deploy` and unregistered `/words` are sent as text", async () => {
     received.length = 0;
     const escaped = await send("//deploy now");

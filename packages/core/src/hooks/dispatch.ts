@@ -3,7 +3,9 @@
  * applied to a send's trimmed body when it has no attachments:
  * - `//…` is text: one leading slash is removed (`//deploy` sends `/deploy`);
  * - `/name …` where `name` is a REGISTERED command is not stored: Parley POSTs Slack's slash-command
- *   form to the command's callback and the send is answered without a message (no seq);
+ *   form to the command's callback and the send is answered without a message (no seq). The
+ *   invocation is recorded first under (user, clientMsgId), so a resend of the same send (the SDK
+ *   resends unacked sends after a reconnect) is answered `duplicate` and never calls the app twice;
  * - anything else (an unregistered `/word`, `/usr/bin`) is sent as text, unchanged.
  * The rule is the same for every realtime client; the tRPC `messages.send` fallback does not run
  * commands yet (its result type has no room for "no message"; docs/integrations.md).
@@ -73,7 +75,7 @@ export function readSlash(body: string): { text: string } | { command: string; a
 }
 
 /** A send answered by a command instead of a message. */
-export type TCommandSendResult = { command: string; duplicate: false; message?: undefined };
+export type TCommandSendResult = { command: string; duplicate: boolean; message?: undefined };
 
 /**
  * The composer/SDK send: a registered `/command` runs (see the header), anything else is sent by
@@ -98,8 +100,9 @@ export async function sendOrRunCommand(
   const access = await loadAccess(db, actor, data.conversationId);
   requireMember(access);
   requireNotArchived(access);
-  const inv: TInvocation & { commandId: string } = {
+  const inv: TInvocation & { commandId: string; clientMsgId: string } = {
     commandId: command.id,
+    clientMsgId: data.clientMsgId,
     command: command.command,
     botId: command.botId,
     conversationId: data.conversationId,
@@ -107,6 +110,7 @@ export async function sendOrRunCommand(
     threadRootId: data.threadRootId ?? null,
   };
   const response = await createResponseUrl(db, inv);
+  if (!response) return { command: command.command, duplicate: true };
   await db.slashCommand.update({ where: { id: command.id }, data: { lastUsedAt: new Date() } });
   const user = await db.user.findUnique({ where: { id: actor.userId }, select: { name: true } });
   const form = new URLSearchParams({

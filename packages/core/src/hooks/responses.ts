@@ -6,7 +6,7 @@
  * unknown `no_service`.
  */
 import { timingSafeEqual } from "node:crypto";
-import type { TDb } from "@parley/db";
+import { isUniqueViolation, type TDb } from "@parley/db";
 import { isUuid, randomSecret, sha256 } from "../ids.ts";
 import { deliverAnswer, parseAnswer, type TInvocation } from "./answers.ts";
 import { HookError } from "./post.ts";
@@ -21,24 +21,33 @@ export function responseUrlPath(id: string, secret: string): string {
   return `/api/commands/responses/${id}/${secret}`;
 }
 
-/** Stores a new response_url for an invocation; returns its id and secret. */
+/**
+ * Stores a new response_url for an invocation; returns its id and secret, or null when this user
+ * already ran a command with this clientMsgId (a resend of the same send: it must not run twice).
+ */
 export async function createResponseUrl(
   db: TDb,
-  inv: TInvocation & { commandId: string },
-): Promise<{ id: string; secret: string }> {
+  inv: TInvocation & { commandId: string; clientMsgId: string },
+): Promise<{ id: string; secret: string } | null> {
   const secret = randomSecret(24);
-  const row = await db.slashResponse.create({
-    data: {
-      commandId: inv.commandId,
-      conversationId: inv.conversationId,
-      userId: inv.userId,
-      threadRootId: inv.threadRootId,
-      secretHash: sha256(secret),
-      expiresAt: new Date(Date.now() + RESPONSE_URL_TTL_MS),
-    },
-    select: { id: true },
-  });
-  return { id: row.id, secret };
+  try {
+    const row = await db.slashResponse.create({
+      data: {
+        commandId: inv.commandId,
+        conversationId: inv.conversationId,
+        userId: inv.userId,
+        threadRootId: inv.threadRootId,
+        clientMsgId: inv.clientMsgId,
+        secretHash: sha256(secret),
+        expiresAt: new Date(Date.now() + RESPONSE_URL_TTL_MS),
+      },
+      select: { id: true },
+    });
+    return { id: row.id, secret };
+  } catch (err) {
+    if (isUniqueViolation(err)) return null;
+    throw err;
+  }
 }
 
 /** Reads a JSON answer body (or a form with `payload`), as Slack's response_url accepts. */
