@@ -172,6 +172,14 @@ export function MessageList({
   const onReadBottomRef = useRef(onReadBottom);
   onReadBottomRef.current = onReadBottom;
   const isAtBottomRef = useRef(true);
+  // A fresh window (a new Virtuoso, keyed by it) reports its bottom state only once it changes:
+  // until then it is at the newest row exactly when it opened there. Set in render, before the new
+  // Virtuoso's effects can report.
+  const bottomWindow = useRef(feed.view.windowId);
+  if (bottomWindow.current !== feed.view.windowId) {
+    bottomWindow.current = feed.view.windowId;
+    isAtBottomRef.current = feed.view.targetSeq === null;
+  }
 
   // Where a fresh window starts: the linked message (centered) or the newest row.
   // biome-ignore lint/correctness/useExhaustiveDependencies: Virtuoso reads it once per window, at mount
@@ -267,6 +275,18 @@ export function MessageList({
   firstIndexRef.current = firstItemIndex;
   const rangeRef = useRef<ListRange | null>(null);
   const isSettledRef = useRef(false);
+  /**
+   * Whether an older page may load now: not while the reader sits at the newest message with the
+   * oldest loaded row only in the overscan (the page would be a prefetch, and prepending it while a
+   * busy machine is still laying out the opening window left the list short of the newest row).
+   * Once the reader scrolls up, or when the oldest row is on screen, it loads.
+   */
+  const mayLoadOlder = useCallback(() => {
+    if (!isAtBottomRef.current) return true;
+    const el = scroller.current;
+    const oldest = el?.querySelector<HTMLElement>("article.msg");
+    return !el || !oldest || oldest.getBoundingClientRect().bottom > el.getBoundingClientRect().top;
+  }, []);
   const loadAtEdges = useCallback(() => {
     const range = rangeRef.current;
     const f = feedRef.current;
@@ -274,9 +294,9 @@ export function MessageList({
     // The rendered range (overscan included), as positions in `items`.
     const first = firstIndexRef.current;
     const position = (i: number) => (i >= first ? i - first : i);
-    if (f.hasMoreBefore && position(range.startIndex) <= 0) void f.loadOlder();
+    if (f.hasMoreBefore && position(range.startIndex) <= 0 && mayLoadOlder()) void f.loadOlder();
     if (f.hasMoreAfter && position(range.endIndex) >= itemsRef.current.length - 1) void f.loadNewer();
-  }, []);
+  }, [mayLoadOlder]);
   const windowKey = `${feed.view.windowId}:${feed.isLoaded}`;
   // biome-ignore lint/correctness/useExhaustiveDependencies: restarts for each fresh window (windowKey)
   useEffect(() => {
@@ -457,7 +477,7 @@ export function MessageList({
             loadAtEdges();
           }}
           startReached={() => {
-            if (isSettledRef.current && feed.hasMoreBefore) void feed.loadOlder();
+            if (isSettledRef.current && feed.hasMoreBefore && mayLoadOlder()) void feed.loadOlder();
           }}
           endReached={() => {
             if (isSettledRef.current && feed.hasMoreAfter) void feed.loadNewer();
