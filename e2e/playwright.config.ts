@@ -106,6 +106,8 @@ export default defineConfig({
       // Link previews of message-rendering.spec.ts's local page server (any port of 127.0.0.1;
       // the same server reached as "localhost" stays refused, which that spec checks).
       LINK_PREVIEW_ALLOW_HOSTS: "127.0.0.1",
+      // slash-commands.spec.ts's app answers on 127.0.0.1 (any port).
+      SLASH_COMMAND_ALLOW_HOSTS: "127.0.0.1",
       // Web push to the local push service of push.spec.ts (a self-signed certificate).
       NODE_EXTRA_CA_CERTS: join(pushTls, "cert.pem"),
       // Single sign-on against the OpenID provider global-setup.ts starts on E2E_PORT + 1000

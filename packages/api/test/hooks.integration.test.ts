@@ -311,6 +311,7 @@ describe("slash commands", () => {
     expect(mine.at(-1)?.payload).toMatchObject({
       conversationId: w.channel.id,
       senderId: w.bot.id,
+      senderName: "Alert Bot",
       body: "Deploying **web** now",
       command: "deploy",
     });

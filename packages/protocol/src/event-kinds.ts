@@ -79,7 +79,7 @@ export const UserEventKind = {
    */
   EmojiChanged: "emoji.changed",
   /**
-   * payload: { conversationId, id, senderId, body, threadRootId, command } — a message only this
+   * payload: { conversationId, id, senderId, senderName?, body, threadRootId, command } — a message only this
    * user sees (a slash command's ephemeral answer or error), in no conversation's log: show it in
    * the conversation until reload ("only visible to you").
    */

@@ -196,6 +196,8 @@ export const UserEventPayloads = {
     conversationId: z.string(),
     id: z.string(),
     senderId: z.string(),
+    /** The sender's display name (the command's bot, who may not be a member of the conversation). */
+    senderName: z.string().optional(),
     body: z.string(),
     threadRootId: z.string().nullable(),
     /** The command it answers, without the slash (`deploy`). */

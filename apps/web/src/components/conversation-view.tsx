@@ -7,6 +7,7 @@ import { useCallback, useEffect, useMemo, useRef } from "react";
 import { useBroadcastWarning } from "~/lib/broadcast-warning";
 import { SAFETY_REFETCH_MS, useMarkRead, useMessageActions } from "~/lib/chat-data";
 import { useConversationFeed } from "~/lib/conversation-feed";
+import { dismissEphemeral, useEphemerals } from "~/lib/ephemeral";
 import { statusLineOf, usePresenceMap, useStatusLines } from "~/lib/presence";
 import { useReadReceipts } from "~/lib/receipts-data";
 import { typingText } from "~/lib/timeline";
@@ -55,6 +56,8 @@ export function ConversationView({ conversationId }: { conversationId: string })
   );
   const me = useQuery(trpc.users.me.queryOptions());
   const feed = useConversationFeed(conversationId);
+  const ephemerals = useEphemerals(conversationId);
+  const mainEphemerals = useMemo(() => ephemerals.filter((e) => e.threadRootId === null), [ephemerals]);
   const queryClient = useQueryClient();
   const join = useMutation(
     trpc.conversations.join.mutationOptions({
@@ -255,6 +258,8 @@ export function ConversationView({ conversationId }: { conversationId: string })
             actions={actions}
             onReadBottom={readBottom}
             stickToBottom={isAtBottom}
+            ephemerals={mainEphemerals}
+            onDismissEphemeral={(id) => dismissEphemeral(conversationId, id)}
           />
         </MessageContext.Provider>
         <ArrivalAnnouncer

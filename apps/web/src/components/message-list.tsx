@@ -22,19 +22,18 @@ import { useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { type Components, type ListRange, Virtuoso, type VirtuosoHandle } from "react-virtuoso";
 import type { useConversationFeed } from "~/lib/conversation-feed";
-import type { TPendingMessage } from "~/lib/outbox";
+import { placeEphemerals, type TEphemeral } from "~/lib/ephemeral";
 import { useRovingFeed } from "~/lib/roving-feed";
 import { useHoldPlace, useKeepPlaceOnResize } from "~/lib/scroll-place";
-import { isInMainList, newMessagesDividerSeq, type TTimelineRow, timelineRows } from "~/lib/timeline";
+import { isInMainList, newMessagesDividerSeq, timelineRows } from "~/lib/timeline";
 import type { TMessage } from "~/trpc/types";
-import { MessageItem, PendingItem, type TMessageActions } from "./message-item";
+import type { TMessageActions } from "./message-item";
 import { Footer, Header, List, Scroller, type TListContext } from "./message-list-frame";
+import { MessageListRow, type TListItem } from "./message-list-row";
 
 type TFeedView = ReturnType<typeof useConversationFeed>;
 
-type TItem =
-  | { kind: "message"; key: string; row: TTimelineRow<TMessage> }
-  | { kind: "pending"; key: string; pending: TPendingMessage };
+type TItem = TListItem;
 
 /** Far above any number of rows one session can prepend (Virtuoso needs a positive index). */
 const FIRST_INDEX = 10_000_000;
@@ -50,6 +49,7 @@ const MIN_ROWS = 20;
 const SETTLE_MS = 400;
 
 const COMPONENTS: Components<TItem, TListContext> = { Scroller, List, Header, Footer };
+const NO_EPHEMERALS: readonly TEphemeral[] = [];
 
 /** Now, refreshed at each local midnight, so "Today" becomes "Yesterday" in a list left open overnight. */
 function useToday(): Date {
@@ -87,6 +87,8 @@ export function MessageList({
   actions,
   onReadBottom,
   stickToBottom,
+  ephemerals = NO_EPHEMERALS,
+  onDismissEphemeral,
 }: {
   feed: TFeedView;
   meId: string;
@@ -98,6 +100,9 @@ export function MessageList({
   onReadBottom: () => void;
   /** Kept true while the reader sees the newest message; the owner sets it before a send. */
   stickToBottom: { current: boolean };
+  /** Messages only this user sees (slash command answers), shown below the newest message. */
+  ephemerals?: readonly TEphemeral[];
+  onDismissEphemeral?: (id: string) => void;
 }) {
   const virtuoso = useRef<VirtuosoHandle>(null);
   const scroller = useRef<HTMLElement | null>(null);
@@ -121,16 +126,26 @@ export function MessageList({
     // While older messages exist, the oldest loaded one is context only: whether the next one
     // starts a block or a day depends on it, and showing it would change its own header (so the
     // rows would move) when the page above it arrives.
+    // Answers only this user sees go after the message they arrived after (none in a detached window).
+    const placed = placeEphemerals(
+      feed.hasMoreBefore ? rows.slice(1) : rows,
+      (row) => row.message.seq,
+      isDetached ? [] : ephemerals,
+      feed.hasMoreBefore,
+    );
     return [
-      ...(feed.hasMoreBefore ? rows.slice(1) : rows).map(
-        (row): TItem => ({ kind: "message", key: row.message.id, row }),
+      ...placed.map(
+        (p): TItem =>
+          "message" in p
+            ? { kind: "message", key: p.message.message.id, row: p.message }
+            : { kind: "ephemeral", key: `ephemeral:${p.ephemeral.id}`, ephemeral: p.ephemeral },
       ),
       // Own messages not stored yet belong at the newest end, which a detached window is not.
       ...(isDetached ? [] : feed.pending).map(
         (p): TItem => ({ kind: "pending", key: `pending:${p.clientMsgId}`, pending: p }),
       ),
     ];
-  }, [visible, feed.hasMoreBefore, dividerSeq, feed.pending, isDetached, today]);
+  }, [visible, feed.hasMoreBefore, dividerSeq, feed.pending, isDetached, today, ephemerals]);
 
   // The feed's one tab stop and its keys (lib/roving-feed.ts); ↑ at the top loads older messages.
   const rowKeys = useMemo(() => items.map((it) => it.key), [items]);
@@ -243,8 +258,9 @@ export function MessageList({
     if (detachedRef.current) return false;
     const last = itemsRef.current.at(-1);
     if (!last) return false;
-    if (last.kind === "pending") {
-      // The reader's own new message: always show it (once; later renders keep the usual rule).
+    if (last.kind === "pending" || last.kind === "ephemeral") {
+      // The reader's own new message, or the answer to their command: always show it (once; later
+      // renders keep the usual rule).
       if (followedPending.current !== last.key) {
         followedPending.current = last.key;
         return "auto";
@@ -353,59 +369,21 @@ export function MessageList({
     }
   }
 
-  const renderItem = (_index: number, item: TItem) => {
-    if (item.kind === "pending") {
-      return (
-        <div className="ml-row" ref={observeRow}>
-          <PendingItem
-            article={{ tabIndex: roving.tabIndexOf(item.key), "aria-setsize": -1 }}
-            p={item.pending}
-            senderName={meName}
-            names={names}
-            meId={meId}
-            onRetry={() => feed.retry(item.pending.clientMsgId)}
-          />
-        </div>
-      );
-    }
-    const { row } = item;
-    const isHighlighted = row.message.seq === highlightSeq;
-    return (
-      <div className={isHighlighted ? "ml-row ml-highlight" : "ml-row"} ref={observeRow}>
-        <MessageItem
-          article={{
-            tabIndex: roving.tabIndexOf(item.key),
-            "aria-posinset": row.message.seq,
-            "aria-setsize": -1,
-          }}
-          before={
-            row.day || row.isFirstNew ? (
-              <>
-                {row.day ? (
-                  // biome-ignore lint/a11y/useSemanticElements: an <hr> cannot show the day's name
-                  <div className="ml-day" role="separator" aria-label={row.day}>
-                    <span>{row.day}</span>
-                  </div>
-                ) : null}
-                {row.isFirstNew ? (
-                  // biome-ignore lint/a11y/useSemanticElements: an <hr> cannot show its label
-                  <div className="ml-new" role="separator" aria-label="New messages">
-                    <span>New messages</span>
-                  </div>
-                ) : null}
-              </>
-            ) : null
-          }
-          m={row.message}
-          isGrouped={row.isGrouped}
-          meId={meId}
-          names={names}
-          canAct={canAct}
-          actions={actions}
-        />
-      </div>
-    );
-  };
+  const renderItem = (_index: number, item: TItem) => (
+    <MessageListRow
+      item={item}
+      tabIndex={roving.tabIndexOf(item.key)}
+      isHighlighted={item.kind === "message" && item.row.message.seq === highlightSeq}
+      observeRow={observeRow}
+      meId={meId}
+      meName={meName}
+      names={names}
+      canAct={canAct}
+      actions={actions}
+      onRetry={feed.retry}
+      onDismissEphemeral={onDismissEphemeral}
+    />
+  );
 
   // Virtuoso also pins a reader at the bottom when the list grows while any follow function is
   // set: below a detached window, or below rows a page just put there, nothing must pin.
@@ -413,6 +391,7 @@ export function MessageList({
   const isFollowing =
     !isDetached &&
     (lastItem?.kind === "pending" ||
+      lastItem?.kind === "ephemeral" ||
       (lastItem?.kind === "message" && lastItem.row.message.seq > feed.liveAfterSeq));
   const isEmpty = feed.isLoaded && items.length === 0 && !feed.hasMoreBefore && !feed.hasMoreAfter;
   const showJump = feed.isLoaded && (isDetached || !isAtBottom);

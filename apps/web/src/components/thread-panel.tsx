@@ -3,6 +3,7 @@
 import { useSearchParams } from "next/navigation";
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { useMessageActions } from "~/lib/chat-data";
+import { dismissEphemeral, useEphemerals } from "~/lib/ephemeral";
 import { mentionables } from "~/lib/mentions";
 import { useRovingFeed } from "~/lib/roving-feed";
 import { useThread, useThreadReplies } from "~/lib/thread-data";
@@ -10,6 +11,7 @@ import { isContinuation } from "~/lib/timeline";
 import { useReturnFocus } from "~/lib/use-return-focus";
 import type { TMessage } from "~/trpc/types";
 import { Composer, lastOwnMessage } from "./composer";
+import { EphemeralItem } from "./ephemeral-item";
 import { MessageContext, MessageItem, PendingItem, type TMessageContext } from "./message-item";
 import type { TRowReceipts } from "./read-receipt";
 
@@ -106,6 +108,11 @@ export function ThreadPanel({
   const thread = useThread(rootId);
   const replies = thread.data?.replies ?? EMPTY;
   const outbox = useThreadReplies(conversationId, rootId, replies);
+  const allEphemerals = useEphemerals(conversationId);
+  const ephemerals = useMemo(
+    () => allEphemerals.filter((e) => e.threadRootId === rootId),
+    [allEphemerals, rootId],
+  );
   const scroller = useRef<HTMLDivElement>(null);
   const ctx = useMemo<TMessageContext>(
     () => ({ conversationId, canDeleteAny, ...(receipts ? { receipts } : {}) }),
@@ -120,8 +127,9 @@ export function ThreadPanel({
       ...(root ? [root.id] : []),
       ...replies.map((m) => m.id),
       ...outbox.pending.map((p) => `pending:${p.clientMsgId}`),
+      ...ephemerals.map((e) => `ephemeral:${e.id}`),
     ],
-    [root, replies, outbox.pending],
+    [root, replies, outbox.pending, ephemerals],
   );
   const roving = useRovingFeed(rowKeys);
 
@@ -140,7 +148,7 @@ export function ThreadPanel({
   useEffect(() => {
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
-  }, [newestReply, outbox.pending.length]);
+  }, [newestReply, outbox.pending.length, ephemerals.length]);
 
   // `?reply=<seq>` (a search result): that reply is scrolled to and highlighted, once it is loaded.
   const linkedReply = useSearchParams().get("reply");
@@ -240,6 +248,16 @@ export function ThreadPanel({
                   p={p}
                   senderName={meName}
                   onRetry={() => outbox.retry(p.clientMsgId)}
+                />
+              ))}
+              {ephemerals.map((e) => (
+                <EphemeralItem
+                  key={e.id}
+                  article={{ tabIndex: roving.tabIndexOf(`ephemeral:${e.id}`), "aria-setsize": -1 }}
+                  names={names}
+                  meId={meId}
+                  e={e}
+                  onDismiss={() => dismissEphemeral(conversationId, e.id)}
                 />
               ))}
             </div>

@@ -35,7 +35,8 @@ import { type QueryClient, useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef } from "react";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import { applyEmojiChange } from "./custom-emoji";
-import { EMPTY_FEED, type TFeed, type TFeedView, type THistoryPage } from "./feed-window";
+import { addEphemeral } from "./ephemeral";
+import { EMPTY_FEED, newestSeq, type TFeed, type TFeedView, type THistoryPage } from "./feed-window";
 import { applyToFeed, isMessageChange, type TLiveEvent, type TMessageCreatedEvent } from "./live-reducers";
 import { useRealtime } from "./realtime-context";
 import { applyToThreads } from "./thread-data";
@@ -49,6 +50,11 @@ type TTRPC = ReturnType<typeof useTRPC>;
 type TTRPCClient = ReturnType<typeof useTRPCClient>;
 
 export type { TFeed, TFeedView };
+
+/** The newest seq a history entry holds, in its window or (detached) waiting below it; 0 when none. */
+function newestHeld(feed: TFeed | undefined): number {
+  return feed ? Math.max(newestSeq(feed.messages), newestSeq(feed.buffered)) : 0;
+}
 
 /** Query key of a conversation's history. */
 export const feedKey = (conversationId: string) => ["parley", "feed", conversationId] as const;
@@ -209,6 +215,15 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
           queryClient.removeQueries({ queryKey: feedKey(event.payload.conversationId) });
         refreshList();
         refreshConversation(event.payload.conversationId);
+        return;
+      case UserEventKind.EphemeralMessage:
+        // A slash command's answer for this user only: shown in its conversation until reload.
+        addEphemeral({
+          ...event.payload,
+          senderName: event.payload.senderName ?? "App",
+          at: new Date().toISOString(),
+          afterSeq: newestHeld(queryClient.getQueryData<TFeed>(feedKey(event.payload.conversationId))),
+        });
         return;
       case UserEventKind.EmojiChanged:
         // A custom emoji was added or deleted: the picker, bodies and reactions follow.

@@ -263,9 +263,11 @@ const userHandlers: TUserHandlers = {
   },
   "message.ephemeral": (_s, _userId, e) => {
     // Only its user sees it and no fetch returns it: nothing in the shared state changes.
-    const { conversationId, id, senderId, body, threadRootId, command, ...rest } = e.payload;
+    const { conversationId, id, senderId, senderName, body, threadRootId, command, ...rest } = e.payload;
     noOtherFields(rest);
-    expect([conversationId, id, senderId, body, command].every((v) => typeof v === "string")).toBe(true);
+    expect(
+      [conversationId, id, senderId, senderName, body, command].every((v) => typeof v === "string"),
+    ).toBe(true);
     expect(threadRootId === null || typeof threadRootId === "string").toBe(true);
   },
   "user.role_changed": (s, userId, e) => {

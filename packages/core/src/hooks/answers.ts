@@ -42,11 +42,13 @@ export function parseAnswer(raw: unknown): { body: string; isInChannel: boolean 
 
 /** Shows `body` to the caller only (a user event in their own log). */
 export async function sendEphemeral(db: TDb, inv: TInvocation, body: string): Promise<void> {
+  const bot = await db.user.findUnique({ where: { id: inv.botId }, select: { name: true } });
   await inWriteTx(db, (w) =>
     appendUserEvent(w, inv.userId, UserEventKind.EphemeralMessage, {
       conversationId: inv.conversationId,
       id: randomUUID(),
       senderId: inv.botId,
+      ...(bot ? { senderName: bot.name } : {}),
       body,
       threadRootId: inv.threadRootId,
       command: inv.command,
