@@ -165,3 +165,31 @@ test("a new message in the open conversation is announced in the polite live reg
   await expect(historyOf(page).getByText("Bob again")).toBeVisible();
   await expect(live).toHaveText(`1 new message from ${bob.name}`);
 });
+
+test("Ctrl+/ lists the shortcuts; Shift+Esc marks every conversation read", async () => {
+  // The sheet: a modal dialog, closed by Escape, focus back where it was.
+  const sheet = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  await shortcut(page, "Control+/", sheet);
+  await expect(sheet.getByRole("row", { name: /Mark all conversations as read/ })).toContainText("Shift");
+  await expect(sheet.getByRole("row", { name: /Jump to a channel or person/ })).toContainText("K");
+  await page.keyboard.press("Escape");
+  await expect(sheet).toHaveCount(0);
+
+  // Bob writes in the other channel; Alice (reading this one) sees its badge, then clears it.
+  const { id: otherId } = (
+    await trpc<{ id: string; name: string | null }[]>(page, "conversations.list", undefined, "GET")
+  ).find((c) => c.name === other)!;
+  await trpc(bobPage, "conversations.join", { conversationId: otherId });
+  await trpc(bobPage, "messages.send", { conversationId: otherId, clientMsgId: randomUUID(), body: "psst" });
+  const badge = sidebarOf(page).getByRole("status", { name: "1 unread" });
+  await expect(badge).toBeVisible();
+  await page.keyboard.press("Shift+Escape");
+  await expect(badge).toHaveCount(0);
+  const after = await trpc<{ readSeq: number; lastSeq: number }>(
+    page,
+    "conversations.get",
+    { conversationId: otherId },
+    "GET",
+  );
+  expect(after.readSeq).toBe(after.lastSeq);
+});

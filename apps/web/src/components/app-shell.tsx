@@ -4,11 +4,12 @@
  * The signed-in chrome around every /app page: the header (its search box opens message search, as
  * Ctrl/Cmd+F does; at phone width also the drawer's Menu button and Jump to…), the sidebar (a
  * toggleable drawer at phone width), the quick switcher (Ctrl/Cmd+K), Alt+↑/↓ between conversations,
+ * Shift+Esc (mark all as read), the keyboard shortcuts sheet (Ctrl/Cmd+/),
  * desktop notifications, the tab's unread-mention count (title and favicon), and the presence watch shared by the sidebar and the members panel (the
  * SDK keeps one watched set per tab, so one component owns it and everyone else reads
  * `usePresenceMap`).
  */
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { usePathname, useRouter } from "next/navigation";
 import { type MouseEvent, type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
 import { useConversations } from "~/lib/chat-data";
@@ -21,6 +22,7 @@ import { useTRPC } from "~/trpc/react";
 import { QuickSwitcher } from "./quick-switcher";
 import type { TSearchScope } from "./search-chips";
 import { SearchDialog } from "./search-dialog";
+import { ShortcutsDialog } from "./shortcuts-dialog";
 import { Sidebar } from "./sidebar";
 
 /** The conversation id in an /app/c/<id>… path, or null. */
@@ -82,6 +84,13 @@ export function AppShell({ children }: { children: ReactNode }) {
   const [isSwitcherOpen, setSwitcherOpen] = useState(false);
   const [isSearchOpen, setSearchOpen] = useState(false);
   const [searchScope, setSearchScope] = useState<TSearchScope | null>(null);
+  const [isShortcutsOpen, setShortcutsOpen] = useState(false);
+  const queryClient = useQueryClient();
+  const markAllRead = useMutation(
+    trpc.notifications.markAllRead.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries(trpc.conversations.pathFilter()),
+    }),
+  );
   const conversations = useConversations();
   const openId = conversationIdOf(pathname);
   const members = useQuery(
@@ -156,11 +165,23 @@ export function AppShell({ children }: { children: ReactNode }) {
         router.push(`/app/c/${target.id}`);
         return;
       }
+      // Ctrl/Cmd+/ lists the shortcuts (Slack's key).
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key === "/") {
+        e.preventDefault();
+        setShortcutsOpen((open) => !open);
+        return;
+      }
+      // Shift+Esc marks everything read (Slack's key), wherever focus is.
+      if (e.key === "Escape" && e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
+        e.preventDefault();
+        markAllRead.mutate();
+        return;
+      }
       if (e.key === "Escape" && isDrawerOpen && !isTypingTarget(e.target)) setDrawerOpen(false);
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [conversations.data, openId, router, isDrawerOpen, openSearch]);
+  }, [conversations.data, openId, router, isDrawerOpen, openSearch, markAllRead.mutate]);
 
   return (
     <PresenceContext.Provider value={presence}>
@@ -211,6 +232,7 @@ export function AppShell({ children }: { children: ReactNode }) {
           {isSwitcherOpen ? (
             <QuickSwitcher conversations={conversations.data ?? []} onClose={() => setSwitcherOpen(false)} />
           ) : null}
+          {isShortcutsOpen ? <ShortcutsDialog onClose={() => setShortcutsOpen(false)} /> : null}
           {isSearchOpen ? (
             <SearchDialog scope={searchScope} dmNames={dmNames} onClose={() => setSearchOpen(false)} />
           ) : null}
