@@ -291,8 +291,10 @@ async function main() {
     }
 
     // Two files at a time: they wait on Postgres, Redis and child processes more than on the CPU
-    // (one worker on this 2-core box spent 330 s, two 180 s; gateway-kill alone is 96 s of waiting).
-    // Each file has its own database (createTestDb), so files never share state.
+    // (one worker on this 2-core box spent 330 s, two 180 s; gateway-kill alone is 96 s of waiting;
+    // three gained nothing). Each file has its own database (createTestDb), so files never share
+    // state; `integration` files share their worker's modules, `integration-isolated` ones do not
+    // (vitest.config.ts).
     const integration = [
       "node",
       "scripts/with-test-db.mjs",
@@ -300,6 +302,8 @@ async function main() {
       "run",
       "--project",
       "integration",
+      "--project",
+      "integration-isolated",
       "--maxWorkers=2",
     ];
     if (redis.skipRedis) for (const f of REDIS_TEST_FILES) integration.push("--exclude", f);

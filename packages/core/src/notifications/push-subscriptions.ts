@@ -20,7 +20,8 @@ import { parseInput } from "../errors.ts";
 /** The key pair push requests are signed with, and the contact push services see. */
 export type TVapidDetails = { subject: string; publicKey: string; privateKey: string };
 
-let generated: Promise<{ publicKey: string; privateKey: string }> | undefined;
+/** The stored pair, read once per database client (one per process in the app; tests make many). */
+const generated = new WeakMap<TDb, Promise<{ publicKey: string; privateKey: string }>>();
 
 async function storedKeys(db: TDb): Promise<{ publicKey: string; privateKey: string }> {
   const existing = await db.vapidKeys.findUnique({ where: { id: 1 } });
@@ -39,7 +40,7 @@ export function vapidSubject(env: Pick<TEnv, "VAPID_SUBJECT" | "PUBLIC_URL">): s
   return url.protocol === "https:" ? url.origin : `mailto:parley@${url.hostname}`;
 }
 
-/** The VAPID details of this install (see the header); generated keys are cached per process. */
+/** The VAPID details of this install (see the header); generated keys are cached per client. */
 export async function getVapidDetails(
   db: TDb,
   env: Pick<TEnv, "VAPID_PUBLIC_KEY" | "VAPID_PRIVATE_KEY" | "VAPID_SUBJECT" | "PUBLIC_URL">,
@@ -48,11 +49,15 @@ export async function getVapidDetails(
   if (env.VAPID_PUBLIC_KEY && env.VAPID_PRIVATE_KEY) {
     return { subject, publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY };
   }
-  generated ??= storedKeys(db).catch((err: unknown) => {
-    generated = undefined;
-    throw err;
-  });
-  const { publicKey, privateKey } = await generated;
+  let keys = generated.get(db);
+  if (!keys) {
+    keys = storedKeys(db).catch((err: unknown) => {
+      generated.delete(db);
+      throw err;
+    });
+    generated.set(db, keys);
+  }
+  const { publicKey, privateKey } = await keys;
   return { subject, publicKey, privateKey };
 }
 
