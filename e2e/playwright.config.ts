@@ -29,6 +29,7 @@ const WORKSPACE_WIDE = [
   "broadcast-policy.spec.ts",
   "upload-limits.spec.ts",
   "auth-hardening.spec.ts",
+  "start.spec.ts",
 ];
 
 export default defineConfig({
@@ -49,20 +50,16 @@ export default defineConfig({
   // foundation.spec.ts tells the first-run story, so it needs the fresh database: it runs before
   // every other spec (which cope with a workspace that already exists), whatever their names.
   // WORKSPACE_WIDE specs change settings every spec shares (who may sign up, retention, the
-  // broadcast policy, upload limits, lockouts): they run one at a time after the rest, never
-  // beside another spec of the server under test.
+  // broadcast policy, upload limits) or load the whole box (`npm start` with its own PostgreSQL,
+  // lockouts): they run one at a time after the rest, never beside another spec.
   projects: [
     { name: "first-run", testMatch: "foundation.spec.ts", workers: 1 },
     {
       name: "app",
-      testIgnore: ["foundation.spec.ts", "start.spec.ts", ...WORKSPACE_WIDE],
+      testIgnore: ["foundation.spec.ts", ...WORKSPACE_WIDE],
       dependencies: ["first-run"],
     },
     { name: "workspace-wide", testMatch: WORKSPACE_WIDE, dependencies: ["app"], workers: 1 },
-    // `npm start` on its own ports with its own embedded PostgreSQL: it shares nothing with the
-    // server under test, but loads the box, so it waits for the app specs and then takes the
-    // second worker beside the one-at-a-time workspace-wide specs (instead of a slot after them).
-    { name: "own-server", testMatch: "start.spec.ts", dependencies: ["app"], workers: 1 },
   ],
   use: {
     baseURL,
