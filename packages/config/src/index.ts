@@ -103,6 +103,17 @@ const ZTrustProxy = z.string().transform((raw, ctx): TTrustProxy => {
 });
 
 /** A positive whole number of attempts or minutes. */
+/** A comma-separated list: entries trimmed and lower-cased, empty ones dropped. */
+const ZLowerList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) =>
+      v
+        .split(",")
+        .map((t) => t.trim().toLowerCase())
+        .filter((t) => t.length > 0),
+    );
 const ZCount = (max: number) => z.coerce.number().int().min(1).max(max);
 
 /**
@@ -179,18 +190,9 @@ export const ZEnv = z.object({
   LINK_PREVIEWS: ZBool.default(true).describe(
     "Run the link previewer in this process (fetches the first URL of new messages); processes share the work, `false` leaves it to the others. Admins turn previews off for the workspace in Settings.",
   ),
-  LINK_PREVIEW_ALLOW_HOSTS: z
-    .string()
-    .default("")
-    .transform((v) =>
-      v
-        .split(",")
-        .map((t) => t.trim().toLowerCase())
-        .filter((t) => t.length > 0),
-    )
-    .describe(
-      "Comma-separated `host` or `host:port` entries link previews may fetch even on private, loopback or other internal addresses (default none: only public addresses on ports 80/443).",
-    ),
+  LINK_PREVIEW_ALLOW_HOSTS: ZLowerList("").describe(
+    "Comma-separated `host` or `host:port` entries link previews may fetch even on private, loopback or other internal addresses (default none: only public addresses on ports 80/443).",
+  ),
   LINK_PREVIEW_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -291,18 +293,9 @@ export const ZEnv = z.object({
       "Largest attachment, in bytes: the workspace's default, and the ceiling no limit its admins set (Settings → Uploads) may exceed.",
     ),
   // Checked against the declared type, the file name's extension and the type detected from the bytes.
-  UPLOAD_BLOCKED_TYPES: z
-    .string()
-    .default(DEFAULT_UPLOAD_BLOCKED_TYPES.join(","))
-    .transform((v) =>
-      v
-        .split(",")
-        .map((t) => t.trim().toLowerCase())
-        .filter((t) => t.length > 0),
-    )
-    .describe(
-      "Comma-separated MIME types refused as attachments (default: executables and scripts); a list the workspace's admins set (Settings → Uploads) replaces it.",
-    ),
+  UPLOAD_BLOCKED_TYPES: ZLowerList(DEFAULT_UPLOAD_BLOCKED_TYPES.join(",")).describe(
+    "Comma-separated MIME types refused as attachments (default: executables and scripts); a list the workspace's admins set (Settings → Uploads) replaces it.",
+  ),
   PENDING_UPLOAD_TTL_MINUTES: z.coerce
     .number()
     .int()
@@ -335,18 +328,9 @@ export const ZEnv = z.object({
   RATE_LIMIT_TOKEN_CREATE_PER_HOUR: ZCount(1_000_000)
     .default(20)
     .describe("Personal access tokens a user may create per hour."),
-  SLASH_COMMAND_ALLOW_HOSTS: z
-    .string()
-    .default("")
-    .transform((v) =>
-      v
-        .split(",")
-        .map((t) => t.trim().toLowerCase())
-        .filter((t) => t.length > 0),
-    )
-    .describe(
-      "Comma-separated `host` or `host:port` entries slash-command callbacks may reach even on private, loopback or other internal addresses (default none: only public addresses).",
-    ),
+  SLASH_COMMAND_ALLOW_HOSTS: ZLowerList("").describe(
+    "Comma-separated `host` or `host:port` entries slash-command callbacks may reach even on private, loopback or other internal addresses (default none: only public addresses).",
+  ),
   VAPID_PUBLIC_KEY: z
     .string()
     .regex(/^[A-Za-z0-9_-]{80,100}$/, "must be a base64url P-256 public key")
