@@ -104,11 +104,56 @@ describe("who gets a push", () => {
     await setPresence(bob, "online");
     await say(ada, dm.id, "are you there?");
     await pass();
+    await pass();
     expect(pushesTo(device)).toEqual([]);
+    // Leaving it unread (idle on every device, or the tab closed) sends what waited…
     await setPresence(bob, "away");
+    await pass();
+    expect(pushesTo(device).map((p) => p.payload.body)).toEqual(["are you there?"]);
+    // …and while away, the next one is pushed at once, collapsed into the same notification.
     await say(ada, dm.id, "hello?");
     await pass();
-    expect(pushesTo(device).map((p) => p.payload.body)).toEqual(["hello?"]);
+    expect(pushesTo(device).map((p) => [p.payload.body, p.payload.count])).toEqual([
+      ["are you there?", 1],
+      ["hello? (+1 more)", 2],
+    ]);
+  });
+
+  it("a message read before its member leaves is never pushed; one left unread is, once", async () => {
+    const ada = await newActor(t.db);
+    const { actor: bob, device } = await withDevice("Bob");
+    const dm = await openDm(t.db, ada, { userIds: [bob.userId] });
+    await setPresence(bob, "online");
+    const seen = await say(ada, dm.id, "seen it");
+    await pass();
+    await markRead(t.db, bob, { conversationId: dm.id, seq: seen.seq });
+    await pass();
+    await engine.clearPresence(bob.userId, `conn-${bob.userId}`);
+    await pass();
+    expect(pushesTo(device)).toEqual([]);
+
+    // Online when it arrives, gone (no socket left) before reading it: the push still comes.
+    await setPresence(bob, "online");
+    await say(ada, dm.id, "while you were closing the tab");
+    await pass();
+    expect(pushesTo(device)).toEqual([]);
+    await engine.clearPresence(bob.userId, `conn-${bob.userId}`);
+    await pass();
+    await pass();
+    expect(pushesTo(device).map((p) => p.payload.body)).toEqual(["while you were closing the tab"]);
+  });
+
+  it("a held notice older than the notifier's horizon is not sent when its member leaves", async () => {
+    const ada = await newActor(t.db);
+    const { actor: bob, device } = await withDevice("Bob");
+    const dm = await openDm(t.db, ada, { userIds: [bob.userId] });
+    await setPresence(bob, "online");
+    await say(ada, dm.id, "an hour ago");
+    await pass();
+    await setPresence(bob, "away");
+    const later = new Date(Date.now() + 2 * 3_600_000);
+    await notifyPass(t.db, { engine, push, emailDelayMinutes: null, now: () => later });
+    expect(pushesTo(device)).toEqual([]);
   });
 
   it("a burst is one notification per conversation with a count, and the sender gets none", async () => {

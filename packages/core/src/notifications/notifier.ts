@@ -3,9 +3,12 @@
  * the search indexer's SearchCursor), off the send path, and decides per new message and member
  * whether it notifies (`shouldNotify`, the member's preferences at that moment) and how:
  *
- * - web push, when the member has a subscribed device and is not online — no live socket, or
- *   every socket idle (the engine's merged presence is `away`/`offline`): one PushNotice per user
- *   and conversation, collapsed and updated (push-delivery.ts sends it and clears it once read);
+ * - web push, when the member has a subscribed device: one PushNotice per user and conversation,
+ *   collapsed and updated (push-delivery.ts sends it and clears it once read). It is sent while
+ *   the member is not online — no live socket, or every socket idle (the engine's merged presence
+ *   is `away`/`offline`); a notice decided while they are online is `held` and sent once they
+ *   leave with it still unread (closing the tab on an unread DM, or going idle, still notifies —
+ *   and a socket closing as the message is sent cannot lose the push);
  * - e-mail, for DMs, mentions of them and keywords (not @channel/@here/@everyone) when SMTP is
  *   configured and they did not unsubscribe: a PendingEmail due after the delay, sent only if
  *   still unread then, batched per user (email.ts).
@@ -155,31 +158,33 @@ export async function notifyRound(
         }
       }
 
-      // Push only to members who are away from every device: not online anywhere.
+      // Pushed at once to members away from every device; held for members online now (sent
+      // by delivery once they are away or offline, if still unread then).
       const presence = pushWanted.length
         ? await deps.engine.getPresence([...new Set(pushWanted.map((p) => p.userId))])
         : new Map();
       const notices = new Map<
         string,
-        { userId: string; conversationId: string; seq: number; count: number }
+        { userId: string; conversationId: string; seq: number; count: number; held: boolean }
       >();
       for (const p of pushWanted) {
-        if (presence.get(p.userId)?.status === "online") continue;
         const key = `${p.userId}:${p.conversationId}`;
-        const notice = notices.get(key) ?? { ...p, count: 0 };
+        const notice = notices.get(key) ?? { ...p, count: 0, held: false };
         notice.seq = Math.max(notice.seq, p.seq);
         notice.count += 1;
+        notice.held = presence.get(p.userId)?.status === "online";
         notices.set(key, notice);
       }
       const list = [...notices.values()];
       if (list.length > 0) {
         await tx.$executeRaw`
-          INSERT INTO "PushNotice" ("userId", "conversationId", seq, count, "sentSeq", "updatedAt")
-          SELECT u, c, s, n, 0, ${now} FROM unnest(${list.map((n) => n.userId)}::uuid[],
+          INSERT INTO "PushNotice" ("userId", "conversationId", seq, count, "sentSeq", held, "updatedAt")
+          SELECT u, c, s, n, 0, h, ${now} FROM unnest(${list.map((n) => n.userId)}::uuid[],
             ${list.map((n) => n.conversationId)}::uuid[], ${list.map((n) => n.seq)}::int[],
-            ${list.map((n) => n.count)}::int[]) AS x(u, c, s, n)
+            ${list.map((n) => n.count)}::int[], ${list.map((n) => n.held)}::boolean[]) AS x(u, c, s, n, h)
           ON CONFLICT ("userId", "conversationId") DO UPDATE SET seq = GREATEST("PushNotice".seq, EXCLUDED.seq),
-            count = "PushNotice".count + EXCLUDED.count, "updatedAt" = EXCLUDED."updatedAt"`;
+            count = "PushNotice".count + EXCLUDED.count, held = EXCLUDED.held,
+            "updatedAt" = EXCLUDED."updatedAt"`;
       }
       if (emails.length > 0) {
         await tx.$executeRaw`
@@ -221,7 +226,8 @@ export async function notifyPass(
   }
   if (deps.push) {
     await clearReadPushNotices(db, deps.push);
-    await deliverPushNotices(db, deps.push);
+    const oldest = new Date((deps.now?.() ?? new Date()).getTime() - (deps.maxAgeMs ?? 3_600_000));
+    await deliverPushNotices(db, deps.push, { engine: deps.engine, heldSince: oldest });
   }
   await deps.sendDueEmails?.();
   return { decided, locked };

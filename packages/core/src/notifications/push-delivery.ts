@@ -4,11 +4,15 @@
  * message and how many more), and clear the ones whose conversation the user has read since, on
  * every device (a `clear` push with the same topic and tag).
  *
+ * A `held` row (decided while its user was online) is sent only once the engine's presence says
+ * they are away or offline and it is younger than the notifier's horizon; a read clears it first.
+ *
  * A row is claimed (`sentSeq = seq`) before it is sent, with SKIP LOCKED, so several processes
  * never send the same notice twice; a crash between claim and send loses that push (at most once:
  * a duplicate would buzz the phone twice, a lost one is still in the app and the e-mail).
  */
 import type { TDb } from "@parley/db";
+import type { TEngine } from "../engine/types.ts";
 import type { TPushSender, TPushTarget } from "./push-sender.ts";
 import { pushTopic } from "./push-sender.ts";
 import { notificationTag, notificationText } from "./should-notify.ts";
@@ -114,13 +118,39 @@ function messagePayload(row: Claimed, names: ReadonlyMap<string, string>): TPush
   };
 }
 
+/** How held notices are judged (see the header); without `engine`, held notices wait. */
+export type TDeliverOptions = {
+  engine?: Pick<TEngine, "getPresence">;
+  /** Held notices last updated before this are not sent (they still clear once read). */
+  heldSince?: Date;
+  limit?: number;
+};
+
+/** Users with a held notice to send who are no longer online anywhere. */
+async function releasedUsers(db: TDb, options: TDeliverOptions): Promise<string[]> {
+  if (!options.engine) return [];
+  const held = await db.$queryRaw<{ userId: string }[]>`
+    SELECT DISTINCT "userId"::text AS "userId" FROM "PushNotice"
+    WHERE held AND seq > "sentSeq" AND "updatedAt" >= ${options.heldSince ?? new Date(0)}`;
+  if (held.length === 0) return [];
+  const presence = await options.engine.getPresence(held.map((h) => h.userId));
+  return held.map((h) => h.userId).filter((id) => presence.get(id)?.status !== "online");
+}
+
 /** Sends the notices that moved since they were last sent (at most `limit`). */
-export async function deliverPushNotices(db: TDb, send: TPushSender, limit = 200): Promise<TPushDelivery> {
+export async function deliverPushNotices(
+  db: TDb,
+  send: TPushSender,
+  options: TDeliverOptions = {},
+): Promise<TPushDelivery> {
   const tally: TPushDelivery = { notices: 0, sent: 0, gone: 0, failed: 0, cleared: 0 };
+  const released = await releasedUsers(db, options);
   const claimed = await db.$queryRaw<Claimed[]>`
     WITH due AS (
-      SELECT "userId", "conversationId" FROM "PushNotice" WHERE seq > "sentSeq"
-      ORDER BY "updatedAt" LIMIT ${limit}::int FOR UPDATE SKIP LOCKED
+      SELECT "userId", "conversationId" FROM "PushNotice"
+      WHERE seq > "sentSeq" AND (NOT held OR ("userId" = ANY(${released}::uuid[])
+        AND "updatedAt" >= ${options.heldSince ?? new Date(0)}))
+      ORDER BY "updatedAt" LIMIT ${options.limit ?? 200}::int FOR UPDATE SKIP LOCKED
     ), claimed AS (
       UPDATE "PushNotice" p SET "sentSeq" = p.seq FROM due
       WHERE p."userId" = due."userId" AND p."conversationId" = due."conversationId"
