@@ -205,14 +205,19 @@ function redisSkipBanner(error) {
 }
 
 /**
- * Lint, typecheck and the dependency audit (`npm run lint`, `npm run typecheck`,
- * `npm run audit:deps`), run beside the integration tier — whose files mostly wait on Postgres,
+ * Lint, typecheck, the dependency audit and Compose's validation of docker/compose.yaml
+ * (`npm run lint`, `npm run typecheck`, `npm run audit:deps`, `npm run compose:check`), run beside the integration tier — whose files mostly wait on Postgres,
  * Redis and child processes — with their output held back and
  * printed after it, so the two never interleave. Resolves with the exit code, output and seconds.
  */
 function startStaticChecks({ withChaos }) {
   const started = Date.now();
-  const steps = ["npm run -s lint", "npm run -s typecheck", "npm run -s audit:deps"];
+  const steps = [
+    "npm run -s lint",
+    "npm run -s typecheck",
+    "npm run -s audit:deps",
+    "npm run -s compose:check",
+  ];
   // The short chaos matrix (issue 14: bench/src/chaos.ts --short, ≈ 1 min): its own PostgreSQL
   // cluster and redis-server on spare ports, so it never touches the servers the tests use.
   if (withChaos) steps.push("npm run -s chaos -- --short");
@@ -324,7 +329,7 @@ async function main() {
     for (const [name, [cmd, ...args]] of tiers) {
       if (name === "integration") {
         console.log(
-          `\n=== lint, typecheck, audit${redis.skipRedis ? "" : " and the short chaos matrix"}${skipE2e ? "" : ", and the web build"}: started beside the integration tier (output after it)`,
+          `\n=== lint, typecheck, audit, compose check${redis.skipRedis ? "" : " and the short chaos matrix"}${skipE2e ? "" : ", and the web build"}: started beside the integration tier (output after it)`,
         );
         // Without Redis (its redis-server binary) the chaos run cannot start its own; said below.
         staticChecks = startStaticChecks({ withChaos: !redis.skipRedis });
@@ -354,11 +359,11 @@ async function main() {
         process.stdout.write(checks.output);
         if (checks.code !== 0) {
           console.error(
-            `=== lint, typecheck, audit and chaos FAILED after ${checks.secs}s (exit ${checks.code})`,
+            `=== lint, typecheck, audit, compose check and chaos FAILED after ${checks.secs}s (exit ${checks.code})`,
           );
           return checks.code;
         }
-        console.log(`=== lint, typecheck, audit and chaos passed in ${checks.secs}s`);
+        console.log(`=== lint, typecheck, audit, compose check and chaos passed in ${checks.secs}s`);
       }
     }
     if (redis.skipRedis) console.log(`\n${redisSkipBanner(redis.error)}`);
