@@ -245,6 +245,49 @@ describe("preferences decide", () => {
     expect(pushesTo(device).map((p) => p.payload.body)).toEqual(["after dnd"]);
   });
 
+  it("a keyword counts as a mention in a channel; quiet hours in the user's own zone hold pushes back", async () => {
+    const ada = await newActor(t.db, { name: "Ada" });
+    const { actor: bob, device } = await withDevice("Bob");
+    const name = channelName("kw");
+    const ch = await createChannel(t.db, ada, { name, memberIds: [bob.userId] });
+    await updateNotificationSettings(t.db, bob, { keywords: ["Deploy"], timeZone: "Asia/Kolkata" });
+    await say(ada, ch.id, "nothing for Bob here");
+    await pass();
+    expect(pushesTo(device)).toEqual([]);
+    await say(ada, ch.id, "the DEPLOY is done");
+    await pass();
+    expect(pushesTo(device).map((p) => p.payload.body)).toEqual(["the DEPLOY is done"]);
+
+    // The minute of the day it is now in Kolkata (UTC+5:30, so a zone mix-up shows).
+    const [h, m] = new Intl.DateTimeFormat("en-GB", {
+      timeZone: "Asia/Kolkata",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    })
+      .format(new Date())
+      .split(":")
+      .map(Number);
+    const minute = h! * 60 + m!;
+    const at = (offset: number) => (minute + offset + 1440) % 1440;
+    // A daily window around now (it may wrap midnight): quiet.
+    await updateNotificationSettings(t.db, bob, { dndSchedule: { startMinute: at(-60), endMinute: at(60) } });
+    await say(ada, ch.id, "deploy number two");
+    await pass();
+    expect(pushesTo(device)).toHaveLength(1);
+    // A window later today: not quiet now.
+    await updateNotificationSettings(t.db, bob, {
+      dndSchedule: { startMinute: at(120), endMinute: at(180) },
+    });
+    await say(ada, ch.id, "deploy number three");
+    await pass();
+    // (Collapsed with the first, still unread; the quiet one never counted.)
+    expect(pushesTo(device).map((p) => p.payload.body)).toEqual([
+      "the DEPLOY is done",
+      "deploy number three (+1 more)",
+    ]);
+  });
+
   it("in a channel: a mention pushes, a plain message does not, a broadcast unless ignored there", async () => {
     const ada = await newActor(t.db, { name: "Ada" });
     const { actor: bob, device: bobDevice } = await withDevice("Bob");
