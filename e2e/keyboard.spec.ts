@@ -193,3 +193,43 @@ test("Ctrl+/ lists the shortcuts; Shift+Esc marks every conversation read", asyn
   );
   expect(after.readSeq).toBe(after.lastSeq);
 });
+
+test("Esc marks the open conversation read, unless it is closing something or the composer holds a draft", async () => {
+  const { id: otherId } = (
+    await trpc<{ id: string; name: string | null }[]>(page, "conversations.list", undefined, "GET")
+  ).find((c) => c.name === other)!;
+  const readState = () =>
+    trpc<{ readSeq: number; lastSeq: number }>(page, "conversations.get", { conversationId: otherId }, "GET");
+  // Enough new messages that opening at the first of them leaves the newest off screen (unread).
+  let first = 0;
+  for (let i = 0; i < 40; i++) {
+    const sent = await trpc<{ message: { seq: number } }>(bobPage, "messages.send", {
+      conversationId: otherId,
+      clientMsgId: randomUUID(),
+      body: `line ${i} of the backlog`,
+    });
+    first ||= sent.message.seq;
+  }
+  await page.goto(`/app/c/${otherId}?m=${first}`);
+  await expect(historyOf(page).getByText("line 0 of the backlog")).toBeVisible();
+  const before = await readState();
+  expect(before.readSeq).toBeLessThan(before.lastSeq);
+
+  // A draft in the composer: Escape belongs to the box, nothing is marked.
+  const composer = page.locator("#composer");
+  await composer.fill("a draft");
+  await composer.press("Escape");
+  // The menu: Escape closes it, nothing is marked.
+  await composer.fill("");
+  await page.getByRole("button", { name: "Conversation options" }).click();
+  await expect(page.getByRole("menu", { name: "Conversation options" })).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("menu", { name: "Conversation options" })).toHaveCount(0);
+  await page.waitForTimeout(1_000); // a read cursor sent by either key would have landed by now
+  expect((await readState()).readSeq).toBe(before.readSeq);
+
+  // Escape with the composer empty (as in Slack): read to the newest message.
+  await composer.focus();
+  await page.keyboard.press("Escape");
+  await expect.poll(async () => (await readState()).readSeq).toBe(before.lastSeq);
+});

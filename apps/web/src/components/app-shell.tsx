@@ -12,7 +12,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { usePathname, useRouter } from "next/navigation";
 import { type MouseEvent, type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
-import { useConversations } from "~/lib/chat-data";
+import { useConversations, useMarkConversationRead } from "~/lib/chat-data";
 import { stepConversation } from "~/lib/conversation-order";
 import { useDesktopNotifications } from "~/lib/notifications";
 import { PresenceContext, StatusLinesContext, usePresence } from "~/lib/presence";
@@ -35,6 +35,28 @@ function isTypingTarget(target: EventTarget | null): boolean {
     target instanceof HTMLElement &&
     (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))
   );
+}
+
+/** Whether a dialog, menu, picker or drawer is open (its Escape closes it). */
+function isSomethingOpen(): boolean {
+  return document.querySelector("dialog[open], [aria-expanded='true'], [aria-modal='true']") !== null;
+}
+
+/**
+ * Whether a plain Escape is free to mean "mark the open conversation read" (Slack's key): nothing
+ * consumed it (a suggestion list, an edit, a row's toolbar), nothing was open when the key went
+ * down (`openAtKeydown`, read in the capture phase: the Escape that closes a menu may have
+ * re-rendered it closed by now), and focus is not in a text box — except the conversation's own
+ * composer when it is empty.
+ */
+function isFreeEscape(e: KeyboardEvent, openAtKeydown: boolean): boolean {
+  if (e.key !== "Escape" || e.defaultPrevented || e.shiftKey || e.ctrlKey || e.metaKey || e.altKey)
+    return false;
+  if (openAtKeydown) return false;
+  const target = e.target instanceof HTMLElement ? e.target : null;
+  if (target?.closest("dialog, [role=dialog], [role=menu]")) return false;
+  if (!isTypingTarget(target)) return true;
+  return target?.id === "composer" && (target as HTMLTextAreaElement).value === "";
 }
 
 /**
@@ -93,6 +115,7 @@ export function AppShell({ children }: { children: ReactNode }) {
   );
   const conversations = useConversations();
   const openId = conversationIdOf(pathname);
+  const markConversationRead = useMarkConversationRead();
   const members = useQuery(
     trpc.conversations.members.queryOptions(
       { conversationId: openId ?? "" },
@@ -145,6 +168,10 @@ export function AppShell({ children }: { children: ReactNode }) {
   }, [pathname]);
 
   useEffect(() => {
+    let openAtKeydown = false;
+    const onKeyCapture = (e: KeyboardEvent) => {
+      if (e.key === "Escape") openAtKeydown = isSomethingOpen();
+    };
     const onKey = (e: KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "k") {
         e.preventDefault();
@@ -177,11 +204,31 @@ export function AppShell({ children }: { children: ReactNode }) {
         markAllRead.mutate();
         return;
       }
-      if (e.key === "Escape" && isDrawerOpen && !isTypingTarget(e.target)) setDrawerOpen(false);
+      if (e.key === "Escape" && isDrawerOpen && !isTypingTarget(e.target)) {
+        setDrawerOpen(false);
+        return;
+      }
+      // Escape marks the open conversation read up to its newest message (Slack's key).
+      const open = openId ? conversations.data?.find((c) => c.id === openId) : undefined;
+      if (open?.isMember && open.lastSeq > open.readSeq && isFreeEscape(e, openAtKeydown)) {
+        markConversationRead(open.id, open.lastSeq);
+      }
     };
+    window.addEventListener("keydown", onKeyCapture, true);
     window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [conversations.data, openId, router, isDrawerOpen, openSearch, markAllRead.mutate]);
+    return () => {
+      window.removeEventListener("keydown", onKeyCapture, true);
+      window.removeEventListener("keydown", onKey);
+    };
+  }, [
+    conversations.data,
+    openId,
+    router,
+    isDrawerOpen,
+    openSearch,
+    markAllRead.mutate,
+    markConversationRead,
+  ]);
 
   return (
     <PresenceContext.Provider value={presence}>

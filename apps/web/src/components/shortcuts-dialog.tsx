@@ -22,6 +22,7 @@ export const SHORTCUT_GROUPS: readonly { title: string; shortcuts: readonly TSho
         ],
         what: "Previous or next conversation in the sidebar",
       },
+      { keys: [["Esc"]], what: "Mark this conversation as read" },
       { keys: [["Shift", "Esc"]], what: "Mark all conversations as read" },
       { keys: [["Ctrl", "/"]], what: "Show these shortcuts" },
     ],

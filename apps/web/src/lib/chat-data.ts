@@ -313,6 +313,22 @@ export function useMarkRead(conversationId: string) {
 }
 
 /**
+ * Marks any conversation read up to `seq` (plain Escape on the open one): through the socket when
+ * there is one, else tRPC, then the list refetches.
+ */
+export function useMarkConversationRead() {
+  const trpcClient = useTRPCClient();
+  const { client } = useRealtime();
+  return useCallback(
+    (conversationId: string, seq: number) => {
+      if (client) client.markRead(conversationId, seq);
+      else void trpcClient.conversations.markRead.mutate({ conversationId, seq }).catch(() => undefined);
+    },
+    [client, trpcClient],
+  );
+}
+
+/**
  * Edit, delete and react through tRPC. No optimistic patch: the change shows when its event comes
  * back over the socket (like everyone else's), so every device and the log agree.
  */
