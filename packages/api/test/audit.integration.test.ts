@@ -165,6 +165,103 @@ describe("recording", () => {
     expect(await entriesOf("channel.unarchived", { targetId: channel.id })).toHaveLength(1);
   });
 
+  it("renaming a channel and removing someone from it: one entry each, by its owner or by an admin's power; leaving, no-ops and refusals write nothing", async () => {
+    const admin = await callerFor("admin");
+    const owner = await callerFor();
+    const [bob, carol, dee] = [await callerFor(), await callerFor(), await callerFor()];
+    const channel = await createChannel(t.db, owner.actor, {
+      name: "audit-rename-before",
+      memberIds: [bob.user.id, carol.user.id, dee.user.id],
+    });
+    const id = channel.id;
+
+    await owner.caller.conversations.rename({ conversationId: id, name: "audit-rename-owner" });
+    await owner.caller.conversations.rename({ conversationId: id, name: "audit-rename-owner" }); // no change
+    await expectCode(bob.caller.conversations.rename({ conversationId: id, name: "audit-bob" }), "FORBIDDEN");
+    // The admin is not in the channel: only their workspace role lets them rename it.
+    await admin.caller.conversations.rename({ conversationId: id, name: "audit-rename-admin" });
+    expect(await entriesOf("channel.renamed", { targetId: id, actorId: owner.user.id })).toMatchObject([
+      {
+        actorLabel: owner.user.email,
+        targetType: "channel",
+        targetLabel: "#audit-rename-owner",
+        ip: owner.ip,
+        userAgent: UA,
+        details: {
+          kind: "public_channel",
+          asWorkspaceAdmin: false,
+          before: "audit-rename-before",
+          after: "audit-rename-owner",
+        },
+      },
+    ]);
+    expect(await entriesOf("channel.renamed", { targetId: id, actorId: admin.user.id })).toMatchObject([
+      {
+        targetLabel: "#audit-rename-admin",
+        ip: admin.ip,
+        details: { asWorkspaceAdmin: true, before: "audit-rename-owner", after: "audit-rename-admin" },
+      },
+    ]);
+    expect(await entriesOf("channel.renamed", { targetId: id })).toHaveLength(2);
+
+    await admin.caller.conversations.removeMember({ conversationId: id, userId: bob.user.id });
+    await owner.caller.conversations.removeMember({ conversationId: id, userId: carol.user.id });
+    await expectCode(
+      owner.caller.conversations.removeMember({ conversationId: id, userId: carol.user.id }),
+      "NOT_FOUND",
+    );
+    await expectCode(
+      dee.caller.conversations.removeMember({ conversationId: id, userId: owner.user.id }),
+      "FORBIDDEN",
+    );
+    // Removing yourself is leaving: the member's own action, not an admin's.
+    await dee.caller.conversations.removeMember({ conversationId: id, userId: dee.user.id });
+    expect(await entriesOf("channel.member_removed", { targetId: id, actorId: admin.user.id })).toMatchObject(
+      [
+        {
+          actorLabel: admin.user.email,
+          targetType: "channel",
+          targetLabel: "#audit-rename-admin",
+          ip: admin.ip,
+          userAgent: UA,
+          details: { kind: "public_channel", asWorkspaceAdmin: true, userId: bob.user.id },
+        },
+      ],
+    );
+    expect(await entriesOf("channel.member_removed", { targetId: id, actorId: owner.user.id })).toMatchObject(
+      [{ ip: owner.ip, details: { asWorkspaceAdmin: false, userId: carol.user.id } }],
+    );
+    expect(await entriesOf("channel.member_removed", { targetId: id })).toHaveLength(2);
+  });
+
+  it("default channels: one entry per change, naming the admin and the channel; no-ops and members write nothing", async () => {
+    const admin = await callerFor("admin");
+    const member = await callerFor();
+    const channel = await createChannel(t.db, member.actor, { name: "audit-default" });
+    const id = channel.id;
+    await expectCode(
+      member.caller.conversations.setDefault({ conversationId: id, isDefault: true }),
+      "FORBIDDEN",
+    );
+    await admin.caller.conversations.setDefault({ conversationId: id, isDefault: true });
+    await admin.caller.conversations.setDefault({ conversationId: id, isDefault: true }); // already
+    expect(await entriesOf("channel.default_changed", { targetId: id })).toMatchObject([
+      {
+        actorId: admin.user.id,
+        actorLabel: admin.user.email,
+        targetType: "channel",
+        targetLabel: "#audit-default",
+        ip: admin.ip,
+        userAgent: UA,
+        details: { isDefault: true },
+      },
+    ]);
+    await admin.caller.conversations.setDefault({ conversationId: id, isDefault: false });
+    const entries = await entriesOf("channel.default_changed", { targetId: id });
+    expect(entries).toHaveLength(2);
+    expect(entries.map((e) => e.details)).toContainEqual({ isDefault: false });
+  });
+
   it("an admin deleting someone else's message is recorded without the body; deleting your own is not", async () => {
     const admin = await callerFor("admin");
     const member = await callerFor();

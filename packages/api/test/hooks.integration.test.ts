@@ -450,4 +450,34 @@ describe("slash commands", () => {
     );
     expect(JSON.stringify(await w.owner.caller.commands.list())).not.toContain(secret);
   });
+
+  it("making and deleting a command are audited once each (the admin, the bot, the command), never with its secret", async () => {
+    const made = await w.owner.caller.commands.create({
+      command: "audited",
+      callbackUrl: `${receiverOrigin}/audited`,
+      botId: w.bot.id,
+    });
+    await w.owner.caller.commands.delete({ id: made.id });
+    await expectCode(w.owner.caller.commands.delete({ id: made.id }), "NOT_FOUND");
+    await expectCode(w.member.caller.commands.delete({ id: made.id }), "FORBIDDEN");
+    const audits = await db().auditEntry.findMany({
+      where: {
+        action: { in: ["command.created", "command.deleted"] },
+        details: { path: ["commandId"], equals: made.id },
+      },
+      orderBy: [{ at: "asc" }, { id: "asc" }],
+    });
+    const expected = { actorId: w.owner.actor.userId, targetType: "bot", targetId: w.bot.id };
+    expect(audits.find((a) => a.action === "command.created")).toMatchObject({
+      ...expected,
+      details: { command: "audited", callbackUrl: `${receiverOrigin}/audited` },
+    });
+    expect(audits.find((a) => a.action === "command.deleted")).toMatchObject({
+      ...expected,
+      targetLabel: "/audited",
+      details: { command: "audited" },
+    });
+    expect(audits).toHaveLength(2);
+    expect(JSON.stringify(audits)).not.toContain(made.signingSecret);
+  });
 });

@@ -1,6 +1,6 @@
 /** Loading a conversation together with the actor's membership, and the read/write rules. */
 import type { ConversationKind, MemberRole } from "@parley/db";
-import type { TActor } from "./actor.ts";
+import { isAdmin, type TActor } from "./actor.ts";
 import { ParleyError } from "./errors.ts";
 import { isGuestSql } from "./guests.ts";
 import type { TTx } from "./tx.ts";
@@ -122,6 +122,19 @@ export function requireChannelManager(actor: TActor, access: TConversationAccess
   const isManager = access.memberRole === "owner" || isAdmin;
   if (!isManager)
     throw new ParleyError("FORBIDDEN", "Only the channel owner or a workspace admin can do this");
+}
+
+/**
+ * Audit details of a change `requireChannelManager` allowed: the channel's kind, and whether the
+ * actor used a workspace admin's power rather than owning the channel. Every such change is
+ * recorded either way (archive, rename, removing someone), so the log answers "who changed this
+ * channel" whichever of the two did it.
+ */
+export function channelManagerAudit(
+  actor: TActor,
+  access: Pick<TConversationAccess, "memberRole" | "kind">,
+): { kind: ConversationKind; asWorkspaceAdmin: boolean } {
+  return { kind: access.kind, asWorkspaceAdmin: access.memberRole !== "owner" && isAdmin(actor) };
 }
 
 /** A message row locked for a write, with its conversation's access (see `lockMessageRow`). */

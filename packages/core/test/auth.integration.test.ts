@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,11 +10,14 @@ import {
   signUp,
   verifyCredentials,
 } from "../src/auth.ts";
+import { createChannel, openDm } from "../src/conversations.ts";
 import { createInvite } from "../src/joining/invites.ts";
+import { sendMessage } from "../src/messages/send.ts";
+import { getHistory } from "../src/messages.ts";
 import { createAccessToken, listAccessTokens, resolveAccessToken, revokeAccessToken } from "../src/tokens.ts";
 import { deactivateUser, reactivateUser } from "../src/users.ts";
 import { getWorkspaceStatus, setupWorkspace, updateWorkspace } from "../src/workspace.ts";
-import { expectParley, newActor } from "./helpers.ts";
+import { channelName, expectParley, newActor } from "./helpers.ts";
 
 let t: TTestDb;
 beforeAll(async () => {
@@ -202,13 +206,23 @@ describe("access tokens and deactivation", () => {
     expect(await resolveAccessToken(t.db, expiring.token)).toBeNull();
   });
 
-  it("stops a deactivated user's sessions and tokens from resolving, and refuses them sign-in", async () => {
+  it("stops a deactivated user's sessions and tokens from resolving, and refuses them sign-in; their messages stay", async () => {
     const admin = await newActor(t.db, { role: "admin" });
     const user = await newActor(t.db);
     const session = await verifyCredentials(t.db, { email: user.email, password: user.password });
     const { token } = await createAccessToken(t.db, user, { name: "cli" });
     expect(await resolveSession(t.db, session!.sessionId)).not.toBeNull();
     expect(await resolveAccessToken(t.db, token)).not.toBeNull();
+    const channel = await createChannel(t.db, admin, { name: channelName(), memberIds: [user.userId] });
+    const dm = await openDm(t.db, admin, { userIds: [user.userId] });
+    const said = async (conversationId: string, body: string) => {
+      const { message } = await sendMessage(t.db, user, { conversationId, clientMsgId: randomUUID(), body });
+      return { id: message.id, conversationId, body };
+    };
+    const sent = [
+      await said(channel.id, "notes for the handover"),
+      await said(dm.id, "the keys are in the drawer"),
+    ];
 
     await expectParley(deactivateUser(t.db, user, { userId: admin.userId }), "FORBIDDEN");
     const deactivated = await deactivateUser(t.db, admin, { userId: user.userId });
@@ -216,6 +230,13 @@ describe("access tokens and deactivation", () => {
     expect(await resolveSession(t.db, session!.sessionId)).toBeNull();
     expect(await resolveAccessToken(t.db, token)).toBeNull();
     expect(await verifyCredentials(t.db, { email: user.email, password: user.password })).toBeNull();
+    // Deactivation ends access, not history (issue 13): the others still read what they wrote.
+    for (const message of sent) {
+      const history = await getHistory(t.db, admin, { conversationId: message.conversationId });
+      expect(history.messages).toMatchObject([
+        { id: message.id, senderId: user.userId, body: message.body, deletedAt: null },
+      ]);
+    }
 
     await reactivateUser(t.db, admin, { userId: user.userId });
     expect(await verifyCredentials(t.db, { email: user.email, password: user.password })).not.toBeNull();

@@ -19,6 +19,7 @@ import {
 } from "../src/conversations.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { getHistory } from "../src/messages.ts";
+import { mailFrom } from "../src/notifications/email.ts";
 import { createPasswordResetLink, resetPassword } from "../src/password-resets.ts";
 import { changeRole, transferOwnership } from "../src/roles.ts";
 import { indexSearchUntilCaughtUp } from "../src/search/indexer.ts";
@@ -27,6 +28,7 @@ import { searchMessages } from "../src/search/search.ts";
 import { syncSince } from "../src/sync.ts";
 import { listUsers } from "../src/users.ts";
 import { channelName, expectParley, newActor, useTestDb } from "./helpers.ts";
+import { startSmtpSink } from "./smtp-sink.ts";
 
 const t = useTestDb();
 
@@ -293,5 +295,49 @@ describe("password reset links", () => {
       "FORBIDDEN",
     );
     expect(await auditCount("user.password_reset_created", owner.userId)).toBe(0);
+  });
+
+  it("are e-mailed to the person when SMTP is configured, and the e-mailed link sets the password", async () => {
+    const admin = await newActor(t.db, { role: "admin" });
+    const person = await newActor(t.db, { name: "Pat <Person>" });
+    const { arrived, mailer, close } = await startSmtpSink();
+    const publicUrl = "https://chat.example.test";
+    const delivery = { publicUrl, mailer, from: mailFrom({ PUBLIC_URL: publicUrl }) };
+    let closed = false;
+    try {
+      const link = await createPasswordResetLink(t.db, admin, { userId: person.userId }, delivery);
+      expect(link.emailed).toBe(true);
+      expect(arrived).toHaveLength(1);
+      const mail = arrived[0]!;
+      expect(mail).toMatchObject({ to: person.email, subject: "Set a new Parley password" });
+      // The mail holds the same link the admin was shown, in both parts; the name is escaped in HTML.
+      expect(mail.text).toContain(link.url);
+      expect(mail.html).toContain(`href="${link.url}"`);
+      expect(mail.html).toContain("Pat &#60;Person&#62;");
+      expect(
+        await t.db.auditEntry.findFirst({
+          where: { action: "user.password_reset_created", targetId: person.userId },
+        }),
+      ).toMatchObject({ actorId: admin.userId, details: { emailed: true } });
+      expect(
+        JSON.stringify(await t.db.auditEntry.findMany({ where: { targetId: person.userId } })),
+      ).not.toContain(link.url);
+      // The person follows the link from the mail, not the admin's copy.
+      const mailed = mail.text.match(/https:\/\/\S+/)?.[0] ?? "";
+      const token = new URL(mailed).searchParams.get("token")!;
+      await resetPassword(t.db, { token, password: "violet-harbor-lantern-77" });
+      expect(
+        await verifyCredentials(t.db, { email: person.email, password: "violet-harbor-lantern-77" }),
+      ).not.toBeNull();
+
+      // The mail server gone: the link is still made, to copy, and says it was not e-mailed.
+      await close();
+      closed = true;
+      const copy = await createPasswordResetLink(t.db, admin, { userId: person.userId }, delivery);
+      expect(copy).toMatchObject({ emailed: false, url: expect.stringMatching(/\/reset-password\?token=/) });
+      expect(arrived).toHaveLength(1);
+    } finally {
+      if (!closed) await close();
+    }
   });
 });

@@ -298,6 +298,13 @@ describe("Slack import", () => {
       const { row } = await importZip(zip);
       expect(row.status).toBe("failed");
       expect(row.error).toMatch(reason);
+      // The failure is audit-logged once, as the admin who started it, with the reason they saw.
+      const failed = await t.db.auditEntry.findMany({
+        where: { action: "slack_import.failed", details: { path: ["importId"], equals: row.id } },
+      });
+      expect(failed).toMatchObject([
+        { actorId: admin.userId, targetType: "workspace", details: { error: row.error } },
+      ]);
     }
     expect(await worldCounts()).toEqual(before);
   });

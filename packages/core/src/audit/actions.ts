@@ -68,6 +68,10 @@ export const AUDIT_ACTIONS = [
   /** A channel was archived or unarchived (by its owner or a workspace admin). */
   "channel.archived",
   "channel.unarchived",
+  /** A channel's owner or a workspace admin renamed it (details: before, after, asWorkspaceAdmin). */
+  "channel.renamed",
+  /** A channel's owner or a workspace admin removed someone from it (details: userId, asWorkspaceAdmin; leaving is not recorded). */
+  "channel.member_removed",
   /** An admin made a public channel a default channel (people who sign up join it), or not. */
   "channel.default_changed",
   /** An admin changed message retention: the workspace's default or a channel's override (before/after). */

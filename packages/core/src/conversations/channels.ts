@@ -5,6 +5,7 @@
 import { type ConversationKind, isUniqueViolation, type TDb } from "@parley/db";
 import { EventKind, UserEventKind } from "@parley/protocol";
 import {
+  channelManagerAudit,
   loadAccess,
   requireChannelManager,
   requireMember,
@@ -12,7 +13,7 @@ import {
   requireRead,
   type TConversationAccess,
 } from "../access.ts";
-import { isAdmin, requireAdmin, type TActor } from "../actor.ts";
+import { requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { refuseGuests, requireGuestsShareChannels } from "../guests.ts";
@@ -112,8 +113,17 @@ export async function setDefaultChannel(
   });
 }
 
-/** Renames a channel (channel owner or workspace admin). CONFLICT when the name is taken. */
-export async function renameChannel(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
+/**
+ * Renames a channel (channel owner or workspace admin). CONFLICT when the name is taken. Audit-logged
+ * (channel.renamed, the old and new name) in the same transaction when the name changes, as
+ * archiving is: by the owner or by an admin's power (`asWorkspaceAdmin`).
+ */
+export async function renameChannel(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+  origin?: TAuditOrigin,
+): Promise<TConversationDto> {
   const { conversationId, name } = parseInput(ZRenameChannel, input);
   try {
     return await inWriteTx(db, async (w) => {
@@ -124,6 +134,14 @@ export async function renameChannel(db: TDb, actor: TActor, input: unknown): Pro
         await w.tx.conversation.update({ where: { id: conversationId }, data: { name } });
         await appendConversationEvent(w, conversationId, EventKind.ConversationUpdated, actor.userId, {
           name,
+        });
+        // The target's label is read after the update (#new); the old name is only in the details.
+        await recordAudit(w.tx, {
+          action: "channel.renamed",
+          actorId: actor.userId,
+          target: { type: "channel", id: conversationId },
+          origin,
+          details: { ...channelManagerAudit(actor, access), before: access.name, after: name },
         });
       }
       return getManagedChannelDto(w.tx, actor, access);
@@ -147,11 +165,6 @@ export async function setTopic(db: TDb, actor: TActor, input: unknown): Promise<
     });
     return getConversationDto(w.tx, actor, conversationId);
   });
-}
-
-/** Audit details of a channel change: whether a workspace admin acted, and as what. */
-function channelAudit(actor: TActor, access: { memberRole: string | null; kind: string }) {
-  return { kind: access.kind, asWorkspaceAdmin: access.memberRole !== "owner" && isAdmin(actor) };
 }
 
 /**
@@ -188,7 +201,7 @@ export async function setArchivedLocked(
     actorId: actor.userId,
     target: { type: "channel", id: conversationId },
     origin,
-    details: channelAudit(actor, access),
+    details: channelManagerAudit(actor, access),
   });
 }
 

@@ -7,6 +7,7 @@
 import type { ConversationKind, MemberRole, TDb } from "@parley/db";
 import { EventKind, UserEventKind } from "@parley/protocol";
 import {
+  channelManagerAudit,
   isChannelKind,
   loadAccess,
   requireChannelManager,
@@ -16,6 +17,7 @@ import {
   type TConversationAccess,
 } from "../access.ts";
 import type { TActor } from "../actor.ts";
+import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { refuseGuests } from "../guests.ts";
 import { ZAddMembers, ZConversationRef, ZRemoveMember, ZSetMuted } from "../schemas.ts";
@@ -174,8 +176,18 @@ export async function leaveConversation(db: TDb, actor: TActor, input: unknown):
   });
 }
 
-/** Removes someone from a channel: the channel owner or a workspace admin, or yourself. */
-export async function removeMember(db: TDb, actor: TActor, input: unknown): Promise<void> {
+/**
+ * Removes someone from a channel: the channel owner or a workspace admin, or yourself. Removing
+ * someone else is audit-logged (channel.member_removed, who was removed) in the same transaction,
+ * as archiving is: by the owner or by an admin's power (`asWorkspaceAdmin`). Removing yourself is
+ * leaving, your own action: not recorded.
+ */
+export async function removeMember(
+  db: TDb,
+  actor: TActor,
+  input: unknown,
+  origin?: TAuditOrigin,
+): Promise<void> {
   const { conversationId, userId } = parseInput(ZRemoveMember, input);
   if (userId === actor.userId) return leaveConversation(db, actor, { conversationId });
   await inWriteTx(db, async (w) => {
@@ -191,6 +203,13 @@ export async function removeMember(db: TDb, actor: TActor, input: unknown): Prom
     });
     if (!target) throw new ParleyError("NOT_FOUND", "That person is not a member of this channel");
     await removeMemberLocked(w, actor, access, userId);
+    await recordAudit(w.tx, {
+      action: "channel.member_removed",
+      actorId: actor.userId,
+      target: { type: "channel", id: conversationId },
+      origin,
+      details: { ...channelManagerAudit(actor, access), userId },
+    });
   });
 }
 /**

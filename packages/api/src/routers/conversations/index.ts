@@ -51,7 +51,7 @@ export const conversationsRouter = router({
   }),
   rename: protectedProcedure
     .input(ZRenameChannel)
-    .mutation(({ ctx, input }) => renameChannel(ctx.db, ctx.actor, input)),
+    .mutation(({ ctx, input }) => renameChannel(ctx.db, ctx.actor, input, ctx.origin)),
   setTopic: protectedProcedure
     .input(ZSetTopic)
     .mutation(({ ctx, input }) => setTopic(ctx.db, ctx.actor, input)),
@@ -72,7 +72,7 @@ export const conversationsRouter = router({
     .input(ZAddMembers)
     .mutation(({ ctx, input }) => addMembers(ctx.db, ctx.actor, input)),
   removeMember: protectedProcedure.input(ZRemoveMember).mutation(async ({ ctx, input }) => {
-    await removeMember(ctx.db, ctx.actor, input);
+    await removeMember(ctx.db, ctx.actor, input, ctx.origin);
     return ok;
   }),
   /** The DM (1 person) or group DM (2–8) with these people; the same set always gives the same one. */
