@@ -36,7 +36,19 @@ export type TFaultWorld = {
   proxies: TProxy[];
   /** One slow-consumer episode (pause a receiver until the gateway drops it, then resume). */
   slowConsumer: (index: number) => Promise<void>;
+  /** Share of the SDK clients connected now (0–1); gateway kills wait for it (see below). */
+  openShare: () => number;
 };
+
+/**
+ * A gateway is killed only once the clients are back (≥ this share connected), with the clock
+ * as the upper bound: a rolling failure, not a second kill landing on reconnects that have not
+ * finished. Without it, 100 kills in 540 s killed each gateway as soon as the other was up, and
+ * once restarts took seconds under load almost no client stayed connected (the long matrix of
+ * 2026-12-06 acked 0–106 of 291 clients' sends per 30 s for its last 200 s).
+ */
+const HEALTHY_SHARE = 0.9;
+const HEALTH_WAIT_MS = 20_000;
 
 const PHASE: Record<TFaultKind, number> = {
   gateway: 0.5,
@@ -89,6 +101,12 @@ export async function runFaults(w: TFaultWorld): Promise<TFaultCounts> {
       // Never the last live gateway: wait for the other to be back first.
       if (!w.gateways[1 - g]) await restarting[1 - g];
       if (!w.gateways[g]) await restarting[g];
+      const healthBy = nowMs() + HEALTH_WAIT_MS;
+      while (w.openShare() < HEALTHY_SHARE && nowMs() < healthBy) await sleep(200);
+      if (w.openShare() < HEALTHY_SHARE)
+        w.log(
+          `gateway kill after ${HEALTH_WAIT_MS / 1000}s with ${Math.round(w.openShare() * 100)}% of clients open`,
+        );
       const victim = w.gateways[g]!;
       victim.child.kill("SIGKILL");
       await exited(victim.child);

@@ -267,6 +267,7 @@ async function main(): Promise<number> {
     },
     pg: postgres,
     proxies,
+    openShare: () => clients.filter((c) => c.state === "open").length / Math.max(1, clients.length),
     async slowConsumer() {
       const isClosed = await slowConsumerEpisode({
         receivers: slowReceivers,
