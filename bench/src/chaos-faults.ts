@@ -3,7 +3,7 @@
  * with its own phase so they interleave), injected in the background so the schedule holds while
  * something takes seconds to come back. Faults of one kind never overlap; different kinds do.
  */
-import type { TChaosPostgres } from "./chaos-postgres.ts";
+import type { TLocalPostgres } from "@parley/db/local-postgres";
 import type { TProxy } from "./chaos-proxy.ts";
 import { exited, nowMs, sleep, type TGatewayProcess } from "./harness.ts";
 
@@ -32,7 +32,7 @@ export type TFaultWorld = {
   startGateway: (g: number) => Promise<TGatewayProcess>;
   restartRedis: () => Promise<void>;
   killRedis: () => Promise<void>;
-  pg: TChaosPostgres;
+  pg: TLocalPostgres;
   proxies: TProxy[];
   /** One slow-consumer episode (pause a receiver until the gateway drops it, then resume). */
   slowConsumer: (index: number) => Promise<void>;

@@ -5,7 +5,7 @@
  * postmaster SIGKILLs (crash recovery), network cuts (RST), half-open connections and added
  * latency between clients and gateways (chaos-proxy.ts), and slow consumers (chaos-slow.ts).
  *
- * Its world is private: its own PostgreSQL cluster (chaos-postgres.ts) and a redis-server (no
+ * Its world is private: its own PostgreSQL cluster (@parley/db/local-postgres) and a redis-server (no
  * persistence) on spare ports, two gateway child processes on the redis engine, each behind a
  * loopback TCP proxy; senders and receivers are the SDK's ParleyClient (outbox + resend with the
  * same clientMsgId, cursors, resume, gap repair). After the traffic it drains, then compares
@@ -17,18 +17,17 @@ import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ParleyClient } from "@parley/client";
+import { createMigratedDatabase, startLocalPostgres, type TLocalPostgres } from "@parley/db/local-postgres";
 import { CloseCode } from "@parley/protocol";
 import pg from "pg";
 import { runFaults, type TFaultCounts } from "./chaos-faults.ts";
 import { parseChaosOptions, type TChaosOptions, USAGE } from "./chaos-options.ts";
-import { startChaosPostgres, type TChaosPostgres } from "./chaos-postgres.ts";
 import { startProxy, type TProxy } from "./chaos-proxy.ts";
 import { injectCheckerFaults, summaryLine } from "./chaos-report.ts";
 import { FLOOD_SENDERS, SLOW_RECEIVERS, slowConsumerEpisode, type TSlowReceiver } from "./chaos-slow.ts";
 import { seedChaosWorld } from "./chaos-world.ts";
 import { checkDelivery } from "./delivery-check.ts";
 import {
-  createMigratedDatabase,
   exited,
   freePort,
   killAllChildren,
@@ -83,7 +82,7 @@ const gatewayLog = {
     gatewayLogFile.end();
   },
 } as unknown as NodeJS.WritableStream;
-let postgres: TChaosPostgres | undefined;
+let postgres: TLocalPostgres | undefined;
 const proxies: TProxy[] = [];
 /** The slow receivers' own proxies, one per gateway. */
 const slowProxies: TProxy[] = [];
@@ -136,7 +135,7 @@ async function main(): Promise<number> {
     `${o.short ? "short" : "long"} matrix: duration=${o.durationS}s rate=${o.rate}/s kills=${o.kills} redis_restarts=${o.redisRestarts} pg_restarts=${o.pgRestarts} net_cuts=${o.netCuts} half_open=${o.halfOpen} net_delays=${o.netDelays} slow_consumers=${o.slowConsumers} channels=${o.channels} (work dir ${workDir})`,
   );
   const redisStarted = startRedis();
-  postgres = await startChaosPostgres(workDir);
+  postgres = await startLocalPostgres(workDir);
   const database = await createMigratedDatabase(postgres.url, "parley_chaos");
   log(`postgres (${postgres.binDir}) on :${postgres.port}, ${database.name} migrated`);
 

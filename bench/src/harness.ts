@@ -4,7 +4,6 @@
  * so `stopAll()` can end it; nothing here touches processes it did not start.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
@@ -12,7 +11,6 @@ import type { RecordableHistogram } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { createAccessToken } from "@parley/core";
 import type { TDb } from "@parley/db";
-import pg from "pg";
 
 /** The repository root (bench/src/ → ../..). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -56,70 +54,7 @@ export async function mapLimit<T, R>(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Databases
-
-const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
-
-/** `url` with its database replaced. */
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${encodeURIComponent(database)}`;
-  return parsed.toString();
-}
-
-async function adminQuery(serverUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: withDatabase(serverUrl, "postgres") });
-  client.on("error", () => {});
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-/** A freshly created and migrated database; `drop()` removes it (idempotent). */
-export type TBenchDb = { name: string; url: string; drop(): Promise<void> };
-
-/** Creates `<prefix>_<random>` on the server of `serverUrl` and applies every migration to it. */
-export async function createMigratedDatabase(serverUrl: string, prefix: string): Promise<TBenchDb> {
-  const name = `${prefix}_${randomBytes(4).toString("hex")}`;
-  await adminQuery(serverUrl, `CREATE DATABASE ${quoteIdent(name)}`);
-  const url = withDatabase(serverUrl, name);
-  let dropped: Promise<void> | undefined;
-  const drop = () => {
-    dropped ??= adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
-    return dropped;
-  };
-  try {
-    const { code, output } = await runNode([path.join(ROOT, "scripts/migrate.mjs")], { DATABASE_URL: url });
-    if (code !== 0) throw new Error(`migrate.mjs exited with ${code}:\n${output}`);
-  } catch (err) {
-    await drop().catch(() => {});
-    throw err;
-  }
-  return { name, url, drop };
-}
-
-/** Runs `node args…` from the repo root; resolves with its exit code and output (shown on failure). */
-function runNode(args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (data: Buffer) => {
-      output += String(data);
-    });
-    child.stderr.on("data", (data: Buffer) => {
-      output += String(data);
-    });
-    child.once("error", reject);
-    child.once("exit", (code) => resolve({ code: code ?? 1, output }));
-  });
-}
+// Databases (created and migrated by @parley/db/local-postgres's createMigratedDatabase)
 
 /** Creates one personal access token per user (through core, as the SDK would get one). */
 export async function tokensFor(

@@ -1,6 +1,6 @@
 /** The throwaway database every scenario starts from (created, migrated, dropped on cleanup). */
 import { createDb, type TDb } from "@parley/db";
-import { createMigratedDatabase } from "./harness.ts";
+import { createMigratedDatabase } from "@parley/db/local-postgres";
 import type { TOptions } from "./options.ts";
 import { onCleanup } from "./run.ts";
 

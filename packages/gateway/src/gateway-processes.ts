@@ -111,6 +111,12 @@ export class GatewayProcesses {
     return exit;
   }
 
+  /** The OS pid of the gateway on `port` while it runs, else undefined. */
+  pid(port: number): number | undefined {
+    const child = this.children.get(port);
+    return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+  }
+
   /** SIGKILLs every gateway still running. */
   async killAll(): Promise<void> {
     for (const port of this.children.keys()) await this.stop(port, "SIGKILL");

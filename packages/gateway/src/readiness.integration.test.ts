@@ -2,7 +2,9 @@
  * /healthz and /readyz, with real dependencies going away and coming back: a gateway (its own
  * server, as apps/realtime runs it) on a private redis-server this test starts, kills and restarts
  * (never the shared one on 6379); the web server's arrangement (answerHealth on its http server,
- * with storage among the checks); and Postgres or S3 where nothing listens.
+ * with storage among the checks); and Postgres or S3 where nothing listens. Postgres stopped and
+ * started again under a running gateway process and the web server's arrangement:
+ * readiness-postgres.integration.test.ts (a private cluster).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";

