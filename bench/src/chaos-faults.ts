@@ -49,6 +49,29 @@ export type TFaultWorld = {
  */
 const HEALTHY_SHARE = 0.9;
 const HEALTH_WAIT_MS = 20_000;
+/** …or once the share has stopped growing this long (clients paused or frozen by other faults). */
+const SETTLED_MS = 5_000;
+
+async function waitForReconnects(w: TFaultWorld): Promise<void> {
+  const started = nowMs();
+  let best = w.openShare();
+  let grewAt = started;
+  while (w.openShare() < HEALTHY_SHARE) {
+    const now = nowMs();
+    if (now - started > HEALTH_WAIT_MS || now - grewAt > SETTLED_MS) break;
+    await sleep(200);
+    if (w.openShare() > best) {
+      best = w.openShare();
+      grewAt = nowMs();
+    }
+  }
+  const waited = nowMs() - started;
+  if (waited > 1_000) {
+    w.log(
+      `gateway kill waited ${(waited / 1000).toFixed(1)}s for reconnects (${Math.round(w.openShare() * 100)}% open)`,
+    );
+  }
+}
 
 const PHASE: Record<TFaultKind, number> = {
   gateway: 0.5,
@@ -101,12 +124,7 @@ export async function runFaults(w: TFaultWorld): Promise<TFaultCounts> {
       // Never the last live gateway: wait for the other to be back first.
       if (!w.gateways[1 - g]) await restarting[1 - g];
       if (!w.gateways[g]) await restarting[g];
-      const healthBy = nowMs() + HEALTH_WAIT_MS;
-      while (w.openShare() < HEALTHY_SHARE && nowMs() < healthBy) await sleep(200);
-      if (w.openShare() < HEALTHY_SHARE)
-        w.log(
-          `gateway kill after ${HEALTH_WAIT_MS / 1000}s with ${Math.round(w.openShare() * 100)}% of clients open`,
-        );
+      await waitForReconnects(w);
       const victim = w.gateways[g]!;
       victim.child.kill("SIGKILL");
       await exited(victim.child);
