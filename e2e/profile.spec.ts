@@ -50,4 +50,15 @@ test("an avatar and a new name set in Settings reach another member's message li
   await profile.getByLabel("Display name").fill(`Alice Renamed ${run}`);
   await profile.getByRole("button", { name: "Save profile" }).click();
   await expect(row.locator(".sender")).toHaveText(`Alice Renamed ${run}`);
+
+  // The picture is also in the member list and in the composer's @-suggestions.
+  await bobPage.getByRole("button", { name: /\d+ members?/ }).click();
+  const member = bobPage
+    .getByRole("list", { name: "Member list" })
+    .getByRole("listitem")
+    .filter({ hasText: `Alice Renamed ${run}` });
+  await expect(member.locator(".avatar")).toHaveAttribute("data-avatar", "image");
+  await bobPage.locator("#composer").fill("@Alice Ren");
+  const option = bobPage.getByRole("option", { name: new RegExp(`Alice Renamed ${run}`) });
+  await expect(option.locator(".avatar")).toHaveAttribute("data-avatar", "image");
 });
