@@ -5,10 +5,17 @@
  * of sends it must keep up with — and (2) 20 representative queries (words common and rare,
  * prefixes, a phrase, an exclusion, every kind of filter, date order, filters alone) run
  * `--repeat` times each as one user, through core's searchMessages (database + core, no HTTP).
- * Prints p50/p99 over all runs and each query's median. No gateway.
+ * Prints p50/p99 over all runs and each query's median; then (3) 1,000 msg/s appended to the log
+ * for 20 s with the background indexer running, and the unindexed backlog it leaves. No gateway.
  */
 import { randomUUID } from "node:crypto";
-import { indexSearchRound, searchMessages, type TActor } from "@parley/core";
+import {
+  indexSearchRound,
+  SEARCH_MIN_GAP_MS,
+  searchMessages,
+  startSearchIndexer,
+  type TActor,
+} from "@parley/core";
 import type { TOptions } from "../options.ts";
 import { percentiles } from "../peer/util.ts";
 import { seedUsersFast } from "../seed-fast.ts";
@@ -85,6 +92,83 @@ WITH ins AS (
   RETURNING 1
 )
 UPDATE "Conversation" SET "lastSeq" = (SELECT count(*) FROM ev) WHERE id = $1::uuid`;
+
+// Live traffic for (3): `$3` messages appended to one channel as sends would leave them (seqs after
+// lastSeq, a message.created event each), words drawn like the seed's.
+const APPEND_SQL = `
+WITH conv AS (
+  UPDATE "Conversation" SET "lastSeq" = "lastSeq" + $3::int WHERE id = $1::uuid RETURNING "lastSeq" - $3::int AS base
+), ins AS (
+  INSERT INTO "Message" (id, "conversationId", seq, "senderId", "clientMsgId", body, "createdAt")
+  SELECT gen_random_uuid(), $1::uuid, conv.base + g, ($2::uuid[])[1 + g % array_length($2::uuid[], 1)],
+    'live-' || $1 || '-' || (conv.base + g),
+    array_to_string(ARRAY(
+      SELECT ($4::text[])[1 + floor(power(random(), 1.5) * array_length($4::text[], 1))::int]
+      FROM generate_series(1, 5 + g % 17) WHERE g > 0
+    ), ' '), (now() AT TIME ZONE 'UTC')::timestamp(3)
+  FROM conv, generate_series(1, $3::int) g
+  RETURNING id, "conversationId", seq, "senderId", body, "createdAt"
+)
+INSERT INTO "Event" ("conversationId", seq, kind, "actorId", payload, "createdAt")
+SELECT "conversationId", seq, 'message.created', "senderId",
+  jsonb_build_object('message', jsonb_build_object('id', id, 'senderId', "senderId", 'body', body)), "createdAt"
+FROM ins`;
+
+/** Messages in the log the index has not reached yet (over every conversation). */
+const LAG_SQL = `SELECT COALESCE(sum(c."lastSeq" - COALESCE(sc.seq, 0)), 0)::int AS lag
+  FROM "Conversation" c LEFT JOIN "SearchCursor" sc ON sc."conversationId" = c.id`;
+
+/**
+ * (3) Keeping up: `rate` messages/s appended for `seconds` (every 50 ms a batch into the channels
+ * in turn) while the background indexer runs as a gateway runs it under steady sends (a round
+ * every SEARCH_MIN_GAP_MS); the unindexed backlog is sampled every 100 ms. Keeping up means the
+ * backlog stays near one round's worth and is gone shortly after the traffic stops.
+ */
+async function liveIndexing(
+  db: Awaited<ReturnType<typeof prepareDatabase>>["db"],
+  channels: readonly { id: string }[],
+  userIds: readonly string[],
+  words: readonly string[],
+  rate: number,
+  seconds: number,
+): Promise<{ sent: number; lagP50: number; lagP99: number; lagMax: number; drainMs: number }> {
+  // Under steady sends a gateway's indexer is woken by every group commit and runs a round every
+  // SEARCH_MIN_GAP_MS; appends made here wake nothing, so the poll stands in at that same period.
+  const stop = startSearchIndexer(db, { intervalMs: SEARCH_MIN_GAP_MS });
+  const lags: number[] = [];
+  const sample = async () => {
+    const [row] = await db.$queryRawUnsafe<{ lag: number }[]>(LAG_SQL);
+    return row?.lag ?? 0;
+  };
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      lags.push(await sample());
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const perTick = Math.max(1, Math.round(rate / 20));
+  const start = performance.now();
+  let sent = 0;
+  for (let tick = 0; performance.now() - start < seconds * 1000; tick++) {
+    const channel = channels[tick % channels.length]!;
+    await db.$executeRawUnsafe(APPEND_SQL, channel.id, userIds.slice(0, 10), perTick, words);
+    sent += perTick;
+    const next = start + ((tick + 1) * 1000) / 20;
+    const wait = next - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  const stoppedAt = performance.now();
+  while ((await sample()) > 0 && performance.now() - stoppedAt < 30_000) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const drainMs = performance.now() - stoppedAt;
+  sampling = false;
+  await sampler;
+  await stop();
+  const d = percentiles(lags);
+  return { sent, lagP50: d.p50, lagP99: d.p99, lagMax: d.max, drainMs };
+}
 
 export async function runSearch(
   o: TOptions,
@@ -203,8 +287,14 @@ export async function runSearch(
   const cpu = process.cpuUsage(genStart);
   const wallS = (performance.now() - wallStart) / 1000;
   const d = percentiles(samples);
+
+  // (3) Keeping up with 1,000 msg/s of sends, live (the catch-up rate above is the capacity).
+  const live = await liveIndexing(db, channels, userIds, words, 1000, 20);
   log(
-    `bench: scenario=search messages=${n} conversations=${k} queries=${queries.length} repeat=${o.repeat} p50=${d.p50.toFixed(1)}ms p99=${d.p99.toFixed(1)}ms max=${d.max.toFixed(1)}ms index_rate=${indexRate.toFixed(0)}/s index_keeps_up=${(indexRate / 1000).toFixed(1)}x gen_cpu=${(((cpu.user + cpu.system) / 1e6 / wallS) * 100).toFixed(0)}% elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
+    `live: ${live.sent} messages appended at 1000/s for 20 s with the background indexer running: unindexed backlog p50 ${live.lagP50.toFixed(0)}, p99 ${live.lagP99.toFixed(0)}, max ${live.lagMax.toFixed(0)} messages; caught up ${live.drainMs.toFixed(0)} ms after the traffic stopped`,
+  );
+  log(
+    `bench: scenario=search messages=${n} conversations=${k} queries=${queries.length} repeat=${o.repeat} p50=${d.p50.toFixed(1)}ms p99=${d.p99.toFixed(1)}ms max=${d.max.toFixed(1)}ms index_rate=${indexRate.toFixed(0)}/s index_keeps_up=${(indexRate / 1000).toFixed(1)}x live_backlog_p99=${live.lagP99.toFixed(0)} live_drain_ms=${live.drainMs.toFixed(0)} gen_cpu=${(((cpu.user + cpu.system) / 1e6 / wallS) * 100).toFixed(0)}% elapsed=${((Date.now() - startedAt) / 1000).toFixed(0)}s`,
   );
   log(`per query (median): ${medians.join(" ")}`);
   return 0;

@@ -90,6 +90,7 @@ export * from "./schemas.ts";
 export {
   indexSearchRound,
   indexSearchUntilCaughtUp,
+  SEARCH_MIN_GAP_MS,
   startSearchIndexer,
   type TIndexRound,
   type TIndexRoundLimits,
