@@ -30,6 +30,7 @@ const WORKSPACE_WIDE = [
   "upload-limits.spec.ts",
   "auth-hardening.spec.ts",
   "start.spec.ts",
+  "proxy-topology.spec.ts",
 ];
 
 export default defineConfig({
@@ -51,7 +52,8 @@ export default defineConfig({
   // every other spec (which cope with a workspace that already exists), whatever their names.
   // WORKSPACE_WIDE specs change settings every spec shares (who may sign up, retention, the
   // broadcast policy, upload limits) or load the whole box (`npm start` with its own PostgreSQL,
-  // lockouts): they run one at a time after the rest, never beside another spec.
+  // lockouts, proxy-topology's second web server with two gateways and nginx): they run one at a
+  // time after the rest, never beside another spec.
   projects: [
     { name: "first-run", testMatch: "foundation.spec.ts", workers: 1 },
     {

@@ -198,6 +198,7 @@ function redisSkipBanner(error) {
     "!! SKIPPED: the Redis-engine integration tests (the memory engine is still tested):",
     ...REDIS_TEST_FILES.map((f) => `!!   ${f}`),
     "!!   packages/core/test/fanout.integration.test.ts (its redis engine half)",
+    "!!   e2e/proxy-topology.spec.ts (nginx in front of the web server and two gateways on Redis)",
     "!!   the short chaos matrix (npm run chaos -- --short; it runs its own redis-server)",
     `!! To run them: ${REDIS_HINT}, or set REDIS_URL.`,
     line,
