@@ -348,13 +348,14 @@ export function runEngineContract(
         const [a, b] = [id("proc"), id("proc")];
         const mine = async () =>
           (await one.listProcessStats()).filter((s) => s.includes(a) || s.includes(b)).sort();
-        await one.putProcessStats(a, JSON.stringify({ id: a, n: 1 }), 300);
-        await two.putProcessStats(b, JSON.stringify({ id: b, n: 1 }), 2_000);
-        await two.putProcessStats(b, JSON.stringify({ id: b, n: 2 }), 2_000); // replaces, never adds
+        // TTLs with room for a loaded box (a 300 ms one once lapsed before it was listed).
+        await one.putProcessStats(a, JSON.stringify({ id: a, n: 1 }), 2_000);
+        await two.putProcessStats(b, JSON.stringify({ id: b, n: 1 }), 60_000);
+        await two.putProcessStats(b, JSON.stringify({ id: b, n: 2 }), 60_000); // replaces, never adds
         expect(await mine()).toEqual(
           [JSON.stringify({ id: a, n: 1 }), JSON.stringify({ id: b, n: 2 })].sort(),
         );
-        await sleep(400);
+        await sleep(2_100);
         expect(await mine()).toEqual([JSON.stringify({ id: b, n: 2 })]);
       });
     });
