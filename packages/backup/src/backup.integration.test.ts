@@ -290,7 +290,7 @@ describe.runIf(run)("backup and restore (real Postgres, real S3)", () => {
     expect(await keysOf(target)).toEqual(await keysOf(sourceStorage));
     const again = await cli(["restore", "cli.tar.gz"], to);
     expect(again).toEqual({ code: 1, output: expect.stringMatching(/database is not empty.*--force/) });
-  });
+  }, 90_000); // two CLI processes (tsx) and a full backup + restore: ≈ 6 s alone, far longer beside CI's other tiers
 
   it("refuses a damaged archive before writing anything: the targets stay empty", async () => {
     const damaged = path.join(work, "damaged.tar.gz");

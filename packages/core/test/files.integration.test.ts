@@ -265,7 +265,7 @@ function runFileSuite(
       expect(response.headers.get("content-length")).toBe(String(size));
       expect(response.body).not.toBeNull();
       expect(await digestBody(response.body as ReadableStream<Uint8Array>)).toEqual({ sha256: sent, size });
-    });
+    }, 90_000); // 140 MB of disk or S3 traffic: seconds alone, far longer beside CI's other tiers
 
     it("sends several files with text, listed in upload order in the reply and in history", async () => {
       const { alice, bob, ch } = await privateChannel();
