@@ -136,6 +136,9 @@ export function deliverySuite(mode: "redis" | "memory"): void {
         isPrivate: true,
         memberIds: [b!.id],
       });
+      // createChannel's after-commit fan-out is not awaited: on a busy box its events could
+      // reach sockets connected after it, live (CI once saw 3 events where 1 was expected).
+      await ctx.fanout.idle();
       const a1 = await client(ctx.g1, a!);
       const a2 = await client(ctx.g2, a!);
       const b1 = await client(ctx.g2, b!);
@@ -238,6 +241,7 @@ export function deliverySuite(mode: "redis" | "memory"): void {
     it("holds live events during a replay and sends each seq once, in order", async () => {
       const [a, b] = await users(2);
       const ch = await createChannel(ctx.db, actor(a!), { name: channelName(), memberIds: [b!.id] });
+      await ctx.fanout.idle();
       await seedMessages(ctx.db, { conversationId: ch.id, senderId: a!.id, count: 400 });
       const b1 = await client(ctx.g2, b!);
       b1.send({ type: "sync", id: "gap", cursors: { [ch.id]: 0 } });
@@ -261,6 +265,7 @@ export function deliverySuite(mode: "redis" | "memory"): void {
     it("does not send again what a replay carried when its live push arrives late", async () => {
       const [a, b] = await users(2);
       const ch = await createChannel(ctx.db, actor(a!), { name: channelName(), memberIds: [b!.id] });
+      await ctx.fanout.idle();
       // This gateway's inbox lags 300 ms: pushes of events the replay includes arrive after it.
       const laggy = await startGateway(lagInbox(ctx.engines.at(-1)!, 300));
       const b1 = await client(laggy, b!);
@@ -289,6 +294,7 @@ export function deliverySuite(mode: "redis" | "memory"): void {
     it("pushes read state to the user's other devices", async () => {
       const [a, b] = await users(2);
       const ch = await createChannel(ctx.db, actor(a!), { name: channelName(), memberIds: [b!.id] });
+      await ctx.fanout.idle();
       const { message } = await sendMessage(ctx.db, actor(a!), {
         conversationId: ch.id,
         clientMsgId: randomUUID(),
@@ -305,6 +311,7 @@ export function deliverySuite(mode: "redis" | "memory"): void {
     it("relays typing to other members only, rate-limited, and refuses non-members", async () => {
       const [a, b, c] = await users(3);
       const ch = await createChannel(ctx.db, actor(a!), { name: channelName(), memberIds: [b!.id] });
+      await ctx.fanout.idle();
       const a1 = await client(ctx.g1, a!);
       const b1 = await client(ctx.g2, b!);
       const c1 = await client(ctx.g2, c!);
@@ -329,6 +336,7 @@ export function deliverySuite(mode: "redis" | "memory"): void {
         isPrivate: true,
         memberIds: [b!.id, ...rest.map((u) => u.id)],
       });
+      await ctx.fanout.idle();
       const b1 = await client(ctx.g2, b!);
       const b2 = await client(ctx.g1, b!);
       const c1 = await client(ctx.g2, c!);
@@ -358,6 +366,7 @@ export function deliverySuite(mode: "redis" | "memory"): void {
         name: channelName(),
         memberIds: rest.map((u) => u.id),
       });
+      await ctx.fanout.idle();
       const b1 = await client(ctx.g2, b!);
       await addMembers(ctx.db, actor(a!), { conversationId: ch.id, userIds: [b!.id] });
       await b1.waitFor((f) => f.type === "user.event" && f.kind === "conversation.added");
@@ -376,6 +385,7 @@ export function deliverySuite(mode: "redis" | "memory"): void {
     it("keeps delivering to a member when a bulk add makes the channel large", async () => {
       const [a, b, ...rest] = await users(2 + LARGE);
       const ch = await createChannel(ctx.db, actor(a!), { name: channelName(), memberIds: [b!.id] });
+      await ctx.fanout.idle();
       const b1 = await client(ctx.g2, b!);
       // One transaction: every member.joined already goes to the topic, none through B's inbox.
       await addMembers(ctx.db, actor(a!), { conversationId: ch.id, userIds: rest.map((u) => u.id) });
