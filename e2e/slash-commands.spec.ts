@@ -44,6 +44,8 @@ test.afterAll(async () => {
 test("a member's /command reaches the app and its answer shows only to them until dismissed", async ({
   browser,
 }) => {
+  // Two users set up, Settings → Integrations, a command and its answer: over 60 s on a loaded box.
+  test.setTimeout(150_000);
   const run = crypto.randomUUID().slice(0, 8);
   const command = `deploy-${run}`;
   const adminUser = newUser("Slash Admin", run);
