@@ -11,8 +11,8 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import path from "node:path";
+import { freePort } from "@parley/db/local-postgres";
 import pg from "pg";
 import { startNginx, type TNginx } from "../packages/gateway/src/nginx-process.ts";
 
@@ -20,16 +20,7 @@ const root = path.resolve(import.meta.dirname, "..");
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
+export { freePort };
 
 /** A WebSocket upgrade without credentials: the status it gets, and its WWW-Authenticate. */
 export function upgradeWithoutTicket(

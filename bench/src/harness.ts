@@ -5,12 +5,12 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import type { RecordableHistogram } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { createAccessToken } from "@parley/core";
 import type { TDb } from "@parley/db";
+import { freePort } from "@parley/db/local-postgres";
 
 /** The repository root (bench/src/ → ../..). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -22,18 +22,7 @@ export function nowMs(): number {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A free TCP port on loopback (race-prone in theory, fine on a bench box). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
 export async function mapLimit<T, R>(

@@ -3,26 +3,16 @@
  * restart tests), each on a port of its own, started and stopped by port.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
 import type { ParleyClient } from "@parley/client";
+import { freePort } from "@parley/db/local-postgres";
 import { EventKind } from "@parley/protocol";
 import { TEST_SECRET } from "./test-helpers.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
+export { freePort };
 
 /** The bodies of the messages `client` receives, in arrival order (the array fills as they come). */
 export function receivedBodies(client: ParleyClient): string[] {
