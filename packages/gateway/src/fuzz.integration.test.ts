@@ -224,7 +224,10 @@ const mutated = (): fc.Arbitrary<string> =>
       for (const [op, key, value, pick] of edits) {
         if (op === "replace") out[key] = value;
         else if (op === "remove") delete out[key];
-        else if (op === "type") out.type = typeof value === "string" ? value : `${out.type}`.toUpperCase();
+        // An earlier edit may have put any value there ({"toString": 1} cannot be stringified).
+        else if (op === "type")
+          out.type =
+            typeof value === "string" ? value : typeof out.type === "string" ? out.type.toUpperCase() : value;
         else
           Object.defineProperty(out, ["__proto__", "constructor", "prototype", key][pick]!, {
             value,
