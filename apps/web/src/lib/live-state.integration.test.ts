@@ -604,7 +604,8 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       ),
     ).toBe(false);
     expect(liveFrames.length).toBeGreaterThan(0);
-  });
+    // One story through every event kind: it passed 30 s (the tier default) with the box at load 16.
+  }, 120_000);
 
   it("replays seeded messages (packages/db seedMessages) to what history returns", async () => {
     const alice = await newUser("Seeder");
