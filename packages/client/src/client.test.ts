@@ -7,7 +7,14 @@ import {
 } from "@parley/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ParleyClient, ParleySendError, type TClientOptions, type TOutboxEntry } from "./client.ts";
-import { localStorageStore, memoryCursorStore, memoryOutboxStore, type TStorageLike } from "./stores.ts";
+import {
+  localStorageStore,
+  memoryCursorStore,
+  memoryOutboxStore,
+  type TOutboxStore,
+  type TStorageLike,
+  type TStoredOutboxEntry,
+} from "./stores.ts";
 
 const C1 = "00000000-0000-4000-8000-0000000000c1";
 const C2 = "00000000-0000-4000-8000-0000000000c2";
@@ -721,6 +728,34 @@ describe("persistence", () => {
     expect(data.has("parley:u1:outbox")).toBe(false);
   });
 
+  it("writes a burst of 1,000 sends to its store a few times, not once per send, the last write holding them all", async () => {
+    const writes: TStoredOutboxEntry[][] = [];
+    const outboxStore: TOutboxStore = { load: () => [], save: (entries) => void writes.push(entries) };
+    const { client } = setup({ outboxStore });
+    await client.ready;
+    const socket = await open(client);
+    // One send per millisecond, each in its own turn (as a program's timer or a socket delivers them).
+    for (let i = 0; i < 1_000; i += 1) {
+      client.send(i % 2 === 0 ? C1 : C2, `m${i}`);
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    await vi.advanceTimersByTimeAsync(100);
+    // 1 s of changes: about one write per 100 ms (it was one per send).
+    expect(writes.length).toBeGreaterThanOrEqual(5);
+    expect(writes.length).toBeLessThanOrEqual(12);
+    expect(writes.at(-1)).toHaveLength(1_000);
+    // Acks, one per turn: the store follows within one interval, without a write per ack.
+    const before = writes.length;
+    const seq = { value: 0 };
+    for (let i = 0; i < 100; i += 1) {
+      socket.ackSends(seq);
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    await vi.advanceTimersByTimeAsync(100);
+    expect(writes.length - before).toBeLessThanOrEqual(3);
+    expect(writes.at(-1)).toHaveLength(1_000 - seq.value);
+  });
+
   it("keeps failed entries across a reload", async () => {
     const outboxStore = memoryOutboxStore();
     const first = setup({ outboxStore });
@@ -728,6 +763,7 @@ describe("persistence", () => {
     const bad = first.client.send(C1, "nope");
     socket.refuseSend(0, "NOT_FOUND", "gone");
     await flush();
+    first.client.flush(); // the page goes away (pagehide): a write the throttle still holds goes now
     const second = setup({ outboxStore });
     await second.client.ready;
     expect(second.client.getOutbox()).toMatchObject([{ clientMsgId: bad.clientMsgId, status: "failed" }]);

@@ -35,7 +35,7 @@ import { Inbound, type TClientStats } from "./inbound.ts";
 import type { TLink } from "./link.ts";
 import { checkSend, Outbox, type TOutboxEntry, type TSendOptions, type TSendResult } from "./outbox.ts";
 import type { TConnectionState, TStateChange } from "./state.ts";
-import { memoryCursorStore, memoryOutboxStore, type TCursorStore, type TOutboxStore } from "./stores.ts";
+import { memoryCursorStore, type TCursorStore, type TOutboxStore } from "./stores.ts";
 
 export type { TClientStats } from "./inbound.ts";
 export {
@@ -80,7 +80,10 @@ export type TClientEvents = {
 export type TClientOptions = Omit<TConnectionOptions, "getResumeState" | "onFrameTooLarge"> & {
   /** Cursors; memory by default (use localStorageStore in browsers so a reload resumes). */
   cursorStore?: TCursorStore;
-  /** Outbox; memory by default (use localStorageStore so unsent messages survive a reload). */
+  /**
+   * Outbox store; none by default: the entries live in the client (survive reconnects, not a
+   * reload). Use localStorageStore so unsent messages survive a reload.
+   */
   outboxStore?: TOutboxStore;
   /** Least time between two `typing` frames for one conversation (default 3 s). */
   typingThrottleMs?: number;
@@ -172,13 +175,17 @@ export class ParleyClient {
       delivered: (conversationId) => this.#outbox.pruneSent(conversationId),
     });
     this.#outbox = new Outbox(this.#link, {
-      store: outboxStore ?? memoryOutboxStore(),
+      // No store given: the entries live as long as this client, so there is nothing to copy.
+      ...(outboxStore ? { store: outboxStore } : {}),
       sendBackoff: sendBackoff ?? options.backoff ?? DEFAULT_BACKOFF,
       maxSendRetries: maxSendRetries ?? 5,
       maxFrameBytes: maxFrameBytes ?? MAX_FRAME_BYTES,
       random: options.random ?? Math.random,
       cursor: (conversationId) => this.#inbound.cursor(conversationId),
-      changed: (entry) => this.#emitter.emit("outbox", entry, this.getOutbox()),
+      // The whole list only when someone listens (it is O(n) per change).
+      changed: (entry) => {
+        if (this.#emitter.has("outbox")) this.#emitter.emit("outbox", entry, this.getOutbox());
+      },
     });
     this.#connection = new ParleyConnection({
       ...connectionOptions,
@@ -234,8 +241,17 @@ export class ParleyClient {
   /** Disconnects for good (until connect()); the outbox and cursors are kept. */
   disconnect(reason?: string): void {
     this.#wantsConnection = false;
+    this.flush();
     this.#deliveries?.stop();
     this.#connection.disconnect(reason);
+  }
+
+  /**
+   * Writes the outbox store now if a write is pending (it is throttled while sends come in
+   * bursts: save-throttle.ts). Call it when the page goes away (`pagehide`).
+   */
+  flush(): void {
+    this.#outbox.flushSaves();
   }
 
   // ── cursors ───────────────────────────────────────────────────────────────────────────────────

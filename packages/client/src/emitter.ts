@@ -30,6 +30,11 @@ export class Emitter<M extends TEventMap> {
     this.#listeners.get(event)?.delete(listener as TListener<M, keyof M>);
   }
 
+  /** True when `event` has a listener (so a caller can skip building costly arguments). */
+  has<K extends keyof M>(event: K): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0;
+  }
+
   /** Calls every listener of `event` with `args`, isolating failures (see the header). */
   emit<K extends keyof M>(event: K, ...args: M[K]): void {
     const set = this.#listeners.get(event);

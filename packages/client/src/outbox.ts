@@ -22,92 +22,34 @@
 import {
   ErrorCode,
   encodeClientCommand,
-  MAX_COMMAND_ID_LENGTH,
   type TAck,
   type TClientCommand,
   type TErrorFrame,
-  type TFieldIssue,
-  type TSend,
-  toFieldIssues,
-  ZSendFields,
 } from "@parley/protocol";
 import { backoffDelay, type TBackoffOptions } from "./backoff.ts";
 import { utf8ByteLength } from "./connection.ts";
 import { persist, reportAsync, type TLink } from "./link.ts";
+import {
+  LONGEST_ID,
+  ParleySendError,
+  sendCommand,
+  sendOptionFields,
+  type TOutboxEntry,
+  type TSendResult,
+} from "./outbox-entry.ts";
+import { SaveThrottle } from "./save-throttle.ts";
 import { sendErrorPolicy } from "./send-policy.ts";
 import type { TOutboxStore, TStoredOutboxEntry } from "./stores.ts";
 
-/** Where an outbox entry stands: queued, on the wire, stored by the server, or refused. */
-export type TOutboxStatus = "pending" | "sending" | "sent" | "failed";
-
-/** A message the user composed, as the UI shows it until its own event arrives. Never mutated. */
-export type TOutboxEntry = {
-  readonly clientMsgId: string;
-  readonly conversationId: string;
-  readonly body: string;
-  /** A thread reply: the thread's first message. */
-  readonly threadRootId?: string;
-  /** A thread reply also shown in the channel's main list. */
-  readonly alsoInChannel?: boolean;
-  /** Ids of the sender's finished uploads to this conversation that the message carries. */
-  readonly attachmentIds?: readonly string[];
-  readonly status: TOutboxStatus;
-  /** ISO time it was composed. */
-  readonly createdAt: string;
-  /** How many times it was put on the wire in this session. */
-  readonly attempts: number;
-  /** Set once `sent`. */
-  readonly seq?: number;
-  readonly messageId?: string;
-  /**
-   * Set once `failed`: the server's error code and message, and its `reason` (ErrorReason, e.g.
-   * BROADCAST_RESTRICTED: the text may be sent without @channel) when it gave one.
-   */
-  readonly error?: { code: string; message: string; reason?: string };
-};
-
-/** Options of `send`: a thread reply (optionally also in the channel) and attachments. */
-export type TSendOptions = {
-  threadRootId?: string;
-  /** Only with `threadRootId`. */
-  alsoInChannel?: boolean;
-  /** At most MAX_ATTACHMENTS_PER_MESSAGE distinct ids of finished uploads (files.completeUpload). */
-  attachmentIds?: readonly string[];
-};
-
-/** The option fields of an entry, without empty ones (what the outbox keeps and the frame carries). */
-function sendOptionFields(options: TSendOptions): {
-  threadRootId?: string;
-  alsoInChannel?: boolean;
-  attachmentIds?: string[];
-} {
-  return {
-    ...(options.threadRootId ? { threadRootId: options.threadRootId } : {}),
-    ...(options.threadRootId && options.alsoInChannel ? { alsoInChannel: true } : {}),
-    ...(options.attachmentIds && options.attachmentIds.length > 0
-      ? { attachmentIds: [...options.attachmentIds] }
-      : {}),
-  };
-}
-
-/** What a successful send resolves with. */
-export type TSendResult = { seq: number; messageId: string };
-
-/**
- * Rejection of a send: the server refused it (`code` from ErrorCode, `reason` from ErrorReason
- * when the server gave one) or it was discarded.
- */
-export class ParleySendError extends Error {
-  override readonly name = "ParleySendError";
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly clientMsgId: string,
-    readonly reason?: string,
-  ) {
-    super(message);
-  }
-}
+export {
+  checkSend,
+  ParleySendError,
+  ParleySendInputError,
+  type TOutboxEntry,
+  type TOutboxStatus,
+  type TSendOptions,
+  type TSendResult,
+} from "./outbox-entry.ts";
 
 type TOutboxRecord = {
   entry: TOutboxEntry;
@@ -133,62 +75,10 @@ function newRecord(entry: TOutboxEntry): TOutboxRecord {
   return { entry, retries: 0, waits: 0, promise, resolve, reject };
 }
 
-/** A stand-in command id of the longest allowed length, so a size check holds for any real id. */
-const LONGEST_ID = "s".repeat(MAX_COMMAND_ID_LENGTH);
-
-/** The `send` frame of an outbox entry. */
-function sendCommand(entry: TOutboxEntry, id: string): TSend {
-  return {
-    type: "send",
-    id,
-    conversationId: entry.conversationId,
-    clientMsgId: entry.clientMsgId,
-    body: entry.body,
-    ...sendOptionFields(entry),
-  };
-}
-
-/**
- * A send the app asked for breaks the send rules (protocol's `ZSendFields`, which the server
- * applies too): nothing was queued. `issues` name each field (`body`, `attachmentIds.1`, …) as the
- * server's INVALID_FIELDS / BAD_REQUEST would. A RangeError, as before the rules were shared.
- */
-export class ParleySendInputError extends RangeError {
-  override readonly name = "ParleySendInputError";
-  constructor(readonly issues: TFieldIssue[]) {
-    super(`Invalid send: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
-  }
-}
-
-/**
- * Checks a message the app wants to send against `ZSendFields` and returns its option fields;
- * throws ParleySendInputError on input the server would refuse for good. Absent-like options (an
- * empty threadRootId or attachment list, alsoInChannel false) are left out, as the frame leaves them.
- */
-export function checkSend(
-  conversationId: string,
-  clientMsgId: string,
-  body: string,
-  options: TSendOptions,
-): ReturnType<typeof sendOptionFields> {
-  const { threadRootId, alsoInChannel, attachmentIds } = options;
-  const result = ZSendFields.safeParse({
-    conversationId,
-    clientMsgId,
-    body,
-    ...(threadRootId !== undefined && threadRootId !== "" ? { threadRootId } : {}),
-    ...(alsoInChannel !== undefined && alsoInChannel !== false ? { alsoInChannel } : {}),
-    ...(attachmentIds !== undefined && !(Array.isArray(attachmentIds) && attachmentIds.length === 0)
-      ? { attachmentIds: Array.isArray(attachmentIds) ? [...attachmentIds] : attachmentIds }
-      : {}),
-  });
-  if (!result.success) throw new ParleySendInputError(toFieldIssues(result.error));
-  return sendOptionFields(result.data);
-}
-
 /** What the outbox needs from the client besides the link. */
 export type TOutboxOptions = {
-  store: TOutboxStore;
+  /** Where unsent entries survive a reload; none: they live as long as the client (nothing to copy). */
+  store?: TOutboxStore;
   sendBackoff: TBackoffOptions;
   maxSendRetries: number;
   maxFrameBytes: number;
@@ -199,10 +89,15 @@ export type TOutboxOptions = {
   changed: (entry: TOutboxEntry) => void;
 };
 
+const isOnTheWay = (e: TOutboxEntry) => e.status === "pending" || e.status === "sending";
+
+/** While changes keep coming, the stored outbox is written at most this often (save-throttle.ts). */
+export const SAVE_INTERVAL_MS = 100;
+
 /** The outbox state machine: pump, ack, backoff, retries, persistence of unsent entries. */
 export class Outbox {
   readonly #link: TLink;
-  readonly #store: TOutboxStore;
+  readonly #store: TOutboxStore | undefined;
   readonly #sendBackoff: TBackoffOptions;
   readonly #maxSendRetries: number;
   readonly #maxFrameBytes: number;
@@ -210,9 +105,13 @@ export class Outbox {
   readonly #cursor: TOutboxOptions["cursor"];
   readonly #changed: TOutboxOptions["changed"];
   #outbox: TOutboxRecord[] = [];
+  /** The same records by clientMsgId (acks and errors find theirs without a scan). */
+  readonly #byId = new Map<string, TOutboxRecord>();
+  /** Entries in status "sent" per conversation: a delivery prunes only where there are some. */
+  readonly #sentCount = new Map<string, number>();
   readonly #sendRetryTimers = new Map<string, ReturnType<typeof setTimeout>>();
   #isLoaded = false;
-  #isSaveQueued = false;
+  readonly #saves = new SaveThrottle(() => this.#writeOutbox(), SAVE_INTERVAL_MS);
 
   constructor(link: TLink, options: TOutboxOptions) {
     this.#link = link;
@@ -247,24 +146,22 @@ export class Outbox {
 
   /** ParleyClient.retry: a failed entry again, with the same clientMsgId, at the end. */
   retry(clientMsgId: string): Promise<TSendResult> {
-    const index = this.#outbox.findIndex((r) => r.entry.clientMsgId === clientMsgId);
-    const old = this.#outbox[index];
+    const old = this.#byId.get(clientMsgId);
     if (old?.entry.status !== "failed") throw new Error(`No failed outbox entry ${clientMsgId}`);
     const { error: _error, ...rest } = old.entry;
     const record = newRecord({ ...rest, status: "pending", attempts: 0 });
-    this.#outbox.splice(index, 1);
+    this.#remove(old);
     this.#enqueue(record);
     return record.promise;
   }
 
   /** ParleyClient.discard: removes a failed entry or a pending one that never went out. */
   discard(clientMsgId: string): boolean {
-    const index = this.#outbox.findIndex((r) => r.entry.clientMsgId === clientMsgId);
-    const record = this.#outbox[index];
+    const record = this.#byId.get(clientMsgId);
     const status = record?.entry.status;
     const isDiscardable = status === "failed" || (status === "pending" && record?.entry.attempts === 0);
     if (!record || !isDiscardable) return false;
-    this.#outbox.splice(index, 1);
+    this.#remove(record);
     if (record.entry.status === "pending") {
       record.reject(new ParleySendError("DISCARDED", "The message was discarded", clientMsgId));
     }
@@ -299,6 +196,7 @@ export class Outbox {
   /** Appends a new (or retried) entry at the end of the outbox; one too large to send fails at once. */
   #enqueue(record: TOutboxRecord): void {
     this.#outbox.push(record);
+    this.#byId.set(record.entry.clientMsgId, record);
     if (this.#isTooLarge(record.entry)) {
       this.#failTooLarge(record);
       return;
@@ -361,7 +259,7 @@ export class Outbox {
    */
   onFrameTooLarge(command: TClientCommand, bytes: number): boolean {
     if (command.type !== "send") return false;
-    const record = this.#outbox.find((r) => r.entry.clientMsgId === command.clientMsgId);
+    const record = this.#byId.get(command.clientMsgId);
     if (record?.entry.status !== "sending") return false;
     this.#fail(record, {
       code: ErrorCode.FrameTooLarge,
@@ -372,7 +270,7 @@ export class Outbox {
 
   /** The server stored the message of the `send` (its pending command already removed). */
   onAck(clientMsgId: string, frame: TAck): void {
-    const record = this.#outbox.find((r) => r.entry.clientMsgId === clientMsgId);
+    const record = this.#byId.get(clientMsgId);
     if (record?.entry.status !== "sending") return;
     const result = { seq: frame.seq ?? 0, messageId: frame.messageId ?? "" };
     this.#update(record, { status: "sent", ...result });
@@ -383,7 +281,7 @@ export class Outbox {
 
   /** The server refused the `send` (its pending command already removed): wait, retry or fail (SEND_ERROR_POLICY). */
   onError(clientMsgId: string, frame: TErrorFrame): void {
-    const record = this.#outbox.find((r) => r.entry.clientMsgId === clientMsgId);
+    const record = this.#byId.get(clientMsgId);
     if (record?.entry.status !== "sending") return;
     const conversationId = record.entry.conversationId;
     const policy = sendErrorPolicy(frame.code);
@@ -421,6 +319,7 @@ export class Outbox {
 
   /** Drops sent entries once their own event was delivered (or nobody tracks the conversation). */
   pruneSent(conversationId: string): void {
+    if (!this.#sentCount.get(conversationId)) return;
     const cursor = this.#cursor(conversationId);
     const isDone = (e: TOutboxEntry) =>
       e.conversationId === conversationId &&
@@ -429,25 +328,54 @@ export class Outbox {
     const done = this.#outbox.filter((r) => isDone(r.entry));
     if (done.length === 0) return;
     this.#outbox = this.#outbox.filter((r) => !isDone(r.entry));
+    for (const record of done) {
+      this.#byId.delete(record.entry.clientMsgId);
+      this.#countSent(record.entry, -1);
+    }
     for (const record of done) this.#outboxChanged(record.entry);
   }
 
-  #update(record: TOutboxRecord, change: Partial<TOutboxEntry>): void {
-    record.entry = { ...record.entry, ...change };
-    this.#outboxChanged(record.entry);
+  /** Takes one record out (retry, discard). */
+  #remove(record: TOutboxRecord): void {
+    this.#outbox.splice(this.#outbox.indexOf(record), 1);
+    this.#byId.delete(record.entry.clientMsgId);
+    this.#countSent(record.entry, -1);
   }
 
-  #outboxChanged(entry: TOutboxEntry): void {
-    this.#saveOutbox();
+  #countSent(entry: TOutboxEntry, delta: 1 | -1): void {
+    if (entry.status !== "sent") return;
+    const n = (this.#sentCount.get(entry.conversationId) ?? 0) + delta;
+    if (n > 0) this.#sentCount.set(entry.conversationId, n);
+    else this.#sentCount.delete(entry.conversationId);
+  }
+
+  #update(record: TOutboxRecord, change: Partial<TOutboxEntry>): void {
+    const before = record.entry;
+    this.#countSent(before, -1);
+    record.entry = { ...before, ...change };
+    this.#countSent(record.entry, 1);
+    // Pending and sending are both stored as pending (attempts are not stored): no write for that.
+    this.#outboxChanged(record.entry, !(isOnTheWay(before) && isOnTheWay(record.entry)));
+  }
+
+  #outboxChanged(entry: TOutboxEntry, isStoredFormChanged = true): void {
+    if (isStoredFormChanged) this.#saveOutbox();
     this.#changed(entry);
+  }
+
+  /** Writes a pending save now (ParleyClient.flush: on disconnect, and the web app's pagehide). */
+  flushSaves(): void {
+    this.#saves.flush();
   }
 
   // ── persistence ──────────────────────────────────────────────────────────────────────────────
 
   /** Reads the store; failures are reported and count as an empty outbox. */
   load(): Promise<TStoredOutboxEntry[]> {
+    const store = this.#store;
+    if (!store) return Promise.resolve([]);
     return Promise.resolve()
-      .then(() => this.#store.load())
+      .then(() => store.load())
       .catch((err: unknown) => {
         reportAsync(err);
         return [] as TStoredOutboxEntry[];
@@ -464,31 +392,34 @@ export class Outbox {
       .filter((e) => !known.has(e.clientMsgId))
       .map((e) => newRecord({ ...e, attempts: 0 }));
     this.#outbox = [...loaded, ...this.#outbox];
+    for (const record of loaded) this.#byId.set(record.entry.clientMsgId, record);
     this.#isLoaded = true;
-    this.#saveOutbox();
+    // Only when the store no longer says it all: entries added before it answered, or dropped.
+    if (this.#outbox.length !== stored.length || loaded.length !== stored.length) this.#saveOutbox();
     for (const record of loaded) this.#changed(record.entry);
   }
 
-  /** Saves unacked and failed entries (sent ones are durable on the server already). */
+  /** Saves unacked and failed entries (sent ones are durable on the server already), throttled. */
   #saveOutbox(): void {
-    if (!this.#isLoaded || this.#isSaveQueued) return;
-    this.#isSaveQueued = true;
-    queueMicrotask(() => {
-      this.#isSaveQueued = false;
-      const entries: TStoredOutboxEntry[] = [];
-      for (const { entry } of this.#outbox) {
-        if (entry.status === "sent") continue;
-        entries.push({
-          clientMsgId: entry.clientMsgId,
-          conversationId: entry.conversationId,
-          body: entry.body,
-          ...sendOptionFields(entry),
-          status: entry.status === "failed" ? "failed" : "pending",
-          createdAt: entry.createdAt,
-          ...(entry.error ? { error: entry.error } : {}),
-        });
-      }
-      persist(() => this.#store.save(entries));
-    });
+    if (this.#store && this.#isLoaded) this.#saves.request();
+  }
+
+  #writeOutbox(): void {
+    const store = this.#store;
+    if (!store) return;
+    const entries: TStoredOutboxEntry[] = [];
+    for (const { entry } of this.#outbox) {
+      if (entry.status === "sent") continue;
+      entries.push({
+        clientMsgId: entry.clientMsgId,
+        conversationId: entry.conversationId,
+        body: entry.body,
+        ...sendOptionFields(entry),
+        status: entry.status === "failed" ? "failed" : "pending",
+        createdAt: entry.createdAt,
+        ...(entry.error ? { error: entry.error } : {}),
+      });
+    }
+    persist(() => store.save(entries));
   }
 }

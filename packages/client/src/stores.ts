@@ -1,7 +1,8 @@
 /**
  * Where ParleyClient keeps what must survive a reload: the cursors (how far each log has been
- * delivered to the app) and the outbox (messages not yet acknowledged, and failed ones). Both are
- * small; the client always loads/saves them whole.
+ * delivered to the app) and the outbox (messages not yet acknowledged, and failed ones). The client
+ * loads/saves each whole; outbox writes are throttled while sends come in bursts (save-throttle.ts:
+ * a long queue would otherwise be copied on every change).
  *
  * To add a backend (IndexedDB, React Native AsyncStorage, a file in Node): implement TCursorStore
  * and TOutboxStore; `load` and `save` may return promises. Writes are fire-and-forget from the
@@ -70,13 +71,17 @@ export function memoryCursorStore(): TCursorStore {
   };
 }
 
-/** Outbox in memory (the default): survives reconnects, not a reload. */
+/**
+ * Outbox in memory, for handing unsent messages from one client to the next in the same process
+ * (without a store a client keeps its entries itself: they survive reconnects, not the client).
+ * `save` gets a list the client built for it and never touches again, so only `load` copies.
+ */
 export function memoryOutboxStore(): TOutboxStore {
   let saved: TStoredOutboxEntry[] = [];
   return {
     load: () => copy(saved),
     save: (entries) => {
-      saved = copy(entries);
+      saved = entries;
     },
   };
 }

@@ -134,6 +134,9 @@ export function RealtimeProvider({ userId, children }: { userId: string; childre
         }
       };
       document.addEventListener("visibilitychange", onVisibility);
+      // The outbox store's writes are throttled during bursts: write what is pending before the page goes.
+      const onPageHide = () => c.flush();
+      window.addEventListener("pagehide", onPageHide);
       // A custom status set on any of this user's devices goes into this device's presence, which
       // is how the people watching the user see it change live.
       const offPrefs = c.on("userEvent", (frame) => {
@@ -161,6 +164,7 @@ export function RealtimeProvider({ userId, children }: { userId: string; childre
         window.removeEventListener("offline", onOffline);
         window.removeEventListener("online", onOnline);
         document.removeEventListener("visibilitychange", onVisibility);
+        window.removeEventListener("pagehide", onPageHide);
         clearTimeout(awayTimer);
         offState();
         offData();
