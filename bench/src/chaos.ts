@@ -111,7 +111,9 @@ process.on("exit", () => {
   postgres?.removeSync();
   if (!opts.keepLogs) rmSync(workDir, { recursive: true, force: true });
 });
-const hardLimitMs = (opts.durationS + opts.drainS + 300) * 1000;
+// Gateway kills are paced by reconnects (chaos-faults.ts), which may stretch the fault window by
+// a few seconds per kill beyond the traffic's duration.
+const hardLimitMs = (opts.durationS + opts.drainS + 300 + opts.kills * 5) * 1000;
 const hardTimer = setTimeout(() => {
   console.error(`chaos: hard time limit (${hardLimitMs / 1000}s) reached; stopping`);
   void cleanup().finally(() => process.exit(2));
@@ -286,6 +288,8 @@ async function main(): Promise<number> {
 
   // --- drain -----------------------------------------------------------------------------------
   const check = new pg.Client({ connectionString: database.url });
+  // Cleanup at the hard limit stops Postgres under it: a reported error, not an uncaught one.
+  check.on("error", (err) => log(`checker connection: ${err.message}`));
   await check.connect();
   const drainStart = nowMs();
   const isDrained = await drainUntilCaughtUp({
