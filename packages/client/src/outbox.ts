@@ -53,6 +53,8 @@ export {
 
 type TOutboxRecord = {
   entry: TOutboxEntry;
+  /** Place in the send order across conversations (entries() and the store list by it). */
+  order: number;
   /** Transient refusals (INTERNAL, …) so far; at maxSendRetries the next one fails the entry. */
   retries: number;
   /** Rate-limit refusals so far (they only lengthen the wait). */
@@ -72,7 +74,7 @@ function newRecord(entry: TOutboxEntry): TOutboxRecord {
   // A failed send is also shown through the outbox; an app that ignores the promise must not
   // get an unhandled rejection for it. Awaiting `promise` still sees the rejection.
   promise.catch(() => {});
-  return { entry, retries: 0, waits: 0, promise, resolve, reject };
+  return { entry, order: 0, retries: 0, waits: 0, promise, resolve, reject };
 }
 
 /** What the outbox needs from the client besides the link. */
@@ -104,11 +106,15 @@ export class Outbox {
   readonly #random: () => number;
   readonly #cursor: TOutboxOptions["cursor"];
   readonly #changed: TOutboxOptions["changed"];
-  #outbox: TOutboxRecord[] = [];
+  /**
+   * Each conversation's records in send order. Within one, every `sent` record comes before the
+   * first `pending`/`sending` one (one in flight, in order), so pump and prune look at a short
+   * prefix however long the queue is.
+   */
+  readonly #queues = new Map<string, TOutboxRecord[]>();
   /** The same records by clientMsgId (acks and errors find theirs without a scan). */
   readonly #byId = new Map<string, TOutboxRecord>();
-  /** Entries in status "sent" per conversation: a delivery prunes only where there are some. */
-  readonly #sentCount = new Map<string, number>();
+  #nextOrder = 0;
   readonly #sendRetryTimers = new Map<string, ReturnType<typeof setTimeout>>();
   #isLoaded = false;
   readonly #saves = new SaveThrottle(() => this.#writeOutbox(), SAVE_INTERVAL_MS);
@@ -171,31 +177,36 @@ export class Outbox {
 
   /** The entries in send order, optionally of one conversation. */
   entries(conversationId?: string): TOutboxEntry[] {
-    const entries = this.#outbox.map((r) => r.entry);
-    return conversationId === undefined
-      ? entries
-      : entries.filter((e) => e.conversationId === conversationId);
+    const records = conversationId === undefined ? this.#inOrder() : (this.#queues.get(conversationId) ?? []);
+    return records.map((r) => r.entry);
+  }
+
+  /** Every record in send order. */
+  #inOrder(): TOutboxRecord[] {
+    const all = [...this.#queues.values()].flat();
+    return this.#queues.size > 1 ? all.sort((a, b) => a.order - b.order) : all;
   }
 
   /** A new socket is live: every conversation with entries sends its next one. */
   onWelcome(): void {
-    for (const conversationId of new Set(this.#outbox.map((r) => r.entry.conversationId))) {
-      this.#pump(conversationId);
-    }
+    for (const conversationId of [...this.#queues.keys()]) this.#pump(conversationId);
   }
 
   /** The socket is gone: what was on the wire goes back to pending, to be resent after the next welcome. */
   onSocketLost(): void {
     for (const timer of this.#sendRetryTimers.values()) clearTimeout(timer);
     this.#sendRetryTimers.clear();
-    for (const record of this.#outbox) {
-      if (record.entry.status === "sending") this.#update(record, { status: "pending" });
+    for (const queue of this.#queues.values()) {
+      for (const record of queue) {
+        if (record.entry.status === "sending") this.#update(record, { status: "pending" });
+      }
     }
   }
 
   /** Appends a new (or retried) entry at the end of the outbox; one too large to send fails at once. */
   #enqueue(record: TOutboxRecord): void {
-    this.#outbox.push(record);
+    record.order = this.#nextOrder++;
+    this.#queueOf(record.entry.conversationId).push(record);
     this.#byId.set(record.entry.clientMsgId, record);
     if (this.#isTooLarge(record.entry)) {
       this.#failTooLarge(record);
@@ -230,8 +241,7 @@ export class Outbox {
     for (;;) {
       if (!this.#link.isLive || this.#sendRetryTimers.has(conversationId)) return;
       let head: TOutboxRecord | undefined;
-      for (const record of this.#outbox) {
-        if (record.entry.conversationId !== conversationId) continue;
+      for (const record of this.#queues.get(conversationId) ?? []) {
         if (record.entry.status === "sending") return;
         if (record.entry.status === "pending") {
           head = record;
@@ -319,41 +329,45 @@ export class Outbox {
 
   /** Drops sent entries once their own event was delivered (or nobody tracks the conversation). */
   pruneSent(conversationId: string): void {
-    if (!this.#sentCount.get(conversationId)) return;
+    const queue = this.#queues.get(conversationId);
+    if (!queue) return;
+    // Sent records are all before the first pending/sending one: look at that prefix only.
+    let end = 0;
+    while (end < queue.length && !isOnTheWay(queue[end]!.entry)) end += 1;
+    if (end === 0) return;
     const cursor = this.#cursor(conversationId);
     const isDone = (e: TOutboxEntry) =>
-      e.conversationId === conversationId &&
-      e.status === "sent" &&
-      (cursor === undefined || (cursor !== null && (e.seq ?? 0) <= cursor));
-    const done = this.#outbox.filter((r) => isDone(r.entry));
+      e.status === "sent" && (cursor === undefined || (cursor !== null && (e.seq ?? 0) <= cursor));
+    const prefix = queue.slice(0, end);
+    const done = prefix.filter((r) => isDone(r.entry));
     if (done.length === 0) return;
-    this.#outbox = this.#outbox.filter((r) => !isDone(r.entry));
-    for (const record of done) {
-      this.#byId.delete(record.entry.clientMsgId);
-      this.#countSent(record.entry, -1);
-    }
+    queue.splice(0, end, ...prefix.filter((r) => !isDone(r.entry)));
+    if (queue.length === 0) this.#queues.delete(conversationId);
+    for (const record of done) this.#byId.delete(record.entry.clientMsgId);
     for (const record of done) this.#outboxChanged(record.entry);
+  }
+
+  #queueOf(conversationId: string): TOutboxRecord[] {
+    let queue = this.#queues.get(conversationId);
+    if (!queue) {
+      queue = [];
+      this.#queues.set(conversationId, queue);
+    }
+    return queue;
   }
 
   /** Takes one record out (retry, discard). */
   #remove(record: TOutboxRecord): void {
-    this.#outbox.splice(this.#outbox.indexOf(record), 1);
+    const conversationId = record.entry.conversationId;
+    const queue = this.#queues.get(conversationId) ?? [];
+    queue.splice(queue.indexOf(record), 1);
+    if (queue.length === 0) this.#queues.delete(conversationId);
     this.#byId.delete(record.entry.clientMsgId);
-    this.#countSent(record.entry, -1);
-  }
-
-  #countSent(entry: TOutboxEntry, delta: 1 | -1): void {
-    if (entry.status !== "sent") return;
-    const n = (this.#sentCount.get(entry.conversationId) ?? 0) + delta;
-    if (n > 0) this.#sentCount.set(entry.conversationId, n);
-    else this.#sentCount.delete(entry.conversationId);
   }
 
   #update(record: TOutboxRecord, change: Partial<TOutboxEntry>): void {
     const before = record.entry;
-    this.#countSent(before, -1);
     record.entry = { ...before, ...change };
-    this.#countSent(record.entry, 1);
     // Pending and sending are both stored as pending (attempts are not stored): no write for that.
     this.#outboxChanged(record.entry, !(isOnTheWay(before) && isOnTheWay(record.entry)));
   }
@@ -387,15 +401,24 @@ export class Outbox {
    * answered wins), starts saving, and reports each restored entry as changed.
    */
   restore(stored: readonly TStoredOutboxEntry[]): void {
-    const known = new Set(this.#outbox.map((r) => r.entry.clientMsgId));
     const loaded = stored
-      .filter((e) => !known.has(e.clientMsgId))
+      .filter((e) => !this.#byId.has(e.clientMsgId))
       .map((e) => newRecord({ ...e, attempts: 0 }));
-    this.#outbox = [...loaded, ...this.#outbox];
-    for (const record of loaded) this.#byId.set(record.entry.clientMsgId, record);
+    // Before everything added meanwhile, in their stored order.
+    const byConversation = new Map<string, TOutboxRecord[]>();
+    loaded.forEach((record, i) => {
+      record.order = i - loaded.length;
+      this.#byId.set(record.entry.clientMsgId, record);
+      const list = byConversation.get(record.entry.conversationId) ?? [];
+      list.push(record);
+      byConversation.set(record.entry.conversationId, list);
+    });
+    for (const [conversationId, list] of byConversation) {
+      this.#queues.set(conversationId, [...list, ...(this.#queues.get(conversationId) ?? [])]);
+    }
     this.#isLoaded = true;
     // Only when the store no longer says it all: entries added before it answered, or dropped.
-    if (this.#outbox.length !== stored.length || loaded.length !== stored.length) this.#saveOutbox();
+    if (this.#byId.size !== stored.length || loaded.length !== stored.length) this.#saveOutbox();
     for (const record of loaded) this.#changed(record.entry);
   }
 
@@ -408,7 +431,7 @@ export class Outbox {
     const store = this.#store;
     if (!store) return;
     const entries: TStoredOutboxEntry[] = [];
-    for (const { entry } of this.#outbox) {
+    for (const { entry } of this.#inOrder()) {
       if (entry.status === "sent") continue;
       entries.push({
         clientMsgId: entry.clientMsgId,
