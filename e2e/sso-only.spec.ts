@@ -46,9 +46,13 @@ test("SSO only: no password form, a POSTed password refused, single sign-on stil
   await before.close();
 
   try {
-    await sidebarOf(admin.page).getByRole("link", { name: "Settings" }).click();
-    const ssoOnly = admin.page.getByRole("checkbox", { name: /SSO only/ });
-    await ssoOnly.check();
+    // A fresh load: the page signed in before makeAdmin may still hold the member's view.
+    await admin.page.goto("/app/settings");
+    const joining = admin.page.getByRole("region", { name: "Joining" });
+    const ssoOnly = joining.getByRole("checkbox", { name: /SSO only/ });
+    // A controlled switch: it shows checked once the server saved it (so click, then wait).
+    await expect(ssoOnly).toBeEnabled();
+    await ssoOnly.click();
     await expect(ssoOnly).toBeChecked();
     await expect.poll(() => isSsoOnly(admin.page)).toBe(true);
 
