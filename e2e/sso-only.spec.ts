@@ -15,8 +15,6 @@ import { type APIRequestContext, expect, type Page, test } from "@playwright/tes
 import { firstUser, makeAdmin, newUser, sidebarOf, signUp, trpc } from "./fixtures";
 import { SSO_NAME, signInWithSso } from "./sso-provider.ts";
 
-const run = randomUUID().slice(0, 8);
-
 /** One password sign-in the way a script would do it (next-auth's credentials callback). */
 async function passwordSignIn(request: APIRequestContext, email: string, password: string) {
   const { csrfToken } = (await (await request.get("/api/auth/csrf")).json()) as { csrfToken: string };
@@ -32,6 +30,8 @@ async function isSsoOnly(page: Page): Promise<boolean> {
 test("SSO only: no password form, a POSTed password refused, single sign-on still signs the person in", async ({
   browser,
 }) => {
+  // Per test, not per file: `--repeat-each` may run it again in the same worker.
+  const run = randomUUID().slice(0, 8);
   const adminUser = newUser("SSO Only Admin", run);
   const admin = await firstUser(browser, adminUser);
   makeAdmin(adminUser.email);
