@@ -29,6 +29,7 @@ const WORKSPACE_WIDE = [
   "broadcast-policy.spec.ts",
   "upload-limits.spec.ts",
   "auth-hardening.spec.ts",
+  "sso-only.spec.ts",
   "start.spec.ts",
   "proxy-topology.spec.ts",
 ];
@@ -50,8 +51,8 @@ export default defineConfig({
   globalSetup: "./global-setup.ts",
   // foundation.spec.ts tells the first-run story, so it needs the fresh database: it runs before
   // every other spec (which cope with a workspace that already exists), whatever their names.
-  // WORKSPACE_WIDE specs change settings every spec shares (who may sign up, retention, the
-  // broadcast policy, upload limits) or load the whole box (`npm start` with its own PostgreSQL,
+  // WORKSPACE_WIDE specs change settings every spec shares (who may sign up, SSO only, retention,
+  // the broadcast policy, upload limits) or load the whole box (`npm start` with its own PostgreSQL,
   // lockouts, proxy-topology's second web server with two gateways and nginx): they run one at a
   // time after the rest, never beside another spec.
   projects: [
@@ -113,8 +114,9 @@ export default defineConfig({
       // Web push to the local push service of push.spec.ts (a self-signed certificate).
       NODE_EXTRA_CA_CERTS: join(pushTls, "cert.pem"),
       // Single sign-on against the OpenID provider global-setup.ts starts on E2E_PORT + 1000
-      // (e2e/sso-provider.ts). Only the sign-in page's extra button shows it elsewhere: the
-      // workspace never turns SSO-only on in the suite, so passwords work for every other spec.
+      // (e2e/sso-provider.ts). Only the sign-in page's extra button shows it elsewhere: only
+      // sso-only.spec.ts turns SSO-only on — alone (WORKSPACE_WIDE) and off again before it ends —
+      // so passwords work for every other spec.
       ...ssoServerEnv(port),
     },
   },

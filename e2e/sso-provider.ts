@@ -10,8 +10,10 @@
  *
  * Who exists there: any login typed into its page is that person's e-mail address (subject
  * `sub:<address>`, name from the part before "@", verified) — the spec makes people up per run.
+ * `signInWithSso` is the browser's way through it (sso.spec.ts, sso-only.spec.ts).
  */
 import { createServer, type IncomingMessage } from "node:http";
+import { expect, type Page } from "@playwright/test";
 import Provider from "oidc-provider";
 
 export const SSO_CLIENT_ID = "parley-e2e";
@@ -159,4 +161,21 @@ export async function startSsoProvider(
         server.close(() => resolve());
       }),
   };
+}
+
+/** From Parley's sign-in page through the provider's login page, as `email`. */
+export async function signInWithSso(page: Page, email: string): Promise<void> {
+  await page.goto("/sign-in");
+  const login = page.getByLabel("Login");
+  // A click before hydration follows the link to next-auth's page, which sends the browser back
+  // to /sign-in: click again until the provider's page is there.
+  await expect(async () => {
+    if (!/\/sign-in/.test(page.url())) await page.goto("/sign-in");
+    await page.getByRole("link", { name: `Sign in with ${SSO_NAME}` }).click();
+    await expect(login).toBeVisible({ timeout: 3_000 });
+  }).toPass({ timeout: 30_000 });
+  expect(new URL(page.url()).host).toBe(`127.0.0.1:${ssoPort(Number(process.env.E2E_PORT ?? 3100))}`);
+  await login.fill(email);
+  await page.getByLabel("Password").fill("whatever-the-provider-checks");
+  await page.getByRole("button", { name: "Continue to Parley" }).click();
 }

@@ -8,28 +8,11 @@
  * core's (packages/core/test/sso.integration.test.ts). Changes no workspace setting.
  */
 import { randomUUID } from "node:crypto";
-import { expect, type Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { firstUser, makeAdmin, newUser, sidebarOf, trpc } from "./fixtures";
-import { SSO_DOMAIN, SSO_NAME, ssoPort } from "./sso-provider.ts";
+import { SSO_DOMAIN, signInWithSso } from "./sso-provider.ts";
 
 const run = randomUUID().slice(0, 8);
-
-/** From Parley's sign-in page through the provider's login page, as `email`. */
-async function signInWithSso(page: Page, email: string): Promise<void> {
-  await page.goto("/sign-in");
-  const login = page.getByLabel("Login");
-  // A click before hydration follows the link to next-auth's page, which sends the browser back
-  // to /sign-in: click again until the provider's page is there.
-  await expect(async () => {
-    if (!/\/sign-in/.test(page.url())) await page.goto("/sign-in");
-    await page.getByRole("link", { name: `Sign in with ${SSO_NAME}` }).click();
-    await expect(login).toBeVisible({ timeout: 3_000 });
-  }).toPass({ timeout: 30_000 });
-  expect(new URL(page.url()).host).toBe(`127.0.0.1:${ssoPort(Number(process.env.E2E_PORT ?? 3100))}`);
-  await login.fill(email);
-  await page.getByLabel("Password").fill("whatever-the-provider-checks");
-  await page.getByRole("button", { name: "Continue to Parley" }).click();
-}
 
 test("a first SSO sign-in creates the account and lands in the app; signing out ends the session", async ({
   browser,

@@ -27,6 +27,11 @@
  * `truncatedSeq` in its entry, so the client moves its cursor there (nothing it could fetch is
  * missing) instead of taking the removed range for a gap to repair.
  *
+ * A bot actor (a bot token's socket: `scope` set) replays only what its stream may see
+ * (bots/stream.ts): conversations outside its scope, or that it is not a member of, are
+ * `notFound` like unreadable ones, and its user log comes back as frames (`userFrames`), the
+ * entries outside its scope masked as `user.hidden`, so the log stays gapless.
+ *
  * To extend: new statuses need a protocol change (ZSyncStatus) first.
  */
 import type { ConversationKind, TDb } from "@parley/db";
@@ -34,6 +39,8 @@ import type { TEventKind, TSyncStatus, TUserEventKind } from "@parley/protocol";
 import { MAX_SYNC_CURSORS, SYNC_PAGE_SIZE } from "@parley/protocol";
 import { canRead } from "./access.ts";
 import type { TActor } from "./actor.ts";
+import { encodeStreamUserEvent, isStreamReadable, streamScope } from "./bots/stream.ts";
+import type { TBotScope } from "./bots/tokens.ts";
 import { ParleyError } from "./errors.ts";
 import type { TConversationEventRecord, TUserEventRecord } from "./events.ts";
 import { hotQuery, type THotStatement } from "./hot-sql.ts";
@@ -69,8 +76,13 @@ export type TSyncResult = {
   conversations: TSyncConversation[];
   /** The asked-for conversations that are unknown or not readable by the actor, in the order asked. */
   notFound: string[];
-  /** User log entries after `userCursor` (empty when no userCursor was given). */
+  /** User log entries after `userCursor` (empty when no userCursor was given, or for a bot actor). */
   userEvents: TUserEventRecord[];
+  /**
+   * A bot actor's user log entries after `userCursor` as wire frames, masked outside its scope
+   * (`user.hidden`); absent for everyone else.
+   */
+  userFrames?: string[];
   /** The user-log seq the client holds after applying `userEvents` (the log's last seq when none was asked). */
   userSeq: number;
   userStatus: "ok" | "more";
@@ -147,7 +159,7 @@ export async function loadSyncMetas(db: TDb, requests: readonly TSyncMetaRequest
  */
 export async function syncSince(
   db: TDb,
-  actor: TActor,
+  actor: TActor & { scope?: TBotScope | undefined },
   input: TSyncInput,
   options: {
     pageSize?: number;
@@ -172,6 +184,7 @@ export async function syncSince(
     ? await options.loadMeta(request)
     : (await loadSyncMetas(db, [request]))[0]!;
 
+  const scope = actor.scope ? streamScope(actor.scope) : null;
   const conversations: TSyncConversation[] = [];
   const notFound: string[] = [];
   // Conversations that need events: [id, after, how many].
@@ -180,7 +193,9 @@ export async function syncSince(
     const row = metaById.get(conversationId);
     const isReadable =
       row?.kind != null &&
-      canRead({ kind: row.kind, memberRole: row.isMember ? "member" : null, isGuest: row.isGuest });
+      canRead({ kind: row.kind, memberRole: row.isMember ? "member" : null, isGuest: row.isGuest }) &&
+      (scope === null ||
+        isStreamReadable(scope, { id: conversationId, kind: row.kind, isMember: row.isMember }));
     if (!row || row.lastSeq == null || !isReadable) {
       notFound.push(conversationId);
       continue;
@@ -248,7 +263,9 @@ export async function syncSince(
   return {
     conversations,
     notFound,
-    userEvents,
+    ...(scope === null
+      ? { userEvents }
+      : { userEvents: [], userFrames: userEvents.map((event) => encodeStreamUserEvent(scope, event)) }),
     userSeq: isMore ? lastUser : Math.max(lastUser, userLastSeq),
     userStatus: isMore ? "more" : "ok",
   };

@@ -1,8 +1,10 @@
 /**
  * Upgrade authentication. A browser first asks web for a ticket (a 60 s HS256 JWT carrying its
- * session id) and connects with `?ticket=`; SDKs, bots and benchmarks connect with a personal
- * access token (`Authorization: Bearer plt_…` or `?token=`). Either way the credential is checked
- * against the database (revoked session/token, deactivated user) before the socket exists.
+ * session id) and connects with `?ticket=`; SDKs and benchmarks connect with a personal access
+ * token (`Authorization: Bearer plt_…` or `?token=`), bots with a bot token (`pbt_…`, the same
+ * two ways; the actor then carries the token's scope, which the gateway holds the socket to).
+ * Either way the credential is checked against the database (revoked session/token, deactivated
+ * user or bot) before the socket exists.
  *
  * Cost per upgrade (the connect storm after a gateway dies is thousands of these a second):
  * tokens are stored as SHA-256 (a fast hash: they are 32 random bytes, nothing to brute-force), so
@@ -22,15 +24,19 @@ import type { IncomingMessage } from "node:http";
 import {
   ACCESS_TOKEN_PREFIX,
   accessTokenHash,
+  BOT_TOKEN_PREFIX,
+  botTokenHash,
   isRevokedSince,
   isUuid,
   onCredentialRevoked,
   processRevocations,
   resolveAccessTokensByHash,
+  resolveBotTokensByHash,
   resolveSessions,
   resolveTicketHolder,
   revocationMark,
   revocationMatches,
+  type TBotActor,
   type TResolvedSession,
   type TResolvedToken,
   type TRevocation,
@@ -82,12 +88,13 @@ export function createAuthenticator(deps: {
   const { db, secret } = deps;
   const registry = deps.revocations ?? processRevocations();
   const ttlMs = deps.cacheTtlMs ?? DEFAULT_AUTH_CACHE_TTL_MS;
-  /** `t:<token hash>` / `s:<session id>` → the verified actor. */
+  /** `t:<token hash>` / `b:<bot token hash>` / `s:<session id>` → the verified actor. */
   const cache = new Map<string, TCacheEntry>();
 
   const loadTokens = createBatchLoader<string, TResolvedToken>((hashes) =>
     resolveAccessTokensByHash(db, hashes),
   );
+  const loadBotTokens = createBatchLoader<string, TBotActor>((hashes) => resolveBotTokensByHash(db, hashes));
   const loadSessions = createBatchLoader<string, TResolvedSession>((ids) => resolveSessions(db, ids));
 
   function evict(revocation: TRevocation): void {
@@ -117,7 +124,9 @@ export function createAuthenticator(deps: {
   }
 
   async function byToken(token: string): Promise<TConnectionActor | null> {
-    if (!token.startsWith(ACCESS_TOKEN_PREFIX) || token.length > 200) return null;
+    if (token.length > 200) return null;
+    if (token.startsWith(BOT_TOKEN_PREFIX)) return byBotToken(token);
+    if (!token.startsWith(ACCESS_TOKEN_PREFIX)) return null;
     const hash = accessTokenHash(token);
     const key = `t:${hash}`;
     const hit = cached(key);
@@ -131,6 +140,24 @@ export function createAuthenticator(deps: {
       tokenId: resolved.tokenId,
     };
     remember(key, actor, resolved.expiresAt, startedAt);
+    return actor;
+  }
+
+  /** A bot token: the bot user with the token's id and scope (bot tokens do not expire by themselves). */
+  async function byBotToken(token: string): Promise<TConnectionActor | null> {
+    const key = `b:${botTokenHash(token)}`;
+    const hit = cached(key);
+    if (hit) return hit;
+    const startedAt = revocationMark(registry);
+    const resolved = await loadBotTokens(key.slice(2));
+    if (!resolved) return null;
+    const actor: TConnectionActor = {
+      userId: resolved.userId,
+      role: resolved.role,
+      tokenId: resolved.tokenId,
+      scope: resolved.scope,
+    };
+    remember(key, actor, null, startedAt);
     return actor;
   }
 

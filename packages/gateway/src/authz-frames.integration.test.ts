@@ -2,11 +2,13 @@
  * Issue 14, authorization matrix over the socket: every client command type of the protocol (its
  * frame union), sent by a workspace member about a private conversation they are not in, and by a
  * guest about a public channel they are not in (and a person they share no channel with), answers
- * exactly what the same command about an unknown id answers, and writes nothing. A command type
- * without a row in FRAMES fails the test.
+ * exactly what the same command about an unknown id answers, and writes nothing. A bot token's
+ * socket (the bot events stream) about a channel the bot is in but its token does not reach gets
+ * its row of BOT_OUT_OF_SCOPE and writes nothing. A command type without a row in FRAMES (or
+ * BOT_OUT_OF_SCOPE) fails the test.
  */
 import { randomUUID } from "node:crypto";
-import { createChannel } from "@parley/core";
+import { createBot, createBotToken, createChannel } from "@parley/core";
 import type { TDb } from "@parley/db";
 import { seedUser } from "@parley/db/seed";
 import { tableDigests } from "@parley/db/testing";
@@ -51,6 +53,23 @@ const FRAMES: Record<TClientCommandType, { frame: (t: TTarget, n: number) => Rec
   setPresence: { frame: (_t, n) => ({ type: "setPresence", id: `p${n}`, status: "online" }) },
 };
 
+/**
+ * A bot token's socket, each command about a channel the bot is a member of but its token does not
+ * reach: answered like an unknown id (a replay lists it as not found, a delivery report is dropped)
+ * or refused FORBIDDEN (what the Web API answers out of scope; presence is never a bot's).
+ */
+const BOT_OUT_OF_SCOPE: Record<TClientCommandType, "like unknown" | "FORBIDDEN"> = {
+  hello: "like unknown",
+  ping: "like unknown",
+  send: "FORBIDDEN",
+  markRead: "FORBIDDEN",
+  delivered: "like unknown",
+  typing: "FORBIDDEN",
+  sync: "like unknown",
+  watchPresence: "FORBIDDEN",
+  setPresence: "FORBIDDEN",
+};
+
 let db: TDb;
 let port: number;
 let stop: (() => Promise<void>) | undefined;
@@ -84,6 +103,7 @@ describe("socket commands: authorization matrix (issue 14)", () => {
     const union = ZClientCommand.options.map((o) => o.shape.type.value).sort();
     expect(Object.keys(ClientCommandSchemas).sort()).toEqual(union);
     expect(Object.keys(FRAMES).sort()).toEqual(union);
+    expect(Object.keys(BOT_OUT_OF_SCOPE).sort()).toEqual(union);
   });
 
   it("answers a non-member and a guest like unknown ids, and writes nothing", async () => {
@@ -138,5 +158,47 @@ describe("socket commands: authorization matrix (issue 14)", () => {
       }
       await socket.close();
     }
+  });
+
+  it("holds a bot token's socket to its scope: out-of-scope channels refused or unknown, nothing written", async () => {
+    const owner = await seedUser(db, { role: "owner", name: "Bot Owner" });
+    const asOwner = { userId: owner.id, role: owner.role };
+    const bot = await createBot(db, asOwner, { name: "Matrix Bot" });
+    const channel = (name: string) =>
+      createChannel(db, asOwner, { name: `${name}-${randomUUID().slice(0, 8)}`, memberIds: [bot.id] });
+    const [mine, outside] = [await channel("mine"), await channel("outside")];
+    const { token } = await createBotToken(db, asOwner, {
+      botId: bot.id,
+      name: "matrix",
+      channelIds: [mine.id],
+      canRead: true,
+      canWrite: true,
+    });
+    const socket = await TestClient.connectWithBearer(port, token);
+    const target: TTarget = { conversationId: outside.id, userId: owner.id };
+    let n = 100;
+    for (const type of Object.keys(FRAMES) as TClientCommandType[]) {
+      n += 1;
+      const unknown: TTarget = { conversationId: randomUUID(), userId: randomUUID() };
+      const before = await tableDigests(db);
+      const asked = await answerTo(socket, FRAMES[type].frame(target, n));
+      const after = await tableDigests(db);
+      const where = `${type} by a bot token out of its scope`;
+      if (BOT_OUT_OF_SCOPE[type] === "FORBIDDEN") {
+        expect
+          .soft(asked, where)
+          .toContainEqual(expect.objectContaining({ type: "error", code: "FORBIDDEN" }));
+      } else {
+        const control = await answerTo(socket, FRAMES[type].frame(unknown, n));
+        const blank = (frames: TServerEvent[], t: TTarget) =>
+          JSON.stringify(frames)
+            .replaceAll(t.conversationId, "<conversation>")
+            .replaceAll(t.userId, "<user>");
+        expect.soft(blank(asked, target), where).toBe(blank(control, unknown));
+      }
+      const wrote = Object.keys(after).filter((t) => before[t] !== after[t]);
+      expect.soft(wrote, `${where}: wrote`).toEqual([]);
+    }
+    await socket.close();
   });
 });

@@ -4,11 +4,27 @@
  * connection's commands strictly in order (see frame-dispatch.ts), so handlers need not worry
  * about a user's own sends overtaking each other.
  *
+ * A bot token's socket (`actor.scope`) is held to its token like the Slack-compatible Web API:
+ * `send` needs `canWrite` in a channel of its scope and stores text (`sendMessage`, as
+ * chat.postMessage: a leading "/" runs no slash command), `markRead` needs `canRead` there, and its
+ * delivery reports count only for such channels. People's commands pay one property check for it.
+ *
  * To add a command: define it in @parley/protocol, add its handler type to `TCommandHandlers`
  * (gateway-options.ts), wire it in `createCoreHandlers`, and route it in frame-dispatch.ts `onFrame`.
+ * A command a bot token's socket may send must check `ctx.actor.scope` (core's requireChannelScope).
  */
 import { randomUUID } from "node:crypto";
-import { isParleyError, markDelivered, markRead, sendOrRunCommand, type TDeliveryReport } from "@parley/core";
+import {
+  isParleyError,
+  markDelivered,
+  markRead,
+  requireChannelScope,
+  sendMessage,
+  sendOrRunCommand,
+  streamReaches,
+  streamScope,
+  type TDeliveryReport,
+} from "@parley/core";
 import type { TDb } from "@parley/db";
 import { ErrorCode, type TErrorCode, type TFieldIssue, toFieldIssues } from "@parley/protocol";
 import { z } from "zod";
@@ -72,6 +88,12 @@ export function createCoreHandlers(db: TDb): TCommandHandlers {
     // Persist first (one statement in core), then ack: only an acked message counts as sent.
     // The frame is the send's fields (protocol's ZSendFields) plus type and id: pass the fields on.
     async send(ctx, { type: _type, id: _id, ...fields }) {
+      if (ctx.actor.scope) {
+        // A bot token: its scope first (OutOfScopeError, nothing written), then the send people get.
+        await requireChannelScope(db, ctx.actor, fields.conversationId, "write");
+        const { message } = await sendMessage(db, ctx.actor, fields);
+        return { clientMsgId: message.clientMsgId, seq: message.seq, messageId: message.id };
+      }
       // A registered slash command stores no message: acked without seq (core/src/hooks/dispatch.ts).
       const result = await sendOrRunCommand(db, ctx.actor, fields);
       if (!result.message) return { clientMsgId: fields.clientMsgId };
@@ -79,6 +101,7 @@ export function createCoreHandlers(db: TDb): TCommandHandlers {
       return { clientMsgId: message.clientMsgId, seq: message.seq, messageId: message.id };
     },
     async markRead(ctx, command) {
+      if (ctx.actor.scope) await requireChannelScope(db, ctx.actor, command.conversationId, "read");
       const { readSeq } = await markRead(db, ctx.actor, {
         conversationId: command.conversationId,
         seq: command.seq,
@@ -87,10 +110,14 @@ export function createCoreHandlers(db: TDb): TCommandHandlers {
     },
     async delivered(ctx, command) {
       const userId = ctx.actor.userId;
+      let cursors = Object.entries(command.cursors);
+      if (ctx.actor.scope) {
+        // Reports about channels outside a bot token's reach are dropped (the ack never says which counted).
+        const scope = streamScope(ctx.actor.scope);
+        cursors = cursors.filter(([conversationId]) => streamReaches(scope, conversationId));
+      }
       await Promise.all(
-        Object.entries(command.cursors).map(([conversationId, seq]) =>
-          reportDelivered(`${userId} ${conversationId} ${seq}`),
-        ),
+        cursors.map(([conversationId, seq]) => reportDelivered(`${userId} ${conversationId} ${seq}`)),
       );
       return {};
     },

@@ -24,6 +24,7 @@ import { randomUUID } from "node:crypto";
 import {
   DEFAULT_LARGE_CHANNEL_THRESHOLD,
   ParleyError,
+  streamScope,
   type TBusMessage,
   type TConnectState,
   type TPresenceEntry,
@@ -204,6 +205,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       const state: TLinkState = {
         link,
         user,
+        scope: link.actor.scope ? streamScope(link.actor.scope) : null,
         presence: { status: "online", statusText: "" },
         watching: NO_USERS,
         held: null,

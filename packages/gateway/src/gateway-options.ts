@@ -4,7 +4,7 @@
  * handlers (none of them import the running gateway or each other for their types).
  */
 import type { IncomingMessage, Server } from "node:http";
-import type { TActor, TReadinessReport, TRevocationRegistry } from "@parley/core";
+import type { TActor, TBotScope, TReadinessReport, TRevocationRegistry } from "@parley/core";
 import type { TDelivered, TMarkRead, TSend, TServerEvent } from "@parley/protocol";
 import type { Logger } from "pino";
 import type { TDeliveryOptions } from "./delivery.ts";
@@ -13,8 +13,13 @@ import type { TDeliveryOptions } from "./delivery.ts";
 export type TConnectionActor = TActor & {
   /** The browser session behind the ticket, when there is one (revocation can target it). */
   sessionId?: string;
-  /** The personal access token used, when there is one. */
+  /** The personal access token or bot token used, when there is one. */
   tokenId?: string;
+  /**
+   * Set for a bot token's socket (the bot events stream): what the socket may see and do is held to
+   * it (docs/integrations.md "Events stream"). Absent for people, whose sockets never check it.
+   */
+  scope?: TBotScope;
 };
 
 /** What a handler knows about the connection that sent the command. */

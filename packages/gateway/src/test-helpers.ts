@@ -48,8 +48,13 @@ export class TestClient {
     return TestClient.open(`ws://127.0.0.1:${port}/ws?token=${encodeURIComponent(token)}`);
   }
 
-  private static async open(url: string): Promise<TestClient> {
-    const client = new TestClient(new WebSocket(url));
+  /** Connects with `Authorization: Bearer <token>` (a bot's or a personal token), resolving after the welcome frame. */
+  static async connectWithBearer(port: number, token: string): Promise<TestClient> {
+    return TestClient.open(`ws://127.0.0.1:${port}/ws`, { authorization: `Bearer ${token}` });
+  }
+
+  private static async open(url: string, headers?: Record<string, string>): Promise<TestClient> {
+    const client = new TestClient(new WebSocket(url, headers ? { headers } : {}));
     await client.waitFor((f) => f.type === "welcome");
     return client;
   }

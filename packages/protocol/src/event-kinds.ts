@@ -88,5 +88,13 @@ export const UserEventKind = {
 
 export type TUserEventKind = (typeof UserEventKind)[keyof typeof UserEventKind];
 
+/**
+ * A user-log entry a bot's event stream may not see (its token does not reach the conversation it
+ * is about, or it is about none), sent in its place with payload `{}` so the log stays gapless: a
+ * client applies its seq and ignores it. Deliberately not a UserEventKind (decodeUserEvent gives
+ * null, as for any kind a client does not know). Only bot-token sockets ever get it.
+ */
+export const HIDDEN_USER_EVENT_KIND = "user.hidden";
+
 /** Every user event kind. */
 export const USER_EVENT_KINDS = Object.values(UserEventKind) as [TUserEventKind, ...TUserEventKind[]];

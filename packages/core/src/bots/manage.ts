@@ -3,7 +3,8 @@
  * role member, an unusable password hash and an address no mail reaches), give it tokens scoped
  * to channels and to reading and/or writing, list them with their last use, revoke them. Every
  * change is audit-logged in its own transaction. A bot is deactivated like anyone (Settings →
- * People), which stops its tokens at once (resolveBotToken checks the user).
+ * People), which stops its tokens at once (resolveBotToken checks the user) and closes its
+ * event-stream sockets (4403, the revocation bus), as for people.
  */
 import { randomUUID } from "node:crypto";
 import type { TDb } from "@parley/db";
@@ -13,6 +14,7 @@ import { requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { randomSecret, sha256 } from "../ids.ts";
+import { notifyCredentialRevoked } from "../revocations.ts";
 import { ZById, ZId, ZPersonName } from "../schemas.ts";
 import { BOT_TOKEN_PREFIX, BOT_TOKEN_PREFIX_LENGTH } from "./tokens.ts";
 
@@ -193,7 +195,11 @@ export async function createBotToken(
   });
 }
 
-/** Revokes a bot token (admins); it stops working on its next request. NOT_FOUND when unknown or revoked. */
+/**
+ * Revokes a bot token (admins): its next Web API call is refused, and after the commit the
+ * revocation bus closes its open event-stream sockets (4401) in every gateway. NOT_FOUND when
+ * unknown or already revoked.
+ */
 export async function revokeBotToken(
   db: TDb,
   actor: TActor,
@@ -217,4 +223,5 @@ export async function revokeBotToken(
       details: { tokenId: id, prefix: token.prefix },
     });
   });
+  notifyCredentialRevoked({ kind: "token", tokenId: id });
 }

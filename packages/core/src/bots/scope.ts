@@ -1,6 +1,7 @@
 /**
- * A bot token's reach, enforced in core: every read or write the Slack-compatible API makes about
- * a channel passes `requireChannelScope` first, which applies the bot user's own read rule (an
+ * A bot token's reach, enforced in core: every read or write the Slack-compatible API — and a bot
+ * token's socket on the gateway (send, markRead, typing; stream.ts has what it may see) — makes
+ * about a channel passes `requireChannelScope` first, which applies the bot user's own read rule (an
  * unreadable or unknown id answers NOT_FOUND, as everywhere) and then the token's scope
  * (OutOfScopeError). The core service called next applies the usual membership, archive and
  * window rules on top. A person's personal access token has no scope: `scope` undefined.

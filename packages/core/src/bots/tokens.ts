@@ -4,9 +4,10 @@
  * whether it may read and/or write them (scope.ts enforces it). A token resolves to a bot actor:
  * the bot user (an ordinary `member` everywhere core looks) plus the token's id and scope.
  *
- * Only the Slack-compatible Web API accepts these tokens today; tRPC and the gateway do not (a
- * bot token there is no credential at all). Anything that later posts as a bot (incoming
- * webhooks) resolves through `resolveBotToken` or builds the same TBotActor from a stored scope.
+ * The Slack-compatible Web API (`resolveBotToken`) and the realtime gateway (the bot events
+ * stream: `resolveBotTokensByHash`, batched with concurrent upgrades) accept these tokens; tRPC
+ * does not (a bot token there is no credential at all). Anything that later posts as a bot
+ * (incoming webhooks) builds the same TBotActor from a stored scope.
  */
 import type { TDb } from "@parley/db";
 import type { TActor } from "../actor.ts";
@@ -31,6 +32,7 @@ export type TBotActor = TActor & { tokenId: string; scope: TBotScope };
 
 type TBotTokenRow = {
   id: string;
+  tokenHash: string;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
   channelIds: string[];
@@ -39,16 +41,38 @@ type TBotTokenRow = {
   bot: { id: string; role: TActor["role"]; deactivatedAt: Date | null; isBot: boolean };
 };
 
+/** The SHA-256 a bot token is stored (and looked up) by. */
+export function botTokenHash(token: string): string {
+  return sha256(token);
+}
+
 /**
  * The bot behind a bearer token, or null when it is unknown, revoked, or its bot is deactivated
  * (or not a bot: a defence against a hand-edited row). Records lastUsedAt at most once a minute.
  */
 export async function resolveBotToken(db: TDb, token: string): Promise<TBotActor | null> {
   if (!token.startsWith(BOT_TOKEN_PREFIX) || token.length > 200) return null;
-  const row: TBotTokenRow | null = await db.botToken.findUnique({
-    where: { tokenHash: sha256(token) },
+  const hash = botTokenHash(token);
+  return (await resolveBotTokensByHash(db, [hash])).get(hash) ?? null;
+}
+
+/**
+ * resolveBotToken for many tokens at once, by their hashes (botTokenHash): one query for all of
+ * them and one UPDATE for those whose lastUsedAt is due. Hashes that do not resolve to a live
+ * token of an active bot are absent from the map. The gateway batches concurrent upgrades
+ * through this.
+ */
+export async function resolveBotTokensByHash(
+  db: TDb,
+  hashes: readonly string[],
+): Promise<Map<string, TBotActor>> {
+  const result = new Map<string, TBotActor>();
+  if (hashes.length === 0) return result;
+  const rows: TBotTokenRow[] = await db.botToken.findMany({
+    where: { tokenHash: { in: [...new Set(hashes)] } },
     select: {
       id: true,
+      tokenHash: true,
       revokedAt: true,
       lastUsedAt: true,
       channelIds: true,
@@ -57,19 +81,24 @@ export async function resolveBotToken(db: TDb, token: string): Promise<TBotActor
       bot: { select: { id: true, role: true, deactivatedAt: true, isBot: true } },
     },
   });
-  if (!row || row.revokedAt || row.bot.deactivatedAt || !row.bot.isBot) return null;
   const now = Date.now();
-  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) {
-    // Conditional, so concurrent requests write once.
+  const due: string[] = [];
+  for (const row of rows) {
+    if (row.revokedAt || row.bot.deactivatedAt || !row.bot.isBot) continue;
+    if (!row.lastUsedAt || now - row.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) due.push(row.id);
+    result.set(row.tokenHash, {
+      userId: row.bot.id,
+      role: row.bot.role,
+      tokenId: row.id,
+      scope: { channelIds: row.channelIds, canRead: row.canRead, canWrite: row.canWrite },
+    });
+  }
+  if (due.length > 0) {
+    // Conditional, so concurrent requests (other gateways, the Web API) write once.
     await db.$executeRaw`
       UPDATE "BotToken" SET "lastUsedAt" = ${new Date(now)}
-      WHERE id = ${row.id}::uuid
+      WHERE id = ANY(${due}::uuid[])
         AND ("lastUsedAt" IS NULL OR "lastUsedAt" < ${new Date(now - TOUCH_INTERVAL_MS)})`;
   }
-  return {
-    userId: row.bot.id,
-    role: row.bot.role,
-    tokenId: row.id,
-    scope: { channelIds: row.channelIds, canRead: row.canRead, canWrite: row.canWrite },
-  };
+  return result;
 }

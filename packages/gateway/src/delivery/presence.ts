@@ -6,6 +6,7 @@
 import {
   listVisibleUserIds,
   loadSavedStatusTexts,
+  requireNoPresenceScope,
   type TConnectState,
   type TUserPresence,
 } from "@parley/core";
@@ -119,6 +120,7 @@ export function createPresence(ctx: TDeliveryContext): TPresence {
     unwatch,
 
     async watchPresence(link, userIds) {
+      requireNoPresenceScope(link.actor);
       const state = ctx.stateOf(link);
       const unique = [...new Set(userIds)];
       // Only people the watcher may see (a guest: those they share a channel with); others, like
@@ -154,6 +156,7 @@ export function createPresence(ctx: TDeliveryContext): TPresence {
     },
 
     async setPresence(link, status, statusText) {
+      requireNoPresenceScope(link.actor);
       const state = ctx.stateOf(link);
       const userId = link.actor.userId;
       const text = statusText ?? (await currentStatusText(userId));

@@ -4,19 +4,24 @@
  * `REPLAY_FLOOR_MS` after a replay, live events it already carried (committed before its query,
  * pushed after) are dropped by their BusHeader's conversation and seq (frames are never parsed),
  * so each event reaches the socket once. `deliver` is the one way a push reaches a socket, so it
- * applies both.
+ * applies both, and, first, a bot token's scope (core bots/stream.ts: events of its channels only,
+ * its other user-log entries as `user.hidden`, no typing or presence); people's sockets have no
+ * scope and pay one null check for it. A replay applies the same scope in core (syncSince).
  */
 import {
   encodeConversationEvent,
   encodeUserEvent,
+  hiddenUserEventFrame,
   loadSyncMetas,
+  streamReaches,
   syncSince,
+  type TStreamScope,
   type TSyncMeta,
   type TSyncMetaRequest,
 } from "@parley/core";
-import { encodeServerEvent } from "@parley/protocol";
+import { encodeServerEvent, HIDDEN_USER_EVENT_KIND } from "@parley/protocol";
 import { createBatchLoader } from "../batch.ts";
-import type { Push } from "../push.ts";
+import { Push } from "../push.ts";
 import type { TDelivery, TDeliveryContext, TLinkState } from "./types.ts";
 
 /** Live frames held for one socket during a replay before it is told to resync instead (4001). */
@@ -24,8 +29,34 @@ const MAX_HELD_FRAMES = 10_000;
 /** How long after a replay live events at or below its seqs are dropped as already sent. */
 const REPLAY_FLOOR_MS = 10_000;
 
-/** Sends a push to one socket: held during its replay, dropped when a replay just carried it. */
-export function deliver(state: TLinkState, push: Push): void {
+/**
+ * What a bot token's socket gets of a push: the push, a `user.hidden` stand-in for a user-log
+ * entry outside its scope (same seq: the log stays gapless), or nothing (another conversation's
+ * event; typing and presence, which carry no header to check).
+ */
+function scopedPush(scope: TStreamScope, push: Push): Push | null {
+  const header = push.header;
+  if (header === null) return null;
+  if (header.type === "event") return streamReaches(scope, header.conversationId) ? push : null;
+  if (header.kind === HIDDEN_USER_EVENT_KIND || streamReaches(scope, header.conversationId)) return push;
+  return new Push(hiddenUserEventFrame(header.seq), {
+    type: "user.event",
+    seq: header.seq,
+    kind: HIDDEN_USER_EVENT_KIND,
+  });
+}
+
+/**
+ * Sends a push to one socket: filtered by its scope (bot tokens only), held during its replay,
+ * dropped when a replay just carried it.
+ */
+export function deliver(state: TLinkState, pushed: Push): void {
+  let push = pushed;
+  if (state.scope !== null) {
+    const scoped = scopedPush(state.scope, push);
+    if (scoped === null) return;
+    push = scoped;
+  }
   if (state.held) {
     if (state.held.length >= MAX_HELD_FRAMES) state.isOverflowed = true;
     else state.held.push(push);
@@ -79,6 +110,10 @@ export function createResume(ctx: TDeliveryContext): TDelivery["sync"] {
         for (const frame of conversation.frames ?? conversation.events.map(encodeConversationEvent)) {
           if (!(await link.sendReplay(frame))) return;
         }
+      }
+      // A bot token's user log comes encoded, masked outside its scope (core syncSince).
+      if (result.userFrames) {
+        for (const frame of result.userFrames) if (!(await link.sendReplay(frame))) return;
       }
       for (const event of result.userEvents) {
         if (!(await link.sendReplay(encodeUserEvent(event)))) return;

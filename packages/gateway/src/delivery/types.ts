@@ -2,7 +2,7 @@
  * Delivery's contract (what createDelivery takes and returns, what it needs of a socket) and the
  * state its parts share (delivery.ts builds it; memberships, presence, resume and typing use it).
  */
-import type { TActor, TEngine, TUserPresence } from "@parley/core";
+import type { TActor, TBotScope, TEngine, TStreamScope, TUserPresence } from "@parley/core";
 import type { TDb } from "@parley/db";
 import type { Logger } from "pino";
 import type { Push } from "../push.ts";
@@ -12,7 +12,8 @@ import type { TopicRefs } from "./topic-refs.ts";
 /** What delivery needs from one gateway socket. */
 export type TDeliveryLink = {
   readonly id: string;
-  readonly actor: TActor;
+  /** Its user; with `scope` for a bot token's socket (what it may see and do is held to it). */
+  readonly actor: TActor & { scope?: TBotScope };
   /** Sends a push now (the gateway checks bufferedAmount); false when it was not sent. */
   sendFrame(push: Push): boolean;
   /** Sends a frame of a replay, waiting for the socket to drain first when its buffer is high. */
@@ -85,6 +86,11 @@ export type TLocalUser = {
 export type TLinkState = {
   link: TDeliveryLink;
   user: TLocalUser;
+  /**
+   * A bot token's socket: what `deliver` lets through (core bots/stream.ts); null for people, whose
+   * pushes pay only that null check.
+   */
+  scope: TStreamScope | null;
   presence: TUserPresence;
   /** Users this socket watches the presence of (NO_USERS, shared, until it watches any). */
   watching: ReadonlySet<string>;

@@ -1,8 +1,15 @@
 /**
  * The typing relay: members only, at most one per conversation per `typingIntervalMs` per socket,
- * routed like a conversation event (core's routeToConversation); never stored.
+ * routed like a conversation event (core's routeToConversation); never stored. A bot token's
+ * socket types only where it may write (its scope, as for `send`); it never receives typing.
  */
-import { listMemberIds, loadAccess, requireMember, routeToConversation } from "@parley/core";
+import {
+  listMemberIds,
+  loadAccess,
+  requireChannelScope,
+  requireMember,
+  routeToConversation,
+} from "@parley/core";
 import { encodeServerEvent } from "@parley/protocol";
 import type { TDelivery, TDeliveryContext } from "./types.ts";
 
@@ -12,6 +19,7 @@ export function createTyping(ctx: TDeliveryContext, typingIntervalMs: number): T
   return async function typing(link, conversationId) {
     const state = ctx.stateOf(link);
     const userId = link.actor.userId;
+    if (link.actor.scope) await requireChannelScope(db, link.actor, conversationId, "write");
     if (!state.user.conversations.has(conversationId)) {
       // Not a member as far as this gateway knows: answer like every other command does
       // (NOT_FOUND for unknown and unreadable conversations alike, FORBIDDEN "Join the channel
