@@ -1,16 +1,19 @@
 /**
  * Cleanup of attachments: unsent uploads past their TTL and the leftovers of deleted messages
  * (rows already `deleted` whose objects were not all removed). Rows are marked `deleted` before
- * their objects go, so nothing can link or serve a file whose bytes are going away.
+ * their objects go, so nothing can link or serve a file whose bytes are going away. Bots' uploads
+ * never completed (bots/uploads.ts) are swept in the same pass, with the same TTL.
  */
 import type { TDb } from "@parley/db";
 import type { TStorage } from "@parley/storage";
+import { sweepBotUploads } from "../bots/uploads.ts";
 import { processLogger } from "../logging.ts";
 import { deleteObjects, thumbnailKeyFor } from "./objects.ts";
 
 /**
  * Deletes uploads never sent within `olderThanMinutes` and finishes removing the files of deleted
- * messages; returns how many attachments were removed. Run it periodically (e.g. every few minutes).
+ * messages; returns how many attachments were removed (bots' uploads swept alongside are not
+ * counted). Run it periodically (e.g. every few minutes).
  */
 export async function sweepPendingUploads(
   db: TDb,
@@ -33,6 +36,7 @@ export async function sweepPendingUploads(
     select: { id: true, objectKey: true, thumbnailKey: true },
     take: batchSize,
   });
+  await sweepBotUploads(db, storage, olderThanMinutes, batchSize);
   let removed = 0;
   for (const row of doomed) {
     // Thumbnail keys are derived, so also try it for rows whose completion never recorded it.
