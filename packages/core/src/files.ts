@@ -46,7 +46,6 @@ import { attachmentSelect, type TAttachmentDto, toAttachmentDto } from "./messag
 import { ZId, ZMimeType } from "./schemas.ts";
 import { resolveUploadLimits } from "./workspace.ts";
 
-export * from "./bots/uploads.ts";
 export { deleteChannel, type TDeletedChannel, ZDeleteChannel } from "./conversations/delete.ts";
 export * from "./emoji/upload.ts";
 export { getStorage, type TFilesEnv } from "./files/storage.ts";

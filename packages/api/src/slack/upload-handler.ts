@@ -14,7 +14,8 @@ import { Readable } from "node:stream";
 import type { ReadableStream as TWebReadableStream } from "node:stream/web";
 import { loadEnv, type TEnv } from "@parley/config";
 import { isParleyError, processLogger } from "@parley/core";
-import { getStorage, receiveBotUpload } from "@parley/core/files";
+import { receiveBotUpload } from "@parley/core/bot-uploads";
+import { getStorage } from "@parley/core/files";
 import type { TDb } from "@parley/db";
 import busboy from "busboy";
 

@@ -25,9 +25,9 @@
  *    removed for good (row and object, as `completeUpload` does).
  *
  * Unknown, someone else's, already completed and expired ids all answer the same NOT_FOUND
- * ("File not found"), as anything unreadable does. `sweepBotUploads` (run by the attachments
- * sweeper) removes uploads never completed within the TTL: rows marked `expired` first, then their
- * objects, then the rows.
+ * ("File not found"), as anything unreadable does. The attachments sweeper (files/sweeper.ts
+ * `sweepBotUploads`) removes uploads never completed within the TTL. Exported as
+ * `@parley/core/bot-uploads` (it builds on `@parley/core/files`, which loads sharp).
  */
 import type { Readable } from "node:stream";
 import type { TDb } from "@parley/db";
@@ -37,7 +37,6 @@ import { z } from "zod";
 import { loadAccess, NotFound, notFound, requireMember, requireNotArchived } from "../access.ts";
 import type { TActor } from "../actor.ts";
 import { isParleyError, ParleyError, parseInput } from "../errors.ts";
-import { deleteObjects, thumbnailKeyFor } from "../files/objects.ts";
 import {
   completeUpload,
   DEFAULT_UPLOAD_LIMITS,
@@ -59,9 +58,6 @@ import { resolveUploadLimits } from "../workspace.ts";
  * not read here at load time: files.ts re-exports this module, so it is not evaluated yet).
  */
 export const BOT_UPLOAD_URL_TTL_SEC = 600;
-
-/** A completion stopped half-way (a crash) keeps its row this much longer than the TTL. */
-const STUCK_COMPLETION_GRACE_MS = 60 * 60_000;
 
 /** The path of an upload URL (the web app serves it; prefix it with the server's origin). */
 export function botUploadPath(fileId: string, secret: string): string {
@@ -243,39 +239,4 @@ export async function completeBotUploads(
     });
     throw err;
   }
-}
-
-/**
- * Removes uploads never completed within `olderThanMinutes` (see the file header): marks them
- * `expired` (no step takes them any more), removes their objects — unless an Attachment holds the
- * object (a completion that stopped after making it: the attachments sweeper owns it then) — and
- * deletes the rows. Returns how many rows it removed.
- */
-export async function sweepBotUploads(
-  db: TDb,
-  storage: TStorage,
-  olderThanMinutes: number,
-  batchSize = 500,
-): Promise<number> {
-  const cutoff = new Date(Date.now() - olderThanMinutes * 60_000);
-  const stuck = new Date(cutoff.getTime() - STUCK_COMPLETION_GRACE_MS);
-  await db.$executeRaw`
-    UPDATE "BotUpload" SET status = 'expired'
-    WHERE id IN (
-      SELECT id FROM "BotUpload"
-      WHERE status <> 'expired' AND "createdAt" < ${cutoff}::timestamp(3)
-        AND (status <> 'completing' OR "createdAt" < ${stuck}::timestamp(3))
-      LIMIT ${batchSize}
-    )`;
-  const doomed = await db.$queryRaw<{ id: string; objectKey: string; isAttached: boolean }[]>`
-    SELECT b.id, b."objectKey", EXISTS (SELECT 1 FROM "Attachment" a WHERE a."objectKey" = b."objectKey") AS "isAttached"
-    FROM "BotUpload" b WHERE b.status = 'expired' LIMIT ${batchSize}`;
-  let removed = 0;
-  for (const row of doomed) {
-    const isGone =
-      row.isAttached || (await deleteObjects(storage, [row.objectKey, thumbnailKeyFor(row.objectKey)]));
-    if (isGone)
-      removed += (await db.botUpload.deleteMany({ where: { id: row.id, status: "expired" } })).count;
-  }
-  return removed;
 }

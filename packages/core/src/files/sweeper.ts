@@ -6,7 +6,6 @@
  */
 import type { TDb } from "@parley/db";
 import type { TStorage } from "@parley/storage";
-import { sweepBotUploads } from "../bots/uploads.ts";
 import { processLogger } from "../logging.ts";
 import { deleteObjects, thumbnailKeyFor } from "./objects.ts";
 
@@ -43,6 +42,44 @@ export async function sweepPendingUploads(
     if (await deleteObjects(storage, [row.objectKey, row.thumbnailKey ?? thumbnailKeyFor(row.objectKey)])) {
       removed += (await db.attachment.deleteMany({ where: { id: row.id, status: "deleted" } })).count;
     }
+  }
+  return removed;
+}
+
+/** A bot's completion stopped half-way (a crash) keeps its upload this much longer than the TTL. */
+const STUCK_COMPLETION_GRACE_MS = 60 * 60_000;
+
+/**
+ * Removes bots' uploads (bots/uploads.ts) never completed within `olderThanMinutes`: marks them
+ * `expired` (no step takes them any more), removes their objects — unless an Attachment holds the
+ * object (a completion that stopped after making it: the attachments sweeper owns it then) — and
+ * deletes the rows. Returns how many rows it removed.
+ */
+export async function sweepBotUploads(
+  db: TDb,
+  storage: TStorage,
+  olderThanMinutes: number,
+  batchSize = 500,
+): Promise<number> {
+  const cutoff = new Date(Date.now() - olderThanMinutes * 60_000);
+  const stuck = new Date(cutoff.getTime() - STUCK_COMPLETION_GRACE_MS);
+  await db.$executeRaw`
+    UPDATE "BotUpload" SET status = 'expired'
+    WHERE id IN (
+      SELECT id FROM "BotUpload"
+      WHERE status <> 'expired' AND "createdAt" < ${cutoff}::timestamp(3)
+        AND (status <> 'completing' OR "createdAt" < ${stuck}::timestamp(3))
+      LIMIT ${batchSize}
+    )`;
+  const doomed = await db.$queryRaw<{ id: string; objectKey: string; isAttached: boolean }[]>`
+    SELECT b.id, b."objectKey", EXISTS (SELECT 1 FROM "Attachment" a WHERE a."objectKey" = b."objectKey") AS "isAttached"
+    FROM "BotUpload" b WHERE b.status = 'expired' LIMIT ${batchSize}`;
+  let removed = 0;
+  for (const row of doomed) {
+    const isGone =
+      row.isAttached || (await deleteObjects(storage, [row.objectKey, thumbnailKeyFor(row.objectKey)]));
+    if (isGone)
+      removed += (await db.botUpload.deleteMany({ where: { id: row.id, status: "expired" } })).count;
   }
   return removed;
 }

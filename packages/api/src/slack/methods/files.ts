@@ -16,13 +16,8 @@ import {
   requireCapability,
   requireChannelScope,
 } from "@parley/core";
-import {
-  botUploadPath,
-  completeBotUploads,
-  getStorage,
-  startBotUpload,
-  uploadLimitsFrom,
-} from "@parley/core/files";
+import { botUploadPath, completeBotUploads, startBotUpload } from "@parley/core/bot-uploads";
+import { getStorage, uploadLimitsFrom } from "@parley/core/files";
 import { MAX_ATTACHMENTS_PER_MESSAGE } from "@parley/protocol";
 import { publicOrigin, type TSlackCall, type TSlackMethod } from "../call.ts";
 import { SlackError } from "../errors.ts";
