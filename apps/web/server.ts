@@ -49,7 +49,7 @@ const { loadEnv } = await import("@parley/config");
 const { createDb } = await import("@parley/db");
 const { answerHealth, createLogger, DEFAULT_LISTEN_BACKLOG, pathOf, startRealtime, withRequestId } =
   await import("@parley/gateway");
-const { getStorage, sweepPendingUploads } = await import("@parley/core/files");
+const { getStorage, sweepPendingUploads, uploadLimitsFrom } = await import("@parley/core/files");
 const { startExportWorker } = await import("@parley/core/export");
 const { startSlackImportWorker } = await import("@parley/core/slack-import");
 const {
@@ -226,7 +226,9 @@ async function main(): Promise<void> {
 
   // Slack imports (core/src/slack-import): uploaded zips queued by an admin are imported here, one
   // at a time, in batches of 500 messages (woken by a start in this process, else every 15 s).
+  // Files the zip holds meet the same upload limits as any upload.
   const stopSlackImportWorker = startSlackImportWorker(db, () => getStorage(env), {
+    uploadLimits: uploadLimitsFrom(env),
     onError: (err) => logger.warn({ err }, "running Slack imports failed; retrying"),
     onRan: ({ summary: _summary, ...result }) => logger.info(result, "Slack import run ended"),
   });

@@ -22,6 +22,7 @@ export function proxy(request: NextRequest): NextResponse {
 
 export const config = {
   // Hashed build assets and Next's image optimizer are not documents: no policy needed there
-  // (they keep next.config.ts's headers).
-  matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"],
+  // (they keep next.config.ts's headers). Bots' upload URLs neither, and a proxy would buffer
+  // their bodies (Next clones a proxied request's body, cutting it at 10 MB).
+  matcher: ["/((?!_next/static|_next/image|favicon.ico|api/slack/upload/).*)"],
 };

@@ -42,6 +42,11 @@ const CHANNEL_METHODS: TCase[] = [
     args: (channel, ts) => ({ channel, timestamp: ts, name: "tada" }),
     writes: true,
   },
+  {
+    method: "files.completeUploadExternal",
+    args: (channel) => ({ channel_id: channel, files: JSON.stringify([{ id: randomUUID() }]) }),
+    writes: true,
+  },
 ];
 
 let call: (

@@ -34,11 +34,12 @@ import type { TDb } from "@parley/db";
 import { zText } from "@parley/protocol";
 import type { TPresignedPut, TStorage } from "@parley/storage";
 import { fileTypeFromBuffer } from "file-type";
+import { lookup as lookupMimeType } from "mime-types";
 import sharp from "sharp";
 import { z } from "zod";
 import { loadAccess, NotFound, notFound, requireMember, requireNotArchived, requireRead } from "./access.ts";
 import type { TActor } from "./actor.ts";
-import { ParleyError, parseInput } from "./errors.ts";
+import { isParleyError, ParleyError, parseInput } from "./errors.ts";
 import { deleteObjects, thumbnailKeyFor } from "./files/objects.ts";
 import type { TFilesEnv } from "./files/storage.ts";
 import { attachmentSelect, type TAttachmentDto, toAttachmentDto } from "./messages.ts";
@@ -205,8 +206,30 @@ function extensionOf(name: string): string {
   return dot > 0 ? name.slice(dot + 1).toLowerCase() : "";
 }
 
-function isBlocked(limits: TUploadLimits, ...types: (string | undefined)[]): boolean {
+function isBlocked(limits: Pick<TUploadLimits, "blockedTypes">, ...types: (string | undefined)[]): boolean {
   return types.some((t) => t !== undefined && limits.blockedTypes.includes(t));
+}
+
+/** The MIME type a file name's extension suggests; `application/octet-stream` when it suggests none. */
+export function mimeTypeFor(name: string): string {
+  const guessed = lookupMimeType(name);
+  return guessed && ZMimeType.safeParse(guessed).success ? guessed : "application/octet-stream";
+}
+
+/**
+ * The rules every upload passes before any byte is stored: BAD_REQUEST when `size` is over the
+ * limit, or the type (declared, or named by the extension) is blocked. `name` is sanitized.
+ */
+export function requireUploadAllowed(limits: TUploadLimits, name: string, mime: string, size: number): void {
+  if (size > limits.maxUploadBytes) {
+    throw new ParleyError(
+      "BAD_REQUEST",
+      `The file is larger than the limit of ${formatBytes(limits.maxUploadBytes)}`,
+    );
+  }
+  if (isBlocked(limits, mime, EXTENSION_TYPES[extensionOf(name)])) {
+    throw new ParleyError("BAD_REQUEST", "This type of file cannot be shared here");
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -238,16 +261,8 @@ export async function createUpload(
   requireMember(access);
   requireNotArchived(access);
   limits = await resolveUploadLimits(db, limits);
-  if (data.size > limits.maxUploadBytes) {
-    throw new ParleyError(
-      "BAD_REQUEST",
-      `The file is larger than the limit of ${formatBytes(limits.maxUploadBytes)}`,
-    );
-  }
   const name = sanitizeFileName(data.name);
-  if (isBlocked(limits, data.mime, EXTENSION_TYPES[extensionOf(name)])) {
-    throw new ParleyError("BAD_REQUEST", "This type of file cannot be shared here");
-  }
+  requireUploadAllowed(limits, name, data.mime, data.size);
   const objectKey = `att/${data.conversationId}/${randomUUID()}/${keySegmentFor(name)}`;
   const row = await db.attachment.create({
     data: {
@@ -309,33 +324,14 @@ export async function completeUpload(
     await refuse(`The uploaded file is ${info.size} bytes, not the declared ${row.size}`);
   }
 
-  const head = await readAll(await storage.getObject(row.objectKey, { start: 0, end: SNIFF_BYTES - 1 }));
-  const detected = (await fileTypeFromBuffer(head))?.mime;
-  if (isBlocked(limits, detected)) await refuse("This type of file cannot be shared here");
-  const isDeclaredImage = row.mime.startsWith("image/");
-  if (isDeclaredImage && !detected?.startsWith("image/")) {
-    await refuse("This file is not an image");
+  let inspected: TInspectedFile;
+  try {
+    inspected = await inspectStoredFile(storage, row.objectKey, row.mime, limits);
+  } catch (err) {
+    if (isParleyError(err) && err.code === "BAD_REQUEST") await refuse(err.message);
+    throw err;
   }
-
-  // The bytes, not the name, decide what an image is served as.
-  let mime = detected?.startsWith("image/") ? detected : row.mime;
-  let width: number | null = null;
-  let height: number | null = null;
-  let thumbnailKey: string | null = null;
-  if (detected && THUMBNAIL_TYPES.has(detected)) {
-    const image = await readImage(await storage.getObject(row.objectKey));
-    if (!image) {
-      if (isDeclaredImage) await refuse("This image cannot be read");
-      mime = row.mime; // not declared as an image and not decodable: keep it a plain file
-    } else {
-      ({ width, height } = image);
-      thumbnailKey = thumbnailKeyFor(row.objectKey);
-      await storage.putObject(thumbnailKey, image.thumbnail, {
-        contentType: "image/webp",
-        size: image.thumbnail.length,
-      });
-    }
-  }
+  const { mime, width, height, thumbnailKey } = inspected;
 
   const updated = await db.attachment.updateMany({
     where: { id: row.id, status: "pending" },
@@ -348,6 +344,58 @@ export async function completeUpload(
     return toAttachmentDto(again);
   }
   return toAttachmentDto({ ...row, mime, width, height, thumbnailKey });
+}
+
+/** What a stored file turned out to be: its type as served, and an image's size and thumbnail. */
+export type TInspectedFile = {
+  mime: string;
+  width: number | null;
+  height: number | null;
+  thumbnailKey: string | null;
+};
+
+/**
+ * The checks every file that enters Parley passes once its bytes are stored (a browser's upload, a
+ * bot's, a Slack import's): its real type is read from its first bytes; a blocked type in disguise,
+ * or a file declared as an image that is not one, is refused (BAD_REQUEST; the object is left for
+ * the caller to remove). Real PNG/JPEG/GIF/WebP images get their dimensions and a WebP thumbnail
+ * (≤ 360 px) stored beside the object (`thumbnailKeyFor`).
+ */
+export async function inspectStoredFile(
+  storage: TStorage,
+  objectKey: string,
+  declaredMime: string,
+  limits: Pick<TUploadLimits, "blockedTypes">,
+): Promise<TInspectedFile> {
+  const head = await readAll(await storage.getObject(objectKey, { start: 0, end: SNIFF_BYTES - 1 }));
+  const detected = (await fileTypeFromBuffer(head))?.mime;
+  if (isBlocked(limits, detected)) {
+    throw new ParleyError("BAD_REQUEST", "This type of file cannot be shared here");
+  }
+  const isDeclaredImage = declaredMime.startsWith("image/");
+  if (isDeclaredImage && !detected?.startsWith("image/")) {
+    throw new ParleyError("BAD_REQUEST", "This file is not an image");
+  }
+  // The bytes, not the name, decide what an image is served as.
+  let mime = detected?.startsWith("image/") ? detected : declaredMime;
+  let width: number | null = null;
+  let height: number | null = null;
+  let thumbnailKey: string | null = null;
+  if (detected && THUMBNAIL_TYPES.has(detected)) {
+    const image = await readImage(await storage.getObject(objectKey));
+    if (!image) {
+      if (isDeclaredImage) throw new ParleyError("BAD_REQUEST", "This image cannot be read");
+      mime = declaredMime; // not declared as an image and not decodable: keep it a plain file
+    } else {
+      ({ width, height } = image);
+      thumbnailKey = thumbnailKeyFor(objectKey);
+      await storage.putObject(thumbnailKey, image.thumbnail, {
+        contentType: "image/webp",
+        size: image.thumbnail.length,
+      });
+    }
+  }
+  return { mime, width, height, thumbnailKey };
 }
 
 /** Dimensions (as displayed, EXIF rotation applied) and a WebP thumbnail; null if it does not decode. */

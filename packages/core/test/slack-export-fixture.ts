@@ -53,6 +53,14 @@ export const AWKWARD = {
   skinToneTs: ts(1, 300),
 } as const;
 
+/** A 1×1 PNG: the bytes of `diagram.png` (F0DIAGRAM) in the awkward export's `__uploads/`. */
+export const DIAGRAM_PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+  "base64",
+);
+/** The bytes of `notes.txt` (F0NOTES), in slackdump's standard layout (`<folder>/attachments/`). */
+export const NOTES_TXT = Buffer.from("remember the milk\n");
+
 /** Messages of #random in time order as the importer should write them (bodies after conversion). */
 export const RANDOM_IMPORTED_TS = [
   AWKWARD.rootTs,
@@ -70,9 +78,11 @@ export const RANDOM_IMPORTED_TS = [
  * The awkward export. `aliceEmail` is the e-mail of an existing Parley user (matched, not created).
  * Awkward parts: a name taken in Parley (#random), a unicode channel name, unicode people names, a
  * deleted user without an e-mail, a bot message, a thread with a reply and a broadcast, an edit,
- * reactions (one with a skin tone), a pin, a file missing from the zip, a join notice, a tombstone
- * root with a reply, HTML escapes and a mention, a private channel, a DM and a group DM, and the
- * day files of #random out of order inside a day.
+ * reactions (one with a skin tone), a pin, files — one missing from the zip, one in slackdump's
+ * `__uploads/<id>/<name>` layout, one there of a blocked type, one in its standard
+ * `<folder>/attachments/<id>-<name>` layout — a join notice, a tombstone root with a reply, HTML
+ * escapes and a mention, an archived channel, a private channel, a DM and a group DM, and the day
+ * files of #random out of order inside a day.
  */
 export function awkwardExport(aliceEmail: string): TExportFiles {
   const A = AWKWARD;
@@ -97,7 +107,14 @@ export function awkwardExport(aliceEmail: string): TExportFiles {
       topic: { value: "Anything goes" },
       pins: [{ id: A.rootTs, type: "C", created: 1_699_920_900, user: A.bob }],
     },
-    { id: A.cafe, name: "café-ñoño", created: 1_699_000_100, creator: A.bob, members: [A.bob] },
+    {
+      id: A.cafe,
+      name: "café-ñoño",
+      created: 1_699_000_100,
+      creator: A.bob,
+      members: [A.bob],
+      is_archived: true,
+    },
   ]);
   files.set("groups.json", [
     {
@@ -184,9 +201,20 @@ export function awkwardExport(aliceEmail: string): TExportFiles {
           size: 1234,
           url_private: "https://files.slack.com/x",
         },
+        {
+          id: "F0DIAGRAM",
+          name: "diagram.png",
+          mimetype: "image/png",
+          size: DIAGRAM_PNG.length,
+          url_private: "https://files.slack.com/y",
+        },
+        { id: "F0TOOL", name: "tool.exe", mimetype: "application/x-msdownload", size: 4 },
       ],
     },
   ];
+  files.set("__uploads/F0DIAGRAM/diagram.png", DIAGRAM_PNG);
+  files.set("__uploads/F0TOOL/tool.exe", Buffer.from("MZ\u0090\u0000"));
+  files.set("secret-plans/attachments/F0NOTES-notes.txt", NOTES_TXT);
   // Out of order within the day: the importer sorts by ts.
   files.set(`random/${dayOf(A.rootTs)}.json`, [...random].reverse());
   files.set(`random/${dayOf(A.tombstoneTs)}.json`, [
@@ -212,7 +240,13 @@ export function awkwardExport(aliceEmail: string): TExportFiles {
     { type: "message", ts: ts(0, 10), user: A.bob, text: "ça va? 日本語" },
   ]);
   files.set(`secret-plans/${dayOf(ts(0, 20))}.json`, [
-    { type: "message", ts: ts(0, 20), user: A.alice, text: "private stuff" },
+    {
+      type: "message",
+      ts: ts(0, 20),
+      user: A.alice,
+      text: "private stuff",
+      files: [{ id: "F0NOTES", name: "notes.txt", mimetype: "text/plain", size: NOTES_TXT.length }],
+    },
   ]);
   files.set(`${A.dm}/${dayOf(ts(0, 30))}.json`, [
     { type: "message", ts: ts(0, 30), user: A.alice, text: "psst" },

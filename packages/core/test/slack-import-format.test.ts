@@ -1,11 +1,13 @@
 /**
  * The Slack import's pure conversions (core/src/slack-import/format.ts, messages.ts
- * `reactionEmoji`) and its zip guard (unsafe paths, not-a-zip), without a database.
+ * `reactionEmoji`, files.ts `indexFiles`) and its zip guard (unsafe paths, not-a-zip), without a
+ * database.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { indexFiles } from "../src/slack-import/files.ts";
 import {
   channelNameCandidate,
   channelNameFrom,
@@ -57,6 +59,27 @@ describe("Slack import conversions", () => {
     expect(reactionEmoji("thumbsup::skin-tone-2")).toBe(":thumbsup:");
     expect(reactionEmoji("🎉")).toBe("🎉");
     expect(reactionEmoji("Weird Name")).toBeNull();
+  });
+});
+
+describe("Slack import files", () => {
+  it("finds file bytes by Slack file id in both layouts export tools write, and nothing else", () => {
+    const index = indexFiles([
+      "users.json",
+      "general/2024-01-02.json",
+      "__uploads/F02PM6A1AUA/Chevy.jpg",
+      "__uploads/F0TWO/b.txt",
+      "__uploads/F0TWO/a.txt",
+      "general/attachments/F0STD-report final.pdf",
+      "__uploads/F0DEEP/x/y.txt",
+      "general/F0NOPE-loose.txt",
+      "general/attachments/no-id-here",
+    ]);
+    expect(Object.fromEntries(index)).toEqual({
+      F02PM6A1AUA: "__uploads/F02PM6A1AUA/Chevy.jpg",
+      F0TWO: "__uploads/F0TWO/a.txt",
+      F0STD: "general/attachments/F0STD-report final.pdf",
+    });
   });
 });
 

@@ -3,8 +3,10 @@
  * (slack-export-fixture.ts): the awkward export imported through the real path (upload to storage,
  * start, the worker's run) and the result read back — people matched or created deactivated,
  * channels (a taken name renamed by the rule), order, gap-free seqs with events that decode with
- * the protocol's schemas, threads, reactions, pins, edits, tombstones, missing files; the same zip
- * again changes nothing; malformed zips are refused with nothing written; admins only; and a
+ * the protocol's schemas, threads, reactions, pins, edits, tombstones, files (their bytes from the
+ * zip in both layouts tools write, into storage as attachments; missing and blocked ones as a
+ * line), an archived channel; the same zip again changes nothing (no second object or attachment,
+ * no second archiving); malformed zips are refused with nothing written; admins only; and a
  * 20,000-message import in bounded time (its rate printed) while live sends keep flowing.
  * Storage: the real S3 server when S3_ENDPOINT is set, else local disk.
  */
@@ -12,11 +14,12 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { buffer as readAll } from "node:stream/consumers";
 import { ConversationEventPayloads, type TEventKind } from "@parley/protocol";
 import { createLocalStorage, createS3Storage, type TStorage } from "@parley/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TActor } from "../src/actor.ts";
-import { createChannel } from "../src/conversations.ts";
+import { createChannel, unarchiveConversation } from "../src/conversations.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { createSlackImport, getSlackImport, startSlackImport } from "../src/slack-import/requests.ts";
 import { runPendingSlackImports } from "../src/slack-import/run.ts";
@@ -24,7 +27,9 @@ import { expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
 import {
   AWKWARD,
   awkwardExport,
+  DIAGRAM_PNG,
   largeExport,
+  NOTES_TXT,
   RANDOM_IMPORTED_TS,
   unsafeZip,
   zipFiles,
@@ -84,17 +89,33 @@ async function mapped(kind: string, slackId: string): Promise<string> {
   return row.parleyId;
 }
 
+/** The attachment objects in storage. */
+async function storedObjects(): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of storage.listObjects("att/")) keys.push(o.key);
+  return keys.sort();
+}
+
 /** Everything an import could have written, counted. */
 async function worldCounts() {
-  const [log, users, conversations, memberships, reactions, mappings] = await Promise.all([
-    logCounts(t.db),
-    t.db.user.count(),
-    t.db.conversation.count(),
-    t.db.membership.count(),
-    t.db.reaction.count(),
-    t.db.slackImportMapping.count(),
-  ]);
-  return { ...log, users, conversations, memberships, reactions, mappings };
+  const [log, users, conversations, memberships, reactions, mappings, attachments, objects, archived] =
+    await Promise.all([
+      logCounts(t.db),
+      t.db.user.count(),
+      t.db.conversation.count(),
+      t.db.membership.count(),
+      t.db.reaction.count(),
+      t.db.slackImportMapping.count(),
+      t.db.attachment.count(),
+      storedObjects(),
+      t.db.conversation.count({ where: { archivedAt: { not: null } } }),
+    ]);
+  return { ...log, users, conversations, memberships, reactions, mappings, attachments, objects, archived };
+}
+
+/** The bytes of a stored object. */
+async function bytesOf(key: string): Promise<Buffer> {
+  return readAll(await storage.getObject(key));
 }
 
 /** Asserts a conversation's log is gap-free from 1 and every payload decodes with the protocol's schema. */
@@ -193,7 +214,32 @@ describe("Slack import", () => {
     );
     expect(edited!.senderId).toBe(carol.id);
     expect(botMsg).toMatchObject({ senderId: bot.id, body: "Deployed v1" });
-    expect(withFile!.body).toBe("see attached\n[file not imported: report.pdf]");
+    // Files: the one missing from the zip and the blocked one are lines; the image in
+    // `__uploads/<id>/` is an attachment (sized, with a thumbnail), its bytes in storage.
+    expect(withFile!.body).toBe(
+      "see attached\n[file not imported: report.pdf]\n[file not imported: tool.exe]",
+    );
+    const [diagram, ...noMore] = await t.db.attachment.findMany({ where: { messageId: withFile!.id } });
+    expect(noMore).toEqual([]);
+    expect(diagram).toMatchObject({
+      name: "diagram.png",
+      mime: "image/png",
+      size: BigInt(DIAGRAM_PNG.length),
+      width: 1,
+      height: 1,
+      status: "ready",
+      uploaderId: alice.userId,
+      conversationId: randomId,
+      createdAt: withFile!.createdAt,
+      objectKey: `att/${randomId}/slack/${AWKWARD.fileTs}-F0DIAGRAM/diagram.png`,
+    });
+    expect(diagram!.thumbnailKey).not.toBeNull();
+    expect((await bytesOf(diagram!.objectKey)).equals(DIAGRAM_PNG)).toBe(true);
+    const created = events.find((e) => e.kind === "message.created" && e.seq === withFile!.seq);
+    const payload = created?.payload as { message: { attachments: unknown[] } } | undefined;
+    expect(payload?.message.attachments).toMatchObject([
+      { id: diagram!.id, name: "diagram.png", mime: "image/png", width: 1, height: 1, hasThumbnail: true },
+    ]);
     expect(tombstone).toMatchObject({ body: "", replyCount: 1 });
     expect(tombstone!.deletedAt).not.toBeNull();
     expect(tombReply!.threadRootId).toBe(tombstone!.id);
@@ -230,6 +276,28 @@ describe("Slack import", () => {
     });
     expect(secret.kind).toBe("private_channel");
     expect(secret.memberships.map((m) => m.userId).sort()).toEqual([alice.userId, bob.id].sort());
+    // slackdump's standard layout: `<folder>/attachments/<file id>-<name>`.
+    const secretMessage = await t.db.message.findFirstOrThrow({
+      where: { conversationId: secret.id },
+      include: { attachments: true },
+    });
+    expect(secretMessage.body).toBe("private stuff");
+    expect(secretMessage.attachments).toMatchObject([{ name: "notes.txt", mime: "text/plain" }]);
+    expect((await bytesOf(secretMessage.attachments[0]!.objectKey)).equals(NOTES_TXT)).toBe(true);
+    // Archived in Slack: archived here, after its history, by core's archive (event, audit).
+    expect(cafe.archivedAt).not.toBeNull();
+    const cafeLog = await expectConsistentLog(cafe.id);
+    expect(cafeLog.events.at(-1)).toMatchObject({
+      kind: "conversation.updated",
+      actorId: admin.userId,
+      payload: { archived: true },
+    });
+    expect(
+      await t.db.auditEntry.count({
+        where: { action: "channel.archived", targetId: cafe.id, actorId: admin.userId },
+      }),
+    ).toBe(1);
+    expect(await mapped("archived", AWKWARD.cafe)).toBe(cafe.id);
     const dm = await t.db.conversation.findUniqueOrThrow({
       where: { id: await mapped("conversation", AWKWARD.dm) },
     });
@@ -243,10 +311,14 @@ describe("Slack import", () => {
     for (const id of [cafe.id, secret.id, mpim.id]) await expectConsistentLog(id);
 
     expect(row.summary).toMatchObject({
-      conversations: { created: 5, existing: 0 },
+      conversations: { created: 5, existing: 0, archived: 1 },
       messages: { imported: 14, alreadyImported: 0 },
-      filesNotImported: 1,
+      filesImported: 2,
+      filesNotImported: 2,
     });
+    expect(await storedObjects()).toEqual(
+      [diagram!.objectKey, diagram!.thumbnailKey!, secretMessage.attachments[0]!.objectKey].sort(),
+    );
     const audit = await t.db.auditEntry.findMany({
       where: { action: { startsWith: "slack_import." } },
       orderBy: { at: "asc" },
@@ -267,14 +339,23 @@ describe("Slack import", () => {
     expect(row.status).toBe("done");
     expect(row.summary).toMatchObject({
       users: { matched: 0, created: 0 },
-      conversations: { created: 0, existing: 5 },
+      conversations: { created: 0, existing: 5, archived: 0 },
       messages: { imported: 0, alreadyImported: 14 },
       events: 0,
+      filesImported: 0,
     });
     expect(await worldCounts()).toEqual(before);
     expect(
       await t.db.conversation.findMany({ select: { id: true, lastSeq: true }, orderBy: { id: "asc" } }),
     ).toEqual(lastSeqs);
+  });
+
+  it("archives an archived Slack channel once: an admin's unarchive stands on the next import", async () => {
+    const cafe = await mapped("conversation", AWKWARD.cafe);
+    await unarchiveConversation(t.db, admin, { conversationId: cafe });
+    const { row } = await importZip(firstZip);
+    expect(row.summary).toMatchObject({ conversations: { archived: 0 }, events: 0 });
+    expect((await t.db.conversation.findUniqueOrThrow({ where: { id: cafe } })).archivedAt).toBeNull();
   });
 
   it("refuses malformed zips with a clear reason and writes nothing", async () => {

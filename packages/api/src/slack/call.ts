@@ -22,3 +22,8 @@ export type TSlackCall = {
 
 /** A method: its answer's fields beside `ok: true`, or a thrown SlackError/ParleyError. */
 export type TSlackMethod = (call: TSlackCall) => Promise<Record<string, unknown>>;
+
+/** The server's public origin: PUBLIC_URL's when configured (behind a proxy the request's own URL is an inside one). */
+export function publicOrigin(call: Pick<TSlackCall, "env" | "url">): string {
+  return call.env.PUBLIC_URL ? new URL(call.env.PUBLIC_URL).origin : call.url.origin;
+}

@@ -22,7 +22,7 @@ export class SlackError extends Error {
 }
 
 /** What a method was acting on, for NOT_FOUND and FORBIDDEN: Slack names each differently. */
-export type TSlackSubject = "channel" | "message" | "thread" | "user" | "reaction";
+export type TSlackSubject = "channel" | "message" | "thread" | "user" | "reaction" | "file";
 
 const NOT_FOUND: Record<TSlackSubject, string> = {
   channel: "channel_not_found",
@@ -30,6 +30,7 @@ const NOT_FOUND: Record<TSlackSubject, string> = {
   thread: "thread_not_found",
   user: "user_not_found",
   reaction: "message_not_found",
+  file: "file_not_found",
 };
 
 /** The Slack answer for an error thrown while `subject` was being acted on (null: an internal error). */
@@ -53,6 +54,7 @@ export function slackErrorOf(
       if (err.message === "Thread not found") return new SlackError("thread_not_found");
       if (err.message === "Message not found") return new SlackError("message_not_found");
       if (/^Users? not found$/.test(err.message)) return new SlackError("user_not_found");
+      if (/^(File|Upload) not found$/.test(err.message)) return new SlackError("file_not_found");
       return new SlackError(NOT_FOUND[subject]);
     }
     case "FORBIDDEN": {
@@ -69,6 +71,7 @@ export function slackErrorOf(
     case "BAD_REQUEST":
       if (/longer than|at most \d+ characters/i.test(err.message)) return new SlackError("msg_too_long");
       if (/is empty/.test(err.message)) return new SlackError("no_text");
+      if (/larger than the limit/.test(err.message)) return new SlackError("file_upload_size_restricted");
       return new SlackError("invalid_arguments", { response_metadata: { messages: [err.message] } });
     case "UNAUTHORIZED":
       return new SlackError("invalid_auth");

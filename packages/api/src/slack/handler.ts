@@ -25,6 +25,7 @@ import type { TSlackCall, TSlackMethod } from "./call.ts";
 import { SlackError, slackErrorOf, type TSlackSubject } from "./errors.ts";
 import * as chat from "./methods/chat.ts";
 import * as conversations from "./methods/conversations.ts";
+import * as files from "./methods/files.ts";
 import * as people from "./methods/people.ts";
 import type { TSlackParams } from "./params.ts";
 
@@ -44,6 +45,8 @@ const METHODS: Record<string, { run: TSlackMethod; subject: TSlackSubject; verb:
   "conversations.create": { run: conversations.create, subject: "channel", verb: "manage" },
   "conversations.join": { run: conversations.join, subject: "channel", verb: "manage" },
   "conversations.invite": { run: conversations.invite, subject: "user", verb: "manage" },
+  "files.getUploadURLExternal": { run: files.getUploadURLExternal, subject: "file", verb: "post" },
+  "files.completeUploadExternal": { run: files.completeUploadExternal, subject: "file", verb: "post" },
   "users.list": { run: people.usersList, subject: "user", verb: "read" },
   "users.info": { run: people.usersInfo, subject: "user", verb: "read" },
   "users.lookupByEmail": { run: people.usersLookupByEmail, subject: "user", verb: "read" },

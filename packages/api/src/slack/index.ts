@@ -6,3 +6,4 @@ export {
   type THooksHandlerOptions,
 } from "./hooks-handler.ts";
 export { blocksToMarkdown, mrkdwnToMarkdown } from "./mrkdwn.ts";
+export { createSlackUploadHandler, type TSlackUploadHandlerOptions } from "./upload-handler.ts";

@@ -5,6 +5,7 @@
  */
 import {
   messageTs,
+  type TAttachmentDto,
   type TBrowseChannelDto,
   type TConversationDto,
   type TMessageDto,
@@ -80,9 +81,27 @@ export function slackMessage(m: TMessageDto, rootTs: TRootTs): Record<string, un
           })),
         }
       : {}),
-    ...(m.attachments.length > 0
-      ? { files: m.attachments.map((a) => ({ id: a.id, name: a.name, mimetype: a.mime, size: a.size })) }
-      : {}),
+    ...(m.attachments.length > 0 ? { files: m.attachments.map((a) => slackFile(a)) } : {}),
+  };
+}
+
+/**
+ * A file object (a message's `files[]`, files.completeUploadExternal's answer). No `url_private`:
+ * a file's URL (`/api/files/<id>`) takes a signed-in browser, not a token.
+ */
+export function slackFile(a: TAttachmentDto, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const dot = a.name.lastIndexOf(".");
+  return {
+    id: a.id,
+    name: a.name,
+    title: a.name,
+    mimetype: a.mime,
+    filetype: dot > 0 ? a.name.slice(dot + 1).toLowerCase() : "",
+    size: a.size,
+    mode: "hosted",
+    is_external: false,
+    ...(a.width !== null && a.height !== null ? { original_w: a.width, original_h: a.height } : {}),
+    ...extra,
   };
 }
 

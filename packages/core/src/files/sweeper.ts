@@ -1,7 +1,8 @@
 /**
  * Cleanup of attachments: unsent uploads past their TTL and the leftovers of deleted messages
  * (rows already `deleted` whose objects were not all removed). Rows are marked `deleted` before
- * their objects go, so nothing can link or serve a file whose bytes are going away.
+ * their objects go, so nothing can link or serve a file whose bytes are going away. Bots' uploads
+ * never completed (bots/uploads.ts) are swept in the same pass, with the same TTL.
  */
 import type { TDb } from "@parley/db";
 import type { TStorage } from "@parley/storage";
@@ -10,7 +11,8 @@ import { deleteObjects, thumbnailKeyFor } from "./objects.ts";
 
 /**
  * Deletes uploads never sent within `olderThanMinutes` and finishes removing the files of deleted
- * messages; returns how many attachments were removed. Run it periodically (e.g. every few minutes).
+ * messages; returns how many attachments were removed (bots' uploads swept alongside are not
+ * counted). Run it periodically (e.g. every few minutes).
  */
 export async function sweepPendingUploads(
   db: TDb,
@@ -33,12 +35,51 @@ export async function sweepPendingUploads(
     select: { id: true, objectKey: true, thumbnailKey: true },
     take: batchSize,
   });
+  await sweepBotUploads(db, storage, olderThanMinutes, batchSize);
   let removed = 0;
   for (const row of doomed) {
     // Thumbnail keys are derived, so also try it for rows whose completion never recorded it.
     if (await deleteObjects(storage, [row.objectKey, row.thumbnailKey ?? thumbnailKeyFor(row.objectKey)])) {
       removed += (await db.attachment.deleteMany({ where: { id: row.id, status: "deleted" } })).count;
     }
+  }
+  return removed;
+}
+
+/** A bot's completion stopped half-way (a crash) keeps its upload this much longer than the TTL. */
+const STUCK_COMPLETION_GRACE_MS = 60 * 60_000;
+
+/**
+ * Removes bots' uploads (bots/uploads.ts) never completed within `olderThanMinutes`: marks them
+ * `expired` (no step takes them any more), removes their objects — unless an Attachment holds the
+ * object (a completion that stopped after making it: the attachments sweeper owns it then) — and
+ * deletes the rows. Returns how many rows it removed.
+ */
+export async function sweepBotUploads(
+  db: TDb,
+  storage: TStorage,
+  olderThanMinutes: number,
+  batchSize = 500,
+): Promise<number> {
+  const cutoff = new Date(Date.now() - olderThanMinutes * 60_000);
+  const stuck = new Date(cutoff.getTime() - STUCK_COMPLETION_GRACE_MS);
+  await db.$executeRaw`
+    UPDATE "BotUpload" SET status = 'expired'
+    WHERE id IN (
+      SELECT id FROM "BotUpload"
+      WHERE status <> 'expired' AND "createdAt" < ${cutoff}::timestamp(3)
+        AND (status <> 'completing' OR "createdAt" < ${stuck}::timestamp(3))
+      LIMIT ${batchSize}
+    )`;
+  const doomed = await db.$queryRaw<{ id: string; objectKey: string; isAttached: boolean }[]>`
+    SELECT b.id, b."objectKey", EXISTS (SELECT 1 FROM "Attachment" a WHERE a."objectKey" = b."objectKey") AS "isAttached"
+    FROM "BotUpload" b WHERE b.status = 'expired' LIMIT ${batchSize}`;
+  let removed = 0;
+  for (const row of doomed) {
+    const isGone =
+      row.isAttached || (await deleteObjects(storage, [row.objectKey, thumbnailKeyFor(row.objectKey)]));
+    if (isGone)
+      removed += (await db.botUpload.deleteMany({ where: { id: row.id, status: "expired" } })).count;
   }
   return removed;
 }

@@ -10,10 +10,15 @@
  * - a DM or group DM: the existing conversation of exactly those people when there is one (one set
  *   of people has one DM in Parley: the imported history is appended after what is there), else
  *   a new one, opened as `conversations.openDm` opens it.
+ * A channel Slack lists as archived (`is_archived`) is archived once its history is in
+ * (`archiveImported`, through core's own archive), and only once: the `archived` mapping row
+ * remembers it, so a later import leaves the channel as admins have it then.
  */
 import { dmKeyFor, isUniqueViolation } from "@parley/db";
 import { UserEventKind } from "@parley/protocol";
 import type { TActor } from "../actor.ts";
+import { lockChannelForAdmin } from "../conversations/admin.ts";
+import { setArchivedLocked } from "../conversations/channels.ts";
 import { addMembersLocked } from "../conversations/members.ts";
 import { appendUserEvents, type TWriter } from "../tx.ts";
 import { channelNameCandidate, channelNameFrom, cleanLine } from "./format.ts";
@@ -35,6 +40,7 @@ export async function mappedConversation(w: TWriter, slackId: string): Promise<s
   await w.tx
     .$executeRaw`DELETE FROM "SlackImportMapping" WHERE kind = 'conversation' AND "slackId" = ${slackId}`;
   await w.tx.$executeRaw`DELETE FROM "SlackImportMapping" WHERE kind = ${messageKind(slackId)}`;
+  await w.tx.$executeRaw`DELETE FROM "SlackImportMapping" WHERE kind = 'archived' AND "slackId" = ${slackId}`;
   return null;
 }
 
@@ -118,4 +124,25 @@ export async function ensureConversation(
   await addMembersLocked(w, admin, conversation, ordered, roles);
   await remember(w, slack.id, conversation.id);
   return { id: conversation.id, label: `#${name}`, isNew: true };
+}
+
+/**
+ * Archives the imported channel of Slack's `slackId` unless an import did so before (see the file
+ * header); true when it did now. The same change as an admin's archive: the `conversation.updated`
+ * event, the row and the audit entry (`channel.archived`, by the importing admin).
+ */
+export async function archiveImported(
+  w: TWriter,
+  admin: TActor,
+  slackId: string,
+  conversationId: string,
+): Promise<boolean> {
+  const [done] = await w.tx.$queryRaw<{ id: string }[]>`
+    SELECT "parleyId" AS id FROM "SlackImportMapping" WHERE kind = 'archived' AND "slackId" = ${slackId}`;
+  if (done) return false;
+  const access = await lockChannelForAdmin(w.tx, admin, conversationId);
+  await setArchivedLocked(w, admin, access, true);
+  await w.tx.$executeRaw`
+    INSERT INTO "SlackImportMapping" (kind, "slackId", "parleyId") VALUES ('archived', ${slackId}, ${conversationId}::uuid)`;
+  return true;
 }

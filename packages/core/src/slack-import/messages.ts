@@ -20,9 +20,11 @@
  *   roots' `replyCount`/`lastReplyAt` are recounted from their live replies in the same transaction.
  *   A reply whose root is not in the export becomes a top-level message.
  *
- * Files: Slack's export holds links (`url_private`), not bytes; each file becomes a line
- * "[file not imported: <name>]" at the end of the body (fetching from Slack would need the
- * workspace's token, which an import never holds).
+ * Files (files.ts): a file whose bytes the zip holds becomes an Attachment row inserted with its
+ * message (the object stored before the transaction) and listed in its `message.created` payload;
+ * any other becomes a line "[file not imported: <name>]" at the end of the body (Slack's own
+ * export holds links, not bytes, and fetching from Slack would need the workspace's token, which
+ * an import never holds).
  */
 
 import type { TDb } from "@parley/db";
@@ -30,9 +32,11 @@ import { EventKind, MAX_BODY_LENGTH, parseMentions, type TConversationEventPaylo
 import type { TConversationEventRecord } from "../events.ts";
 import { writesInFlight } from "../events.ts";
 import { uuidv7 } from "../ids.ts";
+import { toAttachmentDto } from "../messages.ts";
 import { isValidEmoji } from "../schemas.ts";
 import { inWriteTx } from "../tx.ts";
 import { messageKind } from "./conversations.ts";
+import type { TFileIndex, TImportedFile, TPreparedFile } from "./files.ts";
 import { cleanLine, convertText, type TSlackMessage, tsToDate } from "./format.ts";
 import { senderOf } from "./plan.ts";
 import type { TImportedUser } from "./users.ts";
@@ -48,6 +52,8 @@ export type TConversationState = {
   pins: Map<string, { userSlackId?: string | undefined; at?: number | undefined }>;
   /** Who writes what has no sender (a tombstone without a user). */
   fallbackSenderId: string;
+  /** Where the zip holds file bytes (files.ts). */
+  fileIndex: TFileIndex;
 };
 
 export type TPreparedMessage = {
@@ -67,6 +73,10 @@ export type TPreparedMessage = {
   pinnedById: string | null;
   reactions: { userId: string; emoji: string }[];
   missingFiles: number;
+  /** Files whose bytes the zip holds, to store before the batch is written. */
+  files: TPreparedFile[];
+  /** The stored ones (files.ts `storeFile`), inserted as attachments with the message. */
+  attachments: TImportedFile[];
 };
 
 /** Loads what earlier imports wrote of this conversation, and its members. */
@@ -114,20 +124,23 @@ export function prepareMessage(
   const isTombstone = m.subtype === "tombstone";
   const createdAt = tsToDate(m.ts);
   let body = "";
-  let missingFiles = 0;
+  const files: TPreparedFile[] = [];
+  const missing: string[] = [];
   if (!isTombstone) {
     body = convertText(m.text, (id) => users.get(id)?.id);
     for (const file of m.files ?? []) {
       if (file.mode === "tombstone" || file.mode === "hidden_by_limit") continue;
-      missingFiles++;
       const name = cleanLine(file.name || file.title || file.id || "file", 200);
-      body += `${body === "" ? "" : "\n"}[file not imported: ${name}]`;
+      const zipPath = file.id ? state.fileIndex.get(file.id) : undefined;
+      if (file.id && zipPath && !files.some((f) => f.slackId === file.id)) {
+        files.push({ slackId: file.id, zipPath, name, declaredMime: file.mimetype ?? "" });
+      } else if (!zipPath) {
+        missing.push(name);
+      }
     }
-    if (body.length > MAX_BODY_LENGTH) body = body.slice(0, MAX_BODY_LENGTH);
   }
-  const mentions = parseMentions(body);
-  const pin = state.pins.get(m.ts) ?? (m.pinned_to?.includes(state.slackId) ? {} : undefined);
   const id = uuidv7(createdAt.getTime());
+  const pin = state.pins.get(m.ts) ?? (m.pinned_to?.includes(state.slackId) ? {} : undefined);
   state.byTs.set(m.ts, { id, rootId: threadRootId });
   const reactions: { userId: string; emoji: string }[] = [];
   if (!isTombstone) {
@@ -144,7 +157,7 @@ export function prepareMessage(
     }
   }
   const senderId = sender?.id ?? state.fallbackSenderId;
-  return {
+  const prepared: TPreparedMessage = {
     ts: m.ts,
     id,
     senderId,
@@ -152,8 +165,8 @@ export function prepareMessage(
     body,
     threadRootId,
     alsoInChannel: threadRootId !== null && m.subtype === "thread_broadcast",
-    mentionedUserIds: mentions.userIds.filter((u) => state.memberIds.has(u)),
-    mentionsAll: mentions.all,
+    mentionedUserIds: [],
+    mentionsAll: false,
     createdAt,
     editedAt: m.edited && !isTombstone ? tsToDate(m.edited.ts) : null,
     deletedAt: isTombstone ? createdAt : null,
@@ -161,8 +174,31 @@ export function prepareMessage(
     pinnedById:
       pin && !isTombstone ? ((pin.userSlackId && users.get(pin.userSlackId)?.id) ?? senderId) : null,
     reactions,
-    missingFiles,
+    missingFiles: 0,
+    files,
+    attachments: [],
   };
+  noteFilesNotImported(state, prepared, missing);
+  return prepared;
+}
+
+/**
+ * Ends the body with a line "[file not imported: <name>]" per name (counted in `missingFiles`),
+ * cuts it to MAX_BODY_LENGTH and derives its mentions again (a file name may hold a mention token).
+ */
+export function noteFilesNotImported(
+  state: Pick<TConversationState, "memberIds">,
+  m: TPreparedMessage,
+  names: readonly string[],
+): void {
+  let body = m.body;
+  for (const name of names) body += `${body === "" ? "" : "\n"}[file not imported: ${name}]`;
+  if (body.length > MAX_BODY_LENGTH) body = body.slice(0, MAX_BODY_LENGTH);
+  const mentions = parseMentions(body);
+  m.body = body;
+  m.missingFiles += names.length;
+  m.mentionedUserIds = mentions.userIds.filter((u) => state.memberIds.has(u));
+  m.mentionsAll = mentions.all;
 }
 
 type TPlannedEvent = { kind: string; actorId: string; payload: object; createdAt: Date };
@@ -184,7 +220,7 @@ function eventsOf(m: TPreparedMessage, conversationId: string): TPlannedEvent[] 
       pinnedAt: null,
       pinnedById: null,
       createdAt: m.createdAt,
-      attachments: [],
+      attachments: m.attachments.map(toAttachmentDto),
     },
   };
   const events: TPlannedEvent[] = [
@@ -308,6 +344,20 @@ export async function writeMessageBatch(
       FROM unnest(${records.map((r) => r.seq)}::int[], ${records.map((r) => r.kind)}::text[],
         ${records.map((r) => r.actorId)}::uuid[], ${records.map((r) => JSON.stringify(r.payload))}::text[],
         ${records.map((r) => r.createdAt.toISOString())}::timestamp(3)[]) AS x(seq, kind, actor, payload, created)`;
+    const files = batch.flatMap((m) => m.attachments.map((a) => ({ ...a, m })));
+    if (files.length > 0) {
+      await w.tx.$executeRaw`
+        INSERT INTO "Attachment" (id, "uploaderId", "conversationId", "messageId", "objectKey", name, mime, size,
+          width, height, "thumbnailKey", status, "createdAt")
+        SELECT x.id, x.uploader, ${conversationId}::uuid, x.message, x.key, x.name, x.mime, x.size, x.width, x.height,
+          x.thumb, 'ready'::"AttachmentStatus", x.created
+        FROM unnest(${files.map((f) => f.id)}::uuid[], ${files.map((f) => f.m.senderId)}::uuid[],
+          ${files.map((f) => f.m.id)}::uuid[], ${files.map((f) => f.objectKey)}::text[], ${files.map((f) => f.name)}::text[],
+          ${files.map((f) => f.mime)}::text[], ${files.map((f) => f.size)}::bigint[], ${files.map((f) => f.width)}::int[],
+          ${files.map((f) => f.height)}::int[], ${files.map((f) => f.thumbnailKey)}::text[],
+          ${files.map((f) => f.m.createdAt.toISOString())}::timestamp(3)[])
+          AS x(id, uploader, message, key, name, mime, size, width, height, thumb, created)`;
+    }
     const reactions = batch.flatMap((m) =>
       m.reactions.map((r) => ({ ...r, messageId: m.id, at: m.createdAt })),
     );

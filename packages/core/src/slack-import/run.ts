@@ -19,6 +19,7 @@ import {
   wakeBackgroundWorker,
 } from "../background-worker.ts";
 import { ParleyError } from "../errors.ts";
+import type { TUploadLimits } from "../files.ts";
 import { processLogger } from "../logging.ts";
 import { WORKSPACE_ID } from "../workspace-id.ts";
 import { importSlackZip, type TImportSummary } from "./import.ts";
@@ -40,6 +41,8 @@ export type TSlackImportRunResult = {
 export type TSlackImportRunOptions = {
   batchSize?: number;
   isStopping?: () => boolean;
+  /** The server's upload limits, which files in the zip meet too (defaults: @parley/config's). */
+  uploadLimits?: TUploadLimits;
 };
 
 async function claimNext(db: TDb): Promise<TClaimed | null> {
@@ -96,6 +99,8 @@ async function runClaimed(
     let summary: TImportSummary;
     try {
       summary = await importSlackZip(db, zip, actor, {
+        storage,
+        ...(options.uploadLimits ? { uploadLimits: options.uploadLimits } : {}),
         ...(options.batchSize ? { batchSize: options.batchSize } : {}),
         onPlanned: async (total) => {
           await db.$executeRaw`UPDATE "SlackImport" SET "totalMessages" = ${total}

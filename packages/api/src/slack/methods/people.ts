@@ -13,16 +13,16 @@ import {
   removeReaction,
   requireChannelScope,
 } from "@parley/core";
-import type { TSlackCall, TSlackMethod } from "../call.ts";
+import { publicOrigin, type TSlackCall, type TSlackMethod } from "../call.ts";
 import { SlackError } from "../errors.ts";
 import { channelId, offsetPage, str, userId } from "../params.ts";
 import { slackUser, TEAM_ID } from "../shapes.ts";
 
-export const authTest: TSlackMethod = async ({ db, actor, env, url }) => {
+export const authTest: TSlackMethod = async (call) => {
+  const { db, actor } = call;
   const [me, workspace] = await Promise.all([getMe(db, actor), getWorkspaceStatus(db)]);
   return {
-    // The public origin when configured (behind a proxy the request's own URL is an inside one).
-    url: `${env.PUBLIC_URL ? new URL(env.PUBLIC_URL).origin : url.origin}/`,
+    url: `${publicOrigin(call)}/`,
     team: workspace.name ?? "",
     user: me.name,
     team_id: TEAM_ID,

@@ -121,6 +121,12 @@ export function SlackImportSection() {
                         : "") +
                       `, ${count(i.summary.conversations.created, "new conversation")}, ` +
                       `${people(i.summary.users.created)} added (deactivated), ${people(i.summary.users.matched)} matched` +
+                      (i.summary.conversations.archived
+                        ? `, ${count(i.summary.conversations.archived, "channel")} archived as in Slack`
+                        : "") +
+                      (i.summary.filesImported
+                        ? `, ${count(i.summary.filesImported, "file")} imported`
+                        : "") +
                       (i.summary.filesNotImported > 0
                         ? `, ${count(i.summary.filesNotImported, "file")} not imported`
                         : "")
