@@ -157,6 +157,35 @@ test("pickers, dialogs and search results", async () => {
   await page.keyboard.press("Escape");
 });
 
+test("shortcuts sheet, members panel, channel details, browse channels and a new channel", async () => {
+  // One page, one screen after another: each waits for its own content, then axe runs.
+  const page = alicePage;
+  await page.goto(channelUrl);
+  await expect(historyOf(page).getByText("and a last word")).toBeVisible();
+  const sheet = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  await expect(async () => {
+    await page.keyboard.press("Control+/");
+    await expect(sheet).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  await expectAccessible(page, "keyboard shortcuts", { include: ".shortcuts-dialog" });
+  await page.keyboard.press("Escape");
+  await expect(sheet).toHaveCount(0);
+  await page.getByRole("button", { name: "2 members" }).click();
+  const membersPanel = page.getByRole("complementary", { name: "Members" });
+  await expect(membersPanel.getByText(bob.name)).toBeVisible();
+  await expectAccessible(page, "members panel", { include: ".side-panel" });
+  await page.getByRole("link", { name: "Channel details" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: new RegExp(channel) })).toBeVisible();
+  await expect(page.getByRole("list", { name: "Members" }).getByText(bob.name)).toBeVisible();
+  await expectAccessible(page, "channel details");
+  await page.goto("/app/browse");
+  await expect(page.getByRole("main").getByText(`# ${channel}`)).toBeVisible();
+  await expectAccessible(page, "browse channels");
+  await page.goto("/app/new-channel");
+  await expect(page.getByLabel("Channel name")).toBeFocused();
+  await expectAccessible(page, "new channel");
+});
+
 test("settings as a member and as an admin", async () => {
   const page = alicePage;
   await page.goto("/app/settings");
