@@ -194,6 +194,11 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
           void queryClient.invalidateQueries(trpc.notifications.settings.queryFilter());
           return;
         }
+        // "Show unreads at the top" changed (here or on another device): the sidebar re-sorts.
+        if (event.payload.sidebarUnreadsFirst !== undefined) {
+          void queryClient.invalidateQueries(trpc.users.preferences.queryFilter());
+          return;
+        }
         void queryClient.invalidateQueries(trpc.users.me.queryFilter());
         void queryClient.invalidateQueries(trpc.conversations.members.pathFilter());
         return;
