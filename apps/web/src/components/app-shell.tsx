@@ -218,9 +218,7 @@ export function AppShell({ children }: { children: ReactNode }) {
       }
       // Escape marks the open conversation read up to its newest message (Slack's key).
       const open = openId ? conversations.data?.find((c) => c.id === openId) : undefined;
-      if (open?.isMember && open.lastSeq > open.readSeq && isFreeEscape(e, openAtKeydown)) {
-        markConversationRead(open.id, open.lastSeq);
-      }
+      if (open?.isMember && isFreeEscape(e, openAtKeydown)) markConversationRead(open);
     };
     window.addEventListener("keydown", onKeyCapture, true);
     window.addEventListener("keydown", onKey);
