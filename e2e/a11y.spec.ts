@@ -88,6 +88,8 @@ test("two people, a channel with reactions, a thread, a pin and a DM (setup)", a
   const withAlice = await trpc<{ id: string }>(alicePage, "conversations.openDm", { userIds: [bobId] });
   dmUrl = `/app/c/${withAlice.id}`;
   await say(bobPage, withAlice.id, "A direct message");
+  // A channel Alice is not in: browse channels offers it with a Join button.
+  await trpc(bobPage, "conversations.create", { name: `${channel}-lobby`, topic: "Come in" });
   await bobPage.context().close();
 });
 
@@ -179,7 +181,8 @@ test("shortcuts sheet, members panel, channel details, browse channels and a new
   await expect(page.getByRole("list", { name: "Members" }).getByText(bob.name)).toBeVisible();
   await expectAccessible(page, "channel details");
   await page.goto("/app/browse");
-  await expect(page.getByRole("main").getByText(`# ${channel}`)).toBeVisible();
+  await expect(page.getByRole("main").getByText(`# ${channel}`, { exact: true })).toBeVisible();
+  await expect(page.getByRole("button", { name: `Join ${channel}-lobby` })).toBeVisible();
   await expectAccessible(page, "browse channels");
   await page.goto("/app/new-channel");
   await expect(page.getByLabel("Channel name")).toBeFocused();
