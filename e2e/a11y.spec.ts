@@ -88,6 +88,8 @@ test("two people, a channel with reactions, a thread, a pin and a DM (setup)", a
   const withAlice = await trpc<{ id: string }>(alicePage, "conversations.openDm", { userIds: [bobId] });
   dmUrl = `/app/c/${withAlice.id}`;
   await say(bobPage, withAlice.id, "A direct message");
+  // A channel Alice is not in: browse channels offers it with a Join button.
+  await trpc(bobPage, "conversations.create", { name: `${channel}-lobby`, topic: "Come in" });
   await bobPage.context().close();
 });
 
@@ -155,6 +157,36 @@ test("pickers, dialogs and search results", async () => {
   await expect(search.getByRole("option").first()).toBeVisible();
   await expectAccessible(page, "search results", { include: ".switcher.search" });
   await page.keyboard.press("Escape");
+});
+
+test("shortcuts sheet, members panel, channel details, browse channels and a new channel", async () => {
+  // One page, one screen after another: each waits for its own content, then axe runs.
+  const page = alicePage;
+  await page.goto(channelUrl);
+  await expect(historyOf(page).getByText("and a last word")).toBeVisible();
+  const sheet = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  await expect(async () => {
+    await page.keyboard.press("Control+/");
+    await expect(sheet).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  await expectAccessible(page, "keyboard shortcuts", { include: ".shortcuts-dialog" });
+  await page.keyboard.press("Escape");
+  await expect(sheet).toHaveCount(0);
+  await page.getByRole("button", { name: "2 members" }).click();
+  const membersPanel = page.getByRole("complementary", { name: "Members" });
+  await expect(membersPanel.getByText(bob.name)).toBeVisible();
+  await expectAccessible(page, "members panel", { include: ".side-panel" });
+  await page.getByRole("link", { name: "Channel details" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: new RegExp(channel) })).toBeVisible();
+  await expect(page.getByRole("list", { name: "Members" }).getByText(bob.name)).toBeVisible();
+  await expectAccessible(page, "channel details");
+  await page.goto("/app/browse");
+  await expect(page.getByRole("main").getByText(`# ${channel}`, { exact: true })).toBeVisible();
+  await expect(page.getByRole("button", { name: `Join ${channel}-lobby` })).toBeVisible();
+  await expectAccessible(page, "browse channels");
+  await page.goto("/app/new-channel");
+  await expect(page.getByLabel("Channel name")).toBeFocused();
+  await expectAccessible(page, "new channel");
 });
 
 test("settings as a member and as an admin", async () => {

@@ -105,5 +105,6 @@ export * from "./tickets.ts";
 export * from "./tokens.ts";
 export { appendConversationEvent, appendUserEvent, inWriteTx, type TTx, type TWriter } from "./tx.ts";
 export * from "./user-groups.ts";
+export * from "./user-preferences.ts";
 export * from "./users.ts";
 export * from "./workspace.ts";

@@ -186,6 +186,8 @@ export const UserEventPayloads = {
     sendReadReceipts: z.boolean().optional(),
     /** True when the notification settings changed: fetch them again (version 6). */
     notifications: z.boolean().optional(),
+    /** The user's "show unreads at the top" sidebar preference (unreleased, additive). */
+    sidebarUnreadsFirst: z.boolean().optional(),
   }),
   /** The user's workspace role now (owner, admin, member, guest) and before; fetch what depends on it. */
   [UserEventKind.RoleChanged]: z.object({ role: z.string(), previousRole: z.string().optional() }),

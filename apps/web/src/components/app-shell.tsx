@@ -17,6 +17,7 @@ import { stepConversation } from "~/lib/conversation-order";
 import { useDesktopNotifications } from "~/lib/notifications";
 import { PresenceContext, StatusLinesContext, usePresence } from "~/lib/presence";
 import { unreadMentionTotal, useUnreadBadge } from "~/lib/unread-badge";
+import { useSidebarOrder } from "~/lib/use-sidebar-order";
 import { useWorkspaceExtrasQuery, WorkspaceExtrasContext } from "~/lib/workspace-extras";
 import { useTRPC } from "~/trpc/react";
 import { QuickSwitcher } from "./quick-switcher";
@@ -116,6 +117,8 @@ export function AppShell({ children }: { children: ReactNode }) {
   const conversations = useConversations();
   const openId = conversationIdOf(pathname);
   const markConversationRead = useMarkConversationRead();
+  // One sort for the sidebar and Alt+↑/↓ (unreads first if the user chose it).
+  const order = useSidebarOrder(conversations.data, openId);
   const members = useQuery(
     trpc.conversations.members.queryOptions(
       { conversationId: openId ?? "" },
@@ -186,7 +189,12 @@ export function AppShell({ children }: { children: ReactNode }) {
         return;
       }
       if (e.altKey && !e.ctrlKey && !e.metaKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
-        const target = stepConversation(conversations.data ?? [], openId, e.key === "ArrowDown" ? 1 : -1);
+        const target = stepConversation(
+          conversations.data ?? [],
+          openId,
+          e.key === "ArrowDown" ? 1 : -1,
+          order,
+        );
         if (!target) return;
         e.preventDefault();
         router.push(`/app/c/${target.id}`);
@@ -210,9 +218,7 @@ export function AppShell({ children }: { children: ReactNode }) {
       }
       // Escape marks the open conversation read up to its newest message (Slack's key).
       const open = openId ? conversations.data?.find((c) => c.id === openId) : undefined;
-      if (open?.isMember && open.lastSeq > open.readSeq && isFreeEscape(e, openAtKeydown)) {
-        markConversationRead(open.id, open.lastSeq);
-      }
+      if (open?.isMember && isFreeEscape(e, openAtKeydown)) markConversationRead(open);
     };
     window.addEventListener("keydown", onKeyCapture, true);
     window.addEventListener("keydown", onKey);
@@ -223,6 +229,7 @@ export function AppShell({ children }: { children: ReactNode }) {
   }, [
     conversations.data,
     openId,
+    order,
     router,
     isDrawerOpen,
     openSearch,
@@ -262,7 +269,7 @@ export function AppShell({ children }: { children: ReactNode }) {
                 <kbd>Ctrl F</kbd>
               </button>
             </header>
-            <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} />
+            <Sidebar onOpenSwitcher={() => setSwitcherOpen(true)} order={order} />
             {isDrawerOpen ? (
               <button
                 type="button"

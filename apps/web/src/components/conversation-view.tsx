@@ -5,7 +5,7 @@ import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef } from "react";
 import { useBroadcastWarning } from "~/lib/broadcast-warning";
-import { SAFETY_REFETCH_MS, useMarkRead, useMessageActions } from "~/lib/chat-data";
+import { SAFETY_REFETCH_MS, useConversations, useMarkRead, useMessageActions } from "~/lib/chat-data";
 import { useConversationFeed } from "~/lib/conversation-feed";
 import { dismissEphemeral, useEphemerals } from "~/lib/ephemeral";
 import { statusLineOf, usePresenceMap, useStatusLines } from "~/lib/presence";
@@ -56,6 +56,8 @@ export function ConversationView({ conversationId }: { conversationId: string })
   );
   const me = useQuery(trpc.users.me.queryOptions());
   const feed = useConversationFeed(conversationId);
+  // The read position now (the sidebar's list follows every device's marks, and Escape's).
+  const readSeq = useConversations().data?.find((x) => x.id === conversationId)?.readSeq;
   const ephemerals = useEphemerals(conversationId);
   const mainEphemerals = useMemo(() => ephemerals.filter((e) => e.threadRootId === null), [ephemerals]);
   const queryClient = useQueryClient();
@@ -258,6 +260,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
             actions={actions}
             onReadBottom={readBottom}
             stickToBottom={isAtBottom}
+            readSeq={readSeq}
             ephemerals={mainEphemerals}
             onDismissEphemeral={(id) => dismissEphemeral(conversationId, id)}
           />

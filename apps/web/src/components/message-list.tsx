@@ -87,6 +87,7 @@ export function MessageList({
   actions,
   onReadBottom,
   stickToBottom,
+  readSeq = 0,
   ephemerals = NO_EPHEMERALS,
   onDismissEphemeral,
 }: {
@@ -100,6 +101,11 @@ export function MessageList({
   onReadBottom: () => void;
   /** Kept true while the reader sees the newest message; the owner sets it before a send. */
   stickToBottom: { current: boolean };
+  /**
+   * The read position now: messages at or below it are not counted as new on the "Jump to latest"
+   * button (Escape, or another device, marked them read while the reader was scrolled up).
+   */
+  readSeq?: number;
   /** Messages only this user sees (slash command answers), shown below the newest message. */
   ephemerals?: readonly TEphemeral[];
   onDismissEphemeral?: (id: string) => void;
@@ -354,11 +360,11 @@ export function MessageList({
   );
 
   const unseen = useMemo(() => {
-    const isNew = (m: TMessage) => m.senderId !== meId && isInMainList(m);
+    const isNew = (m: TMessage) => m.seq > readSeq && m.senderId !== meId && isInMainList(m);
     if (isDetached) return feed.buffered.filter(isNew).length;
     if (leftAtSeq === null) return 0;
     return visible.filter((m) => m.seq > leftAtSeq && isNew(m)).length;
-  }, [isDetached, feed.buffered, leftAtSeq, visible, meId]);
+  }, [isDetached, feed.buffered, leftAtSeq, visible, meId, readSeq]);
 
   function goToLatest() {
     forgetLinkedSeq();

@@ -6,7 +6,7 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
 import { useConversations } from "~/lib/chat-data";
-import { isChannel, sidebarSections } from "~/lib/conversation-order";
+import { isChannel, sidebarSections, type TSidebarOrderOptions } from "~/lib/conversation-order";
 import { clearOfflineData } from "~/lib/offline-cache";
 import { type TPresenceStatus, usePresenceMap } from "~/lib/presence";
 import { useRealtime } from "~/lib/realtime-context";
@@ -93,13 +93,20 @@ async function signOutHere(client: ParleyClient | null, userId: string): Promise
   await signOut({ callbackUrl: "/sign-in" });
 }
 
-export function Sidebar({ onOpenSwitcher }: { onOpenSwitcher: () => void }) {
+export function Sidebar({
+  onOpenSwitcher,
+  order,
+}: {
+  onOpenSwitcher: () => void;
+  /** How the sections are sorted (AppShell's `useSidebarOrder`, which Alt+↑/↓ follows too). */
+  order: TSidebarOrderOptions;
+}) {
   const trpc = useTRPC();
   const pathname = usePathname();
   const status = useQuery(trpc.workspace.status.queryOptions());
   const me = useQuery(trpc.users.me.queryOptions());
   const conversations = useConversations();
-  const { channels, dms } = sidebarSections(conversations.data ?? []);
+  const { channels, dms } = sidebarSections(conversations.data ?? [], order);
   const presence = usePresenceMap();
   // This tab's own connection says whether others can see me online right now.
   const { status: connection, client, userId } = useRealtime();

@@ -194,6 +194,11 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
           void queryClient.invalidateQueries(trpc.notifications.settings.queryFilter());
           return;
         }
+        // "Show unreads at the top" changed (here or on another device): the sidebar re-sorts.
+        if (event.payload.sidebarUnreadsFirst !== undefined) {
+          void queryClient.invalidateQueries(trpc.users.preferences.queryFilter());
+          return;
+        }
         void queryClient.invalidateQueries(trpc.users.me.queryFilter());
         void queryClient.invalidateQueries(trpc.conversations.members.pathFilter());
         return;
@@ -313,14 +318,19 @@ export function useMarkRead(conversationId: string) {
 }
 
 /**
- * Marks any conversation read up to `seq` (plain Escape on the open one): through the socket when
- * there is one, else tRPC, then the list refetches.
+ * Marks a conversation of the list read to its newest message (plain Escape on the open one): the
+ * list's `lastSeq`, or this device's cursor when a message arrived since the list was fetched (its
+ * refetch is still on the way, and Escape right after a message lands must cover it). Nothing when
+ * nothing is unread. Through the socket when there is one, else tRPC; the list refetches after.
  */
 export function useMarkConversationRead() {
   const trpcClient = useTRPCClient();
   const { client } = useRealtime();
   return useCallback(
-    (conversationId: string, seq: number) => {
+    (conversation: { id: string; lastSeq: number; readSeq: number }) => {
+      const conversationId = conversation.id;
+      const seq = Math.max(conversation.lastSeq, client?.cursor(conversationId) ?? 0);
+      if (seq <= conversation.readSeq) return;
       if (client) client.markRead(conversationId, seq);
       else void trpcClient.conversations.markRead.mutate({ conversationId, seq }).catch(() => undefined);
     },

@@ -52,6 +52,7 @@ import {
   type TUserEventRecord,
   unarchiveConversation,
   unpinMessage,
+  updatePreferences,
   updateProfile,
 } from "@parley/core";
 import { createCustomEmoji, deleteCustomEmoji, deleteMessage } from "@parley/core/files";
@@ -141,6 +142,8 @@ type TState = {
   mine: Map<string, Map<string, TMyConversation>>;
   /** Per user: custom status. */
   status: Map<string, { statusEmoji: string; statusText: string }>;
+  /** Per user: display preferences preferences.updated told. */
+  prefs: Map<string, { sidebarUnreadsFirst: boolean }>;
   /** DM id → its members (sorted ids). */
   dms: Map<string, string[]>;
   /** Per user: workspace role, as user.role_changed told it. */
@@ -247,8 +250,13 @@ const userHandlers: TUserHandlers = {
     mineOf(s, userId, conversationId).muted = muted;
   },
   "preferences.updated": (s, userId, e) => {
-    const { statusEmoji, statusText, ...rest } = e.payload;
+    const { statusEmoji, statusText, sidebarUnreadsFirst, ...rest } = e.payload;
     noOtherFields(rest);
+    if (sidebarUnreadsFirst !== undefined) {
+      s.prefs.set(userId, { sidebarUnreadsFirst });
+      expect(statusEmoji ?? statusText).toBeUndefined();
+      return;
+    }
     const now = s.status.get(userId) ?? { statusEmoji: "", statusText: "" };
     s.status.set(userId, {
       statusEmoji: statusEmoji ?? now.statusEmoji,
@@ -311,6 +319,7 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       profiles: new Map(),
       mine: new Map(),
       status: new Map(),
+      prefs: new Map(),
       dms: new Map(),
       roles: new Map(),
       emoji: await bob.caller.emoji.list(),
@@ -382,6 +391,9 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       for (const [userId, status] of state.status) {
         const me = await users.get(userId)?.caller.users.me();
         expect(status).toStrictEqual({ statusEmoji: me?.statusEmoji, statusText: me?.statusText });
+      }
+      for (const [userId, prefs] of state.prefs) {
+        expect(prefs).toStrictEqual(await users.get(userId)?.caller.users.preferences());
       }
       expect(state.emoji).toStrictEqual(await bob.caller.emoji.list());
       for (const [userId, role] of state.roles) {
@@ -515,6 +527,7 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       await markRead(t.db, bob, { conversationId, seq: lastSeq });
       await setMuted(t.db, bob, { conversationId, muted: true });
       await setStatus(t.db, bob, { emoji: "🌴", text: "Away" });
+      await updatePreferences(t.db, bob, { sidebarUnreadsFirst: true });
     });
     // member.updated: Bob renames himself (his messages follow) with a new avatar id, as
     // profile/avatar.ts sets it; the owner gives Alice a title (an admin's edit).

@@ -168,6 +168,8 @@ export const MATRIX: TMatrixRow[] = [
   // users
   { procedure: "users.me", expect: SIGNED_IN },
   { procedure: "users.setStatus", input: () => ({ emoji: "", text: "" }), expect: SIGNED_IN },
+  { procedure: "users.preferences", expect: SIGNED_IN },
+  { procedure: "users.updatePreferences", input: () => ({ sidebarUnreadsFirst: true }), expect: SIGNED_IN },
   { procedure: "users.list", expect: SIGNED_IN },
   { procedure: "users.listAll", expect: ADMINS },
   {

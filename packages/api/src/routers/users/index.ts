@@ -4,6 +4,7 @@ import {
   createPasswordResetLink,
   deactivateUser,
   getMe,
+  getPreferences,
   listAllUsers,
   listPeople,
   listUsers,
@@ -11,9 +12,11 @@ import {
   reactivateUser,
   setStatus,
   transferOwnership,
+  updatePreferences,
   ZChangeRole,
   ZListPeople,
   ZSetStatus,
+  ZUpdatePreferences,
   ZUserRef,
 } from "@parley/core";
 import { adminProcedure, protectedProcedure, router, validatedByCore } from "../../trpc.ts";
@@ -46,6 +49,12 @@ export const usersRouter = router({
   setStatus: protectedProcedure
     .input(ZSetStatus)
     .mutation(({ ctx, input }) => setStatus(ctx.db, ctx.actor, input)),
+  /** Your display preferences (the sidebar's order); nobody else's can be read or changed. */
+  preferences: protectedProcedure.query(({ ctx }) => getPreferences(ctx.db, ctx.actor)),
+  /** Change your display preferences (absent fields stay); your other devices follow. */
+  updatePreferences: protectedProcedure
+    .input(ZUpdatePreferences)
+    .mutation(({ ctx, input }) => updatePreferences(ctx.db, ctx.actor, input)),
   /** Active users (for pickers, mentions and DMs). */
   list: protectedProcedure.query(async ({ ctx }) => (await listUsers(ctx.db, ctx.actor)).map(publicUser)),
   /** Every user including deactivated ones, for the people admin page (admins). */

@@ -22,6 +22,7 @@ import { PrivacySettings } from "./privacy-section";
 import { ProfileSettings } from "./profile-section";
 import { RetentionAdmin } from "./retention-admin";
 import { CopyValue, formatDate } from "./settings-shared";
+import { SidebarSettings } from "./sidebar-section";
 import { SlackImportSection } from "./slack-import-section";
 import { UserGroupsAdmin } from "./user-groups-admin";
 
@@ -190,7 +191,7 @@ function Invites() {
 }
 
 /**
- * Profile, notifications, sessions, tokens, invites (members; admins have Joining) and (for
+ * Profile, privacy, sidebar, notifications, sessions, tokens, invites (members; admins have Joining) and (for
  * admins) workspace, joining, broadcast mentions, uploads, people and the audit log; Export for
  * everyone (the owner's includes the workspace export).
  */
@@ -203,6 +204,7 @@ export function SettingsView() {
       <h1>Settings</h1>
       <ProfileSettings />
       <PrivacySettings />
+      <SidebarSettings />
       <NotificationSettings />
       {me.data && !isAdmin ? <Invites /> : null}
       {isAdmin ? <WorkspaceAdmin /> : null}
