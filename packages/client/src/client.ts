@@ -246,10 +246,7 @@ export class ParleyClient {
     this.#connection.disconnect(reason);
   }
 
-  /**
-   * Writes the outbox store now if a write is pending (it is throttled while sends come in
-   * bursts: save-throttle.ts). Call it when the page goes away (`pagehide`).
-   */
+  /** Writes a pending outbox store write now (throttled in bursts); call it on `pagehide`. */
   flush(): void {
     this.#outbox.flushSaves();
   }
