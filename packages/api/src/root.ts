@@ -14,7 +14,9 @@ import { operationsRouter } from "./routers/operations/index.ts";
 import { profileRouter } from "./routers/profile/index.ts";
 import { realtimeRouter } from "./routers/realtime/index.ts";
 import { receiptsRouter } from "./routers/receipts/index.ts";
+import { remindersRouter } from "./routers/reminders/index.ts";
 import { retentionRouter } from "./routers/retention/index.ts";
+import { savedRouter } from "./routers/saved/index.ts";
 import { searchRouter } from "./routers/search/index.ts";
 import { sessionsRouter } from "./routers/sessions/index.ts";
 import { slackImportRouter } from "./routers/slack-import/index.ts";
@@ -43,6 +45,8 @@ export const appRouter = router({
   realtime: realtimeRouter,
   search: searchRouter,
   receipts: receiptsRouter,
+  saved: savedRouter,
+  reminders: remindersRouter,
   notifications: notificationsRouter,
   operations: operationsRouter,
   invites: invitesRouter,

@@ -69,6 +69,16 @@ export function canRead(access: TReadFacts): boolean {
 }
 
 /**
+ * `canRead` as SQL, for lists that must leave out what the user can no longer read (saved
+ * messages, reminders): true when the user `userExpr` (a uuid expression) may read the
+ * conversation aliased `c` now — a public channel (not for guests), or one they are a member of.
+ */
+export function canReadSql(userExpr: string, c: string): string {
+  return `((${c}.kind = 'public_channel' AND NOT ${isGuestSql(userExpr)}) OR EXISTS (
+    SELECT 1 FROM "Membership" "readM" WHERE "readM"."conversationId" = ${c}.id AND "readM"."userId" = ${userExpr}))`;
+}
+
+/**
  * What every unknown OR unreadable id answers: NOT_FOUND with the same text, so no answer tells
  * "exists but not yours" from "does not exist" (issue 9, defect 5). FORBIDDEN is only ever said
  * about things the caller can read (a public channel they have not joined, an archived one, …).

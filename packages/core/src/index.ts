@@ -81,11 +81,16 @@ export {
 export * from "./profile/profile.ts";
 export * from "./rate-limits.ts";
 export * from "./receipts/index.ts";
+export * from "./reminders/due.ts";
+export * from "./reminders/fire.ts";
+export * from "./reminders/reminders.ts";
 export * from "./retention/run.ts";
 export * from "./retention/settings.ts";
 export * from "./revocation-bus.ts";
 export * from "./revocations.ts";
 export * from "./roles.ts";
+export type { TLaterMessage } from "./saved/later-message.ts";
+export * from "./saved/saved.ts";
 export * from "./schemas.ts";
 export {
   indexSearchRound,

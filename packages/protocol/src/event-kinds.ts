@@ -84,6 +84,22 @@ export const UserEventKind = {
    * the conversation until reload ("only visible to you").
    */
   EphemeralMessage: "message.ephemeral",
+  /**
+   * payload: { messageId, conversationId, isSaved } — the user saved a message for later or removed
+   * it from their Saved list (on any device): the saved marks and the Saved view follow.
+   */
+  SavedUpdated: "saved.updated",
+  /**
+   * payload: { reminderId, messageId, dueAt } — the user set a reminder on a message (or moved
+   * its time: `dueAt`) or cancelled / removed one (`dueAt` null): the Reminders list follows.
+   */
+  ReminderUpdated: "reminder.updated",
+  /**
+   * payload: { reminderId, messageId, dueAt, message } — a reminder came due: show it ("Reminder:
+   * …" with a link). `message` is null when the user can no longer read the message or it was
+   * deleted (no text is sent then).
+   */
+  ReminderFired: "reminder.fired",
 } as const;
 
 export type TUserEventKind = (typeof UserEventKind)[keyof typeof UserEventKind];

@@ -205,6 +205,32 @@ export const UserEventPayloads = {
     /** The command it answers, without the slash (`deploy`). */
     command: z.string(),
   }),
+  [UserEventKind.SavedUpdated]: z.object({
+    messageId: z.string(),
+    conversationId: z.string(),
+    isSaved: z.boolean(),
+  }),
+  /** `dueAt` null: cancelled before it fired, or removed from the list after. */
+  [UserEventKind.ReminderUpdated]: z.object({
+    reminderId: z.string(),
+    messageId: z.string(),
+    dueAt: ZWireDate.nullable(),
+  }),
+  [UserEventKind.ReminderFired]: z.object({
+    reminderId: z.string(),
+    messageId: z.string(),
+    dueAt: ZWireDate,
+    /** Where the message is and its text as one plain line; null when it is no longer readable. */
+    message: z
+      .object({
+        conversationId: z.string(),
+        seq: ZSeq,
+        threadRootId: z.string().nullable(),
+        senderName: z.string(),
+        excerpt: z.string(),
+      })
+      .nullable(),
+  }),
 } as const satisfies Record<TUserEventKind, z.ZodType>;
 
 type ConversationSchemas = typeof ConversationEventPayloads;

@@ -31,6 +31,8 @@ export type TPushPayload =
       /** Where a click leads (same origin). */
       url: string;
     }
+  /** A reminder came due while its user was away (reminders/fire.ts); its own tag and topic. */
+  | { type: "reminder"; tag: string; reminderId: string; title: string; body: string; url: string }
   | { type: "clear"; tag: string; conversationId: string };
 
 type Claimed = {
@@ -50,7 +52,11 @@ type Claimed = {
 /** What one delivery pass did. */
 export type TPushDelivery = { notices: number; sent: number; gone: number; failed: number; cleared: number };
 
-async function subscriptionsOf(db: TDb, userIds: readonly string[]): Promise<Map<string, TPushTarget[]>> {
+/** The push devices of each user. */
+export async function subscriptionsOf(
+  db: TDb,
+  userIds: readonly string[],
+): Promise<Map<string, TPushTarget[]>> {
   const rows = await db.pushSubscription.findMany({
     where: { userId: { in: [...new Set(userIds)] } },
     select: { userId: true, endpoint: true, p256dh: true, auth: true },
@@ -60,7 +66,8 @@ async function subscriptionsOf(db: TDb, userIds: readonly string[]): Promise<Map
   return byUser;
 }
 
-async function sendToAll(
+/** Sends one payload to every target (the reminder's own topic, else the conversation's); drops gone ones. */
+export async function sendToAll(
   db: TDb,
   send: TPushSender,
   targets: readonly TPushTarget[],
@@ -70,14 +77,19 @@ async function sendToAll(
   const text = JSON.stringify(payload);
   await Promise.all(
     targets.map(async (target) => {
-      const outcome = await send(target, text, pushTopic(payload.conversationId));
+      const topic = pushTopic(payload.type === "reminder" ? payload.reminderId : payload.conversationId);
+      const outcome = await send(target, text, topic);
       tally[outcome === "sent" ? "sent" : outcome === "gone" ? "gone" : "failed"] += 1;
       if (outcome === "gone") await db.pushSubscription.deleteMany({ where: { endpoint: target.endpoint } });
     }),
   );
 }
 
-async function namesOf(db: TDb, bodies: readonly string[]): Promise<Map<string, string>> {
+/** Names for the mention tokens of `bodies`: user id → name, user group id → handle. */
+export async function namesOf(
+  db: Pick<TDb, "user" | "userGroup">,
+  bodies: readonly string[],
+): Promise<Map<string, string>> {
   const ids = new Set<string>();
   for (const body of bodies)
     for (const m of body.matchAll(/<@([0-9a-fA-F-]{36})>/g)) ids.add(m[1]!.toLowerCase());
