@@ -45,6 +45,7 @@ const QUERIES = new Set([
   "messages.pins",
   "files.downloadUrl",
   "receipts.get",
+  "saved.ids",
 ]);
 
 type Answer = { status: number; body: unknown };
@@ -140,6 +141,14 @@ const CASES: Case[] = [
   { procedure: "files.downloadUrl", input: (x) => ({ attachmentId: x.attachmentId, variant: "thumbnail" }) },
   { procedure: "files.downloadUrl", input: (x) => ({ attachmentId: x.pendingUploadId }) },
   { procedure: "files.completeUpload", input: (x) => ({ attachmentId: x.pendingUploadId }) },
+  { procedure: "saved.ids", input: (x) => ({ conversationId: x.conversationId }) },
+  { procedure: "saved.save", input: (x) => ({ messageId: x.messageId }) },
+  // saved.unsave is not here: it refuses no id (it only removes the caller's own row) and answers
+  // {messageId, isSaved: false, isChanged: false} alike for unreadable, unknown and unsaved ids.
+  {
+    procedure: "reminders.create",
+    input: (x) => ({ messageId: x.messageId, when: { kind: "in", minutes: 20 } }),
+  },
 ];
 
 let owner: string;

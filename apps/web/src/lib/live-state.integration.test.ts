@@ -26,11 +26,14 @@ import {
   addMembers,
   addReaction,
   archiveConversation,
+  cancelReminder,
   changeRole,
   createChannel,
+  createReminder,
   editMessage,
   encodeConversationEvent,
   encodeUserEvent,
+  fireDueReminders,
   MemoryEventBus,
   markRead,
   openDm,
@@ -40,6 +43,7 @@ import {
   removeMember,
   removeReaction,
   renameChannel,
+  saveMessage,
   sendEphemeral,
   sendMessage,
   setEventSink,
@@ -52,6 +56,7 @@ import {
   type TUserEventRecord,
   unarchiveConversation,
   unpinMessage,
+  unsaveMessage,
   updatePreferences,
   updateProfile,
 } from "@parley/core";
@@ -150,6 +155,10 @@ type TState = {
   roles: Map<string, string>;
   /** The custom emoji list, as bob's emoji.changed events keep it (the web's reducer). */
   emoji: TCustomEmoji[];
+  /** Per user: conversation id → the ids saved.updated says they saved there. */
+  saved: Map<string, Map<string, Set<string>>>;
+  /** Per user: reminder id → due time (pending) or "fired", as reminder.updated / reminder.fired told. */
+  reminders: Map<string, Map<string, Date | "fired">>;
   bobId: string;
 };
 
@@ -278,6 +287,39 @@ const userHandlers: TUserHandlers = {
     ).toBe(true);
     expect(threadRootId === null || typeof threadRootId === "string").toBe(true);
   },
+  "saved.updated": (s, userId, e) => {
+    const { messageId, conversationId, isSaved, ...rest } = e.payload;
+    noOtherFields(rest);
+    const byConversation = s.saved.get(userId) ?? new Map<string, Set<string>>();
+    s.saved.set(userId, byConversation);
+    const ids = byConversation.get(conversationId) ?? new Set<string>();
+    byConversation.set(conversationId, ids);
+    if (isSaved) ids.add(messageId);
+    else ids.delete(messageId);
+  },
+  "reminder.updated": (s, userId, e) => {
+    const { reminderId, messageId, dueAt, ...rest } = e.payload;
+    noOtherFields(rest);
+    expect(typeof messageId).toBe("string");
+    const mine = s.reminders.get(userId) ?? new Map<string, Date | "fired">();
+    s.reminders.set(userId, mine);
+    if (dueAt) mine.set(reminderId, dueAt);
+    else mine.delete(reminderId);
+  },
+  "reminder.fired": (s, userId, e) => {
+    const { reminderId, messageId, dueAt, message, ...rest } = e.payload;
+    noOtherFields(rest);
+    expect(typeof messageId).toBe("string");
+    expect(s.reminders.get(userId)?.get(reminderId)).toEqual(dueAt);
+    if (message) {
+      const { conversationId, seq, threadRootId, senderName, excerpt, ...more } = message;
+      noOtherFields(more);
+      expect([conversationId, senderName, excerpt].every((v) => typeof v === "string")).toBe(true);
+      expect(typeof seq).toBe("number");
+      expect(threadRootId === null || typeof threadRootId === "string").toBe(true);
+    }
+    s.reminders.get(userId)?.set(reminderId, "fired");
+  },
   "user.role_changed": (s, userId, e) => {
     const { role, previousRole, ...rest } = e.payload;
     noOtherFields(rest);
@@ -323,6 +365,8 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       dms: new Map(),
       roles: new Map(),
       emoji: await bob.caller.emoji.list(),
+      saved: new Map(),
+      reminders: new Map(),
       bobId: bob.userId,
     };
     const seen = new Set<string>();
@@ -398,6 +442,21 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       expect(state.emoji).toStrictEqual(await bob.caller.emoji.list());
       for (const [userId, role] of state.roles) {
         expect(role).toBe((await users.get(userId)?.caller.users.me())?.role);
+      }
+      for (const [userId, byConversation] of state.saved) {
+        for (const [id, ids] of byConversation) {
+          const fresh = await users.get(userId)?.caller.saved.ids({ conversationId: id });
+          expect([...ids].sort()).toStrictEqual(fresh?.sort());
+        }
+      }
+      for (const [userId, mine] of state.reminders) {
+        const fresh = await users.get(userId)?.caller.reminders.list();
+        expect(mine).toStrictEqual(
+          new Map([
+            ...(fresh?.pending ?? []).map((r) => [r.id, r.dueAt] as const),
+            ...(fresh?.fired ?? []).map((r) => [r.id, "fired" as const] as const),
+          ]),
+        );
       }
       for (const [id, userIds] of state.dms) {
         const dmMembers = await alice.caller.conversations.members({ conversationId: id });
@@ -573,6 +632,23 @@ describe("live state equals a fresh fetch, for every event kind", () => {
         "Deployed (only you see this)",
       ),
     );
+
+    // saved.updated: bob saves two messages (once twice: one event) and removes one.
+    await step(async () => {
+      await saveMessage(t.db, bob, { messageId: rootId });
+      await saveMessage(t.db, bob, { messageId: rootId });
+      await saveMessage(t.db, bob, { messageId: linkId });
+      await unsaveMessage(t.db, bob, { messageId: linkId });
+    });
+    // reminder.updated (set, moved, cancelled) and reminder.fired (the job's round when due).
+    const now = new Date();
+    await step(async () => {
+      await createReminder(t.db, bob, { messageId: rootId, when: { kind: "in", minutes: 20 } }, now);
+      await createReminder(t.db, bob, { messageId: rootId, when: { kind: "in", minutes: 30 } }, now);
+      const other = await createReminder(t.db, bob, { messageId: linkId, when: { kind: "tomorrow" } }, now);
+      await cancelReminder(t.db, bob, { reminderId: other.id });
+    });
+    await step(() => fireDueReminders(t.db, { now: new Date(now.getTime() + 31 * 60_000) }));
 
     // Every kind was delivered, decoded and checked.
     expect([...seen].sort()).toEqual([...EVENT_KINDS, ...USER_EVENT_KINDS].sort());

@@ -20,6 +20,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { EXPORT_ROWS } from "./matrix-exports.ts";
+import { LATER_ROWS } from "./matrix-later.ts";
 import { PEOPLE_ROWS } from "./matrix-people.ts";
 import { SLACK_IMPORT_ROWS } from "./matrix-slack-import.ts";
 import {
@@ -420,5 +421,6 @@ export const MATRIX: TMatrixRow[] = [
 
   // data exports (matrix-exports.ts)
   ...EXPORT_ROWS,
+  ...LATER_ROWS,
   ...SLACK_IMPORT_ROWS,
 ];
