@@ -452,7 +452,7 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       for (const [userId, mine] of state.reminders) {
         const fresh = await users.get(userId)?.caller.reminders.list();
         expect(mine).toStrictEqual(
-          new Map([
+          new Map<string, Date | "fired">([
             ...(fresh?.pending ?? []).map((r) => [r.id, r.dueAt] as const),
             ...(fresh?.fired ?? []).map((r) => [r.id, "fired" as const] as const),
           ]),
