@@ -26,6 +26,8 @@
  * may sweep at once; the sweep is idempotent. Hourly it removes audit entries past the workspace's
  * audit retention (core/src/audit/retention.ts), likewise safe to run in several processes, and
  * messages past their retention (core/src/retention/run.ts; one process at a time by its lock).
+ * It fires reminders on messages when due (core/src/reminders/fire.ts; one round at a time across
+ * processes, each reminder once).
  * It builds data exports in the background (core/src/export/run.ts; any number of processes, each
  * export claimed by one) and removes expired export archives.
  *
@@ -67,6 +69,7 @@ const {
   startMessageRetention,
   startNotifier,
   startLinkPreviewer,
+  startReminderJob,
   startSearchIndexer,
   storageCheck,
 } = await import("@parley/core");
@@ -204,6 +207,14 @@ async function main(): Promise<void> {
     { onError: (err) => logger.warn({ err }, "notifying failed; retrying") },
   );
 
+  // Reminders on messages (core/src/reminders/fire.ts): each fires once when due, as a user event
+  // (and a web push to owners away from every device); one round at a time across processes.
+  const stopReminders = startReminderJob(db, {
+    engine,
+    push,
+    onError: (err) => logger.warn({ err }, "firing reminders failed; retrying"),
+  });
+
   // The audit log's own retention (Workspace.auditRetentionDays), hourly, in bounded batches.
   const stopAuditRetention = startAuditRetention(db, {
     onError: (err) => logger.warn({ err }, "pruning the audit log failed; retrying next hour"),
@@ -246,6 +257,7 @@ async function main(): Promise<void> {
         stopIndexer(),
         stopPreviewer(),
         stopNotifier(),
+        stopReminders(),
         stopAuditRetention(),
         stopMessageRetention(),
         stopExportWorker(),

@@ -2,6 +2,7 @@
 
 import { createContext, type ReactNode, useContext, useEffect, useId, useRef, useState } from "react";
 import type { useMessageActions } from "~/lib/chat-data";
+import { useIsSaved } from "~/lib/later-data";
 import { decodeMentions, encodeMentions, mentionables } from "~/lib/mentions";
 import { useMessageWindows } from "~/lib/message-windows";
 import type { TPendingMessage } from "~/lib/outbox";
@@ -11,6 +12,7 @@ import { AttachmentList } from "./attachments";
 import { Avatar } from "./avatar";
 import { EditBox } from "./edit-box";
 import { EmojiGlyph } from "./emoji-glyph";
+import { LaterActions } from "./later-actions";
 import { LinkPreviewCard } from "./link-preview";
 import { MessageBody } from "./message-body";
 import { QUICK_REACTIONS, ReactionPicker } from "./reaction-picker";
@@ -119,6 +121,8 @@ export function MessageItem({
   const canEdit = isMine && windowVerdict.canEdit;
   const canDelete = Boolean(ctx?.canDeleteAny) || (isMine && windowVerdict.canDeleteOwn);
   const isPinned = Boolean(m.pinnedAt);
+  const conversationId = ctx?.conversationId ?? m.conversationId;
+  const isSaved = useIsSaved(conversationId, m.id);
   const run = (p: Promise<unknown>) => {
     setError(null);
     p.catch((err: unknown) => setError(errorText(err)));
@@ -160,6 +164,11 @@ export function MessageItem({
           {m.pinnedById
             ? ` by ${m.pinnedById === meId ? "you" : (names.get(m.pinnedById) ?? "someone")}`
             : ""}
+        </div>
+      ) : null}
+      {isSaved && isLive ? (
+        <div className="saved-marker">
+          <span aria-hidden="true">🔖</span> Saved for later
         </div>
       ) : null}
       {isReplyShownInChannel && m.threadRootId ? (
@@ -332,6 +341,12 @@ export function MessageItem({
               >
                 <span aria-hidden="true">🔗</span>
               </button>
+              <LaterActions
+                messageId={m.id}
+                conversationId={conversationId}
+                isSaved={isSaved}
+                onError={setError}
+              />
               {canAct && canEdit ? (
                 <button
                   type="button"

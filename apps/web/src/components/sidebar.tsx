@@ -120,6 +120,13 @@ export function Sidebar({
         <span>Jump to…</span>
         <kbd>Ctrl K</kbd>
       </button>
+      <Link
+        className="nav-action saved-link"
+        href="/app/saved"
+        aria-current={pathname === "/app/saved" ? "page" : undefined}
+      >
+        <span aria-hidden="true">🔖</span> Saved
+      </Link>
       <MarkAllRead
         hasUnread={(conversations.data ?? []).some((c) => c.unreadCount > 0 || c.mentionCount > 0)}
       />

@@ -37,6 +37,7 @@ import { useTRPC, useTRPCClient } from "~/trpc/react";
 import { applyEmojiChange } from "./custom-emoji";
 import { addEphemeral } from "./ephemeral";
 import { EMPTY_FEED, newestSeq, type TFeed, type TFeedView, type THistoryPage } from "./feed-window";
+import { applyLaterEvent } from "./later-data";
 import { applyToFeed, isMessageChange, type TLiveEvent, type TMessageCreatedEvent } from "./live-reducers";
 import { useRealtime } from "./realtime-context";
 import { applyToThreads } from "./thread-data";
@@ -238,6 +239,12 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
       case UserEventKind.DmOpened:
         refreshList();
         refreshConversation(event.payload.conversationId);
+        return;
+      case UserEventKind.SavedUpdated:
+      case UserEventKind.ReminderUpdated:
+      case UserEventKind.ReminderFired:
+        // Saved messages and reminders (later-data.ts): the marks, the lists, a fired reminder's notice.
+        applyLaterEvent(queryClient, trpc, event);
         return;
     }
   };

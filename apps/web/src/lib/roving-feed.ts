@@ -49,7 +49,7 @@ const FEED_KEYS = new Set(["ArrowDown", "ArrowUp", "PageDown", "PageUp", "Home",
 /** Focusable buttons of a row's toolbar, in order. */
 function toolbarButtons(toolbar: Element): HTMLElement[] {
   return [...toolbar.querySelectorAll<HTMLElement>("button:not([disabled])")].filter(
-    (b) => !b.closest(".reaction-picker"),
+    (b) => !b.closest(".reaction-picker, [role=menu]"),
   );
 }
 

@@ -2,6 +2,7 @@ import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
 import { AppShell } from "~/components/app-shell";
 import { ConnectionBanner } from "~/components/connection-banner";
+import { LaterNotices } from "~/components/later-notices";
 import { RealtimeProvider } from "~/lib/realtime-provider";
 import { signedInUser } from "~/server/session";
 import "~/styles/chrome.css";
@@ -17,6 +18,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
       <AppShell>
         <ConnectionBanner />
         {children}
+        <LaterNotices />
       </AppShell>
     </RealtimeProvider>
   );

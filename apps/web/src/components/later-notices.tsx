@@ -1,0 +1,48 @@
+"use client";
+
+/**
+ * The tab's reminder notices, bottom right (lib/later-data.ts keeps them): a fired reminder —
+ * "Reminder: <sender>: <text>" with a link to the message and Dismiss, kept until dismissed — and
+ * short confirmations ("Reminder set for …") that go by themselves. One polite live region, so a
+ * screen reader hears each as it comes without losing its place.
+ */
+import "~/styles/saved.css";
+import Link from "next/link";
+import { dismissLaterNotice, firedText, laterHref, useLaterNotices } from "~/lib/later-data";
+
+export function LaterNotices() {
+  const notices = useLaterNotices();
+  return (
+    <section className="later-notices" aria-label="Reminders">
+      <div role="status" aria-live="polite">
+        <ul>
+          {notices.map((n) => (
+            <li key={n.id} className={n.kind === "fired" ? "later-notice fired" : "later-notice"}>
+              {n.kind === "fired" ? (
+                <>
+                  <span aria-hidden="true">⏰</span>
+                  <span className="later-notice-text">{firedText(n.payload)}</span>
+                  {n.payload.message ? (
+                    <Link href={laterHref(n.payload.message)} onClick={() => dismissLaterNotice(n.id)}>
+                      View message
+                    </Link>
+                  ) : null}
+                  <button
+                    type="button"
+                    className="quiet"
+                    aria-label="Dismiss reminder"
+                    onClick={() => dismissLaterNotice(n.id)}
+                  >
+                    ✕
+                  </button>
+                </>
+              ) : (
+                <span className="later-notice-text">{n.text}</span>
+              )}
+            </li>
+          ))}
+        </ul>
+      </div>
+    </section>
+  );
+}

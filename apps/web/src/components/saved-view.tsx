@@ -1,0 +1,260 @@
+"use client";
+
+/**
+ * The Saved view (/app/saved, Slack's "Later"): two tabs. "Saved" lists the reader's saved
+ * messages, newest save first, a page at a time, each with its conversation, sender, time and
+ * current text; a click opens the conversation at the message (`?m=`, a reply in its thread) and
+ * "Remove" unsaves it. "Reminders" lists pending reminders (soonest first, with Cancel) and the
+ * ones that fired (with Remove). Both follow the user's other tabs live (lib/later-data.ts).
+ * Tabs are the WAI-ARIA tabs pattern: ←/→ move between them, the choice is kept in `?tab=`.
+ */
+import "~/styles/saved.css";
+import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { type KeyboardEvent, useId, useMemo, useRef, useState } from "react";
+import { useConversations } from "~/lib/chat-data";
+import { formatDue, laterHref, useLaterActions } from "~/lib/later-data";
+import { conversationHeading } from "~/lib/search-groups";
+import { useTRPC } from "~/trpc/react";
+import type { TRouterOutputs } from "~/trpc/types";
+import { MessageBody } from "./message-body";
+import { formatTime } from "./message-item";
+
+type TTab = "saved" | "reminders";
+type TSavedItem = TRouterOutputs["saved"]["list"]["items"][number];
+type TReminder = TRouterOutputs["reminders"]["list"]["pending"][number];
+
+const TABS: readonly { id: TTab; label: string }[] = [
+  { id: "saved", label: "Saved" },
+  { id: "reminders", label: "Reminders" },
+];
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : "Something went wrong";
+}
+
+/** DM and group DM names by conversation id (the sidebar list's), for the items' headings. */
+function useDmNames(): ReadonlyMap<string, string> {
+  const conversations = useConversations();
+  return useMemo(
+    () =>
+      new Map(
+        (conversations.data ?? []).flatMap((c) =>
+          c.kind === "dm" || c.kind === "group_dm" ? [[c.id, c.name ?? "Direct message"] as const] : [],
+        ),
+      ),
+    [conversations.data],
+  );
+}
+
+export function SavedView({ initialTab }: { initialTab: TTab }) {
+  const ids = useId();
+  const [tab, setTab] = useState<TTab>(initialTab);
+  const tabs = useRef<HTMLDivElement>(null);
+  const choose = (next: TTab) => {
+    setTab(next);
+    window.history.replaceState(null, "", next === "saved" ? "/app/saved" : "/app/saved?tab=reminders");
+  };
+  const onTabKey = (e: KeyboardEvent) => {
+    if (e.key !== "ArrowLeft" && e.key !== "ArrowRight" && e.key !== "Home" && e.key !== "End") return;
+    e.preventDefault();
+    const at = TABS.findIndex((t) => t.id === tab);
+    const to =
+      e.key === "Home"
+        ? 0
+        : e.key === "End"
+          ? TABS.length - 1
+          : (at + (e.key === "ArrowRight" ? 1 : -1) + 2) % 2;
+    const next = TABS[to]?.id ?? "saved";
+    choose(next);
+    tabs.current?.querySelector<HTMLElement>(`#${CSS.escape(`${ids}-tab-${next}`)}`)?.focus();
+  };
+  return (
+    <div className="page saved-page">
+      <h1>Saved for later</h1>
+      <div className="later-tabs" role="tablist" aria-label="Saved items" ref={tabs} onKeyDown={onTabKey}>
+        {TABS.map((t) => (
+          <button
+            key={t.id}
+            id={`${ids}-tab-${t.id}`}
+            type="button"
+            role="tab"
+            aria-selected={tab === t.id}
+            aria-controls={`${ids}-panel`}
+            tabIndex={tab === t.id ? 0 : -1}
+            onClick={() => choose(t.id)}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div id={`${ids}-panel`} role="tabpanel" aria-labelledby={`${ids}-tab-${tab}`}>
+        {tab === "saved" ? <SavedList /> : <ReminderLists />}
+      </div>
+    </div>
+  );
+}
+
+/** Where a saved or reminded message is and who said it, and its text. */
+function MessageSummary({
+  m,
+  dmNames,
+}: {
+  m: TSavedItem | NonNullable<TReminder["message"]>;
+  dmNames: ReadonlyMap<string, string>;
+}) {
+  return (
+    <Link className="later-open" href={laterHref(m)}>
+      <span className="later-meta">
+        <span className="later-place">{conversationHeading(m, dmNames)}</span>
+        <span className="sender">{m.senderName}</span>
+        <time dateTime={new Date(m.createdAt).toISOString()}>{formatTime(m.createdAt)}</time>
+        {m.threadRootId ? <span className="muted">in a thread</span> : null}
+      </span>
+      <span className="later-body">
+        <MessageBody text={m.body} />
+        {m.editedAt ? <span className="edited"> (edited)</span> : null}
+        {m.attachmentCount > 0 ? (
+          <span className="muted">
+            {" "}
+            📎 {m.attachmentCount} {m.attachmentCount === 1 ? "file" : "files"}
+          </span>
+        ) : null}
+      </span>
+    </Link>
+  );
+}
+
+function SavedList() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const dmNames = useDmNames();
+  const { setSaved } = useLaterActions();
+  const [error, setError] = useState<string | null>(null);
+  const list = useInfiniteQuery(
+    trpc.saved.list.infiniteQueryOptions(
+      { limit: 30 },
+      { getNextPageParam: (last) => last.nextCursor ?? undefined },
+    ),
+  );
+  const items = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const remove = (item: TSavedItem) => {
+    setError(null);
+    setSaved(item.messageId, item.conversationId, false)
+      .then(() => queryClient.invalidateQueries(trpc.saved.list.pathFilter()))
+      .catch((err: unknown) => setError(errorText(err)));
+  };
+  if (list.error)
+    return (
+      <p role="alert" className="error">
+        {list.error.message}
+      </p>
+    );
+  if (!list.data) return <p className="muted">Loading…</p>;
+  return (
+    <>
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+      {items.length === 0 ? (
+        <p className="muted later-empty">
+          Nothing saved yet. Save a message from its actions (🔖) to come back to it here.
+        </p>
+      ) : (
+        <ul className="later-list" aria-label="Saved messages">
+          {items.map((item) => (
+            <li key={item.messageId}>
+              <MessageSummary m={item} dmNames={dmNames} />
+              <button
+                type="button"
+                className="quiet"
+                aria-label={`Remove saved message from ${item.senderName}`}
+                onClick={() => remove(item)}
+              >
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {list.hasNextPage ? (
+        <button type="button" disabled={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
+          {list.isFetchingNextPage ? "Loading…" : "More saved messages"}
+        </button>
+      ) : null}
+    </>
+  );
+}
+
+function ReminderLists() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const dmNames = useDmNames();
+  const { cancel } = useLaterActions();
+  const [error, setError] = useState<string | null>(null);
+  const list = useQuery(trpc.reminders.list.queryOptions());
+  const drop = (r: TReminder) => {
+    setError(null);
+    cancel(r.id)
+      .then(() => queryClient.invalidateQueries(trpc.reminders.list.queryFilter()))
+      .catch((err: unknown) => setError(errorText(err)));
+  };
+  if (list.error)
+    return (
+      <p role="alert" className="error">
+        {list.error.message}
+      </p>
+    );
+  if (!list.data) return <p className="muted">Loading…</p>;
+  const { pending, fired } = list.data;
+  const row = (r: TReminder, isPending: boolean) => (
+    <li key={r.id}>
+      <div className="later-due">
+        {isPending ? "Due " : "Reminded "}
+        <time dateTime={new Date(isPending ? r.dueAt : (r.firedAt ?? r.dueAt)).toISOString()}>
+          {formatDue(isPending ? r.dueAt : (r.firedAt ?? r.dueAt))}
+        </time>
+      </div>
+      {r.message ? (
+        <MessageSummary m={r.message} dmNames={dmNames} />
+      ) : (
+        <p className="muted later-open">This message is no longer available.</p>
+      )}
+      <button
+        type="button"
+        className="quiet"
+        aria-label={isPending ? `Cancel reminder due ${formatDue(r.dueAt)}` : "Remove reminder"}
+        onClick={() => drop(r)}
+      >
+        {isPending ? "Cancel" : "Remove"}
+      </button>
+    </li>
+  );
+  return (
+    <>
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+      <h2>Upcoming</h2>
+      {pending.length === 0 ? (
+        <p className="muted later-empty">No reminders waiting. Set one from a message's actions (⏰).</p>
+      ) : (
+        <ul className="later-list" aria-label="Upcoming reminders">
+          {pending.map((r) => row(r, true))}
+        </ul>
+      )}
+      {fired.length > 0 ? (
+        <>
+          <h2>Past reminders</h2>
+          <ul className="later-list" aria-label="Past reminders">
+            {fired.map((r) => row(r, false))}
+          </ul>
+        </>
+      ) : null}
+    </>
+  );
+}
