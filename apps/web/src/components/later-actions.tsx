@@ -10,6 +10,7 @@ import { useQuery } from "@tanstack/react-query";
 import { type KeyboardEvent, type RefObject, useEffect, useId, useRef, useState } from "react";
 import { createPortal } from "react-dom";
 import { type TReminderWhen, useLaterActions } from "~/lib/later-data";
+import { wallClock } from "~/lib/later-format";
 import { useTRPC } from "~/trpc/react";
 
 const CHOICES: readonly { label: string; when: TReminderWhen }[] = [
@@ -176,21 +177,6 @@ function RemindMenu({
       </button>
     </div>
   );
-}
-
-/** "YYYY-MM-DDTHH:mm" of `date` on the wall clock of `timeZone` (a datetime-local value). */
-export function wallClock(date: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(date);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "00";
-  return `${get("year")}-${get("month")}-${get("day")}T${get("hour")}:${get("minute")}`;
 }
 
 /** A modal dialog: a date and time in the profile's time zone; Escape or Cancel closes it. */

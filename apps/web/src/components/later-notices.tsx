@@ -8,7 +8,8 @@
  */
 import "~/styles/saved.css";
 import Link from "next/link";
-import { dismissLaterNotice, firedText, laterHref, useLaterNotices } from "~/lib/later-data";
+import { dismissLaterNotice, useLaterNotices } from "~/lib/later-data";
+import { firedText, laterHref } from "~/lib/later-format";
 
 export function LaterNotices() {
   const notices = useLaterNotices();

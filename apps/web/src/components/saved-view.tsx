@@ -13,7 +13,8 @@ import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-quer
 import Link from "next/link";
 import { type KeyboardEvent, useId, useMemo, useRef, useState } from "react";
 import { useConversations } from "~/lib/chat-data";
-import { formatDue, laterHref, useLaterActions } from "~/lib/later-data";
+import { useLaterActions } from "~/lib/later-data";
+import { formatDue, laterHref } from "~/lib/later-format";
 import { conversationHeading } from "~/lib/search-groups";
 import { useTRPC } from "~/trpc/react";
 import type { TRouterOutputs } from "~/trpc/types";

@@ -19,6 +19,7 @@ import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useCallback, useSyncExternalStore } from "react";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import type { TRouterInputs } from "~/trpc/types";
+import { firedText, formatDue, laterHref } from "./later-format";
 
 type TTRPC = ReturnType<typeof useTRPC>;
 
@@ -70,20 +71,6 @@ export function useLaterNotices(): readonly TLaterNotice[] {
     () => notices,
     () => NONE,
   );
-}
-
-/** Where a reminded message opens: a reply in its thread, anything else at its place (`?m=`). */
-export function laterHref(m: { conversationId: string; seq: number; threadRootId: string | null }): string {
-  return m.threadRootId
-    ? `/app/c/${m.conversationId}?thread=${m.threadRootId}&reply=${m.seq}`
-    : `/app/c/${m.conversationId}?m=${m.seq}`;
-}
-
-/** The one line a fired reminder says. */
-export function firedText(payload: TUserEventPayload<"reminder.fired">): string {
-  const m = payload.message;
-  if (!m) return "Reminder: a message that is no longer available";
-  return `Reminder: ${m.senderName}${m.excerpt ? `: ${m.excerpt}` : ""}`;
 }
 
 /** A desktop notification for a fired reminder while the tab is hidden (never asks permission). */
@@ -145,21 +132,10 @@ export function useIsSaved(conversationId: string, messageId: string): boolean {
   const query = useQuery(
     trpc.saved.ids.queryOptions(
       { conversationId },
-      { staleTime: Number.POSITIVE_INFINITY, select: (ids) => ids.includes(messageId) },
+      { staleTime: 60_000, select: (ids) => ids.includes(messageId) },
     ),
   );
   return query.data ?? false;
-}
-
-/** A due time as the notices and lists say it ("today 14:30", "Tue, Dec 8, 09:00"). */
-export function formatDue(value: Date | string): string {
-  const d = new Date(value);
-  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  const today = new Date();
-  const tomorrow = new Date(today.getFullYear(), today.getMonth(), today.getDate() + 1);
-  if (d.toDateString() === today.toDateString()) return `today at ${time}`;
-  if (d.toDateString() === tomorrow.toDateString()) return `tomorrow at ${time}`;
-  return `${d.toLocaleDateString([], { weekday: "short", month: "short", day: "numeric" })} at ${time}`;
 }
 
 /**
