@@ -108,7 +108,7 @@ export async function cancelReminder(
   const { reminderId } = parseInput(ZReminderRef, input);
   return inWriteTx(db, async (w) => {
     const [cancelled] = await w.tx.$queryRaw<{ messageId: string }[]>`
-      UPDATE "Reminder" SET "cancelledAt" = now()
+      UPDATE "Reminder" SET "cancelledAt" = ${new Date()}::timestamp(3)
       WHERE id = ${reminderId}::uuid AND "userId" = ${actor.userId}::uuid AND "cancelledAt" IS NULL
       RETURNING "messageId"::text AS "messageId"`;
     if (!cancelled) {
