@@ -265,7 +265,7 @@ describe("reminders", () => {
   it("fires each due reminder exactly once with two rounds at the same time, never a cancelled one", async () => {
     const { ada, bob, conversationId, message } = await privateWorld();
     const now = new Date();
-    const made = [];
+    const made: Awaited<ReturnType<typeof createReminder>>[] = [];
     for (let i = 0; i < 6; i++) {
       const m = i === 0 ? message : await say(ada, conversationId, `note ${i}`);
       made.push(await createReminder(t.db, bob, { messageId: m.id, when: { kind: "in", minutes: 20 } }, now));
