@@ -109,7 +109,10 @@ test("a saved item opens the conversation at the message, highlighted", async ()
 test("unsaving in one tab removes it from the other's Saved view live, and Remove there does too", async () => {
   await adaSaved.goto("/app/saved");
   await expect(savedListOf(adaSaved).getByRole("listitem")).toHaveCount(1);
+  // Bob's fillers pushed the message far up: open the first tab at it (a `?m=` link).
+  await adaPage.goto(`/app/c/${conversationId}?m=${seq}`);
   const row = rowOf(adaPage, text);
+  await expect(row).toBeVisible({ timeout: 10_000 });
   await row.hover();
   await row.getByRole("button", { name: "Remove from saved" }).click();
   await expect(row.getByText("Saved for later")).toHaveCount(0);
