@@ -31,6 +31,7 @@ const DEFAULT_CHROMIUM = "/usr/bin/chromium";
 /** The integration test files that need a Redis server (see PARLEY_TEST_SKIP_REDIS in the others). */
 const REDIS_TEST_FILES = [
   "packages/core/test/engine/redis.integration.test.ts",
+  "packages/gateway/src/bot-stream-redis.integration.test.ts",
   "packages/gateway/src/delivery-redis.integration.test.ts",
   "packages/gateway/src/gateway-kill.integration.test.ts",
   "packages/gateway/src/proxy-topology.integration.test.ts",
