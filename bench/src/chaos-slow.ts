@@ -19,8 +19,12 @@ const FLOOD_BODY = 38_000;
 const FLOOD_RATE = 12;
 /** Bytes per second the slow receivers read during an episode. */
 const THROTTLE = 8 * 1024;
-/** Give up on one episode after this long without a 4002 (the box may be too slow to fill the buffers). */
-const MAX_PAUSE_MS = 30_000;
+/**
+ * Give up on one episode after this long without a 4002 (the box may be too slow to fill the
+ * buffers). The long run of 2026-12-06 17:40 took 2.4–24.1 s for its first eight episodes and
+ * passed 30 s in its last two, as the gateways had more backlog to push first.
+ */
+const MAX_PAUSE_MS = 60_000;
 
 export type TSlowReceiver = { label: string; closed4002: number };
 
