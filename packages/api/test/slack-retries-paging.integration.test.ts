@@ -4,12 +4,15 @@
  * - a bot's post is idempotent by `client_msg_id`: the same post again (a retry after a lost
  *   answer), also two at once, stores one message and answers the same `ts`; a post without one
  *   is a new message every time (docs/integrations.md says so); an id already used in another
- *   channel is refused, storing nothing.
+ *   channel is refused, storing nothing;
+ * - `conversations.list` pages with `cursor`/`limit` (the client's `paginate`): every channel the
+ *   token reaches exactly once across the pages — also when channels are made, renamed and
+ *   archived between two pages — and `response_metadata.next_cursor` empty on the last page.
  */
 
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
-import { addMembers, createChannel } from "@parley/core";
+import { addMembers, archiveConversation, createChannel, renameChannel } from "@parley/core";
 import { type ChatPostMessageArguments, WebClient } from "@slack/web-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSlackHandler } from "../src/slack/index.ts";
@@ -104,5 +107,64 @@ describe("chat.postMessage with client_msg_id, through the WebClient", () => {
     const reused = { channel: other, text: "second use", client_msg_id: id } as ChatPostMessageArguments;
     expect(await slackError(bot.chat.postMessage(reused))).toBe("invalid_arguments");
     expect(await db().message.count()).toBe(before);
+  });
+});
+
+describe("conversations.list paging, through the WebClient", () => {
+  /** Every channel id of every page of `conversations.list` (limit 4), and each page's cursor. */
+  async function listAll(between?: (page: number) => Promise<void>) {
+    const ids: string[] = [];
+    const cursors: string[] = [];
+    let page = 0;
+    for await (const res of client().paginate("conversations.list", {
+      types: "public_channel,private_channel",
+      limit: 4,
+    })) {
+      const body = res as { channels?: { id?: string }[]; response_metadata?: { next_cursor?: string } };
+      expect(body.channels?.length ?? 0).toBeLessThanOrEqual(4);
+      ids.push(...(body.channels ?? []).map((c) => c.id ?? ""));
+      cursors.push(body.response_metadata?.next_cursor ?? "missing");
+      page++;
+      await between?.(page);
+    }
+    return { ids, cursors };
+  }
+
+  it("lists every channel the token reaches exactly once, the last page's next_cursor empty", async () => {
+    // A person's token reaches every public channel: 2 + 13 made here.
+    const pat = await owner.caller.tokens.create({ name: "paging" });
+    token = pat.token;
+    const names = Array.from({ length: 13 }, (_, i) => `page-${String(i).padStart(2, "0")}`);
+    const made: string[] = [];
+    for (const name of names) made.push((await createChannel(db(), owner.actor, { name })).id);
+    const expected = [channel, other, ...made].sort();
+
+    const plain = await listAll();
+    expect([...plain.ids].sort()).toEqual(expected);
+    expect(plain.cursors).toHaveLength(Math.ceil(expected.length / 4));
+    expect(plain.cursors.at(-1)).toBe("");
+    expect(plain.cursors.slice(0, -1).every((c) => c !== "" && c !== "missing")).toBe(true);
+    // The limit is honoured one call at a time too, and a garbled cursor is Slack's invalid_cursor.
+    const first = await client().conversations.list({ limit: 4 });
+    expect(first.channels).toHaveLength(4);
+    expect(await slackError(client().conversations.list({ cursor: "bm9wZQ" }))).toBe("invalid_cursor");
+
+    // The list changing between pages: channels made (one whose name sorts first), one renamed,
+    // one archived. Every channel there from start to end is listed exactly once.
+    const changing = await listAll(async (page) => {
+      if (page !== 2) return;
+      await createChannel(db(), owner.actor, { name: "aaa-made-while-paging" });
+      await createChannel(db(), owner.actor, { name: "zzz-made-while-paging" });
+      await renameChannel(db(), owner.actor, { conversationId: made[12]!, name: "a-renamed" });
+      await archiveConversation(db(), owner.actor, { conversationId: made[11]! });
+    });
+    const seen = new Map<string, number>();
+    for (const id of changing.ids) seen.set(id, (seen.get(id) ?? 0) + 1);
+    expect(
+      [...seen.values()].every((n) => n === 1),
+      `listed twice: ${changing.ids.join(",")}`,
+    ).toBe(true);
+    for (const id of expected) expect(seen.get(id), `channel ${id}`).toBe(1);
+    expect(changing.cursors.at(-1)).toBe("");
   });
 });
