@@ -70,18 +70,23 @@ describe("chat.postMessage with client_msg_id, through the WebClient", () => {
   it("stores a repeated post once and answers the first post's ts", async () => {
     const bot = client();
     // The WebClient sends every argument; Slack's own clients put client_msg_id on their posts.
+    const clientMsgId = randomUUID();
     const args = {
       channel,
       text: "deploy *finished*",
-      client_msg_id: randomUUID(),
+      client_msg_id: clientMsgId,
     } as ChatPostMessageArguments;
     const first = await bot.chat.postMessage(args);
     expect(first).toMatchObject({ ok: true, channel, message: { text: "deploy **finished**" } });
     const again = await bot.chat.postMessage(args);
     expect(again).toMatchObject({ ok: true, channel, ts: first.ts });
     // Upper case is the same UUID.
-    const upper = { ...args, client_msg_id: (args as { client_msg_id: string }).client_msg_id.toUpperCase() };
-    expect((await bot.chat.postMessage(upper as ChatPostMessageArguments)).ts).toBe(first.ts);
+    const upper = {
+      channel,
+      text: "deploy *finished*",
+      client_msg_id: clientMsgId.toUpperCase(),
+    } as ChatPostMessageArguments;
+    expect((await bot.chat.postMessage(upper)).ts).toBe(first.ts);
     expect(await stored(channel, "deploy **finished**")).toHaveLength(1);
 
     // Two at once (a retry racing the first attempt): one message, one ts.
