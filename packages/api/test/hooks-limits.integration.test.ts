@@ -2,15 +2,27 @@
  * Issue 15, the limits of the hooks, timed and counted against local HTTP servers on port 0:
  * - a slash command's callback that keeps failing is retried with exponential backoff — the
  *   receiver records when each attempt arrives, and the waits between them double (base, 2×, 4×,
- *   within a tolerance for a busy box) — then the caller is told.
+ *   within a tolerance for a busy box) — then the caller is told;
+ * - an incoming webhook over its budget answers 429 `rate_limited` with Retry-After, through the
+ *   real `@slack/webhook` client too, and posts nothing; another hook has its own budget.
  * The rest of the hooks' behaviour: hooks.integration.test.ts.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { configureSlashCommands, createChannel, sendOrRunCommand, settleSlashCommands } from "@parley/core";
+import {
+  AuthRateLimiter,
+  authLimitsFrom,
+  configureSlashCommands,
+  createChannel,
+  sendOrRunCommand,
+  settleSlashCommands,
+} from "@parley/core";
 import { UserEventKind } from "@parley/protocol";
+import { IncomingWebhook } from "@slack/webhook";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createIncomingWebhookHandler } from "../src/slack/index.ts";
 import { signedInCaller, TEST_ENV, useApiTestDb } from "./helpers.ts";
+import { serve } from "./slack-serve.ts";
 
 const { db } = useApiTestDb("Hook Limits", 4);
 
@@ -88,5 +100,51 @@ describe("slash command retries", () => {
       orderBy: { seq: "desc" },
     });
     expect(told.payload).toMatchObject({ body: "/flaky failed: the app answered HTTP 503." });
+  });
+});
+
+describe("incoming webhook rate limit", () => {
+  it("answers 429 rate_limited with Retry-After past the hook's budget and posts nothing", async () => {
+    const limiter = new AuthRateLimiter({ limits: { ...authLimitsFrom(TEST_ENV), apiCallsPerMinute: 2 } });
+    const { server, base } = await serve(
+      createIncomingWebhookHandler({ db: db(), env: TEST_ENV, rateLimiter: limiter }),
+    );
+    servers.push(server);
+    const origin = new URL(base).origin;
+    const hookUrl = async (name: string) => {
+      const made = await owner.caller.hooks.create({ name, conversationId: channelId, botId });
+      return `${origin}${made.path}`;
+    };
+    const url = await hookUrl("budget");
+    const webhook = new IncomingWebhook(url);
+    await webhook.send({ text: "one" });
+    await webhook.send({ text: "two" });
+    const count = await db().message.count({ where: { conversationId: channelId } });
+
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text: "three" }),
+    });
+    expect(res.status).toBe(429);
+    const retryAfter = Number(res.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60); // the budget is per minute
+    expect(await res.text()).toBe("rate_limited");
+    // Slack's own client sees the 429 as a failure (and, unlike a 5xx, does not retry it).
+    const err = await webhook.send({ text: "four" }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: "slack_webhook_http_error", statusCode: 429, body: "rate_limited" });
+    expect(await db().message.count({ where: { conversationId: channelId } })).toBe(count);
+    expect(
+      await db().message.count({ where: { conversationId: channelId, body: { in: ["three", "four"] } } }),
+    ).toBe(0);
+
+    // The budget is the hook's: another hook to the same channel still posts.
+    const other = new IncomingWebhook(await hookUrl("other"));
+    expect((await other.send({ text: "from the other hook" })).text).toBe("ok");
+    expect(await db().message.count({ where: { conversationId: channelId } })).toBe(count + 1);
   });
 });
