@@ -43,6 +43,7 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
   const refresh = () => queryClient.invalidateQueries(trpc.exports.list.queryFilter());
   const request = useMutation(trpc.exports.request.mutationOptions({ onSuccess: refresh }));
   const [links, setLinks] = useState<Record<string, string>>({});
+  const [includePrivate, setIncludePrivate] = useState(false);
   const download = useMutation(
     trpc.exports.downloadUrl.mutationOptions({
       onSuccess: ({ url }, { id }) => {
@@ -67,6 +68,18 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
           included).
         </p>
       ) : null}
+      {isOwner ? (
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={includePrivate}
+            onChange={(e) => setIncludePrivate(e.target.checked)}
+          />{" "}
+          Include private channels, direct messages and group DMs in the Slack-format export (a full export:
+          everyone's private conversations, for the owner alone. Use it only where your policies and the law
+          allow it — people may have to be told. It is recorded in the audit log.)
+        </label>
+      ) : null}
       <div className="row">
         <button
           type="button"
@@ -88,10 +101,12 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
         {isOwner ? (
           <button
             type="button"
-            onClick={() => request.mutate({ scope: "workspace", format: "slack" })}
+            onClick={() => request.mutate({ scope: "workspace", format: "slack", includePrivate })}
             disabled={request.isPending}
           >
-            Export workspace in Slack's format
+            {includePrivate
+              ? "Export all conversations in Slack's format"
+              : "Export workspace in Slack's format"}
           </button>
         ) : null}
       </div>
@@ -104,7 +119,11 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
                 <div>
                   <strong>
                     {e.scope === "workspace" ? "Workspace export" : "My data"}
-                    {e.format === "slack" ? " (Slack format)" : ""}
+                    {e.format === "slack"
+                      ? e.includePrivate
+                        ? " (Slack format, all conversations)"
+                        : " (Slack format)"
+                      : ""}
                   </strong>{" "}
                   <span className="tag" role="status">
                     {STATUS_LABEL[e.status]}
