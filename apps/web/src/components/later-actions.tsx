@@ -57,6 +57,8 @@ export function LaterActions({
         aria-label={isSaved ? "Remove from saved" : "Save for later"}
         title={isSaved ? "Remove from saved" : "Save for later"}
         aria-pressed={isSaved}
+        // The A key on a focused message presses it (lib/roving-feed.ts).
+        data-shortcut="save"
         onClick={() => run(setSaved(messageId, conversationId, !isSaved))}
       >
         <span aria-hidden="true">🔖</span>

@@ -33,6 +33,7 @@ export const SHORTCUT_GROUPS: readonly { title: string; shortcuts: readonly TSho
       { keys: [["↑"], ["↓"]], what: "Previous or next message (Page Up and Page Down too)" },
       { keys: [["Home"], ["End"]], what: "First or last message on screen" },
       { keys: [["Enter"]], what: "The message's actions (← and → move, Esc goes back)" },
+      { keys: [["A"]], what: "Save the message for later, or remove it from Saved" },
     ],
   },
   {
