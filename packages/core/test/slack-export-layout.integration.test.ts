@@ -18,6 +18,7 @@ import { dmKeyFor } from "@parley/db";
 import { createLocalStorage, type TStorage } from "@parley/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { createBot } from "../src/bots/manage.ts";
 import { addMembers } from "../src/conversations/members.ts";
 import { createChannel, openDm } from "../src/conversations.ts";
 import { requestExport } from "../src/export/requests.ts";
@@ -189,12 +190,13 @@ describe("the Slack-format workspace export follows Slack's documented layout", 
   let owner: Awaited<ReturnType<typeof newActor>>;
   let bob: Awaited<ReturnType<typeof newActor>>;
   let carol: Awaited<ReturnType<typeof newActor>>;
-  const ids = { public: "", private: "", dm: "", groupDm: "" };
+  const ids = { public: "", private: "", dm: "", groupDm: "", bot: "" };
 
   beforeAll(async () => {
     owner = await newActor(t.db, { role: "owner", name: "Owner" });
     bob = await newActor(t.db, { name: "Bob" });
     carol = await newActor(t.db, { name: "Carol" });
+    ids.bot = (await createBot(t.db, owner, { name: `helper-${run}` })).id;
     const send = async (actor: typeof owner, conversationId: string, body: string, extra: object = {}) =>
       stored(await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body, ...extra }));
     ids.public = (await createChannel(t.db, owner, { name: `open-${run}` })).id;
@@ -241,6 +243,13 @@ describe("the Slack-format workspace export follows Slack's documented layout", 
     try {
       const layout = await checkLayout(zip);
       expect([layout.groups, layout.dms, layout.mpims]).toEqual([null, null, null]);
+      // Bots are flagged as Slack flags them; people are not.
+      const isBot = new Map(layout.users.map((u) => [u.id, u.is_bot]));
+      expect([isBot.get(ids.bot), isBot.get(bob.userId), isBot.get(owner.userId)]).toEqual([
+        true,
+        false,
+        false,
+      ]);
       expect(layout.channels.map((c) => c.id)).toContain(ids.public);
       expect(layout.channels.map((c) => c.id)).not.toContain(ids.private);
       expect(layout.days.get(ids.public)?.map((m) => m.text)).toEqual([

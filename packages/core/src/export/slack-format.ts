@@ -173,6 +173,10 @@ export async function writeSlackFormatExport(
       readUserBatch(db, after?.id ?? null, cut, batchSize),
     );
     const handleOf = new Map(users.map((u) => [u.id, slackHandle(u.email)]));
+    // Bots are few (made by admins): one read for the flag instead of a column in every user row.
+    const botIds = new Set(
+      (await db.user.findMany({ where: { isBot: true }, select: { id: true } })).map((u) => u.id),
+    );
     zip.add(
       "users.json",
       users.map((u) => ({
@@ -182,7 +186,7 @@ export async function writeSlackFormatExport(
         deleted: u.deactivatedAt !== null,
         is_admin: u.role === "admin" || u.role === "owner",
         is_owner: u.role === "owner",
-        is_bot: false,
+        is_bot: botIds.has(u.id),
         profile: { email: u.email, real_name: u.name, display_name: u.name, status_text: u.statusText },
       })),
     );
