@@ -14,6 +14,7 @@ import {
   authLimitsFrom,
   configureSlashCommands,
   createChannel,
+  RateLimitedError,
   sendOrRunCommand,
   settleSlashCommands,
 } from "@parley/core";
@@ -146,5 +147,31 @@ describe("incoming webhook rate limit", () => {
     const other = new IncomingWebhook(await hookUrl("other"));
     expect((await other.send({ text: "from the other hook" })).text).toBe("ok");
     expect(await db().message.count({ where: { conversationId: channelId } })).toBe(count + 1);
+  });
+
+  it("says in Retry-After how long the limiter asks to wait, not a fixed minute", async () => {
+    // A limiter that has 7 s left in its window (what RateLimiterMemory/Redis report as msBeforeNext).
+    const sevenSecondsLeft = {
+      beginApiCall: async () => {
+        throw new RateLimitedError(7);
+      },
+    } as unknown as AuthRateLimiter;
+    const { server, base } = await serve(
+      createIncomingWebhookHandler({ db: db(), env: TEST_ENV, rateLimiter: sevenSecondsLeft }),
+    );
+    servers.push(server);
+    const made = await owner.caller.hooks.create({ name: "seven", conversationId: channelId, botId });
+    const count = await db().message.count({ where: { conversationId: channelId } });
+    const res = await fetch(`${new URL(base).origin}${made.path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text: "over budget" }),
+    });
+    expect([res.status, res.headers.get("retry-after"), await res.text()]).toEqual([
+      429,
+      "7",
+      "rate_limited",
+    ]);
+    expect(await db().message.count({ where: { conversationId: channelId } })).toBe(count);
   });
 });
