@@ -14,7 +14,7 @@ import { getHistory } from "../src/messages.ts";
 import { fetchPage } from "../src/previews/fetch.ts";
 import { removeLinkPreview } from "../src/previews/remove.ts";
 import { getLinkPreviewSettings, setLinkPreviewSettings } from "../src/previews/settings.ts";
-import { previewUntilCaughtUp, urlHash } from "../src/previews/worker.ts";
+import { previewUntilCaughtUp, sweepExpiredPreviews, urlHash } from "../src/previews/worker.ts";
 import { channelName, expectParley, newActor, stored, useTestDb } from "./helpers.ts";
 import { startPreviewServer, type TPreviewServer } from "./link-preview-server.ts";
 
@@ -195,5 +195,25 @@ describe("link previews", () => {
     } finally {
       await setLinkPreviewSettings(t.db, admin, { enabled: true });
     }
+  });
+});
+
+describe("the preview cache", () => {
+  it("sweeps rows past their expiry and keeps the rest", async () => {
+    const row = (url: string, expiresAt: Date) =>
+      t.db.linkPreview.create({
+        data: { urlHash: urlHash(url), url, isOk: true, title: "t", imageData: Buffer.alloc(64), expiresAt },
+      });
+    const run = randomUUID();
+    const hour = 3_600_000;
+    await row(`https://old.example/${run}/1`, new Date(Date.now() - 2 * hour));
+    await row(`https://old.example/${run}/2`, new Date(Date.now() - 1_000));
+    await row(`https://fresh.example/${run}`, new Date(Date.now() + hour));
+    expect(await sweepExpiredPreviews(t.db)).toBeGreaterThanOrEqual(2);
+    const left = await t.db.linkPreview.findMany({
+      where: { url: { contains: run } },
+      select: { url: true },
+    });
+    expect(left.map((r) => r.url)).toEqual([`https://fresh.example/${run}`]);
   });
 });

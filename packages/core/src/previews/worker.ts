@@ -42,6 +42,10 @@ const MAX_ATTEMPTS = 3;
 const CLAIM_MS = 60_000;
 /** Jobs one round runs (in parallel). */
 const JOBS_PER_ROUND = 4;
+/** How often a process deletes cache rows past their expiry (each row may hold an image). */
+const SWEEP_EVERY_MS = 10 * 60_000;
+/** Most cache rows one sweep deletes (the next sweep takes the rest). */
+const SWEEP_BATCH = 1_000;
 /** Conversations and events one enqueue step reads. */
 const ENQUEUE_LIMITS = { conversations: 200, events: 2_000 };
 
@@ -245,11 +249,29 @@ async function storeImage(
   }
 }
 
-/** One round: enqueue, then run the due jobs (see the header). */
+/**
+ * Deletes up to SWEEP_BATCH LinkPreview cache rows whose expiry has passed (a later message linking
+ * the URL fetches it again); returns how many. Messages keep their previews: those live on the
+ * Message row and in the event log, and their images in storage, not here.
+ */
+export async function sweepExpiredPreviews(db: TDb, now = new Date()): Promise<number> {
+  return db.$executeRaw`
+    DELETE FROM "LinkPreview" WHERE "urlHash" IN (
+      SELECT "urlHash" FROM "LinkPreview" WHERE "expiresAt" < ${now}::timestamp(3) ORDER BY "expiresAt" LIMIT ${SWEEP_BATCH}
+    )`;
+}
+
+const lastSweepAt = new WeakMap<TDb, number>();
+
+/** One round: enqueue, then run the due jobs (see the header); now and then, the cache sweep. */
 export async function previewRound(
   db: TDb,
   options: TPreviewerOptions = {},
 ): Promise<TPreviewRound & { hasMore: boolean }> {
+  if (Date.now() - (lastSweepAt.get(db) ?? 0) >= SWEEP_EVERY_MS) {
+    lastSweepAt.set(db, Date.now());
+    await sweepExpiredPreviews(db);
+  }
   const queued = await enqueue(db);
   const jobs = await claim(db);
   // Storage down: previews still come, without images.
