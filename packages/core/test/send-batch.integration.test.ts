@@ -316,4 +316,47 @@ describe("group commit", () => {
       expect(rows.map((m) => m.seq)).toEqual(rows.map((_, i) => first + i));
     }
   });
+
+  it("starts a second batch only beside one that has run overlapAfterMs, so a stuck batch holds up no other conversation", async () => {
+    const rooms = await Promise.all(Array.from({ length: 3 }, () => channelWith(1)));
+    const pool = sqlPool(t.db) as TSqlPool;
+    const started: { size: number; at: number }[] = [];
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The first statement is held (as if it waited on a lock) until the test lets it go.
+    const watched = {
+      query: async (config: { name: string; text: string; values: unknown[] }) => {
+        started.push({ size: (config.values[2] as string[]).length, at: performance.now() });
+        if (started.length === 1) await held;
+        return pool.query(config);
+      },
+    } as unknown as TSqlPool;
+    const batcher = new SendBatcher(t.db, watched, { maxBatch: 100, maxInFlight: 2, overlapAfterMs: 150 });
+    const send = (r: number, body: string) =>
+      batcher.submit(rooms[r]!.members[0]!, {
+        conversationId: rooms[r]!.ch.id,
+        clientMsgId: randomUUID(),
+        body,
+      });
+    const first = send(0, "stuck");
+    await new Promise((resolve) => setImmediate(resolve));
+    const t0 = performance.now();
+    const others = [send(1, "b"), send(2, "c")];
+    // Well before 150 ms the two wait (one batch at a time) …
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(started.length).toBe(1);
+    // … and then go out together in a second batch while the first is still stuck.
+    const results = await Promise.all(others);
+    expect(started.length).toBe(2);
+    expect(started[1]!.size).toBe(2);
+    expect(started[1]!.at - t0).toBeGreaterThanOrEqual(100);
+    expect(results.map((r) => [r.duplicate, r.message.seq > 0])).toEqual([
+      [false, true],
+      [false, true],
+    ]);
+    release();
+    expect((await first).message.seq).toBeGreaterThan(0);
+  });
 });
