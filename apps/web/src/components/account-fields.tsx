@@ -4,6 +4,7 @@
  * What creating an account asks for (name, email, a new password) and what follows it (sign in,
  * open the app): shared by first-run setup and sign-up.
  */
+import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field } from "~/components/field";
 import { NewPasswordField } from "~/components/password-field";
@@ -12,10 +13,11 @@ import { errorMessage, signInWithPassword } from "~/lib/sign-in";
 
 /** The name, email and new-password fields; `error` is the failed mutation's (per-field messages). */
 export function AccountFields({ error, autoFocus = false }: { error: unknown; autoFocus?: boolean }) {
+  const t = useTranslations("Account");
   return (
     <>
       <Field
-        label="Your name"
+        label={t("name")}
         name="name"
         required
         maxLength={80}
@@ -24,7 +26,7 @@ export function AccountFields({ error, autoFocus = false }: { error: unknown; au
         error={fieldError(error, "name")}
       />
       <Field
-        label="Email"
+        label={t("email")}
         name="email"
         type="email"
         required

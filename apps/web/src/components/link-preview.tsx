@@ -8,10 +8,12 @@
  * (SECURITY.md, "Link previews"). The sender may remove it.
  */
 import type { TLinkPreview } from "@parley/protocol";
+import { useTranslations } from "next-intl";
 import { safeUrl } from "./message-body";
 
 /** One preview card; `onRemove` only for the message's sender. */
 export function LinkPreviewCard({ preview, onRemove }: { preview: TLinkPreview; onRemove?: () => void }) {
+  const t = useTranslations("Message");
   const href = safeUrl(preview.url);
   const host = (() => {
     try {
@@ -21,7 +23,7 @@ export function LinkPreviewCard({ preview, onRemove }: { preview: TLinkPreview; 
     }
   })();
   return (
-    <aside className="link-preview" aria-label="Link preview">
+    <aside className="link-preview" aria-label={t("linkPreview")}>
       <div className="link-preview-site">{preview.siteName ?? host}</div>
       {preview.title ? (
         <div className="link-preview-title">
@@ -40,7 +42,7 @@ export function LinkPreviewCard({ preview, onRemove }: { preview: TLinkPreview; 
           type="button"
           className="link link-preview-remove"
           onClick={onRemove}
-          aria-label="Remove preview"
+          aria-label={t("removePreview")}
         >
           ×
         </button>

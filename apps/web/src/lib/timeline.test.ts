@@ -9,7 +9,6 @@ import {
   newMessagesDividerSeq,
   type TTimelineMessage,
   timelineRows,
-  typingText,
   unconfirmed,
 } from "./timeline.ts";
 
@@ -72,15 +71,6 @@ describe("timeline", () => {
     const id = newClientMsgId();
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(newClientMsgId()).not.toBe(id);
-  });
-});
-
-describe("typingText", () => {
-  it("names one or two typists and counts more", () => {
-    expect(typingText([])).toBe("");
-    expect(typingText(["Ana"])).toBe("Ana is typing…");
-    expect(typingText(["Ana", "Ben"])).toBe("Ana and Ben are typing…");
-    expect(typingText(["Ana", "Ben", "Cy"])).toBe("Several people are typing…");
   });
 });
 

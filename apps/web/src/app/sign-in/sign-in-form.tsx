@@ -1,10 +1,12 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { signInWithPassword } from "~/lib/sign-in";
 
 export function SignInForm() {
+  const t = useTranslations("SignIn");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -24,11 +26,11 @@ export function SignInForm() {
 
   return (
     <form className="form" onSubmit={onSubmit}>
-      <Field label="Email" name="email" type="email" required autoComplete="email" autoFocus />
-      <Field label="Password" name="password" type="password" required autoComplete="current-password" />
+      <Field label={t("email")} name="email" type="email" required autoComplete="email" autoFocus />
+      <Field label={t("password")} name="password" type="password" required autoComplete="current-password" />
       <FormError message={error} />
       <button className="primary" type="submit" disabled={busy}>
-        {busy ? "Signing in…" : "Sign in"}
+        {busy ? t("signingIn") : t("signIn")}
       </button>
     </form>
   );
