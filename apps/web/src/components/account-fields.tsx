@@ -9,7 +9,7 @@ import { type FormEvent, useState } from "react";
 import { Field } from "~/components/field";
 import { NewPasswordField } from "~/components/password-field";
 import { fieldError } from "~/lib/field-errors";
-import { errorMessage, signInWithPassword } from "~/lib/sign-in";
+import { errorMessage, signInWithPassword, useSignInFailureText } from "~/lib/sign-in";
 
 /** The name, email and new-password fields; `error` is the failed mutation's (per-field messages). */
 export function AccountFields({ error, autoFocus = false }: { error: unknown; autoFocus?: boolean }) {
@@ -46,6 +46,7 @@ export type TAccountInput = { name: string; email: string; password: string };
  * `error` is the form-level message to show, `busy` true from submit until the app opens or it failed.
  */
 export function useCreateAccount(create: (account: TAccountInput, form: FormData) => Promise<unknown>) {
+  const failureText = useSignInFailureText();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -62,7 +63,7 @@ export function useCreateAccount(create: (account: TAccountInput, form: FormData
     try {
       await create(account, form);
       const failed = await signInWithPassword(account.email, account.password);
-      if (failed) throw new Error(failed);
+      if (failed) throw new Error(failureText(failed));
       window.location.assign("/app");
     } catch (err) {
       setError(errorMessage(err));

@@ -109,7 +109,9 @@ export function ComposerSuggestions({
               @
             </span>
             <span className="option-name">@{o.name}</span>
-            <span className="option-detail">{o.description}</span>
+            <span className="option-detail">
+              {o.kind === "broadcast" ? t(`broadcast.${o.name}`) : o.description}
+            </span>
           </>
         )
       }

@@ -3,10 +3,11 @@
 import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { signInWithPassword } from "~/lib/sign-in";
+import { signInWithPassword, useSignInFailureText } from "~/lib/sign-in";
 
 export function SignInForm() {
   const t = useTranslations("SignIn");
+  const failureText = useSignInFailureText();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -17,7 +18,7 @@ export function SignInForm() {
     setBusy(true);
     const failed = await signInWithPassword(String(form.get("email")), String(form.get("password")));
     if (failed) {
-      setError(failed);
+      setError(failureText(failed));
       setBusy(false);
       return;
     }

@@ -8,16 +8,15 @@
  * users (WCAG 3.2.2).
  */
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useLocale, useTranslations } from "next-intl";
+import { useTranslations } from "next-intl";
 import type { FormEvent } from "react";
 import { FormError } from "~/components/field";
-import { isLocale, LOCALE_NAMES, LOCALES } from "~/i18n/config";
+import { LOCALE_NAMES, LOCALES, negotiateLocale } from "~/i18n/config";
 import { useTRPC } from "~/trpc/react";
 
 export function LanguageSettings() {
   const t = useTranslations("LanguageSettings");
   const trpc = useTRPC();
-  const current = useLocale();
   const prefs = useQuery(trpc.users.preferences.queryOptions());
   const update = useMutation(
     trpc.users.updatePreferences.mutationOptions({ onSuccess: () => window.location.reload() }),
@@ -25,7 +24,7 @@ export function LanguageSettings() {
   function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const value = String(new FormData(e.currentTarget).get("locale") ?? "");
-    update.mutate({ locale: isLocale(value) ? value : null });
+    update.mutate({ locale: LOCALES.find((l) => l === value) ?? null });
   }
   return (
     <section className="card" aria-labelledby="language-heading">
@@ -35,7 +34,7 @@ export function LanguageSettings() {
           <label htmlFor="language-select">{t("label")}</label>
           <select id="language-select" name="locale" defaultValue={prefs.data.locale ?? ""}>
             <option value="">
-              {t("automatic", { language: isLocale(current) ? LOCALE_NAMES[current] : current })}
+              {t("automatic", { language: LOCALE_NAMES[negotiateLocale(navigator.languages.join(","))] })}
             </option>
             {LOCALES.map((locale) => (
               <option key={locale} value={locale} lang={locale}>
