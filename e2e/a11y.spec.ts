@@ -5,7 +5,8 @@ import { firstUser, historyOf, makeAdmin, newUser, signUp, trpc } from "./fixtur
 
 // Every screen passes axe-core's WCAG 2.1 A/AA rules with no serious or critical violation, in
 // the light and the dark theme (contrast differs): the channel view, a thread, a DM, the pickers
-// and dialogs, search results, settings (member and admin), sign-in and sign-up. One shared setup
+// and dialogs, search results, settings (member and admin), channel details (as the channel's
+// owner and as a plain member, who sees it read-only), sign-in and sign-up. One shared setup
 // (two people, a channel with reactions, a thread, a pin and a DM), one test per screen group.
 // docs/accessibility.md says what the rest of the accessibility work is and how it is kept.
 // axe is CPU-bound: on a busy 2-core box one full-page pass can take 10 s or more.
@@ -17,6 +18,8 @@ const bob = newUser("Bob Axe", run);
 const channel = `axe-${run}`;
 
 let alicePage: Page;
+/** Bob: a plain member (not the channel's owner, not an admin); closed after his screens. */
+let bobPage: Page;
 let channelUrl = "";
 let dmUrl = "";
 let threadRootId = "";
@@ -69,7 +72,7 @@ async function say(page: Page, conversationId: string, body: string, extra: Reco
 
 test("two people, a channel with reactions, a thread, a pin and a DM (setup)", async ({ browser }) => {
   alicePage = (await firstUser(browser, alice)).page;
-  const bobPage = (await signUp(browser, bob)).page;
+  bobPage = (await signUp(browser, bob)).page;
   const bobId = (await trpc<{ id: string }>(bobPage, "users.me", undefined, "GET")).id;
   const { id: conversationId } = await trpc<{ id: string }>(alicePage, "conversations.create", {
     name: channel,
@@ -90,7 +93,6 @@ test("two people, a channel with reactions, a thread, a pin and a DM (setup)", a
   await say(bobPage, withAlice.id, "A direct message");
   // A channel Alice is not in: browse channels offers it with a Join button.
   await trpc(bobPage, "conversations.create", { name: `${channel}-lobby`, topic: "Come in" });
-  await bobPage.context().close();
 });
 
 test("sign-in and sign-up", async ({ browser }: { browser: Browser }) => {
@@ -187,6 +189,21 @@ test("shortcuts sheet, members panel, channel details, browse channels and a new
   await page.goto("/app/new-channel");
   await expect(page.getByLabel("Channel name")).toBeFocused();
   await expectAccessible(page, "new channel");
+});
+
+test("channel details as a plain member", async () => {
+  // Bob joined Alice's channel: no manage rights, so the page shows what a member may do only
+  // (no rename form, no Remove buttons) — a different tree from the owner's, checked on its own.
+  const page = bobPage;
+  await page.goto(channelUrl);
+  await expect(historyOf(page).getByText("and a last word")).toBeVisible();
+  await page.getByRole("link", { name: "Channel details" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: new RegExp(channel) })).toBeVisible();
+  await expect(page.getByRole("list", { name: "Members" }).getByText(alice.name)).toBeVisible();
+  await expect(page.getByRole("form", { name: "Rename channel" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: `Remove ${alice.name}` })).toHaveCount(0);
+  await expectAccessible(page, "channel details (member)");
+  await page.context().close();
 });
 
 test("settings as a member and as an admin", async () => {

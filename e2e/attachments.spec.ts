@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { expect, type Page, test } from "@playwright/test";
 import sharp from "sharp";
 import { artifact, firstUser, historyOf, newUser, sharedChannel, signUp } from "./fixtures";
@@ -12,6 +12,8 @@ const run = randomUUID().slice(0, 8);
 const alice = newUser("Alice Files", run);
 const bob = newUser("Bob Files", run);
 const channel = `files-${run}`;
+
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 let alicePage: Page;
 let bobPage: Page;
@@ -87,6 +89,67 @@ test("a 5 MB image uploads with progress, previews at its aspect ratio and downl
   await bobPage.keyboard.press("Escape");
   await expect(lightbox).toBeHidden();
 });
+
+test("a 12 MiB file uploads to local disk through the browser and downloads identical", async () => {
+  // Past the 10 MB Next's request proxy would have buffered and cut: the local-disk upload route
+  // is outside the proxy (apps/web/src/proxy.ts), so the whole body reaches storage.
+  const bytes = randomBytes(12 * 1024 * 1024);
+  const put = alicePage.waitForRequest((r) => r.method() === "PUT" && r.url().includes("/big.bin"));
+  const stored = alicePage.waitForResponse(
+    (r) => r.request().method() === "PUT" && r.url().includes("/big.bin"),
+  );
+  await alicePage
+    .getByTestId("file-input")
+    .setInputFiles({ name: "big.bin", mimeType: "application/octet-stream", buffer: bytes });
+  // The e2e server stores on local disk (STORAGE_DIR, no S3_*): the bytes go to the app itself.
+  const uploadUrl = (await put).url();
+  expect(new URL(uploadUrl).pathname).toMatch(/^\/api\/files\/local\//);
+  const answer = await stored;
+  expect(answer.status()).toBe(200);
+  expectStoredFileHeaders(await answer.allHeaders());
+  const tray = alicePage.getByRole("list", { name: "Files to send" });
+  await expect(tray.locator('[data-status="ready"]')).toHaveCount(1, { timeout: 30_000 });
+  const composer = alicePage.getByLabel(`Message # ${channel}`);
+  await composer.fill("Here is the big file");
+  await composer.press("Enter");
+  await expect(tray).toHaveCount(0);
+
+  const message = historyOf(bobPage).locator("article.msg", { hasText: "Here is the big file" });
+  const download = message.getByRole("link", { name: "Download big.bin" });
+  await expect(download).toBeVisible();
+  const res = await bobPage.request.get((await download.getAttribute("href")) ?? "");
+  expect(res.status()).toBe(200);
+  const body = await res.body();
+  expect(body.length).toBe(bytes.length);
+  expect(sha256(body)).toBe(sha256(bytes));
+  // The stored file is served sandboxed, never as a page of the app.
+  expectStoredFileHeaders(res.headers());
+
+  // Outside the proxy the route still refuses what its signature does not grant: a forged
+  // signature, or more bytes than were signed (the upload limits are checked before signing).
+  const forged = new URL(uploadUrl);
+  forged.searchParams.set("sig", "A".repeat(43));
+  const headers = { "content-type": "application/octet-stream" };
+  const refusedSig = await alicePage.request.put(forged.href, { headers, data: Buffer.from("x") });
+  expect(refusedSig.status()).toBe(403);
+  expectStoredFileHeaders(refusedSig.headers());
+  const tooBig = await alicePage.request.put(uploadUrl, { headers, data: randomBytes(bytes.length + 1) });
+  expect(tooBig.status()).toBe(403);
+  expect(await tooBig.text()).toContain("signed size");
+  // … and what was stored is still the original.
+  const again = await bobPage.request.get((await download.getAttribute("href")) ?? "");
+  expect(sha256(await again.body())).toBe(sha256(bytes));
+});
+
+/** The headers local-disk storage's route sets itself (the request proxy skips it). */
+function expectStoredFileHeaders(headers: Record<string, string>) {
+  const csp = headers["content-security-policy"] ?? "";
+  expect(csp).toMatch(/(^|; )sandbox(;|$)/);
+  expect(csp).toContain("default-src 'none'");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(headers["x-frame-options"]).toBe("DENY");
+  expect(headers["x-content-type-options"]).toBe("nosniff");
+}
 
 test("a recorded voice message is sent, received and played by the other user", async () => {
   const pressedRecord = Date.now();

@@ -8,8 +8,10 @@ import { firstUser, historyOf, newUser, sharedChannel, signUp, trpc, watchCsp } 
 // the strict CSP with no violation, a long line scrolls inside its block without widening the
 // list, long blocks collapse, GFM task lists show read-only checkboxes; a URL gets a link preview
 // fetched by the server from a local page (the server allows 127.0.0.1 in e2e, see
-// playwright.config.ts), the sender removes it and the other member sees it go; the same page
-// asked for as "localhost" is refused by the SSRF guard and never requested.
+// playwright.config.ts) with the page's image served from Parley's own origin (the browser never
+// asks the page's server; a signed-out request is refused), the sender removes it (image too) and
+// the other member sees it go; the same page asked for as "localhost" is refused by the SSRF guard
+// and never requested.
 test.describe.configure({ mode: "serial" });
 
 const run = randomUUID().slice(0, 8);
@@ -105,6 +107,14 @@ test("highlights code under the CSP, keeps long lines inside the block, collapse
 
 test("previews a link from a local page, refuses the same page as localhost, and the sender removes the preview", async () => {
   const refused = `http://localhost:${new URL(site.origin).port}/ssrf-${run}`;
+  // No browser request may reach the page's server (its image comes through Parley).
+  const thirdParty: string[] = [];
+  for (const page of [adaPage, bobPage]) {
+    page.on("request", (r) => {
+      if (r.url().startsWith(site.origin)) thirdParty.push(r.url());
+    });
+  }
+  const coverFetches = site.hits.get("/cover.png") ?? 0;
   await post(adaPage, `internal ${run} ${refused}`);
   await post(adaPage, `notes ${run} ${site.origin}/page?${run}`);
   for (const page of [adaPage, bobPage]) {
@@ -115,7 +125,22 @@ test("previews a link from a local page, refuses the same page as localhost, and
     );
     await expect(card).toContainText("Everything new in this release.");
     await expect(card).toContainText("Parley blog");
+    // The page's og:image, re-encoded by the server (1200×630 → 480×252), from our own route.
+    const image = card.locator("img.link-preview-image");
+    await expect(image).toHaveAttribute("src", /^\/api\/previews\/[0-9a-f-]+\/image$/);
+    await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(480);
+    expect(await image.evaluate((img: HTMLImageElement) => new URL(img.currentSrc).origin)).toBe(
+      new URL(page.url()).origin,
+    );
   }
+  // The server fetched the image once; the browsers never asked the page's server for anything.
+  expect(site.hits.get("/cover.png")).toBe(coverFetches + 1);
+  expect(thirdParty).toEqual([]);
+  const imageSrc = await rowOf(adaPage, `notes ${run}`).locator("img.link-preview-image").getAttribute("src");
+  const imageUrl = new URL(imageSrc ?? "", adaPage.url()).toString();
+  expect((await bobPage.request.get(imageUrl)).headers()["content-type"]).toBe("image/webp");
+  // Signed out: refused (the route checks who asks, every time).
+  expect((await fetch(imageUrl, { redirect: "manual" })).status).toBe(401);
   // The refused URL was judged (a cached failure) without one request reaching the server.
   await expect
     .poll(() => sql(`SELECT count(*) FROM "LinkPreview" WHERE url = '${refused}' AND NOT "isOk"`))
@@ -128,6 +153,8 @@ test("previews a link from a local page, refuses the same page as localhost, and
   await rowOf(adaPage, `notes ${run}`).getByRole("button", { name: "Remove preview" }).click();
   await expect(rowOf(bobPage, `notes ${run}`).locator(".link-preview")).toHaveCount(0);
   await expect(rowOf(adaPage, `notes ${run}`).locator(".link-preview")).toHaveCount(0);
+  // Its image went with it.
+  expect((await bobPage.request.get(imageUrl, { maxRedirects: 0 })).status()).toBe(404);
   // A fresh fetch agrees (history has no preview now).
   const page = await trpc<{ messages: { body: string; linkPreview: unknown }[] }>(
     bobPage,

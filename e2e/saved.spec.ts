@@ -128,6 +128,35 @@ test("unsaving in one tab removes it from the other's Saved view live, and Remov
   await expect(row.getByText("Saved for later")).toHaveCount(0, { timeout: 10_000 });
 });
 
+test("A on a focused message saves it for later and again removes it; the shortcuts sheet lists it", async () => {
+  const row = rowOf(adaPage, text);
+  await expect(row.getByText("Saved for later")).toHaveCount(0);
+  await row.focus();
+  await adaPage.keyboard.press("a");
+  await expect(row.getByText("Saved for later")).toBeVisible();
+  await expect(row).toBeFocused();
+  await expect(savedListOf(adaSaved).getByRole("listitem")).toHaveCount(1, { timeout: 10_000 });
+  await adaPage.keyboard.press("a");
+  await expect(row.getByText("Saved for later")).toHaveCount(0);
+  await expect(adaSaved.getByText(/Nothing saved yet/)).toBeVisible({ timeout: 10_000 });
+  const page = await trpc<{ items: unknown[] }>(adaPage, "saved.list", {}, "GET");
+  expect(page.items).toHaveLength(0);
+
+  // Typing an "a" in the composer is just a letter.
+  const composer = adaPage.getByLabel(`Message # ${channel}`);
+  await composer.fill("");
+  await composer.press("a");
+  await expect(composer).toHaveValue("a");
+  await composer.fill("");
+  await expect(row.getByText("Saved for later")).toHaveCount(0);
+
+  const sheet = adaPage.getByRole("dialog", { name: "Keyboard shortcuts" });
+  await adaPage.keyboard.press("Control+/");
+  await expect(sheet.getByRole("row", { name: /Save the message for later/ })).toContainText("A");
+  await adaPage.keyboard.press("Escape");
+  await expect(sheet).toHaveCount(0);
+});
+
 test("Remind me about this works from the keyboard and with a picked time, and is listed and cancelled", async () => {
   const row = rowOf(adaPage, text);
   await row.hover();

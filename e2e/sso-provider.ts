@@ -10,6 +10,9 @@
  *
  * Who exists there: any login typed into its page is that person's e-mail address (subject
  * `sub:<address>`, name from the part before "@", verified) — the spec makes people up per run.
+ * Their `groups` claim comes from the address too (`groupsOf`): everyone is in SSO_USERS_GROUP
+ * (the server's OIDC_REQUIRED_GROUP), an address starting `admin-` also in SSO_ADMIN_GROUP
+ * (OIDC_ADMIN_GROUP, as a Keycloak-style path `/parley-admins`), one starting `nogroup-` in none.
  * `signInWithSso` is the browser's way through it (sso.spec.ts, sso-only.spec.ts).
  */
 import { createServer, type IncomingMessage } from "node:http";
@@ -28,6 +31,19 @@ export function ssoPort(e2ePort: number): number {
   return e2ePort + 1000;
 }
 
+/** OIDC_REQUIRED_GROUP of the e2e server: every test account is in it but `nogroup-…` ones. */
+export const SSO_USERS_GROUP = "parley-users";
+/** OIDC_ADMIN_GROUP of the e2e server: `admin-…` accounts are in it. */
+export const SSO_ADMIN_GROUP = "parley-admins";
+
+/** The groups claim the provider sends for `email` (see the header). */
+export function groupsOf(email: string): string[] {
+  if (email.startsWith("nogroup-")) return [];
+  // Keycloak sends full group paths; Parley matches "/parley-admins" to "parley-admins".
+  if (email.startsWith("admin-")) return [SSO_USERS_GROUP, `/${SSO_ADMIN_GROUP}`];
+  return [SSO_USERS_GROUP];
+}
+
 /** The issuer URL (OIDC_ISSUER) for an e2e web server port. */
 export function ssoIssuer(e2ePort: number): string {
   return `http://127.0.0.1:${ssoPort(e2ePort)}`;
@@ -41,6 +57,8 @@ export function ssoServerEnv(e2ePort: number): Record<string, string> {
     OIDC_CLIENT_SECRET: SSO_CLIENT_SECRET,
     OIDC_NAME: SSO_NAME,
     OIDC_ALLOWED_DOMAINS: SSO_DOMAIN,
+    OIDC_REQUIRED_GROUP: SSO_USERS_GROUP,
+    OIDC_ADMIN_GROUP: SSO_ADMIN_GROUP,
   };
 }
 
@@ -50,7 +68,7 @@ type TClaims = { sub: string; email: string; email_verified: boolean; name: stri
 function claimsOf(login: string): TClaims {
   const email = login.trim().toLowerCase();
   const local = email.split("@")[0] ?? email;
-  return { sub: `sub:${email}`, email, email_verified: true, name: `SSO ${local}`, groups: [] };
+  return { sub: `sub:${email}`, email, email_verified: true, name: `SSO ${local}`, groups: groupsOf(email) };
 }
 
 async function formBody(req: IncomingMessage): Promise<URLSearchParams> {

@@ -175,6 +175,7 @@ async function main(): Promise<void> {
         allowHosts: env.LINK_PREVIEW_ALLOW_HOSTS,
         timeoutMs: env.LINK_PREVIEW_TIMEOUT_MS,
         maxBytes: env.LINK_PREVIEW_MAX_BYTES,
+        storage: () => getStorage(env),
         onError: (err) => logger.warn({ err }, "link previews failed; retrying"),
       })
     : () => Promise.resolve();

@@ -10,7 +10,7 @@
  * to another gateway and resume; then fan-out, engine and database close in that order.
  */
 import { loadEnv } from "@parley/config";
-import { setProcessLogger, startLinkPreviewer, startSearchIndexer } from "@parley/core";
+import { getStorage, setProcessLogger, startLinkPreviewer, startSearchIndexer } from "@parley/core";
 import { createDb } from "@parley/db";
 import { createLogger, startRealtime } from "@parley/gateway";
 
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
         allowHosts: env.LINK_PREVIEW_ALLOW_HOSTS,
         timeoutMs: env.LINK_PREVIEW_TIMEOUT_MS,
         maxBytes: env.LINK_PREVIEW_MAX_BYTES,
+        storage: () => getStorage(env),
         onError: (err) => logger.warn({ err }, "link previews failed; retrying"),
       })
     : () => Promise.resolve();

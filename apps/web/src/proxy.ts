@@ -22,7 +22,9 @@ export function proxy(request: NextRequest): NextResponse {
 
 export const config = {
   // Hashed build assets and Next's image optimizer are not documents: no policy needed there
-  // (they keep next.config.ts's headers). Bots' upload URLs neither, and a proxy would buffer
-  // their bodies (Next clones a proxied request's body, cutting it at 10 MB).
-  matcher: ["/((?!_next/static|_next/image|favicon.ico|api/slack/upload/).*)"],
+  // (they keep next.config.ts's headers). Upload URLs are skipped because a proxy would buffer
+  // their bodies (Next clones a proxied request's body, cutting it at 10 MB): bots' (api/slack/
+  // upload/, no document either) and local-disk storage's (api/files/local/, browser uploads
+  // without S3 — that route sets its own, stricter policy: storedFileSecurityHeaders).
+  matcher: ["/((?!_next/static|_next/image|favicon.ico|api/slack/upload/|api/files/local/).*)"],
 };

@@ -7,8 +7,7 @@
  * refusals use Slack's codes (invalid_auth, channel_not_found, not_in_channel, missing_scope,
  * ratelimited).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import {
   AuthRateLimiter,
   addMembers,
@@ -24,52 +23,9 @@ import { WebClient } from "@slack/web-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSlackHandler } from "../src/slack/index.ts";
 import { signedInCaller, TEST_ENV, useApiTestDb } from "./helpers.ts";
+import { serve, slackError } from "./slack-serve.ts";
 
 const { db } = useApiTestDb("Slack Corp", 6);
-
-/** Serves a fetch-style handler on node:http (bodies buffered: API calls are small). */
-function serve(handler: (req: Request) => Promise<Response>): Promise<{ server: Server; base: string }> {
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const headers = new Headers();
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
-      const hasBody = req.method !== "GET" && req.method !== "HEAD";
-      handler(
-        new Request(`http://127.0.0.1${req.url ?? "/"}`, {
-          method: req.method ?? "GET",
-          headers,
-          ...(hasBody ? { body: Buffer.concat(chunks) } : {}),
-        }),
-      )
-        .then(async (response) => {
-          res.writeHead(response.status, Object.fromEntries(response.headers));
-          res.end(Buffer.from(await response.arrayBuffer()));
-        })
-        .catch((err: unknown) => {
-          res.writeHead(500);
-          res.end(String(err));
-        });
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve({ server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/slack/` }),
-    ),
-  );
-}
-
-/** The Slack error code of a failed WebClient call. */
-async function slackError(call: Promise<unknown>): Promise<string> {
-  const err = await call.then(
-    () => new Error("expected the call to fail"),
-    (e: unknown) => e,
-  );
-  const data = (err as { data?: { error?: string } }).data;
-  if (!data?.error) throw err;
-  return data.error;
-}
 
 type TWorld = Awaited<ReturnType<typeof seed>>;
 let w: TWorld;

@@ -30,8 +30,13 @@ export const DEFAULT_LARGE_CHANNEL_THRESHOLD = 200;
 /** Group commit: most sends per statement, unless SEND_BATCH_MAX says otherwise. */
 export const DEFAULT_SEND_BATCH_MAX = 256;
 
-/** Group commit: batches at once, unless SEND_BATCH_IN_FLIGHT says otherwise (one checked while one commits). */
-export const DEFAULT_SEND_BATCH_IN_FLIGHT = 2;
+/**
+ * Group commit: batches at once, unless SEND_BATCH_IN_FLIGHT says otherwise. One: sends that
+ * arrive while a batch commits wait for it and go out as one larger batch (a batch's fixed cost
+ * is paid once); two side by side measured slower and costlier per message
+ * (docs/performance.md, ninth round).
+ */
+export const DEFAULT_SEND_BATCH_IN_FLIGHT = 1;
 
 /** A link preview's whole fetch (every redirect) ends after this, unless LINK_PREVIEW_TIMEOUT_MS says otherwise. */
 export const DEFAULT_LINK_PREVIEW_TIMEOUT_MS = 5_000;

@@ -34,6 +34,8 @@ export type {
 export * from "./errors.ts";
 export * from "./events.ts";
 export { createFanout, type TFanout, type TFanoutOptions } from "./fanout.ts";
+// The storage singleton without sharp (files.ts re-exports it too): the previewer's images.
+export { getStorage } from "./files/storage.ts";
 export * from "./guests.ts";
 export * from "./health.ts";
 export * from "./hooks/index.ts";
@@ -65,6 +67,13 @@ export { hashPassword, verifyPassword } from "./passwords.ts";
 export * from "./periodic.ts";
 export { classifyAddress, type TAddressVerdict } from "./previews/address.ts";
 export { fetchPage, type TPageFetch, type TPageFetchOptions } from "./previews/fetch.ts";
+export {
+  deletePreviewImages,
+  getPreviewImageUrl,
+  PREVIEW_IMAGE_URL_TTL_SEC,
+  previewImageKey,
+  ZPreviewImageRef,
+} from "./previews/image-store.ts";
 export { extractMetadata, firstUrl, type TPageMetadata } from "./previews/metadata.ts";
 export * from "./previews/remove.ts";
 export * from "./previews/settings.ts";

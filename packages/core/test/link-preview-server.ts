@@ -1,9 +1,12 @@
 /**
- * A local HTTP server for link preview tests: pages with metadata, a slow page, a huge page, an
- * image, redirects (to itself and to a private address), and a count of requests per path.
+ * A local HTTP server for link preview tests: pages with metadata, a slow page, a huge page,
+ * images (a real 1200×630 PNG, and ones that must be refused: SVG, an SVG claiming to be a PNG,
+ * text, oversized — declared or streamed), redirects (to itself and to a private address), and a
+ * count of requests per path. `/page-image?img=<path>` is the page with that og:image.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import sharp from "sharp";
 
 /** The page a preview should show (title, description, site name, image). */
 export const PAGE_HTML = `<!doctype html><html><head><title>Fallback</title>
@@ -22,11 +25,23 @@ export type TPreviewServer = {
 };
 
 /** Starts the server on 127.0.0.1 and a free port; `privateTarget` is where /to-private redirects. */
+/** The SVG served as /cover.svg and, lying about its type, as /fake.png. */
+export const SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="630"><rect width="1200" height="630" fill="red"/></svg>`;
+/** Bytes of /big.png and /big-stream.png: over the 5 MiB image limit. */
+export const BIG_IMAGE_BYTES = 6 * 1024 * 1024;
+
 export async function startPreviewServer(privateTarget = "http://10.0.0.1/"): Promise<TPreviewServer> {
   const hits = new Map<string, number>();
   let hugeBytes = 0;
+  const cover = await sharp({
+    create: { width: 1200, height: 630, channels: 3, background: { r: 30, g: 120, b: 200 } },
+  })
+    .png()
+    .withMetadata({ exif: { IFD0: { Copyright: "secret-exif-marker" } } })
+    .toBuffer();
   const server = http.createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const requestUrl = new URL(req.url ?? "/", "http://x");
+    const path = requestUrl.pathname;
     hits.set(path, (hits.get(path) ?? 0) + 1);
     if (req.headers.cookie || req.headers.authorization) {
       res.writeHead(400).end("credentials sent");
@@ -36,6 +51,34 @@ export async function startPreviewServer(privateTarget = "http://10.0.0.1/"): Pr
       case "/page":
       case "/page2":
         res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(PAGE_HTML);
+        return;
+      case "/page-image": {
+        const img = requestUrl.searchParams.get("img") ?? "/cover.png";
+        const html = PAGE_HTML.replace('content="/cover.png"', `content="${img.replace(/"/g, "")}"`);
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html);
+        return;
+      }
+      case "/cover.png":
+        res.writeHead(200, { "content-type": "image/png", "content-length": cover.length }).end(cover);
+        return;
+      case "/cover.svg":
+        res.writeHead(200, { "content-type": "image/svg+xml" }).end(SVG);
+        return;
+      case "/fake.png":
+        res.writeHead(200, { "content-type": "image/png" }).end(SVG);
+        return;
+      case "/cover.txt":
+        res.writeHead(200, { "content-type": "text/plain" }).end("not an image");
+        return;
+      case "/big.png":
+        res
+          .writeHead(200, { "content-type": "image/png", "content-length": BIG_IMAGE_BYTES })
+          .end(Buffer.alloc(BIG_IMAGE_BYTES));
+        return;
+      case "/big-stream.png":
+        // No Content-Length: the limit must cut it while streaming.
+        res.writeHead(200, { "content-type": "image/png", "transfer-encoding": "chunked" });
+        res.end(Buffer.concat([cover, Buffer.alloc(BIG_IMAGE_BYTES)]));
         return;
       case "/hop":
         res.writeHead(302, { location: "/page" }).end();

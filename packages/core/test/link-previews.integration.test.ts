@@ -62,6 +62,7 @@ describe("link previews", () => {
       description: "Everything new in this release.",
       imageUrl: `${site.origin}/cover.png`,
       siteName: "Parley blog",
+      image: null,
     };
     expect(previews.map((e) => e.payload)).toEqual([{ messageId: msg.id, preview: expected }]);
     expect(await previewOf(bob, ch.id, msg.id)).toEqual(expected);

@@ -13,21 +13,14 @@ import {
   createBot,
   createBotToken,
   createChannel,
-  createFanout,
   deactivateUser,
-  MemoryEngine,
   openDm,
-  RedisEngine,
   removeMember,
   revokeBotToken,
   sendMessage,
-  setEventSink,
-  type TEngine,
-  type TFanout,
 } from "@parley/core";
-import type { TDb } from "@parley/db";
-import { seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
-import { createTestDb, type TTestDb, tableDigests } from "@parley/db/testing";
+import { seedUser, type TSeededUser } from "@parley/db/seed";
+import { tableDigests } from "@parley/db/testing";
 import {
   CloseCode,
   ErrorCode,
@@ -35,24 +28,14 @@ import {
   PROTOCOL_VERSION,
   type TConversationEvent,
 } from "@parley/protocol";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createAuthenticator } from "./auth.ts";
-import { createCoreHandlers } from "./commands.ts";
-import { createGateway, type TGateway } from "./gateway.ts";
-import { sessionTicket, settle, TEST_SECRET, TestClient, until } from "./test-helpers.ts";
+import type { TGateway } from "./gateway.ts";
+import { openSuiteWorld, type TSuiteWorld } from "./suite-world.ts";
+import { sessionTicket, settle, TestClient, until } from "./test-helpers.ts";
 
-const logger = pino({ level: "silent" });
-const quietLog = { warn: () => {}, error: () => {} };
-
-type Ctx = {
-  testDb: TTestDb;
-  db: TDb;
-  engines: TEngine[];
-  fanout: TFanout;
-  g1: TGateway;
-  g2: TGateway;
+type Ctx = Pick<TSuiteWorld, "db" | "fanout" | "g1" | "g2"> & {
+  world: TSuiteWorld;
   owner: TSeededUser;
   clients: TestClient[];
   sdks: ParleyClient[];
@@ -88,27 +71,6 @@ const range = (after: number, count: number) => Array.from({ length: count }, (_
 
 export function botStreamSuite(mode: "redis" | "memory"): void {
   const ctx = {} as Ctx;
-  const prefix = `parley-test:${randomUUID()}:`;
-  const newEngine = (): TEngine =>
-    mode === "redis"
-      ? new RedisEngine({
-          url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-          keyPrefix: prefix,
-          logger: quietLog,
-        })
-      : new MemoryEngine();
-
-  function startGateway(engine: TEngine): Promise<TGateway> {
-    return createGateway({
-      port: 0,
-      host: "127.0.0.1",
-      authenticate: createAuthenticator({ db: ctx.db, secret: TEST_SECRET }),
-      handlers: createCoreHandlers(ctx.db),
-      delivery: { engine, db: ctx.db, refreshMs: 200 },
-      logger,
-    });
-  }
-
   async function bearer(g: TGateway, token: string): Promise<TestClient> {
     const c = await TestClient.connectWithBearer(g.port, token);
     ctx.clients.push(c);
@@ -153,33 +115,17 @@ export function botStreamSuite(mode: "redis" | "memory"): void {
   }
 
   beforeAll(async () => {
-    ctx.testDb = await createTestDb({ poolSize: 10 });
-    ctx.db = ctx.testDb.db;
     ctx.clients = [];
     ctx.sdks = [];
-    await seedWorkspace(ctx.db);
+    ctx.world = await openSuiteWorld(mode, { refreshMs: 200 });
+    Object.assign(ctx, ctx.world);
     ctx.owner = await seedUser(ctx.db, { role: "owner" });
-    const first = newEngine();
-    ctx.engines = [first];
-    ctx.fanout = createFanout({ db: ctx.db, engine: first, logger: quietLog });
-    setEventSink(ctx.fanout);
-    ctx.g1 = await startGateway(first);
-    if (mode === "redis") {
-      const second = newEngine();
-      ctx.engines.push(second);
-      ctx.g2 = await startGateway(second);
-    } else {
-      ctx.g2 = ctx.g1;
-    }
   });
 
   afterAll(async () => {
     for (const sdk of ctx.sdks ?? []) sdk.disconnect();
     for (const c of ctx.clients ?? []) c.ws.terminate();
-    for (const g of new Set([ctx.g1, ctx.g2])) await g?.close({ timeoutMs: 500 });
-    await ctx.fanout?.close();
-    for (const e of ctx.engines ?? []) await e.close();
-    await ctx.testDb?.drop();
+    await ctx.world?.close();
   });
 
   describe(`bot events stream (${mode})`, () => {

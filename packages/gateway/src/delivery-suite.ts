@@ -8,42 +8,25 @@ import { randomUUID } from "node:crypto";
 import {
   addMembers,
   createChannel,
-  createFanout,
-  MemoryEngine,
   openDm,
-  RedisEngine,
   removeMember,
   sendMessage,
-  setEventSink,
   setStatus,
   type TEngine,
-  type TFanout,
 } from "@parley/core";
-import type { TDb } from "@parley/db";
-import { seedMessages, seedUser, seedWorkspace, type TSeededUser } from "@parley/db/seed";
-import { createTestDb, type TTestDb } from "@parley/db/testing";
+import { seedMessages, seedUser, type TSeededUser } from "@parley/db/seed";
 import { ErrorCode, PROTOCOL_VERSION, type TServerEvent } from "@parley/protocol";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAuthenticator } from "./auth.ts";
-import { createCoreHandlers } from "./commands.ts";
-import { createGateway, type TGateway } from "./gateway.ts";
-import { sessionTicket, settle, TEST_SECRET, TestClient } from "./test-helpers.ts";
+import type { TGateway } from "./gateway.ts";
+import { openSuiteWorld, type TSuiteWorld } from "./suite-world.ts";
+import { sessionTicket, settle, TestClient } from "./test-helpers.ts";
 
 const LARGE = 6;
 const REFRESH_MS = 200;
-const logger = pino({ level: "silent" });
-const quietLog = { warn: () => {}, error: () => {} };
 
-type Ctx = {
-  testDb: TTestDb;
-  db: TDb;
-  engines: TEngine[];
-  fanout: TFanout;
-  g1: TGateway;
-  g2: TGateway;
+type Ctx = Pick<TSuiteWorld, "db" | "engines" | "fanout" | "g1" | "g2"> & {
+  world: TSuiteWorld;
   clients: TestClient[];
-  gateways: TGateway[];
 };
 
 const isEventOf = (conversationId: string) => (f: TServerEvent) =>
@@ -65,30 +48,12 @@ function lagInbox(engine: TEngine, ms: number): TEngine {
 
 export function deliverySuite(mode: "redis" | "memory"): void {
   const ctx = {} as Ctx;
-  const prefix = `parley-test:${randomUUID()}:`;
-  const newEngine = (): TEngine =>
-    mode === "redis"
-      ? new RedisEngine({
-          url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-          keyPrefix: prefix,
-          logger: quietLog,
-        })
-      : new MemoryEngine();
-
-  async function startGateway(engine: TEngine, refreshMs = REFRESH_MS): Promise<TGateway> {
-    const g = await createGateway({
-      port: 0,
-      host: "127.0.0.1",
-      authenticate: createAuthenticator({ db: ctx.db, secret: TEST_SECRET }),
-      handlers: createCoreHandlers(ctx.db),
-      // sliceSize 2: every fan-out to more than two sockets is sliced, so the whole suite checks
-      // that slicing keeps each socket's order (replay holds, floors, seq order, no duplicates).
-      delivery: { engine, db: ctx.db, largeChannelThreshold: LARGE, refreshMs, sliceSize: 2 },
-      logger,
-    });
-    ctx.gateways.push(g);
-    return g;
-  }
+  // sliceSize 2: every fan-out to more than two sockets is sliced, so the whole suite checks that
+  // slicing keeps each socket's order (replay holds, floors, seq order, no duplicates).
+  const delivery = { largeChannelThreshold: LARGE, refreshMs: REFRESH_MS, sliceSize: 2 };
+  const newEngine = (): TEngine => ctx.world.newEngine();
+  const startGateway = (engine: TEngine, refreshMs = REFRESH_MS): Promise<TGateway> =>
+    ctx.world.startGateway(engine, { refreshMs });
 
   async function client(g: TGateway, user: TSeededUser): Promise<TestClient> {
     const c = await TestClient.connect(g.port, await sessionTicket(ctx.db, user.id));
@@ -101,31 +66,14 @@ export function deliverySuite(mode: "redis" | "memory"): void {
   const channelName = () => `ch-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    ctx.testDb = await createTestDb({ poolSize: 10 });
-    ctx.db = ctx.testDb.db;
     ctx.clients = [];
-    ctx.gateways = [];
-    await seedWorkspace(ctx.db);
-    const first = newEngine();
-    ctx.engines = [first];
-    ctx.fanout = createFanout({ db: ctx.db, engine: first, largeChannelThreshold: LARGE, logger: quietLog });
-    setEventSink(ctx.fanout);
-    ctx.g1 = await startGateway(first);
-    if (mode === "redis") {
-      const second = newEngine();
-      ctx.engines.push(second);
-      ctx.g2 = await startGateway(second);
-    } else {
-      ctx.g2 = ctx.g1;
-    }
+    ctx.world = await openSuiteWorld(mode, delivery);
+    Object.assign(ctx, ctx.world);
   });
 
   afterAll(async () => {
     for (const c of ctx.clients) c.ws.terminate();
-    for (const g of ctx.gateways) await g.close({ timeoutMs: 500 });
-    await ctx.fanout?.close();
-    for (const e of ctx.engines ?? []) await e.close();
-    await ctx.testDb?.drop();
+    await ctx.world?.close();
   });
 
   describe(`delivery (${mode})`, () => {

@@ -78,7 +78,9 @@ export const ZMessagePayload = z.object({
 /**
  * A link preview as the server fetched it (OpenGraph, Twitter card or `<title>` of the page at
  * `url`, the page's final URL after redirects). Texts are plain text (never HTML); `imageUrl` is
- * the page's image, not fetched by the server (see SECURITY.md, "Link previews").
+ * the page's image URL as the page named it — never to be loaded by a client. `image` is set when
+ * the server fetched that image and keeps a re-encoded copy: show it from Parley's own
+ * `/api/previews/<messageId>/image` (width × height in pixels; see SECURITY.md, "Link previews").
  */
 export const ZLinkPreview = z.object({
   url: z.string(),
@@ -86,6 +88,10 @@ export const ZLinkPreview = z.object({
   description: z.string().nullable().default(null),
   imageUrl: z.string().nullable().default(null),
   siteName: z.string().nullable().default(null),
+  image: z
+    .object({ width: z.number().int().positive(), height: z.number().int().positive() })
+    .nullable()
+    .default(null),
 });
 /** A link preview, decoded. */
 export type TLinkPreview = z.output<typeof ZLinkPreview>;

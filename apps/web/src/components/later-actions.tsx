@@ -60,6 +60,8 @@ export function LaterActions({
         aria-label={isSaved ? t("unsave") : t("save")}
         title={isSaved ? t("unsave") : t("save")}
         aria-pressed={isSaved}
+        // The A key on a focused message presses it (lib/roving-feed.ts).
+        data-shortcut="save"
         onClick={() => run(setSaved(messageId, conversationId, !isSaved))}
       >
         <span aria-hidden="true">🔖</span>

@@ -3,16 +3,25 @@
 /**
  * The link preview under a message (`message.preview`, fetched by the server's previewer): site
  * name, title (a link to the page, opened in a new tab without referrer), description — all plain
- * text from the page's metadata, which React escapes. The page's image is not shown: the CSP's
- * img-src is Parley's own origin (and storage), and the server does not proxy third-party images
- * (SECURITY.md, "Link previews"). The sender may remove it.
+ * text from the page's metadata, which React escapes — and the page's image when the server
+ * fetched one: always from Parley's `/api/previews/<messageId>/image` (the server's re-encoded copy,
+ * authorized like the message), never from the page's `imageUrl`, which the CSP's img-src would
+ * refuse anyway (SECURITY.md, "Link previews"). The sender may remove it.
  */
 import type { TLinkPreview } from "@parley/protocol";
 import { useTranslations } from "next-intl";
 import { safeUrl } from "./message-body";
 
 /** One preview card; `onRemove` only for the message's sender. */
-export function LinkPreviewCard({ preview, onRemove }: { preview: TLinkPreview; onRemove?: () => void }) {
+export function LinkPreviewCard({
+  messageId,
+  preview,
+  onRemove,
+}: {
+  messageId: string;
+  preview: TLinkPreview;
+  onRemove?: () => void;
+}) {
   const t = useTranslations("Message");
   const href = safeUrl(preview.url);
   const host = (() => {
@@ -37,6 +46,19 @@ export function LinkPreviewCard({ preview, onRemove }: { preview: TLinkPreview; 
         </div>
       ) : null}
       {preview.description ? <p className="link-preview-description">{preview.description}</p> : null}
+      {preview.image ? (
+        // biome-ignore lint/performance/noImgElement: an authorized redirect to storage, not a static asset
+        <img
+          className="link-preview-image"
+          src={`/api/previews/${encodeURIComponent(messageId)}/image`}
+          width={preview.image.width}
+          height={preview.image.height}
+          alt=""
+          loading="lazy"
+          decoding="async"
+          referrerPolicy="no-referrer"
+        />
+      ) : null}
       {onRemove ? (
         <button
           type="button"

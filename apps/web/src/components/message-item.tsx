@@ -207,6 +207,7 @@ export function MessageItem({
       {isLive ? <AttachmentList attachments={m.attachments} /> : null}
       {isLive && m.linkPreview ? (
         <LinkPreviewCard
+          messageId={m.id}
           preview={m.linkPreview}
           {...(isMine && canAct ? { onRemove: () => run(actions.removePreview(m.id)) } : {})}
         />

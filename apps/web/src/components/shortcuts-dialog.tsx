@@ -34,6 +34,7 @@ export const SHORTCUT_GROUPS: readonly { title: string; shortcuts: readonly TSho
       { keys: [["↑"], ["↓"]], what: "stepMessage" },
       { keys: [["Home"], ["End"]], what: "firstLast" },
       { keys: [["Enter"]], what: "actions" },
+      { keys: [["A"]], what: "save" },
     ],
   },
   {

@@ -121,8 +121,9 @@ describe("applyToFeed (channel history) with thread replies", () => {
       url: "https://example.com/",
       title: "Example",
       description: null,
-      imageUrl: null,
+      imageUrl: "https://example.com/cover.png",
       siteName: null,
+      image: { width: 480, height: 252 },
     };
     const shown = applyToFeed(feed, ev(3, EventKind.MessagePreview, { messageId: ROOT, preview }));
     expect(shown.messages[0]?.linkPreview).toEqual(preview);

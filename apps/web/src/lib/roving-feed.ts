@@ -9,6 +9,9 @@
  *   the first/last one on screen. At the top, `onTop` asks for older messages.
  * - Enter on a message focuses its first action (the row's toolbar shows while focus is inside);
  *   ←/→ move along the toolbar; Escape goes back to the message.
+ * - A on a message saves it for later, or removes it from Saved (Slack's key): it presses the
+ *   row's own button (`data-shortcut="save"`, later-actions.tsx), so the same call runs and focus
+ *   stays on the message. Letter keys act only on a focused row, never while typing.
  *
  * The list keeps which row holds the tab stop (`rowKeyOf` of the focused article) in its own state,
  * so a re-render cannot take it away; a row that is not rendered any more hands it to the newest.
@@ -81,6 +84,16 @@ export function useRovingFeed(keys: readonly string[], options: { onTop?: () => 
           if (first) {
             e.preventDefault();
             first.focus();
+          }
+          return;
+        }
+        if (e.key === "a" || e.key === "A") {
+          const save = article.querySelector<HTMLButtonElement>(
+            '.msg-actions [data-shortcut="save"]:not([disabled])',
+          );
+          if (save) {
+            e.preventDefault();
+            save.click();
           }
           return;
         }

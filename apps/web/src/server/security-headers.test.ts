@@ -1,6 +1,12 @@
 import { parseEnv } from "@parley/config";
 import { describe, expect, it } from "vitest";
-import { contentSecurityPolicy, HSTS_VALUE, newNonce, securityHeaders } from "./security-headers.ts";
+import {
+  contentSecurityPolicy,
+  HSTS_VALUE,
+  newNonce,
+  securityHeaders,
+  storedFileSecurityHeaders,
+} from "./security-headers.ts";
 
 /** Settings as the app validates them (REALTIME_PUBLIC_URL derived when unset). */
 const settings = (vars: Record<string, string>) =>
@@ -104,5 +110,19 @@ describe("securityHeaders", () => {
     expect(nonces.size).toBe(100);
     for (const n of nonces) expect(Buffer.from(n, "base64")).toHaveLength(16);
     expect(() => contentSecurityPolicy(settings({}), "x'; script-src *")).toThrow(RangeError);
+  });
+});
+
+describe("storedFileSecurityHeaders", () => {
+  it("sandboxes stored files, lets nothing frame them, and adds HSTS only on https", () => {
+    const http = new Map(storedFileSecurityHeaders(settings({ PUBLIC_URL: "http://localhost:3000" })));
+    const csp = directives(http.get("Content-Security-Policy") ?? "");
+    expect(csp.get("sandbox")).toEqual([]);
+    expect(csp.get("default-src")).toEqual(["'none'"]);
+    expect(csp.get("frame-ancestors")).toEqual(["'none'"]);
+    expect(csp.has("script-src")).toBe(false);
+    expect(http.has("Strict-Transport-Security")).toBe(false);
+    const https = new Map(storedFileSecurityHeaders(settings({ PUBLIC_URL: "https://chat.example.com" })));
+    expect(https.get("Strict-Transport-Security")).toBe(HSTS_VALUE);
   });
 });

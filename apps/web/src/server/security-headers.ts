@@ -1,5 +1,6 @@
 /**
- * The per-request security headers (set by src/proxy.ts on every page and API answer; the
+ * The per-request security headers (set by src/proxy.ts on every page and API answer — and by the
+ * two routes the proxy skips, see `storedFileSecurityHeaders`; the
  * request-independent ones — X-Frame-Options, nosniff, Referrer-Policy, Permissions-Policy — are
  * next.config.ts's, on static files too). Pure: settings in, headers out, so a unit test covers
  * every branch.
@@ -73,6 +74,25 @@ export function contentSecurityPolicy(env: TSecurityHeadersEnv, nonce: string, i
 /** The headers `proxy.ts` sets on a response: the CSP, and HSTS when PUBLIC_URL is https. */
 export function securityHeaders(env: TSecurityHeadersEnv, nonce: string, isDev = false): [string, string][] {
   const headers: [string, string][] = [["Content-Security-Policy", contentSecurityPolicy(env, nonce, isDev)]];
+  if (isHttps(env)) headers.push(["Strict-Transport-Security", HSTS_VALUE]);
+  return headers;
+}
+
+/**
+ * The Content-Security-Policy of everything `/api/files/local/…` answers (local-disk storage's
+ * signed URLs): stored bytes served from the app's own origin must never run as one of its pages,
+ * so the document is sandboxed and may load nothing but its own image or media; nothing may frame
+ * it. Stricter than the app's policy, so it needs no nonce.
+ */
+export const STORED_FILE_CSP =
+  "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/**
+ * The headers of a route the request proxy skips because it would buffer (and cut at 10 MB) the
+ * request body — local-disk file uploads: the CSP above, and HSTS when PUBLIC_URL is https.
+ */
+export function storedFileSecurityHeaders(env: Pick<TSecurityHeadersEnv, "PUBLIC_URL">): [string, string][] {
+  const headers: [string, string][] = [["Content-Security-Policy", STORED_FILE_CSP]];
   if (isHttps(env)) headers.push(["Strict-Transport-Security", HSTS_VALUE]);
   return headers;
 }

@@ -67,6 +67,12 @@ export function slackErrorOf(
       return new SlackError("restricted_action");
     }
     case "CONFLICT":
+      // A client_msg_id is one message: reused for a post to another channel, it is refused.
+      if (/clientMsgId was already used/.test(err.message)) {
+        return new SlackError("invalid_arguments", {
+          response_metadata: { messages: ["client_msg_id: already used for a message in another channel"] },
+        });
+      }
       return new SlackError(subject === "channel" ? "name_taken" : "already_reacted");
     case "BAD_REQUEST":
       if (/longer than|at most \d+ characters/i.test(err.message)) return new SlackError("msg_too_long");

@@ -47,7 +47,9 @@ async function readBody(req: Request): Promise<string | null> {
 
 function failure(err: unknown, what: string): Response {
   if (isHookError(err)) {
-    return text(err.code, err.status, err.status === 429 ? { "retry-after": "60" } : {});
+    // The limiter's own wait (1–60 s: the budget is per minute); 60 when it gave none.
+    const wait = String(Math.min(60, Math.max(1, Math.ceil(err.retryAfterSeconds ?? 60))));
+    return text(err.code, err.status, err.status === 429 ? { "retry-after": wait } : {});
   }
   processLogger().error({ err }, `${what} failed`);
   return text("internal_error", 500);

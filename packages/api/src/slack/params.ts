@@ -75,11 +75,33 @@ export function decodeCursor(p: TSlackParams, kind: string): number | undefined 
   return Number(match[2]);
 }
 
-/** One page of an in-memory list by offset cursor, with Slack's `response_metadata`. */
-export function offsetPage<T>(p: TSlackParams, items: readonly T[], fallback: number, max: number) {
+/**
+ * One page of an in-memory list whose items have unique ids (channels, people, members), with
+ * Slack's `response_metadata`. Items go in id order and the cursor is the last id given, so the
+ * next page starts right after it whatever changed meanwhile: an item there from the first page
+ * to the last is listed exactly once (an offset would list one twice, or skip one, when an item
+ * before it comes or goes between two pages; a rename moves nothing).
+ */
+export function keysetPage<T>(
+  p: TSlackParams,
+  items: readonly T[],
+  idOf: (item: T) => string,
+  fallback: number,
+  max: number,
+) {
   const size = limit(p, fallback, max);
-  const offset = decodeCursor(p, "offset") ?? 0;
-  const page = items.slice(offset, offset + size);
-  const next = offset + size < items.length ? encodeCursor("offset", offset + size) : "";
+  const raw = str(p, "cursor");
+  let after: string | undefined;
+  if (raw !== undefined) {
+    const match = /^after:([0-9a-f-]{36})$/.exec(Buffer.from(raw, "base64url").toString());
+    if (!match) throw new SlackError("invalid_cursor");
+    after = match[1];
+  }
+  const sorted = [...items].sort((a, b) => (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0));
+  const from = after;
+  const rest = from === undefined ? sorted : sorted.filter((item) => idOf(item) > from);
+  const page = rest.slice(0, size);
+  const last = page.at(-1);
+  const next = rest.length > size && last ? Buffer.from(`after:${idOf(last)}`).toString("base64url") : "";
   return { page, response_metadata: { next_cursor: next } };
 }

@@ -39,6 +39,13 @@ export const EXPORT_ROWS: TMatrixRow[] = [
     // The owner passes authorization; the workspace export requested by the row above is still queued.
     expect: { ...OWNER_ONLY, owner: "CONFLICT" },
   },
+  {
+    procedure: "exports.request",
+    case: "every conversation, private ones and DMs included (the full export)",
+    input: () => ({ scope: "workspace", format: "slack", includePrivate: true }),
+    // Admins too are refused: only the owner may export everyone's private conversations.
+    expect: { ...OWNER_ONLY, owner: "CONFLICT" },
+  },
   { procedure: "exports.list", expect: SIGNED_IN },
   {
     procedure: "exports.get",

@@ -317,6 +317,12 @@ export const MATRIX: TMatrixRow[] = [
     expect: { ...TARGET_MEMBERS, owner: F, guest: F },
   },
   {
+    procedure: "messages.previewImageUrl",
+    input: (w) => ({ messageId: w.message.id }),
+    // Whoever can read the message; everyone else is answered as if it did not exist.
+    expect: TARGET_MEMBERS,
+  },
+  {
     procedure: "messages.react",
     input: (w) => ({ messageId: w.message.id, emoji: "👍" }),
     expect: TARGET_MEMBERS,

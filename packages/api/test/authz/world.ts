@@ -194,6 +194,11 @@ export async function seedWorld(db: TDb, storage: TStorage): Promise<TWorld> {
     return { id: message.id, conversationId: target.id };
   };
   const message = await freshMessage("member");
+  // A link preview with an image (messages.previewImageUrl only signs a URL: no object needed).
+  await db.message.update({
+    where: { id: message.id },
+    data: { linkPreview: { url: "https://example.com/", title: "Example", image: { width: 8, height: 8 } } },
+  });
   // Searchable now (the web server's indexer does this in the background).
   await indexSearchUntilCaughtUp(db);
   const attachment = await db.attachment.create({

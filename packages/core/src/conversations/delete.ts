@@ -14,7 +14,7 @@
  * Objects are removed after commit in bounded batches; one that fails is logged and left for an
  * operator (the rows are gone, as when `deleteObjects` fails for a deleted message's file rows).
  */
-import type { TDb } from "@parley/db";
+import { Prisma, type TDb } from "@parley/db";
 import { UserEventKind, zLine } from "@parley/protocol";
 import type { TStorage } from "@parley/storage";
 import { z } from "zod";
@@ -22,6 +22,7 @@ import { requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { deleteObjects, thumbnailKeyFor } from "../files/objects.ts";
+import { deletePreviewImages, HAS_PREVIEW_IMAGE_SQL } from "../previews/image-store.ts";
 import { ZId } from "../schemas.ts";
 import { appendSameUserEvent, inWriteTx } from "../tx.ts";
 import { lockChannelForAdmin } from "./admin.ts";
@@ -73,6 +74,9 @@ export async function deleteChannel(
       where: { conversationId },
       select: { objectKey: true, thumbnailKey: true },
     });
+    const images = await w.tx.$queryRaw<{ conversationId: string; id: string }[]>`
+      SELECT m."conversationId"::text AS "conversationId", m.id::text AS id FROM "Message" m
+      WHERE m."conversationId" = ${conversationId}::uuid AND ${Prisma.raw(HAS_PREVIEW_IMAGE_SQL)}`;
     const memberIds = members.map((m) => m.userId);
     await appendSameUserEvent(w, memberIds, UserEventKind.ConversationRemoved, {
       conversationId,
@@ -103,13 +107,16 @@ export async function deleteChannel(
       members: memberIds.length,
       messages: counts?.messages ?? 0,
       files,
+      images,
     };
   });
+  await deletePreviewImages(storage, result.images);
   if (storage && result.files.length > 0) {
     const keys = result.files.flatMap((f) => [f.objectKey, f.thumbnailKey ?? thumbnailKeyFor(f.objectKey)]);
     for (let i = 0; i < keys.length; i += OBJECT_BATCH) {
       await deleteObjects(storage, keys.slice(i, i + OBJECT_BATCH));
     }
   }
-  return { ...result, files: result.files.length };
+  const { images: _images, ...deleted } = result;
+  return { ...deleted, files: result.files.length };
 }

@@ -1,7 +1,9 @@
 /**
  * Asking for, listing and downloading exports. Who may (checked here, whatever the transport):
  * - a workspace export: the workspace owner only — to request one, and to see or download any
- *   workspace export (a new owner inherits them; a former owner loses them);
+ *   workspace export (a new owner inherits them; a former owner loses them); with
+ *   `includePrivate` (Slack's format) it holds private channels, DMs and group DMs as well, so
+ *   only the owner's explicit request makes one, and the audit entry says so;
  * - a user export: every signed-in user, of themselves only; only they see or download it.
  * Anyone else asking for an export by id gets NOT_FOUND, the same answer as for an unknown id.
  * One export per scope (per user for user exports) is queued or running at a time, and at most
@@ -25,7 +27,16 @@ export type TExportScope = z.output<typeof ZExportScope>;
 export const ZExportFormat = z.enum(["parley", "slack"]);
 export type TExportFormat = z.output<typeof ZExportFormat>;
 
-export const ZRequestExport = z.object({ scope: ZExportScope, format: ZExportFormat.default("parley") });
+export const ZRequestExport = z.object({
+  scope: ZExportScope,
+  format: ZExportFormat.default("parley"),
+  /**
+   * A workspace export in Slack's format only: private channels, DMs and group DMs too (Slack's
+   * "all channels and conversations" export). The owner's explicit choice, audit-logged; off by
+   * default (public channels only, Slack's standard export).
+   */
+  includePrivate: z.boolean().default(false),
+});
 export const ZExportId = z.object({ id: ZId });
 
 /** Exports of one scope (per user, for user exports) that may be started in 24 hours. */
@@ -40,6 +51,8 @@ export type TExportDto = {
   id: string;
   scope: TExportScope;
   format: TExportFormat;
+  /** Private channels, DMs and group DMs are in it too (see ZRequestExport). */
+  includePrivate: boolean;
   status: "queued" | "running" | "ready" | "failed" | "expired";
   requestedBy: { id: string; name: string };
   createdAt: Date;
@@ -80,10 +93,16 @@ export async function requestExport(
   input: unknown,
   origin?: TAuditOrigin,
 ): Promise<TExportDto> {
-  const { scope, format } = parseInput(ZRequestExport, input);
+  const { scope, format, includePrivate } = parseInput(ZRequestExport, input);
   requireMayRequest(actor, scope);
   if (format === "slack" && scope !== "workspace") {
     throw new ParleyError("BAD_REQUEST", "Slack's format is for workspace exports");
+  }
+  if (includePrivate && format !== "slack") {
+    throw new ParleyError(
+      "BAD_REQUEST",
+      "Private channels and direct messages can only be included in a workspace export in Slack's format",
+    );
   }
   const id = await db.$transaction(async (tx) => {
     // One request at a time per scope (per user): the check below then sees every committed one.
@@ -124,7 +143,7 @@ export async function requestExport(
       );
     }
     const row = await tx.dataExport.create({
-      data: { scope, format, requestedById: actor.userId },
+      data: { scope, format, includePrivate, requestedById: actor.userId },
       select: { id: true },
     });
     await recordAudit(tx, {
@@ -136,7 +155,12 @@ export async function requestExport(
           : { type: "user", id: actor.userId },
       origin,
       // The format only when it is not the default (entries before it existed have none).
-      details: { exportId: row.id, scope, ...(format === "slack" ? { format } : {}) },
+      details: {
+        exportId: row.id,
+        scope,
+        ...(format === "slack" ? { format } : {}),
+        ...(includePrivate ? { includePrivate } : {}),
+      },
     });
     return row.id;
   });
@@ -148,6 +172,7 @@ const SELECT = {
   id: true,
   scope: true,
   format: true,
+  includePrivate: true,
   status: true,
   requestedById: true,
   requestedBy: { select: { id: true, name: true } },

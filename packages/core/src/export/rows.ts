@@ -248,6 +248,42 @@ export async function publicChannelCuts(db: TDb): Promise<TConversationCut[]> {
     SELECT id, "lastSeq" FROM "Conversation" WHERE kind = 'public_channel' ORDER BY id`;
 }
 
+/** Every conversation (channels of both kinds, DMs, group DMs) and its cut: a full export. */
+export async function allConversationCuts(db: TDb): Promise<TConversationCut[]> {
+  return db.$queryRaw<TConversationCut[]>`SELECT id, "lastSeq" FROM "Conversation" ORDER BY id`;
+}
+
+/** A private channel, DM or group DM as a full export lists it (slack-format.ts). */
+export type TExportPrivateConversation = {
+  id: string;
+  kind: "private_channel" | "dm" | "group_dm";
+  name: string | null;
+  topic: string;
+  createdById: string | null;
+  createdAt: string;
+  archivedAt: string | null;
+  /** Current members, by id. */
+  memberIds: string[];
+};
+
+/** The next batch of private channels, DMs and group DMs (by id) created before the cut. */
+export async function readPrivateConversationBatch(
+  db: TDb,
+  afterId: string | null,
+  cut: Date,
+  limit: number,
+): Promise<TExportPrivateConversation[]> {
+  return db.$queryRaw<TExportPrivateConversation[]>`
+    SELECT c.id, c.kind::text AS kind, c.name, c.topic, c."createdById",
+      ${iso(Prisma.sql`c."createdAt"`)} AS "createdAt", ${iso(Prisma.sql`c."archivedAt"`)} AS "archivedAt",
+      ARRAY(SELECT mb."userId"::text FROM "Membership" mb
+        WHERE mb."conversationId" = c.id ORDER BY mb."userId") AS "memberIds"
+    FROM "Conversation" c
+    WHERE c.kind IN ('private_channel', 'dm', 'group_dm') AND c."createdAt" <= ${cut}::timestamp(3)
+      ${afterId ? Prisma.sql`AND c.id > ${afterId}::uuid` : Prisma.empty}
+    ORDER BY c.id LIMIT ${limit}`;
+}
+
 /** The conversations `userId` has sent (live) messages in, and their cuts. */
 export async function senderConversationCuts(db: TDb, userId: string): Promise<TConversationCut[]> {
   return db.$queryRaw<TConversationCut[]>`

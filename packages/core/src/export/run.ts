@@ -45,6 +45,7 @@ type TClaimed = {
   id: string;
   scope: "workspace" | "user";
   format: "parley" | "slack";
+  includePrivate: boolean;
   requestedById: string;
   attempts: number;
 };
@@ -79,7 +80,7 @@ async function claimNext(db: TDb, now: Date): Promise<TClaimed | null> {
       SELECT id FROM "DataExport"
       WHERE status = 'queued' OR (status = 'running' AND "heartbeatAt" < ${staleBefore}::timestamp(3))
       ORDER BY "createdAt", id LIMIT 1 FOR UPDATE SKIP LOCKED)
-    RETURNING id, scope::text AS scope, format::text AS format, "requestedById", attempts`;
+    RETURNING id, scope::text AS scope, format::text AS format, "includePrivate", "requestedById", attempts`;
   return claimed ?? null;
 }
 
@@ -209,11 +210,12 @@ async function runSlackFormat(
   }, HEARTBEAT_MS);
   timer.unref();
   try {
-    const plan = await planWorkspace(db);
+    const plan = await planWorkspace(db, { includePrivate: job.includePrivate });
     await db.$executeRaw`UPDATE "DataExport" SET "totalMessages" = ${plan.totalMessages}
       WHERE id = ${job.id}::uuid AND attempts = ${job.attempts}`;
     const bytes = await writeSlackFormatExport(db, storage, objectKey, {
       plan,
+      includePrivate: job.includePrivate,
       cut: startedAt,
       batchSize: batching.batchSize,
       onBatch: (n) => {

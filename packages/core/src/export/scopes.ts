@@ -8,7 +8,9 @@
  * DMs and group DMs are NOT exported: the owner sees private conversations in the admin console by
  * name and member count only, and the export keeps that line (Slack's and Mattermost's standard
  * exports draw it in the same place). Everyone can export their own messages, wherever they sent
- * them, with the per-user export.
+ * them, with the per-user export. The one exception is the owner's explicit choice of a full
+ * export in Slack's format (`includePrivate`, slack-format.ts), as Slack's "all channels and
+ * conversations" export.
  *
  * User export (anyone, of themselves): their profile and preferences, the conversations they
  * sent messages in (DMs and group DMs with their current members' names), their live messages
@@ -17,6 +19,7 @@
 import type { TDb } from "@parley/db";
 import { exportMessages, exportPages, type TExportContext } from "./content.ts";
 import {
+  allConversationCuts,
   countMessages,
   publicChannelCuts,
   readChannelBatch,
@@ -44,9 +47,15 @@ export const USER_EXPORT_NOTES = [
   "Conversations: the ones you sent messages in; DMs and group DMs list their current members.",
 ];
 
-/** Plans a workspace export: every public channel up to its last seq now. */
-export async function planWorkspace(db: TDb): Promise<TScopePlan> {
-  const cuts = await publicChannelCuts(db);
+/**
+ * Plans a workspace export: every public channel up to its last seq now; with `includePrivate`
+ * (Slack's format only, requests.ts) every private channel, DM and group DM too.
+ */
+export async function planWorkspace(
+  db: TDb,
+  options: { includePrivate?: boolean } = {},
+): Promise<TScopePlan> {
+  const cuts = options.includePrivate ? await allConversationCuts(db) : await publicChannelCuts(db);
   return { cuts, totalMessages: await countMessages(db, cuts) };
 }
 

@@ -1,12 +1,17 @@
 /**
  * The workspace export in Slack's export format (`format: "slack"`), so a workspace can move to
  * Slack or to anything that reads Slack exports — Parley's own importer included
- * (core/src/slack-import): a zip of `users.json`, `channels.json` and one folder per public
- * channel of `YYYY-MM-DD.json` day files (UTC), as https://slack.com/help/articles/220556107
- * describes. It holds what the Parley-format workspace export holds (scopes.ts: every user,
- * public channels with their members and messages; private channels, DMs and group DMs are not
- * in it) — minus the file bytes: like Slack's own export, files are listed on their messages
- * (`files`: id, name, mimetype, size), not included.
+ * (core/src/slack-import). The layout is the one https://slack.com/help/articles/220556107
+ * documents: a zip of `users.json`, `channels.json` and one folder per channel of
+ * `YYYY-MM-DD.json` day files (UTC), each an array of messages (`type`, `user`, `text`, `ts`,
+ * `thread_ts`, `reply_count` / `replies` / `reply_users` / `latest_reply` on thread roots,
+ * `parent_user_id` on replies, `edited`, `reactions`, `files`). By default it holds what Slack's
+ * standard export holds, and what the Parley-format workspace export holds (scopes.ts): every user
+ * and the public channels. With `includePrivate` — the owner's explicit choice, Slack's "all
+ * channels and conversations" export — also `groups.json` (private channels, a folder per name),
+ * `dms.json` (a folder per DM id) and `mpims.json` (group DMs, a folder per `mpdm-a--b--c-1`
+ * name). Like Slack's own export, files are listed on their messages (`files`: id, name, mimetype,
+ * size), not included.
  *
  * Ids are Parley's (a user's Slack id is their Parley id), so `<@id>` mentions stay valid. A
  * message's `ts` is its `createdAt` in seconds with the milliseconds and `seq % 1000` as the six
@@ -24,6 +29,7 @@ import {
   readChannelBatch,
   readMembershipBatch,
   readMessageBatch,
+  readPrivateConversationBatch,
   readUserBatch,
   type TExportMessage,
 } from "./rows.ts";
@@ -89,6 +95,11 @@ async function allPages<T>(read: (after: T | null) => Promise<T[]>): Promise<T[]
   return rows;
 }
 
+type TSlackMessage = Record<string, unknown> & { ts: string; user?: string; thread_ts?: string };
+
+/** What writing one conversation's folder gives back for its listing. */
+type TWrittenConversation = { pins: object[] };
+
 /** Writes the Slack-format workspace export (see the file header); resolves with its size in bytes. */
 export async function writeSlackFormatExport(
   db: TDb,
@@ -96,6 +107,8 @@ export async function writeSlackFormatExport(
   key: string,
   options: {
     plan: TScopePlan;
+    /** Private channels (groups.json), DMs (dms.json) and group DMs (mpims.json) too. */
+    includePrivate?: boolean;
     cut: Date;
     batchSize: number;
     /** Called after every batch with the messages written so far; may throw to stop the run. */
@@ -103,20 +116,77 @@ export async function writeSlackFormatExport(
   },
 ): Promise<number> {
   const { plan, cut, batchSize } = options;
+  const uptoOf = new Map(plan.cuts.map((c) => [c.id, c.lastSeq]));
   const zip = zipInto(storage, key);
+  let written = 0;
+  /** One conversation's day files under `folder`; its pins for the listing. */
+  const writeConversation = async (folder: string, conversationId: string): Promise<TWrittenConversation> => {
+    const days = new Map<string, TSlackMessage[]>();
+    const tsOf = new Map<string, string>();
+    const roots = new Map<string, TSlackMessage>();
+    const pins: object[] = [];
+    let afterSeq = 0;
+    for (;;) {
+      const batch = await readMessageBatch(db, {
+        conversationId,
+        afterSeq,
+        uptoSeq: uptoOf.get(conversationId) ?? 0,
+        limit: batchSize,
+        withDeleted: true,
+        onlyPublic: !options.includePrivate,
+      });
+      if (batch.length === 0) break;
+      afterSeq = batch[batch.length - 1]?.seq ?? afterSeq;
+      const fileIds = batch.flatMap((m) => m.fileIds);
+      const files = fileIds.length
+        ? await db.$queryRaw<TSlackFileRow[]>`
+            SELECT id, "messageId", name, mime, size FROM "Attachment" WHERE id = ANY(${fileIds}::uuid[]) ORDER BY id`
+        : [];
+      for (const m of batch) {
+        const ts = slackTs(m.createdAt, m.seq);
+        tsOf.set(m.id, ts);
+        const message = toSlackMessage(m, ts, tsOf, files);
+        if (!message) continue;
+        if (message.thread_ts === ts) roots.set(ts, message);
+        else if (message.thread_ts) addReply(roots.get(message.thread_ts), message);
+        if (m.pinnedAt && !m.deletedAt) {
+          pins.push({
+            id: ts,
+            type: "C",
+            created: Math.floor(Date.parse(m.pinnedAt) / 1000),
+            user: m.pinnedById,
+          });
+        }
+        const day = m.createdAt.slice(0, 10);
+        const list = days.get(day) ?? [];
+        list.push(message);
+        days.set(day, list);
+      }
+      written += batch.length;
+      options.onBatch(written);
+    }
+    for (const day of [...days.keys()].sort()) zip.add(`${folder}/${day}.json`, days.get(day));
+    return { pins };
+  };
   try {
     const users = await allPages((after: { id: string } | null) =>
       readUserBatch(db, after?.id ?? null, cut, batchSize),
+    );
+    const handleOf = new Map(users.map((u) => [u.id, slackHandle(u.email)]));
+    // Bots are few (made by admins): one read for the flag instead of a column in every user row.
+    const botIds = new Set(
+      (await db.user.findMany({ where: { isBot: true }, select: { id: true } })).map((u) => u.id),
     );
     zip.add(
       "users.json",
       users.map((u) => ({
         id: u.id,
-        name: u.email.split("@")[0],
+        name: handleOf.get(u.id),
         real_name: u.name,
         deleted: u.deactivatedAt !== null,
         is_admin: u.role === "admin" || u.role === "owner",
         is_owner: u.role === "owner",
+        is_bot: botIds.has(u.id),
         profile: { email: u.email, real_name: u.name, display_name: u.name, status_text: u.statusText },
       })),
     );
@@ -124,76 +194,111 @@ export async function writeSlackFormatExport(
       await allPages((after: { id: string } | null) =>
         readChannelBatch(db, after?.id ?? null, cut, batchSize),
       )
-    ).filter((c) => c.kind === "public_channel" && plan.cuts.some((cut) => cut.id === c.id));
+    ).filter((c) => c.kind === "public_channel" && uptoOf.has(c.id));
     const listed: object[] = [];
-    let written = 0;
     for (const channel of channels) {
-      const upto = plan.cuts.find((c) => c.id === channel.id)?.lastSeq ?? 0;
       const members = await allPages((after: { userId: string } | null) =>
         readMembershipBatch(db, channel.id, after?.userId ?? null, cut, batchSize),
       );
-      const days = new Map<string, object[]>();
-      const tsOf = new Map<string, string>();
-      const pins: object[] = [];
-      let afterSeq = 0;
-      for (;;) {
-        const batch = await readMessageBatch(db, {
-          conversationId: channel.id,
-          afterSeq,
-          uptoSeq: upto,
-          limit: batchSize,
-          withDeleted: true,
-          onlyPublic: true,
-        });
-        if (batch.length === 0) break;
-        afterSeq = batch[batch.length - 1]?.seq ?? afterSeq;
-        const fileIds = batch.flatMap((m) => m.fileIds);
-        const files = fileIds.length
-          ? await db.$queryRaw<TSlackFileRow[]>`
-              SELECT id, "messageId", name, mime, size FROM "Attachment" WHERE id = ANY(${fileIds}::uuid[]) ORDER BY id`
-          : [];
-        for (const m of batch) {
-          const ts = slackTs(m.createdAt, m.seq);
-          tsOf.set(m.id, ts);
-          const message = toSlackMessage(m, ts, tsOf, files);
-          if (!message) continue;
-          if (m.pinnedAt && !m.deletedAt) {
-            pins.push({
-              id: ts,
-              type: "C",
-              created: Math.floor(Date.parse(m.pinnedAt) / 1000),
-              user: m.pinnedById,
-            });
-          }
-          const day = m.createdAt.slice(0, 10);
-          const list = days.get(day) ?? [];
-          list.push(message);
-          days.set(day, list);
-        }
-        written += batch.length;
-        options.onBatch(written);
-      }
-      const folder = channel.name ?? channel.id;
-      for (const day of [...days.keys()].sort()) zip.add(`${folder}/${day}.json`, days.get(day));
+      const { pins } = await writeConversation(channel.name ?? channel.id, channel.id);
       listed.push({
-        id: channel.id,
-        name: channel.name,
-        created: Math.floor(Date.parse(channel.createdAt) / 1000),
-        creator: channel.createdById ?? undefined,
-        is_archived: channel.archivedAt !== null,
-        is_general: false,
-        members: members.map((m) => m.userId),
-        topic: { value: channel.topic ?? "", creator: "", last_set: 0 },
-        purpose: { value: "", creator: "", last_set: 0 },
+        ...channelListing({
+          ...channel,
+          memberIds: members.map((m) => m.userId),
+          topic: channel.topic ?? "",
+        }),
         ...(pins.length > 0 ? { pins } : {}),
       });
     }
     zip.add("channels.json", listed);
+    if (options.includePrivate)
+      await writePrivate(db, zip, writeConversation, handleOf, { cut, batchSize, uptoOf });
     return await zip.finish();
   } catch (err) {
     await zip.abort(err as Error);
     throw err;
   }
+}
+
+/** A user's Slack handle (`name`): the local part of their address, as Slack's own exports have it. */
+function slackHandle(email: string): string {
+  return email.slice(0, email.lastIndexOf("@")) || email;
+}
+
+/** channels.json's and groups.json's fields (https://slack.com/help/articles/220556107). */
+function channelListing(c: {
+  id: string;
+  name: string | null;
+  createdAt: string;
+  createdById?: string | null;
+  archivedAt: string | null;
+  memberIds: string[];
+  topic: string;
+}): object {
+  return {
+    id: c.id,
+    name: c.name,
+    created: Math.floor(Date.parse(c.createdAt) / 1000),
+    creator: c.createdById ?? undefined,
+    is_archived: c.archivedAt !== null,
+    is_general: false,
+    members: c.memberIds,
+    topic: { value: c.topic, creator: "", last_set: 0 },
+    purpose: { value: "", creator: "", last_set: 0 },
+  };
+}
+
+/**
+ * groups.json (private channels), dms.json and mpims.json (group DMs) and their folders — a
+ * private channel's folder is its name, a DM's its id, a group DM's its `mpdm-a--b--c-1` name, as
+ * in Slack's "all channels and conversations" export.
+ */
+async function writePrivate(
+  db: TDb,
+  zip: ReturnType<typeof zipInto>,
+  writeConversation: (folder: string, id: string) => Promise<TWrittenConversation>,
+  handleOf: ReadonlyMap<string, string | undefined>,
+  options: { cut: Date; batchSize: number; uptoOf: ReadonlyMap<string, number> },
+): Promise<void> {
+  const conversations = (
+    await allPages((after: { id: string } | null) =>
+      readPrivateConversationBatch(db, after?.id ?? null, options.cut, options.batchSize),
+    )
+  ).filter((c) => options.uptoOf.has(c.id));
+  const groups: object[] = [];
+  const dms: object[] = [];
+  const mpims: object[] = [];
+  for (const c of conversations) {
+    const created = Math.floor(Date.parse(c.createdAt) / 1000);
+    if (c.kind === "dm") {
+      await writeConversation(c.id, c.id);
+      dms.push({ id: c.id, created, members: c.memberIds });
+    } else if (c.kind === "group_dm") {
+      const handles = c.memberIds.map((id) => handleOf.get(id) ?? id).sort();
+      const name = `mpdm-${handles.join("--")}-1`;
+      await writeConversation(name, c.id);
+      mpims.push({ ...channelListing({ ...c, name }), creator: c.createdById ?? c.memberIds[0] });
+    } else {
+      const { pins } = await writeConversation(c.name ?? c.id, c.id);
+      groups.push({ ...channelListing(c), ...(pins.length > 0 ? { pins } : {}) });
+    }
+  }
+  zip.add("groups.json", groups);
+  zip.add("dms.json", dms);
+  zip.add("mpims.json", mpims);
+}
+
+/** Records a reply on its thread root as Slack does (`replies`, `reply_users`, `latest_reply`). */
+function addReply(root: TSlackMessage | undefined, reply: TSlackMessage): void {
+  if (!root) return;
+  if (root.user) reply.parent_user_id = root.user;
+  const replies = (root.replies as { user?: string; ts: string }[] | undefined) ?? [];
+  replies.push({ user: reply.user, ts: reply.ts });
+  root.replies = replies;
+  const users = [...new Set(replies.flatMap((r) => (r.user ? [r.user] : [])))];
+  root.reply_users = users;
+  root.reply_users_count = users.length;
+  root.latest_reply = reply.ts;
 }
 
 /** One message as Slack writes it, or null for a deleted one nobody needs (see the file header). */
@@ -202,7 +307,7 @@ function toSlackMessage(
   ts: string,
   tsOf: ReadonlyMap<string, string>,
   files: readonly TSlackFileRow[],
-): object | null {
+): TSlackMessage | null {
   const rootTs = m.threadRootId ? tsOf.get(m.threadRootId) : undefined;
   const thread = rootTs
     ? { thread_ts: rootTs }

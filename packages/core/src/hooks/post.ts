@@ -30,6 +30,8 @@ export class HookError extends Error {
   constructor(
     readonly code: string,
     readonly status: number,
+    /** For 429: seconds until the budget has room again (the Retry-After). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(code);
   }
@@ -149,7 +151,10 @@ export async function postIncomingWebhook(
     try {
       await input.beginCall(hook.hookId);
     } catch (err) {
-      if (isParleyError(err, "TOO_MANY_REQUESTS")) throw new HookError("rate_limited", 429);
+      if (isParleyError(err, "TOO_MANY_REQUESTS")) {
+        const wait = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+        throw new HookError("rate_limited", 429, typeof wait === "number" ? wait : undefined);
+      }
       throw err;
     }
   }

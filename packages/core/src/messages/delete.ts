@@ -12,6 +12,7 @@ import { isAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { deleteObjects } from "../files/objects.ts";
+import { deletePreviewImages } from "../previews/image-store.ts";
 import { ZId } from "../schemas.ts";
 import { appendConversationEvent, inWriteTx } from "../tx.ts";
 import { isHeldToDeleteWindow, requireWithinWindow } from "./windows.ts";
@@ -69,12 +70,16 @@ export async function deleteMessage(
         deletedAt: message.deletedAt,
         thread: message.threadRootId ? await threadRootCounts(w.tx, message.threadRootId) : null,
         files: [] as { objectKey: string; thumbnailKey: string | null }[],
+        hadPreviewImage: false,
       };
     }
     if (isHeldToDeleteWindow(actor)) {
       await requireWithinWindow(w.tx, "delete", message.createdAt, options.now ?? new Date());
     }
     const deletedAt = new Date();
+    const [preview] = await w.tx.$queryRaw<{ hasImage: boolean }[]>`
+      SELECT COALESCE(jsonb_typeof("linkPreview"->'image') = 'object', false) AS "hasImage"
+      FROM "Message" WHERE id = ${messageId}::uuid`;
     // A deleted message is not pinned any more: message.deleted implies the unpin. Its link
     // preview goes too (and a pending fetch: the job row cascades only with the message row).
     await w.tx.message.update({
@@ -125,8 +130,19 @@ export async function deleteMessage(
         details: { conversationId: message.conversationId, senderId: message.senderId, seq: message.seq },
       });
     }
-    return { conversationId: message.conversationId, seq: message.seq, deletedAt, thread, files };
+    const hadPreviewImage = preview?.hasImage === true;
+    return {
+      conversationId: message.conversationId,
+      seq: message.seq,
+      deletedAt,
+      thread,
+      files,
+      hadPreviewImage,
+    };
   });
+  if (result.hadPreviewImage) {
+    await deletePreviewImages(storage, [{ conversationId: result.conversationId, id: messageId }]);
+  }
   if (storage && result.files.length > 0) {
     const isOk = await deleteObjects(
       storage,

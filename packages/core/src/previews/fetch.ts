@@ -13,7 +13,8 @@
  *   `maxBytes` (enough for a page's <head>; reading stops early once `</head>` arrived);
  * - only `text/html` (or XHTML) answers with status 2xx are read; compressed bodies are refused
  *   (we ask for `identity`).
- * Images are never fetched here (see SECURITY.md, "Link previews").
+ * `fetchResource` is the same walk for another kind of body: the preview's image (image.ts) is
+ * fetched with it — its own content types, and a body over the limit is refused, not cut.
  */
 import { lookup as dnsLookup } from "node:dns/promises";
 import http, { type IncomingMessage } from "node:http";
@@ -77,6 +78,7 @@ function request(
   url: URL,
   pinned: { address: string; family: 4 | 6 },
   signal: AbortSignal,
+  accept: string,
 ): Promise<IncomingMessage> {
   const lookup: LookupFunction = (_host, options, callback) => {
     if ((options as { all?: boolean }).all) {
@@ -99,7 +101,7 @@ function request(
         ...(url.protocol === "https:" && !isIpLiteral(host) ? { servername: host } : {}),
         headers: {
           "user-agent": USER_AGENT,
-          accept: "text/html,application/xhtml+xml;q=0.9",
+          accept,
           "accept-encoding": "identity",
         },
       },
@@ -125,6 +127,26 @@ async function readHead(res: IncomingMessage, maxBytes: number): Promise<Buffer>
   return Buffer.concat(chunks);
 }
 
+/** Reads the whole body, refusing it (Refused) once it passes `maxBytes`. */
+async function readWhole(res: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(res.headers["content-length"] ?? Number.NaN);
+  if (declared > maxBytes) {
+    res.destroy();
+    throw new Refused(`larger than ${maxBytes} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      res.destroy();
+      throw new Refused(`larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 function decode(body: Buffer, contentType: string): string {
   const charset = /charset=["']?([\w-]+)/i.exec(contentType)?.[1];
   try {
@@ -134,11 +156,25 @@ function decode(body: Buffer, contentType: string): string {
   }
 }
 
-/** Fetches the start of an HTML page under the rules in the header. Never throws. */
-export async function fetchPage(
+/** What `fetchResource` accepts: the Accept header, the content types read, how the body is read. */
+export type TResourceKind = {
+  accept: string;
+  types: ReadonlySet<string>;
+  /** "head": cut at maxBytes (stopping after `</head>`); "whole": refused past maxBytes. */
+  read: "head" | "whole";
+};
+
+/** A body as fetched (the final URL, its MIME type), or why there is none. */
+export type TResourceFetch =
+  | { isOk: true; url: string; mime: string; contentType: string; body: Buffer }
+  | { isOk: false; reason: string };
+
+/** Fetches one resource under the rules in the header (every hop checked). Never throws. */
+export async function fetchResource(
   rawUrl: string,
+  kind: TResourceKind,
   options: Partial<TPageFetchOptions> = {},
-): Promise<TPageFetch> {
+): Promise<TResourceFetch> {
   const opts = { ...DEFAULT_PAGE_FETCH, ...options };
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Refused("time limit")), opts.timeoutMs);
@@ -146,7 +182,7 @@ export async function fetchPage(
     let url = new URL(rawUrl);
     for (let hop = 0; ; hop++) {
       const pinned = await checkedAddress(url, opts.allowHosts);
-      const res = await request(url, pinned, controller.signal);
+      const res = await request(url, pinned, controller.signal, kind.accept);
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location) {
         res.destroy();
@@ -160,7 +196,7 @@ export async function fetchPage(
       }
       const contentType = res.headers["content-type"] ?? "";
       const mime = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
-      if (!HTML_TYPES.has(mime)) {
+      if (!kind.types.has(mime)) {
         res.destroy();
         throw new Refused(`content type ${mime || "none"}`);
       }
@@ -169,8 +205,9 @@ export async function fetchPage(
         res.destroy();
         throw new Refused(`content encoding ${encoding}`);
       }
-      const body = await readHead(res, opts.maxBytes);
-      return { isOk: true, url: url.toString(), html: decode(body, contentType) };
+      const body =
+        kind.read === "head" ? await readHead(res, opts.maxBytes) : await readWhole(res, opts.maxBytes);
+      return { isOk: true, url: url.toString(), mime, contentType, body };
     }
   } catch (err) {
     if (controller.signal.aborted) return { isOk: false, reason: "time limit" };
@@ -178,4 +215,20 @@ export async function fetchPage(
   } finally {
     clearTimeout(timer);
   }
+}
+
+const HTML_KIND: TResourceKind = {
+  accept: "text/html,application/xhtml+xml;q=0.9",
+  types: HTML_TYPES,
+  read: "head",
+};
+
+/** Fetches the start of an HTML page under the rules in the header. Never throws. */
+export async function fetchPage(
+  rawUrl: string,
+  options: Partial<TPageFetchOptions> = {},
+): Promise<TPageFetch> {
+  const got = await fetchResource(rawUrl, HTML_KIND, options);
+  if (!got.isOk) return got;
+  return { isOk: true, url: got.url, html: decode(got.body, got.contentType) };
 }

@@ -16,13 +16,22 @@
  *    message, a message whose preview exists, an archived conversation, a page without a title or
  *    description, or a failed fetch just drop the job (after MAX_ATTEMPTS for network errors).
  * Edits do not fetch again (the preview is of the URL the message was sent with).
+ *
+ * Images (when the previewer is given `storage`): with the page, its og:image is fetched and
+ * re-encoded once (image.ts, loaded only then) and cached in the LinkPreview row; each message
+ * showing the preview gets its own copy in storage (image-store.ts `previewImageKey`) written
+ * BEFORE the transaction that shows it, and removed again when that transaction does not.
  */
 import { createHash } from "node:crypto";
 import type { TDb } from "@parley/db";
 import { EventKind, type TLinkPreview } from "@parley/protocol";
+import type { TStorage } from "@parley/storage";
 import { followLog } from "../log-follower.ts";
+import { processLogger } from "../logging.ts";
 import { appendConversationEvent, inWriteTx } from "../tx.ts";
 import { DEFAULT_PAGE_FETCH, fetchPage, type TPageFetchOptions } from "./fetch.ts";
+import type { TPreviewImage } from "./image.ts";
+import { deletePreviewImages, previewImageKey } from "./image-store.ts";
 import { extractMetadata, firstUrl } from "./metadata.ts";
 
 /** How long a fetched page (and a failure) is reused for other messages linking it. */
@@ -36,8 +45,14 @@ const JOBS_PER_ROUND = 4;
 /** Conversations and events one enqueue step reads. */
 const ENQUEUE_LIMITS = { conversations: 200, events: 2_000 };
 
-/** Options of the previewer (config's LINK_PREVIEW_* settings). */
-export type TPreviewerOptions = Partial<TPageFetchOptions>;
+/**
+ * Options of the previewer (config's LINK_PREVIEW_* settings). `storage`: where preview images
+ * go; without it previews have no image. `imageMaxBytes`: the image body limit (tests).
+ */
+export type TPreviewerOptions = Partial<TPageFetchOptions> & {
+  storage?: () => Promise<TStorage>;
+  imageMaxBytes?: number;
+};
 
 /** What one round did. */
 export type TPreviewRound = { queued: number; claimed: number; previewed: number; isLocked: boolean };
@@ -116,43 +131,71 @@ export async function previewFor(
   db: TDb,
   url: string,
   options: TPreviewerOptions = {},
-): Promise<{ preview: TLinkPreview | null; reason?: string }> {
+): Promise<{ preview: TLinkPreview | null; image: TPreviewImage | null; reason?: string }> {
   const hash = urlHash(url);
   const cached = await db.linkPreview.findFirst({ where: { urlHash: hash, expiresAt: { gt: new Date() } } });
   if (cached) {
-    return cached.isOk
-      ? {
-          preview: {
-            url: cached.url,
-            title: cached.title,
-            description: cached.description,
-            imageUrl: cached.imageUrl,
-            siteName: cached.siteName,
-          },
-        }
-      : { preview: null, reason: "cached failure" };
+    if (!cached.isOk) return { preview: null, image: null, reason: "cached failure" };
+    const { imageData, imageWidth, imageHeight } = cached;
+    return {
+      preview: {
+        url: cached.url,
+        title: cached.title,
+        description: cached.description,
+        imageUrl: cached.imageUrl,
+        siteName: cached.siteName,
+        image: null,
+      },
+      image:
+        imageData && imageWidth && imageHeight
+          ? { bytes: Buffer.from(imageData), width: imageWidth, height: imageHeight }
+          : null,
+    };
   }
-  const page = await fetchPage(url, { ...DEFAULT_PAGE_FETCH, ...options });
+  const { storage, imageMaxBytes, ...fetchOptions } = options;
+  const page = await fetchPage(url, { ...DEFAULT_PAGE_FETCH, ...fetchOptions });
   const meta = page.isOk ? extractMetadata(page.html, page.url) : null;
   const isOk = meta !== null && (meta.title !== null || meta.description !== null);
+  let image: TPreviewImage | null = null;
+  if (isOk && meta?.imageUrl && storage) {
+    // sharp is loaded only here: processes that never see an image never load it.
+    const { fetchPreviewImage } = await import("./image.ts");
+    const got = await fetchPreviewImage(meta.imageUrl, {
+      ...fetchOptions,
+      ...(imageMaxBytes ? { imageMaxBytes } : {}),
+    });
+    image = got.isOk ? got.image : null;
+  }
   const row = {
     url: page.isOk ? page.url : url,
     isOk,
     title: meta?.title ?? null,
     description: meta?.description ?? null,
     imageUrl: meta?.imageUrl ?? null,
+    imageData: image ? new Uint8Array(image.bytes) : null,
+    imageWidth: image?.width ?? null,
+    imageHeight: image?.height ?? null,
     siteName: meta?.siteName ?? null,
     fetchedAt: new Date(),
     expiresAt: new Date(Date.now() + (isOk ? PREVIEW_CACHE_MS.ok : PREVIEW_CACHE_MS.failed)),
   };
   await db.linkPreview.upsert({ where: { urlHash: hash }, create: { urlHash: hash, ...row }, update: row });
-  if (!isOk || !meta) return { preview: null, reason: page.isOk ? "no title or description" : page.reason };
+  if (!isOk || !meta) {
+    return { preview: null, image: null, reason: page.isOk ? "no title or description" : page.reason };
+  }
   const { title, description, imageUrl, siteName } = row;
-  return { preview: { url: row.url, title, description, imageUrl, siteName } };
+  return { preview: { url: row.url, title, description, imageUrl, siteName, image: null }, image };
 }
 
-/** Step 2b: the job's result in one transaction (see the header); true when a preview was appended. */
-async function apply(db: TDb, job: TJob, preview: TLinkPreview | null): Promise<boolean> {
+/**
+ * Step 2b: the job's result in one transaction (see the header). `isApplied`: the preview was
+ * appended; `hasPreview`: the message already showed one (its image object is that one's).
+ */
+async function apply(
+  db: TDb,
+  job: TJob,
+  preview: TLinkPreview | null,
+): Promise<{ isApplied: boolean; hasPreview: boolean }> {
   return inWriteTx(db, async (w) => {
     await w.tx.$queryRaw`SELECT id FROM "Conversation" WHERE id = ${job.conversationId}::uuid FOR UPDATE`;
     const [message] = await w.tx.$queryRaw<
@@ -171,7 +214,7 @@ async function apply(db: TDb, job: TJob, preview: TLinkPreview | null): Promise<
       message.hasPreview ||
       message.archived
     ) {
-      return false;
+      return { isApplied: false, hasPreview: message?.hasPreview === true };
     }
     await appendConversationEvent(w, job.conversationId, EventKind.MessagePreview, null, {
       messageId: job.messageId,
@@ -179,8 +222,27 @@ async function apply(db: TDb, job: TJob, preview: TLinkPreview | null): Promise<
     });
     await w.tx.$executeRaw`
       UPDATE "Message" SET "linkPreview" = ${JSON.stringify(preview)}::jsonb WHERE id = ${job.messageId}::uuid`;
-    return true;
+    return { isApplied: true, hasPreview: false };
   });
+}
+
+/** Copies the image into the message's object; the preview then names its size (null: no image). */
+async function storeImage(
+  storage: TStorage | null,
+  job: TJob,
+  image: TPreviewImage | null,
+): Promise<TLinkPreview["image"]> {
+  if (!storage || !image) return null;
+  try {
+    await storage.putObject(previewImageKey(job.conversationId, job.messageId), image.bytes, {
+      contentType: "image/webp",
+      size: image.bytes.length,
+    });
+    return { width: image.width, height: image.height };
+  } catch (err) {
+    processLogger().warn({ err, messageId: job.messageId }, "storing a link preview image failed");
+    return null;
+  }
 }
 
 /** One round: enqueue, then run the due jobs (see the header). */
@@ -190,10 +252,19 @@ export async function previewRound(
 ): Promise<TPreviewRound & { hasMore: boolean }> {
   const queued = await enqueue(db);
   const jobs = await claim(db);
+  // Storage down: previews still come, without images.
+  const storage = jobs.length > 0 && options.storage ? await options.storage().catch(() => null) : null;
   const results = await Promise.all(
     jobs.map(async (job) => {
-      const { preview } = await previewFor(db, job.url, options);
-      return apply(db, job, preview);
+      const found = await previewFor(db, job.url, storage ? options : { ...options, storage: undefined });
+      const image = found.preview ? await storeImage(storage, job, found.image) : null;
+      const result = await apply(db, job, found.preview && { ...found.preview, image });
+      if (image && !result.isApplied && !result.hasPreview) {
+        await deletePreviewImages(storage ?? undefined, [
+          { conversationId: job.conversationId, id: job.messageId },
+        ]);
+      }
+      return result.isApplied;
     }),
   );
   return {

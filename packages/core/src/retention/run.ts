@@ -29,12 +29,13 @@
  * of the hot pool; a process that misses it skips the pass. Every pass that removed anything
  * records `retention.ran` with its counts.
  */
-import { sqlPool, type TDb } from "@parley/db";
+import { Prisma, sqlPool, type TDb } from "@parley/db";
 import { EventKind } from "@parley/protocol";
 import type { TStorage } from "@parley/storage";
 import { recordAudit } from "../audit/record.ts";
 import { deleteObjects } from "../files/objects.ts";
 import { startPeriodic, type TPeriodicOptions } from "../periodic.ts";
+import { deletePreviewImages, HAS_PREVIEW_IMAGE_SQL } from "../previews/image-store.ts";
 import { WORKSPACE_ID } from "../workspace-id.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -203,10 +204,10 @@ async function removeBatch(
         WHERE "conversationId" = ${conversationId}::uuid AND seq > ${from} AND seq <= ${upto}
       )
       RETURNING id, "objectKey", "thumbnailKey"`;
-    const messages = await tx.$queryRaw<{ id: string; isEdited: boolean }[]>`
-      DELETE FROM "Message"
+    const messages = await tx.$queryRaw<{ id: string; isEdited: boolean; hasImage: boolean }[]>`
+      DELETE FROM "Message" m
       WHERE "conversationId" = ${conversationId}::uuid AND seq > ${from} AND seq <= ${upto}
-      RETURNING id, "editedAt" IS NOT NULL AS "isEdited"`;
+      RETURNING id, "editedAt" IS NOT NULL AS "isEdited", COALESCE(${Prisma.raw(HAS_PREVIEW_IMAGE_SQL)}, false) AS "hasImage"`;
     const edited = messages.filter((m) => m.isEdited).map((m) => m.id);
     if (edited.length > 0) {
       await tx.$executeRaw`
@@ -216,9 +217,11 @@ async function removeBatch(
     }
     const events = await tx.$executeRaw`
       DELETE FROM "Event" WHERE "conversationId" = ${conversationId}::uuid AND seq > ${from} AND seq <= ${upto}`;
-    return { files, messages: messages.length, events };
+    const images = messages.filter((m) => m.hasImage).map((m) => ({ conversationId, id: m.id }));
+    return { files, messages: messages.length, events, images };
   });
   if (!result) return null;
+  await deletePreviewImages(storage, result.images);
   if (storage && result.files.length > 0) {
     const isOk = await deleteObjects(
       storage,

@@ -78,13 +78,21 @@ async function runClaimed(
   let phase = "validating";
   let messages = 0;
   let lastBeat = 0;
-  const beat = async (force: boolean) => {
-    if (!force && Date.now() - lastBeat < 1000) return;
-    lastBeat = Date.now();
+  // One beat at a time, in order: the timer's beat and a batch's could otherwise commit out of
+  // order on two pooled connections and show the admin a progress that goes back.
+  let beats: Promise<void> = Promise.resolve();
+  const beatNow = async () => {
     const n = await db.$executeRaw`
       UPDATE "SlackImport" SET "heartbeatAt" = ${new Date()}::timestamp(3), phase = ${phase}, messages = ${messages}
       WHERE id = ${job.id}::uuid AND attempts = ${job.attempts} AND status = 'running'`;
     if (n === 0) throw new LostClaimError("another process took this import over");
+  };
+  const beat = (force: boolean): Promise<void> => {
+    if (!force && Date.now() - lastBeat < 1000) return Promise.resolve();
+    lastBeat = Date.now();
+    const next = beats.then(beatNow);
+    beats = next.catch(() => undefined);
+    return next;
   };
   const timer = setInterval(() => {
     beat(true).catch(() => undefined);

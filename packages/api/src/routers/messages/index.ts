@@ -2,6 +2,7 @@ import {
   addReaction,
   editMessage,
   getHistory,
+  getPreviewImageUrl,
   getThread,
   listPins,
   pinMessage,
@@ -14,6 +15,7 @@ import {
   ZGetHistory,
   ZGetThread,
   ZMessageRef,
+  ZPreviewImageRef,
   ZReaction,
   ZSendMessage,
 } from "@parley/core";
@@ -40,9 +42,19 @@ export const messagesRouter = router({
     .input(ZMessageRef)
     .mutation(({ ctx, input }) => unpinMessage(ctx.db, ctx.actor, input)),
   /** Remove the link preview under one of your own messages (appends message.preview with null). */
-  removePreview: protectedProcedure
-    .input(ZMessageRef)
-    .mutation(({ ctx, input }) => removeLinkPreview(ctx.db, ctx.actor, input)),
+  removePreview: protectedProcedure.input(ZMessageRef).mutation(async ({ ctx, input }) =>
+    removeLinkPreview(
+      ctx.db,
+      ctx.actor,
+      input,
+      // Storage being down must not block the removal: the image is unreachable from the commit on.
+      await getStorage(ctx.env).catch(() => undefined),
+    ),
+  ),
+  /** A short-lived URL of a message's link preview image; read access is checked now. */
+  previewImageUrl: protectedProcedure
+    .input(ZPreviewImageRef)
+    .query(async ({ ctx, input }) => getPreviewImageUrl(ctx.db, await getStorage(ctx.env), ctx.actor, input)),
   /**
    * Send (idempotent per clientMsgId), optionally with ready attachments; used when no socket is
    * open. `sendMessage` validates the input (ZSendMessage), once.

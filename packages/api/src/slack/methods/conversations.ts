@@ -27,7 +27,7 @@ import {
 } from "@parley/core";
 import type { TSlackCall, TSlackMethod } from "../call.ts";
 import { SlackError } from "../errors.ts";
-import { bool, channelId, decodeCursor, encodeCursor, limit, offsetPage, str } from "../params.ts";
+import { bool, channelId, decodeCursor, encodeCursor, keysetPage, limit, str } from "../params.ts";
 import { slackChannel, slackMessage } from "../shapes.ts";
 
 /** Most messages one history or replies page holds (core's page cap; Slack allows 999). */
@@ -131,7 +131,7 @@ export const list: TSlackMethod = async (call) => {
   const channels = (await browseChannels(db, actor)).filter(
     (c) => types.has(c.kind) && scopeReaches(actor, c) && !(excludeArchived && c.archivedAt !== null),
   );
-  const { page, response_metadata } = offsetPage(p, channels, 100, 1000);
+  const { page, response_metadata } = keysetPage(p, channels, (c) => c.id, 100, 1000);
   return { channels: page.map((c) => slackChannel(c)), response_metadata };
 };
 
@@ -139,7 +139,7 @@ export const members: TSlackMethod = async (call) => {
   const conversationId = channelId(call.params);
   await requireChannelScope(call.db, call.actor, conversationId, "read");
   const all = await listMembers(call.db, call.actor, { conversationId });
-  const { page, response_metadata } = offsetPage(call.params, all, 100, 1000);
+  const { page, response_metadata } = keysetPage(call.params, all, (m) => m.userId, 100, 1000);
   return { members: page.map((m) => m.userId), response_metadata };
 };
 

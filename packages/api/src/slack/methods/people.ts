@@ -15,7 +15,7 @@ import {
 } from "@parley/core";
 import { publicOrigin, type TSlackCall, type TSlackMethod } from "../call.ts";
 import { SlackError } from "../errors.ts";
-import { channelId, offsetPage, str, userId } from "../params.ts";
+import { channelId, keysetPage, str, userId } from "../params.ts";
 import { slackUser, TEAM_ID } from "../shapes.ts";
 
 export const authTest: TSlackMethod = async (call) => {
@@ -35,7 +35,7 @@ export const authTest: TSlackMethod = async (call) => {
 
 export const usersList: TSlackMethod = async ({ db, actor, params }) => {
   const users = await listUsers(db, actor);
-  const { page, response_metadata } = offsetPage(params, users, 100, 1000);
+  const { page, response_metadata } = keysetPage(params, users, (u) => u.id, 100, 1000);
   return { members: page.map(slackUser), cache_ts: Math.floor(Date.now() / 1000), response_metadata };
 };
 

@@ -26,6 +26,7 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
   const refresh = () => queryClient.invalidateQueries(trpc.exports.list.queryFilter());
   const request = useMutation(trpc.exports.request.mutationOptions({ onSuccess: refresh }));
   const [links, setLinks] = useState<Record<string, string>>({});
+  const [includePrivate, setIncludePrivate] = useState(false);
   const download = useMutation(
     trpc.exports.downloadUrl.mutationOptions({
       onSuccess: ({ url }, { id }) => {
@@ -39,6 +40,16 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
       <h2 id="export-heading">{t("heading")}</h2>
       <p className="muted">{t("intro")}</p>
       {isOwner ? <p className="muted">{t("ownerIntro")}</p> : null}
+      {isOwner ? (
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={includePrivate}
+            onChange={(e) => setIncludePrivate(e.target.checked)}
+          />{" "}
+          {t("includePrivate")}
+        </label>
+      ) : null}
       <div className="row">
         <button
           type="button"
@@ -60,10 +71,10 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
         {isOwner ? (
           <button
             type="button"
-            onClick={() => request.mutate({ scope: "workspace", format: "slack" })}
+            onClick={() => request.mutate({ scope: "workspace", format: "slack", includePrivate })}
             disabled={request.isPending}
           >
-            {t("exportSlack")}
+            {includePrivate ? t("exportSlackAll") : t("exportSlack")}
           </button>
         ) : null}
       </div>
@@ -81,7 +92,9 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
                 <div>
                   <strong>
                     {e.scope === "workspace" ? t("workspaceTitle") : t("mineTitle")}
-                    {e.format === "slack" ? ` ${t("slackFormat")}` : ""}
+                    {e.format === "slack"
+                      ? ` ${e.includePrivate ? t("slackFormatAll") : t("slackFormat")}`
+                      : ""}
                   </strong>{" "}
                   <span className="tag" role="status">
                     {t(`status.${e.status}`)}
