@@ -59,7 +59,7 @@ export function useFormats() {
         const date = format.dateTime(d, { weekday: "short", month: "short", day: "numeric" });
         return t("dueOn", { date, time });
       },
-      /** A count ("1,234"; Arabic digits in ar). */
+      /** A count ("1,234"), in the locale's digits and separators. */
       number(n: number): string {
         return format.number(n);
       },
