@@ -1,6 +1,6 @@
 import type { Metadata, Viewport } from "next";
 import { NextIntlClientProvider } from "next-intl";
-import { getLocale } from "next-intl/server";
+import { getLocale, getTranslations } from "next-intl/server";
 import type { ReactNode } from "react";
 import { ServiceWorkerRegistrar } from "~/components/service-worker-registrar";
 import { directionOf } from "~/i18n/config";
@@ -9,11 +9,11 @@ import { THEME_DARK, THEME_LIGHT } from "./manifest";
 import "./globals.css";
 import "~/styles/a11y.css";
 
-export const metadata: Metadata = {
-  title: "Parley",
-  description: "Self-hosted team chat",
-  icons: { apple: "/icons/icon-192.png" },
-};
+/** The default title and description, in the reader's language. */
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations("Titles");
+  return { title: "Parley", description: t("description"), icons: { apple: "/icons/icon-192.png" } };
+}
 
 /** The browser's title bar (and an installed app's window) in the OS theme's background. */
 export const viewport: Viewport = {

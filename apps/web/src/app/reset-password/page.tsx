@@ -3,7 +3,10 @@ import { getTranslations } from "next-intl/server";
 import { ResetPasswordForm } from "./reset-password-form";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "Set a new password · Parley" };
+/** The tab's title in the reader's language. */
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getTranslations("Titles"))("resetPassword") };
+}
 
 type Props = { searchParams: Promise<{ token?: string | string[] }> };
 

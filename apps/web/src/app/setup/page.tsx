@@ -5,7 +5,10 @@ import { serverCaller } from "~/server/caller";
 import { SetupForm } from "./setup-form";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "Set up Parley" };
+/** The tab's title in the reader's language. */
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getTranslations("Titles"))("setup") };
+}
 
 export default async function SetupPage() {
   const status = await (await serverCaller()).workspace.status();

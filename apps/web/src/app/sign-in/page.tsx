@@ -8,7 +8,10 @@ import { SignInForm } from "./sign-in-form";
 import { SsoButton } from "./sso-button";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "Sign in · Parley" };
+/** The tab's title in the reader's language. */
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getTranslations("Titles"))("signIn") };
+}
 
 /**
  * What a refused or failed sign-in (next-auth's `?error=`, or core's SSO refusal) tells the person:

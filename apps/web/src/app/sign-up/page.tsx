@@ -5,7 +5,10 @@ import { serverCaller } from "~/server/caller";
 import { SignUpForm } from "./sign-up-form";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "Sign up · Parley" };
+/** The tab's title in the reader's language. */
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getTranslations("Titles"))("signUp") };
+}
 
 type Props = { searchParams: Promise<{ invite?: string | string[] }> };
 
