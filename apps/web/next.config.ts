@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { NextConfig } from "next";
+import createNextIntlPlugin from "next-intl/plugin";
 
 /**
  * One id per build: Next's build id and, inlined into the client as PARLEY_BUILD_ID, the service
@@ -51,4 +52,5 @@ const config: NextConfig = {
   experimental: { turbopackFileSystemCacheForBuild: false },
 };
 
-export default config;
+// next-intl without i18n routing: the locale comes from the user's setting or Accept-Language.
+export default createNextIntlPlugin("./src/i18n/request.ts")(config);

@@ -20,13 +20,14 @@ const userEvents = (userId: string) =>
 describe("display preferences", () => {
   it("start with the sidebar by name, and a change is announced to the user's devices once", async () => {
     const ada = await newActor(t.db);
-    expect(await getPreferences(t.db, ada)).toEqual({ sidebarUnreadsFirst: false });
+    expect(await getPreferences(t.db, ada)).toEqual({ sidebarUnreadsFirst: false, locale: null });
     const before = (await userEvents(ada.userId)).length;
 
     expect(await updatePreferences(t.db, ada, { sidebarUnreadsFirst: true })).toEqual({
       sidebarUnreadsFirst: true,
+      locale: null,
     });
-    expect(await getPreferences(t.db, ada)).toEqual({ sidebarUnreadsFirst: true });
+    expect(await getPreferences(t.db, ada)).toEqual({ sidebarUnreadsFirst: true, locale: null });
     // The same value again, or nothing at all: no write, no event.
     await updatePreferences(t.db, ada, { sidebarUnreadsFirst: true });
     await updatePreferences(t.db, ada, {});
@@ -36,11 +37,27 @@ describe("display preferences", () => {
     ]);
 
     await updatePreferences(t.db, ada, { sidebarUnreadsFirst: false });
-    expect(await getPreferences(t.db, ada)).toEqual({ sidebarUnreadsFirst: false });
+    expect(await getPreferences(t.db, ada)).toEqual({ sidebarUnreadsFirst: false, locale: null });
     expect((await userEvents(ada.userId)).at(-1)).toEqual({
       kind: UserEventKind.PreferencesUpdated,
       payload: { sidebarUnreadsFirst: false },
     });
+  });
+
+  it("keep the UI language (or null = the browser's), announced like the rest", async () => {
+    const ada = await newActor(t.db);
+    const before = (await userEvents(ada.userId)).length;
+    expect(await updatePreferences(t.db, ada, { locale: "ar" })).toEqual({
+      sidebarUnreadsFirst: false,
+      locale: "ar",
+    });
+    await updatePreferences(t.db, ada, { locale: "ar" });
+    await updatePreferences(t.db, ada, { locale: null });
+    expect(await getPreferences(t.db, ada)).toEqual({ sidebarUnreadsFirst: false, locale: null });
+    expect((await userEvents(ada.userId)).slice(before)).toEqual([
+      { kind: UserEventKind.PreferencesUpdated, payload: { locale: "ar" } },
+      { kind: UserEventKind.PreferencesUpdated, payload: { locale: null } },
+    ]);
   });
 
   it("refuses bad input with BAD_REQUEST and changes nothing", async () => {
@@ -49,12 +66,15 @@ describe("display preferences", () => {
     for (const bad of [
       { sidebarUnreadsFirst: "yes" },
       { sidebarUnreadsFirst: null },
+      { locale: "fr" },
+      { locale: "AR" },
+      { locale: 3 },
       { sortBy: "unread" },
       1,
     ]) {
       await expectParley(updatePreferences(t.db, ada, bad), "BAD_REQUEST");
     }
-    expect(await getPreferences(t.db, ada)).toEqual({ sidebarUnreadsFirst: false });
+    expect(await getPreferences(t.db, ada)).toEqual({ sidebarUnreadsFirst: false, locale: null });
     expect(await userEvents(ada.userId)).toHaveLength(before);
   });
 
@@ -63,7 +83,7 @@ describe("display preferences", () => {
     const bo = await newActor(t.db);
     const boEvents = (await userEvents(bo.userId)).length;
     await updatePreferences(t.db, ada, { sidebarUnreadsFirst: true });
-    expect(await getPreferences(t.db, bo)).toEqual({ sidebarUnreadsFirst: false });
+    expect(await getPreferences(t.db, bo)).toEqual({ sidebarUnreadsFirst: false, locale: null });
     expect(await userEvents(bo.userId)).toHaveLength(boEvents);
   });
 });

@@ -194,6 +194,8 @@ export const UserEventPayloads = {
     notifications: z.boolean().optional(),
     /** The user's "show unreads at the top" sidebar preference (unreleased, additive). */
     sidebarUnreadsFirst: z.boolean().optional(),
+    /** The user's UI language ("en", "ar"; null = the browser's) (unreleased, additive). */
+    locale: z.string().nullable().optional(),
   }),
   /** The user's workspace role now (owner, admin, member, guest) and before; fetch what depends on it. */
   [UserEventKind.RoleChanged]: z.object({ role: z.string(), previousRole: z.string().optional() }),

@@ -1,16 +1,19 @@
 import type { Metadata, Viewport } from "next";
+import { NextIntlClientProvider } from "next-intl";
+import { getLocale, getTranslations } from "next-intl/server";
 import type { ReactNode } from "react";
 import { ServiceWorkerRegistrar } from "~/components/service-worker-registrar";
+import { directionOf } from "~/i18n/config";
 import { TRPCReactProvider } from "~/trpc/react";
 import { THEME_DARK, THEME_LIGHT } from "./manifest";
 import "./globals.css";
 import "~/styles/a11y.css";
 
-export const metadata: Metadata = {
-  title: "Parley",
-  description: "Self-hosted team chat",
-  icons: { apple: "/icons/icon-192.png" },
-};
+/** The default title and description, in the reader's language. */
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations("Titles");
+  return { title: "Parley", description: t("description"), icons: { apple: "/icons/icon-192.png" } };
+}
 
 /** The browser's title bar (and an installed app's window) in the OS theme's background. */
 export const viewport: Viewport = {
@@ -24,12 +27,19 @@ export const viewport: Viewport = {
 // while rendering, and HTML prerendered at build time would carry none (its scripts would be blocked).
 export const dynamic = "force-dynamic";
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+/**
+ * The user's language (i18n/request.ts) on `<html lang dir>`; NextIntlClientProvider passes its
+ * messages, locale and time zone on to every client component.
+ */
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const locale = await getLocale();
   return (
-    <html lang="en">
+    <html lang={locale} dir={directionOf(locale)}>
       <body>
-        <TRPCReactProvider>{children}</TRPCReactProvider>
-        <ServiceWorkerRegistrar />
+        <NextIntlClientProvider>
+          <TRPCReactProvider>{children}</TRPCReactProvider>
+          <ServiceWorkerRegistrar />
+        </NextIntlClientProvider>
       </body>
     </html>
   );

@@ -4,18 +4,20 @@
  * What creating an account asks for (name, email, a new password) and what follows it (sign in,
  * open the app): shared by first-run setup and sign-up.
  */
+import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field } from "~/components/field";
 import { NewPasswordField } from "~/components/password-field";
 import { fieldError } from "~/lib/field-errors";
-import { errorMessage, signInWithPassword } from "~/lib/sign-in";
+import { errorMessage, signInWithPassword, useSignInFailureText } from "~/lib/sign-in";
 
 /** The name, email and new-password fields; `error` is the failed mutation's (per-field messages). */
 export function AccountFields({ error, autoFocus = false }: { error: unknown; autoFocus?: boolean }) {
+  const t = useTranslations("Account");
   return (
     <>
       <Field
-        label="Your name"
+        label={t("name")}
         name="name"
         required
         maxLength={80}
@@ -24,7 +26,7 @@ export function AccountFields({ error, autoFocus = false }: { error: unknown; au
         error={fieldError(error, "name")}
       />
       <Field
-        label="Email"
+        label={t("email")}
         name="email"
         type="email"
         required
@@ -44,6 +46,7 @@ export type TAccountInput = { name: string; email: string; password: string };
  * `error` is the form-level message to show, `busy` true from submit until the app opens or it failed.
  */
 export function useCreateAccount(create: (account: TAccountInput, form: FormData) => Promise<unknown>) {
+  const failureText = useSignInFailureText();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -60,7 +63,7 @@ export function useCreateAccount(create: (account: TAccountInput, form: FormData
     try {
       await create(account, form);
       const failed = await signInWithPassword(account.email, account.password);
-      if (failed) throw new Error(failed);
+      if (failed) throw new Error(failureText(failed));
       window.location.assign("/app");
     } catch (err) {
       setError(errorMessage(err));

@@ -11,6 +11,7 @@
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { usePathname, useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { type MouseEvent, type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
 import { useConversations, useMarkConversationRead } from "~/lib/chat-data";
 import { stepConversation } from "~/lib/conversation-order";
@@ -72,6 +73,7 @@ function skipTarget(which: "messages" | "composer"): HTMLElement | null {
 
 /** The first stops of the Tab order: past the sidebar to the messages or the composer. */
 function SkipLinks({ isConversation }: { isConversation: boolean }) {
+  const t = useTranslations("AppShell");
   const skip = (which: "messages" | "composer") => (e: MouseEvent) => {
     const target = skipTarget(which);
     if (!target) return;
@@ -82,17 +84,17 @@ function SkipLinks({ isConversation }: { isConversation: boolean }) {
     <div className="skip-links">
       {/* biome-ignore lint/a11y/useValidAnchor: an in-page link (works without script); the click lands on the feed's roving row */}
       <a className="skip-link" href="#message-history" onClick={skip("messages")}>
-        Skip to messages
+        {t("skipToMessages")}
       </a>
       {/* biome-ignore lint/a11y/useValidAnchor: an in-page link (works without script); the click focuses the box */}
       <a className="skip-link" href="#composer" onClick={skip("composer")}>
-        Skip to composer
+        {t("skipToComposer")}
       </a>
     </div>
   ) : (
     <div className="skip-links">
       <a className="skip-link" href="#main">
-        Skip to content
+        {t("skipToContent")}
       </a>
     </div>
   );
@@ -100,6 +102,7 @@ function SkipLinks({ isConversation }: { isConversation: boolean }) {
 
 /** Sidebar + main pane, with the drawer, switcher and shortcuts (see the file header). */
 export function AppShell({ children }: { children: ReactNode }) {
+  const t = useTranslations("AppShell");
   const trpc = useTRPC();
   const router = useRouter();
   const pathname = usePathname();
@@ -251,10 +254,10 @@ export function AppShell({ children }: { children: ReactNode }) {
                 aria-controls="workspace-nav"
                 onClick={() => setDrawerOpen((open) => !open)}
               >
-                <span aria-hidden="true">☰</span> Menu
+                <span aria-hidden="true">☰</span> {t("menu")}
               </button>
               <button type="button" className="quiet phone-only" onClick={() => setSwitcherOpen(true)}>
-                Jump to…
+                {t("jumpTo")}
               </button>
               <button
                 type="button"
@@ -265,7 +268,7 @@ export function AppShell({ children }: { children: ReactNode }) {
                 <span aria-hidden="true" className="header-search-icon">
                   ⌕
                 </span>
-                <span className="header-search-label">Search messages</span>
+                <span className="header-search-label">{t("searchMessages")}</span>
                 <kbd>Ctrl F</kbd>
               </button>
             </header>
@@ -274,7 +277,7 @@ export function AppShell({ children }: { children: ReactNode }) {
               <button
                 type="button"
                 className="drawer-backdrop"
-                aria-label="Close menu"
+                aria-label={t("closeMenu")}
                 tabIndex={-1}
                 onClick={() => setDrawerOpen(false)}
               />

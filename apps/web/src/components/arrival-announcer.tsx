@@ -6,8 +6,9 @@
  * loaded on open, not pages loaded while scrolling, not the reader's own messages or thread-only
  * replies. Always mounted, so the first announcement is not lost.
  */
+import { useTranslations } from "next-intl";
 import { useEffect, useRef, useState } from "react";
-import { createArrivalAnnouncer } from "~/lib/arrival-announcer";
+import { ANNOUNCE_EVERY_MS, createArrivalAnnouncer } from "~/lib/arrival-announcer";
 import { isInMainList } from "~/lib/timeline";
 import type { TMessage } from "~/trpc/types";
 
@@ -27,6 +28,22 @@ export function ArrivalAnnouncer({
   windowId: number;
   meId: string;
 }) {
+  const t = useTranslations("Arrivals");
+  // The latest wording (the announcer outlives renders; the language does not change under it).
+  const summarize = useRef<(senders: readonly string[]) => string>(() => "");
+  summarize.current = (senders) => {
+    const names = [...new Set(senders)];
+    const [a = t("someone"), b = "", c = ""] = names;
+    const who =
+      names.length <= 1
+        ? a
+        : names.length === 2
+          ? t("two", { a, b })
+          : names.length === 3
+            ? t("three", { a, b, c })
+            : t("more", { a, b, count: names.length - 2 });
+    return t("summary", { count: senders.length, who });
+  };
   const [text, setText] = useState("");
   const announcer = useRef<ReturnType<typeof createArrivalAnnouncer> | null>(null);
   const seen = useRef<{ seq: number; windowId: number; isDetached: boolean } | null>(null);
@@ -39,11 +56,16 @@ export function ArrivalAnnouncer({
       window.clearTimeout(timer);
       timer = window.setTimeout(() => setText(next), 100);
     };
-    const a = createArrivalAnnouncer(say, {
-      now: () => Date.now(),
-      setTimeout: (fn, ms) => window.setTimeout(fn, ms),
-      clearTimeout: (handle) => window.clearTimeout(handle as number),
-    });
+    const a = createArrivalAnnouncer(
+      say,
+      {
+        now: () => Date.now(),
+        setTimeout: (fn, ms) => window.setTimeout(fn, ms),
+        clearTimeout: (handle) => window.clearTimeout(handle as number),
+      },
+      ANNOUNCE_EVERY_MS,
+      (senders) => summarize.current(senders),
+    );
     announcer.current = a;
     return () => {
       a.dispose();

@@ -42,9 +42,12 @@ describe("toWaveform", () => {
 describe("refusalOf", () => {
   const limits = { maxUploadBytes: 1000, blockedTypes: ["application/x-msdownload"] };
   it("refuses empty, over-limit and blocked files before any upload", () => {
-    expect(refusalOf({ size: 0, type: "text/plain" }, limits)).toMatch(/empty/);
-    expect(refusalOf({ size: 1001, type: "text/plain" }, limits)).toMatch(/larger than the limit/);
-    expect(refusalOf({ size: 10, type: "application/x-msdownload" }, limits)).toMatch(/cannot be shared/);
+    expect(refusalOf({ size: 0, type: "text/plain" }, limits)).toEqual({ reason: "empty" });
+    expect(refusalOf({ size: 1001, type: "text/plain" }, limits)).toEqual({
+      reason: "tooLarge",
+      limit: 1000,
+    });
+    expect(refusalOf({ size: 10, type: "application/x-msdownload" }, limits)).toEqual({ reason: "blocked" });
   });
   it("accepts the rest (and defers to the server when limits are not loaded yet)", () => {
     expect(refusalOf({ size: 1000, type: "image/png" }, limits)).toBeNull();

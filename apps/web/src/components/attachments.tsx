@@ -8,8 +8,10 @@
  * request and redirects to a short-lived signed URL.
  */
 import "~/styles/attachments.css";
+import { useTranslations } from "next-intl";
 import { useEffect, useRef, useState } from "react";
-import { formatBytes, type TAttachment } from "~/lib/upload";
+import { useFormats } from "~/i18n/format";
+import type { TAttachment } from "~/lib/upload";
 
 /** Largest side of an inline image preview, in CSS pixels (the thumbnails are made at 360). */
 const PREVIEW_MAX = 360;
@@ -46,6 +48,8 @@ function fileIcon(mime: string): string {
 }
 
 function Lightbox({ attachment, onClose }: { attachment: TAttachment; onClose: () => void }) {
+  const t = useTranslations("Attachments");
+  const fmt = useFormats();
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
@@ -55,7 +59,7 @@ function Lightbox({ attachment, onClose }: { attachment: TAttachment; onClose: (
     <dialog
       ref={ref}
       className="lightbox"
-      aria-label={`Image: ${attachment.name}`}
+      aria-label={t("image", { name: attachment.name })}
       onClose={onClose}
       // Escape closes a modal dialog natively; this handles clicks on the backdrop only.
       onKeyDown={() => undefined}
@@ -65,12 +69,12 @@ function Lightbox({ attachment, onClose }: { attachment: TAttachment; onClose: (
     >
       <div className="lightbox-bar">
         <span className="lightbox-name">{attachment.name}</span>
-        <span className="muted">{formatBytes(attachment.size)}</span>
+        <span className="muted">{fmt.bytes(attachment.size)}</span>
         <a href={fileUrl(attachment.id)} download={attachment.name}>
-          Download
+          {t("download")}
         </a>
         <button type="button" onClick={() => ref.current?.close()}>
-          Close
+          {t("close")}
         </button>
       </div>
       {/* biome-ignore lint/performance/noImgElement: an authorized redirect to storage, not a static asset */}
@@ -85,6 +89,7 @@ function Lightbox({ attachment, onClose }: { attachment: TAttachment; onClose: (
 }
 
 function ImageAttachment({ attachment }: { attachment: TAttachment }) {
+  const t = useTranslations("Attachments");
   const [isOpen, setOpen] = useState(false);
   const w = attachment.width ?? PREVIEW_MAX;
   const h = attachment.height ?? PREVIEW_MAX;
@@ -94,7 +99,7 @@ function ImageAttachment({ attachment }: { attachment: TAttachment }) {
       <button
         type="button"
         className="att-image"
-        aria-label={`Open image ${attachment.name}`}
+        aria-label={t("openImage", { name: attachment.name })}
         style={{ width: size.width, aspectRatio: `${w} / ${h}` }}
         onClick={() => setOpen(true)}
       >
@@ -146,6 +151,7 @@ function Waveform({
 }
 
 function VoiceAttachment({ attachment }: { attachment: TAttachment }) {
+  const t = useTranslations("Attachments");
   const audio = useRef<HTMLAudioElement>(null);
   const [isPlaying, setPlaying] = useState(false);
   const [position, setPosition] = useState(0);
@@ -162,11 +168,11 @@ function VoiceAttachment({ attachment }: { attachment: TAttachment }) {
 
   return (
     // biome-ignore lint/a11y/useSemanticElements: a player, not a form; fieldset would add form semantics
-    <div className="att-voice" role="group" aria-label={`Voice message, ${formatDuration(durationMs)}`}>
+    <div className="att-voice" role="group" aria-label={t("voice", { duration: formatDuration(durationMs) })}>
       <button
         type="button"
         className="voice-play"
-        aria-label={isPlaying ? "Pause voice message" : "Play voice message"}
+        aria-label={isPlaying ? t("pause") : t("play")}
         onClick={toggle}
       >
         <span aria-hidden="true">{isPlaying ? "❚❚" : "▶"}</span>
@@ -207,6 +213,8 @@ function VoiceAttachment({ attachment }: { attachment: TAttachment }) {
 }
 
 function FileAttachment({ attachment }: { attachment: TAttachment }) {
+  const t = useTranslations("Attachments");
+  const fmt = useFormats();
   return (
     <div className="att-file">
       <span className="att-icon" aria-hidden="true">
@@ -214,10 +222,14 @@ function FileAttachment({ attachment }: { attachment: TAttachment }) {
       </span>
       <span className="att-meta">
         <span className="att-name">{attachment.name}</span>
-        <span className="muted">{formatBytes(attachment.size)}</span>
+        <span className="muted">{fmt.bytes(attachment.size)}</span>
       </span>
-      <a href={fileUrl(attachment.id)} download={attachment.name} aria-label={`Download ${attachment.name}`}>
-        Download
+      <a
+        href={fileUrl(attachment.id)}
+        download={attachment.name}
+        aria-label={t("downloadName", { name: attachment.name })}
+      >
+        {t("download")}
       </a>
     </div>
   );
@@ -225,9 +237,10 @@ function FileAttachment({ attachment }: { attachment: TAttachment }) {
 
 /** The files of one message, in upload order. */
 export function AttachmentList({ attachments }: { attachments: readonly TAttachment[] }) {
+  const t = useTranslations("Attachments");
   if (attachments.length === 0) return null;
   return (
-    <ul className="attachments" aria-label="Attachments">
+    <ul className="attachments" aria-label={t("list")}>
       {attachments.map((a) => (
         <li key={a.id}>
           {a.mime.startsWith("image/") && a.width && a.height ? (

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
@@ -10,6 +11,7 @@ import { useTRPC } from "~/trpc/react";
 
 /** A channel's settings: topic, name, members, archive and leave. The server decides who may do what. */
 export function ChannelDetails({ conversationId }: { conversationId: string }) {
+  const t = useTranslations("ChannelDetails");
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -57,12 +59,12 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
   if (conv.error) {
     return (
       <div className="page">
-        <h1>Channel unavailable</h1>
+        <h1>{t("unavailable")}</h1>
         <p role="alert">{conv.error.message}</p>
       </div>
     );
   }
-  if (!c) return <div className="page muted">Loading…</div>;
+  if (!c) return <div className="page muted">{t("loading")}</div>;
 
   const isAdmin = me.data?.role === "admin" || me.data?.role === "owner";
   const isManager = c.memberRole === "owner" || isAdmin;
@@ -89,20 +91,20 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
   return (
     <div className="page">
       <p>
-        <Link href={`/app/c/${conversationId}`}>← Back to # {c.name}</Link>
+        <Link href={`/app/c/${conversationId}`}>{t("back", { name: c.name ?? "" })}</Link>
       </p>
       <h1>
-        # {c.name} {c.kind === "private_channel" ? <span className="tag">private</span> : null}{" "}
-        {c.archivedAt ? <span className="tag">archived</span> : null}
+        # {c.name} {c.kind === "private_channel" ? <span className="tag">{t("private")}</span> : null}{" "}
+        {c.archivedAt ? <span className="tag">{t("archived")}</span> : null}
       </h1>
-      {c.isGeneral ? <p className="muted">Everyone in the workspace is in # {c.name}.</p> : null}
+      {c.isGeneral ? <p className="muted">{t("everyone", { name: c.name ?? "" })}</p> : null}
       <FormError message={formErrorMessage(error, ["name", "topic"])} />
 
       <section className="card" aria-labelledby="about-heading">
-        <h2 id="about-heading">About</h2>
-        <form className="row" onSubmit={submitTopic} aria-label="Change topic">
+        <h2 id="about-heading">{t("about")}</h2>
+        <form className="row" onSubmit={submitTopic} aria-label={t("changeTopic")}>
           <Field
-            label="Topic"
+            label={t("topic")}
             name="topic"
             defaultValue={c.topic}
             maxLength={250}
@@ -110,18 +112,18 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
             error={fieldError(setTopic.error, "topic")}
           />
           <button type="submit" disabled={!c.isMember || setTopic.isPending}>
-            Save topic
+            {t("saveTopic")}
           </button>
         </form>
         {isManager ? (
           <form
             className="row"
             onSubmit={submitRename}
-            aria-label="Rename channel"
+            aria-label={t("rename")}
             style={{ marginTop: "0.75rem" }}
           >
             <Field
-              label="Channel name"
+              label={t("name")}
               name="name"
               defaultValue={c.name}
               required
@@ -129,7 +131,7 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
               error={fieldError(rename.error, "name")}
             />
             <button type="submit" disabled={rename.isPending}>
-              Rename
+              {t("renameButton")}
             </button>
           </form>
         ) : null}
@@ -145,28 +147,28 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
                 setDefault.mutate({ conversationId, isDefault });
               }}
             />
-            Default channel: people who join the workspace are added to it
+            {t("default")}
           </label>
         ) : null}
       </section>
 
       <section className="card" aria-labelledby="members-heading">
-        <h2 id="members-heading">Members ({members.data?.length ?? "…"})</h2>
-        <ul className="list" aria-label="Members">
+        <h2 id="members-heading">{t("membersCount", { count: members.data?.length ?? "…" })}</h2>
+        <ul className="list" aria-label={t("members")}>
           {(members.data ?? []).map((m) => (
             <li key={m.userId}>
               <div className="grow">
-                {m.name} {m.role === "owner" ? <span className="tag">channel owner</span> : null}{" "}
-                {m.isDeactivated ? <span className="tag">deactivated</span> : null}
+                {m.name} {m.role === "owner" ? <span className="tag">{t("owner")}</span> : null}{" "}
+                {m.isDeactivated ? <span className="tag">{t("deactivated")}</span> : null}
               </div>
               {isManager && !c.isGeneral && m.userId !== me.data?.id ? (
                 <button
                   type="button"
                   className="danger"
-                  aria-label={`Remove ${m.name}`}
+                  aria-label={t("removeName", { name: m.name })}
                   onClick={() => removeMember.mutate({ conversationId, userId: m.userId })}
                 >
-                  Remove
+                  {t("remove")}
                 </button>
               ) : null}
             </li>
@@ -181,7 +183,7 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
             }}
           >
             <fieldset className="list" style={{ padding: 0 }}>
-              <legend style={{ fontWeight: 600, padding: "0 0.5rem" }}>Add people</legend>
+              <legend style={{ fontWeight: 600, padding: "0 0.5rem" }}>{t("addPeople")}</legend>
               {candidates.map((u) => (
                 <label key={u.id} className="check" style={{ padding: "0.4rem 0.9rem" }}>
                   <input
@@ -197,7 +199,7 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
             </fieldset>
             <p>
               <button type="submit" className="primary" disabled={toAdd.length === 0 || addMembers.isPending}>
-                Add to channel
+                {t("add")}
               </button>
             </p>
           </form>
@@ -205,22 +207,22 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
       </section>
 
       <section className="card" aria-labelledby="danger-heading">
-        <h2 id="danger-heading">Leave or archive</h2>
+        <h2 id="danger-heading">{t("danger")}</h2>
         <div className="row">
-          {c.isGeneral ? <p className="muted">#{c.name} cannot be left or archived.</p> : null}
+          {c.isGeneral ? <p className="muted">{t("cannotLeave", { name: c.name ?? "" })}</p> : null}
           {c.isMember && !c.isGeneral ? (
             <button type="button" onClick={() => leave.mutate({ conversationId })} disabled={leave.isPending}>
-              Leave channel
+              {t("leave")}
             </button>
           ) : null}
           {isManager && !c.isGeneral && !c.archivedAt ? (
             <button type="button" className="danger" onClick={() => archive.mutate({ conversationId })}>
-              Archive channel
+              {t("archive")}
             </button>
           ) : null}
           {isManager && c.archivedAt ? (
             <button type="button" onClick={() => unarchive.mutate({ conversationId })}>
-              Unarchive channel
+              {t("unarchive")}
             </button>
           ) : null}
         </div>

@@ -10,6 +10,7 @@
  * "Show more" button. Highlighted output is a hast tree rendered as React elements: no HTML string.
  */
 import { toJsxRuntime } from "hast-util-to-jsx-runtime";
+import { useTranslations } from "next-intl";
 import { type ReactNode, useEffect, useState } from "react";
 import { Fragment, jsx, jsxs } from "react/jsx-runtime";
 import { highlightToHast, languageOf } from "~/lib/highlight";
@@ -21,6 +22,7 @@ export const COLLAPSED_LINES = 15;
 
 /** One fenced code block: `info` is the fence's language (`ts` of ```ts), `code` its text. */
 export function CodeBlock({ info, code }: { info: string | undefined; code: string }) {
+  const t = useTranslations("Message");
   const language = languageOf(info);
   const [highlighted, setHighlighted] = useState<{ code: string; node: ReactNode } | null>(null);
   const [isExpanded, setExpanded] = useState(false);
@@ -58,7 +60,7 @@ export function CodeBlock({ info, code }: { info: string | undefined; code: stri
       )}
       {isLong ? (
         <button type="button" className="link code-toggle" onClick={() => setExpanded((v) => !v)}>
-          {isExpanded ? "Show less" : `Show more (${lineCount} lines)`}
+          {isExpanded ? t("showLess") : t("showMore", { count: lineCount })}
         </button>
       ) : null}
     </div>

@@ -1,6 +1,7 @@
 "use client";
 
 /** The composer's open suggestion list: members to mention after "@", emoji after ":". */
+import { useTranslations } from "next-intl";
 import { emojiTrigger, searchAllEmoji, type TEmoji, type TEmojiIndex } from "~/lib/emoji";
 import {
   mentionOptions,
@@ -80,10 +81,11 @@ export function ComposerSuggestions({
   /** The index of the picked option. */
   onPick: (index: number) => void;
 }) {
+  const t = useTranslations("Composer");
   return suggestions.kind === "mention" ? (
     <Autocomplete
       id={listId}
-      label="Mention someone"
+      label={t("mentionList")}
       options={suggestions.options}
       activeIndex={activeIndex}
       getKey={(o) => (o.kind === "user" ? o.userId : o.name)}
@@ -107,7 +109,9 @@ export function ComposerSuggestions({
               @
             </span>
             <span className="option-name">@{o.name}</span>
-            <span className="option-detail">{o.description}</span>
+            <span className="option-detail">
+              {o.kind === "broadcast" ? t(`broadcast.${o.name}`) : o.description}
+            </span>
           </>
         )
       }
@@ -115,7 +119,7 @@ export function ComposerSuggestions({
   ) : (
     <Autocomplete
       id={listId}
-      label="Emoji"
+      label={t("emojiList")}
       options={suggestions.options}
       activeIndex={activeIndex}
       getKey={(o) => o.emoji}

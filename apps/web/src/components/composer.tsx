@@ -20,6 +20,7 @@
  * `lastOwnMessage`/`onEdit` no ↑ edit, without `conversationId`/`meId` no drafts.
  */
 import { parseMentions } from "@parley/protocol";
+import { useTranslations } from "next-intl";
 import {
   type KeyboardEvent,
   type ReactNode,
@@ -73,8 +74,8 @@ export function lastOwnMessage(
   return null;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : "Something went wrong";
+function errorText(err: unknown, fallback: string): string {
+  return err instanceof Error ? err.message : fallback;
 }
 
 /** The message box (see the file header). */
@@ -90,7 +91,7 @@ export function Composer({
   onEdit,
   draftKey: draftKeyProp,
   placeholder,
-  submitLabel = "Send",
+  submitLabel,
   footer,
   broadcastWarning,
   inputId,
@@ -132,6 +133,7 @@ export function Composer({
    */
   autoFocus?: boolean | "if-idle";
 }) {
+  const t = useTranslations("Composer");
   // ↑ edits my last message only while the workspace's edit window allows it.
   const windowVerdict = useMessageWindows();
   const [text, setText] = useState("");
@@ -278,7 +280,7 @@ export function Composer({
       await onEdit(message.id, body);
       stopEdit();
     } catch (err) {
-      setError(errorText(err));
+      setError(errorText(err, t("error")));
     } finally {
       setSaving(false);
     }
@@ -301,7 +303,7 @@ export function Composer({
       if (!onSend(body, attachmentIds)) return;
     } catch (err) {
       // The SDK refuses a send the server would refuse (ParleySendInputError): keep the draft.
-      setError(errorText(err));
+      setError(errorText(err, t("error")));
       return;
     }
     files.clear();
@@ -371,10 +373,10 @@ export function Composer({
       {editing ? (
         <div className="composer-mode">
           <label htmlFor={textareaId} className="composer-mode-label">
-            Editing message
+            {t("editing")}
           </label>
           <button type="button" className="link" onClick={stopEdit}>
-            Cancel
+            {t("cancel")}
           </button>
         </div>
       ) : (
@@ -412,7 +414,7 @@ export function Composer({
             ref={ref}
             rows={2}
             value={text}
-            placeholder={editing ? "Edit your message" : (placeholder ?? label)}
+            placeholder={editing ? t("editPlaceholder") : (placeholder ?? label)}
             disabled={isSaving}
             aria-autocomplete="list"
             aria-controls={suggestions ? listId : undefined}
@@ -434,8 +436,8 @@ export function Composer({
             ref={pickerButton}
             type="button"
             className="quiet emoji-button"
-            aria-label="Insert emoji"
-            title="Insert emoji"
+            aria-label={t("insertEmoji")}
+            title={t("insertEmoji")}
             aria-haspopup="dialog"
             aria-expanded={isPickerOpen}
             onClick={() => setPickerOpen((open) => !open)}
@@ -443,7 +445,7 @@ export function Composer({
             <span aria-hidden="true">☺</span>
           </button>
           <button type="submit" className="primary" disabled={!canSubmit}>
-            {editing ? "Save" : submitLabel}
+            {editing ? t("save") : (submitLabel ?? t("send"))}
           </button>
         </div>
       </div>
@@ -458,11 +460,7 @@ export function Composer({
           {error}
         </p>
       ) : null}
-      <div className="hint">
-        {editing
-          ? "Enter to save · Escape to cancel"
-          : "Enter to send · Shift+Enter for a new line · @ to mention · : for emoji"}
-      </div>
+      <div className="hint">{editing ? t("hintEditing") : t("hint")}</div>
     </form>
   );
 }

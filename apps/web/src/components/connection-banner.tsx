@@ -1,5 +1,6 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { useRealtime } from "~/lib/realtime-context";
 
 /**
@@ -7,6 +8,7 @@ import { useRealtime } from "~/lib/realtime-context";
  * first connection is being made and while connected; messages typed meanwhile wait in the outbox.
  */
 export function ConnectionBanner() {
+  const t = useTranslations("Connection");
   const { status } = useRealtime();
   const isDown =
     status.state === "reconnecting" ||
@@ -16,8 +18,8 @@ export function ConnectionBanner() {
     <div role="status" aria-live="polite" className={isDown ? "connection-banner" : "visually-hidden"}>
       {isDown ? (
         <>
-          <strong>{status.state === "closed" ? "Offline." : "Reconnecting…"}</strong> Messages you send are
-          kept and go out when the connection is back. <span className="reason">({status.reason})</span>
+          <strong>{status.state === "closed" ? t("offline") : t("reconnecting")}</strong> {t("kept")}{" "}
+          <span className="reason">({status.reason})</span>
         </>
       ) : null}
     </div>

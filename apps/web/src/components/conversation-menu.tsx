@@ -7,14 +7,11 @@
  */
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { useEffect, useRef, useState } from "react";
 import { useTRPC } from "~/trpc/react";
 
-const LEVELS = [
-  { value: "default", label: "My default" },
-  { value: "all", label: "All messages" },
-  { value: "mentions", label: "Mentions only" },
-] as const;
+const LEVELS = [{ value: "default" }, { value: "all" }, { value: "mentions" }] as const;
 
 type TLevel = (typeof LEVELS)[number]["value"];
 
@@ -32,6 +29,7 @@ export function ConversationMenu({
   ignoreBroadcasts: boolean;
   isChannel: boolean;
 }) {
+  const t = useTranslations("ConversationMenu");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [isOpen, setOpen] = useState(false);
@@ -66,7 +64,6 @@ export function ConversationMenu({
       document.removeEventListener("keydown", onKey);
     };
   }, [isOpen]);
-  const noun = isChannel ? "channel" : "conversation";
   const isBusy = setMuted.isPending || setNotify.isPending;
   const error = setMuted.error ?? setNotify.error;
   return (
@@ -75,7 +72,7 @@ export function ConversationMenu({
         ref={button}
         type="button"
         className="quiet icon"
-        aria-label="Conversation options"
+        aria-label={t("options")}
         aria-haspopup="menu"
         aria-expanded={isOpen}
         onClick={() => setOpen((v) => !v)}
@@ -83,16 +80,22 @@ export function ConversationMenu({
         <span aria-hidden="true">⋯</span>
       </button>
       {isOpen ? (
-        <div className="menu" role="menu" aria-label="Conversation options">
+        <div className="menu" role="menu" aria-label={t("options")}>
           <button
             type="button"
             role="menuitem"
             disabled={isBusy}
             onClick={() => setMuted.mutate({ conversationId, muted: !isMuted })}
           >
-            {isMuted ? `Unmute ${noun}` : `Mute ${noun}`}
+            {isChannel
+              ? isMuted
+                ? t("unmuteChannel")
+                : t("muteChannel")
+              : isMuted
+                ? t("unmute")
+                : t("mute")}
           </button>
-          <fieldset className="menu-group" aria-label="Notify me about">
+          <fieldset className="menu-group" aria-label={t("notifyAbout")}>
             {LEVELS.map((l) => (
               <button
                 key={l.value}
@@ -102,7 +105,8 @@ export function ConversationMenu({
                 disabled={isBusy}
                 onClick={() => setNotify.mutate({ conversationId, level: l.value })}
               >
-                {!isMuted && notifyLevel === l.value ? "✓ " : ""}Notify: {l.label}
+                {!isMuted && notifyLevel === l.value ? "✓ " : ""}
+                {t("notify", { level: t(`levels.${l.value}`) })}
               </button>
             ))}
           </fieldset>
@@ -114,12 +118,13 @@ export function ConversationMenu({
               disabled={isBusy}
               onClick={() => setNotify.mutate({ conversationId, ignoreBroadcasts: !ignoreBroadcasts })}
             >
-              {ignoreBroadcasts ? "✓ " : ""}Ignore @channel, @here, @everyone
+              {ignoreBroadcasts ? "✓ " : ""}
+              {t("ignoreBroadcasts")}
             </button>
           ) : null}
           {isChannel ? (
             <Link role="menuitem" href={`/app/c/${conversationId}/details`}>
-              Channel settings
+              {t("settings")}
             </Link>
           ) : null}
           {error ? (

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { useCallback, useEffect, useMemo, useRef } from "react";
 import { useBroadcastWarning } from "~/lib/broadcast-warning";
 import { SAFETY_REFETCH_MS, useConversations, useMarkRead, useMessageActions } from "~/lib/chat-data";
@@ -10,7 +11,6 @@ import { useConversationFeed } from "~/lib/conversation-feed";
 import { dismissEphemeral, useEphemerals } from "~/lib/ephemeral";
 import { statusLineOf, usePresenceMap, useStatusLines } from "~/lib/presence";
 import { useReadReceipts } from "~/lib/receipts-data";
-import { typingText } from "~/lib/timeline";
 import { useSendTyping, useTyping } from "~/lib/typing";
 import { useTRPC } from "~/trpc/react";
 import { ArrivalAnnouncer } from "./arrival-announcer";
@@ -30,9 +30,13 @@ function TypingIndicator({
   userIds: readonly string[];
   names: ReadonlyMap<string, string>;
 }) {
-  const text = typingText(userIds.map((id) => names.get(id) ?? "Someone"));
+  const t = useTranslations("Conversation");
+  const [a = "", b = ""] = userIds.map((id) => names.get(id) ?? t("someone"));
+  const n = userIds.length;
+  const text =
+    n === 0 ? "" : n === 1 ? t("typingOne", { a }) : n === 2 ? t("typingTwo", { a, b }) : t("typingMany");
   return (
-    <div className="typing" role="status" aria-live="polite" aria-label="Typing">
+    <div className="typing" role="status" aria-live="polite" aria-label={t("typing")}>
       {text}
     </div>
   );
@@ -44,6 +48,7 @@ const PHONE = "(max-width: 640px)";
 
 /** One conversation: header, history (newest at the bottom), composer, and the right-side panel. */
 export function ConversationView({ conversationId }: { conversationId: string }) {
+  const t = useTranslations("Conversation");
   const trpc = useTRPC();
   const router = useRouter();
   const pathname = usePathname();
@@ -159,7 +164,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
   if (conv.error) {
     return (
       <div className="page">
-        <h1>Conversation unavailable</h1>
+        <h1>{t("unavailable")}</h1>
         <p role="alert">{conv.error.message}</p>
       </div>
     );
@@ -167,7 +172,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
 
   const c = conv.data;
   const isChannel = c ? c.kind === "public_channel" || c.kind === "private_channel" : true;
-  const title = c ? (isChannel ? `# ${c.name ?? ""}` : (c.name ?? "Direct message")) : "";
+  const title = c ? (isChannel ? `# ${c.name ?? ""}` : (c.name ?? t("directMessage"))) : "";
   const isArchived = Boolean(c?.archivedAt);
   const canAct = isMember && !isArchived && Boolean(me.data);
   const memberCount = members.data?.length;
@@ -178,17 +183,21 @@ export function ConversationView({ conversationId }: { conversationId: string })
 
   return (
     <div className={panel ? "conv-layout has-panel" : "conv-layout"}>
-      <section className="conv-pane" aria-label={title || "Conversation"}>
+      <section className="conv-pane" aria-label={title || t("conversation")}>
         <header className="conv-header">
           <div className="conv-heading">
             <div className="conv-title-row">
               {partnerPresence ? (
-                <span className={`presence ${partnerPresence}`} role="img" aria-label={partnerPresence} />
+                <span
+                  className={`presence ${partnerPresence}`}
+                  role="img"
+                  aria-label={t(`presence.${partnerPresence}`)}
+                />
               ) : null}
               <h1>{title}</h1>
               {c?.muted ? (
-                <span className="tag" title="Muted: no bold, no notifications; mentions still badge">
-                  muted
+                <span className="tag" title={t("mutedTitle")}>
+                  {t("muted")}
                 </span>
               ) : null}
               {partnerStatus ? <span className="header-status">{partnerStatus}</span> : null}
@@ -205,14 +214,16 @@ export function ConversationView({ conversationId }: { conversationId: string })
                 type="button"
                 className={panel === "members" ? "tool active" : "tool"}
                 aria-pressed={panel === "members"}
-                aria-label={`${memberCount} ${memberCount === 1 ? "member" : "members"}`}
-                title="Members"
+                aria-label={t("memberCount", { count: memberCount })}
+                title={t("members")}
                 onClick={() => togglePanel("members")}
               >
                 <span aria-hidden="true">👥</span>
                 <span>
-                  {memberCount}
-                  <span className="tool-text"> {memberCount === 1 ? "member" : "members"}</span>
+                  {t.rich("memberCountTool", {
+                    count: memberCount,
+                    word: (chunks) => <span className="tool-text">{chunks}</span>,
+                  })}
                 </span>
               </button>
             ) : null}
@@ -220,21 +231,21 @@ export function ConversationView({ conversationId }: { conversationId: string })
               type="button"
               className={panel === "pins" ? "tool active" : "tool"}
               aria-pressed={panel === "pins"}
-              aria-label="Pinned messages"
-              title="Pinned messages"
+              aria-label={t("pinned")}
+              title={t("pinned")}
               onClick={() => togglePanel("pins")}
             >
               <span aria-hidden="true">📌</span>
               <span className="tool-text" aria-hidden="true">
-                Pins
+                {t("pins")}
               </span>
             </button>
             {c && isChannel ? (
               <Link
                 className="tool"
                 href={`/app/c/${conversationId}/details`}
-                aria-label="Channel details"
-                title="Channel details"
+                aria-label={t("details")}
+                title={t("details")}
               >
                 <span aria-hidden="true">⚙️</span>
               </Link>
@@ -254,7 +265,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
           <MessageList
             feed={feed}
             meId={me.data?.id ?? ""}
-            meName={me.data?.name ?? "You"}
+            meName={me.data?.name ?? t("you")}
             names={names}
             canAct={canAct}
             actions={actions}
@@ -275,23 +286,23 @@ export function ConversationView({ conversationId }: { conversationId: string })
         <TypingIndicator userIds={typing} names={names} />
         {isArchived ? (
           <p className="notice" role="status">
-            This channel is archived. Its history is read-only.
+            {t("archived")}
           </p>
         ) : c && !isMember ? (
           <div className="notice row" style={{ alignItems: "center", justifyContent: "space-between" }}>
-            <span>You are reading {title} as a guest. Join to post.</span>
+            <span>{t("readingAsGuest", { title })}</span>
             <button
               type="button"
               className="primary"
               disabled={join.isPending}
               onClick={() => join.mutate({ conversationId })}
             >
-              Join channel
+              {t("join")}
             </button>
           </div>
         ) : c ? (
           <Composer
-            label={`Message ${title}`}
+            label={t("composerLabel", { title })}
             inputId="composer"
             autoFocus="if-idle"
             conversationId={conversationId}
@@ -316,7 +327,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
           rootId={threadId}
           conversationTitle={title}
           meId={me.data?.id ?? ""}
-          meName={me.data?.name ?? "You"}
+          meName={me.data?.name ?? t("you")}
           names={names}
           canAct={canAct}
           canDeleteAny={ctx.canDeleteAny}

@@ -1,11 +1,8 @@
 "use client";
 
 /** A message's inline editor (the row's Edit action): Enter saves, Shift+Enter is a newline, Escape cancels. */
+import { useTranslations } from "next-intl";
 import { useState } from "react";
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : "Something went wrong";
-}
 
 /** Inline editor: Enter saves, Shift+Enter is a newline, Escape cancels. */
 export function EditBox({
@@ -17,6 +14,7 @@ export function EditBox({
   onSave: (body: string) => Promise<unknown>;
   onCancel: () => void;
 }) {
+  const t = useTranslations("Composer");
   const [text, setText] = useState(initial);
   const [isSaving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -30,7 +28,7 @@ export function EditBox({
       await onSave(body);
       onCancel();
     } catch (err) {
-      setError(errorText(err));
+      setError(err instanceof Error ? err.message : t("error"));
       setSaving(false);
     }
   }
@@ -38,7 +36,7 @@ export function EditBox({
   return (
     <div className="edit-box">
       <textarea
-        aria-label="Edit message"
+        aria-label={t("editing")}
         // biome-ignore lint/a11y/noAutofocus: the user just asked to edit this message
         autoFocus
         rows={2}
@@ -56,12 +54,12 @@ export function EditBox({
         }}
       />
       <div className="hint">
-        Enter to save · Escape to cancel{" "}
+        {t("hintEditing")}{" "}
         <button type="button" className="link" onClick={() => void save()} disabled={isSaving}>
-          Save
+          {t("save")}
         </button>{" "}
         <button type="button" className="link" onClick={onCancel}>
-          Cancel
+          {t("cancel")}
         </button>
       </div>
       {error ? (

@@ -7,6 +7,7 @@
  * result. The parent places it (it is `position: absolute` inside whatever positioned box holds
  * it) and decides what a pick does: the composer inserts at the cursor, a message adds a reaction.
  */
+import { useTranslations } from "next-intl";
 import { type KeyboardEvent, type RefObject, useEffect, useId, useMemo, useRef, useState } from "react";
 import { loadEmojiIndex, searchAllEmoji, type TEmoji, type TEmojiIndex } from "~/lib/emoji";
 import { useWorkspaceExtras } from "~/lib/workspace-extras";
@@ -83,6 +84,7 @@ export function EmojiPicker({
   /** The button that opened the picker: pressing it does not count as a click outside. */
   anchor?: RefObject<HTMLElement | null>;
 }) {
+  const t = useTranslations("EmojiPicker");
   const index = useEmojiIndex();
   const custom = useWorkspaceExtras().emojiEntries;
   const [query, setQuery] = useState("");
@@ -120,16 +122,16 @@ export function EmojiPicker({
       return [
         {
           key: "results",
-          label: "Search results",
+          label: t("results"),
           emojis: searchAllEmoji(index, custom, query, SEARCH_LIMIT),
         },
       ];
     }
     // The workspace's own emoji come first, as in Slack.
     return custom.length > 0
-      ? [{ key: "custom", label: "Custom", emojis: [...custom] }, ...index.groups]
+      ? [{ key: "custom", label: t("custom"), emojis: [...custom] }, ...index.groups]
       : index.groups;
-  }, [index, query, custom]);
+  }, [index, query, custom, t]);
   const flat = useMemo(() => sections.flatMap((s) => s.emojis), [sections]);
   const activeIndex = Math.min(active, Math.max(0, flat.length - 1));
 
@@ -201,7 +203,7 @@ export function EmojiPicker({
       ref={root}
       className="emoji-picker"
       role="dialog"
-      aria-label="Emoji picker"
+      aria-label={t("dialog")}
       onKeyDown={(e) => {
         if (e.key === "Escape") {
           e.preventDefault();
@@ -212,8 +214,8 @@ export function EmojiPicker({
     >
       <input
         type="search"
-        aria-label="Search emoji"
-        placeholder="Search emoji"
+        aria-label={t("search")}
+        placeholder={t("search")}
         // biome-ignore lint/a11y/noAutofocus: the picker was just opened to find an emoji
         autoFocus
         value={query}
@@ -224,7 +226,7 @@ export function EmojiPicker({
         onKeyDown={onSearchKey}
       />
       {!query.trim() && index ? (
-        <nav className="emoji-categories" aria-label="Emoji categories">
+        <nav className="emoji-categories" aria-label={t("categories")}>
           {sections.map((g) => (
             <button
               key={g.key}
@@ -244,9 +246,9 @@ export function EmojiPicker({
       {/* biome-ignore lint/a11y/noStaticElementInteractions: arrow keys move focus between the emoji buttons inside */}
       <div className="emoji-grid" ref={grid} onKeyDown={onGridKey}>
         {!index ? (
-          <p className="muted">{failed ? "Emoji could not be loaded." : "Loading emoji…"}</p>
+          <p className="muted">{failed ? t("failed") : t("loading")}</p>
         ) : flat.length === 0 ? (
-          <p className="muted">No emoji match “{query.trim()}”.</p>
+          <p className="muted">{t("none", { query: query.trim() })}</p>
         ) : (
           sections.map((section) => {
             const start = offset;

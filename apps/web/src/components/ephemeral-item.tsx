@@ -1,9 +1,11 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { useId } from "react";
+import { useFormats } from "~/i18n/format";
 import type { TEphemeral } from "~/lib/ephemeral";
 import { MessageBody } from "./message-body";
-import { formatTime, type TArticleProps } from "./message-item";
+import type { TArticleProps } from "./message-item";
 
 /**
  * A message only this user sees (a slash command's answer or failure, lib/ephemeral.ts): marked
@@ -22,6 +24,8 @@ export function EphemeralItem({
   meId?: string;
   article?: TArticleProps;
 }) {
+  const t = useTranslations("Ephemeral");
+  const fmt = useFormats();
   const ids = useId();
   return (
     <article
@@ -32,12 +36,12 @@ export function EphemeralItem({
       data-ephemeral-id={e.id}
     >
       <div className="meta" id={`${ids}-meta`}>
-        <span className="sender">{e.senderName}</span> <span className="tag">bot</span>{" "}
-        <time dateTime={e.at}>{formatTime(e.at)}</time>{" "}
+        <span className="sender">{e.senderName}</span> <span className="tag">{t("bot")}</span>{" "}
+        <time dateTime={e.at}>{fmt.time(e.at)}</time>{" "}
         <span className="state">
-          Only visible to you · /{e.command}{" "}
+          {t("onlyYou")} · /{e.command}{" "}
           <button type="button" className="link" onClick={onDismiss}>
-            Dismiss
+            {t("dismiss")}
           </button>
         </span>
       </div>

@@ -1,4 +1,6 @@
+import { useTranslations } from "next-intl";
 import { type InputHTMLAttributes, useId } from "react";
+import { CORRECT_FIELDS } from "~/lib/field-errors";
 
 type Props = {
   label: string;
@@ -39,10 +41,11 @@ export function Field({ label, hint, error, ...input }: Props) {
 
 /** An error line announced to screen readers; renders nothing without a message. */
 export function FormError({ message }: { message: string | null | undefined }) {
+  const t = useTranslations("Form");
   if (!message) return null;
   return (
     <p role="alert" className="error">
-      {message}
+      {message === CORRECT_FIELDS ? t("correctFields") : message}
     </p>
   );
 }

@@ -7,21 +7,23 @@
  * modal dialog with a date and time in the reader's profile time zone (the server converts it).
  */
 import { useQuery } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { type KeyboardEvent, type RefObject, useEffect, useId, useRef, useState } from "react";
 import { createPortal } from "react-dom";
 import { type TReminderWhen, useLaterActions } from "~/lib/later-data";
 import { wallClock } from "~/lib/later-format";
 import { useTRPC } from "~/trpc/react";
 
+/** The menu's choices; `label` is the message key (Later.choices.*). */
 const CHOICES: readonly { label: string; when: TReminderWhen }[] = [
-  { label: "In 20 minutes", when: { kind: "in", minutes: 20 } },
-  { label: "In 1 hour", when: { kind: "in", minutes: 60 } },
-  { label: "In 3 hours", when: { kind: "in", minutes: 180 } },
-  { label: "Tomorrow at 9:00", when: { kind: "tomorrow" } },
+  { label: "in20m", when: { kind: "in", minutes: 20 } },
+  { label: "in1h", when: { kind: "in", minutes: 60 } },
+  { label: "in3h", when: { kind: "in", minutes: 180 } },
+  { label: "tomorrow", when: { kind: "tomorrow" } },
 ];
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : "Something went wrong";
+function errorText(err: unknown, fallback: string): string {
+  return err instanceof Error ? err.message : fallback;
 }
 
 /** The bookmark toggle and the reminder menu of one message. */
@@ -36,13 +38,14 @@ export function LaterActions({
   isSaved: boolean;
   onError: (message: string | null) => void;
 }) {
+  const t = useTranslations("Later");
   const { setSaved, remind } = useLaterActions();
   const [isMenuOpen, setMenuOpen] = useState(false);
   const [isCustomOpen, setCustomOpen] = useState(false);
   const remindButton = useRef<HTMLButtonElement>(null);
   const run = (p: Promise<unknown>) => {
     onError(null);
-    p.catch((err: unknown) => onError(errorText(err)));
+    p.catch((err: unknown) => onError(errorText(err, t("error"))));
   };
   const closeMenu = () => {
     setMenuOpen(false);
@@ -54,8 +57,8 @@ export function LaterActions({
         type="button"
         tabIndex={-1}
         className="quiet icon"
-        aria-label={isSaved ? "Remove from saved" : "Save for later"}
-        title={isSaved ? "Remove from saved" : "Save for later"}
+        aria-label={isSaved ? t("unsave") : t("save")}
+        title={isSaved ? t("unsave") : t("save")}
         aria-pressed={isSaved}
         // The A key on a focused message presses it (lib/roving-feed.ts).
         data-shortcut="save"
@@ -69,8 +72,8 @@ export function LaterActions({
           type="button"
           tabIndex={-1}
           className="quiet icon"
-          aria-label="Remind me about this"
-          title="Remind me about this"
+          aria-label={t("remind")}
+          title={t("remind")}
           aria-haspopup="menu"
           aria-expanded={isMenuOpen}
           onClick={() => setMenuOpen((v) => !v)}
@@ -112,6 +115,7 @@ function RemindMenu({
   onPick: (when: TReminderWhen | null) => void;
   onClose: () => void;
 }) {
+  const t = useTranslations("Later");
   const menu = useRef<HTMLDivElement>(null);
   // Opens upwards in the lower half of the window (the newest messages), so it is never cut off.
   const [isUp] = useState(
@@ -165,17 +169,17 @@ function RemindMenu({
     <div
       className={isUp ? "menu later-menu up" : "menu later-menu"}
       role="menu"
-      aria-label="Remind me about this"
+      aria-label={t("remind")}
       ref={menu}
       onKeyDown={onKeyDown}
     >
       {CHOICES.map((c) => (
         <button key={c.label} type="button" role="menuitem" tabIndex={-1} onClick={() => onPick(c.when)}>
-          {c.label}
+          {t(`choices.${c.label}`)}
         </button>
       ))}
       <button type="button" role="menuitem" tabIndex={-1} onClick={() => onPick(null)}>
-        Custom…
+        {t("custom")}
       </button>
     </div>
   );
@@ -189,6 +193,7 @@ function CustomReminderDialog({
   onSet: (dateTime: string) => Promise<unknown>;
   onClose: () => void;
 }) {
+  const t = useTranslations("Later");
   const trpc = useTRPC();
   const settings = useQuery(trpc.notifications.settings.queryOptions(undefined, { staleTime: 60_000 }));
   const timeZone = settings.data?.timeZone ?? "UTC";
@@ -214,13 +219,13 @@ function CustomReminderDialog({
             () => dialog.current?.close(),
             (err: unknown) => {
               setBusy(false);
-              setError(errorText(err));
+              setError(errorText(err, t("error")));
             },
           );
         }}
       >
-        <h2 id={`${ids}-title`}>Remind me about this</h2>
-        <label htmlFor={`${ids}-when`}>Date and time</label>
+        <h2 id={`${ids}-title`}>{t("remind")}</h2>
+        <label htmlFor={`${ids}-when`}>{t("dateTime")}</label>
         <input
           id={`${ids}-when`}
           type="datetime-local"
@@ -231,7 +236,7 @@ function CustomReminderDialog({
           aria-describedby={`${ids}-zone`}
         />
         <p className="muted" id={`${ids}-zone`}>
-          In your time zone, {timeZone} (Settings → Profile).
+          {t("zone", { timeZone })}
         </p>
         {error ? (
           <p role="alert" className="error">
@@ -240,10 +245,10 @@ function CustomReminderDialog({
         ) : null}
         <div className="later-dialog-buttons">
           <button type="button" onClick={() => dialog.current?.close()}>
-            Cancel
+            {t("cancel")}
           </button>
           <button type="submit" className="primary" disabled={isBusy}>
-            Set reminder
+            {t("set")}
           </button>
         </div>
       </form>

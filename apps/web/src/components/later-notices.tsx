@@ -8,13 +8,15 @@
  */
 import "~/styles/saved.css";
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { dismissLaterNotice, useLaterNotices } from "~/lib/later-data";
-import { firedText, laterHref } from "~/lib/later-format";
+import { laterHref } from "~/lib/later-format";
 
 export function LaterNotices() {
+  const t = useTranslations("Later");
   const notices = useLaterNotices();
   return (
-    <section className="later-notices" aria-label="Reminders">
+    <section className="later-notices" aria-label={t("reminders")}>
       <div role="status" aria-live="polite">
         <ul>
           {notices.map((n) => (
@@ -22,16 +24,25 @@ export function LaterNotices() {
               {n.kind === "fired" ? (
                 <>
                   <span aria-hidden="true">⏰</span>
-                  <span className="later-notice-text">{firedText(n.payload)}</span>
+                  <span className="later-notice-text">
+                    {n.payload.message
+                      ? n.payload.message.excerpt
+                        ? t("firedExcerpt", {
+                            name: n.payload.message.senderName,
+                            excerpt: n.payload.message.excerpt,
+                          })
+                        : t("fired", { name: n.payload.message.senderName })
+                      : t("firedGone")}
+                  </span>
                   {n.payload.message ? (
                     <Link href={laterHref(n.payload.message)} onClick={() => dismissLaterNotice(n.id)}>
-                      View message
+                      {t("viewMessage")}
                     </Link>
                   ) : null}
                   <button
                     type="button"
                     className="quiet"
-                    aria-label="Dismiss reminder"
+                    aria-label={t("dismiss")}
                     onClick={() => dismissLaterNotice(n.id)}
                   >
                     ✕

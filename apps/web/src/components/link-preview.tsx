@@ -9,6 +9,7 @@
  * refuse anyway (SECURITY.md, "Link previews"). The sender may remove it.
  */
 import type { TLinkPreview } from "@parley/protocol";
+import { useTranslations } from "next-intl";
 import { safeUrl } from "./message-body";
 
 /** One preview card; `onRemove` only for the message's sender. */
@@ -21,6 +22,7 @@ export function LinkPreviewCard({
   preview: TLinkPreview;
   onRemove?: () => void;
 }) {
+  const t = useTranslations("Message");
   const href = safeUrl(preview.url);
   const host = (() => {
     try {
@@ -30,7 +32,7 @@ export function LinkPreviewCard({
     }
   })();
   return (
-    <aside className="link-preview" aria-label="Link preview">
+    <aside className="link-preview" aria-label={t("linkPreview")}>
       <div className="link-preview-site">{preview.siteName ?? host}</div>
       {preview.title ? (
         <div className="link-preview-title">
@@ -62,7 +64,7 @@ export function LinkPreviewCard({
           type="button"
           className="link link-preview-remove"
           onClick={onRemove}
-          aria-label="Remove preview"
+          aria-label={t("removePreview")}
         >
           ×
         </button>

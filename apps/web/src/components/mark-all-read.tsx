@@ -1,10 +1,12 @@
 "use client";
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useTRPC } from "~/trpc/react";
 
 /** "Mark all as read": every conversation's read position to its end (other devices follow). */
 export function MarkAllRead({ hasUnread }: { hasUnread: boolean }) {
+  const t = useTranslations("Sidebar");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const mark = useMutation(
@@ -20,7 +22,7 @@ export function MarkAllRead({ hasUnread }: { hasUnread: boolean }) {
         disabled={!hasUnread || mark.isPending}
         onClick={() => mark.mutate()}
       >
-        Mark all as read
+        {t("markAllRead")}
       </button>
       {mark.error ? (
         <p role="alert" className="error">

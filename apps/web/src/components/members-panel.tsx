@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { statusLineOf, usePresenceMap, useStatusLines } from "~/lib/presence";
 import { useTRPC } from "~/trpc/react";
 import { Avatar } from "./avatar";
@@ -18,6 +19,7 @@ export function MembersPanel({
   isChannel: boolean;
   onClose: () => void;
 }) {
+  const t = useTranslations("Members");
   const trpc = useTRPC();
   const members = useQuery(
     trpc.conversations.members.queryOptions({ conversationId }, { staleTime: 30_000 }),
@@ -30,10 +32,10 @@ export function MembersPanel({
       a.name.localeCompare(b.name),
   );
   return (
-    <aside className="side-panel" aria-label="Members">
+    <aside className="side-panel" aria-label={t("heading")}>
       <header className="panel-header">
-        <h2>Members{members.data ? ` (${members.data.length})` : ""}</h2>
-        <button type="button" className="quiet icon close" aria-label="Close members" onClick={onClose}>
+        <h2>{members.data ? t("headingCount", { count: members.data.length }) : t("heading")}</h2>
+        <button type="button" className="quiet icon close" aria-label={t("close")} onClick={onClose}>
           ✕
         </button>
       </header>
@@ -43,7 +45,7 @@ export function MembersPanel({
             {members.error.message}
           </p>
         ) : null}
-        <ul className="member-list" aria-label="Member list">
+        <ul className="member-list" aria-label={t("list")}>
           {rows.map((m) => {
             const status = presence.get(m.userId) ?? "offline";
             return (
@@ -56,9 +58,9 @@ export function MembersPanel({
                     {m.name}
                     {m.pronouns ? <span className="muted"> ({m.pronouns})</span> : null}
                     <span className="visually-hidden">, {status}</span>
-                    {m.role === "owner" && isChannel ? <span className="tag">owner</span> : null}
-                    {m.isBot ? <span className="tag">bot</span> : null}
-                    {m.isDeactivated ? <span className="tag">deactivated</span> : null}
+                    {m.role === "owner" && isChannel ? <span className="tag">{t("owner")}</span> : null}
+                    {m.isBot ? <span className="tag">{t("bot")}</span> : null}
+                    {m.isDeactivated ? <span className="tag">{t("deactivated")}</span> : null}
                   </span>
                   {m.title ? <span className="member-status">{m.title}</span> : null}
                   {statusLineOf(statusLines, m.userId, m) ? (
@@ -71,7 +73,7 @@ export function MembersPanel({
         </ul>
         {isChannel ? (
           <p className="panel-note">
-            <Link href={`/app/c/${conversationId}/details`}>Add people or manage the channel</Link>
+            <Link href={`/app/c/${conversationId}/details`}>{t("manage")}</Link>
           </p>
         ) : null}
       </div>

@@ -1,8 +1,23 @@
-import { createElement } from "react";
-import { renderToStaticMarkup } from "react-dom/server";
+import { NextIntlClientProvider } from "next-intl";
+import { type ComponentProps, createElement, type ReactElement } from "react";
+import { renderToStaticMarkup as renderMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
+import en from "~/i18n/messages/en.json";
 import { WorkspaceExtrasContext } from "~/lib/workspace-extras";
 import { MessageBody, safeUrl } from "./message-body";
+
+/** Renders in English, as the app does for an English reader (the body's few words are translated). */
+const renderToStaticMarkup = (element: ReactElement) =>
+  renderMarkup(
+    createElement(
+      NextIntlClientProvider,
+      // Its props type requires children, which createElement's third argument gives.
+      { locale: "en", messages: en, timeZone: "UTC" } as unknown as ComponentProps<
+        typeof NextIntlClientProvider
+      >,
+      element,
+    ),
+  );
 
 const html = (text: string) => renderToStaticMarkup(createElement(MessageBody, { text }));
 

@@ -19,6 +19,7 @@
  * draws as an `<img>` of our own route: markdown images stay disallowed); code keeps the text.
  */
 import { BROADCAST_MENTIONS, MENTION_TOKEN_RE, parseMentions } from "@parley/protocol";
+import { useTranslations } from "next-intl";
 import { memo, useEffect, useMemo } from "react";
 import Markdown, { type Components, type Options } from "react-markdown";
 import remarkGfm from "remark-gfm";
@@ -47,6 +48,20 @@ const ALLOWED = [
 const SAFE_PROTOCOL = /^(https?:|mailto:)/i;
 
 /** Keeps http, https and mailto URLs; anything else (javascript:, data:, relative) is dropped. */
+/** A GFM task list item's box: read-only, named by its state. */
+function TaskBox({ checked }: { checked: boolean }) {
+  const t = useTranslations("Message");
+  return (
+    <input
+      type="checkbox"
+      checked={checked}
+      disabled
+      readOnly
+      aria-label={checked ? t("done") : t("notDone")}
+    />
+  );
+}
+
 export function safeUrl(url: string): string {
   return SAFE_PROTOCOL.test(url.trim()) ? url.trim() : "";
 }
@@ -75,16 +90,7 @@ const components: Components = {
     return <CodeBlock info={info} code={code ? textOf(code).replace(/\n$/, "") : ""} />;
   },
   // Only GFM task list items make inputs (raw HTML is text): a read-only checkbox.
-  input: ({ type, checked }) =>
-    type === "checkbox" ? (
-      <input
-        type="checkbox"
-        checked={Boolean(checked)}
-        disabled
-        readOnly
-        aria-label={checked ? "Done" : "Not done"}
-      />
-    ) : null,
+  input: ({ type, checked }) => (type === "checkbox" ? <TaskBox checked={Boolean(checked)} /> : null),
   span: ({ node: _node, children, ...props }) => {
     const emojiId = (props as Record<string, unknown>)["data-emoji-id"];
     if (typeof emojiId === "string") {

@@ -1,6 +1,8 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { createContext, type ReactNode, useContext, useEffect, useId, useRef, useState } from "react";
+import { useFormats } from "~/i18n/format";
 import type { useMessageActions } from "~/lib/chat-data";
 import { useIsSaved } from "~/lib/later-data";
 import { decodeMentions, encodeMentions, mentionables } from "~/lib/mentions";
@@ -18,23 +20,13 @@ import { MessageBody } from "./message-body";
 import { QUICK_REACTIONS, ReactionPicker } from "./reaction-picker";
 import { ReadReceipt, type TRowReceipts } from "./read-receipt";
 
-export function formatTime(value: Date | string): string {
-  const d = new Date(value);
-  const sameDay = d.toDateString() === new Date().toDateString();
-  return sameDay
-    ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-    : d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
-}
-
 export type TMessageActions = ReturnType<typeof useMessageActions>;
 
-/** Who reacted, for a chip's tooltip: names of members, "You" for the reader. */
-function reactorNames(userIds: readonly string[], meId: string, names: ReadonlyMap<string, string>): string {
-  return userIds.map((id) => (id === meId ? "You" : (names.get(id) ?? "Someone"))).join(", ");
-}
+type TT = (key: "you" | "someone") => string;
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : "Something went wrong";
+/** Who reacted, for a chip's tooltip: names of members, "You" for the reader. */
+function reactorNames(userIds: readonly string[], meId: string, names: ReadonlyMap<string, string>, t: TT) {
+  return userIds.map((id) => (id === meId ? t("you") : (names.get(id) ?? t("someone")))).join(", ");
 }
 
 /** What a message row needs from the view it is in (channel history or the thread panel). */
@@ -105,6 +97,8 @@ export function MessageItem({
   /** The day and "New messages" separators above this message: inside its article, as a feed holds only articles. */
   before?: ReactNode;
 }) {
+  const t = useTranslations("Message");
+  const fmt = useFormats();
   const ctx = useContext(MessageContext);
   const ids = useId();
   const deleteButton = useRef<HTMLButtonElement>(null);
@@ -125,15 +119,15 @@ export function MessageItem({
   const isSaved = useIsSaved(conversationId, m.id);
   const run = (p: Promise<unknown>) => {
     setError(null);
-    p.catch((err: unknown) => setError(errorText(err)));
+    p.catch((err: unknown) => setError(err instanceof Error ? err.message : t("error")));
   };
   const mine = new Set(m.reactions.filter((r) => r.userIds.includes(meId)).map((r) => r.emoji));
   const react = (emoji: string) => run(actions.toggleReaction(m.id, emoji, mine.has(emoji)));
 
   useEffect(() => {
     if (!isCopied) return;
-    const t = setTimeout(() => setCopied(false), 2_000);
-    return () => clearTimeout(t);
+    const timer = setTimeout(() => setCopied(false), 2_000);
+    return () => clearTimeout(timer);
   }, [isCopied]);
 
   const isThreadRoot = !m.threadRootId && m.replyCount > 0;
@@ -160,22 +154,24 @@ export function MessageItem({
       {before ? <div className="ml-seps">{before}</div> : null}
       {isPinned && isLive ? (
         <div className="pinned-marker">
-          <span aria-hidden="true">📌</span> Pinned
+          <span aria-hidden="true">📌</span>{" "}
           {m.pinnedById
-            ? ` by ${m.pinnedById === meId ? "you" : (names.get(m.pinnedById) ?? "someone")}`
-            : ""}
+            ? t("pinnedBy", {
+                name: m.pinnedById === meId ? t("youLower") : (names.get(m.pinnedById) ?? t("someoneLower")),
+              })
+            : t("pinned")}
         </div>
       ) : null}
       {isSaved && isLive ? (
         <div className="saved-marker">
-          <span aria-hidden="true">🔖</span> Saved for later
+          <span aria-hidden="true">🔖</span> {t("savedForLater")}
         </div>
       ) : null}
       {isReplyShownInChannel && m.threadRootId ? (
         <div className="reply-context">
-          <span aria-hidden="true">↳</span> replied to a thread ·{" "}
+          <span aria-hidden="true">↳</span> {t("repliedToThread")} ·{" "}
           <button type="button" className="link" onClick={() => ctx?.openThread?.(m.threadRootId ?? "")}>
-            View thread
+            {t("viewThread")}
           </button>
         </div>
       ) : null}
@@ -184,7 +180,7 @@ export function MessageItem({
           <Avatar userId={m.senderId} avatarId={avatars.get(m.senderId)} name={m.senderName} size="sm" />
         )}
         <span className="sender">{m.senderName}</span>
-        <time dateTime={new Date(m.createdAt).toISOString()}>{formatTime(m.createdAt)}</time>
+        <time dateTime={new Date(m.createdAt).toISOString()}>{fmt.time(m.createdAt)}</time>
       </div>
       {mode === "edit" && isLive ? (
         <EditBox
@@ -195,11 +191,11 @@ export function MessageItem({
       ) : (
         <div className="body" id={`${ids}-body`}>
           {m.deletedAt ? (
-            <em className="muted">This message was deleted.</em>
+            <em className="muted">{t("deleted")}</em>
           ) : (
             <MessageBody text={m.body} names={names} meId={meId} />
           )}
-          {m.editedAt && isLive ? <span className="edited"> (edited)</span> : null}
+          {m.editedAt && isLive ? <span className="edited"> {t("edited")}</span> : null}
         </div>
       )}
       {/* Beside the body, not in it: the ticks are about the message, not part of its text. */}
@@ -217,22 +213,22 @@ export function MessageItem({
         />
       ) : null}
       {isLive && m.reactions.length > 0 ? (
-        <ul className="reactions" aria-label="Reactions">
+        <ul className="reactions" aria-label={t("reactions")}>
           {m.reactions.map((r) => (
             <li key={r.emoji}>
               <button
                 type="button"
                 className="chip"
                 aria-pressed={mine.has(r.emoji)}
-                aria-label={`${r.emoji} ${r.count}`}
-                title={reactorNames(r.userIds, meId, names)}
+                aria-label={`${r.emoji} ${fmt.number(r.count)}`}
+                title={reactorNames(r.userIds, meId, names, t)}
                 disabled={!canAct}
                 onClick={() => react(r.emoji)}
               >
                 <span aria-hidden="true">
                   <EmojiGlyph emoji={r.emoji} />
                 </span>{" "}
-                <span aria-hidden="true">{r.count}</span>
+                <span aria-hidden="true">{fmt.number(r.count)}</span>
               </button>
             </li>
           ))}
@@ -240,21 +236,21 @@ export function MessageItem({
       ) : null}
       {isThreadRoot && ctx?.openThread ? (
         <button type="button" className="thread-summary" onClick={() => ctx.openThread?.(m.id)}>
-          <span className="count">{m.replyCount === 1 ? "1 reply" : `${m.replyCount} replies`}</span>
+          <span className="count">{t("replies", { count: m.replyCount })}</span>
           {m.lastReplyAt ? (
             <span className="last">
-              Last reply{" "}
-              <time dateTime={new Date(m.lastReplyAt).toISOString()}>{formatTime(m.lastReplyAt)}</time>
+              {t("lastReply")}{" "}
+              <time dateTime={new Date(m.lastReplyAt).toISOString()}>{fmt.time(m.lastReplyAt)}</time>
             </span>
           ) : null}
           <span className="view" aria-hidden="true">
-            View thread ›
+            {t("viewThread")} ›
           </span>
         </button>
       ) : null}
       {isLive && mode !== "edit" ? (
         // One tab stop per row (the article): Enter on it focuses the first action, ←/→ move along (lib/roving-feed.ts).
-        <div className="msg-actions" role="toolbar" aria-label="Message actions">
+        <div className="msg-actions" role="toolbar" aria-label={t("actions")}>
           {mode === "confirm-delete" ? (
             <ConfirmDelete
               onDelete={() => run(actions.remove(m.id))}
@@ -273,8 +269,8 @@ export function MessageItem({
                       type="button"
                       tabIndex={-1}
                       className="quiet"
-                      aria-label={`Add reaction ${emoji}`}
-                      title={`React with ${emoji}`}
+                      aria-label={t("addReactionEmoji", { emoji })}
+                      title={t("reactWith", { emoji })}
                       disabled={mine.has(emoji)}
                       onClick={(e) => {
                         react(emoji);
@@ -293,8 +289,8 @@ export function MessageItem({
                   type="button"
                   tabIndex={-1}
                   className="quiet icon"
-                  aria-label="Add reaction…"
-                  title="Add reaction…"
+                  aria-label={t("addReaction")}
+                  title={t("addReaction")}
                   aria-expanded={isPicking}
                   onClick={() => setPicking((v) => !v)}
                 >
@@ -306,8 +302,8 @@ export function MessageItem({
                   type="button"
                   tabIndex={-1}
                   className="quiet icon"
-                  aria-label="Reply in thread"
-                  title="Reply in thread"
+                  aria-label={t("replyInThread")}
+                  title={t("replyInThread")}
                   onClick={() => ctx.openThread?.(m.id)}
                 >
                   <span aria-hidden="true">💬</span>
@@ -318,8 +314,8 @@ export function MessageItem({
                   type="button"
                   tabIndex={-1}
                   className="quiet icon"
-                  aria-label={isPinned ? "Unpin message" : "Pin message"}
-                  title={isPinned ? "Unpin from conversation" : "Pin to conversation"}
+                  aria-label={isPinned ? t("unpin") : t("pin")}
+                  title={isPinned ? t("unpinTitle") : t("pinTitle")}
                   aria-pressed={isPinned}
                   onClick={() => run(isPinned ? actions.unpin(m.id) : actions.pin(m.id))}
                 >
@@ -330,8 +326,8 @@ export function MessageItem({
                 type="button"
                 tabIndex={-1}
                 className="quiet icon"
-                aria-label="Copy link to message"
-                title="Copy link"
+                aria-label={t("copyLinkLabel")}
+                title={t("copyLink")}
                 onClick={() =>
                   run(
                     copyText(messageLink(ctx?.conversationId ?? m.conversationId, m.seq)).then(() =>
@@ -353,11 +349,11 @@ export function MessageItem({
                   type="button"
                   tabIndex={-1}
                   className="quiet icon"
-                  title="Edit"
+                  title={t("edit")}
                   onClick={() => setMode("edit")}
                 >
                   <span aria-hidden="true">✏️</span>
-                  <span className="visually-hidden">Edit message</span>
+                  <span className="visually-hidden">{t("editMessage")}</span>
                 </button>
               ) : null}
               {canAct && canDelete ? (
@@ -366,11 +362,11 @@ export function MessageItem({
                   type="button"
                   tabIndex={-1}
                   className="quiet icon"
-                  title="Delete"
+                  title={t("delete")}
                   onClick={() => setMode("confirm-delete")}
                 >
                   <span aria-hidden="true">🗑️</span>
-                  <span className="visually-hidden">Delete message</span>
+                  <span className="visually-hidden">{t("deleteMessage")}</span>
                 </button>
               ) : null}
             </>
@@ -392,7 +388,7 @@ export function MessageItem({
       ) : null}
       {isCopied ? (
         <span role="status" className="copied">
-          Link copied
+          {t("linkCopied")}
         </span>
       ) : null}
       {error ? (
@@ -406,6 +402,7 @@ export function MessageItem({
 
 /** "Delete this message?" in the row's toolbar: focus starts on Cancel (the safe answer); Escape cancels. */
 function ConfirmDelete({ onDelete, onCancel }: { onDelete: () => void; onCancel: () => void }) {
+  const t = useTranslations("Message");
   const cancel = useRef<HTMLButtonElement>(null);
   useEffect(() => cancel.current?.focus(), []);
   return (
@@ -418,13 +415,13 @@ function ConfirmDelete({ onDelete, onCancel }: { onDelete: () => void; onCancel:
         onCancel();
       }}
     >
-      <legend className="visually-hidden">Delete this message?</legend>
-      <span aria-hidden="true">Delete this message?</span>{" "}
+      <legend className="visually-hidden">{t("confirmDelete")}</legend>
+      <span aria-hidden="true">{t("confirmDelete")}</span>{" "}
       <button type="button" className="danger" onClick={onDelete}>
-        Delete
+        {t("delete")}
       </button>{" "}
       <button type="button" ref={cancel} onClick={onCancel}>
-        Cancel
+        {t("cancel")}
       </button>
     </fieldset>
   );
@@ -446,6 +443,7 @@ export function PendingItem({
   meId?: string;
   article?: TArticleProps;
 }) {
+  const t = useTranslations("Message");
   const ids = useId();
   return (
     <article
@@ -460,12 +458,12 @@ export function PendingItem({
       <div className="meta" id={`${ids}-meta`}>
         <span className="sender">{senderName}</span>
         {p.status === "sending" ? (
-          <span className="state">Sending…</span>
+          <span className="state">{t("sending")}</span>
         ) : p.status === "sent" ? null : (
           <span className="state" role="alert">
-            Not sent{p.error ? `: ${p.error}` : ""}.{" "}
+            {p.error ? t("notSentBecause", { error: p.error }) : t("notSent")}{" "}
             <button type="button" className="link" onClick={onRetry}>
-              Retry
+              {t("retry")}
             </button>
           </span>
         )}
@@ -473,10 +471,7 @@ export function PendingItem({
       <div className="body" id={`${ids}-body`}>
         <MessageBody text={p.body} names={names} meId={meId} />
         {p.attachmentCount > 0 ? (
-          <span className="muted">
-            {" "}
-            📎 {p.attachmentCount} {p.attachmentCount === 1 ? "file" : "files"}
-          </span>
+          <span className="muted"> 📎 {t("files", { count: p.attachmentCount })}</span>
         ) : null}
       </div>
     </article>

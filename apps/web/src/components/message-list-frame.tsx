@@ -4,6 +4,7 @@
  * The frame react-virtuoso draws the message list in: the scrolling log, the list element and the
  * header/footer rows ("Load older messages", the start of the conversation).
  */
+import { useTranslations } from "next-intl";
 import { type ComponentPropsWithoutRef, forwardRef } from "react";
 
 /** What the header and footer rows show (passed as Virtuoso's context so the components stay stable). */
@@ -19,6 +20,7 @@ export type TListContext = {
 
 export const Scroller = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div">>(
   function Scroller(props, ref) {
+    const t = useTranslations("MessageList");
     // A focusable log so keyboard users can scroll it (and the skip link can land on it); named as
     // the e2e suite finds it. Not live: new messages are announced, throttled, by ArrivalAnnouncer.
     return (
@@ -29,7 +31,7 @@ export const Scroller = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div
         className="history"
         role="log"
         aria-live="off"
-        aria-label="Message history"
+        aria-label={t("history")}
         // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
         tabIndex={0}
       />
@@ -43,8 +45,9 @@ export const Scroller = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div
  */
 export const List = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div"> & { context?: TListContext }>(
   function List({ context, ...props }, ref) {
+    const t = useTranslations("MessageList");
     const isBusy = Boolean(context?.isLoadingOlder || context?.isLoadingNewer);
-    return <div {...props} ref={ref} role="feed" aria-label="Messages" aria-busy={isBusy} />;
+    return <div {...props} ref={ref} role="feed" aria-label={t("messages")} aria-busy={isBusy} />;
   },
 );
 
@@ -58,15 +61,17 @@ function PageEdge({
   isLoading: boolean;
   onLoad: () => void;
 }) {
+  const t = useTranslations("MessageList");
   return (
     <div className="ml-edge">
       {isLoading ? (
         <span className="ml-loading" role="status">
-          <span className="ml-spinner" aria-hidden="true" /> Loading {which} messages…
+          <span className="ml-spinner" aria-hidden="true" />{" "}
+          {t(which === "older" ? "loadingOlder" : "loadingNewer")}
         </span>
       ) : (
         <button type="button" className="quiet" onClick={onLoad}>
-          Load {which} messages
+          {t(which === "older" ? "loadOlder" : "loadNewer")}
         </button>
       )}
     </div>
@@ -74,13 +79,12 @@ function PageEdge({
 }
 
 export function Header({ context }: { context?: TListContext }) {
+  const t = useTranslations("MessageList");
   if (!context) return null;
   if (context.hasMoreBefore) {
     return <PageEdge which="older" isLoading={context.isLoadingOlder} onLoad={context.loadOlder} />;
   }
-  return context.isEmpty ? null : (
-    <p className="ml-start muted">This is the very beginning of the conversation.</p>
-  );
+  return context.isEmpty ? null : <p className="ml-start muted">{t("beginning")}</p>;
 }
 
 export function Footer({ context }: { context?: TListContext }) {

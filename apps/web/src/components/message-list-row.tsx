@@ -5,6 +5,7 @@
  * "New messages" separators, the reader's own message not stored yet, or a message only they see
  * (a slash command's answer). Each is wrapped in the `.ml-row` the list measures.
  */
+import { useTranslations } from "next-intl";
 import type { TEphemeral } from "~/lib/ephemeral";
 import type { TPendingMessage } from "~/lib/outbox";
 import type { TTimelineRow } from "~/lib/timeline";
@@ -45,6 +46,7 @@ export function MessageListRow({
   onRetry,
   onDismissEphemeral,
 }: TListRowProps) {
+  const t = useTranslations("MessageList");
   if (item.kind === "ephemeral") {
     return (
       <div className="ml-row" ref={observeRow}>
@@ -88,8 +90,8 @@ export function MessageListRow({
               ) : null}
               {row.isFirstNew ? (
                 // biome-ignore lint/a11y/useSemanticElements: an <hr> cannot show its label
-                <div className="ml-new" role="separator" aria-label="New messages">
-                  <span>New messages</span>
+                <div className="ml-new" role="separator" aria-label={t("newMessages")}>
+                  <span>{t("newMessages")}</span>
                 </div>
               ) : null}
             </>

@@ -19,8 +19,10 @@
  */
 import "~/styles/message-list.css";
 import { useSearchParams } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { type Components, type ListRange, Virtuoso, type VirtuosoHandle } from "react-virtuoso";
+import { useFormats } from "~/i18n/format";
 import type { useConversationFeed } from "~/lib/conversation-feed";
 import { placeEphemerals, type TEphemeral } from "~/lib/ephemeral";
 import { useRovingFeed } from "~/lib/roving-feed";
@@ -51,12 +53,14 @@ const SETTLE_MS = 400;
 const COMPONENTS: Components<TItem, TListContext> = { Scroller, List, Header, Footer };
 const NO_EPHEMERALS: readonly TEphemeral[] = [];
 
-/** Now, refreshed at each local midnight, so "Today" becomes "Yesterday" in a list left open overnight. */
+/**
+ * Now, refreshed at each quarter hour (midnight in any time zone, the user's included, is on one), so
+ * "Today" becomes "Yesterday" in a list left open overnight.
+ */
 function useToday(): Date {
   const [today, setToday] = useState(() => new Date());
   useEffect(() => {
-    const next = new Date(today.getFullYear(), today.getMonth(), today.getDate() + 1, 0, 0, 1);
-    const timer = setTimeout(() => setToday(new Date()), Math.max(1_000, next.getTime() - Date.now()));
+    const timer = setTimeout(() => setToday(new Date()), 900_000 - (today.getTime() % 900_000) + 1_000);
     return () => clearTimeout(timer);
   }, [today]);
   return today;
@@ -127,8 +131,13 @@ export function MessageList({
     [visible, feed.readAtOpen, meId, feed.hasMoreBefore],
   );
   const today = useToday();
+  const t = useTranslations("MessageList");
+  const fmt = useFormats();
   const items = useMemo<TItem[]>(() => {
-    const rows = timelineRows(visible, { hasMoreBefore: feed.hasMoreBefore, dividerSeq, now: today });
+    const rows = timelineRows(visible, {
+      ...{ hasMoreBefore: feed.hasMoreBefore, dividerSeq, now: today },
+      ...{ timeZone: fmt.timeZone, label: fmt.day },
+    });
     // While older messages exist, the oldest loaded one is context only: whether the next one
     // starts a block or a day depends on it, and showing it would change its own header (so the
     // rows would move) when the page above it arrives.
@@ -151,7 +160,7 @@ export function MessageList({
         (p): TItem => ({ kind: "pending", key: `pending:${p.clientMsgId}`, pending: p }),
       ),
     ];
-  }, [visible, feed.hasMoreBefore, dividerSeq, feed.pending, isDetached, today, ephemerals]);
+  }, [visible, feed.hasMoreBefore, dividerSeq, feed.pending, isDetached, today, ephemerals, fmt]);
 
   // The feed's one tab stop and its keys (lib/roving-feed.ts); ↑ at the top loads older messages.
   const rowKeys = useMemo(() => items.map((it) => it.key), [items]);
@@ -421,7 +430,7 @@ export function MessageList({
           id="message-history"
           className="history ml-placeholder"
           role="log"
-          aria-label="Message history"
+          aria-label={t("history")}
           tabIndex={-1}
         >
           {feed.loadError ? (
@@ -429,10 +438,10 @@ export function MessageList({
               {feed.loadError}
             </p>
           ) : isEmpty ? (
-            <p className="muted">No messages yet. Say hello!</p>
+            <p className="muted">{t("empty")}</p>
           ) : (
             <p className="ml-loading" role="status">
-              <span className="ml-spinner" aria-hidden="true" /> Loading messages…
+              <span className="ml-spinner" aria-hidden="true" /> {t("loading")}
             </p>
           )}
         </div>
@@ -480,14 +489,10 @@ export function MessageList({
           className="ml-jump"
           onClick={goToLatest}
           disabled={feed.isJumping}
-          aria-label={unseen > 0 ? `Jump to latest messages, ${unseen} new` : "Jump to latest messages"}
+          aria-label={unseen > 0 ? t("jumpLabelUnseen", { count: unseen }) : t("jumpLabel")}
         >
           <span aria-hidden="true">↓</span>{" "}
-          {feed.isJumping
-            ? "Loading…"
-            : unseen > 0
-              ? `${unseen} new ${unseen === 1 ? "message" : "messages"}`
-              : "Jump to latest"}
+          {feed.isJumping ? t("jumping") : unseen > 0 ? t("unseen", { count: unseen }) : t("jump")}
         </button>
       ) : null}
     </div>

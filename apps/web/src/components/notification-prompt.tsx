@@ -1,5 +1,6 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import { dismissNotificationOffer, shouldOfferNotifications } from "~/lib/notifications";
 import { canPush, enablePush } from "~/lib/push";
@@ -10,16 +11,15 @@ import { useTRPCClient } from "~/trpc/react";
  * browser can, this also subscribes it to web push, so DMs and mentions arrive with the tab closed.
  */
 export function NotificationPrompt() {
+  const t = useTranslations("NotificationPrompt");
   const client = useTRPCClient();
   const [isShown, setShown] = useState(false);
   // After mount only: the server render cannot know the permission, and asking waits for a click.
   useEffect(() => setShown(shouldOfferNotifications()), []);
   if (!isShown) return null;
   return (
-    <section className="notif-prompt" aria-label="Desktop notifications">
-      <p>
-        <strong>Enable desktop notifications</strong> for direct messages and mentions?
-      </p>
+    <section className="notif-prompt" aria-label={t("label")}>
+      <p>{t.rich("question", { strong: (chunks) => <strong>{chunks}</strong> })}</p>
       <div className="row">
         <button
           type="button"
@@ -29,7 +29,7 @@ export function NotificationPrompt() {
             void asked.catch(() => undefined).finally(() => setShown(shouldOfferNotifications()));
           }}
         >
-          Turn on<span className="visually-hidden"> desktop notifications</span>
+          {t.rich("turnOn", { hidden: (chunks) => <span className="visually-hidden">{chunks}</span> })}
         </button>
         <button
           type="button"
@@ -39,7 +39,7 @@ export function NotificationPrompt() {
             setShown(false);
           }}
         >
-          Not now
+          {t("notNow")}
         </button>
       </div>
     </section>

@@ -1,9 +1,11 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { type ChangeEvent, useEffect, useId, useState } from "react";
 import { passwordStrength, type TStrength } from "~/lib/password-strength";
 
-const LABELS = ["Very weak", "Weak", "Fair", "Strong", "Very strong"] as const;
+/** Account.strength.* message keys, by zxcvbn score 0–4. */
+const LABELS = ["veryWeak", "weak", "fair", "strong", "veryStrong"] as const;
 
 /**
  * A new-password input with a strength meter (zxcvbn, the same rule the server enforces:
@@ -11,7 +13,7 @@ const LABELS = ["Very weak", "Weak", "Fair", "Strong", "Very strong"] as const;
  * filled and sent at once (autofill, scripts) never pays for them.
  */
 export function NewPasswordField({
-  label = "Password",
+  label,
   name = "password",
   error,
 }: {
@@ -20,6 +22,7 @@ export function NewPasswordField({
   /** The server's message about this field (lib/field-errors.ts `fieldError`), shown under it. */
   error?: string | undefined;
 }) {
+  const t = useTranslations("Account");
   const id = useId();
   const [value, setValue] = useState("");
   const [strength, setStrength] = useState<TStrength | null>(null);
@@ -45,16 +48,16 @@ export function NewPasswordField({
   }, [value]);
 
   const text = !value
-    ? "At least 8 characters, hard to guess: several uncommon words work well."
+    ? t("passwordHint")
     : value.length < 8
-      ? "At least 8 characters."
+      ? t("passwordShort")
       : strength
-        ? `${LABELS[strength.score]}${strength.ok ? "" : " — too easy to guess"}${strength.feedback ? `. ${strength.feedback}` : ""}`
-        : "Checking…";
+        ? `${t(`strength.${LABELS[strength.score] ?? "veryWeak"}`)}${strength.ok ? "" : ` — ${t("tooEasy")}`}${strength.feedback ? `. ${strength.feedback}` : ""}`
+        : t("checking");
 
   return (
     <div className="field">
-      <label htmlFor={id}>{label}</label>
+      <label htmlFor={id}>{label ?? t("password")}</label>
       <input
         id={id}
         name={name}
@@ -70,7 +73,7 @@ export function NewPasswordField({
       />
       <meter
         className="strength"
-        aria-label="Strength"
+        aria-label={t("strengthLabel")}
         min={0}
         max={4}
         low={2.5}

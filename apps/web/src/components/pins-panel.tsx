@@ -1,10 +1,11 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
+import { useFormats } from "~/i18n/format";
 import { useTRPC } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
 import { MessageBody } from "./message-body";
-import { formatTime } from "./message-item";
 
 /** The conversation's pinned messages, newest pin first; a click jumps to the message (or its thread). */
 export function PinsPanel({
@@ -18,6 +19,8 @@ export function PinsPanel({
   onOpenThread: (rootId: string) => void;
   onClose: () => void;
 }) {
+  const t = useTranslations("Pins");
+  const fmt = useFormats();
   const trpc = useTRPC();
   const pins = useQuery(trpc.messages.pins.queryOptions({ conversationId }));
   const open = (m: TMessage) => {
@@ -25,17 +28,12 @@ export function PinsPanel({
     else onJump(m.seq);
   };
   return (
-    <aside className="side-panel" aria-label="Pinned messages">
+    <aside className="side-panel" aria-label={t("heading")}>
       <header className="panel-header">
         <h2>
-          <span aria-hidden="true">📌</span> Pinned messages
+          <span aria-hidden="true">📌</span> {t("heading")}
         </h2>
-        <button
-          type="button"
-          className="quiet icon close"
-          aria-label="Close pinned messages"
-          onClick={onClose}
-        >
+        <button type="button" className="quiet icon close" aria-label={t("close")} onClick={onClose}>
           ✕
         </button>
       </header>
@@ -45,24 +43,22 @@ export function PinsPanel({
             {pins.error.message}
           </p>
         ) : !pins.data ? (
-          <p className="muted panel-note">Loading…</p>
+          <p className="muted panel-note">{t("loading")}</p>
         ) : pins.data.length === 0 ? (
-          <p className="muted panel-note">
-            Nothing is pinned yet. Pin a message from its actions (📌) to keep it here for everyone.
-          </p>
+          <p className="muted panel-note">{t("empty")}</p>
         ) : (
-          <ul className="pin-list" aria-label="Pins">
+          <ul className="pin-list" aria-label={t("list")}>
             {pins.data.map((m) => (
               <li key={m.id}>
                 <button
                   type="button"
                   className="pin-card"
-                  aria-label={`Jump to message from ${m.senderName}`}
+                  aria-label={t("jumpTo", { name: m.senderName })}
                   onClick={() => open(m)}
                 >
                   <span className="meta">
                     <span className="sender">{m.senderName}</span>
-                    <time dateTime={new Date(m.createdAt).toISOString()}>{formatTime(m.createdAt)}</time>
+                    <time dateTime={new Date(m.createdAt).toISOString()}>{fmt.time(m.createdAt)}</time>
                   </span>
                   <span className="pin-body">
                     <MessageBody text={m.body} />

@@ -1,13 +1,14 @@
 "use client";
 
 import { useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { useId, useMemo, useState } from "react";
 import { switcherResults } from "~/lib/conversation-order";
 import { usePicker } from "~/lib/use-picker";
 import type { TConversationSummary } from "~/trpc/types";
 
-function labelOf(c: TConversationSummary): string {
-  return c.name ?? "Direct message";
+function labelOf(c: TConversationSummary, directMessage: string): string {
+  return c.name ?? directMessage;
 }
 
 /** Ctrl/Cmd+K: type to filter channels and DMs, ↑/↓ to pick, Enter to go, Escape to close. */
@@ -18,6 +19,7 @@ export function QuickSwitcher({
   conversations: readonly TConversationSummary[];
   onClose: () => void;
 }) {
+  const t = useTranslations("Switcher");
   const router = useRouter();
   const [query, setQuery] = useState("");
   const [active, setActive] = useState(0);
@@ -41,22 +43,16 @@ export function QuickSwitcher({
 
   return (
     <div className="modal-backdrop">
-      <div
-        className="switcher"
-        ref={picker.dialog}
-        role="dialog"
-        aria-modal="true"
-        aria-label="Jump to conversation"
-      >
+      <div className="switcher" ref={picker.dialog} role="dialog" aria-modal="true" aria-label={t("dialog")}>
         <input
           type="search"
           role="combobox"
-          aria-label="Search conversations"
+          aria-label={t("search")}
           aria-expanded="true"
           aria-controls={listId}
           aria-autocomplete="list"
           aria-activedescendant={current ? `${listId}-${current.id}` : undefined}
-          placeholder="Jump to a channel or person…"
+          placeholder={t("placeholder")}
           // biome-ignore lint/a11y/noAutofocus: the switcher exists to be typed into
           autoFocus
           value={query}
@@ -66,7 +62,7 @@ export function QuickSwitcher({
           }}
           onKeyDown={picker.onKeyDown}
         />
-        <div className="switcher-results" id={listId} role="listbox" aria-label="Conversations">
+        <div className="switcher-results" id={listId} role="listbox" aria-label={t("results")}>
           {results.map((c, i) => {
             const isChannel = c.kind === "public_channel" || c.kind === "private_channel";
             const isUnread = c.unreadCount > 0 && !c.muted;
@@ -86,27 +82,25 @@ export function QuickSwitcher({
                   <span aria-hidden="true" className="muted">
                     {isChannel ? (c.kind === "private_channel" ? "🔒 " : "# ") : "@ "}
                   </span>
-                  {labelOf(c)}
+                  {labelOf(c, t("directMessage"))}
                 </span>
                 {c.mentionCount > 0 ? (
                   <span className="pill mention">
                     {c.mentionCount}
-                    <span className="visually-hidden"> {c.mentionCount === 1 ? "mention" : "mentions"}</span>
+                    <span className="visually-hidden"> {t("mentionWord", { count: c.mentionCount })}</span>
                   </span>
                 ) : isUnread ? (
                   <span className="pill count">
                     {c.unreadCount}
-                    <span className="visually-hidden"> unread</span>
+                    <span className="visually-hidden"> {t("unreadWord")}</span>
                   </span>
                 ) : null}
               </div>
             );
           })}
         </div>
-        {results.length === 0 ? <p className="muted empty">No conversations match “{query}”.</p> : null}
-        <p className="hint">
-          ↑ ↓ to choose · Enter to open · Esc to close · Alt+↑/↓ switches conversations anywhere
-        </p>
+        {results.length === 0 ? <p className="muted empty">{t("none", { query })}</p> : null}
+        <p className="hint">{t("hint")}</p>
       </div>
     </div>
   );

@@ -1,5 +1,6 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { useEffect, useRef, useState } from "react";
 import { createPortal } from "react-dom";
 import { EmojiPicker } from "./emoji-picker";
@@ -62,6 +63,7 @@ export function ReactionPicker({
   onPick: (emoji: string) => void;
   onClose: () => void;
 }) {
+  const t = useTranslations("Message");
   const ref = useRef<HTMLFieldSetElement>(null);
   const popover = useRef<HTMLDivElement>(null);
   const [fullAt, setFullAt] = useState<{ left: number; top: number } | null>(null);
@@ -88,13 +90,13 @@ export function ReactionPicker({
         }
       }}
     >
-      <legend className="visually-hidden">Pick a reaction</legend>
+      <legend className="visually-hidden">{t("pickReaction")}</legend>
       {COMMON_EMOJI.map((emoji) => (
         <button
           key={emoji}
           type="button"
           className="quiet"
-          aria-label={`React with ${emoji}`}
+          aria-label={t("reactWith", { emoji })}
           onClick={() => onPick(emoji)}
         >
           {emoji}
@@ -103,8 +105,8 @@ export function ReactionPicker({
       <button
         type="button"
         className="quiet more-emoji"
-        aria-label="More emoji"
-        title="More emoji"
+        aria-label={t("moreEmoji")}
+        title={t("moreEmoji")}
         aria-haspopup="dialog"
         aria-expanded={fullAt !== null}
         onClick={() => {

@@ -6,7 +6,8 @@
  * Nothing while the receipts are loading or unavailable (large channels). The thread panel gets the
  * same receipts as the history: a reply is one seq of the conversation, read by the same cursors.
  */
-import { seenBy, TICK_LABEL, type TReceiptState, tickState } from "~/lib/read-receipts";
+import { useTranslations } from "next-intl";
+import { seenBy, type TReceiptState, tickState } from "~/lib/read-receipts";
 
 const TICK_GLYPH = { sent: "✓", delivered: "✓✓", seen: "✓✓" } as const;
 
@@ -22,17 +23,13 @@ export function ReadReceipt({
   senderId: string;
   receipts: TRowReceipts | undefined;
 }) {
+  const t = useTranslations("Receipts");
   if (!receipts?.state.isAvailable) return null;
   const { members } = receipts.state;
   if (receipts.isDirect) {
     const tick = tickState(seq, members);
     return (
-      <span
-        className={`receipt tick-${tick}`}
-        role="img"
-        aria-label={TICK_LABEL[tick]}
-        title={TICK_LABEL[tick]}
-      >
+      <span className={`receipt tick-${tick}`} role="img" aria-label={t(tick)} title={t(tick)}>
         {TICK_GLYPH[tick]}
       </span>
     );
@@ -41,7 +38,7 @@ export function ReadReceipt({
   if (names.length === 0) return null;
   return (
     <span className="receipt seen-by" title={names.join(", ")}>
-      Seen by {names.length}
+      {t("seenBy", { count: names.length })}
     </span>
   );
 }

@@ -11,44 +11,44 @@
 import "~/styles/saved.css";
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { type KeyboardEvent, useId, useMemo, useRef, useState } from "react";
+import { useFormats } from "~/i18n/format";
 import { useConversations } from "~/lib/chat-data";
 import { useLaterActions } from "~/lib/later-data";
-import { formatDue, laterHref } from "~/lib/later-format";
+import { laterHref } from "~/lib/later-format";
 import { conversationHeading } from "~/lib/search-groups";
 import { useTRPC } from "~/trpc/react";
 import type { TRouterOutputs } from "~/trpc/types";
 import { MessageBody } from "./message-body";
-import { formatTime } from "./message-item";
 
 type TTab = "saved" | "reminders";
 type TSavedItem = TRouterOutputs["saved"]["list"]["items"][number];
 type TReminder = TRouterOutputs["reminders"]["list"]["pending"][number];
 
-const TABS: readonly { id: TTab; label: string }[] = [
-  { id: "saved", label: "Saved" },
-  { id: "reminders", label: "Reminders" },
-];
+const TABS: readonly { id: TTab }[] = [{ id: "saved" }, { id: "reminders" }];
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : "Something went wrong";
+function errorText(err: unknown, fallback: string): string {
+  return err instanceof Error ? err.message : fallback;
 }
 
 /** DM and group DM names by conversation id (the sidebar list's), for the items' headings. */
 function useDmNames(): ReadonlyMap<string, string> {
+  const t = useTranslations("Saved");
   const conversations = useConversations();
   return useMemo(
     () =>
       new Map(
         (conversations.data ?? []).flatMap((c) =>
-          c.kind === "dm" || c.kind === "group_dm" ? [[c.id, c.name ?? "Direct message"] as const] : [],
+          c.kind === "dm" || c.kind === "group_dm" ? [[c.id, c.name ?? t("directMessage")] as const] : [],
         ),
       ),
-    [conversations.data],
+    [conversations.data, t],
   );
 }
 
 export function SavedView({ initialTab }: { initialTab: TTab }) {
+  const t = useTranslations("Saved");
   const ids = useId();
   const [tab, setTab] = useState<TTab>(initialTab);
   const tabs = useRef<HTMLDivElement>(null);
@@ -59,7 +59,7 @@ export function SavedView({ initialTab }: { initialTab: TTab }) {
   const onTabKey = (e: KeyboardEvent) => {
     if (e.key !== "ArrowLeft" && e.key !== "ArrowRight" && e.key !== "Home" && e.key !== "End") return;
     e.preventDefault();
-    const at = TABS.findIndex((t) => t.id === tab);
+    const at = TABS.findIndex((x) => x.id === tab);
     const to =
       e.key === "Home"
         ? 0
@@ -72,20 +72,20 @@ export function SavedView({ initialTab }: { initialTab: TTab }) {
   };
   return (
     <div className="page saved-page">
-      <h1>Saved for later</h1>
-      <div className="later-tabs" role="tablist" aria-label="Saved items" ref={tabs} onKeyDown={onTabKey}>
-        {TABS.map((t) => (
+      <h1>{t("heading")}</h1>
+      <div className="later-tabs" role="tablist" aria-label={t("items")} ref={tabs} onKeyDown={onTabKey}>
+        {TABS.map((x) => (
           <button
-            key={t.id}
-            id={`${ids}-tab-${t.id}`}
+            key={x.id}
+            id={`${ids}-tab-${x.id}`}
             type="button"
             role="tab"
-            aria-selected={tab === t.id}
+            aria-selected={tab === x.id}
             aria-controls={`${ids}-panel`}
-            tabIndex={tab === t.id ? 0 : -1}
-            onClick={() => choose(t.id)}
+            tabIndex={tab === x.id ? 0 : -1}
+            onClick={() => choose(x.id)}
           >
-            {t.label}
+            {t(`tabs.${x.id}`)}
           </button>
         ))}
       </div>
@@ -104,22 +104,21 @@ function MessageSummary({
   m: TSavedItem | NonNullable<TReminder["message"]>;
   dmNames: ReadonlyMap<string, string>;
 }) {
+  const t = useTranslations("Saved");
+  const fmt = useFormats();
   return (
     <Link className="later-open" href={laterHref(m)}>
       <span className="later-meta">
         <span className="later-place">{conversationHeading(m, dmNames)}</span>
         <span className="sender">{m.senderName}</span>
-        <time dateTime={new Date(m.createdAt).toISOString()}>{formatTime(m.createdAt)}</time>
-        {m.threadRootId ? <span className="muted">in a thread</span> : null}
+        <time dateTime={new Date(m.createdAt).toISOString()}>{fmt.time(m.createdAt)}</time>
+        {m.threadRootId ? <span className="muted">{t("inThread")}</span> : null}
       </span>
       <span className="later-body">
         <MessageBody text={m.body} />
-        {m.editedAt ? <span className="edited"> (edited)</span> : null}
+        {m.editedAt ? <span className="edited"> {t("edited")}</span> : null}
         {m.attachmentCount > 0 ? (
-          <span className="muted">
-            {" "}
-            📎 {m.attachmentCount} {m.attachmentCount === 1 ? "file" : "files"}
-          </span>
+          <span className="muted"> 📎 {t("files", { count: m.attachmentCount })}</span>
         ) : null}
       </span>
     </Link>
@@ -127,6 +126,7 @@ function MessageSummary({
 }
 
 function SavedList() {
+  const t = useTranslations("Saved");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const dmNames = useDmNames();
@@ -143,7 +143,7 @@ function SavedList() {
     setError(null);
     setSaved(item.messageId, item.conversationId, false)
       .then(() => queryClient.invalidateQueries(trpc.saved.list.pathFilter()))
-      .catch((err: unknown) => setError(errorText(err)));
+      .catch((err: unknown) => setError(errorText(err, t("error"))));
   };
   if (list.error)
     return (
@@ -151,7 +151,7 @@ function SavedList() {
         {list.error.message}
       </p>
     );
-  if (!list.data) return <p className="muted">Loading…</p>;
+  if (!list.data) return <p className="muted">{t("loading")}</p>;
   return (
     <>
       {error ? (
@@ -160,21 +160,19 @@ function SavedList() {
         </p>
       ) : null}
       {items.length === 0 ? (
-        <p className="muted later-empty">
-          Nothing saved yet. Save a message from its actions (🔖) to come back to it here.
-        </p>
+        <p className="muted later-empty">{t("emptySaved")}</p>
       ) : (
-        <ul className="later-list" aria-label="Saved messages">
+        <ul className="later-list" aria-label={t("savedMessages")}>
           {items.map((item) => (
             <li key={item.messageId}>
               <MessageSummary m={item} dmNames={dmNames} />
               <button
                 type="button"
                 className="quiet"
-                aria-label={`Remove saved message from ${item.senderName}`}
+                aria-label={t("removeSaved", { name: item.senderName })}
                 onClick={() => remove(item)}
               >
-                Remove
+                {t("remove")}
               </button>
             </li>
           ))}
@@ -182,7 +180,7 @@ function SavedList() {
       )}
       {list.hasNextPage ? (
         <button type="button" disabled={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
-          {list.isFetchingNextPage ? "Loading…" : "More saved messages"}
+          {list.isFetchingNextPage ? t("loading") : t("more")}
         </button>
       ) : null}
     </>
@@ -190,6 +188,8 @@ function SavedList() {
 }
 
 function ReminderLists() {
+  const t = useTranslations("Saved");
+  const fmt = useFormats();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const dmNames = useDmNames();
@@ -200,7 +200,7 @@ function ReminderLists() {
     setError(null);
     cancel(r.id)
       .then(() => queryClient.invalidateQueries(trpc.reminders.list.queryFilter()))
-      .catch((err: unknown) => setError(errorText(err)));
+      .catch((err: unknown) => setError(errorText(err, t("error"))));
   };
   if (list.error)
     return (
@@ -208,28 +208,28 @@ function ReminderLists() {
         {list.error.message}
       </p>
     );
-  if (!list.data) return <p className="muted">Loading…</p>;
+  if (!list.data) return <p className="muted">{t("loading")}</p>;
   const { pending, fired } = list.data;
   const row = (r: TReminder, isPending: boolean) => (
     <li key={r.id}>
       <div className="later-due">
-        {isPending ? "Due " : "Reminded "}
+        {isPending ? t("due") : t("reminded")}{" "}
         <time dateTime={new Date(isPending ? r.dueAt : (r.firedAt ?? r.dueAt)).toISOString()}>
-          {formatDue(isPending ? r.dueAt : (r.firedAt ?? r.dueAt))}
+          {fmt.due(isPending ? r.dueAt : (r.firedAt ?? r.dueAt))}
         </time>
       </div>
       {r.message ? (
         <MessageSummary m={r.message} dmNames={dmNames} />
       ) : (
-        <p className="muted later-open">This message is no longer available.</p>
+        <p className="muted later-open">{t("gone")}</p>
       )}
       <button
         type="button"
         className="quiet"
-        aria-label={isPending ? `Cancel reminder due ${formatDue(r.dueAt)}` : "Remove reminder"}
+        aria-label={isPending ? t("cancelReminder", { due: fmt.due(r.dueAt) }) : t("removeReminder")}
         onClick={() => drop(r)}
       >
-        {isPending ? "Cancel" : "Remove"}
+        {isPending ? t("cancel") : t("remove")}
       </button>
     </li>
   );
@@ -240,18 +240,18 @@ function ReminderLists() {
           {error}
         </p>
       ) : null}
-      <h2>Upcoming</h2>
+      <h2>{t("upcoming")}</h2>
       {pending.length === 0 ? (
-        <p className="muted later-empty">No reminders waiting. Set one from a message's actions (⏰).</p>
+        <p className="muted later-empty">{t("emptyReminders")}</p>
       ) : (
-        <ul className="later-list" aria-label="Upcoming reminders">
+        <ul className="later-list" aria-label={t("upcomingReminders")}>
           {pending.map((r) => row(r, true))}
         </ul>
       )}
       {fired.length > 0 ? (
         <>
-          <h2>Past reminders</h2>
-          <ul className="later-list" aria-label="Past reminders">
+          <h2>{t("past")}</h2>
+          <ul className="later-list" aria-label={t("past")}>
             {fired.map((r) => row(r, false))}
           </ul>
         </>

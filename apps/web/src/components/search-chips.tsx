@@ -6,19 +6,21 @@
  * query.ts), so what a chip does stays visible and editable as text.
  */
 
+import { useTranslations } from "next-intl";
+
 /** Where search was opened: the open conversation, and the open thread if any. */
 export type TSearchScope = { conversationId: string; label: string; threadRootId: string | null };
 export type TScopeLevel = "all" | "conversation" | "thread";
 
 export const FILTER_CHIPS = [
-  { token: "from:me", label: "From me" },
-  { token: "mentions:me", label: "Mentions me" },
-  { token: "has:file", label: "Files" },
-  { token: "has:image", label: "Images" },
-  { token: "has:voice", label: "Voice" },
-  { token: "has:link", label: "Links" },
-  { token: "is:thread", label: "Threads" },
-  { token: "is:pinned", label: "Pinned" },
+  { token: "from:me", label: "fromMe" },
+  { token: "mentions:me", label: "mentionsMe" },
+  { token: "has:file", label: "files" },
+  { token: "has:image", label: "images" },
+  { token: "has:voice", label: "voice" },
+  { token: "has:link", label: "links" },
+  { token: "is:thread", label: "threads" },
+  { token: "is:pinned", label: "pinned" },
 ] as const;
 
 /** Whether `query` holds `token` as a whole word (case-insensitive). */
@@ -46,9 +48,10 @@ export function SearchChips({
   level: TScopeLevel;
   onLevel: (next: TScopeLevel) => void;
 }) {
+  const t = useTranslations("Search");
   return (
     <fieldset className="search-chips">
-      <legend className="visually-hidden">Filters</legend>
+      <legend className="visually-hidden">{t("filters")}</legend>
       {scope ? (
         <button
           type="button"
@@ -56,7 +59,7 @@ export function SearchChips({
           aria-pressed={level === "conversation"}
           onClick={() => onLevel(level === "conversation" ? "all" : "conversation")}
         >
-          In {scope.label}
+          {t("inScope", { label: scope.label })}
         </button>
       ) : null}
       {scope?.threadRootId ? (
@@ -66,7 +69,7 @@ export function SearchChips({
           aria-pressed={level === "thread"}
           onClick={() => onLevel(level === "thread" ? "all" : "thread")}
         >
-          In this thread
+          {t("inThisThread")}
         </button>
       ) : null}
       {FILTER_CHIPS.map((chip) => (
@@ -78,7 +81,7 @@ export function SearchChips({
           title={chip.token}
           onClick={() => onDraft(toggleToken(draft, chip.token))}
         >
-          {chip.label}
+          {t(`chips.${chip.label}`)}
         </button>
       ))}
     </fieldset>

@@ -2,6 +2,7 @@
 
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { useEffect, useId, useMemo, useRef, useState } from "react";
 import { groupByConversation, shownOrder } from "~/lib/search-groups";
 import { usePicker } from "~/lib/use-picker";
@@ -32,6 +33,7 @@ export function SearchDialog({
   /** DM and group DM names by conversation id, for the group headings. */
   dmNames?: ReadonlyMap<string, string>;
 }) {
+  const t = useTranslations("Search");
   const trpc = useTRPC();
   const router = useRouter();
   const [draft, setDraft] = useState(initialQuery);
@@ -114,18 +116,18 @@ export function SearchDialog({
         ref={picker.dialog}
         role="dialog"
         aria-modal="true"
-        aria-label="Search messages"
+        aria-label={t("dialog")}
       >
         <input
           ref={box}
           type="search"
           role="combobox"
-          aria-label="Search messages"
+          aria-label={t("dialog")}
           aria-expanded="true"
           aria-controls={listId}
           aria-autocomplete="list"
           aria-activedescendant={current ? `${listId}-${current.messageId}` : undefined}
-          placeholder="Search messages…"
+          placeholder={t("placeholder")}
           // biome-ignore lint/a11y/noAutofocus: the dialog exists to be typed into
           autoFocus
           value={draft}
@@ -147,11 +149,11 @@ export function SearchDialog({
             box.current?.focus();
           }}
         />
-        <div className="search-sort" role="radiogroup" aria-label="Order">
+        <div className="search-sort" role="radiogroup" aria-label={t("order")}>
           {(["relevance", "date"] as const).map((s) => (
             <label key={s}>
               <input type="radio" name={`${listId}-sort`} checked={sort === s} onChange={() => setSort(s)} />
-              {s === "relevance" ? "Most relevant" : "Newest"}
+              {s === "relevance" ? t("relevance") : t("newest")}
             </label>
           ))}
         </div>
@@ -180,9 +182,9 @@ export function SearchDialog({
             {error}
           </p>
         ) : query !== "" && results.isSuccess && hits.length === 0 ? (
-          <p className="muted empty">No messages match “{query}”.</p>
+          <p className="muted empty">{t("none", { query })}</p>
         ) : null}
-        <p className="hint">{EXAMPLES} · Enter to open · Esc to close</p>
+        <p className="hint">{t("hint", { examples: EXAMPLES })}</p>
       </div>
     </div>
   );

@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import type { ReactNode } from "react";
 import { useTRPC } from "~/trpc/react";
 
@@ -11,6 +12,7 @@ import { useTRPC } from "~/trpc/react";
  * person opens the DM with them.
  */
 export function SearchNames({ query, onOpen }: { query: string; onOpen: () => void }) {
+  const t = useTranslations("Search");
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -33,17 +35,17 @@ export function SearchNames({ query, onOpen }: { query: string; onOpen: () => vo
   const people = names.data?.people ?? [];
   if (query === "" || (channels.length === 0 && people.length === 0)) return null;
   return (
-    <section className="search-names" aria-label="Channels and people">
+    <section className="search-names" aria-label={t("names")}>
       <NameList
-        label="Channels found"
+        label={t("channelsFound")}
         items={channels.map((c) => ({
           id: c.id,
           content: (
             <>
               {c.kind === "private_channel" ? "🔒 " : "# "}
               {c.name}
-              {c.isArchived ? <span className="muted"> (archived)</span> : null}
-              {c.isMember ? null : <span className="muted"> · not a member</span>}
+              {c.isArchived ? <span className="muted"> {t("archived")}</span> : null}
+              {c.isMember ? null : <span className="muted"> · {t("notMember")}</span>}
             </>
           ),
           pick: () => {
@@ -53,7 +55,7 @@ export function SearchNames({ query, onOpen }: { query: string; onOpen: () => vo
         }))}
       />
       <NameList
-        label="People found"
+        label={t("peopleFound")}
         isBusy={openDm.isPending}
         items={people.map((p) => ({
           id: p.id,

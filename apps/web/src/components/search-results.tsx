@@ -6,7 +6,9 @@
  * snippet with the matches marked. A listbox of groups of options (the ARIA grouped-listbox
  * pattern); the dialog's input keeps the focus and points at the active option.
  */
+import { useTranslations } from "next-intl";
 import type { ReactNode, RefObject } from "react";
+import { useFormats } from "~/i18n/format";
 import { conversationHeading, type THitGroup } from "~/lib/search-groups";
 import type { TRouterOutputs } from "~/trpc/types";
 
@@ -59,8 +61,10 @@ export function SearchResults({
   /** The "More results" button, when another page exists. */
   more: { ref: RefObject<HTMLButtonElement | null>; isLoading: boolean; load: () => void } | null;
 }) {
+  const t = useTranslations("Search");
+  const fmt = useFormats();
   return (
-    <div className="switcher-results" id={listId} role="listbox" aria-label="Messages found">
+    <div className="switcher-results" id={listId} role="listbox" aria-label={t("found")}>
       {groups.map((group) => {
         const first = group.hits[0];
         if (!first) return null;
@@ -86,9 +90,9 @@ export function SearchResults({
                 <span className="hit-head">
                   <span className="hit-who">{hit.senderName}</span>
                   <time className="muted" dateTime={new Date(hit.createdAt).toISOString()}>
-                    {new Date(hit.createdAt).toLocaleString()}
+                    {fmt.date(hit.createdAt)}
                   </time>
-                  {hit.threadRootId ? <span className="muted">in a thread</span> : null}
+                  {hit.threadRootId ? <span className="muted">{t("inThread")}</span> : null}
                 </span>
                 <span className="hit-text">{snippetParts(hit.snippet)}</span>
               </div>
@@ -104,7 +108,7 @@ export function SearchResults({
           disabled={more.isLoading}
           onClick={more.load}
         >
-          {more.isLoading ? "Loading…" : "More results"}
+          {more.isLoading ? t("loading") : t("more")}
         </button>
       ) : null}
     </div>

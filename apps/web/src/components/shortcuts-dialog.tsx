@@ -5,49 +5,51 @@
  * stays inside, Escape closes it, focus returns to where it was). Keep the list true when a
  * shortcut is added (app-shell.tsx, composer.tsx, lib/roving-feed.ts; docs/accessibility.md's map).
  */
+import { useTranslations } from "next-intl";
 import { useEffect, useId, useRef } from "react";
 
 type TShortcut = { keys: readonly (readonly string[])[]; what: string };
 
 export const SHORTCUT_GROUPS: readonly { title: string; shortcuts: readonly TShortcut[] }[] = [
   {
-    title: "Anywhere",
+    title: "anywhere",
     shortcuts: [
-      { keys: [["Ctrl", "K"]], what: "Jump to a channel or person" },
-      { keys: [["Ctrl", "F"]], what: "Search messages (in the open conversation first)" },
+      { keys: [["Ctrl", "K"]], what: "jump" },
+      { keys: [["Ctrl", "F"]], what: "search" },
       {
         keys: [
           ["Alt", "↑"],
           ["Alt", "↓"],
         ],
-        what: "Previous or next conversation in the sidebar",
+        what: "stepConversation",
       },
-      { keys: [["Esc"]], what: "Mark this conversation as read" },
-      { keys: [["Shift", "Esc"]], what: "Mark all conversations as read" },
-      { keys: [["Ctrl", "/"]], what: "Show these shortcuts" },
+      { keys: [["Esc"]], what: "markRead" },
+      { keys: [["Shift", "Esc"]], what: "markAllRead" },
+      { keys: [["Ctrl", "/"]], what: "showShortcuts" },
     ],
   },
   {
-    title: "Messages",
+    title: "messages",
     shortcuts: [
-      { keys: [["↑"], ["↓"]], what: "Previous or next message (Page Up and Page Down too)" },
-      { keys: [["Home"], ["End"]], what: "First or last message on screen" },
-      { keys: [["Enter"]], what: "The message's actions (← and → move, Esc goes back)" },
-      { keys: [["A"]], what: "Save the message for later, or remove it from Saved" },
+      { keys: [["↑"], ["↓"]], what: "stepMessage" },
+      { keys: [["Home"], ["End"]], what: "firstLast" },
+      { keys: [["Enter"]], what: "actions" },
+      { keys: [["A"]], what: "save" },
     ],
   },
   {
-    title: "Composer",
+    title: "composer",
     shortcuts: [
-      { keys: [["Enter"]], what: "Send" },
-      { keys: [["Shift", "Enter"]], what: "New line" },
-      { keys: [["↑"]], what: "Edit your last message (in an empty box)" },
-      { keys: [["@"], [":"]], what: "Mention someone, or pick an emoji" },
+      { keys: [["Enter"]], what: "send" },
+      { keys: [["Shift", "Enter"]], what: "newLine" },
+      { keys: [["↑"]], what: "editLast" },
+      { keys: [["@"], [":"]], what: "mention" },
     ],
   },
 ];
 
 export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
+  const t = useTranslations("Shortcuts");
   const dialog = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -68,18 +70,18 @@ export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
         if (e.target === dialog.current) onClose();
       }}
     >
-      <h2 id={titleId}>Keyboard shortcuts</h2>
-      <p className="muted">On a Mac, ⌘ works where Ctrl is shown.</p>
+      <h2 id={titleId}>{t("heading")}</h2>
+      <p className="muted">{t("mac")}</p>
       {SHORTCUT_GROUPS.map((group) => (
         <table key={group.title}>
-          <caption>{group.title}</caption>
+          <caption>{t(`groups.${group.title}`)}</caption>
           <tbody>
             {group.shortcuts.map((s) => (
               <tr key={s.what}>
                 <th scope="row">
                   {s.keys.map((combo, i) => (
                     <span key={combo.join("+")}>
-                      {i > 0 ? " or " : null}
+                      {i > 0 ? ` ${t("or")} ` : null}
                       {combo.map((key, j) => (
                         <span key={key}>
                           {j > 0 ? "+" : null}
@@ -89,14 +91,14 @@ export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
                     </span>
                   ))}
                 </th>
-                <td>{s.what}</td>
+                <td>{t(`what.${s.what}`)}</td>
               </tr>
             ))}
           </tbody>
         </table>
       ))}
       <form method="dialog">
-        <button type="submit">Close</button>
+        <button type="submit">{t("close")}</button>
       </form>
     </dialog>
   );

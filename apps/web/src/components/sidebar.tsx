@@ -5,6 +5,8 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
+import { useTranslations } from "next-intl";
+import { useFormats } from "~/i18n/format";
 import { useConversations } from "~/lib/chat-data";
 import { isChannel, sidebarSections, type TSidebarOrderOptions } from "~/lib/conversation-order";
 import { clearOfflineData } from "~/lib/offline-cache";
@@ -27,10 +29,6 @@ function dmPresence(
   return all.includes("online") ? "online" : all.includes("away") ? "away" : "offline";
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
 function ConversationLink({
   c,
   pathname,
@@ -40,6 +38,7 @@ function ConversationLink({
   pathname: string;
   presence?: TPresenceStatus | null;
 }) {
+  const t = useTranslations("Sidebar");
   const href = `/app/c/${c.id}`;
   const isActive = pathname === href || pathname.startsWith(`${href}/`);
   // The open conversation is being read right now; its badge would only flicker until markRead lands.
@@ -47,8 +46,9 @@ function ConversationLink({
   const mentions = isActive ? 0 : c.mentionCount;
   // Muted: no bold and no count for ordinary traffic, but mentions still get the red badge.
   const isBold = unread > 0 && !c.muted;
+  const fmt = useFormats();
   const prefix = isChannel(c) ? (c.kind === "private_channel" ? "🔒 " : "# ") : "";
-  const label = c.name ?? "Direct message";
+  const label = c.name ?? t("directMessage");
   // A DM with one other person shows their avatar (group DMs and channels do not).
   const other = !isChannel(c) && c.dmMembers.length === 1 ? c.dmMembers[0] : undefined;
   const classes = [isBold ? "unread" : "", c.muted ? "muted-conv" : "", c.archivedAt ? "archived" : ""];
@@ -58,22 +58,24 @@ function ConversationLink({
         href={href}
         aria-current={isActive ? "page" : undefined}
         className={classes.join(" ").trim() || undefined}
-        title={c.muted ? `${label} (muted)` : undefined}
+        title={c.muted ? t("mutedTitle", { label }) : undefined}
       >
         <span className="conv-label">
-          {presence ? <span className={`presence ${presence}`} role="img" aria-label={presence} /> : null}
+          {presence ? (
+            <span className={`presence ${presence}`} role="img" aria-label={t(`presence.${presence}`)} />
+          ) : null}
           {other ? <Avatar userId={other.id} avatarId={other.avatarId} name={other.name} size="sm" /> : null}
           <span aria-hidden="true">{prefix}</span>
           {label}
-          {c.muted ? <span className="visually-hidden"> (muted)</span> : null}
+          {c.muted ? <span className="visually-hidden"> {t("muted")}</span> : null}
         </span>
         {mentions > 0 ? (
-          <span className="badge mention" role="status" aria-label={plural(mentions, "mention")}>
-            {mentions}
+          <span className="badge mention" role="status" aria-label={t("mentions", { count: mentions })}>
+            {fmt.number(mentions)}
           </span>
         ) : isBold ? (
-          <span className="badge count" role="status" aria-label={`${unread} unread`}>
-            {unread}
+          <span className="badge count" role="status" aria-label={t("unread", { count: unread })}>
+            {fmt.number(unread)}
           </span>
         ) : null}
       </Link>
@@ -101,6 +103,7 @@ export function Sidebar({
   /** How the sections are sorted (AppShell's `useSidebarOrder`, which Alt+↑/↓ follows too). */
   order: TSidebarOrderOptions;
 }) {
+  const t = useTranslations("Sidebar");
   const trpc = useTRPC();
   const pathname = usePathname();
   const status = useQuery(trpc.workspace.status.queryOptions());
@@ -114,10 +117,10 @@ export function Sidebar({
     connection.state === "open" ? (me.data ? (presence.get(me.data.id) ?? "online") : "online") : "offline";
 
   return (
-    <nav className="sidebar" id="workspace-nav" aria-label="Workspace">
+    <nav className="sidebar" id="workspace-nav" aria-label={t("workspace")}>
       <p className="ws-name">{status.data?.name ?? "Parley"}</p>
       <button type="button" className="jump" onClick={onOpenSwitcher} aria-keyshortcuts="Control+K Meta+K">
-        <span>Jump to…</span>
+        <span>{t("jumpTo")}</span>
         <kbd>Ctrl K</kbd>
       </button>
       <Link
@@ -125,13 +128,13 @@ export function Sidebar({
         href="/app/saved"
         aria-current={pathname === "/app/saved" ? "page" : undefined}
       >
-        <span aria-hidden="true">🔖</span> Saved
+        <span aria-hidden="true">🔖</span> {t("saved")}
       </Link>
       <MarkAllRead
         hasUnread={(conversations.data ?? []).some((c) => c.unreadCount > 0 || c.mentionCount > 0)}
       />
       <h2 className="section-title" id="channels-heading">
-        Channels
+        {t("channels")}
       </h2>
       <ul aria-labelledby="channels-heading">
         {channels.map((c) => (
@@ -142,15 +145,15 @@ export function Sidebar({
       {me.data && me.data.role !== "guest" ? (
         <>
           <Link className="nav-action" href="/app/browse">
-            Browse channels
+            {t("browseChannels")}
           </Link>
           <Link className="nav-action" href="/app/new-channel">
-            Create channel
+            {t("createChannel")}
           </Link>
         </>
       ) : null}
       <h2 className="section-title" id="dms-heading">
-        Direct messages
+        {t("directMessages")}
       </h2>
       <ul aria-labelledby="dms-heading">
         {dms.map((c) => (
@@ -158,14 +161,18 @@ export function Sidebar({
         ))}
       </ul>
       <Link className="nav-action" href="/app/new-message">
-        New message
+        {t("newMessage")}
       </Link>
       <div className="footer">
         <NotificationPrompt />
         <div className="me-row">
           <span className="me-name">
             {me.data ? (
-              <span className={`presence ${myPresence}`} role="img" aria-label={myPresence} />
+              <span
+                className={`presence ${myPresence}`}
+                role="img"
+                aria-label={t(`presence.${myPresence}`)}
+              />
             ) : null}
             {me.data ? (
               <Avatar userId={me.data.id} avatarId={me.data.avatarId} name={me.data.name} size="sm" />
@@ -175,9 +182,9 @@ export function Sidebar({
         </div>
         {me.data ? <StatusEditor me={me.data} /> : null}
         <div className="footer-links">
-          <Link href="/app/settings">Settings</Link>
+          <Link href="/app/settings">{t("settings")}</Link>
           <button type="button" onClick={() => void signOutHere(client, userId)}>
-            Sign out
+            {t("signOut")}
           </button>
         </div>
       </div>

@@ -1,20 +1,23 @@
 "use client";
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { fieldError } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 
-const SUGGESTIONS: readonly { emoji: string; text: string }[] = [
-  { emoji: "📅", text: "In a meeting" },
-  { emoji: "🚌", text: "Commuting" },
-  { emoji: "🤒", text: "Out sick" },
-  { emoji: "🌴", text: "On vacation" },
-  { emoji: "🏡", text: "Working remotely" },
+/** `key` names the text in Status.suggestions.* (set in the user's language). */
+const SUGGESTIONS: readonly { emoji: string; key: string }[] = [
+  { emoji: "📅", key: "meeting" },
+  { emoji: "🚌", key: "commuting" },
+  { emoji: "🤒", key: "sick" },
+  { emoji: "🌴", key: "vacation" },
+  { emoji: "🏡", key: "remote" },
 ];
 
 /** The caller's custom status (emoji + text) in the sidebar footer: set, change or clear it. */
 export function StatusEditor({ me }: { me: { statusEmoji: string; statusText: string } }) {
+  const t = useTranslations("Status");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [isOpen, setOpen] = useState(false);
@@ -49,22 +52,22 @@ export function StatusEditor({ me }: { me: { statusEmoji: string; statusText: st
         type="button"
         className="status-button"
         onClick={open}
-        aria-label={hasStatus ? "Edit status" : "Set a status"}
+        aria-label={hasStatus ? t("edit") : t("set")}
       >
         <span aria-hidden="true">{me.statusEmoji || "🙂"}</span>{" "}
         <span className={hasStatus ? "" : "placeholder"}>
-          {hasStatus ? me.statusText || "Status set" : "Set a status"}
+          {hasStatus ? me.statusText || t("isSet") : t("set")}
         </span>
       </button>
     );
   }
 
   return (
-    <form className="status-editor" onSubmit={submit} aria-label="Set a status">
+    <form className="status-editor" onSubmit={submit} aria-label={t("set")}>
       <div className="status-inputs">
         <input
           type="text"
-          aria-label="Status emoji"
+          aria-label={t("emoji")}
           className="status-emoji"
           value={emoji}
           maxLength={16}
@@ -75,10 +78,10 @@ export function StatusEditor({ me }: { me: { statusEmoji: string; statusText: st
         />
         <input
           type="text"
-          aria-label="Status text"
+          aria-label={t("text")}
           value={text}
           maxLength={100}
-          placeholder="What's your status?"
+          placeholder={t("placeholder")}
           aria-invalid={fieldError(save.error, "text") ? true : undefined}
           aria-describedby={save.error ? "status-error" : undefined}
           // biome-ignore lint/a11y/noAutofocus: the user just opened the status editor
@@ -89,18 +92,18 @@ export function StatusEditor({ me }: { me: { statusEmoji: string; statusText: st
           }}
         />
       </div>
-      <ul className="status-suggestions" aria-label="Suggestions">
+      <ul className="status-suggestions" aria-label={t("suggestionsLabel")}>
         {SUGGESTIONS.map((s) => (
-          <li key={s.text}>
+          <li key={s.key}>
             <button
               type="button"
               className="quiet"
               onClick={() => {
                 setEmoji(s.emoji);
-                setText(s.text);
+                setText(t(`suggestions.${s.key}`));
               }}
             >
-              <span aria-hidden="true">{s.emoji}</span> {s.text}
+              <span aria-hidden="true">{s.emoji}</span> {t(`suggestions.${s.key}`)}
             </button>
           </li>
         ))}
@@ -112,7 +115,7 @@ export function StatusEditor({ me }: { me: { statusEmoji: string; statusText: st
       ) : null}
       <div className="status-actions">
         <button type="submit" className="primary" disabled={save.isPending}>
-          Save status
+          {t("save")}
         </button>
         {hasStatus ? (
           <button
@@ -120,11 +123,11 @@ export function StatusEditor({ me }: { me: { statusEmoji: string; statusText: st
             disabled={save.isPending}
             onClick={() => save.mutate({ emoji: "", text: "" })}
           >
-            Clear status
+            {t("clear")}
           </button>
         ) : null}
         <button type="button" className="quiet" onClick={() => setOpen(false)}>
-          Cancel
+          {t("cancel")}
         </button>
       </div>
     </form>

@@ -1,6 +1,7 @@
 "use client";
 
 import { useSearchParams } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { useMessageActions } from "~/lib/chat-data";
 import { dismissEphemeral, useEphemerals } from "~/lib/ephemeral";
@@ -35,15 +36,16 @@ function ReplyComposer({
   isDisabled: boolean;
   onSend: (body: string, alsoInChannel: boolean, attachmentIds: string[]) => boolean;
 }) {
+  const t = useTranslations("Thread");
   const [alsoInChannel, setAlsoInChannel] = useState(false);
   const members = useMemo(() => mentionables(names), [names]);
   return (
     <div className="thread-composer">
       <Composer
-        label="Reply in thread"
+        label={t("replyLabel")}
         autoFocus
-        placeholder="Reply…"
-        submitLabel="Reply"
+        placeholder={t("replyPlaceholder")}
+        submitLabel={t("reply")}
         conversationId={conversationId}
         draftKey={`thread:${rootId}`}
         meId={meId}
@@ -64,7 +66,7 @@ function ReplyComposer({
               checked={alsoInChannel}
               onChange={(e) => setAlsoInChannel(e.target.checked)}
             />
-            Also send to channel
+            {t("alsoInChannel")}
           </label>
         }
       />
@@ -105,6 +107,7 @@ export function ThreadPanel({
    */
   receipts?: TRowReceipts | undefined;
 }) {
+  const t = useTranslations("Thread");
   const thread = useThread(rootId);
   const replies = thread.data?.replies ?? EMPTY;
   const outbox = useThreadReplies(conversationId, rootId, replies);
@@ -169,7 +172,7 @@ export function ThreadPanel({
   return (
     <aside
       className="side-panel"
-      aria-label="Thread"
+      aria-label={t("heading")}
       onKeyDown={(e) => {
         if (e.key === "Escape" && !e.defaultPrevented && !isTypingInto(e.target)) {
           e.preventDefault();
@@ -179,10 +182,10 @@ export function ThreadPanel({
     >
       <header className="panel-header">
         <div>
-          <h2>Thread</h2>
+          <h2>{t("heading")}</h2>
           <span className="muted">{conversationTitle}</span>
         </div>
-        <button type="button" className="quiet icon close" aria-label="Close thread" onClick={onClose}>
+        <button type="button" className="quiet icon close" aria-label={t("close")} onClick={onClose}>
           ✕
         </button>
       </header>
@@ -190,10 +193,10 @@ export function ThreadPanel({
       <div className="panel-body" ref={scroller} onKeyDown={roving.onKeyDown} onFocus={roving.onFocus}>
         {thread.error || isWrongConversation ? (
           <p role="alert" className="error panel-note">
-            {thread.error?.message ?? "This thread belongs to another conversation."}
+            {thread.error?.message ?? t("wrongConversation")}
           </p>
         ) : !root ? (
-          <p className="muted panel-note">Loading thread…</p>
+          <p className="muted panel-note">{t("loading")}</p>
         ) : (
           <MessageContext.Provider value={ctx}>
             <div className="thread-root">
@@ -208,7 +211,7 @@ export function ThreadPanel({
               />
             </div>
             <div className="thread-divider" role="presentation">
-              <span>{root.replyCount === 1 ? "1 reply" : `${root.replyCount} replies`}</span>
+              <span>{t("replies", { count: root.replyCount })}</span>
             </div>
             {thread.data?.hasMoreBefore ? (
               <div className="load-older">
@@ -217,14 +220,14 @@ export function ThreadPanel({
                   disabled={thread.isLoadingOlder}
                   onClick={() => void thread.loadOlder()}
                 >
-                  {thread.isLoadingOlder ? "Loading…" : "Load older replies"}
+                  {thread.isLoadingOlder ? t("loadingOlder") : t("loadOlder")}
                 </button>
               </div>
             ) : null}
             <div
               className="thread-replies"
               role="feed"
-              aria-label="Replies"
+              aria-label={t("repliesLabel")}
               aria-busy={thread.isLoadingOlder}
             >
               {replies.map((m, i) => (

@@ -5,8 +5,10 @@
  * (preview, progress bar, cancel), and the handlers that take files from paste and drag-and-drop.
  */
 import "~/styles/attachments.css";
+import { useTranslations } from "next-intl";
 import { type ClipboardEvent, type DragEvent, useRef, useState } from "react";
-import { formatBytes, type TUpload } from "~/lib/upload";
+import { useFormats } from "~/i18n/format";
+import type { TUpload } from "~/lib/upload";
 
 export function AttachButton({
   onFiles,
@@ -15,14 +17,15 @@ export function AttachButton({
   onFiles: (files: File[]) => void;
   isDisabled?: boolean;
 }) {
+  const t = useTranslations("Uploads");
   const input = useRef<HTMLInputElement>(null);
   return (
     <>
       <button
         type="button"
         className="quiet icon-button"
-        aria-label="Attach files"
-        title="Attach files"
+        aria-label={t("attach")}
+        title={t("attach")}
         disabled={isDisabled}
         onClick={() => input.current?.click()}
       >
@@ -33,7 +36,7 @@ export function AttachButton({
         type="file"
         multiple
         hidden
-        aria-label="Choose files to attach"
+        aria-label={t("choose")}
         data-testid="file-input"
         onChange={(e) => {
           const files = [...(e.currentTarget.files ?? [])];
@@ -52,9 +55,11 @@ export function UploadTray({
   uploads: readonly TUpload[];
   onRemove: (key: string) => void;
 }) {
+  const t = useTranslations("Uploads");
+  const fmt = useFormats();
   if (uploads.length === 0) return null;
   return (
-    <ul className="upload-tray" aria-label="Files to send">
+    <ul className="upload-tray" aria-label={t("tray")}>
       {uploads.map((u) => {
         const percent = Math.round(u.progress * 100);
         return (
@@ -70,20 +75,24 @@ export function UploadTray({
             <span className="upload-meta">
               <span className="upload-name">{u.name}</span>
               <span className="muted">
-                {formatBytes(u.size)}
-                {u.status === "processing" ? " · Processing…" : u.status === "ready" ? " · Ready" : ""}
+                {fmt.bytes(u.size)}
+                {u.status === "processing"
+                  ? ` · ${t("processing")}`
+                  : u.status === "ready"
+                    ? ` · ${t("ready")}`
+                    : ""}
               </span>
               {u.status === "uploading" || u.status === "processing" ? (
                 <progress
                   max={100}
                   value={percent}
-                  aria-label={`Uploading ${u.name}`}
+                  aria-label={t("uploading", { name: u.name })}
                   aria-valuetext={`${percent}%`}
                 />
               ) : null}
               {u.status === "failed" ? (
                 <span role="alert" className="error">
-                  {u.error ?? "Upload failed"}
+                  {u.error ?? t("failed")}
                 </span>
               ) : null}
             </span>

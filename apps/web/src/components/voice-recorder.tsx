@@ -6,6 +6,7 @@
  * peaks measured while recording become the message's waveform, and the measured duration is sent
  * along (Chromium's WebM recordings carry no duration to read back).
  */
+import { useTranslations } from "next-intl";
 import { useEffect, useRef, useState } from "react";
 import type { TAudioMeta } from "~/lib/upload";
 import { formatDuration } from "./attachments";
@@ -54,6 +55,7 @@ export function VoiceRecorder({
   onRecorded: (file: File, meta: TAudioMeta) => void;
   isDisabled?: boolean;
 }) {
+  const t = useTranslations("Voice");
   const [state, setState] = useState<"idle" | "starting" | "recording">("idle");
   const [elapsed, setElapsed] = useState(0);
   const [level, setLevel] = useState(0);
@@ -76,7 +78,7 @@ export function VoiceRecorder({
   async function start() {
     setError(null);
     if (typeof MediaRecorder === "undefined" || !navigator.mediaDevices?.getUserMedia) {
-      setError("This browser cannot record audio.");
+      setError(t("unsupported"));
       return;
     }
     setState("starting");
@@ -85,7 +87,7 @@ export function VoiceRecorder({
       stream = await navigator.mediaDevices.getUserMedia({ audio: true });
     } catch {
       setState("idle");
-      setError("Microphone access was denied.");
+      setError(t("denied"));
       return;
     }
     const mimeType = pickMimeType();
@@ -129,7 +131,7 @@ export function VoiceRecorder({
       const ext = type.includes("ogg") ? "ogg" : type.includes("mp4") ? "m4a" : "webm";
       const blob = new Blob(r.chunks, { type });
       if (blob.size === 0) {
-        setError("Nothing was recorded.");
+        setError(t("empty"));
         return;
       }
       const file = new File([blob], `Voice message.${ext}`, { type });
@@ -142,19 +144,19 @@ export function VoiceRecorder({
   if (state === "recording") {
     return (
       // biome-ignore lint/a11y/useSemanticElements: live recording controls, not a form
-      <div className="voice-recorder" role="group" aria-label="Recording voice message">
+      <div className="voice-recorder" role="group" aria-label={t("recording")}>
         <span className="rec-dot" aria-hidden="true" />
-        <span className="voice-time" role="timer" aria-label="Recording time">
+        <span className="voice-time" role="timer" aria-label={t("time")}>
           {formatDuration(elapsed)}
         </span>
         <span className="rec-level" aria-hidden="true">
           <span style={{ width: `${Math.min(100, Math.round(level * 140))}%` }} />
         </span>
         <button type="button" className="primary" onClick={() => finish(true)}>
-          Stop recording
+          {t("stop")}
         </button>
         <button type="button" onClick={() => finish(false)}>
-          Cancel recording
+          {t("cancel")}
         </button>
       </div>
     );
@@ -164,8 +166,8 @@ export function VoiceRecorder({
       <button
         type="button"
         className="quiet icon-button"
-        aria-label="Record voice message"
-        title="Record voice message"
+        aria-label={t("record")}
+        title={t("record")}
         disabled={isDisabled || state === "starting"}
         onClick={() => void start()}
       >

@@ -28,11 +28,15 @@ export type TAnnounceClock = {
   clearTimeout: (handle: unknown) => void;
 };
 
-/** Collects arrivals (`add`) and calls `say` with a summary, at most once per `everyMs`. */
+/**
+ * Collects arrivals (`add`) and calls `say` with a summary, at most once per `everyMs`; `summarize`
+ * words it (the component passes one in the user's language; English by default).
+ */
 export function createArrivalAnnouncer(
   say: (text: string) => void,
   clock: TAnnounceClock,
   everyMs = ANNOUNCE_EVERY_MS,
+  summarize: (senders: readonly string[]) => string = arrivalSummary,
 ): { add: (senders: readonly string[]) => void; dispose: () => void } {
   let pending: string[] = [];
   let lastSaidAt = Number.NEGATIVE_INFINITY;
@@ -40,7 +44,7 @@ export function createArrivalAnnouncer(
   const flush = () => {
     timer = null;
     if (pending.length === 0) return;
-    say(arrivalSummary(pending));
+    say(summarize(pending));
     pending = [];
     lastSaidAt = clock.now();
   };

@@ -196,7 +196,8 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
           return;
         }
         // "Show unreads at the top" changed (here or on another device): the sidebar re-sorts.
-        if (event.payload.sidebarUnreadsFirst !== undefined) {
+        // The UI language changed on another device: this one renders it from its next page load.
+        if (event.payload.sidebarUnreadsFirst !== undefined || event.payload.locale !== undefined) {
           void queryClient.invalidateQueries(trpc.users.preferences.queryFilter());
           return;
         }

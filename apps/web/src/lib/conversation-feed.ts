@@ -19,6 +19,7 @@
  */
 import type { TSendOptions } from "@parley/client";
 import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
@@ -80,6 +81,7 @@ function useReadPositionAtOpen(conversationId: string): TReadPosition | null | u
 
 /** History, outbox and paging for one conversation. Mount it with `key={conversationId}`. */
 export function useConversationFeed(conversationId: string) {
+  const t = useTranslations("MessageList");
   const trpc = useTRPC();
   const trpcClient = useTRPCClient();
   const queryClient = useQueryClient();
@@ -204,12 +206,12 @@ export function useConversationFeed(conversationId: string) {
       );
       setPageError(null);
     } catch (err) {
-      setPageError(err instanceof Error ? err.message : "Could not load older messages");
+      setPageError(err instanceof Error ? err.message : t("olderFailed"));
     } finally {
       isOlderInFlight.current = false;
       setLoadingOlder(false);
     }
-  }, [conversationId, key, queryClient, trpcClient]);
+  }, [conversationId, key, queryClient, trpcClient, t]);
 
   /** Detached only: the next page below the window (and, once it reaches the newest, the live ones). */
   const loadNewer = useCallback(async () => {
@@ -231,12 +233,12 @@ export function useConversationFeed(conversationId: string) {
       }
       setPageError(null);
     } catch (err) {
-      setPageError(err instanceof Error ? err.message : "Could not load newer messages");
+      setPageError(err instanceof Error ? err.message : t("newerFailed"));
     } finally {
       isNewerInFlight.current = false;
       setLoadingNewer(false);
     }
-  }, [conversationId, key, queryClient, trpcClient]);
+  }, [conversationId, key, queryClient, trpcClient, t]);
 
   /** Shows the message with `seq` (or the nearest after it): at once when loaded, else a window around it. */
   const jumpTo = useCallback(
@@ -284,13 +286,13 @@ export function useConversationFeed(conversationId: string) {
         queryClient.setQueryData<TFeed>(key, reapply(page.hasMoreAfter ? next : attach(next), changes));
       } catch (err) {
         if (gen === generation.current) {
-          setPageError(err instanceof Error ? err.message : "Could not load that message");
+          setPageError(err instanceof Error ? err.message : t("jumpFailed"));
         }
       } finally {
         if (gen === generation.current) setJumping(false);
       }
     },
-    [conversationId, key, queryClient, track, trpc, trpcClient],
+    [conversationId, key, queryClient, track, trpc, trpcClient, t],
   );
 
   /** Back to the newest message: at once when attached, else the newest page joined with the live ones. */
@@ -321,12 +323,12 @@ export function useConversationFeed(conversationId: string) {
       }
     } catch (err) {
       if (gen === generation.current) {
-        setPageError(err instanceof Error ? err.message : "Could not load the latest messages");
+        setPageError(err instanceof Error ? err.message : t("latestFailed"));
       }
     } finally {
       if (gen === generation.current) setJumping(false);
     }
-  }, [conversationId, key, queryClient, trpcClient]);
+  }, [conversationId, key, queryClient, trpcClient, t]);
 
   const outbox = useOutbox(client, conversationId, isInChannel);
 

@@ -25,6 +25,9 @@ export function fieldError(error: unknown, field: string): string | undefined {
   return messages.length > 0 ? [...new Set(messages)].join("; ") : undefined;
 }
 
+/** What a form says when every problem is shown next to its field (FormError words it per language). */
+export const CORRECT_FIELDS = "Please correct the highlighted field.";
+
 /**
  * The form-level message for `error`: its message, unless every field issue is about one of
  * `shown` (then each is already next to its input, and this says where to look).
@@ -36,5 +39,5 @@ export function formErrorMessage(error: unknown, shown: readonly string[]): stri
   const paths = all ? Object.keys(all) : [];
   if (paths.length === 0) return message;
   const covered = paths.every((path) => shown.some((f) => path === f || path.startsWith(`${f}.`)));
-  return covered ? "Please correct the highlighted field." : message;
+  return covered ? CORRECT_FIELDS : message;
 }

@@ -16,10 +16,12 @@
  */
 import type { TKnownUserEvent, TUserEventPayload } from "@parley/protocol";
 import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useCallback, useSyncExternalStore } from "react";
+import { useFormats } from "~/i18n/format";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import type { TRouterInputs } from "~/trpc/types";
-import { firedText, formatDue, laterHref } from "./later-format";
+import { firedText, laterHref } from "./later-format";
 
 type TTRPC = ReturnType<typeof useTRPC>;
 
@@ -144,6 +146,8 @@ export function useIsSaved(conversationId: string, messageId: string): boolean {
  * waiting for the socket.
  */
 export function useLaterActions() {
+  const t = useTranslations("Later");
+  const fmt = useFormats();
   const trpc = useTRPC();
   const trpcClient = useTRPCClient();
   const queryClient = useQueryClient();
@@ -165,11 +169,11 @@ export function useLaterActions() {
       addLaterNotice({
         id: `set:${reminder.id}:${new Date(reminder.dueAt).getTime()}`,
         kind: "info",
-        text: `Reminder set for ${formatDue(reminder.dueAt)}`,
+        text: t("setFor", { due: fmt.due(reminder.dueAt) }),
       });
       return reminder;
     },
-    [trpcClient],
+    [trpcClient, t, fmt],
   );
   const cancel = useCallback(
     (reminderId: string) => trpcClient.reminders.cancel.mutate({ reminderId }),

@@ -25,6 +25,7 @@ import {
   type TMessagePayload,
 } from "@parley/protocol";
 import { useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { useEffect, useRef } from "react";
 import { useRealtime } from "./realtime-context";
 
@@ -138,6 +139,10 @@ export function useDesktopNotifications(
 ): void {
   const { client, userId } = useRealtime();
   const router = useRouter();
+  // The words in the user's language (read when a notification is made, not a reason to re-subscribe).
+  const t = useTranslations("DesktopNotifications");
+  const words = useRef(t);
+  words.current = t;
   const list = useRef(conversations);
   list.current = conversations;
   const myPrefs = useRef(prefs);
@@ -161,9 +166,11 @@ export function useDesktopNotifications(
       ) {
         return;
       }
-      const sender = m.senderName || "Someone";
+      const sender = m.senderName || words.current("someone");
       const isChannel = conversation?.kind === "public_channel" || conversation?.kind === "private_channel";
-      const title = isChannel ? `${sender} in #${conversation?.name ?? ""}` : sender;
+      const title = isChannel
+        ? words.current("inChannel", { sender, channel: conversation?.name ?? "" })
+        : sender;
       try {
         const n = new Notification(title, {
           body: notificationBody(message),

@@ -55,6 +55,3 @@ export function applyReceipts(state: TReceiptState, frame: TReceiptsFrame): TRec
   });
   return changed ? { ...state, members } : state;
 }
-
-/** The accessible label of a tick. */
-export const TICK_LABEL: Record<TTick, string> = { sent: "Sent", delivered: "Delivered", seen: "Seen" };

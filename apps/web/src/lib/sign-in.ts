@@ -1,11 +1,18 @@
 import { getCsrfToken } from "next-auth/react";
+import { useTranslations } from "next-intl";
+
+/** Why a password sign-in failed; `useSignInFailureText` words it in the user's language. */
+export type TSignInFailure =
+  | { kind: "offline" }
+  | { kind: "wrong" }
+  | { kind: "locked"; unit: "second" | "minute"; count: number };
 
 /**
  * Signs in with email + password (next-auth's credentials callback, as its `signIn` does, but
- * reading the status: a 429 says how long the account or address is locked); resolves to an
- * error message or null on success.
+ * reading the status: a 429 says how long the account or address is locked); resolves to why it
+ * failed, or null on success.
  */
-export async function signInWithPassword(email: string, password: string): Promise<string | null> {
+export async function signInWithPassword(email: string, password: string): Promise<TSignInFailure | null> {
   let res: Response;
   try {
     res = await fetch("/api/auth/callback/credentials", {
@@ -20,24 +27,31 @@ export async function signInWithPassword(email: string, password: string): Promi
       }),
     });
   } catch {
-    return "Cannot reach the server. Check your connection and try again.";
+    return { kind: "offline" };
   }
-  if (res.status === 429) return tooManyAttempts(Number(res.headers.get("Retry-After")));
+  if (res.status === 429) return lockedFor(Number(res.headers.get("Retry-After")));
   const data = (await res.json().catch(() => null)) as { url?: string } | null;
   const error = data?.url ? new URL(data.url, window.location.href).searchParams.get("error") : "unknown";
-  if (!res.ok || error) return "Wrong email or password.";
+  if (!res.ok || error) return { kind: "wrong" };
   return null;
 }
 
-/** "Too many attempts, try again in N minutes." for a Retry-After in seconds. */
-export function tooManyAttempts(retryAfterSeconds: number): string {
+/** The lock of a Retry-After in seconds: whole seconds under a minute, else whole minutes. */
+export function lockedFor(retryAfterSeconds: number): TSignInFailure {
   const seconds =
     Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0 ? Math.ceil(retryAfterSeconds) : 60;
-  const wait =
-    seconds < 60
-      ? `${seconds} second${seconds === 1 ? "" : "s"}`
-      : `${Math.ceil(seconds / 60)} minute${Math.ceil(seconds / 60) === 1 ? "" : "s"}`;
-  return `Too many attempts, try again in ${wait}.`;
+  return seconds < 60
+    ? { kind: "locked", unit: "second", count: seconds }
+    : { kind: "locked", unit: "minute", count: Math.ceil(seconds / 60) };
+}
+
+/** "Too many attempts, try again in 15 minutes." and the rest, in the user's language. */
+export function useSignInFailureText(): (failure: TSignInFailure) => string {
+  const t = useTranslations("SignIn");
+  return (failure) =>
+    failure.kind === "locked"
+      ? t(failure.unit === "second" ? "lockedSeconds" : "lockedMinutes", { count: failure.count })
+      : t(failure.kind === "offline" ? "offline" : "wrong");
 }
 
 /**

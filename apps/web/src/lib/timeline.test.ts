@@ -1,15 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
+  dayKey,
   dayLabel,
   inSeqOrder,
   isContinuation,
   isInMainList,
+  isSameDay,
   mergeBySeq,
   newClientMsgId,
   newMessagesDividerSeq,
   type TTimelineMessage,
   timelineRows,
-  typingText,
   unconfirmed,
 } from "./timeline.ts";
 
@@ -75,15 +76,6 @@ describe("timeline", () => {
   });
 });
 
-describe("typingText", () => {
-  it("names one or two typists and counts more", () => {
-    expect(typingText([])).toBe("");
-    expect(typingText(["Ana"])).toBe("Ana is typing…");
-    expect(typingText(["Ana", "Ben"])).toBe("Ana and Ben are typing…");
-    expect(typingText(["Ana", "Ben", "Cy"])).toBe("Several people are typing…");
-  });
-});
-
 /** A local time (the tests must not depend on the machine's time zone). */
 const local = (y: number, mo: number, d: number, h = 12, mi = 0) => new Date(y, mo - 1, d, h, mi);
 
@@ -97,6 +89,31 @@ describe("day separators", () => {
     expect(dayLabel(local(2025, 11, 23, 9), now)).toBe("Sunday, November 23, 2025");
     // Yesterday across a month boundary.
     expect(dayLabel(local(2026, 11, 30, 22), local(2026, 12, 1, 8))).toBe("Yesterday");
+  });
+
+  it("splits days in the user's time zone when given one", () => {
+    // 22:30 UTC on Dec 6 is already Dec 7 in Riyadh (UTC+3) and still Dec 6 in New York.
+    const late = new Date(Date.UTC(2026, 11, 6, 22, 30));
+    expect(dayKey(late, "UTC")).toBe("2026-12-06");
+    expect(dayKey(late, "Asia/Riyadh")).toBe("2026-12-07");
+    expect(dayKey(late, "America/New_York")).toBe("2026-12-06");
+    const early = new Date(Date.UTC(2026, 11, 6, 20, 0));
+    expect(isSameDay(late, early, "UTC")).toBe(true);
+    expect(isSameDay(late, early, "Asia/Riyadh")).toBe(false);
+    const rows = timelineRows(
+      [
+        { seq: 1, senderId: "a", createdAt: early.toISOString(), threadRootId: null },
+        { seq: 2, senderId: "a", createdAt: late.toISOString(), threadRootId: null },
+      ] as unknown as TTimelineMessage[],
+      {
+        hasMoreBefore: false,
+        dividerSeq: null,
+        now: late,
+        timeZone: "Asia/Riyadh",
+        label: (v) => dayKey(v, "Asia/Riyadh"),
+      },
+    );
+    expect(rows.map((r) => r.day)).toEqual(["2026-12-06", "2026-12-07"]);
   });
 
   it("puts a separator above the first message of each day, and above the very first one only when nothing is older", () => {

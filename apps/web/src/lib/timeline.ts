@@ -80,15 +80,34 @@ export function isContinuation(prev: TTimelineMessage | undefined, m: TTimelineM
   return gap >= 0 && gap < GROUP_WINDOW_MS;
 }
 
-/** The local calendar day of a moment, as a comparable key ("2026-11-23"). */
-export function dayKey(value: Date | string): string {
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The calendar day of a moment, as a comparable key ("2026-11-23"): in `timeZone` (the user's,
+ * i18n/format.ts) or, without one, the runtime's local zone.
+ */
+export function dayKey(value: Date | string, timeZone?: string): string {
   const d = new Date(value);
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  if (timeZone === undefined) {
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  }
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    // en-CA writes dates as YYYY-MM-DD.
+    format = new Intl.DateTimeFormat("en-CA", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+    });
+    dayFormats.set(timeZone, format);
+  }
+  return format.format(d);
 }
 
-/** True when both moments fall on the same local calendar day. */
-export function isSameDay(a: Date | string, b: Date | string): boolean {
-  return dayKey(a) === dayKey(b);
+/** True when both moments fall on the same calendar day (in `timeZone`, else the local one). */
+export function isSameDay(a: Date | string, b: Date | string, timeZone?: string): boolean {
+  return dayKey(a, timeZone) === dayKey(b, timeZone);
 }
 
 /**
@@ -162,26 +181,29 @@ export type TTimelineRow<M extends TTimelineMessage> = {
  */
 export function timelineRows<M extends TTimelineMessage>(
   messages: readonly M[],
-  opts: { hasMoreBefore: boolean; dividerSeq: number | null; now?: Date },
+  opts: {
+    hasMoreBefore: boolean;
+    dividerSeq: number | null;
+    now?: Date;
+    /** Days are split in this zone (the user's); else the local one. */
+    timeZone?: string;
+    /** The separator's label in the user's language (i18n/format.ts `day`); else English. */
+    label?: (value: Date | string, now: Date) => string;
+  },
 ): TTimelineRow<M>[] {
   const now = opts.now ?? new Date();
+  const label = opts.label ?? dayLabel;
   return messages.map((message, i) => {
     const prev = messages[i - 1];
-    const isNewDay = prev ? !isSameDay(prev.createdAt, message.createdAt) : !opts.hasMoreBefore;
+    const isNewDay = prev
+      ? !isSameDay(prev.createdAt, message.createdAt, opts.timeZone)
+      : !opts.hasMoreBefore;
     const isFirstNew = message.seq === opts.dividerSeq;
     return {
       message,
-      day: isNewDay ? dayLabel(message.createdAt, now) : null,
+      day: isNewDay ? label(message.createdAt, now) : null,
       isFirstNew,
       isGrouped: !isFirstNew && isContinuation(prev, message),
     };
   });
-}
-
-/** "Ana is typing…", "Ana and Ben are typing…", "Several people are typing…" (empty when nobody is). */
-export function typingText(names: readonly string[]): string {
-  if (names.length === 0) return "";
-  if (names.length === 1) return `${names[0]} is typing…`;
-  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
-  return "Several people are typing…";
 }

@@ -10,7 +10,9 @@
  * the ids that are ready to send. Files refused by the limits (`files.limits`) never start.
  */
 import { useQuery } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useCallback, useEffect, useRef, useState } from "react";
+import { useFormats } from "~/i18n/format";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import type { TRouterOutputs } from "~/trpc/types";
 
@@ -55,24 +57,20 @@ export function putWithProgress(
   });
 }
 
-/** Why a file may not be uploaded under these limits, or null when it may. */
-export function refusalOf(file: { size: number; type: string }, limits: TLimits | undefined): string | null {
-  if (file.size === 0) return "The file is empty";
-  if (!limits) return null;
-  if (file.size > limits.maxUploadBytes) {
-    return `The file is larger than the limit of ${formatBytes(limits.maxUploadBytes)}`;
-  }
-  const mime = (file.type.split(";")[0] ?? "").trim().toLowerCase();
-  if (mime && limits.blockedTypes.includes(mime)) return "This type of file cannot be shared here";
-  return null;
-}
+/** Why a file may not be uploaded (a message key of Uploads.refusal.*, with the limit), or null. */
+export type TRefusal = { reason: "empty" } | { reason: "tooLarge"; limit: number } | { reason: "blocked" };
 
-/** "1.4 MB", "820 KB", "12 bytes". */
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
-  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${bytes} bytes`;
+/** Why a file may not be uploaded under these limits, or null when it may. */
+export function refusalOf(
+  file: { size: number; type: string },
+  limits: TLimits | undefined,
+): TRefusal | null {
+  if (file.size === 0) return { reason: "empty" };
+  if (!limits) return null;
+  if (file.size > limits.maxUploadBytes) return { reason: "tooLarge", limit: limits.maxUploadBytes };
+  const mime = (file.type.split(";")[0] ?? "").trim().toLowerCase();
+  if (mime && limits.blockedTypes.includes(mime)) return { reason: "blocked" };
+  return null;
 }
 
 /** One file in the composer's tray. */
@@ -92,6 +90,8 @@ export type TUpload = {
 
 /** The attachments tray of one composer (see the file header). */
 export function useUploads(conversationId: string) {
+  const t = useTranslations("Uploads");
+  const fmt = useFormats();
   const trpc = useTRPC();
   const trpcClient = useTRPCClient();
   const limits = useQuery(trpc.files.limits.queryOptions(undefined, { staleTime: 10 * 60_000 }));
@@ -107,7 +107,12 @@ export function useUploads(conversationId: string) {
       for (const file of files) {
         const key = crypto.randomUUID();
         const mime = file.type || "application/octet-stream";
-        const refusal = refusalOf({ size: file.size, type: mime }, limits.data);
+        const refused = refusalOf({ size: file.size, type: mime }, limits.data);
+        const refusal = refused
+          ? refused.reason === "tooLarge"
+            ? t("refusal.tooLarge", { limit: fmt.bytes(refused.limit) })
+            : t(`refusal.${refused.reason}`)
+          : null;
         const previewUrl = refusal || !mime.startsWith("image/") ? null : URL.createObjectURL(file);
         const entry: TUpload = {
           key,
@@ -145,14 +150,14 @@ export function useUploads(conversationId: string) {
             if (!controller.signal.aborted) patch(key, { status: "ready", attachment });
           } catch (err) {
             if (controller.signal.aborted) return; // removed from the tray already
-            patch(key, { status: "failed", error: err instanceof Error ? err.message : "Upload failed" });
+            patch(key, { status: "failed", error: err instanceof Error ? err.message : t("failed") });
           } finally {
             controllers.current.delete(key);
           }
         })();
       }
     },
-    [conversationId, limits.data, patch, trpcClient],
+    [conversationId, limits.data, patch, trpcClient, t, fmt],
   );
 
   /** Cancels an upload in flight (or drops a finished one from the tray; the server sweeps it). */

@@ -1,23 +1,21 @@
 import Link from "next/link";
+import { getTranslations } from "next-intl/server";
 
-export default function AppHome() {
+export default async function AppHome() {
+  const t = await getTranslations("Home");
   return (
     <div className="page">
-      <h1>Welcome to Parley</h1>
-      <p className="muted">Pick a conversation in the sidebar, or:</p>
+      <h1>{t("welcome")}</h1>
+      <p className="muted">{t("pick")}</p>
       <ul>
+        <li>{t.rich("browse", { link: (chunks) => <Link href="/app/browse">{chunks}</Link> })}</li>
         <li>
-          <Link href="/app/browse">Browse channels</Link> to join one
+          <Link href="/app/new-channel">{t("create")}</Link>
         </li>
         <li>
-          <Link href="/app/new-channel">Create a channel</Link>
+          <Link href="/app/new-message">{t("dm")}</Link>
         </li>
-        <li>
-          <Link href="/app/new-message">Start a direct message</Link>
-        </li>
-        <li>
-          <Link href="/app/settings">Invite people</Link> from settings
-        </li>
+        <li>{t.rich("invite", { link: (chunks) => <Link href="/app/settings">{chunks}</Link> })}</li>
       </ul>
     </div>
   );

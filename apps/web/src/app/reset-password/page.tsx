@@ -1,8 +1,12 @@
 import type { Metadata } from "next";
+import { getTranslations } from "next-intl/server";
 import { ResetPasswordForm } from "./reset-password-form";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "Set a new password · Parley" };
+/** The tab's title in the reader's language. */
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getTranslations("Titles"))("resetPassword") };
+}
 
 type Props = { searchParams: Promise<{ token?: string | string[] }> };
 
@@ -10,18 +14,15 @@ type Props = { searchParams: Promise<{ token?: string | string[] }> };
 export default async function ResetPasswordPage({ searchParams }: Props) {
   const raw = (await searchParams).token;
   const token = Array.isArray(raw) ? raw[0] : raw;
+  const t = await getTranslations("ResetPassword");
   return (
     <main className="auth-page">
       <div className="auth-card">
         <div className="brand">Parley</div>
-        <h1>Set a new password</h1>
-        {token ? (
-          <ResetPasswordForm token={token} />
-        ) : (
-          <p role="alert">This link is incomplete. Ask an admin of this workspace for a new one.</p>
-        )}
+        <h1>{t("heading")}</h1>
+        {token ? <ResetPasswordForm token={token} /> : <p role="alert">{t("incomplete")}</p>}
         <p className="muted">
-          <a href="/sign-in">Sign in</a>
+          <a href="/sign-in">{t("signIn")}</a>
         </p>
       </div>
     </main>

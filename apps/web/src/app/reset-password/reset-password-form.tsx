@@ -1,6 +1,7 @@
 "use client";
 
 import { useMutation } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { FormError } from "~/components/field";
 import { NewPasswordField } from "~/components/password-field";
@@ -9,6 +10,7 @@ import { useTRPC } from "~/trpc/react";
 
 /** The new password for a reset link's token; the server spends the token (it works once). */
 export function ResetPasswordForm({ token }: { token: string }) {
+  const t = useTranslations("ResetPassword");
   const trpc = useTRPC();
   const reset = useMutation(trpc.auth.resetPassword.mutationOptions());
   const [done, setDone] = useState(false);
@@ -23,18 +25,14 @@ export function ResetPasswordForm({ token }: { token: string }) {
   }
 
   if (done) {
-    return (
-      <p role="status">
-        Your password is set. <a href="/sign-in">Sign in</a> with it.
-      </p>
-    );
+    return <p role="status">{t.rich("done", { link: (chunks) => <a href="/sign-in">{chunks}</a> })}</p>;
   }
   return (
     <form className="form" onSubmit={onSubmit}>
       <NewPasswordField error={fieldError(reset.error, "password")} />
       <FormError message={formErrorMessage(reset.error, ["password"])} />
       <button className="primary" type="submit" disabled={reset.isPending}>
-        {reset.isPending ? "Saving…" : "Set password"}
+        {reset.isPending ? t("saving") : t("set")}
       </button>
     </form>
   );

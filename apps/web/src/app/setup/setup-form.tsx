@@ -1,12 +1,14 @@
 "use client";
 
 import { useMutation } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { AccountFields, useCreateAccount } from "~/components/account-fields";
 import { Field, FormError } from "~/components/field";
 import { fieldError } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 
 export function SetupForm() {
+  const t = useTranslations("Setup");
   const trpc = useTRPC();
   const setup = useMutation(trpc.workspace.setup.mutationOptions());
   const { onSubmit, error, busy } = useCreateAccount((account, form) =>
@@ -16,7 +18,7 @@ export function SetupForm() {
   return (
     <form className="form" onSubmit={onSubmit}>
       <Field
-        label="Workspace name"
+        label={t("workspaceName")}
         name="workspaceName"
         required
         maxLength={80}
@@ -26,7 +28,7 @@ export function SetupForm() {
       <AccountFields error={setup.error} />
       <FormError message={error} />
       <button className="primary" type="submit" disabled={busy}>
-        {busy ? "Creating…" : "Create workspace"}
+        {busy ? t("creating") : t("create")}
       </button>
     </form>
   );

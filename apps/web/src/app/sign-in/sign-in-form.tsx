@@ -1,10 +1,13 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { signInWithPassword } from "~/lib/sign-in";
+import { signInWithPassword, useSignInFailureText } from "~/lib/sign-in";
 
 export function SignInForm() {
+  const t = useTranslations("SignIn");
+  const failureText = useSignInFailureText();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -15,7 +18,7 @@ export function SignInForm() {
     setBusy(true);
     const failed = await signInWithPassword(String(form.get("email")), String(form.get("password")));
     if (failed) {
-      setError(failed);
+      setError(failureText(failed));
       setBusy(false);
       return;
     }
@@ -24,11 +27,11 @@ export function SignInForm() {
 
   return (
     <form className="form" onSubmit={onSubmit}>
-      <Field label="Email" name="email" type="email" required autoComplete="email" autoFocus />
-      <Field label="Password" name="password" type="password" required autoComplete="current-password" />
+      <Field label={t("email")} name="email" type="email" required autoComplete="email" autoFocus />
+      <Field label={t("password")} name="password" type="password" required autoComplete="current-password" />
       <FormError message={error} />
       <button className="primary" type="submit" disabled={busy}>
-        {busy ? "Signing in…" : "Sign in"}
+        {busy ? t("signingIn") : t("signIn")}
       </button>
     </form>
   );

@@ -1,6 +1,7 @@
 "use client";
 
 import { signIn } from "next-auth/react";
+import { useTranslations } from "next-intl";
 import { useState } from "react";
 
 /**
@@ -9,6 +10,7 @@ import { useState } from "react";
  * hydration it leads to next-auth's own provider page, which comes back here.
  */
 export function SsoButton({ name }: { name: string }) {
+  const t = useTranslations("SignIn");
   const [busy, setBusy] = useState(false);
   return (
     <a
@@ -22,7 +24,7 @@ export function SsoButton({ name }: { name: string }) {
         void signIn("oidc", { callbackUrl: "/app" }).catch(() => setBusy(false));
       }}
     >
-      {busy ? "Redirecting…" : `Sign in with ${name}`}
+      {busy ? t("redirecting") : t("withProvider", { provider: name })}
     </a>
   );
 }

@@ -1,10 +1,14 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
+import { getTranslations } from "next-intl/server";
 import { serverCaller } from "~/server/caller";
 import { SignUpForm } from "./sign-up-form";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "Sign up · Parley" };
+/** The tab's title in the reader's language. */
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getTranslations("Titles"))("signUp") };
+}
 
 type Props = { searchParams: Promise<{ invite?: string | string[] }> };
 
@@ -28,31 +32,24 @@ export default async function SignUpPage({ searchParams }: Props) {
   const domains = status.signupDomains.join(", ");
   // Without a usable invite, the mode decides whether anyone (or some domains) may still sign up.
   const canSignUp = isInvited || status.signupMode !== "invite_only";
+  const t = await getTranslations("SignUp");
   return (
     <main className="auth-page">
       <div className="auth-card">
         <div className="brand">Parley</div>
-        <h1>Join {status.name}</h1>
-        {check && !isInvited ? (
-          <p role="alert">{check.refusal ?? "This invite link is not valid. Ask for a new one."}</p>
-        ) : null}
-        {isInvited && check.email ? (
-          <p className="muted">This invite is for {check.email}: sign up with that address.</p>
-        ) : null}
+        <h1>{t("heading", { name: status.name ?? "" })}</h1>
+        {check && !isInvited ? <p role="alert">{check.refusal ?? t("invalidInvite")}</p> : null}
+        {isInvited && check.email ? <p className="muted">{t("inviteFor", { email: check.email })}</p> : null}
         {!isInvited && status.signupMode === "domains" ? (
-          <p className="muted">
-            Addresses at {domains} can sign up here. With another address you need an invite link.
-          </p>
+          <p className="muted">{t("domains", { domains })}</p>
         ) : null}
         {canSignUp ? (
           <SignUpForm inviteToken={isInvited ? invite : undefined} />
         ) : check ? null : (
-          <p role="alert">
-            Sign-up is by invitation only. Ask an admin of this workspace for an invite link.
-          </p>
+          <p role="alert">{t("inviteOnly")}</p>
         )}
         <p className="muted">
-          Already have an account? <a href="/sign-in">Sign in</a>
+          {t.rich("haveAccount", { link: (chunks) => <a href="/sign-in">{chunks}</a> })}
         </p>
       </div>
     </main>

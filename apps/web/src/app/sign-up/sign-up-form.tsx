@@ -1,11 +1,13 @@
 "use client";
 
 import { useMutation } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { AccountFields, useCreateAccount } from "~/components/account-fields";
 import { FormError } from "~/components/field";
 import { useTRPC } from "~/trpc/react";
 
 export function SignUpForm({ inviteToken }: { inviteToken?: string | undefined }) {
+  const t = useTranslations("SignUp");
   const trpc = useTRPC();
   const signUp = useMutation(trpc.auth.signUp.mutationOptions());
   const { onSubmit, error, busy } = useCreateAccount((account) =>
@@ -17,7 +19,7 @@ export function SignUpForm({ inviteToken }: { inviteToken?: string | undefined }
       <AccountFields error={signUp.error} autoFocus />
       <FormError message={error} />
       <button className="primary" type="submit" disabled={busy}>
-        {busy ? "Creating account…" : "Create account"}
+        {busy ? t("creating") : t("create")}
       </button>
     </form>
   );

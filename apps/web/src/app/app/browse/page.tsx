@@ -3,10 +3,12 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { FormError } from "~/components/field";
 import { useTRPC } from "~/trpc/react";
 
 export default function BrowseChannelsPage() {
+  const t = useTranslations("Browse");
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -22,38 +24,36 @@ export default function BrowseChannelsPage() {
 
   return (
     <div className="page">
-      <h1>Browse channels</h1>
+      <h1>{t("heading")}</h1>
       <FormError message={browse.error?.message ?? join.error?.message} />
-      {browse.isPending ? <p className="muted">Loading…</p> : null}
+      {browse.isPending ? <p className="muted">{t("loading")}</p> : null}
       {browse.data && browse.data.length === 0 ? (
         <p className="muted">
-          No channels yet. <Link href="/app/new-channel">Create one</Link>.
+          {t.rich("empty", { link: (chunks) => <Link href="/app/new-channel">{chunks}</Link> })}
         </p>
       ) : null}
       {browse.data && browse.data.length > 0 ? (
-        <ul className="list" aria-label="Channels">
+        <ul className="list" aria-label={t("list")}>
           {browse.data.map((c) => (
             <li key={c.id}>
               <div className="grow">
                 <strong># {c.name}</strong>{" "}
-                <span className="muted">
-                  · {c.memberCount} {c.memberCount === 1 ? "member" : "members"}
-                </span>
+                <span className="muted">· {t("members", { count: c.memberCount })}</span>
                 {c.topic ? <div className="muted">{c.topic}</div> : null}
               </div>
               {c.isMember ? (
-                <Link href={`/app/c/${c.id}`} aria-label={`Open ${c.name}`}>
-                  Open
+                <Link href={`/app/c/${c.id}`} aria-label={t("openName", { name: c.name ?? "" })}>
+                  {t("open")}
                 </Link>
               ) : (
                 <button
                   type="button"
                   className="primary"
-                  aria-label={`Join ${c.name}`}
+                  aria-label={t("joinName", { name: c.name ?? "" })}
                   disabled={join.isPending}
                   onClick={() => join.mutate({ conversationId: c.id })}
                 >
-                  Join
+                  {t("join")}
                 </button>
               )}
             </li>

@@ -2,12 +2,14 @@
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import type { FormEvent } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 
 export default function NewChannelPage() {
+  const t = useTranslations("NewChannel");
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -33,31 +35,26 @@ export default function NewChannelPage() {
 
   return (
     <div className="page">
-      <h1>Create a channel</h1>
+      <h1>{t("heading")}</h1>
       <form className="form" onSubmit={onSubmit} style={{ maxWidth: 480 }}>
         <Field
-          label="Channel name"
+          label={t("name")}
           name="name"
           required
           maxLength={80}
           autoFocus
           error={fieldError(create.error, "name")}
-          hint="Lower-case letters, numbers and dashes work best, e.g. general."
+          hint={t("nameHint")}
         />
-        <Field
-          label="Topic (optional)"
-          name="topic"
-          maxLength={250}
-          error={fieldError(create.error, "topic")}
-        />
+        <Field label={t("topic")} name="topic" maxLength={250} error={fieldError(create.error, "topic")} />
         <label className="check">
           <input type="checkbox" name="isPrivate" />
-          Private channel (only invited members can see it)
+          {t("private")}
         </label>
         <FormError message={formErrorMessage(create.error, ["name", "topic"])} />
         <div>
           <button className="primary" type="submit" disabled={create.isPending}>
-            {create.isPending ? "Creating…" : "Create channel"}
+            {create.isPending ? t("creating") : t("create")}
           </button>
         </div>
       </form>

@@ -2,11 +2,13 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { FormError } from "~/components/field";
 import { useTRPC } from "~/trpc/react";
 
 export default function NewMessagePage() {
+  const t = useTranslations("NewMessage");
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -38,23 +40,23 @@ export default function NewMessagePage() {
 
   return (
     <div className="page">
-      <h1>New message</h1>
+      <h1>{t("heading")}</h1>
       <form className="form" onSubmit={onSubmit} style={{ maxWidth: 560 }}>
         <div className="field">
-          <label htmlFor="people-filter">Find people</label>
+          <label htmlFor="people-filter">{t("find")}</label>
           <input
             id="people-filter"
             type="search"
             value={filter}
             onChange={(e) => setFilter(e.target.value)}
-            placeholder="Name or email"
+            placeholder={t("placeholder")}
           />
         </div>
         <fieldset className="list" style={{ padding: 0 }}>
-          <legend className="visually-hidden">People</legend>
+          <legend className="visually-hidden">{t("people")}</legend>
           {others.length === 0 ? (
             <p className="muted" style={{ padding: "0.6rem 0.9rem" }}>
-              Nobody found.
+              {t("nobody")}
             </p>
           ) : null}
           {others.map((u) => (
@@ -69,7 +71,7 @@ export default function NewMessagePage() {
         <FormError message={open.error?.message ?? users.error?.message} />
         <div>
           <button className="primary" type="submit" disabled={picked.length === 0 || open.isPending}>
-            {picked.length > 1 ? "Start group message" : "Start conversation"}
+            {picked.length > 1 ? t("startGroup") : t("start")}
           </button>
         </div>
       </form>

@@ -1,7 +1,11 @@
 import type { Metadata } from "next";
+import { getTranslations } from "next-intl/server";
 import { SavedView } from "~/components/saved-view";
 
-export const metadata: Metadata = { title: "Saved · Parley" };
+/** The tab's title in the reader's language. */
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getTranslations("Titles"))("saved") };
+}
 
 type Props = { searchParams: Promise<{ tab?: string | string[] }> };
 

@@ -3,12 +3,14 @@
 /** The admin sections of Settings: workspace, uploads and the audit log's link (people: people-admin.tsx). */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 
 export function WorkspaceAdmin() {
+  const t = useTranslations("WorkspaceAdmin");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const status = useQuery(trpc.workspace.status.queryOptions());
@@ -27,7 +29,7 @@ export function WorkspaceAdmin() {
   );
   return (
     <section className="card" aria-labelledby="workspace-heading">
-      <h2 id="workspace-heading">Workspace</h2>
+      <h2 id="workspace-heading">{t("heading")}</h2>
       <form
         className="form"
         onSubmit={(e) => {
@@ -37,7 +39,7 @@ export function WorkspaceAdmin() {
         }}
       >
         <Field
-          label="Workspace name"
+          label={t("name")}
           value={name}
           onChange={(e) => setName(e.target.value)}
           required
@@ -47,9 +49,9 @@ export function WorkspaceAdmin() {
         <FormError message={formErrorMessage(update.error, ["name"])} />
         <div className="row" style={{ alignItems: "center" }}>
           <button type="submit" className="primary" disabled={update.isPending}>
-            Save workspace settings
+            {t("save")}
           </button>
-          {saved ? <span role="status">Saved.</span> : null}
+          {saved ? <span role="status">{t("saved")}</span> : null}
         </div>
       </form>
     </section>
@@ -76,6 +78,7 @@ const isSameSet = (a: readonly string[], b: readonly string[]) =>
 
 /** Admins: the workspace's upload limits over the server's defaults (never above its ceiling). */
 export function UploadsAdmin() {
+  const t = useTranslations("UploadsAdmin");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const settings = useQuery(trpc.workspace.uploadLimits.queryOptions());
@@ -96,10 +99,10 @@ export function UploadsAdmin() {
     ]);
   };
   const save = useMutation(
-    trpc.workspace.setUploadLimits.mutationOptions({ onSuccess: onSuccess("Saved.") }),
+    trpc.workspace.setUploadLimits.mutationOptions({ onSuccess: onSuccess(t("saved")) }),
   );
   const reset = useMutation(
-    trpc.workspace.setUploadLimits.mutationOptions({ onSuccess: onSuccess("Back to the defaults.") }),
+    trpc.workspace.setUploadLimits.mutationOptions({ onSuccess: onSuccess(t("backToDefaults")) }),
   );
   const defaults = settings.data?.defaults;
 
@@ -110,7 +113,7 @@ export function UploadsAdmin() {
     reset.reset();
     const trimmed = sizeMb.trim();
     const bytes = trimmed === "" ? null : Math.round(Number(trimmed) * MB);
-    const list = linesOf(types).map((t) => t.toLowerCase());
+    const list = linesOf(types).map((type) => type.toLowerCase());
     // A value equal to the server's default follows the default (and its later changes).
     save.mutate({
       maxUploadBytes: bytes === null || bytes === defaults.maxUploadBytes ? null : bytes,
@@ -122,30 +125,31 @@ export function UploadsAdmin() {
   const blockedTypesError = fieldError(save.error, "blockedTypes");
   return (
     <section className="card" aria-labelledby="uploads-heading">
-      <h2 id="uploads-heading">Uploads</h2>
+      <h2 id="uploads-heading">{t("heading")}</h2>
       {defaults ? (
         <p className="muted">
-          Server defaults: {toMb(defaults.maxUploadBytes)} MB per file and {defaults.blockedTypes.length}{" "}
-          blocked types. The size cannot go above{" "}
-          {toMb(settings.data?.ceilingBytes ?? defaults.maxUploadBytes)} MB (the server&apos;s
-          MAX_UPLOAD_BYTES). An empty size uses the default.
+          {t("defaults", {
+            size: toMb(defaults.maxUploadBytes),
+            count: defaults.blockedTypes.length,
+            ceiling: toMb(settings.data?.ceilingBytes ?? defaults.maxUploadBytes),
+          })}
         </p>
       ) : (
-        <p className="muted">Loading…</p>
+        <p className="muted">{t("loading")}</p>
       )}
-      <form className="form" onSubmit={onSubmit} aria-label="Upload limits">
+      <form className="form" onSubmit={onSubmit} aria-label={t("form")}>
         <Field
-          label="Maximum file size (MB)"
+          label={t("maxSize")}
           type="number"
           min={0.001}
           step="any"
           value={sizeMb}
           onChange={(e) => setSizeMb(e.target.value)}
-          hint="1 MB = 1,048,576 bytes; at least 1 KB."
+          hint={t("maxSizeHint")}
           error={fieldError(save.error, "maxUploadBytes")}
         />
         <div className="field">
-          <label htmlFor="blocked-types">Blocked file types (one MIME type per line)</label>
+          <label htmlFor="blocked-types">{t("blocked")}</label>
           <textarea
             id="blocked-types"
             rows={8}
@@ -163,13 +167,13 @@ export function UploadsAdmin() {
             </small>
           ) : null}
           <small id="blocked-types-hint" className="muted">
-            For example application/x-msdownload. An empty list blocks nothing.
+            {t("blockedHint")}
           </small>
         </div>
         <FormError message={error} />
         <div className="row" style={{ alignItems: "center" }}>
           <button type="submit" className="primary" disabled={!defaults || save.isPending}>
-            Save upload limits
+            {t("saveLimits")}
           </button>
           <button
             type="button"
@@ -180,18 +184,18 @@ export function UploadsAdmin() {
               reset.mutate({ maxUploadBytes: null, blockedTypes: null });
             }}
           >
-            Reset to defaults
+            {t("reset")}
           </button>
           {saved ? <span role="status">{saved}</span> : null}
         </div>
       </form>
       {defaults ? (
         <details>
-          <summary>Default blocked types</summary>
-          <ul aria-label="Default blocked types">
-            {defaults.blockedTypes.map((t) => (
-              <li key={t}>
-                <code>{t}</code>
+          <summary>{t("defaultBlocked")}</summary>
+          <ul aria-label={t("defaultBlocked")}>
+            {defaults.blockedTypes.map((type) => (
+              <li key={type}>
+                <code>{type}</code>
               </li>
             ))}
           </ul>
@@ -203,14 +207,13 @@ export function UploadsAdmin() {
 
 /** A pointer to the audit log page (sign-ins, lockouts and every admin action). */
 export function AuditLogAdmin() {
+  const t = useTranslations("AuditLink");
   return (
     <section className="card" aria-labelledby="audit-link-heading">
-      <h2 id="audit-link-heading">Audit log</h2>
-      <p className="muted">
-        Who did what and when: sign-ins and lockouts, tokens, sessions, people, settings and exports.
-      </p>
+      <h2 id="audit-link-heading">{t("heading")}</h2>
+      <p className="muted">{t("intro")}</p>
       <p>
-        <Link href="/app/settings/audit-log">Open the audit log</Link>
+        <Link href="/app/settings/audit-log">{t("open")}</Link>
       </p>
     </section>
   );

@@ -6,16 +6,18 @@
  * Core checks the role and audit-logs every change; docs/integrations.md says what bots can call.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
-import { CopyValue, formatDate } from "./settings-shared";
+import { CopyValue, When } from "./settings-shared";
 
 type TChannelOption = { id: string; name: string };
 
 /** The form for a bot's new token: a name, the channels (found by name), read and/or write. */
 function TokenForm({ botId, botName }: { botId: string; botName: string }) {
+  const t = useTranslations("Bots");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [name, setName] = useState("");
@@ -40,8 +42,8 @@ function TokenForm({ botId, botName }: { botId: string; botName: string }) {
   const [created, setCreated] = useState<string | null>(null);
   const create = useMutation(
     trpc.bots.createToken.mutationOptions({
-      onSuccess: async (t) => {
-        setCreated(t.token);
+      onSuccess: async (made) => {
+        setCreated(made.token);
         setName("");
         setPicked([]);
         await queryClient.invalidateQueries(trpc.bots.list.queryFilter());
@@ -54,9 +56,9 @@ function TokenForm({ botId, botName }: { botId: string; botName: string }) {
     create.mutate({ botId, name: name.trim(), channelIds, canRead, canWrite });
   }
   return (
-    <form className="form" aria-label={`New token for ${botName}`} onSubmit={onSubmit}>
+    <form className="form" aria-label={t("newToken", { name: botName })} onSubmit={onSubmit}>
       <Field
-        label="Token name"
+        label={t("tokenName")}
         value={name}
         onChange={(e) => setName(e.target.value)}
         required
@@ -64,8 +66,12 @@ function TokenForm({ botId, botName }: { botId: string; botName: string }) {
         error={fieldError(create.error, "name")}
       />
       <fieldset className="field group-members">
-        <legend>Channels it reaches</legend>
-        <Field label="Find channels" value={channelQuery} onChange={(e) => setChannelQuery(e.target.value)} />
+        <legend>{t("channels")}</legend>
+        <Field
+          label={t("findChannels")}
+          value={channelQuery}
+          onChange={(e) => setChannelQuery(e.target.value)}
+        />
         {channels.map((c) => (
           <label key={c.id} className="check">
             <input
@@ -82,11 +88,11 @@ function TokenForm({ botId, botName }: { botId: string; botName: string }) {
       <div className="row">
         <label className="check">
           <input type="checkbox" checked={canRead} onChange={(e) => setCanRead(e.target.checked)} />
-          Read messages
+          {t("read")}
         </label>
         <label className="check">
           <input type="checkbox" checked={canWrite} onChange={(e) => setCanWrite(e.target.checked)} />
-          Post, edit and react
+          {t("write")}
         </label>
       </div>
       <FormError
@@ -97,14 +103,12 @@ function TokenForm({ botId, botName }: { botId: string; botName: string }) {
         }
       />
       <button type="submit" className="primary" disabled={create.isPending}>
-        Create token
+        {t("createToken")}
       </button>
       {created ? (
         <div role="status">
-          <p>
-            <strong>Copy the new token now.</strong> It will not be shown again.
-          </p>
-          <CopyValue label={`New token for ${botName}`} value={created} />
+          <p>{t.rich("copyNow", { strong: (chunks) => <strong>{chunks}</strong> })}</p>
+          <CopyValue label={t("newToken", { name: botName })} value={created} />
         </div>
       ) : null}
     </form>
@@ -112,6 +116,7 @@ function TokenForm({ botId, botName }: { botId: string; botName: string }) {
 }
 
 export function BotsAdmin() {
+  const t = useTranslations("Bots");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const bots = useQuery(trpc.bots.list.queryOptions());
@@ -128,21 +133,18 @@ export function BotsAdmin() {
   const revoke = useMutation(trpc.bots.revokeToken.mutationOptions({ onSuccess: refresh }));
   return (
     <section className="card" aria-labelledby="bots-heading">
-      <h2 id="bots-heading">Bots</h2>
-      <p className="muted">
-        Bots post and read through the Slack-compatible API at <code>/api/slack/</code> with a token that
-        reaches only the channels you pick. A bot never signs in; deactivate it under People.
-      </p>
+      <h2 id="bots-heading">{t("heading")}</h2>
+      <p className="muted">{t.rich("intro", { code: () => <code>/api/slack/</code> })}</p>
       <form
         className="row"
-        aria-label="New bot"
+        aria-label={t("newBot")}
         onSubmit={(e) => {
           e.preventDefault();
           create.mutate({ name: name.trim() });
         }}
       >
         <Field
-          label="Bot name"
+          label={t("botName")}
           value={name}
           onChange={(e) => setName(e.target.value)}
           required
@@ -150,40 +152,45 @@ export function BotsAdmin() {
           error={fieldError(create.error, "name")}
         />
         <button type="submit" className="primary" disabled={create.isPending}>
-          Create bot
+          {t("createBot")}
         </button>
       </form>
       <FormError
         message={bots.error?.message ?? formErrorMessage(create.error, ["name"]) ?? revoke.error?.message}
       />
-      <ul className="list" aria-label="Bots" style={{ marginTop: "1rem" }}>
+      <ul className="list" aria-label={t("heading")} style={{ marginTop: "1rem" }}>
         {(bots.data ?? []).map((bot) => (
           <li key={bot.id} style={{ display: "block" }}>
             <div>
-              <strong>{bot.name}</strong> <span className="tag">bot</span>
-              {bot.deactivatedAt ? <span className="muted"> (deactivated)</span> : null}
+              <strong>{bot.name}</strong> <span className="tag">{t("bot")}</span>
+              {bot.deactivatedAt ? <span className="muted"> {t("deactivated")}</span> : null}
             </div>
-            <ul className="list" aria-label={`Tokens of ${bot.name}`}>
-              {bot.tokens.map((t) => (
-                <li key={t.id}>
+            <ul className="list" aria-label={t("tokensOf", { name: bot.name })}>
+              {bot.tokens.map((tok) => (
+                <li key={tok.id}>
                   <div className="grow">
                     <div>
-                      <strong>{t.name}</strong> <code>{t.prefix}…</code>{" "}
-                      {[t.canRead ? "read" : null, t.canWrite ? "write" : null].filter(Boolean).join(" + ")}
+                      <strong>{tok.name}</strong> <code>{tok.prefix}…</code>{" "}
+                      {[tok.canRead ? t("scopeRead") : null, tok.canWrite ? t("scopeWrite") : null]
+                        .filter(Boolean)
+                        .join(" + ")}
                     </div>
                     <div className="muted">
-                      {t.channels.map((c) => `#${c.name}`).join(", ") || "no channels"} · created{" "}
-                      {formatDate(t.createdAt)} · last used {formatDate(t.lastUsedAt)}
+                      {tok.channels.map((c) => `#${c.name}`).join(", ") || t("noChannels")} ·{" "}
+                      {t.rich("used", {
+                        created: () => <When value={tok.createdAt} />,
+                        lastUsed: () => <When value={tok.lastUsedAt} />,
+                      })}
                     </div>
                   </div>
                   <button
                     type="button"
                     className="danger"
-                    aria-label={`Revoke token ${t.name} of ${bot.name}`}
+                    aria-label={t("revokeToken", { token: tok.name, name: bot.name })}
                     disabled={revoke.isPending}
-                    onClick={() => revoke.mutate({ id: t.id })}
+                    onClick={() => revoke.mutate({ id: tok.id })}
                   >
-                    Revoke
+                    {t("revoke")}
                   </button>
                 </li>
               ))}

@@ -2,12 +2,14 @@
 
 /** Admins: who may use @channel, @here and @everyone in larger channels (the workspace's broadcast policy). */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 
 export function BroadcastAdmin() {
+  const t = useTranslations("Broadcast");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const current = useQuery(trpc.workspace.broadcastPolicy.queryOptions());
@@ -30,13 +32,11 @@ export function BroadcastAdmin() {
   );
   return (
     <section className="card" aria-labelledby="broadcast-heading">
-      <h2 id="broadcast-heading">@channel, @here and @everyone</h2>
-      <p className="muted">
-        These mentions notify every member of a channel. Direct messages are never restricted.
-      </p>
+      <h2 id="broadcast-heading">{t("heading")}</h2>
+      <p className="muted">{t("intro")}</p>
       <form
         className="form"
-        aria-label="Broadcast mentions"
+        aria-label={t("form")}
         onSubmit={(e) => {
           e.preventDefault();
           setSaved(false);
@@ -46,7 +46,7 @@ export function BroadcastAdmin() {
       >
         {/* Disabled until the saved policy is loaded: it would overwrite a choice made before. */}
         <fieldset className="field" disabled={!current.data}>
-          <legend>Who may use them in larger channels</legend>
+          <legend>{t("who")}</legend>
           <label className="check">
             <input
               type="radio"
@@ -54,7 +54,7 @@ export function BroadcastAdmin() {
               checked={policy === "everyone"}
               onChange={() => setPolicy("everyone")}
             />
-            Everyone
+            {t("everyone")}
           </label>
           <label className="check">
             <input
@@ -63,14 +63,14 @@ export function BroadcastAdmin() {
               checked={policy === "admins"}
               onChange={() => setPolicy("admins")}
             />
-            Only workspace admins and owners
+            {t("admins")}
           </label>
           {fieldError(save.error, "policy") ? (
             <small className="error field-error">{fieldError(save.error, "policy")}</small>
           ) : null}
         </fieldset>
         <Field
-          label="Larger channels have more than (members)"
+          label={t("threshold")}
           type="number"
           min={0}
           max={100_000}
@@ -78,7 +78,7 @@ export function BroadcastAdmin() {
           disabled={!current.data}
           value={threshold}
           onChange={(e) => setThreshold(e.target.value)}
-          hint="0 applies the rule to every channel."
+          hint={t("thresholdHint")}
           error={fieldError(save.error, "threshold")}
         />
         <FormError
@@ -86,9 +86,9 @@ export function BroadcastAdmin() {
         />
         <div className="row" style={{ alignItems: "center" }}>
           <button type="submit" className="primary" disabled={!current.data || save.isPending}>
-            Save mention settings
+            {t("save")}
           </button>
-          {saved ? <span role="status">Saved.</span> : null}
+          {saved ? <span role="status">{t("saved")}</span> : null}
         </div>
       </form>
     </section>

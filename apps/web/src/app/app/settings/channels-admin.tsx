@@ -7,6 +7,7 @@
  * only mirrors them (#general offers no convert, archive or delete).
  */
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { useTRPC } from "~/trpc/react";
@@ -20,6 +21,7 @@ type TFilters = {
 };
 
 export function ChannelsAdmin() {
+  const t = useTranslations("ChannelsAdmin");
   const trpc = useTRPC();
   const [filters, setFilters] = useState<TFilters>({ query: "", kind: "all", archived: "all" });
   const list = useInfiniteQuery(
@@ -31,34 +33,31 @@ export function ChannelsAdmin() {
   const channels = list.data?.pages.flatMap((p) => p.channels) ?? [];
   return (
     <section className="card" aria-labelledby="channels-admin-heading">
-      <h2 id="channels-admin-heading">Channels</h2>
-      <p className="muted">
-        Every channel in the workspace. Private channels show only their name and member count: you are not
-        added to them and cannot read them from here.
-      </p>
+      <h2 id="channels-admin-heading">{t("heading")}</h2>
+      <p className="muted">{t("intro")}</p>
       <div className="row">
         <Field
-          label="Search channels"
+          label={t("search")}
           value={filters.query}
           maxLength={80}
           onChange={(e) => setFilters({ ...filters, query: e.target.value })}
         />
         <Choice
-          label="Kind"
+          label={t("kind")}
           value={filters.kind}
-          options={{ all: "All", public: "Public", private: "Private" }}
+          options={{ all: t("all"), public: t("public"), private: t("private") }}
           onChange={(kind) => setFilters({ ...filters, kind })}
         />
         <Choice
-          label="State"
+          label={t("state")}
           value={filters.archived}
-          options={{ all: "All", active: "Active", archived: "Archived" }}
+          options={{ all: t("all"), active: t("active"), archived: t("archived") }}
           onChange={(archived) => setFilters({ ...filters, archived })}
         />
       </div>
       <FormError message={list.error?.message} />
-      {list.data && channels.length === 0 ? <p className="muted">No channels.</p> : null}
-      <ul className="list" aria-label="Channels">
+      {list.data && channels.length === 0 ? <p className="muted">{t("none")}</p> : null}
+      <ul className="list" aria-label={t("heading")}>
         {channels.map((c) => (
           <ChannelRow key={c.id} channel={c} />
         ))}
@@ -66,7 +65,7 @@ export function ChannelsAdmin() {
       {list.hasNextPage ? (
         <p>
           <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-            Show more
+            {t("more")}
           </button>
         </p>
       ) : null}
@@ -101,6 +100,7 @@ function Choice<V extends string>({
 }
 
 function ChannelRow({ channel: c }: { channel: TChannel }) {
+  const t = useTranslations("ChannelsAdmin");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [panel, setPanel] = useState<"owner" | "delete" | null>(null);
@@ -122,12 +122,14 @@ function ChannelRow({ channel: c }: { channel: TChannel }) {
           {isPublic ? "#" : "🔒 "}
           {c.name}
         </strong>{" "}
-        <span className="tag">{isPublic ? "public" : "private"}</span>{" "}
-        {c.isArchived ? <span className="tag">archived</span> : null}{" "}
-        {isGeneral ? <span className="tag">general</span> : null}
+        <span className="tag">{isPublic ? t("publicTag") : t("privateTag")}</span>{" "}
+        {c.isArchived ? <span className="tag">{t("archivedTag")}</span> : null}{" "}
+        {isGeneral ? <span className="tag">{t("generalTag")}</span> : null}
         <div className="muted">
-          {c.memberCount} {c.memberCount === 1 ? "member" : "members"}
-          {isPublic ? ` · owner ${c.owner?.name ?? "none"}${c.topic ? ` · ${c.topic}` : ""}` : null}
+          {t("members", { count: c.memberCount })}
+          {isPublic
+            ? ` · ${t("owner", { name: c.owner?.name ?? t("noOwner") })}${c.topic ? ` · ${c.topic}` : ""}`
+            : null}
         </div>
         <FormError message={setArchived.error?.message ?? convert.error?.message ?? undefined} />
       </div>
@@ -136,46 +138,46 @@ function ChannelRow({ channel: c }: { channel: TChannel }) {
           {c.isArchived ? (
             <button
               type="button"
-              aria-label={`Unarchive ${label}`}
+              aria-label={t("unarchiveLabel", { label })}
               onClick={() => setArchived.mutate({ conversationId: c.id, archived: false })}
             >
-              Unarchive
+              {t("unarchive")}
             </button>
           ) : (
             <>
               <button
                 type="button"
-                aria-label={`Make ${label} ${isPublic ? "private" : "public"}`}
+                aria-label={isPublic ? t("makePrivateLabel", { label }) : t("makePublicLabel", { label })}
                 disabled={convert.isPending}
                 onClick={() => convert.mutate({ conversationId: c.id, isPrivate: isPublic })}
               >
-                Make {isPublic ? "private" : "public"}
+                {isPublic ? t("makePrivate") : t("makePublic")}
               </button>
               <button
                 type="button"
-                aria-label={`Archive ${label}`}
+                aria-label={t("archiveLabel", { label })}
                 onClick={() => setArchived.mutate({ conversationId: c.id, archived: true })}
               >
-                Archive
+                {t("archive")}
               </button>
             </>
           )}
           {c.isArchived ? null : (
             <button
               type="button"
-              aria-label={`Change owner of ${label}`}
+              aria-label={t("changeOwnerLabel", { label })}
               onClick={() => setPanel(panel === "owner" ? null : "owner")}
             >
-              Change owner
+              {t("changeOwner")}
             </button>
           )}
           <button
             type="button"
             className="danger"
-            aria-label={`Delete ${label}`}
+            aria-label={t("deleteLabel", { label })}
             onClick={() => setPanel(panel === "delete" ? null : "delete")}
           >
-            Delete
+            {t("delete")}
           </button>
         </div>
       )}
@@ -186,6 +188,7 @@ function ChannelRow({ channel: c }: { channel: TChannel }) {
 }
 
 function OwnerForm({ channel: c, onDone }: { channel: TChannel; onDone: () => void }) {
+  const t = useTranslations("ChannelsAdmin");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const users = useQuery(trpc.users.listAll.queryOptions());
@@ -207,13 +210,13 @@ function OwnerForm({ channel: c, onDone }: { channel: TChannel; onDone: () => vo
     <form
       className="row"
       style={{ flexBasis: "100%" }}
-      aria-label={`New owner of #${c.name}`}
+      aria-label={t("newOwnerOf", { name: c.name })}
       onSubmit={onSubmit}
     >
       <label className="field">
-        New owner
+        {t("newOwner")}
         <select value={userId} onChange={(e) => setUserId(e.target.value)} required>
-          <option value="">Choose a person…</option>
+          <option value="">{t("choosePerson")}</option>
           {active.map((u) => (
             <option key={u.id} value={u.id}>
               {u.name} ({u.email})
@@ -222,12 +225,10 @@ function OwnerForm({ channel: c, onDone }: { channel: TChannel; onDone: () => vo
         </select>
       </label>
       <button type="submit" disabled={!userId || setOwner.isPending}>
-        Make owner
+        {t("makeOwner")}
       </button>
       <small className="muted">
-        {c.kind === "public_channel"
-          ? "They join the channel if they are not in it."
-          : "They must already be a member of this private channel."}
+        {c.kind === "public_channel" ? t("ownerJoins") : t("ownerMustBeMember")}
       </small>
       <FormError message={setOwner.error?.message} />
     </form>
@@ -235,6 +236,7 @@ function OwnerForm({ channel: c, onDone }: { channel: TChannel; onDone: () => vo
 }
 
 function DeleteForm({ channel: c, onDone }: { channel: TChannel; onDone: () => void }) {
+  const t = useTranslations("ChannelsAdmin");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [typed, setTyped] = useState("");
@@ -254,27 +256,25 @@ function DeleteForm({ channel: c, onDone }: { channel: TChannel; onDone: () => v
     <form
       className="form"
       style={{ flexBasis: "100%" }}
-      aria-label={`Delete #${c.name}`}
+      aria-label={t("deleteLabel", { label: `#${c.name}` })}
       onSubmit={(e) => {
         e.preventDefault();
         remove.mutate({ conversationId: c.id, confirmName: typed });
       }}
     >
-      <p className="error">
-        This deletes #{c.name} for everyone, with all its messages and files. It cannot be undone.
-      </p>
+      <p className="error">{t("deleteWarning", { name: c.name })}</p>
       <Field
-        label={`Type ${c.name} to confirm`}
+        label={t("typeToConfirm", { name: c.name })}
         value={typed}
         onChange={(e) => setTyped(e.target.value)}
         autoComplete="off"
       />
       <div className="row">
         <button type="submit" className="danger" disabled={!matches || remove.isPending}>
-          Delete channel
+          {t("deleteChannel")}
         </button>
         <button type="button" onClick={onDone}>
-          Cancel
+          {t("cancel")}
         </button>
       </div>
       <FormError message={remove.error?.message} />

@@ -6,6 +6,7 @@
  * decides every rule (emoji.*); this form only mirrors the policy it reports.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { CustomEmojiImage } from "~/components/emoji-glyph";
 import { Field, FormError } from "~/components/field";
@@ -24,6 +25,7 @@ function base64Of(file: File): Promise<string> {
 }
 
 export function EmojiSettings({ myId, isAdmin }: { myId: string; isAdmin: boolean }) {
+  const t = useTranslations("EmojiSettings");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const list = useQuery(trpc.emoji.list.queryOptions());
@@ -50,33 +52,33 @@ export function EmojiSettings({ myId, isAdmin }: { myId: string; isAdmin: boolea
     e.preventDefault();
     setReadError(null);
     if (!file) {
-      setReadError("Choose an image");
+      setReadError(t("chooseImage"));
       return;
     }
     try {
       create.mutate({ name, image: await base64Of(file) });
     } catch (err) {
-      setReadError(err instanceof Error ? err.message : "The file could not be read");
+      setReadError(err instanceof Error ? err.message : t("unreadable"));
     }
   }
 
   return (
     <section className="card" aria-labelledby="emoji-heading">
-      <h2 id="emoji-heading">Custom emoji</h2>
-      <p className="muted">Use them in messages and reactions as :name:.</p>
+      <h2 id="emoji-heading">{t("heading")}</h2>
+      <p className="muted">{t("intro")}</p>
       {policy.data?.mayAdd ? (
-        <form className="form" aria-label="Add custom emoji" onSubmit={onSubmit}>
+        <form className="form" aria-label={t("addLabel")} onSubmit={onSubmit}>
           <Field
-            label="Name"
+            label={t("name")}
             value={name}
             onChange={(e) => setName(e.target.value)}
             required
             maxLength={66}
-            hint="Lower-case letters, digits, - and _."
+            hint={t("nameHint")}
             error={fieldError(create.error, "name")}
           />
           <label className="field">
-            <span>Image (PNG, JPEG, GIF or WebP, up to 256 KB)</span>
+            <span>{t("image")}</span>
             <input
               key={fileKey}
               type="file"
@@ -87,12 +89,12 @@ export function EmojiSettings({ myId, isAdmin }: { myId: string; isAdmin: boolea
           <FormError message={readError ?? formErrorMessage(create.error, ["name"])} />
           <div className="row">
             <button type="submit" className="primary" disabled={create.isPending}>
-              Add emoji
+              {t("add")}
             </button>
           </div>
         </form>
       ) : policy.data ? (
-        <p className="muted">Only workspace admins can add custom emoji.</p>
+        <p className="muted">{t("adminsOnlyNote")}</p>
       ) : null}
       {isAdmin && policy.data ? (
         <label className="check">
@@ -102,12 +104,12 @@ export function EmojiSettings({ myId, isAdmin }: { myId: string; isAdmin: boolea
             disabled={setPolicy.isPending}
             onChange={(e) => setPolicy.mutate({ adminsOnly: e.target.checked })}
           />
-          Only admins may add custom emoji
+          {t("adminsOnly")}
         </label>
       ) : null}
       <FormError message={remove.error?.message ?? setPolicy.error?.message} />
       {list.data && list.data.length > 0 ? (
-        <ul className="emoji-admin-list" aria-label="Custom emoji">
+        <ul className="emoji-admin-list" aria-label={t("heading")}>
           {list.data.map((e) => (
             <li key={e.id}>
               <CustomEmojiImage src={customEmojiUrl(e.id)} alt={`:${e.name}:`} />
@@ -116,18 +118,18 @@ export function EmojiSettings({ myId, isAdmin }: { myId: string; isAdmin: boolea
                 <button
                   type="button"
                   className="quiet"
-                  aria-label={`Delete :${e.name}:`}
+                  aria-label={t("deleteName", { name: e.name })}
                   disabled={remove.isPending}
                   onClick={() => remove.mutate({ name: e.name })}
                 >
-                  Delete
+                  {t("delete")}
                 </button>
               ) : null}
             </li>
           ))}
         </ul>
       ) : list.data ? (
-        <p className="muted">No custom emoji yet.</p>
+        <p className="muted">{t("empty")}</p>
       ) : null}
     </section>
   );

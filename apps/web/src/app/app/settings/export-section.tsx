@@ -6,32 +6,15 @@
  * downloaded through a link valid for a few minutes. The server decides who may (exports.*).
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { FormError } from "~/components/field";
+import { useFormats } from "~/i18n/format";
 import { useTRPC } from "~/trpc/react";
-import { formatDate } from "./settings-shared";
-
-/** Bytes as a short size. */
-function formatBytes(bytes: number | null): string {
-  if (bytes === null) return "";
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
-}
-
-/** "1 message", "2 messages". */
-const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
-
-const STATUS_LABEL = {
-  queued: "Waiting to start",
-  running: "Being built",
-  ready: "Ready",
-  failed: "Failed",
-  expired: "Expired",
-} as const;
 
 export function ExportSection({ isOwner }: { isOwner: boolean }) {
+  const t = useTranslations("Export");
+  const fmt = useFormats();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const exports = useQuery({
@@ -54,20 +37,9 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
   );
   return (
     <section className="card" aria-labelledby="export-heading">
-      <h2 id="export-heading">Export</h2>
-      <p className="muted">
-        Download your messages (in every conversation you sent them in), the files you attached and your
-        profile, as JSON lines and files in a .tar.gz archive. Archives are kept for 7 days.
-      </p>
-      {isOwner ? (
-        <p className="muted">
-          A workspace export holds every user (no passwords or other secrets), every public channel with its
-          members, messages and files, and private channels by name and member count only. Direct messages and
-          private channels' messages are not included: each person can export their own. The same content can
-          be exported in Slack's export format (a .zip Slack and other tools can import; files are listed, not
-          included).
-        </p>
-      ) : null}
+      <h2 id="export-heading">{t("heading")}</h2>
+      <p className="muted">{t("intro")}</p>
+      {isOwner ? <p className="muted">{t("ownerIntro")}</p> : null}
       {isOwner ? (
         <label className="check">
           <input
@@ -75,9 +47,7 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
             checked={includePrivate}
             onChange={(e) => setIncludePrivate(e.target.checked)}
           />{" "}
-          Include private channels, direct messages and group DMs in the Slack-format export (a full export:
-          everyone's private conversations, for the owner alone. Use it only where your policies and the law
-          allow it — people may have to be told. It is recorded in the audit log.)
+          {t("includePrivate")}
         </label>
       ) : null}
       <div className="row">
@@ -87,7 +57,7 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
           onClick={() => request.mutate({ scope: "user" })}
           disabled={request.isPending}
         >
-          Export my data
+          {t("exportMine")}
         </button>
         {isOwner ? (
           <button
@@ -95,7 +65,7 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
             onClick={() => request.mutate({ scope: "workspace" })}
             disabled={request.isPending}
           >
-            Export workspace
+            {t("exportWorkspace")}
           </button>
         ) : null}
         {isOwner ? (
@@ -104,45 +74,52 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
             onClick={() => request.mutate({ scope: "workspace", format: "slack", includePrivate })}
             disabled={request.isPending}
           >
-            {includePrivate
-              ? "Export all conversations in Slack's format"
-              : "Export workspace in Slack's format"}
+            {includePrivate ? t("exportSlackAll") : t("exportSlack")}
           </button>
         ) : null}
       </div>
       <FormError message={request.error?.message ?? download.error?.message ?? exports.error?.message} />
       {exports.data && exports.data.length > 0 ? (
-        <ul className="list" aria-label="Exports" style={{ marginTop: "1rem" }}>
+        <ul className="list" aria-label={t("list")} style={{ marginTop: "1rem" }}>
           {exports.data.map((e) => (
-            <li key={e.id} aria-label={`${e.scope === "workspace" ? "Workspace" : "My data"} export ${e.id}`}>
+            <li
+              key={e.id}
+              aria-label={
+                e.scope === "workspace" ? t("workspaceItem", { id: e.id }) : t("mineItem", { id: e.id })
+              }
+            >
               <div className="grow">
                 <div>
                   <strong>
-                    {e.scope === "workspace" ? "Workspace export" : "My data"}
+                    {e.scope === "workspace" ? t("workspaceTitle") : t("mineTitle")}
                     {e.format === "slack"
-                      ? e.includePrivate
-                        ? " (Slack format, all conversations)"
-                        : " (Slack format)"
+                      ? ` ${e.includePrivate ? t("slackFormatAll") : t("slackFormat")}`
                       : ""}
                   </strong>{" "}
                   <span className="tag" role="status">
-                    {STATUS_LABEL[e.status]}
+                    {t(`status.${e.status}`)}
                   </span>
                 </div>
                 <div className="muted">
-                  requested {formatDate(e.createdAt)}
-                  {e.scope === "workspace" ? ` by ${e.requestedBy.name}` : ""}
+                  {e.scope === "workspace"
+                    ? t("requestedBy", { when: fmt.date(e.createdAt), name: e.requestedBy.name })
+                    : t("requested", { when: fmt.date(e.createdAt) })}
                   {e.status === "running" && e.totalMessages !== null
-                    ? ` · ${e.messages} of ${count(e.totalMessages, "message")}`
+                    ? ` · ${t("progress", { done: e.messages, total: e.totalMessages })}`
                     : ""}
                   {e.status === "ready"
-                    ? ` · ${count(e.messages, "message")}, ${count(e.files, "file")}, ${formatBytes(e.bytes)} · until ${formatDate(e.expiresAt)}`
+                    ? ` · ${t("summary", {
+                        messages: e.messages,
+                        files: e.files,
+                        size: e.bytes === null ? "" : fmt.bytes(e.bytes),
+                        until: fmt.date(e.expiresAt),
+                      })}`
                     : ""}
                   {e.error ? ` · ${e.error}` : ""}
                 </div>
                 {links[e.id] ? (
                   <a href={links[e.id]} download={e.fileName ?? undefined}>
-                    Download link (valid 5 minutes)
+                    {t("link")}
                   </a>
                 ) : null}
               </div>
@@ -151,9 +128,9 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
                   type="button"
                   onClick={() => download.mutate({ id: e.id })}
                   disabled={download.isPending}
-                  aria-label={`Download ${e.fileName ?? "export"}`}
+                  aria-label={t("downloadName", { name: e.fileName ?? t("export") })}
                 >
-                  Download
+                  {t("download")}
                 </button>
               ) : null}
             </li>

@@ -1,15 +1,15 @@
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 
 /** Settings (admins): the way to the Health page. */
 export function HealthAdmin() {
+  const t = useTranslations("HealthLink");
   return (
     <section className="card" aria-labelledby="health-link-heading">
-      <h2 id="health-link-heading">Health</h2>
-      <p className="muted">
-        Live figures: connections, messages a minute, delivery times, resumes and errors over the last hour.
-      </p>
+      <h2 id="health-link-heading">{t("heading")}</h2>
+      <p className="muted">{t("intro")}</p>
       <p>
-        <Link href="/app/settings/health">Open the health page</Link>
+        <Link href="/app/settings/health">{t("open")}</Link>
       </p>
     </section>
   );

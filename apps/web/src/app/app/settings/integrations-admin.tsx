@@ -7,11 +7,12 @@
  * docs/integrations.md says what a hook accepts and what a command's callback receives.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
-import { CopyValue, formatDate } from "./settings-shared";
+import { CopyValue, When } from "./settings-shared";
 
 type TOption = { id: string; name: string };
 
@@ -29,11 +30,12 @@ function Picker({
   options: TOption[];
   prefix?: string;
 }) {
+  const t = useTranslations("Integrations");
   return (
     <label className="field">
       <span>{label}</span>
       <select value={value} onChange={(e) => onChange(e.target.value)} required>
-        <option value="">Choose…</option>
+        <option value="">{t("choose")}</option>
         {options.map((o) => (
           <option key={o.id} value={o.id}>
             {prefix}
@@ -46,6 +48,7 @@ function Picker({
 }
 
 function IncomingWebhooks({ channels, bots }: { channels: TOption[]; bots: TOption[] }) {
+  const t = useTranslations("Integrations");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const hooks = useQuery(trpc.hooks.list.queryOptions());
@@ -71,14 +74,11 @@ function IncomingWebhooks({ channels, bots }: { channels: TOption[]; bots: TOpti
   }
   return (
     <>
-      <h3>Incoming webhooks</h3>
-      <p className="muted">
-        A secret URL that posts Slack-format payloads into one channel as a bot (e.g. with
-        <code> @slack/webhook</code>).
-      </p>
-      <form className="form" aria-label="New incoming webhook" onSubmit={onSubmit}>
+      <h3>{t("webhooks")}</h3>
+      <p className="muted">{t.rich("webhooksIntro", { code: () => <code>@slack/webhook</code> })}</p>
+      <form className="form" aria-label={t("newWebhook")} onSubmit={onSubmit}>
         <Field
-          label="Webhook name"
+          label={t("webhookName")}
           value={name}
           onChange={(e) => setName(e.target.value)}
           required
@@ -86,47 +86,48 @@ function IncomingWebhooks({ channels, bots }: { channels: TOption[]; bots: TOpti
           error={fieldError(create.error, "name")}
         />
         <Picker
-          label="Channel"
+          label={t("channel")}
           value={conversationId}
           onChange={setConversationId}
           options={channels}
           prefix="#"
         />
-        <Picker label="Posts as bot" value={botId} onChange={setBotId} options={bots} />
+        <Picker label={t("postsAs")} value={botId} onChange={setBotId} options={bots} />
         <FormError message={formErrorMessage(create.error, ["name"]) ?? revoke.error?.message} />
         <button type="submit" className="primary" disabled={create.isPending}>
-          Create webhook
+          {t("createWebhook")}
         </button>
         {created ? (
           <div role="status">
-            <p>
-              <strong>Copy the webhook URL now.</strong> It will not be shown again.
-            </p>
-            <CopyValue label="New webhook URL" value={created} />
+            <p>{t.rich("copyUrl", { strong: (chunks) => <strong>{chunks}</strong> })}</p>
+            <CopyValue label={t("newUrl")} value={created} />
           </div>
         ) : null}
       </form>
-      <ul className="list" aria-label="Incoming webhooks">
+      <ul className="list" aria-label={t("webhooks")}>
         {(hooks.data ?? []).map((h) => (
           <li key={h.id}>
             <div className="grow">
               <div>
-                <strong>{h.name}</strong> → #{h.channel.name} as {h.bot.name}
-                {h.revokedAt ? <span className="muted"> (revoked)</span> : null}
+                <strong>{h.name}</strong> → {t("hookTarget", { channel: h.channel.name, bot: h.bot.name })}
+                {h.revokedAt ? <span className="muted"> {t("revoked")}</span> : null}
               </div>
               <div className="muted">
-                created {formatDate(h.createdAt)} · last used {formatDate(h.lastUsedAt)}
+                {t.rich("used", {
+                  created: () => <When value={h.createdAt} />,
+                  lastUsed: () => <When value={h.lastUsedAt} />,
+                })}
               </div>
             </div>
             {h.revokedAt ? null : (
               <button
                 type="button"
                 className="danger"
-                aria-label={`Revoke webhook ${h.name}`}
+                aria-label={t("revokeWebhook", { name: h.name })}
                 disabled={revoke.isPending}
                 onClick={() => revoke.mutate({ id: h.id })}
               >
-                Revoke
+                {t("revoke")}
               </button>
             )}
           </li>
@@ -137,6 +138,7 @@ function IncomingWebhooks({ channels, bots }: { channels: TOption[]; bots: TOpti
 }
 
 function SlashCommands({ bots }: { bots: TOption[] }) {
+  const t = useTranslations("Integrations");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const commands = useQuery(trpc.commands.list.queryOptions());
@@ -163,14 +165,16 @@ function SlashCommands({ bots }: { bots: TOption[] }) {
   }
   return (
     <>
-      <h3>Slash commands</h3>
+      <h3>{t("commands")}</h3>
       <p className="muted">
-        A member's message starting with a registered <code>/command</code> is sent, signed like Slack, to its
-        callback URL instead of the channel. Start a message with <code>{"//"}</code> to send a slash as text.
+        {t.rich("commandsIntro", {
+          command: () => <code>/command</code>,
+          slashes: () => <code>{"//"}</code>,
+        })}
       </p>
-      <form className="form" aria-label="New slash command" onSubmit={onSubmit}>
+      <form className="form" aria-label={t("newCommand")} onSubmit={onSubmit}>
         <Field
-          label="Command"
+          label={t("command")}
           value={command}
           onChange={(e) => setCommand(e.target.value)}
           required
@@ -179,7 +183,7 @@ function SlashCommands({ bots }: { bots: TOption[] }) {
           error={fieldError(create.error, "command")}
         />
         <Field
-          label="Callback URL"
+          label={t("callback")}
           value={callbackUrl}
           onChange={(e) => setCallbackUrl(e.target.value)}
           required
@@ -187,41 +191,42 @@ function SlashCommands({ bots }: { bots: TOption[] }) {
           placeholder="https://tools.example.com/slack/commands"
           error={fieldError(create.error, "callbackUrl")}
         />
-        <Picker label="Answers as bot" value={botId} onChange={setBotId} options={bots} />
+        <Picker label={t("answersAs")} value={botId} onChange={setBotId} options={bots} />
         <FormError
           message={formErrorMessage(create.error, ["command", "callbackUrl"]) ?? remove.error?.message}
         />
         <button type="submit" className="primary" disabled={create.isPending}>
-          Create command
+          {t("createCommand")}
         </button>
         {secret ? (
           <div role="status">
-            <p>
-              <strong>Copy the signing secret now.</strong> It will not be shown again.
-            </p>
-            <CopyValue label="Signing secret" value={secret} />
+            <p>{t.rich("copySecret", { strong: (chunks) => <strong>{chunks}</strong> })}</p>
+            <CopyValue label={t("secret")} value={secret} />
           </div>
         ) : null}
       </form>
-      <ul className="list" aria-label="Slash commands">
+      <ul className="list" aria-label={t("commands")}>
         {(commands.data ?? []).map((c) => (
           <li key={c.id}>
             <div className="grow">
               <div>
-                <strong>/{c.command}</strong> → <code>{c.callbackUrl}</code> as {c.bot.name}
+                <strong>/{c.command}</strong> → <code>{c.callbackUrl}</code> {t("asBot", { bot: c.bot.name })}
               </div>
               <div className="muted">
-                created {formatDate(c.createdAt)} · last used {formatDate(c.lastUsedAt)}
+                {t.rich("used", {
+                  created: () => <When value={c.createdAt} />,
+                  lastUsed: () => <When value={c.lastUsedAt} />,
+                })}
               </div>
             </div>
             <button
               type="button"
               className="danger"
-              aria-label={`Delete command /${c.command}`}
+              aria-label={t("deleteCommand", { command: c.command })}
               disabled={remove.isPending}
               onClick={() => remove.mutate({ id: c.id })}
             >
-              Delete
+              {t("delete")}
             </button>
           </li>
         ))}
@@ -231,6 +236,7 @@ function SlashCommands({ bots }: { bots: TOption[] }) {
 }
 
 export function IntegrationsAdmin() {
+  const t = useTranslations("Integrations");
   const trpc = useTRPC();
   const bots = useQuery(trpc.bots.list.queryOptions());
   const channels = useQuery(trpc.channelAdmin.list.queryOptions({ archived: "active", limit: 100 }));
@@ -240,7 +246,7 @@ export function IntegrationsAdmin() {
     .map((b) => ({ id: b.id, name: b.name }));
   return (
     <section className="card" aria-labelledby="integrations-heading">
-      <h2 id="integrations-heading">Integrations</h2>
+      <h2 id="integrations-heading">{t("heading")}</h2>
       <FormError message={bots.error?.message ?? channels.error?.message} />
       <IncomingWebhooks channels={channelOptions} bots={botOptions} />
       <SlashCommands bots={botOptions} />

@@ -6,30 +6,21 @@
  * Every rule is the server's (workspace.setSignupPolicy, invites.*); this only mirrors it.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
+import { useFormats } from "~/i18n/format";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
-import { CopyValue, formatDate } from "./settings-shared";
+import { CopyValue } from "./settings-shared";
 import { SsoSettings } from "./sso-section";
 
 type TMode = "open" | "invite_only" | "domains";
 
-const MODES: { value: TMode; label: string }[] = [
-  { value: "open", label: "Anyone with the address of this server" },
-  { value: "invite_only", label: "Only people with an invitation" },
-  { value: "domains", label: "People with an e-mail address at an allowed domain (others need an invite)" },
-];
-
-const STATE_LABELS = {
-  valid: "active",
-  expired: "expired",
-  used_up: "used up",
-  revoked: "revoked",
-  unknown: "unknown",
-} as const;
+const MODES: { value: TMode }[] = [{ value: "open" }, { value: "invite_only" }, { value: "domains" }];
 
 function SignupPolicy() {
+  const t = useTranslations("Joining");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const current = useQuery(trpc.workspace.signupPolicy.queryOptions());
@@ -55,7 +46,7 @@ function SignupPolicy() {
   return (
     <form
       className="form"
-      aria-label="Sign-up settings"
+      aria-label={t("signupForm")}
       onSubmit={(e) => {
         e.preventDefault();
         setSaved(false);
@@ -68,7 +59,7 @@ function SignupPolicy() {
     >
       {/* Disabled until the saved policy is loaded: it would overwrite a choice made before. */}
       <fieldset className="field" disabled={!current.data}>
-        <legend>Who can sign up</legend>
+        <legend>{t("who")}</legend>
         {MODES.map((m) => (
           <label className="check" key={m.value}>
             <input
@@ -77,12 +68,12 @@ function SignupPolicy() {
               checked={mode === m.value}
               onChange={() => setMode(m.value)}
             />
-            {m.label}
+            {t(`modes.${m.value}`)}
           </label>
         ))}
       </fieldset>
       <div className="field">
-        <label htmlFor="signup-domains">Allowed domains (one per line)</label>
+        <label htmlFor="signup-domains">{t("domains")}</label>
         <textarea
           id="signup-domains"
           rows={3}
@@ -99,29 +90,32 @@ function SignupPolicy() {
           </small>
         ) : null}
         <small id="signup-domains-hint" className="muted">
-          For example example.com. Matched exactly: example.com does not admit sub.example.com.
+          {t("domainsHint")}
         </small>
       </div>
       <FormError message={current.error?.message ?? formErrorMessage(save.error, ["domains"])} />
       <div className="row" style={{ alignItems: "center" }}>
         <button type="submit" className="primary" disabled={!current.data || save.isPending}>
-          Save sign-up settings
+          {t("saveSignup")}
         </button>
-        {saved ? <span role="status">Saved.</span> : null}
+        {saved ? <span role="status">{t("saved")}</span> : null}
       </div>
     </form>
   );
 }
 
 /** The invite's limits, as the server bounds them (ZCreateInvite). */
+/** `label` is the message key (Joining.*). */
 const LIMIT_FIELDS = [
-  { name: "expiresInDays", label: "Expires in days", max: 365, initial: 7 },
-  { name: "maxUses", label: "Uses", max: 1000, initial: 1 },
+  { name: "expiresInDays", label: "expiresInDays", max: 365, initial: 7 },
+  { name: "maxUses", label: "maxUses", max: 1000, initial: 1 },
 ] as const;
 
 type TCreated = { url: string | null; email: string | null; emailed: boolean; emailError: string | null };
 
 function Invites() {
+  const t = useTranslations("Joining");
+  const fmt = useFormats();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const list = useQuery(trpc.invites.list.queryOptions());
@@ -152,19 +146,13 @@ function Invites() {
   const canEmail = list.data?.canEmail ?? false;
   return (
     <>
-      <h3>Invite links</h3>
-      <p className="muted">
-        Anyone with a link can create an account until it expires, is used up or is revoked. An invite with an
-        e-mail address works only for that address
-        {canEmail
-          ? " and is e-mailed to it."
-          : "; this server has no e-mail (SMTP), so copy the link and send it."}
-      </p>
-      <form className="row" onSubmit={onSubmit} aria-label="Create invite">
+      <h3>{t("invitesHeading")}</h3>
+      <p className="muted">{canEmail ? t("invitesIntroEmail") : t("invitesIntroNoEmail")}</p>
+      <form className="row" onSubmit={onSubmit} aria-label={t("createForm")}>
         {LIMIT_FIELDS.map((f) => (
           <Field
             key={f.name}
-            label={f.label}
+            label={t(f.label)}
             name={f.name}
             type="number"
             min={1}
@@ -175,14 +163,14 @@ function Invites() {
           />
         ))}
         <Field
-          label="E-mail (optional)"
+          label={t("email")}
           name="email"
           type="email"
           maxLength={320}
           error={fieldError(create.error, "email")}
         />
         <button type="submit" className="primary" disabled={create.isPending}>
-          Create invite link
+          {t("create")}
         </button>
       </form>
       <FormError
@@ -195,37 +183,46 @@ function Invites() {
       {created ? (
         <div role="status" style={{ marginTop: "1rem" }}>
           {created.emailed ? (
-            <p>Invite e-mailed to {created.email}.</p>
+            <p>{t("emailedTo", { email: created.email ?? "" })}</p>
           ) : (
             <>
               {created.emailError ? <p>{created.emailError}</p> : null}
-              {created.url ? <CopyValue label="Invite link" value={created.url} /> : null}
+              {created.url ? <CopyValue label={t("link")} value={created.url} /> : null}
             </>
           )}
         </div>
       ) : null}
       {list.data && list.data.invites.length > 0 ? (
-        <ul className="list" aria-label="Invites" style={{ marginTop: "1rem" }}>
+        <ul className="list" aria-label={t("list")} style={{ marginTop: "1rem" }}>
           {list.data.invites.map((i) => (
             <li key={i.id}>
               <div className="grow">
                 <div>
-                  <strong>{i.email ?? "Invite link"}</strong> · {STATE_LABELS[i.state]} · {i.uses} of{" "}
-                  {i.maxUses} {i.maxUses === 1 ? "use" : "uses"}
+                  <strong>{i.email ?? t("link")}</strong> · {t(`states.${i.state}`)} ·{" "}
+                  {t("uses", { uses: i.uses, max: i.maxUses })}
                 </div>
                 <div className="muted">
-                  by {i.createdBy.name} on {formatDate(i.createdAt)} · expires {formatDate(i.expiresAt)}
+                  {t("madeBy", {
+                    name: i.createdBy.name,
+                    when: fmt.date(i.createdAt),
+                    expires: fmt.date(i.expiresAt),
+                  })}
                   {i.revokedAt
-                    ? ` · revoked ${formatDate(i.revokedAt)}${i.revokedBy ? ` by ${i.revokedBy.name}` : ""}`
+                    ? ` · ${
+                        i.revokedBy
+                          ? t("revokedBy", { when: fmt.date(i.revokedAt), name: i.revokedBy.name })
+                          : t("revoked", { when: fmt.date(i.revokedAt) })
+                      }`
                     : ""}
-                  {i.emailedAt ? " · e-mailed" : ""}
+                  {i.emailedAt ? ` · ${t("emailed")}` : ""}
                 </div>
                 {i.redemptions.length > 0 ? (
                   <div className="muted">
-                    Used by{" "}
-                    {i.redemptions
-                      .map((r) => `${r.user.name} <${r.user.email}> (${formatDate(r.redeemedAt)})`)
-                      .join(", ")}
+                    {t("usedBy", {
+                      people: i.redemptions
+                        .map((r) => `${r.user.name} <${r.user.email}> (${fmt.date(r.redeemedAt)})`)
+                        .join(", "),
+                    })}
                   </div>
                 ) : null}
               </div>
@@ -233,11 +230,13 @@ function Invites() {
                 <button
                   type="button"
                   className="danger"
-                  aria-label={`Revoke invite ${i.email ?? `made ${formatDate(i.createdAt)}`}`}
+                  aria-label={t("revokeInvite", {
+                    what: i.email ?? t("made", { when: fmt.date(i.createdAt) }),
+                  })}
                   disabled={revoke.isPending}
                   onClick={() => revoke.mutate({ id: i.id })}
                 >
-                  Revoke
+                  {t("revoke")}
                 </button>
               ) : null}
             </li>
@@ -250,9 +249,10 @@ function Invites() {
 
 /** Settings → Joining (admins). */
 export function JoiningAdmin() {
+  const t = useTranslations("Joining");
   return (
     <section className="card" aria-labelledby="joining-heading">
-      <h2 id="joining-heading">Joining</h2>
+      <h2 id="joining-heading">{t("heading")}</h2>
       <SignupPolicy />
       <SsoSettings />
       <Invites />

@@ -2,10 +2,12 @@
 
 /** Admins: whether the server fetches link previews for new messages (core/src/previews/settings.ts). */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { FormError } from "~/components/field";
 import { useTRPC } from "~/trpc/react";
 
 export function LinkPreviewsAdmin() {
+  const t = useTranslations("LinkPreviews");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const current = useQuery(trpc.workspace.linkPreviews.queryOptions());
@@ -16,12 +18,8 @@ export function LinkPreviewsAdmin() {
   );
   return (
     <section className="card" aria-labelledby="link-previews-heading">
-      <h2 id="link-previews-heading">Link previews</h2>
-      <p className="muted">
-        When a message contains a link, the server fetches the page&apos;s title and description and shows
-        them under the message. Only public addresses are fetched. Turning this off stops new previews; the
-        sender of a message can remove its preview.
-      </p>
+      <h2 id="link-previews-heading">{t("heading")}</h2>
+      <p className="muted">{t("intro")}</p>
       <label className="check">
         <input
           type="checkbox"
@@ -29,7 +27,7 @@ export function LinkPreviewsAdmin() {
           checked={current.data?.enabled ?? false}
           onChange={(e) => save.mutate({ enabled: e.target.checked })}
         />
-        Show link previews
+        {t("show")}
       </label>
       <FormError message={save.error?.message} />
     </section>

@@ -5,6 +5,7 @@
  * workspace's windows; the server refuses past them, and message menus hide the actions).
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
@@ -18,6 +19,7 @@ function toSeconds(minutes: string): number | null {
 const toMinutes = (seconds: number | null) => (seconds === null ? "" : String(seconds / 60));
 
 export function MessageWindowsAdmin() {
+  const t = useTranslations("MessageWindows");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const current = useQuery(trpc.workspace.messageWindows.queryOptions());
@@ -40,14 +42,11 @@ export function MessageWindowsAdmin() {
   );
   return (
     <section className="card" aria-labelledby="message-windows-heading">
-      <h2 id="message-windows-heading">Editing and deleting messages</h2>
-      <p className="muted">
-        How long after sending people may edit or delete their own messages. Leave empty for always; 0 means
-        never. Admins can always delete any message.
-      </p>
+      <h2 id="message-windows-heading">{t("heading")}</h2>
+      <p className="muted">{t("intro")}</p>
       <form
         className="form"
-        aria-label="Message edit and delete windows"
+        aria-label={t("form")}
         onSubmit={(e) => {
           e.preventDefault();
           setSaved(false);
@@ -56,8 +55,8 @@ export function MessageWindowsAdmin() {
       >
         {(
           [
-            ["Edit within (minutes)", edit, setEdit, "editWindowSeconds"],
-            ["Delete within (minutes)", del, setDel, "deleteWindowSeconds"],
+            [t("edit"), edit, setEdit, "editWindowSeconds"],
+            [t("delete"), del, setDel, "deleteWindowSeconds"],
           ] as const
         ).map(([label, value, set, field]) => (
           <Field
@@ -80,9 +79,9 @@ export function MessageWindowsAdmin() {
         />
         <div className="row" style={{ alignItems: "center" }}>
           <button type="submit" className="primary" disabled={!current.data || save.isPending}>
-            Save message windows
+            {t("save")}
           </button>
-          {saved ? <span role="status">Saved.</span> : null}
+          {saved ? <span role="status">{t("saved")}</span> : null}
         </div>
       </form>
     </section>

@@ -6,18 +6,15 @@
  * (`notifications.*`); per-conversation levels live in each conversation's "⋯" menu.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { canPush, currentPushSubscription, disablePush, enablePush } from "~/lib/push";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
-import { formatDate } from "./settings-shared";
+import { When } from "./settings-shared";
 
-const LEVELS = [
-  { value: "dms_and_mentions", label: "Direct messages, mentions and keywords" },
-  { value: "mentions", label: "Mentions and keywords only" },
-  { value: "nothing", label: "Nothing" },
-] as const;
+const LEVELS = [{ value: "dms_and_mentions" }, { value: "mentions" }, { value: "nothing" }] as const;
 
 const toTime = (minute: number | null) =>
   minute === null
@@ -29,6 +26,7 @@ const toMinute = (time: string) => {
 };
 
 function PushOnThisBrowser() {
+  const t = useTranslations("Notifications");
   const client = useTRPCClient();
   const [state, setState] = useState<"unknown" | "on" | "off" | "denied" | "unsupported">("unknown");
   const [error, setError] = useState<string | null>(null);
@@ -43,16 +41,8 @@ function PushOnThisBrowser() {
   return (
     <div className="field">
       <p>
-        Push on this browser:{" "}
-        <strong data-testid="push-state">
-          {state === "on"
-            ? "on"
-            : state === "unsupported"
-              ? "not supported here"
-              : state === "denied"
-                ? "blocked"
-                : "off"}
-        </strong>
+        {t("pushState")}{" "}
+        <strong data-testid="push-state">{t(`push.${state === "unknown" ? "off" : state}`)}</strong>
       </p>
       {state === "on" ? (
         <button
@@ -64,11 +54,11 @@ function PushOnThisBrowser() {
             })
           }
         >
-          Turn off push on this browser
+          {t("pushOff")}
         </button>
       ) : state === "unsupported" ? null : (
         <button type="button" onClick={() => run(async () => setState(await enablePush(client)))}>
-          Turn on push on this browser
+          {t("pushOn")}
         </button>
       )}
       <FormError message={error} />
@@ -78,6 +68,7 @@ function PushOnThisBrowser() {
 
 /** The Notifications card of the settings page. */
 export function NotificationSettings() {
+  const t = useTranslations("Notifications");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const settings = useQuery(trpc.notifications.settings.queryOptions());
@@ -89,8 +80,8 @@ export function NotificationSettings() {
   if (!s)
     return (
       <section className="card" aria-labelledby="notif-heading">
-        <h2 id="notif-heading">Notifications</h2>
-        <p className="muted">Loading…</p>
+        <h2 id="notif-heading">{t("heading")}</h2>
+        <p className="muted">{t("loading")}</p>
       </section>
     );
   const isPaused = s.dndUntil !== null && new Date(s.dndUntil).getTime() > Date.now();
@@ -120,9 +111,9 @@ export function NotificationSettings() {
 
   return (
     <section className="card" aria-labelledby="notif-heading">
-      <h2 id="notif-heading">Notifications</h2>
+      <h2 id="notif-heading">{t("heading")}</h2>
       <fieldset>
-        <legend>Notify me about</legend>
+        <legend>{t("notifyAbout")}</legend>
         {LEVELS.map((l) => (
           <label key={l.value} className="row">
             <input
@@ -132,36 +123,36 @@ export function NotificationSettings() {
               checked={s.level === l.value}
               onChange={() => update.mutate({ level: l.value })}
             />
-            {l.label}
+            {t(`levels.${l.value}`)}
           </label>
         ))}
       </fieldset>
-      <form className="row" onSubmit={saveKeywords} aria-label="Keywords">
+      <form className="row" onSubmit={saveKeywords} aria-label={t("keywords")}>
         <Field
-          label="Keywords that count as mentions (comma-separated)"
+          label={t("keywordsLabel")}
           name="keywords"
           defaultValue={s.keywords.join(", ")}
           key={s.keywords.join(",")}
           error={fieldError(update.error, "keywords")}
         />
-        <button type="submit">Save keywords</button>
+        <button type="submit">{t("saveKeywords")}</button>
       </form>
       <div className="field">
         <p>
-          Do not disturb:{" "}
+          {t("dnd")}{" "}
           <strong data-testid="dnd-state">
-            {isPaused ? `paused until ${formatDate(s.dndUntil)}` : "off"}
+            {isPaused ? t.rich("pausedUntil", { when: () => <When value={s.dndUntil} /> }) : t("off")}
           </strong>
         </p>
         <div className="row">
           {isPaused ? (
             <button type="button" onClick={() => dnd.mutate({ hours: null })}>
-              Resume notifications
+              {t("resume")}
             </button>
           ) : (
             [1, 2, 8, 24].map((hours) => (
               <button key={hours} type="button" onClick={() => dnd.mutate({ hours })}>
-                Pause for {hours} {hours === 1 ? "hour" : "hours"}
+                {t("pauseFor", { hours })}
               </button>
             ))
           )}
@@ -169,17 +160,22 @@ export function NotificationSettings() {
       </div>
       <form
         onSubmit={saveWindow}
-        aria-label="Daily do not disturb"
+        aria-label={t("daily")}
         key={`${s.dndStartMinute}-${s.dndEndMinute}-${s.timeZone}`}
       >
         <label className="row">
-          <input type="checkbox" name="windowOn" defaultChecked={hasWindow} /> Every day, do not disturb
+          <input type="checkbox" name="windowOn" defaultChecked={hasWindow} /> {t("everyDay")}
         </label>
         <div className="row">
-          <Field label="From" name="start" type="time" defaultValue={toTime(s.dndStartMinute) || "22:00"} />
-          <Field label="To" name="end" type="time" defaultValue={toTime(s.dndEndMinute) || "08:00"} />
           <Field
-            label="Time zone"
+            label={t("from")}
+            name="start"
+            type="time"
+            defaultValue={toTime(s.dndStartMinute) || "22:00"}
+          />
+          <Field label={t("to")} name="end" type="time" defaultValue={toTime(s.dndEndMinute) || "08:00"} />
+          <Field
+            label={t("timeZone")}
             name="timeZone"
             defaultValue={
               hasWindow || s.timeZone !== "UTC"
@@ -189,7 +185,7 @@ export function NotificationSettings() {
             error={fieldError(update.error, "timeZone")}
           />
         </div>
-        <button type="submit">Save schedule</button>
+        <button type="submit">{t("saveSchedule")}</button>
       </form>
       <label className="row">
         <input
@@ -197,7 +193,7 @@ export function NotificationSettings() {
           checked={s.emailEnabled}
           onChange={(e) => update.mutate({ emailEnabled: e.target.checked })}
         />
-        E-mail me about direct messages and mentions I have not read
+        {t("email")}
       </label>
       <PushOnThisBrowser />
       <FormError message={formErrorMessage(update.error, ["keywords", "timeZone"]) ?? dnd.error?.message} />

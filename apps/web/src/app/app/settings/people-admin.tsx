@@ -7,12 +7,13 @@
  * guest); the buttons shown only mirror them.
  */
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { Avatar } from "~/components/avatar";
 import { FormError } from "~/components/field";
 import { useTRPC } from "~/trpc/react";
 import { ProfileEditor } from "./profile-section";
-import { CopyValue, formatDate } from "./settings-shared";
+import { CopyValue, When } from "./settings-shared";
 
 type TRole = "owner" | "admin" | "member" | "guest";
 const RANK: Record<TRole, number> = { owner: 3, admin: 2, member: 1, guest: 0 };
@@ -24,30 +25,32 @@ const outranks = (me: TRole, them: TRole) => me === "owner" || RANK[me] > RANK[t
 type TFilters = { query: string; role: TRole | ""; status: "active" | "deactivated" | "" };
 
 /** The list's two filters: which field, its label and its options (value, text). */
+/** The filters; labels and option texts are message keys (People.filters.*). */
 const FILTER_SELECTS = [
   {
     key: "role",
-    label: "Role",
+    label: "role",
     options: [
-      ["", "Any role"],
-      ["owner", "Owner"],
-      ["admin", "Admin"],
-      ["member", "Member"],
-      ["guest", "Guest"],
+      ["", "anyRole"],
+      ["owner", "owner"],
+      ["admin", "admin"],
+      ["member", "member"],
+      ["guest", "guest"],
     ],
   },
   {
     key: "status",
-    label: "Status",
+    label: "status",
     options: [
-      ["", "Any status"],
-      ["active", "Active"],
-      ["deactivated", "Deactivated"],
+      ["", "anyStatus"],
+      ["active", "active"],
+      ["deactivated", "deactivated"],
     ],
   },
 ] as const;
 
 export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
+  const t = useTranslations("People");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [draft, setDraft] = useState<TFilters>({ query: "", role: "", status: "" });
@@ -82,10 +85,10 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
 
   return (
     <section className="card" aria-labelledby="users-heading">
-      <h2 id="users-heading">People</h2>
+      <h2 id="users-heading">{t("heading")}</h2>
       <form
         className="row"
-        aria-label="Find people"
+        aria-label={t("find")}
         onSubmit={(e) => {
           e.preventDefault();
           setFilters(draft);
@@ -93,38 +96,39 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
       >
         <input
           type="search"
-          aria-label="Name or e-mail"
-          placeholder="Name or e-mail"
+          aria-label={t("query")}
+          placeholder={t("query")}
           value={draft.query}
           onChange={(e) => setDraft({ ...draft, query: e.target.value })}
         />
         {FILTER_SELECTS.map(({ key, label, options }) => (
           <select
             key={key}
-            aria-label={label}
+            aria-label={t(`filters.${label}`)}
             value={draft[key]}
             onChange={(e) => setDraft({ ...draft, [key]: e.target.value })}
           >
             {options.map(([value, text]) => (
               <option key={value} value={value}>
-                {text}
+                {t(`filters.${text}`)}
               </option>
             ))}
           </select>
         ))}
-        <button type="submit">Search</button>
+        <button type="submit">{t("search")}</button>
       </form>
       <FormError message={error?.message} />
       {resetLink ? (
         <div style={{ marginTop: "1rem" }}>
-          <CopyValue label={`Password reset link for ${resetLink.name}`} value={resetLink.url} />
+          <CopyValue label={t("resetLinkFor", { name: resetLink.name })} value={resetLink.url} />
           <p className="muted">
-            Works once, for an hour.{resetLink.emailed ? " It was also sent to them by e-mail." : ""}
+            {t("worksOnce")}
+            {resetLink.emailed ? ` ${t("emailed")}` : ""}
           </p>
         </div>
       ) : null}
-      {people.data && rows.length === 0 ? <p className="muted">Nobody matches.</p> : null}
-      <ul className="list" aria-label="People">
+      {people.data && rows.length === 0 ? <p className="muted">{t("nobody")}</p> : null}
+      <ul className="list" aria-label={t("heading")}>
         {rows.map((u) => {
           const role = u.role as TRole;
           const canAct = u.id !== myId && outranks(myRole, role) && role !== "owner";
@@ -135,14 +139,14 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
                 <strong>{u.name}</strong>
                 {u.pronouns ? <span className="muted"> ({u.pronouns})</span> : null}
                 {u.title ? <span className="muted"> · {u.title}</span> : null}{" "}
-                <span className="muted">{u.email}</span> <span className="tag">{u.role}</span>{" "}
-                {u.isBot ? <span className="tag">bot</span> : null}{" "}
-                {u.isDeactivated ? <span className="tag">deactivated</span> : null}{" "}
-                <span className="muted">since {formatDate(u.createdAt)}</span>
+                <span className="muted">{u.email}</span> <span className="tag">{t(`roles.${role}`)}</span>{" "}
+                {u.isBot ? <span className="tag">{t("bot")}</span> : null}{" "}
+                {u.isDeactivated ? <span className="tag">{t("deactivatedTag")}</span> : null}{" "}
+                <span className="muted">{t.rich("since", { when: () => <When value={u.createdAt} /> })}</span>
               </div>
               {canAct ? (
                 <select
-                  aria-label={`Role of ${u.name}`}
+                  aria-label={t("roleOf", { name: u.name })}
                   value={role}
                   disabled={setRole.isPending}
                   onChange={(e) =>
@@ -151,7 +155,7 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
                 >
                   {[...new Set([role, ...grantable(myRole)])].map((r) => (
                     <option key={r} value={r}>
-                      {r}
+                      {t(`roles.${r}`)}
                     </option>
                   ))}
                 </select>
@@ -159,7 +163,7 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
               {canAct && !u.isDeactivated && !u.isBot ? (
                 <button
                   type="button"
-                  aria-label={`Make a password reset link for ${u.name}`}
+                  aria-label={t("makeResetLink", { name: u.name })}
                   onClick={() =>
                     reset.mutate(
                       { userId: u.id },
@@ -170,48 +174,48 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
                     )
                   }
                 >
-                  Reset link
+                  {t("resetLink")}
                 </button>
               ) : null}
               {myRole === "owner" && u.id !== myId && !u.isDeactivated && role !== "guest" ? (
                 <button
                   type="button"
-                  aria-label={`Make ${u.name} the owner`}
+                  aria-label={t("makeOwnerLabel", { name: u.name })}
                   onClick={() => {
-                    if (window.confirm(`Make ${u.name} the owner? You become an admin.`)) {
+                    if (window.confirm(t("confirmOwner", { name: u.name }))) {
                       transfer.mutate({ userId: u.id });
                     }
                   }}
                 >
-                  Make owner
+                  {t("makeOwner")}
                 </button>
               ) : null}
               {canAct ? (
                 <button
                   type="button"
                   aria-expanded={editing === u.id}
-                  aria-label={`Edit the profile of ${u.name}`}
+                  aria-label={t("editProfileOf", { name: u.name })}
                   onClick={() => setEditing(editing === u.id ? null : u.id)}
                 >
-                  Edit profile
+                  {t("editProfile")}
                 </button>
               ) : null}
               {!canAct ? null : u.isDeactivated ? (
                 <button
                   type="button"
-                  aria-label={`Reactivate ${u.name}`}
+                  aria-label={t("reactivateName", { name: u.name })}
                   onClick={() => reactivate.mutate({ userId: u.id })}
                 >
-                  Reactivate
+                  {t("reactivate")}
                 </button>
               ) : (
                 <button
                   type="button"
                   className="danger"
-                  aria-label={`Deactivate ${u.name}`}
+                  aria-label={t("deactivateName", { name: u.name })}
                   onClick={() => deactivate.mutate({ userId: u.id })}
                 >
-                  Deactivate
+                  {t("deactivate")}
                 </button>
               )}
               {canAct && editing === u.id ? (
@@ -225,7 +229,7 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
       </ul>
       {people.hasNextPage ? (
         <button type="button" onClick={() => people.fetchNextPage()} disabled={people.isFetchingNextPage}>
-          {people.isFetchingNextPage ? "Loading…" : "More people"}
+          {people.isFetchingNextPage ? t("loading") : t("more")}
         </button>
       ) : null}
     </section>

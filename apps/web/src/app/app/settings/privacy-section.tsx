@@ -2,10 +2,12 @@
 
 /** Settings → Privacy: the "send read receipts" switch (receipts.settings / receipts.setEnabled). */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { useTRPC } from "~/trpc/react";
 
 export function PrivacySettings() {
+  const t = useTranslations("Privacy");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const settings = useQuery(trpc.receipts.settings.queryOptions());
@@ -23,7 +25,7 @@ export function PrivacySettings() {
   const isOn = choice ?? settings.data?.sendReadReceipts ?? true;
   return (
     <section className="card" aria-labelledby="privacy-heading">
-      <h2 id="privacy-heading">Privacy</h2>
+      <h2 id="privacy-heading">{t("heading")}</h2>
       <label>
         <input
           type="checkbox"
@@ -34,12 +36,9 @@ export function PrivacySettings() {
             setEnabled.mutate({ enabled: e.target.checked }, { onSettled: () => setChoice(null) });
           }}
         />{" "}
-        Send read receipts
+        {t("receipts")}
       </label>
-      <p className="muted">
-        Others see when you have read their messages. Turned off, they do not — and you do not see when they
-        have read yours.
-      </p>
+      <p className="muted">{t("hint")}</p>
       {setEnabled.error ? <p role="alert">{setEnabled.error.message}</p> : null}
     </section>
   );

@@ -6,6 +6,8 @@
  * the admin outranks (the server audit-logs those changes).
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useId, useMemo, useRef, useState } from "react";
 import { Avatar } from "~/components/avatar";
 import { Field, FormError } from "~/components/field";
@@ -39,6 +41,8 @@ function useAvatarUpload(userId: string | undefined) {
 }
 
 export function ProfileEditor({ userId, label }: { userId?: string; label: string }) {
+  const t = useTranslations("Profile");
+  const router = useRouter();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const ref = userId ? { userId } : {};
@@ -57,6 +61,8 @@ export function ProfileEditor({ userId, label }: { userId?: string; label: strin
       onSuccess: async () => {
         setSaved(true);
         await refresh();
+        // My own time zone: dates on every page follow it (i18n/request.ts renders with it).
+        if (!userId) router.refresh();
       },
     }),
   );
@@ -64,7 +70,7 @@ export function ProfileEditor({ userId, label }: { userId?: string; label: strin
   const remove = useMutation(trpc.profile.removeAvatar.mutationOptions({ onSuccess: refresh }));
   const zones = useMemo(() => timeZones(profile.data?.timeZone ?? "UTC"), [profile.data?.timeZone]);
 
-  if (!profile.data) return <p className="muted">{profile.error?.message ?? "Loading…"}</p>;
+  if (!profile.data) return <p className="muted">{profile.error?.message ?? t("loading")}</p>;
   const p = profile.data;
 
   function onSubmit(e: FormEvent<HTMLFormElement>) {
@@ -87,13 +93,13 @@ export function ProfileEditor({ userId, label }: { userId?: string; label: strin
         <Avatar userId={p.userId} avatarId={p.avatarId} name={p.name} size="lg" />
         <div>
           <button type="button" onClick={() => fileInput.current?.click()} disabled={upload.isPending}>
-            {upload.isPending ? "Uploading…" : "Upload avatar"}
+            {upload.isPending ? t("uploading") : t("upload")}
           </button>
           <input
             ref={fileInput}
             type="file"
             accept={AVATAR_ACCEPT}
-            aria-label={`Avatar image for ${label}`}
+            aria-label={t("avatarFor", { label })}
             hidden
             disabled={upload.isPending}
             onChange={(e) => {
@@ -104,16 +110,16 @@ export function ProfileEditor({ userId, label }: { userId?: string; label: strin
           />{" "}
           {p.avatarId ? (
             <button type="button" onClick={() => remove.mutate(ref)} disabled={remove.isPending}>
-              Remove avatar
+              {t("removeAvatar")}
             </button>
           ) : null}
-          <p className="muted">PNG, JPEG, GIF or WebP, up to 10 MB; shown as a square.</p>
+          <p className="muted">{t("avatarHint")}</p>
           <FormError message={avatarError} />
         </div>
       </div>
-      <form onSubmit={onSubmit} aria-label={`Profile of ${label}`} key={JSON.stringify(p)}>
+      <form onSubmit={onSubmit} aria-label={t("profileOf", { label })} key={JSON.stringify(p)}>
         <Field
-          label="Display name"
+          label={t("name")}
           name="name"
           defaultValue={p.name}
           required
@@ -121,23 +127,23 @@ export function ProfileEditor({ userId, label }: { userId?: string; label: strin
           error={fieldError(update.error, "name")}
         />
         <Field
-          label="Title"
+          label={t("title")}
           name="title"
           defaultValue={p.title}
           maxLength={100}
-          placeholder="What you do"
+          placeholder={t("titlePlaceholder")}
           error={fieldError(update.error, "title")}
         />
         <Field
-          label="Pronouns"
+          label={t("pronouns")}
           name="pronouns"
           defaultValue={p.pronouns}
           maxLength={40}
-          placeholder="she/her, they/them…"
+          placeholder={t("pronounsPlaceholder")}
           error={fieldError(update.error, "pronouns")}
         />
         <div className="field">
-          <label htmlFor={`${fileId}-tz`}>Local time zone</label>
+          <label htmlFor={`${fileId}-tz`}>{t("timeZone")}</label>
           <select id={`${fileId}-tz`} name="timeZone" defaultValue={p.timeZone}>
             {zones.map((z) => (
               <option key={z} value={z}>
@@ -145,12 +151,12 @@ export function ProfileEditor({ userId, label }: { userId?: string; label: strin
               </option>
             ))}
           </select>
-          <small className="muted">Also the time zone of the daily do-not-disturb window.</small>
+          <small className="muted">{t("timeZoneHint")}</small>
         </div>
         <button type="submit" className="primary" disabled={update.isPending}>
-          Save profile
+          {t("save")}
         </button>{" "}
-        {saved && !update.isPending ? <span role="status">Saved.</span> : null}
+        {saved && !update.isPending ? <span role="status">{t("saved")}</span> : null}
         <FormError message={formErrorMessage(update.error, ["name", "title", "pronouns", "timeZone"])} />
       </form>
     </div>
@@ -159,20 +165,21 @@ export function ProfileEditor({ userId, label }: { userId?: string; label: strin
 
 /** Your profile, with your e-mail and role (which only an admin changes). */
 export function ProfileSettings() {
+  const t = useTranslations("Profile");
   const trpc = useTRPC();
   const me = useQuery(trpc.users.me.queryOptions());
   return (
     <section className="card" aria-labelledby="profile-heading">
-      <h2 id="profile-heading">Profile</h2>
+      <h2 id="profile-heading">{t("heading")}</h2>
       {me.data ? (
         <>
           <p className="muted">
-            {me.data.email} · {me.data.role}
+            {me.data.email} · {t(`roles.${me.data.role}`)}
           </p>
-          <ProfileEditor label="you" />
+          <ProfileEditor label={t("you")} />
         </>
       ) : (
-        <p className="muted">Loading…</p>
+        <p className="muted">{t("loading")}</p>
       )}
     </section>
   );

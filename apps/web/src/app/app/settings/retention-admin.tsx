@@ -6,20 +6,23 @@
  * server enforces every rule (retention.* procedures); this only mirrors them.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
-import { formatDate } from "./settings-shared";
+import { When } from "./settings-shared";
 
 /** A typed number of days as the server reads it: "" → NaN (refused with a field error), else the number. */
 const daysOf = (text: string) => (text.trim() === "" ? Number.NaN : Number(text));
 
 /** How a retention reads in a table. */
-const describeDays = (days: number | null) =>
-  days === null ? "Workspace default" : days === 0 ? "Forever" : `${days} days`;
+/** "Workspace default", "Forever", "90 days" (Retention.* messages). */
+const describeDays = (days: number | null, t: (key: string, values?: { count: number }) => string) =>
+  days === null ? t("workspaceDefault") : days === 0 ? t("forever") : t("days", { count: days });
 
 export function RetentionAdmin() {
+  const t = useTranslations("Retention");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const settings = useQuery(trpc.retention.settings.queryOptions());
@@ -48,14 +51,11 @@ export function RetentionAdmin() {
   );
   return (
     <section className="card" aria-labelledby="retention-heading">
-      <h2 id="retention-heading">Message retention</h2>
-      <p className="muted">
-        Messages older than the retention are removed for good, with their files, reactions and pins, by a job
-        that runs every hour. Channels may keep messages for a shorter or longer time.
-      </p>
+      <h2 id="retention-heading">{t("heading")}</h2>
+      <p className="muted">{t("intro")}</p>
       <form
         className="form"
-        aria-label="Workspace retention"
+        aria-label={t("workspaceForm")}
         onSubmit={(e) => {
           e.preventDefault();
           setSaved(false);
@@ -63,19 +63,19 @@ export function RetentionAdmin() {
         }}
       >
         <fieldset className="field" disabled={!settings.data}>
-          <legend>Keep messages</legend>
+          <legend>{t("keep")}</legend>
           <label className="check">
             <input type="radio" name="retention" checked={isForever} onChange={() => setForever(true)} />
-            Forever
+            {t("forever")}
           </label>
           <label className="check">
             <input type="radio" name="retention" checked={!isForever} onChange={() => setForever(false)} />
-            Delete messages older than a number of days
+            {t("olderThan")}
           </label>
         </fieldset>
         {isForever ? null : (
           <Field
-            label="Days to keep messages"
+            label={t("daysToKeep")}
             type="number"
             min={1}
             max={36_500}
@@ -88,20 +88,20 @@ export function RetentionAdmin() {
         <FormError message={settings.error?.message ?? formErrorMessage(save.error, ["days"])} />
         <div className="row" style={{ alignItems: "center" }}>
           <button type="submit" className="primary" disabled={!settings.data || save.isPending}>
-            Save retention
+            {t("save")}
           </button>
-          {saved ? <span role="status">Saved.</span> : null}
+          {saved ? <span role="status">{t("saved")}</span> : null}
         </div>
       </form>
 
-      <h3>Channels</h3>
+      <h3>{t("channels")}</h3>
       {settings.data && settings.data.channels.length > 0 ? (
-        <table className="audit-table" aria-label="Channel retention">
+        <table className="audit-table" aria-label={t("channelTable")}>
           <thead>
             <tr>
-              <th scope="col">Channel</th>
-              <th scope="col">Keeps messages</th>
-              <th scope="col">Change</th>
+              <th scope="col">{t("channel")}</th>
+              <th scope="col">{t("keepsMessages")}</th>
+              <th scope="col">{t("change")}</th>
             </tr>
           </thead>
           <tbody>
@@ -111,37 +111,37 @@ export function RetentionAdmin() {
           </tbody>
         </table>
       ) : (
-        <p className="muted">No channels yet.</p>
+        <p className="muted">{t("noChannels")}</p>
       )}
 
-      <h3>Dry run</h3>
-      <p className="muted">What the job would remove if it ran now. Nothing is changed.</p>
+      <h3>{t("dryRun")}</h3>
+      <p className="muted">{t("dryRunIntro")}</p>
       <button type="button" onClick={() => (isPreviewing ? void preview.refetch() : setPreviewing(true))}>
-        {preview.isFetching ? "Counting…" : "Show what would be removed"}
+        {preview.isFetching ? t("counting") : t("show")}
       </button>
       <FormError message={preview.error?.message} />
       {preview.data ? (
         preview.data.length === 0 ? (
-          <p role="status">Nothing: every conversation keeps its messages forever.</p>
+          <p role="status">{t("nothing")}</p>
         ) : (
-          <table className="audit-table" aria-label="Retention dry run">
+          <table className="audit-table" aria-label={t("dryRunTable")}>
             <thead>
               <tr>
-                <th scope="col">Conversation</th>
-                <th scope="col">Keeps</th>
-                <th scope="col">Messages removed</th>
-                <th scope="col">Files removed</th>
-                <th scope="col">Oldest kept</th>
+                <th scope="col">{t("conversation")}</th>
+                <th scope="col">{t("keeps")}</th>
+                <th scope="col">{t("messagesRemoved")}</th>
+                <th scope="col">{t("filesRemoved")}</th>
+                <th scope="col">{t("oldestKept")}</th>
               </tr>
             </thead>
             <tbody>
               {preview.data.map((row) => (
                 <tr key={row.conversationId ?? `dms-${row.days}`}>
                   <td>{row.name}</td>
-                  <td>{describeDays(row.days)}</td>
+                  <td>{describeDays(row.days, t)}</td>
                   <td>{row.messages}</td>
                   <td>{row.files}</td>
-                  <td>{row.oldestKeptAt ? formatDate(row.oldestKeptAt) : "none"}</td>
+                  <td>{row.oldestKeptAt ? <When value={row.oldestKeptAt} /> : t("none")}</td>
                 </tr>
               ))}
             </tbody>
@@ -162,6 +162,7 @@ type TChannelRow = {
 
 /** One channel's override: the workspace default, forever, or N days. */
 function ChannelRetentionRow({ channel, onSaved }: { channel: TChannelRow; onSaved: () => Promise<void> }) {
+  const t = useTranslations("Retention");
   const trpc = useTRPC();
   const mode = channel.retentionDays === null ? "default" : channel.retentionDays === 0 ? "forever" : "days";
   const [choice, setChoice] = useState<"default" | "forever" | "days">(mode);
@@ -172,14 +173,14 @@ function ChannelRetentionRow({ channel, onSaved }: { channel: TChannelRow; onSav
     <tr>
       <td>
         {label}
-        {channel.kind === "private_channel" ? " (private)" : ""}
-        {channel.isArchived ? " (archived)" : ""}
+        {channel.kind === "private_channel" ? ` ${t("private")}` : ""}
+        {channel.isArchived ? ` ${t("archived")}` : ""}
       </td>
-      <td>{describeDays(channel.retentionDays)}</td>
+      <td>{describeDays(channel.retentionDays, t)}</td>
       <td>
         <form
           className="row"
-          aria-label={`Retention of ${label}`}
+          aria-label={t("retentionOf", { label })}
           onSubmit={(e) => {
             e.preventDefault();
             save.mutate({
@@ -189,18 +190,18 @@ function ChannelRetentionRow({ channel, onSaved }: { channel: TChannelRow; onSav
           }}
         >
           <select
-            aria-label={`Keep messages of ${label}`}
+            aria-label={t("keepOf", { label })}
             value={choice}
             onChange={(e) => setChoice(e.target.value as typeof choice)}
           >
-            <option value="default">Workspace default</option>
-            <option value="forever">Forever</option>
-            <option value="days">Number of days</option>
+            <option value="default">{t("workspaceDefault")}</option>
+            <option value="forever">{t("forever")}</option>
+            <option value="days">{t("numberOfDays")}</option>
           </select>
           {choice === "days" ? (
             <input
               type="number"
-              aria-label={`Days to keep messages of ${label}`}
+              aria-label={t("daysOf", { label })}
               min={1}
               max={36_500}
               step={1}
@@ -209,7 +210,7 @@ function ChannelRetentionRow({ channel, onSaved }: { channel: TChannelRow; onSav
             />
           ) : null}
           <button type="submit" disabled={save.isPending}>
-            Save
+            {t("saveRow")}
           </button>
           {save.error ? <small className="error">{save.error.message}</small> : null}
         </form>

@@ -1,14 +1,18 @@
 "use client";
 
 /** Small pieces the settings sections share: dates, and a secret shown once with a copy button. */
+import { useTranslations } from "next-intl";
 import { useState } from "react";
+import { useFormats } from "~/i18n/format";
 
-export function formatDate(value: Date | string | null | undefined): string {
-  return value ? new Date(value).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) : "never";
+/** A moment in the user's locale and time zone (i18n/format.ts); "never" when absent. */
+export function When({ value }: { value: Date | string | null | undefined }) {
+  return <>{useFormats().date(value)}</>;
 }
 
 /** A secret or link shown once, with a copy button. */
 export function CopyValue({ label, value }: { label: string; value: string }) {
+  const t = useTranslations("Settings");
   const [copied, setCopied] = useState(false);
   const id = `copy-${label.replace(/\W+/g, "-").toLowerCase()}`;
   return (
@@ -34,7 +38,7 @@ export function CopyValue({ label, value }: { label: string; value: string }) {
             }
           }}
         >
-          {copied ? "Copied" : "Copy"}
+          {copied ? t("copied") : t("copy")}
         </button>
       </div>
     </div>

@@ -1,6 +1,7 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
@@ -14,6 +15,7 @@ import { ExportSection } from "./export-section";
 import { HealthAdmin } from "./health-section";
 import { IntegrationsAdmin } from "./integrations-admin";
 import { JoiningAdmin } from "./joining-section";
+import { LanguageSettings } from "./language-section";
 import { LinkPreviewsAdmin } from "./link-previews-admin";
 import { MessageWindowsAdmin } from "./message-windows-admin";
 import { NotificationSettings } from "./notification-settings";
@@ -21,12 +23,13 @@ import { PeopleAdmin } from "./people-admin";
 import { PrivacySettings } from "./privacy-section";
 import { ProfileSettings } from "./profile-section";
 import { RetentionAdmin } from "./retention-admin";
-import { CopyValue, formatDate } from "./settings-shared";
+import { CopyValue, When } from "./settings-shared";
 import { SidebarSettings } from "./sidebar-section";
 import { SlackImportSection } from "./slack-import-section";
 import { UserGroupsAdmin } from "./user-groups-admin";
 
 function Sessions() {
+  const t = useTranslations("Sessions");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const sessions = useQuery(trpc.sessions.list.queryOptions());
@@ -35,27 +38,28 @@ function Sessions() {
   const revokeOthers = useMutation(trpc.sessions.revokeOthers.mutationOptions({ onSuccess: refresh }));
   return (
     <section className="card" aria-labelledby="sessions-heading">
-      <h2 id="sessions-heading">Sessions</h2>
-      <p className="muted">
-        Browsers signed in to your account. Revoking one signs it out at its next request.
-      </p>
+      <h2 id="sessions-heading">{t("heading")}</h2>
+      <p className="muted">{t("intro")}</p>
       <FormError message={sessions.error?.message ?? revoke.error?.message ?? revokeOthers.error?.message} />
-      <ul className="list" aria-label="Sessions">
+      <ul className="list" aria-label={t("heading")}>
         {(sessions.data ?? []).map((s) => (
           <li key={s.id}>
             <div className="grow">
               <div>
-                {s.userAgent ?? "Unknown browser"}{" "}
-                {s.isCurrent ? <span className="tag">this browser</span> : null}
+                {s.userAgent ?? t("unknownBrowser")}{" "}
+                {s.isCurrent ? <span className="tag">{t("thisBrowser")}</span> : null}
               </div>
               <div className="muted">
-                {s.ip ?? "unknown address"} · signed in {formatDate(s.createdAt)} · last seen{" "}
-                {formatDate(s.lastSeenAt)}
+                {t.rich("details", {
+                  ip: s.ip ?? t("unknownAddress"),
+                  signedIn: () => <When value={s.createdAt} />,
+                  lastSeen: () => <When value={s.lastSeenAt} />,
+                })}
               </div>
             </div>
             {s.isCurrent ? null : (
               <button type="button" className="danger" onClick={() => revoke.mutate({ id: s.id })}>
-                Revoke
+                {t("revoke")}
               </button>
             )}
           </li>
@@ -63,7 +67,7 @@ function Sessions() {
       </ul>
       <p>
         <button type="button" onClick={() => revokeOthers.mutate()} disabled={revokeOthers.isPending}>
-          Sign out all other sessions
+          {t("revokeOthers")}
         </button>
       </p>
     </section>
@@ -76,10 +80,11 @@ function Tokens() {
   const tokens = useQuery(trpc.tokens.list.queryOptions());
   const refresh = () => queryClient.invalidateQueries(trpc.tokens.list.queryFilter());
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
+  const t = useTranslations("Tokens");
   const create = useMutation(
     trpc.tokens.create.mutationOptions({
-      onSuccess: async (t) => {
-        setCreated({ name: t.name, token: t.token });
+      onSuccess: async (made) => {
+        setCreated({ name: made.name, token: made.token });
         await refresh();
       },
     }),
@@ -96,20 +101,20 @@ function Tokens() {
 
   return (
     <section className="card" aria-labelledby="tokens-heading">
-      <h2 id="tokens-heading">Personal access tokens</h2>
+      <h2 id="tokens-heading">{t("heading")}</h2>
       <p className="muted">
-        For scripts and bots: send <code>Authorization: Bearer &lt;token&gt;</code> to the API.
+        {t.rich("intro", { code: () => <code>Authorization: Bearer &lt;token&gt;</code> })}
       </p>
-      <form className="row" onSubmit={onSubmit} aria-label="Create token">
+      <form className="row" onSubmit={onSubmit} aria-label={t("create")}>
         <Field
-          label="Token name"
+          label={t("name")}
           name="name"
           required
           maxLength={80}
           error={fieldError(create.error, "name")}
         />
         <Field
-          label="Expires in days (optional)"
+          label={t("expiresIn")}
           name="expiresInDays"
           type="number"
           min={1}
@@ -117,15 +122,13 @@ function Tokens() {
           error={fieldError(create.error, "expiresInDays")}
         />
         <button type="submit" className="primary" disabled={create.isPending}>
-          Create token
+          {t("create")}
         </button>
       </form>
       {created ? (
         <div role="status" style={{ marginTop: "1rem" }}>
-          <p>
-            <strong>Copy your new token “{created.name}” now.</strong> It will not be shown again.
-          </p>
-          <CopyValue label="New token" value={created.token} />
+          <p>{t.rich("copyNow", { name: created.name, strong: (chunks) => <strong>{chunks}</strong> })}</p>
+          <CopyValue label={t("newToken")} value={created.token} />
         </div>
       ) : null}
       <FormError
@@ -136,25 +139,30 @@ function Tokens() {
         }
       />
       {tokens.data && tokens.data.length > 0 ? (
-        <ul className="list" aria-label="Tokens" style={{ marginTop: "1rem" }}>
-          {tokens.data.map((t) => (
-            <li key={t.id}>
+        <ul className="list" aria-label={t("list")} style={{ marginTop: "1rem" }}>
+          {tokens.data.map((tok) => (
+            <li key={tok.id}>
               <div className="grow">
                 <div>
-                  <strong>{t.name}</strong> <code>{t.prefix}…</code>
+                  <strong>{tok.name}</strong> <code>{tok.prefix}…</code>
                 </div>
                 <div className="muted">
-                  created {formatDate(t.createdAt)} · last used {formatDate(t.lastUsedAt)}
-                  {t.expiresAt ? ` · expires ${formatDate(t.expiresAt)}` : ""}
+                  {t.rich("used", {
+                    created: () => <When value={tok.createdAt} />,
+                    lastUsed: () => <When value={tok.lastUsedAt} />,
+                  })}
+                  {tok.expiresAt ? (
+                    <> · {t.rich("expires", { when: () => <When value={tok.expiresAt} /> })}</>
+                  ) : null}
                 </div>
               </div>
               <button
                 type="button"
                 className="danger"
-                aria-label={`Revoke token ${t.name}`}
-                onClick={() => revoke.mutate({ id: t.id })}
+                aria-label={t("revokeName", { name: tok.name })}
+                onClick={() => revoke.mutate({ id: tok.id })}
               >
-                Revoke
+                {t("revoke")}
               </button>
             </li>
           ))}
@@ -165,6 +173,7 @@ function Tokens() {
 }
 
 function Invites() {
+  const t = useTranslations("Invites");
   const trpc = useTRPC();
   const [link, setLink] = useState<string | null>(null);
   const create = useMutation(
@@ -175,15 +184,15 @@ function Invites() {
   );
   return (
     <section className="card" aria-labelledby="invite-heading">
-      <h2 id="invite-heading">Invite people</h2>
-      <p className="muted">Anyone with the link can create an account in this workspace.</p>
+      <h2 id="invite-heading">{t("heading")}</h2>
+      <p className="muted">{t("intro")}</p>
       <button type="button" className="primary" onClick={() => create.mutate()} disabled={create.isPending}>
-        Create invite link
+        {t("create")}
       </button>
       <FormError message={create.error?.message} />
       {link ? (
         <div style={{ marginTop: "1rem" }}>
-          <CopyValue label="Invite link" value={link} />
+          <CopyValue label={t("link")} value={link} />
         </div>
       ) : null}
     </section>
@@ -196,15 +205,17 @@ function Invites() {
  * everyone (the owner's includes the workspace export).
  */
 export function SettingsView() {
+  const t = useTranslations("Settings");
   const trpc = useTRPC();
   const me = useQuery(trpc.users.me.queryOptions());
   const isAdmin = me.data?.role === "owner" || me.data?.role === "admin";
   return (
     <div className="page">
-      <h1>Settings</h1>
+      <h1>{t("heading")}</h1>
       <ProfileSettings />
       <PrivacySettings />
       <SidebarSettings />
+      <LanguageSettings />
       <NotificationSettings />
       {me.data && !isAdmin ? <Invites /> : null}
       {isAdmin ? <WorkspaceAdmin /> : null}

@@ -5,11 +5,13 @@
  * on the server, so every device of the user sorts the same way; the sidebar follows at once.
  */
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { useSidebarPreferences } from "~/lib/use-sidebar-order";
 import { useTRPC } from "~/trpc/react";
 
 export function SidebarSettings() {
+  const t = useTranslations("SidebarSettings");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const prefs = useSidebarPreferences();
@@ -24,7 +26,7 @@ export function SidebarSettings() {
   const isOn = choice ?? prefs.data?.sidebarUnreadsFirst ?? false;
   return (
     <section className="card" aria-labelledby="sidebar-heading">
-      <h2 id="sidebar-heading">Sidebar</h2>
+      <h2 id="sidebar-heading">{t("heading")}</h2>
       <label>
         <input
           type="checkbox"
@@ -36,11 +38,10 @@ export function SidebarSettings() {
             update.mutate({ sidebarUnreadsFirst: e.target.checked }, { onSettled: () => setChoice(null) });
           }}
         />{" "}
-        Show unreads at the top
+        {t("unreadsFirst")}
       </label>
       <p className="muted" id="sidebar-unreads-hint">
-        In Channels and in Direct messages, conversations that mention you come first, then the other unread
-        ones. The conversation you are reading stays where it is until you leave it.
+        {t("hint")}
       </p>
       {update.error ? <p role="alert">{update.error.message}</p> : null}
     </section>

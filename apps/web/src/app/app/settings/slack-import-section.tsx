@@ -7,31 +7,19 @@
  * and validates the whole export before writing anything.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useRef, useState } from "react";
 import { FormError } from "~/components/field";
-import { formatBytes, putWithProgress } from "~/lib/upload";
+import { useFormats } from "~/i18n/format";
+import { putWithProgress } from "~/lib/upload";
 import { useTRPC } from "~/trpc/react";
-import { formatDate } from "./settings-shared";
 
-const STATUS_LABEL = {
-  uploading: "Uploading",
-  queued: "Waiting to start",
-  running: "Importing",
-  done: "Done",
-  failed: "Failed",
-} as const;
-
-const PHASE_LABEL: Record<string, string> = {
-  validating: "checking the export",
-  users: "people",
-  messages: "messages",
-  done: "finishing",
-};
-
-const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
-const people = (n: number) => `${n} ${n === 1 ? "person" : "people"}`;
+/** Message keys (SlackImport.phase.*) of the phases the worker reports. */
+const PHASES = new Set(["validating", "users", "messages", "done"]);
 
 export function SlackImportSection() {
+  const t = useTranslations("SlackImport");
+  const fmt = useFormats();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const imports = useQuery({
@@ -49,7 +37,7 @@ export function SlackImportSection() {
   const upload = async () => {
     const file = fileInput.current?.files?.[0];
     if (!file) {
-      setError("Choose the .zip file Slack gave you first");
+      setError(t("chooseFile"));
       return;
     }
     setError(null);
@@ -63,73 +51,76 @@ export function SlackImportSection() {
       if (fileInput.current) fileInput.current.value = "";
     } catch (err) {
       setProgress(null);
-      setError(err instanceof Error ? err.message : "The upload failed");
+      setError(err instanceof Error ? err.message : t("uploadFailed"));
     }
   };
 
   return (
     <section className="card" aria-labelledby="slack-import-heading">
-      <h2 id="slack-import-heading">Import from Slack</h2>
-      <p className="muted">
-        Upload the .zip of a Slack workspace export (Slack: Settings → Import/Export Data → Export). Public
-        and private channels, direct messages, threads, reactions, pins and edits come across with their
-        original times. People are matched by e-mail; anyone else is added deactivated — reactivate them in
-        People and send them a password reset link. Files are not in Slack's export: each one leaves a "file
-        not imported" note. Importing the same export again changes nothing.
-      </p>
+      <h2 id="slack-import-heading">{t("heading")}</h2>
+      <p className="muted">{t("intro")}</p>
       <div className="row">
-        <input ref={fileInput} type="file" accept=".zip,application/zip" aria-label="Slack export (.zip)" />
+        <input ref={fileInput} type="file" accept=".zip,application/zip" aria-label={t("file")} />
         <button
           type="button"
           className="primary"
           onClick={() => void upload()}
           disabled={create.isPending || start.isPending || progress !== null}
         >
-          Import
+          {t("import")}
         </button>
       </div>
       {progress !== null ? (
         <p className="muted" role="status">
-          Uploading… {Math.round(progress * 100)}%
+          {t("uploading", { percent: fmt.number(Math.round(progress * 100)) })}
         </p>
       ) : null}
       <FormError message={error ?? imports.error?.message} />
       {imports.data && imports.data.length > 0 ? (
-        <ul className="list" aria-label="Slack imports" style={{ marginTop: "1rem" }}>
+        <ul className="list" aria-label={t("list")} style={{ marginTop: "1rem" }}>
           {imports.data.map((i) => (
-            <li key={i.id} aria-label={`Slack import ${i.fileName}`}>
+            <li key={i.id} aria-label={t("item", { name: i.fileName })}>
               <div className="grow">
                 <div>
                   <strong>{i.fileName}</strong>{" "}
                   <span className="tag" role="status">
-                    {STATUS_LABEL[i.status]}
+                    {t(`status.${i.status}`)}
                   </span>
                 </div>
                 <div className="muted">
-                  {formatBytes(i.size)} · started {formatDate(i.createdAt)} by {i.requestedBy.name}
+                  {t("started", {
+                    size: fmt.bytes(i.size),
+                    when: fmt.date(i.createdAt),
+                    name: i.requestedBy.name,
+                  })}
                   {i.status === "running"
-                    ? ` · ${PHASE_LABEL[i.phase] ?? i.phase}${
+                    ? ` · ${PHASES.has(i.phase) ? t(`phase.${i.phase}`) : i.phase}${
                         i.totalMessages !== null
-                          ? ` · ${i.messages} of ${count(i.totalMessages, "message")}`
+                          ? ` · ${t("progress", { done: i.messages, total: i.totalMessages })}`
                           : ""
                       }`
                     : ""}
                   {i.status === "done" && i.summary
-                    ? ` · ${count(i.summary.messages.imported, "message")} imported` +
-                      (i.summary.messages.alreadyImported > 0
-                        ? ` (${i.summary.messages.alreadyImported} already there)`
-                        : "") +
-                      `, ${count(i.summary.conversations.created, "new conversation")}, ` +
-                      `${people(i.summary.users.created)} added (deactivated), ${people(i.summary.users.matched)} matched` +
-                      (i.summary.conversations.archived
-                        ? `, ${count(i.summary.conversations.archived, "channel")} archived as in Slack`
-                        : "") +
-                      (i.summary.filesImported
-                        ? `, ${count(i.summary.filesImported, "file")} imported`
-                        : "") +
-                      (i.summary.filesNotImported > 0
-                        ? `, ${count(i.summary.filesNotImported, "file")} not imported`
-                        : "")
+                    ? ` · ${[
+                        t("imported", { count: i.summary.messages.imported }) +
+                          (i.summary.messages.alreadyImported > 0
+                            ? ` ${t("already", { count: i.summary.messages.alreadyImported })}`
+                            : ""),
+                        t("newConversations", { count: i.summary.conversations.created }),
+                        t("added", { count: i.summary.users.created }),
+                        t("matched", { count: i.summary.users.matched }),
+                        i.summary.conversations.archived
+                          ? t("archived", { count: i.summary.conversations.archived })
+                          : null,
+                        i.summary.filesImported
+                          ? t("filesImported", { count: i.summary.filesImported })
+                          : null,
+                        i.summary.filesNotImported > 0
+                          ? t("filesNotImported", { count: i.summary.filesNotImported })
+                          : null,
+                      ]
+                        .filter(Boolean)
+                        .join(t("separator"))}`
                     : ""}
                   {i.error ? ` · ${i.error}` : ""}
                 </div>

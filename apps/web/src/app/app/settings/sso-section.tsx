@@ -6,11 +6,13 @@
  * it on without a provider). The refusals themselves are the server's (core/src/sso).
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { FormError } from "~/components/field";
 import { useTRPC } from "~/trpc/react";
 
 /** Settings → Joining → Single sign-on (admins). */
 export function SsoSettings() {
+  const t = useTranslations("Sso");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const current = useQuery(trpc.workspace.ssoSettings.queryOptions());
@@ -25,12 +27,8 @@ export function SsoSettings() {
   const data = current.data;
   return (
     <>
-      <h3>Single sign-on</h3>
-      <p className="muted">
-        {data?.isConfigured
-          ? "This server signs people in with its OpenID provider too. With SSO only, passwords stop working: nobody signs in or signs up with one (the owner keeps a break-glass setting on the server)."
-          : "No OpenID provider is configured on this server (OIDC_ISSUER, see docs/self-hosting.md)."}
-      </p>
+      <h3>{t("heading")}</h3>
+      <p className="muted">{data?.isConfigured ? t("configured") : t("notConfigured")}</p>
       <label className="check">
         <input
           type="checkbox"
@@ -38,7 +36,7 @@ export function SsoSettings() {
           disabled={!data || save.isPending || (!data.isConfigured && !data.ssoOnly)}
           onChange={(e) => save.mutate({ ssoOnly: e.target.checked })}
         />
-        SSO only: hide the password form and refuse password sign-in
+        {t("only")}
       </label>
       <FormError message={current.error?.message ?? save.error?.message} />
     </>

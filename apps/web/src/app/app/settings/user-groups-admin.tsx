@@ -5,6 +5,7 @@
  * conversation. Create, change (handle, name, members) and delete; core checks and audit-logs each.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
@@ -15,6 +16,7 @@ type TGroupDraft = { groupId?: string; handle: string; name: string; memberIds: 
 const EMPTY: TGroupDraft = { handle: "", name: "", memberIds: [] };
 
 function GroupForm({ initial, onDone }: { initial: TGroupDraft; onDone: () => void }) {
+  const t = useTranslations("UserGroups");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const people = useQuery(trpc.users.list.queryOptions());
@@ -32,7 +34,7 @@ function GroupForm({ initial, onDone }: { initial: TGroupDraft; onDone: () => vo
   return (
     <form
       className="form"
-      aria-label={isEdit ? `Edit @${initial.handle}` : "New user group"}
+      aria-label={isEdit ? t("editHandle", { handle: initial.handle }) : t("new")}
       onSubmit={(e) => {
         e.preventDefault();
         const { groupId, ...fields } = draft;
@@ -41,16 +43,16 @@ function GroupForm({ initial, onDone }: { initial: TGroupDraft; onDone: () => vo
       }}
     >
       <Field
-        label="Handle"
+        label={t("handle")}
         value={draft.handle}
         onChange={(e) => setDraft({ ...draft, handle: e.target.value })}
         required
         maxLength={81}
-        hint="People type @handle to mention the group."
+        hint={t("handleHint")}
         error={fieldError(error, "handle")}
       />
       <Field
-        label="Group name"
+        label={t("name")}
         value={draft.name}
         onChange={(e) => setDraft({ ...draft, name: e.target.value })}
         required
@@ -58,7 +60,7 @@ function GroupForm({ initial, onDone }: { initial: TGroupDraft; onDone: () => vo
         error={fieldError(error, "name")}
       />
       <fieldset className="field group-members">
-        <legend>Members</legend>
+        <legend>{t("members")}</legend>
         {(people.data ?? []).map((p) => (
           <label key={p.id} className="check">
             <input
@@ -80,11 +82,11 @@ function GroupForm({ initial, onDone }: { initial: TGroupDraft; onDone: () => vo
       <FormError message={formErrorMessage(error, ["handle", "name"])} />
       <div className="row">
         <button type="submit" className="primary" disabled={create.isPending || update.isPending}>
-          {isEdit ? "Save group" : "Create group"}
+          {isEdit ? t("save") : t("create")}
         </button>
         {isEdit ? (
           <button type="button" className="quiet" onClick={onDone}>
-            Cancel
+            {t("cancel")}
           </button>
         ) : null}
       </div>
@@ -93,6 +95,7 @@ function GroupForm({ initial, onDone }: { initial: TGroupDraft; onDone: () => vo
 }
 
 export function UserGroupsAdmin() {
+  const t = useTranslations("UserGroups");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const groups = useQuery(trpc.userGroups.list.queryOptions());
@@ -105,23 +108,19 @@ export function UserGroupsAdmin() {
   );
   return (
     <section className="card" aria-labelledby="groups-heading">
-      <h2 id="groups-heading">User groups</h2>
-      <p className="muted">
-        Mentioning @handle notifies every member of the group who is in the conversation.
-      </p>
+      <h2 id="groups-heading">{t("heading")}</h2>
+      <p className="muted">{t("intro")}</p>
       {editing ? (
         <GroupForm key={editing.groupId} initial={editing} onDone={() => setEditing(null)} />
       ) : (
         <GroupForm key={`new-${formKey}`} initial={EMPTY} onDone={() => setFormKey((k) => k + 1)} />
       )}
       <FormError message={remove.error?.message} />
-      <ul className="group-list" aria-label="User groups">
+      <ul className="group-list" aria-label={t("heading")}>
         {(groups.data ?? []).map((g) => (
           <li key={g.id}>
             <strong>@{g.handle}</strong> {g.name}{" "}
-            <span className="muted">
-              ({g.memberCount} {g.memberCount === 1 ? "member" : "members"})
-            </span>{" "}
+            <span className="muted">({t("memberCount", { count: g.memberCount })})</span>{" "}
             <button
               type="button"
               className="quiet"
@@ -129,16 +128,16 @@ export function UserGroupsAdmin() {
                 setEditing({ groupId: g.id, handle: g.handle, name: g.name, memberIds: g.memberIds })
               }
             >
-              Edit
+              {t("edit")}
             </button>
             <button
               type="button"
               className="quiet"
-              aria-label={`Delete @${g.handle}`}
+              aria-label={t("deleteHandle", { handle: g.handle })}
               disabled={remove.isPending}
               onClick={() => remove.mutate({ groupId: g.id })}
             >
-              Delete
+              {t("delete")}
             </button>
           </li>
         ))}

@@ -8,12 +8,13 @@
  */
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
 import { useTRPC } from "~/trpc/react";
 import type { TRouterInputs } from "~/trpc/types";
-import { formatDate } from "../settings-shared";
+import { When } from "../settings-shared";
 
 type TAuditQuery = Omit<TRouterInputs["audit"]["list"], "cursor" | "limit">;
 type TAuditAction = NonNullable<TAuditQuery["action"]>;
@@ -46,6 +47,7 @@ function exportHref(f: TFilters): string {
 }
 
 function Retention() {
+  const t = useTranslations("AuditLog");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const retention = useQuery(trpc.audit.retention.queryOptions());
@@ -68,9 +70,9 @@ function Retention() {
     update.mutate({ auditRetentionDays: Number(days) });
   }
   return (
-    <form className="row" onSubmit={onSubmit} aria-label="Audit retention" style={{ alignItems: "end" }}>
+    <form className="row" onSubmit={onSubmit} aria-label={t("retentionForm")} style={{ alignItems: "end" }}>
       <Field
-        label="Keep audit entries (days, 0 = forever)"
+        label={t("keep")}
         type="number"
         min={0}
         max={36500}
@@ -80,9 +82,9 @@ function Retention() {
         error={fieldError(update.error, "auditRetentionDays")}
       />
       <button type="submit" disabled={update.isPending || !retention.data}>
-        Save retention
+        {t("saveRetention")}
       </button>
-      {saved ? <span role="status">Saved.</span> : null}
+      {saved ? <span role="status">{t("saved")}</span> : null}
       <FormError
         message={retention.error?.message ?? formErrorMessage(update.error, ["auditRetentionDays"])}
       />
@@ -91,6 +93,7 @@ function Retention() {
 }
 
 function Filters({ onApply }: { onApply: (f: TFilters) => void }) {
+  const t = useTranslations("AuditLog");
   const trpc = useTRPC();
   const actions = useQuery(trpc.audit.actions.queryOptions());
   const [draft, setDraft] = useState<TFilters>(EMPTY);
@@ -99,7 +102,7 @@ function Filters({ onApply }: { onApply: (f: TFilters) => void }) {
   return (
     <form
       className="row"
-      aria-label="Filter the audit log"
+      aria-label={t("filterForm")}
       style={{ alignItems: "end", flexWrap: "wrap" }}
       onSubmit={(e) => {
         e.preventDefault();
@@ -107,7 +110,7 @@ function Filters({ onApply }: { onApply: (f: TFilters) => void }) {
       }}
     >
       <div className="field">
-        <label htmlFor="audit-action">Action</label>
+        <label htmlFor="audit-action">{t("action")}</label>
         <select
           id="audit-action"
           value={draft.action}
@@ -116,7 +119,7 @@ function Filters({ onApply }: { onApply: (f: TFilters) => void }) {
             setDraft((d) => ({ ...d, action: actions.data?.find((a) => a === value) ?? "" }));
           }}
         >
-          <option value="">Any action</option>
+          <option value="">{t("anyAction")}</option>
           {(actions.data ?? []).map((a) => (
             <option key={a} value={a}>
               {a}
@@ -124,11 +127,11 @@ function Filters({ onApply }: { onApply: (f: TFilters) => void }) {
           ))}
         </select>
       </div>
-      <Field label="Actor (e-mail contains)" value={draft.actor} onChange={set("actor")} maxLength={320} />
-      <Field label="From" type="date" value={draft.from} onChange={set("from")} />
-      <Field label="To" type="date" value={draft.to} onChange={set("to")} />
+      <Field label={t("actorFilter")} value={draft.actor} onChange={set("actor")} maxLength={320} />
+      <Field label={t("from")} type="date" value={draft.from} onChange={set("from")} />
+      <Field label={t("to")} type="date" value={draft.to} onChange={set("to")} />
       <button type="submit" className="primary">
-        Apply filters
+        {t("apply")}
       </button>
       <button
         type="button"
@@ -137,7 +140,7 @@ function Filters({ onApply }: { onApply: (f: TFilters) => void }) {
           onApply(EMPTY);
         }}
       >
-        Clear
+        {t("clear")}
       </button>
     </form>
   );
@@ -150,6 +153,7 @@ function targetText(e: { targetType: string | null; targetId: string | null; tar
 }
 
 export function AuditLogView() {
+  const t = useTranslations("AuditLog");
   const trpc = useTRPC();
   const [filters, setFilters] = useState<TFilters>(EMPTY);
   const list = useInfiniteQuery(
@@ -162,39 +166,37 @@ export function AuditLogView() {
   return (
     <div className="page">
       <p>
-        <Link href="/app/settings">← Settings</Link>
+        <Link href="/app/settings">{t("back")}</Link>
       </p>
-      <h1>Audit log</h1>
+      <h1>{t("heading")}</h1>
       <section className="card" aria-labelledby="audit-heading">
-        <h2 id="audit-heading">Entries</h2>
-        <p className="muted">
-          Admin actions and security events: sign-ins, lockouts, tokens, sessions, people, settings, invites,
-          channels. Entries cannot be changed or deleted; they are removed only when older than the retention
-          below.
-        </p>
+        <h2 id="audit-heading">{t("entries")}</h2>
+        <p className="muted">{t("intro")}</p>
         <Filters onApply={setFilters} />
         <p>
           <a href={exportHref(filters)} download>
-            Download CSV
+            {t("csv")}
           </a>
         </p>
         <FormError message={list.error?.message} />
-        {list.data && entries.length === 0 ? <p className="muted">No entries.</p> : null}
+        {list.data && entries.length === 0 ? <p className="muted">{t("none")}</p> : null}
         <div style={{ overflowX: "auto" }}>
-          <table className="audit-table" aria-label="Audit entries">
+          <table className="audit-table" aria-label={t("table")}>
             <thead>
               <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Address</th>
+                <th scope="col">{t("time")}</th>
+                <th scope="col">{t("actor")}</th>
+                <th scope="col">{t("action")}</th>
+                <th scope="col">{t("target")}</th>
+                <th scope="col">{t("address")}</th>
               </tr>
             </thead>
             <tbody>
               {entries.map((e) => (
                 <tr key={e.id} title={e.userAgent ?? undefined}>
-                  <td>{formatDate(e.at)}</td>
+                  <td>
+                    <When value={e.at} />
+                  </td>
                   <td>{e.actorLabel || "—"}</td>
                   <td>
                     <code>{e.action}</code>
@@ -213,13 +215,13 @@ export function AuditLogView() {
               onClick={() => void list.fetchNextPage()}
               disabled={list.isFetchingNextPage}
             >
-              Show more
+              {t("more")}
             </button>
           </p>
         ) : null}
       </section>
       <section className="card" aria-labelledby="audit-retention-heading">
-        <h2 id="audit-retention-heading">Retention</h2>
+        <h2 id="audit-retention-heading">{t("retention")}</h2>
         <Retention />
       </section>
     </div>

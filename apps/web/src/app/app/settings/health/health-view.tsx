@@ -9,17 +9,15 @@
  */
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { FormError } from "~/components/field";
+import { useFormats } from "~/i18n/format";
 import { useTRPC } from "~/trpc/react";
 import type { TRouterOutputs } from "~/trpc/types";
-import { formatDate } from "../settings-shared";
 
 type THealth = TRouterOutputs["operations"]["health"];
 
 const REFRESH_MS = 5_000;
-
-const number = (n: number) => n.toLocaleString();
-const ms = (value: number | null) => (value === null ? "—" : `${value.toLocaleString()} ms`);
 
 function Figure({ label, value, hint }: { label: string; value: string; hint?: string }) {
   return (
@@ -37,12 +35,14 @@ function Figure({ label, value, hint }: { label: string; value: string; hint?: s
 
 /** Messages per minute over the hour, one bar per minute (the last is the minute in progress). */
 function MinuteBars({ minutes }: { minutes: THealth["minutes"] }) {
+  const t = useTranslations("Health");
+  const fmt = useFormats();
   const top = Math.max(1, ...minutes.map((m) => m.messages));
   const width = 4;
   return (
     <svg
       role="img"
-      aria-label={`Messages per minute over the last ${minutes.length} minutes, at most ${number(top)}`}
+      aria-label={t("bars", { minutes: minutes.length, top: fmt.number(top) })}
       viewBox={`0 0 ${60 * width} 40`}
       style={{ width: "100%", maxWidth: "30rem", height: "4rem" }}
       preserveAspectRatio="none"
@@ -52,7 +52,7 @@ function MinuteBars({ minutes }: { minutes: THealth["minutes"] }) {
         const x = (60 - shown.length + i) * width;
         return (
           <rect key={String(m.minute)} x={x} y={40 - h} width={width - 1} height={h} fill="currentColor">
-            <title>{`${formatDate(m.minute)}: ${number(m.messages)} messages`}</title>
+            <title>{t("bar", { when: fmt.date(m.minute), count: m.messages })}</title>
           </rect>
         );
       })}
@@ -61,71 +61,68 @@ function MinuteBars({ minutes }: { minutes: THealth["minutes"] }) {
 }
 
 export function HealthView() {
+  const t = useTranslations("Health");
+  const fmt = useFormats();
+  const number = fmt.number;
+  const ms = (value: number | null) => (value === null ? "—" : t("ms", { value: fmt.number(value) }));
   const trpc = useTRPC();
   const health = useQuery({ ...trpc.operations.health.queryOptions(), refetchInterval: REFRESH_MS });
   const h = health.data;
   return (
     <div className="page">
       <p>
-        <Link href="/app/settings">← Settings</Link>
+        <Link href="/app/settings">{t("back")}</Link>
       </p>
-      <h1>Health</h1>
+      <h1>{t("heading")}</h1>
       <FormError message={health.error?.message} />
       {h ? (
         <>
           <section className="card" aria-labelledby="health-now-heading">
-            <h2 id="health-now-heading">Now</h2>
-            <dl className="row" style={{ flexWrap: "wrap", gap: "1.5rem" }} aria-label="Current figures">
-              <Figure label="Connections" value={number(h.connections)} hint="sockets open now" />
+            <h2 id="health-now-heading">{t("now")}</h2>
+            <dl className="row" style={{ flexWrap: "wrap", gap: "1.5rem" }} aria-label={t("current")}>
+              <Figure label={t("connections")} value={number(h.connections)} hint={t("connectionsHint")} />
+              <Figure label={t("perMinute")} value={number(h.messagesPerMinute)} hint={t("perMinuteHint")} />
               <Figure
-                label="Messages / min"
-                value={number(h.messagesPerMinute)}
-                hint="in the last full minute"
-              />
-              <Figure
-                label="Delivery p50 / p99"
+                label={t("delivery")}
                 value={`${ms(h.deliver.p50Ms)} / ${ms(h.deliver.p99Ms)}`}
-                hint={`send → delivered, last hour (${number(h.deliver.count)})`}
+                hint={t("deliveryHint", { count: number(h.deliver.count) })}
               />
               <Figure
-                label="Ack p50 / p99"
+                label={t("ack")}
                 value={`${ms(h.ack.p50Ms)} / ${ms(h.ack.p99Ms)}`}
-                hint={`send → ack, last hour (${number(h.ack.count)})`}
+                hint={t("ackHint", { count: number(h.ack.count) })}
               />
             </dl>
             <MinuteBars minutes={h.minutes} />
             <p className="muted" style={{ fontSize: "0.85rem" }}>
-              Updated {new Date(h.at).toLocaleTimeString()}; refreshes every {REFRESH_MS / 1000} s.
+              {t("updated", { when: fmt.clock(h.at), seconds: REFRESH_MS / 1000 })}
             </p>
           </section>
           <section className="card" aria-labelledby="health-hour-heading">
-            <h2 id="health-hour-heading">Last hour</h2>
-            <dl className="row" style={{ flexWrap: "wrap", gap: "1.5rem" }} aria-label="Last hour">
-              <Figure label="Messages" value={number(h.lastHour.sent)} />
-              <Figure label="Connects" value={number(h.lastHour.connects)} />
-              <Figure label="Resumes" value={number(h.lastHour.resumes)} hint="reconnects that caught up" />
-              <Figure label="Gap repairs" value={number(h.lastHour.gapSyncs)} />
-              <Figure label="Rate-limited" value={number(h.lastHour.rateLimited)} hint="refused requests" />
+            <h2 id="health-hour-heading">{t("lastHour")}</h2>
+            <dl className="row" style={{ flexWrap: "wrap", gap: "1.5rem" }} aria-label={t("lastHour")}>
+              <Figure label={t("messages")} value={number(h.lastHour.sent)} />
+              <Figure label={t("connects")} value={number(h.lastHour.connects)} />
+              <Figure label={t("resumes")} value={number(h.lastHour.resumes)} hint={t("resumesHint")} />
+              <Figure label={t("gapRepairs")} value={number(h.lastHour.gapSyncs)} />
               <Figure
-                label="Errors"
-                value={number(h.lastHour.internalErrors)}
-                hint="internal, see the logs"
+                label={t("rateLimited")}
+                value={number(h.lastHour.rateLimited)}
+                hint={t("rateLimitedHint")}
               />
+              <Figure label={t("errors")} value={number(h.lastHour.internalErrors)} hint={t("errorsHint")} />
             </dl>
           </section>
           <section className="card" aria-labelledby="health-processes-heading">
-            <h2 id="health-processes-heading">Processes</h2>
-            <p className="muted">
-              Every server process that reported in the last 20 seconds. A restarted process starts a fresh
-              hour.
-            </p>
-            <table className="audit-table" aria-label="Processes">
+            <h2 id="health-processes-heading">{t("processes")}</h2>
+            <p className="muted">{t("processesIntro")}</p>
+            <table className="audit-table" aria-label={t("processes")}>
               <thead>
                 <tr>
-                  <th scope="col">Process</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Connections</th>
-                  <th scope="col">Started</th>
+                  <th scope="col">{t("process")}</th>
+                  <th scope="col">{t("role")}</th>
+                  <th scope="col">{t("connections")}</th>
+                  <th scope="col">{t("started")}</th>
                 </tr>
               </thead>
               <tbody>
@@ -136,7 +133,7 @@ export function HealthView() {
                     </td>
                     <td>{p.role}</td>
                     <td>{number(p.connections)}</td>
-                    <td>{formatDate(p.startedAt)}</td>
+                    <td>{fmt.date(p.startedAt)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -144,7 +141,7 @@ export function HealthView() {
           </section>
         </>
       ) : health.isPending ? (
-        <p className="muted">Loading…</p>
+        <p className="muted">{t("loading")}</p>
       ) : null}
     </div>
   );
