@@ -148,3 +148,22 @@ test("sign-in cookies are HttpOnly and SameSite=Lax (and not Secure on an http o
     expect(attrs, name).not.toContain("secure");
   }
 });
+
+test("before the page's script runs, the password forms cannot submit (nothing secret can reach a URL)", async ({
+  browser,
+}) => {
+  // The server's HTML as a browser without the app's JavaScript sees it: a click or Enter then would
+  // submit the form natively — a GET by default, the password in the URL and in every log.
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    for (const path of ["/sign-in", "/sign-up"]) {
+      await page.goto(path);
+      const form = page.locator("form").filter({ has: page.locator('input[type="password"]') });
+      await expect(form).toHaveAttribute("method", "post");
+      await expect(form.getByRole("button", { name: /^(Sign in|Create account)$/ })).toBeDisabled();
+    }
+  } finally {
+    await context.close();
+  }
+});

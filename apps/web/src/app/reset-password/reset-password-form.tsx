@@ -6,11 +6,13 @@ import { type FormEvent, useState } from "react";
 import { FormError } from "~/components/field";
 import { NewPasswordField } from "~/components/password-field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { useHydrated } from "~/lib/use-hydrated";
 import { useTRPC } from "~/trpc/react";
 
 /** The new password for a reset link's token; the server spends the token (it works once). */
 export function ResetPasswordForm({ token }: { token: string }) {
   const t = useTranslations("ResetPassword");
+  const hydrated = useHydrated();
   const trpc = useTRPC();
   const reset = useMutation(trpc.auth.resetPassword.mutationOptions());
   const [done, setDone] = useState(false);
@@ -28,10 +30,10 @@ export function ResetPasswordForm({ token }: { token: string }) {
     return <p role="status">{t.rich("done", { link: (chunks) => <a href="/sign-in">{chunks}</a> })}</p>;
   }
   return (
-    <form className="form" onSubmit={onSubmit}>
+    <form className="form" method="post" onSubmit={onSubmit}>
       <NewPasswordField error={fieldError(reset.error, "password")} />
       <FormError message={formErrorMessage(reset.error, ["password"])} />
-      <button className="primary" type="submit" disabled={reset.isPending}>
+      <button className="primary" type="submit" disabled={reset.isPending || !hydrated}>
         {reset.isPending ? t("saving") : t("set")}
       </button>
     </form>

@@ -5,10 +5,12 @@ import { useTranslations } from "next-intl";
 import { AccountFields, useCreateAccount } from "~/components/account-fields";
 import { Field, FormError } from "~/components/field";
 import { fieldError } from "~/lib/field-errors";
+import { useHydrated } from "~/lib/use-hydrated";
 import { useTRPC } from "~/trpc/react";
 
 export function SetupForm() {
   const t = useTranslations("Setup");
+  const hydrated = useHydrated();
   const trpc = useTRPC();
   const setup = useMutation(trpc.workspace.setup.mutationOptions());
   const { onSubmit, error, busy } = useCreateAccount((account, form) =>
@@ -16,7 +18,7 @@ export function SetupForm() {
   );
 
   return (
-    <form className="form" onSubmit={onSubmit}>
+    <form className="form" method="post" onSubmit={onSubmit}>
       <Field
         label={t("workspaceName")}
         name="workspaceName"
@@ -27,7 +29,7 @@ export function SetupForm() {
       />
       <AccountFields error={setup.error} />
       <FormError message={error} />
-      <button className="primary" type="submit" disabled={busy}>
+      <button className="primary" type="submit" disabled={busy || !hydrated}>
         {busy ? t("creating") : t("create")}
       </button>
     </form>

@@ -4,9 +4,11 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { signInWithPassword, useSignInFailureText } from "~/lib/sign-in";
+import { useHydrated } from "~/lib/use-hydrated";
 
 export function SignInForm() {
   const t = useTranslations("SignIn");
+  const hydrated = useHydrated();
   const failureText = useSignInFailureText();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -26,11 +28,11 @@ export function SignInForm() {
   }
 
   return (
-    <form className="form" onSubmit={onSubmit}>
+    <form className="form" method="post" onSubmit={onSubmit}>
       <Field label={t("email")} name="email" type="email" required autoComplete="email" autoFocus />
       <Field label={t("password")} name="password" type="password" required autoComplete="current-password" />
       <FormError message={error} />
-      <button className="primary" type="submit" disabled={busy}>
+      <button className="primary" type="submit" disabled={busy || !hydrated}>
         {busy ? t("signingIn") : t("signIn")}
       </button>
     </form>

@@ -5,6 +5,7 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { useHydrated } from "~/lib/use-hydrated";
 import { useTRPC } from "~/trpc/react";
 import { AuditLogAdmin, UploadsAdmin, WorkspaceAdmin } from "./admin-sections";
 import { BotsAdmin } from "./bots-admin";
@@ -81,6 +82,8 @@ function Tokens() {
   const refresh = () => queryClient.invalidateQueries(trpc.tokens.list.queryFilter());
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
   const t = useTranslations("Tokens");
+  // Before hydration a click would submit the form natively (a reload; no token made).
+  const hydrated = useHydrated();
   const create = useMutation(
     trpc.tokens.create.mutationOptions({
       onSuccess: async (made) => {
@@ -121,7 +124,7 @@ function Tokens() {
           max={3650}
           error={fieldError(create.error, "expiresInDays")}
         />
-        <button type="submit" className="primary" disabled={create.isPending}>
+        <button type="submit" className="primary" disabled={create.isPending || !hydrated}>
           {t("create")}
         </button>
       </form>
