@@ -148,7 +148,7 @@ type TState = {
   /** Per user: custom status. */
   status: Map<string, { statusEmoji: string; statusText: string }>;
   /** Per user: display preferences preferences.updated told. */
-  prefs: Map<string, { sidebarUnreadsFirst: boolean }>;
+  prefs: Map<string, { sidebarUnreadsFirst: boolean; locale: string | null }>;
   /** DM id → its members (sorted ids). */
   dms: Map<string, string[]>;
   /** Per user: workspace role, as user.role_changed told it. */
@@ -259,10 +259,15 @@ const userHandlers: TUserHandlers = {
     mineOf(s, userId, conversationId).muted = muted;
   },
   "preferences.updated": (s, userId, e) => {
-    const { statusEmoji, statusText, sidebarUnreadsFirst, ...rest } = e.payload;
+    const { statusEmoji, statusText, sidebarUnreadsFirst, locale, ...rest } = e.payload;
     noOtherFields(rest);
-    if (sidebarUnreadsFirst !== undefined) {
-      s.prefs.set(userId, { sidebarUnreadsFirst });
+    if (sidebarUnreadsFirst !== undefined || locale !== undefined) {
+      // Only what changed is in the event: the rest is what the user had (the defaults at first).
+      const had = s.prefs.get(userId) ?? { sidebarUnreadsFirst: false, locale: null };
+      s.prefs.set(userId, {
+        sidebarUnreadsFirst: sidebarUnreadsFirst ?? had.sidebarUnreadsFirst,
+        locale: locale === undefined ? had.locale : locale,
+      });
       expect(statusEmoji ?? statusText).toBeUndefined();
       return;
     }
@@ -587,6 +592,7 @@ describe("live state equals a fresh fetch, for every event kind", () => {
       await setMuted(t.db, bob, { conversationId, muted: true });
       await setStatus(t.db, bob, { emoji: "🌴", text: "Away" });
       await updatePreferences(t.db, bob, { sidebarUnreadsFirst: true });
+      await updatePreferences(t.db, bob, { locale: "ar" });
     });
     // member.updated: Bob renames himself (his messages follow) with a new avatar id, as
     // profile/avatar.ts sets it; the owner gives Alice a title (an admin's edit).
