@@ -141,10 +141,10 @@ export function AppShell({ children }: { children: ReactNode }) {
     () =>
       new Map(
         (conversations.data ?? []).flatMap((c) =>
-          c.kind === "dm" || c.kind === "group_dm" ? [[c.id, c.name ?? "Direct message"] as const] : [],
+          c.kind === "dm" || c.kind === "group_dm" ? [[c.id, c.name ?? t("directMessage")] as const] : [],
         ),
       ),
-    [conversations.data],
+    [conversations.data, t],
   );
   const extras = useWorkspaceExtrasQuery();
   // Search opened in a conversation (and its open thread) starts scoped to it.

@@ -9,12 +9,26 @@
 import "~/styles/saved.css";
 import Link from "next/link";
 import { useTranslations } from "next-intl";
-import { dismissLaterNotice, useLaterNotices } from "~/lib/later-data";
-import { laterHref } from "~/lib/later-format";
+import { useEffect, useRef } from "react";
+import { dismissLaterNotice, notifyDesktop, useLaterNotices } from "~/lib/later-data";
+import { firedText, laterHref } from "~/lib/later-format";
 
 export function LaterNotices() {
   const t = useTranslations("Later");
   const notices = useLaterNotices();
+  // Each fired reminder also goes to the desktop once (when the tab is hidden), in the same words.
+  const notified = useRef(new Set<string>());
+  useEffect(() => {
+    for (const n of notices) {
+      if (n.kind !== "fired" || notified.current.has(n.id)) continue;
+      notified.current.add(n.id);
+      notifyDesktop(
+        n.payload,
+        t("desktopTitle"),
+        firedText(n.payload, (key, values) => t(key, values)),
+      );
+    }
+  }, [notices, t]);
   return (
     <section className="later-notices" aria-label={t("reminders")}>
       <div role="status" aria-live="polite">
@@ -25,14 +39,7 @@ export function LaterNotices() {
                 <>
                   <span aria-hidden="true">⏰</span>
                   <span className="later-notice-text">
-                    {n.payload.message
-                      ? n.payload.message.excerpt
-                        ? t("firedExcerpt", {
-                            name: n.payload.message.senderName,
-                            excerpt: n.payload.message.excerpt,
-                          })
-                        : t("fired", { name: n.payload.message.senderName })
-                      : t("firedGone")}
+                    {firedText(n.payload, (key, values) => t(key, values))}
                   </span>
                   {n.payload.message ? (
                     <Link href={laterHref(n.payload.message)} onClick={() => dismissLaterNotice(n.id)}>

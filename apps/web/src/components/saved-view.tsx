@@ -105,11 +105,12 @@ function MessageSummary({
   dmNames: ReadonlyMap<string, string>;
 }) {
   const t = useTranslations("Saved");
+  const shell = useTranslations("AppShell");
   const fmt = useFormats();
   return (
     <Link className="later-open" href={laterHref(m)}>
       <span className="later-meta">
-        <span className="later-place">{conversationHeading(m, dmNames)}</span>
+        <span className="later-place">{conversationHeading(m, dmNames, shell("directMessage"))}</span>
         <span className="sender">{m.senderName}</span>
         <time dateTime={new Date(m.createdAt).toISOString()}>{fmt.time(m.createdAt)}</time>
         {m.threadRootId ? <span className="muted">{t("inThread")}</span> : null}

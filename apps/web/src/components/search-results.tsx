@@ -62,6 +62,7 @@ export function SearchResults({
   more: { ref: RefObject<HTMLButtonElement | null>; isLoading: boolean; load: () => void } | null;
 }) {
   const t = useTranslations("Search");
+  const shell = useTranslations("AppShell");
   const fmt = useFormats();
   return (
     <div className="switcher-results" id={listId} role="listbox" aria-label={t("found")}>
@@ -73,7 +74,7 @@ export function SearchResults({
           // biome-ignore lint/a11y/useSemanticElements: a group of options inside a listbox (ARIA's grouped listbox), not a form's fieldset
           <div key={group.conversationId} role="group" aria-labelledby={headId} className="hit-group">
             <div role="presentation" id={headId} className="hit-group-head">
-              {conversationHeading(first, dmNames)}
+              {conversationHeading(first, dmNames, shell("directMessage"))}
             </div>
             {group.hits.map((hit) => (
               // biome-ignore lint/a11y/useKeyWithClickEvents: the combobox handles the keyboard

@@ -21,7 +21,7 @@ import { useCallback, useSyncExternalStore } from "react";
 import { useFormats } from "~/i18n/format";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import type { TRouterInputs } from "~/trpc/types";
-import { firedText, laterHref } from "./later-format";
+import { laterHref } from "./later-format";
 
 type TTRPC = ReturnType<typeof useTRPC>;
 
@@ -75,13 +75,20 @@ export function useLaterNotices(): readonly TLaterNotice[] {
   );
 }
 
-/** A desktop notification for a fired reminder while the tab is hidden (never asks permission). */
-function notifyDesktop(payload: TUserEventPayload<"reminder.fired">): void {
+/**
+ * A desktop notification for a fired reminder while the tab is hidden (never asks permission);
+ * LaterNotices shows it with the words in the user's language.
+ */
+export function notifyDesktop(
+  payload: TUserEventPayload<"reminder.fired">,
+  title: string,
+  body: string,
+): void {
   if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
   if (document.visibilityState !== "hidden") return;
   try {
-    const n = new Notification("Reminder", {
-      body: firedText(payload),
+    const n = new Notification(title, {
+      body,
       tag: `reminder:${payload.reminderId}`,
     });
     const m = payload.message;
@@ -117,7 +124,6 @@ export function applyLaterEvent(queryClient: QueryClient, trpc: TTRPC, event: TL
     case "reminder.fired":
       void queryClient.invalidateQueries(trpc.reminders.list.queryFilter());
       addLaterNotice({ id: `fired:${event.payload.reminderId}`, kind: "fired", payload: event.payload });
-      notifyDesktop(event.payload);
       return;
   }
 }

@@ -14,6 +14,10 @@ describe("later-format", () => {
     expect(firedText({ ...base, message })).toBe("Reminder: Ada: ship it");
     expect(firedText({ ...base, message: { ...message, excerpt: "" } })).toBe("Reminder: Ada");
     expect(firedText({ ...base, message: null })).toBe("Reminder: a message that is no longer available");
+    // In the words it is given (the Later messages of the user's language).
+    const say = (key: string, v: { name?: string; excerpt?: string }) => [key, v.name, v.excerpt].join("|");
+    expect(firedText({ ...base, message }, say)).toBe("firedExcerpt|Ada|ship it");
+    expect(firedText({ ...base, message: null }, say)).toBe("firedGone||");
   });
 
   it("names today and tomorrow, and the date otherwise", () => {

@@ -12,11 +12,27 @@ export function laterHref(m: { conversationId: string; seq: number; threadRootId
     : `/app/c/${m.conversationId}?m=${m.seq}`;
 }
 
+/** A fired reminder's line in the user's language (the Later messages fired, firedExcerpt, firedGone). */
+export type TSayFired = (
+  key: "fired" | "firedExcerpt" | "firedGone",
+  values: { name?: string; excerpt?: string },
+) => string;
+
+const ENGLISH_FIRED: TSayFired = (key, { name, excerpt }) =>
+  key === "firedGone"
+    ? "Reminder: a message that is no longer available"
+    : `Reminder: ${name}${key === "firedExcerpt" ? `: ${excerpt}` : ""}`;
+
 /** The one line a fired reminder says. */
-export function firedText(payload: TUserEventPayload<"reminder.fired">): string {
+export function firedText(
+  payload: TUserEventPayload<"reminder.fired">,
+  say: TSayFired = ENGLISH_FIRED,
+): string {
   const m = payload.message;
-  if (!m) return "Reminder: a message that is no longer available";
-  return `Reminder: ${m.senderName}${m.excerpt ? `: ${m.excerpt}` : ""}`;
+  if (!m) return say("firedGone", {});
+  return m.excerpt
+    ? say("firedExcerpt", { name: m.senderName, excerpt: m.excerpt })
+    : say("fired", { name: m.senderName });
 }
 
 /** A due time as the notices and lists say it ("today at 14:30", "Tue, Dec 8 at 09:00"), in the browser's zone. */

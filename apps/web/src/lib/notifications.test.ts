@@ -116,6 +116,17 @@ describe("notificationBody", () => {
     expect(of(["image/png", "application/pdf"])).toBe("sent 2 files");
     expect(of(["image/png"], "look")).toBe("look");
   });
+
+  it("says it in the words it is given (the user's language)", () => {
+    const say = (key: string, { count }: { count: number }) => `${key}:${count}`;
+    const of = (attachmentTypes: string[]) =>
+      notificationBody({ senderId: OTHER, body: "", attachmentTypes }, undefined, say);
+    expect([of(["audio/webm"]), of(["image/png", "image/gif"]), of(["application/pdf"])]).toEqual([
+      "voice:1",
+      "images:2",
+      "files:1",
+    ]);
+  });
 });
 
 describe("notificationText", () => {

@@ -101,16 +101,31 @@ export function shouldNotify(input: {
   return reason !== null;
 }
 
+/** What a message without text carries, in the user's language (DesktopNotifications messages). */
+export type TSayCarried = (key: "voice" | "images" | "files", values: { count: number }) => string;
+
+const ENGLISH_CARRIED: TSayCarried = (key, { count }) =>
+  key === "voice"
+    ? "sent a voice message"
+    : count === 1
+      ? key === "images"
+        ? "sent an image"
+        : "sent a file"
+      : `sent ${count} ${key}`;
+
 /** The text of a notification for a message: its body, or what it carries when it has no text. */
-export function notificationBody(message: TNotifyMessage, names?: ReadonlyMap<string, string>): string {
+export function notificationBody(
+  message: TNotifyMessage,
+  names?: ReadonlyMap<string, string>,
+  say: TSayCarried = ENGLISH_CARRIED,
+): string {
   const text = notificationText(message.body, names);
   if (text) return text;
   const types = message.attachmentTypes ?? [];
-  if (types.length === 1 && types[0]?.startsWith("audio/")) return "sent a voice message";
-  if (types.length > 0 && types.every((t) => t.startsWith("image/"))) {
-    return types.length === 1 ? "sent an image" : `sent ${types.length} images`;
-  }
-  return types.length === 1 ? "sent a file" : `sent ${types.length} files`;
+  const count = types.length;
+  if (count === 1 && types[0]?.startsWith("audio/")) return say("voice", { count });
+  if (count > 0 && types.every((t) => t.startsWith("image/"))) return say("images", { count });
+  return say("files", { count });
 }
 
 /** True when the browser can show notifications at all. */
@@ -173,7 +188,7 @@ export function useDesktopNotifications(
         : sender;
       try {
         const n = new Notification(title, {
-          body: notificationBody(message),
+          body: notificationBody(message, undefined, (key, values) => words.current(key, values)),
           tag: notificationTag(event.conversationId),
         });
         // A reply that stays in its thread is not in the channel's history: open the thread instead.

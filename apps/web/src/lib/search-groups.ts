@@ -31,8 +31,9 @@ export function shownOrder<T>(groups: readonly THitGroup<T>[]): T[] {
 export function conversationHeading(
   hit: { conversationId: string; conversationKind: string; conversationName: string | null },
   dmNames: ReadonlyMap<string, string>,
+  dmFallback = "Direct message",
 ): string {
   if (hit.conversationKind === "public_channel") return `# ${hit.conversationName ?? ""}`;
   if (hit.conversationKind === "private_channel") return `🔒 ${hit.conversationName ?? ""}`;
-  return dmNames.get(hit.conversationId) ?? "Direct message";
+  return dmNames.get(hit.conversationId) ?? dmFallback;
 }
