@@ -100,7 +100,11 @@ export default defineConfig({
       AUTH_SECRET: "e2e-test-secret-that-is-at-least-32-characters-long",
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",
-      // Uploads on local disk go to a scratch directory, never into the checkout.
+      // Uploads on local disk — the `npm start` default — in a scratch directory, never in the
+      // checkout, even when the S3 test server is running (an empty S3_ENDPOINT is unset: config
+      // drops empty values): CI ran every browser test on S3 and so never saw local-disk uploads
+      // over 10 MB cut by Next's request proxy. proxy-topology.spec.ts's own server uses S3.
+      S3_ENDPOINT: "",
       STORAGE_DIR: process.env.STORAGE_DIR ?? join(tmpdir(), `parley-e2e-files-${port}`),
       // The suite signs up dozens of users from 127.0.0.1: a roomier sign-up budget than the
       // production default (20 per address per hour), with the limiter still on. Sign-in keeps

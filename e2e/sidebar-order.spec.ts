@@ -61,7 +61,10 @@ test("with unreads at the top, a channel with a new message moves up; the one be
   await toggle.check();
   await expect(toggle).toBeChecked();
   await expect(toggle).toBeEnabled();
-  expect(await trpc(page, "users.preferences", undefined, "GET")).toEqual({ sidebarUnreadsFirst: true });
+  expect(await trpc(page, "users.preferences", undefined, "GET")).toEqual({
+    sidebarUnreadsFirst: true,
+    locale: null,
+  });
 
   // Reading a; Bob writes in b (the lowest read one below a): it moves to the top.
   await linkTo(page, "a").click();

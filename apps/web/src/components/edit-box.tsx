@@ -36,7 +36,7 @@ export function EditBox({
   return (
     <div className="edit-box">
       <textarea
-        aria-label={t("editing")}
+        aria-label={t("editBox")}
         // biome-ignore lint/a11y/noAutofocus: the user just asked to edit this message
         autoFocus
         rows={2}
