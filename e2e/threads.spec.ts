@@ -145,9 +145,22 @@ test("copy link copies the message's URL; an admin also gets Delete on others' m
   await post(bobPage, "Bob's message to link to");
   const row = rowOf(bobPage, "Bob's message to link to");
   const seq = await row.getAttribute("data-seq");
+  // "Link copied" shows for 2 s: on a starved box it can come and go between two polls of an
+  // assertion, so a watcher on the history notes it whenever it shows.
+  await historyOf(bobPage).evaluate((log) => {
+    const w = window as unknown as { __linkCopied?: string };
+    w.__linkCopied = "";
+    new MutationObserver(() => {
+      for (const s of log.querySelectorAll('article.msg [role="status"].copied')) {
+        w.__linkCopied = s.textContent ?? "";
+      }
+    }).observe(log, { subtree: true, childList: true, characterData: true });
+  });
   await row.hover();
   await row.getByRole("button", { name: "Copy link to message" }).click();
-  await expect(row.getByRole("status")).toHaveText("Link copied");
+  await expect
+    .poll(() => bobPage.evaluate(() => (window as unknown as { __linkCopied?: string }).__linkCopied))
+    .toBe("Link copied");
   const copied = await bobPage.evaluate(() => navigator.clipboard.readText());
   expect(copied).toBe(`${new URL(bobPage.url()).origin}/app/c/${conversationId}?m=${seq}`);
 
