@@ -72,7 +72,11 @@ function configureCore(env: TEnv): void {
   if (configuredWith === env) return;
   configuredWith = env;
   configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
-  configureSendBatching({ maxBatch: env.SEND_BATCH_MAX, maxInFlight: env.SEND_BATCH_IN_FLIGHT });
+  configureSendBatching({
+    maxBatch: env.SEND_BATCH_MAX,
+    maxInFlight: env.SEND_BATCH_IN_FLIGHT,
+    gatherMs: env.SEND_BATCH_GATHER_MS,
+  });
   configureSlashCommands({ publicUrl: env.PUBLIC_URL, allowHosts: env.SLASH_COMMAND_ALLOW_HOSTS });
 }
 

@@ -35,9 +35,9 @@ describe("createContext", () => {
   it("hands core the settings once per settings object, send batching included", async () => {
     // The default message length: the old per-request check compared only that, and so never
     // applied SEND_BATCH_MAX here.
-    const env = settings({ SEND_BATCH_MAX: "7", SEND_BATCH_IN_FLIGHT: "3" });
+    const env = settings({ SEND_BATCH_MAX: "7", SEND_BATCH_IN_FLIGHT: "3", SEND_BATCH_GATHER_MS: "9" });
     for (let i = 0; i < 5; i++) expect((await createContext({ db, env })).actor).toBeNull();
-    expect(calls.batching).toEqual([{ maxBatch: 7, maxInFlight: 3 }]);
+    expect(calls.batching).toEqual([{ maxBatch: 7, maxInFlight: 3, gatherMs: 9 }]);
     expect(calls.limits).toEqual([{ maxMessageLength: env.MAX_MESSAGE_LENGTH }]);
 
     const other = settings({ MAX_MESSAGE_LENGTH: "100" });

@@ -38,6 +38,12 @@ export const DEFAULT_SEND_BATCH_MAX = 256;
  */
 export const DEFAULT_SEND_BATCH_IN_FLIGHT = 2;
 
+/**
+ * Group commit: under load (after a batch of 8 or more sends) the next batch waits this many
+ * milliseconds for more sends to join it, unless SEND_BATCH_GATHER_MS says otherwise (0: never).
+ */
+export const DEFAULT_SEND_BATCH_GATHER_MS = 4;
+
 /** A link preview's whole fetch (every redirect) ends after this, unless LINK_PREVIEW_TIMEOUT_MS says otherwise. */
 export const DEFAULT_LINK_PREVIEW_TIMEOUT_MS = 5_000;
 
@@ -240,6 +246,15 @@ export const ZEnv = z.object({
     .default(DEFAULT_SEND_BATCH_IN_FLIGHT)
     .describe(
       "Group commit: batches running at once (each holds one pooled connection); the second starts only beside one that has run 25 ms.",
+    ),
+  SEND_BATCH_GATHER_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(DEFAULT_SEND_BATCH_GATHER_MS)
+    .describe(
+      "Group commit: under load (after a batch of 8 or more sends) the next statement waits this many ms for more sends to join it (fewer statements, less CPU per message); 0 never waits. A quiet server sends each message at once either way.",
     ),
   PRESENCE_REFRESH_SECONDS: z.coerce
     .number()

@@ -359,4 +359,63 @@ describe("group commit", () => {
     release();
     expect((await first).message.seq).toBeGreaterThan(0);
   });
+
+  it("under load gathers the next batch for gatherMs, but never after a small batch nor with a full queue", async () => {
+    const room = await channelWith(1);
+    const pool = sqlPool(t.db) as TSqlPool;
+    const started: { size: number; at: number }[] = [];
+    const watched = {
+      query: async (config: { name: string; text: string; values: unknown[] }) => {
+        started.push({ size: (config.values[2] as string[]).length, at: performance.now() });
+        return pool.query(config);
+      },
+    } as unknown as TSqlPool;
+    // A long gather, so "waited for it" and "went at once" are far apart even on a busy box.
+    const gatherMs = 1_000;
+    const batcher = new SendBatcher(t.db, watched, { maxBatch: 20, maxInFlight: 1, gatherMs });
+    const send = (body: string) =>
+      batcher.submit(room.members[0]!, { conversationId: room.ch.id, clientMsgId: randomUUID(), body });
+    const sendMany = (n: number, tag: string) =>
+      Promise.all(Array.from({ length: n }, (_, i) => send(`${tag} ${i}`)));
+    /** Submits `n` sends and answers when their first statement started, counted from the submit. */
+    const startOf = async (n: number, tag: string) => {
+      const before = started.length;
+      const t0 = performance.now();
+      const results = await sendMany(n, tag);
+      return { results, after: started[before]!.at - t0, size: started[before]!.size };
+    };
+
+    // A lone send on a quiet batcher goes at once; so does the batch of 8 after it (its previous was small).
+    expect((await startOf(1, "lone")).after).toBeLessThan(gatherMs / 2);
+    const eight = await startOf(8, "eight");
+    expect(eight.after).toBeLessThan(gatherMs / 2);
+    expect(eight.size).toBe(8);
+
+    // After that large batch the next one waits gatherMs, and a send arriving meanwhile joins it.
+    const before = started.length;
+    const t0 = performance.now();
+    const first = send("gathered 1");
+    await new Promise((resolve) => setTimeout(resolve, gatherMs / 5));
+    const second = send("gathered 2");
+    await Promise.all([first, second]);
+    expect(started.length - before).toBe(1);
+    expect(started[before]!.size).toBe(2);
+    expect(started[before]!.at - t0).toBeGreaterThanOrEqual(gatherMs - 50);
+
+    // After a batch of 2 (small) the next send goes at once again.
+    expect((await startOf(1, "after small")).after).toBeLessThan(gatherMs / 2);
+    // A full queue never waits, even right after a large batch.
+    await sendMany(8, "large again");
+    const full = await startOf(20, "full");
+    expect(full.size).toBe(20);
+    expect(full.after).toBeLessThan(gatherMs / 2);
+
+    // Nothing lost or reordered on the way: every message stored once, seqs gapless in submission order.
+    const rows = await t.db.message.findMany({
+      where: { conversationId: room.ch.id },
+      orderBy: { seq: "asc" },
+    });
+    expect(rows).toHaveLength(1 + 8 + 2 + 1 + 8 + 20);
+    expect(rows.map((m) => m.seq)).toEqual(rows.map((_, i) => rows[0]!.seq + i));
+  });
 });

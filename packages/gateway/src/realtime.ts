@@ -79,7 +79,11 @@ export type TRealtime = {
 export async function startRealtime(options: TRealtimeOptions): Promise<TRealtime> {
   const { env, db, logger } = options;
   configureLimits({ maxMessageLength: env.MAX_MESSAGE_LENGTH });
-  configureSendBatching({ maxBatch: env.SEND_BATCH_MAX, maxInFlight: env.SEND_BATCH_IN_FLIGHT });
+  configureSendBatching({
+    maxBatch: env.SEND_BATCH_MAX,
+    maxInFlight: env.SEND_BATCH_IN_FLIGHT,
+    gatherMs: env.SEND_BATCH_GATHER_MS,
+  });
   configureSlashCommands({ publicUrl: env.PUBLIC_URL, allowHosts: env.SLASH_COMMAND_ALLOW_HOSTS });
   const engineLogger = logger.child({ component: "engine" });
   // Engines and the fan-out report `(message, error?)`, console style: the error becomes `err`.
