@@ -10,11 +10,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
 import type { TEnv } from "@parley/config";
 import { createBot, createBotToken, createChannel, getHistory, messageTs, sendMessage } from "@parley/core";
 import { getDownloadUrl, getStorage, sweepPendingUploads } from "@parley/core/files";
@@ -24,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSlackHandler, createSlackUploadHandler } from "../src/slack/index.ts";
 import { testEnv, useApiTestDb } from "./helpers.ts";
 import { handleLocalFileRequest } from "./local-files.ts";
+import { serve } from "./slack-serve.ts";
 
 const { db } = useApiTestDb("Slack Files", 6);
 
@@ -39,37 +38,18 @@ let env: TEnv;
 let localDir: string | undefined;
 let w: Awaited<ReturnType<typeof seed>>;
 
-/** Serves the API, the upload URLs and local-disk file URLs as apps/web does; bodies streamed. */
+/** Serves the API, the upload URLs and local-disk file URLs, routed as apps/web routes them. */
 async function start(): Promise<void> {
   let api: (req: Request) => Promise<Response> = async () => new Response(null, { status: 503 });
   let upload = api;
-  server = createServer((req, res) => {
-    const url = req.url ?? "/";
-    const handler = url.startsWith("/api/slack/upload/")
-      ? upload
-      : url.startsWith("/api/files/local/")
-        ? (r: Request) => handleLocalFileRequest(env, r)
-        : api;
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
-    const hasBody = req.method !== "GET" && req.method !== "HEAD";
-    const init = {
-      method: req.method ?? "GET",
-      headers,
-      ...(hasBody ? { body: Readable.toWeb(req), duplex: "half" } : {}),
-    } as unknown as RequestInit;
-    handler(new Request(`${origin}${url}`, init))
-      .then(async (response) => {
-        res.writeHead(response.status, Object.fromEntries(response.headers));
-        res.end(Buffer.from(await response.arrayBuffer()));
-      })
-      .catch((err: unknown) => {
-        res.writeHead(500);
-        res.end(String(err));
-      });
+  const started = await serve((req) => {
+    const { pathname } = new URL(req.url);
+    if (pathname.startsWith("/api/slack/upload/")) return upload(req);
+    if (pathname.startsWith("/api/files/local/")) return handleLocalFileRequest(env, req);
+    return api(req);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = started.server;
+  origin = new URL(started.base).origin;
   if (!process.env.S3_ENDPOINT) localDir = await mkdtemp(path.join(tmpdir(), "parley-slack-files-"));
   const storage: Record<string, string> = process.env.S3_ENDPOINT
     ? {

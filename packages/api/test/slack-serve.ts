@@ -6,10 +6,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-/** Serves a fetch-style handler on node:http (bodies buffered: API calls are small). */
+/**
+ * Serves a fetch-style handler on node:http (bodies buffered: API calls and test uploads are
+ * small). The handler sees the server's own origin in `req.url`; `base` is its /api/slack/.
+ */
 export function serve(
   handler: (req: Request) => Promise<Response>,
 ): Promise<{ server: Server; base: string }> {
+  let origin = "";
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -18,7 +22,7 @@ export function serve(
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
       const hasBody = req.method !== "GET" && req.method !== "HEAD";
       handler(
-        new Request(`http://127.0.0.1${req.url ?? "/"}`, {
+        new Request(`${origin}${req.url ?? "/"}`, {
           method: req.method ?? "GET",
           headers,
           ...(hasBody ? { body: Buffer.concat(chunks) } : {}),
@@ -35,9 +39,10 @@ export function serve(
     });
   });
   return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve({ server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/slack/` }),
-    ),
+    server.listen(0, "127.0.0.1", () => {
+      origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      resolve({ server, base: `${origin}/api/slack/` });
+    }),
   );
 }
 

@@ -3,8 +3,8 @@
  * the network hands a client its events in — shuffled, duplicated, lost with the connection that
  * carried them, overlapping the replays, with sync answers late or never — the SDK ends up having
  * delivered every conversation's log and the user's log exactly once, in seq order, with its
- * cursors at the end. The state test (apps/web/src/lib/live-state.integration.test.ts) proves that
- * a log applied in order by the web's reducers equals a fresh fetch; together: any delivery
+ * cursors at the end. The state test (apps/web/src/lib/live-state-*.integration.test.ts) proves
+ * that a log applied in order by the web's reducers equals a fresh fetch; together: any delivery
  * converges to the server's state.
  *
  * Losses: with the connection that carried them (a cut, then a reconnect and its hello replay), or

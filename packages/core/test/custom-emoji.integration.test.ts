@@ -1,11 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { UserEventKind } from "@parley/protocol";
-import { createLocalStorage, createS3Storage, type TStorage } from "@parley/storage";
 import sharp from "sharp";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createChannel } from "../src/conversations.ts";
 import { getCustomEmojiPolicy, listCustomEmoji, setCustomEmojiPolicy } from "../src/emoji/custom.ts";
 import {
@@ -19,39 +15,11 @@ import type { TUserEventRecord } from "../src/events.ts";
 import { addReaction } from "../src/messages/reactions.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { getHistory } from "../src/messages.ts";
-import { channelName, expectParley, newActor, stored, useTestDb } from "./helpers.ts";
+import { channelName, expectParley, newActor, stored, testStorage, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
 
-/** The real S3 server when configured (scripts/s3-server.sh), else local disk. */
-let storage: TStorage;
-let dir: string | undefined;
-beforeAll(async () => {
-  const env = process.env;
-  if (env.S3_ENDPOINT) {
-    storage = createS3Storage({
-      endPoint: env.S3_ENDPOINT,
-      port: env.S3_PORT ? Number(env.S3_PORT) : undefined,
-      useSSL: env.S3_USE_SSL === "true",
-      accessKey: env.S3_ACCESS_KEY ?? "",
-      secretKey: env.S3_SECRET_KEY ?? "",
-      bucket: env.S3_TEST_BUCKET ?? "parley-test",
-      region: env.S3_REGION ?? "us-east-1",
-      pathStyle: env.S3_PATH_STYLE !== "false",
-    });
-  } else {
-    dir = await mkdtemp(path.join(tmpdir(), "parley-emoji-"));
-    storage = createLocalStorage({
-      dir,
-      publicBaseUrl: "http://127.0.0.1:1",
-      secret: "emoji-test-secret-emoji-test-secret-0123",
-    });
-  }
-  await storage.ensureBucket();
-});
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const store = testStorage("emoji");
 
 function png(width: number, height: number): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 4, background: { r: 200, g: 40, b: 90, alpha: 1 } } })
@@ -63,7 +31,7 @@ const emojiName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 async function objectCount(): Promise<number> {
   let n = 0;
-  for await (const _ of storage.listObjects("emoji/")) n += 1;
+  for await (const _ of store.storage.listObjects("emoji/")) n += 1;
   return n;
 }
 
@@ -90,17 +58,17 @@ describe("custom emoji", () => {
     const objects = await objectCount();
 
     for (const name of ["", "has space", "dots.no", "a".repeat(65), "ümlaut", "::"]) {
-      await expectParley(createCustomEmoji(t.db, storage, member, { name, image }), "BAD_REQUEST");
+      await expectParley(createCustomEmoji(t.db, store.storage, member, { name, image }), "BAD_REQUEST");
     }
     // Standard emoji names (Slack's shortcodes, and a name-derived one) cannot be shadowed.
     for (const name of ["tada", ":+1:", "thumbsup", "smile"]) {
       await expectParley(
-        createCustomEmoji(t.db, storage, member, { name, image }),
+        createCustomEmoji(t.db, store.storage, member, { name, image }),
         name === ":+1:" ? "BAD_REQUEST" : "CONFLICT",
       );
     }
     await expectParley(
-      createCustomEmoji(t.db, storage, member, {
+      createCustomEmoji(t.db, store.storage, member, {
         name: emojiName("txt"),
         image: Buffer.from("not an image").toString("base64"),
       }),
@@ -108,13 +76,16 @@ describe("custom emoji", () => {
       /PNG, JPEG, GIF or WebP/,
     );
     await expectParley(
-      createCustomEmoji(t.db, storage, member, {
+      createCustomEmoji(t.db, store.storage, member, {
         name: emojiName("big"),
         image: "A".repeat(MAX_EMOJI_UPLOAD_BYTES * 2),
       }),
       "BAD_REQUEST",
     );
-    await expectParley(createCustomEmoji(t.db, storage, guest, { name: emojiName("g"), image }), "FORBIDDEN");
+    await expectParley(
+      createCustomEmoji(t.db, store.storage, guest, { name: emojiName("g"), image }),
+      "FORBIDDEN",
+    );
     expect(await t.db.customEmoji.count()).toBe(rows);
     expect(await objectCount()).toBe(objects);
   });
@@ -124,7 +95,7 @@ describe("custom emoji", () => {
     const bob = await newActor(t.db);
     const name = emojiName("parrot");
     const events = await userEventsDuring(async () => {
-      const created = await createCustomEmoji(t.db, storage, alice, {
+      const created = await createCustomEmoji(t.db, store.storage, alice, {
         name: `:${name.toUpperCase()}:`,
         image: `data:image/png;base64,${(await png(300, 200)).toString("base64")}`,
       });
@@ -132,7 +103,7 @@ describe("custom emoji", () => {
     });
     const row = await t.db.customEmoji.findUniqueOrThrow({ where: { name } });
     const meta = await sharp(
-      Buffer.concat(await (await storage.getObject(row.objectKey)).toArray()),
+      Buffer.concat(await (await store.storage.getObject(row.objectKey)).toArray()),
     ).metadata();
     expect(meta).toMatchObject({ format: "webp", width: EMOJI_PX, height: 85 });
     // Every active user hears of it (their open clients add it; resuming ones replay it).
@@ -146,7 +117,7 @@ describe("custom emoji", () => {
     const [audit] = await t.db.auditEntry.findMany({ where: { action: "emoji.created", targetId: row.id } });
     expect(audit).toMatchObject({ actorId: alice.userId, targetLabel: `:${name}:` });
     await expectParley(
-      createCustomEmoji(t.db, storage, bob, { name, image: (await png(8, 8)).toString("base64") }),
+      createCustomEmoji(t.db, store.storage, bob, { name, image: (await png(8, 8)).toString("base64") }),
       "CONFLICT",
     );
 
@@ -163,18 +134,20 @@ describe("custom emoji", () => {
       body,
       reactions: [{ emoji: `:${name}:`, count: 1, userIds: [alice.userId] }],
     });
-    expect((await customEmojiImageUrl(t.db, storage, bob, { id: row.id })).url).toMatch(/^http.*emoji/);
+    expect((await customEmojiImageUrl(t.db, store.storage, bob, { id: row.id })).url).toMatch(/^http.*emoji/);
 
     // Someone else may not delete it; its creator may. The text stays in messages and reactions.
-    await expectParley(deleteCustomEmoji(t.db, storage, bob, { name }), "FORBIDDEN");
-    const gone = await userEventsDuring(() => deleteCustomEmoji(t.db, storage, alice, { name: `:${name}:` }));
+    await expectParley(deleteCustomEmoji(t.db, store.storage, bob, { name }), "FORBIDDEN");
+    const gone = await userEventsDuring(() =>
+      deleteCustomEmoji(t.db, store.storage, alice, { name: `:${name}:` }),
+    );
     expect(gone.find((e) => e.userId === bob.userId)).toMatchObject({ payload: { name, emoji: null } });
     expect(await t.db.customEmoji.findUnique({ where: { name } })).toBeNull();
-    expect(await storage.statObject(row.objectKey)).toBeNull();
+    expect(await store.storage.statObject(row.objectKey)).toBeNull();
     expect(await read()).toMatchObject({ body, reactions: [{ emoji: `:${name}:`, count: 1 }] });
     expect(await t.db.auditEntry.count({ where: { action: "emoji.deleted", targetId: row.id } })).toBe(1);
-    await expectParley(deleteCustomEmoji(t.db, storage, alice, { name }), "NOT_FOUND");
-    await expectParley(customEmojiImageUrl(t.db, storage, bob, { id: row.id }), "NOT_FOUND");
+    await expectParley(deleteCustomEmoji(t.db, store.storage, alice, { name }), "NOT_FOUND");
+    await expectParley(customEmojiImageUrl(t.db, store.storage, bob, { id: row.id }), "NOT_FOUND");
   });
 
   it("admins may restrict adding to admins, and delete anyone's", async () => {
@@ -182,7 +155,7 @@ describe("custom emoji", () => {
     const member = await newActor(t.db);
     const image = (await png(20, 20)).toString("base64");
     const mine = emojiName("mine");
-    await createCustomEmoji(t.db, storage, member, { name: mine, image });
+    await createCustomEmoji(t.db, store.storage, member, { name: mine, image });
     expect(await getCustomEmojiPolicy(t.db, member)).toEqual({ adminsOnly: false, mayAdd: true });
 
     await expectParley(setCustomEmojiPolicy(t.db, member, { adminsOnly: true }), "FORBIDDEN");
@@ -199,13 +172,13 @@ describe("custom emoji", () => {
     });
     expect(await getCustomEmojiPolicy(t.db, member)).toEqual({ adminsOnly: true, mayAdd: false });
     await expectParley(
-      createCustomEmoji(t.db, storage, member, { name: emojiName("no"), image }),
+      createCustomEmoji(t.db, store.storage, member, { name: emojiName("no"), image }),
       "FORBIDDEN",
       /Only workspace admins/,
     );
-    await createCustomEmoji(t.db, storage, admin, { name: emojiName("adm"), image });
+    await createCustomEmoji(t.db, store.storage, admin, { name: emojiName("adm"), image });
 
-    await deleteCustomEmoji(t.db, storage, admin, { name: mine });
+    await deleteCustomEmoji(t.db, store.storage, admin, { name: mine });
     expect(await t.db.customEmoji.findUnique({ where: { name: mine } })).toBeNull();
     await setCustomEmojiPolicy(t.db, admin, { adminsOnly: false });
   });

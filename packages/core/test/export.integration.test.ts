@@ -6,15 +6,11 @@
  * Storage: the real S3 server when S3_ENDPOINT is set (scripts/s3-server.sh), else local disk.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
-import { createLocalStorage, createS3Storage, type TStorage } from "@parley/storage";
 import tar from "tar-stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createChannel, openDm } from "../src/conversations.ts";
 import { exportDownloadUrl, getExport, listExports, requestExport } from "../src/export/requests.ts";
 import { expireExports, runPendingExports, startExportWorker } from "../src/export/run.ts";
@@ -24,38 +20,10 @@ import { pinMessage } from "../src/messages/pins.ts";
 import { addReaction } from "../src/messages/reactions.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { createAccessToken } from "../src/tokens.ts";
-import { channelName, expectParley, newActor, stored, useTestDb } from "./helpers.ts";
+import { channelName, expectParley, newActor, stored, testStorage, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
-let storage: TStorage;
-let localDir: string | undefined;
-
-beforeAll(async () => {
-  if (process.env.S3_ENDPOINT) {
-    storage = createS3Storage({
-      endPoint: process.env.S3_ENDPOINT,
-      port: process.env.S3_PORT ? Number(process.env.S3_PORT) : undefined,
-      useSSL: process.env.S3_USE_SSL === "true",
-      accessKey: process.env.S3_ACCESS_KEY ?? "",
-      secretKey: process.env.S3_SECRET_KEY ?? "",
-      bucket: `parley-export-${process.pid}`,
-      region: process.env.S3_REGION ?? "us-east-1",
-      pathStyle: process.env.S3_PATH_STYLE !== "false",
-    });
-  } else {
-    localDir = await mkdtemp(path.join(tmpdir(), "parley-export-"));
-    storage = createLocalStorage({
-      dir: localDir,
-      publicBaseUrl: "http://127.0.0.1",
-      secret: "x".repeat(32),
-    });
-  }
-  await storage.ensureBucket();
-});
-
-afterAll(async () => {
-  if (localDir) await rm(localDir, { recursive: true, force: true });
-});
+const store = testStorage("export");
 
 type TActorOf = Awaited<ReturnType<typeof newActor>>;
 
@@ -71,7 +39,7 @@ async function attach(
   bytes: Buffer,
 ) {
   const objectKey = `attachments/${randomUUID()}`;
-  await storage.putObject(objectKey, bytes, { contentType: "application/octet-stream" });
+  await store.storage.putObject(objectKey, bytes, { contentType: "application/octet-stream" });
   return t.db.attachment.create({
     data: {
       uploaderId,
@@ -90,7 +58,7 @@ async function attach(
 async function readArchive(key: string): Promise<Map<string, Buffer>> {
   const entries = new Map<string, Buffer>();
   const extract = tar.extract();
-  const reading = pipeline(await storage.getObject(key), createGunzip(), extract);
+  const reading = pipeline(await store.storage.getObject(key), createGunzip(), extract);
   for await (const entry of extract) {
     const chunks: Buffer[] = [];
     for await (const chunk of entry as unknown as Readable) chunks.push(chunk as Buffer);
@@ -142,7 +110,7 @@ describe("data exports", () => {
     await addReaction(t.db, bob, { messageId: root.id, emoji: "🎉" });
     await pinMessage(t.db, owner, { messageId: root.id });
     const gone = await send(bob, pub.id, "deleted words");
-    await deleteMessage(t.db, bob, { messageId: gone.id }, storage);
+    await deleteMessage(t.db, bob, { messageId: gone.id }, store.storage);
     const withFile = await send(owner, pub.id, "see attached");
     const fileBytes = Buffer.from(`public file bytes ${randomUUID()}`);
     const file = await attach(owner.userId, pub.id, withFile.id, "../report: final.txt", fileBytes);
@@ -164,7 +132,9 @@ describe("data exports", () => {
     expect(requested[0]!.details).toEqual({ exportId: queued.id, scope: "workspace" });
 
     // Small batches and parts, so every loop crosses a boundary.
-    const [result] = await runPendingExports(t.db, storage, { batching: { batchSize: 2, partLines: 3 } });
+    const [result] = await runPendingExports(t.db, store.storage, {
+      batching: { batchSize: 2, partLines: 3 },
+    });
     expect(result).toMatchObject({ id: queued.id, status: "ready" });
     const done = await getExport(t.db, owner, { id: queued.id });
     expect(done).toMatchObject({ status: "ready", messages: 5, totalMessages: 5, files: 1 });
@@ -175,12 +145,12 @@ describe("data exports", () => {
     for (const other of [admin, bob]) {
       const refused = await expectParley(getExport(t.db, other, { id: queued.id }), "NOT_FOUND");
       expect(refused.message).toBe(unknown.message);
-      await expectParley(exportDownloadUrl(t.db, storage, other, { id: queued.id }), "NOT_FOUND");
+      await expectParley(exportDownloadUrl(t.db, store.storage, other, { id: queued.id }), "NOT_FOUND");
       expect((await listExports(t.db, other)).map((e) => e.id)).not.toContain(queued.id);
     }
     expect(await t.db.auditEntry.count({ where: { action: "export.downloaded" } })).toBe(0);
 
-    const link = await exportDownloadUrl(t.db, storage, owner, { id: queued.id });
+    const link = await exportDownloadUrl(t.db, store.storage, owner, { id: queued.id });
     expect(link.url).toMatch(/^https?:\/\//);
     const downloaded = await t.db.auditEntry.findMany({ where: { action: "export.downloaded" } });
     expect(downloaded).toHaveLength(1);
@@ -340,7 +310,7 @@ describe("data exports", () => {
     await send(dave, dm.id, "dave to carol");
     await send(owner, pub.id, "owner in public");
     const deleted = await send(carol, pub.id, "carol deleted this");
-    await deleteMessage(t.db, carol, { messageId: deleted.id }, storage);
+    await deleteMessage(t.db, carol, { messageId: deleted.id }, store.storage);
     await addReaction(t.db, dave, { messageId: mine[2]!.id, emoji: "👍" });
     const bytes = Buffer.from(`carol's file ${randomUUID()}`);
     const file = await attach(carol.userId, priv.id, mine[1]!.id, "notes.txt", bytes);
@@ -349,17 +319,19 @@ describe("data exports", () => {
     await expectParley(requestExport(t.db, carol, { scope: "user" }), "CONFLICT");
     // Someone else's request is theirs alone (no conflict), and not visible to carol.
     const daves = await requestExport(t.db, dave, { scope: "user" });
-    const results = await runPendingExports(t.db, storage, { batching: { batchSize: 1, partLines: 2 } });
+    const results = await runPendingExports(t.db, store.storage, {
+      batching: { batchSize: 1, partLines: 2 },
+    });
     expect(results.map((r) => r.status)).toEqual(["ready", "ready"]);
 
     // Only carol: not dave, not even the owner.
     for (const other of [dave, owner]) {
       await expectParley(getExport(t.db, other, { id: queued.id }), "NOT_FOUND");
-      await expectParley(exportDownloadUrl(t.db, storage, other, { id: queued.id }), "NOT_FOUND");
+      await expectParley(exportDownloadUrl(t.db, store.storage, other, { id: queued.id }), "NOT_FOUND");
     }
     expect((await listExports(t.db, carol)).map((e) => e.id)).toEqual([queued.id]);
     expect((await listExports(t.db, owner)).map((e) => e.id)).not.toContain(daves.id);
-    await exportDownloadUrl(t.db, storage, carol, { id: queued.id });
+    await exportDownloadUrl(t.db, store.storage, carol, { id: queued.id });
 
     const row = await t.db.dataExport.findUniqueOrThrow({ where: { id: queued.id } });
     expect(row).toMatchObject({ status: "ready", messages: 3, totalMessages: 3, files: 1 });
@@ -402,18 +374,18 @@ describe("data exports", () => {
     const erin = await newActor(t.db);
     await send(erin, (await createChannel(t.db, erin, { name: channelName("e") })).id, "hello");
     const first = await requestExport(t.db, erin, { scope: "user" });
-    await runPendingExports(t.db, storage);
+    await runPendingExports(t.db, store.storage);
     const ready = await t.db.dataExport.findUniqueOrThrow({ where: { id: first.id } });
-    expect(await storage.statObject(ready.objectKey!)).not.toBeNull();
+    expect(await store.storage.statObject(ready.objectKey!)).not.toBeNull();
 
     // (Earlier tests' archives expire a little sooner: only this one's state is checked.)
-    await expireExports(t.db, storage, new Date(ready.expiresAt!.getTime() - 1));
+    await expireExports(t.db, store.storage, new Date(ready.expiresAt!.getTime() - 1));
     expect((await getExport(t.db, erin, { id: first.id })).status).toBe("ready");
-    expect(await storage.statObject(ready.objectKey!)).not.toBeNull();
-    expect(await expireExports(t.db, storage, ready.expiresAt!)).toBeGreaterThanOrEqual(1);
-    expect(await storage.statObject(ready.objectKey!)).toBeNull();
+    expect(await store.storage.statObject(ready.objectKey!)).not.toBeNull();
+    expect(await expireExports(t.db, store.storage, ready.expiresAt!)).toBeGreaterThanOrEqual(1);
+    expect(await store.storage.statObject(ready.objectKey!)).toBeNull();
     expect((await getExport(t.db, erin, { id: first.id })).status).toBe("expired");
-    await expectParley(exportDownloadUrl(t.db, storage, erin, { id: first.id }), "CONFLICT", /expired/);
+    await expectParley(exportDownloadUrl(t.db, store.storage, erin, { id: first.id }), "CONFLICT", /expired/);
 
     // A run whose heartbeat stopped two minutes ago: another run takes it over and finishes it.
     const second = await requestExport(t.db, erin, { scope: "user" });
@@ -423,7 +395,7 @@ describe("data exports", () => {
       data: { status: "running", attempts: 1, startedAt: old, heartbeatAt: old },
     });
     await expectParley(requestExport(t.db, erin, { scope: "user" }), "CONFLICT");
-    const [takeover] = await runPendingExports(t.db, storage);
+    const [takeover] = await runPendingExports(t.db, store.storage);
     expect(takeover).toMatchObject({ id: second.id, status: "ready" });
     expect(await t.db.dataExport.findUniqueOrThrow({ where: { id: second.id } })).toMatchObject({
       attempts: 2,
@@ -435,7 +407,7 @@ describe("data exports", () => {
       where: { id: third.id },
       data: { status: "running", attempts: 3, startedAt: old, heartbeatAt: old },
     });
-    expect(await runPendingExports(t.db, storage)).toEqual([]);
+    expect(await runPendingExports(t.db, store.storage)).toEqual([]);
     // Five started in 24 hours (the three above, and two more): the sixth is refused, nothing written.
     for (let i = 0; i < 2; i++) {
       const more = await requestExport(t.db, erin, { scope: "user" });
@@ -452,7 +424,7 @@ describe("data exports", () => {
 
   it("has the worker build a requested export at once: woken by the request, not by its poll", async () => {
     const frank = await newActor(t.db);
-    const stop = startExportWorker(t.db, async () => storage, { pollMs: 600_000 });
+    const stop = startExportWorker(t.db, async () => store.storage, { pollMs: 600_000 });
     try {
       const queued = await requestExport(t.db, frank, { scope: "user" });
       const deadline = Date.now() + 20_000;

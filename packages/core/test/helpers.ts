@@ -1,6 +1,11 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseEnv } from "@parley/config";
 import type { TDb } from "@parley/db";
 import { seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
+import { createStorage, type TStorage } from "@parley/storage";
 import { afterAll, beforeAll, expect } from "vitest";
 import type { TActor } from "../src/actor.ts";
 import { isParleyError, type TParleyErrorCode } from "../src/errors.ts";
@@ -56,6 +61,47 @@ export function useTestDb(options: { allowOpenSignup?: boolean } = {}): {
         off();
       }
       return seen;
+    },
+  };
+}
+
+/**
+ * The file's attachment store, made before its tests and removed after them: `createStorage` on
+ * the S3 test server when S3_ENDPOINT is set (scripts/s3-server.sh; bucket `parley-<prefix>-<pid>`,
+ * so files do not see each other's objects), else on local disk in a fresh temporary directory
+ * (`parley-<prefix>-…`). `storage` throws outside the file's tests.
+ */
+export function testStorage(prefix: string): { readonly storage: TStorage } {
+  let storage: TStorage | undefined;
+  let localDir: string | undefined;
+  beforeAll(async () => {
+    const env = process.env;
+    if (!env.S3_ENDPOINT) localDir = await mkdtemp(path.join(tmpdir(), `parley-${prefix}-`));
+    storage = createStorage(
+      parseEnv({
+        DATABASE_URL: "postgresql://unused@127.0.0.1/unused",
+        AUTH_SECRET: "storage-test-secret-storage-test-secret",
+        PUBLIC_URL: "http://127.0.0.1:1",
+        STORAGE_DIR: localDir,
+        S3_BUCKET: `parley-${prefix}-${process.pid}`,
+        S3_ENDPOINT: env.S3_ENDPOINT,
+        S3_PORT: env.S3_PORT,
+        S3_USE_SSL: env.S3_USE_SSL,
+        S3_ACCESS_KEY: env.S3_ACCESS_KEY,
+        S3_SECRET_KEY: env.S3_SECRET_KEY,
+        S3_REGION: env.S3_REGION,
+        S3_PATH_STYLE: env.S3_PATH_STYLE,
+      }),
+    );
+    await storage.ensureBucket();
+  });
+  afterAll(async () => {
+    if (localDir) await rm(localDir, { recursive: true, force: true });
+  });
+  return {
+    get storage(): TStorage {
+      if (!storage) throw new Error("the test storage exists only while the file's tests run");
+      return storage;
     },
   };
 }

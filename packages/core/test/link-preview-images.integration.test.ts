@@ -6,11 +6,8 @@
  * types, SVG (declared or disguised), undecodable bytes, oversized bodies, private addresses.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { buffer as readAll } from "node:stream/consumers";
-import { createLocalStorage, createS3Storage, type TStorage } from "@parley/storage";
+import type { TStorage } from "@parley/storage";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TActor } from "../src/actor.ts";
@@ -23,43 +20,20 @@ import { fetchPreviewImage, PREVIEW_IMAGE_MAX_BYTES, PREVIEW_IMAGE_MAX_PX } from
 import { getPreviewImageUrl, previewImageKey } from "../src/previews/image-store.ts";
 import { removeLinkPreview } from "../src/previews/remove.ts";
 import { previewUntilCaughtUp } from "../src/previews/worker.ts";
-import { channelName, expectParley, newActor, stored, useTestDb } from "./helpers.ts";
+import { channelName, expectParley, newActor, stored, testStorage, useTestDb } from "./helpers.ts";
 import { startPreviewServer, type TPreviewServer } from "./link-preview-server.ts";
 
 const t = useTestDb();
+const store = testStorage("lp");
 let site: TPreviewServer;
-let storage: TStorage;
-let dir: string | undefined;
 let withImages: { allowHosts: string[]; storage: () => Promise<TStorage> };
 
 beforeAll(async () => {
   site = await startPreviewServer();
-  const env = process.env;
-  if (env.S3_ENDPOINT) {
-    storage = createS3Storage({
-      endPoint: env.S3_ENDPOINT,
-      port: env.S3_PORT ? Number(env.S3_PORT) : undefined,
-      useSSL: env.S3_USE_SSL === "true",
-      accessKey: env.S3_ACCESS_KEY ?? "",
-      secretKey: env.S3_SECRET_KEY ?? "",
-      bucket: env.S3_TEST_BUCKET ?? "parley-test",
-      region: env.S3_REGION ?? "us-east-1",
-      pathStyle: env.S3_PATH_STYLE !== "false",
-    });
-  } else {
-    dir = await mkdtemp(path.join(tmpdir(), "parley-lp-"));
-    storage = createLocalStorage({
-      dir,
-      publicBaseUrl: "http://127.0.0.1:1",
-      secret: "preview-test-secret-preview-test-secret-01",
-    });
-  }
-  await storage.ensureBucket();
-  withImages = { allowHosts: [site.host], storage: async () => storage };
+  withImages = { allowHosts: [site.host], storage: async () => store.storage };
 });
 afterAll(async () => {
   await site.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 async function setup() {
@@ -100,40 +74,43 @@ describe("link preview images", () => {
 
     // The stored copy is a WebP of that size without the original's EXIF.
     const key = previewImageKey(ch.id, first.id);
-    const bytes = await readAll(await storage.getObject(key));
+    const bytes = await readAll(await store.storage.getObject(key));
     const meta = await sharp(bytes).metadata();
     expect(meta).toMatchObject({ format: "webp", ...size });
     expect(meta.exif).toBeUndefined();
     expect(bytes.includes("secret-exif-marker")).toBe(false);
 
     // Readers get a short-lived URL; outsiders are answered as if the message did not exist.
-    const link = await getPreviewImageUrl(t.db, storage, bob, { messageId: first.id });
+    const link = await getPreviewImageUrl(t.db, store.storage, bob, { messageId: first.id });
     expect(link.expiresAt.getTime()).toBeGreaterThan(Date.now());
-    if (storage.kind === "s3") {
+    if (store.storage.kind === "s3") {
       const res = await fetch(link.url);
       expect(res.status).toBe(200);
       expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
     }
-    await expectParley(getPreviewImageUrl(t.db, storage, carol, { messageId: first.id }), "NOT_FOUND");
-    await expectParley(getPreviewImageUrl(t.db, storage, bob, { messageId: randomUUID() }), "NOT_FOUND");
+    await expectParley(getPreviewImageUrl(t.db, store.storage, carol, { messageId: first.id }), "NOT_FOUND");
+    await expectParley(
+      getPreviewImageUrl(t.db, store.storage, bob, { messageId: randomUUID() }),
+      "NOT_FOUND",
+    );
 
     // The same page again: served from the cache (no second image request), its own copy.
     const second = await send(bob, ch.id, url);
     await previewUntilCaughtUp(t.db, withImages);
     expect(site.hits.get("/cover.png")).toBe(coverHits + 1);
     expect((await previewOf(alice, ch.id, second.id))?.image).toEqual(size);
-    expect(await storage.statObject(previewImageKey(ch.id, second.id))).not.toBeNull();
+    expect(await store.storage.statObject(previewImageKey(ch.id, second.id))).not.toBeNull();
 
     // The sender removes the preview: its image goes too; the other message keeps its own.
-    await removeLinkPreview(t.db, alice, { messageId: first.id }, storage);
-    expect(await storage.statObject(key)).toBeNull();
-    await expectParley(getPreviewImageUrl(t.db, storage, bob, { messageId: first.id }), "NOT_FOUND");
-    expect(await storage.statObject(previewImageKey(ch.id, second.id))).not.toBeNull();
+    await removeLinkPreview(t.db, alice, { messageId: first.id }, store.storage);
+    expect(await store.storage.statObject(key)).toBeNull();
+    await expectParley(getPreviewImageUrl(t.db, store.storage, bob, { messageId: first.id }), "NOT_FOUND");
+    expect(await store.storage.statObject(previewImageKey(ch.id, second.id))).not.toBeNull();
 
     // Deleting a message removes its copy.
-    await deleteMessage(t.db, bob, { messageId: second.id }, storage);
-    expect(await storage.statObject(previewImageKey(ch.id, second.id))).toBeNull();
-    await expectParley(getPreviewImageUrl(t.db, storage, alice, { messageId: second.id }), "NOT_FOUND");
+    await deleteMessage(t.db, bob, { messageId: second.id }, store.storage);
+    expect(await store.storage.statObject(previewImageKey(ch.id, second.id))).toBeNull();
+    await expectParley(getPreviewImageUrl(t.db, store.storage, alice, { messageId: second.id }), "NOT_FOUND");
   });
 
   it("removes the copies when the channel is deleted", async () => {
@@ -141,9 +118,9 @@ describe("link preview images", () => {
     const admin = await newActor(t.db, { role: "admin" });
     const msg = await send(alice, ch.id, pageWith("/cover.png"));
     await previewUntilCaughtUp(t.db, withImages);
-    expect(await storage.statObject(previewImageKey(ch.id, msg.id))).not.toBeNull();
-    await deleteChannel(t.db, admin, { conversationId: ch.id, confirmName: ch.name }, storage);
-    expect(await storage.statObject(previewImageKey(ch.id, msg.id))).toBeNull();
+    expect(await store.storage.statObject(previewImageKey(ch.id, msg.id))).not.toBeNull();
+    await deleteChannel(t.db, admin, { conversationId: ch.id, confirmName: ch.name }, store.storage);
+    expect(await store.storage.statObject(previewImageKey(ch.id, msg.id))).toBeNull();
   });
 
   it("refuses non-images, SVG, undecodable and oversized bodies, keeping the text preview", async () => {
@@ -178,7 +155,7 @@ describe("link preview images", () => {
       title: "Parley release notes",
       image: null,
     });
-    expect(await storage.statObject(previewImageKey(ch.id, msg.id))).toBeNull();
+    expect(await store.storage.statObject(previewImageKey(ch.id, msg.id))).toBeNull();
   });
 
   it("refuses an image at a private or loopback address unless allow-listed", async () => {

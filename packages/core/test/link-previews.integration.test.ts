@@ -14,8 +14,8 @@ import { getHistory } from "../src/messages.ts";
 import { fetchPage } from "../src/previews/fetch.ts";
 import { removeLinkPreview } from "../src/previews/remove.ts";
 import { getLinkPreviewSettings, setLinkPreviewSettings } from "../src/previews/settings.ts";
-import { previewUntilCaughtUp, sweepExpiredPreviews, urlHash } from "../src/previews/worker.ts";
-import { channelName, expectParley, newActor, stored, useTestDb } from "./helpers.ts";
+import { previewUntilCaughtUp, SWEEP_LOCK, sweepExpiredPreviews, urlHash } from "../src/previews/worker.ts";
+import { channelName, expectParley, holdLock, newActor, stored, useTestDb } from "./helpers.ts";
 import { startPreviewServer, type TPreviewServer } from "./link-preview-server.ts";
 
 const t = useTestDb();
@@ -199,21 +199,43 @@ describe("link previews", () => {
 });
 
 describe("the preview cache", () => {
+  const row = (url: string, expiresAt: Date) =>
+    t.db.linkPreview.create({
+      data: { urlHash: urlHash(url), url, isOk: true, title: "t", imageData: Buffer.alloc(64), expiresAt },
+    });
+  const urlsLeft = async (run: string) =>
+    (await t.db.linkPreview.findMany({ where: { url: { contains: run } }, select: { url: true } }))
+      .map((r) => r.url)
+      .sort();
+  const hour = 3_600_000;
+
   it("sweeps rows past their expiry and keeps the rest", async () => {
-    const row = (url: string, expiresAt: Date) =>
-      t.db.linkPreview.create({
-        data: { urlHash: urlHash(url), url, isOk: true, title: "t", imageData: Buffer.alloc(64), expiresAt },
-      });
     const run = randomUUID();
-    const hour = 3_600_000;
     await row(`https://old.example/${run}/1`, new Date(Date.now() - 2 * hour));
     await row(`https://old.example/${run}/2`, new Date(Date.now() - 1_000));
     await row(`https://fresh.example/${run}`, new Date(Date.now() + hour));
-    expect(await sweepExpiredPreviews(t.db)).toBeGreaterThanOrEqual(2);
-    const left = await t.db.linkPreview.findMany({
-      where: { url: { contains: run } },
-      select: { url: true },
-    });
-    expect(left.map((r) => r.url)).toEqual([`https://fresh.example/${run}`]);
+    const swept = await sweepExpiredPreviews(t.db);
+    expect(swept.isLocked).toBe(true);
+    expect(swept.deleted).toBeGreaterThanOrEqual(2);
+    expect(await urlsLeft(run)).toEqual([`https://fresh.example/${run}`]);
+  });
+
+  it("sweeps in one process at a time: while another holds the sweep lock, nothing is deleted", async () => {
+    const run = randomUUID();
+    await row(`https://old.example/${run}`, new Date(Date.now() - hour));
+    // Another process mid-sweep: its transaction holds the advisory lock.
+    const other = await holdLock(
+      t.db,
+      (tx) => tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${SWEEP_LOCK}))::text`,
+    );
+    try {
+      expect(await sweepExpiredPreviews(t.db)).toEqual({ deleted: 0, isLocked: false });
+      expect(await urlsLeft(run)).toEqual([`https://old.example/${run}`]);
+    } finally {
+      other.release();
+      await other.done;
+    }
+    expect((await sweepExpiredPreviews(t.db)).isLocked).toBe(true);
+    expect(await urlsLeft(run)).toEqual([]);
   });
 });

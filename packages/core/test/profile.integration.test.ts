@@ -5,12 +5,8 @@
  * validated; only yourself or an admin who outranks you (audit-logged); changes announced live.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { createLocalStorage, createS3Storage, type TStorage } from "@parley/storage";
 import sharp from "sharp";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createChannel } from "../src/conversations.ts";
 import {
   AVATAR_MAX_PIXELS,
@@ -21,41 +17,14 @@ import {
   removeAvatar,
 } from "../src/profile/avatar.ts";
 import { getProfile, updateProfile } from "../src/profile/profile.ts";
-import { channelName, expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
+import { channelName, expectParley, logCounts, newActor, testStorage, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
-let storage: TStorage;
-let isS3 = false;
-let dir = "";
+const store = testStorage("avatars");
 
-beforeAll(async () => {
-  const env = process.env;
-  if (env.S3_ENDPOINT) {
-    isS3 = true;
-    storage = createS3Storage({
-      endPoint: env.S3_ENDPOINT,
-      port: env.S3_PORT ? Number(env.S3_PORT) : undefined,
-      useSSL: env.S3_USE_SSL === "true",
-      accessKey: env.S3_ACCESS_KEY ?? "",
-      secretKey: env.S3_SECRET_KEY ?? "",
-      bucket: env.S3_TEST_BUCKET ?? "parley-test",
-      region: env.S3_REGION ?? "us-east-1",
-      pathStyle: env.S3_PATH_STYLE !== "false",
-    });
-  } else {
-    if (env.CI === "true")
-      throw new Error('S3_ENDPOINT is not set: eval "$(bash scripts/s3-server.sh start)"');
-    dir = await mkdtemp(path.join(tmpdir(), "parley-avatars-"));
-    storage = createLocalStorage({
-      dir,
-      publicBaseUrl: "http://127.0.0.1:9",
-      secret: "avatar-test-secret-avatar-test-secret!",
-    });
-  }
-  await storage.ensureBucket();
-});
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+beforeAll(() => {
+  if (!process.env.S3_ENDPOINT && process.env.CI === "true")
+    throw new Error('S3_ENDPOINT is not set: eval "$(bash scripts/s3-server.sh start)"');
 });
 
 type TUploader = Awaited<ReturnType<typeof newActor>>;
@@ -65,8 +34,8 @@ type TUploader = Awaited<ReturnType<typeof newActor>>;
  * disk, whose signed URLs the web app serves); then completes it.
  */
 async function uploadAvatar(actor: TUploader, bytes: Buffer, mime: string, userId?: string) {
-  const ticket = await createAvatarUpload(t.db, storage, actor, { userId, size: bytes.length, mime });
-  if (isS3) {
+  const ticket = await createAvatarUpload(t.db, store.storage, actor, { userId, size: bytes.length, mime });
+  if (store.storage.kind === "s3") {
     const put = await fetch(ticket.upload.url, {
       method: "PUT",
       headers: ticket.upload.headers,
@@ -75,21 +44,21 @@ async function uploadAvatar(actor: TUploader, bytes: Buffer, mime: string, userI
     expect(put.status).toBe(200);
   } else {
     const key = `avatar/${userId ?? actor.userId}/upload`;
-    await storage.putObject(key, bytes, { contentType: mime, size: bytes.length });
+    await store.storage.putObject(key, bytes, { contentType: mime, size: bytes.length });
   }
-  return completeAvatarUpload(t.db, storage, actor, { userId });
+  return completeAvatarUpload(t.db, store.storage, actor, { userId });
 }
 
 /** Keys stored under a person's avatar prefix. */
 async function storedKeys(userId: string): Promise<string[]> {
   const keys: string[] = [];
-  for await (const o of storage.listObjects(`avatar/${userId}/`)) keys.push(o.key);
+  for await (const o of store.storage.listObjects(`avatar/${userId}/`)) keys.push(o.key);
   return keys.sort();
 }
 
 async function readStored(key: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of await storage.getObject(key)) chunks.push(chunk as Buffer);
+  for await (const chunk of await store.storage.getObject(key)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
 
@@ -150,23 +119,23 @@ describe("avatars", () => {
     );
 
     const viewer = await newActor(t.db);
-    const link = await avatarDownloadUrl(t.db, storage, viewer, {
+    const link = await avatarDownloadUrl(t.db, store.storage, viewer, {
       userId: ada.userId,
       avatarId: secondId,
       size: 256,
     });
-    if (isS3) {
+    if (store.storage.kind === "s3") {
       const response = await fetch(link.url);
       expect(response.status).toBe(200);
       const served = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
       expect([served.format, served.width]).toEqual(["webp", 256]);
     }
     await expectParley(
-      avatarDownloadUrl(t.db, storage, viewer, { userId: ada.userId, avatarId: firstId, size: 64 }),
+      avatarDownloadUrl(t.db, store.storage, viewer, { userId: ada.userId, avatarId: firstId, size: 64 }),
       "NOT_FOUND",
     );
 
-    await removeAvatar(t.db, storage, ada, {});
+    await removeAvatar(t.db, store.storage, ada, {});
     expect((await getProfile(t.db, viewer, { userId: ada.userId })).avatarId).toBeNull();
     expect(await storedKeys(ada.userId)).toEqual([]);
   });
@@ -199,16 +168,16 @@ describe("avatars", () => {
 
     // Declared types and sizes are checked before any upload URL is given.
     await expectParley(
-      createAvatarUpload(t.db, storage, bo, { size: 100, mime: "image/svg+xml" }),
+      createAvatarUpload(t.db, store.storage, bo, { size: 100, mime: "image/svg+xml" }),
       "BAD_REQUEST",
       /PNG, JPEG, GIF or WebP/,
     );
     await expectParley(
-      createAvatarUpload(t.db, storage, bo, { size: 50 * 1024 * 1024, mime: "image/png" }),
+      createAvatarUpload(t.db, store.storage, bo, { size: 50 * 1024 * 1024, mime: "image/png" }),
       "BAD_REQUEST",
       /at most 10 MiB/,
     );
-    await expectParley(completeAvatarUpload(t.db, storage, bo, {}), "BAD_REQUEST", /not been uploaded/);
+    await expectParley(completeAvatarUpload(t.db, store.storage, bo, {}), "BAD_REQUEST", /not been uploaded/);
     expect((await getProfile(t.db, bo, {})).avatarId).toBeNull();
     expect(await logCounts(t.db)).toEqual(before);
   });
@@ -267,14 +236,14 @@ describe("profile fields", () => {
 
     await expectParley(updateProfile(t.db, member, { userId: other.userId, title: "Boss" }), "FORBIDDEN");
     await expectParley(
-      createAvatarUpload(t.db, storage, member, {
+      createAvatarUpload(t.db, store.storage, member, {
         userId: other.userId,
         size: png.length,
         mime: "image/png",
       }),
       "FORBIDDEN",
     );
-    await expectParley(removeAvatar(t.db, storage, member, { userId: other.userId }), "FORBIDDEN");
+    await expectParley(removeAvatar(t.db, store.storage, member, { userId: other.userId }), "FORBIDDEN");
     // Admins act on people they outrank: not on the owner.
     await expectParley(updateProfile(t.db, admin, { userId: owner.userId, title: "x" }), "FORBIDDEN");
 
@@ -284,7 +253,7 @@ describe("profile fields", () => {
 
     const cleared = await updateProfile(t.db, admin, { userId: other.userId, title: "" });
     expect(cleared.title).toBe("");
-    const removed = await removeAvatar(t.db, storage, admin, { userId: other.userId });
+    const removed = await removeAvatar(t.db, store.storage, admin, { userId: other.userId });
     expect(removed.avatarId).toBeNull();
     expect(await storedKeys(other.userId)).toEqual([]);
     const entries = await t.db.auditEntry.findMany({
@@ -338,7 +307,7 @@ describe("profile fields", () => {
     await expectParley(getProfile(t.db, guest, { userId: stranger.userId }), "NOT_FOUND", /^User not found$/);
     for (const userId of [stranger.userId, randomUUID()]) {
       await expectParley(
-        avatarDownloadUrl(t.db, storage, guest, { userId, avatarId: randomUUID() }),
+        avatarDownloadUrl(t.db, store.storage, guest, { userId, avatarId: randomUUID() }),
         "NOT_FOUND",
         /^Avatar not found$/,
       );

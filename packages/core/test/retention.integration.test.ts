@@ -7,12 +7,8 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { seedMessages } from "@parley/db/seed";
-import { createLocalStorage, createS3Storage, type TStorage } from "@parley/storage";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createChannel } from "../src/conversations.ts";
 import { editMessage } from "../src/messages/edit.ts";
 import { pinMessage } from "../src/messages/pins.ts";
@@ -28,41 +24,13 @@ import {
 } from "../src/retention/settings.ts";
 import { indexSearchUntilCaughtUp } from "../src/search/indexer.ts";
 import { syncSince } from "../src/sync.ts";
-import { channelName, expectParley, newActor, stored, useTestDb } from "./helpers.ts";
+import { channelName, expectParley, newActor, stored, testStorage, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = new Date("2026-12-01T12:00:00.000Z");
 
-let storage: TStorage;
-let localDir: string | undefined;
-
-beforeAll(async () => {
-  if (process.env.S3_ENDPOINT) {
-    storage = createS3Storage({
-      endPoint: process.env.S3_ENDPOINT,
-      port: process.env.S3_PORT ? Number(process.env.S3_PORT) : undefined,
-      useSSL: process.env.S3_USE_SSL === "true",
-      accessKey: process.env.S3_ACCESS_KEY ?? "",
-      secretKey: process.env.S3_SECRET_KEY ?? "",
-      bucket: `parley-retention-${process.pid}`,
-      region: process.env.S3_REGION ?? "us-east-1",
-      pathStyle: process.env.S3_PATH_STYLE !== "false",
-    });
-  } else {
-    localDir = await mkdtemp(path.join(tmpdir(), "parley-retention-"));
-    storage = createLocalStorage({
-      dir: localDir,
-      publicBaseUrl: "http://127.0.0.1",
-      secret: "x".repeat(32),
-    });
-  }
-  await storage.ensureBucket();
-});
-
-afterAll(async () => {
-  if (localDir) await rm(localDir, { recursive: true, force: true });
-});
+const store = testStorage("retention");
 
 const send = async (actor: Awaited<ReturnType<typeof newActor>>, conversationId: string, body: string) =>
   stored(await sendMessage(t.db, actor, { conversationId, clientMsgId: randomUUID(), body }));
@@ -79,8 +47,8 @@ async function backdate(conversationId: string, from: number, to: number, at: Da
 async function attach(uploaderId: string, conversationId: string, messageId: string) {
   const objectKey = `retention/${randomUUID()}`;
   const thumbnailKey = `${objectKey}.thumb.webp`;
-  await storage.putObject(objectKey, Buffer.from("file bytes"), { contentType: "text/plain" });
-  await storage.putObject(thumbnailKey, Buffer.from("thumb"), { contentType: "image/webp" });
+  await store.storage.putObject(objectKey, Buffer.from("file bytes"), { contentType: "text/plain" });
+  await store.storage.putObject(thumbnailKey, Buffer.from("thumb"), { contentType: "image/webp" });
   await t.db.attachment.create({
     data: {
       uploaderId,
@@ -143,7 +111,7 @@ describe("message retention", () => {
     expect(await t.db.message.count({ where: { conversationId: ch.id } })).toBe(before);
     expect((await t.db.conversation.findUniqueOrThrow({ where: { id: ch.id } })).truncatedSeq).toBe(0);
 
-    const summary = await runMessageRetention(t.db, storage, { now: NOW, batchSize: 3 });
+    const summary = await runMessageRetention(t.db, store.storage, { now: NOW, batchSize: 3 });
     expect(summary).toMatchObject({ isLocked: true, messages: 5, files: 1 });
     expect(summary.batches).toBeGreaterThan(1);
 
@@ -161,9 +129,9 @@ describe("message retention", () => {
     });
     expect((edit.payload as { body: string }).body).toBe("");
     // The removed message's file: row and objects gone; the kept one's untouched.
-    expect(await storage.statObject(oldFile.objectKey)).toBeNull();
-    expect(await storage.statObject(oldFile.thumbnailKey)).toBeNull();
-    expect(await storage.statObject(keptFile.objectKey)).not.toBeNull();
+    expect(await store.storage.statObject(oldFile.objectKey)).toBeNull();
+    expect(await store.storage.statObject(oldFile.thumbnailKey)).toBeNull();
+    expect(await store.storage.statObject(keptFile.objectKey)).not.toBeNull();
     expect(await t.db.attachment.count({ where: { conversationId: ch.id } })).toBe(1);
 
     // A cursor inside the removed range: told where the log starts, then every remaining event.
@@ -186,7 +154,7 @@ describe("message retention", () => {
     expect(page.messages.map((m) => m.seq)).toEqual([kept.seq]);
 
     // A second pass finds nothing; the run is in the audit log with its counts.
-    expect(await runMessageRetention(t.db, storage, { now: NOW })).toMatchObject({ events: 0 });
+    expect(await runMessageRetention(t.db, store.storage, { now: NOW })).toMatchObject({ events: 0 });
     const audit = await t.db.auditEntry.findMany({
       where: { action: { in: ["retention.ran", "retention.updated"] } },
       orderBy: { at: "asc" },
@@ -213,7 +181,7 @@ describe("message retention", () => {
     expect(settings.workspaceDays).toBe(30);
     expect(settings.channels.find((c) => c.conversationId === longer)?.retentionDays).toBe(60);
 
-    await runMessageRetention(t.db, storage, { now: NOW });
+    await runMessageRetention(t.db, store.storage, { now: NOW });
     const count = (id: string) => t.db.message.count({ where: { conversationId: id } });
     expect(await count(shorter)).toBe(0);
     expect(await count(longer)).toBe(1);
@@ -233,7 +201,7 @@ describe("message retention", () => {
     const { lastSeq } = await t.db.conversation.findUniqueOrThrow({ where: { id: ch.id } });
     await backdate(ch.id, 1, lastSeq, new Date(NOW.getTime() - 90 * DAY));
 
-    const run = runMessageRetention(t.db, storage, { now: NOW, batchSize: 20 });
+    const run = runMessageRetention(t.db, store.storage, { now: NOW, batchSize: 20 });
     const sends = await Promise.all(
       Array.from({ length: 30 }, (_, i) => send(admin, ch.id, `during the run ${i}`)),
     );

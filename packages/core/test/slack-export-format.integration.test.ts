@@ -6,13 +6,7 @@
  * holds the same history. Also: only the workspace scope has the format, and no secret is in it.
  */
 import { randomUUID } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { pipeline } from "node:stream/promises";
-import { createLocalStorage, createS3Storage, type TStorage } from "@parley/storage";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { addMembers } from "../src/conversations/members.ts";
 import { createChannel } from "../src/conversations.ts";
 import { getExport, requestExport } from "../src/export/requests.ts";
@@ -23,37 +17,11 @@ import { pinMessage } from "../src/messages/pins.ts";
 import { addReaction } from "../src/messages/reactions.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { importSlackZip } from "../src/slack-import/import.ts";
-import { openZipFile } from "../src/slack-import/zip.ts";
-import { expectParley, newActor, stored, useTestDb } from "./helpers.ts";
+import { openStoredZip } from "../src/slack-import/zip.ts";
+import { expectParley, newActor, stored, testStorage, useTestDb } from "./helpers.ts";
 
 const t = useTestDb();
-let storage: TStorage;
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "parley-slack-format-"));
-  storage = process.env.S3_ENDPOINT
-    ? createS3Storage({
-        endPoint: process.env.S3_ENDPOINT,
-        port: process.env.S3_PORT ? Number(process.env.S3_PORT) : undefined,
-        useSSL: process.env.S3_USE_SSL === "true",
-        accessKey: process.env.S3_ACCESS_KEY ?? "",
-        secretKey: process.env.S3_SECRET_KEY ?? "",
-        bucket: `parley-slackfmt-${process.pid}`,
-        region: process.env.S3_REGION ?? "us-east-1",
-        pathStyle: process.env.S3_PATH_STYLE !== "false",
-      })
-    : createLocalStorage({
-        dir: path.join(dir, "store"),
-        publicBaseUrl: "http://127.0.0.1",
-        secret: "x".repeat(32),
-      });
-  await storage.ensureBucket();
-});
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const store = testStorage("slackfmt");
 
 describe("workspace export in Slack's format", () => {
   it("is for workspace exports only", async () => {
@@ -96,14 +64,12 @@ describe("workspace export in Slack's format", () => {
 
     const requested = await requestExport(t.db, owner, { scope: "workspace", format: "slack" });
     expect(requested.format).toBe("slack");
-    const [result] = await runPendingExports(t.db, storage);
+    const [result] = await runPendingExports(t.db, store.storage);
     expect(result?.status).toBe("ready");
     const ready = await getExport(t.db, owner, { id: requested.id });
     expect(ready.fileName).toMatch(/^parley-slack-export-.*\.zip$/);
-    const file = path.join(dir, "export.zip");
-    await pipeline(await storage.getObject(result?.objectKey as string), createWriteStream(file));
 
-    const zip = await openZipFile(file);
+    const zip = await openStoredZip(store.storage, result?.objectKey as string);
     try {
       const users = (await zip.readJson("users.json")) as object[];
       expect(JSON.stringify(users)).not.toMatch(/passwordHash|\$argon2/);

@@ -9,14 +9,8 @@
  * round-trips through the importer. Who may ask for which is checked here too.
  */
 import { randomUUID } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { pipeline } from "node:stream/promises";
 import { dmKeyFor } from "@parley/db";
-import { createLocalStorage, type TStorage } from "@parley/storage";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createBot } from "../src/bots/manage.ts";
 import { addMembers } from "../src/conversations/members.ts";
@@ -26,8 +20,8 @@ import { runPendingExports } from "../src/export/run.ts";
 import { addReaction } from "../src/messages/reactions.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { importSlackZip } from "../src/slack-import/import.ts";
-import { openZipFile, type TSlackZip } from "../src/slack-import/zip.ts";
-import { expectParley, newActor, stored, useTestDb } from "./helpers.ts";
+import { openStoredZip, type TSlackZip } from "../src/slack-import/zip.ts";
+import { expectParley, newActor, stored, testStorage, useTestDb } from "./helpers.ts";
 
 // ---- Slack's export layout, as documented (fields Slack always writes are required) ----
 const ZTs = z.string().regex(/^\d{10}\.\d{6}$/);
@@ -140,30 +134,13 @@ async function checkLayout(zip: TSlackZip) {
 }
 
 const t = useTestDb();
-let storage: TStorage;
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "parley-slack-layout-"));
-  storage = createLocalStorage({
-    dir: path.join(dir, "store"),
-    publicBaseUrl: "http://127.0.0.1",
-    secret: "x".repeat(32),
-  });
-  await storage.ensureBucket();
-});
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const store = testStorage("slacklayout");
 
 /** Runs the queued export and opens its zip (the caller closes it). */
-async function exportedZip(name: string): Promise<TSlackZip> {
-  const [result] = await runPendingExports(t.db, storage);
+async function exportedZip(): Promise<TSlackZip> {
+  const [result] = await runPendingExports(t.db, store.storage);
   expect(result?.status).toBe("ready");
-  const file = path.join(dir, name);
-  await pipeline(await storage.getObject(result?.objectKey as string), createWriteStream(file));
-  return openZipFile(file);
+  return openStoredZip(store.storage, result?.objectKey as string);
 }
 
 /** The history of a conversation as the round trip compares it. */
@@ -239,7 +216,7 @@ describe("the Slack-format workspace export follows Slack's documented layout", 
   it("standard export: public channels only — no groups.json, dms.json, mpims.json or their messages", async () => {
     const requested = await requestExport(t.db, owner, { scope: "workspace", format: "slack" });
     expect(requested.includePrivate).toBe(false);
-    const zip = await exportedZip("standard.zip");
+    const zip = await exportedZip();
     try {
       const layout = await checkLayout(zip);
       expect([layout.groups, layout.dms, layout.mpims]).toEqual([null, null, null]);
@@ -283,7 +260,7 @@ describe("the Slack-format workspace export follows Slack's documented layout", 
       dm: await historyOf(ids.dm),
       groupDm: await historyOf(ids.groupDm),
     };
-    const zip = await exportedZip("full.zip");
+    const zip = await exportedZip();
     try {
       const layout = await checkLayout(zip);
       expect(layout.groups?.find((g) => g.id === ids.private)).toMatchObject({

@@ -17,12 +17,12 @@ import { createChannel } from "../src/conversations.ts";
 import { sendMessage } from "../src/messages/send.ts";
 import { getSlackImport } from "../src/slack-import/requests.ts";
 import { runPendingSlackImports } from "../src/slack-import/run.ts";
-import { newActor, useTestDb } from "./helpers.ts";
+import { newActor, testStorage, useTestDb } from "./helpers.ts";
 import { largeExport, zipFiles } from "./slack-export-fixture.ts";
-import { uploadAndStart, useImportStorage } from "./slack-import-harness.ts";
+import { uploadAndStart } from "./slack-import-harness.ts";
 
 const t = useTestDb();
-const store = useImportStorage();
+const store = testStorage("import");
 
 const COUNT = 100_000;
 const BATCH = 500;

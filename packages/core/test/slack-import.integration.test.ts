@@ -18,7 +18,7 @@ import type { TActor } from "../src/actor.ts";
 import { createChannel, unarchiveConversation } from "../src/conversations.ts";
 import { createSlackImport, getSlackImport, startSlackImport } from "../src/slack-import/requests.ts";
 import { runPendingSlackImports } from "../src/slack-import/run.ts";
-import { expectParley, logCounts, newActor, useTestDb } from "./helpers.ts";
+import { expectParley, logCounts, newActor, testStorage, useTestDb } from "./helpers.ts";
 import {
   AWKWARD,
   awkwardExport,
@@ -28,10 +28,10 @@ import {
   unsafeZip,
   zipFiles,
 } from "./slack-export-fixture.ts";
-import { uploadAndStart, useImportStorage } from "./slack-import-harness.ts";
+import { uploadAndStart } from "./slack-import-harness.ts";
 
 const t = useTestDb();
-const store = useImportStorage();
+const store = testStorage("import");
 let admin: TActor & { name: string; email: string };
 let alice: TActor & { name: string; email: string };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { firedText, formatDue, laterHref, wallClock } from "./later-format.ts";
+import { firedText, laterHref, wallClock } from "./later-format.ts";
 
 const message = { conversationId: "c1", seq: 42, threadRootId: null, senderName: "Ada", excerpt: "ship it" };
 
@@ -18,13 +18,6 @@ describe("later-format", () => {
     const say = (key: string, v: { name?: string; excerpt?: string }) => [key, v.name, v.excerpt].join("|");
     expect(firedText({ ...base, message }, say)).toBe("firedExcerpt|Ada|ship it");
     expect(firedText({ ...base, message: null }, say)).toBe("firedGone||");
-  });
-
-  it("names today and tomorrow, and the date otherwise", () => {
-    const now = new Date(2026, 11, 6, 10, 0);
-    expect(formatDue(new Date(2026, 11, 6, 14, 30), now)).toMatch(/^today at /);
-    expect(formatDue(new Date(2026, 11, 7, 9, 0), now)).toMatch(/^tomorrow at /);
-    expect(formatDue(new Date(2026, 11, 24, 9, 0), now)).toMatch(/24 at /);
   });
 
   it("gives a datetime-local value on a time zone's wall clock", () => {

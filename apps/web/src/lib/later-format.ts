@@ -1,7 +1,7 @@
 /**
  * What the saved and reminder views say and link to, as pure functions (unit-tested in
- * later-format.test.ts): where a message opens, a fired reminder's line, a due time, and a
- * datetime-local value on a time zone's wall clock.
+ * later-format.test.ts): where a message opens, a fired reminder's line, and a datetime-local
+ * value on a time zone's wall clock.
  */
 import type { TUserEventPayload } from "@parley/protocol";
 
@@ -33,17 +33,6 @@ export function firedText(
   return m.excerpt
     ? say("firedExcerpt", { name: m.senderName, excerpt: m.excerpt })
     : say("fired", { name: m.senderName });
-}
-
-/** A due time as the notices and lists say it ("today at 14:30", "Tue, Dec 8 at 09:00"), in the browser's zone. */
-export function formatDue(value: Date | string, now: Date = new Date()): string {
-  const d = new Date(value);
-  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  const today = now;
-  const tomorrow = new Date(today.getFullYear(), today.getMonth(), today.getDate() + 1);
-  if (d.toDateString() === today.toDateString()) return `today at ${time}`;
-  if (d.toDateString() === tomorrow.toDateString()) return `tomorrow at ${time}`;
-  return `${d.toLocaleDateString([], { weekday: "short", month: "short", day: "numeric" })} at ${time}`;
 }
 
 /** "YYYY-MM-DDTHH:mm" of `date` on the wall clock of `timeZone` (a datetime-local value). */

@@ -4,7 +4,7 @@
  * their query caches, and live-reducers.test.ts tests them directly. Events arrive decoded by the
  * protocol's schemas (`decodeConversationEvent`, in connectLiveData), so payloads are typed here.
  * To handle a new event kind, add its case to `applyToFeed` (threads reuse it for everything but
- * new replies); live-state.integration.test.ts checks every kind against a fresh fetch.
+ * new replies); the live-state-*.integration.test.ts stories check every kind against a fresh fetch.
  */
 import { EventKind, type TKnownConversationEvent } from "@parley/protocol";
 import type { TMessage } from "~/trpc/types";

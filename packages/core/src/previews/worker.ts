@@ -42,7 +42,10 @@ const MAX_ATTEMPTS = 3;
 const CLAIM_MS = 60_000;
 /** Jobs one round runs (in parallel). */
 const JOBS_PER_ROUND = 4;
-/** How often a process deletes cache rows past their expiry (each row may hold an image). */
+/**
+ * How often a process tries to delete cache rows past their expiry (each row may hold an image);
+ * one process at a time does (SWEEP_LOCK).
+ */
 const SWEEP_EVERY_MS = 10 * 60_000;
 /** Most cache rows one sweep deletes (the next sweep takes the rest). */
 const SWEEP_BATCH = 1_000;
@@ -66,7 +69,7 @@ export function urlHash(url: string): string {
   return createHash("sha256").update(url).digest("hex");
 }
 
-/** As inWriteTx's: a busy pool queues the step instead of failing it. */
+/** As inWriteTx's: a busy pool queues the step (enqueue, sweep) instead of failing it. */
 const ENQUEUE_TX = { maxWait: 15_000, timeout: 20_000 } as const;
 
 /** Step 1: queue new messages with a URL and move the cursors (see the header). */
@@ -249,16 +252,30 @@ async function storeImage(
   }
 }
 
+/** The advisory lock a cache sweep holds, so one process sweeps at a time (exported for tests). */
+export const SWEEP_LOCK = "parley.link-preview-sweep";
+
 /**
  * Deletes up to SWEEP_BATCH LinkPreview cache rows whose expiry has passed (a later message linking
- * the URL fetches it again); returns how many. Messages keep their previews: those live on the
- * Message row and in the event log, and their images in storage, not here.
+ * the URL fetches it again), under the SWEEP_LOCK advisory lock: while another process sweeps this
+ * one deletes nothing (`isLocked` false) instead of racing it for the same rows. Messages keep
+ * their previews: those live on the Message row and in the event log, and their images in
+ * storage, not here.
  */
-export async function sweepExpiredPreviews(db: TDb, now = new Date()): Promise<number> {
-  return db.$executeRaw`
-    DELETE FROM "LinkPreview" WHERE "urlHash" IN (
-      SELECT "urlHash" FROM "LinkPreview" WHERE "expiresAt" < ${now}::timestamp(3) ORDER BY "expiresAt" LIMIT ${SWEEP_BATCH}
-    )`;
+export async function sweepExpiredPreviews(
+  db: TDb,
+  now = new Date(),
+): Promise<{ deleted: number; isLocked: boolean }> {
+  return db.$transaction(async (tx) => {
+    const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`
+      SELECT pg_try_advisory_xact_lock(hashtext(${SWEEP_LOCK})) AS ok`;
+    if (!lock?.ok) return { deleted: 0, isLocked: false };
+    const deleted = await tx.$executeRaw`
+      DELETE FROM "LinkPreview" WHERE "urlHash" IN (
+        SELECT "urlHash" FROM "LinkPreview" WHERE "expiresAt" < ${now}::timestamp(3) ORDER BY "expiresAt" LIMIT ${SWEEP_BATCH}
+      )`;
+    return { deleted, isLocked: true };
+  }, ENQUEUE_TX);
 }
 
 const lastSweepAt = new WeakMap<TDb, number>();
