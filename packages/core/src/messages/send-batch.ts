@@ -320,10 +320,11 @@ export class SendBatcher {
       });
       return;
     }
+    // Not unref'd: queued sends must keep the process alive until they are stored (≤ 25 ms).
     setTimeout(() => {
       this.scheduled = false;
       this.flush(true);
-    }, Math.ceil(wait)).unref?.();
+    }, Math.ceil(wait));
   }
 
   /** Starts the batches that may start; `hasWaited`: the wait `startsIn` asked for is over. */
