@@ -5,10 +5,13 @@
  * holds only the rows near the viewport, whatever the length of the history.
  *
  * - Scroll position: prepending older pages lowers `firstItemIndex` by the number of rows added
- *   above (counted by seq, so it survives re-renders), which keeps the row being read in place.
+ *   above (counted by seq, so it survives re-renders; message-list-paging.ts, which also decides
+ *   when a page loads), which keeps the row being read in place.
  *   Virtuoso does not correct for a rendered row above the viewport that changes size (an edit,
  *   a reaction): `useKeepPlaceOnResize` scrolls by the difference, so nothing on screen moves.
- *   The header and footer rows have a fixed height for the same reason.
+ *   The header and footer rows have a fixed height for the same reason. A window that opens at the
+ *   newest row is kept there while its rows are measured (`useHoldBottom`): Virtuoso's own scroll
+ *   there goes by estimated heights.
  * - Following: new rows at the end scroll into view only when the reader is at the bottom and
  *   they are live arrivals (not a page loaded below a detached window) or the reader's own send.
  * - A jump (`?m=<seq>`, "Jump to latest") gives the feed a new `view.windowId`; the Virtuoso is
@@ -21,34 +24,25 @@ import "~/styles/message-list.css";
 import { useSearchParams } from "next/navigation";
 import { useTranslations } from "next-intl";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import { type Components, type ListRange, Virtuoso, type VirtuosoHandle } from "react-virtuoso";
+import { type Components, Virtuoso, type VirtuosoHandle } from "react-virtuoso";
 import { useFormats } from "~/i18n/format";
 import type { useConversationFeed } from "~/lib/conversation-feed";
 import { placeEphemerals, type TEphemeral } from "~/lib/ephemeral";
 import { useRovingFeed } from "~/lib/roving-feed";
-import { useHoldPlace, useKeepPlaceOnResize } from "~/lib/scroll-place";
+import { useHoldBottom, useHoldPlace, useKeepPlaceOnResize } from "~/lib/scroll-place";
 import { isInMainList, newMessagesDividerSeq, timelineRows } from "~/lib/timeline";
 import type { TMessage } from "~/trpc/types";
 import type { TMessageActions } from "./message-item";
 import { Footer, Header, List, Scroller, type TListContext } from "./message-list-frame";
+import { useListPaging } from "./message-list-paging";
 import { MessageListRow, type TListItem } from "./message-list-row";
 
 type TFeedView = ReturnType<typeof useConversationFeed>;
 
 type TItem = TListItem;
 
-/** Far above any number of rows one session can prepend (Virtuoso needs a positive index). */
-const FIRST_INDEX = 10_000_000;
 /** How long a jumped-to message stays highlighted. */
 const HIGHLIGHT_MS = 2_500;
-/** Below this many rows the list loads older pages by itself (the top is on screen anyway). */
-const MIN_ROWS = 20;
-/**
- * A fresh window loads no pages until Virtuoso has settled on its first position: a page
- * prepended while it is still scrolling to `initialTopMostItemIndex` shifts that index and sets
- * off page after page.
- */
-const SETTLE_MS = 400;
 
 const COMPONENTS: Components<TItem, TListContext> = { Scroller, List, Header, Footer };
 const NO_EPHEMERALS: readonly TEphemeral[] = [];
@@ -118,6 +112,12 @@ export function MessageList({
   const scroller = useRef<HTMLElement | null>(null);
   const observeRow = useKeepPlaceOnResize(scroller);
   const { hold: holdPlace, check: checkPlace, release: releasePlace } = useHoldPlace(scroller);
+  const bottom = useHoldBottom(scroller);
+  /** The reader's own scrolling (wheel, touch, keys, the scrollbar) ends both holds. */
+  const releaseHolds = () => {
+    releasePlace();
+    bottom.release();
+  };
   const [isAtBottom, setAtBottom] = useState(true);
   /** The newest seq on screen when the reader scrolled up: later ones count as unseen. */
   const [leftAtSeq, setLeftAtSeq] = useState<number | null>(null);
@@ -170,27 +170,6 @@ export function MessageList({
     },
   });
 
-  // Prepending N rows must lower firstItemIndex by N in the same render: count the rows above
-  // the previous first row (by seq), per window.
-  const base = useRef<{ windowId: number; seq: number; index: number } | null>(null);
-  const held = useRef<number | null>(null);
-  const firstMessage = items[0]?.kind === "message" ? items[0].row.message : undefined;
-  const firstSeq = firstMessage?.seq;
-  let firstItemIndex = FIRST_INDEX;
-  const b = base.current;
-  if (b && b.windowId === feed.view.windowId && firstSeq !== undefined) {
-    const added =
-      firstSeq < b.seq ? items.filter((it) => it.kind === "message" && it.row.message.seq < b.seq).length : 0;
-    firstItemIndex = b.index - added;
-    // Rows are being prepended: note the reader's place before the DOM changes (once per page).
-    if (added > 0 && held.current !== firstItemIndex) {
-      held.current = firstItemIndex;
-      holdPlace();
-    }
-  }
-  if (firstSeq !== undefined)
-    base.current = { windowId: feed.view.windowId, seq: firstSeq, index: firstItemIndex };
-
   // Read by Virtuoso's callbacks, which must see this render's rows.
   const itemsRef = useRef(items);
   itemsRef.current = items;
@@ -210,6 +189,29 @@ export function MessageList({
     bottomWindow.current = feed.view.windowId;
     isAtBottomRef.current = feed.view.targetSeq === null;
   }
+
+  // Which index the first row has, and loading pages at the edges (message-list-paging.ts).
+  const paging = useListPaging({
+    feed,
+    items,
+    visibleCount: visible.length,
+    scroller,
+    isAtBottomRef,
+    isHoldingBottom: bottom.isHeld,
+    // Rows prepended while a window that opened at the newest row is held there keep it there.
+    onPrepend: () => {
+      if (!bottom.isHeld()) holdPlace();
+    },
+  });
+
+  // A window that opens at the newest row stays there while Virtuoso measures its rows.
+  const opensAtNewest = feed.isLoaded && feed.view.targetSeq === null;
+  const { hold: holdBottom, release: releaseBottom } = bottom;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per fresh window (windowId)
+  useLayoutEffect(() => {
+    if (opensAtNewest) holdBottom();
+    else releaseBottom();
+  }, [feed.view.windowId, opensAtNewest, holdBottom, releaseBottom]);
 
   // Where a fresh window starts: the linked message (centered) or the newest row.
   // biome-ignore lint/correctness/useExhaustiveDependencies: Virtuoso reads it once per window, at mount
@@ -299,54 +301,6 @@ export function MessageList({
     }
   }, [newestPending, isDetached, jumpToLatest]);
 
-  // Paging at the edges, held back while a fresh window settles (see SETTLE_MS).
-  const feedRef = useRef(feed);
-  feedRef.current = feed;
-  const firstIndexRef = useRef(firstItemIndex);
-  firstIndexRef.current = firstItemIndex;
-  const rangeRef = useRef<ListRange | null>(null);
-  const isSettledRef = useRef(false);
-  /**
-   * Whether an older page may load now: not while the reader sits at the newest message with the
-   * oldest loaded row only in the overscan (the page would be a prefetch, and prepending it while a
-   * busy machine is still laying out the opening window left the list short of the newest row).
-   * Once the reader scrolls up, or when the oldest row is on screen, it loads.
-   */
-  const mayLoadOlder = useCallback(() => {
-    if (!isAtBottomRef.current) return true;
-    const el = scroller.current;
-    const oldest = el?.querySelector<HTMLElement>("article.msg");
-    return !el || !oldest || oldest.getBoundingClientRect().bottom > el.getBoundingClientRect().top;
-  }, []);
-  const loadAtEdges = useCallback(() => {
-    const range = rangeRef.current;
-    const f = feedRef.current;
-    if (!range || !isSettledRef.current) return;
-    // The rendered range (overscan included), as positions in `items`.
-    const first = firstIndexRef.current;
-    const position = (i: number) => (i >= first ? i - first : i);
-    if (f.hasMoreBefore && position(range.startIndex) <= 0 && mayLoadOlder()) void f.loadOlder();
-    if (f.hasMoreAfter && position(range.endIndex) >= itemsRef.current.length - 1) void f.loadNewer();
-  }, [mayLoadOlder]);
-  const windowKey = `${feed.view.windowId}:${feed.isLoaded}`;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: restarts for each fresh window (windowKey)
-  useEffect(() => {
-    isSettledRef.current = false;
-    const timer = setTimeout(() => {
-      isSettledRef.current = true;
-      loadAtEdges();
-    }, SETTLE_MS);
-    return () => clearTimeout(timer);
-  }, [windowKey, loadAtEdges]);
-
-  // Too few rows to scroll (say, a page of thread replies hidden from the main list): load on.
-  const { isLoaded, hasMoreBefore, isLoadingOlder, loadOlder, loadError } = feed;
-  useEffect(() => {
-    if (isLoaded && hasMoreBefore && !isLoadingOlder && !loadError && visible.length < MIN_ROWS) {
-      void loadOlder();
-    }
-  }, [isLoaded, hasMoreBefore, isLoadingOlder, loadError, visible.length, loadOlder]);
-
   const context = useMemo<TListContext>(
     () => ({
       hasMoreBefore: feed.hasMoreBefore,
@@ -415,14 +369,14 @@ export function MessageList({
     // biome-ignore lint/a11y/noStaticElementInteractions: listens (the reader's own scrolling wins over useHoldPlace) and moves focus between the feed's articles
     <div
       className="message-list"
-      onWheel={releasePlace}
-      onTouchStart={releasePlace}
+      onWheel={releaseHolds}
+      onTouchStart={releaseHolds}
       onKeyDown={(e) => {
-        releasePlace();
+        releaseHolds();
         roving.onKeyDown(e);
       }}
       onFocus={roving.onFocus}
-      onMouseDown={releasePlace}
+      onMouseDown={releaseHolds}
     >
       {!feed.isLoaded || isEmpty ? (
         // The skip link's target while there is no list yet (message-list-frame.tsx's Scroller after).
@@ -452,7 +406,7 @@ export function MessageList({
           className="ml-virtuoso"
           data={items}
           context={context}
-          firstItemIndex={firstItemIndex}
+          firstItemIndex={paging.firstItemIndex}
           initialTopMostItemIndex={initialTopMostItemIndex}
           computeItemKey={(_index, item) => item.key}
           itemContent={renderItem}
@@ -460,22 +414,19 @@ export function MessageList({
           alignToBottom
           followOutput={isFollowing ? followOutput : false}
           atBottomStateChange={onAtBottom}
-          totalListHeightChanged={checkPlace}
+          totalListHeightChanged={() => {
+            checkPlace();
+            bottom.check();
+            paging.recheck();
+          }}
           atBottomThreshold={48}
           increaseViewportBy={{ top: 400, bottom: 400 }}
           scrollerRef={(el) => {
             scroller.current = el instanceof HTMLElement ? el : null;
           }}
-          rangeChanged={(range) => {
-            rangeRef.current = range;
-            loadAtEdges();
-          }}
-          startReached={() => {
-            if (isSettledRef.current && feed.hasMoreBefore && mayLoadOlder()) void feed.loadOlder();
-          }}
-          endReached={() => {
-            if (isSettledRef.current && feed.hasMoreAfter) void feed.loadNewer();
-          }}
+          rangeChanged={paging.rangeChanged}
+          startReached={paging.startReached}
+          endReached={paging.endReached}
         />
       )}
       {feed.isLoaded && feed.loadError ? (

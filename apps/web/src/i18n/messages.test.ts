@@ -1,7 +1,8 @@
 /**
  * The message catalogues (issue 16): every key of en.json exists in ar.json and the other way
- * round, no message is empty, both parse as ICU messages with the same placeholders, and the locale
- * lists agree (the web's LOCALES, core's SUPPORTED_LOCALES, the catalogue files).
+ * round, no message is empty, both parse as ICU messages with the same placeholders, Arabic writes
+ * its numbers with the digits Intl uses for it (Latin), and the locale lists agree (the web's
+ * LOCALES, core's SUPPORTED_LOCALES, the catalogue files).
  */
 import { readdirSync } from "node:fs";
 import path from "node:path";
@@ -69,6 +70,16 @@ describe("message catalogues", () => {
       const b = argumentsOf(parse(other));
       expect([...b].sort(), key).toEqual([...a].sort());
     }
+  });
+
+  it("Arabic writes digits as Intl does for `ar` in Chromium: Latin (0-9), not Arabic-Indic", () => {
+    // Hand-written numbers sit beside numbers the app formats with Intl (sizes, counts, times),
+    // which Chromium writes with Latin digits for `ar`: one message must not mix the two systems.
+    // U+0660–U+0669 Arabic-Indic, U+06F0–U+06F9 extended (Persian), U+066B/U+066C their separators.
+    const foreign = /[\u0660-\u0669\u06F0-\u06F9\u066B\u066C]/;
+    const mixed = [...catalogues.ar].filter(([, v]) => foreign.test(v)).map(([k, v]) => `${k}: ${v}`);
+    expect(mixed).toEqual([]);
+    expect(new Intl.NumberFormat("ar").format(1_048_576)).toBe("1,048,576");
   });
 
   it("Arabic is translated, not copied (a few words like names may repeat)", () => {
