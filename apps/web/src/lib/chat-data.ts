@@ -262,7 +262,19 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
     refreshList();
   };
 
+  // A client that knows no place in its user's own log (a fresh tab: no stored cursor and no user
+  // event yet) says `hello` without one and is served user events from its welcome on: one
+  // committed between this page's first fetches and that welcome (a setting changed on another
+  // device, a custom emoji added) never reaches it. So on such a welcome everything but the
+  // histories and threads (which resume from the conversations' cursors) is fetched again: the
+  // fetches run after the subscription, so nothing falls between.
+  const onState = (change: { to: string }) => {
+    if (change.to !== "open" || client.userCursor !== null) return;
+    void queryClient.invalidateQueries({ predicate: (query) => query.queryKey[0] !== feedKey("")[0] });
+  };
+
   const offs = [
+    client.on("state", onState),
     client.on("event", onEvent),
     client.on("userEvent", onUserEvent),
     client.on("resync", onResync),

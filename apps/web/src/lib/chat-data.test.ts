@@ -1,0 +1,81 @@
+import type { ParleyClient } from "@parley/client";
+import { QueryClient } from "@tanstack/react-query";
+import { describe, expect, it } from "vitest";
+import { connectLiveData, feedKey } from "./chat-data";
+
+type THandler = (...args: unknown[]) => void;
+
+/** The part of a ParleyClient connectLiveData uses on a welcome: its events and its user cursor. */
+function fakeClient(userCursor: number | null) {
+  const handlers = new Map<string, THandler[]>();
+  const client = {
+    userCursor,
+    on(name: string, fn: THandler) {
+      handlers.set(name, [...(handlers.get(name) ?? []), fn]);
+      return () =>
+        handlers.set(
+          name,
+          (handlers.get(name) ?? []).filter((h) => h !== fn),
+        );
+    },
+  };
+  const emit = (name: string, ...args: unknown[]) => {
+    for (const fn of handlers.get(name) ?? []) fn(...args);
+  };
+  return { client: client as unknown as ParleyClient, emit };
+}
+
+const PREFERENCES = [["users", "preferences"], { type: "query" }];
+const LIST = [["conversations", "list"], { type: "query" }];
+const FEED = feedKey("c1");
+const THREAD = ["parley", "thread", "m1"];
+
+function filledQueries(): QueryClient {
+  const queryClient = new QueryClient();
+  queryClient.setQueryData(PREFERENCES, { sidebarUnreadsFirst: true, locale: null });
+  queryClient.setQueryData(LIST, [{ id: "c1", lastSeq: 4 }]);
+  queryClient.setQueryData(FEED, { messages: [] });
+  queryClient.setQueryData(THREAD, { replies: [] });
+  return queryClient;
+}
+
+const connect = (client: ParleyClient, queryClient: QueryClient) =>
+  connectLiveData(client, { queryClient, trpc: {} as never, trpcClient: {} as never, userId: "u1" });
+
+const isStale = (queryClient: QueryClient, key: readonly unknown[]) =>
+  queryClient.getQueryState(key)?.isInvalidated ?? false;
+
+describe("connectLiveData on a welcome", () => {
+  it("fetches again what user events keep, when the client had no place in the user log", () => {
+    const queryClient = filledQueries();
+    const { client, emit } = fakeClient(null);
+    const off = connect(client, queryClient);
+    emit("state", { from: "connecting", to: "open" });
+    // A user event between the page's fetches and this welcome was never delivered: refetch…
+    expect(isStale(queryClient, PREFERENCES)).toBe(true);
+    expect(isStale(queryClient, LIST)).toBe(true);
+    // …but not the histories and threads, which the conversations' cursors resume.
+    expect(isStale(queryClient, FEED)).toBe(false);
+    expect(isStale(queryClient, THREAD)).toBe(false);
+    off();
+  });
+
+  it("leaves the caches alone when the hello carried a user cursor (the replay covers the gap)", () => {
+    const queryClient = filledQueries();
+    const { client, emit } = fakeClient(7);
+    const off = connect(client, queryClient);
+    emit("state", { from: "connecting", to: "open" });
+    expect(isStale(queryClient, PREFERENCES)).toBe(false);
+    expect(isStale(queryClient, LIST)).toBe(false);
+    off();
+  });
+
+  it("does nothing on other state changes", () => {
+    const queryClient = filledQueries();
+    const { client, emit } = fakeClient(null);
+    const off = connect(client, queryClient);
+    emit("state", { from: "open", to: "connecting" });
+    expect(isStale(queryClient, PREFERENCES)).toBe(false);
+    off();
+  });
+});
