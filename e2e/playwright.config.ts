@@ -45,7 +45,11 @@ export default defineConfig({
   workers: 2,
   retries: 0,
   timeout: 60_000,
-  expect: { timeout: 10_000 },
+  // A first open of the app takes ≈ 1.5 s on a quiet box and ≈ 1 s of renderer CPU; CI boxes
+  // run up to 2.5× slower than this one, with both workers' Chromium, the server and Postgres on two
+  // cores (the renderer of a failed `?m=` open was not scheduled for 7 s): 15 s for what must
+  // happen, never for how fast.
+  expect: { timeout: 15_000 },
   reporter: [["list"]],
   // The OpenID provider of sso.spec.ts, for the whole run (global-setup.ts).
   globalSetup: "./global-setup.ts",

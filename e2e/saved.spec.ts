@@ -57,7 +57,7 @@ test("two people share a channel; Ada has a second tab on Saved (setup)", async 
   ({ conversationId } = await sharedChannel(adaPage, [bobPage], channel));
   ({ id: messageId, seq } = await say(bobPage, text));
   await say(bobPage, "Something else entirely");
-  await expect(rowOf(adaPage, text)).toBeVisible({ timeout: 10_000 });
+  await expect(rowOf(adaPage, text)).toBeVisible();
   adaSaved = await adaPage.context().newPage();
   await adaSaved.goto("/app");
   await sidebarOf(adaSaved).getByRole("link", { name: "Saved" }).click();
@@ -77,7 +77,7 @@ test("saving marks the message and reaches Saved in the other tab live, for Ada 
   );
 
   const item = savedListOf(adaSaved).getByRole("listitem");
-  await expect(item).toHaveCount(1, { timeout: 10_000 });
+  await expect(item).toHaveCount(1);
   await expect(item).toContainText(text);
   await expect(item).toContainText(bob.name);
   await expect(item).toContainText(`# ${channel}`);
@@ -101,7 +101,7 @@ test("a saved item opens the conversation at the message, highlighted", async ()
     .click();
   await expect(adaSaved).toHaveURL(new RegExp(`/app/c/${conversationId}\\?(.*&)?m=${seq}(&|$)`));
   const row = historyOf(adaSaved).locator(`article.msg[data-seq="${seq}"]`);
-  await expect(row).toBeInViewport({ timeout: 10_000 });
+  await expect(row).toBeInViewport();
   await expect(row).toContainText("Saved for later");
   await expect.poll(() => wasHighlighted(adaSaved, seq)).toBe(true);
 });
@@ -112,20 +112,20 @@ test("unsaving in one tab removes it from the other's Saved view live, and Remov
   // Bob's fillers pushed the message far up: open the first tab at it (a `?m=` link).
   await adaPage.goto(`/app/c/${conversationId}?m=${seq}`);
   const row = rowOf(adaPage, text);
-  await expect(row).toBeVisible({ timeout: 10_000 });
+  await expect(row).toBeVisible();
   await row.hover();
   await row.getByRole("button", { name: "Remove from saved" }).click();
   await expect(row.getByText("Saved for later")).toHaveCount(0);
-  await expect(adaSaved.getByText(/Nothing saved yet/)).toBeVisible({ timeout: 10_000 });
+  await expect(adaSaved.getByText(/Nothing saved yet/)).toBeVisible();
 
   // Saved again (elsewhere), then removed from the Saved view: the row's marker goes in the first tab.
   await trpc(adaPage, "saved.save", { messageId });
-  await expect(row.getByText("Saved for later")).toBeVisible({ timeout: 10_000 });
+  await expect(row.getByText("Saved for later")).toBeVisible();
   await savedListOf(adaSaved)
     .getByRole("button", { name: `Remove saved message from ${bob.name}` })
     .click();
   await expect(adaSaved.getByText(/Nothing saved yet/)).toBeVisible();
-  await expect(row.getByText("Saved for later")).toHaveCount(0, { timeout: 10_000 });
+  await expect(row.getByText("Saved for later")).toHaveCount(0);
 });
 
 test("A on a focused message saves it for later and again removes it; the shortcuts sheet lists it", async () => {
@@ -135,10 +135,10 @@ test("A on a focused message saves it for later and again removes it; the shortc
   await adaPage.keyboard.press("a");
   await expect(row.getByText("Saved for later")).toBeVisible();
   await expect(row).toBeFocused();
-  await expect(savedListOf(adaSaved).getByRole("listitem")).toHaveCount(1, { timeout: 10_000 });
+  await expect(savedListOf(adaSaved).getByRole("listitem")).toHaveCount(1);
   await adaPage.keyboard.press("a");
   await expect(row.getByText("Saved for later")).toHaveCount(0);
-  await expect(adaSaved.getByText(/Nothing saved yet/)).toBeVisible({ timeout: 10_000 });
+  await expect(adaSaved.getByText(/Nothing saved yet/)).toBeVisible();
   const page = await trpc<{ items: unknown[] }>(adaPage, "saved.list", {}, "GET");
   expect(page.items).toHaveLength(0);
 
@@ -192,7 +192,7 @@ test("Remind me about this works from the keyboard and with a picked time, and i
   await adaSaved.getByRole("tab", { name: "Reminders" }).click();
   await expect(adaSaved).toHaveURL(/tab=reminders/);
   const upcoming = adaSaved.getByRole("list", { name: "Upcoming reminders" });
-  await expect(upcoming.getByRole("listitem")).toHaveCount(1, { timeout: 10_000 });
+  await expect(upcoming.getByRole("listitem")).toHaveCount(1);
   await expect(upcoming).toContainText(text);
   const { pending } = await trpc<{ pending: { dueAt: string }[] }>(
     adaPage,
@@ -202,7 +202,7 @@ test("Remind me about this works from the keyboard and with a picked time, and i
   );
   expect(new Date(pending[0]?.dueAt ?? 0).toISOString().slice(0, 16)).toBe(picked);
   await upcoming.getByRole("button", { name: /^Cancel reminder due/ }).click();
-  await expect(adaSaved.getByText(/No reminders waiting/)).toBeVisible({ timeout: 10_000 });
+  await expect(adaSaved.getByText(/No reminders waiting/)).toBeVisible();
 });
 
 test("a reminder due in a few seconds fires in the browser with a link to the message", async () => {
@@ -226,9 +226,7 @@ test("a reminder due in a few seconds fires in the browser with a link to the me
   await watchHighlights(adaSaved);
   await noticesOf(adaSaved).getByRole("link", { name: "View message" }).click();
   await expect(adaSaved).toHaveURL(new RegExp(`/app/c/${conversationId}\\?(.*&)?m=${seq}(&|$)`));
-  await expect(historyOf(adaSaved).locator(`article.msg[data-seq="${seq}"]`)).toBeInViewport({
-    timeout: 10_000,
-  });
+  await expect(historyOf(adaSaved).locator(`article.msg[data-seq="${seq}"]`)).toBeInViewport();
   await expect.poll(() => wasHighlighted(adaSaved, seq)).toBe(true);
   // Following its link dismissed it.
   await expect(noticesOf(adaSaved).getByRole("listitem").filter({ hasText: "Reminder: " })).toHaveCount(0);

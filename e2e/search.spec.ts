@@ -52,7 +52,7 @@ async function search(page: Page, query: string) {
   await expect(async () => {
     await page.keyboard.press("Control+f");
     await expect(dialogOf(page)).toBeVisible({ timeout: 1_000 });
-  }).toPass({ timeout: 10_000 });
+  }).toPass();
   await dialogOf(page).getByRole("combobox", { name: "Search messages" }).fill(query);
 }
 
@@ -115,7 +115,7 @@ test("parts of words match, and names of channels and people show beside the mes
   const box = dialogOf(adaPage).getByRole("combobox", { name: "Search messages" });
   // "ploym" is inside "deployment": a part of a word (three letters or more) finds it.
   await box.fill(`${word} ploym`);
-  await expect(resultsOf(adaPage).getByRole("option")).toHaveCount(1, { timeout: 10_000 });
+  await expect(resultsOf(adaPage).getByRole("option")).toHaveCount(1);
   await expect(resultsOf(adaPage).getByRole("option").locator("mark", { hasText: "deployment" })).toHaveCount(
     1,
   );
@@ -135,15 +135,15 @@ test("filters narrow, a bad filter says why, and a result opens at the message",
   await threads.click();
   await expect(box).toHaveValue(`${word} is:thread`);
   await expect(threads).toHaveAttribute("aria-pressed", "true");
-  await expect(resultsOf(adaPage).getByRole("option")).toHaveCount(0, { timeout: 10_000 });
+  await expect(resultsOf(adaPage).getByRole("option")).toHaveCount(0);
   await threads.click();
   await expect(box).toHaveValue(word);
   await box.fill(`${word} in:#${channel} -deployment`);
-  await expect(resultsOf(adaPage).getByRole("option")).toHaveCount(3, { timeout: 10_000 });
+  await expect(resultsOf(adaPage).getByRole("option")).toHaveCount(3);
   await box.fill(`${word} has:video`);
   await expect(dialogOf(adaPage).getByRole("alert")).toContainText("has: expects file, image, voice, link");
   await box.fill(`${word} deployment`);
-  await expect(resultsOf(adaPage).getByRole("option")).toHaveCount(1, { timeout: 10_000 });
+  await expect(resultsOf(adaPage).getByRole("option")).toHaveCount(1);
 
   await watchHighlights(adaPage);
   await box.press("Enter");
@@ -184,7 +184,7 @@ test("more results load as the list scrolls, and a reply opens in its thread, hi
   await expect(options).toHaveCount(20, { timeout: 15_000 });
   // The next page loads once the end of the list (its "More results" button) is in view.
   await options.nth(19).scrollIntoViewIfNeeded();
-  await expect(options).toHaveCount(25, { timeout: 10_000 });
+  await expect(options).toHaveCount(25);
   await expect(resultsOf(adaPage).getByRole("button", { name: "More results" })).toHaveCount(0);
 
   const box = dialogOf(adaPage).getByRole("combobox", { name: "Search messages" });
