@@ -39,10 +39,14 @@ export const DEFAULT_SEND_BATCH_MAX = 256;
 export const DEFAULT_SEND_BATCH_IN_FLIGHT = 2;
 
 /**
- * Group commit: under load (after a batch of 8 or more sends) the next batch waits this many
- * milliseconds for more sends to join it, unless SEND_BATCH_GATHER_MS says otherwise (0: never).
+ * Group commit: under load (after a batch of SEND_BATCH_GATHER_AFTER or more sends) the next batch
+ * waits this many milliseconds for more sends to join it, unless SEND_BATCH_GATHER_MS says
+ * otherwise (0: never).
  */
 export const DEFAULT_SEND_BATCH_GATHER_MS = 4;
+
+/** The size of a batch from which the next one gathers (see DEFAULT_SEND_BATCH_GATHER_MS). */
+export const SEND_BATCH_GATHER_AFTER = 8;
 
 /** A link preview's whole fetch (every redirect) ends after this, unless LINK_PREVIEW_TIMEOUT_MS says otherwise. */
 export const DEFAULT_LINK_PREVIEW_TIMEOUT_MS = 5_000;

@@ -6,6 +6,7 @@
  * payload built in SQL that decodes with the protocol's schema to what the JS constructor builds.
  */
 import { randomUUID } from "node:crypto";
+import { SEND_BATCH_GATHER_AFTER } from "@parley/config";
 import { createDb, sqlPool, type TSqlPool } from "@parley/db";
 import { decodeEventPayload, EventKind } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
@@ -385,11 +386,11 @@ describe("group commit", () => {
       return { results, after: started[before]!.at - t0, size: started[before]!.size };
     };
 
-    // A lone send on a quiet batcher goes at once; so does the batch of 8 after it (its previous was small).
+    // A lone send on a quiet batcher goes at once; so does the large batch (SEND_BATCH_GATHER_AFTER) after it (its previous was small).
     expect((await startOf(1, "lone")).after).toBeLessThan(gatherMs / 2);
-    const eight = await startOf(8, "eight");
-    expect(eight.after).toBeLessThan(gatherMs / 2);
-    expect(eight.size).toBe(8);
+    const large = await startOf(SEND_BATCH_GATHER_AFTER, "large");
+    expect(large.after).toBeLessThan(gatherMs / 2);
+    expect(large.size).toBe(SEND_BATCH_GATHER_AFTER);
 
     // After that large batch the next one waits gatherMs, and a send arriving meanwhile joins it.
     const before = started.length;
@@ -405,7 +406,7 @@ describe("group commit", () => {
     // After a batch of 2 (small) the next send goes at once again.
     expect((await startOf(1, "after small")).after).toBeLessThan(gatherMs / 2);
     // A full queue never waits, even right after a large batch.
-    await sendMany(8, "large again");
+    await sendMany(SEND_BATCH_GATHER_AFTER, "large again");
     const full = await startOf(20, "full");
     expect(full.size).toBe(20);
     expect(full.after).toBeLessThan(gatherMs / 2);
@@ -415,7 +416,7 @@ describe("group commit", () => {
       where: { conversationId: room.ch.id },
       orderBy: { seq: "asc" },
     });
-    expect(rows).toHaveLength(1 + 8 + 2 + 1 + 8 + 20);
+    expect(rows).toHaveLength(1 + 2 * SEND_BATCH_GATHER_AFTER + 2 + 1 + 20);
     expect(rows.map((m) => m.seq)).toEqual(rows.map((_, i) => rows[0]!.seq + i));
   });
 });

@@ -34,6 +34,7 @@ import {
   DEFAULT_SEND_BATCH_GATHER_MS,
   DEFAULT_SEND_BATCH_IN_FLIGHT,
   DEFAULT_SEND_BATCH_MAX,
+  SEND_BATCH_GATHER_AFTER,
 } from "@parley/config";
 import type { TDb, TSqlPool } from "@parley/db";
 import { parseMentions, type TParsedMentions } from "@parley/protocol";
@@ -68,7 +69,11 @@ export type TSendBatchingOptions = {
   overlapAfterMs?: number;
   /**
    * Under load, the next batch waits this long after the previous one for more sends to join it
-   * (milliseconds; 0: never). See DEFAULT_GATHER_MS.
+   * (milliseconds; 0: never; default @parley/config's DEFAULT_SEND_BATCH_GATHER_MS). The fixed cost
+   * of a batch is paid per statement, so a few ms more per send buy less CPU per message and a
+   * lower p99 at 3,200–4,000 msg/s (tenth round in docs/performance.md). Only after a batch of
+   * SEND_BATCH_GATHER_AFTER or more sends, i.e. while sends arrive faster than statements commit:
+   * a quiet server still sends each message at once. A full batch never waits.
    */
   gatherMs?: number;
 };
@@ -84,23 +89,12 @@ export type TSendBatchingOptions = {
  */
 export const DEFAULT_OVERLAP_AFTER_MS = 25;
 
-/**
- * The fixed cost of a batch is paid per statement, so under load the batcher waits a little for
- * more sends before the next statement (tenth round in docs/performance.md: a few ms more per send
- * bought less CPU per message and a lower p99 at 3,200–4,000 msg/s). Only after a batch of
- * GATHER_AFTER_BATCH_OF or more sends, i.e. while sends arrive faster than statements commit: a
- * quiet server still sends each message at once. A full batch never waits.
- */
-export const DEFAULT_GATHER_MS = DEFAULT_SEND_BATCH_GATHER_MS;
-/** The previous batch's size from which the next one gathers (see DEFAULT_GATHER_MS). */
-export const GATHER_AFTER_BATCH_OF = 8;
-
 /** Defaults: @parley/config's SEND_BATCH_MAX, SEND_BATCH_IN_FLIGHT and SEND_BATCH_GATHER_MS defaults. */
 export const DEFAULT_SEND_BATCHING: Readonly<TSendBatchingOptions> = Object.freeze({
   maxBatch: DEFAULT_SEND_BATCH_MAX,
   maxInFlight: DEFAULT_SEND_BATCH_IN_FLIGHT,
   overlapAfterMs: DEFAULT_OVERLAP_AFTER_MS,
-  gatherMs: DEFAULT_GATHER_MS,
+  gatherMs: DEFAULT_SEND_BATCH_GATHER_MS,
 });
 
 let batching: TSendBatchingOptions = { ...DEFAULT_SEND_BATCHING };
@@ -181,7 +175,7 @@ export class SendBatcher {
     const gatherMs = this.options.gatherMs ?? 0;
     if (
       gatherMs > 0 &&
-      this.lastBatchSize >= GATHER_AFTER_BATCH_OF &&
+      this.lastBatchSize >= SEND_BATCH_GATHER_AFTER &&
       this.queue.length < this.options.maxBatch
     ) {
       return gatherMs;
