@@ -8,6 +8,7 @@
 import { useCallback, useEffect, useRef } from "react";
 import type { ListRange } from "react-virtuoso";
 import type { useConversationFeed } from "~/lib/conversation-feed";
+import { useLatest } from "~/lib/use-latest";
 import type { TListItem } from "./message-list-row";
 
 type TFeedView = ReturnType<typeof useConversationFeed>;
@@ -62,12 +63,9 @@ export function useListPaging({
     base.current = { windowId: feed.view.windowId, seq: firstSeq, index: firstItemIndex };
 
   // Read by Virtuoso's callbacks, which must see this render's rows.
-  const feedRef = useRef(feed);
-  feedRef.current = feed;
-  const itemsRef = useRef(items);
-  itemsRef.current = items;
-  const firstIndexRef = useRef(firstItemIndex);
-  firstIndexRef.current = firstItemIndex;
+  const feedRef = useLatest(feed);
+  const itemsRef = useLatest(items);
+  const firstIndexRef = useLatest(firstItemIndex);
   const rangeRef = useRef<ListRange | null>(null);
   const isSettledRef = useRef(false);
 

@@ -29,6 +29,7 @@ import { placeEphemerals, type TEphemeral } from "~/lib/ephemeral";
 import { useRovingFeed } from "~/lib/roving-feed";
 import { useHoldPlace, useKeepPlaceOnResize } from "~/lib/scroll-place";
 import { isInMainList, newMessagesDividerSeq, timelineRows } from "~/lib/timeline";
+import { useLatest } from "~/lib/use-latest";
 import type { TMessage } from "~/trpc/types";
 import type { TMessageActions } from "./message-item";
 import { Footer, Header, List, Scroller, type TListContext } from "./message-list-frame";
@@ -163,15 +164,11 @@ export function MessageList({
   });
 
   // Read by Virtuoso's callbacks, which must see this render's rows.
-  const itemsRef = useRef(items);
-  itemsRef.current = items;
-  const liveAfterRef = useRef(feed.liveAfterSeq);
-  liveAfterRef.current = feed.liveAfterSeq;
-  const detachedRef = useRef(isDetached);
-  detachedRef.current = isDetached;
+  const itemsRef = useLatest(items);
+  const liveAfterRef = useLatest(feed.liveAfterSeq);
+  const detachedRef = useLatest(isDetached);
   const followedPending = useRef<string | null>(null);
-  const onReadBottomRef = useRef(onReadBottom);
-  onReadBottomRef.current = onReadBottom;
+  const onReadBottomRef = useLatest(onReadBottom);
   const isAtBottomRef = useRef(true);
   // A fresh window (a new Virtuoso, keyed by it) reports its bottom state only once it changes:
   // until then it is at the newest row exactly when it opened there. Set in render, before the new
@@ -215,8 +212,7 @@ export function MessageList({
 
   // `?m=<seq>` opens (or moves) the conversation at that message.
   const linkedSeq = useLinkedSeq();
-  const jumpToRef = useRef(feed.jumpTo);
-  jumpToRef.current = feed.jumpTo;
+  const jumpToRef = useLatest(feed.jumpTo);
   useLayoutEffect(() => {
     if (linkedSeq !== null) void jumpToRef.current(linkedSeq);
   }, [linkedSeq]);

@@ -26,8 +26,9 @@ import {
 } from "@parley/protocol";
 import { useRouter } from "next/navigation";
 import { useTranslations } from "next-intl";
-import { useEffect, useRef } from "react";
+import { useEffect } from "react";
 import { useRealtime } from "./realtime-context";
+import { useLatest } from "./use-latest";
 
 /** What `shouldNotify` needs to know about the conversation (from the sidebar list). */
 export type TNotifyConversation = {
@@ -156,12 +157,9 @@ export function useDesktopNotifications(
   const router = useRouter();
   // The words in the user's language (read when a notification is made, not a reason to re-subscribe).
   const t = useTranslations("DesktopNotifications");
-  const words = useRef(t);
-  words.current = t;
-  const list = useRef(conversations);
-  list.current = conversations;
-  const myPrefs = useRef(prefs);
-  myPrefs.current = prefs;
+  const words = useLatest(t);
+  const list = useLatest(conversations);
+  const myPrefs = useLatest(prefs);
   useEffect(() => {
     if (!client || !canNotify()) return;
     return client.on("event", (event: TConversationEvent) => {
