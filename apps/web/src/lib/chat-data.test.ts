@@ -42,15 +42,19 @@ function filledQueries(): QueryClient {
 const connect = (client: ParleyClient, queryClient: QueryClient) =>
   connectLiveData(client, { queryClient, trpc: {} as never, trpcClient: {} as never, userId: "u1" });
 
+/** Lets the handlers' refetches (which first cancel what is in flight) run. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 const isStale = (queryClient: QueryClient, key: readonly unknown[]) =>
   queryClient.getQueryState(key)?.isInvalidated ?? false;
 
 describe("connectLiveData on a welcome", () => {
-  it("fetches again what user events keep, when the client had no place in the user log", () => {
+  it("fetches again what user events keep, when the client had no place in the user log", async () => {
     const queryClient = filledQueries();
     const { client, emit } = fakeClient(null);
     const off = connect(client, queryClient);
     emit("state", { from: "connecting", to: "open" });
+    await settle();
     // A user event between the page's fetches and this welcome was never delivered: refetch…
     expect(isStale(queryClient, PREFERENCES)).toBe(true);
     expect(isStale(queryClient, LIST)).toBe(true);
@@ -60,21 +64,23 @@ describe("connectLiveData on a welcome", () => {
     off();
   });
 
-  it("leaves the caches alone when the hello carried a user cursor (the replay covers the gap)", () => {
+  it("leaves the caches alone when the hello carried a user cursor (the replay covers the gap)", async () => {
     const queryClient = filledQueries();
     const { client, emit } = fakeClient(7);
     const off = connect(client, queryClient);
     emit("state", { from: "connecting", to: "open" });
+    await settle();
     expect(isStale(queryClient, PREFERENCES)).toBe(false);
     expect(isStale(queryClient, LIST)).toBe(false);
     off();
   });
 
-  it("does nothing on other state changes", () => {
+  it("does nothing on other state changes", async () => {
     const queryClient = filledQueries();
     const { client, emit } = fakeClient(null);
     const off = connect(client, queryClient);
     emit("state", { from: "open", to: "connecting" });
+    await settle();
     expect(isStale(queryClient, PREFERENCES)).toBe(false);
     off();
   });

@@ -40,6 +40,7 @@ import { EMPTY_FEED, newestSeq, type TFeed, type TFeedView, type THistoryPage } 
 import { applyLaterEvent } from "./later-data";
 import { applyToFeed, isMessageChange, type TLiveEvent, type TMessageCreatedEvent } from "./live-reducers";
 import { useRealtime } from "./realtime-context";
+import { refetchFresh } from "./refetch";
 import { applyToThreads } from "./thread-data";
 
 /** Safety net only: lists and history refetch this often (and on window focus) in case a push was missed. */
@@ -105,11 +106,11 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
   const refreshList = () => {
     clearTimeout(listTimer);
     listTimer = setTimeout(() => {
-      void queryClient.invalidateQueries(trpc.conversations.list.queryFilter());
+      void refetchFresh(queryClient, trpc.conversations.list.queryFilter());
     }, LIST_REFRESH_MS);
   };
   const refreshConversation = (conversationId: string) => {
-    void queryClient.invalidateQueries(trpc.conversations.get.queryFilter({ conversationId }));
+    void refetchFresh(queryClient, trpc.conversations.get.queryFilter({ conversationId }));
   };
 
   const onEvent = (frame: TConversationEvent) => {
@@ -270,7 +271,8 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
   // fetches run after the subscription, so nothing falls between.
   const onState = (change: { to: string }) => {
     if (change.to !== "open" || client.userCursor !== null) return;
-    void queryClient.invalidateQueries({ predicate: (query) => query.queryKey[0] !== feedKey("")[0] });
+    // refetchFresh: the page's first fetches may still be in flight, having read before the event.
+    void refetchFresh(queryClient, { predicate: (query) => query.queryKey[0] !== feedKey("")[0] });
   };
 
   const offs = [

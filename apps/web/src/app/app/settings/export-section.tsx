@@ -10,6 +10,7 @@ import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { FormError } from "~/components/field";
 import { useFormats } from "~/i18n/format";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 export function ExportSection({ isOwner }: { isOwner: boolean }) {
@@ -23,7 +24,8 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
     refetchInterval: (query) =>
       query.state.data?.some((e) => e.status === "queued" || e.status === "running") ? 2_000 : false,
   });
-  const refresh = () => queryClient.invalidateQueries(trpc.exports.list.queryFilter());
+  // Also when the list's first load is still in flight (a click on a slow page): refetch.ts.
+  const refresh = () => refetchFresh(queryClient, trpc.exports.list.queryFilter());
   const request = useMutation(trpc.exports.request.mutationOptions({ onSuccess: refresh }));
   const [links, setLinks] = useState<Record<string, string>>({});
   const [includePrivate, setIncludePrivate] = useState(false);
