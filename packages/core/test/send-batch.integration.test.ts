@@ -361,6 +361,47 @@ describe("group commit", () => {
     expect((await first).message.seq).toBeGreaterThan(0);
   });
 
+  it("a send that waited beside a running batch starts as soon as that batch commits, not when the overlap wait ends", async () => {
+    const rooms = await Promise.all(Array.from({ length: 2 }, () => channelWith(1)));
+    const pool = sqlPool(t.db) as TSqlPool;
+    const started: number[] = [];
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const watched = {
+      query: async (config: { name: string; text: string; values: unknown[] }) => {
+        started.push(performance.now());
+        if (started.length === 1) await held;
+        return pool.query(config);
+      },
+    } as unknown as TSqlPool;
+    // A long overlap wait, so "after the commit" and "after the wait" are far apart on a busy box.
+    const overlapAfterMs = 2_000;
+    const batcher = new SendBatcher(t.db, watched, {
+      maxBatch: 100,
+      maxInFlight: 2,
+      overlapAfterMs,
+      gatherMs: 0,
+    });
+    const send = (r: number, body: string) =>
+      batcher.submit(rooms[r]!.members[0]!, {
+        conversationId: rooms[r]!.ch.id,
+        clientMsgId: randomUUID(),
+        body,
+      });
+    const first = send(0, "running");
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = send(1, "waits beside it"); // arms the overlap wait
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(started).toHaveLength(1);
+    const committedAt = performance.now();
+    release();
+    await Promise.all([first, second]);
+    expect(started).toHaveLength(2);
+    expect(started[1]! - committedAt).toBeLessThan(overlapAfterMs / 2);
+  });
+
   it("under load gathers the next batch for gatherMs, but never after a small batch nor with a full queue", async () => {
     const room = await channelWith(1);
     const pool = sqlPool(t.db) as TSqlPool;

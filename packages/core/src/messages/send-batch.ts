@@ -137,8 +137,11 @@ export class SendBatcher {
   private lastStartAt = 0;
   /** Sends in the batch started last (it decides whether the next one gathers). */
   private lastBatchSize = 0;
-  /** A flush is due: on the next turn of the event loop, or when its timer fires. */
-  private scheduled = false;
+  /** A flush is due on the next turn of the event loop. */
+  private isImmediate = false;
+  /** Else a flush is due when this timer fires, at `timerDue` (performance.now()). */
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timerDue = 0;
   /** sender + clientMsgId of every send in a running batch. */
   private readonly keys = new Set<string>();
   /** Conversations of the running batches: no two batches in flight share one. */
@@ -183,23 +186,38 @@ export class SendBatcher {
     return 0;
   }
 
+  /**
+   * Arranges the next flush for when `startsIn` says, unless one is due as soon or sooner. A
+   * sooner one replaces a later timer: a batch that commits while the next waits for the overlap
+   * (25 ms) lets it start at once — it had kept waiting for the timer, so from ≈ 400 msg/s every
+   * send arriving during a batch waited up to 25 ms (p50 16–20 ms in the sweep).
+   */
   private schedule(): void {
-    if (this.scheduled) return;
     const wait = this.startsIn();
-    if (wait === null) return;
-    this.scheduled = true;
+    if (wait === null || this.isImmediate) return;
     if (wait === 0) {
+      this.clearTimer();
+      this.isImmediate = true;
       setImmediate(() => {
-        this.scheduled = false;
+        this.isImmediate = false;
         this.flush(false);
       });
       return;
     }
+    const due = performance.now() + wait;
+    if (this.timer && this.timerDue <= due) return;
+    this.clearTimer();
+    this.timerDue = due;
     // Not unref'd: queued sends must keep the process alive until they are stored (≤ 25 ms).
-    setTimeout(() => {
-      this.scheduled = false;
+    this.timer = setTimeout(() => {
+      this.timer = null;
       this.flush(true);
     }, Math.ceil(wait));
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /** Starts the batches that may start; `hasWaited`: the wait `startsIn` asked for is over. */
