@@ -38,14 +38,9 @@ export const DEFAULT_SEND_BATCH_MAX = 256;
  */
 export const DEFAULT_SEND_BATCH_IN_FLIGHT = 2;
 
-/**
- * Group commit: under load (after a batch of SEND_BATCH_GATHER_AFTER or more sends) the next batch
- * waits this many milliseconds for more sends to join it, unless SEND_BATCH_GATHER_MS says
- * otherwise (0: never).
- */
-export const DEFAULT_SEND_BATCH_GATHER_MS = 4;
-
-/** The size of a batch from which the next one gathers (see DEFAULT_SEND_BATCH_GATHER_MS). */
+/** Group commit's gather wait (SEND_BATCH_GATHER_MS): off, see docs/performance.md, eleventh round. */
+export const DEFAULT_SEND_BATCH_GATHER_MS = 0;
+/** The size of a batch from which the next one gathers (SEND_BATCH_GATHER_MS). */
 export const SEND_BATCH_GATHER_AFTER = 8;
 
 /** A link preview's whole fetch (every redirect) ends after this, unless LINK_PREVIEW_TIMEOUT_MS says otherwise. */
@@ -258,7 +253,7 @@ export const ZEnv = z.object({
     .max(100)
     .default(DEFAULT_SEND_BATCH_GATHER_MS)
     .describe(
-      "Group commit: under load (after a batch of 8 or more sends) the next statement waits this many ms for more sends to join it (fewer statements, less CPU per message); 0 never waits. A quiet server sends each message at once either way.",
+      "Group commit: under load (after a batch of 8 or more sends) the next statement waits this many ms for more sends to join it (fewer statements and less CPU per message, for a higher latency); 0 (the default) never waits. A quiet server sends each message at once either way.",
     ),
   PRESENCE_REFRESH_SECONDS: z.coerce
     .number()
