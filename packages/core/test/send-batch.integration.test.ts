@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { archiveConversation, createChannel } from "../src/conversations.ts";
 import { getEventSink, setEventSink, type TConversationEventRecord } from "../src/events.ts";
 import { sendBatchStats, sendMessage } from "../src/messages/send.ts";
-import { SendBatcher } from "../src/messages/send-batch.ts";
+import { SendBatcher, type TSendBatchingOptions } from "../src/messages/send-batch.ts";
 import { getThread } from "../src/messages.ts";
 import { channelName, expectParley, newActor, stored, useTestDb } from "./helpers.ts";
 
@@ -29,6 +29,40 @@ async function channelWith(n: number) {
     memberIds: members.map((m) => m.userId),
   });
   return { ch, owner, members };
+}
+
+/**
+ * The file's pool wrapped: records when each statement starts (and its number of sends), and holds
+ * the first statement (as if it waited on a lock) until `release()`.
+ */
+function holdingFirstStatement() {
+  const pool = sqlPool(t.db) as TSqlPool;
+  const started: { size: number; at: number }[] = [];
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const watched = {
+    query: async (config: { name: string; text: string; values: unknown[] }) => {
+      started.push({ size: (config.values[2] as string[]).length, at: performance.now() });
+      if (started.length === 1) await held;
+      return pool.query(config);
+    },
+  } as unknown as TSqlPool;
+  return { watched, started, release: () => release() };
+}
+
+/** A batcher on `holdingFirstStatement`'s pool; `send(r, body)` sends into `rooms[r]` as its member. */
+function heldBatcher(rooms: Awaited<ReturnType<typeof channelWith>>[], options: TSendBatchingOptions) {
+  const { watched, started, release } = holdingFirstStatement();
+  const batcher = new SendBatcher(t.db, watched, options);
+  const send = (r: number, body: string) =>
+    batcher.submit(rooms[r]!.members[0]!, {
+      conversationId: rooms[r]!.ch.id,
+      clientMsgId: randomUUID(),
+      body,
+    });
+  return { send, started, release };
 }
 
 describe("group commit", () => {
@@ -320,27 +354,12 @@ describe("group commit", () => {
 
   it("starts a second batch only beside one that has run overlapAfterMs, so a stuck batch holds up no other conversation", async () => {
     const rooms = await Promise.all(Array.from({ length: 3 }, () => channelWith(1)));
-    const pool = sqlPool(t.db) as TSqlPool;
-    const started: { size: number; at: number }[] = [];
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
     // The first statement is held (as if it waited on a lock) until the test lets it go.
-    const watched = {
-      query: async (config: { name: string; text: string; values: unknown[] }) => {
-        started.push({ size: (config.values[2] as string[]).length, at: performance.now() });
-        if (started.length === 1) await held;
-        return pool.query(config);
-      },
-    } as unknown as TSqlPool;
-    const batcher = new SendBatcher(t.db, watched, { maxBatch: 100, maxInFlight: 2, overlapAfterMs: 150 });
-    const send = (r: number, body: string) =>
-      batcher.submit(rooms[r]!.members[0]!, {
-        conversationId: rooms[r]!.ch.id,
-        clientMsgId: randomUUID(),
-        body,
-      });
+    const { send, started, release } = heldBatcher(rooms, {
+      maxBatch: 100,
+      maxInFlight: 2,
+      overlapAfterMs: 150,
+    });
     const first = send(0, "stuck");
     await new Promise((resolve) => setImmediate(resolve));
     const t0 = performance.now();
@@ -363,33 +382,14 @@ describe("group commit", () => {
 
   it("a send that waited beside a running batch starts as soon as that batch commits, not when the overlap wait ends", async () => {
     const rooms = await Promise.all(Array.from({ length: 2 }, () => channelWith(1)));
-    const pool = sqlPool(t.db) as TSqlPool;
-    const started: number[] = [];
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const watched = {
-      query: async (config: { name: string; text: string; values: unknown[] }) => {
-        started.push(performance.now());
-        if (started.length === 1) await held;
-        return pool.query(config);
-      },
-    } as unknown as TSqlPool;
     // A long overlap wait, so "after the commit" and "after the wait" are far apart on a busy box.
     const overlapAfterMs = 2_000;
-    const batcher = new SendBatcher(t.db, watched, {
+    const { send, started, release } = heldBatcher(rooms, {
       maxBatch: 100,
       maxInFlight: 2,
       overlapAfterMs,
       gatherMs: 0,
     });
-    const send = (r: number, body: string) =>
-      batcher.submit(rooms[r]!.members[0]!, {
-        conversationId: rooms[r]!.ch.id,
-        clientMsgId: randomUUID(),
-        body,
-      });
     const first = send(0, "running");
     await new Promise((resolve) => setImmediate(resolve));
     const second = send(1, "waits beside it"); // arms the overlap wait
@@ -399,7 +399,7 @@ describe("group commit", () => {
     release();
     await Promise.all([first, second]);
     expect(started).toHaveLength(2);
-    expect(started[1]! - committedAt).toBeLessThan(overlapAfterMs / 2);
+    expect(started[1]!.at - committedAt).toBeLessThan(overlapAfterMs / 2);
   });
 
   it("under load gathers the next batch for gatherMs, but never after a small batch nor with a full queue", async () => {
