@@ -180,6 +180,17 @@ describe("the tree's structure", () => {
     expect(cycles(graph)).toEqual([["a.ts", "b.ts", "c.ts"]]);
   });
 
+  it("refetches the web app's queries only through refetchFresh (apps/web/src/lib/refetch.ts)", () => {
+    // invalidateQueries alone joins a query's first fetch still in flight and keeps its stale answer.
+    const direct = files.filter(
+      (file) =>
+        file.startsWith("apps/web/src/") &&
+        file !== "apps/web/src/lib/refetch.ts" &&
+        /\.invalidateQueries\(/.test(readFileSync(path.join(root, file), "utf8")),
+    );
+    expect(direct).toEqual([]);
+  });
+
   it("names only source paths that exist in ARCHITECTURE.md", () => {
     const text = readFileSync(path.join(root, "ARCHITECTURE.md"), "utf8");
     const named = [...text.matchAll(/`([\w@./~[\]-]+\.(?:ts|tsx|mjs))`/g)].map((m) => m[1]!);

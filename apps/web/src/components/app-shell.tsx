@@ -17,6 +17,7 @@ import { useConversations, useMarkConversationRead } from "~/lib/chat-data";
 import { stepConversation } from "~/lib/conversation-order";
 import { useDesktopNotifications } from "~/lib/notifications";
 import { PresenceContext, StatusLinesContext, usePresence } from "~/lib/presence";
+import { refetchFresh } from "~/lib/refetch";
 import { unreadMentionTotal, useUnreadBadge } from "~/lib/unread-badge";
 import { useSidebarOrder } from "~/lib/use-sidebar-order";
 import { useWorkspaceExtrasQuery, WorkspaceExtrasContext } from "~/lib/workspace-extras";
@@ -114,7 +115,7 @@ export function AppShell({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
   const markAllRead = useMutation(
     trpc.notifications.markAllRead.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries(trpc.conversations.pathFilter()),
+      onSuccess: () => refetchFresh(queryClient, trpc.conversations.pathFilter()),
     }),
   );
   const conversations = useConversations();

@@ -7,6 +7,7 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 /** A channel's settings: topic, name, members, archive and leave. The server decides who may do what. */
@@ -20,7 +21,7 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
   const me = useQuery(trpc.users.me.queryOptions());
   const users = useQuery(trpc.users.list.queryOptions());
   const [toAdd, setToAdd] = useState<string[]>([]);
-  const refresh = () => queryClient.invalidateQueries(trpc.conversations.pathFilter());
+  const refresh = () => refetchFresh(queryClient, trpc.conversations.pathFilter());
   const opts = { onSuccess: refresh };
   const rename = useMutation(trpc.conversations.rename.mutationOptions(opts));
   const setTopic = useMutation(trpc.conversations.setTopic.mutationOptions(opts));

@@ -9,6 +9,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTranslations } from "next-intl";
 import { useEffect, useRef, useState } from "react";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 const LEVELS = [{ value: "default" }, { value: "all" }, { value: "mentions" }] as const;
@@ -42,7 +43,7 @@ export function ConversationMenu({
   };
   const onSuccess = async () => {
     close();
-    await queryClient.invalidateQueries(trpc.conversations.pathFilter());
+    await refetchFresh(queryClient, trpc.conversations.pathFilter());
   };
   const setMuted = useMutation(trpc.conversations.setMuted.mutationOptions({ onSuccess }));
   const setNotify = useMutation(trpc.notifications.setConversation.mutationOptions({ onSuccess }));

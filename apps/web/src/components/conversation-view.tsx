@@ -11,6 +11,7 @@ import { useConversationFeed } from "~/lib/conversation-feed";
 import { dismissEphemeral, useEphemerals } from "~/lib/ephemeral";
 import { statusLineOf, usePresenceMap, useStatusLines } from "~/lib/presence";
 import { useReadReceipts } from "~/lib/receipts-data";
+import { refetchFresh } from "~/lib/refetch";
 import { useSendTyping, useTyping } from "~/lib/typing";
 import { useTRPC } from "~/trpc/react";
 import { ArrivalAnnouncer } from "./arrival-announcer";
@@ -68,7 +69,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
   const queryClient = useQueryClient();
   const join = useMutation(
     trpc.conversations.join.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries(trpc.conversations.pathFilter()),
+      onSuccess: () => refetchFresh(queryClient, trpc.conversations.pathFilter()),
     }),
   );
   const isMember = conv.data?.isMember ?? false;

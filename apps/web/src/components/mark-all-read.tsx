@@ -2,6 +2,7 @@
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 /** "Mark all as read": every conversation's read position to its end (other devices follow). */
@@ -11,7 +12,7 @@ export function MarkAllRead({ hasUnread }: { hasUnread: boolean }) {
   const queryClient = useQueryClient();
   const mark = useMutation(
     trpc.notifications.markAllRead.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries(trpc.conversations.pathFilter()),
+      onSuccess: () => refetchFresh(queryClient, trpc.conversations.pathFilter()),
     }),
   );
   return (

@@ -17,6 +17,7 @@ import { useFormats } from "~/i18n/format";
 import { useConversations } from "~/lib/chat-data";
 import { useLaterActions } from "~/lib/later-data";
 import { laterHref } from "~/lib/later-format";
+import { refetchFresh } from "~/lib/refetch";
 import { conversationHeading } from "~/lib/search-groups";
 import { useTRPC } from "~/trpc/react";
 import type { TRouterOutputs } from "~/trpc/types";
@@ -143,7 +144,7 @@ function SavedList() {
   const remove = (item: TSavedItem) => {
     setError(null);
     setSaved(item.messageId, item.conversationId, false)
-      .then(() => queryClient.invalidateQueries(trpc.saved.list.pathFilter()))
+      .then(() => refetchFresh(queryClient, trpc.saved.list.pathFilter()))
       .catch((err: unknown) => setError(errorText(err, t("error"))));
   };
   if (list.error)
@@ -200,7 +201,7 @@ function ReminderLists() {
   const drop = (r: TReminder) => {
     setError(null);
     cancel(r.id)
-      .then(() => queryClient.invalidateQueries(trpc.reminders.list.queryFilter()))
+      .then(() => refetchFresh(queryClient, trpc.reminders.list.queryFilter()))
       .catch((err: unknown) => setError(errorText(err, t("error"))));
   };
   if (list.error)

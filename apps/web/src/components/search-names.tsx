@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useTranslations } from "next-intl";
 import type { ReactNode } from "react";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 /**
@@ -25,7 +26,7 @@ export function SearchNames({ query, onOpen }: { query: string; onOpen: () => vo
   const openDm = useMutation(
     trpc.conversations.openDm.mutationOptions({
       onSuccess: async (conv) => {
-        await queryClient.invalidateQueries(trpc.conversations.pathFilter());
+        await refetchFresh(queryClient, trpc.conversations.pathFilter());
         onOpen();
         router.push(`/app/c/${conv.id}`);
       },

@@ -4,6 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { fieldError } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 /** `key` names the text in Status.suggestions.* (set in the user's language). */
@@ -27,8 +28,8 @@ export function StatusEditor({ me }: { me: { statusEmoji: string; statusText: st
     trpc.users.setStatus.mutationOptions({
       onSuccess: async () => {
         setOpen(false);
-        await queryClient.invalidateQueries(trpc.users.pathFilter());
-        await queryClient.invalidateQueries(trpc.conversations.members.pathFilter());
+        await refetchFresh(queryClient, trpc.users.pathFilter());
+        await refetchFresh(queryClient, trpc.conversations.members.pathFilter());
       },
     }),
   );

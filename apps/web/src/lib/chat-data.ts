@@ -133,7 +133,7 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
         queryClient.setQueryData<TFeed>(key, applyToFeed(EMPTY_FEED, event));
       } else if (isMessageChange(event)) {
         // An edit, delete or reaction to a message the in-flight page may predate: load again (rare).
-        void queryClient.invalidateQueries({ queryKey: key });
+        void refetchFresh(queryClient, { queryKey: key });
       }
     }
     applyToThreads(queryClient, event);
@@ -145,13 +145,15 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
       case EventKind.MessageUnpinned:
       case EventKind.MessageDeleted:
         // The pins list is only loaded while its panel is (or was) open; refetch it if so.
-        void queryClient.invalidateQueries(
+        void refetchFresh(
+          queryClient,
           trpc.messages.pins.queryFilter({ conversationId: event.conversationId }),
         );
         return;
       case EventKind.MemberJoined:
       case EventKind.MemberLeft:
-        void queryClient.invalidateQueries(
+        void refetchFresh(
+          queryClient,
           trpc.conversations.members.queryFilter({ conversationId: event.conversationId }),
         );
         refreshConversation(event.conversationId);
@@ -160,18 +162,20 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
       case EventKind.MemberUpdated:
         // Someone's profile changed (name, title, pronouns, avatar): the lists that show them follow;
         // message rows got the name from applyToFeed above and read avatars from the member list.
-        void queryClient.invalidateQueries(
+        void refetchFresh(
+          queryClient,
           trpc.conversations.members.queryFilter({ conversationId: event.conversationId }),
         );
-        void queryClient.invalidateQueries(trpc.users.list.queryFilter());
-        void queryClient.invalidateQueries(trpc.profile.get.pathFilter());
-        if (event.payload.userId === userId) void queryClient.invalidateQueries(trpc.users.me.queryFilter());
+        void refetchFresh(queryClient, trpc.users.list.queryFilter());
+        void refetchFresh(queryClient, trpc.profile.get.pathFilter());
+        if (event.payload.userId === userId) void refetchFresh(queryClient, trpc.users.me.queryFilter());
         refreshList(); // DM names and avatars in the sidebar
         return;
       case EventKind.ConversationUpdated:
         // Renamed, new topic, archived, converted public ↔ private (`kind`) or a new owner.
         if (event.payload.ownerId !== undefined) {
-          void queryClient.invalidateQueries(
+          void refetchFresh(
+            queryClient,
             trpc.conversations.members.queryFilter({ conversationId: event.conversationId }),
           );
         }
@@ -193,23 +197,23 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
         // (RealtimeProvider also puts it in this device's presence, so watchers see it live).
         // Notification settings changed (payload { notifications: true }): settings and the tab's rule follow.
         if (event.payload.notifications === true) {
-          void queryClient.invalidateQueries(trpc.notifications.settings.queryFilter());
+          void refetchFresh(queryClient, trpc.notifications.settings.queryFilter());
           return;
         }
         // "Show unreads at the top" changed (here or on another device): the sidebar re-sorts.
         // The UI language changed on another device: this one renders it from its next page load.
         if (event.payload.sidebarUnreadsFirst !== undefined || event.payload.locale !== undefined) {
-          void queryClient.invalidateQueries(trpc.users.preferences.queryFilter());
+          void refetchFresh(queryClient, trpc.users.preferences.queryFilter());
           return;
         }
-        void queryClient.invalidateQueries(trpc.users.me.queryFilter());
-        void queryClient.invalidateQueries(trpc.conversations.members.pathFilter());
+        void refetchFresh(queryClient, trpc.users.me.queryFilter());
+        void refetchFresh(queryClient, trpc.conversations.members.pathFilter());
         return;
       case UserEventKind.RoleChanged:
         // An admin changed my role: admin views, the people I may see and (as a guest) the
         // channels I may read follow without a reload.
-        void queryClient.invalidateQueries(trpc.users.pathFilter());
-        void queryClient.invalidateQueries(trpc.conversations.pathFilter());
+        void refetchFresh(queryClient, trpc.users.pathFilter());
+        void refetchFresh(queryClient, trpc.conversations.pathFilter());
         refreshList();
         return;
       case UserEventKind.MembershipUpdated:
@@ -253,7 +257,7 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
 
   const onResync = (conversationId: string) => {
     replaceOnNextLoad.set(conversationId, []);
-    void queryClient.invalidateQueries({ queryKey: feedKey(conversationId) });
+    void refetchFresh(queryClient, { queryKey: feedKey(conversationId) });
     refreshList();
   };
 

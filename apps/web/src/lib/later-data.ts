@@ -22,6 +22,7 @@ import { useFormats } from "~/i18n/format";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import type { TRouterInputs } from "~/trpc/types";
 import { laterHref } from "./later-format";
+import { refetchFresh } from "./refetch";
 
 type TTRPC = ReturnType<typeof useTRPC>;
 
@@ -115,14 +116,14 @@ export function applyLaterEvent(queryClient: QueryClient, trpc: TTRPC, event: TL
       queryClient.setQueryData(trpc.saved.ids.queryKey({ conversationId }), (ids) =>
         ids ? withSaved(ids, messageId, isSaved) : ids,
       );
-      void queryClient.invalidateQueries(trpc.saved.list.pathFilter());
+      void refetchFresh(queryClient, trpc.saved.list.pathFilter());
       return;
     }
     case "reminder.updated":
-      void queryClient.invalidateQueries(trpc.reminders.list.queryFilter());
+      void refetchFresh(queryClient, trpc.reminders.list.queryFilter());
       return;
     case "reminder.fired":
-      void queryClient.invalidateQueries(trpc.reminders.list.queryFilter());
+      void refetchFresh(queryClient, trpc.reminders.list.queryFilter());
       addLaterNotice({ id: `fired:${event.payload.reminderId}`, kind: "fired", payload: event.payload });
       return;
   }

@@ -12,6 +12,7 @@ import { useEffect } from "react";
 import { useTRPC } from "~/trpc/react";
 import { applyReceipts, type TReceiptState } from "./read-receipts";
 import { useRealtime } from "./realtime-context";
+import { refetchFresh } from "./refetch";
 
 /** The receipts of `conversationId` (undefined while loading, or when `isEnabled` is false). */
 export function useReadReceipts(conversationId: string, isEnabled: boolean): TReceiptState | undefined {
@@ -30,11 +31,11 @@ export function useReadReceipts(conversationId: string, isEnabled: boolean): TRe
       );
     });
     const offState = client.on("state", (change) => {
-      if (change.to === "open") void queryClient.invalidateQueries({ queryKey: key });
+      if (change.to === "open") void refetchFresh(queryClient, { queryKey: key });
     });
     const offUser = client.on("userEvent", (event) => {
       if (event.kind === UserEventKind.PreferencesUpdated && "sendReadReceipts" in event.payload) {
-        void queryClient.invalidateQueries(trpc.receipts.pathFilter());
+        void refetchFresh(queryClient, trpc.receipts.pathFilter());
       }
     });
     return () => {

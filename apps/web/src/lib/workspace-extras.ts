@@ -11,6 +11,7 @@ import { createContext, useCallback, useContext, useMemo, useRef } from "react";
 import { useTRPC } from "~/trpc/react";
 import { SAFETY_REFETCH_MS } from "./chat-data";
 import { customEmojiEntries, type TEmoji } from "./emoji";
+import { refetchFresh } from "./refetch";
 
 /** A user group as mentions need it. */
 export type TMentionGroup = { groupId: string; handle: string; name: string; memberIds: readonly string[] };
@@ -58,7 +59,7 @@ export function useWorkspaceExtrasQuery(): TWorkspaceExtras {
   const requestGroups = useCallback(() => {
     if (Date.now() - lastAsk.current < GROUPS_ASK_MS) return;
     lastAsk.current = Date.now();
-    void queryClient.invalidateQueries(trpc.userGroups.list.queryFilter());
+    void refetchFresh(queryClient, trpc.userGroups.list.queryFilter());
   }, [queryClient, trpc]);
   return useMemo(() => {
     const list = emoji.data ?? [];

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useTranslations } from "next-intl";
 import { FormError } from "~/components/field";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 export default function BrowseChannelsPage() {
@@ -16,7 +17,7 @@ export default function BrowseChannelsPage() {
   const join = useMutation(
     trpc.conversations.join.mutationOptions({
       onSuccess: async (_data, { conversationId }) => {
-        await queryClient.invalidateQueries(trpc.conversations.pathFilter());
+        await refetchFresh(queryClient, trpc.conversations.pathFilter());
         router.push(`/app/c/${conversationId}`);
       },
     }),

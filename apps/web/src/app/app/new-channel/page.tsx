@@ -6,6 +6,7 @@ import { useTranslations } from "next-intl";
 import type { FormEvent } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 export default function NewChannelPage() {
@@ -16,7 +17,7 @@ export default function NewChannelPage() {
   const create = useMutation(
     trpc.conversations.create.mutationOptions({
       onSuccess: async (created) => {
-        await queryClient.invalidateQueries(trpc.conversations.pathFilter());
+        await refetchFresh(queryClient, trpc.conversations.pathFilter());
         router.push(`/app/c/${created.id}`);
       },
     }),

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { FormError } from "~/components/field";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 export default function NewMessagePage() {
@@ -19,7 +20,7 @@ export default function NewMessagePage() {
   const open = useMutation(
     trpc.conversations.openDm.mutationOptions({
       onSuccess: async (conv) => {
-        await queryClient.invalidateQueries(trpc.conversations.pathFilter());
+        await refetchFresh(queryClient, trpc.conversations.pathFilter());
         router.push(`/app/c/${conv.id}`);
       },
     }),

@@ -7,6 +7,7 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 export function WorkspaceAdmin() {
@@ -23,7 +24,7 @@ export function WorkspaceAdmin() {
     trpc.workspace.update.mutationOptions({
       onSuccess: async () => {
         setSaved(true);
-        await queryClient.invalidateQueries(trpc.workspace.status.queryFilter());
+        await refetchFresh(queryClient, trpc.workspace.status.queryFilter());
       },
     }),
   );
@@ -94,8 +95,8 @@ export function UploadsAdmin() {
   const onSuccess = (message: string) => async () => {
     setSaved(message);
     await Promise.all([
-      queryClient.invalidateQueries(trpc.workspace.uploadLimits.queryFilter()),
-      queryClient.invalidateQueries(trpc.files.limits.queryFilter()),
+      refetchFresh(queryClient, trpc.workspace.uploadLimits.queryFilter()),
+      refetchFresh(queryClient, trpc.files.limits.queryFilter()),
     ]);
   };
   const save = useMutation(

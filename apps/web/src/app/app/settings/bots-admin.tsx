@@ -10,6 +10,7 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import { CopyValue, When } from "./settings-shared";
 
@@ -46,7 +47,7 @@ function TokenForm({ botId, botName }: { botId: string; botName: string }) {
         setCreated(made.token);
         setName("");
         setPicked([]);
-        await queryClient.invalidateQueries(trpc.bots.list.queryFilter());
+        await refetchFresh(queryClient, trpc.bots.list.queryFilter());
       },
     }),
   );
@@ -121,7 +122,7 @@ export function BotsAdmin() {
   const queryClient = useQueryClient();
   const bots = useQuery(trpc.bots.list.queryOptions());
   const [name, setName] = useState("");
-  const refresh = () => queryClient.invalidateQueries(trpc.bots.list.queryFilter());
+  const refresh = () => refetchFresh(queryClient, trpc.bots.list.queryFilter());
   const create = useMutation(
     trpc.bots.create.mutationOptions({
       onSuccess: async () => {

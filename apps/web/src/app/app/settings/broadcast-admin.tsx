@@ -6,6 +6,7 @@ import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 export function BroadcastAdmin() {
@@ -26,7 +27,7 @@ export function BroadcastAdmin() {
     trpc.workspace.setBroadcastPolicy.mutationOptions({
       onSuccess: async () => {
         setSaved(true);
-        await queryClient.invalidateQueries(trpc.workspace.broadcastPolicy.queryFilter());
+        await refetchFresh(queryClient, trpc.workspace.broadcastPolicy.queryFilter());
       },
     }),
   );

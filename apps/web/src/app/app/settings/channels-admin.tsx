@@ -10,6 +10,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import type { TRouterOutputs } from "~/trpc/types";
 
@@ -106,8 +107,8 @@ function ChannelRow({ channel: c }: { channel: TChannel }) {
   const [panel, setPanel] = useState<"owner" | "delete" | null>(null);
   const refresh = () =>
     Promise.all([
-      queryClient.invalidateQueries(trpc.channelAdmin.list.pathFilter()),
-      queryClient.invalidateQueries(trpc.conversations.list.queryFilter()),
+      refetchFresh(queryClient, trpc.channelAdmin.list.pathFilter()),
+      refetchFresh(queryClient, trpc.conversations.list.queryFilter()),
     ]);
   const done = { onSuccess: refresh };
   const setArchived = useMutation(trpc.channelAdmin.setArchived.mutationOptions(done));
@@ -196,7 +197,7 @@ function OwnerForm({ channel: c, onDone }: { channel: TChannel; onDone: () => vo
   const setOwner = useMutation(
     trpc.channelAdmin.setOwner.mutationOptions({
       onSuccess: async () => {
-        await queryClient.invalidateQueries(trpc.channelAdmin.list.pathFilter());
+        await refetchFresh(queryClient, trpc.channelAdmin.list.pathFilter());
         onDone();
       },
     }),
@@ -245,8 +246,8 @@ function DeleteForm({ channel: c, onDone }: { channel: TChannel; onDone: () => v
       onSuccess: async () => {
         onDone();
         await Promise.all([
-          queryClient.invalidateQueries(trpc.channelAdmin.list.pathFilter()),
-          queryClient.invalidateQueries(trpc.conversations.list.queryFilter()),
+          refetchFresh(queryClient, trpc.channelAdmin.list.pathFilter()),
+          refetchFresh(queryClient, trpc.conversations.list.queryFilter()),
         ]);
       },
     }),

@@ -12,6 +12,7 @@ import { CustomEmojiImage } from "~/components/emoji-glyph";
 import { Field, FormError } from "~/components/field";
 import { customEmojiUrl } from "~/lib/custom-emoji";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 /** Reads a file as base64 (without the data: prefix). */
@@ -34,7 +35,7 @@ export function EmojiSettings({ myId, isAdmin }: { myId: string; isAdmin: boolea
   const [file, setFile] = useState<File | null>(null);
   const [fileKey, setFileKey] = useState(0);
   const [readError, setReadError] = useState<string | null>(null);
-  const refresh = () => queryClient.invalidateQueries(trpc.emoji.pathFilter());
+  const refresh = () => refetchFresh(queryClient, trpc.emoji.pathFilter());
   const create = useMutation(
     trpc.emoji.create.mutationOptions({
       onSuccess: async () => {

@@ -11,6 +11,7 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import { CopyValue, When } from "./settings-shared";
 
@@ -56,7 +57,7 @@ function IncomingWebhooks({ channels, bots }: { channels: TOption[]; bots: TOpti
   const [conversationId, setConversationId] = useState("");
   const [botId, setBotId] = useState("");
   const [created, setCreated] = useState<string | null>(null);
-  const refresh = () => queryClient.invalidateQueries(trpc.hooks.list.queryFilter());
+  const refresh = () => refetchFresh(queryClient, trpc.hooks.list.queryFilter());
   const create = useMutation(
     trpc.hooks.create.mutationOptions({
       onSuccess: async (hook) => {
@@ -146,7 +147,7 @@ function SlashCommands({ bots }: { bots: TOption[] }) {
   const [callbackUrl, setCallbackUrl] = useState("");
   const [botId, setBotId] = useState("");
   const [secret, setSecret] = useState<string | null>(null);
-  const refresh = () => queryClient.invalidateQueries(trpc.commands.list.queryFilter());
+  const refresh = () => refetchFresh(queryClient, trpc.commands.list.queryFilter());
   const create = useMutation(
     trpc.commands.create.mutationOptions({
       onSuccess: async (made) => {

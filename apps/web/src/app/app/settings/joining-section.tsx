@@ -11,6 +11,7 @@ import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { useFormats } from "~/i18n/format";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import { CopyValue } from "./settings-shared";
 import { SsoSettings } from "./sso-section";
@@ -37,8 +38,8 @@ function SignupPolicy() {
     trpc.workspace.setSignupPolicy.mutationOptions({
       onSuccess: async () => {
         setSaved(true);
-        await queryClient.invalidateQueries(trpc.workspace.signupPolicy.queryFilter());
-        await queryClient.invalidateQueries(trpc.workspace.status.queryFilter());
+        await refetchFresh(queryClient, trpc.workspace.signupPolicy.queryFilter());
+        await refetchFresh(queryClient, trpc.workspace.status.queryFilter());
       },
     }),
   );
@@ -119,7 +120,7 @@ function Invites() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const list = useQuery(trpc.invites.list.queryOptions());
-  const refresh = () => queryClient.invalidateQueries(trpc.invites.list.queryFilter());
+  const refresh = () => refetchFresh(queryClient, trpc.invites.list.queryFilter());
   const [created, setCreated] = useState<TCreated | null>(null);
   const create = useMutation(
     trpc.invites.create.mutationOptions({

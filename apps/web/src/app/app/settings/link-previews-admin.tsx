@@ -4,6 +4,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { FormError } from "~/components/field";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 export function LinkPreviewsAdmin() {
@@ -13,7 +14,7 @@ export function LinkPreviewsAdmin() {
   const current = useQuery(trpc.workspace.linkPreviews.queryOptions());
   const save = useMutation(
     trpc.workspace.setLinkPreviews.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries(trpc.workspace.linkPreviews.queryFilter()),
+      onSuccess: () => refetchFresh(queryClient, trpc.workspace.linkPreviews.queryFilter()),
     }),
   );
   return (

@@ -9,6 +9,7 @@ import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 /** Minutes typed → seconds sent: empty = always (null); anything unreadable goes as NaN (a field error). */
@@ -36,7 +37,7 @@ export function MessageWindowsAdmin() {
     trpc.workspace.setMessageWindows.mutationOptions({
       onSuccess: async () => {
         setSaved(true);
-        await queryClient.invalidateQueries(trpc.workspace.messageWindows.queryFilter());
+        await refetchFresh(queryClient, trpc.workspace.messageWindows.queryFilter());
       },
     }),
   );

@@ -11,6 +11,7 @@ import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { Avatar } from "~/components/avatar";
 import { FormError } from "~/components/field";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import { ProfileEditor } from "./profile-section";
 import { CopyValue, When } from "./settings-shared";
@@ -71,9 +72,9 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
   );
   const refresh = () =>
     Promise.all([
-      queryClient.invalidateQueries(trpc.users.people.pathFilter()),
-      queryClient.invalidateQueries(trpc.users.list.queryFilter()),
-      queryClient.invalidateQueries(trpc.users.me.queryFilter()),
+      refetchFresh(queryClient, trpc.users.people.pathFilter()),
+      refetchFresh(queryClient, trpc.users.list.queryFilter()),
+      refetchFresh(queryClient, trpc.users.me.queryFilter()),
     ]);
   const deactivate = useMutation(trpc.users.deactivate.mutationOptions({ onSuccess: refresh }));
   const reactivate = useMutation(trpc.users.reactivate.mutationOptions({ onSuccess: refresh }));

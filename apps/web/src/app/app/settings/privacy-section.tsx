@@ -4,6 +4,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 export function PrivacySettings() {
@@ -18,7 +19,7 @@ export function PrivacySettings() {
     trpc.receipts.setEnabled.mutationOptions({
       onSuccess: (saved) => {
         queryClient.setQueryData(trpc.receipts.settings.queryKey(), saved);
-        return queryClient.invalidateQueries(trpc.receipts.get.pathFilter());
+        return refetchFresh(queryClient, trpc.receipts.get.pathFilter());
       },
     }),
   );

@@ -12,6 +12,7 @@ import { type FormEvent, useId, useMemo, useRef, useState } from "react";
 import { Avatar } from "~/components/avatar";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { putWithProgress } from "~/lib/upload";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 
@@ -52,9 +53,9 @@ export function ProfileEditor({ userId, label }: { userId?: string; label: strin
   const [saved, setSaved] = useState(false);
   const refresh = () =>
     Promise.all([
-      queryClient.invalidateQueries(trpc.profile.get.pathFilter()),
-      queryClient.invalidateQueries(trpc.users.pathFilter()),
-      queryClient.invalidateQueries(trpc.conversations.members.pathFilter()),
+      refetchFresh(queryClient, trpc.profile.get.pathFilter()),
+      refetchFresh(queryClient, trpc.users.pathFilter()),
+      refetchFresh(queryClient, trpc.conversations.members.pathFilter()),
     ]);
   const update = useMutation(
     trpc.profile.update.mutationOptions({

@@ -10,6 +10,7 @@ import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import { When } from "./settings-shared";
 
@@ -38,8 +39,8 @@ export function RetentionAdmin() {
     }
   }, [settings.data]);
   const refresh = async () => {
-    await queryClient.invalidateQueries(trpc.retention.settings.queryFilter());
-    await queryClient.invalidateQueries(trpc.retention.preview.queryFilter());
+    await refetchFresh(queryClient, trpc.retention.settings.queryFilter());
+    await refetchFresh(queryClient, trpc.retention.preview.queryFilter());
   };
   const save = useMutation(
     trpc.retention.setWorkspace.mutationOptions({

@@ -5,6 +5,7 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { useHydrated } from "~/lib/use-hydrated";
 import { useTRPC } from "~/trpc/react";
 import { AuditLogAdmin, UploadsAdmin, WorkspaceAdmin } from "./admin-sections";
@@ -34,7 +35,7 @@ function Sessions() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const sessions = useQuery(trpc.sessions.list.queryOptions());
-  const refresh = () => queryClient.invalidateQueries(trpc.sessions.list.queryFilter());
+  const refresh = () => refetchFresh(queryClient, trpc.sessions.list.queryFilter());
   const revoke = useMutation(trpc.sessions.revoke.mutationOptions({ onSuccess: refresh }));
   const revokeOthers = useMutation(trpc.sessions.revokeOthers.mutationOptions({ onSuccess: refresh }));
   return (
@@ -79,7 +80,7 @@ function Tokens() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const tokens = useQuery(trpc.tokens.list.queryOptions());
-  const refresh = () => queryClient.invalidateQueries(trpc.tokens.list.queryFilter());
+  const refresh = () => refetchFresh(queryClient, trpc.tokens.list.queryFilter());
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
   const t = useTranslations("Tokens");
   // Before hydration a click would submit the form natively (a reload; no token made).

@@ -11,6 +11,7 @@ import { useTranslations } from "next-intl";
 import { useRef, useState } from "react";
 import { FormError } from "~/components/field";
 import { useFormats } from "~/i18n/format";
+import { refetchFresh } from "~/lib/refetch";
 import { putWithProgress } from "~/lib/upload";
 import { useTRPC } from "~/trpc/react";
 
@@ -27,7 +28,7 @@ export function SlackImportSection() {
     refetchInterval: (query) =>
       query.state.data?.some((i) => i.status === "queued" || i.status === "running") ? 1_000 : false,
   });
-  const refresh = () => queryClient.invalidateQueries(trpc.slackImport.list.queryFilter());
+  const refresh = () => refetchFresh(queryClient, trpc.slackImport.list.queryFilter());
   const create = useMutation(trpc.slackImport.create.mutationOptions());
   const start = useMutation(trpc.slackImport.start.mutationOptions({ onSuccess: refresh }));
   const fileInput = useRef<HTMLInputElement>(null);

@@ -8,6 +8,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { FormError } from "~/components/field";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 /** Settings → Joining → Single sign-on (admins). */
@@ -19,8 +20,8 @@ export function SsoSettings() {
   const save = useMutation(
     trpc.workspace.setSsoOnly.mutationOptions({
       onSuccess: async () => {
-        await queryClient.invalidateQueries(trpc.workspace.ssoSettings.queryFilter());
-        await queryClient.invalidateQueries(trpc.workspace.status.queryFilter());
+        await refetchFresh(queryClient, trpc.workspace.ssoSettings.queryFilter());
+        await refetchFresh(queryClient, trpc.workspace.status.queryFilter());
       },
     }),
   );

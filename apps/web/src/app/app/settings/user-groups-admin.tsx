@@ -9,6 +9,7 @@ import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 type TGroupDraft = { groupId?: string; handle: string; name: string; memberIds: string[] };
@@ -23,7 +24,7 @@ function GroupForm({ initial, onDone }: { initial: TGroupDraft; onDone: () => vo
   const [draft, setDraft] = useState(initial);
   const options = {
     onSuccess: async () => {
-      await queryClient.invalidateQueries(trpc.userGroups.pathFilter());
+      await refetchFresh(queryClient, trpc.userGroups.pathFilter());
       onDone();
     },
   };
@@ -103,7 +104,7 @@ export function UserGroupsAdmin() {
   const [formKey, setFormKey] = useState(0);
   const remove = useMutation(
     trpc.userGroups.delete.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries(trpc.userGroups.pathFilter()),
+      onSuccess: () => refetchFresh(queryClient, trpc.userGroups.pathFilter()),
     }),
   );
   return (

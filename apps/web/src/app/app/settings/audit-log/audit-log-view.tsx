@@ -12,6 +12,7 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import type { TRouterInputs } from "~/trpc/types";
 import { When } from "../settings-shared";
@@ -60,7 +61,7 @@ function Retention() {
     trpc.workspace.update.mutationOptions({
       onSuccess: async () => {
         setSaved(true);
-        await queryClient.invalidateQueries(trpc.audit.retention.queryFilter());
+        await refetchFresh(queryClient, trpc.audit.retention.queryFilter());
       },
     }),
   );
