@@ -69,11 +69,11 @@ export type TSendBatchingOptions = {
   overlapAfterMs?: number;
   /**
    * Under load, the next batch waits this long after the previous one for more sends to join it
-   * (milliseconds; 0: never; default @parley/config's DEFAULT_SEND_BATCH_GATHER_MS). The fixed cost
-   * of a batch is paid per statement, so a few ms more per send buy less CPU per message and a
-   * lower p99 at 3,200–4,000 msg/s (tenth round in docs/performance.md). Only after a batch of
-   * SEND_BATCH_GATHER_AFTER or more sends, i.e. while sends arrive faster than statements commit:
-   * a quiet server still sends each message at once. A full batch never waits.
+   * (milliseconds; 0: never, @parley/config's default). The fixed cost of a batch is paid per
+   * statement, so a few ms more per send buy ≈ 30 % less CPU per message near the top — but on a
+   * quiet box they also raised p50 and found no higher rate (eleventh round in docs/performance.md),
+   * hence opt-in. Only after a batch of SEND_BATCH_GATHER_AFTER or more sends, i.e. while sends
+   * arrive faster than statements commit. A full batch never waits.
    */
   gatherMs?: number;
 };
