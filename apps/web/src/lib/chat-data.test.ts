@@ -39,49 +39,50 @@ function filledQueries(): QueryClient {
   return queryClient;
 }
 
-const connect = (client: ParleyClient, queryClient: QueryClient) =>
-  connectLiveData(client, { queryClient, trpc: {} as never, trpcClient: {} as never, userId: "u1" });
-
 /** Lets the handlers' refetches (which first cancel what is in flight) run. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Filled caches wired to a fake client whose user cursor is `userCursor`, after the client's state
+ * changed to `to` and the handlers ran.
+ */
+async function afterStateChange(userCursor: number | null, change: { from: string; to: string }) {
+  const queryClient = filledQueries();
+  const { client, emit } = fakeClient(userCursor);
+  const off = connectLiveData(client, {
+    queryClient,
+    trpc: {} as never,
+    trpcClient: {} as never,
+    userId: "u1",
+  });
+  emit("state", change);
+  await settle();
+  off();
+  return queryClient;
+}
 
 const isStale = (queryClient: QueryClient, key: readonly unknown[]) =>
   queryClient.getQueryState(key)?.isInvalidated ?? false;
 
 describe("connectLiveData on a welcome", () => {
   it("fetches again what user events keep, when the client had no place in the user log", async () => {
-    const queryClient = filledQueries();
-    const { client, emit } = fakeClient(null);
-    const off = connect(client, queryClient);
-    emit("state", { from: "connecting", to: "open" });
-    await settle();
+    const queryClient = await afterStateChange(null, { from: "connecting", to: "open" });
     // A user event between the page's fetches and this welcome was never delivered: refetch…
     expect(isStale(queryClient, PREFERENCES)).toBe(true);
     expect(isStale(queryClient, LIST)).toBe(true);
     // …but not the histories and threads, which the conversations' cursors resume.
     expect(isStale(queryClient, FEED)).toBe(false);
     expect(isStale(queryClient, THREAD)).toBe(false);
-    off();
   });
 
   it("leaves the caches alone when the hello carried a user cursor (the replay covers the gap)", async () => {
-    const queryClient = filledQueries();
-    const { client, emit } = fakeClient(7);
-    const off = connect(client, queryClient);
-    emit("state", { from: "connecting", to: "open" });
-    await settle();
+    const queryClient = await afterStateChange(7, { from: "connecting", to: "open" });
     expect(isStale(queryClient, PREFERENCES)).toBe(false);
     expect(isStale(queryClient, LIST)).toBe(false);
-    off();
   });
 
   it("does nothing on other state changes", async () => {
-    const queryClient = filledQueries();
-    const { client, emit } = fakeClient(null);
-    const off = connect(client, queryClient);
-    emit("state", { from: "open", to: "connecting" });
-    await settle();
+    const queryClient = await afterStateChange(null, { from: "open", to: "connecting" });
     expect(isStale(queryClient, PREFERENCES)).toBe(false);
-    off();
   });
 });
