@@ -130,6 +130,8 @@ export function exited(child: ChildProcess): Promise<void> {
 export type TGatewayProcess = {
   port: number;
   url: string;
+  /** Its Prometheus endpoint (METRICS_PORT on loopback): `GET` gives core's registry. */
+  metricsUrl: string;
   child: ChildProcess;
 };
 
@@ -151,10 +153,13 @@ export async function startGateway(options: {
   probe?: boolean;
 }): Promise<TGatewayProcess> {
   const port = options.port ?? (await freePort());
+  const metricsPort = await freePort();
   const env: Record<string, string> = {
     DATABASE_URL: options.databaseUrl,
     AUTH_SECRET: options.authSecret,
     REALTIME_PORT: String(port),
+    METRICS_PORT: String(metricsPort),
+    METRICS_HOST: "127.0.0.1",
     LOG_LEVEL: options.logLevel ?? "warn",
     NODE_ENV: "production",
   };
@@ -179,7 +184,14 @@ export async function startGateway(options: {
     }
     try {
       const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return { port, url: `ws://127.0.0.1:${port}/ws`, child };
+      if (res.ok) {
+        return {
+          port,
+          url: `ws://127.0.0.1:${port}/ws`,
+          metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+          child,
+        };
+      }
     } catch {
       // not listening yet
     }

@@ -3,6 +3,7 @@
  * CPU / event-loop / RSS samples taken around them (generator, gateways, whole box).
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { batchWindow, scrapeBatchTotals } from "./batch-metrics.ts";
 import {
   boxCpu,
   cpuSecondsOf,
@@ -31,6 +32,8 @@ export type TTraffic = {
   pgCpuPct: number;
   boxPct: number;
   lag: ReturnType<typeof describeLoop>;
+  /** The gateways' group commit over the window (null: no metrics URLs, or a scrape failed). */
+  batches: ReturnType<typeof batchWindow>;
   rssEnd: number;
   receivers: (k: number) => number;
 };
@@ -44,6 +47,8 @@ export async function runTraffic(options: {
   drainS: number;
   /** The database's postmaster (harness.ts postmasterPidOf): its cluster's CPU is measured. */
   postmasterPid?: number;
+  /** The gateways' Prometheus endpoints: the group commit's batches are read from them. */
+  metricsUrls?: readonly string[];
   /** Called with the run's bookkeeping before the first send (other processes join the run). */
   onStart?: (load: TLoad) => Promise<void>;
 }): Promise<TTraffic> {
@@ -52,6 +57,7 @@ export async function runTraffic(options: {
   const load = createLoad(Math.floor(rate * options.durationS));
   useLoad(load);
   await options.onStart?.(load);
+  const batches0 = options.metricsUrls ? await scrapeBatchTotals(options.metricsUrls) : null;
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loop.enable();
   const cpu0 = process.cpuUsage();
@@ -75,6 +81,7 @@ export async function runTraffic(options: {
   const box1 = boxCpu();
   const pgCpu = postgresCpuSince(pg0, postgresCpu(options.postmasterPid));
   loop.disable();
+  const batches1 = options.metricsUrls ? await scrapeBatchTotals(options.metricsUrls) : null;
   return {
     load,
     rate,
@@ -87,6 +94,7 @@ export async function runTraffic(options: {
     pgCpuPct: (pgCpu / wallSeconds) * 100,
     boxPct: ((box1.busy - box0.busy) / (box1.total - box0.total)) * 100,
     lag: describeLoop(loop, LOOP_RESOLUTION_MS),
+    batches: batchWindow(batches0, batches1),
     rssEnd: sum(pids.map(rssOf)),
     receivers,
   };

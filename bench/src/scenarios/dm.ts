@@ -67,6 +67,7 @@ export async function runDm(o: TOptions, log: (line: string) => void, startedAt:
       durationS: o.durationS,
       drainS: o.drainS,
       postmasterPid,
+      metricsUrls: gateways.map((g) => g.metricsUrl),
     });
     const result = reportTraffic(traffic, {
       scenario,

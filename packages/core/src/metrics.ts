@@ -55,6 +55,10 @@ export type TMetrics = {
   readonly sendDeliverSeconds: Histogram;
   /** Members a conversation event is fanned out to (the sender's process, once per event). */
   readonly fanoutRecipients: Histogram;
+  /** Sends per group-commit statement (messages/send-batch.ts), once per batch. */
+  readonly sendBatchSize: Histogram;
+  /** Seconds a group-commit statement took, from its query to its answer (commit included). */
+  readonly sendBatchSeconds: Histogram;
   /** Adds a `createDb` client's pools to the pool gauges (until the client disconnects). */
   watchDb(db: TDb): void;
 };
@@ -70,6 +74,7 @@ export function metrics(): TMetrics {
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const FANOUT_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 200, 500, 1000, 2500, 5000, 10000, 50000];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
 function createMetrics(): TMetrics {
   const registry = new Registry();
@@ -193,6 +198,18 @@ function createMetrics(): TMetrics {
       name: "parley_fanout_recipients",
       help: "Members a conversation event was fanned out to",
       buckets: FANOUT_BUCKETS,
+      registers,
+    }),
+    sendBatchSize: new Histogram({
+      name: "parley_send_batch_size",
+      help: "Sends per group-commit statement",
+      buckets: BATCH_BUCKETS,
+      registers,
+    }),
+    sendBatchSeconds: new Histogram({
+      name: "parley_send_batch_seconds",
+      help: "Time a group-commit statement took, commit included",
+      buckets: LATENCY_BUCKETS,
       registers,
     }),
     watchDb(db) {

@@ -42,6 +42,7 @@ import type { TActor } from "../actor.ts";
 import { ParleyError } from "../errors.ts";
 import { publishCommitted, type TConversationEventRecord, writesInFlight } from "../events.ts";
 import { uuidv7 } from "../ids.ts";
+import { metrics } from "../metrics.ts";
 import { SEND_SQL } from "./send-batch-sql.ts";
 import {
   duplicateOf,
@@ -148,6 +149,8 @@ export class SendBatcher {
   private readonly busy = new Set<string>();
   /** Counters since start: batches run, sends in them, sends retried alone after a failed statement. */
   readonly stats = { batches: 0, sends: 0, retriedAlone: 0 };
+  /** Batch size and statement time, per batch (parley_send_batch_size / _seconds). */
+  private readonly histograms = metrics();
 
   constructor(
     private readonly db: TDb,
@@ -253,6 +256,7 @@ export class SendBatcher {
       this.stats.batches++;
       this.stats.sends += batch.length;
       this.lastBatchSize = batch.length;
+      this.histograms.sendBatchSize.observe(batch.length);
       this.inFlight++;
       this.lastStartAt = performance.now();
       void this.run(batch)
@@ -274,8 +278,10 @@ export class SendBatcher {
     const conversationIds = new Set(batch.map((p) => p.data.conversationId));
     let rows: Map<number, SendRow>;
     writesInFlight.begin(conversationIds);
+    const startedAt = performance.now();
     try {
       rows = await this.write(prepared);
+      this.histograms.sendBatchSeconds.observe((performance.now() - startedAt) / 1000);
     } catch {
       writesInFlight.end(conversationIds);
       // Nothing of the statement was written: each send alone answers exactly (duplicates too).

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { batchWindow, parseBatchTotals } from "./batch-metrics.ts";
+
+const exposition = (
+  batches: number,
+  sends: number,
+  seconds: number,
+) => `# HELP parley_send_batch_size Sends per group-commit statement
+# TYPE parley_send_batch_size histogram
+parley_send_batch_size_bucket{le="1"} 3
+parley_send_batch_size_bucket{le="+Inf"} ${batches}
+parley_send_batch_size_sum ${sends}
+parley_send_batch_size_count ${batches}
+# TYPE parley_send_batch_seconds histogram
+parley_send_batch_seconds_bucket{le="+Inf"} ${batches}
+parley_send_batch_seconds_sum ${seconds}
+parley_send_batch_seconds_count ${batches}
+parley_send_ack_seconds_sum 99
+`;
+
+describe("batch metrics", () => {
+  it("reads the group commit's histograms, not their neighbours", () => {
+    expect(parseBatchTotals(exposition(10, 250, 0.05))).toEqual({ batches: 10, sends: 250, seconds: 0.05 });
+    expect(parseBatchTotals("parley_send_ack_seconds_sum 3\n")).toEqual({ batches: 0, sends: 0, seconds: 0 });
+  });
+
+  it("reports the window between two scrapes", () => {
+    const w = batchWindow(
+      parseBatchTotals(exposition(10, 250, 0.05)),
+      parseBatchTotals(exposition(110, 3250, 0.65)),
+    );
+    expect(w?.batches).toBe(100);
+    expect(w?.sendsPerBatch).toBe(30);
+    expect(w?.statementMs).toBeCloseTo(6, 6);
+    expect(batchWindow(null, parseBatchTotals(exposition(1, 1, 1)))).toBeNull();
+  });
+});
