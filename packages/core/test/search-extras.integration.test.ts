@@ -67,6 +67,24 @@ describe("partial words", () => {
     expect(await ids(ada, y)).toEqual([starts.id]);
   });
 
+  it("keeps numbers out of the lexicon but finds them whole and by their start", async () => {
+    const ada = await newActor(t.db, { name: `Ada ${tag()}` });
+    const ops = await createChannel(t.db, ada, { name: `ops-${tag()}`, isPrivate: false, memberIds: [] });
+    const word = `zt${tag()}`;
+    // Random digits: a number no other test writes.
+    const n = String(100_000_000 + Math.floor(Math.random() * 899_999_999));
+    const m = await say(ada, ops.id, `${word} invoice ${n} due 12:30 on 2026-12-07 v3.14`);
+    await indexSearchUntilCaughtUp(t.db);
+    const lexicon = await t.db.$queryRaw<{ word: string }[]>`
+      SELECT word FROM "SearchWord" WHERE word IN (${word}, ${n}, '12:30', '2026-12-07', 'v3.14')`;
+    // The word and a token with letters go in; numbers, times and dates do not.
+    expect(lexicon.map((r) => r.word).sort()).toEqual([word, "v3.14"].sort());
+    expect(await ids(ada, n)).toEqual([m.id]);
+    expect(await ids(ada, n.slice(0, 5))).toEqual([m.id]);
+    // Its middle is not looked up (numbers are not in the lexicon).
+    expect(await ids(ada, n.slice(2, 8))).toEqual([]);
+  });
+
   it("treats LIKE wildcards and quotes in a word as text", async () => {
     const ada = await newActor(t.db, { name: `Ada ${tag()}` });
     const ops = await createChannel(t.db, ada, { name: `ops-${tag()}`, isPrivate: false, memberIds: [] });

@@ -48,10 +48,14 @@ WITH lock AS MATERIALIZED (
 ), upto AS MATERIALIZED (
   SELECT p.id, LEAST(p.last, p.after + (SELECT n FROM share)) AS upto, p.after FROM picked p
 ), ev AS MATERIALIZED (
+  -- Each conversation's range by its (conversationId, seq) index: the ORDER BY keeps the planner
+  -- from flattening the LATERAL into a hash join over a sequential scan of the whole Event table
+  -- (its choice before Event was analyzed: every round then read every event ever written).
   SELECT e.kind, e.payload
   FROM upto u CROSS JOIN LATERAL (
     SELECT x.kind, x.payload FROM "Event" x
     WHERE x."conversationId" = u.id AND x.seq > u.after AND x.seq <= u.upto
+    ORDER BY x.seq
   ) e
 ), touched AS MATERIALIZED (
   -- The messages an event changed, and a reply's root (its reply count, so is:thread, moved).
@@ -67,7 +71,7 @@ WITH lock AS MATERIALIZED (
   -- (Postgres's parser reads "q3-report.pdf" as one host name).
   SELECT m.id, m."conversationId", m."senderId", m."createdAt", m."deletedAt", m."threadRootId",
     (m."threadRootId" IS NOT NULL OR m."replyCount" > 0) AS "isThread", m."pinnedAt" IS NOT NULL AS "isPinned",
-    m."mentionedUserIds", m."mentionsAll", m.body ~* 'https?://' AS "hasLink",
+    m."mentionedUserIds", m."mentionsAll", (m.body LIKE '%://%' AND m.body ~* 'https?://') AS "hasLink",
     COALESCE(f.n > 0, false) AS "hasFile", COALESCE(f.images > 0, false) AS "hasImage",
     COALESCE(f.voices > 0, false) AS "hasVoice",
     regexp_replace(m.body, '<[@!][^>]*>', ' ', 'g') || COALESCE(' ' || f.names, '') AS text,
@@ -102,10 +106,12 @@ WITH lock AS MATERIALIZED (
     "hasVoice" = EXCLUDED."hasVoice"
   RETURNING tsv
 ), words AS (
-  -- The lexicon partial words are looked up in (search.ts); words only come, never go.
+  -- The lexicon partial words are looked up in (search.ts); words only come, never go. Numbers
+  -- (digits and . , : / -) stay out: nearly every one is new (times, amounts, ids), so each would
+  -- grow the trigram index, and a number is found by its start (prefix match), not its middle.
   INSERT INTO "SearchWord" (word)
   SELECT DISTINCT w FROM indexed, unnest(tsvector_to_array(indexed.tsv)) AS w
-  WHERE length(w) BETWEEN 3 AND 64 AND w NOT LIKE '#%'
+  WHERE length(w) BETWEEN 3 AND 64 AND w NOT LIKE '#%' AND w !~ '^[0-9.,:/-]+$'
   ON CONFLICT DO NOTHING
   RETURNING 1
 ), moved AS (
