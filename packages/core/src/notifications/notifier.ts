@@ -101,8 +101,15 @@ export async function notifyRound(
           m."mentionsAll", m."createdAt",
           (SELECT count(*) FROM "Attachment" a WHERE a."messageId" = m.id)::int AS "attachmentCount"
         FROM picked p
-        LEFT JOIN "Message" m ON m."conversationId" = p.id AND m.seq > p.after AND m.seq <= p.upto
-          AND m."deletedAt" IS NULL
+        -- Each conversation's range by its (conversationId, seq) index: as a plain join the planner
+        -- merged it with a sequential scan of the whole Message table (before Message was
+        -- analyzed), every round; the ORDER BY keeps the LATERAL from being flattened.
+        LEFT JOIN LATERAL (
+          SELECT x.id, x.seq, x."senderId", x.body, x."mentionedUserIds", x."mentionsAll", x."createdAt"
+          FROM "Message" x
+          WHERE x."conversationId" = p.id AND x.seq > p.after AND x.seq <= p.upto AND x."deletedAt" IS NULL
+          ORDER BY x.seq
+        ) m ON true
         ORDER BY p.id, m.seq`;
       const cursors = new Map<string, number>();
       const messages: (MessageRow & { messageId: string; seq: number })[] = [];
