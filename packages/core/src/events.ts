@@ -189,12 +189,13 @@ export const writesInFlight: TWritesInFlight = {
 };
 
 /**
- * Called once per committed write that appended conversation events (not once per event), after
- * the sink got them: background followers of the Event log in this process (the search indexer)
- * wake on it instead of polling. Must be cheap and never throw into the writer. On globalThis for
- * the same reason as the sink (writes of Next's copy of core must wake the server's indexer).
+ * Called once per committed write that appended conversation events (not once per event), with
+ * them, after the sink got them: background followers of the Event log in this process (the search
+ * indexer) wake on it instead of polling, and read only the conversations written. Must be cheap
+ * and never throw into the writer. On globalThis for the same reason as the sink (writes of Next's
+ * copy of core must wake the server's indexer).
  */
-type CommitListener = () => void;
+type CommitListener = (events: readonly TConversationEventRecord[]) => void;
 const COMMIT_KEY = Symbol.for("parley.commitListeners");
 const commitHolder = globalThis as typeof globalThis & { [COMMIT_KEY]?: Set<CommitListener> };
 
@@ -228,5 +229,5 @@ export function publishCommitted(
       console.error("event sink failed", err);
     }
   }
-  if (conversationEvents.length > 0) emit(commitListeners(), undefined);
+  if (conversationEvents.length > 0) emit(commitListeners(), conversationEvents);
 }

@@ -6,9 +6,16 @@
  *
  * - Woken by this process's own committed writes (`onEventsCommitted`, once per write): a round
  *   runs at once; a write that commits during a round makes another round follow right after it.
+ * - A woken round reads only the conversations written since the last round (its `scope`): which
+ *   conversations' logs moved is otherwise found by comparing every conversation with its cursor,
+ *   a scan of all of them per round (100,000 DMs: a large share of a core under steady sends).
+ *   A round that left work (more found, or the lock missed) hands its scope to the next. The
+ *   other rounds read every conversation (`scope` null): the first, a poll, one after a failure or
+ *   with more than MAX_SCOPE written, and at least one every `pollMs` even while woken rounds keep
+ *   coming — so writes of other processes are found as before.
  * - A round that found work is followed by another at once (catching up after a pause).
- * - A woken round that missed the lock retries after `lockRetryMs`: the round holding it may have
- *   read the log before the write that woke us committed.
+ * - A woken (or scoped) round that missed the lock retries after `lockRetryMs`: the round holding
+ *   it may have read the log before the write that woke us committed.
  * - Otherwise it polls every `pollMs`: the fallback for writes of processes that do not wake it
  *   (another gateway, scripts), and for readers with time-based work (the notifier's e-mails).
  * - A failed round waits the full `pollMs` (no hot loop against a database that is down).
@@ -24,6 +31,12 @@ import { onEventsCommitted } from "./events.ts";
 /** What one round found: `hasMore` runs another at once; `isLocked` false: another process's round held the lock. */
 export type TFollowRound = { hasMore: boolean; isLocked: boolean };
 
+/** The conversations a round reads: those written by this process since the last round, or all (null). */
+export type TFollowScope = readonly string[] | null;
+
+/** More conversations written than this since the last round: the round reads them all. */
+export const MAX_SCOPE = 500;
+
 export type TFollowOptions = {
   pollMs: number;
   lockRetryMs?: number;
@@ -33,7 +46,10 @@ export type TFollowOptions = {
 };
 
 /** Runs `round` as described above until the returned stop function is called (it waits for a running round). */
-export function followLog(round: () => Promise<TFollowRound>, options: TFollowOptions): () => Promise<void> {
+export function followLog(
+  round: (scope: TFollowScope) => Promise<TFollowRound>,
+  options: TFollowOptions,
+): () => Promise<void> {
   const { pollMs } = options;
   const lockRetryMs = options.lockRetryMs ?? 50;
   const minGapMs = options.minGapMs ?? 0;
@@ -43,6 +59,12 @@ export function followLog(round: () => Promise<TFollowRound>, options: TFollowOp
   let isRunning = false;
   /** A write committed since the last round began. */
   let isWoken = false;
+  /** The conversations this process wrote since the last round began (or that a round must retry). */
+  const written = new Set<string>();
+  /** The next round reads every conversation (the first, after a failure, a poll). */
+  let isFullDue = true;
+  /** When the last round that read every conversation started (Date.now()). */
+  let lastFullAt = Number.NEGATIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   const schedule = (delay: number) => {
@@ -56,18 +78,34 @@ export function followLog(round: () => Promise<TFollowRound>, options: TFollowOp
     lastStartedAt = Date.now();
     const wasWoken = isWoken;
     isWoken = false;
+    // Nothing written (a poll) reads all; so do rounds the conditions in the header name.
+    const isFull =
+      isFullDue || written.size === 0 || written.size > MAX_SCOPE || lastStartedAt - lastFullAt >= pollMs;
+    const scope: TFollowScope = isFull ? null : [...written];
+    if (isFull) lastFullAt = lastStartedAt;
+    isFullDue = false;
+    written.clear();
+    /** Hands the round's conversations to the next round (it did not finish them). */
+    const retry = () => {
+      if (scope === null) isFullDue = true;
+      else for (const id of scope) written.add(id);
+    };
     running = (async () => {
       let delay = pollMs;
       let isFailed = false;
       try {
-        const outcome = await round();
-        if (outcome.hasMore) delay = 0;
-        else if (!outcome.isLocked && wasWoken) {
+        const outcome = await round(scope);
+        if (outcome.hasMore) {
+          retry();
+          delay = 0;
+        } else if (!outcome.isLocked && (wasWoken || scope !== null)) {
+          retry();
           isWoken = true;
           delay = lockRetryMs;
         }
       } catch (err) {
         isFailed = true;
+        isFullDue = true;
         options.onError?.(err);
       }
       isRunning = false;
@@ -75,7 +113,8 @@ export function followLog(round: () => Promise<TFollowRound>, options: TFollowOp
       schedule(delay);
     })();
   };
-  const unsubscribe = onEventsCommitted(() => {
+  const unsubscribe = onEventsCommitted((events) => {
+    for (const event of events) written.add(event.conversationId);
     isWoken = true;
     if (!isRunning) schedule(0);
   });

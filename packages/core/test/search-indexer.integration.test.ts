@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { TActor } from "../src/actor.ts";
 import { createChannel } from "../src/conversations.ts";
 import { sendMessage } from "../src/messages/send.ts";
-import { indexSearchUntilCaughtUp, startSearchIndexer } from "../src/search/indexer.ts";
+import { indexSearchRound, indexSearchUntilCaughtUp, startSearchIndexer } from "../src/search/indexer.ts";
 import { searchMessages } from "../src/search/search.ts";
 import { channelName, newActor, useTestDb } from "./helpers.ts";
 
@@ -90,6 +90,30 @@ describe("startSearchIndexer", () => {
     await seedMessages(t.db, { conversationId: ops.id, senderId: ada.userId, count: 1, body: () => polled });
     expect(await foundAfter(ada, polled, since, 5_000)).not.toBeNull();
     expect(await foundAfter(ada, quiet, Date.now(), 1_000)).not.toBeNull();
+  });
+
+  it("a scoped round reads only the conversations it is given; a full round reads the rest", async () => {
+    const { ada, ops } = await setup();
+    const other = await createChannel(t.db, ada, {
+      name: channelName("idx"),
+      isPrivate: false,
+      memberIds: [],
+    });
+    const here = tag();
+    const there = tag();
+    // Unannounced writes (seedMessages): no running indexer takes them meanwhile.
+    await seedMessages(t.db, { conversationId: ops.id, senderId: ada.userId, count: 1, body: () => here });
+    await seedMessages(t.db, { conversationId: other.id, senderId: ada.userId, count: 1, body: () => there });
+    let round = await indexSearchRound(t.db, {}, [ops.id]);
+    for (let i = 0; round.locked === false && i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 50)); // another test file's round holds the lock
+      round = await indexSearchRound(t.db, {}, [ops.id]);
+    }
+    expect(round.conversations).toBe(1);
+    expect((await searchMessages(t.db, ada, { query: here })).hits).toHaveLength(1);
+    expect((await searchMessages(t.db, ada, { query: there })).hits).toHaveLength(0);
+    await indexSearchUntilCaughtUp(t.db);
+    expect((await searchMessages(t.db, ada, { query: there })).hits).toHaveLength(1);
   });
 
   it("a woken round that misses another process's lock retries: still found in time", async () => {

@@ -18,9 +18,9 @@
  * time), so a crash repeats or loses nothing of them. Sending happens after commit. Messages
  * older than `maxAgeMs` when the notifier reaches them (it was down) are not pushed.
  */
-import type { TDb } from "@parley/db";
+import { Prisma, type TDb } from "@parley/db";
 import type { TEngine } from "../engine/types.ts";
-import { followLog } from "../log-follower.ts";
+import { followLog, type TFollowScope } from "../log-follower.ts";
 import { loadNotifyPrefsRows, type TRecipientRow } from "./notifier-reads.ts";
 import { clearReadPushNotices, deliverPushNotices } from "./push-delivery.ts";
 import type { TPushSender } from "./push-sender.ts";
@@ -79,6 +79,7 @@ export async function notifyRound(
   db: TDb,
   deps: TNotifierDeps,
   limits: Partial<TNotifyRoundLimits> = {},
+  scope: TFollowScope = null,
 ): Promise<TNotifyRound> {
   const { conversations, messagesPerConversation } = { ...DEFAULT_LIMITS, ...limits };
   const now = deps.now?.() ?? new Date();
@@ -88,12 +89,14 @@ export async function notifyRound(
       const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`
         SELECT pg_try_advisory_xact_lock(hashtext('parley.notifier')) AS ok`;
       if (!lock?.ok) return { conversations: 0, messages: 0, pushNotices: 0, emails: 0, locked: false };
+      // A scoped round (log-follower.ts) looks only at the conversations this process wrote.
+      const inScope = scope === null ? Prisma.sql`true` : Prisma.sql`c.id = ANY(${[...scope]}::uuid[])`;
       const rows = await tx.$queryRaw<MessageRow[]>`
         WITH picked AS MATERIALIZED (
           SELECT c.id, c.kind, COALESCE(nc.seq, 0) AS after,
             LEAST(c."lastSeq", COALESCE(nc.seq, 0) + ${messagesPerConversation}::int) AS upto
           FROM "Conversation" c LEFT JOIN "NotifierCursor" nc ON nc."conversationId" = c.id
-          WHERE c."lastSeq" > COALESCE(nc.seq, 0)
+          WHERE ${inScope} AND c."lastSeq" > COALESCE(nc.seq, 0)
           ORDER BY c.id LIMIT ${conversations}::int
         )
         SELECT p.id::text AS "conversationId", p.kind::text AS kind, p.upto, m.id::text AS "messageId", m.seq,
@@ -222,11 +225,12 @@ export async function notifyRound(
 export async function notifyPass(
   db: TDb,
   deps: TNotifierDeps,
+  scope: TFollowScope = null,
 ): Promise<{ decided: number; locked: boolean }> {
   let decided = 0;
   let locked = true;
   for (;;) {
-    const round = await notifyRound(db, deps);
+    const round = await notifyRound(db, deps, {}, scope);
     decided += round.messages;
     locked = round.locked;
     if (round.conversations === 0) break;
@@ -252,8 +256,8 @@ export function startNotifier(
   options: { intervalMs?: number; onError?: (err: unknown) => void } = {},
 ): () => Promise<void> {
   return followLog(
-    async () => {
-      const pass = await notifyPass(db, deps);
+    async (scope) => {
+      const pass = await notifyPass(db, deps, scope);
       return { hasMore: false, isLocked: pass.locked };
     },
     { pollMs: options.intervalMs ?? 1_000, ...(options.onError ? { onError: options.onError } : {}) },

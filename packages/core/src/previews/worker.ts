@@ -23,10 +23,10 @@
  * BEFORE the transaction that shows it, and removed again when that transaction does not.
  */
 import { createHash } from "node:crypto";
-import type { TDb } from "@parley/db";
+import { Prisma, type TDb } from "@parley/db";
 import { EventKind, type TLinkPreview } from "@parley/protocol";
 import type { TStorage } from "@parley/storage";
-import { followLog } from "../log-follower.ts";
+import { followLog, type TFollowScope } from "../log-follower.ts";
 import { processLogger } from "../logging.ts";
 import { appendConversationEvent, inWriteTx } from "../tx.ts";
 import { DEFAULT_PAGE_FETCH, fetchPage, type TPageFetchOptions } from "./fetch.ts";
@@ -73,15 +73,20 @@ export function urlHash(url: string): string {
 const ENQUEUE_TX = { maxWait: 15_000, timeout: 20_000 } as const;
 
 /** Step 1: queue new messages with a URL and move the cursors (see the header). */
-async function enqueue(db: TDb): Promise<{ queued: number; isLocked: boolean; hasMore: boolean }> {
+async function enqueue(
+  db: TDb,
+  scope: TFollowScope,
+): Promise<{ queued: number; isLocked: boolean; hasMore: boolean }> {
   return db.$transaction(async (tx) => {
     const [lock] = await tx.$queryRaw<{ ok: boolean }[]>`
       SELECT pg_try_advisory_xact_lock(hashtext('parley.link-previewer')) AS ok`;
     if (!lock?.ok) return { queued: 0, isLocked: false, hasMore: false };
+    // A scoped round (log-follower.ts) looks only at the conversations this process wrote.
+    const inScope = scope === null ? Prisma.sql`true` : Prisma.sql`c.id = ANY(${[...scope]}::uuid[])`;
     const picked = await tx.$queryRaw<{ id: string; after: number; last: number }[]>`
       SELECT c.id::text AS id, COALESCE(pc.seq, 0) AS after, c."lastSeq" AS last
       FROM "Conversation" c LEFT JOIN "LinkPreviewCursor" pc ON pc."conversationId" = c.id
-      WHERE c."lastSeq" > COALESCE(pc.seq, 0)
+      WHERE ${inScope} AND c."lastSeq" > COALESCE(pc.seq, 0)
       ORDER BY c.id LIMIT ${ENQUEUE_LIMITS.conversations}`;
     if (picked.length === 0) return { queued: 0, isLocked: true, hasMore: false };
     const share = Math.max(1, Math.floor(ENQUEUE_LIMITS.events / picked.length));
@@ -293,12 +298,13 @@ const lastSweepAt = new WeakMap<TDb, number>();
 export async function previewRound(
   db: TDb,
   options: TPreviewerOptions = {},
+  scope: TFollowScope = null,
 ): Promise<TPreviewRound & { hasMore: boolean }> {
   if (Date.now() - (lastSweepAt.get(db) ?? 0) >= SWEEP_EVERY_MS) {
     lastSweepAt.set(db, Date.now());
     await sweepExpiredPreviews(db);
   }
-  const queued = await enqueue(db);
+  const queued = await enqueue(db, scope);
   const jobs = await claim(db);
   // Storage down: previews still come, without images.
   const storage = jobs.length > 0 && options.storage ? await options.storage().catch(() => null) : null;
@@ -349,8 +355,8 @@ export function startLinkPreviewer(
 ): () => Promise<void> {
   const { pollMs, onError, ...fetchOptions } = options;
   return followLog(
-    async () => {
-      const round = await previewRound(db, fetchOptions);
+    async (scope) => {
+      const round = await previewRound(db, fetchOptions, scope);
       return { hasMore: round.hasMore, isLocked: round.isLocked };
     },
     { pollMs: pollMs ?? PREVIEW_POLL_MS, minGapMs: 250, ...(onError ? { onError } : {}) },

@@ -16,7 +16,7 @@
  */
 import type { TDb } from "@parley/db";
 import { EventKind } from "@parley/protocol";
-import { followLog } from "../log-follower.ts";
+import { followLog, type TFollowScope } from "../log-follower.ts";
 
 /** Most conversations and events one round reads. */
 export type TIndexRoundLimits = { conversations: number; events: number };
@@ -32,15 +32,16 @@ export type TIndexRound = {
   locked: boolean;
 };
 
-// $1 most conversations, $2 most events (per conversation: the round takes at most $2 / picked).
-const ROUND_SQL = `
+// $1 most conversations, $2 most events (per conversation: the round takes at most $2 / picked);
+// in a scoped round (log-follower.ts), $3 the conversations to look at.
+const roundSql = (isScoped: boolean) => `
 WITH lock AS MATERIALIZED (
   -- One round at a time across processes (several web processes each run an indexer).
   SELECT pg_try_advisory_xact_lock(hashtext('parley.search-indexer')) AS ok
 ), picked AS MATERIALIZED (
   SELECT c.id, COALESCE(sc.seq, 0) AS after, c."lastSeq" AS last
   FROM "Conversation" c LEFT JOIN "SearchCursor" sc ON sc."conversationId" = c.id
-  WHERE c."lastSeq" > COALESCE(sc.seq, 0) AND (SELECT ok FROM lock)
+  WHERE ${isScoped ? "c.id = ANY($3::uuid[]) AND" : ""} c."lastSeq" > COALESCE(sc.seq, 0) AND (SELECT ok FROM lock)
   ORDER BY c.id
   LIMIT $1::int
 ), share AS MATERIALIZED (
@@ -122,14 +123,22 @@ WITH lock AS MATERIALIZED (
 SELECT (SELECT count(*) FROM picked)::int AS conversations, (SELECT count(*) FROM ev)::int AS events,
   (SELECT count(*) FROM indexed)::int AS indexed, (SELECT count(*) FROM removed)::int AS removed,
   (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM words)::int AS words, (SELECT ok FROM lock) AS locked`;
+const ROUND_SQL = roundSql(false);
+const SCOPED_ROUND_SQL = roundSql(true);
 
-/** One round of indexing (see the header); zero conversations means the index is caught up. */
+/**
+ * One round of indexing (see the header); zero conversations means the index is caught up (of the
+ * `scope`'s conversations when given: log-follower.ts).
+ */
 export async function indexSearchRound(
   db: TDb,
   limits: Partial<TIndexRoundLimits> = {},
+  scope: TFollowScope = null,
 ): Promise<TIndexRound> {
   const { conversations, events } = { ...DEFAULT_LIMITS, ...limits };
-  const [row] = await db.$queryRawUnsafe<TIndexRound[]>(ROUND_SQL, conversations, events);
+  const [row] = await (scope === null
+    ? db.$queryRawUnsafe<TIndexRound[]>(ROUND_SQL, conversations, events)
+    : db.$queryRawUnsafe<TIndexRound[]>(SCOPED_ROUND_SQL, conversations, events, scope));
   return {
     conversations: row?.conversations ?? 0,
     events: row?.events ?? 0,
@@ -172,8 +181,8 @@ export function startSearchIndexer(
   options: { intervalMs?: number; minGapMs?: number; onError?: (err: unknown) => void } = {},
 ): () => Promise<void> {
   return followLog(
-    async () => {
-      const round = await indexSearchRound(db);
+    async (scope) => {
+      const round = await indexSearchRound(db, {}, scope);
       return { hasMore: round.conversations > 0, isLocked: round.locked };
     },
     {
