@@ -3,7 +3,8 @@
 /**
  * Keeping the reader's place in a virtualized message list (react-virtuoso) while rows above the
  * viewport change: `useKeepPlaceOnResize` for a row that changes height (an edit, a reaction),
- * `useHoldPlace` for a page prepended above. Used by components/message-list.tsx.
+ * `useHoldPlace` for a page prepended above, `useHoldBottom` for a window opened at the newest
+ * message while its rows are measured. Used by components/message-list.tsx.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 
@@ -78,11 +79,14 @@ export function useHoldPlace(scroller: { current: HTMLElement | null }) {
     lastChange: number;
   } | null>(null);
 
+  const retry = useRef(0);
+  useEffect(() => () => cancelAnimationFrame(retry.current), []);
+
   const release = useCallback(() => {
     held.current = null;
   }, []);
 
-  const checkNow = useCallback(() => {
+  const checkNow = useCallback((): void => {
     const el = scroller.current;
     const h = held.current;
     if (!el || !h) return;
@@ -91,12 +95,22 @@ export function useHoldPlace(scroller: { current: HTMLElement | null }) {
       held.current = null;
       return;
     }
+    // Not rendered right now (Virtuoso is between ranges), or mid-prepend (Virtuoso shows the new
+    // rows' estimate as a margin, scrolls by it a frame later and drops the margin a frame after
+    // that): not a shift to undo yet. Look again next frame: neither step changes the list's
+    // height, so no size update would call this again, and a shift measured meanwhile (the
+    // estimate was a row's name line off, 27 px) stayed.
     const row = el.querySelector<HTMLElement>(`article.msg[data-seq="${h.seq}"]`);
-    if (!row) return; // not rendered right now (Virtuoso is between ranges): the next check
-    // Mid-prepend Virtuoso shows the new rows' estimate as a margin and scrolls by it a frame
-    // later: not a shift to undo.
     const list = el.querySelector<HTMLElement>("[data-testid='virtuoso-item-list']");
-    if (list && /^-?[1-9]/.test(list.style.marginTop)) return;
+    if (!row || (list && /^-?[1-9]/.test(list.style.marginTop))) {
+      if (!retry.current) {
+        retry.current = requestAnimationFrame(() => {
+          retry.current = 0;
+          checkNow();
+        });
+      }
+      return;
+    }
     const offset = row.getBoundingClientRect().top - el.getBoundingClientRect().top;
     const scrollTop = el.scrollTop;
     // Where the row is in the content: a scroll alone leaves it there, a layout shift moves it.
@@ -141,4 +155,67 @@ export function useHoldPlace(scroller: { current: HTMLElement | null }) {
   }, [scroller]);
 
   return { hold, check, release };
+}
+
+/**
+ * How long a window that opened at the newest message is kept there, counted from the last size
+ * change it saw (a busy machine measures the rows a second or more after they were drawn)…
+ */
+const HOLD_BOTTOM_MS = 1_000;
+/** …and at most this long after it opened. */
+const MAX_HOLD_BOTTOM_MS = 10_000;
+
+/**
+ * Keeps a window that opened at the newest message at the bottom while its rows are measured.
+ * Virtuoso scrolls to the last row by ESTIMATED heights (every row as tall as the first one it
+ * measured) and counts the scroll done when nothing changed for 150 ms; on a busy machine the real
+ * heights come later, and its upward-scrolling compensation then left the reader hundreds of pixels
+ * above the newest row, with "Jump to latest" showing.
+ *
+ * `hold()` when such a window opens; `check()` after each size update (`totalListHeightChanged`):
+ * a list no longer at its bottom is scrolled back there, on the next frame (after Virtuoso's own
+ * corrections and React's render). It ends on the reader's input (`release`), when the sizes have
+ * not changed for HOLD_BOTTOM_MS, or after MAX_HOLD_BOTTOM_MS. `isHeld()` says whether it is on.
+ */
+export function useHoldBottom(scroller: { current: HTMLElement | null }) {
+  /** `lastChange` stays null until the first size update (a busy machine draws the rows late). */
+  const held = useRef<{ since: number; lastChange: number | null } | null>(null);
+  const frame = useRef(0);
+
+  const isHeld = useCallback(() => {
+    const h = held.current;
+    if (!h) return false;
+    const now = performance.now();
+    const isIdle = h.lastChange !== null && now - h.lastChange > HOLD_BOTTOM_MS;
+    if (isIdle || now - h.since > MAX_HOLD_BOTTOM_MS) {
+      held.current = null;
+      return false;
+    }
+    return true;
+  }, []);
+
+  const release = useCallback(() => {
+    held.current = null;
+  }, []);
+
+  const check = useCallback(() => {
+    const h = held.current;
+    if (!h || !isHeld()) return;
+    h.lastChange = performance.now();
+    if (frame.current) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = 0;
+      const el = scroller.current;
+      if (!el || !held.current) return;
+      if (el.scrollHeight - el.clientHeight - el.scrollTop > 1) el.scrollTop = el.scrollHeight;
+    });
+  }, [isHeld, scroller]);
+
+  const hold = useCallback(() => {
+    held.current = { since: performance.now(), lastChange: null };
+  }, []);
+
+  useEffect(() => () => cancelAnimationFrame(frame.current), []);
+
+  return { hold, check, release, isHeld };
 }
