@@ -11,7 +11,7 @@
  *   a reaction): `useKeepPlaceOnResize` scrolls by the difference, so nothing on screen moves.
  *   The header and footer rows have a fixed height for the same reason. A window that opens at the
  *   newest row is kept there while its rows are measured (`useHoldBottom`): Virtuoso's own scroll
- *   there goes by estimated heights.
+ *   there goes by estimated heights. The hold starts once Virtuoso shows the list (`onShown`).
  * - Following: new rows at the end scroll into view only when the reader is at the bottom and
  *   they are live arrivals (not a page loaded below a detached window) or the reader's own send.
  * - A jump (`?m=<seq>`, "Jump to latest") gives the feed a new `view.windowId`; the Virtuoso is
@@ -306,6 +306,7 @@ export function MessageList({
       isLoadingNewer: feed.isLoadingNewer,
       loadNewer: () => void feed.loadNewer(),
       isEmpty: items.length === 0,
+      onShown: bottom.placed,
     }),
     [
       feed.hasMoreBefore,
@@ -315,6 +316,7 @@ export function MessageList({
       feed.isLoadingNewer,
       feed.loadNewer,
       items.length,
+      bottom.placed,
     ],
   );
 

@@ -158,12 +158,18 @@ export function useHoldPlace(scroller: { current: HTMLElement | null }) {
 }
 
 /**
- * How long a window that opened at the newest message is kept there, counted from the last size
- * change it saw (a busy machine measures the rows a second or more after they were drawn)…
+ * How long a window that opened at the newest message is kept there, counted from when Virtuoso
+ * showed it or from the last size change after (a busy machine measures rows late)…
  */
 const HOLD_BOTTOM_MS = 1_000;
-/** …and at most this long after it opened. */
+/** …and at most this long after it was shown (or, while Virtuoso still hides it, after it opened). */
 const MAX_HOLD_BOTTOM_MS = 10_000;
+
+/** Virtuoso's list element, hidden (`visibility: hidden`) until its first scroll has settled. */
+function isListHidden(el: HTMLElement): boolean {
+  const list = el.querySelector<HTMLElement>("[data-testid='virtuoso-item-list']");
+  return !list || list.style.visibility === "hidden";
+}
 
 /**
  * Keeps a window that opened at the newest message at the bottom while its rows are measured.
@@ -172,13 +178,19 @@ const MAX_HOLD_BOTTOM_MS = 10_000;
  * heights come later, and its upward-scrolling compensation then left the reader hundreds of pixels
  * above the newest row, with "Jump to latest" showing.
  *
- * `hold()` when such a window opens; `check()` after each size update (`totalListHeightChanged`):
- * a list no longer at its bottom is scrolled back there, on the next frame (after Virtuoso's own
- * corrections and React's render). It ends on the reader's input (`release`), when the sizes have
- * not changed for HOLD_BOTTOM_MS, or after MAX_HOLD_BOTTOM_MS. `isHeld()` says whether it is on.
+ * Until that first scroll is done, react-virtuoso (4.18) keeps the list `visibility: hidden` and
+ * scrolls again after every size change; a scroll of ours then renders other rows, whose sizes
+ * restart its 150 ms (a busy machine's list stayed hidden for over 10 s). So the hold waits:
+ * `hold()` when such a window opens, `placed()` when Virtuoso shows the list (the List component
+ * sees its `visibility` go) — only then is it checked, and after each size update
+ * (`totalListHeightChanged`, `check()`): a list no longer at its bottom is scrolled back there on
+ * the next frame (after Virtuoso's own corrections and React's render), never while it is hidden.
+ * It ends on the reader's input (`release`), when the sizes have not changed for HOLD_BOTTOM_MS
+ * since it was shown, or after MAX_HOLD_BOTTOM_MS. `isHeld()` says whether it is on (waiting
+ * included: the window is still being laid out).
  */
 export function useHoldBottom(scroller: { current: HTMLElement | null }) {
-  /** `lastChange` stays null until the first size update (a busy machine draws the rows late). */
+  /** `since`: when it opened, then when the list was shown; `lastChange` is null until it is shown. */
   const held = useRef<{ since: number; lastChange: number | null } | null>(null);
   const frame = useRef(0);
 
@@ -198,24 +210,41 @@ export function useHoldBottom(scroller: { current: HTMLElement | null }) {
     held.current = null;
   }, []);
 
-  const check = useCallback(() => {
-    const h = held.current;
-    if (!h || !isHeld()) return;
-    h.lastChange = performance.now();
+  /** Scrolls to the bottom on the next frame if the list is shown and not there. */
+  const scrollDown = useCallback(() => {
     if (frame.current) return;
     frame.current = requestAnimationFrame(() => {
       frame.current = 0;
       const el = scroller.current;
-      if (!el || !held.current) return;
+      if (!el || !held.current || isListHidden(el)) return;
       if (el.scrollHeight - el.clientHeight - el.scrollTop > 1) el.scrollTop = el.scrollHeight;
     });
-  }, [isHeld, scroller]);
+  }, [scroller]);
+
+  const check = useCallback(() => {
+    const h = held.current;
+    // Before the list is shown, a size change is Virtuoso's to handle (it scrolls again).
+    if (!h || h.lastChange === null || !isHeld()) return;
+    h.lastChange = performance.now();
+    scrollDown();
+  }, [isHeld, scrollDown]);
+
+  const placed = useCallback(() => {
+    const h = held.current;
+    if (!h || h.lastChange !== null || !isHeld()) return;
+    const now = performance.now();
+    held.current = { since: now, lastChange: now };
+    scrollDown();
+  }, [isHeld, scrollDown]);
 
   const hold = useCallback(() => {
     held.current = { since: performance.now(), lastChange: null };
-  }, []);
+    // A list Virtuoso already shows (it never hid it) reports no change of `visibility`.
+    const el = scroller.current;
+    if (el?.isConnected && !isListHidden(el)) placed();
+  }, [scroller, placed]);
 
   useEffect(() => () => cancelAnimationFrame(frame.current), []);
 
-  return { hold, check, release, isHeld };
+  return { hold, placed, check, release, isHeld };
 }
