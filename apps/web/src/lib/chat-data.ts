@@ -13,7 +13,7 @@
  *   incrementally) makes the next load refetch the newest page and replace the entry.
  * - A page request races live edits, deletes and reactions: those seen while it is in flight are
  *   re-applied to the page (`fetchPage`), so a page never undoes a change the tab already showed.
- * - Conversations list (sidebar): others' messages and read.updated from any device move its
+ * - Conversations list (sidebar): new messages and read.updated from any device move its
  *   counts in the cache (list-counts.ts, as the server counts them); only an event the cached list
  *   cannot take (a conversation not in it, a read mark leaving some unread, a fetch in flight that
  *   may predate it) and those that change more than counts — added/removed/dm.opened, deletes of
@@ -165,7 +165,8 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
     applyToThreads(queryClient, event);
     switch (event.kind) {
       case EventKind.MessageCreated:
-        if (event.actorId !== userId) patchList((list) => countNewMessage(list, event, userId));
+        // The reader's own count for nothing but move the row's lastSeq (as a fresh fetch would).
+        patchList((list) => countNewMessage(list, event, userId));
         return;
       case EventKind.MessageEdited:
         // A mention added or removed: the mention count moves if the message is unread.

@@ -1,14 +1,15 @@
 /**
- * The sidebar's conversations list moved by live events instead of refetched: another member's new
- * message (`countNewMessage`) and a read mark from any device (`applyReadMark`) change a row's
- * `lastSeq`, `readSeq`, `unreadCount` and `mentionCount` the way the server counts them
- * (`queryConversations` in packages/core/src/conversations/view.ts): others' messages above
- * `readSeq`, thread-only replies not unread; mentions of the reader or everyone, thread replies
- * included; in DMs every unread message is a mention. The list's order (kind, name) and the sidebar's
- * unreads-first sort (conversation-order.ts) read these fields, so nothing else moves.
- * Each returns the list unchanged when the event is already counted in it (a list fetched after
- * it) and null when it cannot say (a conversation not in the list, a read mark that leaves some
- * messages unread): the caller refetches. Pure; connectLiveData (chat-data.ts) applies them.
+ * The sidebar's conversations list moved by live events instead of refetched: a new message
+ * (`countNewMessage`; the reader's own moves only `lastSeq`) and a read mark from any device
+ * (`applyReadMark`) change a row's `lastSeq`, `readSeq`, `unreadCount` and `mentionCount` the way
+ * the server counts them (`queryConversations` in packages/core/src/conversations/view.ts):
+ * others' messages above `readSeq`, thread-only replies not unread; mentions of the reader or
+ * everyone, thread replies included; in DMs every unread message is a mention. The list's order
+ * (kind, name) does not change, and the unreads-first sort (conversation-order.ts) reads these
+ * counts. Each returns the list unchanged when the event is already counted in it (a list fetched
+ * after it) and null when it cannot say (a conversation not in the list, a read mark that leaves
+ * some messages unread): the caller refetches. Pure; connectLiveData (chat-data.ts) applies them,
+ * list-counts.integration.test.ts checks them against a fresh fetch.
  */
 import type { TMessageCreatedEvent } from "./live-reducers";
 
