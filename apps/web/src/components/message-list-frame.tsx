@@ -5,7 +5,7 @@
  * header/footer rows ("Load older messages", the start of the conversation).
  */
 import { useTranslations } from "next-intl";
-import { type ComponentPropsWithoutRef, forwardRef } from "react";
+import { type ComponentPropsWithoutRef, forwardRef, useLayoutEffect } from "react";
 
 /** What the header and footer rows show (passed as Virtuoso's context so the components stay stable). */
 export type TListContext = {
@@ -16,6 +16,8 @@ export type TListContext = {
   isLoadingNewer: boolean;
   loadNewer: () => void;
   isEmpty: boolean;
+  /** Virtuoso shows the list: its first scroll (to the opening row) has settled. */
+  onShown: () => void;
 };
 
 export const Scroller = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div">>(
@@ -42,11 +44,18 @@ export const Scroller = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div
 /**
  * The WAI-ARIA feed: each message is an <article> (lib/roving-feed.ts moves focus between them).
  * Virtuoso's own wrapper divs between the feed and its articles carry no role, so they do not count.
+ * Virtuoso styles it `visibility: hidden` until its first scroll has settled (react-virtuoso 4.18's
+ * `initialItemFinalLocationReached`, not offered as a callback): its going is `onShown`.
  */
 export const List = forwardRef<HTMLDivElement, ComponentPropsWithoutRef<"div"> & { context?: TListContext }>(
   function List({ context, ...props }, ref) {
     const t = useTranslations("MessageList");
     const isBusy = Boolean(context?.isLoadingOlder || context?.isLoadingNewer);
+    const isShown = props.style?.visibility !== "hidden";
+    const onShown = context?.onShown;
+    useLayoutEffect(() => {
+      if (isShown) onShown?.();
+    }, [isShown, onShown]);
     return <div {...props} ref={ref} role="feed" aria-label={t("messages")} aria-busy={isBusy} />;
   },
 );

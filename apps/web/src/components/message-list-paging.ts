@@ -24,12 +24,21 @@ const MIN_ROWS = 20;
  */
 const SETTLE_MS = 400;
 
+/** Whether `row` shows (partly) inside the scroller `el`. */
+function isOnScreen(el: HTMLElement, row: HTMLElement | null | undefined): boolean {
+  if (!row) return false;
+  const view = el.getBoundingClientRect();
+  const box = row.getBoundingClientRect();
+  return box.bottom > view.top && box.top < view.bottom;
+}
+
 export function useListPaging({
   feed,
   items,
   visibleCount,
   scroller,
   isAtBottomRef,
+  isHoldingBottom,
   onPrepend,
 }: {
   feed: TFeedView;
@@ -39,6 +48,8 @@ export function useListPaging({
   scroller: { current: HTMLElement | null };
   /** Whether Virtuoso last reported the reader at the newest row. */
   isAtBottomRef: { current: boolean };
+  /** True while a window that opened at the newest row is being kept there (scroll-place.ts). */
+  isHoldingBottom: () => boolean;
   /** Called in the render that prepends rows, while the DOM still shows the old ones. */
   onPrepend: () => void;
 }) {
@@ -70,17 +81,19 @@ export function useListPaging({
   const isSettledRef = useRef(false);
 
   /**
-   * Whether an older page may load now: not while the reader sits at the newest message with the
-   * oldest loaded row only in the overscan (the page would be a prefetch, and prepending it while a
-   * busy machine is still laying out the opening window left the list short of the newest row).
-   * Once the reader scrolls up, or when the oldest row is on screen, it loads.
+   * Whether an older page may load now. Not while the reader is at the newest message (or the
+   * window that opened there is still being laid out) unless the whole window fits on screen, its
+   * oldest and its newest row both in view: otherwise the page would be a prefetch, and prepending
+   * it while a busy machine was still laying out the opening window left the list short of the
+   * newest row. Once the reader scrolls up it loads.
    */
   const mayLoadOlder = useCallback(() => {
-    if (!isAtBottomRef.current) return true;
+    if (!isAtBottomRef.current && !isHoldingBottom()) return true;
     const el = scroller.current;
-    const oldest = el?.querySelector<HTMLElement>("article.msg");
-    return !el || !oldest || oldest.getBoundingClientRect().bottom > el.getBoundingClientRect().top;
-  }, [isAtBottomRef, scroller]);
+    if (!el) return true;
+    const rows = el.querySelectorAll<HTMLElement>(".ml-row");
+    return isOnScreen(el, rows[0]) && isOnScreen(el, rows[rows.length - 1]);
+  }, [isAtBottomRef, isHoldingBottom, scroller]);
 
   const loadAtEdges = useCallback(() => {
     const range = rangeRef.current;
@@ -122,6 +135,8 @@ export function useListPaging({
       },
       [loadAtEdges],
     ),
+    /** After sizes changed (a window that fits on screen once measured may need the page above). */
+    recheck: loadAtEdges,
     startReached: useCallback(() => {
       const f = feedRef.current;
       if (isSettledRef.current && f.hasMoreBefore && mayLoadOlder()) void f.loadOlder();

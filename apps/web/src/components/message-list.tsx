@@ -9,7 +9,9 @@
  *   when a page loads), which keeps the row being read in place.
  *   Virtuoso does not correct for a rendered row above the viewport that changes size (an edit,
  *   a reaction): `useKeepPlaceOnResize` scrolls by the difference, so nothing on screen moves.
- *   The header and footer rows have a fixed height for the same reason.
+ *   The header and footer rows have a fixed height for the same reason. A window that opens at the
+ *   newest row is kept there while its rows are measured (`useHoldBottom`): Virtuoso's own scroll
+ *   there goes by estimated heights. The hold starts once Virtuoso shows the list (`onShown`).
  * - Following: new rows at the end scroll into view only when the reader is at the bottom and
  *   they are live arrivals (not a page loaded below a detached window) or the reader's own send.
  * - A jump (`?m=<seq>`, "Jump to latest") gives the feed a new `view.windowId`; the Virtuoso is
@@ -27,7 +29,7 @@ import { useFormats } from "~/i18n/format";
 import type { useConversationFeed } from "~/lib/conversation-feed";
 import { placeEphemerals, type TEphemeral } from "~/lib/ephemeral";
 import { useRovingFeed } from "~/lib/roving-feed";
-import { useHoldPlace, useKeepPlaceOnResize } from "~/lib/scroll-place";
+import { useHoldBottom, useHoldPlace, useKeepPlaceOnResize } from "~/lib/scroll-place";
 import { isInMainList, newMessagesDividerSeq, timelineRows } from "~/lib/timeline";
 import { useLatest } from "~/lib/use-latest";
 import type { TMessage } from "~/trpc/types";
@@ -111,6 +113,12 @@ export function MessageList({
   const scroller = useRef<HTMLElement | null>(null);
   const observeRow = useKeepPlaceOnResize(scroller);
   const { hold: holdPlace, check: checkPlace, release: releasePlace } = useHoldPlace(scroller);
+  const bottom = useHoldBottom(scroller);
+  /** The reader's own scrolling (wheel, touch, keys, the scrollbar) ends both holds. */
+  const releaseHolds = () => {
+    releasePlace();
+    bottom.release();
+  };
   const [isAtBottom, setAtBottom] = useState(true);
   /** The newest seq on screen when the reader scrolled up: later ones count as unseen. */
   const [leftAtSeq, setLeftAtSeq] = useState<number | null>(null);
@@ -186,8 +194,21 @@ export function MessageList({
     visibleCount: visible.length,
     scroller,
     isAtBottomRef,
-    onPrepend: holdPlace,
+    isHoldingBottom: bottom.isHeld,
+    // Rows prepended while a window that opened at the newest row is held there keep it there.
+    onPrepend: () => {
+      if (!bottom.isHeld()) holdPlace();
+    },
   });
+
+  // A window that opens at the newest row stays there while Virtuoso measures its rows.
+  const opensAtNewest = feed.isLoaded && feed.view.targetSeq === null;
+  const { hold: holdBottom, release: releaseBottom } = bottom;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per fresh window (windowId)
+  useLayoutEffect(() => {
+    if (opensAtNewest) holdBottom();
+    else releaseBottom();
+  }, [feed.view.windowId, opensAtNewest, holdBottom, releaseBottom]);
 
   // Where a fresh window starts: the linked message (centered) or the newest row.
   // biome-ignore lint/correctness/useExhaustiveDependencies: Virtuoso reads it once per window, at mount
@@ -285,6 +306,7 @@ export function MessageList({
       isLoadingNewer: feed.isLoadingNewer,
       loadNewer: () => void feed.loadNewer(),
       isEmpty: items.length === 0,
+      onShown: bottom.placed,
     }),
     [
       feed.hasMoreBefore,
@@ -294,6 +316,7 @@ export function MessageList({
       feed.isLoadingNewer,
       feed.loadNewer,
       items.length,
+      bottom.placed,
     ],
   );
 
@@ -344,14 +367,14 @@ export function MessageList({
     // biome-ignore lint/a11y/noStaticElementInteractions: listens (the reader's own scrolling wins over useHoldPlace) and moves focus between the feed's articles
     <div
       className="message-list"
-      onWheel={releasePlace}
-      onTouchStart={releasePlace}
+      onWheel={releaseHolds}
+      onTouchStart={releaseHolds}
       onKeyDown={(e) => {
-        releasePlace();
+        releaseHolds();
         roving.onKeyDown(e);
       }}
       onFocus={roving.onFocus}
-      onMouseDown={releasePlace}
+      onMouseDown={releaseHolds}
     >
       {!feed.isLoaded || isEmpty ? (
         // The skip link's target while there is no list yet (message-list-frame.tsx's Scroller after).
@@ -389,7 +412,11 @@ export function MessageList({
           alignToBottom
           followOutput={isFollowing ? followOutput : false}
           atBottomStateChange={onAtBottom}
-          totalListHeightChanged={checkPlace}
+          totalListHeightChanged={() => {
+            checkPlace();
+            bottom.check();
+            paging.recheck();
+          }}
           atBottomThreshold={48}
           increaseViewportBy={{ top: 400, bottom: 400 }}
           scrollerRef={(el) => {

@@ -13,10 +13,12 @@
  *   incrementally) makes the next load refetch the newest page and replace the entry.
  * - A page request races live edits, deletes and reactions: those seen while it is in flight are
  *   re-applied to the page (`fetchPage`), so a page never undoes a change the tab already showed.
- * - Conversations list (sidebar): counts come from the server, so events that change them —
- *   others' messages, read.updated from any device, added/removed/dm.opened — invalidate the list
- *   (coalesced), which refetches it once. Every member conversation in it is tracked from its
- *   lastSeq so unread badges move live.
+ * - Conversations list (sidebar): new messages and read.updated from any device move its
+ *   counts in the cache (list-counts.ts, as the server counts them); only an event the cached list
+ *   cannot take (a conversation not in it, a read mark leaving some unread, a fetch in flight that
+ *   may predate it) and those that change more than counts — added/removed/dm.opened, deletes of
+ *   unread messages — invalidate it (coalesced), which refetches it once. Every member
+ *   conversation in it is tracked from its lastSeq so unread badges move live.
  * - Sending goes through the SDK's outbox (outbox.ts).
  *
  * To add a live event: handle its kind in `connectLiveData` and patch (or invalidate) the query it
@@ -34,10 +36,12 @@ import {
 import { type QueryClient, useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef } from "react";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
+import type { TConversationSummary } from "~/trpc/types";
 import { applyEmojiChange } from "./custom-emoji";
 import { addEphemeral } from "./ephemeral";
 import { EMPTY_FEED, newestSeq, type TFeed, type TFeedView, type THistoryPage } from "./feed-window";
 import { applyLaterEvent } from "./later-data";
+import { applyReadMark, countNewMessage } from "./list-counts";
 import { applyToFeed, isMessageChange, type TLiveEvent, type TMessageCreatedEvent } from "./live-reducers";
 import { useRealtime } from "./realtime-context";
 import { refetchFresh } from "./refetch";
@@ -109,6 +113,28 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
       void refetchFresh(queryClient, trpc.conversations.list.queryFilter());
     }, LIST_REFRESH_MS);
   };
+  type TList = TConversationSummary[];
+  /** Moves the cached list by an event (list-counts.ts), or refetches it when the event cannot. */
+  const patchList = (apply: (list: TList) => readonly TConversationSummary[] | null) => {
+    const key = trpc.conversations.list.queryKey();
+    const list = queryClient.getQueryData<TList>(key);
+    // A fetch in flight may have read the server before this event, and its answer replaces the
+    // cache: it is cancelled and the list fetched again after (refreshList).
+    if (!list || queryClient.getQueryState(key)?.fetchStatus === "fetching") return refreshList();
+    const next = apply(list);
+    if (next === null) refreshList();
+    else if (next !== list) queryClient.setQueryData<TList>(key, [...next]);
+  };
+  /**
+   * Whether the cached list counts unread messages in the conversation: an edit (its mentions) or
+   * a delete of one of them may change the counts, in a way only the server can say.
+   */
+  const hasUnreadIn = (conversationId: string) => {
+    const row = queryClient
+      .getQueryData<TList>(trpc.conversations.list.queryKey())
+      ?.find((c) => c.id === conversationId);
+    return row !== undefined && (row.unreadCount > 0 || row.mentionCount > 0);
+  };
   const refreshConversation = (conversationId: string) => {
     void refetchFresh(queryClient, trpc.conversations.get.queryFilter({ conversationId }));
   };
@@ -139,11 +165,23 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
     applyToThreads(queryClient, event);
     switch (event.kind) {
       case EventKind.MessageCreated:
-        if (event.actorId !== userId) refreshList();
+        // The reader's own count for nothing but move the row's lastSeq (as a fresh fetch would).
+        patchList((list) => countNewMessage(list, event, userId));
+        return;
+      case EventKind.MessageEdited:
+        // A mention added or removed: the mention count moves if the message is unread.
+        if (event.actorId !== userId && hasUnreadIn(event.conversationId)) refreshList();
+        return;
+      case EventKind.MessageDeleted:
+        // Counts drop if the message was unread, which the list cannot tell (no message seq here).
+        if (hasUnreadIn(event.conversationId)) refreshList();
+        void refetchFresh(
+          queryClient,
+          trpc.messages.pins.queryFilter({ conversationId: event.conversationId }),
+        );
         return;
       case EventKind.MessagePinned:
       case EventKind.MessageUnpinned:
-      case EventKind.MessageDeleted:
         // The pins list is only loaded while its panel is (or was) open; refetch it if so.
         void refetchFresh(
           queryClient,
@@ -190,7 +228,7 @@ export function connectLiveData(client: ParleyClient, deps: TLiveDeps): () => vo
     if (!event) return;
     switch (event.kind) {
       case UserEventKind.ReadUpdated:
-        refreshList();
+        patchList((list) => applyReadMark(list, event.payload));
         return;
       case UserEventKind.PreferencesUpdated:
         // A new custom status (set here or on another device): the footer and member lists follow

@@ -3,7 +3,8 @@
 /**
  * Keeping the reader's place in a virtualized message list (react-virtuoso) while rows above the
  * viewport change: `useKeepPlaceOnResize` for a row that changes height (an edit, a reaction),
- * `useHoldPlace` for a page prepended above. Used by components/message-list.tsx.
+ * `useHoldPlace` for a page prepended above, `useHoldBottom` for a window opened at the newest
+ * message while its rows are measured. Used by components/message-list.tsx.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 
@@ -78,11 +79,14 @@ export function useHoldPlace(scroller: { current: HTMLElement | null }) {
     lastChange: number;
   } | null>(null);
 
+  const retry = useRef(0);
+  useEffect(() => () => cancelAnimationFrame(retry.current), []);
+
   const release = useCallback(() => {
     held.current = null;
   }, []);
 
-  const checkNow = useCallback(() => {
+  const checkNow = useCallback((): void => {
     const el = scroller.current;
     const h = held.current;
     if (!el || !h) return;
@@ -91,12 +95,22 @@ export function useHoldPlace(scroller: { current: HTMLElement | null }) {
       held.current = null;
       return;
     }
+    // Not rendered right now (Virtuoso is between ranges), or mid-prepend (Virtuoso shows the new
+    // rows' estimate as a margin, scrolls by it a frame later and drops the margin a frame after
+    // that): not a shift to undo yet. Look again next frame: neither step changes the list's
+    // height, so no size update would call this again, and a shift measured meanwhile (the
+    // estimate was a row's name line off, 27 px) stayed.
     const row = el.querySelector<HTMLElement>(`article.msg[data-seq="${h.seq}"]`);
-    if (!row) return; // not rendered right now (Virtuoso is between ranges): the next check
-    // Mid-prepend Virtuoso shows the new rows' estimate as a margin and scrolls by it a frame
-    // later: not a shift to undo.
     const list = el.querySelector<HTMLElement>("[data-testid='virtuoso-item-list']");
-    if (list && /^-?[1-9]/.test(list.style.marginTop)) return;
+    if (!row || (list && /^-?[1-9]/.test(list.style.marginTop))) {
+      if (!retry.current) {
+        retry.current = requestAnimationFrame(() => {
+          retry.current = 0;
+          checkNow();
+        });
+      }
+      return;
+    }
     const offset = row.getBoundingClientRect().top - el.getBoundingClientRect().top;
     const scrollTop = el.scrollTop;
     // Where the row is in the content: a scroll alone leaves it there, a layout shift moves it.
@@ -141,4 +155,96 @@ export function useHoldPlace(scroller: { current: HTMLElement | null }) {
   }, [scroller]);
 
   return { hold, check, release };
+}
+
+/**
+ * How long a window that opened at the newest message is kept there, counted from when Virtuoso
+ * showed it or from the last size change after (a busy machine measures rows late)…
+ */
+const HOLD_BOTTOM_MS = 1_000;
+/** …and at most this long after it was shown (or, while Virtuoso still hides it, after it opened). */
+const MAX_HOLD_BOTTOM_MS = 10_000;
+
+/** Virtuoso's list element, hidden (`visibility: hidden`) until its first scroll has settled. */
+function isListHidden(el: HTMLElement): boolean {
+  const list = el.querySelector<HTMLElement>("[data-testid='virtuoso-item-list']");
+  return !list || list.style.visibility === "hidden";
+}
+
+/**
+ * Keeps a window that opened at the newest message at the bottom while its rows are measured.
+ * Virtuoso scrolls to the last row by ESTIMATED heights (every row as tall as the first one it
+ * measured) and counts the scroll done when nothing changed for 150 ms; on a busy machine the real
+ * heights come later, and its upward-scrolling compensation then left the reader hundreds of pixels
+ * above the newest row, with "Jump to latest" showing.
+ *
+ * Until that first scroll is done, react-virtuoso (4.18) keeps the list `visibility: hidden` and
+ * scrolls again after every size change; a scroll of ours then renders other rows, whose sizes
+ * restart its 150 ms (a busy machine's list stayed hidden for over 10 s). So the hold waits:
+ * `hold()` when such a window opens, `placed()` when Virtuoso shows the list (the List component
+ * sees its `visibility` go) — only then is it checked, and after each size update
+ * (`totalListHeightChanged`, `check()`): a list no longer at its bottom is scrolled back there on
+ * the next frame (after Virtuoso's own corrections and React's render), never while it is hidden.
+ * It ends on the reader's input (`release`), when the sizes have not changed for HOLD_BOTTOM_MS
+ * since it was shown, or after MAX_HOLD_BOTTOM_MS. `isHeld()` says whether it is on (waiting
+ * included: the window is still being laid out).
+ */
+export function useHoldBottom(scroller: { current: HTMLElement | null }) {
+  /** `since`: when it opened, then when the list was shown; `lastChange` is null until it is shown. */
+  const held = useRef<{ since: number; lastChange: number | null } | null>(null);
+  const frame = useRef(0);
+
+  const isHeld = useCallback(() => {
+    const h = held.current;
+    if (!h) return false;
+    const now = performance.now();
+    const isIdle = h.lastChange !== null && now - h.lastChange > HOLD_BOTTOM_MS;
+    if (isIdle || now - h.since > MAX_HOLD_BOTTOM_MS) {
+      held.current = null;
+      return false;
+    }
+    return true;
+  }, []);
+
+  const release = useCallback(() => {
+    held.current = null;
+  }, []);
+
+  /** Scrolls to the bottom on the next frame if the list is shown and not there. */
+  const scrollDown = useCallback(() => {
+    if (frame.current) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = 0;
+      const el = scroller.current;
+      if (!el || !held.current || isListHidden(el)) return;
+      if (el.scrollHeight - el.clientHeight - el.scrollTop > 1) el.scrollTop = el.scrollHeight;
+    });
+  }, [scroller]);
+
+  const check = useCallback(() => {
+    const h = held.current;
+    // Before the list is shown, a size change is Virtuoso's to handle (it scrolls again).
+    if (!h || h.lastChange === null || !isHeld()) return;
+    h.lastChange = performance.now();
+    scrollDown();
+  }, [isHeld, scrollDown]);
+
+  const placed = useCallback(() => {
+    const h = held.current;
+    if (!h || h.lastChange !== null || !isHeld()) return;
+    const now = performance.now();
+    held.current = { since: now, lastChange: now };
+    scrollDown();
+  }, [isHeld, scrollDown]);
+
+  const hold = useCallback(() => {
+    held.current = { since: performance.now(), lastChange: null };
+    // A list Virtuoso already shows (it never hid it) reports no change of `visibility`.
+    const el = scroller.current;
+    if (el?.isConnected && !isListHidden(el)) placed();
+  }, [scroller, placed]);
+
+  useEffect(() => () => cancelAnimationFrame(frame.current), []);
+
+  return { hold, placed, check, release, isHeld };
 }
