@@ -31,16 +31,14 @@ export async function scrapeBatchTotals(metricsUrls: readonly string[]): Promise
         return res.text();
       }),
     );
-    return texts
-      .map(parseBatchTotals)
-      .reduce(
-        (a, b) => ({
-          batches: a.batches + b.batches,
-          sends: a.sends + b.sends,
-          seconds: a.seconds + b.seconds,
-        }),
-        { batches: 0, sends: 0, seconds: 0 },
-      );
+    return texts.map(parseBatchTotals).reduce(
+      (a, b) => ({
+        batches: a.batches + b.batches,
+        sends: a.sends + b.sends,
+        seconds: a.seconds + b.seconds,
+      }),
+      { batches: 0, sends: 0, seconds: 0 },
+    );
   } catch {
     return null;
   }
