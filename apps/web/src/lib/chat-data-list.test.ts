@@ -1,5 +1,4 @@
 import type { TAppRouter } from "@parley/api";
-import type { ParleyClient } from "@parley/client";
 import { QueryClient, QueryObserver } from "@tanstack/react-query";
 import { createTRPCClient, type TRPCLink } from "@trpc/client";
 import { observable } from "@trpc/server/observable";
@@ -7,8 +6,7 @@ import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import { afterEach, describe, expect, it } from "vitest";
 import type { TConversationSummary } from "~/trpc/types";
 import { connectLiveData } from "./chat-data";
-
-type THandler = (...args: unknown[]) => void;
+import { fakeLiveClient } from "./fake-live-client";
 
 const ME = "u-alice";
 const BOB = "u-bob";
@@ -63,21 +61,7 @@ async function sidebarTab(rows: TConversationSummary[]) {
   const unobserve = observer.subscribe(() => undefined);
   await observer.refetch();
 
-  const handlers = new Map<string, THandler[]>();
-  const client = {
-    userCursor: 1,
-    on(name: string, fn: THandler) {
-      handlers.set(name, [...(handlers.get(name) ?? []), fn]);
-      return () =>
-        handlers.set(
-          name,
-          (handlers.get(name) ?? []).filter((h) => h !== fn),
-        );
-    },
-  } as unknown as ParleyClient;
-  const emit = (name: string, frame: unknown) => {
-    for (const fn of handlers.get(name) ?? []) fn(frame);
-  };
+  const { client, emit } = fakeLiveClient(1);
   const off = connectLiveData(client, { queryClient, trpc, trpcClient, userId: ME });
   cleanups.push(() => {
     off();

@@ -1,29 +1,7 @@
-import type { ParleyClient } from "@parley/client";
 import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 import { connectLiveData, feedKey } from "./chat-data";
-
-type THandler = (...args: unknown[]) => void;
-
-/** The part of a ParleyClient connectLiveData uses on a welcome: its events and its user cursor. */
-function fakeClient(userCursor: number | null) {
-  const handlers = new Map<string, THandler[]>();
-  const client = {
-    userCursor,
-    on(name: string, fn: THandler) {
-      handlers.set(name, [...(handlers.get(name) ?? []), fn]);
-      return () =>
-        handlers.set(
-          name,
-          (handlers.get(name) ?? []).filter((h) => h !== fn),
-        );
-    },
-  };
-  const emit = (name: string, ...args: unknown[]) => {
-    for (const fn of handlers.get(name) ?? []) fn(...args);
-  };
-  return { client: client as unknown as ParleyClient, emit };
-}
+import { fakeLiveClient } from "./fake-live-client";
 
 const PREFERENCES = [["users", "preferences"], { type: "query" }];
 const LIST = [["conversations", "list"], { type: "query" }];
@@ -48,7 +26,7 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
  */
 async function afterStateChange(userCursor: number | null, change: { from: string; to: string }) {
   const queryClient = filledQueries();
-  const { client, emit } = fakeClient(userCursor);
+  const { client, emit } = fakeLiveClient(userCursor);
   const off = connectLiveData(client, {
     queryClient,
     trpc: {} as never,
