@@ -1,7 +1,7 @@
 "use client";
 
 import { useTranslations } from "next-intl";
-import { type ChangeEvent, useEffect, useId, useState } from "react";
+import { type ChangeEvent, useEffect, useId, useRef, useState } from "react";
 import { passwordStrength, type TStrength } from "~/lib/password-strength";
 
 /** Account.strength.* message keys, by zxcvbn score 0–4. */
@@ -11,6 +11,11 @@ const LABELS = ["veryWeak", "weak", "fair", "strong", "veryStrong"] as const;
  * A new-password input with a strength meter (zxcvbn, the same rule the server enforces:
  * "Fair" and below are refused). The dictionaries load once typing pauses (400 ms), so a form
  * filled and sent at once (autofill, scripts) never pays for them.
+ *
+ * The input is uncontrolled: what was typed before the page became interactive stays (hydrating a
+ * controlled input with `value=""` emptied it, and the browser then refused to submit the form,
+ * its required password being empty — a sign-up test under load saw exactly that), and is read
+ * once on mount for the meter.
  */
 export function NewPasswordField({
   label,
@@ -26,6 +31,12 @@ export function NewPasswordField({
   const id = useId();
   const [value, setValue] = useState("");
   const [strength, setStrength] = useState<TStrength | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    // Typed (or autofilled) before hydration: the meter starts from it.
+    if (input.current?.value) setValue(input.current.value);
+  }, []);
 
   useEffect(() => {
     if (!value) {
@@ -68,7 +79,7 @@ export function NewPasswordField({
         autoComplete="new-password"
         aria-describedby={error ? `${id}-error ${id}-strength` : `${id}-strength`}
         aria-invalid={error ? true : undefined}
-        value={value}
+        ref={input}
         onChange={(e: ChangeEvent<HTMLInputElement>) => setValue(e.target.value)}
       />
       <meter
