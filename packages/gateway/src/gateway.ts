@@ -32,7 +32,6 @@ import {
   REQUEST_ID_HEADER,
   requestIdFrom,
   revocationMark,
-  runWithRequestId,
 } from "@parley/core";
 import {
   CloseCode,
@@ -245,7 +244,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     }
   }
 
-  function onConnection(ws: WebSocket, actor: TConnectionActor, socket: Duplex): void {
+  function onConnection(ws: WebSocket, actor: TConnectionActor, socket: Duplex, requestId: string): void {
     const id = randomUUID();
     const conn: TConnection = {
       id,
@@ -278,7 +277,7 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
       byUser.set(actor.userId, userConns);
     }
     userConns.add(conn);
-    log.debug({ connectionId: conn.id, userId: actor.userId }, "socket open");
+    log.debug({ connectionId: conn.id, userId: actor.userId, requestId }, "socket open");
 
     ws.on("message", onSocketMessage);
     ws.on("pong", onSocketPong);
@@ -310,13 +309,18 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
     conn.queue = conn.ready;
   }
 
-  /** Every upgrade gets a request id (logging.ts), so the lines about it carry `requestId`. */
+  /**
+   * Every upgrade gets a request id (logging.ts); the lines the gateway writes about it carry it as
+   * a field, passed by hand rather than through core's `runWithRequestId`: that scope is an
+   * AsyncLocalStorage, and on Node 20 its first use turns on promise hooks for the whole process
+   * for good — measured, 10 % more gateway CPU per message (docs/performance.md, thirteenth round).
+   */
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
     req.headers[REQUEST_ID_HEADER] = requestId;
-    runWithRequestId(requestId, () => upgrade(req, socket, head));
+    upgrade(req, socket, head, requestId);
   };
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string) => {
     const path = pathOf(req.url);
     if (path !== "/ws") {
       // Attached: another listener (Next's HMR in dev) owns the other paths.
@@ -364,10 +368,10 @@ export async function createGateway(options: TGatewayOptions): Promise<TGateway>
           );
           return;
         }
-        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, actor, socket));
+        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, actor, socket, requestId));
       },
       (err: unknown) => {
-        log.error({ err }, "authentication failed with an error");
+        log.error({ err, requestId }, "authentication failed with an error");
         rejectUpgrade(socket, 503, "UNAVAILABLE", "Authentication is unavailable; retry shortly");
       },
     );

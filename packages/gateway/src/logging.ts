@@ -7,7 +7,9 @@
  *   `withRequestId` runs the handler in core's request scope and the logger's mixin reads it, so
  *   code deep in core or in Next's bundle needs no id passed down.
  * - Every line about a socket carries its `connectionId` (the one `welcome` tells the client);
- *   lines about an upgrade carry the upgrade's `requestId`.
+ *   lines about an upgrade carry the upgrade's `requestId`, as a field the gateway passes by hand:
+ *   a standalone gateway never enters the request scope, which would turn on Node 20's promise
+ *   hooks for the whole process (gateway.ts `onUpgrade`).
  * - Never a secret or a body: the paths below are censored wherever they appear (two levels deep),
  *   and request URLs are logged without their query (a socket's `?token=` / `?ticket=`).
  *   Adding a field that may hold one: add its name here (logging.integration.test.ts checks); a
