@@ -26,6 +26,7 @@
  * No NOTIFY: a `pg_notify` in the send transaction takes a cluster-wide lock on the notification
  * queue at commit, serialising every sending transaction.
  */
+import { Prisma } from "@parley/db";
 import { onEventsCommitted } from "./events.ts";
 
 /** What one round found: `hasMore` runs another at once; `isLocked` false: another process's round held the lock. */
@@ -33,6 +34,11 @@ export type TFollowRound = { hasMore: boolean; isLocked: boolean };
 
 /** The conversations a round reads: those written by this process since the last round, or all (null). */
 export type TFollowScope = readonly string[] | null;
+
+/** The condition a round's `scope` puts on a conversation id (`column`, default `c.id`): none when null. */
+export function inScopeSql(scope: TFollowScope, column: Prisma.Sql = Prisma.sql`c.id`): Prisma.Sql {
+  return scope === null ? Prisma.sql`true` : Prisma.sql`${column} = ANY(${[...scope]}::uuid[])`;
+}
 
 /** More conversations written than this since the last round: the round reads them all. */
 export const MAX_SCOPE = 500;

@@ -18,9 +18,9 @@
  * time), so a crash repeats or loses nothing of them. Sending happens after commit. Messages
  * older than `maxAgeMs` when the notifier reaches them (it was down) are not pushed.
  */
-import { Prisma, type TDb } from "@parley/db";
+import type { TDb } from "@parley/db";
 import type { TEngine } from "../engine/types.ts";
-import { followLog, type TFollowScope } from "../log-follower.ts";
+import { followLog, inScopeSql, type TFollowScope } from "../log-follower.ts";
 import { loadNotifyPrefsRows, type TRecipientRow } from "./notifier-reads.ts";
 import { clearReadPushNotices, deliverPushNotices } from "./push-delivery.ts";
 import type { TPushSender } from "./push-sender.ts";
@@ -90,7 +90,7 @@ export async function notifyRound(
         SELECT pg_try_advisory_xact_lock(hashtext('parley.notifier')) AS ok`;
       if (!lock?.ok) return { conversations: 0, messages: 0, pushNotices: 0, emails: 0, locked: false };
       // A scoped round (log-follower.ts) looks only at the conversations this process wrote.
-      const inScope = scope === null ? Prisma.sql`true` : Prisma.sql`c.id = ANY(${[...scope]}::uuid[])`;
+      const inScope = inScopeSql(scope);
       const rows = await tx.$queryRaw<MessageRow[]>`
         WITH picked AS MATERIALIZED (
           SELECT c.id, c.kind, COALESCE(nc.seq, 0) AS after,

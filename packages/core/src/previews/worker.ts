@@ -23,10 +23,10 @@
  * BEFORE the transaction that shows it, and removed again when that transaction does not.
  */
 import { createHash } from "node:crypto";
-import { Prisma, type TDb } from "@parley/db";
+import type { TDb } from "@parley/db";
 import { EventKind, type TLinkPreview } from "@parley/protocol";
 import type { TStorage } from "@parley/storage";
-import { followLog, type TFollowScope } from "../log-follower.ts";
+import { followLog, inScopeSql, type TFollowScope } from "../log-follower.ts";
 import { processLogger } from "../logging.ts";
 import { appendConversationEvent, inWriteTx } from "../tx.ts";
 import { DEFAULT_PAGE_FETCH, fetchPage, type TPageFetchOptions } from "./fetch.ts";
@@ -82,7 +82,7 @@ async function enqueue(
       SELECT pg_try_advisory_xact_lock(hashtext('parley.link-previewer')) AS ok`;
     if (!lock?.ok) return { queued: 0, isLocked: false, hasMore: false };
     // A scoped round (log-follower.ts) looks only at the conversations this process wrote.
-    const inScope = scope === null ? Prisma.sql`true` : Prisma.sql`c.id = ANY(${[...scope]}::uuid[])`;
+    const inScope = inScopeSql(scope);
     const picked = await tx.$queryRaw<{ id: string; after: number; last: number }[]>`
       SELECT c.id::text AS id, COALESCE(pc.seq, 0) AS after, c."lastSeq" AS last
       FROM "Conversation" c LEFT JOIN "LinkPreviewCursor" pc ON pc."conversationId" = c.id

@@ -14,9 +14,9 @@
  * `#mentions:<id>` …: search-sql.ts FACT), so a search with words filters in the GIN index. Rows are rebuilt from the Message table, never
  * from event payloads: an edit's old text and a deleted message are gone from the index.
  */
-import type { TDb } from "@parley/db";
+import { Prisma, type TDb } from "@parley/db";
 import { EventKind } from "@parley/protocol";
-import { followLog, type TFollowScope } from "../log-follower.ts";
+import { followLog, inScopeSql, type TFollowScope } from "../log-follower.ts";
 
 /** Most conversations and events one round reads. */
 export type TIndexRoundLimits = { conversations: number; events: number };
@@ -32,21 +32,23 @@ export type TIndexRound = {
   locked: boolean;
 };
 
-// $1 most conversations, $2 most events (per conversation: the round takes at most $2 / picked);
-// in a scoped round (log-follower.ts), $3 the conversations to look at.
-const roundSql = (isScoped: boolean) => `
+// One round's statement; in a scoped round (log-follower.ts) only the scope's conversations are read.
+const roundSql = (limits: TIndexRoundLimits, scope: TFollowScope) => Prisma.sql`
 WITH lock AS MATERIALIZED (
   -- One round at a time across processes (several web processes each run an indexer).
   SELECT pg_try_advisory_xact_lock(hashtext('parley.search-indexer')) AS ok
 ), picked AS MATERIALIZED (
   SELECT c.id, COALESCE(sc.seq, 0) AS after, c."lastSeq" AS last
   FROM "Conversation" c LEFT JOIN "SearchCursor" sc ON sc."conversationId" = c.id
-  WHERE ${isScoped ? "c.id = ANY($3::uuid[]) AND" : ""} c."lastSeq" > COALESCE(sc.seq, 0) AND (SELECT ok FROM lock)
+  WHERE ${inScopeSql(scope)} AND c."lastSeq" > COALESCE(sc.seq, 0) AND (SELECT ok FROM lock)
   ORDER BY c.id
-  LIMIT $1::int
+  LIMIT ${limits.conversations}::int
 ), share AS MATERIALIZED (
-  SELECT GREATEST(1, $2::int / GREATEST(1, (SELECT count(*) FROM picked)::int)) AS n
-), upto AS MATERIALIZED (
+  SELECT GREATEST(1, ${limits.events}::int / GREATEST(1, (SELECT count(*) FROM picked)::int)) AS n
+${Prisma.raw(ROUND_REST)}`;
+
+// The rest of the round: static text.
+const ROUND_REST = `), upto AS MATERIALIZED (
   SELECT p.id, LEAST(p.last, p.after + (SELECT n FROM share)) AS upto, p.after FROM picked p
 ), ev AS MATERIALIZED (
   -- Each conversation's range by its (conversationId, seq) index: the ORDER BY keeps the planner
@@ -123,8 +125,6 @@ WITH lock AS MATERIALIZED (
 SELECT (SELECT count(*) FROM picked)::int AS conversations, (SELECT count(*) FROM ev)::int AS events,
   (SELECT count(*) FROM indexed)::int AS indexed, (SELECT count(*) FROM removed)::int AS removed,
   (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM words)::int AS words, (SELECT ok FROM lock) AS locked`;
-const ROUND_SQL = roundSql(false);
-const SCOPED_ROUND_SQL = roundSql(true);
 
 /**
  * One round of indexing (see the header); zero conversations means the index is caught up (of the
@@ -135,10 +135,7 @@ export async function indexSearchRound(
   limits: Partial<TIndexRoundLimits> = {},
   scope: TFollowScope = null,
 ): Promise<TIndexRound> {
-  const { conversations, events } = { ...DEFAULT_LIMITS, ...limits };
-  const [row] = await (scope === null
-    ? db.$queryRawUnsafe<TIndexRound[]>(ROUND_SQL, conversations, events)
-    : db.$queryRawUnsafe<TIndexRound[]>(SCOPED_ROUND_SQL, conversations, events, scope));
+  const [row] = await db.$queryRaw<TIndexRound[]>(roundSql({ ...DEFAULT_LIMITS, ...limits }, scope));
   return {
     conversations: row?.conversations ?? 0,
     events: row?.events ?? 0,
