@@ -72,11 +72,17 @@ export function translateError(
   }
 }
 
+/** What `useErrorText` returns: with a fallback, always a text. */
+export type TErrorTextFn = {
+  (error: unknown, fallback: string): string;
+  (error: unknown, fallback?: string): string | undefined;
+};
+
 /**
  * `(error, fallback?) => text`: a server error in the user's language (see the header); `fallback`
  * for a value that is not an error with a message. Until a catalog has loaded, English.
  */
-export function useErrorText(): (error: unknown, fallback?: string) => string | undefined {
+export function useErrorText(): TErrorTextFn {
   const locale = useLocale();
   const [catalog, setCatalog] = useState<TErrorCatalog | null>(() => loaded.get(locale) ?? null);
   useEffect(() => {
@@ -94,7 +100,7 @@ export function useErrorText(): (error: unknown, fallback?: string) => string | 
     };
   }, [locale]);
   return useCallback(
-    (error: unknown, fallback?: string) => translateError(catalog, locale, error, fallback),
+    ((error: unknown, fallback?: string) => translateError(catalog, locale, error, fallback)) as TErrorTextFn,
     [catalog, locale],
   );
 }
