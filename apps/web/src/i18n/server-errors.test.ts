@@ -10,9 +10,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type MessageFormatElement, parse, TYPE } from "@formatjs/icu-messageformat-parser";
+import { parse } from "@formatjs/icu-messageformat-parser";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { argumentsOf } from "./icu-arguments";
 import { translateError } from "./server-errors";
 import ar from "./server-errors/ar.json";
 
@@ -103,18 +104,6 @@ function extract(): { templates: Set<string>; problems: string[] } {
     visit(source);
   }
   return { templates, problems };
-}
-
-/** The argument names an ICU message uses. */
-function argumentsOf(elements: MessageFormatElement[], into = new Set<string>()): Set<string> {
-  for (const el of elements) {
-    if (el.type === TYPE.argument || el.type === TYPE.number || el.type === TYPE.date) into.add(el.value);
-    if (el.type === TYPE.plural || el.type === TYPE.select) {
-      into.add(el.value);
-      for (const option of Object.values(el.options)) argumentsOf(option.value, into);
-    }
-  }
-  return into;
 }
 
 const catalogs: Record<string, Record<string, string>> = { ar };
