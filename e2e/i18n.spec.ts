@@ -69,7 +69,7 @@ test("switching to Arabic: Arabic strings, right to left, the sidebar on the rig
   await page.goto("/app/new-channel");
   await page.getByRole("textbox", { name: "اسم القناة" }).fill(channel);
   await page.getByRole("button", { name: "إنشاء القناة" }).click();
-  await expect(page.getByRole("alert")).toHaveText(`توجد قناة باسم #${channel} بالفعل`);
+  await expect(page.locator("p.error[role=alert]")).toHaveText(`توجد قناة باسم #${channel} بالفعل`);
 });
 
 test("message times and day separators are Arabic, in the profile's time zone", async () => {
