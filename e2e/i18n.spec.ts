@@ -5,7 +5,8 @@ import { firstUser, historyOf, newUser, trpc } from "./fixtures";
 
 // The second language (issue 16): a user switches to Arabic in Settings → Language; the page is
 // then Arabic and right to left (<html lang="ar" dir="rtl">, the sidebar on the right), message
-// times are formatted for Arabic in the user's profile time zone, axe finds nothing serious; and
+// times are formatted for Arabic in the user's profile time zone, a server refusal is Arabic (the
+// server-error catalog), axe finds nothing serious; and
 // back to English.
 // A signed-out visitor gets the language of their browser's Accept-Language.
 test.describe.configure({ mode: "serial", timeout: 90_000 });
@@ -64,6 +65,11 @@ test("switching to Arabic: Arabic strings, right to left, the sidebar on the rig
   const width = page.viewportSize()?.width ?? 0;
   expect(sidebar.x).toBeGreaterThanOrEqual(main.x + main.width - 1);
   expect(sidebar.x + sidebar.width).toBeGreaterThan(width - 2);
+  // A refusal from the server (core's CONFLICT) reads in Arabic too, its channel name filled in.
+  await page.goto("/app/new-channel");
+  await page.getByRole("textbox", { name: "اسم القناة" }).fill(channel);
+  await page.getByRole("button", { name: "إنشاء القناة" }).click();
+  await expect(page.locator("p.error[role=alert]")).toHaveText(`توجد قناة باسم #${channel} بالفعل`);
 });
 
 test("message times and day separators are Arabic, in the profile's time zone", async () => {

@@ -13,7 +13,9 @@ import {
   configureSlashCommands,
   currentRequestId,
   describeIssues,
+  errorTemplate,
   fieldErrorsOf,
+  formatTemplate,
   isAdmin,
   metrics,
   ParleyError,
@@ -22,6 +24,7 @@ import {
   resolveSession,
   type TActor,
   type TAuditOrigin,
+  type TErrorParams,
 } from "@parley/core";
 import type { TDb } from "@parley/db";
 import { initTRPC, TRPCError } from "@trpc/server";
@@ -135,9 +138,14 @@ export function setInternalErrorLogger(logger?: TInternalErrorLogger): void {
   logInternalError = logger ?? defaultInternalErrorLogger;
 }
 
+/** The template of the message every client gets for an INTERNAL_SERVER_ERROR (`{requestId}`). */
+export const INTERNAL_ERROR_TEMPLATE = errorTemplate(
+  "Something went wrong on the server. Try again; if it keeps happening, tell your administrator the request id {requestId}.",
+);
+
 /** The message every client gets for an INTERNAL_SERVER_ERROR: nothing from the cause, only the id. */
 export function internalErrorMessage(requestId: string): string {
-  return `Something went wrong on the server. Try again; if it keeps happening, tell your administrator the request id ${requestId}.`;
+  return formatTemplate(INTERNAL_ERROR_TEMPLATE, { requestId });
 }
 
 const t = initTRPC.context<TContext>().create({
@@ -162,6 +170,8 @@ const t = initTRPC.context<TContext>().create({
           zodError: null,
           fieldErrors: null,
           reason: null,
+          template: INTERNAL_ERROR_TEMPLATE as string | null,
+          params: { requestId } as TErrorParams | null,
         },
       };
     }
@@ -177,6 +187,10 @@ const t = initTRPC.context<TContext>().create({
         fieldErrors: zodError ? fieldErrorsOf(zodError) : null,
         /** Why, beside the code, when core gave a reason (protocol's ErrorReason, e.g. BROADCAST_RESTRICTED). */
         reason: (error.cause instanceof ParleyError ? error.cause.reason : undefined) ?? null,
+        /** The English template of a core refusal (gettext style: clients translate by it), else null. */
+        template: error.cause instanceof ParleyError ? error.cause.template : null,
+        /** The template's `{name}` values, or null. */
+        params: (error.cause instanceof ParleyError ? error.cause.params : undefined) ?? null,
       },
     };
   },
@@ -194,7 +208,12 @@ const mapParleyErrors = t.middleware(async ({ next }) => {
     throw new TRPCError({ code: cause.code, message: cause.message, cause });
   }
   if (result.error.code === "BAD_REQUEST" && cause instanceof z.ZodError) {
-    throw new TRPCError({ code: "BAD_REQUEST", message: `Invalid input: ${describeIssues(cause)}`, cause });
+    // As core's parseInput words it, so the client translates both alike.
+    const refusal = new ParleyError("BAD_REQUEST", "Invalid input: {issues}", {
+      cause,
+      params: { issues: describeIssues(cause) },
+    });
+    throw new TRPCError({ code: "BAD_REQUEST", message: refusal.message, cause: refusal });
   }
   return result;
 });

@@ -43,6 +43,7 @@ export {
   ParleySendInputError,
   type TOutboxEntry,
   type TOutboxStatus,
+  type TSendFailure,
   type TSendOptions,
   type TSendResult,
 } from "./outbox.ts";

@@ -11,6 +11,7 @@ export {
   type TClientStats,
   type TOutboxEntry,
   type TOutboxStatus,
+  type TSendFailure,
   type TSendOptions,
   type TSendResult,
 } from "./client.ts";

@@ -36,7 +36,19 @@ export type TOutboxEntry = {
    * Set once `failed`: the server's error code and message, and its `reason` (ErrorReason, e.g.
    * BROADCAST_RESTRICTED: the text may be sent without @channel) when it gave one.
    */
-  readonly error?: { code: string; message: string; reason?: string };
+  readonly error?: TSendFailure;
+};
+
+/**
+ * Why a send failed: the error code and English message, the server's `reason` (ErrorReason) and
+ * the message's `template` and `params` (for translation) when the server gave them.
+ */
+export type TSendFailure = {
+  code: string;
+  message: string;
+  reason?: string;
+  template?: string;
+  params?: Record<string, string | number>;
 };
 
 /** Options of `send`: a thread reply (optionally also in the channel) and attachments. */
@@ -72,13 +84,20 @@ export type TSendResult = { seq: number; messageId: string };
  */
 export class ParleySendError extends Error {
   override readonly name = "ParleySendError";
+  /** The server's English template of `message` (`{name}` placeholders), when it sent one. */
+  readonly template?: string;
+  /** The template's placeholder values. */
+  readonly params?: Record<string, string | number>;
   constructor(
     readonly code: string,
     message: string,
     readonly clientMsgId: string,
     readonly reason?: string,
+    translatable?: Pick<TSendFailure, "template" | "params">,
   ) {
     super(message);
+    if (translatable?.template !== undefined) this.template = translatable.template;
+    if (translatable?.params !== undefined) this.params = translatable.params;
   }
 }
 

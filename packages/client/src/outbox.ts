@@ -35,6 +35,7 @@ import {
   sendCommand,
   sendOptionFields,
   type TOutboxEntry,
+  type TSendFailure,
   type TSendResult,
 } from "./outbox-entry.ts";
 import { SaveThrottle } from "./save-throttle.ts";
@@ -47,6 +48,7 @@ export {
   ParleySendInputError,
   type TOutboxEntry,
   type TOutboxStatus,
+  type TSendFailure,
   type TSendOptions,
   type TSendResult,
 } from "./outbox-entry.ts";
@@ -231,9 +233,11 @@ export class Outbox {
   }
 
   /** Marks an entry failed and rejects its promise (the entries behind it are pumped by the caller). */
-  #fail(record: TOutboxRecord, error: { code: string; message: string; reason?: string }): void {
+  #fail(record: TOutboxRecord, error: TSendFailure): void {
     this.#update(record, { status: "failed", error });
-    record.reject(new ParleySendError(error.code, error.message, record.entry.clientMsgId, error.reason));
+    record.reject(
+      new ParleySendError(error.code, error.message, record.entry.clientMsgId, error.reason, error),
+    );
   }
 
   /** Puts the conversation's next pending entry on the wire unless one is in flight or backing off. */
@@ -323,6 +327,8 @@ export class Outbox {
       code: frame.code,
       message: frame.message,
       ...(frame.reason !== undefined ? { reason: frame.reason } : {}),
+      ...(frame.template !== undefined ? { template: frame.template } : {}),
+      ...(frame.params !== undefined ? { params: frame.params } : {}),
     });
     this.#pump(conversationId);
   }

@@ -10,6 +10,7 @@
  * A cursor that lags behind is safe (the server replays, the client dedups); a cursor ahead of what
  * the app holds would lose events, which is why the client saves a cursor only after delivering.
  */
+import type { TSendFailure } from "./outbox-entry.ts";
 
 /** Persisted resume position: last delivered seq per conversation (null: learn it from the server). */
 export type TCursorSnapshot = {
@@ -40,7 +41,7 @@ export type TStoredOutboxEntry = {
   /** ISO time the message was composed. */
   createdAt: string;
   /** Why it failed (status `failed`); `reason` is the server's ErrorReason when it gave one. */
-  error?: { code: string; message: string; reason?: string };
+  error?: TSendFailure;
 };
 
 /** Loads and saves the outbox, in send order. */

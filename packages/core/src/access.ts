@@ -1,7 +1,7 @@
 /** Loading a conversation together with the actor's membership, and the read/write rules. */
 import type { ConversationKind, MemberRole } from "@parley/db";
 import { isAdmin, type TActor } from "./actor.ts";
-import { ParleyError } from "./errors.ts";
+import { errorTemplate, ParleyError } from "./errors.ts";
 import { isGuestSql } from "./guests.ts";
 import type { TTx } from "./tx.ts";
 
@@ -84,15 +84,18 @@ export function canReadSql(userExpr: string, c: string): string {
  * about things the caller can read (a public channel they have not joined, an archived one, …).
  */
 export const NotFound = {
-  conversation: "Conversation not found",
-  message: "Message not found",
-  thread: "Thread not found",
-  file: "File not found",
-  upload: "Upload not found",
+  conversation: errorTemplate("Conversation not found"),
+  message: errorTemplate("Message not found"),
+  thread: errorTemplate("Thread not found"),
+  file: errorTemplate("File not found"),
+  upload: errorTemplate("Upload not found"),
 } as const;
 
+/** One of the `NotFound` texts. */
+export type TNotFoundText = (typeof NotFound)[keyof typeof NotFound];
+
 /** The NOT_FOUND error for an unknown or unreadable thing (see `NotFound`). */
-export function notFound(message: string = NotFound.conversation): ParleyError {
+export function notFound(message: TNotFoundText = NotFound.conversation): ParleyError {
   return new ParleyError("NOT_FOUND", message);
 }
 
@@ -100,7 +103,7 @@ export function notFound(message: string = NotFound.conversation): ParleyError {
  * Throws NOT_FOUND (exactly like a missing conversation, or `as` for the thing asked about) unless
  * the actor may read the conversation.
  */
-export function requireRead(access: TReadFacts, as: string = NotFound.conversation): void {
+export function requireRead(access: TReadFacts, as: TNotFoundText = NotFound.conversation): void {
   if (!canRead(access)) throw notFound(as);
 }
 
@@ -108,7 +111,7 @@ export function requireRead(access: TReadFacts, as: string = NotFound.conversati
  * Throws unless the actor is a member: NOT_FOUND (as `requireRead`) when they cannot even read it,
  * FORBIDDEN with a hint to join for a public channel they can read but have not joined.
  */
-export function requireMember(access: TReadFacts, as: string = NotFound.conversation): void {
+export function requireMember(access: TReadFacts, as: TNotFoundText = NotFound.conversation): void {
   if (access.memberRole !== null) return;
   requireRead(access, as);
   throw new ParleyError("FORBIDDEN", "Join the channel first");

@@ -6,7 +6,7 @@ import { isUniqueViolation, type TDb } from "@parley/db";
 import type { TActor } from "./actor.ts";
 import { recordAudit, type TAuditOrigin } from "./audit/record.ts";
 import { joinDefaultChannels } from "./conversations/members.ts";
-import { ParleyError, parseInput } from "./errors.ts";
+import { ParleyError, parseInput, type TErrorText } from "./errors.ts";
 import { hotQuery, type THotStatement } from "./hot-sql.ts";
 import { isUuid } from "./ids.ts";
 import { consumeInvite, inviteRefusal, recordRedemption } from "./joining/invites.ts";
@@ -46,10 +46,12 @@ export async function signUp(db: TDb, input: unknown, origin?: TAuditOrigin): Pr
   const policy = { mode: ws.signupMode, domains: ws.signupDomains };
   const admitted = admitsWithoutInvite(policy, data.email);
   if (!admitted) {
-    const refusal = data.inviteToken
-      ? await inviteRefusal(db, data.inviteToken, data.email)
+    const refusal: TErrorText | null = data.inviteToken
+      ? await inviteRefusal(db, data.inviteToken, data.email).then((template) =>
+          template === null ? null : { template },
+        )
       : signupRefusal(policy);
-    if (refusal) throw new ParleyError("FORBIDDEN", refusal);
+    if (refusal) throw new ParleyError("FORBIDDEN", refusal.template, { params: refusal.params });
   }
   const passwordHash = await hashPassword(data.password);
   try {

@@ -10,17 +10,59 @@ export type TParleyErrorCode =
   | "CONFLICT"
   | "TOO_MANY_REQUESTS";
 
-/** A domain error with a code the transport layers (tRPC, realtime frames) translate as is. */
+/** Values for a template's `{name}` placeholders. */
+export type TErrorParams = Record<string, string | number>;
+
+/** An English error template with its parameters, for a text built before it is thrown (or shown). */
+export type TErrorText = { template: string; params?: TErrorParams };
+
+/** Options of a ParleyError: the cause, the protocol reason and the template's parameters. */
+export type TParleyErrorOptions = { cause?: unknown; reason?: TErrorReason; params?: TErrorParams };
+
+/**
+ * Fills `{name}` placeholders of an English error template (gettext style: the template is the
+ * message id clients translate). A placeholder without a value stays as written.
+ */
+export function formatTemplate(template: string, params: TErrorParams | undefined): string {
+  if (!params) return template;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in params ? String(params[name]) : whole,
+  );
+}
+
+/**
+ * Marks an English error template that reaches a ParleyError through a variable (a constant, a
+ * helper's argument), like gettext_noop: the catalog test (apps/web/src/i18n/server-errors.test.ts)
+ * extracts these and `new ParleyError(code, "literal")` templates. Returns the template as is.
+ */
+export function errorTemplate<T extends string>(template: T): T {
+  return template;
+}
+
+/**
+ * A domain error with a code the transport layers (tRPC, realtime frames) translate as is. The
+ * message argument is an English *template* — a string literal with ICU-style `{name}`
+ * placeholders filled from `options.params` — so clients can look it up in a catalog and show it
+ * in the user's language; `message` is the English text. To add one: write the template as a
+ * literal (never a template literal), pass values as params, and add its translation to
+ * apps/web/src/i18n/server-errors/*.json (a test fails until you do).
+ */
 export class ParleyError extends Error {
   override name = "ParleyError";
   readonly code: TParleyErrorCode;
   /** Why, beside the code, where a client acts on it (protocol's ErrorReason); both transports carry it. */
   readonly reason: TErrorReason | undefined;
+  /** The English template before `{name}` placeholders are filled (the catalog's key). */
+  readonly template: string;
+  /** The placeholders' values, or undefined when the template has none. */
+  readonly params: TErrorParams | undefined;
 
-  constructor(code: TParleyErrorCode, message: string, options?: { cause?: unknown; reason?: TErrorReason }) {
-    super(message, options);
+  constructor(code: TParleyErrorCode, message: string, options?: TParleyErrorOptions) {
+    super(formatTemplate(message, options?.params), options);
     this.code = code;
     this.reason = options?.reason;
+    this.template = message;
+    this.params = options?.params;
   }
 }
 
@@ -59,8 +101,9 @@ export function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) {
-    throw new ParleyError("BAD_REQUEST", `Invalid input: ${describeIssues(result.error)}`, {
+    throw new ParleyError("BAD_REQUEST", "Invalid input: {issues}", {
       cause: result.error,
+      params: { issues: describeIssues(result.error) },
     });
   }
   return result.data;

@@ -222,10 +222,9 @@ export function mimeTypeFor(name: string): string {
  */
 export function requireUploadAllowed(limits: TUploadLimits, name: string, mime: string, size: number): void {
   if (size > limits.maxUploadBytes) {
-    throw new ParleyError(
-      "BAD_REQUEST",
-      `The file is larger than the limit of ${formatBytes(limits.maxUploadBytes)}`,
-    );
+    throw new ParleyError("BAD_REQUEST", "The file is larger than the limit of {limit}", {
+      params: { limit: formatBytes(limits.maxUploadBytes) },
+    });
   }
   if (isBlocked(limits, mime, EXTENSION_TYPES[extensionOf(name)])) {
     throw new ParleyError("BAD_REQUEST", "This type of file cannot be shared here");
@@ -316,19 +315,23 @@ export async function completeUpload(
 
   const info = await storage.statObject(row.objectKey);
   if (!info) throw new ParleyError("BAD_REQUEST", "The file has not been uploaded yet");
-  const refuse = async (message: string): Promise<never> => {
+  const refuse = async (refusal: ParleyError): Promise<never> => {
     await discard(db, storage, row.id, [row.objectKey, thumbnailKeyFor(row.objectKey)]);
-    throw new ParleyError("BAD_REQUEST", message);
+    throw refusal;
   };
   if (info.size !== Number(row.size)) {
-    await refuse(`The uploaded file is ${info.size} bytes, not the declared ${row.size}`);
+    await refuse(
+      new ParleyError("BAD_REQUEST", "The uploaded file is {size} bytes, not the declared {declared}", {
+        params: { size: info.size, declared: Number(row.size) },
+      }),
+    );
   }
 
   let inspected: TInspectedFile;
   try {
     inspected = await inspectStoredFile(storage, row.objectKey, row.mime, limits);
   } catch (err) {
-    if (isParleyError(err) && err.code === "BAD_REQUEST") await refuse(err.message);
+    if (isParleyError(err) && err.code === "BAD_REQUEST") await refuse(err);
     throw err;
   }
   const { mime, width, height, thumbnailKey } = inspected;

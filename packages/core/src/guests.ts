@@ -42,9 +42,9 @@ export function isGuest(actor: Pick<TActor, "role">): boolean {
   return actor.role === "guest";
 }
 
-/** Throws FORBIDDEN for guests: `what` says what they may not do ("create channels"). */
-export function refuseGuests(actor: Pick<TActor, "role">, what: string): void {
-  if (isGuest(actor)) throw new ParleyError("FORBIDDEN", `Guests cannot ${what}`);
+/** Throws FORBIDDEN for guests with `template`, an `errorTemplate("Guests cannot …")`. */
+export function refuseGuests(actor: Pick<TActor, "role">, template: string): void {
+  if (isGuest(actor)) throw new ParleyError("FORBIDDEN", template);
 }
 
 /**

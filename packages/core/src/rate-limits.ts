@@ -15,7 +15,7 @@ import type { TDb } from "@parley/db";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
 import { recordAudit } from "./audit/record.ts";
 import { createRedisClient, type TRedisClient } from "./engine/redis-client.ts";
-import { ParleyError } from "./errors.ts";
+import { errorTemplate, ParleyError } from "./errors.ts";
 
 /** TOO_MANY_REQUESTS with how long to wait. */
 export class RateLimitedError extends ParleyError {
@@ -23,7 +23,10 @@ export class RateLimitedError extends ParleyError {
 
   constructor(retryAfterSeconds: number, message?: string) {
     const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
-    super("TOO_MANY_REQUESTS", message ?? `Too many attempts, try again in ${waitText(seconds)}`);
+    const [count, unit] = waitText(seconds).split(" ");
+    super("TOO_MANY_REQUESTS", message ?? errorTemplate("Too many attempts, try again in {count} {unit}"), {
+      params: { count: Number(count), unit: unit ?? "" },
+    });
     this.name = "RateLimitedError";
     this.retryAfterSeconds = seconds;
   }

@@ -173,7 +173,9 @@ export async function syncSince(
   let budget = options.maxEvents ?? DEFAULT_SYNC_MAX_EVENTS;
   const entries = Object.entries(input.cursors);
   if (entries.length > MAX_SYNC_CURSORS) {
-    throw new ParleyError("BAD_REQUEST", `At most ${MAX_SYNC_CURSORS} cursors per sync`);
+    throw new ParleyError("BAD_REQUEST", "At most {count} cursors per sync", {
+      params: { count: MAX_SYNC_CURSORS },
+    });
   }
   const ids = entries.map(([id]) => id);
 

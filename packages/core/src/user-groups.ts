@@ -108,7 +108,7 @@ async function requireActiveUsers(tx: Pick<TDb, "$queryRaw">, ids: readonly stri
 }
 
 function handleTaken(handle: string): ParleyError {
-  return new ParleyError("CONFLICT", `The handle @${handle} is already taken`);
+  return new ParleyError("CONFLICT", "The handle @{handle} is already taken", { params: { handle } });
 }
 
 async function groupDto(tx: Pick<TTx, "userGroup">, id: string): Promise<TUserGroupDto> {

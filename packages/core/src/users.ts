@@ -3,7 +3,7 @@ import { UserEventKind, zLine } from "@parley/protocol";
 import { z } from "zod";
 import { outranks, requireAdmin, type TActor, USER_ROLES } from "./actor.ts";
 import { recordAudit, type TAuditOrigin } from "./audit/record.ts";
-import { ParleyError, parseInput } from "./errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "./errors.ts";
 import { canSeePersonSql, isGuest } from "./guests.ts";
 import { notifyCredentialRevoked } from "./revocations.ts";
 import { ZId, ZSetStatus, ZUserRef } from "./schemas.ts";
@@ -93,16 +93,37 @@ export async function listAllUsers(db: TDb, actor: TActor): Promise<TUserDto[]> 
   return db.user.findMany({ select: userDtoSelect, orderBy: [{ name: "asc" }, { id: "asc" }] });
 }
 
+/** The refusals of `requireOutranks`, by action and by the target's rank. */
+const OUTRANK_REFUSALS = {
+  deactivate: {
+    owner: errorTemplate("Only an owner can deactivate an owner"),
+    admin: errorTemplate("Only an owner can deactivate an admin"),
+  },
+  reactivate: {
+    owner: errorTemplate("Only an owner can reactivate an owner"),
+    admin: errorTemplate("Only an owner can reactivate an admin"),
+  },
+  "change the profile of": {
+    owner: errorTemplate("Only an owner can change the profile of an owner"),
+    admin: errorTemplate("Only an owner can change the profile of an admin"),
+  },
+  "reset the password of": {
+    owner: errorTemplate("Only an owner can reset the password of an owner"),
+    admin: errorTemplate("Only an owner can reset the password of an admin"),
+  },
+} as const;
+
 /**
  * FORBIDDEN unless the actor outranks a user of role `target` (actor.ts `outranks`): admins act on
  * members and guests, the owner on everyone. `verb` names the action in the message.
  */
-export function requireOutranks(actor: TActor, target: TActor["role"], verb: string): void {
+export function requireOutranks(
+  actor: TActor,
+  target: TActor["role"],
+  verb: keyof typeof OUTRANK_REFUSALS,
+): void {
   if (outranks(actor.role, target)) return;
-  throw new ParleyError(
-    "FORBIDDEN",
-    `Only an owner can ${verb} ${target === "owner" ? "an owner" : "an admin"}`,
-  );
+  throw new ParleyError("FORBIDDEN", OUTRANK_REFUSALS[verb][target === "owner" ? "owner" : "admin"]);
 }
 
 /**

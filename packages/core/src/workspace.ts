@@ -329,7 +329,8 @@ export async function setUploadLimits(
   if (data.maxUploadBytes != null && data.maxUploadBytes > defaults.maxUploadBytes) {
     throw new ParleyError(
       "BAD_REQUEST",
-      `The upload limit cannot be raised above ${formatLimit(defaults.maxUploadBytes)}: the server's MAX_UPLOAD_BYTES setting is the ceiling (ask whoever runs the server to raise it)`,
+      "The upload limit cannot be raised above {limit}: the server's MAX_UPLOAD_BYTES setting is the ceiling (ask whoever runs the server to raise it)",
+      { params: { limit: formatLimit(defaults.maxUploadBytes) } },
     );
   }
   return inWriteTx(db, async ({ tx }) => {

@@ -8,6 +8,19 @@ describe("toErrorFrame", () => {
     expect(toErrorFrame(new ParleyError("FORBIDDEN", "Not a member"))).toEqual({
       code: ErrorCode.Forbidden,
       message: "Not a member",
+      template: "Not a member",
+    });
+  });
+
+  it("carries a refusal's template and params, so clients can translate it", () => {
+    const refusal = new ParleyError("CONFLICT", "A channel named #{name} already exists", {
+      params: { name: "general" },
+    });
+    expect(toErrorFrame(refusal)).toEqual({
+      code: ErrorCode.Conflict,
+      message: "A channel named #general already exists",
+      template: "A channel named #{name} already exists",
+      params: { name: "general" },
     });
   });
 
@@ -17,6 +30,7 @@ describe("toErrorFrame", () => {
       code: ErrorCode.Forbidden,
       message: "Only admins",
       reason: ErrorReason.BroadcastRestricted,
+      template: "Only admins",
     });
     expect(toErrorFrame(new ParleyError("FORBIDDEN", "Not a member"))).not.toHaveProperty("reason");
   });
@@ -51,6 +65,10 @@ describe("toErrorFrame", () => {
     expect(frame.message).toBe(
       `Something went wrong on the server; retrying is safe (request id ${frame.requestId})`,
     );
+    expect(frame.template).toBe(
+      "Something went wrong on the server; retrying is safe (request id {requestId})",
+    );
+    expect(frame.params).toEqual({ requestId: frame.requestId });
     expect(toErrorFrame(new Error("again")).requestId).not.toBe(frame.requestId);
   });
 });

@@ -15,6 +15,8 @@
  */
 import { randomUUID } from "node:crypto";
 import {
+  errorTemplate,
+  formatTemplate,
   isParleyError,
   markDelivered,
   markRead,
@@ -24,6 +26,7 @@ import {
   streamReaches,
   streamScope,
   type TDeliveryReport,
+  type TErrorParams,
 } from "@parley/core";
 import type { TDb } from "@parley/db";
 import { ErrorCode, type TErrorCode, type TFieldIssue, toFieldIssues } from "@parley/protocol";
@@ -49,22 +52,34 @@ export function toErrorFrame(err: unknown): {
   issues?: TFieldIssue[];
   reason?: string;
   requestId?: string;
+  template: string;
+  params?: TErrorParams;
 } {
   if (isParleyError(err) && FORWARDED_CODES.has(err.code)) {
     const frame = {
       code: err.code as TErrorCode,
       message: err.message,
       ...(err.reason !== undefined ? { reason: err.reason } : {}),
+      template: err.template,
+      ...(err.params !== undefined ? { params: err.params } : {}),
     };
     return err.cause instanceof z.ZodError ? { ...frame, issues: toFieldIssues(err.cause) } : frame;
   }
   const requestId = randomUUID();
+  const params = { requestId };
   return {
     code: ErrorCode.Internal,
-    message: `Something went wrong on the server; retrying is safe (request id ${requestId})`,
+    message: formatTemplate(INTERNAL_ERROR_TEMPLATE, params),
     requestId,
+    template: INTERNAL_ERROR_TEMPLATE,
+    params,
   };
 }
+
+/** The internal-error text of a command frame (`{requestId}`), translated by clients like core's. */
+const INTERNAL_ERROR_TEMPLATE = errorTemplate(
+  "Something went wrong on the server; retrying is safe (request id {requestId})",
+);
 
 /** Reports per delivered-cursor statement (a report of MAX_SYNC_CURSORS takes a few). */
 const DELIVERED_BATCH = 2_000;

@@ -57,6 +57,10 @@ export const ZErrorFrame = z.object({
   reason: z.string().optional(),
   /** With TOO_MANY_REQUESTS from a rate limit: how long until a retry can succeed (ms). */
   retryAfterMs: z.number().int().nonnegative().optional(),
+  /** `message`'s English template with `{name}` placeholders, for clients that translate it. */
+  template: z.string().optional(),
+  /** The template's placeholder values. */
+  params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
 });
 
 /** An entry of a conversation's log; apply in seq order (see DESIGN.md "Sending", step 5). */

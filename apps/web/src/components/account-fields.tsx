@@ -8,6 +8,7 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field } from "~/components/field";
 import { NewPasswordField } from "~/components/password-field";
+import { useErrorText } from "~/i18n/server-errors";
 import { fieldError } from "~/lib/field-errors";
 import { errorMessage, signInWithPassword, useSignInFailureText } from "~/lib/sign-in";
 
@@ -46,6 +47,7 @@ export type TAccountInput = { name: string; email: string; password: string };
  * `error` is the form-level message to show, `busy` true from submit until the app opens or it failed.
  */
 export function useCreateAccount(create: (account: TAccountInput, form: FormData) => Promise<unknown>) {
+  const errorText = useErrorText();
   const failureText = useSignInFailureText();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -66,7 +68,7 @@ export function useCreateAccount(create: (account: TAccountInput, form: FormData
       if (failed) throw new Error(failureText(failed));
       window.location.assign("/app");
     } catch (err) {
-      setError(errorMessage(err));
+      setError(errorMessage(err, errorText));
       setBusy(false);
     }
   }

@@ -6,13 +6,15 @@ import { useRouter } from "next/navigation";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { useErrorText } from "~/i18n/server-errors";
+import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 /** A channel's settings: topic, name, members, archive and leave. The server decides who may do what. */
 export function ChannelDetails({ conversationId }: { conversationId: string }) {
   const t = useTranslations("ChannelDetails");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -61,7 +63,7 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
     return (
       <div className="page">
         <h1>{t("unavailable")}</h1>
-        <p role="alert">{conv.error.message}</p>
+        <p role="alert">{errorText(conv.error)}</p>
       </div>
     );
   }
@@ -99,7 +101,7 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
         {c.archivedAt ? <span className="tag">{t("archived")}</span> : null}
       </h1>
       {c.isGeneral ? <p className="muted">{t("everyone", { name: c.name ?? "" })}</p> : null}
-      <FormError message={formErrorMessage(error, ["name", "topic"])} />
+      <FormError error={error} fields={["name", "topic"]} />
 
       <section className="card" aria-labelledby="about-heading">
         <h2 id="about-heading">{t("about")}</h2>
@@ -227,7 +229,7 @@ export function ChannelDetails({ conversationId }: { conversationId: string }) {
             </button>
           ) : null}
         </div>
-        <FormError message={leave.error?.message} />
+        <FormError error={leave.error} />
       </section>
     </div>
   );

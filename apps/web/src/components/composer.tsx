@@ -49,6 +49,7 @@ import { EmojiPicker, useEmojiIndex } from "./emoji-picker";
 import { AttachButton, UploadTray, useFileTarget } from "./upload-tray";
 import { VoiceRecorder } from "./voice-recorder";
 import "~/styles/composer.css";
+import { useErrorText } from "~/i18n/server-errors";
 
 /** A message ↑ can edit (`createdAt`: its edit window is checked when given). */
 export type TEditableMessage = { id: string; body: string; createdAt?: Date | string };
@@ -72,10 +73,6 @@ export function lastOwnMessage(
     }
   }
   return null;
-}
-
-function errorText(err: unknown, fallback: string): string {
-  return err instanceof Error ? err.message : fallback;
 }
 
 /** The message box (see the file header). */
@@ -134,6 +131,7 @@ export function Composer({
   autoFocus?: boolean | "if-idle";
 }) {
   const t = useTranslations("Composer");
+  const errorText = useErrorText();
   // ↑ edits my last message only while the workspace's edit window allows it.
   const windowVerdict = useMessageWindows();
   const [text, setText] = useState("");

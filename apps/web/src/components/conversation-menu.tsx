@@ -9,6 +9,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTranslations } from "next-intl";
 import { useEffect, useRef, useState } from "react";
+import { useErrorText } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
@@ -31,6 +32,7 @@ export function ConversationMenu({
   isChannel: boolean;
 }) {
   const t = useTranslations("ConversationMenu");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [isOpen, setOpen] = useState(false);
@@ -130,7 +132,7 @@ export function ConversationMenu({
           ) : null}
           {error ? (
             <p role="alert" className="error">
-              {error.message}
+              {errorText(error)}
             </p>
           ) : null}
         </div>

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useTranslations } from "next-intl";
 import { useCallback, useEffect, useMemo, useRef } from "react";
+import { useErrorText } from "~/i18n/server-errors";
 import { useBroadcastWarning } from "~/lib/broadcast-warning";
 import { SAFETY_REFETCH_MS, useConversations, useMarkRead, useMessageActions } from "~/lib/chat-data";
 import { useConversationFeed } from "~/lib/conversation-feed";
@@ -50,6 +51,7 @@ const PHONE = "(max-width: 640px)";
 /** One conversation: header, history (newest at the bottom), composer, and the right-side panel. */
 export function ConversationView({ conversationId }: { conversationId: string }) {
   const t = useTranslations("Conversation");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const router = useRouter();
   const pathname = usePathname();
@@ -166,7 +168,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
     return (
       <div className="page">
         <h1>{t("unavailable")}</h1>
-        <p role="alert">{conv.error.message}</p>
+        <p role="alert">{errorText(conv.error)}</p>
       </div>
     );
   }

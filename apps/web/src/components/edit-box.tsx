@@ -3,6 +3,7 @@
 /** A message's inline editor (the row's Edit action): Enter saves, Shift+Enter is a newline, Escape cancels. */
 import { useTranslations } from "next-intl";
 import { useState } from "react";
+import { useErrorText } from "~/i18n/server-errors";
 
 /** Inline editor: Enter saves, Shift+Enter is a newline, Escape cancels. */
 export function EditBox({
@@ -15,6 +16,7 @@ export function EditBox({
   onCancel: () => void;
 }) {
   const t = useTranslations("Composer");
+  const errorText = useErrorText();
   const [text, setText] = useState(initial);
   const [isSaving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -28,7 +30,7 @@ export function EditBox({
       await onSave(body);
       onCancel();
     } catch (err) {
-      setError(err instanceof Error ? err.message : t("error"));
+      setError(errorText(err, t("error")));
       setSaving(false);
     }
   }

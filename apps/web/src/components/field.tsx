@@ -1,6 +1,7 @@
 import { useTranslations } from "next-intl";
 import { type InputHTMLAttributes, useId } from "react";
-import { CORRECT_FIELDS } from "~/lib/field-errors";
+import { useErrorText } from "~/i18n/server-errors";
+import { CORRECT_FIELDS, formErrorMessage } from "~/lib/field-errors";
 
 type Props = {
   label: string;
@@ -40,12 +41,27 @@ export function Field({ label, hint, error, ...input }: Props) {
 }
 
 /** An error line announced to screen readers; renders nothing without a message. */
-export function FormError({ message }: { message: string | null | undefined }) {
+export function FormError({
+  message,
+  error,
+  fields = [],
+}: {
+  /** A text of the form's own (already in the user's language). */
+  message?: string | null | undefined;
+  /** A failed call's error, shown in the user's language (i18n/server-errors.ts). */
+  error?: unknown;
+  /** Fields that show their own issues: when they cover every issue, say so instead (`formErrorMessage`). */
+  fields?: readonly string[];
+}) {
   const t = useTranslations("Form");
-  if (!message) return null;
+  const errorText = useErrorText();
+  const formMessage = error ? formErrorMessage(error, fields) : undefined;
+  const text =
+    message || (formMessage === CORRECT_FIELDS ? t("correctFields") : errorText(error, formMessage));
+  if (!text) return null;
   return (
     <p role="alert" className="error">
-      {message === CORRECT_FIELDS ? t("correctFields") : message}
+      {text === CORRECT_FIELDS ? t("correctFields") : text}
     </p>
   );
 }

@@ -10,6 +10,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { type KeyboardEvent, type RefObject, useEffect, useId, useRef, useState } from "react";
 import { createPortal } from "react-dom";
+import { useErrorText } from "~/i18n/server-errors";
 import { type TReminderWhen, useLaterActions } from "~/lib/later-data";
 import { wallClock } from "~/lib/later-format";
 import { useTRPC } from "~/trpc/react";
@@ -21,10 +22,6 @@ const CHOICES: readonly { label: string; when: TReminderWhen }[] = [
   { label: "in3h", when: { kind: "in", minutes: 180 } },
   { label: "tomorrow", when: { kind: "tomorrow" } },
 ];
-
-function errorText(err: unknown, fallback: string): string {
-  return err instanceof Error ? err.message : fallback;
-}
 
 /** The bookmark toggle and the reminder menu of one message. */
 export function LaterActions({
@@ -39,6 +36,7 @@ export function LaterActions({
   onError: (message: string | null) => void;
 }) {
   const t = useTranslations("Later");
+  const errorText = useErrorText();
   const { setSaved, remind } = useLaterActions();
   const [isMenuOpen, setMenuOpen] = useState(false);
   const [isCustomOpen, setCustomOpen] = useState(false);
@@ -194,6 +192,7 @@ function CustomReminderDialog({
   onClose: () => void;
 }) {
   const t = useTranslations("Later");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const settings = useQuery(trpc.notifications.settings.queryOptions(undefined, { staleTime: 60_000 }));
   const timeZone = settings.data?.timeZone ?? "UTC";

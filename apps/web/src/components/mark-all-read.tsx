@@ -2,12 +2,14 @@
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
+import { useErrorText } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 /** "Mark all as read": every conversation's read position to its end (other devices follow). */
 export function MarkAllRead({ hasUnread }: { hasUnread: boolean }) {
   const t = useTranslations("Sidebar");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const mark = useMutation(
@@ -27,7 +29,7 @@ export function MarkAllRead({ hasUnread }: { hasUnread: boolean }) {
       </button>
       {mark.error ? (
         <p role="alert" className="error">
-          {mark.error.message}
+          {errorText(mark.error)}
         </p>
       ) : null}
     </>

@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTranslations } from "next-intl";
+import { useErrorText } from "~/i18n/server-errors";
 import { statusLineOf, usePresenceMap, useStatusLines } from "~/lib/presence";
 import { useTRPC } from "~/trpc/react";
 import { Avatar } from "./avatar";
@@ -20,6 +21,7 @@ export function MembersPanel({
   onClose: () => void;
 }) {
   const t = useTranslations("Members");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const members = useQuery(
     trpc.conversations.members.queryOptions({ conversationId }, { staleTime: 30_000 }),
@@ -42,7 +44,7 @@ export function MembersPanel({
       <div className="panel-body">
         {members.error ? (
           <p role="alert" className="error panel-note">
-            {members.error.message}
+            {errorText(members.error)}
           </p>
         ) : null}
         <ul className="member-list" aria-label={t("list")}>

@@ -3,6 +3,7 @@
 import { useTranslations } from "next-intl";
 import { createContext, type ReactNode, useContext, useEffect, useId, useRef, useState } from "react";
 import { useFormats } from "~/i18n/format";
+import { useErrorText } from "~/i18n/server-errors";
 import type { useMessageActions } from "~/lib/chat-data";
 import { useIsSaved } from "~/lib/later-data";
 import { decodeMentions, encodeMentions, mentionables } from "~/lib/mentions";
@@ -98,6 +99,7 @@ export function MessageItem({
   before?: ReactNode;
 }) {
   const t = useTranslations("Message");
+  const errorText = useErrorText();
   const fmt = useFormats();
   const ctx = useContext(MessageContext);
   const ids = useId();
@@ -119,7 +121,7 @@ export function MessageItem({
   const isSaved = useIsSaved(conversationId, m.id);
   const run = (p: Promise<unknown>) => {
     setError(null);
-    p.catch((err: unknown) => setError(err instanceof Error ? err.message : t("error")));
+    p.catch((err: unknown) => setError(errorText(err, t("error"))));
   };
   const mine = new Set(m.reactions.filter((r) => r.userIds.includes(meId)).map((r) => r.emoji));
   const react = (emoji: string) => run(actions.toggleReaction(m.id, emoji, mine.has(emoji)));
@@ -444,6 +446,7 @@ export function PendingItem({
   article?: TArticleProps;
 }) {
   const t = useTranslations("Message");
+  const errorText = useErrorText();
   const ids = useId();
   return (
     <article
@@ -461,7 +464,7 @@ export function PendingItem({
           <span className="state">{t("sending")}</span>
         ) : p.status === "sent" ? null : (
           <span className="state" role="alert">
-            {p.error ? t("notSentBecause", { error: p.error }) : t("notSent")}{" "}
+            {p.error ? t("notSentBecause", { error: errorText(p.error, t("notSent")) }) : t("notSent")}{" "}
             <button type="button" className="link" onClick={onRetry}>
               {t("retry")}
             </button>

@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useFormats } from "~/i18n/format";
+import { useErrorText } from "~/i18n/server-errors";
 import { useTRPC } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
 import { MessageBody } from "./message-body";
@@ -20,6 +21,7 @@ export function PinsPanel({
   onClose: () => void;
 }) {
   const t = useTranslations("Pins");
+  const errorText = useErrorText();
   const fmt = useFormats();
   const trpc = useTRPC();
   const pins = useQuery(trpc.messages.pins.queryOptions({ conversationId }));
@@ -40,7 +42,7 @@ export function PinsPanel({
       <div className="panel-body">
         {pins.error ? (
           <p role="alert" className="error panel-note">
-            {pins.error.message}
+            {errorText(pins.error)}
           </p>
         ) : !pins.data ? (
           <p className="muted panel-note">{t("loading")}</p>

@@ -14,6 +14,7 @@ import Link from "next/link";
 import { useTranslations } from "next-intl";
 import { type KeyboardEvent, useId, useMemo, useRef, useState } from "react";
 import { useFormats } from "~/i18n/format";
+import { useErrorText } from "~/i18n/server-errors";
 import { useConversations } from "~/lib/chat-data";
 import { useLaterActions } from "~/lib/later-data";
 import { laterHref } from "~/lib/later-format";
@@ -28,10 +29,6 @@ type TSavedItem = TRouterOutputs["saved"]["list"]["items"][number];
 type TReminder = TRouterOutputs["reminders"]["list"]["pending"][number];
 
 const TABS: readonly { id: TTab }[] = [{ id: "saved" }, { id: "reminders" }];
-
-function errorText(err: unknown, fallback: string): string {
-  return err instanceof Error ? err.message : fallback;
-}
 
 /** DM and group DM names by conversation id (the sidebar list's), for the items' headings. */
 function useDmNames(): ReadonlyMap<string, string> {
@@ -129,6 +126,7 @@ function MessageSummary({
 
 function SavedList() {
   const t = useTranslations("Saved");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const dmNames = useDmNames();
@@ -150,7 +148,7 @@ function SavedList() {
   if (list.error)
     return (
       <p role="alert" className="error">
-        {list.error.message}
+        {errorText(list.error)}
       </p>
     );
   if (!list.data) return <p className="muted">{t("loading")}</p>;
@@ -191,6 +189,7 @@ function SavedList() {
 
 function ReminderLists() {
   const t = useTranslations("Saved");
+  const errorText = useErrorText();
   const fmt = useFormats();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -207,7 +206,7 @@ function ReminderLists() {
   if (list.error)
     return (
       <p role="alert" className="error">
-        {list.error.message}
+        {errorText(list.error)}
       </p>
     );
   if (!list.data) return <p className="muted">{t("loading")}</p>;

@@ -4,6 +4,7 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useTranslations } from "next-intl";
 import { useEffect, useId, useMemo, useRef, useState } from "react";
+import { useErrorText } from "~/i18n/server-errors";
 import { groupByConversation, shownOrder } from "~/lib/search-groups";
 import { usePicker } from "~/lib/use-picker";
 import { useTRPC } from "~/trpc/react";
@@ -34,6 +35,7 @@ export function SearchDialog({
   dmNames?: ReadonlyMap<string, string>;
 }) {
   const t = useTranslations("Search");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const router = useRouter();
   const [draft, setDraft] = useState(initialQuery);
@@ -108,7 +110,7 @@ export function SearchDialog({
     router.push(hitHref(hit));
   }
 
-  const error = results.error?.message ?? null;
+  const error = errorText(results.error) ?? null;
   return (
     <div className="modal-backdrop">
       <div

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useTranslations } from "next-intl";
 import type { ReactNode } from "react";
+import { useErrorText } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
@@ -14,6 +15,7 @@ import { useTRPC } from "~/trpc/react";
  */
 export function SearchNames({ query, onOpen }: { query: string; onOpen: () => void }) {
   const t = useTranslations("Search");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -66,7 +68,7 @@ export function SearchNames({ query, onOpen }: { query: string; onOpen: () => vo
       />
       {openDm.error ? (
         <p className="error" role="alert">
-          {openDm.error.message}
+          {errorText(openDm.error)}
         </p>
       ) : null}
     </section>

@@ -3,6 +3,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
+import { useErrorText } from "~/i18n/server-errors";
 import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
@@ -19,6 +20,7 @@ const SUGGESTIONS: readonly { emoji: string; key: string }[] = [
 /** The caller's custom status (emoji + text) in the sidebar footer: set, change or clear it. */
 export function StatusEditor({ me }: { me: { statusEmoji: string; statusText: string } }) {
   const t = useTranslations("Status");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [isOpen, setOpen] = useState(false);
@@ -111,7 +113,7 @@ export function StatusEditor({ me }: { me: { statusEmoji: string; statusText: st
       </ul>
       {save.error ? (
         <p role="alert" className="error" id="status-error">
-          {save.error.message}
+          {errorText(save.error)}
         </p>
       ) : null}
       <div className="status-actions">

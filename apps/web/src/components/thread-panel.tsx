@@ -3,6 +3,7 @@
 import { useSearchParams } from "next/navigation";
 import { useTranslations } from "next-intl";
 import { useEffect, useMemo, useRef, useState } from "react";
+import { useErrorText } from "~/i18n/server-errors";
 import type { useMessageActions } from "~/lib/chat-data";
 import { dismissEphemeral, useEphemerals } from "~/lib/ephemeral";
 import { mentionables } from "~/lib/mentions";
@@ -108,6 +109,7 @@ export function ThreadPanel({
   receipts?: TRowReceipts | undefined;
 }) {
   const t = useTranslations("Thread");
+  const errorText = useErrorText();
   const thread = useThread(rootId);
   const replies = thread.data?.replies ?? EMPTY;
   const outbox = useThreadReplies(conversationId, rootId, replies);
@@ -193,7 +195,7 @@ export function ThreadPanel({
       <div className="panel-body" ref={scroller} onKeyDown={roving.onKeyDown} onFocus={roving.onFocus}>
         {thread.error || isWrongConversation ? (
           <p role="alert" className="error panel-note">
-            {thread.error?.message ?? t("wrongConversation")}
+            {errorText(thread.error, t("wrongConversation"))}
           </p>
         ) : !root ? (
           <p className="muted panel-note">{t("loading")}</p>

@@ -7,10 +7,11 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type MessageFormatElement, parse, TYPE } from "@formatjs/icu-messageformat-parser";
+import { parse } from "@formatjs/icu-messageformat-parser";
 import { SUPPORTED_LOCALES } from "@parley/core";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LOCALE, directionOf, LOCALES, negotiateLocale } from "./config";
+import { argumentsOf } from "./icu-arguments";
 import ar from "./messages/ar.json";
 import en from "./messages/en.json";
 
@@ -25,22 +26,6 @@ function flatten(tree: TTree, prefix = ""): Map<string, string> {
     else for (const [k, v] of flatten(value, name)) out.set(k, v);
   }
   return out;
-}
-
-/** The argument names a message uses ({name}, {count, plural, …}, <tag>…</tag>). */
-function argumentsOf(elements: MessageFormatElement[], into = new Set<string>()): Set<string> {
-  for (const el of elements) {
-    if (el.type === TYPE.argument || el.type === TYPE.number || el.type === TYPE.date) into.add(el.value);
-    if (el.type === TYPE.plural || el.type === TYPE.select) {
-      into.add(el.value);
-      for (const option of Object.values(el.options)) argumentsOf(option.value, into);
-    }
-    if (el.type === TYPE.tag) {
-      into.add(`<${el.value}>`);
-      argumentsOf(el.children, into);
-    }
-  }
-  return into;
 }
 
 const catalogues = { en: flatten(en as TTree), ar: flatten(ar as TTree) };

@@ -21,6 +21,7 @@ import type { TSendOptions } from "@parley/client";
 import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useErrorText } from "~/i18n/server-errors";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import type { TMessage } from "~/trpc/types";
 import { feedKey, fetchPage, replaceOnNextLoad, SAFETY_REFETCH_MS } from "./chat-data";
@@ -82,6 +83,7 @@ function useReadPositionAtOpen(conversationId: string): TReadPosition | null | u
 /** History, outbox and paging for one conversation. Mount it with `key={conversationId}`. */
 export function useConversationFeed(conversationId: string) {
   const t = useTranslations("MessageList");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const trpcClient = useTRPCClient();
   const queryClient = useQueryClient();
@@ -206,12 +208,12 @@ export function useConversationFeed(conversationId: string) {
       );
       setPageError(null);
     } catch (err) {
-      setPageError(err instanceof Error ? err.message : t("olderFailed"));
+      setPageError(errorText(err, t("olderFailed")));
     } finally {
       isOlderInFlight.current = false;
       setLoadingOlder(false);
     }
-  }, [conversationId, key, queryClient, trpcClient, t]);
+  }, [conversationId, key, queryClient, trpcClient, t, errorText]);
 
   /** Detached only: the next page below the window (and, once it reaches the newest, the live ones). */
   const loadNewer = useCallback(async () => {
@@ -233,12 +235,12 @@ export function useConversationFeed(conversationId: string) {
       }
       setPageError(null);
     } catch (err) {
-      setPageError(err instanceof Error ? err.message : t("newerFailed"));
+      setPageError(errorText(err, t("newerFailed")));
     } finally {
       isNewerInFlight.current = false;
       setLoadingNewer(false);
     }
-  }, [conversationId, key, queryClient, trpcClient, t]);
+  }, [conversationId, key, queryClient, trpcClient, t, errorText]);
 
   /** Shows the message with `seq` (or the nearest after it): at once when loaded, else a window around it. */
   const jumpTo = useCallback(
@@ -286,13 +288,13 @@ export function useConversationFeed(conversationId: string) {
         queryClient.setQueryData<TFeed>(key, reapply(page.hasMoreAfter ? next : attach(next), changes));
       } catch (err) {
         if (gen === generation.current) {
-          setPageError(err instanceof Error ? err.message : t("jumpFailed"));
+          setPageError(errorText(err, t("jumpFailed")));
         }
       } finally {
         if (gen === generation.current) setJumping(false);
       }
     },
-    [conversationId, key, queryClient, track, trpc, trpcClient, t],
+    [conversationId, key, queryClient, track, trpc, trpcClient, t, errorText],
   );
 
   /** Back to the newest message: at once when attached, else the newest page joined with the live ones. */
@@ -323,12 +325,12 @@ export function useConversationFeed(conversationId: string) {
       }
     } catch (err) {
       if (gen === generation.current) {
-        setPageError(err instanceof Error ? err.message : t("latestFailed"));
+        setPageError(errorText(err, t("latestFailed")));
       }
     } finally {
       if (gen === generation.current) setJumping(false);
     }
-  }, [conversationId, key, queryClient, trpcClient, t]);
+  }, [conversationId, key, queryClient, trpcClient, t, errorText]);
 
   const outbox = useOutbox(client, conversationId, isInChannel);
 
@@ -350,7 +352,7 @@ export function useConversationFeed(conversationId: string) {
     [outbox, messages, buffered],
   );
 
-  const loadError = feed.error ? feed.error.message : pageError;
+  const loadError = feed.error ? errorText(feed.error) : pageError;
 
   return {
     messages,

@@ -5,7 +5,7 @@
  * resent with the same clientMsgId until acked, `failed` entries retried with that id. The channel
  * (conversation-feed.ts) and the thread panel (thread-data.ts) each show their own entries.
  */
-import type { ParleyClient, TOutboxEntry } from "@parley/client";
+import type { ParleyClient, TOutboxEntry, TSendFailure } from "@parley/client";
 import { useCallback, useEffect, useState } from "react";
 
 /** A message typed here that is not in history yet, as the view shows it. */
@@ -16,7 +16,8 @@ export type TPendingMessage = {
   attachmentCount: number;
   /** `sending` until the server stored it, then `sent` until its own event arrives; `failed` if refused. */
   status: "sending" | "sent" | "failed";
-  error?: string;
+  /** Why it failed (the server\'s refusal; show it with useErrorText). */
+  error?: TSendFailure;
 };
 
 /** An outbox entry as the views show it. */
@@ -27,7 +28,7 @@ export function toPending(entry: TOutboxEntry): TPendingMessage {
     body: entry.body,
     attachmentCount: entry.attachmentIds?.length ?? 0,
     status,
-    ...(entry.error ? { error: entry.error.message } : {}),
+    ...(entry.error ? { error: entry.error } : {}),
   };
 }
 

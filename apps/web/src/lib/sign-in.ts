@@ -58,7 +58,7 @@ export function useSignInFailureText(): (failure: TSignInFailure) => string {
  * The message of any thrown value, for display. A tRPC input error shows its field messages
  * (e.g. zxcvbn's reason a password was refused), not the raw list of issues.
  */
-export function errorMessage(err: unknown): string {
+export function errorMessage(err: unknown, errorText: (err: unknown, fallback: string) => string): string {
   const zod = (
     err as {
       data?: {
@@ -73,5 +73,5 @@ export function errorMessage(err: unknown): string {
     const all = [...(zod.formErrors ?? []), ...fields];
     if (all.length > 0) return all.join(" ");
   }
-  return err instanceof Error ? err.message : "Something went wrong.";
+  return errorText(err, "Something went wrong.");
 }

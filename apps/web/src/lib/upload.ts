@@ -13,6 +13,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useFormats } from "~/i18n/format";
+import { useErrorText } from "~/i18n/server-errors";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import type { TRouterOutputs } from "~/trpc/types";
 
@@ -91,6 +92,7 @@ export type TUpload = {
 /** The attachments tray of one composer (see the file header). */
 export function useUploads(conversationId: string) {
   const t = useTranslations("Uploads");
+  const errorText = useErrorText();
   const fmt = useFormats();
   const trpc = useTRPC();
   const trpcClient = useTRPCClient();
@@ -150,14 +152,14 @@ export function useUploads(conversationId: string) {
             if (!controller.signal.aborted) patch(key, { status: "ready", attachment });
           } catch (err) {
             if (controller.signal.aborted) return; // removed from the tray already
-            patch(key, { status: "failed", error: err instanceof Error ? err.message : t("failed") });
+            patch(key, { status: "failed", error: errorText(err, t("failed")) });
           } finally {
             controllers.current.delete(key);
           }
         })();
       }
     },
-    [conversationId, limits.data, patch, trpcClient, t, fmt],
+    [conversationId, limits.data, patch, trpcClient, t, fmt, errorText],
   );
 
   /** Cancels an upload in flight (or drops a finished one from the tray; the server sweeps it). */

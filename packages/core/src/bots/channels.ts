@@ -6,7 +6,7 @@
 import { isUniqueViolation, type TDb } from "@parley/db";
 import { createChannel, createChannelIn } from "../conversations/channels.ts";
 import { getConversationDto, type TConversationDto } from "../conversations/view.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { refuseGuests } from "../guests.ts";
 import { ZCreateChannel } from "../schemas.ts";
 import { inWriteTx } from "../tx.ts";
@@ -21,7 +21,7 @@ export async function createChannelInScope(
   if (!actor.scope || !actor.tokenId) return createChannel(db, actor, input);
   requireCapability(actor, "write");
   const data = parseInput(ZCreateChannel, input);
-  refuseGuests(actor, "create channels");
+  refuseGuests(actor, errorTemplate("Guests cannot create channels"));
   const tokenId = actor.tokenId;
   try {
     return await inWriteTx(db, async (w) => {
@@ -33,7 +33,9 @@ export async function createChannelInScope(
     });
   } catch (err) {
     if (isUniqueViolation(err))
-      throw new ParleyError("CONFLICT", `A channel named #${data.name} already exists`);
+      throw new ParleyError("CONFLICT", "A channel named #{name} already exists", {
+        params: { name: data.name },
+      });
     throw err;
   }
 }

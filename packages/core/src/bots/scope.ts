@@ -9,7 +9,7 @@
 import type { TDb } from "@parley/db";
 import { isChannelKind, loadAccess, requireRead, type TConversationAccess } from "../access.ts";
 import type { TActor } from "../actor.ts";
-import { ParleyError } from "../errors.ts";
+import { errorTemplate, ParleyError } from "../errors.ts";
 import type { TBotScope } from "./tokens.ts";
 
 /** What a token lacks: the channel itself, or reading or writing in it. */
@@ -24,8 +24,10 @@ export class OutOfScopeError extends ParleyError {
     super(
       "FORBIDDEN",
       missing === "channel"
-        ? "This bot token does not reach this channel"
-        : `This bot token may not ${missing} messages`,
+        ? errorTemplate("This bot token does not reach this channel")
+        : missing === "read"
+          ? errorTemplate("This bot token may not read messages")
+          : errorTemplate("This bot token may not write messages"),
     );
     this.missing = missing;
   }

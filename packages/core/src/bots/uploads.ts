@@ -136,7 +136,9 @@ export async function receiveBotUpload(
       data: { status: "waiting" },
     });
     if (err instanceof Error && err.name === "SizeMismatchError") {
-      throw new ParleyError("BAD_REQUEST", `The body is not the ${size} bytes the upload was started with`);
+      throw new ParleyError("BAD_REQUEST", "The body is not the {size} bytes the upload was started with", {
+        params: { size },
+      });
     }
     throw err;
   }

@@ -15,7 +15,7 @@ import {
 } from "../access.ts";
 import { requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { refuseGuests, requireGuestsShareChannels } from "../guests.ts";
 import {
   MAX_GROUP_DM_OTHERS,
@@ -35,7 +35,7 @@ import { getConversationDto, getManagedChannelDto, type TConversationDto } from 
 /** Creates a channel; the creator becomes its owner. CONFLICT when the name is taken; not for guests. */
 export async function createChannel(db: TDb, actor: TActor, input: unknown): Promise<TConversationDto> {
   const data = parseInput(ZCreateChannel, input);
-  refuseGuests(actor, "create channels");
+  refuseGuests(actor, errorTemplate("Guests cannot create channels"));
   try {
     return await inWriteTx(db, async (w) => {
       const id = await createChannelIn(w, actor, data);
@@ -43,7 +43,9 @@ export async function createChannel(db: TDb, actor: TActor, input: unknown): Pro
     });
   } catch (err) {
     if (isUniqueViolation(err))
-      throw new ParleyError("CONFLICT", `A channel named #${data.name} already exists`);
+      throw new ParleyError("CONFLICT", "A channel named #{name} already exists", {
+        params: { name: data.name },
+      });
     throw err;
   }
 }
@@ -147,7 +149,10 @@ export async function renameChannel(
       return getManagedChannelDto(w.tx, actor, access);
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ParleyError("CONFLICT", `A channel named #${name} already exists`);
+    if (isUniqueViolation(err))
+      throw new ParleyError("CONFLICT", "A channel named #{name} already exists", {
+        params: { name },
+      });
     throw err;
   }
 }
@@ -249,7 +254,9 @@ export async function openDm(db: TDb, actor: TActor, input: unknown): Promise<TC
   const memberIds = [...new Set([actor.userId, ...userIds])].sort();
   const others = memberIds.length - 1;
   if (others > MAX_GROUP_DM_OTHERS) {
-    throw new ParleyError("BAD_REQUEST", `A group DM has at most ${MAX_GROUP_DM_OTHERS} other people`);
+    throw new ParleyError("BAD_REQUEST", "A group DM has at most {count} other people", {
+      params: { count: MAX_GROUP_DM_OTHERS },
+    });
   }
   const dmKey = memberIds.join(",");
   const existing = await db.conversation.findUnique({ where: { dmKey }, select: { id: true } });

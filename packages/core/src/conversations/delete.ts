@@ -62,7 +62,9 @@ export async function deleteChannel(
   const result = await inWriteTx(db, async (w) => {
     const access = await lockChannelForAdmin(w.tx, actor, conversationId);
     if (confirmName.replace(/^#/, "").toLowerCase() !== access.name) {
-      throw new ParleyError("BAD_REQUEST", `Type the channel's name (${access.name}) to confirm`);
+      throw new ParleyError("BAD_REQUEST", "Type the channel's name ({name}) to confirm", {
+        params: { name: access.name },
+      });
     }
     if (await isGeneralChannel(w.tx, conversationId)) {
       throw new ParleyError("FORBIDDEN", "#general is where everyone is: it cannot be deleted");

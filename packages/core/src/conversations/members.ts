@@ -18,7 +18,7 @@ import {
 } from "../access.ts";
 import type { TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { refuseGuests } from "../guests.ts";
 import { ZAddMembers, ZConversationRef, ZRemoveMember, ZSetMuted } from "../schemas.ts";
 import {
@@ -128,7 +128,7 @@ export async function addMembers(
       throw new ParleyError("FORBIDDEN", "DM members are fixed; open a new group DM instead");
     }
     requireMember(access);
-    refuseGuests(actor, "add people to channels");
+    refuseGuests(actor, errorTemplate("Guests cannot add people to channels"));
     requireNotArchived(access);
     const existing = await w.tx.membership.findMany({
       where: { conversationId, userId: { in: userIds } },

@@ -71,10 +71,12 @@ export function standardEmojiNames(): Promise<ReadonlySet<string>> {
 /** Throws CONFLICT when `name` is a standard emoji's shortcode or a custom emoji's name. */
 export async function requireFreeName(db: Pick<TTx, "customEmoji">, name: string): Promise<void> {
   if ((await standardEmojiNames()).has(name)) {
-    throw new ParleyError("CONFLICT", `:${name}: is a standard emoji; choose another name`);
+    throw new ParleyError("CONFLICT", ":{name}: is a standard emoji; choose another name", {
+      params: { name },
+    });
   }
   if (await db.customEmoji.findUnique({ where: { name }, select: { id: true } })) {
-    throw new ParleyError("CONFLICT", `There is already a custom emoji :${name}:`);
+    throw new ParleyError("CONFLICT", "There is already a custom emoji :{name}:", { params: { name } });
   }
 }
 

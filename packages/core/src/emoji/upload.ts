@@ -94,7 +94,9 @@ export async function createCustomEmoji(
   await requireFreeName(db, name);
   const bytes = Buffer.from(image, "base64");
   if (bytes.length > MAX_EMOJI_UPLOAD_BYTES) {
-    throw new ParleyError("BAD_REQUEST", `The image is at most ${MAX_EMOJI_UPLOAD_BYTES / 1024} KB`);
+    throw new ParleyError("BAD_REQUEST", "The image is at most {size} KB", {
+      params: { size: MAX_EMOJI_UPLOAD_BYTES / 1024 },
+    });
   }
   const resized = await resizeEmoji(bytes);
   const storage = typeof storageOrGet === "function" ? await storageOrGet() : storageOrGet;
@@ -121,7 +123,7 @@ export async function createCustomEmoji(
   } catch (err) {
     await deleteObjects(storage, [objectKey]);
     if (isUniqueViolation(err))
-      throw new ParleyError("CONFLICT", `There is already a custom emoji :${name}:`);
+      throw new ParleyError("CONFLICT", "There is already a custom emoji :{name}:", { params: { name } });
     throw err;
   }
 }
@@ -142,7 +144,7 @@ export async function deleteCustomEmoji(
     const [row] = await w.tx.$queryRaw<{ id: string; objectKey: string; createdById: string | null }[]>`
       SELECT id::text AS id, "objectKey", "createdById"::text AS "createdById"
       FROM "CustomEmoji" WHERE name = ${name} FOR UPDATE`;
-    if (!row) throw new ParleyError("NOT_FOUND", `There is no custom emoji :${name}:`);
+    if (!row) throw new ParleyError("NOT_FOUND", "There is no custom emoji :{name}:", { params: { name } });
     if (row.createdById !== actor.userId && !isAdmin(actor)) {
       throw new ParleyError("FORBIDDEN", "Only its creator or a workspace admin can delete a custom emoji");
     }

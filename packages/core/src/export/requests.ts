@@ -68,8 +68,6 @@ export type TExportDto = {
   error: string | null;
 };
 
-const NOT_FOUND = "Export not found";
-
 /** Throws FORBIDDEN unless the actor may request an export of `scope`. */
 function requireMayRequest(actor: TActor, scope: TExportScope): void {
   if (scope === "workspace" && actor.role !== "owner") {
@@ -139,7 +137,8 @@ export async function requestExport(
     if (recent >= EXPORTS_PER_DAY) {
       throw new ParleyError(
         "TOO_MANY_REQUESTS",
-        `At most ${EXPORTS_PER_DAY} exports can be started in 24 hours; try again later`,
+        "At most {count} exports can be started in 24 hours; try again later",
+        { params: { count: EXPORTS_PER_DAY } },
       );
     }
     const row = await tx.dataExport.create({
@@ -199,7 +198,7 @@ function toDto({ requestedById: _requestedById, bytes, ...row }: TRow): TExportD
 export async function getExport(db: TDb, actor: TActor, input: unknown): Promise<TExportDto> {
   const { id } = parseInput(ZExportId, input);
   const row = await db.dataExport.findUnique({ where: { id }, select: SELECT });
-  if (!row || !maySee(actor, row)) throw new ParleyError("NOT_FOUND", NOT_FOUND);
+  if (!row || !maySee(actor, row)) throw new ParleyError("NOT_FOUND", "Export not found");
   return toDto(row);
 }
 
@@ -253,7 +252,7 @@ export async function exportDownloadUrl(
       expiresAt: true,
     },
   });
-  if (!row || !maySee(actor, row)) throw new ParleyError("NOT_FOUND", NOT_FOUND);
+  if (!row || !maySee(actor, row)) throw new ParleyError("NOT_FOUND", "Export not found");
   if (row.status !== "ready" || !row.objectKey || (row.expiresAt && row.expiresAt <= new Date())) {
     throw new ParleyError(
       "CONFLICT",

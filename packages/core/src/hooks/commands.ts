@@ -98,7 +98,10 @@ export async function createSlashCommand(
       return { ...row, signingSecret };
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ParleyError("CONFLICT", `/${data.command} already exists`);
+    if (isUniqueViolation(err))
+      throw new ParleyError("CONFLICT", "/{command} already exists", {
+        params: { command: data.command },
+      });
     throw err;
   }
 }

@@ -11,7 +11,7 @@
 import type { TDb } from "@parley/db";
 import { isAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { refuseGuests } from "../guests.ts";
 import { randomSecret, sha256 } from "../ids.ts";
 import { escapeHtml, type TMailer } from "../notifications/email.ts";
@@ -28,11 +28,15 @@ export type TInviteState = "valid" | "expired" | "used_up" | "revoked" | "unknow
 
 /** Why a sign-up with this invite was refused, as the visitor reads it. */
 export const INVITE_REFUSALS = {
-  unknown: "This invite link is not valid. Check that you copied all of it, or ask for a new one.",
-  expired: "This invite link has expired. Ask an admin of this workspace for a new one.",
-  used_up: "This invite link has been used up. Ask an admin of this workspace for a new one.",
-  revoked: "This invite link was revoked. Ask an admin of this workspace for a new one.",
-  wrong_email: "This invite is for a different e-mail address. Sign up with the address it was sent to.",
+  unknown: errorTemplate(
+    "This invite link is not valid. Check that you copied all of it, or ask for a new one.",
+  ),
+  expired: errorTemplate("This invite link has expired. Ask an admin of this workspace for a new one."),
+  used_up: errorTemplate("This invite link has been used up. Ask an admin of this workspace for a new one."),
+  revoked: errorTemplate("This invite link was revoked. Ask an admin of this workspace for a new one."),
+  wrong_email: errorTemplate(
+    "This invite is for a different e-mail address. Sign up with the address it was sent to.",
+  ),
 } as const;
 
 type TInviteRow = {
@@ -89,12 +93,12 @@ export async function createInvite(
   delivery?: TInviteDelivery,
 ): Promise<TCreatedInvite> {
   const data = parseInput(ZCreateInvite, input ?? {});
-  refuseGuests(actor, "invite people");
+  refuseGuests(actor, errorTemplate("Guests cannot invite people"));
   const email = data.email ?? null;
   if (email && !isAdmin(actor))
     throw new ParleyError("FORBIDDEN", "Only workspace admins can send e-mail invites");
   if (email && (await db.user.findUnique({ where: { email }, select: { id: true } }))) {
-    throw new ParleyError("CONFLICT", `${email} already has an account`);
+    throw new ParleyError("CONFLICT", "{email} already has an account", { params: { email } });
   }
   const token = `pli_${randomSecret(24)}`;
   const created = await db.$transaction(async (tx) => {

@@ -11,7 +11,7 @@
 import type { TDb } from "@parley/db";
 import { requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput, type TErrorText } from "../errors.ts";
 import { type TSignupMode, ZSetSignupPolicy } from "../schemas.ts";
 import { inWriteTx } from "../tx.ts";
 import { WORKSPACE_ID } from "../workspace-id.ts";
@@ -31,12 +31,21 @@ export function admitsWithoutInvite(policy: TSignupPolicy, email: string): boole
   return policy.domains.includes(emailDomain(email));
 }
 
-/** The sentence a visitor refused for want of an invite reads. */
-export function signupRefusal(policy: TSignupPolicy): string {
+/** The sentence a visitor refused for want of an invite reads, as a template. */
+export function signupRefusal(policy: TSignupPolicy): TErrorText {
   if (policy.mode === "domains") {
-    return `Without an invite, only addresses at ${policy.domains.join(", ")} can sign up. Use such an address or ask an admin of this workspace for an invite link.`;
+    return {
+      template: errorTemplate(
+        "Without an invite, only addresses at {domains} can sign up. Use such an address or ask an admin of this workspace for an invite link.",
+      ),
+      params: { domains: policy.domains.join(", ") },
+    };
   }
-  return "Sign-up is by invitation only. Ask an admin of this workspace for an invite link.";
+  return {
+    template: errorTemplate(
+      "Sign-up is by invitation only. Ask an admin of this workspace for an invite link.",
+    ),
+  };
 }
 
 /** The sign-up mode for the older `allowOpenSignup` flag: true opens; false closes only `open`. */

@@ -4,6 +4,7 @@
  * `@parley/core/messages/broadcast-rule` export) are this one sentence, and the composer decides
  * with the same rule the send statements apply in SQL (`broadcastLimitSql`).
  */
+import { errorTemplate, formatTemplate, type TErrorText } from "../errors.ts";
 
 /** The workspace's broadcast policy (Workspace.broadcastPolicy / broadcastThreshold). */
 export type TBroadcastPolicy = { policy: "everyone" | "admins"; threshold: number };
@@ -25,11 +26,29 @@ export function isBroadcastRestricted(policy: TBroadcastPolicy, ctx: TBroadcastC
   );
 }
 
-/** The refusal's text, also the composer's warning ("… in channels with more than 5 members"). */
+/** The refusal as a template, also the composer's warning ("… in channels with more than 5 members"). */
+export function broadcastRestrictedRefusal(threshold: number): TErrorText {
+  if (threshold === 0)
+    return {
+      template: errorTemplate("Only workspace admins can use @channel, @here or @everyone in channels"),
+    };
+  if (threshold === 1) {
+    return {
+      template: errorTemplate(
+        "Only workspace admins can use @channel, @here or @everyone in channels with more than 1 member",
+      ),
+    };
+  }
+  return {
+    template: errorTemplate(
+      "Only workspace admins can use @channel, @here or @everyone in channels with more than {count} members",
+    ),
+    params: { count: threshold },
+  };
+}
+
+/** The refusal's English text. */
 export function broadcastRestrictedText(threshold: number): string {
-  const where =
-    threshold === 0
-      ? "in channels"
-      : `in channels with more than ${threshold} ${threshold === 1 ? "member" : "members"}`;
-  return `Only workspace admins can use @channel, @here or @everyone ${where}`;
+  const { template, params } = broadcastRestrictedRefusal(threshold);
+  return formatTemplate(template, params);
 }

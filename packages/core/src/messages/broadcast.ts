@@ -17,7 +17,7 @@ import { ErrorReason } from "@parley/protocol";
 import { ParleyError } from "../errors.ts";
 import type { TTx } from "../tx.ts";
 import { WORKSPACE_ID } from "../workspace-id.ts";
-import { broadcastRestrictedText } from "./broadcast-rule.ts";
+import { broadcastRestrictedRefusal } from "./broadcast-rule.ts";
 
 /**
  * SQL (text, no parameters) for "the threshold that refuses a broadcast here, else NULL": the
@@ -37,9 +37,8 @@ export function broadcastLimitSql(exprs: { conv: string; kind: string; role: str
 
 /** The refusal of a broadcast mention where only admins may use one (`threshold` from the policy). */
 export function broadcastRestricted(threshold: number): ParleyError {
-  return new ParleyError("FORBIDDEN", broadcastRestrictedText(threshold), {
-    reason: ErrorReason.BroadcastRestricted,
-  });
+  const { template, params } = broadcastRestrictedRefusal(threshold);
+  return new ParleyError("FORBIDDEN", template, { reason: ErrorReason.BroadcastRestricted, params });
 }
 
 /**

@@ -9,6 +9,8 @@
  * deleting their own messages — workspace admins and owners may always delete (moderation).
  */
 
+import { errorTemplate, formatTemplate, type TErrorText } from "../errors.ts";
+
 /** The workspace's windows (Workspace.editWindowSeconds / deleteWindowSeconds). */
 export type TMessageWindows = { editWindowSeconds: number | null; deleteWindowSeconds: number | null };
 
@@ -38,9 +40,36 @@ export function describeWindow(seconds: number): string {
   return `${seconds} second${seconds === 1 ? "" : "s"}`;
 }
 
-/** The refusal's text: "Messages can only be edited within 15 minutes of sending". */
+/**
+ * A window as a count and an English unit word for templates ("{count} {unit}": 15, "minutes"); a
+ * catalog chooses its own words by `unit` (second, seconds, minute, minutes, hour, hours, day, days).
+ */
+export function windowParams(seconds: number): { count: number; unit: string } {
+  const [count, unit] = describeWindow(seconds).split(" ");
+  return { count: Number(count), unit: unit ?? "" };
+}
+
+/** The refusal as a template: "Messages can only be edited within {count} {unit} of sending". */
+export function windowClosedRefusal(action: TWindowAction, windowSeconds: number): TErrorText {
+  if (windowSeconds === 0) {
+    return {
+      template:
+        action === "edit"
+          ? errorTemplate("Messages cannot be edited in this workspace")
+          : errorTemplate("Messages cannot be deleted in this workspace"),
+    };
+  }
+  return {
+    template:
+      action === "edit"
+        ? errorTemplate("Messages can only be edited within {count} {unit} of sending")
+        : errorTemplate("Messages can only be deleted within {count} {unit} of sending"),
+    params: windowParams(windowSeconds),
+  };
+}
+
+/** The refusal's English text: "Messages can only be edited within 15 minutes of sending". */
 export function windowClosedText(action: TWindowAction, windowSeconds: number): string {
-  const verb = action === "edit" ? "edited" : "deleted";
-  if (windowSeconds === 0) return `Messages cannot be ${verb} in this workspace`;
-  return `Messages can only be ${verb} within ${describeWindow(windowSeconds)} of sending`;
+  const { template, params } = windowClosedRefusal(action, windowSeconds);
+  return formatTemplate(template, params);
 }

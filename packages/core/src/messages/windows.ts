@@ -13,7 +13,12 @@ import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { ParleyError, parseInput } from "../errors.ts";
 import { inWriteTx, type TTx } from "../tx.ts";
 import { WORKSPACE_ID } from "../workspace-id.ts";
-import { isWithinWindow, type TMessageWindows, type TWindowAction, windowClosedText } from "./window-rule.ts";
+import {
+  isWithinWindow,
+  type TMessageWindows,
+  type TWindowAction,
+  windowClosedRefusal,
+} from "./window-rule.ts";
 
 export type { TMessageWindows } from "./window-rule.ts";
 
@@ -92,8 +97,10 @@ export async function requireWithinWindow(
   const windows = await getMessageWindows(tx);
   const seconds = action === "edit" ? windows.editWindowSeconds : windows.deleteWindowSeconds;
   if (seconds === null || isWithinWindow(seconds, createdAt, now)) return;
-  throw new ParleyError("FORBIDDEN", windowClosedText(action, seconds), {
+  const { template, params } = windowClosedRefusal(action, seconds);
+  throw new ParleyError("FORBIDDEN", template, {
     reason: action === "edit" ? ErrorReason.EditWindowClosed : ErrorReason.DeleteWindowClosed,
+    params,
   });
 }
 

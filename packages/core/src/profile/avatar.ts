@@ -24,7 +24,7 @@ import sharp from "sharp";
 import { z } from "zod";
 import type { TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { deleteObjects } from "../files/objects.ts";
 import { uuidv7 } from "../ids.ts";
 import { ZId, ZMimeType } from "../schemas.ts";
@@ -117,7 +117,9 @@ export async function completeAvatarUpload(
   let thumbnails: Map<TAvatarSize, Buffer>;
   try {
     if (info.size > AVATAR_MAX_BYTES) {
-      throw new ParleyError("BAD_REQUEST", `An avatar is at most ${AVATAR_MAX_BYTES / 1024 / 1024} MiB`);
+      throw new ParleyError("BAD_REQUEST", "An avatar is at most {size} MiB", {
+        params: { size: AVATAR_MAX_BYTES / 1024 / 1024 },
+      });
     }
     thumbnails = await renderAvatar(await readAll(await storage.getObject(uploadKey)));
   } catch (err) {
@@ -203,7 +205,9 @@ async function setAvatarId(
 export async function renderAvatar(bytes: Buffer): Promise<Map<TAvatarSize, Buffer>> {
   const detected = (await fileTypeFromBuffer(bytes))?.mime;
   if (!detected || !AVATAR_TYPES.includes(detected)) {
-    throw new ParleyError("BAD_REQUEST", `This file is not a ${TYPES_TEXT} image`);
+    throw new ParleyError("BAD_REQUEST", "This file is not a {types} image", {
+      params: { types: TYPES_TEXT },
+    });
   }
   const options = { limitInputPixels: AVATAR_MAX_PIXELS, failOn: "error" } as const;
   let width = 0;
@@ -219,7 +223,8 @@ export async function renderAvatar(bytes: Buffer): Promise<Map<TAvatarSize, Buff
   if (width * height > AVATAR_MAX_PIXELS) {
     throw new ParleyError(
       "BAD_REQUEST",
-      `This image is too large (${width}×${height}); an avatar is at most ${AVATAR_MAX_PIXELS / 1_000_000} megapixels`,
+      "This image is too large ({width}×{height}); an avatar is at most {megapixels} megapixels",
+      { params: { width, height, megapixels: AVATAR_MAX_PIXELS / 1_000_000 } },
     );
   }
   const out = new Map<TAvatarSize, Buffer>();
@@ -252,7 +257,7 @@ export async function avatarDownloadUrl(
   input: unknown,
 ): Promise<TAvatarLink> {
   const { userId, avatarId, size } = parseInput(ZAvatarDownload, input);
-  await requireSeesPerson(db, actor, userId, "Avatar not found");
+  await requireSeesPerson(db, actor, userId, errorTemplate("Avatar not found"));
   const user = await db.user.findUnique({ where: { id: userId }, select: { avatarId: true } });
   if (!user || user.avatarId !== avatarId) throw new ParleyError("NOT_FOUND", "Avatar not found");
   const url = await storage.presignGet(avatarKeyFor(userId, avatarId, size), {

@@ -11,7 +11,7 @@ import { EventKind, UserEventKind, zLine } from "@parley/protocol";
 import { z } from "zod";
 import { isAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditJson, type TAuditOrigin } from "../audit/record.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { canSeePersonSql, isGuest } from "../guests.ts";
 import { ZId, ZPersonName } from "../schemas.ts";
 import { appendConversationEvent, appendUserEvent, inWriteTx, type TTx, type TWriter } from "../tx.ts";
@@ -123,7 +123,7 @@ export async function requireSeesPerson(
   db: TDb,
   actor: TActor,
   userId: string,
-  message = "User not found",
+  message: string = errorTemplate("User not found"),
 ): Promise<void> {
   if (!isGuest(actor) || userId === actor.userId) return;
   const rows = await db.$queryRawUnsafe<{ ok: boolean }[]>(

@@ -55,7 +55,9 @@ export async function resolveDueAt(tx: TTx, userId: string, when: TReminderWhen,
     throw new ParleyError("BAD_REQUEST", "Pick a time in the future for the reminder");
   }
   if (dueAt.getTime() - now.getTime() > MAX_AHEAD_MS) {
-    throw new ParleyError("BAD_REQUEST", `A reminder can be at most ${MAX_REMINDER_AHEAD_DAYS} days ahead`);
+    throw new ParleyError("BAD_REQUEST", "A reminder can be at most {days} days ahead", {
+      params: { days: MAX_REMINDER_AHEAD_DAYS },
+    });
   }
   return dueAt;
 }

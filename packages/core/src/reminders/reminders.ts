@@ -48,8 +48,6 @@ export const ZCreateReminder = z.object({ messageId: ZId, when: ZReminderWhen })
 /** `reminders.cancel` input. */
 export const ZReminderRef = z.object({ reminderId: ZId });
 
-const REMINDER_NOT_FOUND = "Reminder not found";
-
 /**
  * Sets a reminder on a message the actor can read (see the header); `now` is for tests.
  * Returns the reminder as the list shows it.
@@ -79,7 +77,8 @@ export async function createReminder(
       if (pending >= MAX_PENDING_REMINDERS) {
         throw new ParleyError(
           "FORBIDDEN",
-          `You have ${MAX_PENDING_REMINDERS} reminders waiting; cancel some before setting more`,
+          "You have {count} reminders waiting; cancel some before setting more",
+          { params: { count: MAX_PENDING_REMINDERS } },
         );
       }
       const created = await w.tx.reminder.create({
@@ -92,7 +91,7 @@ export async function createReminder(
     return reminderId;
   });
   const [dto] = await readReminders(db, actor.userId, "r.id = $2::uuid", [id]);
-  if (!dto) throw new ParleyError("NOT_FOUND", REMINDER_NOT_FOUND);
+  if (!dto) throw new ParleyError("NOT_FOUND", "Reminder not found");
   return dto;
 }
 
@@ -113,7 +112,7 @@ export async function cancelReminder(
       RETURNING "messageId"::text AS "messageId"`;
     if (!cancelled) {
       const mine = await w.tx.reminder.count({ where: { id: reminderId, userId: actor.userId } });
-      if (mine === 0) throw new ParleyError("NOT_FOUND", REMINDER_NOT_FOUND);
+      if (mine === 0) throw new ParleyError("NOT_FOUND", "Reminder not found");
       return { reminderId, isChanged: false };
     }
     await appendUserEvent(w, actor.userId, UserEventKind.ReminderUpdated, {

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { notFound } from "../access.ts";
 import { requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
-import { parseInput } from "../errors.ts";
+import { ParleyError, parseInput } from "../errors.ts";
 import { ZId } from "../schemas.ts";
 import { WORKSPACE_ID } from "../workspace-id.ts";
 
@@ -72,7 +72,7 @@ export async function setWorkspaceRetention(
   return db.$transaction(async (tx) => {
     const [before] = await tx.$queryRaw<{ days: number }[]>`
       SELECT "messageRetentionDays" AS days FROM "Workspace" WHERE id = ${WORKSPACE_ID} FOR UPDATE`;
-    if (!before) throw notFound("The workspace is not set up");
+    if (!before) throw new ParleyError("NOT_FOUND", "The workspace is not set up");
     if (before.days === days) return { days };
     await tx.workspace.update({ where: { id: WORKSPACE_ID }, data: { messageRetentionDays: days } });
     await recordAudit(tx, {

@@ -52,17 +52,15 @@ function tokens(query: string): { text: string; isQuoted: boolean }[] {
   return out;
 }
 
-function bad(message: string): ParleyError {
-  return new ParleyError("BAD_REQUEST", message);
-}
-
 /** A YYYY-MM-DD day as the UTC instant it starts. */
 function day(value: string, key: string): Date {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   const at = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN;
   const date = new Date(at);
   if (!m || Number.isNaN(at) || date.getUTCDate() !== Number(m[3])) {
-    throw bad(`${key}: expects a day as YYYY-MM-DD, e.g. ${key}:2026-12-01`);
+    throw new ParleyError("BAD_REQUEST", "{key}: expects a day as YYYY-MM-DD, e.g. {key}:2026-12-01", {
+      params: { key },
+    });
   }
   return date;
 }
@@ -70,7 +68,9 @@ function day(value: string, key: string): Date {
 /** Parses a query; throws BAD_REQUEST with a message naming the part it cannot use. */
 export function parseSearchQuery(query: string): TParsedSearch {
   if (query.length > MAX_SEARCH_QUERY_LENGTH) {
-    throw bad(`A search is at most ${MAX_SEARCH_QUERY_LENGTH} characters`);
+    throw new ParleyError("BAD_REQUEST", "A search is at most {max} characters", {
+      params: { max: MAX_SEARCH_QUERY_LENGTH },
+    });
   }
   const parsed: TParsedSearch = {
     words: [],
@@ -90,12 +90,18 @@ export function parseSearchQuery(query: string): TParsedSearch {
   let terms = 0;
   for (const token of tokens(query)) {
     const text = token.text;
-    if (++terms > MAX_SEARCH_TERMS) throw bad(`A search has at most ${MAX_SEARCH_TERMS} words and filters`);
+    if (++terms > MAX_SEARCH_TERMS)
+      throw new ParleyError("BAD_REQUEST", "A search has at most {max} words and filters", {
+        params: { max: MAX_SEARCH_TERMS },
+      });
     const colon = text.indexOf(":");
     const key = colon > 0 ? text.slice(0, colon).toLowerCase() : "";
     if (colon > 0 && FILTERS.has(key) && !text.startsWith("-")) {
       const value = text.slice(colon + 1).trim();
-      if (value === "") throw bad(`${key}: needs a value, e.g. ${example(key)}`);
+      if (value === "")
+        throw new ParleyError("BAD_REQUEST", "{key}: needs a value, e.g. {example}", {
+          params: { key, example: example(key) },
+        });
       filter(parsed, key, value);
       continue;
     }
@@ -128,7 +134,10 @@ function filter(parsed: TParsedSearch, key: string, value: string): void {
     case "in":
       if (value.startsWith("#") && value.length > 1) parsed.inChannels.push(value.slice(1));
       else if (value.startsWith("@") && value.length > 1) parsed.inPeople.push(value.slice(1));
-      else throw bad(`in: expects #channel or @person, e.g. ${example(key)}`);
+      else
+        throw new ParleyError("BAD_REQUEST", "in: expects #channel or @person, e.g. {example}", {
+          params: { example: example(key) },
+        });
       return;
     case "from":
       if (lower === "me" || lower === "@me") parsed.fromMe = true;
@@ -136,17 +145,19 @@ function filter(parsed: TParsedSearch, key: string, value: string): void {
       return;
     case "has":
       if (!(SEARCH_HAS as readonly string[]).includes(lower)) {
-        throw bad(`has: expects ${SEARCH_HAS.join(", ")}`);
+        throw new ParleyError("BAD_REQUEST", "has: expects {values}", {
+          params: { values: SEARCH_HAS.join(", ") },
+        });
       }
       if (!parsed.has.includes(lower as TSearchHas)) parsed.has.push(lower as TSearchHas);
       return;
     case "is":
       if (lower === "thread") parsed.isThread = true;
       else if (lower === "pinned") parsed.isPinned = true;
-      else throw bad("is: expects thread or pinned");
+      else throw new ParleyError("BAD_REQUEST", "is: expects thread or pinned");
       return;
     case "mentions":
-      if (lower !== "me" && lower !== "@me") throw bad("mentions: expects me");
+      if (lower !== "me" && lower !== "@me") throw new ParleyError("BAD_REQUEST", "mentions: expects me");
       parsed.mentionsMe = true;
       return;
     case "before": {

@@ -6,6 +6,7 @@
  * the writer reads them again, one conversation at a time.
  */
 import type { z } from "zod";
+import { ParleyError } from "../errors.ts";
 import {
   compareTs,
   NOTICE_SUBTYPES,
@@ -16,7 +17,7 @@ import {
   ZSlackDay,
   ZSlackUsers,
 } from "./format.ts";
-import { badZip, type TSlackZip } from "./zip.ts";
+import type { TSlackZip } from "./zip.ts";
 
 export type TImportKind = "public_channel" | "private_channel" | "dm" | "group_dm";
 
@@ -42,8 +43,15 @@ function parse<S extends z.ZodType>(schema: S, name: string, value: unknown): z.
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
-  throw badZip(`${name} is not in Slack's export format${where}: ${issue?.message ?? "invalid"}`);
+  const detail = issue?.message ?? "invalid";
+  if (issue?.path.length) {
+    throw new ParleyError("BAD_REQUEST", "{file} is not in Slack's export format at {path}: {detail}", {
+      params: { file: name, path: issue.path.join("."), detail },
+    });
+  }
+  throw new ParleyError("BAD_REQUEST", "{file} is not in Slack's export format: {detail}", {
+    params: { file: name, detail },
+  });
 }
 
 async function readList(zip: TSlackZip, name: string): Promise<TSlackConversation[]> {
@@ -69,7 +77,7 @@ export function isImported(message: TSlackMessage): boolean {
 /** Validates the whole export (see the file header) and returns the plan. */
 export async function planImport(zip: TSlackZip): Promise<TPlan> {
   if (!zip.has("users.json")) {
-    throw badZip("This does not look like a Slack export: users.json is missing");
+    throw new ParleyError("BAD_REQUEST", "This does not look like a Slack export: users.json is missing");
   }
   const users = parse(ZSlackUsers, "users.json", await zip.readJson("users.json"));
   const known = new Set(users.map((u) => u.id));
@@ -98,10 +106,13 @@ export async function planImport(zip: TSlackZip): Promise<TPlan> {
       (a, b) => (a.created ?? 0) - (b.created ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
     );
     for (const slack of list) {
-      if (seen.has(slack.id)) throw badZip(`${file} lists ${slack.id} twice`);
+      if (seen.has(slack.id))
+        throw new ParleyError("BAD_REQUEST", "{file} lists {id} twice", { params: { file, id: slack.id } });
       seen.add(slack.id);
       if ((kind === "public_channel" || kind === "private_channel") && !slack.name) {
-        throw badZip(`${file}: channel ${slack.id} has no name`);
+        throw new ParleyError("BAD_REQUEST", "{file}: channel {id} has no name", {
+          params: { file, id: slack.id },
+        });
       }
       for (const member of slack.members) noteUser(member, undefined);
       const folder = folderOf(slack) ?? slack.id;

@@ -78,8 +78,6 @@ function toDto({ size, summary, ...row }: TRow): TSlackImportDto {
   return { ...row, size: Number(size), summary: (summary as TImportSummary | null) ?? null };
 }
 
-const NOT_FOUND = "Import not found";
-
 /**
  * Records an upload and returns where to PUT the zip (exactly `size` bytes, application/zip).
  * Nothing is read until `startSlackImport`.
@@ -128,7 +126,7 @@ export async function startSlackImport(
     where: { id },
     select: { objectKey: true, size: true, status: true, fileName: true },
   });
-  if (!row) throw new ParleyError("NOT_FOUND", NOT_FOUND);
+  if (!row) throw new ParleyError("NOT_FOUND", "Import not found");
   if (row.status !== "uploading") throw new ParleyError("CONFLICT", "This import has already started");
   const store = typeof storage === "function" ? await storage() : storage;
   const stat = await store.statObject(row.objectKey);
@@ -168,7 +166,7 @@ export async function getSlackImport(db: TDb, actor: TActor, input: unknown): Pr
   requireAdmin(actor);
   const { id } = parseInput(ZSlackImportId, input);
   const row = await db.slackImport.findUnique({ where: { id }, select: SELECT });
-  if (!row) throw new ParleyError("NOT_FOUND", NOT_FOUND);
+  if (!row) throw new ParleyError("NOT_FOUND", "Import not found");
   return toDto(row);
 }
 

@@ -35,11 +35,6 @@ export type TSlackZip = {
   close(): Promise<void>;
 };
 
-/** A refusal of the zip: BAD_REQUEST with the reason (shown to the admin). */
-export function badZip(message: string): ParleyError {
-  return new ParleyError("BAD_REQUEST", message);
-}
-
 function isUnsafePath(name: string): boolean {
   return (
     name.includes("\\") ||
@@ -73,13 +68,19 @@ export async function openZipFile(
     // message about its internals); they are UTF-8 in every zip Slack makes.
     yauzl.open(path, { lazyEntries: true, autoClose: false, decodeStrings: false }, (err, file) =>
       err || !file
-        ? reject(badZip(`This is not a zip file (${err?.message ?? "unreadable"})`))
+        ? reject(
+            new ParleyError("BAD_REQUEST", "This is not a zip file ({detail})", {
+              params: { detail: err?.message ?? "unreadable" },
+            }),
+          )
         : resolve(file),
     );
   });
   try {
     if (zip.entryCount > MAX_ENTRIES) {
-      throw badZip(`The zip holds ${zip.entryCount} files; at most ${MAX_ENTRIES} can be imported`);
+      throw new ParleyError("BAD_REQUEST", "The zip holds {count} files; at most {max} can be imported", {
+        params: { count: zip.entryCount, max: MAX_ENTRIES },
+      });
     }
     const entries = await readEntries(zip);
     return wrap(zip, rootOf(entries), cleanup);
@@ -99,26 +100,38 @@ async function readEntries(zip: yauzl.ZipFile): Promise<Map<string, yauzl.Entry>
       const name = typeof raw === "string" ? raw : raw.toString("utf8");
       if (isUnsafePath(name)) {
         reject(
-          badZip(
-            `The zip holds an unsafe path (${JSON.stringify(name.slice(0, 200))}); nothing was imported`,
-          ),
+          new ParleyError("BAD_REQUEST", "The zip holds an unsafe path ({path}); nothing was imported", {
+            params: { path: JSON.stringify(name.slice(0, 200)) },
+          }),
         );
         return;
       }
       if ((entry.generalPurposeBitFlag & 1) !== 0) {
-        reject(badZip(`The zip's file ${name} is encrypted; export again without a password`));
+        reject(
+          new ParleyError(
+            "BAD_REQUEST",
+            "The zip's file {name} is encrypted; export again without a password",
+            {
+              params: { name },
+            },
+          ),
+        );
         return;
       }
       total += entry.uncompressedSize;
       if (total > MAX_TOTAL_BYTES) {
-        reject(badZip("The zip unpacks to more than 8 GiB; split the export"));
+        reject(new ParleyError("BAD_REQUEST", "The zip unpacks to more than 8 GiB; split the export"));
         return;
       }
       if (!name.endsWith("/")) entries.set(name, entry);
       zip.readEntry();
     });
     zip.on("end", () => resolve());
-    zip.on("error", (err: Error) => reject(badZip(`The zip is damaged (${err.message})`)));
+    zip.on("error", (err: Error) =>
+      reject(
+        new ParleyError("BAD_REQUEST", "The zip is damaged ({detail})", { params: { detail: err.message } }),
+      ),
+    );
     zip.readEntry();
   });
   return entries;
@@ -144,10 +157,15 @@ function wrap(
   const open = (name: string) =>
     new Promise<NodeJS.ReadableStream>((resolve, reject) => {
       const entry = entries.get(name);
-      if (!entry) return reject(badZip(`The zip has no ${name}`));
+      if (!entry)
+        return reject(new ParleyError("BAD_REQUEST", "The zip has no {name}", { params: { name } }));
       zip.openReadStream(entry, (err, stream) =>
         err || !stream
-          ? reject(badZip(`The zip's ${name} cannot be read (${err?.message})`))
+          ? reject(
+              new ParleyError("BAD_REQUEST", "The zip's {name} cannot be read ({detail})", {
+                params: { name, detail: String(err?.message) },
+              }),
+            )
           : resolve(stream),
       );
     });
@@ -158,21 +176,27 @@ function wrap(
     openStream: open,
     async readJson(name) {
       const entry = entries.get(name);
-      if (!entry) throw badZip(`The zip has no ${name}`);
+      if (!entry) throw new ParleyError("BAD_REQUEST", "The zip has no {name}", { params: { name } });
       if (entry.uncompressedSize > MAX_JSON_ENTRY_BYTES) {
-        throw badZip(`${name} is larger than ${MAX_JSON_ENTRY_BYTES / 1024 / 1024} MiB`);
+        throw new ParleyError("BAD_REQUEST", "{name} is larger than {size} MiB", {
+          params: { name, size: MAX_JSON_ENTRY_BYTES / 1024 / 1024 },
+        });
       }
       const stream = await open(name);
       const chunks: Buffer[] = [];
       try {
         for await (const chunk of stream) chunks.push(chunk as Buffer);
       } catch (err) {
-        throw badZip(`The zip's ${name} is damaged (${(err as Error).message})`);
+        throw new ParleyError("BAD_REQUEST", "The zip's {name} is damaged ({detail})", {
+          params: { name, detail: (err as Error).message },
+        });
       }
       try {
         return JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
       } catch (err) {
-        throw badZip(`${name} is not valid JSON (${(err as Error).message})`);
+        throw new ParleyError("BAD_REQUEST", "{name} is not valid JSON ({detail})", {
+          params: { name, detail: (err as Error).message },
+        });
       }
     },
     async close() {

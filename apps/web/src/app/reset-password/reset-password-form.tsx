@@ -5,7 +5,7 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { FormError } from "~/components/field";
 import { NewPasswordField } from "~/components/password-field";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { fieldError } from "~/lib/field-errors";
 import { useHydrated } from "~/lib/use-hydrated";
 import { useTRPC } from "~/trpc/react";
 
@@ -32,7 +32,7 @@ export function ResetPasswordForm({ token }: { token: string }) {
   return (
     <form className="form" method="post" onSubmit={onSubmit}>
       <NewPasswordField error={fieldError(reset.error, "password")} />
-      <FormError message={formErrorMessage(reset.error, ["password"])} />
+      <FormError error={reset.error} fields={["password"]} />
       <button className="primary" type="submit" disabled={reset.isPending || !hydrated}>
         {reset.isPending ? t("saving") : t("set")}
       </button>

@@ -26,7 +26,7 @@ export default function BrowseChannelsPage() {
   return (
     <div className="page">
       <h1>{t("heading")}</h1>
-      <FormError message={browse.error?.message ?? join.error?.message} />
+      <FormError error={browse.error ?? join.error} />
       {browse.isPending ? <p className="muted">{t("loading")}</p> : null}
       {browse.data && browse.data.length === 0 ? (
         <p className="muted">

@@ -5,7 +5,7 @@ import { useRouter } from "next/navigation";
 import { useTranslations } from "next-intl";
 import type { FormEvent } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
@@ -52,7 +52,7 @@ export default function NewChannelPage() {
           <input type="checkbox" name="isPrivate" />
           {t("private")}
         </label>
-        <FormError message={formErrorMessage(create.error, ["name", "topic"])} />
+        <FormError error={create.error} fields={["name", "topic"]} />
         <div>
           <button className="primary" type="submit" disabled={create.isPending}>
             {create.isPending ? t("creating") : t("create")}

@@ -69,7 +69,7 @@ export default function NewMessagePage() {
             </label>
           ))}
         </fieldset>
-        <FormError message={open.error?.message ?? users.error?.message} />
+        <FormError error={open.error ?? users.error} />
         <div>
           <button className="primary" type="submit" disabled={picked.length === 0 || open.isPending}>
             {picked.length > 1 ? t("startGroup") : t("start")}

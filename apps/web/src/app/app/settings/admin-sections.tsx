@@ -6,7 +6,7 @@ import Link from "next/link";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
@@ -47,7 +47,7 @@ export function WorkspaceAdmin() {
           maxLength={80}
           error={fieldError(update.error, "name")}
         />
-        <FormError message={formErrorMessage(update.error, ["name"])} />
+        <FormError error={update.error} fields={["name"]} />
         <div className="row" style={{ alignItems: "center" }}>
           <button type="submit" className="primary" disabled={update.isPending}>
             {t("save")}
@@ -122,7 +122,7 @@ export function UploadsAdmin() {
     });
   }
 
-  const error = settings.error?.message ?? save.error?.message ?? reset.error?.message;
+  const error = settings.error ?? save.error ?? reset.error;
   const blockedTypesError = fieldError(save.error, "blockedTypes");
   return (
     <section className="card" aria-labelledby="uploads-heading">
@@ -171,7 +171,7 @@ export function UploadsAdmin() {
             {t("blockedHint")}
           </small>
         </div>
-        <FormError message={error} />
+        <FormError error={error} />
         <div className="row" style={{ alignItems: "center" }}>
           <button type="submit" className="primary" disabled={!defaults || save.isPending}>
             {t("saveLimits")}

@@ -9,7 +9,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import { CopyValue, When } from "./settings-shared";
@@ -97,11 +97,9 @@ function TokenForm({ botId, botName }: { botId: string; botName: string }) {
         </label>
       </div>
       <FormError
-        message={
-          fieldError(create.error, "channelIds") ??
-          fieldError(create.error, "canWrite") ??
-          formErrorMessage(create.error, ["name", "channelIds", "canWrite"])
-        }
+        message={fieldError(create.error, "channelIds") ?? fieldError(create.error, "canWrite")}
+        error={create.error}
+        fields={["name", "channelIds", "canWrite"]}
       />
       <button type="submit" className="primary" disabled={create.isPending}>
         {t("createToken")}
@@ -156,9 +154,7 @@ export function BotsAdmin() {
           {t("createBot")}
         </button>
       </form>
-      <FormError
-        message={bots.error?.message ?? formErrorMessage(create.error, ["name"]) ?? revoke.error?.message}
-      />
+      <FormError error={bots.error ?? create.error ?? revoke.error} fields={["name"]} />
       <ul className="list" aria-label={t("heading")} style={{ marginTop: "1rem" }}>
         {(bots.data ?? []).map((bot) => (
           <li key={bot.id} style={{ display: "block" }}>

@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
@@ -82,9 +82,7 @@ export function BroadcastAdmin() {
           hint={t("thresholdHint")}
           error={fieldError(save.error, "threshold")}
         />
-        <FormError
-          message={current.error?.message ?? formErrorMessage(save.error, ["policy", "threshold"])}
-        />
+        <FormError error={current.error ?? save.error} fields={["policy", "threshold"]} />
         <div className="row" style={{ alignItems: "center" }}>
           <button type="submit" className="primary" disabled={!current.data || save.isPending}>
             {t("save")}

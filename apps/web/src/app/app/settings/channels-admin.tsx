@@ -56,7 +56,7 @@ export function ChannelsAdmin() {
           onChange={(archived) => setFilters({ ...filters, archived })}
         />
       </div>
-      <FormError message={list.error?.message} />
+      <FormError error={list.error} />
       {list.data && channels.length === 0 ? <p className="muted">{t("none")}</p> : null}
       <ul className="list" aria-label={t("heading")}>
         {channels.map((c) => (
@@ -132,7 +132,7 @@ function ChannelRow({ channel: c }: { channel: TChannel }) {
             ? ` · ${t("owner", { name: c.owner?.name ?? t("noOwner") })}${c.topic ? ` · ${c.topic}` : ""}`
             : null}
         </div>
-        <FormError message={setArchived.error?.message ?? convert.error?.message ?? undefined} />
+        <FormError error={setArchived.error ?? convert.error} />
       </div>
       {isGeneral ? null : (
         <div className="row">
@@ -231,7 +231,7 @@ function OwnerForm({ channel: c, onDone }: { channel: TChannel; onDone: () => vo
       <small className="muted">
         {c.kind === "public_channel" ? t("ownerJoins") : t("ownerMustBeMember")}
       </small>
-      <FormError message={setOwner.error?.message} />
+      <FormError error={setOwner.error} />
     </form>
   );
 }
@@ -278,7 +278,7 @@ function DeleteForm({ channel: c, onDone }: { channel: TChannel; onDone: () => v
           {t("cancel")}
         </button>
       </div>
-      <FormError message={remove.error?.message} />
+      <FormError error={remove.error} />
     </form>
   );
 }

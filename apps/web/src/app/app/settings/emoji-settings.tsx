@@ -11,7 +11,7 @@ import { type FormEvent, useState } from "react";
 import { CustomEmojiImage } from "~/components/emoji-glyph";
 import { Field, FormError } from "~/components/field";
 import { customEmojiUrl } from "~/lib/custom-emoji";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
@@ -87,7 +87,7 @@ export function EmojiSettings({ myId, isAdmin }: { myId: string; isAdmin: boolea
               onChange={(e) => setFile(e.target.files?.[0] ?? null)}
             />
           </label>
-          <FormError message={readError ?? formErrorMessage(create.error, ["name"])} />
+          <FormError message={readError} error={create.error} fields={["name"]} />
           <div className="row">
             <button type="submit" className="primary" disabled={create.isPending}>
               {t("add")}
@@ -108,7 +108,7 @@ export function EmojiSettings({ myId, isAdmin }: { myId: string; isAdmin: boolea
           {t("adminsOnly")}
         </label>
       ) : null}
-      <FormError message={remove.error?.message ?? setPolicy.error?.message} />
+      <FormError error={remove.error ?? setPolicy.error} />
       {list.data && list.data.length > 0 ? (
         <ul className="emoji-admin-list" aria-label={t("heading")}>
           {list.data.map((e) => (

@@ -80,7 +80,7 @@ export function ExportSection({ isOwner }: { isOwner: boolean }) {
           </button>
         ) : null}
       </div>
-      <FormError message={request.error?.message ?? download.error?.message ?? exports.error?.message} />
+      <FormError error={request.error ?? download.error ?? exports.error} />
       {exports.data && exports.data.length > 0 ? (
         <ul className="list" aria-label={t("list")} style={{ marginTop: "1rem" }}>
           {exports.data.map((e) => (

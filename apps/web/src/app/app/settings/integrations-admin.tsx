@@ -10,7 +10,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import { CopyValue, When } from "./settings-shared";
@@ -94,7 +94,7 @@ function IncomingWebhooks({ channels, bots }: { channels: TOption[]; bots: TOpti
           prefix="#"
         />
         <Picker label={t("postsAs")} value={botId} onChange={setBotId} options={bots} />
-        <FormError message={formErrorMessage(create.error, ["name"]) ?? revoke.error?.message} />
+        <FormError error={create.error ?? revoke.error} fields={["name"]} />
         <button type="submit" className="primary" disabled={create.isPending}>
           {t("createWebhook")}
         </button>
@@ -193,9 +193,7 @@ function SlashCommands({ bots }: { bots: TOption[] }) {
           error={fieldError(create.error, "callbackUrl")}
         />
         <Picker label={t("answersAs")} value={botId} onChange={setBotId} options={bots} />
-        <FormError
-          message={formErrorMessage(create.error, ["command", "callbackUrl"]) ?? remove.error?.message}
-        />
+        <FormError error={create.error ?? remove.error} fields={["command", "callbackUrl"]} />
         <button type="submit" className="primary" disabled={create.isPending}>
           {t("createCommand")}
         </button>
@@ -248,7 +246,7 @@ export function IntegrationsAdmin() {
   return (
     <section className="card" aria-labelledby="integrations-heading">
       <h2 id="integrations-heading">{t("heading")}</h2>
-      <FormError message={bots.error?.message ?? channels.error?.message} />
+      <FormError error={bots.error ?? channels.error} />
       <IncomingWebhooks channels={channelOptions} bots={botOptions} />
       <SlashCommands bots={botOptions} />
     </section>

@@ -10,7 +10,7 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { useFormats } from "~/i18n/format";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import { CopyValue } from "./settings-shared";
@@ -94,7 +94,7 @@ function SignupPolicy() {
           {t("domainsHint")}
         </small>
       </div>
-      <FormError message={current.error?.message ?? formErrorMessage(save.error, ["domains"])} />
+      <FormError error={current.error ?? save.error} fields={["domains"]} />
       <div className="row" style={{ alignItems: "center" }}>
         <button type="submit" className="primary" disabled={!current.data || save.isPending}>
           {t("saveSignup")}
@@ -175,11 +175,8 @@ function Invites() {
         </button>
       </form>
       <FormError
-        message={
-          list.error?.message ??
-          formErrorMessage(create.error, ["expiresInDays", "maxUses", "email"]) ??
-          revoke.error?.message
-        }
+        error={list.error ?? create.error ?? revoke.error}
+        fields={["expiresInDays", "maxUses", "email"]}
       />
       {created ? (
         <div role="status" style={{ marginTop: "1rem" }}>

@@ -12,10 +12,12 @@ import { useTranslations } from "next-intl";
 import type { FormEvent } from "react";
 import { FormError } from "~/components/field";
 import { LOCALE_NAMES, LOCALES, negotiateLocale } from "~/i18n/config";
+import { useErrorText } from "~/i18n/server-errors";
 import { useTRPC } from "~/trpc/react";
 
 export function LanguageSettings() {
   const t = useTranslations("LanguageSettings");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const prefs = useQuery(trpc.users.preferences.queryOptions());
   const update = useMutation(
@@ -47,10 +49,10 @@ export function LanguageSettings() {
           </button>
         </form>
       ) : (
-        <p className="muted">{prefs.error?.message ?? t("loading")}</p>
+        <p className="muted">{errorText(prefs.error, t("loading"))}</p>
       )}
       <p className="muted">{t("hint")}</p>
-      <FormError message={update.error?.message} />
+      <FormError error={update.error} />
     </section>
   );
 }

@@ -30,7 +30,7 @@ export function LinkPreviewsAdmin() {
         />
         {t("show")}
       </label>
-      <FormError message={save.error?.message} />
+      <FormError error={save.error} />
     </section>
   );
 }

@@ -8,7 +8,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
@@ -73,10 +73,8 @@ export function MessageWindowsAdmin() {
           />
         ))}
         <FormError
-          message={
-            current.error?.message ??
-            formErrorMessage(save.error, ["editWindowSeconds", "deleteWindowSeconds"])
-          }
+          error={current.error ?? save.error}
+          fields={["editWindowSeconds", "deleteWindowSeconds"]}
         />
         <div className="row" style={{ alignItems: "center" }}>
           <button type="submit" className="primary" disabled={!current.data || save.isPending}>

@@ -9,7 +9,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { fieldError } from "~/lib/field-errors";
 import { canPush, currentPushSubscription, disablePush, enablePush } from "~/lib/push";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import { When } from "./settings-shared";
@@ -29,14 +29,14 @@ function PushOnThisBrowser() {
   const t = useTranslations("Notifications");
   const client = useTRPCClient();
   const [state, setState] = useState<"unknown" | "on" | "off" | "denied" | "unsupported">("unknown");
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     if (!canPush()) return setState("unsupported");
     void currentPushSubscription().then((s) => setState(s ? "on" : "off"));
   }, []);
   const run = (action: () => Promise<unknown>) => {
     setError(null);
-    void action().catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
+    void action().catch((err: unknown) => setError(err));
   };
   return (
     <div className="field">
@@ -61,7 +61,7 @@ function PushOnThisBrowser() {
           {t("pushOn")}
         </button>
       )}
-      <FormError message={error} />
+      <FormError error={error} />
     </div>
   );
 }
@@ -196,7 +196,7 @@ export function NotificationSettings() {
         {t("email")}
       </label>
       <PushOnThisBrowser />
-      <FormError message={formErrorMessage(update.error, ["keywords", "timeZone"]) ?? dnd.error?.message} />
+      <FormError error={update.error ?? dnd.error} fields={["keywords", "timeZone"]} />
     </section>
   );
 }

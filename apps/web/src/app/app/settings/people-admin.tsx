@@ -118,7 +118,7 @@ export function PeopleAdmin({ myId, myRole }: { myId: string; myRole: TRole }) {
         ))}
         <button type="submit">{t("search")}</button>
       </form>
-      <FormError message={error?.message} />
+      <FormError error={error} />
       {resetLink ? (
         <div style={{ marginTop: "1rem" }}>
           <CopyValue label={t("resetLinkFor", { name: resetLink.name })} value={resetLink.url} />

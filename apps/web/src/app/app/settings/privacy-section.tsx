@@ -4,11 +4,13 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
+import { useErrorText } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 export function PrivacySettings() {
   const t = useTranslations("Privacy");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const settings = useQuery(trpc.receipts.settings.queryOptions());
@@ -40,7 +42,7 @@ export function PrivacySettings() {
         {t("receipts")}
       </label>
       <p className="muted">{t("hint")}</p>
-      {setEnabled.error ? <p role="alert">{setEnabled.error.message}</p> : null}
+      {setEnabled.error ? <p role="alert">{errorText(setEnabled.error)}</p> : null}
     </section>
   );
 }

@@ -11,7 +11,8 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useId, useMemo, useRef, useState } from "react";
 import { Avatar } from "~/components/avatar";
 import { Field, FormError } from "~/components/field";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { useErrorText } from "~/i18n/server-errors";
+import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { putWithProgress } from "~/lib/upload";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
@@ -43,6 +44,7 @@ function useAvatarUpload(userId: string | undefined) {
 
 export function ProfileEditor({ userId, label }: { userId?: string; label: string }) {
   const t = useTranslations("Profile");
+  const errorText = useErrorText();
   const router = useRouter();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -71,7 +73,7 @@ export function ProfileEditor({ userId, label }: { userId?: string; label: strin
   const remove = useMutation(trpc.profile.removeAvatar.mutationOptions({ onSuccess: refresh }));
   const zones = useMemo(() => timeZones(profile.data?.timeZone ?? "UTC"), [profile.data?.timeZone]);
 
-  if (!profile.data) return <p className="muted">{profile.error?.message ?? t("loading")}</p>;
+  if (!profile.data) return <p className="muted">{errorText(profile.error, t("loading"))}</p>;
   const p = profile.data;
 
   function onSubmit(e: FormEvent<HTMLFormElement>) {
@@ -87,7 +89,6 @@ export function ProfileEditor({ userId, label }: { userId?: string; label: strin
     });
   }
 
-  const avatarError = upload.error?.message ?? remove.error?.message;
   return (
     <div className="profile-editor">
       <div className="avatar-row">
@@ -115,7 +116,7 @@ export function ProfileEditor({ userId, label }: { userId?: string; label: strin
             </button>
           ) : null}
           <p className="muted">{t("avatarHint")}</p>
-          <FormError message={avatarError} />
+          <FormError error={upload.error ?? remove.error} />
         </div>
       </div>
       <form onSubmit={onSubmit} aria-label={t("profileOf", { label })} key={JSON.stringify(p)}>
@@ -158,7 +159,7 @@ export function ProfileEditor({ userId, label }: { userId?: string; label: strin
           {t("save")}
         </button>{" "}
         {saved && !update.isPending ? <span role="status">{t("saved")}</span> : null}
-        <FormError message={formErrorMessage(update.error, ["name", "title", "pronouns", "timeZone"])} />
+        <FormError error={update.error} fields={["name", "title", "pronouns", "timeZone"]} />
       </form>
     </div>
   );

@@ -9,7 +9,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { useErrorText } from "~/i18n/server-errors";
+import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import { When } from "./settings-shared";
@@ -86,7 +87,7 @@ export function RetentionAdmin() {
             error={fieldError(save.error, "days")}
           />
         )}
-        <FormError message={settings.error?.message ?? formErrorMessage(save.error, ["days"])} />
+        <FormError error={settings.error ?? save.error} fields={["days"]} />
         <div className="row" style={{ alignItems: "center" }}>
           <button type="submit" className="primary" disabled={!settings.data || save.isPending}>
             {t("save")}
@@ -120,7 +121,7 @@ export function RetentionAdmin() {
       <button type="button" onClick={() => (isPreviewing ? void preview.refetch() : setPreviewing(true))}>
         {preview.isFetching ? t("counting") : t("show")}
       </button>
-      <FormError message={preview.error?.message} />
+      <FormError error={preview.error} />
       {preview.data ? (
         preview.data.length === 0 ? (
           <p role="status">{t("nothing")}</p>
@@ -164,6 +165,7 @@ type TChannelRow = {
 /** One channel's override: the workspace default, forever, or N days. */
 function ChannelRetentionRow({ channel, onSaved }: { channel: TChannelRow; onSaved: () => Promise<void> }) {
   const t = useTranslations("Retention");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const mode = channel.retentionDays === null ? "default" : channel.retentionDays === 0 ? "forever" : "days";
   const [choice, setChoice] = useState<"default" | "forever" | "days">(mode);
@@ -213,7 +215,7 @@ function ChannelRetentionRow({ channel, onSaved }: { channel: TChannelRow; onSav
           <button type="submit" disabled={save.isPending}>
             {t("saveRow")}
           </button>
-          {save.error ? <small className="error">{save.error.message}</small> : null}
+          {save.error ? <small className="error">{errorText(save.error)}</small> : null}
         </form>
       </td>
     </tr>

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useHydrated } from "~/lib/use-hydrated";
 import { useTRPC } from "~/trpc/react";
@@ -42,7 +42,7 @@ function Sessions() {
     <section className="card" aria-labelledby="sessions-heading">
       <h2 id="sessions-heading">{t("heading")}</h2>
       <p className="muted">{t("intro")}</p>
-      <FormError message={sessions.error?.message ?? revoke.error?.message ?? revokeOthers.error?.message} />
+      <FormError error={sessions.error ?? revoke.error ?? revokeOthers.error} />
       <ul className="list" aria-label={t("heading")}>
         {(sessions.data ?? []).map((s) => (
           <li key={s.id}>
@@ -135,13 +135,7 @@ function Tokens() {
           <CopyValue label={t("newToken")} value={created.token} />
         </div>
       ) : null}
-      <FormError
-        message={
-          tokens.error?.message ??
-          formErrorMessage(create.error, ["name", "expiresInDays"]) ??
-          revoke.error?.message
-        }
-      />
+      <FormError error={tokens.error ?? create.error ?? revoke.error} fields={["name", "expiresInDays"]} />
       {tokens.data && tokens.data.length > 0 ? (
         <ul className="list" aria-label={t("list")} style={{ marginTop: "1rem" }}>
           {tokens.data.map((tok) => (
@@ -193,7 +187,7 @@ function Invites() {
       <button type="button" className="primary" onClick={() => create.mutate()} disabled={create.isPending}>
         {t("create")}
       </button>
-      <FormError message={create.error?.message} />
+      <FormError error={create.error} />
       {link ? (
         <div style={{ marginTop: "1rem" }}>
           <CopyValue label={t("link")} value={link} />

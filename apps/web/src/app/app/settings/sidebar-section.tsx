@@ -7,11 +7,13 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
+import { useErrorText } from "~/i18n/server-errors";
 import { useSidebarPreferences } from "~/lib/use-sidebar-order";
 import { useTRPC } from "~/trpc/react";
 
 export function SidebarSettings() {
   const t = useTranslations("SidebarSettings");
+  const errorText = useErrorText();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const prefs = useSidebarPreferences();
@@ -43,7 +45,7 @@ export function SidebarSettings() {
       <p className="muted" id="sidebar-unreads-hint">
         {t("hint")}
       </p>
-      {update.error ? <p role="alert">{update.error.message}</p> : null}
+      {update.error ? <p role="alert">{errorText(update.error)}</p> : null}
     </section>
   );
 }

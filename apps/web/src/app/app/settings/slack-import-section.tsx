@@ -11,6 +11,7 @@ import { useTranslations } from "next-intl";
 import { useRef, useState } from "react";
 import { FormError } from "~/components/field";
 import { useFormats } from "~/i18n/format";
+import { useErrorText } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { putWithProgress } from "~/lib/upload";
 import { useTRPC } from "~/trpc/react";
@@ -20,6 +21,7 @@ const PHASES = new Set(["validating", "users", "messages", "done"]);
 
 export function SlackImportSection() {
   const t = useTranslations("SlackImport");
+  const errorText = useErrorText();
   const fmt = useFormats();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -52,7 +54,7 @@ export function SlackImportSection() {
       if (fileInput.current) fileInput.current.value = "";
     } catch (err) {
       setProgress(null);
-      setError(err instanceof Error ? err.message : t("uploadFailed"));
+      setError(errorText(err, t("uploadFailed")));
     }
   };
 
@@ -76,7 +78,7 @@ export function SlackImportSection() {
           {t("uploading", { percent: fmt.number(Math.round(progress * 100)) })}
         </p>
       ) : null}
-      <FormError message={error ?? imports.error?.message} />
+      <FormError message={error} error={imports.error} />
       {imports.data && imports.data.length > 0 ? (
         <ul className="list" aria-label={t("list")} style={{ marginTop: "1rem" }}>
           {imports.data.map((i) => (

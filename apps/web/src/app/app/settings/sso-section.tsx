@@ -39,7 +39,7 @@ export function SsoSettings() {
         />
         {t("only")}
       </label>
-      <FormError message={current.error?.message ?? save.error?.message} />
+      <FormError error={current.error ?? save.error} />
     </>
   );
 }

@@ -8,7 +8,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
@@ -80,7 +80,7 @@ function GroupForm({ initial, onDone }: { initial: TGroupDraft; onDone: () => vo
           </label>
         ))}
       </fieldset>
-      <FormError message={formErrorMessage(error, ["handle", "name"])} />
+      <FormError error={error} fields={["handle", "name"]} />
       <div className="row">
         <button type="submit" className="primary" disabled={create.isPending || update.isPending}>
           {isEdit ? t("save") : t("create")}
@@ -116,7 +116,7 @@ export function UserGroupsAdmin() {
       ) : (
         <GroupForm key={`new-${formKey}`} initial={EMPTY} onDone={() => setFormKey((k) => k + 1)} />
       )}
-      <FormError message={remove.error?.message} />
+      <FormError error={remove.error} />
       <ul className="group-list" aria-label={t("heading")}>
         {(groups.data ?? []).map((g) => (
           <li key={g.id}>

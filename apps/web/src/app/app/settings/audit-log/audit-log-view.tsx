@@ -11,7 +11,7 @@ import Link from "next/link";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError, formErrorMessage } from "~/lib/field-errors";
+import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import type { TRouterInputs } from "~/trpc/types";
@@ -86,9 +86,7 @@ function Retention() {
         {t("saveRetention")}
       </button>
       {saved ? <span role="status">{t("saved")}</span> : null}
-      <FormError
-        message={retention.error?.message ?? formErrorMessage(update.error, ["auditRetentionDays"])}
-      />
+      <FormError error={retention.error ?? update.error} fields={["auditRetentionDays"]} />
     </form>
   );
 }
@@ -179,7 +177,7 @@ export function AuditLogView() {
             {t("csv")}
           </a>
         </p>
-        <FormError message={list.error?.message} />
+        <FormError error={list.error} />
         {list.data && entries.length === 0 ? <p className="muted">{t("none")}</p> : null}
         <div style={{ overflowX: "auto" }}>
           <table className="audit-table" aria-label={t("table")}>

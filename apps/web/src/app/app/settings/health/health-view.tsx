@@ -74,7 +74,7 @@ export function HealthView() {
         <Link href="/app/settings">{t("back")}</Link>
       </p>
       <h1>{t("heading")}</h1>
-      <FormError message={health.error?.message} />
+      <FormError error={health.error} />
       {h ? (
         <>
           <section className="card" aria-labelledby="health-now-heading">

@@ -1,0 +1,106 @@
+"use client";
+
+/**
+ * Server error texts in the user's language, gettext style: core's ParleyError (and the API's and
+ * gateway's internal-error texts) send an English *template* with `{name}` placeholders beside the
+ * English message (tRPC `error.data.template`/`params`, the socket's error frame, the SDK's
+ * ParleySendError and failed outbox entries). A catalog per non-English language maps each English
+ * template to its translation in ICU message syntax (`server-errors/ar.json`); a template the
+ * catalog lacks, or an error without one (a network failure, an old server), shows the server's
+ * English message. The catalog loads only for a language that needs it.
+ *
+ * To add a language: add `server-errors/<locale>.json` and its loader below; server-errors.test.ts
+ * checks every template in the code has an entry (and nothing else), with the same placeholders.
+ */
+import IntlMessageFormat from "intl-messageformat";
+import { useLocale } from "next-intl";
+import { useCallback, useEffect, useState } from "react";
+import type { TLocale } from "./config";
+
+/** English template → translated template, for one language. */
+export type TErrorCatalog = Record<string, string>;
+
+/** What a server error carries for translation: its English message, template and parameters. */
+export type TErrorTexts = {
+  message: string;
+  template: string | null;
+  params: Record<string, string | number> | null;
+};
+
+const loaders: Partial<Record<TLocale, () => Promise<{ default: TErrorCatalog }>>> = {
+  ar: () => import("./server-errors/ar.json"),
+};
+const loaded = new Map<string, TErrorCatalog>();
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+function paramsOf(value: unknown): Record<string, string | number> | null {
+  return isRecord(value) ? (value as Record<string, string | number>) : null;
+}
+
+/**
+ * The message, template and params of a thrown or stored error: a tRPC client error (`data`), the
+ * SDK's ParleySendError or a failed outbox entry's `error` (own fields); null for anything else.
+ */
+export function errorTextsOf(error: unknown): TErrorTexts | null {
+  if (!isRecord(error) || typeof error.message !== "string") return null;
+  const own = typeof error.template === "string" ? error : isRecord(error.data) ? error.data : null;
+  const template = own && typeof own.template === "string" ? own.template : null;
+  return { message: error.message, template, params: template ? paramsOf(own?.params) : null };
+}
+
+/**
+ * `error`'s text in `locale` from `catalog` (null: English): the translated template with its
+ * params, else the server's English message, else `fallback` (errors without a message).
+ */
+export function translateError(
+  catalog: TErrorCatalog | null,
+  locale: string,
+  error: unknown,
+  fallback?: string,
+): string | undefined {
+  const texts = errorTextsOf(error);
+  if (!texts) return fallback;
+  const translated = catalog && texts.template ? catalog[texts.template] : undefined;
+  if (translated === undefined) return texts.message;
+  try {
+    return String(new IntlMessageFormat(translated, locale).format(texts.params ?? {}));
+  } catch {
+    return texts.message;
+  }
+}
+
+/** What `useErrorText` returns: with a fallback, always a text. */
+export type TErrorTextFn = {
+  (error: unknown, fallback: string): string;
+  (error: unknown, fallback?: string): string | undefined;
+};
+
+/**
+ * `(error, fallback?) => text`: a server error in the user's language (see the header); `fallback`
+ * for a value that is not an error with a message. Until a catalog has loaded, English.
+ */
+export function useErrorText(): TErrorTextFn {
+  const locale = useLocale();
+  const [catalog, setCatalog] = useState<TErrorCatalog | null>(() => loaded.get(locale) ?? null);
+  useEffect(() => {
+    const load = loaders[locale as TLocale];
+    if (!load) return setCatalog(null);
+    const ready = loaded.get(locale);
+    if (ready) return setCatalog(ready);
+    let isCurrent = true;
+    void load().then((module) => {
+      loaded.set(locale, module.default);
+      if (isCurrent) setCatalog(module.default);
+    });
+    return () => {
+      isCurrent = false;
+    };
+  }, [locale]);
+  return useCallback(
+    ((error: unknown, fallback?: string) => translateError(catalog, locale, error, fallback)) as TErrorTextFn,
+    [catalog, locale],
+  );
+}
