@@ -91,10 +91,14 @@ export function useErrorText(): TErrorTextFn {
     const ready = loaded.get(locale);
     if (ready) return setCatalog(ready);
     let isCurrent = true;
-    void load().then((module) => {
-      loaded.set(locale, module.default);
-      if (isCurrent) setCatalog(module.default);
-    });
+    // A catalog that cannot load (offline before it was cached) leaves the English texts.
+    load().then(
+      (module) => {
+        loaded.set(locale, module.default);
+        if (isCurrent) setCatalog(module.default);
+      },
+      () => {},
+    );
     return () => {
       isCurrent = false;
     };
