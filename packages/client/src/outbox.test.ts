@@ -300,7 +300,13 @@ describe("frame limit", () => {
     // frame. The limit is on the encoded frame, not on the body's length.
     const huge = client.send(C1, '"'.repeat(20_000));
     const next = client.send(C1, "next");
-    await expect(huge.promise).rejects.toMatchObject({ code: ErrorCode.FrameTooLarge });
+    await expect(huge.promise).rejects.toMatchObject({
+      code: ErrorCode.FrameTooLarge,
+      message: "The message is too large to send: its frame exceeds 30000 bytes",
+      // Translatable like the server's texts (apps/web's catalog has the template).
+      template: "The message is too large to send: its frame exceeds {bytes} bytes",
+      params: { bytes: 30_000 },
+    });
     expect(entry(client, huge.clientMsgId)).toMatchObject({ status: "failed", attempts: 0 });
     expect(socket.sends().map((f) => f.clientMsgId)).toEqual([next.clientMsgId]);
     server.ack(socket, socket.unanswered()[0] as TSendFrame);

@@ -226,10 +226,7 @@ export class Outbox {
   }
 
   #failTooLarge(record: TOutboxRecord): void {
-    this.#fail(record, {
-      code: ErrorCode.FrameTooLarge,
-      message: `The message is too large to send: its frame exceeds ${this.#maxFrameBytes} bytes`,
-    });
+    this.#fail(record, failure(ErrorCode.FrameTooLarge, TOO_LARGE_TO_SEND, { bytes: this.#maxFrameBytes }));
   }
 
   /** Marks an entry failed and rejects its promise (the entries behind it are pumped by the caller). */
@@ -275,10 +272,7 @@ export class Outbox {
     if (command.type !== "send") return false;
     const record = this.#byId.get(command.clientMsgId);
     if (record?.entry.status !== "sending") return false;
-    this.#fail(record, {
-      code: ErrorCode.FrameTooLarge,
-      message: `The server refused the message as too large (a ${bytes}-byte frame)`,
-    });
+    this.#fail(record, failure(ErrorCode.FrameTooLarge, REFUSED_AS_TOO_LARGE, { bytes }));
     return true;
   }
 
@@ -451,4 +445,23 @@ export class Outbox {
     }
     persist(() => store.save(entries));
   }
+}
+
+/**
+ * Marks an English failure text as a template clients translate by (`{name}` placeholders), like
+ * core's errorTemplate: apps/web's catalog test extracts these too.
+ */
+function errorTemplate<T extends string>(template: T): T {
+  return template;
+}
+
+const TOO_LARGE_TO_SEND = errorTemplate("The message is too large to send: its frame exceeds {bytes} bytes");
+const REFUSED_AS_TOO_LARGE = errorTemplate(
+  "The server refused the message as too large (a {bytes}-byte frame)",
+);
+
+/** A failure of the SDK's own, with its English text filled in and its template kept for translation. */
+function failure(code: string, template: string, params: Record<string, number>): TSendFailure {
+  const message = template.replace(/\{(\w+)\}/g, (whole, name: string) => String(params[name] ?? whole));
+  return { code, message, template, params };
 }

@@ -292,7 +292,7 @@ export function Composer({
     const raw = text.trim();
     const attachmentIds = files.readyIds;
     if (files.isBusy) {
-      setError("Wait for the files to finish uploading, or remove them.");
+      setError(t("waitForUploads"));
       return;
     }
     if (!raw && attachmentIds.length === 0) return;

@@ -58,8 +58,8 @@ export function EmojiSettings({ myId, isAdmin }: { myId: string; isAdmin: boolea
     }
     try {
       create.mutate({ name, image: await base64Of(file) });
-    } catch (err) {
-      setReadError(err instanceof Error ? err.message : t("unreadable"));
+    } catch {
+      setReadError(t("unreadable"));
     }
   }
 
