@@ -3,7 +3,13 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson from "superjson";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { publicProcedure, router, setInternalErrorLogger, type TContext } from "./trpc.ts";
+import {
+  protectedProcedure,
+  publicProcedure,
+  router,
+  setInternalErrorLogger,
+  type TContext,
+} from "./trpc.ts";
 
 const testRouter = router({
   conflict: publicProcedure.query(() => {
@@ -14,6 +20,7 @@ const testRouter = router({
   plain: publicProcedure.query(() => {
     throw new ParleyError("NOT_FOUND", "Conversation not found");
   }),
+  signedIn: protectedProcedure.query(() => "ok"),
   validated: publicProcedure.input(z.object({ name: z.string().min(1) })).query(() => "ok"),
   broken: publicProcedure.query(() => {
     throw new Error("connection string postgres://secret@db");
@@ -46,6 +53,12 @@ describe("tRPC error formatter", () => {
       template: "A channel named #{name} already exists",
       params: { name: "general" },
     });
+  });
+
+  it("sends the sign-in refusal of every protected procedure as a template too", async () => {
+    const error = await errorOf("signedIn");
+    expect(error.message).toBe("Sign in first");
+    expect(error.data).toMatchObject({ code: "UNAUTHORIZED", httpStatus: 401, template: "Sign in first" });
   });
 
   it("sends the template with null params when there are none", async () => {

@@ -235,13 +235,13 @@ export const publicProcedure = t.procedure.use(mapParleyErrors);
 
 /** A signed-in, active user: `ctx.actor` is set. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+  // ParleyErrors (mapParleyErrors above turns them into tRPC's), so clients can translate them.
+  if (!ctx.actor) throw new ParleyError("UNAUTHORIZED", "Sign in first");
   return next({ ctx: { ...ctx, actor: ctx.actor } });
 });
 
 /** A workspace admin or owner. */
 export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
-  if (!isAdmin(ctx.actor))
-    throw new TRPCError({ code: "FORBIDDEN", message: "Only workspace admins can do this" });
+  if (!isAdmin(ctx.actor)) throw new ParleyError("FORBIDDEN", "Only workspace admins can do this");
   return next();
 });
