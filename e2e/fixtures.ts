@@ -163,6 +163,10 @@ export async function trpc<T>(
     method === "GET"
       ? await page.request.get(
           `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`,
+          // A read is safe to repeat: Playwright's pooled socket may have been closed by the server
+          // after idling past its keep-alive timeout while a loaded box had not yet seen the FIN
+          // (ECONNRESET on a long run's next request; Playwright retries only that error).
+          { maxRetries: 2 },
         )
       : await page.request.post(`/api/trpc/${path}`, { data: { json: input } });
   expect(res.status(), await res.text()).toBe(200);
