@@ -111,16 +111,12 @@ export type TFieldIssue = { path: string; message: string; code: string; params:
 function issueParams(issue: z.core.$ZodIssue): TFieldIssueParams {
   switch (issue.code) {
     case "too_small":
-      return {
-        origin: issue.origin,
-        minimum: Number(issue.minimum),
-        inclusive: issue.inclusive ?? true,
-        ...(issue.exact ? { exact: true } : {}),
-      };
     case "too_big":
       return {
         origin: issue.origin,
-        maximum: Number(issue.maximum),
+        ...(issue.code === "too_small"
+          ? { minimum: Number(issue.minimum) }
+          : { maximum: Number(issue.maximum) }),
         inclusive: issue.inclusive ?? true,
         ...(issue.exact ? { exact: true } : {}),
       };
