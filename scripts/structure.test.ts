@@ -191,6 +191,20 @@ describe("the tree's structure", () => {
     expect(direct).toEqual([]);
   });
 
+  it("shows field errors only through useFieldError (apps/web/src/i18n/server-errors.ts)", () => {
+    // A bare fieldError(error, field) shows the server's English to every user.
+    const bare = files.filter(
+      (file) =>
+        file.startsWith("apps/web/src/") &&
+        !/\.test\.tsx?$/.test(file) &&
+        file !== "apps/web/src/i18n/server-errors.ts" &&
+        /import \{[^}]*\bfieldError\b[^}]*\} from "~\/lib\/field-errors"/.test(
+          readFileSync(path.join(root, file), "utf8"),
+        ),
+    );
+    expect(bare).toEqual([]);
+  });
+
   it("names only source paths that exist in ARCHITECTURE.md", () => {
     const text = readFileSync(path.join(root, "ARCHITECTURE.md"), "utf8");
     const named = [...text.matchAll(/`([\w@./~[\]-]+\.(?:ts|tsx|mjs))`/g)].map((m) => m[1]!);

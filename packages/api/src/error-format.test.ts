@@ -22,6 +22,16 @@ const testRouter = router({
   }),
   signedIn: protectedProcedure.query(() => "ok"),
   validated: publicProcedure.input(z.object({ name: z.string().min(1) })).query(() => "ok"),
+  form: publicProcedure
+    .input(
+      z.object({
+        name: z.string().max(3),
+        email: z.email({ message: "must be an e-mail address" }),
+        kind: z.enum(["a", "b"]),
+        tags: z.array(z.string().regex(/^[a-z]+$/, "letters only")),
+      }),
+    )
+    .query(() => "ok"),
   broken: publicProcedure.query(() => {
     throw new Error("connection string postgres://secret@db");
   }),
@@ -71,6 +81,36 @@ describe("tRPC error formatter", () => {
     expect(error.data.template).toBe("Invalid input: {issues}");
     expect(error.message).toBe(`Invalid input: ${(error.data.params as { issues: string }).issues}`);
     expect(error.data.fieldErrors).toHaveProperty("name");
+  });
+
+  it("sends each field issue with zod's code and the values a translation needs", async () => {
+    const error = await errorOf("form", { name: "abcd", email: "nope", kind: "c", tags: ["ok", "B"] });
+    expect(error.data.fieldIssues).toEqual([
+      {
+        path: "name",
+        message: expect.any(String),
+        code: "too_big",
+        params: { origin: "string", maximum: 3, inclusive: true },
+      },
+      {
+        path: "email",
+        message: "must be an e-mail address",
+        code: "invalid_format",
+        params: { format: "email" },
+      },
+      { path: "kind", message: expect.any(String), code: "invalid_value", params: { values: ["a", "b"] } },
+      { path: "tags.1", message: "letters only", code: "invalid_format", params: { format: "regex" } },
+    ]);
+    // The English shapes older clients read stay as they were.
+    expect(error.data.fieldErrors).toMatchObject({
+      email: ["must be an e-mail address"],
+      "tags.1": ["letters only"],
+    });
+    expect(error.message).toContain("email: must be an e-mail address");
+  });
+
+  it("sends no field issues for a refusal that is not about the input", async () => {
+    expect((await errorOf("plain")).data.fieldIssues).toBeNull();
   });
 
   it("sends the internal-error template with its request id", async () => {

@@ -15,6 +15,7 @@ import {
   describeIssues,
   errorTemplate,
   fieldErrorsOf,
+  fieldIssuesOf,
   formatTemplate,
   isAdmin,
   metrics,
@@ -25,6 +26,7 @@ import {
   type TActor,
   type TAuditOrigin,
   type TErrorParams,
+  type TFieldIssue,
 } from "@parley/core";
 import type { TDb } from "@parley/db";
 import { initTRPC, TRPCError } from "@trpc/server";
@@ -169,6 +171,7 @@ const t = initTRPC.context<TContext>().create({
           requestId,
           zodError: null,
           fieldErrors: null,
+          fieldIssues: null as TFieldIssue[] | null,
           reason: null,
           template: INTERNAL_ERROR_TEMPLATE as string | null,
           params: { requestId } as TErrorParams | null,
@@ -185,6 +188,11 @@ const t = initTRPC.context<TContext>().create({
         zodError: zodError ? (z.flattenError(zodError) as TFlattenedIssues) : null,
         /** Messages per field, by dotted path (`name`, `userIds.0`; `""` for the whole input). */
         fieldErrors: zodError ? fieldErrorsOf(zodError) : null,
+        /**
+         * The same issues for clients that word them in the user's language: path, English message
+         * (a catalog template when our schema wrote it), zod's code and the values it needs.
+         */
+        fieldIssues: zodError ? fieldIssuesOf(zodError) : null,
         /** Why, beside the code, when core gave a reason (protocol's ErrorReason, e.g. BROADCAST_RESTRICTED). */
         reason: (error.cause instanceof ParleyError ? error.cause.reason : undefined) ?? null,
         /** The English template of a core refusal (gettext style: clients translate by it), else null. */

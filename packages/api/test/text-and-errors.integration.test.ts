@@ -44,6 +44,7 @@ type ErrorJson = {
     stack?: string;
     zodError: { fieldErrors: Record<string, string[] | undefined> } | null;
     fieldErrors: Record<string, string[]> | null;
+    fieldIssues: { path: string; message: string; code: string; params: Record<string, unknown> }[] | null;
   };
 };
 
@@ -219,6 +220,21 @@ describe("errors clients see", () => {
     });
     expect(res.error?.data.zodError?.fieldErrors.name).toHaveLength(1);
     expect(res.error?.data.requestId).toBeNull();
+    // For translation: each issue's code and limits, the schema's message as its catalog key.
+    expect(res.error?.data.fieldIssues).toEqual([
+      {
+        path: "name",
+        message: "channel names use only lower-case letters, digits, - and _",
+        code: "invalid_format",
+        params: { format: "regex" },
+      },
+      {
+        path: "topic",
+        message: "topic is at most 250 characters",
+        code: "too_big",
+        params: { origin: "string", maximum: 250, inclusive: true },
+      },
+    ]);
 
     // Nested paths are dotted; an issue about the whole input has no prefix and the key "".
     const nested = await call(

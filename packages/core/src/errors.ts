@@ -97,6 +97,54 @@ export function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
   return out;
 }
 
+/** What a validation issue's translation needs beside its code: only numbers, strings and flags. */
+export type TFieldIssueParams = Record<string, string | number | boolean | string[]>;
+
+/**
+ * One validation issue for clients that word it themselves: its dotted path (as in
+ * `fieldErrorsOf`), zod's English message (for a message our schemas wrote, a catalog template
+ * marked with `errorTemplate`), zod's issue code and the values a translation of that code needs.
+ */
+export type TFieldIssue = { path: string; message: string; code: string; params: TFieldIssueParams };
+
+/** The numbers and strings worth sending from a zod issue (no inputs, no patterns, no nested errors). */
+function issueParams(issue: z.core.$ZodIssue): TFieldIssueParams {
+  switch (issue.code) {
+    case "too_small":
+    case "too_big":
+      return {
+        origin: issue.origin,
+        ...(issue.code === "too_small"
+          ? { minimum: Number(issue.minimum) }
+          : { maximum: Number(issue.maximum) }),
+        inclusive: issue.inclusive ?? true,
+        ...(issue.exact ? { exact: true } : {}),
+      };
+    case "invalid_format":
+      return { format: issue.format };
+    case "invalid_type":
+      return { expected: issue.expected };
+    case "invalid_value":
+      return { values: issue.values.map(String) };
+    case "not_multiple_of":
+      return { divisor: Number(issue.divisor) };
+    case "unrecognized_keys":
+      return { keys: issue.keys };
+    default:
+      return {};
+  }
+}
+
+/** Validation issues for clients that translate them (the API's `data.fieldIssues`), in zod's order. */
+export function fieldIssuesOf(error: z.ZodError): TFieldIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join("."),
+    message: issue.message,
+    code: issue.code,
+    params: issueParams(issue),
+  }));
+}
+
 /** Parses `input` with `schema` or throws BAD_REQUEST carrying the ZodError as its cause. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);

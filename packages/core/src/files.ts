@@ -39,7 +39,7 @@ import sharp from "sharp";
 import { z } from "zod";
 import { loadAccess, NotFound, notFound, requireMember, requireNotArchived, requireRead } from "./access.ts";
 import type { TActor } from "./actor.ts";
-import { isParleyError, ParleyError, parseInput } from "./errors.ts";
+import { errorTemplate, isParleyError, ParleyError, parseInput } from "./errors.ts";
 import { deleteObjects, thumbnailKeyFor } from "./files/objects.ts";
 import type { TFilesEnv } from "./files/storage.ts";
 import { attachmentSelect, type TAttachmentDto, toAttachmentDto } from "./messages.ts";
@@ -107,8 +107,8 @@ export const MAX_WAVEFORM_POINTS = 64;
 export const ZCreateUpload = z
   .object({
     conversationId: ZId,
-    name: zText().min(1, "file name is required").max(1000),
-    size: z.number().int().min(1, "the file is empty"),
+    name: zText().min(1, errorTemplate("file name is required")).max(1000),
+    size: z.number().int().min(1, errorTemplate("the file is empty")),
     mime: ZMimeType,
     /** Audio only: the recording's length, measured by the recorder. */
     durationMs: z.number().int().min(0).max(MAX_AUDIO_DURATION_MS).optional(),
@@ -116,7 +116,7 @@ export const ZCreateUpload = z
     waveform: z.array(z.number().int().min(0).max(255)).max(MAX_WAVEFORM_POINTS).optional(),
   })
   .refine((d) => d.mime.startsWith("audio/") || (d.durationMs === undefined && d.waveform === undefined), {
-    message: "durationMs and waveform are only for audio files",
+    message: errorTemplate("durationMs and waveform are only for audio files"),
     path: ["durationMs"],
   });
 export type TCreateUpload = z.output<typeof ZCreateUpload>;

@@ -8,6 +8,7 @@
  */
 import { MAX_STATUS_TEXT_LENGTH, ZSendFields, zId, zLine, zText } from "@parley/protocol";
 import { z } from "zod";
+import { errorTemplate } from "./errors.ts";
 import { getLimits } from "./limits.ts";
 import { checkPasswordStrength } from "./password-strength.ts";
 
@@ -22,7 +23,7 @@ export const ZMimeType = zText()
       .max(127)
       .regex(
         /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/,
-        "must be a MIME type like image/png",
+        errorTemplate("must be a MIME type like image/png"),
       ),
   );
 
@@ -37,30 +38,33 @@ export const ZChannelName = zText()
   .pipe(
     z
       .string()
-      .min(1, "channel name is required")
-      .max(80, "channel name is at most 80 characters")
-      .regex(/^[a-z0-9_-]+$/, "channel names use only lower-case letters, digits, - and _"),
+      .min(1, errorTemplate("channel name is required"))
+      .max(80, errorTemplate("channel name is at most 80 characters"))
+      .regex(/^[a-z0-9_-]+$/, errorTemplate("channel names use only lower-case letters, digits, - and _")),
   );
 
 /** Channel topic (Slack's limit). */
-export const ZTopic = zLine().trim().max(250, "topic is at most 250 characters");
+export const ZTopic = zLine().trim().max(250, errorTemplate("topic is at most 250 characters"));
 
 /** A person's display name. */
-export const ZPersonName = zLine().trim().min(1, "name is required").max(80, "name is at most 80 characters");
+export const ZPersonName = zLine()
+  .trim()
+  .min(1, errorTemplate("name is required"))
+  .max(80, errorTemplate("name is at most 80 characters"));
 
 /** E-mail address, always lower-cased. */
 export const ZEmail = zText()
   .trim()
   .toLowerCase()
-  .pipe(z.email({ message: "must be an e-mail address" }));
+  .pipe(z.email({ message: errorTemplate("must be an e-mail address") }));
 
 /**
  * Password policy: long enough to matter, short enough to bound hashing cost, and not easy to
  * guess (zxcvbn score ≥ 3, refused with zxcvbn's feedback; see password-strength.ts).
  */
 export const ZPassword = zText()
-  .min(8, "password must be at least 8 characters")
-  .max(256, "password is at most 256 characters")
+  .min(8, errorTemplate("password must be at least 8 characters"))
+  .max(256, errorTemplate("password is at most 256 characters"))
   .check((ctx) => {
     if (ctx.value.length < 8 || ctx.value.length > 256) return;
     const verdict = checkPasswordStrength(ctx.value);
@@ -83,10 +87,13 @@ function checkMessageLength(ctx: z.core.ParsePayload<string>): void {
 }
 
 /** Message body: trimmed, 1..MAX_MESSAGE_LENGTH characters (limit read at parse time). */
-export const ZMessageBody = zText().trim().min(1, "message is empty").check(checkMessageLength);
+export const ZMessageBody = zText()
+  .trim()
+  .min(1, errorTemplate("message is empty"))
+  .check(checkMessageLength);
 
 export const ZSetupWorkspace = z.object({
-  workspaceName: zLine().trim().min(1, "workspace name is required").max(80),
+  workspaceName: zLine().trim().min(1, errorTemplate("workspace name is required")).max(80),
   name: ZPersonName,
   email: ZEmail,
   password: ZPassword,
@@ -102,8 +109,8 @@ export const ZUpdateWorkspace = z.object({
   /** Keep audit entries this many days; 0 = forever. */
   auditRetentionDays: z
     .number()
-    .int("must be a whole number of days")
-    .min(0, "must be 0 (forever) or more")
+    .int(errorTemplate("must be a whole number of days"))
+    .min(0, errorTemplate("must be 0 (forever) or more"))
     .max(MAX_AUDIT_RETENTION_DAYS, `must be at most ${MAX_AUDIT_RETENTION_DAYS} days`)
     .optional(),
 });
@@ -124,7 +131,7 @@ const ZBlockedType = zText()
       .max(127)
       .regex(
         /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/,
-        "must be a MIME type like application/x-msdownload",
+        errorTemplate("must be a MIME type like application/x-msdownload"),
       ),
   );
 
@@ -137,20 +144,20 @@ export const ZSetUploadLimits = z
   .object({
     maxUploadBytes: z
       .number()
-      .int("must be a whole number of bytes")
-      .min(MIN_WORKSPACE_UPLOAD_BYTES, "must be at least 1 KiB (1024 bytes)")
+      .int(errorTemplate("must be a whole number of bytes"))
+      .min(MIN_WORKSPACE_UPLOAD_BYTES, errorTemplate("must be at least 1 KiB (1024 bytes)"))
       .max(Number.MAX_SAFE_INTEGER)
       .nullable()
       .optional(),
     blockedTypes: z
       .array(ZBlockedType)
       .max(MAX_BLOCKED_UPLOAD_TYPES, `at most ${MAX_BLOCKED_UPLOAD_TYPES} types`)
-      .refine((types) => new Set(types).size === types.length, "lists the same type twice")
+      .refine((types) => new Set(types).size === types.length, errorTemplate("lists the same type twice"))
       .nullable()
       .optional(),
   })
   .refine((d) => d.maxUploadBytes !== undefined || d.blockedTypes !== undefined, {
-    message: "Give maxUploadBytes, blockedTypes or both",
+    message: errorTemplate("Give maxUploadBytes, blockedTypes or both"),
   });
 export type TSetUploadLimits = z.output<typeof ZSetUploadLimits>;
 
@@ -165,8 +172,8 @@ export const ZSetBroadcastPolicy = z.strictObject({
   policy: z.enum(["everyone", "admins"]),
   threshold: z
     .number()
-    .int("must be a whole number of members")
-    .min(0, "must be 0 or more (0 = every channel)")
+    .int(errorTemplate("must be a whole number of members"))
+    .min(0, errorTemplate("must be 0 or more (0 = every channel)"))
     .max(MAX_BROADCAST_THRESHOLD, `must be at most ${MAX_BROADCAST_THRESHOLD.toLocaleString("en")}`),
 });
 export type TSetBroadcastPolicy = z.output<typeof ZSetBroadcastPolicy>;
@@ -209,10 +216,10 @@ export const ZSignupDomain = zText()
   .pipe(
     z
       .string()
-      .max(253, "must be at most 253 characters")
+      .max(253, errorTemplate("must be at most 253 characters"))
       .regex(
         /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/,
-        "must be a domain such as example.com",
+        errorTemplate("must be a domain such as example.com"),
       ),
   );
 
@@ -236,7 +243,7 @@ export const ZCredentials = z.object({
 export type TCredentials = z.output<typeof ZCredentials>;
 
 export const ZCreateAccessToken = z.object({
-  name: zLine().trim().min(1, "token name is required").max(80),
+  name: zLine().trim().min(1, errorTemplate("token name is required")).max(80),
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 });
 export type TCreateAccessToken = z.output<typeof ZCreateAccessToken>;
@@ -266,7 +273,7 @@ export const MAX_GROUP_DM_OTHERS = 8;
 export const ZOpenDm = z.object({
   userIds: z
     .array(ZId)
-    .min(1, "pick at least one person")
+    .min(1, errorTemplate("pick at least one person"))
     .max(MAX_GROUP_DM_OTHERS + 1),
 });
 export type TOpenDm = z.output<typeof ZOpenDm>;
@@ -298,7 +305,7 @@ export const ZGetHistory = z
     limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).default(50),
   })
   .refine((v) => [v.before, v.after, v.around].filter((x) => x !== undefined).length <= 1, {
-    message: "give at most one of before, after, around",
+    message: errorTemplate("give at most one of before, after, around"),
   });
 export type TGetHistory = z.output<typeof ZGetHistory>;
 
@@ -313,7 +320,7 @@ export const ZGetThread = z
   })
   .refine((q) => q.before === undefined || q.after === undefined, {
     path: ["after"],
-    message: "give before or after, not both",
+    message: errorTemplate("give before or after, not both"),
   });
 export type TGetThread = z.output<typeof ZGetThread>;
 
@@ -351,7 +358,7 @@ export function isValidEmoji(value: string): boolean {
 /** A reaction: a `:shortcode:` of [a-z0-9_+-]{1,64}, or a single emoji grapheme. */
 export const ZEmoji = zText()
   .trim()
-  .refine(isValidEmoji, { message: "emoji must be one emoji or a :shortcode:" });
+  .refine(isValidEmoji, { message: errorTemplate("emoji must be one emoji or a :shortcode:") });
 
 /** Adding or removing one reaction of the actor's. */
 export const ZReaction = z.object({ messageId: ZId, emoji: ZEmoji });
@@ -369,7 +376,7 @@ export const ZSetStatus = z.object({
     .trim()
     .max(MAX_STATUS_EMOJI_LENGTH, `status emoji is at most ${MAX_STATUS_EMOJI_LENGTH} characters`)
     .refine((v) => v === "" || isValidEmoji(v), {
-      message: "status emoji must be one emoji or a :shortcode:",
+      message: errorTemplate("status emoji must be one emoji or a :shortcode:"),
     }),
   text: zLine()
     .trim()

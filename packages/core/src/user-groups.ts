@@ -13,7 +13,7 @@ import { BROADCAST_MENTIONS, zLine, zText } from "@parley/protocol";
 import { z } from "zod";
 import { requireAdmin, type TActor } from "./actor.ts";
 import { recordAudit, type TAuditOrigin } from "./audit/record.ts";
-import { ParleyError, parseInput } from "./errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "./errors.ts";
 import { canSeePersonSql } from "./guests.ts";
 import { ZId } from "./schemas.ts";
 import { inWriteTx, type TTx } from "./tx.ts";
@@ -32,19 +32,24 @@ export const ZGroupHandle = zText()
   .pipe(
     z
       .string()
-      .min(1, "handle is required")
-      .max(80, "handle is at most 80 characters")
+      .min(1, errorTemplate("handle is required"))
+      .max(80, errorTemplate("handle is at most 80 characters"))
       .regex(
         /^[a-z0-9][a-z0-9._-]*$/,
-        "handles use only lower-case letters, digits, ., - and _, and start with a letter or digit",
+        errorTemplate(
+          "handles use only lower-case letters, digits, ., - and _, and start with a letter or digit",
+        ),
       )
       .refine((h) => !(BROADCAST_MENTIONS as readonly string[]).includes(h), {
-        message: "@channel, @here and @everyone are taken",
+        message: errorTemplate("@channel, @here and @everyone are taken"),
       }),
   );
 
-const ZGroupName = zLine().trim().min(1, "name is required").max(80, "name is at most 80 characters");
-const ZGroupDescription = zLine().trim().max(250, "description is at most 250 characters");
+const ZGroupName = zLine()
+  .trim()
+  .min(1, errorTemplate("name is required"))
+  .max(80, errorTemplate("name is at most 80 characters"));
+const ZGroupDescription = zLine().trim().max(250, errorTemplate("description is at most 250 characters"));
 const ZMemberIds = z
   .array(ZId)
   .max(MAX_GROUP_MEMBERS, `a group has at most ${MAX_GROUP_MEMBERS} members`)

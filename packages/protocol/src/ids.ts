@@ -8,6 +8,7 @@
  * this one.
  */
 import { z } from "zod";
+import { errorTemplate } from "./error-template.ts";
 
 /** A UUID in any case, parsed to lower case. */
-export const zId = () => z.uuid({ message: "must be a UUID" }).toLowerCase();
+export const zId = () => z.uuid({ message: errorTemplate("must be a UUID") }).toLowerCase();

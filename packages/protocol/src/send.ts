@@ -10,6 +10,7 @@
  * and add the case to `INVALID_SENDS` in testing.ts.
  */
 import { z } from "zod";
+import { errorTemplate } from "./error-template.ts";
 import { zId } from "./ids.ts";
 import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_BODY_LENGTH } from "./limits.ts";
 import { zText } from "./text.ts";
@@ -57,18 +58,18 @@ export const ZSendFields = z
         MAX_ATTACHMENTS_PER_MESSAGE,
         `a message carries at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments`,
       )
-      .refine((ids) => new Set(ids).size === ids.length, "lists the same attachment twice")
+      .refine((ids) => new Set(ids).size === ids.length, errorTemplate("lists the same attachment twice"))
       .optional(),
   })
   .refine(hasContent, {
     ...always,
     path: ["body"],
-    message: "is empty (a message may be empty only when it carries attachments)",
+    message: errorTemplate("is empty (a message may be empty only when it carries attachments)"),
   })
   .refine(isReplyWhenAlsoInChannel, {
     ...always,
     path: ["alsoInChannel"],
-    message: "is only for thread replies (give threadRootId)",
+    message: errorTemplate("is only for thread replies (give threadRootId)"),
   });
 
 export type TSendFields = z.infer<typeof ZSendFields>;

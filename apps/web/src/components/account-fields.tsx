@@ -8,12 +8,12 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field } from "~/components/field";
 import { NewPasswordField } from "~/components/password-field";
-import { useErrorText } from "~/i18n/server-errors";
-import { fieldError } from "~/lib/field-errors";
+import { useErrorText, useFieldError } from "~/i18n/server-errors";
 import { errorMessage, signInWithPassword, useSignInFailureText } from "~/lib/sign-in";
 
 /** The name, email and new-password fields; `error` is the failed mutation's (per-field messages). */
 export function AccountFields({ error, autoFocus = false }: { error: unknown; autoFocus?: boolean }) {
+  const fieldError = useFieldError();
   const t = useTranslations("Account");
   return (
     <>

@@ -6,13 +6,13 @@ import { useRouter } from "next/navigation";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { useErrorText } from "~/i18n/server-errors";
-import { fieldError } from "~/lib/field-errors";
+import { useErrorText, useFieldError } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 /** A channel's settings: topic, name, members, archive and leave. The server decides who may do what. */
 export function ChannelDetails({ conversationId }: { conversationId: string }) {
+  const fieldError = useFieldError();
   const t = useTranslations("ChannelDetails");
   const errorText = useErrorText();
   const trpc = useTRPC();

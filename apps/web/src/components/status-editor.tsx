@@ -3,8 +3,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
-import { useErrorText } from "~/i18n/server-errors";
-import { fieldError } from "~/lib/field-errors";
+import { useErrorText, useFieldError } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
@@ -19,6 +18,7 @@ const SUGGESTIONS: readonly { emoji: string; key: string }[] = [
 
 /** The caller's custom status (emoji + text) in the sidebar footer: set, change or clear it. */
 export function StatusEditor({ me }: { me: { statusEmoji: string; statusText: string } }) {
+  const fieldError = useFieldError();
   const t = useTranslations("Status");
   const errorText = useErrorText();
   const trpc = useTRPC();

@@ -5,6 +5,9 @@
  * each catalog entry is still used, templates are string literals (a template literal or a
  * variable cannot be extracted; a variable is allowed only where it forwards marked templates,
  * listed in FORWARDERS), and each translation parses as ICU with exactly the English placeholders.
+ * Validation messages our zod schemas write (`.min(1, "…")`, `.refine(f, { message: "…" })`) reach
+ * clients as field issues, so in packages/∗/src they must be marked `errorTemplate("…")` too: a bare
+ * literal there is a problem (packages/config's are for operators, not clients, and stay English).
  * Also the translation itself: Arabic with params, English fallback for an unknown template.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -63,6 +66,43 @@ function literalsOf(node: ts.Expression): string[] | null {
   return null;
 }
 
+/** zod methods whose string argument (or `message` option) is the issue's message. */
+const ZOD_MESSAGE_METHODS = new Set([
+  "min",
+  "max",
+  "length",
+  "regex",
+  "refine",
+  "int",
+  "email",
+  "url",
+  "uuid",
+  "nonempty",
+  "positive",
+  "nonnegative",
+  "gt",
+  "gte",
+  "lt",
+  "lte",
+]);
+
+/** The string-literal message arguments of a zod check call (not wrapped in errorTemplate). */
+function bareZodMessages(node: ts.CallExpression): ts.Expression[] {
+  if (!ts.isPropertyAccessExpression(node.expression)) return [];
+  if (!ZOD_MESSAGE_METHODS.has(node.expression.name.text)) return [];
+  return node.arguments.flatMap((arg) => {
+    if (ts.isStringLiteral(arg) || ts.isNoSubstitutionTemplateLiteral(arg)) return [arg];
+    if (!ts.isObjectLiteralExpression(arg)) return [];
+    return arg.properties.flatMap((p) =>
+      ts.isPropertyAssignment(p) &&
+      p.name.getText() === "message" &&
+      (ts.isStringLiteral(p.initializer) || ts.isNoSubstitutionTemplateLiteral(p.initializer))
+        ? [p.initializer]
+        : [],
+    );
+  });
+}
+
 /** Every template in the code, and the sites whose template is not a literal. */
 function extract(): { templates: Set<string>; problems: string[] } {
   const templates = new Set<string>();
@@ -80,8 +120,10 @@ function extract(): { templates: Set<string>; problems: string[] } {
   );
   for (const file of roots.flatMap((dir) => sourceFiles(dir))) {
     const text = readFileSync(file, "utf8");
-    if (!text.includes("ParleyError(") && !text.includes("errorTemplate(")) continue;
     const rel = path.relative(ROOT, file);
+    const schemas =
+      rel.startsWith("packages/") && !rel.startsWith("packages/config/") && text.includes("zod");
+    if (!schemas && !text.includes("ParleyError(") && !text.includes("errorTemplate(")) continue;
     const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
     const visit = (node: ts.Node): void => {
       if (ts.isNewExpression(node) && node.expression.getText(source) === "ParleyError") {
@@ -99,6 +141,11 @@ function extract(): { templates: Set<string>; problems: string[] } {
         else if (!rel.endsWith("core/src/errors.ts"))
           problems.push(`${rel}: errorTemplate(${arg?.getText(source)})`);
       }
+      if (schemas && ts.isCallExpression(node)) {
+        for (const bare of bareZodMessages(node)) {
+          problems.push(`${rel}: unmarked validation message ${bare.getText(source).slice(0, 80)}`);
+        }
+      }
       ts.forEachChild(node, visit);
     };
     visit(source);
@@ -114,6 +161,9 @@ describe("server-error catalogs", () => {
     expect(templates.size).toBeGreaterThan(150);
     expect(templates).toContain("A channel named #{name} already exists");
     expect(templates).toContain("Conversation not found");
+    // Validation messages of core's and protocol's schemas.
+    expect(templates).toContain("must be a domain such as example.com");
+    expect(templates).toContain("must be a UUID");
   });
 
   it("every template is a string literal (or a listed forwarder of marked ones)", () => {

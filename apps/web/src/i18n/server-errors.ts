@@ -13,9 +13,17 @@
  * checks every template in the code has an entry (and nothing else), with the same placeholders.
  */
 import IntlMessageFormat from "intl-messageformat";
-import { useLocale } from "next-intl";
-import { useCallback, useEffect, useState } from "react";
+import { useLocale, useTranslations } from "next-intl";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { fieldError } from "~/lib/field-errors";
 import type { TLocale } from "./config";
+import {
+  describeTranslatedIssues,
+  fieldIssuesOf,
+  type TFieldIssue,
+  type TValidationText,
+  translateIssue,
+} from "./validation";
 
 /** English template → translated template, for one language. */
 export type TErrorCatalog = Record<string, string>;
@@ -51,22 +59,32 @@ export function errorTextsOf(error: unknown): TErrorTexts | null {
   return { message: error.message, template, params: template ? paramsOf(own?.params) : null };
 }
 
+/** The template of a refused input, whose `{issues}` lists the field issues (core's parseInput). */
+const INVALID_INPUT = "Invalid input: {issues}";
+
 /**
  * `error`'s text in `locale` from `catalog` (null: English): the translated template with its
- * params, else the server's English message, else `fallback` (errors without a message).
+ * params, else the server's English message, else `fallback` (errors without a message). With
+ * `issueText`, a refused input's `{issues}` lists its field issues worded by it.
  */
 export function translateError(
   catalog: TErrorCatalog | null,
   locale: string,
   error: unknown,
   fallback?: string,
+  issueText?: (issue: TFieldIssue) => string,
 ): string | undefined {
   const texts = errorTextsOf(error);
   if (!texts) return fallback;
   const translated = catalog && texts.template ? catalog[texts.template] : undefined;
   if (translated === undefined) return texts.message;
+  const issues = texts.template === INVALID_INPUT ? fieldIssuesOf(error) : null;
+  const params =
+    issueText && issues?.length
+      ? { ...texts.params, issues: describeTranslatedIssues(issues, issueText) }
+      : texts.params;
   try {
-    return String(new IntlMessageFormat(translated, locale).format(texts.params ?? {}));
+    return String(new IntlMessageFormat(translated, locale).format(params ?? {}));
   } catch {
     return texts.message;
   }
@@ -78,11 +96,8 @@ export type TErrorTextFn = {
   (error: unknown, fallback?: string): string | undefined;
 };
 
-/**
- * `(error, fallback?) => text`: a server error in the user's language (see the header); `fallback`
- * for a value that is not an error with a message. Until a catalog has loaded, English.
- */
-export function useErrorText(): TErrorTextFn {
+/** The user's locale and its server-error catalog (null for English, and until it has loaded). */
+function useErrorCatalog(): { catalog: TErrorCatalog | null; locale: string } {
   const locale = useLocale();
   const [catalog, setCatalog] = useState<TErrorCatalog | null>(() => loaded.get(locale) ?? null);
   useEffect(() => {
@@ -103,8 +118,38 @@ export function useErrorText(): TErrorTextFn {
       isCurrent = false;
     };
   }, [locale]);
+  return { catalog, locale };
+}
+
+/** A validation issue in the user's language (validation.ts), from the catalog and `Validation` messages. */
+function useIssueText(catalog: TErrorCatalog | null, locale: string): (issue: TFieldIssue) => string {
+  const t = useTranslations("Validation");
+  return useMemo(() => {
+    const text: TValidationText = (key, values) => t(key, values);
+    return (issue: TFieldIssue) => translateIssue(issue, { catalog, locale, text });
+  }, [catalog, locale, t]);
+}
+
+/**
+ * `(error, fallback?) => text`: a server error in the user's language (see the header); `fallback`
+ * for a value that is not an error with a message. Until a catalog has loaded, English.
+ */
+export function useErrorText(): TErrorTextFn {
+  const { catalog, locale } = useErrorCatalog();
+  const issueText = useIssueText(catalog, locale);
   return useCallback(
-    ((error: unknown, fallback?: string) => translateError(catalog, locale, error, fallback)) as TErrorTextFn,
-    [catalog, locale],
+    ((error: unknown, fallback?: string) =>
+      translateError(catalog, locale, error, fallback, issueText)) as TErrorTextFn,
+    [catalog, locale, issueText],
   );
+}
+
+/**
+ * `(error, field) => text`: what a failed call says about one field (lib/field-errors.ts
+ * `fieldError`), in the user's language. The one way components show a field's error.
+ */
+export function useFieldError(): (error: unknown, field: string) => string | undefined {
+  const { catalog, locale } = useErrorCatalog();
+  const issueText = useIssueText(catalog, locale);
+  return useCallback((error: unknown, field: string) => fieldError(error, field, issueText), [issueText]);
 }

@@ -1,8 +1,11 @@
 /**
  * Field errors of a failed tRPC call, for showing next to the input they are about. The server
  * puts validation issues in `error.data.fieldErrors` (dotted path → messages, see @parley/api's
- * error formatter); everything else about the error stays in its `message`.
+ * error formatter) and, for translating them, in `error.data.fieldIssues`; everything else about
+ * the error stays in its `message`. Components get a field's text in the user's language from
+ * `useFieldError()` (i18n/server-errors.ts), which passes `fieldError` its translator.
  */
+import { fieldIssuesOf, type TFieldIssue } from "~/i18n/validation";
 
 /** The `data.fieldErrors` of a tRPC error (TRPCClientError or its shape), or null. */
 export function fieldErrorsOf(error: unknown): Record<string, string[]> | null {
@@ -15,13 +18,25 @@ export function fieldErrorsOf(error: unknown): Record<string, string[]> | null {
     : null;
 }
 
-/** The server's message(s) about one field (e.g. "name", "blockedTypes" covers "blockedTypes.3"), or undefined. */
-export function fieldError(error: unknown, field: string): string | undefined {
-  const all = fieldErrorsOf(error);
-  if (!all) return undefined;
-  const messages = Object.entries(all)
-    .filter(([path]) => path === field || path.startsWith(`${field}.`))
-    .flatMap(([, list]) => list);
+function isAbout(path: string, field: string): boolean {
+  return path === field || path.startsWith(`${field}.`);
+}
+
+/**
+ * The server's message(s) about one field (e.g. "name", "blockedTypes" covers "blockedTypes.3"),
+ * or undefined; with `issueText`, each worded by it (when the server sent `fieldIssues`).
+ */
+export function fieldError(
+  error: unknown,
+  field: string,
+  issueText?: (issue: TFieldIssue) => string,
+): string | undefined {
+  const issues = issueText ? fieldIssuesOf(error) : null;
+  const messages = issues
+    ? issues.filter((i) => isAbout(i.path, field)).map((i) => issueText?.(i) ?? i.message)
+    : Object.entries(fieldErrorsOf(error) ?? {})
+        .filter(([path]) => isAbout(path, field))
+        .flatMap(([, list]) => list);
   return messages.length > 0 ? [...new Set(messages)].join("; ") : undefined;
 }
 
@@ -38,6 +53,6 @@ export function formErrorMessage(error: unknown, shown: readonly string[]): stri
   const all = fieldErrorsOf(error);
   const paths = all ? Object.keys(all) : [];
   if (paths.length === 0) return message;
-  const covered = paths.every((path) => shown.some((f) => path === f || path.startsWith(`${f}.`)));
+  const covered = paths.every((path) => shown.some((f) => isAbout(path, f)));
   return covered ? CORRECT_FIELDS : message;
 }

@@ -12,7 +12,7 @@ import { zLine } from "@parley/protocol";
 import { z } from "zod";
 import { requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { randomSecret, sha256 } from "../ids.ts";
 import { notifyCredentialRevoked } from "../revocations.ts";
 import { ZById, ZId, ZPersonName } from "../schemas.ts";
@@ -31,16 +31,19 @@ export type TCreateBot = z.input<typeof ZCreateBot>;
 export const ZCreateBotToken = z
   .object({
     botId: ZId,
-    name: zLine().trim().min(1, "token name is required").max(80),
+    name: zLine().trim().min(1, errorTemplate("token name is required")).max(80),
     channelIds: z
       .array(ZId)
-      .min(1, "pick at least one channel")
+      .min(1, errorTemplate("pick at least one channel"))
       .max(MAX_BOT_TOKEN_CHANNELS)
-      .refine((ids) => new Set(ids).size === ids.length, "lists the same channel twice"),
+      .refine((ids) => new Set(ids).size === ids.length, errorTemplate("lists the same channel twice")),
     canRead: z.boolean(),
     canWrite: z.boolean(),
   })
-  .refine((t) => t.canRead || t.canWrite, { path: ["canWrite"], message: "allow reading, writing or both" });
+  .refine((t) => t.canRead || t.canWrite, {
+    path: ["canWrite"],
+    message: errorTemplate("allow reading, writing or both"),
+  });
 export type TCreateBotToken = z.input<typeof ZCreateBotToken>;
 
 /** A bot token as listed to admins (never the secret). */

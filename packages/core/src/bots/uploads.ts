@@ -36,7 +36,7 @@ import type { TStorage } from "@parley/storage";
 import { z } from "zod";
 import { loadAccess, NotFound, notFound, requireMember, requireNotArchived } from "../access.ts";
 import type { TActor } from "../actor.ts";
-import { isParleyError, ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, isParleyError, ParleyError, parseInput } from "../errors.ts";
 import {
   completeUpload,
   DEFAULT_UPLOAD_LIMITS,
@@ -65,8 +65,8 @@ export function botUploadPath(fileId: string, secret: string): string {
 }
 
 export const ZStartBotUpload = z.object({
-  name: zText().min(1, "filename is required").max(1000),
-  size: z.number().int().min(1, "the file is empty"),
+  name: zText().min(1, errorTemplate("filename is required")).max(1000),
+  size: z.number().int().min(1, errorTemplate("the file is empty")),
 });
 export type TStartBotUpload = z.output<typeof ZStartBotUpload>;
 
@@ -149,9 +149,9 @@ export async function receiveBotUpload(
 export const ZCompleteBotUploads = z.object({
   fileIds: z
     .array(ZId)
-    .min(1, "name at least one file")
+    .min(1, errorTemplate("name at least one file"))
     .max(MAX_ATTACHMENTS_PER_MESSAGE, `a message carries at most ${MAX_ATTACHMENTS_PER_MESSAGE} files`)
-    .refine((ids) => new Set(ids).size === ids.length, "a file is named twice"),
+    .refine((ids) => new Set(ids).size === ids.length, errorTemplate("a file is named twice")),
   conversationId: ZId,
   /** The message's text (already Parley markdown); may be empty. */
   body: z.string().default(""),

@@ -13,7 +13,7 @@ import { type TCustomEmoji, zText } from "@parley/protocol";
 import { z } from "zod";
 import { isAdmin, requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { isGuest } from "../guests.ts";
 import type { TTx } from "../tx.ts";
 import { WORKSPACE_ID } from "../workspace-id.ts";
@@ -33,9 +33,9 @@ export const ZCustomEmojiName = zText()
   .pipe(
     z
       .string()
-      .min(1, "name is required")
+      .min(1, errorTemplate("name is required"))
       .max(MAX_EMOJI_NAME_LENGTH, `name is at most ${MAX_EMOJI_NAME_LENGTH} characters`)
-      .regex(/^[a-z0-9_-]+$/, "emoji names use only lower-case letters, digits, - and _"),
+      .regex(/^[a-z0-9_-]+$/, errorTemplate("emoji names use only lower-case letters, digits, - and _")),
   );
 
 export const ZCustomEmojiRef = z.object({ name: ZCustomEmojiName });

@@ -17,7 +17,7 @@ import sharp from "sharp";
 import { z } from "zod";
 import { isAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { deleteObjects } from "../files/objects.ts";
 import { uuidv7 } from "../ids.ts";
 import { ZId } from "../schemas.ts";
@@ -43,9 +43,9 @@ export const ZCreateCustomEmoji = z.object({
     .pipe(
       z
         .string()
-        .min(1, "image is required")
+        .min(1, errorTemplate("image is required"))
         .max(MAX_BASE64, `the image is at most ${MAX_EMOJI_UPLOAD_BYTES / 1024} KB`)
-        .regex(/^[A-Za-z0-9+/]+={0,2}$/, "the image must be base64"),
+        .regex(/^[A-Za-z0-9+/]+={0,2}$/, errorTemplate("the image must be base64")),
     ),
 });
 

@@ -10,7 +10,7 @@ import { isUniqueViolation } from "@parley/db";
 import { z } from "zod";
 import { requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { randomSecret } from "../ids.ts";
 import { ZById, ZId } from "../schemas.ts";
 import { CallbackRefusedError, parseCallbackUrl } from "./outbound.ts";
@@ -24,7 +24,9 @@ export const ZCreateSlashCommand = z.object({
     .trim()
     .toLowerCase()
     .transform((v) => v.replace(/^\//, ""))
-    .pipe(z.string().regex(COMMAND_NAME_RE, "a letter, then letters, digits, - or _ (at most 32)")),
+    .pipe(
+      z.string().regex(COMMAND_NAME_RE, errorTemplate("a letter, then letters, digits, - or _ (at most 32)")),
+    ),
   callbackUrl: z
     .string()
     .trim()
@@ -37,7 +39,7 @@ export const ZCreateSlashCommand = z.object({
         if (err instanceof CallbackRefusedError) return false;
         throw err;
       }
-    }, "an http(s) URL without credentials"),
+    }, errorTemplate("an http(s) URL without credentials")),
   botId: ZId,
 });
 export type TCreateSlashCommand = z.input<typeof ZCreateSlashCommand>;

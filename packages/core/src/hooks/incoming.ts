@@ -13,13 +13,13 @@ import { isChannelKind } from "../access.ts";
 import { requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
 import { addMembersLocked } from "../conversations/members.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { randomSecret, sha256 } from "../ids.ts";
 import { ZById, ZId } from "../schemas.ts";
 import { inWriteTx } from "../tx.ts";
 
 export const ZCreateIncomingWebhook = z.object({
-  name: zLine().trim().min(1, "hook name is required").max(80),
+  name: zLine().trim().min(1, errorTemplate("hook name is required")).max(80),
   conversationId: ZId,
   botId: ZId,
 });

@@ -10,7 +10,7 @@ import { ErrorReason } from "@parley/protocol";
 import { z } from "zod";
 import { isAdmin, requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { inWriteTx, type TTx } from "../tx.ts";
 import { WORKSPACE_ID } from "../workspace-id.ts";
 import {
@@ -27,9 +27,9 @@ export const MAX_MESSAGE_WINDOW_SECONDS = 30 * 86_400;
 
 const ZWindow = z
   .number()
-  .int("must be a whole number of seconds")
-  .min(0, "must be 0 (never) or more")
-  .max(MAX_MESSAGE_WINDOW_SECONDS, "must be at most 30 days (leave it empty for always)")
+  .int(errorTemplate("must be a whole number of seconds"))
+  .min(0, errorTemplate("must be 0 (never) or more"))
+  .max(MAX_MESSAGE_WINDOW_SECONDS, errorTemplate("must be at most 30 days (leave it empty for always)"))
   .nullable();
 
 /** Admins' input: each window in seconds; null = always allowed, 0 = never (for members). */

@@ -11,7 +11,7 @@ import { UserEventKind, zLine } from "@parley/protocol";
 import { z } from "zod";
 import { isChannelKind, loadAccess, requireMember } from "../access.ts";
 import type { TActor } from "../actor.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { ZId } from "../schemas.ts";
 import { appendUserEvent, inWriteTx } from "../tx.ts";
 import { NOTIFY_LEVELS, type TNotificationPrefs } from "./should-notify.ts";
@@ -48,7 +48,7 @@ export const ZUpdateNotificationSettings = z
         zLine()
           .trim()
           .toLowerCase()
-          .min(1, "a keyword may not be empty")
+          .min(1, errorTemplate("a keyword may not be empty"))
           .max(MAX_NOTIFY_KEYWORD_LENGTH, `a keyword is at most ${MAX_NOTIFY_KEYWORD_LENGTH} characters`),
       )
       .max(MAX_NOTIFY_KEYWORDS, `at most ${MAX_NOTIFY_KEYWORDS} keywords`)
@@ -56,14 +56,17 @@ export const ZUpdateNotificationSettings = z
       .optional(),
     /** The daily window: both minutes, or both null for none. */
     dndSchedule: z.object({ startMinute: ZMinute, endMinute: ZMinute }).optional(),
-    timeZone: zLine().max(64).refine(isTimeZone, "must be an IANA time zone like Europe/Berlin").optional(),
+    timeZone: zLine()
+      .max(64)
+      .refine(isTimeZone, errorTemplate("must be an IANA time zone like Europe/Berlin"))
+      .optional(),
     emailEnabled: z.boolean().optional(),
   })
   .strict()
   .refine(
     (v) => !v.dndSchedule || (v.dndSchedule.startMinute === null) === (v.dndSchedule.endMinute === null),
     {
-      message: "give both start and end of the daily window, or neither",
+      message: errorTemplate("give both start and end of the daily window, or neither"),
       path: ["dndSchedule"],
     },
   );

@@ -15,7 +15,7 @@ import { zLine } from "@parley/protocol";
 import webpush from "web-push";
 import { z } from "zod";
 import type { TActor } from "../actor.ts";
-import { parseInput } from "../errors.ts";
+import { errorTemplate, parseInput } from "../errors.ts";
 
 /** The key pair push requests are signed with, and the contact push services see. */
 export type TVapidDetails = { subject: string; publicKey: string; privateKey: string };
@@ -64,13 +64,13 @@ export async function getVapidDetails(
 const ZBase64Url = (max: number) =>
   zLine()
     .max(max)
-    .regex(/^[A-Za-z0-9_-]+=*$/, "must be base64url");
+    .regex(/^[A-Za-z0-9_-]+=*$/, errorTemplate("must be base64url"));
 
 /** What `PushSubscription.toJSON()` gives in the browser (extra fields are ignored). */
 export const ZPushSubscribe = z.object({
   endpoint: zLine()
     .max(2048)
-    .pipe(z.url({ protocol: /^https$/, message: "must be an https URL" })),
+    .pipe(z.url({ protocol: /^https$/, message: errorTemplate("must be an https URL") })),
   keys: z.object({ p256dh: ZBase64Url(200), auth: ZBase64Url(64) }),
 });
 

@@ -58,7 +58,7 @@ export const ZCreateAvatarUpload = z
     size: z
       .number()
       .int()
-      .min(1, "the file is empty")
+      .min(1, errorTemplate("the file is empty"))
       .max(AVATAR_MAX_BYTES, `an avatar is at most ${AVATAR_MAX_BYTES / 1024 / 1024} MiB`),
     mime: ZMimeType.refine((m) => AVATAR_TYPES.includes(m), `an avatar must be a ${TYPES_TEXT} image`),
   })

@@ -53,7 +53,7 @@ export const ZUpdateProfile = z
     timeZone: zLine()
       .trim()
       .max(64)
-      .refine(isSupportedTimeZone, "must be an IANA time zone like Europe/Berlin")
+      .refine(isSupportedTimeZone, errorTemplate("must be an IANA time zone like Europe/Berlin"))
       .optional(),
   })
   .strict();

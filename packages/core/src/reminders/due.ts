@@ -7,7 +7,7 @@
  */
 import { zLine } from "@parley/protocol";
 import { z } from "zod";
-import { ParleyError } from "../errors.ts";
+import { errorTemplate, ParleyError } from "../errors.ts";
 import type { TTx } from "../tx.ts";
 
 /** A reminder may be set at most this far ahead. */
@@ -34,7 +34,7 @@ export const ZReminderWhen = z.discriminatedUnion("kind", [
     kind: z.literal("local"),
     dateTime: zLine().regex(
       /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/,
-      "must be a date and time like 2026-12-24T18:30",
+      errorTemplate("must be a date and time like 2026-12-24T18:30"),
     ),
   }),
   z.object({ kind: z.literal("at"), dueAt: z.coerce.date() }),

@@ -14,7 +14,7 @@ import { UserEventKind, zLine } from "@parley/protocol";
 import { z } from "zod";
 import { loadAccess, requireRead } from "../access.ts";
 import type { TActor } from "../actor.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { ZConversationRef, ZMessageRef } from "../schemas.ts";
 import { appendUserEvent, inWriteTx } from "../tx.ts";
 import {
@@ -39,7 +39,7 @@ const CURSOR =
 
 /** `saved.list` input: an optional cursor from the previous page and a page size. */
 export const ZListSaved = z.object({
-  cursor: zLine().regex(CURSOR, "must be a cursor from a previous page").nullish(),
+  cursor: zLine().regex(CURSOR, errorTemplate("must be a cursor from a previous page")).nullish(),
   limit: z.int().min(1).max(MAX_SAVED_PAGE).default(30),
 });
 

@@ -10,9 +10,10 @@
  * names to what Parley accepts), unit-tested in format.test.ts.
  */
 import { z } from "zod";
+import { errorTemplate } from "../errors.ts";
 
 /** A Slack timestamp: seconds since the epoch with a microsecond fraction, unique per channel. */
-export const ZSlackTs = z.string().regex(/^\d{1,12}(\.\d{1,6})?$/, "is not a Slack timestamp");
+export const ZSlackTs = z.string().regex(/^\d{1,12}(\.\d{1,6})?$/, errorTemplate("is not a Slack timestamp"));
 
 const ZSlackId = z.string().min(1).max(64);
 

@@ -14,7 +14,7 @@ import type { TPresignedPut, TStorage } from "@parley/storage";
 import { z } from "zod";
 import { requireAdmin, type TActor } from "../actor.ts";
 import { recordAudit, type TAuditOrigin } from "../audit/record.ts";
-import { ParleyError, parseInput } from "../errors.ts";
+import { errorTemplate, ParleyError, parseInput } from "../errors.ts";
 import { ZId } from "../schemas.ts";
 import { WORKSPACE_ID } from "../workspace-id.ts";
 import type { TImportSummary } from "./import.ts";
@@ -30,7 +30,7 @@ export const ZCreateSlackImport = z.strictObject({
     .trim()
     .min(1)
     .max(200)
-    .refine((n) => n.toLowerCase().endsWith(".zip"), "must be a .zip file"),
+    .refine((n) => n.toLowerCase().endsWith(".zip"), errorTemplate("must be a .zip file")),
   size: z
     .number()
     .int()

@@ -5,12 +5,13 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { FormError } from "~/components/field";
 import { NewPasswordField } from "~/components/password-field";
-import { fieldError } from "~/lib/field-errors";
+import { useFieldError } from "~/i18n/server-errors";
 import { useHydrated } from "~/lib/use-hydrated";
 import { useTRPC } from "~/trpc/react";
 
 /** The new password for a reset link's token; the server spends the token (it works once). */
 export function ResetPasswordForm({ token }: { token: string }) {
+  const fieldError = useFieldError();
   const t = useTranslations("ResetPassword");
   const hydrated = useHydrated();
   const trpc = useTRPC();

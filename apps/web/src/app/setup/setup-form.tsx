@@ -4,11 +4,12 @@ import { useMutation } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { AccountFields, useCreateAccount } from "~/components/account-fields";
 import { Field, FormError } from "~/components/field";
-import { fieldError } from "~/lib/field-errors";
+import { useFieldError } from "~/i18n/server-errors";
 import { useHydrated } from "~/lib/use-hydrated";
 import { useTRPC } from "~/trpc/react";
 
 export function SetupForm() {
+  const fieldError = useFieldError();
   const t = useTranslations("Setup");
   const hydrated = useHydrated();
   const trpc = useTRPC();

@@ -6,11 +6,12 @@ import Link from "next/link";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError } from "~/lib/field-errors";
+import { useFieldError } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
 export function WorkspaceAdmin() {
+  const fieldError = useFieldError();
   const t = useTranslations("WorkspaceAdmin");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -79,6 +80,7 @@ const isSameSet = (a: readonly string[], b: readonly string[]) =>
 
 /** Admins: the workspace's upload limits over the server's defaults (never above its ceiling). */
 export function UploadsAdmin() {
+  const fieldError = useFieldError();
   const t = useTranslations("UploadsAdmin");
   const trpc = useTRPC();
   const queryClient = useQueryClient();

@@ -9,7 +9,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError } from "~/lib/field-errors";
+import { useFieldError } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import { CopyValue, When } from "./settings-shared";
@@ -18,6 +18,7 @@ type TChannelOption = { id: string; name: string };
 
 /** The form for a bot's new token: a name, the channels (found by name), read and/or write. */
 function TokenForm({ botId, botName }: { botId: string; botName: string }) {
+  const fieldError = useFieldError();
   const t = useTranslations("Bots");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -115,6 +116,7 @@ function TokenForm({ botId, botName }: { botId: string; botName: string }) {
 }
 
 export function BotsAdmin() {
+  const fieldError = useFieldError();
   const t = useTranslations("Bots");
   const trpc = useTRPC();
   const queryClient = useQueryClient();

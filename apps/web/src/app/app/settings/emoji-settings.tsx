@@ -10,8 +10,8 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { CustomEmojiImage } from "~/components/emoji-glyph";
 import { Field, FormError } from "~/components/field";
+import { useFieldError } from "~/i18n/server-errors";
 import { customEmojiUrl } from "~/lib/custom-emoji";
-import { fieldError } from "~/lib/field-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
@@ -26,6 +26,7 @@ function base64Of(file: File): Promise<string> {
 }
 
 export function EmojiSettings({ myId, isAdmin }: { myId: string; isAdmin: boolean }) {
+  const fieldError = useFieldError();
   const t = useTranslations("EmojiSettings");
   const trpc = useTRPC();
   const queryClient = useQueryClient();

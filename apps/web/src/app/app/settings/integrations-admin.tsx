@@ -10,7 +10,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError } from "~/lib/field-errors";
+import { useFieldError } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import { CopyValue, When } from "./settings-shared";
@@ -49,6 +49,7 @@ function Picker({
 }
 
 function IncomingWebhooks({ channels, bots }: { channels: TOption[]; bots: TOption[] }) {
+  const fieldError = useFieldError();
   const t = useTranslations("Integrations");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -139,6 +140,7 @@ function IncomingWebhooks({ channels, bots }: { channels: TOption[]; bots: TOpti
 }
 
 function SlashCommands({ bots }: { bots: TOption[] }) {
+  const fieldError = useFieldError();
   const t = useTranslations("Integrations");
   const trpc = useTRPC();
   const queryClient = useQueryClient();

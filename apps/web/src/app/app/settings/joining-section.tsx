@@ -10,7 +10,7 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
 import { useFormats } from "~/i18n/format";
-import { fieldError } from "~/lib/field-errors";
+import { useFieldError } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import { CopyValue } from "./settings-shared";
@@ -21,6 +21,7 @@ type TMode = "open" | "invite_only" | "domains";
 const MODES: { value: TMode }[] = [{ value: "open" }, { value: "invite_only" }, { value: "domains" }];
 
 function SignupPolicy() {
+  const fieldError = useFieldError();
   const t = useTranslations("Joining");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -115,6 +116,7 @@ const LIMIT_FIELDS = [
 type TCreated = { url: string | null; email: string | null; emailed: boolean; emailError: string | null };
 
 function Invites() {
+  const fieldError = useFieldError();
   const t = useTranslations("Joining");
   const fmt = useFormats();
   const trpc = useTRPC();

@@ -8,7 +8,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError } from "~/lib/field-errors";
+import { useFieldError } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
@@ -20,6 +20,7 @@ function toSeconds(minutes: string): number | null {
 const toMinutes = (seconds: number | null) => (seconds === null ? "" : String(seconds / 60));
 
 export function MessageWindowsAdmin() {
+  const fieldError = useFieldError();
   const t = useTranslations("MessageWindows");
   const trpc = useTRPC();
   const queryClient = useQueryClient();

@@ -9,7 +9,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError } from "~/lib/field-errors";
+import { useFieldError } from "~/i18n/server-errors";
 import { canPush, currentPushSubscription, disablePush, enablePush } from "~/lib/push";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 import { When } from "./settings-shared";
@@ -68,6 +68,7 @@ function PushOnThisBrowser() {
 
 /** The Notifications card of the settings page. */
 export function NotificationSettings() {
+  const fieldError = useFieldError();
   const t = useTranslations("Notifications");
   const trpc = useTRPC();
   const queryClient = useQueryClient();

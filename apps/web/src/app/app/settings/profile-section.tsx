@@ -11,8 +11,7 @@ import { useTranslations } from "next-intl";
 import { type FormEvent, useId, useMemo, useRef, useState } from "react";
 import { Avatar } from "~/components/avatar";
 import { Field, FormError } from "~/components/field";
-import { useErrorText } from "~/i18n/server-errors";
-import { fieldError } from "~/lib/field-errors";
+import { useErrorText, useFieldError } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { putWithProgress } from "~/lib/upload";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
@@ -43,6 +42,7 @@ function useAvatarUpload(userId: string | undefined) {
 }
 
 export function ProfileEditor({ userId, label }: { userId?: string; label: string }) {
+  const fieldError = useFieldError();
   const t = useTranslations("Profile");
   const errorText = useErrorText();
   const router = useRouter();

@@ -9,8 +9,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { useErrorText } from "~/i18n/server-errors";
-import { fieldError } from "~/lib/field-errors";
+import { useErrorText, useFieldError } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import { When } from "./settings-shared";
@@ -24,6 +23,7 @@ const describeDays = (days: number | null, t: (key: string, values?: { count: nu
   days === null ? t("workspaceDefault") : days === 0 ? t("forever") : t("days", { count: days });
 
 export function RetentionAdmin() {
+  const fieldError = useFieldError();
   const t = useTranslations("Retention");
   const trpc = useTRPC();
   const queryClient = useQueryClient();

@@ -8,7 +8,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError } from "~/lib/field-errors";
+import { useFieldError } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 
@@ -17,6 +17,7 @@ type TGroupDraft = { groupId?: string; handle: string; name: string; memberIds: 
 const EMPTY: TGroupDraft = { handle: "", name: "", memberIds: [] };
 
 function GroupForm({ initial, onDone }: { initial: TGroupDraft; onDone: () => void }) {
+  const fieldError = useFieldError();
   const t = useTranslations("UserGroups");
   const trpc = useTRPC();
   const queryClient = useQueryClient();

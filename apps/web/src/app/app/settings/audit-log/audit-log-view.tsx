@@ -11,7 +11,7 @@ import Link from "next/link";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useState } from "react";
 import { Field, FormError } from "~/components/field";
-import { fieldError } from "~/lib/field-errors";
+import { useFieldError } from "~/i18n/server-errors";
 import { refetchFresh } from "~/lib/refetch";
 import { useTRPC } from "~/trpc/react";
 import type { TRouterInputs } from "~/trpc/types";
@@ -48,6 +48,7 @@ function exportHref(f: TFilters): string {
 }
 
 function Retention() {
+  const fieldError = useFieldError();
   const t = useTranslations("AuditLog");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
