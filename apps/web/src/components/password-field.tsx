@@ -58,12 +58,17 @@ export function NewPasswordField({
     };
   }, [value]);
 
+  /** zxcvbn's reasons (message keys, lib/password-strength.ts) in the user's language. */
+  const feedbackText = (keys: readonly string[]) =>
+    keys.length > 0
+      ? `. ${keys.map((key) => t(`passwordFeedback.${key}`)).join(" ")}`
+      : "";
   const text = !value
     ? t("passwordHint")
     : value.length < 8
       ? t("passwordShort")
       : strength
-        ? `${t(`strength.${LABELS[strength.score] ?? "veryWeak"}`)}${strength.ok ? "" : ` — ${t("tooEasy")}`}${strength.feedback ? `. ${strength.feedback}` : ""}`
+        ? `${t(`strength.${LABELS[strength.score] ?? "veryWeak"}`)}${strength.ok ? "" : ` — ${t("tooEasy")}`}${feedbackText(strength.feedback)}`
         : t("checking");
 
   return (
