@@ -22,6 +22,8 @@
 import {
   ErrorCode,
   encodeClientCommand,
+  errorTemplate,
+  formatTemplate,
   type TAck,
   type TClientCommand,
   type TErrorFrame,
@@ -447,14 +449,6 @@ export class Outbox {
   }
 }
 
-/**
- * Marks an English failure text as a template clients translate by (`{name}` placeholders), like
- * core's errorTemplate: apps/web's catalog test extracts these too.
- */
-function errorTemplate<T extends string>(template: T): T {
-  return template;
-}
-
 const TOO_LARGE_TO_SEND = errorTemplate("The message is too large to send: its frame exceeds {bytes} bytes");
 const REFUSED_AS_TOO_LARGE = errorTemplate(
   "The server refused the message as too large (a {bytes}-byte frame)",
@@ -462,6 +456,5 @@ const REFUSED_AS_TOO_LARGE = errorTemplate(
 
 /** A failure of the SDK's own, with its English text filled in and its template kept for translation. */
 function failure(code: string, template: string, params: Record<string, number>): TSendFailure {
-  const message = template.replace(/\{(\w+)\}/g, (whole, name: string) => String(params[name] ?? whole));
-  return { code, message, template, params };
+  return { code, message: formatTemplate(template, params), template, params };
 }

@@ -1,4 +1,8 @@
-import type { TErrorReason } from "@parley/protocol";
+import { formatTemplate, type TErrorParams, type TErrorReason } from "@parley/protocol";
+
+// The template helpers live in protocol (the SDK and the schemas there use them too).
+export { errorTemplate, formatTemplate, type TErrorParams } from "@parley/protocol";
+
 import type { z } from "zod";
 
 /** The error codes core can raise; the API maps each to the HTTP-like tRPC code of the same name. */
@@ -10,34 +14,10 @@ export type TParleyErrorCode =
   | "CONFLICT"
   | "TOO_MANY_REQUESTS";
 
-/** Values for a template's `{name}` placeholders. */
-export type TErrorParams = Record<string, string | number>;
-
-/** An English error template with its parameters, for a text built before it is thrown (or shown). */
 export type TErrorText = { template: string; params?: TErrorParams };
 
 /** Options of a ParleyError: the cause, the protocol reason and the template's parameters. */
 export type TParleyErrorOptions = { cause?: unknown; reason?: TErrorReason; params?: TErrorParams };
-
-/**
- * Fills `{name}` placeholders of an English error template (gettext style: the template is the
- * message id clients translate). A placeholder without a value stays as written.
- */
-export function formatTemplate(template: string, params: TErrorParams | undefined): string {
-  if (!params) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in params ? String(params[name]) : whole,
-  );
-}
-
-/**
- * Marks an English error template that reaches a ParleyError through a variable (a constant, a
- * helper's argument), like gettext_noop: the catalog test (apps/web/src/i18n/server-errors.test.ts)
- * extracts these and `new ParleyError(code, "literal")` templates. Returns the template as is.
- */
-export function errorTemplate<T extends string>(template: T): T {
-  return template;
-}
 
 /**
  * A domain error with a code the transport layers (tRPC, realtime frames) translate as is. The

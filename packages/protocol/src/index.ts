@@ -8,6 +8,7 @@ export {
   type TCloseCode,
 } from "./close-codes.ts";
 export * from "./commands.ts";
+export { errorTemplate, formatTemplate, type TErrorParams } from "./error-template.ts";
 export { ErrorCode, ErrorReason, type TErrorCode, type TErrorReason } from "./errors.ts";
 export * from "./event-kinds.ts";
 export * from "./event-payloads.ts";
