@@ -60,9 +60,7 @@ export function NewPasswordField({
 
   /** zxcvbn's reasons (message keys, lib/password-strength.ts) in the user's language. */
   const feedbackText = (keys: readonly string[]) =>
-    keys.length > 0
-      ? `. ${keys.map((key) => t(`passwordFeedback.${key}`)).join(" ")}`
-      : "";
+    keys.length > 0 ? `. ${keys.map((key) => t(`passwordFeedback.${key}`)).join(" ")}` : "";
   const text = !value
     ? t("passwordHint")
     : value.length < 8
