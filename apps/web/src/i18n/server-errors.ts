@@ -17,6 +17,10 @@ import { useLocale, useTranslations } from "next-intl";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { fieldError } from "~/lib/field-errors";
 import type { TLocale } from "./config";
+import { errorCatalogLoaders, type TErrorCatalog } from "./error-catalogs";
+
+export type { TErrorCatalog } from "./error-catalogs";
+
 import {
   describeTranslatedIssues,
   fieldIssuesOf,
@@ -25,9 +29,6 @@ import {
   translateIssue,
 } from "./validation";
 
-/** English template → translated template, for one language. */
-export type TErrorCatalog = Record<string, string>;
-
 /** What a server error carries for translation: its English message, template and parameters. */
 export type TErrorTexts = {
   message: string;
@@ -35,9 +36,7 @@ export type TErrorTexts = {
   params: Record<string, string | number> | null;
 };
 
-const loaders: Partial<Record<TLocale, () => Promise<{ default: TErrorCatalog }>>> = {
-  ar: () => import("./server-errors/ar.json"),
-};
+const loaders = errorCatalogLoaders;
 const loaded = new Map<string, TErrorCatalog>();
 
 function isRecord(value: unknown): value is Record<string, unknown> {

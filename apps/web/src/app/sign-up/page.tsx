@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
-import { getTranslations } from "next-intl/server";
+import { getLocale, getTranslations } from "next-intl/server";
+import { catalogText } from "~/i18n/error-catalogs";
 import { serverCaller } from "~/server/caller";
 import { SignUpForm } from "./sign-up-form";
 
@@ -33,12 +34,14 @@ export default async function SignUpPage({ searchParams }: Props) {
   // Without a usable invite, the mode decides whether anyone (or some domains) may still sign up.
   const canSignUp = isInvited || status.signupMode !== "invite_only";
   const t = await getTranslations("SignUp");
+  // The server's refusal is an English template (core's INVITE_REFUSALS): shown in the reader's language.
+  const refusal = check?.refusal ? await catalogText(await getLocale(), check.refusal, check.refusal) : null;
   return (
     <main className="auth-page">
       <div className="auth-card">
         <div className="brand">Parley</div>
         <h1>{t("heading", { name: status.name ?? "" })}</h1>
-        {check && !isInvited ? <p role="alert">{check.refusal ?? t("invalidInvite")}</p> : null}
+        {check && !isInvited ? <p role="alert">{refusal ?? t("invalidInvite")}</p> : null}
         {isInvited && check.email ? <p className="muted">{t("inviteFor", { email: check.email })}</p> : null}
         {!isInvited && status.signupMode === "domains" ? (
           <p className="muted">{t("domains", { domains })}</p>
