@@ -36,7 +36,6 @@ export type TErrorTexts = {
   params: Record<string, string | number> | null;
 };
 
-const loaders = errorCatalogLoaders;
 const loaded = new Map<string, TErrorCatalog>();
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -100,7 +99,7 @@ function useErrorCatalog(): { catalog: TErrorCatalog | null; locale: string } {
   const locale = useLocale();
   const [catalog, setCatalog] = useState<TErrorCatalog | null>(() => loaded.get(locale) ?? null);
   useEffect(() => {
-    const load = loaders[locale as TLocale];
+    const load = errorCatalogLoaders[locale as TLocale];
     if (!load) return setCatalog(null);
     const ready = loaded.get(locale);
     if (ready) return setCatalog(ready);
