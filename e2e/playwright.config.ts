@@ -50,7 +50,7 @@ export default defineConfig({
   // cores (the renderer of a failed `?m=` open was not scheduled for 7 s): 15 s for what must
   // happen, never for how fast.
   expect: { timeout: 15_000 },
-  reporter: [["list"]],
+  reporter: [["list"], ["./timing-reporter.ts"]],
   // The OpenID provider of sso.spec.ts, for the whole run (global-setup.ts).
   globalSetup: "./global-setup.ts",
   // foundation.spec.ts tells the first-run story, so it needs the fresh database: it runs before
