@@ -6,6 +6,7 @@
 import { ZxcvbnFactory } from "@zxcvbn-ts/core";
 import * as common from "@zxcvbn-ts/language-common";
 import * as en from "@zxcvbn-ts/language-en";
+import { PASSWORD_STRENGTH_MAX_CHARS, PASSWORD_STRENGTH_OPTIONS } from "@parley/protocol";
 
 /** Lowest accepted zxcvbn score: 3 = "safely unguessable: moderate protection from offline attacks". */
 export const MIN_PASSWORD_SCORE = 3;
@@ -17,6 +18,7 @@ function zxcvbn(): ZxcvbnFactory {
     translations: en.translations,
     graphs: common.adjacencyGraphs,
     dictionary: { ...common.dictionary, ...en.dictionary },
+    ...PASSWORD_STRENGTH_OPTIONS,
   });
   return factory;
 }
@@ -29,7 +31,7 @@ export type TPasswordVerdict = { ok: boolean; score: number; message: string };
  */
 export function checkPasswordStrength(password: string, userInputs: string[] = []): TPasswordVerdict {
   // Bound the work: zxcvbn's matching grows with length, and 100+ characters are never weak.
-  const result = zxcvbn().check(password.slice(0, 100), userInputs);
+  const result = zxcvbn().check(password.slice(0, PASSWORD_STRENGTH_MAX_CHARS), userInputs);
   const ok = result.score >= MIN_PASSWORD_SCORE;
   const parts = [result.feedback.warning, ...result.feedback.suggestions].filter((s): s is string => !!s);
   const message = ok ? "" : `password is too easy to guess${parts.length > 0 ? `: ${parts.join(" ")}` : ""}`;

@@ -42,3 +42,16 @@ export const MAX_SYNC_CURSORS = 5000;
 
 /** Channels of at most this many members show "seen by N"; larger ones show no read state. */
 export const RECEIPTS_MAX_MEMBERS = 50;
+
+/**
+ * The password strength check (zxcvbn-ts), the same on the server and in the browser's meter:
+ * the first PASSWORD_STRENGTH_MAX_CHARS characters are scored (more are never weak), and at most
+ * this many l33t substitutions (4→a, 1→i, …) are tried per word. zxcvbn-ts's default, 100, made one
+ * check cost 240 ms for an ordinary "name-password-1234abcd" and 600–700 ms for a 100-character
+ * string of l33t characters — on the server's event loop, before any rate limit. At 10 those cost
+ * 20 ms and 65–77 ms, and every weak l33t password of the strength test scores the same.
+ */
+export const PASSWORD_STRENGTH_OPTIONS = Object.freeze({ l33tMaxSubstitutions: 10 });
+
+/** Characters of a password the strength check scores (see PASSWORD_STRENGTH_OPTIONS). */
+export const PASSWORD_STRENGTH_MAX_CHARS = 100;

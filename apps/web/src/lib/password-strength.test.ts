@@ -32,3 +32,20 @@ describe("password strength feedback", () => {
     expect(table.timeEstimation.ltSecond).toBe("timeEstimation.ltSecond");
   });
 });
+
+describe("the meter and the server", () => {
+  it("score every password alike (same dictionaries, same l33t cap)", async () => {
+    const { checkPasswordStrength } = await import("../../../../packages/core/src/password-strength.ts");
+    for (const password of [
+      "password1",
+      "p@ssw0rd",
+      "dr4g0n123",
+      "Tr0ub4dor&3",
+      "user-1-password-12345-long",
+      "1!|il0o3e4a@5$7+".repeat(7),
+      "correct horse battery staple",
+    ]) {
+      expect((await passwordStrength(password)).score, password).toBe(checkPasswordStrength(password).score);
+    }
+  });
+});

@@ -6,6 +6,7 @@
  * to each entry's own key (`warnings.topTen`, `suggestions.useWords`, …), and the meter words them
  * through next-intl (`Account.passwordFeedback.*` in every language's messages).
  */
+import { PASSWORD_STRENGTH_MAX_CHARS, PASSWORD_STRENGTH_OPTIONS } from "@parley/protocol";
 import type { ZxcvbnFactory } from "@zxcvbn-ts/core";
 
 let loading: Promise<ZxcvbnFactory> | undefined;
@@ -31,6 +32,7 @@ function load(): Promise<ZxcvbnFactory> {
         translations: keysAsTranslations(en.translations),
         graphs: common.adjacencyGraphs,
         dictionary: { ...common.dictionary, ...en.dictionary },
+        ...PASSWORD_STRENGTH_OPTIONS,
       }),
   );
   return loading;
@@ -41,7 +43,7 @@ export type TStrength = { score: 0 | 1 | 2 | 3 | 4; ok: boolean; feedback: strin
 
 /** Scores `password` (the server refuses a score below 3). */
 export async function passwordStrength(password: string, userInputs: string[] = []): Promise<TStrength> {
-  const result = (await load()).check(password.slice(0, 100), userInputs);
+  const result = (await load()).check(password.slice(0, PASSWORD_STRENGTH_MAX_CHARS), userInputs);
   const feedback = [result.feedback.warning, ...result.feedback.suggestions].filter(
     (key): key is string => !!key,
   );
