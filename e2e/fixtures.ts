@@ -141,24 +141,27 @@ export function makeAdmin(email: string): void {
   ]);
 }
 
-/** `owner` creates a public channel and every page in `joiners` joins it; returns its URL and id. */
+/**
+ * `owner` creates a public channel and every page in `joiners` joins it, through the API the
+ * pages themselves call; then each page opens it from its sidebar, where it arrived live (a
+ * client-side navigation: no page load). Returns its URL and id. Creating a channel in the UI is
+ * foundation.spec.ts's and a11y.spec's; joining one from its page, foundation's and joining.spec's.
+ */
 export async function sharedChannel(
   owner: Page,
   joiners: readonly Page[],
   name: string,
 ): Promise<{ url: string; conversationId: string }> {
-  await sidebarOf(owner).getByRole("link", { name: "Create channel" }).click();
-  await owner.getByLabel("Channel name").fill(name);
-  await owner.getByRole("button", { name: "Create channel" }).click();
-  await expect(owner.getByRole("heading", { level: 1, name: `# ${name}` })).toBeVisible();
-  const url = owner.url();
-  const conversationId = url.split("/c/")[1]?.split(/[/?#]/)[0] ?? "";
-  for (const page of joiners) {
-    await page.goto(url);
-    await page.getByRole("button", { name: "Join channel" }).click();
+  const { id: conversationId } = await trpc<{ id: string }>(owner, "conversations.create", { name });
+  for (const page of joiners) await trpc(page, "conversations.join", { conversationId });
+  const link = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w-])`);
+  for (const page of [owner, ...joiners]) {
+    // A page outside the app (a sign-in page, say) opens it first.
+    if (!new URL(page.url()).pathname.startsWith("/app")) await page.goto("/app");
+    await sidebarOf(page).getByRole("link", { name: link }).click();
     await expect(page.getByLabel(`Message # ${name}`)).toBeVisible();
   }
-  return { url, conversationId };
+  return { url: `/app/c/${conversationId}`, conversationId };
 }
 
 /** tRPC over HTTP with the page's session cookie (superjson envelope). */

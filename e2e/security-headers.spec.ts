@@ -8,7 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { expect, test } from "@playwright/test";
-import { firstUser, historyOf, newUser, sharedChannel, watchCsp } from "./fixtures";
+import { firstUser, historyOf, newUser, sidebarOf, watchCsp } from "./fixtures";
 
 /** The directives of a CSP header: name → sources. */
 function directives(csp: string | undefined): Map<string, string[]> {
@@ -101,7 +101,10 @@ test("the app works under the CSP: sign up, open a channel, send a message, no v
   // From a fresh load of the app (scripts, styles, the realtime socket, the unread favicon).
   await page.goto("/app");
   const name = `csp-${run}`;
-  await sharedChannel(page, [], name);
+  // Created in the UI (the new-channel form and the navigation after it run under the CSP too).
+  await sidebarOf(page).getByRole("link", { name: "Create channel" }).click();
+  await page.getByLabel("Channel name").fill(name);
+  await page.getByRole("button", { name: "Create channel" }).click();
   const composer = page.getByLabel(`Message # ${name}`);
   await composer.fill("Sent under a strict CSP");
   await composer.press("Enter");
