@@ -3,10 +3,11 @@
  * scoring below MIN_PASSWORD_SCORE (0–4 scale) is refused wherever a password is set, with
  * zxcvbn's own feedback as the reason. The dictionaries load on first use.
  */
+
+import { PASSWORD_STRENGTH_MAX_CHARS, PASSWORD_STRENGTH_OPTIONS } from "@parley/protocol";
 import { ZxcvbnFactory } from "@zxcvbn-ts/core";
 import * as common from "@zxcvbn-ts/language-common";
 import * as en from "@zxcvbn-ts/language-en";
-import { PASSWORD_STRENGTH_MAX_CHARS, PASSWORD_STRENGTH_OPTIONS } from "@parley/protocol";
 
 /** Lowest accepted zxcvbn score: 3 = "safely unguessable: moderate protection from offline attacks". */
 export const MIN_PASSWORD_SCORE = 3;
