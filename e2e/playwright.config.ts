@@ -30,9 +30,13 @@ const WORKSPACE_WIDE = [
   "upload-limits.spec.ts",
   "auth-hardening.spec.ts",
   "sso-only.spec.ts",
-  "start.spec.ts",
-  "proxy-topology.spec.ts",
 ];
+/**
+ * Specs on servers of their own (`npm start` with its own PostgreSQL; proxy-topology's web server,
+ * two gateways and nginx on a database of their own): they load the box, so they wait for the
+ * rest, but they touch nothing the shared server holds, so they run beside WORKSPACE_WIDE.
+ */
+const OWN_SERVERS = ["start.spec.ts", "proxy-topology.spec.ts"];
 
 export default defineConfig({
   testDir: ".",
@@ -56,17 +60,17 @@ export default defineConfig({
   // foundation.spec.ts tells the first-run story, so it needs the fresh database: it runs before
   // every other spec (which cope with a workspace that already exists), whatever their names.
   // WORKSPACE_WIDE specs change settings every spec shares (who may sign up, SSO only, retention,
-  // the broadcast policy, upload limits) or load the whole box (`npm start` with its own PostgreSQL,
-  // lockouts, proxy-topology's second web server with two gateways and nginx): they run one at a
-  // time after the rest, never beside another spec.
+  // the broadcast policy, upload limits, lockouts): they run one at a time after the rest, never
+  // beside another spec of the shared server. OWN_SERVERS specs run one at a time beside them.
   projects: [
     { name: "first-run", testMatch: "foundation.spec.ts", workers: 1 },
     {
       name: "app",
-      testIgnore: ["foundation.spec.ts", ...WORKSPACE_WIDE],
+      testIgnore: ["foundation.spec.ts", ...WORKSPACE_WIDE, ...OWN_SERVERS],
       dependencies: ["first-run"],
     },
     { name: "workspace-wide", testMatch: WORKSPACE_WIDE, dependencies: ["app"], workers: 1 },
+    { name: "own-servers", testMatch: OWN_SERVERS, dependencies: ["app"], workers: 1 },
   ],
   use: {
     baseURL,
