@@ -108,6 +108,7 @@ test("axe finds no serious or critical violation in Arabic", async () => {
     await expect(page.locator("nav#workspace-nav")).toBeVisible();
     const { violations } = await new AxeBuilder({ page })
       .options({ resultTypes: ["violations"] })
+      .setLegacyMode()
       .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
       .analyze();
     const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");

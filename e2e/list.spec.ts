@@ -66,16 +66,30 @@ async function send(page: Page, body: string): Promise<TSent> {
   return sent!;
 }
 
-/** Moves the messages with seq in [from, to] to `start`, one minute apart (a test-only backdate). */
+/**
+ * Moves the messages with seq in [from, to] to `start`, 40 seconds apart (a test-only backdate):
+ * their rows and their `message.created` events alike, so a client that catches up from the log
+ * (a replay after its cursor) sees the same times as one that reads the history.
+ */
 async function backdate(from: number, to: number, start: Date) {
   const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await db.connect();
+  const at = `($2::timestamptz + (seq - $3) * interval '40 seconds')`;
   try {
+    await db.query("BEGIN");
     await db.query(
-      `UPDATE "Message" SET "createdAt" = $2::timestamptz + (seq - $3) * interval '40 seconds'
+      `UPDATE "Message" SET "createdAt" = ${at}
        WHERE "conversationId" = $1::uuid AND seq BETWEEN $3 AND $4`,
       [conversationId, start.toISOString(), from, to],
     );
+    await db.query(
+      `UPDATE "Event" SET "createdAt" = ${at},
+         payload = jsonb_set(payload, '{message,createdAt}',
+           to_jsonb(to_char(${at} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+       WHERE "conversationId" = $1::uuid AND seq BETWEEN $3 AND $4 AND kind = 'message.created'`,
+      [conversationId, start.toISOString(), from, to],
+    );
+    await db.query("COMMIT");
   } finally {
     await db.end();
   }

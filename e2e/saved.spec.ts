@@ -237,7 +237,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
   const found: string[] = [];
   for (const colorScheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme });
-    const builder = new AxeBuilder({ page }).options({ resultTypes: ["violations"] });
+    const builder = new AxeBuilder({ page }).options({ resultTypes: ["violations"] }).setLegacyMode();
     const { violations } = await (colorScheme === "light"
       ? builder.withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
       : builder.withRules(["color-contrast"])
