@@ -143,8 +143,8 @@ export function makeAdmin(email: string): void {
 
 /**
  * `owner` creates a public channel and every page in `joiners` joins it, through the API the
- * pages themselves call; then each page opens it from its sidebar, where it arrived live (a
- * client-side navigation: no page load). Returns its URL and id. Creating a channel in the UI is
+ * pages themselves call; then each page (in the app, as signUp and firstUser leave it) opens it
+ * from its sidebar, where it arrived live (a client-side navigation: no page load). Returns its URL and id. Creating a channel in the UI is
  * foundation.spec.ts's and a11y.spec's; joining one from its page, foundation's and joining.spec's.
  */
 export async function sharedChannel(
@@ -156,8 +156,6 @@ export async function sharedChannel(
   for (const page of joiners) await trpc(page, "conversations.join", { conversationId });
   const link = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w-])`);
   for (const page of [owner, ...joiners]) {
-    // A page outside the app (a sign-in page, say) opens it first.
-    if (!new URL(page.url()).pathname.startsWith("/app")) await page.goto("/app");
     await sidebarOf(page).getByRole("link", { name: link }).click();
     await expect(page.getByLabel(`Message # ${name}`)).toBeVisible();
   }

@@ -4,13 +4,12 @@
  * zxcvbn's own feedback as the reason. The dictionaries load on first use.
  */
 
-import { PASSWORD_STRENGTH_MAX_CHARS, PASSWORD_STRENGTH_OPTIONS } from "@parley/protocol";
+import { MIN_PASSWORD_SCORE, PASSWORD_STRENGTH_MAX_CHARS, PASSWORD_STRENGTH_OPTIONS } from "@parley/protocol";
 import { ZxcvbnFactory } from "@zxcvbn-ts/core";
 import * as common from "@zxcvbn-ts/language-common";
 import * as en from "@zxcvbn-ts/language-en";
 
-/** Lowest accepted zxcvbn score: 3 = "safely unguessable: moderate protection from offline attacks". */
-export const MIN_PASSWORD_SCORE = 3;
+export { MIN_PASSWORD_SCORE };
 
 let factory: ZxcvbnFactory | undefined;
 

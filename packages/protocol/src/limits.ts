@@ -53,5 +53,8 @@ export const RECEIPTS_MAX_MEMBERS = 50;
  */
 export const PASSWORD_STRENGTH_OPTIONS = Object.freeze({ l33tMaxSubstitutions: 10 });
 
+/** Lowest accepted zxcvbn score: 3 = "safely unguessable: moderate protection from offline attacks". */
+export const MIN_PASSWORD_SCORE = 3;
+
 /** Characters of a password the strength check scores (see PASSWORD_STRENGTH_OPTIONS). */
 export const PASSWORD_STRENGTH_MAX_CHARS = 100;

@@ -6,7 +6,7 @@
  * to each entry's own key (`warnings.topTen`, `suggestions.useWords`, …), and the meter words them
  * through next-intl (`Account.passwordFeedback.*` in every language's messages).
  */
-import { PASSWORD_STRENGTH_MAX_CHARS, PASSWORD_STRENGTH_OPTIONS } from "@parley/protocol";
+import { MIN_PASSWORD_SCORE, PASSWORD_STRENGTH_MAX_CHARS, PASSWORD_STRENGTH_OPTIONS } from "@parley/protocol";
 import type { ZxcvbnFactory } from "@zxcvbn-ts/core";
 
 let loading: Promise<ZxcvbnFactory> | undefined;
@@ -41,11 +41,11 @@ function load(): Promise<ZxcvbnFactory> {
 /** `feedback`: message keys under `Account.passwordFeedback` (a warning first, then suggestions). */
 export type TStrength = { score: 0 | 1 | 2 | 3 | 4; ok: boolean; feedback: string[] };
 
-/** Scores `password` (the server refuses a score below 3). */
+/** Scores `password` (the server refuses a score below MIN_PASSWORD_SCORE). */
 export async function passwordStrength(password: string, userInputs: string[] = []): Promise<TStrength> {
   const result = (await load()).check(password.slice(0, PASSWORD_STRENGTH_MAX_CHARS), userInputs);
   const feedback = [result.feedback.warning, ...result.feedback.suggestions].filter(
     (key): key is string => !!key,
   );
-  return { score: result.score, ok: result.score >= 3, feedback };
+  return { score: result.score, ok: result.score >= MIN_PASSWORD_SCORE, feedback };
 }
