@@ -5,8 +5,21 @@
  * statement's fixed cost once (docs/performance.md), so these say why a rate costs what it does.
  */
 
-/** Batches, the sends in them and the statements' summed seconds; summed over gateways. */
-export type TBatchTotals = { batches: number; sends: number; seconds: number };
+/**
+ * Batches, the sends in them and the statements' summed seconds; summed over gateways. `within10ms`
+ * and `within25ms`: statements that took at most that long (the histogram's cumulative buckets), so
+ * a window can say how many were slow — one slow statement holds every send queued behind it.
+ */
+export type TBatchTotals = {
+  batches: number;
+  sends: number;
+  seconds: number;
+  within10ms: number;
+  within25ms: number;
+  /** Sends acked, and those acked within 25 ms of their frame's arrival (parley_send_ack_seconds). */
+  acks: number;
+  acksWithin25ms: number;
+};
 
 /** The totals in one Prometheus text exposition (zeros when the histograms have no samples yet). */
 export function parseBatchTotals(text: string): TBatchTotals {
@@ -18,6 +31,10 @@ export function parseBatchTotals(text: string): TBatchTotals {
     batches: value("parley_send_batch_size_count"),
     sends: value("parley_send_batch_size_sum"),
     seconds: value("parley_send_batch_seconds_sum"),
+    within10ms: value('parley_send_batch_seconds_bucket\\{le="0\\.01"\\}'),
+    within25ms: value('parley_send_batch_seconds_bucket\\{le="0\\.025"\\}'),
+    acks: value("parley_send_ack_seconds_count"),
+    acksWithin25ms: value('parley_send_ack_seconds_bucket\\{le="0\\.025"\\}'),
   };
 }
 
@@ -36,25 +53,50 @@ export async function scrapeBatchTotals(metricsUrls: readonly string[]): Promise
         batches: a.batches + b.batches,
         sends: a.sends + b.sends,
         seconds: a.seconds + b.seconds,
+        within10ms: a.within10ms + b.within10ms,
+        within25ms: a.within25ms + b.within25ms,
+        acks: a.acks + b.acks,
+        acksWithin25ms: a.acksWithin25ms + b.acksWithin25ms,
       }),
-      { batches: 0, sends: 0, seconds: 0 },
+      { batches: 0, sends: 0, seconds: 0, within10ms: 0, within25ms: 0, acks: 0, acksWithin25ms: 0 },
     );
   } catch {
     return null;
   }
 }
 
-/** What happened between two scrapes: batches, sends per batch, mean statement time (ms). */
-export function batchWindow(
-  before: TBatchTotals | null,
-  after: TBatchTotals | null,
-): { batches: number; sendsPerBatch: number; statementMs: number } | null {
+/** What a window between two scrapes saw (batchWindow). */
+export type TBatchWindow = {
+  batches: number;
+  sendsPerBatch: number;
+  /** Mean statement time, commit included. */
+  statementMs: number;
+  /** Statements over 10 ms and over 25 ms. */
+  over10ms: number;
+  over25ms: number;
+  /**
+   * Share (0–1) of the window's acks that took the gateway over 25 ms from the send frame's arrival:
+   * next to the generator's own share, it says whether a latency tail is the gateway's send path
+   * or outside it (the generator, the kernel, the receiving side).
+   */
+  acksOver25msShare: number;
+};
+
+/** What happened between two scrapes (TBatchWindow). */
+export function batchWindow(before: TBatchTotals | null, after: TBatchTotals | null): TBatchWindow | null {
   if (!before || !after) return null;
   const batches = after.batches - before.batches;
-  if (batches <= 0) return { batches: 0, sendsPerBatch: 0, statementMs: 0 };
+  const acks = after.acks - before.acks;
+  const acksOver25msShare = acks > 0 ? (acks - (after.acksWithin25ms - before.acksWithin25ms)) / acks : 0;
+  if (batches <= 0) {
+    return { batches: 0, sendsPerBatch: 0, statementMs: 0, over10ms: 0, over25ms: 0, acksOver25msShare };
+  }
   return {
     batches,
     sendsPerBatch: (after.sends - before.sends) / batches,
     statementMs: ((after.seconds - before.seconds) * 1000) / batches,
+    over10ms: batches - (after.within10ms - before.within10ms),
+    over25ms: batches - (after.within25ms - before.within25ms),
+    acksOver25msShare,
   };
 }

@@ -388,6 +388,19 @@ export function record(h: RecordableHistogram, latencyMs: number): void {
   h.record(Math.max(1, Math.round(latencyMs * 1000)));
 }
 
+/** Share (0–1) of a µs histogram's samples above `thresholdMs` (by bisecting its percentiles). */
+export function shareOver(h: RecordableHistogram, thresholdMs: number): number {
+  if (h.count === 0 || h.max <= thresholdMs * 1000) return 0;
+  let lo = 0; // percentile at or below the threshold
+  let hi = 100; // percentile above it
+  for (let i = 0; i < 30; i += 1) {
+    const mid = (lo + hi) / 2;
+    if (h.percentile(mid) > thresholdMs * 1000) hi = mid;
+    else lo = mid;
+  }
+  return (100 - hi) / 100;
+}
+
 /** p50/p99/p99.9/max of a µs histogram in ms, or "-" when empty. */
 export function percentiles(h: RecordableHistogram) {
   if (h.count === 0) return { p50: "-", p99: "-", p999: "-", max: "-", mean: "-" };
