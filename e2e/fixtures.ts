@@ -31,6 +31,18 @@ export function sidebarOf(page: Page) {
   return page.getByRole("navigation", { name: "Workspace" });
 }
 
+/**
+ * Opens `path` — a conversation (`/app/c/<id>`) or one of the sidebar's pages (`/app/settings`,
+ * `/app/saved`, `/app/browse`, `/app/new-channel`, `/app/new-message`) — by clicking its sidebar
+ * link, as a user does: a client-side navigation, where `page.goto` loads the whole app again
+ * (≈ 1.5 s on a quiet box, 3–5 s on a loaded CI box, and most of a browser test's CPU). Keep `goto`
+ * where the test is about a fresh load or a deep link (`?m=`, `?thread=`).
+ */
+export async function openInApp(page: Page, path: string): Promise<void> {
+  await sidebarOf(page).locator(`a[href="${path}"]`).click();
+  await expect(page).toHaveURL(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`));
+}
+
 export function historyOf(page: Page) {
   return page.getByRole("log", { name: "Message history" });
 }

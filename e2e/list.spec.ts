@@ -6,6 +6,7 @@ import {
   firstUser,
   historyOf,
   newUser,
+  openInApp,
   sharedChannel,
   signUp,
   trpc,
@@ -108,8 +109,8 @@ test("two users share a channel (setup)", async ({ browser }) => {
   bobPage = (await signUp(browser, bob)).page;
   await alicePage.setViewportSize({ width: 1280, height: 800 });
   ({ url: channelUrl, conversationId } = await sharedChannel(alicePage, [bobPage], channel));
-  await bobPage.goto("/app/settings"); // Bob is not reading the channel from here on
-  await alicePage.goto("/app/settings");
+  await openInApp(bobPage, "/app/settings"); // Bob is not reading the channel from here on
+  await openInApp(alicePage, "/app/settings");
 });
 
 test("seeds 2,000 messages over three days", async () => {
@@ -246,11 +247,11 @@ test("Jump to latest counts what arrived below and goes there", async () => {
 });
 
 test("a New messages divider marks what arrived while the reader was away", async () => {
-  await alicePage.goto("/app/settings");
+  await openInApp(alicePage, "/app/settings");
   await send(bobPage, "bob unread 1");
   await send(bobPage, "bob unread 2");
   await send(bobPage, "bob unread 3");
-  await alicePage.goto(channelUrl);
+  await openInApp(alicePage, channelUrl);
   const log = historyOf(alicePage);
   await expect(log.getByText("bob unread 3", { exact: true })).toBeInViewport({ timeout: FIRST_LOAD_MS });
   const divider = log.getByRole("separator", { name: "New messages" });

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { expect, type Page, test } from "@playwright/test";
-import { firstUser, historyOf, newUser, sharedChannel, signIn, signUp, trpc } from "./fixtures";
+import { firstUser, historyOf, newUser, openInApp, sharedChannel, signIn, signUp, trpc } from "./fixtures";
 
 const run = Math.random().toString(36).slice(2, 8);
 const alice = newUser("Alice Receipts", run);
@@ -53,7 +53,7 @@ test("DM ticks move sent → delivered → seen as the other user's browser conn
   await expect(mine.getByRole("img", { name: "Seen" })).toHaveCount(0);
 
   // Bob opens the DM: seen, live on Alice's screen.
-  await bobPage.goto(`/app/c/${dm.id}`);
+  await openInApp(bobPage, `/app/c/${dm.id}`);
   await expect(historyOf(bobPage).getByText("Are you there, Bob?")).toBeVisible();
   await expect(mine.getByRole("img", { name: "Seen" })).toBeVisible({ timeout: 15_000 });
 
@@ -78,15 +78,15 @@ test("DM ticks move sent → delivered → seen as the other user's browser conn
     bobPage.getByRole("complementary", { name: "Thread" }).getByText("My reply in the thread"),
   ).toBeVisible();
   await expect(reply.getByRole("img", { name: "Seen" })).toBeVisible({ timeout: 15_000 });
-  await alicePage.goto(`/app/c/${dm.id}`);
+  await openInApp(alicePage, `/app/c/${dm.id}`);
 
   // Bob turns read receipts off: his next read is not shown; Alice's next message stops at delivered.
-  await bobPage.goto("/app/settings");
+  await openInApp(bobPage, "/app/settings");
   const toggle = bobPage.getByRole("checkbox", { name: "Send read receipts" });
   await expect(toggle).toBeChecked();
   await toggle.uncheck();
   await expect(toggle).not.toBeChecked();
-  await bobPage.goto(`/app/c/${dm.id}`);
+  await openInApp(bobPage, `/app/c/${dm.id}`);
   await composer.fill("Still there?");
   await composer.press("Enter");
   await expect(historyOf(bobPage).getByText("Still there?")).toBeVisible();
@@ -104,12 +104,11 @@ test("a small channel shows 'Seen by N' on my message, with the readers' names o
   const carol = newUser("Carol Receipts", run);
   const { page: carolPage } = await signUp(browser, carol);
   const channel = `receipts-${run}`;
-  const { url } = await sharedChannel(alicePage, [carolPage], channel);
-  await alicePage.goto(url);
+  // Both have the channel open (sharedChannel): Carol reads Alice's message as it arrives.
+  await sharedChannel(alicePage, [carolPage], channel);
   const composer = alicePage.getByLabel(`Message # ${channel}`);
   await composer.fill("Channel news");
   await composer.press("Enter");
-  await carolPage.goto(url);
   await expect(historyOf(carolPage).getByText("Channel news")).toBeVisible();
   const seen = row(alicePage, "Channel news").getByText("Seen by 1");
   await expect(seen).toBeVisible({ timeout: 15_000 });

@@ -5,6 +5,7 @@ import {
   firstUser,
   historyOf,
   newUser,
+  openInApp,
   sharedChannel,
   sidebarOf,
   signUp,
@@ -58,6 +59,9 @@ test("two people share a channel; Ada has a second tab on Saved (setup)", async 
   ({ id: messageId, seq } = await say(bobPage, text));
   await say(bobPage, "Something else entirely");
   await expect(rowOf(adaPage, text)).toBeVisible();
+  // A second tab of the same browser: only the tab in front renders (Chromium runs no animation
+  // frames in a tab behind it, so Playwright's actionability checks there wait ≈ 1 s per frame),
+  // hence `bringToFront` before acting in a tab; the other tab's live updates arrive behind it.
   adaSaved = await adaPage.context().newPage();
   await adaSaved.goto("/app");
   await sidebarOf(adaSaved).getByRole("link", { name: "Saved" }).click();
@@ -67,6 +71,7 @@ test("two people share a channel; Ada has a second tab on Saved (setup)", async 
 });
 
 test("saving marks the message and reaches Saved in the other tab live, for Ada only", async () => {
+  await adaPage.bringToFront();
   const row = rowOf(adaPage, text);
   await row.hover();
   await row.getByRole("button", { name: "Save for later" }).click();
@@ -96,6 +101,7 @@ test("a saved item opens the conversation at the message, highlighted", async ()
   // Enough newer messages that the saved one is far above the newest.
   for (let i = 0; i < 40; i++) await say(bobPage, `Filler ${i} ${run}`);
   await watchHighlights(adaSaved);
+  await adaSaved.bringToFront();
   await savedListOf(adaSaved)
     .getByRole("link", { name: new RegExp(text) })
     .click();
@@ -107,9 +113,10 @@ test("a saved item opens the conversation at the message, highlighted", async ()
 });
 
 test("unsaving in one tab removes it from the other's Saved view live, and Remove there does too", async () => {
-  await adaSaved.goto("/app/saved");
+  await openInApp(adaSaved, "/app/saved");
   await expect(savedListOf(adaSaved).getByRole("listitem")).toHaveCount(1);
   // Bob's fillers pushed the message far up: open the first tab at it (a `?m=` link).
+  await adaPage.bringToFront();
   await adaPage.goto(`/app/c/${conversationId}?m=${seq}`);
   const row = rowOf(adaPage, text);
   await expect(row).toBeVisible();
@@ -121,6 +128,7 @@ test("unsaving in one tab removes it from the other's Saved view live, and Remov
   // Saved again (elsewhere), then removed from the Saved view: the row's marker goes in the first tab.
   await trpc(adaPage, "saved.save", { messageId });
   await expect(row.getByText("Saved for later")).toBeVisible();
+  await adaSaved.bringToFront();
   await savedListOf(adaSaved)
     .getByRole("button", { name: `Remove saved message from ${bob.name}` })
     .click();
@@ -129,6 +137,7 @@ test("unsaving in one tab removes it from the other's Saved view live, and Remov
 });
 
 test("A on a focused message saves it for later and again removes it; the shortcuts sheet lists it", async () => {
+  await adaPage.bringToFront();
   const row = rowOf(adaPage, text);
   await expect(row.getByText("Saved for later")).toHaveCount(0);
   await row.focus();
@@ -189,6 +198,7 @@ test("Remind me about this works from the keyboard and with a picked time, and i
   await expect(dialog).toHaveCount(0);
 
   // One pending reminder per message: the second choice moved the first.
+  await adaSaved.bringToFront();
   await adaSaved.getByRole("tab", { name: "Reminders" }).click();
   await expect(adaSaved).toHaveURL(/tab=reminders/);
   const upcoming = adaSaved.getByRole("list", { name: "Upcoming reminders" });
@@ -220,10 +230,12 @@ test("a reminder due in a few seconds fires in the browser with a link to the me
   await expect(adaSaved.getByRole("list", { name: "Past reminders" })).toContainText(text);
   await expect(adaSaved.getByText(/No reminders waiting/)).toBeVisible();
 
+  await adaPage.bringToFront();
   await noticesOf(adaPage).getByRole("button", { name: "Dismiss reminder" }).click();
   await expect(noticesOf(adaPage).getByRole("listitem").filter({ hasText: "Reminder: " })).toHaveCount(0);
 
   await watchHighlights(adaSaved);
+  await adaSaved.bringToFront();
   await noticesOf(adaSaved).getByRole("link", { name: "View message" }).click();
   await expect(adaSaved).toHaveURL(new RegExp(`/app/c/${conversationId}\\?(.*&)?m=${seq}(&|$)`));
   await expect(historyOf(adaSaved).locator(`article.msg[data-seq="${seq}"]`)).toBeInViewport();
@@ -254,7 +266,8 @@ async function seriousViolations(page: Page): Promise<string[]> {
 
 test("axe finds no serious or critical violation on the Saved view", async () => {
   await trpc(adaPage, "saved.save", { messageId });
-  await adaSaved.goto("/app/saved");
+  await adaSaved.bringToFront();
+  await openInApp(adaSaved, "/app/saved");
   await expect(savedListOf(adaSaved).getByRole("listitem")).toHaveCount(1);
   expect(await seriousViolations(adaSaved)).toEqual([]);
   await adaSaved.getByRole("tab", { name: "Saved" }).focus();

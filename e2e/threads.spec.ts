@@ -4,6 +4,7 @@ import {
   firstUser,
   historyOf,
   newUser,
+  openInApp,
   sharedChannel,
   sidebarOf,
   signUp,
@@ -202,7 +203,7 @@ test("copy link copies the message's URL; an admin also gets Delete on others' m
 
 test("a mention of Bob raises his red mention badge", async () => {
   // Bob looks elsewhere (his own channel), so the shared channel is not being read.
-  await bobPage.goto("/app/new-channel");
+  await openInApp(bobPage, "/app/new-channel");
   await bobPage.getByLabel("Channel name").fill(bobChannel);
   await bobPage.getByRole("button", { name: "Create channel" }).click();
   await expect(bobPage.getByRole("heading", { level: 1, name: `# ${bobChannel}` })).toBeVisible();
@@ -227,11 +228,11 @@ test("a mention of Bob raises his red mention badge", async () => {
   await expect(link.getByRole("status", { name: "1 mention" })).toBeVisible();
 
   // Muting keeps the mention badge but drops the bold.
-  await bobPage.goto(channelUrl);
+  await openInApp(bobPage, channelUrl);
   await bobPage.getByRole("button", { name: "Conversation options" }).click();
   await bobPage.getByRole("menuitem", { name: "Mute channel" }).click();
   await expect(bobPage.getByText("muted", { exact: true })).toBeVisible();
-  await bobPage.goto("/app/settings");
+  await openInApp(bobPage, "/app/settings");
   await trpc(
     alicePage,
     "messages.send",
@@ -241,14 +242,14 @@ test("a mention of Bob raises his red mention badge", async () => {
   await expect(link.getByRole("status", { name: "1 mention" })).toBeVisible({ timeout: 5_000 });
   await expect(link).toHaveClass(/muted-conv/);
   await expect(link).not.toHaveClass(/\bunread\b/);
-  await bobPage.goto(channelUrl);
+  await openInApp(bobPage, channelUrl);
   await bobPage.getByRole("button", { name: "Conversation options" }).click();
   await bobPage.getByRole("menuitem", { name: "Unmute channel" }).click();
   await expect(bobPage.getByText("muted", { exact: true })).toHaveCount(0);
 });
 
 test("a mention in a thread reply badges without bolding, and is read once Bob sees the thread", async () => {
-  await bobPage.goto("/app/settings");
+  await openInApp(bobPage, "/app/settings");
   const rootId = await rowOf(alicePage, "Root message for a thread").getAttribute("data-message-id");
   expect(rootId).toBeTruthy();
   await trpc(
@@ -285,7 +286,7 @@ test("a mention in a thread reply badges without bolding, and is read once Bob s
 });
 
 test("the quick switcher jumps to a channel; Alt+↑/↓ walks the sidebar", async () => {
-  await bobPage.goto("/app/settings");
+  await openInApp(bobPage, "/app/settings");
   const dialog = bobPage.getByRole("dialog", { name: "Jump to conversation" });
   // Ctrl+K is handled once the page has hydrated; a press before that is lost (a CI run on a busy
   // box pressed first): press until the switcher opens, never twice while it is open.
@@ -324,7 +325,7 @@ test("the quick switcher jumps to a channel; Alt+↑/↓ walks the sidebar", asy
 });
 
 test("a custom status set from the sidebar footer shows in the members panel and the DM header", async () => {
-  await bobPage.goto(channelUrl);
+  await openInApp(bobPage, channelUrl);
   await sidebarOf(bobPage).getByRole("button", { name: "Set a status" }).click();
   const form = sidebarOf(bobPage).getByRole("form", { name: "Set a status" });
   await form.getByRole("button", { name: /On vacation/ }).click();
@@ -332,7 +333,7 @@ test("a custom status set from the sidebar footer shows in the members panel and
   await form.getByRole("button", { name: "Save status" }).click();
   await expect(sidebarOf(bobPage).getByRole("button", { name: "Edit status" })).toContainText("On vacation");
 
-  await alicePage.goto(channelUrl);
+  await openInApp(alicePage, channelUrl);
   await alicePage.getByRole("button", { name: /2 members/ }).click();
   const members = alicePage.getByRole("complementary", { name: "Members" });
   await expect(members.getByText("🌴 On vacation")).toBeVisible();
