@@ -77,6 +77,9 @@ test("a custom emoji reaches an open tab and is used; an @group mention highligh
     const handle = `crew-${run}`;
     const me = await trpc<{ id: string }>(member.page, "users.me", undefined, "GET");
     await trpc(admin.page, "userGroups.create", { handle, name: "Emoji crew", memberIds: [me.id] });
+    // Back to the admin's first tab: Chromium renders only the tab in front (Playwright's
+    // checks for actions in a tab behind wait about a second per frame).
+    await admin.page.bringToFront();
     await admin.page.reload();
     const adminComposer = admin.page.getByLabel(`Message # ${channel}`);
     await adminComposer.pressSequentially(`ping @crew-${run.slice(0, 2)}`);
