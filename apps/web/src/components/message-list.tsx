@@ -263,8 +263,13 @@ export function MessageList({
       }
       setLeftAtSeq(atBottom ? null : newest);
       syncReading();
+      // Leaving the bottom may come after Virtuoso's `startReached`/`rangeChanged` for the same
+      // scroll, which were refused while the list still believed the reader sat at the newest row
+      // (no prefetch there): look at the edges again, or a reader who scrolled straight to the top
+      // is left at "Load older messages" (a CI run under load: no page ever loaded).
+      if (!atBottom) paging.recheck();
     },
-    [syncReading],
+    [syncReading, paging.recheck],
   );
 
   const followOutput = useCallback((atBottom: boolean) => {
