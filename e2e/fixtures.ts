@@ -40,7 +40,7 @@ export function sidebarOf(page: Page) {
  */
 export async function openInApp(page: Page, path: string): Promise<void> {
   await sidebarOf(page).locator(`a[href="${path}"]`).click();
-  await expect(page).toHaveURL(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`));
+  await expect(page).toHaveURL((url) => url.pathname === path);
 }
 
 export function historyOf(page: Page) {
@@ -156,8 +156,9 @@ export function makeAdmin(email: string): void {
 /**
  * `owner` creates a public channel and every page in `joiners` joins it, through the API the
  * pages themselves call; then each page (in the app, as signUp and firstUser leave it) opens it
- * from its sidebar, where it arrived live (a client-side navigation: no page load). Returns its URL and id. Creating a channel in the UI is
- * foundation.spec.ts's and a11y.spec's; joining one from its page, foundation's and joining.spec's.
+ * from its sidebar, where it arrived live (a client-side navigation: no page load). Returns its
+ * URL and id. Creating a channel in the UI is foundation.spec.ts's and a11y.spec's; joining one
+ * from its page, foundation's and joining.spec's.
  */
 export async function sharedChannel(
   owner: Page,

@@ -6,6 +6,7 @@
 #   bash scripts/s3-server.sh start   # install if missing, start (idempotent), print export lines
 #   bash scripts/s3-server.sh env     # print the export lines of a running server
 #   bash scripts/s3-server.sh stop    # stop every daemon this script started (data is kept)
+#   bash scripts/s3-server.sh missing-packages   # the Debian packages to install first (none: empty)
 #
 # `eval "$(bash scripts/s3-server.sh start)"` exports S3_ENDPOINT, S3_PORT, S3_ACCESS_KEY,
 # S3_SECRET_KEY, S3_USE_SSL, S3_PATH_STYLE and S3_REGION; the same lines (without `export`) are
@@ -58,22 +59,30 @@ pid_alive() {
   kill -0 "$pid" 2>/dev/null && grep -qE "memcached|swift-" "/proc/$pid/cmdline" 2>/dev/null
 }
 
+# Debian's packages for the server, printed when any of them is missing (nothing when all are
+# there): `missing-packages` prints the same list for .ci/run's one apt run.
+PACKAGES=(swift swift-proxy swift-object swift-container swift-account memcached)
+missing_packages() {
+  local bin
+  for bin in swift-proxy-server swift-object-server swift-container-server swift-account-server swift-ring-builder memcached; do
+    if ! command -v "$bin" >/dev/null; then
+      echo "${PACKAGES[*]}"
+      return
+    fi
+  done
+}
+
 install_packages() {
-  if command -v swift-proxy-server >/dev/null && command -v swift-object-server >/dev/null &&
-    command -v swift-container-server >/dev/null && command -v swift-account-server >/dev/null &&
-    command -v swift-ring-builder >/dev/null && command -v memcached >/dev/null; then
-    return
-  fi
+  [ -n "$(missing_packages)" ] || return 0
   log "installing Debian's swift and memcached"
   if [ "$(id -u)" != 0 ]; then
-    log "not root: install them with apt-get install swift swift-proxy swift-object swift-container swift-account memcached"
+    log "not root: install them with apt-get install ${PACKAGES[*]}"
     exit 1
   fi
   {
     flock 9
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      swift swift-proxy swift-object swift-container swift-account memcached >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${PACKAGES[@]}" >/dev/null
   } 9>/tmp/apt.lock
 }
 
@@ -294,6 +303,7 @@ stop() {
 case "${1:-}" in
 start) start ;;
 stop) stop ;;
+missing-packages) missing_packages ;;
 env)
   if ! is_up; then
     log "not running (bash scripts/s3-server.sh start)"
@@ -302,7 +312,7 @@ env)
   print_exports
   ;;
 *)
-  echo "usage: $0 start|stop|env" >&2
+  echo "usage: $0 start|stop|env|missing-packages" >&2
   exit 2
   ;;
 esac

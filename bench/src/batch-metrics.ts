@@ -85,18 +85,15 @@ export type TBatchWindow = {
 /** What happened between two scrapes (TBatchWindow). */
 export function batchWindow(before: TBatchTotals | null, after: TBatchTotals | null): TBatchWindow | null {
   if (!before || !after) return null;
-  const batches = after.batches - before.batches;
+  const batches = Math.max(0, after.batches - before.batches);
   const acks = after.acks - before.acks;
-  const acksOver25msShare = acks > 0 ? (acks - (after.acksWithin25ms - before.acksWithin25ms)) / acks : 0;
-  if (batches <= 0) {
-    return { batches: 0, sendsPerBatch: 0, statementMs: 0, over10ms: 0, over25ms: 0, acksOver25msShare };
-  }
+  const perBatch = (total: number) => (batches > 0 ? total / batches : 0);
   return {
     batches,
-    sendsPerBatch: (after.sends - before.sends) / batches,
-    statementMs: ((after.seconds - before.seconds) * 1000) / batches,
-    over10ms: batches - (after.within10ms - before.within10ms),
-    over25ms: batches - (after.within25ms - before.within25ms),
-    acksOver25msShare,
+    sendsPerBatch: perBatch(after.sends - before.sends),
+    statementMs: perBatch((after.seconds - before.seconds) * 1000),
+    over10ms: batches - Math.min(batches, after.within10ms - before.within10ms),
+    over25ms: batches - Math.min(batches, after.within25ms - before.within25ms),
+    acksOver25msShare: acks > 0 ? (acks - (after.acksWithin25ms - before.acksWithin25ms)) / acks : 0,
   };
 }

@@ -72,9 +72,10 @@ export function reportTraffic(
     `postgres:   CPU ${t.pgCpuPct.toFixed(0)}% of one core (the database's cluster); per acked message: postgres ${perMsg(t.pgCpuPct).toFixed(0)} µs, gateways ${perMsg(t.gwCpuPct).toFixed(0)} µs`,
   );
   const b = t.batches;
+  const acksOver25 = (shareOver(load.ackLatency, 25) * 100).toFixed(2);
   if (b) {
     log(
-      `batches:    ${b.batches} group-commit statements, ${b.sendsPerBatch.toFixed(1)} sends each, ${b.statementMs.toFixed(2)} ms each (commit included); ${b.over10ms} over 10 ms, ${b.over25ms} over 25 ms; acks over 25 ms: ${(shareOver(load.ackLatency, 25) * 100).toFixed(2)}% of the generator's, ${(b.acksOver25msShare * 100).toFixed(2)}% inside the gateway (frame in → ack out)`,
+      `batches:    ${b.batches} group-commit statements, ${b.sendsPerBatch.toFixed(1)} sends each, ${b.statementMs.toFixed(2)} ms each (commit included); ${b.over10ms} over 10 ms, ${b.over25ms} over 25 ms; acks over 25 ms: ${acksOver25}% of the generator's, ${(b.acksOver25msShare * 100).toFixed(2)}% inside the gateway (frame in → ack out)`,
     );
   }
   log(
@@ -87,7 +88,7 @@ export function reportTraffic(
       "note:       no deliveries at all: fan-out is not wired in this gateway yet (acks still measure the send path)",
     );
   }
-  const line = `bench: scenario=${context.scenario} connections=${context.connections} rate=${t.rate} duration=${t.durationS} gateways=${context.gateways} engine=${context.engine} throughput=${throughput.toFixed(0)}/s sent=${counters.sent} acked=${counters.acked} errors=${counters.failed} delivered=${counters.delivered} expected=${counters.expected} duplicates=${counters.duplicates} out_of_order=${counters.outOfOrder} p50=${d.p50}ms p99=${d.p99}ms p999=${d.p999}ms max=${d.max}ms ack_p50=${a.p50}ms ack_p99=${a.p99}ms ack_p999=${a.p999}ms echo_p99=${base?.p99 ?? "-"}ms gen_cpu=${t.genCpuPct.toFixed(0)}% gen_lag_p99=${t.lag.p99}ms gw_cpu=${t.gwCpuPct.toFixed(0)}% pg_cpu=${t.pgCpuPct.toFixed(0)}% pg_us_per_msg=${perMsg(t.pgCpuPct).toFixed(0)} gw_us_per_msg=${perMsg(t.gwCpuPct).toFixed(0)} gw_kb_per_conn=${(rssPerConn / 1024).toFixed(1)} batches=${b?.batches ?? "-"} sends_per_batch=${b ? b.sendsPerBatch.toFixed(1) : "-"} statement_ms=${b ? b.statementMs.toFixed(2) : "-"} statements_over_10ms=${b?.over10ms ?? "-"} statements_over_25ms=${b?.over25ms ?? "-"} acks_over_25ms=${(shareOver(load.ackLatency, 25) * 100).toFixed(2)}% gw_acks_over_25ms=${b ? (b.acksOver25msShare * 100).toFixed(2) : "-"}% elapsed=${((Date.now() - context.startedAt) / 1000).toFixed(0)}s`;
+  const line = `bench: scenario=${context.scenario} connections=${context.connections} rate=${t.rate} duration=${t.durationS} gateways=${context.gateways} engine=${context.engine} throughput=${throughput.toFixed(0)}/s sent=${counters.sent} acked=${counters.acked} errors=${counters.failed} delivered=${counters.delivered} expected=${counters.expected} duplicates=${counters.duplicates} out_of_order=${counters.outOfOrder} p50=${d.p50}ms p99=${d.p99}ms p999=${d.p999}ms max=${d.max}ms ack_p50=${a.p50}ms ack_p99=${a.p99}ms ack_p999=${a.p999}ms echo_p99=${base?.p99 ?? "-"}ms gen_cpu=${t.genCpuPct.toFixed(0)}% gen_lag_p99=${t.lag.p99}ms gw_cpu=${t.gwCpuPct.toFixed(0)}% pg_cpu=${t.pgCpuPct.toFixed(0)}% pg_us_per_msg=${perMsg(t.pgCpuPct).toFixed(0)} gw_us_per_msg=${perMsg(t.gwCpuPct).toFixed(0)} gw_kb_per_conn=${(rssPerConn / 1024).toFixed(1)} batches=${b?.batches ?? "-"} sends_per_batch=${b ? b.sendsPerBatch.toFixed(1) : "-"} statement_ms=${b ? b.statementMs.toFixed(2) : "-"} statements_over_10ms=${b?.over10ms ?? "-"} statements_over_25ms=${b?.over25ms ?? "-"} acks_over_25ms=${acksOver25}% gw_acks_over_25ms=${b ? (b.acksOver25msShare * 100).toFixed(2) : "-"}% elapsed=${((Date.now() - context.startedAt) / 1000).toFixed(0)}s`;
   const everythingAcked = counters.notSent === 0 && counters.acked === counters.sent;
   return { line, p99: d.p99, throughput, everythingAcked };
 }
