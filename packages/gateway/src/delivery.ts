@@ -9,8 +9,8 @@
  * - The inbox: core's fan-out publishes `{userIds, frame}` for small conversations; the frame
  *   goes, as the same string, to every local socket of those users. Each bus message becomes one
  *   `Push` (push.ts: framed for the wire once) whose BusHeader is all the gateway reads of it; a
- *   fan-out to many sockets goes out in slices that yield to the event loop (slices.ts), in one
- *   FIFO, so every socket keeps the order frames arrived in.
+ *   fan-out to many sockets goes out in slices that yield to the event loop (slices.ts), with a
+ *   queue per socket, so every socket keeps the order frames arrived in.
  *
  * Files (delivery/): memberships.ts (large channels: membership index, `conv:<id>` topics),
  * resume.ts (replay, hold and flush, `deliver`), typing.ts, presence.ts, topic-refs.ts and
@@ -88,11 +88,7 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       void p.finally(() => pending.delete(p));
     },
     deliverAll(push, targets) {
-      if (slices.isIdle) {
-        for (const state of targets) deliver(state, push);
-      } else {
-        slices.deliver(push, [...targets]);
-      }
+      slices.deliver(push, targets);
     },
     stateOf(link) {
       const state = states.get(link.id);
@@ -109,8 +105,6 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
     if (!userIds) return;
     const header = message.header ?? null;
     const push = new Push(message.frame, header);
-    const isIdle = slices.isIdle;
-    const queued: TLinkState[] | null = isIdle ? null : [];
     // The fan-out lists each user once; a repeat (another publisher) must not deliver twice.
     const seen = userIds.length > 8 ? new Set<string>() : null;
     for (let i = 0; i < userIds.length; i++) {
@@ -120,12 +114,9 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
       if (!user) continue;
       // Membership sets follow the user's own log: its envelope names the conversation.
       if (header?.type === "user.event") memberships.applyUserEvent(user, header.kind, header.conversationId);
-      for (const state of user.links) {
-        if (queued) queued.push(state);
-        else deliver(state, push);
-      }
+      // At once, unless frames still wait for that socket (a large channel's slices): then behind them.
+      for (const state of user.links) slices.deliverTo(state, push);
     }
-    if (queued) slices.deliver(push, queued);
     observeDelivery(header);
     // A join may take a conversation past the threshold: check it before its events go to the topic.
     if (header?.type === "event" && header.kind === EventKind.MemberJoined) {

@@ -68,6 +68,37 @@ describe("SlicedDelivery", () => {
     }
   });
 
+  it("writes a target with nothing waiting at once, even while other targets wait", () => {
+    const r = recorder();
+    const slices = new SlicedDelivery(r.write, 2);
+    slices.deliver(new Push("big"), range(6));
+    expect(slices.waitingTargets).toBe(4);
+    slices.deliverTo(0, new Push("dm")); // 0 got "big" already: nothing waits for it
+    slices.deliverTo(5, new Push("dm")); // 5 still waits for "big": queued behind it
+    expect(r.got.get(0)).toEqual(["big", "dm"]);
+    expect(r.got.get(5)).toBeUndefined();
+    expect(slices.backlog).toBe(5);
+  });
+
+  it("writes every frame waiting for a target in its one turn, so later fan-outs cost fewer turns", async () => {
+    const calls: string[] = [];
+    const slices = new SlicedDelivery<number>((target, push) => calls.push(`${target}:${push.text}`), 2);
+    for (const k of ["1", "2", "3"]) slices.deliver(new Push(k), range(6));
+    // The first fan-out's first slice went at once; the two later ones found 0 and 1 idle again.
+    expect(calls).toEqual(["0:1", "1:1", "0:2", "1:2", "0:3", "1:3"]);
+    expect(slices.waitingTargets).toBe(4);
+    expect(slices.backlog).toBe(12);
+    calls.length = 0;
+    let turns = 0;
+    while (!slices.isIdle) {
+      await nextTurn();
+      turns += 1;
+    }
+    // Two turns of two targets, each target's three frames written together and in order.
+    expect(turns).toBe(2);
+    expect(calls).toEqual([2, 3, 4, 5].flatMap((target) => ["1", "2", "3"].map((k) => `${target}:${k}`)));
+  });
+
   it("refuses a slice size that is not a positive integer", () => {
     expect(() => new SlicedDelivery(() => {}, 0)).toThrow(/sliceSize/);
   });

@@ -1,23 +1,28 @@
 /**
- * Delivery in slices: a push to many sockets (a 10,000-member channel) goes out at most
- * `sliceSize` sockets per event-loop turn, yielding with setImmediate between slices, so pings,
- * acks and other conversations' frames are never stuck behind one big fan-out.
+ * Delivery in slices, with a queue per socket: a push to many sockets (a 10,000-member channel)
+ * goes out at most `sliceSize` sockets per event-loop turn, yielding with setImmediate between
+ * slices, so pings, acks and other conversations' frames are never stuck behind one big fan-out.
  *
- * One FIFO for the whole gateway: while anything is queued, every delivery — however small —
- * queues behind it, so each socket still gets frames in the order the gateway received them.
- * When the queue is empty, a delivery small enough for one slice goes out at once (no latency
- * added to 1:1 messages); a big one sends its first slice at once and the rest on later turns.
+ * Order is kept per target (the only order a socket can see): a target with frames still waiting
+ * gets later frames queued behind them; a target with nothing waiting is written at once, however
+ * busy the gateway is — a direct message is not held up by somebody else's channel. Targets wait
+ * in one FIFO, each once, with all its frames; when fan-outs arrive faster than the box can write
+ * them (a large channel on a loaded box), a socket's turn writes every frame queued for it in one
+ * go (corked: one system call, coalesce.ts), so the cost per frame falls as the load rises instead
+ * of the queue growing without end.
  */
 import type { Push } from "./push.ts";
 
-type Job<T> = { push: Push; targets: readonly T[]; next: number };
-
-/** Sockets written per event-loop turn (≈ 15 µs each: a few ms per slice). */
+/** Sockets written per event-loop turn (a few µs each: a few ms per slice). */
 export const DEFAULT_SLICE_SIZE = 256;
 
 export class SlicedDelivery<T> {
-  private jobs: Job<T>[] = [];
+  /** Frames waiting per target, in order (one push, or several). */
+  private readonly waiting = new Map<T, Push | Push[]>();
+  /** Targets with frames waiting, oldest first (each once); `head` is the next to write. */
+  private order: T[] = [];
   private head = 0;
+  private frames = 0;
   private isScheduled = false;
 
   constructor(
@@ -30,40 +35,80 @@ export class SlicedDelivery<T> {
     }
   }
 
-  /** True when nothing waits: a caller may then write a small delivery itself, in order. */
+  /** True when no frame waits for any target. */
   get isIdle(): boolean {
-    return this.head === this.jobs.length;
+    return this.waiting.size === 0;
   }
 
-  /** Targets still waiting for some push (diagnostics and tests). */
+  /** Frames still waiting, over all targets (diagnostics and tests). */
   get backlog(): number {
-    let n = 0;
-    for (let i = this.head; i < this.jobs.length; i++) n += this.jobs[i]!.targets.length - this.jobs[i]!.next;
-    return n;
+    return this.frames;
   }
 
-  /** Delivers `push` to every target, after everything queued before it. */
-  deliver(push: Push, targets: readonly T[]): void {
-    if (targets.length === 0) return;
-    const wasIdle = this.isIdle;
-    this.jobs.push({ push, targets, next: 0 });
-    if (wasIdle) this.run();
+  /** Targets with frames waiting (diagnostics and tests). */
+  get waitingTargets(): number {
+    return this.waiting.size;
   }
 
-  /** Writes up to one slice, oldest job first; schedules the next turn when work remains. */
+  /** Delivers `push` to one target: at once when nothing waits for it, else behind what does. */
+  deliverTo(target: T, push: Push): void {
+    if (!this.enqueue(target, push, false)) this.write(target, push);
+  }
+
+  /**
+   * Delivers `push` to every target, each after what already waits for it: up to one slice of
+   * the targets with nothing waiting is written at once, the rest on later turns.
+   */
+  deliver(push: Push, targets: Iterable<T>): void {
+    let budget = this.sliceSize;
+    for (const target of targets) {
+      if (this.enqueue(target, push, budget === 0)) continue;
+      budget -= 1;
+      this.write(target, push);
+    }
+  }
+
+  /**
+   * Queues `push` for `target` when frames already wait for it (or when `always`); true when
+   * queued, false when the caller must write it now.
+   */
+  private enqueue(target: T, push: Push, always: boolean): boolean {
+    const queued = this.waiting.get(target);
+    if (queued === undefined) {
+      if (!always) return false;
+      this.waiting.set(target, push);
+      this.order.push(target);
+      if (!this.isScheduled) {
+        this.isScheduled = true;
+        setImmediate(this.run);
+      }
+    } else if (Array.isArray(queued)) {
+      queued.push(push);
+    } else {
+      this.waiting.set(target, [queued, push]);
+    }
+    this.frames += 1;
+    return true;
+  }
+
+  /** Writes up to one slice of targets, oldest first, each with all its frames; reschedules. */
   private run = (): void => {
     this.isScheduled = false;
-    let budget = this.sliceSize;
-    while (budget > 0 && this.head < this.jobs.length) {
-      const job = this.jobs[this.head]!;
-      const end = Math.min(job.targets.length, job.next + budget);
-      for (let i = job.next; i < end; i++) this.write(job.targets[i]!, job.push);
-      budget -= end - job.next;
-      job.next = end;
-      if (end === job.targets.length) this.jobs[this.head++] = undefined as unknown as Job<T>;
+    const end = Math.min(this.order.length, this.head + this.sliceSize);
+    for (; this.head < end; this.head++) {
+      const target = this.order[this.head]!;
+      const queued = this.waiting.get(target)!;
+      this.waiting.delete(target);
+      if (Array.isArray(queued)) {
+        this.frames -= queued.length;
+        for (const push of queued) this.write(target, push);
+      } else {
+        this.frames -= 1;
+        this.write(target, queued);
+      }
     }
-    if (this.head === this.jobs.length) {
-      this.jobs = [];
+    if (this.head === this.order.length) {
+      this.order = [];
       this.head = 0;
     } else if (!this.isScheduled) {
       this.isScheduled = true;

@@ -121,12 +121,12 @@ export type TDeliveryContext = {
   readonly users: Map<string, TLocalUser>;
   readonly states: Map<string, TLinkState>;
   readonly topics: TopicRefs;
-  /** Big fan-outs go out in slices; while any is queued, every delivery queues behind it (order). */
+  /** Big fan-outs go out in slices; a socket with frames still queued gets later ones behind them (order). */
   readonly slices: SlicedDelivery<TLinkState>;
   isStopped: boolean;
   /** Runs engine/db work in the background, logging failures and tracking it for `stop`. */
   track(what: string, work: Promise<unknown>, fields?: Record<string, unknown>): void;
-  /** Delivers to `states` in order with everything before: at once when nothing is queued. */
+  /** Delivers to `states`, each in order with what it was sent before: at once when nothing waits for it. */
   deliverAll(push: Push, states: Iterable<TLinkState>): void;
   /** The socket's state; CONFLICT when it is not registered (yet). */
   stateOf(link: TDeliveryLink): TLinkState;
