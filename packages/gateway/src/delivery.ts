@@ -29,7 +29,7 @@ import {
   type TConnectState,
   type TPresenceEntry,
 } from "@parley/core";
-import { EventKind } from "@parley/protocol";
+import { CloseCode, EventKind } from "@parley/protocol";
 import { createMemberships } from "./delivery/memberships.ts";
 import { createPresence } from "./delivery/presence.ts";
 import { createResume, deliver } from "./delivery/resume.ts";
@@ -66,7 +66,13 @@ export async function createDelivery(options: TDeliveryOptions): Promise<TDelive
   const users = new Map<string, TLocalUser>();
   const states = new Map<string, TLinkState>();
   const pending = new Set<Promise<unknown>>();
-  const slices = new SlicedDelivery<TLinkState>(deliver, options.sliceSize);
+  const slices = new SlicedDelivery<TLinkState>(deliver, options.sliceSize, {
+    // A socket this far behind is a slow consumer: closed, it resumes from its cursors elsewhere.
+    onOverflow(state) {
+      log.warn({ connectionId: state.link.id }, "slow consumer: too many frames waiting, closing");
+      state.link.close(CloseCode.SlowConsumer, "slow consumer");
+    },
+  });
 
   const ctx: TDeliveryContext = {
     engine,

@@ -99,6 +99,24 @@ describe("SlicedDelivery", () => {
     expect(calls).toEqual([2, 3, 4, 5].flatMap((target) => ["1", "2", "3"].map((k) => `${target}:${k}`)));
   });
 
+  it("drops a target whose waiting frames pass the cap, once, and keeps serving the others", async () => {
+    const r = recorder();
+    const dropped: number[] = [];
+    const slices = new SlicedDelivery(r.write, 1, { maxWaiting: 2, onOverflow: (t) => dropped.push(t) });
+    slices.deliver(new Push("1"), [0, 1, 2]); // 0 at once; 1 and 2 wait
+    slices.deliverTo(2, new Push("2")); // 2 now has two waiting
+    slices.deliverTo(2, new Push("3")); // a third: over the cap
+    expect(dropped).toEqual([2]);
+    expect(slices.backlog).toBe(1);
+    slices.deliverTo(2, new Push("4")); // nothing waits for 2 any more: written at once
+    while (!slices.isIdle) await nextTurn();
+    await nextTurn();
+    expect(r.got.get(0)).toEqual(["1"]);
+    expect(r.got.get(1)).toEqual(["1"]);
+    expect(r.got.get(2)).toEqual(["4"]);
+    expect(dropped).toEqual([2]);
+  });
+
   it("refuses a slice size that is not a positive integer", () => {
     expect(() => new SlicedDelivery(() => {}, 0)).toThrow(/sliceSize/);
   });

@@ -16,6 +16,13 @@ import type { Push } from "./push.ts";
 /** Sockets written per event-loop turn (a few µs each: a few ms per slice). */
 export const DEFAULT_SLICE_SIZE = 256;
 
+/**
+ * Frames that may wait for one target. Past it the target is dropped from the queue and handed to
+ * `onOverflow` (the gateway closes the socket as a slow consumer; the client resumes from its
+ * cursors): a box that cannot keep up must not hold an ever-growing queue per socket.
+ */
+export const DEFAULT_MAX_WAITING = 1_000;
+
 export class SlicedDelivery<T> {
   /** Frames waiting per target, in order (one push, or several). */
   private readonly waiting = new Map<T, Push | Push[]>();
@@ -25,14 +32,25 @@ export class SlicedDelivery<T> {
   private frames = 0;
   private isScheduled = false;
 
+  private readonly maxWaiting: number;
+  private readonly onOverflow: (target: T) => void;
+
   constructor(
     /** Writes one push to one target (never throws). */
     private readonly write: (target: T, push: Push) => void,
     private readonly sliceSize = DEFAULT_SLICE_SIZE,
+    overflow: {
+      /** Frames that may wait for one target (DEFAULT_MAX_WAITING). */
+      maxWaiting?: number;
+      /** Called once when a target's waiting frames would exceed it; its frames are dropped. */
+      onOverflow?: (target: T) => void;
+    } = {},
   ) {
     if (!Number.isInteger(sliceSize) || sliceSize < 1) {
       throw new Error(`sliceSize must be a positive integer, got ${sliceSize}`);
     }
+    this.maxWaiting = overflow.maxWaiting ?? DEFAULT_MAX_WAITING;
+    this.onOverflow = overflow.onOverflow ?? (() => {});
   }
 
   /** True when no frame waits for any target. */
@@ -83,6 +101,13 @@ export class SlicedDelivery<T> {
         setImmediate(this.run);
       }
     } else if (Array.isArray(queued)) {
+      if (queued.length >= this.maxWaiting) {
+        // Dropped here; its place in `order` is skipped by `run`.
+        this.waiting.delete(target);
+        this.frames -= queued.length;
+        this.onOverflow(target);
+        return true;
+      }
       queued.push(push);
     } else {
       this.waiting.set(target, [queued, push]);
@@ -97,7 +122,8 @@ export class SlicedDelivery<T> {
     const end = Math.min(this.order.length, this.head + this.sliceSize);
     for (; this.head < end; this.head++) {
       const target = this.order[this.head]!;
-      const queued = this.waiting.get(target)!;
+      const queued = this.waiting.get(target);
+      if (queued === undefined) continue; // dropped (overflow)
       this.waiting.delete(target);
       if (Array.isArray(queued)) {
         this.frames -= queued.length;
