@@ -41,6 +41,8 @@ test("ignores frames that are not bench messages", () => {
   assert.equal(readBenchFrame(Buffer.from('{"type":"pong","id":"p1"}')), undefined);
   assert.equal(readBenchFrame(frame("b1 x 12 y")), undefined);
   assert.equal(readBenchFrame(frame("b1 3 notatime y")), undefined);
+  // A warm-up message (`--warmup`): well formed, but never counted.
+  assert.equal(readBenchFrame(frame("w1 17 1733400000123.456 xxxx", 9)), undefined);
 });
 
 test("last member is the latest receive over processes and deliveries add up", () => {

@@ -3,8 +3,11 @@
  * socket gets `{"type":"welcome"}` on connect (what channel-worker.ts waits for); on the IPC
  * message `{ k, sentAt, seq }` it writes ONE pre-framed frame of `frameBytes` bytes — the bench's
  * message frame, readable by channel-summary.ts — to every open socket, one `write` each, in
- * slices of `slice` sockets per event-loop turn (the gateway's own slicing, slices.ts). What the
- * gateway does per delivered frame beyond this is its overhead over the box's floor.
+ * slices of `slice` sockets per event-loop turn, one FIFO of fan-outs (the gateway's slicing
+ * before it had a queue per socket, slices.ts). `warm: true` makes a warm-up frame, whose body
+ * the receivers ignore. What the gateway does per delivered frame beyond this is its overhead
+ * over the box's floor; what it saves by writing several frames per system call when fan-outs
+ * overlap is not in the floor.
  *
  * Argv: `<frameBytes> <slice>`. Prints `listening <port>` once ready.
  */
@@ -33,8 +36,8 @@ wss.on("listening", () => {
 });
 
 /** One complete unmasked text frame (RFC 6455 §5.2) of exactly `frameBytes` bytes in all. */
-function frame(k: number, sentAt: number, seq: number): Buffer {
-  const head = `{"type":"event","conversationId":"floor","event":{"seq":${seq},"kind":"message.created","payload":{"message":{"body":"b1 ${k} ${sentAt} `;
+function frame(k: number, sentAt: number, seq: number, tag: string): Buffer {
+  const head = `{"type":"event","conversationId":"floor","event":{"seq":${seq},"kind":"message.created","payload":{"message":{"body":"${tag} ${k} ${sentAt} `;
   const tail = `"}}}}`;
   const headerBytes = frameBytes - 4 < 65_536 ? 4 : 10;
   const textBytes = Math.max(head.length + tail.length, frameBytes - headerBytes);
@@ -71,9 +74,11 @@ function run(): void {
 }
 
 process.on("message", (raw) => {
-  const m = raw as { k: number; sentAt: number; seq: number };
+  const m = raw as { k: number; sentAt: number; seq: number; warm?: boolean };
   const wasIdle = queue.length === 0;
-  queue.push({ wire: frame(m.k, m.sentAt, m.seq), targets: sockets.slice(), next: 0 });
+  // A warm-up frame's body says "w1": the receivers do not count it.
+  const wire = frame(m.k, m.sentAt, m.seq, m.warm ? "w1" : "b1");
+  queue.push({ wire, targets: sockets.slice(), next: 0 });
   if (wasIdle) run();
 });
 process.on("SIGTERM", () => process.exit(0));

@@ -233,8 +233,11 @@ export async function sendOpenLoop(
     senderOf: (k: number) => TConn;
     conversationOf: (conn: TConn) => string;
     receivers: (k: number) => number;
+    /** The body's first word: "b1" is measured; anything else (the warm-up's "w1") every receiver ignores. */
+    tag?: string;
   },
 ): Promise<{ t0: number; sendSeconds: number }> {
+  const tag = options.tag ?? "b1";
   const { counters, total } = load;
   const { rate } = options;
   const t0 = nowMs();
@@ -254,7 +257,7 @@ export async function sendOpenLoop(
         }
         load.sentAt[k] = at;
         conn.ws.send(
-          `{"type":"send","id":"${k}","conversationId":"${options.conversationOf(conn)}","clientMsgId":"${randomUUID()}","body":"b1 ${k} ${at.toFixed(3)} ${"x".repeat(24)}"}`,
+          `{"type":"send","id":"${k}","conversationId":"${options.conversationOf(conn)}","clientMsgId":"${randomUUID()}","body":"${tag} ${k} ${at.toFixed(3)} ${"x".repeat(24)}"}`,
         );
         counters.sent += 1;
         counters.expected += options.receivers(k);

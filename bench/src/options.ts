@@ -10,6 +10,7 @@ export const USAGE = `usage: npm run bench -- [--scenario dm|channel50|channel|i
        [--messages 500] [--conversations 3] [--repeat 5] (backlog)  [--max-rate 20000] (sweep)
        [--messages 1000000] [--conversations 200] [--repeat 5] (search)  [--messages 5000] (sendpath, per batch size)
        [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--redis-url redis://…]
+       [--warmup S] (dm, channel, fanout: S seconds of traffic first, not counted)
        [--drain 10] [--no-baseline] [--keep-db] [--time-limit S]`;
 
 export const SCENARIOS = [

@@ -29,6 +29,8 @@ const traffic = (v: TValues) => `p50 ${ms(v, "p50")}, p99 ${ms(v, "p99")} (${v.t
 const channel = (v: TValues) =>
   `last member p50 ${ms(v, "last_p50")}, p99 ${ms(v, "last_p99")}, max ${ms(v, "last_max")}; incomplete ${v.incomplete}`;
 const TWO = ["--gateways", "2", "--engine", "redis"];
+/** Channel and floor rows: 3 s at the run's rate first, not counted (as dm's `--warmup 3`). */
+const WARM = ["--warmup", "3"];
 
 const STEPS: TStep[] = [
   {
@@ -61,25 +63,25 @@ const STEPS: TStep[] = [
   },
   {
     id: "channel2000",
-    label: "channel, 2,000 members, 10 msg/s",
+    label: "channel, 2,000 members, 10 msg/s, `--warmup 3`",
     target: "P4 p99 ≤ 60 ms",
-    one: ["--scenario", "channel", "--members", "2000", "--generators", "3"],
-    two: ["--scenario", "channel", "--members", "2000", "--generators", "3", ...TWO],
+    one: ["--scenario", "channel", "--members", "2000", "--generators", "3", ...WARM],
+    two: ["--scenario", "channel", "--members", "2000", "--generators", "3", ...WARM, ...TWO],
     show: channel,
   },
   {
     id: "channel10000",
-    label: "channel, 10,000 members, 10 msg/s",
+    label: "channel, 10,000 members, 10 msg/s, `--warmup 3`",
     target: "P4 p99 ≤ 250 ms",
-    one: ["--scenario", "channel", "--members", "10000", "--generators", "4"],
-    two: ["--scenario", "channel", "--members", "10000", "--generators", "4", ...TWO],
+    one: ["--scenario", "channel", "--members", "10000", "--generators", "4", ...WARM],
+    two: ["--scenario", "channel", "--members", "10000", "--generators", "4", ...WARM, ...TWO],
     show: channel,
   },
   {
     id: "floor2000",
-    label: "floor: a bare ws server, 2,000 sockets, 10 frames/s each (`--scenario fanout`)",
+    label: "floor: a bare ws server, 2,000 sockets, 10 frames/s each (`--scenario fanout --warmup 3`)",
     target: "what the box allows for P4",
-    one: ["--scenario", "fanout", "--members", "2000", "--generators", "3", "--frame-bytes", "640"],
+    one: ["--scenario", "fanout", "--members", "2000", "--generators", "3", "--frame-bytes", "640", ...WARM],
     two: null,
     show: channel,
   },
@@ -87,7 +89,7 @@ const STEPS: TStep[] = [
     id: "floor10000",
     label: "floor: a bare ws server, 10,000 sockets, 10 frames/s each",
     target: "what the box allows for P4",
-    one: ["--scenario", "fanout", "--members", "10000", "--generators", "4", "--frame-bytes", "640"],
+    one: ["--scenario", "fanout", "--members", "10000", "--generators", "4", "--frame-bytes", "640", ...WARM],
     two: null,
     show: channel,
   },

@@ -51,6 +51,8 @@ export async function runTraffic(options: {
   metricsUrls?: readonly string[];
   /** Called with the run's bookkeeping before the first send (other processes join the run). */
   onStart?: (load: TLoad) => Promise<void>;
+  /** The bodies' tag (load.ts sendOpenLoop): "w1" for a warm-up no receiver counts. */
+  tag?: string;
 }): Promise<TTraffic> {
   const { world, conns, pids, rate } = options;
   const n = conns.length;
@@ -73,6 +75,7 @@ export async function runTraffic(options: {
     senderOf: (k) => conns[k % n]!,
     conversationOf: (conn) => world.conversationOf[conn.index]!,
     receivers,
+    ...(options.tag ? { tag: options.tag } : {}),
   });
   await drain(load, options.drainS);
   const wallSeconds = (nowMs() - t0) / 1000;

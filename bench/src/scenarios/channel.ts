@@ -1,7 +1,8 @@
 /**
  * `channel --members N`: N users, all connected, all members of ONE public channel; the members
  * take turns sending at `--rate` (default 10 msg/s). Per message: send → the LAST member's socket
- * received it (p50/p99/max), and send → receive over all deliveries.
+ * received it (p50/p99/max), and send → receive over all deliveries. `--warmup S` sends S seconds
+ * at the same rate first, not counted (the suite uses 3, as for dm and the floor).
  *
  * With `--generators W` this process keeps only the first CHANNEL_SENDERS members (they take
  * turns sending, and receive too) and W channel-worker.ts processes hold the other members, each
@@ -68,6 +69,15 @@ export async function runChannel(
   log(
     `connected: ${n} members in ${((nowMs() - connectStart) / 1000).toFixed(1)}s${pool ? ` (${senders} senders here, ${n - senders} receivers over ${w} generator processes on 127.0.0.2…${w + 1})` : ""}`,
   );
+
+  if (o.warmupS > 0) {
+    // Unreported traffic first, at the run's rate (JIT, the fan-out's caches, the receivers): its
+    // bodies say "w1", which no receiver counts, so a late warm-up frame cannot pass for a measured one.
+    log(`warm-up: ${o.warmupS}s at ${o.rate} msg/s (not counted)`);
+    // No pause after it, which would cool again what it warmed; its drain is short, since no receiver
+    // counts a warm-up frame and the drain would only wait out its time.
+    await runTraffic({ world, conns, pids, rate: o.rate, durationS: o.warmupS, drainS: 0.2, tag: "w1" });
+  }
 
   const traffic = await runTraffic({
     world,

@@ -52,28 +52,43 @@ export async function runFanout(o: TOptions, log: (line: string) => void): Promi
   );
   await sleep(1000);
 
+  /** Sends `count` frames at the run's rate (seqs go on from the last send); `onSent(k, sentAt)` for each. */
+  let nextSeq = 1;
+  const sendAtRate = (count: number, warm: boolean, onSent: (k: number, sentAt: number) => void) =>
+    new Promise<void>((resolve) => {
+      const start = nowMs();
+      let sent = 0;
+      const tick = setInterval(() => {
+        const due = Math.min(count, Math.floor(((nowMs() - start) * o.rate) / 1000) + 1);
+        while (sent < due) {
+          const sentAt = nowMs();
+          server.send({ k: sent, sentAt, seq: nextSeq++, ...(warm ? { warm: true } : {}) });
+          onSent(sent, sentAt);
+          sent += 1;
+        }
+        if (sent >= count) {
+          clearInterval(tick);
+          resolve();
+        }
+      }, 1);
+    });
+
+  if (o.warmupS > 0) {
+    // As `channel --warmup`: frames at the run's rate whose bodies ("w1") no receiver counts.
+    log(`warm-up: ${o.warmupS}s at ${o.rate} frames/s (not counted)`);
+    await sendAtRate(Math.max(1, Math.floor(o.rate * o.warmupS)), true, () => {});
+    await sleep(200); // as channel's: no longer pause, which would cool again what it warmed
+  }
+
   const total = Math.max(1, Math.floor(o.rate * o.durationS));
   const load = createLoad(total);
   load.counters.expected = total * n;
   await pool.start(load);
   const cpu0 = cpuSecondsOf(server.pid);
   const t0 = nowMs();
-  let sent = 0;
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const due = Math.min(total, Math.floor(((nowMs() - t0) * o.rate) / 1000) + 1);
-      while (sent < due) {
-        const sentAt = nowMs();
-        load.sentAt[sent] = sentAt;
-        server.send({ k: sent, sentAt, seq: sent + 1 });
-        sent += 1;
-        load.counters.sent += 1;
-      }
-      if (sent >= total) {
-        clearInterval(tick);
-        resolve();
-      }
-    }, 1);
+  await sendAtRate(total, false, (k, sentAt) => {
+    load.sentAt[k] = sentAt;
+    load.counters.sent += 1;
   });
   const drainUntil = nowMs() + o.drainS * 1000;
   while (load.counters.delivered < load.counters.expected && nowMs() < drainUntil) await sleep(20);
