@@ -52,8 +52,9 @@ export async function runFanout(o: TOptions, log: (line: string) => void): Promi
   );
   await sleep(1000);
 
-  /** Sends `count` frames at the run's rate (seqs go on from the last send); `onSent(k, sentAt)` for each. */
+  /** The next frame's seq: warm-up and measured frames share one sequence, as a channel's would. */
   let nextSeq = 1;
+  /** Sends `count` frames at the run's rate; `onSent(k, sentAt)` for each. */
   const sendAtRate = (count: number, warm: boolean, onSent: (k: number, sentAt: number) => void) =>
     new Promise<void>((resolve) => {
       const start = nowMs();

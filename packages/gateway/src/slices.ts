@@ -70,7 +70,7 @@ export class SlicedDelivery<T> {
 
   /** Delivers `push` to one target: at once when nothing waits for it, else behind what does. */
   deliverTo(target: T, push: Push): void {
-    if (!this.enqueue(target, push, false)) this.write(target, push);
+    if (!this.append(target, push)) this.write(target, push);
   }
 
   /**
@@ -80,40 +80,48 @@ export class SlicedDelivery<T> {
   deliver(push: Push, targets: Iterable<T>): void {
     let budget = this.sliceSize;
     for (const target of targets) {
-      if (this.enqueue(target, push, budget === 0)) continue;
-      budget -= 1;
-      this.write(target, push);
+      if (this.append(target, push)) continue;
+      if (budget > 0) {
+        budget -= 1;
+        this.write(target, push);
+      } else {
+        this.start(target, push);
+      }
     }
   }
 
   /**
-   * Queues `push` for `target` when frames already wait for it (or when `always`); true when
-   * queued, false when the caller must write it now.
+   * When frames wait for `target`, queues `push` behind them (or, past `maxWaiting`, drops the
+   * target: `onOverflow`) and returns true; false when nothing waits for it.
    */
-  private enqueue(target: T, push: Push, always: boolean): boolean {
+  private append(target: T, push: Push): boolean {
     const queued = this.waiting.get(target);
-    if (queued === undefined) {
-      if (!always) return false;
-      this.waiting.set(target, push);
-      this.order.push(target);
-      if (!this.isScheduled) {
-        this.isScheduled = true;
-        setImmediate(this.run);
-      }
+    if (queued === undefined) return false;
+    const count = Array.isArray(queued) ? queued.length : 1;
+    if (count >= this.maxWaiting) {
+      // Dropped here; its place in `order` is skipped by `run`.
+      this.waiting.delete(target);
+      this.frames -= count;
+      this.onOverflow(target);
     } else if (Array.isArray(queued)) {
-      if (queued.length >= this.maxWaiting) {
-        // Dropped here; its place in `order` is skipped by `run`.
-        this.waiting.delete(target);
-        this.frames -= queued.length;
-        this.onOverflow(target);
-        return true;
-      }
       queued.push(push);
+      this.frames += 1;
     } else {
       this.waiting.set(target, [queued, push]);
+      this.frames += 1;
     }
-    this.frames += 1;
     return true;
+  }
+
+  /** Queues the first frame for a target nothing waits for, and makes sure a slice will run. */
+  private start(target: T, push: Push): void {
+    this.waiting.set(target, push);
+    this.order.push(target);
+    this.frames += 1;
+    if (!this.isScheduled) {
+      this.isScheduled = true;
+      setImmediate(this.run);
+    }
   }
 
   /** Writes up to one slice of targets, oldest first, each with all its frames; reschedules. */
