@@ -5,6 +5,7 @@
  * t0 + k/rate whatever happened to earlier ones. Sender and receivers live in this process, so
  * one clock (performance.now) serves both ends.
  */
+import { SWEEP_P99_MS, SWEEP_RETRIES } from "../options.ts";
 import { DOMAIN, MUC_DOMAIN, PASSWORD, type TEjabberd } from "./ejabberd.ts";
 import { cpuSeconds, mapLimit, percentiles, sleep, type TFigures } from "./util.ts";
 import { bodyOf, connectXmpp, type XmppConnection } from "./xmpp.ts";
@@ -150,7 +151,11 @@ const SWEEP_RATES = [
   500, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10_000, 12_000, 14_000, 16_000, 20_000,
 ];
 
-/** dm steps of rising rate on the same sessions; stops at the first step over 50 ms p99 or losing messages. */
+/**
+ * dm steps of rising rate on the same sessions; stops at the first step over 50 ms p99 or losing
+ * messages, run again as many as SWEEP_RETRIES times first — the rule of Parley's sweep
+ * (scenarios/dm.ts), so the two searches stay alike.
+ */
 export async function runSweep(
   ctx: TPeerContext,
   o: { connections: number; durationS: number; drainS: number; maxRate: number },
@@ -160,12 +165,16 @@ export async function runSweep(
   let best = { rate: 0, p99: 0 };
   try {
     for (const rate of SWEEP_RATES.filter((r) => r <= o.maxRate)) {
-      const f = await dmStep(ctx, conns, { rate, durationS: o.durationS, drainS: o.drainS });
-      onStep(f);
-      const p99 = Number.parseFloat(String(f.p99));
-      if (f.lost !== 0 || p99 > 50) break;
-      best = { rate, p99 };
-      await sleep(2000);
+      let passed: number | null = null;
+      for (let k = 0; k <= SWEEP_RETRIES && passed === null; k++) {
+        const f = await dmStep(ctx, conns, { rate, durationS: o.durationS, drainS: o.drainS });
+        onStep(f);
+        const p99 = Number.parseFloat(String(f.p99));
+        if (f.lost === 0 && p99 <= SWEEP_P99_MS) passed = p99;
+        await sleep(2000);
+      }
+      if (passed === null) break;
+      best = { rate, p99: passed };
     }
   } finally {
     closeAll(conns);

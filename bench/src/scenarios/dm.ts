@@ -1,21 +1,21 @@
 /**
  * `dm` / `channel50` (users in 1:1 DMs or channels of 50, every socket sending in turn) and
  * `--sweep`: the same dm world reused for short steps at rising rates, then a bisection, to find
- * the highest offered rate whose delivery p99 ≤ 50 ms with everything acked.
+ * the highest offered rate whose delivery p99 ≤ 50 ms with everything acked (a failed step is run
+ * once more before it counts as failed: SWEEP_RETRIES).
  */
 import { baseline } from "../baseline.ts";
 import { startFleetFor } from "../gateways.ts";
 import { nowMs, postmasterPidOf, rssOf, sleep } from "../harness.ts";
 import { openConnections, type TConn } from "../load.ts";
-import { CHANNEL_SIZE, type TOptions } from "../options.ts";
+import { CHANNEL_SIZE, SWEEP_P99_MS, SWEEP_RETRIES, type TOptions } from "../options.ts";
 import { reportTraffic } from "../report.ts";
 import { onCleanup } from "../run.ts";
 import { prepareDatabase } from "../setup.ts";
 import { mb, settledRss, sum } from "../stats.ts";
+import { sweepSearch } from "../sweep-search.ts";
 import { runTraffic } from "../traffic.ts";
 import { buildWorld } from "../world.ts";
-
-const SWEEP_P99_MS = 50;
 
 export async function runDm(o: TOptions, log: (line: string) => void, startedAt: number): Promise<number> {
   const CONNECTIONS = o.connections;
@@ -98,49 +98,23 @@ export async function runDm(o: TOptions, log: (line: string) => void, startedAt:
     return 0;
   }
 
-  // --- sweep: double until a step fails, then bisect between the last good and the first bad.
+  // --- sweep: double until a step fails, then bisect (sweep-search.ts); a failed step runs again.
   const passes = (r: { p99: string; everythingAcked: boolean }) =>
     r.everythingAcked && r.p99 !== "-" && Number(r.p99) <= SWEEP_P99_MS;
-  let good = 0;
-  let goodP99 = "-";
-  let bad = 0;
-  let rate = Math.min(o.rate, o.maxRate);
-  const steps: string[] = [];
-  const tryRate = async (r: number) => {
-    log(`\nsweep: step at ${r} msg/s`);
-    const result = await step(r);
-    const ok = passes(result);
-    steps.push(`${r}:${ok ? "ok" : "fail"}(p99=${result.p99}ms)`);
-    log(
-      `sweep: ${r} msg/s → p99 ${result.p99} ms, ${result.everythingAcked ? "all acked" : "NOT all acked"}: ${ok ? "pass" : "fail"}`,
-    );
-    if (ok) {
-      good = r;
-      goodP99 = result.p99;
-    } else bad = r;
-    // Let the backlog of a failed step clear before the next one.
-    await sleep(ok ? 500 : 3000);
-    return ok;
-  };
-  while (rate <= o.maxRate && (await tryRate(rate))) rate *= 2;
-  if (good === 0 && bad > 0) {
-    // Even the first step failed: bisect downwards from it.
-    let lo = 0;
-    let hi = bad;
-    while (hi - lo > Math.max(10, hi * 0.1)) {
-      const mid = Math.round((lo + hi) / 2);
-      if (await tryRate(mid)) lo = mid;
-      else hi = mid;
-    }
-  } else if (bad > 0) {
-    let lo = good;
-    let hi = bad;
-    while (hi - lo > Math.max(50, lo * 0.1)) {
-      const mid = Math.round((lo + hi) / 2);
-      if (await tryRate(mid)) lo = mid;
-      else hi = mid;
-    }
-  }
+  const { good, goodP99, steps } = await sweepSearch(
+    { startRate: o.rate, maxRate: o.maxRate, retries: SWEEP_RETRIES },
+    async (r, isRetry) => {
+      log(`\nsweep: ${isRetry ? "step again" : "step"} at ${r} msg/s`);
+      const result = await step(r);
+      const ok = passes(result);
+      log(
+        `sweep: ${r} msg/s → p99 ${result.p99} ms, ${result.everythingAcked ? "all acked" : "NOT all acked"}: ${ok ? "pass" : "fail"}`,
+      );
+      // Let the backlog of a failed step clear before the next one.
+      await sleep(ok ? 500 : 3000);
+      return { ok, p99: result.p99 };
+    },
+  );
   log(`\nsweep: steps ${steps.join(" ")}`);
   log(
     `bench: scenario=sweep best_rate=${good} best_p99=${goodP99}ms steps=${steps.length} connections=${CONNECTIONS} gateways=${o.gateways} engine=${o.engine} step_duration=${o.durationS}s`,
