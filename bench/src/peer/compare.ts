@@ -23,6 +23,7 @@ type TShape = (typeof ALL)[number];
 
 const USAGE = `usage: npm run bench:peer -- [--scenarios dm,channel,idle,connect,backlog] [--sweep]
        [--connections 1000] [--rate 2000] [--duration 10] [--drain 10] [--max-rate 20000] (dm, sweep)
+       [--warmup 3] (dm, sweep, channel: seconds of unreported traffic first, on both sides)
        [--members 2000] [--channel-rate 10] [--muc-presence moderator|all] (channel)  [--idle-connections 19000] [--trickle 20] (idle)
        [--connects 2000] [--in-flight 200] (connect)  [--messages 500] [--conversations 3] [--repeat 5] (backlog)
        [--peer-only] [--parley-args "--gateways 2 --engine redis"] [--time-limit 3600]`;
@@ -36,6 +37,7 @@ const { values: a } = parseArgs({
     duration: { type: "string", default: "10" },
     drain: { type: "string", default: "10" },
     "max-rate": { type: "string", default: "20000" },
+    warmup: { type: "string", default: "3" },
     members: { type: "string", default: "2000" },
     "channel-rate": { type: "string", default: "10" },
     "muc-presence": { type: "string", default: "moderator" },
@@ -72,6 +74,7 @@ const o = {
   durationS: int("duration", 1, 600),
   drainS: int("drain", 0, 600),
   maxRate: int("max-rate", 500, 100_000),
+  warmupS: int("warmup", 0, 600),
   members: int("members", 2, 10_000),
   channelRate: int("channel-rate", 1, 1000),
   idle: int("idle-connections", 2, 19_000),
@@ -109,6 +112,8 @@ function parleyArgs(shape: TShape): [string[], string] {
           `${o.durationS}`,
           "--drain",
           `${o.drainS}`,
+          "--warmup",
+          `${o.warmupS}`,
           ...common,
         ],
         "dm",
@@ -123,6 +128,8 @@ function parleyArgs(shape: TShape): [string[], string] {
           `${o.durationS}`,
           "--max-rate",
           `${o.maxRate}`,
+          "--warmup",
+          `${o.warmupS}`,
           ...common,
         ],
         "sweep",
@@ -140,6 +147,8 @@ function parleyArgs(shape: TShape): [string[], string] {
           `${o.durationS}`,
           "--drain",
           `${o.drainS}`,
+          "--warmup",
+          `${o.warmupS}`,
           ...common,
         ],
         "channel",
@@ -271,11 +280,18 @@ async function runPeer(ctx: TPeerContext, shape: TShape): Promise<TFigures | nul
           rate: o.rate,
           durationS: o.durationS,
           drainS: o.drainS,
+          warmupS: o.warmupS,
         });
       case "sweep":
         return await runSweep(
           ctx,
-          { connections: o.connections, durationS: o.durationS, drainS: o.drainS, maxRate: o.maxRate },
+          {
+            connections: o.connections,
+            durationS: o.durationS,
+            drainS: o.drainS,
+            maxRate: o.maxRate,
+            warmupS: o.warmupS,
+          },
           (f) => log(contractLine("peer", "dm", f)),
         );
       case "channel":
@@ -284,6 +300,7 @@ async function runPeer(ctx: TPeerContext, shape: TShape): Promise<TFigures | nul
           rate: o.channelRate,
           durationS: o.durationS,
           drainS: o.drainS,
+          warmupS: o.warmupS,
         });
       case "idle":
         return await runIdle(ctx, { connections: o.idle, trickleS: o.trickleS });

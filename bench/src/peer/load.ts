@@ -67,9 +67,33 @@ async function openLoop(
   return { t0, lag };
 }
 
+/**
+ * Unreported traffic before a measured run (`--warmup S`, as Parley's side gets): `rate`/s for
+ * `seconds`, message k through `sendOne(k, body)`. Bodies are `w<k>`, which no measured handler
+ * counts (they read a number), so a late warm-up message cannot pass for a measured one.
+ */
+async function warmUp(
+  rate: number,
+  seconds: number,
+  sendOne: (k: number, body: string) => void,
+): Promise<void> {
+  if (seconds <= 0) return;
+  await openLoop(rate, Math.floor(rate * seconds), (k) => sendOne(k, `w${k}`));
+}
+
 async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
   const end = performance.now() + timeoutMs;
   while (!done() && performance.now() < end) await sleep(20);
+}
+
+/** dm warm-up over pair sessions: at up to 1,000 msg/s, as Parley's (scenarios/dm.ts). */
+async function warmUpDm(conns: XmppConnection[], rate: number, seconds: number): Promise<void> {
+  for (const c of conns) c.onStanza = () => {};
+  const bare = conns.map((c) => c.jid.split("/")[0] as string);
+  await warmUp(rate, seconds, (k, body) => {
+    const from = k % conns.length;
+    conns[from]?.message(bare[from ^ 1] as string, body);
+  });
 }
 
 /** One dm run over already-open pair sessions (conns[2p] ↔ conns[2p+1]). */
@@ -137,10 +161,11 @@ export async function dmStep(
 
 export async function runDm(
   ctx: TPeerContext,
-  o: { connections: number; rate: number; durationS: number; drainS: number },
+  o: { connections: number; rate: number; durationS: number; drainS: number; warmupS: number },
 ) {
   const conns = await openSessions(ctx, o.connections, 200);
   try {
+    await warmUpDm(conns, Math.min(o.rate, 1000), o.warmupS);
     return await dmStep(ctx, conns, o);
   } finally {
     closeAll(conns);
@@ -158,12 +183,13 @@ const SWEEP_RATES = [
  */
 export async function runSweep(
   ctx: TPeerContext,
-  o: { connections: number; durationS: number; drainS: number; maxRate: number },
+  o: { connections: number; durationS: number; drainS: number; maxRate: number; warmupS: number },
   onStep: (figures: TFigures) => void,
 ): Promise<TFigures> {
   const conns = await openSessions(ctx, o.connections, 200);
   let best = { rate: 0, p99: 0 };
   try {
+    await warmUpDm(conns, Math.min(SWEEP_RATES[0] as number, o.maxRate), o.warmupS);
     for (const rate of SWEEP_RATES.filter((r) => r <= o.maxRate)) {
       let passed: number | null = null;
       for (let k = 0; k <= SWEEP_RETRIES && passed === null; k++) {
@@ -188,7 +214,7 @@ export async function runSweep(
  */
 export async function runChannel(
   ctx: TPeerContext,
-  o: { members: number; rate: number; durationS: number; drainS: number },
+  o: { members: number; rate: number; durationS: number; drainS: number; warmupS: number },
 ) {
   const room = `bench${Date.now()}@${MUC_DOMAIN}`;
   const joinT0 = performance.now();
@@ -245,6 +271,8 @@ export async function runChannel(
         if (++(got[k] as number) === others) completed++;
       };
     });
+    // Straight into the measured run, as Parley's channel warm-up (a pause makes it cold again).
+    await warmUp(o.rate, o.warmupS, (k, body) => conns[k % o.members]?.message(room, body, "groupchat"));
     const beam0 = cpuSeconds(ctx.ej.beamPid);
     const { t0 } = await openLoop(o.rate, total, (k) => {
       sentAt[k] = performance.now();
