@@ -65,6 +65,21 @@ function heldBatcher(rooms: Awaited<ReturnType<typeof channelWith>>[], options: 
   return { send, started, release };
 }
 
+/**
+ * Each pushed event's stored payload is what was pushed (JSON-wise, key order aside), and the
+ * payload built in SQL is one the clients' schema reads, to the value core built in JS.
+ */
+async function expectStoredAsPushed(conversationId: string, pushed: readonly TConversationEventRecord[]) {
+  for (const event of pushed) {
+    const row = await t.db.event.findUniqueOrThrow({
+      where: { conversationId_seq: { conversationId, seq: event.seq } },
+      select: { payload: true },
+    });
+    expect(row.payload).toEqual(JSON.parse(JSON.stringify(event.payload)));
+    expect(decodeEventPayload(EventKind.MessageCreated, row.payload)).toStrictEqual(event.payload);
+  }
+}
+
 describe("group commit", () => {
   it("stores concurrent sends in shared statements with gapless seqs, in submission order per conversation", async () => {
     const rooms = await Promise.all(Array.from({ length: 4 }, () => channelWith(5)));
@@ -279,20 +294,106 @@ describe("group commit", () => {
     expect(resend.duplicate).toBe(true);
     expect(resend.message).toMatchObject({ id: first.id, seq: first.seq });
     await expectParley(Promise.reject((settled[2] as PromiseRejectedResult).reason), "FORBIDDEN", /Join/);
-    // Two stored, two pushed; each stored payload is what was pushed (JSON-wise, key order aside).
+    // Two stored, two pushed, each stored as pushed.
     expect(pushed).toHaveLength(2);
-    for (const event of pushed) {
-      const row = await t.db.event.findUniqueOrThrow({
-        where: { conversationId_seq: { conversationId: room.ch.id, seq: event.seq } },
-        select: { payload: true },
-      });
-      expect(row.payload).toEqual(JSON.parse(JSON.stringify(event.payload)));
-      // The payload built in SQL is one the clients' schema reads, to the value core built in JS.
-      expect(decodeEventPayload(EventKind.MessageCreated, row.payload)).toStrictEqual(event.payload);
-    }
+    await expectStoredAsPushed(room.ch.id, pushed);
     const reply = pushed[0]!.payload.message as Record<string, unknown>;
     expect(reply).toMatchObject({ threadRootId: root.id, alsoInChannel: true, mentionsAll: true });
     expect(reply.mentionedUserIds).toEqual([b.userId]);
+  });
+
+  it("stores a batch without mentions or replies with the plain statement, as the full one would, refusals included", async () => {
+    const room = await channelWith(2);
+    const archived = await channelWith(1);
+    await archiveConversation(t.db, archived.owner, { conversationId: archived.ch.id });
+    const [a, b] = room.members as [(typeof room.members)[0], (typeof room.members)[0]];
+    const stranger = await newActor(t.db);
+    const earlier = { conversationId: room.ch.id, clientMsgId: randomUUID(), body: "earlier" };
+    const first = stored(await sendMessage(t.db, b, earlier));
+    const pool = sqlPool(t.db) as TSqlPool;
+    const names: string[] = [];
+    const watched = {
+      query: (config: { name: string; text: string; values: unknown[] }) => {
+        names.push(config.name);
+        return pool.query(config);
+      },
+    } as unknown as TSqlPool;
+    const batcher = new SendBatcher(t.db, watched, { maxBatch: 10, maxInFlight: 1 });
+    const pushed: TConversationEventRecord[] = [];
+    const previous = getEventSink();
+    setEventSink({ conversationEvent: (_id, event) => void pushed.push(event), userEvent() {} });
+    const send = (
+      actor: typeof a,
+      conversationId: string,
+      body: string,
+      clientMsgId: string = randomUUID(),
+    ) => batcher.submit(actor, { conversationId, clientMsgId, body });
+    let plain: PromiseSettledResult<Awaited<ReturnType<typeof batcher.submit>>>[];
+    let mixed: PromiseSettledResult<Awaited<ReturnType<typeof batcher.submit>>>[];
+    try {
+      plain = await Promise.allSettled([
+        send(a, room.ch.id, "one"),
+        send(b, room.ch.id, earlier.body, earlier.clientMsgId),
+        send(stranger, room.ch.id, "x"),
+        send(archived.members[0]!, archived.ch.id, "x"),
+        send(b, room.ch.id, "two <#not-a-mention>"),
+      ]);
+      // One mention makes the whole batch take the full statement.
+      mixed = await Promise.allSettled([
+        send(a, room.ch.id, "three"),
+        send(b, room.ch.id, `hi <@${a.userId}>`),
+      ]);
+    } finally {
+      setEventSink(previous);
+    }
+    expect(names).toEqual(["parley_send_plain_v1", "parley_send_v11"]);
+    expect(plain.map((s) => s.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "rejected",
+      "fulfilled",
+    ]);
+    const resend = (plain[1] as PromiseFulfilledResult<Awaited<ReturnType<typeof batcher.submit>>>).value;
+    expect(resend).toMatchObject({ duplicate: true, message: { id: first.id, seq: first.seq } });
+    await expectParley(Promise.reject((plain[2] as PromiseRejectedResult).reason), "FORBIDDEN", /Join/);
+    await expectParley(Promise.reject((plain[3] as PromiseRejectedResult).reason), "FORBIDDEN", /archived/);
+    expect(mixed.map((s) => s.status)).toEqual(["fulfilled", "fulfilled"]);
+    // Gapless seqs in submission order across both statements, each stored as pushed.
+    expect(pushed.map((e) => e.seq)).toEqual([first.seq + 1, first.seq + 2, first.seq + 3, first.seq + 4]);
+    await expectStoredAsPushed(room.ch.id, pushed);
+    expect(pushed.map((e) => (e.payload.message as { mentionedUserIds: string[] }).mentionedUserIds)).toEqual(
+      [[], [], [], [a.userId]],
+    );
+    const rows = await t.db.message.findMany({
+      where: { conversationId: room.ch.id, seq: { gt: first.seq } },
+      orderBy: { seq: "asc" },
+      select: {
+        body: true,
+        threadRootId: true,
+        mentionedUserIds: true,
+        mentionsAll: true,
+        alsoInChannel: true,
+      },
+    });
+    expect(rows).toEqual([
+      { body: "one", threadRootId: null, mentionedUserIds: [], mentionsAll: false, alsoInChannel: false },
+      {
+        body: "two <#not-a-mention>",
+        threadRootId: null,
+        mentionedUserIds: [],
+        mentionsAll: false,
+        alsoInChannel: false,
+      },
+      { body: "three", threadRootId: null, mentionedUserIds: [], mentionsAll: false, alsoInChannel: false },
+      {
+        body: `hi <@${a.userId}>`,
+        threadRootId: null,
+        mentionedUserIds: [a.userId],
+        mentionsAll: false,
+        alsoInChannel: false,
+      },
+    ]);
   });
 
   it("never runs two batches that share a conversation at once; a send into a busy conversation waits its turn", async () => {

@@ -43,7 +43,7 @@ import { ParleyError } from "../errors.ts";
 import { publishCommitted, type TConversationEventRecord, writesInFlight } from "../events.ts";
 import { uuidv7 } from "../ids.ts";
 import { metrics } from "../metrics.ts";
-import { SEND_SQL } from "./send-batch-sql.ts";
+import { SEND_STATEMENTS } from "./send-batch-sql.ts";
 import {
   duplicateOf,
   eventPayload,
@@ -358,28 +358,26 @@ export class SendBatcher {
         mgrOrd.push(p.mentions.userIds.length + ord);
       }
     }
-    const result = await this.pool.query<SendRow>({
-      name: "parley_send_v10",
-      text: SEND_SQL,
-      values: [
-        prepared.map((_, i) => i),
-        prepared.map((x) => x.id),
-        prepared.map((x) => x.p.data.conversationId),
-        prepared.map((x) => x.p.actor.userId),
-        prepared.map((x) => x.p.data.clientMsgId),
-        prepared.map((x) => x.p.data.body),
-        prepared.map((x) => x.p.data.threadRootId ?? null),
-        prepared.map((x) => (x.p.data.threadRootId ?? null) !== null && x.p.data.alsoInChannel === true),
-        prepared.map((x) => x.p.mentions.all),
-        prepared.map((x) => x.createdAt.toISOString()),
-        menI,
-        menUser,
-        menOrd,
-        mgrI,
-        mgrGroup,
-        mgrOrd,
-      ],
-    });
+    // No send mentions anyone or replies in a thread (most batches): the plain statement.
+    const isPlain =
+      menI.length === 0 &&
+      mgrI.length === 0 &&
+      prepared.every(({ p }) => !p.mentions.all && (p.data.threadRootId ?? null) === null);
+    const values: unknown[] = [
+      prepared.map((_, i) => i),
+      prepared.map((x) => x.id),
+      prepared.map((x) => x.p.data.conversationId),
+      prepared.map((x) => x.p.actor.userId),
+      prepared.map((x) => x.p.data.clientMsgId),
+      prepared.map((x) => x.p.data.body),
+      prepared.map((x) => x.p.data.threadRootId ?? null),
+      prepared.map((x) => (x.p.data.threadRootId ?? null) !== null && x.p.data.alsoInChannel === true),
+      prepared.map((x) => x.p.mentions.all),
+      prepared.map((x) => x.createdAt.toISOString()),
+    ];
+    if (!isPlain) values.push(menI, menUser, menOrd, mgrI, mgrGroup, mgrOrd);
+    const statement = isPlain ? SEND_STATEMENTS.plain : SEND_STATEMENTS.full;
+    const result = await this.pool.query<SendRow>({ ...statement, values });
     return new Map(result.rows.map((row) => [row.i, row]));
   }
 
