@@ -23,6 +23,7 @@ import type { TActor } from "../actor.ts";
 import { parseInput } from "../errors.ts";
 import { processLogger } from "../logging.ts";
 import { sendMessage, type TSendMessageResult } from "../messages/send.ts";
+import { sendValidated } from "../messages/send-validated.ts";
 import { ZSendMessage } from "../schemas.ts";
 import { WORKSPACE_ID } from "../workspace-id.ts";
 import { deliverAnswer, parseAnswer, sendEphemeral, type TInvocation } from "./answers.ts";
@@ -88,15 +89,16 @@ export async function sendOrRunCommand(
   input: unknown,
 ): Promise<TSendMessageResult | TCommandSendResult> {
   const data = parseInput(ZSendMessage, input);
+  // Parsed once here; `sendValidated` does not parse again (it was a second zod pass per send).
   if (!data.body.startsWith("/") || (data.attachmentIds?.length ?? 0) > 0)
-    return sendMessage(db, actor, data);
+    return sendValidated(db, actor, data);
   const read = readSlash(data.body);
   if ("text" in read) return sendMessage(db, actor, { ...data, body: read.text });
   const command = await db.slashCommand.findUnique({
     where: { command: read.command },
     select: { id: true, command: true, callbackUrl: true, signingSecret: true, botId: true },
   });
-  if (!command) return sendMessage(db, actor, data);
+  if (!command) return sendValidated(db, actor, data);
   const access = await loadAccess(db, actor, data.conversationId);
   requireMember(access);
   requireNotArchived(access);

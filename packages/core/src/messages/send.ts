@@ -9,23 +9,17 @@
  * - a send with attachments (or on a client without a pg pool, e.g. a transaction client) goes
  *   alone through `sendOne` (`send-one.ts`), which is also the group commit's fallback.
  */
-import { sqlPool, type TDb } from "@parley/db";
+import type { TDb } from "@parley/db";
 import type { TActor } from "../actor.ts";
 import { parseInput } from "../errors.ts";
 import { ZSendMessage } from "../schemas.ts";
-import { groupCommit } from "./send-batch.ts";
-import { sendOne, type TSendMessageResult } from "./send-one.ts";
+import type { TSendMessageResult } from "./send-one.ts";
+import { sendValidated } from "./send-validated.ts";
 
 export { configureSendBatching, sendBatchStats, type TSendBatchingOptions } from "./send-batch.ts";
 export type { TSendMessageResult, TSentMessageRef } from "./send-one.ts";
 
 /** Sends a message (idempotent per sender + clientMsgId). See the file header for the guarantees. */
 export async function sendMessage(db: TDb, actor: TActor, input: unknown): Promise<TSendMessageResult> {
-  const data = parseInput(ZSendMessage, input);
-  const pool = sqlPool(db);
-  if (pool && (data.attachmentIds?.length ?? 0) === 0) {
-    const batcher = groupCommit(db, pool);
-    if (batcher) return batcher.submit(actor, data);
-  }
-  return sendOne(db, actor, data);
+  return sendValidated(db, actor, parseInput(ZSendMessage, input));
 }
