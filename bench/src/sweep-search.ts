@@ -17,6 +17,25 @@ export type TSweepResult = {
   steps: string[];
 };
 
+/**
+ * Runs a step at `rate`, again up to `retries` times while it fails; returns the last run and
+ * each run's `rate:ok|fail(p99=…ms)` line. The one retry rule of both sweeps (Parley's below, the
+ * peer's ladder in peer/load.ts).
+ */
+export async function runStep(
+  rate: number,
+  retries: number,
+  run: TSweepRun,
+): Promise<{ ok: boolean; p99: string; lines: string[] }> {
+  const lines: string[] = [];
+  let result = { ok: false, p99: "-" };
+  for (let k = 0; k <= retries && !result.ok; k++) {
+    result = await run(rate, k > 0);
+    lines.push(`${rate}:${result.ok ? "ok" : "fail"}(p99=${result.p99}ms)`);
+  }
+  return { ...result, lines };
+}
+
 export async function sweepSearch(
   o: { startRate: number; maxRate: number; retries: number },
   run: TSweepRun,
@@ -26,12 +45,8 @@ export async function sweepSearch(
   let bad = 0;
   const steps: string[] = [];
   const tryRate = async (rate: number): Promise<boolean> => {
-    let result = await run(rate, false);
-    steps.push(`${rate}:${result.ok ? "ok" : "fail"}(p99=${result.p99}ms)`);
-    for (let k = 0; !result.ok && k < o.retries; k++) {
-      result = await run(rate, true);
-      steps.push(`${rate}:${result.ok ? "ok" : "fail"}(p99=${result.p99}ms)`);
-    }
+    const result = await runStep(rate, o.retries, run);
+    steps.push(...result.lines);
     if (result.ok) {
       good = rate;
       goodP99 = result.p99;

@@ -6,6 +6,7 @@
  * one clock (performance.now) serves both ends.
  */
 import { SWEEP_P99_MS, SWEEP_RETRIES } from "../options.ts";
+import { runStep } from "../sweep-search.ts";
 import { DOMAIN, MUC_DOMAIN, PASSWORD, type TEjabberd } from "./ejabberd.ts";
 import { cpuSeconds, mapLimit, percentiles, sleep, type TFigures } from "./util.ts";
 import { bodyOf, connectXmpp, type XmppConnection } from "./xmpp.ts";
@@ -191,16 +192,15 @@ export async function runSweep(
   try {
     await warmUpDm(conns, Math.min(SWEEP_RATES[0] as number, o.maxRate), o.warmupS);
     for (const rate of SWEEP_RATES.filter((r) => r <= o.maxRate)) {
-      let passed: number | null = null;
-      for (let k = 0; k <= SWEEP_RETRIES && passed === null; k++) {
+      const step = await runStep(rate, SWEEP_RETRIES, async () => {
         const f = await dmStep(ctx, conns, { rate, durationS: o.durationS, drainS: o.drainS });
         onStep(f);
-        const p99 = Number.parseFloat(String(f.p99));
-        if (f.lost === 0 && p99 <= SWEEP_P99_MS) passed = p99;
         await sleep(2000);
-      }
-      if (passed === null) break;
-      best = { rate, p99: passed };
+        const p99 = Number.parseFloat(String(f.p99));
+        return { ok: f.lost === 0 && p99 <= SWEEP_P99_MS, p99: String(p99) };
+      });
+      if (!step.ok) break;
+      best = { rate, p99: Number(step.p99) };
     }
   } finally {
     closeAll(conns);
