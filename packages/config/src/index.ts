@@ -38,6 +38,14 @@ export const DEFAULT_SEND_BATCH_MAX = 256;
  */
 export const DEFAULT_SEND_BATCH_IN_FLIGHT = 2;
 
+/**
+ * Realtime rate limits (token buckets, packages/gateway): commands per connection per second
+ * (burst 3× that) and messages per user per second over all their connections on a gateway
+ * (burst 2× that). Far above typing speed, far below a token spraying from many sockets.
+ */
+export const DEFAULT_RATE_LIMIT_COMMANDS_PER_SECOND = 20;
+export const DEFAULT_RATE_LIMIT_MESSAGES_PER_SECOND = 30;
+
 /** Group commit's gather wait (SEND_BATCH_GATHER_MS): off, see docs/performance.md, eleventh round. */
 export const DEFAULT_SEND_BATCH_GATHER_MS = 0;
 /** The size of a batch from which the next one gathers (SEND_BATCH_GATHER_MS). */
@@ -343,6 +351,16 @@ export const ZEnv = z.object({
   RATE_LIMIT_SIGNIN_IP_MINUTES: ZCount(7 * 24 * 60)
     .default(60)
     .describe("Minutes an address's failed sign-ins are counted over, and then locked for."),
+  RATE_LIMIT_COMMANDS_PER_SECOND: ZCount(100_000)
+    .default(DEFAULT_RATE_LIMIT_COMMANDS_PER_SECOND)
+    .describe(
+      "Realtime commands (sends, typing, reads, …) one WebSocket connection may make per second, in bursts of up to 3× this; over it a command is refused with TOO_MANY_REQUESTS (the SDK retries), and a client that keeps going is disconnected.",
+    ),
+  RATE_LIMIT_MESSAGES_PER_SECOND: ZCount(100_000)
+    .default(DEFAULT_RATE_LIMIT_MESSAGES_PER_SECOND)
+    .describe(
+      "Messages one user may send per second over all their connections to a gateway, in bursts of up to 2× this; a send over it is refused with TOO_MANY_REQUESTS and stores nothing (the SDK resends it later).",
+    ),
   RATE_LIMIT_SIGNUP_PER_HOUR: ZCount(1_000_000)
     .default(20)
     .describe("Sign-up attempts (with or without an invite) per client address per hour."),

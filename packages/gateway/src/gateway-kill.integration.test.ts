@@ -24,7 +24,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 let t: TTestDb;
 let db: TTestDb["db"];
 let gateways: GatewayProcesses;
-const startGateway = (port: number) => gateways.start(port);
+// A streams 1,000 messages: at the default rate limits (30 messages per second) its outbox would
+// drain them in ≈ 40 s, most of this file's time, testing nothing more about the kills.
+const UNLIMITED = { RATE_LIMIT_COMMANDS_PER_SECOND: "10000", RATE_LIMIT_MESSAGES_PER_SECOND: "10000" };
+const startGateway = (port: number) => gateways.start(port, UNLIMITED);
 const killGateway = async (port: number) => void (await gateways.stop(port, "SIGKILL"));
 
 beforeAll(async () => {
@@ -73,6 +76,8 @@ describe("gateways SIGKILLed mid-stream", () => {
 
       const acks: Promise<unknown>[] = [];
       let restarts: Promise<void> = Promise.resolve();
+      /** A's messages not yet stored while its own gateway is down: what the outbox must resend. */
+      let unstoredDuringOutage = 0;
       for (let i = 0; i < 1_000; i++) {
         acks.push(a.send(channel.id, `m${i}`).promise);
         if (i === 250) restarts = killGateway(port2).then(() => startGateway(port2)); // B's gateway
@@ -80,6 +85,7 @@ describe("gateways SIGKILLed mid-stream", () => {
           await restarts; // then A's own gateway, while A is still streaming
           restarts = killGateway(port1).then(() => startGateway(port1));
         }
+        if (i === 700) unstoredDuringOutage = a.getOutbox().filter((e) => e.status !== "sent").length;
         await sleep(4);
       }
       await restarts;
@@ -90,6 +96,7 @@ describe("gateways SIGKILLed mid-stream", () => {
       }
       await sleep(300); // anything duplicated would have arrived by now
 
+      expect(unstoredDuringOutage).toBeGreaterThan(50); // the kill was mid-stream, not after it
       const bodies = received.map((e) => (e.payload as { message: { body: string } }).message.body);
       expect(bodies).toEqual(Array.from({ length: 1_000 }, (_, i) => `m${i}`));
       const seqs = received.map((e) => e.seq);

@@ -25,6 +25,10 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import {
+  DEFAULT_RATE_LIMIT_COMMANDS_PER_SECOND,
+  DEFAULT_RATE_LIMIT_MESSAGES_PER_SECOND,
+} from "@parley/config";
+import {
   isRevokedSince,
   metrics,
   onCredentialRevoked,
@@ -42,7 +46,7 @@ import {
   PROTOCOL_VERSION,
 } from "@parley/protocol";
 import { WebSocket, WebSocketServer } from "ws";
-import type { TBucket } from "./bucket.ts";
+import type { TBucket, TRate } from "./bucket.ts";
 import type { TConnection } from "./connection.ts";
 import { createDelivery, type TDelivery, type TDeliveryLink } from "./delivery.ts";
 import { createFrameDispatch } from "./frame-dispatch.ts";
@@ -69,13 +73,23 @@ export {
 /** The standard close code `ws` uses for a message over its maxPayload ("Message Too Big"). */
 const WS_MESSAGE_TOO_BIG = 1009;
 
+/** The per-connection command bucket for `perSecond` (RATE_LIMIT_COMMANDS_PER_SECOND): bursts of 3×. */
+export function commandRate(perSecond: number): TRate {
+  return { perSecond, burst: 3 * perSecond };
+}
+
+/** The per-user send bucket for `perSecond` (RATE_LIMIT_MESSAGES_PER_SECOND): bursts of 2×. */
+export function sendRatePerUser(perSecond: number): TRate {
+  return { perSecond, burst: 2 * perSecond };
+}
+
 const DEFAULTS = {
   heartbeatMs: 25_000,
   maxBufferedBytes: 4 * 1024 * 1024,
   badFrameLimit: 10,
   badFrameWindowMs: 60_000,
-  commandRate: { perSecond: 20, burst: 60 },
-  sendRatePerUser: { perSecond: 30, burst: 60 },
+  commandRate: commandRate(DEFAULT_RATE_LIMIT_COMMANDS_PER_SECOND),
+  sendRatePerUser: sendRatePerUser(DEFAULT_RATE_LIMIT_MESSAGES_PER_SECOND),
   maxConnectionsPerUser: 50,
 };
 

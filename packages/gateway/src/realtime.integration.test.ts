@@ -18,7 +18,7 @@ import {
 import type { TDb } from "@parley/db";
 import { seedChannel, seedUser, seedWorkspace } from "@parley/db/seed";
 import { createTestDb, type TTestDb } from "@parley/db/testing";
-import { CloseCode, EventKind } from "@parley/protocol";
+import { CloseCode, ErrorCode, EventKind } from "@parley/protocol";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -39,7 +39,14 @@ beforeAll(async () => {
     res.statusCode = 200;
     res.end("the web app");
   });
-  const env = parseEnv({ DATABASE_URL: t.url, AUTH_SECRET: TEST_SECRET, LOG_LEVEL: "silent" });
+  const env = parseEnv({
+    DATABASE_URL: t.url,
+    AUTH_SECRET: TEST_SECRET,
+    LOG_LEVEL: "silent",
+    // Low enough for the rate test below to reach, high enough for every other test here.
+    RATE_LIMIT_COMMANDS_PER_SECOND: "2",
+    RATE_LIMIT_MESSAGES_PER_SECOND: "1",
+  });
   realtime = await startRealtime({ env, db, logger: pino({ level: "silent" }), server });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
@@ -113,5 +120,48 @@ describe("startRealtime attached to the web server", () => {
       revocation: { kind: "token", tokenId: fromHere.id },
     });
     await stopListening();
+  });
+
+  it("limits commands and messages at the rates the settings give (bursts of 3× and 2×)", async () => {
+    const [ana, ben] = await Promise.all(["Ana", "Ben"].map((name) => seedUser(db, { name })));
+    const pinger = await TestClient.connect(port, await sessionTicket(db, ana!.id));
+    for (let i = 1; i <= 8; i++) pinger.send({ type: "ping", id: `p${i}` });
+    const pings = await pinger.waitFor((f) => (f.type === "pong" || f.type === "error") && "id" in f, 8);
+    // RATE_LIMIT_COMMANDS_PER_SECOND=2: a burst of 6, then a token every half second.
+    expect(pings.map((f) => f.type)).toEqual([
+      "pong",
+      "pong",
+      "pong",
+      "pong",
+      "pong",
+      "pong",
+      "error",
+      "error",
+    ]);
+    expect(pings[6]).toMatchObject({ code: ErrorCode.TooManyRequests, id: "p7" });
+    expect(pings[6]?.type === "error" && pings[6].retryAfterMs).toBeLessThanOrEqual(500);
+    await pinger.close();
+
+    const channel = await seedChannel(db, { createdById: ben!.id, memberIds: [] });
+    const sender = await TestClient.connect(port, await sessionTicket(db, ben!.id));
+    for (let i = 1; i <= 3; i++) {
+      sender.send({
+        type: "send",
+        id: `s${i}`,
+        conversationId: channel.id,
+        clientMsgId: crypto.randomUUID(),
+        body: `${i}`,
+      });
+    }
+    const answers = await sender.waitFor((f) => (f.type === "ack" || f.type === "error") && "id" in f, 3);
+    // RATE_LIMIT_MESSAGES_PER_SECOND=1: a burst of 2; the third is refused and stores nothing.
+    // (The refusal is answered at once, the acks after their commit.)
+    const byId = new Map(answers.map((f) => ["id" in f ? f.id : "", f]));
+    expect(["s1", "s2", "s3"].map((id) => byId.get(id)?.type)).toEqual(["ack", "ack", "error"]);
+    const refused = byId.get("s3");
+    expect(refused).toMatchObject({ code: ErrorCode.TooManyRequests });
+    expect(refused?.type === "error" && refused.retryAfterMs).toBeGreaterThan(500);
+    expect(await db.message.count({ where: { conversationId: channel.id } })).toBe(2);
+    await sender.close();
   });
 });

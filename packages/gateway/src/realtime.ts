@@ -42,7 +42,7 @@ import type { TDb } from "@parley/db";
 import type { Logger } from "pino";
 import { createAuthenticator } from "./auth.ts";
 import { createCoreHandlers } from "./commands.ts";
-import { createGateway, type TGateway } from "./gateway.ts";
+import { commandRate, createGateway, sendRatePerUser, type TGateway } from "./gateway.ts";
 import { startMetricsServer, type TMetricsServer } from "./metrics-server.ts";
 
 /** Options of startRealtime. */
@@ -130,6 +130,8 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
           authenticate,
           handlers: createCoreHandlers(db),
           delivery: { engine, db, largeChannelThreshold, refreshMs: env.PRESENCE_REFRESH_SECONDS * 1000 },
+          commandRate: commandRate(env.RATE_LIMIT_COMMANDS_PER_SECOND),
+          sendRatePerUser: sendRatePerUser(env.RATE_LIMIT_MESSAGES_PER_SECOND),
           logger: logger.child({ component: "gateway" }),
           readiness,
         });
