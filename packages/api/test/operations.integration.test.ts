@@ -27,7 +27,7 @@ beforeAll(async () => {
   await recorder.flush();
 });
 afterAll(async () => {
-  recorder.stop();
+  await recorder.stop();
   setOpsStatsReader(null);
   await engine.close();
   await t?.drop();
@@ -51,6 +51,17 @@ describe("operations.health", () => {
       ]);
       expect(health.lastHour).toMatchObject({ sent: expect.any(Number), internalErrors: expect.any(Number) });
     }
+  });
+
+  it("drops a process that stopped at once, not after the snapshot's TTL", async () => {
+    const stopping = startOpsStats({ engine, role: "gateway", processId: "stopping-process" });
+    await stopping.flush();
+    const caller = await callerFor("admin");
+    const listed = async () => (await caller.operations.health()).processes.map((p) => p.processId).sort();
+    expect(await listed()).toEqual(["stopping-process", "test-process"]);
+    await stopping.stop();
+    await new Promise((resolve) => setTimeout(resolve, 5)); // its withdrawal lives 1 ms
+    expect(await listed()).toEqual(["test-process"]);
   });
 
   it("refuses members and anonymous callers", async () => {

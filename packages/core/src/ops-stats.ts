@@ -128,8 +128,11 @@ export type TOpsStatsOptions = {
   now?: () => number;
 };
 
-/** A running recorder: `flush` samples and writes now; `stop` ends it (and removes nothing: the entry lapses). */
-export type TOpsStats = { flush(): Promise<void>; stop(): void };
+/**
+ * A running recorder: `flush` samples and writes now; `stop` ends it and takes this process off
+ * the page at once (a process that dies without stopping lapses after the TTL instead).
+ */
+export type TOpsStats = { flush(): Promise<void>; stop(): Promise<void> };
 
 /** Samples this process's metrics into per-minute buckets and writes its snapshot to the engine. */
 export function startOpsStats(options: TOpsStatsOptions): TOpsStats {
@@ -139,7 +142,10 @@ export function startOpsStats(options: TOpsStatsOptions): TOpsStats {
   const startedAt = now();
   const minutes: TOpsMinute[] = [];
   let base: { minute: number; sample: TSample } | null = null;
-  let isWriting = false;
+  /** The write in flight (one at a time), the last snapshot written, and whether `stop` ran. */
+  let writing: Promise<void> | null = null;
+  let lastText: string | null = null;
+  let isStopped = false;
 
   async function flush(): Promise<void> {
     const { sample: current, bounds } = await sample();
@@ -161,22 +167,36 @@ export function startOpsStats(options: TOpsStatsOptions): TOpsStats {
       bounds,
       minutes: [...minutes, delta(current, base.sample, minute)],
     };
-    await options.engine.putProcessStats(processId, JSON.stringify(stats), ttlMs);
+    lastText = JSON.stringify(stats);
+    await options.engine.putProcessStats(processId, lastText, ttlMs);
   }
 
   const tick = () => {
-    if (isWriting) return;
-    isWriting = true;
-    flush()
+    if (writing || isStopped) return;
+    writing = flush()
       .catch((err: unknown) => processLogger().warn({ err }, "writing the health page's stats failed"))
       .finally(() => {
-        isWriting = false;
+        writing = null;
       });
   };
   tick();
   const timer = setInterval(tick, options.intervalMs ?? OPS_STATS_INTERVAL_MS);
   timer.unref();
-  return { flush, stop: () => clearInterval(timer) };
+  return {
+    flush,
+    async stop() {
+      if (isStopped) return;
+      isStopped = true;
+      clearInterval(timer);
+      // After a write in flight (it would put the entry back), the last snapshot again with a TTL
+      // of 1 ms: a drained gateway leaves the Health page now, not 20 s later.
+      await writing;
+      if (lastText === null) return;
+      await options.engine
+        .putProcessStats(processId, lastText, 1)
+        .catch((err: unknown) => processLogger().warn({ err }, "withdrawing the health page's stats failed"));
+    },
+  };
 }
 
 const READER_KEY = Symbol.for("parley.opsStatsReader");

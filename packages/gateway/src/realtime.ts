@@ -169,7 +169,7 @@ export async function startRealtime(options: TRealtimeOptions): Promise<TRealtim
     closeGateway,
     async close() {
       await closeGateway();
-      opsStats.stop();
+      await opsStats.stop();
       setOpsStatsReader(null);
       await metricsServer?.close();
       authenticate.close();

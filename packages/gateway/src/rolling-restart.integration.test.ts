@@ -126,10 +126,11 @@ describe("rolling restart of two gateways", () => {
         await sleep(300); // anything duplicated would have arrived by now
       };
       // Meanwhile, the Health page across processes: both new gateways report through Redis,
-      // with the three sockets between them (each writes every 5 s).
-      // A stopped gateway's snapshot lives out its 20 s TTL: allow that plus two 5 s writes.
+      // with the three sockets between them (each writes every 5 s). A drained gateway withdraws
+      // its snapshot as it stops: within two writes, not after the 20 s TTL (an old snapshot
+      // would still be listed then: the second one was written at most 5 s before its stop).
       const healthOfBoth = async () => {
-        for (const deadline = Date.now() + 30_000; ; ) {
+        for (const deadline = Date.now() + 10_000; ; ) {
           const health = await readOperationsHealth(admin);
           if (health.processes.length === 2 && health.connections === 3) return health;
           if (Date.now() > deadline) throw new Error(`health page shows ${JSON.stringify(health.processes)}`);
