@@ -142,12 +142,13 @@ export function startOpsStats(options: TOpsStatsOptions): TOpsStats {
   const startedAt = now();
   const minutes: TOpsMinute[] = [];
   let base: { minute: number; sample: TSample } | null = null;
-  /** The write in flight (one at a time), the last snapshot written, and whether `stop` ran. */
-  let writing: Promise<void> | null = null;
+  /** The end of the last write queued (writes run one at a time), the last snapshot, and `stop`. */
+  let writing: Promise<void> = Promise.resolve();
+  let isTickWaiting = false;
   let lastText: string | null = null;
   let isStopped = false;
 
-  async function flush(): Promise<void> {
+  async function write(): Promise<void> {
     const { sample: current, bounds } = await sample();
     const minute = Math.floor(now() / MINUTE_MS) * MINUTE_MS;
     if (!base) base = { minute, sample: current };
@@ -171,12 +172,20 @@ export function startOpsStats(options: TOpsStatsOptions): TOpsStats {
     await options.engine.putProcessStats(processId, lastText, ttlMs);
   }
 
+  /** Samples and writes now, after any write before it (so `stop` can wait for every one). */
+  function flush(): Promise<void> {
+    const done = writing.then(write);
+    writing = done.catch(() => {});
+    return done;
+  }
+
   const tick = () => {
-    if (writing || isStopped) return;
-    writing = flush()
+    if (isTickWaiting || isStopped) return; // a slow engine: never a queue of ticks
+    isTickWaiting = true;
+    flush()
       .catch((err: unknown) => processLogger().warn({ err }, "writing the health page's stats failed"))
       .finally(() => {
-        writing = null;
+        isTickWaiting = false;
       });
   };
   tick();
@@ -188,8 +197,8 @@ export function startOpsStats(options: TOpsStatsOptions): TOpsStats {
       if (isStopped) return;
       isStopped = true;
       clearInterval(timer);
-      // After a write in flight (it would put the entry back), the last snapshot again with a TTL
-      // of 1 ms: a drained gateway leaves the Health page now, not 20 s later.
+      // After every write queued (one would put the entry back), the last snapshot again with a
+      // TTL of 1 ms: a drained gateway leaves the Health page now, not 20 s later.
       await writing;
       if (lastText === null) return;
       await options.engine
