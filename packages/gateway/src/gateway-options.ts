@@ -77,14 +77,16 @@ export type TGatewayOptions = {
   /**
    * Command rate per connection: a token bucket refilled at `perSecond` holding up to `burst`.
    * A command over budget gets error TOO_MANY_REQUESTS; a client that keeps going after `burst`
-   * refusals is closed with 4429. Default 20/s, burst 60 (RATE_LIMIT_COMMANDS_PER_SECOND: `commandRate`).
+   * refusals is closed with 4429. Default `commandRate(DEFAULT_RATE_LIMIT_COMMANDS_PER_SECOND)`:
+   * 20/s, burst 60 (startRealtime passes RATE_LIMIT_COMMANDS_PER_SECOND the same way).
    */
   commandRate?: { perSecond: number; burst: number };
   /**
    * Messages per user on this gateway, over all their connections (a token bucket): a `send` over
    * budget gets error TOO_MANY_REQUESTS and nothing is stored; the SDK retries it later with the
-   * same clientMsgId. Default 30/s, burst 60 — far above typing speed, far below a token spraying
-   * from 50 sockets at the per-connection rate (RATE_LIMIT_MESSAGES_PER_SECOND: `sendRatePerUser`).
+   * same clientMsgId. Default `sendRatePerUser(DEFAULT_RATE_LIMIT_MESSAGES_PER_SECOND)`: 30/s,
+   * burst 60 — far above typing speed, far below a token spraying from 50 sockets at the
+   * per-connection rate (startRealtime passes RATE_LIMIT_MESSAGES_PER_SECOND).
    */
   sendRatePerUser?: { perSecond: number; burst: number };
   /**
