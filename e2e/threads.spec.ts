@@ -320,8 +320,21 @@ test("the quick switcher jumps to a channel; Alt+↑/↓ walks the sidebar", asy
   expect(next, "a channel after bob's").toBeTruthy();
   await bobPage.keyboard.press("Alt+ArrowDown");
   await expect(bobPage).toHaveURL(new RegExp(`${next}$`));
+  await expect(bobPage.getByRole("heading", { level: 1 })).not.toHaveText(`# ${bobChannel}`);
   await bobPage.keyboard.press("Alt+ArrowUp");
   await expect(bobPage.getByRole("heading", { level: 1, name: `# ${bobChannel}` })).toBeVisible();
+
+  // Presses back to back each take one step, even while the last one's page is still loading (a
+  // press handled before the new page rendered stepped from the page before it): ↓↓ ends two places
+  // down, in the whole sidebar's order (channels, then direct messages).
+  const all = await sidebarOf(bobPage)
+    .locator('ul[aria-labelledby="channels-heading"] > li > a, ul[aria-labelledby="dms-heading"] > li > a')
+    .evaluateAll((els) => els.map((el) => el.getAttribute("href") ?? ""));
+  expect(all.length, `three conversations in ${all.join(", ")}`).toBeGreaterThanOrEqual(3);
+  const twoDown = all[(all.indexOf(here) + 2) % all.length];
+  await bobPage.keyboard.press("Alt+ArrowDown");
+  await bobPage.keyboard.press("Alt+ArrowDown");
+  await expect(bobPage).toHaveURL(new RegExp(`${twoDown}$`));
 });
 
 test("a custom status set from the sidebar footer shows in the members panel and the DM header", async () => {

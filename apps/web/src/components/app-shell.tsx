@@ -12,7 +12,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { usePathname, useRouter } from "next/navigation";
 import { useTranslations } from "next-intl";
-import { type MouseEvent, type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
+import { type MouseEvent, type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useConversations, useMarkConversationRead } from "~/lib/chat-data";
 import { stepConversation } from "~/lib/conversation-order";
 import { useDesktopNotifications } from "~/lib/notifications";
@@ -123,6 +123,14 @@ export function AppShell({ children }: { children: ReactNode }) {
   const markConversationRead = useMarkConversationRead();
   // One sort for the sidebar and Alt+↑/↓ (unreads first if the user chose it).
   const order = useSidebarOrder(conversations.data, openId);
+  // Where the last Alt+↑/↓ went while its navigation is under way: the next press steps from there,
+  // so quick presses walk one place each (the listener below still holds the old open id until the
+  // new page has rendered and its effect re-registered). Cleared once the open conversation changes.
+  const stepTarget = useRef<string | null>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on every change of the open conversation
+  useEffect(() => {
+    stepTarget.current = null;
+  }, [openId]);
   const members = useQuery(
     trpc.conversations.members.queryOptions(
       { conversationId: openId ?? "" },
@@ -195,12 +203,13 @@ export function AppShell({ children }: { children: ReactNode }) {
       if (e.altKey && !e.ctrlKey && !e.metaKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
         const target = stepConversation(
           conversations.data ?? [],
-          openId,
+          stepTarget.current ?? openId,
           e.key === "ArrowDown" ? 1 : -1,
           order,
         );
         if (!target) return;
         e.preventDefault();
+        stepTarget.current = target.id;
         router.push(`/app/c/${target.id}`);
         return;
       }
