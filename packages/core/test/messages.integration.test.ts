@@ -139,6 +139,24 @@ describe("idempotent send", () => {
     expect(conv.lastSeq).toBe(first.message.seq);
   });
 
+  it("publishes the stored event again on a resend: the first fan-out may have died with its process", async () => {
+    const alice = await newActor(t.db);
+    const ch = await createChannel(t.db, alice, { name: channelName(), isPrivate: false });
+    const input = { conversationId: ch.id, clientMsgId: randomUUID(), body: "was the fan-out lost?" };
+    const first = await sendMessage(t.db, alice, input);
+    const republished = await t.published(ch.id, () => sendMessage(t.db, alice, input));
+    expect(republished).toHaveLength(1);
+    expect(republished[0]).toMatchObject({
+      conversationId: ch.id,
+      seq: first.message.seq,
+      kind: "message.created",
+      actorId: alice.userId,
+      payload: { message: { id: first.message.id, clientMsgId: input.clientMsgId, body: input.body } },
+    });
+    // Published, not stored again.
+    expect(await t.db.event.count({ where: { conversationId: ch.id, kind: "message.created" } })).toBe(1);
+  });
+
   it("stores one message when the same clientMsgId is sent concurrently", async () => {
     const alice = await newActor(t.db);
     const ch = await createChannel(t.db, alice, { name: channelName(), isPrivate: false });

@@ -350,7 +350,34 @@ export async function duplicateOf(
     throw new ParleyError("CONFLICT", "This clientMsgId was already used for another conversation");
   }
   requireMember(await loadAccess(db, actor, conversationId));
+  await republish(db, conversationId, row.seq);
   return { message: row, duplicate: true };
+}
+
+/**
+ * Hands a stored message's event to the fan-out again. A resend means its sender never got the
+ * ack, and the likeliest reason is that the process that committed it died before its fan-out
+ * (which runs after the commit): without this, its receivers would only see it at their next
+ * reconnect or the conversation's next event (the storm bench caught one that never arrived). A
+ * push of a seq a client already has is dropped by it (the SDK, and the gateway's replay floors).
+ */
+async function republish(db: TDb, conversationId: string, seq: number): Promise<void> {
+  const event = await db.event.findUnique({
+    where: { conversationId_seq: { conversationId, seq } },
+    select: { seq: true, kind: true, actorId: true, payload: true, createdAt: true },
+  });
+  if (!event || event.kind !== EventKind.MessageCreated) return;
+  const payload = event.payload;
+  publishCommitted([
+    {
+      conversationId,
+      seq: event.seq,
+      kind: EventKind.MessageCreated,
+      actorId: event.actorId,
+      payload: payload && typeof payload === "object" && !Array.isArray(payload) ? payload : {},
+      createdAt: event.createdAt,
+    },
+  ]);
 }
 
 /**
