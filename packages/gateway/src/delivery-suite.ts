@@ -11,6 +11,7 @@ import {
   openDm,
   removeMember,
   sendMessage,
+  setEventSink,
   setStatus,
   type TEngine,
 } from "@parley/core";
@@ -119,6 +120,36 @@ export function deliverySuite(mode: "redis" | "memory"): void {
         userStatus: "ok",
       });
       expect(c1.of("event")).toHaveLength(0);
+    });
+
+    it("a resend delivers a message whose first fan-out was lost (its gateway died after the commit)", async () => {
+      const [a, b] = await users(2);
+      const dm = await openDm(ctx.db, actor(a!), { userIds: [b!.id] });
+      await ctx.fanout.idle();
+      const b1 = await client(ctx.g2, b!);
+      const input = { conversationId: dm.id, clientMsgId: randomUUID(), body: "did it arrive?" };
+      // Stored, but the process that stored it "died" before its fan-out: nothing is published.
+      setEventSink({ conversationEvent() {}, userEvent() {} });
+      let stored: Awaited<ReturnType<typeof sendMessage>>;
+      try {
+        stored = await sendMessage(ctx.db, actor(a!), input);
+      } finally {
+        setEventSink(ctx.fanout);
+      }
+      await settle();
+      expect(b1.frames.filter(isEventOf(dm.id))).toHaveLength(0);
+
+      // The sender's SDK resends it (no ack came) through the gateway it reconnected to.
+      const a1 = await client(ctx.g1, a!);
+      a1.send({ type: "send", id: "r1", ...input });
+      const [ack] = await a1.waitFor((f) => f.type === "ack" && f.id === "r1");
+      expect(ack).toMatchObject({ seq: stored.message.seq, messageId: stored.message.id });
+      const [event] = await b1.waitFor(isEventOf(dm.id));
+      expect(event).toMatchObject({
+        seq: stored.message.seq,
+        kind: "message.created",
+        payload: { message: { id: stored.message.id, body: input.body } },
+      });
     });
 
     it("resumes after 500 messages in 3 conversations: exactly the missing events, once, in order", async () => {
