@@ -58,8 +58,14 @@ test("with unreads at the top, a channel with a new message moves up; the one be
   const toggle = page.getByRole("checkbox", { name: "Show unreads at the top" });
   await expect(toggle).toBeEnabled();
   await expect(toggle).not.toBeChecked();
-  await toggle.check();
-  await expect(toggle).toBeChecked();
+  // Settings was opened by a client navigation: a click while its page was still being replaced
+  // by the final render landed on a checkbox that was gone a moment later (a CI run on a busy box:
+  // "Clicking the checkbox did not change its state"). A click only ever turns it on (an unchecked
+  // box, or one disabled while saving, which ignores it): click until it is on.
+  await expect(async () => {
+    if (!(await toggle.isChecked())) await toggle.click();
+    await expect(toggle).toBeChecked({ timeout: 2_000 });
+  }).toPass();
   await expect(toggle).toBeEnabled();
   expect(await trpc(page, "users.preferences", undefined, "GET")).toEqual({
     sidebarUnreadsFirst: true,
