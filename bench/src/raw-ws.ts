@@ -49,28 +49,42 @@ export function clientFrame(opcode: number, payload: Buffer): Buffer {
 }
 
 /**
+ * Where the frame starting at `at` lies (RFC 6455 §5.2), or null while it is incomplete: its
+ * opcode, its mask key's offset (null for an unmasked frame) and its payload's [start, end).
+ */
+export function frameAt(
+  buf: Buffer,
+  at: number,
+): { opcode: number; maskAt: number | null; start: number; end: number } | null {
+  if (buf.length - at < 2) return null;
+  const b1 = buf[at + 1]!;
+  let len = b1 & 0x7f;
+  let head = 2;
+  if (len === 126) {
+    if (buf.length - at < 4) return null;
+    len = buf.readUInt16BE(at + 2);
+    head = 4;
+  } else if (len === 127) {
+    if (buf.length - at < 10) return null;
+    len = Number(buf.readBigUInt64BE(at + 2));
+    head = 10;
+  }
+  const maskAt = b1 & 0x80 ? at + head : null;
+  const start = at + head + (maskAt === null ? 0 : 4);
+  if (buf.length < start + len) return null;
+  return { opcode: buf[at]! & 0x0f, maskAt, start, end: start + len };
+}
+
+/**
  * Reads complete server frames from `buf` starting at 0; calls `onFrame` for each and returns the
  * bytes consumed (the rest is an incomplete frame to keep for the next chunk).
  */
 export function readServerFrames(buf: Buffer, onFrame: (opcode: number, payload: Buffer) => void): number {
   let at = 0;
-  while (buf.length - at >= 2) {
-    const b1 = buf[at + 1]!;
-    let len = b1 & 0x7f;
-    let head = 2;
-    if (len === 126) {
-      if (buf.length - at < 4) break;
-      len = buf.readUInt16BE(at + 2);
-      head = 4;
-    } else if (len === 127) {
-      if (buf.length - at < 10) break;
-      len = Number(buf.readBigUInt64BE(at + 2));
-      head = 10;
-    }
-    if (b1 & 0x80) throw new Error("a server frame must not be masked");
-    if (buf.length - at < head + len) break;
-    onFrame(buf[at]! & 0x0f, buf.subarray(at + head, at + head + len));
-    at += head + len;
+  for (let frame = frameAt(buf, 0); frame; frame = frameAt(buf, at)) {
+    if (frame.maskAt !== null) throw new Error("a server frame must not be masked");
+    onFrame(frame.opcode, buf.subarray(frame.start, frame.end));
+    at = frame.end;
   }
   return at;
 }

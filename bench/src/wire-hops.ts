@@ -14,31 +14,19 @@
  */
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { frameAt } from "./raw-ws.ts";
 
 /** One WebSocket frame's payload (unmasked), `rest` the bytes after it; null while incomplete. */
 export function nextFrame(buf: Buffer): { payload: Buffer; rest: Buffer } | null {
-  if (buf.length < 2) return null;
-  const b1 = buf[1]!;
-  let len = b1 & 0x7f;
-  let head = 2;
-  if (len === 126) {
-    if (buf.length < 4) return null;
-    len = buf.readUInt16BE(2);
-    head = 4;
-  } else if (len === 127) {
-    if (buf.length < 10) return null;
-    len = Number(buf.readBigUInt64BE(2));
-    head = 10;
-  }
-  const maskLen = b1 & 0x80 ? 4 : 0;
-  if (buf.length < head + maskLen + len) return null;
-  let payload = buf.subarray(head + maskLen, head + maskLen + len);
-  if (maskLen > 0) {
-    const mask = buf.subarray(head, head + 4);
+  const frame = frameAt(buf, 0);
+  if (!frame) return null;
+  let payload = buf.subarray(frame.start, frame.end);
+  if (frame.maskAt !== null) {
+    const mask = buf.subarray(frame.maskAt, frame.maskAt + 4);
     payload = Buffer.from(payload);
     for (let i = 0; i < payload.length; i++) payload[i] = payload[i]! ^ mask[i & 3]!;
   }
-  return { payload, rest: buf.subarray(head + maskLen + len) };
+  return { payload, rest: buf.subarray(frame.end) };
 }
 
 type TFlow = { buf: Buffer; isUpgrading: boolean; isToServer: boolean };
